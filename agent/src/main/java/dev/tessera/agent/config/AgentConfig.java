@@ -1,0 +1,44 @@
+package dev.tessera.agent.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * A parsed wg-quick style config plus Tessera's own section. Immutable; lists are copied at the
+ * boundary.
+ *
+ * @param iface the [Interface] section
+ * @param peers the [Peer] sections in file order
+ * @param tessera the [Tessera] section (all fields empty when the section is absent)
+ */
+public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
+  public AgentConfig {
+    peers = List.copyOf(peers);
+  }
+
+  /** [Interface]: PrivateKey is required; the rest is optional (wg-quick defaults apply). */
+  public record Interface(WgKey privateKey, List<IpPrefix> addresses, OptionalInt listenPort, OptionalInt mtu, OptionalInt fwMark) {
+    public Interface {
+      addresses = List.copyOf(addresses);
+    }
+  }
+
+  /** [Peer]: PublicKey is required. persistentKeepalive 0 means off. */
+  public record Peer(
+      WgKey publicKey, Optional<WgKey> presharedKey, List<IpPrefix> allowedIps, Optional<Endpoint> endpoint, int persistentKeepalive) {
+    public Peer {
+      allowedIps = List.copyOf(allowedIps);
+    }
+  }
+
+  /**
+   * [Tessera]: {@code FilterFile} is a compiled filter (enforcer format) to enforce on every
+   * decrypted packet. {@code PolicyServer} and {@code ServerKey} are parsed and carried for the
+   * policy-distribution issue; the agent does not use them yet and says so at startup.
+   */
+  public record Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey) {
+    public static final Tessera NONE = new Tessera(Optional.empty(), Optional.empty(), Optional.empty());
+  }
+}

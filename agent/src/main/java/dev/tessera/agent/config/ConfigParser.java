@@ -1,0 +1,370 @@
+package dev.tessera.agent.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * Parser for wg-quick's config format (wg-quick(8), wg(8) CONFIGURATION FILE FORMAT) plus a
+ * {@code [Tessera]} section.
+ *
+ * <p>Design: one pass over the lines, collecting every problem with its line number rather than
+ * stopping at the first one, so a user fixes a file in one round. Section and key names are
+ * case-insensitive (wg-quick lower-cases them); values are comma-separated lists where wg allows
+ * lists, and repeated list keys accumulate. Keys that only wg-quick's shell wrapper understands
+ * (DNS, Table, PreUp, PostUp, PreDown, PostDown, SaveConfig) are reported as warnings and ignored,
+ * because running arbitrary shell hooks from an agent config is not something Tessera does.
+ * Anything else unknown is an error: a misspelt {@code AllowedIPs} silently ignored would route
+ * nothing, and a misspelt {@code FilterFile} would silently disable enforcement.
+ */
+public final class ConfigParser {
+  private static final Set<String> WG_QUICK_ONLY = Set.of("dns", "table", "preup", "postup", "predown", "postdown", "saveconfig");
+
+  /** The outcome: a config when there were no errors, and all problems (errors and warnings). */
+  public record Result(Optional<AgentConfig> config, List<ConfigProblem> problems) {
+    public Result {
+      problems = List.copyOf(problems);
+    }
+
+    public boolean ok() {
+      return config.isPresent();
+    }
+
+    public List<ConfigProblem> errors() {
+      return problems.stream().filter(ConfigProblem::error).toList();
+    }
+  }
+
+  private enum Section { NONE, INTERFACE, PEER, TESSERA }
+
+  private ConfigParser() {}
+
+  public static Result parse(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return new Result(Optional.empty(), List.of(new ConfigProblem(file.toString(), 0, true, "cannot read config: " + e.getMessage())));
+    }
+    Path base = file.toAbsolutePath().getParent();
+    return parse(file.toString(), text, base);
+  }
+
+  /**
+   * Parses config text. Relative {@code FilterFile} paths resolve against {@code baseDir} (the
+   * config file's directory), so a config and its filter can move together.
+   */
+  public static Result parse(String fileName, String text, Path baseDir) {
+    return new Run(fileName, baseDir).run(text);
+  }
+
+  private static final class Run {
+    final String file;
+    final Path baseDir;
+    final List<ConfigProblem> problems = new ArrayList<>();
+
+    WgKey privateKey;
+    final List<IpPrefix> addresses = new ArrayList<>();
+    OptionalInt listenPort = OptionalInt.empty();
+    OptionalInt mtu = OptionalInt.empty();
+    OptionalInt fwMark = OptionalInt.empty();
+    boolean sawInterface;
+
+    final List<PeerBuilder> peers = new ArrayList<>();
+    PeerBuilder peer;
+
+    Path filterFile;
+    String policyServer;
+    String serverKey;
+    boolean sawTessera;
+
+    Run(String file, Path baseDir) {
+      this.file = file;
+      this.baseDir = baseDir;
+    }
+
+    void error(int line, String msg) {
+      problems.add(new ConfigProblem(file, line, true, msg));
+    }
+
+    void warn(int line, String msg) {
+      problems.add(new ConfigProblem(file, line, false, msg));
+    }
+
+    Result run(String text) {
+      Section section = Section.NONE;
+      String[] lines = text.split("\r?\n", -1);
+      for (int i = 0; i < lines.length; i++) {
+        int ln = i + 1;
+        String line = stripComment(lines[i]).strip();
+        if (line.isEmpty()) {
+          continue;
+        }
+        if (line.startsWith("[")) {
+          if (!line.endsWith("]")) {
+            error(ln, "section header must end with ']': " + line);
+            section = Section.NONE;
+            continue;
+          }
+          String name = line.substring(1, line.length() - 1).strip().toLowerCase(Locale.ROOT);
+          switch (name) {
+            case "interface" -> {
+              if (sawInterface) {
+                error(ln, "second [Interface] section; a config describes one interface");
+              }
+              sawInterface = true;
+              section = Section.INTERFACE;
+            }
+            case "peer" -> {
+              peer = new PeerBuilder(ln);
+              peers.add(peer);
+              section = Section.PEER;
+            }
+            case "tessera" -> {
+              if (sawTessera) {
+                error(ln, "second [Tessera] section");
+              }
+              sawTessera = true;
+              section = Section.TESSERA;
+            }
+            default -> {
+              error(ln, "unknown section [" + line.substring(1, line.length() - 1).strip() + "] (expected Interface, Peer or Tessera)");
+              section = Section.NONE;
+            }
+          }
+          continue;
+        }
+        int eq = line.indexOf('=');
+        if (eq <= 0) {
+          error(ln, "expected 'Key = Value', got: " + line);
+          continue;
+        }
+        String key = line.substring(0, eq).strip();
+        String value = line.substring(eq + 1).strip();
+        String k = key.toLowerCase(Locale.ROOT);
+        switch (section) {
+          case NONE -> error(ln, "'" + key + "' outside any section (start with [Interface])");
+          case INTERFACE -> interfaceKey(ln, key, k, value);
+          case PEER -> peerKey(ln, key, k, value);
+          case TESSERA -> tesseraKey(ln, key, k, value);
+        }
+      }
+      if (!sawInterface) {
+        error(0, "missing [Interface] section");
+      } else if (privateKey == null) {
+        error(0, "[Interface] has no PrivateKey");
+      }
+      List<AgentConfig.Peer> built = new ArrayList<>();
+      for (int i = 0; i < peers.size(); i++) {
+        PeerBuilder p = peers.get(i);
+        if (p.publicKey == null) {
+          error(p.line, "[Peer] has no PublicKey");
+          continue;
+        }
+        for (int j = 0; j < i; j++) {
+          if (p.publicKey.equals(peers.get(j).publicKey)) {
+            error(p.line, "duplicate peer: same PublicKey as the [Peer] on line " + peers.get(j).line);
+          }
+        }
+        if (privateKey != null && p.publicKey.equals(publicOf(privateKey))) {
+          warn(p.line, "this [Peer] has the interface's own public key; WireGuard ignores such a peer");
+        }
+        built.add(new AgentConfig.Peer(p.publicKey, Optional.ofNullable(p.psk), p.allowed, Optional.ofNullable(p.endpoint), p.keepalive));
+      }
+      if (problems.stream().anyMatch(ConfigProblem::error)) {
+        return new Result(Optional.empty(), problems);
+      }
+      AgentConfig cfg = new AgentConfig(
+          new AgentConfig.Interface(privateKey, addresses, listenPort, mtu, fwMark),
+          built,
+          new AgentConfig.Tessera(Optional.ofNullable(filterFile), Optional.ofNullable(policyServer), Optional.ofNullable(serverKey)));
+      return new Result(Optional.of(cfg), problems);
+    }
+
+    void interfaceKey(int ln, String key, String k, String value) {
+      switch (k) {
+        case "privatekey" -> {
+          if (privateKey != null) {
+            error(ln, "PrivateKey given twice");
+          }
+          WgKey key32 = WgKey.fromBase64OrNull(value);
+          if (key32 == null) {
+            error(ln, "PrivateKey must be 32 bytes in base64 (44 characters, as `wg genkey` prints)");
+          } else {
+            privateKey = key32;
+          }
+        }
+        case "address" -> {
+          for (String item : list(value)) {
+            IpPrefix p = IpPrefix.parseOrNull(item);
+            if (p == null) {
+              error(ln, "Address: not an IP address or prefix: '" + item + "'");
+            } else {
+              addresses.add(p);
+            }
+          }
+        }
+        case "listenport" -> listenPort = port(ln, "ListenPort", value, true);
+        case "mtu" -> {
+          OptionalInt m = number(ln, "MTU", value, 576, 65535);
+          if (m.isPresent()) {
+            mtu = m;
+          }
+        }
+        case "fwmark" -> {
+          if (value.equalsIgnoreCase("off")) {
+            fwMark = OptionalInt.of(0);
+          } else {
+            OptionalInt m = number(ln, "FwMark", value, 0, Integer.MAX_VALUE);
+            if (m.isPresent()) {
+              fwMark = m;
+            }
+          }
+        }
+        default -> unknown(ln, key, k, "Interface", "PrivateKey, Address, ListenPort, MTU, FwMark");
+      }
+    }
+
+    void peerKey(int ln, String key, String k, String value) {
+      PeerBuilder p = peer;
+      switch (k) {
+        case "publickey" -> {
+          if (p.publicKey != null) {
+            error(ln, "PublicKey given twice in one [Peer]");
+          }
+          WgKey key32 = WgKey.fromBase64OrNull(value);
+          if (key32 == null) {
+            error(ln, "PublicKey must be 32 bytes in base64 (44 characters, as `wg pubkey` prints)");
+          } else {
+            p.publicKey = key32;
+          }
+        }
+        case "presharedkey" -> {
+          WgKey key32 = WgKey.fromBase64OrNull(value);
+          if (key32 == null) {
+            error(ln, "PresharedKey must be 32 bytes in base64 (44 characters, as `wg genpsk` prints)");
+          } else {
+            p.psk = key32;
+          }
+        }
+        case "allowedips" -> {
+          for (String item : list(value)) {
+            IpPrefix pre = IpPrefix.parseOrNull(item);
+            if (pre == null) {
+              error(ln, "AllowedIPs: not an IP prefix: '" + item + "'");
+            } else {
+              p.allowed.add(pre.masked());
+              if (!pre.equals(pre.masked())) {
+                warn(ln, "AllowedIPs: " + pre + " has host bits set; using " + pre.masked());
+              }
+            }
+          }
+        }
+        case "endpoint" -> {
+          Endpoint e = Endpoint.parseOrNull(value);
+          if (e == null) {
+            error(ln, "Endpoint must be host:port or [ipv6]:port, got '" + value + "'");
+          } else {
+            p.endpoint = e;
+          }
+        }
+        case "persistentkeepalive" -> {
+          if (value.equalsIgnoreCase("off")) {
+            p.keepalive = 0;
+          } else {
+            OptionalInt s = number(ln, "PersistentKeepalive", value, 0, 65535);
+            if (s.isPresent()) {
+              p.keepalive = s.getAsInt();
+            }
+          }
+        }
+        default -> unknown(ln, key, k, "Peer", "PublicKey, PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive");
+      }
+    }
+
+    void tesseraKey(int ln, String key, String k, String value) {
+      switch (k) {
+        case "filterfile" -> {
+          if (value.isEmpty()) {
+            error(ln, "FilterFile is empty");
+          } else {
+            Path p = Path.of(value);
+            filterFile = p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
+          }
+        }
+        case "policyserver" -> policyServer = value;
+        case "serverkey" -> serverKey = value;
+        default -> error(ln, "unknown key '" + key + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey)");
+      }
+    }
+
+    void unknown(int ln, String key, String k, String section, String known) {
+      if (WG_QUICK_ONLY.contains(k)) {
+        warn(ln, key + " is a wg-quick shell setting; tessera-agent ignores it");
+      } else {
+        error(ln, "unknown key '" + key + "' in [" + section + "] (known: " + known + ")");
+      }
+    }
+
+    OptionalInt port(int ln, String name, String value, boolean zeroOk) {
+      return number(ln, name, value, zeroOk ? 0 : 1, 65535);
+    }
+
+    OptionalInt number(int ln, String name, String value, int min, int max) {
+      if (value.isEmpty() || value.length() > 10 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        error(ln, name + " must be a number, got '" + value + "'");
+        return OptionalInt.empty();
+      }
+      long v = Long.parseLong(value);
+      if (v < min || v > max) {
+        error(ln, name + " must be in " + min + ".." + max + ", got " + v);
+        return OptionalInt.empty();
+      }
+      return OptionalInt.of((int) v);
+    }
+  }
+
+  private static final class PeerBuilder {
+    final int line;
+    WgKey publicKey;
+    WgKey psk;
+    final List<IpPrefix> allowed = new ArrayList<>();
+    Endpoint endpoint;
+    int keepalive;
+
+    PeerBuilder(int line) {
+      this.line = line;
+    }
+  }
+
+  private static List<String> list(String value) {
+    List<String> out = new ArrayList<>();
+    for (String s : value.split(",")) {
+      if (!s.isBlank()) {
+        out.add(s.strip());
+      }
+    }
+    return out;
+  }
+
+  private static String stripComment(String line) {
+    int hash = line.indexOf('#');
+    return hash < 0 ? line : line.substring(0, hash);
+  }
+
+  /** Public key of a private key, for the self-peer warning; null if X25519 is unavailable. */
+  private static WgKey publicOf(WgKey priv) {
+    try {
+      return WgKey.of(X25519Keys.publicKey(priv.bytes()));
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+}
