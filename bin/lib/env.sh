@@ -38,7 +38,7 @@ tessera_ensure_cli() {
     stale=1
   else
     stale="$(cd "$TESSERA_HOME" && find pom.xml ./*/pom.xml policy-lang/src compiler/src enforcer/src \
-      policy-tests/src agent/src cli/src -path '*/src/test' -prune -o -newer "$jar" -type f -print -quit 2>/dev/null)"
+      policy-tests/src agent/src cli/src bundle/src server/src -path '*/src/test' -prune -o -newer "$jar" -type f -print -quit 2>/dev/null)"
   fi
   if [ -n "$stale" ]; then
     echo "tessera: building the CLI (first use or sources changed)..." >&2

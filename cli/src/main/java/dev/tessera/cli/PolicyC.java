@@ -45,6 +45,11 @@ public final class PolicyC implements Callable<Integer> {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new PolicyC());
     // -- subcommands (keep one per line; each class documents its own options) --
+    cl.addSubcommand(new TestCommand());
+    cl.addSubcommand(new ExplainCommand());
+    cl.addSubcommand(new CheckCommand());
+    cl.addSubcommand(new FmtCommand());
+    cl.addSubcommand(new ConvertCommand());
     return configure(cl);
   }
 

@@ -1,5 +1,6 @@
 package dev.tessera.agent.config;
 
+import dev.tessera.agent.crypto.WgKey;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -19,7 +20,7 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
   }
 
   /** [Interface]: PrivateKey is required; the rest is optional (wg-quick defaults apply). */
-  public record Interface(WgKey privateKey, List<IpPrefix> addresses, OptionalInt listenPort, OptionalInt mtu, OptionalInt fwMark) {
+  public record Interface(WgKey privateKey, List<Cidr> addresses, OptionalInt listenPort, OptionalInt mtu, OptionalInt fwMark) {
     public Interface {
       addresses = List.copyOf(addresses);
     }
@@ -27,7 +28,7 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
 
   /** [Peer]: PublicKey is required. persistentKeepalive 0 means off. */
   public record Peer(
-      WgKey publicKey, Optional<WgKey> presharedKey, List<IpPrefix> allowedIps, Optional<Endpoint> endpoint, int persistentKeepalive) {
+      WgKey publicKey, Optional<WgKey> presharedKey, List<Cidr> allowedIps, Optional<Endpoint> endpoint, int persistentKeepalive) {
     public Peer {
       allowedIps = List.copyOf(allowedIps);
     }

@@ -1,5 +1,6 @@
 package dev.tessera.agent.config;
 
+import dev.tessera.agent.crypto.WgKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -71,7 +72,7 @@ public final class ConfigParser {
     final List<ConfigProblem> problems = new ArrayList<>();
 
     WgKey privateKey;
-    final List<IpPrefix> addresses = new ArrayList<>();
+    final List<Cidr> addresses = new ArrayList<>();
     OptionalInt listenPort = OptionalInt.empty();
     OptionalInt mtu = OptionalInt.empty();
     OptionalInt fwMark = OptionalInt.empty();
@@ -194,7 +195,7 @@ public final class ConfigParser {
           if (privateKey != null) {
             error(ln, "PrivateKey given twice");
           }
-          WgKey key32 = WgKey.fromBase64OrNull(value);
+          WgKey key32 = Keys.base64OrNull(value);
           if (key32 == null) {
             error(ln, "PrivateKey must be 32 bytes in base64 (44 characters, as `wg genkey` prints)");
           } else {
@@ -203,7 +204,7 @@ public final class ConfigParser {
         }
         case "address" -> {
           for (String item : list(value)) {
-            IpPrefix p = IpPrefix.parseOrNull(item);
+            Cidr p = Cidr.parseOrNull(item);
             if (p == null) {
               error(ln, "Address: not an IP address or prefix: '" + item + "'");
             } else {
@@ -239,7 +240,7 @@ public final class ConfigParser {
           if (p.publicKey != null) {
             error(ln, "PublicKey given twice in one [Peer]");
           }
-          WgKey key32 = WgKey.fromBase64OrNull(value);
+          WgKey key32 = Keys.base64OrNull(value);
           if (key32 == null) {
             error(ln, "PublicKey must be 32 bytes in base64 (44 characters, as `wg pubkey` prints)");
           } else {
@@ -247,7 +248,7 @@ public final class ConfigParser {
           }
         }
         case "presharedkey" -> {
-          WgKey key32 = WgKey.fromBase64OrNull(value);
+          WgKey key32 = Keys.base64OrNull(value);
           if (key32 == null) {
             error(ln, "PresharedKey must be 32 bytes in base64 (44 characters, as `wg genpsk` prints)");
           } else {
@@ -256,7 +257,7 @@ public final class ConfigParser {
         }
         case "allowedips" -> {
           for (String item : list(value)) {
-            IpPrefix pre = IpPrefix.parseOrNull(item);
+            Cidr pre = Cidr.parseOrNull(item);
             if (pre == null) {
               error(ln, "AllowedIPs: not an IP prefix: '" + item + "'");
             } else {
@@ -335,7 +336,7 @@ public final class ConfigParser {
     final int line;
     WgKey publicKey;
     WgKey psk;
-    final List<IpPrefix> allowed = new ArrayList<>();
+    final List<Cidr> allowed = new ArrayList<>();
     Endpoint endpoint;
     int keepalive;
 
@@ -362,7 +363,7 @@ public final class ConfigParser {
   /** Public key of a private key, for the self-peer warning; null if X25519 is unavailable. */
   private static WgKey publicOf(WgKey priv) {
     try {
-      return WgKey.of(X25519Keys.publicKey(priv.bytes()));
+      return priv.publicKey();
     } catch (RuntimeException e) {
       return null;
     }

@@ -22,7 +22,7 @@ public record Endpoint(String host, int port) {
       }
       host = t.substring(1, close);
       port = t.substring(close + 2);
-      if (IpPrefix.parseLiteral(host) == null || host.indexOf(':') < 0) {
+      if (Cidr.parseLiteral(host) == null || host.indexOf(':') < 0) {
         return null;
       }
     } else {

@@ -6,6 +6,7 @@ import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
 import javax.crypto.ShortBufferException;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -51,7 +52,7 @@ public final class ChaChaPoly {
     return n;
   }
 
-  /** A key object for {@link #seal(SecretKeySpec, long, ByteBuffer, ByteBuffer)}. */
+  /** A key object for {@link #seal(javax.crypto.SecretKey, long, ByteBuffer, ByteBuffer)}. */
   public static SecretKeySpec key(byte[] key32) {
     return new SecretKeySpec(key32, 0, KEY_LENGTH, "ChaCha20");
   }
@@ -97,7 +98,7 @@ public final class ChaChaPoly {
    *
    * @return number of bytes written (plaintext length + 16)
    */
-  public static int seal(SecretKeySpec key, long counter, ByteBuffer plain, ByteBuffer out) {
+  public static int seal(SecretKey key, long counter, ByteBuffer plain, ByteBuffer out) {
     Cipher c = init(Cipher.ENCRYPT_MODE, key, counter);
     try {
       return c.doFinal(plain, out);
@@ -114,7 +115,7 @@ public final class ChaChaPoly {
    *
    * @return plaintext length, or -1 if authentication fails (out's contents are then unspecified)
    */
-  public static int open(SecretKeySpec key, long counter, ByteBuffer ct, ByteBuffer out) {
+  public static int open(SecretKey key, long counter, ByteBuffer ct, ByteBuffer out) {
     if (ct.remaining() < TAG_LENGTH) {
       return -1;
     }
@@ -130,7 +131,60 @@ public final class ChaChaPoly {
     }
   }
 
-  private static Cipher init(int mode, SecretKeySpec key, long counter) {
+  private static final ThreadLocal<ByteBuffer> ZEROS =
+      ThreadLocal.withInitial(() -> ByteBuffer.wrap(new byte[16]));
+
+  /**
+   * Transport encryption with WireGuard's zero padding: encrypts {@code plain} (position..limit)
+   * followed by {@code padLength} (0..15) zero bytes into {@code out} at its position, then the
+   * tag. Streams the padding through the same cipher operation, so the caller's packet is neither
+   * copied nor modified; {@code plain}'s position is left unchanged.
+   *
+   * @return bytes written: plaintext + padding + 16
+   */
+  public static int sealPadded(SecretKey key, long counter, ByteBuffer plain, int padLength,
+      ByteBuffer out) {
+    if (padLength < 0 || padLength > 15) {
+      throw new IllegalArgumentException("padding must be 0..15, got " + padLength);
+    }
+    Cipher c = init(Cipher.ENCRYPT_MODE, key, counter);
+    int pos = plain.position();
+    try {
+      int n;
+      if (padLength == 0) {
+        n = c.doFinal(plain, out);
+      } else {
+        n = c.update(plain, out);
+        ByteBuffer z = ZEROS.get();
+        z.clear().limit(padLength);
+        n += c.doFinal(z, out);
+      }
+      return n;
+    } catch (ShortBufferException e) {
+      throw new IllegalArgumentException("output buffer too small", e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
+    } finally {
+      plain.position(pos);
+    }
+  }
+
+  /**
+   * Transport decryption of {@code ct} (position..limit) into {@code out} at its position; {@code
+   * ct}'s position is left unchanged.
+   *
+   * @return plaintext length, or -1 if authentication fails
+   */
+  public static int openTransport(SecretKey key, long counter, ByteBuffer ct, ByteBuffer out) {
+    int pos = ct.position();
+    try {
+      return open(key, counter, ct, out);
+    } finally {
+      ct.position(pos);
+    }
+  }
+
+  private static Cipher init(int mode, SecretKey key, long counter) {
     Cipher c = CIPHER.get();
     try {
       c.init(mode, key, new IvParameterSpec(nonce(counter)));

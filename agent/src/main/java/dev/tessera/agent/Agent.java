@@ -1,0 +1,397 @@
+package dev.tessera.agent;
+
+import dev.tessera.agent.config.AgentConfig;
+import dev.tessera.agent.config.Cidr;
+import dev.tessera.agent.config.Endpoint;
+import dev.tessera.agent.protocol.DeviceOptions;
+import dev.tessera.agent.protocol.Peer;
+import dev.tessera.agent.protocol.PeerConfig;
+import dev.tessera.agent.protocol.WireGuardDevice;
+import dev.tessera.agent.transport.UdpTransport;
+import dev.tessera.agent.tun.LinkSetup;
+import dev.tessera.agent.tun.TunDevice;
+import dev.tessera.agent.uapi.UapiServer;
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The Tessera agent: a userspace WireGuard interface with the enforcer on every packet.
+ *
+ * <p>Pipeline (who runs what; nothing is shared on the hot path except the device itself):
+ * <pre>
+ *   UDP event loop i (Netty epoll, SO_REUSEPORT socket i, recvmmsg)
+ *     datagram -> WireGuardDevice.onDatagram -> decrypt into loop i's direct scratch
+ *       -> FilterGate.allowInbound (Enforcer worker i)        drop: counted by reason
+ *       -> TUN write (queue i mod q)
+ *     handshake responses / cookie replies -> pooled ByteBuf -> flushed once per read batch
+ *   TUN reader j (platform thread, TUN queue j)
+ *     read -> FilterGate.allowOutbound (Enforcer worker j: conntrack) -> WireGuardDevice.onTunPacket
+ *       -> encrypt in place into a 64 KiB batch buffer -> runs of equal-size datagrams
+ *       -> UDP GSO / sendmmsg when the TUN queue is empty or the batch is full
+ *   timer thread: WireGuardDevice.onTimer at the next deadline, at least every 100 ms
+ *   UAPI: /var/run/wireguard/IFACE.sock (wg show / wg set); filter watcher: SIGHUP or file change
+ * </pre>
+ *
+ * <p>Lifecycle: {@link #start} builds everything in order and undoes what it built if a step
+ * fails; {@link #close} (also run from the JVM shutdown hook on SIGTERM/SIGINT) stops threads,
+ * closes the UDP sockets, removes the UAPI socket and pid file, and closes the TUN (the
+ * interface and its routes disappear with it), then zeroes key material.
+ */
+public final class Agent implements AutoCloseable {
+  private static final long TIMER_MAX_NANOS = 100_000_000L;
+
+  private final AgentConfig config;
+  private final AgentOptions options;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean running;
+  private WireGuardDevice device;
+  private TunDevice tun;
+  private UdpTransport udp;
+  private DataPath path;
+  private FilterGate filter;
+  private UapiServer uapi;
+  private Path pidFile;
+
+  private Agent(AgentConfig config, AgentOptions options) {
+    this.config = config;
+    this.options = options;
+  }
+
+  /** Brings the interface up. Throws with a user-facing message when a step fails. */
+  public static Agent start(AgentConfig config, AgentOptions options) throws IOException {
+    Agent a = new Agent(config, options);
+    try {
+      a.doStart();
+    } catch (IOException | RuntimeException e) {
+      a.close();
+      throw e;
+    }
+    return a;
+  }
+
+  private void doStart() throws IOException {
+    var log = options.log();
+    running = true;
+
+    // 1. Filter first: if it fails closed we want to say so before any packet can flow.
+    Path filterFile = options.filterOverride().or(() -> config.tessera().filterFile()).orElse(null);
+    filter = filterFile == null ? FilterGate.allowAll(log) : FilterGate.fromFile(filterFile, options.iface(), log);
+    if (config.tessera().policyServer().isPresent() || config.tessera().serverKey().isPresent()) {
+      log.accept("note: [Tessera] PolicyServer/ServerKey are parsed but not used yet (policy distribution is a later feature)");
+    }
+
+    // 2. The protocol core.
+    device = new WireGuardDevice(DeviceOptions.defaults());
+    device.setPrivateKey(config.iface().privateKey());
+    int mtu = config.iface().mtu().orElse(1420);
+    device.setMtu(mtu);
+    config.iface().fwMark().ifPresent(m -> {
+      device.setFwmark(m);
+      if (m != 0) {
+        log.accept("note: FwMark is recorded for `wg show` but not applied to the UDP socket");
+      }
+    });
+    List<Cidr> routes = new ArrayList<>();
+    for (AgentConfig.Peer p : config.peers()) {
+      if (device.publicKey().isPresent() && device.publicKey().get().equals(p.publicKey())) {
+        log.accept("ignoring [Peer] with the interface's own public key (as WireGuard does)");
+        continue;
+      }
+      InetSocketAddress ep = null;
+      if (p.endpoint().isPresent()) {
+        ep = resolve(p.endpoint().get());
+      }
+      device.upsertPeer(new PeerConfig(p.publicKey(), p.presharedKey().orElse(null),
+          p.allowedIps().stream().map(Cidr::toPrefix).toList(), ep, p.persistentKeepalive()));
+      routes.addAll(p.allowedIps());
+    }
+
+    // 3. TUN interface, addresses, routes.
+    tun = TunDevice.open(options.iface(), options.tunQueues());
+    closeables.add(tun);
+    path = new DataPath(device, tun, filter, log);
+    new LinkSetup(log).configure(tun.name(), mtu, config.iface().addresses(), routes);
+
+    // 4. UDP sockets.
+    UdpTransport.Options uo = UdpTransport.Options.defaults().withThreads(options.udpThreads()).withGro(options.udpGro());
+    udp = UdpTransport.bind(config.iface().listenPort().orElse(0), uo, this::newReceiver, log);
+    closeables.add(udp);
+    device.setListenPort(udp.port());
+
+    // 5. Threads: TUN readers, timers, filter watcher.
+    for (int q = 0; q < tun.queues(); q++) {
+      int queue = q;
+      threads.add(Thread.ofPlatform().name("tun-reader-" + q).daemon().start(() -> tunLoop(queue)));
+    }
+    threads.add(Thread.ofPlatform().name("wg-timers").daemon().start(this::timerLoop));
+    if (filterFile != null) {
+      threads.add(Thread.ofPlatform().name("filter-watch").daemon().start(this::watchFilter));
+      installSighup();
+    }
+
+    // 6. Control: UAPI socket and pid file.
+    DeviceUapi handler = new DeviceUapi(device, new DeviceUapi.Rebinder() {
+      @Override
+      public int rebind(int port) throws IOException {
+        udp.rebind(port);
+        return udp.port();
+      }
+
+      @Override
+      public int port() {
+        return udp.port();
+      }
+    }, path);
+    uapi = UapiServer.start(options.uapiDir(), tun.name(), handler, log);
+    closeables.add(uapi);
+    Files.createDirectories(options.runDir());
+    pidFile = AgentOptions.pidFile(options.runDir(), tun.name());
+    Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+
+    log.accept("interface " + tun.name() + " up: public key " + device.publicKey().map(Object::toString).orElse("(none)")
+        + ", UDP port " + udp.port() + (udp.gsoSupported() ? " (UDP GSO)" : "") + ", " + config.peers().size()
+        + " peer(s), MTU " + mtu + ", UAPI " + uapi.path());
+  }
+
+  private static InetSocketAddress resolve(Endpoint e) throws IOException {
+    try {
+      byte[] lit = Cidr.parseLiteral(e.host());
+      InetAddress a = lit != null ? Cidr.toInet(lit) : InetAddress.getByName(e.host());
+      return new InetSocketAddress(a, e.port());
+    } catch (UnknownHostException ex) {
+      throw new IOException("cannot resolve endpoint " + e + ": " + ex.getMessage());
+    }
+  }
+
+  private UdpTransport.Receiver newReceiver(int index, UdpTransport.Sender sender) {
+    ShellOutput out = new ShellOutput(path, sender, index % tun.queues(), false);
+    return new UdpTransport.Receiver() {
+      @Override
+      public void onDatagram(ByteBuf content, InetSocketAddress from) {
+        path.stats().datagramsReceived.increment();
+        // internalNioBuffer: a view reused per ByteBuf, no allocation; valid during this call only.
+        ByteBuffer nio = content.internalNioBuffer(content.readerIndex(), content.readableBytes());
+        device.onDatagram(nio, from, out);
+      }
+
+      @Override
+      public void onReadComplete() {
+        out.flush();
+      }
+    };
+  }
+
+  private void tunLoop(int queue) {
+    ShellOutput out = new ShellOutput(path, udp.sender(queue), queue, true);
+    ByteBuffer buf = ByteBuffer.allocateDirect(65_536);
+    MemorySegment seg = MemorySegment.ofBuffer(buf);
+    try (out; TunDevice.Io io = tun.io(queue)) {
+      while (running) {
+        int n = io.readNow(seg);
+        if (n == TunDevice.Io.AGAIN) {
+          out.flush(); // queue drained: send the batch before sleeping
+          io.awaitReadable();
+          continue;
+        }
+        if (n < 0) {
+          break;
+        }
+        if (n == 0) {
+          continue;
+        }
+        path.stats().tunPacketsRead.increment();
+        buf.clear().limit(n);
+        if (!filter.allowOutbound(out.worker(), buf)) {
+          path.stats().outboundRejected.increment();
+          continue;
+        }
+        out.sender(udp.sender(queue)); // follows a UAPI listen_port rebind
+        device.onTunPacket(buf, out);
+      }
+    } catch (IOException | RuntimeException e) {
+      if (running) {
+        options.log().accept("TUN reader " + queue + " stopped: " + e);
+      }
+    }
+  }
+
+  private void timerLoop() {
+    ShellOutput out = new ShellOutput(path, udp.sender(0), 0, false);
+    try (out) {
+      while (running) {
+        long now = System.nanoTime();
+        long next = device.nextTimerDeadlineNanos();
+        long wait = Math.min(TIMER_MAX_NANOS, Math.max(0, next - now));
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+        if (!running) {
+          break;
+        }
+        out.sender(udp.sender(0));
+        try {
+          device.onTimer(out);
+        } catch (RuntimeException e) {
+          path.rateLimitedLog("bug: timer handler threw " + e);
+        }
+        out.flush();
+      }
+    }
+  }
+
+  private void watchFilter() {
+    Path f = filter.file();
+    FileTime lastTime = null;
+    long lastSize = -1;
+    while (running) {
+      try {
+        FileTime t = Files.getLastModifiedTime(f);
+        long size = Files.size(f);
+        if (lastTime != null && (!t.equals(lastTime) || size != lastSize)) {
+          filter.reload(false);
+        } else if (lastTime == null && filter.mode() == FilterGate.Mode.FAIL_CLOSED) {
+          filter.reload(false); // the file appeared or became readable
+        }
+        lastTime = t;
+        lastSize = size;
+      } catch (IOException e) {
+        lastTime = null; // missing right now (e.g. being replaced); retry
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
+    }
+  }
+
+  /** SIGHUP reloads the filter (sun.misc.Signal through reflection: the only JDK hook for it). */
+  private void installSighup() {
+    try {
+      Class<?> signal = Class.forName("sun.misc.Signal");
+      Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
+      Object handler = java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {handlerType},
+          (proxy, m, args) -> switch (m.getName()) {
+            case "handle" -> {
+              options.log().accept("SIGHUP: reloading filter");
+              filter.reload(true);
+              yield null;
+            }
+            case "hashCode" -> System.identityHashCode(proxy);
+            case "equals" -> proxy == args[0];
+            case "toString" -> "tessera-sighup";
+            default -> null;
+          });
+      signal.getMethod("handle", signal, handlerType).invoke(null, signal.getConstructor(String.class).newInstance("HUP"), handler);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      options.log().accept("note: SIGHUP reload unavailable (" + e + "); the filter file is still watched for changes");
+    }
+  }
+
+  public String iface() {
+    return tun.name();
+  }
+
+  public int listenPort() {
+    return udp.port();
+  }
+
+  public WireGuardDevice device() {
+    return device;
+  }
+
+  public FilterGate filter() {
+    return filter;
+  }
+
+  /** Blocks until {@link #close} has run. */
+  public void awaitStop() throws InterruptedException {
+    stopped.await();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (!running && stopped.getCount() == 0) {
+      return;
+    }
+    running = false;
+    if (pidFile != null) {
+      try {
+        Files.deleteIfExists(pidFile);
+      } catch (IOException e) {
+        options.log().accept("could not remove " + pidFile + ": " + e.getMessage());
+      }
+    }
+    // Reverse order of creation: UAPI, UDP, TUN (wakes readers within the poll timeout); the
+    // device last, once no thread can call into it any more.
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      try {
+        closeables.get(i).close();
+      } catch (Exception e) {
+        options.log().accept("shutdown: " + e);
+      }
+    }
+    closeables.clear();
+    for (Thread t : threads) {
+      t.interrupt();
+      LockSupport.unpark(t);
+      try {
+        t.join(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (device != null) {
+      device.close(); // zeroes key material
+    }
+    stopped.countDown();
+  }
+
+  /**
+   * Parses {@code configFile}, brings the interface up and blocks until SIGTERM/SIGINT. Returns a
+   * process exit code: 0 after a clean stop, 1 when bring-up failed, 2 for config errors. Used by
+   * {@code tessera-agent up} and by {@link AgentMain}.
+   */
+  public static int runForeground(Path configFile, Path filterOverride, String ifaceOverride, java.util.function.Consumer<String> log) {
+    dev.tessera.agent.config.ConfigParser.Result r = dev.tessera.agent.config.ConfigParser.parse(configFile);
+    r.problems().forEach(p -> log.accept(p.toString()));
+    if (!r.ok()) {
+      return 2;
+    }
+    String name = ifaceOverride != null ? ifaceOverride : AgentOptions.ifaceFromConfig(configFile);
+    AgentOptions opts = AgentOptions.defaults(name, log).withFilter(filterOverride);
+    Agent agent;
+    try {
+      agent = start(r.config().orElseThrow(), opts);
+    } catch (IOException | RuntimeException e) {
+      log.accept("failed to bring up " + name + ": " + e.getMessage());
+      return 1;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.accept("stopping " + name);
+      agent.close();
+    }, "agent-shutdown"));
+    try {
+      agent.awaitStop();
+    } catch (InterruptedException e) {
+      agent.close();
+    }
+    return 0;
+  }
+
+  /** For the integration tests and status: all peers. */
+  public List<Peer> peers() {
+    return device.peers();
+  }
+}

@@ -1,0 +1,47 @@
+package dev.tessera.agent;
+
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * Minimal entry point inside the agent module ({@code up} only), so the agent's own integration
+ * tests can start it as a child JVM without the CLI module. Users run {@code bin/tessera-agent}.
+ *
+ * <p>Usage: {@code AgentMain --config FILE [--filter FILE] [--interface NAME]}
+ */
+public final class AgentMain {
+  private AgentMain() {}
+
+  public static void main(String[] args) {
+    Path config = null;
+    Path filter = null;
+    String iface = null;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (i + 1 >= args.length) {
+        usage("missing value for " + a);
+      }
+      switch (a) {
+        case "--config" -> config = Path.of(args[++i]);
+        case "--filter" -> filter = Path.of(args[++i]);
+        case "--interface" -> iface = args[++i];
+        default -> usage("unknown argument " + a);
+      }
+    }
+    if (config == null) {
+      usage("--config is required");
+    }
+    System.exit(Agent.runForeground(config, filter, iface, AgentMain::log));
+  }
+
+  private static void usage(String msg) {
+    System.err.println("AgentMain: " + msg + "\nusage: AgentMain --config FILE [--filter FILE] [--interface NAME]");
+    System.exit(2);
+  }
+
+  static void log(String msg) {
+    System.err.println(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss.SSS")) + " tessera-agent: " + msg);
+    System.err.flush();
+  }
+}

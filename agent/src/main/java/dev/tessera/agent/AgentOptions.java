@@ -1,0 +1,48 @@
+package dev.tessera.agent;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * How to run an agent, beyond its config file.
+ *
+ * @param iface interface name (wg-quick derives it from the config file name)
+ * @param filterOverride {@code --filter FILE}; overrides [Tessera] FilterFile
+ * @param uapiDir directory of the UAPI socket (/var/run/wireguard)
+ * @param runDir directory of the pid file (/var/run/tessera)
+ * @param udpThreads UDP sockets/event loops (SO_REUSEPORT)
+ * @param tunQueues TUN queues (IFF_MULTI_QUEUE) and reader threads
+ * @param udpGro ask the kernel for UDP GRO on receive
+ * @param log where status lines go (stderr in the CLI)
+ */
+public record AgentOptions(
+    String iface, Optional<Path> filterOverride, Path uapiDir, Path runDir, int udpThreads, int tunQueues, boolean udpGro,
+    Consumer<String> log) {
+
+  public static final Path DEFAULT_RUN_DIR = Path.of("/var/run/tessera");
+
+  /** Defaults: threads from system properties {@code tessera.agent.udpThreads/tunQueues/udpGro}. */
+  public static AgentOptions defaults(String iface, Consumer<String> log) {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    return new AgentOptions(iface, Optional.empty(), dev.tessera.agent.uapi.UapiServer.DEFAULT_DIR, DEFAULT_RUN_DIR,
+        Integer.getInteger("tessera.agent.udpThreads", Math.max(1, Math.min(2, cpus))),
+        Integer.getInteger("tessera.agent.tunQueues", 1),
+        Boolean.getBoolean("tessera.agent.udpGro"),
+        log);
+  }
+
+  public AgentOptions withFilter(Path f) {
+    return new AgentOptions(iface, Optional.ofNullable(f), uapiDir, runDir, udpThreads, tunQueues, udpGro, log);
+  }
+
+  /** Interface name from a config path as wg-quick does: {@code /etc/wireguard/wg0.conf} gives {@code wg0}. */
+  public static String ifaceFromConfig(Path config) {
+    String n = config.getFileName().toString();
+    return n.endsWith(".conf") ? n.substring(0, n.length() - 5) : n;
+  }
+
+  public static Path pidFile(Path runDir, String iface) {
+    return runDir.resolve(iface + ".pid");
+  }
+}

@@ -1,0 +1,230 @@
+package dev.tessera.agent;
+
+import dev.tessera.enforcer.Counters;
+import dev.tessera.enforcer.Enforcer;
+import dev.tessera.enforcer.Verdict;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.FilterCodec;
+import dev.tessera.enforcer.format.FilterFormatException;
+import dev.tessera.enforcer.format.FilterJson;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * The agent's filter state: which compiled filter (if any) decides inbound packets.
+ *
+ * <p>Three modes, chosen so that a misconfiguration can never silently open the tunnel:
+ * <ul>
+ *   <li>{@link Mode#ALLOW_ALL}: no filter configured at all. The agent is plain WireGuard and says
+ *       so loudly at startup. This mode is fixed for the life of the process.
+ *   <li>{@link Mode#ENFORCE}: a filter file is configured and loaded; every decrypted inbound
+ *       packet goes through {@link Enforcer.Worker#inbound}, every TUN packet through
+ *       {@link Enforcer.Worker#outbound} (which records connection-tracking state).
+ *   <li>{@link Mode#FAIL_CLOSED}: a filter file is configured but could not be read or decoded
+ *       at startup. Every inbound packet is dropped (counted as "filter-unavailable") until a
+ *       reload succeeds. A failed <em>reload</em> keeps the previous good filter in force (the
+ *       enforcer's own rule), and is reported.
+ * </ul>
+ * Reloads (SIGHUP, or the file's modification time/size/content changing) go through
+ * {@link Enforcer#update(CompiledFilter)}, which keeps conntrack state and re-checks admitted
+ * flows against the new rules, so a flow the new filter no longer allows is cut at its next
+ * packet.
+ *
+ * <p>The file may be the binary codec form (magic "TSRF") or the JSON view; both are validated
+ * all-or-nothing by the enforcer's codecs.
+ */
+public final class FilterGate {
+  /** See the class comment. */
+  public enum Mode { ALLOW_ALL, ENFORCE, FAIL_CLOSED }
+
+  private final Path file;
+  private final Enforcer enforcer;
+  private final Consumer<String> log;
+  private volatile Mode mode;
+  private volatile String lastError = "";
+  private volatile String sha256 = "";
+  private final LongAdder failClosedDrops = new LongAdder();
+  private final LongAdder reloads = new LongAdder();
+  private final LongAdder failedReloads = new LongAdder();
+  private byte[] lastBytes;
+
+  private FilterGate(Path file, Enforcer enforcer, Mode mode, Consumer<String> log) {
+    this.file = file;
+    this.enforcer = enforcer;
+    this.mode = mode;
+    this.log = log;
+  }
+
+  /** No filter configured: allow everything (plain WireGuard). */
+  public static FilterGate allowAll(Consumer<String> log) {
+    log.accept("WARNING: no filter configured ([Tessera] FilterFile or --filter): the agent ALLOWS ALL traffic"
+        + " from peers (plain WireGuard mode)");
+    return new FilterGate(null, null, Mode.ALLOW_ALL, log);
+  }
+
+  /**
+   * Loads {@code file}; on failure the gate starts {@link Mode#FAIL_CLOSED} and keeps trying on
+   * each {@link #reload}.
+   */
+  public static FilterGate fromFile(Path file, String node, Consumer<String> log) {
+    byte[] bytes = null;
+    CompiledFilter f = null;
+    String error = null;
+    try {
+      bytes = Files.readAllBytes(file);
+      f = decode(bytes);
+    } catch (IOException e) {
+      error = "cannot read filter " + file + ": " + ioReason(e);
+    } catch (FilterFormatException | RuntimeException e) {
+      error = "invalid filter " + file + ": " + e.getMessage();
+    }
+    if (f == null) {
+      FilterGate g = new FilterGate(file, Enforcer.create(CompiledFilter.denyAll(node)), Mode.FAIL_CLOSED, log);
+      g.lastError = error;
+      log.accept("ERROR: " + error + "; FAILING CLOSED: every inbound packet is dropped until the filter loads");
+      return g;
+    }
+    FilterGate g = new FilterGate(file, Enforcer.create(f), Mode.ENFORCE, log);
+    g.lastBytes = bytes;
+    g.sha256 = FilterCodec.sha256Hex(f);
+    log.accept("enforcing filter " + file + " (node " + f.node() + ", " + f.rules().size() + " rules, sha256 "
+        + g.sha256.substring(0, 12) + ")");
+    return g;
+  }
+
+  static String ioReason(IOException e) {
+    return switch (e) {
+      case java.nio.file.NoSuchFileException x -> "no such file";
+      case java.nio.file.AccessDeniedException x -> "permission denied";
+      default -> String.valueOf(e.getMessage());
+    };
+  }
+
+  static CompiledFilter decode(byte[] bytes) throws FilterFormatException {
+    int i = 0;
+    while (i < bytes.length && Character.isWhitespace(bytes[i])) {
+      i++;
+    }
+    if (i < bytes.length && bytes[i] == '{') {
+      return FilterJson.read(new String(bytes, StandardCharsets.UTF_8));
+    }
+    return FilterCodec.decode(bytes);
+  }
+
+  /**
+   * Re-reads the filter file. Returns true if a new filter is now in force. With {@code force}
+   * false, an unchanged file (same bytes) is not re-applied.
+   */
+  public synchronized boolean reload(boolean force) {
+    if (file == null) {
+      return false;
+    }
+    byte[] bytes;
+    CompiledFilter f;
+    try {
+      bytes = Files.readAllBytes(file);
+      if (!force && lastBytes != null && Arrays.equals(bytes, lastBytes)) {
+        return false;
+      }
+      f = decode(bytes);
+    } catch (IOException | FilterFormatException | RuntimeException e) {
+      String why = e instanceof IOException io ? "cannot read " + file + ": " + ioReason(io) : "invalid filter " + file + ": " + e.getMessage();
+      if (!force && lastError.equals(why)) {
+        return false; // same failure as last time: do not flood the log
+      }
+      failedReloads.increment();
+      lastError = why;
+      log.accept("filter reload failed: " + why + (mode == Mode.ENFORCE
+          ? "; the previous filter stays in force" : "; still failing closed"));
+      return false;
+    }
+    enforcer.update(f);
+    lastBytes = bytes;
+    lastError = "";
+    sha256 = FilterCodec.sha256Hex(f);
+    reloads.increment();
+    Mode before = mode;
+    mode = Mode.ENFORCE;
+    log.accept("filter reloaded from " + file + " (" + f.rules().size() + " rules, sha256 " + sha256.substring(0, 12) + ")"
+        + (before == Mode.FAIL_CLOSED ? "; no longer failing closed" : ""));
+    return true;
+  }
+
+  public Mode mode() {
+    return mode;
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /** A per-thread enforcer worker, or null in ALLOW_ALL mode. */
+  public Enforcer.Worker newWorker() {
+    return enforcer == null ? null : enforcer.newWorker();
+  }
+
+  /**
+   * The inbound decision for a decrypted packet (position..limit). {@code worker} is the calling
+   * thread's worker from {@link #newWorker}. Allocation-free.
+   */
+  public boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet) {
+    switch (mode) {
+      case ALLOW_ALL -> {
+        return true;
+      }
+      case FAIL_CLOSED -> {
+        failClosedDrops.increment();
+        return false;
+      }
+      case ENFORCE -> {
+        Verdict v = worker.inbound(packet);
+        return v.accepted();
+      }
+    }
+    return false;
+  }
+
+  /** Records an outbound packet (conntrack); returns whether it may be sent. */
+  public boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet) {
+    if (worker == null) {
+      return true;
+    }
+    // Outbound is not filtered by policy, but the enforcer may reject a malformed packet.
+    return worker.outbound(packet).accepted();
+  }
+
+  /** key=value status lines for {@code tessera=1} and {@code tessera-agent show}. */
+  public void appendStatus(StringBuilder sb) {
+    sb.append("filter_mode=").append(mode.name().toLowerCase(java.util.Locale.ROOT)).append('\n');
+    if (file != null) {
+      sb.append("filter_file=").append(file).append('\n');
+    }
+    if (!sha256.isEmpty()) {
+      sb.append("filter_sha256=").append(sha256).append('\n');
+    }
+    if (!lastError.isEmpty()) {
+      sb.append("filter_error=").append(lastError.replace('\n', ' ')).append('\n');
+    }
+    sb.append("filter_reloads=").append(reloads.sum()).append('\n');
+    sb.append("filter_failed_reloads=").append(failedReloads.sum()).append('\n');
+    sb.append("drop_inbound_filter-unavailable=").append(failClosedDrops.sum()).append('\n');
+    if (enforcer != null) {
+      Counters c = enforcer.counters();
+      for (Verdict v : Verdict.values()) {
+        long in = c.count(dev.tessera.enforcer.Direction.INBOUND, v);
+        long out = c.count(dev.tessera.enforcer.Direction.OUTBOUND, v);
+        String kind = v.accepted() ? "accept" : "drop";
+        sb.append(kind).append("_inbound_").append(v.code()).append('=').append(in).append('\n');
+        if (out != 0) {
+          sb.append(kind).append("_outbound_").append(v.code()).append('=').append(out).append('\n');
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package dev.tessera.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.agent.testing.NetnsLab;
+import dev.tessera.agent.testing.Root;
+import dev.tessera.agent.testing.TesseraNode;
+import dev.tessera.agent.testing.WgGo;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.DstPorts;
+import dev.tessera.enforcer.format.FilterCodec;
+import dev.tessera.enforcer.format.FilterRule;
+import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.enforcer.format.IpProtocol;
+import dev.tessera.enforcer.format.Peer;
+import dev.tessera.enforcer.format.RuleOrigin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The enforcer in the agent, end to end: namespace B (stock wireguard-go) connects to services in
+ * namespace A (the Tessera agent with a compiled filter). Filters are built from the enforcer's
+ * records and written with its codec, as the compiler would.
+ */
+@Tag("root")
+@Tag("integration")
+class FilterIntegrationTest {
+  static NetnsLab lab;
+  static WgGo wggo;
+  static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
+  static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
+  TesseraNode tessera;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    Root.assumeRoot("creates network namespaces, TUN devices and runs wireguard-go");
+    Assumptions.assumeTrue(WgGo.installed(), "needs wireguard-go and wg");
+    Assumptions.assumeTrue(Tools.has("nc") && Tools.has("ping"), "needs nc (netcat-openbsd) and ping");
+    lab = new NetnsLab();
+    wggo = WgGo.start(lab, lab.nsB, lab.iface("gb"), KB.toBase64(), 51821, NetnsLab.TUN_B);
+    wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
+    // Services on A: 443 (allowed) and 22 (denied).
+    lab.spawn(lab.nsA, lab.dir.resolve("nc443.log"), "nc", "-lk", "443");
+    lab.spawn(lab.nsA, lab.dir.resolve("nc22.log"), "nc", "-lk", "22");
+  }
+
+  @AfterEach
+  void stopAgent() {
+    if (tessera != null) {
+      System.err.println("---- agent log ----\n" + tessera.logText());
+      tessera.stop();
+      tessera = null;
+    }
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  static CompiledFilter filter(int... tcpPorts) {
+    List<DstPorts> dst = java.util.Arrays.stream(tcpPorts)
+        .mapToObj(p -> new DstPorts(IpPrefix.parse(NetnsLab.TUN_A + "/32"), p, p)).toList();
+    List<FilterRule> rules = dst.isEmpty() ? List.of()
+        : List.of(new FilterRule(List.of(IpPrefix.parse("10.213.0.0/24")), List.of(IpProtocol.TCP), dst, RuleOrigin.synthetic(RuleOrigin.ACL, 0)));
+    return CompiledFilter.of("a", List.of(IpPrefix.parse(NetnsLab.TUN_A + "/32")), rules,
+        List.of(new Peer("b", KB.publicKey().toBase64(), List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")), List.of())), List.of());
+  }
+
+  /** Replaces the filter atomically, as a deployment should (the watcher never sees half a file). */
+  static void install(Path f, byte[] bytes) throws java.io.IOException {
+    Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+    Files.write(tmp, bytes);
+    Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  TesseraNode startAgent(String role, Path filterFile) throws Exception {
+    return TesseraNode.start(lab, lab.nsA, lab.iface(role), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
+        KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0), filterFile);
+  }
+
+  boolean connects(int port) throws Exception {
+    return lab.tryIn(lab.nsB, 10, "nc", "-z", "-w", "2", NetnsLab.TUN_A, Integer.toString(port)).exit() == 0;
+  }
+
+  @Test
+  void allows443DeniesSshAndCountsTheDrops() throws Exception {
+    Path f = lab.dir.resolve("a-443.tfilter");
+    Files.write(f, FilterCodec.encode(filter(443)));
+    tessera = startAgent("ta", f);
+    assertThat(tessera.status()).containsEntry("filter_mode", "enforce");
+
+    // A's own flows work (replies pass through conntrack); this also establishes the session.
+    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    assertThat(connects(443)).as("TCP to 443 passes").isTrue();
+    long before = tessera.counter("drop_inbound_no-rule");
+    assertThat(connects(22)).as("TCP to 22 is dropped").isFalse();
+    long after = tessera.counter("drop_inbound_no-rule");
+    assertThat(after - before).as("no-rule drops for the SYNs to 22").isPositive();
+    assertThat(tessera.counter("accept_inbound_rule")).isPositive();
+    assertThat(Tools.pingFails(lab, lab.nsB, NetnsLab.TUN_A)).as("ICMP from B is not allowed").isTrue();
+
+    // Changing the file reloads it (watcher): 22 becomes reachable without a restart.
+    install(f, FilterCodec.encode(filter(22, 443)));
+    NetnsLab.waitFor("filter reload", 5000, () -> {
+      try {
+        return tessera.counter("filter_reloads") >= 1;
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+    assertThat(connects(22)).as("TCP to 22 after reload").isTrue();
+
+    // A corrupt update is rejected and the previous filter stays in force.
+    install(f, new byte[] {'T', 'S', 'R', 'F', 0, 0, 0, 9});
+    NetnsLab.waitFor("failed reload", 5000, () -> {
+      try {
+        return tessera.counter("filter_failed_reloads") >= 1;
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+    assertThat(tessera.status()).containsEntry("filter_mode", "enforce");
+    assertThat(connects(22)).isTrue();
+  }
+
+  @Test
+  void unreadableFilterFailsClosedUntilItLoads() throws Exception {
+    Path f = lab.dir.resolve("missing.tfilter");
+    Files.deleteIfExists(f);
+    tessera = startAgent("tc", f);
+    assertThat(tessera.status()).containsEntry("filter_mode", "fail_closed");
+    assertThat(tessera.logText()).contains("FAILING CLOSED");
+    assertThat(connects(443)).as("nothing passes while failing closed").isFalse();
+    assertThat(tessera.counter("drop_inbound_filter-unavailable")).isPositive();
+
+    install(f, FilterCodec.encode(filter(443)));
+    NetnsLab.waitFor("filter to load", 5000, () -> {
+      try {
+        return "enforce".equals(tessera.status().get("filter_mode"));
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+    assertThat(connects(443)).isTrue();
+    assertThat(connects(22)).isFalse();
+  }
+}

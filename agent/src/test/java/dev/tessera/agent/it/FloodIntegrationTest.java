@@ -1,0 +1,87 @@
+package dev.tessera.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.agent.testing.NetnsLab;
+import dev.tessera.agent.testing.Root;
+import dev.tessera.agent.testing.TesseraNode;
+import dev.tessera.agent.testing.WgGo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Unauthenticated load: garbage datagrams, then handshake initiations with valid MAC1, from a
+ * second UDP port in namespace B, while B's stock wireguard-go (an established peer) keeps pinging
+ * through the agent. The agent must stay silent to garbage, answer initiations with cookie replies
+ * once under load, and keep serving the established peer.
+ */
+@Tag("root")
+@Tag("integration")
+class FloodIntegrationTest {
+  static NetnsLab lab;
+  static TesseraNode tessera;
+  static WgGo wggo;
+  static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
+  static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    Root.assumeRoot("creates network namespaces, TUN devices and runs wireguard-go");
+    Assumptions.assumeTrue(WgGo.installed(), "needs wireguard-go and wg");
+    lab = new NetnsLab();
+    wggo = WgGo.start(lab, lab.nsB, lab.iface("gb"), KB.toBase64(), 51821, NetnsLab.TUN_B);
+    wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
+    tessera = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
+        KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0), null);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (tessera != null) {
+      System.err.println("---- agent log ----\n" + tessera.logText());
+    }
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  String flood(String mode, int seconds, int rate) throws Exception {
+    Path log = lab.dir.resolve("flood-" + mode + ".log");
+    Process p = lab.spawn(lab.nsB, log, Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), Flood.class.getName(), NetnsLab.UNDER_A, "51820",
+        KA.publicKey().toBase64(), Integer.toString(seconds), Integer.toString(rate), mode);
+    // The established peer keeps working while the flood runs.
+    Thread.sleep(1500);
+    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    assertThat(p.waitFor(seconds + 20, TimeUnit.SECONDS)).isTrue();
+    lab.stop(p);
+    return Files.readString(log);
+  }
+
+  @Test
+  void survivesGarbageAndInitiationFloodsAndAnswersWithCookies() throws Exception {
+    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A); // establish the session first
+
+    String garbage = flood("garbage", 4, 20_000);
+    assertThat(garbage).as(garbage).contains("replies=0 ");
+    assertThat(tessera.counter("wg_drop_malformed")).isPositive();
+
+    String init = flood("init", 4, 20_000);
+    long cookies = Long.parseLong(init.replaceAll("(?s).*cookies=(\\d+).*", "$1"));
+    assertThat(cookies).as("cookie replies under load: " + init).isPositive();
+    assertThat(tessera.counter("wg_drop_cookie_required")).isPositive();
+
+    // Still healthy afterwards, both directions.
+    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    assertThat(tessera.process.isAlive()).isTrue();
+  }
+}

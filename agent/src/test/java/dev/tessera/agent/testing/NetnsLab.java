@@ -1,0 +1,186 @@
+package dev.tessera.agent.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Two network namespaces joined by one veth pair, for integration tests that need a real
+ * underlay. Addresses are only in ranges reserved for tests (198.18.0.0/15, RFC 2544, for the
+ * underlay; 10.213.0.0/24 for the tunnel); nothing routes out of the namespaces.
+ *
+ * <p>Names carry a random suffix so concurrent runs and leftovers of a killed run never collide;
+ * tunnel interface names must also be unique across namespaces, because {@code wg}'s UAPI sockets
+ * live in /var/run/wireguard, which is not namespaced. {@link #close} kills every process the lab
+ * started, deletes the namespaces (which deletes their interfaces) and removes UAPI sockets.
+ */
+public final class NetnsLab implements AutoCloseable {
+  public static final String UNDER_A = "198.18.51.1";
+  public static final String UNDER_B = "198.18.51.2";
+  public static final String TUN_A = "10.213.0.1";
+  public static final String TUN_B = "10.213.0.2";
+
+  public final String id;
+  public final String nsA;
+  public final String nsB;
+  private final List<Process> processes = new ArrayList<>();
+  private final List<String> ifaces = new ArrayList<>();
+  public final Path dir;
+
+  public NetnsLab() throws IOException {
+    id = Integer.toString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff), 36);
+    nsA = "tsr-" + id + "-a";
+    nsB = "tsr-" + id + "-b";
+    dir = Files.createTempDirectory("tsr-lab-" + id);
+    try {
+      run("ip", "netns", "add", nsA);
+      run("ip", "netns", "add", nsB);
+      run("ip", "link", "add", "veth0", "netns", nsA, "type", "veth", "peer", "name", "veth0", "netns", nsB);
+      in(nsA, "ip", "addr", "add", UNDER_A + "/24", "dev", "veth0");
+      in(nsB, "ip", "addr", "add", UNDER_B + "/24", "dev", "veth0");
+      for (String ns : List.of(nsA, nsB)) {
+        in(ns, "ip", "link", "set", "lo", "up");
+        in(ns, "ip", "link", "set", "veth0", "up");
+      }
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** A tunnel interface name unique to this lab (max 15 chars). */
+  public String iface(String role) {
+    String n = "t" + id + role;
+    ifaces.add(n);
+    return n;
+  }
+
+  /** Runs a command in the root namespace; throws with its output on failure. */
+  public static String run(String... cmd) throws IOException {
+    Result r = exec(30, cmd);
+    if (r.exit != 0) {
+      throw new IOException(String.join(" ", cmd) + " exited " + r.exit + ": " + r.output);
+    }
+    return r.output;
+  }
+
+  /** Runs a command inside {@code ns}; throws with its output on failure. */
+  public String in(String ns, String... cmd) throws IOException {
+    return run(nsCmd(ns, cmd));
+  }
+
+  /** Runs a command inside {@code ns} and returns exit code and output without throwing. */
+  public Result tryIn(String ns, int timeoutSeconds, String... cmd) throws IOException {
+    return exec(timeoutSeconds, nsCmd(ns, cmd));
+  }
+
+  public record Result(int exit, String output) {}
+
+  static String[] nsCmd(String ns, String... cmd) {
+    String[] full = new String[cmd.length + 4];
+    full[0] = "ip";
+    full[1] = "netns";
+    full[2] = "exec";
+    full[3] = ns;
+    System.arraycopy(cmd, 0, full, 4, cmd.length);
+    return full;
+  }
+
+  public static Result exec(int timeoutSeconds, String... cmd) throws IOException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try {
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(5, TimeUnit.SECONDS);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Result(-1, "timed out after " + timeoutSeconds + " s: " + out);
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  /** Starts a long-running process inside {@code ns}, output to {@code log}; killed by {@link #close}. */
+  public Process spawn(String ns, Path log, String... cmd) throws IOException {
+    Process p = new ProcessBuilder(nsCmd(ns, cmd)).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    synchronized (processes) {
+      processes.add(p);
+    }
+    return p;
+  }
+
+  /** Stops one process started by {@link #spawn}: SIGTERM, then SIGKILL after 5 s. */
+  public void stop(Process p) {
+    if (p == null) {
+      return;
+    }
+    p.descendants().forEach(ProcessHandle::destroy);
+    p.destroy();
+    try {
+      if (!p.waitFor(5, TimeUnit.SECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    synchronized (processes) {
+      processes.remove(p);
+    }
+  }
+
+  public static void waitFor(String what, int timeoutMs, java.util.function.BooleanSupplier cond) {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+    while (!cond.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeoutMs + " ms waiting for " + what);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting for " + what);
+      }
+    }
+  }
+
+  public static Path uapiSocket(String iface) {
+    return Path.of("/var/run/wireguard", iface + ".sock");
+  }
+
+  @Override
+  public void close() {
+    List<Process> ps;
+    synchronized (processes) {
+      ps = new ArrayList<>(processes);
+    }
+    for (Process p : ps) {
+      stop(p);
+    }
+    for (String ns : List.of(nsA, nsB)) {
+      try {
+        exec(15, "ip", "netns", "del", ns);
+      } catch (IOException e) {
+        System.err.println("cleanup: " + e);
+      }
+    }
+    for (String i : ifaces) {
+      try {
+        Files.deleteIfExists(uapiSocket(i));
+        Files.deleteIfExists(Path.of("/var/run/tessera", i + ".pid"));
+      } catch (IOException e) {
+        System.err.println("cleanup: " + e);
+      }
+    }
+  }
+}

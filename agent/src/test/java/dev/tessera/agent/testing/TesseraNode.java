@@ -1,0 +1,142 @@
+package dev.tessera.agent.testing;
+
+import dev.tessera.agent.uapi.UapiServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Tessera agent running as a child JVM inside a lab namespace ({@code ip netns exec NS java ...}):
+ * a JVM thread cannot reliably switch network namespace, a child process started inside one can.
+ * The child runs {@code dev.tessera.agent.AgentMain} from the test's own class path.
+ */
+public final class TesseraNode {
+  public final NetnsLab lab;
+  public final String ns;
+  public final String iface;
+  public final Process process;
+  public final Path log;
+
+  private TesseraNode(NetnsLab lab, String ns, String iface, Process process, Path log) {
+    this.lab = lab;
+    this.ns = ns;
+    this.iface = iface;
+    this.process = process;
+    this.log = log;
+  }
+
+  /** Writes {@code config} to a file and starts the agent; waits until its UAPI socket answers. */
+  public static TesseraNode start(NetnsLab lab, String ns, String iface, String config, Path filter, String... jvmProps)
+      throws IOException {
+    Path conf = lab.dir.resolve(iface + ".conf");
+    Files.writeString(conf, config);
+    Path log = lab.dir.resolve(iface + ".agent.log");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--enable-native-access=ALL-UNNAMED");
+    cmd.add("-XX:+UseParallelGC");
+    cmd.add("-Xmx256m");
+    cmd.addAll(List.of(jvmProps));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.tessera.agent.AgentMain");
+    cmd.add("--config");
+    cmd.add(conf.toString());
+    cmd.add("--interface");
+    cmd.add(iface);
+    if (filter != null) {
+      cmd.add("--filter");
+      cmd.add(filter.toString());
+    }
+    Process p = lab.spawn(ns, log, cmd.toArray(String[]::new));
+    TesseraNode n = new TesseraNode(lab, ns, iface, p, log);
+    try {
+      NetnsLab.waitFor("Tessera agent " + iface + " to come up", 20_000, () -> !p.isAlive() || n.answers());
+    } catch (AssertionError e) {
+      throw new IOException(e.getMessage() + "; log:\n" + n.logText());
+    }
+    if (!p.isAlive()) {
+      throw new IOException("agent exited with " + p.exitValue() + "; log:\n" + n.logText());
+    }
+    return n;
+  }
+
+  private boolean answers() {
+    try {
+      return UapiServer.query(NetnsLab.uapiSocket(iface), "get=1\n\n").contains("errno=0");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  public String logText() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  /** UAPI get=1 as key=value lines. */
+  public String uapiGet() throws IOException {
+    return UapiServer.query(NetnsLab.uapiSocket(iface), "get=1\n\n");
+  }
+
+  /** Tessera status (filter mode, drop counters) as a map. */
+  public Map<String, String> status() throws IOException {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String line : UapiServer.query(NetnsLab.uapiSocket(iface), "tessera=1\n\n").split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        m.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return m;
+  }
+
+  public long counter(String key) throws IOException {
+    return Long.parseLong(status().getOrDefault(key, "0"));
+  }
+
+  public void forceRekey() throws IOException {
+    String r = UapiServer.query(NetnsLab.uapiSocket(iface), "tessera-rekey=1\n\n");
+    if (!r.contains("errno=0")) {
+      throw new IOException("rekey failed: " + r);
+    }
+  }
+
+  /** SIGTERM and wait; returns the exit code. */
+  public int stop() {
+    process.destroy();
+    try {
+      if (!process.waitFor(15, java.util.concurrent.TimeUnit.SECONDS)) {
+        lab.stop(process);
+        return -1;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    lab.stop(process);
+    return process.exitValue();
+  }
+
+  /** A wg-quick config for this lab. */
+  public static String config(String privateKeyB64, String address, int listenPort, String peerPublicB64, String peerAllowed,
+      String peerEndpoint, int keepalive) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("[Interface]\nPrivateKey = ").append(privateKeyB64).append("\nAddress = ").append(address)
+        .append("\nListenPort = ").append(listenPort).append("\nMTU = 1420\n\n[Peer]\nPublicKey = ").append(peerPublicB64)
+        .append("\nAllowedIPs = ").append(peerAllowed).append('\n');
+    if (peerEndpoint != null) {
+      sb.append("Endpoint = ").append(peerEndpoint).append('\n');
+    }
+    if (keepalive > 0) {
+      sb.append("PersistentKeepalive = ").append(keepalive).append('\n');
+    }
+    return sb.toString();
+  }
+}

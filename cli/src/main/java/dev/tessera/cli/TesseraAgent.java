@@ -1,0 +1,294 @@
+package dev.tessera.cli;
+
+import dev.tessera.agent.Agent;
+import dev.tessera.agent.AgentOptions;
+import dev.tessera.agent.config.AgentConfig;
+import dev.tessera.agent.config.ConfigParser;
+import dev.tessera.agent.config.ConfigProblem;
+import dev.tessera.agent.uapi.UapiServer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code tessera-agent}: runs the userspace WireGuard agent.
+ *
+ * <ul>
+ *   <li>{@code up --config wg0.conf [--filter FILE] [--interface NAME]}: foreground; the interface
+ *       is named after the config file as with wg-quick; SIGTERM/SIGINT (or {@code down}) stop it.
+ *   <li>{@code down IFACE}: stops the agent of that interface (pid file, SIGTERM, waits).
+ *   <li>{@code show [IFACE]}: {@code wg show}-like status plus the enforcer's drop counters, read
+ *       over the UAPI socket (stock {@code wg show} works too).
+ * </ul>
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
+ */
+@Command(name = "tessera-agent", mixinStandardHelpOptions = true, version = "tessera-agent 0.1.0",
+    description = "Userspace WireGuard agent that enforces a Tessera compiled filter on every decrypted packet.",
+    subcommands = {TesseraAgent.Up.class, TesseraAgent.Down.class, TesseraAgent.Show.class})
+public final class TesseraAgent implements Callable<Integer> {
+  @Option(names = "--uapi-dir", hidden = true, description = "UAPI socket directory (default /var/run/wireguard)")
+  Path uapiDir = UapiServer.DEFAULT_DIR;
+
+  @Option(names = "--run-dir", hidden = true, description = "pid file directory (default /var/run/tessera)")
+  Path runDir = AgentOptions.DEFAULT_RUN_DIR;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new TesseraAgent()).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.err);
+    return 2;
+  }
+
+  static void log(String msg) {
+    System.err.println(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss.SSS")) + " tessera-agent: " + msg);
+  }
+
+  @Command(name = "up", description = "Bring up the interface described by a wg-quick style config (runs in the foreground).")
+  static final class Up implements Callable<Integer> {
+    @CommandLine.ParentCommand TesseraAgent parent;
+
+    @Option(names = {"-c", "--config"}, required = true, description = "wg-quick style config (wg0.conf)")
+    Path config;
+
+    @Option(names = {"-f", "--filter"}, description = "compiled filter to enforce (overrides [Tessera] FilterFile)")
+    Path filter;
+
+    @Option(names = {"-i", "--interface"}, description = "interface name (default: config file name without .conf)")
+    String iface;
+
+    @Override
+    public Integer call() {
+      ConfigParser.Result r = ConfigParser.parse(config);
+      for (ConfigProblem p : r.problems()) {
+        System.err.println(p);
+      }
+      if (!r.ok()) {
+        return 2;
+      }
+      AgentConfig cfg = r.config().orElseThrow();
+      String name = iface != null ? iface : AgentOptions.ifaceFromConfig(config);
+      AgentOptions opts = AgentOptions.defaults(name, TesseraAgent::log).withFilter(filter);
+      opts = new AgentOptions(opts.iface(), opts.filterOverride(), parent.uapiDir, parent.runDir, opts.udpThreads(),
+          opts.tunQueues(), opts.udpGro(), opts.log());
+      Agent agent;
+      try {
+        agent = Agent.start(cfg, opts);
+      } catch (IOException | RuntimeException e) {
+        log("failed to bring up " + name + ": " + e.getMessage());
+        return 1;
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        log("stopping " + name);
+        agent.close();
+      }, "shutdown"));
+      try {
+        agent.awaitStop();
+      } catch (InterruptedException e) {
+        agent.close();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "down", description = "Stop the agent running an interface.")
+  static final class Down implements Callable<Integer> {
+    @CommandLine.ParentCommand TesseraAgent parent;
+
+    @Parameters(index = "0", description = "interface name, or a config file (wg0.conf)")
+    String target;
+
+    @Override
+    public Integer call() {
+      String name = target.endsWith(".conf") ? AgentOptions.ifaceFromConfig(Path.of(target)) : target;
+      Path pid = AgentOptions.pidFile(parent.runDir, name);
+      long p;
+      try {
+        p = Long.parseLong(Files.readString(pid).strip());
+      } catch (IOException | NumberFormatException e) {
+        System.err.println("tessera-agent: no agent running for " + name + " (no readable " + pid + ")");
+        return 1;
+      }
+      Optional<ProcessHandle> h = ProcessHandle.of(p);
+      if (h.isEmpty() || !h.get().isAlive()) {
+        System.err.println("tessera-agent: stale pid file " + pid + " (process " + p + " is gone); removing it");
+        try {
+          Files.deleteIfExists(pid);
+        } catch (IOException e) {
+          // best effort
+        }
+        return 1;
+      }
+      String cmd = h.get().info().commandLine().orElse("");
+      if (!cmd.isEmpty() && !cmd.contains("java")) {
+        System.err.println("tessera-agent: pid " + p + " in " + pid + " is not a Java process (" + cmd + "); not killing it");
+        return 1;
+      }
+      h.get().destroy(); // SIGTERM: the agent's shutdown hook removes the interface, socket and pid file
+      try {
+        h.get().onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("tessera-agent: " + name + " (pid " + p + ") did not stop within 15 s");
+        return 1;
+      }
+      System.out.println("stopped " + name + " (pid " + p + ")");
+      return 0;
+    }
+  }
+
+  @Command(name = "show", description = "Show interface status, peers and the enforcer's drop counters.")
+  static final class Show implements Callable<Integer> {
+    @CommandLine.ParentCommand TesseraAgent parent;
+
+    @Parameters(index = "0", arity = "0..1", description = "interface (default: every running Tessera agent)")
+    String iface;
+
+    @Override
+    public Integer call() {
+      List<String> names = new ArrayList<>();
+      if (iface != null) {
+        names.add(iface);
+      } else {
+        try (Stream<Path> s = Files.list(parent.runDir)) {
+          s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".pid"))
+              .map(n -> n.substring(0, n.length() - 4)).sorted().forEach(names::add);
+        } catch (IOException e) {
+          // no run dir: nothing running
+        }
+        if (names.isEmpty()) {
+          System.err.println("tessera-agent: no running agents");
+          return 1;
+        }
+      }
+      int rc = 0;
+      for (String n : names) {
+        rc |= show(n, System.out);
+      }
+      return rc;
+    }
+
+    int show(String name, PrintStream out) {
+      Path sock = UapiServer.socketPath(parent.uapiDir, name);
+      String get;
+      String status;
+      try {
+        get = UapiServer.query(sock, "get=1\n\n");
+        status = UapiServer.query(sock, "tessera=1\n\n");
+      } catch (IOException e) {
+        System.err.println("tessera-agent: cannot reach " + name + " at " + sock + ": " + e.getMessage());
+        return 1;
+      }
+      out.print(StatusFormat.format(name, get, status, System.currentTimeMillis() / 1000));
+      return 0;
+    }
+  }
+
+  /** Renders UAPI get + tessera status like {@code wg show}, then the drop counters. */
+  static final class StatusFormat {
+    private StatusFormat() {}
+
+    static String format(String name, String get, String status, long nowSeconds) {
+      StringBuilder sb = new StringBuilder();
+      sb.append("interface: ").append(name).append('\n');
+      List<Map<String, List<String>>> peers = new ArrayList<>();
+      Map<String, List<String>> device = new LinkedHashMap<>();
+      Map<String, List<String>> cur = device;
+      for (String line : get.split("\n")) {
+        int eq = line.indexOf('=');
+        if (eq < 0) {
+          continue;
+        }
+        String k = line.substring(0, eq);
+        String v = line.substring(eq + 1);
+        if (k.equals("public_key")) {
+          cur = new LinkedHashMap<>();
+          peers.add(cur);
+        }
+        cur.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+      }
+      if (device.containsKey("private_key")) {
+        byte[] priv = java.util.HexFormat.of().parseHex(device.get("private_key").getFirst());
+        sb.append("  public key: ").append(dev.tessera.agent.crypto.WgKey.of(priv).publicKey().toBase64()).append('\n');
+        java.util.Arrays.fill(priv, (byte) 0);
+        sb.append("  private key: (hidden)\n");
+      }
+      one(device, "listen_port").ifPresent(v -> sb.append("  listening port: ").append(v).append('\n'));
+      Map<String, String> st = new LinkedHashMap<>();
+      for (String line : status.split("\n")) {
+        int eq = line.indexOf('=');
+        if (eq > 0 && !line.startsWith("errno=")) {
+          st.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+      }
+      String mode = st.getOrDefault("filter_mode", "?");
+      sb.append("  filter: ").append(switch (mode) {
+        case "allow_all" -> "NONE - allowing all traffic (plain WireGuard mode)";
+        case "fail_closed" -> "FAILING CLOSED (dropping all inbound) - " + st.getOrDefault("filter_error", "");
+        case "enforce" -> st.getOrDefault("filter_file", "") + " (sha256 "
+            + st.getOrDefault("filter_sha256", "").substring(0, Math.min(12, st.getOrDefault("filter_sha256", "").length())) + ")";
+        default -> mode;
+      }).append('\n');
+      for (Map<String, List<String>> p : peers) {
+        String pub = java.util.Base64.getEncoder().encodeToString(java.util.HexFormat.of().parseHex(p.get("public_key").getFirst()));
+        sb.append("\npeer: ").append(pub).append('\n');
+        one(p, "endpoint").ifPresent(v -> sb.append("  endpoint: ").append(v).append('\n'));
+        List<String> ips = p.getOrDefault("allowed_ip", List.of());
+        sb.append("  allowed ips: ").append(ips.isEmpty() ? "(none)" : String.join(", ", ips)).append('\n');
+        long hs = Long.parseLong(one(p, "last_handshake_time_sec").orElse("0"));
+        if (hs > 0) {
+          sb.append("  latest handshake: ").append(Math.max(0, nowSeconds - hs)).append(" seconds ago\n");
+        }
+        sb.append("  transfer: ").append(one(p, "rx_bytes").orElse("0")).append(" B received, ")
+            .append(one(p, "tx_bytes").orElse("0")).append(" B sent\n");
+        String ka = one(p, "persistent_keepalive_interval").orElse("0");
+        if (!ka.equals("0")) {
+          sb.append("  persistent keepalive: every ").append(ka).append(" seconds\n");
+        }
+      }
+      sb.append("\ndrops (inbound, after decryption):\n");
+      boolean any = false;
+      for (Map.Entry<String, String> e : st.entrySet()) {
+        if (e.getKey().startsWith("drop_") && !e.getValue().equals("0")) {
+          sb.append("  ").append(e.getKey().substring(5).replace('_', ' ')).append(": ").append(e.getValue()).append('\n');
+          any = true;
+        }
+      }
+      if (!any) {
+        sb.append("  (none)\n");
+      }
+      sb.append("wireguard drops (before decryption):\n");
+      any = false;
+      for (Map.Entry<String, String> e : st.entrySet()) {
+        if (e.getKey().startsWith("wg_drop_") && !e.getValue().equals("0")) {
+          sb.append("  ").append(e.getKey().substring(8)).append(": ").append(e.getValue()).append('\n');
+          any = true;
+        }
+      }
+      if (!any) {
+        sb.append("  (none)\n");
+      }
+      return sb.toString();
+    }
+
+    private static Optional<String> one(Map<String, List<String>> m, String k) {
+      List<String> v = m.get(k);
+      return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.getFirst());
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package dev.tessera.compiler;
+
+import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.compiler.pass.ApplyPosture;
+import dev.tessera.compiler.pass.ExpandSelectors;
+import dev.tessera.compiler.pass.Identities;
+import dev.tessera.compiler.pass.Normalize;
+import dev.tessera.compiler.pass.ProjectPerNode;
+import dev.tessera.compiler.pass.Projection;
+import dev.tessera.compiler.pass.ResolveIdentities;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.policy.ast.Policy;
+import dev.tessera.policy.ast.Section;
+import dev.tessera.policy.diag.Diagnostics;
+import java.util.List;
+
+/**
+ * Policy + inventory to one {@link CompiledFilter} per node.
+ *
+ * <p>Design note: a fixed list of named passes, each a static function of the previous one's
+ * output, each testable alone (OPA's compiler stages are the model):
+ *
+ * <ol>
+ *   <li>{@link ResolveIdentities}: users, groups, tags, autogroups, roles to node sets; inventory
+ *       tag ownership checked against tagOwners.
+ *   <li>{@link ExpandSelectors}: every acl/grant to source address sets and destination clauses.
+ *   <li>{@link ApplyPosture}: devices failing the rule's postures cut out of its sources.
+ *   <li>{@link ProjectPerNode}: which node enforces which clause; autogroup:self per node;
+ *       peers and routes.
+ *   <li>{@link Normalize}: per node, minimal sorted CIDRs, merged port ranges, canonical order;
+ *       emits the enforcer's records.
+ * </ol>
+ *
+ * Diagnostics from every pass are collected and returned together with whatever could be
+ * compiled; callers must not use the filters when {@link Compilation#hasErrors()}. The compiler
+ * does not validate the policy itself (policy-lang does); references it cannot resolve produce a
+ * diagnostic and match nothing (fail closed).
+ */
+public final class Compiler {
+  private Compiler() {}
+
+  public static Compilation compile(Policy policy, Inventory inventory) {
+    Diagnostics diags = new Diagnostics();
+    if (!policy.has(Section.ACLS) && !policy.has(Section.GRANTS)) {
+      // Ambiguity 8 (docs/semantics.md): headscale allows all here; Tessera denies all.
+      diags.warning("no-rules", "the policy has neither acls nor grants: every node denies all inbound traffic",
+          policy.span(), "add \"acls\" or \"grants\"; Tessera never infers allow-all");
+    }
+    Identities ids = ResolveIdentities.run(policy, inventory, diags);
+    List<ResolvedRule> expanded = ExpandSelectors.run(policy, ids, diags);
+    List<ResolvedRule> rules = ApplyPosture.run(expanded, policy, ids, diags);
+    Projection proj = ProjectPerNode.run(ids, rules);
+    Normalize norm = new Normalize(ids.index(), rules);
+    CompiledFilter[] filters = new CompiledFilter[ids.index().size()];
+    for (int i = 0; i < filters.length; i++) {
+      filters[i] = norm.build(i, proj);
+    }
+    return new Compilation(policy, inventory, ids, rules, proj, filters, diags.sorted());
+  }
+}

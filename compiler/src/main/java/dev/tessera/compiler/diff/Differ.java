@@ -1,0 +1,304 @@
+package dev.tessera.compiler.diff;
+
+import dev.tessera.compiler.diff.AccessDiff.Cause;
+import dev.tessera.compiler.diff.AccessDiff.Change;
+import dev.tessera.compiler.diff.AccessDiff.Kind;
+import dev.tessera.compiler.diff.AccessDiff.Status;
+import dev.tessera.compiler.matrix.Cell;
+import dev.tessera.compiler.matrix.CompiledNetwork;
+import dev.tessera.compiler.matrix.Endpoint;
+import dev.tessera.compiler.matrix.MatrixBuilder;
+import dev.tessera.compiler.matrix.PolicyIndex;
+import dev.tessera.compiler.matrix.RuleOrigin;
+import dev.tessera.compiler.matrix.Segment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Semantic diff of two compiled policies over one inventory.
+ *
+ * <p>Design: access is what the compiled filters allow, so the diff compares compiled filters,
+ * not policy text; a refactor that moves, merges or renames rules yet compiles to the same
+ * packets allowed is reported as unchanged (exit 0). Per destination node:
+ * <ol>
+ *   <li>If the node's old and new filters hold the same rules once provenance is dropped, the
+ *       node allows exactly the same packets: skip it (the common case, and why a diff over
+ *       10,000 nodes is fast).
+ *   <li>Otherwise read both columns off the filters ({@link MatrixBuilder#column}), normalize
+ *       each (source, destination) cell, and cut every protocol's port line where either
+ *       version changes: pieces allowed only by NEW are gained, only by OLD lost.
+ * </ol>
+ * A gained piece is linked to the NEW rules granting it, a lost piece to the OLD rules that
+ * granted it, each classified by comparing the two policies' rules (by content, ignoring
+ * position) and definitions. Pieces with the same kind, protocol, ports and causes are then
+ * folded into rectangles (sources x destinations).
+ */
+public final class Differ {
+
+  private final CompiledNetwork oldNet;
+  private final CompiledNetwork newNet;
+  private final PolicyIndex oldIdx;
+  private final PolicyIndex newIdx;
+  private final List<RuleOrigin> oldRules;
+  private final List<RuleOrigin> newRules;
+  private final Set<String> changedDefinitions;
+
+  public Differ(CompiledNetwork oldNet, PolicyIndex oldIdx, CompiledNetwork newNet, PolicyIndex newIdx) {
+    if (oldNet.nodes().size() != newNet.nodes().size()) {
+      throw new IllegalArgumentException("old and new must be compiled over the same inventory");
+    }
+    this.oldNet = oldNet;
+    this.newNet = newNet;
+    this.oldIdx = oldIdx;
+    this.newIdx = newIdx;
+    this.oldRules = oldNet.rules();
+    this.newRules = newNet.rules();
+    this.changedDefinitions = changedDefinitions(oldIdx, newIdx);
+  }
+
+  /** Definitions (full names) added, removed or changed between the versions. */
+  static Set<String> changedDefinitions(PolicyIndex a, PolicyIndex b) {
+    Set<String> out = new TreeSet<>();
+    Set<String> names = new HashSet<>(a.definitions().keySet());
+    names.addAll(b.definitions().keySet());
+    for (String n : names) {
+      PolicyIndex.Definition x = a.definitions().get(n);
+      PolicyIndex.Definition y = b.definitions().get(n);
+      // AST equality ignores source spans, so a moved definition is not a change.
+      if (x == null || y == null || !Objects.equals(x.content(), y.content())) {
+        out.add(n);
+      }
+    }
+    if (!a.policy().defaultSrcPosture().equals(b.policy().defaultSrcPosture())) {
+      out.add("defaultSrcPosture");
+    }
+    return out;
+  }
+
+  /** Key of a folded change: everything but the endpoints. */
+  private record Key(Kind kind, int proto, String ports, String rules) {}
+
+  private record Piece(Kind kind, int proto, int first, int last, int[] rules) {}
+
+  public AccessDiff diff(boolean inventorySynthesized, List<String> notes) {
+    int n = oldNet.nodes().size();
+    MatrixBuilder ob = new MatrixBuilder(oldNet);
+    MatrixBuilder nb = new MatrixBuilder(newNet);
+    // key -> destination id -> source ids
+    Map<Key, Map<String, TreeSet<String>>> folded = new HashMap<>();
+    Map<Key, List<int[]>> keyPorts = new HashMap<>();
+    Map<Key, int[]> keyRules = new HashMap<>();
+    Map<String, Endpoint> endpoints = new HashMap<>();
+    int changedNodes = 0;
+    for (int d = 0; d < n; d++) {
+      if (sameFilter(oldNet.filter(d), newNet.filter(d))) {
+        continue;
+      }
+      MatrixBuilder.Column oc = ob.column(d);
+      MatrixBuilder.Column nc = nb.column(d);
+      boolean nodeChanged = false;
+      Set<String> dsts = new TreeSet<>(oc.pieces().keySet());
+      dsts.addAll(nc.pieces().keySet());
+      for (String dst : dsts) {
+        Map<String, List<int[]>> os = oc.pieces().getOrDefault(dst, Map.of());
+        Map<String, List<int[]>> ns = nc.pieces().getOrDefault(dst, Map.of());
+        Set<String> srcs = new TreeSet<>(os.keySet());
+        srcs.addAll(ns.keySet());
+        for (String src : srcs) {
+          List<Piece> delta = delta(
+              MatrixBuilder.normalize(os.getOrDefault(src, List.of())),
+              MatrixBuilder.normalize(ns.getOrDefault(src, List.of())));
+          if (delta.isEmpty()) {
+            continue;
+          }
+          nodeChanged = true;
+          // Group this cell's pieces by (kind, proto, rules) so ports read "22,443".
+          Map<String, List<Piece>> byShape = new LinkedHashMap<>();
+          for (Piece p : delta) {
+            byShape.computeIfAbsent(p.kind() + "|" + p.proto() + "|" + Arrays.toString(p.rules()),
+                k -> new ArrayList<>()).add(p);
+          }
+          for (List<Piece> same : byShape.values()) {
+            Piece f = same.getFirst();
+            List<int[]> ports = same.stream().map(p -> new int[] {p.first(), p.last()}).toList();
+            Key key = new Key(f.kind(), f.proto(), portsKey(ports), Arrays.toString(f.rules()));
+            keyPorts.putIfAbsent(key, ports);
+            keyRules.putIfAbsent(key, f.rules());
+            folded.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(dst, k -> new TreeSet<>()).add(src);
+          }
+          endpoint(endpoints, oc, nc, src, d);
+          endpoint(endpoints, oc, nc, dst, d);
+        }
+      }
+      if (nodeChanged) {
+        changedNodes++;
+      }
+    }
+    List<Change> changes = new ArrayList<>();
+    for (Map.Entry<Key, Map<String, TreeSet<String>>> e : folded.entrySet()) {
+      Key key = e.getKey();
+      List<Cause> causes = causes(key.kind(), keyRules.get(key));
+      // Destinations with identical source sets become one rectangle.
+      Map<TreeSet<String>, List<String>> bySources = new LinkedHashMap<>();
+      new TreeMap<>(e.getValue()).forEach((dst, srcs) -> bySources.computeIfAbsent(srcs, k -> new ArrayList<>()).add(dst));
+      bySources.forEach(
+          (srcs, dsts) -> changes.add(new Change(key.kind(), key.proto(), keyPorts.get(key), causes,
+              sortedEndpoints(srcs, endpoints), sortedEndpoints(dsts, endpoints))));
+    }
+    changes.sort(CHANGE_ORDER);
+    return new AccessDiff(oldNet.policyName(), newNet.policyName(), inventorySynthesized, n, changedNodes,
+        changes, notes);
+  }
+
+  private static final Comparator<Change> CHANGE_ORDER =
+      Comparator.comparing(Change::kind)
+          .thenComparing(c -> c.sources().getFirst(), MatrixBuilder.ENDPOINT_ORDER)
+          .thenComparing(c -> c.destinations().getFirst(), MatrixBuilder.ENDPOINT_ORDER)
+          .thenComparingInt(c -> dev.tessera.compiler.matrix.Protocols.displayRank(c.protocol()))
+          .thenComparingInt(c -> c.ports().getFirst()[0])
+          .thenComparing(c -> c.causes().isEmpty() ? "" : c.causes().getFirst().rule().location());
+
+  private static List<Endpoint> sortedEndpoints(Iterable<String> ids, Map<String, Endpoint> endpoints) {
+    List<Endpoint> l = new ArrayList<>();
+    ids.forEach(id -> l.add(endpoints.get(id)));
+    l.sort(MatrixBuilder.ENDPOINT_ORDER);
+    return l;
+  }
+
+  private void endpoint(Map<String, Endpoint> endpoints, MatrixBuilder.Column oc, MatrixBuilder.Column nc, String id, int d) {
+    if (endpoints.containsKey(id)) {
+      return;
+    }
+    Endpoint e = nc.endpoints().get(id);
+    if (e == null) {
+      e = oc.endpoints().get(id);
+    }
+    if (e == null) {
+      e = MatrixBuilder.nodeEndpoint(newNet.nodes().stream().filter(x -> x.name().equals(id)).findFirst().orElseThrow());
+    }
+    endpoints.put(id, e);
+  }
+
+  private static String portsKey(List<int[]> ports) {
+    StringBuilder b = new StringBuilder();
+    for (int[] p : ports) {
+      b.append(p[0]).append('-').append(p[1]).append(',');
+    }
+    return b.toString();
+  }
+
+  /** Whether two filters hold the same rules, ignoring provenance and order. */
+  static boolean sameFilter(List<CompiledNetwork.FilterRule> a, List<CompiledNetwork.FilterRule> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    Map<CompiledNetwork.FilterRule, Integer> count = new HashMap<>();
+    for (CompiledNetwork.FilterRule r : a) {
+      count.merge(r.withoutOrigin(), 1, Integer::sum);
+    }
+    for (CompiledNetwork.FilterRule r : b) {
+      Integer c = count.get(r.withoutOrigin());
+      if (c == null || c == 0) {
+        return false;
+      }
+      count.put(r.withoutOrigin(), c - 1);
+    }
+    return true;
+  }
+
+  /** Pieces of the port line allowed by exactly one of the two cells. */
+  private static List<Piece> delta(Cell oldCell, Cell newCell) {
+    List<Piece> out = new ArrayList<>();
+    Map<Integer, List<Segment>> o = new TreeMap<>();
+    Map<Integer, List<Segment>> nw = new TreeMap<>();
+    oldCell.protocols().forEach(p -> o.put(p.proto(), p.segments()));
+    newCell.protocols().forEach(p -> nw.put(p.proto(), p.segments()));
+    Set<Integer> protos = new TreeSet<>(o.keySet());
+    protos.addAll(nw.keySet());
+    for (int proto : protos) {
+      List<Segment> a = o.getOrDefault(proto, List.of());
+      List<Segment> b = nw.getOrDefault(proto, List.of());
+      subtract(b, a, Kind.GAINED, proto, out);
+      subtract(a, b, Kind.LOST, proto, out);
+    }
+    return out;
+  }
+
+  /** Appends the parts of {@code from} not covered by {@code minus}, with from's rules. */
+  private static void subtract(List<Segment> from, List<Segment> minus, Kind kind, int proto, List<Piece> out) {
+    int j = 0;
+    for (Segment s : from) {
+      int cur = s.first();
+      while (cur <= s.last()) {
+        while (j < minus.size() && minus.get(j).last() < cur) {
+          j++;
+        }
+        if (j >= minus.size() || minus.get(j).first() > s.last()) {
+          add(out, new Piece(kind, proto, cur, s.last(), s.rules()));
+          break;
+        }
+        Segment m = minus.get(j);
+        if (m.first() > cur) {
+          add(out, new Piece(kind, proto, cur, m.first() - 1, s.rules()));
+        }
+        cur = m.last() + 1;
+      }
+    }
+  }
+
+  private static void add(List<Piece> out, Piece p) {
+    if (!out.isEmpty()) {
+      Piece prev = out.getLast();
+      if (prev.kind() == p.kind() && prev.proto() == p.proto() && prev.last() + 1 == p.first()
+          && Arrays.equals(prev.rules(), p.rules())) {
+        out.set(out.size() - 1, new Piece(p.kind(), p.proto(), prev.first(), p.last(), p.rules()));
+        return;
+      }
+    }
+    out.add(p);
+  }
+
+  /** Why a piece changed: classify the rules that grant (NEW) or granted (OLD) it. */
+  private List<Cause> causes(Kind kind, int[] rules) {
+    boolean inNew = kind == Kind.GAINED;
+    List<RuleOrigin> mine = inNew ? newRules : oldRules;
+    List<RuleOrigin> other = inNew ? oldRules : newRules;
+    PolicyIndex myIdx = inNew ? newIdx : oldIdx;
+    Map<String, RuleOrigin> otherByContent = new HashMap<>();
+    other.forEach(r -> otherByContent.putIfAbsent(r.fingerprint(), r));
+    Set<String> mineContent = new HashSet<>();
+    mine.forEach(r -> mineContent.add(r.fingerprint()));
+    List<Cause> out = new ArrayList<>();
+    for (int r : rules) {
+      RuleOrigin rule = mine.get(r);
+      if (otherByContent.containsKey(rule.fingerprint())) {
+        Set<String> refs = r < myIdx.rules().size() ? myIdx.rules().get(r).references() : Set.of();
+        List<String> defs = refs.stream().filter(changedDefinitions::contains).sorted().toList();
+        if (defs.isEmpty() && changedDefinitions.contains("defaultSrcPosture")) {
+          defs = List.of("defaultSrcPosture");
+        }
+        out.add(new Cause(inNew, rule, defs.isEmpty() ? Status.UNCHANGED : Status.DEFINITION_CHANGED,
+            otherByContent.get(rule.fingerprint()), defs));
+        continue;
+      }
+      // Same section and index, content absent from the other side: an edit of that rule.
+      RuleOrigin counterpart = other.stream()
+          .filter(x -> x.section().equals(rule.section()) && x.index() == rule.index()
+              && !mineContent.contains(x.fingerprint()))
+          .findFirst().orElse(null);
+      out.add(new Cause(inNew, rule, counterpart != null ? Status.MODIFIED : inNew ? Status.ADDED : Status.REMOVED,
+          counterpart, List.of()));
+    }
+    return out;
+  }
+}

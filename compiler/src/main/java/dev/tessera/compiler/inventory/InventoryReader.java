@@ -1,0 +1,396 @@
+package dev.tessera.compiler.inventory;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tessera.compiler.CompilerCodes;
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.policy.ast.PostureValue;
+import dev.tessera.policy.ast.SourceSpan;
+import dev.tessera.policy.diag.Diagnostics;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Reads an inventory (YAML, or JSON, which is also YAML but read with the JSON parser when the
+ * file name ends in {@code .json}) into an {@link Inventory}, reporting every problem as a located
+ * diagnostic and dropping the bad entry (fail closed: a node with a bad address is left out, so
+ * it gets no filter and appears in no one's sources).
+ *
+ * <p>Design note: Jackson's streaming parser gives each token's line and column, which a tree
+ * model would lose; so the reader builds its own tiny located tree ({@link Node}) first and then
+ * interprets it. Checks that need only the inventory happen here (unknown user, duplicate name,
+ * duplicate IP, bad IP or route, unknown keys); the tagOwners check needs the policy and lives in
+ * the resolve pass ({@code dev.tessera.compiler.pass.ResolveIdentities}).
+ */
+public final class InventoryReader {
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final YAMLFactory YAML = new YAMLFactory();
+  private static final Set<String> TOP_KEYS = Set.of("users", "nodes");
+  private static final Set<String> USER_KEYS = Set.of("login", "role");
+  private static final Set<String> NODE_KEYS =
+      Set.of("name", "user", "tags", "ips", "key", "posture", "routes");
+
+  private final String file;
+  private final Diagnostics diags;
+
+  private InventoryReader(String file, Diagnostics diags) {
+    this.file = file;
+    this.diags = diags;
+  }
+
+  /** Parses {@code text} (named {@code file} in diagnostics). Never throws for bad input. */
+  public static Inventory read(String file, String text, Diagnostics diags) {
+    return new InventoryReader(file, diags).parse(text);
+  }
+
+  // ---- located tree ----
+
+  private sealed interface Node permits Obj, Arr, Scalar {
+    SourceSpan span();
+  }
+
+  private record Entry(String key, SourceSpan keySpan, Node value) {}
+
+  private record Obj(List<Entry> entries, SourceSpan span) implements Node {}
+
+  private record Arr(List<Node> items, SourceSpan span) implements Node {}
+
+  /** kind: STRING, NUMBER, BOOLEAN or null (YAML/JSON null). */
+  private record Scalar(String text, PostureValue.Kind kind, SourceSpan span) implements Node {}
+
+  private Inventory parse(String text) {
+    boolean json = file.toLowerCase(Locale.ROOT).endsWith(".json");
+    Node root;
+    try (JsonParser p = (json ? JSON : YAML).createParser(text)) {
+      JsonToken t = p.nextToken();
+      if (t == null) {
+        return Inventory.EMPTY;
+      }
+      root = readNode(p, t);
+    } catch (JsonProcessingException e) {
+      JsonLocation l = e.getLocation();
+      SourceSpan s = l == null ? SourceSpan.point(file, 1, 1, 0) : span(l, 1);
+      diags.error(CompilerCodes.INVENTORY_SYNTAX, "inventory is not valid " + (json ? "JSON" : "YAML") + ": "
+          + e.getOriginalMessage(), s);
+      return Inventory.EMPTY;
+    } catch (IOException e) {
+      diags.error(CompilerCodes.INVENTORY_SYNTAX, "cannot read inventory: " + e.getMessage(),
+          SourceSpan.point(file, 1, 1, 0));
+      return Inventory.EMPTY;
+    }
+    return interpret(root);
+  }
+
+  private SourceSpan span(JsonLocation l, int width) {
+    int line = Math.max(1, l.getLineNr());
+    int col = Math.max(1, l.getColumnNr());
+    int off = (int) Math.max(-1, l.getCharOffset());
+    return new SourceSpan(file, line, col, line, col + Math.max(1, width), off, off < 0 ? -1 : off + width);
+  }
+
+  private Node readNode(JsonParser p, JsonToken t) throws IOException {
+    JsonLocation start = p.currentTokenLocation();
+    switch (t) {
+      case START_OBJECT -> {
+        List<Entry> es = new ArrayList<>();
+        JsonToken k;
+        while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
+          String key = p.currentName();
+          SourceSpan ks = span(p.currentTokenLocation(), key.length());
+          Node v = readNode(p, p.nextToken());
+          es.add(new Entry(key, ks, v));
+        }
+        return new Obj(es, span(start, 1));
+      }
+      case START_ARRAY -> {
+        List<Node> items = new ArrayList<>();
+        JsonToken k;
+        while ((k = p.nextToken()) != JsonToken.END_ARRAY && k != null) {
+          items.add(readNode(p, k));
+        }
+        return new Arr(items, span(start, 1));
+      }
+      case VALUE_STRING -> {
+        String s = p.getText();
+        return new Scalar(s, PostureValue.Kind.STRING, span(start, Math.max(1, s.length())));
+      }
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+        String s = p.getText();
+        return new Scalar(s, PostureValue.Kind.NUMBER, span(start, s.length()));
+      }
+      case VALUE_TRUE, VALUE_FALSE -> {
+        String s = p.getText();
+        return new Scalar(s, PostureValue.Kind.BOOLEAN, span(start, s.length()));
+      }
+      case VALUE_NULL -> {
+        return new Scalar(null, null, span(start, 1));
+      }
+      default -> throw new JsonProcessingExceptionImpl("unexpected " + t, start);
+    }
+  }
+
+  private static final class JsonProcessingExceptionImpl extends JsonProcessingException {
+    private static final long serialVersionUID = 1L;
+
+    JsonProcessingExceptionImpl(String msg, JsonLocation loc) {
+      super(msg, loc);
+    }
+  }
+
+  // ---- interpretation ----
+
+  private Inventory interpret(Node root) {
+    if (!(root instanceof Obj top)) {
+      diags.error(CompilerCodes.INVENTORY_TYPE, "an inventory is a mapping with keys users and nodes", root.span());
+      return Inventory.EMPTY;
+    }
+    List<InventoryUser> users = new ArrayList<>();
+    List<InventoryNode> nodes = new ArrayList<>();
+    Node usersNode = null;
+    Node nodesNode = null;
+    for (Entry e : top.entries()) {
+      switch (e.key()) {
+        case "users" -> usersNode = e.value();
+        case "nodes" -> nodesNode = e.value();
+        default -> unknownKey(e, TOP_KEYS, "inventory");
+      }
+    }
+    Map<String, InventoryUser> byLogin = new LinkedHashMap<>();
+    for (Node n : list(usersNode, "users")) {
+      InventoryUser u = user(n);
+      if (u == null) {
+        continue;
+      }
+      InventoryUser prev = byLogin.putIfAbsent(u.login(), u);
+      if (prev != null) {
+        diags.error(CompilerCodes.INVENTORY_DUPLICATE_USER, "user \"" + u.login() + "\" is listed twice (first at "
+            + prev.span() + ")", u.span());
+      } else {
+        users.add(u);
+      }
+    }
+    Map<String, InventoryNode> byName = new HashMap<>();
+    Map<IpAddress, InventoryNode> byIp = new HashMap<>();
+    for (Node n : list(nodesNode, "nodes")) {
+      InventoryNode node = node(n, byLogin);
+      if (node == null) {
+        continue;
+      }
+      InventoryNode prev = byName.putIfAbsent(node.name(), node);
+      if (prev != null) {
+        diags.error(CompilerCodes.INVENTORY_DUPLICATE_NAME, "node name \"" + node.name() + "\" is used twice (first at "
+            + prev.span() + ")", node.span());
+        continue;
+      }
+      boolean clash = false;
+      for (IpAddress ip : node.ips()) {
+        InventoryNode owner = byIp.get(ip);
+        if (owner != null) {
+          diags.error(CompilerCodes.INVENTORY_DUPLICATE_IP, "address " + ip + " of node \"" + node.name()
+              + "\" already belongs to node \"" + owner.name() + "\" (" + owner.span() + ")", node.span());
+          clash = true;
+        }
+      }
+      if (clash) {
+        byName.remove(node.name());
+        continue; // fail closed: an address must identify one device
+      }
+      for (IpAddress ip : node.ips()) {
+        byIp.put(ip, node);
+      }
+      nodes.add(node);
+    }
+    return new Inventory(users, nodes);
+  }
+
+  private List<Node> list(Node n, String what) {
+    if (n == null || n instanceof Scalar s && s.kind() == null) {
+      return List.of();
+    }
+    if (n instanceof Arr a) {
+      return a.items();
+    }
+    diags.error(CompilerCodes.INVENTORY_TYPE, what + " must be a list", n.span());
+    return List.of();
+  }
+
+  private void unknownKey(Entry e, Set<String> known, String where) {
+    diags.error(CompilerCodes.INVENTORY_UNKNOWN_KEY, "unknown key \"" + e.key() + "\" in " + where,
+        e.keySpan(), "known keys: " + String.join(", ", new java.util.TreeSet<>(known)));
+  }
+
+  private String string(Node n, String what) {
+    if (n instanceof Scalar s && s.kind() != null) {
+      return s.text();
+    }
+    diags.error(CompilerCodes.INVENTORY_TYPE, what + " must be a string", n.span());
+    return null;
+  }
+
+  private InventoryUser user(Node n) {
+    if (!(n instanceof Obj o)) {
+      diags.error(CompilerCodes.INVENTORY_TYPE, "a user is a mapping with login and role", n.span());
+      return null;
+    }
+    String login = null;
+    Role role = Role.MEMBER;
+    boolean ok = true;
+    for (Entry e : o.entries()) {
+      switch (e.key()) {
+        case "login" -> login = string(e.value(), "login");
+        case "role" -> {
+          String r = string(e.value(), "role");
+          if (r != null) {
+            Optional<Role> rr = Role.byText(r);
+            if (rr.isEmpty()) {
+              diags.error(CompilerCodes.INVENTORY_BAD_ROLE, "unknown role \"" + r + "\"", e.value().span(),
+                  "roles: owner, admin, member, auditor, it-admin, network-admin, billing-admin");
+              ok = false;
+            } else {
+              role = rr.get();
+            }
+          }
+        }
+        default -> unknownKey(e, USER_KEYS, "user");
+      }
+    }
+    if (login == null || login.isEmpty()) {
+      diags.error(CompilerCodes.INVENTORY_MISSING, "user has no login", o.span());
+      return null;
+    }
+    return ok ? new InventoryUser(login, role, o.span()) : null;
+  }
+
+  private InventoryNode node(Node n, Map<String, InventoryUser> users) {
+    if (!(n instanceof Obj o)) {
+      diags.error(CompilerCodes.INVENTORY_TYPE, "a node is a mapping with name, user or tags, and ips", n.span());
+      return null;
+    }
+    String name = null;
+    String user = null;
+    Node userNode = null;
+    List<String> tags = new ArrayList<>();
+    List<IpAddress> ips = new ArrayList<>();
+    String key = null;
+    TreeMap<String, PostureValue> posture = new TreeMap<>();
+    List<IpPrefix> routes = new ArrayList<>();
+    boolean ok = true;
+    for (Entry e : o.entries()) {
+      switch (e.key()) {
+        case "name" -> name = string(e.value(), "name");
+        case "user" -> {
+          if (!(e.value() instanceof Scalar s && s.kind() == null)) {
+            user = string(e.value(), "user");
+            userNode = e.value();
+          }
+        }
+        case "key" -> {
+          if (!(e.value() instanceof Scalar s && s.kind() == null)) {
+            key = string(e.value(), "key");
+          }
+        }
+        case "tags" -> {
+          for (Node t : list(e.value(), "tags")) {
+            String tag = string(t, "tag");
+            if (tag == null) {
+              ok = false;
+            } else if (!tag.startsWith("tag:") || tag.length() == 4) {
+              diags.error(CompilerCodes.INVENTORY_BAD_TAG, "\"" + tag + "\" is not a tag (tags look like tag:NAME)",
+                  t.span());
+              ok = false;
+            } else if (!tags.contains(tag)) {
+              tags.add(tag);
+            }
+          }
+        }
+        case "ips" -> {
+          for (Node t : list(e.value(), "ips")) {
+            String ip = string(t, "ip");
+            IpAddress a = ip == null ? null : IpAddress.tryParse(ip);
+            if (a == null) {
+              if (ip != null) {
+                diags.error(CompilerCodes.INVENTORY_BAD_IP, "\"" + ip + "\" is not an IP address", t.span());
+              }
+              ok = false;
+            } else if (!ips.contains(a)) {
+              ips.add(a);
+            }
+          }
+        }
+        case "routes" -> {
+          for (Node t : list(e.value(), "routes")) {
+            String r = string(t, "route");
+            if (r == null) {
+              ok = false;
+              continue;
+            }
+            try {
+              IpPrefix p = IpPrefix.parse(r);
+              if (!routes.contains(p)) {
+                routes.add(p);
+              }
+            } catch (IllegalArgumentException ex) {
+              diags.error(CompilerCodes.INVENTORY_BAD_ROUTE, "route \"" + r + "\" is not a CIDR prefix: "
+                  + ex.getMessage(), t.span());
+              ok = false;
+            }
+          }
+        }
+        case "posture" -> {
+          if (e.value() instanceof Obj po) {
+            for (Entry pe : po.entries()) {
+              if (pe.value() instanceof Scalar s && s.kind() != null) {
+                posture.put(pe.key(), new PostureValue(s.kind(), s.text()));
+              } else {
+                diags.error(CompilerCodes.INVENTORY_BAD_POSTURE, "posture attribute \"" + pe.key()
+                    + "\" must be a string, number or boolean", pe.value().span());
+                ok = false;
+              }
+            }
+          } else if (!(e.value() instanceof Scalar s && s.kind() == null)) {
+            diags.error(CompilerCodes.INVENTORY_TYPE, "posture must be a mapping of attribute to value",
+                e.value().span());
+            ok = false;
+          }
+        }
+        default -> unknownKey(e, NODE_KEYS, "node");
+      }
+    }
+    if (name == null || name.isEmpty()) {
+      diags.error(CompilerCodes.INVENTORY_MISSING, "node has no name", o.span());
+      return null;
+    }
+    if (user != null && !users.containsKey(user)) {
+      diags.error(CompilerCodes.INVENTORY_UNKNOWN_USER, "node \"" + name + "\" belongs to unknown user \"" + user
+          + "\"", userNode.span(), "add the user under users:, or fix the login");
+      ok = false;
+    }
+    if (user == null && tags.isEmpty()) {
+      diags.error(CompilerCodes.INVENTORY_NO_OWNER, "node \"" + name + "\" has neither a user nor tags", o.span(),
+          "an untagged node must name its user");
+      ok = false;
+    }
+    if (ips.isEmpty() && ok) {
+      diags.error(CompilerCodes.INVENTORY_MISSING, "node \"" + name + "\" has no ips", o.span());
+      ok = false;
+    }
+    if (!ok) {
+      return null;
+    }
+    return new InventoryNode(name, Optional.ofNullable(user), tags, ips, Optional.ofNullable(key), posture, routes,
+        o.span());
+  }
+}

@@ -1,0 +1,75 @@
+package dev.tessera.compiler.matrix;
+
+import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.inventory.InventoryReader;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.policy.Policies;
+import dev.tessera.policy.PolicyResult;
+import dev.tessera.policy.Syntax;
+import dev.tessera.policy.ast.Policy;
+import dev.tessera.policy.diag.Diagnostic;
+import dev.tessera.policy.diag.DiagnosticRenderer;
+import dev.tessera.policy.diag.Diagnostics;
+import dev.tessera.policy.diag.SourceText;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads and compiles what {@code matrix}, {@code diff} and {@code lint} work on, collecting
+ * diagnostics instead of throwing, so the commands stay thin and fail closed: any error in the
+ * policy, the inventory or compilation means no view is produced.
+ */
+public final class AuditLoader {
+  private final Map<String, SourceText> sources = new LinkedHashMap<>();
+  private final List<Diagnostic> diagnostics = new ArrayList<>();
+
+  /** Parses and validates a policy; empty when it has errors. */
+  public Optional<Policy> policy(String name, String text) {
+    Syntax syntax = Syntax.forFileName(name).orElse(Syntax.HUJSON);
+    sources.put(name, new SourceText(name, text));
+    PolicyResult r = Policies.read(name, text, syntax);
+    diagnostics.addAll(r.diagnostics());
+    return r.policy();
+  }
+
+  /** Parses an inventory (YAML or JSON); empty when it has errors. */
+  public Optional<Inventory> inventory(String name, String text) {
+    sources.put(name, new SourceText(name, text));
+    Diagnostics d = new Diagnostics();
+    Inventory inv = InventoryReader.read(name, text, d);
+    diagnostics.addAll(d.sorted());
+    return d.hasErrors() ? Optional.empty() : Optional.of(inv);
+  }
+
+  /** Compiles {@code index}'s policy for {@code inventory}; empty when compilation reports errors. */
+  public Optional<CompiledNetwork> compile(PolicyIndex index, Inventory inventory) {
+    Diagnostics d = new Diagnostics();
+    Map<String, CompiledFilter> filters = CompilerBridge.compile(index.policy(), inventory, d);
+    diagnostics.addAll(d.sorted());
+    if (d.hasErrors() || filters == null) {
+      return Optional.empty();
+    }
+    return Optional.of(CompiledNetworks.of(index, inventory, filters));
+  }
+
+  public boolean hasErrors() {
+    return diagnostics.stream().anyMatch(Diagnostic::isError);
+  }
+
+  public List<Diagnostic> diagnostics() {
+    return List.copyOf(diagnostics);
+  }
+
+  /** All diagnostics so far, as {@code file:line:col: error: ...} with source excerpts. */
+  public String renderDiagnostics() {
+    return DiagnosticRenderer.text(diagnostics, sources);
+  }
+
+  /** Registers a source so diagnostics located in it print with excerpts. */
+  public void source(String name, String text) {
+    sources.put(name, new SourceText(name, text));
+  }
+}

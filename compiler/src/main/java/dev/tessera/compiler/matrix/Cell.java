@@ -1,0 +1,150 @@
+package dev.tessera.compiler.matrix;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * What one source may send to one destination: per protocol, disjoint port segments with the
+ * rules that allow them.
+ *
+ * <p>Built only by {@link #combine}, which normalizes: per protocol, the port line is cut at
+ * every segment boundary, each piece gets the union of the rules covering it, and neighbours
+ * with the same rules and pair count are merged again. So two cells with the same access and
+ * provenance are equal whatever order their facts arrived in.
+ *
+ * @param totalPairs member pairs this cell summarizes (1 for node x node)
+ * @param protocols per protocol, sorted by {@link Protocols#displayRank}
+ */
+public record Cell(int totalPairs, List<ProtoPorts> protocols) {
+
+  /** The segments of one protocol. */
+  public record ProtoPorts(int proto, List<Segment> segments) {
+    public ProtoPorts {
+      segments = List.copyOf(segments);
+    }
+
+    /** Whether every member pair has all of this protocol's segments. */
+    boolean full(int totalPairs) {
+      return segments.stream().allMatch(s -> s.pairs() == totalPairs);
+    }
+  }
+
+  public Cell {
+    protocols = List.copyOf(protocols);
+  }
+
+  public boolean isEmpty() {
+    return protocols.isEmpty();
+  }
+
+  /** Rule indexes appearing anywhere in the cell, ascending. */
+  public int[] ruleIndexes() {
+    TreeSet<Integer> all = new TreeSet<>();
+    for (ProtoPorts p : protocols) {
+      for (Segment s : p.segments()) {
+        for (int i = 0; i < s.ruleCount(); i++) {
+          all.add(s.rule(i));
+        }
+      }
+    }
+    return all.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** The fewest pairs any segment reaches: equal to totalPairs when every member has it all. */
+  public int minPairs() {
+    int min = totalPairs;
+    for (ProtoPorts p : protocols) {
+      for (Segment s : p.segments()) {
+        min = Math.min(min, s.pairs());
+      }
+    }
+    return min;
+  }
+
+  /**
+   * Combines raw pieces of access into a normalized cell.
+   *
+   * @param pieces each {@code {proto, first, last, pairs, rule...}}
+   * @param sumPairs true when pieces come from different member pairs (grouping: counts add
+   *     up); false when they are facts about one pair (a covered port counts once)
+   */
+  static Cell combine(int totalPairs, List<int[]> pieces, boolean sumPairs) {
+    if (pieces.isEmpty()) {
+      return new Cell(totalPairs, List.of());
+    }
+    List<int[]> sorted = new ArrayList<>(pieces);
+    sorted.sort(Comparator.comparingInt((int[] p) -> Protocols.displayRank(p[0])));
+    List<ProtoPorts> out = new ArrayList<>();
+    int i = 0;
+    while (i < sorted.size()) {
+      int proto = sorted.get(i)[0];
+      int j = i;
+      while (j < sorted.size() && sorted.get(j)[0] == proto) {
+        j++;
+      }
+      List<Segment> segs = sweep(sorted.subList(i, j), sumPairs, Protocols.hasPorts(proto));
+      if (!segs.isEmpty()) {
+        out.add(new ProtoPorts(proto, segs));
+      }
+      i = j;
+    }
+    return new Cell(totalPairs, out);
+  }
+
+  private static List<Segment> sweep(List<int[]> pieces, boolean sumPairs, boolean ports) {
+    // Boundaries: every first and every last+1. Protocols without ports collapse to 0-65535
+    // so that "icmp" from two rules with different (meaningless) port fields is one segment.
+    int[] bounds = new int[pieces.size() * 2];
+    int n = 0;
+    for (int[] p : pieces) {
+      bounds[n++] = ports ? p[1] : 0;
+      bounds[n++] = (ports ? p[2] : 65535) + 1;
+    }
+    Arrays.sort(bounds, 0, n);
+    int u = 0;
+    for (int k = 0; k < n; k++) {
+      if (u == 0 || bounds[u - 1] != bounds[k]) {
+        bounds[u++] = bounds[k];
+      }
+    }
+    int intervals = u - 1;
+    int[] pairs = new int[intervals];
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    TreeSet<Integer>[] rules = new TreeSet[intervals];
+    for (int[] p : pieces) {
+      int from = ports ? p[1] : 0;
+      int to = ports ? p[2] : 65535;
+      int k = Arrays.binarySearch(bounds, 0, u, from);
+      for (; k < intervals && bounds[k] <= to; k++) {
+        if (rules[k] == null) {
+          rules[k] = new TreeSet<>();
+        }
+        for (int r = 4; r < p.length; r++) {
+          rules[k].add(p[r]);
+        }
+        pairs[k] = sumPairs ? pairs[k] + p[3] : Math.max(pairs[k], p[3]);
+      }
+    }
+    List<Segment> segs = new ArrayList<>();
+    for (int k = 0; k < intervals; k++) {
+      if (rules[k] == null) {
+        continue;
+      }
+      int[] rs = rules[k].stream().mapToInt(Integer::intValue).toArray();
+      int first = bounds[k];
+      int last = bounds[k + 1] - 1;
+      if (!segs.isEmpty()) {
+        Segment prev = segs.getLast();
+        if (prev.last() + 1 == first && prev.pairs() == pairs[k] && prev.sameRules(rs)) {
+          segs.set(segs.size() - 1, new Segment(prev.first(), last, rs, pairs[k]));
+          continue;
+        }
+      }
+      segs.add(new Segment(first, last, rs, pairs[k]));
+    }
+    return segs;
+  }
+}

@@ -1,0 +1,102 @@
+package dev.tessera.compiler.matrix;
+
+import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.inventory.InventoryNode;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.DstPorts;
+import dev.tessera.enforcer.format.FilterRule;
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.enforcer.format.IpPrefix;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Adapts the compiler's output (one enforcer {@link CompiledFilter} per node) to the
+ * {@link CompiledNetwork} the views read. Rule provenance is mapped from the enforcer's
+ * {@code RuleOrigin(kind, index)} to the policy's acls and grants; a compiled rule whose origin
+ * is not an acl or grant of the policy keeps a synthetic entry, so no compiled access is ever
+ * dropped from a view.
+ */
+public final class CompiledNetworks {
+  private CompiledNetworks() {}
+
+  /**
+   * @param index the policy's rules
+   * @param inventory the nodes the filters were compiled for
+   * @param filters compiled filter per node name; a node without one allows nothing inbound
+   */
+  public static CompiledNetwork of(PolicyIndex index, Inventory inventory, Map<String, CompiledFilter> filters) {
+    List<CompiledNetwork.NodeInfo> nodes = new ArrayList<>();
+    for (InventoryNode n : inventory.nodes()) {
+      String user = n.isTagged() ? "" : n.user().orElse("");
+      nodes.add(new CompiledNetwork.NodeInfo(n.name(), user, n.tags(),
+          user.isEmpty() ? List.of() : index.groupsOf(user),
+          n.ips().stream().map(CompiledNetworks::cidr).toList(),
+          n.routes().stream().map(CompiledNetworks::cidr).toList()));
+    }
+    List<RuleOrigin> rules = new ArrayList<>(index.origins());
+    Map<dev.tessera.enforcer.format.RuleOrigin, Integer> extra = new HashMap<>();
+    List<List<CompiledNetwork.FilterRule>> perNode = new ArrayList<>();
+    for (CompiledNetwork.NodeInfo n : nodes) {
+      CompiledFilter f = filters.get(n.name());
+      List<CompiledNetwork.FilterRule> out = new ArrayList<>();
+      if (f != null) {
+        for (FilterRule r : f.rules()) {
+          dev.tessera.enforcer.format.RuleOrigin o = r.origin();
+          int origin = index.ruleIndex(o.kind(), o.index()).orElseGet(() -> extra.computeIfAbsent(o, k -> {
+            rules.add(new RuleOrigin(k.file().isEmpty() ? index.file() : k.file(), k.line(), k.col(), k.kind(),
+                k.index(), "compiled rule " + k, "synthetic|" + k));
+            return rules.size() - 1;
+          }));
+          List<CompiledNetwork.Dst> dsts = new ArrayList<>(r.destinations().size());
+          for (DstPorts d : r.destinations()) {
+            dsts.add(new CompiledNetwork.Dst(cidr(d.prefix()), d.firstPort(), d.lastPort()));
+          }
+          out.add(new CompiledNetwork.FilterRule(
+              r.sources().stream().map(CompiledNetworks::cidr).toList(), r.effectiveProtocols(), dsts, origin));
+        }
+      }
+      perNode.add(List.copyOf(out));
+    }
+    Map<Cidr, String> hostNames = index.hostNames();
+    String name = index.file();
+    List<RuleOrigin> ruleList = List.copyOf(rules);
+    List<CompiledNetwork.NodeInfo> nodeList = List.copyOf(nodes);
+    return new CompiledNetwork() {
+      @Override
+      public String policyName() {
+        return name;
+      }
+
+      @Override
+      public List<NodeInfo> nodes() {
+        return nodeList;
+      }
+
+      @Override
+      public List<RuleOrigin> rules() {
+        return ruleList;
+      }
+
+      @Override
+      public List<FilterRule> filter(int node) {
+        return perNode.get(node);
+      }
+
+      @Override
+      public Map<Cidr, String> hostNames() {
+        return hostNames;
+      }
+    };
+  }
+
+  static Cidr cidr(IpPrefix p) {
+    return new Cidr(!p.ipv6(), p.hi(), p.lo(), p.bits());
+  }
+
+  static Cidr cidr(IpAddress a) {
+    return new Cidr(!a.ipv6(), a.hi(), a.lo(), a.ipv6() ? 128 : 32);
+  }
+}

@@ -1,0 +1,344 @@
+package dev.tessera.compiler.pass;
+
+import dev.tessera.compiler.CompilerCodes;
+import dev.tessera.compiler.inventory.Role;
+import dev.tessera.compiler.ipset.IpSet;
+import dev.tessera.compiler.ipset.PortSet;
+import dev.tessera.compiler.ir.AppClause;
+import dev.tessera.compiler.ir.Clause;
+import dev.tessera.compiler.ir.Destination;
+import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.enforcer.format.RuleOrigin;
+import dev.tessera.policy.ast.Acl;
+import dev.tessera.policy.ast.AclDestination;
+import dev.tessera.policy.ast.AppCapability;
+import dev.tessera.policy.ast.Grant;
+import dev.tessera.policy.ast.GrantIp;
+import dev.tessera.policy.ast.HostDef;
+import dev.tessera.policy.ast.IpSetDef;
+import dev.tessera.policy.ast.JsonText;
+import dev.tessera.policy.ast.Policy;
+import dev.tessera.policy.ast.PostureRef;
+import dev.tessera.policy.ast.Selector;
+import dev.tessera.policy.ast.SourceSpan;
+import dev.tessera.policy.diag.Diagnostics;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Pass 2: every acl and grant's selectors to address sets and node sets (semantics reference,
+ * section 3), ports and protocols to clauses (section 4). Posture is not applied here: the
+ * resulting rules have {@code sources == selected} and an empty {@code postureFailed}; {@link
+ * ApplyPosture} narrows them.
+ *
+ * <p>Selector results are cached per distinct selector (records compare by meaning, spans
+ * excluded), so a group named in 500 rules is expanded once.
+ */
+public final class ExpandSelectors {
+  /** Tailscale's CGNAT range minus 100.115.92.0/23 (reserved), as SaaS emits for {@code *}. */
+  public static final IpSet TAILNET_V4 = IpSet.of(IpPrefix.parse("100.64.0.0/10"))
+      .subtract(IpSet.of(IpPrefix.parse("100.115.92.0/23")));
+  /** Tailscale's IPv6 ULA range. */
+  public static final IpSet TAILNET_V6 = IpSet.of(IpPrefix.parse("fd7a:115c:a1e0::/48"));
+
+  private final Policy policy;
+  private final Identities ids;
+  private final Diagnostics diags;
+  private final Map<String, HostDef> hosts = new HashMap<>();
+  private final Map<String, IpSetDef> ipsets = new HashMap<>();
+  private final Map<String, IpSet> ipsetCache = new HashMap<>();
+  private final Map<Selector, Source> srcCache = new HashMap<>();
+  private final Map<Selector, Destination> dstCache = new HashMap<>();
+  private final IpSet wildcardSrc;
+  private final BitSet allNodes;
+
+  /** A source selector's expansion: device members and every address it stands for. */
+  public record Source(BitSet nodes, IpSet addresses) {}
+
+  ExpandSelectors(Policy policy, Identities ids, Diagnostics diags) {
+    this.policy = policy;
+    this.ids = ids;
+    this.diags = diags;
+    for (HostDef h : policy.hosts()) {
+      hosts.put(h.name(), h);
+    }
+    for (IpSetDef s : policy.ipsets()) {
+      ipsets.put(s.name(), s);
+    }
+    NodeIndex index = ids.index();
+    allNodes = new BitSet();
+    allNodes.set(0, index.size());
+    IpSet.Builder w = IpSet.builder().addAll(TAILNET_V4).addAll(TAILNET_V6);
+    for (int i = 0; i < index.size(); i++) {
+      w.addAll(index.addresses(i));
+      w.addAll(index.subnetRoutes(i));
+    }
+    wildcardSrc = w.build();
+  }
+
+  public static List<ResolvedRule> run(Policy policy, Identities ids, Diagnostics diags) {
+    return new ExpandSelectors(policy, ids, diags).expandAll();
+  }
+
+  /** Expands one source selector (for tests and for policyc test's sources). */
+  public static Source expandSource(Policy policy, Identities ids, Selector s) {
+    return new ExpandSelectors(policy, ids, new Diagnostics()).source(s);
+  }
+
+  List<ResolvedRule> expandAll() {
+    List<ResolvedRule> out = new ArrayList<>();
+    List<PostureRef> defaults = policy.defaultSrcPosture();
+    for (int i = 0; i < policy.acls().size(); i++) {
+      Acl a = policy.acls().get(i);
+      List<Integer> protos = a.proto().map(p -> List.of(p.number())).orElse(List.of());
+      List<Clause> clauses = new ArrayList<>();
+      for (AclDestination d : a.dst()) {
+        Destination dst = destination(d.target());
+        if (dst != null) {
+          clauses.add(new Clause(protos, dst, PortSet.of(d.ports().ranges())));
+        }
+      }
+      out.add(rule(origin(a.span(), RuleOrigin.ACL, i), a.span(), a.src(),
+          a.srcPosture().isEmpty() ? defaults : a.srcPosture(), clauses, List.of()));
+    }
+    for (int i = 0; i < policy.grants().size(); i++) {
+      Grant g = policy.grants().get(i);
+      List<Clause> clauses = new ArrayList<>();
+      List<AppClause> apps = new ArrayList<>();
+      List<Destination> dsts = new ArrayList<>();
+      for (Selector d : g.dst()) {
+        Destination dst = destination(d);
+        if (dst != null) {
+          dsts.add(via(dst, g.via()));
+        }
+      }
+      for (Destination dst : dsts) {
+        for (GrantIp ip : g.ip()) {
+          List<Integer> protos = ip.proto().map(p -> List.of(p.number())).orElse(List.of());
+          clauses.add(new Clause(protos, dst, PortSet.of(ip.ports().ranges())));
+        }
+        for (AppCapability cap : g.app()) {
+          if (dst instanceof Destination.Internet) {
+            continue; // SaaS: "cannot use app grants with autogroup:internet" (validation)
+          }
+          apps.add(new AppClause(cap.name(), cap.values().stream().map(JsonText::json).toList(), dst));
+        }
+      }
+      out.add(rule(origin(g.span(), RuleOrigin.GRANT, i), g.span(), g.src(),
+          g.srcPosture().isEmpty() ? defaults : g.srcPosture(), clauses, apps));
+    }
+    return out;
+  }
+
+  /**
+   * {@code via} restricts a grant's subnet destinations to routers carrying one of the via tags
+   * (Tailscale KB 1324, "via"). Node destinations are unaffected.
+   */
+  private Destination via(Destination dst, List<Selector> via) {
+    if (via.isEmpty() || !(dst instanceof Destination.Prefixes p)) {
+      return dst;
+    }
+    BitSet routers = new BitSet();
+    for (Selector v : via) {
+      if (v instanceof Selector.Tag t) {
+        routers.or(ids.nodesOfTag("tag:" + t.name()));
+      }
+    }
+    return new Destination.Prefixes(p.set(), p.prefixes(), Optional.of(routers), p.selector());
+  }
+
+  static RuleOrigin origin(SourceSpan span, String kind, int index) {
+    return new RuleOrigin(span.file(), Math.max(0, span.startLine()), Math.max(0, span.startCol()), kind, index);
+  }
+
+  private ResolvedRule rule(RuleOrigin origin, SourceSpan span, List<Selector> src, List<PostureRef> posture,
+      List<Clause> clauses, List<AppClause> apps) {
+    BitSet nodes = new BitSet();
+    IpSet.Builder addrs = IpSet.builder();
+    for (Selector s : src) {
+      Source x = source(s);
+      nodes.or(x.nodes());
+      addrs.addAll(x.addresses());
+    }
+    IpSet selected = addrs.build();
+    return new ResolvedRule(origin, span, src, nodes, selected, posture, new BitSet(), selected, clauses, apps);
+  }
+
+  Source source(Selector s) {
+    Source cached = srcCache.get(s);
+    if (cached != null) {
+      return cached;
+    }
+    Source result = switch (s) {
+      case Selector.Wildcard w -> new Source(allNodes, wildcardSrc);
+      case Selector.User u -> nodes(ids.nodesOfUser(u.login()));
+      case Selector.UserDomain d -> {
+        BitSet b = new BitSet();
+        for (Map.Entry<String, BitSet> e : ids.userNodes().entrySet()) {
+          if (e.getKey().endsWith("@" + d.domain())) {
+            b.or(e.getValue());
+          }
+        }
+        yield nodes(b);
+      }
+      case Selector.Group g -> nodes(group(g));
+      case Selector.Tag t -> nodes(tag(t));
+      case Selector.Auto a -> switch (a.group()) {
+        case MEMBER -> nodes(ids.members());
+        case TAGGED -> nodes(ids.tagged());
+        case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> nodes(role(Role.ofAutoGroup(a.group())
+            .orElseThrow()));
+        case DANGER_ALL -> new Source(allNodes, IpSet.ALL);
+        // Shared-in users are not modelled by the inventory: nobody.
+        case SHARED -> nodes(new BitSet());
+        // Not valid as sources (validation reports them); contribute nothing (fail closed).
+        case SELF, INTERNET -> nodes(new BitSet());
+      };
+      case Selector.Host h -> prefixes(hostSet(h));
+      case Selector.IpSet i -> prefixes(ipset(i.name(), new HashSet<>(), i.span()));
+      case Selector.Prefix p -> prefixes(IpSet.of(toPrefix(p.prefix())));
+      case Selector.Range rg -> prefixes(range(rg));
+    };
+    srcCache.put(s, result);
+    return result;
+  }
+
+  private Source nodes(BitSet b) {
+    return new Source(b, ids.index().addressesOf(b));
+  }
+
+  private Source prefixes(IpSet set) {
+    return new Source(ids.index().nodesWithAddressIn(set), set);
+  }
+
+  private BitSet group(Selector.Group g) {
+    Set<String> logins = ids.groups().get(g.name());
+    if (logins == null) {
+      diags.error(CompilerCodes.UNRESOLVED, "group \"group:" + g.name() + "\" is not defined", g.span());
+      return new BitSet();
+    }
+    BitSet b = new BitSet();
+    for (String l : logins) {
+      b.or(ids.nodesOfUser(l));
+    }
+    return b;
+  }
+
+  private BitSet tag(Selector.Tag t) {
+    String text = "tag:" + t.name();
+    if (!ids.definedTags().contains(text)) {
+      diags.error(CompilerCodes.UNRESOLVED, "tag \"" + text + "\" is not defined in tagOwners", t.span());
+      return new BitSet();
+    }
+    return ids.nodesOfTag(text);
+  }
+
+  private BitSet role(Role role) {
+    BitSet b = new BitSet();
+    for (Map.Entry<String, Role> e : ids.userRoles().entrySet()) {
+      if (e.getValue() == role) {
+        b.or(ids.nodesOfUser(e.getKey()));
+      }
+    }
+    return b;
+  }
+
+  private IpSet hostSet(Selector.Host h) {
+    HostDef def = hosts.get(h.name());
+    if (def == null) {
+      diags.error(CompilerCodes.UNRESOLVED, "host \"" + h.name() + "\" is not defined", h.span());
+      return IpSet.EMPTY;
+    }
+    return IpSet.of(toPrefix(def.prefix()));
+  }
+
+  private static IpSet range(Selector.Range r) {
+    return IpSet.range(toAddress(r.first()), toAddress(r.last()));
+  }
+
+  /** Evaluates an ipset's add/remove operations in order; a cycle contributes nothing. */
+  private IpSet ipset(String name, Set<String> visiting, SourceSpan where) {
+    IpSet cached = ipsetCache.get(name);
+    if (cached != null) {
+      return cached;
+    }
+    IpSetDef def = ipsets.get(name);
+    if (def == null) {
+      diags.error(CompilerCodes.UNRESOLVED, "ipset \"ipset:" + name + "\" is not defined", where);
+      return IpSet.EMPTY;
+    }
+    if (!visiting.add(name)) {
+      return IpSet.EMPTY; // validation reports recursive ipsets
+    }
+    IpSet acc = IpSet.EMPTY;
+    for (IpSetDef.Op op : def.ops()) {
+      IpSet x = switch (op.target()) {
+        case Selector.Host h -> hostSet(h);
+        case Selector.Prefix p -> IpSet.of(toPrefix(p.prefix()));
+        case Selector.Range r -> range(r);
+        case Selector.IpSet i -> ipset(i.name(), visiting, i.span());
+        // Other targets are not allowed in ipsets (tags are rejected by validation);
+        // autogroup:internet has no fixed address set here.
+        default -> IpSet.EMPTY;
+      };
+      acc = switch (op.kind()) {
+        case ADD -> acc.union(x);
+        case REMOVE -> acc.subtract(x);
+      };
+    }
+    visiting.remove(name);
+    ipsetCache.put(name, acc);
+    return acc;
+  }
+
+  Destination destination(Selector s) {
+    Destination cached = dstCache.get(s);
+    if (cached != null) {
+      return cached;
+    }
+    Destination d = switch (s) {
+      case Selector.Wildcard w -> new Destination.Any(s);
+      case Selector.User u -> new Destination.Nodes(ids.nodesOfUser(u.login()), s);
+      case Selector.UserDomain ud -> new Destination.Nodes(source(ud).nodes(), s);
+      case Selector.Group g -> new Destination.Nodes(group(g), s);
+      case Selector.Tag t -> new Destination.Nodes(tag(t), s);
+      case Selector.Auto a -> switch (a.group()) {
+        case MEMBER, TAGGED, OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
+            new Destination.Nodes(source(a).nodes(), s);
+        case SELF -> new Destination.Self(s);
+        case INTERNET -> new Destination.Internet(s);
+        // danger-all is rejected as a destination by validation; shared is src-only.
+        case DANGER_ALL, SHARED -> null;
+      };
+      case Selector.Host h -> prefixDst(hostSet(h), s);
+      case Selector.IpSet i -> prefixDst(ipset(i.name(), new HashSet<>(), i.span()), s);
+      case Selector.Prefix p -> prefixDst(IpSet.of(toPrefix(p.prefix())), s);
+      case Selector.Range r -> prefixDst(range(r), s);
+    };
+    if (d != null) {
+      dstCache.put(s, d);
+    }
+    return d;
+  }
+
+  private static Destination prefixDst(IpSet set, Selector s) {
+    return new Destination.Prefixes(set, set.toPrefixes(), Optional.empty(), s);
+  }
+
+  /** The policy's prefix as the enforcer's canonical prefix (host bits cleared). */
+  public static IpPrefix toPrefix(dev.tessera.policy.ast.IpPrefix p) {
+    return IpPrefix.of(toAddress(p), p.bits());
+  }
+
+  static IpAddress toAddress(dev.tessera.policy.ast.IpPrefix p) {
+    return new IpAddress(!p.isV4(), p.hi(), p.lo());
+  }
+}

@@ -1,0 +1,135 @@
+package dev.tessera.compiler.pass;
+
+import dev.tessera.compiler.inventory.InventoryNode;
+import dev.tessera.compiler.ipset.IpSet;
+import dev.tessera.compiler.ipset.PortSet;
+import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.compiler.pass.Projection.CapPiece;
+import dev.tessera.compiler.pass.Projection.Piece;
+import dev.tessera.enforcer.format.CapGrant;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.DstPorts;
+import dev.tessera.enforcer.format.FilterRule;
+import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.enforcer.format.Peer;
+import dev.tessera.policy.ast.PortRange;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Passes 5 and 6: normalize and emit. A node's pieces become FilterRules: one per (rule,
+ * protocols, source set), sources as the minimal sorted CIDR list (adjacent prefixes merged,
+ * duplicates gone, shared between nodes), destinations grouped by prefix with merged port
+ * ranges, protocols sorted. Rules, peers and cap grants come out in the enforcer's canonical order
+ * ({@link CompiledFilter#canonical()}), so the in-memory filter, its encoding and its hash agree
+ * and nothing depends on the order of input entries.
+ */
+public final class Normalize {
+  private final NodeIndex index;
+  private final List<ResolvedRule> rules;
+  private final Map<IpSet, List<IpPrefix>> prefixCache = new HashMap<>();
+  private final Peer[] peerPlain;
+  private final Peer[] peerCache;
+
+  public Normalize(NodeIndex index, List<ResolvedRule> rules) {
+    this.index = index;
+    this.rules = rules;
+    this.peerPlain = new Peer[index.size()];
+    this.peerCache = new Peer[index.size()];
+  }
+
+  /** Source lists are shared between nodes: one list per distinct set. */
+  List<IpPrefix> prefixes(IpSet s) {
+    return prefixCache.computeIfAbsent(s, IpSet::toPrefixes);
+  }
+
+  private record GroupKey(int rule, List<Integer> protocols, IpSet sources) {}
+
+  public CompiledFilter build(int node, Projection proj) {
+    Map<GroupKey, TreeMap<IpPrefix, PortSet>> groups = new LinkedHashMap<>();
+    for (Piece p : proj.pieces().get(node)) {
+      List<Integer> protos = p.protocols().size() <= 1 ? p.protocols()
+          : p.protocols().stream().sorted().distinct().toList();
+      GroupKey k = new GroupKey(p.rule(), protos, p.sources());
+      groups.computeIfAbsent(k, x -> new TreeMap<>()).merge(p.dst(), p.ports(), PortSet::union);
+    }
+    List<FilterRule> out = new ArrayList<>(groups.size());
+    for (Map.Entry<GroupKey, TreeMap<IpPrefix, PortSet>> e : groups.entrySet()) {
+      List<DstPorts> dsts = new ArrayList<>();
+      for (Map.Entry<IpPrefix, PortSet> d : e.getValue().entrySet()) {
+        for (PortRange r : d.getValue().ranges()) {
+          dsts.add(new DstPorts(d.getKey(), r.first(), r.last()));
+        }
+      }
+      GroupKey k = e.getKey();
+      out.add(new FilterRule(prefixes(k.sources()), k.protocols(), dsts, rules.get(k.rule()).origin()));
+    }
+    out.sort(RULE_ORDER);
+
+    List<Peer> peers = new ArrayList<>();
+    BitSet ps = proj.peers().get(node);
+    List<IpPrefix>[] routes = proj.peerRoutes().get(node);
+    int k = 0;
+    for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
+      peers.add(peer(p, routes[k]));
+    }
+    peers.sort(Comparator.comparing(Peer::name));
+
+    List<CapGrant> caps = new ArrayList<>();
+    for (CapPiece c : proj.caps().get(node)) {
+      caps.add(new CapGrant(prefixes(c.sources()), c.dsts().stream().sorted().distinct().toList(), c.capability(),
+          c.values(), rules.get(c.rule()).origin()));
+    }
+    caps.sort(CAP_ORDER);
+    InventoryNode self = index.node(node);
+    return CompiledFilter.of(self.name(), index.addressPrefixes(node), out, peers, caps);
+  }
+
+  /** Peer entries are shared: one per node for "no routes", one for its full route list. */
+  private Peer peer(int p, List<IpPrefix> routes) {
+    InventoryNode n = index.node(p);
+    if (routes.isEmpty()) {
+      Peer c = peerPlain[p];
+      if (c == null) {
+        c = new Peer(n.name(), n.key().orElse(null), index.addressPrefixes(p), List.of());
+        peerPlain[p] = c;
+      }
+      return c;
+    }
+    Peer c = peerCache[p];
+    if (c == null || !c.routes().equals(routes)) {
+      c = new Peer(n.name(), n.key().orElse(null), index.addressPrefixes(p), routes);
+      peerCache[p] = c;
+    }
+    return c;
+  }
+
+  static <T extends Comparable<T>> int compareLists(List<T> a, List<T> b) {
+    int n = Math.min(a.size(), b.size());
+    for (int i = 0; i < n; i++) {
+      int c = a.get(i).compareTo(b.get(i));
+      if (c != 0) {
+        return c;
+      }
+    }
+    return Integer.compare(a.size(), b.size());
+  }
+
+  /** Same order as {@link CompiledFilter#canonical()}. */
+  public static final Comparator<FilterRule> RULE_ORDER = Comparator.comparing(FilterRule::origin)
+      .thenComparing(FilterRule::sources, Normalize::compareLists)
+      .thenComparing(FilterRule::protocols, Normalize::compareLists)
+      .thenComparing(FilterRule::destinations, Normalize::compareLists);
+
+  public static final Comparator<CapGrant> CAP_ORDER = Comparator.comparing(CapGrant::origin)
+      .thenComparing(CapGrant::capability)
+      .thenComparing(CapGrant::sources, Normalize::compareLists)
+      .thenComparing(CapGrant::destinations, Normalize::compareLists)
+      .thenComparing(CapGrant::values, Normalize::compareLists);
+}

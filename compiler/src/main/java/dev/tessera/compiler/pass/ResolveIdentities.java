@@ -1,0 +1,144 @@
+package dev.tessera.compiler.pass;
+
+import dev.tessera.compiler.CompilerCodes;
+import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.inventory.InventoryNode;
+import dev.tessera.compiler.inventory.InventoryUser;
+import dev.tessera.compiler.inventory.Role;
+import dev.tessera.policy.ast.GroupDef;
+import dev.tessera.policy.ast.Policy;
+import dev.tessera.policy.ast.Selector;
+import dev.tessera.policy.ast.TagOwner;
+import dev.tessera.policy.diag.Diagnostics;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Pass 1: users, groups, tags, autogroups and roles to node sets; checks that every tag on a
+ * node is defined and may be applied by the node's user under tagOwners.
+ *
+ * <p>tagOwners semantics (Tailscale KB 1068): a tag's owners are users, groups, other tags and
+ * {@code autogroup:admin}; an owner may apply the tag. A tagged node's {@code user} in the
+ * inventory is the person who tagged it. When it is absent (a node tagged by an auth key or by
+ * another tagged node) only the tag's existence is checked. A node that carries a tag it may not
+ * carry keeps none of its tags' access: it is dropped from compilation, fail closed, with a
+ * located diagnostic.
+ */
+public final class ResolveIdentities {
+  private ResolveIdentities() {}
+
+  public static Identities run(Policy policy, Inventory inventory, Diagnostics diags) {
+    Map<String, Set<String>> groups = new HashMap<>();
+    for (GroupDef g : policy.groups()) {
+      Set<String> logins = new LinkedHashSet<>();
+      for (Selector m : g.members()) {
+        if (m instanceof Selector.User u) {
+          logins.add(u.login());
+        }
+        // Other member kinds are rejected by validation (groups hold users only).
+      }
+      groups.put(g.name(), Set.copyOf(logins));
+    }
+    Map<String, TagOwner> owners = new HashMap<>();
+    for (TagOwner t : policy.tagOwners()) {
+      owners.put(tagName(t.tag()), t);
+    }
+    Map<String, Role> roles = new HashMap<>();
+    for (InventoryUser u : inventory.users()) {
+      roles.put(u.login(), u.role());
+    }
+
+    // Tag checks first: a node that fails them is dropped before indexing (fail closed).
+    List<InventoryNode> kept = new java.util.ArrayList<>();
+    for (InventoryNode n : inventory.nodes()) {
+      boolean ok = true;
+      for (String tag : n.tags()) {
+        TagOwner def = owners.get(tagName(tag));
+        if (def == null) {
+          // Tailscale keeps tags a device already carries when the policy stops defining them; such a
+          // node is still tagged (no user identity) and matches autogroup:tagged. A warning, not an error.
+          diags.warning(CompilerCodes.INVENTORY_UNDEFINED_TAG, "node \"" + n.name() + "\" carries " + tag
+              + ", which tagOwners does not define", n.span(), "define " + tag + " in tagOwners");
+        } else if (n.user().isPresent()
+            && !mayApply(n.user().get(), def, owners, groups, roles, new HashSet<>())) {
+          diags.error(CompilerCodes.INVENTORY_TAG_NOT_OWNED, "user \"" + n.user().get() + "\" may not apply "
+              + tag + " to node \"" + n.name() + "\" (not among its tagOwners)", n.span(),
+              "add the user, one of their groups or autogroup:admin to tagOwners for " + tag);
+          ok = false;
+        }
+      }
+      if (ok) {
+        kept.add(n);
+      }
+    }
+    NodeIndex index = new NodeIndex(kept);
+    Map<String, BitSet> userNodes = new HashMap<>();
+    Map<String, BitSet> tagNodes = new HashMap<>();
+    BitSet members = new BitSet();
+    BitSet tagged = new BitSet();
+    for (int i = 0; i < index.size(); i++) {
+      InventoryNode n = index.node(i);
+      if (n.isTagged()) {
+        tagged.set(i);
+        for (String t : n.tags()) {
+          tagNodes.computeIfAbsent(t, k -> new BitSet()).set(i);
+        }
+      } else if (n.user().isPresent()) {
+        members.set(i);
+        userNodes.computeIfAbsent(n.user().get(), k -> new BitSet()).set(i);
+      }
+    }
+    Set<String> defined = new HashSet<>();
+    for (TagOwner t : policy.tagOwners()) {
+      defined.add("tag:" + tagName(t.tag()));
+    }
+    return new Identities(index, Map.copyOf(userNodes), Map.copyOf(roles), Map.copyOf(groups),
+        Map.copyOf(tagNodes), Set.copyOf(defined), members, tagged);
+  }
+
+  /** TagOwner.tag() holds the name with or without the prefix depending on the reader; accept both. */
+  static String tagName(String tagText) {
+    return tagText.startsWith("tag:") ? tagText.substring(4) : tagText;
+  }
+
+  private static boolean mayApply(String login, TagOwner def, Map<String, TagOwner> owners,
+      Map<String, Set<String>> groups, Map<String, Role> roles, Set<String> seen) {
+    if (!seen.add(tagName(def.tag()))) {
+      return false;
+    }
+    for (Selector o : def.owners()) {
+      boolean hit = switch (o) {
+        case Selector.User u -> u.login().equals(login);
+        case Selector.Group g -> groups.getOrDefault(g.name(), Set.of()).contains(login);
+        case Selector.Auto a -> switch (a.group()) {
+          // Admins (and the owner, who holds every admin right) may apply any tag owned by admin.
+          case ADMIN -> roles.get(login) == Role.ADMIN || roles.get(login) == Role.OWNER;
+          case OWNER -> roles.get(login) == Role.OWNER;
+          case MEMBER -> roles.containsKey(login);
+          case IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
+              Role.ofAutoGroup(a.group()).map(r -> r == roles.get(login)).orElse(false);
+          case TAGGED, SELF, INTERNET, SHARED, DANGER_ALL -> false;
+        };
+        // A tag owning a tag lets devices carrying the owner tag apply it; a user who may apply
+        // the owner tag may apply this one too.
+        case Selector.Tag t -> owners.containsKey(t.name())
+            && mayApply(login, owners.get(t.name()), owners, groups, roles, seen);
+        case Selector.Wildcard w -> false;
+        case Selector.UserDomain d -> login.endsWith("@" + d.domain());
+        case Selector.Host h -> false;
+        case Selector.IpSet s -> false;
+        case Selector.Prefix p -> false;
+        case Selector.Range r -> false;
+      };
+      if (hit) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,172 @@
+package dev.tessera.compiler.ipset;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.policy.ast.PortRange;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class IpSetTest {
+
+  private static List<String> texts(IpSet s) {
+    return s.toPrefixes().stream().map(IpPrefix::toString).toList();
+  }
+
+  private static IpSet set(String... prefixes) {
+    IpSet.Builder b = IpSet.builder();
+    for (String p : prefixes) {
+      b.add(IpPrefix.parse(p));
+    }
+    return b.build();
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = ';',
+      value = {
+        "10.0.0.0/25 10.0.0.128/25; 10.0.0.0/24",
+        "10.0.0.1 10.0.0.2 10.0.0.3; 10.0.0.1/32 10.0.0.2/31",
+        "10.0.0.0/8 10.1.0.0/16; 10.0.0.0/8",
+        "10.0.0.5 10.0.0.5; 10.0.0.5/32",
+        "0.0.0.0/1 128.0.0.0/1; 0.0.0.0/0",
+        "fd7a:115c:a1e0::/49 fd7a:115c:a1e0:8000::/49; fd7a:115c:a1e0::/48",
+        "::/1 8000::/1; ::/0",
+        "192.168.1.0/24 fd00::1; 192.168.1.0/24 fd00::1/128",
+      })
+  void unionMergesAdjacentAndDuplicatePrefixes(String in, String want) {
+    assertThat(texts(set(in.split(" ")))).containsExactly(want.split(" "));
+  }
+
+  @Test
+  void tailnetRangeMinusChromeOsBlockIsTheTailscaleCgnatSet() {
+    IpSet cgnat = set("100.64.0.0/10").subtract(set("100.115.92.0/23"));
+    assertThat(cgnat.ranges()).hasSize(2);
+    assertThat(cgnat.contains(IpAddress.parse("100.115.91.255"))).isTrue();
+    assertThat(cgnat.contains(IpAddress.parse("100.115.92.0"))).isFalse();
+    assertThat(cgnat.contains(IpAddress.parse("100.115.93.255"))).isFalse();
+    assertThat(cgnat.contains(IpAddress.parse("100.115.94.0"))).isTrue();
+    assertThat(cgnat.union(set("100.115.92.0/23"))).isEqualTo(set("100.64.0.0/10"));
+  }
+
+  @Test
+  void rangeToMinimalCidrs() {
+    IpSet s = IpSet.range(IpAddress.parse("10.0.0.1"), IpAddress.parse("10.0.0.6"));
+    assertThat(texts(s)).containsExactly("10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32");
+    IpSet top = IpSet.range(IpAddress.parse("255.255.255.254"), IpAddress.parse("255.255.255.255"));
+    assertThat(texts(top)).containsExactly("255.255.255.254/31");
+    IpSet v6top = IpSet.range(IpAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"),
+        IpAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+    assertThat(texts(v6top)).containsExactly("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127");
+    IpSet cross = IpSet.range(IpAddress.parse("::ffff:ffff:ffff:ffff"), IpAddress.parse("0:0:0:1::"));
+    assertThat(texts(cross)).containsExactly("::ffff:ffff:ffff:ffff/128", "0:0:0:1::/128");
+  }
+
+  @Test
+  void allMinusHostAndBack() {
+    IpSet all = IpSet.ALL;
+    IpSet hole = all.subtract(set("10.0.0.1", "fd7a::1"));
+    assertThat(hole.contains(IpAddress.parse("10.0.0.1"))).isFalse();
+    assertThat(hole.contains(IpAddress.parse("10.0.0.2"))).isTrue();
+    assertThat(hole.contains(IpAddress.parse("fd7a::1"))).isFalse();
+    assertThat(hole.toPrefixes()).hasSize(32 + 128);
+    assertThat(hole.union(set("10.0.0.1", "fd7a::1"))).isEqualTo(all);
+    assertThat(texts(all)).containsExactly("0.0.0.0/0", "::/0");
+  }
+
+  /** Random sets in a small IPv4 window against a BitSet model; seeded, seed printed on failure. */
+  @Test
+  void operationsAgreeWithBitSetModel() {
+    long seed = new Random().nextLong();
+    Random rnd = new Random(seed);
+    int base = (int) IpAddress.parse("10.0.0.0").lo();
+    for (int round = 0; round < 300; round++) {
+      BitSet ma = new BitSet();
+      BitSet mb = new BitSet();
+      IpSet a = randomSet(rnd, base, ma);
+      IpSet b = randomSet(rnd, base, mb);
+      check(seed, base, a.union(b), or(ma, mb));
+      check(seed, base, a.intersect(b), and(ma, mb));
+      check(seed, base, a.subtract(b), andNot(ma, mb));
+      check(seed, base, a, ma);
+      assertThat(IpSet.of(a.toPrefixes())).as("seed %d", seed).isEqualTo(a);
+    }
+  }
+
+  private static IpSet randomSet(Random rnd, int base, BitSet model) {
+    IpSet.Builder b = IpSet.builder();
+    int n = rnd.nextInt(6);
+    for (int k = 0; k < n; k++) {
+      int bits = 24 + rnd.nextInt(9);
+      int off = rnd.nextInt(256) & (bits == 32 ? 0xFF : ~((1 << (32 - bits)) - 1) & 0xFF);
+      IpPrefix p = IpPrefix.v4(base + off, bits);
+      b.add(p);
+      model.set(off, off + (1 << (32 - bits)));
+    }
+    return b.build();
+  }
+
+  private static void check(long seed, int base, IpSet s, BitSet model) {
+    for (int off = 0; off < 300; off++) {
+      IpAddress a = IpAddress.ofV4(base + off);
+      assertThat(s.contains(a)).as("seed %d addr %s in %s", seed, a, s).isEqualTo(model.get(off));
+    }
+    List<IpPrefix> ps = s.toPrefixes();
+    for (int k = 1; k < ps.size(); k++) {
+      assertThat(ps.get(k - 1).compareTo(ps.get(k))).as("sorted, seed %d", seed).isNegative();
+    }
+  }
+
+  private static BitSet or(BitSet a, BitSet b) {
+    BitSet c = (BitSet) a.clone();
+    c.or(b);
+    return c;
+  }
+
+  private static BitSet and(BitSet a, BitSet b) {
+    BitSet c = (BitSet) a.clone();
+    c.and(b);
+    return c;
+  }
+
+  private static BitSet andNot(BitSet a, BitSet b) {
+    BitSet c = (BitSet) a.clone();
+    c.andNot(b);
+    return c;
+  }
+
+  @Test
+  void equalityIgnoresInsertionOrder() {
+    List<String> ps = new ArrayList<>(List.of("10.0.0.1", "fd7a::2", "192.168.0.0/16", "10.0.0.0/31", "fd7a::3"));
+    IpSet a = set(ps.toArray(String[]::new));
+    java.util.Collections.reverse(ps);
+    assertThat(set(ps.toArray(String[]::new))).isEqualTo(a).hasSameHashCodeAs(a);
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = ';',
+      value = {"22-22 23-23 24-30; [22-30]", "80-90 85-100 443-443; [80-100, 443]", "0-65535 22-22; [*]",
+        "1-1 3-3; [1, 3]"})
+  void portRangesMerge(String in, String want) {
+    List<PortRange> rs = new ArrayList<>();
+    for (String t : in.split(" ")) {
+      String[] fl = t.split("-");
+      rs.add(new PortRange(Integer.parseInt(fl[0]), Integer.parseInt(fl[1])));
+    }
+    assertThat(PortSet.of(rs).toString()).isEqualTo(want);
+  }
+
+  @Test
+  void portIntersect() {
+    PortSet a = PortSet.of(List.of(new PortRange(1, 100), new PortRange(200, 300)));
+    PortSet b = PortSet.of(List.of(new PortRange(50, 250)));
+    assertThat(a.intersect(b).toString()).isEqualTo("[50-100, 200-250]");
+  }
+}

@@ -1,0 +1,515 @@
+package dev.tessera.enforcer;
+
+import dev.tessera.enforcer.conntrack.ConntrackTable;
+import dev.tessera.enforcer.conntrack.FragmentTable;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.FilterCodec;
+import dev.tessera.enforcer.format.FilterFormatException;
+import dev.tessera.enforcer.format.IpProtocol;
+import dev.tessera.enforcer.packet.PacketBytes;
+import dev.tessera.enforcer.packet.PacketParser;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The per-packet filter the agent runs: inbound packets (decrypted, from peers) are checked
+ * against the rules and connection tracking; outbound packets (into the tunnel) pass and record
+ * the flows this node opens.
+ *
+ * <p>Pipeline for one inbound packet: parse ({@link PacketParser}; malformed → drop with a
+ * reason) → non-first fragment? follow the first fragment's verdict ({@link FragmentTable}) →
+ * ICMP error? accept iff it quotes a packet of a tracked flow → echo reply? accept iff it answers
+ * an echo request this node sent → otherwise look the flow up in {@link ConntrackTable}: a flow
+ * this node opened passes (reply); a flow a rule admitted passes if it was admitted under the
+ * current filter generation, else it is re-checked against the current {@link Matcher} and cut
+ * if no longer allowed; an untracked packet must match a rule and then starts a tracked flow.
+ *
+ * <p>State: the filter is an immutable {@code Snapshot} (matcher + generation) behind one
+ * volatile field, swapped by {@link #update}; a packet reads it once. Connection tracking lives
+ * beside it and survives swaps — that is what lets a swap cut established flows at their next
+ * packet (Nebula-like revocation) while flows this node opened keep their replies.
+ *
+ * <p>Threads: any number. Each thread uses its own {@link Worker} (parser, packet views and
+ * counters), so the packet path allocates nothing and shares only the striped conntrack locks.
+ */
+public final class Enforcer {
+
+    /** Timeouts in milliseconds; defaults follow Linux nf_conntrack. */
+    public record Timeouts(long tcpOpening, long tcpEstablished, long tcpClosing, long udpUnreplied, long udpStream,
+            long icmp, long other, long fragment) {
+        /**
+         * TCP SYN_SENT 120 s, ESTABLISHED 5 days (nf_conntrack_tcp_timeout_established), after FIN
+         * or RST 120 s / 10 s (we use 30 s for both), UDP 30 s until a reply then 180 s
+         * (udp_timeout / udp_timeout_stream), ICMP 30 s, other protocols 600 s, fragments 30 s
+         * (ipfrag_time).
+         */
+        public static final Timeouts DEFAULT = new Timeouts(120_000, 5L * 24 * 3600_000, 30_000, 30_000, 180_000,
+                30_000, 600_000, 30_000);
+    }
+
+    /** Configuration: conntrack and fragment-table capacities (entries), timeouts, clock. */
+    public record Config(int conntrackCapacity, int fragmentCapacity, Timeouts timeouts, Clock clock) {
+        public static final Config DEFAULT = new Config(1 << 16, 1024, Timeouts.DEFAULT, Clock.SYSTEM);
+
+        public Config {
+            if (conntrackCapacity < 1 || fragmentCapacity < 1) {
+                throw new IllegalArgumentException("capacities must be positive");
+            }
+            Objects.requireNonNull(timeouts, "timeouts");
+            Objects.requireNonNull(clock, "clock");
+        }
+
+        public Config withClock(Clock c) {
+            return new Config(conntrackCapacity, fragmentCapacity, timeouts, c);
+        }
+    }
+
+    /** Monotonic milliseconds. Called once per packet. */
+    @FunctionalInterface
+    public interface Clock {
+        long nowMillis();
+
+        Clock SYSTEM = () -> System.nanoTime() / 1_000_000L;
+    }
+
+    private record Snapshot(Matcher matcher, int generation) {}
+
+    private volatile Snapshot snapshot;
+    private final Object updateLock = new Object();
+    private final ConntrackTable conntrack;
+    private final FragmentTable fragments;
+    private final Timeouts timeouts;
+    private final Clock clock;
+    private final List<Worker> workers = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<Worker> threadWorker = ThreadLocal.withInitial(this::newWorker);
+
+    private Enforcer(CompiledFilter initial, Config config) {
+        this.snapshot = new Snapshot(Matcher.of(initial), 1);
+        this.conntrack = new ConntrackTable(config.conntrackCapacity());
+        this.fragments = new FragmentTable(config.fragmentCapacity());
+        this.timeouts = config.timeouts();
+        this.clock = config.clock();
+    }
+
+    public static Enforcer create(CompiledFilter initial) {
+        return create(initial, Config.DEFAULT);
+    }
+
+    public static Enforcer create(CompiledFilter initial, Config config) {
+        return new Enforcer(Objects.requireNonNull(initial, "initial filter"), Objects.requireNonNull(config, "config"));
+    }
+
+    /**
+     * Installs a new filter. The matcher is built before the swap, so packets see either the old
+     * or the new filter, never a mix. Flows admitted by a rule are re-checked at their next packet.
+     */
+    public void update(CompiledFilter next) {
+        Matcher m = Matcher.of(Objects.requireNonNull(next, "filter"));
+        synchronized (updateLock) {
+            snapshot = new Snapshot(m, snapshot.generation() + 1);
+        }
+    }
+
+    /** Decodes, validates and installs an encoded filter; on any error the current one stays. */
+    public CompiledFilter update(byte[] encoded) throws FilterFormatException {
+        CompiledFilter f = FilterCodec.decode(encoded);
+        update(f);
+        return f;
+    }
+
+    public Matcher matcher() {
+        return snapshot.matcher();
+    }
+
+    public CompiledFilter filter() {
+        return snapshot.matcher().filter();
+    }
+
+    /** Increases by one at every update; flows admitted under an older generation get re-checked. */
+    public int generation() {
+        return snapshot.generation();
+    }
+
+    /** Live tracked flows (walks the table; for tests and diagnostics). */
+    public int trackedFlows() {
+        return conntrack.size(clock.nowMillis());
+    }
+
+    /** A worker for the calling thread's exclusive use. */
+    public Worker newWorker() {
+        Worker w = new Worker();
+        workers.add(w);
+        return w;
+    }
+
+    // Convenience entry points through a thread-local worker (a ThreadLocal lookup per packet).
+    public Verdict inbound(MemorySegment packet) {
+        return threadWorker.get().inbound(packet);
+    }
+
+    public Verdict inbound(ByteBuffer packet) {
+        return threadWorker.get().inbound(packet);
+    }
+
+    public Verdict inbound(byte[] packet, int offset, int length) {
+        return threadWorker.get().inbound(packet, offset, length);
+    }
+
+    public Verdict outbound(MemorySegment packet) {
+        return threadWorker.get().outbound(packet);
+    }
+
+    public Verdict outbound(ByteBuffer packet) {
+        return threadWorker.get().outbound(packet);
+    }
+
+    public Verdict outbound(byte[] packet, int offset, int length) {
+        return threadWorker.get().outbound(packet, offset, length);
+    }
+
+    /** Sum of all workers' counters. */
+    public Counters counters() {
+        Map<Verdict, Long> in = new EnumMap<>(Verdict.class);
+        Map<Verdict, Long> out = new EnumMap<>(Verdict.class);
+        for (Verdict v : Verdict.values()) {
+            in.put(v, 0L);
+            out.put(v, 0L);
+        }
+        int n = Verdict.values().length;
+        for (Worker w : workers) {
+            for (int i = 0; i < n; i++) {
+                Verdict v = Verdict.ofOrdinal(i);
+                in.merge(v, (long) COUNT.getOpaque(w.counts, i), Long::sum);
+                out.merge(v, (long) COUNT.getOpaque(w.counts, n + i), Long::sum);
+            }
+        }
+        return new Counters(in, out);
+    }
+
+    /**
+     * ICMP echo flows are keyed by (identifier, who sent the requests) in the remote-port slot,
+     * so that a peer's echo request is never mistaken for a reply to ours with the same id.
+     */
+    private static final int ECHO_ASKED_BY_LOCAL = 0;
+    private static final int ECHO_ASKED_BY_REMOTE = 1;
+
+    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(long[].class);
+
+    /**
+     * Per-thread packet path: owns a parser, reusable views over the three buffer kinds and
+     * counters (written only by this worker, read by {@link #counters()} with opaque reads).
+     * Not thread-safe; create one per thread with {@link Enforcer#newWorker()}.
+     */
+    public final class Worker {
+        private final PacketParser p = new PacketParser();
+        private final PacketBytes.OfArray arrayView = new PacketBytes.OfArray();
+        private final PacketBytes.OfBuffer bufferView = new PacketBytes.OfBuffer();
+        private final PacketBytes.OfSegment segmentView = new PacketBytes.OfSegment();
+        private final long[] counts = new long[2 * Verdict.values().length];
+
+        private Worker() {}
+
+        public Verdict inbound(MemorySegment packet) {
+            return count(0, in(segmentView.set(packet), clock.nowMillis()));
+        }
+
+        public Verdict inbound(ByteBuffer packet) {
+            return count(0, in(bufferView.set(packet), clock.nowMillis()));
+        }
+
+        public Verdict inbound(byte[] packet, int offset, int length) {
+            return count(0, in(arrayView.set(packet, offset, length), clock.nowMillis()));
+        }
+
+        public Verdict outbound(MemorySegment packet) {
+            return count(1, out(segmentView.set(packet), clock.nowMillis()));
+        }
+
+        public Verdict outbound(ByteBuffer packet) {
+            return count(1, out(bufferView.set(packet), clock.nowMillis()));
+        }
+
+        public Verdict outbound(byte[] packet, int offset, int length) {
+            return count(1, out(arrayView.set(packet, offset, length), clock.nowMillis()));
+        }
+
+        private Verdict count(int dir, Verdict v) {
+            int i = dir * Verdict.values().length + v.ordinal();
+            COUNT.setOpaque(counts, i, counts[i] + 1);
+            return v;
+        }
+
+        private Verdict in(PacketBytes bytes, long now) {
+            PacketParser p = this.p;
+            int r = p.parse(bytes);
+            if (r != PacketParser.OK) {
+                return parseFailure(r);
+            }
+            Snapshot snap = snapshot;
+            switch (p.kind) {
+                case PacketParser.KIND_FRAGMENT: {
+                    if (p.fragmentOffset < minTransportHeader(p)) {
+                        return Verdict.DROP_FRAGMENT; // RFC 1858: could overwrite the ports the first fragment showed
+                    }
+                    return fragments.contains(p.ipv6, p.srcHi, p.srcLo, p.dstHi, p.dstLo, p.protocol, p.fragmentId, now)
+                            ? Verdict.ACCEPT_FRAGMENT : Verdict.DROP_FRAGMENT;
+                }
+                case PacketParser.KIND_ICMP_ERROR:
+                    return related(snap, now);
+                case PacketParser.KIND_ECHO_REPLY:
+                    return echoReply(now);
+                case PacketParser.KIND_ICMP_OTHER:
+                    // not tracked: each such message must match a rule for ICMP
+                    return rememberFirstFragment(allowedNew(snap.matcher(), p.protocol, 0) ? Verdict.ACCEPT_RULE
+                            : Verdict.DROP_NO_RULE, now);
+                default:
+                    return rememberFirstFragment(flowIn(snap, now), now);
+            }
+        }
+
+        private Verdict rememberFirstFragment(Verdict v, long now) {
+            PacketParser p = this.p;
+            if (p.firstFragment && v.accepted()) {
+                fragments.put(p.ipv6, p.srcHi, p.srcLo, p.dstHi, p.dstLo, p.protocol, p.fragmentId,
+                        now + timeouts.fragment(), now);
+            }
+            return v;
+        }
+
+        /** New-flow check for the current packet (remote = source, local = destination). */
+        private boolean allowedNew(Matcher m, int protocol, int port) {
+            PacketParser p = this.p;
+            return p.ipv6 ? m.allowsV6(p.srcHi, p.srcLo, p.dstHi, p.dstLo, protocol, port)
+                    : m.allowsV4((int) p.srcLo, (int) p.dstLo, protocol, port);
+        }
+
+        private Verdict flowIn(Snapshot snap, long now) {
+            PacketParser p = this.p;
+            int proto = p.protocol;
+            // key seen from this node: local = destination
+            // echo flows: (identifier, 1 = the remote asked); see ECHO_ASKED_BY_* below
+            long meta = ConntrackTable.meta(p.ipv6, proto, p.dstPort,
+                    p.kind == PacketParser.KIND_ECHO_REQUEST ? ECHO_ASKED_BY_REMOTE : p.srcPort);
+            int h = ConntrackTable.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
+            ConntrackTable ct = conntrack;
+            int stripe = ct.stripe(h);
+            ct.lock(stripe);
+            try {
+                int s = ct.find(stripe, h, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, now);
+                if (s >= 0) {
+                    int st = ct.state(s);
+                    if ((st & ConntrackTable.ORIGIN_LOCAL) != 0) {
+                        st = trackTcp(st | ConntrackTable.SEEN_REPLY);
+                        ct.setState(s, st);
+                        ct.setExpires(s, now + timeout(proto, st));
+                        return Verdict.ACCEPT_REPLY;
+                    }
+                    st = recheck(ct, s, st, snap, proto, p.srcHi, p.srcLo, p.dstHi, p.dstLo, p.dstPort);
+                    st = trackTcp(st);
+                    ct.setState(s, st);
+                    ct.setExpires(s, now + timeout(proto, st));
+                    return (st & ConntrackTable.REVOKED) != 0 ? Verdict.DROP_REVOKED : Verdict.ACCEPT_ESTABLISHED;
+                }
+                if (!allowedNew(snap.matcher(), proto, p.dstPort)) {
+                    return Verdict.DROP_NO_RULE;
+                }
+                s = ct.insert(stripe, h, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, now);
+                int st = trackTcp(ConntrackTable.ORIGIN_REMOTE);
+                ct.setState(s, st);
+                ct.setGeneration(s, snap.generation());
+                ct.setExpires(s, now + timeout(proto, st));
+                return Verdict.ACCEPT_RULE;
+            } finally {
+                ct.unlock(stripe);
+            }
+        }
+
+        /**
+         * A flow a rule admitted, under an older filter generation: ask the current matcher
+         * again (remote -> local:localPort) and mark it revoked or allowed. Lock held.
+         */
+        private int recheck(ConntrackTable ct, int s, int st, Snapshot snap, int proto, long remoteHi, long remoteLo,
+                long localHi, long localLo, int localPort) {
+            if (ct.generation(s) == snap.generation()) {
+                return st;
+            }
+            ct.setGeneration(s, snap.generation());
+            Matcher m = snap.matcher();
+            boolean allowed = p.ipv6 ? m.allowsV6(remoteHi, remoteLo, localHi, localLo, proto, localPort)
+                    : m.allowsV4((int) remoteLo, (int) localLo, proto, localPort);
+            return allowed ? st & ~ConntrackTable.REVOKED : st | ConntrackTable.REVOKED;
+        }
+
+        /** Inbound ICMP error: the quoted packet was sent by this node (local = inner source). */
+        private Verdict related(Snapshot snap, long now) {
+            PacketParser p = this.p;
+            int proto = p.innerProtocol;
+            long meta = ConntrackTable.meta(p.ipv6, proto, p.innerSrcPort, p.innerDstPort);
+            int h = ConntrackTable.hash(meta, p.innerSrcHi, p.innerSrcLo, p.innerDstHi, p.innerDstLo);
+            ConntrackTable ct = conntrack;
+            int stripe = ct.stripe(h);
+            ct.lock(stripe);
+            try {
+                int s = ct.find(stripe, h, meta, p.innerSrcHi, p.innerSrcLo, p.innerDstHi, p.innerDstLo, now);
+                if (s < 0) {
+                    return Verdict.DROP_ICMP_UNTRACKED;
+                }
+                int st = ct.state(s);
+                if ((st & ConntrackTable.ORIGIN_REMOTE) != 0) {
+                    st = recheck(ct, s, st, snap, proto, p.innerDstHi, p.innerDstLo, p.innerSrcHi, p.innerSrcLo,
+                            p.innerSrcPort);
+                    ct.setState(s, st);
+                }
+                return (st & ConntrackTable.REVOKED) != 0 ? Verdict.DROP_REVOKED : Verdict.ACCEPT_ICMP_RELATED;
+            } finally {
+                ct.unlock(stripe);
+            }
+        }
+
+        /** Inbound echo reply: only for an echo request this node sent. */
+        private Verdict echoReply(long now) {
+            PacketParser p = this.p;
+            long meta = ConntrackTable.meta(p.ipv6, p.protocol, p.dstPort, ECHO_ASKED_BY_LOCAL);
+            int h = ConntrackTable.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
+            ConntrackTable ct = conntrack;
+            int stripe = ct.stripe(h);
+            ct.lock(stripe);
+            try {
+                int s = ct.find(stripe, h, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, now);
+                if (s < 0 || (ct.state(s) & ConntrackTable.ORIGIN_LOCAL) == 0) {
+                    return Verdict.DROP_UNSOLICITED_REPLY;
+                }
+                ct.setState(s, ct.state(s) | ConntrackTable.SEEN_REPLY);
+                ct.setExpires(s, now + timeouts.icmp());
+                return Verdict.ACCEPT_REPLY;
+            } finally {
+                ct.unlock(stripe);
+            }
+        }
+
+        private Verdict out(PacketBytes bytes, long now) {
+            PacketParser p = this.p;
+            int r = p.parse(bytes);
+            if (r != PacketParser.OK) {
+                return parseFailure(r);
+            }
+            switch (p.kind) {
+                case PacketParser.KIND_FRAGMENT, PacketParser.KIND_ICMP_ERROR, PacketParser.KIND_ICMP_OTHER:
+                    return Verdict.ACCEPT_OUTBOUND;
+                default:
+                    flowOut(snapshot, now);
+                    return Verdict.ACCEPT_OUTBOUND;
+            }
+        }
+
+        /** Outbound: refresh the flow's entry, or open one for a packet that starts a flow. */
+        private void flowOut(Snapshot snap, long now) {
+            PacketParser p = this.p;
+            int proto = p.protocol;
+            int remotePort = p.kind == PacketParser.KIND_ECHO_REQUEST ? ECHO_ASKED_BY_LOCAL
+                    : p.kind == PacketParser.KIND_ECHO_REPLY ? ECHO_ASKED_BY_REMOTE : p.dstPort;
+            long meta = ConntrackTable.meta(p.ipv6, proto, p.srcPort, remotePort);
+            int h = ConntrackTable.hash(meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo);
+            ConntrackTable ct = conntrack;
+            int stripe = ct.stripe(h);
+            boolean pureSyn = proto == IpProtocol.TCP
+                    && (p.tcpFlags & (PacketParser.TCP_SYN | PacketParser.TCP_ACK)) == PacketParser.TCP_SYN;
+            ct.lock(stripe);
+            try {
+                int s = ct.find(stripe, h, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, now);
+                if (s >= 0 && !(pureSyn && (ct.state(s) & ConntrackTable.ORIGIN_REMOTE) != 0)) {
+                    int st = ct.state(s);
+                    if ((st & ConntrackTable.ORIGIN_REMOTE) != 0) {
+                        st = recheck(ct, s, st, snap, proto, p.dstHi, p.dstLo, p.srcHi, p.srcLo, p.srcPort)
+                                | ConntrackTable.SEEN_REPLY;
+                    }
+                    st = trackTcp(st);
+                    ct.setState(s, st);
+                    ct.setExpires(s, now + timeout(proto, st));
+                    return;
+                }
+                // Which outbound packets open a flow: a TCP SYN without ACK (a server's SYN-ACK or
+                // a mid-stream segment must not turn a remote's flow into "ours"), any UDP, SCTP
+                // or other-protocol packet, an echo request. Echo replies answer remote pings.
+                boolean opens = proto == IpProtocol.TCP ? pureSyn : p.kind != PacketParser.KIND_ECHO_REPLY;
+                if (!opens) {
+                    return;
+                }
+                if (s < 0) {
+                    s = ct.insert(stripe, h, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, now);
+                }
+                // a pure SYN on a tuple a remote opened: this node now opens its own connection
+                int st = trackTcp(ConntrackTable.ORIGIN_LOCAL);
+                ct.setState(s, st);
+                ct.setGeneration(s, snap.generation());
+                ct.setExpires(s, now + timeout(proto, st));
+            } finally {
+                ct.unlock(stripe);
+            }
+        }
+
+        /** Folds this packet's TCP FIN/RST into the state bits. */
+        private int trackTcp(int st) {
+            PacketParser p = this.p;
+            if (p.protocol != IpProtocol.TCP) {
+                return st;
+            }
+            int f = p.tcpFlags;
+            if ((f & PacketParser.TCP_RST) != 0) {
+                st |= ConntrackTable.TCP_RST;
+            }
+            if ((f & PacketParser.TCP_FIN) != 0) {
+                st |= ConntrackTable.TCP_FIN;
+            }
+            if ((f & (PacketParser.TCP_SYN | PacketParser.TCP_ACK)) == PacketParser.TCP_SYN) {
+                st &= ~(ConntrackTable.TCP_FIN | ConntrackTable.TCP_RST); // a new connection on a reused tuple
+            }
+            return st;
+        }
+
+        private long timeout(int proto, int st) {
+            Timeouts t = timeouts;
+            if (proto == IpProtocol.TCP) {
+                if ((st & (ConntrackTable.TCP_FIN | ConntrackTable.TCP_RST)) != 0) {
+                    return t.tcpClosing();
+                }
+                return (st & ConntrackTable.SEEN_REPLY) != 0 ? t.tcpEstablished() : t.tcpOpening();
+            }
+            if (proto == IpProtocol.UDP || proto == IpProtocol.SCTP) {
+                return (st & ConntrackTable.SEEN_REPLY) != 0 ? t.udpStream() : t.udpUnreplied();
+            }
+            if (proto == IpProtocol.ICMP || proto == IpProtocol.ICMPV6) {
+                return t.icmp();
+            }
+            return t.other();
+        }
+    }
+
+    /** Smallest transport header a later fragment must not overlap (RFC 1858 3.2, RFC 8200 4.5). */
+    private static int minTransportHeader(PacketParser p) {
+        return switch (p.protocol) {
+            case IpProtocol.TCP -> 20;
+            case IpProtocol.SCTP -> 12;
+            case IpProtocol.UDP, IpProtocol.ICMP, IpProtocol.ICMPV6 -> 8;
+            default -> 1;
+        };
+    }
+
+    private static Verdict parseFailure(int r) {
+        return switch (r) {
+            case PacketParser.TRUNCATED -> Verdict.DROP_TRUNCATED;
+            case PacketParser.BAD_HEADER -> Verdict.DROP_BAD_HEADER;
+            case PacketParser.BAD_EXTENSION -> Verdict.DROP_BAD_EXTENSION;
+            case PacketParser.BAD_FRAGMENT -> Verdict.DROP_FRAGMENT;
+            case PacketParser.BAD_QUOTE -> Verdict.DROP_ICMP_BAD_QUOTE;
+            default -> Verdict.DROP_UNSUPPORTED;
+        };
+    }
+}

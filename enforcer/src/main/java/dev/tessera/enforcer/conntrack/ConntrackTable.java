@@ -1,0 +1,215 @@
+package dev.tessera.enforcer.conntrack;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Fixed-capacity connection-tracking table over primitive arrays.
+ *
+ * <p>Design: the table is cut into stripes, each guarded by its own spin lock (an int CAS; no
+ * {@code Object} monitors or AQS nodes, so nothing is allocated even under contention). A flow
+ * hashes to one stripe and to a start slot in it; its entry lives in a window of
+ * {@link #WINDOW} consecutive slots of that stripe (wrapping inside the stripe). Lookups scan the
+ * window comparing a 32-bit tag first, then the full key. Inserting takes a free or expired
+ * slot in the window, else evicts the entry closest to expiry — so memory is bounded by
+ * {@code capacity} whatever the traffic, and a flood can only push out the flows nearest to
+ * timing out anyway. Expired entries count as absent. Critical sections are a handful of loads
+ * and stores (plus, for re-checks, one {@code Matcher} lookup), so with stripes &gt;&gt; threads,
+ * contention is rare.
+ *
+ * <p>Keys: the flow seen from this node: (family, protocol, local address, remote address,
+ * local port, remote port); for ICMP echo the identifier is the local port and the remote port
+ * is 0. Inbound and outbound packets of one flow therefore map to the same key.
+ *
+ * <p>Callers must hold the stripe lock ({@link #lock}/{@link #unlock}) around find, insert
+ * and every accessor of a slot.
+ */
+public final class ConntrackTable {
+    public static final int WINDOW = 8;
+
+    // state bits
+    public static final int ORIGIN_LOCAL = 1;
+    public static final int ORIGIN_REMOTE = 2;
+    /** A remote-initiated flow whose rule is gone: its packets are dropped until it goes idle. */
+    public static final int REVOKED = 4;
+    /** A packet was seen in the direction opposite to the one that opened the flow. */
+    public static final int SEEN_REPLY = 8;
+    public static final int TCP_FIN = 16;
+    public static final int TCP_RST = 32;
+
+    private static final VarHandle LOCK = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final int LOCK_STRIDE = 16; // one lock per 64-byte line
+
+    private final int stripeShift;
+    private final int stripeMask;
+    private final int stripeSlots;
+    private final int[] locks;
+
+    private final int[] tag;       // 0 = free
+    private final long[] keyMeta;
+    private final long[] keyLocalHi;
+    private final long[] keyLocalLo;
+    private final long[] keyRemoteHi;
+    private final long[] keyRemoteLo;
+    private final long[] expires;  // millis
+    private final int[] state;
+    private final int[] generation;
+
+    public ConntrackTable(int capacity) {
+        int cap = Integer.highestOneBit(Math.max(64, Math.min(capacity, 1 << 24)) * 2 - 1);
+        int stripes = Math.max(1, Math.min(64, cap / 64));
+        this.stripeSlots = cap / stripes;
+        this.stripeMask = stripes - 1;
+        this.stripeShift = 32 - Integer.numberOfTrailingZeros(stripes);
+        this.locks = new int[stripes * LOCK_STRIDE];
+        this.tag = new int[cap];
+        this.keyMeta = new long[cap];
+        this.keyLocalHi = new long[cap];
+        this.keyLocalLo = new long[cap];
+        this.keyRemoteHi = new long[cap];
+        this.keyRemoteLo = new long[cap];
+        this.expires = new long[cap];
+        this.state = new int[cap];
+        this.generation = new int[cap];
+    }
+
+    public int capacity() {
+        return tag.length;
+    }
+
+    /** Packs the non-address key fields. */
+    public static long meta(boolean ipv6, int protocol, int localPort, int remotePort) {
+        return (ipv6 ? 1L << 40 : 0) | ((long) protocol << 32) | ((long) localPort << 16) | remotePort;
+    }
+
+    /** 32-bit flow hash, never 0 (0 marks a free slot). */
+    public static int hash(long meta, long lHi, long lLo, long rHi, long rLo) {
+        long h = meta * 0x9E3779B97F4A7C15L;
+        h = (h ^ lHi) * 0xC2B2AE3D27D4EB4FL;
+        h = (h ^ lLo) * 0x9E3779B97F4A7C15L;
+        h = (h ^ rHi) * 0xC2B2AE3D27D4EB4FL;
+        h = (h ^ rLo) * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 29;
+        int x = (int) (h ^ (h >>> 32));
+        return x == 0 ? 1 : x;
+    }
+
+    public int stripe(int hash) {
+        return (hash >>> stripeShift) & stripeMask;
+    }
+
+    public void lock(int stripe) {
+        int i = stripe * LOCK_STRIDE;
+        while (!LOCK.compareAndSet(locks, i, 0, 1)) {
+            while ((int) LOCK.getOpaque(locks, i) != 0) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    public void unlock(int stripe) {
+        LOCK.setRelease(locks, stripe * LOCK_STRIDE, 0);
+    }
+
+    private int slot(int stripe, int hash, int i) {
+        return stripe * stripeSlots + ((hash + i) & (stripeSlots - 1));
+    }
+
+    /** Slot of the live entry for this key, or -1. Lock held. */
+    public int find(int stripe, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now) {
+        for (int i = 0; i < WINDOW; i++) {
+            int s = slot(stripe, hash, i);
+            if (tag[s] == hash && keyMeta[s] == meta && keyLocalLo[s] == lLo && keyRemoteLo[s] == rLo
+                    && keyLocalHi[s] == lHi && keyRemoteHi[s] == rHi) {
+                if (expires[s] - now < 0) {
+                    tag[s] = 0;
+                    return -1;
+                }
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Claims a slot for a new entry (key set, state and generation zeroed, expiry {@code now}).
+     * Takes a free or expired slot in the window, else evicts the entry nearest to expiry. The
+     * caller must have checked with {@link #find} that the key is absent. Lock held.
+     */
+    public int insert(int stripe, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now) {
+        int victim = -1;
+        long victimExpiry = Long.MAX_VALUE;
+        for (int i = 0; i < WINDOW; i++) {
+            int s = slot(stripe, hash, i);
+            if (tag[s] == 0 || expires[s] - now < 0) {
+                victim = s;
+                break;
+            }
+            if (victim < 0 || expires[s] - victimExpiry < 0) {
+                victim = s;
+                victimExpiry = expires[s];
+            }
+        }
+        int s = victim;
+        tag[s] = hash;
+        keyMeta[s] = meta;
+        keyLocalHi[s] = lHi;
+        keyLocalLo[s] = lLo;
+        keyRemoteHi[s] = rHi;
+        keyRemoteLo[s] = rLo;
+        expires[s] = now;
+        state[s] = 0;
+        generation[s] = 0;
+        return s;
+    }
+
+    public void remove(int slot) {
+        tag[slot] = 0;
+    }
+
+    public int state(int slot) {
+        return state[slot];
+    }
+
+    public void setState(int slot, int s) {
+        state[slot] = s;
+    }
+
+    public int generation(int slot) {
+        return generation[slot];
+    }
+
+    public void setGeneration(int slot, int g) {
+        generation[slot] = g;
+    }
+
+    public void setExpires(int slot, long at) {
+        expires[slot] = at;
+    }
+
+    public long expires(int slot) {
+        return expires[slot];
+    }
+
+    public long meta(int slot) {
+        return keyMeta[slot];
+    }
+
+    /** Live entries (takes each stripe lock in turn; for tests and diagnostics). */
+    public int size(long now) {
+        int n = 0;
+        for (int st = 0; st <= stripeMask; st++) {
+            lock(st);
+            try {
+                for (int s = st * stripeSlots; s < (st + 1) * stripeSlots; s++) {
+                    if (tag[s] != 0 && expires[s] - now >= 0) {
+                        n++;
+                    }
+                }
+            } finally {
+                unlock(st);
+            }
+        }
+        return n;
+    }
+}

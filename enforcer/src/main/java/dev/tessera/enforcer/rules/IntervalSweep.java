@@ -1,0 +1,88 @@
+package dev.tessera.enforcer.rules;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Build-time helper: turns a set of (closed) address or port intervals, each carrying a payload
+ * number, into the elementary intervals between all their boundaries, with the set of payloads
+ * active on each (as a bitset). Points are unsigned 128-bit values (hi, lo); IPv4 addresses and
+ * ports use hi = 0. A sweep line over sorted start/end events makes this O(n log n + n·W).
+ */
+final class IntervalSweep {
+
+    private long[] pts = new long[0]; // (hi, lo, payload, delta) quadruples: delta +1 start, -1 end
+    private int n;
+    private final int payloads;
+    private final long topHi;
+    private final long topLo;
+
+    /**
+     * @param payloads number of distinct payloads (bitset width)
+     * @param topHi,topLo the largest point of the space (IPv4: 2^32-1, ports: 65535, IPv6: all ones)
+     */
+    IntervalSweep(int payloads, long topHi, long topLo) {
+        this.payloads = payloads;
+        this.topHi = topHi;
+        this.topLo = topLo;
+    }
+
+    void add(long firstHi, long firstLo, long lastHi, long lastLo, int payload) {
+        event(firstHi, firstLo, payload, 1);
+        if (lastHi == topHi && lastLo == topLo) {
+            return; // runs to the end of the space: no end event
+        }
+        long endLo = lastLo + 1;
+        long endHi = endLo == 0 ? lastHi + 1 : lastHi;
+        event(endHi, endLo, payload, -1);
+    }
+
+    private void event(long hi, long lo, int payload, int delta) {
+        if (n * 4 + 4 > pts.length) {
+            pts = Arrays.copyOf(pts, Math.max(16, pts.length * 2));
+        }
+        pts[n * 4] = hi;
+        pts[n * 4 + 1] = lo;
+        pts[n * 4 + 2] = payload;
+        pts[n * 4 + 3] = delta;
+        n++;
+    }
+
+    /** One elementary interval: starts at (hi, lo) and runs to the next one's start. */
+    record Segment(long hi, long lo, long[] active) {}
+
+    /** Segments in ascending order; a segment's active set may be empty (a gap). */
+    List<Segment> sweep() {
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> {
+            int c = Long.compareUnsigned(pts[a * 4], pts[b * 4]);
+            return c != 0 ? c : Long.compareUnsigned(pts[a * 4 + 1], pts[b * 4 + 1]);
+        });
+        int words = (payloads + 63) >>> 6;
+        int[] count = new int[payloads];
+        long[] active = new long[words];
+        List<Segment> out = new ArrayList<>();
+        int i = 0;
+        while (i < n) {
+            long hi = pts[order[i] * 4];
+            long lo = pts[order[i] * 4 + 1];
+            while (i < n && pts[order[i] * 4] == hi && pts[order[i] * 4 + 1] == lo) {
+                int p = (int) pts[order[i] * 4 + 2];
+                int d = (int) pts[order[i] * 4 + 3];
+                count[p] += d;
+                if (count[p] > 0) {
+                    active[p >>> 6] |= 1L << p;
+                } else {
+                    active[p >>> 6] &= ~(1L << p);
+                }
+                i++;
+            }
+            out.add(new Segment(hi, lo, active.clone()));
+        }
+        return out;
+    }
+}

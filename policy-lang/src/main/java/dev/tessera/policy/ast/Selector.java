@@ -1,0 +1,105 @@
+package dev.tessera.policy.ast;
+
+/**
+ * A target in a src/dst list, a group member, a tag owner, an auto-approver, an ipset element.
+ * Parsed once by the readers (see {@code dev.tessera.policy.syntax.Selectors}); {@link #text()}
+ * prints the canonical form that parses back to an equal selector.
+ */
+public sealed interface Selector extends Located
+    permits Selector.Wildcard,
+        Selector.User,
+        Selector.UserDomain,
+        Selector.Group,
+        Selector.Tag,
+        Selector.Auto,
+        Selector.Host,
+        Selector.IpSet,
+        Selector.Prefix,
+        Selector.Range {
+
+  /** Canonical text, e.g. {@code group:eng}, {@code 10.0.0.0/8}. */
+  String text();
+
+  /** {@code *}: everything (see the semantics reference, section 3). */
+  record Wildcard(SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return "*";
+    }
+  }
+
+  /** A user login, e.g. {@code alice@acme.com} (also {@code alice@} or {@code alice@github}). */
+  record User(String login, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return login;
+    }
+  }
+
+  /** Every user of a domain: {@code user:*@acme.com}. */
+  record UserDomain(String domain, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return "user:*@" + domain;
+    }
+  }
+
+  /** {@code group:NAME}; {@link #name()} excludes the prefix. */
+  record Group(String name, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return "group:" + name;
+    }
+  }
+
+  /** {@code tag:NAME}; {@link #name()} excludes the prefix. */
+  record Tag(String name, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return "tag:" + name;
+    }
+  }
+
+  /** {@code autogroup:NAME}, only known autogroups (unknown ones are a diagnostic). */
+  record Auto(AutoGroup group, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return group.text();
+    }
+  }
+
+  /** A host alias defined in {@code hosts}. */
+  record Host(String name, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return name;
+    }
+  }
+
+  /** {@code ipset:NAME}; {@link #name()} excludes the prefix. */
+  record IpSet(String name, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return "ipset:" + name;
+    }
+  }
+
+  /** An IP address or CIDR literal. */
+  record Prefix(IpPrefix prefix, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return prefix.toString();
+    }
+  }
+
+  /**
+   * An inclusive address range {@code first-last} (same family, first &lt;= last), allowed by
+   * Tailscale in ipsets and IP targets. Both ends are full-length prefixes.
+   */
+  record Range(IpPrefix first, IpPrefix last, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return first.addressString() + "-" + last.addressString();
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package dev.tessera.policy.syntax;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tessera.policy.ast.SourceSpan;
+import dev.tessera.policy.diag.Codes;
+import dev.tessera.policy.diag.Diagnostics;
+import dev.tessera.policy.diag.SourceText;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads HuJSON or YAML text into a located {@link Tree} with Jackson's streaming parser.
+ *
+ * <p>Design note: one streaming pass, no databind. Positions come from Jackson's token locations
+ * as character offsets, turned into line/column by {@link SourceText} so both syntaxes count the
+ * same way (1-based, tabs count as one column). HuJSON is JSON plus {@code //} and {@code /* *}{@code
+ * /} comments and trailing commas, which Jackson supports as read features; everything else stays
+ * strict JSON (no single quotes, no unquoted keys), as in Tailscale's hujson package. Exact
+ * duplicate keys are reported here (Go's decoder would silently keep the last one, which hides
+ * mistakes); the first occurrence is kept. Any parser failure becomes one located {@code syntax}
+ * diagnostic; nothing is thrown.
+ */
+public final class TreeReader {
+  private TreeReader() {}
+
+  /** Lazily built: a {@code policyc check} of a JSON file never loads the YAML classes. */
+  private static final class Json {
+    static final JsonFactory FACTORY =
+        JsonFactory.builder()
+            .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+            .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
+            .build();
+  }
+
+  private static final class Yaml {
+    static final YAMLFactory FACTORY =
+        YAMLFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
+            .build();
+  }
+
+  /** Reads the text; empty (with a diagnostic) when it is not well-formed. */
+  public static Optional<Tree> read(SourceText src, boolean yaml, Diagnostics diags) {
+    String file = src.name();
+    try (JsonParser p =
+        yaml ? Yaml.FACTORY.createParser(src.text()) : Json.FACTORY.createParser(src.text())) {
+      Builder b = new Builder(p, src, yaml);
+      JsonToken t = p.nextToken();
+      if (t == null) {
+        diags.error(Codes.SYNTAX, "the file is empty; a policy is an object such as {}",
+            SourceSpan.point(file, 1, 1, 0));
+        return Optional.empty();
+      }
+      Tree root = b.value(t, diags);
+      JsonToken extra = p.nextToken();
+      if (extra != null) {
+        diags.error(Codes.SYNTAX, "unexpected content after the end of the policy",
+            b.span(p.currentTokenLocation(), p.currentTokenLocation()));
+      }
+      return Optional.of(root);
+    } catch (JacksonException e) {
+      diags.error(Codes.SYNTAX, cleanMessage(e), locationSpan(src, e.getLocation()));
+      return Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      // The YAML engine reports some malformed input with unchecked exceptions of its own; the
+      // caller must still get a located error and no exception.
+      diags.error(Codes.SYNTAX, "cannot parse: " + firstLine(String.valueOf(e.getMessage())),
+          SourceSpan.point(file, 1, 1, 0));
+      return Optional.empty();
+    }
+  }
+
+  private static SourceSpan locationSpan(SourceText src, JsonLocation loc) {
+    if (loc == null || loc.getLineNr() < 1) {
+      return SourceSpan.point(src.name(), 1, 1, 0);
+    }
+    long off = loc.getCharOffset();
+    int line = loc.getLineNr();
+    int col = Math.max(1, loc.getColumnNr());
+    if (off >= 0 && off <= src.text().length()) {
+      line = src.lineOf((int) off);
+      col = src.colOf((int) off);
+    }
+    return new SourceSpan(src.name(), line, col, line, col + 1, (int) off, (int) off + 1);
+  }
+
+  /** Jackson's message without its source dump and location suffix. */
+  static String cleanMessage(JacksonException e) {
+    String m = e.getOriginalMessage();
+    if (m == null) {
+      m = "malformed input";
+    }
+    m = firstLine(m);
+    java.util.regex.Matcher close = CLOSE_MARKER.matcher(m);
+    if (close.find()) {
+      boolean obj = close.group(1).equals("Object");
+      m = m.substring(0, close.start()) + "expected '" + (obj ? "}" : "]") + "' to close the "
+          + (obj ? "object" : "array") + " opened at line " + close.group(2) + ", column " + close.group(3);
+    }
+    int src = m.indexOf(" (for input source");
+    if (src > 0) {
+      m = m.substring(0, src);
+    }
+    return m.replace("Unexpected character", "unexpected character")
+        .replace("Unexpected end-of-input", "unexpected end of input")
+        .replace("Unexpected close marker", "unexpected close marker");
+  }
+
+  private static final java.util.regex.Pattern CLOSE_MARKER = java.util.regex.Pattern.compile(
+      "expected close marker for (Object|Array) \\(start marker at \\[.*?line: (\\d+), column: (\\d+)\\]\\)");
+
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return (nl >= 0 ? s.substring(0, nl) : s).strip();
+  }
+
+  private static final class Builder {
+    private final JsonParser p;
+    private final SourceText src;
+    private final String text;
+    private final boolean yaml;
+
+    Builder(JsonParser p, SourceText src, boolean yaml) {
+      this.p = p;
+      this.src = src;
+      this.text = src.text();
+      this.yaml = yaml;
+    }
+
+    SourceSpan span(JsonLocation start, JsonLocation end) {
+      int s = clamp(start.getCharOffset());
+      int e = Math.max(s, clamp(end.getCharOffset()));
+      return span(s, e);
+    }
+
+    SourceSpan span(int s, int e) {
+      return new SourceSpan(src.name(), src.lineOf(s), src.colOf(s), src.lineOf(e), src.colOf(e), s, e);
+    }
+
+    private int clamp(long off) {
+      return (int) Math.max(0, Math.min(off, text.length()));
+    }
+
+    Tree value(JsonToken t, Diagnostics diags) throws IOException {
+      JsonLocation start = p.currentTokenLocation();
+      return switch (t) {
+        case START_OBJECT -> object(start, diags);
+        case START_ARRAY -> array(start, diags);
+        case VALUE_STRING -> {
+          String v = p.getText();
+          yield new Tree.Str(v, scalarSpan(start));
+        }
+        case VALUE_NUMBER_INT -> new Tree.Num(p.getText(), true, scalarSpan(start));
+        case VALUE_NUMBER_FLOAT -> new Tree.Num(p.getText(), false, scalarSpan(start));
+        case VALUE_TRUE -> new Tree.Bool(true, scalarSpan(start));
+        case VALUE_FALSE -> new Tree.Bool(false, scalarSpan(start));
+        case VALUE_NULL -> new Tree.Null(scalarSpan(start));
+        default -> throw new IllegalStateException("unexpected token " + t);
+      };
+    }
+
+    private SourceSpan scalarSpan(JsonLocation start) {
+      int s = clamp(start.getCharOffset());
+      int e = clamp(p.currentLocation().getCharOffset());
+      if (!yaml) {
+        e = jsonTokenEnd(s, e);
+      }
+      return span(s, Math.max(s, e));
+    }
+
+    /**
+     * The end of the JSON token starting at {@code s}: after the closing quote of a string, else
+     * after the run of literal characters. Jackson's own "current location" may already be past
+     * the separator that follows, so we measure in the text.
+     */
+    private int jsonTokenEnd(int s, int fallback) {
+      if (s >= text.length()) {
+        return fallback;
+      }
+      if (text.charAt(s) == '"') {
+        int i = s + 1;
+        while (i < text.length()) {
+          char c = text.charAt(i);
+          if (c == '\\') {
+            i += 2;
+            continue;
+          }
+          if (c == '"') {
+            return i + 1;
+          }
+          i++;
+        }
+        return fallback;
+      }
+      int i = s;
+      while (i < text.length()) {
+        char c = text.charAt(i);
+        if (Character.isLetterOrDigit(c) || c == '-' || c == '+' || c == '.') {
+          i++;
+        } else {
+          break;
+        }
+      }
+      return i;
+    }
+
+    private Tree object(JsonLocation start, Diagnostics diags) throws IOException {
+      List<Tree.Entry> entries = new ArrayList<>();
+      Map<String, SourceSpan> seen = new HashMap<>();
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        JsonLocation keyLoc = p.currentTokenLocation();
+        String key = p.currentName();
+        int ks = clamp(keyLoc.getCharOffset());
+        int ke = yaml ? clamp(p.currentLocation().getCharOffset()) : jsonTokenEnd(ks, ks + key.length() + 2);
+        if (yaml && ke <= ks) {
+          ke = ks + key.length();
+        }
+        SourceSpan keySpan = span(ks, Math.max(ks, ke));
+        JsonToken vt = p.nextToken();
+        Tree v = value(vt, diags);
+        SourceSpan first = seen.putIfAbsent(key, keySpan);
+        if (first != null) {
+          diags.error(Codes.DUPLICATE_KEY,
+              "duplicate key \"" + key + "\" (first defined at line " + first.startLine() + ")", keySpan,
+              "remove one of them; merge their contents if both are needed");
+        } else {
+          entries.add(new Tree.Entry(key, keySpan, v));
+        }
+      }
+      return new Tree.Obj(entries, containerSpan(start));
+    }
+
+    private Tree array(JsonLocation start, Diagnostics diags) throws IOException {
+      List<Tree> items = new ArrayList<>();
+      JsonToken t;
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+        items.add(value(t, diags));
+      }
+      return new Tree.Arr(items, containerSpan(start));
+    }
+
+    private SourceSpan containerSpan(JsonLocation start) {
+      int s = clamp(start.getCharOffset());
+      int e = clamp(p.currentLocation().getCharOffset());
+      if (!yaml) {
+        // Jackson's location after a close marker is just past it.
+        e = Math.min(e, text.length());
+      }
+      return span(s, Math.max(s, e));
+    }
+  }
+}

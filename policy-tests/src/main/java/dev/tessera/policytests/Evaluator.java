@@ -1,0 +1,318 @@
+package dev.tessera.policytests;
+
+import dev.tessera.enforcer.MatchResult;
+import dev.tessera.enforcer.Matcher;
+import dev.tessera.enforcer.format.DstPorts;
+import dev.tessera.enforcer.format.FilterRule;
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.enforcer.format.IpProtocol;
+import dev.tessera.enforcer.format.RuleOrigin;
+import dev.tessera.policy.ast.AutoGroup;
+import dev.tessera.policy.ast.GroupDef;
+import dev.tessera.policy.ast.IpPrefix;
+import dev.tessera.policy.ast.Policy;
+import dev.tessera.policy.ast.Selector;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Decides assertions by sending synthesized flows through the enforcer's {@link Matcher}, on the
+ * filter compiled for the destination device: the same tables the agent consults for every
+ * packet, so a passing test means the agent really admits the flow.
+ *
+ * <p>Semantics (tailscale-policy-semantics.md section 8; decisions in policy-tests/README.md):
+ *
+ * <ol>
+ *   <li>The source resolves to addresses: every address of every device it names (user, group,
+ *       tag, autogroup), or the one address of a host alias or IP. None: the test fails.
+ *   <li>The destination resolves to candidate addresses, each enforced by the device that owns it;
+ *       an address no device owns is enforced by the subnet routers whose approved routes contain
+ *       it, else by a stand-in device that has only that address ({@link PolicyTester}).
+ *   <li>A flow can only go between addresses of the same family. Each source address of a family
+ *       the destination has must reach <em>some</em> candidate (every source address must reach
+ *       the destination; a destination with several devices passes if any is reachable). Source
+ *       addresses of a family the destination lacks (a v6 laptop address towards a v4-only host
+ *       alias) are not considered; if no source address shares a family, the flow is denied.
+ *   <li>With {@code proto}, the flow is that protocol to the port (TCP SYN, UDP, SCTP). Without,
+ *       it is allowed if TCP or UDP to the port is, or if ICMP (ICMPv6 for IPv6) is admitted by
+ *       a rule whose destination port range covers the port. That last clause is headscale's
+ *       reading of Tailscale (an empty-proto {@code deny} fails when an ICMP-only rule covers the
+ *       host) without the client quirk that echo requests pass on any rule from the source: the
+ *       Matcher ignores ports for ICMP, so the granting rules it names are filtered by port here.
+ * </ol>
+ */
+public final class Evaluator {
+
+  /** An address to send from, and the device it belongs to (null for a bare IP). */
+  record SrcAddr(IpAddress address, Tailnet.Device device) {}
+
+  /** An address to send to, and the devices that enforce it (owner, routers, or a stand-in). */
+  record DstAddr(IpAddress address, List<Tailnet.Device> enforcers) {}
+
+  /** The verdict for one assertion, with the evidence for the report. */
+  public record Verdict(
+      boolean allowed, List<RuleOrigin> rules, String detail, int considered, int reached) {
+    public Verdict {
+      rules = List.copyOf(rules);
+    }
+  }
+
+  /** Why a source or destination cannot be evaluated (the test fails as invalid). */
+  public static final class Unresolvable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Unresolvable(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final Tailnet tailnet;
+  private final Map<String, Set<String>> groupMembers = new HashMap<>();
+
+  public Evaluator(Tailnet tailnet, Policy policy) {
+    this.tailnet = tailnet;
+    for (GroupDef g : policy.groups()) {
+      Set<String> logins = new LinkedHashSet<>();
+      for (Selector s : g.members()) {
+        if (s instanceof Selector.User u) {
+          logins.add(u.login());
+        }
+      }
+      groupMembers.put(g.name(), logins);
+    }
+  }
+
+  public Tailnet tailnet() {
+    return tailnet;
+  }
+
+  // -- resolution ------------------------------------------------------------------------------
+
+  /** Devices a device-kind target names, per Tailscale: tagged devices have no user identity. */
+  List<Tailnet.Device> devicesOf(TestTarget t) {
+    List<Tailnet.Device> out = new ArrayList<>();
+    for (Tailnet.Device d : tailnet.devices()) {
+      if (d.phantom()) {
+        continue;
+      }
+      boolean match =
+          switch (t) {
+            case TestTarget.User u -> !d.tagged() && u.login().equals(d.user());
+            case TestTarget.Group g ->
+                !d.tagged() && d.user() != null && groupMembers.getOrDefault(g.name(), Set.of()).contains(d.user());
+            case TestTarget.Tag tag -> d.tags().contains("tag:" + tag.name());
+            case TestTarget.Auto a ->
+                switch (a.group()) {
+                  case MEMBER -> !d.tagged() && d.user() != null;
+                  case TAGGED -> d.tagged();
+                  case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
+                      !d.tagged() && d.user() != null && a.group().groupName().equals(d.role());
+                  // Shared-in users are not modelled in an inventory: no devices.
+                  case SHARED, SELF, INTERNET, DANGER_ALL -> false;
+                };
+            case TestTarget.Node n -> n.name().equals(d.name());
+            case TestTarget.Host h -> false;
+            case TestTarget.Address ad -> false;
+          };
+      if (match) {
+        out.add(d);
+      }
+    }
+    return out;
+  }
+
+  List<SrcAddr> sources(TestTarget src) throws Unresolvable {
+    List<SrcAddr> out = new ArrayList<>();
+    switch (src) {
+      case TestTarget.Host h -> out.add(addressSource(toAddress(h.address())));
+      case TestTarget.Address a -> out.add(addressSource(toAddress(a.address())));
+      default -> {
+        for (Tailnet.Device d : devicesOf(src)) {
+          for (IpAddress a : d.addresses()) {
+            out.add(new SrcAddr(a, d));
+          }
+        }
+      }
+    }
+    if (out.isEmpty()) {
+      throw new Unresolvable("source " + src.text() + " has no devices");
+    }
+    return out;
+  }
+
+  private SrcAddr addressSource(IpAddress a) {
+    List<Tailnet.Device> owners = tailnet.owners(a);
+    return new SrcAddr(a, owners.isEmpty() ? null : owners.getFirst());
+  }
+
+  /** Candidates for a destination; for autogroup:self they depend on the source device. */
+  List<DstAddr> destinations(TestTarget dst, SrcAddr from) throws Unresolvable {
+    List<DstAddr> out = new ArrayList<>();
+    switch (dst) {
+      case TestTarget.Host h -> out.add(addressDestination(toAddress(h.address())));
+      case TestTarget.Address a -> out.add(addressDestination(toAddress(a.address())));
+      case TestTarget.Auto a when a.group() == AutoGroup.SELF -> {
+        // Per destination device: the source's own user's untagged devices (section 3).
+        Tailnet.Device me = from.device();
+        if (me == null || me.user() == null || me.tagged()) {
+          return out;
+        }
+        for (Tailnet.Device d : devicesOf(new TestTarget.User(me.user()))) {
+          for (IpAddress ad : d.addresses()) {
+            out.add(new DstAddr(ad, List.of(d)));
+          }
+        }
+      }
+      default -> {
+        List<Tailnet.Device> ds = devicesOf(dst);
+        if (ds.isEmpty()) {
+          throw new Unresolvable("destination " + dst.text() + " has no devices");
+        }
+        for (Tailnet.Device d : ds) {
+          for (IpAddress ad : d.addresses()) {
+            out.add(new DstAddr(ad, List.of(d)));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private DstAddr addressDestination(IpAddress a) {
+    List<Tailnet.Device> enforcers = tailnet.owners(a);
+    if (enforcers.isEmpty()) {
+      enforcers = tailnet.routers(a);
+    }
+    return new DstAddr(a, enforcers);
+  }
+
+  static IpAddress toAddress(IpPrefix p) {
+    return p.isV4() ? IpAddress.ofV4((int) p.lo()) : IpAddress.ofV6(p.hi(), p.lo());
+  }
+
+  // -- evaluation ------------------------------------------------------------------------------
+
+  public Verdict evaluate(Assertion a) throws Unresolvable {
+    List<SrcAddr> srcs = sources(a.src());
+    Set<RuleOrigin> granted = new TreeSet<>();
+    int considered = 0;
+    int reached = 0;
+    SrcAddr firstDenied = null;
+    List<DstAddr> deniedTried = List.of();
+    boolean anyDestination = false;
+    for (SrcAddr s : srcs) {
+      List<DstAddr> dsts = destinations(a.dst(), s);
+      anyDestination |= !dsts.isEmpty();
+      List<DstAddr> sameFamily = dsts.stream().filter(d -> d.address().ipv6() == s.address().ipv6()).toList();
+      if (sameFamily.isEmpty()) {
+        continue;
+      }
+      considered++;
+      boolean ok = false;
+      for (DstAddr d : sameFamily) {
+        for (Tailnet.Device enforcer : d.enforcers()) {
+          List<RuleOrigin> rules = query(tailnet.matcher(enforcer), s.address(), d.address(), a);
+          if (!rules.isEmpty()) {
+            ok = true;
+            granted.addAll(rules);
+          }
+        }
+      }
+      if (ok) {
+        reached++;
+      } else if (firstDenied == null) {
+        firstDenied = s;
+        deniedTried = sameFamily;
+      }
+    }
+    if (!anyDestination) {
+      throw new Unresolvable("destination " + a.dst().text() + " has no devices for source " + a.srcText());
+    }
+    boolean allowed = considered > 0 && reached == considered;
+    String detail;
+    if (considered == 0) {
+      detail = "no source address shares an address family with " + a.dstText();
+    } else if (allowed) {
+      detail = "granted by " + HumanReport.rules(List.copyOf(granted));
+    } else {
+      String partial = reached > 0
+          ? " (" + reached + " of " + considered + " source addresses were allowed"
+              + (granted.isEmpty() ? "" : ", by " + HumanReport.rules(List.copyOf(granted))) + ")"
+          : "";
+      detail = "no rule allows " + describe(firstDenied) + " -> " + describeAll(deniedTried) + portText(a) + partial;
+    }
+    return new Verdict(allowed, List.copyOf(granted), detail, considered, reached);
+  }
+
+  private static String portText(Assertion a) {
+    return " port " + a.port() + (a.proto().isPresent() ? "/" + ProtoNames.name(a.proto().getAsInt()) : "");
+  }
+
+  static String describe(SrcAddr s) {
+    return s.address() + (s.device() != null && !s.device().phantom() ? " (" + s.device().name() + ")" : "");
+  }
+
+  private static String describeAll(List<DstAddr> ds) {
+    Set<String> names = new LinkedHashSet<>();
+    for (DstAddr d : ds) {
+      String enforcedBy =
+          d.enforcers().stream()
+              .map(e -> e.phantom() ? "" : e.addresses().contains(d.address()) ? e.name() : "router " + e.name())
+              .filter(x -> !x.isEmpty())
+              .collect(Collectors.joining(", "));
+      names.add(d.address() + (enforcedBy.isEmpty() ? "" : " (" + enforcedBy + ")"));
+    }
+    List<String> list = List.copyOf(names);
+    return list.size() <= 3 ? String.join(", ", list) : String.join(", ", list.subList(0, 3)) + ", ... (" + list.size() + " addresses)";
+  }
+
+  /**
+   * The rules of {@code m} that admit a flow for the assertion's protocol (see class comment for
+   * the empty-proto case).
+   */
+  static List<RuleOrigin> query(Matcher m, IpAddress src, IpAddress dst, Assertion a) {
+    if (a.proto().isPresent()) {
+      return m.explain(src, dst, a.proto().getAsInt(), a.port()).origins();
+    }
+    Set<RuleOrigin> out = new TreeSet<>();
+    out.addAll(m.explain(src, dst, IpProtocol.TCP, a.port()).origins());
+    out.addAll(m.explain(src, dst, IpProtocol.UDP, a.port()).origins());
+    int icmp = dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
+    MatchResult r = m.explain(src, dst, icmp, 0);
+    List<FilterRule> rules = m.rules(r.ruleIndices());
+    for (FilterRule rule : rules) {
+      if (coversPort(rule, dst, a.port())) {
+        out.add(rule.origin());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static boolean coversPort(FilterRule rule, IpAddress dst, int port) {
+    for (DstPorts d : rule.destinations()) {
+      if (d.prefix().contains(dst) && d.containsPort(port)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Convenience for explain and tests: the distinct enforcers of a set of candidates. */
+  static Set<String> enforcerNames(List<DstAddr> ds) {
+    Set<String> out = new HashSet<>();
+    for (DstAddr d : ds) {
+      for (Tailnet.Device e : d.enforcers()) {
+        out.add(Objects.requireNonNull(e.name()));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,122 @@
+package dev.tessera.policytests;
+
+import dev.tessera.enforcer.format.RuleOrigin;
+import dev.tessera.policy.ast.SourceSpan;
+import java.util.List;
+
+/**
+ * What happened to one assertion (or one invalid test entry).
+ *
+ * <p>Every reporter (human, JUnit XML, JSON) renders the same outcomes, so the three always agree
+ * on what passed. {@code rules} are the rules that granted the flow, as reported by the enforcer's
+ * Matcher: for a passing accept, the grants that let it through; for a failing deny, the rules
+ * that opened it by mistake.
+ */
+public sealed interface Outcome {
+
+  int testIndex();
+
+  /** Where the report points: the destination string, or the invalid value. */
+  SourceSpan span();
+
+  /** e.g. {@code alice@acme.com -> tag:web:443 (tcp)}. */
+  String subject();
+
+  boolean passed();
+
+  /** The assertion held. */
+  record Passed(Assertion assertion, boolean allowed, List<RuleOrigin> rules) implements Outcome {
+    public Passed {
+      rules = List.copyOf(rules);
+    }
+
+    @Override
+    public int testIndex() {
+      return assertion.testIndex();
+    }
+
+    @Override
+    public SourceSpan span() {
+      return assertion.span();
+    }
+
+    @Override
+    public String subject() {
+      return assertion.describe();
+    }
+
+    @Override
+    public boolean passed() {
+      return true;
+    }
+  }
+
+  /**
+   * The assertion did not hold: {@code allowed} is what the enforcer decided.
+   *
+   * @param detail why, in one line: which source address was denied and that no rule matched, or
+   *     which rule granted the flow
+   */
+  record Failed(Assertion assertion, boolean allowed, List<RuleOrigin> rules, String detail)
+      implements Outcome {
+    public Failed {
+      rules = List.copyOf(rules);
+    }
+
+    @Override
+    public int testIndex() {
+      return assertion.testIndex();
+    }
+
+    @Override
+    public SourceSpan span() {
+      return assertion.span();
+    }
+
+    @Override
+    public String subject() {
+      return assertion.describe();
+    }
+
+    @Override
+    public boolean passed() {
+      return false;
+    }
+
+    /** {@code expected ALLOWED, got DENIED}. */
+    public String message() {
+      return "expected " + word(assertion.expect() == Assertion.Expect.ALLOW) + ", got " + word(allowed);
+    }
+  }
+
+  /** The test entry is not a valid Tailscale test; it fails without any packet being sent. */
+  record Invalid(TestValidator.Invalid problem, String src) implements Outcome {
+    @Override
+    public int testIndex() {
+      return problem.testIndex();
+    }
+
+    @Override
+    public SourceSpan span() {
+      return problem.span();
+    }
+
+    @Override
+    public String subject() {
+      return src.isEmpty() ? problem.subject() : src + " -> " + problem.subject();
+    }
+
+    @Override
+    public boolean passed() {
+      return false;
+    }
+
+    public String message() {
+      return "invalid test: " + problem.reason();
+    }
+  }
+
+  static String word(boolean allowed) {
+    return allowed ? "ALLOWED" : "DENIED";
+  }
+}

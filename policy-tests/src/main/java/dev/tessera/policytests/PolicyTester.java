@@ -1,0 +1,262 @@
+package dev.tessera.policytests;
+
+import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.compiler.inventory.InventoryNode;
+import dev.tessera.compiler.inventory.InventoryUser;
+import dev.tessera.enforcer.Matcher;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.policy.ast.HostDef;
+import dev.tessera.policy.ast.Policy;
+import dev.tessera.policy.ast.PolicyTest;
+import dev.tessera.policy.ast.TestDestination;
+import dev.tessera.policy.ast.TagOwner;
+import dev.tessera.policy.diag.Diagnostic;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.ToIntFunction;
+
+/**
+ * {@code policyc test} as a library: reads nothing, prints nothing. Given a valid policy, an
+ * inventory (or none: one is synthesized), and extra test entries, it
+ *
+ * <ol>
+ *   <li>validates every test entry ({@link TestValidator}; invalid entries are failing tests);
+ *   <li>adds a stand-in device for each IP or host-alias destination that no device owns and no
+ *       subnet router routes (so that "is 100.103.8.15:22 reachable" can be asked of a filter);
+ *       stand-ins have no user and no tags, so no selector other than their own address matches
+ *       them and no other device's filter changes;
+ *   <li>compiles the policy against that inventory (the real compiler, the real filters);
+ *   <li>evaluates every assertion through the enforcer's Matcher on the destination's filter
+ *       ({@link Evaluator}); and counts rule coverage.
+ * </ol>
+ *
+ * Compilation problems are returned as diagnostics (exit 2 in the CLI); test failures are
+ * outcomes (exit 1).
+ */
+public final class PolicyTester {
+
+  /** Compiles a policy against an inventory: the compiler's entry point, behind one seam. */
+  @FunctionalInterface
+  public interface FilterCompiler {
+    /** Per-node filters by node name, or the error diagnostics that stopped compilation. */
+    Compiled compile(Policy policy, Inventory inventory);
+  }
+
+  /**
+   * What the compiler gave: a filter per node name, the resolved rules (for explain's "why not")
+   * with the node id (index into their bit sets, -1 if unknown) of a node name, and diagnostics (errors mean no filters).
+   */
+  public record Compiled(
+      Map<String, CompiledFilter> filters,
+      List<ResolvedRule> rules,
+      ToIntFunction<String> nodeId,
+      List<Diagnostic> diagnostics) {
+    public Compiled {
+      filters = Map.copyOf(filters);
+      rules = List.copyOf(rules);
+      diagnostics = List.copyOf(diagnostics);
+    }
+
+    /** Only diagnostics: compilation failed. */
+    public static Compiled failed(List<Diagnostic> diagnostics) {
+      return new Compiled(Map.of(), List.of(), n -> -1, diagnostics);
+    }
+
+    public boolean ok() {
+      return diagnostics.stream().noneMatch(Diagnostic::isError);
+    }
+  }
+
+  /**
+   * What to test.
+   *
+   * @param name the policy file name, for report headers
+   * @param inventory the tailnet; empty to synthesize one from the policy
+   * @param extraTests entries from external test files, after the policy's own
+   */
+  public record Input(Policy policy, String name, Optional<Inventory> inventory, List<TestSpec> extraTests) {
+    public Input {
+      extraTests = List.copyOf(extraTests);
+    }
+  }
+
+  /** Either a run, or the diagnostics that prevented one. */
+  public sealed interface Result {
+    record Ran(TestRun run, Evaluator evaluator, Compiled compiled) implements Result {}
+
+    record Rejected(List<Diagnostic> diagnostics) implements Result {
+      public Rejected {
+        diagnostics = List.copyOf(diagnostics);
+      }
+    }
+  }
+
+  private PolicyTester() {}
+
+  /** The policy's own tests (and the DSL's test statements, which land in the same list). */
+  public static List<TestSpec> specsOf(Policy policy) {
+    List<TestSpec> out = new ArrayList<>();
+    for (PolicyTest t : policy.tests()) {
+      out.add(specOf(t));
+    }
+    return out;
+  }
+
+  static TestSpec specOf(PolicyTest t) {
+    Optional<TestSpec.Text> src =
+        t.src() == null ? Optional.empty() : Optional.of(new TestSpec.Text(t.src().raw(), t.src().span()));
+    // The AST keeps proto parsed; its text is the spelling the author used.
+    Optional<TestSpec.Text> proto = t.proto().map(p -> new TestSpec.Text(p.toString(), t.span()));
+    List<TestSpec.Text> accept = t.accept().stream().map(PolicyTester::text).toList();
+    List<TestSpec.Text> deny = t.deny().stream().map(PolicyTester::text).toList();
+    return new TestSpec(t.span(), src, proto, accept, deny, !accept.isEmpty(), !deny.isEmpty());
+  }
+
+  private static TestSpec.Text text(TestDestination d) {
+    return new TestSpec.Text(d.raw(), d.span());
+  }
+
+  public static TestValidator.Names names(Policy policy) {
+    Map<String, dev.tessera.policy.ast.IpPrefix> hosts = new HashMap<>();
+    for (HostDef h : policy.hosts()) {
+      hosts.put(h.name(), h.prefix());
+    }
+    Set<String> groups = new HashSet<>();
+    policy.groups().forEach(g -> groups.add(g.name()));
+    Set<String> tags = new HashSet<>();
+    for (TagOwner t : policy.tagOwners()) {
+      tags.add(t.tag().startsWith("tag:") ? t.tag().substring(4) : t.tag());
+    }
+    return new TestValidator.Names(hosts, groups, tags);
+  }
+
+  public static Result run(Input in, FilterCompiler compiler) {
+    long start = System.nanoTime();
+    List<TestSpec> specs = new ArrayList<>(specsOf(in.policy()));
+    specs.addAll(in.extraTests());
+    TestValidator validator = new TestValidator(names(in.policy()));
+    List<TestValidator.Validated> validated = new ArrayList<>();
+    for (int i = 0; i < specs.size(); i++) {
+      validated.add(validator.validate(i, specs.get(i)));
+    }
+    Inventory inventory = in.inventory().orElseGet(() -> InventorySynthesizer.synthesize(in.policy(), specs));
+    inventory = withStandIns(inventory, validated);
+    Compiled compiled = compiler.compile(in.policy(), inventory);
+    if (!compiled.ok()) {
+      return new Result.Rejected(compiled.diagnostics().stream().filter(Diagnostic::isError).toList());
+    }
+    Evaluator evaluator = new Evaluator(tailnet(inventory, compiled.filters()), in.policy());
+    List<Outcome> outcomes = new ArrayList<>();
+    for (int i = 0; i < specs.size(); i++) {
+      outcomes.addAll(evaluate(evaluator, specs.get(i), validated.get(i)));
+    }
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    TestRun run = new TestRun(in.name(), specs.size(), outcomes, Coverage.of(in.policy(), outcomes), millis);
+    return new Result.Ran(run, evaluator, compiled);
+  }
+
+  /** Outcomes of one test entry in written order: invalid parts and assertions, by position. */
+  static List<Outcome> evaluate(Evaluator evaluator, TestSpec spec, TestValidator.Validated v) {
+    String src = spec.src().map(TestSpec.Text::value).orElse("");
+    List<Outcome> out = new ArrayList<>();
+    boolean srcInvalid = !v.invalid().isEmpty() && v.assertions().isEmpty()
+        && spec.src().map(s -> s.span().sameLocation(v.invalid().getFirst().span())).orElse(true);
+    for (TestValidator.Invalid bad : v.invalid()) {
+      out.add(new Outcome.Invalid(bad, srcInvalid ? "" : src));
+    }
+    for (Assertion a : v.assertions()) {
+      out.add(outcome(evaluator, a));
+    }
+    out.sort((x, y) -> x.span().compareTo(y.span()));
+    return out;
+  }
+
+  public static Outcome outcome(Evaluator evaluator, Assertion a) {
+    Evaluator.Verdict verdict;
+    try {
+      verdict = evaluator.evaluate(a);
+    } catch (Evaluator.Unresolvable e) {
+      return new Outcome.Invalid(
+          new TestValidator.Invalid(a.testIndex(), a.span(), a.dstText(), e.getMessage()), a.srcText());
+    }
+    boolean want = a.expect() == Assertion.Expect.ALLOW;
+    if (verdict.allowed() == want) {
+      return new Outcome.Passed(a, verdict.allowed(), verdict.rules());
+    }
+    return new Outcome.Failed(a, verdict.allowed(), verdict.rules(), verdict.detail());
+  }
+
+  // -- inventory plumbing --------------------------------------------------------------------
+
+  /** Adds an identity-less stand-in for each address destination nobody owns or routes. */
+  static Inventory withStandIns(Inventory inv, List<TestValidator.Validated> validated) {
+    List<TestTarget> dsts = new ArrayList<>();
+    for (TestValidator.Validated v : validated) {
+      for (Assertion a : v.assertions()) {
+        dsts.add(a.dst());
+      }
+    }
+    return withStandIns(inv, dsts);
+  }
+
+  /** Adds an identity-less stand-in for each address target nobody owns or routes. */
+  static Inventory withStandIns(Inventory inv, Iterable<TestTarget> targets) {
+    Set<IpAddress> owned = new HashSet<>();
+    List<IpPrefix> routes = new ArrayList<>();
+    for (InventoryNode n : inv.nodes()) {
+      owned.addAll(n.ips());
+      routes.addAll(n.subnetRoutes());
+    }
+    Set<IpAddress> missing = new LinkedHashSet<>();
+    for (TestTarget t : targets) {
+      IpAddress addr =
+          switch (t) {
+            case TestTarget.Host h -> Evaluator.toAddress(h.address());
+            case TestTarget.Address ad -> Evaluator.toAddress(ad.address());
+            default -> null;
+          };
+      if (addr != null && !owned.contains(addr) && routes.stream().noneMatch(r -> r.contains(addr))) {
+        missing.add(addr);
+      }
+    }
+    Inventory out = inv;
+    for (IpAddress a : missing) {
+      out = out.withNode(InventoryNode.of(STAND_IN_PREFIX + a, null, List.of(), List.of(a), Map.of(), List.of()));
+    }
+    return out;
+  }
+
+  /** Stand-in device names start with this; no inventory name can (it has a space). */
+  static final String STAND_IN_PREFIX = "stand-in ";
+
+  static Tailnet tailnet(Inventory inv, Map<String, CompiledFilter> filters) {
+    Map<String, String> roles = new HashMap<>();
+    for (InventoryUser u : inv.users()) {
+      roles.put(u.login(), u.role().text());
+    }
+    List<Tailnet.Device> devices = new ArrayList<>();
+    for (InventoryNode n : inv.nodes()) {
+      String user = n.user().orElse(null);
+      devices.add(
+          new Tailnet.Device(
+              n.name(), user, user == null ? null : roles.get(user), n.tags(), n.ips(), n.routes(),
+              n.name().startsWith(STAND_IN_PREFIX)));
+    }
+    return new Tailnet(
+        devices,
+        name -> {
+          CompiledFilter f = filters.get(name);
+          // A node the compiler emitted nothing for admits nothing (fail closed).
+          return Matcher.of(f != null ? f : CompiledFilter.denyAll(name));
+        });
+  }
+}

@@ -1,0 +1,113 @@
+package dev.tessera.policytests;
+
+import dev.tessera.enforcer.Matcher;
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.enforcer.format.IpPrefix;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The compiled tailnet as the test runner sees it: the devices (who owns them, their tags,
+ * addresses and approved routes) and, for each, the enforcer {@link Matcher} over the filter the
+ * compiler produced for it.
+ *
+ * <p>Design note: this is a narrow view, built from the compiler's inventory and output by
+ * {@link PolicyTester}, so the assertion logic ({@link Evaluator}) depends on nothing but the
+ * enforcer's Matcher and can be tested on hand-made filters. Matchers are built lazily and
+ * cached: a run touching a handful of destinations on a 10k-node tailnet builds a handful of
+ * tables.
+ */
+public final class Tailnet {
+
+  /**
+   * One device.
+   *
+   * @param user owning login; null for tagged devices and for addresses that belong to no node
+   * @param role the owner's role ({@code member}, {@code admin}, ...), null when no user
+   * @param phantom true for a stand-in added so that an address no node owns or routes can be
+   *     asked about (see {@link PolicyTester}); it has no identity, so no selector but its own
+   *     address matches it
+   */
+  public record Device(
+      String name,
+      String user,
+      String role,
+      List<String> tags,
+      List<IpAddress> addresses,
+      List<IpPrefix> routes,
+      boolean phantom) {
+    public Device {
+      Objects.requireNonNull(name, "name");
+      tags = List.copyOf(tags);
+      addresses = List.copyOf(addresses);
+      routes = List.copyOf(routes);
+    }
+
+    public boolean tagged() {
+      return !tags.isEmpty();
+    }
+
+    /** Routes other than the default routes (0.0.0.0/0, ::/0 make an exit node, not a subnet router). */
+    public List<IpPrefix> subnetRoutes() {
+      return routes.stream().filter(r -> r.bits() > 0).toList();
+    }
+  }
+
+  private final List<Device> devices;
+  private final Map<String, Device> byName = new HashMap<>();
+  private final Map<IpAddress, List<Device>> byAddress = new HashMap<>();
+  private final Function<String, Matcher> matcherFactory;
+  private final Map<String, Matcher> matchers = new ConcurrentHashMap<>();
+
+  /**
+   * @param matcherFactory gives the Matcher for a device name (called at most once per device)
+   */
+  public Tailnet(List<Device> devices, Function<String, Matcher> matcherFactory) {
+    this.devices = List.copyOf(devices);
+    this.matcherFactory = matcherFactory;
+    for (Device d : this.devices) {
+      byName.put(d.name(), d);
+      for (IpAddress a : d.addresses()) {
+        byAddress.computeIfAbsent(a, k -> new ArrayList<>()).add(d);
+      }
+    }
+  }
+
+  public List<Device> devices() {
+    return devices;
+  }
+
+  public Optional<Device> device(String name) {
+    return Optional.ofNullable(byName.get(name));
+  }
+
+  /** Devices whose own addresses include {@code a}. */
+  public List<Device> owners(IpAddress a) {
+    return byAddress.getOrDefault(a, List.of());
+  }
+
+  /** Subnet routers whose approved (non-default) routes contain {@code a}. */
+  public List<Device> routers(IpAddress a) {
+    List<Device> out = new ArrayList<>();
+    for (Device d : devices) {
+      for (IpPrefix r : d.subnetRoutes()) {
+        if (r.contains(a)) {
+          out.add(d);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The enforcer's matcher over the filter compiled for {@code device}. */
+  public Matcher matcher(Device device) {
+    return matchers.computeIfAbsent(device.name(), matcherFactory);
+  }
+}

@@ -1,0 +1,137 @@
+package dev.tessera.server;
+
+import dev.tessera.compiler.Compilation;
+import dev.tessera.compiler.Compiler;
+import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.inventory.InventoryNode;
+import dev.tessera.compiler.inventory.InventoryReader;
+import dev.tessera.policy.Policies;
+import dev.tessera.policy.PolicyResult;
+import dev.tessera.policy.Syntax;
+import dev.tessera.policy.diag.Diagnostic;
+import dev.tessera.policy.diag.DiagnosticRenderer;
+import dev.tessera.policy.diag.Diagnostics;
+import dev.tessera.policy.diag.SourceText;
+import java.io.IOException;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads the policy and the inventory, and when either changed, compiles and publishes. A change
+ * that does not read, validate or compile is logged, recorded for {@code policyc status}, and
+ * otherwise ignored: the last good compilation keeps being served (fail safe for availability,
+ * and never a weaker filter than the last one that compiled).
+ */
+public final class CompileLoop {
+  private final PolicySource policy;
+  private final PolicySource inventory;
+  private final BundleStore store;
+  private final AuditLog audit;
+  private final ServerStatus status;
+  private String lastSeen = "";
+  private volatile Map<String, byte[]> nodeKeys = Map.of();
+
+  public CompileLoop(PolicySource policy, PolicySource inventory, BundleStore store, AuditLog audit, ServerStatus status) {
+    this.policy = policy;
+    this.inventory = inventory;
+    this.store = store;
+    this.audit = audit;
+    this.status = status;
+  }
+
+  /** The WireGuard public key of each node in the last good inventory (for request authentication). */
+  public byte[] nodeKey(String node) {
+    return nodeKeys.get(node);
+  }
+
+  /** Polls both sources once; compiles and publishes when either changed. Never throws for bad input. */
+  public synchronized void poll() {
+    PolicySource.Snapshot p;
+    PolicySource.Snapshot inv;
+    try {
+      p = policy.read();
+      inv = inventory.read();
+    } catch (IOException e) {
+      String seen = "io:" + e.getMessage();
+      if (!seen.equals(lastSeen)) {
+        lastSeen = seen;
+        fail("?", "cannot read input: " + e.getMessage());
+      }
+      return;
+    }
+    String revision = p.revision() + "+inv-" + inv.revision().replaceFirst("^[a-z0-9]+:", "").substring(0, 8);
+    if (revision.equals(lastSeen)) {
+      return;
+    }
+    lastSeen = revision;
+    long start = System.nanoTime();
+
+    Optional<Syntax> syntax = Syntax.forFileName(policyFileName(p.name()));
+    if (syntax.isEmpty()) {
+      fail(revision, "cannot tell the policy syntax from " + p.name() + " (use .hujson, .json, .yaml, .yml or .tpol)");
+      return;
+    }
+    PolicyResult read = Policies.read(p.name(), p.text(), syntax.get());
+    if (read.policy().isEmpty()) {
+      fail(revision, render(read.diagnostics(), Map.of(p.name(), read.source())));
+      return;
+    }
+    Diagnostics invDiags = new Diagnostics();
+    Inventory inv2 = InventoryReader.read(inv.name(), inv.text(), invDiags);
+    if (invDiags.hasErrors()) {
+      fail(revision, render(invDiags.sorted(), Map.of(inv.name(), new SourceText(inv.name(), inv.text()))));
+      return;
+    }
+    Compilation c = Compiler.compile(read.policy().get(), inv2);
+    if (c.hasErrors()) {
+      fail(revision, render(c.diagnostics(), Map.of(p.name(), read.source(), inv.name(), new SourceText(inv.name(), inv.text()))));
+      return;
+    }
+    try {
+      List<String> changed = store.publish(c.filters(), revision, System.currentTimeMillis());
+      nodeKeys = keysOf(inv2);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      audit.compiled(revision, c.filters().size(), changed.size(), millis);
+      status.compiled(revision, c.filters().size(), changed.size(), millis);
+      System.err.printf("policyc serve: compiled %s: %d nodes, %d changed, %d ms%n", revision, c.filters().size(), changed.size(), millis);
+    } catch (IOException e) {
+      fail(revision, "cannot persist server state: " + e.getMessage());
+    }
+  }
+
+  private void fail(String revision, String error) {
+    audit.compileFailed(revision, error);
+    status.failed(revision, error);
+    System.err.println("policyc serve: revision " + revision + " refused; still serving "
+        + status.revision() + "\n" + error);
+  }
+
+  private static String policyFileName(String name) {
+    int at = name.lastIndexOf('@'); // git snapshots are named path@commit
+    return at > 0 ? name.substring(0, at) : name;
+  }
+
+  private static String render(List<Diagnostic> ds, Map<String, SourceText> sources) {
+    return DiagnosticRenderer.text(ds, sources);
+  }
+
+  private static Map<String, byte[]> keysOf(Inventory inventory) {
+    Map<String, byte[]> keys = new HashMap<>();
+    for (InventoryNode n : inventory.nodes()) {
+      n.key().ifPresent(k -> {
+        try {
+          byte[] raw = Base64.getDecoder().decode(k.strip());
+          if (raw.length == 32) {
+            keys.put(n.name(), raw);
+          }
+        } catch (IllegalArgumentException ignored) {
+          // A malformed key authenticates nothing; the node's requests are refused as unknown.
+        }
+      });
+    }
+    return Map.copyOf(keys);
+  }
+}

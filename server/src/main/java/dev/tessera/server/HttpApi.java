@@ -1,0 +1,246 @@
+package dev.tessera.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.bundle.BundleException;
+import dev.tessera.bundle.NodeAuth;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP API agents and operators use.
+ *
+ * <pre>
+ *   GET  /v1/bundle[?wait=SECONDS]   authenticated node; If-None-Match: "VERSION"
+ *        200 the signed bundle (ETag "VERSION") as soon as the node's version differs from the
+ *            one it holds; 304 when nothing changed within the wait (long-poll, default 30 s)
+ *   POST /v1/ack   {"version": N, "hash": "..."}   authenticated node; 204
+ *   GET  /v1/status                     JSON: revision in force, last error, per-node versions
+ *   GET  /v1/health                     200 "ok" once a compilation is served, else 503
+ * </pre>
+ *
+ * A node is only ever answered with its own bundle: the node name comes from the authenticated
+ * request, never from a parameter. Authentication failures get 401 with a one-line reason and
+ * nothing else.
+ *
+ * <p>Ownership: {@link SimpleChannelInboundHandler} releases each request after
+ * {@link #channelRead0}; everything needed later (the body) is copied out before that.
+ */
+@ChannelHandler.Sharable
+final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
+  static final int MAX_WAIT_SECONDS = 120;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final BundleStore store;
+  private final NodeAuth.Authenticator auth;
+  private final AuditLog audit;
+  private final ServerStatus status;
+
+  HttpApi(BundleStore store, NodeAuth.Authenticator auth, AuditLog audit, ServerStatus status) {
+    this.store = store;
+    this.auth = auth;
+    this.audit = audit;
+    this.status = status;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    if (!req.decoderResult().isSuccess()) {
+      respond(ctx, req, text(HttpResponseStatus.BAD_REQUEST, "malformed request\n"));
+      return;
+    }
+    QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+    String path = uri.path();
+    try {
+      if (path.equals("/v1/bundle") && req.method().equals(HttpMethod.GET)) {
+        bundle(ctx, req, uri);
+      } else if (path.equals("/v1/ack") && req.method().equals(HttpMethod.POST)) {
+        ack(ctx, req);
+      } else if (path.equals("/v1/status") && req.method().equals(HttpMethod.GET)) {
+        respond(ctx, req, json(HttpResponseStatus.OK, status.toMap(store)));
+      } else if (path.equals("/v1/health") && req.method().equals(HttpMethod.GET)) {
+        respond(ctx, req, store.size() > 0 ? text(HttpResponseStatus.OK, "ok\n")
+            : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "no compilation yet\n"));
+      } else {
+        respond(ctx, req, text(HttpResponseStatus.NOT_FOUND, "not found\n"));
+      }
+    } catch (BundleException e) {
+      respond(ctx, req, text(HttpResponseStatus.UNAUTHORIZED, e.reason() + ": " + e.getMessage() + "\n"));
+    }
+  }
+
+  private String authenticate(FullHttpRequest req, byte[] body) throws BundleException {
+    Map<String, String> headers = new HashMap<>();
+    for (String h : new String[] {NodeAuth.HEADER_NODE, NodeAuth.HEADER_TIME, NodeAuth.HEADER_NONCE, NodeAuth.HEADER_AUTH}) {
+      String v = req.headers().get(h);
+      if (v != null) {
+        headers.put(h, v);
+      }
+    }
+    return auth.authenticate(req.method().name(), req.uri(), body, headers, System.currentTimeMillis());
+  }
+
+  private void bundle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder uri) throws BundleException {
+    String node = authenticate(req, new byte[0]);
+    long now = System.currentTimeMillis();
+    status.checkIn(node, now);
+    long known = parseEtag(req.headers().get(HttpHeaderNames.IF_NONE_MATCH));
+    int waitSeconds = parseWait(uri);
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    BundleStore.Entry entry = store.get(node);
+    if (entry == null) {
+      respond(ctx, keepAlive, text(HttpResponseStatus.NOT_FOUND, "no filter is compiled for node " + node + "\n"));
+      return;
+    }
+    if (entry.version() != known || waitSeconds == 0) {
+      sendBundle(ctx, keepAlive, node, entry, known);
+      return;
+    }
+    // Long-poll: answer when this node's bundle changes, or with 304 at the end of the wait.
+    var done = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable[] cancel = new Runnable[1];
+    var timeout = ctx.executor().schedule(() -> {
+      if (done.compareAndSet(false, true)) {
+        cancel[0].run();
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+        r.headers().set(HttpHeaderNames.ETAG, "\"" + known + "\"");
+        respond(ctx, keepAlive, r);
+      }
+    }, waitSeconds, TimeUnit.SECONDS);
+    cancel[0] = store.await(node, known, e -> {
+      if (done.compareAndSet(false, true)) {
+        timeout.cancel(false);
+        ctx.executor().execute(() -> sendBundle(ctx, keepAlive, node, e, known));
+      }
+    });
+    ctx.channel().closeFuture().addListener(f -> {
+      if (done.compareAndSet(false, true)) {
+        timeout.cancel(false);
+        cancel[0].run();
+      }
+    });
+  }
+
+  private void sendBundle(ChannelHandlerContext ctx, boolean keepAlive, String node, BundleStore.Entry e, long known) {
+    if (e.version() == known) {
+      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+      r.headers().set(HttpHeaderNames.ETAG, "\"" + known + "\"");
+      respond(ctx, keepAlive, r);
+      return;
+    }
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+        Unpooled.wrappedBuffer(e.signed()));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/x-tessera-bundle");
+    r.headers().set(HttpHeaderNames.ETAG, "\"" + e.version() + "\"");
+    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    respond(ctx, keepAlive, r);
+    status.served(node, e.version(), System.currentTimeMillis());
+    audit.served(node, e.version(), e.hash());
+  }
+
+  private void ack(ChannelHandlerContext ctx, FullHttpRequest req) throws BundleException {
+    byte[] body = ByteBufUtil.getBytes(req.content());
+    String node = authenticate(req, body);
+    long version;
+    String hash;
+    try {
+      JsonNode j = JSON.readTree(body);
+      version = j.path("version").asLong(-1);
+      hash = j.path("hash").asText("");
+    } catch (java.io.IOException e) {
+      respond(ctx, req, text(HttpResponseStatus.BAD_REQUEST, "ack body must be JSON {\"version\": N, \"hash\": \"...\"}\n"));
+      return;
+    }
+    if (version < 1) {
+      respond(ctx, req, text(HttpResponseStatus.BAD_REQUEST, "ack needs a version >= 1\n"));
+      return;
+    }
+    long now = System.currentTimeMillis();
+    status.acked(node, version, hash, now);
+    audit.acknowledged(node, version, hash);
+    respond(ctx, req, new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT));
+  }
+
+  private static long parseEtag(String etag) {
+    if (etag == null) {
+      return 0;
+    }
+    String v = etag.strip();
+    if (v.startsWith("W/")) {
+      v = v.substring(2);
+    }
+    v = v.replace("\"", "");
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static int parseWait(QueryStringDecoder uri) {
+    var values = uri.parameters().get("wait");
+    if (values == null || values.isEmpty()) {
+      return 30;
+    }
+    try {
+      return Math.max(0, Math.min(MAX_WAIT_SECONDS, Integer.parseInt(values.get(0))));
+    } catch (NumberFormatException e) {
+      return 30;
+    }
+  }
+
+  private static FullHttpResponse text(HttpResponseStatus s, String body) {
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s,
+        Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    return r;
+  }
+
+  private static FullHttpResponse json(HttpResponseStatus s, Object value) {
+    try {
+      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s,
+          Unpooled.wrappedBuffer(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value)));
+      r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+      return r;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void respond(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse r) {
+    respond(ctx, HttpUtil.isKeepAlive(req), r);
+  }
+
+  private static void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse r) {
+    HttpUtil.setContentLength(r, r.content().readableBytes());
+    if (keepAlive) {
+      HttpUtil.setKeepAlive(r, true);
+      ctx.writeAndFlush(r);
+    } else {
+      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // A broken connection or a hostile client: drop the connection, keep serving everyone else.
+    ctx.close();
+  }
+}
