@@ -54,11 +54,16 @@ tessera_ensure_cli() {
 }
 
 # Class-data sharing archive, created on first run and reused: a warm start of a
-# small command stays well under half a second.
+# small command stays well under half a second. Short commands also stop at the C1
+# compiler (no time to profit from C2); long-running ones (serve, the agent, benchmarks)
+# keep the full tiered JIT.
 tessera_java() {
   local main="$1"; shift
+  local jit="-XX:TieredStopAtLevel=1"
+  case "${1:-}" in serve|up|compile|matrix|diff|build) jit="" ;; esac
   exec "$JAVA_HOME/bin/java" -XX:+AutoCreateSharedArchive \
     -XX:SharedArchiveFile="$TESSERA_HOME/cli/target/tessera-cli.jsa" \
-    -XX:TieredStopAtLevel=1 -Xshare:auto -XX:-UsePerfData -Xlog:cds=off -Xlog:cds+dynamic=off \
+    $jit -Xshare:auto -XX:-UsePerfData -Xlog:cds=off -Xlog:cds+dynamic=off \
+    --enable-native-access=ALL-UNNAMED \
     ${TESSERA_JAVA_OPTS:-} -cp "$TESSERA_HOME/cli/target/tessera-cli.jar" "$main" "$@"
 }

@@ -9,6 +9,7 @@ import dev.tessera.agent.protocol.PeerConfig;
 import dev.tessera.agent.protocol.WireGuardDevice;
 import dev.tessera.agent.transport.UdpTransport;
 import dev.tessera.agent.tun.LinkSetup;
+import dev.tessera.agent.tun.TsoSplitter;
 import dev.tessera.agent.tun.TunDevice;
 import dev.tessera.agent.uapi.UapiServer;
 import io.netty.buffer.ByteBuf;
@@ -64,6 +65,7 @@ public final class Agent implements AutoCloseable {
   private UdpTransport udp;
   private DataPath path;
   private FilterGate filter;
+  private dev.tessera.agent.distribution.PolicySubscription subscription;
   private UapiServer uapi;
   private Path pidFile;
 
@@ -90,9 +92,13 @@ public final class Agent implements AutoCloseable {
 
     // 1. Filter first: if it fails closed we want to say so before any packet can flow.
     Path filterFile = options.filterOverride().or(() -> config.tessera().filterFile()).orElse(null);
-    filter = filterFile == null ? FilterGate.allowAll(log) : FilterGate.fromFile(filterFile, options.iface(), log);
-    if (config.tessera().policyServer().isPresent() || config.tessera().serverKey().isPresent()) {
-      log.accept("note: [Tessera] PolicyServer/ServerKey are parsed but not used yet (policy distribution is a later feature)");
+    if (dev.tessera.agent.distribution.DistributionSettings.requested(config.tessera())) {
+      // Signed distribution: fail closed, then the persisted last good bundle, before any TUN exists.
+      subscription = dev.tessera.agent.distribution.PolicySubscription.open(config, options.iface(), options.filterOverride(), log);
+      closeables.add(subscription);
+      filter = subscription.gate();
+    } else {
+      filter = filterFile == null ? FilterGate.allowAll(log) : FilterGate.fromFile(filterFile, options.iface(), log);
     }
 
     // 2. The protocol core.
@@ -122,7 +128,7 @@ public final class Agent implements AutoCloseable {
     }
 
     // 3. TUN interface, addresses, routes.
-    tun = TunDevice.open(options.iface(), options.tunQueues());
+    tun = TunDevice.open(options.iface(), options.tunQueues(), options.tunOffload());
     closeables.add(tun);
     path = new DataPath(device, tun, filter, log);
     new LinkSetup(log).configure(tun.name(), mtu, config.iface().addresses(), routes);
@@ -142,6 +148,9 @@ public final class Agent implements AutoCloseable {
     if (filterFile != null) {
       threads.add(Thread.ofPlatform().name("filter-watch").daemon().start(this::watchFilter));
       installSighup();
+    }
+    if (subscription != null) {
+      subscription.start();
     }
 
     // 6. Control: UAPI socket and pid file.
@@ -193,13 +202,28 @@ public final class Agent implements AutoCloseable {
       public void onReadComplete() {
         out.flush();
       }
+
+      @Override
+      public void onClose() {
+        out.close(); // frees this loop's TUN handle and any unsent batch
+      }
     };
   }
 
   private void tunLoop(int queue) {
     ShellOutput out = new ShellOutput(path, udp.sender(queue), queue, true);
-    ByteBuffer buf = ByteBuffer.allocateDirect(65_536);
+    ByteBuffer buf = ByteBuffer.allocateDirect(65_536 + TsoSplitter.VNET_HDR_LEN);
     MemorySegment seg = MemorySegment.ofBuffer(buf);
+    TsoSplitter splitter = tun.hasVnetHeader() ? new TsoSplitter() : null;
+    TsoSplitter.Sink sink = pkt -> {
+      if (!filter.allowOutbound(out.worker(), pkt)) {
+        if (filter.mode() != FilterGate.Mode.FAIL_CLOSED) { // fail-closed drops are counted by the gate
+          path.stats().outboundRejected.increment();
+        }
+        return;
+      }
+      device.onTunPacket(pkt, out);
+    };
     try (out; TunDevice.Io io = tun.io(queue)) {
       while (running) {
         int n = io.readNow(seg);
@@ -216,12 +240,12 @@ public final class Agent implements AutoCloseable {
         }
         path.stats().tunPacketsRead.increment();
         buf.clear().limit(n);
-        if (!filter.allowOutbound(out.worker(), buf)) {
-          path.stats().outboundRejected.increment();
-          continue;
-        }
         out.sender(udp.sender(queue)); // follows a UAPI listen_port rebind
-        device.onTunPacket(buf, out);
+        if (splitter != null) {
+          splitter.split(buf, sink); // TSO: one read may carry dozens of TCP segments
+        } else {
+          sink.packet(buf);
+        }
       }
     } catch (IOException | RuntimeException e) {
       if (running) {

@@ -14,11 +14,12 @@ import java.util.function.Consumer;
  * @param udpThreads UDP sockets/event loops (SO_REUSEPORT)
  * @param tunQueues TUN queues (IFF_MULTI_QUEUE) and reader threads
  * @param udpGro ask the kernel for UDP GRO on receive
+ * @param tunOffload TUN with virtio-net headers and TCP segmentation offload (see TsoSplitter)
  * @param log where status lines go (stderr in the CLI)
  */
 public record AgentOptions(
     String iface, Optional<Path> filterOverride, Path uapiDir, Path runDir, int udpThreads, int tunQueues, boolean udpGro,
-    Consumer<String> log) {
+    boolean tunOffload, Consumer<String> log) {
 
   public static final Path DEFAULT_RUN_DIR = Path.of("/var/run/tessera");
 
@@ -29,11 +30,16 @@ public record AgentOptions(
         Integer.getInteger("tessera.agent.udpThreads", Math.max(1, Math.min(2, cpus))),
         Integer.getInteger("tessera.agent.tunQueues", 1),
         Boolean.getBoolean("tessera.agent.udpGro"),
+        !"false".equals(System.getProperty("tessera.agent.tunOffload")),
         log);
   }
 
+  public AgentOptions withDirs(Path uapi, Path run) {
+    return new AgentOptions(iface, filterOverride, uapi, run, udpThreads, tunQueues, udpGro, tunOffload, log);
+  }
+
   public AgentOptions withFilter(Path f) {
-    return new AgentOptions(iface, Optional.ofNullable(f), uapiDir, runDir, udpThreads, tunQueues, udpGro, log);
+    return new AgentOptions(iface, Optional.ofNullable(f), uapiDir, runDir, udpThreads, tunQueues, udpGro, tunOffload, log);
   }
 
   /** Interface name from a config path as wg-quick does: {@code /etc/wireguard/wg0.conf} gives {@code wg0}. */

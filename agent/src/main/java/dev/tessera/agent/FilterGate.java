@@ -53,6 +53,11 @@ public final class FilterGate {
   private final LongAdder reloads = new LongAdder();
   private final LongAdder failedReloads = new LongAdder();
   private byte[] lastBytes;
+  /** Set for a policy-server gate: while failing closed, outbound packets are dropped too. */
+  private boolean dropOutboundWhileClosed;
+  private final LongAdder failClosedOutboundDrops = new LongAdder();
+  /** Where bundles come from (policy distribution): appends its own status lines. */
+  private volatile Consumer<StringBuilder> sourceStatus;
 
   private FilterGate(Path file, Enforcer enforcer, Mode mode, Consumer<String> log) {
     this.file = file;
@@ -96,6 +101,47 @@ public final class FilterGate {
     log.accept("enforcing filter " + file + " (node " + f.node() + ", " + f.rules().size() + " rules, sha256 "
         + g.sha256.substring(0, 12) + ")");
     return g;
+  }
+
+  /**
+   * Filters come from a policy server ({@code dev.tessera.agent.distribution}): the gate starts
+   * {@link Mode#FAIL_CLOSED} and stays so until the first verified bundle is {@link #apply applied}.
+   * While failing closed it drops every inbound packet AND every outbound packet from the TUN: a
+   * node that holds no policy neither accepts nor originates tunnel traffic (replies could not come
+   * back anyway). WireGuard handshakes and keepalives are not IP packets from the TUN and still run.
+   */
+  public static FilterGate fromBundles(String node, Consumer<String> log) {
+    FilterGate g = new FilterGate(null, Enforcer.create(CompiledFilter.denyAll(node)), Mode.FAIL_CLOSED, log);
+    g.dropOutboundWhileClosed = true;
+    g.lastError = "no policy bundle received yet";
+    return g;
+  }
+
+  /**
+   * Puts a verified filter in force atomically (policy distribution). Conntrack state is kept and
+   * admitted flows are re-checked against the new rules by {@link Enforcer#update}.
+   *
+   * @param sha256 the filter's content hash, for status
+   * @param origin what it came from, for the log (e.g. "policy bundle v3")
+   */
+  public synchronized void apply(CompiledFilter f, String sha256, String origin) {
+    if (enforcer == null) {
+      throw new IllegalStateException("no enforcer in " + mode + " mode");
+    }
+    enforcer.update(f);
+    this.sha256 = sha256;
+    lastError = "";
+    reloads.increment();
+    Mode before = mode;
+    mode = Mode.ENFORCE;
+    log.accept("enforcing " + origin + " (node " + f.node() + ", " + f.rules().size() + " rules, sha256 "
+        + sha256.substring(0, Math.min(12, sha256.length())) + ")"
+        + (before == Mode.FAIL_CLOSED ? "; no longer failing closed" : ""));
+  }
+
+  /** Adds status lines from the filter source (policy distribution) to {@link #appendStatus}. */
+  public void attachSourceStatus(Consumer<StringBuilder> status) {
+    this.sourceStatus = status;
   }
 
   static String ioReason(IOException e) {
@@ -195,6 +241,10 @@ public final class FilterGate {
     if (worker == null) {
       return true;
     }
+    if (dropOutboundWhileClosed && mode == Mode.FAIL_CLOSED) {
+      failClosedOutboundDrops.increment();
+      return false;
+    }
     // Outbound is not filtered by policy, but the enforcer may reject a malformed packet.
     return worker.outbound(packet).accepted();
   }
@@ -214,6 +264,13 @@ public final class FilterGate {
     sb.append("filter_reloads=").append(reloads.sum()).append('\n');
     sb.append("filter_failed_reloads=").append(failedReloads.sum()).append('\n');
     sb.append("drop_inbound_filter-unavailable=").append(failClosedDrops.sum()).append('\n');
+    if (dropOutboundWhileClosed) {
+      sb.append("drop_outbound_filter-unavailable=").append(failClosedOutboundDrops.sum()).append('\n');
+    }
+    Consumer<StringBuilder> source = sourceStatus;
+    if (source != null) {
+      source.accept(sb);
+    }
     if (enforcer != null) {
       Counters c = enforcer.counters();
       for (Verdict v : Verdict.values()) {

@@ -3,6 +3,7 @@ package dev.tessera.agent;
 import dev.tessera.agent.protocol.Output;
 import dev.tessera.agent.protocol.Peer;
 import dev.tessera.agent.transport.UdpTransport;
+import dev.tessera.agent.tun.TsoSplitter;
 import dev.tessera.agent.tun.TunDevice;
 import dev.tessera.enforcer.Enforcer;
 import io.netty.buffer.ByteBuf;
@@ -35,7 +36,8 @@ import java.util.List;
  */
 final class ShellOutput implements Output, AutoCloseable {
   private static final int BATCH_BYTES = 65_000; // below the 64 KiB IP length limit of a GSO packet
-  private static final int MAX_SEGMENTS = 64; // kernel UDP_MAX_SEGMENTS on older kernels
+  /** Segments per GSO send: at most 64 (kernel UDP_MAX_SEGMENTS on older kernels); see README on bursts. */
+  private static final int MAX_SEGMENTS = Math.max(1, Math.min(64, Integer.getInteger("tessera.agent.gsoSegments", 64)));
   private static final int SCRATCH = 65_536;
 
   private final DataPath path;
@@ -43,6 +45,7 @@ final class ShellOutput implements Output, AutoCloseable {
   private final int tunQueue;
   private final Enforcer.Worker worker;
   private final ByteBuffer tunScratch = ByteBuffer.allocateDirect(SCRATCH);
+  private final int headroom;
   private TunDevice.Io tunIo; // created lazily on the owning thread (confined arena)
   private UdpTransport.Sender sender;
 
@@ -69,6 +72,7 @@ final class ShellOutput implements Output, AutoCloseable {
     this.tunQueue = tunQueue;
     this.batching = batching;
     this.worker = path.filter().newWorker();
+    this.headroom = path.tun().hasVnetHeader() ? TsoSplitter.VNET_HDR_LEN : 0;
   }
 
   void sender(UdpTransport.Sender s) {
@@ -83,7 +87,8 @@ final class ShellOutput implements Output, AutoCloseable {
 
   @Override
   public ByteBuffer tunBuffer(int minCapacity) {
-    return minCapacity <= SCRATCH ? tunScratch.clear() : null;
+    // Leave room for the virtio-net header in front, so the packet is written without a copy.
+    return minCapacity <= SCRATCH - TsoSplitter.VNET_HDR_LEN ? tunScratch.clear().position(headroom) : null;
   }
 
   @Override
@@ -92,12 +97,17 @@ final class ShellOutput implements Output, AutoCloseable {
       return; // counted by the enforcer (or by the gate when failing closed)
     }
     ByteBuffer direct = ipPacket;
-    if (!ipPacket.isDirect()) {
-      // The core used its own heap buffer (it may when the packet did not fit ours): copy once.
+    if (ipPacket != tunScratch || ipPacket.position() < headroom) {
+      // Not decrypted in place into our buffer (the core may use its own): copy once.
       int p = ipPacket.position();
-      direct = tunScratch.clear();
-      direct.put(ipPacket).flip();
+      direct = tunScratch.clear().position(headroom);
+      direct.put(ipPacket).flip().position(headroom);
       ipPacket.position(p);
+    }
+    if (headroom > 0) {
+      int at = direct.position() - headroom;
+      TsoSplitter.writeInjectHeader(direct, at);
+      direct = direct.duplicate().position(at);
     }
     try {
       if (tunIo == null) {

@@ -128,11 +128,8 @@ final class DiffCommand implements Callable<Integer> {
       err.flush();
       return PolicyC.USAGE;
     }
-    List<String> notes = new ArrayList<>();
-    if (synthesized) {
-      notes.add(SyntheticInventory.NOTE);
-    }
-    AccessDiff d = new Differ(oldNet.get(), oldIdx, newNet.get(), newIdx).diff(synthesized, notes);
+    // The formatters print the synthesized-inventory caveat themselves.
+    AccessDiff d = new Differ(oldNet.get(), oldIdx, newNet.get(), newIdx).diff(synthesized, List.of());
     out.print(format.render(d));
     out.flush();
     return d.unchanged() ? PolicyC.OK : PolicyC.FAILED;

@@ -93,7 +93,7 @@ final class LintCommand implements Callable<Integer> {
       }
     }
     AccessMatrix m = new MatrixBuilder(net.get()).build(policy.toString(), List.of());
-    List<Diagnostic> findings = Linter.lint(index, m, tagged);
+    List<Diagnostic> findings = Linter.lint(index, m, tagged, net.get()::emptyReason);
     if (format == Format.JSON) {
       out.println(DiagnosticRenderer.json(findings));
     } else {

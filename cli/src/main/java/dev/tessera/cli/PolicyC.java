@@ -48,8 +48,15 @@ public final class PolicyC implements Callable<Integer> {
     cl.addSubcommand(new TestCommand());
     cl.addSubcommand(new ExplainCommand());
     cl.addSubcommand(new CheckCommand());
+    cl.addSubcommand(new CompileCommand());
     cl.addSubcommand(new FmtCommand());
     cl.addSubcommand(new ConvertCommand());
+    cl.addSubcommand(new KeygenCommand());
+    cl.addSubcommand(new ServeCommand());
+    cl.addSubcommand(new StatusCommand());
+    cl.addSubcommand(new MatrixCommand());
+    cl.addSubcommand(new DiffCommand());
+    cl.addSubcommand(new LintCommand());
     return configure(cl);
   }
 

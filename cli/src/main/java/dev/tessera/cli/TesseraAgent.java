@@ -85,8 +85,7 @@ public final class TesseraAgent implements Callable<Integer> {
       AgentConfig cfg = r.config().orElseThrow();
       String name = iface != null ? iface : AgentOptions.ifaceFromConfig(config);
       AgentOptions opts = AgentOptions.defaults(name, TesseraAgent::log).withFilter(filter);
-      opts = new AgentOptions(opts.iface(), opts.filterOverride(), parent.uapiDir, parent.runDir, opts.udpThreads(),
-          opts.tunQueues(), opts.udpGro(), opts.log());
+      opts = opts.withDirs(parent.uapiDir, parent.runDir);
       Agent agent;
       try {
         agent = Agent.start(cfg, opts);

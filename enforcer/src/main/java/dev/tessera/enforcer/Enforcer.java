@@ -56,7 +56,7 @@ public final class Enforcer {
 
     /** Configuration: conntrack and fragment-table capacities (entries), timeouts, clock. */
     public record Config(int conntrackCapacity, int fragmentCapacity, Timeouts timeouts, Clock clock) {
-        public static final Config DEFAULT = new Config(1 << 16, 1024, Timeouts.DEFAULT, Clock.SYSTEM);
+        public static final Config DEFAULT = new Config(1 << 16, 1024, Timeouts.DEFAULT, Clock.COARSE);
 
         public Config {
             if (conntrackCapacity < 1 || fragmentCapacity < 1) {
@@ -76,7 +76,40 @@ public final class Enforcer {
     public interface Clock {
         long nowMillis();
 
+        /** {@code System.nanoTime()} on every call: exact, but 20-90 ns per call on VMs without a usable TSC. */
         Clock SYSTEM = () -> System.nanoTime() / 1_000_000L;
+
+        /**
+         * The default: a volatile read of a millisecond value a daemon thread refreshes every
+         * {@value CoarseClock#TICK_MILLIS} ms (one plain load on the packet path). Timeouts are
+         * seconds to days, so being off by the tick (or by a scheduling stall of the ticker
+         * on a loaded box) shifts expiry by that much and nothing else.
+         */
+        Clock COARSE = CoarseClock::now;
+    }
+
+    /** The ticker behind {@link Clock#COARSE}: one daemon thread per JVM, started on first use. */
+    private static final class CoarseClock {
+        static final int TICK_MILLIS = 5;
+        private static volatile long millis = System.nanoTime() / 1_000_000L;
+
+        static {
+            Thread t = Thread.ofPlatform().daemon().name("tessera-enforcer-clock").unstarted(() -> {
+                while (true) {
+                    try {
+                        Thread.sleep(TICK_MILLIS);
+                    } catch (InterruptedException e) {
+                        // a daemon that must keep ticking: ignore and go on
+                    }
+                    millis = System.nanoTime() / 1_000_000L;
+                }
+            });
+            t.start();
+        }
+
+        static long now() {
+            return millis;
+        }
     }
 
     private record Snapshot(Matcher matcher, int generation) {}
@@ -182,7 +215,7 @@ public final class Enforcer {
             in.put(v, 0L);
             out.put(v, 0L);
         }
-        int n = Verdict.values().length;
+        int n = VERDICTS;
         for (Worker w : workers) {
             for (int i = 0; i < n; i++) {
                 Verdict v = Verdict.ofOrdinal(i);
@@ -197,6 +230,9 @@ public final class Enforcer {
      * ICMP echo flows are keyed by (identifier, who sent the requests) in the remote-port slot,
      * so that a peer's echo request is never mistaken for a reply to ours with the same id.
      */
+    private static final long REFRESH_SLACK_MILLIS = 1000;
+    /** Cached: {@code Verdict.values()} clones its array on every call (80 bytes unless the JIT removes it). */
+    private static final int VERDICTS = Verdict.values().length;
     private static final int ECHO_ASKED_BY_LOCAL = 0;
     private static final int ECHO_ASKED_BY_REMOTE = 1;
 
@@ -212,7 +248,7 @@ public final class Enforcer {
         private final PacketBytes.OfArray arrayView = new PacketBytes.OfArray();
         private final PacketBytes.OfBuffer bufferView = new PacketBytes.OfBuffer();
         private final PacketBytes.OfSegment segmentView = new PacketBytes.OfSegment();
-        private final long[] counts = new long[2 * Verdict.values().length];
+        private final long[] counts = new long[2 * VERDICTS];
 
         private Worker() {}
 
@@ -241,7 +277,7 @@ public final class Enforcer {
         }
 
         private Verdict count(int dir, Verdict v) {
-            int i = dir * Verdict.values().length + v.ordinal();
+            int i = dir * VERDICTS + v.ordinal();
             COUNT.setOpaque(counts, i, counts[i] + 1);
             return v;
         }
@@ -300,6 +336,32 @@ public final class Enforcer {
             int h = ConntrackTable.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
             ConntrackTable ct = conntrack;
             int stripe = ct.stripe(h);
+
+            // Fast path, no lock: an established packet that changes nothing in its entry, or an
+            // untracked packet that no rule allows. Anything else goes to the locked path.
+            int seq = ct.readBegin(stripe);
+            boolean ruleChecked = false; // true once the matcher said yes for this packet and snapshot
+            if (seq >= 0) {
+                int s = ct.findQuiet(stripe, h, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, now);
+                if (s >= 0) {
+                    int st = ct.state(s);
+                    int gen = ct.generation(s);
+                    long expires = ct.expires(s);
+                    if (ct.validate(stripe, seq)) {
+                        boolean local = (st & ConntrackTable.ORIGIN_LOCAL) != 0;
+                        boolean unchanged = local ? (st & ConntrackTable.SEEN_REPLY) != 0
+                                : gen == snap.generation() && (st & ConntrackTable.REVOKED) == 0;
+                        if (unchanged && trackTcp(st) == st && fresh(expires, now, proto, st)) {
+                            return local ? Verdict.ACCEPT_REPLY : Verdict.ACCEPT_ESTABLISHED;
+                        }
+                    }
+                } else if (ct.validate(stripe, seq)) {
+                    if (!allowedNew(snap.matcher(), proto, p.dstPort)) {
+                        return Verdict.DROP_NO_RULE;
+                    }
+                    ruleChecked = true;
+                }
+            }
             ct.lock(stripe);
             try {
                 int s = ct.find(stripe, h, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, now);
@@ -317,7 +379,7 @@ public final class Enforcer {
                     ct.setExpires(s, now + timeout(proto, st));
                     return (st & ConntrackTable.REVOKED) != 0 ? Verdict.DROP_REVOKED : Verdict.ACCEPT_ESTABLISHED;
                 }
-                if (!allowedNew(snap.matcher(), proto, p.dstPort)) {
+                if (!ruleChecked && !allowedNew(snap.matcher(), proto, p.dstPort)) {
                     return Verdict.DROP_NO_RULE;
                 }
                 s = ct.insert(stripe, h, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, now);
@@ -421,6 +483,22 @@ public final class Enforcer {
             int stripe = ct.stripe(h);
             boolean pureSyn = proto == IpProtocol.TCP
                     && (p.tcpFlags & (PacketParser.TCP_SYN | PacketParser.TCP_ACK)) == PacketParser.TCP_SYN;
+            int seq = ct.readBegin(stripe);
+            if (seq >= 0 && !pureSyn) {
+                int s = ct.findQuiet(stripe, h, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, now);
+                if (s >= 0) {
+                    int st = ct.state(s);
+                    int gen = ct.generation(s);
+                    long expires = ct.expires(s);
+                    if (ct.validate(stripe, seq)) {
+                        boolean unchanged = (st & ConntrackTable.ORIGIN_LOCAL) != 0
+                                || (gen == snap.generation() && (st & ConntrackTable.SEEN_REPLY) != 0);
+                        if (unchanged && trackTcp(st) == st && fresh(expires, now, proto, st)) {
+                            return;
+                        }
+                    }
+                }
+            }
             ct.lock(stripe);
             try {
                 int s = ct.find(stripe, h, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, now);
@@ -453,6 +531,15 @@ public final class Enforcer {
             } finally {
                 ct.unlock(stripe);
             }
+        }
+
+        /**
+         * Whether an entry's expiry is recent enough that this packet need not refresh it:
+         * refreshing at most once per {@link #REFRESH_SLACK_MILLIS} keeps established packets
+         * read-only (flows may expire up to that much early; timeouts are 10 s and more).
+         */
+        private boolean fresh(long expires, long now, int proto, int st) {
+            return expires - (now + timeout(proto, st)) > -REFRESH_SLACK_MILLIS;
         }
 
         /** Folds this packet's TCP FIN/RST into the state bits. */

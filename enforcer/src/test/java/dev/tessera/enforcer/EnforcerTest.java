@@ -325,4 +325,49 @@ class EnforcerTest {
         assertThat(c.drops(Direction.INBOUND)).isEqualTo(1500);
         assertThat(c.inboundDropsByCode()).containsEntry("no-rule", 1500L);
     }
+
+    /** Threads opening flows while another swaps filters: every reply to our own flows passes. */
+    @Test
+    void concurrentFlowsAndUpdates() throws Exception {
+        Enforcer e = Enforcer.create(TestFilters.node(), new Enforcer.Config(1 << 17, 1024, Enforcer.Timeouts.DEFAULT,
+                now::get));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger wrong = new java.util.concurrent.atomic.AtomicInteger();
+        Thread updater = new Thread(() -> {
+            while (!stop.get()) {
+                e.update(TestFilters.revoked());
+                e.update(TestFilters.node());
+            }
+        });
+        Thread[] workers = new Thread[3];
+        for (int t = 0; t < workers.length; t++) {
+            int id = t;
+            workers[t] = new Thread(() -> {
+                Enforcer.Worker w = e.newWorker();
+                for (int i = 0; i < 15_000; i++) {
+                    int port = 1024 + i;
+                    String peer = "100.64." + (2 + id) + "." + (1 + i % 200);
+                    byte[] syn = tcp(NODE4, peer, port, 80, SYN);
+                    byte[] synAck = tcp(peer, NODE4, 80, port, SYN | ACK);
+                    byte[] ack = tcp(peer, NODE4, 80, port, ACK);
+                    if (w.outbound(syn, 0, syn.length) != Verdict.ACCEPT_OUTBOUND
+                            || w.inbound(synAck, 0, synAck.length) != Verdict.ACCEPT_REPLY
+                            || w.inbound(ack, 0, ack.length) != Verdict.ACCEPT_REPLY) {
+                        wrong.incrementAndGet();
+                    }
+                }
+            });
+        }
+        updater.start();
+        for (Thread t : workers) {
+            t.start();
+        }
+        for (Thread t : workers) {
+            t.join();
+        }
+        stop.set(true);
+        updater.join();
+        assertThat(wrong.get()).isZero();
+        assertThat(e.counters().count(Direction.INBOUND, Verdict.ACCEPT_REPLY)).isEqualTo(2 * 3 * 15_000);
+    }
 }

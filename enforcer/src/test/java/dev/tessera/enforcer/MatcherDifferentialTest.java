@@ -125,15 +125,20 @@ class MatcherDifferentialTest {
                 int port = r.nextInt(30);
                 List<Integer> want = reference(f, src, dst, proto, port);
                 MatchResult got = m.explain(src, dst, proto, port);
-                String ctx = "seed=" + seed + " round=" + round + " query " + src + " -> " + dst + " proto " + proto
-                        + " port " + port + "\nfilter rules: " + f.rules();
-                assertThat(got.ruleIndices()).as(ctx).isEqualTo(want);
-                assertThat(m.allows(src, dst, proto, port)).as(ctx).isEqualTo(!want.isEmpty());
-                assertThat(got.origins()).as(ctx).isEqualTo(want.stream().map(i -> f.rules().get(i).origin()).toList());
-                if (src.ipv6() == dst.ipv6()) {
-                    boolean packet = v6 ? m.allowsV6(src.hi(), src.lo(), dst.hi(), dst.lo(), proto, port)
-                            : m.allowsV4(src.v4(), dst.v4(), proto, port);
+                boolean packet = src.ipv6() != dst.ipv6() ? false
+                        : v6 ? m.allowsV6(src.hi(), src.lo(), dst.hi(), dst.lo(), proto, port)
+                                : m.allowsV4(src.v4(), dst.v4(), proto, port);
+                boolean ok = got.ruleIndices().equals(want) && m.allows(src, dst, proto, port) == !want.isEmpty()
+                        && packet == !want.isEmpty()
+                        && got.origins().equals(want.stream().map(i -> f.rules().get(i).origin()).toList());
+                if (!ok) {
+                    // the context is built only on failure: printing the filter per query is slow
+                    String ctx = "seed=" + seed + " round=" + round + " query " + src + " -> " + dst + " proto " + proto
+                            + " port " + port + " packet path " + packet + "\nfilter rules: " + f.rules();
+                    assertThat(got.ruleIndices()).as(ctx).isEqualTo(want);
                     assertThat(packet).as(ctx).isEqualTo(!want.isEmpty());
+                    assertThat(got.origins()).as(ctx).isEqualTo(want.stream().map(i -> f.rules().get(i).origin()).toList());
+                    throw new AssertionError(ctx);
                 }
                 queries++;
             }

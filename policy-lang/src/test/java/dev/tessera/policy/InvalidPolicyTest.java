@@ -154,6 +154,8 @@ class InvalidPolicyTest {
             "ports-not-supported: protocol icmp does not support specific ports"),
         row("unknown proto in ip", "{\"grants\": [{\"src\": [\"*\"], \"dst\": [\"*\"], \"ip\": [\"⟦tcpp:443\"]}]}",
             "invalid-proto: unknown protocol \"tcpp\""),
+        row("grant dst with a port", "{\"tagOwners\": {\"tag:web\": []}, \"grants\": [{\"src\": [\"*\"], \"dst\": [⟦\"tag:web:443\"], \"ip\": [\"*\"]}]}",
+            "invalid-destination: grant destinations have no ports: \"tag:web:443\""),
         row("via a group", "{\"groups\": {\"group:g\": []}, \"grants\": [{\"src\": [\"*\"], \"dst\": [\"*\"], \"ip\": [\"*\"], \"via\": [⟦\"group:g\"]}]}",
             "invalid-via: via accepts only tags, not \"group:g\""),
         // ---- postures

@@ -10,7 +10,10 @@ final class CompilerBridge {
   private CompilerBridge() {}
 
   static PolicyTester.Compiled compile(Policy policy, Inventory inventory) {
-    Compilation c = Compiler.compile(policy, inventory);
+    return of(Compiler.compile(policy, inventory));
+  }
+
+  static PolicyTester.Compiled of(Compilation c) {
     if (c.hasErrors()) {
       return PolicyTester.Compiled.failed(c.diagnostics());
     }

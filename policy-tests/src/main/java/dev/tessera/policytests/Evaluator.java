@@ -14,11 +14,9 @@ import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Selector;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -76,9 +74,33 @@ public final class Evaluator {
 
   private final Tailnet tailnet;
   private final Map<String, Set<String>> groupMembers = new HashMap<>();
+  // Indexes built once: a run of 10k assertions on a 10k-node tailnet must not scan every device
+  // per assertion. Untagged devices by owner, devices by tag and by owner role, in tailnet order.
+  private final Map<String, List<Tailnet.Device>> byUser = new HashMap<>();
+  private final Map<String, List<Tailnet.Device>> byTag = new HashMap<>();
+  private final Map<String, List<Tailnet.Device>> byRole = new HashMap<>();
+  private final List<Tailnet.Device> members = new ArrayList<>();
+  private final List<Tailnet.Device> tagged = new ArrayList<>();
 
   public Evaluator(Tailnet tailnet, Policy policy) {
     this.tailnet = tailnet;
+    for (Tailnet.Device d : tailnet.devices()) {
+      if (d.phantom()) {
+        continue;
+      }
+      if (d.tagged()) {
+        tagged.add(d);
+        for (String t : d.tags()) {
+          byTag.computeIfAbsent(t, k -> new ArrayList<>()).add(d);
+        }
+      } else if (d.user() != null) {
+        members.add(d);
+        byUser.computeIfAbsent(d.user(), k -> new ArrayList<>()).add(d);
+        if (d.role() != null) {
+          byRole.computeIfAbsent(d.role(), k -> new ArrayList<>()).add(d);
+        }
+      }
+    }
     for (GroupDef g : policy.groups()) {
       Set<String> logins = new LinkedHashSet<>();
       for (Selector s : g.members()) {
@@ -98,35 +120,29 @@ public final class Evaluator {
 
   /** Devices a device-kind target names, per Tailscale: tagged devices have no user identity. */
   List<Tailnet.Device> devicesOf(TestTarget t) {
-    List<Tailnet.Device> out = new ArrayList<>();
-    for (Tailnet.Device d : tailnet.devices()) {
-      if (d.phantom()) {
-        continue;
+    return switch (t) {
+      case TestTarget.User u -> byUser.getOrDefault(u.login(), List.of());
+      case TestTarget.Group g -> {
+        List<Tailnet.Device> out = new ArrayList<>();
+        for (String login : groupMembers.getOrDefault(g.name(), Set.of())) {
+          out.addAll(byUser.getOrDefault(login, List.of()));
+        }
+        yield out;
       }
-      boolean match =
-          switch (t) {
-            case TestTarget.User u -> !d.tagged() && u.login().equals(d.user());
-            case TestTarget.Group g ->
-                !d.tagged() && d.user() != null && groupMembers.getOrDefault(g.name(), Set.of()).contains(d.user());
-            case TestTarget.Tag tag -> d.tags().contains("tag:" + tag.name());
-            case TestTarget.Auto a ->
-                switch (a.group()) {
-                  case MEMBER -> !d.tagged() && d.user() != null;
-                  case TAGGED -> d.tagged();
-                  case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
-                      !d.tagged() && d.user() != null && a.group().groupName().equals(d.role());
-                  // Shared-in users are not modelled in an inventory: no devices.
-                  case SHARED, SELF, INTERNET, DANGER_ALL -> false;
-                };
-            case TestTarget.Node n -> n.name().equals(d.name());
-            case TestTarget.Host h -> false;
-            case TestTarget.Address ad -> false;
+      case TestTarget.Tag tag -> byTag.getOrDefault("tag:" + tag.name(), List.of());
+      case TestTarget.Auto a ->
+          switch (a.group()) {
+            case MEMBER -> members;
+            case TAGGED -> tagged;
+            case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
+                byRole.getOrDefault(a.group().groupName(), List.of());
+            // Shared-in users are not modelled in an inventory: no devices.
+            case SHARED, SELF, INTERNET, DANGER_ALL -> List.of();
           };
-      if (match) {
-        out.add(d);
-      }
-    }
-    return out;
+      case TestTarget.Node n -> tailnet.device(n.name()).filter(d -> !d.phantom()).map(List::of).orElse(List.of());
+      case TestTarget.Host h -> List.of();
+      case TestTarget.Address ad -> List.of();
+    };
   }
 
   List<SrcAddr> sources(TestTarget src) throws Unresolvable {
@@ -202,6 +218,9 @@ public final class Evaluator {
 
   public Verdict evaluate(Assertion a) throws Unresolvable {
     List<SrcAddr> srcs = sources(a.src());
+    boolean self = a.dst() instanceof TestTarget.Auto au && au.group() == AutoGroup.SELF;
+    // Only autogroup:self depends on the source device; resolve every other destination once.
+    List<DstAddr> common = self ? null : destinations(a.dst(), srcs.getFirst());
     Set<RuleOrigin> granted = new TreeSet<>();
     int considered = 0;
     int reached = 0;
@@ -209,28 +228,36 @@ public final class Evaluator {
     List<DstAddr> deniedTried = List.of();
     boolean anyDestination = false;
     for (SrcAddr s : srcs) {
-      List<DstAddr> dsts = destinations(a.dst(), s);
+      List<DstAddr> dsts = self ? destinations(a.dst(), s) : common;
       anyDestination |= !dsts.isEmpty();
-      List<DstAddr> sameFamily = dsts.stream().filter(d -> d.address().ipv6() == s.address().ipv6()).toList();
-      if (sameFamily.isEmpty()) {
-        continue;
-      }
-      considered++;
+      boolean sameFamily = false;
       boolean ok = false;
-      for (DstAddr d : sameFamily) {
+      // Any destination device will do: stop at the first that admits this source address. The
+      // boolean packet path decides; the query path names the rules only for the admitting pair.
+      search:
+      for (DstAddr d : dsts) {
+        if (d.address().ipv6() != s.address().ipv6()) {
+          continue;
+        }
+        sameFamily = true;
         for (Tailnet.Device enforcer : d.enforcers()) {
-          List<RuleOrigin> rules = query(tailnet.matcher(enforcer), s.address(), d.address(), a);
-          if (!rules.isEmpty()) {
+          Matcher m = tailnet.matcher(enforcer);
+          if (admits(m, s.address(), d.address(), a)) {
             ok = true;
-            granted.addAll(rules);
+            granted.addAll(query(m, s.address(), d.address(), a));
+            break search;
           }
         }
       }
+      if (!sameFamily) {
+        continue;
+      }
+      considered++;
       if (ok) {
         reached++;
       } else if (firstDenied == null) {
         firstDenied = s;
-        deniedTried = sameFamily;
+        deniedTried = dsts.stream().filter(d -> d.address().ipv6() == s.address().ipv6()).toList();
       }
     }
     if (!anyDestination) {
@@ -274,6 +301,18 @@ public final class Evaluator {
     return list.size() <= 3 ? String.join(", ", list) : String.join(", ", list.subList(0, 3)) + ", ... (" + list.size() + " addresses)";
   }
 
+  /** The packet path's decision for the assertion's protocol (see class comment for empty proto). */
+  static boolean admits(Matcher m, IpAddress src, IpAddress dst, Assertion a) {
+    if (a.proto().isPresent()) {
+      return m.allows(src, dst, a.proto().getAsInt(), a.port());
+    }
+    if (m.allows(src, dst, IpProtocol.TCP, a.port()) || m.allows(src, dst, IpProtocol.UDP, a.port())) {
+      return true;
+    }
+    int icmp = dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
+    return m.allows(src, dst, icmp, 0) && !query(m, src, dst, a).isEmpty();
+  }
+
   /**
    * The rules of {@code m} that admit a flow for the assertion's protocol (see class comment for
    * the empty-proto case).
@@ -303,16 +342,5 @@ public final class Evaluator {
       }
     }
     return false;
-  }
-
-  /** Convenience for explain and tests: the distinct enforcers of a set of candidates. */
-  static Set<String> enforcerNames(List<DstAddr> ds) {
-    Set<String> out = new HashSet<>();
-    for (DstAddr d : ds) {
-      for (Tailnet.Device e : d.enforcers()) {
-        out.add(Objects.requireNonNull(e.name()));
-      }
-    }
-    return out;
   }
 }

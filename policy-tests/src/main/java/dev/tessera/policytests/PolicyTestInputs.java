@@ -60,6 +60,11 @@ public final class PolicyTestInputs {
     return CompilerBridge::compile;
   }
 
+  /** A compilation done elsewhere (e.g. timed separately by a benchmark), as the tester's input. */
+  public static PolicyTester.Compiled compiled(dev.tessera.compiler.Compilation c) {
+    return CompilerBridge.of(c);
+  }
+
   private static Optional<String> readText(Path file) {
     try {
       byte[] bytes = Files.readAllBytes(file);

@@ -141,27 +141,54 @@ public final class PolicyTester {
 
   public static Result run(Input in, FilterCompiler compiler) {
     long start = System.nanoTime();
+    Prepared p = prepare(in);
+    Compiled compiled = compiler.compile(in.policy(), p.inventory());
+    if (!compiled.ok()) {
+      return new Result.Rejected(compiled.diagnostics().stream().filter(Diagnostic::isError).toList());
+    }
+    return p.evaluate(compiled, start);
+  }
+
+  /**
+   * Steps 1-2 (validation, inventory with stand-ins), so a caller can compile {@link
+   * Prepared#inventory()} itself, e.g. a benchmark timing what follows compilation.
+   */
+  public static Prepared prepare(Input in) {
     List<TestSpec> specs = new ArrayList<>(specsOf(in.policy()));
     specs.addAll(in.extraTests());
     TestValidator validator = new TestValidator(names(in.policy()));
-    List<TestValidator.Validated> validated = new ArrayList<>();
+    List<TestValidator.Validated> validated = new ArrayList<>(specs.size());
     for (int i = 0; i < specs.size(); i++) {
       validated.add(validator.validate(i, specs.get(i)));
     }
     Inventory inventory = in.inventory().orElseGet(() -> InventorySynthesizer.synthesize(in.policy(), specs));
-    inventory = withStandIns(inventory, validated);
-    Compiled compiled = compiler.compile(in.policy(), inventory);
-    if (!compiled.ok()) {
-      return new Result.Rejected(compiled.diagnostics().stream().filter(Diagnostic::isError).toList());
+    return new Prepared(in, specs, validated, withStandIns(inventory, validated));
+  }
+
+  /** Validated tests and the inventory to compile them against. */
+  public record Prepared(
+      Input input, List<TestSpec> specs, List<TestValidator.Validated> validated, Inventory inventory) {
+    public Prepared {
+      specs = List.copyOf(specs);
+      validated = List.copyOf(validated);
     }
-    Evaluator evaluator = new Evaluator(tailnet(inventory, compiled.filters()), in.policy());
-    List<Outcome> outcomes = new ArrayList<>();
-    for (int i = 0; i < specs.size(); i++) {
-      outcomes.addAll(evaluate(evaluator, specs.get(i), validated.get(i)));
+
+    /** Steps 3-4 on a compilation of {@link #inventory()} (must be error-free). */
+    public Result.Ran evaluate(Compiled compiled) {
+      return evaluate(compiled, System.nanoTime());
     }
-    long millis = (System.nanoTime() - start) / 1_000_000;
-    TestRun run = new TestRun(in.name(), specs.size(), outcomes, Coverage.of(in.policy(), outcomes), millis);
-    return new Result.Ran(run, evaluator, compiled);
+
+    Result.Ran evaluate(Compiled compiled, long startNanos) {
+      Evaluator evaluator = new Evaluator(tailnet(inventory, compiled.filters()), input.policy());
+      List<Outcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < specs.size(); i++) {
+        outcomes.addAll(PolicyTester.evaluate(evaluator, specs.get(i), validated.get(i)));
+      }
+      long millis = (System.nanoTime() - startNanos) / 1_000_000;
+      TestRun run =
+          new TestRun(input.name(), specs.size(), outcomes, Coverage.of(input.policy(), outcomes), millis);
+      return new Result.Ran(run, evaluator, compiled);
+    }
   }
 
   /** Outcomes of one test entry in written order: invalid parts and assertions, by position. */

@@ -62,6 +62,7 @@ public final class Tailnet {
   private final List<Device> devices;
   private final Map<String, Device> byName = new HashMap<>();
   private final Map<IpAddress, List<Device>> byAddress = new HashMap<>();
+  private final List<Device> routers = new ArrayList<>();
   private final Function<String, Matcher> matcherFactory;
   private final Map<String, Matcher> matchers = new ConcurrentHashMap<>();
 
@@ -75,6 +76,9 @@ public final class Tailnet {
       byName.put(d.name(), d);
       for (IpAddress a : d.addresses()) {
         byAddress.computeIfAbsent(a, k -> new ArrayList<>()).add(d);
+      }
+      if (!d.subnetRoutes().isEmpty()) {
+        routers.add(d);
       }
     }
   }
@@ -95,7 +99,7 @@ public final class Tailnet {
   /** Subnet routers whose approved (non-default) routes contain {@code a}. */
   public List<Device> routers(IpAddress a) {
     List<Device> out = new ArrayList<>();
-    for (Device d : devices) {
+    for (Device d : routers) {
       for (IpPrefix r : d.subnetRoutes()) {
         if (r.contains(a)) {
           out.add(d);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.compiler.inventory.Inventory;
-import dev.tessera.policy.Policies;
 import dev.tessera.policy.ast.Policy;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,9 +19,9 @@ class ExplainTest {
   static Inventory inventory;
 
   @BeforeAll
-  static void load() {
+  static void load() throws java.io.IOException {
     Path root = PolicyTesterTest.root();
-    policy = Policies.read(root.relativize(root.resolve("examples/acme/policy.hujson"))).policy().orElseThrow();
+    policy = PolicyTesterTest.repoPolicy("examples/acme/policy.hujson");
     inventory = PolicyTesterTest.inventory(root.resolve("examples/acme/inventory.yaml"));
   }
 

@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +40,8 @@ import org.junit.jupiter.api.Test;
  * directory holding {@code policytest_results/}, e.g. extracted with {@code git archive} from a
  * headscale checkout. Without it the test is skipped. For each capture the policy is read with
  * policy-lang, the topology converted to an inventory (users by email, tagged nodes without
- * user, approved routes only), and {@link PolicyTester} run with the real compiler: Tailscale
+ * user, approved routes only: no policytest capture has autoApprovers, so the compiler harness's
+ * auto-approval step is not needed), and {@link PolicyTester} run with the real compiler: Tailscale
  * accepted the policy iff every assertion passes here. A capture whose policy policy-lang
  * rejects counts as agreeing only if Tailscale rejected it too.
  */
@@ -85,8 +85,7 @@ class PolicyTestConformanceTest {
       users.add(new InventoryUser(u.path("email").asText(), Role.MEMBER, SourceSpan.NONE));
     }
     List<InventoryNode> nodes = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = topo.path("nodes").fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : topo.path("nodes").properties()) {
       JsonNode n = e.getValue();
       List<String> tags = new ArrayList<>();
       n.path("tags").forEach(t -> tags.add(t.asText()));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.policy.Policies;
 import dev.tessera.policy.PolicyResult;
+import dev.tessera.policy.Syntax;
 import dev.tessera.policy.ast.Policy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,6 +38,14 @@ class PolicyTesterTest {
     return r.policy().orElseThrow();
   }
 
+  /** Reads a repository file, naming it by its repository-relative path as the CLI run from the root would. */
+  static Policy repoPolicy(String relative) throws IOException {
+    String text = Files.readString(root().resolve(relative));
+    PolicyResult r = Policies.read(relative, text, Syntax.forFileName(relative).orElseThrow());
+    assertThat(r.errors()).as("policy errors in " + relative).isEmpty();
+    return r.policy().orElseThrow();
+  }
+
   static Inventory inventory(Path file) {
     PolicyTestInputs.Read<Inventory> r = PolicyTestInputs.readInventory(file);
     assertThat(r.diagnostics()).as("inventory diagnostics in " + file).isEmpty();
@@ -63,12 +72,11 @@ class PolicyTesterTest {
     Path root = root();
     Path dir = root.resolve("examples/failing");
     String policyName = "examples/failing/policy.hujson";
-    Policy p = policy(dir.resolve("policy.hujson"));
-    // Re-read with the repository-relative names the CLI would print.
-    p = Policies.read(root.relativize(dir.resolve("policy.hujson"))).policy().orElse(p);
-    PolicyTestInputs.Read<List<TestSpec>> extra = PolicyTestInputs.readTests(root.relativize(dir.resolve("extra-tests.yaml")));
-    assertThat(extra.diagnostics()).isEmpty();
-    TestRun run = run(p, policyName, Optional.of(inventory(dir.resolve("inventory.yaml"))), extra.value().orElseThrow());
+    Policy p = repoPolicy(policyName);
+    String extraName = "examples/failing/extra-tests.yaml";
+    TestFileReader.Result extra = TestFileReader.read(extraName, Files.readString(root.resolve(extraName)));
+    assertThat(extra.problems()).isEmpty();
+    TestRun run = run(p, policyName, Optional.of(inventory(dir.resolve("inventory.yaml"))), extra.tests());
     String actual = HumanReport.render(run, false, true);
     Golden.check(dir.resolve("expected-output.txt"), actual);
     assertThat(run.allPassed()).isFalse();

@@ -58,6 +58,11 @@ public final class BundleStore {
     return current.get(node);
   }
 
+  /** The nodes served, sorted. */
+  public java.util.SortedSet<String> nodes() {
+    return new java.util.TreeSet<>(current.keySet());
+  }
+
   /** Number of nodes served. */
   public int size() {
     return current.size();

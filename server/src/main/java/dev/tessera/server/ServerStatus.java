@@ -55,11 +55,17 @@ public final class ServerStatus {
     m.put("compiledAt", compiledAtMillis);
     m.put("nodes", nodes);
     m.put("lastCompileMillis", lastCompileMillis);
+    var heap = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    m.put("heapUsedBytes", heap.getUsed());
+    m.put("heapCommittedBytes", heap.getCommitted());
     if (lastError != null) {
       m.put("lastError", Map.of("revision", lastErrorRevision, "at", lastErrorAtMillis, "message", lastError));
     }
     Map<String, Object> perNode = new TreeMap<>();
-    states.forEach((node, s) -> {
+    java.util.SortedSet<String> all = store.nodes();
+    all.addAll(states.keySet());
+    for (String node : all) {
+      NodeState s = states.getOrDefault(node, new NodeState(0, 0, null, 0));
       BundleStore.Entry e = store.get(node);
       Map<String, Object> n = new java.util.LinkedHashMap<>();
       n.put("currentVersion", e == null ? 0 : e.version());
@@ -67,7 +73,7 @@ public final class ServerStatus {
       n.put("ackedVersion", s.ackedVersion);
       n.put("lastCheckIn", s.lastCheckInMillis);
       perNode.put(node, n);
-    });
+    }
     m.put("nodeStates", perNode);
     return m;
   }

@@ -36,10 +36,17 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
 
   /**
    * [Tessera]: {@code FilterFile} is a compiled filter (enforcer format) to enforce on every
-   * decrypted packet. {@code PolicyServer} and {@code ServerKey} are parsed and carried for the
-   * policy-distribution issue; the agent does not use them yet and says so at startup.
+   * decrypted packet. {@code PolicyServer}, {@code ServerKey}, {@code Node} and {@code StateDir}
+   * configure signed filter distribution (validated and used by
+   * {@code dev.tessera.agent.distribution.DistributionSettings}).
    */
-  public record Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey) {
+  public record Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,
+      Optional<String> node, Optional<Path> stateDir) {
     public static final Tessera NONE = new Tessera(Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** Without the distribution keys {@code Node} and {@code StateDir}. */
+    public Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey) {
+      this(filterFile, policyServer, serverKey, Optional.empty(), Optional.empty());
+    }
   }
 }

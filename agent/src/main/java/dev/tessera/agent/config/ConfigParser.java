@@ -84,6 +84,8 @@ public final class ConfigParser {
     Path filterFile;
     String policyServer;
     String serverKey;
+    String node;
+    Path stateDir;
     boolean sawTessera;
 
     Run(String file, Path baseDir) {
@@ -185,7 +187,8 @@ public final class ConfigParser {
       AgentConfig cfg = new AgentConfig(
           new AgentConfig.Interface(privateKey, addresses, listenPort, mtu, fwMark),
           built,
-          new AgentConfig.Tessera(Optional.ofNullable(filterFile), Optional.ofNullable(policyServer), Optional.ofNullable(serverKey)));
+          new AgentConfig.Tessera(Optional.ofNullable(filterFile), Optional.ofNullable(policyServer), Optional.ofNullable(serverKey),
+              Optional.ofNullable(node), Optional.ofNullable(stateDir)));
       return new Result(Optional.of(cfg), problems);
     }
 
@@ -302,7 +305,22 @@ public final class ConfigParser {
         }
         case "policyserver" -> policyServer = value;
         case "serverkey" -> serverKey = value;
-        default -> error(ln, "unknown key '" + key + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey)");
+        case "node" -> {
+          if (value.isEmpty()) {
+            error(ln, "Node is empty");
+          } else {
+            node = value;
+          }
+        }
+        case "statedir" -> {
+          if (value.isEmpty()) {
+            error(ln, "StateDir is empty");
+          } else {
+            Path p = Path.of(value);
+            stateDir = p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
+          }
+        }
+        default -> error(ln, "unknown key '" + key + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node, StateDir)");
       }
     }
 

@@ -80,6 +80,9 @@ public final class UdpTransport implements AutoCloseable {
 
     /** End of a read batch: the receiver should flush what it wrote. */
     void onReadComplete();
+
+    /** The socket closed (shutdown or rebind); called on its event loop, last call. */
+    default void onClose() {}
   }
 
   /** Creates the receiver for socket {@code index}, given that socket's sender. */
@@ -100,7 +103,7 @@ public final class UdpTransport implements AutoCloseable {
     this.options = options;
     this.factory = factory;
     this.log = log;
-    this.gso = EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+    this.gso = EpollDatagramChannel.isSegmentedDatagramPacketSupported() && !Boolean.getBoolean("tessera.agent.noGso");
   }
 
   /** Binds {@code options.threads()} sockets on {@code port} (0 = let the kernel pick one). */
@@ -303,6 +306,14 @@ public final class UdpTransport implements AutoCloseable {
       if (sender.receiver != null) {
         sender.receiver.onReadComplete();
       }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (sender.receiver != null) {
+        sender.receiver.onClose();
+      }
+      ctx.fireChannelInactive();
     }
 
     @Override

@@ -47,6 +47,10 @@ final class Libc {
   static final MethodHandle IOCTL_PTR = bind("ioctl",
       FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
       CAPTURE, Linker.Option.firstVariadicArg(2));
+  /** ioctl(int fd, unsigned long request, unsigned long arg): TUNSETOFFLOAD takes its flags by value. */
+  static final MethodHandle IOCTL_LONG = bind("ioctl",
+      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+      CAPTURE, Linker.Option.firstVariadicArg(2));
   static final MethodHandle READ = bind("read",
       FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), CAPTURE);
   static final MethodHandle WRITE = bind("write",

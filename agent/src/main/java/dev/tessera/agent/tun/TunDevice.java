@@ -32,18 +32,25 @@ public final class TunDevice implements AutoCloseable {
   private static final short IFF_TUN = 0x0001;
   private static final short IFF_NO_PI = 0x1000;
   private static final short IFF_MULTI_QUEUE = 0x0100;
+  private static final short IFF_VNET_HDR = 0x4000;
+  private static final long TUNSETOFFLOAD = 0x400454d0L;
+  private static final long TUN_F_CSUM = 0x01;
+  private static final long TUN_F_TSO4 = 0x02;
+  private static final long TUN_F_TSO6 = 0x04;
   private static final int IFNAMSIZ = 16;
   private static final int IFREQ_SIZE = 40;
   private static final int POLL_TIMEOUT_MS = 200;
 
   private final String name;
   private final boolean multiQueue;
+  private final boolean offload;
   private final int[] fds;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private TunDevice(String name, boolean multiQueue, int[] fds) {
+  private TunDevice(String name, boolean multiQueue, boolean offload, int[] fds) {
     this.name = name;
     this.multiQueue = multiQueue;
+    this.offload = offload;
     this.fds = fds;
   }
 
@@ -52,6 +59,18 @@ public final class TunDevice implements AutoCloseable {
    * (more than one uses IFF_MULTI_QUEUE). The kernel may substitute a {@code %d} in the name.
    */
   public static TunDevice open(String requestedName, int queues) throws IOException {
+    return open(requestedName, queues, false);
+  }
+
+  /**
+   * Like {@link #open(String, int)}; with {@code offload} the fds carry a 10-byte virtio-net header
+   * before each packet (IFF_VNET_HDR) and the kernel may hand the agent TCP segments of up to 64 KiB
+   * with a partial checksum (TUNSETOFFLOAD: TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6), which
+   * {@link TsoSplitter} cuts into MTU-sized packets. One read then replaces dozens, and the
+   * sender's TCP stack works on large segments, as with a NIC that does TSO. If the kernel refuses
+   * the offload flags the device falls back to plain packets (still with the header).
+   */
+  public static TunDevice open(String requestedName, int queues, boolean offload) throws IOException {
     if (requestedName.isEmpty() || requestedName.getBytes(StandardCharsets.US_ASCII).length >= IFNAMSIZ) {
       throw new IOException("interface name must have 1.." + (IFNAMSIZ - 1) + " characters: '" + requestedName + "'");
     }
@@ -64,7 +83,7 @@ public final class TunDevice implements AutoCloseable {
     int opened = 0;
     try {
       for (int q = 0; q < queues; q++) {
-        Result r = openOne(actual, mq);
+        Result r = openOne(actual, mq, offload);
         fds[q] = r.fd;
         actual = r.name;
         opened++;
@@ -75,12 +94,12 @@ public final class TunDevice implements AutoCloseable {
       }
       throw e;
     }
-    return new TunDevice(actual, mq, fds);
+    return new TunDevice(actual, mq, offload, fds);
   }
 
   private record Result(int fd, String name) {}
 
-  private static Result openOne(String name, boolean mq) throws IOException {
+  private static Result openOne(String name, boolean mq, boolean offload) throws IOException {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment err = Libc.newErrnoSegment(arena);
       MemorySegment path = arena.allocateFrom("/dev/net/tun");
@@ -91,7 +110,7 @@ public final class TunDevice implements AutoCloseable {
       MemorySegment ifr = arena.allocate(IFREQ_SIZE);
       byte[] nb = name.getBytes(StandardCharsets.US_ASCII);
       MemorySegment.copy(nb, 0, ifr, ValueLayout.JAVA_BYTE, 0, nb.length);
-      short flags = (short) (IFF_TUN | IFF_NO_PI | (mq ? IFF_MULTI_QUEUE : 0));
+      short flags = (short) (IFF_TUN | IFF_NO_PI | (mq ? IFF_MULTI_QUEUE : 0) | (offload ? IFF_VNET_HDR : 0));
       ifr.set(ValueLayout.JAVA_SHORT, IFNAMSIZ, flags);
       int rc = (int) Libc.IOCTL_PTR.invokeExact(err, fd, TUNSETIFF, ifr);
       if (rc < 0) {
@@ -101,6 +120,13 @@ public final class TunDevice implements AutoCloseable {
             + (e == 1 ? " (needs CAP_NET_ADMIN)" : ""));
       }
       String actual = ifr.asSlice(0, IFNAMSIZ).getString(0, StandardCharsets.US_ASCII);
+      if (offload) {
+        int orc = (int) Libc.IOCTL_LONG.invokeExact(err, fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+        if (orc < 0) {
+          // Without TSO the kernel still prefixes the (empty) virtio header; nothing else changes.
+          System.err.println("tun: TUNSETOFFLOAD refused (" + Libc.strerror(Libc.errno(err)) + "); no TCP segmentation offload");
+        }
+      }
       return new Result(fd, actual);
     } catch (IOException e) {
       throw e;
@@ -119,6 +145,11 @@ public final class TunDevice implements AutoCloseable {
 
   public boolean isMultiQueue() {
     return multiQueue;
+  }
+
+  /** Whether every packet read or written carries a {@link TsoSplitter#VNET_HDR_LEN}-byte virtio-net header. */
+  public boolean hasVnetHeader() {
+    return offload;
   }
 
   public boolean isClosed() {

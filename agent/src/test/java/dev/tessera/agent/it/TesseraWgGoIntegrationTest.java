@@ -103,6 +103,9 @@ class TesseraWgGoIntegrationTest {
     lab.in(lab.nsB, "sysctl", "-qw", "net.ipv4.conf.veth0.promote_secondaries=1");
     lab.in(lab.nsB, "ip", "addr", "add", moved + "/24", "dev", "veth0");
     lab.in(lab.nsB, "ip", "addr", "del", NetnsLab.UNDER_B + "/24", "dev", "veth0");
+    // wireguard-go (2022) keeps sending from its cached ("sticky") source address, now gone, so
+    // re-setting the endpoint clears that cache: what a roaming host's new socket would do.
+    wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
     try {
       // B talks first from its new address; the agent must follow the authenticated source.
       try {
@@ -117,8 +120,7 @@ class TesseraWgGoIntegrationTest {
       lab.in(lab.nsB, "ip", "addr", "add", NetnsLab.UNDER_B + "/24", "dev", "veth0");
       lab.in(lab.nsB, "ip", "addr", "del", moved + "/24", "dev", "veth0");
     }
-    // wireguard-go (2022) keeps sending from its cached ("sticky") source address, now gone;
-    // re-setting the endpoint clears that cache. Then B moves back and the agent follows again.
+    // B moves back (clearing the sticky source again) and the agent follows again.
     wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
     Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
     assertThat(tessera.uapiGet()).contains("endpoint=" + NetnsLab.UNDER_B + ":51821");

@@ -444,4 +444,60 @@ class WireGuardDeviceTest {
     // retransmit after REKEY_TIMEOUT plus up to 334 ms jitter
     assertThat(d - net.nanos).isBetween(WgConstants.REKEY_TIMEOUT, WgConstants.REKEY_TIMEOUT + 334_000_000L);
   }
+
+  @Test
+  void underLoadHandshakesWithValidMac2AreRateLimitedPerSource() {
+    b.dev.setUnderLoadOverride(true);
+    a.tun(ipv4("10.0.0.1", "10.0.0.2", 20, 0));
+    net.pump(); // cookie reply
+    net.deliver = false;
+    net.advanceSeconds(6);
+    a.timer(); // retransmission, now with MAC2
+    byte[] init = net.inFlight.poll().bytes();
+    for (int i = 0; i < 12; i++) {
+      b.dev.onDatagram(ByteBuffer.wrap(init), a.addr, b);
+    }
+    // burst of 5 passes the limiter (1 answered, 4 refused as replays); the rest are rate limited
+    assertThat(b.sentOfType(Messages.TYPE_RESPONSE)).isEqualTo(1);
+    assertThat(b.dev.dropCount(DropReason.HANDSHAKE_REPLAY)).isEqualTo(4);
+    assertThat(b.dev.dropCount(DropReason.RATE_LIMITED)).isEqualTo(7);
+  }
+
+  @Test
+  void ipv6Endpoints() {
+    Node c = net.node("c", "2001:db8::c", 51820, 5);
+    Node d = net.node("d", "2001:db8::d", 51820, 6);
+    net.connect(c, "10.1.0.1/32", d, "10.1.0.2/32", null);
+    byte[] p = ipv4("10.1.0.1", "10.1.0.2", 64, 1);
+    c.tun(p);
+    net.pump();
+    assertThat(d.delivered).containsExactly(p);
+    assertThat(d.peer(c).endpoint()).isEqualTo(c.addr);
+  }
+
+  @Test
+  void configChangesWhileTrafficFlows() throws Exception {
+    establish();
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread churn = new Thread(() -> {
+      int i = 0;
+      while (!stop.get()) {
+        Peer p = b.peer(a);
+        p.replaceAllowedIps(List.of(IpPrefix.parse("10.0.0.1/32"), IpPrefix.parse("10.9." + (i % 200) + ".0/24")));
+        p.setPersistentKeepalive(i % 2 == 0 ? 0 : 25);
+        i++;
+      }
+    });
+    churn.start();
+    try {
+      for (int i = 0; i < 2000; i++) {
+        a.tun(ipv4("10.0.0.1", "10.0.0.2", 30, i));
+        net.pump();
+      }
+    } finally {
+      stop.set(true);
+      churn.join();
+    }
+    assertThat(b.delivered).hasSize(2000);
+  }
 }

@@ -8,7 +8,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Short JMH run of {@link EnforcerBenchmark} with the GC profiler (B/op), sized for a shared
- * 2-core box: 1 fork, 2 x 1 s warm-up, 3 x 1 s measurement. Extra arguments are JMH include
+ * 2-core box: 1 fork, 3 x 1 s warm-up, 3 x 1 s measurement. Extra arguments are JMH include
  * patterns, e.g. {@code established} to run one benchmark.
  */
 public final class RunEnforcerBenchmarks {
@@ -23,7 +23,7 @@ public final class RunEnforcerBenchmarks {
                 b.include(EnforcerBenchmark.class.getName() + "." + a);
             }
         }
-        Options o = b.forks(1).warmupIterations(2).warmupTime(TimeValue.seconds(1)).measurementIterations(3)
+        Options o = b.forks(1).warmupIterations(3).warmupTime(TimeValue.seconds(1)).measurementIterations(3)
                 .measurementTime(TimeValue.seconds(1)).addProfiler("gc").build();
         new Runner(o).run();
     }

@@ -40,8 +40,10 @@ public record AccessDiff(
     return changes.isEmpty();
   }
 
+  /** (source, destination) pairs with access gained (or lost), summed over changes. */
   public long count(Kind kind) {
-    return changes.stream().filter(c -> c.kind() == kind).mapToLong(c -> (long) c.sources().size() * c.destinations().size()).sum();
+    return changes.stream().filter(c -> c.kind() == kind)
+        .mapToLong(c -> (long) c.sources().size() * c.destinations().size()).sum();
   }
 
   /** Access gained or lost. */
@@ -51,21 +53,27 @@ public record AccessDiff(
   }
 
   /**
-   * Every source reaches (GAINED) or no longer reaches (LOST) every destination with
-   * {@code protocol} on {@code ports}.
+   * Every source reaches (GAINED) or no longer reaches (LOST) every destination with each of
+   * {@code access}.
    */
   public record Change(
       Kind kind,
-      int protocol,
-      List<int[]> ports,
+      List<Access> access,
       List<Cause> causes,
       List<Endpoint> sources,
       List<Endpoint> destinations) {
     public Change {
-      ports = ports.stream().map(int[]::clone).toList();
+      access = List.copyOf(access);
       causes = List.copyOf(causes);
       sources = List.copyOf(sources);
       destinations = List.copyOf(destinations);
+    }
+  }
+
+  /** One protocol and its port ranges (inclusive; ignored for protocols without ports). */
+  public record Access(int protocol, List<int[]> ports) {
+    public Access {
+      ports = ports.stream().map(int[]::clone).toList();
     }
   }
 

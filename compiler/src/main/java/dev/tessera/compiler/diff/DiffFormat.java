@@ -30,16 +30,23 @@ public enum DiffFormat {
     };
   }
 
-  static String access(Change c) {
-    String name = Protocols.name(c.protocol());
-    if (!Protocols.hasPorts(c.protocol())) {
-      return name;
+  /** {@code tcp/udp 443 + icmp}: protocols with the same ports written together. */
+  public static String access(Change c) {
+    java.util.Map<String, List<String>> byPorts = new java.util.LinkedHashMap<>();
+    for (AccessDiff.Access a : c.access()) {
+      String ports = "";
+      if (Protocols.hasPorts(a.protocol())) {
+        StringJoiner j = new StringJoiner(",");
+        for (int[] p : a.ports()) {
+          j.add(p[0] == 0 && p[1] == 65535 ? "*" : p[0] == p[1] ? Integer.toString(p[0]) : p[0] + "-" + p[1]);
+        }
+        ports = j.toString();
+      }
+      byPorts.computeIfAbsent(ports, k -> new java.util.ArrayList<>()).add(Protocols.name(a.protocol()));
     }
-    StringJoiner j = new StringJoiner(",", name + " ", "");
-    for (int[] p : c.ports()) {
-      j.add(p[0] == 0 && p[1] == 65535 ? "*" : p[0] == p[1] ? Integer.toString(p[0]) : p[0] + "-" + p[1]);
-    }
-    return j.toString();
+    StringJoiner out = new StringJoiner(" + ");
+    byPorts.forEach((ports, names) -> out.add(String.join("/", names) + (ports.isEmpty() ? "" : " " + ports)));
+    return out.toString();
   }
 
   static String cause(Cause c) {
@@ -68,16 +75,16 @@ public enum DiffFormat {
     if (d.unchanged()) {
       return "Access unchanged: both policies allow exactly the same traffic on " + d.nodes() + " nodes.";
     }
-    return "Access CHANGED: " + d.count(Kind.GAINED) + " gained and " + d.count(Kind.LOST)
-        + " lost (source, destination, protocol) grants on " + d.changedNodes() + " of " + d.nodes()
-        + " nodes.";
+    return "Access CHANGED: " + d.count(Kind.GAINED) + " source-destination pair(s) gain access, "
+        + d.count(Kind.LOST) + " lose access; " + d.changedNodes() + " of " + d.nodes()
+        + " nodes enforce something different.";
   }
 
   private static String text(AccessDiff d) {
     StringBuilder b = new StringBuilder();
     b.append("policy diff: ").append(d.oldName()).append(" -> ").append(d.newName()).append('\n');
     if (d.inventorySynthesized()) {
-      b.append("note: no inventory given; compared on a synthesized one (a device per user, tag and host named in the policies)\n");
+      b.append("note: ").append(dev.tessera.compiler.matrix.SyntheticInventory.NOTE).append('\n');
     }
     for (String n : d.notes()) {
       b.append("note: ").append(n).append('\n');
@@ -98,12 +105,12 @@ public enum DiffFormat {
     StringBuilder b = new StringBuilder();
     b.append("### Access diff: `").append(d.oldName()).append("` → `").append(d.newName()).append("`\n\n");
     if (d.inventorySynthesized()) {
-      b.append("> No inventory given: compared on a synthesized inventory (a device per user, tag and host named in the policies).\n");
+      b.append("> Note: ").append(esc(dev.tessera.compiler.matrix.SyntheticInventory.NOTE)).append(".\n");
     }
     for (String n : d.notes()) {
       b.append("> ").append(esc(n)).append('\n');
     }
-    b.append('\n').append(d.unchanged() ? "✅ " : "⚠️ ").append(headline(d)).append("\n");
+    b.append(d.inventorySynthesized() || !d.notes().isEmpty() ? "\n" : "").append(d.unchanged() ? "✅ " : "⚠️ ").append(headline(d)).append("\n");
     if (d.unchanged()) {
       return b.toString();
     }
@@ -145,14 +152,21 @@ public enum DiffFormat {
       for (Change c : d.changes()) {
         g.writeStartObject();
         g.writeStringField("kind", c.kind().name().toLowerCase());
-        g.writeStringField("protocol", Protocols.name(c.protocol()));
-        g.writeNumberField("proto", c.protocol());
-        g.writeArrayFieldStart("ports");
-        for (int[] p : c.ports()) {
-          g.writeStartArray();
-          g.writeNumber(p[0]);
-          g.writeNumber(p[1]);
+        g.writeStringField("summary", access(c));
+        g.writeArrayFieldStart("access");
+        for (AccessDiff.Access a : c.access()) {
+          g.writeStartObject();
+          g.writeStringField("protocol", Protocols.name(a.protocol()));
+          g.writeNumberField("proto", a.protocol());
+          g.writeArrayFieldStart("ports");
+          for (int[] p : a.ports()) {
+            g.writeStartArray();
+            g.writeNumber(p[0]);
+            g.writeNumber(p[1]);
+            g.writeEndArray();
+          }
           g.writeEndArray();
+          g.writeEndObject();
         }
         g.writeEndArray();
         ids(g, "sources", c.sources());

@@ -152,10 +152,27 @@ public final class Differ {
       Map<TreeSet<String>, List<String>> bySources = new LinkedHashMap<>();
       new TreeMap<>(e.getValue()).forEach((dst, srcs) -> bySources.computeIfAbsent(srcs, k -> new ArrayList<>()).add(dst));
       bySources.forEach(
-          (srcs, dsts) -> changes.add(new Change(key.kind(), key.proto(), keyPorts.get(key), causes,
+          (srcs, dsts) -> changes.add(new Change(key.kind(),
+              List.of(new AccessDiff.Access(key.proto(), keyPorts.get(key))), causes,
               sortedEndpoints(srcs, endpoints), sortedEndpoints(dsts, endpoints))));
     }
+    // Protocols that changed together (same endpoints, same causes) become one change:
+    // "tcp/udp 443 + icmp" rather than three.
+    Map<String, Change> merged = new LinkedHashMap<>();
     changes.sort(CHANGE_ORDER);
+    for (Change c : changes) {
+      String k = c.kind() + "|" + c.causes() + "|" + ids(c.sources()) + "|" + ids(c.destinations());
+      Change prev = merged.get(k);
+      if (prev == null) {
+        merged.put(k, c);
+      } else {
+        List<AccessDiff.Access> access = new ArrayList<>(prev.access());
+        access.addAll(c.access());
+        merged.put(k, new Change(c.kind(), access, c.causes(), c.sources(), c.destinations()));
+      }
+    }
+    changes.clear();
+    changes.addAll(merged.values());
     return new AccessDiff(oldNet.policyName(), newNet.policyName(), inventorySynthesized, n, changedNodes,
         changes, notes);
   }
@@ -164,9 +181,15 @@ public final class Differ {
       Comparator.comparing(Change::kind)
           .thenComparing(c -> c.sources().getFirst(), MatrixBuilder.ENDPOINT_ORDER)
           .thenComparing(c -> c.destinations().getFirst(), MatrixBuilder.ENDPOINT_ORDER)
-          .thenComparingInt(c -> dev.tessera.compiler.matrix.Protocols.displayRank(c.protocol()))
-          .thenComparingInt(c -> c.ports().getFirst()[0])
+          .thenComparingInt(c -> dev.tessera.compiler.matrix.Protocols.displayRank(c.access().getFirst().protocol()))
+          .thenComparingInt(c -> c.access().getFirst().ports().getFirst()[0])
           .thenComparing(c -> c.causes().isEmpty() ? "" : c.causes().getFirst().rule().location());
+
+  private static String ids(List<Endpoint> es) {
+    StringBuilder b = new StringBuilder();
+    es.forEach(e -> b.append(e.id()).append('\n'));
+    return b.toString();
+  }
 
   private static List<Endpoint> sortedEndpoints(Iterable<String> ids, Map<String, Endpoint> endpoints) {
     List<Endpoint> l = new ArrayList<>();

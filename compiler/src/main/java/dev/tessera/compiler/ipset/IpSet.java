@@ -81,9 +81,28 @@ public final class IpSet {
     return i >= 0 && cmp(p.lastHi(), p.lastLo(), r[i + 2], r[i + 3]) <= 0;
   }
 
-  /** True if some address of {@code p} is in this set. */
+  /** True if some address of {@code p} is in this set (binary search, no allocation). */
   public boolean overlaps(IpPrefix p) {
-    return !intersect(of(p)).isEmpty();
+    long[] r = p.ipv6() ? v6 : v4;
+    long lastHi = p.lastHi();
+    long lastLo = p.lastLo();
+    // First range whose end >= p's start; it overlaps iff its start <= p's end.
+    int lo = 0;
+    int hi = r.length / 4;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      int b = mid * 4;
+      if (cmp(r[b + 2], r[b + 3], p.hi(), p.lo()) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    if (lo == r.length / 4) {
+      return false;
+    }
+    int b = lo * 4;
+    return cmp(r[b], r[b + 1], lastHi, lastLo) <= 0;
   }
 
   public boolean overlaps(IpSet o) {
@@ -417,7 +436,10 @@ public final class IpSet {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof IpSet s && Arrays.equals(v4, s.v4) && Arrays.equals(v6, s.v6);
+    if (this == o) {
+      return true;
+    }
+    return o instanceof IpSet s && hashCode() == s.hashCode() && Arrays.equals(v4, s.v4) && Arrays.equals(v6, s.v6);
   }
 
   @Override

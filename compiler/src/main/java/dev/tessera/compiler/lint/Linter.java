@@ -45,14 +45,21 @@ public final class Linter {
    *     the inventory was synthesized
    */
   public static List<Diagnostic> lint(PolicyIndex index, AccessMatrix matrix, Map<String, Integer> taggedDevices) {
+    return lint(index, matrix, taggedDevices, r -> java.util.Optional.empty());
+  }
+
+  /** As above, with the compiler's wording of why a rule allows nothing ({@link dev.tessera.compiler.matrix.CompiledNetwork#emptyReason}). */
+  public static List<Diagnostic> lint(PolicyIndex index, AccessMatrix matrix, Map<String, Integer> taggedDevices,
+      java.util.function.Function<RuleOrigin, java.util.Optional<String>> emptyReason) {
     List<Diagnostic> out = new ArrayList<>();
-    rules(index, matrix, taggedDevices != null, out);
+    rules(index, matrix, taggedDevices != null, emptyReason, out);
     definitions(index, taggedDevices, out);
     out.sort(null);
     return out;
   }
 
-  private static void rules(PolicyIndex index, AccessMatrix m, boolean realInventory, List<Diagnostic> out) {
+  private static void rules(PolicyIndex index, AccessMatrix m, boolean realInventory,
+      java.util.function.Function<RuleOrigin, java.util.Optional<String>> emptyReason, List<Diagnostic> out) {
     List<RuleOrigin> rules = m.rules();
     List<PolicyIndex.RuleInfo> infos = index.rules();
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -81,7 +88,8 @@ public final class Linter {
         }
         out.add(Diagnostic.warning(LintCodes.RULE_GRANTS_NOTHING,
             rules.get(r).path() + " grants nothing" + (realInventory ? " for this inventory" : " (on the synthesized inventory)")
-                + ": no device in its sources reaches any device or route in its destinations",
+                + ": " + emptyReason.apply(rules.get(r))
+                    .orElse("no device in its sources reaches any device or route in its destinations"),
             info.span(),
             "check that its users, groups and tags have devices and that those pass its srcPosture; "
                 + "otherwise remove the rule"));

@@ -2,7 +2,6 @@ package dev.tessera.compiler.matrix;
 
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryReader;
-import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.policy.Policies;
 import dev.tessera.policy.PolicyResult;
 import dev.tessera.policy.Syntax;
@@ -47,12 +46,12 @@ public final class AuditLoader {
   /** Compiles {@code index}'s policy for {@code inventory}; empty when compilation reports errors. */
   public Optional<CompiledNetwork> compile(PolicyIndex index, Inventory inventory) {
     Diagnostics d = new Diagnostics();
-    Map<String, CompiledFilter> filters = CompilerBridge.compile(index.policy(), inventory, d);
+    CompilerBridge.Result r = CompilerBridge.compile(index.policy(), inventory, d);
     diagnostics.addAll(d.sorted());
-    if (d.hasErrors() || filters == null) {
+    if (d.hasErrors() || r == null) {
       return Optional.empty();
     }
-    return Optional.of(CompiledNetworks.of(index, inventory, filters));
+    return Optional.of(CompiledNetworks.of(index, inventory, r.filters(), r.emptyReasons()));
   }
 
   public boolean hasErrors() {

@@ -72,4 +72,12 @@ public interface CompiledNetwork {
 
   /** Host aliases of the policy by prefix, to label subnet and external endpoints. */
   Map<Cidr, String> hostNames();
+
+  /**
+   * The compiler's explanation of why {@code rule} could allow nothing (e.g. "all 3 source
+   * devices fail its posture"), used to word lint findings; empty when not known.
+   */
+  default java.util.Optional<String> emptyReason(RuleOrigin rule) {
+    return java.util.Optional.empty();
+  }
 }

@@ -28,6 +28,15 @@ public final class CompiledNetworks {
    * @param filters compiled filter per node name; a node without one allows nothing inbound
    */
   public static CompiledNetwork of(PolicyIndex index, Inventory inventory, Map<String, CompiledFilter> filters) {
+    return of(index, inventory, filters, Map.of());
+  }
+
+  /**
+   * As {@link #of(PolicyIndex, Inventory, Map)}, with the compiler's wording of why a rule may
+   * allow nothing, keyed {@code kind#index} (see {@link CompiledNetwork#emptyReason}).
+   */
+  public static CompiledNetwork of(PolicyIndex index, Inventory inventory, Map<String, CompiledFilter> filters,
+      Map<String, String> emptyReasons) {
     List<CompiledNetwork.NodeInfo> nodes = new ArrayList<>();
     for (InventoryNode n : inventory.nodes()) {
       String user = n.isTagged() ? "" : n.user().orElse("");
@@ -88,6 +97,12 @@ public final class CompiledNetworks {
       @Override
       public Map<Cidr, String> hostNames() {
         return hostNames;
+      }
+
+      @Override
+      public java.util.Optional<String> emptyReason(RuleOrigin rule) {
+        String kind = rule.section().equals("acls") ? PolicyIndex.ACL : PolicyIndex.GRANT;
+        return java.util.Optional.ofNullable(emptyReasons.get(kind + "#" + rule.index()));
       }
     };
   }

@@ -111,6 +111,9 @@ public final class Normalize {
   }
 
   static <T extends Comparable<T>> int compareLists(List<T> a, List<T> b) {
+    if (a == b) {
+      return 0;
+    }
     int n = Math.min(a.size(), b.size());
     for (int i = 0; i < n; i++) {
       int c = a.get(i).compareTo(b.get(i));

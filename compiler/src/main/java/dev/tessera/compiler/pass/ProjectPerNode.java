@@ -52,6 +52,12 @@ public final class ProjectPerNode {
     return new ProjectPerNode(ids, rules).project();
   }
 
+  private final Map<String, IpSet> userAddrCache = new HashMap<>();
+
+  private IpSet userAddresses(String user, BitSet own) {
+    return userAddrCache.computeIfAbsent(user, u -> index.addressesOf(own));
+  }
+
   /** Nodes whose traffic may carry a source address in {@code set} (cached per set). */
   BitSet originating(IpSet set) {
     return originCache.computeIfAbsent(set, index::nodesOriginating);
@@ -103,7 +109,7 @@ public final class ProjectPerNode {
           case Destination.Self s -> {
             for (Map.Entry<String, BitSet> e : ids.userNodes().entrySet()) {
               BitSet own = e.getValue();
-              IpSet srcs = rule.sources().intersect(index.addressesOf(own));
+              IpSet srcs = rule.sources().intersect(userAddresses(e.getKey(), own));
               if (srcs.isEmpty()) {
                 continue;
               }
@@ -183,10 +189,11 @@ public final class ProjectPerNode {
       Map<IpPrefix, BitSet> m = new HashMap<>();
       for (IpPrefix route : index.node(r).subnetRoutes()) {
         BitSet who = new BitSet();
-        IpSet routeSet = IpSet.of(route);
+        IpSet last = null;
         for (Piece p : pieces.get(r)) {
-          if (routeSet.overlaps(IpSet.of(p.dst()))) {
+          if (p.sources() != last && (route.contains(p.dst()) || p.dst().contains(route))) {
             who.or(originating(p.sources()));
+            last = p.sources();
           }
         }
         m.put(route, who);
@@ -291,12 +298,11 @@ public final class ProjectPerNode {
   }
 
   private boolean relevant(int node, IpPrefix dst, Destination.Prefixes p) {
-    IpSet d = IpSet.of(dst);
-    if (index.addresses(node).overlaps(d)) {
+    if (index.addresses(node).overlaps(dst)) {
       return true;
     }
     boolean viaOk = p.via().isEmpty() || p.via().get().get(node);
-    return viaOk && index.subnetRoutes(node).overlaps(d);
+    return viaOk && index.subnetRoutes(node).overlaps(dst);
   }
 
   private void deliverCap(int r, ResolvedRule rule, AppClause app, List<List<CapPiece>> caps) {

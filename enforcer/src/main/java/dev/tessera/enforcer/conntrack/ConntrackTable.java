@@ -98,17 +98,53 @@ public final class ConntrackTable {
         return (hash >>> stripeShift) & stripeMask;
     }
 
+    // Each stripe's lock word is also a sequence number (seqlock): odd while a writer holds it,
+    // bumped on every unlock. Readers that only look (an established flow whose entry needs no
+    // change, or a miss) read optimistically and validate the sequence afterwards, so the common
+    // packet takes no CAS at all; any change to an entry happens under the lock.
+
     public void lock(int stripe) {
         int i = stripe * LOCK_STRIDE;
-        while (!LOCK.compareAndSet(locks, i, 0, 1)) {
-            while ((int) LOCK.getOpaque(locks, i) != 0) {
-                Thread.onSpinWait();
+        while (true) {
+            int v = (int) LOCK.getOpaque(locks, i);
+            if ((v & 1) == 0 && LOCK.compareAndSet(locks, i, v, v + 1)) {
+                return;
             }
+            Thread.onSpinWait();
         }
     }
 
     public void unlock(int stripe) {
-        LOCK.setRelease(locks, stripe * LOCK_STRIDE, 0);
+        int i = stripe * LOCK_STRIDE;
+        LOCK.setRelease(locks, i, locks[i] + 1);
+    }
+
+    /** Starts an optimistic read: a sequence to pass to {@link #validate}, or -1 if a writer is active. */
+    public int readBegin(int stripe) {
+        int v = (int) LOCK.getAcquire(locks, stripe * LOCK_STRIDE);
+        return (v & 1) == 0 ? v : -1;
+    }
+
+    /** True if no writer touched the stripe since {@link #readBegin} returned {@code seq}: what was read is consistent. */
+    public boolean validate(int stripe, int seq) {
+        VarHandle.loadLoadFence();
+        return (int) LOCK.getOpaque(locks, stripe * LOCK_STRIDE) == seq;
+    }
+
+    /**
+     * Optimistic {@link #find}: no lock, no side effects (expired entries are reported absent
+     * but not freed). The result and any field read after it are only meaningful if
+     * {@link #validate} succeeds afterwards.
+     */
+    public int findQuiet(int stripe, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now) {
+        for (int i = 0; i < WINDOW; i++) {
+            int s = slot(stripe, hash, i);
+            if (tag[s] == hash && keyMeta[s] == meta && keyLocalLo[s] == lLo && keyRemoteLo[s] == rLo
+                    && keyLocalHi[s] == lHi && keyRemoteHi[s] == rHi) {
+                return expires[s] - now < 0 ? -1 : s;
+            }
+        }
+        return -1;
     }
 
     private int slot(int stripe, int hash, int i) {

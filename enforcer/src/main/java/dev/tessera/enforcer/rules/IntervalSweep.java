@@ -1,8 +1,6 @@
 package dev.tessera.enforcer.rules;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Build-time helper: turns a set of (closed) address or port intervals, each carrying a payload
@@ -49,11 +47,14 @@ final class IntervalSweep {
         n++;
     }
 
-    /** One elementary interval: starts at (hi, lo) and runs to the next one's start. */
-    record Segment(long hi, long lo, long[] active) {}
+    /** Receives each elementary interval: its start and the payloads active on it. */
+    interface Visitor {
+        /** {@code active} is live (reused for the next segment): copy it to keep it. */
+        void segment(long hi, long lo, long[] active);
+    }
 
-    /** Segments in ascending order; a segment's active set may be empty (a gap). */
-    List<Segment> sweep() {
+    /** Visits the segments in ascending order; a segment's active set may be empty (a gap). */
+    void sweep(Visitor visitor) {
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
@@ -65,7 +66,6 @@ final class IntervalSweep {
         int words = (payloads + 63) >>> 6;
         int[] count = new int[payloads];
         long[] active = new long[words];
-        List<Segment> out = new ArrayList<>();
         int i = 0;
         while (i < n) {
             long hi = pts[order[i] * 4];
@@ -81,8 +81,7 @@ final class IntervalSweep {
                 }
                 i++;
             }
-            out.add(new Segment(hi, lo, active.clone()));
+            visitor.segment(hi, lo, active);
         }
-        return out;
     }
 }

@@ -108,14 +108,14 @@ public final class RuleTable {
         RowPool srcPool = new RowPool(words);
         List<long[]> srcStarts = new ArrayList<>();
         List<Integer> srcRows = new ArrayList<>();
-        for (IntervalSweep.Segment s : srcSweep.sweep()) {
-            int row = srcPool.intern(s.active());
+        srcSweep.sweep((hi, lo, active) -> {
+            int row = srcPool.intern(active);
             if (!srcRows.isEmpty() && srcRows.get(srcRows.size() - 1) == row) {
-                continue; // same as the previous interval: merge
+                return; // same rules as the previous interval: merge
             }
-            srcStarts.add(new long[] {s.hi(), s.lo()});
+            srcStarts.add(new long[] {hi, lo});
             srcRows.add(row);
-        }
+        });
 
         // 3. destination classes: pairs (local rule, destination entry)
         List<int[]> pairs = new ArrayList<>(); // {local rule, index in destinations}
@@ -137,17 +137,17 @@ public final class RuleTable {
         List<long[]> dstStarts = new ArrayList<>();
         List<Integer> dstClasses = new ArrayList<>();
         List<long[]> classMembers = new ArrayList<>();
-        for (IntervalSweep.Segment s : dstSweepPairs.sweep()) {
-            int cls = classPool.intern(s.active());
+        dstSweepPairs.sweep((hi, lo, active) -> {
+            int cls = classPool.intern(active);
             if (cls == classMembers.size()) {
-                classMembers.add(s.active());
+                classMembers.add(active.clone());
             }
             if (!dstClasses.isEmpty() && dstClasses.get(dstClasses.size() - 1) == cls) {
-                continue;
+                return;
             }
-            dstStarts.add(new long[] {s.hi(), s.lo()});
+            dstStarts.add(new long[] {hi, lo});
             dstClasses.add(cls);
-        }
+        });
 
         // 4. protocol slots
         int[] protoSlot = new int[256];
@@ -158,6 +158,12 @@ public final class RuleTable {
                 if (protoSlot[p] < 0) {
                     protoSlot[p] = slots++;
                 }
+            }
+        }
+        boolean[][] ruleHasProto = new boolean[nLocal][256];
+        for (int l = 0; l < nLocal; l++) {
+            for (int p : rules.get(localToGlobal[l]).effectiveProtocols()) {
+                ruleHasProto[l][p] = true;
             }
         }
         int[] slotProto = new int[slots];
@@ -178,15 +184,12 @@ public final class RuleTable {
                 int proto = slotProto[slot];
                 IntervalSweep portSweep = new IntervalSweep(Math.max(1, nLocal), 0, 65535);
                 boolean any = false;
-                for (int i = 0; i < pairs.size(); i++) {
-                    if ((members[i >>> 6] & (1L << i)) == 0) {
-                        continue;
-                    }
+                for (int i = nextSetBit(members, 0); i >= 0; i = nextSetBit(members, i + 1)) {
                     int l = pairs.get(i)[0];
-                    FilterRule r = rules.get(localToGlobal[l]);
-                    if (!r.effectiveProtocols().contains(proto)) {
+                    if (!ruleHasProto[l][proto]) {
                         continue;
                     }
+                    FilterRule r = rules.get(localToGlobal[l]);
                     DstPorts d = r.destinations().get(pairs.get(i)[1]);
                     if (IpProtocol.hasPorts(proto)) {
                         portSweep.add(0, d.firstPort(), 0, d.lastPort(), l);
@@ -202,14 +205,14 @@ public final class RuleTable {
                 }
                 List<Integer> starts = new ArrayList<>();
                 List<Integer> rows = new ArrayList<>();
-                for (IntervalSweep.Segment s : portSweep.sweep()) {
-                    int row = dstPool.intern(s.active());
+                portSweep.sweep((hi, lo, active) -> {
+                    int row = dstPool.intern(active);
                     if (!rows.isEmpty() && rows.get(rows.size() - 1) == row) {
-                        continue;
+                        return;
                     }
-                    starts.add((int) s.lo());
+                    starts.add((int) lo);
                     rows.add(row);
-                }
+                });
                 portStart[c * slots + slot] = starts.stream().mapToInt(Integer::intValue).toArray();
                 portRow[c * slots + slot] = rows.stream().mapToInt(Integer::intValue).toArray();
             }
@@ -243,6 +246,23 @@ public final class RuleTable {
                 srcRows.stream().mapToInt(Integer::intValue).toArray(), srcPool.toArray(), d4, dHi, dLo,
                 dstClasses.stream().mapToInt(Integer::intValue).toArray(), protoSlot, slots, portStart, portRow,
                 dstPool.toArray());
+    }
+
+    private static int nextSetBit(long[] bits, int from) {
+        int w = from >>> 6;
+        if (w >= bits.length) {
+            return -1;
+        }
+        long word = bits[w] & (-1L << from);
+        while (true) {
+            if (word != 0) {
+                return (w << 6) + Long.numberOfTrailingZeros(word);
+            }
+            if (++w == bits.length) {
+                return -1;
+            }
+            word = bits[w];
+        }
     }
 
     public boolean ipv6() {

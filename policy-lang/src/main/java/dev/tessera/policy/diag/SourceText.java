@@ -7,6 +7,11 @@ public final class SourceText {
   private final String name;
   private final String text;
   private final int[] lineStarts;
+  /**
+   * The line of the last lookup: readers ask for positions mostly in increasing order, so the
+   * answer is usually this line or the next few. A hint only (a racy read is still verified).
+   */
+  private int hint;
 
   public SourceText(String name, String text) {
     this.name = name;
@@ -14,13 +19,23 @@ public final class SourceText {
     int[] starts = new int[16];
     int n = 0;
     starts[n++] = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c == '\n' || (c == '\r' && (i + 1 >= text.length() || text.charAt(i + 1) != '\n'))) {
+    if (text.indexOf('\r') < 0) {
+      // Fast path (no CR): String.indexOf is vectorized, a char loop is not.
+      for (int i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
         if (n == starts.length) {
           starts = Arrays.copyOf(starts, n * 2);
         }
         starts[n++] = i + 1;
+      }
+    } else {
+      for (int i = 0; i < text.length(); i++) {
+        char c = text.charAt(i);
+        if (c == '\n' || (c == '\r' && (i + 1 >= text.length() || text.charAt(i + 1) != '\n'))) {
+          if (n == starts.length) {
+            starts = Arrays.copyOf(starts, n * 2);
+          }
+          starts[n++] = i + 1;
+        }
       }
     }
     this.lineStarts = Arrays.copyOf(starts, n);
@@ -53,8 +68,25 @@ public final class SourceText {
 
   /** 1-based line of a 0-based offset. */
   public int lineOf(int offset) {
+    int h = hint;
+    for (int k = 0; k < 4 && h < lineStarts.length; k++, h++) {
+      if (lineStarts[h] <= offset && (h + 1 == lineStarts.length || offset < lineStarts[h + 1])) {
+        hint = h;
+        return h + 1;
+      }
+      if (lineStarts[h] > offset) {
+        break;
+      }
+    }
     int i = Arrays.binarySearch(lineStarts, offset);
-    return i >= 0 ? i + 1 : -i - 1;
+    int line = i >= 0 ? i + 1 : -i - 1;
+    hint = Math.max(0, line - 1);
+    return line;
+  }
+
+  /** 0-based offset where a 1-based line starts. */
+  public int lineStart(int line) {
+    return lineStarts[line - 1];
   }
 
   /** 1-based column of a 0-based offset. */

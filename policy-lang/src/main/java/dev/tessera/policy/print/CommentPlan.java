@@ -25,12 +25,17 @@ import java.util.Map;
  * <ol>
  *   <li>inside an anchor's extent becomes a leading comment of that anchor (printers lay entries
  *       out anew, so an inner position cannot be kept);
- *   <li>on the line where an anchor ends, after it, trails that anchor ({@code allow ... # why});
+ *   <li>on the line where an anchor starts or ends, after its start, trails that anchor ({@code
+ *       allow ... # why});
  *   <li>otherwise leads the next anchor in the source;
  *   <li>after the last anchor is printed at the end of the document.
  * </ol>
+ * Printers write trailing comments at the end of the entry's <em>first</em> line, and a comment
+ * on the line where an anchor starts (after its start) is read as trailing it, so trailing comments
+ * stay trailing through any number of {@code fmt} runs, however an entry is laid out.
  * Comments before the first anchor are the file's header and are printed first, whatever
- * section the first anchor belongs to (printers reorder sections canonically).
+ * section the first anchor belongs to (printers reorder sections canonically); so are those that
+ * lead the first entry printed, since they will read back as the header.
  * Positions are compared by line and column, not offsets, so spans from any reader work. Anchors
  * are looked up by identity: AST records compare structurally and two identical rules are still
  * two places to put comments.
@@ -65,19 +70,21 @@ final class CommentPlan {
     if (!p.defaultSrcPosture().isEmpty()) {
       add(anchors, p.defaultSrcPosture(), SourceSpan.NONE, p.defaultSrcPosture());
     }
-    p.acls().forEach(a -> add(anchors, a, a.span(), a.src()));
-    p.grants().forEach(g -> add(anchors, g, g.span(), g.src()));
+    p.acls().forEach(a -> add(anchors, a, a.span(), a.src(), a.dst(), a.srcPosture()));
+    p.grants().forEach(g -> add(anchors, g, g.span(), g.src(), g.dst(), g.ip(), g.app(), g.srcPosture(), g.via()));
     for (AutoApprovers.RouteApprover r : p.autoApprovers().routes()) {
       add(anchors, r, r.span(), r.approvers());
     }
     if (!p.autoApprovers().exitNode().isEmpty()) {
       add(anchors, p.autoApprovers().exitNode(), SourceSpan.NONE, p.autoApprovers().exitNode());
     }
-    p.ssh().forEach(s -> add(anchors, s, s.span(), s.src()));
-    p.nodeAttrs().forEach(n -> add(anchors, n, n.span(), n.target()));
-    p.tests().forEach(t -> add(anchors, t, t.span(), t.accept()));
-    p.sshTests().forEach(t -> add(anchors, t, t.span(), List.of()));
-    p.derpMap().ifPresent(j -> add(anchors, j, j.span(), List.of()));
+    p.ssh().forEach(s -> add(anchors, s, s.span(), s.src(), s.dst(), s.srcPosture()));
+    p.nodeAttrs().forEach(n -> add(anchors, n, n.span(), n.target(), n.app()));
+    p.tests().forEach(t -> add(anchors, t, t.span(), List.of(t.src()), t.accept(), t.deny()));
+    p.sshTests().forEach(t -> add(anchors, t, t.span()));
+    p.derpMap().ifPresent(j -> add(anchors, j, j.span()));
+    // Anchors were added in print order; the first printed one matters below.
+    Object firstPrinted = anchors.isEmpty() ? null : anchors.getFirst().node();
     anchors.sort(Comparator.comparing(Anchor::extent, CommentPlan::compareStart));
 
     List<Comment> comments = new ArrayList<>(p.comments());
@@ -85,15 +92,39 @@ final class CommentPlan {
     for (Comment c : comments) {
       plan.place(c, anchors);
     }
+    // Comments leading the first printed entry are printed before it, hence before every entry:
+    // read back, they are the header. Putting them in the header now makes printing idempotent.
+    if (firstPrinted != null) {
+      List<Comment> first = plan.leading.remove(firstPrinted);
+      if (first != null) {
+        plan.head.addAll(first);
+      }
+    }
     return plan;
   }
 
-  private static void add(List<Anchor> anchors, Object node, SourceSpan own, List<? extends Located> children) {
-    SourceSpan ext = own;
-    for (Located l : children) {
-      ext = join(ext, l.span());
+  /**
+   * An anchor whose extent runs from its own start to the end of its last child. The node's own
+   * end is not used when it has children: a YAML reader may end a block mapping where the next
+   * token starts, after the comments that precede the next entry.
+   */
+  @SafeVarargs
+  private static void add(List<Anchor> anchors, Object node, SourceSpan own, List<? extends Located>... children) {
+    SourceSpan ext = null;
+    for (List<? extends Located> list : children) {
+      for (Located l : list) {
+        ext = ext == null ? l.span() : join(ext, l.span());
+      }
     }
-    if (ext.isKnown()) {
+    if (own.isKnown()) {
+      // Without children, a one-line node counts whole; a multi-line one only by its start, so
+      // comments inside it go to the next entry rather than swallowing the next entry's.
+      SourceSpan head = own.startLine() == own.endLine() ? own
+          : new SourceSpan(own.file(), own.startLine(), own.startCol(), own.startLine(), own.startCol(),
+              own.startOffset(), own.startOffset());
+      ext = ext == null ? head : join(head, ext);
+    }
+    if (ext != null && ext.isKnown()) {
       anchors.add(new Anchor(node, ext));
     }
   }
@@ -147,6 +178,10 @@ final class CommentPlan {
     }
     if (before >= 0) {
       Anchor a = anchors.get(before);
+      if (a.extent().startLine() == cs.startLine() && cs.startLine() == cs.endLine()) {
+        trailing.computeIfAbsent(a.node(), k -> new ArrayList<>()).add(c);
+        return;
+      }
       boolean inside = !atOrAfterEnd(cs.startLine(), cs.startCol(), a.extent());
       if (inside) {
         leading.computeIfAbsent(a.node(), k -> new ArrayList<>()).add(c);

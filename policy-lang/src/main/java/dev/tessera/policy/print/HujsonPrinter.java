@@ -41,11 +41,12 @@ final class HujsonPrinter {
 
   private void field(Field f, int depth) {
     leading(f.anchor(), depth);
+    int start = out.length();
     indent(depth);
     out.append(Quoting.json(f.key())).append(": ");
     value(f.value(), depth);
     out.append(',');
-    trailing(f.anchor());
+    trailing(f.anchor(), start);
     out.append('\n');
   }
 
@@ -80,10 +81,11 @@ final class HujsonPrinter {
         for (int i = 0; i < a.items().size(); i++) {
           Object anchor = a.anchors() == null ? null : a.anchors().get(i);
           leading(anchor, depth + 1);
+          int start = out.length();
           indent(depth + 1);
           value(a.items().get(i), depth + 1);
           out.append(',');
-          trailing(anchor);
+          trailing(anchor, start);
           out.append('\n');
         }
         indent(depth);
@@ -125,19 +127,26 @@ final class HujsonPrinter {
     if (anchor == null) {
       return;
     }
-    List<Comment> cs = plan.leading(anchor);
-    for (Comment c : cs) {
+    for (Comment c : plan.leading(anchor)) {
       indent(depth);
-      out.append(text(c).replace("\n", "\n")).append('\n');
+      out.append(text(c)).append('\n');
     }
   }
 
-  private void trailing(Object anchor) {
-    if (anchor == null) {
+  /** Trailing comments at the end of the entry's first line (see {@link CommentPlan}). */
+  private void trailing(Object anchor, int entryStart) {
+    if (anchor == null || plan.trailing(anchor).isEmpty()) {
       return;
     }
+    StringBuilder sb = new StringBuilder();
     for (Comment c : plan.trailing(anchor)) {
-      out.append(' ').append(text(c));
+      sb.append(' ').append(text(c));
+    }
+    int nl = out.indexOf("\n", entryStart);
+    if (nl < 0) {
+      out.append(sb);
+    } else {
+      out.insert(nl, sb);
     }
   }
 

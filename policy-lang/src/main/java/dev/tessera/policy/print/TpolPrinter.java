@@ -117,7 +117,7 @@ final class TpolPrinter {
   private void tag(TagOwner t) {
     List<String> w = words("tag", Quoting.tpol(t.tag()));
     if (!t.owners().isEmpty()) {
-      w.addAll(words("owned", "by", list(t.owners(), Selector::text)));
+      w.addAll(clause("owned by", list(t.owners(), Selector::text)));
     }
     stmt(t, w);
   }
@@ -177,7 +177,7 @@ final class TpolPrinter {
   private void acl(Acl a) {
     List<String> w = words("allow", list(a.src(), Selector::text), "->",
         list(a.dst(), AclDestination::text));
-    a.proto().ifPresent(pr -> w.addAll(words("proto", Quoting.tpol(pr.toString()))));
+    a.proto().ifPresent(pr -> w.addAll(clause("proto", List.of(Quoting.tpol(pr.toString())))));
     when(w, a.srcPosture());
     stmt(a, w);
   }
@@ -185,13 +185,13 @@ final class TpolPrinter {
   private void grant(Grant g) {
     List<String> w = words("grant", list(g.src(), Selector::text), "->", list(g.dst(), Selector::text));
     if (!g.ip().isEmpty()) {
-      w.addAll(words("ip", list(g.ip(), GrantIp::text)));
+      w.addAll(clause("ip", list(g.ip(), GrantIp::text)));
     }
     if (!g.app().isEmpty()) {
-      w.addAll(words("app", List.of(app(g.app()))));
+      w.addAll(clause("app", List.of(app(g.app()))));
     }
     if (!g.via().isEmpty()) {
-      w.addAll(words("via", list(g.via(), Selector::text)));
+      w.addAll(clause("via", list(g.via(), Selector::text)));
     }
     when(w, g.srcPosture());
     stmt(g, w);
@@ -211,11 +211,11 @@ final class TpolPrinter {
     List<String> w = words("ssh", r.action().text(), list(r.src(), Selector::text), "->",
         list(r.dst(), Selector::text));
     if (!r.users().isEmpty()) {
-      w.addAll(words("as", list(r.users(), Function.identity())));
+      w.addAll(clause("as", list(r.users(), Function.identity())));
     }
-    r.checkPeriod().ifPresent(cp -> w.addAll(words("period", Quoting.tpol(cp))));
+    r.checkPeriod().ifPresent(cp -> w.addAll(clause("period", List.of(Quoting.tpol(cp)))));
     if (!r.acceptEnv().isEmpty()) {
-      w.addAll(words("env", list(r.acceptEnv(), Function.identity())));
+      w.addAll(clause("env", list(r.acceptEnv(), Function.identity())));
     }
     when(w, r.srcPosture());
     stmt(r, w);
@@ -225,19 +225,19 @@ final class TpolPrinter {
     List<String> w = words("attr", list(n.attr(), Function.identity()), "for",
         list(n.target(), Selector::text));
     if (!n.app().isEmpty()) {
-      w.addAll(words("app", List.of(app(n.app()))));
+      w.addAll(clause("app", List.of(app(n.app()))));
     }
     stmt(n, w);
   }
 
   private void test(PolicyTest t) {
     List<String> w = words("test", Quoting.tpol(t.src().raw()));
-    t.proto().ifPresent(pr -> w.addAll(words("proto", Quoting.tpol(pr.toString()))));
+    t.proto().ifPresent(pr -> w.addAll(clause("proto", List.of(Quoting.tpol(pr.toString())))));
     if (!t.accept().isEmpty()) {
-      w.addAll(words("can", "reach", list(t.accept(), TestDestination::raw)));
+      w.addAll(clause("can reach", list(t.accept(), TestDestination::raw)));
     }
     if (!t.deny().isEmpty()) {
-      w.addAll(words("cannot", "reach", list(t.deny(), TestDestination::raw)));
+      w.addAll(clause("cannot reach", list(t.deny(), TestDestination::raw)));
     }
     stmt(t, w);
   }
@@ -245,20 +245,20 @@ final class TpolPrinter {
   private void sshTest(SshTest t) {
     List<String> w = words("ssh", "test", Quoting.tpol(t.src()), "->", list(t.dst(), Function.identity()));
     if (!t.accept().isEmpty()) {
-      w.addAll(words("accept", list(t.accept(), Function.identity())));
+      w.addAll(clause("accept", list(t.accept(), Function.identity())));
     }
     if (!t.check().isEmpty()) {
-      w.addAll(words("check", list(t.check(), Function.identity())));
+      w.addAll(clause("check", list(t.check(), Function.identity())));
     }
     if (!t.deny().isEmpty()) {
-      w.addAll(words("deny", list(t.deny(), Function.identity())));
+      w.addAll(clause("deny", list(t.deny(), Function.identity())));
     }
     stmt(t, w);
   }
 
   private void when(List<String> w, List<PostureRef> refs) {
     if (!refs.isEmpty()) {
-      w.addAll(words("when", postureRefs(refs)));
+      w.addAll(clause("when", postureRefs(refs)));
     }
   }
 
@@ -290,6 +290,16 @@ final class TpolPrinter {
   }
 
   // ------------------------------------------------------------------ layout
+
+  /**
+   * Words for a clause: the keyword(s) glued to the first item, so a line never ends with a
+   * dangling keyword ({@code when} at the end of a line, its postures on the next).
+   */
+  private static List<String> clause(String keywords, List<String> items) {
+    List<String> w = new ArrayList<>(items);
+    w.set(0, keywords + " " + w.getFirst());
+    return w;
+  }
 
   private static List<String> words(Object... parts) {
     List<String> w = new ArrayList<>();
@@ -325,9 +335,15 @@ final class TpolPrinter {
     return out;
   }
 
-  /** Prints one statement: its leading comments, the words filled to WIDTH, trailing comments. */
+  /**
+   * Prints one statement: its leading comments, the words filled to WIDTH, trailing comments at
+   * the end of its first line (see {@link CommentPlan}); newlines are not significant in the DSL,
+   * so a comment may end a line in the middle of a statement.
+   */
   private void stmt(Object node, List<String> words) {
     List<Comment> lead = node == null ? List.of() : plan.leading(node);
+    List<Comment> trail = node == null ? List.of() : plan.trailing(node);
+    int start = out.length();
     if (!lead.isEmpty() && sectionOpen && !endsWithBlankLine()) {
       out.append('\n');
     }
@@ -335,6 +351,7 @@ final class TpolPrinter {
     for (Comment c : lead) {
       comment(c, "");
     }
+    int textStart = out.length();
     int lineStart = out.length();
     for (int i = 0; i < words.size(); i++) {
       String w = words.get(i);
@@ -357,11 +374,34 @@ final class TpolPrinter {
         out.append(w);
       }
     }
-    List<Comment> trail = node == null ? List.of() : plan.trailing(node);
-    for (Comment c : trail) {
-      out.append("  ").append(inline(c));
+    int firstNl = out.indexOf("\n", textStart);
+    if (!trail.isEmpty() && firstNl >= 0 && out.substring(textStart, firstNl).indexOf('{') >= 0) {
+      // The first line opens a JSON block, where '#' would be JSON: write them before instead.
+      StringBuilder asLeading = new StringBuilder();
+      if (lead.isEmpty() && start > 0 && sectionOpenBefore(start)) {
+        asLeading.append('\n');
+      }
+      for (Comment c : trail) {
+        asLeading.append(inline(c)).append('\n');
+      }
+      out.insert(textStart, asLeading);
+    } else if (!trail.isEmpty()) {
+      StringBuilder sb = new StringBuilder();
+      for (Comment c : trail) {
+        sb.append("  ").append(inline(c));
+      }
+      if (firstNl < 0) {
+        out.append(sb);
+      } else {
+        out.insert(firstNl, sb);
+      }
     }
     out.append('\n');
+  }
+
+  /** True if the text before {@code at} does not already end with a blank line or start. */
+  private boolean sectionOpenBefore(int at) {
+    return at >= 2 && !(out.charAt(at - 1) == '\n' && out.charAt(at - 2) == '\n');
   }
 
   private void comment(Comment c, String indent) {

@@ -40,33 +40,35 @@ final class YamlPrinter {
 
   /** A key and its value; the first line starts with {@code first}, later ones with indent. */
   private void field(Field f, String indent, String first) {
-    leading(f.anchor(), indent, first);
+    leading(f.anchor(), indent);
+    int start = out.length();
     String key = Quoting.yaml(f.key()) + ":";
-    after((first.isEmpty() ? indent : first) + key, f.value(), indent, f.anchor());
+    after((first.isEmpty() ? indent : first) + key, f.value(), indent);
+    trailing(f.anchor(), start);
   }
 
   /** Writes a value after {@code line} (which ends with ':' or '-'); nested lines at indent+2. */
-  private void after(String line, Node n, String indent, Object anchor) {
+  private void after(String line, Node n, String indent) {
     switch (n) {
-      case TreeEmitter.Str s -> end(line + " " + Quoting.yaml(s.value()), anchor);
-      case TreeEmitter.Raw r -> end(line + " " + r.text(), anchor);
-      case TreeEmitter.JsonValue j -> after(line, TreeEmitter.expand(j), indent, anchor);
+      case TreeEmitter.Str s -> end(line + " " + Quoting.yaml(s.value()));
+      case TreeEmitter.Raw r -> end(line + " " + r.text());
+      case TreeEmitter.JsonValue j -> after(line, TreeEmitter.expand(j), indent);
       case Obj o -> {
         if (o.fields().isEmpty()) {
-          end(line + " {}", anchor);
+          end(line + " {}");
           return;
         }
-        end(line, anchor);
+        end(line);
         for (Field f : o.fields()) {
           field(f, indent + "  ", "");
         }
       }
       case Arr a -> {
         if (a.items().isEmpty()) {
-          end(line + " []", anchor);
+          end(line + " []");
           return;
         }
-        end(line, anchor);
+        end(line);
         items(a, indent + "  ");
       }
     }
@@ -80,61 +82,67 @@ final class YamlPrinter {
   }
 
   private void item(Node n, String indent, Object anchor) {
-    leading(anchor, indent, "");
+    n = TreeEmitter.expand(n);
+    leading(anchor, indent);
+    int start = out.length();
     String dash = indent + "- ";
     switch (n) {
-      case TreeEmitter.Str s -> end(dash + Quoting.yaml(s.value()), anchor);
-      case TreeEmitter.Raw r -> end(dash + r.text(), anchor);
-      case TreeEmitter.JsonValue j -> item(TreeEmitter.expand(j), indent, null);
+      case TreeEmitter.Str s -> end(dash + Quoting.yaml(s.value()));
+      case TreeEmitter.Raw r -> end(dash + r.text());
+      case TreeEmitter.JsonValue j -> throw new IllegalStateException("expanded above");
       case Obj o -> {
         if (o.fields().isEmpty()) {
-          end(dash + "{}", anchor);
-          return;
-        }
-        String inner = indent + "  ";
-        for (int i = 0; i < o.fields().size(); i++) {
-          Field f = o.fields().get(i);
-          if (i == 0) {
-            // The item's trailing comments go on its first line.
-            Field first = new Field(f.key(), f.value(), anchor != null ? anchor : f.anchor());
-            String key = Quoting.yaml(first.key()) + ":";
-            after(dash + key, first.value(), inner, first.anchor());
-          } else {
-            field(f, inner, "");
+          end(dash + "{}");
+        } else {
+          String inner = indent + "  ";
+          for (int i = 0; i < o.fields().size(); i++) {
+            Field f = o.fields().get(i);
+            if (i == 0) {
+              after(dash + Quoting.yaml(f.key()) + ":", f.value(), inner);
+            } else {
+              field(f, inner, "");
+            }
           }
         }
       }
       case Arr a -> {
         if (a.items().isEmpty()) {
-          end(dash + "[]", anchor);
-          return;
-        }
-        end(indent + "-", anchor);
-        items(a, indent + "  ");
-      }
-    }
-  }
-
-  private void end(String line, Object anchor) {
-    out.append(line);
-    if (anchor != null) {
-      for (Comment c : plan.trailing(anchor)) {
-        if (c.kind() == Comment.Kind.LINE || c.text().indexOf('\n') < 0) {
-          out.append("  #").append(c.text().replace("\r", ""));
+          end(dash + "[]");
+        } else {
+          end(indent + "-");
+          items(a, indent + "  ");
         }
       }
     }
-    out.append('\n');
+    trailing(anchor, start);
   }
 
-  private void leading(Object anchor, String indent, String first) {
+  private void end(String line) {
+    out.append(line).append('\n');
+  }
+
+  private void leading(Object anchor, String indent) {
     if (anchor == null) {
       return;
     }
-    List<Comment> cs = plan.leading(anchor);
-    for (Comment c : cs) {
+    for (Comment c : plan.leading(anchor)) {
       comment(c, indent);
     }
+  }
+
+  /**
+   * Trailing comments at the end of the entry's first line (see {@link CommentPlan}); YAML has
+   * only line comments, so a multi-line block comment cannot trail and is never asked to.
+   */
+  private void trailing(Object anchor, int entryStart) {
+    if (anchor == null || plan.trailing(anchor).isEmpty()) {
+      return;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (Comment c : plan.trailing(anchor)) {
+      sb.append("  #").append(c.text().replace("\n", " ").replace("\r", ""));
+    }
+    out.insert(out.indexOf("\n", entryStart), sb);
   }
 
   private void comment(Comment c, String indent) {

@@ -24,22 +24,46 @@ public final class CommentScanner {
     List<Comment> out = new ArrayList<>();
     int i = 0;
     int n = t.length();
+    int sl = -1;
     while (i < n) {
-      char c = t.charAt(i);
-      if (c == '"') {
-        i++;
-        while (i < n && t.charAt(i) != '"') {
-          i += t.charAt(i) == '\\' ? 2 : 1;
+      // Jump to the next quote or slash (vectorized indexOf), the only characters that matter.
+      // The next slash is remembered until passed, so the scan stays linear.
+      if (sl < i) {
+        sl = t.indexOf('/', i);
+        if (sl < 0) {
+          break;
         }
-        i++;
-      } else if (c == '/' && i + 1 < n && t.charAt(i + 1) == '/') {
+      }
+      int q = t.indexOf('"', i);
+      if (q >= 0 && q < sl) {
+        // Skip the string: find the closing quote not escaped by an odd run of backslashes.
+        int j = q + 1;
+        while (true) {
+          int close = t.indexOf('"', j);
+          if (close < 0) {
+            return List.copyOf(out);
+          }
+          int bs = 0;
+          for (int k = close - 1; k > q && t.charAt(k) == '\\'; k--) {
+            bs++;
+          }
+          if (bs % 2 == 0) {
+            i = close + 1;
+            break;
+          }
+          j = close + 1;
+        }
+        continue;
+      }
+      i = sl;
+      if (i + 1 < n && t.charAt(i + 1) == '/') {
         int end = i + 2;
         while (end < n && t.charAt(end) != '\n' && t.charAt(end) != '\r') {
           end++;
         }
         out.add(new Comment(t.substring(i + 2, end), Comment.Kind.LINE, span(src, i, end)));
         i = end;
-      } else if (c == '/' && i + 1 < n && t.charAt(i + 1) == '*') {
+      } else if (i + 1 < n && t.charAt(i + 1) == '*') {
         int close = t.indexOf("*/", i + 2);
         int end = close < 0 ? n : close + 2;
         String body = t.substring(i + 2, close < 0 ? n : close);
@@ -73,6 +97,8 @@ public final class CommentScanner {
   }
 
   private static SourceSpan span(SourceText src, int s, int e) {
-    return new SourceSpan(src.name(), src.lineOf(s), src.colOf(s), src.lineOf(e), src.colOf(e), s, e);
+    int sl = src.lineOf(s);
+    int el = e == s ? sl : src.lineOf(e);
+    return new SourceSpan(src.name(), sl, s - src.lineStart(sl) + 1, el, e - src.lineStart(el) + 1, s, e);
   }
 }

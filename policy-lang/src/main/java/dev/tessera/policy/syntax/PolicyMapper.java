@@ -50,7 +50,7 @@ import java.util.regex.Pattern;
  * ever dropped silently. Value problems (selectors, ports, names, postures, actions) are reported
  * directly. Invalid elements are left out of the (then partial) policy.
  */
-public final class PolicyMapper {
+final class PolicyMapper {
   private static final JsonFactory JSON = new JsonFactory();
   private static final Pattern JSON_NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
 
@@ -200,7 +200,8 @@ public final class PolicyMapper {
   private Grant grant(Tree.Obj o, P p) {
     required(o, p, "src", "dst");
     List<Selector> src = field(o, "src", p, this::selectors);
-    List<Selector> dst = field(o, "dst", p, this::selectors);
+    List<Selector> dst = field(o, "dst", p, (v, vp) ->
+        mapStrings(v, vp, sv -> Values.grantTarget(sv.value(), sv.span(), d)));
     List<GrantIp> ip = field(o, "ip", p, (v, vp) ->
         mapStrings(v, vp, sv -> Values.grantIp(sv.value(), sv.span(), d)));
     List<AppCapability> app = field(o, "app", p, this::appCaps);

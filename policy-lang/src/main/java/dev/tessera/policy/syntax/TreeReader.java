@@ -71,7 +71,21 @@ public final class TreeReader {
       }
       return Optional.of(root);
     } catch (JacksonException e) {
-      diags.error(Codes.SYNTAX, cleanMessage(e), locationSpan(src, e.getLocation()));
+      if (yaml && findMarked(e) instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
+        // SnakeYAML's first line is the context ("while parsing a flow sequence"); the problem
+        // and its own position are what the user needs.
+        org.yaml.snakeyaml.error.Mark mark = m.getProblemMark();
+        String msg = m.getProblem() == null ? firstLine(String.valueOf(m.getMessage())) : m.getProblem();
+        if (m.getContext() != null && m.getContextMark() != null) {
+          msg += " (" + m.getContext() + " started at line " + (m.getContextMark().getLine() + 1) + ")";
+        }
+        int off = Math.max(0, Math.min(mark.getIndex(), src.text().length()));
+        int line = src.lineOf(off);
+        int col = off - src.lineStart(line) + 1;
+        diags.error(Codes.SYNTAX, msg.strip(), new SourceSpan(file, line, col, line, col + 1, off, off + 1));
+      } else {
+        diags.error(Codes.SYNTAX, cleanMessage(e), locationSpan(src, e.getLocation()));
+      }
       return Optional.empty();
     } catch (IOException | RuntimeException e) {
       // The YAML engine reports some malformed input with unchecked exceptions of its own; the
@@ -80,6 +94,15 @@ public final class TreeReader {
           SourceSpan.point(file, 1, 1, 0));
       return Optional.empty();
     }
+  }
+
+  private static Throwable findMarked(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.yaml.snakeyaml.error.MarkedYAMLException) {
+        return t;
+      }
+    }
+    return null;
   }
 
   private static SourceSpan locationSpan(SourceText src, JsonLocation loc) {
@@ -146,7 +169,9 @@ public final class TreeReader {
     }
 
     SourceSpan span(int s, int e) {
-      return new SourceSpan(src.name(), src.lineOf(s), src.colOf(s), src.lineOf(e), src.colOf(e), s, e);
+      int sl = src.lineOf(s);
+      int el = e == s ? sl : src.lineOf(e);
+      return new SourceSpan(src.name(), sl, s - src.lineStart(sl) + 1, el, e - src.lineStart(el) + 1, s, e);
     }
 
     private int clamp(long off) {

@@ -163,6 +163,26 @@ public final class Values {
     return Optional.of(new Selector.Host(text, span));
   }
 
+  /**
+   * A grant {@code dst}: a target without ports. A written port ({@code tag:web:443}) gets a
+   * message that says where ports go in a grant.
+   */
+  public static Optional<Selector> grantTarget(String text, SourceSpan span, Diagnostics d) {
+    Diagnostics quiet = new Diagnostics();
+    Optional<Selector> sel = selector(text, span, quiet);
+    if (sel.isEmpty()) {
+      Optional<AclDestination> withPorts = aclDestination(text, span, new Diagnostics());
+      if (withPorts.isPresent()) {
+        d.error(Codes.INVALID_DESTINATION, "grant destinations have no ports: \"" + text + "\"", span,
+            "write \"" + withPorts.get().target().text() + "\" in dst and the ports in ip, e.g. \"tcp:"
+                + withPorts.get().ports() + "\"");
+        return Optional.empty();
+      }
+      d.addAll(quiet.sorted());
+    }
+    return sel;
+  }
+
   private static boolean hasSpace(String s) {
     for (int i = 0; i < s.length(); i++) {
       if (Character.isWhitespace(s.charAt(i))) {

@@ -66,7 +66,7 @@ class DiagnosticRendererTest {
     assertThat(DiagnosticRenderer.text(d, src)).isEqualTo(
         "t:1:7: error: group:engg is not defined\n"
             + "    1 |     \"x\": \"group:engg\",\n"
-            + "      |          ^~~~~~~~~~~\n"
+            + "      |          ^" + "~".repeat(11) + "\n"
             + "  help: did you mean group:eng?\n");
   }
 

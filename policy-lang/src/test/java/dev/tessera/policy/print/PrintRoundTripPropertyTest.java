@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class PrintRoundTripPropertyTest {
   private static final long BASE = Long.getLong("property.seed", 20261126L);
-  private static final int RUNS = Integer.getInteger("property.runs", 300);
+  private static final int RUNS = Integer.getInteger("property.runs", 120);
   private static final java.util.Map<Syntax, dev.tessera.policy.syntax.SyntaxReader> READERS =
       java.util.Map.of(Syntax.HUJSON, Policies.reader(Syntax.HUJSON).orElseThrow(),
           Syntax.YAML, Policies.reader(Syntax.YAML).orElseThrow(),

@@ -124,6 +124,11 @@ class ReadersTest {
   void commentMarkersInsideStringsAreNotComments() {
     Policy p = readOk("s.hujson", "{\"hosts\": {\"a\": \"10.0.0.1\"}, // real\n \"groups\": {\"group:x\": [\"http://x@y\"]}}", Syntax.HUJSON);
     assertThat(p.comments()).extracting(Comment::text).containsExactly(" real");
+    // An escaped quote does not end a string; an escaped backslash before a quote does.
+    Policy q = readOk("e.hujson",
+        "{\"groups\": {\"group:x\": [\"a\\\"/*b@c\", \"d\\\\@e\"]} /* c1 */ // c2\n}", Syntax.HUJSON);
+    assertThat(q.comments()).extracting(Comment::text).containsExactly(" c1 ", " c2");
+    assertThat(q.groups().getFirst().members()).extracting(Selector::text).containsExactly("a\"/*b@c", "d\\@e");
   }
 
   @Test

@@ -54,6 +54,23 @@ class SchemaAgreementTest {
     assertThat(unsound).as("the mutations must exercise unsound documents (seed %d)", seed).isGreaterThan(100);
   }
 
+  @Test
+  void schemaAndMapperWordStructuralProblemsAlike() {
+    String text = "{\"acls\": [{\"action\": \"accept\", \"src\": \"*\"}], \"disableIPv4\": \"no\", \"hosts\": []}";
+    Tree.Obj root = (Tree.Obj) TreeReader.read(new SourceText("t", text), false, new Diagnostics()).orElseThrow();
+    List<String> schema = SchemaValidator.validate(root, false).stream()
+        .map(f -> f.diagnostic().message()).sorted().toList();
+    PolicyMapper m = new PolicyMapper(new Diagnostics(), false);
+    m.map(root, List.of());
+    List<String> mapper = m.typeIssues().stream().map(t -> t.diagnostic().message()).sorted().toList();
+    assertThat(schema).containsExactly(
+        "acls[0] is missing the required key \"dst\"",
+        "acls[0].src must be an array, not a string",
+        "disableIPv4 must be a boolean, not a string",
+        "hosts must be an object, not an array");
+    assertThat(mapper).isEqualTo(schema);
+  }
+
   /** Replaces {@code n} random nodes with a value of another type, or deletes a random key. */
   private static Tree mutate(Tree t, Random rnd, int n) {
     Tree out = t;

@@ -262,7 +262,7 @@ LBRACE : '{' { scanJsonBlock(); } ;
 LINE_COMMENT  : ('#' | '//') ~[\r\n]* -> channel(HIDDEN) ;
 BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN) ;
 /** '/*' without its end: matched only when BLOCK_COMMENT cannot match (it is longer). */
-OPEN_COMMENT  : '/*' { consumeRest(); setType(TpolParser.UNTERMINATED_COMMENT); } ;
+OPEN_COMMENT  : '/*' { consumeRest(); setType(TpolParser.UNTERMINATED_COMMENT); setChannel(HIDDEN); } ;
 WS : [ \t\r\n\f\uFEFF]+ -> skip ;
 
 /** Anything else: reported by the reader as an unexpected character. */

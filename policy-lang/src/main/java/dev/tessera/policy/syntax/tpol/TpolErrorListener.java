@@ -32,7 +32,8 @@ final class TpolErrorListener extends BaseErrorListener {
   private static final int[] STATEMENT_TOKENS = {
     TpolLexer.GROUP, TpolLexer.TAG, TpolLexer.HOST, TpolLexer.IPSET, TpolLexer.POSTURE,
     TpolLexer.DEFAULT, TpolLexer.ALLOW, TpolLexer.GRANT, TpolLexer.SSH, TpolLexer.TEST,
-    TpolLexer.ATTR, TpolLexer.APPROVE, TpolLexer.DERP, TpolLexer.SET, TpolLexer.EMPTY
+    TpolLexer.ATTR, TpolLexer.APPROVE, TpolLexer.DERP, TpolLexer.SET, TpolLexer.EMPTY,
+    TpolLexer.DENY // not advertised (deny rules are reported as unsupported), but it parses
   };
 
   private final Positions pos;
@@ -86,6 +87,12 @@ final class TpolErrorListener extends BaseErrorListener {
         // a parse error proper
       }
     }
+    if (inPosture(recognizer) && t.getType() != Token.EOF && !text.isEmpty()
+        && "~=!<>".indexOf(text.charAt(0)) >= 0) {
+      diags.error(Codes.UNKNOWN_POSTURE_OPERATOR, "unknown posture operator '" + printable(shorten(text)) + "'",
+          span, "operators: ==, !=, <, <=, >, >=, IN, NOT IN, IS SET, NOT SET");
+      return;
+    }
     IntervalSet expected = expected(recognizer, e);
     String found = t.getType() == Token.EOF ? "end of file" : "'" + printable(shorten(text)) + "'";
     boolean statementStart = expected != null && containsAll(expected, STATEMENT_TOKENS)
@@ -100,6 +107,19 @@ final class TpolErrorListener extends BaseErrorListener {
     String want = describe(expected);
     diags.error(Codes.SYNTAX, "unexpected " + found + (want.isEmpty() ? "" : ", expected " + want), span,
         hint(expected, t));
+  }
+
+  /** True while parsing the conditions of a posture statement. */
+  private static boolean inPosture(Recognizer<?, ?> recognizer) {
+    if (!(recognizer instanceof Parser p)) {
+      return false;
+    }
+    for (org.antlr.v4.runtime.RuleContext c = p.getContext(); c != null; c = c.parent) {
+      if (c instanceof TpolParser.ConditionsContext || c instanceof TpolParser.ConditionContext) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String hint(IntervalSet expected, Token t) {

@@ -1,0 +1,111 @@
+package dev.tessera.agent.distribution;
+
+import dev.tessera.agent.config.AgentConfig;
+import dev.tessera.bundle.SigningKey;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The validated {@code [Tessera]} keys for signed filter distribution.
+ *
+ * <pre>
+ *   [Tessera]
+ *   PolicyServer = 198.51.100.7:8411        # host:port, [v6]:port, or http(s)://host:port
+ *   ServerKey    = base64 Ed25519 key        # printed by `policyc keygen`
+ *   Node         = web-1                     # this node's name in the inventory
+ *   StateDir     = /var/lib/tessera          # optional; last good bundle: STATEDIR/IFACE.bundle
+ * </pre>
+ *
+ * <p>Every key is checked here, before any interface exists, so a bad value stops the agent with
+ * a message naming the key instead of starting it with a half-configured policy source. The
+ * server must be reachable over the underlay, not through this tunnel: until a bundle is in force
+ * the tunnel carries nothing (see {@code FilterGate.fromBundles}).
+ *
+ * @param server base URI; the client resolves {@code /v1/...} against it
+ * @param serverKey 32-byte Ed25519 public key
+ * @param node the inventory node name; bundles for any other node are refused
+ * @param stateFile where the last good bundle is kept
+ * @param waitSeconds long-poll wait the agent asks for
+ */
+public record DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds) {
+  public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/tessera");
+  /** Below the server's 120 s maximum and common idle timeouts of middleboxes. */
+  public static final int DEFAULT_WAIT_SECONDS = 30;
+
+  public DistributionSettings {
+    serverKey = serverKey.clone();
+  }
+
+  @Override
+  public byte[] serverKey() {
+    return serverKey.clone();
+  }
+
+  /** A [Tessera] setting that cannot be used, with the key it concerns. */
+  public static final class InvalidSettings extends Exception {
+    public InvalidSettings(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** True when the section asks for distribution at all (any of PolicyServer, ServerKey, Node). */
+  public static boolean requested(AgentConfig.Tessera t) {
+    return t.policyServer().isPresent() || t.serverKey().isPresent() || t.node().isPresent();
+  }
+
+  /**
+   * Validates the section. {@code filterOverride} is {@code --filter}; a filter file and a policy
+   * server are mutually exclusive, because silently preferring either would enforce something the
+   * operator did not expect.
+   */
+  public static DistributionSettings from(AgentConfig.Tessera t, String iface, Optional<Path> filterOverride)
+      throws InvalidSettings {
+    if (t.policyServer().isEmpty()) {
+      throw new InvalidSettings("[Tessera] ServerKey/Node given without PolicyServer");
+    }
+    if (t.filterFile().isPresent() || filterOverride.isPresent()) {
+      throw new InvalidSettings("[Tessera] PolicyServer and a filter file (FilterFile or --filter) are mutually"
+          + " exclusive; configure one source of policy");
+    }
+    URI server = parseServer(t.policyServer().get());
+    byte[] key;
+    try {
+      key = SigningKey.parsePublicKey(t.serverKey().orElseThrow(
+          () -> new InvalidSettings("[Tessera] PolicyServer needs ServerKey (the base64 key `policyc keygen` printed)")));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettings("[Tessera] ServerKey: " + e.getMessage());
+    }
+    String node = t.node().orElseThrow(
+        () -> new InvalidSettings("[Tessera] PolicyServer needs Node (this node's name in the inventory)"));
+    if (node.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
+      throw new InvalidSettings("[Tessera] Node must not contain spaces or control characters: '" + node + "'");
+    }
+    Path dir = t.stateDir().orElse(DEFAULT_STATE_DIR);
+    return new DistributionSettings(server, key, node, dir.resolve(iface + ".bundle"), DEFAULT_WAIT_SECONDS);
+  }
+
+  /** {@code host:port}, {@code [v6]:port} or {@code http(s)://host:port[/]}. */
+  static URI parseServer(String value) throws InvalidSettings {
+    String v = value.strip();
+    String lower = v.toLowerCase(Locale.ROOT);
+    String text = lower.startsWith("http://") || lower.startsWith("https://") ? v : "http://" + v;
+    URI uri;
+    try {
+      uri = new URI(text);
+    } catch (URISyntaxException e) {
+      throw new InvalidSettings("[Tessera] PolicyServer is not host:port or an http(s) URL: '" + value + "'");
+    }
+    if (uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535) {
+      throw new InvalidSettings("[Tessera] PolicyServer needs a host and a port (host:port), got '" + value + "'");
+    }
+    if ((uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
+        || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+      throw new InvalidSettings("[Tessera] PolicyServer must be just scheme://host:port (the API lives at /v1/), got '"
+          + value + "'");
+    }
+    return URI.create(uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getRawAuthority() + "/");
+  }
+}

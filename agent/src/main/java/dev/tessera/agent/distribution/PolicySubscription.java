@@ -1,0 +1,292 @@
+package dev.tessera.agent.distribution;
+
+import dev.tessera.agent.FilterGate;
+import dev.tessera.agent.config.AgentConfig;
+import dev.tessera.bundle.BundleClient;
+import dev.tessera.bundle.BundleException;
+import dev.tessera.bundle.BundleVerifier;
+import dev.tessera.bundle.NodeBundle;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Consumer;
+
+/**
+ * The agent's subscription to its policy server: keeps the {@link FilterGate} on the newest
+ * genuine bundle for this node.
+ *
+ * <p>Design: {@link BundleClient} (bundle module) does the protocol — authenticated long-poll,
+ * verification (signature under {@code ServerKey}, this node, strictly newer version, content
+ * hash, filter validity), persistence of the last good bundle by atomic rename, and the ack. This
+ * class is the agent's side of it:
+ * <ul>
+ *   <li>{@link #loadPersisted} runs before the TUN exists, so a restarted agent enforces its last
+ *       good filter from its first packet, even while the server is down. With no valid persisted
+ *       bundle the gate stays FAIL_CLOSED: nothing in, nothing out.
+ *   <li>{@link #start} runs the long-poll loop on its own thread. Each verified bundle goes to
+ *       {@link FilterGate#apply}, which swaps the enforcer's snapshot atomically (conntrack is
+ *       kept; admitted flows are re-checked, so a revoked flow is cut at its next packet).
+ *   <li>A refused bundle (tampered, rolled back, for another node, invalid filter) changes nothing,
+ *       is logged, and is counted by reason for {@code tessera-agent show}. The loop is our own
+ *       rather than {@code BundleClient.start()} for exactly that: per-reason counts and log lines.
+ * </ul>
+ * Retry policy: an unreachable server is retried with exponential backoff from 250 ms to 5 s,
+ * with ±20% jitter so a fleet restarted together does not reconnect in lockstep; a refused bundle
+ * backs off up to 30 s, since asking again at once would most likely get the same bytes.
+ */
+public final class PolicySubscription implements AutoCloseable {
+  static final long MIN_BACKOFF_MILLIS = 250;
+  static final long MAX_UNREACHABLE_BACKOFF_MILLIS = 5_000;
+  static final long MAX_REFUSED_BACKOFF_MILLIS = 30_000;
+  /** A long-poll that comes back empty sooner than this is treated as a misbehaving server. */
+  static final long MIN_EMPTY_POLL_MILLIS = 200;
+
+  private static final BundleException.Reason[] REASONS = BundleException.Reason.values();
+
+  private final DistributionSettings settings;
+  private final FilterGate gate;
+  private final Consumer<String> log;
+  private final BundleClient client;
+  private final AtomicLongArray refusedByReason = new AtomicLongArray(REASONS.length);
+  private final AtomicLong refusedPersisted = new AtomicLong();
+  private final AtomicLong updates = new AtomicLong();
+  private volatile NodeBundle current;
+  private volatile long appliedAtMillis;
+  private volatile String lastError = "";
+  private volatile boolean closed;
+  private Thread thread;
+
+  /**
+   * @param wireguardPrivateKey the interface's private key: requests are authenticated with it
+   *     (see {@code NodeAuth}); the caller keeps ownership and may zero it after this returns
+   */
+  public PolicySubscription(DistributionSettings settings, byte[] wireguardPrivateKey, FilterGate gate,
+      Consumer<String> log) {
+    this.settings = settings;
+    this.gate = gate;
+    this.log = log;
+    this.client = new BundleClient(new BundleClient.Config(settings.server(), settings.node(),
+        wireguardPrivateKey.clone(), settings.serverKey(), settings.stateFile(), settings.waitSeconds()), this::apply);
+    gate.attachSourceStatus(this::appendStatus);
+  }
+
+  /**
+   * Validates the [Tessera] distribution keys, creates a fail-closed gate for the node and applies
+   * the persisted last good bundle if there is one. Throws with a user-facing message when the
+   * settings are unusable (the agent then does not start: no interface, nothing passes).
+   */
+  public static PolicySubscription open(AgentConfig config, String iface, Optional<Path> filterOverride,
+      Consumer<String> log) throws IOException {
+    DistributionSettings settings;
+    try {
+      settings = DistributionSettings.from(config.tessera(), iface, filterOverride);
+    } catch (DistributionSettings.InvalidSettings e) {
+      throw new IOException(e.getMessage());
+    }
+    FilterGate gate = FilterGate.fromBundles(settings.node(), log);
+    byte[] privateKey = config.iface().privateKey().bytes();
+    PolicySubscription s;
+    try {
+      s = new PolicySubscription(settings, privateKey, gate, log);
+    } finally {
+      Arrays.fill(privateKey, (byte) 0);
+    }
+    log.accept("policy from " + settings.server() + " as node " + settings.node() + ", signed by server key "
+        + Base64.getEncoder().encodeToString(settings.serverKey()));
+    s.loadPersisted();
+    return s;
+  }
+
+  public FilterGate gate() {
+    return gate;
+  }
+
+  private void apply(BundleVerifier.Verified v) {
+    NodeBundle b = v.bundle();
+    gate.apply(v.filter(), b.contentHash(), "policy bundle v" + b.version() + " (revision " + b.policyRevision() + ")");
+    current = b;
+    appliedAtMillis = System.currentTimeMillis();
+    updates.incrementAndGet();
+  }
+
+  /** Applies the persisted last good bundle if there is a valid one; returns its version or 0. */
+  public long loadPersisted() {
+    long refusedBefore = client.refusedCount();
+    long version = client.loadPersisted();
+    if (version > 0) {
+      log.accept("loaded last good policy bundle v" + version + " from " + settings.stateFile()
+          + "; enforcing it until " + settings.server() + " sends a newer one");
+      return version;
+    }
+    if (client.refusedCount() > refusedBefore) {
+      refusedPersisted.incrementAndGet();
+    }
+    String why = client.lastError().orElse("no bundle at " + settings.stateFile());
+    lastError = why;
+    log.accept("no usable policy bundle (" + why + "); FAILING CLOSED: no tunnel traffic passes until "
+        + settings.server() + " sends a valid bundle for node " + settings.node());
+    return 0;
+  }
+
+  /** Starts the long-poll loop. */
+  public synchronized void start() {
+    if (thread == null && !closed) {
+      thread = Thread.ofPlatform().name("tessera-policy-subscription").daemon().start(this::run);
+    }
+  }
+
+  /** What one long-poll round trip came to; {@link #run} picks the pause from it. */
+  enum Outcome { APPLIED, UNCHANGED, REFUSED, UNREACHABLE }
+
+  private void run() {
+    long backoff = MIN_BACKOFF_MILLIS;
+    while (!closed) {
+      long started = System.nanoTime();
+      Outcome o;
+      try {
+        o = step();
+      } catch (InterruptedException e) {
+        return;
+      }
+      switch (o) {
+        case APPLIED -> backoff = MIN_BACKOFF_MILLIS;
+        case UNCHANGED -> {
+          backoff = MIN_BACKOFF_MILLIS;
+          if ((System.nanoTime() - started) / 1_000_000 < MIN_EMPTY_POLL_MILLIS) {
+            pause(MIN_EMPTY_POLL_MILLIS);
+          }
+        }
+        case REFUSED -> {
+          pause(backoff);
+          backoff = Math.min(backoff * 2, MAX_REFUSED_BACKOFF_MILLIS);
+        }
+        case UNREACHABLE -> {
+          pause(jitter(backoff));
+          backoff = Math.min(backoff * 2, MAX_UNREACHABLE_BACKOFF_MILLIS);
+        }
+      }
+    }
+  }
+
+  /** One long-poll round trip with its bookkeeping (counters, log, status). */
+  Outcome step() throws InterruptedException {
+    try {
+      boolean changed = client.pollOnce();
+      if (!lastError.isEmpty()) {
+        if (lastError.startsWith("policy server ")) {
+          log.accept("policy server " + settings.server() + " answered again");
+        }
+        lastError = "";
+      }
+      return changed ? Outcome.APPLIED : Outcome.UNCHANGED;
+    } catch (BundleException e) {
+      refusedByReason.incrementAndGet(e.reason().ordinal());
+      lastError = "bundle refused (" + reasonKey(e.reason()) + "): " + e.getMessage();
+      log.accept("REFUSED policy bundle from " + settings.server() + ": " + reasonKey(e.reason()) + ": "
+          + e.getMessage() + "; the filter in force is unchanged");
+      return Outcome.REFUSED;
+    } catch (IOException e) {
+      String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      String why = "policy server " + settings.server() + " request failed: " + detail;
+      if (!why.equals(lastError)) {
+        log.accept(why + "; keeping the filter in force (" + gate.mode().name().toLowerCase(Locale.ROOT)
+            + ") and retrying");
+      }
+      lastError = why;
+      return Outcome.UNREACHABLE;
+    } catch (RuntimeException e) {
+      // A bug must not end the subscription silently: the agent would stay on an old filter.
+      lastError = "internal error: " + e;
+      log.accept("policy subscription: unexpected " + e + "; retrying");
+      return Outcome.UNREACHABLE;
+    }
+  }
+
+  private static long jitter(long millis) {
+    return millis + ThreadLocalRandom.current().nextLong(-millis / 5, millis / 5 + 1);
+  }
+
+  private void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      closed = true;
+    }
+  }
+
+  static String reasonKey(BundleException.Reason r) {
+    return r.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /** Version of the bundle in force, 0 when none. */
+  public long version() {
+    return client.heldVersion();
+  }
+
+  /** Bundles refused since start, by reason (the persisted bundle counts under "persisted"). */
+  public long refused(BundleException.Reason reason) {
+    return refusedByReason.get(reason.ordinal());
+  }
+
+  public long refusedTotal() {
+    long n = refusedPersisted.get();
+    for (int i = 0; i < REASONS.length; i++) {
+      n += refusedByReason.get(i);
+    }
+    return n;
+  }
+
+  /** key=value lines for {@code tessera=1} / {@code tessera-agent show}. */
+  public void appendStatus(StringBuilder sb) {
+    sb.append("bundle_server=").append(settings.server()).append('\n');
+    sb.append("bundle_node=").append(settings.node()).append('\n');
+    sb.append("bundle_state_file=").append(settings.stateFile()).append('\n');
+    NodeBundle b = current;
+    sb.append("bundle_version=").append(b == null ? 0 : b.version()).append('\n');
+    if (b != null) {
+      sb.append("bundle_revision=").append(b.policyRevision().replace('\n', ' ')).append('\n');
+      sb.append("bundle_sha256=").append(b.contentHash()).append('\n');
+      sb.append("bundle_issued_at_ms=").append(b.issuedAtMillis()).append('\n');
+      sb.append("bundle_applied_at_ms=").append(appliedAtMillis).append('\n');
+    }
+    sb.append("bundle_updates=").append(updates.get()).append('\n');
+    sb.append("bundle_refused=").append(refusedTotal()).append('\n');
+    for (BundleException.Reason r : REASONS) {
+      long n = refusedByReason.get(r.ordinal());
+      if (n != 0) {
+        sb.append("bundle_refused_").append(reasonKey(r)).append('=').append(n).append('\n');
+      }
+    }
+    if (refusedPersisted.get() != 0) {
+      sb.append("bundle_refused_persisted=").append(refusedPersisted.get()).append('\n');
+    }
+    String err = lastError;
+    if (!err.isEmpty()) {
+      sb.append("bundle_error=").append(err.replace('\n', ' ')).append('\n');
+    }
+  }
+
+  @Override
+  public void close() {
+    Thread t;
+    synchronized (this) {
+      closed = true;
+      t = thread;
+    }
+    if (t != null) {
+      t.interrupt(); // a blocked long-poll send() is cancelled by the interrupt
+      try {
+        t.join(2_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    client.close();
+  }
+}

@@ -1,0 +1,92 @@
+package dev.tessera.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.enforcer.Enforcer;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.DstPorts;
+import dev.tessera.enforcer.format.FilterCodec;
+import dev.tessera.enforcer.format.FilterJson;
+import dev.tessera.enforcer.format.FilterRule;
+import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.enforcer.format.IpProtocol;
+import dev.tessera.enforcer.format.RuleOrigin;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FilterGateTest {
+  @TempDir Path dir;
+  final List<String> log = new ArrayList<>();
+
+  static CompiledFilter allow(int port) {
+    return CompiledFilter.of("n", List.of(IpPrefix.parse("10.0.0.1/32")),
+        List.of(new FilterRule(List.of(IpPrefix.parse("10.0.0.0/24")), List.of(IpProtocol.TCP),
+            List.of(new DstPorts(IpPrefix.parse("10.0.0.1/32"), port, port)), RuleOrigin.synthetic(RuleOrigin.ACL, 0))),
+        List.of(), List.of());
+  }
+
+  /** A TCP SYN 10.0.0.2:40000 -> 10.0.0.1:port. */
+  static ByteBuffer syn(int port) {
+    ByteBuffer b = ByteBuffer.allocate(40);
+    b.put(0, (byte) 0x45).putShort(2, (short) 40).put(8, (byte) 64).put(9, (byte) 6);
+    b.put(12, (byte) 10).put(15, (byte) 2).put(16, (byte) 10).put(19, (byte) 1);
+    b.putShort(20, (short) 40000).putShort(22, (short) port).put(32, (byte) 0x50).put(33, (byte) 0x02);
+    return b;
+  }
+
+  @Test
+  void noFilterAllowsAllAndSaysSo() {
+    FilterGate g = FilterGate.allowAll(log::add);
+    assertThat(g.mode()).isEqualTo(FilterGate.Mode.ALLOW_ALL);
+    assertThat(g.newWorker()).isNull();
+    assertThat(g.allowInbound(null, syn(22))).isTrue();
+    assertThat(log).singleElement().asString().contains("ALLOWS ALL");
+  }
+
+  @Test
+  void missingFileFailsClosedThenLoadsAndEnforces() throws Exception {
+    Path f = dir.resolve("n.tfilter");
+    FilterGate g = FilterGate.fromFile(f, "n", log::add);
+    Enforcer.Worker w = g.newWorker();
+    assertThat(g.mode()).isEqualTo(FilterGate.Mode.FAIL_CLOSED);
+    assertThat(g.allowInbound(w, syn(443))).isFalse();
+    assertThat(log.getFirst()).contains("no such file").contains("FAILING CLOSED");
+
+    Files.write(f, FilterCodec.encode(allow(443)));
+    assertThat(g.reload(false)).isTrue();
+    assertThat(g.mode()).isEqualTo(FilterGate.Mode.ENFORCE);
+    assertThat(g.allowInbound(w, syn(443))).isTrue();
+    assertThat(g.allowInbound(w, syn(22))).isFalse();
+    StringBuilder sb = new StringBuilder();
+    g.appendStatus(sb);
+    assertThat(sb.toString()).contains("filter_mode=enforce\n").contains("drop_inbound_filter-unavailable=1\n")
+        .contains("drop_inbound_no-rule=1\n").contains("accept_inbound_rule=1\n");
+  }
+
+  @Test
+  void corruptReloadKeepsThePreviousFilterAndJsonIsAccepted() throws Exception {
+    Path f = dir.resolve("n.json");
+    Files.writeString(f, FilterJson.write(allow(443)));
+    FilterGate g = FilterGate.fromFile(f, "n", log::add);
+    assertThat(g.mode()).isEqualTo(FilterGate.Mode.ENFORCE);
+    assertThat(g.reload(false)).as("unchanged file is not re-applied").isFalse();
+    Files.write(f, new byte[] {1, 2, 3});
+    assertThat(g.reload(false)).isFalse();
+    assertThat(g.mode()).isEqualTo(FilterGate.Mode.ENFORCE);
+    assertThat(g.allowInbound(g.newWorker(), syn(443))).isTrue();
+    assertThat(log.getLast()).contains("previous filter stays in force");
+  }
+
+  @Test
+  void theTunnelBenchmarkFilterLoads() throws Exception {
+    Path bench = Path.of("../benchmarks/tunnel/filter-allow-iperf.json");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(bench), "benchmarks/tunnel not next to agent/");
+    FilterGate g = FilterGate.fromFile(bench, "bench", log::add);
+    assertThat(g.mode()).as(log.toString()).isEqualTo(FilterGate.Mode.ENFORCE);
+  }
+}

@@ -1,0 +1,103 @@
+package dev.tessera.cli;
+
+import dev.tessera.bundle.SigningKey;
+import dev.tessera.server.PolicyServer;
+import dev.tessera.server.PolicySource;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code policyc serve}: compile on change and serve each agent its signed bundle. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Serve compiled filters to agents: each node gets only its own bundle, signed with --key.",
+      "The policy (a file, or --git-ref REF with --policy naming a path in the repository --repo)",
+      "and the inventory are polled; a change that does not compile is refused and the last good",
+      "compilation keeps being served (see `policyc status`)."
+    })
+final class ServeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--policy", required = true, paramLabel = "PATH", description = "Policy file, or its path inside --repo.")
+  String policy;
+
+  @Option(names = "--repo", paramLabel = "DIR", description = "Git repository to read the policy from (with --git-ref).")
+  Path repo;
+
+  @Option(names = "--git-ref", paramLabel = "REF", defaultValue = "HEAD", description = "Branch, tag or commit to serve (default ${DEFAULT-VALUE}).")
+  String ref;
+
+  @Option(names = "--inventory", required = true, paramLabel = "FILE", description = "Node inventory (YAML or JSON).")
+  Path inventory;
+
+  @Option(names = "--listen", defaultValue = "127.0.0.1:8411", paramLabel = "HOST:PORT", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  String listen;
+
+  @Option(names = "--key", required = true, paramLabel = "FILE", description = "Signing key from `policyc keygen`.")
+  Path key;
+
+  @Option(names = "--state", defaultValue = ".tessera/server", paramLabel = "DIR", description = "Versions and audit log (default ${DEFAULT-VALUE}).")
+  Path state;
+
+  @Option(names = "--poll-ms", defaultValue = "200", paramLabel = "MS", description = "How often sources are checked (default ${DEFAULT-VALUE}).")
+  long pollMillis;
+
+  @Override
+  public Integer call() throws Exception {
+    SigningKey signingKey;
+    try {
+      signingKey = SigningKey.read(key);
+    } catch (IOException e) {
+      throw new UserError("cannot read signing key: " + e.getMessage());
+    }
+    if (!Files.isRegularFile(inventory)) {
+      throw new UserError("no inventory at " + inventory);
+    }
+    PolicySource source;
+    if (repo != null) {
+      source = PolicySource.git(repo, ref, policy);
+    } else {
+      if (!Files.isRegularFile(Path.of(policy))) {
+        throw new UserError("no policy at " + policy);
+      }
+      source = PolicySource.file(Path.of(policy));
+    }
+    InetSocketAddress address = parseAddress(listen);
+    PolicyServer server = new PolicyServer(new PolicyServer.Config(source, PolicySource.file(inventory), address,
+        signingKey, state, Math.max(50, pollMillis)));
+    InetSocketAddress bound = server.start();
+    spec.commandLine().getErr().printf("policyc serve: listening on %s:%d, revision %s, public key %s%n",
+        bound.getHostString(), bound.getPort(), server.status().revision(), signingKey.publicKeyBase64());
+    spec.commandLine().getErr().flush();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        server.close();
+      } catch (IOException ignored) {
+        // shutting down anyway
+      }
+    }));
+    server.awaitClose();
+    return PolicyC.OK;
+  }
+
+  static InetSocketAddress parseAddress(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon < 0) {
+      throw new UserError("--listen wants HOST:PORT, got " + hostPort);
+    }
+    String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
+    try {
+      return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, Integer.parseInt(hostPort.substring(colon + 1)));
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--listen wants HOST:PORT, got " + hostPort);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dev.tessera.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicySourceTest {
+  @TempDir Path dir;
+
+  @Test
+  void fileRevisionFollowsContent() throws Exception {
+    Path f = dir.resolve("p.hujson");
+    Files.writeString(f, "{}");
+    var a = PolicySource.file(f).read();
+    Files.writeString(f, "{ }");
+    var b = PolicySource.file(f).read();
+    assertThat(a.revision()).isNotEqualTo(b.revision()).startsWith("sha256:");
+    assertThat(b.text()).isEqualTo("{ }");
+    Files.writeString(f, "{}");
+    assertThat(PolicySource.file(f).read().revision()).isEqualTo(a.revision());
+    assertThatThrownBy(() -> PolicySource.file(dir.resolve("missing")).read()).isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void gitSourceReadsThePathAtTheRefAndFollowsNewCommits() throws Exception {
+    try (Git git = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
+      Files.createDirectories(dir.resolve("policies"));
+      Files.writeString(dir.resolve("policies/acl.hujson"), "{\"acls\": []}");
+      git.add().addFilepattern(".").call();
+      RevCommit first = git.commit().setMessage("one").setAuthor("t", "t@x").setCommitter("t", "t@x").setSign(false).call();
+      var src = PolicySource.git(dir, "main", "policies/acl.hujson");
+      var s1 = src.read();
+      assertThat(s1.revision()).isEqualTo("git:" + first.getName());
+      assertThat(s1.text()).isEqualTo("{\"acls\": []}");
+      assertThat(s1.name()).startsWith("policies/acl.hujson@");
+
+      // Uncommitted edits are not served: only what is committed at the ref.
+      Files.writeString(dir.resolve("policies/acl.hujson"), "{\"grants\": []}");
+      assertThat(src.read().revision()).isEqualTo(s1.revision());
+      git.add().addFilepattern(".").call();
+      RevCommit second = git.commit().setMessage("two").setAuthor("t", "t@x").setCommitter("t", "t@x").setSign(false).call();
+      var s2 = src.read();
+      assertThat(s2.revision()).isEqualTo("git:" + second.getName());
+      assertThat(s2.text()).isEqualTo("{\"grants\": []}");
+
+      // An old commit can be served explicitly.
+      assertThat(PolicySource.git(dir, first.getName(), "policies/acl.hujson").read().text()).isEqualTo("{\"acls\": []}");
+      assertThatThrownBy(() -> PolicySource.git(dir, "main", "nope.hujson").read()).hasMessageContaining("does not exist");
+      assertThatThrownBy(() -> PolicySource.git(dir, "no-such-branch", "policies/acl.hujson").read()).hasMessageContaining("not found");
+    }
+  }
+}
