@@ -14,6 +14,7 @@
 #   AGENT_JAVA_OPTS="..." extra JVM options for the agents
 #   PAIRS="a c"    run only some of the pairs
 #   ROUNDS=3       repeat the pairs, interleaved, and report medians (a shared host is noisy)
+#   WARMUP=3       seconds of untimed iperf3 before each measurement (JIT warm-up)
 #   DEBUG=1        print UDP receive-buffer drops and TCP retransmissions per namespace
 set -euo pipefail
 SECONDS_PER_RUN="${1:-10}"
@@ -126,7 +127,7 @@ measure() {
   local srv=$!
   sleep 0.5
   # warm-up (JIT) run, not counted
-  ip netns exec "$NSA" iperf3 -c "$TB" -p 5201 -t 3 $rev >/dev/null 2>&1 || true
+  ip netns exec "$NSA" iperf3 -c "$TB" -p 5201 -t "${WARMUP:-3}" $rev >/dev/null 2>&1 || true
   local dp; dp="$(daemon_pids | tr '\n' ' ')"
   local t0 c0 t1 c1; t0="$(date +%s%N)"; c0="$(ticks $dp)"
   ip netns exec "$NSA" iperf3 -c "$TB" -p 5201 -t "$SECONDS_PER_RUN" -J $rev >"$WORK/iperf-$label.json"
@@ -198,4 +199,4 @@ sort -k1,1 -s "$RESULTS" | awk '
     if (m["a"] > 0) printf "\nratio (b)/(a) = %.2f   ratio (c)/(a) = %.2f   (medians)\n", m["b"] / m["a"], m["c"] / m["a"];
     if (m["a(reverse)"] > 0) printf "reverse: (b)/(a) = %.2f   (c)/(a) = %.2f\n", m["b(reverse)"] / m["a(reverse)"], m["c(reverse)"] / m["a(reverse)"];
   }'
-echo "(iperf3 TCP, ${SECONDS_PER_RUN} s per run after a 3 s warm-up; CPU%: user+system time of the two tunnel daemons, 100 = one core)"
+echo "(iperf3 TCP, ${SECONDS_PER_RUN} s per run after a ${WARMUP:-3} s warm-up; CPU%: user+system time of the two tunnel daemons, 100 = one core)"

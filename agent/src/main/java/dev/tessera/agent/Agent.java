@@ -145,7 +145,7 @@ public final class Agent implements AutoCloseable {
       threads.add(Thread.ofPlatform().name("tun-reader-" + q).daemon().start(() -> tunLoop(queue)));
     }
     threads.add(Thread.ofPlatform().name("wg-timers").daemon().start(this::timerLoop));
-    if (filterFile != null) {
+    if (filter.file() != null) {
       threads.add(Thread.ofPlatform().name("filter-watch").daemon().start(this::watchFilter));
       installSighup();
     }

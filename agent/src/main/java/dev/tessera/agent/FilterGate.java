@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  *   <li>{@link Mode#FAIL_CLOSED}: a filter file is configured but could not be read or decoded
  *       at startup. Every inbound packet is dropped (counted as "filter-unavailable") until a
  *       reload succeeds. A failed <em>reload</em> keeps the previous good filter in force (the
- *       enforcer's own rule), and is reported.
+ *       enforcer's own rule), and is reported. With a policy server ({@link #fromBundles}) the
+ *       gate starts here, dropping outbound packets as well, until the first verified bundle.
  * </ul>
  * Reloads (SIGHUP, or the file's modification time/size/content changing) go through
  * {@link Enforcer#update(CompiledFilter)}, which keeps conntrack state and re-checks admitted

@@ -116,8 +116,9 @@ final class DiffCommand implements Callable<Integer> {
     if (oldP.isPresent() && newP.isPresent() && inv.isPresent()) {
       oldIdx = PolicyIndex.of(oldP.get(), oldSrc.name());
       newIdx = PolicyIndex.of(newP.get(), newSrc.name());
-      oldNet = loader.compile(oldIdx, inv.get());
-      newNet = loader.compile(newIdx, inv.get());
+      List<Optional<CompiledNetwork>> both = loader.compileBoth(oldIdx, newIdx, inv.get(), synthesized);
+      oldNet = both.get(0);
+      newNet = both.get(1);
     }
     if (!loader.diagnostics().isEmpty()) {
       err.print(loader.renderDiagnostics());

@@ -75,7 +75,7 @@ final class LintCommand implements Callable<Integer> {
     PolicyIndex index = null;
     if (p.isPresent() && inv.isPresent()) {
       index = PolicyIndex.of(p.get(), policy.toString());
-      net = loader.compile(index, inv.get());
+      net = loader.compile(index, inv.get(), synthesized);
     }
     if (net.isEmpty()) {
       err.print(loader.renderDiagnostics());

@@ -51,6 +51,7 @@ public final class PolicyC implements Callable<Integer> {
     cl.addSubcommand(new CompileCommand());
     cl.addSubcommand(new FmtCommand());
     cl.addSubcommand(new ConvertCommand());
+    cl.addSubcommand(new BuildCommand());
     cl.addSubcommand(new KeygenCommand());
     cl.addSubcommand(new ServeCommand());
     cl.addSubcommand(new StatusCommand());

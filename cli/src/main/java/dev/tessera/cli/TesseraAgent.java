@@ -238,11 +238,14 @@ public final class TesseraAgent implements Callable<Integer> {
       String mode = st.getOrDefault("filter_mode", "?");
       sb.append("  filter: ").append(switch (mode) {
         case "allow_all" -> "NONE - allowing all traffic (plain WireGuard mode)";
-        case "fail_closed" -> "FAILING CLOSED (dropping all inbound) - " + st.getOrDefault("filter_error", "");
-        case "enforce" -> st.getOrDefault("filter_file", "") + " (sha256 "
+        case "fail_closed" -> "FAILING CLOSED (dropping all "
+            + (st.containsKey("drop_outbound_filter-unavailable") ? "inbound and outbound" : "inbound") + ") - " + st.getOrDefault("filter_error", "");
+        case "enforce" -> (st.containsKey("bundle_server") ? "policy bundle v" + st.get("bundle_version")
+            : st.getOrDefault("filter_file", "")) + " (sha256 "
             + st.getOrDefault("filter_sha256", "").substring(0, Math.min(12, st.getOrDefault("filter_sha256", "").length())) + ")";
         default -> mode;
       }).append('\n');
+      appendDistribution(sb, st, nowSeconds);
       for (Map<String, List<String>> p : peers) {
         String pub = java.util.Base64.getEncoder().encodeToString(java.util.HexFormat.of().parseHex(p.get("public_key").getFirst()));
         sb.append("\npeer: ").append(pub).append('\n');
@@ -283,6 +286,35 @@ public final class TesseraAgent implements Callable<Integer> {
         sb.append("  (none)\n");
       }
       return sb.toString();
+    }
+
+    /** Signed filter distribution ([Tessera] PolicyServer): source, bundle in force, refusals, last error. */
+    static void appendDistribution(StringBuilder sb, Map<String, String> st, long nowSeconds) {
+      if (!st.containsKey("bundle_server")) {
+        return;
+      }
+      sb.append("  policy server: ").append(st.get("bundle_server")).append(" as node ")
+          .append(st.getOrDefault("bundle_node", "?")).append('\n');
+      String version = st.getOrDefault("bundle_version", "0");
+      if (version.equals("0")) {
+        sb.append("  bundle: none received yet (failing closed)\n");
+      } else {
+        long applied = Long.parseLong(st.getOrDefault("bundle_applied_at_ms", "0")) / 1000;
+        sb.append("  bundle: v").append(version).append(", revision ").append(st.getOrDefault("bundle_revision", "?"))
+            .append(", applied ").append(Math.max(0, nowSeconds - applied)).append(" seconds ago\n");
+      }
+      StringBuilder why = new StringBuilder();
+      for (Map.Entry<String, String> e : st.entrySet()) {
+        if (e.getKey().startsWith("bundle_refused_")) {
+          why.append(why.isEmpty() ? "" : ", ").append(e.getKey().substring("bundle_refused_".length())).append(' ')
+              .append(e.getValue());
+        }
+      }
+      sb.append("  bundles refused: ").append(st.getOrDefault("bundle_refused", "0"))
+          .append(why.isEmpty() ? "" : " (" + why + ")").append('\n');
+      if (st.containsKey("bundle_error")) {
+        sb.append("  last error: ").append(st.get("bundle_error")).append('\n');
+      }
     }
 
     private static Optional<String> one(Map<String, List<String>> m, String k) {

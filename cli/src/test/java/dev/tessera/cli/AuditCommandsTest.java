@@ -50,7 +50,7 @@ class AuditCommandsTest {
     Path out = tmp.resolve("m." + format);
     Run r = policyc("matrix", POLICY, "--inventory", INVENTORY, "--format", format, "--by", by, "-o", out.toString());
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(Files.readString(out, StandardCharsets.UTF_8)).startsWith(start).contains("policy.hujson:54");
+    assertThat(Files.readString(out, StandardCharsets.UTF_8)).contains(start).contains("policy.hujson:54");
     assertThat(r.err()).contains("matrix: wrote");
   }
 

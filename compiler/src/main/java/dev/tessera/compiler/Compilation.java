@@ -28,12 +28,16 @@ public final class Compilation {
   private final Identities identities;
   private final List<ResolvedRule> rules;
   private final Projection projection;
+  /** Per node, the incoming half of the peer relation (see ProjectPerNode.Result); for updates. */
+  private final List<BitSet> incoming;
   private final CompiledFilter[] filters;
   private final String[] hashes;
   private final List<Diagnostic> diagnostics;
+  private List<String> changed;
 
   Compilation(Policy policy, Inventory inventory, Identities identities, List<ResolvedRule> rules,
-      Projection projection, CompiledFilter[] filters, List<Diagnostic> diagnostics) {
+      Projection projection, List<BitSet> incoming, CompiledFilter[] filters, List<Diagnostic> diagnostics) {
+    this.incoming = incoming;
     this.policy = policy;
     this.inventory = inventory;
     this.identities = identities;
@@ -129,12 +133,35 @@ public final class Compilation {
   }
 
   /**
-   * Recompiles after {@code changed} joined (new name) or changed (same name). Only the work the
-   * change affects is redone; the result equals a full {@link Compiler#compile} of the new
-   * inventory (checked by tests).
+   * Recompiles after {@code changed} joined (new name) or changed (same name). The result equals
+   * a full {@link Compiler#compile} of the new inventory (checked by tests); content hashes of
+   * unchanged filters are carried over and {@link #changedNodes()} lists the filters that changed.
    */
   public Compilation update(InventoryNode changed) {
     return Incremental.update(this, changed);
+  }
+
+  /**
+   * After {@link #update}: the nodes (sorted) whose filter differs from the previous
+   * compilation's, including a node that joined. For a full compile: every node.
+   */
+  public synchronized List<String> changedNodes() {
+    return changed == null ? nodeNames() : changed;
+  }
+
+  synchronized void setChanged(List<String> names) {
+    List<String> sorted = new ArrayList<>(names);
+    Collections.sort(sorted);
+    changed = List.copyOf(sorted);
+  }
+
+  synchronized String cachedHash(String node) {
+    int id = identities.index().id(node);
+    return id < 0 ? null : hashes[id];
+  }
+
+  List<BitSet> incoming() {
+    return incoming;
   }
 
   CompiledFilter[] rawFilters() {

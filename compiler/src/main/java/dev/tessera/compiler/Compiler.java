@@ -12,8 +12,11 @@ import dev.tessera.compiler.pass.ResolveIdentities;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Section;
+import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.Diagnostics;
+import java.util.BitSet;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * Policy + inventory to one {@link CompiledFilter} per node.
@@ -41,6 +44,26 @@ public final class Compiler {
   private Compiler() {}
 
   public static Compilation compile(Policy policy, Inventory inventory) {
+    Front f = front(policy, inventory, ProjectPerNode::runWithIncoming);
+    Normalize norm = new Normalize(f.ids().index(), f.rules());
+    CompiledFilter[] filters = new CompiledFilter[f.ids().index().size()];
+    for (int i = 0; i < filters.length; i++) {
+      filters[i] = norm.build(i, f.projection());
+    }
+    return new Compilation(policy, inventory, f.ids(), f.rules(), f.projection(), f.incoming(), filters,
+        f.diagnostics());
+  }
+
+  /** Output of passes 1 to 4, shared by {@link #compile} and {@link Incremental}. */
+  record Front(Identities ids, List<ResolvedRule> rules, Projection projection, List<BitSet> incoming,
+      List<Diagnostic> diagnostics) {}
+
+  /**
+   * Passes 1 to 4 (everything but normalize/emit); {@code project} is pass 4 (the full pass, or
+   * {@link Incremental}'s patch of a previous projection).
+   */
+  static Front front(Policy policy, Inventory inventory,
+      BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project) {
     Diagnostics diags = new Diagnostics();
     if (!policy.has(Section.ACLS) && !policy.has(Section.GRANTS)) {
       // Ambiguity 8 (docs/semantics.md): headscale allows all here; Tessera denies all.
@@ -50,12 +73,7 @@ public final class Compiler {
     Identities ids = ResolveIdentities.run(policy, inventory, diags);
     List<ResolvedRule> expanded = ExpandSelectors.run(policy, ids, diags);
     List<ResolvedRule> rules = ApplyPosture.run(expanded, policy, ids, diags);
-    Projection proj = ProjectPerNode.run(ids, rules);
-    Normalize norm = new Normalize(ids.index(), rules);
-    CompiledFilter[] filters = new CompiledFilter[ids.index().size()];
-    for (int i = 0; i < filters.length; i++) {
-      filters[i] = norm.build(i, proj);
-    }
-    return new Compilation(policy, inventory, ids, rules, proj, filters, diags.sorted());
+    ProjectPerNode.Result proj = project.apply(ids, rules);
+    return new Front(ids, rules, proj.projection(), proj.incoming(), diags.sorted());
   }
 }

@@ -476,6 +476,8 @@ class SemanticsTest {
     Compilation up = c.update(joined);
     Compilation full = Compiler.compile(c.policy(), c.inventory().withNode(joined));
     assertThat(up.filters()).isEqualTo(full.filters());
+    assertThat(up.changedNodes()).contains("a3", "db1").doesNotContain("web1", "ex");
+    assertThat(up.hash("web1")).isEqualTo(full.hash("web1"));
     InventoryNode retagged = InventoryNode.of("b1", null, List.of("tag:router"),
         List.of(IpAddress.parse("100.64.0.3")), Map.of(), List.of(IpPrefix.parse("10.9.0.0/16")));
     Compilation up2 = up.update(retagged);

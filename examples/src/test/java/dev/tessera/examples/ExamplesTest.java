@@ -77,7 +77,7 @@ class ExamplesTest {
   void failingExampleIsRedWithItsCommittedOutput() throws IOException {
     Path dir = EXAMPLES.resolve("failing");
     Run r = policyc("test", dir.resolve("policy.hujson").toString(), "--inventory", dir.resolve("inventory.yaml").toString(),
-        "--tests", dir.resolve("extra-tests.yaml").toString());
+        "--tests", dir.resolve("extra-tests.yaml").toString(), "--coverage");
     assertThat(r.code()).isEqualTo(1);
     String expected = Files.readString(dir.resolve("expected-output.txt"));
     assertThat(normalize(r.out() + r.err())).isEqualTo(normalize(expected));

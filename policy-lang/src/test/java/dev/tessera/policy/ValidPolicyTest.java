@@ -60,7 +60,7 @@ class ValidPolicyTest {
                 + " \"defaultSrcPosture\": [\"posture:p\"],"
                 + " \"acls\": [{\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"*:*\"], \"srcPosture\": [\"posture:p\"]}]}"),
         Arguments.of("grant ip forms", grant("\"src\": [\"*\"], \"dst\": [\"*\"], \"ip\": [\"*\", \"443\", \"80-90\", \"tcp:443\", \"udp:53\", \"icmp:*\", \"6:22\", \"tcp:80-443\", \"47\"]", "")),
-        Arguments.of("grant app only", grant("\"src\": [\"*\"], \"dst\": [\"tag:a\"], \"app\": {\"tailscale.com/cap/x\": [{\"k\": [1, 2.5, true, null]}]}", ", \"tagOwners\": {\"tag:a\": []}")),
+        Arguments.of("grant app only", grant("\"src\": [\"*\"], \"dst\": [\"tag:a\"], \"app\": {\"example.com/cap/x\": [{\"k\": [1, 2.5, true, null]}]}", ", \"tagOwners\": {\"tag:a\": []}")),
         Arguments.of("grant user domain and via", grant("\"src\": [\"user:*@acme.com\"], \"dst\": [\"10.1.0.0/16\"], \"ip\": [\"*\"], \"via\": [\"tag:r\"]", ", \"tagOwners\": {\"tag:r\": []}")),
         Arguments.of("grant to internet", grant("\"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:internet\"], \"ip\": [\"*\"]", "")),
         Arguments.of("ipsets",
@@ -71,9 +71,17 @@ class ValidPolicyTest {
         Arguments.of("ssh, nodeAttrs, sshTests, derpMap, settings",
             "{\"ssh\": [{\"action\": \"check\", \"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:self\"], \"users\": [\"autogroup:nonroot\", \"root\"], \"checkPeriod\": \"12h\"}],"
                 + " \"nodeAttrs\": [{\"target\": [\"*\"], \"attr\": [\"funnel\"]}],"
-                + " \"sshTests\": [{\"src\": \"a@b.c\", \"dst\": [\"tag:x\"], \"accept\": [\"root\"]}],"
+                + " \"tagOwners\": {\"tag:x\": []}, \"sshTests\": [{\"src\": \"a@b.c\", \"dst\": [\"tag:x\"], \"accept\": [\"root\"]}],"
                 + " \"derpMap\": {\"OmitDefaultRegions\": true, \"Regions\": {\"900\": {\"RegionID\": 900}}},"
                 + " \"disableIPv4\": false, \"randomizeClientPort\": true}"),
+        Arguments.of("null means absent (Go zero value)",
+            "{\"acls\": null, \"ssh\": [{\"action\": \"accept\", \"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:self\"], \"users\": [\"root\"], \"acceptEnv\": null, \"checkPeriod\": null}]}"),
+        Arguments.of("ssh check periods", "{\"ssh\": [{\"action\": \"check\", \"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:self\"], \"users\": [\"root\"], \"checkPeriod\": \"168h\"},"
+            + " {\"action\": \"check\", \"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:self\"], \"users\": [\"root\"], \"checkPeriod\": \"always\"},"
+            + " {\"action\": \"check\", \"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:self\"], \"users\": [\"root\"], \"checkPeriod\": \"1h30m\"}]}"),
+        Arguments.of("ssh without src or dst matches nothing but is valid", "{\"ssh\": [{\"action\": \"accept\", \"users\": [\"root\"]}]}"),
+        Arguments.of("nodeAttrs ipPool", "{\"nodeAttrs\": [{\"target\": [\"autogroup:admin\"], \"ipPool\": [\"100.80.0.0/16\"]}]}"),
+        Arguments.of("documented tailscale.com capability", "{\"grants\": [{\"src\": [\"*\"], \"dst\": [\"*\"], \"app\": {\"tailscale.com/cap/drive\": [{}]}}]}"),
         Arguments.of("tests with destinations that fail only the test",
             "{\"tests\": [{\"src\": \"nobody@nowhere\", \"proto\": \"icmp\", \"accept\": [\"tag:unknown:22\", \"*:*\", \"10.0.0.0/8:22\", \"host:1-2\"], \"deny\": [\"garbage\"]}]}"));
   }

@@ -112,6 +112,7 @@ public final class Tailnet {
 
   /** The enforcer's matcher over the filter compiled for {@code device}. */
   public Matcher matcher(Device device) {
-    return matchers.computeIfAbsent(device.name(), matcherFactory);
+    Matcher m = matchers.get(device.name()); // the common case, without computeIfAbsent's bookkeeping
+    return m != null ? m : matchers.computeIfAbsent(device.name(), matcherFactory);
   }
 }

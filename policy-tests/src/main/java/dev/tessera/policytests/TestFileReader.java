@@ -43,7 +43,8 @@ public final class TestFileReader {
           .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
           .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
           .build();
-  private static final YAMLFactory YAML = new YAMLFactory();
+  private static final YAMLFactory YAML = YAMLFactory.builder()
+      .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments()).build();
 
   private TestFileReader() {}
 

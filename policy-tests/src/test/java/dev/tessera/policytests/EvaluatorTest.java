@@ -151,9 +151,25 @@ class EvaluatorTest {
     }
     Evaluator ev = new Evaluator(tailnet(Map.of("web-1", icmp)), Policy.empty());
     Evaluator.Verdict v = ev.evaluate(assertion(new TestTarget.User("alice@x.com"), new TestTarget.Tag("web"), 22,
-        OptionalInt.empty(), Assertion.Expect.DENY));
+        OptionalInt.empty(), Assertion.Expect.ALLOW));
     assertThat(v.allowed()).isFalse();
     assertThat(v.reached()).isEqualTo(2);
+  }
+
+  @Test
+  void aDenyStopsAtTheFirstDeniedSourceAddress() throws Exception {
+    // Only the laptop is allowed: the deny check stops at the phone, the accept check counts all.
+    Tailnet t = tailnet(Map.of("web-1", List.of(rule(0, List.of(LAPTOP4), List.of(6), WEB1_4, 443, 443),
+        rule(0, List.of(LAPTOP6), List.of(6), WEB1_6, 443, 443))));
+    Evaluator ev = new Evaluator(t, Policy.empty());
+    Evaluator.Verdict deny = ev.evaluate(assertion(
+        new TestTarget.User("alice@x.com"), new TestTarget.Tag("web"), 443, OptionalInt.of(6), Assertion.Expect.DENY));
+    Evaluator.Verdict accept = ev.evaluate(assertion(
+        new TestTarget.User("alice@x.com"), new TestTarget.Tag("web"), 443, OptionalInt.of(6), Assertion.Expect.ALLOW));
+    assertThat(deny.allowed()).isFalse();
+    assertThat(accept.allowed()).isFalse();
+    assertThat(deny.considered()).isLessThan(accept.considered());
+    assertThat(accept.considered()).isEqualTo(4);
   }
 
   @Test

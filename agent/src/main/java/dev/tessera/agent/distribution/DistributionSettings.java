@@ -51,9 +51,13 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
     }
   }
 
-  /** True when the section asks for distribution at all (any of PolicyServer, ServerKey, Node). */
+  /**
+   * True when the section mentions distribution at all (any of PolicyServer, ServerKey, Node,
+   * StateDir). A partial set is then an error from {@link #from}, not silently ignored.
+   */
   public static boolean requested(AgentConfig.Tessera t) {
-    return t.policyServer().isPresent() || t.serverKey().isPresent() || t.node().isPresent();
+    return t.policyServer().isPresent() || t.serverKey().isPresent() || t.node().isPresent()
+        || t.stateDir().isPresent();
   }
 
   /**
@@ -64,7 +68,7 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
   public static DistributionSettings from(AgentConfig.Tessera t, String iface, Optional<Path> filterOverride)
       throws InvalidSettings {
     if (t.policyServer().isEmpty()) {
-      throw new InvalidSettings("[Tessera] ServerKey/Node given without PolicyServer");
+      throw new InvalidSettings("[Tessera] ServerKey, Node and StateDir need PolicyServer (they configure signed filter distribution)");
     }
     if (t.filterFile().isPresent() || filterOverride.isPresent()) {
       throw new InvalidSettings("[Tessera] PolicyServer and a filter file (FilterFile or --filter) are mutually"

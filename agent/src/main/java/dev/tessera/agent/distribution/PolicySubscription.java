@@ -60,6 +60,8 @@ public final class PolicySubscription implements AutoCloseable {
   private volatile long appliedAtMillis;
   private volatile String lastError = "";
   private volatile boolean closed;
+  /** The last round trip failed (for logging the recovery once). Loop thread only. */
+  private boolean failing;
   private Thread thread;
 
   /**
@@ -94,6 +96,9 @@ public final class PolicySubscription implements AutoCloseable {
     PolicySubscription s;
     try {
       s = new PolicySubscription(settings, privateKey, gate, log);
+    } catch (IllegalArgumentException e) {
+      // 32 bytes of base64 that are no usable Ed25519 point (non-canonical, identity, low order)
+      throw new IOException("[Tessera] ServerKey cannot be used: " + e.getMessage());
     } finally {
       Arrays.fill(privateKey, (byte) 0);
     }
@@ -113,6 +118,7 @@ public final class PolicySubscription implements AutoCloseable {
     current = b;
     appliedAtMillis = System.currentTimeMillis();
     updates.incrementAndGet();
+    lastError = ""; // status must never show a bundle in force next to a stale error
   }
 
   /** Applies the persisted last good bundle if there is a valid one; returns its version or 0. */
@@ -178,12 +184,11 @@ public final class PolicySubscription implements AutoCloseable {
   Outcome step() throws InterruptedException {
     try {
       boolean changed = client.pollOnce();
-      if (!lastError.isEmpty()) {
-        if (lastError.startsWith("policy server ")) {
-          log.accept("policy server " + settings.server() + " answered again");
-        }
-        lastError = "";
+      if (failing) {
+        log.accept("policy server " + settings.server() + " answered again");
+        failing = false;
       }
+      lastError = "";
       return changed ? Outcome.APPLIED : Outcome.UNCHANGED;
     } catch (BundleException e) {
       refusedByReason.incrementAndGet(e.reason().ordinal());
@@ -199,11 +204,13 @@ public final class PolicySubscription implements AutoCloseable {
             + ") and retrying");
       }
       lastError = why;
+      failing = true;
       return Outcome.UNREACHABLE;
     } catch (RuntimeException e) {
       // A bug must not end the subscription silently: the agent would stay on an old filter.
       lastError = "internal error: " + e;
       log.accept("policy subscription: unexpected " + e + "; retrying");
+      failing = true;
       return Outcome.UNREACHABLE;
     }
   }

@@ -61,7 +61,7 @@ public final class UdpTransport implements AutoCloseable {
 
     public static Options defaults() {
       int cpus = Runtime.getRuntime().availableProcessors();
-      return new Options(Math.max(1, Math.min(4, cpus)), 32, 4096, false, 4 << 20);
+      return new Options(Math.max(1, Math.min(4, cpus)), 32, 4096, false, Integer.getInteger("tessera.agent.socketBuffer", 4 << 20));
     }
 
     public Options withThreads(int n) {
@@ -95,6 +95,8 @@ public final class UdpTransport implements AutoCloseable {
   private final ReceiverFactory factory;
   private final Consumer<String> log;
   private final List<Sender> senders = new ArrayList<>();
+  /** Lock-free snapshot of {@link #senders} for the per-packet {@link #sender(int)} lookup. */
+  private volatile Sender[] senderArray = new Sender[0];
   private volatile int port;
   private final boolean gso;
 
@@ -165,6 +167,7 @@ public final class UdpTransport implements AutoCloseable {
       List<Sender> old = new ArrayList<>(senders);
       senders.clear();
       senders.addAll(fresh);
+      senderArray = fresh.toArray(Sender[]::new);
       for (Sender s : old) {
         s.channel.close().awaitUninterruptibly();
       }
@@ -192,9 +195,8 @@ public final class UdpTransport implements AutoCloseable {
 
   /** The sender of socket {@code i % threads}; stable until a {@link #rebind}. */
   public Sender sender(int i) {
-    synchronized (senders) {
-      return senders.get(Math.floorMod(i, senders.size()));
-    }
+    Sender[] a = senderArray;
+    return a[Math.floorMod(i, a.length)];
   }
 
   public EventLoop eventLoop(int i) {

@@ -77,7 +77,8 @@ class DistributionSettingsTest {
 
   @ParameterizedTest(name = "{1}")
   @CsvSource(delimiter = '|', value = {
-      "ServerKey = KEY\\nNode = a                                   | without PolicyServer",
+      "ServerKey = KEY\\nNode = a                                   | need PolicyServer",
+      "StateDir = /var/lib/x                                      | need PolicyServer",
       "PolicyServer = 10.0.0.1:1\\nNode = a                         | needs ServerKey",
       "PolicyServer = 10.0.0.1:1\\nServerKey = KEY                  | needs Node",
       "PolicyServer = 10.0.0.1:1\\nServerKey = AAAA\\nNode = a       | ServerKey: server key must be 32 bytes",
@@ -96,6 +97,28 @@ class DistributionSettingsTest {
     AgentConfig.Tessera t = parse("PolicyServer = 10.0.0.1:1\nServerKey = " + KEY + "\nNode = a\n");
     assertThatThrownBy(() -> DistributionSettings.from(t, "wg0", Optional.of(Path.of("/tmp/f"))))
         .hasMessageContaining("mutually exclusive");
+  }
+
+  @Test
+  void agentDoesNotStartWithUnusableSettings() {
+    ConfigParser.Result r = ConfigParser.parse("wg0.conf",
+        "[Interface]\nPrivateKey = " + PRIV + "\n[Tessera]\nPolicyServer = 10.0.0.1:8411\nNode = a\n", null);
+    // Fails before any TUN, socket or file is touched, so this needs no root.
+    assertThatThrownBy(() -> dev.tessera.agent.Agent.start(r.config().orElseThrow(),
+        dev.tessera.agent.AgentOptions.defaults("tsrtest0", s -> {})))
+        .isInstanceOf(java.io.IOException.class).hasMessageContaining("needs ServerKey");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+      "non-canonical, /////////////////////////////////////////38=, not canonical",
+      "identity, AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=, identity",
+  })
+  void unusableServerKeyStopsTheAgentWithAMessage(String what, String key, String message) {
+    ConfigParser.Result r = ConfigParser.parse("wg0.conf", "[Interface]\nPrivateKey = " + PRIV
+        + "\n[Tessera]\nPolicyServer = 10.0.0.1:8411\nNode = a\nServerKey = " + key + "\n", null);
+    assertThatThrownBy(() -> PolicySubscription.open(r.config().orElseThrow(), "wg0", Optional.empty(), s -> {}))
+        .isInstanceOf(java.io.IOException.class).hasMessageContaining("ServerKey cannot be used").hasMessageContaining(message);
   }
 
   @Test

@@ -182,5 +182,13 @@ public final class NetnsLab implements AutoCloseable {
         System.err.println("cleanup: " + e);
       }
     }
+    // Logs, configs and keys of this lab; -Dtessera.it.keep=true keeps them for debugging.
+    if (!Boolean.getBoolean("tessera.it.keep")) {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException e) {
+        System.err.println("cleanup: " + e);
+      }
+    }
   }
 }

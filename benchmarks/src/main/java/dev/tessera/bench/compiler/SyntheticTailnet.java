@@ -40,7 +40,7 @@ import java.util.TreeMap;
  * than the output" can be read off the figures. Deterministic for a given seed.
  *
  * <p>Shape: 70% of nodes are user devices (about 14 per user), 30% tagged servers with one or two
- * tags; rules go from groups (60%), tags (25%), users (10%), autogroup:member (5%) to tags with
+ * tags; rules go from groups (65%), tags (25%), users (9.5%), autogroup:member (0.5%) to tags with
  * ports (70%), groups (10%), subnets behind routers (15%), autogroup:self (5%); one rule in ten
  * has a srcPosture. No {@code *} destinations: at 10k nodes a rule to {@code *} from everyone is a
  * 10k x 10k output that no real tailnet has.
@@ -104,7 +104,8 @@ public final class SyntheticTailnet {
     List<GroupDef> gs = new ArrayList<>();
     for (int g = 0; g < groups; g++) {
       List<Selector> members = new ArrayList<>();
-      int size = 10 + rnd.nextInt(11);
+      // 10-20 users at 500 users (2-4%); the same share at other sizes.
+      int size = Math.max(2, (int) Math.round(users * (0.02 + 0.02 * rnd.nextDouble())));
       for (int k = 0; k < size; k++) {
         members.add(new Selector.User(user(rnd.nextInt(users)), NO));
       }
@@ -153,11 +154,11 @@ public final class SyntheticTailnet {
 
   private Selector source(int groups) {
     int k = rnd.nextInt(100);
-    if (k < 60) {
+    if (k < 65) {
       return new Selector.Group("g" + rnd.nextInt(groups), NO);
-    } else if (k < 85) {
+    } else if (k < 90) {
       return new Selector.Tag("t" + rnd.nextInt(tags), NO);
-    } else if (k < 95) {
+    } else if (k < 99 || rnd.nextInt(2) == 0) {
       return new Selector.User(user(rnd.nextInt(users)), NO);
     }
     return new Selector.Auto(AutoGroup.MEMBER, NO);

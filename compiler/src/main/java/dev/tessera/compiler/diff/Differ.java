@@ -31,17 +31,20 @@ import java.util.TreeSet;
  * not policy text; a refactor that moves, merges or renames rules yet compiles to the same
  * packets allowed is reported as unchanged (exit 0). Per destination node:
  * <ol>
- *   <li>If the node's old and new filters hold the same rules once provenance is dropped, the
+ *   <li>Match the node's old and new rules by content (provenance dropped). If all match, the
  *       node allows exactly the same packets: skip it (the common case, and why a diff over
  *       10,000 nodes is fast).
- *   <li>Otherwise read both columns off the filters ({@link MatrixBuilder#column}), normalize
- *       each (source, destination) cell, and cut every protocol's port line where either
- *       version changes: pieces allowed only by NEW are gained, only by OLD lost.
+ *   <li>Otherwise only sources of the unmatched rules can see a difference (every other source
+ *       is matched by the same rules). Read both columns off the filters for those sources
+ *       ({@link MatrixBuilder#column(int, java.util.BitSet)}), normalize each (source,
+ *       destination) cell, and cut every protocol's port line where the versions differ:
+ *       pieces allowed only by NEW are gained, only by OLD lost.
  * </ol>
  * A gained piece is linked to the NEW rules granting it, a lost piece to the OLD rules that
  * granted it, each classified by comparing the two policies' rules (by content, ignoring
  * position) and definitions. Pieces with the same kind, protocol, ports and causes are then
- * folded into rectangles (sources x destinations).
+ * folded into rectangles (sources x destinations). Nodes are processed in parallel; the
+ * result does not depend on the order they finish in.
  */
 public final class Differ {
 
@@ -52,6 +55,7 @@ public final class Differ {
   private final List<RuleOrigin> oldRules;
   private final List<RuleOrigin> newRules;
   private final Set<String> changedDefinitions;
+  private final Map<String, CompiledNetwork.NodeInfo> nodesByName = new HashMap<>();
 
   public Differ(CompiledNetwork oldNet, PolicyIndex oldIdx, CompiledNetwork newNet, PolicyIndex newIdx) {
     if (oldNet.nodes().size() != newNet.nodes().size()) {
@@ -64,6 +68,7 @@ public final class Differ {
     this.oldRules = oldNet.rules();
     this.newRules = newNet.rules();
     this.changedDefinitions = changedDefinitions(oldIdx, newIdx);
+    newNet.nodes().forEach(x -> nodesByName.put(x.name(), x));
   }
 
   /** Definitions (full names) added, removed or changed between the versions. */
@@ -99,49 +104,68 @@ public final class Differ {
     Map<Key, List<int[]>> keyPorts = new HashMap<>();
     Map<Key, int[]> keyRules = new HashMap<>();
     Map<String, Endpoint> endpoints = new HashMap<>();
+    // Per destination node, in parallel: skip it when its filter holds the same rules as
+    // before; otherwise compare the cells of the sources of the rules that differ (no other
+    // source's cell can change: the rules matching it are the same, by content).
+    record Found(Key key, List<int[]> ports, int[] rules, String dst, String src) {}
+    record NodeResult(List<Found> found, Map<String, Endpoint> endpoints) {}
+    List<NodeResult> results = java.util.stream.IntStream.range(0, n).parallel()
+        .mapToObj(d -> {
+          List<CompiledNetwork.FilterRule> of = oldNet.filter(d);
+          List<CompiledNetwork.FilterRule> nf = newNet.filter(d);
+          List<CompiledNetwork.FilterRule> differing = differing(of, nf);
+          if (differing.isEmpty()) {
+            return null;
+          }
+          java.util.BitSet only = ob.sourceNodes(differing);
+          MatrixBuilder.Column oc = ob.column(d, only);
+          MatrixBuilder.Column nc = nb.column(d, only);
+          List<Found> found = new ArrayList<>();
+          Map<String, Endpoint> eps = new HashMap<>();
+          Set<String> dsts = new TreeSet<>(oc.pieces().keySet());
+          dsts.addAll(nc.pieces().keySet());
+          for (String dst : dsts) {
+            Map<String, List<int[]>> os = oc.pieces().getOrDefault(dst, Map.of());
+            Map<String, List<int[]>> ns = nc.pieces().getOrDefault(dst, Map.of());
+            Set<String> srcs = new TreeSet<>(os.keySet());
+            srcs.addAll(ns.keySet());
+            for (String src : srcs) {
+              List<Piece> delta = delta(
+                  MatrixBuilder.normalize(os.getOrDefault(src, List.of())),
+                  MatrixBuilder.normalize(ns.getOrDefault(src, List.of())));
+              if (delta.isEmpty()) {
+                continue;
+              }
+              // Group this cell's pieces by (kind, proto, rules) so ports read "22,443".
+              Map<String, List<Piece>> byShape = new LinkedHashMap<>();
+              for (Piece p : delta) {
+                byShape.computeIfAbsent(p.kind() + "|" + p.proto() + "|" + Arrays.toString(p.rules()),
+                    k -> new ArrayList<>()).add(p);
+              }
+              for (List<Piece> same : byShape.values()) {
+                Piece f = same.getFirst();
+                List<int[]> ports = same.stream().map(p -> new int[] {p.first(), p.last()}).toList();
+                found.add(new Found(new Key(f.kind(), f.proto(), portsKey(ports), Arrays.toString(f.rules())),
+                    ports, f.rules(), dst, src));
+              }
+              endpoint(eps, oc, nc, src);
+              endpoint(eps, oc, nc, dst);
+            }
+          }
+          return found.isEmpty() ? null : new NodeResult(found, eps);
+        })
+        .toList();
     int changedNodes = 0;
-    for (int d = 0; d < n; d++) {
-      if (sameFilter(oldNet.filter(d), newNet.filter(d))) {
+    for (NodeResult r : results) {
+      if (r == null) {
         continue;
       }
-      MatrixBuilder.Column oc = ob.column(d);
-      MatrixBuilder.Column nc = nb.column(d);
-      boolean nodeChanged = false;
-      Set<String> dsts = new TreeSet<>(oc.pieces().keySet());
-      dsts.addAll(nc.pieces().keySet());
-      for (String dst : dsts) {
-        Map<String, List<int[]>> os = oc.pieces().getOrDefault(dst, Map.of());
-        Map<String, List<int[]>> ns = nc.pieces().getOrDefault(dst, Map.of());
-        Set<String> srcs = new TreeSet<>(os.keySet());
-        srcs.addAll(ns.keySet());
-        for (String src : srcs) {
-          List<Piece> delta = delta(
-              MatrixBuilder.normalize(os.getOrDefault(src, List.of())),
-              MatrixBuilder.normalize(ns.getOrDefault(src, List.of())));
-          if (delta.isEmpty()) {
-            continue;
-          }
-          nodeChanged = true;
-          // Group this cell's pieces by (kind, proto, rules) so ports read "22,443".
-          Map<String, List<Piece>> byShape = new LinkedHashMap<>();
-          for (Piece p : delta) {
-            byShape.computeIfAbsent(p.kind() + "|" + p.proto() + "|" + Arrays.toString(p.rules()),
-                k -> new ArrayList<>()).add(p);
-          }
-          for (List<Piece> same : byShape.values()) {
-            Piece f = same.getFirst();
-            List<int[]> ports = same.stream().map(p -> new int[] {p.first(), p.last()}).toList();
-            Key key = new Key(f.kind(), f.proto(), portsKey(ports), Arrays.toString(f.rules()));
-            keyPorts.putIfAbsent(key, ports);
-            keyRules.putIfAbsent(key, f.rules());
-            folded.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(dst, k -> new TreeSet<>()).add(src);
-          }
-          endpoint(endpoints, oc, nc, src, d);
-          endpoint(endpoints, oc, nc, dst, d);
-        }
-      }
-      if (nodeChanged) {
-        changedNodes++;
+      changedNodes++;
+      endpoints.putAll(r.endpoints());
+      for (Found f : r.found()) {
+        keyPorts.putIfAbsent(f.key(), f.ports());
+        keyRules.putIfAbsent(f.key(), f.rules());
+        folded.computeIfAbsent(f.key(), k -> new HashMap<>()).computeIfAbsent(f.dst(), k -> new TreeSet<>()).add(f.src());
       }
     }
     List<Change> changes = new ArrayList<>();
@@ -198,7 +222,7 @@ public final class Differ {
     return l;
   }
 
-  private void endpoint(Map<String, Endpoint> endpoints, MatrixBuilder.Column oc, MatrixBuilder.Column nc, String id, int d) {
+  private void endpoint(Map<String, Endpoint> endpoints, MatrixBuilder.Column oc, MatrixBuilder.Column nc, String id) {
     if (endpoints.containsKey(id)) {
       return;
     }
@@ -207,7 +231,7 @@ public final class Differ {
       e = oc.endpoints().get(id);
     }
     if (e == null) {
-      e = MatrixBuilder.nodeEndpoint(newNet.nodes().stream().filter(x -> x.name().equals(id)).findFirst().orElseThrow());
+      e = MatrixBuilder.nodeEndpoint(nodesByName.get(id));
     }
     endpoints.put(id, e);
   }
@@ -220,23 +244,52 @@ public final class Differ {
     return b.toString();
   }
 
-  /** Whether two filters hold the same rules, ignoring provenance and order. */
-  static boolean sameFilter(List<CompiledNetwork.FilterRule> a, List<CompiledNetwork.FilterRule> b) {
-    if (a.size() != b.size()) {
-      return false;
-    }
-    Map<CompiledNetwork.FilterRule, Integer> count = new HashMap<>();
+  /**
+   * Rules (of either side) whose content is not matched one-for-one on the other side. Source
+   * lists are large (hundreds of prefixes) and the compiler shares one list between every node
+   * a rule reaches, so their hashes are computed once per list object and cached by identity.
+   */
+  List<CompiledNetwork.FilterRule> differing(List<CompiledNetwork.FilterRule> a, List<CompiledNetwork.FilterRule> b) {
+    Map<RuleKey, List<CompiledNetwork.FilterRule>> left = new HashMap<>();
     for (CompiledNetwork.FilterRule r : a) {
-      count.merge(r.withoutOrigin(), 1, Integer::sum);
+      left.computeIfAbsent(key(r), k -> new ArrayList<>()).add(r);
     }
+    List<CompiledNetwork.FilterRule> out = new ArrayList<>();
     for (CompiledNetwork.FilterRule r : b) {
-      Integer c = count.get(r.withoutOrigin());
-      if (c == null || c == 0) {
-        return false;
+      List<CompiledNetwork.FilterRule> l = left.get(key(r));
+      if (l == null || l.isEmpty()) {
+        out.add(r);
+      } else {
+        l.removeLast();
       }
-      count.put(r.withoutOrigin(), c - 1);
     }
-    return true;
+    left.values().forEach(out::addAll);
+    return out;
+  }
+
+  private final Map<List<?>, Integer> listHashes = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+  private RuleKey key(CompiledNetwork.FilterRule r) {
+    int h = listHashes.computeIfAbsent(r.sources(), List::hashCode);
+    h = 31 * h + r.protocols().hashCode();
+    h = 31 * h + r.destinations().hashCode();
+    return new RuleKey(h, r);
+  }
+
+  /** A rule without its origin, with a precomputed hash. */
+  private record RuleKey(int hash, CompiledNetwork.FilterRule rule) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof RuleKey k && k.hash == hash
+          && k.rule.protocols().equals(rule.protocols())
+          && k.rule.destinations().equals(rule.destinations())
+          && k.rule.sources().equals(rule.sources());
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
   }
 
   /** Pieces of the port line allowed by exactly one of the two cells. */

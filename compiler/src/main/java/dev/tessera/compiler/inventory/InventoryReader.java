@@ -37,7 +37,8 @@ import java.util.TreeMap;
  */
 public final class InventoryReader {
   private static final JsonFactory JSON = new JsonFactory();
-  private static final YAMLFactory YAML = new YAMLFactory();
+  private static final YAMLFactory YAML = YAMLFactory.builder()
+      .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments()).build();
   private static final Set<String> TOP_KEYS = Set.of("users", "nodes");
   private static final Set<String> USER_KEYS = Set.of("login", "role");
   private static final Set<String> NODE_KEYS =
@@ -378,7 +379,7 @@ public final class InventoryReader {
           + "\"", userNode.span(), "add the user under users:, or fix the login");
       ok = false;
     }
-    if (user == null && tags.isEmpty()) {
+    if (user == null && tags.isEmpty() && ok) { // a bad tag was already reported
       diags.error(CompilerCodes.INVENTORY_NO_OWNER, "node \"" + name + "\" has neither a user nor tags", o.span(),
           "an untagged node must name its user");
       ok = false;

@@ -45,13 +45,38 @@ public final class AuditLoader {
 
   /** Compiles {@code index}'s policy for {@code inventory}; empty when compilation reports errors. */
   public Optional<CompiledNetwork> compile(PolicyIndex index, Inventory inventory) {
+    return compile(index, inventory, false);
+  }
+
+  /**
+   * As {@link #compile(PolicyIndex, Inventory)}; with {@code assumePosture} every posture check
+   * passes (for synthesized inventories, see {@link SyntheticInventory#withoutPosture}).
+   */
+  public Optional<CompiledNetwork> compile(PolicyIndex index, Inventory inventory, boolean assumePosture) {
     Diagnostics d = new Diagnostics();
-    CompilerBridge.Result r = CompilerBridge.compile(index.policy(), inventory, d);
+    Policy policy = assumePosture ? SyntheticInventory.withoutPosture(index.policy()) : index.policy();
+    CompilerBridge.Result r = CompilerBridge.compile(policy, inventory, d);
     diagnostics.addAll(d.sorted());
     if (d.hasErrors() || r == null) {
       return Optional.empty();
     }
     return Optional.of(CompiledNetworks.of(index, inventory, r.filters(), r.emptyReasons()));
+  }
+
+  /**
+   * Compiles two policies for one inventory at the same time (the diff's two sides; on two
+   * cores this halves the wait). Diagnostics are kept in argument order.
+   */
+  public List<Optional<CompiledNetwork>> compileBoth(PolicyIndex a, PolicyIndex b, Inventory inventory, boolean assumePosture) {
+    AuditLoader la = new AuditLoader();
+    AuditLoader lb = new AuditLoader();
+    java.util.concurrent.CompletableFuture<Optional<CompiledNetwork>> fb =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> lb.compile(b, inventory, assumePosture));
+    Optional<CompiledNetwork> ra = la.compile(a, inventory, assumePosture);
+    Optional<CompiledNetwork> rb = fb.join();
+    diagnostics.addAll(la.diagnostics);
+    diagnostics.addAll(lb.diagnostics);
+    return List.of(ra, rb);
   }
 
   public boolean hasErrors() {

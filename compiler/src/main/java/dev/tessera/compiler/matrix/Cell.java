@@ -97,7 +97,8 @@ public record Cell(int totalPairs, List<ProtoPorts> protocols) {
   private static List<Segment> sweep(List<int[]> pieces, boolean sumPairs, boolean ports) {
     // Boundaries: every first and every last+1. Protocols without ports collapse to 0-65535
     // so that "icmp" from two rules with different (meaningless) port fields is one segment.
-    int[] bounds = new int[pieces.size() * 2];
+    int np = pieces.size();
+    int[] bounds = new int[np * 2];
     int n = 0;
     for (int[] p : pieces) {
       bounds[n++] = ports ? p[1] : 0;
@@ -110,41 +111,56 @@ public record Cell(int totalPairs, List<ProtoPorts> protocols) {
         bounds[u++] = bounds[k];
       }
     }
-    int intervals = u - 1;
-    int[] pairs = new int[intervals];
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    TreeSet<Integer>[] rules = new TreeSet[intervals];
+    // Few pieces per cell (typically under ten): a direct scan per interval beats any tree,
+    // and allocates only the rule array of each segment kept.
+    int ruleSlots = 0;
     for (int[] p : pieces) {
-      int from = ports ? p[1] : 0;
-      int to = ports ? p[2] : 65535;
-      int k = Arrays.binarySearch(bounds, 0, u, from);
-      for (; k < intervals && bounds[k] <= to; k++) {
-        if (rules[k] == null) {
-          rules[k] = new TreeSet<>();
-        }
-        for (int r = 4; r < p.length; r++) {
-          rules[k].add(p[r]);
-        }
-        pairs[k] = sumPairs ? pairs[k] + p[3] : Math.max(pairs[k], p[3]);
-      }
+      ruleSlots += p.length - 4;
     }
+    int[] buf = new int[ruleSlots];
     List<Segment> segs = new ArrayList<>();
-    for (int k = 0; k < intervals; k++) {
-      if (rules[k] == null) {
+    for (int k = 0; k + 1 < u; k++) {
+      int lo = bounds[k];
+      int hi = bounds[k + 1] - 1;
+      int count = 0;
+      int pairs = 0;
+      boolean covered = false;
+      for (int[] p : pieces) {
+        int from = ports ? p[1] : 0;
+        int to = ports ? p[2] : 65535;
+        if (from > lo || to < hi) {
+          continue;
+        }
+        covered = true;
+        for (int r = 4; r < p.length; r++) {
+          buf[count++] = p[r];
+        }
+        pairs = sumPairs ? pairs + p[3] : Math.max(pairs, p[3]);
+      }
+      if (!covered) {
         continue;
       }
-      int[] rs = rules[k].stream().mapToInt(Integer::intValue).toArray();
-      int first = bounds[k];
-      int last = bounds[k + 1] - 1;
+      int[] rs = uniqueSorted(buf, count);
       if (!segs.isEmpty()) {
         Segment prev = segs.getLast();
-        if (prev.last() + 1 == first && prev.pairs() == pairs[k] && prev.sameRules(rs)) {
-          segs.set(segs.size() - 1, new Segment(prev.first(), last, rs, pairs[k]));
+        if (prev.last() + 1 == lo && prev.pairs() == pairs && prev.sameRules(rs)) {
+          segs.set(segs.size() - 1, new Segment(prev.first(), hi, rs, pairs));
           continue;
         }
       }
-      segs.add(new Segment(first, last, rs, pairs[k]));
+      segs.add(new Segment(lo, hi, rs, pairs));
     }
     return segs;
+  }
+
+  private static int[] uniqueSorted(int[] buf, int count) {
+    Arrays.sort(buf, 0, count);
+    int u = 0;
+    for (int i = 0; i < count; i++) {
+      if (u == 0 || buf[u - 1] != buf[i]) {
+        buf[u++] = buf[i];
+      }
+    }
+    return Arrays.copyOf(buf, u);
   }
 }

@@ -47,27 +47,44 @@ public final class CompiledNetworks {
     }
     List<RuleOrigin> rules = new ArrayList<>(index.origins());
     Map<dev.tessera.enforcer.format.RuleOrigin, Integer> extra = new HashMap<>();
-    List<List<CompiledNetwork.FilterRule>> perNode = new ArrayList<>();
-    for (CompiledNetwork.NodeInfo n : nodes) {
-      CompiledFilter f = filters.get(n.name());
-      List<CompiledNetwork.FilterRule> out = new ArrayList<>();
+    // Filters are converted when asked for, not all up front: at 10,000 nodes a second copy
+    // of every filter would double the compiler's footprint. Source lists the compiler shares
+    // between nodes stay shared (converted once, by identity).
+    Map<List<IpPrefix>, List<Cidr>> shared = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+    java.util.function.IntFunction<List<CompiledNetwork.FilterRule>> convert = i -> {
+      CompiledFilter f = filters.get(nodes.get(i).name());
+      if (f == null) {
+        return List.of();
+      }
+      List<CompiledNetwork.FilterRule> out = new ArrayList<>(f.rules().size());
+      for (FilterRule r : f.rules()) {
+        dev.tessera.enforcer.format.RuleOrigin o = r.origin();
+        int origin = index.ruleIndex(o.kind(), o.index()).orElseGet(() -> extra.get(o));
+        List<CompiledNetwork.Dst> dsts = new ArrayList<>(r.destinations().size());
+        for (DstPorts d : r.destinations()) {
+          dsts.add(new CompiledNetwork.Dst(cidr(d.prefix()), d.firstPort(), d.lastPort()));
+        }
+        List<Cidr> srcs = shared.computeIfAbsent(r.sources(), l -> l.stream().map(CompiledNetworks::cidr).toList());
+        out.add(new CompiledNetwork.FilterRule(srcs, r.effectiveProtocols(), dsts, origin));
+      }
+      return out;
+    };
+    // Rules whose origin is not an acl or grant of the policy get their synthetic entries now,
+    // so rules() is complete before anyone reads it.
+    for (int i = 0; i < nodes.size(); i++) {
+      CompiledFilter f = filters.get(nodes.get(i).name());
       if (f != null) {
         for (FilterRule r : f.rules()) {
           dev.tessera.enforcer.format.RuleOrigin o = r.origin();
-          int origin = index.ruleIndex(o.kind(), o.index()).orElseGet(() -> extra.computeIfAbsent(o, k -> {
-            rules.add(new RuleOrigin(k.file().isEmpty() ? index.file() : k.file(), k.line(), k.col(), k.kind(),
-                k.index(), "compiled rule " + k, "synthetic|" + k));
-            return rules.size() - 1;
-          }));
-          List<CompiledNetwork.Dst> dsts = new ArrayList<>(r.destinations().size());
-          for (DstPorts d : r.destinations()) {
-            dsts.add(new CompiledNetwork.Dst(cidr(d.prefix()), d.firstPort(), d.lastPort()));
+          if (index.ruleIndex(o.kind(), o.index()).isEmpty()) {
+            extra.computeIfAbsent(o, k -> {
+              rules.add(new RuleOrigin(k.file().isEmpty() ? index.file() : k.file(), k.line(), k.col(), k.kind(),
+                  k.index(), "compiled rule " + k, "synthetic|" + k));
+              return rules.size() - 1;
+            });
           }
-          out.add(new CompiledNetwork.FilterRule(
-              r.sources().stream().map(CompiledNetworks::cidr).toList(), r.effectiveProtocols(), dsts, origin));
         }
       }
-      perNode.add(List.copyOf(out));
     }
     Map<Cidr, String> hostNames = index.hostNames();
     String name = index.file();
@@ -91,7 +108,7 @@ public final class CompiledNetworks {
 
       @Override
       public List<FilterRule> filter(int node) {
-        return perNode.get(node);
+        return convert.apply(node);
       }
 
       @Override

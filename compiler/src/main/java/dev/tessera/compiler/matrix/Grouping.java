@@ -71,7 +71,7 @@ public final class Grouping {
     }
     GroupIndex rows = new GroupIndex(m.sources(), by);
     GroupIndex cols = new GroupIndex(m.destinations(), by);
-    Map<Long, List<int[]>> pieces = new HashMap<>();
+    Map<Long, List<int[]>> pieces = new java.util.TreeMap<>();
     m.cells().forEach(
         (key, cell) -> {
           int s = (int) (key >>> 32);
@@ -94,7 +94,7 @@ public final class Grouping {
             }
           }
         });
-    Map<Long, Cell> cells = new HashMap<>();
+    Map<Long, Cell> cells = new java.util.TreeMap<>();
     pieces.forEach(
         (key, list) -> {
           int gr = (int) (key >>> 32);

@@ -64,18 +64,33 @@ public final class MatrixBuilder {
   /** One destination node's share of the matrix: cells by destination id, then source id. */
   public record Column(Map<String, Map<String, List<int[]>>> pieces, Map<String, Endpoint> endpoints) {}
 
-  /** The node-level matrix. */
+  /**
+   * The node-level matrix. Columns are independent (each is one node's filter), so they are
+   * read in parallel; the result does not depend on the order they finish in.
+   */
   public AccessMatrix build(String title, List<String> notes) {
+    record Done(Map<String, Map<String, Cell>> cells, Map<String, Endpoint> endpoints) {}
+    List<Done> done = java.util.stream.IntStream.range(0, nodes.size()).parallel()
+        .mapToObj(d -> {
+          Column c = column(d);
+          Map<String, Map<String, Cell>> cells = new HashMap<>();
+          c.pieces().forEach((dst, bySrc) -> {
+            Map<String, Cell> m = cells.computeIfAbsent(dst, k -> new HashMap<>());
+            bySrc.forEach((src, pieces) -> {
+              Cell cell = Cell.combine(1, pieces, false);
+              if (!cell.isEmpty()) {
+                m.put(src, cell);
+              }
+            });
+          });
+          return new Done(cells, c.endpoints());
+        })
+        .toList();
     Map<String, Endpoint> endpoints = new HashMap<>();
     for (NodeInfo n : nodes) {
       endpoints.put(n.name(), nodeEndpoint(n));
     }
-    Map<String, Map<String, List<int[]>>> all = new HashMap<>();
-    for (int d = 0; d < nodes.size(); d++) {
-      Column c = column(d);
-      endpoints.putAll(c.endpoints());
-      c.pieces().forEach((dst, bySrc) -> all.computeIfAbsent(dst, k -> new HashMap<>()).putAll(bySrc));
-    }
+    done.forEach(x -> endpoints.putAll(x.endpoints()));
     List<Endpoint> sources = new ArrayList<>();
     List<Endpoint> destinations = new ArrayList<>();
     for (Endpoint e : endpoints.values()) {
@@ -93,16 +108,13 @@ public final class MatrixBuilder {
     destinations.sort(ENDPOINT_ORDER);
     Map<String, Integer> srcIdx = index(sources);
     Map<String, Integer> dstIdx = index(destinations);
-    Map<Long, Cell> cells = new HashMap<>();
-    all.forEach(
-        (dst, bySrc) ->
-            bySrc.forEach(
-                (src, pieces) -> {
-                  Cell cell = Cell.combine(1, pieces, false);
-                  if (!cell.isEmpty()) {
-                    cells.put(AccessMatrix.key(srcIdx.get(src), dstIdx.get(dst)), cell);
-                  }
-                }));
+    Map<Long, Cell> cells = new java.util.TreeMap<>();
+    for (Done x : done) {
+      x.cells().forEach((dst, bySrc) -> {
+        int di = dstIdx.get(dst);
+        bySrc.forEach((src, cell) -> cells.put(AccessMatrix.key(srcIdx.get(src), di), cell));
+      });
+    }
     return new AccessMatrix(title, Grouping.By.NODE, sources, destinations, network.rules(), cells, notes);
   }
 
@@ -158,6 +170,26 @@ public final class MatrixBuilder {
 
   /** Cells of the column(s) enforced by destination node {@code d}, as raw pieces. */
   public Column column(int d) {
+    return column(d, null);
+  }
+
+  /** The nodes with an address in any source prefix of {@code rules}. */
+  public BitSet sourceNodes(List<FilterRule> rules) {
+    BitSet out = new BitSet(nodes.size());
+    for (FilterRule r : rules) {
+      for (Cidr p : r.sources()) {
+        matchNodes(p, out);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * As {@link #column(int)}, restricted to the source nodes in {@code only} (null: all);
+   * sources outside the tailnet are always included. The diff uses this to look only at the
+   * sources of the rules that changed.
+   */
+  public Column column(int d, BitSet only) {
     NodeInfo dst = nodes.get(d);
     List<FilterRule> rules = network.filter(d);
     Map<String, Map<String, List<int[]>>> pieces = new LinkedHashMap<>();
@@ -195,6 +227,10 @@ public final class MatrixBuilder {
         if (!Cidr.TAILNET_V4.contains(p) && !Cidr.TAILNET_V6.contains(p) && !isNodeAddress(p)) {
           externals.add(external(p));
         }
+      }
+      if (only != null) {
+        src4.and(only);
+        src6.and(only);
       }
       if (src4.isEmpty() && src6.isEmpty() && externals.isEmpty()) {
         continue;

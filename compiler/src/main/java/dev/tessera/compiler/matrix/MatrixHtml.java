@@ -62,6 +62,8 @@ final class MatrixHtml {
     axis(b, m.destinations());
     // Distinct cell contents.
     Map<String, Integer> typeIds = new HashMap<>();
+    // Equal cells (same access, same rules) render alike: format each distinct cell once.
+    Map<Cell, Integer> cellTypes = new HashMap<>();
     List<String> types = new ArrayList<>();
     Map<String, Integer> patternIds = new HashMap<>();
     List<String> patterns = new ArrayList<>();
@@ -77,12 +79,16 @@ final class MatrixHtml {
         Cell c = d < cols ? m.cells().get(AccessMatrix.key(s, d)) : null;
         int t = -1;
         if (c != null) {
-          String json = cellJson(c);
-          Integer id = typeIds.get(json);
+          Integer id = cellTypes.get(c);
           if (id == null) {
-            id = types.size();
-            typeIds.put(json, id);
-            types.add(json);
+            String json = cellJson(c);
+            id = typeIds.get(json);
+            if (id == null) {
+              id = types.size();
+              typeIds.put(json, id);
+              types.add(json);
+            }
+            cellTypes.put(c, id);
           }
           t = id;
         }
@@ -181,6 +187,11 @@ final class MatrixHtml {
     return String.join(" ", parts);
   }
 
+  /** A JSON string literal (also safe inside a script element). */
+  static String jsonString(String s) {
+    return js(s);
+  }
+
   /** A JSON string literal that cannot end the script element or break the page. */
   static String js(String s) {
     StringBuilder b = new StringBuilder(s.length() + 2).append('"');
@@ -255,11 +266,13 @@ final class MatrixHtml {
       table.m th.rh { position:sticky; left:0; background:var(--bg); z-index:1; text-align:left; font-weight:500; white-space:nowrap; max-width:22em; overflow:hidden; text-overflow:ellipsis; }
       table.m tr.sec th { position:sticky; left:0; background:var(--sec); text-align:left; cursor:pointer; z-index:1; }
       table.m tr.sec td { background:var(--sec); }
-      table.m td { font:12px/1.25 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space:nowrap; vertical-align:top; }
+      table.m td { font:12px/1.25 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space:nowrap; vertical-align:top;
+                   max-width:16em; overflow:hidden; text-overflow:ellipsis; }
       table.m td.a { background:var(--ok); }
       table.m td.w { background:var(--wide); }
       table.m td.p { background:var(--part); }
       table.m td sup { color:#2a5db0; font-size:9px; margin-left:2px; }
+      table.m td i { color:var(--mute); font-style:normal; }
       table.m td.first { border-left:2px solid #9aa3af; }
       table.m tbody tr:hover th.rh { background:var(--hl); }
       .status { position:sticky; bottom:0; z-index:10; padding:3px 14px; background:#20242a; color:#e8eaed; min-height:1.5em; font:11px/1.4 ui-monospace, monospace; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
@@ -327,11 +340,14 @@ final class MatrixHtml {
             return e[0] + " (" + locs + ")" + (e[2] < e[3] ? " [" + e[2] + "/" + e[3] + "]" : "");
           }).join("; ");
         });
+        // A cell shows at most two entries on one line, "+N" for the rest (all are in the
+        // tooltip and the status line), so a server granted by twenty rules keeps rows short.
         var typeHtml = D.types.map(function (t) {
-          return t.map(function (e) {
+          var shown = t.slice(0, 2).map(function (e) {
             return esc(e[4]) + e[1].map(function (r) { return "<sup>R" + (r + 1) + "</sup>"; }).join("") +
               (e[2] < e[3] ? " <b>" + e[2] + "/" + e[3] + "</b>" : "");
-          }).join("<br>");
+          }).join(" ");
+          return t.length > 2 ? shown + " <i>+" + (t.length - 2) + "</i>" : shown;
         });
         var typeClass = D.types.map(function (t) {
           var partial = t.some(function (e) { return e[2] < e[3]; });

@@ -16,11 +16,13 @@ import java.util.List;
  *  "sources":[{"id","label","kind","user","tags","groups","addresses","via","members"}],
  *  "destinations":[..same..],
  *  "cells":[{"source":id,"destination":id,
- *            "access":[{"protocol":"tcp","proto":6,"ports":[[80,80],[443,443]],
- *                       "rules":["R1"],"pairs":1,"of":1}]}]}
+ *            "access":[{"protocols":["tcp","udp"],"protos":[6,17],"ports":[[80,80],[443,443]],
+ *                       "rules":["R1"]}]}]}
  * </pre>
- * Cells are listed row by row; each access entry is one protocol and one rule set, with the
- * exact port ranges (no "*" shorthand), so a consumer never parses display text.
+ * Cells are listed row by row, one per line. Each access entry is one set of granting rules and
+ * the protocols that have exactly those port ranges from them (exact inclusive ranges, no "*"
+ * shorthand; ignore ports for protocols without them), so a consumer never parses display text.
+ * Grouped matrices add {@code "pairs": k, "of": n}: k of the n member pairs have the entry.
  */
 final class MatrixJson {
   private MatrixJson() {}
@@ -55,49 +57,70 @@ final class MatrixJson {
       g.writeEndArray();
       endpoints(g, "sources", m.sources());
       endpoints(g, "destinations", m.destinations());
+      // Cells: one compact line each (a pretty-printed cell is ten lines; at 1000 nodes that
+      // is the difference between 20 and 100 MB).
       g.writeArrayFieldStart("cells");
-      for (int s = 0; s < m.sources().size(); s++) {
-        for (int d = 0; d < m.destinations().size(); d++) {
-          Cell c = m.cells().get(AccessMatrix.key(s, d));
-          if (c == null) {
-            continue;
+      g.flush();
+      boolean first = true;
+      StringBuilder line = new StringBuilder(256);
+      for (var e : m.cells().entrySet()) {
+        int s = (int) (e.getKey() >>> 32);
+        int d = (int) (long) e.getKey();
+        Cell c = e.getValue();
+        line.setLength(0);
+        line.append(first ? "\n    " : ",\n    ");
+        first = false;
+        line.append("{\"source\": ").append(MatrixHtml.jsonString(m.sources().get(s).id()))
+            .append(", \"destination\": ").append(MatrixHtml.jsonString(m.destinations().get(d).id()))
+            .append(", \"access\": [");
+        boolean firstAccess = true;
+        // One entry per (ports, rules, pairs), naming every protocol that has exactly that.
+        java.util.Map<String, List<Integer>> protos = new java.util.LinkedHashMap<>();
+        java.util.Map<String, List<Segment>> segsOf = new java.util.HashMap<>();
+        for (Cell.ProtoPorts p : c.protocols()) {
+          java.util.Map<String, List<Segment>> byRules = new java.util.LinkedHashMap<>();
+          for (Segment seg : p.segments()) {
+            byRules.computeIfAbsent(java.util.Arrays.toString(seg.rules()) + "x" + seg.pairs(),
+                k -> new java.util.ArrayList<>()).add(seg);
           }
-          g.writeStartObject();
-          g.writeStringField("source", m.sources().get(s).id());
-          g.writeStringField("destination", m.destinations().get(d).id());
-          g.writeArrayFieldStart("access");
-          for (Cell.ProtoPorts p : c.protocols()) {
-            // One entry per (protocol, rule set, pairs), ports merged within it.
-            java.util.Map<String, java.util.List<Segment>> byRules = new java.util.LinkedHashMap<>();
-            for (Segment seg : p.segments()) {
-              byRules.computeIfAbsent(java.util.Arrays.toString(seg.rules()) + "x" + seg.pairs(),
-                  k -> new java.util.ArrayList<>()).add(seg);
-            }
-            for (List<Segment> segs : byRules.values()) {
-              g.writeStartObject();
-              g.writeStringField("protocol", Protocols.name(p.proto()));
-              g.writeNumberField("proto", p.proto());
-              g.writeArrayFieldStart("ports");
-              for (Segment seg : segs) {
-                g.writeStartArray();
-                g.writeNumber(seg.first());
-                g.writeNumber(seg.last());
-                g.writeEndArray();
-              }
-              g.writeEndArray();
-              g.writeArrayFieldStart("rules");
-              for (int r : segs.getFirst().rules()) {
-                g.writeString("R" + (r + 1));
-              }
-              g.writeEndArray();
-              g.writeNumberField("pairs", segs.getFirst().pairs());
-              g.writeNumberField("of", c.totalPairs());
-              g.writeEndObject();
-            }
-          }
-          g.writeEndArray();
-          g.writeEndObject();
+          byRules.forEach((k, segs) -> {
+            StringBuilder key = new StringBuilder(k);
+            segs.forEach(x -> key.append(',').append(x.first()).append('-').append(x.last()));
+            protos.computeIfAbsent(key.toString(), x -> new java.util.ArrayList<>()).add(p.proto());
+            segsOf.putIfAbsent(key.toString(), segs);
+          });
         }
+        boolean grouped = m.by() != Grouping.By.NODE;
+        for (var entry : protos.entrySet()) {
+          List<Segment> segs = segsOf.get(entry.getKey());
+          line.append(firstAccess ? "" : ", ");
+          firstAccess = false;
+          line.append("{\"protocols\": [");
+          List<Integer> ps = entry.getValue();
+          for (int i = 0; i < ps.size(); i++) {
+            line.append(i > 0 ? ", " : "").append('"').append(Protocols.name(ps.get(i))).append('"');
+          }
+          line.append("], \"protos\": ").append(ps.toString()).append(", \"ports\": [");
+          for (int i = 0; i < segs.size(); i++) {
+            line.append(i > 0 ? ", " : "").append('[').append(segs.get(i).first()).append(", ")
+                .append(segs.get(i).last()).append(']');
+          }
+          line.append("], \"rules\": [");
+          int[] rs = segs.getFirst().rules();
+          for (int i = 0; i < rs.length; i++) {
+            line.append(i > 0 ? ", " : "").append("\"R").append(rs[i] + 1).append('"');
+          }
+          line.append(']');
+          if (grouped) {
+            line.append(", \"pairs\": ").append(segs.getFirst().pairs()).append(", \"of\": ").append(c.totalPairs());
+          }
+          line.append('}');
+        }
+        line.append("]}");
+        g.writeRaw(line.toString());
+      }
+      if (!first) {
+        g.writeRaw("\n  ");
       }
       g.writeEndArray();
       g.writeEndObject();

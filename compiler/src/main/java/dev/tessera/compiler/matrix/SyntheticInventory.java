@@ -28,10 +28,11 @@ import java.util.TreeSet;
  * device for each host alias inside the tailnet ranges, and one subnet router carrying the
  * other host aliases as approved routes.
  *
- * <p>Limits, which the commands print: synthesized devices carry no posture attributes, so
- * rules gated by {@code srcPosture}/{@code defaultSrcPosture} allow nothing here; every user has
- * the {@code member} role; the router is an untagged device of a made-up user, so broad
- * sources ({@code *}, {@code autogroup:member}) include it.
+ * <p>Limits, which the commands print: synthesized devices have no posture attributes, so the
+ * policy is compiled with every posture check taken as passed ({@link #withoutPosture}), and a
+ * change to postures alone is not seen; every user has the {@code member} role; the router is
+ * an untagged device of a made-up user, so broad sources ({@code *}, {@code autogroup:member})
+ * include it.
  */
 public final class SyntheticInventory {
   /** The made-up owner of the synthesized subnet router. */
@@ -42,8 +43,28 @@ public final class SyntheticInventory {
   /** The caveats to print next to results computed on a synthesized inventory. */
   public static final String NOTE =
       "no inventory given: results are for a synthesized inventory (one device per user, tag and "
-          + "host alias named in the policy; devices have no posture attributes, so posture-gated "
-          + "rules allow nothing)";
+          + "host alias named in the policy) with every posture check taken as passed";
+
+  /**
+   * The policy with {@code srcPosture} and {@code defaultSrcPosture} dropped, i.e. every device
+   * passes every posture: what is compiled on a synthesized inventory, whose devices have no
+   * posture attributes (otherwise every posture-gated rule would silently allow nothing).
+   * Rule positions and indexes are unchanged, so provenance still maps to the original text.
+   */
+  public static Policy withoutPosture(Policy p) {
+    Policy.Builder b = p.toBuilder();
+    if (p.has(dev.tessera.policy.ast.Section.DEFAULT_SRC_POSTURE)) {
+      b.defaultSrcPosture(List.of());
+    }
+    if (p.has(dev.tessera.policy.ast.Section.ACLS)) {
+      b.acls(p.acls().stream().map(a -> new Acl(a.action(), a.src(), a.dst(), a.proto(), List.of(), a.span())).toList());
+    }
+    if (p.has(dev.tessera.policy.ast.Section.GRANTS)) {
+      b.grants(p.grants().stream()
+          .map(g -> new Grant(g.src(), g.dst(), g.ip(), g.app(), List.of(), g.via(), g.span())).toList());
+    }
+    return b.build();
+  }
 
   public static Inventory from(Policy... policies) {
     TreeSet<String> users = new TreeSet<>();

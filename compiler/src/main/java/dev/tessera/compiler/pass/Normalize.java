@@ -79,7 +79,7 @@ public final class Normalize {
     for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
       peers.add(peer(p, routes[k]));
     }
-    peers.sort(Comparator.comparing(Peer::name));
+    // Node ids are assigned in name order (NodeIndex), so peers come out sorted by name.
 
     List<CapGrant> caps = new ArrayList<>();
     for (CapPiece c : proj.caps().get(node)) {

@@ -42,7 +42,16 @@ public final class ProjectPerNode {
   private final List<ResolvedRule> rules;
   private final Map<IpSet, BitSet> originCache = new HashMap<>();
 
-  private ProjectPerNode(Identities ids, List<ResolvedRule> rules) {
+  /** Set by {@link #project()}: per node, the nodes whose traffic its pieces admit (before transposing). */
+  private List<BitSet> incoming;
+
+  /**
+   * The projection plus, per node, the incoming half of the peer relation (nodes that may send to
+   * it), which {@link ProjectionPatch} needs to patch peers after one node changes.
+   */
+  public record Result(Projection projection, List<BitSet> incoming) {}
+
+  ProjectPerNode(Identities ids, List<ResolvedRule> rules) {
     this.ids = ids;
     this.index = ids.index();
     this.rules = rules;
@@ -52,9 +61,16 @@ public final class ProjectPerNode {
     return new ProjectPerNode(ids, rules).project();
   }
 
+  /** {@link #run} plus the incoming relation (kept by {@code Compilation} for incremental updates). */
+  public static Result runWithIncoming(Identities ids, List<ResolvedRule> rules) {
+    ProjectPerNode p = new ProjectPerNode(ids, rules);
+    Projection proj = p.project();
+    return new Result(proj, List.copyOf(p.incoming));
+  }
+
   private final Map<String, IpSet> userAddrCache = new HashMap<>();
 
-  private IpSet userAddresses(String user, BitSet own) {
+  IpSet userAddresses(String user, BitSet own) {
     return userAddrCache.computeIfAbsent(user, u -> index.addressesOf(own));
   }
 
@@ -162,6 +178,7 @@ public final class ProjectPerNode {
       }
       incoming.add(in);
     }
+    this.incoming = incoming;
     List<BitSet> peers = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       peers.add((BitSet) incoming.get(i).clone());
@@ -265,7 +282,7 @@ public final class ProjectPerNode {
   }
 
   /** Does node's own filter admit sources inside {@code route}? */
-  private static boolean admits(List<Piece> own, List<CapPiece> caps, IpPrefix route) {
+  static boolean admits(List<Piece> own, List<CapPiece> caps, IpPrefix route) {
     for (CapPiece c : caps) {
       if (c.sources().overlaps(route)) {
         return true;
@@ -297,7 +314,7 @@ public final class ProjectPerNode {
     return out;
   }
 
-  private boolean relevant(int node, IpPrefix dst, Destination.Prefixes p) {
+  boolean relevant(int node, IpPrefix dst, Destination.Prefixes p) {
     if (index.addresses(node).overlaps(dst)) {
       return true;
     }

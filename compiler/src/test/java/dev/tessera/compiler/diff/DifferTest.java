@@ -36,8 +36,8 @@ class DifferTest {
         : l.inventory("inventory.yaml", inventory).orElseThrow(() -> new AssertionError(l.renderDiagnostics()));
     PolicyIndex oi = PolicyIndex.of(o, "old.hujson");
     PolicyIndex ni = PolicyIndex.of(n, "new.hujson");
-    CompiledNetwork on = l.compile(oi, inv).orElseThrow(() -> new AssertionError(l.renderDiagnostics()));
-    CompiledNetwork nn = l.compile(ni, inv).orElseThrow(() -> new AssertionError(l.renderDiagnostics()));
+    CompiledNetwork on = l.compile(oi, inv, inventory == null).orElseThrow(() -> new AssertionError(l.renderDiagnostics()));
+    CompiledNetwork nn = l.compile(ni, inv, inventory == null).orElseThrow(() -> new AssertionError(l.renderDiagnostics()));
     return new Differ(on, oi, nn, ni).diff(inventory == null, List.of());
   }
 

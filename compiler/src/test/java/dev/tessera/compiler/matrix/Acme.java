@@ -56,7 +56,7 @@ public final class Acme {
     Inventory inv = inventoryText == null ? SyntheticInventory.from(p) : l.inventory("inventory.yaml", inventoryText).orElse(null);
     assertThat(inv).as("inventory:%n%s", l.renderDiagnostics()).isNotNull();
     PolicyIndex idx = PolicyIndex.of(p, name);
-    CompiledNetwork net = l.compile(idx, inv).orElse(null);
+    CompiledNetwork net = l.compile(idx, inv, inventoryText == null).orElse(null);
     assertThat(net).as("compile %s:%n%s", name, l.renderDiagnostics()).isNotNull();
     return new Compiled(idx, inv, net);
   }

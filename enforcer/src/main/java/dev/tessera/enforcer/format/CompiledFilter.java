@@ -53,6 +53,9 @@ public record CompiledFilter(int formatVersion, String node, List<IpPrefix> node
      * canonical form is independent of list order, which is what the content hash needs.
      */
     public CompiledFilter canonical() {
+        if (isCanonical()) {
+            return this; // immutable record: the canonical form of a canonical filter is itself
+        }
         List<FilterRule> rs = new ArrayList<>();
         for (FilterRule r : rules) {
             rs.add(new FilterRule(sortedPrefixes(r.sources()), List.copyOf(new TreeSet<>(r.protocols())),
@@ -63,7 +66,7 @@ public record CompiledFilter(int formatVersion, String node, List<IpPrefix> node
         for (Peer p : peers) {
             ps.add(new Peer(p.name(), p.publicKey(), sortedPrefixes(p.addresses()), sortedPrefixes(p.routes())));
         }
-        ps.sort(Comparator.comparing(Peer::name).thenComparing(p -> p.publicKey() == null ? "" : p.publicKey()));
+        ps.sort(PEER_ORDER);
         List<CapGrant> cs = new ArrayList<>();
         for (CapGrant c : capGrants) {
             cs.add(new CapGrant(sortedPrefixes(c.sources()), sortedPrefixes(c.destinations()), c.capability(),
@@ -71,6 +74,68 @@ public record CompiledFilter(int formatVersion, String node, List<IpPrefix> node
         }
         cs.sort(CAP_ORDER);
         return new CompiledFilter(formatVersion, node, sortedPrefixes(nodeAddresses), rs, ps, cs);
+    }
+
+    /**
+     * One linear pass: true iff {@link #canonical()} would return an equal filter. Each list that
+     * canonical() turns into a TreeSet must be strictly increasing (sorted, no duplicates); each
+     * list it sorts must be non-decreasing (List.sort is stable, so such a list is left as is).
+     * The rule and cap-grant comparisons are made on the elements as given, which is what
+     * canonical() compares once every element's own lists are canonical (checked first).
+     */
+    boolean isCanonical() {
+        if (!strictlyIncreasing(nodeAddresses)) {
+            return false;
+        }
+        FilterRule prevRule = null;
+        for (FilterRule r : rules) {
+            if (!strictlyIncreasing(r.sources()) || !strictlyIncreasing(r.protocols())
+                    || !strictlyIncreasing(r.destinations())) {
+                return false;
+            }
+            if (prevRule != null && RULE_ORDER.compare(prevRule, r) > 0) {
+                return false;
+            }
+            prevRule = r;
+        }
+        Peer prevPeer = null;
+        for (Peer p : peers) {
+            if (!strictlyIncreasing(p.addresses()) || !strictlyIncreasing(p.routes())) {
+                return false;
+            }
+            if (prevPeer != null && PEER_ORDER.compare(prevPeer, p) > 0) {
+                return false;
+            }
+            prevPeer = p;
+        }
+        CapGrant prevCap = null;
+        for (CapGrant c : capGrants) {
+            if (!strictlyIncreasing(c.sources()) || !strictlyIncreasing(c.destinations())) {
+                return false;
+            }
+            if (prevCap != null && CAP_ORDER.compare(prevCap, c) > 0) {
+                return false;
+            }
+            prevCap = c;
+        }
+        return true;
+    }
+
+    /** Sorted and duplicate-free under the natural order: exactly when a TreeSet copy is the same list. */
+    private static <T extends Comparable<T>> boolean strictlyIncreasing(List<T> xs) {
+        int n = xs.size();
+        if (n < 2) {
+            return true;
+        }
+        T prev = xs.get(0);
+        for (int i = 1; i < n; i++) {
+            T x = xs.get(i);
+            if (prev.compareTo(x) >= 0) {
+                return false;
+            }
+            prev = x;
+        }
+        return true;
     }
 
     private static List<IpPrefix> sortedPrefixes(List<IpPrefix> ps) {
@@ -92,6 +157,9 @@ public record CompiledFilter(int formatVersion, String node, List<IpPrefix> node
             .thenComparing(FilterRule::sources, CompiledFilter::compareLists)
             .thenComparing(FilterRule::protocols, CompiledFilter::compareLists)
             .thenComparing(FilterRule::destinations, CompiledFilter::compareLists);
+
+    private static final Comparator<Peer> PEER_ORDER = Comparator.comparing(Peer::name)
+            .thenComparing(p -> p.publicKey() == null ? "" : p.publicKey());
 
     private static final Comparator<CapGrant> CAP_ORDER = Comparator.comparing(CapGrant::origin)
             .thenComparing(CapGrant::capability)

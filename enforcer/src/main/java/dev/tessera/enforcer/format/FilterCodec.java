@@ -1,6 +1,5 @@
 package dev.tessera.enforcer.format;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -10,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -48,8 +48,23 @@ public final class FilterCodec {
 
     /** Encodes the canonical form of {@code filter}. */
     public static byte[] encode(CompiledFilter filter) {
+        Out out = write(filter);
+        return Arrays.copyOf(out.buf, out.len);
+    }
+
+    /**
+     * Writes header, body and CRC into one growable, unsynchronized buffer (the body length is
+     * patched in afterwards), so the bytes are produced once and copied once, into the exact-size
+     * result. {@code canonical()} returns the filter itself when it is already canonical (the
+     * compiler's output), so no list is re-sorted in the common case.
+     */
+    private static Out write(CompiledFilter filter) {
         CompiledFilter f = filter.canonical();
-        Out body = new Out();
+        Out body = new Out(estimate(f));
+        body.raw(MAGIC);
+        body.u16(CompiledFilter.FORMAT_VERSION);
+        body.u16(0);
+        body.u32(0); // body length, patched below
         body.string(f.node());
         body.prefixes(f.nodeAddresses());
         body.varint(f.rules().size());
@@ -90,23 +105,41 @@ public final class FilterCodec {
             }
             body.origin(c.origin());
         }
-        byte[] b = body.toByteArray();
-        ByteBuffer out = ByteBuffer.allocate(HEADER + b.length + 4);
-        out.put(MAGIC).putShort((short) CompiledFilter.FORMAT_VERSION).putShort((short) 0).putInt(b.length).put(b);
+        body.putU32(8, body.len - HEADER);
         CRC32C crc = new CRC32C();
-        crc.update(out.array(), 0, out.position());
-        out.putInt((int) crc.getValue());
-        return out.array();
+        crc.update(body.buf, 0, body.len);
+        body.u32((int) crc.getValue());
+        return body;
     }
 
-    /** SHA-256 over {@link #encode}'s bytes. */
+    /** A size guess from the prefix counts (prefixes dominate), so the buffer rarely grows. */
+    private static int estimate(CompiledFilter f) {
+        long n = 256L + 18L * f.nodeAddresses().size();
+        for (FilterRule r : f.rules()) {
+            n += 64 + 18L * r.sources().size() + 22L * r.destinations().size();
+        }
+        for (Peer p : f.peers()) {
+            n += 64 + 18L * (p.addresses().size() + p.routes().size());
+        }
+        n += 128L * f.capGrants().size();
+        return (int) Math.min(n, 1 << 24);
+    }
+
+    /** SHA-256 over {@link #encode}'s bytes (digested straight from the encoder's buffer). */
     public static byte[] sha256(CompiledFilter filter) {
-        return sha256(encode(filter));
+        Out out = write(filter);
+        MessageDigest md = sha256Digest();
+        md.update(out.buf, 0, out.len);
+        return md.digest();
     }
 
     public static byte[] sha256(byte[] encoded) {
+        return sha256Digest().digest(encoded);
+    }
+
+    private static MessageDigest sha256Digest() {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(encoded);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is mandatory in every JDK", e);
         }
@@ -221,59 +254,96 @@ public final class FilterCodec {
         // Canonical check: a decoded filter must re-encode to the same bytes, otherwise two
         // different byte strings could name the same filter and the content hash would lie.
         byte[] again = encode(f);
-        if (!java.util.Arrays.equals(again, bytes)) {
+        if (!Arrays.equals(again, bytes)) {
             throw new FilterFormatException("filter is not in canonical form (lists must be sorted and free of duplicates)");
         }
         return f;
     }
 
+    /** Growable big-endian byte writer; single-threaded, no per-byte synchronization or bounds checks beyond one ensure. */
     private static final class Out {
-        private final ByteArrayOutputStream b = new ByteArrayOutputStream();
+        byte[] buf;
+        int len;
+
+        Out(int capacity) {
+            buf = new byte[Math.max(64, capacity)];
+        }
+
+        private void ensure(int n) {
+            if (buf.length - len < n) {
+                buf = Arrays.copyOf(buf, (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) buf.length * 2, (long) len + n)));
+            }
+        }
+
+        void raw(byte[] b) {
+            ensure(b.length);
+            System.arraycopy(b, 0, buf, len, b.length);
+            len += b.length;
+        }
 
         void u8(int v) {
-            b.write(v);
+            ensure(1);
+            buf[len++] = (byte) v;
         }
 
         void u16(int v) {
-            b.write(v >>> 8);
-            b.write(v);
+            ensure(2);
+            buf[len++] = (byte) (v >>> 8);
+            buf[len++] = (byte) v;
+        }
+
+        void u32(int v) {
+            ensure(4);
+            putU32(len, v);
+            len += 4;
+        }
+
+        void putU32(int at, int v) {
+            buf[at] = (byte) (v >>> 24);
+            buf[at + 1] = (byte) (v >>> 16);
+            buf[at + 2] = (byte) (v >>> 8);
+            buf[at + 3] = (byte) v;
         }
 
         void varint(int v) {
+            ensure(5);
             while ((v & ~0x7F) != 0) {
-                b.write((v & 0x7F) | 0x80);
+                buf[len++] = (byte) ((v & 0x7F) | 0x80);
                 v >>>= 7;
             }
-            b.write(v);
+            buf[len++] = (byte) v;
         }
 
         void string(String s) {
             byte[] u = s.getBytes(StandardCharsets.UTF_8);
             varint(u.length);
-            b.write(u, 0, u.length);
+            raw(u);
         }
 
         void prefix(IpPrefix p) {
-            u8(p.ipv6() ? 6 : 4);
-            u8(p.bits());
+            ensure(18);
+            buf[len++] = (byte) (p.ipv6() ? 6 : 4);
+            buf[len++] = (byte) p.bits();
             if (p.ipv6()) {
+                long hi = p.hi();
+                long lo = p.lo();
                 for (int i = 56; i >= 0; i -= 8) {
-                    b.write((int) (p.hi() >>> i));
+                    buf[len++] = (byte) (hi >>> i);
                 }
                 for (int i = 56; i >= 0; i -= 8) {
-                    b.write((int) (p.lo() >>> i));
+                    buf[len++] = (byte) (lo >>> i);
                 }
             } else {
-                for (int i = 24; i >= 0; i -= 8) {
-                    b.write((int) (p.lo() >>> i));
-                }
+                putU32(len, (int) p.lo());
+                len += 4;
             }
         }
 
         void prefixes(List<IpPrefix> ps) {
-            varint(ps.size());
-            for (IpPrefix p : ps) {
-                prefix(p);
+            int n = ps.size();
+            varint(n);
+            for (int i = 0; i < n; i++) {
+                prefix(ps.get(i));
             }
         }
 
@@ -283,10 +353,6 @@ public final class FilterCodec {
             varint(o.col());
             string(o.kind());
             varint(o.index());
-        }
-
-        byte[] toByteArray() {
-            return b.toByteArray();
         }
     }
 

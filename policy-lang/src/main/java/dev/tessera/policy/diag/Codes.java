@@ -17,6 +17,7 @@ public final class Codes {
   public static final String LEGACY_KEY = "legacy-key";
   public static final String SCHEMA = "schema";
   public static final String TYPE = "type";
+  public static final String WHITESPACE = "whitespace";
 
   // Values
   public static final String INVALID_SELECTOR = "invalid-selector";
@@ -52,4 +53,6 @@ public final class Codes {
   public static final String INVALID_IPSET_ELEMENT = "invalid-ipset-element";
   public static final String INVALID_TEST = "invalid-test";
   public static final String INVALID_SSH = "invalid-ssh";
+  public static final String INVALID_SSH_TEST = "invalid-ssh-test";
+  public static final String INVALID_CAPABILITY = "invalid-capability";
 }

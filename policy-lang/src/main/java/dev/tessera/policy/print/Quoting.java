@@ -15,7 +15,7 @@ final class Quoting {
   static final Set<String> TPOL_KEYWORDS = Set.of(
       "group", "tag", "owned", "by", "host", "ipset", "add", "remove", "posture", "default", "allow",
       "deny", "grant", "ip", "app", "via", "when", "proto", "ssh", "accept", "check", "as", "period",
-      "env", "test", "can", "cannot", "reach", "attr", "for", "approve", "route", "exit-node", "derp",
+      "env", "pool", "test", "can", "cannot", "reach", "attr", "for", "approve", "route", "exit-node", "derp",
       "empty", "true", "false");
 
   /** Case-insensitive DSL keywords (posture operators and set). */

@@ -9,6 +9,7 @@ import dev.tessera.policy.ast.Grant;
 import dev.tessera.policy.ast.GrantIp;
 import dev.tessera.policy.ast.GroupDef;
 import dev.tessera.policy.ast.HostDef;
+import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.JsonText;
 import dev.tessera.policy.ast.NodeAttr;
@@ -40,6 +41,11 @@ import java.util.function.Function;
 final class TpolPrinter {
   static final int WIDTH = 100;
   private static final String CONT = "    ";
+  /**
+   * Marks a word that starts a clause. A statement too long for one line breaks before each of
+   * its clauses first (one clause per line) and only then fills within a clause.
+   */
+  private static final String CLAUSE = "\u0001";
 
   private final Policy p;
   private final CommentPlan plan;
@@ -138,10 +144,11 @@ final class TpolPrinter {
       w.add("[]");
     }
     for (int i = 0; i < d.conditions().size(); i++) {
+      List<String> c = condition(d.conditions().get(i));
       if (i > 0) {
-        w.add("and");
+        c.set(0, CLAUSE + "and " + c.getFirst()); // breaks go before "and", never after
       }
-      w.addAll(condition(d.conditions().get(i)));
+      w.addAll(c);
     }
     stmt(d, w);
   }
@@ -224,6 +231,9 @@ final class TpolPrinter {
   private void nodeAttr(NodeAttr n) {
     List<String> w = words("attr", list(n.attr(), Function.identity()), "for",
         list(n.target(), Selector::text));
+    if (!n.ipPool().isEmpty()) {
+      w.addAll(clause("pool", list(n.ipPool(), IpPrefix::toString)));
+    }
     if (!n.app().isEmpty()) {
       w.addAll(clause("app", List.of(app(n.app()))));
     }
@@ -297,7 +307,7 @@ final class TpolPrinter {
    */
   private static List<String> clause(String keywords, List<String> items) {
     List<String> w = new ArrayList<>(items);
-    w.set(0, keywords + " " + w.getFirst());
+    w.set(0, CLAUSE + keywords + " " + w.getFirst());
     return w;
   }
 
@@ -353,12 +363,23 @@ final class TpolPrinter {
     }
     int textStart = out.length();
     int lineStart = out.length();
+    int total = -1;
+    boolean multiLineWord = false;
+    for (String w : words) {
+      total += w.length() + 1 - (w.startsWith(CLAUSE) ? 1 : 0);
+      multiLineWord |= w.indexOf('\n') >= 0;
+    }
+    boolean breakClauses = total > WIDTH && !multiLineWord;
     for (int i = 0; i < words.size(); i++) {
       String w = words.get(i);
+      boolean clauseStart = w.startsWith(CLAUSE);
+      if (clauseStart) {
+        w = w.substring(CLAUSE.length());
+      }
       int firstLineLen = w.indexOf('\n') < 0 ? w.length() : w.indexOf('\n');
       int col = out.length() - lineStart;
       if (i > 0) {
-        if (col + 1 + firstLineLen > WIDTH && col > CONT.length()) {
+        if ((breakClauses && clauseStart) || (col + 1 + firstLineLen > WIDTH && col > CONT.length())) {
           out.append('\n').append(CONT);
           lineStart = out.length() - CONT.length();
         } else {

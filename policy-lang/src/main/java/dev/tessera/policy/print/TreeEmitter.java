@@ -235,11 +235,14 @@ final class TreeEmitter {
   private static Node nodeAttr(NodeAttr n) {
     List<Field> fs = new ArrayList<>();
     fs.add(new Field("target", strings(n.target(), Selector::text), null));
-    if (!n.attr().isEmpty() || n.app().isEmpty()) {
+    if (!n.attr().isEmpty() || (n.app().isEmpty() && n.ipPool().isEmpty())) {
       fs.add(new Field("attr", strings(n.attr(), Function.identity()), null));
     }
     if (!n.app().isEmpty()) {
       fs.add(new Field("app", app(n.app()), null));
+    }
+    if (!n.ipPool().isEmpty()) {
+      fs.add(new Field("ipPool", strings(n.ipPool(), dev.tessera.policy.ast.IpPrefix::toString), null));
     }
     return new Obj(fs);
   }

@@ -20,7 +20,8 @@ import java.util.Map;
  * and {@code ports} mean {@code src} and {@code dst} (KB 1337) and get a {@code legacy-key}
  * warning. Two spellings of one key in the same object are a duplicate-key error. Unknown keys
  * are errors with a "did you mean" hint. Keys of user-named maps (groups, hosts, ...) are left
- * alone: {@code group:Eng} and {@code group:eng} are different names.
+ * alone: {@code group:Eng} and {@code group:eng} are different names. A {@code null} value
+ * means the key is absent (Go's zero value), as in Tailscale.
  */
 final class KeyNormalizer {
   private final Diagnostics d;
@@ -64,6 +65,11 @@ final class KeyNormalizer {
         continue;
       }
       Tree v = e.value();
+      if (v instanceof Tree.Null) {
+        // Go's decoder treats null as the zero value, i.e. as if the key were absent; Tailscale
+        // accepts "acceptEnv": null and the like. Same here.
+        continue;
+      }
       if (f.holds() == Shapes.Holds.OBJECT && v instanceof Tree.Obj o) {
         v = object(o, f.shape());
       } else if (f.holds() == Shapes.Holds.LIST_OF && v instanceof Tree.Arr a) {

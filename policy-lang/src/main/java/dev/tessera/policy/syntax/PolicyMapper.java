@@ -217,26 +217,51 @@ final class PolicyMapper {
     return new Grant(src, dst, ip, app, posture, via, o.span());
   }
 
+  /**
+   * An ssh rule. Tailscale requires only action and users (a rule without src or dst matches
+   * nothing), and trims whitespace around ssh actions, targets and users (SaaS captures); we do
+   * too, with a warning.
+   */
   private SshRule ssh(Tree.Obj o, P p) {
-    required(o, p, "action", "src", "dst", "users");
+    required(o, p, "action", "users");
     SshRule.Action action = null;
     Optional<Tree.Entry> a = o.get("action");
     if (a.isPresent()) {
-      Optional<Scalar> s = string(a.get().value(), p.k("action"));
+      Optional<Scalar> s = string(a.get().value(), p.k("action")).map(this::trimmed);
       if (s.isPresent()) {
         switch (s.get().value()) {
           case "accept" -> action = SshRule.Action.ACCEPT;
           case "check" -> action = SshRule.Action.CHECK;
-          default -> d.error(Codes.INVALID_ACTION, "unknown ssh action \"" + s.get().value() + "\"",
-              s.get().span(), "ssh actions are \"accept\" and \"check\"");
+          case "" -> d.error(Codes.INVALID_ACTION, "action must be specified", s.get().span(),
+              "ssh actions are \"accept\" and \"check\"");
+          default -> d.error(Codes.INVALID_ACTION, "\"" + s.get().value() + "\" is not a valid action",
+              s.get().span(), "ssh actions are \"accept\" and \"check\" (lower case)");
         }
       }
     }
-    List<Selector> src = field(o, "src", p, this::selectors);
-    List<Selector> dst = field(o, "dst", p, this::selectors);
-    List<String> users = field(o, "users", p, this::plainStrings);
-    Optional<String> checkPeriod = o.get("checkPeriod").flatMap(e -> string(e.value(), p.k("checkPeriod"))).map(Scalar::value);
-    List<String> acceptEnv = field(o, "acceptEnv", p, this::plainStrings);
+    List<Selector> src = field(o, "src", p, (v, vp) ->
+        mapStrings(v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
+    List<Selector> dst = field(o, "dst", p, (v, vp) ->
+        mapStrings(v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
+    List<String> users = field(o, "users", p, (v, vp) -> mapStrings(v, vp, sv -> {
+      Scalar t = trimmed(sv);
+      if (t.value().isEmpty() || t.value().equals("*")) {
+        d.error(Codes.INVALID_SSH, "user \"" + t.value() + "\" is not valid", t.span(),
+            "name a login user such as root, or autogroup:nonroot");
+        return Optional.empty();
+      }
+      return Optional.of(t.value());
+    }));
+    Optional<Scalar> checkPeriodText = o.get("checkPeriod").flatMap(e -> string(e.value(), p.k("checkPeriod")));
+    Optional<String> checkPeriod = checkPeriodText.map(Scalar::value);
+    checkPeriodText.ifPresent(cp -> Values.checkPeriod(cp.value(), cp.span(), d));
+    List<String> acceptEnv = field(o, "acceptEnv", p, (v, vp) -> mapStrings(v, vp, sv -> {
+      if (sv.value().isEmpty()) {
+        d.error(Codes.INVALID_SSH, "acceptEnv values cannot be empty", sv.span());
+        return Optional.empty();
+      }
+      return Optional.of(sv.value());
+    }));
     List<PostureRef> posture = field(o, "srcPosture", p, this::postureRefs);
     if (action == null) {
       droppedSsh.add(new SshRule(SshRule.Action.ACCEPT, src, dst, users, Optional.empty(), acceptEnv, posture, o.span()));
@@ -251,12 +276,18 @@ final class PolicyMapper {
         field(o, "target", p, this::selectors),
         field(o, "attr", p, this::plainStrings),
         field(o, "app", p, this::appCaps),
+        field(o, "ipPool", p, (v, vp) -> mapStrings(v, vp, sv -> Values.prefix(sv.value(), sv.span(), d))),
         o.span());
   }
 
+  /**
+   * A tests entry. A missing src is not a policy error: Tailscale reports it as a failing test
+   * (SaaS capture policytest-malformed-test-missing-src), so it is kept with empty raw text.
+   */
   private PolicyTest test(Tree.Obj o, P p) {
-    required(o, p, "src");
-    Optional<Scalar> src = o.get("src").flatMap(e -> string(e.value(), p.k("src")));
+    Optional<Scalar> src = o.get("src").isEmpty()
+        ? Optional.of(new Scalar("", o.span()))
+        : o.get("src").flatMap(e -> string(e.value(), p.k("src")));
     Optional<Protocol> proto = o.get("proto")
         .flatMap(e -> string(e.value(), p.k("proto")))
         .flatMap(sv -> Values.protocol(sv.value(), sv.span(), d));
@@ -353,6 +384,11 @@ final class PolicyMapper {
         continue;
       }
       String name = key.substring(prefix.length());
+      if (prefix.equals("tag:") && !name.isEmpty() && !isAsciiLetter(name.charAt(0))) {
+        d.error(Codes.INVALID_NAME, "tagOwners[\"" + key + "\"]: tag names must start with a letter, after 'tag:'",
+            e.keySpan(), "tag names are ASCII letters, digits and '-', starting with a letter");
+        continue;
+      }
       if (!Values.validName(name)) {
         d.error(Codes.INVALID_NAME, "invalid " + what + " name \"" + key + "\"", e.keySpan(),
             "names are letters, digits, '-', '_' and '.'");
@@ -456,6 +492,22 @@ final class PolicyMapper {
     }
     typeIssue(p, v, "a boolean");
     return Optional.empty();
+  }
+
+  private static boolean isAsciiLetter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  }
+
+  /** The value without surrounding whitespace (warned about); SSH fields only. */
+  private Scalar trimmed(Scalar s) {
+    String t = s.value().strip();
+    if (t.length() == s.value().length()) {
+      return s;
+    }
+    d.warning(Codes.WHITESPACE, "surrounding whitespace in " + Values.quote(s.value()) + " is ignored", s.span(),
+        "write \"" + t + "\"");
+    int lead = s.value().indexOf(t.isEmpty() ? "" : t.substring(0, 1));
+    return new Scalar(t, Values.sub(s.span(), s.value(), Math.max(0, lead), Math.max(0, lead) + t.length()));
   }
 
   /** Same rule and wording as the schema's {@code required}. */

@@ -64,7 +64,7 @@ final class Shapes {
           leaf("action"), leaf("src"), leaf("dst"), leaf("users"), leaf("checkPeriod"),
           leaf("acceptEnv"), leaf("srcPosture"));
 
-  static final Shape NODE_ATTR = shape("nodeAttrs entry", Map.of(), leaf("target"), leaf("attr"), leaf("app"));
+  static final Shape NODE_ATTR = shape("nodeAttrs entry", Map.of(), leaf("target"), leaf("attr"), leaf("app"), leaf("ipPool"));
 
   static final Shape TEST = shape("test", Map.of(), leaf("src"), leaf("proto"), leaf("accept"), leaf("deny"));
 

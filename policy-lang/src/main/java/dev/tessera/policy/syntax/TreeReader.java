@@ -48,7 +48,19 @@ public final class TreeReader {
     static final YAMLFactory FACTORY =
         YAMLFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
+            .loaderOptions(largeDocuments())
             .build();
+  }
+
+  /**
+   * SnakeYAML refuses documents over 3 MB by default; a 20k-rule policy is 5 MB. The limit guards
+   * against unbounded input, so it is raised, not removed. Aliases stay limited (billion laughs).
+   */
+  public static org.yaml.snakeyaml.LoaderOptions largeDocuments() {
+    org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
+    options.setCodePointLimit(256 * 1024 * 1024);
+    options.setMaxAliasesForCollections(50);
+    return options;
   }
 
   /** Reads the text; empty (with a diagnostic) when it is not well-formed. */

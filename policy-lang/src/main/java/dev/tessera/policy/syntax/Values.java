@@ -71,6 +71,29 @@ public final class Values {
     return new SourceSpan(whole.file(), whole.startLine(), sc, whole.startLine(), ec, so, eo);
   }
 
+  /** A value in double quotes with JSON escapes, so tabs and control characters show in messages. */
+  public static String quote(String v) {
+    StringBuilder sb = new StringBuilder(v.length() + 2).append('"');
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\t' -> sb.append("\\t");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        default -> {
+          if (c < 0x20) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+
   // ---------------------------------------------------------------- selectors
 
   /** A src/dst/member/owner/approver target. */
@@ -640,6 +663,117 @@ public final class Values {
           "quote strings: '" + tok + "'");
       return null;
     }
+  }
+
+  // ---------------------------------------------------------------- ssh check period
+
+  /** Tailscale's maximum SSH check period. */
+  private static final long MAX_CHECK_PERIOD_NANOS = 168L * 3600 * 1_000_000_000L;
+
+  /**
+   * Validates an ssh {@code checkPeriod}: {@code always}, or a Go duration ({@code 12h},
+   * {@code 1h30m}, {@code 90s}) that is not negative and at most 168h. Messages follow Go's
+   * time.ParseDuration and Tailscale's (SaaS captures).
+   */
+  public static boolean checkPeriod(String text, SourceSpan span, Diagnostics d) {
+    if (text.equals("always")) {
+      return true;
+    }
+    Long nanos = goDuration(text);
+    if (nanos == null) {
+      d.error(Codes.INVALID_SSH, "time: invalid duration \"" + text + "\"", span,
+          "write a duration such as 12h or 30m, or \"always\"");
+      return false;
+    }
+    if (nanos < 0) {
+      d.error(Codes.INVALID_SSH, "checkPeriod " + goDurationString(nanos) + " must be a positive duration", span);
+      return false;
+    }
+    if (nanos > MAX_CHECK_PERIOD_NANOS) {
+      d.error(Codes.INVALID_SSH, "checkPeriod " + goDurationString(nanos) + " is above the max (168h)", span);
+      return false;
+    }
+    return true;
+  }
+
+  /** Go's time.ParseDuration: [-+]? then (number unit)+, units ns us µs ms s m h; "0" alone. Null if invalid. */
+  static Long goDuration(String s) {
+    int i = 0;
+    boolean neg = false;
+    if (i < s.length() && (s.charAt(i) == '-' || s.charAt(i) == '+')) {
+      neg = s.charAt(i) == '-';
+      i++;
+    }
+    if (s.substring(i).equals("0")) {
+      return 0L;
+    }
+    if (i == s.length()) {
+      return null;
+    }
+    double total = 0;
+    while (i < s.length()) {
+      int n0 = i;
+      while (i < s.length() && (Character.isDigit(s.charAt(i)) || s.charAt(i) == '.')) {
+        i++;
+      }
+      String num = s.substring(n0, i);
+      if (num.isEmpty() || num.equals(".") || num.indexOf('.') != num.lastIndexOf('.')) {
+        return null;
+      }
+      int u0 = i;
+      while (i < s.length() && !Character.isDigit(s.charAt(i)) && s.charAt(i) != '.') {
+        i++;
+      }
+      double unit = switch (s.substring(u0, i)) {
+        case "ns" -> 1;
+        case "us", "µs", "μs" -> 1e3;
+        case "ms" -> 1e6;
+        case "s" -> 1e9;
+        case "m" -> 60e9;
+        case "h" -> 3600e9;
+        default -> -1;
+      };
+      if (unit < 0) {
+        return null;
+      }
+      total += Double.parseDouble(num) * unit;
+      if (total > Long.MAX_VALUE) {
+        return null;
+      }
+    }
+    long v = Math.round(total);
+    return neg ? -v : v;
+  }
+
+  /** Go's Duration.String for whole and fractional seconds and above, e.g. 200h0m0s, -1m0s. */
+  static String goDurationString(long nanos) {
+    if (nanos == 0) {
+      return "0s";
+    }
+    StringBuilder sb = new StringBuilder();
+    long n = Math.abs(nanos);
+    if (nanos < 0) {
+      sb.append('-');
+    }
+    if (n < 1_000_000_000L) {
+      return sb.append(n).append("ns").toString();
+    }
+    long h = n / 3_600_000_000_000L;
+    long m = (n / 60_000_000_000L) % 60;
+    long sec = (n / 1_000_000_000L) % 60;
+    long frac = n % 1_000_000_000L;
+    if (h > 0) {
+      sb.append(h).append('h');
+    }
+    if (h > 0 || m > 0) {
+      sb.append(m).append('m');
+    }
+    sb.append(sec);
+    if (frac > 0) {
+      String f = String.format("%09d", frac).replaceAll("0+$", "");
+      sb.append('.').append(f);
+    }
+    return sb.append('s').toString();
   }
 
   // ---------------------------------------------------------------- ipsets and tests

@@ -107,6 +107,7 @@ public final class SemanticValidator {
     p.ssh().forEach(this::ssh);
     p.nodeAttrs().forEach(this::nodeAttr);
     p.tests().forEach(this::test);
+    p.sshTests().forEach(this::sshTest);
   }
 
   private <T> void define(Map<String, T> m, String name, T def, String what, dev.tessera.policy.ast.SourceSpan span) {
@@ -204,14 +205,24 @@ public final class SemanticValidator {
     sources(a.src());
     List<Selector> dst = a.dst().stream().map(AclDestination::target).toList();
     destinations(dst);
-    selfDestination(a.src(), dst);
+    selfDestination(a.src(), dst, true);
     a.srcPosture().forEach(this::posture);
   }
 
   private void grant(Grant g) {
     sources(g.src());
     destinations(g.dst());
-    selfDestination(g.src(), g.dst());
+    // SaaS rejects "*" with autogroup:self in grants (it accepts it in acls).
+    selfDestination(g.src(), g.dst(), false);
+    if (!g.app().isEmpty()) {
+      for (Selector s : g.dst()) {
+        if (s instanceof Selector.Auto au && au.group() == AutoGroup.INTERNET) {
+          d.error(Codes.INVALID_DESTINATION, "cannot use app grants with autogroup:internet", s.span(),
+              "put the app capability in a grant to tailnet destinations");
+        }
+      }
+    }
+    g.app().forEach(this::capability);
     for (Selector s : g.dst()) {
       if (s instanceof Selector.Prefix px && px.prefix().bits() == 0) {
         d.error(Codes.GRANT_DEFAULT_ROUTE_DESTINATION,
@@ -272,8 +283,34 @@ public final class SemanticValidator {
     }
   }
 
+  /**
+   * Capability names are {@code {domain}/{path}}; the tailscale.com domain is reserved except
+   * for the capabilities Tailscale documents for use in grants (SaaS: relay-target, funnel and
+   * ingress are rejected; drive, kubernetes, relay, webui accepted).
+   */
+  private static final Set<String> TAILSCALE_GRANT_CAPS =
+      Set.of("drive", "drive-sharer", "kubernetes", "relay", "webui", "tsidp", "golink");
+
+  private static final java.util.regex.Pattern CAP_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+/\\S+");
+
+  private void capability(dev.tessera.policy.ast.AppCapability c) {
+    if (!CAP_NAME.matcher(c.name()).matches()) {
+      d.error(Codes.INVALID_CAPABILITY, "capability name must have the form {domain}/{path}", c.span(),
+          "e.g. example.com/cap/my-app, without a scheme");
+      return;
+    }
+    String domain = c.name().substring(0, c.name().indexOf('/'));
+    String path = c.name().substring(domain.length() + 1);
+    if (domain.equals("tailscale.com")
+        && !(path.startsWith("cap/") && TAILSCALE_GRANT_CAPS.contains(path.substring(4)))) {
+      d.error(Codes.INVALID_CAPABILITY, "capability name must not be in the tailscale.com domain", c.span(),
+          "use your own domain for your own capabilities");
+    }
+  }
+
   /** autogroup:self as a destination needs user-like sources (SaaS wording). */
-  private void selfDestination(List<Selector> src, List<Selector> dst) {
+  private void selfDestination(List<Selector> src, List<Selector> dst, boolean wildcardOk) {
     Optional<Selector> self = dst.stream()
         .filter(s -> s instanceof Selector.Auto a && a.group() == AutoGroup.SELF)
         .findFirst();
@@ -282,7 +319,7 @@ public final class SemanticValidator {
     }
     for (Selector s : src) {
       boolean userLike = switch (s) {
-        case Selector.Wildcard w -> true;
+        case Selector.Wildcard w -> wildcardOk;
         case Selector.User u -> true;
         case Selector.UserDomain u -> true;
         case Selector.Group g -> true;
@@ -329,7 +366,13 @@ public final class SemanticValidator {
       }
     }
     r.dst().forEach(this::ref);
-    selfDestination(r.src(), r.dst());
+    for (Selector s : r.dst()) {
+      if (s instanceof Selector.Host h) {
+        d.error(Codes.INVALID_SSH, "invalid dst \"" + h.name() + "\"", s.span(),
+            "ssh destinations are tags, users or autogroup:self, not host aliases");
+      }
+    }
+    selfDestination(r.src(), r.dst(), true);
     if (r.users().isEmpty()) {
       d.error(Codes.INVALID_SSH, "ssh rule needs at least one user", r.span(),
           "e.g. \"users\": [\"autogroup:nonroot\"]");
@@ -340,14 +383,57 @@ public final class SemanticValidator {
     r.srcPosture().forEach(this::posture);
   }
 
+  /** Tailscale's service addresses (100.100.100.100 and its /24) cannot be handed out. */
+  private static final dev.tessera.policy.ast.IpPrefix RESERVED_POOL =
+      dev.tessera.policy.ast.IpPrefix.parse("100.100.100.0/24").orElseThrow();
+
   private void nodeAttr(NodeAttr n) {
     n.target().forEach(this::ref);
+    for (Selector s : n.target()) {
+      if (s instanceof Selector.Auto a && a.group() == AutoGroup.SELF) {
+        // SaaS fails with an internal error on this; say what is wrong instead.
+        d.error(Codes.INVALID_SELECTOR, "autogroup:self is not a valid nodeAttrs target", s.span(),
+            "target users, groups, tags or autogroup:member");
+      }
+    }
+    for (dev.tessera.policy.ast.IpPrefix pool : n.ipPool()) {
+      if (RESERVED_POOL.contains(pool) || pool.contains(RESERVED_POOL)) {
+        d.error(Codes.INVALID_IP, "IPPool(" + pool + "): network within reserved range", n.span());
+      }
+    }
   }
 
   private void test(PolicyTest t) {
     if (t.accept().isEmpty() && t.deny().isEmpty()) {
       d.warning(Codes.INVALID_TEST, "test from \"" + t.src().raw() + "\" checks nothing", t.span(),
           "add accept or deny destinations");
+    }
+  }
+
+  /** sshTests dst entries: single hosts; CIDRs and autogroup:internet are rejected (SaaS). */
+  private void sshTest(dev.tessera.policy.ast.SshTest t) {
+    for (String dst : t.dst()) {
+      Optional<Selector> s = dev.tessera.policy.syntax.Values.selector(dst, t.span(), new Diagnostics());
+      boolean disallowed = s.isPresent() && switch (s.get()) {
+        case Selector.Prefix px -> !px.prefix().isSingleAddress();
+        case Selector.Range r -> true;
+        case Selector.Auto a -> a.group() == AutoGroup.INTERNET || a.group() == AutoGroup.DANGER_ALL;
+        default -> false;
+      };
+      if (disallowed) {
+        d.error(Codes.INVALID_SSH_TEST, "SSH tests dst contains disallowed element \"" + dst + "\"", t.span(),
+            "name one host: a tag, a user or a single IP");
+      } else if (dst.startsWith("tag:") && !tags.containsKey(dst.substring(4))) {
+        d.error(Codes.INVALID_SSH_TEST, "SSH tests dst contains unknown tag \"" + dst + "\"", t.span(),
+            dst.indexOf(':', 4) > 0 ? "sshTests destinations take no port" : null);
+      }
+    }
+    for (List<String> users : List.of(t.accept(), t.check(), t.deny())) {
+      for (String u : users) {
+        if (u.equals("*")) {
+          d.error(Codes.INVALID_SSH_TEST, "user \"*\" is not valid", t.span());
+        }
+      }
     }
   }
 

@@ -85,7 +85,7 @@ final class PolicyGenerator {
         int n = r.nextInt(5) == 0 ? 0 : 1 + r.nextInt(4);
         switch (s) {
           case GROUPS -> b.groups(unique(n, () -> new GroupDef(name(), selectors(0, 4), N), GroupDef::name));
-          case TAG_OWNERS -> b.tagOwners(unique(n, () -> new TagOwner(name(), selectors(0, 3), N), TagOwner::tag));
+          case TAG_OWNERS -> b.tagOwners(unique(n, () -> new TagOwner(tagName(), selectors(0, 3), N), TagOwner::tag));
           case HOSTS -> b.hosts(unique(n, () -> new HostDef(hostName(), prefix(), N), HostDef::name));
           case IPSETS -> b.ipsets(unique(n, this::ipset, IpSetDef::name));
           case POSTURES -> b.postures(unique(n, () -> new PostureDef(name(), list(0, 3, this::condition), N), PostureDef::name));
@@ -189,12 +189,24 @@ final class PolicyGenerator {
 
   private SshRule ssh() {
     return new SshRule(pick(SshRule.Action.values()), selectors(0, 2), selectors(0, 2),
-        list(0, 3, this::text), r.nextBoolean() ? Optional.of(pick(new String[] {"12h", "always", "1h30m", text()})) : Optional.empty(),
-        list(0, 2, this::text), list(0, 2, this::postureRef), N);
+        list(0, 3, this::sshUser), r.nextBoolean() ? Optional.of(pick(new String[] {"12h", "always", "1h30m", "90s", "168h", "0"})) : Optional.empty(),
+        list(0, 2, this::nonEmptyText), list(0, 2, this::postureRef), N);
+  }
+
+  /** Readers trim ssh users and reject empty ones and "*" (as Tailscale does). */
+  private String sshUser() {
+    String u = text().strip();
+    return u.isEmpty() || u.equals("*") ? "root" : u;
+  }
+
+  private String nonEmptyText() {
+    String t = text();
+    return t.isEmpty() ? "LANG" : t;
   }
 
   private NodeAttr nodeAttr() {
-    return new NodeAttr(selectors(0, 3), list(0, 3, this::text), r.nextInt(4) == 0 ? apps() : List.of(), N);
+    return new NodeAttr(selectors(0, 3), list(0, 3, this::text), r.nextInt(4) == 0 ? apps() : List.of(),
+        r.nextInt(4) == 0 ? list(1, 2, this::prefix) : List.of(), N);
   }
 
   private PolicyTest test() {
@@ -284,6 +296,13 @@ final class PolicyGenerator {
       w = "n" + r.nextInt(100);
     }
     return r.nextBoolean() ? w : w + "-" + r.nextInt(50);
+  }
+
+  /** Defined tag names start with an ASCII letter (Tailscale's rule, enforced by the readers). */
+  private String tagName() {
+    String n = name();
+    char c = n.charAt(0);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? n : "t" + n;
   }
 
   /** Host names must not parse as an IP or a prefixed selector, as the readers decide by form. */

@@ -117,6 +117,7 @@ clause
   | AS list                          # asClause
   | PERIOD word                      # periodClause
   | ENV list                         # envClause
+  | POOL list                        # poolClause
   ;
 
 testClause
@@ -162,7 +163,7 @@ word : ATOM | STRING | NUMBER | V6_DEST | keyword ;
 
 keyword
   : GROUP | TAG | OWNED | BY | HOST | IPSET | ADD | REMOVE | POSTURE | DEFAULT | ALLOW | DENY
-  | GRANT | IP | APP | VIA | WHEN | PROTO | SSH | ACCEPT | CHECK | AS | PERIOD | ENV | TEST | CAN
+  | GRANT | IP | APP | VIA | WHEN | PROTO | SSH | ACCEPT | CHECK | AS | PERIOD | ENV | POOL | TEST | CAN
   | CANNOT | REACH | ATTR | FOR | APPROVE | ROUTE | EXIT_NODE | DERP | SET | EMPTY | AND | IN
   | NOT | IS | TRUE | FALSE
   ;
@@ -193,6 +194,7 @@ CHECK     : 'check' ;
 AS        : 'as' ;
 PERIOD    : 'period' ;
 ENV       : 'env' ;
+POOL      : 'pool' ;
 TEST      : 'test' ;
 CAN       : 'can' ;
 CANNOT    : 'cannot' ;

@@ -110,9 +110,9 @@ final class TpolAstBuilder {
     return List.copyOf(droppedSsh);
   }
 
-  Policy build(TpolParser.PolicyContext tree, List<Comment> comments) {
+  Policy build(TpolParser.PolicyContext tree, List<Comment> comments, boolean hadSyntaxErrors) {
     for (TpolParser.StatementContext st : tree.statement()) {
-      if (hasSyntaxError(st)) {
+      if (hadSyntaxErrors && hasSyntaxError(st)) {
         continue; // already reported by the error listener
       }
       statement(st);
@@ -375,13 +375,36 @@ final class TpolAstBuilder {
     List<Selector> dst = selectors(c.dst);
     Clauses cl = clauses(c.clause(), "an ssh rule",
         EnumSet.of(ClauseKind.AS, ClauseKind.PERIOD, ClauseKind.ENV, ClauseKind.WHEN));
-    List<String> users = cl.as == null ? List.of() : texts(cl.as.list());
+    List<String> users = new ArrayList<>();
+    if (cl.as != null) {
+      for (W w : words(cl.as.list())) {
+        String u = w.text().strip(); // as the HuJSON reader (Tailscale trims ssh users)
+        if (u.isEmpty() || u.equals("*")) {
+          d.error(Codes.INVALID_SSH, "user \"" + u + "\" is not valid", w.span(),
+              "name a login user such as root, or autogroup:nonroot");
+        } else {
+          users.add(u);
+        }
+      }
+    }
     Optional<String> period = Optional.empty();
     if (cl.period != null) {
       W p = word(cl.period.word());
       period = p == null ? Optional.empty() : Optional.of(p.text());
+      if (p != null) {
+        Values.checkPeriod(p.text(), p.span(), d); // reported like HuJSON's; the rule is kept
+      }
     }
-    List<String> env = cl.env == null ? List.of() : texts(cl.env.list());
+    List<String> env = new ArrayList<>();
+    if (cl.env != null) {
+      for (W w : words(cl.env.list())) {
+        if (w.text().isEmpty()) {
+          d.error(Codes.INVALID_SSH, "acceptEnv values cannot be empty", w.span());
+        } else {
+          env.add(w.text());
+        }
+      }
+    }
     List<PostureRef> posture = cl.when == null ? List.of() : postureRefs(cl.when.list());
     if (a != null && cl.ok) {
       ssh.add(new SshRule(a, src, dst, users, period, env, posture, span(c)));
@@ -469,10 +492,16 @@ final class TpolAstBuilder {
     present.add(Section.NODE_ATTRS);
     List<String> attrs = texts(c.attrs);
     List<Selector> targets = selectors(c.targets);
-    Clauses cl = clauses(c.clause(), "an attr statement", EnumSet.of(ClauseKind.APP));
+    Clauses cl = clauses(c.clause(), "an attr statement", EnumSet.of(ClauseKind.APP, ClauseKind.POOL));
     List<AppCapability> app = cl.app == null ? List.of() : app(cl.app.JSON_BLOCK().getSymbol());
+    List<IpPrefix> pool = new ArrayList<>();
+    if (cl.pool != null) {
+      for (W w : words(cl.pool.list())) {
+        Values.prefix(w.text(), w.span(), d).ifPresent(pool::add);
+      }
+    }
     if (cl.ok) {
-      nodeAttrs.add(new NodeAttr(targets, attrs, app, span(c)));
+      nodeAttrs.add(new NodeAttr(targets, attrs, app, pool, span(c)));
     }
   }
 
@@ -512,7 +541,8 @@ final class TpolAstBuilder {
   // ------------------------------------------------------------------ clauses
 
   private enum ClauseKind {
-    PROTO("proto"), WHEN("when"), IP("ip"), APP("app"), VIA("via"), AS("as"), PERIOD("period"), ENV("env");
+    PROTO("proto"), WHEN("when"), IP("ip"), APP("app"), VIA("via"), AS("as"), PERIOD("period"), ENV("env"),
+    POOL("pool");
 
     final String word;
 
@@ -532,6 +562,7 @@ final class TpolAstBuilder {
     TpolParser.AsClauseContext as;
     TpolParser.PeriodClauseContext period;
     TpolParser.EnvClauseContext env;
+    TpolParser.PoolClauseContext pool;
   }
 
   private Clauses clauses(List<TpolParser.ClauseContext> list, String where, EnumSet<ClauseKind> allowed) {
@@ -547,6 +578,7 @@ final class TpolAstBuilder {
         case TpolParser.AsClauseContext x -> { cl.as = x; yield ClauseKind.AS; }
         case TpolParser.PeriodClauseContext x -> { cl.period = x; yield ClauseKind.PERIOD; }
         case TpolParser.EnvClauseContext x -> { cl.env = x; yield ClauseKind.ENV; }
+        case TpolParser.PoolClauseContext x -> { cl.pool = x; yield ClauseKind.POOL; }
         default -> throw new IllegalStateException("clause not handled: " + c.getClass());
       };
       Token kw = c.getStart();
@@ -567,6 +599,7 @@ final class TpolAstBuilder {
       case PROTO -> "proto belongs to allow rules; in a grant write ip tcp:443";
       case IP, APP, VIA -> k.word + " belongs to grant rules";
       case AS, PERIOD, ENV -> k.word + " belongs to ssh rules";
+      case POOL -> "pool (ipPool) belongs to attr statements";
       case WHEN -> "when (source posture) belongs to allow, grant and ssh rules";
     };
     StringBuilder sb = new StringBuilder(home).append("; here: ");
@@ -733,6 +766,13 @@ final class TpolAstBuilder {
       return null;
     }
     String name = !prefix.isEmpty() && w.text().startsWith(prefix) ? w.text().substring(prefix.length()) : w.text();
+    if (prefix.equals("tag:") && !name.isEmpty()
+        && !((name.charAt(0) >= 'a' && name.charAt(0) <= 'z') || (name.charAt(0) >= 'A' && name.charAt(0) <= 'Z'))) {
+      // Same rule and words as the HuJSON reader (Tailscale's own message).
+      d.error(Codes.INVALID_NAME, "tagOwners[\"tag:" + name + "\"]: tag names must start with a letter, after 'tag:'",
+          w.span(), "tag names are ASCII letters, digits and '-', starting with a letter");
+      return null;
+    }
     if (!Values.validName(name)) {
       d.error(Codes.INVALID_NAME, "invalid " + kind + " name \"" + w.text() + "\"", w.span(),
           "names are letters, digits, '-', '_' and '.'");

@@ -72,7 +72,7 @@ public final class TpolReader implements SyntaxReader {
 
     List<Comment> comments = comments(tokens, pos, diags);
     TpolAstBuilder builder = new TpolAstBuilder(source, pos, diags);
-    Policy policy = builder.build(tree, comments);
+    Policy policy = builder.build(tree, comments, hadSyntaxErrors);
     if (hadSyntaxErrors && policy.sections().isEmpty()) {
       return new Outcome(null, List.of(), List.of());
     }

@@ -55,6 +55,7 @@ class TpolReaderTest {
       approve route 10.0.0.0/8 by tag:r approve exit-node by tag:e, group:x | {"autoApprovers": {"routes": {"10.0.0.0/8": ["tag:r"]}, "exitNode": ["tag:e", "group:x"]}}
       approve exit-node by tag:a approve exit-node by tag:b | {"autoApprovers": {"exitNode": ["tag:a", "tag:b"]}}
       ssh check group:eng -> tag:prod as root, autogroup:nonroot period 12h env GIT_* when p | {"ssh": [{"action": "check", "src": ["group:eng"], "dst": ["tag:prod"], "users": ["root", "autogroup:nonroot"], "checkPeriod": "12h", "acceptEnv": ["GIT_*"], "srcPosture": ["posture:p"]}]}
+      attr [] for tag:r pool 100.100.0.0/16, fd7a::/64 | {"nodeAttrs": [{"target": ["tag:r"], "ipPool": ["100.100.0.0/16", "fd7a::/64"]}]}
       attr funnel, "drive:share" for tag:web app {"tailscale.com/cap/drive": []} | {"nodeAttrs": [{"target": ["tag:web"], "attr": ["funnel", "drive:share"], "app": {"tailscale.com/cap/drive": []}}]}
       test alice@acme.com can reach tag:web:443 cannot reach prod-db:5432 | {"tests": [{"src": "alice@acme.com", "accept": ["tag:web:443"], "deny": ["prod-db:5432"]}]}
       test tag:ci proto udp cannot reach 100.64.0.1:53 | {"tests": [{"src": "tag:ci", "proto": "udp", "deny": ["100.64.0.1:53"]}]}
@@ -90,6 +91,8 @@ class TpolReaderTest {
       group e$g = a@b.c                       | syntax | unexpected character '$' | 1 | 8
       group e.g! = a@b.c                      | syntax | unexpected character '!' | 1 | 10
       group "e g" = a@b.c                     | invalid-name | invalid group name "e g" | 1 | 7
+      tag 1.60 owned by a@b.c                 | invalid-name | tagOwners["tag:1.60"]: tag names must start with a letter, after 'tag:' | 1 | 5
+      attr funnel for tag:x pool 10.0.0.0/33   | invalid-ip | invalid IP address or CIDR "10.0.0.0/33" | 1 | 28
       group eng = autogroup:foo               | unknown-autogroup | unknown autogroup "autogroup:foo" | 1 | 13
       host db = 10.0.0.256                    | invalid-ip | invalid IP address or CIDR "10.0.0.256" | 1 | 11
       host db = "10.0.0.1                     | syntax | unterminated string: no closing " on this line | 1 | 11
@@ -106,6 +109,7 @@ class TpolReaderTest {
       empty aclz                              | unknown-key | unknown section "aclz" | 1 | 7
       empty derpMap                           | syntax | derpMap is a value, not a list: it cannot be empty | 1 | 7
       ssh deny a -> b as root                 | invalid-action | unknown ssh action "deny" | 1 | 5
+      ssh check a -> b as root period 12x     | invalid-ssh | time: invalid duration "12x" | 1 | 33
       test a@b.c can reach x:1 can reach y:2  | duplicate-key | 'can' given twice in one statement | 1 | 26
       approve route 10.0.0.0/33 by tag:x      | invalid-ip | invalid IP address or CIDR "10.0.0.0/33" | 1 | 15
       approve exit-node tag:x                 | syntax | unexpected 'tag:x', expected 'by' | 1 | 19

@@ -1,0 +1,62 @@
+package dev.tessera.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** {@code tessera-agent show} for an agent that takes its filter from a policy server. */
+class TesseraAgentShowTest {
+  static final String GET = "listen_port=51820\nerrno=0\n";
+
+  @Test
+  void showsBundleInForceRefusalsByReasonAndLastError() {
+    String status = """
+        filter_mode=enforce
+        filter_sha256=09b20d43c54c4b47762c
+        drop_inbound_filter-unavailable=2
+        drop_outbound_filter-unavailable=4
+        bundle_server=http://198.51.100.7:8411/
+        bundle_node=web-1
+        bundle_version=7
+        bundle_revision=sha256:7e5b78f2+inv-e0a2
+        bundle_applied_at_ms=995000
+        bundle_refused=3
+        bundle_refused_bad-signature=2
+        bundle_refused_rollback=1
+        bundle_error=policy server http://198.51.100.7:8411/ request failed: ConnectException
+        errno=0
+        """;
+    String out = TesseraAgent.StatusFormat.format("wg0", GET, status, 1000);
+    assertThat(out).contains("  filter: policy bundle v7 (sha256 09b20d43c54c)\n")
+        .contains("  policy server: http://198.51.100.7:8411/ as node web-1\n")
+        .contains("  bundle: v7, revision sha256:7e5b78f2+inv-e0a2, applied 5 seconds ago\n")
+        .contains("  bundles refused: 3 (bad-signature 2, rollback 1)\n")
+        .contains("  last error: policy server http://198.51.100.7:8411/ request failed: ConnectException\n")
+        .contains("  outbound filter-unavailable: 4\n");
+  }
+
+  @Test
+  void failingClosedWithoutABundleSaysSo() {
+    String status = """
+        filter_mode=fail_closed
+        filter_error=no policy bundle received yet
+        drop_inbound_filter-unavailable=0
+        drop_outbound_filter-unavailable=0
+        bundle_server=http://198.51.100.7:8411/
+        bundle_node=web-1
+        bundle_version=0
+        bundle_refused=0
+        """;
+    String out = TesseraAgent.StatusFormat.format("wg0", GET, status, 1000);
+    assertThat(out).contains("FAILING CLOSED (dropping all inbound and outbound) - no policy bundle received yet")
+        .contains("  bundle: none received yet (failing closed)\n").contains("  bundles refused: 0\n")
+        .doesNotContain("last error");
+  }
+
+  @Test
+  void fileFilterOutputIsUnchanged() {
+    String out = TesseraAgent.StatusFormat.format("wg0", GET,
+        "filter_mode=enforce\nfilter_file=/etc/tessera/wg0.tfilter\nfilter_sha256=abcdef0123456789\n", 1000);
+    assertThat(out).contains("  filter: /etc/tessera/wg0.tfilter (sha256 abcdef012345)\n").doesNotContain("policy server");
+  }
+}
