@@ -31,9 +31,18 @@ public final class BundleClient implements AutoCloseable {
     void apply(BundleVerifier.Verified bundle) throws Exception;
   }
 
-  /** Settings; {@code stateFile} holds the last good bundle. */
+  /**
+   * Settings; {@code stateFile} holds the last good bundle; {@code serverCertificate}, when not
+   * null, is the only certificate trusted for an https server ({@link TlsIdentity}).
+   */
   public record Config(URI server, String node, byte[] wireguardPrivateKey, byte[] serverPublicKey, Path stateFile,
-      int waitSeconds) {}
+      int waitSeconds, Path serverCertificate) {
+    /** Without a pinned certificate. */
+    public Config(URI server, String node, byte[] wireguardPrivateKey, byte[] serverPublicKey, Path stateFile,
+        int waitSeconds) {
+      this(server, node, wireguardPrivateKey, serverPublicKey, stateFile, waitSeconds, null);
+    }
+  }
 
   private final Config config;
   private final Listener listener;
@@ -51,7 +60,15 @@ public final class BundleClient implements AutoCloseable {
     this.listener = listener;
     this.verifier = new BundleVerifier(config.serverPublicKey(), config.node());
     this.signer = new NodeAuth.Signer(config.node(), config.wireguardPrivateKey(), config.serverPublicKey());
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    if (config.serverCertificate() != null) {
+      try {
+        http.sslContext(TlsIdentity.trusting(config.serverCertificate()));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    this.http = http.build();
   }
 
   /** Applies the persisted bundle, if a valid one exists; returns its version or 0. */

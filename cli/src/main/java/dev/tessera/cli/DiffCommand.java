@@ -42,9 +42,9 @@ import picocli.CommandLine.Spec;
     name = "diff",
     mixinStandardHelpOptions = true,
     description = {
-      "Semantic diff of two policies: the access gained and lost (source, destination, protocol,",
-      "ports), each linked to the rule change that caused it. OLD and NEW are files, or use",
-      "--git REV1..REV2 --path FILE to read both from a git repository.",
+      "Semantic diff of two policies: the access gained and lost (source,",
+      "destination, protocol, ports), each linked to the rule change behind it.",
+      "OLD and NEW are files, or --git REV1..REV2 --path FILE reads both from git.",
       "Exit: 0 access unchanged, 1 access changed, 2 invalid input."
     })
 final class DiffCommand implements Callable<Integer> {

@@ -26,6 +26,11 @@ final class KeygenCommand implements Callable<Integer> {
   @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "Private key file to create (never overwritten).")
   Path out;
 
+  @Option(names = "--tls", paramLabel = "NAME", split = ",",
+      description = "Also create a self-signed TLS certificate for these DNS names and IP addresses"
+          + " (FILE.crt, FILE.tls-key) for `serve --tls-cert/--tls-key`; agents pin it with ServerCert.")
+  java.util.List<String> tlsNames;
+
   @Override
   public Integer call() {
     try {
@@ -33,12 +38,21 @@ final class KeygenCommand implements Callable<Integer> {
       if (parent != null) {
         Files.createDirectories(parent);
       }
+      if (tlsNames != null && Files.exists(out.resolveSibling(out.getFileName() + ".crt"))) {
+        throw new FileAlreadyExistsException(out.resolveSibling(out.getFileName() + ".crt").toString());
+      }
       String pub = SigningKey.generate().write(out);
       Files.writeString(out.resolveSibling(out.getFileName() + ".pub"), pub + "\n");
       spec.commandLine().getOut().println(pub);
+      if (tlsNames != null) {
+        Path crt = out.resolveSibling(out.getFileName() + ".crt");
+        Path tlsKey = out.resolveSibling(out.getFileName() + ".tls-key");
+        dev.tessera.bundle.TlsIdentity.generate(crt, tlsKey, tlsNames, java.time.Duration.ofDays(825));
+        spec.commandLine().getErr().println("TLS certificate " + crt + " and key " + tlsKey + " for " + tlsNames);
+      }
       return PolicyC.OK;
     } catch (FileAlreadyExistsException e) {
-      throw new UserError(out + " already exists; keygen never overwrites a key");
+      throw new UserError(e.getFile() + " already exists; keygen never overwrites a key");
     } catch (IOException e) {
       throw new UserError("cannot write " + out + ": " + e.getMessage());
     }

@@ -34,10 +34,12 @@ import picocli.CommandLine.Spec;
     name = "matrix",
     mixinStandardHelpOptions = true,
     description = {
-      "Access matrix: rows are sources, columns destinations, cells the protocols and ports allowed,",
-      "each naming the rule(s) granting it (file:line). Computed from the compiled per-node filters.",
-      "Formats: html (one self-contained page: filter box, sticky headers, sections, legend, print",
-      "styles), csv (RFC 4180 grid), md (pull-request table), json (for tools)."
+      "Access matrix: rows are sources, columns destinations, cells the protocols",
+      "and ports allowed, each naming the rule(s) granting it (file:line), read off",
+      "the compiled per-node filters. Formats: html (one self-contained page with",
+      "filter box, sticky headers, sections, legend, print styles), csv (RFC 4180",
+      "grid), md (pull-request table), json (for tools).",
+      "Exit: 0 written, 1 policy/inventory errors, 2 usage or unreadable file."
     })
 final class MatrixCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

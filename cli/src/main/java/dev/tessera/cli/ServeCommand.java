@@ -47,6 +47,12 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--state", defaultValue = ".tessera/server", paramLabel = "DIR", description = "Versions and audit log (default ${DEFAULT-VALUE}).")
   Path state;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve HTTPS with this certificate (from `policyc keygen --tls`).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "The certificate's private key (PEM, PKCS#8).")
+  Path tlsKey;
+
   @Option(names = "--poll-ms", defaultValue = "200", paramLabel = "MS", description = "How often sources are checked (default ${DEFAULT-VALUE}).")
   long pollMillis;
 
@@ -71,11 +77,21 @@ final class ServeCommand implements Callable<Integer> {
       source = PolicySource.file(Path.of(policy));
     }
     InetSocketAddress address = parseAddress(listen);
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new UserError("--tls-cert and --tls-key go together");
+    }
     PolicyServer server = new PolicyServer(new PolicyServer.Config(source, PolicySource.file(inventory), address,
-        signingKey, state, Math.max(50, pollMillis)));
-    InetSocketAddress bound = server.start();
-    spec.commandLine().getErr().printf("policyc serve: listening on %s:%d, revision %s, public key %s%n",
-        bound.getHostString(), bound.getPort(), server.status().revision(), signingKey.publicKeyBase64());
+        signingKey, state, Math.max(50, pollMillis), tlsCert, tlsKey));
+    InetSocketAddress bound;
+    try {
+      bound = server.start();
+    } catch (IOException e) {
+      server.close();
+      throw new UserError(e.getMessage());
+    }
+    spec.commandLine().getErr().printf("policyc serve: listening on %s://%s:%d, revision %s, public key %s%n",
+        tlsCert == null ? "http" : "https", bound.getHostString(), bound.getPort(), server.status().revision(),
+        signingKey.publicKeyBase64());
     spec.commandLine().getErr().flush();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {

@@ -31,11 +31,23 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the server's JSON as is.")
   boolean json;
 
+  @Option(names = "--server-cert", paramLabel = "FILE", description = "For an https server: the certificate to trust (from keygen --tls).")
+  java.nio.file.Path serverCert;
+
   @Override
   public Integer call() throws Exception {
-    URI uri = URI.create((server.startsWith("http") ? server : "http://" + server) + "/v1/status");
+    String scheme = serverCert != null ? "https://" : "http://";
+    URI uri = URI.create((server.startsWith("http") ? server : scheme + server) + "/v1/status");
     String body;
-    try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+    if (serverCert != null) {
+      try {
+        builder.sslContext(dev.tessera.bundle.TlsIdentity.trusting(serverCert));
+      } catch (IOException e) {
+        throw new UserError(e.getMessage());
+      }
+    }
+    try (HttpClient http = builder.build()) {
       HttpResponse<String> resp = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString());
       if (resp.statusCode() != 200) {

@@ -27,22 +27,31 @@ import java.util.Map;
  * addresses (rule origins come from the policy, which does not change). Strategy:
  *
  * <ol>
- *   <li>Passes 1 to 4 run again on the new inventory ({@link Compiler#front}), so rules, peers and
- *       routes are exactly what a full compile computes: correctness does not rest on a separate
- *       analysis of which rules a node's identity, posture, addresses or routes touch.
- *   <li>Pass 5 (normalize/emit, the costliest per node) runs only for nodes whose inputs above
- *       differ from the previous compilation's, compared by node name (a join shifts ids). Every
- *       other node keeps its previous {@link CompiledFilter} object and its cached content hash.
+ *   <li>Passes 1 to 3 (identities, selectors, posture) run again on the new inventory
+ *       ({@link Compiler#front}): they are cheap next to projection and normalization, and give
+ *       the exact new rules, so which rules the node's identity, tags, posture or addresses touch
+ *       is read off the rules (their resolved sources changed) rather than predicted.
+ *   <li>Pass 4 (projection) is patched by {@link ProjectionPatch}: fresh pieces only for the nodes
+ *       receiving a rule whose sources changed, for the node itself and for its user's nodes
+ *       (autogroup:self); X's bit in every other node's incoming set from the rules whose sources
+ *       cover X; peers rebuilt from the incoming sets; routes recomputed only where peers or
+ *       pieces changed. When its preconditions fail (the node is or was a subnet router or exit
+ *       node, it was dropped, its addresses collide, a changed rule has a {@code *} destination, or
+ *       more than a quarter of the nodes are touched) the full pass runs instead.
+ *   <li>Pass 5 (normalize/emit) runs only for nodes whose inputs differ from the previous
+ *       compilation's, compared by node name (a join shifts ids). Every other node keeps its
+ *       previous {@link CompiledFilter} object and its cached content hash.
  *   <li>A rebuilt filter that comes out equal to the previous one is not reported as changed, so
  *       {@link Compilation#changedNodes()} is exact: the filters a server must re-sign and push.
  * </ol>
  *
- * Invariant checked by tests: the result equals a full {@link Compiler#compile} of the new
- * inventory, filter for filter and byte for byte, and changedNodes() is exactly the set of nodes
- * whose filter differs. Cost: passes 1 to 4 in full plus a comparison linear in the projection
- * (pieces and peer bits), plus normalize for the affected nodes only. Patching passes 2 to 4 in
- * place (re-expanding only the rules the node appears in) is the remaining step to the 50 ms goal;
- * see the compiler README.
+ * Invariant checked by {@code IncrementalUpdateTest}: the result equals a full {@link
+ * Compiler#compile} of the new inventory, filter for filter and byte for byte, changedNodes() is
+ * exactly the set of nodes whose filter differs, and the patched projection equals the full pass.
+ * Cost: passes 1 to 3 in full, the patch (proportional to the touched nodes' pieces plus one pass
+ * over the peer relation), a comparison linear in the projection, and normalize for the touched
+ * nodes. When one node joins a group used by many rules, many filters really change (their
+ * SrcIPs), and that output bounds the cost.
  */
 final class Incremental {
   private Incremental() {}

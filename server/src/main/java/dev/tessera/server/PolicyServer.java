@@ -16,6 +16,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -32,9 +34,25 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 public final class PolicyServer implements AutoCloseable {
-  /** How the server is set up. */
+  /**
+   * How the server is set up. {@code tlsCertificate} and {@code tlsKey} (PEM, from {@code policyc
+   * keygen --tls}) turn on HTTPS; both null means plain HTTP (bundles are signed and requests
+   * authenticated either way; TLS adds confidentiality of the filters in transit).
+   */
   public record Config(PolicySource policy, PolicySource inventory, InetSocketAddress listen, SigningKey key,
-      Path stateDir, long pollMillis) {}
+      Path stateDir, long pollMillis, Path tlsCertificate, Path tlsKey) {
+    public Config {
+      if ((tlsCertificate == null) != (tlsKey == null)) {
+        throw new IllegalArgumentException("TLS needs both a certificate and its key");
+      }
+    }
+
+    /** Plain HTTP. */
+    public Config(PolicySource policy, PolicySource inventory, InetSocketAddress listen, SigningKey key,
+        Path stateDir, long pollMillis) {
+      this(policy, inventory, listen, key, stateDir, pollMillis, null, null);
+    }
+  }
 
   private final Config config;
   private final ServerStatus status = new ServerStatus();
@@ -58,7 +76,16 @@ public final class PolicyServer implements AutoCloseable {
   }
 
   /** Compiles once, then starts listening and polling. Returns the bound address. */
-  public InetSocketAddress start() throws InterruptedException {
+  public InetSocketAddress start() throws InterruptedException, IOException {
+    SslContext tls = null;
+    if (config.tlsCertificate() != null) {
+      try {
+        tls = SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile()).build();
+      } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+        throw new IOException("cannot use the TLS certificate and key: " + e.getMessage(), e);
+      }
+    }
+    SslContext sslContext = tls;
     loop.poll();
     NodeAuth.Authenticator auth = new NodeAuth.Authenticator(config.key(), loop::nodeKey, 1_000_000);
     HttpApi api = new HttpApi(store, auth, audit, status);
@@ -71,6 +98,9 @@ public final class PolicyServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (sslContext != null) {
+              ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
+            }
             ch.pipeline()
                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                 .addLast(new HttpObjectAggregator(64 * 1024))

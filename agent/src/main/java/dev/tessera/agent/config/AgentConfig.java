@@ -41,8 +41,14 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
    * {@code dev.tessera.agent.distribution.DistributionSettings}).
    */
   public record Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,
-      Optional<String> node, Optional<Path> stateDir) {
+      Optional<String> node, Optional<Path> stateDir, Optional<Path> serverCert) {
     public static final Tessera NONE = new Tessera(Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** Without {@code ServerCert} (plain HTTP, or HTTPS trusted through the JDK's trust store). */
+    public Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,
+        Optional<String> node, Optional<Path> stateDir) {
+      this(filterFile, policyServer, serverKey, node, stateDir, Optional.empty());
+    }
 
     /** Without the distribution keys {@code Node} and {@code StateDir}. */
     public Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey) {

@@ -86,6 +86,7 @@ public final class ConfigParser {
     String serverKey;
     String node;
     Path stateDir;
+    Path serverCert;
     boolean sawTessera;
 
     Run(String file, Path baseDir) {
@@ -188,7 +189,7 @@ public final class ConfigParser {
           new AgentConfig.Interface(privateKey, addresses, listenPort, mtu, fwMark),
           built,
           new AgentConfig.Tessera(Optional.ofNullable(filterFile), Optional.ofNullable(policyServer), Optional.ofNullable(serverKey),
-              Optional.ofNullable(node), Optional.ofNullable(stateDir)));
+              Optional.ofNullable(node), Optional.ofNullable(stateDir), Optional.ofNullable(serverCert)));
       return new Result(Optional.of(cfg), problems);
     }
 
@@ -320,7 +321,15 @@ public final class ConfigParser {
             stateDir = p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
           }
         }
-        default -> error(ln, "unknown key '" + key + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node, StateDir)");
+        case "servercert" -> {
+          if (value.isEmpty()) {
+            error(ln, "ServerCert is empty");
+          } else {
+            Path p = Path.of(value);
+            serverCert = p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
+          }
+        }
+        default -> error(ln, "unknown key '" + key + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node, StateDir, ServerCert)");
       }
     }
 

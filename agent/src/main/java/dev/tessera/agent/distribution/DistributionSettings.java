@@ -17,6 +17,7 @@ import java.util.Optional;
  *   ServerKey    = base64 Ed25519 key        # printed by `policyc keygen`
  *   Node         = web-1                     # this node's name in the inventory
  *   StateDir     = /var/lib/tessera          # optional; last good bundle: STATEDIR/IFACE.bundle
+ *   ServerCert   = /etc/tessera/server.crt   # optional; HTTPS trusting exactly this certificate
  * </pre>
  *
  * <p>Every key is checked here, before any interface exists, so a bad value stops the agent with
@@ -29,14 +30,22 @@ import java.util.Optional;
  * @param node the inventory node name; bundles for any other node are refused
  * @param stateFile where the last good bundle is kept
  * @param waitSeconds long-poll wait the agent asks for
+ * @param serverCert the server's self-signed certificate to pin ({@code policyc keygen --tls}), or
+ *     empty for plain HTTP or HTTPS verified through the JDK's trust store
  */
-public record DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds) {
+public record DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds,
+    Optional<Path> serverCert) {
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/tessera");
   /** Below the server's 120 s maximum and common idle timeouts of middleboxes. */
   public static final int DEFAULT_WAIT_SECONDS = 30;
 
   public DistributionSettings {
     serverKey = serverKey.clone();
+  }
+
+  /** Without a pinned certificate. */
+  public DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds) {
+    this(server, serverKey, node, stateFile, waitSeconds, Optional.empty());
   }
 
   @Override
@@ -74,7 +83,7 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
       throw new InvalidSettings("[Tessera] PolicyServer and a filter file (FilterFile or --filter) are mutually"
           + " exclusive; configure one source of policy");
     }
-    URI server = parseServer(t.policyServer().get());
+    URI server = parseServer(t.policyServer().get(), t.serverCert().isPresent());
     byte[] key;
     try {
       key = SigningKey.parsePublicKey(t.serverKey().orElseThrow(
@@ -88,14 +97,26 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
       throw new InvalidSettings("[Tessera] Node must not contain spaces or control characters: '" + node + "'");
     }
     Path dir = t.stateDir().orElse(DEFAULT_STATE_DIR);
-    return new DistributionSettings(server, key, node, dir.resolve(iface + ".bundle"), DEFAULT_WAIT_SECONDS);
+    if (t.serverCert().isPresent() && !java.nio.file.Files.isReadable(t.serverCert().get())) {
+      throw new InvalidSettings("[Tessera] ServerCert: cannot read " + t.serverCert().get());
+    }
+    return new DistributionSettings(server, key, node, dir.resolve(iface + ".bundle"), DEFAULT_WAIT_SECONDS,
+        t.serverCert());
   }
 
   /** {@code host:port}, {@code [v6]:port} or {@code http(s)://host:port[/]}. */
   static URI parseServer(String value) throws InvalidSettings {
+    return parseServer(value, false);
+  }
+
+  /** As above; with a pinned certificate a bare host:port means HTTPS, and http:// is refused. */
+  static URI parseServer(String value, boolean pinned) throws InvalidSettings {
     String v = value.strip();
     String lower = v.toLowerCase(Locale.ROOT);
-    String text = lower.startsWith("http://") || lower.startsWith("https://") ? v : "http://" + v;
+    if (pinned && lower.startsWith("http://")) {
+      throw new InvalidSettings("[Tessera] ServerCert needs an https PolicyServer, got '" + value + "'");
+    }
+    String text = lower.startsWith("http://") || lower.startsWith("https://") ? v : (pinned ? "https://" : "http://") + v;
     URI uri;
     try {
       uri = new URI(text);

@@ -74,7 +74,8 @@ public final class PolicySubscription implements AutoCloseable {
     this.gate = gate;
     this.log = log;
     this.client = new BundleClient(new BundleClient.Config(settings.server(), settings.node(),
-        wireguardPrivateKey.clone(), settings.serverKey(), settings.stateFile(), settings.waitSeconds()), this::apply);
+        wireguardPrivateKey.clone(), settings.serverKey(), settings.stateFile(), settings.waitSeconds(),
+        settings.serverCert().orElse(null)), this::apply);
     gate.attachSourceStatus(this::appendStatus);
   }
 

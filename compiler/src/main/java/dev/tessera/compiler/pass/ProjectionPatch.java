@@ -94,17 +94,21 @@ public final class ProjectionPatch {
     // New id -> old id: ids are name ranks, so a join at rank x shifts every later id by one.
     boolean join = xOld < 0;
 
-    // D: nodes whose pieces may change.
-    BitSet dirty = new BitSet();
-    dirty.set(x);
+    // D: nodes whose pieces may change. X and its user's nodes (autogroup:self) may change in any
+    // rule; every other node of D only in the rules whose sources changed.
+    BitSet anyRule = new BitSet();
+    anyRule.set(x);
     if (xOld >= 0 && oi.node(xOld).user().isPresent() && !oi.node(xOld).isTagged()) {
-      dirty.or(ids.nodesOfUser(oi.node(xOld).user().get()));
+      anyRule.or(ids.nodesOfUser(oi.node(xOld).user().get()));
     }
     if (xNode.user().isPresent() && !xNode.isTagged()) {
-      dirty.or(ids.nodesOfUser(xNode.user().get()));
+      anyRule.or(ids.nodesOfUser(xNode.user().get()));
     }
+    BitSet dirty = (BitSet) anyRule.clone();
+    List<Integer> changedRules = new ArrayList<>();
     for (int r = 0; r < rules.size(); r++) {
       if (!rules.get(r).sources().equals(oldRules.get(r).sources())) {
+        changedRules.add(r);
         BitSet rec = receiversOf(rules.get(r));
         if (rec == null) {
           return null; // a * destination: every node's filter changes anyway
@@ -120,10 +124,19 @@ public final class ProjectionPatch {
     List<List<Piece>> pieces = new ArrayList<>(n);
     List<List<CapPiece>> caps = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      if (dirty.get(i)) {
+      if (anyRule.get(i)) {
         List<Piece> ps = new ArrayList<>();
         List<CapPiece> cs = new ArrayList<>();
-        deliver(i, ps, cs);
+        for (int r = 0; r < rules.size(); r++) {
+          deliver(i, r, ps, cs);
+        }
+        pieces.add(ps);
+        caps.add(cs);
+      } else if (dirty.get(i)) {
+        int o = oldId(i, x, join);
+        List<Piece> ps = new ArrayList<>();
+        List<CapPiece> cs = new ArrayList<>();
+        merge(i, changedRules, old.pieces().get(o), old.caps().get(o), ps, cs);
         pieces.add(ps);
         caps.add(cs);
       } else {
@@ -299,86 +312,111 @@ public final class ProjectionPatch {
     return userAddrCache.computeIfAbsent(user, u -> index.addressesOf(ids.nodesOfUser(u)));
   }
 
-  /** Node i's pieces and cap pieces, in the order {@link ProjectPerNode} appends them. */
-  private void deliver(int i, List<Piece> pieces, List<CapPiece> caps) {
+  /**
+   * Node i's new pieces when only {@code changedRules} (ascending) deliver differently: its old
+   * pieces of every other rule, in place (lists are in rule order), and fresh ones for those.
+   */
+  private void merge(int i, List<Integer> changedRules, List<Piece> oldPieces, List<CapPiece> oldCaps,
+      List<Piece> pieces, List<CapPiece> caps) {
+    int k = 0;
+    int kc = 0;
+    for (int r : changedRules) {
+      while (k < oldPieces.size() && oldPieces.get(k).rule() < r) {
+        pieces.add(oldPieces.get(k++));
+      }
+      while (k < oldPieces.size() && oldPieces.get(k).rule() == r) {
+        k++;
+      }
+      while (kc < oldCaps.size() && oldCaps.get(kc).rule() < r) {
+        caps.add(oldCaps.get(kc++));
+      }
+      while (kc < oldCaps.size() && oldCaps.get(kc).rule() == r) {
+        kc++;
+      }
+      deliver(i, r, pieces, caps);
+    }
+    pieces.addAll(oldPieces.subList(k, oldPieces.size()));
+    caps.addAll(oldCaps.subList(kc, oldCaps.size()));
+  }
+
+  /** Node i's pieces and cap pieces of rule r, in the order {@link ProjectPerNode} appends them. */
+  private void deliver(int i, int r, List<Piece> pieces, List<CapPiece> caps) {
     InventoryNode node = index.node(i);
     boolean member = ids.members().get(i);
-    for (int r = 0; r < rules.size(); r++) {
-      ResolvedRule rule = rules.get(r);
-      if (rule.sources().isEmpty()) {
-        continue;
-      }
-      for (Clause c : rule.clauses()) {
-        switch (c.destination()) {
-          case Destination.Any a -> {
-            pieces.add(new Piece(r, c.protocols(), rule.sources(), IpPrefix.ALL_V4, c.ports()));
-            pieces.add(new Piece(r, c.protocols(), rule.sources(), IpPrefix.ALL_V6, c.ports()));
-          }
-          case Destination.Nodes d -> {
-            if (d.nodes().get(i)) {
-              for (IpPrefix own : index.addressPrefixes(i)) {
-                pieces.add(new Piece(r, c.protocols(), rule.sources(), own, c.ports()));
-              }
+    ResolvedRule rule = rules.get(r);
+    if (rule.sources().isEmpty()) {
+      return;
+    }
+    for (Clause c : rule.clauses()) {
+      switch (c.destination()) {
+        case Destination.Any a -> {
+          pieces.add(new Piece(r, c.protocols(), rule.sources(), IpPrefix.ALL_V4, c.ports()));
+          pieces.add(new Piece(r, c.protocols(), rule.sources(), IpPrefix.ALL_V6, c.ports()));
+        }
+        case Destination.Nodes d -> {
+          if (d.nodes().get(i)) {
+            for (IpPrefix own : index.addressPrefixes(i)) {
+              pieces.add(new Piece(r, c.protocols(), rule.sources(), own, c.ports()));
             }
           }
-          case Destination.Prefixes p -> {
-            if (receives(i, p)) {
-              for (IpPrefix dst : p.prefixes()) {
-                if (helper.relevant(i, dst, p)) {
-                  pieces.add(new Piece(r, c.protocols(), rule.sources(), dst, c.ports()));
-                }
-              }
-            }
-          }
-          case Destination.Self s -> {
-            if (member) {
-              IpSet srcs = rule.sources().intersect(userAddresses(node.user().orElseThrow()));
-              if (!srcs.isEmpty()) {
-                for (IpPrefix a : index.addressPrefixes(i)) {
-                  pieces.add(new Piece(r, c.protocols(), srcs, a, c.ports()));
-                }
-              }
-            }
-          }
-          case Destination.Internet x -> {
-            if (!node.routes().isEmpty()) {
-              for (IpPrefix dst : ProjectPerNode.internetPrefixes(node)) {
+        }
+        case Destination.Prefixes p -> {
+          if (receives(i, p)) {
+            for (IpPrefix dst : p.prefixes()) {
+              if (helper.relevant(i, dst, p)) {
                 pieces.add(new Piece(r, c.protocols(), rule.sources(), dst, c.ports()));
               }
             }
           }
         }
-      }
-      for (AppClause app : rule.apps()) {
-        switch (app.destination()) {
-          case Destination.Any a ->
-              caps.add(new CapPiece(r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
-          case Destination.Nodes d -> {
-            if (d.nodes().get(i)) {
-              caps.add(new CapPiece(r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
-            }
-          }
-          case Destination.Prefixes p -> {
-            if (receives(i, p)) {
-              List<IpPrefix> ds = new ArrayList<>();
-              for (IpPrefix dst : p.prefixes()) {
-                if (helper.relevant(i, dst, p)) {
-                  ds.add(dst);
-                }
-              }
-              caps.add(new CapPiece(r, app.capability(), app.values(), rule.sources(), ds));
-            }
-          }
-          case Destination.Self s -> {
-            if (member) {
-              IpSet srcs = rule.sources().intersect(userAddresses(node.user().orElseThrow()));
-              if (!srcs.isEmpty()) {
-                caps.add(new CapPiece(r, app.capability(), app.values(), srcs, index.addressPrefixes(i)));
+        case Destination.Self s -> {
+          if (member) {
+            IpSet srcs = rule.sources().intersect(userAddresses(node.user().orElseThrow()));
+            if (!srcs.isEmpty()) {
+              for (IpPrefix a : index.addressPrefixes(i)) {
+                pieces.add(new Piece(r, c.protocols(), srcs, a, c.ports()));
               }
             }
           }
-          case Destination.Internet x -> { }
         }
+        case Destination.Internet x -> {
+          if (!node.routes().isEmpty()) {
+            for (IpPrefix dst : ProjectPerNode.internetPrefixes(node)) {
+              pieces.add(new Piece(r, c.protocols(), rule.sources(), dst, c.ports()));
+            }
+          }
+        }
+      }
+    }
+    for (AppClause app : rule.apps()) {
+      switch (app.destination()) {
+        case Destination.Any a ->
+            caps.add(new CapPiece(r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
+        case Destination.Nodes d -> {
+          if (d.nodes().get(i)) {
+            caps.add(new CapPiece(r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
+          }
+        }
+        case Destination.Prefixes p -> {
+          if (receives(i, p)) {
+            List<IpPrefix> ds = new ArrayList<>();
+            for (IpPrefix dst : p.prefixes()) {
+              if (helper.relevant(i, dst, p)) {
+                ds.add(dst);
+              }
+            }
+            caps.add(new CapPiece(r, app.capability(), app.values(), rule.sources(), ds));
+          }
+        }
+        case Destination.Self s -> {
+          if (member) {
+            IpSet srcs = rule.sources().intersect(userAddresses(node.user().orElseThrow()));
+            if (!srcs.isEmpty()) {
+              caps.add(new CapPiece(r, app.capability(), app.values(), srcs, index.addressPrefixes(i)));
+            }
+          }
+        }
+        case Destination.Internet x -> { }
       }
     }
   }

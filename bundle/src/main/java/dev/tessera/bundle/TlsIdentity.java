@@ -1,0 +1,117 @@
+package dev.tessera.bundle;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Optional TLS for the policy server: a self-signed certificate that agents pin.
+ *
+ * <p>TLS here adds confidentiality of the filters in transit, nothing more: bundles are signed and
+ * requests are authenticated without it (see {@link NodeAuth}). So there is no CA and no system
+ * trust store in the picture: {@code policyc keygen --tls} makes an ECDSA P-256 key and a
+ * certificate for the names and addresses the server is reached by, and each agent trusts exactly
+ * that certificate ({@code [Tessera] ServerCert =}). Files are PEM: the certificate, and the
+ * private key as unencrypted PKCS#8 (mode 0600), which is what Netty's server TLS reads.
+ */
+public final class TlsIdentity {
+  private TlsIdentity() {}
+
+  /**
+   * Writes {@code certFile} and {@code keyFile} (neither may exist) for the given DNS names and IP
+   * addresses, valid for {@code validity} from now.
+   */
+  public static X509Certificate generate(Path certFile, Path keyFile, List<String> names, Duration validity)
+      throws IOException {
+    try {
+      KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC");
+      kpg.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
+      KeyPair kp = kpg.generateKeyPair();
+      X500Name subject = new X500Name("CN=tessera-policy-server");
+      Instant now = Instant.now();
+      JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject,
+          new BigInteger(127, new SecureRandom()), Date.from(now.minus(Duration.ofMinutes(5))),
+          Date.from(now.plus(validity)), subject, kp.getPublic());
+      List<GeneralName> san = new ArrayList<>();
+      for (String n : names) {
+        san.add(isAddress(n) ? new GeneralName(GeneralName.iPAddress, n) : new GeneralName(GeneralName.dNSName, n));
+      }
+      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(san.toArray(GeneralName[]::new)));
+      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+      X509Certificate cert = new JcaX509CertificateConverter()
+          .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
+      Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(keyFile, pem("PRIVATE KEY", kp.getPrivate().getEncoded()), StandardCharsets.US_ASCII);
+      Files.writeString(certFile, pem("CERTIFICATE", cert.getEncoded()), StandardCharsets.US_ASCII,
+          java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+      return cert;
+    } catch (GeneralSecurityException | OperatorCreationException e) {
+      throw new IOException("cannot create the TLS certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /** A client SSL context that trusts exactly the certificate in {@code certFile}. */
+  public static SSLContext trusting(Path certFile) throws IOException {
+    try {
+      CertificateFactory cf = CertificateFactory.getInstance("X.509");
+      X509Certificate cert = (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(Files.readAllBytes(certFile)));
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      store.setCertificateEntry("tessera-policy-server", cert);
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(store);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), new SecureRandom());
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IOException(certFile + ": not a usable certificate: " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean isAddress(String s) {
+    if (!s.matches("[0-9.]+") && !s.contains(":")) {
+      return false;
+    }
+    try {
+      InetAddress.ofLiteral(s);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END " + type + "-----\n";
+  }
+}
