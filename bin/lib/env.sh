@@ -49,6 +49,9 @@ tessera_ensure_cli() {
       echo "tessera: build failed" >&2
       exit 2
     fi
+    # Maven leaves the jar alone when only a dependency changed; mark it fresh so the next
+    # start does not rebuild again.
+    touch "$jar"
     rm -f "$log" "$TESSERA_HOME/cli/target/tessera-cli.jsa"
   fi
 }

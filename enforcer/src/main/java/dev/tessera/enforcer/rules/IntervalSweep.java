@@ -9,11 +9,10 @@ import java.util.Arrays;
  * ports use hi = 0. A sweep line over sorted start/end events makes this O(n log n + n·W).
  *
  * <p>Speed (Matcher.of runs once per destination in {@code policyc test}): events live in
- * parallel primitive arrays. When every point fits in 32 bits (IPv4, ports: the common case),
- * each event is sorted as one long key {@code point << 32 | event index} with the JDK's primitive
- * sort: no comparator, no boxing, no indirection. Wider (IPv6) points use a primitive merge sort
- * of event indices over the (hi, lo) arrays. Only the order of distinct points matters: all
- * events at one point are applied before that segment is visited.
+ * parallel primitive arrays and are ordered by an LSD radix sort whose passes are the JDK's
+ * primitive sort of long keys {@code digit << 32 | position}: no comparator, no boxing. IPv4 and
+ * port points take one pass. Only the order of distinct points matters: all events at one point
+ * are applied before that segment is visited.
  */
 final class IntervalSweep {
 
@@ -21,7 +20,6 @@ final class IntervalSweep {
     private long[] lo;
     private int[] ev; // payload << 1 | 1 for a start, payload << 1 for an end
     private int n;
-    private boolean narrow = true; // every point < 2^32
     private final int payloads;
     private final long topHi;
     private final long topLo;
@@ -68,9 +66,6 @@ final class IntervalSweep {
         hi[n] = h;
         lo[n] = l;
         ev[n] = payload << 1 | start;
-        if (h != 0 || (l >>> 32) != 0) {
-            narrow = false;
-        }
         n++;
     }
 
@@ -105,68 +100,49 @@ final class IntervalSweep {
         }
     }
 
-    /** Event indices in ascending point order (ties in insertion order). */
+    /**
+     * Event indices in ascending point order (ties in insertion order): a stable LSD radix sort
+     * over the four 32-bit digits of the 128-bit point, each pass one primitive sort of
+     * {@code digit << 32 | current position} keys (the position makes it stable). Passes whose
+     * digit is the same for every event are skipped: IPv4 and port points need one pass, IPv6
+     * points within one /64 two.
+     */
     private int[] sortedEvents() {
         int[] order = new int[n];
-        if (narrow) {
-            long[] keys = new long[n];
-            for (int i = 0; i < n; i++) {
-                // lo < 2^32, i < 2^31: the key orders as (point, index) unsigned; flipping the
-                // sign bit makes the signed primitive sort order it so. The index survives in
-                // the low 32 bits.
-                keys[i] = (lo[i] << 32 | i) ^ Long.MIN_VALUE;
-            }
-            Arrays.sort(keys);
-            for (int i = 0; i < n; i++) {
-                order[i] = (int) keys[i];
-            }
-            return order;
-        }
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        mergeSort(order, new int[n], 0, n);
+        long[] keys = null;
+        for (int digit = 0; digit < 4; digit++) {
+            long d0 = n == 0 ? 0 : digit(0, digit);
+            boolean constant = true;
+            for (int i = 1; i < n && constant; i++) {
+                constant = digit(i, digit) == d0;
+            }
+            if (constant) {
+                continue;
+            }
+            if (keys == null) {
+                keys = new long[n];
+            }
+            for (int k = 0; k < n; k++) {
+                // digit < 2^32, k < 2^31: ordered as (digit, position) unsigned; flipping the
+                // sign bit makes the signed primitive sort agree.
+                keys[k] = (digit(order[k], digit) << 32 | k) ^ Long.MIN_VALUE;
+            }
+            Arrays.sort(keys);
+            int[] next = new int[n];
+            for (int k = 0; k < n; k++) {
+                next[k] = order[(int) keys[k]];
+            }
+            order = next;
+        }
         return order;
     }
 
-    /** Stable primitive merge sort of event indices by unsigned 128-bit point. */
-    private void mergeSort(int[] a, int[] tmp, int from, int to) {
-        if (to - from <= 16) {
-            for (int i = from + 1; i < to; i++) {
-                int x = a[i];
-                int j = i - 1;
-                while (j >= from && less(x, a[j])) {
-                    a[j + 1] = a[j];
-                    j--;
-                }
-                a[j + 1] = x;
-            }
-            return;
-        }
-        int mid = (from + to) >>> 1;
-        mergeSort(a, tmp, from, mid);
-        mergeSort(a, tmp, mid, to);
-        if (!less(a[mid], a[mid - 1])) {
-            return;
-        }
-        System.arraycopy(a, from, tmp, from, to - from);
-        int i = from;
-        int j = mid;
-        for (int k = from; k < to; k++) {
-            if (j >= to || (i < mid && !less(tmp[j], tmp[i]))) {
-                a[k] = tmp[i++];
-            } else {
-                a[k] = tmp[j++];
-            }
-        }
-    }
-
-    private boolean less(int x, int y) {
-        long hx = hi[x];
-        long hy = hi[y];
-        if (hx != hy) {
-            return Long.compareUnsigned(hx, hy) < 0;
-        }
-        return Long.compareUnsigned(lo[x], lo[y]) < 0;
+    /** 32-bit digit {@code d} (0 = least significant) of event {@code e}'s point, unsigned. */
+    private long digit(int e, int d) {
+        long w = d < 2 ? lo[e] : hi[e];
+        return (d & 1) == 0 ? w & 0xFFFF_FFFFL : w >>> 32;
     }
 }

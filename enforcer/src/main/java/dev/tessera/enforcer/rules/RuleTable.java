@@ -101,7 +101,7 @@ public final class RuleTable {
         // 2. source intervals
         int nSrc = 0;
         for (int l = 0; l < nLocal; l++) {
-            nSrc += rules.get(localToGlobal[l]).sources().size();
+            nSrc += rules.get(localToGlobal[l]).sources().size(); // both families: a hint, without touching each prefix
         }
         IntervalSweep srcSweep = new IntervalSweep(Math.max(1, nLocal), topHi, topLo, nSrc);
         for (int l = 0; l < nLocal; l++) {
