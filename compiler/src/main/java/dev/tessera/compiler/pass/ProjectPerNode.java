@@ -179,25 +179,7 @@ public final class ProjectPerNode {
       incoming.add(in);
     }
     this.incoming = incoming;
-    List<BitSet> peers = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      peers.add((BitSet) incoming.get(i).clone());
-    }
-    for (int i = 0; i < n; i++) {
-      BitSet in = incoming.get(i);
-      for (int a = in.nextSetBit(0); a >= 0; a = in.nextSetBit(a + 1)) {
-        peers.get(a).set(i);
-      }
-    }
-    for (int e = exits.nextSetBit(0); e >= 0; e = exits.nextSetBit(e + 1)) {
-      peers.get(e).or(internetUsers);
-      for (int a = internetUsers.nextSetBit(0); a >= 0; a = internetUsers.nextSetBit(a + 1)) {
-        peers.get(a).set(e);
-      }
-    }
-    for (int i = 0; i < n; i++) {
-      peers.get(i).clear(i);
-    }
+    List<BitSet> peers = peersOf(incoming, exits, internetUsers);
 
     // Routes accepted from each router peer.
     List<List<IpPrefix>[]> peerRoutes = new ArrayList<>(n);
@@ -264,6 +246,35 @@ public final class ProjectPerNode {
   }
 
   /** IPv4 public space: everything but RFC 1918, CGNAT (RFC 6598) and link-local, as SaaS emits. */
+  /**
+   * Peers are symmetric: a node peers with every node that may send to it and every node it may
+   * send to, exit nodes with the nodes allowed to use them, and never with itself. {@code incoming}
+   * holds, per node, the nodes whose packets its filter admits.
+   */
+  static List<BitSet> peersOf(List<BitSet> incoming, BitSet exits, BitSet internetUsers) {
+    int n = incoming.size();
+    List<BitSet> peers = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      peers.add((BitSet) incoming.get(i).clone());
+    }
+    for (int i = 0; i < n; i++) {
+      BitSet in = incoming.get(i);
+      for (int a = in.nextSetBit(0); a >= 0; a = in.nextSetBit(a + 1)) {
+        peers.get(a).set(i);
+      }
+    }
+    for (int e = exits.nextSetBit(0); e >= 0; e = exits.nextSetBit(e + 1)) {
+      peers.get(e).or(internetUsers);
+      for (int a = internetUsers.nextSetBit(0); a >= 0; a = internetUsers.nextSetBit(a + 1)) {
+        peers.get(a).set(e);
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      peers.get(i).clear(i);
+    }
+    return peers;
+  }
+
   static final IpSet INTERNET_V4 = IpSet.of(IpPrefix.ALL_V4).subtract(IpSet.of(IpPrefix.parse("10.0.0.0/8"),
       IpPrefix.parse("100.64.0.0/10"), IpPrefix.parse("169.254.0.0/16"), IpPrefix.parse("172.16.0.0/12"),
       IpPrefix.parse("192.168.0.0/16")));

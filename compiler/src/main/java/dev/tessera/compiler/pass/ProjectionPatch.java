@@ -201,25 +201,7 @@ public final class ProjectionPatch {
         exits.set(r);
       }
     }
-    List<BitSet> peers = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      peers.add((BitSet) incoming.get(i).clone());
-    }
-    for (int i = 0; i < n; i++) {
-      BitSet in = incoming.get(i);
-      for (int a = in.nextSetBit(0); a >= 0; a = in.nextSetBit(a + 1)) {
-        peers.get(a).set(i);
-      }
-    }
-    for (int e = exits.nextSetBit(0); e >= 0; e = exits.nextSetBit(e + 1)) {
-      peers.get(e).or(internetUsers);
-      for (int a = internetUsers.nextSetBit(0); a >= 0; a = internetUsers.nextSetBit(a + 1)) {
-        peers.get(a).set(e);
-      }
-    }
-    for (int i = 0; i < n; i++) {
-      peers.get(i).clear(i);
-    }
+    List<BitSet> peers = ProjectPerNode.peersOf(incoming, exits, internetUsers);
 
     // Routes: recompute where peers, own pieces, or a router peer's pieces changed.
     BitSet reroute = (BitSet) dirty.clone();
