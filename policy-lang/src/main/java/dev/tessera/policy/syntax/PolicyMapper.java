@@ -1,7 +1,5 @@
 package dev.tessera.policy.syntax;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
 import dev.tessera.policy.ast.AclDestination;
@@ -32,14 +30,10 @@ import dev.tessera.policy.ast.TestDestination;
 import dev.tessera.policy.diag.Codes;
 import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.Diagnostics;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 
 /**
  * Maps a key-normalized {@link Tree} to the AST, parsing every string value with {@link Values}.
@@ -51,8 +45,6 @@ import java.util.regex.Pattern;
  * directly. Invalid elements are left out of the (then partial) policy.
  */
 final class PolicyMapper {
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final Pattern JSON_NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
 
   /** A value of the wrong type at {@code path}, reported unless the schema covered it. */
   public record TypeIssue(List<Object> path, Diagnostic diagnostic) {}
@@ -548,43 +540,7 @@ final class PolicyMapper {
   }
 
   /** Compact JSON of a subtree, keys in source order. */
-  private JsonText jsonText(Tree t) {
-    StringWriter w = new StringWriter();
-    try (JsonGenerator g = JSON.createGenerator(w)) {
-      writeJson(t, g);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new JsonText(w.toString(), t.span());
-  }
-
-  private void writeJson(Tree t, JsonGenerator g) throws IOException {
-    switch (t) {
-      case Tree.Obj o -> {
-        g.writeStartObject();
-        for (Tree.Entry e : o.entries()) {
-          g.writeFieldName(e.key());
-          writeJson(e.value(), g);
-        }
-        g.writeEndObject();
-      }
-      case Tree.Arr a -> {
-        g.writeStartArray();
-        for (Tree item : a.items()) {
-          writeJson(item, g);
-        }
-        g.writeEndArray();
-      }
-      case Tree.Str s -> g.writeString(s.value());
-      case Tree.Num n -> {
-        if (JSON_NUMBER.matcher(n.text()).matches()) {
-          g.writeNumber(n.text());
-        } else {
-          g.writeString(n.text());
-        }
-      }
-      case Tree.Bool b -> g.writeBoolean(b.value());
-      case Tree.Null nl -> g.writeNull();
-    }
+  private static JsonText jsonText(Tree t) {
+    return new JsonText(JsonBlocks.compact(t), t.span());
   }
 }

@@ -33,7 +33,7 @@ import dev.tessera.policy.ast.TagOwner;
 import dev.tessera.policy.ast.TestDestination;
 import dev.tessera.policy.syntax.Tree;
 import dev.tessera.policy.syntax.Values;
-import dev.tessera.policy.syntax.tpol.JsonBlocks;
+import dev.tessera.policy.syntax.JsonBlocks;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

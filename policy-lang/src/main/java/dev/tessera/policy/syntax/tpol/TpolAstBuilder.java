@@ -1,5 +1,7 @@
 package dev.tessera.policy.syntax.tpol;
 
+import dev.tessera.policy.syntax.JsonBlocks;
+
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
 import dev.tessera.policy.ast.AclDestination;

@@ -1,18 +1,16 @@
-package dev.tessera.policy.syntax.tpol;
+package dev.tessera.policy.syntax;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.tessera.policy.syntax.Tree;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.regex.Pattern;
 
 /**
- * Compact JSON text of a {@link Tree}, byte-for-byte the form the HuJSON/YAML mapper stores in
- * {@link dev.tessera.policy.ast.JsonText} (Jackson's escaping, keys in source order, number text
- * as written), so an app capability or derpMap read from the DSL equals the same value read from
- * HuJSON. The property test in this package checks that the two stay in step.
+ * Compact JSON text of a {@link Tree}, the form stored in {@link dev.tessera.policy.ast.JsonText}
+ * (Jackson's escaping, keys in source order, number text as written). The HuJSON/YAML mapper and
+ * the DSL both use it, so an app capability or derpMap read from either syntax is the same value.
  */
 public final class JsonBlocks {
   private static final JsonFactory JSON = new JsonFactory();
