@@ -5,19 +5,14 @@ import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.emit.OutputFormat;
 import dev.tessera.compiler.emit.OutputWriter;
 import dev.tessera.compiler.inventory.Inventory;
-import dev.tessera.compiler.inventory.InventoryReader;
 import dev.tessera.policy.Policies;
 import dev.tessera.policy.PolicyResult;
 import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.DiagnosticRenderer;
-import dev.tessera.policy.diag.Diagnostics;
 import dev.tessera.policy.diag.SourceText;
+import dev.tessera.policytests.PolicyTestInputs;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,27 +65,14 @@ final class CompileCommand implements Callable<Integer> {
     if (pr.source() != null) {
       sources.put(pr.source().name(), pr.source());
     }
-    String invName = inventoryFile.toString();
-    String invText;
-    try {
-      byte[] bytes = Files.readAllBytes(inventoryFile);
-      invText = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-    } catch (NoSuchFileException e) {
-      throw new UserError(invName + ": no such file");
-    } catch (CharacterCodingException e) {
-      throw new UserError(invName + ": not valid UTF-8");
-    } catch (IOException e) {
-      throw new UserError(invName + ": cannot read: " + e.getMessage());
-    }
-    sources.put(invName, new SourceText(invName, invText));
-    Diagnostics invDiags = new Diagnostics();
-    Inventory inv = InventoryReader.read(invName, invText, invDiags);
+    PolicyTestInputs.Read<Inventory> inv = PolicyTestInputs.readInventory(inventoryFile);
+    inv.source().ifPresent(s -> sources.put(s.name(), s));
 
     List<Diagnostic> all = new ArrayList<>(pr.diagnostics());
-    all.addAll(invDiags.sorted());
+    all.addAll(inv.diagnostics());
     Compilation c = null;
-    if (pr.ok() && !invDiags.hasErrors()) {
-      c = Compiler.compile(pr.policy().get(), inv);
+    if (pr.ok() && inv.value().isPresent()) {
+      c = Compiler.compile(pr.policy().get(), inv.value().get());
       all.addAll(c.diagnostics());
     }
     all.sort(Diagnostic.ORDER);
@@ -98,7 +80,7 @@ final class CompileCommand implements Callable<Integer> {
       err.print(DiagnosticRenderer.text(d, sources.get(d.span().file())));
     }
     err.flush();
-    if (pr.unreadable()) {
+    if (pr.unreadable() || inv.source().isEmpty()) {
       return PolicyC.USAGE;
     }
     if (c == null || all.stream().anyMatch(Diagnostic::isError)) {
