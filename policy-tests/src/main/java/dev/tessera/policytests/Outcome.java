@@ -24,25 +24,33 @@ public sealed interface Outcome {
 
   boolean passed();
 
+  /** An assertion that was put through the Matcher: it reports at, and as, its assertion. */
+  sealed interface Checked extends Outcome {
+    Assertion assertion();
+
+    /** What the enforcer decided. */
+    boolean allowed();
+
+    @Override
+    default int testIndex() {
+      return assertion().testIndex();
+    }
+
+    @Override
+    default SourceSpan span() {
+      return assertion().span();
+    }
+
+    @Override
+    default String subject() {
+      return assertion().describe();
+    }
+  }
+
   /** The assertion held. */
-  record Passed(Assertion assertion, boolean allowed, List<RuleOrigin> rules) implements Outcome {
+  record Passed(Assertion assertion, boolean allowed, List<RuleOrigin> rules) implements Checked {
     public Passed {
       rules = List.copyOf(rules);
-    }
-
-    @Override
-    public int testIndex() {
-      return assertion.testIndex();
-    }
-
-    @Override
-    public SourceSpan span() {
-      return assertion.span();
-    }
-
-    @Override
-    public String subject() {
-      return assertion.describe();
     }
 
     @Override
@@ -58,24 +66,9 @@ public sealed interface Outcome {
    *     which rule granted the flow
    */
   record Failed(Assertion assertion, boolean allowed, List<RuleOrigin> rules, String detail)
-      implements Outcome {
+      implements Checked {
     public Failed {
       rules = List.copyOf(rules);
-    }
-
-    @Override
-    public int testIndex() {
-      return assertion.testIndex();
-    }
-
-    @Override
-    public SourceSpan span() {
-      return assertion.span();
-    }
-
-    @Override
-    public String subject() {
-      return assertion.describe();
     }
 
     @Override
