@@ -9,6 +9,7 @@ import dev.tessera.agent.protocol.PeerConfig;
 import dev.tessera.agent.protocol.WireGuardDevice;
 import dev.tessera.agent.transport.UdpTransport;
 import dev.tessera.agent.tun.LinkSetup;
+import dev.tessera.agent.tun.PolicyRouting;
 import dev.tessera.agent.tun.TsoSplitter;
 import dev.tessera.agent.tun.TunDevice;
 import dev.tessera.agent.uapi.UapiServer;
@@ -48,8 +49,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Lifecycle: {@link #start} builds everything in order and undoes what it built if a step
  * fails; {@link #close} (also run from the JVM shutdown hook on SIGTERM/SIGINT) stops threads,
- * closes the UDP sockets, removes the UAPI socket and pid file, and closes the TUN (the
- * interface and its routes disappear with it), then zeroes key material.
+ * deletes the full-tunnel policy rules ({@link PolicyRouting}), closes the UDP sockets, removes the
+ * UAPI socket and pid file, and closes the TUN (the interface and its routes disappear with it),
+ * then zeroes key material. Under a policy server, the bundle's peer list decides which configured
+ * peers may exchange traffic ({@code distribution.PeerPolicy}); named endpoints are re-resolved by
+ * {@link EndpointResolver}.
  */
 public final class Agent implements AutoCloseable {
   private static final long TIMER_MAX_NANOS = 100_000_000L;
@@ -67,6 +71,9 @@ public final class Agent implements AutoCloseable {
   private FilterGate filter;
   private dev.tessera.agent.distribution.PolicySubscription subscription;
   private UapiServer uapi;
+  private PolicyRouting routing;
+  private dev.tessera.agent.distribution.PeerPolicy peerPolicy;
+  private EndpointResolver resolver;
   private Path pidFile;
 
   private Agent(AgentConfig config, AgentOptions options) {
@@ -106,32 +113,33 @@ public final class Agent implements AutoCloseable {
     device.setPrivateKey(config.iface().privateKey());
     int mtu = config.iface().mtu().orElse(1420);
     device.setMtu(mtu);
-    config.iface().fwMark().ifPresent(m -> {
-      device.setFwmark(m);
-      if (m != 0) {
-        log.accept("note: FwMark is recorded for `wg show` but not applied to the UDP socket");
-      }
-    });
     List<Cidr> routes = new ArrayList<>();
     for (AgentConfig.Peer p : config.peers()) {
       if (device.publicKey().isPresent() && device.publicKey().get().equals(p.publicKey())) {
         log.accept("ignoring [Peer] with the interface's own public key (as WireGuard does)");
         continue;
       }
-      InetSocketAddress ep = null;
-      if (p.endpoint().isPresent()) {
-        ep = resolve(p.endpoint().get());
-      }
       device.upsertPeer(new PeerConfig(p.publicKey(), p.presharedKey().orElse(null),
-          p.allowedIps().stream().map(Cidr::toPrefix).toList(), ep, p.persistentKeepalive()));
+          p.allowedIps().stream().map(Cidr::toPrefix).toList(), initialEndpoint(p), p.persistentKeepalive()));
       routes.addAll(p.allowedIps());
     }
 
-    // 3. TUN interface, addresses, routes.
+    if (subscription != null) {
+      // The bundle's peer list decides who may talk to this node (fail closed for the others).
+      java.util.Map<dev.tessera.agent.crypto.WgKey, List<dev.tessera.agent.allowedips.IpPrefix>> configured =
+          new java.util.LinkedHashMap<>();
+      for (dev.tessera.agent.protocol.Peer p : device.peers()) {
+        configured.put(p.publicKey(), p.allowedIps());
+      }
+      peerPolicy = new dev.tessera.agent.distribution.PeerPolicy(device, configured, log);
+      subscription.attachPeers(peerPolicy);
+    }
+
+    // 3. TUN interface and addresses (routes come after the UDP socket carries its fwmark).
     tun = TunDevice.open(options.iface(), options.tunQueues(), options.tunOffload());
     closeables.add(tun);
     path = new DataPath(device, tun, filter, log);
-    new LinkSetup(log).configure(tun.name(), mtu, config.iface().addresses(), routes);
+    new LinkSetup(log).configure(tun.name(), mtu, config.iface().addresses(), List.of());
 
     // 4. UDP sockets.
     UdpTransport.Options uo = UdpTransport.Options.defaults().withThreads(options.udpThreads()).withGro(options.udpGro());
@@ -139,7 +147,35 @@ public final class Agent implements AutoCloseable {
     closeables.add(udp);
     device.setListenPort(udp.port());
 
-    // 5. Threads: TUN readers, timers, filter watcher.
+    // 5. Routes, and for a full tunnel wg-quick's fwmark + policy rules. The mark is on the socket
+    // before the first rule exists, so no encrypted datagram can ever be routed into the tunnel.
+    long configuredMark = Integer.toUnsignedLong(config.iface().fwMark().orElse(0));
+    boolean nft = PolicyRouting.nftInstalled();
+    PolicyRouting.Plan plan = PolicyRouting.plan(config.iface().table(), configuredMark, routes, config.iface().addresses(),
+        tun.name(), PolicyRouting::tableInUse, nft);
+    if (plan.fwmark() != 0) {
+      udp.setFwmark((int) plan.fwmark());
+      device.setFwmark((int) plan.fwmark());
+      if (plan.fwmarkChosen()) {
+        log.accept("full tunnel: fwmark and routing table " + plan.fwmark() + " (first free from "
+            + PolicyRouting.FIRST_TABLE + ")");
+      }
+    }
+    routing = PolicyRouting.apply(plan, PolicyRouting.stateFile(options.runDir(), tun.name()), PolicyRouting.SYSTEM_IP, log);
+    closeables.add(routing);
+    if (plan.fullTunnel() && !nft) {
+      log.accept("note: nft is not installed, so the full tunnel has no anti-spoofing and connmark rules (wg-quick's"
+          + " firewall part)" + (PolicyRouting.strictRpFilter()
+              ? "; WARNING: net.ipv4.conf.all.rp_filter=1 (strict) will drop the endpoint's replies: use 2 (loose)" : ""));
+    }
+
+    // 6. Endpoint host names: re-resolved in the background while a peer has no recent handshake.
+    resolver = EndpointResolver.forConfig(config, device, log);
+    if (resolver != null) {
+      closeables.add(resolver);
+    }
+
+    // 7. Threads: TUN readers, timers, filter watcher, endpoint resolver.
     for (int q = 0; q < tun.queues(); q++) {
       int queue = q;
       threads.add(Thread.ofPlatform().name("tun-reader-" + q).daemon().start(() -> tunLoop(queue)));
@@ -149,11 +185,14 @@ public final class Agent implements AutoCloseable {
       threads.add(Thread.ofPlatform().name("filter-watch").daemon().start(this::watchFilter));
       installSighup();
     }
+    if (resolver != null) {
+      resolver.start();
+    }
     if (subscription != null) {
       subscription.start();
     }
 
-    // 6. Control: UAPI socket and pid file.
+    // 8. Control: UAPI socket and pid file.
     DeviceUapi handler = new DeviceUapi(device, new DeviceUapi.Rebinder() {
       @Override
       public int rebind(int port) throws IOException {
@@ -165,7 +204,12 @@ public final class Agent implements AutoCloseable {
       public int port() {
         return udp.port();
       }
-    }, path);
+
+      @Override
+      public void setFwmark(int mark) throws IOException {
+        udp.setFwmark(mark);
+      }
+    }, path, peerPolicy == null ? () -> { } : peerPolicy::reapply);
     uapi = UapiServer.start(options.uapiDir(), tun.name(), handler, log);
     closeables.add(uapi);
     Files.createDirectories(options.runDir());
@@ -177,13 +221,26 @@ public final class Agent implements AutoCloseable {
         + " peer(s), MTU " + mtu + ", UAPI " + uapi.path());
   }
 
-  private static InetSocketAddress resolve(Endpoint e) throws IOException {
+  /**
+   * The peer's endpoint at startup: a literal as is; a host name resolved once here. A name that
+   * does not resolve yet (DNS not up at boot) is not fatal: the peer starts without an endpoint
+   * (it can still reach us) and {@link EndpointResolver} keeps trying.
+   */
+  private InetSocketAddress initialEndpoint(AgentConfig.Peer p) {
+    if (p.endpoint().isEmpty()) {
+      return null;
+    }
+    Endpoint e = p.endpoint().get();
+    byte[] lit = Cidr.parseLiteral(e.host());
+    if (lit != null) {
+      return new InetSocketAddress(Cidr.toInet(lit), e.port());
+    }
     try {
-      byte[] lit = Cidr.parseLiteral(e.host());
-      InetAddress a = lit != null ? Cidr.toInet(lit) : InetAddress.getByName(e.host());
-      return new InetSocketAddress(a, e.port());
+      return new InetSocketAddress(InetAddress.getByName(e.host()), e.port());
     } catch (UnknownHostException ex) {
-      throw new IOException("cannot resolve endpoint " + e + ": " + ex.getMessage());
+      options.log().accept("warning: cannot resolve endpoint " + e + " (" + ex.getMessage()
+          + "); starting without it and retrying in the background");
+      return null;
     }
   }
 

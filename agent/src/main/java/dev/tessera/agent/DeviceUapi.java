@@ -20,7 +20,8 @@ import java.util.Optional;
  * a {@code public_key} line selects or creates a peer; {@code update_only} means "do not create";
  * {@code remove} deletes it and ignores the rest of its block; a peer with the device's own
  * public key is ignored; {@code listen_port} rebinds the UDP sockets (EADDRINUSE when that
- * fails). Requests are serialized. Routes are not touched, as with {@code wg set}.
+ * fails); {@code fwmark} sets SO_MARK on the UDP sockets. Requests are serialized. Routes and
+ * rules are not touched, as with {@code wg set}.
  */
 final class DeviceUapi implements UapiServer.Handler {
   /** Rebinds the UDP sockets; returns the port actually bound. */
@@ -28,16 +29,26 @@ final class DeviceUapi implements UapiServer.Handler {
     int rebind(int port) throws IOException;
 
     int port();
+
+    /** SO_MARK on the UDP sockets (0 clears it). */
+    void setFwmark(int mark) throws IOException;
   }
 
   private final WireGuardDevice device;
   private final Rebinder udp;
   private final DataPath path;
+  /** Runs after every set: re-applies the policy bundle's peer list to peers added or changed. */
+  private final Runnable afterSet;
 
   DeviceUapi(WireGuardDevice device, Rebinder udp, DataPath path) {
+    this(device, udp, path, () -> { });
+  }
+
+  DeviceUapi(WireGuardDevice device, Rebinder udp, DataPath path, Runnable afterSet) {
     this.device = device;
     this.udp = udp;
     this.path = path;
+    this.afterSet = afterSet;
   }
 
   @Override
@@ -51,6 +62,14 @@ final class DeviceUapi implements UapiServer.Handler {
 
   @Override
   public synchronized void set(UapiRequest req) throws UapiException {
+    try {
+      setNow(req);
+    } finally {
+      afterSet.run(); // also after a partial failure: whatever was applied is subject to the policy
+    }
+  }
+
+  private void setNow(UapiRequest req) throws UapiException {
     for (UapiRequest.DeviceOp op : req.deviceOps()) {
       switch (op) {
         case UapiRequest.DeviceOp.PrivateKey(WgKey k) -> device.setPrivateKey(k.isZero() ? null : k);
@@ -63,7 +82,15 @@ final class DeviceUapi implements UapiServer.Handler {
             }
           }
         }
-        case UapiRequest.DeviceOp.FwMark(int mark) -> device.setFwmark(mark);
+        case UapiRequest.DeviceOp.FwMark(int mark) -> {
+          try {
+            udp.setFwmark(mark); // the socket first: `wg show fwmark` must never claim a mark not in force
+          } catch (IOException e) {
+            // wireguard-go answers a failed BindSetMark with the same errno as a failed bind
+            throw new UapiException(UapiException.EADDRINUSE, "failed to update fwmark: " + e.getMessage());
+          }
+          device.setFwmark(mark);
+        }
         case UapiRequest.DeviceOp.ReplacePeers() -> device.removeAllPeers();
       }
     }

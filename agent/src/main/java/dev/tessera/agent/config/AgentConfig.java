@@ -19,10 +19,23 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
     peers = List.copyOf(peers);
   }
 
-  /** [Interface]: PrivateKey is required; the rest is optional (wg-quick defaults apply). */
-  public record Interface(WgKey privateKey, List<Cidr> addresses, OptionalInt listenPort, OptionalInt mtu, OptionalInt fwMark) {
+  /**
+   * [Interface]: PrivateKey is required; the rest is optional (wg-quick defaults apply).
+   *
+   * @param fwMark SO_MARK for the UDP sockets (0 = off); with a {@code /0} AllowedIPs and
+   *     {@code Table = auto} it is also the full-tunnel routing table (wg-quick's rule)
+   * @param table where routes for AllowedIPs go (wg-quick's {@code Table =})
+   */
+  public record Interface(WgKey privateKey, List<Cidr> addresses, OptionalInt listenPort, OptionalInt mtu, OptionalInt fwMark,
+      RouteTable table) {
     public Interface {
       addresses = List.copyOf(addresses);
+      java.util.Objects.requireNonNull(table, "table");
+    }
+
+    /** With {@code Table = auto}. */
+    public Interface(WgKey privateKey, List<Cidr> addresses, OptionalInt listenPort, OptionalInt mtu, OptionalInt fwMark) {
+      this(privateKey, addresses, listenPort, mtu, fwMark, RouteTable.AUTO);
     }
   }
 

@@ -20,13 +20,13 @@ import java.util.Set;
  * stopping at the first one, so a user fixes a file in one round. Section and key names are
  * case-insensitive (wg-quick lower-cases them); values are comma-separated lists where wg allows
  * lists, and repeated list keys accumulate. Keys that only wg-quick's shell wrapper understands
- * (DNS, Table, PreUp, PostUp, PreDown, PostDown, SaveConfig) are reported as warnings and ignored,
+ * (DNS, PreUp, PostUp, PreDown, PostDown, SaveConfig) are reported as warnings and ignored,
  * because running arbitrary shell hooks from an agent config is not something Tessera does.
  * Anything else unknown is an error: a misspelt {@code AllowedIPs} silently ignored would route
  * nothing, and a misspelt {@code FilterFile} would silently disable enforcement.
  */
 public final class ConfigParser {
-  private static final Set<String> WG_QUICK_ONLY = Set.of("dns", "table", "preup", "postup", "predown", "postdown", "saveconfig");
+  private static final Set<String> WG_QUICK_ONLY = Set.of("dns", "preup", "postup", "predown", "postdown", "saveconfig");
 
   /** The outcome: a config when there were no errors, and all problems (errors and warnings). */
   public record Result(Optional<AgentConfig> config, List<ConfigProblem> problems) {
@@ -76,6 +76,7 @@ public final class ConfigParser {
     OptionalInt listenPort = OptionalInt.empty();
     OptionalInt mtu = OptionalInt.empty();
     OptionalInt fwMark = OptionalInt.empty();
+    RouteTable table = RouteTable.AUTO;
     boolean sawInterface;
 
     final List<PeerBuilder> peers = new ArrayList<>();
@@ -186,7 +187,7 @@ public final class ConfigParser {
         return new Result(Optional.empty(), problems);
       }
       AgentConfig cfg = new AgentConfig(
-          new AgentConfig.Interface(privateKey, addresses, listenPort, mtu, fwMark),
+          new AgentConfig.Interface(privateKey, addresses, listenPort, mtu, fwMark, table),
           built,
           new AgentConfig.Tessera(Optional.ofNullable(filterFile), Optional.ofNullable(policyServer), Optional.ofNullable(serverKey),
               Optional.ofNullable(node), Optional.ofNullable(stateDir), Optional.ofNullable(serverCert)));
@@ -227,13 +228,24 @@ public final class ConfigParser {
           if (value.equalsIgnoreCase("off")) {
             fwMark = OptionalInt.of(0);
           } else {
-            OptionalInt m = number(ln, "FwMark", value, 0, Integer.MAX_VALUE);
-            if (m.isPresent()) {
-              fwMark = m;
+            // wg(8) reads the mark as a 32-bit unsigned number, decimal or 0x-hex
+            Long m = markOrNull(value);
+            if (m == null) {
+              error(ln, "FwMark must be off or a number 0..4294967295 (decimal or 0x hex), got '" + value + "'");
+            } else {
+              fwMark = OptionalInt.of((int) (long) m);
             }
           }
         }
-        default -> unknown(ln, key, k, "Interface", "PrivateKey, Address, ListenPort, MTU, FwMark");
+        case "table" -> {
+          RouteTable t = RouteTable.parseOrNull(value);
+          if (t == null) {
+            error(ln, "Table must be off, auto, a table number (1..4294967295) or a table name, got '" + value + "'");
+          } else {
+            table = t;
+          }
+        }
+        default -> unknown(ln, key, k, "Interface", "PrivateKey, Address, ListenPort, MTU, FwMark, Table");
       }
     }
 
@@ -356,6 +368,24 @@ public final class ConfigParser {
         return OptionalInt.empty();
       }
       return OptionalInt.of((int) v);
+    }
+  }
+
+  static Long markOrNull(String value) {
+    String v = value.strip().toLowerCase(Locale.ROOT);
+    int radix = 10;
+    if (v.startsWith("0x")) {
+      v = v.substring(2);
+      radix = 16;
+    }
+    if (v.isEmpty() || v.length() > 10) {
+      return null;
+    }
+    try {
+      long m = Long.parseLong(v, radix);
+      return m >= 0 && m <= 0xffffffffL ? m : null;
+    } catch (NumberFormatException e) {
+      return null;
     }
   }
 

@@ -57,6 +57,9 @@ public final class PolicySubscription implements AutoCloseable {
   private final AtomicLong refusedPersisted = new AtomicLong();
   private final AtomicLong updates = new AtomicLong();
   private volatile NodeBundle current;
+  /** The filter of {@link #current} and who applies its peer list; guarded by {@code this}. */
+  private dev.tessera.enforcer.format.CompiledFilter currentFilter;
+  private PeerPolicy peers;
   private volatile long appliedAtMillis;
   private volatile String lastError = "";
   private volatile boolean closed;
@@ -113,9 +116,24 @@ public final class PolicySubscription implements AutoCloseable {
     return gate;
   }
 
-  private void apply(BundleVerifier.Verified v) {
+  /**
+   * Connects the WireGuard peers: every bundle's peer list is applied to them from now on,
+   * starting with the bundle in force (the persisted one) if any.
+   */
+  public synchronized void attachPeers(PeerPolicy policy) {
+    this.peers = policy;
+    if (currentFilter != null) {
+      policy.apply(currentFilter);
+    }
+  }
+
+  private synchronized void apply(BundleVerifier.Verified v) {
     NodeBundle b = v.bundle();
     gate.apply(v.filter(), b.contentHash(), "policy bundle v" + b.version() + " (revision " + b.policyRevision() + ")");
+    currentFilter = v.filter();
+    if (peers != null) {
+      peers.apply(v.filter()); // after the gate: a peer is admitted only once its rules are in force
+    }
     current = b;
     appliedAtMillis = System.currentTimeMillis();
     updates.incrementAndGet();
@@ -252,6 +270,13 @@ public final class PolicySubscription implements AutoCloseable {
 
   /** key=value lines for {@code tessera=1} / {@code tessera-agent show}. */
   public void appendStatus(StringBuilder sb) {
+    PeerPolicy p;
+    synchronized (this) {
+      p = peers;
+    }
+    if (p != null) {
+      p.appendStatus(sb);
+    }
     sb.append("bundle_server=").append(settings.server()).append('\n');
     sb.append("bundle_node=").append(settings.node()).append('\n');
     sb.append("bundle_state_file=").append(settings.stateFile()).append('\n');

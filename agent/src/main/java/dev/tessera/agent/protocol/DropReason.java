@@ -49,5 +49,10 @@ public enum DropReason {
   /** TUN packet dropped because the peer's queue of packets awaiting a handshake was full. */
   STAGED_QUEUE_FULL,
   /** TUN packet larger than the largest WireGuard message can carry. */
-  TOO_LARGE
+  TOO_LARGE,
+  /**
+   * Handshake, transport data or TUN packet of a peer that the policy bundle in force does not
+   * list ({@link Peer#setExcludedByPolicy}); dropped before any decryption or encryption.
+   */
+  PEER_NOT_IN_POLICY
 }

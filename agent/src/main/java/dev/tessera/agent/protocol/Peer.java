@@ -67,6 +67,7 @@ public final class Peer {
   private volatile int persistentKeepalive;
   private volatile long lastHandshakeEpochNanos;
   private volatile boolean removed;
+  private volatile boolean excludedByPolicy;
   private volatile Object attachment;
   private final AtomicLong rxBytes = new AtomicLong();
   private final AtomicLong txBytes = new AtomicLong();
@@ -201,6 +202,51 @@ public final class Peer {
     sendStagedPackets(out);
   }
 
+  /**
+   * Excludes the peer from all traffic (true) or admits it again (false), for a policy bundle that
+   * does not list it. Excluded: no handshake is answered or started, no data is decrypted or
+   * encrypted (the device counts {@link DropReason#PEER_NOT_IN_POLICY}), queued packets are
+   * dropped, sending on the current sessions stops and every timer but the key-wiping one is
+   * cancelled; key material is wiped after {@code 3 * REJECT_AFTER_TIME}, as when WireGuard gives
+   * up on a peer. The sessions are not wiped at once so that the peer's data still in flight is
+   * recognised and counted under this reason. Admitted again: the next packet either way starts
+   * a fresh handshake.
+   */
+  public void setExcludedByPolicy(boolean excluded) {
+    lock.lock();
+    try {
+      if (excluded == excludedByPolicy) {
+        return;
+      }
+      excludedByPolicy = excluded;
+      device.releaseIndex(handshake.localIndex());
+      handshake.clear();
+      hasSentHandshake = false;
+      handshakeAttempts = 0;
+      staged.clear();
+      stagedCount = 0;
+      for (Keypair k : new Keypair[] {previous, current, next}) {
+        if (k != null) {
+          k.expireSending();
+        }
+      }
+      if (excluded) {
+        for (Timer t : new Timer[] {retransmitHandshake, sendKeepalive, newHandshake, persistentKeepaliveTimer}) {
+          t.del();
+        }
+        zeroKeyMaterial.mod(device.now(), REJECT_AFTER_TIME * 3);
+      } else if (persistentKeepalive > 0) {
+        persistentKeepaliveTimer.mod(device.now(), 0);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public boolean excludedByPolicy() {
+    return excludedByPolicy;
+  }
+
   /** Shell-private state attached to this peer (e.g. per-peer enforcer or metrics handles). */
   public Object attachment() {
     return attachment;
@@ -253,7 +299,7 @@ public final class Peer {
 
   /** Queues a plaintext, dropping the oldest when full (wireguard-go StagePacket). Lock held. */
   private void stage(byte[] packet) {
-    if (removed) {
+    if (removed || excludedByPolicy) {
       return;
     }
     if (staged.size() >= device.options().stagedQueueSize()) {
@@ -371,7 +417,7 @@ public final class Peer {
     lastSentHandshake = now;
     hasSentHandshake = true;
     var identity = device.identity();
-    if (identity == null || removed) {
+    if (identity == null || removed || excludedByPolicy) {
       return;
     }
     device.releaseIndex(handshake.localIndex());
@@ -580,6 +626,12 @@ public final class Peer {
     lock.lock();
     try {
       if (removed) {
+        return;
+      }
+      if (excludedByPolicy) {
+        if (zeroKeyMaterial.fire(now)) {
+          expiredZeroKeyMaterial();
+        }
         return;
       }
       if (retransmitHandshake.fire(now)) {

@@ -397,6 +397,10 @@ public final class WireGuardDevice implements AutoCloseable {
     }
     Keypair kp = e.keypair();
     Peer peer = e.peer();
+    if (peer.excludedByPolicy()) {
+      countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out); // before decryption: no work for a peer we refuse
+      return;
+    }
     long now = now();
     if (!kp.canReceive(now)) {
       countDrop(DropReason.KEYPAIR_EXPIRED, peer, out);
@@ -536,10 +540,18 @@ public final class WireGuardDevice implements AutoCloseable {
       countDrop(DropReason.UNKNOWN_PEER, null, out);
       return;
     }
+    if (peer.excludedByPolicy()) {
+      countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out); // no response: silence, as for an unknown peer
+      return;
+    }
     peer.lock.lock();
     try {
       if (peer.isRemoved()) {
         countDrop(DropReason.UNKNOWN_PEER, null, out);
+        return;
+      }
+      if (peer.excludedByPolicy()) { // excluded while we decrypted: setExcludedByPolicy takes this lock
+        countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out);
         return;
       }
       if (!NoiseProtocol.verifyTimestamp(c, peer.handshake, msg)) {
@@ -573,9 +585,17 @@ public final class WireGuardDevice implements AutoCloseable {
       return;
     }
     Peer peer = e.peer();
+    if (peer.excludedByPolicy()) {
+      countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out);
+      return;
+    }
     peer.lock.lock();
     try {
       Handshake hs = peer.handshake;
+      if (peer.excludedByPolicy()) {
+        countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out);
+        return;
+      }
       if (peer.isRemoved() || hs.localIndex() != receiver
           || hs.state() != Handshake.State.INITIATION_CREATED) {
         countDrop(DropReason.UNEXPECTED_HANDSHAKE_STATE, peer, out);
@@ -635,6 +655,10 @@ public final class WireGuardDevice implements AutoCloseable {
     }
     if (peer == null) {
       countDrop(DropReason.NO_ROUTE, null, out);
+      return;
+    }
+    if (peer.excludedByPolicy()) {
+      countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out);
       return;
     }
     peer.sendPacket(ipPacket, out);

@@ -99,6 +99,17 @@ public final class UdpTransport implements AutoCloseable {
   private volatile Sender[] senderArray = new Sender[0];
   private volatile int port;
   private final boolean gso;
+  /** SO_MARK of every socket (0 = none); kept across {@link #rebind}. */
+  private volatile int fwmark;
+
+  /**
+   * SO_MARK (socket(7), SOL_SOCKET=1, SO_MARK=36): the mark policy routing matches so the
+   * tunnel's own encrypted datagrams leave by the physical route (wg-quick's full-tunnel rule
+   * {@code not fwmark M table M}). Netty's epoll transport has no named option for it but passes
+   * any integer socket option through to setsockopt(2).
+   */
+  static final io.netty.channel.unix.IntegerUnixChannelOption SO_MARK =
+      new io.netty.channel.unix.IntegerUnixChannelOption("SO_MARK", 1, 36);
 
   private UdpTransport(EventLoopGroup group, Options options, ReceiverFactory factory, Consumer<String> log) {
     this.group = group;
@@ -145,6 +156,9 @@ public final class UdpTransport implements AutoCloseable {
         if (options.udpGro()) {
           b.option(EpollChannelOption.UDP_GRO, true);
         }
+        if (fwmark != 0) {
+          b.option(SO_MARK, fwmark);
+        }
         Channel ch;
         try {
           ch = b.bind(new InetSocketAddress(p)).sync().channel();
@@ -183,6 +197,40 @@ public final class UdpTransport implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /**
+   * Sets SO_MARK on every socket now and on sockets bound later (0 clears it). Needs
+   * CAP_NET_ADMIN; throws with the kernel's reason when a socket refuses it, after restoring the
+   * previous mark on the sockets already changed.
+   */
+  public synchronized void setFwmark(int mark) throws IOException {
+    List<Sender> current;
+    synchronized (senders) {
+      current = List.copyOf(senders);
+    }
+    int previous = fwmark;
+    List<Sender> done = new ArrayList<>();
+    for (Sender s : current) {
+      try {
+        if (!s.channel.config().setOption(SO_MARK, mark)) {
+          throw new IOException("socket option SO_MARK is not supported by this transport");
+        }
+        done.add(s);
+      } catch (RuntimeException e) { // Netty's ChannelException wraps the errno (EPERM without CAP_NET_ADMIN)
+        for (Sender d : done) {
+          d.channel.config().setOption(SO_MARK, previous);
+        }
+        throw new IOException("cannot set fwmark " + Integer.toUnsignedString(mark) + " on the UDP socket: "
+            + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+      }
+    }
+    fwmark = mark;
+  }
+
+  /** The mark the kernel reports for socket {@code i} (getsockopt), for tests and status. */
+  public int socketFwmark(int i) {
+    return sender(i).channel.config().getOption(SO_MARK);
   }
 
   public boolean gsoSupported() {

@@ -14,11 +14,11 @@ import java.util.function.Consumer;
  * <p>Why a subprocess rather than rtnetlink through FFM: addressing happens once at startup, and
  * {@code ip} gives exactly wg-quick's semantics and error messages; the data path never runs it.
  *
- * <p>Routes: one {@code ip route replace PREFIX dev IFACE} per AllowedIPs prefix (idempotent when
- * the interface address already implies it). A {@code /0} route is not installed: wg-quick makes
- * it work with a fwmark and a separate routing table so the tunnel's own UDP packets do not loop
- * into the tunnel; the agent does not implement that yet and says so instead of breaking the host's
- * default route.
+ * <p>Routes given to {@link #configure}: one {@code ip route replace PREFIX dev IFACE} each in the
+ * main table. The agent passes none and lets {@link PolicyRouting} install AllowedIPs routes, which
+ * knows wg-quick's {@code Table =} and the fwmark rules a {@code /0} route needs; a {@code /0}
+ * given here is refused with a log line, since in the main table it would capture the tunnel's
+ * own UDP.
  */
 public final class LinkSetup {
   private final Consumer<String> log;
@@ -42,7 +42,7 @@ public final class LinkSetup {
     Cidr m = r.masked();
     if (m.bits() == 0) {
       log.accept("not installing default route " + m + " via " + iface
-          + " (needs wg-quick's fwmark/table setup, not implemented); add it yourself if wanted");
+          + " in the main table (it needs PolicyRouting's fwmark rules)");
       return;
     }
     ip(m.isIpv4() ? "-4" : "-6", "route", "replace", m.toString(), "dev", iface);
@@ -65,6 +65,11 @@ public final class LinkSetup {
     List<String> cmd = new ArrayList<>();
     cmd.add("ip");
     cmd.addAll(List.of(args));
+    return run(cmd);
+  }
+
+  /** Runs a command (no shell); throws with its own message when it fails or takes over 10 s. */
+  public static String run(List<String> cmd) throws IOException {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     try {
       if (!p.waitFor(10, TimeUnit.SECONDS)) {

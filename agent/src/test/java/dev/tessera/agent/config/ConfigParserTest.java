@@ -82,6 +82,27 @@ class ConfigParserTest {
     assertThat(r.problems()).allMatch(p -> !p.error());
   }
 
+  static Stream<Arguments> tablesAndMarks() {
+    return Stream.of(
+        Arguments.of("", RouteTable.AUTO, null),
+        Arguments.of("Table = auto\nFwMark = off", RouteTable.AUTO, 0L),
+        Arguments.of("Table = OFF", RouteTable.OFF, null),
+        Arguments.of("Table = 01234\nFwMark = 0xCA6C", new RouteTable.Named("1234"), 51820L),
+        Arguments.of("Table = vpn_routes\nFwMark = 4294967295", new RouteTable.Named("vpn_routes"), 4294967295L));
+  }
+
+  @ParameterizedTest(name = "[{index}] {1} {2}")
+  @MethodSource("tablesAndMarks")
+  void tableAndFwMarkAsWgQuickReadsThem(String lines, RouteTable table, Long mark) {
+    AgentConfig c = ok("[Interface]\nPrivateKey = " + PRIV + "\n" + lines + "\n");
+    assertThat(c.iface().table()).isEqualTo(table);
+    if (mark == null) {
+      assertThat(c.iface().fwMark()).isEmpty();
+    } else {
+      assertThat(Integer.toUnsignedLong(c.iface().fwMark().orElseThrow())).isEqualTo(mark);
+    }
+  }
+
   @Test
   void hostBitsInAllowedIpsAreMaskedWithWarning() {
     ConfigParser.Result r = ConfigParser.parse("x", """
@@ -108,6 +129,10 @@ class ConfigParserTest {
         Arguments.of(head + "ListenPort = 70000\n", 3, "ListenPort must be in 0..65535"),
         Arguments.of(head + "ListenPort = -1\n", 3, "ListenPort must be a number"),
         Arguments.of(head + "MTU = 100\n", 3, "MTU must be in 576..65535"),
+        Arguments.of(head + "FwMark = 0x1g\n", 3, "FwMark must be off or a number"),
+        Arguments.of(head + "FwMark = 4294967296\n", 3, "FwMark must be off or a number"),
+        Arguments.of(head + "Table = 0\n", 3, "Table must be off, auto"),
+        Arguments.of(head + "Table = main; ip rule flush\n", 3, "Table must be off, auto"),
         Arguments.of(head + "Adress = 10.0.0.1/24\n", 3, "unknown key 'Adress'"),
         Arguments.of(head + "[Peers]\n", 3, "unknown section [Peers]"),
         Arguments.of(head + "[Peer\n", 3, "must end with ']'"),

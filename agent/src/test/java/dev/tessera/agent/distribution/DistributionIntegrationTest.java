@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
-import dev.tessera.agent.testing.Root;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
 import dev.tessera.bundle.SigningKey;
@@ -19,7 +18,6 @@ import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -33,6 +31,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * <pre>
  *   root netns: PolicyServer (in this JVM) on 198.19.X.1 ──veth── nsA: ctl0 198.19.X.2
  *   nsA: Tessera agent (node "a", 10.213.0.1) ══WireGuard over veth0══ nsB: wireguard-go (node "b", 10.213.0.2)
+ *                                             ══════════════════════════ nsB: wireguard-go (node "x", 10.214.0.3)
  * </pre>
  *
  * The policy server is reachable over the underlay only (as it must be: a failing-closed tunnel
@@ -47,6 +46,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 class DistributionIntegrationTest {
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
+  static final WgKey KX = WgKey.generatePrivate(new SecureRandom());
+  static final String TUN_X = "10.214.0.3";
   static final SigningKey SERVER_KEY = SigningKey.generate();
 
   static NetnsLab lab;
@@ -60,10 +61,7 @@ class DistributionIntegrationTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    Root.assumeRoot("creates network namespaces, TUN devices and runs wireguard-go");
-    Assumptions.assumeTrue(WgGo.installed(), "needs wireguard-go and wg (Debian packages wireguard-go, wireguard-tools)");
-    Assumptions.assumeTrue(NetnsLab.exec(5, "sh", "-c", "command -v nc").exit() == 0, "needs nc (netcat-openbsd)");
-    lab = new NetnsLab();
+    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices and runs wireguard-go", "wireguard-go", "wg", "nc");
     // Control link root <-> nsA for the policy server. A /30 inside 198.18.0.0/15 (RFC 2544), its
     // third octet derived from the lab id so concurrent labs do not collide in the root netns.
     int octet = 1 + Math.floorMod(lab.id.hashCode(), 250);
@@ -80,16 +78,16 @@ class DistributionIntegrationTest {
 
     policyFile = lab.dir.resolve("policy.hujson");
     write(policyFile, policy(5001, 5002));
-    write(lab.dir.resolve("inventory.yaml"), """
-        users:
-          - {login: alice@example.com, role: member}
-        nodes:
-          - {name: a, tags: [tag:svc], ips: [%s], key: "%s"}
-          - {name: b, user: alice@example.com, ips: [%s], key: "%s"}
-        """.formatted(NetnsLab.TUN_A, KA.publicKey().toBase64(), NetnsLab.TUN_B, KB.publicKey().toBase64()));
+    writeInventory(true);
 
-    WgGo wggo = WgGo.start(lab, lab.nsB, lab.iface("gb"), KB.toBase64(), 51821, NetnsLab.TUN_B);
-    wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
+    WgGo.peerOfA(lab, KB, KA, true);
+    // Node x: a second wireguard-go in nsB with its own tunnel subnet; traffic from 10.214.0.3 to a
+    // is routed into x's interface by a source rule (b's interface owns 10.213.0.0/24 in nsB).
+    String gx = lab.iface("gx");
+    WgGo x = WgGo.start(lab, lab.nsB, gx, KX.toBase64(), 51822, TUN_X);
+    x.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
+    lab.in(lab.nsB, "ip", "route", "add", NetnsLab.TUN_A + "/32", "dev", gx, "table", "214");
+    lab.in(lab.nsB, "ip", "rule", "add", "from", TUN_X, "table", "214");
     for (int port : new int[] {5001, 5002, 5003}) {
       lab.spawn(lab.nsA, lab.dir.resolve("srv" + port + ".log"), "nc", "-lk", Integer.toString(port));
     }
@@ -99,7 +97,6 @@ class DistributionIntegrationTest {
   @AfterAll
   static void tearDown() throws IOException {
     if (agent != null) {
-      System.err.println("---- agent log ----\n" + agent.logText());
       agent.stop();
     }
     if (server != null) {
@@ -109,6 +106,17 @@ class DistributionIntegrationTest {
       lab.close(); // kills clients, listeners, wireguard-go; deleting nsA also deletes ctl0 and its peer
       NetnsLab.exec(5, "ip", "link", "del", ctlLink); // in case the namespace outlived its processes
     }
+  }
+
+  static void writeInventory(boolean withX) throws IOException {
+    write(lab.dir.resolve("inventory.yaml"), """
+        users:
+          - {login: alice@example.com, role: member}
+        nodes:
+          - {name: a, tags: [tag:svc], ips: [%s], key: "%s"}
+          - {name: b, user: alice@example.com, ips: [%s], key: "%s"}
+        """.formatted(NetnsLab.TUN_A, KA.publicKey().toBase64(), NetnsLab.TUN_B, KB.publicKey().toBase64())
+        + (withX ? "  - {name: x, user: alice@example.com, ips: [%s], key: \"%s\"}\n".formatted(TUN_X, KX.publicKey().toBase64()) : ""));
   }
 
   static String policy(int... ports) {
@@ -128,8 +136,8 @@ class DistributionIntegrationTest {
   }
 
   static TesseraNode startAgent() throws IOException {
-    String config = TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820, KB.publicKey().toBase64(),
-        NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0)
+    String config = TesseraNode.configA(KA, KB)
+        + TesseraNode.peer(KX.publicKey().toBase64(), TUN_X + "/32", NetnsLab.UNDER_B + ":51822")
         + "\n[Tessera]\nPolicyServer = " + serverIp + ":" + serverPort + "\nServerKey = " + SERVER_KEY.publicKeyBase64()
         + "\nNode = a\nStateDir = " + lab.dir.resolve("agent-state") + "\n";
     return TesseraNode.start(lab, lab.nsA, iface, config, null);
@@ -140,6 +148,11 @@ class DistributionIntegrationTest {
         PolicySource.file(lab.dir.resolve("inventory.yaml")), new InetSocketAddress(serverIp, serverPort), SERVER_KEY,
         lab.dir.resolve("server-state"), 100));
     server.start();
+  }
+
+  /** x connects from its tunnel address, i.e. through its own WireGuard interface. */
+  static boolean xConnects(int port) throws IOException {
+    return lab.tryIn(lab.nsB, 10, "nc", "-z", "-w", "2", "-s", TUN_X, NetnsLab.TUN_A, Integer.toString(port)).exit() == 0;
   }
 
   static boolean connects(int port) throws IOException {
@@ -186,6 +199,8 @@ class DistributionIntegrationTest {
     assertThat(connects(5001)).isTrue();
     assertThat(connects(5002)).isTrue();
     assertThat(connects(5003)).as("not in the policy yet").isFalse();
+    assertThat(xConnects(5001)).as("x is in a's bundle and allowed").isTrue();
+    assertThat(status()).containsEntry("policy_peers_admitted", "2").containsEntry("policy_peers_excluded", "0");
     assertThat(Files.exists(lab.dir.resolve("agent-state").resolve(iface + ".bundle"))).as("persisted").isTrue();
   }
 
@@ -229,13 +244,50 @@ class DistributionIntegrationTest {
 
   @Test
   @Order(4)
+  void aPeerLeavingTheBundleIsCutWhileTheOthersKeepFlowing() throws Exception {
+    // Port 5003 for these probes: `nc -lk` serves one connection at a time and 5001 is busy with
+    // b's long-lived connection, so the kernel's small accept queue for it fills up.
+    assertThat(xConnects(5003)).isTrue();
+    long version = Long.parseLong(status().get("bundle_version"));
+    writeInventory(false); // x leaves the inventory, hence a's bundle peer list
+    NetnsLab.waitFor("bundle without x", 10_000, () -> Long.toString(version + 1).equals(status().get("bundle_version")));
+    assertThat(status()).containsEntry("policy_peers_admitted", "1").containsEntry("policy_peers_excluded", "1");
+    long before5001 = size("srv5001.log");
+    assertThat(xConnects(5003)).as("x is not in the bundle: fail closed").isFalse();
+    assertThat(n("wg_drop_peer_not_in_policy")).as("x's packets dropped with their reason").isPositive();
+    assertThat(lab.tryIn(lab.nsA, 10, "ping", "-c", "2", "-i", "0.3", "-W", "1", TUN_X).exit())
+        .as("nor can a send to x").isNotZero();
+    Thread.sleep(500);
+    assertThat(size("srv5001.log")).as("b's established connection keeps flowing").isGreaterThan(before5001 + 100);
+    assertThat(connects(5003)).as("b connects anew").isTrue();
+
+    writeInventory(true);
+    NetnsLab.waitFor("bundle with x again", 10_000, () -> Long.toString(version + 2).equals(status().get("bundle_version")));
+    assertThat(status()).containsEntry("policy_peers_excluded", "0");
+    try {
+      NetnsLab.waitFor("x admitted again", 15_000, () -> {
+        try {
+          return xConnects(5003);
+        } catch (IOException e) {
+          return false;
+        }
+      });
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\nagent: " + status() + "\n" + agent.uapiGet() + "\nx: "
+          + lab.in(lab.nsB, "wg", "show", "all", "dump"));
+    }
+  }
+
+  @Test
+  @Order(5)
   void restartWithTheServerDownKeepsTheLastGoodFilter() throws Exception {
+    String version = status().get("bundle_version");
     server.close();
     server = null;
     agent.stop();
     agent = startAgent();
-    assertThat(status()).containsEntry("filter_mode", "enforce").containsEntry("bundle_version", "2");
-    assertThat(agent.logText()).contains("loaded last good policy bundle v2");
+    assertThat(status()).containsEntry("filter_mode", "enforce").containsEntry("bundle_version", version);
+    assertThat(agent.logText()).contains("loaded last good policy bundle v" + version);
     // wireguard-go still holds a session with the agent's previous instance; an outbound ping from
     // the agent (allowed: a filter is in force) makes it handshake now instead of after ~15 s.
     NetnsLab.Result ping = lab.tryIn(lab.nsA, 20, "ping", "-c", "3", "-i", "0.2", "-W", "5", "-w", "15", NetnsLab.TUN_B);
@@ -244,6 +296,6 @@ class DistributionIntegrationTest {
     assertThat(connects(5002)).isFalse();
     NetnsLab.waitFor("the agent to notice the server is down", 10_000,
         () -> status().getOrDefault("bundle_error", "").contains("request failed"));
-    assertThat(status()).containsEntry("filter_mode", "enforce").containsEntry("bundle_version", "2");
+    assertThat(status()).containsEntry("filter_mode", "enforce").containsEntry("bundle_version", version);
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
-import dev.tessera.agent.testing.Root;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
 import dev.tessera.enforcer.format.CompiledFilter;
@@ -21,7 +20,6 @@ import java.security.SecureRandom;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -42,12 +40,9 @@ class FilterIntegrationTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    Root.assumeRoot("creates network namespaces, TUN devices and runs wireguard-go");
-    Assumptions.assumeTrue(WgGo.installed(), "needs wireguard-go and wg");
-    Assumptions.assumeTrue(Tools.has("nc") && Tools.has("ping"), "needs nc (netcat-openbsd) and ping");
-    lab = new NetnsLab();
-    wggo = WgGo.start(lab, lab.nsB, lab.iface("gb"), KB.toBase64(), 51821, NetnsLab.TUN_B);
-    wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
+    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices and runs wireguard-go", "wireguard-go", "wg", "nc",
+        "ping");
+    wggo = WgGo.peerOfA(lab, KB, KA, true);
     // Services on A: 443 (allowed) and 22 (denied).
     lab.spawn(lab.nsA, lab.dir.resolve("nc443.log"), "nc", "-lk", "443");
     lab.spawn(lab.nsA, lab.dir.resolve("nc22.log"), "nc", "-lk", "22");
@@ -56,8 +51,7 @@ class FilterIntegrationTest {
   @AfterEach
   void stopAgent() {
     if (tessera != null) {
-      System.err.println("---- agent log ----\n" + tessera.logText());
-      tessera.stop();
+      tessera.stop(); // its log is printed when the lab closes
       tessera = null;
     }
   }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
-import dev.tessera.agent.testing.Root;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
 import java.nio.file.Files;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -34,20 +32,13 @@ class FloodIntegrationTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    Root.assumeRoot("creates network namespaces, TUN devices and runs wireguard-go");
-    Assumptions.assumeTrue(WgGo.installed(), "needs wireguard-go and wg");
-    lab = new NetnsLab();
-    wggo = WgGo.start(lab, lab.nsB, lab.iface("gb"), KB.toBase64(), 51821, NetnsLab.TUN_B);
-    wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
-    tessera = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
-        KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0), null);
+    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices and runs wireguard-go", "wireguard-go", "wg", "ping");
+    wggo = WgGo.peerOfA(lab, KB, KA, true);
+    tessera = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.configA(KA, KB), null);
   }
 
   @AfterAll
   static void tearDown() {
-    if (tessera != null) {
-      System.err.println("---- agent log ----\n" + tessera.logText());
-    }
     if (lab != null) {
       lab.close();
     }

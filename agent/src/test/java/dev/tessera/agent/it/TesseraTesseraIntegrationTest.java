@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
-import dev.tessera.agent.testing.Root;
 import dev.tessera.agent.testing.TesseraNode;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -29,11 +27,8 @@ class TesseraTesseraIntegrationTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    Root.assumeRoot("creates network namespaces and TUN devices");
-    Assumptions.assumeTrue(Tools.has("iperf3") && Tools.has("ping"), "needs iperf3 and ping");
-    lab = new NetnsLab();
-    a = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
-        KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0), null);
+    lab = NetnsLab.openOrSkip("creates network namespaces and TUN devices", "iperf3", "ping");
+    a = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.configA(KA, KB), null);
     // B has no endpoint for A: it learns it from A's handshake (and later roams).
     b = TesseraNode.start(lab, lab.nsB, lab.iface("tb"), TesseraNode.config(KB.toBase64(), NetnsLab.TUN_B + "/24", 51821,
         KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", null, 0), null);
@@ -41,12 +36,6 @@ class TesseraTesseraIntegrationTest {
 
   @AfterAll
   static void tearDown() {
-    if (a != null) {
-      System.err.println("---- agent A log ----\n" + a.logText());
-    }
-    if (b != null) {
-      System.err.println("---- agent B log ----\n" + b.logText());
-    }
     if (lab != null) {
       lab.close();
     }

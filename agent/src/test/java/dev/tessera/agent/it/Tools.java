@@ -13,14 +13,6 @@ import java.nio.file.Path;
 final class Tools {
   private Tools() {}
 
-  static boolean has(String tool) {
-    try {
-      return NetnsLab.exec(5, "sh", "-c", "command -v " + tool).exit() == 0;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
   /** Pings until 3 replies in a row arrive (the first may trigger a handshake). */
   static void ping(NetnsLab lab, String ns, String dst) throws IOException {
     NetnsLab.Result r = lab.tryIn(ns, 20, "ping", "-c", "3", "-i", "0.2", "-W", "5", "-w", "15", dst);

@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
-import dev.tessera.agent.testing.Root;
 import dev.tessera.agent.testing.WgGo;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -24,9 +22,7 @@ class WgGoHarnessIntegrationTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    Root.assumeRoot("creates network namespaces and runs wireguard-go");
-    Assumptions.assumeTrue(WgGo.installed(), "needs wireguard-go and wg (apt-get install --no-install-recommends wireguard-go wireguard-tools)");
-    lab = new NetnsLab();
+    lab = NetnsLab.openOrSkip("creates network namespaces and runs wireguard-go", "wireguard-go", "wg", "ping");
   }
 
   @AfterAll

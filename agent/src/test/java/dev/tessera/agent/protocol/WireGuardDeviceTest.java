@@ -98,6 +98,61 @@ class WireGuardDeviceTest {
   }
 
   @Test
+  void peerExcludedByPolicyExchangesNothingUntilReadmitted() {
+    establish();
+    b.peer(a).setExcludedByPolicy(true);
+    // A's data on its still-valid session: dropped by B before decryption, counted.
+    a.tun(ipv4("10.0.0.1", "10.0.0.2", 20, 1));
+    net.pump();
+    assertThat(b.delivered).isEmpty();
+    assertThat(b.dev.dropCount(DropReason.PEER_NOT_IN_POLICY)).isEqualTo(1);
+    // B sends nothing to A, not even a handshake.
+    b.sent.clear();
+    b.tun(ipv4("10.0.0.2", "10.0.0.1", 20, 2));
+    assertThat(b.sent).isEmpty();
+    assertThat(b.dev.dropCount(DropReason.PEER_NOT_IN_POLICY)).isEqualTo(2);
+    // A's fresh handshake is not answered.
+    a.peer(b).expireCurrentKeypairs();
+    net.advanceSeconds(1);
+    a.tun(ipv4("10.0.0.1", "10.0.0.2", 20, 3));
+    net.pump();
+    assertThat(b.sentOfType(Messages.TYPE_RESPONSE)).as("no response to the excluded peer").isZero();
+    assertThat(b.dev.dropCount(DropReason.PEER_NOT_IN_POLICY)).isEqualTo(3);
+    net.runFor(30, 1); // timers do not make B talk to an excluded peer
+    assertThat(b.sent).isEmpty();
+
+    b.peer(a).setExcludedByPolicy(false);
+    net.advanceSeconds(6); // past REKEY_TIMEOUT since A's last attempt
+    byte[] p4 = ipv4("10.0.0.1", "10.0.0.2", 20, 4);
+    a.tun(p4);
+    net.pump();
+    assertThat(b.delivered).as("A's queued packet 3 and packet 4").last().isEqualTo(p4);
+    b.tun(ipv4("10.0.0.2", "10.0.0.1", 20, 5));
+    net.pump();
+    assertThat(a.delivered).hasSize(1);
+  }
+
+  @Test
+  void readmittedPeerIsHeardOnItsOldSessionAndAnsweredAfterAFreshHandshake() {
+    establish();
+    b.peer(a).setExcludedByPolicy(true);
+    a.tun(ipv4("10.0.0.1", "10.0.0.2", 20, 1));
+    net.pump();
+    assertThat(b.delivered).isEmpty();
+    b.tun(ipv4("10.0.0.2", "10.0.0.1", 20, 9)); // dropped: B may not send to A now
+    net.runFor(4, 0.1);
+    b.peer(a).setExcludedByPolicy(false);
+    byte[] again = ipv4("10.0.0.1", "10.0.0.2", 20, 2);
+    a.tun(again); // A still holds its session: B receives on it
+    net.pump();
+    assertThat(b.delivered).containsExactly(again);
+    byte[] reply = ipv4("10.0.0.2", "10.0.0.1", 20, 3);
+    b.tun(reply); // B stopped sending on the old session: a new handshake carries the reply
+    net.pump();
+    assertThat(a.delivered).containsExactly(reply);
+  }
+
+  @Test
   void decryptedPacketWithForeignSourceIsDropped() {
     establish();
     // A claims to be 10.0.0.99, which B does not route to A

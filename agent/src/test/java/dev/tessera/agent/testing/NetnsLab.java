@@ -30,6 +30,9 @@ public final class NetnsLab implements AutoCloseable {
   public final String nsB;
   private final List<Process> processes = new ArrayList<>();
   private final List<String> ifaces = new ArrayList<>();
+  /** Daemon logs printed by {@link #close}, so a failed run shows what the daemons said. */
+  private final java.util.Map<String, Path> logs = new java.util.LinkedHashMap<>();
+  private volatile boolean createdEtcNetns;
   public final Path dir;
 
   public NetnsLab() throws IOException {
@@ -53,11 +56,55 @@ public final class NetnsLab implements AutoCloseable {
     }
   }
 
+  /**
+   * The common start of every integration class: skips (with the reason) unless running as root
+   * with the given tools installed, then builds a lab. {@code why} says what needs root.
+   */
+  public static NetnsLab openOrSkip(String why, String... tools) throws IOException {
+    Root.assumeRoot(why);
+    for (String t : tools) {
+      org.junit.jupiter.api.Assumptions.assumeTrue(hasTool(t),
+          "needs " + t + " (Debian: apt-get install --no-install-recommends wireguard-go wireguard-tools iperf3 netcat-openbsd iputils-ping)");
+    }
+    return new NetnsLab();
+  }
+
+  public static boolean hasTool(String tool) {
+    try {
+      return exec(5, "sh", "-c", "command -v " + tool).exit() == 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Gives {@code ns} its own /etc/hosts: {@code ip netns exec} bind-mounts /etc/netns/NS/hosts over
+   * /etc/hosts for the commands it runs. Rewrite it with this method (in place: a bind mount
+   * follows the inode, so replacing the file by rename would not be seen). Removed by {@link #close}.
+   */
+  public Path hostsFile(String ns, String content) throws IOException {
+    Path d = Path.of("/etc/netns", ns);
+    if (!Files.exists(d.getParent())) {
+      createdEtcNetns = true;
+    }
+    Files.createDirectories(d);
+    Path f = d.resolve("hosts");
+    Files.writeString(f, "127.0.0.1 localhost\n" + content);
+    return f;
+  }
+
   /** A tunnel interface name unique to this lab (max 15 chars). */
   public String iface(String role) {
     String n = "t" + id + role;
     ifaces.add(n);
     return n;
+  }
+
+  /** Prints {@code log} under {@code label} when the lab closes (once per label). */
+  public void dumpOnClose(String label, Path log) {
+    synchronized (logs) {
+      logs.putIfAbsent(label, log);
+    }
   }
 
   /** Runs a command in the root namespace; throws with its output on failure. */
@@ -160,6 +207,15 @@ public final class NetnsLab implements AutoCloseable {
 
   @Override
   public void close() {
+    synchronized (logs) {
+      logs.forEach((label, log) -> {
+        try {
+          System.err.println("---- " + label + " log ----\n" + Files.readString(log));
+        } catch (IOException e) {
+          System.err.println("---- " + label + ": no log (" + e.getMessage() + ")");
+        }
+      });
+    }
     List<Process> ps;
     synchronized (processes) {
       ps = new ArrayList<>(processes);
@@ -170,6 +226,18 @@ public final class NetnsLab implements AutoCloseable {
     for (String ns : List.of(nsA, nsB)) {
       try {
         exec(15, "ip", "netns", "del", ns);
+        Path etc = Path.of("/etc/netns", ns);
+        if (Files.exists(etc.resolve("hosts"))) {
+          Files.delete(etc.resolve("hosts"));
+          Files.deleteIfExists(etc);
+          if (createdEtcNetns) {
+            try (var left = Files.list(etc.getParent())) {
+              if (left.findAny().isEmpty()) {
+                Files.deleteIfExists(etc.getParent()); // /etc/netns itself: hostsFile created it
+              }
+            }
+          }
+        }
       } catch (IOException e) {
         System.err.println("cleanup: " + e);
       }
@@ -178,6 +246,7 @@ public final class NetnsLab implements AutoCloseable {
       try {
         Files.deleteIfExists(uapiSocket(i));
         Files.deleteIfExists(Path.of("/var/run/tessera", i + ".pid"));
+        Files.deleteIfExists(Path.of("/var/run/tessera", i + ".rules")); // an agent killed on purpose
       } catch (IOException e) {
         System.err.println("cleanup: " + e);
       }

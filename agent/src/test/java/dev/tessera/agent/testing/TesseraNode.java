@@ -1,5 +1,6 @@
 package dev.tessera.agent.testing;
 
+import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.uapi.UapiServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,6 +54,7 @@ public final class TesseraNode {
       cmd.add(filter.toString());
     }
     Process p = lab.spawn(ns, log, cmd.toArray(String[]::new));
+    lab.dumpOnClose("agent " + iface, log);
     TesseraNode n = new TesseraNode(lab, ns, iface, p, log);
     try {
       NetnsLab.waitFor("Tessera agent " + iface + " to come up", 20_000, () -> !p.isAlive() || n.answers());
@@ -122,6 +124,38 @@ public final class TesseraNode {
     }
     lab.stop(process);
     return process.exitValue();
+  }
+
+  /** A {@code [Peer]} section to append to a {@link #config}. */
+  public static String peer(String publicB64, String allowed, String endpoint) {
+    return "\n[Peer]\nPublicKey = " + publicB64 + "\nAllowedIPs = " + allowed + "\n"
+        + (endpoint == null ? "" : "Endpoint = " + endpoint + "\n");
+  }
+
+  /** Adds {@code lines} (e.g. {@code "Table = off"}) to the [Interface] section of a {@link #config}. */
+  public static String withInterfaceLines(String config, String... lines) {
+    int at = config.indexOf("\n[Peer]");
+    return config.substring(0, at) + "\n" + String.join("\n", lines) + config.substring(at);
+  }
+
+  /** SIGKILL, as a crash: the agent cleans nothing up. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    lab.stop(process);
+  }
+
+  /**
+   * The usual node A: tunnel address {@code TUN_A/24}, port 51820, one peer B at {@code TUN_B/32}
+   * reached at {@code UNDER_B:51821} (see {@link WgGo#peerOfA}).
+   */
+  public static String configA(WgKey a, WgKey b) {
+    return config(a.toBase64(), NetnsLab.TUN_A + "/24", 51820, b.publicKey().toBase64(), NetnsLab.TUN_B + "/32",
+        NetnsLab.UNDER_B + ":51821", 0);
   }
 
   /** A wg-quick config for this lab. */

@@ -1,5 +1,6 @@
 package dev.tessera.agent.testing;
 
+import dev.tessera.agent.crypto.WgKey;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,7 @@ public final class WgGo {
       throws IOException {
     Path log = lab.dir.resolve(iface + ".wggo.log");
     Process p = lab.spawn(ns, log, "env", "LOG_LEVEL=error", "wireguard-go", "-f", iface);
+    lab.dumpOnClose("wireguard-go " + iface, log);
     NetnsLab.waitFor("wireguard-go UAPI socket for " + iface, 10_000, () -> Files.exists(NetnsLab.uapiSocket(iface)) || !p.isAlive());
     if (!p.isAlive()) {
       throw new IOException("wireguard-go exited: " + Files.readString(log));
@@ -46,6 +48,16 @@ public final class WgGo {
     lab.in(ns, "wg", "set", iface, "private-key", key.toString(), "listen-port", Integer.toString(listenPort));
     lab.in(ns, "ip", "addr", "add", tunAddress + "/24", "dev", iface);
     lab.in(ns, "ip", "link", "set", "dev", iface, "mtu", "1420", "up");
+    return w;
+  }
+
+  /**
+   * The usual node B: wireguard-go in {@code nsB} ({@code TUN_B}, port 51821) with node A as its
+   * peer ({@code TUN_A/32} at {@code UNDER_A:51820}, or no endpoint when {@code aEndpoint} is false).
+   */
+  public static WgGo peerOfA(NetnsLab lab, WgKey b, WgKey a, boolean aEndpoint) throws IOException {
+    WgGo w = start(lab, lab.nsB, lab.iface("gb"), b.toBase64(), 51821, NetnsLab.TUN_B);
+    w.setPeer(a.publicKey().toBase64(), NetnsLab.TUN_A + "/32", aEndpoint ? NetnsLab.UNDER_A + ":51820" : null, 0);
     return w;
   }
 

@@ -93,4 +93,29 @@ class UdpTransportTest {
     }
     TimeUnit.MILLISECONDS.sleep(1);
   }
+
+  /** SO_MARK reaches every socket (getsockopt reads it back), survives a rebind and can be cleared. */
+  @Test
+  void fwmarkIsSetOnEverySocketAndKeptAcrossRebind() throws Exception {
+    dev.tessera.agent.testing.Root.assumeRoot("SO_MARK needs CAP_NET_ADMIN");
+    UdpTransport.ReceiverFactory none = (index, sender) -> new UdpTransport.Receiver() {
+      @Override
+      public void onDatagram(ByteBuf content, InetSocketAddress from) { }
+
+      @Override
+      public void onReadComplete() { }
+    };
+    try (UdpTransport t = UdpTransport.bind(0, UdpTransport.Options.defaults().withThreads(2), none, System.err::println)) {
+      assertThat(t.socketFwmark(0)).isZero();
+      t.setFwmark(0xca6c);
+      assertThat(t.socketFwmark(0)).isEqualTo(0xca6c);
+      assertThat(t.socketFwmark(1)).isEqualTo(0xca6c);
+      t.setFwmark(0x80000001); // a u32 mark above Integer.MAX_VALUE
+      assertThat(Integer.toUnsignedLong(t.socketFwmark(1))).isEqualTo(0x80000001L);
+      t.rebind(0);
+      assertThat(t.socketFwmark(0)).isEqualTo(0x80000001);
+      t.setFwmark(0);
+      assertThat(t.socketFwmark(0)).isZero();
+    }
+  }
 }

@@ -1,0 +1,230 @@
+package dev.tessera.agent.distribution;
+
+import dev.tessera.agent.allowedips.IpPrefix;
+import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.agent.protocol.Peer;
+import dev.tessera.agent.protocol.WireGuardDevice;
+import dev.tessera.enforcer.format.CompiledFilter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * What a policy bundle's peer list means for the node's WireGuard peers.
+ *
+ * <p>The rule (also in agent/README.md): the signed bundle decides <em>who</em> the node may talk
+ * to and <em>which source ranges</em> it accepts from each; the config file (and {@code wg set})
+ * stays the source of keys, endpoints, preshared keys and keepalives, because the bundle carries
+ * none of those.
+ * <ul>
+ *   <li>A configured peer whose public key is in the bundle's peer list is admitted, with
+ *       AllowedIPs = its configured AllowedIPs ∩ (the bundle's addresses ∪ approved routes for it).
+ *       The intersection means neither side alone can widen what a peer may source: the server
+ *       cannot route a range the operator did not configure, and the operator cannot accept a
+ *       subnet route the policy did not approve. A full-tunnel peer ({@code 0.0.0.0/0}) thus
+ *       keeps exactly the ranges the policy approves for it.
+ *   <li>A configured peer absent from the bundle (or listed without a usable key) is
+ *       <em>excluded</em> (fail closed): {@link Peer#setExcludedByPolicy} — no handshake, no data
+ *       either way, counted as {@code wg_drop_peer_not_in_policy}. It stays configured, so a later
+ *       bundle that lists it again admits it without a restart.
+ *   <li>A bundle peer with no configured [Peer] is not added: there is no endpoint for it and the
+ *       config is where a node's peers are declared. It is logged.
+ *   <li>Before the first bundle the peers are as configured; the filter gate drops every packet
+ *       then anyway (see {@code FilterGate#fromBundles}).
+ * </ul>
+ * Established traffic of peers that stay is untouched: admitting an admitted peer is a no-op and
+ * AllowedIPs are only rewritten when they change.
+ */
+public final class PeerPolicy {
+  /**
+   * The outcome for one bundle.
+   *
+   * @param admitted peer -> AllowedIPs it keeps (insertion order of the base list)
+   * @param excluded configured peers the bundle does not list
+   * @param notConfigured bundle peers (by name) with a key but no configured peer
+   * @param unusableKeys bundle peers (by name) whose key is missing or not 32 bytes of base64
+   */
+  public record Decision(Map<WgKey, List<IpPrefix>> admitted, Set<WgKey> excluded, List<String> notConfigured,
+      List<String> unusableKeys) {
+    public Decision {
+      admitted = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(admitted));
+      excluded = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(excluded));
+      notConfigured = List.copyOf(notConfigured);
+      unusableKeys = List.copyOf(unusableKeys);
+    }
+  }
+
+  /** Pure: the decision for peers with {@code base} AllowedIPs under {@code filter}'s peer list. */
+  public static Decision decide(Map<WgKey, List<IpPrefix>> base, CompiledFilter filter) {
+    Map<WgKey, List<IpPrefix>> listed = new HashMap<>();
+    Map<WgKey, String> names = new HashMap<>();
+    List<String> unusable = new ArrayList<>();
+    for (dev.tessera.enforcer.format.Peer p : filter.peers()) {
+      WgKey k = keyOrNull(p.publicKey());
+      if (k == null) {
+        unusable.add(p.name());
+        continue;
+      }
+      List<IpPrefix> ranges = listed.computeIfAbsent(k, x -> new ArrayList<>());
+      for (dev.tessera.enforcer.format.IpPrefix r : p.addresses()) {
+        ranges.add(IpPrefix.parse(r.toString()));
+      }
+      for (dev.tessera.enforcer.format.IpPrefix r : p.routes()) {
+        ranges.add(IpPrefix.parse(r.toString()));
+      }
+      names.put(k, p.name());
+    }
+    Map<WgKey, List<IpPrefix>> admitted = new LinkedHashMap<>();
+    Set<WgKey> excluded = new LinkedHashSet<>();
+    for (Map.Entry<WgKey, List<IpPrefix>> e : base.entrySet()) {
+      List<IpPrefix> approved = listed.get(e.getKey());
+      if (approved == null) {
+        excluded.add(e.getKey());
+      } else {
+        admitted.put(e.getKey(), intersect(e.getValue(), approved));
+      }
+    }
+    List<String> notConfigured = new ArrayList<>();
+    for (Map.Entry<WgKey, String> e : names.entrySet()) {
+      if (!base.containsKey(e.getKey())) {
+        notConfigured.add(e.getValue());
+      }
+    }
+    notConfigured.sort(null);
+    return new Decision(admitted, excluded, notConfigured, unusable);
+  }
+
+  static WgKey keyOrNull(String b64) {
+    if (b64 == null) {
+      return null;
+    }
+    try {
+      byte[] raw = Base64.getDecoder().decode(b64.strip());
+      return raw.length == 32 ? WgKey.of(raw) : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The addresses in both prefix sets, as prefixes. Two prefixes are either disjoint or one
+   * contains the other, so the intersection of two unions is the union, over every pair, of the
+   * more specific prefix of a nested pair.
+   */
+  public static List<IpPrefix> intersect(List<IpPrefix> a, List<IpPrefix> b) {
+    Set<IpPrefix> out = new LinkedHashSet<>();
+    for (IpPrefix x : a) {
+      for (IpPrefix y : b) {
+        if (contains(x, y)) {
+          out.add(y);
+        } else if (contains(y, x)) {
+          out.add(x);
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** Whether {@code outer} contains every address of {@code inner}. */
+  public static boolean contains(IpPrefix outer, IpPrefix inner) {
+    if (outer.isIpv4() != inner.isIpv4() || outer.bits() > inner.bits()) {
+      return false;
+    }
+    return new IpPrefix(inner.address(), outer.bits()).equals(outer);
+  }
+
+  // ---------------------------------------------------------------- applying it to a device
+
+  private final WireGuardDevice device;
+  private final Consumer<String> log;
+  /** Configured AllowedIPs per peer: what the intersection starts from on every bundle. */
+  private final Map<WgKey, List<IpPrefix>> base = new LinkedHashMap<>();
+  private CompiledFilter last;
+  private volatile Decision decision;
+
+  /** @param configured the config file's peers and their AllowedIPs */
+  public PeerPolicy(WireGuardDevice device, Map<WgKey, List<IpPrefix>> configured, Consumer<String> log) {
+    this.device = device;
+    this.log = log;
+    base.putAll(configured);
+  }
+
+  /** Applies a bundle's peer list to the device (see the class comment). */
+  public synchronized void apply(CompiledFilter filter) {
+    last = filter;
+    reapply(true);
+  }
+
+  /**
+   * Re-applies the bundle in force after the device's peers changed through UAPI: a peer added
+   * with {@code wg set} joins the base with the AllowedIPs it has now, and is excluded at once
+   * unless the bundle lists it. No-op before the first bundle.
+   */
+  public synchronized void reapply() {
+    reapply(false);
+  }
+
+  private void reapply(boolean newBundle) {
+    if (last == null) {
+      return;
+    }
+    Set<WgKey> present = new LinkedHashSet<>();
+    for (Peer p : device.peers()) {
+      present.add(p.publicKey());
+      base.computeIfAbsent(p.publicKey(), k -> p.allowedIps());
+    }
+    base.keySet().retainAll(present); // removed through UAPI: forget
+    Decision d = decide(base, last);
+    List<String> changes = new ArrayList<>();
+    for (Map.Entry<WgKey, List<IpPrefix>> e : d.admitted().entrySet()) {
+      device.peer(e.getKey()).ifPresent(p -> {
+        if (p.excludedByPolicy()) {
+          p.setExcludedByPolicy(false);
+          changes.add("admitted " + shortKey(e.getKey()));
+        }
+        if (!new LinkedHashSet<>(p.allowedIps()).equals(new LinkedHashSet<>(e.getValue()))) {
+          p.replaceAllowedIps(e.getValue());
+          changes.add("AllowedIPs of " + shortKey(e.getKey()) + " = " + e.getValue());
+        }
+      });
+    }
+    for (WgKey k : d.excluded()) {
+      device.peer(k).ifPresent(p -> {
+        if (!p.excludedByPolicy()) {
+          p.setExcludedByPolicy(true);
+          changes.add("EXCLUDED " + shortKey(k) + " (not in the policy bundle)");
+        }
+      });
+    }
+    if (!changes.isEmpty()) {
+      log.accept("policy peers: " + String.join("; ", changes));
+    }
+    if (newBundle && !d.notConfigured().isEmpty()) {
+      log.accept("policy peers without a [Peer] in the config (not added: no endpoint): " + d.notConfigured());
+    }
+    if (newBundle && !d.unusableKeys().isEmpty()) {
+      log.accept("policy peers without a usable public key (cannot be matched): " + d.unusableKeys());
+    }
+    decision = d;
+  }
+
+  private static String shortKey(WgKey k) {
+    return k.toBase64().substring(0, 8) + "...";
+  }
+
+  /** key=value lines for {@code tessera=1}. */
+  public synchronized void appendStatus(StringBuilder sb) {
+    Decision d = decision;
+    sb.append("policy_peers_admitted=").append(d == null ? base.size() : d.admitted().size()).append('\n');
+    sb.append("policy_peers_excluded=").append(d == null ? 0 : d.excluded().size()).append('\n');
+    if (d != null && !d.notConfigured().isEmpty()) {
+      sb.append("policy_peers_not_configured=").append(String.join(",", d.notConfigured())).append('\n');
+    }
+  }
+}
