@@ -302,6 +302,13 @@ public final class TesseraAgent implements Callable<Integer> {
         long applied = Long.parseLong(st.getOrDefault("bundle_applied_at_ms", "0")) / 1000;
         sb.append("  bundle: v").append(version).append(", revision ").append(st.getOrDefault("bundle_revision", "?"))
             .append(", applied ").append(Math.max(0, nowSeconds - applied)).append(" seconds ago\n");
+        if (st.containsKey("policy_peers_admitted")) {
+          sb.append("  peers by policy: ").append(st.get("policy_peers_admitted")).append(" admitted, ")
+              .append(st.getOrDefault("policy_peers_excluded", "0")).append(" excluded")
+              .append(st.containsKey("policy_peers_not_configured")
+                  ? "; in the bundle but not configured: " + st.get("policy_peers_not_configured") : "")
+              .append('\n');
+        }
       }
       StringBuilder why = new StringBuilder();
       for (Map.Entry<String, String> e : st.entrySet()) {

@@ -24,12 +24,16 @@ class TesseraAgentShowTest {
         bundle_refused_bad-signature=2
         bundle_refused_rollback=1
         bundle_error=policy server http://198.51.100.7:8411/ request failed: ConnectException
+        policy_peers_admitted=5
+        policy_peers_excluded=1
+        policy_peers_not_configured=db-2
         errno=0
         """;
     String out = TesseraAgent.StatusFormat.format("wg0", GET, status, 1000);
     assertThat(out).contains("  filter: policy bundle v7 (sha256 09b20d43c54c)\n")
         .contains("  policy server: http://198.51.100.7:8411/ as node web-1\n")
         .contains("  bundle: v7, revision sha256:7e5b78f2+inv-e0a2, applied 5 seconds ago\n")
+        .contains("  peers by policy: 5 admitted, 1 excluded; in the bundle but not configured: db-2\n")
         .contains("  bundles refused: 3 (bad-signature 2, rollback 1)\n")
         .contains("  last error: policy server http://198.51.100.7:8411/ request failed: ConnectException\n")
         .contains("  outbound filter-unavailable: 4\n");
@@ -46,10 +50,13 @@ class TesseraAgentShowTest {
         bundle_node=web-1
         bundle_version=0
         bundle_refused=0
+        policy_peers_admitted=3
+        policy_peers_excluded=0
         """;
     String out = TesseraAgent.StatusFormat.format("wg0", GET, status, 1000);
     assertThat(out).contains("FAILING CLOSED (dropping all inbound and outbound) - no policy bundle received yet")
         .contains("  bundle: none received yet (failing closed)\n").contains("  bundles refused: 0\n")
+        .doesNotContain("peers by policy")
         .doesNotContain("last error");
   }
 
