@@ -1,5 +1,6 @@
 package dev.tessera.agent.config;
 
+import dev.tessera.enforcer.format.IpAddress;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -59,58 +60,26 @@ public record Cidr(InetAddress address, int bits) {
     }
   }
 
-  /** Parses a numeric IPv4 dotted quad or IPv6 literal into 4 or 16 bytes; null otherwise. */
+  /**
+   * Parses a numeric IPv4 dotted quad or IPv6 literal into 4 or 16 bytes; null otherwise. The
+   * enforcer's parser does the work: it never resolves a name, rejects zone ids and (like glibc's
+   * inet_pton, which wg uses) IPv4 octets with leading zeros.
+   */
   public static byte[] parseLiteral(String s) {
-    if (s.isEmpty()) {
+    IpAddress a = IpAddress.tryParse(s);
+    if (a == null) {
       return null;
     }
-    if (s.indexOf(':') < 0) {
-      return parseV4(s);
-    }
-    // IPv6: only hex digits, ':' and '.' (embedded IPv4) are allowed, so InetAddress never resolves a name.
-    if (s.indexOf('%') >= 0) {
-      return null;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
-      if (!ok) {
-        return null;
+    byte[] b = new byte[a.ipv6() ? 16 : 4];
+    if (a.ipv6()) {
+      for (int i = 0; i < 8; i++) {
+        b[i] = (byte) (a.hi() >>> (56 - 8 * i));
+        b[8 + i] = (byte) (a.lo() >>> (56 - 8 * i));
       }
-    }
-    try {
-      InetAddress a = InetAddress.getByName("[" + s + "]");
-      byte[] b = a.getAddress();
-      if (b.length == 4) {
-        // Java maps ::ffff:a.b.c.d to Inet4Address; keep it as a 16-byte IPv6 address.
-        byte[] v6 = new byte[16];
-        v6[10] = (byte) 0xff;
-        v6[11] = (byte) 0xff;
-        System.arraycopy(b, 0, v6, 12, 4);
-        return v6;
+    } else {
+      for (int i = 0; i < 4; i++) {
+        b[i] = (byte) (a.lo() >>> (24 - 8 * i));
       }
-      return b;
-    } catch (UnknownHostException e) {
-      return null;
-    }
-  }
-
-  private static byte[] parseV4(String s) {
-    String[] parts = s.split("\\.", -1);
-    if (parts.length != 4) {
-      return null;
-    }
-    byte[] b = new byte[4];
-    for (int i = 0; i < 4; i++) {
-      String p = parts[i];
-      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
-        return null;
-      }
-      int v = Integer.parseInt(p);
-      if (v > 255) {
-        return null;
-      }
-      b[i] = (byte) v;
     }
     return b;
   }
@@ -136,52 +105,28 @@ public record Cidr(InetAddress address, int bits) {
     return addressText(address) + "/" + bits;
   }
 
-  /** Address text as Go's netip prints it (lower-case, longest zero run compressed). */
+  /**
+   * Address text as Go's netip prints it: RFC 5952 (the enforcer's formatter), except that an
+   * IPv4-mapped address keeps its dotted tail ({@code ::ffff:1.2.3.4}).
+   */
   public static String addressText(InetAddress a) {
-    if (a instanceof Inet6Address) {
-      byte[] b = a.getAddress();
-      boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
-      for (int i = 0; i < 10 && mapped; i++) {
-        mapped = b[i] == 0;
-      }
-      if (mapped) {
-        return "::ffff:" + (b[12] & 0xff) + "." + (b[13] & 0xff) + "." + (b[14] & 0xff) + "." + (b[15] & 0xff);
-      }
-      int[] w = new int[8];
-      for (int i = 0; i < 8; i++) {
-        w[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-      }
-      int bestStart = -1;
-      int bestLen = 0;
-      for (int i = 0; i < 8; ) {
-        if (w[i] != 0) {
-          i++;
-          continue;
-        }
-        int j = i;
-        while (j < 8 && w[j] == 0) {
-          j++;
-        }
-        if (j - i > bestLen && j - i >= 2) {
-          bestStart = i;
-          bestLen = j - i;
-        }
-        i = j;
-      }
-      StringBuilder sb = new StringBuilder();
-      for (int i = 0; i < 8; i++) {
-        if (i == bestStart) {
-          sb.append("::");
-          i += bestLen - 1;
-          continue;
-        }
-        if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-          sb.append(':');
-        }
-        sb.append(Integer.toHexString(w[i]));
-      }
-      return sb.toString();
+    byte[] b = a.getAddress();
+    if (b.length == 4) {
+      return a.getHostAddress();
     }
-    return a.getHostAddress();
+    boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+    for (int i = 0; i < 10 && mapped; i++) {
+      mapped = b[i] == 0;
+    }
+    if (mapped) {
+      return "::ffff:" + (b[12] & 0xff) + "." + (b[13] & 0xff) + "." + (b[14] & 0xff) + "." + (b[15] & 0xff);
+    }
+    long hi = 0;
+    long lo = 0;
+    for (int i = 0; i < 8; i++) {
+      hi = (hi << 8) | (b[i] & 0xff);
+      lo = (lo << 8) | (b[8 + i] & 0xff);
+    }
+    return IpAddress.ofV6(hi, lo).toString();
   }
 }
