@@ -30,14 +30,18 @@ public final class Compilation {
   private final Projection projection;
   /** Per node, the incoming half of the peer relation (see ProjectPerNode.Result); for updates. */
   private final List<BitSet> incoming;
+  /** Its transpose (per node, the nodes it may send to); for updates. */
+  private final List<BitSet> outgoing;
   private final CompiledFilter[] filters;
   private final String[] hashes;
   private final List<Diagnostic> diagnostics;
   private List<String> changed;
 
   Compilation(Policy policy, Inventory inventory, Identities identities, List<ResolvedRule> rules,
-      Projection projection, List<BitSet> incoming, CompiledFilter[] filters, List<Diagnostic> diagnostics) {
+      Projection projection, List<BitSet> incoming, List<BitSet> outgoing, CompiledFilter[] filters,
+      List<Diagnostic> diagnostics) {
     this.incoming = incoming;
+    this.outgoing = outgoing;
     this.policy = policy;
     this.inventory = inventory;
     this.identities = identities;
@@ -142,8 +146,19 @@ public final class Compilation {
   }
 
   /**
-   * After {@link #update}: the nodes (sorted) whose filter differs from the previous
-   * compilation's, including a node that joined. For a full compile: every node.
+   * Recompiles after the node named {@code name} left the inventory. Like {@link #update}, the
+   * result equals a full {@link Compiler#compile} of the new inventory; {@link #changedNodes()}
+   * lists the remaining nodes whose filter changed (the node that left has no filter any more). A
+   * name not in the inventory changes nothing.
+   */
+  public Compilation remove(String name) {
+    return Incremental.remove(this, name);
+  }
+
+  /**
+   * After {@link #update} or {@link #remove}: the nodes (sorted) whose filter differs from the
+   * previous compilation's, including a node that joined (not one that left). For a full
+   * compile: every node.
    */
   public synchronized List<String> changedNodes() {
     return changed == null ? nodeNames() : changed;
@@ -162,6 +177,10 @@ public final class Compilation {
 
   List<BitSet> incoming() {
     return incoming;
+  }
+
+  List<BitSet> outgoing() {
+    return outgoing;
   }
 
   CompiledFilter[] rawFilters() {

@@ -6,9 +6,11 @@ import dev.tessera.compiler.pass.ApplyPosture;
 import dev.tessera.compiler.pass.ExpandSelectors;
 import dev.tessera.compiler.pass.Identities;
 import dev.tessera.compiler.pass.Normalize;
+import dev.tessera.compiler.pass.Parallel;
 import dev.tessera.compiler.pass.ProjectPerNode;
 import dev.tessera.compiler.pass.Projection;
 import dev.tessera.compiler.pass.ResolveIdentities;
+import dev.tessera.compiler.pass.Reuse;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Section;
@@ -17,6 +19,7 @@ import dev.tessera.policy.diag.Diagnostics;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Policy + inventory to one {@link CompiledFilter} per node.
@@ -47,15 +50,15 @@ public final class Compiler {
     Front f = front(policy, inventory, ProjectPerNode::runWithIncoming);
     Normalize norm = new Normalize(f.ids().index(), f.rules());
     CompiledFilter[] filters = new CompiledFilter[f.ids().index().size()];
-    for (int i = 0; i < filters.length; i++) {
-      filters[i] = norm.build(i, f.projection());
-    }
-    return new Compilation(policy, inventory, f.ids(), f.rules(), f.projection(), f.incoming(), filters,
+    Projection projection = f.projection();
+    Parallel.forEachNode(filters.length, i -> filters[i] = norm.build(i, projection));
+    return new Compilation(policy, inventory, f.ids(), f.rules(), f.projection(), f.incoming(), f.outgoing(), filters,
         f.diagnostics());
   }
 
   /** Output of passes 1 to 4, shared by {@link #compile} and {@link Incremental}. */
   record Front(Identities ids, List<ResolvedRule> rules, Projection projection, List<BitSet> incoming,
+      List<BitSet> outgoing,
       List<Diagnostic> diagnostics) {}
 
   /**
@@ -64,6 +67,12 @@ public final class Compiler {
    */
   static Front front(Policy policy, Inventory inventory,
       BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project) {
+    return front(policy, inventory, project, ids -> null);
+  }
+
+  /** {@link #front}, with passes 2 and 3 reusing what {@code reuse} gives for the new identities. */
+  static Front front(Policy policy, Inventory inventory,
+      BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project, Function<Identities, Reuse> reuse) {
     Diagnostics diags = new Diagnostics();
     if (!policy.has(Section.ACLS) && !policy.has(Section.GRANTS)) {
       // Ambiguity 8 (docs/semantics.md): headscale allows all here; Tessera denies all.
@@ -71,9 +80,10 @@ public final class Compiler {
           policy.span(), "add \"acls\" or \"grants\"; Tessera never infers allow-all");
     }
     Identities ids = ResolveIdentities.run(policy, inventory, diags);
-    List<ResolvedRule> expanded = ExpandSelectors.run(policy, ids, diags);
-    List<ResolvedRule> rules = ApplyPosture.run(expanded, policy, ids, diags);
+    Reuse previous = reuse.apply(ids);
+    List<ResolvedRule> expanded = ExpandSelectors.run(policy, ids, diags, previous);
+    List<ResolvedRule> rules = ApplyPosture.run(expanded, policy, ids, diags, previous);
     ProjectPerNode.Result proj = project.apply(ids, rules);
-    return new Front(ids, rules, proj.projection(), proj.incoming(), diags.sorted());
+    return new Front(ids, rules, proj.projection(), proj.incoming(), proj.outgoing(), diags.sorted());
   }
 }

@@ -3,14 +3,18 @@ package dev.tessera.compiler;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ipset.IpSet;
+import dev.tessera.compiler.pass.IdShift;
 import dev.tessera.compiler.pass.NodeIndex;
 import dev.tessera.compiler.pass.Normalize;
+import dev.tessera.compiler.pass.Parallel;
 import dev.tessera.compiler.pass.ProjectPerNode;
 import dev.tessera.compiler.pass.Projection;
+import dev.tessera.compiler.pass.Reuse;
 import dev.tessera.compiler.pass.ProjectionPatch;
 import dev.tessera.compiler.pass.Projection.CapPiece;
 import dev.tessera.compiler.pass.Projection.Piece;
 import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.IpPrefix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -19,7 +23,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Recompilation after one node joins or changes (see {@link Compilation#update}).
+ * Recompilation after one node joins, changes or leaves (see {@link Compilation#update} and
+ * {@link Compilation#remove}).
  *
  * <p>Design note. A node's filter is a pure function of what {@link Normalize#build} reads: its
  * name and addresses, its pieces and cap pieces (rule index, protocols, sources, destination,
@@ -27,43 +32,59 @@ import java.util.Map;
  * addresses (rule origins come from the policy, which does not change). Strategy:
  *
  * <ol>
- *   <li>Passes 1 to 3 (identities, selectors, posture) run again on the new inventory
- *       ({@link Compiler#front}): they are cheap next to projection and normalization, and give
- *       the exact new rules, so which rules the node's identity, tags, posture or addresses touch
- *       is read off the rules (their resolved sources changed) rather than predicted.
+ *   <li>Pass 1 (identities) runs again on the new inventory. Passes 2 and 3 (selectors, posture)
+ *       run with {@link Reuse}: node sets are recomputed (cheap bit sets), but a rule keeps its
+ *       previous source address set (the same object) unless the devices its identity selectors
+ *       match changed, X is among them with changed addresses, or it has a {@code *} source and X's
+ *       addresses changed; posture is evaluated for X alone and the other nodes' outcomes carried
+ *       over. Which rules X touches is thus read off the rules (their resolved sources changed)
+ *       rather than predicted.
  *   <li>Pass 4 (projection) is patched by {@link ProjectionPatch}: fresh pieces only for the nodes
  *       receiving a rule whose sources changed, for the node itself and for its user's nodes
  *       (autogroup:self); X's bit in every other node's incoming set from the rules whose sources
- *       cover X; peers rebuilt from the incoming sets; routes recomputed only where peers or
- *       pieces changed. When its preconditions fail (the node is or was a subnet router or exit
- *       node, it was dropped, its addresses collide, a changed rule has a {@code *} destination, or
- *       more than a quarter of the nodes are touched) the full pass runs instead.
+ *       cover X; the outgoing relation (its transpose) patched where rows changed; peers rebuilt
+ *       only for rows that changed; routes recomputed only where pieces, router peers or a
+ *       router's reachers changed. When its preconditions fail (the node is or was a subnet router
+ *       or exit node, its addresses collide, a changed rule has a {@code *} destination, or more
+ *       than a quarter of the nodes are touched) the full pass runs instead.
  *   <li>Pass 5 (normalize/emit) runs only for nodes whose inputs differ from the previous
- *       compilation's, compared by node name (a join shifts ids). Every other node keeps its
- *       previous {@link CompiledFilter} object and its cached content hash.
+ *       compilation's, compared by node name (a join or leave shifts ids: {@link IdShift}), in
+ *       parallel. Every other node keeps its previous {@link CompiledFilter} object and its cached
+ *       content hash.
  *   <li>A rebuilt filter that comes out equal to the previous one is not reported as changed, so
  *       {@link Compilation#changedNodes()} is exact: the filters a server must re-sign and push.
  * </ol>
  *
+ * A node leaving ({@link #remove}) takes the same path with the node absent from the new side.
+ *
  * Invariant checked by {@code IncrementalUpdateTest}: the result equals a full {@link
  * Compiler#compile} of the new inventory, filter for filter and byte for byte, changedNodes() is
  * exactly the set of nodes whose filter differs, and the patched projection equals the full pass.
- * Cost: passes 1 to 3 in full, the patch (proportional to the touched nodes' pieces plus one pass
- * over the peer relation), a comparison linear in the projection, and normalize for the touched
- * nodes. When one node joins a group used by many rules, many filters really change (their
+ * Cost: pass 1 in full, passes 2 and 3 on node sets plus address sets for the rules X touches,
+ * the patch (proportional to the touched nodes' pieces plus word operations over the changed
+ * relation rows), an identity-first comparison per node, and normalize for the touched nodes. When one node joins a group used by many rules, many filters really change (their
  * SrcIPs), and that output bounds the cost.
  */
 final class Incremental {
   private Incremental() {}
 
   static Compilation update(Compilation old, InventoryNode changed) {
-    Inventory inventory = old.inventory().withNode(changed);
+    return apply(old, old.inventory().withNode(changed), changed.name());
+  }
+
+  /** After the named node left the inventory (a name not in it changes nothing). */
+  static Compilation remove(Compilation old, String name) {
+    return apply(old, old.inventory().withoutNode(name), name);
+  }
+
+  /** {@code inventory} is the old one with only the node named {@code name} added, replaced or removed. */
+  private static Compilation apply(Compilation old, Inventory inventory, String name) {
     Compiler.Front front = Compiler.front(old.policy(), inventory, (ids, rules) -> {
       ProjectPerNode.Result patched = old.incoming() == null ? null
           : ProjectionPatch.patch(ids, rules, old.identities(), old.rules(), old.projection(), old.incoming(),
-              changed.name());
+              old.outgoing(), name);
       return patched != null ? patched : ProjectPerNode.runWithIncoming(ids, rules);
-    });
+    }, ids -> Reuse.of(old.policy(), old.identities(), old.rules(), ids, name));
     NodeIndex ni = front.ids().index();
     NodeIndex oi = old.index();
     Projection np = front.projection();
@@ -77,6 +98,14 @@ final class Incremental {
       toOld[i] = oi.id(ni.node(i).name());
       sameIds &= toOld[i] == i;
     }
+    int[] toNew = new int[oi.size()];
+    Arrays.fill(toNew, -1);
+    for (int i = 0; i < n; i++) {
+      if (toOld[i] >= 0) {
+        toNew[toOld[i]] = i;
+      }
+    }
+    IdShift shift = sameIds ? IdShift.NONE : shiftOf(toOld, toNew);
     // Nodes whose peer entry (name, key, addresses) differs from before: at most the changed one.
     BitSet peerEntryChanged = new BitSet();
     for (int i = 0; i < n; i++) {
@@ -92,16 +121,23 @@ final class Incremental {
     CompiledFilter[] oldFilters = old.rawFilters();
     CompiledFilter[] filters = new CompiledFilter[n];
     String[] carried = new String[n];
-    List<String> changedNodes = new ArrayList<>();
+    // Which nodes to rebuild (sequential: SameSet is not thread-safe), then the rebuilds in
+    // parallel (Normalize.build is), then the comparison with the previous filters in id order.
+    BitSet rebuild = new BitSet();
     for (int i = 0; i < n; i++) {
       int o = toOld[i];
-      if (o >= 0 && sameInputs(i, o, ni, oi, np, op, toOld, sameIds, peerEntryChanged, same)) {
-        filters[i] = oldFilters[o];
-        carried[i] = old.cachedHash(oldFilters[o].node());
-        continue;
+      if (o < 0 || !sameInputs(i, o, ni, oi, np, op, toOld, toNew, sameIds, shift, peerEntryChanged, same)) {
+        rebuild.set(i);
       }
-      CompiledFilter f = norm.build(i, np);
-      if (o >= 0 && f.equals(oldFilters[o])) {
+    }
+    int[] todo = rebuild.stream().toArray();
+    CompiledFilter[] built = new CompiledFilter[todo.length];
+    Parallel.forEachNode(todo.length, k -> built[k] = norm.build(todo[k], np));
+    List<String> changedNodes = new ArrayList<>();
+    for (int i = 0, k = 0; i < n; i++) {
+      int o = toOld[i];
+      CompiledFilter f = rebuild.get(i) ? built[k++] : null;
+      if (f == null || o >= 0 && f.equals(oldFilters[o])) {
         filters[i] = oldFilters[o];
         carried[i] = old.cachedHash(oldFilters[o].node());
       } else {
@@ -109,7 +145,7 @@ final class Incremental {
         changedNodes.add(f.node());
       }
     }
-    Compilation next = new Compilation(old.policy(), inventory, front.ids(), front.rules(), np, front.incoming(), filters,
+    Compilation next = new Compilation(old.policy(), inventory, front.ids(), front.rules(), np, front.incoming(), front.outgoing(), filters,
         front.diagnostics());
     String[] hashes = next.rawHashes();
     for (int i = 0; i < n; i++) {
@@ -121,9 +157,38 @@ final class Incremental {
     return next;
   }
 
+  /** The single join or leave that maps old ids to new ones, or null if the mapping is not one. */
+  static IdShift shiftOf(int[] toOld, int[] toNew) {
+    IdShift shift;
+    if (toOld.length == toNew.length + 1) {
+      int x = 0;
+      while (x < toOld.length && toOld[x] >= 0) {
+        x++;
+      }
+      shift = x < toOld.length ? IdShift.join(x) : null;
+    } else if (toNew.length == toOld.length + 1) {
+      int q = 0;
+      while (q < toNew.length && toNew[q] >= 0) {
+        q++;
+      }
+      shift = q < toNew.length ? IdShift.leave(q) : null;
+    } else {
+      return null;
+    }
+    if (shift == null) {
+      return null;
+    }
+    for (int i = 0; i < toOld.length; i++) {
+      if (!(shift.delta() > 0 && i == shift.at()) && toOld[i] != shift.oldId(i)) {
+        return null;
+      }
+    }
+    return shift;
+  }
+
   /** Are the inputs of {@link Normalize#build} for new node {@code i} those of old node {@code o}? */
   private static boolean sameInputs(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
-      int[] toOld, boolean sameIds, BitSet peerEntryChanged, SameSet same) {
+      int[] toOld, int[] toNew, boolean sameIds, IdShift shift, BitSet peerEntryChanged, SameSet same) {
     if (!ni.addressPrefixes(i).equals(oi.addressPrefixes(o))) {
       return false;
     }
@@ -163,6 +228,12 @@ final class Incremental {
       if (!pn.equals(po)) {
         return false;
       }
+    } else if (shift != null) {
+      // Word-level remap instead of a walk over thousands of peer bits. A node that left must not
+      // have been a peer (remap drops its bit); a node that joined has no bit in the remapped set.
+      if (shift.delta() < 0 && po.get(shift.at()) || !pn.equals(shift.remap(po))) {
+        return false;
+      }
     } else {
       int p = pn.nextSetBit(0);
       int q = po.nextSetBit(0);
@@ -177,8 +248,32 @@ final class Incremental {
         return false;
       }
     }
-    // Parallel to the peer bits, which now correspond one to one.
-    return Arrays.equals(np.peerRoutes().get(i), op.peerRoutes().get(o));
+    // Peers now correspond one to one. Routes are kept by router slot on each side: every
+    // non-empty route list must equal its counterpart's (a non-peer's slot is empty).
+    List<IpPrefix>[] rn = np.peerRoutes().get(i);
+    List<IpPrefix>[] ro = op.peerRoutes().get(o);
+    if (sameIds && rn == ro) {
+      return true; // carried over by the projection patch
+    }
+    for (int s = 0; s < rn.length; s++) {
+      if (!rn[s].isEmpty()) {
+        int q = toOld[ni.routers().get(s)];
+        int so = q < 0 ? -1 : oi.routerSlot(q);
+        if (so < 0 || !rn[s].equals(ro[so])) {
+          return false;
+        }
+      }
+    }
+    for (int s = 0; s < ro.length; s++) {
+      if (!ro[s].isEmpty()) {
+        int p = toNew[oi.routers().get(s)];
+        int sn = p < 0 ? -1 : ni.routerSlot(p);
+        if (sn < 0 || !ro[s].equals(rn[sn])) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Property test for {@link Compilation#update}: on random tailnets ({@link RandomTailnet}), a
  * chain of random single-node changes (new address, tags added or removed, posture, routes, owner,
- * key, a node joining) must give, after every step, exactly what a full compile of the new
+ * key, a node joining, a node leaving) must give, after every step, exactly what a full compile of the new
  * inventory gives: the same node set, byte-identical encoded filters, the same hashes, and a
  * {@code changedNodes()} equal to the nodes whose full-compile filter differs from the previous
  * step's. Seeded: {@code -Dtessera.seed=N -Dtessera.tailnets=1} replays a failure.
@@ -40,35 +40,62 @@ class IncrementalUpdateTest {
     int steps = 0;
     int patchedSteps = 0;
     int changedTotal = 0;
+    int removals = 0;
+    int patchedRemovals = 0;
     for (int t = 0; t < tailnets; t++) {
       long seed = base + t;
       RandomTailnet tn = new RandomTailnet(seed);
       Random r = new Random(seed * 17 + 3);
       Compilation c = Compiler.compile(tn.policy, tn.inventory);
       for (int s = 0; s < 6; s++) {
-        InventoryNode next = mutate(c, r, s);
-        String what = "seed " + seed + " (-Dtessera.seed=" + seed + " -Dtessera.tailnets=1) step " + s + ": " + next;
-        Compilation up = c.update(next);
-        Compilation full = Compiler.compile(c.policy(), c.inventory().withNode(next));
+        // One step in eight a node leaves (sometimes a name that is not there); otherwise one
+        // node joins or changes.
+        boolean leave = r.nextInt(8) == 0 && !c.inventory().nodes().isEmpty();
+        String name;
+        Compilation up;
+        Compilation full;
+        String what;
+        if (leave) {
+          List<InventoryNode> nodes = c.inventory().nodes();
+          name = r.nextInt(10) == 0 ? "no-such-node" : nodes.get(r.nextInt(nodes.size())).name();
+          what = "seed " + seed + " (-Dtessera.seed=" + seed + " -Dtessera.tailnets=1) step " + s + ": remove " + name;
+          up = c.remove(name);
+          full = Compiler.compile(c.policy(), c.inventory().withoutNode(name));
+          removals++;
+        } else {
+          InventoryNode next = mutate(c, r, s);
+          name = next.name();
+          what = "seed " + seed + " (-Dtessera.seed=" + seed + " -Dtessera.tailnets=1) step " + s + ": " + next;
+          up = c.update(next);
+          full = Compiler.compile(c.policy(), c.inventory().withNode(next));
+        }
+        assertThat(up.inventory()).as(what).isEqualTo(full.inventory());
         // The patched projection itself (when its preconditions hold) equals the full pass.
         ProjectPerNode.Result patched = ProjectionPatch.patch(full.identities(), full.rules(), c.identities(),
-            c.rules(), c.projection(), c.incoming(), next.name());
+            c.rules(), c.projection(), c.incoming(), c.outgoing(), name);
         if (patched != null) {
           patchedSteps++;
+          if (leave) {
+            patchedRemovals++;
+          }
           assertProjectionEquals(what, patched, full);
         }
         assertThat(up.nodeNames()).as(what).isEqualTo(full.nodeNames());
+        // The IR too (passes 2 and 3 reuse previous results when they can).
+        for (int k = 0; k < full.rules().size(); k++) {
+          assertThat(up.rules().get(k)).as("%s rule %d", what, k).isEqualTo(full.rules().get(k));
+        }
         assertThat(up.diagnostics()).as(what).isEqualTo(full.diagnostics());
         List<String> expectChanged = new ArrayList<>();
-        for (String name : full.nodeNames()) {
-          CompiledFilter f = full.filter(name).orElseThrow();
-          CompiledFilter u = up.filter(name).orElseThrow();
-          assertThat(FilterCodec.encode(u)).as("%s node %s", what, name).isEqualTo(FilterCodec.encode(f));
-          assertThat(u).as("%s node %s", what, name).isEqualTo(f);
-          assertThat(up.hash(name)).as("%s node %s", what, name).isEqualTo(full.hash(name));
-          Optional<CompiledFilter> before = c.filter(name);
+        for (String node : full.nodeNames()) {
+          CompiledFilter f = full.filter(node).orElseThrow();
+          CompiledFilter u = up.filter(node).orElseThrow();
+          assertThat(FilterCodec.encode(u)).as("%s node %s", what, node).isEqualTo(FilterCodec.encode(f));
+          assertThat(u).as("%s node %s", what, node).isEqualTo(f);
+          assertThat(up.hash(node)).as("%s node %s", what, node).isEqualTo(full.hash(node));
+          Optional<CompiledFilter> before = c.filter(node);
           if (before.isEmpty() || !before.get().equals(f)) {
-            expectChanged.add(name);
+            expectChanged.add(node);
           }
         }
         assertThat(up.changedNodes()).as(what).isEqualTo(expectChanged);
@@ -78,10 +105,12 @@ class IncrementalUpdateTest {
         c = r.nextBoolean() ? up : full;
       }
     }
-    System.out.printf("incremental: %d updates (%d through the projection patch) on %d tailnets, %d changed"
-        + " filters, base seed %d%n", steps, patchedSteps, tailnets, changedTotal, base);
-    // The patch must actually be exercised, not only the full-pass fallback.
+    System.out.printf("incremental: %d updates (%d through the projection patch; %d removals, %d patched) on %d"
+        + " tailnets, %d changed filters, base seed %d%n", steps, patchedSteps, removals, patchedRemovals, tailnets,
+        changedTotal, base);
+    // The patch must actually be exercised, not only the full-pass fallback, for removals too.
     assertThat(patchedSteps).as("updates through the patch, base seed %d", base).isGreaterThan(steps / 5);
+    assertThat(patchedRemovals).as("removals through the patch, base seed %d", base).isGreaterThan(removals / 5);
   }
 
   private static void assertProjectionEquals(String what, ProjectPerNode.Result patched, Compilation full) {
@@ -92,6 +121,7 @@ class IncrementalUpdateTest {
     assertThat(p.peers()).as("%s peers", what).isEqualTo(f.peers());
     assertThat(p.internetUsers()).as("%s internet users", what).isEqualTo(f.internetUsers());
     assertThat(patched.incoming()).as("%s incoming", what).isEqualTo(full.incoming());
+    assertThat(patched.outgoing()).as("%s outgoing", what).isEqualTo(full.outgoing());
     for (int i = 0; i < f.peerRoutes().size(); i++) {
       assertThat(p.peerRoutes().get(i)).as("%s routes of node %d", what, i).containsExactly(f.peerRoutes().get(i));
     }

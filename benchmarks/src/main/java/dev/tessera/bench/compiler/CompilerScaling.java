@@ -2,15 +2,16 @@ package dev.tessera.bench.compiler;
 
 import dev.tessera.compiler.Compilation;
 import dev.tessera.compiler.Compiler;
+import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterCodec;
 import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PostureValue;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +30,8 @@ import java.util.Map;
  * -Dwarmup=2}), then the median of {@code -Dreps=3} timed full compiles (all passes, every node's CompiledFilter built), the same plus
  * encoding and hashing every filter (what {@code policyc compile} writes), the peak heap during one
  * compile (heap pools' peak usage after a GC and a peak reset; includes the inputs), the output
- * size (rules, source prefixes, peers, encoded bytes), and incremental recompiles: a node joining and
- * a node changing its tags. Absolute times depend on the (shared) machine; ratios between sizes are
+ * size (rules, source prefixes, peers, encoded bytes), and incremental recompiles: a node joining,
+ * a node changing its tags and a node leaving (medians; with the number of filters each changed). Absolute times depend on the (shared) machine; ratios between sizes are
  * the point.
  */
 public final class CompilerScaling {
@@ -39,15 +40,32 @@ public final class CompilerScaling {
   public static void main(String[] args) {
     int[] sizes = args.length == 0 ? new int[] {1000, 5000, 10000}
         : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-    System.out.printf("%-7s %10s %12s %10s %9s %10s %10s %9s %12s %12s%n", "nodes", "compile_ms", "+encode_ms",
-        "peak_MiB", "rules", "srcPfx", "peers", "out_MiB", "join_ms", "change_ms");
+    System.out.printf("shape=%s%n", System.getProperty("shape", "dense"));
+    System.out.printf("%-7s %10s %12s %10s %9s %10s %10s %9s %14s %14s %14s%n", "nodes", "compile_ms", "+encode_ms",
+        "peak_MiB", "rules", "srcPfx", "peers", "out_MiB", "join_ms(chg)", "change_ms(chg)", "leave_ms(chg)");
     for (int n : sizes) {
       run(n);
     }
   }
 
+  private record Tailnet(Policy policy, Inventory inventory) {}
+
+  private static Tailnet tailnet(int n) {
+    return switch (System.getProperty("shape", "dense")) {
+      case "realistic" -> {
+        RealisticTailnet t = new RealisticTailnet(n, 42);
+        yield new Tailnet(t.policy, t.inventory);
+      }
+      case "dense" -> {
+        SyntheticTailnet t = new SyntheticTailnet(n, 42);
+        yield new Tailnet(t.policy, t.inventory);
+      }
+      default -> throw new IllegalArgumentException("-Dshape=dense|realistic");
+    };
+  }
+
   static void run(int n) {
-    SyntheticTailnet tn = new SyntheticTailnet(n, 42);
+    Tailnet tn = tailnet(n);
     int reps = Integer.getInteger("reps", 3);
     for (int i = 0; i < Integer.getInteger("warmup", 2); i++) {
       Compiler.compile(tn.policy, tn.inventory);
@@ -83,18 +101,24 @@ public final class CompilerScaling {
         pfx += r.sources().size();
       }
     }
-    // Incremental: a new user device joins; an existing server changes its tags.
-    List<Long> joins = new ArrayList<>();
-    List<Long> changes = new ArrayList<>();
+    // Incremental: a new user device joins; an existing server changes its tags; a node leaves.
+    long[] joins = new long[reps];
+    long[] changes = new long[reps];
+    long[] leaves = new long[reps];
+    long[] joinChanged = new long[reps];
+    long[] changeChanged = new long[reps];
+    long[] leaveChanged = new long[reps];
+    boolean leave = Boolean.parseBoolean(System.getProperty("leave", "true"));
+    List<InventoryNode> nodes = tn.inventory.nodes();
     for (int k = 0; k < reps; k++) {
       InventoryNode joined = InventoryNode.of("joined-" + k, "user" + (k * 7) + "@corp.example", List.of(),
           List.of(IpAddress.ofV4(0x6470_0000 + k), new IpAddress(true, 0xfd7a_115c_a1e0_0001L, k)),
           Map.of("node:os", PostureValue.string("macos")), List.of());
       long s = System.nanoTime();
-      c.update(joined);
-      joins.add(System.nanoTime() - s);
-      InventoryNode server = tn.inventory.nodes().get(3 + 10 * k); // i % 10 == 3: untagged? pick a tagged one
-      for (InventoryNode x : tn.inventory.nodes().subList(100 + k * 10, tn.inventory.nodes().size())) {
+      joinChanged[k] = c.update(joined).changedNodes().size();
+      joins[k] = System.nanoTime() - s;
+      InventoryNode server = null;
+      for (InventoryNode x : nodes.subList(100 + k * 10, nodes.size())) {
         if (x.isTagged() && x.routes().isEmpty()) {
           server = x;
           break;
@@ -103,13 +127,23 @@ public final class CompilerScaling {
       InventoryNode changed = new InventoryNode(server.name(), server.user(), List.of("tag:t" + (k + 1)),
           server.ips(), server.key(), server.posture(), server.routes(), server.span());
       s = System.nanoTime();
-      c.update(changed);
-      changes.add(System.nanoTime() - s);
+      changeChanged[k] = c.update(changed).changedNodes().size();
+      changes[k] = System.nanoTime() - s;
+      if (leave) {
+        String gone = nodes.get((200 + 13 * k) % nodes.size()).name();
+        s = System.nanoTime();
+        leaveChanged[k] = c.remove(gone).changedNodes().size();
+        leaves[k] = System.nanoTime() - s;
+      }
     }
-    System.out.printf("%-7d %10.1f %12.1f %10.1f %9d %10d %10d %9.1f %12.1f %12.1f%n", n, median(t) / 1e6,
-        median(te) / 1e6, peak / 1048576.0, rules, pfx, peers, bytes / 1048576.0,
-        median(joins.stream().mapToLong(Long::longValue).toArray()) / 1e6,
-        median(changes.stream().mapToLong(Long::longValue).toArray()) / 1e6);
+    System.out.printf("%-7d %10.1f %12.1f %10.1f %9d %10d %10d %9.1f %14s %14s %14s%n", n, median(t) / 1e6,
+        median(te) / 1e6, peak / 1048576.0, rules, pfx, peers, bytes / 1048576.0, cell(joins, joinChanged),
+        cell(changes, changeChanged), leave ? cell(leaves, leaveChanged) : "n/a");
+  }
+
+  /** Median time in ms and, in parentheses, the median number of filters that changed. */
+  private static String cell(long[] nanos, long[] changed) {
+    return String.format("%.1f(%d)", median(nanos) / 1e6, median(changed));
   }
 
   static long median(long[] xs) {

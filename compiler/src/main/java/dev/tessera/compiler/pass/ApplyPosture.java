@@ -26,6 +26,15 @@ public final class ApplyPosture {
   private ApplyPosture() {}
 
   public static List<ResolvedRule> run(List<ResolvedRule> rules, Policy policy, Identities ids, Diagnostics diags) {
+    return run(rules, policy, ids, diags, null);
+  }
+
+  /**
+   * {@link #run}, carrying the failing devices and cut sources over from a previous compilation
+   * where one node's change allows it ({@link Reuse}; null: evaluate every node).
+   */
+  public static List<ResolvedRule> run(List<ResolvedRule> rules, Policy policy, Identities ids, Diagnostics diags,
+      Reuse reuse) {
     Map<String, PostureDef> defs = new HashMap<>();
     for (PostureDef d : policy.postures()) {
       defs.put(d.name(), d);
@@ -35,13 +44,37 @@ public final class ApplyPosture {
     Map<List<String>, BitSet> failCache = new HashMap<>();
     Map<List<String>, IpSet> failAddrCache = new HashMap<>();
     List<ResolvedRule> out = new ArrayList<>(rules.size());
-    for (ResolvedRule r : rules) {
+    for (int ri = 0; ri < rules.size(); ri++) {
+      ResolvedRule r = rules.get(ri);
       if (r.posture().isEmpty()) {
         out.add(r);
         continue;
       }
       List<String> key = r.posture().stream().map(PostureRef::name).sorted().distinct().toList();
+      ResolvedRule before = reuse == null ? null : reuse.oldRules().get(ri);
       BitSet failed = failCache.computeIfAbsent(key, k -> {
+        if (before != null) {
+          // Every node but X keeps its outcome: carry the old set over and evaluate X alone.
+          // Undefined postures are reported exactly as the full evaluation reports them.
+          for (PostureRef ref : r.posture()) {
+            passCache.computeIfAbsent(ref.name(), n -> {
+              if (!defs.containsKey(n)) {
+                diags.error(CompilerCodes.UNRESOLVED, "posture \"posture:" + n + "\" is not defined", ref.span());
+              }
+              return new BitSet();
+            });
+          }
+          BitSet f = reuse.shift().remap(before.postureFailed());
+          if (reuse.x() >= 0) {
+            boolean passes = false;
+            for (PostureRef ref : r.posture()) {
+              PostureDef def = defs.get(ref.name());
+              passes |= def != null && PostureEvaluator.passes(def, index.node(reuse.x()));
+            }
+            f.set(reuse.x(), !passes);
+          }
+          return f;
+        }
         BitSet pass = new BitSet();
         for (PostureRef ref : r.posture()) {
           pass.or(passCache.computeIfAbsent(ref.name(), n -> {
@@ -64,10 +97,25 @@ public final class ApplyPosture {
         f.andNot(pass);
         return f;
       });
-      IpSet failAddrs = failAddrCache.computeIfAbsent(key, k -> index.addressesOf(failed));
+      IpSet sources;
+      if (before != null && r.selected() == before.selected() && sameCut(reuse, before.postureFailed(), failed)) {
+        sources = before.sources();
+      } else {
+        sources = r.selected().subtract(failAddrCache.computeIfAbsent(key, k -> index.addressesOf(failed)));
+      }
       out.add(new ResolvedRule(r.origin(), r.span(), r.src(), r.sourceNodes(), r.selected(), r.posture(),
-          failed, r.selected().subtract(failAddrs), r.clauses(), r.apps()));
+          failed, sources, r.clauses(), r.apps()));
     }
     return out;
+  }
+
+  /**
+   * Are the addresses of the failing devices the same on both sides? Only X's bit can differ; the
+   * cut changes if X fails on either side, unless it fails on both with the same addresses.
+   */
+  private static boolean sameCut(Reuse reuse, BitSet failedBefore, BitSet failedNow) {
+    boolean was = reuse.xOld() >= 0 && failedBefore.get(reuse.xOld());
+    boolean is = reuse.x() >= 0 && failedNow.get(reuse.x());
+    return !was && !is || was && is && !reuse.addressesChanged();
   }
 }

@@ -14,6 +14,7 @@ import dev.tessera.enforcer.format.RuleOrigin;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclDestination;
 import dev.tessera.policy.ast.AppCapability;
+import dev.tessera.policy.ast.AutoGroup;
 import dev.tessera.policy.ast.Grant;
 import dev.tessera.policy.ast.GrantIp;
 import dev.tessera.policy.ast.HostDef;
@@ -56,14 +57,24 @@ public final class ExpandSelectors {
   private final Map<String, IpSetDef> ipsets = new HashMap<>();
   private final Map<String, IpSet> ipsetCache = new HashMap<>();
   private final Map<Selector, Source> srcCache = new HashMap<>();
+  private final Map<Selector, BitSet> nodesCache = new HashMap<>();
+  private final Map<Selector, IpSet> prefixCache = new HashMap<>();
+  /** Results of a previous compilation to reuse, or null (see {@link Reuse}). */
+  private final Reuse reuse;
   private final Map<Selector, Destination> dstCache = new HashMap<>();
-  private final IpSet wildcardSrc;
+  /** {@code *} as a source: built on first use (an expander used only for node sets never needs it). */
+  private IpSet wildcardSrc;
   private final BitSet allNodes;
 
   /** A source selector's expansion: device members and every address it stands for. */
   public record Source(BitSet nodes, IpSet addresses) {}
 
   ExpandSelectors(Policy policy, Identities ids, Diagnostics diags) {
+    this(policy, ids, diags, null);
+  }
+
+  ExpandSelectors(Policy policy, Identities ids, Diagnostics diags, Reuse reuse) {
+    this.reuse = reuse;
     this.policy = policy;
     this.ids = ids;
     this.diags = diags;
@@ -76,16 +87,18 @@ public final class ExpandSelectors {
     NodeIndex index = ids.index();
     allNodes = new BitSet();
     allNodes.set(0, index.size());
-    IpSet.Builder w = IpSet.builder().addAll(TAILNET_V4).addAll(TAILNET_V6);
-    for (int i = 0; i < index.size(); i++) {
-      w.addAll(index.addresses(i));
-      w.addAll(index.subnetRoutes(i));
-    }
-    wildcardSrc = w.build();
   }
 
   public static List<ResolvedRule> run(Policy policy, Identities ids, Diagnostics diags) {
     return new ExpandSelectors(policy, ids, diags).expandAll();
+  }
+
+  /**
+   * {@link #run}, reusing the source address sets of a previous compilation of the same policy
+   * where one node's change cannot have changed them ({@code reuse} null: plain {@link #run}).
+   */
+  public static List<ResolvedRule> run(Policy policy, Identities ids, Diagnostics diags, Reuse reuse) {
+    return new ExpandSelectors(policy, ids, diags, reuse).expandAll();
   }
 
   /** Expands one source selector (for tests and for policyc test's sources). */
@@ -106,7 +119,7 @@ public final class ExpandSelectors {
           clauses.add(new Clause(protos, dst, PortSet.of(d.ports().ranges())));
         }
       }
-      out.add(rule(origin(a.span(), RuleOrigin.ACL, i), a.span(), a.src(),
+      out.add(rule(out.size(), origin(a.span(), RuleOrigin.ACL, i), a.span(), a.src(),
           a.srcPosture().isEmpty() ? defaults : a.srcPosture(), clauses, List.of()));
     }
     for (int i = 0; i < policy.grants().size(); i++) {
@@ -132,7 +145,7 @@ public final class ExpandSelectors {
           apps.add(new AppClause(cap.name(), cap.values().stream().map(JsonText::json).toList(), dst));
         }
       }
-      out.add(rule(origin(g.span(), RuleOrigin.GRANT, i), g.span(), g.src(),
+      out.add(rule(out.size(), origin(g.span(), RuleOrigin.GRANT, i), g.span(), g.src(),
           g.srcPosture().isEmpty() ? defaults : g.srcPosture(), clauses, apps));
     }
     return out;
@@ -159,27 +172,77 @@ public final class ExpandSelectors {
     return new RuleOrigin(span.file(), Math.max(0, span.startLine()), Math.max(0, span.startCol()), kind, index);
   }
 
-  private ResolvedRule rule(RuleOrigin origin, SourceSpan span, List<Selector> src, List<PostureRef> posture,
-      List<Clause> clauses, List<AppClause> apps) {
+  private ResolvedRule rule(int index, RuleOrigin origin, SourceSpan span, List<Selector> src,
+      List<PostureRef> posture, List<Clause> clauses, List<AppClause> apps) {
     BitSet nodes = new BitSet();
-    IpSet.Builder addrs = IpSet.builder();
     for (Selector s : src) {
-      Source x = source(s);
-      nodes.or(x.nodes());
-      addrs.addAll(x.addresses());
+      nodes.or(nodesOf(s));
     }
-    IpSet selected = addrs.build();
+    IpSet selected;
+    if (reuse != null && reuse.sameSelected(index, src, identityDevices(src))) {
+      selected = reuse.oldRules().get(index).selected();
+    } else {
+      IpSet.Builder addrs = IpSet.builder();
+      for (Selector s : src) {
+        addrs.addAll(source(s).addresses());
+      }
+      selected = addrs.build();
+    }
     return new ResolvedRule(origin, span, src, nodes, selected, posture, new BitSet(), selected, clauses, apps);
   }
 
-  Source source(Selector s) {
-    Source cached = srcCache.get(s);
+  private IpSet wildcardSource() {
+    if (wildcardSrc == null) {
+      NodeIndex index = ids.index();
+      IpSet.Builder w = IpSet.builder().addAll(TAILNET_V4).addAll(TAILNET_V6);
+      for (int i = 0; i < index.size(); i++) {
+        w.addAll(index.addresses(i));
+        w.addAll(index.subnetRoutes(i));
+      }
+      wildcardSrc = w.build();
+    }
+    return wildcardSrc;
+  }
+
+  /**
+   * The devices whose every address a rule with sources {@code src} selects: those matched by
+   * identity (users, groups, tags, autogroups). Devices matched through an address selector
+   * (host, ipset, CIDR, range, {@code *}) contribute only the addresses inside it.
+   */
+  BitSet identityDevices(List<Selector> src) {
+    BitSet out = new BitSet();
+    for (Selector s : src) {
+      if (selectsByIdentity(s)) {
+        out.or(nodesOf(s));
+      }
+    }
+    return out;
+  }
+
+  private static boolean selectsByIdentity(Selector s) {
+    return switch (s) {
+      case Selector.User u -> true;
+      case Selector.UserDomain d -> true;
+      case Selector.Group g -> true;
+      case Selector.Tag t -> true;
+      case Selector.Auto a -> a.group() != AutoGroup.DANGER_ALL;
+      case Selector.Wildcard w -> false;
+      case Selector.Host h -> false;
+      case Selector.IpSet i -> false;
+      case Selector.Prefix p -> false;
+      case Selector.Range r -> false;
+    };
+  }
+
+  /** The devices a source selector matches (cached; cheap: no address sets). */
+  BitSet nodesOf(Selector s) {
+    BitSet cached = nodesCache.get(s);
     if (cached != null) {
       return cached;
     }
-    Source result = switch (s) {
-      case Selector.Wildcard w -> new Source(allNodes, wildcardSrc);
-      case Selector.User u -> nodes(ids.nodesOfUser(u.login()));
+    BitSet result = switch (s) {
+      case Selector.Wildcard w -> allNodes;
+      case Selector.User u -> ids.nodesOfUser(u.login());
       case Selector.UserDomain d -> {
         BitSet b = new BitSet();
         for (Map.Entry<String, BitSet> e : ids.userNodes().entrySet()) {
@@ -187,36 +250,65 @@ public final class ExpandSelectors {
             b.or(e.getValue());
           }
         }
-        yield nodes(b);
+        yield b;
       }
-      case Selector.Group g -> nodes(group(g));
-      case Selector.Tag t -> nodes(tag(t));
+      case Selector.Group g -> group(g);
+      case Selector.Tag t -> tag(t);
       case Selector.Auto a -> switch (a.group()) {
-        case MEMBER -> nodes(ids.members());
-        case TAGGED -> nodes(ids.tagged());
-        case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> nodes(role(Role.ofAutoGroup(a.group())
-            .orElseThrow()));
-        case DANGER_ALL -> new Source(allNodes, IpSet.ALL);
+        case MEMBER -> ids.members();
+        case TAGGED -> ids.tagged();
+        case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> role(Role.ofAutoGroup(a.group())
+            .orElseThrow());
+        case DANGER_ALL -> allNodes;
         // Shared-in users are not modelled by the inventory: nobody.
-        case SHARED -> nodes(new BitSet());
+        case SHARED -> new BitSet();
         // Not valid as sources (validation reports them); contribute nothing (fail closed).
-        case SELF, INTERNET -> nodes(new BitSet());
+        case SELF, INTERNET -> new BitSet();
       };
-      case Selector.Host h -> prefixes(hostSet(h));
-      case Selector.IpSet i -> prefixes(ipset(i.name(), new HashSet<>(), i.span()));
-      case Selector.Prefix p -> prefixes(IpSet.of(toPrefix(p.prefix())));
-      case Selector.Range rg -> prefixes(range(rg));
+      case Selector.Host h -> ids.index().nodesWithAddressIn(prefixSet(h));
+      case Selector.IpSet i -> ids.index().nodesWithAddressIn(prefixSet(i));
+      case Selector.Prefix p -> ids.index().nodesWithAddressIn(prefixSet(p));
+      case Selector.Range rg -> ids.index().nodesWithAddressIn(prefixSet(rg));
     };
-    srcCache.put(s, result);
+    nodesCache.put(s, result);
     return result;
   }
 
-  private Source nodes(BitSet b) {
-    return new Source(b, ids.index().addressesOf(b));
+  /** The fixed address set of a host, ipset, prefix or range selector (cached). */
+  private IpSet prefixSet(Selector s) {
+    IpSet cached = prefixCache.get(s);
+    if (cached != null) {
+      return cached;
+    }
+    IpSet result = switch (s) {
+      case Selector.Host h -> hostSet(h);
+      case Selector.IpSet i -> ipset(i.name(), new HashSet<>(), i.span());
+      case Selector.Prefix p -> IpSet.of(toPrefix(p.prefix()));
+      case Selector.Range rg -> range(rg);
+      default -> throw new IllegalArgumentException("not an address selector: " + s);
+    };
+    prefixCache.put(s, result);
+    return result;
   }
 
-  private Source prefixes(IpSet set) {
-    return new Source(ids.index().nodesWithAddressIn(set), set);
+  Source source(Selector s) {
+    Source cached = srcCache.get(s);
+    if (cached != null) {
+      return cached;
+    }
+    BitSet nodes = nodesOf(s);
+    IpSet addresses = switch (s) {
+      case Selector.Wildcard w -> wildcardSource();
+      case Selector.Auto a when a.group() == AutoGroup.DANGER_ALL -> IpSet.ALL;
+      case Selector.Host h -> prefixSet(h);
+      case Selector.IpSet i -> prefixSet(i);
+      case Selector.Prefix p -> prefixSet(p);
+      case Selector.Range rg -> prefixSet(rg);
+      default -> ids.index().addressesOf(nodes);
+    };
+    Source result = new Source(nodes, addresses);
+    srcCache.put(s, result);
+    return result;
   }
 
   private BitSet group(Selector.Group g) {
@@ -307,12 +399,12 @@ public final class ExpandSelectors {
     Destination d = switch (s) {
       case Selector.Wildcard w -> new Destination.Any(s);
       case Selector.User u -> new Destination.Nodes(ids.nodesOfUser(u.login()), s);
-      case Selector.UserDomain ud -> new Destination.Nodes(source(ud).nodes(), s);
+      case Selector.UserDomain ud -> new Destination.Nodes(nodesOf(ud), s);
       case Selector.Group g -> new Destination.Nodes(group(g), s);
       case Selector.Tag t -> new Destination.Nodes(tag(t), s);
       case Selector.Auto a -> switch (a.group()) {
         case MEMBER, TAGGED, OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
-            new Destination.Nodes(source(a).nodes(), s);
+            new Destination.Nodes(nodesOf(a), s);
         case SELF -> new Destination.Self(s);
         case INTERNET -> new Destination.Internet(s);
         // danger-all is rejected as a destination by validation; shared is src-only.

@@ -22,10 +22,15 @@ public final class NodeIndex {
   private final IpSet[] allRoutes;
   private final List<IpPrefix>[] addressPrefixes;
   private final java.util.Map<String, Integer> ids;
-  // Sorted (address, node) pairs per family.
-  private final IpAddress[] addrSorted;
-  private final int[] addrNode;
+  // Address index, per family, sorted by address: IPv4 as (address << 31 | node id) packed
+  // longs; IPv6 as parallel (hi, lo, node) arrays. Primitive arrays: no address objects to
+  // allocate or chase when answering a query.
+  private final long[] v4Packed;
+  private final long[] v6Hi;
+  private final long[] v6Lo;
+  private final int[] v6Node;
   private final List<Integer> routers;
+  private final int[] routerSlot;
 
   public NodeIndex(List<InventoryNode> inventoryNodes) {
     List<InventoryNode> sorted = new ArrayList<>(inventoryNodes);
@@ -39,9 +44,24 @@ public final class NodeIndex {
     List<IpPrefix>[] aps = new List[n];
     addressPrefixes = aps;
     ids = new java.util.HashMap<>();
-    List<IpAddress> as = new ArrayList<>();
-    List<Integer> an = new ArrayList<>();
+    int c4 = 0;
+    int c6 = 0;
+    for (InventoryNode node : nodes) {
+      for (IpAddress a : node.ips()) {
+        if (a.ipv6()) {
+          c6++;
+        } else {
+          c4++;
+        }
+      }
+    }
+    v4Packed = new long[c4];
+    long[] hi6 = new long[c6];
+    long[] lo6 = new long[c6];
+    int[] node6 = new int[c6];
     List<Integer> rs = new ArrayList<>();
+    int k4 = 0;
+    int k6 = 0;
     for (int i = 0; i < n; i++) {
       InventoryNode node = nodes.get(i);
       addresses[i] = IpSet.of(node.addressPrefixes());
@@ -53,22 +73,38 @@ public final class NodeIndex {
         rs.add(i);
       }
       for (IpAddress a : node.ips()) {
-        as.add(a);
-        an.add(i);
+        if (a.ipv6()) {
+          hi6[k6] = a.hi();
+          lo6[k6] = a.lo();
+          node6[k6++] = i;
+        } else {
+          v4Packed[k4++] = a.lo() << 31 | i; // lo < 2^32, i < 2^31: positive, sorts by address
+        }
       }
     }
-    Integer[] order = new Integer[as.size()];
-    for (int k = 0; k < order.length; k++) {
+    Arrays.sort(v4Packed);
+    Integer[] order = new Integer[c6];
+    for (int k = 0; k < c6; k++) {
       order[k] = k;
     }
-    Arrays.sort(order, Comparator.comparing(as::get));
-    addrSorted = new IpAddress[order.length];
-    addrNode = new int[order.length];
-    for (int k = 0; k < order.length; k++) {
-      addrSorted[k] = as.get(order[k]);
-      addrNode[k] = an.get(order[k]);
+    Arrays.sort(order, (x, y) -> {
+      int c = Long.compareUnsigned(hi6[x], hi6[y]);
+      return c != 0 ? c : Long.compareUnsigned(lo6[x], lo6[y]);
+    });
+    v6Hi = new long[c6];
+    v6Lo = new long[c6];
+    v6Node = new int[c6];
+    for (int k = 0; k < c6; k++) {
+      v6Hi[k] = hi6[order[k]];
+      v6Lo[k] = lo6[order[k]];
+      v6Node[k] = node6[order[k]];
     }
     routers = List.copyOf(rs);
+    routerSlot = new int[n];
+    Arrays.fill(routerSlot, -1);
+    for (int k = 0; k < rs.size(); k++) {
+      routerSlot[rs.get(k)] = k;
+    }
   }
 
   public int size() {
@@ -103,9 +139,14 @@ public final class NodeIndex {
     return allRoutes[id];
   }
 
-  /** Nodes with at least one approved route. */
+  /** Nodes with at least one approved route, ascending (so in name order). */
   public List<Integer> routers() {
     return routers;
+  }
+
+  /** Position of node {@code id} in {@link #routers()}, or -1 if it has no approved route. */
+  public int routerSlot(int id) {
+    return routerSlot[id];
   }
 
   /** Union of the addresses of the given nodes. */
@@ -122,13 +163,22 @@ public final class NodeIndex {
   /** Nodes having at least one address inside {@code set}. */
   public BitSet nodesWithAddressIn(IpSet set) {
     BitSet out = new BitSet();
-    for (IpAddress[] r : set.ranges()) {
-      int k = lowerBound(r[0]);
-      while (k < addrSorted.length && addrSorted[k].compareTo(r[1]) <= 0) {
-        out.set(addrNode[k]);
-        k++;
+    set.forEachRange((ipv6, sHi, sLo, eHi, eLo) -> {
+      if (!ipv6) {
+        // First packed entry with address >= sLo; entries up to address eLo.
+        int k = lowerBound(v4Packed, sLo << 31);
+        while (k < v4Packed.length && (v4Packed[k] >>> 31) <= eLo) {
+          out.set((int) (v4Packed[k] & 0x7FFF_FFFFL));
+          k++;
+        }
+      } else {
+        int k = lowerBound6(sHi, sLo);
+        while (k < v6Hi.length && cmp(v6Hi[k], v6Lo[k], eHi, eLo) <= 0) {
+          out.set(v6Node[k]);
+          k++;
+        }
       }
-    }
+    });
     return out;
   }
 
@@ -143,18 +193,37 @@ public final class NodeIndex {
     return out;
   }
 
-  private int lowerBound(IpAddress a) {
+  private static int lowerBound(long[] a, long key) {
     int lo = 0;
-    int hi = addrSorted.length;
+    int hi = a.length;
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (addrSorted[mid].compareTo(a) < 0) {
+      if (a[mid] < key) {
         lo = mid + 1;
       } else {
         hi = mid;
       }
     }
     return lo;
+  }
+
+  private int lowerBound6(long hiKey, long loKey) {
+    int lo = 0;
+    int hi = v6Hi.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (cmp(v6Hi[mid], v6Lo[mid], hiKey, loKey) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  private static int cmp(long aHi, long aLo, long bHi, long bLo) {
+    int c = Long.compareUnsigned(aHi, bHi);
+    return c != 0 ? c : Long.compareUnsigned(aLo, bLo);
   }
 
   /** The prefix form of a set of addresses of one node, for {@code nodeAddresses}. */

@@ -16,11 +16,12 @@ import dev.tessera.policy.ast.PortRange;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Passes 5 and 6: normalize and emit. A node's pieces become FilterRules: one per (rule,
@@ -29,19 +30,23 @@ import java.util.TreeMap;
  * ranges, protocols sorted. Rules, peers and cap grants come out in the enforcer's canonical order
  * ({@link CompiledFilter#canonical()}), so the in-memory filter, its encoding and its hash agree
  * and nothing depends on the order of input entries.
+ *
+ * <p>{@link #build} is thread-safe and is called for many nodes at once ({@link Parallel}).
  */
 public final class Normalize {
   private final NodeIndex index;
   private final List<ResolvedRule> rules;
-  private final Map<IpSet, List<IpPrefix>> prefixCache = new HashMap<>();
-  private final Peer[] peerPlain;
-  private final Peer[] peerCache;
+  // Thread-safe: build() runs for many nodes at once (Parallel); cached values are pure functions
+  // of their keys, so a lost race only costs a duplicate, equal object.
+  private final Map<IpSet, List<IpPrefix>> prefixCache = new ConcurrentHashMap<>();
+  private final AtomicReferenceArray<Peer> peerPlain;
+  private final AtomicReferenceArray<Peer> peerCache;
 
   public Normalize(NodeIndex index, List<ResolvedRule> rules) {
     this.index = index;
     this.rules = rules;
-    this.peerPlain = new Peer[index.size()];
-    this.peerCache = new Peer[index.size()];
+    this.peerPlain = new AtomicReferenceArray<>(index.size());
+    this.peerCache = new AtomicReferenceArray<>(index.size());
   }
 
   /** Source lists are shared between nodes: one list per distinct set. */
@@ -71,14 +76,19 @@ public final class Normalize {
       out.add(new FilterRule(prefixes(k.sources()), k.protocols(), dsts, rules.get(k.rule()).origin()));
     }
     out.sort(RULE_ORDER);
+    List<FilterRule> ruleList = List.copyOf(out);
 
-    List<Peer> peers = new ArrayList<>();
     BitSet ps = proj.peers().get(node);
     List<IpPrefix>[] routes = proj.peerRoutes().get(node);
+    // Peers are most of the output (thousands per node in dense tailnets): filled into an exact
+    // array and made immutable with one copy (List.of), which CompiledFilter's List.copyOf keeps.
+    Peer[] peerArray = new Peer[ps.cardinality()];
     int k = 0;
     for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
-      peers.add(peer(p, routes[k]));
+      int slot = index.routerSlot(p);
+      peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
     }
+    List<Peer> peers = List.of(peerArray);
     // Node ids are assigned in name order (NodeIndex), so peers come out sorted by name.
 
     List<CapGrant> caps = new ArrayList<>();
@@ -88,24 +98,25 @@ public final class Normalize {
     }
     caps.sort(CAP_ORDER);
     InventoryNode self = index.node(node);
-    return CompiledFilter.of(self.name(), index.addressPrefixes(node), out, peers, caps);
+    return CompiledFilter.of(self.name(), index.addressPrefixes(node), ruleList, peers, List.copyOf(caps));
   }
 
   /** Peer entries are shared: one per node for "no routes", one for its full route list. */
   private Peer peer(int p, List<IpPrefix> routes) {
-    InventoryNode n = index.node(p);
     if (routes.isEmpty()) {
-      Peer c = peerPlain[p];
+      Peer c = peerPlain.get(p);
       if (c == null) {
+        InventoryNode n = index.node(p);
         c = new Peer(n.name(), n.key().orElse(null), index.addressPrefixes(p), List.of());
-        peerPlain[p] = c;
+        peerPlain.set(p, c);
       }
       return c;
     }
-    Peer c = peerCache[p];
+    Peer c = peerCache.get(p);
     if (c == null || !c.routes().equals(routes)) {
+      InventoryNode n = index.node(p);
       c = new Peer(n.name(), n.key().orElse(null), index.addressPrefixes(p), routes);
-      peerCache[p] = c;
+      peerCache.set(p, c);
     }
     return c;
   }

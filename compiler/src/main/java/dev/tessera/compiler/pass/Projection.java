@@ -13,8 +13,9 @@ import java.util.List;
  * @param pieces per node, the rule fragments whose destinations include its addresses or routes
  * @param caps per node, the app capability fragments that name it
  * @param peers per node, the nodes it may exchange packets with (either direction)
- * @param peerRoutes per node, for each peer id (parallel to the set bits of {@code peers}), the
- *     routes it accepts from that peer
+ * @param peerRoutes per node, indexed by router slot ({@link NodeIndex#routerSlot}), the routes it
+ *     accepts from that router (empty when none or when the router is not a peer). Only routers
+ *     have routes to accept, so this is n x routers, not n x peers (which is most of the output)
  * @param internetUsers nodes allowed to use exit nodes
  */
 public record Projection(

@@ -14,14 +14,16 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * Pass 4 patched after one node X joined or changed: the {@link ProjectPerNode} result for the new
- * inventory, computed from the previous one. Internal to the compiler's incremental path.
+ * Pass 4 patched after one node X joined, changed or left: the {@link ProjectPerNode} result for
+ * the new inventory, computed from the previous one. Internal to the compiler's incremental path.
  *
  * <p>Why it is exact. Preconditions (else {@code null}: the caller runs the full pass): the node
  * set is the old one plus at most X; X has no approved routes before or after (a router changes
  * prefix receivers, reachers and HA primaries everywhere); X's addresses belong to no other node.
+ * Ids are name ranks, so a join or leave shifts the later ids by one ({@link IdShift}).
  * Then every address set computed from the inventory differs between the two inventories only in
  * X's addresses (old and new), so:
  *
@@ -34,9 +36,12 @@ import java.util.Map;
  *   <li>a node outside D keeps its incoming set except for X's bit, which is set exactly when one
  *       of its pieces has a source overlapping X's new addresses, i.e. when it receives a rule whose
  *       sources overlap them ({@code receiversOf});
- *   <li>peers are rebuilt from the incoming sets (transpose, exit nodes); routes accepted from
- *       router peers are recomputed only for nodes whose peers changed, D, and the peers of routers
- *       in D (their reachers changed); everyone else keeps its route lists.
+ *   <li>the outgoing relation (the transpose) keeps every old row except, for each node a of D,
+ *       bit a where a's incoming row changed, and X's row (column x of the incoming relation);
+ *   <li>peers are the union of the two rows plus exit-node use, rebuilt only for rows that
+ *       changed; routes accepted from router peers are recomputed only for D, for nodes whose set
+ *       of router peers changed, and for the nodes gained or lost by a router in D's reachers;
+ *       everyone else keeps its route lists.
  * </ul>
  *
  * The property test {@code IncrementalUpdateTest} checks the result against a full compile.
@@ -57,32 +62,41 @@ public final class ProjectionPatch {
   }
 
   /**
-   * Patches {@code old} (with its incoming relation {@code oldIncoming}, over {@code oldIds}) for
-   * the new identities and rules after node {@code changed} joined or changed; {@code null} when
+   * Patches {@code old} (with its incoming relation {@code oldIncoming} and that relation's
+   * transpose {@code oldOutgoing}, over {@code oldIds}) for the new identities and rules after node
+   * {@code changed} joined, changed or left; {@code null} when
    * the preconditions above do not hold or the change touches too many nodes to be worth it.
    */
   public static ProjectPerNode.Result patch(Identities ids, List<ResolvedRule> rules, Identities oldIds,
-      List<ResolvedRule> oldRules, Projection old, List<BitSet> oldIncoming, String changed) {
-    return new ProjectionPatch(ids, rules).run(oldIds, oldRules, old, oldIncoming, changed);
+      List<ResolvedRule> oldRules, Projection old, List<BitSet> oldIncoming, List<BitSet> oldOutgoing,
+      String changed) {
+    return new ProjectionPatch(ids, rules).run(oldIds, oldRules, old, oldIncoming, oldOutgoing, changed);
   }
 
   private ProjectPerNode.Result run(Identities oldIds, List<ResolvedRule> oldRules, Projection old,
-      List<BitSet> oldIncoming, String changed) {
+      List<BitSet> oldIncoming, List<BitSet> oldOutgoing, String changed) {
     NodeIndex oi = oldIds.index();
     int n = index.size();
-    int x = index.id(changed);
-    int xOld = oi.id(changed);
-    if (x < 0 || oi.size() != (xOld < 0 ? n - 1 : n) || rules.size() != oldRules.size()) {
-      return null; // X dropped (tag not owned) or an unexpected node set: full pass
+    int x = index.id(changed); // -1: X left (or is dropped from compilation now)
+    int xOld = oi.id(changed); // -1: X joined (or was dropped before)
+    if (x < 0 && xOld < 0) {
+      return null; // nothing of X is compiled on either side: the full pass is trivially right
     }
-    InventoryNode xNode = index.node(x);
-    if (!xNode.routes().isEmpty() || (xOld >= 0 && !oi.node(xOld).routes().isEmpty())) {
+    int expectOld = x < 0 ? n + 1 : xOld < 0 ? n - 1 : n;
+    if (oi.size() != expectOld || rules.size() != oldRules.size()) {
+      return null; // an unexpected node set: full pass
+    }
+    InventoryNode xNode = x >= 0 ? index.node(x) : null;
+    InventoryNode xOldNode = xOld >= 0 ? oi.node(xOld) : null;
+    if (xNode != null && !xNode.routes().isEmpty() || xOldNode != null && !xOldNode.routes().isEmpty()) {
       return null;
     }
-    BitSet holders = index.nodesWithAddressIn(index.addresses(x));
-    holders.clear(x);
-    if (!holders.isEmpty()) {
-      return null;
+    if (x >= 0) {
+      BitSet holders = index.nodesWithAddressIn(index.addresses(x));
+      holders.clear(x);
+      if (!holders.isEmpty()) {
+        return null;
+      }
     }
     if (xOld >= 0) {
       BitSet oldHolders = oi.nodesWithAddressIn(oi.addresses(xOld));
@@ -91,17 +105,20 @@ public final class ProjectionPatch {
         return null;
       }
     }
-    // New id -> old id: ids are name ranks, so a join at rank x shifts every later id by one.
-    boolean join = xOld < 0;
+    // Ids are name ranks: a join at rank x shifts every later id up by one, a leave at old rank
+    // xOld shifts every later id down by one, a change keeps them.
+    IdShift shift = x < 0 ? IdShift.leave(xOld) : xOld < 0 ? IdShift.join(x) : IdShift.NONE;
 
     // D: nodes whose pieces may change. X and its user's nodes (autogroup:self) may change in any
     // rule; every other node of D only in the rules whose sources changed.
     BitSet anyRule = new BitSet();
-    anyRule.set(x);
-    if (xOld >= 0 && oi.node(xOld).user().isPresent() && !oi.node(xOld).isTagged()) {
-      anyRule.or(ids.nodesOfUser(oi.node(xOld).user().get()));
+    if (x >= 0) {
+      anyRule.set(x);
     }
-    if (xNode.user().isPresent() && !xNode.isTagged()) {
+    if (xOldNode != null && xOldNode.user().isPresent() && !xOldNode.isTagged()) {
+      anyRule.or(ids.nodesOfUser(xOldNode.user().get()));
+    }
+    if (xNode != null && xNode.user().isPresent() && !xNode.isTagged()) {
       anyRule.or(ids.nodesOfUser(xNode.user().get()));
     }
     BitSet dirty = (BitSet) anyRule.clone();
@@ -133,14 +150,14 @@ public final class ProjectionPatch {
         pieces.add(ps);
         caps.add(cs);
       } else if (dirty.get(i)) {
-        int o = oldId(i, x, join);
+        int o = shift.oldId(i);
         List<Piece> ps = new ArrayList<>();
         List<CapPiece> cs = new ArrayList<>();
         merge(i, changedRules, old.pieces().get(o), old.caps().get(o), ps, cs);
         pieces.add(ps);
         caps.add(cs);
       } else {
-        int o = oldId(i, x, join);
+        int o = shift.oldId(i);
         pieces.add(old.pieces().get(o));
         caps.add(old.caps().get(o));
       }
@@ -148,7 +165,7 @@ public final class ProjectionPatch {
 
     // Incoming: exact for D; for others the old set remapped, with X's bit from receivers.
     BitSet xReceivers = new BitSet();
-    IpSet xAddrs = index.addresses(x);
+    IpSet xAddrs = x >= 0 ? index.addresses(x) : IpSet.EMPTY;
     for (ResolvedRule rule : rules) {
       if (!rule.sources().isEmpty() && rule.sources().overlaps(xAddrs)) {
         BitSet rec = receiversOf(rule);
@@ -175,10 +192,54 @@ public final class ProjectionPatch {
           in.or(originating(c.sources()));
         }
       } else {
-        in = remap(oldIncoming.get(oldId(i, x, join)), x, join);
-        in.set(x, xReceivers.get(i));
+        BitSet before = oldIncoming.get(shift.oldId(i));
+        if (shift.delta() == 0 && before.get(x) == xReceivers.get(i)) {
+          in = before; // unchanged: share the (never modified) old set
+        } else {
+          in = shift.remap(before);
+          if (x >= 0) {
+            in.set(x, xReceivers.get(i));
+          }
+        }
       }
       incoming.add(in);
+    }
+
+    // Outgoing (the transpose), patched rather than transposed again: a row of the incoming
+    // relation changed only for D (fresh) and, elsewhere, in X's bit. So every node's old outgoing
+    // row carries over (remapped), with bit a flipped where row a of D changed, and X's row is
+    // column x of the new incoming relation.
+    List<BitSet> outgoing = new ArrayList<>(n);
+    boolean[] copied = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      outgoing.add(i == x && shift.delta() > 0 ? new BitSet() : oldOutgoing.get(shift.oldId(i)));
+    }
+    for (int a = dirty.nextSetBit(0); a >= 0; a = dirty.nextSetBit(a + 1)) {
+      BitSet diff = a == x && shift.delta() > 0 ? new BitSet() : shift.remap(oldIncoming.get(shift.oldId(a)));
+      diff.xor(incoming.get(a));
+      for (int i = diff.nextSetBit(0); i >= 0; i = diff.nextSetBit(i + 1)) {
+        if (i != x) {
+          if (!copied[i]) {
+            outgoing.set(i, shift.remap(outgoing.get(i)));
+            copied[i] = true;
+          }
+          outgoing.get(i).flip(a);
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      if (!copied[i] && i != x && shift.delta() != 0) {
+        outgoing.set(i, shift.remap(outgoing.get(i)));
+      }
+    }
+    if (x >= 0) {
+      BitSet column = new BitSet();
+      for (int a = 0; a < n; a++) {
+        if (incoming.get(a).get(x)) {
+          column.set(a);
+        }
+      }
+      outgoing.set(x, column);
     }
 
     // Peers, exactly as ProjectPerNode does from the incoming relation.
@@ -201,53 +262,76 @@ public final class ProjectionPatch {
         exits.set(r);
       }
     }
-    List<BitSet> peers = ProjectPerNode.peersOf(incoming, exits, internetUsers);
+    List<BitSet> peers;
+    if (shift.delta() == 0 && internetUsers.equals(old.internetUsers())) {
+      // Ids and exit-node use unchanged: a node whose two relation rows are the very same objects
+      // keeps its peer set object too (which lets the caller skip it by identity).
+      peers = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        if (incoming.get(i) == oldIncoming.get(i) && outgoing.get(i) == oldOutgoing.get(i)) {
+          peers.add(old.peers().get(i));
+        } else {
+          BitSet p = (BitSet) incoming.get(i).clone();
+          p.or(outgoing.get(i));
+          if (exits.get(i)) {
+            p.or(internetUsers);
+          }
+          if (internetUsers.get(i)) {
+            p.or(exits);
+          }
+          p.clear(i);
+          peers.add(p);
+        }
+      }
+    } else {
+      peers = ProjectPerNode.peersOf(incoming, outgoing, exits, internetUsers);
+    }
 
-    // Routes: recompute where peers, own pieces, or a router peer's pieces changed.
+    // Routes: recompute where own pieces, a router peer's pieces, or which routers are peers
+    // changed. Routers are the same nodes in the same slots (X is not one), and exit-node use
+    // (internetUsers) changes only for X, which is in D.
+    // A router in D may now be reachable, through a route, by other nodes than before: those
+    // nodes (the difference of its old and new reachers) accept different routes from it.
     BitSet reroute = (BitSet) dirty.clone();
+    Map<Integer, Map<IpPrefix, BitSet>> reachers = new HashMap<>();
+    Map<IpSet, BitSet> oldOrigin = new HashMap<>();
     for (int r : index.routers()) {
       if (dirty.get(r)) {
-        reroute.or(peers.get(r));
-        reroute.or(remap(old.peers().get(oldId(r, x, join)), x, join));
+        Map<IpPrefix, BitSet> now = reachers.computeIfAbsent(r, q -> reachersOf(index, q, pieces.get(q),
+            this::originating));
+        Map<IpPrefix, BitSet> before = reachersOf(oi, shift.oldId(r), old.pieces().get(shift.oldId(r)),
+            set -> oldOrigin.computeIfAbsent(set, oi::nodesOriginating));
+        for (Map.Entry<IpPrefix, BitSet> e : now.entrySet()) {
+          BitSet diff = shift.remap(before.get(e.getKey()));
+          diff.xor(e.getValue());
+          reroute.or(diff);
+        }
       }
     }
-    Map<IpPrefix, Integer> primaryRouters = new HashMap<>();
-    for (int r : index.routers()) {
-      for (IpPrefix route : index.node(r).subnetRoutes()) {
-        primaryRouters.merge(route, r,
-            (a, b) -> index.node(a).name().compareTo(index.node(b).name()) <= 0 ? a : b);
-      }
-    }
-    Map<Integer, Map<IpPrefix, BitSet>> reachers = new HashMap<>();
+    Map<IpPrefix, Integer> primaryRouters = ProjectPerNode.primaryRouters(index);
     List<List<IpPrefix>[]> peerRoutes = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       if (!reroute.get(i)) {
-        int o = oldId(i, x, join);
-        if (peers.get(i).equals(remap(old.peers().get(o), x, join))) {
+        int o = shift.oldId(i);
+        BitSet now = peers.get(i);
+        BitSet before = old.peers().get(o);
+        boolean sameRouterPeers = true;
+        for (int r : index.routers()) {
+          if (now.get(r) != before.get(shift.oldId(r))) {
+            sameRouterPeers = false;
+            break;
+          }
+        }
+        if (sameRouterPeers) {
           peerRoutes.add(old.peerRoutes().get(o));
           continue;
         }
       }
-      peerRoutes.add(routesOf(i, peers.get(i), pieces, caps, internetUsers, primaryRouters, reachers));
+      peerRoutes.add(ProjectPerNode.peerRoutesOf(index, i, peers.get(i), pieces, caps, internetUsers, primaryRouters,
+          p -> reachers.computeIfAbsent(p, q -> reachersOf(index, q, pieces.get(q), this::originating))));
     }
     return new ProjectPerNode.Result(new Projection(pieces, caps, peers, peerRoutes, internetUsers),
-        List.copyOf(incoming));
-  }
-
-  private static int oldId(int i, int x, boolean join) {
-    return join && i > x ? i - 1 : i;
-  }
-
-  /** An old-id bit set in new ids: after a join at rank x, bits at x and above move up by one. */
-  private static BitSet remap(BitSet old, int x, boolean join) {
-    if (!join) {
-      return (BitSet) old.clone();
-    }
-    BitSet out = old.get(0, x);
-    for (int b = old.nextSetBit(x); b >= 0; b = old.nextSetBit(b + 1)) {
-      out.set(b + 1);
-    }
-    return out;
+        List.copyOf(incoming), List.copyOf(outgoing));
   }
 
   private BitSet originating(IpSet s) {
@@ -417,50 +501,16 @@ public final class ProjectionPatch {
     return index.subnetRoutes(i).overlaps(p.set());
   }
 
-  /** Routes node i accepts from each of its peers, as {@link ProjectPerNode} computes them. */
-  private List<IpPrefix>[] routesOf(int i, BitSet ps, List<List<Piece>> pieces, List<List<CapPiece>> caps,
-      BitSet internetUsers, Map<IpPrefix, Integer> primaryRouters, Map<Integer, Map<IpPrefix, BitSet>> reachers) {
-    @SuppressWarnings("unchecked")
-    List<IpPrefix>[] routes = new List[ps.cardinality()];
-    int k = 0;
-    for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
-      InventoryNode peer = index.node(p);
-      if (peer.routes().isEmpty()) {
-        routes[k] = List.of();
-        continue;
-      }
-      int router = p;
-      Map<IpPrefix, BitSet> m = reachers.computeIfAbsent(p, q -> reachersOf(router, pieces.get(router)));
-      List<IpPrefix> rs = new ArrayList<>();
-      for (IpPrefix route : peer.subnetRoutes()) {
-        if (primaryRouters.get(route) != p) {
-          continue;
-        }
-        if (m.get(route).get(i) || ProjectPerNode.admits(pieces.get(i), caps.get(i), route)) {
-          rs.add(route);
-        }
-      }
-      if (peer.isExitNode() && internetUsers.get(i)) {
-        for (IpPrefix route : peer.routes()) {
-          if (route.bits() == 0) {
-            rs.add(route);
-          }
-        }
-      }
-      rs.sort(null);
-      routes[k] = List.copyOf(rs);
-    }
-    return routes;
-  }
-
-  private Map<IpPrefix, BitSet> reachersOf(int r, List<Piece> own) {
+  /** Per approved subnet route of router {@code r} (in {@code idx}), the nodes that may reach it. */
+  private static Map<IpPrefix, BitSet> reachersOf(NodeIndex idx, int r, List<Piece> own,
+      Function<IpSet, BitSet> originating) {
     Map<IpPrefix, BitSet> m = new HashMap<>();
-    for (IpPrefix route : index.node(r).subnetRoutes()) {
+    for (IpPrefix route : idx.node(r).subnetRoutes()) {
       BitSet who = new BitSet();
       IpSet last = null;
       for (Piece p : own) {
         if (p.sources() != last && (route.contains(p.dst()) || p.dst().contains(route))) {
-          who.or(originating(p.sources()));
+          who.or(originating.apply(p.sources()));
           last = p.sources();
         }
       }

@@ -95,7 +95,37 @@ class IpSetTest {
       check(seed, base, a.intersect(b), and(ma, mb));
       check(seed, base, a.subtract(b), andNot(ma, mb));
       check(seed, base, a, ma);
+      assertThat(a.overlaps(b)).as("seed %d", seed).isEqualTo(ma.intersects(mb));
       assertThat(IpSet.of(a.toPrefixes())).as("seed %d", seed).isEqualTo(a);
+    }
+  }
+
+  /**
+   * A short set against a long one takes intersect's binary-search path and overlaps' search; both
+   * must agree with the model (and with the sweep, which the symmetric call above exercises).
+   */
+  @Test
+  void skewedIntersectAndOverlapsAgreeWithBitSetModel() {
+    long seed = new Random().nextLong();
+    Random rnd = new Random(seed);
+    int base = (int) IpAddress.parse("10.0.0.0").lo();
+    for (int round = 0; round < 300; round++) {
+      BitSet mBig = new BitSet();
+      IpSet.Builder bb = IpSet.builder();
+      for (int k = 0; k < 40 + rnd.nextInt(60); k++) {
+        int off = rnd.nextInt(290);
+        int len = 1 + rnd.nextInt(3);
+        bb.addRange(IpAddress.ofV4(base + off), IpAddress.ofV4(base + off + len - 1));
+        mBig.set(off, off + len);
+      }
+      IpSet big = bb.build();
+      BitSet mSmall = new BitSet();
+      IpSet small = randomSet(rnd, base, mSmall);
+      check(seed, base, small.intersect(big), and(mSmall, mBig));
+      check(seed, base, big.intersect(small), and(mSmall, mBig));
+      assertThat(small.overlaps(big)).as("seed %d", seed).isEqualTo(mSmall.intersects(mBig));
+      assertThat(big.overlaps(small)).as("seed %d", seed).isEqualTo(mSmall.intersects(mBig));
+      assertThat(small.intersect(big)).as("seed %d", seed).isEqualTo(big.intersect(small));
     }
   }
 

@@ -1,0 +1,90 @@
+package dev.tessera.compiler.pass;
+
+import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.policy.ast.Policy;
+import dev.tessera.policy.ast.Selector;
+import dev.tessera.policy.diag.Diagnostics;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * What passes 2 and 3 may take over from a previous compilation of the same policy when one node
+ * X joined, changed or left (used by {@code Compilation.update} and {@code remove}).
+ *
+ * <p>Why reuse is exact. A rule's selected addresses are the union of: fixed sets (hosts, ipsets,
+ * prefixes, ranges, danger-all: the policy alone), {@code *} (the tailnet ranges plus every node's
+ * addresses and subnet routes), and every address of the devices its identity selectors (users,
+ * groups, tags, autogroups) match. Preconditions (checked by {@link #of}): X has no approved
+ * routes before or after (subnet routes do not change) and no other node holds one of X's
+ * addresses. Then the selected set is unchanged when the identity-matched devices are the same
+ * (compared in new ids), X is not among them on either side with addresses that changed (or
+ * joined or left), and the rule has no {@code *} source while X's addresses changed. The previous
+ * set object is then kept, which also lets later passes recognise it by identity. Posture: the
+ * failing devices change at most in X's bit (X is evaluated, every other node's bit is carried
+ * over), and the addresses cut out of the sources change only if X fails on either side, unless
+ * it fails on both with the same addresses.
+ *
+ * @param oldRules the previous compilation's rules (same policy, so the same rules in the same order)
+ * @param shift old ids to new ids
+ * @param x X's new id, -1 if it left (or is dropped now)
+ * @param xOld X's old id, -1 if it joined (or was dropped before)
+ * @param addressesChanged X's addresses differ between the two sides (always true for a join or leave)
+ */
+public record Reuse(List<ResolvedRule> oldRules, ExpandSelectors oldExpander, IdShift shift, int x, int xOld,
+    boolean addressesChanged) {
+
+  /**
+   * The reuse information for node {@code name} between {@code oldIds} and {@code ids}, or null
+   * when the preconditions do not hold (then passes 2 and 3 run in full).
+   */
+  public static Reuse of(Policy policy, Identities oldIds, List<ResolvedRule> oldRules, Identities ids,
+      String name) {
+    NodeIndex oi = oldIds.index();
+    NodeIndex ni = ids.index();
+    int x = ni.id(name);
+    int xOld = oi.id(name);
+    if (x < 0 && xOld < 0) {
+      return null;
+    }
+    int expectOld = x < 0 ? ni.size() + 1 : xOld < 0 ? ni.size() - 1 : ni.size();
+    if (oi.size() != expectOld) {
+      return null;
+    }
+    if (x >= 0 && (!ni.node(x).routes().isEmpty() || !alone(ni, x))
+        || xOld >= 0 && (!oi.node(xOld).routes().isEmpty() || !alone(oi, xOld))) {
+      return null;
+    }
+    IdShift shift = x < 0 ? IdShift.leave(xOld) : xOld < 0 ? IdShift.join(x) : IdShift.NONE;
+    boolean changed = x < 0 || xOld < 0 || !ni.addresses(x).equals(oi.addresses(xOld));
+    // Old node sets only (no address sets); diagnostics were reported by the previous compilation.
+    ExpandSelectors oldExpander = new ExpandSelectors(policy, oldIds, new Diagnostics());
+    return new Reuse(oldRules, oldExpander, shift, x, xOld, changed);
+  }
+
+  private static boolean alone(NodeIndex index, int id) {
+    BitSet holders = index.nodesWithAddressIn(index.addresses(id));
+    holders.clear(id);
+    return holders.isEmpty();
+  }
+
+  /**
+   * May rule {@code r} (sources {@code src}), whose identity selectors now match {@code devices},
+   * keep its previous selected set?
+   */
+  boolean sameSelected(int r, List<Selector> src, BitSet devices) {
+    if (r >= oldRules.size() || !oldRules.get(r).src().equals(src)) {
+      return false;
+    }
+    if (addressesChanged && src.stream().anyMatch(s -> s instanceof Selector.Wildcard)) {
+      return false;
+    }
+    BitSet before = oldExpander.identityDevices(src);
+    if (xOld >= 0 && before.get(xOld) && (x < 0 || addressesChanged)) {
+      return false;
+    }
+    if (x >= 0 && devices.get(x) && addressesChanged) {
+      return false;
+    }
+    return devices.equals(shift.remap(before));
+  }
+}
