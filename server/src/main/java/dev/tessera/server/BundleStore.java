@@ -11,24 +11,47 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * The signed bundles currently served, one per node, and the long-poll waiters.
  *
  * <p>Versions only grow. A node's version goes up by one when its filter's content hash changes
- * and stays put otherwise, so agents are not woken for recompilations that changed nothing for
- * them. Versions and hashes are persisted ({@code versions.json} in the state directory, replaced
- * atomically) so a restarted server continues above what agents already hold instead of
- * offering them something they would rightly refuse as a rollback.
+ * and stays put otherwise, so agents are not woken (and nothing is re-signed) for recompilations
+ * that changed nothing for them. Versions and hashes are persisted ({@code versions.json} in the
+ * state directory, replaced atomically) so a restarted server continues above what agents already
+ * hold instead of offering them something they would rightly refuse as a rollback.
+ *
+ * <p>Publishing streams (issue 9: p99 propagation to 10k long-polling agents):
+ *
+ * <pre>
+ *   1. encode + SHA-256 every filter            (parallel; cheap)
+ *   2. decide versions                          (unchanged hash: keep bundle and version)
+ *   3. per changed node, in parallel: sign -> publish -> complete its waiters at once,
+ *      while versions.json is written (atomically) on another thread; nothing is published
+ *      before that write is done
+ * </pre>
+ *
+ * A node's waiters are completed as soon as its own bundle is signed, not after all are. The
+ * versions are on disk before any of them is served, so a restarted server never reissues a
+ * served version with other content (the agent holding it would refuse that as a rollback). {@link #publish} is
+ * synchronized and returns only after step 3 finished, so compilations publish one after another
+ * and a node's versions are strictly increasing in the order agents can observe them.
  */
 public final class BundleStore {
   /** What is served to one node right now. */
@@ -40,12 +63,23 @@ public final class BundleStore {
 
   private final SigningKey key;
   private final Path stateFile;
-  private volatile Map<String, Entry> current = Map.of();
+  /** Entries replaced one node at a time while a publish streams; see the class comment. */
+  private final Map<String, Entry> current = new ConcurrentHashMap<>();
+  /** Guarded by this. */
   private final Map<String, Persisted> versions;
   private final Map<String, List<Consumer<Entry>>> waiters = new ConcurrentHashMap<>();
+  private final AtomicLong signatures = new AtomicLong();
+  private final boolean parallel;
+  private volatile String lastTimings = "";
 
   public BundleStore(SigningKey key, Path stateDir) throws IOException {
+    this(key, stateDir, true);
+  }
+
+  /** {@code parallel = false} signs on the publishing thread only, in node order (tests). */
+  BundleStore(SigningKey key, Path stateDir, boolean parallel) throws IOException {
     this.key = key;
+    this.parallel = parallel;
     Files.createDirectories(stateDir);
     this.stateFile = stateDir.resolve("versions.json");
     this.versions = Files.exists(stateFile)
@@ -68,66 +102,160 @@ public final class BundleStore {
     return current.size();
   }
 
+  /** Where the last {@link #publish} spent its time (for the server log). */
+  public String lastPublishTimings() {
+    return lastTimings;
+  }
+
+  /** How many bundles this store has signed since it was made (tests check unchanged nodes are not re-signed). */
+  public long signatureCount() {
+    return signatures.get();
+  }
+
   /**
    * Publishes a compilation's filters: signs a new bundle for each node whose content changed,
-   * persists the versions, then wakes that node's waiters. Returns the nodes whose bundle changed.
+   * persists the versions, and wakes each such node's waiters as soon as its own bundle is signed.
+   * Nodes whose content hash is unchanged keep their bundle and version and are not woken. Nodes
+   * no longer compiled stop being served. Returns the nodes whose bundle changed, sorted.
+   *
+   * @throws IOException when the versions cannot be persisted; then nothing of this compilation
+   *     is served (the previous bundles stay in force)
    */
   public synchronized List<String> publish(SortedMap<String, CompiledFilter> filters, String revision, long nowMillis)
       throws IOException {
-    Map<String, Entry> next = new HashMap<>(filters.size() * 2);
-    List<String> changed = new ArrayList<>();
-    // Signing dominates publish time at 10k nodes (~50 us each); spread it over the cores.
-    Map<String, Entry> signed = new ConcurrentHashMap<>();
-    filters.entrySet().parallelStream().forEach(e -> {
-      String node = e.getKey();
-      byte[] bytes = FilterCodec.encode(e.getValue());
-      String hash = NodeBundle.hashOf(bytes);
-      Entry old = current.get(node);
-      Persisted known = versions.get(node);
-      if (old != null && old.hash.equals(hash)) {
-        signed.put(node, old);
-        return;
-      }
-      if (old == null && known != null && known.hash.equals(hash)) {
-        // Restarted server, same filter: re-sign under the same version (agents already hold it).
-        signed.put(node, new Entry(known.version, hash, revision,
-            BundleCodec.sign(new NodeBundle(node, known.version, revision, hash, nowMillis, bytes), key)));
-        return;
-      }
-      long version = Math.max(old == null ? 0 : old.version, known == null ? 0 : known.version) + 1;
-      signed.put(node, new Entry(version, hash, revision,
-          BundleCodec.sign(new NodeBundle(node, version, revision, hash, nowMillis, bytes), key)));
+    String[] nodes = filters.keySet().toArray(String[]::new);
+    CompiledFilter[] compiled = filters.values().toArray(CompiledFilter[]::new);
+    int n = nodes.length;
+    long t0 = System.nanoTime();
+    byte[][] encoded = new byte[n][];
+    String[] hashes = new String[n];
+    // 1. Encode and hash (needed to tell which nodes changed; ~10 us per node).
+    IntStream all = IntStream.range(0, n);
+    (parallel ? all.parallel() : all).forEach(i -> {
+      encoded[i] = FilterCodec.encode(compiled[i]);
+      hashes[i] = NodeBundle.hashOf(encoded[i]);
     });
-    for (Map.Entry<String, Entry> e : new TreeMap<>(signed).entrySet()) {
-      next.put(e.getKey(), e.getValue());
-      Entry old = current.get(e.getKey());
-      if (old == null || old.version != e.getValue().version) {
-        changed.add(e.getKey());
+    long t1 = System.nanoTime();
+    // 2. Decide versions; validate what signing would refuse before anything is persisted/served.
+    if (revision.getBytes(StandardCharsets.UTF_8).length > 0xffff) {
+      throw new IllegalArgumentException("policy revision is too long for a bundle");
+    }
+    int[] toSign = new int[n];
+    long[] newVersion = new long[n];
+    int signCount = 0;
+    Map<String, Persisted> nextVersions = new HashMap<>(versions);
+    for (int i = 0; i < n; i++) {
+      String node = nodes[i];
+      if (node.isEmpty() || node.getBytes(StandardCharsets.UTF_8).length > 0xffff) {
+        throw new IllegalArgumentException("node name cannot go in a bundle: " + node.length() + " chars");
       }
-      versions.put(e.getKey(), new Persisted(e.getValue().version, e.getValue().hash));
+      Entry old = current.get(node);
+      if (old != null && old.hash.equals(hashes[i])) {
+        continue; // unchanged: keep the bundle and version already served; nobody is woken
+      }
+      Persisted known = versions.get(node);
+      long version;
+      if (old == null && known != null && known.hash.equals(hashes[i])) {
+        // Restarted server, same filter: re-sign under the same version (agents already hold it).
+        version = known.version;
+      } else {
+        version = Math.max(old == null ? 0 : old.version, known == null ? 0 : known.version) + 1;
+      }
+      nextVersions.put(node, new Persisted(version, hashes[i]));
+      newVersion[i] = version;
+      toSign[signCount++] = i;
     }
-    persist();
-    current = Map.copyOf(next);
-    for (String node : changed) {
-      wake(node);
+    long t2 = System.nanoTime();
+    // 3. Sign, publish and wake, node by node, on every core. versions.json is written meanwhile
+    // on its own thread; a bundle signed before that write is done waits in `ready` and is
+    // published by whichever side sees the other finish (persisted is set before the queue is
+    // drained, and a signer re-checks it after queueing, so no bundle is left behind or published
+    // twice, and none is published before its version is on disk).
+    int[] indices = Arrays.copyOf(toSign, signCount);
+    Entry[] entries = new Entry[n];
+    AtomicBoolean persisted = new AtomicBoolean();
+    ConcurrentLinkedQueue<Integer> ready = new ConcurrentLinkedQueue<>();
+    long[] persistNanos = new long[1];
+    CompletableFuture<Void> persisting = new CompletableFuture<>();
+    Runnable writeVersions = () -> {
+      long start = System.nanoTime();
+      try {
+        persist(nextVersions);
+        persistNanos[0] = System.nanoTime() - start;
+        persisted.set(true);
+        drainReady(ready, nodes, entries);
+        persisting.complete(null);
+      } catch (Throwable e) {
+        persisting.completeExceptionally(e);
+      }
+    };
+    if (signCount == 0) {
+      persisting.complete(null);
+    } else if (parallel) {
+      Thread.ofPlatform().name("tessera-versions").daemon().start(writeVersions);
+    } else {
+      writeVersions.run(); // sequential mode: on disk first, then sign in node order
     }
-    return changed;
+    // Common pool plus this thread: both cores on a 2-core server, all of them on a bigger one.
+    IntStream signing = Arrays.stream(indices);
+    RuntimeException signingFailure = null;
+    try {
+      (parallel ? signing.parallel() : signing).forEach(i -> {
+        entries[i] = new Entry(newVersion[i], hashes[i], revision, BundleCodec.sign(
+            new NodeBundle(nodes[i], newVersion[i], revision, hashes[i], nowMillis, encoded[i]), key));
+        signatures.incrementAndGet();
+        if (persisted.get()) {
+          publishOne(nodes[i], entries[i]);
+        } else {
+          ready.add(i);
+          if (persisted.get()) {
+            drainReady(ready, nodes, entries);
+          }
+        }
+      });
+    } catch (RuntimeException e) {
+      // Not expected (inputs were validated above); some nodes may be published. The versions
+      // below are still recorded, so the next publish continues above anything served.
+      signingFailure = e;
+    }
+    try {
+      persisting.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      // Nothing of this compilation was published: the previous bundles stay in force.
+      throw e.getCause() instanceof IOException io ? io : new IOException("cannot persist versions", e.getCause());
+    }
+    versions.clear();
+    versions.putAll(nextVersions);
+    if (signingFailure != null) {
+      throw signingFailure;
+    }
+    // Nodes that left the inventory are no longer served (their versions stay remembered).
+    current.keySet().retainAll(filters.keySet());
+    lastTimings = "encode+hash %d ms, decide %d ms, sign+publish+wake %d ms (%d signed; versions.json %d ms alongside)"
+        .formatted((t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000, signCount,
+            persistNanos[0] / 1_000_000);
+    List<String> changed = new ArrayList<>(signCount);
+    for (int i : indices) {
+      changed.add(nodes[i]);
+    }
+    return List.copyOf(changed); // indices ascend over a sorted key set, so this is sorted
   }
 
   /**
    * Calls {@code onChange} once with the node's entry as soon as its version differs from
    * {@code knownVersion} (at once if it already does). Returns a handle that cancels the wait.
+   * {@code onChange} may run on a signing thread: it must hand off, not block.
    */
   public Runnable await(String node, long knownVersion, Consumer<Entry> onChange) {
-    var fired = new java.util.concurrent.atomic.AtomicBoolean();
+    var fired = new AtomicBoolean();
     Consumer<Entry> once = e -> {
       if (fired.compareAndSet(false, true)) {
         onChange.accept(e);
       }
     };
-    List<Consumer<Entry>> list = waiters.computeIfAbsent(node, n -> new CopyOnWriteArrayList<>());
+    List<Consumer<Entry>> list = waiters.computeIfAbsent(node, k -> new CopyOnWriteArrayList<>());
     list.add(once);
-    // Register first, then look: a publish between the two cannot be missed.
+    // Register first, then look; publish puts first, then wakes: one of the two sees the other.
     Entry now = current.get(node);
     if (now != null && now.version != knownVersion) {
       list.remove(once);
@@ -136,21 +264,37 @@ public final class BundleStore {
     return () -> list.remove(once);
   }
 
-  private void wake(String node) {
+  /** Number of waiters registered for {@code node} (tests). */
+  int waiting(String node) {
+    List<Consumer<Entry>> list = waiters.get(node);
+    return list == null ? 0 : list.size();
+  }
+
+  private void publishOne(String node, Entry e) {
+    current.put(node, e);
+    wake(node, e);
+  }
+
+  private void drainReady(ConcurrentLinkedQueue<Integer> ready, String[] nodes, Entry[] entries) {
+    for (Integer i = ready.poll(); i != null; i = ready.poll()) {
+      publishOne(nodes[i], entries[i]);
+    }
+  }
+
+  private void wake(String node, Entry e) {
     List<Consumer<Entry>> list = waiters.get(node);
     if (list == null || list.isEmpty()) {
       return;
     }
-    Entry e = current.get(node);
     for (Consumer<Entry> w : list) {
       list.remove(w);
       w.accept(e);
     }
   }
 
-  private void persist() throws IOException {
+  private void persist(Map<String, Persisted> state) throws IOException {
     Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
-    JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), new TreeMap<>(versions));
+    JSON.writeValue(tmp.toFile(), new TreeMap<>(state));
     Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

@@ -124,10 +124,15 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
         respond(ctx, keepAlive, r);
       }
     }, waitSeconds, TimeUnit.SECONDS);
+    // The store calls back on whichever thread signed the bundle: hand over to this channel's
+    // event loop at once (one task per woken channel; cancelling the timer there is a plain queue
+    // removal instead of another cross-thread task), so signing continues for the other nodes.
     cancel[0] = store.await(node, known, e -> {
       if (done.compareAndSet(false, true)) {
-        timeout.cancel(false);
-        ctx.executor().execute(() -> sendBundle(ctx, keepAlive, node, e, known));
+        ctx.executor().execute(() -> {
+          timeout.cancel(false);
+          sendBundle(ctx, keepAlive, node, e, known);
+        });
       }
     });
     ctx.channel().closeFuture().addListener(f -> {

@@ -29,6 +29,41 @@ class PolicySourceTest {
   }
 
   @Test
+  void fileIsReadAgainOnlyWhenItChanged() throws Exception {
+    Path f = dir.resolve("inventory.yaml");
+    Files.writeString(f, "nodes: [a]");
+    // Settle margin 0 so that the just-written file may be trusted at once.
+    var src = new PolicySource.FileSource(f, 0);
+    var a = src.read();
+    assertThat(src.read()).isSameAs(a); // unchanged: the snapshot is reused, not re-read
+    // Same size, new content, replaced by rename (new inode) with the old mtime restored.
+    Path tmp = dir.resolve("inventory.yaml.tmp");
+    Files.writeString(tmp, "nodes: [b]");
+    Files.setLastModifiedTime(tmp, Files.getLastModifiedTime(f));
+    Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    assertThat(src.read().text()).isEqualTo("nodes: [b]");
+    // In place, same size, same mtime restored: the ctime still moves.
+    Thread.sleep(20); // more than one coarse kernel clock tick, so the ctime differs
+    var b = src.read();
+    var mtime = Files.getLastModifiedTime(f);
+    Files.writeString(f, "nodes: [c]");
+    Files.setLastModifiedTime(f, mtime);
+    assertThat(src.read()).isNotSameAs(b).extracting(PolicySource.Snapshot::text).isEqualTo("nodes: [c]");
+  }
+
+  @Test
+  void aFileChangedWithinTheSettleMarginIsNotTrusted() throws Exception {
+    Path f = dir.resolve("p.hujson");
+    Files.writeString(f, "{\"a\": 1}");
+    var src = PolicySource.file(f);
+    var a = src.read();
+    // Immediately rewritten with the same size: may share the ctime tick, so it must be re-read.
+    Files.writeString(f, "{\"a\": 2}");
+    assertThat(src.read()).isNotSameAs(a).extracting(PolicySource.Snapshot::text).isEqualTo("{\"a\": 2}");
+    assertThat(src.read().text()).isEqualTo("{\"a\": 2}");
+  }
+
+  @Test
   void gitSourceReadsThePathAtTheRefAndFollowsNewCommits() throws Exception {
     try (Git git = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
       Files.createDirectories(dir.resolve("policies"));

@@ -29,8 +29,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * changes; how long until every agent holds the new bundle, and how much heap the server uses.
  *
  * <p>The server runs as a child JVM ({@code policyc serve}, capped at -Xmx2g, so "heap <= 2 GiB" is
- * enforced, not just observed) and the agents share one HttpClient in this JVM, each with its own
- * WireGuard key and authenticated requests. Propagation is measured from the moment the policy
+ * enforced, not just observed) and the agents run in this JVM, each with its own WireGuard key,
+ * its own keep-alive connection and authenticated requests: by default on a light Netty client
+ * ({@link NettyAgents}), with {@code -Dtessera.loadClient=jdk} on one shared JDK HttpClient (the
+ * first measurement; its CPU use on the shared cores showed up in the figures). The CPU time the
+ * server and this client use from the change to the last arrival is printed, so what the
+ * measuring client costs is visible. Propagation is measured from the moment the policy
  * file is rewritten to the moment each agent's response arrives, so it includes the server's poll
  * interval, the compile of all N filters, signing, and delivery. Every received bundle is then
  * verified (signature, node, version, and that the new port is what its filter allows).
@@ -58,16 +62,36 @@ public final class PropagationLoad {
     SigningKey key = SigningKey.generate();
     key.write(dir.resolve("signing.key"));
 
-    int port = 20000 + random.nextInt(20000);
-    Process server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx2g", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+    int port;
+    try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort(); // a free port (a random one once collided with a busy port)
+    }
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx2g", "--enable-native-access=ALL-UNNAMED"));
+    // e.g. -Dtessera.serverJvmArgs="-XX:StartFlightRecording=filename=/tmp/server.jfr" to profile the server.
+    String extra = System.getProperty("tessera.serverJvmArgs", "").strip();
+    if (!extra.isEmpty()) {
+      command.addAll(List.of(extra.split("\\s+")));
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"),
         "dev.tessera.cli.PolicyC", "serve", "--policy", dir.resolve("policy.hujson").toString(),
         "--inventory", dir.resolve("inventory.yaml").toString(), "--key", dir.resolve("signing.key").toString(),
-        "--listen", "127.0.0.1:" + port, "--state", dir.resolve("state").toString(), "--poll-ms", "100")
+        "--listen", "127.0.0.1:" + port, "--state", dir.resolve("state").toString(), "--poll-ms", "100"));
+    Process server = new ProcessBuilder(command)
         .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+    System.out.println("server log: " + dir.resolve("server.log"));
     URI base = URI.create("http://127.0.0.1:" + port);
+    // The agents' client: "netty" (default; one keep-alive connection per agent on 2 event loops)
+    // or "jdk" (one shared java.net.http.HttpClient, as first measured). See NettyAgents.
+    String clientKind = System.getProperty("tessera.loadClient", "netty");
+    var executor = Executors.newFixedThreadPool(4, r -> {
+      Thread t = new Thread(r, "load-http");
+      t.setDaemon(true);
+      return t;
+    });
+    NettyAgents netty = null;
     try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(20)).executor(Executors.newFixedThreadPool(4)).build()) {
+        .connectTimeout(Duration.ofSeconds(20)).executor(executor).build()) {
       waitHealthy(http, base, server);
       System.out.printf("server up with %d nodes (%s)%n", n, status(http, base, "lastCompileMillis") + " ms first compile");
 
@@ -75,6 +99,19 @@ public final class PropagationLoad {
       for (int i = 0; i < n; i++) {
         signers[i] = new NodeAuth.Signer("node-" + i, keys[i], key.publicKey());
       }
+      Sender sender;
+      if (clientKind.equals("jdk")) {
+        sender = (id, held, wait) -> send(http, base, signers[id], held, wait)
+            .thenApply(r -> new NettyAgents.Response(r.statusCode(), r.body(), System.nanoTime()));
+      } else {
+        netty = new NettyAgents(new java.net.InetSocketAddress("127.0.0.1", port), n,
+            Integer.getInteger("tessera.loadClientThreads", 2));
+        netty.connectAll(256);
+        NettyAgents agents = netty;
+        sender = (id, held, wait) -> agents.send(id, signers[id], held, wait);
+      }
+      System.out.printf("client: %s%n", clientKind.equals("jdk") ? "JDK HttpClient (1 client, 4 executor threads)"
+          : "Netty, " + n + " keep-alive connections, " + Integer.getInteger("tessera.loadClientThreads", 2) + " event loops");
       // Phase 1: every agent fetches its current bundle (version 1).
       long[] held = new long[n];
       Semaphore inFlight = new Semaphore(256);
@@ -83,9 +120,9 @@ public final class PropagationLoad {
       for (int i = 0; i < n; i++) {
         int id = i;
         inFlight.acquire();
-        send(http, base, signers[i], 0, 0).whenComplete((r, e) -> {
+        sender.send(id, 0, 0).whenComplete((r, e) -> {
           inFlight.release();
-          if (e == null && r.statusCode() == 200) {
+          if (e == null && r.status() == 200) {
             held[id] = 1;
           } else {
             failures.incrementAndGet();
@@ -105,9 +142,9 @@ public final class PropagationLoad {
         int id = i;
         inFlight.acquire();
         inFlight.release(); // only pace the sending; long-polls are not in flight for long
-        send(http, base, signers[i], 1, 90).whenComplete((r, e) -> {
-          if (e == null && r.statusCode() == 200) {
-            arrivedNanos[id] = System.nanoTime();
+        sender.send(id, 1, 90).whenComplete((r, e) -> {
+          if (e == null && r.status() == 200) {
+            arrivedNanos[id] = r.arrivedNanos();
             bodies[id] = r.body();
           } else {
             pollFailures.incrementAndGet();
@@ -116,12 +153,18 @@ public final class PropagationLoad {
         });
       }
       Thread.sleep(Math.max(3000, n / 2)); // let every long-poll reach the server
+      System.out.println("load average before the change: " + loadAverage());
       long heapBefore = Long.parseLong(status(http, base, "heapUsedBytes"));
 
       // Phase 3: change the policy; every node's filter changes.
+      long clientCpu0 = cpuMillis(ProcessHandle.current().pid());
+      long serverCpu0 = cpuMillis(server.pid());
       long changed = System.nanoTime();
       Files.writeString(dir.resolve("policy.hujson"), policy(8443));
       boolean all = updated.await(60, TimeUnit.SECONDS);
+      long clientCpu = cpuMillis(ProcessHandle.current().pid()) - clientCpu0;
+      long serverCpu = cpuMillis(server.pid()) - serverCpu0;
+      long window = (System.nanoTime() - changed) / 1_000_000;
       long heapAfter = Long.parseLong(status(http, base, "heapUsedBytes"));
 
       long[] millis = Arrays.stream(arrivedNanos).filter(t -> t > 0).map(t -> (t - changed) / 1_000_000).sorted().toArray();
@@ -150,9 +193,55 @@ public final class PropagationLoad {
       System.out.printf("server heap used: %.0f MiB with %d long-polls waiting, %.0f MiB after the change (-Xmx2g)%n",
           heapBefore / 1048576.0, n, heapAfter / 1048576.0);
       System.out.printf("server compile of the change: %s ms (from /v1/status)%n", status(http, base, "lastCompileMillis"));
+      System.out.printf("CPU used from the change until the last arrival (%d ms): server %d ms, load client %d ms%n",
+          window, serverCpu, clientCpu);
+      System.out.println("load average after: " + loadAverage());
+      for (String line : Files.readAllLines(dir.resolve("server.log"))) {
+        if (line.startsWith("policyc serve: compiled")) {
+          System.out.println("  server: " + line);
+        }
+      }
     } finally {
+      if (netty != null) {
+        netty.close();
+      }
+      executor.shutdownNow();
       server.destroy();
       server.waitFor(10, TimeUnit.SECONDS);
+    }
+    // Reached only when the run completed; a failed run keeps its directory (and server log).
+    if (!Boolean.getBoolean("tessera.keepLoadDir")) {
+      try (var files = Files.walk(dir)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  /** Sends agent {@code id}'s GET /v1/bundle holding version {@code held}. */
+  @FunctionalInterface
+  interface Sender {
+    java.util.concurrent.CompletableFuture<NettyAgents.Response> send(int id, long held, int wait);
+  }
+
+  /** User + system CPU time of a process, from /proc (Linux; -1 elsewhere). */
+  static long cpuMillis(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // fields 14 and 15 of proc(5) (utime, stime) are at 11 and 12 after "pid (comm) "
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / 100; // USER_HZ is 100 on Linux
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).strip();
+    } catch (IOException e) {
+      return "(unknown)";
     }
   }
 
