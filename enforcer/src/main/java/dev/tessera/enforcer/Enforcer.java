@@ -237,6 +237,14 @@ public final class Enforcer {
     private static final int ECHO_ASKED_BY_REMOTE = 1;
 
     private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int FLOW_CACHE_BITS = 9;
+    private static final int FLOW_CACHE_ENTRIES = 1 << FLOW_CACHE_BITS;
+
+    /** Index (in longs) of a key's flow-cache entry: one multiply over the xor-folded key. */
+    private static int cacheEntry(long meta, long lHi, long lLo, long rHi, long rLo) {
+        long x = (lHi ^ rHi ^ lLo ^ Long.rotateLeft(rLo, 32) ^ Long.rotateLeft(meta, 19)) * 0x9E3779B97F4A7C15L;
+        return (int) (x >>> (64 - FLOW_CACHE_BITS)) << 3;
+    }
 
     /**
      * Per-thread packet path: owns a parser, reusable views over the three buffer kinds and
@@ -249,31 +257,151 @@ public final class Enforcer {
         private final PacketBytes.OfBuffer bufferView = new PacketBytes.OfBuffer();
         private final PacketBytes.OfSegment segmentView = new PacketBytes.OfSegment();
         private final long[] counts = new long[2 * VERDICTS];
+        /**
+         * Direct-mapped cache of conntrack entries this worker has seen ({@link #FLOW_CACHE_ENTRIES}
+         * entries of 8 longs, see {@link #remember}): private, so no locks and no sharing; never
+         * trusted on its own — a hit also needs the entry's version in the shared table unchanged.
+         */
+        private final long[] flowCache = new long[FLOW_CACHE_ENTRIES * 8];
 
         private Worker() {}
 
         public Verdict inbound(MemorySegment packet) {
-            return count(0, in(segmentView.set(packet), clock.nowMillis()));
+            long now = clock.nowMillis();
+            PacketBytes.OfSegment v = segmentView.set(packet);
+            return count(0, p.quick(v) ? flowInQuick(now) : in(v, now));
         }
 
         public Verdict inbound(ByteBuffer packet) {
-            return count(0, in(bufferView.set(packet), clock.nowMillis()));
+            long now = clock.nowMillis();
+            if (packet.hasArray()) {
+                byte[] a = packet.array();
+                int off = packet.arrayOffset() + packet.position();
+                int len = packet.remaining();
+                return count(0, p.quick(a, off, len) ? flowInQuick(now) : in(arrayView.set(a, off, len), now));
+            }
+            PacketBytes.OfBuffer v = bufferView.set(packet);
+            return count(0, p.quick(v) ? flowInQuick(now) : in(v, now));
         }
 
         public Verdict inbound(byte[] packet, int offset, int length) {
-            return count(0, in(arrayView.set(packet, offset, length), clock.nowMillis()));
+            long now = clock.nowMillis();
+            Objects.checkFromIndexSize(offset, length, packet.length);
+            return count(0, p.quick(packet, offset, length) ? flowInQuick(now)
+                    : in(arrayView.set(packet, offset, length), now));
         }
 
         public Verdict outbound(MemorySegment packet) {
-            return count(1, out(segmentView.set(packet), clock.nowMillis()));
+            long now = clock.nowMillis();
+            PacketBytes.OfSegment v = segmentView.set(packet);
+            return count(1, p.quick(v) ? flowOutQuick(now) : out(v, now));
         }
 
         public Verdict outbound(ByteBuffer packet) {
-            return count(1, out(bufferView.set(packet), clock.nowMillis()));
+            long now = clock.nowMillis();
+            if (packet.hasArray()) {
+                byte[] a = packet.array();
+                int off = packet.arrayOffset() + packet.position();
+                int len = packet.remaining();
+                return count(1, p.quick(a, off, len) ? flowOutQuick(now) : out(arrayView.set(a, off, len), now));
+            }
+            PacketBytes.OfBuffer v = bufferView.set(packet);
+            return count(1, p.quick(v) ? flowOutQuick(now) : out(v, now));
         }
 
         public Verdict outbound(byte[] packet, int offset, int length) {
-            return count(1, out(arrayView.set(packet, offset, length), clock.nowMillis()));
+            long now = clock.nowMillis();
+            Objects.checkFromIndexSize(offset, length, packet.length);
+            return count(1, p.quick(packet, offset, length) ? flowOutQuick(now)
+                    : out(arrayView.set(packet, offset, length), now));
+        }
+
+        // ---- quick path: a TCP/UDP packet the parser's quick() took; p holds its fields ----
+
+        /**
+         * Inbound TCP/UDP packet without SYN, FIN or RST: first the flow cache. A hit is the
+         * same decision {@link #flowIn}'s lock-free read would make from the same entry (the
+         * entry's version proves the cached copy is current); anything else goes to flowIn.
+         */
+        private Verdict flowInQuick(long now) {
+            PacketParser p = this.p;
+            Snapshot snap = snapshot;
+            if ((p.tcpFlags & (PacketParser.TCP_SYN | PacketParser.TCP_FIN | PacketParser.TCP_RST)) == 0) {
+                long meta = ConntrackTable.meta(p.ipv6, p.protocol, p.dstPort, p.srcPort);
+                long[] c = flowCache;
+                int e = cacheEntry(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
+                if (c[e] == meta && c[e + 2] == p.dstLo && c[e + 4] == p.srcLo && c[e + 1] == p.dstHi
+                        && c[e + 3] == p.srcHi) {
+                    long sv = c[e + 5];
+                    long gs = c[e + 6];
+                    if (c[e + 7] - now > 0 && conntrack.version((int) (sv >>> 32)) == (int) sv) {
+                        int st = (int) gs;
+                        if ((st & ConntrackTable.ORIGIN_LOCAL) != 0) {
+                            if ((st & ConntrackTable.SEEN_REPLY) != 0) {
+                                return Verdict.ACCEPT_REPLY;
+                            }
+                        } else if ((int) (gs >>> 32) == snap.generation() && (st & ConntrackTable.REVOKED) == 0) {
+                            return Verdict.ACCEPT_ESTABLISHED;
+                        }
+                    }
+                }
+            }
+            return flowIn(snap, now);
+        }
+
+        /** Outbound TCP/UDP packet: as {@link #flowInQuick}, with {@link #flowOut}'s read-only condition. */
+        private Verdict flowOutQuick(long now) {
+            PacketParser p = this.p;
+            Snapshot snap = snapshot;
+            if ((p.tcpFlags & (PacketParser.TCP_SYN | PacketParser.TCP_FIN | PacketParser.TCP_RST)) == 0) {
+                long meta = ConntrackTable.meta(p.ipv6, p.protocol, p.srcPort, p.dstPort);
+                long[] c = flowCache;
+                int e = cacheEntry(meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo);
+                if (c[e] == meta && c[e + 2] == p.srcLo && c[e + 4] == p.dstLo && c[e + 1] == p.srcHi
+                        && c[e + 3] == p.dstHi) {
+                    long sv = c[e + 5];
+                    long gs = c[e + 6];
+                    if (c[e + 7] - now > 0 && conntrack.version((int) (sv >>> 32)) == (int) sv) {
+                        int st = (int) gs;
+                        if ((st & ConntrackTable.ORIGIN_LOCAL) != 0
+                                || ((int) (gs >>> 32) == snap.generation() && (st & ConntrackTable.SEEN_REPLY) != 0)) {
+                            return Verdict.ACCEPT_OUTBOUND;
+                        }
+                    }
+                }
+            }
+            flowOut(snap, now);
+            return Verdict.ACCEPT_OUTBOUND;
+        }
+
+        /** {@link #remember} of slot {@code s} as it is now; the stripe lock is held. */
+        private void rememberLocked(ConntrackTable ct, int s, long meta, long lHi, long lLo, long rHi, long rLo,
+                int proto) {
+            remember(meta, lHi, lLo, rHi, rLo, s, ct.version(s), ct.state(s), ct.generation(s), ct.expires(s), proto);
+        }
+
+        /**
+         * Remembers a conntrack entry as read under its stripe lock or in a validated lock-free
+         * read: key, (slot, version), (generation, state) and the instant until which a packet
+         * would neither find it expired nor need to refresh it ({@link #fresh}).
+         */
+        private void remember(long meta, long lHi, long lLo, long rHi, long rLo, int slot, int version, int st, int gen,
+                long expires, int proto) {
+            if (proto != IpProtocol.TCP && proto != IpProtocol.UDP) {
+                return; // only TCP and UDP take the quick path
+            }
+            long[] c = flowCache;
+            int e = cacheEntry(meta, lHi, lLo, rHi, rLo);
+            long alive = expires + 1; // findQuiet: live while expires - now >= 0
+            long fresh = expires - timeout(proto, st) + REFRESH_SLACK_MILLIS; // fresh(): until then no refresh
+            c[e] = meta;
+            c[e + 1] = lHi;
+            c[e + 2] = lLo;
+            c[e + 3] = rHi;
+            c[e + 4] = rLo;
+            c[e + 5] = (long) slot << 32 | (version & 0xFFFF_FFFFL);
+            c[e + 6] = (long) gen << 32 | (st & 0xFFFF_FFFFL);
+            c[e + 7] = fresh - alive < 0 ? fresh : alive;
         }
 
         private Verdict count(int dir, Verdict v) {
@@ -347,7 +475,9 @@ public final class Enforcer {
                     int st = ct.state(s);
                     int gen = ct.generation(s);
                     long expires = ct.expires(s);
+                    int version = ct.version(s);
                     if (ct.validate(stripe, seq)) {
+                        remember(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, s, version, st, gen, expires, proto);
                         boolean local = (st & ConntrackTable.ORIGIN_LOCAL) != 0;
                         boolean unchanged = local ? (st & ConntrackTable.SEEN_REPLY) != 0
                                 : gen == snap.generation() && (st & ConntrackTable.REVOKED) == 0;
@@ -371,12 +501,14 @@ public final class Enforcer {
                         st = trackTcp(st | ConntrackTable.SEEN_REPLY);
                         ct.setState(s, st);
                         ct.setExpires(s, now + timeout(proto, st));
+                        rememberLocked(ct, s, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, proto);
                         return Verdict.ACCEPT_REPLY;
                     }
                     st = recheck(ct, s, st, snap, proto, p.srcHi, p.srcLo, p.dstHi, p.dstLo, p.dstPort);
                     st = trackTcp(st);
                     ct.setState(s, st);
                     ct.setExpires(s, now + timeout(proto, st));
+                    rememberLocked(ct, s, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, proto);
                     return (st & ConntrackTable.REVOKED) != 0 ? Verdict.DROP_REVOKED : Verdict.ACCEPT_ESTABLISHED;
                 }
                 if (!ruleChecked && !allowedNew(snap.matcher(), proto, p.dstPort)) {
@@ -387,6 +519,8 @@ public final class Enforcer {
                 ct.setState(s, st);
                 ct.setGeneration(s, snap.generation());
                 ct.setExpires(s, now + timeout(proto, st));
+                // not cached here: new flows are the cost that matters on this path (scans,
+                // floods); the flow's next packet goes through the lock-free read, which caches it
                 return Verdict.ACCEPT_RULE;
             } finally {
                 ct.unlock(stripe);
@@ -490,7 +624,9 @@ public final class Enforcer {
                     int st = ct.state(s);
                     int gen = ct.generation(s);
                     long expires = ct.expires(s);
+                    int version = ct.version(s);
                     if (ct.validate(stripe, seq)) {
+                        remember(meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, s, version, st, gen, expires, proto);
                         boolean unchanged = (st & ConntrackTable.ORIGIN_LOCAL) != 0
                                 || (gen == snap.generation() && (st & ConntrackTable.SEEN_REPLY) != 0);
                         if (unchanged && trackTcp(st) == st && fresh(expires, now, proto, st)) {
@@ -511,6 +647,7 @@ public final class Enforcer {
                     st = trackTcp(st);
                     ct.setState(s, st);
                     ct.setExpires(s, now + timeout(proto, st));
+                    rememberLocked(ct, s, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, proto);
                     return;
                 }
                 // Which outbound packets open a flow: a TCP SYN without ACK (a server's SYN-ACK or
@@ -527,7 +664,7 @@ public final class Enforcer {
                 int st = trackTcp(ConntrackTable.ORIGIN_LOCAL);
                 ct.setState(s, st);
                 ct.setGeneration(s, snap.generation());
-                ct.setExpires(s, now + timeout(proto, st));
+                ct.setExpires(s, now + timeout(proto, st)); // a new flow: cached at its next packet, as inbound
             } finally {
                 ct.unlock(stripe);
             }

@@ -38,8 +38,9 @@ public final class Matcher {
 
     private Matcher(CompiledFilter filter) {
         this.filter = filter;
-        this.v4 = RuleTable.build(filter.rules(), false);
-        this.v6 = RuleTable.build(filter.rules(), true);
+        RuleTable[] both = RuleTable.buildBoth(filter.rules());
+        this.v4 = both[0];
+        this.v6 = both[1];
     }
 
     public static Matcher of(CompiledFilter filter) {

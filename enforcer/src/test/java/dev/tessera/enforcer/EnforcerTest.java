@@ -254,6 +254,57 @@ class EnforcerTest {
         assertThat(in(tcp("100.64.1.9", NODE4, 80, 50000, ACK))).isEqualTo(Verdict.DROP_NO_RULE);
     }
 
+    /**
+     * The per-worker flow cache must never outlive a change another worker made to the shared
+     * entry. Worker 1 caches a reply flow this node opened; worker 2 then fills the (tiny) table
+     * with long-lived flows until that entry is evicted, all within the same millisecond, so only
+     * the entry's version can tell worker 1 that its copy is gone: the next reply is untracked
+     * and no rule allows it.
+     */
+    @Test
+    void flowCacheFollowsChangesMadeByOtherWorkers() {
+        Enforcer small = Enforcer.create(TestFilters.node(), new Enforcer.Config(64, 64, Enforcer.Timeouts.DEFAULT, now::get));
+        Enforcer.Worker w1 = small.newWorker();
+        Enforcer.Worker w2 = small.newWorker();
+        byte[] request = udp(NODE4, "100.64.1.9", 41000, 53);
+        byte[] reply = udp("100.64.1.9", NODE4, 53, 41000);
+        assertThat(w1.outbound(request, 0, request.length)).isEqualTo(Verdict.ACCEPT_OUTBOUND);
+        assertThat(w1.inbound(reply, 0, reply.length)).isEqualTo(Verdict.ACCEPT_REPLY);
+        assertThat(w1.inbound(reply, 0, reply.length)).isEqualTo(Verdict.ACCEPT_REPLY); // cached now
+        for (int port = 1000; port < 1400; port++) {
+            // established TCP flows (5-day timeout) outlive the UDP flow (180 s): it is evicted first
+            byte[] syn = tcp("100.64.0.2", NODE4, port, 443, SYN);
+            byte[] ack = tcp(NODE4, "100.64.0.2", 443, port, SYN | ACK);
+            assertThat(w2.inbound(syn, 0, syn.length)).isEqualTo(Verdict.ACCEPT_RULE);
+            w2.outbound(ack, 0, ack.length);
+        }
+        assertThat(w1.inbound(reply, 0, reply.length)).isEqualTo(Verdict.DROP_NO_RULE);
+        assertThat(w2.inbound(reply, 0, reply.length)).isEqualTo(Verdict.DROP_NO_RULE);
+    }
+
+    /** Revocation reaches flows sitting in several workers' caches, both directions. */
+    @Test
+    void filterSwapBypassesEveryWorkersFlowCache() {
+        Enforcer.Worker w2 = enforcer.newWorker();
+        byte[] data = tcp("100.64.0.2", NODE4, 40000, 443, ACK | PSH);
+        byte[] reply = tcp(NODE4, "100.64.0.2", 443, 40000, ACK);
+        assertThat(in(tcp("100.64.0.2", NODE4, 40000, 443, SYN))).isEqualTo(Verdict.ACCEPT_RULE);
+        assertThat(out(reply)).isEqualTo(Verdict.ACCEPT_OUTBOUND);
+        for (int i = 0; i < 3; i++) {
+            assertThat(in(data)).isEqualTo(Verdict.ACCEPT_ESTABLISHED);
+            assertThat(w2.inbound(data, 0, data.length)).isEqualTo(Verdict.ACCEPT_ESTABLISHED);
+            assertThat(w2.outbound(reply, 0, reply.length)).isEqualTo(Verdict.ACCEPT_OUTBOUND);
+        }
+        enforcer.update(TestFilters.revoked());
+        assertThat(w2.outbound(reply, 0, reply.length)).isEqualTo(Verdict.ACCEPT_OUTBOUND); // re-checks: revoked
+        assertThat(in(data)).isEqualTo(Verdict.DROP_REVOKED);
+        assertThat(w2.inbound(data, 0, data.length)).isEqualTo(Verdict.DROP_REVOKED);
+        assertThat(in(data)).isEqualTo(Verdict.DROP_REVOKED);
+        enforcer.update(TestFilters.node());
+        assertThat(w2.inbound(data, 0, data.length)).isEqualTo(Verdict.ACCEPT_ESTABLISHED);
+        assertThat(in(data)).isEqualTo(Verdict.ACCEPT_ESTABLISHED);
+    }
+
     @Test
     void fragmentsFollowTheFirstFragment() {
         byte[] l4 = concat(tcpHeader(40000, 443, SYN), new byte[4]);

@@ -24,8 +24,8 @@ import java.util.function.ToLongFunction;
  * Before/after figures for the two build-time costs other modules hit: {@code FilterCodec.encode}
  * + SHA-256 over every filter of the compiler's synthetic tailnet (what {@code policyc compile}
  * writes), and {@code Matcher.of} (what {@code policyc test} pays per destination). "before" is a
- * frozen copy of the code as committed ({@code baseline/}); for the Matcher also the uncommitted
- * intermediate state the fix started from ("handed-over": primitive merge sort, mixed row hash).
+ * frozen copy of the code as committed ({@code baseline/}: the codec from the first speed fix,
+ * the rule tables from the commit the latest build-speed work started from).
  * Variants run interleaved in one JVM on the same inputs; each cell is the median of the rounds.
  * Outputs are compared first (identical bytes/hashes; identical table shapes), so a speed-up
  * that changed results fails the run.
@@ -106,25 +106,22 @@ public final class BuildBench {
 
         // ---- 2. Matcher.of (both families)
         row("Matcher.of, " + sampled.size() + " sampled node filters", rounds, List.of(
-                fs -> { long b = 0; for (CompiledFilter f : sampled) { b += baseline(f, false); } return b; },
-                fs -> { long b = 0; for (CompiledFilter f : sampled) { b += Matcher.of(f).hashCode() & 1; } return b; },
-                fs -> { long b = 0; for (CompiledFilter f : sampled) { b += baseline(f, true); } return b; }));
+                fs -> { long b = 0; for (CompiledFilter f : sampled) { b += baseline(f); } return b; },
+                fs -> { long b = 0; for (CompiledFilter f : sampled) { b += Matcher.of(f).hashCode() & 1; } return b; }));
         row("Matcher.of, 13 rules x 5k src prefixes x20", rounds, List.of(
-                fs -> repeat(20, () -> baseline(wide, false)),
-                fs -> repeat(20, () -> Matcher.of(wide).hashCode() & 1),
-                fs -> repeat(20, () -> baseline(wide, true))));
+                fs -> repeat(20, () -> baseline(wide)),
+                fs -> repeat(20, () -> Matcher.of(wide).hashCode() & 1)));
     }
 
-    private static int baseline(CompiledFilter f, boolean handedOver) {
-        return BaselineRuleTable.build(f.rules(), false, handedOver).ruleCount()
-                + BaselineRuleTable.build(f.rules(), true, handedOver).ruleCount();
+    private static int baseline(CompiledFilter f) {
+        return BaselineRuleTable.build(f.rules(), false).ruleCount() + BaselineRuleTable.build(f.rules(), true).ruleCount();
     }
 
     private static void checkSameTables(CompiledFilter f) {
         String now = Matcher.of(f).describe();
-        for (boolean handedOver : new boolean[] {false, true}) {
-            String before = BaselineRuleTable.build(f.rules(), false, handedOver).describe() + "; "
-                    + BaselineRuleTable.build(f.rules(), true, handedOver).describe();
+        {
+            String before = BaselineRuleTable.build(f.rules(), false).describe() + "; "
+                    + BaselineRuleTable.build(f.rules(), true).describe();
             if (!before.equals(now)) {
                 throw new AssertionError("tables differ for " + f.node() + ": " + before + " vs " + now);
             }
@@ -139,13 +136,15 @@ public final class BuildBench {
         return b;
     }
 
-    /** Runs the variants interleaved (one warm-up round each) and prints medians and ratios. */
+    /** Runs the variants interleaved (five warm-up rounds each) and prints medians and ratios. */
     private static void row(String name, int rounds, List<ToLongFunction<Void>> variants) {
         int v = variants.size();
         long[][] t = new long[v][rounds];
         long sink = 0;
-        for (ToLongFunction<Void> x : variants) {
-            sink += x.applyAsLong(null);
+        for (int w = 0; w < 5; w++) { // warm-up: let C2 finish with every variant first
+            for (ToLongFunction<Void> x : variants) {
+                sink += x.applyAsLong(null);
+            }
         }
         for (int r = 0; r < rounds; r++) {
             for (int k = 0; k < v; k++) {

@@ -27,11 +27,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * Per-packet cost of the enforcer's inbound path.
  * <ul>
  *   <li>{@code established}: a TCP segment of a flow a rule admitted (conntrack hit), default
- *       (coarse) clock; {@code establishedSystemClock}: the same with System.nanoTime per packet;</li>
+ *       (coarse) clock; {@code establishedSystemClock}: the same with System.nanoTime per packet;
+ *       {@code establishedDirectBuffer}: the same packet in a direct ByteBuffer (the agent's case);</li>
  *   <li>{@code newFlowHit}: a TCP SYN matching the last rule, from a fresh source port each
  *       time (parse, conntrack miss, rule lookup, conntrack insert);</li>
  *   <li>{@code miss}: a SYN whose source is in some rules and whose port is open in others,
  *       but no rule has both (the full bit-vector intersection, then the drop);</li>
+ *   <li>{@code matcherMiss}: the miss's rule lookup alone ({@code Matcher.allowsV4/V6});
+ *       {@code parseQuick}: the quick parser ({@code PacketParser.quick}) on the miss packet;</li>
  *   <li>baselines in the same run: {@code parseOnly} (the parser alone, the floor) and
  *       {@code linearScanMiss} (the same miss decided by a Tailscale-style scan over every
  *       rule, primitive arrays, no index).</li>
@@ -57,6 +60,7 @@ public class EnforcerBenchmark {
     private Enforcer.Worker freshWorker;
     private Enforcer.Worker systemClockWorker;
     private byte[] established;
+    private java.nio.ByteBuffer establishedDirect;
     private byte[] newFlow;
     private byte[] miss;
     private int sportOffset;
@@ -86,6 +90,8 @@ public class EnforcerBenchmark {
         established = Packets.packet(src, node, proto, 40000, SyntheticFilters.port(last), Packets.ACK);
         expect(worker.inbound(established, 0, established.length), Verdict.ACCEPT_RULE);
         expect(worker.inbound(established, 0, established.length), Verdict.ACCEPT_ESTABLISHED);
+        establishedDirect = java.nio.ByteBuffer.allocateDirect(established.length).put(established).flip();
+        expect(worker.inbound(establishedDirect), Verdict.ACCEPT_ESTABLISHED);
         Enforcer sys = Enforcer.create(f, Enforcer.Config.DEFAULT.withClock(Enforcer.Clock.SYSTEM));
         systemClockWorker = sys.newWorker();
         expect(systemClockWorker.inbound(established, 0, established.length), Verdict.ACCEPT_RULE);
@@ -105,9 +111,11 @@ public class EnforcerBenchmark {
             throw new IllegalStateException("miss packet is allowed by the linear scan");
         }
         linearProto = proto;
+        matcher = enforcer.matcher();
     }
 
     private int linearProto;
+    private dev.tessera.enforcer.Matcher matcher;
 
     private static void expect(Verdict got, Verdict want) {
         if (got != want) {
@@ -118,6 +126,12 @@ public class EnforcerBenchmark {
     @Benchmark
     public Verdict established() {
         return worker.inbound(established, 0, established.length);
+    }
+
+    /** {@code established} from a direct ByteBuffer: what the agent passes (TUN and decrypt buffers are direct). */
+    @Benchmark
+    public Verdict establishedDirectBuffer() {
+        return worker.inbound(establishedDirect);
     }
 
     @Benchmark
@@ -137,6 +151,19 @@ public class EnforcerBenchmark {
     @Benchmark
     public int parseOnly() {
         return parser.parse(view.set(miss, 0, miss.length)) + parser.dstPort;
+    }
+
+    /** The quick parser on the same packet ({@code PacketParser.quick}: what the packet path runs first). */
+    @Benchmark
+    public int parseQuick() {
+        return (parser.quick(miss, 0, miss.length) ? 1 : 0) + parser.dstPort;
+    }
+
+    /** The miss's rule lookup alone (Matcher packet path, no parse, no conntrack). */
+    @Benchmark
+    public boolean matcherMiss() {
+        return missSrc.ipv6() ? matcher.allowsV6(missSrc.hi(), missSrc.lo(), node.hi(), node.lo(), linearProto, missPort)
+                : matcher.allowsV4(missSrc.v4(), node.v4(), linearProto, missPort);
     }
 
     @Benchmark

@@ -38,6 +38,7 @@ public final class ConntrackTable {
     public static final int TCP_RST = 32;
 
     private static final VarHandle LOCK = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int LOCK_STRIDE = 16; // one lock per 64-byte line
 
     private final int stripeShift;
@@ -52,8 +53,17 @@ public final class ConntrackTable {
     private final long[] keyRemoteHi;
     private final long[] keyRemoteLo;
     private final long[] expires;  // millis
-    private final int[] state;
     private final int[] generation;
+    /**
+     * Per-slot change counter, bumped (under the stripe lock) by every write to the slot: key,
+     * state, generation, expiry, removal. A worker's flow cache remembers (slot, version) next to
+     * its private copy of the entry; an unchanged version proves the copy is still the entry, so
+     * a cached established packet needs one load here instead of a hash, a window scan and a
+     * seqlock round. Wraps after 2^32 writes to one slot (a refresh is at most one per second).
+     * Kept in one long with the state bits ({@code version << 32 | state}): a new flow writes the
+     * state anyway, and a separate version array cost every insert one more cache miss.
+     */
+    private final long[] stateVersion;
 
     public ConntrackTable(int capacity) {
         int cap = Integer.highestOneBit(Math.max(64, Math.min(capacity, 1 << 24)) * 2 - 1);
@@ -69,7 +79,7 @@ public final class ConntrackTable {
         this.keyRemoteHi = new long[cap];
         this.keyRemoteLo = new long[cap];
         this.expires = new long[cap];
-        this.state = new int[cap];
+        this.stateVersion = new long[cap];
         this.generation = new int[cap];
     }
 
@@ -159,6 +169,7 @@ public final class ConntrackTable {
                     && keyLocalHi[s] == lHi && keyRemoteHi[s] == rHi) {
                 if (expires[s] - now < 0) {
                     tag[s] = 0;
+                    bump(s);
                     return -1;
                 }
                 return s;
@@ -194,21 +205,43 @@ public final class ConntrackTable {
         keyRemoteHi[s] = rHi;
         keyRemoteLo[s] = rLo;
         expires[s] = now;
-        state[s] = 0;
         generation[s] = 0;
+        write(s, 0);
         return s;
     }
 
     public void remove(int slot) {
         tag[slot] = 0;
+        bump(slot);
+    }
+
+    /** Lock held. Opaque so a concurrent {@link #version} read sees the old or the new value, never a torn one. */
+    private void bump(int slot) {
+        write(slot, (int) stateVersion[slot]);
+    }
+
+    /** Lock held: sets the state bits and bumps the version, in one opaque (untorn) store. */
+    private void write(int slot, int st) {
+        long v = (stateVersion[slot] >>> 32) + 1;
+        WORD.setOpaque(stateVersion, slot, v << 32 | (st & 0xFFFF_FFFFL));
+    }
+
+    /**
+     * The slot's change counter (see {@code version}); may be read without the lock. Inside a
+     * seqlock read section, validated like the other fields.
+     */
+    public int version(int slot) {
+        return (int) ((long) WORD.getAcquire(stateVersion, slot) >>> 32);
     }
 
     public int state(int slot) {
-        return state[slot];
+        return (int) stateVersion[slot];
     }
 
     public void setState(int slot, int s) {
-        state[slot] = s;
+        if ((int) stateVersion[slot] != s) {
+            write(slot, s);
+        }
     }
 
     public int generation(int slot) {
@@ -216,11 +249,17 @@ public final class ConntrackTable {
     }
 
     public void setGeneration(int slot, int g) {
-        generation[slot] = g;
+        if (generation[slot] != g) {
+            generation[slot] = g;
+            bump(slot);
+        }
     }
 
     public void setExpires(int slot, long at) {
-        expires[slot] = at;
+        if (expires[slot] != at) {
+            expires[slot] = at;
+            bump(slot);
+        }
     }
 
     public long expires(int slot) {

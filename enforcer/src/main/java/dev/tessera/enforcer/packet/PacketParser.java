@@ -1,5 +1,9 @@
 package dev.tessera.enforcer.packet;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * Parses one IP packet into primitive fields, reused across packets (one per worker thread).
  *
@@ -75,6 +79,201 @@ public final class PacketParser {
     public int innerDstPort;
 
     private PacketBytes b;
+
+    private static final VarHandle A_SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle A_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle A_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+    // ---- quick path ----
+    //
+    // Most packets are IPv4 without options or IPv6 without extension headers, unfragmented,
+    // carrying TCP or UDP. For those, quick() reads the header with a few wide big-endian loads
+    // and sets exactly the fields parse() would set for them (result OK, KIND_FLOW). Anything it
+    // is not sure about (options, fragments, extension headers, other protocols, any length or
+    // header check that fails, IPv6 UDP length 0) returns false without a verdict: the caller
+    // then runs parse(), which decides. So quick() may only ever be less permissive than
+    // parse(), and on the packets it takes the two agree field by field (PacketParserQuickTest).
+
+    /**
+     * Quick parse of {@code len} bytes at {@code a[off]}; the caller has checked that the region
+     * lies inside the array. True iff the packet is a common TCP/UDP packet and the fields are set.
+     */
+    public boolean quick(byte[] a, int off, int len) {
+        if (len < 28) {
+            return false;
+        }
+        int b0 = a[off];
+        if (b0 == 0x45) {
+            long w0 = (long) A_LONG.get(a, off);      // ver+ihl, tos, total length, id, flags+offset
+            int total = (int) (w0 >>> 32) & 0xFFFF;
+            // MF = 0 and offset = 0 (DF and the reserved bit are ignored, as in parse4)
+            if (total > len || (w0 & 0x3FFF) != 0) {
+                return false;
+            }
+            long w1 = (long) A_LONG.get(a, off + 8);  // ttl, protocol, checksum, source
+            long w2 = (long) A_LONG.get(a, off + 16); // destination, source port, destination port
+            int proto = (int) (w1 >>> 48) & 0xFF;
+            int avail = total - 20;
+            int flags;
+            if (proto == 6) {
+                if (avail < 20) {
+                    return false;
+                }
+                int x = (short) A_SHORT.get(a, off + 32); // data offset, flags
+                int doff = (x >>> 10) & 0x3C;
+                if (doff < 20 || doff > avail) {
+                    return false;
+                }
+                flags = x & 0xFF;
+            } else if (proto == 17) {
+                int ulen = (short) A_SHORT.get(a, off + 24) & 0xFFFF;
+                if (ulen < 8 || ulen > avail) { // avail >= 8 follows
+                    return false;
+                }
+                flags = 0;
+            } else {
+                return false;
+            }
+            setV4(proto, w1 & 0xFFFF_FFFFL, w2 >>> 32, (int) w2, flags);
+            return true;
+        }
+        if ((b0 & 0xF0) == 0x60 && len >= 48) {
+            long w0 = (long) A_LONG.get(a, off);      // ver, class, flow label, payload length, next header, hop limit
+            int total = 40 + ((int) (w0 >>> 16) & 0xFFFF);
+            int proto = (int) (w0 >>> 8) & 0xFF;
+            if (total > len) {
+                return false;
+            }
+            int avail = total - 40;
+            int flags;
+            if (proto == 6) {
+                if (avail < 20) {
+                    return false;
+                }
+                int x = (short) A_SHORT.get(a, off + 52);
+                int doff = (x >>> 10) & 0x3C;
+                if (doff < 20 || doff > avail) {
+                    return false;
+                }
+                flags = x & 0xFF;
+            } else if (proto == 17) {
+                int ulen = (short) A_SHORT.get(a, off + 44) & 0xFFFF;
+                if (ulen < 8 || ulen > avail) {
+                    return false;
+                }
+                flags = 0;
+            } else {
+                return false;
+            }
+            setV6(proto, (long) A_LONG.get(a, off + 8), (long) A_LONG.get(a, off + 16), (long) A_LONG.get(a, off + 24),
+                    (long) A_LONG.get(a, off + 32), (int) A_INT.get(a, off + 40), flags);
+            return true;
+        }
+        return false;
+    }
+
+    /** As {@link #quick(byte[], int, int)} over any packet view (direct buffers, segments). */
+    public boolean quick(PacketBytes b) {
+        int len = b.length();
+        if (len < 28) {
+            return false;
+        }
+        long w0 = b.i64(0);
+        int b0 = (int) (w0 >>> 56) & 0xFF;
+        if (b0 == 0x45) {
+            int total = (int) (w0 >>> 32) & 0xFFFF;
+            if (total > len || (w0 & 0x3FFF) != 0) {
+                return false;
+            }
+            long w1 = b.i64(8);
+            long w2 = b.i64(16);
+            int proto = (int) (w1 >>> 48) & 0xFF;
+            int avail = total - 20;
+            int flags;
+            if (proto == 6) {
+                if (avail < 20) {
+                    return false;
+                }
+                int x = b.u16(32);
+                int doff = (x >>> 10) & 0x3C;
+                if (doff < 20 || doff > avail) {
+                    return false;
+                }
+                flags = x & 0xFF;
+            } else if (proto == 17) {
+                int ulen = b.u16(24);
+                if (ulen < 8 || ulen > avail) {
+                    return false;
+                }
+                flags = 0;
+            } else {
+                return false;
+            }
+            setV4(proto, w1 & 0xFFFF_FFFFL, w2 >>> 32, (int) w2, flags);
+            return true;
+        }
+        if ((b0 & 0xF0) == 0x60 && len >= 48) {
+            int total = 40 + ((int) (w0 >>> 16) & 0xFFFF);
+            int proto = (int) (w0 >>> 8) & 0xFF;
+            if (total > len) {
+                return false;
+            }
+            int avail = total - 40;
+            int flags;
+            if (proto == 6) {
+                if (avail < 20) {
+                    return false;
+                }
+                int x = b.u16(52);
+                int doff = (x >>> 10) & 0x3C;
+                if (doff < 20 || doff > avail) {
+                    return false;
+                }
+                flags = x & 0xFF;
+            } else if (proto == 17) {
+                int ulen = b.u16(44);
+                if (ulen < 8 || ulen > avail) {
+                    return false;
+                }
+                flags = 0;
+            } else {
+                return false;
+            }
+            setV6(proto, b.i64(8), b.i64(16), b.i64(24), b.i64(32), b.i32(40), flags);
+            return true;
+        }
+        return false;
+    }
+
+    private void setV4(int proto, long src, long dst, int ports, int flags) {
+        ipv6 = false;
+        srcHi = 0;
+        dstHi = 0;
+        srcLo = src;
+        dstLo = dst;
+        setTransport(proto, ports, flags);
+    }
+
+    private void setV6(int proto, long sHi, long sLo, long dHi, long dLo, int ports, int flags) {
+        ipv6 = true;
+        srcHi = sHi;
+        srcLo = sLo;
+        dstHi = dHi;
+        dstLo = dLo;
+        setTransport(proto, ports, flags);
+    }
+
+    private void setTransport(int proto, int ports, int flags) {
+        protocol = proto;
+        kind = KIND_FLOW;
+        srcPort = ports >>> 16;
+        dstPort = ports & 0xFFFF;
+        tcpFlags = flags;
+        icmpType = 0;
+        firstFragment = false;
+        fragmentOffset = 0;
+        fragmentId = 0;
+    }
 
     public int parse(PacketBytes bytes) {
         this.b = bytes;

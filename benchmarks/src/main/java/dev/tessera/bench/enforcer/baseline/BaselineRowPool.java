@@ -1,46 +1,36 @@
-/* Frozen copy of the enforcer's rules.RowPool before the Matcher.of speed fix (BuildBench baseline). */
 package dev.tessera.bench.enforcer.baseline;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
-/** Build-time: de-duplicates equal bitset rows into a flat long[] (row r at r * words). */
+/*
+ * Frozen copy of the enforcer's rules.RowPool as committed at e480aa2: BuildBench's "before".
+ */
+/**
+ * Build-time: de-duplicates equal bitset rows into a flat long[] (row r at r * words). Row ids
+ * are handed out in first-seen order. The index is an open-addressed table of row ids over
+ * primitive arrays: a lookup hashes the candidate and compares it against the flat rows in
+ * place, so interning allocates nothing unless the row is new (Matcher.of interns one row per
+ * elementary interval: thousands per filter).
+ */
 final class BaselineRowPool {
-    private final boolean handedOver;
     private final int words;
-    private final Map<Key, Integer> ids = new HashMap<>();
     private long[] flat = new long[64];
     private int rows;
+    private int[] hashes = new int[16];   // hash of row r
+    private int[] table = new int[32];    // row id + 1, 0 = free; power of two, at most half full
 
-    BaselineRowPool(boolean handedOver, int words) {
-        this.handedOver = handedOver;
+    BaselineRowPool(int words) {
         this.words = words;
     }
 
-    private record Key(long[] bits, int hash) {
-        Key(long[] bits, boolean mixed) {
-            this(bits, mixed ? mix(bits) : Arrays.hashCode(bits));
+    /** Rows are sparse bitsets: Arrays.hashCode collides badly on them, so mix each word. */
+    private static int mix(long[] bits) {
+        long h = 0x9E3779B97F4A7C15L;
+        for (long w : bits) {
+            h = (h ^ w) * 0xC2B2AE3D27D4EB4FL;
+            h ^= h >>> 31;
         }
-
-        private static int mix(long[] bits) {
-            long h = 0x9E3779B97F4A7C15L;
-            for (long w : bits) {
-                h = (h ^ w) * 0xC2B2AE3D27D4EB4FL;
-                h ^= h >>> 31;
-            }
-            return (int) (h ^ (h >>> 32));
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && hash == k.hash && Arrays.equals(bits, k.bits);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
+        return (int) (h ^ (h >>> 32));
     }
 
     /** Row id for {@code bits}, or -1 when all bits are clear (nothing can match). */
@@ -55,17 +45,52 @@ final class BaselineRowPool {
         if (empty) {
             return -1;
         }
-        Integer id = ids.get(new Key(bits, handedOver));
-        if (id != null) {
-            return id;
+        int h = mix(bits);
+        int mask = table.length - 1;
+        int slot = h & mask;
+        for (int e; (e = table[slot]) != 0; slot = (slot + 1) & mask) {
+            int r = e - 1;
+            if (hashes[r] == h && sameRow(r, bits)) {
+                return r;
+            }
         }
         int r = rows++;
         if ((long) rows * words > flat.length) {
             flat = Arrays.copyOf(flat, Math.max(rows * words, flat.length * 2));
         }
         System.arraycopy(bits, 0, flat, r * words, words);
-        ids.put(new Key(bits.clone(), handedOver), r);
+        if (r == hashes.length) {
+            hashes = Arrays.copyOf(hashes, r * 2);
+        }
+        hashes[r] = h;
+        table[slot] = r + 1;
+        if (rows * 2 > table.length) {
+            rehash(table.length * 2);
+        }
         return r;
+    }
+
+    private boolean sameRow(int r, long[] bits) {
+        int base = r * words;
+        for (int k = 0; k < words; k++) {
+            if (flat[base + k] != bits[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void rehash(int size) {
+        int[] t = new int[size];
+        int mask = size - 1;
+        for (int r = 0; r < rows; r++) {
+            int slot = hashes[r] & mask;
+            while (t[slot] != 0) {
+                slot = (slot + 1) & mask;
+            }
+            t[slot] = r + 1;
+        }
+        table = t;
     }
 
     long[] toArray() {

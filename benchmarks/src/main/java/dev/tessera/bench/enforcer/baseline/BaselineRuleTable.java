@@ -8,11 +8,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+/*
+ * Frozen copy of the enforcer's rules.RuleTable as committed at e480aa2: BuildBench's "before".
+ */
 /**
- * Frozen copy of the enforcer's rules.RuleTable as committed before the Matcher.of speed fix
- * (BuildBench baseline; {@code handedOver} selects the uncommitted intermediate state: primitive
- * merge sort and mixed row hash). Lookups kept only so tests of equality via describe() work.
- *
  * The rules of one address family, indexed for the packet path.
  *
  * <p>Design (bit-vector classification, Lakshman and Stiliadis, SIGCOMM 1998, over two
@@ -81,93 +80,86 @@ public final class BaselineRuleTable {
         this.dstBits = dstBits;
     }
 
-    /** Builds the table for one family from all rules (others are ignored). */
-    public static BaselineRuleTable build(List<FilterRule> rules, boolean ipv6, boolean handedOver) {
+    /**
+     * Builds the table for one family from all rules (others are ignored). Build cost matters too
+     * ({@code policyc test} builds one Matcher per destination): intermediate results are kept in
+     * growable primitive arrays ({@link Segments}, {@link IntList}), never boxed.
+     */
+    public static BaselineRuleTable build(List<FilterRule> rules, boolean ipv6) {
         int icmp = ipv6 ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
         long topHi = ipv6 ? -1L : 0;
         long topLo = ipv6 ? -1L : 0xFFFF_FFFFL;
         // 1. local rule numbering
-        List<Integer> local = new ArrayList<>();
+        IntList local = new IntList();
         for (int g = 0; g < rules.size(); g++) {
             FilterRule r = rules.get(g);
-            boolean src = r.sources().stream().anyMatch(p -> p.ipv6() == ipv6);
-            boolean dst = r.destinations().stream().anyMatch(d -> d.prefix().ipv6() == ipv6);
-            if (src && dst) {
+            if (anyPrefixOf(r.sources(), ipv6) && anyDestinationOf(r.destinations(), ipv6)) {
                 local.add(g);
             }
         }
-        int nLocal = local.size();
+        int nLocal = local.size;
         int words = Math.max(1, (nLocal + 63) >>> 6);
-        int[] localToGlobal = local.stream().mapToInt(Integer::intValue).toArray();
+        int[] localToGlobal = local.toArray();
 
         // 2. source intervals
-        BaselineIntervalSweep srcSweep = new BaselineIntervalSweep(handedOver, Math.max(1, nLocal), topHi, topLo);
+        int nSrc = 0;
         for (int l = 0; l < nLocal; l++) {
-            for (IpPrefix p : rules.get(localToGlobal[l]).sources()) {
+            nSrc += rules.get(localToGlobal[l]).sources().size(); // both families: a hint, without touching each prefix
+        }
+        BaselineIntervalSweep srcSweep = new BaselineIntervalSweep(Math.max(1, nLocal), topHi, topLo, nSrc);
+        for (int l = 0; l < nLocal; l++) {
+            List<IpPrefix> sources = rules.get(localToGlobal[l]).sources();
+            for (int k = 0, ns = sources.size(); k < ns; k++) {
+                IpPrefix p = sources.get(k);
                 if (p.ipv6() == ipv6) {
                     srcSweep.add(p.hi(), p.lo(), p.lastHi(), p.lastLo(), l);
                 }
             }
         }
-        BaselineRowPool srcPool = new BaselineRowPool(handedOver, words);
-        List<long[]> srcStarts = new ArrayList<>();
-        List<Integer> srcRows = new ArrayList<>();
-        srcSweep.sweep((hi, lo, active) -> {
-            int row = srcPool.intern(active);
-            if (!srcRows.isEmpty() && srcRows.get(srcRows.size() - 1) == row) {
-                return; // same rules as the previous interval: merge
-            }
-            srcStarts.add(new long[] {hi, lo});
-            srcRows.add(row);
-        });
+        BaselineRowPool srcPool = new BaselineRowPool(words);
+        Segments src = new Segments(2 * nSrc + 1);
+        srcSweep.sweep((hi, lo, active) -> src.add(hi, lo, srcPool.intern(active)));
 
         // 3. destination classes: pairs (local rule, destination entry)
-        List<int[]> pairs = new ArrayList<>(); // {local rule, index in destinations}
-        BaselineIntervalSweep dstSweepPairs;
+        IntList pairRule = new IntList();
+        IntList pairDst = new IntList();
         for (int l = 0; l < nLocal; l++) {
             List<DstPorts> ds = rules.get(localToGlobal[l]).destinations();
             for (int d = 0; d < ds.size(); d++) {
                 if (ds.get(d).prefix().ipv6() == ipv6) {
-                    pairs.add(new int[] {l, d});
+                    pairRule.add(l);
+                    pairDst.add(d);
                 }
             }
         }
-        dstSweepPairs = new BaselineIntervalSweep(handedOver, Math.max(1, pairs.size()), topHi, topLo);
-        for (int i = 0; i < pairs.size(); i++) {
-            IpPrefix p = rules.get(localToGlobal[pairs.get(i)[0]]).destinations().get(pairs.get(i)[1]).prefix();
+        int nPairs = pairRule.size;
+        BaselineIntervalSweep dstSweepPairs = new BaselineIntervalSweep(Math.max(1, nPairs), topHi, topLo, nPairs);
+        for (int i = 0; i < nPairs; i++) {
+            IpPrefix p = rules.get(localToGlobal[pairRule.get(i)]).destinations().get(pairDst.get(i)).prefix();
             dstSweepPairs.add(p.hi(), p.lo(), p.lastHi(), p.lastLo(), i);
         }
-        BaselineRowPool classPool = new BaselineRowPool(handedOver, (Math.max(1, pairs.size()) + 63) >>> 6);
-        List<long[]> dstStarts = new ArrayList<>();
-        List<Integer> dstClasses = new ArrayList<>();
+        BaselineRowPool classPool = new BaselineRowPool((Math.max(1, nPairs) + 63) >>> 6);
+        Segments dst = new Segments(2 * nPairs + 1);
         List<long[]> classMembers = new ArrayList<>();
         dstSweepPairs.sweep((hi, lo, active) -> {
             int cls = classPool.intern(active);
             if (cls == classMembers.size()) {
                 classMembers.add(active.clone());
             }
-            if (!dstClasses.isEmpty() && dstClasses.get(dstClasses.size() - 1) == cls) {
-                return;
-            }
-            dstStarts.add(new long[] {hi, lo});
-            dstClasses.add(cls);
+            dst.add(hi, lo, cls);
         });
 
         // 4. protocol slots
         int[] protoSlot = new int[256];
         Arrays.fill(protoSlot, -1);
         int slots = 0;
+        long[] ruleProtos = new long[nLocal * 4]; // 256-bit protocol set per local rule
         for (int l = 0; l < nLocal; l++) {
             for (int p : rules.get(localToGlobal[l]).effectiveProtocols()) {
                 if (protoSlot[p] < 0) {
                     protoSlot[p] = slots++;
                 }
-            }
-        }
-        boolean[][] ruleHasProto = new boolean[nLocal][256];
-        for (int l = 0; l < nLocal; l++) {
-            for (int p : rules.get(localToGlobal[l]).effectiveProtocols()) {
-                ruleHasProto[l][p] = true;
+                ruleProtos[l * 4 + (p >>> 6)] |= 1L << p;
             }
         }
         int[] slotProto = new int[slots];
@@ -178,23 +170,24 @@ public final class BaselineRuleTable {
         }
 
         // 5. per class and protocol, port intervals
-        BaselineRowPool dstPool = new BaselineRowPool(handedOver, words);
+        BaselineRowPool dstPool = new BaselineRowPool(words);
         int classes = classMembers.size();
         int[][] portStart = new int[classes * Math.max(1, slots)][];
         int[][] portRow = new int[classes * Math.max(1, slots)][];
+        Segments ports = new Segments(16);
         for (int c = 0; c < classes; c++) {
             long[] members = classMembers.get(c);
             for (int slot = 0; slot < slots; slot++) {
                 int proto = slotProto[slot];
-                BaselineIntervalSweep portSweep = new BaselineIntervalSweep(handedOver, Math.max(1, nLocal), 0, 65535);
+                BaselineIntervalSweep portSweep = new BaselineIntervalSweep(Math.max(1, nLocal), 0, 65535, cardinality(members));
                 boolean any = false;
                 for (int i = nextSetBit(members, 0); i >= 0; i = nextSetBit(members, i + 1)) {
-                    int l = pairs.get(i)[0];
-                    if (!ruleHasProto[l][proto]) {
+                    int l = pairRule.get(i);
+                    if ((ruleProtos[l * 4 + (proto >>> 6)] & (1L << proto)) == 0) {
                         continue;
                     }
                     FilterRule r = rules.get(localToGlobal[l]);
-                    DstPorts d = r.destinations().get(pairs.get(i)[1]);
+                    DstPorts d = r.destinations().get(pairDst.get(i));
                     if (IpProtocol.hasPorts(proto)) {
                         portSweep.add(0, d.firstPort(), 0, d.lastPort(), l);
                     } else if (proto == icmp || d.allPorts()) {
@@ -207,32 +200,28 @@ public final class BaselineRuleTable {
                 if (!any) {
                     continue;
                 }
-                List<Integer> starts = new ArrayList<>();
-                List<Integer> rows = new ArrayList<>();
-                portSweep.sweep((hi, lo, active) -> {
-                    int row = dstPool.intern(active);
-                    if (!rows.isEmpty() && rows.get(rows.size() - 1) == row) {
-                        return;
-                    }
-                    starts.add((int) lo);
-                    rows.add(row);
-                });
-                portStart[c * slots + slot] = starts.stream().mapToInt(Integer::intValue).toArray();
-                portRow[c * slots + slot] = rows.stream().mapToInt(Integer::intValue).toArray();
+                ports.clear();
+                portSweep.sweep((hi, lo, active) -> ports.add(hi, lo, dstPool.intern(active)));
+                int[] starts = new int[ports.size];
+                for (int i = 0; i < ports.size; i++) {
+                    starts[i] = (int) ports.lo[i];
+                }
+                portStart[c * slots + slot] = starts;
+                portRow[c * slots + slot] = Arrays.copyOf(ports.row, ports.size);
             }
         }
 
-        int ns = srcStarts.size();
-        int nd = dstStarts.size();
+        int ns = src.size;
+        int nd = dst.size;
         int[] s4 = new int[ipv6 ? 0 : ns];
         long[] sHi = new long[ipv6 ? ns : 0];
         long[] sLo = new long[ipv6 ? ns : 0];
         for (int i = 0; i < ns; i++) {
             if (ipv6) {
-                sHi[i] = srcStarts.get(i)[0] ^ Long.MIN_VALUE;
-                sLo[i] = srcStarts.get(i)[1] ^ Long.MIN_VALUE;
+                sHi[i] = src.hi[i] ^ Long.MIN_VALUE;
+                sLo[i] = src.lo[i] ^ Long.MIN_VALUE;
             } else {
-                s4[i] = (int) srcStarts.get(i)[1] ^ Integer.MIN_VALUE;
+                s4[i] = (int) src.lo[i] ^ Integer.MIN_VALUE;
             }
         }
         int[] d4 = new int[ipv6 ? 0 : nd];
@@ -240,16 +229,99 @@ public final class BaselineRuleTable {
         long[] dLo = new long[ipv6 ? nd : 0];
         for (int i = 0; i < nd; i++) {
             if (ipv6) {
-                dHi[i] = dstStarts.get(i)[0] ^ Long.MIN_VALUE;
-                dLo[i] = dstStarts.get(i)[1] ^ Long.MIN_VALUE;
+                dHi[i] = dst.hi[i] ^ Long.MIN_VALUE;
+                dLo[i] = dst.lo[i] ^ Long.MIN_VALUE;
             } else {
-                d4[i] = (int) dstStarts.get(i)[1] ^ Integer.MIN_VALUE;
+                d4[i] = (int) dst.lo[i] ^ Integer.MIN_VALUE;
             }
         }
-        return new BaselineRuleTable(ipv6, words, localToGlobal, s4, sHi, sLo,
-                srcRows.stream().mapToInt(Integer::intValue).toArray(), srcPool.toArray(), d4, dHi, dLo,
-                dstClasses.stream().mapToInt(Integer::intValue).toArray(), protoSlot, slots, portStart, portRow,
-                dstPool.toArray());
+        return new BaselineRuleTable(ipv6, words, localToGlobal, s4, sHi, sLo, Arrays.copyOf(src.row, ns), srcPool.toArray(),
+                d4, dHi, dLo, Arrays.copyOf(dst.row, nd), protoSlot, slots, portStart, portRow, dstPool.toArray());
+    }
+
+    private static boolean anyPrefixOf(List<IpPrefix> ps, boolean ipv6) {
+        for (int i = 0, n = ps.size(); i < n; i++) {
+            if (ps.get(i).ipv6() == ipv6) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean anyDestinationOf(List<DstPorts> ds, boolean ipv6) {
+        for (int i = 0, n = ds.size(); i < n; i++) {
+            if (ds.get(i).prefix().ipv6() == ipv6) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Build-time list of interval starts and their row ids; a start whose row equals the previous
+     * one is merged into it (same rules as the interval before).
+     */
+    private static final class Segments {
+        long[] hi;
+        long[] lo;
+        int[] row;
+        int size;
+
+        Segments(int capacity) {
+            int cap = Math.max(16, capacity);
+            hi = new long[cap];
+            lo = new long[cap];
+            row = new int[cap];
+        }
+
+        void add(long h, long l, int r) {
+            if (size > 0 && row[size - 1] == r) {
+                return;
+            }
+            if (size == row.length) {
+                int cap = (int) Math.min(Integer.MAX_VALUE - 8, size * 2L);
+                hi = Arrays.copyOf(hi, cap);
+                lo = Arrays.copyOf(lo, cap);
+                row = Arrays.copyOf(row, cap);
+            }
+            hi[size] = h;
+            lo[size] = l;
+            row[size] = r;
+            size++;
+        }
+
+        void clear() {
+            size = 0;
+        }
+    }
+
+    /** Growable int list (build time only). */
+    private static final class IntList {
+        int[] a = new int[16];
+        int size;
+
+        void add(int v) {
+            if (size == a.length) {
+                a = Arrays.copyOf(a, size * 2);
+            }
+            a[size++] = v;
+        }
+
+        int get(int i) {
+            return a[i];
+        }
+
+        int[] toArray() {
+            return Arrays.copyOf(a, size);
+        }
+    }
+
+    private static int cardinality(long[] bits) {
+        int n = 0;
+        for (long w : bits) {
+            n += Long.bitCount(w);
+        }
+        return n;
     }
 
     private static int nextSetBit(long[] bits, int from) {
