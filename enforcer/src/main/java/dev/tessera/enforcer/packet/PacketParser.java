@@ -113,25 +113,8 @@ public final class PacketParser {
             long w1 = (long) A_LONG.get(a, off + 8);  // ttl, protocol, checksum, source
             long w2 = (long) A_LONG.get(a, off + 16); // destination, source port, destination port
             int proto = (int) (w1 >>> 48) & 0xFF;
-            int avail = total - 20;
-            int flags;
-            if (proto == 6) {
-                if (avail < 20) {
-                    return false;
-                }
-                int x = (short) A_SHORT.get(a, off + 32); // data offset, flags
-                int doff = (x >>> 10) & 0x3C;
-                if (doff < 20 || doff > avail) {
-                    return false;
-                }
-                flags = x & 0xFF;
-            } else if (proto == 17) {
-                int ulen = (short) A_SHORT.get(a, off + 24) & 0xFFFF;
-                if (ulen < 8 || ulen > avail) { // avail >= 8 follows
-                    return false;
-                }
-                flags = 0;
-            } else {
+            int flags = l4Flags(a, off + 20, proto, total - 20);
+            if (flags < 0) {
                 return false;
             }
             setV4(proto, w1 & 0xFFFF_FFFFL, w2 >>> 32, (int) w2, flags);
@@ -144,25 +127,8 @@ public final class PacketParser {
             if (total > len) {
                 return false;
             }
-            int avail = total - 40;
-            int flags;
-            if (proto == 6) {
-                if (avail < 20) {
-                    return false;
-                }
-                int x = (short) A_SHORT.get(a, off + 52);
-                int doff = (x >>> 10) & 0x3C;
-                if (doff < 20 || doff > avail) {
-                    return false;
-                }
-                flags = x & 0xFF;
-            } else if (proto == 17) {
-                int ulen = (short) A_SHORT.get(a, off + 44) & 0xFFFF;
-                if (ulen < 8 || ulen > avail) {
-                    return false;
-                }
-                flags = 0;
-            } else {
+            int flags = l4Flags(a, off + 40, proto, total - 40);
+            if (flags < 0) {
                 return false;
             }
             setV6(proto, (long) A_LONG.get(a, off + 8), (long) A_LONG.get(a, off + 16), (long) A_LONG.get(a, off + 24),
@@ -188,25 +154,8 @@ public final class PacketParser {
             long w1 = b.i64(8);
             long w2 = b.i64(16);
             int proto = (int) (w1 >>> 48) & 0xFF;
-            int avail = total - 20;
-            int flags;
-            if (proto == 6) {
-                if (avail < 20) {
-                    return false;
-                }
-                int x = b.u16(32);
-                int doff = (x >>> 10) & 0x3C;
-                if (doff < 20 || doff > avail) {
-                    return false;
-                }
-                flags = x & 0xFF;
-            } else if (proto == 17) {
-                int ulen = b.u16(24);
-                if (ulen < 8 || ulen > avail) {
-                    return false;
-                }
-                flags = 0;
-            } else {
+            int flags = l4Flags(b, 20, proto, total - 20);
+            if (flags < 0) {
                 return false;
             }
             setV4(proto, w1 & 0xFFFF_FFFFL, w2 >>> 32, (int) w2, flags);
@@ -218,31 +167,44 @@ public final class PacketParser {
             if (total > len) {
                 return false;
             }
-            int avail = total - 40;
-            int flags;
-            if (proto == 6) {
-                if (avail < 20) {
-                    return false;
-                }
-                int x = b.u16(52);
-                int doff = (x >>> 10) & 0x3C;
-                if (doff < 20 || doff > avail) {
-                    return false;
-                }
-                flags = x & 0xFF;
-            } else if (proto == 17) {
-                int ulen = b.u16(44);
-                if (ulen < 8 || ulen > avail) {
-                    return false;
-                }
-                flags = 0;
-            } else {
+            int flags = l4Flags(b, 40, proto, total - 40);
+            if (flags < 0) {
                 return false;
             }
             setV6(proto, b.i64(8), b.i64(16), b.i64(24), b.i64(32), b.i32(40), flags);
             return true;
         }
         return false;
+    }
+
+    /**
+     * The quick path's transport check at {@code l4}, with {@code avail} bytes after the IP
+     * header: TCP flags (a data offset of 20 to {@code avail} bytes), 0 for UDP (a length of 8 to
+     * {@code avail}), or -1 for anything the full parser must see. The header is read only once
+     * {@code avail} says it is there.
+     */
+    private static int l4Flags(byte[] a, int l4, int proto, int avail) {
+        if (proto == 6) {
+            return avail < 20 ? -1 : tcpFlags((short) A_SHORT.get(a, l4 + 12), avail);
+        }
+        return proto == 17 && avail >= 8 ? udpCheck((short) A_SHORT.get(a, l4 + 4) & 0xFFFF, avail) : -1;
+    }
+
+    /** As {@link #l4Flags(byte[], int, int, int)} over a packet view. */
+    private static int l4Flags(PacketBytes b, int l4, int proto, int avail) {
+        if (proto == 6) {
+            return avail < 20 ? -1 : tcpFlags(b.u16(l4 + 12), avail);
+        }
+        return proto == 17 && avail >= 8 ? udpCheck(b.u16(l4 + 4), avail) : -1;
+    }
+
+    private static int tcpFlags(int word, int avail) {
+        int doff = (word >>> 10) & 0x3C;
+        return doff < 20 || doff > avail ? -1 : word & 0xFF;
+    }
+
+    private static int udpCheck(int udpLength, int avail) {
+        return udpLength < 8 || udpLength > avail ? -1 : 0;
     }
 
     private void setV4(int proto, long src, long dst, int ports, int flags) {
