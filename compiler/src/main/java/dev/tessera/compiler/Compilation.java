@@ -5,6 +5,7 @@ import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.compiler.pass.Identities;
 import dev.tessera.compiler.pass.NodeIndex;
+import dev.tessera.compiler.pass.Normalize;
 import dev.tessera.compiler.pass.Projection;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterCodec;
@@ -35,11 +36,14 @@ public final class Compilation {
   private final CompiledFilter[] filters;
   private final String[] hashes;
   private final List<Diagnostic> diagnostics;
+  /** The normalizer that built (or carried over the shared values of) the filters; for updates. */
+  private final Normalize normalize;
   private List<String> changed;
 
   Compilation(Policy policy, Inventory inventory, Identities identities, List<ResolvedRule> rules,
       Projection projection, List<BitSet> incoming, List<BitSet> outgoing, CompiledFilter[] filters,
-      List<Diagnostic> diagnostics) {
+      List<Diagnostic> diagnostics, Normalize normalize) {
+    this.normalize = normalize;
     this.incoming = incoming;
     this.outgoing = outgoing;
     this.policy = policy;
@@ -170,9 +174,13 @@ public final class Compilation {
     changed = List.copyOf(sorted);
   }
 
-  synchronized String cachedHash(String node) {
-    int id = identities.index().id(node);
-    return id < 0 ? null : hashes[id];
+  Normalize normalize() {
+    return normalize;
+  }
+
+  /** The cached hashes by node id (null where not computed yet), copied under the lock. */
+  synchronized String[] hashSnapshot() {
+    return hashes.clone();
   }
 
   List<BitSet> incoming() {

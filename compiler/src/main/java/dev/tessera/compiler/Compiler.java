@@ -5,6 +5,7 @@ import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.compiler.pass.ApplyPosture;
 import dev.tessera.compiler.pass.ExpandSelectors;
 import dev.tessera.compiler.pass.Identities;
+import dev.tessera.compiler.pass.NodeIndex;
 import dev.tessera.compiler.pass.Normalize;
 import dev.tessera.compiler.pass.Parallel;
 import dev.tessera.compiler.pass.ProjectPerNode;
@@ -53,7 +54,7 @@ public final class Compiler {
     Projection projection = f.projection();
     Parallel.forEachNode(filters.length, i -> filters[i] = norm.build(i, projection));
     return new Compilation(policy, inventory, f.ids(), f.rules(), f.projection(), f.incoming(), f.outgoing(), filters,
-        f.diagnostics());
+        f.diagnostics(), norm);
   }
 
   /** Output of passes 1 to 4, shared by {@link #compile} and {@link Incremental}. */
@@ -67,19 +68,21 @@ public final class Compiler {
    */
   static Front front(Policy policy, Inventory inventory,
       BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project) {
-    return front(policy, inventory, project, ids -> null);
+    return front(policy, inventory, project, ids -> null, null);
   }
 
-  /** {@link #front}, with passes 2 and 3 reusing what {@code reuse} gives for the new identities. */
+  /** {@link #front}, with passes 2 and 3 reusing what {@code reuse} gives for the new identities and
+   * pass 1 what {@code previousIndex} (null: nothing) derived for unchanged nodes. */
   static Front front(Policy policy, Inventory inventory,
-      BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project, Function<Identities, Reuse> reuse) {
+      BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project, Function<Identities, Reuse> reuse,
+      NodeIndex previousIndex) {
     Diagnostics diags = new Diagnostics();
     if (!policy.has(Section.ACLS) && !policy.has(Section.GRANTS)) {
       // Ambiguity 8 (docs/semantics.md): headscale allows all here; Tessera denies all.
       diags.warning("no-rules", "the policy has neither acls nor grants: every node denies all inbound traffic",
           policy.span(), "add \"acls\" or \"grants\"; Tessera never infers allow-all");
     }
-    Identities ids = ResolveIdentities.run(policy, inventory, diags);
+    Identities ids = ResolveIdentities.run(policy, inventory, diags, previousIndex);
     Reuse previous = reuse.apply(ids);
     List<ResolvedRule> expanded = ExpandSelectors.run(policy, ids, diags, previous);
     List<ResolvedRule> rules = ApplyPosture.run(expanded, policy, ids, diags, previous);

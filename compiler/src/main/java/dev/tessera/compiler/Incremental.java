@@ -32,7 +32,10 @@ import java.util.Map;
  * addresses (rule origins come from the policy, which does not change). Strategy:
  *
  * <ol>
- *   <li>Pass 1 (identities) runs again on the new inventory. Passes 2 and 3 (selectors, posture)
+ *   <li>Pass 1 (identities) runs again on the new inventory, but the node index takes every
+ *       unchanged node's derived sets (addresses and their prefix form, routes) from the previous
+ *       index (same {@code InventoryNode} object, so equal values; shared objects also make the
+ *       comparisons below identity checks). Passes 2 and 3 (selectors, posture)
  *       run with {@link Reuse}: node sets are recomputed (cheap bit sets), but a rule keeps its
  *       previous source address set (the same object) unless the devices its identity selectors
  *       match changed, X is among them with changed addresses, or it has a {@code *} source and X's
@@ -50,7 +53,12 @@ import java.util.Map;
  *   <li>Pass 5 (normalize/emit) runs only for nodes whose inputs differ from the previous
  *       compilation's, compared by node name (a join or leave shifts ids: {@link IdShift}), in
  *       parallel. Every other node keeps its previous {@link CompiledFilter} object and its cached
- *       content hash.
+ *       content hash. The new normalizer starts from the previous one's peer entries (for peers
+ *       whose name, key and addresses are unchanged) and source lists ({@link
+ *       Normalize#carryOver}), and a node whose peer inputs (peer set, peers' entries, accepted
+ *       routes) are unchanged keeps its previous peer list object: a rebuilt filter then shares
+ *       every unchanged part with the filter it replaces, so building it skips the peer walk and
+ *       comparing it with the previous one (in the same parallel task) is mostly identity checks.
  *   <li>A rebuilt filter that comes out equal to the previous one is not reported as changed, so
  *       {@link Compilation#changedNodes()} is exact: the filters a server must re-sign and push.
  * </ol>
@@ -84,7 +92,7 @@ final class Incremental {
           : ProjectionPatch.patch(ids, rules, old.identities(), old.rules(), old.projection(), old.incoming(),
               old.outgoing(), name);
       return patched != null ? patched : ProjectPerNode.runWithIncoming(ids, rules);
-    }, ids -> Reuse.of(old.policy(), old.identities(), old.rules(), ids, name));
+    }, ids -> Reuse.of(old.policy(), old.identities(), old.rules(), ids, name), old.index());
     NodeIndex ni = front.ids().index();
     NodeIndex oi = old.index();
     Projection np = front.projection();
@@ -94,8 +102,15 @@ final class Incremental {
     // New id -> old id (-1 for a node that joined or was dropped before); ids are name ranks.
     int[] toOld = new int[n];
     boolean sameIds = n == oi.size();
+    // Guessed from the one name that changed, confirmed per node by object identity (the other
+    // nodes are the same InventoryNode objects); a name lookup where the guess does not hold.
+    int xNew = ni.id(name);
+    int xOld = oi.id(name);
+    IdShift guess = xNew < 0 && xOld >= 0 ? IdShift.leave(xOld) : xOld < 0 && xNew >= 0 ? IdShift.join(xNew)
+        : IdShift.NONE;
     for (int i = 0; i < n; i++) {
-      toOld[i] = oi.id(ni.node(i).name());
+      int g = guess.delta() > 0 && i == guess.at() ? -1 : guess.oldId(i);
+      toOld[i] = g >= 0 && g < oi.size() && oi.node(g) == ni.node(i) ? g : oi.id(ni.node(i).name());
       sameIds &= toOld[i] == i;
     }
     int[] toNew = new int[oi.size()];
@@ -110,43 +125,64 @@ final class Incremental {
     BitSet peerEntryChanged = new BitSet();
     for (int i = 0; i < n; i++) {
       int o = toOld[i];
-      if (o < 0 || !ni.node(i).key().equals(oi.node(o).key())
-          || !ni.addressPrefixes(i).equals(oi.addressPrefixes(o))) {
+      if (o < 0 || ni.node(i) != oi.node(o) && (!ni.node(i).key().equals(oi.node(o).key())
+          || !ni.addressPrefixes(i).equals(oi.addressPrefixes(o)))) {
         peerEntryChanged.set(i);
       }
     }
 
     SameSet same = new SameSet();
     Normalize norm = new Normalize(ni, front.rules());
+    if (old.normalize() != null) {
+      norm.carryOver(old.normalize(), toOld, peerEntryChanged);
+    }
     CompiledFilter[] oldFilters = old.rawFilters();
     CompiledFilter[] filters = new CompiledFilter[n];
     String[] carried = new String[n];
-    // Which nodes to rebuild (sequential: SameSet is not thread-safe), then the rebuilds in
-    // parallel (Normalize.build is), then the comparison with the previous filters in id order.
+    String[] oldHashes = old.hashSnapshot();
+    // Which nodes to rebuild (sequential: SameSet is not thread-safe), then the rebuilds and their
+    // comparison with the previous filter in parallel (Normalize.build is thread-safe; the
+    // carried-over peer entries and source lists make equal parts the same objects, so the
+    // comparison is mostly identity checks).
+    // A node rebuilt for its rules alone keeps its previous peer list (the same object).
     BitSet rebuild = new BitSet();
+    BitSet keepPeers = new BitSet();
     for (int i = 0; i < n; i++) {
       int o = toOld[i];
-      if (o < 0 || !sameInputs(i, o, ni, oi, np, op, toOld, toNew, sameIds, shift, peerEntryChanged, same)) {
+      if (o < 0) {
         rebuild.set(i);
+        continue;
+      }
+      boolean pieces = samePieces(i, o, ni, oi, np, op, same);
+      boolean peers = samePeers(i, o, ni, oi, np, op, toOld, toNew, sameIds, shift, peerEntryChanged);
+      if (!pieces || !peers) {
+        rebuild.set(i);
+        keepPeers.set(i, peers);
       }
     }
     int[] todo = rebuild.stream().toArray();
     CompiledFilter[] built = new CompiledFilter[todo.length];
-    Parallel.forEachNode(todo.length, k -> built[k] = norm.build(todo[k], np));
+    Parallel.forEachNode(todo.length, k -> {
+      int o0 = toOld[todo[k]];
+      CompiledFilter f = norm.build(todo[k], np, keepPeers.get(todo[k]) ? oldFilters[o0].peers() : null);
+      int o = toOld[todo[k]];
+      built[k] = o >= 0 && f.equals(oldFilters[o]) ? null : f;
+    });
+    norm.detach();
     List<String> changedNodes = new ArrayList<>();
     for (int i = 0, k = 0; i < n; i++) {
       int o = toOld[i];
       CompiledFilter f = rebuild.get(i) ? built[k++] : null;
-      if (f == null || o >= 0 && f.equals(oldFilters[o])) {
+      if (f == null) {
         filters[i] = oldFilters[o];
-        carried[i] = old.cachedHash(oldFilters[o].node());
+        carried[i] = oldHashes[o];
       } else {
         filters[i] = f;
         changedNodes.add(f.node());
       }
     }
-    Compilation next = new Compilation(old.policy(), inventory, front.ids(), front.rules(), np, front.incoming(), front.outgoing(), filters,
-        front.diagnostics());
+    Compilation next = new Compilation(old.policy(), inventory, front.ids(), front.rules(), np, front.incoming(),
+        front.outgoing(), filters, front.diagnostics(), norm);
     String[] hashes = next.rawHashes();
     for (int i = 0; i < n; i++) {
       if (carried[i] != null) {
@@ -186,9 +222,12 @@ final class Incremental {
     return shift;
   }
 
-  /** Are the inputs of {@link Normalize#build} for new node {@code i} those of old node {@code o}? */
-  private static boolean sameInputs(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
-      int[] toOld, int[] toNew, boolean sameIds, IdShift shift, BitSet peerEntryChanged, SameSet same) {
+  /**
+   * Are the inputs of {@link Normalize#build}'s rules and cap grants for new node {@code i} (its
+   * addresses, pieces and cap pieces) those of old node {@code o}?
+   */
+  private static boolean samePieces(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
+      SameSet same) {
     if (!ni.addressPrefixes(i).equals(oi.addressPrefixes(o))) {
       return false;
     }
@@ -219,6 +258,15 @@ final class Incremental {
         return false;
       }
     }
+    return true;
+  }
+
+  /**
+   * Are the inputs of {@link Normalize#build}'s peer list for new node {@code i} (its peer set,
+   * each peer's entry, the routes accepted from each) those of old node {@code o}?
+   */
+  private static boolean samePeers(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
+      int[] toOld, int[] toNew, boolean sameIds, IdShift shift, BitSet peerEntryChanged) {
     BitSet pn = np.peers().get(i);
     BitSet po = op.peers().get(o);
     if (pn.intersects(peerEntryChanged)) {
@@ -231,7 +279,7 @@ final class Incremental {
     } else if (shift != null) {
       // Word-level remap instead of a walk over thousands of peer bits. A node that left must not
       // have been a peer (remap drops its bit); a node that joined has no bit in the remapped set.
-      if (shift.delta() < 0 && po.get(shift.at()) || !pn.equals(shift.remap(po))) {
+      if (shift.delta() < 0 && po.get(shift.at()) || !shift.sameAfterRemap(po, pn)) {
         return false;
       }
     } else {

@@ -36,21 +36,62 @@ public record IdShift(int at, int delta) {
     if (delta == 0) {
       return (BitSet) old.clone();
     }
+    // In place on the one copy toLongArray makes (BitSet.valueOf copies once more): ids move by
+    // one bit, so each word takes one bit from its neighbour; words below at's word stay.
     long[] w = old.toLongArray();
-    long[] out = new long[w.length + 1];
     int aw = at >>> 6;
-    for (int k = 0; k < out.length; k++) {
-      long orig = k < w.length ? w[k] : 0;
-      long shifted;
-      if (delta > 0) {
-        shifted = (orig << 1) | (k > 0 && k - 1 < w.length ? w[k - 1] >>> 63 : 0);
-      } else {
-        shifted = (orig >>> 1) | (k + 1 < w.length ? w[k + 1] << 63 : 0);
-      }
-      long low = k < aw ? -1L : k == aw ? (1L << at) - 1 : 0L; // the bits below at
-      long high = delta > 0 ? ~low & ~(k == aw ? 1L << at : 0L) : ~low;
-      out[k] = (orig & low) | (shifted & high);
+    if (aw >= w.length) {
+      return BitSet.valueOf(w); // every set bit is below at: nothing moves
     }
-    return BitSet.valueOf(out);
+    long keep = (1L << at) - 1; // bits of at's word below at (at & 63 == 0: none)
+    if (delta > 0) {
+      if (w[w.length - 1] < 0) {
+        w = java.util.Arrays.copyOf(w, w.length + 1); // the top bit moves into a new word
+      }
+      for (int k = w.length - 1; k > aw; k--) {
+        w[k] = w[k] << 1 | w[k - 1] >>> 63;
+      }
+      long a = w[aw];
+      w[aw] = a & keep | (a << 1) & ~keep & ~(1L << at); // bit at (the joined node) stays clear
+    } else {
+      long a = w[aw];
+      long next = aw + 1 < w.length ? w[aw + 1] : 0;
+      w[aw] = a & keep | (a >>> 1 | next << 63) & ~keep;
+      for (int k = aw + 1; k < w.length; k++) {
+        w[k] = w[k] >>> 1 | (k + 1 < w.length ? w[k + 1] << 63 : 0);
+      }
+    }
+    return BitSet.valueOf(w);
+  }
+
+  /** {@code now.equals(remap(old))}, without building the remapped set. */
+  public boolean sameAfterRemap(BitSet old, BitSet now) {
+    if (delta == 0) {
+      return now.equals(old);
+    }
+    long[] w = old.toLongArray();
+    long[] v = now.toLongArray();
+    int words = Math.max(w.length + 1, v.length);
+    for (int k = 0; k < words; k++) {
+      if (word(w, k) != (k < v.length ? v[k] : 0L)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Word {@code k} of the remapped form of the old words {@code w}. */
+  private long word(long[] w, int k) {
+    long orig = k < w.length ? w[k] : 0;
+    long shifted;
+    if (delta > 0) {
+      shifted = (orig << 1) | (k > 0 && k - 1 < w.length ? w[k - 1] >>> 63 : 0);
+    } else {
+      shifted = (orig >>> 1) | (k + 1 < w.length ? w[k + 1] << 63 : 0);
+    }
+    int aw = at >>> 6;
+    long low = k < aw ? -1L : k == aw ? (1L << at) - 1 : 0L; // the bits below at
+    long high = delta > 0 ? ~low & ~(k == aw ? 1L << at : 0L) : ~low;
+    return (orig & low) | (shifted & high);
   }
 }

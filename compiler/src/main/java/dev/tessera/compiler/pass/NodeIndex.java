@@ -33,6 +33,16 @@ public final class NodeIndex {
   private final int[] routerSlot;
 
   public NodeIndex(List<InventoryNode> inventoryNodes) {
+    this(inventoryNodes, null);
+  }
+
+  /**
+   * As {@link #NodeIndex(List)}, taking each node's derived sets (addresses, their prefix form,
+   * routes) from {@code previous} when it indexed the very same {@link InventoryNode} object
+   * (records are immutable, so the derived values are equal; sharing them also lets incremental
+   * updates compare them by identity). {@code previous} may be null.
+   */
+  public NodeIndex(List<InventoryNode> inventoryNodes, NodeIndex previous) {
     List<InventoryNode> sorted = new ArrayList<>(inventoryNodes);
     sorted.sort(Comparator.comparing(InventoryNode::name));
     this.nodes = List.copyOf(sorted);
@@ -43,7 +53,7 @@ public final class NodeIndex {
     @SuppressWarnings("unchecked")
     List<IpPrefix>[] aps = new List[n];
     addressPrefixes = aps;
-    ids = new java.util.HashMap<>();
+    ids = java.util.HashMap.newHashMap(n); // sized once: no rehashing as 10k names go in
     int c4 = 0;
     int c6 = 0;
     for (InventoryNode node : nodes) {
@@ -64,11 +74,19 @@ public final class NodeIndex {
     int k6 = 0;
     for (int i = 0; i < n; i++) {
       InventoryNode node = nodes.get(i);
-      addresses[i] = IpSet.of(node.addressPrefixes());
-      addressPrefixes[i] = addresses[i].toPrefixes();
+      int o = previous == null ? -1 : previous.id(node.name());
+      if (o >= 0 && previous.nodes.get(o) == node) {
+        addresses[i] = previous.addresses[o];
+        addressPrefixes[i] = previous.addressPrefixes[o];
+        subnetRoutes[i] = previous.subnetRoutes[o];
+        allRoutes[i] = previous.allRoutes[o];
+      } else {
+        addresses[i] = IpSet.of(node.addressPrefixes());
+        addressPrefixes[i] = addresses[i].toPrefixes();
+        subnetRoutes[i] = IpSet.of(node.subnetRoutes());
+        allRoutes[i] = IpSet.of(node.routes());
+      }
       ids.put(node.name(), i);
-      subnetRoutes[i] = IpSet.of(node.subnetRoutes());
-      allRoutes[i] = IpSet.of(node.routes());
       if (!node.routes().isEmpty()) {
         rs.add(i);
       }

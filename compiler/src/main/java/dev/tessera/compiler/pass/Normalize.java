@@ -49,14 +49,63 @@ public final class Normalize {
     this.peerCache = new AtomicReferenceArray<>(index.size());
   }
 
+  /**
+   * The previous compilation's instance while an incremental update builds its filters, else
+   * null (see {@link #carryOver}); dropped by {@link #detach} so compilations do not chain.
+   */
+  private volatile Normalize previous;
+
   /** Source lists are shared between nodes: one list per distinct set. */
   List<IpPrefix> prefixes(IpSet s) {
-    return prefixCache.computeIfAbsent(s, IpSet::toPrefixes);
+    return prefixCache.computeIfAbsent(s, this::prefixesOf);
+  }
+
+  private List<IpPrefix> prefixesOf(IpSet s) {
+    Normalize prev = previous;
+    List<IpPrefix> known = prev == null ? null : prev.prefixCache.get(s);
+    return known != null ? known : s.toPrefixes();
+  }
+
+  /**
+   * Incremental updates: take over {@code prev}'s shared values, so that a rebuilt filter holds
+   * the very objects (peer entries, source lists) of the filter it replaces wherever they are
+   * equal, and comparing the two is mostly identity checks. Exact because every value is a pure
+   * function of its key: a peer entry of node {@code i} (new id) is taken from old id {@code
+   * toOld[i]} only when the caller found its name, key and addresses unchanged ({@code
+   * entryChanged} clear; routes are compared at use, as before); a source list is looked up by
+   * its set. Call before any {@link #build}, on one thread; call {@link #detach} after the last.
+   */
+  public void carryOver(Normalize prev, int[] toOld, BitSet entryChanged) {
+    for (int i = 0; i < toOld.length; i++) {
+      int o = toOld[i];
+      if (o >= 0 && !entryChanged.get(i)) {
+        // Plain accesses: single-threaded here, and the parallel builds that follow are ordered
+        // after this by the fork-join submission (as prev's writes were by its own join).
+        peerPlain.setPlain(i, prev.peerPlain.getPlain(o));
+        peerCache.setPlain(i, prev.peerCache.getPlain(o));
+      }
+    }
+    previous = prev;
+  }
+
+  /** Ends {@link #carryOver}: the previous instance is no longer referenced. */
+  public void detach() {
+    previous = null;
   }
 
   private record GroupKey(int rule, List<Integer> protocols, IpSet sources) {}
 
   public CompiledFilter build(int node, Projection proj) {
+    return build(node, proj, null);
+  }
+
+  /**
+   * {@link #build}, with {@code peers} (when not null) as the node's peer list: for incremental
+   * updates, the previous filter's list when the caller established that every input of the peer
+   * list (peer set, peers' entries, accepted routes) is unchanged, so the list would come out
+   * equal. It is a canonical (sorted, immutable) list, as built here.
+   */
+  public CompiledFilter build(int node, Projection proj, List<Peer> peers) {
     Map<GroupKey, TreeMap<IpPrefix, PortSet>> groups = new LinkedHashMap<>();
     for (Piece p : proj.pieces().get(node)) {
       List<Integer> protos = p.protocols().size() <= 1 ? p.protocols()
@@ -78,17 +127,19 @@ public final class Normalize {
     out.sort(RULE_ORDER);
     List<FilterRule> ruleList = List.copyOf(out);
 
-    BitSet ps = proj.peers().get(node);
-    List<IpPrefix>[] routes = proj.peerRoutes().get(node);
-    // Peers are most of the output (thousands per node in dense tailnets): filled into an exact
-    // array and made immutable with one copy (List.of), which CompiledFilter's List.copyOf keeps.
-    Peer[] peerArray = new Peer[ps.cardinality()];
-    int k = 0;
-    for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
-      int slot = index.routerSlot(p);
-      peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
+    if (peers == null) {
+      BitSet ps = proj.peers().get(node);
+      List<IpPrefix>[] routes = proj.peerRoutes().get(node);
+      // Peers are most of the output (thousands per node in dense tailnets): filled into an exact
+      // array and made immutable with one copy (List.of), which CompiledFilter's List.copyOf keeps.
+      Peer[] peerArray = new Peer[ps.cardinality()];
+      int k = 0;
+      for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
+        int slot = index.routerSlot(p);
+        peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
+      }
+      peers = List.of(peerArray);
     }
-    List<Peer> peers = List.of(peerArray);
     // Node ids are assigned in name order (NodeIndex), so peers come out sorted by name.
 
     List<CapGrant> caps = new ArrayList<>();

@@ -310,14 +310,20 @@ public final class ProjectionPatch {
     }
     Map<IpPrefix, Integer> primaryRouters = ProjectPerNode.primaryRouters(index);
     List<List<IpPrefix>[]> peerRoutes = new ArrayList<>(n);
+    // Routers' new and old ids as primitive arrays: this check runs for every node.
+    int[] routersNow = index.routers().stream().mapToInt(Integer::intValue).toArray();
+    int[] routersBefore = new int[routersNow.length];
+    for (int k = 0; k < routersNow.length; k++) {
+      routersBefore[k] = shift.oldId(routersNow[k]);
+    }
     for (int i = 0; i < n; i++) {
       if (!reroute.get(i)) {
         int o = shift.oldId(i);
         BitSet now = peers.get(i);
         BitSet before = old.peers().get(o);
         boolean sameRouterPeers = true;
-        for (int r : index.routers()) {
-          if (now.get(r) != before.get(shift.oldId(r))) {
+        for (int k = 0; now != before && k < routersNow.length; k++) {
+          if (now.get(routersNow[k]) != before.get(routersBefore[k])) {
             sameRouterPeers = false;
             break;
           }

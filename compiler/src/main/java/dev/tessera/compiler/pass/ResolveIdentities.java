@@ -33,6 +33,14 @@ public final class ResolveIdentities {
   private ResolveIdentities() {}
 
   public static Identities run(Policy policy, Inventory inventory, Diagnostics diags) {
+    return run(policy, inventory, diags, null);
+  }
+
+  /**
+   * As {@link #run(Policy, Inventory, Diagnostics)}, letting the node index reuse what {@code
+   * previous} (the index of a previous compilation, or null) derived for the same node objects.
+   */
+  public static Identities run(Policy policy, Inventory inventory, Diagnostics diags, NodeIndex previous) {
     Map<String, Set<String>> groups = new HashMap<>();
     for (GroupDef g : policy.groups()) {
       Set<String> logins = new LinkedHashSet<>();
@@ -76,7 +84,7 @@ public final class ResolveIdentities {
         kept.add(n);
       }
     }
-    NodeIndex index = new NodeIndex(kept);
+    NodeIndex index = new NodeIndex(kept, previous);
     Map<String, BitSet> userNodes = new HashMap<>();
     Map<String, BitSet> tagNodes = new HashMap<>();
     BitSet members = new BitSet();

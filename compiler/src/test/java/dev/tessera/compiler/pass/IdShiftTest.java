@@ -6,7 +6,7 @@ import java.util.BitSet;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** {@link IdShift#remap} (word shifts) against a bit-by-bit model, across word boundaries. */
+/** {@link IdShift#remap} and {@link IdShift#sameAfterRemap} (word shifts) against a bit-by-bit model, across word boundaries. */
 class IdShiftTest {
   @Test
   void remapAgreesWithBitByBitModel() {
@@ -48,6 +48,17 @@ class IdShiftTest {
         assertThat(leave.oldId(i)).as("seed %d", seed).isEqualTo(i < q ? i : i + 1);
       }
       assertThat(IdShift.NONE.remap(old)).isEqualTo(old);
+      // sameAfterRemap: true for the model's result, false once any one bit of it differs.
+      assertThat(join.sameAfterRemap(old, wantJoin)).as("seed %d", seed).isTrue();
+      assertThat(leave.sameAfterRemap(old, wantLeave)).as("seed %d", seed).isTrue();
+      assertThat(IdShift.NONE.sameAfterRemap(old, old)).isTrue();
+      int flip = rnd.nextInt(n + 70);
+      BitSet offJoin = (BitSet) wantJoin.clone();
+      offJoin.flip(flip);
+      BitSet offLeave = (BitSet) wantLeave.clone();
+      offLeave.flip(flip);
+      assertThat(join.sameAfterRemap(old, offJoin)).as("seed %d flip %d", seed, flip).isFalse();
+      assertThat(leave.sameAfterRemap(old, offLeave)).as("seed %d flip %d", seed, flip).isFalse();
     }
   }
 }
