@@ -8,6 +8,7 @@ import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.format.RuleOrigin;
 import dev.tessera.enforcer.rules.RuleTable;
+import dev.tessera.enforcer.rules.SourceCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -36,15 +37,35 @@ public final class Matcher {
     private final RuleTable v4;
     private final RuleTable v6;
 
-    private Matcher(CompiledFilter filter) {
+    private Matcher(CompiledFilter filter, SourceCache cache) {
         this.filter = filter;
-        RuleTable[] both = RuleTable.buildBoth(filter.rules());
+        RuleTable[] both = RuleTable.buildBoth(filter.rules(), cache);
         this.v4 = both[0];
         this.v6 = both[1];
     }
 
     public static Matcher of(CompiledFilter filter) {
-        return new Matcher(Objects.requireNonNull(filter, "filter"));
+        return new Matcher(Objects.requireNonNull(filter, "filter"), null);
+    }
+
+    /**
+     * As {@link #of(CompiledFilter)}, sharing the source side of the rule tables with the other
+     * Matchers built through {@code cache} whose rules have the same source lists (the many
+     * destination filters of one compilation: {@code policyc test}, {@code matrix}). The Matcher
+     * answers exactly as one built without the cache.
+     */
+    public static Matcher of(CompiledFilter filter, Cache cache) {
+        return new Matcher(Objects.requireNonNull(filter, "filter"), Objects.requireNonNull(cache, "cache").sources);
+    }
+
+    /** Shared build state for the Matchers of one compilation; thread-safe. See {@link SourceCache}. */
+    public static final class Cache {
+        private final SourceCache sources = new SourceCache();
+
+        /** Distinct source sides built so far. */
+        public int sourceSides() {
+            return sources.size();
+        }
     }
 
     public CompiledFilter filter() {

@@ -146,6 +146,79 @@ class MatcherDifferentialTest {
         assertThat(queries).isEqualTo(300 * 400);
     }
 
+    /**
+     * Matchers built through one {@link Matcher.Cache} (shared source sides) answer exactly like
+     * the reference. Filters are made as the compiler makes them: rules take their source lists
+     * from a small pool of shared list objects and differ in their destinations, which sometimes
+     * change family (a different key: the cache must not be hit across it).
+     */
+    @Test
+    void matchersSharingSourceSidesEqualTheReference() {
+        long seed = Long.getLong("tessera.seed", System.nanoTime());
+        Random r = new Random(seed);
+        for (int round = 0; round < 40; round++) {
+            List<List<IpPrefix>> pool = new ArrayList<>();
+            for (int i = 0; i < 1 + r.nextInt(6); i++) {
+                pool.add(randomFilter(r, 1).rules().stream().findFirst().map(FilterRule::sources)
+                        .orElse(List.of(randomPrefix(r, false))));
+            }
+            int shape = 1 + r.nextInt(5); // rules per filter
+            int[] template = new int[shape];
+            for (int g = 0; g < shape; g++) {
+                template[g] = r.nextInt(pool.size());
+            }
+            Matcher.Cache cache = new Matcher.Cache();
+            int filters = 30;
+            for (int fi = 0; fi < filters; fi++) {
+                List<FilterRule> rules = new ArrayList<>();
+                for (int g = 0; g < shape; g++) {
+                    List<IpPrefix> src = pool.get(r.nextInt(4) == 0 ? r.nextInt(pool.size()) : template[g]);
+                    List<DstPorts> dsts = new ArrayList<>();
+                    for (int k = r.nextInt(2); k >= 0; k--) {
+                        int a = r.nextInt(24);
+                        dsts.add(new DstPorts(randomPrefix(r, r.nextInt(4) == 0), a, a + r.nextInt(8)));
+                    }
+                    List<Integer> protos = r.nextBoolean() ? List.of() : List.of(PROTOS[r.nextInt(PROTOS.length)]);
+                    rules.add(new FilterRule(src, protos, dsts, RuleOrigin.synthetic("acl", g)));
+                }
+                CompiledFilter first = CompiledFilter.of("n" + fi, List.of(), rules, List.of(), List.of());
+                Matcher.of(first, cache);
+                int sides = cache.sourceSides();
+                // a sibling: the same source list objects and destination families, other
+                // destinations (another server behind the same tag) takes the cached source side
+                List<FilterRule> siblingRules = new ArrayList<>();
+                for (FilterRule rule : rules) {
+                    List<DstPorts> moved = rule.destinations().stream()
+                            .map(d -> new DstPorts(randomPrefix(r, d.prefix().ipv6()), d.firstPort(), d.lastPort()))
+                            .toList();
+                    siblingRules.add(new FilterRule(rule.sources(), rule.protocols(), moved, rule.origin()));
+                }
+                for (CompiledFilter f : List.of(first,
+                        CompiledFilter.of("s" + fi, List.of(), siblingRules, List.of(), List.of()))) {
+                    Matcher m = Matcher.of(f, cache);
+                    assertThat(cache.sourceSides()).as("seed=" + seed + ": a hit adds no source side").isEqualTo(sides);
+                    for (int q = 0; q < 100; q++) {
+                        boolean v6 = r.nextInt(3) == 0;
+                        IpAddress src = randomAddress(r, v6);
+                        IpAddress dst = r.nextBoolean() ? randomAddress(r, v6)
+                                : f.rules().get(r.nextInt(shape)).destinations().getFirst().prefix().address();
+                        int proto = PROTOS[r.nextInt(PROTOS.length)];
+                        int port = r.nextInt(30);
+                        List<Integer> want = reference(f, src, dst, proto, port);
+                        boolean packet = src.ipv6() != dst.ipv6() ? false
+                                : dst.ipv6() ? m.allowsV6(src.hi(), src.lo(), dst.hi(), dst.lo(), proto, port)
+                                        : m.allowsV4(src.v4(), dst.v4(), proto, port);
+                        String ctx = "seed=" + seed + " round=" + round + " filter " + f.node() + " query " + src
+                                + " -> " + dst + " proto " + proto + " port " + port;
+                        assertThat(m.explain(src, dst, proto, port).ruleIndices()).as(ctx).isEqualTo(want);
+                        assertThat(packet).as(ctx).isEqualTo(!want.isEmpty());
+                    }
+                }
+            }
+            assertThat(cache.sourceSides()).as("seed=" + seed).isBetween(1, filters);
+        }
+    }
+
     /** End to end: a fresh enforcer's verdict on a flow-opening packet equals the reference. */
     @Test
     void enforcerVerdictEqualsReferenceForNewFlows() {

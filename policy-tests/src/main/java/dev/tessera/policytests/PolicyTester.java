@@ -296,12 +296,15 @@ public final class PolicyTester {
               n.name(), user, user == null ? null : roles.get(user), n.tags(), n.ips(), n.routes(),
               n.name().startsWith(STAND_IN_PREFIX)));
     }
+    // One cache for the run: the many destination filters of a compilation share source lists
+    // (servers behind one tag), so their Matchers share the source side of the rule tables.
+    Matcher.Cache cache = new Matcher.Cache();
     return new Tailnet(
         devices,
         name -> {
           CompiledFilter f = filters.get(name);
           // A node the compiler emitted nothing for admits nothing (fail closed).
-          return Matcher.of(f != null ? f : CompiledFilter.denyAll(name));
+          return Matcher.of(f != null ? f : CompiledFilter.denyAll(name), cache);
         });
   }
 }

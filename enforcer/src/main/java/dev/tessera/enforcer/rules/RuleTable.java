@@ -37,7 +37,7 @@ public final class RuleTable {
     private final int words;
     private final int[] localToGlobal;
 
-    // source lookup
+    // source lookup (shared, through a SourceCache, by tables whose rules have the same sources)
     private final int[] srcStart4;      // sign-flipped
     private final long[] srcStartHi;    // sign-flipped
     private final long[] srcStartLo;    // sign-flipped
@@ -64,17 +64,18 @@ public final class RuleTable {
     private final int[] dstIndex4;
     private final int[][] portIndex;
 
-    private RuleTable(boolean ipv6, int words, int[] localToGlobal, int[] srcStart4, long[] srcStartHi,
-            long[] srcStartLo, int[] srcRow, long[] srcBits, int[] dstStart4, long[] dstStartHi, long[] dstStartLo,
+    private RuleTable(boolean ipv6, Sources src, int[] dstStart4, long[] dstStartHi, long[] dstStartLo,
             int[] dstClass, int[] protoSlot, int protoSlots, int[][] portStart, int[][] portRow, long[] dstBits) {
         this.ipv6 = ipv6;
-        this.words = words;
-        this.localToGlobal = localToGlobal;
-        this.srcStart4 = srcStart4;
-        this.srcStartHi = srcStartHi;
-        this.srcStartLo = srcStartLo;
-        this.srcRow = srcRow;
-        this.srcBits = srcBits;
+        this.words = src.words;
+        this.localToGlobal = src.localToGlobal;
+        this.srcStart4 = src.start4;
+        this.srcStartHi = src.startHi;
+        this.srcStartLo = src.startLo;
+        this.srcRow = src.row;
+        this.srcBits = src.bits;
+        this.srcSum = src.sum;
+        this.srcIndex4 = src.index4;
         this.dstStart4 = dstStart4;
         this.dstStartHi = dstStartHi;
         this.dstStartLo = dstStartLo;
@@ -84,9 +85,7 @@ public final class RuleTable {
         this.portStart = portStart;
         this.portRow = portRow;
         this.dstBits = dstBits;
-        this.srcSum = summaries(srcBits, words);
         this.dstSum = summaries(dstBits, words);
-        this.srcIndex4 = IntSearch.index(srcStart4);
         this.dstIndex4 = IntSearch.index(dstStart4);
         this.portIndex = new int[portStart.length][];
         for (int i = 0; i < portStart.length; i++) {
@@ -128,6 +127,29 @@ public final class RuleTable {
      * numbering is the same as numbering the rules with sources and destinations in the family.
      */
     public static RuleTable[] buildBoth(List<FilterRule> rules) {
+        return buildBoth(rules, null);
+    }
+
+    /**
+     * As {@link #buildBoth(List)}; with a {@code cache}, the source side of each family (local
+     * numbering, source intervals and rows: the larger part of a build) is taken from an earlier
+     * build whose rules had the very same source lists and destination families, or computed and
+     * left there for the next one. The tables are the same either way (MatcherCacheTest).
+     */
+    public static RuleTable[] buildBoth(List<FilterRule> rules, SourceCache cache) {
+        SourceCache.Key key = cache == null ? null : SourceCache.Key.of(rules);
+        Sources[] shared = key == null ? null : cache.get(key);
+        if (shared == null) {
+            shared = sources(rules);
+            if (key != null) {
+                cache.put(key, shared);
+            }
+        }
+        return new RuleTable[] {finish(rules, false, shared[0]), finish(rules, true, shared[1])};
+    }
+
+    /** Both families' source sides: local numbering and source intervals with their rows. */
+    private static Sources[] sources(List<FilterRule> rules) {
         int n = rules.size();
         int total = 0;
         for (int g = 0; g < n; g++) {
@@ -175,24 +197,70 @@ public final class RuleTable {
                 }
             }
         }
-        return new RuleTable[] {finish(rules, false, local4.toArray(), sweep4),
-                finish(rules, true, local6.toArray(), sweep6)};
+        return new Sources[] {Sources.of(false, local4.toArray(), sweep4), Sources.of(true, local6.toArray(), sweep6)};
     }
 
-    /** The rest of a family's build, from its local numbering and its filled source sweep. */
-    private static RuleTable finish(List<FilterRule> rules, boolean ipv6, int[] localToGlobal,
-            IntervalSweep srcSweep) {
+    /**
+     * A family's source side: which rules the table numbers (local bit l is rule
+     * {@code localToGlobal[l]}) and the source intervals (sign-flipped starts) with their rows of
+     * rule bits. Immutable once built, so tables may share it.
+     */
+    static final class Sources {
+        final int words;
+        final int[] localToGlobal;
+        final int[] start4;
+        final long[] startHi;
+        final long[] startLo;
+        final int[] row;
+        final long[] bits;
+        final long[] sum;
+        final int[] index4;
+
+        private Sources(int words, int[] localToGlobal, int[] start4, long[] startHi, long[] startLo, int[] row,
+                long[] bits) {
+            this.words = words;
+            this.localToGlobal = localToGlobal;
+            this.start4 = start4;
+            this.startHi = startHi;
+            this.startLo = startLo;
+            this.row = row;
+            this.bits = bits;
+            this.sum = summaries(bits, words);
+            this.index4 = IntSearch.index(start4);
+        }
+
+        /** Sweeps the filled source intervals of one family into its lookup arrays. */
+        static Sources of(boolean ipv6, int[] localToGlobal, IntervalSweep srcSweep) {
+            int nLocal = localToGlobal.length;
+            int words = Math.max(1, (nLocal + 63) >>> 6);
+            srcSweep.payloads(Math.max(1, nLocal));
+            RowPool srcPool = new RowPool(words);
+            Segments src = new Segments(srcSweep.size() + 1);
+            srcSweep.sweep((hi, lo, active) -> src.add(hi, lo, srcPool.intern(active)));
+            int ns = src.size;
+            int[] s4 = new int[ipv6 ? 0 : ns];
+            long[] sHi = new long[ipv6 ? ns : 0];
+            long[] sLo = new long[ipv6 ? ns : 0];
+            for (int i = 0; i < ns; i++) {
+                if (ipv6) {
+                    sHi[i] = src.hi[i] ^ Long.MIN_VALUE;
+                    sLo[i] = src.lo[i] ^ Long.MIN_VALUE;
+                } else {
+                    s4[i] = (int) src.lo[i] ^ Integer.MIN_VALUE;
+                }
+            }
+            return new Sources(words, localToGlobal, s4, sHi, sLo, Arrays.copyOf(src.row, ns), srcPool.toArray());
+        }
+    }
+
+    /** The rest of a family's build: destinations, protocols and ports, over its source side. */
+    private static RuleTable finish(List<FilterRule> rules, boolean ipv6, Sources sources) {
         int icmp = ipv6 ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
         long topHi = ipv6 ? -1L : 0;
         long topLo = ipv6 ? -1L : 0xFFFF_FFFFL;
+        int[] localToGlobal = sources.localToGlobal;
         int nLocal = localToGlobal.length;
-        int words = Math.max(1, (nLocal + 63) >>> 6);
-        srcSweep.payloads(Math.max(1, nLocal));
-
-        // 2. source intervals
-        RowPool srcPool = new RowPool(words);
-        Segments src = new Segments(srcSweep.size() + 1);
-        srcSweep.sweep((hi, lo, active) -> src.add(hi, lo, srcPool.intern(active)));
+        int words = sources.words;
 
         // 3. destination classes: pairs (local rule, destination entry)
         IntList pairRule = new IntList();
@@ -285,19 +353,7 @@ public final class RuleTable {
             }
         }
 
-        int ns = src.size;
         int nd = dst.size;
-        int[] s4 = new int[ipv6 ? 0 : ns];
-        long[] sHi = new long[ipv6 ? ns : 0];
-        long[] sLo = new long[ipv6 ? ns : 0];
-        for (int i = 0; i < ns; i++) {
-            if (ipv6) {
-                sHi[i] = src.hi[i] ^ Long.MIN_VALUE;
-                sLo[i] = src.lo[i] ^ Long.MIN_VALUE;
-            } else {
-                s4[i] = (int) src.lo[i] ^ Integer.MIN_VALUE;
-            }
-        }
         int[] d4 = new int[ipv6 ? 0 : nd];
         long[] dHi = new long[ipv6 ? nd : 0];
         long[] dLo = new long[ipv6 ? nd : 0];
@@ -309,8 +365,8 @@ public final class RuleTable {
                 d4[i] = (int) dst.lo[i] ^ Integer.MIN_VALUE;
             }
         }
-        return new RuleTable(ipv6, words, localToGlobal, s4, sHi, sLo, Arrays.copyOf(src.row, ns), srcPool.toArray(),
-                d4, dHi, dLo, Arrays.copyOf(dst.row, nd), protoSlot, slots, portStart, portRow, dstPool.toArray());
+        return new RuleTable(ipv6, sources, d4, dHi, dLo, Arrays.copyOf(dst.row, nd), protoSlot, slots, portStart,
+                portRow, dstPool.toArray());
     }
 
     private static boolean anyDestinationOf(List<DstPorts> ds, boolean ipv6) {
