@@ -327,22 +327,17 @@ public final class Enforcer {
             PacketParser p = this.p;
             Snapshot snap = snapshot;
             if ((p.tcpFlags & (PacketParser.TCP_SYN | PacketParser.TCP_FIN | PacketParser.TCP_RST)) == 0) {
-                long meta = ConntrackTable.meta(p.ipv6, p.protocol, p.dstPort, p.srcPort);
-                long[] c = flowCache;
-                int e = cacheEntry(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
-                if (c[e] == meta && c[e + 2] == p.dstLo && c[e + 4] == p.srcLo && c[e + 1] == p.dstHi
-                        && c[e + 3] == p.srcHi) {
-                    long sv = c[e + 5];
-                    long gs = c[e + 6];
-                    if (c[e + 7] - now > 0 && conntrack.version((int) (sv >>> 32)) == (int) sv) {
-                        int st = (int) gs;
-                        if ((st & ConntrackTable.ORIGIN_LOCAL) != 0) {
-                            if ((st & ConntrackTable.SEEN_REPLY) != 0) {
-                                return Verdict.ACCEPT_REPLY;
-                            }
-                        } else if ((int) (gs >>> 32) == snap.generation() && (st & ConntrackTable.REVOKED) == 0) {
-                            return Verdict.ACCEPT_ESTABLISHED;
+                int e = cached(ConntrackTable.meta(p.ipv6, p.protocol, p.dstPort, p.srcPort), p.dstHi, p.dstLo,
+                        p.srcHi, p.srcLo, now);
+                if (e >= 0) {
+                    long gs = flowCache[e + 6];
+                    int st = (int) gs;
+                    if ((st & ConntrackTable.ORIGIN_LOCAL) != 0) {
+                        if ((st & ConntrackTable.SEEN_REPLY) != 0) {
+                            return Verdict.ACCEPT_REPLY;
                         }
+                    } else if ((int) (gs >>> 32) == snap.generation() && (st & ConntrackTable.REVOKED) == 0) {
+                        return Verdict.ACCEPT_ESTABLISHED;
                     }
                 }
             }
@@ -354,24 +349,37 @@ public final class Enforcer {
             PacketParser p = this.p;
             Snapshot snap = snapshot;
             if ((p.tcpFlags & (PacketParser.TCP_SYN | PacketParser.TCP_FIN | PacketParser.TCP_RST)) == 0) {
-                long meta = ConntrackTable.meta(p.ipv6, p.protocol, p.srcPort, p.dstPort);
-                long[] c = flowCache;
-                int e = cacheEntry(meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo);
-                if (c[e] == meta && c[e + 2] == p.srcLo && c[e + 4] == p.dstLo && c[e + 1] == p.srcHi
-                        && c[e + 3] == p.dstHi) {
-                    long sv = c[e + 5];
-                    long gs = c[e + 6];
-                    if (c[e + 7] - now > 0 && conntrack.version((int) (sv >>> 32)) == (int) sv) {
-                        int st = (int) gs;
-                        if ((st & ConntrackTable.ORIGIN_LOCAL) != 0
-                                || ((int) (gs >>> 32) == snap.generation() && (st & ConntrackTable.SEEN_REPLY) != 0)) {
-                            return Verdict.ACCEPT_OUTBOUND;
-                        }
+                int e = cached(ConntrackTable.meta(p.ipv6, p.protocol, p.srcPort, p.dstPort), p.srcHi, p.srcLo,
+                        p.dstHi, p.dstLo, now);
+                if (e >= 0) {
+                    long gs = flowCache[e + 6];
+                    int st = (int) gs;
+                    if ((st & ConntrackTable.ORIGIN_LOCAL) != 0
+                            || ((int) (gs >>> 32) == snap.generation() && (st & ConntrackTable.SEEN_REPLY) != 0)) {
+                        return Verdict.ACCEPT_OUTBOUND;
                     }
                 }
             }
             flowOut(snap, now);
             return Verdict.ACCEPT_OUTBOUND;
+        }
+
+        /**
+         * The flow-cache entry (index in longs) for this key, or -1: the key matches, the entry is
+         * neither expired nor due for a refresh, and its conntrack slot still has the version it
+         * was cached at (so the cached state is the slot's current state).
+         */
+        private int cached(long meta, long lHi, long lLo, long rHi, long rLo, long now) {
+            long[] c = flowCache;
+            int e = cacheEntry(meta, lHi, lLo, rHi, rLo);
+            if (c[e] == meta && c[e + 2] == lLo && c[e + 4] == rLo && c[e + 1] == lHi && c[e + 3] == rHi
+                    && c[e + 7] - now > 0) {
+                long sv = c[e + 5];
+                if (conntrack.version((int) (sv >>> 32)) == (int) sv) {
+                    return e;
+                }
+            }
+            return -1;
         }
 
         /** {@link #remember} of slot {@code s} as it is now; the stripe lock is held. */
