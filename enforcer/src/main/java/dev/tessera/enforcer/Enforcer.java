@@ -273,13 +273,10 @@ public final class Enforcer {
         }
 
         public Verdict inbound(ByteBuffer packet) {
-            long now = clock.nowMillis();
-            if (packet.hasArray()) {
-                byte[] a = packet.array();
-                int off = packet.arrayOffset() + packet.position();
-                int len = packet.remaining();
-                return count(0, p.quick(a, off, len) ? flowInQuick(now) : in(arrayView.set(a, off, len), now));
+            if (packet.hasArray()) { // a heap buffer is its array: the byte[] path's wide loads
+                return inbound(packet.array(), packet.arrayOffset() + packet.position(), packet.remaining());
             }
+            long now = clock.nowMillis();
             PacketBytes.OfBuffer v = bufferView.set(packet);
             return count(0, p.quick(v) ? flowInQuick(now) : in(v, now));
         }
@@ -298,13 +295,10 @@ public final class Enforcer {
         }
 
         public Verdict outbound(ByteBuffer packet) {
-            long now = clock.nowMillis();
-            if (packet.hasArray()) {
-                byte[] a = packet.array();
-                int off = packet.arrayOffset() + packet.position();
-                int len = packet.remaining();
-                return count(1, p.quick(a, off, len) ? flowOutQuick(now) : out(arrayView.set(a, off, len), now));
+            if (packet.hasArray()) { // a heap buffer is its array: the byte[] path's wide loads
+                return outbound(packet.array(), packet.arrayOffset() + packet.position(), packet.remaining());
             }
+            long now = clock.nowMillis();
             PacketBytes.OfBuffer v = bufferView.set(packet);
             return count(1, p.quick(v) ? flowOutQuick(now) : out(v, now));
         }
