@@ -3,7 +3,6 @@ package dev.tessera.bench.compiler;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.inventory.InventoryUser;
-import dev.tessera.compiler.inventory.Role;
 import dev.tessera.enforcer.format.IpAddress;
 import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.policy.ast.Acl;
@@ -75,11 +74,7 @@ public final class RealisticTailnet {
     int routers = Math.max(2, (int) Math.round(50 * scale));
     int exits = Math.max(1, (int) Math.round(5 * scale));
 
-    List<InventoryUser> us = new ArrayList<>();
-    for (int u = 0; u < users; u++) {
-      Role role = u % 50 == 0 ? Role.ADMIN : u % 97 == 0 ? Role.IT_ADMIN : Role.MEMBER;
-      us.add(new InventoryUser(user(u), role, NO));
-    }
+    List<InventoryUser> us = SyntheticTailnet.users(users);
     List<InventoryNode> ns = new ArrayList<>();
     int ip = 0;
     for (int u = 0; u < users && ns.size() < nodes; u++) {
@@ -196,7 +191,7 @@ public final class RealisticTailnet {
   }
 
   private static String user(int u) {
-    return "user" + u + "@corp.example";
+    return SyntheticTailnet.user(u);
   }
 
   private static String tag(int t) {

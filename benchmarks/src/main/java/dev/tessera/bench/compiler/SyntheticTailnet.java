@@ -65,11 +65,7 @@ public final class SyntheticTailnet {
     int routers = Math.max(2, (int) Math.round(50 * scale));
     int exits = Math.max(1, (int) Math.round(5 * scale));
 
-    List<InventoryUser> us = new ArrayList<>();
-    for (int u = 0; u < users; u++) {
-      Role role = u % 50 == 0 ? Role.ADMIN : u % 97 == 0 ? Role.IT_ADMIN : Role.MEMBER;
-      us.add(new InventoryUser(user(u), role, NO));
-    }
+    List<InventoryUser> us = users(users);
     List<InventoryNode> ns = new ArrayList<>();
     for (int i = 0; i < nodes; i++) {
       Map<String, PostureValue> posture = new TreeMap<>();
@@ -144,7 +140,17 @@ public final class SyntheticTailnet {
     policy = Policy.builder().groups(gs).tagOwners(owners).postures(postures).acls(acls).grants(grants).build();
   }
 
-  private static String user(int u) {
+  /** Both shapes' people: user0..user(n-1)@corp.example, one admin in 50, one IT admin in 97. */
+  static List<InventoryUser> users(int n) {
+    List<InventoryUser> us = new ArrayList<>();
+    for (int u = 0; u < n; u++) {
+      Role role = u % 50 == 0 ? Role.ADMIN : u % 97 == 0 ? Role.IT_ADMIN : Role.MEMBER;
+      us.add(new InventoryUser(user(u), role, NO));
+    }
+    return us;
+  }
+
+  static String user(int u) {
     return "user" + u + "@corp.example";
   }
 
