@@ -15,9 +15,12 @@ import dev.tessera.compiler.pass.Projection.CapPiece;
 import dev.tessera.compiler.pass.Projection.Piece;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.enforcer.format.Peer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,20 +102,16 @@ final class Incremental {
     Projection op = old.projection();
     int n = ni.size();
 
-    // New id -> old id (-1 for a node that joined or was dropped before); ids are name ranks.
+    // New id -> old id (-1 for a node that joined or was dropped before). Ids are stable across
+    // updates (NodeIndex): normally the one IdShift of this join, change or leave, checked node by
+    // node; otherwise (a fresh index) a name lookup per node.
     int[] toOld = new int[n];
-    boolean sameIds = n == oi.size();
-    // Guessed from the one name that changed, confirmed per node by object identity (the other
-    // nodes are the same InventoryNode objects); a name lookup where the guess does not hold.
     int xNew = ni.id(name);
-    int xOld = oi.id(name);
-    IdShift guess = xNew < 0 && xOld >= 0 ? IdShift.leave(xOld) : xOld < 0 && xNew >= 0 ? IdShift.join(xNew)
-        : IdShift.NONE;
+    IdShift shift = IdShift.between(oi, ni, name);
     for (int i = 0; i < n; i++) {
-      int g = guess.delta() > 0 && i == guess.at() ? -1 : guess.oldId(i);
-      toOld[i] = g >= 0 && g < oi.size() && oi.node(g) == ni.node(i) ? g : oi.id(ni.node(i).name());
-      sameIds &= toOld[i] == i;
+      toOld[i] = shift == null ? oi.id(ni.node(i).name()) : i == xNew && shift.delta() > 0 ? -1 : shift.oldId(i);
     }
+    boolean sameIds = shift != null && shift.keepsOldIds();
     int[] toNew = new int[oi.size()];
     Arrays.fill(toNew, -1);
     for (int i = 0; i < n; i++) {
@@ -120,7 +119,6 @@ final class Incremental {
         toNew[toOld[i]] = i;
       }
     }
-    IdShift shift = sameIds ? IdShift.NONE : shiftOf(toOld, toNew);
     // Nodes whose peer entry (name, key, addresses) differs from before: at most the changed one.
     BitSet peerEntryChanged = new BitSet();
     for (int i = 0; i < n; i++) {
@@ -163,9 +161,18 @@ final class Incremental {
     int[] todo = rebuild.stream().toArray();
     CompiledFilter[] built = new CompiledFilter[todo.length];
     Parallel.forEachNode(todo.length, k -> {
-      int o0 = toOld[todo[k]];
-      CompiledFilter f = norm.build(todo[k], np, keepPeers.get(todo[k]) ? oldFilters[o0].peers() : null);
-      int o = toOld[todo[k]];
+      int i = todo[k];
+      int o = toOld[i];
+      CompiledFilter f;
+      if (o >= 0 && keepPeers.get(i)) {
+        f = norm.build(i, np, oldFilters[o].peers());
+      } else {
+        // A peer set that differs from before in a few peers (X joined, left or changed) is
+        // patched from the previous list rather than rebuilt from thousands of bits.
+        Normalize.PeerPatch patch = o < 0 ? null
+            : peerPatch(i, o, ni, oi, np, op, toOld, toNew, shift, peerEntryChanged, oldFilters[o].peers());
+        f = norm.build(i, np, null, patch);
+      }
       built[k] = o >= 0 && f.equals(oldFilters[o]) ? null : f;
     });
     norm.detach();
@@ -191,35 +198,6 @@ final class Incremental {
     }
     next.setChanged(changedNodes);
     return next;
-  }
-
-  /** The single join or leave that maps old ids to new ones, or null if the mapping is not one. */
-  static IdShift shiftOf(int[] toOld, int[] toNew) {
-    IdShift shift;
-    if (toOld.length == toNew.length + 1) {
-      int x = 0;
-      while (x < toOld.length && toOld[x] >= 0) {
-        x++;
-      }
-      shift = x < toOld.length ? IdShift.join(x) : null;
-    } else if (toNew.length == toOld.length + 1) {
-      int q = 0;
-      while (q < toNew.length && toNew[q] >= 0) {
-        q++;
-      }
-      shift = q < toNew.length ? IdShift.leave(q) : null;
-    } else {
-      return null;
-    }
-    if (shift == null) {
-      return null;
-    }
-    for (int i = 0; i < toOld.length; i++) {
-      if (!(shift.delta() > 0 && i == shift.at()) && toOld[i] != shift.oldId(i)) {
-        return null;
-      }
-    }
-    return shift;
   }
 
   /**
@@ -296,12 +274,21 @@ final class Incremental {
         return false;
       }
     }
-    // Peers now correspond one to one. Routes are kept by router slot on each side: every
-    // non-empty route list must equal its counterpart's (a non-peer's slot is empty).
+    // Peers now correspond one to one.
+    return sameRoutes(i, o, ni, oi, np, op, toOld, toNew);
+  }
+
+  /**
+   * Does new node {@code i} accept the same routes from every router as old node {@code o}?
+   * Routes are kept by router slot on each side: every non-empty route list must equal its
+   * counterpart's (a non-peer's slot is empty).
+   */
+  private static boolean sameRoutes(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
+      int[] toOld, int[] toNew) {
     List<IpPrefix>[] rn = np.peerRoutes().get(i);
     List<IpPrefix>[] ro = op.peerRoutes().get(o);
-    if (sameIds && rn == ro) {
-      return true; // carried over by the projection patch
+    if (rn == ro) {
+      return true; // carried over by the projection patch (router slots are stable)
     }
     for (int s = 0; s < rn.length; s++) {
       if (!rn[s].isEmpty()) {
@@ -322,6 +309,43 @@ final class Incremental {
       }
     }
     return true;
+  }
+
+  /**
+   * New node {@code i}'s peer list as a patch of old node {@code o}'s ({@code base}), or null when
+   * it must be built afresh: the ids must map by one {@link IdShift}, the routes accepted from
+   * every router must be unchanged, and at most 16 peers may differ (joined, left, or with a
+   * changed entry: name, key or addresses). Every other entry of {@code base} is then exactly the
+   * entry a fresh build makes, and the list stays sorted by name.
+   */
+  private static Normalize.PeerPatch peerPatch(int i, int o, NodeIndex ni, NodeIndex oi, Projection np,
+      Projection op, int[] toOld, int[] toNew, IdShift shift, BitSet peerEntryChanged, List<Peer> base) {
+    if (shift == null || !sameRoutes(i, o, ni, oi, np, op, toOld, toNew)) {
+      return null;
+    }
+    BitSet now = np.peers().get(i);
+    BitSet before = shift.carry(op.peers().get(o));
+    BitSet added = (BitSet) now.clone();
+    added.andNot(before);
+    BitSet removed = (BitSet) before.clone();
+    removed.andNot(now);
+    BitSet entries = (BitSet) now.clone();
+    entries.and(before);
+    entries.and(peerEntryChanged);
+    boolean leftWasPeer = shift.delta() < 0 && op.peers().get(o).get(shift.at());
+    if (added.cardinality() + removed.cardinality() + entries.cardinality() > 16) {
+      return null;
+    }
+    Set<String> drop = new HashSet<>();
+    removed.or(entries);
+    for (int p = removed.nextSetBit(0); p >= 0; p = removed.nextSetBit(p + 1)) {
+      drop.add(ni.node(p).name());
+    }
+    if (leftWasPeer) {
+      drop.add(oi.node(shift.at()).name());
+    }
+    added.or(entries);
+    return new Normalize.PeerPatch(base, drop, added.stream().toArray());
   }
 
   /**

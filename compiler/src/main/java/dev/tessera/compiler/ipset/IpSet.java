@@ -239,11 +239,70 @@ public final class IpSet {
     SUBTRACT
   }
 
+  /** {@code op} over two range lists: a {@link #sweep}, or a window of it when one side is short. */
+  private static long[] combine(long[] a, long[] b, Op op, boolean ipv6) {
+    if (a.length == 0 && b.length == 0) {
+      return NONE;
+    }
+    if (op == Op.UNION && a.length < b.length) {
+      long[] t = a; // union is symmetric: the long list is the one copied around the window
+      a = b;
+      b = t;
+    }
+    if (op != Op.INTERSECT && b.length > 0 && a.length >= 256 && b.length * 16 <= a.length) {
+      return combineWindow(a, b, op, ipv6);
+    }
+    return sweep(a, b, op, ipv6);
+  }
+
+  /**
+   * {@link #combine} for a long {@code a} and a short {@code b} (an incremental update adds or cuts
+   * one node's addresses in a rule's sources): union and subtract leave {@code a}'s ranges away
+   * from {@code b} as they are, so only the window of {@code a} around {@code b}'s span (plus one
+   * range each side, the only ones that can touch the result) is swept; the rest is copied.
+   */
+  private static long[] combineWindow(long[] a, long[] b, Op op, boolean ipv6) {
+    int ranges = a.length / 4;
+    // First range ending at or after b's first address, minus one; last starting at or before
+    // b's last address, plus one.
+    int lo = 0;
+    int hi = ranges;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (cmp(a[mid * 4 + 2], a[mid * 4 + 3], b[0], b[1]) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    int first = Math.max(0, lo - 1);
+    lo = 0;
+    hi = ranges;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (cmp(a[mid * 4], a[mid * 4 + 1], b[b.length - 2], b[b.length - 1]) <= 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    int end = Math.min(ranges, lo + 1); // exclusive
+    long[] mid = sweep(Arrays.copyOfRange(a, first * 4, Math.max(first, end) * 4), b, op, ipv6);
+    int tail = a.length - end * 4;
+    long[] out = new long[first * 4 + mid.length + Math.max(0, tail)];
+    System.arraycopy(a, 0, out, 0, first * 4);
+    System.arraycopy(mid, 0, out, first * 4, mid.length);
+    if (tail > 0) {
+      System.arraycopy(a, end * 4, out, first * 4 + mid.length, tail);
+    }
+    return out;
+  }
+
   /**
    * Sweep over the boundary points of both range lists. Each range contributes +1 at its start
    * and -1 after its end; the output holds the points where the op's predicate is true.
    */
-  private static long[] combine(long[] a, long[] b, Op op, boolean ipv6) {
+  private static long[] sweep(long[] a, long[] b, Op op, boolean ipv6) {
     if (a.length == 0 && b.length == 0) {
       return NONE;
     }

@@ -100,6 +100,14 @@ public final class ApplyPosture {
       IpSet sources;
       if (before != null && r.selected() == before.selected() && sameCut(reuse, before.postureFailed(), failed)) {
         sources = before.sources();
+      } else if (before != null) {
+        // Selected and cut sets differ from before only inside X's addresses (Reuse): patch the
+        // old sources there instead of cutting thousands of failing addresses out again.
+        IpSet inside = r.selected().intersect(reuse.xAddresses());
+        if (reuse.x() >= 0 && failed.get(reuse.x())) {
+          inside = inside.subtract(index.addresses(reuse.x()));
+        }
+        sources = before.sources().subtract(reuse.xAddresses()).union(inside);
       } else {
         sources = r.selected().subtract(failAddrCache.computeIfAbsent(key, k -> index.addressesOf(failed)));
       }

@@ -11,9 +11,17 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The inventory's nodes sorted by name (a node's id is its position), with an address index that
- * answers "which nodes have an address in this set" in O(ranges * log n + matches) rather than
- * O(n) per query, which keeps peer computation near-linear in the output.
+ * The inventory's nodes, each with an id (its position here), with an address index that answers
+ * "which nodes have an address in this set" in O(ranges * log n + matches) rather than O(n) per
+ * query, which keeps peer computation near-linear in the output.
+ *
+ * <p>Ids. A fresh index numbers the nodes in name order. An index built for an incremental update
+ * from the previous one ({@link #NodeIndex(List, NodeIndex)}, when at most one node joined and at
+ * most one left) keeps every surviving node's id: a joined node takes the next free id and a left
+ * node's id goes to the node with the last id (see {@link IdShift}). So ids are not name order in
+ * general, and whatever must come out in name order (peer lists, node listings) goes through
+ * {@link #rank}, {@link #idAtRank} or {@link #sortByName}; nothing else may depend on id order. This is what keeps an
+ * update from rewriting every per-node bit set when one node joins or leaves.
  */
 public final class NodeIndex {
   private final List<InventoryNode> nodes;
@@ -22,6 +30,9 @@ public final class NodeIndex {
   private final IpSet[] allRoutes;
   private final List<IpPrefix>[] addressPrefixes;
   private final java.util.Map<String, Integer> ids;
+  /** Ids in name order, and each id's position in it; null when ids are name order already. */
+  private final int[] byName;
+  private final int[] rank;
   // Address index, per family, sorted by address: IPv4 as (address << 31 | node id) packed
   // longs; IPv6 as parallel (hi, lo, node) arrays. Primitive arrays: no address objects to
   // allocate or chase when answering a query.
@@ -37,16 +48,39 @@ public final class NodeIndex {
   }
 
   /**
-   * As {@link #NodeIndex(List)}, taking each node's derived sets (addresses, their prefix form,
-   * routes) from {@code previous} when it indexed the very same {@link InventoryNode} object
-   * (records are immutable, so the derived values are equal; sharing them also lets incremental
-   * updates compare them by identity). {@code previous} may be null.
+   * As {@link #NodeIndex(List)}, but with ids kept stable against {@code previous} (see the class
+   * note) when the node set differs from its by at most one node joining and one leaving, and
+   * taking each node's derived sets (addresses, their prefix form, routes) from {@code previous}
+   * when it indexed the very same {@link InventoryNode} object (records are immutable, so the
+   * derived values are equal; sharing them also lets incremental updates compare them by
+   * identity). {@code previous} may be null.
    */
   public NodeIndex(List<InventoryNode> inventoryNodes, NodeIndex previous) {
-    List<InventoryNode> sorted = new ArrayList<>(inventoryNodes);
-    sorted.sort(Comparator.comparing(InventoryNode::name));
-    this.nodes = List.copyOf(sorted);
-    int n = nodes.size();
+    int n = inventoryNodes.size();
+    int[] fromOld = new int[n]; // id -> previous id, or -1
+    InventoryNode[] order = previous == null ? null : stableOrder(inventoryNodes, previous, fromOld);
+    if (order == null) {
+      List<InventoryNode> sorted = new ArrayList<>(inventoryNodes);
+      sorted.sort(Comparator.comparing(InventoryNode::name));
+      this.nodes = List.copyOf(sorted);
+      for (int i = 0; i < n; i++) {
+        fromOld[i] = previous == null ? -1 : previous.id(nodes.get(i).name());
+      }
+      byName = null;
+      rank = null;
+    } else {
+      this.nodes = List.of(order);
+      int[] names = namesInOrder(previous, fromOld);
+      int[] ranks = new int[n];
+      boolean ordered = true;
+      for (int r = 0; r < n; r++) {
+        ranks[names[r]] = r;
+        ordered &= names[r] == r;
+      }
+      // Still name order (a change, or a join or leave at the end): keep the cheap form.
+      byName = ordered ? null : names;
+      rank = ordered ? null : ranks;
+    }
     addresses = new IpSet[n];
     subnetRoutes = new IpSet[n];
     allRoutes = new IpSet[n];
@@ -74,7 +108,7 @@ public final class NodeIndex {
     int k6 = 0;
     for (int i = 0; i < n; i++) {
       InventoryNode node = nodes.get(i);
-      int o = previous == null ? -1 : previous.id(node.name());
+      int o = fromOld[i];
       if (o >= 0 && previous.nodes.get(o) == node) {
         addresses[i] = previous.addresses[o];
         addressPrefixes[i] = previous.addressPrefixes[o];
@@ -87,8 +121,8 @@ public final class NodeIndex {
         allRoutes[i] = IpSet.of(node.routes());
       }
       ids.put(node.name(), i);
-      if (!node.routes().isEmpty()) {
-        rs.add(i);
+      if (!node.routes().isEmpty() && (order == null || o < 0 || previous.routerSlot[o] < 0)) {
+        rs.add(i); // stable ids: routers that were routers before are listed first, below
       }
       for (IpAddress a : node.ips()) {
         if (a.ipv6()) {
@@ -100,28 +134,192 @@ public final class NodeIndex {
         }
       }
     }
-    Arrays.sort(v4Packed);
-    Integer[] order = new Integer[c6];
-    for (int k = 0; k < c6; k++) {
-      order[k] = k;
+    if (order != null) {
+      // Router slots stay where they were (the previous routers, in their order, that still have
+      // routes), new routers after them: per-slot results of the previous compilation stay valid.
+      List<Integer> kept = new ArrayList<>();
+      int[] toNew = new int[previous.size()];
+      java.util.Arrays.fill(toNew, -1);
+      for (int i = 0; i < n; i++) {
+        if (fromOld[i] >= 0) {
+          toNew[fromOld[i]] = i;
+        }
+      }
+      for (int r : previous.routers) {
+        int i = toNew[r];
+        if (i >= 0 && !nodes.get(i).routes().isEmpty()) {
+          kept.add(i);
+        }
+      }
+      kept.addAll(rs);
+      rs = kept;
     }
-    Arrays.sort(order, (x, y) -> {
-      int c = Long.compareUnsigned(hi6[x], hi6[y]);
-      return c != 0 ? c : Long.compareUnsigned(lo6[x], lo6[y]);
-    });
+    Arrays.sort(v4Packed);
+    // IPv6: (hi, lo, node) triples sorted by (hi, lo); often already in order (addresses handed
+    // out in sequence), which skips the sort.
+    boolean sortedAlready = true;
+    for (int k = 0; k < c6; k++) {
+      if (k > 0 && cmp(hi6[k - 1], lo6[k - 1], hi6[k], lo6[k]) > 0) {
+        sortedAlready = false;
+      }
+    }
     v6Hi = new long[c6];
     v6Lo = new long[c6];
     v6Node = new int[c6];
-    for (int k = 0; k < c6; k++) {
-      v6Hi[k] = hi6[order[k]];
-      v6Lo[k] = lo6[order[k]];
-      v6Node[k] = node6[order[k]];
+    if (sortedAlready) {
+      System.arraycopy(hi6, 0, v6Hi, 0, c6);
+      System.arraycopy(lo6, 0, v6Lo, 0, c6);
+      System.arraycopy(node6, 0, v6Node, 0, c6);
+    } else {
+      Integer[] perm = new Integer[c6];
+      for (int k = 0; k < c6; k++) {
+        perm[k] = k;
+      }
+      Arrays.sort(perm, (x, y) -> cmp(hi6[x], lo6[x], hi6[y], lo6[y]));
+      for (int k = 0; k < c6; k++) {
+        v6Hi[k] = hi6[perm[k]];
+        v6Lo[k] = lo6[perm[k]];
+        v6Node[k] = node6[perm[k]];
+      }
     }
     routers = List.copyOf(rs);
     routerSlot = new int[n];
     Arrays.fill(routerSlot, -1);
     for (int k = 0; k < rs.size(); k++) {
       routerSlot[rs.get(k)] = k;
+    }
+  }
+
+  /**
+   * The nodes in stable-id order against {@code previous} (filling {@code fromOld}), or null when
+   * more than one node joined or more than one left (then ids are assigned afresh, by name).
+   */
+  private static InventoryNode[] stableOrder(List<InventoryNode> inventoryNodes, NodeIndex previous,
+      int[] fromOld) {
+    int m = previous.size();
+    InventoryNode[] slots = new InventoryNode[m + 1];
+    InventoryNode joined = null;
+    int kept = 0;
+    for (InventoryNode node : inventoryNodes) {
+      int o = previous.id(node.name());
+      if (o < 0) {
+        if (joined != null) {
+          return null;
+        }
+        joined = node;
+      } else if (slots[o] != null) {
+        return null; // a duplicate name (reported by pass 1): no stable mapping, start afresh
+      } else {
+        slots[o] = node;
+        kept++;
+      }
+    }
+    if (m - kept > 1) {
+      return null;
+    }
+    int hole = -1;
+    for (int o = 0; m - kept == 1 && o < m; o++) {
+      if (slots[o] == null) {
+        hole = o;
+        break;
+      }
+    }
+    int n = inventoryNodes.size();
+    InventoryNode[] out = new InventoryNode[n];
+    if (hole < 0) {
+      // No node left: every id stays, a joined node takes id m.
+      System.arraycopy(slots, 0, out, 0, m);
+      for (int o = 0; o < m; o++) {
+        fromOld[o] = o;
+      }
+      if (joined != null) {
+        out[m] = joined;
+        fromOld[m] = -1;
+      }
+    } else if (joined != null) {
+      // One left, one joined (a rename): the new node takes the freed id.
+      System.arraycopy(slots, 0, out, 0, m);
+      for (int o = 0; o < m; o++) {
+        fromOld[o] = o;
+      }
+      out[hole] = joined;
+      fromOld[hole] = -1;
+    } else {
+      // One left: the last node moves into its id.
+      System.arraycopy(slots, 0, out, 0, m - 1);
+      for (int o = 0; o < m - 1; o++) {
+        fromOld[o] = o;
+      }
+      if (hole != m - 1) {
+        out[hole] = slots[m - 1];
+        fromOld[hole] = m - 1;
+      }
+    }
+    return out;
+  }
+
+  /** Ids in name order, from {@code previous}'s order (one removal and one insertion at most). */
+  private int[] namesInOrder(NodeIndex previous, int[] fromOld) {
+    int n = nodes.size();
+    int m = previous.size();
+    int[] toNew = new int[m];
+    Arrays.fill(toNew, -1);
+    int joined = -1;
+    for (int i = 0; i < n; i++) {
+      if (fromOld[i] >= 0) {
+        toNew[fromOld[i]] = i;
+      } else {
+        joined = i;
+      }
+    }
+    int[] out = new int[n];
+    int k = 0;
+    String joinedName = joined < 0 ? null : nodes.get(joined).name();
+    for (int r = 0; r < m; r++) {
+      int id = toNew[previous.idAtRank(r)];
+      if (id < 0) {
+        continue;
+      }
+      if (joinedName != null && nodes.get(id).name().compareTo(joinedName) > 0) {
+        out[k++] = joined;
+        joinedName = null;
+      }
+      out[k++] = id;
+    }
+    if (joinedName != null) {
+      out[k++] = joined;
+    }
+    return out;
+  }
+
+  /** Is every id its node's position in name order (so bit order is name order)? */
+  public boolean nameOrdered() {
+    return byName == null;
+  }
+
+  /** Position of node {@code id} in name order. */
+  public int rank(int id) {
+    return nameOrdered() ? id : rank[id];
+  }
+
+  /** The node id at position {@code r} in name order. */
+  public int idAtRank(int r) {
+    return nameOrdered() ? r : byName[r];
+  }
+
+  /** Sorts node ids in place into name order. */
+  public void sortByName(int[] idsToSort) {
+    if (nameOrdered()) {
+      Arrays.sort(idsToSort);
+      return;
+    }
+    long[] packed = new long[idsToSort.length];
+    for (int k = 0; k < idsToSort.length; k++) {
+      packed[k] = (long) rank[idsToSort[k]] << 32 | idsToSort[k];
+    }
+    Arrays.sort(packed);
+    for (int k = 0; k < idsToSort.length; k++) {
+      idsToSort[k] = (int) packed[k];
     }
   }
 
@@ -157,7 +355,10 @@ public final class NodeIndex {
     return allRoutes[id];
   }
 
-  /** Nodes with at least one approved route, ascending (so in name order). */
+  /**
+   * Nodes with at least one approved route; a node's position is its router slot. Ascending for a
+   * fresh index; an incremental one keeps the previous slots (no order may be assumed).
+   */
   public List<Integer> routers() {
     return routers;
   }

@@ -106,6 +106,18 @@ public final class Normalize {
    * equal. It is a canonical (sorted, immutable) list, as built here.
    */
   public CompiledFilter build(int node, Projection proj, List<Peer> peers) {
+    return build(node, proj, peers, null);
+  }
+
+  /**
+   * A peer list to build as {@code base} (a previous canonical list) without the entries named in
+   * {@code drop}, plus entries for the node ids {@code add}: for incremental updates, where the
+   * caller established that every other entry of {@code base} is what a fresh build would make.
+   */
+  public record PeerPatch(List<Peer> base, java.util.Set<String> drop, int[] add) {}
+
+  /** {@link #build(int, Projection, List)}, or with the peer list patched from {@code patch} when not null. */
+  public CompiledFilter build(int node, Projection proj, List<Peer> peers, PeerPatch patch) {
     Map<GroupKey, TreeMap<IpPrefix, PortSet>> groups = new LinkedHashMap<>();
     for (Piece p : proj.pieces().get(node)) {
       List<Integer> protos = p.protocols().size() <= 1 ? p.protocols()
@@ -127,20 +139,32 @@ public final class Normalize {
     out.sort(RULE_ORDER);
     List<FilterRule> ruleList = List.copyOf(out);
 
-    if (peers == null) {
+    if (peers == null && patch != null) {
+      peers = patched(patch, proj.peerRoutes().get(node));
+    } else if (peers == null) {
       BitSet ps = proj.peers().get(node);
       List<IpPrefix>[] routes = proj.peerRoutes().get(node);
       // Peers are most of the output (thousands per node in dense tailnets): filled into an exact
       // array and made immutable with one copy (List.of), which CompiledFilter's List.copyOf keeps.
       Peer[] peerArray = new Peer[ps.cardinality()];
-      int k = 0;
-      for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
-        int slot = index.routerSlot(p);
-        peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
+      int[] ids = index.nameOrdered() ? null : ps.stream().toArray();
+      if (ids != null) {
+        // Ids kept stable across updates are not name order (NodeIndex): sort into it.
+        index.sortByName(ids);
+        for (int k = 0; k < ids.length; k++) {
+          int slot = index.routerSlot(ids[k]);
+          peerArray[k] = peer(ids[k], slot < 0 ? List.of() : routes[slot]);
+        }
+      } else {
+        // Ids are name order here, so bit order is the canonical peer order.
+        int k = 0;
+        for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
+          int slot = index.routerSlot(p);
+          peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
+        }
       }
       peers = List.of(peerArray);
     }
-    // Node ids are assigned in name order (NodeIndex), so peers come out sorted by name.
 
     List<CapGrant> caps = new ArrayList<>();
     for (CapPiece c : proj.caps().get(node)) {
@@ -150,6 +174,32 @@ public final class Normalize {
     caps.sort(CAP_ORDER);
     InventoryNode self = index.node(node);
     return CompiledFilter.of(self.name(), index.addressPrefixes(node), ruleList, peers, List.copyOf(caps));
+  }
+
+  private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {
+    List<Peer> out = new ArrayList<>(patch.base().size() + patch.add().length);
+    for (Peer p : patch.base()) {
+      if (patch.drop().isEmpty() || !patch.drop().contains(p.name())) {
+        out.add(p);
+      }
+    }
+    for (int id : patch.add()) {
+      int slot = index.routerSlot(id);
+      Peer e = peer(id, slot < 0 ? List.of() : routes[slot]);
+      // Names are unique, so the canonical order (CompiledFilter) is by name.
+      int lo = 0;
+      int hi = out.size();
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (out.get(mid).name().compareTo(e.name()) < 0) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      out.add(lo, e);
+    }
+    return List.copyOf(out);
   }
 
   /** Peer entries are shared: one per node for "no routes", one for its full route list. */

@@ -105,9 +105,11 @@ public final class ProjectionPatch {
         return null;
       }
     }
-    // Ids are name ranks: a join at rank x shifts every later id up by one, a leave at old rank
-    // xOld shifts every later id down by one, a change keeps them.
-    IdShift shift = x < 0 ? IdShift.leave(xOld) : xOld < 0 ? IdShift.join(x) : IdShift.NONE;
+    // Ids are stable (NodeIndex): a join takes the next id, a leave hands its id to the last node.
+    IdShift shift = IdShift.between(oi, index, changed);
+    if (shift == null) {
+      return null; // ids not carried over from the old index (a fresh index): full pass
+    }
 
     // D: nodes whose pieces may change. X and its user's nodes (autogroup:self) may change in any
     // rule; every other node of D only in the rules whose sources changed.
@@ -137,30 +139,25 @@ public final class ProjectionPatch {
       return null;
     }
 
+    // Every per-node list starts as the old one in new id positions (IdShift: at most one element
+    // moves) and only the rows that can differ are recomputed: the work follows what changed, not
+    // the node count.
     // Pieces: fresh for D, the old lists (id-free) for everyone else.
-    List<List<Piece>> pieces = new ArrayList<>(n);
-    List<List<CapPiece>> caps = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
+    List<List<Piece>> pieces = carried(old.pieces(), shift);
+    List<List<CapPiece>> caps = carried(old.caps(), shift);
+    for (int i = dirty.nextSetBit(0); i >= 0; i = dirty.nextSetBit(i + 1)) {
+      List<Piece> ps = new ArrayList<>();
+      List<CapPiece> cs = new ArrayList<>();
       if (anyRule.get(i)) {
-        List<Piece> ps = new ArrayList<>();
-        List<CapPiece> cs = new ArrayList<>();
         for (int r = 0; r < rules.size(); r++) {
           deliver(i, r, ps, cs);
         }
-        pieces.add(ps);
-        caps.add(cs);
-      } else if (dirty.get(i)) {
-        int o = shift.oldId(i);
-        List<Piece> ps = new ArrayList<>();
-        List<CapPiece> cs = new ArrayList<>();
-        merge(i, changedRules, old.pieces().get(o), old.caps().get(o), ps, cs);
-        pieces.add(ps);
-        caps.add(cs);
       } else {
         int o = shift.oldId(i);
-        pieces.add(old.pieces().get(o));
-        caps.add(old.caps().get(o));
+        merge(i, changedRules, old.pieces().get(o), old.caps().get(o), ps, cs);
       }
+      pieces.set(i, ps);
+      caps.set(i, cs);
     }
 
     // Incoming: exact for D; for others the old set remapped, with X's bit from receivers.
@@ -176,10 +173,59 @@ public final class ProjectionPatch {
         xReceivers.or(rec);
       }
     }
-    List<BitSet> incoming = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
+    List<BitSet> incoming = carried(oldIncoming, shift);
+    // Rows outside D differ from the old ones only in X's bit: where X now reaches them
+    // (xReceivers) differs from where it reached them before (the old column of X, its outgoing
+    // row). On a leave, rows holding the bit of X or of the moved node are relabelled.
+    BitSet fix = new BitSet();
+    if (x >= 0) {
+      fix.or(xReceivers);
+      if (xOld >= 0) {
+        fix.xor(shift.remap(oldOutgoing.get(xOld)));
+      }
+    }
+    if (!shift.keepsOldIds()) {
+      fix.or(shift.remap(oldOutgoing.get(shift.at())));
+      fix.or(shift.remap(oldOutgoing.get(shift.last())));
+      if (shift.at() < n) {
+        fix.set(shift.at()); // the moved node's own row (its bits may need relabelling too)
+      }
+    }
+    fix.andNot(dirty);
+    for (int i = fix.nextSetBit(0); i >= 0; i = fix.nextSetBit(i + 1)) {
+      BitSet in = shift.remap(oldIncoming.get(shift.oldId(i)));
+      if (x >= 0) {
+        in.set(x, xReceivers.get(i));
+      }
+      incoming.set(i, in);
+    }
+    // A node of D outside anyRule has the same pieces as before but for the sources of changed
+    // rules, which differ only inside X's addresses (old and new; no other node holds one). Unless
+    // a changed rule's sources became or stopped being empty (pieces appear or vanish), its
+    // incoming row thus differs from the old one at most in X's bit and in the bits of routers whose
+    // subnet routes overlap X's addresses: those are re-decided from its pieces, the rest carried.
+    boolean emptinessFlips = false;
+    for (int r : changedRules) {
+      emptinessFlips |= rules.get(r).sources().isEmpty() != oldRules.get(r).sources().isEmpty();
+    }
+    IpSet xBoth = xAddrs.union(xOld >= 0 ? oi.addresses(xOld) : IpSet.EMPTY);
+    List<Integer> recheck = new ArrayList<>();
+    if (x >= 0) {
+      recheck.add(x);
+    }
+    for (int r : index.routers()) {
+      if (index.subnetRoutes(r).overlaps(xBoth)) {
+        recheck.add(r);
+      }
+    }
+    for (int i = dirty.nextSetBit(0); i >= 0; i = dirty.nextSetBit(i + 1)) {
       BitSet in;
-      if (dirty.get(i)) {
+      if (!anyRule.get(i) && !emptinessFlips) {
+        in = shift.remap(oldIncoming.get(shift.oldId(i)));
+        for (int b : recheck) {
+          in.set(b, originatesAny(b, pieces.get(i), caps.get(i)));
+        }
+      } else {
         in = new BitSet();
         IpSet last = null;
         for (Piece p : pieces.get(i)) {
@@ -191,55 +237,53 @@ public final class ProjectionPatch {
         for (CapPiece c : caps.get(i)) {
           in.or(originating(c.sources()));
         }
-      } else {
-        BitSet before = oldIncoming.get(shift.oldId(i));
-        if (shift.delta() == 0 && before.get(x) == xReceivers.get(i)) {
-          in = before; // unchanged: share the (never modified) old set
-        } else {
-          in = shift.remap(before);
-          if (x >= 0) {
-            in.set(x, xReceivers.get(i));
-          }
-        }
       }
-      incoming.add(in);
+      incoming.set(i, in);
     }
+    BitSet inChanged = (BitSet) dirty.clone();
+    inChanged.or(fix);
 
-    // Outgoing (the transpose), patched rather than transposed again: a row of the incoming
-    // relation changed only for D (fresh) and, elsewhere, in X's bit. So every node's old outgoing
-    // row carries over (remapped), with bit a flipped where row a of D changed, and X's row is
-    // column x of the new incoming relation.
-    List<BitSet> outgoing = new ArrayList<>(n);
-    boolean[] copied = new boolean[n];
-    for (int i = 0; i < n; i++) {
-      outgoing.add(i == x && shift.delta() > 0 ? new BitSet() : oldOutgoing.get(shift.oldId(i)));
-    }
+    // Outgoing (the transpose), patched rather than transposed again: rows of D changed anywhere,
+    // so each bit that flipped in such a row a flips bit a of the corresponding outgoing row; other
+    // rows changed only in X's bit, which only X's own outgoing row (column x of the new incoming
+    // relation) reflects. On a leave, rows holding the bit of X or of the moved node are relabelled.
+    List<BitSet> outgoing = carried(oldOutgoing, shift);
+    BitSet outChanged = new BitSet();
     for (int a = dirty.nextSetBit(0); a >= 0; a = dirty.nextSetBit(a + 1)) {
       BitSet diff = a == x && shift.delta() > 0 ? new BitSet() : shift.remap(oldIncoming.get(shift.oldId(a)));
       diff.xor(incoming.get(a));
       for (int i = diff.nextSetBit(0); i >= 0; i = diff.nextSetBit(i + 1)) {
         if (i != x) {
-          if (!copied[i]) {
-            outgoing.set(i, shift.remap(outgoing.get(i)));
-            copied[i] = true;
+          if (!outChanged.get(i)) {
+            outgoing.set(i, shift.remap(oldOutgoing.get(shift.oldId(i))));
+            outChanged.set(i);
           }
           outgoing.get(i).flip(a);
         }
       }
     }
-    for (int i = 0; i < n; i++) {
-      if (!copied[i] && i != x && shift.delta() != 0) {
-        outgoing.set(i, shift.remap(outgoing.get(i)));
+    if (!shift.keepsOldIds()) {
+      BitSet relabel = shift.remap(oldIncoming.get(shift.at()));
+      relabel.or(shift.remap(oldIncoming.get(shift.last())));
+      if (shift.at() < n) {
+        relabel.set(shift.at());
+      }
+      relabel.andNot(outChanged);
+      for (int i = relabel.nextSetBit(0); i >= 0; i = relabel.nextSetBit(i + 1)) {
+        outgoing.set(i, shift.carry(oldOutgoing.get(shift.oldId(i))));
+        outChanged.set(i);
       }
     }
     if (x >= 0) {
-      BitSet column = new BitSet();
-      for (int a = 0; a < n; a++) {
+      BitSet column = (BitSet) xReceivers.clone();
+      column.andNot(dirty);
+      for (int a = dirty.nextSetBit(0); a >= 0; a = dirty.nextSetBit(a + 1)) {
         if (incoming.get(a).get(x)) {
           column.set(a);
         }
       }
       outgoing.set(x, column);
+      outChanged.set(x);
     }
 
     // Peers, exactly as ProjectPerNode does from the incoming relation.
@@ -263,28 +307,42 @@ public final class ProjectionPatch {
       }
     }
     List<BitSet> peers;
-    if (shift.delta() == 0 && internetUsers.equals(old.internetUsers())) {
-      // Ids and exit-node use unchanged: a node whose two relation rows are the very same objects
-      // keeps its peer set object too (which lets the caller skip it by identity).
-      peers = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        if (incoming.get(i) == oldIncoming.get(i) && outgoing.get(i) == oldOutgoing.get(i)) {
-          peers.add(old.peers().get(i));
-        } else {
-          BitSet p = (BitSet) incoming.get(i).clone();
-          p.or(outgoing.get(i));
-          if (exits.get(i)) {
-            p.or(internetUsers);
-          }
-          if (internetUsers.get(i)) {
-            p.or(exits);
-          }
-          p.clear(i);
-          peers.add(p);
+    BitSet peersChanged;
+    if (shift.sameAfterRemap(old.internetUsers(), internetUsers)) {
+      // Exit-node use unchanged: a row's peer set changes only where one of its relation rows did
+      // (peers are symmetric, so on a leave the rows holding the bit of X or of the moved node are
+      // the peer rows of those two); every other row keeps its old set object.
+      peers = carried(old.peers(), shift);
+      peersChanged = (BitSet) inChanged.clone();
+      peersChanged.or(outChanged);
+      BitSet relabel = new BitSet();
+      if (!shift.keepsOldIds()) {
+        relabel.or(shift.remap(old.peers().get(shift.at())));
+        relabel.or(shift.remap(old.peers().get(shift.last())));
+        if (shift.at() < n) {
+          relabel.set(shift.at());
         }
+        relabel.andNot(peersChanged);
+      }
+      for (int i = relabel.nextSetBit(0); i >= 0; i = relabel.nextSetBit(i + 1)) {
+        peers.set(i, shift.carry(old.peers().get(shift.oldId(i))));
+      }
+      for (int i = peersChanged.nextSetBit(0); i >= 0; i = peersChanged.nextSetBit(i + 1)) {
+        BitSet p = (BitSet) incoming.get(i).clone();
+        p.or(outgoing.get(i));
+        if (exits.get(i)) {
+          p.or(internetUsers);
+        }
+        if (internetUsers.get(i)) {
+          p.or(exits);
+        }
+        p.clear(i);
+        peers.set(i, p);
       }
     } else {
       peers = ProjectPerNode.peersOf(incoming, outgoing, exits, internetUsers);
+      peersChanged = new BitSet();
+      peersChanged.set(0, n);
     }
 
     // Routes: recompute where own pieces, a router peer's pieces, or which routers are peers
@@ -309,35 +367,67 @@ public final class ProjectionPatch {
       }
     }
     Map<IpPrefix, Integer> primaryRouters = ProjectPerNode.primaryRouters(index);
-    List<List<IpPrefix>[]> peerRoutes = new ArrayList<>(n);
-    // Routers' new and old ids as primitive arrays: this check runs for every node.
+    // A row keeps its accepted routes unless it is rerouted or its router peers changed.
+    List<List<IpPrefix>[]> peerRoutes = carried(old.peerRoutes(), shift);
     int[] routersNow = index.routers().stream().mapToInt(Integer::intValue).toArray();
-    int[] routersBefore = new int[routersNow.length];
-    for (int k = 0; k < routersNow.length; k++) {
-      routersBefore[k] = shift.oldId(routersNow[k]);
-    }
-    for (int i = 0; i < n; i++) {
-      if (!reroute.get(i)) {
-        int o = shift.oldId(i);
+    BitSet redo = (BitSet) peersChanged.clone();
+    redo.or(reroute);
+    for (int i = redo.nextSetBit(0); i >= 0; i = redo.nextSetBit(i + 1)) {
+      boolean keep = !reroute.get(i) && !(i == x && shift.delta() > 0);
+      if (keep) {
         BitSet now = peers.get(i);
-        BitSet before = old.peers().get(o);
-        boolean sameRouterPeers = true;
-        for (int k = 0; now != before && k < routersNow.length; k++) {
-          if (now.get(routersNow[k]) != before.get(routersBefore[k])) {
-            sameRouterPeers = false;
-            break;
-          }
-        }
-        if (sameRouterPeers) {
-          peerRoutes.add(old.peerRoutes().get(o));
-          continue;
+        BitSet before = old.peers().get(shift.oldId(i));
+        for (int k = 0; keep && now != before && k < routersNow.length; k++) {
+          keep = now.get(routersNow[k]) == before.get(shift.oldId(routersNow[k]));
         }
       }
-      peerRoutes.add(ProjectPerNode.peerRoutesOf(index, i, peers.get(i), pieces, caps, internetUsers, primaryRouters,
-          p -> reachers.computeIfAbsent(p, q -> reachersOf(index, q, pieces.get(q), this::originating))));
+      if (!keep) {
+        peerRoutes.set(i, ProjectPerNode.peerRoutesOf(index, i, peers.get(i), pieces, caps, internetUsers,
+            primaryRouters, p -> reachers.computeIfAbsent(p, q -> reachersOf(index, q, pieces.get(q),
+                this::originating))));
+      }
     }
     return new ProjectPerNode.Result(new Projection(pieces, caps, peers, peerRoutes, internetUsers),
         List.copyOf(incoming), List.copyOf(outgoing));
+  }
+
+  /**
+   * The old per-node list in new id positions ({@link IdShift}): the same elements, with the last
+   * one moved into a left node's place, or an empty slot (null) at the end for a joined node,
+   * which the caller fills.
+   */
+  private static <T> List<T> carried(List<T> old, IdShift shift) {
+    List<T> out = new ArrayList<>(old.size() + 1);
+    out.addAll(old);
+    if (shift.delta() > 0) {
+      out.add(null);
+    } else if (shift.delta() < 0) {
+      T moved = out.remove(shift.last());
+      if (shift.at() != shift.last()) {
+        out.set(shift.at(), moved);
+      }
+    }
+    return out;
+  }
+
+  /** Does node {@code b} originate traffic from some source set of these pieces ({@link NodeIndex#nodesOriginating})? */
+  private boolean originatesAny(int b, List<Piece> ps, List<CapPiece> cs) {
+    IpSet own = index.addresses(b);
+    IpSet routes = index.subnetRoutes(b);
+    IpSet last = null;
+    for (Piece p : ps) {
+      IpSet s = p.sources();
+      if (s != last && (s.overlaps(own) || s.overlaps(routes))) {
+        return true;
+      }
+      last = s;
+    }
+    for (CapPiece c : cs) {
+      if (c.sources().overlaps(own) || c.sources().overlaps(routes)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private BitSet originating(IpSet s) {

@@ -4,6 +4,7 @@ import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Selector;
 import dev.tessera.policy.diag.Diagnostics;
+import dev.tessera.compiler.ipset.IpSet;
 import java.util.BitSet;
 import java.util.List;
 
@@ -29,9 +30,11 @@ import java.util.List;
  * @param x X's new id, -1 if it left (or is dropped now)
  * @param xOld X's old id, -1 if it joined (or was dropped before)
  * @param addressesChanged X's addresses differ between the two sides (always true for a join or leave)
+ * @param xAddresses X's addresses on both sides (their union): the only addresses in which a rule's
+ *     selected and posture-cut sets can differ from before, as no other node holds any of them
  */
 public record Reuse(List<ResolvedRule> oldRules, ExpandSelectors oldExpander, IdShift shift, int x, int xOld,
-    boolean addressesChanged) {
+    boolean addressesChanged, IpSet xAddresses) {
 
   /**
    * The reuse information for node {@code name} between {@code oldIds} and {@code ids}, or null
@@ -54,11 +57,15 @@ public record Reuse(List<ResolvedRule> oldRules, ExpandSelectors oldExpander, Id
         || xOld >= 0 && (!oi.node(xOld).routes().isEmpty() || !alone(oi, xOld))) {
       return null;
     }
-    IdShift shift = x < 0 ? IdShift.leave(xOld) : xOld < 0 ? IdShift.join(x) : IdShift.NONE;
+    IdShift shift = IdShift.between(oi, ni, name);
+    if (shift == null) {
+      return null;
+    }
     boolean changed = x < 0 || xOld < 0 || !ni.addresses(x).equals(oi.addresses(xOld));
     // Old node sets only (no address sets); diagnostics were reported by the previous compilation.
     ExpandSelectors oldExpander = new ExpandSelectors(policy, oldIds, new Diagnostics());
-    return new Reuse(oldRules, oldExpander, shift, x, xOld, changed);
+    IpSet xAddresses = (x >= 0 ? ni.addresses(x) : IpSet.EMPTY).union(xOld >= 0 ? oi.addresses(xOld) : IpSet.EMPTY);
+    return new Reuse(oldRules, oldExpander, shift, x, xOld, changed, xAddresses);
   }
 
   private static boolean alone(NodeIndex index, int id) {

@@ -129,6 +129,51 @@ class IpSetTest {
     }
   }
 
+  /**
+   * A long set (64+ ranges) with a short one takes union's and subtract's window path (only the
+   * ranges around the short set are swept): the result must equal, range for range, the set the
+   * model describes, including where the short set touches or bridges neighbouring ranges.
+   */
+  @Test
+  void windowedUnionAndSubtractAgreeWithBitSetModel() {
+    long seed = new Random().nextLong();
+    Random rnd = new Random(seed);
+    int base = (int) IpAddress.parse("10.0.0.0").lo();
+    int space = 2400;
+    for (int round = 0; round < 500; round++) {
+      BitSet mBig = new BitSet();
+      IpSet.Builder bb = IpSet.builder();
+      for (int k = 0; k < 100 + rnd.nextInt(200); k++) {
+        int off = rnd.nextInt(space - 10);
+        int len = 1 + rnd.nextInt(4);
+        bb.addRange(IpAddress.ofV4(base + off), IpAddress.ofV4(base + off + len - 1));
+        mBig.set(off, off + len);
+      }
+      IpSet big = bb.build();
+      BitSet mSmall = new BitSet();
+      IpSet.Builder sb = IpSet.builder();
+      for (int k = 0; k < 1 + rnd.nextInt(3); k++) {
+        // Often right next to a range of the big set (adjacency merges across the window edge).
+        int off = rnd.nextBoolean() ? rnd.nextInt(space - 10) : Math.max(0, mBig.nextSetBit(rnd.nextInt(space)) - 1);
+        int len = 1 + rnd.nextInt(rnd.nextInt(10) == 0 ? 40 : 3);
+        sb.addRange(IpAddress.ofV4(base + off), IpAddress.ofV4(base + off + len - 1));
+        mSmall.set(off, off + len);
+      }
+      IpSet small = sb.build();
+      assertThat(big.union(small)).as("seed %d", seed).isEqualTo(fromModel(base, or(mBig, mSmall)));
+      assertThat(small.union(big)).as("seed %d", seed).isEqualTo(fromModel(base, or(mBig, mSmall)));
+      assertThat(big.subtract(small)).as("seed %d", seed).isEqualTo(fromModel(base, andNot(mBig, mSmall)));
+    }
+  }
+
+  private static IpSet fromModel(int base, BitSet model) {
+    IpSet.Builder b = IpSet.builder();
+    for (int i = model.nextSetBit(0); i >= 0; i = model.nextSetBit(i + 1)) {
+      b.add(IpAddress.ofV4(base + i));
+    }
+    return b.build();
+  }
+
   private static IpSet randomSet(Random rnd, int base, BitSet model) {
     IpSet.Builder b = IpSet.builder();
     int n = rnd.nextInt(6);

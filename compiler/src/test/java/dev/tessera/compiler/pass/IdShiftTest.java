@@ -2,11 +2,20 @@ package dev.tessera.compiler.pass;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.compiler.inventory.InventoryNode;
+import dev.tessera.enforcer.format.IpAddress;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** {@link IdShift#remap} and {@link IdShift#sameAfterRemap} (word shifts) against a bit-by-bit model, across word boundaries. */
+/**
+ * {@link IdShift} (remap, carry, sameAfterRemap) against a bit-by-bit model, and {@link NodeIndex}'s
+ * stable ids: after a join, change or leave, the index built from the previous one maps ids as
+ * {@link IdShift#between} says, and its name order ({@link NodeIndex#rank}) is the fresh index's.
+ */
 class IdShiftTest {
   @Test
   void remapAgreesWithBitByBitModel() {
@@ -21,44 +30,99 @@ class IdShiftTest {
           old.set(i);
         }
       }
-      // Join: a new node at id x of n + 1; old ids >= x move up.
-      int x = rnd.nextInt(n + 1);
-      IdShift join = IdShift.join(x);
-      BitSet wantJoin = new BitSet();
-      for (int i = old.nextSetBit(0); i >= 0; i = old.nextSetBit(i + 1)) {
-        wantJoin.set(i < x ? i : i + 1);
+      // Join: the new node takes id n; every old id stays.
+      IdShift join = IdShift.join(n);
+      assertThat(join.remap(old)).as("seed %d", seed).isEqualTo(old).isNotSameAs(old);
+      assertThat(join.carry(old)).isSameAs(old);
+      for (int i = 0; i < n; i++) {
+        assertThat(join.oldId(i)).isEqualTo(i);
       }
-      assertThat(join.remap(old)).as("seed %d join at %d of %s", seed, x, old).isEqualTo(wantJoin);
-      for (int i = 0; i <= n; i++) {
-        if (i != x) {
-          assertThat(join.oldId(i)).as("seed %d", seed).isEqualTo(i < x ? i : i - 1);
-        }
-      }
-      // Leave: old node q of n leaves; its bit goes, old ids > q move down.
+      // Leave: old node q of n leaves; its bit goes, the last old id moves to q.
       int q = rnd.nextInt(n);
-      IdShift leave = IdShift.leave(q);
-      BitSet wantLeave = new BitSet();
+      IdShift leave = IdShift.leave(q, n);
+      BitSet want = new BitSet();
       for (int i = old.nextSetBit(0); i >= 0; i = old.nextSetBit(i + 1)) {
         if (i != q) {
-          wantLeave.set(i < q ? i : i - 1);
+          want.set(i == n - 1 ? q : i);
         }
       }
-      assertThat(leave.remap(old)).as("seed %d leave %d of %s", seed, q, old).isEqualTo(wantLeave);
-      for (int i = 0; i < n - 1; i++) {
-        assertThat(leave.oldId(i)).as("seed %d", seed).isEqualTo(i < q ? i : i + 1);
+      assertThat(leave.remap(old)).as("seed %d leave %d of %s", seed, q, old).isEqualTo(want);
+      assertThat(leave.carry(old)).as("seed %d", seed).isEqualTo(want);
+      if (!old.get(q) && !old.get(n - 1)) {
+        assertThat(leave.carry(old)).isSameAs(old);
       }
+      for (int i = 0; i < n - 1; i++) {
+        assertThat(leave.oldId(i)).as("seed %d", seed).isEqualTo(i == q ? n - 1 : i);
+        assertThat(leave.newId(leave.oldId(i))).isEqualTo(i);
+      }
+      assertThat(leave.newId(q)).isEqualTo(-1);
       assertThat(IdShift.NONE.remap(old)).isEqualTo(old);
       // sameAfterRemap: true for the model's result, false once any one bit of it differs.
-      assertThat(join.sameAfterRemap(old, wantJoin)).as("seed %d", seed).isTrue();
-      assertThat(leave.sameAfterRemap(old, wantLeave)).as("seed %d", seed).isTrue();
-      assertThat(IdShift.NONE.sameAfterRemap(old, old)).isTrue();
+      assertThat(join.sameAfterRemap(old, old)).as("seed %d", seed).isTrue();
+      assertThat(leave.sameAfterRemap(old, want)).as("seed %d", seed).isTrue();
       int flip = rnd.nextInt(n + 70);
-      BitSet offJoin = (BitSet) wantJoin.clone();
+      BitSet offJoin = (BitSet) old.clone();
       offJoin.flip(flip);
-      BitSet offLeave = (BitSet) wantLeave.clone();
+      BitSet offLeave = (BitSet) want.clone();
       offLeave.flip(flip);
       assertThat(join.sameAfterRemap(old, offJoin)).as("seed %d flip %d", seed, flip).isFalse();
       assertThat(leave.sameAfterRemap(old, offLeave)).as("seed %d flip %d", seed, flip).isFalse();
     }
+  }
+
+  @Test
+  void incrementalIndexKeepsIdsAndNameOrder() {
+    long seed = new Random().nextLong();
+    Random rnd = new Random(seed);
+    List<InventoryNode> nodes = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      nodes.add(node("n" + rnd.nextInt(1000) + "-" + i, i));
+    }
+    NodeIndex index = new NodeIndex(nodes);
+    assertThat(index.nameOrdered()).isTrue();
+    for (int step = 0; step < 300; step++) {
+      List<InventoryNode> next = new ArrayList<>(nodes);
+      String name;
+      int kind = rnd.nextInt(3);
+      if (kind == 0 || next.size() < 3) {
+        name = "j" + rnd.nextInt(100_000) + "-" + step;
+        next.add(node(name, 100 + step));
+      } else if (kind == 1) {
+        name = next.remove(rnd.nextInt(next.size())).name();
+      } else {
+        int k = rnd.nextInt(next.size());
+        name = next.get(k).name();
+        next.set(k, node(name, 500 + step));
+      }
+      NodeIndex updated = new NodeIndex(next, index);
+      NodeIndex fresh = new NodeIndex(next);
+      IdShift shift = IdShift.between(index, updated, name);
+      assertThat(shift).as("seed %d step %d", seed, step).isNotNull();
+      int x = updated.id(name);
+      for (int i = 0; i < updated.size(); i++) {
+        if (i != x || shift.delta() == 0) {
+          assertThat(updated.node(i).name()).isEqualTo(index.node(shift.oldId(i)).name());
+        }
+        // Name order agrees with the fresh (name-ordered) index.
+        assertThat(updated.rank(i)).as("seed %d step %d", seed, step).isEqualTo(fresh.id(updated.node(i).name()));
+        assertThat(updated.idAtRank(updated.rank(i))).isEqualTo(i);
+        assertThat(updated.addresses(i)).isEqualTo(fresh.addresses(fresh.id(updated.node(i).name())));
+      }
+      int[] all = new int[updated.size()];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = all.length - 1 - i;
+      }
+      updated.sortByName(all);
+      for (int r = 0; r < all.length; r++) {
+        assertThat(updated.node(all[r]).name()).isEqualTo(fresh.node(r).name());
+      }
+      nodes = next;
+      index = updated;
+    }
+  }
+
+  private static InventoryNode node(String name, int host) {
+    return InventoryNode.of(name, "u@a.com", List.of(), List.of(IpAddress.ofV4(0x6440_0000 + host)), Map.of(),
+        List.of());
   }
 }
