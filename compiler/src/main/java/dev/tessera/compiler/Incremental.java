@@ -52,7 +52,7 @@ import java.util.Map;
  *       only for rows that changed; routes recomputed only where pieces, router peers or a
  *       router's reachers changed. When its preconditions fail (the node is or was a subnet router
  *       or exit node, its addresses collide, a changed rule has a {@code *} destination, or more
- *       than a quarter of the nodes are touched) the full pass runs instead.
+ *       than half of the nodes are touched) the full pass runs instead.
  *   <li>Pass 5 (normalize/emit) runs only for nodes whose inputs differ from the previous
  *       compilation's, compared by node name (a join or leave shifts ids: {@link IdShift}), in
  *       parallel. Every other node keeps its previous {@link CompiledFilter} object and its cached

@@ -179,7 +179,7 @@ public final class ExpandSelectors {
       nodes.or(nodesOf(s));
     }
     IpSet selected;
-    if (reuse != null && reuse.sameSelected(index, src, identityDevices(src))) {
+    if (reuse != null && reuse.sameSelected(index, src, this)) {
       selected = reuse.oldRules().get(index).selected();
     } else {
       IpSet.Builder addrs = IpSet.builder();
@@ -205,18 +205,18 @@ public final class ExpandSelectors {
   }
 
   /**
-   * The devices whose every address a rule with sources {@code src} selects: those matched by
-   * identity (users, groups, tags, autogroups). Devices matched through an address selector
-   * (host, ipset, CIDR, range, {@code *}) contribute only the addresses inside it.
+   * Is node {@code id} among the devices whose every address a rule with sources {@code src}
+   * selects? Those are the devices matched by identity (users, groups, tags, autogroups); devices
+   * matched through an address selector (host, ipset, CIDR, range, {@code *}) contribute only the
+   * addresses inside it.
    */
-  BitSet identityDevices(List<Selector> src) {
-    BitSet out = new BitSet();
+  boolean identityMatches(List<Selector> src, int id) {
     for (Selector s : src) {
-      if (selectsByIdentity(s)) {
-        out.or(nodesOf(s));
+      if (selectsByIdentity(s) && nodesOf(s).get(id)) {
+        return true;
       }
     }
-    return out;
+    return false;
   }
 
   private static boolean selectsByIdentity(Selector s) {

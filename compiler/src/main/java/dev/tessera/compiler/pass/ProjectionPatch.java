@@ -135,7 +135,7 @@ public final class ProjectionPatch {
         dirty.or(rec);
       }
     }
-    if (n >= 64 && dirty.cardinality() > n / 4) {
+    if (n >= 64 && dirty.cardinality() > n / 2) {
       return null;
     }
 
@@ -350,7 +350,14 @@ public final class ProjectionPatch {
     // (internetUsers) changes only for X, which is in D.
     // A router in D may now be reachable, through a route, by other nodes than before: those
     // nodes (the difference of its old and new reachers) accept different routes from it.
-    BitSet reroute = (BitSet) dirty.clone();
+    // Own pieces decide which routes a node accepts by whether their sources overlap a route. For a
+    // node of D outside anyRule those sources changed only inside X's addresses, so unless pieces
+    // appeared or vanished, or a subnet route overlaps X's addresses, that answer is unchanged.
+    boolean routeNearX = false;
+    for (int b : recheck) {
+      routeNearX |= b != x;
+    }
+    BitSet reroute = (BitSet) (emptinessFlips || routeNearX ? dirty : anyRule).clone();
     Map<Integer, Map<IpPrefix, BitSet>> reachers = new HashMap<>();
     Map<IpSet, BitSet> oldOrigin = new HashMap<>();
     for (int r : index.routers()) {
