@@ -51,8 +51,10 @@ public final class ProjectionPatch {
   private final NodeIndex index;
   private final List<ResolvedRule> rules;
   private final ProjectPerNode helper;
-  private final Map<IpSet, BitSet> originCache = new HashMap<>();
-  private final Map<String, IpSet> userAddrCache = new HashMap<>();
+  // Concurrent: rows of D are built in parallel; every value is a pure function of its key.
+  private final Map<IpSet, BitSet> originCache = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, IpSet> userAddrCache = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<RuleUser, IpSet> selfCache = new java.util.concurrent.ConcurrentHashMap<>();
 
   private ProjectionPatch(Identities ids, List<ResolvedRule> rules) {
     this.ids = ids;
@@ -145,7 +147,15 @@ public final class ProjectionPatch {
     // Pieces: fresh for D, the old lists (id-free) for everyone else.
     List<List<Piece>> pieces = carried(old.pieces(), shift);
     List<List<CapPiece>> caps = carried(old.caps(), shift);
-    for (int i = dirty.nextSetBit(0); i >= 0; i = dirty.nextSetBit(i + 1)) {
+    // Rows of D in parallel (each task writes only its own slot; the caches are concurrent and hold
+    // pure values), then stored in order.
+    int[] dirtyIds = dirty.stream().toArray();
+    @SuppressWarnings("unchecked")
+    List<Piece>[] newPieces = new List[dirtyIds.length];
+    @SuppressWarnings("unchecked")
+    List<CapPiece>[] newCaps = new List[dirtyIds.length];
+    Parallel.forEachNode(dirtyIds.length, k -> {
+      int i = dirtyIds[k];
       List<Piece> ps = new ArrayList<>();
       List<CapPiece> cs = new ArrayList<>();
       if (anyRule.get(i)) {
@@ -156,8 +166,12 @@ public final class ProjectionPatch {
         int o = shift.oldId(i);
         merge(i, changedRules, old.pieces().get(o), old.caps().get(o), ps, cs);
       }
-      pieces.set(i, ps);
-      caps.set(i, cs);
+      newPieces[k] = ps;
+      newCaps[k] = cs;
+    });
+    for (int k = 0; k < dirtyIds.length; k++) {
+      pieces.set(dirtyIds[k], newPieces[k]);
+      caps.set(dirtyIds[k], newCaps[k]);
     }
 
     // Incoming: exact for D; for others the old set remapped, with X's bit from receivers.
@@ -218,9 +232,12 @@ public final class ProjectionPatch {
         recheck.add(r);
       }
     }
-    for (int i = dirty.nextSetBit(0); i >= 0; i = dirty.nextSetBit(i + 1)) {
+    boolean flips = emptinessFlips;
+    BitSet[] newIncoming = new BitSet[dirtyIds.length];
+    Parallel.forEachNode(dirtyIds.length, k -> {
+      int i = dirtyIds[k];
       BitSet in;
-      if (!anyRule.get(i) && !emptinessFlips) {
+      if (!anyRule.get(i) && !flips) {
         in = shift.remap(oldIncoming.get(shift.oldId(i)));
         for (int b : recheck) {
           in.set(b, originatesAny(b, pieces.get(i), caps.get(i)));
@@ -238,7 +255,10 @@ public final class ProjectionPatch {
           in.or(originating(c.sources()));
         }
       }
-      incoming.set(i, in);
+      newIncoming[k] = in;
+    });
+    for (int k = 0; k < dirtyIds.length; k++) {
+      incoming.set(dirtyIds[k], newIncoming[k]);
     }
     BitSet inChanged = (BitSet) dirty.clone();
     inChanged.or(fix);
@@ -477,6 +497,14 @@ public final class ProjectionPatch {
     return out;
   }
 
+  private record RuleUser(int rule, String user) {}
+
+  /** A rule's sources inside one user's addresses (autogroup:self), shared by that user's devices. */
+  private IpSet selfSources(int r, String user) {
+    return selfCache.computeIfAbsent(new RuleUser(r, user),
+        k -> rules.get(r).sources().intersect(userAddresses(user)));
+  }
+
   private IpSet userAddresses(String user) {
     return userAddrCache.computeIfAbsent(user, u -> index.addressesOf(ids.nodesOfUser(u)));
   }
@@ -540,7 +568,7 @@ public final class ProjectionPatch {
         }
         case Destination.Self s -> {
           if (member) {
-            IpSet srcs = rule.sources().intersect(userAddresses(node.user().orElseThrow()));
+            IpSet srcs = selfSources(r, node.user().orElseThrow());
             if (!srcs.isEmpty()) {
               for (IpPrefix a : index.addressPrefixes(i)) {
                 pieces.add(new Piece(r, c.protocols(), srcs, a, c.ports()));
@@ -579,7 +607,7 @@ public final class ProjectionPatch {
         }
         case Destination.Self s -> {
           if (member) {
-            IpSet srcs = rule.sources().intersect(userAddresses(node.user().orElseThrow()));
+            IpSet srcs = selfSources(r, node.user().orElseThrow());
             if (!srcs.isEmpty()) {
               caps.add(new CapPiece(r, app.capability(), app.values(), srcs, index.addressPrefixes(i)));
             }
