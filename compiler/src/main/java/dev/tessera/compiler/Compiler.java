@@ -72,17 +72,18 @@ public final class Compiler {
   }
 
   /** {@link #front}, with passes 2 and 3 reusing what {@code reuse} gives for the new identities and
-   * pass 1 what {@code previousIndex} (null: nothing) derived for unchanged nodes. */
+   * pass 1 what {@code previousIds} (the previous compilation's identities of the same policy;
+   * null: nothing) derived for unchanged nodes. */
   static Front front(Policy policy, Inventory inventory,
       BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project, Function<Identities, Reuse> reuse,
-      NodeIndex previousIndex) {
+      Identities previousIds) {
     Diagnostics diags = new Diagnostics();
     if (!policy.has(Section.ACLS) && !policy.has(Section.GRANTS)) {
       // Ambiguity 8 (docs/semantics.md): headscale allows all here; Tessera denies all.
       diags.warning("no-rules", "the policy has neither acls nor grants: every node denies all inbound traffic",
           policy.span(), "add \"acls\" or \"grants\"; Tessera never infers allow-all");
     }
-    Identities ids = ResolveIdentities.run(policy, inventory, diags, previousIndex);
+    Identities ids = ResolveIdentities.run(policy, inventory, diags, previousIds);
     Reuse previous = reuse.apply(ids);
     List<ResolvedRule> expanded = ExpandSelectors.run(policy, ids, diags, previous);
     List<ResolvedRule> rules = ApplyPosture.run(expanded, policy, ids, diags, previous);

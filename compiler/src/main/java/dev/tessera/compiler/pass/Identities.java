@@ -17,6 +17,7 @@ import java.util.Set;
  * @param definedTags tags defined in tagOwners
  * @param members untagged nodes of every user (autogroup:member)
  * @param tagged nodes with at least one tag (autogroup:tagged)
+ * @param tagWarned nodes that carry a tag tagOwners does not define (warned about in pass 1)
  */
 public record Identities(
     NodeIndex index,
@@ -26,7 +27,8 @@ public record Identities(
     Map<String, BitSet> tagNodes,
     Set<String> definedTags,
     BitSet members,
-    BitSet tagged) {
+    BitSet tagged,
+    BitSet tagWarned) {
 
   private static final BitSet EMPTY = new BitSet();
 

@@ -57,7 +57,8 @@ public final class Normalize {
 
   /** Source lists are shared between nodes: one list per distinct set. */
   List<IpPrefix> prefixes(IpSet s) {
-    return prefixCache.computeIfAbsent(s, this::prefixesOf);
+    List<IpPrefix> known = prefixCache.get(s); // a plain read first: computeIfAbsent locks the bin
+    return known != null ? known : prefixCache.computeIfAbsent(s, this::prefixesOf);
   }
 
   private List<IpPrefix> prefixesOf(IpSet s) {
@@ -177,29 +178,46 @@ public final class Normalize {
   }
 
   private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {
-    List<Peer> out = new ArrayList<>(patch.base().size() + patch.add().length);
-    for (Peer p : patch.base()) {
-      if (patch.drop().isEmpty() || !patch.drop().contains(p.name())) {
-        out.add(p);
+    Peer[] base = patch.base().toArray(new Peer[0]);
+    int kept = base.length;
+    if (!patch.drop().isEmpty()) {
+      kept = 0;
+      for (Peer p : base) {
+        if (!patch.drop().contains(p.name())) {
+          base[kept++] = p;
+        }
       }
     }
-    for (int id : patch.add()) {
+    Peer[] adds = new Peer[patch.add().length];
+    for (int k = 0; k < adds.length; k++) {
+      int id = patch.add()[k];
       int slot = index.routerSlot(id);
-      Peer e = peer(id, slot < 0 ? List.of() : routes[slot]);
-      // Names are unique, so the canonical order (CompiledFilter) is by name.
-      int lo = 0;
-      int hi = out.size();
-      while (lo < hi) {
+      adds[k] = peer(id, slot < 0 ? List.of() : routes[slot]);
+    }
+    // Names are unique, so the canonical order (CompiledFilter) is by name: merge the two sorted runs.
+    java.util.Arrays.sort(adds, Comparator.comparing(Peer::name));
+    Peer[] out = new Peer[kept + adds.length];
+    int i = 0;
+    int j = 0;
+    int k = 0;
+    while (j < adds.length) {
+      int lo = i;
+      int hi = kept;
+      while (lo < hi) { // first kept entry after adds[j]
         int mid = (lo + hi) >>> 1;
-        if (out.get(mid).name().compareTo(e.name()) < 0) {
+        if (base[mid].name().compareTo(adds[j].name()) < 0) {
           lo = mid + 1;
         } else {
           hi = mid;
         }
       }
-      out.add(lo, e);
+      System.arraycopy(base, i, out, k, lo - i);
+      k += lo - i;
+      i = lo;
+      out[k++] = adds[j++];
     }
-    return List.copyOf(out);
+    System.arraycopy(base, i, out, k, kept - i);
+    return List.of(out);
   }
 
   /** Peer entries are shared: one per node for "no routes", one for its full route list. */

@@ -37,10 +37,13 @@ public final class ResolveIdentities {
   }
 
   /**
-   * As {@link #run(Policy, Inventory, Diagnostics)}, letting the node index reuse what {@code
-   * previous} (the index of a previous compilation, or null) derived for the same node objects.
+   * As {@link #run(Policy, Inventory, Diagnostics)}, reusing what {@code previous} (the identities
+   * of a previous compilation of the same policy and inventory users, or null) derived for the
+   * same node objects: the node index's per-node sets, and the tag check of a node that passed it
+   * without a warning (the check depends only on the policy, the users and the node itself).
    */
-  public static Identities run(Policy policy, Inventory inventory, Diagnostics diags, NodeIndex previous) {
+  public static Identities run(Policy policy, Inventory inventory, Diagnostics diags, Identities previous) {
+    NodeIndex previousIndex = previous == null ? null : previous.index();
     Map<String, Set<String>> groups = new HashMap<>();
     for (GroupDef g : policy.groups()) {
       Set<String> logins = new LinkedHashSet<>();
@@ -63,7 +66,15 @@ public final class ResolveIdentities {
 
     // Tag checks first: a node that fails them is dropped before indexing (fail closed).
     List<InventoryNode> kept = new java.util.ArrayList<>();
+    Set<String> warned = new HashSet<>();
     for (InventoryNode n : inventory.nodes()) {
+      if (!n.tags().isEmpty() && previousIndex != null) {
+        int o = previousIndex.id(n.name());
+        if (o >= 0 && previousIndex.node(o) == n && !previous.tagWarned().get(o)) {
+          kept.add(n); // checked in the previous compilation: kept, nothing to report
+          continue;
+        }
+      }
       boolean ok = true;
       for (String tag : n.tags()) {
         TagOwner def = owners.get(tagName(tag));
@@ -72,6 +83,7 @@ public final class ResolveIdentities {
           // node is still tagged (no user identity) and matches autogroup:tagged. A warning, not an error.
           diags.warning(CompilerCodes.INVENTORY_UNDEFINED_TAG, "node \"" + n.name() + "\" carries " + tag
               + ", which tagOwners does not define", n.span(), "define " + tag + " in tagOwners");
+          warned.add(n.name());
         } else if (n.user().isPresent()
             && !mayApply(n.user().get(), def, owners, groups, roles, new HashSet<>())) {
           diags.error(CompilerCodes.INVENTORY_TAG_NOT_OWNED, "user \"" + n.user().get() + "\" may not apply "
@@ -84,11 +96,18 @@ public final class ResolveIdentities {
         kept.add(n);
       }
     }
-    NodeIndex index = new NodeIndex(kept, previous);
+    NodeIndex index = new NodeIndex(kept, previousIndex);
     Map<String, BitSet> userNodes = new HashMap<>();
     Map<String, BitSet> tagNodes = new HashMap<>();
     BitSet members = new BitSet();
     BitSet tagged = new BitSet();
+    BitSet tagWarned = new BitSet();
+    for (String name : warned) {
+      int id = index.id(name);
+      if (id >= 0) {
+        tagWarned.set(id);
+      }
+    }
     for (int i = 0; i < index.size(); i++) {
       InventoryNode n = index.node(i);
       if (n.isTagged()) {
@@ -106,7 +125,7 @@ public final class ResolveIdentities {
       defined.add("tag:" + tagName(t.tag()));
     }
     return new Identities(index, Map.copyOf(userNodes), Map.copyOf(roles), Map.copyOf(groups),
-        Map.copyOf(tagNodes), Set.copyOf(defined), members, tagged);
+        Map.copyOf(tagNodes), Set.copyOf(defined), members, tagged, tagWarned);
   }
 
   /** TagOwner.tag() holds the name with or without the prefix depending on the reader; accept both. */
