@@ -29,7 +29,7 @@ public final class NodeIndex {
   private final IpSet[] subnetRoutes;
   private final IpSet[] allRoutes;
   private final List<IpPrefix>[] addressPrefixes;
-  private final java.util.Map<String, Integer> ids;
+  private final java.util.Map<String, Integer> ids; // shared with the previous index when ids are the same
   /** Ids in name order, and each id's position in it; null when ids are name order already. */
   private final int[] byName;
   private final int[] rank;
@@ -81,31 +81,25 @@ public final class NodeIndex {
       byName = ordered ? null : names;
       rank = ordered ? null : ranks;
     }
+    // Same ids as the previous index (a change): its name map is this one's; and when no node's
+    // addresses changed either, so is its address index (both only read after construction).
+    boolean sameIds = order != null && n == previous.size();
+    for (int i = 0; sameIds && i < n; i++) {
+      sameIds = fromOld[i] == i;
+    }
+    boolean sameAddresses = sameIds;
+    for (int i = 0; sameAddresses && i < n; i++) {
+      sameAddresses = nodes.get(i) == previous.nodes.get(i) || nodes.get(i).ips().equals(previous.nodes.get(i).ips());
+    }
     addresses = new IpSet[n];
     subnetRoutes = new IpSet[n];
     allRoutes = new IpSet[n];
     @SuppressWarnings("unchecked")
     List<IpPrefix>[] aps = new List[n];
     addressPrefixes = aps;
-    ids = java.util.HashMap.newHashMap(n); // sized once: no rehashing as 10k names go in
-    int c4 = 0;
-    int c6 = 0;
-    for (InventoryNode node : nodes) {
-      for (IpAddress a : node.ips()) {
-        if (a.ipv6()) {
-          c6++;
-        } else {
-          c4++;
-        }
-      }
-    }
-    v4Packed = new long[c4];
-    long[] hi6 = new long[c6];
-    long[] lo6 = new long[c6];
-    int[] node6 = new int[c6];
+    // Sized once: no rehashing as 10k names go in.
+    ids = sameIds ? previous.ids : java.util.HashMap.newHashMap(n);
     List<Integer> rs = new ArrayList<>();
-    int k4 = 0;
-    int k6 = 0;
     for (int i = 0; i < n; i++) {
       InventoryNode node = nodes.get(i);
       int o = fromOld[i];
@@ -120,18 +114,11 @@ public final class NodeIndex {
         subnetRoutes[i] = IpSet.of(node.subnetRoutes());
         allRoutes[i] = IpSet.of(node.routes());
       }
-      ids.put(node.name(), i);
+      if (!sameIds) {
+        ids.put(node.name(), i);
+      }
       if (!node.routes().isEmpty() && (order == null || o < 0 || previous.routerSlot[o] < 0)) {
         rs.add(i); // stable ids: routers that were routers before are listed first, below
-      }
-      for (IpAddress a : node.ips()) {
-        if (a.ipv6()) {
-          hi6[k6] = a.hi();
-          lo6[k6] = a.lo();
-          node6[k6++] = i;
-        } else {
-          v4Packed[k4++] = a.lo() << 31 | i; // lo < 2^32, i < 2^31: positive, sorts by address
-        }
       }
     }
     if (order != null) {
@@ -154,32 +141,66 @@ public final class NodeIndex {
       kept.addAll(rs);
       rs = kept;
     }
-    Arrays.sort(v4Packed);
-    // IPv6: (hi, lo, node) triples sorted by (hi, lo); often already in order (addresses handed
-    // out in sequence), which skips the sort.
-    boolean sortedAlready = true;
-    for (int k = 0; k < c6; k++) {
-      if (k > 0 && cmp(hi6[k - 1], lo6[k - 1], hi6[k], lo6[k]) > 0) {
-        sortedAlready = false;
-      }
-    }
-    v6Hi = new long[c6];
-    v6Lo = new long[c6];
-    v6Node = new int[c6];
-    if (sortedAlready) {
-      System.arraycopy(hi6, 0, v6Hi, 0, c6);
-      System.arraycopy(lo6, 0, v6Lo, 0, c6);
-      System.arraycopy(node6, 0, v6Node, 0, c6);
+    if (sameAddresses) {
+      v4Packed = previous.v4Packed;
+      v6Hi = previous.v6Hi;
+      v6Lo = previous.v6Lo;
+      v6Node = previous.v6Node;
     } else {
-      Integer[] perm = new Integer[c6];
-      for (int k = 0; k < c6; k++) {
-        perm[k] = k;
+      int c4 = 0;
+      int c6 = 0;
+      for (InventoryNode node : nodes) {
+        for (IpAddress a : node.ips()) {
+          if (a.ipv6()) {
+            c6++;
+          } else {
+            c4++;
+          }
+        }
       }
-      Arrays.sort(perm, (x, y) -> cmp(hi6[x], lo6[x], hi6[y], lo6[y]));
-      for (int k = 0; k < c6; k++) {
-        v6Hi[k] = hi6[perm[k]];
-        v6Lo[k] = lo6[perm[k]];
-        v6Node[k] = node6[perm[k]];
+      long[] packed = new long[c4];
+      long[] hi6 = new long[c6];
+      long[] lo6 = new long[c6];
+      int[] node6 = new int[c6];
+      int k4 = 0;
+      int k6 = 0;
+      for (int i = 0; i < n; i++) {
+        for (IpAddress a : nodes.get(i).ips()) {
+          if (a.ipv6()) {
+            hi6[k6] = a.hi();
+            lo6[k6] = a.lo();
+            node6[k6++] = i;
+          } else {
+            packed[k4++] = a.lo() << 31 | i; // lo < 2^32, i < 2^31: positive, sorts by address
+          }
+        }
+      }
+      Arrays.sort(packed);
+      v4Packed = packed;
+      // IPv6: (hi, lo, node) triples sorted by (hi, lo); often already in order (addresses handed
+      // out in sequence), which skips the sort.
+      boolean sortedAlready = true;
+      for (int k = 1; k < c6 && sortedAlready; k++) {
+        sortedAlready = cmp(hi6[k - 1], lo6[k - 1], hi6[k], lo6[k]) <= 0;
+      }
+      if (sortedAlready) {
+        v6Hi = hi6;
+        v6Lo = lo6;
+        v6Node = node6;
+      } else {
+        Integer[] perm = new Integer[c6];
+        for (int k = 0; k < c6; k++) {
+          perm[k] = k;
+        }
+        Arrays.sort(perm, (x, y) -> cmp(hi6[x], lo6[x], hi6[y], lo6[y]));
+        v6Hi = new long[c6];
+        v6Lo = new long[c6];
+        v6Node = new int[c6];
+        for (int k = 0; k < c6; k++) {
+          v6Hi[k] = hi6[perm[k]];
+          v6Lo[k] = lo6[perm[k]];
+          v6Node[k] = node6[perm[k]];
+        }
       }
     }
     routers = List.copyOf(rs);
@@ -290,6 +311,14 @@ public final class NodeIndex {
       out[k++] = joined;
     }
     return out;
+  }
+
+  /**
+   * Was this index built from {@code other} with every id unchanged (same node count, no join or
+   * leave)? Then per-node sets of {@code other}'s compilation are valid here as they are.
+   */
+  public boolean sharesIdsWith(NodeIndex other) {
+    return other != null && ids == other.ids;
   }
 
   /** Is every id its node's position in name order (so bit order is name order)? */

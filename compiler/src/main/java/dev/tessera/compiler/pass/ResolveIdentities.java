@@ -108,16 +108,26 @@ public final class ResolveIdentities {
         tagWarned.set(id);
       }
     }
-    for (int i = 0; i < index.size(); i++) {
-      InventoryNode n = index.node(i);
-      if (n.isTagged()) {
-        tagged.set(i);
-        for (String t : n.tags()) {
-          tagNodes.computeIfAbsent(t, k -> new BitSet()).set(i);
+    if (previous != null && index.sharesIdsWith(previousIndex)) {
+      // Same ids as before (a change): the previous sets, copied on write where a node differs
+      // (its old memberships cleared, its new ones set) instead of rebuilt over every node.
+      userNodes.putAll(previous.userNodes());
+      tagNodes.putAll(previous.tagNodes());
+      Set<BitSet> fresh = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      BitSet[] flags = {previous.members(), previous.tagged()};
+      for (int i = 0; i < index.size(); i++) {
+        InventoryNode now = index.node(i);
+        InventoryNode before = previousIndex.node(i);
+        if (now != before) {
+          member(before, i, false, userNodes, tagNodes, flags, fresh);
+          member(now, i, true, userNodes, tagNodes, flags, fresh);
         }
-      } else if (n.user().isPresent()) {
-        members.set(i);
-        userNodes.computeIfAbsent(n.user().get(), k -> new BitSet()).set(i);
+      }
+      members = flags[0];
+      tagged = flags[1];
+    } else {
+      for (int i = 0; i < index.size(); i++) {
+        member(index.node(i), i, true, userNodes, tagNodes, new BitSet[] {members, tagged}, null);
       }
     }
     Set<String> defined = new HashSet<>();
@@ -126,6 +136,58 @@ public final class ResolveIdentities {
     }
     return new Identities(index, Map.copyOf(userNodes), Map.copyOf(roles), Map.copyOf(groups),
         Map.copyOf(tagNodes), Set.copyOf(defined), members, tagged, tagWarned);
+  }
+
+  /**
+   * Sets ({@code on}) or clears node {@code i}'s memberships: its tags and autogroup:tagged, or its
+   * user and autogroup:member ({@code flags}: members, tagged). With {@code fresh} (not null), sets
+   * not in it are shared with a previous compilation and are copied before the change; a set left
+   * empty is removed, as a fresh build would not have it.
+   */
+  private static void member(InventoryNode n, int i, boolean on, Map<String, BitSet> userNodes,
+      Map<String, BitSet> tagNodes, BitSet[] flags, Set<BitSet> fresh) {
+    if (n.isTagged()) {
+      flags[1] = own(flags[1], fresh);
+      flags[1].set(i, on);
+      for (String t : n.tags()) {
+        flip(tagNodes, t, i, on, fresh);
+      }
+    } else if (n.user().isPresent()) {
+      flags[0] = own(flags[0], fresh);
+      flags[0].set(i, on);
+      flip(userNodes, n.user().get(), i, on, fresh);
+    }
+  }
+
+  private static void flip(Map<String, BitSet> sets, String key, int i, boolean on, Set<BitSet> fresh) {
+    BitSet s = sets.get(key);
+    if (s == null) {
+      if (!on) {
+        return;
+      }
+      s = new BitSet();
+      if (fresh != null) {
+        fresh.add(s);
+      }
+    } else {
+      s = own(s, fresh);
+    }
+    s.set(i, on);
+    if (s.isEmpty()) {
+      sets.remove(key);
+    } else {
+      sets.put(key, s);
+    }
+  }
+
+  /** {@code s} itself when it may be modified, else a copy that may (recorded in {@code fresh}). */
+  private static BitSet own(BitSet s, Set<BitSet> fresh) {
+    if (fresh == null || fresh.contains(s)) {
+      return s;
+    }
+    BitSet copy = (BitSet) s.clone();
+    fresh.add(copy);
+    return copy;
   }
 
   /** TagOwner.tag() holds the name with or without the prefix depending on the reader; accept both. */
