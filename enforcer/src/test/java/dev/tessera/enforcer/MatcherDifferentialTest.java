@@ -219,6 +219,66 @@ class MatcherDifferentialTest {
         }
     }
 
+    /**
+     * Filters shaped like the compiler's per-node output: every destination of a family is the
+     * node's own address (one prefix per family: the build's single-prefix path), sometimes a
+     * prefix that ends the address space or covers all of it (its edge cases), with ports that
+     * reach 65535. Queries aim at the node's address, its neighbours and the space's ends.
+     */
+    @Test
+    void nodeShapedFiltersEqualTheReference() {
+        long seed = Long.getLong("tessera.seed", System.nanoTime());
+        Random r = new Random(seed);
+        IpPrefix[] odd4 = {IpPrefix.parse("0.0.0.0/0"), IpPrefix.parse("255.255.255.255/32"), IpPrefix.parse("10.0.0.0/8")};
+        IpPrefix[] odd6 = {IpPrefix.parse("::/0"), IpPrefix.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"),
+                IpPrefix.parse("::/128"), IpPrefix.parse("fd00::/64")};
+        for (int round = 0; round < 300; round++) {
+            IpPrefix own4 = r.nextInt(5) == 0 ? odd4[r.nextInt(odd4.length)] : IpPrefix.host(randomAddress(r, false));
+            IpPrefix own6 = r.nextInt(5) == 0 ? odd6[r.nextInt(odd6.length)] : IpPrefix.host(randomAddress(r, true));
+            List<FilterRule> rules = new ArrayList<>();
+            for (int i = r.nextInt(round < 150 ? 8 : 90); i >= 0; i--) {
+                List<IpPrefix> src = new ArrayList<>();
+                for (int k = r.nextInt(5); k >= 0; k--) {
+                    src.add(randomPrefix(r, r.nextBoolean()));
+                }
+                List<Integer> protos = r.nextBoolean() ? List.of() : List.of(PROTOS[r.nextInt(PROTOS.length)]);
+                List<DstPorts> dsts = new ArrayList<>();
+                for (int k = r.nextInt(3); k >= 0; k--) {
+                    IpPrefix own = r.nextBoolean() ? own4 : own6;
+                    int a = r.nextInt(4) == 0 ? 65535 - r.nextInt(3) : r.nextInt(24);
+                    dsts.add(r.nextInt(4) == 0 ? DstPorts.allPorts(own)
+                            : new DstPorts(own, a, Math.min(65535, a + r.nextInt(r.nextBoolean() ? 1 : 8))));
+                }
+                rules.add(new FilterRule(src, protos, dsts, RuleOrigin.synthetic("acl", i)));
+            }
+            CompiledFilter f = CompiledFilter.of("n", List.of(), rules, List.of(), List.of());
+            Matcher m = Matcher.of(f);
+            for (int q = 0; q < 300; q++) {
+                boolean v6 = r.nextInt(3) == 0;
+                IpAddress src = r.nextInt(3) == 0 ? f.rules().get(r.nextInt(f.rules().size())).sources().getFirst().address()
+                        : randomAddress(r, v6);
+                IpPrefix own = src.ipv6() ? own6 : own4;
+                IpAddress dst = switch (r.nextInt(4)) {
+                    case 0 -> own.address();
+                    case 1 -> src.ipv6() ? IpAddress.ofV6(own.lastHi(), own.lastLo() + 1) : IpAddress.ofV4((int) own.lastLo() + 1);
+                    case 2 -> src.ipv6() ? IpAddress.ofV6(own.hi(), own.lo() - 1) : IpAddress.ofV4((int) own.lo() - 1);
+                    default -> randomAddress(r, src.ipv6());
+                };
+                int proto = PROTOS[r.nextInt(PROTOS.length)];
+                int port = r.nextInt(4) == 0 ? 65535 - r.nextInt(3) : r.nextInt(30);
+                List<Integer> want = reference(f, src, dst, proto, port);
+                boolean packet = src.ipv6() ? m.allowsV6(src.hi(), src.lo(), dst.hi(), dst.lo(), proto, port)
+                        : m.allowsV4(src.v4(), dst.v4(), proto, port);
+                String ctx = "seed=" + seed + " round=" + round + " query " + src + " -> " + dst + " proto " + proto
+                        + " port " + port;
+                if (!m.explain(src, dst, proto, port).ruleIndices().equals(want) || packet == want.isEmpty()) {
+                    assertThat(m.explain(src, dst, proto, port).ruleIndices()).as(ctx + "\n" + f.rules()).isEqualTo(want);
+                    assertThat(packet).as(ctx).isEqualTo(!want.isEmpty());
+                }
+            }
+        }
+    }
+
     /** End to end: a fresh enforcer's verdict on a flow-opening packet equals the reference. */
     @Test
     void enforcerVerdictEqualsReferenceForNewFlows() {

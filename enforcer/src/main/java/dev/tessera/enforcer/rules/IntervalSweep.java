@@ -34,6 +34,14 @@ final class IntervalSweep {
 
     /** As above, sized for {@code intervals} calls to {@link #add} (growing is what a build spends most on otherwise). */
     IntervalSweep(int payloads, long topHi, long topLo, int intervals) {
+        this(payloads, topHi, topLo, intervals, null);
+    }
+
+    /**
+     * As above, taking its event array from {@code buffer} when that has room (a reused build
+     * buffer, see {@link BuildScratch}); {@link #buffer()} hands it back, perhaps grown.
+     */
+    IntervalSweep(int payloads, long topHi, long topLo, int intervals, long[] buffer) {
         if (payloads < 0 || payloads > (1 << 30)) {
             throw new IllegalArgumentException("too many payloads: " + payloads);
         }
@@ -41,7 +49,12 @@ final class IntervalSweep {
         this.topHi = topHi;
         this.topLo = topLo;
         int cap = (int) Math.min(Integer.MAX_VALUE - 8, Math.max(16, 2L * intervals));
-        packed = new long[cap];
+        packed = buffer != null && buffer.length >= cap ? buffer : new long[cap];
+    }
+
+    /** The packed event array (to reuse after the sweep), or null once the sweep went wide. */
+    long[] buffer() {
+        return packed;
     }
 
     /** Events added so far (at most two per interval). */
@@ -57,6 +70,43 @@ final class IntervalSweep {
         long endLo = lastLo + 1;
         long endHi = endLo == 0 ? lastHi + 1 : lastHi;
         event(endHi, endLo, payload, 0);
+    }
+
+    /**
+     * Adds one rule's intervals of one family from their prepared form: the same events as
+     * {@link #add} over them in order, copied in bulk while the points stay within the sweep's
+     * shared upper 96 bits (one array pass instead of a call and a check per event).
+     */
+    void addAll(SourceEvents s, boolean ipv6, int payload) {
+        int count = ipv6 ? s.n6 : s.n4;
+        long[] ev = ipv6 ? s.packed6 : s.packed4;
+        long bHi = ipv6 ? s.baseHi6 : 0;
+        long bMid = ipv6 ? s.baseMid6 : 0;
+        if (count == 0) {
+            return;
+        }
+        if (ev != null && !wide && (n == 0 || (baseHi == bHi && baseMid == bMid))) {
+            if (n == 0) {
+                baseHi = bHi;
+                baseMid = bMid;
+            }
+            int m = ipv6 ? s.events6 : s.events4;
+            if (n + m > packed.length) {
+                packed = Arrays.copyOf(packed, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(n + m, n * 2L)));
+            }
+            long p = (payload << 1) & 0xFFFF_FFFFL;
+            for (int k = 0; k < m; k++) {
+                packed[n++] = ev[k] | p;
+            }
+            return;
+        }
+        for (int k = 0; k < count; k++) {
+            if (ipv6) {
+                add(s.firstHi6[k], s.firstLo6[k], s.lastHi6[k], s.lastLo6[k], payload);
+            } else {
+                add(0, s.first4[k], 0, s.last4[k], payload);
+            }
+        }
     }
 
     private void event(long h, long l, int payload, int start) {
@@ -162,6 +212,69 @@ final class IntervalSweep {
     }
 
     /**
+     * As {@link #sweep} with a visitor that interns each segment's active set in {@code pool} and
+     * appends (start, row) to {@code out} (which merges a row equal to the previous one): the
+     * source side of every rule table. For narrow points and one-word rows (up to 64 rules) the
+     * set is a single long: the sweep records (point, set) pairs in one branch-light pass
+     * ({@link #segmentSets}) and then interns them, without an array or a visitor call per
+     * segment. {@code out} is cleared first.
+     */
+    void sweepRows(RowPool pool, RuleTable.Segments out, BuildScratch scratch) {
+        if (wide || pool.words() != 1 || payloads > 64) {
+            out.clear();
+            sweep((h, l, active) -> out.add(h, l, pool.intern(active)));
+            return;
+        }
+        long[] keys = packed;
+        scratch.sortTmp = BuildScratch.room(scratch.sortTmp, n);
+        sortByHighHalf(keys, n, scratch.sortTmp, scratch.radixCount);
+        out.clear();
+        out.ensure(n);
+        long[] sets = scratch.sets = BuildScratch.room(scratch.sets, Math.max(1, n));
+        int segs = segmentSets(keys, n, new int[Math.max(1, payloads)], out.lo, sets);
+        // Interning is left to a second pass over the (fewer) segments, whose sets are distinct
+        // from their neighbours', so the first pass has no calls and almost no branches.
+        long lo = baseMid << 32;
+        for (int k = 0; k < segs; k++) {
+            out.hi[k] = baseHi;
+            out.lo[k] |= lo;
+            out.row[k] = pool.intern1(sets[k]);
+        }
+        out.size = segs;
+    }
+
+    /**
+     * The narrow, one-word sweep proper: applies the sorted events in order and, at the last
+     * event of each point, records (point, active set) unless the set equals the last recorded
+     * one (the same row: that interval merges into the one before). Written with conditional
+     * moves in mind: which events end a point, and which sets repeat, follow no pattern a
+     * branch predictor could learn, and mispredicted branches were most of a source side's cost.
+     *
+     * @return the number of segments recorded in {@code points} and {@code sets}
+     */
+    private static int segmentSets(long[] keys, int n, int[] count, long[] points, long[] sets) {
+        int segs = 0;
+        long active = 0;
+        long last = 0;
+        for (int i = 0; i < n; i++) {
+            long k = keys[i];
+            int e = (int) k;
+            int p = e >>> 1;
+            int c = count[p] += ((e & 1) << 1) - 1; // +1 for a start, -1 for an end
+            long bit = 1L << p;
+            active = (active & ~bit) | (bit & (-(long) c >> 63)); // set iff c > 0
+            long point = k >>> 32;
+            long next = i + 1 < n ? keys[i + 1] >>> 32 : -1L;
+            points[segs] = point;
+            sets[segs] = active;
+            boolean record = (next != point) & ((segs == 0) | (active != last));
+            last = record ? active : last;
+            segs += record ? 1 : 0;
+        }
+        return segs;
+    }
+
+    /**
      * Points that differ only in their low 32 bits: each event packs into one long ({@code low << 32 | event}), so
      * the sort moves the events themselves and the sweep then reads them in sequence. (Through a
      * permutation, the sweep's reads were random: a third of a build went to those cache misses.)
@@ -191,8 +304,15 @@ final class IntervalSweep {
         }
     }
 
-    /** Sorts by the unsigned upper 32 bits (the point); LSD radix over the bits that vary. */
     private static void sortByHighHalf(long[] keys, int n) {
+        sortByHighHalf(keys, n, null, new int[1 << RADIX_BITS]);
+    }
+
+    /**
+     * Sorts by the unsigned upper 32 bits (the point); LSD radix over the bits that vary.
+     * {@code tmp} (null: allocated) holds at least n; {@code count} has 2^RADIX_BITS entries.
+     */
+    private static void sortByHighHalf(long[] keys, int n, long[] tmp, int[] count) {
         if (n < RADIX_MIN) {
             for (int i = 0; i < n; i++) {
                 keys[i] ^= Long.MIN_VALUE; // unsigned order under the signed primitive sort
@@ -212,8 +332,7 @@ final class IntervalSweep {
         }
         int varying = or ^ and;
         long[] src = keys;
-        long[] dst = new long[n];
-        int[] count = new int[1 << RADIX_BITS];
+        long[] dst = tmp != null && tmp.length >= n ? tmp : new long[n];
         for (int shift = 32; shift < 64; shift += RADIX_BITS) {
             if (((varying >>> (shift - 32)) & RADIX_MASK) == 0) {
                 continue;
@@ -242,7 +361,7 @@ final class IntervalSweep {
 
     /** Below this many events a comparison sort of packed keys beats the radix passes' fixed cost. */
     private static final int RADIX_MIN = 256;
-    private static final int RADIX_BITS = 11;
+    static final int RADIX_BITS = 11;
     private static final int RADIX_MASK = (1 << RADIX_BITS) - 1;
 
     /**

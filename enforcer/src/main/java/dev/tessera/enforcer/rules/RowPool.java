@@ -30,6 +30,50 @@ final class RowPool {
         return (int) (h ^ (h >>> 32));
     }
 
+    /** One word, as {@link #mix(long[])} of a one-word row. */
+    private static int mix1(long w) {
+        long h = (0x9E3779B97F4A7C15L ^ w) * 0xC2B2AE3D27D4EB4FL;
+        h ^= h >>> 31;
+        return (int) (h ^ (h >>> 32));
+    }
+
+    int words() {
+        return words;
+    }
+
+    /**
+     * As {@link #intern(long[])} for a pool of one-word rows (up to 64 rules: nearly every
+     * filter), without an array: the source side interns one row per elementary interval.
+     */
+    int intern1(long w) {
+        if (w == 0) {
+            return -1;
+        }
+        int h = mix1(w);
+        int mask = table.length - 1;
+        int slot = h & mask;
+        for (int e; (e = table[slot]) != 0; slot = (slot + 1) & mask) {
+            int r = e - 1;
+            if (flat[r] == w) {
+                return r;
+            }
+        }
+        int r = rows++;
+        if (rows > flat.length) {
+            flat = Arrays.copyOf(flat, flat.length * 2);
+        }
+        flat[r] = w;
+        if (r == hashes.length) {
+            hashes = Arrays.copyOf(hashes, r * 2);
+        }
+        hashes[r] = h;
+        table[slot] = r + 1;
+        if (rows * 2 > table.length) {
+            rehash(table.length * 2);
+        }
+        return r;
+    }
+
     /** Row id for {@code bits}, or -1 when all bits are clear (nothing can match). */
     int intern(long[] bits) {
         boolean empty = true;

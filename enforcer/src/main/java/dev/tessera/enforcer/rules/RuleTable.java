@@ -134,13 +134,14 @@ public final class RuleTable {
      * As {@link #buildBoth(List)}; with a {@code cache}, the source side of each family (local
      * numbering, source intervals and rows: the larger part of a build) is taken from an earlier
      * build whose rules had the very same source lists and destination families, or computed and
-     * left there for the next one. The tables are the same either way (MatcherCacheTest).
+     * left there for the next one. The tables are the same either way (MatcherDifferentialTest checks the
+     * cached build against the reference).
      */
     public static RuleTable[] buildBoth(List<FilterRule> rules, SourceCache cache) {
         SourceCache.Key key = cache == null ? null : SourceCache.Key.of(rules);
         Sources[] shared = key == null ? null : cache.get(key);
         if (shared == null) {
-            shared = sources(rules);
+            shared = sources(rules, cache, key != null ? key.families() : SourceCache.Key.families(rules));
             if (key != null) {
                 cache.put(key, shared);
             }
@@ -149,55 +150,52 @@ public final class RuleTable {
     }
 
     /** Both families' source sides: local numbering and source intervals with their rows. */
-    private static Sources[] sources(List<FilterRule> rules) {
+    private static Sources[] sources(List<FilterRule> rules, SourceCache cache, byte[] families) {
         int n = rules.size();
         int total = 0;
         for (int g = 0; g < n; g++) {
             total += rules.get(g).sources().size();
         }
+        BuildScratch scratch = BuildScratch.acquire();
+        try {
+            return sources(rules, cache, families, total, scratch);
+        } finally {
+            scratch.release();
+        }
+    }
+
+    private static Sources[] sources(List<FilterRule> rules, SourceCache cache, byte[] families, int total,
+            BuildScratch scratch) {
+        int n = rules.size();
         int hint = total / 2 + 8; // compiler output holds about as many IPv6 as IPv4 sources
-        IntervalSweep sweep4 = new IntervalSweep(0, 0, 0xFFFF_FFFFL, hint);
-        IntervalSweep sweep6 = new IntervalSweep(0, -1L, -1L, hint);
+        IntervalSweep sweep4 = new IntervalSweep(0, 0, 0xFFFF_FFFFL, hint, scratch.packed4);
+        IntervalSweep sweep6 = new IntervalSweep(0, -1L, -1L, hint, scratch.packed6);
         IntList local4 = new IntList();
         IntList local6 = new IntList();
         for (int g = 0; g < n; g++) {
-            FilterRule r = rules.get(g);
-            List<DstPorts> ds = r.destinations();
-            boolean d4 = false;
-            boolean d6 = false;
-            for (int i = 0, nd = ds.size(); i < nd; i++) {
-                if (ds.get(i).prefix().ipv6()) {
-                    d6 = true;
-                } else {
-                    d4 = true;
-                }
-            }
+            // The rule's destination families, as the cache key holds them (computed once per build).
+            boolean d4 = (families[g] & 1) != 0;
+            boolean d6 = (families[g] & 2) != 0;
             if (!d4 && !d6) {
                 continue;
             }
-            List<IpPrefix> sources = r.sources();
-            int l4 = -1;
-            int l6 = -1;
-            for (int k = 0, ns = sources.size(); k < ns; k++) {
-                IpPrefix p = sources.get(k);
-                if (p.ipv6()) {
-                    if (d6) {
-                        if (l6 < 0) {
-                            l6 = local6.size;
-                            local6.add(g);
-                        }
-                        sweep6.add(p.hi(), p.lo(), p.lastHi(), p.lastLo(), l6);
-                    }
-                } else if (d4) {
-                    if (l4 < 0) {
-                        l4 = local4.size;
-                        local4.add(g);
-                    }
-                    sweep4.add(0, p.lo(), 0, p.lastLo(), l4);
-                }
+            FilterRule r = rules.get(g);
+            // A rule is numbered in a family if it has a source and a destination there.
+            SourceEvents se = cache == null ? SourceEvents.of(r.sources()) : cache.events(r.sources());
+            if (d4 && se.n4 > 0) {
+                sweep4.addAll(se, false, local4.size);
+                local4.add(g);
+            }
+            if (d6 && se.n6 > 0) {
+                sweep6.addAll(se, true, local6.size);
+                local6.add(g);
             }
         }
-        return new Sources[] {Sources.of(false, local4.toArray(), sweep4), Sources.of(true, local6.toArray(), sweep6)};
+        Sources v4 = Sources.of(false, local4.toArray(), sweep4, scratch);
+        Sources v6 = Sources.of(true, local6.toArray(), sweep6, scratch);
+        scratch.packed4 = sweep4.buffer() != null ? sweep4.buffer() : scratch.packed4;
+        scratch.packed6 = sweep6.buffer() != null ? sweep6.buffer() : scratch.packed6;
+        return new Sources[] {v4, v6};
     }
 
     /**
@@ -230,13 +228,13 @@ public final class RuleTable {
         }
 
         /** Sweeps the filled source intervals of one family into its lookup arrays. */
-        static Sources of(boolean ipv6, int[] localToGlobal, IntervalSweep srcSweep) {
+        static Sources of(boolean ipv6, int[] localToGlobal, IntervalSweep srcSweep, BuildScratch scratch) {
             int nLocal = localToGlobal.length;
             int words = Math.max(1, (nLocal + 63) >>> 6);
             srcSweep.payloads(Math.max(1, nLocal));
             RowPool srcPool = new RowPool(words);
-            Segments src = new Segments(srcSweep.size() + 1);
-            srcSweep.sweep((hi, lo, active) -> src.add(hi, lo, srcPool.intern(active)));
+            Segments src = scratch.segments;
+            srcSweep.sweepRows(srcPool, src, scratch);
             int ns = src.size;
             int[] s4 = new int[ipv6 ? 0 : ns];
             long[] sHi = new long[ipv6 ? ns : 0];
@@ -253,136 +251,323 @@ public final class RuleTable {
         }
     }
 
-    /** The rest of a family's build: destinations, protocols and ports, over its source side. */
+    /**
+     * The rest of a family's build: destinations, protocols and ports, over its source side. This
+     * runs once per Matcher (per destination device in {@code policyc test}), so it is split into
+     * steps that each compile as a small unit (as one method, its JIT compile alone took over a
+     * second of CPU in a cold {@code policyc test} run) and keeps the common shape cheap: a node's
+     * filter names one destination prefix per family (the node's own address).
+     */
     private static RuleTable finish(List<FilterRule> rules, boolean ipv6, Sources sources) {
-        int icmp = ipv6 ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
-        long topHi = ipv6 ? -1L : 0;
-        long topLo = ipv6 ? -1L : 0xFFFF_FFFFL;
-        int[] localToGlobal = sources.localToGlobal;
-        int nLocal = localToGlobal.length;
-        int words = sources.words;
+        Pairs pairs = Pairs.of(rules, sources.localToGlobal, ipv6);
+        DstClasses classes = pairs.onePrefix ? DstClasses.onePrefix(pairs, ipv6) : DstClasses.swept(pairs, ipv6);
+        Protocols protos = Protocols.of(rules, sources.localToGlobal);
+        PortTables ports = PortTables.build(pairs, classes, protos, sources.words, ipv6);
+        return new RuleTable(ipv6, sources, classes.start4, classes.startHi, classes.startLo, classes.cls,
+                protos.slotOf, protos.slots, ports.start, ports.row, ports.bits);
+    }
 
-        // 3. destination classes: pairs (local rule, destination entry)
-        IntList pairRule = new IntList();
-        IntList pairDst = new IntList();
-        for (int l = 0; l < nLocal; l++) {
-            List<DstPorts> ds = rules.get(localToGlobal[l]).destinations();
-            for (int d = 0; d < ds.size(); d++) {
-                if (ds.get(d).prefix().ipv6() == ipv6) {
-                    pairRule.add(l);
-                    pairDst.add(d);
-                }
-            }
-        }
-        int nPairs = pairRule.size;
-        IntervalSweep dstSweepPairs = new IntervalSweep(Math.max(1, nPairs), topHi, topLo, nPairs);
-        for (int i = 0; i < nPairs; i++) {
-            IpPrefix p = rules.get(localToGlobal[pairRule.get(i)]).destinations().get(pairDst.get(i)).prefix();
-            dstSweepPairs.add(p.hi(), p.lo(), p.lastHi(), p.lastLo(), i);
-        }
-        RowPool classPool = new RowPool((Math.max(1, nPairs) + 63) >>> 6);
-        Segments dst = new Segments(2 * nPairs + 1);
-        List<long[]> classMembers = new ArrayList<>();
-        dstSweepPairs.sweep((hi, lo, active) -> {
-            int cls = classPool.intern(active);
-            if (cls == classMembers.size()) {
-                classMembers.add(active.clone());
-            }
-            dst.add(hi, lo, cls);
-        });
+    /**
+     * Step 3's input: the pairs (local rule, destination entry) of the family, in local rule
+     * order, and whether they all name one prefix.
+     */
+    private static final class Pairs {
+        final int size;
+        final int[] rule;
+        final DstPorts[] dst;
+        final boolean onePrefix;
 
-        // 4. protocol slots
-        int[] protoSlot = new int[256];
-        Arrays.fill(protoSlot, -1);
-        int slots = 0;
-        long[] ruleProtos = new long[nLocal * 4]; // 256-bit protocol set per local rule
-        for (int l = 0; l < nLocal; l++) {
-            for (int p : rules.get(localToGlobal[l]).effectiveProtocols()) {
-                if (protoSlot[p] < 0) {
-                    protoSlot[p] = slots++;
-                }
-                ruleProtos[l * 4 + (p >>> 6)] |= 1L << p;
-            }
-        }
-        int[] slotProto = new int[slots];
-        for (int p = 0; p < 256; p++) {
-            if (protoSlot[p] >= 0) {
-                slotProto[protoSlot[p]] = p;
-            }
+        private Pairs(int size, int[] rule, DstPorts[] dst, boolean onePrefix) {
+            this.size = size;
+            this.rule = rule;
+            this.dst = dst;
+            this.onePrefix = onePrefix;
         }
 
-        // 5. per class and protocol, port intervals
-        RowPool dstPool = new RowPool(words);
-        int classes = classMembers.size();
-        int[][] portStart = new int[classes * Math.max(1, slots)][];
-        int[][] portRow = new int[classes * Math.max(1, slots)][];
-        Segments ports = new Segments(16);
-        for (int c = 0; c < classes; c++) {
-            long[] members = classMembers.get(c);
-            for (int slot = 0; slot < slots; slot++) {
-                int proto = slotProto[slot];
-                IntervalSweep portSweep = new IntervalSweep(Math.max(1, nLocal), 0, 65535, cardinality(members));
-                boolean any = false;
-                for (int i = nextSetBit(members, 0); i >= 0; i = nextSetBit(members, i + 1)) {
-                    int l = pairRule.get(i);
-                    if ((ruleProtos[l * 4 + (proto >>> 6)] & (1L << proto)) == 0) {
+        static Pairs of(List<FilterRule> rules, int[] localToGlobal, boolean ipv6) {
+            int nLocal = localToGlobal.length;
+            int n = 0;
+            int[] rule = new int[Math.max(4, nLocal * 2)];
+            DstPorts[] dst = new DstPorts[rule.length];
+            IpPrefix first = null;
+            boolean one = true;
+            for (int l = 0; l < nLocal; l++) {
+                List<DstPorts> ds = rules.get(localToGlobal[l]).destinations();
+                for (int d = 0, nd = ds.size(); d < nd; d++) {
+                    DstPorts e = ds.get(d);
+                    IpPrefix p = e.prefix();
+                    if (p.ipv6() != ipv6) {
                         continue;
                     }
-                    FilterRule r = rules.get(localToGlobal[l]);
-                    DstPorts d = r.destinations().get(pairDst.get(i));
-                    if (IpProtocol.hasPorts(proto)) {
-                        portSweep.add(0, d.firstPort(), 0, d.lastPort(), l);
+                    if (n == rule.length) {
+                        rule = Arrays.copyOf(rule, n * 2);
+                        dst = Arrays.copyOf(dst, n * 2);
+                    }
+                    rule[n] = l;
+                    dst[n] = e;
+                    n++;
+                    if (first == null) {
+                        first = p;
+                    } else if (one && !first.equals(p)) {
+                        one = false;
+                    }
+                }
+            }
+            return new Pairs(n, rule, dst, one && n > 0);
+        }
+    }
+
+    /**
+     * Step 3: the destination space cut into elementary intervals (starts, sign-flipped), each
+     * with its class (the set of pairs covering it; -1 for none), and each class's members.
+     */
+    private static final class DstClasses {
+        final int[] start4;
+        final long[] startHi;
+        final long[] startLo;
+        final int[] cls;
+        final long[][] members;
+
+        private DstClasses(boolean ipv6, Segments dst, long[][] members) {
+            int nd = dst.size;
+            start4 = new int[ipv6 ? 0 : nd];
+            startHi = new long[ipv6 ? nd : 0];
+            startLo = new long[ipv6 ? nd : 0];
+            for (int i = 0; i < nd; i++) {
+                if (ipv6) {
+                    startHi[i] = dst.hi[i] ^ Long.MIN_VALUE;
+                    startLo[i] = dst.lo[i] ^ Long.MIN_VALUE;
+                } else {
+                    start4[i] = (int) dst.lo[i] ^ Integer.MIN_VALUE;
+                }
+            }
+            cls = Arrays.copyOf(dst.row, nd);
+            this.members = members;
+        }
+
+        /**
+         * Every pair names the same prefix: one class holding all pairs, from the prefix's first
+         * address up to its last (then nothing, unless it ends the space). The same intervals and
+         * class as {@link #swept}, without the sweep.
+         */
+        static DstClasses onePrefix(Pairs pairs, boolean ipv6) {
+            IpPrefix p = pairs.dst[0].prefix();
+            long[] all = new long[(pairs.size + 63) >>> 6];
+            for (int i = 0; i < pairs.size; i++) {
+                all[i >>> 6] |= 1L << i;
+            }
+            Segments dst = new Segments(2);
+            dst.add(p.hi(), p.lo(), 0);
+            long lastHi = p.lastHi();
+            long lastLo = p.lastLo();
+            boolean top = ipv6 ? lastHi == -1L && lastLo == -1L : lastLo == 0xFFFF_FFFFL;
+            if (!top) {
+                long endLo = lastLo + 1;
+                dst.add(endLo == 0 ? lastHi + 1 : lastHi, endLo, -1);
+            }
+            return new DstClasses(ipv6, dst, new long[][] {all});
+        }
+
+        /** The general case: a sweep over all pairs' prefixes. */
+        static DstClasses swept(Pairs pairs, boolean ipv6) {
+            int n = pairs.size;
+            long topHi = ipv6 ? -1L : 0;
+            long topLo = ipv6 ? -1L : 0xFFFF_FFFFL;
+            IntervalSweep sweep = new IntervalSweep(Math.max(1, n), topHi, topLo, n);
+            for (int i = 0; i < n; i++) {
+                IpPrefix p = pairs.dst[i].prefix();
+                sweep.add(p.hi(), p.lo(), p.lastHi(), p.lastLo(), i);
+            }
+            RowPool classPool = new RowPool((Math.max(1, n) + 63) >>> 6);
+            Segments dst = new Segments(2 * n + 1);
+            List<long[]> members = new ArrayList<>();
+            sweep.sweep((hi, lo, active) -> {
+                int c = classPool.intern(active);
+                if (c == members.size()) {
+                    members.add(active.clone());
+                }
+                dst.add(hi, lo, c);
+            });
+            return new DstClasses(ipv6, dst, members.toArray(new long[0][]));
+        }
+    }
+
+    /** Step 4: protocol slots (the protocols some rule lists) and each local rule's protocol set. */
+    private static final class Protocols {
+        final int[] slotOf = new int[256]; // -1 = no rule has this protocol
+        final int slots;
+        final int[] protoOf;
+        final long[] ruleProtos; // 256-bit protocol set per local rule
+
+        private Protocols(List<FilterRule> rules, int[] localToGlobal) {
+            int nLocal = localToGlobal.length;
+            Arrays.fill(slotOf, -1);
+            int n = 0;
+            ruleProtos = new long[nLocal * 4];
+            for (int l = 0; l < nLocal; l++) {
+                List<Integer> ps = rules.get(localToGlobal[l]).effectiveProtocols();
+                for (int i = 0, np = ps.size(); i < np; i++) {
+                    int p = ps.get(i);
+                    if (slotOf[p] < 0) {
+                        slotOf[p] = n++;
+                    }
+                    ruleProtos[l * 4 + (p >>> 6)] |= 1L << p;
+                }
+            }
+            slots = n;
+            protoOf = new int[n];
+            for (int p = 0; p < 256; p++) {
+                if (slotOf[p] >= 0) {
+                    protoOf[slotOf[p]] = p;
+                }
+            }
+        }
+
+        static Protocols of(List<FilterRule> rules, int[] localToGlobal) {
+            return new Protocols(rules, localToGlobal);
+        }
+
+        boolean has(int local, int proto) {
+            return (ruleProtos[local * 4 + (proto >>> 6)] & (1L << proto)) != 0;
+        }
+    }
+
+    /**
+     * Step 5: per class and protocol slot, the port space cut into intervals, each with the row
+     * of rules allowing that (destination, protocol, port); rows interned in one pool. The
+     * intervals of one (class, slot) are few (a port range or two per rule), so their events are
+     * packed into longs ({@code port << 32 | rule << 1 | start}) and sorted in a scratch array
+     * reused across slots, with no per-slot sweep object.
+     */
+    private static final class PortTables {
+        final int[][] start;
+        final int[][] row;
+        final long[] bits;
+
+        private PortTables(int[][] start, int[][] row, long[] bits) {
+            this.start = start;
+            this.row = row;
+            this.bits = bits;
+        }
+
+        static PortTables build(Pairs pairs, DstClasses classes, Protocols protos, int words, boolean ipv6) {
+            int icmp = ipv6 ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
+            int nClasses = classes.members.length;
+            int slots = protos.slots;
+            int[][] start = new int[nClasses * Math.max(1, slots)][];
+            int[][] row = new int[start.length][];
+            RowPool pool = new RowPool(words);
+            Scratch sc = new Scratch(words, pairs.size);
+            for (int c = 0; c < nClasses; c++) {
+                long[] members = classes.members[c];
+                for (int slot = 0; slot < slots; slot++) {
+                    int proto = protos.protoOf[slot];
+                    int m = sc.events(members, pairs, protos, proto, icmp);
+                    if (m > 0) {
+                        sc.sweep(m, pool);
+                        start[c * slots + slot] = Arrays.copyOf(sc.segStart, sc.segs);
+                        row[c * slots + slot] = Arrays.copyOf(sc.segRow, sc.segs);
+                    }
+                }
+            }
+            return new PortTables(start, row, pool.toArray());
+        }
+
+        /** Build-time buffers of one family's port tables. */
+        private static final class Scratch {
+            long[] ev;
+            final int[] count;
+            final long[] active;
+            int[] segStart;
+            int[] segRow;
+            int segs;
+
+            Scratch(int words, int pairs) {
+                ev = new long[Math.max(16, 2 * pairs)];
+                count = new int[words << 6];
+                active = new long[words];
+                segStart = new int[Math.max(16, 2 * pairs + 1)];
+                segRow = new int[segStart.length];
+            }
+
+            /** Fills {@code ev} with the port events of the class's pairs for {@code proto}; their number. */
+            int events(long[] members, Pairs pairs, Protocols protos, int proto, int icmp) {
+                boolean ported = IpProtocol.hasPorts(proto);
+                int m = 0;
+                for (int i = nextSetBit(members, 0); i >= 0; i = nextSetBit(members, i + 1)) {
+                    int l = pairs.rule[i];
+                    if (!protos.has(l, proto)) {
+                        continue;
+                    }
+                    DstPorts d = pairs.dst[i];
+                    int first;
+                    int last;
+                    if (ported) {
+                        first = d.firstPort();
+                        last = d.lastPort();
                     } else if (proto == icmp || d.allPorts()) {
-                        portSweep.add(0, 0, 0, 65535, l);
+                        first = 0;
+                        last = 65535;
                     } else {
                         continue;
                     }
-                    any = true;
+                    if (m + 2 > ev.length) {
+                        ev = Arrays.copyOf(ev, ev.length * 2);
+                    }
+                    ev[m++] = (long) first << 32 | (l << 1 | 1);
+                    if (last != 65535) { // a range to the last port has no end event
+                        ev[m++] = (long) (last + 1) << 32 | (l << 1);
+                    }
                 }
-                if (!any) {
-                    continue;
-                }
-                ports.clear();
-                portSweep.sweep((hi, lo, active) -> ports.add(hi, lo, dstPool.intern(active)));
-                int[] starts = new int[ports.size];
-                for (int i = 0; i < ports.size; i++) {
-                    starts[i] = (int) ports.lo[i];
-                }
-                portStart[c * slots + slot] = starts;
-                portRow[c * slots + slot] = Arrays.copyOf(ports.row, ports.size);
+                return m;
             }
-        }
 
-        int nd = dst.size;
-        int[] d4 = new int[ipv6 ? 0 : nd];
-        long[] dHi = new long[ipv6 ? nd : 0];
-        long[] dLo = new long[ipv6 ? nd : 0];
-        for (int i = 0; i < nd; i++) {
-            if (ipv6) {
-                dHi[i] = dst.hi[i] ^ Long.MIN_VALUE;
-                dLo[i] = dst.lo[i] ^ Long.MIN_VALUE;
-            } else {
-                d4[i] = (int) dst.lo[i] ^ Integer.MIN_VALUE;
+            /**
+             * Sorts the events by port (all events at one port are applied before its interval
+             * is visited, so their order among themselves does not matter) and emits the
+             * intervals, merging one whose row equals the previous interval's.
+             */
+            void sweep(int m, RowPool pool) {
+                Arrays.sort(ev, 0, m); // ports and rules are small and non-negative: signed order is fine
+                segs = 0;
+                int i = 0;
+                while (i < m) {
+                    int port = (int) (ev[i] >>> 32);
+                    for (; i < m && (int) (ev[i] >>> 32) == port; i++) {
+                        int e = (int) ev[i];
+                        int l = e >>> 1;
+                        int c = count[l] += (e & 1) != 0 ? 1 : -1;
+                        if (c > 0) {
+                            active[l >>> 6] |= 1L << l;
+                        } else {
+                            active[l >>> 6] &= ~(1L << l);
+                        }
+                    }
+                    int r = pool.intern(active);
+                    if (segs == 0 || segRow[segs - 1] != r) {
+                        if (segs == segStart.length) {
+                            segStart = Arrays.copyOf(segStart, segs * 2);
+                            segRow = Arrays.copyOf(segRow, segs * 2);
+                        }
+                        segStart[segs] = port;
+                        segRow[segs] = r;
+                        segs++;
+                    }
+                }
+                for (int k = 0; k < m; k++) { // ranges to the last port leave counts and bits set
+                    int l = (int) ev[k] >>> 1;
+                    count[l] = 0;
+                    active[l >>> 6] = 0;
+                }
             }
         }
-        return new RuleTable(ipv6, sources, d4, dHi, dLo, Arrays.copyOf(dst.row, nd), protoSlot, slots, portStart,
-                portRow, dstPool.toArray());
-    }
-
-    private static boolean anyDestinationOf(List<DstPorts> ds, boolean ipv6) {
-        for (int i = 0, n = ds.size(); i < n; i++) {
-            if (ds.get(i).prefix().ipv6() == ipv6) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
      * Build-time list of interval starts and their row ids; a start whose row equals the previous
      * one is merged into it (same rules as the interval before).
      */
-    private static final class Segments {
+    static final class Segments {
         long[] hi;
         long[] lo;
         int[] row;
@@ -414,6 +599,25 @@ public final class RuleTable {
         void clear() {
             size = 0;
         }
+
+        /** Drops arrays longer than {@code max} (a reused buffer, see {@link BuildScratch}). */
+        void trim(int max) {
+            size = 0;
+            if (row.length > max) {
+                hi = new long[16];
+                lo = new long[16];
+                row = new int[16];
+            }
+        }
+
+        /** Room for {@code capacity} segments. */
+        void ensure(int capacity) {
+            if (capacity > row.length) {
+                hi = Arrays.copyOf(hi, capacity);
+                lo = Arrays.copyOf(lo, capacity);
+                row = Arrays.copyOf(row, capacity);
+            }
+        }
     }
 
     /** Growable int list (build time only). */
@@ -435,14 +639,6 @@ public final class RuleTable {
         int[] toArray() {
             return Arrays.copyOf(a, size);
         }
-    }
-
-    private static int cardinality(long[] bits) {
-        int n = 0;
-        for (long w : bits) {
-            n += Long.bitCount(w);
-        }
-        return n;
     }
 
     private static int nextSetBit(long[] bits, int from) {

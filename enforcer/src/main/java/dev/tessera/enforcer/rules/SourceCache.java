@@ -2,6 +2,7 @@ package dev.tessera.enforcer.rules;
 
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
+import dev.tessera.enforcer.format.IpPrefix;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,9 +22,41 @@ import java.util.concurrent.ConcurrentHashMap;
  * address families the rule has destinations in, which together fix the local rule numbering and
  * every source interval and row. Thread-safe; it keeps what it holds for its own lifetime, so
  * give it the lifetime of one run (one compilation's Matchers).
+ *
+ * <p>It also keeps each source list's events ({@link SourceEvents}, by list identity), so that a
+ * source side it does not hold yet is built without walking the prefix records of lists it has
+ * seen: the 2,167 source sides above are made of a few hundred distinct lists.
  */
 public final class SourceCache {
     private final Map<Key, RuleTable.Sources[]> map = new ConcurrentHashMap<>();
+    private final Map<Identity, SourceEvents> events = new ConcurrentHashMap<>();
+
+    /** A source list's events, read once per list object (see {@link SourceEvents}). */
+    SourceEvents events(List<IpPrefix> sources) {
+        Identity k = new Identity(sources);
+        SourceEvents e = events.get(k);
+        if (e == null) {
+            e = SourceEvents.of(sources);
+            SourceEvents raced = events.putIfAbsent(k, e);
+            if (raced != null) {
+                e = raced;
+            }
+        }
+        return e;
+    }
+
+    /** A list compared by identity: immutable lists, the same object is the same content. */
+    private record Identity(Object list) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Identity i && i.list == list;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(list);
+        }
+    }
 
     RuleTable.Sources[] get(Key key) {
         return map.get(key);
@@ -57,18 +90,30 @@ public final class SourceCache {
         static Key of(List<FilterRule> rules) {
             int n = rules.size();
             Object[] sources = new Object[n];
+            for (int g = 0; g < n; g++) {
+                sources[g] = rules.get(g).sources();
+            }
+            return new Key(sources, families(rules));
+        }
+
+        /** Per rule: bit 0 if it has an IPv4 destination, bit 1 if an IPv6 one. */
+        static byte[] families(List<FilterRule> rules) {
+            int n = rules.size();
             byte[] families = new byte[n];
             for (int g = 0; g < n; g++) {
-                FilterRule r = rules.get(g);
-                sources[g] = r.sources();
-                List<DstPorts> ds = r.destinations();
+                List<DstPorts> ds = rules.get(g).destinations();
                 int f = 0;
                 for (int i = 0, nd = ds.size(); i < nd && f != 3; i++) {
                     f |= ds.get(i).prefix().ipv6() ? 2 : 1;
                 }
                 families[g] = (byte) f;
             }
-            return new Key(sources, families);
+            return families;
+        }
+
+        /** The families of each rule (not to be modified). */
+        byte[] families() {
+            return families;
         }
 
         @Override
