@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Decides assertions by sending synthesized flows through the enforcer's {@link Matcher}, on the
@@ -47,16 +47,24 @@ import java.util.stream.Collectors;
  *       Matcher ignores ports for ICMP, so the granting rules it names are filtered by port here.
  * </ol>
  *
- * <p>Immutable after construction (indexes built once; Matchers cached by {@link Tailnet} in a
- * concurrent map), so assertions may be evaluated from several threads.
+ * <p>Immutable after construction (indexes built once; resolved targets cached in concurrent
+ * maps; Matchers built once per device slot by {@link Tailnet}), so assertions may be evaluated
+ * from several threads.
  */
 public final class Evaluator {
 
   /** An address to send from, and the device it belongs to (null for a bare IP). */
   record SrcAddr(IpAddress address, Tailnet.Device device) {}
 
-  /** An address to send to, and the devices that enforce it (owner, routers, or a stand-in). */
-  record DstAddr(IpAddress address, List<Tailnet.Device> enforcers) {}
+  /**
+   * An address to send to, and the devices that enforce it (owner, routers, or a stand-in), with
+   * their {@link Tailnet#slot slots} (-1 for a device the tailnet does not know).
+   */
+  record DstAddr(IpAddress address, List<Tailnet.Device> enforcers, int[] slots) {
+    DstAddr {
+      enforcers = List.copyOf(enforcers);
+    }
+  }
 
   /** The verdict for one assertion, with the evidence for the report. */
   public record Verdict(
@@ -84,6 +92,9 @@ public final class Evaluator {
   private final Map<String, List<Tailnet.Device>> byRole = new HashMap<>();
   private final List<Tailnet.Device> members = new ArrayList<>();
   private final List<Tailnet.Device> tagged = new ArrayList<>();
+  // Resolved sources and (non-self) destinations per target: a List, or a String saying why none.
+  private final Map<TestTarget, Object> sourceCache = new ConcurrentHashMap<>();
+  private final Map<TestTarget, Object> destinationCache = new ConcurrentHashMap<>();
 
   public Evaluator(Tailnet tailnet, Policy policy) {
     this.tailnet = tailnet;
@@ -148,7 +159,29 @@ public final class Evaluator {
     };
   }
 
+  /**
+   * Every address of the source, with its device. Cached per target: on a large tailnet most
+   * assertions name the same users and tags, so each is resolved once per run.
+   */
   List<SrcAddr> sources(TestTarget src) throws Unresolvable {
+    Object r = sourceCache.get(src);
+    if (r == null) {
+      r = resolveSources(src);
+      sourceCache.putIfAbsent(src, r);
+    }
+    return resolved(r);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> List<T> resolved(Object r) throws Unresolvable {
+    if (r instanceof String message) {
+      throw new Unresolvable(message);
+    }
+    return (List<T>) r;
+  }
+
+  /** The source's addresses (an immutable list), or the message of why it has none. */
+  private Object resolveSources(TestTarget src) {
     List<SrcAddr> out = new ArrayList<>();
     switch (src) {
       case TestTarget.Host h -> out.add(addressSource(toAddress(h.address())));
@@ -162,9 +195,9 @@ public final class Evaluator {
       }
     }
     if (out.isEmpty()) {
-      throw new Unresolvable("source " + src.text() + " has no devices");
+      return "source " + src.text() + " has no devices";
     }
-    return out;
+    return List.copyOf(out);
   }
 
   private SrcAddr addressSource(IpAddress a) {
@@ -172,37 +205,52 @@ public final class Evaluator {
     return new SrcAddr(a, owners.isEmpty() ? null : owners.getFirst());
   }
 
-  /** Candidates for a destination; for autogroup:self they depend on the source device. */
+  /**
+   * Candidates for a destination; for autogroup:self they depend on the source device. Others
+   * are cached per target, like {@link #sources}.
+   */
   List<DstAddr> destinations(TestTarget dst, SrcAddr from) throws Unresolvable {
+    if (dst instanceof TestTarget.Auto a && a.group() == AutoGroup.SELF) {
+      // Per destination device: the source's own user's untagged devices (section 3).
+      List<DstAddr> out = new ArrayList<>();
+      Tailnet.Device me = from.device();
+      if (me == null || me.user() == null || me.tagged()) {
+        return out;
+      }
+      for (Tailnet.Device d : devicesOf(new TestTarget.User(me.user()))) {
+        for (IpAddress ad : d.addresses()) {
+          out.add(dstAddr(ad, List.of(d)));
+        }
+      }
+      return out;
+    }
+    Object r = destinationCache.get(dst);
+    if (r == null) {
+      r = resolveDestinations(dst);
+      destinationCache.putIfAbsent(dst, r);
+    }
+    return resolved(r);
+  }
+
+  /** A destination's candidates other than autogroup:self (an immutable list), or why it has none. */
+  private Object resolveDestinations(TestTarget dst) {
     List<DstAddr> out = new ArrayList<>();
     switch (dst) {
       case TestTarget.Host h -> out.add(addressDestination(toAddress(h.address())));
       case TestTarget.Address a -> out.add(addressDestination(toAddress(a.address())));
-      case TestTarget.Auto a when a.group() == AutoGroup.SELF -> {
-        // Per destination device: the source's own user's untagged devices (section 3).
-        Tailnet.Device me = from.device();
-        if (me == null || me.user() == null || me.tagged()) {
-          return out;
-        }
-        for (Tailnet.Device d : devicesOf(new TestTarget.User(me.user()))) {
-          for (IpAddress ad : d.addresses()) {
-            out.add(new DstAddr(ad, List.of(d)));
-          }
-        }
-      }
       default -> {
         List<Tailnet.Device> ds = devicesOf(dst);
         if (ds.isEmpty()) {
-          throw new Unresolvable("destination " + dst.text() + " has no devices");
+          return "destination " + dst.text() + " has no devices";
         }
         for (Tailnet.Device d : ds) {
           for (IpAddress ad : d.addresses()) {
-            out.add(new DstAddr(ad, List.of(d)));
+            out.add(dstAddr(ad, List.of(d)));
           }
         }
       }
     }
-    return out;
+    return List.copyOf(out);
   }
 
   private DstAddr addressDestination(IpAddress a) {
@@ -210,7 +258,15 @@ public final class Evaluator {
     if (enforcers.isEmpty()) {
       enforcers = tailnet.routers(a);
     }
-    return new DstAddr(a, enforcers);
+    return dstAddr(a, enforcers);
+  }
+
+  private DstAddr dstAddr(IpAddress a, List<Tailnet.Device> enforcers) {
+    int[] slots = new int[enforcers.size()];
+    for (int i = 0; i < slots.length; i++) {
+      slots[i] = tailnet.slot(enforcers.get(i));
+    }
+    return new DstAddr(a, enforcers, slots);
   }
 
   static IpAddress toAddress(IpPrefix p) {
@@ -220,17 +276,56 @@ public final class Evaluator {
   // -- evaluation ------------------------------------------------------------------------------
 
   public Verdict evaluate(Assertion a) throws Unresolvable {
+    return decide(a).verdict();
+  }
+
+  /**
+   * The verdict's facts, with its report text left to {@link Decision#detail()}: a run needs the
+   * text only for failures, and building it for every assertion (addresses printed, rules
+   * listed) was a good part of a large run and of the code the JIT compiled for it.
+   */
+  Decision decide(Assertion a) throws Unresolvable {
     // One denied source address denies the flow. A deny assertion (and a passing accept) needs no
     // more than that; only a failing accept is re-run in full for its "k of n" detail. On a large
     // tailnet this skips most of the work for denied flows.
-    Verdict quick = evaluate(a, true);
+    Decision quick = decide(a, true);
     if (quick.allowed() || a.expect() == Assertion.Expect.DENY) {
       return quick;
     }
-    return evaluate(a, false);
+    return decide(a, false);
   }
 
-  private Verdict evaluate(Assertion a, boolean stopAtFirstDenied) throws Unresolvable {
+  /** What {@link #decide} found; {@link #detail()} and {@link #verdict()} build the report text. */
+  record Decision(Assertion assertion, List<RuleOrigin> rules, int considered, int reached, SrcAddr firstDenied,
+      List<DstAddr> firstDeniedDsts) {
+
+    boolean allowed() {
+      return considered > 0 && reached == considered;
+    }
+
+    Verdict verdict() {
+      return new Verdict(allowed(), rules, detail(), considered, reached);
+    }
+
+    String detail() {
+      Assertion a = assertion;
+      if (considered == 0) {
+        return "no source address shares an address family with " + a.dstText();
+      }
+      if (allowed()) {
+        return "granted by " + HumanReport.rules(rules);
+      }
+      String partial = reached > 0
+          ? " (" + reached + " of " + considered + " source addresses were allowed"
+              + (rules.isEmpty() ? "" : ", by " + HumanReport.rules(rules)) + ")"
+          : "";
+      boolean v6 = firstDenied.address().ipv6();
+      List<DstAddr> tried = firstDeniedDsts.stream().filter(d -> d.address().ipv6() == v6).toList();
+      return "no rule allows " + describe(firstDenied) + " -> " + describeAll(tried) + portText(a) + partial;
+    }
+  }
+
+  private Decision decide(Assertion a, boolean stopAtFirstDenied) throws Unresolvable {
     List<SrcAddr> srcs = sources(a.src());
     boolean self = a.dst() instanceof TestTarget.Auto au && au.group() == AutoGroup.SELF;
     // Only autogroup:self depends on the source device; resolve every other destination once.
@@ -239,39 +334,22 @@ public final class Evaluator {
     int considered = 0;
     int reached = 0;
     SrcAddr firstDenied = null;
-    List<DstAddr> deniedTried = List.of();
+    List<DstAddr> firstDeniedDsts = List.of();
     boolean anyDestination = false;
-    for (SrcAddr s : srcs) {
+    for (int i = 0, n = srcs.size(); i < n; i++) {
+      SrcAddr s = srcs.get(i);
       List<DstAddr> dsts = self ? destinations(a.dst(), s) : common;
       anyDestination |= !dsts.isEmpty();
-      boolean sameFamily = false;
-      boolean ok = false;
-      // Any destination device will do: stop at the first that admits this source address. The
-      // boolean packet path decides; the query path names the rules only for the admitting pair.
-      search:
-      for (DstAddr d : dsts) {
-        if (d.address().ipv6() != s.address().ipv6()) {
-          continue;
-        }
-        sameFamily = true;
-        for (Tailnet.Device enforcer : d.enforcers()) {
-          Matcher m = tailnet.matcher(enforcer);
-          if (admits(m, s.address(), d.address(), a)) {
-            ok = true;
-            granted.addAll(query(m, s.address(), d.address(), a));
-            break search;
-          }
-        }
-      }
-      if (!sameFamily) {
+      int reach = reach(s.address(), dsts, a, granted);
+      if (reach == NO_FAMILY) {
         continue;
       }
       considered++;
-      if (ok) {
+      if (reach == REACHED) {
         reached++;
       } else if (firstDenied == null) {
         firstDenied = s;
-        deniedTried = dsts.stream().filter(d -> d.address().ipv6() == s.address().ipv6()).toList();
+        firstDeniedDsts = dsts;
         if (stopAtFirstDenied) {
           break;
         }
@@ -280,20 +358,41 @@ public final class Evaluator {
     if (!anyDestination) {
       throw new Unresolvable("destination " + a.dst().text() + " has no devices for source " + a.srcText());
     }
-    boolean allowed = considered > 0 && reached == considered;
-    String detail;
-    if (considered == 0) {
-      detail = "no source address shares an address family with " + a.dstText();
-    } else if (allowed) {
-      detail = "granted by " + HumanReport.rules(List.copyOf(granted));
-    } else {
-      String partial = reached > 0
-          ? " (" + reached + " of " + considered + " source addresses were allowed"
-              + (granted.isEmpty() ? "" : ", by " + HumanReport.rules(List.copyOf(granted))) + ")"
-          : "";
-      detail = "no rule allows " + describe(firstDenied) + " -> " + describeAll(deniedTried) + portText(a) + partial;
+    return new Decision(a, List.copyOf(granted), considered, reached, firstDenied, firstDeniedDsts);
+  }
+
+  private static final int NO_FAMILY = -1;
+  private static final int DENIED = 0;
+  private static final int REACHED = 1;
+
+  /**
+   * Whether {@code src} reaches some candidate: any destination device will do, so this stops at
+   * the first that admits it (the boolean packet path decides; the query path names the rules,
+   * added to {@code granted}, only for the admitting pair). {@link #NO_FAMILY} when no candidate
+   * shares the source's address family. Kept apart from {@link #decide(Assertion, boolean)}
+   * (and the report text out of both) so that the hot loop of a large run is a small unit for
+   * the JIT: compiling one method with all of it inlined took a second of CPU in a cold run.
+   */
+  private int reach(IpAddress src, List<DstAddr> dsts, Assertion a, Set<RuleOrigin> granted) {
+    boolean v6 = src.ipv6();
+    int result = NO_FAMILY;
+    for (int i = 0, n = dsts.size(); i < n; i++) {
+      DstAddr d = dsts.get(i);
+      if (d.address().ipv6() != v6) {
+        continue;
+      }
+      result = DENIED;
+      List<Tailnet.Device> enforcers = d.enforcers();
+      int[] slots = d.slots();
+      for (int k = 0; k < slots.length; k++) {
+        Matcher m = slots[k] >= 0 ? tailnet.matcher(slots[k]) : tailnet.matcher(enforcers.get(k));
+        if (admits(m, src, d.address(), a)) {
+          granted.addAll(query(m, src, d.address(), a));
+          return REACHED;
+        }
+      }
     }
-    return new Verdict(allowed, List.copyOf(granted), detail, considered, reached);
+    return result;
   }
 
   private static String portText(Assertion a) {
@@ -325,16 +424,22 @@ public final class Evaluator {
     return ds.size() <= 3 ? String.join(", ", shown) : String.join(", ", shown) + ", ... (" + ds.size() + " addresses)";
   }
 
-  /** The packet path's decision for the assertion's protocol (see class comment for empty proto). */
+  /**
+   * The packet path's decision for the assertion's protocol (see class comment for empty proto):
+   * one {@link Matcher#allows} call site over the protocols to try, TCP, UDP, then the family's
+   * ICMP, whose admitting rules must also cover the port.
+   */
   static boolean admits(Matcher m, IpAddress src, IpAddress dst, Assertion a) {
-    if (a.proto().isPresent()) {
-      return m.allows(src, dst, a.proto().getAsInt(), a.port());
+    boolean given = a.proto().isPresent();
+    int tries = given ? 1 : 3;
+    for (int t = 0; t < tries; t++) {
+      int proto = given ? a.proto().getAsInt() : t == 0 ? IpProtocol.TCP : t == 1 ? IpProtocol.UDP
+          : dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
+      if (m.allows(src, dst, proto, t == 2 ? 0 : a.port())) {
+        return t < 2 || !query(m, src, dst, a).isEmpty();
+      }
     }
-    if (m.allows(src, dst, IpProtocol.TCP, a.port()) || m.allows(src, dst, IpProtocol.UDP, a.port())) {
-      return true;
-    }
-    int icmp = dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
-    return m.allows(src, dst, icmp, 0) && !query(m, src, dst, a).isEmpty();
+    return false;
   }
 
   /**
@@ -342,18 +447,26 @@ public final class Evaluator {
    * the empty-proto case).
    */
   static List<RuleOrigin> query(Matcher m, IpAddress src, IpAddress dst, Assertion a) {
-    if (a.proto().isPresent()) {
-      return m.explain(src, dst, a.proto().getAsInt(), a.port()).origins();
-    }
-    Set<RuleOrigin> out = new TreeSet<>();
-    out.addAll(m.explain(src, dst, IpProtocol.TCP, a.port()).origins());
-    out.addAll(m.explain(src, dst, IpProtocol.UDP, a.port()).origins());
-    int icmp = dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
-    MatchResult r = m.explain(src, dst, icmp, 0);
-    List<FilterRule> rules = m.rules(r.ruleIndices());
-    for (FilterRule rule : rules) {
-      if (coversPort(rule, dst, a.port())) {
-        out.add(rule.origin());
+    // One explain call site over the protocols to try, as in admits: a small unit for the JIT.
+    boolean given = a.proto().isPresent();
+    Set<RuleOrigin> out = given ? null : new TreeSet<>();
+    List<FilterRule> rules = m.filter().rules();
+    for (int t = 0, tries = given ? 1 : 3; t < tries; t++) {
+      int proto = given ? a.proto().getAsInt() : t == 0 ? IpProtocol.TCP : t == 1 ? IpProtocol.UDP
+          : dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
+      MatchResult r = m.explain(src, dst, proto, t == 2 ? 0 : a.port());
+      if (given) {
+        return r.origins();
+      }
+      if (t < 2) {
+        out.addAll(r.origins());
+      } else {
+        for (int i : r.ruleIndices()) {
+          FilterRule rule = rules.get(i);
+          if (coversPort(rule, dst, a.port())) {
+            out.add(rule.origin());
+          }
+        }
       }
     }
     return List.copyOf(out);

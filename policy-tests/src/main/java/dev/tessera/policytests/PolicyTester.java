@@ -225,9 +225,9 @@ public final class PolicyTester {
   }
 
   public static Outcome outcome(Evaluator evaluator, Assertion a) {
-    Evaluator.Verdict verdict;
+    Evaluator.Decision verdict;
     try {
-      verdict = evaluator.evaluate(a);
+      verdict = evaluator.decide(a);
     } catch (Evaluator.Unresolvable e) {
       return new Outcome.Invalid(
           new TestValidator.Invalid(a.testIndex(), a.span(), a.dstText(), e.getMessage()), a.srcText());
@@ -237,6 +237,7 @@ public final class PolicyTester {
       // A passing deny proves nothing open: it exercises no rule (README, coverage).
       return new Outcome.Passed(a, verdict.allowed(), want ? verdict.rules() : List.of());
     }
+    // Only a failure reads the report text: it is built here, not for every assertion.
     return new Outcome.Failed(a, verdict.allowed(), verdict.rules(), verdict.detail());
   }
 

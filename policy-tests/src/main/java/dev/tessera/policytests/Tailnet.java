@@ -22,6 +22,11 @@ import java.util.function.Function;
  * enforcer's Matcher and can be tested on hand-made filters. Matchers are built lazily and
  * cached: a run touching a handful of destinations on a 10k-node tailnet builds a handful of
  * tables.
+ *
+ * <p>Each device has a slot (its index in {@link #devices()}); the Matcher cache is an array of
+ * slots, so the hot loop of a run (millions of lookups on a large tailnet) reads an array element
+ * instead of hashing a name. A slot's Matcher is built by the first thread that asks, under the
+ * slot's lock, so the factory runs at most once per device and other slots build concurrently.
  */
 public final class Tailnet {
 
@@ -64,7 +69,20 @@ public final class Tailnet {
   private final Map<IpAddress, List<Device>> byAddress = new HashMap<>();
   private final List<Device> routers = new ArrayList<>();
   private final Function<String, Matcher> matcherFactory;
-  private final Map<String, Matcher> matchers = new ConcurrentHashMap<>();
+  private final Map<String, Integer> slotByName = new HashMap<>();
+  private final Slot[] slots;
+  // Names that are not devices of this tailnet (callers holding a Device from elsewhere).
+  private final Map<String, Matcher> strangers = new ConcurrentHashMap<>();
+
+  /** A device's lazily built Matcher. */
+  private static final class Slot {
+    final String name;
+    volatile Matcher matcher;
+
+    Slot(String name) {
+      this.name = name;
+    }
+  }
 
   /**
    * @param matcherFactory gives the Matcher for a device name (called at most once per device)
@@ -72,7 +90,12 @@ public final class Tailnet {
   public Tailnet(List<Device> devices, Function<String, Matcher> matcherFactory) {
     this.devices = List.copyOf(devices);
     this.matcherFactory = matcherFactory;
-    for (Device d : this.devices) {
+    this.slots = new Slot[this.devices.size()];
+    for (int i = 0; i < slots.length; i++) {
+      Device d = this.devices.get(i);
+      // Matchers are per name (the factory's key): a repeated name shares the first one's slot.
+      Integer first = slotByName.putIfAbsent(d.name(), i);
+      slots[i] = first == null ? new Slot(d.name()) : slots[first];
       byName.put(d.name(), d);
       for (IpAddress a : d.addresses()) {
         byAddress.computeIfAbsent(a, k -> new ArrayList<>()).add(d);
@@ -110,9 +133,32 @@ public final class Tailnet {
     return out;
   }
 
+  /** The slot of {@code device} (its index in {@link #devices()}), or -1 if it is not one of them. */
+  public int slot(Device device) {
+    Integer i = slotByName.get(device.name());
+    return i == null ? -1 : i;
+  }
+
   /** The enforcer's matcher over the filter compiled for {@code device}. */
   public Matcher matcher(Device device) {
-    Matcher m = matchers.get(device.name()); // the common case, without computeIfAbsent's bookkeeping
-    return m != null ? m : matchers.computeIfAbsent(device.name(), matcherFactory);
+    int i = slot(device);
+    return i >= 0 ? matcher(i) : strangers.computeIfAbsent(device.name(), matcherFactory);
+  }
+
+  /** The enforcer's matcher for the device in {@code slot} (see {@link #slot}). */
+  public Matcher matcher(int slot) {
+    Matcher m = slots[slot].matcher;
+    return m != null ? m : build(slots[slot]);
+  }
+
+  private Matcher build(Slot s) {
+    synchronized (s) {
+      Matcher m = s.matcher;
+      if (m == null) {
+        m = matcherFactory.apply(s.name);
+        s.matcher = m;
+      }
+      return m;
+    }
   }
 }
