@@ -178,12 +178,13 @@ public final class Normalize {
   }
 
   private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {
-    Peer[] base = patch.base().toArray(new Peer[0]);
+    // Object[] (no typed copy: that would type-check every element); peers only go in.
+    Object[] base = patch.base().toArray();
     int kept = base.length;
     if (!patch.drop().isEmpty()) {
       kept = 0;
-      for (Peer p : base) {
-        if (!patch.drop().contains(p.name())) {
+      for (Object p : base) {
+        if (!patch.drop().contains(((Peer) p).name())) {
           base[kept++] = p;
         }
       }
@@ -196,7 +197,7 @@ public final class Normalize {
     }
     // Names are unique, so the canonical order (CompiledFilter) is by name: merge the two sorted runs.
     java.util.Arrays.sort(adds, Comparator.comparing(Peer::name));
-    Peer[] out = new Peer[kept + adds.length];
+    Object[] out = new Object[kept + adds.length];
     int i = 0;
     int j = 0;
     int k = 0;
@@ -205,7 +206,7 @@ public final class Normalize {
       int hi = kept;
       while (lo < hi) { // first kept entry after adds[j]
         int mid = (lo + hi) >>> 1;
-        if (base[mid].name().compareTo(adds[j].name()) < 0) {
+        if (((Peer) base[mid]).name().compareTo(adds[j].name()) < 0) {
           lo = mid + 1;
         } else {
           hi = mid;
@@ -217,7 +218,9 @@ public final class Normalize {
       out[k++] = adds[j++];
     }
     System.arraycopy(base, i, out, k, kept - i);
-    return List.of(out);
+    @SuppressWarnings("unchecked")
+    List<Peer> list = (List<Peer>) (List<?>) List.of(out);
+    return list;
   }
 
   /** Peer entries are shared: one per node for "no routes", one for its full route list. */
