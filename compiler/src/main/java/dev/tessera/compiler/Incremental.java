@@ -95,7 +95,7 @@ final class Incremental {
           : ProjectionPatch.patch(ids, rules, old.identities(), old.rules(), old.projection(), old.incoming(),
               old.outgoing(), name);
       return patched != null ? patched : ProjectPerNode.runWithIncoming(ids, rules);
-    }, ids -> Reuse.of(old.policy(), old.identities(), old.rules(), ids, name), old.identities());
+    }, ids -> Reuse.of(old.policy(), old.identities(), old.rules(), ids, name, old.diagnostics()), old.identities());
     NodeIndex ni = front.ids().index();
     NodeIndex oi = old.index();
     Projection np = front.projection();

@@ -111,6 +111,11 @@ public final class ExpandSelectors {
     List<PostureRef> defaults = policy.defaultSrcPosture();
     for (int i = 0; i < policy.acls().size(); i++) {
       Acl a = policy.acls().get(i);
+      if (reuse != null && reuse.sameRule(out.size(), a.src(), a.dst().stream().map(AclDestination::target).toList(),
+          List.of(), this)) {
+        out.add(reuse.carried(out.size()));
+        continue;
+      }
       List<Integer> protos = a.proto().map(p -> List.of(p.number())).orElse(List.of());
       List<Clause> clauses = new ArrayList<>();
       for (AclDestination d : a.dst()) {
@@ -124,6 +129,10 @@ public final class ExpandSelectors {
     }
     for (int i = 0; i < policy.grants().size(); i++) {
       Grant g = policy.grants().get(i);
+      if (reuse != null && reuse.sameRule(out.size(), g.src(), g.dst(), g.via(), this)) {
+        out.add(reuse.carried(out.size()));
+        continue;
+      }
       List<Clause> clauses = new ArrayList<>();
       List<AppClause> apps = new ArrayList<>();
       List<Destination> dsts = new ArrayList<>();
@@ -217,6 +226,23 @@ public final class ExpandSelectors {
       }
     }
     return false;
+  }
+
+  /**
+   * Is node {@code id} (-1: none) among the nodes selector {@code s} matches ({@link #nodesOf})?
+   * For an address selector, whether one of its addresses is inside the selector's fixed set.
+   */
+  boolean matchesNode(Selector s, int id) {
+    if (id < 0) {
+      return false;
+    }
+    return switch (s) {
+      case Selector.Host h -> prefixSet(s).overlaps(ids.index().addresses(id));
+      case Selector.IpSet i -> prefixSet(s).overlaps(ids.index().addresses(id));
+      case Selector.Prefix p -> prefixSet(s).overlaps(ids.index().addresses(id));
+      case Selector.Range r -> prefixSet(s).overlaps(ids.index().addresses(id));
+      default -> nodesOf(s).get(id);
+    };
   }
 
   private static boolean selectsByIdentity(Selector s) {

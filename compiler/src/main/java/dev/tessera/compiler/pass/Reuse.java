@@ -1,6 +1,11 @@
 package dev.tessera.compiler.pass;
 
+import dev.tessera.compiler.CompilerCodes;
+import dev.tessera.compiler.ir.AppClause;
+import dev.tessera.compiler.ir.Clause;
+import dev.tessera.compiler.ir.Destination;
 import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Selector;
 import dev.tessera.policy.diag.Diagnostics;
@@ -32,16 +37,19 @@ import java.util.List;
  * @param addressesChanged X's addresses differ between the two sides (always true for a join or leave)
  * @param xAddresses X's addresses on both sides (their union): the only addresses in which a rule's
  *     selected and posture-cut sets can differ from before, as no other node holds any of them
+ * @param wholeRules whether pass 2 may carry whole rules over ({@link #sameRule}): only when the
+ *     previous compilation reported no unresolved name, so skipping a rule's expansion cannot skip
+ *     a diagnostic
  */
 public record Reuse(List<ResolvedRule> oldRules, ExpandSelectors oldExpander, IdShift shift, int x, int xOld,
-    boolean addressesChanged, IpSet xAddresses) {
+    boolean addressesChanged, IpSet xAddresses, boolean wholeRules) {
 
   /**
    * The reuse information for node {@code name} between {@code oldIds} and {@code ids}, or null
    * when the preconditions do not hold (then passes 2 and 3 run in full).
    */
   public static Reuse of(Policy policy, Identities oldIds, List<ResolvedRule> oldRules, Identities ids,
-      String name) {
+      String name, List<Diagnostic> oldDiagnostics) {
     NodeIndex oi = oldIds.index();
     NodeIndex ni = ids.index();
     int x = ni.id(name);
@@ -65,7 +73,8 @@ public record Reuse(List<ResolvedRule> oldRules, ExpandSelectors oldExpander, Id
     // Old node sets only (no address sets); diagnostics were reported by the previous compilation.
     ExpandSelectors oldExpander = new ExpandSelectors(policy, oldIds, new Diagnostics());
     IpSet xAddresses = (x >= 0 ? ni.addresses(x) : IpSet.EMPTY).union(xOld >= 0 ? oi.addresses(xOld) : IpSet.EMPTY);
-    return new Reuse(oldRules, oldExpander, shift, x, xOld, changed, xAddresses);
+    boolean wholeRules = oldDiagnostics.stream().noneMatch(d -> d.code().equals(CompilerCodes.UNRESOLVED));
+    return new Reuse(oldRules, oldExpander, shift, x, xOld, changed, xAddresses, wholeRules);
   }
 
   private static boolean alone(NodeIndex index, int id) {
@@ -97,5 +106,62 @@ public record Reuse(List<ResolvedRule> oldRules, ExpandSelectors oldExpander, Id
       return false;
     }
     return wasIn == isIn;
+  }
+
+  /**
+   * May rule {@code r} be carried over whole, expansion skipped? Its resolved form depends on the
+   * node sets of its selectors ({@code src}, {@code dst}, {@code via}) and, for sources, on the
+   * addresses of the devices they select. Every node but X is unchanged, so it is the same rule if
+   * X is in each selector on both sides or on neither, and X's addresses are unchanged wherever a
+   * source needs them (X matched by a source, or a {@code *} or danger-all source). Selectors that
+   * resolve to the same thing whatever the nodes (autogroup:self, internet, shared) always agree.
+   */
+  boolean sameRule(int r, List<Selector> src, List<Selector> dst, List<Selector> via, ExpandSelectors now) {
+    if (!wholeRules || r >= oldRules.size() || !oldRules.get(r).src().equals(src)) {
+      return false;
+    }
+    for (Selector s : src) {
+      boolean everyone = s instanceof Selector.Wildcard
+          || s instanceof Selector.Auto a && a.group() == dev.tessera.policy.ast.AutoGroup.DANGER_ALL;
+      boolean isIn = now.matchesNode(s, x);
+      if (isIn != oldExpander.matchesNode(s, xOld) || (isIn || everyone) && addressesChanged) {
+        return false;
+      }
+    }
+    for (List<Selector> list : List.of(dst, via)) {
+      for (Selector s : list) {
+        if (now.matchesNode(s, x) != oldExpander.matchesNode(s, xOld)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Rule {@code r} as pass 2 would produce it again (see {@link #sameRule}): the previous rule's
+   * sources and destinations, node sets carried into the new ids, posture not yet applied.
+   */
+  ResolvedRule carried(int r) {
+    ResolvedRule old = oldRules.get(r);
+    List<Clause> clauses = old.clauses();
+    List<AppClause> apps = old.apps();
+    if (!shift.keepsOldIds()) {
+      clauses = clauses.stream().map(c -> new Clause(c.protocols(), carry(c.destination()), c.ports())).toList();
+      apps = apps.stream().map(a -> new AppClause(a.capability(), a.values(), carry(a.destination()))).toList();
+    }
+    return new ResolvedRule(old.origin(), old.span(), old.src(), shift.carry(old.sourceNodes()), old.selected(),
+        old.posture(), new BitSet(), old.selected(), clauses, apps);
+  }
+
+  private Destination carry(Destination d) {
+    return switch (d) {
+      case Destination.Nodes n -> new Destination.Nodes(shift.carry(n.nodes()), n.selector());
+      case Destination.Prefixes p -> p.via().isEmpty() ? p
+          : new Destination.Prefixes(p.set(), p.prefixes(), p.via().map(shift::carry), p.selector());
+      case Destination.Any a -> a;
+      case Destination.Self s -> s;
+      case Destination.Internet i -> i;
+    };
   }
 }
