@@ -56,12 +56,15 @@ public final class ExpandSelectors {
   private final Map<String, HostDef> hosts = new HashMap<>();
   private final Map<String, IpSetDef> ipsets = new HashMap<>();
   private final Map<String, IpSet> ipsetCache = new HashMap<>();
-  private final Map<Selector, Source> srcCache = new HashMap<>();
-  private final Map<Selector, BitSet> nodesCache = new HashMap<>();
-  private final Map<Selector, IpSet> prefixCache = new HashMap<>();
+  // Caches keyed by selector identity: a policy's selectors are the same objects every time it is
+  // compiled, and a record's hashCode (name plus source span) costs more than the lookup saves.
+  // Values are pure functions of the selector's content, so identity keys only cost misses.
+  private final Map<Selector, Source> srcCache = new java.util.IdentityHashMap<>();
+  private final Map<Selector, BitSet> nodesCache = new java.util.IdentityHashMap<>();
+  private final Map<Selector, IpSet> prefixCache = new java.util.IdentityHashMap<>();
   /** Results of a previous compilation to reuse, or null (see {@link Reuse}). */
   private final Reuse reuse;
-  private final Map<Selector, Destination> dstCache = new HashMap<>();
+  private final Map<Selector, Destination> dstCache = new java.util.IdentityHashMap<>();
   /** {@code *} as a source: built on first use (an expander used only for node sets never needs it). */
   private IpSet wildcardSrc;
   private final BitSet allNodes;
