@@ -34,34 +34,44 @@ import java.util.Map;
  * ports), its peer set, the routes it accepts from each peer, and each peer's name, key and
  * addresses (rule origins come from the policy, which does not change). Strategy:
  *
+ * <p>Node ids are stable across updates ({@link NodeIndex}): a joined node takes the next id, a
+ * left node's id goes to the node with the last id, a change keeps every id ({@link IdShift}). So
+ * every per-node result of the previous compilation (bit sets over ids, per-node lists) carries
+ * over as it is, or with two bits moved, instead of being shifted; name order, which the output
+ * needs, comes from {@link NodeIndex#rank}.
+ *
  * <ol>
  *   <li>Pass 1 (identities) runs again on the new inventory, but the node index takes every
  *       unchanged node's derived sets (addresses and their prefix form, routes) from the previous
  *       index (same {@code InventoryNode} object, so equal values; shared objects also make the
- *       comparisons below identity checks). Passes 2 and 3 (selectors, posture)
- *       run with {@link Reuse}: node sets are recomputed (cheap bit sets), but a rule keeps its
- *       previous source address set (the same object) unless the devices its identity selectors
- *       match changed, X is among them with changed addresses, or it has a {@code *} source and X's
- *       addresses changed; posture is evaluated for X alone and the other nodes' outcomes carried
- *       over. Which rules X touches is thus read off the rules (their resolved sources changed)
- *       rather than predicted.
- *   <li>Pass 4 (projection) is patched by {@link ProjectionPatch}: fresh pieces only for the nodes
- *       receiving a rule whose sources changed, for the node itself and for its user's nodes
- *       (autogroup:self); X's bit in every other node's incoming set from the rules whose sources
- *       cover X; the outgoing relation (its transpose) patched where rows changed; peers rebuilt
- *       only for rows that changed; routes recomputed only where pieces, router peers or a
- *       router's reachers changed. When its preconditions fail (the node is or was a subnet router
- *       or exit node, its addresses collide, a changed rule has a {@code *} destination, or more
- *       than half of the nodes are touched) the full pass runs instead.
+ *       comparisons below identity checks); when no id moved it also shares the name map, the
+ *       address index and the membership sets (patched copy-on-write for X), and unchanged nodes
+ *       that passed the tag check without a warning are not checked again. Passes 2 and 3
+ *       (selectors, posture) run with {@link Reuse}: a rule is carried over whole when X is in each
+ *       of its selectors on both sides or on neither (and X's addresses did not change where its
+ *       sources need them); otherwise it keeps its previous source address set (the same object)
+ *       unless X's membership or addresses make it differ; posture is evaluated for X alone, and a
+ *       rule's cut sources are patched inside X's addresses rather than recomputed. Which rules X
+ *       touches is thus read off the rules (their resolved sources changed) rather than predicted.
+ *   <li>Pass 4 (projection) is patched by {@link ProjectionPatch}: every per-node list starts as
+ *       the old one and only rows that can differ are recomputed: pieces for the nodes receiving a
+ *       rule whose sources changed, for X and for its user's nodes (autogroup:self); incoming rows
+ *       of those nodes (re-deciding only X's bit and routers near X's addresses where pieces merely
+ *       changed sources) and X's bit elsewhere; the outgoing relation (the transpose) where rows
+ *       changed; peers and routes only for rows whose relation rows changed. When its
+ *       preconditions fail (the node is or was a subnet router or exit node, its addresses
+ *       collide, a changed rule has a {@code *} destination, or more than half of the nodes are
+ *       touched) the full pass runs instead.
  *   <li>Pass 5 (normalize/emit) runs only for nodes whose inputs differ from the previous
- *       compilation's, compared by node name (a join or leave shifts ids: {@link IdShift}), in
- *       parallel. Every other node keeps its previous {@link CompiledFilter} object and its cached
- *       content hash. The new normalizer starts from the previous one's peer entries (for peers
- *       whose name, key and addresses are unchanged) and source lists ({@link
- *       Normalize#carryOver}), and a node whose peer inputs (peer set, peers' entries, accepted
- *       routes) are unchanged keeps its previous peer list object: a rebuilt filter then shares
- *       every unchanged part with the filter it replaces, so building it skips the peer walk and
- *       comparing it with the previous one (in the same parallel task) is mostly identity checks.
+ *       compilation's, in parallel. Every other node keeps its previous {@link CompiledFilter}
+ *       object and its cached content hash. The new normalizer starts from the previous one's
+ *       peer entries (for peers whose name, key and addresses are unchanged) and source lists
+ *       ({@link Normalize#carryOver}); a node whose peer inputs (peer set, peers' entries,
+ *       accepted routes) are unchanged keeps its previous peer list object, and one whose peer set
+ *       differs in a few peers gets the previous list patched ({@link Normalize.PeerPatch}): a
+ *       rebuilt filter then shares every unchanged part with the filter it replaces, so building
+ *       it skips the peer walk and comparing it with the previous one (in the same parallel task)
+ *       is mostly identity checks.
  *   <li>A rebuilt filter that comes out equal to the previous one is not reported as changed, so
  *       {@link Compilation#changedNodes()} is exact: the filters a server must re-sign and push.
  * </ol>
@@ -71,7 +81,7 @@ import java.util.Map;
  * Invariant checked by {@code IncrementalUpdateTest}: the result equals a full {@link
  * Compiler#compile} of the new inventory, filter for filter and byte for byte, changedNodes() is
  * exactly the set of nodes whose filter differs, and the patched projection equals the full pass.
- * Cost: pass 1 in full, passes 2 and 3 on node sets plus address sets for the rules X touches,
+ * Cost: pass 1 over the node list, passes 2 and 3 on X's memberships plus address sets for the rules X touches,
  * the patch (proportional to the touched nodes' pieces plus word operations over the changed
  * relation rows), an identity-first comparison per node, and normalize for the touched nodes. When one node joins a group used by many rules, many filters really change (their
  * SrcIPs), and that output bounds the cost.
