@@ -63,15 +63,7 @@ final class RowPool {
             flat = Arrays.copyOf(flat, flat.length * 2);
         }
         flat[r] = w;
-        if (r == hashes.length) {
-            hashes = Arrays.copyOf(hashes, r * 2);
-        }
-        hashes[r] = h;
-        table[slot] = r + 1;
-        if (rows * 2 > table.length) {
-            rehash(table.length * 2);
-        }
-        return r;
+        return added(r, h, slot);
     }
 
     /** Row id for {@code bits}, or -1 when all bits are clear (nothing can match). */
@@ -100,6 +92,11 @@ final class RowPool {
             flat = Arrays.copyOf(flat, Math.max(rows * words, flat.length * 2));
         }
         System.arraycopy(bits, 0, flat, r * words, words);
+        return added(r, h, slot);
+    }
+
+    /** Records new row {@code r} (hash {@code h}) in the free table slot {@code slot}; returns r. */
+    private int added(int r, int h, int slot) {
         if (r == hashes.length) {
             hashes = Arrays.copyOf(hashes, r * 2);
         }
