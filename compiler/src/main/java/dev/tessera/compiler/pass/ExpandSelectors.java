@@ -65,6 +65,9 @@ public final class ExpandSelectors {
   /** Results of a previous compilation to reuse, or null (see {@link Reuse}). */
   private final Reuse reuse;
   private final Map<Selector, Destination> dstCache = new java.util.IdentityHashMap<>();
+  /** Node sets of defined groups and tags by name (undefined ones are reported at each use). */
+  private final Map<String, BitSet> groupNodes = new HashMap<>();
+  private final Map<String, BitSet> tagNodes = new HashMap<>();
   /** {@code *} as a source: built on first use (an expander used only for node sets never needs it). */
   private IpSet wildcardSrc;
   private final BitSet allNodes;
@@ -346,20 +349,29 @@ public final class ExpandSelectors {
       diags.error(CompilerCodes.UNRESOLVED, "group \"group:" + g.name() + "\" is not defined", g.span());
       return new BitSet();
     }
-    BitSet b = new BitSet();
-    for (String l : logins) {
-      b.or(ids.nodesOfUser(l));
-    }
-    return b;
+    // By name: a group is named in many rules (each occurrence its own selector object).
+    return groupNodes.computeIfAbsent(g.name(), name -> {
+      BitSet b = new BitSet();
+      for (String l : logins) {
+        b.or(ids.nodesOfUser(l));
+      }
+      return b;
+    });
   }
 
   private BitSet tag(Selector.Tag t) {
+    BitSet known = tagNodes.get(t.name());
+    if (known != null) {
+      return known;
+    }
     String text = "tag:" + t.name();
     if (!ids.definedTags().contains(text)) {
       diags.error(CompilerCodes.UNRESOLVED, "tag \"" + text + "\" is not defined in tagOwners", t.span());
       return new BitSet();
     }
-    return ids.nodesOfTag(text);
+    BitSet b = ids.nodesOfTag(text);
+    tagNodes.put(t.name(), b);
+    return b;
   }
 
   private BitSet role(Role role) {
