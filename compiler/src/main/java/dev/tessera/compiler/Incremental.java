@@ -121,7 +121,7 @@ final class Incremental {
     for (int i = 0; i < n; i++) {
       toOld[i] = shift == null ? oi.id(ni.node(i).name()) : i == xNew && shift.delta() > 0 ? -1 : shift.oldId(i);
     }
-    boolean sameIds = shift != null && shift.keepsOldIds();
+    boolean sameIds = shift != null && shift.keepsOldIds(); // every surviving node kept its id
     int[] toNew = new int[oi.size()];
     Arrays.fill(toNew, -1);
     for (int i = 0; i < n; i++) {

@@ -63,14 +63,6 @@ public record IdShift(int at, int delta, int last) {
     return delta < 0 && i == at ? last : i;
   }
 
-  /** New id of old id {@code o}, or -1 for the node that left. */
-  public int newId(int o) {
-    if (delta >= 0) {
-      return o;
-    }
-    return o == at ? -1 : o == last ? at : o;
-  }
-
   /**
    * An old-id bit set in new ids, as a fresh set the caller may modify: for a leave, bit {@code at}
    * (the node that left) is dropped and bit {@code last} moves to {@code at}.

@@ -53,9 +53,7 @@ class IdShiftTest {
       }
       for (int i = 0; i < n - 1; i++) {
         assertThat(leave.oldId(i)).as("seed %d", seed).isEqualTo(i == q ? n - 1 : i);
-        assertThat(leave.newId(leave.oldId(i))).isEqualTo(i);
       }
-      assertThat(leave.newId(q)).isEqualTo(-1);
       assertThat(IdShift.NONE.remap(old)).isEqualTo(old);
       // sameAfterRemap: true for the model's result, false once any one bit of it differs.
       assertThat(join.sameAfterRemap(old, old)).as("seed %d", seed).isTrue();
