@@ -15,9 +15,7 @@ import dev.tessera.policy.ast.GroupDef;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PortRange;
 import dev.tessera.policy.ast.PortSpec;
-import dev.tessera.policy.ast.PostureCondition;
 import dev.tessera.policy.ast.PostureDef;
-import dev.tessera.policy.ast.PostureOperator;
 import dev.tessera.policy.ast.PostureRef;
 import dev.tessera.policy.ast.PostureValue;
 import dev.tessera.policy.ast.Protocol;
@@ -126,15 +124,8 @@ public final class RealisticTailnet {
       gs.add(new GroupDef("g" + (departments + g), members, NO));
     }
     int groups = departments + projects;
-    List<TagOwner> owners = new ArrayList<>();
-    for (int t = 0; t < tags; t++) {
-      owners.add(new TagOwner("t" + t, List.of(new Selector.Auto(AutoGroup.ADMIN, NO)), NO));
-    }
-    List<PostureDef> postures = List.of(
-        new PostureDef("mac", List.of(new PostureCondition("node:os", PostureOperator.EQ,
-            List.of(PostureValue.string("macos")), NO)), NO),
-        new PostureDef("recent", List.of(new PostureCondition("node:tsVersion", PostureOperator.GE,
-            List.of(PostureValue.string("1.80")), NO)), NO));
+    List<TagOwner> owners = SyntheticTailnet.tagOwners(tags);
+    List<PostureDef> postures = SyntheticTailnet.POSTURES;
     List<Acl> acls = new ArrayList<>();
     List<Grant> grants = new ArrayList<>();
     acls.add(new Acl(AclAction.ACCEPT, List.of(new Selector.Auto(AutoGroup.MEMBER, NO)),

@@ -107,15 +107,8 @@ public final class SyntheticTailnet {
       }
       gs.add(new GroupDef("g" + g, members, NO));
     }
-    List<TagOwner> owners = new ArrayList<>();
-    for (int t = 0; t < tags; t++) {
-      owners.add(new TagOwner("t" + t, List.of(new Selector.Auto(AutoGroup.ADMIN, NO)), NO));
-    }
-    List<PostureDef> postures = List.of(
-        new PostureDef("mac", List.of(new PostureCondition("node:os", PostureOperator.EQ,
-            List.of(PostureValue.string("macos")), NO)), NO),
-        new PostureDef("recent", List.of(new PostureCondition("node:tsVersion", PostureOperator.GE,
-            List.of(PostureValue.string("1.80")), NO)), NO));
+    List<TagOwner> owners = tagOwners(tags);
+    List<PostureDef> postures = POSTURES;
     List<Acl> acls = new ArrayList<>();
     List<Grant> grants = new ArrayList<>();
     for (int r = 0; r < rules; r++) {
@@ -141,6 +134,22 @@ public final class SyntheticTailnet {
   }
 
   /** Both shapes' people: user0..user(n-1)@corp.example, one admin in 50, one IT admin in 97. */
+  /** Tags t0..t(n-1), each owned by autogroup:admin (both tailnet shapes). */
+  static List<TagOwner> tagOwners(int n) {
+    List<TagOwner> owners = new ArrayList<>();
+    for (int t = 0; t < n; t++) {
+      owners.add(new TagOwner("t" + t, List.of(new Selector.Auto(AutoGroup.ADMIN, NO)), NO));
+    }
+    return owners;
+  }
+
+  /** The postures both tailnet shapes use: a macOS check and a client version floor. */
+  static final List<PostureDef> POSTURES = List.of(
+      new PostureDef("mac", List.of(new PostureCondition("node:os", PostureOperator.EQ,
+          List.of(PostureValue.string("macos")), NO)), NO),
+      new PostureDef("recent", List.of(new PostureCondition("node:tsVersion", PostureOperator.GE,
+          List.of(PostureValue.string("1.80")), NO)), NO));
+
   static List<InventoryUser> users(int n) {
     List<InventoryUser> us = new ArrayList<>();
     for (int u = 0; u < n; u++) {
