@@ -227,7 +227,7 @@ public final class ExpandSelectors {
    */
   boolean identityMatches(List<Selector> src, int id) {
     for (Selector s : src) {
-      if (selectsByIdentity(s) && nodesOf(s).get(id)) {
+      if (selectsByIdentity(s) && matchesNode(s, id)) {
         return true;
       }
     }
@@ -237,17 +237,39 @@ public final class ExpandSelectors {
   /**
    * Is node {@code id} (-1: none) among the nodes selector {@code s} matches ({@link #nodesOf})?
    * For an address selector, whether one of its addresses is inside the selector's fixed set.
+   * Decided from the node's own user, role and tags, without building the selector's node set:
+   * incremental updates ask this of one node for every selector of the policy.
    */
   boolean matchesNode(Selector s, int id) {
     if (id < 0) {
       return false;
     }
+    Optional<String> user = ids.index().node(id).user();
     return switch (s) {
       case Selector.Host h -> prefixSet(s).overlaps(ids.index().addresses(id));
       case Selector.IpSet i -> prefixSet(s).overlaps(ids.index().addresses(id));
       case Selector.Prefix p -> prefixSet(s).overlaps(ids.index().addresses(id));
       case Selector.Range r -> prefixSet(s).overlaps(ids.index().addresses(id));
-      default -> nodesOf(s).get(id);
+      case Selector.Wildcard w -> true;
+      // Only the node's own login can hold it (userNodes: untagged nodes by their user).
+      case Selector.User u -> ids.nodesOfUser(u.login()).get(id);
+      case Selector.UserDomain d -> user.isPresent() && user.get().endsWith("@" + d.domain())
+          && ids.nodesOfUser(user.get()).get(id);
+      case Selector.Group g -> {
+        Set<String> logins = ids.groups().get(g.name());
+        yield logins == null ? nodesOf(s).get(id) // undefined: nodesOf reports it
+            : user.isPresent() && logins.contains(user.get()) && ids.nodesOfUser(user.get()).get(id);
+      }
+      case Selector.Tag t -> tag(t).get(id);
+      case Selector.Auto a -> switch (a.group()) {
+        case MEMBER -> ids.members().get(id);
+        case TAGGED -> ids.tagged().get(id);
+        case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> user.isPresent()
+            && Role.ofAutoGroup(a.group()).orElseThrow() == ids.userRoles().get(user.get())
+            && ids.nodesOfUser(user.get()).get(id);
+        case DANGER_ALL -> true;
+        case SHARED, SELF, INTERNET -> false;
+      };
     };
   }
 
