@@ -30,7 +30,8 @@ public record CompiledFilter(int formatVersion, String node, List<IpPrefix> node
         Objects.requireNonNull(node, "node");
         nodeAddresses = List.copyOf(nodeAddresses);
         rules = List.copyOf(rules);
-        peers = List.copyOf(peers);
+        // Peer lists are often thousands of entries: one the compiler hands over is kept uncopied.
+        peers = peers instanceof FrozenList<Peer> ? peers : List.copyOf(peers);
         capGrants = List.copyOf(capGrants);
     }
 
