@@ -174,14 +174,17 @@ final class Incremental {
       int i = todo[k];
       int o = toOld[i];
       CompiledFilter f;
+      // Filter rules of policy rules whose pieces the projection patch carried over (the same
+      // objects) are taken from the previous filter; only the others are built again.
+      Normalize.RuleBase rulesBefore = o < 0 ? null : new Normalize.RuleBase(oldFilters[o].rules(), op.pieces().get(o));
       if (o >= 0 && keepPeers.get(i)) {
-        f = norm.build(i, np, oldFilters[o].peers());
+        f = norm.build(i, np, oldFilters[o].peers(), null, rulesBefore);
       } else {
         // A peer set that differs from before in a few peers (X joined, left or changed) is
         // patched from the previous list rather than rebuilt from thousands of bits.
         Normalize.PeerPatch patch = o < 0 ? null
             : peerPatch(i, o, ni, oi, np, op, toOld, toNew, shift, peerEntryChanged, oldFilters[o].peers());
-        f = norm.build(i, np, null, patch);
+        f = norm.build(i, np, null, patch, rulesBefore);
       }
       built[k] = o >= 0 && f.equals(oldFilters[o]) ? null : f;
     });
@@ -335,27 +338,42 @@ final class Incremental {
     }
     BitSet now = np.peers().get(i);
     BitSet before = shift.carry(op.peers().get(o));
-    BitSet added = (BitSet) now.clone();
-    added.andNot(before);
-    BitSet removed = (BitSet) before.clone();
-    removed.andNot(now);
-    BitSet entries = (BitSet) now.clone();
-    entries.and(before);
-    entries.and(peerEntryChanged);
-    boolean leftWasPeer = shift.delta() < 0 && op.peers().get(o).get(shift.at());
-    if (added.cardinality() + removed.cardinality() + entries.cardinality() > 16) {
+    // One copy per node: the peers that differ, then each sorted into added or removed by a bit
+    // test; the changed entries (peers on both sides) come from the few nodes of peerEntryChanged.
+    BitSet differ = (BitSet) now.clone();
+    differ.xor(before);
+    int count = differ.cardinality();
+    if (count > 16) {
+      return null;
+    }
+    int[] entries = new int[peerEntryChanged.cardinality()];
+    int e = 0;
+    for (int p = peerEntryChanged.nextSetBit(0); p >= 0; p = peerEntryChanged.nextSetBit(p + 1)) {
+      if (now.get(p) && before.get(p)) {
+        entries[e++] = p;
+      }
+    }
+    if (count + e > 16) {
       return null;
     }
     Set<String> drop = new HashSet<>();
-    removed.or(entries);
-    for (int p = removed.nextSetBit(0); p >= 0; p = removed.nextSetBit(p + 1)) {
-      drop.add(ni.node(p).name());
+    int[] add = new int[count + e];
+    int a = 0;
+    for (int p = differ.nextSetBit(0); p >= 0; p = differ.nextSetBit(p + 1)) {
+      if (now.get(p)) {
+        add[a++] = p;
+      } else {
+        drop.add(ni.node(p).name());
+      }
     }
-    if (leftWasPeer) {
-      drop.add(oi.node(shift.at()).name());
+    for (int k = 0; k < e; k++) {
+      drop.add(ni.node(entries[k]).name());
+      add[a++] = entries[k];
     }
-    added.or(entries);
-    return new Normalize.PeerPatch(base, drop, added.stream().toArray());
+    if (shift.delta() < 0 && op.peers().get(o).get(shift.at())) {
+      drop.add(oi.node(shift.at()).name()); // the node that left was a peer
+    }
+    return new Normalize.PeerPatch(base, drop, Arrays.copyOf(add, a));
   }
 
   /**

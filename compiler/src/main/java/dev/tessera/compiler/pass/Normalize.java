@@ -10,10 +10,13 @@ import dev.tessera.enforcer.format.CapGrant;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
+import dev.tessera.enforcer.format.FrozenList;
 import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.enforcer.format.Peer;
+import dev.tessera.enforcer.format.RuleOrigin;
 import dev.tessera.policy.ast.PortRange;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -119,26 +122,31 @@ public final class Normalize {
 
   /** {@link #build(int, Projection, List)}, or with the peer list patched from {@code patch} when not null. */
   public CompiledFilter build(int node, Projection proj, List<Peer> peers, PeerPatch patch) {
-    Map<GroupKey, TreeMap<IpPrefix, PortSet>> groups = new LinkedHashMap<>();
-    for (Piece p : proj.pieces().get(node)) {
-      List<Integer> protos = p.protocols().size() <= 1 ? p.protocols()
-          : p.protocols().stream().sorted().distinct().toList();
-      GroupKey k = new GroupKey(p.rule(), protos, p.sources());
-      groups.computeIfAbsent(k, x -> new TreeMap<>()).merge(p.dst(), p.ports(), PortSet::union);
+    return build(node, proj, peers, patch, null);
+  }
+
+  /**
+   * A rebuilt node's previous filter rules and the pieces they were built from, for incremental
+   * updates: the rules of every policy rule whose pieces are the very same objects as before are
+   * taken over, and only the others are grouped and built again ({@link #patchedRules}).
+   */
+  public record RuleBase(List<FilterRule> rules, List<Piece> pieces) {}
+
+  /** At most this many policy rules rebuilt by a {@link RuleBase} patch; beyond, the node is built afresh. */
+  private static final int MAX_PATCHED_RULES = 16;
+
+  /**
+   * {@link #build(int, Projection, List, PeerPatch)}, with the filter rules patched from {@code
+   * base} when not null (see {@link RuleBase}).
+   */
+  public CompiledFilter build(int node, Projection proj, List<Peer> peers, PeerPatch patch, RuleBase base) {
+    List<Piece> pieces = proj.pieces().get(node);
+    List<FilterRule> ruleList = base == null ? null : patchedRules(pieces, base);
+    if (ruleList == null) {
+      List<FilterRule> out = filterRules(pieces);
+      out.sort(RULE_ORDER);
+      ruleList = List.copyOf(out);
     }
-    List<FilterRule> out = new ArrayList<>(groups.size());
-    for (Map.Entry<GroupKey, TreeMap<IpPrefix, PortSet>> e : groups.entrySet()) {
-      List<DstPorts> dsts = new ArrayList<>();
-      for (Map.Entry<IpPrefix, PortSet> d : e.getValue().entrySet()) {
-        for (PortRange r : d.getValue().ranges()) {
-          dsts.add(new DstPorts(d.getKey(), r.first(), r.last()));
-        }
-      }
-      GroupKey k = e.getKey();
-      out.add(new FilterRule(prefixes(k.sources()), k.protocols(), dsts, rules.get(k.rule()).origin()));
-    }
-    out.sort(RULE_ORDER);
-    List<FilterRule> ruleList = List.copyOf(out);
 
     if (peers == null && patch != null) {
       peers = patched(patch, proj.peerRoutes().get(node));
@@ -146,7 +154,7 @@ public final class Normalize {
       BitSet ps = proj.peers().get(node);
       List<IpPrefix>[] routes = proj.peerRoutes().get(node);
       // Peers are most of the output (thousands per node in dense tailnets): filled into an exact
-      // array and made immutable with one copy (List.of), which CompiledFilter's List.copyOf keeps.
+      // array that becomes the list itself (FrozenList, which CompiledFilter keeps uncopied).
       Peer[] peerArray = new Peer[ps.cardinality()];
       int[] ids = index.nameOrdered() ? null : ps.stream().toArray();
       if (ids != null) {
@@ -164,7 +172,7 @@ public final class Normalize {
           peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
         }
       }
-      peers = List.of(peerArray);
+      peers = FrozenList.adopt(peerArray);
     }
 
     List<CapGrant> caps = new ArrayList<>();
@@ -177,50 +185,175 @@ public final class Normalize {
     return CompiledFilter.of(self.name(), index.addressPrefixes(node), ruleList, peers, List.copyOf(caps));
   }
 
-  private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {
-    // Object[] (no typed copy: that would type-check every element); peers only go in.
-    Object[] base = patch.base().toArray();
-    int kept = base.length;
-    if (!patch.drop().isEmpty()) {
-      kept = 0;
-      for (Object p : base) {
-        if (!patch.drop().contains(((Peer) p).name())) {
-          base[kept++] = p;
+  /** The filter rules of {@code pieces}, one per (rule, protocols, source set), unsorted. */
+  private List<FilterRule> filterRules(List<Piece> pieces) {
+    Map<GroupKey, TreeMap<IpPrefix, PortSet>> groups = new LinkedHashMap<>();
+    for (Piece p : pieces) {
+      List<Integer> protos = p.protocols().size() <= 1 ? p.protocols()
+          : p.protocols().stream().sorted().distinct().toList();
+      GroupKey k = new GroupKey(p.rule(), protos, p.sources());
+      groups.computeIfAbsent(k, x -> new TreeMap<>()).merge(p.dst(), p.ports(), PortSet::union);
+    }
+    List<FilterRule> out = new ArrayList<>(groups.size());
+    for (Map.Entry<GroupKey, TreeMap<IpPrefix, PortSet>> e : groups.entrySet()) {
+      List<DstPorts> dsts = new ArrayList<>();
+      for (Map.Entry<IpPrefix, PortSet> d : e.getValue().entrySet()) {
+        for (PortRange r : d.getValue().ranges()) {
+          dsts.add(new DstPorts(d.getKey(), r.first(), r.last()));
         }
       }
+      GroupKey k = e.getKey();
+      out.add(new FilterRule(prefixes(k.sources()), k.protocols(), dsts, rules.get(k.rule()).origin()));
     }
+    return out;
+  }
+
+  /**
+   * The canonical rule list for {@code now} given {@code base}, or null when it is not worth
+   * patching. A filter rule comes from the pieces of one policy rule (the group key holds the rule),
+   * so where a policy rule's pieces are the same objects on both sides its filter rules are the
+   * same too; canonical order is by origin first, and origins differ between policy rules, so
+   * those rules are dropped from the old list and the rebuilt ones merged in by that order. Both
+   * piece lists must be in rule order, as the projection makes them.
+   */
+  private List<FilterRule> patchedRules(List<Piece> now, RuleBase base) {
+    List<Piece> before = base.pieces();
+    if (now == before) {
+      return base.rules();
+    }
+    List<Piece> rebuilt = new ArrayList<>();
+    List<RuleOrigin> origins = new ArrayList<>();
+    int a = 0;
+    int b = 0;
+    int last = -1;
+    while (a < now.size() || b < before.size()) {
+      int r = Math.min(a < now.size() ? now.get(a).rule() : Integer.MAX_VALUE,
+          b < before.size() ? before.get(b).rule() : Integer.MAX_VALUE);
+      if (r <= last) {
+        return null; // not in rule order
+      }
+      last = r;
+      int a2 = a;
+      while (a2 < now.size() && now.get(a2).rule() == r) {
+        a2++;
+      }
+      int b2 = b;
+      while (b2 < before.size() && before.get(b2).rule() == r) {
+        b2++;
+      }
+      boolean same = a2 - a == b2 - b;
+      for (int k = 0; same && k < a2 - a; k++) {
+        same = now.get(a + k) == before.get(b + k);
+      }
+      if (!same) {
+        if (origins.size() == MAX_PATCHED_RULES) {
+          return null;
+        }
+        origins.add(rules.get(r).origin());
+        rebuilt.addAll(now.subList(a, a2));
+      }
+      a = a2;
+      b = b2;
+    }
+    if (origins.isEmpty()) {
+      return base.rules();
+    }
+    List<FilterRule> fresh = filterRules(rebuilt);
+    fresh.sort(RULE_ORDER);
+    List<FilterRule> old = base.rules();
+    FilterRule[] out = new FilterRule[old.size() + fresh.size()];
+    int k = 0;
+    int f = 0;
+    for (FilterRule rule : old) {
+      if (origins.contains(rule.origin())) {
+        continue; // a rebuilt policy rule's old filter rules
+      }
+      while (f < fresh.size() && RULE_ORDER.compare(fresh.get(f), rule) < 0) {
+        out[k++] = fresh.get(f++);
+      }
+      out[k++] = rule;
+    }
+    while (f < fresh.size()) {
+      out[k++] = fresh.get(f++);
+    }
+    return List.of(Arrays.copyOf(out, k));
+  }
+
+  private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {
+    List<Peer> base = patch.base();
+    // The entries to drop are found by binary search (the list is sorted by name, names are
+    // unique): a walk over every entry would touch thousands of peers to drop a few.
+    int[] dropAt = new int[patch.drop().size()];
+    int drops = 0;
+    for (String name : patch.drop()) {
+      int at = indexOf(base, 0, base.size(), name);
+      if (at >= 0) {
+        dropAt[drops++] = at;
+      }
+    }
+    Arrays.sort(dropAt, 0, drops);
     Peer[] adds = new Peer[patch.add().length];
     for (int k = 0; k < adds.length; k++) {
       int id = patch.add()[k];
       int slot = index.routerSlot(id);
       adds[k] = peer(id, slot < 0 ? List.of() : routes[slot]);
     }
-    // Names are unique, so the canonical order (CompiledFilter) is by name: merge the two sorted runs.
-    java.util.Arrays.sort(adds, Comparator.comparing(Peer::name));
-    Object[] out = new Object[kept + adds.length];
-    int i = 0;
-    int j = 0;
+    // Names are unique, so the canonical order (CompiledFilter) is by name: the kept entries and
+    // the sorted additions are merged, each run between two cuts copied in one piece.
+    Arrays.sort(adds, Comparator.comparing(Peer::name));
+    Object[] out = new Object[base.size() - drops + adds.length];
+    int from = 0; // next base entry to copy
     int k = 0;
-    while (j < adds.length) {
-      int lo = i;
-      int hi = kept;
-      while (lo < hi) { // first kept entry after adds[j]
-        int mid = (lo + hi) >>> 1;
-        if (((Peer) base[mid]).name().compareTo(adds[j].name()) < 0) {
-          lo = mid + 1;
-        } else {
-          hi = mid;
-        }
+    int d = 0;
+    for (Peer add : adds) {
+      int found = indexOf(base, from, base.size(), add.name()); // an added name is not a kept one
+      int at = found >= 0 ? found : -found - 1; // the first base entry after it
+      for (; d < drops && dropAt[d] < at; d++) {
+        k = copy(base, from, dropAt[d], out, k);
+        from = dropAt[d] + 1;
       }
-      System.arraycopy(base, i, out, k, lo - i);
-      k += lo - i;
-      i = lo;
-      out[k++] = adds[j++];
+      k = copy(base, from, at, out, k);
+      from = Math.max(from, at);
+      out[k++] = add;
     }
-    System.arraycopy(base, i, out, k, kept - i);
-    @SuppressWarnings("unchecked")
-    List<Peer> list = (List<Peer>) (List<?>) List.of(out);
-    return list;
+    for (; d < drops; d++) {
+      k = copy(base, from, dropAt[d], out, k);
+      from = dropAt[d] + 1;
+    }
+    copy(base, from, base.size(), out, k);
+    return FrozenList.adopt(out);
+  }
+
+  /** Copies base entries [from, to) into {@code out} at {@code k}; returns the next free index. */
+  private static int copy(List<Peer> base, int from, int to, Object[] out, int k) {
+    if (to <= from) {
+      return k;
+    }
+    if (base instanceof FrozenList<Peer> f) {
+      f.copyTo(from, out, k, to - from);
+      return k + to - from;
+    }
+    for (int i = from; i < to; i++) {
+      out[k++] = base.get(i);
+    }
+    return k;
+  }
+
+  /** Binary search of {@code name} among peers [lo, hi) (by name): as {@link Arrays#binarySearch}. */
+  private static int indexOf(List<Peer> peers, int lo, int hi, String name) {
+    hi--;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = peers.get(mid).name().compareTo(name);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -(lo + 1);
   }
 
   /** Peer entries are shared: one per node for "no routes", one for its full route list. */
