@@ -7,6 +7,7 @@ import dev.tessera.compiler.ir.AppClause;
 import dev.tessera.compiler.ir.Clause;
 import dev.tessera.compiler.ir.Destination;
 import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.compiler.pass.Identities;
 import dev.tessera.compiler.pass.NodeIndex;
 import dev.tessera.compiler.pass.ProjectPerNode;
 import dev.tessera.compiler.pass.Projection;
@@ -110,6 +111,17 @@ class IncrementalUpdateTest {
           assertThat(relabel(up.rules().get(k), toFull)).as("%s rule %d", what, k).isEqualTo(full.rules().get(k));
         }
         assertThat(up.diagnostics()).as(what).isEqualTo(full.diagnostics());
+        // Pass 1 carries the previous membership sets over (copied on write): they must equal fresh ones.
+        Identities uids = up.identities();
+        Identities fids = full.identities();
+        assertThat(uids.userNodes().keySet()).as(what).isEqualTo(fids.userNodes().keySet());
+        uids.userNodes().forEach((k, v) -> assertThat(relabel(v, toFull)).as("%s user %s", what, k)
+            .isEqualTo(fids.userNodes().get(k)));
+        assertThat(uids.tagNodes().keySet()).as(what).isEqualTo(fids.tagNodes().keySet());
+        uids.tagNodes().forEach((k, v) -> assertThat(relabel(v, toFull)).as("%s tag %s", what, k)
+            .isEqualTo(fids.tagNodes().get(k)));
+        assertThat(relabel(uids.members(), toFull)).as(what).isEqualTo(fids.members());
+        assertThat(relabel(uids.tagged(), toFull)).as(what).isEqualTo(fids.tagged());
         // Pass 1 reuses the previous node index's per-node sets: the index must equal a fresh one.
         List<Integer> routersByName = new ArrayList<>();
         ui.routers().forEach(q -> routersByName.add(toFull[q]));

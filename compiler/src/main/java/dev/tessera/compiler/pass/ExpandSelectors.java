@@ -193,10 +193,12 @@ public final class ExpandSelectors {
     for (Selector s : src) {
       nodes.or(nodesOf(s));
     }
-    IpSet selected;
-    if (reuse != null && reuse.sameSelected(index, src, this)) {
-      selected = reuse.oldRules().get(index).selected();
-    } else {
+    IpSet selected = null;
+    if (reuse != null) {
+      selected = reuse.sameSelected(index, src, this) ? reuse.oldRules().get(index).selected()
+          : reuse.patchedSelected(index, src, this);
+    }
+    if (selected == null) {
       IpSet.Builder addrs = IpSet.builder();
       for (Selector s : src) {
         addrs.addAll(source(s).addresses());
@@ -328,8 +330,13 @@ public final class ExpandSelectors {
     return result;
   }
 
+  /** Node {@code id}'s addresses. */
+  IpSet addressesOf(int id) {
+    return ids.index().addresses(id);
+  }
+
   /** The fixed address set of a host, ipset, prefix or range selector (cached). */
-  private IpSet prefixSet(Selector s) {
+  IpSet prefixSet(Selector s) {
     IpSet cached = prefixCache.get(s);
     if (cached != null) {
       return cached;

@@ -45,6 +45,10 @@ public record IdShift(int at, int delta, int last) {
     } else {
       shift = ni.size() == oi.size() ? NONE : null;
     }
+    if (ni.builtFrom(oi)) {
+      // ni was built from oi and knows the one shift its ids are (or none): no name comparisons.
+      return java.util.Objects.equals(shift, ni.shiftFrom(oi)) ? shift : null;
+    }
     for (int i = 0; shift != null && i < ni.size(); i++) {
       if (i != x && !ni.node(i).name().equals(oi.node(shift.oldId(i)).name())) {
         shift = null;

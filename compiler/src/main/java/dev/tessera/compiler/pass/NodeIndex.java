@@ -42,6 +42,13 @@ public final class NodeIndex {
   private final int[] v6Node;
   private final List<Integer> routers;
   private final int[] routerSlot;
+  // Identity of this index, and of the previous index it was built from with stableShift (null:
+  // none, or not one IdShift): lets IdShift.between answer without comparing every node's name. A
+  // token rather than the previous index itself, so that indexes of a long-lived compilation do not
+  // form a chain.
+  private final Object generation = new Object();
+  private final Object previousGeneration;
+  private final IdShift stableShift;
 
   public NodeIndex(List<InventoryNode> inventoryNodes) {
     this(inventoryNodes, null);
@@ -59,6 +66,8 @@ public final class NodeIndex {
     int n = inventoryNodes.size();
     int[] fromOld = new int[n]; // id -> previous id, or -1
     InventoryNode[] order = previous == null ? null : stableOrder(inventoryNodes, previous, fromOld);
+    previousGeneration = order == null ? null : previous.generation;
+    stableShift = order == null ? null : shiftOf(fromOld, n, previous.size());
     if (order == null) {
       List<InventoryNode> sorted = new ArrayList<>(inventoryNodes);
       sorted.sort(Comparator.comparing(InventoryNode::name));
@@ -277,6 +286,43 @@ public final class NodeIndex {
       }
     }
     return out;
+  }
+
+  /** The one IdShift that {@code fromOld} (new id -> old id, -1: joined) is, or null (a rename). */
+  private static IdShift shiftOf(int[] fromOld, int n, int m) {
+    int moved = -1;
+    for (int i = 0; i < Math.min(n, m); i++) {
+      if (fromOld[i] != i) {
+        if (moved >= 0) {
+          return null; // more than one id moved
+        }
+        moved = i;
+      }
+    }
+    if (n == m + 1) {
+      return moved < 0 && fromOld[m] < 0 ? IdShift.join(m) : null;
+    }
+    if (n == m) {
+      return moved < 0 ? IdShift.NONE : null; // a moved id here is a rename: a new node in a freed id
+    }
+    if (n == m - 1) {
+      // One left: from id `moved`, which the last node took, or the last id itself.
+      return moved < 0 ? IdShift.leave(m - 1, m) : fromOld[moved] == m - 1 ? IdShift.leave(moved, m) : null;
+    }
+    return null;
+  }
+
+  /**
+   * The shift this index's ids are of {@code other}'s, when it was built from {@code other} and its
+   * ids moved as one {@link IdShift}; {@code null} otherwise (then callers compare names).
+   */
+  IdShift shiftFrom(NodeIndex other) {
+    return other != null && previousGeneration == other.generation ? stableShift : null;
+  }
+
+  /** Was this index built from {@code other} (ids kept stable against it)? */
+  boolean builtFrom(NodeIndex other) {
+    return other != null && previousGeneration == other.generation;
   }
 
   /** Ids in name order, from {@code previous}'s order (one removal and one insertion at most). */

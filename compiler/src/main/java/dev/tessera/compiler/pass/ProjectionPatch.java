@@ -380,8 +380,16 @@ public final class ProjectionPatch {
     BitSet reroute = (BitSet) (emptinessFlips || routeNearX ? dirty : anyRule).clone();
     Map<Integer, Map<IpPrefix, BitSet>> reachers = new HashMap<>();
     Map<IpSet, BitSet> oldOrigin = new HashMap<>();
+    // A router of D outside anyRule has the same pieces but for changed rules' sources, which
+    // differ only inside X's addresses (unless pieces appear or vanish): who originates them, and so
+    // who reaches its routes, can differ only for the nodes holding or routing those addresses
+    // (recheck). Those rows are rerouted without comparing the two reacher maps.
+    BitSet nearX = new BitSet();
+    recheck.forEach(nearX::set);
     for (int r : index.routers()) {
-      if (dirty.get(r)) {
+      if (dirty.get(r) && !anyRule.get(r) && !emptinessFlips) {
+        reroute.or(nearX);
+      } else if (dirty.get(r)) {
         Map<IpPrefix, BitSet> now = reachers.computeIfAbsent(r, q -> reachersOf(index, q, pieces.get(q),
             this::originating));
         Map<IpPrefix, BitSet> before = reachersOf(oi, shift.oldId(r), old.pieces().get(shift.oldId(r)),

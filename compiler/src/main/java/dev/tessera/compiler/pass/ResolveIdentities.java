@@ -108,20 +108,34 @@ public final class ResolveIdentities {
         tagWarned.set(id);
       }
     }
-    if (previous != null && index.sharesIdsWith(previousIndex)) {
-      // Same ids as before (a change): the previous sets, copied on write where a node differs
-      // (its old memberships cleared, its new ones set) instead of rebuilt over every node.
+    IdShift shift = previous == null ? null : index.shiftFrom(previousIndex);
+    if (shift != null) {
+      // Ids carried over from the previous index (a change, join or leave): the previous sets,
+      // copied on write where a node differs (its old memberships cleared at its old id, its new
+      // ones set) instead of rebuilt over every node. All clears come first: on a leave the last
+      // node moves into the id that the leaving node frees.
       userNodes.putAll(previous.userNodes());
       tagNodes.putAll(previous.tagNodes());
       Set<BitSet> fresh = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
       BitSet[] flags = {previous.members(), previous.tagged()};
+      if (shift.delta() < 0) {
+        member(previousIndex.node(shift.at()), shift.at(), false, userNodes, tagNodes, flags, fresh);
+      }
+      List<Integer> set = new java.util.ArrayList<>();
       for (int i = 0; i < index.size(); i++) {
-        InventoryNode now = index.node(i);
-        InventoryNode before = previousIndex.node(i);
-        if (now != before) {
-          member(before, i, false, userNodes, tagNodes, flags, fresh);
-          member(now, i, true, userNodes, tagNodes, flags, fresh);
+        if (shift.delta() > 0 && i == shift.at()) {
+          set.add(i); // joined
+          continue;
         }
+        int o = shift.oldId(i);
+        InventoryNode before = previousIndex.node(o);
+        if (index.node(i) != before || o != i) {
+          member(before, o, false, userNodes, tagNodes, flags, fresh);
+          set.add(i);
+        }
+      }
+      for (int i : set) {
+        member(index.node(i), i, true, userNodes, tagNodes, flags, fresh);
       }
       members = flags[0];
       tagged = flags[1];

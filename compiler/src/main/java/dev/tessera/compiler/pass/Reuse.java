@@ -109,6 +109,45 @@ public record Reuse(List<ResolvedRule> oldRules, ExpandSelectors oldExpander, Id
   }
 
   /**
+   * Rule {@code r}'s selected set for the new identities, patched from the previous one, when
+   * {@link #sameSelected} does not hold; null when it must be built (a {@code *} or danger-all
+   * source, whose set depends on every node's addresses and routes). The set is the selectors' fixed
+   * address sets F, the addresses of the identity-matched nodes other than X (unchanged, and
+   * disjoint from X's: no other node holds them), and X's addresses if X is identity-matched. So
+   * the new set is the old one without X's old addresses outside F, plus X's new addresses if X is
+   * matched now.
+   */
+  IpSet patchedSelected(int r, List<Selector> src, ExpandSelectors now) {
+    if (r >= oldRules.size() || !oldRules.get(r).src().equals(src)) {
+      return null;
+    }
+    IpSet fixed = IpSet.EMPTY;
+    for (Selector s : src) {
+      switch (s) {
+        case Selector.Wildcard w -> {
+          return null;
+        }
+        case Selector.Auto a when a.group() == dev.tessera.policy.ast.AutoGroup.DANGER_ALL -> {
+          return null;
+        }
+        case Selector.Host h -> fixed = fixed.union(now.prefixSet(s));
+        case Selector.IpSet i -> fixed = fixed.union(now.prefixSet(s));
+        case Selector.Prefix p -> fixed = fixed.union(now.prefixSet(s));
+        case Selector.Range g -> fixed = fixed.union(now.prefixSet(s));
+        default -> { }
+      }
+    }
+    IpSet out = oldRules.get(r).selected();
+    if (xOld >= 0) {
+      out = out.subtract(oldExpander.addressesOf(xOld).subtract(fixed));
+    }
+    if (x >= 0 && now.identityMatches(src, x)) {
+      out = out.union(now.addressesOf(x));
+    }
+    return out;
+  }
+
+  /**
    * May rule {@code r} be carried over whole, expansion skipped? Its resolved form depends on the
    * node sets of its selectors ({@code src}, {@code dst}, {@code via}) and, for sources, on the
    * addresses of the devices they select. Every node but X is unchanged, so it is the same rule if

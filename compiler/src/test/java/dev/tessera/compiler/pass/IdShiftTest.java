@@ -96,6 +96,18 @@ class IdShiftTest {
       NodeIndex fresh = new NodeIndex(next);
       IdShift shift = IdShift.between(index, updated, name);
       assertThat(shift).as("seed %d step %d", seed, step).isNotNull();
+      // The index knows the shift it was built with; between() must not trust it for another index.
+      assertThat(updated.shiftFrom(index)).isEqualTo(shift);
+      assertThat(updated.shiftFrom(fresh)).isNull();
+      if (next.size() > 1) {
+        // A rename (one node leaves, another joins) is no single shift.
+        List<InventoryNode> renamed = new ArrayList<>(next);
+        String left = renamed.remove(rnd.nextInt(renamed.size())).name();
+        renamed.add(node("r" + step, 900 + step));
+        NodeIndex after = new NodeIndex(renamed, updated);
+        assertThat(IdShift.between(updated, after, "r" + step)).isNull();
+        assertThat(IdShift.between(updated, after, left)).isNull();
+      }
       int x = updated.id(name);
       for (int i = 0; i < updated.size(); i++) {
         if (i != x || shift.delta() == 0) {
