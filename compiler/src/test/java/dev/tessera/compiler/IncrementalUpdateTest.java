@@ -189,6 +189,14 @@ class IncrementalUpdateTest {
       assertThat(relabel(patched.outgoing().get(i), toFull)).as("%s outgoing", node).isEqualTo(full.outgoing().get(k));
       // Routes accepted from each router, by router (slots differ between the two indexes).
       for (int r : ui.routers()) {
+        if (i == 0) {
+          // Who may reach each route (carried from update to update).
+          Map<IpPrefix, BitSet> mine = p.reachers().get(ui.routerSlot(r));
+          Map<IpPrefix, BitSet> theirs = f.reachers().get(fi.routerSlot(toFull[r]));
+          assertThat(mine.keySet()).as("%s reachers of %s", what, ui.node(r).name()).isEqualTo(theirs.keySet());
+          mine.forEach((route, who) -> assertThat(relabel(who, toFull))
+              .as("%s reachers of %s %s", what, ui.node(r).name(), route).isEqualTo(theirs.get(route)));
+        }
         assertThat(p.peerRoutes().get(i)[ui.routerSlot(r)]).as("%s routes from %s", node, ui.node(r).name())
             .isEqualTo(f.peerRoutes().get(k)[fi.routerSlot(toFull[r])]);
       }

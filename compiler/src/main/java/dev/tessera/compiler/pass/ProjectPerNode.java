@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.IntFunction;
 
 /**
  * Pass 4: which node enforces what (semantics reference, sections 5 and 7).
@@ -178,7 +177,7 @@ public final class ProjectPerNode {
     List<BitSet> peers = peersOf(incoming, outgoing, exits, internetUsers);
 
     // Routes accepted from each router peer.
-    Map<Integer, Map<IpPrefix, BitSet>> reachers = new HashMap<>();
+    List<Map<IpPrefix, BitSet>> reachers = new ArrayList<>();
     for (int r : index.routers()) {
       Map<IpPrefix, BitSet> m = new HashMap<>();
       for (IpPrefix route : index.node(r).subnetRoutes()) {
@@ -192,15 +191,15 @@ public final class ProjectPerNode {
         }
         m.put(route, who);
       }
-      reachers.put(r, m);
+      reachers.add(m); // slot order: index.routers() is by slot
     }
     Map<IpPrefix, Integer> primaryRouters = primaryRouters(index);
     @SuppressWarnings("unchecked")
     List<IpPrefix>[][] routes = new List[n][];
     Parallel.forEachNode(n, i -> routes[i] = peerRoutesOf(index, i, peers.get(i), pieces, caps, internetUsers,
-        primaryRouters, reachers::get));
+        primaryRouters, reachers));
     List<List<IpPrefix>[]> peerRoutes = Arrays.asList(routes);
-    return new Projection(pieces, caps, peers, peerRoutes, internetUsers);
+    return new Projection(pieces, caps, peers, peerRoutes, internetUsers, List.copyOf(reachers));
   }
 
   /** Nodes whose traffic a node's pieces and cap pieces admit. */
@@ -236,12 +235,12 @@ public final class ProjectPerNode {
 
   /**
    * The routes node {@code i} accepts from each router among its peers {@code ps}, by router slot
-   * (see {@link Projection#peerRoutes()}). {@code reachers}: router id -> route -> nodes that may
-   * reach it through a clause on the router.
+   * (see {@link Projection#peerRoutes()}). {@code reachers}: router slot -> route -> nodes that
+   * may reach it through a clause on the router ({@link Projection#reachers()}).
    */
   static List<IpPrefix>[] peerRoutesOf(NodeIndex index, int i, BitSet ps, List<List<Piece>> pieces,
       List<List<CapPiece>> caps, BitSet internetUsers, Map<IpPrefix, Integer> primaryRouters,
-      IntFunction<Map<IpPrefix, BitSet>> reachers) {
+      List<Map<IpPrefix, BitSet>> reachers) {
     List<Integer> routers = index.routers();
     @SuppressWarnings("unchecked")
     List<IpPrefix>[] routes = new List[routers.size()];
@@ -253,7 +252,7 @@ public final class ProjectPerNode {
       }
       InventoryNode peer = index.node(p);
       List<IpPrefix> rs = new ArrayList<>();
-      Map<IpPrefix, BitSet> m = reachers.apply(p);
+      Map<IpPrefix, BitSet> m = reachers.get(slot);
       for (IpPrefix route : peer.subnetRoutes()) {
         if (primaryRouters.get(route) != p) {
           continue; // HA: only the primary router of a route announces it to peers

@@ -5,6 +5,7 @@ import dev.tessera.compiler.ipset.PortSet;
 import dev.tessera.enforcer.format.IpPrefix;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Output of {@link ProjectPerNode}: for every node (by id) the pieces of rules it enforces, its
@@ -17,13 +18,17 @@ import java.util.List;
  *     accepts from that router (empty when none or when the router is not a peer). Only routers
  *     have routes to accept, so this is n x routers, not n x peers (which is most of the output)
  * @param internetUsers nodes allowed to use exit nodes
+ * @param reachers per router slot, per approved subnet route of that router, the nodes that may
+ *     reach the route (they originate the sources of one of the router's pieces towards it); kept
+ *     so that incremental updates patch it rather than compute it again
  */
 public record Projection(
     List<List<Piece>> pieces,
     List<List<CapPiece>> caps,
     List<BitSet> peers,
     List<List<IpPrefix>[]> peerRoutes,
-    BitSet internetUsers) {
+    BitSet internetUsers,
+    List<Map<IpPrefix, BitSet>> reachers) {
 
   /**
    * A fragment of rule {@code rule} (index into the resolved rules) on one node: sources,

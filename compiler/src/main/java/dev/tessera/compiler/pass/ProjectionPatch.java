@@ -164,7 +164,7 @@ public final class ProjectionPatch {
         }
       } else {
         int o = shift.oldId(i);
-        merge(i, changedRules, old.pieces().get(o), old.caps().get(o), ps, cs);
+        merge(i, changedRules, oldRules, old.pieces().get(o), old.caps().get(o), ps, cs);
       }
       newPieces[k] = ps;
       newCaps[k] = cs;
@@ -378,22 +378,37 @@ public final class ProjectionPatch {
       routeNearX |= b != x;
     }
     BitSet reroute = (BitSet) (emptinessFlips || routeNearX ? dirty : anyRule).clone();
-    Map<Integer, Map<IpPrefix, BitSet>> reachers = new HashMap<>();
-    Map<IpSet, BitSet> oldOrigin = new HashMap<>();
-    // A router of D outside anyRule has the same pieces but for changed rules' sources, which
-    // differ only inside X's addresses (unless pieces appear or vanish): who originates them, and so
-    // who reaches its routes, can differ only for the nodes holding or routing those addresses
-    // (recheck). Those rows are rerouted without comparing the two reacher maps.
-    BitSet nearX = new BitSet();
-    recheck.forEach(nearX::set);
-    for (int r : index.routers()) {
-      if (dirty.get(r) && !anyRule.get(r) && !emptinessFlips) {
-        reroute.or(nearX);
-      } else if (dirty.get(r)) {
-        Map<IpPrefix, BitSet> now = reachers.computeIfAbsent(r, q -> reachersOf(index, q, pieces.get(q),
-            this::originating));
-        Map<IpPrefix, BitSet> before = reachersOf(oi, shift.oldId(r), old.pieces().get(shift.oldId(r)),
-            set -> oldOrigin.computeIfAbsent(set, oi::nodesOriginating));
+    // Reachers (who may reach each route of each router) carried from the previous projection.
+    // A router outside anyRule has the same pieces but, if it is in D, for changed rules' sources,
+    // which differ only inside X's addresses (unless pieces appear or vanish); and every node but
+    // X is unchanged. So who originates those sources, and who reaches its routes, can differ only
+    // in the bits of X and of the routers whose routes overlap X's addresses (recheck): those are
+    // re-decided, the rest carried. A router in anyRule is computed afresh.
+    // A router of D may now be reachable by other nodes than before: those rows are rerouted.
+    List<Map<IpPrefix, BitSet>> reachers = new ArrayList<>(index.routers().size());
+    for (int slot = 0; slot < index.routers().size(); slot++) {
+      int q = index.routers().get(slot);
+      Map<IpPrefix, BitSet> before = old.reachers().get(slot);
+      Map<IpPrefix, BitSet> now;
+      if (anyRule.get(q) || emptinessFlips) {
+        now = reachersOf(index, q, pieces.get(q), this::originating);
+      } else {
+        now = new HashMap<>();
+        for (Map.Entry<IpPrefix, BitSet> e : before.entrySet()) {
+          BitSet was = e.getValue();
+          BitSet b = shift.carry(was);
+          for (int c : recheck) {
+            boolean v = originatesTowards(c, pieces.get(q), e.getKey());
+            if (v != b.get(c)) {
+              b = b == was ? (BitSet) was.clone() : b;
+              b.set(c, v);
+            }
+          }
+          now.put(e.getKey(), b);
+        }
+      }
+      reachers.add(now);
+      if (dirty.get(q)) {
         for (Map.Entry<IpPrefix, BitSet> e : now.entrySet()) {
           BitSet diff = shift.remap(before.get(e.getKey()));
           diff.xor(e.getValue());
@@ -418,11 +433,11 @@ public final class ProjectionPatch {
       }
       if (!keep) {
         peerRoutes.set(i, ProjectPerNode.peerRoutesOf(index, i, peers.get(i), pieces, caps, internetUsers,
-            primaryRouters, p -> reachers.computeIfAbsent(p, q -> reachersOf(index, q, pieces.get(q),
-                this::originating))));
+            primaryRouters, reachers));
       }
     }
-    return new ProjectPerNode.Result(new Projection(pieces, caps, peers, peerRoutes, internetUsers),
+    return new ProjectPerNode.Result(new Projection(pieces, caps, peers, peerRoutes, internetUsers,
+        List.copyOf(reachers)),
         List.copyOf(incoming), List.copyOf(outgoing));
   }
 
@@ -519,29 +534,69 @@ public final class ProjectionPatch {
 
   /**
    * Node i's new pieces when only {@code changedRules} (ascending) deliver differently: its old
-   * pieces of every other rule, in place (lists are in rule order), and fresh ones for those.
+   * pieces of every other rule, in place (lists are in rule order), and new ones for those. Node i
+   * is not X (nor one of X's user's devices), so a changed rule delivers to it exactly the pieces it
+   * did, only with the new sources ({@link #withSources}); when that cannot be shown, they are
+   * delivered afresh.
    */
-  private void merge(int i, List<Integer> changedRules, List<Piece> oldPieces, List<CapPiece> oldCaps,
-      List<Piece> pieces, List<CapPiece> caps) {
+  private void merge(int i, List<Integer> changedRules, List<ResolvedRule> oldRules, List<Piece> oldPieces,
+      List<CapPiece> oldCaps, List<Piece> pieces, List<CapPiece> caps) {
     int k = 0;
     int kc = 0;
     for (int r : changedRules) {
       while (k < oldPieces.size() && oldPieces.get(k).rule() < r) {
         pieces.add(oldPieces.get(k++));
       }
+      int from = k;
       while (k < oldPieces.size() && oldPieces.get(k).rule() == r) {
         k++;
       }
       while (kc < oldCaps.size() && oldCaps.get(kc).rule() < r) {
         caps.add(oldCaps.get(kc++));
       }
+      int fromCaps = kc;
       while (kc < oldCaps.size() && oldCaps.get(kc).rule() == r) {
         kc++;
       }
-      deliver(i, r, pieces, caps);
+      if (!withSources(r, oldRules.get(r).sources(), oldPieces.subList(from, k), oldCaps.subList(fromCaps, kc),
+          pieces, caps)) {
+        deliver(i, r, pieces, caps);
+      }
     }
     pieces.addAll(oldPieces.subList(k, oldPieces.size()));
     caps.addAll(oldCaps.subList(kc, oldCaps.size()));
+  }
+
+  /**
+   * Appends rule r's old pieces and cap pieces of a node with the rule's new sources, if every one
+   * of them carries the rule's old sources as they are (not an autogroup:self part of them) and
+   * the sources are non-empty on both sides; else appends nothing and returns false. Which pieces a
+   * node receives depends on the rule's destinations and the node's own addresses and routes,
+   * never on the sources (only their emptiness), so the pieces are those deliver would make.
+   */
+  private boolean withSources(int r, IpSet oldSources, List<Piece> old, List<CapPiece> oldCaps, List<Piece> pieces,
+      List<CapPiece> caps) {
+    IpSet now = rules.get(r).sources();
+    if (oldSources.isEmpty() || now.isEmpty()) {
+      return false;
+    }
+    for (Piece p : old) {
+      if (p.sources() != oldSources) {
+        return false;
+      }
+    }
+    for (CapPiece c : oldCaps) {
+      if (c.sources() != oldSources) {
+        return false;
+      }
+    }
+    for (Piece p : old) {
+      pieces.add(new Piece(r, p.protocols(), now, p.dst(), p.ports()));
+    }
+    for (CapPiece c : oldCaps) {
+      caps.add(new CapPiece(r, c.capability(), c.values(), now, c.dsts()));
+    }
+    return true;
   }
 
   /** Node i's pieces and cap pieces of rule r, in the order {@link ProjectPerNode} appends them. */
@@ -638,6 +693,27 @@ public final class ProjectionPatch {
       return false;
     }
     return index.subnetRoutes(i).overlaps(p.set());
+  }
+
+  /**
+   * Does node {@code c} originate the sources of one of {@code own} (a router's pieces) towards
+   * {@code route}: is it in that route's {@link #reachersOf} set? One node's bit of it, without
+   * building the set.
+   */
+  private boolean originatesTowards(int c, List<Piece> own, IpPrefix route) {
+    IpSet addrs = index.addresses(c);
+    IpSet routes = index.subnetRoutes(c);
+    IpSet last = null;
+    for (Piece p : own) {
+      IpSet s = p.sources();
+      if (s != last && (route.contains(p.dst()) || p.dst().contains(route))) {
+        if (s.overlaps(addrs) || s.overlaps(routes)) {
+          return true;
+        }
+        last = s;
+      }
+    }
+    return false;
   }
 
   /** Per approved subnet route of router {@code r} (in {@code idx}), the nodes that may reach it. */
