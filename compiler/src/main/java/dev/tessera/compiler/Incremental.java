@@ -337,11 +337,19 @@ final class Incremental {
       return null;
     }
     BitSet now = np.peers().get(i);
-    BitSet before = shift.carry(op.peers().get(o));
+    BitSet was = op.peers().get(o); // in old ids
     // One copy per node: the peers that differ, then each sorted into added or removed by a bit
     // test; the changed entries (peers on both sides) come from the few nodes of peerEntryChanged.
+    // On a leave, the old set in new ids differs from `was` in two bits (IdShift#remap): fixed here
+    // rather than remapped in a second copy.
     BitSet differ = (BitSet) now.clone();
-    differ.xor(before);
+    differ.xor(was);
+    if (shift.delta() < 0) {
+      if (shift.at() != shift.last()) {
+        differ.set(shift.at(), now.get(shift.at()) != was.get(shift.last()));
+      }
+      differ.clear(shift.last());
+    }
     int count = differ.cardinality();
     if (count > 16) {
       return null;
@@ -349,7 +357,7 @@ final class Incremental {
     int[] entries = new int[peerEntryChanged.cardinality()];
     int e = 0;
     for (int p = peerEntryChanged.nextSetBit(0); p >= 0; p = peerEntryChanged.nextSetBit(p + 1)) {
-      if (now.get(p) && before.get(p)) {
+      if (now.get(p) && was.get(shift.oldId(p))) {
         entries[e++] = p;
       }
     }

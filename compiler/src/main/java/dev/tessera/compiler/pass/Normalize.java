@@ -260,23 +260,30 @@ public final class Normalize {
     }
     List<FilterRule> fresh = filterRules(rebuilt);
     fresh.sort(RULE_ORDER);
+    java.util.Set<RuleOrigin> dropped = new java.util.HashSet<>(origins);
     List<FilterRule> old = base.rules();
-    FilterRule[] out = new FilterRule[old.size() + fresh.size()];
-    int k = 0;
-    int f = 0;
+    FilterRule[] kept = new FilterRule[old.size()];
+    int n = 0;
     for (FilterRule rule : old) {
-      if (origins.contains(rule.origin())) {
-        continue; // a rebuilt policy rule's old filter rules
+      if (!dropped.contains(rule.origin())) { // else one of a rebuilt policy rule's old filter rules
+        kept[n++] = rule;
       }
-      while (f < fresh.size() && RULE_ORDER.compare(fresh.get(f), rule) < 0) {
-        out[k++] = fresh.get(f++);
-      }
+    }
+    // Merge: each fresh rule goes where binary search puts it among the kept ones (no kept rule
+    // compares equal to it: their origins differ).
+    FilterRule[] out = new FilterRule[n + fresh.size()];
+    int from = 0;
+    int k = 0;
+    for (FilterRule rule : fresh) {
+      int pos = Arrays.binarySearch(kept, from, n, rule, RULE_ORDER);
+      int at = pos >= 0 ? pos : -pos - 1; // (found: an equal kept rule, which its origin rules out)
+      System.arraycopy(kept, from, out, k, at - from);
+      k += at - from;
+      from = at;
       out[k++] = rule;
     }
-    while (f < fresh.size()) {
-      out[k++] = fresh.get(f++);
-    }
-    return List.of(Arrays.copyOf(out, k));
+    System.arraycopy(kept, from, out, k, n - from);
+    return List.of(out);
   }
 
   private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {

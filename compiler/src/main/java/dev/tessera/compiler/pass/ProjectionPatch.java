@@ -419,18 +419,23 @@ public final class ProjectionPatch {
     Map<IpPrefix, Integer> primaryRouters = ProjectPerNode.primaryRouters(index);
     // A row keeps its accepted routes unless it is rerouted or its router peers changed.
     List<List<IpPrefix>[]> peerRoutes = carried(old.peerRoutes(), shift);
-    int[] routersNow = index.routers().stream().mapToInt(Integer::intValue).toArray();
+    // Which rows gained or lost a router peer: peers are symmetric, so those are the bits that
+    // changed in the routers' own peer rows (a few dozen rows, not one test per row and router).
+    // With X not a router, only X's row (rerouted anyway) is expected here; kept as an exact guard.
+    BitSet routerPeerChanged = new BitSet();
+    for (int r : index.routers()) {
+      BitSet now = peers.get(r);
+      BitSet was = old.peers().get(shift.oldId(r));
+      if (now != was) {
+        BitSet d = shift.remap(was);
+        d.xor(now);
+        routerPeerChanged.or(d);
+      }
+    }
     BitSet redo = (BitSet) peersChanged.clone();
     redo.or(reroute);
     for (int i = redo.nextSetBit(0); i >= 0; i = redo.nextSetBit(i + 1)) {
-      boolean keep = !reroute.get(i) && !(i == x && shift.delta() > 0);
-      if (keep) {
-        BitSet now = peers.get(i);
-        BitSet before = old.peers().get(shift.oldId(i));
-        for (int k = 0; keep && now != before && k < routersNow.length; k++) {
-          keep = now.get(routersNow[k]) == before.get(shift.oldId(routersNow[k]));
-        }
-      }
+      boolean keep = !reroute.get(i) && !(i == x && shift.delta() > 0) && !routerPeerChanged.get(i);
       if (!keep) {
         peerRoutes.set(i, ProjectPerNode.peerRoutesOf(index, i, peers.get(i), pieces, caps, internetUsers,
             primaryRouters, reachers));
@@ -558,8 +563,7 @@ public final class ProjectionPatch {
       while (kc < oldCaps.size() && oldCaps.get(kc).rule() == r) {
         kc++;
       }
-      if (!withSources(r, oldRules.get(r).sources(), oldPieces.subList(from, k), oldCaps.subList(fromCaps, kc),
-          pieces, caps)) {
+      if (!withSources(r, oldRules.get(r).sources(), oldPieces, from, k, oldCaps, fromCaps, kc, pieces, caps)) {
         deliver(i, r, pieces, caps);
       }
     }
@@ -574,26 +578,28 @@ public final class ProjectionPatch {
    * node receives depends on the rule's destinations and the node's own addresses and routes,
    * never on the sources (only their emptiness), so the pieces are those deliver would make.
    */
-  private boolean withSources(int r, IpSet oldSources, List<Piece> old, List<CapPiece> oldCaps, List<Piece> pieces,
-      List<CapPiece> caps) {
+  private boolean withSources(int r, IpSet oldSources, List<Piece> old, int from, int to, List<CapPiece> oldCaps,
+      int capsFrom, int capsTo, List<Piece> pieces, List<CapPiece> caps) {
     IpSet now = rules.get(r).sources();
     if (oldSources.isEmpty() || now.isEmpty()) {
       return false;
     }
-    for (Piece p : old) {
-      if (p.sources() != oldSources) {
+    for (int k = from; k < to; k++) {
+      if (old.get(k).sources() != oldSources) {
         return false;
       }
     }
-    for (CapPiece c : oldCaps) {
-      if (c.sources() != oldSources) {
+    for (int k = capsFrom; k < capsTo; k++) {
+      if (oldCaps.get(k).sources() != oldSources) {
         return false;
       }
     }
-    for (Piece p : old) {
+    for (int k = from; k < to; k++) {
+      Piece p = old.get(k);
       pieces.add(new Piece(r, p.protocols(), now, p.dst(), p.ports()));
     }
-    for (CapPiece c : oldCaps) {
+    for (int k = capsFrom; k < capsTo; k++) {
+      CapPiece c = oldCaps.get(k);
       caps.add(new CapPiece(r, c.capability(), c.values(), now, c.dsts()));
     }
     return true;
