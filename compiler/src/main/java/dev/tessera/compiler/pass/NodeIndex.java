@@ -359,14 +359,6 @@ public final class NodeIndex {
     return out;
   }
 
-  /**
-   * Was this index built from {@code other} with every id unchanged (same node count, no join or
-   * leave)? Then per-node sets of {@code other}'s compilation are valid here as they are.
-   */
-  public boolean sharesIdsWith(NodeIndex other) {
-    return other != null && ids == other.ids;
-  }
-
   /** Is every id its node's position in name order (so bit order is name order)? */
   public boolean nameOrdered() {
     return byName == null;
