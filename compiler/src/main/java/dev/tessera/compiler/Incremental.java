@@ -139,6 +139,7 @@ final class Incremental {
       }
     }
 
+    int[] entryChangedIds = peerEntryChanged.stream().toArray(); // usually X alone
     SameSet same = new SameSet();
     Normalize norm = new Normalize(ni, front.rules());
     if (old.normalize() != null) {
@@ -162,7 +163,7 @@ final class Incremental {
         continue;
       }
       boolean pieces = samePieces(i, o, ni, oi, np, op, same);
-      boolean peers = samePeers(i, o, ni, oi, np, op, toOld, toNew, sameIds, shift, peerEntryChanged);
+      boolean peers = samePeers(i, o, ni, oi, np, op, toOld, toNew, sameIds, shift, entryChangedIds);
       if (!pieces || !peers) {
         rebuild.set(i);
         keepPeers.set(i, peers);
@@ -257,11 +258,13 @@ final class Incremental {
    * each peer's entry, the routes accepted from each) those of old node {@code o}?
    */
   private static boolean samePeers(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
-      int[] toOld, int[] toNew, boolean sameIds, IdShift shift, BitSet peerEntryChanged) {
+      int[] toOld, int[] toNew, boolean sameIds, IdShift shift, int[] entryChanged) {
     BitSet pn = np.peers().get(i);
     BitSet po = op.peers().get(o);
-    if (pn.intersects(peerEntryChanged)) {
-      return false;
+    for (int p : entryChanged) { // a bit test each: intersects() would scan every word, per node
+      if (pn.get(p)) {
+        return false;
+      }
     }
     if (sameIds) {
       if (!pn.equals(po)) {

@@ -260,14 +260,23 @@ public final class Normalize {
     }
     List<FilterRule> fresh = filterRules(rebuilt);
     fresh.sort(RULE_ORDER);
-    java.util.Set<RuleOrigin> dropped = new java.util.HashSet<>(origins);
+    // The old rules of the rebuilt policy rules are contiguous runs (canonical order is by origin
+    // first), found by binary search rather than by testing every rule's origin.
     List<FilterRule> old = base.rules();
+    origins.sort(null);
     FilterRule[] kept = new FilterRule[old.size()];
     int n = 0;
-    for (FilterRule rule : old) {
-      if (!dropped.contains(rule.origin())) { // else one of a rebuilt policy rule's old filter rules
-        kept[n++] = rule;
+    int next = 0; // first old rule not yet kept or dropped
+    for (RuleOrigin o : origins) {
+      int lo = firstWithOriginAtLeast(old, next, o, false);
+      int hi = firstWithOriginAtLeast(old, lo, o, true);
+      for (int j = next; j < lo; j++) {
+        kept[n++] = old.get(j);
       }
+      next = hi;
+    }
+    for (int j = next; j < old.size(); j++) {
+      kept[n++] = old.get(j);
     }
     // Merge: each fresh rule goes where binary search puts it among the kept ones (no kept rule
     // compares equal to it: their origins differ).
@@ -284,6 +293,25 @@ public final class Normalize {
     }
     System.arraycopy(kept, from, out, k, n - from);
     return List.of(out);
+  }
+
+  /**
+   * The first index from {@code from} whose rule's origin is at least {@code o} (after: greater
+   * than {@code o}) in {@code rules}, which are in canonical order (by origin first).
+   */
+  private static int firstWithOriginAtLeast(List<FilterRule> rules, int from, RuleOrigin o, boolean after) {
+    int lo = from;
+    int hi = rules.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = rules.get(mid).origin().compareTo(o);
+      if (c < 0 || after && c == 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
   }
 
   private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {

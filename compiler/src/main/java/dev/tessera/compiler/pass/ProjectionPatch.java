@@ -233,6 +233,8 @@ public final class ProjectionPatch {
       }
     }
     boolean flips = emptinessFlips;
+    BitSet changedSet = new BitSet();
+    changedRules.forEach(changedSet::set);
     BitSet[] newIncoming = new BitSet[dirtyIds.length];
     Parallel.forEachNode(dirtyIds.length, k -> {
       int i = dirtyIds[k];
@@ -240,7 +242,7 @@ public final class ProjectionPatch {
       if (!anyRule.get(i) && !flips) {
         in = shift.remap(oldIncoming.get(shift.oldId(i)));
         for (int b : recheck) {
-          in.set(b, originatesAny(b, pieces.get(i), caps.get(i)));
+          in.set(b, originatesAny(b, pieces.get(i), caps.get(i), changedSet));
         }
       } else {
         in = new BitSet();
@@ -466,16 +468,22 @@ public final class ProjectionPatch {
   }
 
   /** Does node {@code b} originate traffic from some source set of these pieces ({@link NodeIndex#nodesOriginating})? */
-  private boolean originatesAny(int b, List<Piece> ps, List<CapPiece> cs) {
+  private boolean originatesAny(int b, List<Piece> ps, List<CapPiece> cs, BitSet changed) {
     IpSet own = index.addresses(b);
     IpSet routes = index.subnetRoutes(b);
-    IpSet last = null;
-    for (Piece p : ps) {
-      IpSet s = p.sources();
-      if (s != last && (s.overlaps(own) || s.overlaps(routes))) {
-        return true;
+    // Pieces of the changed rules first: where X's bit is concerned, their sources are the ones
+    // that gained or lost X's addresses, so a yes usually comes from them without a full scan.
+    for (int pass = 0; pass < 2; pass++) {
+      IpSet last = null;
+      for (Piece p : ps) {
+        IpSet s = p.sources();
+        if (changed.get(p.rule()) == (pass == 0) && s != last) {
+          if (s.overlaps(own) || s.overlaps(routes)) {
+            return true;
+          }
+          last = s;
+        }
       }
-      last = s;
     }
     for (CapPiece c : cs) {
       if (c.sources().overlaps(own) || c.sources().overlaps(routes)) {
@@ -484,6 +492,7 @@ public final class ProjectionPatch {
     }
     return false;
   }
+
 
   private BitSet originating(IpSet s) {
     return originCache.computeIfAbsent(s, index::nodesOriginating);
