@@ -333,45 +333,31 @@ public final class Normalize {
       int slot = index.routerSlot(id);
       adds[k] = peer(id, slot < 0 ? List.of() : routes[slot]);
     }
-    // Names are unique, so the canonical order (CompiledFilter) is by name: the kept entries and
-    // the sorted additions are merged, each run between two cuts copied in one piece.
+    // Names are unique, so the canonical order (CompiledFilter) is by name: the kept runs of the
+    // base and the sorted additions are merged into a splice of the base (FrozenList), which
+    // shares the base's array instead of copying thousands of entries.
     Arrays.sort(adds, Comparator.comparing(Peer::name));
-    Object[] out = new Object[base.size() - drops + adds.length];
-    int from = 0; // next base entry to copy
-    int k = 0;
+    FrozenList<Peer> frozen = base instanceof FrozenList<Peer> f ? f : FrozenList.adopt(base.toArray());
+    FrozenList.Splice<Peer> out = FrozenList.splice(frozen);
+    int from = 0; // next base entry to keep
     int d = 0;
     for (Peer add : adds) {
       int found = indexOf(base, from, base.size(), add.name()); // an added name is not a kept one
       int at = found >= 0 ? found : -found - 1; // the first base entry after it
       for (; d < drops && dropAt[d] < at; d++) {
-        k = copy(base, from, dropAt[d], out, k);
+        out.keep(from, dropAt[d]);
         from = dropAt[d] + 1;
       }
-      k = copy(base, from, at, out, k);
+      out.keep(from, Math.max(from, at));
       from = Math.max(from, at);
-      out[k++] = add;
+      out.add(add);
     }
     for (; d < drops; d++) {
-      k = copy(base, from, dropAt[d], out, k);
+      out.keep(from, dropAt[d]);
       from = dropAt[d] + 1;
     }
-    copy(base, from, base.size(), out, k);
-    return FrozenList.adopt(out);
-  }
-
-  /** Copies base entries [from, to) into {@code out} at {@code k}; returns the next free index. */
-  private static int copy(List<Peer> base, int from, int to, Object[] out, int k) {
-    if (to <= from) {
-      return k;
-    }
-    if (base instanceof FrozenList<Peer> f) {
-      f.copyTo(from, out, k, to - from);
-      return k + to - from;
-    }
-    for (int i = from; i < to; i++) {
-      out[k++] = base.get(i);
-    }
-    return k;
+    out.keep(from, base.size());
+    return out.build();
   }
 
   /** Binary search of {@code name} among peers [lo, hi) (by name): as {@link Arrays#binarySearch}. */
