@@ -2,7 +2,9 @@ package dev.tessera.enforcer.format;
 
 import java.util.AbstractList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.RandomAccess;
 
@@ -91,6 +93,38 @@ public final class FrozenList<E> extends AbstractList<E> implements RandomAccess
     @Override
     public int size() {
         return size;
+    }
+
+    /** Walks the array (or the runs in order) directly: no index check or run search per element. */
+    @Override
+    public Iterator<E> iterator() {
+        return new Iterator<>() {
+            private int i;
+            private int k; // current run (spliced form)
+
+            @Override
+            public boolean hasNext() {
+                return i < size;
+            }
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public E next() {
+                if (i >= size) {
+                    throw new NoSuchElementException();
+                }
+                if (runStart == null) {
+                    return (E) elements[i++];
+                }
+                while (runStart[k + 1] <= i) {
+                    k++;
+                }
+                int f = runFrom[k];
+                E e = (E) (f >= 0 ? elements[f + i - runStart[k]] : extra[-1 - f]);
+                i++;
+                return e;
+            }
+        };
     }
 
     /** Copies {@code length} elements from {@code from} into {@code dst} at {@code at} (as {@link System#arraycopy}). */

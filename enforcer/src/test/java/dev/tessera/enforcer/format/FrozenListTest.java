@@ -28,6 +28,11 @@ class FrozenListTest {
         assertThatThrownBy(() -> frozen.set(0, b)).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> frozen.remove(0)).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> frozen.get(2)).isInstanceOf(IndexOutOfBoundsException.class);
+        var it = frozen.iterator();
+        it.next();
+        assertThatThrownBy(it::remove).isInstanceOf(UnsupportedOperationException.class);
+        it.next();
+        assertThatThrownBy(it::next).isInstanceOf(java.util.NoSuchElementException.class);
         Object[] copy = frozen.toArray();
         copy[0] = b;
         assertThat(frozen.get(0)).isSameAs(a);
@@ -99,6 +104,9 @@ class FrozenListTest {
                 assertThat(list).as(what).isEqualTo(FrozenList.adopt(model.toArray()));
                 assertThat(FrozenList.adopt(model.toArray())).as(what).isEqualTo(list);
                 assertThat(list.toArray()).as(what).containsExactly(model.toArray());
+                List<String> iterated = new ArrayList<>();
+                list.iterator().forEachRemaining(iterated::add);
+                assertThat(iterated).as(what).isEqualTo(model);
                 if (!model.isEmpty()) {
                     int from = rnd.nextInt(model.size());
                     int len = rnd.nextInt(model.size() - from + 1);
