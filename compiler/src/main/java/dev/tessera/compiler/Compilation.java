@@ -160,6 +160,96 @@ public final class Compilation {
   }
 
   /**
+   * The compilation of inventory {@code next}, reached by {@link #update} and {@link #remove}
+   * steps, when {@code next} has the same users (logins and roles) and differs from this
+   * compilation's inventory in at most {@code maxNodes} nodes; empty otherwise, or when a step
+   * reports an error (then compile {@code next} in full, which also gives an exact report). For a
+   * long-running server whose inventory file changes a node at a time.
+   *
+   * <p>Nodes are compared by content, not by where the file writes them: a node that only moved
+   * (lines added above it) is not a change, and the result keeps this compilation's entry for it,
+   * with the old position (positions only locate diagnostics). {@link #changedNodes()} of the result
+   * holds every node whose filter changed in some step (a superset of those that differ from this
+   * compilation's, when a later step changes one back), without the nodes that left.
+   */
+  public Optional<Compilation> updateTo(Inventory next, int maxNodes) {
+    if (!roles(inventory.users()).equals(roles(next.users()))) {
+      return Optional.empty();
+    }
+    java.util.Map<String, InventoryNode> before = new java.util.HashMap<>();
+    for (InventoryNode n : inventory.nodes()) {
+      if (before.put(n.name(), n) != null) {
+        return Optional.empty(); // duplicate names: no one-to-one diff
+      }
+    }
+    List<InventoryNode> changedOrJoined = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (InventoryNode n : next.nodes()) {
+      if (!seen.add(n.name())) {
+        return Optional.empty();
+      }
+      InventoryNode was = before.get(n.name());
+      if (was == null || !sameContent(was, n)) {
+        changedOrJoined.add(n);
+      }
+    }
+    List<String> left = new ArrayList<>();
+    for (String name : before.keySet()) {
+      if (!seen.contains(name)) {
+        left.add(name);
+      }
+    }
+    if (changedOrJoined.size() + left.size() > maxNodes) {
+      return Optional.empty();
+    }
+    Collections.sort(left); // a fixed order of steps, whatever the map's
+    Compilation c = this;
+    java.util.Set<String> changed = new java.util.TreeSet<>();
+    for (String name : left) {
+      c = c.remove(name);
+      if (c.hasErrors()) {
+        return Optional.empty();
+      }
+      changed.remove(name);
+      changed.addAll(c.changedNodes());
+    }
+    for (InventoryNode n : changedOrJoined) {
+      c = c.update(n);
+      if (c.hasErrors()) {
+        return Optional.empty();
+      }
+      changed.addAll(c.changedNodes());
+    }
+    if (c != this) {
+      c.setChanged(new ArrayList<>(changed));
+    } else {
+      // Nothing to do: the same compilation, nothing changed.
+      c = new Compilation(policy, inventory, identities, rules, projection, incoming, outgoing, filters, diagnostics,
+          normalize);
+      String[] carried = c.rawHashes();
+      System.arraycopy(hashSnapshot(), 0, carried, 0, carried.length);
+      c.setChanged(List.of());
+    }
+    return Optional.of(c);
+  }
+
+  private static java.util.Map<String, dev.tessera.compiler.inventory.Role> roles(
+      List<dev.tessera.compiler.inventory.InventoryUser> users) {
+    java.util.Map<String, dev.tessera.compiler.inventory.Role> m = new java.util.HashMap<>();
+    for (var u : users) {
+      m.put(u.login(), u.role());
+    }
+    return m;
+  }
+
+  /** Equal but for the position in the file. */
+  private static boolean sameContent(InventoryNode a, InventoryNode b) {
+    return a == b || a.name().equals(b.name()) && a.user().equals(b.user()) && a.tags().equals(b.tags())
+        && a.ips().equals(b.ips()) && a.key().equals(b.key()) && a.posture().equals(b.posture())
+        && a.routes().equals(b.routes());
+  }
+
+  /**
    * After {@link #update} or {@link #remove}: the nodes (sorted) whose filter differs from the
    * previous compilation's, including a node that joined (not one that left). For a full
    * compile: every node.

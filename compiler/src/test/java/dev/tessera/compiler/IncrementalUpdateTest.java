@@ -2,6 +2,7 @@ package dev.tessera.compiler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ir.AppClause;
 import dev.tessera.compiler.ir.Clause;
@@ -77,7 +78,7 @@ class IncrementalUpdateTest {
           full = Compiler.compile(c.policy(), c.inventory().withoutNode(name));
           removals++;
         } else {
-          InventoryNode next = mutate(c, r, s);
+          InventoryNode next = mutate(c.inventory(), r, s);
           name = next.name();
           what = "seed " + seed + " (-Dtessera.seed=" + seed + " -Dtessera.tailnets=1) step " + s + ": " + next;
           up = c.update(next);
@@ -172,6 +173,100 @@ class IncrementalUpdateTest {
     assertThat(keptPeerLists).as("rebuilt filters keeping their peer list, base seed %d", base).isPositive();
   }
 
+  /**
+   * {@link Compilation#updateTo}: several nodes joining, leaving, changing or only moving in the
+   * file at once give the filters of a full compile of the new inventory, and changedNodes()
+   * covers every filter that differs; other users, too many nodes or duplicate names decline.
+   */
+  @Test
+  void updateToFollowsSeveralChangesAtOnce() {
+    long base = Long.getLong("tessera.seed", new Random().nextLong());
+    int reached = 0;
+    for (int t = 0; t < 80; t++) {
+      long seed = base + t;
+      RandomTailnet tn = new RandomTailnet(seed);
+      Random r = new Random(seed * 31 + 7);
+      Compilation c = Compiler.compile(tn.policy, tn.inventory);
+      if (c.hasErrors()) {
+        continue;
+      }
+      for (int s = 0; s < 4; s++) {
+        Inventory next = c.inventory();
+        int edits = r.nextInt(5);
+        for (int e = 0; e < edits; e++) {
+          int kind = r.nextInt(6);
+          List<InventoryNode> nodes = next.nodes();
+          if (kind == 0 && !nodes.isEmpty()) {
+            next = next.withoutNode(nodes.get(r.nextInt(nodes.size())).name());
+          } else if (kind == 1 && !nodes.isEmpty()) {
+            // Moved in the file only: same content, another position.
+            InventoryNode n = nodes.get(r.nextInt(nodes.size()));
+            next = next.withNode(new InventoryNode(n.name(), n.user(), n.tags(), n.ips(), n.key(), n.posture(),
+                n.routes(), dev.tessera.policy.ast.SourceSpan.point("inventory.yaml", 1000 + e, 3, 0)));
+          } else {
+            next = next.withNode(mutate(next, r, s * 10 + e));
+          }
+        }
+        String what = "seed " + seed + " (-Dtessera.seed=" + seed + ") step " + s;
+        Compilation full = Compiler.compile(c.policy(), next);
+        Optional<Compilation> up = c.updateTo(next, 8);
+        if (full.hasErrors()) {
+          assertThat(up).as("%s: an inventory with errors is compiled in full", what).isEmpty();
+          continue;
+        }
+        if (up.isEmpty()) {
+          c = full; // declined (more than 8 nodes touched): the caller compiles in full
+          continue;
+        }
+        reached++;
+        Compilation u = up.get();
+        assertThat(u.nodeNames()).as(what).isEqualTo(full.nodeNames());
+        for (String node : full.nodeNames()) {
+          CompiledFilter f = full.filter(node).orElseThrow();
+          assertThat(FilterCodec.encode(u.filter(node).orElseThrow())).as("%s node %s", what, node)
+              .isEqualTo(FilterCodec.encode(f));
+          assertThat(u.hash(node)).as("%s node %s", what, node).isEqualTo(full.hash(node));
+          Optional<CompiledFilter> before = c.filter(node);
+          if (before.isEmpty() || !before.get().equals(f)) {
+            assertThat(u.changedNodes()).as("%s changed", what).contains(node);
+          }
+        }
+        assertThat(full.nodeNames()).as(what).containsAll(u.changedNodes());
+        c = r.nextBoolean() ? u : full;
+      }
+    }
+    assertThat(reached).as("updates through updateTo, base seed %d", base).isGreaterThan(50);
+  }
+
+  @Test
+  void updateToDeclinesWhatItCannotFollow() {
+    RandomTailnet tn = new RandomTailnet(7);
+    Compilation c = Compiler.compile(tn.policy, tn.inventory);
+    List<InventoryNode> nodes = c.inventory().nodes();
+    // Other users (a role changed): declined.
+    List<dev.tessera.compiler.inventory.InventoryUser> users = new ArrayList<>(c.inventory().users());
+    var u0 = users.get(0);
+    users.set(0, new dev.tessera.compiler.inventory.InventoryUser(u0.login(),
+        u0.role() == dev.tessera.compiler.inventory.Role.ADMIN ? dev.tessera.compiler.inventory.Role.MEMBER
+            : dev.tessera.compiler.inventory.Role.ADMIN, u0.span()));
+    assertThat(c.updateTo(new Inventory(users, nodes), 8)).isEmpty();
+    // More nodes changed than allowed: declined.
+    Inventory fewer = c.inventory();
+    for (int i = 0; i < 3; i++) {
+      fewer = fewer.withoutNode(nodes.get(i).name());
+    }
+    assertThat(c.updateTo(fewer, 2)).isEmpty();
+    assertThat(c.updateTo(fewer, 3)).isPresent();
+    // Duplicate names: declined.
+    List<InventoryNode> dup = new ArrayList<>(nodes);
+    dup.add(nodes.get(0));
+    assertThat(c.updateTo(new Inventory(c.inventory().users(), dup), 8)).isEmpty();
+    // Nothing changed: the same filters, nothing listed as changed.
+    Compilation same = c.updateTo(c.inventory(), 8).orElseThrow();
+    assertThat(same.changedNodes()).isEmpty();
+    assertThat(same.filters()).isEqualTo(c.filters());
+  }
+
   private static void assertProjectionEquals(String what, ProjectPerNode.Result patched, Compilation full,
       NodeIndex ui, int[] toFull) {
     Projection p = patched.projection();
@@ -233,8 +328,8 @@ class IncrementalUpdateTest {
   }
 
   /** One random change of one node, or a node joining. */
-  private static InventoryNode mutate(Compilation c, Random r, int step) {
-    List<InventoryNode> nodes = c.inventory().nodes();
+  private static InventoryNode mutate(Inventory inventory, Random r, int step) {
+    List<InventoryNode> nodes = inventory.nodes();
     int kind = r.nextInt(9);
     if (kind == 0 || nodes.isEmpty()) {
       int i = 200 + step % 6 + r.nextInt(40); // <= 244: a valid last octet on long chains
