@@ -36,6 +36,14 @@ public final class CompileLoop {
   private Inventory parsedInventory;
   private String parsedInventoryText;
   private String parsedInventoryName;
+  /** The last compilation that was published, and its policy: the base of incremental updates. */
+  private Compilation lastGood;
+  private String lastGoodPolicyText;
+  private String lastGoodPolicyName;
+  private boolean lastIncremental;
+
+  /** At most this many nodes joined, left or changed for an incremental recompile. */
+  static final int MAX_INCREMENTAL_NODES = 32;
 
   public CompileLoop(PolicySource policy, PolicySource inventory, BundleStore store, AuditLog audit, ServerStatus status) {
     this.policy = policy;
@@ -43,6 +51,11 @@ public final class CompileLoop {
     this.store = store;
     this.audit = audit;
     this.status = status;
+  }
+
+  /** Whether the last published compilation was reached incrementally (tests). */
+  synchronized boolean lastWasIncremental() {
+    return lastIncremental;
   }
 
   /** The WireGuard public key of each node in the last good inventory (for request authentication). */
@@ -98,25 +111,46 @@ public final class CompileLoop {
       parsedInventoryText = inv.text();
       parsedInventoryName = inv.name();
     }
-    Compilation c = Compiler.compile(read.policy().get(), inv2);
+    // The same policy text as the last good compilation and a few nodes changed (joined, left,
+    // edited): recompile incrementally, and encode only the filters that changed. Anything else,
+    // or a step that reports an error, compiles in full.
+    Compilation c = null;
+    java.util.Set<String> mayDiffer = null;
+    if (lastGood != null && p.text().equals(lastGoodPolicyText) && p.name().equals(lastGoodPolicyName)) {
+      c = lastGood.updateTo(inv2, MAX_INCREMENTAL_NODES).orElse(null);
+      if (c != null) {
+        mayDiffer = new java.util.HashSet<>(c.changedNodes());
+      }
+    }
+    boolean incremental = c != null;
+    if (c == null) {
+      c = Compiler.compile(read.policy().get(), inv2);
+    }
     if (c.hasErrors()) {
       fail(revision, render(c.diagnostics(), Map.of(p.name(), read.source(), inv.name(), new SourceText(inv.name(), inv.text()))));
       return;
     }
     long compiled = System.nanoTime();
     try {
-      List<String> changed = store.publish(c.filters(), revision, System.currentTimeMillis());
+      List<String> changed = store.publish(c.filters(), mayDiffer, revision, System.currentTimeMillis());
       nodeKeys = keysOf(inv2);
+      lastGood = c;
+      lastGoodPolicyText = p.text();
+      lastGoodPolicyName = p.name();
+      lastIncremental = incremental;
       long millis = (System.nanoTime() - start) / 1_000_000;
       audit.compiled(revision, c.filters().size(), changed.size(), millis);
       status.compiled(revision, c.filters().size(), changed.size(), millis);
-      System.err.printf("policyc serve: compiled %s: %d nodes, %d changed, %d ms (read+compile %d ms, publish %d ms: %s)%n",
-          revision, c.filters().size(), changed.size(), millis, (compiled - start) / 1_000_000,
+      System.err.printf("policyc serve: compiled %s%s: %d nodes, %d changed, %d ms (read+compile %d ms, publish %d ms: %s)%n",
+          revision, incremental ? " (incremental)" : "", c.filters().size(), changed.size(), millis,
+          (compiled - start) / 1_000_000,
           (System.nanoTime() - compiled) / 1_000_000, store.lastPublishTimings());
     } catch (IOException e) {
+      lastGood = null; // what is served is no longer known to be one compilation: start afresh
       fail(revision, "cannot persist server state: " + e.getMessage());
     } catch (RuntimeException e) {
       // e.g. a node name too long for the bundle format: refused before anything was served.
+      lastGood = null;
       fail(revision, "cannot publish: " + e.getMessage());
     }
   }
