@@ -2,12 +2,10 @@ package dev.tessera.bench.compiler;
 
 import dev.tessera.compiler.Compilation;
 import dev.tessera.compiler.Compiler;
-import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterCodec;
 import dev.tessera.enforcer.format.IpAddress;
-import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PostureValue;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -49,40 +47,28 @@ public final class CompilerScaling {
     }
   }
 
-  private record Tailnet(Policy policy, Inventory inventory) {}
-
-  private static Tailnet tailnet(int n) {
-    return switch (System.getProperty("shape", "dense")) {
-      case "realistic" -> {
-        RealisticTailnet t = new RealisticTailnet(n, 42);
-        yield new Tailnet(t.policy, t.inventory);
-      }
-      case "dense" -> {
-        SyntheticTailnet t = new SyntheticTailnet(n, 42);
-        yield new Tailnet(t.policy, t.inventory);
-      }
-      default -> throw new IllegalArgumentException("-Dshape=dense|realistic");
-    };
+  private static TailnetShape tailnet(int n) {
+    return TailnetShape.of(System.getProperty("shape", "dense"), n);
   }
 
   static void run(int n) {
-    Tailnet tn = tailnet(n);
+    TailnetShape tn = tailnet(n);
     int reps = Integer.getInteger("reps", 3);
     for (int i = 0; i < Integer.getInteger("warmup", 2); i++) {
-      Compiler.compile(tn.policy, tn.inventory);
+      Compiler.compile(tn.policy(), tn.inventory());
     }
     long[] t = new long[reps];
     Compilation c = null;
     for (int i = 0; i < reps; i++) {
       long s = System.nanoTime();
-      c = Compiler.compile(tn.policy, tn.inventory);
+      c = Compiler.compile(tn.policy(), tn.inventory());
       t[i] = System.nanoTime() - s;
     }
     long[] te = new long[1];
     long bytes = 0;
     for (int i = 0; i < te.length; i++) {
       long s = System.nanoTime();
-      Compilation ce = Compiler.compile(tn.policy, tn.inventory);
+      Compilation ce = Compiler.compile(tn.policy(), tn.inventory());
       bytes = 0;
       for (CompiledFilter f : ce.filters().values()) {
         byte[] enc = FilterCodec.encode(f);
@@ -91,7 +77,7 @@ public final class CompilerScaling {
       }
       te[i] = System.nanoTime() - s;
     }
-    long peak = peakHeap(() -> Compiler.compile(tn.policy, tn.inventory));
+    long peak = peakHeap(() -> Compiler.compile(tn.policy(), tn.inventory()));
     long rules = 0;
     long pfx = 0;
     long peers = 0;
@@ -110,7 +96,7 @@ public final class CompilerScaling {
     long[] changeChanged = new long[reps];
     long[] leaveChanged = new long[reps];
     boolean leave = Boolean.parseBoolean(System.getProperty("leave", "true"));
-    List<InventoryNode> nodes = tn.inventory.nodes();
+    List<InventoryNode> nodes = tn.inventory().nodes();
     // The update path warmed up first (-DupdateWarmup rounds of the same three updates, untimed), as
     // in a policy server that applies many updates in one process: the figures are then the
     // steady state, not the JIT compiling the incremental passes.
@@ -154,7 +140,8 @@ public final class CompilerScaling {
         List.of(IpAddress.ofV4(0x6471_0000 + w), new IpAddress(true, 0xfd7a_115c_a1e0_0002L, w)),
         Map.of("node:os", PostureValue.string("macos")), List.of());
     c.update(joined);
-    for (InventoryNode x : nodes.subList(3000 + w * 17, nodes.size())) {
+    // From a node past the timed rounds' ones (modulo: 1k nodes have no node 3000).
+    for (InventoryNode x : nodes.subList((3000 + w * 17) % nodes.size(), nodes.size())) {
       if (x.isTagged() && x.routes().isEmpty()) {
         c.update(new InventoryNode(x.name(), x.user(), List.of("tag:t" + (w % 50 + 1)), x.ips(), x.key(),
             x.posture(), x.routes(), x.span()));

@@ -33,17 +33,9 @@ public final class UpdateProfile {
   public static void main(String[] args) {
     int n = Integer.getInteger("nodes", 10000);
     int iters = Integer.getInteger("iters", 40);
-    Policy policy;
-    Inventory inv;
-    if (System.getProperty("shape", "dense").equals("realistic")) {
-      RealisticTailnet t = new RealisticTailnet(n, 42);
-      policy = t.policy;
-      inv = t.inventory;
-    } else {
-      SyntheticTailnet t = new SyntheticTailnet(n, 42);
-      policy = t.policy;
-      inv = t.inventory;
-    }
+    TailnetShape shape = TailnetShape.of(System.getProperty("shape", "dense"), n);
+    Policy policy = shape.policy();
+    Inventory inv = shape.inventory();
     Compilation c = Compiler.compile(policy, inv);
     List<InventoryNode> nodes = inv.nodes();
     for (String kind : args.length == 0 ? new String[] {"noop", "join", "change", "leave"} : args) {
