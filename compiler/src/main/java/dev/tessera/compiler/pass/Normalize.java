@@ -99,18 +99,9 @@ public final class Normalize {
 
   private record GroupKey(int rule, List<Integer> protocols, IpSet sources) {}
 
+  /** Node {@code node}'s filter, built from the projection. */
   public CompiledFilter build(int node, Projection proj) {
-    return build(node, proj, null);
-  }
-
-  /**
-   * {@link #build}, with {@code peers} (when not null) as the node's peer list: for incremental
-   * updates, the previous filter's list when the caller established that every input of the peer
-   * list (peer set, peers' entries, accepted routes) is unchanged, so the list would come out
-   * equal. It is a canonical (sorted, immutable) list, as built here.
-   */
-  public CompiledFilter build(int node, Projection proj, List<Peer> peers) {
-    return build(node, proj, peers, null);
+    return build(node, proj, null, null, null);
   }
 
   /**
@@ -119,11 +110,6 @@ public final class Normalize {
    * caller established that every other entry of {@code base} is what a fresh build would make.
    */
   public record PeerPatch(List<Peer> base, java.util.Set<String> drop, int[] add) {}
-
-  /** {@link #build(int, Projection, List)}, or with the peer list patched from {@code patch} when not null. */
-  public CompiledFilter build(int node, Projection proj, List<Peer> peers, PeerPatch patch) {
-    return build(node, proj, peers, patch, null);
-  }
 
   /**
    * A rebuilt node's previous filter rules and the pieces they were built from, for incremental
@@ -136,8 +122,12 @@ public final class Normalize {
   private static final int MAX_PATCHED_RULES = 16;
 
   /**
-   * {@link #build(int, Projection, List, PeerPatch)}, with the filter rules patched from {@code
-   * base} when not null (see {@link RuleBase}).
+   * {@link #build(int, Projection)} for incremental updates, each argument optional (null):
+   * {@code peers} is the node's peer list as it is, the previous filter's list when the caller
+   * established that every input of the peer list (peer set, peers' entries, accepted routes) is
+   * unchanged (a canonical, sorted, immutable list, as built here); else {@code patch} patches
+   * one from the previous list; {@code base} lets the filter rules be patched (see {@link
+   * RuleBase}).
    */
   public CompiledFilter build(int node, Projection proj, List<Peer> peers, PeerPatch patch, RuleBase base) {
     List<Piece> pieces = proj.pieces().get(node);
