@@ -112,6 +112,9 @@ public final class ProjectionPatch {
     if (shift == null) {
       return null; // ids not carried over from the old index (a fresh index): full pass
     }
+    if (old.reachers().size() != index.routers().size()) {
+      return null; // router slots do not correspond (not expected: X is no router): full pass
+    }
 
     // D: nodes whose pieces may change. X and its user's nodes (autogroup:self) may change in any
     // rule; every other node of D only in the rules whose sources changed.
