@@ -374,7 +374,12 @@ final class Json {
             if (pos - start > 64) {
                 throw new ParseException("number too long", start);
             }
-            return new BigDecimal(s.substring(start, pos));
+            try {
+                return new BigDecimal(s.substring(start, pos));
+            } catch (NumberFormatException e) {
+                // an exponent beyond BigDecimal's int scale ("5E5555555555"): out of any range we read
+                throw new ParseException("number out of range", start);
+            }
         }
 
         int digits() {
