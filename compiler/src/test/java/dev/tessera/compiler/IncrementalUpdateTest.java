@@ -19,6 +19,8 @@ import dev.tessera.enforcer.format.FilterCodec;
 import dev.tessera.enforcer.format.IpAddress;
 import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.policy.ast.PostureValue;
+import dev.tessera.testsupport.Seed;
+import dev.tessera.testsupport.Seeded;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -36,6 +38,7 @@ import org.junit.jupiter.api.Test;
  * {@code changedNodes()} equal to the nodes whose full-compile filter differs from the previous
  * step's. Seeded: {@code -Dtessera.seed=N -Dtessera.tailnets=1} replays a failure.
  */
+@Seeded
 class IncrementalUpdateTest {
   // tag:ghost is not in tagOwners: nodes carrying it are warned about in pass 1, every time.
   private static final String[] TAGS = {"tag:web", "tag:db", "tag:router", "tag:exit", "tag:ghost"};
@@ -45,8 +48,8 @@ class IncrementalUpdateTest {
   private static final String[] ROUTES = {"10.1.0.0/16", "10.1.2.0/24", "192.168.5.0/24", "fd00:10::/64", "100.64.1.192/26"};
 
   @Test
-  void updateEqualsFullCompileOnRandomChanges() {
-    long base = Long.getLong("tessera.seed", new Random().nextLong());
+  void updateEqualsFullCompileOnRandomChanges(Seed given) {
+    long base = given.value();
     int tailnets = Integer.getInteger("tessera.tailnets", 150);
     int steps = 0;
     int patchedSteps = 0;
@@ -179,8 +182,8 @@ class IncrementalUpdateTest {
    * covers every filter that differs; other users, too many nodes or duplicate names decline.
    */
   @Test
-  void updateToFollowsSeveralChangesAtOnce() {
-    long base = Long.getLong("tessera.seed", new Random().nextLong());
+  void updateToFollowsSeveralChangesAtOnce(Seed given) {
+    long base = given.value();
     int reached = 0;
     for (int t = 0; t < 80; t++) {
       long seed = base + t;

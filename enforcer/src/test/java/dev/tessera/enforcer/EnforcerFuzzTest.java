@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Jazzer fuzz targets. Under plain {@code mvn test} they run in regression mode over the seed
  * inputs in {@code src/test/resources/dev/tessera/enforcer/EnforcerFuzzTestInputs/<method>/}
- * (plus an empty input). To fuzz: {@code JAZZER_FUZZ=1 ./mvnw -pl enforcer test
- * -Dtest=EnforcerFuzzTest#packets} (findings are written next to the seeds).
+ * (plus an empty input). To fuzz with coverage: {@code bin/fuzz --seconds N EnforcerFuzzTest#packets}
+ * (or {@code #filterCodec}, {@code #filterJson}).
  *
  * <p>Properties: no exception escapes; a verdict is always returned; inbound is deterministic
  * for the same state; a packet the parser accepts through one buffer kind gets the same verdict

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.tessera.testsupport.Conformance;
+import dev.tessera.testsupport.RequiresConformance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,10 +26,9 @@ import org.junit.jupiter.api.Test;
  * <p>The data are headscale's captures of Tailscale's control plane ({@code
  * hscontrol/policy/v2/testdata/*_results/*.hujson} of github.com/juanfont/headscale, BSD 3-Clause):
  * each holds {@code input.full_policy}, {@code input.api_response_code} and {@code
- * input.api_response_body.message}. They are not committed here (nothing fetched from a public
- * repository may be); point {@code -Dtessera.conformance.dir} or {@code TESSERA_CONFORMANCE_DIR}
- * at an extracted testdata folder, or place it at {@code /work/shared/conformance/headscale}.
- * Without it the test is skipped with that message. Verdicts: HTTP 200 is accepted; a 400 whose
+ * input.api_response_body.message}. They come from the project's conformance data ({@link
+ * Conformance#headscale}; without it the test skips, and fails under {@code
+ * TESSERA_REQUIRE_ALL=1}). Verdicts: HTTP 200 is accepted; a 400 whose
  * message says the tests failed is a valid policy whose tests fail ({@code policyc test}'s
  * concern, so the reader must accept it); any other 400 is rejected.
  */
@@ -45,26 +45,10 @@ class TailscaleVerdictsTest {
       .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_TRAILING_COMMA)
       .build();
 
-  static Optional<Path> dataDir() {
-    List<String> candidates = new ArrayList<>();
-    String prop = System.getProperty("tessera.conformance.dir");
-    if (prop != null && !prop.isBlank()) {
-      candidates.add(prop);
-    }
-    String env = System.getenv("TESSERA_CONFORMANCE_DIR");
-    if (env != null && !env.isBlank()) {
-      candidates.add(env);
-    }
-    candidates.add("/work/shared/conformance/headscale");
-    return candidates.stream().map(Path::of).filter(p -> Files.isDirectory(p.resolve("acl_results"))).findFirst();
-  }
-
   @Test
+  @RequiresConformance
   void readerAgreesWithTailscale() throws IOException {
-    Optional<Path> dir = dataDir();
-    Assumptions.assumeTrue(dir.isPresent(),
-        "headscale captures not found: set -Dtessera.conformance.dir=DIR or TESSERA_CONFORMANCE_DIR to an"
-            + " extracted hscontrol/policy/v2/testdata (see the class comment)");
+    Optional<Path> dir = Optional.of(Conformance.headscale());
     List<Path> files;
     try (Stream<Path> s = Files.walk(dir.get(), 2)) {
       files = s.filter(p -> p.toString().endsWith(".hujson")).sorted().toList();
@@ -94,6 +78,7 @@ class TailscaleVerdictsTest {
     }
     System.out.printf("Tailscale verdict agreement: %d/%d (%.1f%%), %d known deviations (tailnet domains)%n",
         agree, total, 100.0 * agree / total, total - agree - disagreements.size());
+    Conformance.recordRate("verdicts", agree, total);
     assertThat(total).isGreaterThan(800);
     assertThat(disagreements).isEmpty();
     assertThat(total - agree).isEqualTo(NEEDS_TAILNET.size());

@@ -17,6 +17,8 @@ import dev.tessera.policy.Policies;
 import dev.tessera.policy.PolicyResult;
 import dev.tessera.policy.Syntax;
 import dev.tessera.policy.ast.SourceSpan;
+import dev.tessera.testsupport.Conformance;
+import dev.tessera.testsupport.RequiresConformance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +29,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,9 +37,8 @@ import org.junit.jupiter.api.Test;
  * each a policy with a tests block, the 8-node topology it was applied to, and whether Tailscale
  * SaaS accepted it ({@code error: false}) or rejected it with {@code test(s) failed}.
  *
- * <p>The captures are not committed (workplace rule); point {@code -Dtessera.conformance.dir} at a
- * directory holding {@code policytest_results/}, e.g. extracted with {@code git archive} from a
- * headscale checkout. Without it the test is skipped. For each capture the policy is read with
+ * <p>The captures come from the project's conformance data ({@link Conformance#headscale}; without
+ * it the test skips, and fails under {@code TESSERA_REQUIRE_ALL=1}). For each capture the policy is read with
  * policy-lang, the topology converted to an inventory (users by email, tagged nodes without
  * user, approved routes only: no policytest capture has autoApprovers, so the compiler harness's
  * auto-approval step is not needed), and {@link PolicyTester} run with the real compiler: Tailscale
@@ -56,15 +56,6 @@ class PolicyTestConformanceTest {
           .build();
 
   record Case(String id, boolean saasRejected, String policyJson, Inventory inventory) {}
-
-  static Optional<Path> dir() {
-    String d = System.getProperty("tessera.conformance.dir");
-    if (d == null || d.isBlank()) {
-      return Optional.empty();
-    }
-    Path p = Path.of(d, "policytest_results");
-    return Files.isDirectory(p) ? Optional.of(p) : Optional.empty();
-  }
 
   static Case load(Path file) throws IOException {
     JsonNode root = HUJSON.readTree(Files.readString(file));
@@ -104,10 +95,9 @@ class PolicyTestConformanceTest {
   }
 
   @Test
+  @RequiresConformance
   void policytestResultsAgreeWithTailscale() throws IOException {
-    Optional<Path> dir = dir();
-    Assumptions.assumeTrue(dir.isPresent(),
-        "set -Dtessera.conformance.dir=DIR (DIR/policytest_results/*.hujson from headscale's testdata)");
+    Optional<Path> dir = Optional.of(Conformance.headscale().resolve("policytest_results"));
     List<Path> files;
     try (Stream<Path> s = Files.list(dir.get())) {
       files = s.filter(p -> p.toString().endsWith(".hujson")).sorted().toList();
@@ -157,6 +147,7 @@ class PolicyTestConformanceTest {
     }
     System.out.printf("policytest_results: %d/%d agree with Tailscale (%.1f%%)%n", agree, files.size(),
         100.0 * agree / files.size());
+    Conformance.recordRate("policy tests", agree, files.size());
     how.forEach((k, v) -> System.out.println("  " + v + " " + k));
     disagreements.forEach(d -> System.out.println("  DISAGREE " + d));
     assertThat(disagreements).as("captures where policyc test disagrees with Tailscale").isEmpty();

@@ -3,13 +3,14 @@ package dev.tessera.agent.crypto;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tessera.testsupport.RequiresTools;
+import dev.tessera.testsupport.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class WgKeyTest {
@@ -37,8 +38,8 @@ class WgKeyTest {
 
   /** Our public-key derivation must equal {@code wg pubkey} for keys from {@code wg genkey}. */
   @Test
+  @RequiresTools("wg")
   void publicKeyMatchesWgTool() throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/wg")), "needs wireguard-tools: /usr/bin/wg");
     for (int i = 0; i < 5; i++) {
       String priv = run(null, "wg", "genkey");
       String pub = run(priv + "\n", "wg", "pubkey");
@@ -53,7 +54,7 @@ class WgKeyTest {
   }
 
   private static String run(String stdin, String... cmd) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Process p = Tools.process(cmd).redirectErrorStream(true).start();
     if (stdin != null) {
       p.getOutputStream().write(stdin.getBytes(StandardCharsets.US_ASCII));
     }

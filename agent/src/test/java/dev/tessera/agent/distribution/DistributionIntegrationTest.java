@@ -9,6 +9,9 @@ import dev.tessera.agent.testing.WgGo;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.server.PolicyServer;
 import dev.tessera.server.PolicySource;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -18,7 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
@@ -43,7 +46,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 @Tag("root")
 @Tag("integration")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RequiresRoot("creates network namespaces, TUN devices and runs wireguard-go")
+@RequiresTools({"ip", "wireguard-go", "wg", "nc", "ping", "sh"})
 class DistributionIntegrationTest {
+  static final Once SETUP = new Once();
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KX = WgKey.generatePrivate(new SecureRandom());
@@ -59,9 +65,13 @@ class DistributionIntegrationTest {
   static PolicyServer server;
   static TesseraNode agent;
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices and runs wireguard-go", "wireguard-go", "wg", "nc");
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(DistributionIntegrationTest::openLab);
+  }
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
     // Control link root <-> nsA for the policy server. A /30 inside 198.18.0.0/15 (RFC 2544), its
     // third octet derived from the lab id so concurrent labs do not collide in the root netns.
     int octet = 1 + Math.floorMod(lab.id.hashCode(), 250);

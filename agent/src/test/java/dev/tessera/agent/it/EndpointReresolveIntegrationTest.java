@@ -6,11 +6,14 @@ import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +25,10 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("root")
 @Tag("integration")
+@RequiresRoot("creates network namespaces, TUN devices and /etc/netns/NS/hosts")
+@RequiresTools({"ip", "wireguard-go", "wg", "ping", "sysctl"})
 class EndpointReresolveIntegrationTest {
+  static final Once SETUP = new Once();
   static final String NAME = "peer-b.tessera.test";
   static final String MOVED = "198.18.51.4";
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
@@ -31,9 +37,13 @@ class EndpointReresolveIntegrationTest {
   static TesseraNode agent;
   static Path hosts;
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices and /etc/netns/NS/hosts", "wireguard-go", "wg", "ping");
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(EndpointReresolveIntegrationTest::openLab);
+  }
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
     hosts = lab.hostsFile(lab.nsA, NetnsLab.UNDER_B + " " + NAME + "\n");
     WgGo.peerOfA(lab, KB, KA, false); // B never talks first: only the agent's re-resolution can reconnect
     agent = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
@@ -50,7 +60,7 @@ class EndpointReresolveIntegrationTest {
 
   @Test
   void followsTheNameWhenThePeerMoves() throws Exception {
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
     assertThat(agent.uapiGet()).contains("endpoint=" + NetnsLab.UNDER_B + ":51821");
 
     lab.in(lab.nsB, "sysctl", "-qw", "net.ipv4.conf.veth0.promote_secondaries=1");
@@ -58,8 +68,8 @@ class EndpointReresolveIntegrationTest {
     lab.in(lab.nsB, "ip", "addr", "del", NetnsLab.UNDER_B + "/24", "dev", "veth0");
     Files.writeString(hosts, "127.0.0.1 localhost\n" + MOVED + " " + NAME + "\n"); // in place: the bind mount follows the inode
     try {
-      assertThat(Tools.pingFails(lab, lab.nsA, NetnsLab.TUN_B)).as("the old address is gone").isTrue();
-      Tools.ping(lab, lab.nsA, NetnsLab.TUN_B); // keeps pinging up to 15 s: the re-resolution happens meanwhile
+      assertThat(Probes.pingFails(lab, lab.nsA, NetnsLab.TUN_B)).as("the old address is gone").isTrue();
+      Probes.ping(lab, lab.nsA, NetnsLab.TUN_B); // keeps pinging up to 15 s: the re-resolution happens meanwhile
       assertThat(agent.uapiGet()).contains("endpoint=" + MOVED + ":51821");
       assertThat(agent.logText()).contains("now resolves to " + MOVED);
     } finally {

@@ -14,13 +14,16 @@ import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.format.Peer;
 import dev.tessera.enforcer.format.RuleOrigin;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -31,17 +34,23 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("root")
 @Tag("integration")
+@RequiresRoot("creates network namespaces, TUN devices and runs wireguard-go")
+@RequiresTools({"ip", "wireguard-go", "wg", "nc", "ping"})
 class FilterIntegrationTest {
+  static final Once SETUP = new Once();
   static NetnsLab lab;
   static WgGo wggo;
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
   TesseraNode tessera;
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices and runs wireguard-go", "wireguard-go", "wg", "nc",
-        "ping");
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(FilterIntegrationTest::openLab);
+  }
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
     wggo = WgGo.peerOfA(lab, KB, KA, true);
     // Services on A: 443 (allowed) and 22 (denied).
     lab.spawn(lab.nsA, lab.dir.resolve("nc443.log"), "nc", "-lk", "443");
@@ -96,14 +105,14 @@ class FilterIntegrationTest {
     assertThat(tessera.status()).containsEntry("filter_mode", "enforce");
 
     // A's own flows work (replies pass through conntrack); this also establishes the session.
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
     assertThat(connects(443)).as("TCP to 443 passes").isTrue();
     long before = tessera.counter("drop_inbound_no-rule");
     assertThat(connects(22)).as("TCP to 22 is dropped").isFalse();
     long after = tessera.counter("drop_inbound_no-rule");
     assertThat(after - before).as("no-rule drops for the SYNs to 22").isPositive();
     assertThat(tessera.counter("accept_inbound_rule")).isPositive();
-    assertThat(Tools.pingFails(lab, lab.nsB, NetnsLab.TUN_A)).as("ICMP from B is not allowed").isTrue();
+    assertThat(Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A)).as("ICMP from B is not allowed").isTrue();
 
     // Changing the file reloads it (watcher): 22 becomes reachable without a restart.
     install(f, FilterCodec.encode(filter(22, 443)));

@@ -38,6 +38,8 @@ public final class Flood {
       ch.configureBlocking(false);
       ByteBuffer rx = ByteBuffer.allocate(2048);
       byte[] msg = new byte[148];
+      System.out.println("flooding");
+      System.out.flush();
       long start = System.nanoTime();
       long end = start + seconds * 1_000_000_000L;
       while (System.nanoTime() < end) {

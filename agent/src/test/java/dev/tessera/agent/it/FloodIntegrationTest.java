@@ -6,12 +6,15 @@ import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -23,16 +26,23 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("root")
 @Tag("integration")
+@RequiresRoot("creates network namespaces, TUN devices and runs wireguard-go")
+@RequiresTools({"ip", "wireguard-go", "wg", "ping"})
 class FloodIntegrationTest {
+  static final Once SETUP = new Once();
   static NetnsLab lab;
   static TesseraNode tessera;
   static WgGo wggo;
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices and runs wireguard-go", "wireguard-go", "wg", "ping");
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(FloodIntegrationTest::openLab);
+  }
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
     wggo = WgGo.peerOfA(lab, KB, KA, true);
     tessera = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.configA(KA, KB), null);
   }
@@ -49,9 +59,15 @@ class FloodIntegrationTest {
     Process p = lab.spawn(lab.nsB, log, Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), Flood.class.getName(), NetnsLab.UNDER_A, "51820",
         KA.publicKey().toBase64(), Integer.toString(seconds), Integer.toString(rate), mode);
-    // The established peer keeps working while the flood runs.
-    Thread.sleep(1500);
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    // The established peer keeps working while the flood runs (wait for it to start sending).
+    NetnsLab.waitFor("the flood to start", 15_000, () -> {
+      try {
+        return Files.exists(log) && Files.readString(log).contains("flooding");
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
     assertThat(p.waitFor(seconds + 20, TimeUnit.SECONDS)).isTrue();
     lab.stop(p);
     return Files.readString(log);
@@ -59,7 +75,7 @@ class FloodIntegrationTest {
 
   @Test
   void survivesGarbageAndInitiationFloodsAndAnswersWithCookies() throws Exception {
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A); // establish the session first
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A); // establish the session first
 
     String garbage = flood("garbage", 4, 20_000);
     assertThat(garbage).as(garbage).contains("replies=0 ");
@@ -71,8 +87,8 @@ class FloodIntegrationTest {
     assertThat(tessera.counter("wg_drop_cookie_required")).isPositive();
 
     // Still healthy afterwards, both directions.
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
     assertThat(tessera.process.isAlive()).isTrue();
   }
 }

@@ -6,11 +6,14 @@ import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.io.IOException;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
@@ -33,7 +36,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 @Tag("root")
 @Tag("integration")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RequiresRoot("creates network namespaces, TUN devices, routing rules")
+@RequiresTools({"ip", "wireguard-go", "wg", "ping", "nft", "ss", "sysctl"})
 class FullTunnelIntegrationTest {
+  static final Once SETUP = new Once();
   static final String B_PUBLIC = "198.18.52.2";
   static final String BEHIND_B = "198.18.53.7";
   // IPv6 (::/0): documentation-free ULA ranges, the underlay on the same veth pair.
@@ -50,9 +56,13 @@ class FullTunnelIntegrationTest {
   static String rulesBefore;
   TesseraNode agent;
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices, routing rules", "wireguard-go", "wg", "ping");
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(FullTunnelIntegrationTest::openLab);
+  }
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
     lab.in(lab.nsB, "ip", "addr", "add", B_PUBLIC + "/32", "dev", "lo");
     lab.in(lab.nsB, "ip", "addr", "add", BEHIND_B + "/32", "dev", "lo");
     lab.in(lab.nsA, "ip", "route", "add", "default", "via", NetnsLab.UNDER_B, "dev", "veth0");
@@ -93,14 +103,14 @@ class FullTunnelIntegrationTest {
   }
 
   static String nftTables() throws IOException {
-    return NetnsLab.hasTool("nft") ? lab.in(lab.nsA, "nft", "list", "tables") : "";
+    return lab.in(lab.nsA, "nft", "list", "tables");
   }
 
   /** From B, a packet for A's tunnel address sent over the underlay instead of the tunnel. */
   static boolean spoofedPingAnswered() throws IOException {
     lab.in(lab.nsB, "ip", "route", "add", NetnsLab.TUN_A + "/32", "via", NetnsLab.UNDER_A, "dev", "veth0");
     try {
-      return !Tools.pingFails(lab, lab.nsB, NetnsLab.TUN_A);
+      return !Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A);
     } finally {
       lab.in(lab.nsB, "ip", "route", "del", NetnsLab.TUN_A + "/32", "via", NetnsLab.UNDER_A, "dev", "veth0");
     }
@@ -128,10 +138,10 @@ class FullTunnelIntegrationTest {
     assertThat(lab.in(lab.nsA, "ip", "route", "get", B_PUBLIC, "mark", "51820")).contains("via " + NetnsLab.UNDER_B)
         .contains("dev veth0");
 
-    Tools.ping(lab, lab.nsA, BEHIND_B); // an address behind the peer, through the tunnel
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Probes.ping(lab, lab.nsA, BEHIND_B); // an address behind the peer, through the tunnel
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
     assertThat(lab.in(lab.nsA, "ip", "-6", "route", "get", BEHIND6_B)).contains("dev " + iface);
-    Tools.ping(lab, lab.nsA, BEHIND6_B); // ::/0 through the tunnel too
+    Probes.ping(lab, lab.nsA, BEHIND6_B); // ::/0 through the tunnel too
     // B saw the handshake and data arrive over the underlay from A's physical address.
     assertThat(wggo.show()).contains(NetnsLab.UNDER_A + ":51820");
   }
@@ -160,10 +170,8 @@ class FullTunnelIntegrationTest {
     assertThat(count(rules, "not from all fwmark 0xca6c lookup 51820")).as(rules).isEqualTo(2);
     assertThat(count(rules, "suppress_prefixlength 0")).as(rules).isEqualTo(2);
     assertThat(agent.logText()).containsPattern("removed [46] routing rule\\(s\\)/nft table\\(s\\) left by a previous agent");
-    if (NetnsLab.hasTool("nft")) {
-      assertThat(count(nftTables(), "tessera-" + iface)).isEqualTo(2); // ip and ip6, once each
-    }
-    Tools.ping(lab, lab.nsA, BEHIND_B);
+    assertThat(count(nftTables(), "tessera-" + iface)).isEqualTo(2); // ip and ip6, once each
+    Probes.ping(lab, lab.nsA, BEHIND_B);
     agent.stop();
     agent = null;
     assertThat(rules()).isEqualTo(rulesBefore);
@@ -175,7 +183,7 @@ class FullTunnelIntegrationTest {
   void configuredFwMarkIsTheTableAndWgSetFwmarkReachesTheSocket() throws Exception {
     agent = start("FwMark = 0x1234");
     assertThat(lab.in(lab.nsA, "ip", "-4", "rule", "show")).contains("not from all fwmark 0x1234 lookup 4660");
-    Tools.ping(lab, lab.nsA, BEHIND_B);
+    Probes.ping(lab, lab.nsA, BEHIND_B);
     lab.in(lab.nsA, "wg", "set", iface, "fwmark", "0x4321");
     assertThat(lab.in(lab.nsA, "wg", "show", iface, "fwmark").strip()).isEqualTo("0x4321");
     assertThat(lab.in(lab.nsA, "ss", "-uane", "sport = :51820")).contains("fwmark:0x4321").doesNotContain("fwmark:0x1234");
@@ -183,7 +191,7 @@ class FullTunnelIntegrationTest {
     // tunnel (exactly what the rule prevents); set it back and traffic flows again.
     lab.in(lab.nsA, "wg", "set", iface, "fwmark", "0x1234");
     agent.forceRekey();
-    Tools.ping(lab, lab.nsA, BEHIND_B);
+    Probes.ping(lab, lab.nsA, BEHIND_B);
   }
 
   @Test
@@ -205,8 +213,6 @@ class FullTunnelIntegrationTest {
   @Test
   @Order(6)
   void withNftTheTunnelAddressIsGuardedAndStrictRpFilterWorks() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(NetnsLab.hasTool("nft"),
-        "needs nft (apt-get install --no-install-recommends nftables) for the full tunnel's firewall part");
     agent = start();
     String v4 = lab.in(lab.nsA, "nft", "list", "table", "ip", "tessera-" + iface);
     assertThat(v4).contains("iifname != \"" + iface + "\" ip daddr " + NetnsLab.TUN_A + " fib saddr type != local drop")
@@ -222,7 +228,7 @@ class FullTunnelIntegrationTest {
     lab.in(lab.nsA, "sysctl", "-qw", "net.ipv4.conf.veth0.rp_filter=1");
     try {
       agent.forceRekey(); // a fresh handshake under the strict filter
-      Tools.ping(lab, lab.nsA, BEHIND_B);
+      Probes.ping(lab, lab.nsA, BEHIND_B);
     } finally {
       lab.in(lab.nsA, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0");
       lab.in(lab.nsA, "sysctl", "-qw", "net.ipv4.conf.veth0.rp_filter=0");

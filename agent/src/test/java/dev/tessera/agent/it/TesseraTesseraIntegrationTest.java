@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
 import dev.tessera.agent.testing.TesseraNode;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
@@ -18,16 +21,23 @@ import org.junit.jupiter.api.TestMethodOrder;
 @Tag("root")
 @Tag("integration")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RequiresRoot("creates network namespaces and TUN devices")
+@RequiresTools({"ip", "iperf3", "ping", "sysctl", "ss"})
 class TesseraTesseraIntegrationTest {
+  static final Once SETUP = new Once();
   static NetnsLab lab;
   static TesseraNode a;
   static TesseraNode b;
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    lab = NetnsLab.openOrSkip("creates network namespaces and TUN devices", "iperf3", "ping");
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(TesseraTesseraIntegrationTest::openLab);
+  }
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
     a = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.configA(KA, KB), null);
     // B has no endpoint for A: it learns it from A's handshake (and later roams).
     b = TesseraNode.start(lab, lab.nsB, lab.iface("tb"), TesseraNode.config(KB.toBase64(), NetnsLab.TUN_B + "/24", 51821,
@@ -44,15 +54,15 @@ class TesseraTesseraIntegrationTest {
   @Test
   @Order(1)
   void pingBothWays() throws Exception {
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
   }
 
   @Test
   @Order(2)
   void iperfTcpBothWays() throws Exception {
-    double up = Tools.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, false);
-    double down = Tools.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, true);
+    double up = Probes.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, false);
+    double down = Probes.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, true);
     System.err.printf("iperf3 Tessera A->B %.0f Mbit/s, B->A %.0f Mbit/s%n", up / 1e6, down / 1e6);
     assertThat(up).isGreaterThan(1e6);
     assertThat(down).isGreaterThan(1e6);
@@ -62,14 +72,14 @@ class TesseraTesseraIntegrationTest {
   @Order(3)
   void rekeyAfterForcedExpiry() throws Exception {
     long before = handshake(b);
-    Thread.sleep(1100);
+    Probes.waitUntilAfterSecond(before);
     a.forceRekey();
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
     assertThat(handshake(b)).isGreaterThan(before);
     before = handshake(a);
-    Thread.sleep(1100);
+    Probes.waitUntilAfterSecond(before);
     b.forceRekey();
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
     assertThat(handshake(a)).isGreaterThan(before);
   }
 
@@ -81,14 +91,14 @@ class TesseraTesseraIntegrationTest {
     lab.in(lab.nsB, "ip", "addr", "add", moved + "/24", "dev", "veth0");
     lab.in(lab.nsB, "ip", "addr", "del", NetnsLab.UNDER_B + "/24", "dev", "veth0");
     try {
-      Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
-      Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+      Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
+      Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
       assertThat(a.uapiGet()).contains("endpoint=" + moved + ":51821");
     } finally {
       lab.in(lab.nsB, "ip", "addr", "add", NetnsLab.UNDER_B + "/24", "dev", "veth0");
       lab.in(lab.nsB, "ip", "addr", "del", moved + "/24", "dev", "veth0");
     }
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
     assertThat(a.uapiGet()).contains("endpoint=" + NetnsLab.UNDER_B + ":51821");
   }
 

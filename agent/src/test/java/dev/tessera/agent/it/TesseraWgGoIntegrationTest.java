@@ -6,9 +6,12 @@ import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
@@ -23,17 +26,23 @@ import org.junit.jupiter.api.TestMethodOrder;
 @Tag("root")
 @Tag("integration")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RequiresRoot("creates network namespaces, TUN devices and runs wireguard-go")
+@RequiresTools({"ip", "wireguard-go", "wg", "iperf3", "ping", "sysctl", "ss"})
 class TesseraWgGoIntegrationTest {
+  static final Once SETUP = new Once();
   static NetnsLab lab;
   static TesseraNode tessera;
   static WgGo wggo;
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    lab = NetnsLab.openOrSkip("creates network namespaces, TUN devices and runs wireguard-go", "wireguard-go", "wg", "iperf3",
-        "ping");
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(TesseraWgGoIntegrationTest::openLab);
+  }
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
     wggo = WgGo.peerOfA(lab, KB, KA, true);
     tessera = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.configA(KA, KB), null);
   }
@@ -48,8 +57,8 @@ class TesseraWgGoIntegrationTest {
   @Test
   @Order(1)
   void pingBothWays() throws Exception {
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
     assertThat(tessera.status()).containsEntry("filter_mode", "allow_all");
     assertThat(tessera.logText()).contains("ALLOWS ALL traffic");
   }
@@ -57,8 +66,8 @@ class TesseraWgGoIntegrationTest {
   @Test
   @Order(2)
   void iperfTcpBothWays() throws Exception {
-    double up = Tools.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, false);
-    double down = Tools.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, true);
+    double up = Probes.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, false);
+    double down = Probes.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, true);
     System.err.printf("iperf3 Tessera->wireguard-go %.0f Mbit/s, wireguard-go->Tessera %.0f Mbit/s%n", up / 1e6, down / 1e6);
     assertThat(up).isGreaterThan(1e6);
     assertThat(down).isGreaterThan(1e6);
@@ -67,11 +76,11 @@ class TesseraWgGoIntegrationTest {
   @Test
   @Order(3)
   void rekeyAfterForcedExpiryOnTesseraSide() throws Exception {
-    long before = Tools.handshakeSec(wggo);
-    Thread.sleep(1100); // handshake times have 1 s resolution in wg show
+    long before = Probes.handshakeSec(wggo);
+    Probes.waitUntilAfterSecond(before);
     tessera.forceRekey();
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
-    long after = Tools.handshakeSec(wggo);
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    long after = Probes.handshakeSec(wggo);
     assertThat(after).as("wireguard-go saw a new handshake").isGreaterThan(before);
   }
 
@@ -82,8 +91,8 @@ class TesseraWgGoIntegrationTest {
     // agent must answer as responder while it still holds the old (now useless) session.
     lab.in(lab.nsB, "wg", "set", wggo.iface, "peer", KA.publicKey().toBase64(), "remove");
     wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
-    Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
   }
 
   @Test
@@ -100,8 +109,8 @@ class TesseraWgGoIntegrationTest {
     try {
       // B talks first from its new address; the agent must follow the authenticated source.
       try {
-        Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
-        Tools.ping(lab, lab.nsA, NetnsLab.TUN_B);
+        Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
+        Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
       } catch (AssertionError e) {
         throw new AssertionError(e.getMessage() + "\nwireguard-go: " + wggo.show() + "\nagent: " + tessera.uapiGet()
             + tessera.status() + "\n" + lab.in(lab.nsB, "ip", "addr") + lab.in(lab.nsB, "ip", "route"), e);
@@ -113,7 +122,7 @@ class TesseraWgGoIntegrationTest {
     }
     // B moves back (clearing the sticky source again) and the agent follows again.
     wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", NetnsLab.UNDER_A + ":51820", 0);
-    Tools.ping(lab, lab.nsB, NetnsLab.TUN_A);
+    Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
     assertThat(tessera.uapiGet()).contains("endpoint=" + NetnsLab.UNDER_B + ":51821");
   }
 

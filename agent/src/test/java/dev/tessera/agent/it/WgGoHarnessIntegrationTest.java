@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
 import dev.tessera.agent.testing.WgGo;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -17,12 +20,19 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("root")
 @Tag("integration")
+@RequiresRoot("creates network namespaces and runs wireguard-go")
+@RequiresTools({"ip", "wireguard-go", "wg", "ping"})
 class WgGoHarnessIntegrationTest {
+  static final Once SETUP = new Once();
   static NetnsLab lab;
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    lab = NetnsLab.openOrSkip("creates network namespaces and runs wireguard-go", "wireguard-go", "wg", "ping");
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(WgGoHarnessIntegrationTest::openLab);
+  }
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
   }
 
   @AfterAll

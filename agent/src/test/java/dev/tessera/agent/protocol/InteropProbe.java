@@ -119,6 +119,8 @@ public final class InteropProbe implements Output {
     try (DatagramSocket socket = new DatagramSocket(bind)) {
       socket.setSoTimeout(100);
       InteropProbe probe = new InteropProbe(dev, socket);
+      System.out.println("READY"); // bound: the peer may start
+      System.out.flush();
       if (mode.equals("initiate")) {
         Keypair firstSession = null;
         for (int round = 1; round <= 2; round++) {

@@ -26,10 +26,9 @@ import org.junit.jupiter.api.Test;
  * of an established peer, and as mutations of valid captured messages (initiation, response,
  * transport data). Under plain {@code mvn test} it runs in regression mode over the seeds in
  * {@code src/test/resources/dev/tessera/agent/protocol/WireGuardDeviceFuzzTestInputs/datagram/}
- * (refresh with {@code -Dfuzz.seeds.update=true}); to fuzz:
- * {@code JAZZER_FUZZ=1 ./mvnw -pl agent test -Dtest=WireGuardDeviceFuzzTest#datagram -Djazzer.hooks=true}.
- * Caveat: Jazzer 0.24.0's instrumentation cannot read Java 25 class files (major version 69; it
- * logs "Failed to instrument"), so fuzzing mode mutates without coverage feedback from our classes.
+ * (refresh with {@code -Dfuzz.seeds.update=true}); to fuzz with coverage:
+ * {@code bin/fuzz --seconds N WireGuardDeviceFuzzTest#datagram} (classes built for release 23,
+ * which Jazzer 0.24 can instrument).
  *
  * <p>Input layout (plain bytes, so seeds are readable): byte 0 selects the source (bit 0: the
  * established peer's endpoint, else an unknown address), bit 1 mutation of a valid message, bit 2

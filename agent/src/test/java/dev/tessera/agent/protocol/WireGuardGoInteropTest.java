@@ -3,6 +3,9 @@ package dev.tessera.agent.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
+import dev.tessera.testsupport.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,7 +16,6 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +27,8 @@ import org.junit.jupiter.api.Test;
  * agent's own end-to-end tests (TUN, Netty, UAPI) live with the I/O shell; this one isolates the
  * protocol. Needs root, wireguard-go and wg.
  */
+@RequiresRoot("network namespaces and TUN for wireguard-go")
+@RequiresTools({"ip", "wireguard-go", "wg", "ping"})
 class WireGuardGoInteropTest {
   private static final String PROBE_IP = "198.19.77.1";
   private static final String WGGO_IP = "198.19.77.2";
@@ -39,19 +43,8 @@ class WireGuardGoInteropTest {
   private Path dir;
   private final List<String> cleanup = new ArrayList<>();
 
-  private static boolean isRoot() {
-    try {
-      return "0".equals(exec(5, "id", "-u").strip());
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
   @BeforeEach
   void setUp() throws Exception {
-    Assumptions.assumeTrue(isRoot(), "needs root: network namespaces and TUN for wireguard-go");
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/wireguard-go"))
-        && Files.isExecutable(Path.of("/usr/bin/wg")), "needs wireguard-go and wireguard-tools");
     id = Integer.toString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff), 36);
     nsGo = "tsp-" + id + "-g";
     nsProbe = "tsp-" + id + "-j";
@@ -69,7 +62,7 @@ class WireGuardGoInteropTest {
     in(nsProbe, "ip", "link", "set", "v" + id + "j", "up");
     in(nsGo, "ip", "link", "set", "lo", "up");
     in(nsProbe, "ip", "link", "set", "lo", "up");
-    wgGo = new ProcessBuilder("ip", "netns", "exec", nsGo, "wireguard-go", "-f", iface)
+    wgGo = Tools.process("ip", "netns", "exec", nsGo, "wireguard-go", "-f", iface)
         .redirectErrorStream(true).redirectOutput(dir.resolve("wireguard-go.log").toFile())
         .start();
     Path sock = Path.of("/var/run/wireguard/" + iface + ".sock");
@@ -138,13 +131,13 @@ class WireGuardGoInteropTest {
   @Test
   void wireGuardGoInitiatesAndWeRespond() throws Exception {
     Keys k = configureWgGo(true);
-    Process probe = new ProcessBuilder("ip", "netns", "exec", nsProbe,
+    Process probe = Tools.process("ip", "netns", "exec", nsProbe,
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
         System.getProperty("java.class.path"), InteropProbe.class.getName(), k.probe().toBase64(),
         k.go().publicKey().toBase64(), PROBE_IP, "51821", WGGO_IP, "51820", PROBE_TUN, WGGO_TUN, "respond")
         .redirectErrorStream(true).start();
     try {
-      Thread.sleep(1500); // JVM start-up
+      awaitReady(probe);
       String ping = exec(40, "ip", "netns", "exec", nsGo, "ping", "-c", "3", "-i", "0.5", "-W", "5", PROBE_TUN);
       assertThat(probe.waitFor(30, TimeUnit.SECONDS)).isTrue();
       String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -153,6 +146,20 @@ class WireGuardGoInteropTest {
     } finally {
       probe.destroyForcibly();
     }
+  }
+
+  /** Reads the probe's output up to its READY line (its socket is bound); fails if it exits first. */
+  private static void awaitReady(Process probe) throws IOException {
+    java.io.BufferedReader r = new java.io.BufferedReader(
+        new java.io.InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8));
+    StringBuilder seen = new StringBuilder();
+    for (String line = r.readLine(); line != null; line = r.readLine()) {
+      if (line.equals("READY")) {
+        return;
+      }
+      seen.append(line).append('\n');
+    }
+    throw new AssertionError("the probe exited before it was ready:\n" + seen);
   }
 
   private String log() throws IOException {
@@ -170,7 +177,7 @@ class WireGuardGoInteropTest {
   }
 
   private static String run(String... cmd) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Process p = Tools.process(cmd).redirectErrorStream(true).start();
     try {
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
@@ -188,7 +195,7 @@ class WireGuardGoInteropTest {
   }
 
   private static String exec(int timeoutSeconds, String... cmd) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Process p = Tools.process(cmd).redirectErrorStream(true).start();
     try {
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly();

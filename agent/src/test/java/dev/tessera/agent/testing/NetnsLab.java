@@ -1,5 +1,6 @@
 package dev.tessera.agent.testing;
 
+import dev.tessera.testsupport.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,27 +54,6 @@ public final class NetnsLab implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       close();
       throw e;
-    }
-  }
-
-  /**
-   * The common start of every integration class: skips (with the reason) unless running as root
-   * with the given tools installed, then builds a lab. {@code why} says what needs root.
-   */
-  public static NetnsLab openOrSkip(String why, String... tools) throws IOException {
-    Root.assumeRoot(why);
-    for (String t : tools) {
-      org.junit.jupiter.api.Assumptions.assumeTrue(hasTool(t),
-          "needs " + t + " (Debian: apt-get install --no-install-recommends wireguard-go wireguard-tools iperf3 netcat-openbsd iputils-ping)");
-    }
-    return new NetnsLab();
-  }
-
-  public static boolean hasTool(String tool) {
-    try {
-      return exec(5, "sh", "-c", "command -v " + tool).exit() == 0;
-    } catch (IOException e) {
-      return false;
     }
   }
 
@@ -139,7 +119,7 @@ public final class NetnsLab implements AutoCloseable {
   }
 
   public static Result exec(int timeoutSeconds, String... cmd) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Process p = Tools.process(cmd).redirectErrorStream(true).start();
     try {
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly();
@@ -157,7 +137,7 @@ public final class NetnsLab implements AutoCloseable {
 
   /** Starts a long-running process inside {@code ns}, output to {@code log}; killed by {@link #close}. */
   public Process spawn(String ns, Path log, String... cmd) throws IOException {
-    Process p = new ProcessBuilder(nsCmd(ns, cmd)).redirectErrorStream(true)
+    Process p = Tools.process(nsCmd(ns, cmd)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     synchronized (processes) {
       processes.add(p);

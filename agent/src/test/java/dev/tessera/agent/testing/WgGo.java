@@ -21,14 +21,6 @@ public final class WgGo {
     this.process = process;
   }
 
-  public static boolean installed() {
-    try {
-      return NetnsLab.exec(5, "sh", "-c", "command -v wireguard-go && command -v wg").exit() == 0;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
   /**
    * Starts wireguard-go in {@code ns}, gives it {@code tunAddress}/24 and the private key, and
    * brings the link up. Peers are added with {@link #setPeer}.

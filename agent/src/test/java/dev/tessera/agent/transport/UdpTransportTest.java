@@ -96,8 +96,8 @@ class UdpTransportTest {
 
   /** SO_MARK reaches every socket (getsockopt reads it back), survives a rebind and can be cleared. */
   @Test
+  @dev.tessera.testsupport.RequiresRoot("SO_MARK needs CAP_NET_ADMIN")
   void fwmarkIsSetOnEverySocketAndKeptAcrossRebind() throws Exception {
-    dev.tessera.agent.testing.Root.assumeRoot("SO_MARK needs CAP_NET_ADMIN");
     UdpTransport.ReceiverFactory none = (index, sender) -> new UdpTransport.Receiver() {
       @Override
       public void onDatagram(ByteBuf content, InetSocketAddress from) { }

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tessera.agent.config.Cidr;
-import dev.tessera.agent.testing.Root;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,7 +16,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -25,12 +25,9 @@ import org.junit.jupiter.api.Test;
  * packet back from the fd; and it injects a packet into the TUN and receives it on a local socket.
  */
 @Tag("root")
+@RequiresRoot("creates a TUN interface via /dev/net/tun")
+@RequiresTools("ip")
 class TunDeviceTest {
-  @BeforeAll
-  static void root() {
-    Root.assumeRoot("creates a TUN interface via /dev/net/tun");
-  }
-
   @Test
   void packetRoutedToTunIsReadAndPacketWrittenToTunIsDelivered() throws Exception {
     try (TunDevice tun = TunDevice.open("tsrtuntest0", 1);

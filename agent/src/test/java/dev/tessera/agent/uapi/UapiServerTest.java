@@ -6,7 +6,8 @@ import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.PeerStatus;
 import dev.tessera.agent.testing.NetnsLab;
-import dev.tessera.agent.testing.Root;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.StringReader;
@@ -92,8 +93,9 @@ class UapiServerTest {
   /** The real {@code wg} tool against our socket in /var/run/wireguard (root only). */
   @Test
   @Tag("root")
+  @RequiresRoot("binds /var/run/wireguard/<iface>.sock for the wg tool")
+  @RequiresTools("wg")
   void wgToolShowAndSet() throws Exception {
-    Root.assumeRoot("binds /var/run/wireguard/<iface>.sock for the wg tool");
     String iface = "tsru" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36);
     try (UapiServer s = UapiServer.start(UapiServer.DEFAULT_DIR, iface, handler, msg -> {})) {
       assertThat(Files.getPosixFilePermissions(s.path()).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");

@@ -15,6 +15,8 @@ import dev.tessera.policy.PolicyResult;
 import dev.tessera.policy.Syntax;
 import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.Diagnostics;
+import dev.tessera.testsupport.Conformance;
+import dev.tessera.testsupport.RequiresConformance;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,21 +30,12 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
  * Conformance against Tailscale's own compiler output, as captured in headscale's testdata
- * ({@code hscontrol/policy/v2/testdata}). The captures are not in this repository (nothing
- * fetched may be committed); point the test at an extracted copy:
- *
- * <pre>
- * git -C headscale archive HEAD hscontrol/policy/v2/testdata | tar -x -C /tmp/hs --strip-components=4
- * ./mvnw -pl compiler test -Dtest=HeadscaleConformanceTest -Dtessera.conformance.dir=/tmp/hs
- * </pre>
- *
- * (or set {@code TESSERA_CONFORMANCE_DIR}; {@code /work/shared/conformance/headscale} is used when
- * present). Without captures the test is skipped with that message.
+ * ({@code hscontrol/policy/v2/testdata}), read from the project's conformance data ({@link
+ * Conformance#headscale}; without it the test skips, and fails under {@code TESSERA_REQUIRE_ALL=1}).
  *
  * <p>For each capture: a policy Tailscale accepted (HTTP 200) must be valid here and compile, and
  * every node's IP filter must allow exactly the packets Tailscale's allowed ({@link
@@ -50,41 +43,20 @@ import org.junit.jupiter.api.Test;
  * Tailscale rejected (HTTP 400) must be rejected here. Policies rejected only because their
  * {@code tests} failed are policy-tests' business and counted as n/a here. Every failure must be
  * listed, with its reason, in {@code conformance-known-deviations.txt}; a new one fails the build.
+ * The acl, grant and routes pass rates go to {@code bin/test}'s summary.
  */
 class HeadscaleConformanceTest {
   static final List<String> FOLDERS =
       List.of("acl_results", "grant_results", "routes_results", "policytest_results", "issue_3212");
-
-  static Optional<Path> dataDir() {
-    List<String> candidates = new ArrayList<>();
-    String prop = System.getProperty("tessera.conformance.dir");
-    if (prop != null && !prop.isBlank()) {
-      candidates.add(prop);
-    }
-    String env = System.getenv("TESSERA_CONFORMANCE_DIR");
-    if (env != null && !env.isBlank()) {
-      candidates.add(env);
-    }
-    candidates.add("/work/shared/conformance/headscale");
-    for (String c : candidates) {
-      Path p = Path.of(c);
-      if (Files.isDirectory(p.resolve("acl_results"))) {
-        return Optional.of(p);
-      }
-    }
-    return Optional.empty();
-  }
 
   enum Outcome { PASS, FAIL, NA }
 
   record Result(String id, String folder, Outcome filters, Outcome peers, String detail) {}
 
   @Test
+  @RequiresConformance
   void tailscaleCapturesCompileToTheSameFilters() throws IOException {
-    Optional<Path> dir = dataDir();
-    Assumptions.assumeTrue(dir.isPresent(),
-        "headscale captures not found: set -Dtessera.conformance.dir=DIR or TESSERA_CONFORMANCE_DIR to an"
-            + " extracted hscontrol/policy/v2/testdata (see the class comment)");
+    Optional<Path> dir = Optional.of(Conformance.headscale());
     Map<String, String> known = knownDeviations();
     List<Result> results = new ArrayList<>();
     for (String folder : FOLDERS) {
@@ -122,6 +94,13 @@ class HeadscaleConformanceTest {
       int[] c = e.getValue();
       summary.append(String.format("  %-20s filters %3d/%-3d pass (%5.1f%%), n/a %3d | peers %3d/%-3d pass (%5.1f%%)%n",
           e.getKey(), c[0], c[0] + c[1], pct(c[0], c[0] + c[1]), c[2], c[3], c[3] + c[4], pct(c[3], c[3] + c[4])));
+    }
+    for (Map.Entry<String, int[]> e : perFolder.entrySet()) {
+      int[] c = e.getValue();
+      String name = e.getKey().replace("_results", "");
+      if (List.of("acl", "grant", "routes").contains(name)) {
+        Conformance.recordRate(name, c[0], c[0] + c[1]);
+      }
     }
     Path out = Path.of("target", "conformance-report.txt");
     Files.createDirectories(out.getParent());

@@ -2,6 +2,8 @@ package dev.tessera.compiler.matrix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.testsupport.RequiresTools;
+import dev.tessera.testsupport.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * what the browser actually drew: the DOM after the inline script ran ({@code --dump-dom}) must
  * hold exactly the matrix's cells, the filter (given as {@code #q=...}) must narrow rows and
  * columns, and a screenshot is written to {@code target/matrix-acme.png} for a human to look at.
- * Skips with a message when chromium is not installed.
  */
 class MatrixHtmlBrowserTest {
   private static final Pattern CELL = Pattern.compile(
@@ -33,23 +33,19 @@ class MatrixHtmlBrowserTest {
   private static final Pattern ROW = Pattern.compile("<th class=\"rh\" data-row=\"([^\"]*)\"");
   private static final Pattern COL = Pattern.compile("<th class=\"col\" data-col=\"([^\"]*)\"");
 
-  static Path chromium;
   @TempDir static Path tmp;
   static AccessMatrix matrix;
   static Path page;
 
   @BeforeAll
   static void setUp() throws IOException {
-    chromium = Stream.of("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium")
-        .map(Path::of).filter(Files::isExecutable).findFirst().orElse(null);
-    Assumptions.assumeTrue(chromium != null,
-        "chromium not installed: skipping the headless-browser check of the HTML matrix (apt-get install chromium; .ci/run does)");
     matrix = Acme.acme().matrix();
     page = tmp.resolve("acme.html");
     Files.writeString(page, MatrixFormat.HTML.render(matrix), StandardCharsets.UTF_8);
   }
 
   @Test
+  @RequiresTools("chromium")
   void browserDrawsEveryCellOfTheMatrix() throws Exception {
     String dom = run("--dump-dom", page.toUri().toString());
     Map<String, String> drawn = new HashMap<>();
@@ -73,6 +69,7 @@ class MatrixHtmlBrowserTest {
   }
 
   @Test
+  @RequiresTools("chromium")
   void filterNarrowsRowsAndColumns() throws Exception {
     // "olivia -> tag:db": sources matching olivia, destinations matching tag:db.
     String dom = run("--dump-dom", page.toUri() + "#q=olivia%20-%3E%20tag:db");
@@ -88,6 +85,7 @@ class MatrixHtmlBrowserTest {
   }
 
   @Test
+  @RequiresTools("chromium")
   void screenshotForReview() throws Exception {
     Path shot = Path.of("target", "matrix-acme.png").toAbsolutePath();
     Files.createDirectories(shot.getParent());
@@ -111,12 +109,12 @@ class MatrixHtmlBrowserTest {
 
   private static String run(String... args) throws IOException, InterruptedException {
     Path profile = Files.createTempDirectory(tmp, "profile");
-    List<String> cmd = new ArrayList<>(List.of(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+    List<String> cmd = new ArrayList<>(List.of("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--user-data-dir=" + profile));
     cmd.addAll(List.of(args));
     Path out = tmp.resolve("chromium-" + System.nanoTime() + ".out");
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process p = Tools.process(cmd).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     if (!p.waitFor(90, TimeUnit.SECONDS)) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();

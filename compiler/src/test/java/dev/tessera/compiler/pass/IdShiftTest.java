@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.testsupport.Seed;
+import dev.tessera.testsupport.Seeded;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -16,10 +18,11 @@ import org.junit.jupiter.api.Test;
  * stable ids: after a join, change or leave, the index built from the previous one maps ids as
  * {@link IdShift#between} says, and its name order ({@link NodeIndex#rank}) is the fresh index's.
  */
+@Seeded
 class IdShiftTest {
   @Test
-  void remapAgreesWithBitByBitModel() {
-    long seed = new Random().nextLong();
+  void remapAgreesWithBitByBitModel(Seed given) {
+    long seed = given.value();
     Random rnd = new Random(seed);
     for (int round = 0; round < 2000; round++) {
       int n = 1 + rnd.nextInt(300);
@@ -69,8 +72,8 @@ class IdShiftTest {
   }
 
   @Test
-  void incrementalIndexKeepsIdsAndNameOrder() {
-    long seed = new Random().nextLong();
+  void incrementalIndexKeepsIdsAndNameOrder(Seed given) {
+    long seed = given.value();
     Random rnd = new Random(seed);
     List<InventoryNode> nodes = new ArrayList<>();
     for (int i = 0; i < 40; i++) {

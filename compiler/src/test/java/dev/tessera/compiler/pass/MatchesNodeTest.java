@@ -12,6 +12,8 @@ import dev.tessera.policy.ast.Grant;
 import dev.tessera.policy.ast.Selector;
 import dev.tessera.policy.ast.SourceSpan;
 import dev.tessera.policy.diag.Diagnostics;
+import dev.tessera.testsupport.Seed;
+import dev.tessera.testsupport.Seeded;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -23,12 +25,13 @@ import org.junit.jupiter.api.Test;
  * ExpandSelectors#nodesOf}) for every selector kind, every autogroup, undefined names and every node
  * of random tailnets.
  */
+@Seeded
 class MatchesNodeTest {
   private static final SourceSpan NO = SourceSpan.NONE;
 
   @Test
-  void oneNodeMembershipEqualsTheSelectorsNodeSet() {
-    long base = new Random().nextLong();
+  void oneNodeMembershipEqualsTheSelectorsNodeSet(Seed given) {
+    long base = given.value();
     int checked = 0;
     for (int t = 0; t < 200; t++) {
       long seed = base + t;

@@ -9,6 +9,8 @@ import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.IpAddress;
 import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.testsupport.Seed;
+import dev.tessera.testsupport.Seeded;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -19,13 +21,14 @@ import org.junit.jupiter.api.Test;
  * the compiled filter of the receiving node decides exactly as the {@link ReferenceEvaluator}
  * does on the policy AST. Seeded; the failing seed and packet are printed.
  */
+@Seeded
 class DifferentialTest {
   private static final int[] PROTOS = {6, 17, 1, 58, 132, 47};
   private static final int[] PORTS = {0, 22, 80, 85, 443, 1500, 5432, 65535};
 
   @Test
-  void compiledFilterAndMatcherAgreeWithReferenceEvaluator() {
-    long base = Long.getLong("tessera.seed", new Random().nextLong());
+  void compiledFilterAndMatcherAgreeWithReferenceEvaluator(Seed given) {
+    long base = given.value();
     int tailnets = Integer.getInteger("tessera.tailnets", 150);
     long checked = 0;
     long allowed = 0;

@@ -3,11 +3,14 @@ package dev.tessera.enforcer.format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tessera.testsupport.Seed;
+import dev.tessera.testsupport.Seeded;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+@Seeded
 class FrozenListTest {
     private static Peer peer(String name) {
         return new Peer(name, null, List.of(IpPrefix.parse("100.64.0.1/32")), List.of());
@@ -61,8 +64,8 @@ class FrozenListTest {
      * spliced to copied (more than MAX_RUNS runs) and back.
      */
     @Test
-    void splicesAgreeWithAListModel() {
-        long seed = new Random().nextLong();
+    void splicesAgreeWithAListModel(Seed given) {
+        long seed = given.value();
         Random rnd = new Random(seed);
         for (int round = 0; round < 60; round++) {
             int n = rnd.nextInt(300);

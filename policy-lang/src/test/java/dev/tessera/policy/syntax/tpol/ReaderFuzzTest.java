@@ -22,10 +22,8 @@ import java.util.List;
  *
  * <p>In a plain {@code mvn test} each target runs once per seed in {@code
  * src/test/resources/dev/tessera/policy/syntax/tpol/ReaderFuzzTestInputs/<method>/} (regression
- * mode). Fuzzing for real: {@code JAZZER_FUZZ=1 ./mvnw -pl policy-lang test
- * -Dtest=ReaderFuzzTest#tpol} (one target per run; stops after {@code maxDuration}, 60 s, or at
- * the first finding, which is written next to the seeds and then replays as a regression case).
- * For long runs see {@link LongFuzz} (Jazzer's command-line driver, any duration).
+ * mode). Coverage-guided fuzzing, any duration: {@code bin/fuzz --seconds N ReaderFuzzTest#tpol}
+ * (or {@code #hujson}); a finding copied into the seeds directory replays in every build.
  */
 class ReaderFuzzTest {
   private static final SyntaxReader TPOL = new TpolReader();
@@ -41,7 +39,7 @@ class ReaderFuzzTest {
     check(HUJSON, Syntax.HUJSON, data.consumeRemainingAsString());
   }
 
-  /** The oracle, shared with the command-line targets in {@link LongFuzz}. */
+  /** The oracle: what every read of any text must satisfy. */
   static void check(SyntaxReader reader, Syntax syntax, String text) {
     SourceText src = new SourceText("fuzz." + syntax.name().toLowerCase(java.util.Locale.ROOT), text);
     Diagnostics d = new Diagnostics();
@@ -61,34 +59,6 @@ class ReaderFuzzTest {
       assertThat(d2.sorted().stream().filter(Diagnostic::isError).toList())
           .as("printed text does not read back; printed:%n%s", printed).isEmpty();
       assertThat(back).as("print/read changed the policy; printed:%n%s", printed).isEqualTo(p);
-    }
-  }
-
-  /**
-   * Entry points for Jazzer's command-line driver, for fuzzing longer than {@code maxDuration}:
-   * <pre>
-   * ./mvnw -q -pl policy-lang test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
-   * java -cp policy-lang/target/test-classes:policy-lang/target/classes:$(cat /tmp/cp.txt) \
-   *   com.code_intelligence.jazzer.Jazzer --target_class='dev.tessera.policy.syntax.tpol.ReaderFuzzTest$LongFuzz' \
-   *   --target_method=tpol -max_total_time=3600 /tmp/tpol-corpus \
-   *   policy-lang/src/test/resources/dev/tessera/policy/syntax/tpol/ReaderFuzzTestInputs/tpol
-   * </pre>
-   * ({@code --target_method=hujson} for the HuJSON reader.) Also wrapped by {@code
-   * policy-lang/fuzz.sh TARGET SECONDS}.
-   */
-  public static final class LongFuzz {
-    private LongFuzz() {}
-
-    public static void fuzzerTestOneInput(FuzzedDataProvider data) {
-      tpol(data);
-    }
-
-    public static void tpol(FuzzedDataProvider data) {
-      check(TPOL, Syntax.TPOL, data.consumeRemainingAsString());
-    }
-
-    public static void hujson(FuzzedDataProvider data) {
-      check(HUJSON, Syntax.HUJSON, data.consumeRemainingAsString());
     }
   }
 }

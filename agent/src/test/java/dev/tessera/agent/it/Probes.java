@@ -10,8 +10,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** Shell tools the integration tests drive inside the namespaces. */
-final class Tools {
-  private Tools() {}
+final class Probes {
+  private Probes() {}
 
   /** Pings until 3 replies in a row arrive (the first may trigger a handshake). */
   static void ping(NetnsLab lab, String ns, String dst) throws IOException {
@@ -55,5 +55,14 @@ final class Tools {
   static long handshakeSec(WgGo w) throws IOException {
     String out = w.lab.in(w.ns, "wg", "show", w.iface, "latest-handshakes").strip();
     return Long.parseLong(out.split("\\s+")[1]);
+  }
+
+  /**
+   * Waits until the wall clock is past second {@code sec}: handshake times have one-second
+   * resolution (UAPI and {@code wg show}), so a later handshake is only visible as a larger number
+   * once the clock has moved on.
+   */
+  static void waitUntilAfterSecond(long sec) {
+    NetnsLab.waitFor("the clock to pass second " + sec, 3000, () -> System.currentTimeMillis() / 1000 > sec);
   }
 }
