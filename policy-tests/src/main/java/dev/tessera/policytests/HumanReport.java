@@ -19,6 +19,11 @@ public final class HumanReport {
   private HumanReport() {}
 
   public static String render(TestRun run, boolean verbose, boolean coverage) {
+    return render(run, verbose, coverage, null);
+  }
+
+  /** As {@link #render(TestRun, boolean, boolean)}, the summary judging coverage by {@code gate} (nullable). */
+  public static String render(TestRun run, boolean verbose, boolean coverage, CoverageGate gate) {
     StringBuilder sb = new StringBuilder();
     for (Outcome o : run.outcomes()) {
       switch (o) {
@@ -40,11 +45,27 @@ public final class HumanReport {
     if (coverage) {
       sb.append(coverageText(run.coverage()));
     }
-    sb.append(summary(run)).append('\n');
+    sb.append(summary(run, gate)).append('\n');
     return sb.toString();
   }
 
   public static String summary(TestRun run) {
+    return summary(run, null);
+  }
+
+  /**
+   * {@code PASS|FAIL N tests, M assertions: P passed, F failed}; with a gate (nullable), also the
+   * coverage verdict, and FAIL when coverage is below it: the line says why the exit code is not 0.
+   */
+  public static String summary(TestRun run, CoverageGate gate) {
+    if (gate == null) {
+      return counts(run);
+    }
+    boolean ok = run.allPassed() && gate.met(run.coverage());
+    return (ok ? "PASS " : "FAIL ") + counts(run).substring(5) + "; " + gate.verdict(run.coverage());
+  }
+
+  private static String counts(TestRun run) {
     long total = run.outcomes().size();
     String s =
         run.tests() + (run.tests() == 1 ? " test, " : " tests, ")

@@ -34,12 +34,20 @@ public final class JsonReport {
   private JsonReport() {}
 
   public static String render(TestRun run, boolean withCoverage) {
+    return render(run, withCoverage, null);
+  }
+
+  /**
+   * As {@link #render(TestRun, boolean)}, with {@code --min-coverage} (nullable): {@code passed}
+   * is then also false below the threshold, and {@code coverage} carries {@code min} and {@code met}.
+   */
+  public static String render(TestRun run, boolean withCoverage, CoverageGate gate) {
     StringWriter w = new StringWriter();
     try (JsonGenerator g = JSON.createGenerator(w)) {
       g.useDefaultPrettyPrinter();
       g.writeStartObject();
       g.writeStringField("policy", run.name());
-      g.writeBooleanField("passed", run.allPassed());
+      g.writeBooleanField("passed", run.allPassed() && (gate == null || gate.met(run.coverage())));
       g.writeObjectFieldStart("summary");
       g.writeNumberField("tests", run.tests());
       g.writeNumberField("assertions", run.outcomes().size());
@@ -52,8 +60,8 @@ public final class JsonReport {
         outcome(g, o);
       }
       g.writeEndArray();
-      if (withCoverage) {
-        coverage(g, run.coverage());
+      if (withCoverage || gate != null) {
+        coverage(g, run.coverage(), gate);
       }
       g.writeEndObject();
     } catch (IOException e) {
@@ -133,8 +141,12 @@ public final class JsonReport {
     g.writeEndArray();
   }
 
-  private static void coverage(JsonGenerator g, Coverage c) throws IOException {
+  private static void coverage(JsonGenerator g, Coverage c, CoverageGate gate) throws IOException {
     g.writeObjectFieldStart("coverage");
+    if (gate != null) {
+      g.writeNumberField("min", gate.min());
+      g.writeBooleanField("met", gate.met(c));
+    }
     g.writeNumberField("percent", Math.round(c.percent() * 10) / 10.0);
     g.writeNumberField("covered", c.coveredCount());
     g.writeNumberField("testable", c.testableCount());

@@ -5,12 +5,15 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.format.RuleOrigin;
+import dev.tessera.policy.ast.AutoGroup;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Protocol;
 import dev.tessera.policy.diag.Diagnostic;
+import dev.tessera.policy.diag.Suggest;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -57,12 +60,13 @@ public final class PolicyExplain {
     } else {
       port = 0; // ICMP and other portless protocols: the filter ignores ports
     }
-    TestValidator names = new TestValidator(PolicyTester.names(r.policy()));
+    TestValidator.Names known = PolicyTester.names(r.policy());
+    TestValidator names = new TestValidator(known);
     TestTarget src;
     TestTarget dst;
     try {
-      src = target(r.src(), "--src", r.inventory(), names);
-      dst = target(r.dst(), "--dst", r.inventory(), names);
+      src = target(r.src(), "--src", r.inventory(), names, known);
+      dst = target(r.dst(), "--dst", r.inventory(), names, known);
     } catch (IllegalArgumentException e) {
       return new Result.Usage(e.getMessage());
     }
@@ -80,8 +84,12 @@ public final class PolicyExplain {
     }
   }
 
-  /** A node name names that node; anything else is read like a test target. */
-  private static TestTarget target(String text, String flag, Inventory inv, TestValidator names) {
+  /**
+   * A node name names that node; anything else is read like a test target. A name neither the
+   * policy nor the inventory knows is a usage error that offers the closest known name.
+   */
+  private static TestTarget target(String text, String flag, Inventory inv, TestValidator names,
+      TestValidator.Names known) {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException(flag + " is empty");
     }
@@ -91,10 +99,33 @@ public final class PolicyExplain {
     }
     TestValidator.Either<TestTarget> parsed = names.parseTarget(t);
     if (parsed.error() != null) {
-      throw new IllegalArgumentException(flag + " " + t + ": " + parsed.error()
-          + " (give a node name, user, group, tag, host or IP)");
+      throw new IllegalArgumentException(flag + " " + t + ": " + parsed.error() + " ("
+          + closest(t, inv, known).map(c -> "did you mean " + c + "?")
+              .orElse("give a node name, user, group, tag, host or IP") + ")");
+    }
+    if (parsed.value() instanceof TestTarget.User && inv.user(t).isEmpty()
+        && inv.nodes().stream().noneMatch(n -> n.user().filter(t::equals).isPresent())) {
+      Optional<String> c = closest(t, inv, known);
+      if (c.isPresent()) {
+        throw new IllegalArgumentException(flag + " " + t + ": no such user in the inventory (did you mean "
+            + c.get() + "?)");
+      }
     }
     return parsed.value();
+  }
+
+  /** The known name closest to {@code t}: nodes, users, groups, tags, hosts and autogroups. */
+  static Optional<String> closest(String t, Inventory inv, TestValidator.Names names) {
+    List<String> known = new ArrayList<>();
+    inv.nodes().forEach(n -> known.add(n.name()));
+    inv.users().forEach(u -> known.add(u.login()));
+    names.groups().stream().sorted().forEach(g -> known.add("group:" + g));
+    names.tags().stream().sorted().forEach(g -> known.add("tag:" + g));
+    names.hosts().keySet().stream().sorted().forEach(known::add);
+    for (AutoGroup a : AutoGroup.values()) {
+      known.add(a.text());
+    }
+    return Suggest.closest(t, known);
   }
 
   /** Text form: verdict line, one line per flow tried, and the reason. */
