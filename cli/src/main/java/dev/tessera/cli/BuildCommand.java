@@ -5,8 +5,6 @@ import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.emit.OutputFormat;
 import dev.tessera.compiler.emit.OutputWriter;
 import dev.tessera.compiler.inventory.Inventory;
-import dev.tessera.policy.Policies;
-import dev.tessera.policy.PolicyResult;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.DiagnosticRenderer;
@@ -18,11 +16,7 @@ import dev.tessera.policytests.PolicyTester;
 import dev.tessera.policytests.TestRun;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,15 +33,17 @@ import picocli.CommandLine.Spec;
  * policy's tests through the enforcer's matcher, and print one line per stage plus a verdict.
  * Stops at the first stage that fails, since later stages would only repeat its errors.
  *
- * <p>Exit codes: 0 every stage passed; 1 the policy or inventory has errors, or a test failed;
- * 2 an input is unreadable or the command line is wrong.
+ * <p>Exit codes (the table every command shares, {@link PolicyC}): 0 every stage passed; 1 the
+ * policy or inventory has errors, or a test failed; 2 an input cannot be read or the command line
+ * is wrong. The last line on stdout is {@code build ok} or {@code build FAILED}; with {@code
+ * --junit} the report is written whichever stage failed, with an error case per problem.
  */
 @Command(
     name = "build",
     mixinStandardHelpOptions = true,
     description = {
-      "Check, compile and test a policy in one go, and print a summary (the CI job in one command).",
-      "Exit 0 all passed, 1 policy/inventory errors or a failed test, 2 unreadable input or usage error."
+      "Check, compile and test a policy in one go: the CI job in one command.",
+      "Prints one line per stage; the last line is build ok or build FAILED."
     })
 final class BuildCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -71,39 +67,33 @@ final class BuildCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Map<String, SourceText> sources = new HashMap<>();
+    String name = policyFile.toString();
 
     // 1. check
     long t = System.nanoTime();
-    PolicyResult read = Policies.read(policyFile);
-    if (read.source() != null) {
-      sources.put(read.source().name(), read.source());
+    Inputs in = Inputs.read(policyFile, inventoryFile);
+    Map<String, SourceText> sources = in.sources();
+    print(err, in.diagnostics(), sources);
+    if (!in.valid()) {
+      junit(name, JunitReport.Check.errors(in.errors(), sources, "check"));
+      stdout.printf("check    FAILED  %s%n", in.problem());
+      return verdict(stdout, false, in.exitCode());
     }
-    PolicyTestInputs.Read<Inventory> inv = PolicyTestInputs.readInventory(inventoryFile);
-    inv.source().ifPresent(s -> sources.put(s.name(), s));
-    List<Diagnostic> diagnostics = new ArrayList<>(read.diagnostics());
-    diagnostics.addAll(inv.diagnostics());
-    print(err, diagnostics, sources);
-    if (read.unreadable() || (inv.source().isEmpty())) {
-      return PolicyC.USAGE;
-    }
-    long errors = diagnostics.stream().filter(Diagnostic::isError).count();
-    if (read.policy().isEmpty() || inv.value().isEmpty()) {
-      stdout.printf("check    FAILED  %d error%s%n", errors, errors == 1 ? "" : "s");
-      return verdict(stdout, false);
-    }
-    Policy policy = read.policy().get();
+    Policy policy = in.policy();
+    Inventory inventory = in.inventory().orElseThrow();
     stdout.printf("check    ok      %s: %d acls, %d grants, %d tests; %s: %d users, %d nodes  (%d ms)%n",
         policyFile, policy.acls().size(), policy.grants().size(), policy.tests().size(), inventoryFile,
-        inv.value().get().users().size(), inv.value().get().nodes().size(), millis(t));
+        inventory.users().size(), inventory.nodes().size(), millis(t));
 
     // 2. compile
     t = System.nanoTime();
-    Compilation c = Compiler.compile(policy, inv.value().get());
+    Compilation c = Compiler.compile(policy, inventory);
     print(err, c.diagnostics(), sources);
     if (c.hasErrors()) {
-      stdout.printf("compile  FAILED  %d errors%n", c.diagnostics().stream().filter(Diagnostic::isError).count());
-      return verdict(stdout, false);
+      List<Diagnostic> errors = c.diagnostics().stream().filter(Diagnostic::isError).toList();
+      junit(name, JunitReport.Check.errors(errors, sources, "compile"));
+      stdout.printf("compile  FAILED  %s%n", Inputs.count(errors));
+      return verdict(stdout, false, PolicyC.FAILED);
     }
     int rules = c.filters().values().stream().mapToInt(f -> f.rules().size()).sum();
     int peers = c.filters().values().stream().mapToInt(f -> f.peers().size()).sum();
@@ -122,22 +112,19 @@ final class BuildCommand implements Callable<Integer> {
     // 3. test
     t = System.nanoTime();
     PolicyTester.Result result = PolicyTester.run(
-        new PolicyTester.Input(policy, policyFile.toString(), Optional.of(inv.value().get()), List.of()),
+        new PolicyTester.Input(policy, name, Optional.of(inventory), List.of()),
         PolicyTestInputs.compiler());
     switch (result) {
       case PolicyTester.Result.Rejected r -> {
         print(err, r.diagnostics(), sources);
+        junit(name, JunitReport.Check.errors(r.diagnostics(), sources, "compile"));
         stdout.println("test     FAILED  the policy could not be compiled for its tests");
-        return verdict(stdout, false);
+        return verdict(stdout, false, PolicyC.FAILED);
       }
       case PolicyTester.Result.Ran ran -> {
         TestRun run = ran.run();
         if (junit != null) {
-          try {
-            Files.writeString(junit, JunitReport.render(run), StandardCharsets.UTF_8);
-          } catch (IOException e) {
-            throw new UserError("cannot write " + junit + ": " + e.getMessage());
-          }
+          ReportFile.write(junit, JunitReport.render(run));
         }
         if (!run.allPassed()) {
           // The failures with their positions; the summary line is this stage's own, below.
@@ -146,15 +133,23 @@ final class BuildCommand implements Callable<Integer> {
         }
         stdout.printf("test     %-6s  %s, through the enforcer's matcher  (%d ms)%n", run.allPassed() ? "ok" : "FAILED",
             HumanReport.summary(run).replaceFirst("^(PASS|FAIL) ", ""), millis(t));
-        return verdict(stdout, run.allPassed());
+        return verdict(stdout, run.allPassed(), PolicyC.FAILED);
       }
     }
   }
 
-  private static int verdict(PrintWriter stdout, boolean ok) {
+  /** With {@code --junit}: a report in which no assertion ran, {@code checks} saying why. */
+  private void junit(String name, List<JunitReport.Check> checks) {
+    if (junit != null) {
+      ReportFile.write(junit, JunitReport.render(name, checks));
+    }
+  }
+
+  /** The last line: {@code build ok}, or {@code build FAILED} and the exit code {@code failed}. */
+  private static int verdict(PrintWriter stdout, boolean ok, int failed) {
     stdout.println(ok ? "build    ok" : "build    FAILED");
     stdout.flush();
-    return ok ? PolicyC.OK : PolicyC.FAILED;
+    return ok ? PolicyC.OK : failed;
   }
 
   private static void print(PrintWriter err, List<Diagnostic> ds, Map<String, SourceText> sources) {

@@ -35,8 +35,8 @@ import picocli.CommandLine.Spec;
     name = "check",
     mixinStandardHelpOptions = true,
     description = {
-      "Check policy files (.hujson/.json, .yaml/.yml, .tpol): syntax, structure and meaning.",
-      "Prints every problem with its position. Exit 0 valid, 1 policy errors, 2 unreadable file or usage error."
+      "Check policy files: syntax, structure and meaning.",
+      "Reads .hujson/.json, .yaml/.yml and .tpol, and prints every problem with its position."
     })
 final class CheckCommand implements Callable<Integer> {
   enum Format {

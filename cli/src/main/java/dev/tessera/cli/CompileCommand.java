@@ -4,20 +4,13 @@ import dev.tessera.compiler.Compilation;
 import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.emit.OutputFormat;
 import dev.tessera.compiler.emit.OutputWriter;
-import dev.tessera.compiler.inventory.Inventory;
-import dev.tessera.policy.Policies;
-import dev.tessera.policy.PolicyResult;
 import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.DiagnosticRenderer;
-import dev.tessera.policy.diag.SourceText;
-import dev.tessera.policytests.PolicyTestInputs;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,8 +30,8 @@ import picocli.CommandLine.Spec;
     name = "compile",
     mixinStandardHelpOptions = true,
     description = {
-      "Compile a policy and an inventory into one packet filter per node, plus index.json with each file's SHA-256.",
-      "Exit 0 written, 1 policy or inventory errors (nothing written), 2 unreadable input or usage error."
+      "Compile a policy and an inventory into one packet filter per node.",
+      "Writes the filters and index.json with each file's SHA-256; nothing when there are errors."
     })
 final class CompileCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "POLICY", description = "Policy file (.hujson/.json, .yaml/.yml, .tpol).")
@@ -60,34 +53,24 @@ final class CompileCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    PolicyResult pr = Policies.read(policyFile);
-    Map<String, SourceText> sources = new HashMap<>();
-    if (pr.source() != null) {
-      sources.put(pr.source().name(), pr.source());
-    }
-    PolicyTestInputs.Read<Inventory> inv = PolicyTestInputs.readInventory(inventoryFile);
-    inv.source().ifPresent(s -> sources.put(s.name(), s));
-
-    List<Diagnostic> all = new ArrayList<>(pr.diagnostics());
-    all.addAll(inv.diagnostics());
+    Inputs in = Inputs.read(policyFile, inventoryFile);
+    List<Diagnostic> all = new ArrayList<>(in.diagnostics());
     Compilation c = null;
-    if (pr.ok() && inv.value().isPresent()) {
-      c = Compiler.compile(pr.policy().get(), inv.value().get());
+    if (in.valid()) {
+      c = Compiler.compile(in.policy(), in.inventory().orElseThrow());
       all.addAll(c.diagnostics());
     }
     all.sort(Diagnostic.ORDER);
     for (Diagnostic d : all) {
-      err.print(DiagnosticRenderer.text(d, sources.get(d.span().file())));
+      err.print(DiagnosticRenderer.text(d, in.sources().get(d.span().file())));
     }
     err.flush();
-    if (pr.unreadable() || inv.source().isEmpty()) {
-      return PolicyC.USAGE;
-    }
-    if (c == null || all.stream().anyMatch(Diagnostic::isError)) {
-      long n = all.stream().filter(Diagnostic::isError).count();
-      err.println("policyc compile: " + n + " error" + (n == 1 ? "" : "s") + "; nothing written");
+    if (c == null || c.hasErrors()) {
+      int code = c == null ? in.exitCode() : PolicyC.FAILED;
+      err.println("policyc compile: " + (code == PolicyC.USAGE ? in.problem()
+          : Inputs.count(all.stream().filter(Diagnostic::isError).toList())) + "; nothing written");
       err.flush();
-      return PolicyC.FAILED;
+      return code;
     }
     try {
       OutputWriter.write(c, format, out);

@@ -26,8 +26,8 @@ import picocli.CommandLine.Spec;
     name = "convert",
     mixinStandardHelpOptions = true,
     description = {
-      "Convert a policy between HuJSON, YAML and the .tpol DSL; same meaning, comments kept where possible.",
-      "Writes to stdout unless -o. Exit 0 converted, 1 reading errors in FILE, 2 usage or I/O error."
+      "Convert a policy between HuJSON, YAML and the .tpol DSL, keeping its meaning.",
+      "Comments are kept where the target can hold them. Writes to stdout unless -o."
     })
 final class ConvertCommand implements Callable<Integer> {
   @Parameters(arity = "1", paramLabel = "FILE", description = "Policy file to convert.")

@@ -31,9 +31,11 @@ import picocli.CommandLine.Spec;
 /**
  * {@code policyc diff}: the access a policy change gains and loses, from the compiled filters.
  *
- * <p>Exit codes (for CI, e.g. to ask for another reviewer when access changes): 0 access
- * unchanged (a pure refactor), 1 access changed, 2 invalid input (unreadable file, unknown git
- * revision or path, policy or inventory errors, bad options).
+ * <p>Exit codes (the table every command shares, {@link PolicyC}; CI asks for another reviewer
+ * when access changes): 0 access unchanged (a pure refactor), {@value PolicyC#CHANGED} access
+ * changed, 1 policy or inventory errors, 2 a file cannot be read, an unknown git revision or path,
+ * or a wrong command line. "Changed" has its own code so that a broken policy is never taken for
+ * a mere change.
  *
  * <p>Git revisions are read with JGit here in the CLI, so the compiler module stays free of a
  * git dependency; the compiler only ever sees policy text.
@@ -42,10 +44,10 @@ import picocli.CommandLine.Spec;
     name = "diff",
     mixinStandardHelpOptions = true,
     description = {
-      "Semantic diff of two policies: the access gained and lost (source,",
-      "destination, protocol, ports), each linked to the rule change behind it.",
+      "Show the access a policy change gains and loses.",
+      "Each change (source, destination, protocol, ports) is linked to the rule change behind it.",
       "OLD and NEW are files, or --git REV1..REV2 --path FILE reads both from git.",
-      "Exit: 0 access unchanged, 1 access changed, 2 invalid input."
+      "Exit 4 when access changed, 0 when not."
     })
 final class DiffCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -96,8 +98,8 @@ final class DiffCommand implements Callable<Integer> {
       if (files.size() != 2 || path != null) {
         throw new UserError("give OLD and NEW policy files, or --git REV1..REV2 --path FILE");
       }
-      oldSrc = new Source(files.get(0).toString(), MatrixCommand.read(files.get(0)));
-      newSrc = new Source(files.get(1).toString(), MatrixCommand.read(files.get(1)));
+      oldSrc = new Source(files.get(0).toString(), MatrixCommand.readPolicy(files.get(0)));
+      newSrc = new Source(files.get(1).toString(), MatrixCommand.readPolicy(files.get(1)));
     }
     AuditLoader loader = new AuditLoader();
     Optional<Policy> oldP = loader.policy(oldSrc.name(), oldSrc.text());
@@ -127,13 +129,13 @@ final class DiffCommand implements Callable<Integer> {
     if (oldNet.isEmpty() || newNet.isEmpty()) {
       err.println("diff: invalid input: fix the errors above");
       err.flush();
-      return PolicyC.USAGE;
+      return PolicyC.FAILED;
     }
     // The formatters print the synthesized-inventory caveat themselves.
     AccessDiff d = new Differ(oldNet.get(), oldIdx, newNet.get(), newIdx).diff(synthesized, List.of());
     out.print(format.render(d));
     out.flush();
-    return d.unchanged() ? PolicyC.OK : PolicyC.FAILED;
+    return d.unchanged() ? PolicyC.OK : PolicyC.CHANGED;
   }
 
   private static Repository openRepository(Path dir) {

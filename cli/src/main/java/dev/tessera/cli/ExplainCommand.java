@@ -1,18 +1,11 @@
 package dev.tessera.cli;
 
-import dev.tessera.compiler.inventory.Inventory;
-import dev.tessera.policy.Policies;
-import dev.tessera.policy.PolicyResult;
-import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.DiagnosticRenderer;
 import dev.tessera.policy.diag.SourceText;
 import dev.tessera.policytests.PolicyExplain;
 import dev.tessera.policytests.PolicyTestInputs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,7 +17,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code policyc explain}: would this flow be allowed, by which rule, and if not, which rule came
  * closest and why it did not apply. The verdict is the enforcer Matcher's on the compiled filter of
- * the destination. Exit 0 whatever the verdict; 2 on invalid input.
+ * the destination. Exit 0 whatever the verdict; 1 the policy or inventory has errors; 2 a file
+ * cannot be read, or --src, --dst, --proto or --port is not valid (with the closest name the
+ * policy and inventory know, when there is one).
  */
 @Command(
     name = "explain",
@@ -62,27 +57,19 @@ public final class ExplainCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Map<String, SourceText> sources = new HashMap<>();
-    List<Diagnostic> problems = new ArrayList<>();
-    PolicyResult pr = Policies.read(policyFile);
-    if (pr.source() != null) {
-      sources.put(pr.source().name(), pr.source());
+    Inputs in = Inputs.read(policyFile, inventoryFile);
+    Map<String, SourceText> sources = in.sources();
+    if (!in.diagnostics().isEmpty()) {
+      err.print(DiagnosticRenderer.text(in.diagnostics(), sources));
     }
-    problems.addAll(pr.diagnostics());
-    PolicyTestInputs.Read<Inventory> inv = PolicyTestInputs.readInventory(inventoryFile);
-    inv.source().ifPresent(s -> sources.put(s.name(), s));
-    problems.addAll(inv.diagnostics());
-    if (!problems.isEmpty()) {
-      err.print(DiagnosticRenderer.text(problems, sources));
-    }
-    if (pr.policy().isEmpty() || inv.value().isEmpty() || problems.stream().anyMatch(Diagnostic::isError)) {
-      err.println("policyc explain: invalid input");
+    if (!in.valid()) {
+      err.println("policyc explain: " + in.problem());
       err.flush();
-      return PolicyC.USAGE;
+      return in.exitCode();
     }
     PolicyExplain.Result r =
         PolicyExplain.explain(
-            new PolicyExplain.Request(pr.policy().get(), inv.value().get(), src, dst, proto, port),
+            new PolicyExplain.Request(in.policy(), in.inventory().orElseThrow(), src, dst, proto, port),
             PolicyTestInputs.compiler());
     return switch (r) {
       case PolicyExplain.Result.Usage u -> throw new UserError(u.message());
@@ -90,7 +77,7 @@ public final class ExplainCommand implements Callable<Integer> {
         err.print(DiagnosticRenderer.text(rej.diagnostics(), sources));
         err.println("policyc explain: the policy does not compile against the inventory");
         err.flush();
-        yield PolicyC.USAGE;
+        yield PolicyC.FAILED;
       }
       case PolicyExplain.Result.Explained e -> {
         out.print(json ? PolicyExplain.json(e.explanation()) : PolicyExplain.text(e));

@@ -36,8 +36,8 @@ import picocli.CommandLine.Spec;
     name = "fmt",
     mixinStandardHelpOptions = true,
     description = {
-      "Format a policy file in its own syntax (.hujson/.json, .yaml/.yml, .tpol), comments kept.",
-      "Prints to stdout unless --check or --write. Exit 0 ok/formatted, 1 not formatted (--check) or policy errors, 2 usage or I/O error."
+      "Format a policy file in its own syntax, keeping its comments.",
+      "Reads .hujson/.json, .yaml/.yml and .tpol. Prints to stdout unless --check or --write."
     })
 final class FmtCommand implements Callable<Integer> {
   static final class Mode {

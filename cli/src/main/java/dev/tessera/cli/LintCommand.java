@@ -30,19 +30,18 @@ import picocli.CommandLine.Spec;
 /**
  * {@code policyc lint}: rules and definitions that do nothing.
  *
- * <p>Exit codes: 0 no findings, or findings without {@code --strict} (they are warnings);
- * 1 findings with {@code --strict}; 2 invalid input (unreadable file, policy, inventory or
- * compile errors).
+ * <p>Exit codes (the table every command shares, {@link PolicyC}): 0 no findings, or findings
+ * without {@code --strict} (they are warnings); 1 findings with {@code --strict}, or policy,
+ * inventory or compile errors; 2 a file cannot be read or the command line is wrong.
  */
 @Command(
     name = "lint",
     mixinStandardHelpOptions = true,
     description = {
-      "Finds rules shadowed by other rules (they grant nothing new), rules that",
-      "grant nothing for the inventory, and tags, groups and hosts never used;",
-      "each with file:line and a suggestion. Without --inventory, rules are",
-      "checked on a synthesized inventory (postures taken as passed).",
-      "Exit: 0 clean or warnings only, 1 findings with --strict, 2 invalid input."
+      "Find rules that grant nothing and names never used.",
+      "Rules shadowed by other rules (they grant nothing new), rules that grant nothing for the",
+      "inventory, and tags, groups and hosts never used; each with file:line and a suggestion.",
+      "Without --inventory, rules are checked on a synthesized inventory (postures taken as passed)."
     })
 final class LintCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -65,7 +64,7 @@ final class LintCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    String policyText = MatrixCommand.read(policy);
+    String policyText = MatrixCommand.readPolicy(policy);
     AuditLoader loader = new AuditLoader();
     Optional<Policy> p = loader.policy(policy.toString(), policyText);
     boolean synthesized = inventory == null;
@@ -82,7 +81,7 @@ final class LintCommand implements Callable<Integer> {
       err.print(loader.renderDiagnostics());
       err.println("lint: invalid input: fix the errors above");
       err.flush();
-      return PolicyC.USAGE;
+      return PolicyC.FAILED;
     }
     Map<String, Integer> tagged = null;
     if (!synthesized) {

@@ -34,12 +34,11 @@ import picocli.CommandLine.Spec;
     name = "matrix",
     mixinStandardHelpOptions = true,
     description = {
-      "Access matrix: rows are sources, columns destinations, cells the protocols",
-      "and ports allowed, each naming the rule(s) granting it (file:line), read off",
-      "the compiled per-node filters. Formats: html (one self-contained page with",
-      "filter box, sticky headers, sections, legend, print styles), csv (RFC 4180",
-      "grid), md (pull-request table), json (for tools).",
-      "Exit: 0 written, 1 policy/inventory errors, 2 usage or unreadable file."
+      "Show who can reach what: the access matrix read off the compiled filters.",
+      "Rows are sources, columns destinations, cells the protocols and ports allowed, each",
+      "naming the rule(s) granting it (file:line). Formats: html (one self-contained page with",
+      "filter box, sticky headers, sections, legend, print styles), csv (RFC 4180 grid),",
+      "md (pull-request table), json (for tools)."
     })
 final class MatrixCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -65,7 +64,7 @@ final class MatrixCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter err = spec.commandLine().getErr();
     AuditLoader loader = new AuditLoader();
-    Optional<Policy> p = loader.policy(policy.toString(), read(policy));
+    Optional<Policy> p = loader.policy(policy.toString(), readPolicy(policy));
     Optional<Inventory> inv = loader.inventory(inventory.toString(), read(inventory));
     Optional<CompiledNetwork> net = Optional.empty();
     PolicyIndex index = null;
@@ -97,6 +96,15 @@ final class MatrixCommand implements Callable<Integer> {
           + m.destinations().size() + " destinations, " + m.cells().size() + " with access)");
     }
     return PolicyC.OK;
+  }
+
+  /** The text of a policy file; a name whose syntax is unknown is unreadable, as for every command. */
+  static String readPolicy(Path file) {
+    if (dev.tessera.policy.Syntax.forFileName(file.toString()).isEmpty()) {
+      throw new UserError("cannot tell the policy syntax from the file name \"" + file.getFileName()
+          + "\" (use .hujson or .json, .yaml or .yml, or .tpol)");
+    }
+    return read(file);
   }
 
   static String read(Path file) {

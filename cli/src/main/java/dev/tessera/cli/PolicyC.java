@@ -1,7 +1,11 @@
 package dev.tessera.cli;
 
 import java.io.PrintWriter;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,7 +16,8 @@ import picocli.CommandLine.Spec;
  *
  * <p>Each subcommand lives in its own class and is registered in {@link #commandLine()}.
  * Exit codes are shared by every subcommand and are part of the CLI's contract, since CI
- * pipelines branch on them: {@link #OK}, {@link #FAILED}, {@link #USAGE}, {@link #INTERNAL}.
+ * pipelines branch on them: {@link #OK}, {@link #FAILED}, {@link #USAGE}, {@link #INTERNAL},
+ * {@link #CHANGED}; {@link #EXIT_CODES} is the table every command's help and man page prints.
  * A user never sees a stack trace: bad input becomes located diagnostics (exit 1) or a usage
  * message (exit 2); a bug becomes a one-line "internal error" (exit 3), with the trace only
  * when {@code TESSERA_DEBUG=1}.
@@ -20,7 +25,6 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "policyc",
     mixinStandardHelpOptions = true,
-    versionProvider = PolicyC.Version.class,
     description = "Check, compile, test, explain and audit Tailscale-compatible access policies.",
     subcommands = {CommandLine.HelpCommand.class})
 public final class PolicyC implements Callable<Integer> {
@@ -32,6 +36,24 @@ public final class PolicyC implements Callable<Integer> {
   public static final int USAGE = 2;
   /** A bug in policyc itself. */
   public static final int INTERNAL = 3;
+  /** {@code diff} only: access changed. Not 1, so that a broken policy is never taken for a change. */
+  public static final int CHANGED = 4;
+
+  /** The exit-code table, as every command's help and man page print it. */
+  public static final Map<String, String> EXIT_CODES = exitCodes();
+
+  private static Map<String, String> exitCodes() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put(Integer.toString(OK), "ok: valid, every test passed, formatted, access unchanged (diff)");
+    m.put(Integer.toString(FAILED), "the input was read and has problems: syntax or policy errors, inventory or compile "
+        + "errors, a failed or invalid test, coverage below --min-coverage, not formatted (fmt --check), "
+        + "findings (lint --strict)");
+    m.put(Integer.toString(USAGE), "usage error, or an input that cannot be read (missing file, unknown file type, "
+        + "not UTF-8, unknown git revision)");
+    m.put(Integer.toString(INTERNAL), "internal error, a bug in policyc (TESSERA_DEBUG=1 shows the trace)");
+    m.put(Integer.toString(CHANGED), "diff only: access changed");
+    return Collections.unmodifiableMap(m);
+  }
 
   @Spec CommandSpec spec;
 
@@ -58,11 +80,20 @@ public final class PolicyC implements Callable<Integer> {
     cl.addSubcommand(new MatrixCommand());
     cl.addSubcommand(new DiffCommand());
     cl.addSubcommand(new LintCommand());
-    return configure(cl);
+    return configure(cl, EXIT_CODES);
   }
 
-  /** Applies the shared error handling to a command tree (also used by tessera-agent). */
-  public static CommandLine configure(CommandLine cl) {
+  /**
+   * Applies what every command of a tree shares (also used by tessera-agent): error handling, the
+   * exit-code table in every help, {@code --help} on every subcommand, a command list that shows
+   * each command's first sentence whole, and a hidden {@code generate-completion} command printing
+   * the bash/zsh completion script.
+   */
+  public static CommandLine configure(CommandLine cl, Map<String, String> exitCodes) {
+    CommandLine completion = new CommandLine(new AutoComplete.GenerateCompletion());
+    completion.getCommandSpec().usageMessage().hidden(true);
+    cl.addSubcommand("generate-completion", completion);
+    HelpText.apply(cl, exitCodes);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(
         (ex, cmd, parseResult) -> {
@@ -110,14 +141,5 @@ public final class PolicyC implements Callable<Integer> {
     PrintWriter out = new PrintWriter(System.out, false);
     PrintWriter err = new PrintWriter(System.err, false);
     System.exit(run(out, err, args));
-  }
-
-  /** Version from the jar manifest when packaged, else "dev". */
-  static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      String v = PolicyC.class.getPackage().getImplementationVersion();
-      return new String[] {"policyc " + (v == null ? "dev" : v)};
-    }
   }
 }

@@ -36,23 +36,37 @@ import picocli.CommandLine.Parameters;
  * </ul>
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
  */
-@Command(name = "tessera-agent", mixinStandardHelpOptions = true, version = "tessera-agent 0.1.0",
+@Command(name = "tessera-agent", mixinStandardHelpOptions = true,
     description = "Userspace WireGuard agent that enforces a Tessera compiled filter on every decrypted packet.",
-    subcommands = {TesseraAgent.Up.class, TesseraAgent.Down.class, TesseraAgent.Show.class})
+    subcommands = {TesseraAgent.Up.class, TesseraAgent.Down.class, TesseraAgent.Show.class, CommandLine.HelpCommand.class})
 public final class TesseraAgent implements Callable<Integer> {
+  /** The agent's exit codes, as its help and man page print them. */
+  static final Map<String, String> EXIT_CODES = Map.of(
+      "0", "ok (up: stopped by SIGTERM, SIGINT or down)",
+      "1", "runtime failure: the interface could not be brought up, no agent running, the agent cannot be reached",
+      "2", "usage error, or a config file that cannot be read or has errors (systemd does not restart on it)",
+      "3", "internal error, a bug (TESSERA_DEBUG=1 shows the trace)");
+
   @Option(names = "--uapi-dir", hidden = true, description = "UAPI socket directory (default /var/run/wireguard)")
   Path uapiDir = UapiServer.DEFAULT_DIR;
 
   @Option(names = "--run-dir", hidden = true, description = "pid file directory (default /var/run/tessera)")
   Path runDir = AgentOptions.DEFAULT_RUN_DIR;
 
-  public static void main(String[] args) {
-    System.exit(new CommandLine(new TesseraAgent()).execute(args));
+  /** The command tree, with the help, exit codes and error handling policyc has too. */
+  public static CommandLine commandLine() {
+    return PolicyC.configure(new CommandLine(new TesseraAgent()), new java.util.TreeMap<>(EXIT_CODES));
   }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    new CommandLine(this).usage(System.err);
+    spec.commandLine().usage(System.err);
     return 2;
   }
 
@@ -64,13 +78,13 @@ public final class TesseraAgent implements Callable<Integer> {
   static final class Up implements Callable<Integer> {
     @CommandLine.ParentCommand TesseraAgent parent;
 
-    @Option(names = {"-c", "--config"}, required = true, description = "wg-quick style config (wg0.conf)")
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "wg-quick style config (wg0.conf)")
     Path config;
 
-    @Option(names = {"-f", "--filter"}, description = "compiled filter to enforce (overrides [Tessera] FilterFile)")
+    @Option(names = {"-f", "--filter"}, paramLabel = "FILE", description = "compiled filter to enforce (overrides [Tessera] FilterFile)")
     Path filter;
 
-    @Option(names = {"-i", "--interface"}, description = "interface name (default: config file name without .conf)")
+    @Option(names = {"-i", "--interface"}, paramLabel = "NAME", description = "interface name (default: config file name without .conf)")
     String iface;
 
     @Override
@@ -110,7 +124,7 @@ public final class TesseraAgent implements Callable<Integer> {
   static final class Down implements Callable<Integer> {
     @CommandLine.ParentCommand TesseraAgent parent;
 
-    @Parameters(index = "0", description = "interface name, or a config file (wg0.conf)")
+    @Parameters(index = "0", paramLabel = "IFACE", description = "interface name, or a config file (wg0.conf)")
     String target;
 
     @Override
@@ -155,7 +169,7 @@ public final class TesseraAgent implements Callable<Integer> {
   static final class Show implements Callable<Integer> {
     @CommandLine.ParentCommand TesseraAgent parent;
 
-    @Parameters(index = "0", arity = "0..1", description = "interface (default: every running Tessera agent)")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "IFACE", description = "interface (default: every running Tessera agent)")
     String iface;
 
     @Override

@@ -1,30 +1,25 @@
 package dev.tessera.cli;
 
-import dev.tessera.compiler.inventory.Inventory;
-import dev.tessera.policy.Policies;
-import dev.tessera.policy.PolicyResult;
-import dev.tessera.policy.ast.Policy;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.DiagnosticRenderer;
 import dev.tessera.policy.diag.SourceText;
+import dev.tessera.policytests.CoverageGate;
 import dev.tessera.policytests.HumanReport;
 import dev.tessera.policytests.JsonReport;
 import dev.tessera.policytests.JunitReport;
 import dev.tessera.policytests.PolicyTestInputs;
 import dev.tessera.policytests.PolicyTester;
 import dev.tessera.policytests.TestRun;
-import dev.tessera.policytests.TestSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,9 +32,11 @@ import picocli.CommandLine.Spec;
  * statements, and external test files) by compiling the policy and asking the enforcer's Matcher
  * about each assertion; see policy-tests/README.md for the semantics.
  *
- * <p>Exit codes: 0 every assertion passed (and coverage is at least {@code --min-coverage}); 1 an
- * assertion failed, a test entry is invalid, or coverage is too low; 2 the policy, inventory, a
- * test file or the command line is invalid (located diagnostics on stderr).
+ * <p>Exit codes (the table every command shares, {@link PolicyC}): 0 every assertion passed (and
+ * coverage is at least {@code --min-coverage}); 1 an assertion failed, a test entry is invalid,
+ * coverage is too low, or the policy, inventory or a test file has errors (located diagnostics on
+ * stderr); 2 a file cannot be read or the command line is wrong. Whatever the exit code, the last
+ * line on stdout says PASS or FAIL and why, and the JUnit report holds a failing case for it.
  */
 @Command(
     name = "test",
@@ -80,87 +77,89 @@ public final class TestCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    if (minCoverage != null && (minCoverage.isNaN() || minCoverage < 0 || minCoverage > 100)) {
-      throw new UserError("--min-coverage must be a number from 0 to 100, got " + minCoverage);
+    String name = policyFile.toString();
+    CoverageGate gate;
+    try {
+      gate = minCoverage == null ? null : new CoverageGate(minCoverage);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
     }
-    Map<String, SourceText> sources = new HashMap<>();
-    List<Diagnostic> problems = new ArrayList<>();
-
-    PolicyResult pr = Policies.read(policyFile);
-    if (pr.source() != null) {
-      sources.put(pr.source().name(), pr.source());
-    }
-    problems.addAll(pr.diagnostics());
-    Optional<Inventory> inventory = Optional.empty();
-    if (inventoryFile != null) {
-      PolicyTestInputs.Read<Inventory> inv = PolicyTestInputs.readInventory(inventoryFile);
-      inv.source().ifPresent(s -> sources.put(s.name(), s));
-      problems.addAll(inv.diagnostics());
-      inventory = inv.value();
-    }
-    List<TestSpec> extra = new ArrayList<>();
-    for (Path f : testFiles) {
-      PolicyTestInputs.Read<List<TestSpec>> t = PolicyTestInputs.readTests(f);
-      t.source().ifPresent(s -> sources.put(s.name(), s));
-      problems.addAll(t.diagnostics());
-      t.value().ifPresent(extra::addAll);
-    }
-    if (!problems.isEmpty()) {
-      err.print(DiagnosticRenderer.text(problems, sources));
-    }
-    Optional<Policy> policy = pr.policy();
-    if (policy.isEmpty() || problems.stream().anyMatch(Diagnostic::isError)
-        || (inventoryFile != null && inventory.isEmpty())) {
-      err.println("policyc test: invalid input, no test was run");
+    Inputs in = Inputs.read(policyFile, inventoryFile, testFiles);
+    if (!in.diagnostics().isEmpty()) {
+      err.print(DiagnosticRenderer.text(in.diagnostics(), in.sources()));
       err.flush();
-      return PolicyC.USAGE;
     }
-
+    if (!in.valid()) {
+      return notRun(out, name, in.errors(), in.sources(), "check", in.problem() + ", no test was run", in.exitCode());
+    }
     PolicyTester.Result result =
-        PolicyTester.run(
-            new PolicyTester.Input(policy.get(), policyFile.toString(), inventory, extra),
+        PolicyTester.run(new PolicyTester.Input(in.policy(), name, in.inventory(), in.extraTests()),
             PolicyTestInputs.compiler());
     return switch (result) {
       case PolicyTester.Result.Rejected rej -> {
-        err.print(DiagnosticRenderer.text(rej.diagnostics(), sources));
-        err.println("policyc test: the policy does not compile against the inventory, no test was run");
+        err.print(DiagnosticRenderer.text(rej.diagnostics(), in.sources()));
         err.flush();
-        yield PolicyC.USAGE;
+        yield notRun(out, name, rej.diagnostics(), in.sources(), "compile",
+            "the policy does not compile against the inventory (" + Inputs.count(rej.diagnostics()) + "), no test was run",
+            PolicyC.FAILED);
       }
-      case PolicyTester.Result.Ran ran -> report(ran.run(), out, err);
+      case PolicyTester.Result.Ran ran -> report(ran.run(), gate, out);
     };
   }
 
-  private int report(TestRun run, PrintWriter out, PrintWriter err) {
+  /**
+   * No assertion was evaluated: the JUnit report gets an error case per problem, and the last line
+   * on stdout (or the JSON) says the run failed and why.
+   */
+  private int notRun(PrintWriter out, String name, List<Diagnostic> problems, Map<String, SourceText> sources,
+      String stage, String why, int code) {
     if (junitFile != null) {
-      try {
-        Path parent = junitFile.toAbsolutePath().getParent();
-        if (parent != null) {
-          Files.createDirectories(parent);
-        }
-        Files.writeString(junitFile, JunitReport.render(run), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UserError("cannot write the JUnit report to " + junitFile + ": " + e.getMessage());
-      }
+      ReportFile.write(junitFile, JunitReport.render(name, JunitReport.Check.errors(problems, sources, stage)));
     }
-    boolean showCoverage = coverage || minCoverage != null;
     if (json) {
-      out.print(JsonReport.render(run, showCoverage));
+      out.print(notRunJson(name, why, problems));
     } else {
-      out.print(HumanReport.render(run, verbose, coverage));
-    }
-    int code = run.allPassed() ? PolicyC.OK : PolicyC.FAILED;
-    if (minCoverage != null && run.coverage().percent() + 1e-9 < minCoverage) {
-      err.println(String.format(Locale.ROOT, "policyc test: rule coverage %.1f%% is below --min-coverage %s%%",
-          run.coverage().percent(), trim(minCoverage)));
-      code = PolicyC.FAILED;
+      out.println("FAIL " + why);
     }
     out.flush();
-    err.flush();
     return code;
   }
 
-  private static String trim(double d) {
-    return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  private static String notRunJson(String name, String why, List<Diagnostic> problems) {
+    StringWriter w = new StringWriter();
+    try (JsonGenerator g = new JsonFactory().createGenerator(w)) {
+      g.useDefaultPrettyPrinter();
+      g.writeStartObject();
+      g.writeStringField("policy", name);
+      g.writeBooleanField("passed", false);
+      g.writeStringField("error", why);
+      g.writeArrayFieldStart("diagnostics");
+      for (Diagnostic d : problems) {
+        if (d.isError()) {
+          DiagnosticRenderer.json(d, g);
+        }
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return w + "\n";
+  }
+
+  private int report(TestRun run, CoverageGate gate, PrintWriter out) {
+    if (junitFile != null) {
+      List<JunitReport.Check> checks =
+          gate == null ? List.of() : List.of(JunitReport.Check.coverage(run.name(), run.coverage(), gate));
+      ReportFile.write(junitFile, JunitReport.render(run, checks));
+    }
+    if (json) {
+      out.print(JsonReport.render(run, coverage, gate));
+    } else {
+      out.print(HumanReport.render(run, verbose, coverage, gate));
+    }
+    out.flush();
+    boolean ok = run.allPassed() && (gate == null || gate.met(run.coverage()));
+    return ok ? PolicyC.OK : PolicyC.FAILED;
   }
 }

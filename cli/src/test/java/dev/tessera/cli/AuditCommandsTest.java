@@ -85,12 +85,12 @@ class AuditCommandsTest {
     assertThat(same.code()).as(same.out() + same.err()).isEqualTo(0);
     assertThat(same.out()).contains("Access unchanged");
     Run diff = policyc("diff", POLICY, change.toString(), "--inventory", INVENTORY);
-    assertThat(diff.code()).isEqualTo(1);
+    assertThat(diff.code()).isEqualTo(PolicyC.CHANGED);
     assertThat(diff.out()).contains("+ GAINED tcp/udp 6432").contains("rule edited: " + change + ":61 acls[3] (was " + POLICY + ":61)");
     Run synth = policyc("diff", POLICY, change.toString(), "--format", "json");
-    assertThat(synth.code()).isEqualTo(1);
+    assertThat(synth.code()).isEqualTo(PolicyC.CHANGED);
     assertThat(synth.out()).contains("\"inventorySynthesized\" : true");
-    assertThat(policyc("diff", POLICY, bad.toString()).code()).isEqualTo(2);
+    assertThat(policyc("diff", POLICY, bad.toString()).code()).as("a broken policy is not a change").isEqualTo(PolicyC.FAILED);
     assertThat(policyc("diff", POLICY).code()).isEqualTo(2);
     assertThat(policyc("diff", POLICY, tmp.resolve("missing.hujson").toString()).code()).isEqualTo(2);
   }
@@ -112,7 +112,7 @@ class AuditCommandsTest {
     Run refactor = policyc("diff", "--git", "HEAD~2..HEAD~1", "--path", "net/policy.hujson", "--repo", r, "--inventory", INVENTORY);
     assertThat(refactor.code()).as(refactor.out() + refactor.err()).isZero();
     Run change = policyc("diff", "--git", "HEAD~1..HEAD", "--path", "net/policy.hujson", "--repo", r, "--inventory", INVENTORY);
-    assertThat(change.code()).isEqualTo(1);
+    assertThat(change.code()).isEqualTo(PolicyC.CHANGED);
     assertThat(change.out()).contains("HEAD~1:net/policy.hujson -> HEAD:net/policy.hujson").contains("HEAD:net/policy.hujson:61");
     assertThat(policyc("diff", "--git", "HEAD~1..nope", "--path", "net/policy.hujson", "--repo", r).code()).isEqualTo(2);
     assertThat(policyc("diff", "--git", "HEAD~1..HEAD", "--path", "other.hujson", "--repo", r).code()).isEqualTo(2);
@@ -136,6 +136,7 @@ class AuditCommandsTest {
     assertThat(json.out()).contains("unused-host");
     Path bad = tmp.resolve("bad.hujson");
     Files.writeString(bad, "{\"acls\": [");
-    assertThat(policyc("lint", bad.toString()).code()).isEqualTo(2);
+    assertThat(policyc("lint", bad.toString()).code()).isEqualTo(PolicyC.FAILED);
+    assertThat(policyc("lint", tmp.resolve("missing.hujson").toString()).code()).isEqualTo(PolicyC.USAGE);
   }
 }

@@ -41,4 +41,18 @@ class ExplainCommandTest {
     assertThat(explain("--src", "laptop-alice", "--dst", "web-1", "--proto", "nope", "--port", "1").code()).isEqualTo(2);
     assertThat(explain("--dst", "web-1", "--proto", "tcp", "--port", "1").code()).isEqualTo(2);
   }
+
+  @Test
+  void unknownTargetsOfferTheClosestKnownName() {
+    TestCommandTest.Run node = explain("--src", "laptop-alcie", "--dst", "web-1", "--proto", "tcp", "--port", "443");
+    assertThat(node.code()).isEqualTo(2);
+    assertThat(node.err()).contains("--src laptop-alcie: ").contains("(did you mean laptop-alice?)");
+    TestCommandTest.Run group = explain("--src", "group:engg", "--dst", "web-1", "--proto", "tcp", "--port", "443");
+    assertThat(group.err()).contains("(did you mean group:eng?)");
+    TestCommandTest.Run user = explain("--src", "alice@acme.co", "--dst", "web-1", "--proto", "tcp", "--port", "443");
+    assertThat(user.code()).isEqualTo(2);
+    assertThat(user.err()).contains("--src alice@acme.co: no such user in the inventory (did you mean alice@acme.com?)");
+    TestCommandTest.Run far = explain("--src", "laptop-alice", "--dst", "zzzzzzzz", "--proto", "tcp", "--port", "443");
+    assertThat(far.err()).contains("(give a node name, user, group, tag, host or IP)").doesNotContain("did you mean");
+  }
 }
