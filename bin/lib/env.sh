@@ -1,29 +1,13 @@
 # Sourced by the bin/ scripts: finds a JDK 25 and the repository root.
-# Order: $JAVA_HOME if it is 25+, then the Temurin 25 JDK these machines ship
-# beside the default JDK 17, then any other JDK 25+ under /usr/lib/jvm.
+# Order: $JAVA_HOME if it is 25+, then the java on PATH, then the Temurin 25 JDK these
+# machines ship beside the default JDK 17, then any other JDK 25+ under /usr/lib/jvm
+# (bin/lib/java.sh, shared with the launchers of the release archive).
 TESSERA_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export TESSERA_HOME
 
-_java_major() { # prints the feature version of the java in $1/bin, or nothing
-  [ -x "$1/bin/java" ] || return 0
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 |
-    sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
-}
+. "$TESSERA_HOME/bin/lib/java.sh"
 
-_find_jdk25() {
-  local candidate major
-  for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25* /usr/lib/jvm/*; do
-    [ -n "$candidate" ] && [ -x "$candidate/bin/javac" ] || continue
-    major="$(_java_major "$candidate")"
-    if [ -n "$major" ] && [ "$major" -ge 25 ]; then
-      printf '%s\n' "$candidate"
-      return 0
-    fi
-  done
-  return 1
-}
-
-if ! JAVA_HOME="$(_find_jdk25)"; then
+if ! JAVA_HOME="$(tessera_find_java jdk)"; then
   echo "tessera: no JDK 25 found (set JAVA_HOME, or install Temurin 25 under /usr/lib/jvm)" >&2
   exit 2
 fi
@@ -56,17 +40,10 @@ tessera_ensure_cli() {
   fi
 }
 
-# Class-data sharing archive, created on first run and reused: a warm start of a
-# small command stays well under half a second. Short commands also stop at the C1
-# compiler (no time to profit from C2); long-running ones (serve, the agent, benchmarks)
-# keep the full tiered JIT.
+# Starts MAIN from the freshly built CLI jar (see tessera_exec_java in java.sh for the flags).
 tessera_java() {
-  local main="$1"; shift
-  local jit="-XX:TieredStopAtLevel=1"
-  case "${1:-}" in serve|up|compile|matrix|diff|build) jit="" ;; esac
-  exec "$JAVA_HOME/bin/java" -XX:+AutoCreateSharedArchive \
-    -XX:SharedArchiveFile="$TESSERA_HOME/cli/target/tessera-cli.jsa" \
-    $jit -Xshare:auto -XX:-UsePerfData -Xlog:cds=off -Xlog:cds+dynamic=off \
-    --enable-native-access=ALL-UNNAMED \
-    ${TESSERA_JAVA_OPTS:-} -cp "$TESSERA_HOME/cli/target/tessera-cli.jar" "$main" "$@"
+  local main="$1"
+  shift
+  tessera_exec_java "$JAVA_HOME" "$TESSERA_HOME/cli/target/tessera-cli.jsa" \
+    "$TESSERA_HOME/cli/target/tessera-cli.jar" "$main" "$@"
 }
