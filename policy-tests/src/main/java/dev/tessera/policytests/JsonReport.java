@@ -26,7 +26,9 @@ import java.util.List;
  * }</pre>
  *
  * Invalid entries have {@code "status": "invalid"}, {@code expected}/{@code actual} null and the
- * reason in {@code message}. Field order is fixed so outputs diff cleanly.
+ * reason in {@code message}. With {@code --min-coverage}, {@code coverage} also holds {@code min}
+ * and {@code met}, and {@code passed} is false below the threshold. Field order is fixed so
+ * outputs diff cleanly.
  */
 public final class JsonReport {
   private static final JsonFactory JSON = new JsonFactory();
