@@ -9,7 +9,13 @@ tessera_java_major() {
   local home="$1" v=""
   [ -x "$home/bin/java" ] || return 0
   if [ -r "$home/release" ]; then
-    v="$(sed -n 's/^JAVA_VERSION="\([0-9][0-9]*\).*/\1/p' "$home/release" | head -n 1)"
+    local line
+    while IFS= read -r line; do
+      if [[ $line =~ ^JAVA_VERSION=\"([0-9]+) ]]; then
+        v="${BASH_REMATCH[1]}"
+        break
+      fi
+    done <"$home/release"
   fi
   if [ -z "$v" ]; then
     v="$("$home/bin/java" -XshowSettings:properties -version 2>&1 |
@@ -22,22 +28,32 @@ tessera_java_major() {
 # Temurin 25 these machines ship beside an older default, any other under /usr/lib/jvm. With
 # "jdk" as $1, only homes with javac count (the source tree builds itself); else a JRE will do.
 tessera_find_java() {
-  local need="${1:-jre}" candidate major on_path=""
+  local need="${1:-jre}" candidate on_path=""
+  if _tessera_java_ok "${JAVA_HOME:-}" "$need"; then
+    printf '%s\n' "$JAVA_HOME"
+    return 0
+  fi
   if command -v java >/dev/null 2>&1; then
     on_path="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
   fi
-  for candidate in "${JAVA_HOME:-}" "$on_path" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25* /usr/lib/jvm/*; do
-    [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
-    if [ "$need" = jdk ] && [ ! -x "$candidate/bin/javac" ]; then
-      continue
-    fi
-    major="$(tessera_java_major "$candidate")"
-    if [ -n "$major" ] && [ "$major" -ge 25 ]; then
+  for candidate in "$on_path" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25* /usr/lib/jvm/*; do
+    if _tessera_java_ok "$candidate" "$need"; then
       printf '%s\n' "$candidate"
       return 0
     fi
   done
   return 1
+}
+
+# True when $1 is the home of a Java 25+ (with javac when $2 is "jdk").
+_tessera_java_ok() {
+  local major
+  [ -n "$1" ] && [ -x "$1/bin/java" ] || return 1
+  if [ "$2" = jdk ] && [ ! -x "$1/bin/javac" ]; then
+    return 1
+  fi
+  major="$(tessera_java_major "$1")"
+  [ -n "$major" ] && [ "$major" -ge 25 ]
 }
 
 # tessera_exec_java JAVA_HOME JSA CLASSPATH MAIN ARGS...: replaces the shell with the JVM.
