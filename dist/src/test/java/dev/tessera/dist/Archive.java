@@ -3,12 +3,15 @@ package dev.tessera.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.spi.ToolProvider;
 
 /**
  * The release archive the build made (system property {@code tessera.archive}), unpacked once per
@@ -39,20 +42,22 @@ final class Archive {
     return unpacked;
   }
 
-  /** The runtime modules of a JRE (no compiler, no tools), linked from the JDK these tests run on. */
-  static synchronized Path jre() throws IOException, InterruptedException {
+  /** The runtime modules of a JRE (no compiler, no tools), linked in-process by the JDK's jlink. */
+  static synchronized Path jre() throws IOException {
     if (jre == null) {
-      Path jlink = JDK.resolve("bin/jlink");
-      if (!Files.isExecutable(jlink)) {
+      Optional<ToolProvider> jlink = ToolProvider.findFirst("jlink");
+      if (jlink.isEmpty()) {
         Exec.unavailable("the JDK at " + JDK + " has no jlink");
       }
       Path dir = Files.createTempDirectory("tessera-jre").resolve("jre");
-      List<String> cmd = new ArrayList<>(List.of(jlink.toString(), "--add-modules",
+      StringWriter log = new StringWriter();
+      PrintWriter w = new PrintWriter(log);
+      int rc = jlink.get().run(w, w, "--add-modules",
           "java.se,jdk.unsupported,jdk.zipfs,jdk.net,jdk.charsets,jdk.crypto.cryptoki,jdk.management",
           // With its default class-data archive, as the Temurin JRE ships (dynamic archives build on it).
-          "--generate-cds-archive", "--strip-debug", "--no-header-files", "--no-man-pages", "--output", dir.toString()));
-      Exec.Result r = Exec.run(cmd, Map.of("PATH", "/usr/bin:/bin"), dir.getParent(), Duration.ofMinutes(5));
-      assertThat(r.code()).as(r.toString()).isZero();
+          "--generate-cds-archive", "--strip-debug", "--no-header-files", "--no-man-pages", "--output", dir.toString());
+      w.flush();
+      assertThat(rc).as(log.toString()).isZero();
       assertThat(dir.resolve("bin/java")).isExecutable();
       assertThat(dir.resolve("bin/javac")).as("a runtime, not a JDK").doesNotExist();
       jre = dir;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.cli.PolicyC;
 import dev.tessera.cli.TesseraAgent;
+import dev.tessera.testsupport.Requirements;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,8 +69,8 @@ class ArchiveTest {
     }
     Path home = Archive.home();
     Map<String, String> env = Archive.plainEnv(tmp);
-    Exec.Result policyc = sh(tmp, env, home.resolve("bin/policyc").toString(), "--version");
-    Exec.Result agent = sh(tmp, env, home.resolve("bin/tessera-agent").toString(), "--version");
+    Exec.Result policyc = sh(tmp, env, "bash", home.resolve("bin/policyc").toString(), "--version");
+    Exec.Result agent = sh(tmp, env, "bash", home.resolve("bin/tessera-agent").toString(), "--version");
     assertThat(policyc.code()).as(policyc.toString()).isZero();
     assertThat(agent.code()).as(agent.toString()).isZero();
     assertThat(policyc.out()).startsWith("policyc " + Archive.VERSION + "\nJava 25");
@@ -102,10 +103,11 @@ class ArchiveTest {
   /** Without any Java 25 (the JDKs hidden in a private mount namespace) the launcher says what is missing. */
   @Test
   void withoutJava25TheLauncherSaysSoAndExitsTwo() throws Exception {
-    if (!Exec.root()) {
+    if (!Requirements.isRoot()) {
       Exec.unavailable("hiding /usr/lib/jvm in a mount namespace needs root");
     }
     Path unshare = Exec.require("unshare");
+    Exec.require("mount");
     Path home = Archive.home();
     Map<String, String> env = Archive.plainEnv(tmp);
     Exec.Result r = sh(tmp, env, unshare.toString(), "--mount", "--propagation", "private", "/bin/bash", "-c",

@@ -99,15 +99,15 @@ class ContainerfileTest {
     }
     assertThat(Files.list(Path.of(env.get("TESSERA_CACHE_DIR"))).toList()).as("the class-data archive RUN leaves in the image")
         .anyMatch(p -> p.toString().endsWith(".jsa"));
-    // The exec form, looked up on the image's PATH as the engine does (env(1) searches the PATH it is given).
-    List<String> start = new ArrayList<>(List.of("/usr/bin/env"));
+    // The exec form, looked up on the image's PATH as the engine does (sh searches the PATH it is given).
+    List<String> start = new ArrayList<>(List.of("/bin/sh", "-c", "exec \"$0\" \"$@\""));
     start.addAll(entrypoint);
     start.addAll(cmd);
     Exec.Result help = Exec.run(start, env, tmp, Duration.ofMinutes(2));
     assertThat(help.code()).as(help.toString()).isZero();
     assertThat(help.out()).startsWith("Usage: policyc ");
     Files.copy(ContainerfileTest.class.getResourceAsStream("/recipe/broken.hujson"), tmp.resolve("policy.hujson"));
-    List<String> test = new ArrayList<>(List.of("/usr/bin/env"));
+    List<String> test = new ArrayList<>(List.of("/bin/sh", "-c", "exec \"$0\" \"$@\""));
     test.addAll(entrypoint);
     test.addAll(List.of("test", "policy.hujson"));
     Exec.Result broken = Exec.run(test, env, tmp, Duration.ofMinutes(2));

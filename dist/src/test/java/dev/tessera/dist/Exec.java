@@ -10,9 +10,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
+import dev.tessera.testsupport.Requirements;
+import dev.tessera.testsupport.Tools;
 
-/** Runs the programs these tests need, and skips (or, with TESSERA_REQUIRE_ALL=1, fails) without them. */
+/**
+ * Runs the programs these tests need, through test-support's tool list: every program must be on
+ * {@code .ci/tools}; the project's own launchers are started through {@code bash} (they are what
+ * is under test, not a tool).
+ */
 final class Exec {
   private Exec() {}
 
@@ -33,7 +38,7 @@ final class Exec {
     Path out = Files.createTempFile("exec", ".out");
     Path err = Files.createTempFile("exec", ".err");
     try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+      ProcessBuilder pb = Tools.process(cmd).directory(dir.toFile())
           .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
       pb.environment().clear();
       pb.environment().putAll(env);
@@ -50,27 +55,14 @@ final class Exec {
     }
   }
 
-  /** The path of {@code program} on this machine's PATH, or the test is skipped (failed in CI) saying so. */
+  /** The installed {@code program} (it must be on the tool list); the test skips, or fails in CI, without it. */
   static Path require(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-      Path p = Path.of(dir, program);
-      if (Files.isExecutable(p)) {
-        return p;
-      }
-    }
-    unavailable(program + " is not installed");
-    return null;
+    Requirements.require(Tools.missing(program).isEmpty(), Tools.missing(program).orElse(""));
+    return Tools.installed(program).orElseThrow();
   }
 
   /** Skips the test with {@code why}, or fails it when TESSERA_REQUIRE_ALL=1 (CI). */
   static void unavailable(String why) {
-    if ("1".equals(System.getenv("TESSERA_REQUIRE_ALL"))) {
-      fail(why + " (TESSERA_REQUIRE_ALL=1: nothing may skip)");
-    }
-    Assumptions.abort(why);
-  }
-
-  static boolean root() {
-    return "root".equals(System.getProperty("user.name"));
+    Requirements.require(false, why);
   }
 }

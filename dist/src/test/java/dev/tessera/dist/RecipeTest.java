@@ -37,10 +37,10 @@ class RecipeTest {
   }
 
   Exec.Result recipe(Path readme, String recipe, String event, String base, String head) throws Exception {
-    for (String tool : List.of("bash", "git", "tar", "curl", "sha256sum", "awk", "sed")) {
+    for (String tool : List.of("bash", "git", "tar", "curl", "sha256sum", "awk", "sed", "grep")) {
       Exec.require(tool);
     }
-    List<String> cmd = new ArrayList<>(List.of(SCRIPT.toString(), "--readme", readme.toString(),
+    List<String> cmd = new ArrayList<>(List.of("bash", SCRIPT.toString(), "--readme", readme.toString(),
         "--archive", Archive.FILE.toString(), "--java-home", Archive.JDK.toString(), "--work", work.toString(),
         "--recipe", recipe, "--event", event, "--base", policies.resolve(base + ".hujson").toString()));
     if (head != null) {
