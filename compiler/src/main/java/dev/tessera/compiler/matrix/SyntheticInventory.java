@@ -145,6 +145,6 @@ public final class SyntheticInventory {
       v4 = 0x64400000L + next[0]++;
     } while (taken.contains(v4));
     long n = v4 - 0x64400000L;
-    return List.of(IpAddress.ofV4((int) v4), IpAddress.ofV6(0xfd7a115ce1a00000L, n));
+    return List.of(IpAddress.ofV4((int) v4), IpAddress.ofV6(0xfd7a115ca1e00000L, n));
   }
 }
