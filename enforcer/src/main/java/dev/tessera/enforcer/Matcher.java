@@ -72,6 +72,11 @@ public final class Matcher {
         return filter;
     }
 
+    /** The rule table of one family, for the reachability query ({@link Reachability}). */
+    RuleTable table(boolean ipv6) {
+        return ipv6 ? v6 : v4;
+    }
+
     // ---- packet path ----
 
     /** Packet path, IPv4. {@code port} is ignored unless the protocol is TCP, UDP or SCTP. */

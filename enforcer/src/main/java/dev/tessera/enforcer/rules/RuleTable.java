@@ -744,6 +744,106 @@ public final class RuleTable {
         }
     }
 
+    // ---- enumeration (the reachability query reads the same arrays; not the packet path) ----
+
+    /**
+     * Number of source intervals. Interval i covers the addresses from its start up to the next
+     * interval's start minus one (the last one up to the top of the space); addresses below the
+     * first start belong to none.
+     */
+    public int srcIntervals() {
+        return srcRow.length;
+    }
+
+    /** Upper 64 bits of source interval i's first address, unsigned (0 for IPv4). */
+    public long srcIntervalHi(int i) {
+        return ipv6 ? srcStartHi[i] ^ Long.MIN_VALUE : 0;
+    }
+
+    /** Lower 64 bits of source interval i's first address, unsigned (an IPv4 address zero-extended). */
+    public long srcIntervalLo(int i) {
+        return ipv6 ? srcStartLo[i] ^ Long.MIN_VALUE : (srcStart4[i] ^ Integer.MIN_VALUE) & 0xFFFF_FFFFL;
+    }
+
+    /** Source row of interval i, or -1 when no rule's sources cover it. */
+    public int srcIntervalRow(int i) {
+        return srcRow[i];
+    }
+
+    /** Index of the source interval holding the address (IPv4: in the low 32 bits of lo), or -1. */
+    public int srcInterval(long hi, long lo) {
+        return ipv6 ? search(srcStartHi, srcStartLo, hi ^ Long.MIN_VALUE, lo ^ Long.MIN_VALUE)
+                : IntSearch.find(srcStart4, srcIndex4, (int) lo ^ Integer.MIN_VALUE);
+    }
+
+    /** Number of distinct source rows: row ids are 0 .. srcRows() - 1. */
+    public int srcRows() {
+        return srcBits.length / words;
+    }
+
+    /** Number of destination intervals (same layout as the source intervals). */
+    public int dstIntervals() {
+        return dstClass.length;
+    }
+
+    public long dstIntervalHi(int i) {
+        return ipv6 ? dstStartHi[i] ^ Long.MIN_VALUE : 0;
+    }
+
+    public long dstIntervalLo(int i) {
+        return ipv6 ? dstStartLo[i] ^ Long.MIN_VALUE : (dstStart4[i] ^ Integer.MIN_VALUE) & 0xFFFF_FFFFL;
+    }
+
+    /** Destination class of interval i, or -1 when no rule's destinations cover it. */
+    public int dstIntervalClass(int i) {
+        return dstClass[i];
+    }
+
+    /** Index of the destination interval holding the address, or -1. */
+    public int dstInterval(long hi, long lo) {
+        return ipv6 ? search(dstStartHi, dstStartLo, hi ^ Long.MIN_VALUE, lo ^ Long.MIN_VALUE)
+                : IntSearch.find(dstStart4, dstIndex4, (int) lo ^ Integer.MIN_VALUE);
+    }
+
+    /** The protocols some rule of this family lists, ascending. */
+    public int[] protocols() {
+        int[] out = new int[protoSlots];
+        int n = 0;
+        for (int p = 0; p < 256; p++) {
+            if (protoSlot[p] >= 0) {
+                out[n++] = p;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Number of port intervals of destination class {@code cls} and protocol {@code proto} (0
+     * when no rule allows the protocol there). Interval i covers the ports from its start up to
+     * the next start minus one, the last up to 65535; ports below the first start belong to none.
+     * Lookups for portless protocols use port 0.
+     */
+    public int portIntervals(int cls, int proto) {
+        int[] starts = portStarts(cls, proto);
+        return starts == null ? 0 : starts.length;
+    }
+
+    public int portIntervalStart(int cls, int proto, int i) {
+        return portStart[cls * protoSlots + protoSlot[proto]][i];
+    }
+
+    /** Destination row of port interval i, or -1 when nothing is allowed there. */
+    public int portIntervalRow(int cls, int proto, int i) {
+        return portRow[cls * protoSlots + protoSlot[proto]][i];
+    }
+
+    private int[] portStarts(int cls, int proto) {
+        if (cls < 0 || (proto & ~0xFF) != 0 || protoSlot[proto] < 0) {
+            return null;
+        }
+        return portStart[cls * protoSlots + protoSlot[proto]];
+    }
+
     /** Index of the last start <= key, or -1. */
     private static int search(long[] hiStarts, long[] loStarts, long keyHi, long keyLo) {
         int lo = 0;
