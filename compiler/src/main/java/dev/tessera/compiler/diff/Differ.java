@@ -10,7 +10,9 @@ import dev.tessera.compiler.matrix.Endpoint;
 import dev.tessera.compiler.matrix.MatrixBuilder;
 import dev.tessera.compiler.matrix.PolicyIndex;
 import dev.tessera.compiler.matrix.RuleOrigin;
+import dev.tessera.compiler.matrix.Progress;
 import dev.tessera.compiler.matrix.Segment;
+import dev.tessera.enforcer.format.FilterRule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -34,11 +36,10 @@ import java.util.TreeSet;
  *   <li>Match the node's old and new rules by content (provenance dropped). If all match, the
  *       node allows exactly the same packets: skip it (the common case, and why a diff over
  *       10,000 nodes is fast).
- *   <li>Otherwise only sources of the unmatched rules can see a difference (every other source
- *       is matched by the same rules). Read both columns off the filters for those sources
- *       ({@link MatrixBuilder#column(int, java.util.BitSet)}), normalize each (source,
- *       destination) cell, and cut every protocol's port line where the versions differ:
- *       pieces allowed only by NEW are gained, only by OLD lost.
+ *   <li>Otherwise ask the enforcer who reaches the node under each version ({@link
+ *       MatrixBuilder#column}, the {@code Reachability} query over the node's Matcher), and cut
+ *       every (source, destination) cell's port line where the versions differ: pieces allowed
+ *       only by NEW are gained, only by OLD lost.
  * </ol>
  * A gained piece is linked to the NEW rules granting it, a lost piece to the OLD rules that
  * granted it, each classified by comparing the two policies' rules (by content, ignoring
@@ -55,7 +56,6 @@ public final class Differ {
   private final List<RuleOrigin> oldRules;
   private final List<RuleOrigin> newRules;
   private final Set<String> changedDefinitions;
-  private final Map<String, CompiledNetwork.NodeInfo> nodesByName = new HashMap<>();
 
   public Differ(CompiledNetwork oldNet, PolicyIndex oldIdx, CompiledNetwork newNet, PolicyIndex newIdx) {
     if (oldNet.nodes().size() != newNet.nodes().size()) {
@@ -68,7 +68,6 @@ public final class Differ {
     this.oldRules = oldNet.rules();
     this.newRules = newNet.rules();
     this.changedDefinitions = changedDefinitions(oldIdx, newIdx);
-    newNet.nodes().forEach(x -> nodesByName.put(x.name(), x));
   }
 
   /** Definitions (full names) added, removed or changed between the versions. */
@@ -96,6 +95,11 @@ public final class Differ {
   private record Piece(Kind kind, int proto, int first, int last, int[] rules) {}
 
   public AccessDiff diff(boolean inventorySynthesized, List<String> notes) {
+    return diff(inventorySynthesized, notes, Progress.NONE);
+  }
+
+  /** As {@link #diff(boolean, List)}, reporting each destination node compared to {@code progress}. */
+  public AccessDiff diff(boolean inventorySynthesized, List<String> notes, Progress progress) {
     int n = oldNet.nodes().size();
     MatrixBuilder ob = new MatrixBuilder(oldNet);
     MatrixBuilder nb = new MatrixBuilder(newNet);
@@ -104,55 +108,15 @@ public final class Differ {
     Map<Key, List<int[]>> keyPorts = new HashMap<>();
     Map<Key, int[]> keyRules = new HashMap<>();
     Map<String, Endpoint> endpoints = new HashMap<>();
-    // Per destination node, in parallel: skip it when its filter holds the same rules as
-    // before; otherwise compare the cells of the sources of the rules that differ (no other
-    // source's cell can change: the rules matching it are the same, by content).
-    record Found(Key key, List<int[]> ports, int[] rules, String dst, String src) {}
-    record NodeResult(List<Found> found, Map<String, Endpoint> endpoints) {}
+    // Per destination node, in parallel: skip it when its filter holds the same rules as before
+    // (the same rules admit the same packets); otherwise ask the enforcer for both versions'
+    // columns and compare them cell by cell.
+    java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
     List<NodeResult> results = java.util.stream.IntStream.range(0, n).parallel()
         .mapToObj(d -> {
-          List<CompiledNetwork.FilterRule> of = oldNet.filter(d);
-          List<CompiledNetwork.FilterRule> nf = newNet.filter(d);
-          List<CompiledNetwork.FilterRule> differing = differing(of, nf);
-          if (differing.isEmpty()) {
-            return null;
-          }
-          java.util.BitSet only = ob.sourceNodes(differing);
-          MatrixBuilder.Column oc = ob.column(d, only);
-          MatrixBuilder.Column nc = nb.column(d, only);
-          List<Found> found = new ArrayList<>();
-          Map<String, Endpoint> eps = new HashMap<>();
-          Set<String> dsts = new TreeSet<>(oc.pieces().keySet());
-          dsts.addAll(nc.pieces().keySet());
-          for (String dst : dsts) {
-            Map<String, List<int[]>> os = oc.pieces().getOrDefault(dst, Map.of());
-            Map<String, List<int[]>> ns = nc.pieces().getOrDefault(dst, Map.of());
-            Set<String> srcs = new TreeSet<>(os.keySet());
-            srcs.addAll(ns.keySet());
-            for (String src : srcs) {
-              List<Piece> delta = delta(
-                  MatrixBuilder.normalize(os.getOrDefault(src, List.of())),
-                  MatrixBuilder.normalize(ns.getOrDefault(src, List.of())));
-              if (delta.isEmpty()) {
-                continue;
-              }
-              // Group this cell's pieces by (kind, proto, rules) so ports read "22,443".
-              Map<String, List<Piece>> byShape = new LinkedHashMap<>();
-              for (Piece p : delta) {
-                byShape.computeIfAbsent(p.kind() + "|" + p.proto() + "|" + Arrays.toString(p.rules()),
-                    k -> new ArrayList<>()).add(p);
-              }
-              for (List<Piece> same : byShape.values()) {
-                Piece f = same.getFirst();
-                List<int[]> ports = same.stream().map(p -> new int[] {p.first(), p.last()}).toList();
-                found.add(new Found(new Key(f.kind(), f.proto(), portsKey(ports), Arrays.toString(f.rules())),
-                    ports, f.rules(), dst, src));
-              }
-              endpoint(eps, oc, nc, src);
-              endpoint(eps, oc, nc, dst);
-            }
-          }
-          return found.isEmpty() ? null : new NodeResult(found, eps);
+          NodeResult r = compareNode(d, ob, nb);
+          progress.step("diff", done.incrementAndGet(), n);
+          return r;
         })
         .toList();
     int changedNodes = 0;
@@ -201,6 +165,89 @@ public final class Differ {
         changes, notes);
   }
 
+  private record Found(Key key, List<int[]> ports, int[] rules, String dst, String src) {}
+
+  private record NodeResult(List<Found> found, Map<String, Endpoint> endpoints) {}
+
+  /** What changed at destination node {@code d}: null when nothing did. */
+  private NodeResult compareNode(int d, MatrixBuilder ob, MatrixBuilder nb) {
+    if (sameRules(oldNet.filter(d).rules(), newNet.filter(d).rules())) {
+      return null;
+    }
+    Map<String, MatrixBuilder.Target> oc = new TreeMap<>();
+    Map<String, MatrixBuilder.Target> nc = new TreeMap<>();
+    ob.column(d).forEach(t -> oc.put(t.destination().id(), t));
+    nb.column(d).forEach(t -> nc.put(t.destination().id(), t));
+    Set<String> dsts = new TreeSet<>(oc.keySet());
+    dsts.addAll(nc.keySet());
+    List<Found> found = new ArrayList<>();
+    Map<String, Endpoint> eps = new HashMap<>();
+    // Cells are shared within a column (one per source class), so equal pairs are compared once.
+    Map<List<Object>, List<Piece>> deltas = new HashMap<>();
+    List<CompiledNetwork.NodeInfo> nodes = newNet.nodes();
+    for (String dst : dsts) {
+      MatrixBuilder.Target o = oc.get(dst);
+      MatrixBuilder.Target nw = nc.get(dst);
+      Endpoint dstEndpoint = nw != null ? nw.destination() : o.destination();
+      TreeSet<Integer> srcNodes = new TreeSet<>();
+      Map<String, Endpoint> externals = new TreeMap<>();
+      for (MatrixBuilder.Target t : new MatrixBuilder.Target[] {o, nw}) {
+        if (t != null) {
+          for (int s : t.sourceNodes()) {
+            srcNodes.add(s);
+          }
+          t.externals().forEach(x -> externals.put(x.id(), x));
+        }
+      }
+      List<Object[]> pairs = new ArrayList<>(); // {source endpoint, old cell, new cell}
+      for (int s : srcNodes) {
+        pairs.add(new Object[] {null, s, o == null ? null : o.fromNode(s), nw == null ? null : nw.fromNode(s)});
+      }
+      externals.forEach((id, x) -> pairs.add(new Object[] {x, -1, o == null ? null : o.fromExternal(id),
+          nw == null ? null : nw.fromExternal(id)}));
+      for (Object[] p : pairs) {
+        Cell a = (Cell) p[2];
+        Cell b = (Cell) p[3];
+        List<Piece> delta = deltas.computeIfAbsent(java.util.Arrays.asList(new Identity(a), new Identity(b)),
+            k -> delta(a == null ? EMPTY : a, b == null ? EMPTY : b));
+        if (delta.isEmpty()) {
+          continue;
+        }
+        Endpoint src = p[0] != null ? (Endpoint) p[0] : MatrixBuilder.nodeEndpoint(nodes.get((int) p[1]));
+        // Group this cell's pieces by (kind, proto, rules) so ports read "22,443".
+        Map<String, List<Piece>> byShape = new LinkedHashMap<>();
+        for (Piece x : delta) {
+          byShape.computeIfAbsent(x.kind() + "|" + x.proto() + "|" + Arrays.toString(x.rules()),
+              k -> new ArrayList<>()).add(x);
+        }
+        for (List<Piece> same : byShape.values()) {
+          Piece f = same.getFirst();
+          List<int[]> ports = same.stream().map(x -> new int[] {x.first(), x.last()}).toList();
+          found.add(new Found(new Key(f.kind(), f.proto(), portsKey(ports), Arrays.toString(f.rules())),
+              ports, f.rules(), dst, src.id()));
+        }
+        eps.putIfAbsent(src.id(), src);
+        eps.putIfAbsent(dst, dstEndpoint);
+      }
+    }
+    return found.isEmpty() ? null : new NodeResult(found, eps);
+  }
+
+  private static final Cell EMPTY = new Cell(1, List.of());
+
+  /** An object compared by identity (null allowed). */
+  private record Identity(Object o) {
+    @Override
+    public boolean equals(Object x) {
+      return x instanceof Identity i && i.o == o;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(o);
+    }
+  }
+
   private static final Comparator<Change> CHANGE_ORDER =
       Comparator.comparing(Change::kind)
           .thenComparing(c -> c.sources().getFirst(), MatrixBuilder.ENDPOINT_ORDER)
@@ -222,20 +269,6 @@ public final class Differ {
     return l;
   }
 
-  private void endpoint(Map<String, Endpoint> endpoints, MatrixBuilder.Column oc, MatrixBuilder.Column nc, String id) {
-    if (endpoints.containsKey(id)) {
-      return;
-    }
-    Endpoint e = nc.endpoints().get(id);
-    if (e == null) {
-      e = oc.endpoints().get(id);
-    }
-    if (e == null) {
-      e = MatrixBuilder.nodeEndpoint(nodesByName.get(id));
-    }
-    endpoints.put(id, e);
-  }
-
   private static String portsKey(List<int[]> ports) {
     StringBuilder b = new StringBuilder();
     for (int[] p : ports) {
@@ -245,45 +278,50 @@ public final class Differ {
   }
 
   /**
-   * Rules (of either side) whose content is not matched one-for-one on the other side. Source
-   * lists are large (hundreds of prefixes) and the compiler shares one list between every node
-   * a rule reaches, so their hashes are computed once per list object and cached by identity.
+   * Whether two filters hold the same rules as multisets, provenance aside: then they admit the
+   * same packets and the node can be skipped. Source lists are large (hundreds of prefixes) and
+   * the compiler shares one list between every node a rule reaches, so their hashes are
+   * computed once per list object and cached by identity.
    */
-  List<CompiledNetwork.FilterRule> differing(List<CompiledNetwork.FilterRule> a, List<CompiledNetwork.FilterRule> b) {
-    Map<RuleKey, List<CompiledNetwork.FilterRule>> left = new HashMap<>();
-    for (CompiledNetwork.FilterRule r : a) {
-      left.computeIfAbsent(key(r), k -> new ArrayList<>()).add(r);
+  boolean sameRules(List<FilterRule> a, List<FilterRule> b) {
+    if (a.size() != b.size()) {
+      return false;
     }
-    List<CompiledNetwork.FilterRule> out = new ArrayList<>();
-    for (CompiledNetwork.FilterRule r : b) {
-      List<CompiledNetwork.FilterRule> l = left.get(key(r));
-      if (l == null || l.isEmpty()) {
-        out.add(r);
+    Map<RuleKey, Integer> left = new HashMap<>();
+    for (FilterRule r : a) {
+      left.merge(key(r), 1, Integer::sum);
+    }
+    for (FilterRule r : b) {
+      Integer c = left.get(key(r));
+      if (c == null) {
+        return false;
+      }
+      if (c == 1) {
+        left.remove(key(r));
       } else {
-        l.removeLast();
+        left.put(key(r), c - 1);
       }
     }
-    left.values().forEach(out::addAll);
-    return out;
+    return left.isEmpty();
   }
 
   private final Map<List<?>, Integer> listHashes = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
-  private RuleKey key(CompiledNetwork.FilterRule r) {
+  private RuleKey key(FilterRule r) {
     int h = listHashes.computeIfAbsent(r.sources(), List::hashCode);
-    h = 31 * h + r.protocols().hashCode();
+    h = 31 * h + r.effectiveProtocols().hashCode();
     h = 31 * h + r.destinations().hashCode();
     return new RuleKey(h, r);
   }
 
   /** A rule without its origin, with a precomputed hash. */
-  private record RuleKey(int hash, CompiledNetwork.FilterRule rule) {
+  private record RuleKey(int hash, FilterRule rule) {
     @Override
     public boolean equals(Object o) {
       return o instanceof RuleKey k && k.hash == hash
-          && k.rule.protocols().equals(rule.protocols())
+          && k.rule.effectiveProtocols().equals(rule.effectiveProtocols())
           && k.rule.destinations().equals(rule.destinations())
-          && k.rule.sources().equals(rule.sources());
+          && (k.rule.sources() == rule.sources() || k.rule.sources().equals(rule.sources()));
     }
 
     @Override

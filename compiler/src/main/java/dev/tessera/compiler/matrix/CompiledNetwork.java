@@ -1,17 +1,22 @@
 package dev.tessera.compiler.matrix;
 
+import dev.tessera.enforcer.Matcher;
+import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.enforcer.format.IpPrefix;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The compiled form of one policy over one inventory, as the auditor views read it: every
- * node's compiled inbound filter, with each rule's provenance.
+ * node's compiled filter (the enforcer's format) and a {@link Matcher} over it, with each
+ * rule's provenance.
  *
  * <p>This is deliberately the compiled output, not the policy: matrix cells, diff results and
- * lint's shadowing are read off the rules the compiler emitted for each node, the same rules
- * the enforcer's Matcher evaluates in the agent. There is no second policy evaluator here;
- * {@link MatrixBuilder} only answers "which source addresses does this compiled rule admit,
- * to which destination, on which ports", i.e. it enumerates the Matcher's rule tables.
+ * lint findings are what the enforcer's Matcher decides for those filters, asked through the
+ * enforcer's reachability query ({@code dev.tessera.enforcer.Reachability}). Nothing here
+ * evaluates a rule.
  */
 public interface CompiledNetwork {
 
@@ -21,8 +26,8 @@ public interface CompiledNetwork {
       String user,
       List<String> tags,
       List<String> groups,
-      List<Cidr> ips,
-      List<Cidr> routes) {
+      List<IpAddress> ips,
+      List<IpPrefix> routes) {
     public NodeInfo {
       user = user == null ? "" : user;
       tags = List.copyOf(tags);
@@ -32,31 +37,10 @@ public interface CompiledNetwork {
     }
 
     /** Exit routes (0.0.0.0/0, ::/0) carry internet traffic, not a subnet. */
-    public List<Cidr> subnetRoutes() {
+    public List<IpPrefix> subnetRoutes() {
       return routes.stream().filter(r -> r.bits() != 0).toList();
     }
   }
-
-  /**
-   * One compiled inbound rule of a node, mirroring the enforcer's FilterRule: packets from
-   * {@code sources} with one of {@code protocols} to one of {@code destinations} (prefix and
-   * port range) are allowed. {@code origin} indexes {@link #rules()}.
-   */
-  record FilterRule(List<Cidr> sources, List<Integer> protocols, List<Dst> destinations, int origin) {
-    public FilterRule {
-      sources = List.copyOf(sources);
-      protocols = List.copyOf(protocols);
-      destinations = List.copyOf(destinations);
-    }
-
-    /** The same rule without provenance, to compare what two filters allow. */
-    public FilterRule withoutOrigin() {
-      return new FilterRule(sources, protocols, destinations, -1);
-    }
-  }
-
-  /** A destination prefix with an inclusive port range. */
-  record Dst(Cidr prefix, int first, int last) {}
 
   /** Display name of the policy (file name), for titles. */
   String policyName();
@@ -67,17 +51,27 @@ public interface CompiledNetwork {
   /** Every acl and grant of the policy, in file order, whether or not it compiled to rules. */
   List<RuleOrigin> rules();
 
-  /** The compiled inbound filter of node {@code i} (index into {@link #nodes()}). */
-  List<FilterRule> filter(int node);
+  /** The compiled filter of node {@code i} (index into {@link #nodes()}); deny-all when it has none. */
+  CompiledFilter filter(int node);
+
+  /** The index into {@link #rules()} of a compiled rule's origin. */
+  int ruleIndex(dev.tessera.enforcer.format.RuleOrigin origin);
+
+  /**
+   * The Matcher of node {@code i}'s filter. Built on each call (through one {@link Matcher.Cache}
+   * per network, so filters with the same source lists share their source side); callers keep it
+   * as long as they need it.
+   */
+  Matcher matcher(int node);
 
   /** Host aliases of the policy by prefix, to label subnet and external endpoints. */
-  Map<Cidr, String> hostNames();
+  Map<IpPrefix, String> hostNames();
 
   /**
    * The compiler's explanation of why {@code rule} could allow nothing (e.g. "all 3 source
    * devices fail its posture"), used to word lint findings; empty when not known.
    */
-  default java.util.Optional<String> emptyReason(RuleOrigin rule) {
-    return java.util.Optional.empty();
+  default Optional<String> emptyReason(RuleOrigin rule) {
+    return Optional.empty();
   }
 }

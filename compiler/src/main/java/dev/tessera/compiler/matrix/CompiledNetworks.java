@@ -2,15 +2,15 @@ package dev.tessera.compiler.matrix;
 
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
+import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.CompiledFilter;
-import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
-import dev.tessera.enforcer.format.IpAddress;
 import dev.tessera.enforcer.format.IpPrefix;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Adapts the compiler's output (one enforcer {@link CompiledFilter} per node) to the
@@ -38,58 +38,36 @@ public final class CompiledNetworks {
   public static CompiledNetwork of(PolicyIndex index, Inventory inventory, Map<String, CompiledFilter> filters,
       Map<String, String> emptyReasons) {
     List<CompiledNetwork.NodeInfo> nodes = new ArrayList<>();
+    List<CompiledFilter> perNode = new ArrayList<>();
     for (InventoryNode n : inventory.nodes()) {
       String user = n.isTagged() ? "" : n.user().orElse("");
       nodes.add(new CompiledNetwork.NodeInfo(n.name(), user, n.tags(),
-          user.isEmpty() ? List.of() : index.groupsOf(user),
-          n.ips().stream().map(CompiledNetworks::cidr).toList(),
-          n.routes().stream().map(CompiledNetworks::cidr).toList()));
+          user.isEmpty() ? List.of() : index.groupsOf(user), n.ips(), n.routes()));
+      CompiledFilter f = filters.get(n.name());
+      perNode.add(f == null ? CompiledFilter.denyAll(n.name()) : f);
     }
     List<RuleOrigin> rules = new ArrayList<>(index.origins());
     Map<dev.tessera.enforcer.format.RuleOrigin, Integer> extra = new HashMap<>();
-    // Filters are converted when asked for, not all up front: at 10,000 nodes a second copy
-    // of every filter would double the compiler's footprint. Source lists the compiler shares
-    // between nodes stay shared (converted once, by identity).
-    Map<List<IpPrefix>, List<Cidr>> shared = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
-    java.util.function.IntFunction<List<CompiledNetwork.FilterRule>> convert = i -> {
-      CompiledFilter f = filters.get(nodes.get(i).name());
-      if (f == null) {
-        return List.of();
-      }
-      List<CompiledNetwork.FilterRule> out = new ArrayList<>(f.rules().size());
-      for (FilterRule r : f.rules()) {
-        dev.tessera.enforcer.format.RuleOrigin o = r.origin();
-        int origin = index.ruleIndex(o.kind(), o.index()).orElseGet(() -> extra.get(o));
-        List<CompiledNetwork.Dst> dsts = new ArrayList<>(r.destinations().size());
-        for (DstPorts d : r.destinations()) {
-          dsts.add(new CompiledNetwork.Dst(cidr(d.prefix()), d.firstPort(), d.lastPort()));
-        }
-        List<Cidr> srcs = shared.computeIfAbsent(r.sources(), l -> l.stream().map(CompiledNetworks::cidr).toList());
-        out.add(new CompiledNetwork.FilterRule(srcs, r.effectiveProtocols(), dsts, origin));
-      }
-      return out;
-    };
     // Rules whose origin is not an acl or grant of the policy get their synthetic entries now,
     // so rules() is complete before anyone reads it.
-    for (int i = 0; i < nodes.size(); i++) {
-      CompiledFilter f = filters.get(nodes.get(i).name());
-      if (f != null) {
-        for (FilterRule r : f.rules()) {
-          dev.tessera.enforcer.format.RuleOrigin o = r.origin();
-          if (index.ruleIndex(o.kind(), o.index()).isEmpty()) {
-            extra.computeIfAbsent(o, k -> {
-              rules.add(new RuleOrigin(k.file().isEmpty() ? index.file() : k.file(), k.line(), k.col(), k.kind(),
-                  k.index(), "compiled rule " + k, "synthetic|" + k));
-              return rules.size() - 1;
-            });
-          }
+    for (CompiledFilter f : perNode) {
+      for (FilterRule r : f.rules()) {
+        dev.tessera.enforcer.format.RuleOrigin o = r.origin();
+        if (index.ruleIndex(o.kind(), o.index()).isEmpty()) {
+          extra.computeIfAbsent(o, k -> {
+            rules.add(new RuleOrigin(k.file().isEmpty() ? index.file() : k.file(), k.line(), k.col(), k.kind(),
+                k.index(), "compiled rule " + k, "synthetic|" + k));
+            return rules.size() - 1;
+          });
         }
       }
     }
-    Map<Cidr, String> hostNames = index.hostNames();
+    Map<IpPrefix, String> hostNames = Map.copyOf(index.hostNames());
     String name = index.file();
     List<RuleOrigin> ruleList = List.copyOf(rules);
     List<CompiledNetwork.NodeInfo> nodeList = List.copyOf(nodes);
+    List<CompiledFilter> filterList = List.copyOf(perNode);
+    Matcher.Cache cache = new Matcher.Cache();
     return new CompiledNetwork() {
       @Override
       public String policyName() {
@@ -107,28 +85,38 @@ public final class CompiledNetworks {
       }
 
       @Override
-      public List<FilterRule> filter(int node) {
-        return convert.apply(node);
+      public CompiledFilter filter(int node) {
+        return filterList.get(node);
       }
 
       @Override
-      public Map<Cidr, String> hostNames() {
+      public int ruleIndex(dev.tessera.enforcer.format.RuleOrigin o) {
+        Optional<Integer> i = index.ruleIndex(o.kind(), o.index());
+        if (i.isPresent()) {
+          return i.get();
+        }
+        Integer k = extra.get(o);
+        if (k == null) {
+          throw new IllegalArgumentException("no rule of this network has origin " + o);
+        }
+        return k;
+      }
+
+      @Override
+      public Matcher matcher(int node) {
+        return Matcher.of(filterList.get(node), cache);
+      }
+
+      @Override
+      public Map<IpPrefix, String> hostNames() {
         return hostNames;
       }
 
       @Override
-      public java.util.Optional<String> emptyReason(RuleOrigin rule) {
+      public Optional<String> emptyReason(RuleOrigin rule) {
         String kind = rule.section().equals("acls") ? PolicyIndex.ACL : PolicyIndex.GRANT;
-        return java.util.Optional.ofNullable(emptyReasons.get(kind + "#" + rule.index()));
+        return Optional.ofNullable(emptyReasons.get(kind + "#" + rule.index()));
       }
     };
-  }
-
-  static Cidr cidr(IpPrefix p) {
-    return new Cidr(!p.ipv6(), p.hi(), p.lo(), p.bits());
-  }
-
-  static Cidr cidr(IpAddress a) {
-    return new Cidr(!a.ipv6(), a.hi(), a.lo(), a.ipv6() ? 128 : 32);
   }
 }

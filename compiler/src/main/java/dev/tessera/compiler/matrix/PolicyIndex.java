@@ -107,10 +107,10 @@ public final class PolicyIndex {
   }
 
   /** Host aliases by prefix, for labels. */
-  public Map<Cidr, String> hostNames() {
-    Map<Cidr, String> m = new HashMap<>();
+  public Map<dev.tessera.enforcer.format.IpPrefix, String> hostNames() {
+    Map<dev.tessera.enforcer.format.IpPrefix, String> m = new HashMap<>();
     for (HostDef h : policy.hosts()) {
-      Cidr.parse(h.prefix().masked().toString()).ifPresent(c -> m.putIfAbsent(c, h.name()));
+      m.putIfAbsent(dev.tessera.enforcer.format.IpPrefix.parse(h.prefix().masked().toString()), h.name());
     }
     return m;
   }

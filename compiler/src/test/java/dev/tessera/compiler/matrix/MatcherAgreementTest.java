@@ -104,9 +104,9 @@ class MatcherAgreementTest {
         if (e.kind() != Endpoint.Kind.SUBNET) {
           continue;
         }
-        Cidr pfx = Cidr.parse(e.addresses().getFirst()).orElseThrow();
-        IpAddress target = IpAddress.parse(pfx.first().toString());
-        IpAddress last = IpAddress.parse(pfx.last().toString());
+        IpPrefix pfx = IpPrefix.parse(e.addresses().getFirst());
+        IpAddress target = pfx.address();
+        IpAddress last = pfx.ipv6() ? IpAddress.ofV6(pfx.lastHi(), pfx.lastLo()) : IpAddress.ofV4((int) pfx.lastLo());
         Matcher mt = matchers.get(e.via());
         Cell cell = m.cell(srcIdx.get(s.name()), c);
         for (int proto : PROTOS) {
