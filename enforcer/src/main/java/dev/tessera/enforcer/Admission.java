@@ -91,6 +91,74 @@ public final class Admission {
         return out;
     }
 
+    /**
+     * The addresses of a book that are admitted something: {@code addresses} are indices into
+     * the book, ascending; {@code classes} their source classes.
+     */
+    public record Admitted(int[] addresses, int[] classes) {
+        public int size() {
+            return addresses.length;
+        }
+    }
+
+    /**
+     * The addresses of {@code book} admitted something, with their classes. One pass over the
+     * source intervals, and for each interval whose class is admitted something, a binary search
+     * into the book's sorted addresses: the cost follows who is admitted, not the book's size
+     * (a matrix asks this for every destination of a large tailnet).
+     */
+    public Admitted admitted(AddressBook book) {
+        if (memo.length == 0) {
+            return new Admitted(NO_CLASSES, NO_CLASSES);
+        }
+        int[] order = ipv6 ? book.order6 : book.order4;
+        long[] his = ipv6 ? book.hi6 : book.hi4;
+        long[] los = ipv6 ? book.lo6 : book.lo4;
+        int m = order.length;
+        long[] found = new long[16];
+        int count = 0;
+        int n = table.srcIntervals();
+        for (int i = 0; i < n; i++) {
+            int row = table.srcIntervalRow(i);
+            if (row < 0 || access(row).isEmpty()) {
+                continue;
+            }
+            int k = lowerBound(his, los, m, table.srcIntervalHi(i), table.srcIntervalLo(i));
+            boolean last = i + 1 == n;
+            long endHi = last ? 0 : table.srcIntervalHi(i + 1);
+            long endLo = last ? 0 : table.srcIntervalLo(i + 1);
+            for (; k < m && (last || compare(his[k], los[k], endHi, endLo) < 0); k++) {
+                if (count == found.length) {
+                    found = Arrays.copyOf(found, count * 2);
+                }
+                found[count++] = (long) order[k] << 32 | row;
+            }
+        }
+        Arrays.sort(found, 0, count); // by book index (both halves are non-negative)
+        int[] addresses = new int[count];
+        int[] classes = new int[count];
+        for (int k = 0; k < count; k++) {
+            addresses[k] = (int) (found[k] >>> 32);
+            classes[k] = (int) found[k];
+        }
+        return new Admitted(addresses, classes);
+    }
+
+    /** The first of the m sorted addresses that is >= (hi, lo). */
+    private static int lowerBound(long[] his, long[] los, int m, long hi, long lo) {
+        int a = 0;
+        int b = m;
+        while (a < b) {
+            int mid = (a + b) >>> 1;
+            if (compare(his[mid], los[mid], hi, lo) < 0) {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
+        }
+        return a;
+    }
+
     /** What sources of class {@code sourceClass} are admitted on, by protocol then port; empty for -1. */
     @SuppressWarnings("unchecked")
     public List<Access> access(int sourceClass) {

@@ -62,6 +62,7 @@ public final class MatrixBuilder {
   /** Every node address; node i's are entries firstAddress[i] .. firstAddress[i + 1] - 1. */
   private final AddressBook book;
   private final int[] firstAddress;
+  private final int[] bookNode;
   private final Set<IpAddress> nodeAddresses = new HashSet<>();
   private final Endpoint[] nodeEndpoints;
 
@@ -79,6 +80,10 @@ public final class MatrixBuilder {
     }
     firstAddress[nodes.size()] = all.size();
     book = AddressBook.of(all);
+    bookNode = new int[all.size()];
+    for (int i = 0; i < nodes.size(); i++) {
+      Arrays.fill(bookNode, firstAddress[i], firstAddress[i + 1], i);
+    }
   }
 
   /**
@@ -337,36 +342,41 @@ public final class MatrixBuilder {
    */
   private Target target(Endpoint destination, List<Admission> admissions, int[] ruleMap, List<IpPrefix> externals) {
     int k = admissions.size();
-    int[][] classes = new int[k][];
+    Admission.Admitted[] admitted = new Admission.Admitted[k];
     for (int j = 0; j < k; j++) {
-      classes[j] = admissions.get(j).sourceClasses(book);
+      admitted[j] = admissions.get(j).admitted(book);
     }
     Map<Long, Cell> memo = new HashMap<>();
     Map<List<Integer>, Cell> memoWide = new HashMap<>();
-    int n = nodes.size();
     int[] srcs = new int[16];
     Cell[] cells = new Cell[16];
     int found = 0;
+    int[] pos = new int[k];
     int[] pairs = new int[8]; // (admission, class), ...
-    for (int s = 0; s < n; s++) {
+    while (true) {
+      // the next source node any admission admits (each list is in book order, i.e. node order)
+      int s = Integer.MAX_VALUE;
+      for (int j = 0; j < k; j++) {
+        if (pos[j] < admitted[j].size()) {
+          s = Math.min(s, bookNode[admitted[j].addresses()[pos[j]]]);
+        }
+      }
+      if (s == Integer.MAX_VALUE) {
+        break;
+      }
       int np = 0;
       boolean narrow = k < 127;
       for (int j = 0; j < k; j++) {
-        Admission a = admissions.get(j);
-        for (int b = firstAddress[s]; b < firstAddress[s + 1]; b++) {
-          int c = classes[j][b];
-          if (c >= 0 && !a.access(c).isEmpty()) {
-            if (np + 2 > pairs.length) {
-              pairs = Arrays.copyOf(pairs, pairs.length * 2);
-            }
-            pairs[np++] = j;
-            pairs[np++] = c;
-            narrow &= c < (1 << 24);
+        Admission.Admitted a = admitted[j];
+        for (; pos[j] < a.size() && bookNode[a.addresses()[pos[j]]] == s; pos[j]++) {
+          if (np + 2 > pairs.length) {
+            pairs = Arrays.copyOf(pairs, pairs.length * 2);
           }
+          int c = a.classes()[pos[j]];
+          pairs[np++] = j;
+          pairs[np++] = c;
+          narrow &= c < (1 << 24);
         }
-      }
-      if (np == 0) {
-        continue;
       }
       Cell cell;
       if (narrow && np <= 4) {
