@@ -152,6 +152,56 @@ public final class CellText {
     return j.toString();
   }
 
+  /**
+   * One line of the long form: a protocol, one port range of it ({@code 22}, {@code 80-90},
+   * {@code *}; empty for protocols without ports), one rule granting it, and how many member
+   * pairs have it (1 at node level).
+   */
+  public record LongRow(int proto, String ports, int rule, int pairs) {}
+
+  /**
+   * The cell in long form: per rule (ascending), per protocol (display order), each port range
+   * the rule grants (its segments joined where they touch and have the same pair count).
+   */
+  public static List<LongRow> longRows(Cell cell) {
+    List<LongRow> out = new ArrayList<>();
+    java.util.TreeSet<Integer> rules = new java.util.TreeSet<>();
+    for (int r : cell.ruleIndexes()) {
+      rules.add(r);
+    }
+    for (int r : rules) {
+      for (Cell.ProtoPorts pp : cell.protocols()) {
+        boolean ported = Protocols.hasPorts(pp.proto());
+        int first = -1;
+        int last = -1;
+        int pairs = 0;
+        for (Segment s : pp.segments()) {
+          if (!s.grantedBy(r)) {
+            continue;
+          }
+          if (first >= 0 && last + 1 == s.first() && pairs == s.pairs()) {
+            last = s.last();
+            continue;
+          }
+          if (first >= 0) {
+            out.add(new LongRow(pp.proto(), ported ? range(first, last) : "", r, pairs));
+          }
+          first = s.first();
+          last = s.last();
+          pairs = s.pairs();
+        }
+        if (first >= 0) {
+          out.add(new LongRow(pp.proto(), ported ? range(first, last) : "", r, pairs));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String range(int first, int last) {
+    return first == 0 && last == 65535 ? "*" : first == last ? Integer.toString(first) : first + "-" + last;
+  }
+
   /** The whole cell on one line, entries separated by "; ". Empty for no access. */
   public static String text(Cell cell, List<RuleOrigin> origins) {
     StringJoiner j = new StringJoiner("; ");

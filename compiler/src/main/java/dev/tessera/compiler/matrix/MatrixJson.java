@@ -11,7 +11,9 @@ import java.util.List;
 /**
  * JSON for tools. Shape (version 1):
  * <pre>
- * {"version":1, "title", "by", "notes":[..],
+ * {"version":1, "title", "by",
+ *  "provenance":{"tool","version","generatedAt","inputs":[{"role","name","sha256","revision"}]},
+ *  "notes":[..],
  *  "rules":[{"id":"R1","location":"policy.hujson:55","file","line","column","path":"acls[0]","summary"}],
  *  "sources":[{"id","label","kind","user","tags","groups","addresses","via","members"}],
  *  "destinations":[..same..],
@@ -27,7 +29,7 @@ import java.util.List;
 final class MatrixJson {
   private MatrixJson() {}
 
-  static void render(AccessMatrix m, Writer out) throws IOException {
+  static void render(AccessMatrix m, Provenance provenance, Writer out) throws IOException {
     try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
       g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
       g.setPrettyPrinter(new Compact(new DefaultPrettyPrinter()));
@@ -35,6 +37,9 @@ final class MatrixJson {
       g.writeNumberField("version", 1);
       g.writeStringField("title", m.title());
       g.writeStringField("by", m.by().name().toLowerCase());
+      if (provenance != null) {
+        provenance(g, provenance);
+      }
       g.writeArrayFieldStart("notes");
       for (String n : m.notes()) {
         g.writeString(n);
@@ -70,8 +75,8 @@ final class MatrixJson {
         line.setLength(0);
         line.append(first ? "\n    " : ",\n    ");
         first = false;
-        line.append("{\"source\": ").append(MatrixHtml.jsonString(m.sources().get(s).id()))
-            .append(", \"destination\": ").append(MatrixHtml.jsonString(m.destinations().get(d).id()))
+        line.append("{\"source\": ").append(quote(m.sources().get(s).id()))
+            .append(", \"destination\": ").append(quote(m.destinations().get(d).id()))
             .append(", \"access\": [");
         boolean firstAccess = true;
         // One entry per (ports, rules, pairs), naming every protocol that has exactly that.
@@ -126,6 +131,34 @@ final class MatrixJson {
       g.writeEndObject();
     }
     out.write("\n");
+  }
+
+  /** A JSON string literal, escaped by Jackson. */
+  static String quote(String s) {
+    return '"' + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
+  }
+
+  /** {@code "provenance": {"tool", "version", "generatedAt", "inputs": [{"role", "name", "sha256", "revision"}]}} */
+  static void provenance(JsonGenerator g, Provenance p) throws IOException {
+    g.writeObjectFieldStart("provenance");
+    g.writeStringField("tool", p.tool());
+    g.writeStringField("version", p.version());
+    g.writeStringField("generatedAt", p.generatedAt().toString());
+    g.writeArrayFieldStart("inputs");
+    for (Provenance.Input i : p.inputs()) {
+      g.writeStartObject();
+      g.writeStringField("role", i.role());
+      g.writeStringField("name", i.name());
+      if (!i.sha256().isEmpty()) {
+        g.writeStringField("sha256", i.sha256());
+      }
+      if (!i.revision().isEmpty()) {
+        g.writeStringField("revision", i.revision());
+      }
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeEndObject();
   }
 
   private static void endpoints(JsonGenerator g, String field, List<Endpoint> list) throws IOException {

@@ -12,11 +12,14 @@ import java.util.List;
 final class MatrixMarkdown {
   private MatrixMarkdown() {}
 
-  static void render(AccessMatrix m, Writer out) throws IOException {
+  static void render(AccessMatrix m, Provenance p, Writer out) throws IOException {
     StringBuilder b = new StringBuilder();
     b.append("### Access matrix: ").append(esc(m.title())).append("\n\n");
+    if (p != null) {
+      provenance(p, b);
+    }
     b.append(m.sources().size()).append(" sources, ").append(m.destinations().size())
-        .append(" destinations, ").append(m.cells().size()).append(" with access");
+        .append(" destinations, ").append(m.cellCount()).append(" with access");
     if (m.by() != Grouping.By.NODE) {
       b.append(", grouped by ").append(m.by().name().toLowerCase());
     }
@@ -33,11 +36,9 @@ final class MatrixMarkdown {
     boolean[] used = new boolean[rules.size()];
     for (int s = 0; s < m.sources().size(); s++) {
       boolean first = true;
-      for (int d = 0; d < m.destinations().size(); d++) {
-        Cell c = m.cells().get(AccessMatrix.key(s, d));
-        if (c == null) {
-          continue;
-        }
+      for (int k = 0; k < m.rowSize(s); k++) {
+        int d = m.columnAt(s, k);
+        Cell c = m.cellAt(s, k);
         for (CellText.Entry e : CellText.entries(c)) {
           b.append("| ").append(first ? "**" + esc(m.sources().get(s).label()) + "**" : "")
               .append(" | ").append(esc(m.destinations().get(d).label()))
@@ -62,6 +63,17 @@ final class MatrixMarkdown {
           .append(used[r] ? "" : " *(grants nothing here)*").append(" |\n");
     }
     out.write(b.toString());
+  }
+
+  /** Provenance as a collapsed block: the tool, when, and each input with its SHA-256. */
+  static void provenance(Provenance p, StringBuilder b) {
+    b.append("<details><summary>").append(esc(p.generatedBy())).append("</summary>\n\n");
+    for (Provenance.Input i : p.inputs()) {
+      b.append("- ").append(esc(i.role())).append(": `").append(i.name().replace("`", "'")).append('`')
+          .append(i.sha256().isEmpty() ? " (synthesized)" : " sha256 `" + i.sha256() + "`")
+          .append(i.revision().isEmpty() ? "" : ", git `" + i.revision().replace("`", "'") + "`").append('\n');
+    }
+    b.append("\n</details>\n\n");
   }
 
   /** Escapes the characters that break a Markdown table cell or start markup. */

@@ -9,19 +9,55 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** examples/acme rendered in every format, against golden files under resources/matrix. */
 class MatrixGoldenTest {
 
+  /** A fixed provenance, so the golden files show it without depending on the inputs' bytes or the clock. */
+  static final Provenance PROVENANCE = new Provenance("policyc", "test", java.util.List.of(
+      new Provenance.Input("policy", "policy.hujson", Provenance.sha256("policy"), "3f2a1c09b7e54d6a8f0e1d2c3b4a5968778695a4"),
+      new Provenance.Input("inventory", "inventory.yaml", Provenance.sha256("inventory"), "")),
+      java.time.Instant.parse("2026-01-02T03:04:05Z"));
+
   @ParameterizedTest(name = "{0} by {1}")
   @CsvSource({
-    "HTML, NODE, acme.html",
-    "CSV,  NODE, acme.csv",
-    "MD,   NODE, acme.md",
-    "JSON, NODE, acme.json",
-    "MD,   GROUP, acme-by-group.md",
-    "JSON, USER, acme-by-user.json",
-    "CSV,  TAG,  acme-by-tag.csv",
+    "HTML,     NODE, acme.html",
+    "CSV,      NODE, acme.csv",
+    "CSV_LONG, NODE, acme-long.csv",
+    "MD,       NODE, acme.md",
+    "JSON,     NODE, acme.json",
+    "MD,       GROUP, acme-by-group.md",
+    "JSON,     USER, acme-by-user.json",
+    "CSV,      TAG,  acme-by-tag.csv",
+    "CSV_LONG, GROUP, acme-by-group-long.csv",
   })
   void acmeGolden(MatrixFormat format, Grouping.By by, String file) {
     AccessMatrix m = Grouping.apply(Acme.acme().matrix(), by);
-    Acme.golden("matrix/" + file, format.render(m));
+    Acme.golden("matrix/" + file, format.render(m, PROVENANCE));
+  }
+
+  @Test
+  void everyFormatStatesItsProvenance() {
+    AccessMatrix m = Acme.acme().matrix();
+    for (MatrixFormat f : MatrixFormat.values()) {
+      String out = f.render(m, PROVENANCE);
+      assertThat(out).as(f.name()).contains("policyc", "test", "2026-01-02T03:04:05Z", Provenance.sha256("policy"),
+          Provenance.sha256("inventory"), "3f2a1c09b7e54d6a8f0e1d2c3b4a5968778695a4");
+    }
+  }
+
+  @Test
+  void longCsvHasOneRowPerSourceDestinationProtocolPortsAndRule() {
+    AccessMatrix m = Acme.acme().matrix();
+    java.util.List<String> lines = MatrixFormat.CSV_LONG.render(m).lines().toList();
+    assertThat(lines.getFirst()).isEqualTo("source,destination,protocol,ports,rule,rule_location,rule_path,rule_text");
+    // olivia -> monitor: all ports by acls[4] (R5), DNS by grants[0] (R12): one row per protocol, range and rule
+    assertThat(lines).filteredOn(l -> l.startsWith("laptop-olivia,monitor,")).containsExactly(
+        "laptop-olivia,monitor,tcp,*,R5,policy.hujson:64,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+        "laptop-olivia,monitor,udp,*,R5,policy.hujson:64,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+        "laptop-olivia,monitor,icmp,,R5,policy.hujson:64,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+        "laptop-olivia,monitor,ipv6-icmp,,R5,policy.hujson:64,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+        "laptop-olivia,monitor,tcp,53,R12,policy.hujson:85,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"",
+        "laptop-olivia,monitor,udp,53,R12,policy.hujson:85,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"");
+    // every cell with access has rows, and no row names a pair without access
+    long pairs = lines.stream().skip(1).map(l -> l.substring(0, l.indexOf(',', l.indexOf(',') + 1))).distinct().count();
+    assertThat(pairs).isEqualTo(m.cellCount());
   }
 
   @Test
