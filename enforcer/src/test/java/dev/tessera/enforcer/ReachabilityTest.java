@@ -172,7 +172,7 @@ class ReachabilityTest {
     }
 
     @Test
-    void bookClassesAreTheMatchersLookups() {
+    void bookClassesAreTheMatchersLookupsAndAdmittedAreThoseWithAccess() {
         long seed = Long.getLong("tessera.seed", System.nanoTime());
         Random r = new Random(seed);
         for (int round = 0; round < 100; round++) {
@@ -185,9 +185,18 @@ class ReachabilityTest {
             for (boolean v6 : new boolean[] {false, true}) {
                 Admission a = reach.to(randomAddress(r, v6));
                 int[] classes = a.sourceClasses(book);
+                List<Integer> admittedIdx = new ArrayList<>();
+                List<Integer> admittedClass = new ArrayList<>();
                 for (int i = 0; i < book.size(); i++) {
                     assertThat(classes[i]).as("seed=%d: class of %s", seed, book.get(i)).isEqualTo(a.sourceClass(book.get(i)));
+                    if (!a.access(classes[i]).isEmpty()) {
+                        admittedIdx.add(i);
+                        admittedClass.add(classes[i]);
+                    }
                 }
+                Admission.Admitted got = a.admitted(book);
+                assertThat(got.addresses()).as("seed=%d: admitted addresses", seed).isEqualTo(ints(admittedIdx));
+                assertThat(got.classes()).as("seed=%d: their classes", seed).isEqualTo(ints(admittedClass));
             }
         }
     }
