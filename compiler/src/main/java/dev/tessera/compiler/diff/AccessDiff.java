@@ -54,19 +54,26 @@ public record AccessDiff(
 
   /**
    * Every source reaches (GAINED) or no longer reaches (LOST) every destination with each of
-   * {@code access}.
+   * {@code access}. Sources and destinations are devices (and subnets, external prefixes) in
+   * the natural order of their names; {@code sourcePrincipals} and
+   * {@code destinationPrincipals} say the same sets in the policy's words ({@code group:ops},
+   * {@code tag:db}, {@code 3 of 5 devices of group:eng}, then remaining device names).
    */
   public record Change(
       Kind kind,
       List<Access> access,
       List<Cause> causes,
       List<Endpoint> sources,
-      List<Endpoint> destinations) {
+      List<Endpoint> destinations,
+      List<String> sourcePrincipals,
+      List<String> destinationPrincipals) {
     public Change {
       access = List.copyOf(access);
       causes = List.copyOf(causes);
       sources = List.copyOf(sources);
       destinations = List.copyOf(destinations);
+      sourcePrincipals = List.copyOf(sourcePrincipals);
+      destinationPrincipals = List.copyOf(destinationPrincipals);
     }
   }
 

@@ -7,6 +7,7 @@ import dev.tessera.compiler.diff.AccessDiff.Change;
 import dev.tessera.compiler.diff.AccessDiff.Kind;
 import dev.tessera.compiler.matrix.Endpoint;
 import dev.tessera.compiler.matrix.Protocols;
+import dev.tessera.compiler.matrix.Provenance;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -23,30 +24,64 @@ public enum DiffFormat {
   static final int LIST_LIMIT = 25;
 
   public String render(AccessDiff d) {
+    return render(d, null);
+  }
+
+  /** The diff with its provenance (tool, inputs' SHA-256 and revisions, time) when given. */
+  public String render(AccessDiff d, Provenance provenance) {
     return switch (this) {
-      case TEXT -> text(d);
-      case MD -> markdown(d);
-      case JSON -> json(d);
+      case TEXT -> text(d, provenance);
+      case MD -> markdown(d, provenance);
+      case JSON -> json(d, provenance);
     };
+  }
+
+  /** {@code tcp/udp:443 + icmp}: the access as a policy writes it. */
+  public static String policyAccess(Change c) {
+    return access(c, ":");
+  }
+
+  /** Protocols with the same ports written together, protocols and ports joined by {@code sep}. */
+  private static String access(Change c, String sep) {
+    java.util.Map<String, List<String>> byPorts = new java.util.LinkedHashMap<>();
+    for (AccessDiff.Access a : c.access()) {
+      byPorts.computeIfAbsent(ports(a), k -> new java.util.ArrayList<>()).add(Protocols.name(a.protocol()));
+    }
+    StringJoiner out = new StringJoiner(" + ");
+    byPorts.forEach((ports, names) -> out.add(String.join("/", names) + (ports.isEmpty() ? "" : sep + ports)));
+    return out.toString();
+  }
+
+  private static String ports(AccessDiff.Access a) {
+    if (!Protocols.hasPorts(a.protocol())) {
+      return "";
+    }
+    StringJoiner j = new StringJoiner(",");
+    for (int[] p : a.ports()) {
+      j.add(p[0] == 0 && p[1] == 65535 ? "*" : p[0] == p[1] ? Integer.toString(p[0]) : p[0] + "-" + p[1]);
+    }
+    return j.toString();
+  }
+
+  /** Principals listed in a sentence before "and N more". */
+  static final int PRINCIPAL_LIMIT = 4;
+
+  /** {@code group:contractors lost tcp:5432 on tag:db}: the change in the policy's words. */
+  public static String sentence(Change c) {
+    return principals(c.sourcePrincipals()) + (c.kind() == Kind.GAINED ? " gained " : " lost ") + policyAccess(c)
+        + " on " + principals(c.destinationPrincipals());
+  }
+
+  private static String principals(List<String> ps) {
+    if (ps.size() <= PRINCIPAL_LIMIT) {
+      return String.join(", ", ps);
+    }
+    return String.join(", ", ps.subList(0, PRINCIPAL_LIMIT)) + " and " + (ps.size() - PRINCIPAL_LIMIT) + " more";
   }
 
   /** {@code tcp/udp 443 + icmp}: protocols with the same ports written together. */
   public static String access(Change c) {
-    java.util.Map<String, List<String>> byPorts = new java.util.LinkedHashMap<>();
-    for (AccessDiff.Access a : c.access()) {
-      String ports = "";
-      if (Protocols.hasPorts(a.protocol())) {
-        StringJoiner j = new StringJoiner(",");
-        for (int[] p : a.ports()) {
-          j.add(p[0] == 0 && p[1] == 65535 ? "*" : p[0] == p[1] ? Integer.toString(p[0]) : p[0] + "-" + p[1]);
-        }
-        ports = j.toString();
-      }
-      byPorts.computeIfAbsent(ports, k -> new java.util.ArrayList<>()).add(Protocols.name(a.protocol()));
-    }
-    StringJoiner out = new StringJoiner(" + ");
-    byPorts.forEach((ports, names) -> out.add(String.join("/", names) + (ports.isEmpty() ? "" : " " + ports)));
-    return out.toString();
+    return access(c, " ");
   }
 
   static String cause(Cause c) {
@@ -80,9 +115,12 @@ public enum DiffFormat {
         + " nodes enforce something different.";
   }
 
-  private static String text(AccessDiff d) {
+  private static String text(AccessDiff d, Provenance p) {
     StringBuilder b = new StringBuilder();
     b.append("policy diff: ").append(d.oldName()).append(" -> ").append(d.newName()).append('\n');
+    if (p != null) {
+      p.lines().forEach(l -> b.append("provenance: ").append(l).append('\n'));
+    }
     if (d.inventorySynthesized()) {
       b.append("note: ").append(dev.tessera.compiler.matrix.SyntheticInventory.NOTE).append('\n');
     }
@@ -91,7 +129,7 @@ public enum DiffFormat {
     }
     b.append(headline(d)).append('\n');
     for (Change c : d.changes()) {
-      b.append('\n').append(c.kind() == Kind.GAINED ? "+ GAINED " : "- LOST   ").append(access(c)).append('\n');
+      b.append('\n').append(c.kind() == Kind.GAINED ? "+ " : "- ").append(sentence(c)).append('\n');
       b.append("    from (").append(c.sources().size()).append("): ").append(names(c.sources())).append('\n');
       b.append("    to   (").append(c.destinations().size()).append("): ").append(names(c.destinations())).append('\n');
       for (Cause k : c.causes()) {
@@ -101,9 +139,12 @@ public enum DiffFormat {
     return b.toString();
   }
 
-  private static String markdown(AccessDiff d) {
+  private static String markdown(AccessDiff d, Provenance p) {
     StringBuilder b = new StringBuilder();
     b.append("### Access diff: `").append(d.oldName()).append("` → `").append(d.newName()).append("`\n\n");
+    if (p != null) {
+      b.append(p.markdown());
+    }
     if (d.inventorySynthesized()) {
       b.append("> Note: ").append(esc(dev.tessera.compiler.matrix.SyntheticInventory.NOTE)).append(".\n");
     }
@@ -114,12 +155,14 @@ public enum DiffFormat {
     if (d.unchanged()) {
       return b.toString();
     }
-    b.append("\n| | Access | From | To | Cause |\n|---|---|---|---|---|\n");
+    b.append("\n| | Change | From | To | Cause |\n|---|---|---|---|---|\n");
     for (Change c : d.changes()) {
       StringJoiner causes = new StringJoiner("<br>");
       c.causes().forEach(k -> causes.add(esc(cause(k))));
-      b.append("| ").append(c.kind() == Kind.GAINED ? "➕ gained" : "➖ lost").append(" | `").append(access(c))
-          .append("` | ").append(esc(names(c.sources()))).append(" | ").append(esc(names(c.destinations())))
+      b.append("| ").append(c.kind() == Kind.GAINED ? "➕" : "➖").append(" | **").append(esc(principals(c.sourcePrincipals())))
+          .append("** ").append(c.kind() == Kind.GAINED ? "gained" : "lost").append(" `").append(policyAccess(c))
+          .append("` on **").append(esc(principals(c.destinationPrincipals()))).append("** | ")
+          .append(esc(names(c.sources()))).append(" | ").append(esc(names(c.destinations())))
           .append(" | ").append(causes).append(" |\n");
     }
     return b.toString();
@@ -129,7 +172,7 @@ public enum DiffFormat {
     return s.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;");
   }
 
-  private static String json(AccessDiff d) {
+  private static String json(AccessDiff d, Provenance provenance) {
     StringWriter w = new StringWriter();
     try (JsonGenerator g = new JsonFactory().createGenerator(w)) {
       g.useDefaultPrettyPrinter();
@@ -137,6 +180,9 @@ public enum DiffFormat {
       g.writeNumberField("version", 1);
       g.writeStringField("old", d.oldName());
       g.writeStringField("new", d.newName());
+      if (provenance != null) {
+        provenance.writeJson(g);
+      }
       g.writeBooleanField("changed", !d.unchanged());
       g.writeBooleanField("inventorySynthesized", d.inventorySynthesized());
       g.writeNumberField("nodes", d.nodes());
@@ -153,6 +199,7 @@ public enum DiffFormat {
         g.writeStartObject();
         g.writeStringField("kind", c.kind().name().toLowerCase());
         g.writeStringField("summary", access(c));
+        g.writeStringField("sentence", sentence(c));
         g.writeArrayFieldStart("access");
         for (AccessDiff.Access a : c.access()) {
           g.writeStartObject();
@@ -171,6 +218,16 @@ public enum DiffFormat {
         g.writeEndArray();
         ids(g, "sources", c.sources());
         ids(g, "destinations", c.destinations());
+        g.writeArrayFieldStart("sourcePrincipals");
+        for (String x : c.sourcePrincipals()) {
+          g.writeString(x);
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("destinationPrincipals");
+        for (String x : c.destinationPrincipals()) {
+          g.writeString(x);
+        }
+        g.writeEndArray();
         g.writeArrayFieldStart("causes");
         for (Cause k : c.causes()) {
           g.writeStartObject();

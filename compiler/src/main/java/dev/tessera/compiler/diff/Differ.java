@@ -142,7 +142,7 @@ public final class Differ {
       bySources.forEach(
           (srcs, dsts) -> changes.add(new Change(key.kind(),
               List.of(new AccessDiff.Access(key.proto(), keyPorts.get(key))), causes,
-              sortedEndpoints(srcs, endpoints), sortedEndpoints(dsts, endpoints))));
+              sortedEndpoints(srcs, endpoints), sortedEndpoints(dsts, endpoints), List.of(), List.of())));
     }
     // Protocols that changed together (same endpoints, same causes) become one change:
     // "tcp/udp 443 + icmp" rather than three.
@@ -156,11 +156,15 @@ public final class Differ {
       } else {
         List<AccessDiff.Access> access = new ArrayList<>(prev.access());
         access.addAll(c.access());
-        merged.put(k, new Change(c.kind(), access, c.causes(), c.sources(), c.destinations()));
+        merged.put(k, new Change(c.kind(), access, c.causes(), c.sources(), c.destinations(), List.of(), List.of()));
       }
     }
     changes.clear();
-    changes.addAll(merged.values());
+    Principals principals = new Principals(newNet.nodes());
+    for (Change c : merged.values()) {
+      changes.add(new Change(c.kind(), c.access(), c.causes(), c.sources(), c.destinations(),
+          principals.describe(c.sources()), principals.describe(c.destinations())));
+    }
     return new AccessDiff(oldNet.policyName(), newNet.policyName(), inventorySynthesized, n, changedNodes,
         changes, notes);
   }
@@ -250,8 +254,8 @@ public final class Differ {
 
   private static final Comparator<Change> CHANGE_ORDER =
       Comparator.comparing(Change::kind)
-          .thenComparing(c -> c.sources().getFirst(), MatrixBuilder.ENDPOINT_ORDER)
-          .thenComparing(c -> c.destinations().getFirst(), MatrixBuilder.ENDPOINT_ORDER)
+          .thenComparing(c -> c.sources().getFirst(), Principals.DEVICE_ORDER)
+          .thenComparing(c -> c.destinations().getFirst(), Principals.DEVICE_ORDER)
           .thenComparingInt(c -> dev.tessera.compiler.matrix.Protocols.displayRank(c.access().getFirst().protocol()))
           .thenComparingInt(c -> c.access().getFirst().ports().getFirst()[0])
           .thenComparing(c -> c.causes().isEmpty() ? "" : c.causes().getFirst().rule().location());
@@ -265,7 +269,7 @@ public final class Differ {
   private static List<Endpoint> sortedEndpoints(Iterable<String> ids, Map<String, Endpoint> endpoints) {
     List<Endpoint> l = new ArrayList<>();
     ids.forEach(id -> l.add(endpoints.get(id)));
-    l.sort(MatrixBuilder.ENDPOINT_ORDER);
+    l.sort(Principals.DEVICE_ORDER);
     return l;
   }
 

@@ -38,7 +38,7 @@ final class MatrixJson {
       g.writeStringField("title", m.title());
       g.writeStringField("by", m.by().name().toLowerCase());
       if (provenance != null) {
-        provenance(g, provenance);
+        provenance.writeJson(g);
       }
       g.writeArrayFieldStart("notes");
       for (String n : m.notes()) {
@@ -136,29 +136,6 @@ final class MatrixJson {
   /** A JSON string literal, escaped by Jackson. */
   static String quote(String s) {
     return '"' + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
-  }
-
-  /** {@code "provenance": {"tool", "version", "generatedAt", "inputs": [{"role", "name", "sha256", "revision"}]}} */
-  static void provenance(JsonGenerator g, Provenance p) throws IOException {
-    g.writeObjectFieldStart("provenance");
-    g.writeStringField("tool", p.tool());
-    g.writeStringField("version", p.version());
-    g.writeStringField("generatedAt", p.generatedAt().toString());
-    g.writeArrayFieldStart("inputs");
-    for (Provenance.Input i : p.inputs()) {
-      g.writeStartObject();
-      g.writeStringField("role", i.role());
-      g.writeStringField("name", i.name());
-      if (!i.sha256().isEmpty()) {
-        g.writeStringField("sha256", i.sha256());
-      }
-      if (!i.revision().isEmpty()) {
-        g.writeStringField("revision", i.revision());
-      }
-      g.writeEndObject();
-    }
-    g.writeEndArray();
-    g.writeEndObject();
   }
 
   private static void endpoints(JsonGenerator g, String field, List<Endpoint> list) throws IOException {

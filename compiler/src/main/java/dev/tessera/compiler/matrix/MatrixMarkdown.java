@@ -16,7 +16,7 @@ final class MatrixMarkdown {
     StringBuilder b = new StringBuilder();
     b.append("### Access matrix: ").append(esc(m.title())).append("\n\n");
     if (p != null) {
-      provenance(p, b);
+      b.append(p.markdown());
     }
     b.append(m.sources().size()).append(" sources, ").append(m.destinations().size())
         .append(" destinations, ").append(m.cellCount()).append(" with access");
@@ -63,17 +63,6 @@ final class MatrixMarkdown {
           .append(used[r] ? "" : " *(grants nothing here)*").append(" |\n");
     }
     out.write(b.toString());
-  }
-
-  /** Provenance as a collapsed block: the tool, when, and each input with its SHA-256. */
-  static void provenance(Provenance p, StringBuilder b) {
-    b.append("<details><summary>").append(esc(p.generatedBy())).append("</summary>\n\n");
-    for (Provenance.Input i : p.inputs()) {
-      b.append("- ").append(esc(i.role())).append(": `").append(i.name().replace("`", "'")).append('`')
-          .append(i.sha256().isEmpty() ? " (synthesized)" : " sha256 `" + i.sha256() + "`")
-          .append(i.revision().isEmpty() ? "" : ", git `" + i.revision().replace("`", "'") + "`").append('\n');
-    }
-    b.append("\n</details>\n\n");
   }
 
   /** Escapes the characters that break a Markdown table cell or start markup. */

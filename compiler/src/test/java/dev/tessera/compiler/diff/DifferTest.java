@@ -104,7 +104,7 @@ class DifferTest {
   @EnumSource(DiffFormat.class)
   void goldenOutput(DiffFormat format) {
     AccessDiff d = diff(ACME, res("acme-change.hujson"), INVENTORY);
-    Acme.golden("diff/acme-change." + format.name().toLowerCase(), format.render(d));
+    Acme.golden("diff/acme-change." + format.name().toLowerCase(), format.render(d, Acme.PROVENANCE));
   }
 
   @Test
@@ -123,5 +123,30 @@ class DifferTest {
 
   static List<String> ids(List<Endpoint> es) {
     return es.stream().map(Endpoint::id).toList();
+  }
+
+  /** Diffs without an inventory run on synthesized devices: their addresses are Tailscale's. */
+  @Test
+  void synthesizedDevicesHaveTailnetAddresses() {
+    AuditLoader l = new AuditLoader();
+    Policy p = l.policy("p.hujson", ACME).orElseThrow();
+    dev.tessera.enforcer.format.IpPrefix v4 = dev.tessera.enforcer.format.IpPrefix.parse("100.64.0.0/10");
+    dev.tessera.enforcer.format.IpPrefix v6 = dev.tessera.enforcer.format.IpPrefix.parse("fd7a:115c:a1e0::/48");
+    List<dev.tessera.enforcer.format.IpAddress> ips = SyntheticInventory.from(p).nodes().stream()
+        .flatMap(n -> n.ips().stream()).toList();
+    assertThat(ips).isNotEmpty().allMatch(a -> a.ipv6() ? v6.contains(a) : v4.contains(a));
+    assertThat(ips).anyMatch(dev.tessera.enforcer.format.IpAddress::ipv6);
+  }
+
+  /** Each change is said in the policy's words before its devices. */
+  @Test
+  void changesSpeakInPrincipals() {
+    AccessDiff d = diff(ACME, res("acme-change.hujson"), INVENTORY);
+    assertThat(d.changes()).extracting(DiffFormat::sentence).containsExactly(
+        "bob@acme.com gained tcp/udp:443 + icmp on legacy-erp (10.10.0.40) via office-router",
+        "4 of 5 devices of group:ops gained tcp/udp:6432 on tag:db",
+        "group:contractors lost tcp/udp:443 + icmp/ipv6-icmp on tag:staging");
+    assertThat(DiffFormat.TEXT.render(d)).contains("- group:contractors lost tcp/udp:443 + icmp/ipv6-icmp on tag:staging\n"
+        + "    from (3): laptop-c-kim, laptop-c-lee, laptop-c-park\n");
   }
 }

@@ -18,6 +18,12 @@ public final class Acme {
 
   private Acme() {}
 
+  /** A fixed provenance, so golden files show one without depending on the inputs' bytes or the clock. */
+  public static final Provenance PROVENANCE = new Provenance("policyc", "test", List.of(
+      new Provenance.Input("policy", "policy.hujson", Provenance.sha256("policy"), "3f2a1c09b7e54d6a8f0e1d2c3b4a5968778695a4"),
+      new Provenance.Input("inventory", "inventory.yaml", Provenance.sha256("inventory"), "")),
+      java.time.Instant.parse("2026-01-02T03:04:05Z"));
+
   public static String read(Path p) {
     try {
       return Files.readString(p, StandardCharsets.UTF_8);

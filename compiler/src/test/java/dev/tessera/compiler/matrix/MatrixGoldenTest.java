@@ -9,11 +9,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** examples/acme rendered in every format, against golden files under resources/matrix. */
 class MatrixGoldenTest {
 
-  /** A fixed provenance, so the golden files show it without depending on the inputs' bytes or the clock. */
-  static final Provenance PROVENANCE = new Provenance("policyc", "test", java.util.List.of(
-      new Provenance.Input("policy", "policy.hujson", Provenance.sha256("policy"), "3f2a1c09b7e54d6a8f0e1d2c3b4a5968778695a4"),
-      new Provenance.Input("inventory", "inventory.yaml", Provenance.sha256("inventory"), "")),
-      java.time.Instant.parse("2026-01-02T03:04:05Z"));
+  static final Provenance PROVENANCE = Acme.PROVENANCE;
 
   @ParameterizedTest(name = "{0} by {1}")
   @CsvSource({
