@@ -56,8 +56,13 @@ final class CompileCommand implements Callable<Integer> {
     Inputs in = Inputs.read(policyFile, inventoryFile);
     List<Diagnostic> all = new ArrayList<>(in.diagnostics());
     Compilation c = null;
+    int nodes = in.inventory().map(i -> i.nodes().size()).orElse(0);
+    TerminalProgress progress = TerminalProgress.forNodes(err, nodes);
     if (in.valid()) {
-      c = Compiler.compile(in.policy(), in.inventory().orElseThrow());
+      try (var stage = progress.stage("compile", String.format(java.util.Locale.ROOT, "%,d nodes", nodes))) {
+        c = Compiler.compile(in.policy(), in.inventory().orElseThrow());
+      }
+      progress.clear();
       all.addAll(c.diagnostics());
     }
     all.sort(Diagnostic.ORDER);
@@ -72,11 +77,12 @@ final class CompileCommand implements Callable<Integer> {
       err.flush();
       return code;
     }
-    try {
+    try (var stage = progress.stage("write", String.format(java.util.Locale.ROOT, "%,d filters to %s", nodes, out))) {
       OutputWriter.write(c, format, out);
     } catch (IOException e) {
       throw new UserError("cannot write " + out + ": " + e.getMessage());
     }
+    progress.clear();
     stdout.println("compiled " + c.filters().size() + " node" + (c.filters().size() == 1 ? "" : "s") + " to " + out
         + " (" + format.name().toLowerCase(java.util.Locale.ROOT) + ")");
     stdout.flush();

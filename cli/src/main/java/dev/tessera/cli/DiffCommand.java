@@ -7,11 +7,11 @@ import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.matrix.AuditLoader;
 import dev.tessera.compiler.matrix.CompiledNetwork;
 import dev.tessera.compiler.matrix.PolicyIndex;
+import dev.tessera.compiler.matrix.Provenance;
 import dev.tessera.compiler.matrix.SyntheticInventory;
 import dev.tessera.policy.ast.Policy;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,9 +45,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Show the access a policy change gains and loses.",
-      "Each change (source, destination, protocol, ports) is linked to the rule change behind it.",
-      "OLD and NEW are files, or --git REV1..REV2 --path FILE reads both from git.",
-      "Exit 4 when access changed, 0 when not."
+      "Each change is said in the policy's words first (\"group:contractors lost tcp:5432 on",
+      "tag:db\"), then by device, and linked to the rule change behind it. OLD and NEW are",
+      "files; --git REV1..REV2 --path FILE reads both from git; --git REV --path FILE compares",
+      "REV with the file in the working tree. The output states the tool version, the inputs'",
+      "SHA-256 and revisions, and the time. Exit 4 when access changed, 0 when not."
     })
 final class DiffCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -55,7 +57,8 @@ final class DiffCommand implements Callable<Integer> {
   @Parameters(arity = "0..2", paramLabel = "OLD NEW", description = "Old and new policy files.")
   List<Path> files = new ArrayList<>();
 
-  @Option(names = "--git", paramLabel = "REV1..REV2", description = "Compare the policy at two git revisions.")
+  @Option(names = "--git", paramLabel = "REV1..REV2|REV",
+      description = "Compare the policy at two git revisions, or at one revision with the working tree.")
   String git;
 
   @Option(names = "--path", paramLabel = "FILE", description = "The policy's path inside the repository (with --git).")
@@ -72,56 +75,77 @@ final class DiffCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "text", paramLabel = "FMT", description = "text, md or json (default: ${DEFAULT-VALUE}).")
   DiffFormat format;
 
-  private record Source(String name, String text) {}
-
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Source oldSrc;
-    Source newSrc;
+    AuditInput oldSrc;
+    AuditInput newSrc;
     if (git != null) {
       if (!files.isEmpty() || path == null) {
         throw new UserError("--git needs --path and no OLD NEW files");
       }
       int dots = git.indexOf("..");
-      if (dots <= 0 || dots + 2 >= git.length() || git.startsWith(".", dots + 2)) {
-        throw new UserError("--git wants REV1..REV2, got \"" + git + "\"");
+      boolean range = dots >= 0;
+      if (range && (dots == 0 || dots + 2 >= git.length() || git.startsWith(".", dots + 2))) {
+        throw new UserError("--git wants REV1..REV2 or REV, got \"" + git + "\"");
       }
-      String rev1 = git.substring(0, dots);
-      String rev2 = git.substring(dots + 2);
       try (Repository r = openRepository(repo)) {
-        oldSrc = new Source(rev1 + ":" + path, readAt(r, rev1, path));
-        newSrc = new Source(rev2 + ":" + path, readAt(r, rev2, path));
+        String rev1 = range ? git.substring(0, dots) : git;
+        oldSrc = readAt(r, "old policy", rev1, path);
+        if (range) {
+          newSrc = readAt(r, "new policy", git.substring(dots + 2), path);
+        } else {
+          if (r.isBare() || r.getWorkTree() == null) {
+            throw new UserError("--git " + git + " compares with the working tree, and " + repo + " has none");
+          }
+          Path file = r.getWorkTree().toPath().resolve(path);
+          newSrc = AuditInput.read("new policy", file);
+          newSrc = new AuditInput(path, newSrc.text(), new Provenance.Input("new policy", path,
+              newSrc.provenance().sha256(), newSrc.provenance().revision()));
+        }
       }
     } else {
       if (files.size() != 2 || path != null) {
-        throw new UserError("give OLD and NEW policy files, or --git REV1..REV2 --path FILE");
+        throw new UserError("give OLD and NEW policy files, or --git REV1..REV2 --path FILE, or --git REV --path FILE");
       }
-      oldSrc = new Source(files.get(0).toString(), MatrixCommand.readPolicy(files.get(0)));
-      newSrc = new Source(files.get(1).toString(), MatrixCommand.readPolicy(files.get(1)));
+      oldSrc = AuditInput.read("old policy", MatrixCommand.checkSyntax(files.get(0)));
+      newSrc = AuditInput.read("new policy", MatrixCommand.checkSyntax(files.get(1)));
     }
     AuditLoader loader = new AuditLoader();
     Optional<Policy> oldP = loader.policy(oldSrc.name(), oldSrc.text());
     Optional<Policy> newP = loader.policy(newSrc.name(), newSrc.text());
     Optional<Inventory> inv = Optional.empty();
     boolean synthesized = inventory == null;
+    Provenance.Input inventoryIn;
     if (!synthesized) {
-      inv = loader.inventory(inventory.toString(), MatrixCommand.read(inventory));
-    } else if (oldP.isPresent() && newP.isPresent()) {
-      inv = Optional.of(SyntheticInventory.from(oldP.get(), newP.get()));
+      AuditInput i = AuditInput.read("inventory", inventory);
+      inventoryIn = i.provenance();
+      inv = loader.inventory(inventory.toString(), i.text());
+    } else {
+      inventoryIn = new Provenance.Input("inventory", "synthesized from the policies", "", "");
+      if (oldP.isPresent() && newP.isPresent()) {
+        inv = Optional.of(SyntheticInventory.from(oldP.get(), newP.get()));
+      }
     }
+    Provenance provenance = new Provenance("policyc", AuditInput.version(spec),
+        List.of(oldSrc.provenance(), newSrc.provenance(), inventoryIn), Provenance.now());
     Optional<CompiledNetwork> oldNet = Optional.empty();
     Optional<CompiledNetwork> newNet = Optional.empty();
     PolicyIndex oldIdx = null;
     PolicyIndex newIdx = null;
+    TerminalProgress progress = TerminalProgress.forNodes(err, inv.map(i -> i.nodes().size()).orElse(0));
     if (oldP.isPresent() && newP.isPresent() && inv.isPresent()) {
       oldIdx = PolicyIndex.of(oldP.get(), oldSrc.name());
       newIdx = PolicyIndex.of(newP.get(), newSrc.name());
-      List<Optional<CompiledNetwork>> both = loader.compileBoth(oldIdx, newIdx, inv.get(), synthesized);
-      oldNet = both.get(0);
-      newNet = both.get(1);
+      try (var stage = progress.stage("compile", String.format(java.util.Locale.ROOT, "both policies, %,d nodes",
+          inv.get().nodes().size()))) {
+        List<Optional<CompiledNetwork>> both = loader.compileBoth(oldIdx, newIdx, inv.get(), synthesized);
+        oldNet = both.get(0);
+        newNet = both.get(1);
+      }
     }
+    progress.clear();
     if (!loader.diagnostics().isEmpty()) {
       err.print(loader.renderDiagnostics());
       err.flush();
@@ -132,10 +156,26 @@ final class DiffCommand implements Callable<Integer> {
       return PolicyC.FAILED;
     }
     // The formatters print the synthesized-inventory caveat themselves.
-    AccessDiff d = new Differ(oldNet.get(), oldIdx, newNet.get(), newIdx).diff(synthesized, List.of());
-    out.print(format.render(d));
+    AccessDiff d = new Differ(oldNet.get(), oldIdx, newNet.get(), newIdx).diff(synthesized, List.of(), progress);
+    progress.clear();
+    out.print(format.render(d, provenance));
     out.flush();
     return d.unchanged() ? PolicyC.OK : PolicyC.CHANGED;
+  }
+
+  /** The policy at {@code rev}: its text, named {@code REV:path}, with the commit it resolved to. */
+  private static AuditInput readAt(Repository r, String role, String rev, String file) {
+    try {
+      ObjectId commit = r.resolve(rev + "^{commit}");
+      if (commit == null) {
+        throw new UserError("unknown git revision \"" + rev + "\"");
+      }
+      return AuditInput.fromGit(role, rev + ":" + file, readAt(r, rev, file), commit.name());
+    } catch (RevisionSyntaxException e) {
+      throw new UserError("bad git revision \"" + rev + "\": " + e.getMessage());
+    } catch (IOException e) {
+      throw new UserError("cannot read " + file + " at " + rev + ": " + e.getMessage());
+    }
   }
 
   private static Repository openRepository(Path dir) {
@@ -150,8 +190,8 @@ final class DiffCommand implements Callable<Integer> {
     }
   }
 
-  /** The text of {@code file} at revision {@code rev}, or a UserError naming what is missing. */
-  static String readAt(Repository r, String rev, String file) {
+  /** The bytes of {@code file} at revision {@code rev}, or a UserError naming what is missing. */
+  static byte[] readAt(Repository r, String rev, String file) {
     try {
       ObjectId tree = r.resolve(rev + "^{tree}");
       if (tree == null) {
@@ -161,8 +201,7 @@ final class DiffCommand implements Callable<Integer> {
         if (walk == null) {
           throw new UserError(file + " does not exist at revision " + rev);
         }
-        byte[] bytes = r.open(walk.getObjectId(0)).getBytes(8 << 20);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return r.open(walk.getObjectId(0)).getBytes(8 << 20);
       }
     } catch (RevisionSyntaxException e) {
       throw new UserError("bad git revision \"" + rev + "\": " + e.getMessage());

@@ -8,6 +8,7 @@ import dev.tessera.compiler.matrix.Grouping;
 import dev.tessera.compiler.matrix.MatrixBuilder;
 import dev.tessera.compiler.matrix.MatrixFormat;
 import dev.tessera.compiler.matrix.PolicyIndex;
+import dev.tessera.compiler.matrix.Provenance;
 import dev.tessera.policy.ast.Policy;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,9 +38,11 @@ import picocli.CommandLine.Spec;
     description = {
       "Show who can reach what: the access matrix read off the compiled filters.",
       "Rows are sources, columns destinations, cells the protocols and ports allowed, each",
-      "naming the rule(s) granting it (file:line). Formats: html (one self-contained page with",
-      "filter box, sticky headers, sections, legend, print styles), csv (RFC 4180 grid),",
-      "md (pull-request table), json (for tools)."
+      "naming the rule(s) granting it (file:line), as the enforcer's Matcher decides them.",
+      "Formats: html (one self-contained page, drawn on demand: it opens at 10,000 nodes),",
+      "csv (RFC 4180 grid), csv-long (one row per source, destination, protocol, port range",
+      "and rule), md (pull-request table), json (for tools). Every output states the tool",
+      "version, the inputs' SHA-256 and git revision, and the time."
     })
 final class MatrixCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -49,8 +53,8 @@ final class MatrixCommand implements Callable<Integer> {
   @Option(names = "--inventory", required = true, paramLabel = "INV", description = "Inventory (YAML or JSON).")
   Path inventory;
 
-  @Option(names = "--format", defaultValue = "html", paramLabel = "FMT",
-      description = "html, csv, md or json (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--format", defaultValue = "html", paramLabel = "FMT", converter = FormatConverter.class,
+      description = "html, csv, csv-long, md or json (default: ${DEFAULT-VALUE}).")
   MatrixFormat format;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of standard output.")
@@ -60,18 +64,34 @@ final class MatrixCommand implements Callable<Integer> {
       description = "Rows and columns per node, user, group or tag (default: ${DEFAULT-VALUE}). Tagged devices always group by tag.")
   Grouping.By by;
 
+  /** Accepts the formats' command-line names ({@code csv-long}). */
+  static final class FormatConverter implements CommandLine.ITypeConverter<MatrixFormat> {
+    @Override
+    public MatrixFormat convert(String value) {
+      return MatrixFormat.parse(value).orElseThrow(() -> new CommandLine.TypeConversionException(
+          "unknown format \"" + value + "\" (html, csv, csv-long, md, json)"));
+    }
+  }
+
   @Override
   public Integer call() throws IOException {
     PrintWriter err = spec.commandLine().getErr();
+    AuditInput policyIn = AuditInput.read("policy", checkSyntax(policy));
+    AuditInput inventoryIn = AuditInput.read("inventory", inventory);
+    Provenance provenance = new Provenance("policyc", AuditInput.version(spec),
+        List.of(policyIn.provenance(), inventoryIn.provenance()), Provenance.now());
     AuditLoader loader = new AuditLoader();
-    Optional<Policy> p = loader.policy(policy.toString(), readPolicy(policy));
-    Optional<Inventory> inv = loader.inventory(inventory.toString(), read(inventory));
+    Optional<Policy> p = loader.policy(policy.toString(), policyIn.text());
+    Optional<Inventory> inv = loader.inventory(inventory.toString(), inventoryIn.text());
     Optional<CompiledNetwork> net = Optional.empty();
-    PolicyIndex index = null;
+    TerminalProgress progress = TerminalProgress.forNodes(err, inv.map(i -> i.nodes().size()).orElse(0));
     if (p.isPresent() && inv.isPresent()) {
-      index = PolicyIndex.of(p.get(), policy.toString());
-      net = loader.compile(index, inv.get());
+      PolicyIndex index = PolicyIndex.of(p.get(), policy.toString());
+      try (var stage = progress.stage("compile", String.format(java.util.Locale.ROOT, "%,d nodes", inv.get().nodes().size()))) {
+        net = loader.compile(index, inv.get());
+      }
     }
+    progress.clear();
     if (!loader.diagnostics().isEmpty()) {
       err.print(loader.renderDiagnostics());
       err.flush();
@@ -81,37 +101,39 @@ final class MatrixCommand implements Callable<Integer> {
       return PolicyC.FAILED;
     }
     String title = policy.getFileName() + " on " + inventory.getFileName();
-    AccessMatrix m = Grouping.apply(new MatrixBuilder(net.get()).build(title, List.of()), by);
+    AccessMatrix m = Grouping.apply(new MatrixBuilder(net.get()).build(title, List.of(), progress), by);
+    progress.clear();
     if (output == null) {
       PrintWriter out = spec.commandLine().getOut();
-      format.render(m, out);
+      format.render(m, provenance, out);
       out.flush();
     } else {
       try (Writer w = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
-        format.render(m, w);
-      } catch (IOException e) {
+        format.render(m, provenance, w);
+      } catch (IOException | java.io.UncheckedIOException e) {
         throw new UserError("cannot write " + output + ": " + e.getMessage());
       }
       err.println("matrix: wrote " + output + " (" + m.sources().size() + " sources x "
-          + m.destinations().size() + " destinations, " + m.cells().size() + " with access)");
+          + m.destinations().size() + " destinations, " + m.cellCount() + " with access)");
     }
     return PolicyC.OK;
   }
 
   /** The text of a policy file; a name whose syntax is unknown is unreadable, as for every command. */
   static String readPolicy(Path file) {
+    return read(checkSyntax(file));
+  }
+
+  /** {@code file}, if its name tells the policy syntax; else a usage error, as for every command. */
+  static Path checkSyntax(Path file) {
     if (dev.tessera.policy.Syntax.forFileName(file.toString()).isEmpty()) {
       throw new UserError("cannot tell the policy syntax from the file name \"" + file.getFileName()
           + "\" (use .hujson or .json, .yaml or .yml, or .tpol)");
     }
-    return read(file);
+    return file;
   }
 
   static String read(Path file) {
-    try {
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException | java.io.UncheckedIOException e) {
-      throw new UserError("cannot read " + file + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
-    }
+    return AuditInput.read("input", file).text();
   }
 }
