@@ -2,6 +2,8 @@ package dev.tessera.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.testsupport.RequiresTools;
+import dev.tessera.testsupport.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,12 +66,11 @@ class ProgressTest {
 
   @ParameterizedTest(name = "{0} on a terminal")
   @ValueSource(strings = {"matrix", "compile", "diff"})
+  @RequiresTools("script")
   void progressOnATerminal(String command) throws Exception {
-    Path script = Path.of("/usr/bin/script");
-    Assumptions.assumeTrue(Files.isExecutable(script), "script (util-linux) not installed: cannot give the command a terminal");
     // script runs the command on a pseudo-terminal and copies what it writes (both streams) to our stdout
     String line = String.join(" ", policyc(args(command)).stream().map(ProgressTest::quote).toList());
-    String out = run(List.of(script.toString(), "-qec", line, "/dev/null"));
+    String out = run(List.of("script", "-qec", line, "/dev/null"));
     assertThat(out).as(out).contains(command.equals("diff") ? "diff: " : command + ": ")
         .containsPattern(command.equals("compile") ? "compile: 1,200 nodes, \\d+\\.\\d s" : command + ": [\\d,]+/1,200 destinations");
   }
@@ -79,7 +79,7 @@ class ProgressTest {
   @ValueSource(strings = {"matrix", "compile", "diff"})
   void quietOnAPipe(String command) throws Exception {
     Path err = tmp.resolve(command + ".err");
-    ProcessBuilder pb = new ProcessBuilder(policyc(args(command))).redirectError(err.toFile())
+    ProcessBuilder pb = Tools.process(policyc(args(command))).redirectError(err.toFile())
         .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     Process p = pb.start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -89,7 +89,7 @@ class ProgressTest {
 
   private static String run(List<String> cmd) throws IOException, InterruptedException {
     Path out = tmp.resolve("out-" + System.nanoTime());
-    Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectErrorStream(true).start();
+    Process p = Tools.process(cmd).redirectOutput(out.toFile()).redirectErrorStream(true).start();
     if (!p.waitFor(120, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new AssertionError("timed out: " + cmd);

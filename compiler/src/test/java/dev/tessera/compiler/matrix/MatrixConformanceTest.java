@@ -11,6 +11,8 @@ import dev.tessera.enforcer.format.IpAddress;
 import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.policy.ast.Policy;
+import dev.tessera.testsupport.Conformance;
+import dev.tessera.testsupport.RequiresConformance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +21,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,38 +37,17 @@ import org.junit.jupiter.api.Test;
  * granting rules); a subnet column or external row claims what every address of its prefix has,
  * so its claims must hold at the prefix's first and last address, and be exact for a host prefix.
  *
- * <p>Data: {@code ../shared/conformance} from the project root, or {@code
- * -Dtessera.conformance.dir} / {@code TESSERA_CONFORMANCE_DIR}; skipped with that message when
- * absent.
+ * <p>Data: {@link Conformance} ({@code ../shared/conformance} beside the project root, or
+ * {@code -Dtessera.conformance.dir} / {@code TESSERA_CONFORMANCE_DIR}).
  */
 class MatrixConformanceTest {
   private static final int[] EXTRA_PROTOS = {IpProtocol.ICMP, IpProtocol.TCP, IpProtocol.UDP, IpProtocol.ICMPV6,
       IpProtocol.SCTP, 2, 47, 50};
 
-  static Optional<Path> conformanceDir() {
-    List<String> candidates = new ArrayList<>();
-    String prop = System.getProperty("tessera.conformance.dir");
-    if (prop != null && !prop.isBlank()) {
-      candidates.add(prop);
-    }
-    String env = System.getenv("TESSERA_CONFORMANCE_DIR");
-    if (env != null && !env.isBlank()) {
-      candidates.add(env);
-    }
-    candidates.add(Acme.EXAMPLES.getParent().resolve("../shared/conformance").normalize().toString());
-    return candidates.stream().map(Path::of).filter(p -> Files.isDirectory(p.resolve("tailscale"))).findFirst();
-  }
-
-  private static Path dir() {
-    Optional<Path> d = conformanceDir();
-    Assumptions.assumeTrue(d.isPresent(), "conformance data not found: set -Dtessera.conformance.dir or"
-        + " TESSERA_CONFORMANCE_DIR to the shared conformance directory (with tailscale/ and wild/)");
-    return d.get();
-  }
-
   @Test
+  @RequiresConformance
   void everyCellOfTheHeadscaleCapturesIsTheMatchers() throws IOException {
-    Path root = dir().resolve("tailscale");
+    Path root = Conformance.tailscale();
     Report report = new Report();
     for (String folder : List.of("acl", "grant", "routes", "policytest")) {
       for (Path c : list(root.resolve(folder))) {
@@ -78,12 +58,13 @@ class MatrixConformanceTest {
             Files.readString(c.resolve("inventory.yaml")));
       }
     }
-    report.finish(300);
+    report.finish("matrix = Matcher, captures", 300);
   }
 
   @Test
+  @RequiresConformance
   void everyCellOfTheRealPoliciesIsTheMatchers() throws IOException {
-    Path root = dir().resolve("wild");
+    Path root = Conformance.wild();
     List<String> valid = Files.readAllLines(root.resolve("expected.tsv")).stream()
         .filter(l -> l.matches("\\d+\\tvalid\\t.*")).map(l -> l.substring(0, l.indexOf('\t'))).toList();
     Report report = new Report();
@@ -92,7 +73,7 @@ class MatrixConformanceTest {
           .findFirst().orElseThrow();
       report.check("wild/" + id, Files.readString(p), null);
     }
-    report.finish(40); // some valid files use constructs this build rejects: policy-lang's conformance, not the matrix's
+    report.finish("matrix = Matcher, real policies", 40); // some valid files use constructs this build rejects: policy-lang's conformance, not the matrix's
   }
 
   private static List<Path> list(Path dir) throws IOException {
@@ -131,7 +112,8 @@ class MatrixConformanceTest {
       }
     }
 
-    void finish(int minimum) {
+    void finish(String rate, int minimum) {
+      Conformance.recordRate(rate, checked - failures.size(), checked);
       System.out.printf("matrix == Matcher: %d policies, %d cells, %d probes checked; %d not compiled here %s%n",
           checked, cells, probes, notCompiled.size(), notCompiled);
       assertThat(failures).as("matrix cells that disagree with the Matcher").isEmpty();
