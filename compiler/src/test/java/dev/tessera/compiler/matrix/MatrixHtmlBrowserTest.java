@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Opens the acme matrix page in headless Chromium (Debian package {@code chromium}) and checks
  * what the browser actually drew: the DOM after the inline script ran ({@code --dump-dom}) must
  * hold exactly the matrix's cells, the filter (given as {@code #q=...}) must narrow rows and
- * columns, and a screenshot is written to {@code target/matrix-acme.png} for a human to look at.
+ * columns, and a screenshot is written to {@code target/matrix-acme.png} for a human to look at
+ * (and to {@code -Dtessera.screenshots=DIR} when set, for the docs).
  */
 class MatrixHtmlBrowserTest {
   private static final Pattern CELL = Pattern.compile(
@@ -41,7 +42,7 @@ class MatrixHtmlBrowserTest {
   static void setUp() throws IOException {
     matrix = Acme.acme().matrix();
     page = tmp.resolve("acme.html");
-    Files.writeString(page, MatrixFormat.HTML.render(matrix), StandardCharsets.UTF_8);
+    Files.writeString(page, MatrixFormat.HTML.render(matrix, Acme.PROVENANCE), StandardCharsets.UTF_8);
   }
 
   @Test
@@ -95,6 +96,10 @@ class MatrixHtmlBrowserTest {
     byte[] png = Files.readAllBytes(shot);
     assertThat(png.length).as("screenshot size").isGreaterThan(20_000);
     assertThat(new String(png, 1, 3, StandardCharsets.US_ASCII)).isEqualTo("PNG");
+    String docs = System.getProperty("tessera.screenshots");
+    if (docs != null && !docs.isBlank()) {
+      Files.copy(shot, Path.of(docs).resolve("matrix-acme.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
   }
 
   /** The page's export button writes what {@code policyc matrix --format csv-long} writes, for the rows shown. */

@@ -69,6 +69,14 @@ class MatrixHtmlScaleTest {
           Duration.ofSeconds(120)));
       int drawn = b.eval("document.querySelectorAll('#m td.g').length").asInt();
       String overview = b.eval("document.getElementById('count').textContent").asText();
+      // the picture: user sections against the service tags (each folded section is one 96 px column)
+      List<List<Integer>> colSecs = sections(matrix.destinations());
+      int firstTag = 0;
+      while (!MatrixHtml.section(matrix.destinations().get(colSecs.get(firstTag).getFirst())).startsWith("tag:svc-")) {
+        firstTag++;
+      }
+      b.eval("document.getElementById('wrap').scrollLeft = " + firstTag * 96);
+      b.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))");
       screenshot(b, "matrix-10000.png");
 
       // a query with an answer: user-17's devices to the servers of a service tag their team reaches
