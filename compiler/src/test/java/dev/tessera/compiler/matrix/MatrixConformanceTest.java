@@ -58,7 +58,7 @@ class MatrixConformanceTest {
             Files.readString(c.resolve("inventory.yaml")));
       }
     }
-    report.finish("matrix = Matcher, captures", 300);
+    report.finish("matrix_captures", 300);
   }
 
   @Test
@@ -73,7 +73,7 @@ class MatrixConformanceTest {
           .findFirst().orElseThrow();
       report.check("wild/" + id, Files.readString(p), null);
     }
-    report.finish("matrix = Matcher, real policies", 40); // some valid files use constructs this build rejects: policy-lang's conformance, not the matrix's
+    report.finish("matrix_real_files", 40); // some valid files use constructs this build rejects: policy-lang's conformance, not the matrix's
   }
 
   private static List<Path> list(Path dir) throws IOException {
