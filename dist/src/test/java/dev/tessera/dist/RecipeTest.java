@@ -102,7 +102,8 @@ class RecipeTest {
     assertThat(r.code()).as(r.toString()).isZero();
     assertThat(r.out()).contains("step: Access changes: ok");
     assertThat(Files.readString(work.resolve("runner/summary")))
-        .contains("alice@example.com", "tag:web", "tcp/udp 22", "rule added: HEAD:policy.hujson:7 acls[1]");
+        .contains("alice@example.com", "tag:web", "**group:eng** gained `tcp/udp:22` on **tag:web**",
+            "rule added: HEAD:policy.hujson:7 acls[1]");
   }
 
   /** What the recipe says about fetch-depth: 0 holds: without it, the diff step cannot read origin/main. */

@@ -162,8 +162,9 @@ public final class Differ {
     changes.clear();
     Principals principals = new Principals(newNet.nodes());
     for (Change c : merged.values()) {
+      Set<String> named = namesUsedBy(c.causes());
       changes.add(new Change(c.kind(), c.access(), c.causes(), c.sources(), c.destinations(),
-          principals.describe(c.sources()), principals.describe(c.destinations())));
+          principals.describe(c.sources(), named), principals.describe(c.destinations(), named)));
     }
     return new AccessDiff(oldNet.policyName(), newNet.policyName(), inventorySynthesized, n, changedNodes,
         changes, notes);
@@ -250,6 +251,19 @@ public final class Differ {
     public int hashCode() {
       return System.identityHashCode(o);
     }
+  }
+
+  /** The names (groups, tags, users, autogroups...) the rules behind a change use. */
+  private Set<String> namesUsedBy(List<Cause> causes) {
+    Set<String> out = new HashSet<>();
+    for (Cause k : causes) {
+      for (PolicyIndex.RuleInfo r : (k.inNew() ? newIdx : oldIdx).rules()) {
+        if (r.origin().equals(k.rule())) {
+          out.addAll(r.references());
+        }
+      }
+    }
+    return out;
   }
 
   private static final Comparator<Change> CHANGE_ORDER =

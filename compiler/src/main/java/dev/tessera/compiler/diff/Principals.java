@@ -56,6 +56,15 @@ final class Principals {
 
   /** The endpoints in principals' words, most devices first; non-device endpoints by label. */
   List<String> describe(List<Endpoint> endpoints) {
+    return describe(endpoints, Set.of());
+  }
+
+  /**
+   * As {@link #describe(List)}; among principals that would say the same, the ones in
+   * {@code preferred} (the names the rules behind a change use) come first, then groups, tags and
+   * users before autogroups and {@code *}.
+   */
+  List<String> describe(List<Endpoint> endpoints, Set<String> preferred) {
     Set<String> devices = new HashSet<>();
     List<String> others = new ArrayList<>();
     for (Endpoint e : endpoints) {
@@ -68,7 +77,7 @@ final class Principals {
     Set<String> left = new HashSet<>(devices);
     List<String> out = new ArrayList<>();
     // Principals of two devices or more that the set holds whole, greedily by devices newly covered.
-    exact(devices, left, 2, out);
+    exact(devices, left, 2, preferred, out);
     // Most of a principal: "4 of 5 devices of group:ops", the most specific first among equals.
     while (left.size() >= 2) {
       String best = null;
@@ -78,7 +87,8 @@ final class Principals {
           continue;
         }
         int fresh = overlap(p.getValue(), left);
-        if (fresh > bestNew || (fresh == bestNew && best != null && p.getValue().size() < members.get(best).size())) {
+        if (fresh > bestNew || (fresh == bestNew && best != null && (p.getValue().size() < members.get(best).size()
+            || (p.getValue().size() == members.get(best).size() && rank(p.getKey(), preferred) < rank(best, preferred))))) {
           best = p.getKey();
           bestNew = fresh;
         }
@@ -91,7 +101,7 @@ final class Principals {
       left.removeAll(of);
     }
     // A device that is all of a principal (a user's only device) is named by the principal.
-    exact(devices, left, 1, out);
+    exact(devices, left, 1, preferred, out);
     TreeSet<String> rest = new TreeSet<>(NaturalOrder.INSTANCE);
     rest.addAll(left);
     out.addAll(rest);
@@ -101,7 +111,7 @@ final class Principals {
   }
 
   /** Adds principals of at least {@code min} devices, all in {@code devices}, greedily by devices left. */
-  private void exact(Set<String> devices, Set<String> left, int min, List<String> out) {
+  private void exact(Set<String> devices, Set<String> left, int min, Set<String> preferred, List<String> out) {
     while (!left.isEmpty()) {
       String best = null;
       int bestNew = 0;
@@ -110,7 +120,7 @@ final class Principals {
           continue;
         }
         int fresh = overlap(p.getValue(), left);
-        if (fresh > bestNew) {
+        if (fresh > bestNew || (fresh == bestNew && fresh > 0 && rank(p.getKey(), preferred) < rank(best, preferred))) {
           best = p.getKey();
           bestNew = fresh;
         }
@@ -121,6 +131,14 @@ final class Principals {
       out.add(best);
       left.removeAll(members.get(best));
     }
+  }
+
+  /** Tie-break among principals: the preferred, then named ones, then autogroups and {@code *}. */
+  private static int rank(String principal, Set<String> preferred) {
+    if (preferred.contains(principal)) {
+      return 0;
+    }
+    return principal.equals("*") || principal.startsWith("autogroup:") ? 2 : 1;
   }
 
   private static int overlap(Set<String> a, Set<String> b) {

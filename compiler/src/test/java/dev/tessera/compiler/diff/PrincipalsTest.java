@@ -49,6 +49,21 @@ class PrincipalsTest {
     assertThat(new Principals(NODES).describe(es)).containsExactly(expected.trim().split("; "));
   }
 
+  /** Principals that say the same: the rule's names first, then named ones before autogroups. */
+  @org.junit.jupiter.api.Test
+  void tiesGoToTheRulesNamesThenToNamedPrincipals() {
+    // one user, in group:eng, with one device: autogroup:member, group:eng and the user are the same device
+    List<NodeInfo> nodes = List.of(node("laptop", "alice@x.io", List.of(), List.of("group:eng")),
+        node("web-1", "", List.of("tag:web"), List.of()));
+    List<Endpoint> laptop = List.of(MatrixBuilder.nodeEndpoint(nodes.getFirst()));
+    List<Endpoint> web = List.of(MatrixBuilder.nodeEndpoint(nodes.getLast()));
+    Principals p = new Principals(nodes);
+    assertThat(p.describe(laptop, java.util.Set.of("group:eng", "tag:web"))).containsExactly("group:eng");
+    assertThat(p.describe(laptop, java.util.Set.of("alice@x.io"))).containsExactly("alice@x.io");
+    assertThat(p.describe(laptop)).containsExactly("group:eng");
+    assertThat(p.describe(web)).containsExactly("tag:web");
+  }
+
   @ParameterizedTest(name = "{0} before {1}")
   @CsvSource({"laptop-2, laptop-10", "laptop-9, laptop-10", "10.0.0.9, 10.0.0.20", "a2b, a10b", "Laptop-1, laptop-2",
       "laptop-02, laptop-3", "laptop-2, laptop-02", "web, web-1"})
