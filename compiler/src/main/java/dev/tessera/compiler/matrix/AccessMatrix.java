@@ -165,14 +165,13 @@ public final class AccessMatrix {
   /** Rules that appear in at least one cell. */
   public boolean[] rulesInUse() {
     boolean[] used = new boolean[rules.size()];
-    Cell prev = null;
+    // The builder shares equal cells within a column: look at each object once.
+    Set<Cell> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (Cell c : cell) {
-      if (c == prev) {
-        continue; // equal neighbouring cells are usually one shared object
-      }
-      prev = c;
-      for (int r : c.ruleIndexes()) {
-        used[r] = true;
+      if (seen.add(c)) {
+        for (int r : c.ruleIndexes()) {
+          used[r] = true;
+        }
       }
     }
     return used;

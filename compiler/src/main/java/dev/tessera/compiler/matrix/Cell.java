@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.TreeSet;
 
 /**
  * What one source may send to one destination: per protocol, disjoint port segments with the
@@ -42,15 +41,22 @@ public record Cell(int totalPairs, List<ProtoPorts> protocols) {
 
   /** Rule indexes appearing anywhere in the cell, ascending. */
   public int[] ruleIndexes() {
-    TreeSet<Integer> all = new TreeSet<>();
+    int n = 0;
+    for (ProtoPorts p : protocols) {
+      for (Segment s : p.segments()) {
+        n += s.ruleCount();
+      }
+    }
+    int[] all = new int[n];
+    n = 0;
     for (ProtoPorts p : protocols) {
       for (Segment s : p.segments()) {
         for (int i = 0; i < s.ruleCount(); i++) {
-          all.add(s.rule(i));
+          all[n++] = s.rule(i);
         }
       }
     }
-    return all.stream().mapToInt(Integer::intValue).toArray();
+    return uniqueSorted(all, n);
   }
 
   /** The fewest pairs any segment reaches: equal to totalPairs when every member has it all. */
