@@ -1,8 +1,6 @@
 package dev.tessera.bench.enforcer;
 
 import dev.tessera.bench.compiler.SyntheticTailnet;
-import dev.tessera.bench.enforcer.baseline.BaselineCodec;
-import dev.tessera.bench.enforcer.baseline.BaselineRuleTable;
 import dev.tessera.compiler.Compilation;
 import dev.tessera.compiler.Compiler;
 import dev.tessera.enforcer.Matcher;
@@ -18,20 +16,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.function.ToLongFunction;
+import java.util.function.LongSupplier;
 
 /**
- * Before/after figures for the two build-time costs other modules hit: {@code FilterCodec.encode}
- * + SHA-256 over every filter of the compiler's synthetic tailnet (what {@code policyc compile}
- * writes), and {@code Matcher.of} (what {@code policyc test} pays per destination). "before" is a
- * frozen copy of the code as committed ({@code baseline/}: the codec from the first speed fix,
- * the rule tables from the commit the latest build-speed work started from).
- * Variants run interleaved in one JVM on the same inputs; each cell is the median of the rounds.
- * Outputs are compared first (identical bytes/hashes; identical table shapes), so a speed-up
- * that changed results fails the run.
+ * The two build-time costs other modules hit: {@code FilterCodec.encode} + SHA-256 over every
+ * filter of the compiler's synthetic tailnet (what {@code policyc compile} writes), and {@code
+ * Matcher.of} (what {@code policyc test} pays per destination). Each cell is the median of the
+ * rounds after five warm-up rounds. To compare two commits, run it under {@code
+ * benchmarks/compare.sh REV_A REV_B -- dev.tessera.bench.enforcer.BuildBench ...}, which builds
+ * both and runs them alternately on the same machine.
  *
  * <pre>
- * java -Xmx2g -cp "/tmp/bench/*" dev.tessera.bench.enforcer.BuildBench [nodes=10000] [rounds=5] [matcherSample=200]
+ * java -Xmx2g -cp "benchmarks/target/*:benchmarks/target/lib/*" dev.tessera.bench.enforcer.BuildBench [nodes=10000] [rounds=5] [matcherSample=200] [all|encode|matcher]
  * </pre>
  */
 public final class BuildBench {
@@ -57,44 +53,24 @@ public final class BuildBench {
         long canonical = all.stream().filter(f -> f.canonical() == f).count();
         System.out.printf(Locale.ROOT, "compiled %d nodes in %.1f s: %d filters (%d already canonical), %d rules' source prefixes%n",
                 nodes, (System.nanoTime() - c0) / 1e9, all.size(), canonical, prefixes);
-
-        // ---- correctness first: identical bytes and hashes on every filter
-        for (CompiledFilter f : all) {
-            if (!Arrays.equals(BaselineCodec.encode(f), FilterCodec.encode(f))
-                    || !BaselineCodec.sha256Hex(f).equals(FilterCodec.sha256Hex(f))) {
-                throw new AssertionError("encoding differs for " + f.node());
-            }
-        }
         CompiledFilter wide = wideFilter(13, 5000, 7);
         CompiledFilter shuffled = shuffledCopy(wide, 9);
-        if (!Arrays.equals(BaselineCodec.encode(shuffled), FilterCodec.encode(shuffled))) {
-            throw new AssertionError("encoding differs for the non-canonical filter");
+        if (!Arrays.equals(FilterCodec.encode(shuffled), FilterCodec.encode(wide))) {
+            throw new AssertionError("a shuffled filter must encode like its canonical form");
         }
-
         List<CompiledFilter> sampled = new ArrayList<>();
         for (int i = 0; i < Math.min(sample, all.size()); i++) {
             sampled.add(all.get(i * (all.size() / Math.min(sample, all.size()))));
         }
-        for (CompiledFilter f : sampled) {
-            checkSameTables(f);
-        }
-        checkSameTables(wide);
 
-        System.out.printf(Locale.ROOT, "%d rounds, median ms (ratio = before / after):%n", rounds);
-        // ---- 1. encode + hash of every filter (the compiler's output is canonical)
+        System.out.printf(Locale.ROOT, "%d rounds, median ms:%n", rounds);
         if (!what.equals("matcher")) {
-        row("encode+sha256, all " + all.size() + " filters", rounds, List.of(
-                fs -> { long b = 0; for (CompiledFilter f : all) { b += BaselineCodec.sha256Hex(f).length(); } return b; },
-                fs -> { long b = 0; for (CompiledFilter f : all) { b += FilterCodec.sha256Hex(f).length(); } return b; }));
-        row("encode only, all " + all.size() + " filters", rounds, List.of(
-                fs -> { long b = 0; for (CompiledFilter f : all) { b += BaselineCodec.encode(f).length; } return b; },
-                fs -> { long b = 0; for (CompiledFilter f : all) { b += FilterCodec.encode(f).length; } return b; }));
-        row("encode, 13x5k filter (canonical) x20", rounds, List.of(
-                fs -> repeat(20, () -> BaselineCodec.encode(wide).length),
-                fs -> repeat(20, () -> FilterCodec.encode(wide).length)));
-        row("encode, 13x5k filter (shuffled) x20", rounds, List.of(
-                fs -> repeat(20, () -> BaselineCodec.encode(shuffled).length),
-                fs -> repeat(20, () -> FilterCodec.encode(shuffled).length)));
+            row("encode+sha256, all " + all.size() + " filters", rounds,
+                    () -> { long b = 0; for (CompiledFilter f : all) { b += FilterCodec.sha256Hex(f).length(); } return b; });
+            row("encode only, all " + all.size() + " filters", rounds,
+                    () -> { long b = 0; for (CompiledFilter f : all) { b += FilterCodec.encode(f).length; } return b; });
+            row("encode, 13x5k filter (canonical) x20", rounds, () -> repeat(20, () -> FilterCodec.encode(wide).length));
+            row("encode, 13x5k filter (shuffled) x20", rounds, () -> repeat(20, () -> FilterCodec.encode(shuffled).length));
         }
         if (what.equals("encode")) {
             return;
@@ -103,29 +79,9 @@ public final class BuildBench {
         // cost, not build cost, decide the Matcher figures.
         all.clear();
         System.gc();
-
-        // ---- 2. Matcher.of (both families)
-        row("Matcher.of, " + sampled.size() + " sampled node filters", rounds, List.of(
-                fs -> { long b = 0; for (CompiledFilter f : sampled) { b += baseline(f); } return b; },
-                fs -> { long b = 0; for (CompiledFilter f : sampled) { b += Matcher.of(f).hashCode() & 1; } return b; }));
-        row("Matcher.of, 13 rules x 5k src prefixes x20", rounds, List.of(
-                fs -> repeat(20, () -> baseline(wide)),
-                fs -> repeat(20, () -> Matcher.of(wide).hashCode() & 1)));
-    }
-
-    private static int baseline(CompiledFilter f) {
-        return BaselineRuleTable.build(f.rules(), false).ruleCount() + BaselineRuleTable.build(f.rules(), true).ruleCount();
-    }
-
-    private static void checkSameTables(CompiledFilter f) {
-        String now = Matcher.of(f).describe();
-        {
-            String before = BaselineRuleTable.build(f.rules(), false).describe() + "; "
-                    + BaselineRuleTable.build(f.rules(), true).describe();
-            if (!before.equals(now)) {
-                throw new AssertionError("tables differ for " + f.node() + ": " + before + " vs " + now);
-            }
-        }
+        row("Matcher.of, " + sampled.size() + " sampled node filters", rounds,
+                () -> { long b = 0; for (CompiledFilter f : sampled) { b += Matcher.of(f).hashCode() & 1; } return b; });
+        row("Matcher.of, 13 rules x 5k src prefixes x20", rounds, () -> repeat(20, () -> Matcher.of(wide).hashCode() & 1));
     }
 
     private static long repeat(int times, java.util.function.IntSupplier op) {
@@ -136,32 +92,19 @@ public final class BuildBench {
         return b;
     }
 
-    /** Runs the variants interleaved (five warm-up rounds each) and prints medians and ratios. */
-    private static void row(String name, int rounds, List<ToLongFunction<Void>> variants) {
-        int v = variants.size();
-        long[][] t = new long[v][rounds];
+    /** Runs {@code op} five times to warm up, then {@code rounds} times, and prints the median. */
+    private static void row(String name, int rounds, LongSupplier op) {
+        long[] t = new long[rounds];
         long sink = 0;
-        for (int w = 0; w < 5; w++) { // warm-up: let C2 finish with every variant first
-            for (ToLongFunction<Void> x : variants) {
-                sink += x.applyAsLong(null);
-            }
+        for (int w = 0; w < 5; w++) {
+            sink += op.getAsLong();
         }
         for (int r = 0; r < rounds; r++) {
-            for (int k = 0; k < v; k++) {
-                long s = System.nanoTime();
-                sink += variants.get(k).applyAsLong(null);
-                t[k][r] = System.nanoTime() - s;
-            }
+            long s = System.nanoTime();
+            sink += op.getAsLong();
+            t[r] = System.nanoTime() - s;
         }
-        double before = median(t[0]) / 1e6;
-        double after = median(t[1]) / 1e6;
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %-46s before %9.1f  after %9.1f  ratio %5.1fx",
-                name, before, after, before / after));
-        if (v > 2) {
-            double ho = median(t[2]) / 1e6;
-            sb.append(String.format(Locale.ROOT, "  | handed-over %9.1f  ratio %5.1fx", ho, ho / after));
-        }
-        System.out.println(sb + (sink == 42 ? " " : ""));
+        System.out.printf(Locale.ROOT, "  %-46s %9.1f%s%n", name, median(t) / 1e6, sink == 42 ? " " : "");
     }
 
     private static long median(long[] xs) {
