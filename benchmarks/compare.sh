@@ -62,7 +62,7 @@ for r in $(seq 1 "$rounds"); do
     if [ "$main" = jmh ]; then
       "$JAVA_HOME/bin/java" ${JAVA_OPTS:--Xmx4g} -cp "$(classpath "$side")" org.openjdk.jmh.Main "$@" \
         -rf json -rff "$work/$side-$r.json" > "$work/$side-$r.log" 2>&1 || { tail -n 30 "$work/$side-$r.log" >&2; exit 1; }
-      grep -E '^(Benchmark|[A-Za-z].*(avgt|thrpt|sample|ss) )' "$work/$side-$r.log" || true
+      grep -E '^(Benchmark +\(|[A-Z][A-Za-z0-9_.]+ .* (avgt|thrpt|sample|ss) +[0-9])' "$work/$side-$r.log" || true
     else
       "$JAVA_HOME/bin/java" ${JAVA_OPTS:--Xmx4g} -cp "$(classpath "$side")" "$main" "$@"
     fi
