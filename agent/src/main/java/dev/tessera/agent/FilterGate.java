@@ -140,6 +140,23 @@ public final class FilterGate {
         + (before == Mode.FAIL_CLOSED ? "; no longer failing closed" : ""));
   }
 
+  /**
+   * Stops enforcing the filter in force and drops everything, both ways, as before the first
+   * bundle (a policy too stale to trust: its revocations may never have arrived). {@link #apply}
+   * lifts it.
+   */
+  public synchronized void failClosed(String why) {
+    if (enforcer == null) {
+      throw new IllegalStateException("no enforcer in " + mode + " mode");
+    }
+    dropOutboundWhileClosed = true;
+    lastError = why;
+    if (mode != Mode.FAIL_CLOSED) {
+      mode = Mode.FAIL_CLOSED;
+      log.accept("FAILING CLOSED: " + why);
+    }
+  }
+
   /** Adds status lines from the filter source (policy distribution) to {@link #appendStatus}. */
   public void attachSourceStatus(Consumer<StringBuilder> status) {
     this.sourceStatus = status;

@@ -8,7 +8,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,12 +16,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * The agent's side of filter distribution: long-polls the policy server for this node's bundle,
  * verifies it, hands it over, keeps it on disk, and acknowledges it.
  *
- * <p>Order of operations for a new bundle: verify (signature, node, strictly newer, hash, filter)
- * → apply (the agent swaps its enforcer snapshot) → persist (atomic rename) → acknowledge. A
- * bundle that fails any check changes nothing. At start, a persisted bundle is verified the same
- * way and applied before the server is asked, so a restarted agent enforces its last good filter
- * even while the server is down. Until some bundle has been applied the agent must drop
- * everything; {@link #hasBundle()} tells it.
+ * <p>Order of operations for a new bundle: verify (signature, node, strictly newer than both the
+ * bundle in force and the durable high-water mark, hash, filter, and a current {@link Freshness}
+ * statement) → write the high-water mark (atomic, fsynced) → apply (the agent swaps its enforcer
+ * snapshot) → persist the bundle (atomic, fsynced, 0600) → acknowledge. A bundle that fails any
+ * check changes nothing. Every "unchanged" answer must carry a current freshness statement for
+ * this node and the version held, or it is refused as {@code STALE}; {@link #freshness()} is the
+ * newest statement accepted, from which the agent tells how stale its policy is.
+ *
+ * <p>The high-water mark ({@code STATEFILE.mark}: the highest version ever applied and when the
+ * server last vouched for the policy) is what makes a rollback impossible after the bundle file is
+ * lost or replaced: a bundle below the mark is refused, on disk and from the wire. If the mark
+ * itself is lost, only a bundle whose freshness is current at the time is accepted (a replayed old
+ * bundle's statements have expired). At start, a persisted bundle is verified the same way and
+ * applied before the server is asked, so a restarted agent enforces its last good filter even
+ * while the server is down. Until some bundle has been applied the agent must drop everything;
+ * {@link #hasBundle()} tells it.
  */
 public final class BundleClient implements AutoCloseable {
   /** Receives each verified bundle, in version order. Throwing refuses it (it is not persisted or acked). */
@@ -50,6 +59,9 @@ public final class BundleClient implements AutoCloseable {
   private final NodeAuth.Signer signer;
   private final HttpClient http;
   private final AtomicLong held = new AtomicLong();
+  /** The durable high-water mark as last read or written; guarded by this. */
+  private Mark mark = Mark.NONE;
+  private volatile Freshness freshness;
   private final AtomicLong refused = new AtomicLong();
   private volatile String lastError;
   private volatile boolean closed;
@@ -72,20 +84,66 @@ public final class BundleClient implements AutoCloseable {
   }
 
   /** Applies the persisted bundle, if a valid one exists; returns its version or 0. */
-  public long loadPersisted() {
+  public synchronized long loadPersisted() {
     Path file = config.stateFile();
-    if (file == null || !Files.exists(file)) {
+    if (file == null) {
       return 0;
     }
     try {
-      offer(Files.readAllBytes(file), false);
+      mark = Mark.read(markFile());
+    } catch (IOException e) {
+      lastError = "cannot read " + markFile() + ": " + e.getMessage();
+      mark = Mark.NONE;
+    }
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    try {
+      byte[] bytes = readBounded(file);
+      // A bundle at the mark is the one in force before the restart; below it is a rollback.
+      BundleVerifier.Verified v = verifier.verify(bytes, Math.max(0, mark.version() - 1));
+      if (mark.version() == 0) {
+        Freshness own = Freshness.of(v.bundle());
+        if (!own.currentAt(System.currentTimeMillis())) {
+          throw new BundleException(BundleException.Reason.STALE, "no high-water mark at " + markFile()
+              + ", and the persisted bundle v" + v.bundle().version() + " is not vouched for as current;"
+              + " waiting for the server");
+        }
+        recordFreshness(own);
+      } else if (mark.freshIssuedAtMillis() > 0) {
+        freshness = new Freshness(v.bundle().node(), v.bundle().version(), mark.freshIssuedAtMillis(),
+            mark.freshIssuedAtMillis());
+      }
+      apply(v);
     } catch (IOException e) {
       lastError = "cannot read " + file + ": " + e.getMessage();
     } catch (BundleException e) {
       refused.incrementAndGet();
-      lastError = "persisted bundle refused: " + e.reason();
+      lastError = "persisted bundle refused: " + e.reason() + ": " + e.getMessage();
     }
     return held.get();
+  }
+
+  private Path markFile() {
+    Path f = config.stateFile();
+    return f.resolveSibling(f.getFileName() + ".mark");
+  }
+
+  /** The durable high-water mark: versions below it are refused even if the bundle file is lost. */
+  public synchronized long highWaterMark() {
+    return mark.version();
+  }
+
+  /** The newest freshness statement accepted (from the wire, or the mark's at start). */
+  public Optional<Freshness> freshness() {
+    return Optional.ofNullable(freshness);
+  }
+
+  private static byte[] readBounded(Path file) throws IOException, BundleException {
+    if (Files.size(file) > BundleCodec.MAX_BUNDLE_BYTES) {
+      throw new BundleException(BundleException.Reason.TOO_LARGE, file + " is larger than any bundle");
+    }
+    return Files.readAllBytes(file);
   }
 
   /** Starts the background long-poll loop. */
@@ -105,30 +163,109 @@ public final class BundleClient implements AutoCloseable {
     if (version > 0) {
       req.header("If-None-Match", "\"" + version + "\"");
     }
-    HttpResponse<byte[]> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> resp = http.send(req.build(), bounded(BundleCodec.MAX_BUNDLE_BYTES));
+    if (resp.body() == null) {
+      throw new BundleException(BundleException.Reason.TOO_LARGE, "server answer is larger than "
+          + BundleCodec.MAX_BUNDLE_BYTES + " bytes; not read");
+    }
+    String header = resp.headers().firstValue(Freshness.HEADER).orElse(null);
     return switch (resp.statusCode()) {
       case 200 -> {
-        offer(resp.body(), true);
+        offer(resp.body(), header);
         yield true;
       }
-      case 304 -> false;
+      case 304 -> {
+        unchanged(header);
+        yield false;
+      }
       default -> throw new IOException("server answered " + resp.statusCode() + ": "
-          + new String(resp.body(), StandardCharsets.UTF_8).strip());
+          + new String(resp.body(), 0, Math.min(resp.body().length, 512), StandardCharsets.UTF_8).strip());
     };
   }
 
-  private synchronized void offer(byte[] bytes, boolean fromServer) throws BundleException, IOException {
-    BundleVerifier.Verified v = verifier.verify(bytes, held.get());
+  /** A body handler that reads at most {@code max} bytes; a longer body gives a null body, unread. */
+  static HttpResponse.BodyHandler<byte[]> bounded(int max) {
+    return info -> {
+      long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
+      if (declared > max) {
+        return HttpResponse.BodySubscribers.replacing(null);
+      }
+      return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofInputStream(), in -> {
+        try (in) {
+          byte[] b = in.readNBytes(max + 1);
+          return b.length > max ? null : b;
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+    };
+  }
+
+  /** "Unchanged": believed only with a current statement for this node and the version held. */
+  private synchronized void unchanged(String header) throws BundleException, IOException {
+    Freshness f = Freshness.verifyHeader(header, config.serverPublicKey());
+    long version = held.get();
+    if (!f.node().equals(config.node()) || f.version() != version) {
+      throw new BundleException(BundleException.Reason.STALE, "the server vouches for " + f.node() + " v" + f.version()
+          + ", but this agent holds v" + version + " of " + config.node());
+    }
+    requireCurrent(f);
+    recordFreshness(f);
+    // The mark carries the last vouched time across restarts; write it at most once a minute.
+    if (f.issuedAtMillis() - mark.freshIssuedAtMillis() >= 60_000) {
+      writeMark(new Mark(Math.max(mark.version(), version), f.issuedAtMillis()));
+    }
+  }
+
+  private synchronized void offer(byte[] bytes, String header) throws BundleException, IOException {
+    BundleVerifier.Verified v = verifier.verify(bytes, Math.max(held.get(), mark.version()));
+    NodeBundle b = v.bundle();
+    Freshness f = header == null ? Freshness.of(b) : Freshness.verifyHeader(header, config.serverPublicKey());
+    if (!f.node().equals(b.node()) || f.version() != b.version()) {
+      throw new BundleException(BundleException.Reason.STALE, "the freshness statement is for " + f.node() + " v"
+          + f.version() + ", not for the bundle " + b.node() + " v" + b.version());
+    }
+    requireCurrent(f);
+    // Durable before the bundle takes effect: after a crash the mark is never below what ran.
+    writeMark(new Mark(b.version(), f.issuedAtMillis()));
+    apply(v);
+    recordFreshness(f);
+    persist(bytes);
+    ack(b);
+  }
+
+  private void apply(BundleVerifier.Verified v) throws BundleException {
     try {
       listener.apply(v);
     } catch (Exception e) {
       throw new BundleException(BundleException.Reason.BAD_FILTER, "the agent refused the filter: " + e.getMessage());
     }
     held.set(v.bundle().version());
-    if (fromServer) {
-      persist(bytes);
-      ack(v.bundle());
+  }
+
+  private static void requireCurrent(Freshness f) throws BundleException {
+    long now = System.currentTimeMillis();
+    if (!f.currentAt(now)) {
+      throw new BundleException(BundleException.Reason.STALE, "freshness statement for v" + f.version()
+          + " is not current (issued " + java.time.Instant.ofEpochMilli(f.issuedAtMillis()) + ", expires "
+          + java.time.Instant.ofEpochMilli(f.expiresAtMillis()) + ", now " + java.time.Instant.ofEpochMilli(now) + ")");
     }
+  }
+
+  private void recordFreshness(Freshness f) {
+    Freshness old = freshness;
+    if (old == null || f.issuedAtMillis() >= old.issuedAtMillis() || f.version() != old.version()) {
+      freshness = f;
+    }
+  }
+
+  private void writeMark(Mark m) throws IOException {
+    if (config.stateFile() == null) {
+      mark = m;
+      return;
+    }
+    PrivateFiles.replace(markFile(), m.encode());
+    mark = m;
   }
 
   private void persist(byte[] bytes) throws IOException {
@@ -136,13 +273,47 @@ public final class BundleClient implements AutoCloseable {
     if (file == null) {
       return;
     }
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
+    PrivateFiles.replace(file, bytes);
+  }
+
+  /**
+   * The high-water mark file: two decimal fields on one line, {@code VERSION FRESH_ISSUED_AT_MS}.
+   * Written only by this agent into its 0700 state directory; a file that does not parse counts as
+   * no mark (the strict rule for a lost mark then applies).
+   */
+  record Mark(long version, long freshIssuedAtMillis) {
+    static final Mark NONE = new Mark(0, 0);
+
+    byte[] encode() {
+      return ("tessera-mark " + version + " " + freshIssuedAtMillis + "\n").getBytes(StandardCharsets.US_ASCII);
     }
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.write(tmp, bytes);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+    static Mark decode(byte[] bytes) {
+      if (bytes.length > 128) {
+        return NONE;
+      }
+      String[] f = new String(bytes, StandardCharsets.US_ASCII).strip().split(" ");
+      try {
+        if (f.length == 3 && f[0].equals("tessera-mark")) {
+          long v = Long.parseLong(f[1]);
+          long t = Long.parseLong(f[2]);
+          return v >= 0 && t >= 0 ? new Mark(v, t) : NONE;
+        }
+      } catch (NumberFormatException e) {
+        // not a mark
+      }
+      return NONE;
+    }
+
+    static Mark read(Path file) throws IOException {
+      if (!Files.exists(file)) {
+        return NONE;
+      }
+      if (Files.size(file) > 128) {
+        return NONE;
+      }
+      return decode(Files.readAllBytes(file));
+    }
   }
 
   private void ack(NodeBundle bundle) {
@@ -176,6 +347,11 @@ public final class BundleClient implements AutoCloseable {
         backoffMillis = Math.min(backoffMillis * 2, 30_000);
       } catch (InterruptedException e) {
         return;
+      } catch (RuntimeException | Error e) {
+        // A bug must not end the loop silently: the agent would stay on an old filter forever.
+        lastError = "internal error: " + e;
+        sleep(backoffMillis);
+        backoffMillis = Math.min(backoffMillis * 2, 30_000);
       }
     }
   }

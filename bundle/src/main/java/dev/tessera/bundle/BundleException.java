@@ -25,7 +25,14 @@ public final class BundleException extends Exception {
     /** A request from a node the server does not know (or that has no key). */
     UNKNOWN_NODE,
     /** A request whose timestamp is outside the accepted window, or whose nonce was seen. */
-    REPLAYED
+    REPLAYED,
+    /**
+     * An answer without a current, genuine {@link Freshness} statement for this node and the
+     * version it names (a possible freeze attack: the agent keeps the filter in force).
+     */
+    STALE,
+    /** A server answer whose body is larger than any bundle may be. */
+    TOO_LARGE
   }
 
   private final Reason reason;

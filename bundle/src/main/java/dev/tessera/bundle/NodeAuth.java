@@ -74,28 +74,48 @@ public final class NodeAuth {
     }
   }
 
-  /** The server's side: checks requests against the nodes' public keys, refusing replays. */
+  /**
+   * The server's side: checks requests against the nodes' public keys, refusing replays.
+   *
+   * <p>Cost control (a flood of forged requests must not cost a Diffie-Hellman each): the MAC key
+   * of a node is derived once per node key and cached, so a request is checked with one HMAC and
+   * no DH, and a request for an unknown node costs a map lookup. The DH runs only the first time a
+   * node's key is seen (at most once per inventory key, which only the operator can add). Nonces
+   * are remembered per node, each node with its own bound, so a node that floods requests locks
+   * out only itself, never another node.
+   */
   public static final class Authenticator {
     private final byte[] serverScalar;
     private final Function<String, byte[]> nodeKeys;
+    /** Node -> its public key and the MAC key derived from it. */
+    private final java.util.concurrent.ConcurrentHashMap<String, DerivedKey> macKeys =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    /** Node -> that node's nonce window. */
+    private final java.util.concurrent.ConcurrentHashMap<String, NonceWindow> windows =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private final int maxPerNode;
+
+    private record DerivedKey(byte[] nodeKey, byte[] macKey) {}
+
     /**
      * Nonce -> the time after which the request's timestamp would be refused anyway, in arrival
      * order. Pruned from the head, so the cost per request stays constant; an expired entry behind
      * a live one only waits a little longer.
      */
-    private final LinkedHashMap<String, Long> seen = new LinkedHashMap<>();
-    private final int maxRemembered;
+    private static final class NonceWindow {
+      final LinkedHashMap<String, Long> seen = new LinkedHashMap<>();
+    }
 
     /**
      * @param nodeKeys the node's 32-byte WireGuard public key, or null for an unknown node or one
      *     without a key (looked up per request, so inventory changes apply at once)
-     * @param maxRemembered bound on the replay cache; when full, requests are refused (fail closed)
-     *     until old nonces age out of the window
+     * @param maxPerNode bound on each node's replay window; when a node's window is full, that
+     *     node's requests are refused (fail closed) until its old nonces age out
      */
-    public Authenticator(SigningKey serverKey, Function<String, byte[]> nodeKeys, int maxRemembered) {
+    public Authenticator(SigningKey serverKey, Function<String, byte[]> nodeKeys, int maxPerNode) {
       this.serverScalar = serverKey.x25519Scalar();
       this.nodeKeys = nodeKeys;
-      this.maxRemembered = maxRemembered;
+      this.maxPerNode = maxPerNode;
     }
 
     /** Returns the authenticated node name. */
@@ -117,37 +137,54 @@ public final class NodeAuth {
       if (Math.abs(nowMillis - timeMillis) > WINDOW_MILLIS) {
         throw new BundleException(Reason.REPLAYED, "request timestamp is outside the accepted window");
       }
-      if (nonce.length() != 32) {
-        throw new BundleException(Reason.BAD_AUTH, "request nonce must be 16 bytes of hex");
+      if (nonce.length() != 32 || auth.length() != 44) {
+        throw new BundleException(Reason.BAD_AUTH, "request nonce or authenticator has the wrong length");
       }
       byte[] nodeKey = nodeKeys.apply(node);
       if (nodeKey == null || nodeKey.length != 32) {
         throw new BundleException(Reason.UNKNOWN_NODE, "unknown node or node without a key: " + node);
+      }
+      byte[] key = macKey(node, nodeKey);
+      String expected = mac(key, method, path, node, timeMillis, nonce, body);
+      if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), auth.getBytes(StandardCharsets.US_ASCII))) {
+        throw new BundleException(Reason.BAD_AUTH, "request authenticator does not verify for node " + node);
+      }
+      NonceWindow w = windows.computeIfAbsent(node, k -> new NonceWindow());
+      synchronized (w) {
+        var it = w.seen.values().iterator();
+        while (it.hasNext() && it.next() < nowMillis) {
+          it.remove();
+        }
+        if (w.seen.containsKey(nonce)) {
+          throw new BundleException(Reason.REPLAYED, "request nonce was already used");
+        }
+        if (w.seen.size() >= maxPerNode) {
+          throw new BundleException(Reason.REPLAYED, "too many requests from node " + node + " in the replay window");
+        }
+        w.seen.put(nonce, timeMillis + WINDOW_MILLIS);
+      }
+      return node;
+    }
+
+    /** The node's MAC key, derived by DH once per node key (a changed key is derived again). */
+    private byte[] macKey(String node, byte[] nodeKey) throws BundleException {
+      DerivedKey d = macKeys.get(node);
+      if (d != null && Arrays.equals(d.nodeKey, nodeKey)) {
+        return d.macKey;
       }
       byte[] shared = Curve25519.dh(serverScalar, nodeKey);
       if (shared == null) {
         throw new BundleException(Reason.BAD_AUTH, "node key gives a degenerate shared secret");
       }
       byte[] key = deriveKey(shared);
-      String expected = mac(key, method, path, node, timeMillis, nonce, body);
-      Arrays.fill(key, (byte) 0);
-      if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), auth.getBytes(StandardCharsets.US_ASCII))) {
-        throw new BundleException(Reason.BAD_AUTH, "request authenticator does not verify for node " + node);
-      }
-      synchronized (seen) {
-        var it = seen.values().iterator();
-        while (it.hasNext() && it.next() < nowMillis) {
-          it.remove();
-        }
-        if (seen.containsKey(nonce)) {
-          throw new BundleException(Reason.REPLAYED, "request nonce was already used");
-        }
-        if (seen.size() >= maxRemembered) {
-          throw new BundleException(Reason.REPLAYED, "too many requests in the replay window; retry later");
-        }
-        seen.put(nonce, timeMillis + WINDOW_MILLIS);
-      }
-      return node;
+      macKeys.put(node, new DerivedKey(nodeKey.clone(), key));
+      return key;
+    }
+
+    /** Forgets nodes that {@code stillKnown} rejects (keys and nonce windows of removed nodes). */
+    public void retain(java.util.function.Predicate<String> stillKnown) {
+      macKeys.keySet().removeIf(n -> !stillKnown.test(n));
+      windows.keySet().removeIf(n -> !stillKnown.test(n));
     }
   }
 

@@ -13,10 +13,13 @@ import java.util.Objects;
  * @param policyRevision what the filter was compiled from (a git commit, or a file's hash)
  * @param contentHash SHA-256 of {@code filter}, hex
  * @param issuedAtMillis when the server signed it (Unix epoch milliseconds)
+ * @param expiresAtMillis until when the bundle is its own {@link Freshness} statement; after that
+ *     the server vouches for it with a separate statement on each answer
  * @param filter the enforcer's binary compiled filter ({@code FilterCodec.encode})
  */
 public record NodeBundle(
-    String node, long version, String policyRevision, String contentHash, long issuedAtMillis, byte[] filter) {
+    String node, long version, String policyRevision, String contentHash, long issuedAtMillis, long expiresAtMillis,
+    byte[] filter) {
 
   public NodeBundle {
     Objects.requireNonNull(node, "node");
@@ -28,7 +31,16 @@ public record NodeBundle(
     if (version < 1) {
       throw new IllegalArgumentException("version must be >= 1, got " + version);
     }
+    if (expiresAtMillis < issuedAtMillis) {
+      throw new IllegalArgumentException("bundle expires before it is issued");
+    }
     filter = filter.clone();
+  }
+
+  /** A bundle that makes no freshness claim of its own (it expires as it is issued). */
+  public NodeBundle(String node, long version, String policyRevision, String contentHash, long issuedAtMillis,
+      byte[] filter) {
+    this(node, version, policyRevision, contentHash, issuedAtMillis, issuedAtMillis, filter);
   }
 
   @Override
@@ -53,6 +65,7 @@ public record NodeBundle(
         && policyRevision.equals(b.policyRevision)
         && contentHash.equals(b.contentHash)
         && issuedAtMillis == b.issuedAtMillis
+        && expiresAtMillis == b.expiresAtMillis
         && java.util.Arrays.equals(filter, b.filter);
   }
 

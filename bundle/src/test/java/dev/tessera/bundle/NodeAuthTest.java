@@ -120,6 +120,45 @@ class NodeAuthTest {
         .isEqualTo("laptop-alice");
   }
 
+  /**
+   * A flood of forged requests for a real node name (or for made-up names) must not cost a
+   * Diffie-Hellman each: the MAC is checked with a key derived once per node key.
+   */
+  @Test
+  void forgedRequestsRunNoDiffieHellman() throws Exception {
+    var auth = authenticator();
+    var alice = new NodeAuth.Signer("laptop-alice", wgPrivate(1), SERVER.publicKey());
+    auth.authenticate("GET", "/", new byte[0], alice.sign("GET", "/", new byte[0], NOW).asMap(), NOW);
+    var forger = new NodeAuth.Signer("laptop-alice", wgPrivate(9), SERVER.publicKey()); // wrong key
+    long before = Curve25519.DH_COUNT.get();
+    for (int i = 0; i < 1000; i++) {
+      Map<String, String> forged = forger.sign("GET", "/", new byte[0], NOW).asMap();
+      assertReason(() -> auth.authenticate("GET", "/", new byte[0], forged, NOW), Reason.BAD_AUTH);
+      Map<String, String> ghost = new HashMap<>(forged);
+      ghost.put(NodeAuth.HEADER_NODE, "ghost-" + i);
+      assertReason(() -> auth.authenticate("GET", "/", new byte[0], ghost, NOW), Reason.UNKNOWN_NODE);
+    }
+    assertThat(Curve25519.DH_COUNT.get() - before).as("DH operations for 2000 forged requests").isZero();
+    // The genuine node is still served.
+    assertThat(auth.authenticate("GET", "/", new byte[0], alice.sign("GET", "/", new byte[0], NOW).asMap(), NOW))
+        .isEqualTo("laptop-alice");
+  }
+
+  /** One node filling its nonce window locks out only itself. */
+  @Test
+  void nonceWindowsArePerNode() throws Exception {
+    var alice = new NodeAuth.Signer("laptop-alice", wgPrivate(1), SERVER.publicKey());
+    var web = new NodeAuth.Signer("web-1", wgPrivate(2), SERVER.publicKey());
+    var auth = new NodeAuth.Authenticator(SERVER, inventory::get, 3);
+    for (int i = 0; i < 3; i++) {
+      auth.authenticate("GET", "/", new byte[0], alice.sign("GET", "/", new byte[0], NOW).asMap(), NOW);
+    }
+    assertReason(() -> auth.authenticate("GET", "/", new byte[0], alice.sign("GET", "/", new byte[0], NOW).asMap(), NOW),
+        Reason.REPLAYED);
+    assertThat(auth.authenticate("GET", "/", new byte[0], web.sign("GET", "/", new byte[0], NOW).asMap(), NOW))
+        .as("another node, while laptop-alice's window is full").isEqualTo("web-1");
+  }
+
   private static void assertReason(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, Reason reason) {
     assertThatThrownBy(call).isInstanceOf(BundleException.class)
         .extracting(e -> ((BundleException) e).reason()).isEqualTo(reason);

@@ -36,14 +36,19 @@ final class KeygenCommand implements Callable<Integer> {
     try {
       Path parent = out.toAbsolutePath().getParent();
       if (parent != null) {
-        Files.createDirectories(parent);
+        dev.tessera.bundle.PrivateFiles.createDirectories(parent);
       }
       if (tlsNames != null && Files.exists(out.resolveSibling(out.getFileName() + ".crt"))) {
         throw new FileAlreadyExistsException(out.resolveSibling(out.getFileName() + ".crt").toString());
       }
-      String pub = SigningKey.generate().write(out);
-      Files.writeString(out.resolveSibling(out.getFileName() + ".pub"), pub + "\n");
-      spec.commandLine().getOut().println(pub);
+      if (tlsNames != null && Files.exists(out)) {
+        // An existing key gets its certificate added; the key itself is never touched.
+        spec.commandLine().getOut().println(SigningKey.read(out).publicKeyBase64());
+      } else {
+        String pub = SigningKey.generate().write(out);
+        Files.writeString(out.resolveSibling(out.getFileName() + ".pub"), pub + "\n");
+        spec.commandLine().getOut().println(pub);
+      }
       if (tlsNames != null) {
         Path crt = out.resolveSibling(out.getFileName() + ".crt");
         Path tlsKey = out.resolveSibling(out.getFileName() + ".tls-key");

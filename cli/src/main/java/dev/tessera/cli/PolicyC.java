@@ -77,6 +77,7 @@ public final class PolicyC implements Callable<Integer> {
     cl.addSubcommand(new KeygenCommand());
     cl.addSubcommand(new ServeCommand());
     cl.addSubcommand(new StatusCommand());
+    cl.addSubcommand(new AuditCommand());
     cl.addSubcommand(new MatrixCommand());
     cl.addSubcommand(new DiffCommand());
     cl.addSubcommand(new LintCommand());

@@ -1,5 +1,6 @@
 package dev.tessera.cli;
 
+import dev.tessera.bundle.PrivateFiles;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.server.PolicyServer;
 import dev.tessera.server.PolicySource;
@@ -21,7 +22,10 @@ import picocli.CommandLine.Spec;
       "Serve compiled filters to agents: each node gets only its own bundle, signed with --key.",
       "The policy (a file, or --git-ref REF with --policy naming a path in the repository --repo)",
       "and the inventory are polled; a change that does not compile is refused and the last good",
-      "compilation keeps being served (see `policyc status`)."
+      "compilation keeps being served (see `policyc status`).",
+      "HTTPS by default: the certificate and key come from --tls-cert/--tls-key, or else KEY.crt and",
+      "KEY.tls-key beside --key (`policyc keygen --out KEY --tls NAME`); plain HTTP only with",
+      "--plain-http. /v1/status needs the admin token (--admin-token-file, created if missing)."
     })
 final class ServeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -44,8 +48,26 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--key", required = true, paramLabel = "FILE", description = "Signing key from `policyc keygen`.")
   Path key;
 
-  @Option(names = "--state", defaultValue = ".tessera/server", paramLabel = "DIR", description = "Versions and audit log (default ${DEFAULT-VALUE}).")
+  @Option(names = "--state", defaultValue = "/var/lib/tessera/server", paramLabel = "DIR", description = "Versions and audit log (default ${DEFAULT-VALUE}).")
   Path state;
+
+  @Option(names = "--plain-http", description = "Serve plain HTTP instead of HTTPS (bundles stay signed; filters travel in the clear).")
+  boolean plainHttp;
+
+  @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Bearer token /v1/status requires; created (0600) with a random token if missing (default STATE/admin.token).")
+  Path adminTokenFile;
+
+  @Option(names = "--epoch-file", paramLabel = "FILE", description = "Version epoch kept beside the key, so versions survive a lost --state (default KEY.epoch).")
+  Path epochFile;
+
+  @Option(names = "--freshness-seconds", defaultValue = "300", paramLabel = "S", description = "Lifetime of each signed freshness statement (default ${DEFAULT-VALUE}).")
+  long freshnessSeconds;
+
+  @Option(names = "--max-connections", defaultValue = "50000", paramLabel = "N", description = "Open connections beyond which new ones get 429 (default ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(names = "--node-rate", defaultValue = "2", paramLabel = "PER_SECOND", description = "Requests per second each node may make, with a burst of 10 times that (default ${DEFAULT-VALUE}).")
+  double nodeRate;
 
   @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve HTTPS with this certificate (from `policyc keygen --tls`).")
   Path tlsCert;
@@ -80,8 +102,38 @@ final class ServeCommand implements Callable<Integer> {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new UserError("--tls-cert and --tls-key go together");
     }
+    if (tlsCert == null && !plainHttp) {
+      Path crt = key.resolveSibling(key.getFileName() + ".crt");
+      Path crtKey = key.resolveSibling(key.getFileName() + ".tls-key");
+      if (!Files.isReadable(crt) || !Files.isReadable(crtKey)) {
+        throw new UserError("serve uses HTTPS: give --tls-cert and --tls-key, or create " + crt + " with `policyc keygen"
+            + " --out " + key + " --tls HOSTNAME,IP`; --plain-http serves without TLS");
+      }
+      tlsCert = crt;
+      tlsKey = crtKey;
+    }
+    if (tlsCert != null && plainHttp) {
+      throw new UserError("--plain-http and --tls-cert exclude each other");
+    }
+    if (plainHttp) {
+      spec.commandLine().getErr().println("policyc serve: WARNING: --plain-http: filters and node names travel unencrypted;"
+          + " bundles and freshness stay signed, but anyone on the path can read what each node may reach");
+    }
+    String token;
+    try {
+      PrivateFiles.createDirectories(state);
+      token = adminToken(adminTokenFile != null ? adminTokenFile : state.resolve("admin.token"));
+    } catch (IOException e) {
+      throw new UserError("cannot set up the state directory " + state + ": " + e.getMessage());
+    }
+    PolicyServer.Options options = PolicyServer.Options.DEFAULTS
+        .withEpochFile(epochFile != null ? epochFile : key.resolveSibling(key.getFileName() + ".epoch"))
+        .withAdminToken(token)
+        .withFreshnessMillis(Math.max(10, freshnessSeconds) * 1000)
+        .withLimits(maxConnections, PolicyServer.Options.DEFAULTS.maxLongPollsPerNode(),
+            (int) Math.max(1, Math.ceil(nodeRate * 10)), nodeRate, PolicyServer.Options.DEFAULTS.idleMillis());
     PolicyServer server = new PolicyServer(new PolicyServer.Config(source, PolicySource.file(inventory), address,
-        signingKey, state, Math.max(50, pollMillis), tlsCert, tlsKey));
+        signingKey, state, Math.max(50, pollMillis), tlsCert, tlsKey, options));
     InetSocketAddress bound;
     try {
       bound = server.start();
@@ -102,6 +154,22 @@ final class ServeCommand implements Callable<Integer> {
     }));
     server.awaitClose();
     return PolicyC.OK;
+  }
+
+  /** Reads the admin token, or creates the file (0600) with 32 random bytes, base64url. */
+  static String adminToken(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      byte[] raw = new byte[32];
+      new java.security.SecureRandom().nextBytes(raw);
+      String t = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+      PrivateFiles.writeNew(file, (t + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return t;
+    }
+    String t = Files.readString(file).strip();
+    if (t.length() < 16) {
+      throw new IOException(file + ": the admin token must be at least 16 characters");
+    }
+    return t;
   }
 
   static InetSocketAddress parseAddress(String hostPort) {

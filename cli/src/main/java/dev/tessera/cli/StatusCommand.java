@@ -34,6 +34,13 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--server-cert", paramLabel = "FILE", description = "For an https server: the certificate to trust (from keygen --tls).")
   java.nio.file.Path serverCert;
 
+  @Option(names = "--admin-token-file", defaultValue = "/var/lib/tessera/server/admin.token", paramLabel = "FILE",
+      description = "The server's admin token (serve's --admin-token-file; default ${DEFAULT-VALUE}).")
+  java.nio.file.Path adminTokenFile;
+
+  /** A status answer is a few hundred bytes per node; far more than any inventory needs. */
+  static final int MAX_STATUS_BYTES = 64 << 20;
+
   @Override
   public Integer call() throws Exception {
     String scheme = serverCert != null ? "https://" : "http://";
@@ -47,13 +54,29 @@ final class StatusCommand implements Callable<Integer> {
         throw new UserError(e.getMessage());
       }
     }
+    String token;
+    try {
+      token = java.nio.file.Files.readString(adminTokenFile).strip();
+    } catch (IOException e) {
+      throw new UserError("status needs the server's admin token: cannot read " + adminTokenFile + " (--admin-token-file)");
+    }
     try (HttpClient http = builder.build()) {
-      HttpResponse<String> resp = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<java.io.InputStream> resp = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+          .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofInputStream());
+      byte[] bytes;
+      try (java.io.InputStream in = resp.body()) {
+        bytes = in.readNBytes(MAX_STATUS_BYTES + 1);
+      }
+      if (bytes.length > MAX_STATUS_BYTES) {
+        throw new UserError("the server's status answer is larger than " + MAX_STATUS_BYTES + " bytes");
+      }
+      if (resp.statusCode() == 401) {
+        throw new UserError("server answered 401: the admin token in " + adminTokenFile + " is not the server's");
+      }
       if (resp.statusCode() != 200) {
         throw new UserError("server answered " + resp.statusCode());
       }
-      body = resp.body();
+      body = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UserError("cannot reach the policy server at " + uri + ": " + e.getMessage());
     }

@@ -3,6 +3,8 @@ package dev.tessera.server;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.bundle.BundleCodec;
+import dev.tessera.bundle.Freshness;
+import dev.tessera.bundle.PrivateFiles;
 import dev.tessera.bundle.NodeBundle;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.format.CompiledFilter;
@@ -10,7 +12,6 @@ import dev.tessera.enforcer.format.FilterCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,6 +38,20 @@ import java.util.stream.IntStream;
  * state directory, replaced atomically) so a restarted server continues above what agents already
  * hold instead of offering them something they would rightly refuse as a rollback.
  *
+ * <p><b>Losing that state</b> must not brick the fleet (agents would refuse every bundle with a
+ * version at or below the one they hold). Versions therefore live in epochs: a version is
+ * {@code epoch << 32 | n}. A store that finds no {@code versions.json} starts a new epoch,
+ * above every epoch before it: the larger of the wall clock in seconds and one more than the
+ * epoch recorded next to the signing key ({@code epochFile}, written durably before anything is
+ * served, and the floor that keeps a clock set back from reusing an epoch). So a server restarted
+ * on an empty state directory serves every node a version above anything it served before, and
+ * agents keep updating.
+ *
+ * <p><b>Freshness.</b> Every bundle is signed with an expiry ({@code freshnessMillis} after
+ * signing) and is its own {@link Freshness} statement until then; {@link #freshness} gives the
+ * statement for an answer whose bundle cannot vouch for itself any more, or for an "unchanged"
+ * answer, re-signed per node only when the cached one has less than half its lifetime left.
+ *
  * <p>Publishing streams (issue 9: p99 propagation to 10k long-polling agents):
  *
  * <pre>
@@ -55,9 +70,18 @@ import java.util.stream.IntStream;
  */
 public final class BundleStore {
   /** What is served to one node right now. */
-  public record Entry(long version, String hash, String revision, byte[] signed) {}
+  public record Entry(long version, String hash, String revision, byte[] signed, long expiresAtMillis) {}
 
   private record Persisted(long version, String hash) {}
+
+  /** The state file: the epoch and each node's version and hash. */
+  private record State(long epoch, Map<String, Persisted> nodes) {}
+
+  /** One cached signed freshness statement. */
+  private record Statement(long version, long expiresAtMillis, String header) {}
+
+  /** Default lifetime of a freshness statement (and of a bundle's own freshness). */
+  public static final long DEFAULT_FRESHNESS_MILLIS = 5 * 60_000;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -69,22 +93,113 @@ public final class BundleStore {
   private final Map<String, Persisted> versions;
   private final Map<String, List<Consumer<Entry>>> waiters = new ConcurrentHashMap<>();
   private final AtomicLong signatures = new AtomicLong();
+  private final Map<String, Statement> statements = new ConcurrentHashMap<>();
+  private final long epoch;
+  private final long freshnessMillis;
   private final boolean parallel;
   private volatile String lastTimings = "";
 
   public BundleStore(SigningKey key, Path stateDir) throws IOException {
-    this(key, stateDir, true);
+    this(key, stateDir, null, DEFAULT_FRESHNESS_MILLIS, true);
+  }
+
+  /**
+   * @param epochFile where the epoch is recorded beside the signing key (survives a lost state
+   *     directory); null: the wall clock alone sets a new epoch's floor
+   * @param freshnessMillis lifetime of a freshness statement
+   */
+  public BundleStore(SigningKey key, Path stateDir, Path epochFile, long freshnessMillis) throws IOException {
+    this(key, stateDir, epochFile, freshnessMillis, true);
   }
 
   /** {@code parallel = false} signs on the publishing thread only, in node order (tests). */
   BundleStore(SigningKey key, Path stateDir, boolean parallel) throws IOException {
+    this(key, stateDir, null, DEFAULT_FRESHNESS_MILLIS, parallel);
+  }
+
+  BundleStore(SigningKey key, Path stateDir, Path epochFile, long freshnessMillis, boolean parallel)
+      throws IOException {
     this.key = key;
     this.parallel = parallel;
-    Files.createDirectories(stateDir);
+    this.freshnessMillis = freshnessMillis;
+    PrivateFiles.createDirectories(stateDir);
     this.stateFile = stateDir.resolve("versions.json");
-    this.versions = Files.exists(stateFile)
-        ? new HashMap<>(JSON.readValue(stateFile.toFile(), new TypeReference<Map<String, Persisted>>() {}))
-        : new HashMap<>();
+    if (Files.exists(stateFile)) {
+      State st = readState(stateFile);
+      this.epoch = st.epoch();
+      this.versions = new HashMap<>(st.nodes());
+    } else {
+      this.epoch = newEpoch(epochFile);
+      this.versions = new HashMap<>();
+      persist(versions); // the new epoch is on disk before anything is served under it
+    }
+  }
+
+  private static State readState(Path file) throws IOException {
+    com.fasterxml.jackson.databind.JsonNode j = JSON.readTree(file.toFile());
+    if (j != null && j.has("epoch") && j.path("epoch").isIntegralNumber() && j.path("nodes").isObject()) {
+      return new State(j.path("epoch").asLong(),
+          JSON.convertValue(j.path("nodes"), new TypeReference<Map<String, Persisted>>() {}));
+    }
+    // The layout before epochs: a plain node -> {version, hash} map, epoch 0.
+    return new State(0, JSON.convertValue(j, new TypeReference<Map<String, Persisted>>() {}));
+  }
+
+  /**
+   * A new epoch: above the wall clock's seconds and above the one recorded in {@code epochFile},
+   * which is then updated (durably) so that a clock set back cannot bring an old epoch back. If
+   * the file cannot be written (a read-only key directory), the clock alone is the floor; that is
+   * said on stderr. Without an epoch file (null: embedded stores in tests) the epoch is 0.
+   */
+  static long newEpoch(Path epochFile) throws IOException {
+    if (epochFile == null) {
+      return 0;
+    }
+    long recorded = 0;
+    if (Files.exists(epochFile)) {
+      String text = Files.readString(epochFile, StandardCharsets.US_ASCII).strip();
+      try {
+        recorded = Long.parseLong(text);
+      } catch (NumberFormatException e) {
+        throw new IOException(epochFile + ": not an epoch number: " + text);
+      }
+    }
+    long epoch = Math.max(recorded + 1, System.currentTimeMillis() / 1000);
+    if (epoch >= 1L << 31) {
+      throw new IOException("epoch " + epoch + " is out of range");
+    }
+    try {
+      PrivateFiles.replace(epochFile, (epoch + "\n").getBytes(StandardCharsets.US_ASCII));
+    } catch (IOException e) {
+      System.err.println("policyc serve: cannot record the version epoch in " + epochFile + " (" + e.getMessage()
+          + "); the clock alone keeps versions above those served before a loss of the state directory");
+    }
+    return epoch;
+  }
+
+  /** The epoch versions of nodes new to this state start in. */
+  public long epoch() {
+    return epoch;
+  }
+
+  /**
+   * The freshness header for an answer about {@code entry} of {@code node} at {@code nowMillis};
+   * null when {@code bundleSent} and the bundle's own window still has at least half its lifetime
+   * left (it vouches for itself).
+   */
+  public String freshness(String node, Entry entry, boolean bundleSent, long nowMillis) {
+    if (bundleSent && entry.expiresAtMillis() - nowMillis >= freshnessMillis / 2) {
+      return null;
+    }
+    Statement s = statements.get(node);
+    if (s == null || s.version != entry.version() || s.expiresAtMillis - nowMillis < freshnessMillis / 2) {
+      long expires = nowMillis + freshnessMillis;
+      s = new Statement(entry.version(), expires,
+          new Freshness(node, entry.version(), nowMillis, expires).signHeader(key));
+      statements.put(node, s);
+      signatures.incrementAndGet();
+    }
+    return s.header;
   }
 
   /** The entry served to {@code node}, or null when the node has none (unknown or not compiled yet). */
@@ -177,7 +292,8 @@ public final class BundleStore {
         // Restarted server, same filter: re-sign under the same version (agents already hold it).
         version = known.version;
       } else {
-        version = Math.max(old == null ? 0 : old.version, known == null ? 0 : known.version) + 1;
+        long floor = Math.max(old == null ? 0 : old.version, known == null ? 0 : known.version);
+        version = Math.max(floor, epoch << 32) + 1;
       }
       nextVersions.put(node, new Persisted(version, hashes[i]));
       newVersion[i] = version;
@@ -219,8 +335,9 @@ public final class BundleStore {
     RuntimeException signingFailure = null;
     try {
       (parallel ? signing.parallel() : signing).forEach(i -> {
-        entries[i] = new Entry(newVersion[i], hashes[i], revision, BundleCodec.sign(
-            new NodeBundle(nodes[i], newVersion[i], revision, hashes[i], nowMillis, encoded[i]), key));
+        entries[i] = new Entry(newVersion[i], hashes[i], revision, BundleCodec.sign(new NodeBundle(nodes[i],
+            newVersion[i], revision, hashes[i], nowMillis, nowMillis + freshnessMillis, encoded[i]), key),
+            nowMillis + freshnessMillis);
         signatures.incrementAndGet();
         if (persisted.get()) {
           publishOne(nodes[i], entries[i]);
@@ -311,8 +428,9 @@ public final class BundleStore {
   }
 
   private void persist(Map<String, Persisted> state) throws IOException {
-    Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
-    JSON.writeValue(tmp.toFile(), new TreeMap<>(state));
-    Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Map<String, Object> file = new java.util.LinkedHashMap<>();
+    file.put("epoch", epoch);
+    file.put("nodes", new TreeMap<>(state));
+    PrivateFiles.replace(stateFile, JSON.writeValueAsBytes(file));
   }
 }

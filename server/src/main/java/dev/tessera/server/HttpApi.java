@@ -3,6 +3,7 @@ package dev.tessera.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.bundle.BundleException;
+import dev.tessera.bundle.Freshness;
 import dev.tessera.bundle.NodeAuth;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -32,13 +33,21 @@ import java.util.concurrent.TimeUnit;
  *        200 the signed bundle (ETag "VERSION") as soon as the node's version differs from the
  *            one it holds; 304 when nothing changed within the wait (long-poll, default 30 s)
  *   POST /v1/ack   {"version": N, "hash": "..."}   authenticated node; 204
- *   GET  /v1/status                     JSON: revision in force, last error, per-node versions
+ *   GET  /v1/status                     Authorization: Bearer ADMIN-TOKEN; JSON: revision in force,
+ *                                       last error, per-node versions, audit and limit counters
  *   GET  /v1/health                     200 "ok" once a compilation is served, else 503
  * </pre>
  *
  * A node is only ever answered with its own bundle: the node name comes from the authenticated
- * request, never from a parameter. Authentication failures get 401 with a one-line reason and
- * nothing else.
+ * request, never from a parameter. Every answer about a bundle, 304 included, carries a signed
+ * {@link Freshness} statement (or is a bundle still fresh itself), so an on-path party cannot
+ * hold an agent on an old policy by answering "unchanged".
+ *
+ * <p>Every authentication failure, of a node or of the admin, is the same 401 with the same body
+ * ({@value #UNAUTHORIZED}), so an attacker learns neither which node names exist nor which check
+ * failed; the reason is counted in status. An authenticated node is held to a request rate and a
+ * number of concurrent long-polls ({@link PolicyServer.Options}); beyond them it gets 429 with
+ * {@code Retry-After}, and other nodes are unaffected.
  *
  * <p>Ownership: {@link SimpleChannelInboundHandler} releases each request after
  * {@link #channelRead0}; everything needed later (the body) is copied out before that.
@@ -46,18 +55,33 @@ import java.util.concurrent.TimeUnit;
 @ChannelHandler.Sharable
 final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
   static final int MAX_WAIT_SECONDS = 120;
+  static final String UNAUTHORIZED = "unauthorized\n";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final BundleStore store;
   private final NodeAuth.Authenticator auth;
   private final AuditLog audit;
   private final ServerStatus status;
+  private final PolicyServer.Options options;
+  private final byte[] adminToken;
+  private final java.util.concurrent.ConcurrentHashMap<String, NodeLimit> limits =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
-  HttpApi(BundleStore store, NodeAuth.Authenticator auth, AuditLog audit, ServerStatus status) {
+  /** One node's request budget (token bucket) and its long-polls in flight. */
+  private static final class NodeLimit {
+    double tokens;
+    long refilledAtNanos = System.nanoTime();
+    int longPolls;
+  }
+
+  HttpApi(BundleStore store, NodeAuth.Authenticator auth, AuditLog audit, ServerStatus status,
+      PolicyServer.Options options) {
     this.store = store;
     this.auth = auth;
     this.audit = audit;
     this.status = status;
+    this.options = options;
+    this.adminToken = options.adminToken() == null ? null : options.adminToken().getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
@@ -74,6 +98,7 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
       } else if (path.equals("/v1/ack") && req.method().equals(HttpMethod.POST)) {
         ack(ctx, req);
       } else if (path.equals("/v1/status") && req.method().equals(HttpMethod.GET)) {
+        requireAdmin(req);
         respond(ctx, req, json(HttpResponseStatus.OK, status.toMap(store)));
       } else if (path.equals("/v1/health") && req.method().equals(HttpMethod.GET)) {
         respond(ctx, req, store.size() > 0 ? text(HttpResponseStatus.OK, "ok\n")
@@ -82,7 +107,64 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
         respond(ctx, req, text(HttpResponseStatus.NOT_FOUND, "not found\n"));
       }
     } catch (BundleException e) {
-      respond(ctx, req, text(HttpResponseStatus.UNAUTHORIZED, e.reason() + ": " + e.getMessage() + "\n"));
+      status.unauthorized(e.reason());
+      respond(ctx, req, text(HttpResponseStatus.UNAUTHORIZED, UNAUTHORIZED));
+    } catch (RateLimited e) {
+      status.rateLimited();
+      FullHttpResponse r = text(HttpResponseStatus.TOO_MANY_REQUESTS, e.getMessage() + "\n");
+      r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      respond(ctx, req, r);
+    }
+  }
+
+  /** A node over its request rate or long-poll count. */
+  static final class RateLimited extends Exception {
+    RateLimited(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private void requireAdmin(FullHttpRequest req) throws BundleException {
+    String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+    byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).strip().getBytes(StandardCharsets.UTF_8) : null;
+    if (adminToken == null || given == null || !java.security.MessageDigest.isEqual(adminToken, given)) {
+      throw new BundleException(BundleException.Reason.BAD_AUTH, "status needs the admin token");
+    }
+  }
+
+  /** Takes one request from the node's budget; refills at the configured rate up to the burst. */
+  private void charge(String node) throws RateLimited {
+    NodeLimit l = limits.computeIfAbsent(node, k -> {
+      NodeLimit n = new NodeLimit();
+      n.tokens = options.requestBurstPerNode();
+      return n;
+    });
+    synchronized (l) {
+      long now = System.nanoTime();
+      l.tokens = Math.min(options.requestBurstPerNode(),
+          l.tokens + (now - l.refilledAtNanos) / 1e9 * options.requestsPerSecondPerNode());
+      l.refilledAtNanos = now;
+      if (l.tokens < 1) {
+        throw new RateLimited("too many requests from this node; retry later");
+      }
+      l.tokens -= 1;
+    }
+  }
+
+  private NodeLimit startLongPoll(String node) throws RateLimited {
+    NodeLimit l = limits.get(node);
+    synchronized (l) {
+      if (l.longPolls >= options.maxLongPollsPerNode()) {
+        throw new RateLimited("too many concurrent long-polls from this node; retry later");
+      }
+      l.longPolls++;
+    }
+    return l;
+  }
+
+  private static void endLongPoll(NodeLimit l) {
+    synchronized (l) {
+      l.longPolls--;
     }
   }
 
@@ -97,8 +179,10 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     return auth.authenticate(req.method().name(), req.uri(), body, headers, System.currentTimeMillis());
   }
 
-  private void bundle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder uri) throws BundleException {
+  private void bundle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder uri)
+      throws BundleException, RateLimited {
     String node = authenticate(req, new byte[0]);
+    charge(node);
     long now = System.currentTimeMillis();
     status.checkIn(node, now);
     long known = parseEtag(req.headers().get(HttpHeaderNames.IF_NONE_MATCH));
@@ -114,14 +198,15 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     // Long-poll: answer when this node's bundle changes, or with 304 at the end of the wait.
+    NodeLimit limit = startLongPoll(node);
     var done = new java.util.concurrent.atomic.AtomicBoolean();
     Runnable[] cancel = new Runnable[1];
     var timeout = ctx.executor().schedule(() -> {
       if (done.compareAndSet(false, true)) {
+        endLongPoll(limit);
         cancel[0].run();
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
-        r.headers().set(HttpHeaderNames.ETAG, "\"" + known + "\"");
-        respond(ctx, keepAlive, r);
+        BundleStore.Entry now2 = store.get(node);
+        sendBundle(ctx, keepAlive, node, now2 == null ? entry : now2, known);
       }
     }, waitSeconds, TimeUnit.SECONDS);
     // The store calls back on whichever thread signed the bundle: hand over to this channel's
@@ -129,6 +214,7 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     // removal instead of another cross-thread task), so signing continues for the other nodes.
     cancel[0] = store.await(node, known, e -> {
       if (done.compareAndSet(false, true)) {
+        endLongPoll(limit);
         ctx.executor().execute(() -> {
           timeout.cancel(false);
           sendBundle(ctx, keepAlive, node, e, known);
@@ -137,6 +223,7 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     });
     ctx.channel().closeFuture().addListener(f -> {
       if (done.compareAndSet(false, true)) {
+        endLongPoll(limit);
         timeout.cancel(false);
         cancel[0].run();
       }
@@ -144,14 +231,20 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private void sendBundle(ChannelHandlerContext ctx, boolean keepAlive, String node, BundleStore.Entry e, long known) {
+    long now = System.currentTimeMillis();
     if (e.version() == known) {
       FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
       r.headers().set(HttpHeaderNames.ETAG, "\"" + known + "\"");
+      r.headers().set(Freshness.HEADER, store.freshness(node, e, false, now));
       respond(ctx, keepAlive, r);
       return;
     }
     FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
         Unpooled.wrappedBuffer(e.signed()));
+    String fresh = store.freshness(node, e, true, now);
+    if (fresh != null) {
+      r.headers().set(Freshness.HEADER, fresh);
+    }
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/x-tessera-bundle");
     r.headers().set(HttpHeaderNames.ETAG, "\"" + e.version() + "\"");
     r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
@@ -160,9 +253,10 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     audit.served(node, e.version(), e.hash());
   }
 
-  private void ack(ChannelHandlerContext ctx, FullHttpRequest req) throws BundleException {
+  private void ack(ChannelHandlerContext ctx, FullHttpRequest req) throws BundleException, RateLimited {
     byte[] body = ByteBufUtil.getBytes(req.content());
     String node = authenticate(req, body);
+    charge(node);
     long version;
     String hash;
     try {

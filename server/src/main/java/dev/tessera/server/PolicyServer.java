@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code policyc serve}: compiles the policy on start and on every change of the policy or the
@@ -34,23 +35,76 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 public final class PolicyServer implements AutoCloseable {
+  /** Request bodies (acks) are a few dozen bytes; anything above this is refused unread (413). */
+  static final int MAX_REQUEST_BODY = 4 * 1024;
+
   /**
    * How the server is set up. {@code tlsCertificate} and {@code tlsKey} (PEM, from {@code policyc
    * keygen --tls}) turn on HTTPS; both null means plain HTTP (bundles are signed and requests
    * authenticated either way; TLS adds confidentiality of the filters in transit).
    */
   public record Config(PolicySource policy, PolicySource inventory, InetSocketAddress listen, SigningKey key,
-      Path stateDir, long pollMillis, Path tlsCertificate, Path tlsKey) {
+      Path stateDir, long pollMillis, Path tlsCertificate, Path tlsKey, Options options) {
     public Config {
       if ((tlsCertificate == null) != (tlsKey == null)) {
         throw new IllegalArgumentException("TLS needs both a certificate and its key");
       }
     }
 
-    /** Plain HTTP. */
+    /** Default options. */
+    public Config(PolicySource policy, PolicySource inventory, InetSocketAddress listen, SigningKey key,
+        Path stateDir, long pollMillis, Path tlsCertificate, Path tlsKey) {
+      this(policy, inventory, listen, key, stateDir, pollMillis, tlsCertificate, tlsKey, Options.DEFAULTS);
+    }
+
+    /** Plain HTTP, default options. */
     public Config(PolicySource policy, PolicySource inventory, InetSocketAddress listen, SigningKey key,
         Path stateDir, long pollMillis) {
       this(policy, inventory, listen, key, stateDir, pollMillis, null, null);
+    }
+
+    public Config withOptions(Options o) {
+      return new Config(policy, inventory, listen, key, stateDir, pollMillis, tlsCertificate, tlsKey, o);
+    }
+  }
+
+  /**
+   * Hardening settings.
+   *
+   * @param epochFile the version epoch, recorded beside the signing key so versions stay above
+   *     those served before even if the state directory is lost (see {@link BundleStore}); null:
+   *     epoch 0, no such protection (embedded servers in tests)
+   * @param adminToken the bearer token {@code /v1/status} requires; null: status is refused
+   * @param freshnessMillis lifetime of each signed freshness statement
+   * @param maxConnections open connections beyond which new ones get 429
+   * @param maxLongPollsPerNode concurrent long-polls one node may hold
+   * @param requestBurstPerNode and {@code requestsPerSecondPerNode}: each node's token bucket
+   * @param idleMillis a connection must complete a request within this long of opening or of its
+   *     last answer
+   */
+  public record Options(Path epochFile, String adminToken, long freshnessMillis, int maxConnections,
+      int maxLongPollsPerNode, int requestBurstPerNode, double requestsPerSecondPerNode, long idleMillis) {
+    public static final Options DEFAULTS = new Options(null, null, BundleStore.DEFAULT_FRESHNESS_MILLIS, 50_000,
+        4, 20, 2.0, 15_000);
+
+    public Options withEpochFile(Path f) {
+      return new Options(f, adminToken, freshnessMillis, maxConnections, maxLongPollsPerNode, requestBurstPerNode,
+          requestsPerSecondPerNode, idleMillis);
+    }
+
+    public Options withAdminToken(String t) {
+      return new Options(epochFile, t, freshnessMillis, maxConnections, maxLongPollsPerNode, requestBurstPerNode,
+          requestsPerSecondPerNode, idleMillis);
+    }
+
+    public Options withFreshnessMillis(long ms) {
+      return new Options(epochFile, adminToken, ms, maxConnections, maxLongPollsPerNode, requestBurstPerNode,
+          requestsPerSecondPerNode, idleMillis);
+    }
+
+    public Options withLimits(int maxConnections, int maxLongPollsPerNode, int burst, double perSecond, long idleMillis) {
+      return new Options(epochFile, adminToken, freshnessMillis, maxConnections, maxLongPollsPerNode, burst, perSecond,
+          idleMillis);
     }
   }
 
@@ -65,8 +119,9 @@ public final class PolicyServer implements AutoCloseable {
 
   public PolicyServer(Config config) throws IOException {
     this.config = config;
+    this.store = new BundleStore(config.key(), config.stateDir(), config.options().epochFile(),
+        config.options().freshnessMillis());
     this.audit = new AuditLog(config.stateDir().resolve("audit.jsonl"));
-    this.store = new BundleStore(config.key(), config.stateDir());
     this.loop = new CompileLoop(config.policy(), config.inventory(), store, audit, status);
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "tessera-policy-poll");
@@ -87,8 +142,11 @@ public final class PolicyServer implements AutoCloseable {
     }
     SslContext sslContext = tls;
     loop.poll();
-    NodeAuth.Authenticator auth = new NodeAuth.Authenticator(config.key(), loop::nodeKey, 1_000_000);
-    HttpApi api = new HttpApi(store, auth, audit, status);
+    NodeAuth.Authenticator auth = new NodeAuth.Authenticator(config.key(), loop::nodeKey, 4_096);
+    Options options = config.options();
+    HttpApi api = new HttpApi(store, auth, audit, status, options);
+    AtomicInteger open = new AtomicInteger();
+    status.attach(audit, open::get);
     boolean epoll = Epoll.isAvailable();
     group = new MultiThreadIoEventLoopGroup(epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     ServerBootstrap b = new ServerBootstrap()
@@ -103,12 +161,13 @@ public final class PolicyServer implements AutoCloseable {
             }
             ch.pipeline()
                 .addLast(new HttpServerCodec(4096, 8192, 8192))
-                .addLast(new HttpObjectAggregator(64 * 1024))
+                .addLast(new HttpObjectAggregator(MAX_REQUEST_BODY))
+                .addLast(new ConnectionGuard(open, options.maxConnections(), options.idleMillis(), status))
                 .addLast(api);
           }
         });
     channel = b.bind(config.listen()).sync().channel();
-    poller.scheduleWithFixedDelay(loop::poll, config.pollMillis(), config.pollMillis(), TimeUnit.MILLISECONDS);
+    scheduleGuarded(poller, loop::poll, config.pollMillis(), status);
     return (InetSocketAddress) channel.localAddress();
   }
 
@@ -118,6 +177,24 @@ public final class PolicyServer implements AutoCloseable {
 
   public BundleStore store() {
     return store;
+  }
+
+  /**
+   * The poller's root: a scheduled task that throws is never run again, so anything the compile
+   * loop did not expect (an Error included) is caught, counted and logged, and the next poll runs
+   * as scheduled; the last good compilation keeps being served meanwhile.
+   */
+  static java.util.concurrent.ScheduledFuture<?> scheduleGuarded(ScheduledExecutorService executor, Runnable poll,
+      long periodMillis, ServerStatus status) {
+    return executor.scheduleWithFixedDelay(() -> {
+      try {
+        poll.run();
+      } catch (Throwable t) {
+        status.pollFailed(t);
+        System.err.println("policyc serve: polling the sources failed (" + t + "); still serving the last good"
+            + " compilation, polling again");
+      }
+    }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
   }
 
   /** Polls the sources now (tests use this instead of waiting for the poll interval). */

@@ -17,6 +17,45 @@ public final class ServerStatus {
   private volatile String lastErrorRevision;
   private volatile long lastErrorAtMillis;
   private final Map<String, NodeState> states = new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> unauthorized = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong rateLimited = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong connectionsRefused = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong idleClosed = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong pollFailures = new java.util.concurrent.atomic.AtomicLong();
+  private volatile String lastPollFailure;
+  private volatile AuditLog audit;
+  private volatile java.util.function.IntSupplier openConnections = () -> 0;
+
+  void attach(AuditLog audit, java.util.function.IntSupplier openConnections) {
+    this.audit = audit;
+    this.openConnections = openConnections;
+  }
+
+  void unauthorized(dev.tessera.bundle.BundleException.Reason reason) {
+    unauthorized.computeIfAbsent(reason.name(), k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+  }
+
+  void rateLimited() {
+    rateLimited.incrementAndGet();
+  }
+
+  void connectionRefused() {
+    connectionsRefused.incrementAndGet();
+  }
+
+  void idleClosed() {
+    idleClosed.incrementAndGet();
+  }
+
+  /** The source-polling thread caught something it did not expect; it keeps going. */
+  void pollFailed(Throwable t) {
+    pollFailures.incrementAndGet();
+    lastPollFailure = t.toString();
+  }
+
+  public long pollFailures() {
+    return pollFailures.get();
+  }
 
   void compiled(String revision, int nodes, int changed, long millis) {
     this.revision = revision;
@@ -75,6 +114,23 @@ public final class ServerStatus {
       perNode.put(node, n);
     }
     m.put("nodeStates", perNode);
+    Map<String, Object> limits = new java.util.LinkedHashMap<>();
+    limits.put("openConnections", openConnections.getAsInt());
+    Map<String, Long> unauth = new TreeMap<>();
+    unauthorized.forEach((k, v) -> unauth.put(k, v.get()));
+    limits.put("unauthorized", unauth);
+    limits.put("rateLimited", rateLimited.get());
+    limits.put("connectionsRefused", connectionsRefused.get());
+    limits.put("idleClosed", idleClosed.get());
+    m.put("limits", limits);
+    m.put("pollFailures", pollFailures.get());
+    if (lastPollFailure != null) {
+      m.put("lastPollFailure", lastPollFailure);
+    }
+    AuditLog a = audit;
+    if (a != null) {
+      m.put("audit", a.status());
+    }
     return m;
   }
 }

@@ -57,4 +57,59 @@ class AuditLogTest {
     assertThat(json.readTree(lines.get(lines.size() - 2)).path("event").asText()).isEqualTo("compiled");
     assertThat(json.readTree(lines.getLast()).path("event").asText()).isEqualTo("acknowledged");
   }
+
+  /** Each line carries the hash of the one before; any edit, deletion or insertion breaks the chain there. */
+  @Test
+  void theChainDetectsEditsDeletionsAndInsertions() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (AuditLog log = new AuditLog(file)) {
+      log.compiled("rev1", 3, 3, 10);
+      for (int v = 1; v <= 5; v++) {
+        log.served("web-1", v, "h" + v);
+      }
+    }
+    try (AuditLog log = new AuditLog(file)) { // reopened: the chain continues from the last line
+      log.acknowledged("web-1", 5, "h5");
+    }
+    AuditChain.Result ok = AuditChain.verify(file);
+    assertThat(ok.ok()).isTrue();
+    assertThat(ok.lines()).isEqualTo(7);
+    assertThat(ok.chained()).isEqualTo(7);
+    List<String> lines = Files.readAllLines(file);
+
+    record Case(String name, List<String> lines, long brokenAt) {}
+    List<String> edited = new ArrayList<>(lines);
+    edited.set(2, edited.get(2).replace("\"version\":2", "\"version\":9"));
+    List<String> deleted = new ArrayList<>(lines);
+    deleted.remove(3);
+    List<String> inserted = new ArrayList<>(lines);
+    inserted.add(4, lines.get(4));
+    List<String> swapped = new ArrayList<>(lines);
+    java.util.Collections.swap(swapped, 1, 2);
+    for (Case c : List.of(new Case("edited line 3", edited, 4), new Case("deleted line 4", deleted, 4),
+        new Case("duplicated line 5", inserted, 6), new Case("swapped lines 2 and 3", swapped, 2))) {
+      Path f = dir.resolve("tampered.jsonl");
+      Files.write(f, c.lines());
+      AuditChain.Result r = AuditChain.verify(f);
+      assertThat(r.broken()).as(c.name()).hasValueSatisfying(b -> assertThat(b.line()).isEqualTo(c.brokenAt()));
+    }
+  }
+
+  /** A node asking again and again for the same version is logged once plus a per-minute count. */
+  @Test
+  void repeatedServesAreCoalesced() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (AuditLog log = new AuditLog(file)) {
+      for (int i = 0; i < 1000; i++) {
+        log.served("web-1", 7, "h7");
+      }
+      log.served("web-1", 8, "h8");
+    }
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(3);
+    assertThat(lines.get(0)).contains("\"served\"", "\"version\":7");
+    assertThat(lines.get(1)).contains("\"served\"", "\"version\":8");
+    assertThat(lines.get(2)).contains("\"repeats\"", "\"web-1\":999");
+    assertThat(AuditChain.verify(file).ok()).isTrue();
+  }
 }

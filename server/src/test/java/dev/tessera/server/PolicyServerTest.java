@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tessera.bundle.BundleClient;
 import dev.tessera.bundle.BundleVerifier;
+import dev.tessera.bundle.Freshness;
 import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.Matcher;
@@ -74,10 +75,13 @@ class PolicyServerTest {
     startServer();
   }
 
+  static final String ADMIN_TOKEN = "admin-token-0123456789abcdef";
+  PolicyServer.Options options = PolicyServer.Options.DEFAULTS.withAdminToken(ADMIN_TOKEN);
+
   void startServer() throws Exception {
     server = new PolicyServer(new PolicyServer.Config(
         PolicySource.file(dir.resolve("policy.hujson")), PolicySource.file(dir.resolve("inventory.yaml")),
-        new InetSocketAddress("127.0.0.1", 0), key, dir.resolve("state"), 3_600_000));
+        new InetSocketAddress("127.0.0.1", 0), key, dir.resolve("state"), 3_600_000).withOptions(options));
     InetSocketAddress bound = server.start();
     base = URI.create("http://127.0.0.1:" + bound.getPort());
   }
@@ -139,17 +143,25 @@ class PolicyServerTest {
     }
   }
 
+  /**
+   * Who is refused must not learn why: a forged request for a real node, a request for a node
+   * that does not exist, a replay, an unauthenticated request and a wrong admin token all get the
+   * same 401 with the same body.
+   */
   @Test
-  void nodesCannotReadEachOthersFiltersOrReplayRequests() throws Exception {
+  void everyAuthenticationFailureIsTheSame401() throws Exception {
+    java.util.Set<String> bodies = new java.util.HashSet<>();
     // db-1's key claiming to be web-1.
     try (BundleClient impostor = client("web-1", dbPrivate, 1)) {
       assertThatThrownBy(impostor::pollOnce).isInstanceOf(IOException.class).hasMessageContaining("401")
-          .hasMessageContaining("BAD_AUTH");
+          .satisfies(e -> bodies.add(e.getMessage()));
     }
     // A node that is not in the inventory.
     try (BundleClient ghost = client("ghost", seed(9), 1)) {
-      assertThatThrownBy(ghost::pollOnce).hasMessageContaining("UNKNOWN_NODE");
+      assertThatThrownBy(ghost::pollOnce).hasMessageContaining("401").satisfies(e -> bodies.add(e.getMessage()));
     }
+    assertThat(bodies).as("forged and unknown node answered alike").hasSize(1);
+    bodies.clear();
     // The same signed request sent twice.
     NodeAuth.Headers h = new NodeAuth.Signer("web-1", webPrivate, key.publicKey())
         .sign("GET", "/v1/bundle?wait=0", new byte[0], System.currentTimeMillis());
@@ -158,12 +170,245 @@ class PolicyServerTest {
       h.asMap().forEach(req::header);
       assertThat(http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
       HttpResponse<String> again = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-      assertThat(again.statusCode()).isEqualTo(401);
-      assertThat(again.body()).contains("REPLAYED");
-      // Unauthenticated.
       HttpResponse<String> bare = http.send(HttpRequest.newBuilder(base.resolve("/v1/bundle")).build(),
           HttpResponse.BodyHandlers.ofString());
-      assertThat(bare.statusCode()).isEqualTo(401);
+      HttpResponse<String> badAdmin = http.send(HttpRequest.newBuilder(base.resolve("/v1/status"))
+          .header("Authorization", "Bearer wrong-token").build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> noAdmin = http.send(HttpRequest.newBuilder(base.resolve("/v1/status")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      for (HttpResponse<String> r : List.of(again, bare, badAdmin, noAdmin)) {
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.body()).isEqualTo("unauthorized\n");
+      }
+    }
+    // The reasons are counted where only the admin sees them.
+    assertThat(server.status().toMap(server.store()).get("limits").toString())
+        .contains("BAD_AUTH", "UNKNOWN_NODE", "REPLAYED");
+  }
+
+  /** /v1/status (inventory, liveness, policy revision) needs the admin token. */
+  @Test
+  void statusNeedsTheAdminToken() throws Exception {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      HttpResponse<String> without = http.send(HttpRequest.newBuilder(base.resolve("/v1/status")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(without.statusCode()).isEqualTo(401);
+      assertThat(without.body()).doesNotContain("web-1", "revision");
+      HttpResponse<String> with = http.send(HttpRequest.newBuilder(base.resolve("/v1/status"))
+          .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(with.statusCode()).isEqualTo(200);
+      assertThat(with.body()).contains("web-1", "revision");
+    }
+  }
+
+  /** Every "unchanged" answer carries a signed, current statement for the node and its version. */
+  @Test
+  void unchangedAnswersCarryASignedFreshnessStatement() throws Exception {
+    try (BundleClient web = client("web-1", webPrivate, 1)) {
+      web.pollOnce();
+      long held = web.heldVersion();
+      NodeAuth.Headers h = new NodeAuth.Signer("web-1", webPrivate, key.publicKey())
+          .sign("GET", "/v1/bundle?wait=0", new byte[0], System.currentTimeMillis());
+      try (HttpClient http = HttpClient.newHttpClient()) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve("/v1/bundle?wait=0"))
+            .header("If-None-Match", "\"" + held + "\"");
+        h.asMap().forEach(req::header);
+        HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(304);
+        Freshness f = Freshness.verifyHeader(r.headers().firstValue(Freshness.HEADER).orElse(null), key.publicKey());
+        assertThat(f.node()).isEqualTo("web-1");
+        assertThat(f.version()).isEqualTo(held);
+        assertThat(f.currentAt(System.currentTimeMillis())).isTrue();
+      }
+      // The client's own long-poll accepts it and records it.
+      assertThat(web.pollOnce()).isFalse();
+      assertThat(web.freshness()).isPresent();
+    }
+  }
+
+  /**
+   * Losing the server's state directory must not brick the fleet: a restarted server serves
+   * versions above those agents hold (a new epoch), and agents keep updating.
+   */
+  @Test
+  void agentsKeepUpdatingAfterTheServerLosesItsState() throws Exception {
+    server.close();
+    options = options.withEpochFile(dir.resolve("keys/signing.key.epoch"));
+    startServer();
+    long held;
+    try (BundleClient web = client("web-1", webPrivate, 1)) {
+      web.pollOnce();
+      Files.writeString(dir.resolve("policy.hujson"), policy(8443));
+      server.pollNow();
+      assertThat(web.pollOnce()).isTrue();
+      held = web.heldVersion();
+    }
+    server.close();
+    deleteTree(dir.resolve("state"));
+    startServer(); // on another port: the agent below is told the new address
+    try (BundleClient web = client("web-1", webPrivate, 1)) {
+      assertThat(web.loadPersisted()).isEqualTo(held);
+      assertThat(web.pollOnce()).as("the restarted server's bundle is accepted").isTrue();
+      assertThat(web.heldVersion()).isGreaterThan(held);
+      Files.writeString(dir.resolve("policy.hujson"), policy(9443));
+      server.pollNow();
+      assertThat(web.pollOnce()).as("and so are later changes").isTrue();
+      assertThat(allows(applied.getLast(), 9443)).isTrue();
+    }
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    try (var walk = Files.walk(root)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** A node flooding requests gets 429 with Retry-After; another node is still served. */
+  @Test
+  void aNodeOverItsRequestRateGets429AndOthersAreServed() throws Exception {
+    server.close();
+    options = options.withLimits(100, 2, 5, 0.1, 15_000);
+    startServer();
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      int tooMany = 0;
+      for (int i = 0; i < 20; i++) {
+        HttpResponse<String> r = get(http, "web-1", webPrivate, "/v1/bundle?wait=0");
+        if (r.statusCode() == 429) {
+          tooMany++;
+          assertThat(r.headers().firstValue("Retry-After")).isPresent();
+        } else {
+          assertThat(r.statusCode()).isEqualTo(200);
+        }
+      }
+      assertThat(tooMany).as("requests beyond the burst of 5").isEqualTo(15);
+      assertThat(get(http, "db-1", dbPrivate, "/v1/bundle?wait=0").statusCode()).isEqualTo(200);
+    }
+  }
+
+  HttpResponse<String> get(HttpClient http, String node, byte[] privateKey, String path) throws Exception {
+    NodeAuth.Headers h = new NodeAuth.Signer(node, privateKey, key.publicKey())
+        .sign("GET", path, new byte[0], System.currentTimeMillis());
+    HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path));
+    h.asMap().forEach(req::header);
+    return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A connection that sends nothing, or trickles a request, is closed after the idle timeout. */
+  @Test
+  void idleAndSlowConnectionsAreClosed() throws Exception {
+    server.close();
+    options = options.withLimits(100, 4, 20, 2, 300);
+    startServer();
+    try (java.net.Socket silent = new java.net.Socket("127.0.0.1", base.getPort());
+        java.net.Socket slow = new java.net.Socket("127.0.0.1", base.getPort())) {
+      silent.setSoTimeout(10_000);
+      slow.setSoTimeout(10_000);
+      slow.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n".getBytes());
+      long start = System.nanoTime();
+      assertThat(silent.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+      assertThat(slow.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+      assertThat((System.nanoTime() - start) / 1_000_000).as("well before the 10 s read timeout").isLessThan(9_000);
+    }
+  }
+
+  /** Beyond the connection cap a new connection's request gets 429. */
+  @Test
+  void connectionsBeyondTheCapGet429() throws Exception {
+    server.close();
+    options = options.withLimits(2, 4, 20, 2, 15_000);
+    startServer();
+    try (java.net.Socket a = new java.net.Socket("127.0.0.1", base.getPort());
+        java.net.Socket b = new java.net.Socket("127.0.0.1", base.getPort());
+        java.net.Socket c = new java.net.Socket("127.0.0.1", base.getPort())) {
+      Thread.sleep(200); // the server has registered all three (the cap is counted on accept)
+      c.setSoTimeout(5_000);
+      c.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+      String answer = new String(c.getInputStream().readAllBytes());
+      assertThat(answer).startsWith("HTTP/1.1 429").contains("retry-after: 1");
+    }
+  }
+
+  /** An audit log that cannot be written is reported in status; bundles are still served. */
+  @Test
+  void aFailingAuditLogDoesNotStopServing() throws Exception {
+    server.close();
+    Path audit = dir.resolve("state/audit.jsonl");
+    Files.delete(audit);
+    Files.createSymbolicLink(audit, Path.of("/dev/full"));
+    startServer();
+    try (BundleClient web = client("web-1", webPrivate, 1)) {
+      assertThat(web.pollOnce()).isTrue();
+      Files.writeString(dir.resolve("policy.hujson"), policy(8443));
+      server.pollNow();
+      assertThat(web.pollOnce()).isTrue();
+      assertThat(allows(applied.getLast(), 8443)).isTrue();
+    }
+    @SuppressWarnings("unchecked")
+    java.util.Map<String, Object> auditStatus = (java.util.Map<String, Object>) awaitAuditError();
+    assertThat(auditStatus.get("error").toString()).contains("audit write");
+    assertThat((Long) auditStatus.get("dropped")).isPositive();
+  }
+
+  Object awaitAuditError() throws InterruptedException {
+    for (int i = 0; i < 100; i++) {
+      Object a = server.status().toMap(server.store()).get("audit");
+      if (a instanceof java.util.Map<?, ?> m && m.containsKey("error")) {
+        return a;
+      }
+      Thread.sleep(50);
+    }
+    return server.status().toMap(server.store()).get("audit");
+  }
+
+  /** State, versions and audit log are owner-only whatever the umask. */
+  @Test
+  void stateFilesAreOwnerOnly() throws Exception {
+    try (BundleClient web = client("web-1", webPrivate, 1)) {
+      web.pollOnce();
+    }
+    server.close();
+    startServer();
+    assertThat(mode(dir.resolve("state"))).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("state/versions.json"))).isEqualTo("rw-------");
+    assertThat(mode(dir.resolve("state/audit.jsonl"))).isEqualTo("rw-------");
+  }
+
+  static String mode(Path p) throws IOException {
+    return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+  }
+
+  /** An Error thrown by a poll no longer ends polling: it is counted and the next poll runs. */
+  @Test
+  void thePollerSurvivesAnError() throws Exception {
+    var executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      ServerStatus st = new ServerStatus();
+      java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+      PolicyServer.scheduleGuarded(executor, () -> {
+        if (runs.incrementAndGet() == 1) {
+          throw new StackOverflowError("simulated");
+        }
+      }, 10, st);
+      for (int i = 0; i < 200 && runs.get() < 3; i++) {
+        Thread.sleep(10);
+      }
+      assertThat(runs.get()).isGreaterThanOrEqualTo(3);
+      assertThat(st.pollFailures()).isEqualTo(1);
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  /** A request body above the bound is refused unread. */
+  @Test
+  void oversizedRequestBodiesAreRefused() throws Exception {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/v1/ack"))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[PolicyServer.MAX_REQUEST_BODY + 1])).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(413);
     }
   }
 

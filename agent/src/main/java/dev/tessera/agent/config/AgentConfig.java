@@ -54,8 +54,15 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
    * {@code dev.tessera.agent.distribution.DistributionSettings}).
    */
   public record Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,
-      Optional<String> node, Optional<Path> stateDir, Optional<Path> serverCert) {
+      Optional<String> node, Optional<Path> stateDir, Optional<Path> serverCert, Optional<String> maxPolicyAge,
+      Optional<String> staleMode) {
     public static final Tessera NONE = new Tessera(Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** Without {@code MaxPolicyAge} and {@code StaleMode} (their defaults apply). */
+    public Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,
+        Optional<String> node, Optional<Path> stateDir, Optional<Path> serverCert) {
+      this(filterFile, policyServer, serverKey, node, stateDir, serverCert, Optional.empty(), Optional.empty());
+    }
 
     /** Without {@code ServerCert} (plain HTTP, or HTTPS trusted through the JDK's trust store). */
     public Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,

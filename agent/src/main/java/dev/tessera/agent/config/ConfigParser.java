@@ -88,6 +88,8 @@ public final class ConfigParser {
     String node;
     Path stateDir;
     Path serverCert;
+    String maxPolicyAge;
+    String staleMode;
     boolean sawTessera;
 
     Run(String file, Path baseDir) {
@@ -190,7 +192,8 @@ public final class ConfigParser {
           new AgentConfig.Interface(privateKey, addresses, listenPort, mtu, fwMark, table),
           built,
           new AgentConfig.Tessera(Optional.ofNullable(filterFile), Optional.ofNullable(policyServer), Optional.ofNullable(serverKey),
-              Optional.ofNullable(node), Optional.ofNullable(stateDir), Optional.ofNullable(serverCert)));
+              Optional.ofNullable(node), Optional.ofNullable(stateDir), Optional.ofNullable(serverCert),
+              Optional.ofNullable(maxPolicyAge), Optional.ofNullable(staleMode)));
       return new Result(Optional.of(cfg), problems);
     }
 
@@ -341,7 +344,10 @@ public final class ConfigParser {
             serverCert = p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
           }
         }
-        default -> error(ln, "unknown key '" + key + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node, StateDir, ServerCert)");
+        case "maxpolicyage" -> maxPolicyAge = value;
+        case "stalemode" -> staleMode = value;
+        default -> error(ln, "unknown key '" + key + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node,"
+            + " StateDir, ServerCert, MaxPolicyAge, StaleMode)");
       }
     }
 

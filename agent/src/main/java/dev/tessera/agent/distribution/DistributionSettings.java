@@ -18,6 +18,9 @@ import java.util.Optional;
  *   Node         = web-1                     # this node's name in the inventory
  *   StateDir     = /var/lib/tessera          # optional; last good bundle: STATEDIR/IFACE.bundle
  *   ServerCert   = /etc/tessera/server.crt   # optional; HTTPS trusting exactly this certificate
+ *   MaxPolicyAge = 1h                        # optional; how long a policy the server no longer
+ *                                            #   vouches for stays in force (s, m, h, d suffix)
+ *   StaleMode    = fail-closed               # optional; or keep-last-good: what happens after that
  * </pre>
  *
  * <p>Every key is checked here, before any interface exists, so a bad value stops the agent with
@@ -32,15 +35,38 @@ import java.util.Optional;
  * @param waitSeconds long-poll wait the agent asks for
  * @param serverCert the server's self-signed certificate to pin ({@code policyc keygen --tls}), or
  *     empty for plain HTTP or HTTPS verified through the JDK's trust store
+ * @param maxPolicyAge how long after the server last vouched for the policy in force (a signed
+ *     freshness statement) the agent keeps enforcing it; after that {@code staleMode} applies
+ * @param staleMode what a policy older than {@code maxPolicyAge} comes to
  */
 public record DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds,
-    Optional<Path> serverCert) {
+    Optional<Path> serverCert, java.time.Duration maxPolicyAge, StaleMode staleMode) {
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/tessera");
   /** Below the server's 120 s maximum and common idle timeouts of middleboxes. */
   public static final int DEFAULT_WAIT_SECONDS = 30;
+  /**
+   * An hour: twelve lifetimes of the server's default freshness statement (5 min), so a server
+   * restart or a short outage never trips it, while a fleet cut off from revocations (a freeze
+   * attack, or a server gone) stops enforcing a possibly revoked policy within the hour.
+   */
+  public static final java.time.Duration DEFAULT_MAX_POLICY_AGE = java.time.Duration.ofHours(1);
+
+  /** What a policy older than {@code MaxPolicyAge} comes to. */
+  public enum StaleMode {
+    /** Drop all tunnel traffic both ways until the server vouches for a policy again (default). */
+    FAIL_CLOSED,
+    /** Keep enforcing the last good policy, reported stale (an explicit availability choice). */
+    KEEP_LAST_GOOD
+  }
 
   public DistributionSettings {
     serverKey = serverKey.clone();
+  }
+
+  /** Default maximum age and stale mode. */
+  public DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds,
+      Optional<Path> serverCert) {
+    this(server, serverKey, node, stateFile, waitSeconds, serverCert, DEFAULT_MAX_POLICY_AGE, StaleMode.FAIL_CLOSED);
   }
 
   /** Without a pinned certificate. */
@@ -100,8 +126,41 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
     if (t.serverCert().isPresent() && !java.nio.file.Files.isReadable(t.serverCert().get())) {
       throw new InvalidSettings("[Tessera] ServerCert: cannot read " + t.serverCert().get());
     }
+    java.time.Duration maxAge = DEFAULT_MAX_POLICY_AGE;
+    if (t.maxPolicyAge().isPresent()) {
+      maxAge = parseDuration(t.maxPolicyAge().get());
+    }
+    StaleMode mode = StaleMode.FAIL_CLOSED;
+    if (t.staleMode().isPresent()) {
+      mode = switch (t.staleMode().get().strip().toLowerCase(Locale.ROOT)) {
+        case "fail-closed" -> StaleMode.FAIL_CLOSED;
+        case "keep-last-good" -> StaleMode.KEEP_LAST_GOOD;
+        default -> throw new InvalidSettings("[Tessera] StaleMode must be fail-closed or keep-last-good, got '"
+            + t.staleMode().get() + "'");
+      };
+    }
     return new DistributionSettings(server, key, node, dir.resolve(iface + ".bundle"), DEFAULT_WAIT_SECONDS,
-        t.serverCert());
+        t.serverCert(), maxAge, mode);
+  }
+
+  /** {@code 90s}, {@code 30m}, {@code 1h}, {@code 2d}; at least a minute, at most 30 days. */
+  static java.time.Duration parseDuration(String value) throws InvalidSettings {
+    String v = value.strip().toLowerCase(Locale.ROOT);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,7})([smhd])").matcher(v);
+    if (!m.matches()) {
+      throw new InvalidSettings("[Tessera] MaxPolicyAge must be a number with s, m, h or d (e.g. 1h), got '" + value + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    java.time.Duration d = switch (m.group(2)) {
+      case "s" -> java.time.Duration.ofSeconds(n);
+      case "m" -> java.time.Duration.ofMinutes(n);
+      case "h" -> java.time.Duration.ofHours(n);
+      default -> java.time.Duration.ofDays(n);
+    };
+    if (d.compareTo(java.time.Duration.ofMinutes(1)) < 0 || d.compareTo(java.time.Duration.ofDays(30)) > 0) {
+      throw new InvalidSettings("[Tessera] MaxPolicyAge must be between 1m and 30d, got '" + value + "'");
+    }
+    return d;
   }
 
   /** {@code host:port}, {@code [v6]:port} or {@code http(s)://host:port[/]}. */

@@ -36,6 +36,14 @@ import java.util.function.Consumer;
  *       is logged, and is counted by reason for {@code tessera-agent show}. The loop is our own
  *       rather than {@code BundleClient.start()} for exactly that: per-reason counts and log lines.
  * </ul>
+ * <p>Freshness (freeze attacks): every answer of the server carries a signed statement that the
+ * bundle in force is current, valid for minutes ({@code BundleClient} refuses answers without
+ * one). When the newest statement has expired, status says {@code policy stale since T}; once the
+ * server has not vouched for the policy for {@code MaxPolicyAge}, the {@code StaleMode} applies:
+ * by default the gate fails closed (nothing passes either way) until a current statement arrives,
+ * or, as an explicit choice, the last good policy stays in force. The check runs after every
+ * round trip and at start (an agent that was down longer than the maximum age starts closed).
+ *
  * Retry policy: an unreachable server is retried with exponential backoff from 250 ms to 5 s,
  * with ±20% jitter so a fleet restarted together does not reconnect in lockstep; a refused bundle
  * backs off up to 30 s, since asking again at once would most likely get the same bytes.
@@ -56,6 +64,10 @@ public final class PolicySubscription implements AutoCloseable {
   private final AtomicLongArray refusedByReason = new AtomicLongArray(REASONS.length);
   private final AtomicLong refusedPersisted = new AtomicLong();
   private final AtomicLong updates = new AtomicLong();
+  private final AtomicLong loopErrors = new AtomicLong();
+  /** The gate was closed because the policy outgrew MaxPolicyAge; guarded by this. */
+  private boolean staleClosed;
+  private boolean staleLogged;
   private volatile NodeBundle current;
   /** The filter of {@link #current} and who applies its peer list; guarded by {@code this}. */
   private dev.tessera.enforcer.format.CompiledFilter currentFilter;
@@ -137,7 +149,43 @@ public final class PolicySubscription implements AutoCloseable {
     current = b;
     appliedAtMillis = System.currentTimeMillis();
     updates.incrementAndGet();
+    staleClosed = false; // gate.apply enforces again
+    staleLogged = false;
     lastError = ""; // status must never show a bundle in force next to a stale error
+  }
+
+  /**
+   * Applies the stale mode if the server has not vouched for the policy in force for longer than
+   * MaxPolicyAge, and lifts it once it has again. Returns true while the policy is stale.
+   */
+  synchronized boolean checkFreshness(long nowMillis) {
+    NodeBundle b = current;
+    if (b == null) {
+      return false;
+    }
+    var f = client.freshness();
+    long vouchedAt = f.map(x -> x.issuedAtMillis()).orElse(0L);
+    long staleSince = f.map(x -> x.expiresAtMillis()).orElse(appliedAtMillis);
+    boolean stale = nowMillis >= staleSince;
+    if (stale && !staleLogged) {
+      log.accept("policy stale since " + java.time.Instant.ofEpochMilli(staleSince) + ": the server has not vouched"
+          + " for bundle v" + b.version() + " since " + java.time.Instant.ofEpochMilli(vouchedAt) + " ("
+          + settings.staleMode().name().toLowerCase(Locale.ROOT).replace('_', '-') + " after "
+          + settings.maxPolicyAge() + ")");
+      staleLogged = true;
+    } else if (!stale) {
+      staleLogged = false;
+    }
+    boolean tooOld = nowMillis - vouchedAt > settings.maxPolicyAge().toMillis();
+    if (tooOld && settings.staleMode() == DistributionSettings.StaleMode.FAIL_CLOSED && !staleClosed) {
+      gate.failClosed("policy stale since " + java.time.Instant.ofEpochMilli(staleSince) + ", older than MaxPolicyAge "
+          + settings.maxPolicyAge() + ": no tunnel traffic passes until the server vouches for a policy again");
+      staleClosed = true;
+    } else if (!tooOld && staleClosed) {
+      gate.apply(currentFilter, b.contentHash(), "policy bundle v" + b.version() + " (vouched for again)");
+      staleClosed = false;
+    }
+    return stale;
   }
 
   /** Applies the persisted last good bundle if there is a valid one; returns its version or 0. */
@@ -147,6 +195,7 @@ public final class PolicySubscription implements AutoCloseable {
     if (version > 0) {
       log.accept("loaded last good policy bundle v" + version + " from " + settings.stateFile()
           + "; enforcing it until " + settings.server() + " sends a newer one");
+      checkFreshness(System.currentTimeMillis());
       return version;
     }
     if (client.refusedCount() > refusedBefore) {
@@ -176,8 +225,15 @@ public final class PolicySubscription implements AutoCloseable {
       Outcome o;
       try {
         o = step();
+        checkFreshness(System.currentTimeMillis());
       } catch (InterruptedException e) {
         return;
+      } catch (Throwable t) {
+        // The thread's root: nothing may end it, or the agent would stay on an old filter forever.
+        loopErrors.incrementAndGet();
+        lastError = "internal error: " + t;
+        log.accept("policy subscription: unexpected " + t + "; restarting the loop");
+        o = Outcome.UNREACHABLE;
       }
       switch (o) {
         case APPLIED -> backoff = MIN_BACKOFF_MILLIS;
@@ -225,8 +281,10 @@ public final class PolicySubscription implements AutoCloseable {
       lastError = why;
       failing = true;
       return Outcome.UNREACHABLE;
-    } catch (RuntimeException e) {
-      // A bug must not end the subscription silently: the agent would stay on an old filter.
+    } catch (RuntimeException | Error e) {
+      // A bug (or an Error such as OutOfMemoryError) must not end the subscription silently: the
+      // agent would stay on an old filter. Counted, logged, retried with backoff.
+      loopErrors.incrementAndGet();
       lastError = "internal error: " + e;
       log.accept("policy subscription: unexpected " + e + "; retrying");
       failing = true;
@@ -289,6 +347,21 @@ public final class PolicySubscription implements AutoCloseable {
       sb.append("bundle_applied_at_ms=").append(appliedAtMillis).append('\n');
     }
     sb.append("bundle_updates=").append(updates.get()).append('\n');
+    sb.append("bundle_high_water_mark=").append(client.highWaterMark()).append('\n');
+    client.freshness().ifPresent(f -> {
+      sb.append("bundle_vouched_at_ms=").append(f.issuedAtMillis()).append('\n');
+      sb.append("bundle_fresh_until_ms=").append(f.expiresAtMillis()).append('\n');
+      if (System.currentTimeMillis() >= f.expiresAtMillis()) {
+        sb.append("bundle_stale=policy stale since ").append(java.time.Instant.ofEpochMilli(f.expiresAtMillis()))
+            .append('\n');
+      }
+    });
+    sb.append("bundle_max_policy_age_s=").append(settings.maxPolicyAge().toSeconds()).append('\n');
+    sb.append("bundle_stale_mode=").append(settings.staleMode().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+        .append('\n');
+    if (loopErrors.get() != 0) {
+      sb.append("bundle_loop_errors=").append(loopErrors.get()).append('\n');
+    }
     sb.append("bundle_refused=").append(refusedTotal()).append('\n');
     for (BundleException.Reason r : REASONS) {
       long n = refusedByReason.get(r.ordinal());

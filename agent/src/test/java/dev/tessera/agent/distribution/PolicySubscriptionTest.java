@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.tessera.agent.FilterGate;
 import dev.tessera.bundle.BundleCodec;
 import dev.tessera.bundle.BundleException.Reason;
+import dev.tessera.bundle.Freshness;
 import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.NodeBundle;
 import dev.tessera.bundle.SigningKey;
@@ -62,6 +63,9 @@ class PolicySubscriptionTest {
   final BlockingQueue<byte[]> responses = new LinkedBlockingQueue<>();
   final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
   final List<String> acks = new CopyOnWriteArrayList<>();
+  /** When set, "unchanged" answers carry no freshness statement (an on-path freeze attack). */
+  volatile boolean freeze;
+  volatile long freshnessMillis = 5 * 60_000;
   HttpServer http;
   URI base;
   final List<PolicySubscription> open = new ArrayList<>();
@@ -81,6 +85,15 @@ class PolicySubscriptionTest {
       requests.add(h);
       byte[] body = responses.poll();
       if (body == null) {
+        // "Unchanged", vouched for with a signed statement for the version the agent holds (an
+        // attacker on the path cannot make one; freezeWithoutStatements answers without it).
+        String inm = h.getOrDefault("if-none-match", "\"0\"").replace("\"", "");
+        long held = Long.parseLong(inm);
+        if (!freeze && held > 0) {
+          long now = System.currentTimeMillis();
+          ex.getResponseHeaders().set(Freshness.HEADER,
+              new Freshness(NODE, held, now, now + freshnessMillis).signHeader(key));
+        }
         ex.sendResponseHeaders(304, -1);
       } else {
         ex.sendResponseHeaders(200, body.length);
@@ -122,8 +135,9 @@ class PolicySubscriptionTest {
 
   static byte[] bundle(SigningKey k, String node, long version, CompiledFilter f) {
     byte[] bytes = FilterCodec.encode(f);
-    return BundleCodec.sign(new NodeBundle(node, version, "rev" + version, NodeBundle.hashOf(bytes), 1_700_000_000_000L,
-        bytes), k);
+    long now = System.currentTimeMillis();
+    return BundleCodec.sign(new NodeBundle(node, version, "rev" + version, NodeBundle.hashOf(bytes), now,
+        now + 5 * 60_000, bytes), k);
   }
 
   byte[] bundle(long version, int... ports) {
@@ -320,6 +334,75 @@ class PolicySubscriptionTest {
       release.countDown();
     }
     System.out.printf("close() with a hanging long-poll took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /**
+   * Freeze attack: an on-path party answers "unchanged" for ever. Such answers are refused (no
+   * signed statement); once the server has not vouched for the policy for MaxPolicyAge, the gate
+   * fails closed, and a genuine current answer lifts it.
+   */
+  @Test
+  void aFrozenAgentReportsStaleAndFailsClosedAfterTheMaximumAge() throws Exception {
+    FilterGate gate = FilterGate.fromBundles(NODE, log::add);
+    PolicySubscription sub = subscription(base, gate);
+    responses.add(bundle(1, 443));
+    assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.APPLIED);
+    long now = System.currentTimeMillis();
+    assertThat(sub.checkFreshness(now)).isFalse();
+
+    freeze = true;
+    assertThat(sub.step()).as("unsigned \"unchanged\"").isEqualTo(PolicySubscription.Outcome.REFUSED);
+    assertThat(sub.refused(Reason.STALE)).isEqualTo(1);
+    // Later: the statement held has expired (stale), and later still the maximum age has passed.
+    assertThat(sub.checkFreshness(now + 6 * 60_000)).isTrue();
+    assertThat(gate.mode()).isEqualTo(FilterGate.Mode.ENFORCE);
+    assertThat(log).anySatisfy(l -> assertThat(l).startsWith("policy stale since"));
+    sub.checkFreshness(now + 61 * 60_000);
+    assertThat(gate.mode()).isEqualTo(FilterGate.Mode.FAIL_CLOSED);
+    Enforcer.Worker w = gate.newWorker();
+    assertThat(gate.allowInbound(w, tcp(B, 43000, A, 443, 0x02))).isFalse();
+    assertThat(gate.allowOutbound(w, tcp(A, 43001, B, 443, 0x02))).isFalse();
+    assertThat(status(gate).get("filter_error")).contains("policy stale since");
+
+    // The server gets through again: the policy is vouched for, the gate enforces it again.
+    freeze = false;
+    assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.UNCHANGED);
+    assertThat(sub.checkFreshness(System.currentTimeMillis())).isFalse();
+    assertThat(gate.mode()).isEqualTo(FilterGate.Mode.ENFORCE);
+    assertThat(gate.allowInbound(w, tcp(B, 43002, A, 443, 0x02))).isTrue();
+  }
+
+  /** StaleMode = keep-last-good keeps enforcing the policy, reported stale. */
+  @Test
+  void keepLastGoodKeepsEnforcingAStalePolicy() throws Exception {
+    FilterGate gate = FilterGate.fromBundles(NODE, log::add);
+    DistributionSettings s = new DistributionSettings(base, key.publicKey(), NODE, dir.resolve("state/t0.bundle"), 1,
+        java.util.Optional.empty(), Duration.ofMinutes(10), DistributionSettings.StaleMode.KEEP_LAST_GOOD);
+    PolicySubscription sub = new PolicySubscription(s, wgPrivate, gate, log::add);
+    open.add(sub);
+    responses.add(bundle(1, 443));
+    sub.step();
+    long now = System.currentTimeMillis();
+    assertThat(sub.checkFreshness(now + 24 * 3_600_000L)).isTrue();
+    assertThat(gate.mode()).isEqualTo(FilterGate.Mode.ENFORCE);
+    assertThat(status(gate)).containsEntry("bundle_stale_mode", "keep-last-good").containsKey("bundle_fresh_until_ms");
+  }
+
+  /** An Error on the subscription's thread no longer ends it: counted, and the loop goes on. */
+  @Test
+  void anErrorDoesNotEndTheSubscription() throws Exception {
+    // The gate's log line for a new filter throws an Error, as a bug deep in applying might.
+    FilterGate gate = FilterGate.fromBundles(NODE, m -> {
+      if (m.startsWith("enforcing")) {
+        throw new StackOverflowError("simulated");
+      }
+      log.add(m);
+    });
+    PolicySubscription sub = subscription(base, gate);
+    responses.add(bundle(1, 443));
+    assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.UNREACHABLE);
+    assertThat(status(gate)).containsEntry("bundle_loop_errors", "1");
+    assertThat(status(gate).get("bundle_error")).contains("StackOverflowError");
   }
 
   static int freePort() throws IOException {

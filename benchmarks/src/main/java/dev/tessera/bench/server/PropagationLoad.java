@@ -76,7 +76,9 @@ public final class PropagationLoad {
     command.addAll(List.of("-cp", System.getProperty("java.class.path"),
         "dev.tessera.cli.PolicyC", "serve", "--policy", dir.resolve("policy.hujson").toString(),
         "--inventory", dir.resolve("inventory.yaml").toString(), "--key", dir.resolve("signing.key").toString(),
-        "--listen", "127.0.0.1:" + port, "--state", dir.resolve("state").toString(), "--poll-ms", "100"));
+        "--listen", "127.0.0.1:" + port, "--state", dir.resolve("state").toString(), "--poll-ms", "100",
+        "--plain-http", "--admin-token-file", dir.resolve("admin.token").toString()));
+    Files.writeString(dir.resolve("admin.token"), ADMIN_TOKEN + "\n");
     Process server = new ProcessBuilder(command)
         .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
     System.out.println("server log: " + dir.resolve("server.log"));
@@ -294,9 +296,12 @@ public final class PropagationLoad {
     throw new IOException("server did not become healthy in 120 s");
   }
 
+  /** The admin token the benchmark's server is started with (the file is written before it starts). */
+  static final String ADMIN_TOKEN = "benchmark-admin-token-0123456789";
+
   static String status(HttpClient http, URI base, String field) throws Exception {
-    String body = http.send(HttpRequest.newBuilder(base.resolve("/v1/status")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+    String body = http.send(HttpRequest.newBuilder(base.resolve("/v1/status"))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
     var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
     return node.path(field).asText();
   }
