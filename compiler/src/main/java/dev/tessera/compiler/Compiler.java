@@ -83,7 +83,8 @@ public final class Compiler {
       diags.warning("no-rules", "the policy has neither acls nor grants: every node denies all inbound traffic",
           policy.span(), "add \"acls\" or \"grants\"; Tessera never infers allow-all");
     }
-    Identities ids = ResolveIdentities.run(policy, inventory, diags, previousIds);
+    Inventory hosted = dev.tessera.compiler.pass.ServiceHosting.apply(policy, inventory, diags);
+    Identities ids = ResolveIdentities.run(policy, hosted, diags, previousIds);
     Reuse previous = reuse.apply(ids);
     List<ResolvedRule> expanded = ExpandSelectors.run(policy, ids, diags, previous);
     List<ResolvedRule> rules = ApplyPosture.run(expanded, policy, ids, diags, previous);

@@ -23,6 +23,8 @@ public final class CompilerCodes {
   public static final String INVENTORY_TAG_NOT_OWNED = "inventory-tag-not-owned";
   public static final String INVENTORY_BAD_POSTURE = "inventory-bad-posture";
   public static final String INVENTORY_NO_OWNER = "inventory-untagged-without-user";
+  public static final String SERVICE_NOT_APPROVED = "service-not-approved";
+  public static final String UNKNOWN_SERVICE = "unknown-service";
   /** A policy reference the compiler cannot resolve (validation normally catches it first). */
   public static final String UNRESOLVED = "compile-unresolved";
 }

@@ -265,6 +265,83 @@ class SemanticsTest {
     assertThat(peers(c, "a1")).doesNotContain("ex");
   }
 
+  /** A tailnet with one service, svc:web, advertised by three hosts. */
+  static final String SERVICES = """
+        - {name: w2, tags: [tag:web], ips: [100.64.0.12, "fd7a:115c:a1e0::c"]}
+        - {name: w3, tags: [tag:db], ips: [100.64.0.13, "fd7a:115c:a1e0::d"]}
+      services:
+        - name: svc:web
+          ips: [100.100.50.1, "fd7a:115c:a1e0::5:1"]
+          tags: [tag:web]
+          hosts:
+            - {node: web1, approved: true}
+            - w2
+            - w3
+      """;
+
+  @Test
+  void s3_7_servicesAreEnforcedByTheirApprovedHosts() {
+    Policy p = policy("""
+        "grants": [{"src": ["bob@acme.com"], "dst": ["svc:web"], "ip": ["tcp:443"]}],
+        "autoApprovers": {"services": {"tag:web": ["tag:web"]}}""");
+    Compilation c = Compiler.compile(p, inventory(INVENTORY + SERVICES));
+    // web1 approved in the inventory, w2 by autoApprovers (tag key the service carries, w2 has
+    // tag:web); w3 (tag:db) advertises it but is not approved: no rule, no route.
+    for (String host : List.of("web1", "w2")) {
+      assertThat(allows(c, host, "100.64.0.3", "100.100.50.1", 6, 443)).as(host).isTrue();
+      assertThat(allows(c, host, "fd7a:115c:a1e0::3", "fd7a:115c:a1e0::5:1", 6, 443)).as(host).isTrue();
+      assertThat(allows(c, host, "100.64.0.3", "100.100.50.1", 6, 80)).as(host).isFalse();
+      assertThat(allows(c, host, "100.64.0.3", "100.64.0.10", 6, 443)).as(host).isFalse(); // not the host's own
+    }
+    // Like an HA subnet route (§7.3): the clients send the service's addresses to one host, the
+    // primary (first by name), and fail over to the other.
+    Peer primary = c.filter("b1").orElseThrow().peers().stream().filter(x -> x.name().equals("w2")).findFirst()
+        .orElseThrow();
+    assertThat(primary.routes()).extracting(Object::toString)
+        .containsExactly("100.100.50.1/32", "fd7a:115c:a1e0::5:1/128");
+    assertThat(peers(c, "b1")).contains("web1", "w2");
+    assertThat(c.filter("w3").orElseThrow().rules()).isEmpty();
+    assertThat(peers(c, "b1")).doesNotContain("w3");
+    assertThat(c.diagnostics()).extracting(Diagnostic::message)
+        .anyMatch(m -> m.contains("\"w3\" advertises svc:web but is not approved"));
+    // A service the inventory does not list has no address: nobody enforces it.
+    Compilation none = Compiler.compile(policy("""
+        "grants": [{"src": ["bob@acme.com"], "dst": ["svc:other"], "ip": ["*"]}]"""),
+        inventory(INVENTORY + SERVICES));
+    assertThat(none.filters().values()).allMatch(f -> f.rules().isEmpty());
+  }
+
+  @Test
+  void s3_8_roleAutogroupsAsDestinationsAreTheDevicesOfThatRole() {
+    Compilation c = compile("""
+        "grants": [{"src": ["bob@acme.com"], "dst": ["autogroup:admin"], "ip": ["tcp:22"]}]""");
+    assertThat(allows(c, "a1", "100.64.0.3", "100.64.0.1", 6, 22)).isTrue();
+    assertThat(allows(c, "a2", "100.64.0.3", "100.64.0.2", 6, 22)).isTrue();
+    assertThat(c.filter("c1").orElseThrow().rules()).isEmpty(); // it-admin, not admin
+    assertThat(c.filter("web1").orElseThrow().rules()).isEmpty(); // tagged: no user identity
+  }
+
+  @Test
+  void s2_6_legacyMembersMeansMember() {
+    Compilation legacy = compile("\"acls\": [{\"action\": \"accept\", \"src\": [\"autogroup:members\"], \"dst\": [\"tag:db:22\"]}]");
+    Compilation current = compile("\"acls\": [{\"action\": \"accept\", \"src\": [\"autogroup:member\"], \"dst\": [\"tag:db:22\"]}]");
+    assertThat(legacy.filters()).isEqualTo(current.filters());
+    assertThat(allows(legacy, "db1", "100.64.0.3", "100.64.0.11", 6, 22)).isTrue();
+    assertThat(allows(legacy, "db1", "100.64.0.10", "100.64.0.11", 6, 22)).isFalse(); // tagged web1
+  }
+
+  @Test
+  void s4_4_anyProtocolWithPortsIsTheDefaultProtocolSet() {
+    Compilation star = compile("\"grants\": [{\"src\": [\"bob@acme.com\"], \"dst\": [\"tag:db\"], \"ip\": [\"*:8096\"]}]");
+    Compilation bare = compile("\"grants\": [{\"src\": [\"bob@acme.com\"], \"dst\": [\"tag:db\"], \"ip\": [\"8096\"]}]");
+    assertThat(star.filters()).isEqualTo(bare.filters());
+    assertThat(allows(star, "db1", "100.64.0.3", "100.64.0.11", 17, 8096)).isTrue();
+    assertThat(allows(star, "db1", "100.64.0.3", "100.64.0.11", 6, 8097)).isFalse();
+    Compilation all = compile("\"grants\": [{\"src\": [\"bob@acme.com\"], \"dst\": [\"tag:db\"], \"ip\": [\"*:*\"]}]");
+    Compilation any = compile("\"grants\": [{\"src\": [\"bob@acme.com\"], \"dst\": [\"tag:db\"], \"ip\": [\"*\"]}]");
+    assertThat(all.filters()).isEqualTo(any.filters());
+  }
+
   @Test
   void s4_1_portsAreInclusiveRangesAndLists() {
     Compilation c = compile("\"acls\": [{\"action\": \"accept\", \"src\": [\"bob@acme.com\"], \"dst\": [\"tag:db:22,80-90,443\"]}]");

@@ -60,6 +60,25 @@ class ValidPolicyTest {
                 + " \"defaultSrcPosture\": [\"posture:p\"],"
                 + " \"acls\": [{\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"*:*\"], \"srcPosture\": [\"posture:p\"]}]}"),
         Arguments.of("grant ip forms", grant("\"src\": [\"*\"], \"dst\": [\"*\"], \"ip\": [\"*\", \"443\", \"80-90\", \"tcp:443\", \"udp:53\", \"icmp:*\", \"6:22\", \"tcp:80-443\", \"47\"]", "")),
+        Arguments.of("grant ip any protocol with ports (Tailscale reads *:PORTS as PORTS)",
+            grant("\"src\": [\"*\"], \"dst\": [\"*\"], \"ip\": [\"*:8096\", \"*:*\", \"*:80-90\"]", "")),
+        Arguments.of("legacy autogroup:members everywhere",
+            "{\"tagOwners\": {\"tag:a\": [\"autogroup:members\"]}, \"acls\": [{\"action\": \"accept\", \"src\": [\"autogroup:members\"], \"dst\": [\"autogroup:self:*\"]}],"
+                + " \"ssh\": [{\"action\": \"check\", \"src\": [\"autogroup:members\"], \"dst\": [\"autogroup:self\"], \"users\": [\"root\"]}],"
+                + " \"nodeAttrs\": [{\"target\": [\"autogroup:members\"], \"attr\": [\"funnel\"]}]}"),
+        Arguments.of("role autogroups as destinations",
+            grant("\"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:owner\", \"autogroup:admin\", \"autogroup:member\", \"autogroup:auditor\","
+                + " \"autogroup:billing-admin\", \"autogroup:it-admin\", \"autogroup:network-admin\"], \"ip\": [\"*\"]", "")),
+        Arguments.of("services: destinations, tests and auto-approvers",
+            "{\"tagOwners\": {\"tag:k8s\": []}, \"grants\": [{\"src\": [\"autogroup:member\"], \"dst\": [\"svc:grafana\", \"svc:loki\"], \"ip\": [\"tcp:443\"]}],"
+                + " \"acls\": [{\"action\": \"accept\", \"src\": [\"autogroup:member\"], \"dst\": [\"svc:web:80\"]}],"
+                + " \"autoApprovers\": {\"services\": {\"svc:grafana\": [\"tag:k8s\"], \"tag:k8s\": [\"tag:k8s\", \"autogroup:admin\"]}},"
+                + " \"tests\": [{\"src\": \"a@b.c\", \"accept\": [\"svc:web:80\"]}]}"),
+        Arguments.of("ssh session recording",
+            "{\"tagOwners\": {\"tag:rec\": []}, \"ssh\": [{\"action\": \"accept\", \"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:self\"], \"users\": [\"root\"],"
+                + " \"recorder\": [\"tag:rec\"], \"enforceRecorder\": true}]}"),
+        Arguments.of("ipPool containing the reserved range",
+            "{\"nodeAttrs\": [{\"target\": [\"*\"], \"ipPool\": [\"100.100.0.0/16\", \"100.64.0.0/10\"]}]}"),
         Arguments.of("grant app only", grant("\"src\": [\"*\"], \"dst\": [\"tag:a\"], \"app\": {\"example.com/cap/x\": [{\"k\": [1, 2.5, true, null]}]}", ", \"tagOwners\": {\"tag:a\": []}")),
         Arguments.of("grant user domain and via", grant("\"src\": [\"user:*@acme.com\"], \"dst\": [\"10.1.0.0/16\"], \"ip\": [\"*\"], \"via\": [\"tag:r\"]", ", \"tagOwners\": {\"tag:r\": []}")),
         Arguments.of("grant to internet", grant("\"src\": [\"autogroup:member\"], \"dst\": [\"autogroup:internet\"], \"ip\": [\"*\"]", "")),

@@ -4,16 +4,26 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The tailnet's users and nodes, as read from an inventory file. Order is the file's; the
- * compiler never depends on it (every output is sorted), which is what makes compilation
- * byte-identical whatever the order of entries.
+ * The tailnet's users, nodes and Tailscale Services, as read from an inventory file. Order is the
+ * file's; the compiler never depends on it (every output is sorted), which is what makes
+ * compilation byte-identical whatever the order of entries.
  */
-public record Inventory(List<InventoryUser> users, List<InventoryNode> nodes) {
+public record Inventory(List<InventoryUser> users, List<InventoryNode> nodes, List<InventoryService> services) {
   public static final Inventory EMPTY = new Inventory(List.of(), List.of());
 
   public Inventory {
     users = List.copyOf(users);
     nodes = List.copyOf(nodes);
+    services = List.copyOf(services);
+  }
+
+  /** Without services. */
+  public Inventory(List<InventoryUser> users, List<InventoryNode> nodes) {
+    this(users, nodes, List.of());
+  }
+
+  public Optional<InventoryService> service(String name) {
+    return services.stream().filter(s -> s.name().equals(name)).findFirst();
   }
 
   public Optional<InventoryNode> node(String name) {
@@ -39,11 +49,11 @@ public record Inventory(List<InventoryUser> users, List<InventoryNode> nodes) {
     if (!replaced) {
       ns.add(node);
     }
-    return new Inventory(users, ns);
+    return new Inventory(users, ns, services);
   }
 
   /** The same inventory without the named node. */
   public Inventory withoutNode(String name) {
-    return new Inventory(users, nodes.stream().filter(n -> !n.name().equals(name)).toList());
+    return new Inventory(users, nodes.stream().filter(n -> !n.name().equals(name)).toList(), services);
   }
 }

@@ -39,7 +39,9 @@ public final class InventoryReader {
   private static final JsonFactory JSON = new JsonFactory();
   private static final YAMLFactory YAML = YAMLFactory.builder()
       .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments()).build();
-  private static final Set<String> TOP_KEYS = Set.of("users", "nodes");
+  private static final Set<String> TOP_KEYS = Set.of("users", "nodes", "services");
+  private static final Set<String> SERVICE_KEYS = Set.of("name", "ips", "tags", "hosts");
+  private static final Set<String> HOST_KEYS = Set.of("node", "approved");
   private static final Set<String> USER_KEYS = Set.of("login", "role");
   private static final Set<String> NODE_KEYS =
       Set.of("name", "user", "tags", "ips", "key", "posture", "routes");
@@ -162,10 +164,12 @@ public final class InventoryReader {
     List<InventoryNode> nodes = new ArrayList<>();
     Node usersNode = null;
     Node nodesNode = null;
+    Node servicesNode = null;
     for (Entry e : top.entries()) {
       switch (e.key()) {
         case "users" -> usersNode = e.value();
         case "nodes" -> nodesNode = e.value();
+        case "services" -> servicesNode = e.value();
         default -> unknownKey(e, TOP_KEYS, "inventory");
       }
     }
@@ -214,7 +218,158 @@ public final class InventoryReader {
       }
       nodes.add(node);
     }
-    return new Inventory(users, nodes);
+    List<InventoryService> services = new ArrayList<>();
+    Map<String, InventoryService> byService = new HashMap<>();
+    for (Node n : list(servicesNode, "services")) {
+      InventoryService svc = service(n, byName.keySet());
+      if (svc == null) {
+        continue;
+      }
+      InventoryService prev = byService.putIfAbsent(svc.name(), svc);
+      if (prev != null) {
+        diags.error(CompilerCodes.INVENTORY_DUPLICATE_NAME, "service \"" + svc.name() + "\" is listed twice (first at "
+            + prev.span() + ")", svc.span());
+        continue;
+      }
+      boolean clash = false;
+      for (IpAddress ip : svc.ips()) {
+        InventoryNode owner = byIp.get(ip);
+        if (owner != null) {
+          diags.error(CompilerCodes.INVENTORY_DUPLICATE_IP, "address " + ip + " of service \"" + svc.name()
+              + "\" already belongs to node \"" + owner.name() + "\"", svc.span());
+          clash = true;
+        }
+      }
+      if (!clash) {
+        services.add(svc);
+      }
+    }
+    return new Inventory(users, nodes, services);
+  }
+
+  /** A service: name svc:NAME, ips, optional tags, hosts ({node, approved?}). */
+  private InventoryService service(Node n, Set<String> nodeNames) {
+    if (!(n instanceof Obj o)) {
+      diags.error(CompilerCodes.INVENTORY_TYPE, "a service is a mapping with name, ips and hosts", n.span());
+      return null;
+    }
+    String name = null;
+    List<IpAddress> ips = new ArrayList<>();
+    List<String> tags = new ArrayList<>();
+    List<InventoryService.Host> hosts = new ArrayList<>();
+    boolean ok = true;
+    for (Entry e : o.entries()) {
+      switch (e.key()) {
+        case "name" -> {
+          name = string(e.value(), "name");
+          if (name != null && !(name.startsWith("svc:")
+              && dev.tessera.policy.syntax.Values.validServiceName(name.substring(4)))) {
+            diags.error(CompilerCodes.INVENTORY_TYPE, "\"" + name + "\" is not a service name (svc:NAME, NAME a DNS label)",
+                e.value().span());
+            ok = false;
+          }
+        }
+        case "ips" -> ok &= addresses(e.value(), ips);
+        case "tags" -> ok &= tags(e.value(), tags);
+        case "hosts" -> {
+          for (Node h : list(e.value(), "hosts")) {
+            InventoryService.Host host = serviceHost(h, nodeNames);
+            if (host == null) {
+              ok = false;
+            } else {
+              hosts.add(host);
+            }
+          }
+        }
+        default -> unknownKey(e, SERVICE_KEYS, "service");
+      }
+    }
+    if (name == null || name.isEmpty()) {
+      diags.error(CompilerCodes.INVENTORY_MISSING, "service has no name", o.span());
+      return null;
+    }
+    if (ips.isEmpty() && ok) {
+      diags.error(CompilerCodes.INVENTORY_MISSING, "service \"" + name + "\" has no ips", o.span());
+      ok = false;
+    }
+    return ok ? new InventoryService(name, ips, tags, hosts, o.span()) : null;
+  }
+
+  private InventoryService.Host serviceHost(Node n, Set<String> nodeNames) {
+    if (n instanceof Scalar) {
+      String node = string(n, "host");
+      return node == null || !knownNode(node, nodeNames, n.span()) ? null
+          : new InventoryService.Host(node, Optional.empty(), n.span());
+    }
+    if (!(n instanceof Obj o)) {
+      diags.error(CompilerCodes.INVENTORY_TYPE, "a service host is a node name or {node, approved}", n.span());
+      return null;
+    }
+    String node = null;
+    Optional<Boolean> approved = Optional.empty();
+    for (Entry e : o.entries()) {
+      switch (e.key()) {
+        case "node" -> node = string(e.value(), "node");
+        case "approved" -> {
+          if (e.value() instanceof Scalar s && s.kind() == PostureValue.Kind.BOOLEAN) {
+            approved = Optional.of(Boolean.parseBoolean(s.text()));
+          } else {
+            diags.error(CompilerCodes.INVENTORY_TYPE, "approved must be true or false", e.value().span());
+            return null;
+          }
+        }
+        default -> unknownKey(e, HOST_KEYS, "service host");
+      }
+    }
+    if (node == null) {
+      diags.error(CompilerCodes.INVENTORY_MISSING, "service host has no node", o.span());
+      return null;
+    }
+    return knownNode(node, nodeNames, o.span()) ? new InventoryService.Host(node, approved, o.span()) : null;
+  }
+
+  /** Adds the addresses listed in {@code value} to {@code into}; false after a bad one. */
+  private boolean addresses(Node value, List<IpAddress> into) {
+    boolean ok = true;
+    for (Node t : list(value, "ips")) {
+      String ip = string(t, "ip");
+      IpAddress a = ip == null ? null : IpAddress.tryParse(ip);
+      if (a == null) {
+        if (ip != null) {
+          diags.error(CompilerCodes.INVENTORY_BAD_IP, "\"" + ip + "\" is not an IP address", t.span());
+        }
+        ok = false;
+      } else if (!into.contains(a)) {
+        into.add(a);
+      }
+    }
+    return ok;
+  }
+
+  /** Adds the tags listed in {@code value} to {@code into}; false after a bad one. */
+  private boolean tags(Node value, List<String> into) {
+    boolean ok = true;
+    for (Node t : list(value, "tags")) {
+      String tag = string(t, "tag");
+      if (tag == null) {
+        ok = false;
+      } else if (!tag.startsWith("tag:") || tag.length() == 4) {
+        diags.error(CompilerCodes.INVENTORY_BAD_TAG, "\"" + tag + "\" is not a tag (tags look like tag:NAME)",
+            t.span());
+        ok = false;
+      } else if (!into.contains(tag)) {
+        into.add(tag);
+      }
+    }
+    return ok;
+  }
+
+  private boolean knownNode(String node, Set<String> nodeNames, SourceSpan at) {
+    if (!nodeNames.contains(node)) {
+      diags.error(CompilerCodes.INVENTORY_MISSING, "service host \"" + node + "\" is not a node of the inventory", at);
+      return false;
+    }
+    return true;
   }
 
   private List<Node> list(Node n, String what) {
@@ -303,34 +458,8 @@ public final class InventoryReader {
             key = string(e.value(), "key");
           }
         }
-        case "tags" -> {
-          for (Node t : list(e.value(), "tags")) {
-            String tag = string(t, "tag");
-            if (tag == null) {
-              ok = false;
-            } else if (!tag.startsWith("tag:") || tag.length() == 4) {
-              diags.error(CompilerCodes.INVENTORY_BAD_TAG, "\"" + tag + "\" is not a tag (tags look like tag:NAME)",
-                  t.span());
-              ok = false;
-            } else if (!tags.contains(tag)) {
-              tags.add(tag);
-            }
-          }
-        }
-        case "ips" -> {
-          for (Node t : list(e.value(), "ips")) {
-            String ip = string(t, "ip");
-            IpAddress a = ip == null ? null : IpAddress.tryParse(ip);
-            if (a == null) {
-              if (ip != null) {
-                diags.error(CompilerCodes.INVENTORY_BAD_IP, "\"" + ip + "\" is not an IP address", t.span());
-              }
-              ok = false;
-            } else if (!ips.contains(a)) {
-              ips.add(a);
-            }
-          }
-        }
+        case "tags" -> ok &= tags(e.value(), tags);
+        case "ips" -> ok &= addresses(e.value(), ips);
         case "routes" -> {
           for (Node t : list(e.value(), "routes")) {
             String r = string(t, "route");

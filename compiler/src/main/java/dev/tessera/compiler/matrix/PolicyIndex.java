@@ -220,12 +220,17 @@ public final class PolicyIndex {
     for (SshRule s : policy.ssh()) {
       s.src().forEach(x -> names(x).forEach(n -> useName(n, "ssh")));
       s.dst().forEach(x -> names(x).forEach(n -> useName(n, "ssh")));
+      s.recorder().forEach(x -> names(x).forEach(n -> useName(n, "ssh recorder")));
       s.srcPosture().forEach(p -> useName("posture:" + p.name(), "ssh"));
     }
     for (var r : policy.autoApprovers().routes()) {
       r.approvers().forEach(x -> names(x).forEach(n -> useName(n, "autoApprovers.routes")));
     }
     policy.autoApprovers().exitNode().forEach(x -> names(x).forEach(n -> useName(n, "autoApprovers.exitNode")));
+    for (var r : policy.autoApprovers().services()) {
+      names(r.service()).forEach(n -> useName(n, "autoApprovers.services"));
+      r.approvers().forEach(x -> names(x).forEach(n -> useName(n, "autoApprovers.services")));
+    }
     for (var na : policy.nodeAttrs()) {
       na.target().forEach(x -> names(x).forEach(n -> useName(n, "nodeAttrs")));
     }
@@ -274,6 +279,7 @@ public final class PolicyIndex {
       case Selector.Auto a -> List.of();
       case Selector.Prefix p -> List.of();
       case Selector.Range r -> List.of();
+      case Selector.Service v -> List.of();
     };
   }
 

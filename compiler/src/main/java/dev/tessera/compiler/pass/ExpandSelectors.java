@@ -252,6 +252,7 @@ public final class ExpandSelectors {
       case Selector.IpSet i -> prefixSet(s).overlaps(ids.index().addresses(id));
       case Selector.Prefix p -> prefixSet(s).overlaps(ids.index().addresses(id));
       case Selector.Range r -> prefixSet(s).overlaps(ids.index().addresses(id));
+      case Selector.Service v -> false; // a destination only: no device is a service
       case Selector.Wildcard w -> true;
       // Only the node's own login can hold it (userNodes: untagged nodes by their user).
       case Selector.User u -> ids.nodesOfUser(u.login()).get(id);
@@ -287,6 +288,7 @@ public final class ExpandSelectors {
       case Selector.IpSet i -> false;
       case Selector.Prefix p -> false;
       case Selector.Range r -> false;
+      case Selector.Service v -> false;
     };
   }
 
@@ -325,6 +327,8 @@ public final class ExpandSelectors {
       case Selector.IpSet i -> ids.index().nodesWithAddressIn(prefixSet(i));
       case Selector.Prefix p -> ids.index().nodesWithAddressIn(prefixSet(p));
       case Selector.Range rg -> ids.index().nodesWithAddressIn(prefixSet(rg));
+      // Not valid as a source (validation reports it): nothing (fail closed).
+      case Selector.Service v -> new BitSet();
     };
     nodesCache.put(s, result);
     return result;
@@ -484,6 +488,9 @@ public final class ExpandSelectors {
       case Selector.IpSet i -> prefixDst(ipset(i.name(), new HashSet<>(), i.span()), s);
       case Selector.Prefix p -> prefixDst(IpSet.of(toPrefix(p.prefix())), s);
       case Selector.Range r -> prefixDst(range(r), s);
+      // The service's virtual addresses, enforced by its approved hosts, which route them
+      // (ServiceHosting); a service the inventory does not list has no address: nobody.
+      case Selector.Service v -> prefixDst(ids.serviceAddresses(v.text()), s);
     };
     if (d != null) {
       dstCache.put(s, d);

@@ -28,12 +28,18 @@ public record Identities(
     Set<String> definedTags,
     BitSet members,
     BitSet tagged,
-    BitSet tagWarned) {
+    BitSet tagWarned,
+    Map<String, dev.tessera.compiler.ipset.IpSet> services) {
 
   private static final BitSet EMPTY = new BitSet();
 
   public BitSet nodesOfUser(String login) {
     return userNodes.getOrDefault(login, EMPTY);
+  }
+
+  /** The virtual addresses of the inventory's service {@code svc:NAME}; empty when it has none. */
+  public dev.tessera.compiler.ipset.IpSet serviceAddresses(String name) {
+    return services.getOrDefault(name, dev.tessera.compiler.ipset.IpSet.EMPTY);
   }
 
   public BitSet nodesOfTag(String tag) {

@@ -119,7 +119,7 @@ public final class ResolveIdentities {
       Set<BitSet> fresh = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
       BitSet[] flags = {previous.members(), previous.tagged()};
       if (shift.delta() < 0) {
-        member(previousIndex.node(shift.at()), shift.at(), false, userNodes, tagNodes, flags, fresh);
+        member(previousIndex.node(shift.at()), shift.at(), false, roles, userNodes, tagNodes, flags, fresh);
       }
       List<Integer> set = new java.util.ArrayList<>();
       for (int i = 0; i < index.size(); i++) {
@@ -130,26 +130,31 @@ public final class ResolveIdentities {
         int o = shift.oldId(i);
         InventoryNode before = previousIndex.node(o);
         if (index.node(i) != before || o != i) {
-          member(before, o, false, userNodes, tagNodes, flags, fresh);
+          member(before, o, false, roles, userNodes, tagNodes, flags, fresh);
           set.add(i);
         }
       }
       for (int i : set) {
-        member(index.node(i), i, true, userNodes, tagNodes, flags, fresh);
+        member(index.node(i), i, true, roles, userNodes, tagNodes, flags, fresh);
       }
       members = flags[0];
       tagged = flags[1];
     } else {
       for (int i = 0; i < index.size(); i++) {
-        member(index.node(i), i, true, userNodes, tagNodes, new BitSet[] {members, tagged}, null);
+        member(index.node(i), i, true, roles, userNodes, tagNodes, new BitSet[] {members, tagged}, null);
       }
     }
     Set<String> defined = new HashSet<>();
     for (TagOwner t : policy.tagOwners()) {
       defined.add("tag:" + tagName(t.tag()));
     }
+    Map<String, dev.tessera.compiler.ipset.IpSet> services = new HashMap<>();
+    for (dev.tessera.compiler.inventory.InventoryService svc : inventory.services()) {
+      services.put(svc.name(), dev.tessera.compiler.ipset.IpSet.of(
+          svc.ips().stream().map(dev.tessera.enforcer.format.IpPrefix::host).toList()));
+    }
     return new Identities(index, Map.copyOf(userNodes), Map.copyOf(roles), Map.copyOf(groups),
-        Map.copyOf(tagNodes), Set.copyOf(defined), members, tagged, tagWarned);
+        Map.copyOf(tagNodes), Set.copyOf(defined), members, tagged, tagWarned, Map.copyOf(services));
   }
 
   /**
@@ -158,8 +163,8 @@ public final class ResolveIdentities {
    * not in it are shared with a previous compilation and are copied before the change; a set left
    * empty is removed, as a fresh build would not have it.
    */
-  private static void member(InventoryNode n, int i, boolean on, Map<String, BitSet> userNodes,
-      Map<String, BitSet> tagNodes, BitSet[] flags, Set<BitSet> fresh) {
+  private static void member(InventoryNode n, int i, boolean on, Map<String, Role> roles,
+      Map<String, BitSet> userNodes, Map<String, BitSet> tagNodes, BitSet[] flags, Set<BitSet> fresh) {
     if (n.isTagged()) {
       flags[1] = own(flags[1], fresh);
       flags[1].set(i, on);
@@ -167,8 +172,13 @@ public final class ResolveIdentities {
         flip(tagNodes, t, i, on, fresh);
       }
     } else if (n.user().isPresent()) {
-      flags[0] = own(flags[0], fresh);
-      flags[0].set(i, on);
+      // autogroup:member: devices of the tailnet's users. A device whose user the inventory does
+      // not list (a read inventory never has one; policyc test's "not a member" variant does) is
+      // selected by its user's login only.
+      if (roles.containsKey(n.user().get())) {
+        flags[0] = own(flags[0], fresh);
+        flags[0].set(i, on);
+      }
       flip(userNodes, n.user().get(), i, on, fresh);
     }
   }
@@ -237,6 +247,7 @@ public final class ResolveIdentities {
         case Selector.IpSet s -> false;
         case Selector.Prefix p -> false;
         case Selector.Range r -> false;
+        case Selector.Service v -> false;
       };
       if (hit) {
         return true;

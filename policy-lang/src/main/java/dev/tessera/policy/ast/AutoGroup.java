@@ -21,6 +21,12 @@ public enum AutoGroup {
   BILLING_ADMIN("billing-admin"),
   AUDITOR("auditor");
 
+  /**
+   * The legacy name of {@code autogroup:member}. Tailscale's policy reference still accepts it
+   * with the same meaning; a file may not use both names.
+   */
+  public static final String LEGACY_MEMBERS = "autogroup:members";
+
   private final String name;
 
   AutoGroup(String name) {
@@ -44,7 +50,11 @@ public enum AutoGroup {
     };
   }
 
+  /** By the part after {@code autogroup:}; the legacy {@code members} gives {@link #MEMBER}. */
   public static Optional<AutoGroup> byName(String name) {
+    if (name.equals("members")) {
+      return Optional.of(MEMBER);
+    }
     for (AutoGroup g : values()) {
       if (g.name.equals(name)) {
         return Optional.of(g);

@@ -15,7 +15,8 @@ public sealed interface Selector extends Located
         Selector.Host,
         Selector.IpSet,
         Selector.Prefix,
-        Selector.Range {
+        Selector.Range,
+        Selector.Service {
 
   /** Canonical text, e.g. {@code group:eng}, {@code 10.0.0.0/8}. */
   String text();
@@ -60,11 +61,25 @@ public sealed interface Selector extends Located
     }
   }
 
-  /** {@code autogroup:NAME}, only known autogroups (unknown ones are a diagnostic). */
-  record Auto(AutoGroup group, SourceSpan span) implements Selector {
+  /**
+   * {@code autogroup:NAME}, only known autogroups (unknown ones are a diagnostic). {@code
+   * legacyName} marks {@code autogroup:members}, the old name of {@code autogroup:member} that
+   * Tailscale still accepts: it means {@link AutoGroup#MEMBER} and prints as written.
+   */
+  record Auto(AutoGroup group, boolean legacyName, SourceSpan span) implements Selector {
+    public Auto {
+      if (legacyName && group != AutoGroup.MEMBER) {
+        throw new IllegalArgumentException("only autogroup:member has a legacy name");
+      }
+    }
+
+    public Auto(AutoGroup group, SourceSpan span) {
+      this(group, false, span);
+    }
+
     @Override
     public String text() {
-      return group.text();
+      return legacyName ? AutoGroup.LEGACY_MEMBERS : group.text();
     }
   }
 
@@ -100,6 +115,18 @@ public sealed interface Selector extends Located
     @Override
     public String text() {
       return first.addressString() + "-" + last.addressString();
+    }
+  }
+
+  /**
+   * {@code svc:NAME}: a Tailscale Service (KB 1552), a virtual address hosted by the devices that
+   * advertise it and are approved to; valid as a grant or ACL destination and in tests.
+   * {@link #name()} excludes the prefix.
+   */
+  record Service(String name, SourceSpan span) implements Selector {
+    @Override
+    public String text() {
+      return "svc:" + name;
     }
   }
 }

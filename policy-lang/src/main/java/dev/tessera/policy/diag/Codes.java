@@ -26,6 +26,7 @@ public final class Codes {
   public static final String INVALID_PROTO = "invalid-proto";
   public static final String PORTS_NOT_SUPPORTED = "ports-not-supported";
   public static final String UNKNOWN_AUTOGROUP = "unknown-autogroup";
+  public static final String MIXED_MEMBER_NAMES = "mixed-member-names";
   public static final String INVALID_POSTURE = "invalid-posture";
   public static final String UNKNOWN_POSTURE_OPERATOR = "unknown-posture-operator";
   public static final String INVALID_ACTION = "invalid-action";

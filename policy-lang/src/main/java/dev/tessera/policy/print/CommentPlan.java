@@ -78,7 +78,10 @@ final class CommentPlan {
     if (!p.autoApprovers().exitNode().isEmpty()) {
       add(anchors, p.autoApprovers().exitNode(), SourceSpan.NONE, p.autoApprovers().exitNode());
     }
-    p.ssh().forEach(s -> add(anchors, s, s.span(), s.src(), s.dst(), s.srcPosture()));
+    for (AutoApprovers.ServiceApprover r : p.autoApprovers().services()) {
+      add(anchors, r, r.span(), r.approvers());
+    }
+    p.ssh().forEach(s -> add(anchors, s, s.span(), s.src(), s.dst(), s.srcPosture(), s.recorder()));
     p.nodeAttrs().forEach(n -> add(anchors, n, n.span(), n.target(), n.app()));
     p.tests().forEach(t -> add(anchors, t, t.span(), List.of(t.src()), t.accept(), t.deny()));
     p.sshTests().forEach(t -> add(anchors, t, t.span()));

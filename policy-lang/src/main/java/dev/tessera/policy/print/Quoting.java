@@ -15,8 +15,8 @@ final class Quoting {
   static final Set<String> TPOL_KEYWORDS = Set.of(
       "group", "tag", "owned", "by", "host", "ipset", "add", "remove", "posture", "default", "allow",
       "deny", "grant", "ip", "app", "via", "when", "proto", "ssh", "accept", "check", "as", "period",
-      "env", "pool", "test", "can", "cannot", "reach", "attr", "for", "approve", "route", "exit-node", "derp",
-      "empty", "true", "false");
+      "env", "pool", "test", "can", "cannot", "reach", "attr", "for", "approve", "route", "exit-node",
+      "service", "recorder", "enforce-recorder", "derp", "empty", "true", "false");
 
   /** Case-insensitive DSL keywords (posture operators and set). */
   private static final Set<String> TPOL_KEYWORDS_CI = Set.of("and", "in", "not", "is", "set");

@@ -212,6 +212,10 @@ final class TpolPrinter {
     if (!a.exitNode().isEmpty()) {
       stmt(a.exitNode(), words("approve", "exit-node", "by", list(a.exitNode(), Selector::text)));
     }
+    for (AutoApprovers.ServiceApprover r : a.services()) {
+      stmt(r, words("approve", "service", Quoting.tpol(r.service().text()), "by",
+          list(r.approvers(), Selector::text)));
+    }
   }
 
   private void ssh(SshRule r) {
@@ -225,6 +229,10 @@ final class TpolPrinter {
       w.addAll(clause("env", list(r.acceptEnv(), Function.identity())));
     }
     when(w, r.srcPosture());
+    if (!r.recorder().isEmpty()) {
+      w.addAll(clause("recorder", list(r.recorder(), Selector::text)));
+    }
+    r.enforceRecorder().ifPresent(e -> w.addAll(clause("enforce-recorder", List.of(e.toString()))));
     stmt(r, w);
   }
 

@@ -215,6 +215,13 @@ final class TreeEmitter {
     if (!a.exitNode().isEmpty()) {
       fs.add(new Field("exitNode", strings(a.exitNode(), Selector::text), a.exitNode()));
     }
+    if (!a.services().isEmpty()) {
+      List<Field> ss = new ArrayList<>();
+      for (AutoApprovers.ServiceApprover r : a.services()) {
+        ss.add(new Field(r.service().text(), strings(r.approvers(), Selector::text), r));
+      }
+      fs.add(new Field("services", new Obj(ss), null));
+    }
     return new Obj(fs);
   }
 
@@ -229,6 +236,10 @@ final class TreeEmitter {
       fs.add(new Field("acceptEnv", strings(r.acceptEnv(), Function.identity()), null));
     }
     posture(fs, r.srcPosture());
+    if (!r.recorder().isEmpty()) {
+      fs.add(new Field("recorder", strings(r.recorder(), Selector::text), null));
+    }
+    r.enforceRecorder().ifPresent(e -> fs.add(new Field("enforceRecorder", new Raw(String.valueOf(e)), null)));
     return new Obj(fs);
   }
 

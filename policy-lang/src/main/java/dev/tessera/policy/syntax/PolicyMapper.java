@@ -211,11 +211,11 @@ final class PolicyMapper {
 
   /**
    * An ssh rule. Tailscale requires only action and users (a rule without src or dst matches
-   * nothing), and trims whitespace around ssh actions, targets and users (SaaS captures); we do
+   * nothing; a missing or empty users list is one semantic error), and trims whitespace around ssh actions, targets and users (SaaS captures); we do
    * too, with a warning.
    */
   private SshRule ssh(Tree.Obj o, P p) {
-    required(o, p, "action", "users");
+    required(o, p, "action");
     SshRule.Action action = null;
     Optional<Tree.Entry> a = o.get("action");
     if (a.isPresent()) {
@@ -255,11 +255,15 @@ final class PolicyMapper {
       return Optional.of(sv.value());
     }));
     List<PostureRef> posture = field(o, "srcPosture", p, this::postureRefs);
+    List<Selector> recorder = field(o, "recorder", p, (v, vp) ->
+        mapStrings(v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
+    Optional<Boolean> enforceRecorder = o.get("enforceRecorder").flatMap(e -> bool(e.value(), p.k("enforceRecorder")));
     if (action == null) {
-      droppedSsh.add(new SshRule(SshRule.Action.ACCEPT, src, dst, users, Optional.empty(), acceptEnv, posture, o.span()));
+      droppedSsh.add(new SshRule(SshRule.Action.ACCEPT, src, dst, users, Optional.empty(), acceptEnv, posture,
+          recorder, enforceRecorder, o.span()));
       return null;
     }
-    return new SshRule(action, src, dst, users, checkPeriod, acceptEnv, posture, o.span());
+    return new SshRule(action, src, dst, users, checkPeriod, acceptEnv, posture, recorder, enforceRecorder, o.span());
   }
 
   private NodeAttr nodeAttr(Tree.Obj o, P p) {
@@ -328,7 +332,20 @@ final class PolicyMapper {
       }
     }
     List<Selector> exit = field(o, "exitNode", p, this::selectors);
-    return Optional.of(new AutoApprovers(routes, exit, o.span()));
+    List<AutoApprovers.ServiceApprover> services = new ArrayList<>();
+    Optional<Tree.Entry> sv = o.get("services");
+    if (sv.isPresent()) {
+      if (sv.get().value() instanceof Tree.Obj so) {
+        for (Tree.Entry e : so.entries()) {
+          Optional<Selector> key = Values.serviceApproverKey(e.key(), e.keySpan(), d);
+          List<Selector> approvers = selectors(e.value(), p.k("services").k(e.key()));
+          key.ifPresent(k -> services.add(new AutoApprovers.ServiceApprover(k, approvers, e.keySpan())));
+        }
+      } else {
+        typeIssue(p.k("services"), sv.get().value(), "an object");
+      }
+    }
+    return Optional.of(new AutoApprovers(routes, exit, services, o.span()));
   }
 
   private IpSetDef ipset(String name, SourceSpan ks, Tree val, P vp) {

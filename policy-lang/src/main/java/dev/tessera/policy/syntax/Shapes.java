@@ -57,12 +57,12 @@ final class Shapes {
           leaf("src"), leaf("dst"), leaf("ip"), leaf("app"), leaf("srcPosture"), leaf("via"));
 
   static final Shape AUTO_APPROVERS =
-      shape("autoApprovers", Map.of(), leaf("routes"), leaf("exitNode"));
+      shape("autoApprovers", Map.of(), leaf("routes"), leaf("exitNode"), leaf("services"));
 
   static final Shape SSH =
       shape("ssh rule", Map.of(),
           leaf("action"), leaf("src"), leaf("dst"), leaf("users"), leaf("checkPeriod"),
-          leaf("acceptEnv"), leaf("srcPosture"));
+          leaf("acceptEnv"), leaf("srcPosture"), leaf("recorder"), leaf("enforceRecorder"));
 
   static final Shape NODE_ATTR = shape("nodeAttrs entry", Map.of(), leaf("target"), leaf("attr"), leaf("app"), leaf("ipPool"));
 

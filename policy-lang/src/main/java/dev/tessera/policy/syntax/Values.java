@@ -39,7 +39,7 @@ public final class Values {
 
   /** Prefix words that are never host names: {@code tag:web} without a port splits here. */
   private static final List<String> PREFIX_WORDS =
-      List.of("tag", "group", "autogroup", "ipset", "user", "posture", "host", "localpart");
+      List.of("tag", "group", "autogroup", "ipset", "user", "posture", "host", "localpart", "svc");
 
   private static final List<String> AUTOGROUP_TEXTS =
       Arrays.stream(AutoGroup.values()).map(AutoGroup::text).toList();
@@ -130,7 +130,15 @@ public final class Values {
                 Suggest.didYouMean(text, AUTOGROUP_TEXTS));
             return Optional.empty();
           }
-          return Optional.of(new Selector.Auto(g.get(), span));
+          return Optional.of(new Selector.Auto(g.get(), text.equals(AutoGroup.LEGACY_MEMBERS), span));
+        }
+        case "svc" -> {
+          if (!validServiceName(name)) {
+            d.error(Codes.INVALID_SELECTOR, "invalid service name in \"" + text + "\"", span,
+                "service names are DNS labels: lower-case letters, digits and '-', e.g. svc:web");
+            return Optional.empty();
+          }
+          return Optional.of(new Selector.Service(name, span));
         }
         case "user" -> {
           if (name.startsWith("*@") && name.length() > 2 && name.indexOf('@', 2) < 0) {
@@ -186,6 +194,16 @@ public final class Values {
     return Optional.of(new Selector.Host(text, span));
   }
 
+  /** An {@code autoApprovers.services} key: {@code svc:NAME} or {@code tag:NAME}. */
+  public static Optional<Selector> serviceApproverKey(String text, SourceSpan span, Diagnostics d) {
+    if (!text.startsWith("svc:") && !text.startsWith("tag:")) {
+      d.error(Codes.INVALID_SELECTOR, "autoApprovers.services key \"" + text + "\" is not a service or a tag", span,
+          "write svc:NAME for one service, or tag:NAME for every service carrying that tag");
+      return Optional.empty();
+    }
+    return selector(text, span, d);
+  }
+
   /**
    * A grant {@code dst}: a target without ports. A written port ({@code tag:web:443}) gets a
    * message that says where ports go in a grant.
@@ -213,6 +231,20 @@ public final class Values {
       }
     }
     return false;
+  }
+
+  /** A service name: a DNS label (1-63 of a-z, 0-9, '-', not starting or ending with '-'). */
+  public static boolean validServiceName(String name) {
+    if (name.isEmpty() || name.length() > 63 || name.startsWith("-") || name.endsWith("-")) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Names of groups, tags, ipsets, postures and hosts: letters, digits, '-', '_', '.'. */
@@ -443,6 +475,11 @@ public final class Values {
         return Optional.empty();
       }
       return ports(text, span, d).map(ps -> new GrantIp(Optional.empty(), ps, span));
+    }
+    if (text.substring(0, colon).equals("*")) {
+      // "*:PORTS": any of the default protocols, as Tailscale parses it (same as a bare PORTS).
+      return ports(text.substring(colon + 1), span, text, colon + 1, d)
+          .map(ps -> new GrantIp(Optional.empty(), ps, true, span));
     }
     Optional<Protocol> proto = protocol(text.substring(0, colon), sub(span, text, 0, colon), d);
     Optional<PortSpec> ports = ports(text.substring(colon + 1), span, text, colon + 1, d);

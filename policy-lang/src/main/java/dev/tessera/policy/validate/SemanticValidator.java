@@ -108,6 +108,53 @@ public final class SemanticValidator {
     p.nodeAttrs().forEach(this::nodeAttr);
     p.tests().forEach(this::test);
     p.sshTests().forEach(this::sshTest);
+    memberNames();
+  }
+
+  /**
+   * {@code autogroup:members} is the legacy name of {@code autogroup:member}; Tailscale accepts
+   * either, but not both in one file. One error, at the first use of the name that came second.
+   */
+  private void memberNames() {
+    List<Selector.Auto> uses = new ArrayList<>();
+    java.util.function.Consumer<Selector> see = s -> {
+      if (s instanceof Selector.Auto a && a.group() == AutoGroup.MEMBER) {
+        uses.add(a);
+      }
+    };
+    p.tagOwners().forEach(t -> t.owners().forEach(see));
+    p.acls().forEach(a -> {
+      a.src().forEach(see);
+      a.dst().forEach(x -> see.accept(x.target()));
+    });
+    p.grants().forEach(g -> {
+      g.src().forEach(see);
+      g.dst().forEach(see);
+    });
+    p.autoApprovers().routes().forEach(r -> r.approvers().forEach(see));
+    p.autoApprovers().exitNode().forEach(see);
+    p.autoApprovers().services().forEach(r -> r.approvers().forEach(see));
+    p.ssh().forEach(r -> {
+      r.src().forEach(see);
+      r.dst().forEach(see);
+    });
+    p.nodeAttrs().forEach(n -> n.target().forEach(see));
+    p.tests().forEach(t -> {
+      t.src().selector().ifPresent(see);
+      t.accept().forEach(x -> x.target().ifPresent(see));
+      t.deny().forEach(x -> x.target().ifPresent(see));
+    });
+    if (uses.isEmpty()) {
+      return;
+    }
+    uses.sort(java.util.Comparator.comparingInt((Selector.Auto a) -> a.span().startLine())
+        .thenComparingInt(a -> a.span().startCol()));
+    boolean firstLegacy = uses.getFirst().legacyName();
+    uses.stream().filter(a -> a.legacyName() != firstLegacy).findFirst().ifPresent(second ->
+        d.error(Codes.MIXED_MEMBER_NAMES,
+            "autogroup:member and autogroup:members are both used: autogroup:members is the legacy name of"
+                + " autogroup:member, and a policy may use only one of them",
+            second.span(), "write \"" + uses.getFirst().text() + "\" here too, or rename every use to autogroup:member"));
   }
 
   private <T> void define(Map<String, T> m, String name, T def, String what, dev.tessera.policy.ast.SourceSpan span) {
@@ -255,6 +302,10 @@ public final class SemanticValidator {
   private void sources(List<Selector> src) {
     for (Selector s : src) {
       ref(s);
+      if (s instanceof Selector.Service svc) {
+        d.error(Codes.INVALID_SOURCE, "\"" + svc.text() + "\" not valid on the src side of a rule", s.span(),
+            "a service is a destination; name the devices that connect to it as the source");
+      }
       if (s instanceof Selector.Auto a) {
         switch (a.group()) {
           case SELF -> d.error(Codes.SELF_AS_SOURCE,
@@ -275,9 +326,9 @@ public final class SemanticValidator {
         if (a.group() == AutoGroup.DANGER_ALL) {
           d.error(Codes.DANGER_ALL_AS_DESTINATION, "cannot use autogroup:danger-all as a dst", s.span(),
               "use \"*\" for every destination");
-        } else if (a.group().isRole() || a.group() == AutoGroup.SHARED) {
+        } else if (a.group() == AutoGroup.SHARED) {
           d.error(Codes.INVALID_DESTINATION, "\"" + a.text() + "\" not valid on the dst side of a rule", s.span(),
-              "role and shared autogroups select sources only");
+              "autogroup:shared selects sources only");
         }
       }
     }
@@ -329,6 +380,7 @@ public final class SemanticValidator {
         case Selector.IpSet i -> false;
         case Selector.Prefix x -> false;
         case Selector.Range r -> false;
+        case Selector.Service v -> false;
       };
       if (!userLike) {
         d.error(Codes.SELF_WITH_NON_USER_SOURCE,
@@ -343,6 +395,10 @@ public final class SemanticValidator {
       approvers(r.approvers());
     }
     approvers(a.exitNode());
+    for (AutoApprovers.ServiceApprover r : a.services()) {
+      ref(r.service());
+      approvers(r.approvers());
+    }
   }
 
   private void approvers(List<Selector> list) {
@@ -365,12 +421,31 @@ public final class SemanticValidator {
         d.error(Codes.SELF_AS_SOURCE, "\"autogroup:self\" not valid on the src side of a rule", s.span());
       }
     }
-    r.dst().forEach(this::ref);
     for (Selector s : r.dst()) {
-      if (s instanceof Selector.Host h) {
-        d.error(Codes.INVALID_SSH, "invalid dst \"" + h.name() + "\"", s.span(),
-            "ssh destinations are tags, users or autogroup:self, not host aliases");
+      if (!(s instanceof Selector.Host)) {
+        ref(s); // a host is not an ssh destination at all: one error below, not also "undefined"
       }
+      switch (s) {
+        case Selector.Host h -> d.error(Codes.INVALID_SSH, "invalid dst \"" + h.name() + "\"", s.span(),
+            "ssh destinations are tags, users or autogroup:self, not host aliases");
+        case Selector.Wildcard w -> d.error(Codes.INVALID_SSH, "You cannot specify `*` as the destination", s.span(),
+            "name the destinations: tags, users, autogroup:self or autogroup:member");
+        case Selector.Service v -> d.error(Codes.INVALID_SSH, "invalid dst \"" + v.text() + "\"", s.span(),
+            "ssh destinations are tags, users or autogroup:self, not services");
+        default -> {}
+      }
+    }
+    for (Selector s : r.recorder()) {
+      if (s instanceof Selector.Tag t) {
+        ref(t);
+      } else {
+        d.error(Codes.INVALID_SSH, "recorder \"" + s.text() + "\" is not a tag", s.span(),
+            "session recorders are named by their tags, e.g. tag:recorder");
+      }
+    }
+    if (r.recordingEnforced() && r.recorder().isEmpty()) {
+      d.warning(Codes.INVALID_SSH, "enforceRecorder without a recorder has no effect", r.span(),
+          "add \"recorder\": [\"tag:...\"]");
     }
     selfDestination(r.src(), r.dst(), true);
     if (r.users().isEmpty()) {
@@ -397,7 +472,9 @@ public final class SemanticValidator {
       }
     }
     for (dev.tessera.policy.ast.IpPrefix pool : n.ipPool()) {
-      if (RESERVED_POOL.contains(pool) || pool.contains(RESERVED_POOL)) {
+      // A pool inside the reserved /24 is refused; a pool that merely contains it (100.64.0.0/10)
+      // is fine: addresses are never handed out from the reserved part.
+      if (RESERVED_POOL.contains(pool)) {
         d.error(Codes.INVALID_IP, "IPPool(" + pool + "): network within reserved range", n.span());
       }
     }

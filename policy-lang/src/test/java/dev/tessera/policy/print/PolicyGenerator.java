@@ -158,7 +158,7 @@ final class PolicyGenerator {
   private Grant grant() {
     List<GrantIp> ip = list(0, 3, () -> {
       if (r.nextInt(4) == 0) {
-        return new GrantIp(Optional.empty(), r.nextBoolean() ? PortSpec.ALL : ports(), N);
+        return new GrantIp(Optional.empty(), r.nextBoolean() ? PortSpec.ALL : ports(), r.nextInt(4) == 0, N);
       }
       Protocol p = protocol();
       return new GrantIp(Optional.of(p), p.supportsPorts() ? ports() : PortSpec.ALL, N);
@@ -184,13 +184,20 @@ final class PolicyGenerator {
     List<AutoApprovers.RouteApprover> routes =
         unique(r.nextInt(3), () -> new AutoApprovers.RouteApprover(prefix(), selectors(0, 2), N),
             ra -> ra.route().toString());
-    return new AutoApprovers(routes, selectors(0, 2), N);
+    List<AutoApprovers.ServiceApprover> services =
+        unique(r.nextInt(3), () -> new AutoApprovers.ServiceApprover(
+                r.nextBoolean() ? new Selector.Service("svc-" + r.nextInt(5), N) : new Selector.Tag(name(), N),
+                selectors(0, 2), N),
+            sa -> sa.service().text());
+    return new AutoApprovers(routes, selectors(0, 2), services, N);
   }
 
   private SshRule ssh() {
     return new SshRule(pick(SshRule.Action.values()), selectors(0, 2), selectors(0, 2),
         list(0, 3, this::sshUser), r.nextBoolean() ? Optional.of(pick(new String[] {"12h", "always", "1h30m", "90s", "168h", "0"})) : Optional.empty(),
-        list(0, 2, this::nonEmptyText), list(0, 2, this::postureRef), N);
+        list(0, 2, this::nonEmptyText), list(0, 2, this::postureRef),
+        list(0, 2, () -> new Selector.Tag(name(), N)),
+        r.nextInt(3) == 0 ? Optional.of(r.nextBoolean()) : Optional.empty(), N);
   }
 
   /** Readers trim ssh users and reject empty ones and "*" (as Tailscale does). */
@@ -239,10 +246,11 @@ final class PolicyGenerator {
       case 2 -> new Selector.UserDomain(pick(new String[] {"acme.com", "example.org"}), N);
       case 3 -> new Selector.Group(name(), N);
       case 4 -> new Selector.Tag(name(), N);
-      case 5 -> new Selector.Auto(pick(AutoGroup.values()), N);
+      case 5 -> r.nextInt(6) == 0 ? new Selector.Auto(AutoGroup.MEMBER, true, N)
+          : new Selector.Auto(pick(AutoGroup.values()), N);
       case 6 -> new Selector.Host(hostName(), N);
       case 7 -> new Selector.IpSet(name(), N);
-      case 8 -> range();
+      case 8 -> r.nextInt(4) == 0 ? new Selector.Service("svc-" + r.nextInt(5), N) : range();
       default -> new Selector.Prefix(prefix(), N);
     };
   }

@@ -101,6 +101,7 @@ statement
   | ATTR attrs=list FOR targets=list clause*            # nodeAttrStmt
   | APPROVE ROUTE route=word BY list                    # approveRouteStmt
   | APPROVE EXIT_NODE BY list                           # approveExitStmt
+  | APPROVE SERVICE service=word BY list                # approveServiceStmt
   | DERP JSON_BLOCK                                     # derpStmt
   | SET name EQ word                                    # setStmt
   | EMPTY list                                          # emptyStmt
@@ -118,6 +119,8 @@ clause
   | PERIOD word                      # periodClause
   | ENV list                         # envClause
   | POOL list                        # poolClause
+  | RECORDER list                    # recorderClause
+  | ENFORCE_RECORDER word            # enforceRecorderClause
   ;
 
 testClause
@@ -164,7 +167,8 @@ word : ATOM | STRING | NUMBER | V6_DEST | keyword ;
 keyword
   : GROUP | TAG | OWNED | BY | HOST | IPSET | ADD | REMOVE | POSTURE | DEFAULT | ALLOW | DENY
   | GRANT | IP | APP | VIA | WHEN | PROTO | SSH | ACCEPT | CHECK | AS | PERIOD | ENV | POOL | TEST | CAN
-  | CANNOT | REACH | ATTR | FOR | APPROVE | ROUTE | EXIT_NODE | DERP | SET | EMPTY | AND | IN
+  | CANNOT | REACH | ATTR | FOR | APPROVE | ROUTE | EXIT_NODE | SERVICE | RECORDER | ENFORCE_RECORDER
+  | DERP | SET | EMPTY | AND | IN
   | NOT | IS | TRUE | FALSE
   ;
 
@@ -204,6 +208,9 @@ FOR       : 'for' ;
 APPROVE   : 'approve' ;
 ROUTE     : 'route' ;
 EXIT_NODE : 'exit-node' ;
+SERVICE   : 'service' ;
+RECORDER  : 'recorder' ;
+ENFORCE_RECORDER : 'enforce-recorder' ;
 DERP      : 'derp' ;
 EMPTY     : 'empty' ;
 TRUE      : 'true' ;

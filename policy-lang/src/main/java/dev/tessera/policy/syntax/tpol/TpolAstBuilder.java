@@ -81,6 +81,7 @@ final class TpolAstBuilder {
   private final List<Grant> grants = new ArrayList<>();
   private final List<AutoApprovers.RouteApprover> routes = new ArrayList<>();
   private final List<Selector> exitNode = new ArrayList<>();
+  private final List<AutoApprovers.ServiceApprover> services = new ArrayList<>();
   private final List<SshRule> ssh = new ArrayList<>();
   private final List<NodeAttr> nodeAttrs = new ArrayList<>();
   private final List<PolicyTest> tests = new ArrayList<>();
@@ -130,7 +131,7 @@ final class TpolAstBuilder {
         case DEFAULT_SRC_POSTURE -> b.defaultSrcPosture(defaultSrcPosture);
         case ACLS -> b.acls(acls);
         case GRANTS -> b.grants(grants);
-        case AUTO_APPROVERS -> b.autoApprovers(new AutoApprovers(routes, exitNode,
+        case AUTO_APPROVERS -> b.autoApprovers(new AutoApprovers(routes, exitNode, services,
             approversSpan == null ? SourceSpan.NONE : approversSpan));
         case SSH -> b.ssh(ssh);
         case NODE_ATTRS -> b.nodeAttrs(nodeAttrs);
@@ -266,6 +267,19 @@ final class TpolAstBuilder {
         approversSpan = approversSpan == null ? span(c) : approversSpan;
         exitNode.addAll(selectors(c.list()));
       }
+      case TpolParser.ApproveServiceStmtContext c -> {
+        present.add(Section.AUTO_APPROVERS);
+        approversSpan = approversSpan == null ? span(c) : approversSpan;
+        W service = word(c.service);
+        List<Selector> approvers = selectors(c.list());
+        if (service == null) {
+          return;
+        }
+        Optional<Selector> key = Values.serviceApproverKey(service.text(), service.span(), d);
+        if (key.isPresent() && firstDefinition("service", key.get().text(), service.span(), "service " + service.text())) {
+          services.add(new AutoApprovers.ServiceApprover(key.get(), approvers, service.span()));
+        }
+      }
       case TpolParser.DerpStmtContext c -> {
         present.add(Section.DERP_MAP);
         if (single(Section.DERP_MAP, span(c), "derp")) {
@@ -376,7 +390,8 @@ final class TpolAstBuilder {
     List<Selector> src = selectors(c.src);
     List<Selector> dst = selectors(c.dst);
     Clauses cl = clauses(c.clause(), "an ssh rule",
-        EnumSet.of(ClauseKind.AS, ClauseKind.PERIOD, ClauseKind.ENV, ClauseKind.WHEN));
+        EnumSet.of(ClauseKind.AS, ClauseKind.PERIOD, ClauseKind.ENV, ClauseKind.WHEN, ClauseKind.RECORDER,
+            ClauseKind.ENFORCE_RECORDER));
     List<String> users = new ArrayList<>();
     if (cl.as != null) {
       for (W w : words(cl.as.list())) {
@@ -408,10 +423,23 @@ final class TpolAstBuilder {
       }
     }
     List<PostureRef> posture = cl.when == null ? List.of() : postureRefs(cl.when.list());
+    List<Selector> recorder = cl.recorder == null ? List.of() : selectors(cl.recorder.list());
+    Optional<Boolean> enforce = Optional.empty();
+    if (cl.enforceRecorder != null) {
+      W v = word(cl.enforceRecorder.word());
+      if (v != null && (v.text().equals("true") || v.text().equals("false"))) {
+        enforce = Optional.of(v.text().equals("true"));
+      } else if (v != null) {
+        cl.ok = false;
+        d.error(Codes.TYPE, "enforce-recorder takes true or false, not \"" + v.text() + "\"", v.span(),
+            "write enforce-recorder true");
+      }
+    }
     if (a != null && cl.ok) {
-      ssh.add(new SshRule(a, src, dst, users, period, env, posture, span(c)));
+      ssh.add(new SshRule(a, src, dst, users, period, env, posture, recorder, enforce, span(c)));
     } else {
-      droppedSsh.add(new SshRule(SshRule.Action.ACCEPT, src, dst, users, Optional.empty(), env, posture, span(c)));
+      droppedSsh.add(new SshRule(SshRule.Action.ACCEPT, src, dst, users, Optional.empty(), env, posture,
+          recorder, enforce, span(c)));
     }
   }
 
@@ -544,7 +572,7 @@ final class TpolAstBuilder {
 
   private enum ClauseKind {
     PROTO("proto"), WHEN("when"), IP("ip"), APP("app"), VIA("via"), AS("as"), PERIOD("period"), ENV("env"),
-    POOL("pool");
+    POOL("pool"), RECORDER("recorder"), ENFORCE_RECORDER("enforce-recorder");
 
     final String word;
 
@@ -565,6 +593,8 @@ final class TpolAstBuilder {
     TpolParser.PeriodClauseContext period;
     TpolParser.EnvClauseContext env;
     TpolParser.PoolClauseContext pool;
+    TpolParser.RecorderClauseContext recorder;
+    TpolParser.EnforceRecorderClauseContext enforceRecorder;
   }
 
   private Clauses clauses(List<TpolParser.ClauseContext> list, String where, EnumSet<ClauseKind> allowed) {
@@ -581,6 +611,8 @@ final class TpolAstBuilder {
         case TpolParser.PeriodClauseContext x -> { cl.period = x; yield ClauseKind.PERIOD; }
         case TpolParser.EnvClauseContext x -> { cl.env = x; yield ClauseKind.ENV; }
         case TpolParser.PoolClauseContext x -> { cl.pool = x; yield ClauseKind.POOL; }
+        case TpolParser.RecorderClauseContext x -> { cl.recorder = x; yield ClauseKind.RECORDER; }
+        case TpolParser.EnforceRecorderClauseContext x -> { cl.enforceRecorder = x; yield ClauseKind.ENFORCE_RECORDER; }
         default -> throw new IllegalStateException("clause not handled: " + c.getClass());
       };
       Token kw = c.getStart();
@@ -600,7 +632,7 @@ final class TpolAstBuilder {
     String home = switch (k) {
       case PROTO -> "proto belongs to allow rules; in a grant write ip tcp:443";
       case IP, APP, VIA -> k.word + " belongs to grant rules";
-      case AS, PERIOD, ENV -> k.word + " belongs to ssh rules";
+      case AS, PERIOD, ENV, RECORDER, ENFORCE_RECORDER -> k.word + " belongs to ssh rules";
       case POOL -> "pool (ipPool) belongs to attr statements";
       case WHEN -> "when (source posture) belongs to allow, grant and ssh rules";
     };
