@@ -73,6 +73,11 @@ public final class TestCommand implements Callable<Integer> {
   @Option(names = {"-v", "--verbose"}, description = "Also list passing assertions.")
   boolean verbose;
 
+  @Option(names = "--strict",
+      description = "Without --inventory, fail (exit 1) on an assertion whose verdict depends on facts the policy"
+          + " does not state (undetermined).")
+  boolean strict;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -93,7 +98,7 @@ public final class TestCommand implements Callable<Integer> {
       return notRun(out, name, in.errors(), in.sources(), "check", in.problem() + ", no test was run", in.exitCode());
     }
     PolicyTester.Result result =
-        PolicyTester.run(new PolicyTester.Input(in.policy(), name, in.inventory(), in.extraTests()),
+        PolicyTester.run(new PolicyTester.Input(in.policy(), name, in.inventory(), in.extraTests(), strict),
             PolicyTestInputs.compiler());
     return switch (result) {
       case PolicyTester.Result.Rejected rej -> {

@@ -55,6 +55,7 @@ public record Coverage(List<Entry> rules) {
           switch (o) {
             case Outcome.Passed p -> p.rules();
             case Outcome.Failed f -> f.rules();
+            case Outcome.Undetermined u -> List.of();
             case Outcome.Invalid i -> List.of();
           };
       Set<String> seen = new HashSet<>();

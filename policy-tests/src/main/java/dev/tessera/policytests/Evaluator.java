@@ -33,7 +33,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       tag, autogroup), or the one address of a host alias or IP. None: the test fails.
  *   <li>The destination resolves to candidate addresses, each enforced by the device that owns it;
  *       an address no device owns is enforced by the subnet routers whose approved routes contain
- *       it, else by a stand-in device that has only that address ({@link PolicyTester}).
+ *       it, else (outside the tailnet ranges) by the exit nodes, which enforce the
+ *       autogroup:internet rules for what they forward, else by a stand-in device that has only
+ *       that address ({@link PolicyTester}).
  *   <li>A flow can only go between addresses of the same family. Each source address of a family
  *       the destination has must reach <em>some</em> candidate (every source address must reach
  *       the destination; a destination with several devices passes if any is reachable). Source
@@ -156,6 +158,7 @@ public final class Evaluator {
       case TestTarget.Node n -> tailnet.device(n.name()).filter(d -> !d.phantom()).map(List::of).orElse(List.of());
       case TestTarget.Host h -> List.of();
       case TestTarget.Address ad -> List.of();
+      case TestTarget.Service v -> List.of();
     };
   }
 
@@ -238,6 +241,18 @@ public final class Evaluator {
     switch (dst) {
       case TestTarget.Host h -> out.add(addressDestination(toAddress(h.address())));
       case TestTarget.Address a -> out.add(addressDestination(toAddress(a.address())));
+      case TestTarget.Service v -> {
+        // Its addresses, each enforced by the approved hosts, which route them.
+        for (IpAddress ad : tailnet.serviceAddresses(v.text())) {
+          DstAddr da = addressDestination(ad);
+          if (!da.enforcers().isEmpty()) {
+            out.add(da);
+          }
+        }
+        if (out.isEmpty()) {
+          return "service " + v.text() + " has no approved host in the inventory";
+        }
+      }
       default -> {
         List<Tailnet.Device> ds = devicesOf(dst);
         if (ds.isEmpty()) {
@@ -257,6 +272,9 @@ public final class Evaluator {
     List<Tailnet.Device> enforcers = tailnet.owners(a);
     if (enforcers.isEmpty()) {
       enforcers = tailnet.routers(a);
+    }
+    if (enforcers.isEmpty()) {
+      enforcers = tailnet.exits(a);
     }
     return dstAddr(a, enforcers);
   }
@@ -429,11 +447,19 @@ public final class Evaluator {
    * one {@link Matcher#allows} call site over the protocols to try, TCP, UDP, then the family's
    * ICMP, whose admitting rules must also cover the port.
    */
+  /** A test's {@code icmp} means ICMPv6 between IPv6 addresses (and 58 means ICMP between IPv4 ones). */
+  static int family(int proto, IpAddress dst) {
+    if (proto == IpProtocol.ICMP || proto == IpProtocol.ICMPV6) {
+      return dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
+    }
+    return proto;
+  }
+
   static boolean admits(Matcher m, IpAddress src, IpAddress dst, Assertion a) {
     boolean given = a.proto().isPresent();
     int tries = given ? 1 : 3;
     for (int t = 0; t < tries; t++) {
-      int proto = given ? a.proto().getAsInt() : t == 0 ? IpProtocol.TCP : t == 1 ? IpProtocol.UDP
+      int proto = given ? family(a.proto().getAsInt(), dst) : t == 0 ? IpProtocol.TCP : t == 1 ? IpProtocol.UDP
           : dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
       if (m.allows(src, dst, proto, t == 2 ? 0 : a.port())) {
         return t < 2 || !query(m, src, dst, a).isEmpty();
@@ -452,7 +478,7 @@ public final class Evaluator {
     Set<RuleOrigin> out = given ? null : new TreeSet<>();
     List<FilterRule> rules = m.filter().rules();
     for (int t = 0, tries = given ? 1 : 3; t < tries; t++) {
-      int proto = given ? a.proto().getAsInt() : t == 0 ? IpProtocol.TCP : t == 1 ? IpProtocol.UDP
+      int proto = given ? family(a.proto().getAsInt(), dst) : t == 0 ? IpProtocol.TCP : t == 1 ? IpProtocol.UDP
           : dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
       MatchResult r = m.explain(src, dst, proto, t == 2 ? 0 : a.port());
       if (given) {

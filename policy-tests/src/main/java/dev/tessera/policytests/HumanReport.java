@@ -37,6 +37,12 @@ public final class HumanReport {
           sb.append(f.span()).append(": FAIL ").append(f.subject()).append(": ").append(f.message()).append('\n');
           sb.append("    ").append(f.detail()).append('\n');
         }
+        case Outcome.Undetermined u -> {
+          sb.append(u.span()).append(": ").append(run.strict() ? "FAIL " : "UNDETERMINED ").append(u.subject())
+              .append(": ").append(u.fact()).append('\n');
+          sb.append("    on a synthesized tailnet: ").append(Outcome.word(u.allowed()))
+              .append("; give --inventory, or this verdict is not proven").append('\n');
+        }
         case Outcome.Invalid i -> {
           sb.append(i.span()).append(": FAIL ").append(i.subject()).append(": ").append(i.message()).append('\n');
         }
@@ -73,6 +79,9 @@ public final class HumanReport {
             + run.passedCount() + " passed, " + (run.failedCount() + run.invalidCount()) + " failed";
     if (run.invalidCount() > 0) {
       s += " (" + run.invalidCount() + " invalid)";
+    }
+    if (run.undeterminedCount() > 0) {
+      s += ", " + run.undeterminedCount() + " undetermined" + (run.strict() ? " (--strict)" : "");
     }
     return (run.allPassed() ? "PASS " : "FAIL ") + s;
   }

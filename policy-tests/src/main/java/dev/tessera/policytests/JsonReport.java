@@ -55,6 +55,7 @@ public final class JsonReport {
       g.writeNumberField("assertions", run.outcomes().size());
       g.writeNumberField("passed", run.passedCount());
       g.writeNumberField("failed", run.failedCount());
+      g.writeNumberField("undetermined", run.undeterminedCount());
       g.writeNumberField("invalid", run.invalidCount());
       g.writeEndObject();
       g.writeArrayFieldStart("results");
@@ -79,6 +80,7 @@ public final class JsonReport {
         switch (o) {
           case Outcome.Passed p -> "pass";
           case Outcome.Failed f -> "fail";
+          case Outcome.Undetermined u -> "undetermined";
           case Outcome.Invalid i -> "invalid";
         });
     g.writeNumberField("test", o.testIndex());
@@ -97,6 +99,13 @@ public final class JsonReport {
         g.writeStringField("message", f.message());
         g.writeStringField("detail", f.detail());
         rules(g, f.rules());
+      }
+      case Outcome.Undetermined u -> {
+        assertion(g, u.assertion());
+        g.writeStringField("actual", u.allowed() ? "allowed" : "denied");
+        g.writeStringField("message", u.message());
+        g.writeStringField("detail", u.fact());
+        rules(g, u.rules());
       }
       case Outcome.Invalid i -> {
         g.writeStringField("src", i.src().isEmpty() ? null : i.src());

@@ -112,7 +112,7 @@ public final class JunitReport {
   public static String render(TestRun run, List<Check> checks) {
     List<Row> rows = new ArrayList<>();
     for (Outcome o : run.outcomes()) {
-      rows.add(row(o, run.name()));
+      rows.add(row(o, run.name(), run.strict()));
     }
     for (Check c : checks) {
       rows.add(row(c));
@@ -128,11 +128,15 @@ public final class JunitReport {
   /** One {@code <testcase>}, whatever it came from. {@code kind} is null for a passed case. */
   private record Row(String file, int line, String name, String kind, String type, String message, String body) {}
 
-  private static Row row(Outcome o, String runName) {
+  private static Row row(Outcome o, String runName, boolean strict) {
     String file = o.span().file().isEmpty() ? runName : o.span().file();
     int line = Math.max(0, o.span().startLine());
     return switch (o) {
       case Outcome.Passed p -> new Row(file, line, name(p), null, null, null, null);
+      // Not proven either way: skipped (a failure with --strict).
+      case Outcome.Undetermined u -> strict
+          ? new Row(file, line, name(u), "failure", "Undetermined", u.message(), u.span() + ": " + u.subject() + ": " + u.message())
+          : new Row(file, line, name(u), "skipped", null, u.message(), u.span() + ": " + u.subject() + ": " + u.message());
       case Outcome.Failed f -> new Row(file, line, name(f), "failure", "AssertionFailure", f.message(),
           f.span() + ": " + f.subject() + ": " + f.message() + "\n" + f.detail());
       case Outcome.Invalid i -> new Row(file, line, i.subject(), "error", "InvalidTest", i.message(),
@@ -195,10 +199,11 @@ public final class JunitReport {
   private static void counts(XMLStreamWriter x, List<Row> rows) throws XMLStreamException {
     long failures = rows.stream().filter(r -> "failure".equals(r.kind())).count();
     long errors = rows.stream().filter(r -> "error".equals(r.kind())).count();
+    long skipped = rows.stream().filter(r -> "skipped".equals(r.kind())).count();
     x.writeAttribute("tests", Integer.toString(rows.size()));
     x.writeAttribute("failures", Long.toString(failures));
     x.writeAttribute("errors", Long.toString(errors));
-    x.writeAttribute("skipped", "0");
+    x.writeAttribute("skipped", Long.toString(skipped));
   }
 
   private static void testcase(XMLStreamWriter x, Row r) throws XMLStreamException {
@@ -218,7 +223,9 @@ public final class JunitReport {
       x.writeCharacters("\n      ");
       x.writeStartElement(r.kind());
       x.writeAttribute("message", xml(r.message()));
-      x.writeAttribute("type", xml(r.type()));
+      if (r.type() != null) {
+        x.writeAttribute("type", xml(r.type()));
+      }
       x.writeCharacters(xml(r.body()));
       x.writeEndElement();
       x.writeCharacters("\n    ");

@@ -82,6 +82,29 @@ public sealed interface Outcome {
     }
   }
 
+  /**
+   * Without an inventory, the verdict depends on a fact the policy does not state ({@code fact}
+   * names it, e.g. whether a user is an admin): neither a pass nor a fail can be proven.
+   * {@code allowed} is the verdict on the synthesized tailnet. Not a failure unless the run is
+   * strict.
+   */
+  record Undetermined(Assertion assertion, boolean allowed, List<RuleOrigin> rules, String fact)
+      implements Checked {
+    public Undetermined {
+      rules = List.copyOf(rules);
+    }
+
+    @Override
+    public boolean passed() {
+      return false;
+    }
+
+    /** {@code undetermined: depends on whether ...; give --inventory or declare roles}. */
+    public String message() {
+      return "undetermined: " + fact;
+    }
+  }
+
   /** The test entry is not a valid Tailscale test; it fails without any packet being sent. */
   record Invalid(TestValidator.Invalid problem, String src) implements Outcome {
     @Override

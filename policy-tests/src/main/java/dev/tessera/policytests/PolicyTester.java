@@ -84,9 +84,15 @@ public final class PolicyTester {
    * @param inventory the tailnet; empty to synthesize one from the policy
    * @param extraTests entries from external test files, after the policy's own
    */
-  public record Input(Policy policy, String name, Optional<Inventory> inventory, List<TestSpec> extraTests) {
+  public record Input(
+      Policy policy, String name, Optional<Inventory> inventory, List<TestSpec> extraTests, boolean strict) {
     public Input {
       extraTests = List.copyOf(extraTests);
+    }
+
+    /** Not strict: an undetermined assertion does not fail the run. */
+    public Input(Policy policy, String name, Optional<Inventory> inventory, List<TestSpec> extraTests) {
+      this(policy, name, inventory, extraTests, false);
     }
   }
 
@@ -147,7 +153,158 @@ public final class PolicyTester {
     if (!compiled.ok()) {
       return new Result.Rejected(compiled.diagnostics().stream().filter(Diagnostic::isError).toList());
     }
-    return p.evaluate(compiled, start);
+    Result.Ran ran = p.evaluate(compiled, start);
+    return in.inventory().isPresent() ? ran : undetermine(in, p, ran, compiler, start);
+  }
+
+  /**
+   * Without an inventory, the policy does not state every fact a verdict may depend on: the roles
+   * of users, whether a named user is in the tailnet at all, and which device (whose, with which
+   * tags) holds a tailnet address that a host alias or a test names. The synthesized tailnet
+   * answers each one way; here each is also answered the other ways that can change a verdict
+   * (rules only allow, so the broadest answer of each kind is enough), in turn:
+   *
+   * <ul>
+   *   <li>every user holds role R, for each role autogroup R the policy names;
+   *   <li>every identity-less device holding a tailnet address carries every tag of tagOwners;
+   *   <li>those devices belong to U, for each user U a test names;
+   *   <li>U is not a member of the tailnet, for each user U only tests name (a user the policy
+   *       names elsewhere is taken to be a member).
+   * </ul>
+   *
+   * The policy is compiled again for each, and an assertion whose verdict changes is {@link
+   * Outcome.Undetermined}, naming the fact. The other verdicts hold whatever those facts are.
+   */
+  private static Result.Ran undetermine(Input in, Prepared p, Result.Ran ran, FilterCompiler compiler, long start) {
+    List<Outcome> outcomes = ran.run().outcomes();
+    List<World> worlds = worlds(in.policy(), p.inventory(), outcomes);
+    Map<Integer, String> facts = new HashMap<>();
+    for (World w : worlds) {
+      Compiled c = compiler.compile(in.policy(), w.inventory());
+      if (!c.ok()) {
+        continue;
+      }
+      Evaluator ev = new Evaluator(tailnet(w.inventory(), c.filters()), in.policy());
+      for (int i = 0; i < outcomes.size(); i++) {
+        if (facts.containsKey(i) || !(outcomes.get(i) instanceof Outcome.Checked chk)) {
+          continue;
+        }
+        boolean allowed;
+        try {
+          allowed = ev.decide(chk.assertion()).allowed();
+        } catch (Evaluator.Unresolvable e) {
+          continue;
+        }
+        if (allowed != chk.allowed()) {
+          facts.put(i, w.fact().apply(chk.assertion()) + ": give --inventory to decide");
+        }
+      }
+    }
+    if (facts.isEmpty()) {
+      return ran;
+    }
+    List<Outcome> out = new ArrayList<>(outcomes.size());
+    for (int i = 0; i < outcomes.size(); i++) {
+      Outcome o = outcomes.get(i);
+      String fact = facts.get(i);
+      if (fact != null && o instanceof Outcome.Checked chk) {
+        List<dev.tessera.enforcer.format.RuleOrigin> rules = switch (chk) {
+          case Outcome.Passed x -> x.rules();
+          case Outcome.Failed x -> x.rules();
+          case Outcome.Undetermined x -> x.rules();
+        };
+        out.add(new Outcome.Undetermined(chk.assertion(), chk.allowed(), rules, fact));
+      } else {
+        out.add(o);
+      }
+    }
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    TestRun run = new TestRun(in.name(), ran.run().tests(), out, Coverage.of(in.policy(), out), millis, in.strict());
+    return new Result.Ran(run, ran.evaluator(), ran.compiled());
+  }
+
+  /** A variant of the synthesized tailnet, and how to name the fact it varies for an assertion. */
+  private record World(Inventory inventory, java.util.function.Function<Assertion, String> fact) {}
+
+  private static List<World> worlds(Policy policy, Inventory inv, List<Outcome> outcomes) {
+    Set<String> logins = new java.util.TreeSet<>();
+    Set<String> known = new HashSet<>();
+    inv.users().forEach(u -> known.add(u.login()));
+    for (Outcome o : outcomes) {
+      if (o instanceof Outcome.Checked c) {
+        for (TestTarget t : List.of(c.assertion().src(), c.assertion().dst())) {
+          if (t instanceof TestTarget.User u && known.contains(u.login())) {
+            logins.add(u.login());
+          }
+        }
+      }
+    }
+    List<World> worlds = new ArrayList<>();
+    for (dev.tessera.policy.ast.AutoGroup role : dev.tessera.compiler.matrix.SyntheticInventory.rolesNamed(policy)) {
+      Inventory v = inv;
+      for (String login : known) {
+        v = dev.tessera.compiler.matrix.SyntheticInventory.withRole(v, login,
+            dev.tessera.compiler.inventory.Role.ofAutoGroup(role).orElseThrow());
+      }
+      worlds.add(new World(v, a -> "depends on whether " + who(a) + " is " + article(role) + " (" + role.text() + ")"));
+    }
+    Set<String> namedByPolicy = dev.tessera.compiler.matrix.SyntheticInventory.usersNamed(policy);
+    List<String> tags = policy.tagOwners().stream().map(t -> "tag:" + t.tag()).toList();
+    if (!tags.isEmpty() && inv.nodes().stream().anyMatch(PolicyTester::anonymous)) {
+      worlds.add(new World(rebuild(inv, n -> anonymous(n) ? node(n, null, tags) : n),
+          a -> "depends on which tags the device at " + where(a) + " carries"));
+    }
+    for (String login : logins) {
+      if (inv.nodes().stream().anyMatch(PolicyTester::anonymous)) {
+        worlds.add(new World(rebuild(inv, n -> anonymous(n) ? node(n, login, List.of()) : n),
+            a -> "depends on whether the device at " + where(a) + " belongs to " + login));
+      }
+      if (!namedByPolicy.contains(login)) {
+        worlds.add(new World(new Inventory(inv.users().stream().filter(u -> !u.login().equals(login)).toList(),
+                inv.nodes(), inv.services()),
+            a -> "depends on whether " + login + " (named only by tests) is a member of this tailnet"));
+      }
+    }
+    return worlds;
+  }
+
+  /** An identity-less device (a host alias or a stand-in) holding a tailnet address. */
+  private static boolean anonymous(InventoryNode n) {
+    return n.user().isEmpty() && !n.isTagged() && n.routes().isEmpty()
+        && n.ips().stream().anyMatch(dev.tessera.compiler.matrix.SyntheticInventory::inTailnet);
+  }
+
+  private static InventoryNode node(InventoryNode n, String user, List<String> tags) {
+    return new InventoryNode(n.name(), Optional.ofNullable(user), tags, n.ips(), n.key(), n.posture(), n.routes(),
+        n.span());
+  }
+
+  private static Inventory rebuild(Inventory inv, java.util.function.UnaryOperator<InventoryNode> f) {
+    return new Inventory(inv.users(), inv.nodes().stream().map(f).toList(), inv.services());
+  }
+
+  private static String who(Assertion a) {
+    if (a.src() instanceof TestTarget.User u) {
+      return u.login();
+    }
+    return a.dst() instanceof TestTarget.User u ? u.login() : "the users it names";
+  }
+
+  private static String where(Assertion a) {
+    boolean src = a.src() instanceof TestTarget.Host || a.src() instanceof TestTarget.Address;
+    boolean dst = a.dst() instanceof TestTarget.Host || a.dst() instanceof TestTarget.Address;
+    String d = a.dstText().contains(":") ? a.dstText().substring(0, a.dstText().lastIndexOf(':')) : a.dstText();
+    return src && dst ? a.srcText() + " or " + d : src ? a.srcText() : dst ? d : "an address the test names";
+  }
+
+  private static String article(dev.tessera.policy.ast.AutoGroup role) {
+    String r = switch (role) {
+      case IT_ADMIN -> "IT admin";
+      case NETWORK_ADMIN -> "network admin";
+      case BILLING_ADMIN -> "billing admin";
+      default -> role.groupName();
+    };
+    return (r.startsWith("a") || r.startsWith("o") || r.startsWith("I") ? "an " : "a ") + r;
   }
 
   /**
@@ -162,8 +319,12 @@ public final class PolicyTester {
     for (int i = 0; i < specs.size(); i++) {
       validated.add(validator.validate(i, specs.get(i)));
     }
-    Inventory inventory = in.inventory().orElseGet(() -> InventorySynthesizer.synthesize(in.policy(), specs));
-    return new Prepared(in, specs, validated, withStandIns(inventory, validated));
+    Inventory inventory = in.inventory().orElseGet(() ->
+        dev.tessera.compiler.matrix.SyntheticInventory.forTests(in.policy(), loginsOf(in.extraTests())));
+    // Approved service hosts route their services' addresses (as the compiler sees them).
+    Inventory hosted = dev.tessera.compiler.pass.ServiceHosting.apply(in.policy(), inventory,
+        new dev.tessera.policy.diag.Diagnostics());
+    return new Prepared(in, specs, validated, withStandIns(hosted, validated));
   }
 
   /** Validated tests and the inventory to compile them against. */
@@ -202,8 +363,8 @@ public final class PolicyTester {
               .flatMap(List::stream)
               .toList();
       long millis = (System.nanoTime() - startNanos) / 1_000_000;
-      TestRun run =
-          new TestRun(input.name(), specs.size(), outcomes, Coverage.of(input.policy(), outcomes), millis);
+      TestRun run = new TestRun(input.name(), specs.size(), outcomes, Coverage.of(input.policy(), outcomes), millis,
+          input.strict());
       return new Result.Ran(run, evaluator, compiled);
     }
   }
@@ -243,6 +404,28 @@ public final class PolicyTester {
 
   // -- inventory plumbing --------------------------------------------------------------------
 
+  /** User logins external test entries name (sources, and destinations as {@code login:port}). */
+  static List<String> loginsOf(List<TestSpec> specs) {
+    List<String> out = new ArrayList<>();
+    for (TestSpec t : specs) {
+      t.src().map(TestSpec.Text::value).map(String::strip).filter(PolicyTester::isLogin).ifPresent(out::add);
+      List<TestSpec.Text> dsts = new ArrayList<>(t.accept());
+      dsts.addAll(t.deny());
+      for (TestSpec.Text d : dsts) {
+        String v = d.value().strip();
+        int colon = v.lastIndexOf(':');
+        if (colon > 0 && isLogin(v.substring(0, colon))) {
+          out.add(v.substring(0, colon));
+        }
+      }
+    }
+    return out;
+  }
+
+  static boolean isLogin(String s) {
+    return s.contains("@") && !s.startsWith("autogroup:") && !s.startsWith("tag:") && !s.startsWith("group:");
+  }
+
   /** Adds an identity-less stand-in for each address destination nobody owns or routes. */
   static Inventory withStandIns(Inventory inv, List<TestValidator.Validated> validated) {
     List<TestTarget> dsts = new ArrayList<>();
@@ -258,9 +441,15 @@ public final class PolicyTester {
   static Inventory withStandIns(Inventory inv, Iterable<TestTarget> targets) {
     Set<IpAddress> owned = new HashSet<>();
     List<IpPrefix> routes = new ArrayList<>();
+    boolean exit4 = false;
+    boolean exit6 = false;
     for (InventoryNode n : inv.nodes()) {
       owned.addAll(n.ips());
       routes.addAll(n.subnetRoutes());
+      for (IpPrefix r : n.routes()) {
+        exit4 |= r.bits() == 0 && !r.ipv6();
+        exit6 |= r.bits() == 0 && r.ipv6();
+      }
     }
     Set<IpAddress> missing = new LinkedHashSet<>();
     for (TestTarget t : targets) {
@@ -270,7 +459,9 @@ public final class PolicyTester {
             case TestTarget.Address ad -> Evaluator.toAddress(ad.address());
             default -> null;
           };
-      if (addr != null && !owned.contains(addr) && routes.stream().noneMatch(r -> r.contains(addr))) {
+      boolean viaExit = addr != null && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(addr)
+          && (addr.ipv6() ? exit6 : exit4);
+      if (addr != null && !owned.contains(addr) && routes.stream().noneMatch(r -> r.contains(addr)) && !viaExit) {
         missing.add(addr);
       }
     }
@@ -300,12 +491,15 @@ public final class PolicyTester {
     // One cache for the run: the many destination filters of a compilation share source lists
     // (servers behind one tag), so their Matchers share the source side of the rule tables.
     Matcher.Cache cache = new Matcher.Cache();
+    Map<String, List<IpAddress>> services = new HashMap<>();
+    inv.services().forEach(s -> services.put(s.name(), s.ips()));
     return new Tailnet(
         devices,
         name -> {
           CompiledFilter f = filters.get(name);
           // A node the compiler emitted nothing for admits nothing (fail closed).
           return Matcher.of(f != null ? f : CompiledFilter.denyAll(name), cache);
-        });
+        },
+        services);
   }
 }

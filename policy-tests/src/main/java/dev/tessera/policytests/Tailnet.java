@@ -65,6 +65,7 @@ public final class Tailnet {
   }
 
   private final List<Device> devices;
+  private final Map<String, List<IpAddress>> services;
   private final Map<String, Device> byName = new HashMap<>();
   private final Map<IpAddress, List<Device>> byAddress = new HashMap<>();
   private final List<Device> routers = new ArrayList<>();
@@ -88,6 +89,13 @@ public final class Tailnet {
    * @param matcherFactory gives the Matcher for a device name (called at most once per device)
    */
   public Tailnet(List<Device> devices, Function<String, Matcher> matcherFactory) {
+    this(devices, matcherFactory, Map.of());
+  }
+
+  /** @param services the addresses of each Tailscale Service, by {@code svc:NAME} */
+  public Tailnet(List<Device> devices, Function<String, Matcher> matcherFactory,
+      Map<String, List<IpAddress>> services) {
+    this.services = Map.copyOf(services);
     this.devices = List.copyOf(devices);
     this.matcherFactory = matcherFactory;
     this.slots = new Slot[this.devices.size()];
@@ -114,9 +122,32 @@ public final class Tailnet {
     return Optional.ofNullable(byName.get(name));
   }
 
+  /** The addresses of service {@code svc:NAME}; empty when the tailnet has no such service. */
+  public List<IpAddress> serviceAddresses(String name) {
+    return services.getOrDefault(name, List.of());
+  }
+
   /** Devices whose own addresses include {@code a}. */
   public List<Device> owners(IpAddress a) {
     return byAddress.getOrDefault(a, List.of());
+  }
+
+  /**
+   * Exit nodes that carry {@code a} to the internet: devices with the default route of its family
+   * (0.0.0.0/0 or ::/0), for an address outside the tailnet ranges. Each enforces the
+   * autogroup:internet rules for the traffic it forwards (docs/semantics.md §3.6).
+   */
+  public List<Device> exits(IpAddress a) {
+    if (dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(a)) {
+      return List.of();
+    }
+    List<Device> out = new ArrayList<>();
+    for (Device d : devices) {
+      if (d.routes().stream().anyMatch(r -> r.bits() == 0 && r.ipv6() == a.ipv6())) {
+        out.add(d);
+      }
+    }
+    return out;
   }
 
   /** Subnet routers whose approved (non-default) routes contain {@code a}. */

@@ -12,6 +12,14 @@ public sealed interface TestTarget {
   /** As the author wrote it, for messages. */
   String text();
 
+  /** {@code svc:NAME}: a Tailscale Service, reached at its addresses through its approved hosts. */
+  record Service(String name) implements TestTarget {
+    @Override
+    public String text() {
+      return "svc:" + name;
+    }
+  }
+
   record User(String login) implements TestTarget {
     @Override
     public String text() {

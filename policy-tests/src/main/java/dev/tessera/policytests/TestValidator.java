@@ -20,9 +20,11 @@ import java.util.Set;
  *   <li>{@code src} is one user, group, tag, host alias (single address), IP, or one of {@code
  *       autogroup:member}, {@code autogroup:tagged}, the role autogroups, {@code autogroup:shared}.
  *       Missing, empty, {@code *}, CIDRs, unknown groups/tags/hosts/autogroups fail the test.
- *   <li>{@code proto} is empty, {@code tcp}, {@code udp}, {@code sctp} or their numbers. {@code
- *       icmp} (SaaS: proto-icmp fails) and every other protocol fail: a test names one port, and
- *       only these protocols carry ports.
+ *   <li>{@code proto} is empty, {@code tcp}, {@code udp}, {@code sctp}, {@code icmp},
+ *       {@code ipv6-icmp} or their numbers; other protocols fail. With icmp the destination's
+ *       port is a single number, 0 allowed, and means nothing (real policies test
+ *       {@code tag:x:0} with icmp and pass; the SaaS captures where icmp fails name port
+ *       {@code *}, which fails any test).
  *   <li>each destination is one host and one port: {@code target:port} split at the last colon
  *       ({@code [v6]:port} too), port a decimal 1-65535. Port lists, ranges, {@code *}, CIDRs (even
  *       {@code /32}), host aliases naming a CIDR, {@code autogroup:internet}, unknown
@@ -98,7 +100,8 @@ public final class TestValidator {
     }
     for (var e : List.of(Map.entry(Assertion.Expect.ALLOW, spec.accept()), Map.entry(Assertion.Expect.DENY, spec.deny()))) {
       for (TestSpec.Text d : e.getValue()) {
-        Either<Dst> dst = parseDestination(d.value(), src.value());
+        Either<Dst> dst = parseDestination(d.value(), src.value(),
+            proto.isPresent() && (proto.getAsInt() == Protocol.ICMP || proto.getAsInt() == Protocol.ICMPV6));
         if (dst.error() != null) {
           bad.add(new Invalid(testIndex, d.span(), d.value(), dst.error()));
         } else {
@@ -126,6 +129,9 @@ public final class TestValidator {
     if (t.error() != null) {
       return t;
     }
+    if (t.value() instanceof TestTarget.Service) {
+      return Either.error("a service is a destination, not a source");
+    }
     if (t.value() instanceof TestTarget.Auto a) {
       return switch (a.group()) {
         case MEMBER, TAGGED, SHARED, OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> t;
@@ -145,13 +151,10 @@ public final class TestValidator {
       return Either.error("unknown protocol");
     }
     int n = p.get().number();
-    if (n == Protocol.TCP || n == Protocol.UDP || n == Protocol.SCTP) {
+    if (n == Protocol.TCP || n == Protocol.UDP || n == Protocol.SCTP || n == Protocol.ICMP || n == Protocol.ICMPV6) {
       return Either.of(n);
     }
-    if (n == Protocol.ICMP || n == Protocol.ICMPV6) {
-      return Either.error("icmp is not a test protocol (tests name a port; use tcp, udp or sctp)");
-    }
-    return Either.error("only tcp, udp and sctp (6, 17, 132) can be tested, since a test names a port");
+    return Either.error("only tcp, udp, sctp and icmp (6, 17, 132, 1, 58) can be tested");
   }
 
   // -- destinations ------------------------------------------------------------------------------
@@ -159,6 +162,11 @@ public final class TestValidator {
   record Dst(TestTarget target, int port) {}
 
   Either<Dst> parseDestination(String raw, TestTarget src) {
+    return parseDestination(raw, src, false);
+  }
+
+  /** {@code icmp}: the port means nothing, so 0 is allowed too. */
+  Either<Dst> parseDestination(String raw, TestTarget src, boolean icmp) {
     String text = raw.strip();
     String host;
     String port;
@@ -180,7 +188,7 @@ public final class TestValidator {
       host = text.substring(0, colon);
       port = text.substring(colon + 1);
     }
-    Either<Integer> p = parsePort(port);
+    Either<Integer> p = icmp && port.equals("0") ? Either.of(0) : parsePort(port);
     if (p.error() != null) {
       return Either.error(p.error());
     }
@@ -247,6 +255,11 @@ public final class TestValidator {
       return names.groups().contains(name)
           ? Either.of(new TestTarget.Group(name))
           : Either.error("group \"" + text + "\" is not defined");
+    }
+    if (text.startsWith("svc:")) {
+      return dev.tessera.policy.syntax.Values.validServiceName(text.substring(4))
+          ? Either.of(new TestTarget.Service(text.substring(4)))
+          : Either.error("\"" + text + "\" is not a service name");
     }
     if (text.startsWith("autogroup:")) {
       return AutoGroup.byName(text.substring(10))

@@ -51,10 +51,13 @@ class TestValidatorTest {
           thor@example.org      | NULL  | webserver:80,443,8080      | false | not a list                      | port-shape-list
           thor@example.org      | NULL  | webserver:8000-8100        | false | not a range                     | port-shape-range
           thor@example.org      | NULL  | webserver:*                | false | not "*"                         | port-shape-wildcard
-          thor@example.org      | icmp  | webserver:80               | false | icmp is not a test protocol     | proto-icmp
-          thor@example.org      | 1     | webserver:80               | false | icmp is not a test protocol     | (number of icmp)
-          thor@example.org      | ipv6-icmp | webserver:80           | false | icmp is not a test protocol     | ''
-          thor@example.org      | gre   | webserver:80               | false | only tcp, udp and sctp          | ''
+          thor@example.org      | icmp  | webserver:*                | false | not "*"                         | proto-icmp
+          thor@example.org      | icmp  | webserver:80               | true  | ''                              | ''
+          thor@example.org      | icmp  | webserver:0                | true  | ''                              | (wild: icmp to tag:x:0 passes)
+          thor@example.org      | tcp   | webserver:0                | false | out of range                    | ''
+          thor@example.org      | 1     | webserver:80               | true  | ''                              | (number of icmp)
+          thor@example.org      | ipv6-icmp | webserver:80           | true  | ''                              | ''
+          thor@example.org      | gre   | webserver:80               | false | only tcp, udp, sctp and icmp    | ''
           thor@example.org      | 6     | webserver:443              | true  | ''                              | proto-numeric
           thor@example.org      | tcp   | webserver:80               | true  | ''                              | proto-tcp
           thor@example.org      | udp   | webserver:53               | true  | ''                              | proto-udp
