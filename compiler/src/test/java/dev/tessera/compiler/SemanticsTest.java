@@ -312,6 +312,27 @@ class SemanticsTest {
   }
 
   @Test
+  void s3_9_sshDestinationsReachTheirSessionRecorders() {
+    Compilation c = compile("""
+        "acls": [{"action": "accept", "src": ["bob@acme.com"], "dst": ["tag:db:22"]}],
+        "ssh": [{"action": "accept", "src": ["bob@acme.com"], "dst": ["tag:db", "autogroup:self"], "users": ["root"],
+                 "recorder": ["tag:web"], "enforceRecorder": true}]""");
+    // db1 (tag:db) and the members' devices stream recordings to web1 (tag:web) on tcp/80.
+    assertThat(allows(c, "web1", "100.64.0.11", "100.64.0.10", 6, 80)).isTrue();
+    assertThat(allows(c, "web1", "100.64.0.3", "100.64.0.10", 6, 80)).isTrue();
+    assertThat(allows(c, "web1", "100.64.0.11", "100.64.0.10", 6, 443)).isFalse();
+    assertThat(allows(c, "web1", "100.64.0.11", "100.64.0.10", 17, 80)).isFalse();
+    assertThat(allows(c, "web1", "100.64.0.20", "100.64.0.10", 6, 80)).isFalse(); // r1 is no ssh destination
+    assertThat(c.filter("web1").orElseThrow().rules()).extracting(FilterRule::origin)
+        .extracting(o -> o.kind() + "[" + o.index() + "]").contains("ssh-recorder[0]");
+    // Without a recorder nothing is added.
+    Compilation none = compile("""
+        "acls": [{"action": "accept", "src": ["bob@acme.com"], "dst": ["tag:db:22"]}],
+        "ssh": [{"action": "accept", "src": ["bob@acme.com"], "dst": ["tag:db"], "users": ["root"]}]""");
+    assertThat(none.filter("web1").orElseThrow().rules()).isEmpty();
+  }
+
+  @Test
   void s3_8_roleAutogroupsAsDestinationsAreTheDevicesOfThatRole() {
     Compilation c = compile("""
         "grants": [{"src": ["bob@acme.com"], "dst": ["autogroup:admin"], "ip": ["tcp:22"]}]""");

@@ -39,8 +39,14 @@ import java.util.stream.Collectors;
 public final class Explainer {
 
   /** One flow that was tried. */
+  /**
+   * @param enforcer the device whose filter decided (null: a stand-in, or nobody)
+   * @param through how the packet gets there when the enforcer does not own {@code dst}:
+   *     {@code "exit node"} or {@code "subnet router"}; null otherwise
+   */
   public record Pair(
-      IpAddress src, String srcDevice, IpAddress dst, String enforcer, boolean allowed, List<RuleOrigin> rules) {
+      IpAddress src, String srcDevice, IpAddress dst, String enforcer, String through, boolean allowed,
+      List<RuleOrigin> rules) {
     public Pair {
       rules = List.copyOf(rules);
     }
@@ -100,7 +106,9 @@ public final class Explainer {
         int p = packetProto(proto, d.address());
         for (Tailnet.Device e : d.enforcers()) {
           MatchResult m = evaluator.tailnet().matcher(e).explain(s.address(), d.address(), p, port);
-          Pair pair = new Pair(s.address(), name(s.device()), d.address(), e.phantom() ? null : e.name(),
+          String through = e.phantom() || e.addresses().contains(d.address()) ? null
+              : isExit(e, d.address()) ? "exit node" : "subnet router";
+          Pair pair = new Pair(s.address(), name(s.device()), d.address(), e.phantom() ? null : e.name(), through,
               m.allowed(), m.origins());
           pairs.add(pair);
           if (m.allowed()) {
@@ -113,7 +121,7 @@ public final class Explainer {
           }
         }
         if (d.enforcers().isEmpty()) {
-          Pair pair = new Pair(s.address(), name(s.device()), d.address(), null, false, List.of());
+          Pair pair = new Pair(s.address(), name(s.device()), d.address(), null, null, false, List.of());
           pairs.add(pair);
           if (firstDenied == null) {
             firstDenied = pair;
@@ -140,6 +148,16 @@ public final class Explainer {
     String prefix = reached > 0
         ? "denied from " + firstDenied.src() + " (" + reached + " of " + considered + " source addresses allowed); "
         : "";
+    boolean internetRules = rules.stream().flatMap(r -> r.clauses().stream())
+        .anyMatch(cl -> cl.destination() instanceof Destination.Internet);
+    if ((firstDeniedEnforcer == null || firstDeniedEnforcer.phantom()) && internetRules
+        && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(firstDenied.dst())) {
+      // Nobody carries the address: say what is missing (an exit node, or a subnet router).
+      return new Explanation(false, List.of(), Optional.empty(), prefix + "no node carries " + firstDenied.dst()
+          + ": it is outside the tailnet, no approved subnet route contains it and no node has an approved exit"
+          + " route (" + (firstDenied.dst().ipv6() ? "::/0" : "0.0.0.0/0") + "); autogroup:internet rules apply only"
+          + " through an exit node", pairs);
+    }
     Closest c = closest(firstDeniedSrc, firstDenied.dst(), firstDeniedEnforcer, proto, port);
     if (c == null) {
       return new Explanation(false, List.of(), Optional.empty(), prefix + "the policy has no packet rule", pairs);
@@ -147,6 +165,30 @@ public final class Explainer {
     return new Explanation(false, List.of(), Optional.of(c.rule().origin()),
         prefix + "no rule matched; closest rule " + HumanReport.rule(c.rule().origin()) + ": "
             + String.join("; ", c.reasons()), pairs);
+  }
+
+  /** {@code e} forwards {@code dst} to the internet: it has the default route of its family. */
+  static boolean isExit(Tailnet.Device e, IpAddress dst) {
+    return !e.addresses().contains(dst) && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(dst)
+        && e.routes().stream().anyMatch(r -> r.bits() == 0 && r.ipv6() == dst.ipv6())
+        && e.subnetRoutes().stream().noneMatch(r -> r.contains(dst));
+  }
+
+  /** Outside the private, CGNAT and link-local ranges an exit node's internet rule leaves out. */
+  static boolean isPublic(IpAddress a) {
+    for (String p : a.ipv6() ? List.of("2000::/3") : List.of("0.0.0.0/0")) {
+      if (!dev.tessera.enforcer.format.IpPrefix.parse(p).contains(a)) {
+        return false;
+      }
+    }
+    if (!a.ipv6()) {
+      for (String p : List.of("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")) {
+        if (dev.tessera.enforcer.format.IpPrefix.parse(p).contains(a)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private static String name(Tailnet.Device d) {
@@ -179,8 +221,8 @@ public final class Explainer {
       List<Miss> sourceReasons = sourceReasons(r, s);
       List<Miss> bestClause = null;
       for (Clause c : r.clauses()) {
-        if (c.destination() instanceof Destination.Internet) {
-          continue; // exit-node use, never a packet rule
+        if (c.destination() instanceof Destination.Internet && !(enforcer != null && isExit(enforcer, dst))) {
+          continue; // exit-node use: a packet rule only on the exit node, for what it forwards
         }
         List<Miss> reasons = clauseReasons(c, s, dst, enforcer, packetProto(proto, dst), port);
         if (bestClause == null || weight(reasons) < weight(bestClause)) {
@@ -236,7 +278,8 @@ public final class Explainer {
           case Destination.Self self ->
               enforcer != null && !enforcer.tagged() && enforcer.user() != null && s.device() != null
                   && !s.device().tagged() && enforcer.user().equals(s.device().user());
-          case Destination.Internet i -> false;
+          // On the exit node: the public address space (docs/semantics.md §3.6).
+          case Destination.Internet i -> enforcer != null && isExit(enforcer, dst) && isPublic(dst);
         };
     if (!covered) {
       out.add(new Miss(2, "destination not covered: " + dst

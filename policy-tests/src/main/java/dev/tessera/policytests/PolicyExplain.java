@@ -137,7 +137,10 @@ public final class PolicyExplain {
     sb.append(x.allowed() ? "ALLOWED " : "DENIED ").append(what).append('\n');
     for (Explainer.Pair p : x.pairs()) {
       sb.append("  ").append(p.src()).append(p.srcDevice() == null ? "" : " (" + p.srcDevice() + ")")
-          .append(" -> ").append(p.dst()).append(p.enforcer() == null ? "" : " (" + p.enforcer() + ")").append(": ")
+          .append(" -> ").append(p.dst())
+          .append(p.enforcer() == null ? "" : " (" + (p.through() == null ? "" : "through " + p.through() + " ")
+              + p.enforcer() + ")")
+          .append(": ")
           .append(p.allowed() ? "allowed by " + HumanReport.rules(p.rules()) : "denied").append('\n');
     }
     sb.append("reason: ").append(x.reason()).append('\n');

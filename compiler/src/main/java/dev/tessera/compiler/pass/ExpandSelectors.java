@@ -23,6 +23,7 @@ import dev.tessera.policy.ast.JsonText;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PostureRef;
 import dev.tessera.policy.ast.Selector;
+import dev.tessera.policy.ast.SshRule;
 import dev.tessera.policy.ast.SourceSpan;
 import dev.tessera.policy.diag.Diagnostics;
 import java.util.ArrayList;
@@ -163,8 +164,34 @@ public final class ExpandSelectors {
       out.add(rule(out.size(), origin(g.span(), RuleOrigin.GRANT, i), g.span(), g.src(),
           g.srcPosture().isEmpty() ? defaults : g.srcPosture(), clauses, apps));
     }
+    for (int i = 0; i < policy.ssh().size(); i++) {
+      SshRule r = policy.ssh().get(i);
+      if (r.recorder().isEmpty()) {
+        continue;
+      }
+      // Session recording (KB 1246): the SSH destination streams the session to a recorder over
+      // the tailnet, so every recorder admits TCP to port 80 from the rule's destinations
+      // (docs/semantics.md §3.9). autogroup:self as a destination means the members' devices.
+      List<Selector> from = r.dst().stream()
+          .map(d -> d instanceof Selector.Auto a && a.group() == AutoGroup.SELF
+              ? (Selector) new Selector.Auto(AutoGroup.MEMBER, a.span()) : d)
+          .toList();
+      List<Clause> clauses = new ArrayList<>();
+      for (Selector rec : r.recorder()) {
+        Destination dst = destination(rec);
+        if (dst != null) {
+          clauses.add(new Clause(List.of(RECORDER_PROTO), dst, PortSet.of(List.of(RECORDER_PORT))));
+        }
+      }
+      out.add(rule(out.size(), origin(r.span(), RuleOrigin.SSH_RECORDER, i), r.span(), from, List.of(), clauses,
+          List.of()));
+    }
     return out;
   }
+
+  /** tsrecorder receives recordings over HTTP on port 80 of its tailnet address. */
+  static final int RECORDER_PROTO = 6;
+  static final dev.tessera.policy.ast.PortRange RECORDER_PORT = new dev.tessera.policy.ast.PortRange(80, 80);
 
   /**
    * {@code via} restricts a grant's subnet destinations to routers carrying one of the via tags

@@ -13,6 +13,8 @@ public record RuleOrigin(String file, int line, int col, String kind, int index)
 
     public static final String ACL = "acl";
     public static final String GRANT = "grant";
+    /** The implicit rule that lets an ssh rule's destinations reach its session recorders. */
+    public static final String SSH_RECORDER = "ssh-recorder";
 
     public RuleOrigin {
         Objects.requireNonNull(file, "file");
