@@ -36,11 +36,12 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  *   UDP event loop i (Netty epoll, SO_REUSEPORT socket i, recvmmsg)
  *     datagram -> WireGuardDevice.onDatagram -> decrypt into loop i's direct scratch
- *       -> FilterGate.allowInbound (Enforcer worker i)        drop: counted by reason
+ *       -> FilterGate.allowInbound (Enforcer worker i, sending peer)   drop: counted by reason
  *       -> TUN write (queue i mod q)
  *     handshake responses / cookie replies -> pooled ByteBuf -> flushed once per read batch
  *   TUN reader j (platform thread, TUN queue j)
- *     read -> FilterGate.allowOutbound (Enforcer worker j: conntrack) -> WireGuardDevice.onTunPacket
+ *     read -> WireGuardDevice.onTunPacket -> route to a peer
+ *       -> FilterGate.allowOutbound (Enforcer worker j, that peer: conntrack)
  *       -> encrypt in place into a 64 KiB batch buffer -> runs of equal-size datagrams
  *       -> UDP GSO / sendmmsg when the TUN queue is empty or the batch is full
  *   timer thread: WireGuardDevice.onTimer at the next deadline, at least every 100 ms
@@ -110,6 +111,8 @@ public final class Agent implements AutoCloseable {
 
     // 2. The protocol core.
     device = new WireGuardDevice(DeviceOptions.defaults());
+    FilterGate gate = filter;
+    device.onPeerRemoved(gate::forgetPeer);
     device.setPrivateKey(config.iface().privateKey());
     int mtu = config.iface().mtu().orElse(1420);
     device.setMtu(mtu);
@@ -272,15 +275,7 @@ public final class Agent implements AutoCloseable {
     ByteBuffer buf = ByteBuffer.allocateDirect(65_536 + TsoSplitter.VNET_HDR_LEN);
     MemorySegment seg = MemorySegment.ofBuffer(buf);
     TsoSplitter splitter = tun.hasVnetHeader() ? new TsoSplitter() : null;
-    TsoSplitter.Sink sink = pkt -> {
-      if (!filter.allowOutbound(out.worker(), pkt)) {
-        if (filter.mode() != FilterGate.Mode.FAIL_CLOSED) { // fail-closed drops are counted by the gate
-          path.stats().outboundRejected.increment();
-        }
-        return;
-      }
-      device.onTunPacket(pkt, out);
-    };
+    TsoSplitter.Sink sink = pkt -> device.onTunPacket(pkt, out); // filtered in out.allowOutbound
     try (out; TunDevice.Io io = tun.io(queue)) {
       while (running) {
         int n = io.readNow(seg);

@@ -228,6 +228,13 @@ public final class FilterGate {
     return file;
   }
 
+  /** Forgets the tracked flows of a removed peer, so that a peer given its id later starts with none. */
+  public void forgetPeer(int peer) {
+    if (enforcer != null) {
+      enforcer.forgetPeer(peer);
+    }
+  }
+
   /** A per-thread enforcer worker, or null in ALLOW_ALL mode. */
   public Enforcer.Worker newWorker() {
     return enforcer == null ? null : enforcer.newWorker();
@@ -238,6 +245,11 @@ public final class FilterGate {
    * thread's worker from {@link #newWorker}. Allocation-free.
    */
   public boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet) {
+    return allowInbound(worker, packet, 0);
+  }
+
+  /** As {@link #allowInbound(Enforcer.Worker, ByteBuffer)}, for a packet sent by peer {@code peer} (its tracking id). */
+  public boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet, int peer) {
     switch (mode) {
       case ALLOW_ALL -> {
         return true;
@@ -247,7 +259,7 @@ public final class FilterGate {
         return false;
       }
       case ENFORCE -> {
-        Verdict v = worker.inbound(packet);
+        Verdict v = worker.inbound(packet, peer);
         return v.accepted();
       }
     }
@@ -256,6 +268,11 @@ public final class FilterGate {
 
   /** Records an outbound packet (conntrack); returns whether it may be sent. */
   public boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet) {
+    return allowOutbound(worker, packet, 0);
+  }
+
+  /** As {@link #allowOutbound(Enforcer.Worker, ByteBuffer)}, for a packet routed to peer {@code peer} (its tracking id). */
+  public boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet, int peer) {
     if (worker == null) {
       return true;
     }
@@ -264,7 +281,7 @@ public final class FilterGate {
       return false;
     }
     // Outbound is not filtered by policy, but the enforcer may reject a malformed packet.
-    return worker.outbound(packet).accepted();
+    return worker.outbound(packet, peer).accepted();
   }
 
   /** key=value status lines for {@code tessera=1} and {@code tessera-agent show}. */

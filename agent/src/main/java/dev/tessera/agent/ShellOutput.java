@@ -93,7 +93,7 @@ final class ShellOutput implements Output, AutoCloseable {
 
   @Override
   public void deliverToTun(ByteBuffer ipPacket, Peer from) {
-    if (!path.filter().allowInbound(worker, ipPacket)) {
+    if (!path.filter().allowInbound(worker, ipPacket, from.trackingId())) {
       return; // counted by the enforcer (or by the gate when failing closed)
     }
     ByteBuffer direct = ipPacket;
@@ -123,6 +123,18 @@ final class ShellOutput implements Output, AutoCloseable {
   }
 
   // ----------------------------------------------------------------------------- outbound
+
+  @Override
+  public boolean allowOutbound(ByteBuffer ipPacket, Peer to) {
+    FilterGate filter = path.filter();
+    if (filter.allowOutbound(worker, ipPacket, to.trackingId())) {
+      return true;
+    }
+    if (filter.mode() != FilterGate.Mode.FAIL_CLOSED) { // fail-closed drops are counted by the gate
+      path.stats().outboundRejected.increment();
+    }
+    return false;
+  }
 
   @Override
   public ByteBuffer datagramBuffer(int minCapacity) {

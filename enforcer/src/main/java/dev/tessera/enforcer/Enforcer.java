@@ -175,6 +175,14 @@ public final class Enforcer {
         return conntrack.size(clock.nowMillis());
     }
 
+    /**
+     * Forgets every tracked flow of tunnel peer {@code peer} (call when the peer is removed, before
+     * its id is given to another peer). Walks the table.
+     */
+    public void forgetPeer(int peer) {
+        conntrack.removePeer(Objects.checkIndex(peer, PEERS));
+    }
+
     /** A worker for the calling thread's exclusive use. */
     public Worker newWorker() {
         Worker w = new Worker();
@@ -235,6 +243,8 @@ public final class Enforcer {
     private static final int VERDICTS = Verdict.values().length;
     private static final int ECHO_ASKED_BY_LOCAL = 0;
     private static final int ECHO_ASKED_BY_REMOTE = 1;
+    /** Peer ids the packet path accepts: 0 to {@code PEERS - 1}. */
+    public static final int PEERS = ConntrackTable.PEERS;
 
     private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int FLOW_CACHE_BITS = 9;
@@ -263,49 +273,88 @@ public final class Enforcer {
          * trusted on its own — a hit also needs the entry's version in the shared table unchanged.
          */
         private final long[] flowCache = new long[FLOW_CACHE_ENTRIES * 8];
+        /** The tunnel peer of the packet being decided (part of every conntrack key). */
+        private int peer;
 
         private Worker() {}
 
         public Verdict inbound(MemorySegment packet) {
+            return inbound(packet, 0);
+        }
+
+        public Verdict inbound(ByteBuffer packet) {
+            return inbound(packet, 0);
+        }
+
+        public Verdict inbound(byte[] packet, int offset, int length) {
+            return inbound(packet, offset, length, 0);
+        }
+
+        public Verdict outbound(MemorySegment packet) {
+            return outbound(packet, 0);
+        }
+
+        public Verdict outbound(ByteBuffer packet) {
+            return outbound(packet, 0);
+        }
+
+        public Verdict outbound(byte[] packet, int offset, int length) {
+            return outbound(packet, offset, length, 0);
+        }
+
+        /**
+         * An inbound packet sent by tunnel peer {@code peer} (0 to {@link #PEERS} - 1, assigned
+         * by the caller, one per peer). Flows are tracked per peer: a packet only ever finds the
+         * flows of the peer it came from, so a peer cannot pass an ICMP error, an echo reply or a
+         * reply off as belonging to another peer's flow.
+         */
+        public Verdict inbound(MemorySegment packet, int peer) {
             long now = clock.nowMillis();
+            this.peer = Objects.checkIndex(peer, PEERS);
             PacketBytes.OfSegment v = segmentView.set(packet);
             return count(0, p.quick(v) ? flowInQuick(now) : in(v, now));
         }
 
-        public Verdict inbound(ByteBuffer packet) {
+        public Verdict inbound(ByteBuffer packet, int peer) {
             if (packet.hasArray()) { // a heap buffer is its array: the byte[] path's wide loads
-                return inbound(packet.array(), packet.arrayOffset() + packet.position(), packet.remaining());
+                return inbound(packet.array(), packet.arrayOffset() + packet.position(), packet.remaining(), peer);
             }
             long now = clock.nowMillis();
+            this.peer = Objects.checkIndex(peer, PEERS);
             PacketBytes.OfBuffer v = bufferView.set(packet);
             return count(0, p.quick(v) ? flowInQuick(now) : in(v, now));
         }
 
-        public Verdict inbound(byte[] packet, int offset, int length) {
+        public Verdict inbound(byte[] packet, int offset, int length, int peer) {
             long now = clock.nowMillis();
             Objects.checkFromIndexSize(offset, length, packet.length);
+            this.peer = Objects.checkIndex(peer, PEERS);
             return count(0, p.quick(packet, offset, length) ? flowInQuick(now)
                     : in(arrayView.set(packet, offset, length), now));
         }
 
-        public Verdict outbound(MemorySegment packet) {
+        /** An outbound packet routed to tunnel peer {@code peer} (see {@link #inbound(MemorySegment, int)}). */
+        public Verdict outbound(MemorySegment packet, int peer) {
             long now = clock.nowMillis();
+            this.peer = Objects.checkIndex(peer, PEERS);
             PacketBytes.OfSegment v = segmentView.set(packet);
             return count(1, p.quick(v) ? flowOutQuick(now) : out(v, now));
         }
 
-        public Verdict outbound(ByteBuffer packet) {
+        public Verdict outbound(ByteBuffer packet, int peer) {
             if (packet.hasArray()) { // a heap buffer is its array: the byte[] path's wide loads
-                return outbound(packet.array(), packet.arrayOffset() + packet.position(), packet.remaining());
+                return outbound(packet.array(), packet.arrayOffset() + packet.position(), packet.remaining(), peer);
             }
             long now = clock.nowMillis();
+            this.peer = Objects.checkIndex(peer, PEERS);
             PacketBytes.OfBuffer v = bufferView.set(packet);
             return count(1, p.quick(v) ? flowOutQuick(now) : out(v, now));
         }
 
-        public Verdict outbound(byte[] packet, int offset, int length) {
+        public Verdict outbound(byte[] packet, int offset, int length, int peer) {
             long now = clock.nowMillis();
             Objects.checkFromIndexSize(offset, length, packet.length);
+            this.peer = Objects.checkIndex(peer, PEERS);
             return count(1, p.quick(packet, offset, length) ? flowOutQuick(now)
                     : out(arrayView.set(packet, offset, length), now));
         }
@@ -321,7 +370,7 @@ public final class Enforcer {
             PacketParser p = this.p;
             Snapshot snap = snapshot;
             if ((p.tcpFlags & (PacketParser.TCP_SYN | PacketParser.TCP_FIN | PacketParser.TCP_RST)) == 0) {
-                int e = cached(ConntrackTable.meta(p.ipv6, p.protocol, p.dstPort, p.srcPort), p.dstHi, p.dstLo,
+                int e = cached(ConntrackTable.meta(peer, p.ipv6, p.protocol, p.dstPort, p.srcPort), p.dstHi, p.dstLo,
                         p.srcHi, p.srcLo, now);
                 if (e >= 0) {
                     long gs = flowCache[e + 6];
@@ -343,7 +392,7 @@ public final class Enforcer {
             PacketParser p = this.p;
             Snapshot snap = snapshot;
             if ((p.tcpFlags & (PacketParser.TCP_SYN | PacketParser.TCP_FIN | PacketParser.TCP_RST)) == 0) {
-                int e = cached(ConntrackTable.meta(p.ipv6, p.protocol, p.srcPort, p.dstPort), p.srcHi, p.srcLo,
+                int e = cached(ConntrackTable.meta(peer, p.ipv6, p.protocol, p.srcPort, p.dstPort), p.srcHi, p.srcLo,
                         p.dstHi, p.dstLo, now);
                 if (e >= 0) {
                     long gs = flowCache[e + 6];
@@ -424,7 +473,7 @@ public final class Enforcer {
                     if (p.fragmentOffset < minTransportHeader(p)) {
                         return Verdict.DROP_FRAGMENT; // RFC 1858: could overwrite the ports the first fragment showed
                     }
-                    return fragments.contains(p.ipv6, p.srcHi, p.srcLo, p.dstHi, p.dstLo, p.protocol, p.fragmentId, now)
+                    return fragments.contains(peer, p.ipv6, p.srcHi, p.srcLo, p.dstHi, p.dstLo, p.protocol, p.fragmentId, now)
                             ? Verdict.ACCEPT_FRAGMENT : Verdict.DROP_FRAGMENT;
                 }
                 case PacketParser.KIND_ICMP_ERROR:
@@ -443,7 +492,7 @@ public final class Enforcer {
         private Verdict rememberFirstFragment(Verdict v, long now) {
             PacketParser p = this.p;
             if (p.firstFragment && v.accepted()) {
-                fragments.put(p.ipv6, p.srcHi, p.srcLo, p.dstHi, p.dstLo, p.protocol, p.fragmentId,
+                fragments.put(peer, p.ipv6, p.srcHi, p.srcLo, p.dstHi, p.dstLo, p.protocol, p.fragmentId,
                         now + timeouts.fragment(), now);
             }
             return v;
@@ -461,7 +510,7 @@ public final class Enforcer {
             int proto = p.protocol;
             // key seen from this node: local = destination
             // echo flows: (identifier, 1 = the remote asked); see ECHO_ASKED_BY_* below
-            long meta = ConntrackTable.meta(p.ipv6, proto, p.dstPort,
+            long meta = ConntrackTable.meta(peer, p.ipv6, proto, p.dstPort,
                     p.kind == PacketParser.KIND_ECHO_REQUEST ? ECHO_ASKED_BY_REMOTE : p.srcPort);
             int h = ConntrackTable.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
             ConntrackTable ct = conntrack;
@@ -549,7 +598,7 @@ public final class Enforcer {
         private Verdict related(Snapshot snap, long now) {
             PacketParser p = this.p;
             int proto = p.innerProtocol;
-            long meta = ConntrackTable.meta(p.ipv6, proto, p.innerSrcPort, p.innerDstPort);
+            long meta = ConntrackTable.meta(peer, p.ipv6, proto, p.innerSrcPort, p.innerDstPort);
             int h = ConntrackTable.hash(meta, p.innerSrcHi, p.innerSrcLo, p.innerDstHi, p.innerDstLo);
             ConntrackTable ct = conntrack;
             int stripe = ct.stripe(h);
@@ -574,7 +623,7 @@ public final class Enforcer {
         /** Inbound echo reply: only for an echo request this node sent. */
         private Verdict echoReply(long now) {
             PacketParser p = this.p;
-            long meta = ConntrackTable.meta(p.ipv6, p.protocol, p.dstPort, ECHO_ASKED_BY_LOCAL);
+            long meta = ConntrackTable.meta(peer, p.ipv6, p.protocol, p.dstPort, ECHO_ASKED_BY_LOCAL);
             int h = ConntrackTable.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
             ConntrackTable ct = conntrack;
             int stripe = ct.stripe(h);
@@ -613,7 +662,7 @@ public final class Enforcer {
             int proto = p.protocol;
             int remotePort = p.kind == PacketParser.KIND_ECHO_REQUEST ? ECHO_ASKED_BY_LOCAL
                     : p.kind == PacketParser.KIND_ECHO_REPLY ? ECHO_ASKED_BY_REMOTE : p.dstPort;
-            long meta = ConntrackTable.meta(p.ipv6, proto, p.srcPort, remotePort);
+            long meta = ConntrackTable.meta(peer, p.ipv6, proto, p.srcPort, remotePort);
             int h = ConntrackTable.hash(meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo);
             ConntrackTable ct = conntrack;
             int stripe = ct.stripe(h);

@@ -187,6 +187,59 @@ class EnforcerTest {
         assertThat(in(unreachable("fd7a::9", NODE6, ping6, 45))).isEqualTo(Verdict.DROP_ICMP_BAD_QUOTE);
     }
 
+    /**
+     * Flows belong to the tunnel peer they run through: a packet from another peer finds none
+     * of them. Peer 1 is the route to 100.64.1.9; peer 2 is any other peer (an exit node, say,
+     * whose allowed IPs cover the source addresses it uses).
+     */
+    @Test
+    void flowsBelongToTheirPeerIcmpErrorsAndRepliesFromOtherPeersDoNotMatch() {
+        int a = 1;
+        int b = 2;
+        byte[] sent = udp(NODE4, "100.64.1.9", 41000, 53);
+        assertThat(w.outbound(sent, 0, sent.length, a)).isEqualTo(Verdict.ACCEPT_OUTBOUND);
+        byte[] err = unreachable("100.64.0.50", NODE4, sent, 28);
+        assertThat(w.inbound(err, 0, err.length, b)).as("ICMP error from another peer").isEqualTo(Verdict.DROP_ICMP_UNTRACKED);
+        assertThat(w.inbound(err, 0, err.length, a)).as("ICMP error from the flow's peer").isEqualTo(Verdict.ACCEPT_ICMP_RELATED);
+        byte[] reply = udp("100.64.1.9", NODE4, 53, 41000);
+        assertThat(w.inbound(reply, 0, reply.length, b)).as("reply from another peer").isEqualTo(Verdict.DROP_NO_RULE);
+        assertThat(w.inbound(reply, 0, reply.length, a)).isEqualTo(Verdict.ACCEPT_REPLY);
+        // the flow cache keeps them apart too (a second hit goes through it)
+        assertThat(w.inbound(reply, 0, reply.length, b)).isEqualTo(Verdict.DROP_NO_RULE);
+        assertThat(w.inbound(reply, 0, reply.length, a)).isEqualTo(Verdict.ACCEPT_REPLY);
+        byte[] ping = ping(NODE4, "100.64.1.9", 77);
+        w.outbound(ping, 0, ping.length, a);
+        byte[] pong = pong("100.64.1.9", NODE4, 77);
+        assertThat(w.inbound(pong, 0, pong.length, b)).isEqualTo(Verdict.DROP_UNSOLICITED_REPLY);
+        assertThat(w.inbound(pong, 0, pong.length, a)).isEqualTo(Verdict.ACCEPT_REPLY);
+        // an admitted inbound flow: an error about our answers must come from its peer as well
+        byte[] inUdp = udp("100.64.1.3", NODE4, 5353, 53);
+        assertThat(w.inbound(inUdp, 0, inUdp.length, a)).isEqualTo(Verdict.ACCEPT_RULE);
+        byte[] ourReply = udp(NODE4, "100.64.1.3", 53, 5353);
+        w.outbound(ourReply, 0, ourReply.length, a);
+        byte[] err2 = unreachable("100.64.1.3", NODE4, ourReply, 28);
+        assertThat(w.inbound(err2, 0, err2.length, b)).isEqualTo(Verdict.DROP_ICMP_UNTRACKED);
+        assertThat(w.inbound(err2, 0, err2.length, a)).isEqualTo(Verdict.ACCEPT_ICMP_RELATED);
+        // fragments follow the first fragment of the same peer only
+        byte[] first = ip4("100.64.0.2", NODE4, 6, 0, true, 91, tcpHeader(40000, 443, SYN));
+        byte[] second = ip4("100.64.0.2", NODE4, 6, 24, false, 91, new byte[16]);
+        assertThat(w.inbound(first, 0, first.length, a)).isEqualTo(Verdict.ACCEPT_RULE);
+        assertThat(w.inbound(second, 0, second.length, b)).isEqualTo(Verdict.DROP_FRAGMENT);
+        assertThat(w.inbound(second, 0, second.length, a)).isEqualTo(Verdict.ACCEPT_FRAGMENT);
+    }
+
+    @Test
+    void forgettingAPeerDropsItsFlows() {
+        byte[] sent = udp(NODE4, "100.64.1.9", 41000, 53);
+        w.outbound(sent, 0, sent.length, 7);
+        byte[] reply = udp("100.64.1.9", NODE4, 53, 41000);
+        assertThat(w.inbound(reply, 0, reply.length, 7)).isEqualTo(Verdict.ACCEPT_REPLY);
+        assertThat(w.inbound(reply, 0, reply.length, 7)).isEqualTo(Verdict.ACCEPT_REPLY); // cached
+        enforcer.forgetPeer(7);
+        assertThat(w.inbound(reply, 0, reply.length, 7)).isEqualTo(Verdict.DROP_NO_RULE);
+        assertThat(enforcer.trackedFlows()).isZero();
+    }
+
     @Test
     void ruleRemovalCutsEstablishedInboundFlowsButNotOurOwn() {
         byte[] inSyn = tcp("100.64.0.2", NODE4, 40000, 443, SYN);

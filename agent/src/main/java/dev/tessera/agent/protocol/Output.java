@@ -31,6 +31,16 @@ public interface Output {
   void deliverToTun(ByteBuffer ipPacket, Peer from);
 
   /**
+   * Optional: the shell's outbound filter, asked for each IP packet read from the TUN once the
+   * allowed-IPs lookup routed it to {@code to} (so the filter can track the flow as that peer's),
+   * before it is encrypted or queued. False drops the packet; the shell counts it. Must not keep
+   * the buffer.
+   */
+  default boolean allowOutbound(ByteBuffer ipPacket, Peer to) {
+    return true;
+  }
+
+  /**
    * Optional: a buffer with at least {@code minCapacity} bytes remaining (from its position) into
    * which the core writes the next outgoing datagram. Return null (the default) to let the core use
    * its own per-thread buffer.

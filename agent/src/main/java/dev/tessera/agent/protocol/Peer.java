@@ -41,6 +41,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Peer {
   private final WireGuardDevice device;
   private final WgKey publicKey;
+  private final int trackingId;
   final ReentrantLock lock = new ReentrantLock();
 
   // guarded by lock
@@ -72,9 +73,10 @@ public final class Peer {
   private final AtomicLong rxBytes = new AtomicLong();
   private final AtomicLong txBytes = new AtomicLong();
 
-  Peer(WireGuardDevice device, WgKey publicKey) {
+  Peer(WireGuardDevice device, WgKey publicKey, int trackingId) {
     this.device = device;
     this.publicKey = publicKey;
+    this.trackingId = trackingId;
     byte[] pk = publicKey.bytes();
     this.handshake = new Handshake(pk);
     this.cookieGenerator = new CookieGenerator(pk);
@@ -84,6 +86,15 @@ public final class Peer {
 
   public WgKey publicKey() {
     return publicKey;
+  }
+
+  /**
+   * This peer's connection-tracking id, 0 to {@link WireGuardDevice#MAX_PEERS} - 1: unique among
+   * the device's peers, handed to the enforcer with every packet so that flows belong to the peer
+   * they run through. An id is reused only after every other id was handed out since.
+   */
+  public int trackingId() {
+    return trackingId;
   }
 
   /** A snapshot for UAPI {@code get}. */

@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.LongAdder;
  *                    [3]   cookie reply -> peer's cookie generator
  *                    [4]   receiver index -> keypair -> ChaCha20-Poly1305 open -> replay window
  *                          -> roam endpoint, timers -> inner source in peer's allowed IPs -> deliverToTun
- * onTunPacket: destination -> allowed-IPs trie -> peer -> current keypair ? seal -> sendDatagram
+ * onTunPacket: destination -> allowed-IPs trie -> peer -> allowOutbound -> current keypair ? seal -> sendDatagram
  *                                                                         : stage + handshake
  * onTimer:     per peer: retransmit handshake, send keepalive, new handshake, zero keys, persistent keepalive
  * </pre>
@@ -62,6 +62,10 @@ public final class WireGuardDevice implements AutoCloseable {
   private final ConcurrentHashMap<WgKey, Peer> peers = new ConcurrentHashMap<>();
   final AllowedIps<Peer> allowedIps = new AllowedIps<>();
   private final ConcurrentHashMap<Integer, IndexEntry> indexTable = new ConcurrentHashMap<>();
+  /** Tracking ids of live peers (guarded by configLock); ids are handed out round robin. */
+  private final java.util.BitSet trackingIds = new java.util.BitSet(MAX_PEERS);
+  private int nextTrackingId;
+  private volatile java.util.function.IntConsumer peerRemovedListener = id -> {};
   private final LongAdder[] drops = new LongAdder[DropReason.values().length];
   private final RateLimiter rateLimiter;
   private final AtomicLong loadWindowStart = new AtomicLong();
@@ -221,7 +225,13 @@ public final class WireGuardDevice implements AutoCloseable {
       if (peers.size() >= MAX_PEERS) {
         throw new IllegalStateException("too many peers (max " + MAX_PEERS + ")");
       }
-      Peer p = new Peer(this, publicKey);
+      int tid = trackingIds.nextClearBit(nextTrackingId);
+      if (tid >= MAX_PEERS) {
+        tid = trackingIds.nextClearBit(0);
+      }
+      trackingIds.set(tid);
+      nextTrackingId = tid + 1;
+      Peer p = new Peer(this, publicKey, tid);
       p.lock.lock();
       try {
         p.handshake.setLocalIdentity(id == null ? null : id.statics());
@@ -255,6 +265,14 @@ public final class WireGuardDevice implements AutoCloseable {
     return List.copyOf(peers.values());
   }
 
+  /**
+   * Called with a removed peer's {@link Peer#trackingId()} (under the configuration lock, before
+   * the id can be handed out again): the shell forgets the peer's tracked flows.
+   */
+  public void onPeerRemoved(java.util.function.IntConsumer listener) {
+    peerRemovedListener = listener == null ? id -> {} : listener;
+  }
+
   /** Removes a peer: its allowed IPs, sessions and queued packets go with it. */
   public boolean removePeer(WgKey publicKey) {
     synchronized (configLock) {
@@ -264,6 +282,8 @@ public final class WireGuardDevice implements AutoCloseable {
       }
       allowedIps.removeAll(p);
       p.destroy();
+      trackingIds.clear(p.trackingId());
+      peerRemovedListener.accept(p.trackingId());
       return true;
     }
   }
@@ -660,6 +680,9 @@ public final class WireGuardDevice implements AutoCloseable {
     if (peer.excludedByPolicy()) {
       countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out);
       return;
+    }
+    if (!out.allowOutbound(ipPacket, peer)) {
+      return; // the shell's filter counted it
     }
     peer.sendPacket(ipPacket, out);
   }

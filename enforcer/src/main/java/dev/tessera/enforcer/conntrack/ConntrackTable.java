@@ -17,9 +17,12 @@ import java.lang.invoke.VarHandle;
  * and stores (plus, for re-checks, one {@code Matcher} lookup), so with stripes &gt;&gt; threads,
  * contention is rare.
  *
- * <p>Keys: the flow seen from this node: (family, protocol, local address, remote address,
+ * <p>Keys: the flow seen from this node: (peer, family, protocol, local address, remote address,
  * local port, remote port); for ICMP echo the identifier is the local port and the remote port
- * is 0. Inbound and outbound packets of one flow therefore map to the same key.
+ * is 0. Inbound and outbound packets of one flow therefore map to the same key. The peer is the
+ * tunnel peer the flow runs through (the one that sent an inbound packet, the one an outbound
+ * packet is routed to): a flow belongs to that peer, so a packet from another peer (an ICMP
+ * error quoting the flow, say) never finds it.
  *
  * <p>Callers must hold the stripe lock ({@link #lock}/{@link #unlock}) around find, insert
  * and every accessor of a slot.
@@ -87,9 +90,18 @@ public final class ConntrackTable {
         return tag.length;
     }
 
-    /** Packs the non-address key fields. */
-    public static long meta(boolean ipv6, int protocol, int localPort, int remotePort) {
-        return (ipv6 ? 1L << 40 : 0) | ((long) protocol << 32) | ((long) localPort << 16) | remotePort;
+    /** Peer ids are 0 to {@code PEERS - 1}. */
+    public static final int PEERS = 1 << 16;
+
+    /** Packs the non-address key fields; {@code peer} is below {@link #PEERS}. */
+    public static long meta(int peer, boolean ipv6, int protocol, int localPort, int remotePort) {
+        return ((long) peer << 41) | (ipv6 ? 1L << 40 : 0) | ((long) protocol << 32) | ((long) localPort << 16)
+                | remotePort;
+    }
+
+    /** The peer of a packed key. */
+    public static int peerOf(long meta) {
+        return (int) (meta >>> 41);
     }
 
     /** 32-bit flow hash, never 0 (0 marks a free slot). */
@@ -268,6 +280,25 @@ public final class ConntrackTable {
 
     public long meta(int slot) {
         return keyMeta[slot];
+    }
+
+    /** Removes every entry of {@code peer} (takes each stripe lock in turn); returns how many. */
+    public int removePeer(int peer) {
+        int n = 0;
+        for (int st = 0; st <= stripeMask; st++) {
+            lock(st);
+            try {
+                for (int s = st * stripeSlots; s < (st + 1) * stripeSlots; s++) {
+                    if (tag[s] != 0 && peerOf(keyMeta[s]) == peer) {
+                        remove(s);
+                        n++;
+                    }
+                }
+            } finally {
+                unlock(st);
+            }
+        }
+        return n;
     }
 
     /** Live entries (takes each stripe lock in turn; for tests and diagnostics). */

@@ -4,7 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * Remembers accepted first fragments, keyed by (family, source, destination, protocol,
+ * Remembers accepted first fragments, keyed by (peer, family, source, destination, protocol,
  * fragment id), so that later fragments of the same datagram follow the first one's verdict.
  * Small, fixed capacity, one spin lock (fragments are rare on a tunnel whose MTU the stack
  * knows); entries expire after the reassembly timeout. A fragment whose first fragment was
@@ -35,8 +35,8 @@ public final class FragmentTable {
         used = new boolean[cap];
     }
 
-    private static long meta(boolean ipv6, int protocol, int id) {
-        return (ipv6 ? 1L << 40 : 0) | ((long) protocol << 32) | (id & 0xFFFF_FFFFL);
+    private static long meta(int peer, boolean ipv6, int protocol, int id) {
+        return ((long) peer << 41) | (ipv6 ? 1L << 40 : 0) | ((long) protocol << 32) | (id & 0xFFFF_FFFFL);
     }
 
     private void lock() {
@@ -49,8 +49,8 @@ public final class FragmentTable {
         ARR.setRelease(lock, 0, 0);
     }
 
-    public void put(boolean ipv6, long sHi, long sLo, long dHi, long dLo, int protocol, int id, long expiresAt, long now) {
-        long m = meta(ipv6, protocol, id);
+    public void put(int peer, boolean ipv6, long sHi, long sLo, long dHi, long dLo, int protocol, int id, long expiresAt, long now) {
+        long m = meta(peer, ipv6, protocol, id);
         int h = ConntrackTable.hash(m, sHi, sLo, dHi, dLo);
         lock();
         try {
@@ -81,8 +81,8 @@ public final class FragmentTable {
         }
     }
 
-    public boolean contains(boolean ipv6, long sHi, long sLo, long dHi, long dLo, int protocol, int id, long now) {
-        long m = meta(ipv6, protocol, id);
+    public boolean contains(int peer, boolean ipv6, long sHi, long sLo, long dHi, long dLo, int protocol, int id, long now) {
+        long m = meta(peer, ipv6, protocol, id);
         int h = ConntrackTable.hash(m, sHi, sLo, dHi, dLo);
         lock();
         try {
