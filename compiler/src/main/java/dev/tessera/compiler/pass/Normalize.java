@@ -10,7 +10,6 @@ import dev.tessera.enforcer.format.CapGrant;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
-import dev.tessera.enforcer.format.FrozenList;
 import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.enforcer.format.Peer;
 import dev.tessera.enforcer.format.RuleOrigin;
@@ -144,7 +143,7 @@ public final class Normalize {
       BitSet ps = proj.peers().get(node);
       List<IpPrefix>[] routes = proj.peerRoutes().get(node);
       // Peers are most of the output (thousands per node in dense tailnets): filled into an exact
-      // array that becomes the list itself (FrozenList, which CompiledFilter keeps uncopied).
+      // array, copied once into the unmodifiable list that CompiledFilter keeps as it is.
       Peer[] peerArray = new Peer[ps.cardinality()];
       int[] ids = index.nameOrdered() ? null : ps.stream().toArray();
       if (ids != null) {
@@ -162,7 +161,7 @@ public final class Normalize {
           peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
         }
       }
-      peers = FrozenList.adopt(peerArray);
+      peers = List.of(peerArray);
     }
 
     List<CapGrant> caps = new ArrayList<>();
@@ -324,30 +323,39 @@ public final class Normalize {
       adds[k] = peer(id, slot < 0 ? List.of() : routes[slot]);
     }
     // Names are unique, so the canonical order (CompiledFilter) is by name: the kept runs of the
-    // base and the sorted additions are merged into a splice of the base (FrozenList), which
-    // shares the base's array instead of copying thousands of entries.
+    // base and the sorted additions are merged into one array (runs copied with toArray-sized
+    // bulk copies, no per-entry comparison outside the binary searches).
     Arrays.sort(adds, Comparator.comparing(Peer::name));
-    FrozenList<Peer> frozen = base instanceof FrozenList<Peer> f ? f : FrozenList.adopt(base.toArray());
-    FrozenList.Splice<Peer> out = FrozenList.splice(frozen);
+    Object[] baseArray = base.toArray();
+    Peer[] out = new Peer[base.size() - drops + adds.length];
+    int[] at = {0}; // next free slot of out
     int from = 0; // next base entry to keep
     int d = 0;
     for (Peer add : adds) {
       int found = indexOf(base, from, base.size(), add.name()); // an added name is not a kept one
-      int at = found >= 0 ? found : -found - 1; // the first base entry after it
-      for (; d < drops && dropAt[d] < at; d++) {
-        out.keep(from, dropAt[d]);
+      int before = found >= 0 ? found : -found - 1; // the first base entry after it
+      for (; d < drops && dropAt[d] < before; d++) {
+        keep(baseArray, from, dropAt[d], out, at);
         from = dropAt[d] + 1;
       }
-      out.keep(from, Math.max(from, at));
-      from = Math.max(from, at);
-      out.add(add);
+      keep(baseArray, from, Math.max(from, before), out, at);
+      from = Math.max(from, before);
+      out[at[0]++] = add;
     }
     for (; d < drops; d++) {
-      out.keep(from, dropAt[d]);
+      keep(baseArray, from, dropAt[d], out, at);
       from = dropAt[d] + 1;
     }
-    out.keep(from, base.size());
-    return out.build();
+    keep(baseArray, from, base.size(), out, at);
+    return List.of(at[0] == out.length ? out : Arrays.copyOf(out, at[0]));
+  }
+
+  /** Appends base entries [lo, hi) to {@code out} at {@code at[0]}. */
+  private static void keep(Object[] base, int lo, int hi, Peer[] out, int[] at) {
+    if (hi > lo) {
+      System.arraycopy(base, lo, out, at[0], hi - lo);
+      at[0] += hi - lo;
+    }
   }
 
   /** Binary search of {@code name} among peers [lo, hi) (by name): as {@link Arrays#binarySearch}. */
@@ -387,29 +395,8 @@ public final class Normalize {
     return c;
   }
 
-  static <T extends Comparable<T>> int compareLists(List<T> a, List<T> b) {
-    if (a == b) {
-      return 0;
-    }
-    int n = Math.min(a.size(), b.size());
-    for (int i = 0; i < n; i++) {
-      int c = a.get(i).compareTo(b.get(i));
-      if (c != 0) {
-        return c;
-      }
-    }
-    return Integer.compare(a.size(), b.size());
-  }
+  /** The enforcer's canonical orders ({@link CompiledFilter#canonical()}). */
+  public static final Comparator<FilterRule> RULE_ORDER = CompiledFilter.RULE_ORDER;
 
-  /** Same order as {@link CompiledFilter#canonical()}. */
-  public static final Comparator<FilterRule> RULE_ORDER = Comparator.comparing(FilterRule::origin)
-      .thenComparing(FilterRule::sources, Normalize::compareLists)
-      .thenComparing(FilterRule::protocols, Normalize::compareLists)
-      .thenComparing(FilterRule::destinations, Normalize::compareLists);
-
-  public static final Comparator<CapGrant> CAP_ORDER = Comparator.comparing(CapGrant::origin)
-      .thenComparing(CapGrant::capability)
-      .thenComparing(CapGrant::sources, Normalize::compareLists)
-      .thenComparing(CapGrant::destinations, Normalize::compareLists)
-      .thenComparing(CapGrant::values, Normalize::compareLists);
+  private static final Comparator<CapGrant> CAP_ORDER = CompiledFilter.CAP_ORDER;
 }

@@ -30,8 +30,7 @@ public record CompiledFilter(int formatVersion, String node, List<IpPrefix> node
         Objects.requireNonNull(node, "node");
         nodeAddresses = List.copyOf(nodeAddresses);
         rules = List.copyOf(rules);
-        // Peer lists are often thousands of entries: one the compiler hands over is kept uncopied.
-        peers = peers instanceof FrozenList<Peer> ? peers : List.copyOf(peers);
+        peers = List.copyOf(peers); // no copy when the caller hands over an unmodifiable List.of/copyOf list
         capGrants = List.copyOf(capGrants);
     }
 
@@ -144,6 +143,9 @@ public record CompiledFilter(int formatVersion, String node, List<IpPrefix> node
     }
 
     private static <T extends Comparable<T>> int compareLists(List<T> a, List<T> b) {
+        if (a == b) {
+            return 0;
+        }
         int n = Math.min(a.size(), b.size());
         for (int i = 0; i < n; i++) {
             int c = a.get(i).compareTo(b.get(i));
@@ -154,15 +156,18 @@ public record CompiledFilter(int formatVersion, String node, List<IpPrefix> node
         return Integer.compare(a.size(), b.size());
     }
 
-    private static final Comparator<FilterRule> RULE_ORDER = Comparator.comparing(FilterRule::origin)
+    /** The canonical rule order: by origin, then sources, protocols and destinations (each list lexicographically). */
+    public static final Comparator<FilterRule> RULE_ORDER = Comparator.comparing(FilterRule::origin)
             .thenComparing(FilterRule::sources, CompiledFilter::compareLists)
             .thenComparing(FilterRule::protocols, CompiledFilter::compareLists)
             .thenComparing(FilterRule::destinations, CompiledFilter::compareLists);
 
-    private static final Comparator<Peer> PEER_ORDER = Comparator.comparing(Peer::name)
+    /** The canonical peer order: by name, then public key. */
+    public static final Comparator<Peer> PEER_ORDER = Comparator.comparing(Peer::name)
             .thenComparing(p -> p.publicKey() == null ? "" : p.publicKey());
 
-    private static final Comparator<CapGrant> CAP_ORDER = Comparator.comparing(CapGrant::origin)
+    /** The canonical cap-grant order: by origin, capability, then sources, destinations and values. */
+    public static final Comparator<CapGrant> CAP_ORDER = Comparator.comparing(CapGrant::origin)
             .thenComparing(CapGrant::capability)
             .thenComparing(CapGrant::sources, CompiledFilter::compareLists)
             .thenComparing(CapGrant::destinations, CompiledFilter::compareLists)
