@@ -66,6 +66,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-connections", defaultValue = "50000", paramLabel = "N", description = "Open connections beyond which new ones get 429 (default ${DEFAULT-VALUE}).")
   int maxConnections;
 
+  @Option(names = "--idle-seconds", defaultValue = "15", paramLabel = "S", description = "A connection must complete a request within this long of opening or of its last answer (default ${DEFAULT-VALUE}).")
+  long idleSeconds;
+
   @Option(names = "--node-rate", defaultValue = "2", paramLabel = "PER_SECOND", description = "Requests per second each node may make, with a burst of 10 times that (default ${DEFAULT-VALUE}).")
   double nodeRate;
 
@@ -131,7 +134,7 @@ final class ServeCommand implements Callable<Integer> {
         .withAdminToken(token)
         .withFreshnessMillis(Math.max(10, freshnessSeconds) * 1000)
         .withLimits(maxConnections, PolicyServer.Options.DEFAULTS.maxLongPollsPerNode(),
-            (int) Math.max(1, Math.ceil(nodeRate * 10)), nodeRate, PolicyServer.Options.DEFAULTS.idleMillis());
+            (int) Math.max(1, Math.ceil(nodeRate * 10)), nodeRate, Math.max(1, idleSeconds) * 1000);
     PolicyServer server = new PolicyServer(new PolicyServer.Config(source, PolicySource.file(inventory), address,
         signingKey, state, Math.max(50, pollMillis), tlsCert, tlsKey, options));
     InetSocketAddress bound;

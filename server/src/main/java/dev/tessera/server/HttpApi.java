@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Every authentication failure, of a node or of the admin, is the same 401 with the same body
  * ({@value #UNAUTHORIZED}), so an attacker learns neither which node names exist nor which check
- * failed; the reason is counted in status. An authenticated node is held to a request rate and a
+ * failed; the reason is counted in status. Refusals are answered after a short delay on a
+ * connection that is then closed (see {@link #refuseLater}). An authenticated node is held to a request rate and a
  * number of concurrent long-polls ({@link PolicyServer.Options}); beyond them it gets 429 with
  * {@code Retry-After}, and other nodes are unaffected.
  *
@@ -87,7 +88,7 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     if (!req.decoderResult().isSuccess()) {
-      respond(ctx, req, text(HttpResponseStatus.BAD_REQUEST, "malformed request\n"));
+      refuseLater(ctx, text(HttpResponseStatus.BAD_REQUEST, "malformed request\n"));
       return;
     }
     QueryStringDecoder uri = new QueryStringDecoder(req.uri());
@@ -108,7 +109,7 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
     } catch (BundleException e) {
       status.unauthorized(e.reason());
-      respond(ctx, req, text(HttpResponseStatus.UNAUTHORIZED, UNAUTHORIZED));
+      refuseLater(ctx, text(HttpResponseStatus.UNAUTHORIZED, UNAUTHORIZED));
     } catch (RateLimited e) {
       status.rateLimited();
       FullHttpResponse r = text(HttpResponseStatus.TOO_MANY_REQUESTS, e.getMessage() + "\n");
@@ -116,6 +117,19 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
       respond(ctx, req, r);
     }
   }
+
+  /**
+   * Answers a refused request ({@code 401}, {@code 400}) after {@link #REFUSAL_DELAY_MILLIS} and
+   * closes the connection: a timer, no CPU, while a client that floods forged or malformed
+   * requests waits for each answer and must open a new connection (which the connection cap
+   * bounds) for every attempt. An honest agent is never refused.
+   */
+  private static void refuseLater(ChannelHandlerContext ctx, FullHttpResponse r) {
+    ctx.channel().config().setAutoRead(false); // nothing more from this connection
+    ctx.executor().schedule(() -> respond(ctx, false, r), REFUSAL_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  static final long REFUSAL_DELAY_MILLIS = 100;
 
   /** A node over its request rate or long-poll count. */
   static final class RateLimited extends Exception {

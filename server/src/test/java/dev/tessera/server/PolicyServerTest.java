@@ -320,13 +320,27 @@ class PolicyServerTest {
     options = options.withLimits(2, 4, 20, 2, 15_000);
     startServer();
     try (java.net.Socket a = new java.net.Socket("127.0.0.1", base.getPort());
-        java.net.Socket b = new java.net.Socket("127.0.0.1", base.getPort());
-        java.net.Socket c = new java.net.Socket("127.0.0.1", base.getPort())) {
-      Thread.sleep(200); // the server has registered all three (the cap is counted on accept)
+        java.net.Socket b = new java.net.Socket("127.0.0.1", base.getPort())) {
+      NetWait.until(() -> server.status().toMap(server.store()).get("limits").toString().contains("openConnections=2"));
+      java.net.Socket c = new java.net.Socket("127.0.0.1", base.getPort());
       c.setSoTimeout(5_000);
       c.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
       String answer = new String(c.getInputStream().readAllBytes());
       assertThat(answer).startsWith("HTTP/1.1 429").contains("retry-after: 1");
+      c.close();
+    }
+  }
+
+  /** Readiness polling (no fixed sleeps). */
+  static final class NetWait {
+    static void until(java.util.function.BooleanSupplier c) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!c.getAsBoolean()) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("timed out");
+        }
+        Thread.sleep(10);
+      }
     }
   }
 

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -40,12 +41,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * verified (signature, node, version, and that the new port is what its filter allows).
  *
  * <p>Run: {@code benchmarks/server/propagation.sh [AGENTS]} (default 10000).
+ *
+ * <p>Under attack: {@code -Dtessera.flood=garbage=2,forged=2,unknown=1,abusive=2,idle=2000} runs
+ * {@link Flood} from the end of the initial fetch to the end of the measurement (threads per
+ * kind; {@code idle} is a number of silent connections). The abusive threads are validly signed
+ * nodes of their own ({@code abuser-K}, not among the measured agents). The flood's outcomes per
+ * kind and the server's limit counters are printed after the propagation figures
+ * ({@code benchmarks/server/dos.sh}).
  */
 public final class PropagationLoad {
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    Map<String, Integer> flood = parseFlood(System.getProperty("tessera.flood", ""));
+    int abuserCount = Math.max(1, flood.getOrDefault("abusive", 0));
     Path dir = Files.createTempDirectory("tessera-load");
     SecureRandom random = new SecureRandom();
+    byte[][] abuserKeys = new byte[abuserCount][32];
     byte[][] keys = new byte[n][32];
     // One operator laptop that the rule admits to every fleet node, and N fleet nodes, one per
     // simulated agent: each fleet filter holds one rule and one peer, so a change touches all N
@@ -56,6 +67,11 @@ public final class PropagationLoad {
       random.nextBytes(keys[i]);
       inv.append("  - {name: node-").append(i).append(", tags: [tag:fleet], ips: [").append(ip(i))
           .append("], key: \"").append(NodeAuth.wireguardPublicKey(keys[i])).append("\"}\n");
+    }
+    for (int i = 0; i < abuserCount; i++) {
+      random.nextBytes(abuserKeys[i]);
+      inv.append("  - {name: abuser-").append(i).append(", tags: [tag:fleet], ips: [").append(ip(n + i))
+          .append("], key: \"").append(NodeAuth.wireguardPublicKey(abuserKeys[i])).append("\"}\n");
     }
     Files.writeString(dir.resolve("inventory.yaml"), inv);
     Files.writeString(dir.resolve("policy.hujson"), policy(443));
@@ -77,7 +93,9 @@ public final class PropagationLoad {
         "dev.tessera.cli.PolicyC", "serve", "--policy", dir.resolve("policy.hujson").toString(),
         "--inventory", dir.resolve("inventory.yaml").toString(), "--key", dir.resolve("signing.key").toString(),
         "--listen", "127.0.0.1:" + port, "--state", dir.resolve("state").toString(), "--poll-ms", "100",
-        "--plain-http", "--admin-token-file", dir.resolve("admin.token").toString()));
+        "--plain-http", "--admin-token-file", dir.resolve("admin.token").toString(),
+        // The simulated agents sit idle between the initial fetch of all N and their long-poll.
+        "--idle-seconds", "120"));
     Files.writeString(dir.resolve("admin.token"), ADMIN_TOKEN + "\n");
     Process server = new ProcessBuilder(command)
         .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
@@ -125,7 +143,11 @@ public final class PropagationLoad {
         sender.send(id, 0, 0).whenComplete((r, e) -> {
           inFlight.release();
           if (e == null && r.status() == 200) {
-            held[id] = 1;
+            try {
+              held[id] = dev.tessera.bundle.BundleCodec.verifyAndDecode(r.body(), key.publicKey()).version();
+            } catch (BundleException x) {
+              failures.incrementAndGet();
+            }
           } else {
             failures.incrementAndGet();
           }
@@ -134,6 +156,26 @@ public final class PropagationLoad {
       }
       fetched.await(120, TimeUnit.SECONDS);
       System.out.printf("initial fetch: %d ok, %d failed%n", n - failures.get(), failures.get());
+      Flood attack = null;
+      if (!flood.isEmpty()) {
+        attack = new Flood(new java.net.InetSocketAddress("127.0.0.1", port));
+        List<String> real = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          real.add("node-" + i);
+        }
+        List<NodeAuth.Signer> abusers = new ArrayList<>();
+        for (int i = 0; i < abuserCount; i++) {
+          abusers.add(new NodeAuth.Signer("abuser-" + i, abuserKeys[i], key.publicKey()));
+        }
+        for (var e : flood.entrySet()) {
+          if (e.getKey().equals("idle")) {
+            attack.idle(e.getValue());
+          } else {
+            attack.start(e.getKey(), e.getValue(), real, abusers);
+          }
+        }
+        System.out.println("flood running: " + flood);
+      }
 
       // Phase 2: every agent long-polls, holding version 1.
       long[] arrivedNanos = new long[n];
@@ -144,7 +186,7 @@ public final class PropagationLoad {
         int id = i;
         inFlight.acquire();
         inFlight.release(); // only pace the sending; long-polls are not in flight for long
-        sender.send(id, 1, 90).whenComplete((r, e) -> {
+        sender.send(id, held[id], 90).whenComplete((r, e) -> {
           if (e == null && r.status() == 200) {
             arrivedNanos[id] = r.arrivedNanos();
             bodies[id] = r.body();
@@ -157,6 +199,9 @@ public final class PropagationLoad {
       Thread.sleep(Math.max(3000, n / 2)); // let every long-poll reach the server
       System.out.println("load average before the change: " + loadAverage());
       long heapBefore = Long.parseLong(status(http, base, "heapUsedBytes"));
+      if (attack != null) {
+        attack.resetCounts(); // rates over the measured window only
+      }
 
       // Phase 3: change the policy; every node's filter changes.
       long clientCpu0 = cpuMillis(ProcessHandle.current().pid());
@@ -178,7 +223,7 @@ public final class PropagationLoad {
         try {
           var v = new BundleVerifier(key.publicKey(), "node-" + i).verify(bodies[i], 1);
           Matcher m = Matcher.of(v.filter());
-          if (v.bundle().version() != 2 || !m.allows(IpAddress.parse(LAPTOP), IpAddress.parse(ip(i)), 6, 8443)
+          if (v.bundle().version() != held[i] + 1 || !m.allows(IpAddress.parse(LAPTOP), IpAddress.parse(ip(i)), 6, 8443)
               || m.allows(IpAddress.parse(LAPTOP), IpAddress.parse(ip(i)), 6, 443)) {
             bad++;
           }
@@ -198,6 +243,16 @@ public final class PropagationLoad {
       System.out.printf("CPU used from the change until the last arrival (%d ms): server %d ms, load client %d ms%n",
           window, serverCpu, clientCpu);
       System.out.println("load average after: " + loadAverage());
+      if (attack != null) {
+        System.out.println("flood outcomes during the measured window (kind, HTTP status or closed):");
+        System.out.print(attack.report());
+        attack.close();
+        String body = http.send(HttpRequest.newBuilder(base.resolve("/v1/status"))
+            .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
+        var st = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+        System.out.println("server limits: " + st.path("limits") + ", audit: written " + st.path("audit").path("written")
+            + ", coalesced " + st.path("audit").path("coalesced") + ", dropped " + st.path("audit").path("dropped"));
+      }
       for (String line : Files.readAllLines(dir.resolve("server.log"))) {
         if (line.startsWith("policyc serve: compiled")) {
           System.out.println("  server: " + line);
@@ -219,6 +274,19 @@ public final class PropagationLoad {
         }
       }
     }
+  }
+
+  /** {@code kind=threads,...} as in {@code -Dtessera.flood}. */
+  static Map<String, Integer> parseFlood(String spec) {
+    Map<String, Integer> m = new java.util.LinkedHashMap<>();
+    for (String part : spec.split(",")) {
+      if (part.isBlank()) {
+        continue;
+      }
+      String[] kv = part.strip().split("=");
+      m.put(kv[0], kv.length > 1 ? Integer.parseInt(kv[1]) : 1);
+    }
+    return m;
   }
 
   /** Sends agent {@code id}'s GET /v1/bundle holding version {@code held}. */
