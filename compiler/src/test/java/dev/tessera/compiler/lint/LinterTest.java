@@ -122,7 +122,18 @@ class LinterTest {
                 {"action": "accept", "src": ["group:empty"], "dst": ["tag:web:22"]},
               ],
             }
-            """, null, List.of("rule-grants-nothing@6")));
+            """, null, List.of("rule-grants-nothing@6")),
+        Arguments.of("synthesized inventory: role autogroups, autogroup:member and subnets grant something", """
+            {
+              "tagOwners": {"tag:web": ["autogroup:admin"]},
+              "acls": [
+                {"action": "accept", "src": ["autogroup:admin"], "dst": ["tag:web:22"]},
+                {"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:it-admin:443"]},
+                {"action": "accept", "src": ["tag:web"], "dst": ["192.168.7.0/24:80"]},
+                {"action": "accept", "src": ["tag:web"], "dst": ["autogroup:owner:80"]},
+              ],
+            }
+            """, null, List.of()));
   }
 
   @ParameterizedTest(name = "{0}")
