@@ -1,8 +1,6 @@
 package dev.tessera.agent;
 
 import java.nio.file.Path;
-import java.time.LocalTime;
-import java.time.format.DateTimeFormatter;
 
 /**
  * Minimal entry point inside the agent module ({@code up} only), so the agent's own integration
@@ -32,16 +30,11 @@ public final class AgentMain {
     if (config == null) {
       usage("--config is required");
     }
-    System.exit(Agent.runForeground(config, filter, iface, AgentMain::log));
+    System.exit(Agent.runForeground(config, filter, iface, AgentLog.consumer()));
   }
 
   private static void usage(String msg) {
     System.err.println("AgentMain: " + msg + "\nusage: AgentMain --config FILE [--filter FILE] [--interface NAME]");
     System.exit(2);
-  }
-
-  static void log(String msg) {
-    System.err.println(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss.SSS")) + " tessera-agent: " + msg);
-    System.err.flush();
   }
 }

@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,9 +68,12 @@ public final class TesseraAgent implements Callable<Integer> {
     return 2;
   }
 
+  /** Operational messages of {@code up}: SLF4J (dated, levelled lines on stderr by default). */
   static void log(String msg) {
-    System.err.println(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss.SSS")) + " tessera-agent: " + msg);
+    LOG.accept(msg);
   }
+
+  private static final java.util.function.Consumer<String> LOG = dev.tessera.agent.AgentLog.consumer();
 
   @Command(name = "up", description = "Bring up the interface described by a wg-quick style config (runs in the foreground).")
   static final class Up implements Callable<Integer> {

@@ -171,8 +171,8 @@ public final class BundleStore {
     try {
       PrivateFiles.replace(epochFile, (epoch + "\n").getBytes(StandardCharsets.US_ASCII));
     } catch (IOException e) {
-      System.err.println("policyc serve: cannot record the version epoch in " + epochFile + " (" + e.getMessage()
-          + "); the clock alone keeps versions above those served before a loss of the state directory");
+      org.slf4j.LoggerFactory.getLogger(BundleStore.class).warn("cannot record the version epoch in {} ({}); the clock alone"
+          + " keeps versions above those served before a loss of the state directory", epochFile, e.getMessage());
     }
     return epoch;
   }

@@ -26,6 +26,7 @@ import java.util.Optional;
  * and never a weaker filter than the last one that compiled).
  */
 public final class CompileLoop {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CompileLoop.class);
   private final PolicySource policy;
   private final PolicySource inventory;
   private final BundleStore store;
@@ -141,7 +142,7 @@ public final class CompileLoop {
       long millis = (System.nanoTime() - start) / 1_000_000;
       audit.compiled(revision, c.filters().size(), changed.size(), millis);
       status.compiled(revision, c.filters().size(), changed.size(), millis);
-      System.err.printf("policyc serve: compiled %s%s: %d nodes, %d changed, %d ms (read+compile %d ms, publish %d ms: %s)%n",
+      LOG.info("compiled {}{}: {} nodes, {} changed, {} ms (read+compile {} ms, publish {} ms: {})",
           revision, incremental ? " (incremental)" : "", c.filters().size(), changed.size(), millis,
           (compiled - start) / 1_000_000,
           (System.nanoTime() - compiled) / 1_000_000, store.lastPublishTimings());
@@ -158,8 +159,7 @@ public final class CompileLoop {
   private void fail(String revision, String error) {
     audit.compileFailed(revision, error);
     status.failed(revision, error);
-    System.err.println("policyc serve: revision " + revision + " refused; still serving "
-        + status.revision() + "\n" + error);
+    LOG.error("revision {} refused; still serving {}\n{}", revision, status.revision(), error);
   }
 
   private static String policyFileName(String name) {

@@ -191,8 +191,8 @@ public final class PolicyServer implements AutoCloseable {
         poll.run();
       } catch (Throwable t) {
         status.pollFailed(t);
-        System.err.println("policyc serve: polling the sources failed (" + t + "); still serving the last good"
-            + " compilation, polling again");
+        org.slf4j.LoggerFactory.getLogger(PolicyServer.class).error(
+            "polling the sources failed ({}); still serving the last good compilation, polling again", t.toString());
       }
     }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
   }

@@ -124,7 +124,8 @@ public final class TunDevice implements AutoCloseable {
         int orc = (int) Libc.IOCTL_LONG.invokeExact(err, fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
         if (orc < 0) {
           // Without TSO the kernel still prefixes the (empty) virtio header; nothing else changes.
-          System.err.println("tun: TUNSETOFFLOAD refused (" + Libc.strerror(Libc.errno(err)) + "); no TCP segmentation offload");
+          org.slf4j.LoggerFactory.getLogger(TunDevice.class).warn("TUNSETOFFLOAD refused ({}); no TCP segmentation offload",
+              Libc.strerror(Libc.errno(err)));
         }
       }
       return new Result(fd, actual);

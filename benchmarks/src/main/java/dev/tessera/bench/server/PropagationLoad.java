@@ -254,7 +254,7 @@ public final class PropagationLoad {
             + ", coalesced " + st.path("audit").path("coalesced") + ", dropped " + st.path("audit").path("dropped"));
       }
       for (String line : Files.readAllLines(dir.resolve("server.log"))) {
-        if (line.startsWith("policyc serve: compiled")) {
+        if (line.contains(" CompileLoop: compiled ")) {
           System.out.println("  server: " + line);
         }
       }
