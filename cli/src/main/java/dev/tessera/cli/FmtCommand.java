@@ -2,7 +2,6 @@ package dev.tessera.cli;
 
 import dev.tessera.policy.Policies;
 import dev.tessera.policy.PolicyResult;
-import dev.tessera.policy.Syntax;
 import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.DiagnosticRenderer;
 import dev.tessera.policy.print.Conversions;
@@ -22,8 +21,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code policyc fmt [--check|--write] FILE}: canonical layout of a policy in its own syntax
- * (chosen by extension), comments kept.
+ * {@code policyc fmt [--check|--write] [--modernize] FILE}: layout of a policy in its own syntax
+ * (chosen by extension). HuJSON is formatted as Tailscale's own formatter does: indentation,
+ * commas and line breaks change; keys, their order, every value's text and every comment (before
+ * a key, after a value, before a closing bracket) stay. {@code --modernize} also writes the
+ * documented key spellings ({@code src}/{@code dst} for legacy {@code users}/{@code ports}).
  *
  * <p>Without a flag the formatted text goes to stdout. {@code --check} prints nothing when the
  * file is already formatted (exit 0), else a short hint with the first differing lines (exit 1),
@@ -51,6 +53,10 @@ final class FmtCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "0..1")
   Mode mode = new Mode();
 
+  @Option(names = "--modernize",
+      description = "Also write keys as Tailscale documents them: \"src\"/\"dst\" for the legacy ACL keys \"users\"/\"ports\", and the documented case (\"ACLs\" -> \"acls\"). Without it the author's keys are kept.")
+  boolean modernize;
+
   @Parameters(arity = "1", paramLabel = "FILE", description = "Policy file to format.")
   Path file;
 
@@ -65,8 +71,7 @@ final class FmtCommand implements Callable<Integer> {
       printDiagnostics(err, read, read.diagnostics());
       return PolicyC.USAGE;
     }
-    Syntax syntax = Syntax.forFileName(file.toString()).orElseThrow();
-    Conversions.Result r = Conversions.print(read, syntax);
+    Conversions.Result r = Conversions.format(read, modernize);
     if (!r.ok()) {
       printDiagnostics(err, read, r.blocking());
       err.println(file + ": not formatted: fix the errors above first");

@@ -42,6 +42,44 @@ class FmtConvertCommandTest {
         """);
   }
 
+  /**
+   * HuJSON fmt changes layout only: values keep their text ({@code /32}, {@code /128} stay),
+   * legacy keys stay unless {@code --modernize}, and comments stay beside what they annotate.
+   */
+  @Test
+  void fmtOfHujsonKeepsValuesKeysAndComments() throws Exception {
+    Path f = write("p.hujson", """
+        {
+          // who may approve which routes
+          "autoApprovers": {"routes": {"10.0.0.1/32": ["tag:r"], "fd7a::1/128": ["tag:r"]}},
+          "hosts": {
+            "web": "10.0.0.5/32", // web
+          },
+          "tagOwners": {"tag:r": []},
+          "acls": [{"action": "accept", "users": ["*"], "ports": ["10.0.0.5/32:443"]}],
+        }
+        """);
+    Run r = policyc("fmt", f.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("""
+        {
+        	// who may approve which routes
+        	"autoApprovers": {"routes": {"10.0.0.1/32": ["tag:r"], "fd7a::1/128": ["tag:r"]}},
+        	"hosts": {
+        		"web": "10.0.0.5/32", // web
+        	},
+        	"tagOwners": {"tag:r": []},
+        	"acls":      [{"action": "accept", "users": ["*"], "ports": ["10.0.0.5/32:443"]}],
+        }
+        """);
+    Run modern = policyc("fmt", "--modernize", f.toString());
+    assertThat(modern.code()).as(modern.err()).isZero();
+    assertThat(modern.out()).contains("\"src\": [\"*\"], \"dst\": [\"10.0.0.5/32:443\"]", "// web")
+        .doesNotContain("\"users\"", "\"ports\"");
+    Files.writeString(f, r.out());
+    assertThat(policyc("fmt", "--check", f.toString()).code()).isZero();
+  }
+
   @Test
   void fmtCheckExitsOneWithHintAndZeroWhenFormatted() throws Exception {
     Path f = write("p.tpol", "group eng=a@b.c\n");

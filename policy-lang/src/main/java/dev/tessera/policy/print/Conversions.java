@@ -56,6 +56,58 @@ public final class Conversions {
     return new Result(text, List.of());
   }
 
+  /**
+   * {@code fmt}: {@code read} laid out anew in its own syntax. HuJSON is formatted as Tailscale's
+   * formatter does ({@link HujsonFormat}): whitespace and commas change, keys, values and comments
+   * stay where and as they were. {@code modernize} also writes the documented spelling of keys
+   * (case, and {@code src}/{@code dst} for the legacy ACL keys {@code users}/{@code ports}); without
+   * it the author's keys are kept. YAML and the DSL are printed canonically from the AST.
+   */
+  public static Result format(PolicyResult read, boolean modernize) {
+    Optional<Syntax> syntax = read.source() == null ? Optional.empty() : Syntax.forFileName(read.source().name());
+    if (syntax.isEmpty() || syntax.get() != Syntax.HUJSON) {
+      return print(read, syntax.orElse(Syntax.HUJSON));
+    }
+    // Formatting the concrete tree loses nothing, so only text that is not HuJSON at all blocks;
+    // a file with unknown keys or bad values is formatted as it is.
+    Diagnostics syntaxErrors = new Diagnostics();
+    if (dev.tessera.policy.syntax.TreeReader.read(read.source(), false, syntaxErrors).isEmpty()) {
+      return new Result(null, syntaxErrors.sorted().stream().filter(Diagnostic::isError).toList());
+    }
+    String text = modernize
+        ? HujsonFormat.format(read.source().text(), dev.tessera.policy.syntax.ModernKeys::of)
+        : HujsonFormat.format(read.source().text());
+    verifySameReading(read.source(), text);
+    List<String> before = commentTexts(read.source().text());
+    List<String> after = commentTexts(text);
+    if (!before.equals(after)) {
+      throw new IllegalStateException("formatting changed the comments (a formatter bug; the output was not written)");
+    }
+    return new Result(text, List.of());
+  }
+
+  /**
+   * The formatted text reads as the original does: the same (partial) AST and the same errors
+   * (by code; messages may cite line numbers), so formatting a file with errors keeps exactly
+   * those errors. Warnings may go ({@code --modernize} fixes key spellings).
+   */
+  private static void verifySameReading(SourceText original, String text) {
+    PolicyResult before = Policies.read(original.name(), original.text(), Syntax.HUJSON);
+    PolicyResult after = Policies.read(original.name(), text, Syntax.HUJSON);
+    List<String> db = before.errors().stream().map(Diagnostic::code).toList();
+    List<String> da = after.errors().stream().map(Diagnostic::code).toList();
+    if (!java.util.Objects.equals(before.partial(), after.partial()) || !db.equals(da)) {
+      throw new IllegalStateException("formatting changed the policy (a formatter bug; the output was not written)");
+    }
+  }
+
+  /** The comments of a HuJSON text, trailing whitespace aside (the formatter trims it). */
+  private static List<String> commentTexts(String hujson) {
+    return dev.tessera.policy.syntax.CommentScanner.hujson(new SourceText("<fmt>", hujson)).stream()
+        .map(c -> c.text().stripTrailing())
+        .toList();
+  }
+
   /** Errors of the syntax reader alone (not of semantic validation). */
   private static List<Diagnostic> readingErrors(SourceText src, Syntax syntax) {
     Optional<SyntaxReader> reader = Policies.reader(syntax);

@@ -80,6 +80,18 @@ final class Quoting {
   }
 
   /** A JSON string literal (also valid in the DSL and as a YAML double-quoted scalar). */
+  /** The decoded text of a JSON string literal (with its quotes). */
+  static String unquoteJson(String literal) {
+    try (com.fasterxml.jackson.core.JsonParser p = UNQUOTE.createParser(literal)) {
+      p.nextToken();
+      return p.getText();
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("not a JSON string: " + literal, e);
+    }
+  }
+
+  private static final com.fasterxml.jackson.core.JsonFactory UNQUOTE = new com.fasterxml.jackson.core.JsonFactory();
+
   static String json(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {
