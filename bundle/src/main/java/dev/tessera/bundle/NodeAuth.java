@@ -180,12 +180,6 @@ public final class NodeAuth {
       macKeys.put(node, new DerivedKey(nodeKey.clone(), key));
       return key;
     }
-
-    /** Forgets nodes that {@code stillKnown} rejects (keys and nonce windows of removed nodes). */
-    public void retain(java.util.function.Predicate<String> stillKnown) {
-      macKeys.keySet().removeIf(n -> !stillKnown.test(n));
-      windows.keySet().removeIf(n -> !stillKnown.test(n));
-    }
   }
 
   private static byte[] deriveKey(byte[] shared) {
