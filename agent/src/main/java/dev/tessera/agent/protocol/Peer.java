@@ -10,6 +10,7 @@ import dev.tessera.agent.noise.Handshake;
 import dev.tessera.agent.noise.Keypair;
 import dev.tessera.agent.noise.Messages;
 import dev.tessera.agent.noise.NoiseProtocol;
+import dev.tessera.agent.noise.SessionKey;
 import dev.tessera.agent.noise.Tai64n;
 import dev.tessera.agent.timers.Timer;
 import java.net.InetSocketAddress;
@@ -292,10 +293,12 @@ public final class Peer {
     if (stagedCount == 0 && kp != null && kp.canSend(now)) {
       long nonce = kp.nextSendNonce();
       if (Long.compareUnsigned(nonce, REJECT_AFTER_MESSAGES) < 0) {
-        encryptAndSend(kp, nonce, ipPacket, out);
-        return;
+        if (encryptAndSend(kp, nonce, ipPacket, out)) {
+          return;
+        }
+      } else {
+        kp.expireSending();
       }
-      kp.expireSending();
     }
     byte[] copy = new byte[ipPacket.remaining()];
     ipPacket.get(ipPacket.position(), copy);
@@ -348,15 +351,30 @@ public final class Peer {
       } finally {
         lock.unlock();
       }
-      encryptAndSend(kp, nonce, ByteBuffer.wrap(packet), out);
+      if (!encryptAndSend(kp, nonce, ByteBuffer.wrap(packet), out)) {
+        lock.lock();
+        try {
+          if (!removed && !excludedByPolicy) {
+            staged.addFirst(packet); // the keypair died while sealing: wait for the next session
+            stagedCount = staged.size();
+          }
+        } finally {
+          lock.unlock();
+        }
+      }
     }
   }
 
-  private void encryptAndSend(Keypair kp, long nonce, ByteBuffer plain, Output out) {
+  /**
+   * Seals {@code plain} with {@code kp} and sends it. Returns false, having sent nothing, when the
+   * send key was destroyed before or while sealing (another thread retired the keypair): the caller
+   * keeps the plaintext for the next session. {@code plain}'s position is left unchanged.
+   */
+  private boolean encryptAndSend(Keypair kp, long nonce, ByteBuffer plain, Output out) {
     InetSocketAddress ep = endpoint;
     if (ep == null) {
       device.countDrop(DropReason.NO_ENDPOINT, this, out);
-      return;
+      return true;
     }
     int len = plain.remaining();
     boolean isData = len > 0;
@@ -368,7 +386,21 @@ public final class Peer {
     WireGuardDevice.putIntLE(buf, start + 4, kp.remoteIndex());
     WireGuardDevice.putLongLE(buf, start + 8, nonce);
     buf.position(start + Messages.TRANSPORT_HEADER_SIZE);
-    ChaChaPoly.sealPadded(kp.sendKey(), nonce, plain, padded - len, buf);
+    SessionKey key = kp.sendKey();
+    long stamp = key.beginUse();
+    if (stamp == 0) {
+      buf.position(start);
+      return false;
+    }
+    ChaChaPoly.sealPadded(key, nonce, plain, padded - len, buf);
+    if (!key.endUse(stamp)) {
+      // sealed under a key that was being zeroed: never let these bytes reach the wire
+      buf.position(start);
+      for (int i = start; i < start + size; i++) {
+        buf.put(i, (byte) 0);
+      }
+      return false;
+    }
     buf.limit(start + size).position(start);
     out.sendDatagram(buf, ep);
     txBytes.addAndGet(size);
@@ -383,6 +415,7 @@ public final class Peer {
     } finally {
       lock.unlock();
     }
+    return true;
   }
 
   /** wireguard-go calculatePaddingSize: pad to 16 bytes, but never beyond the MTU. */

@@ -11,6 +11,7 @@ import dev.tessera.agent.noise.Handshake;
 import dev.tessera.agent.noise.Keypair;
 import dev.tessera.agent.noise.Messages;
 import dev.tessera.agent.noise.NoiseProtocol;
+import dev.tessera.agent.noise.SessionKey;
 import dev.tessera.agent.noise.StaticIdentity;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -371,8 +372,15 @@ public final class WireGuardDevice implements AutoCloseable {
 
   /** Points the handshake's index at the keypair it produced (wireguard-go SwapIndexForKeypair). */
   void bindKeypair(Peer peer, Keypair kp) {
+    java.util.function.Consumer<Keypair> l = keypairListenerForTest;
+    if (l != null) {
+      l.accept(kp);
+    }
     indexTable.put(kp.localIndex(), new IndexEntry(peer, kp));
   }
+
+  /** Test hook: sees every keypair as it is derived (the wire-decrypting stress tests). */
+  volatile java.util.function.Consumer<Keypair> keypairListenerForTest;
 
   void releaseIndex(int index) {
     if (index != 0) {
@@ -431,10 +439,21 @@ public final class WireGuardDevice implements AutoCloseable {
     int start = plain.position();
     int n;
     dg.position(pos + Messages.TRANSPORT_HEADER_SIZE);
+    SessionKey key = kp.receiveKey();
+    long stamp = key.beginUse();
+    if (stamp == 0) {
+      countDrop(DropReason.KEYPAIR_EXPIRED, peer, out);
+      return;
+    }
     try {
-      n = ChaChaPoly.openTransport(kp.receiveKey(), counter, dg, plain);
+      n = ChaChaPoly.openTransport(key, counter, dg, plain);
     } finally {
       dg.position(pos).limit(lim);
+    }
+    if (!key.endUse(stamp)) {
+      // opened under a key that was being zeroed: a forger could have used the zero key
+      countDrop(DropReason.KEYPAIR_EXPIRED, peer, out);
+      return;
     }
     if (n < 0) {
       countDrop(DropReason.DECRYPT_FAILED, peer, out);
