@@ -1,8 +1,11 @@
 package dev.tessera.compiler;
 
 import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.incremental.Change;
+import dev.tessera.compiler.incremental.IncrementalCompiler;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.compiler.pass.Front;
 import dev.tessera.compiler.pass.Identities;
 import dev.tessera.compiler.pass.NodeIndex;
 import dev.tessera.compiler.pass.Normalize;
@@ -26,13 +29,8 @@ import java.util.TreeMap;
 public final class Compilation {
   private final Policy policy;
   private final Inventory inventory;
-  private final Identities identities;
-  private final List<ResolvedRule> rules;
-  private final Projection projection;
-  /** Per node, the incoming half of the peer relation (see ProjectPerNode.Result); for updates. */
-  private final List<BitSet> incoming;
-  /** Its transpose (per node, the nodes it may send to); for updates. */
-  private final List<BitSet> outgoing;
+  /** Passes 1 to 4: identities, rules, projection and the peer relation (kept for updates). */
+  private final Front front;
   private final CompiledFilter[] filters;
   private final String[] hashes;
   private final List<Diagnostic> diagnostics;
@@ -40,20 +38,29 @@ public final class Compilation {
   private final Normalize normalize;
   private List<String> changed;
 
-  Compilation(Policy policy, Inventory inventory, Identities identities, List<ResolvedRule> rules,
-      Projection projection, List<BitSet> incoming, List<BitSet> outgoing, CompiledFilter[] filters,
-      List<Diagnostic> diagnostics, Normalize normalize) {
+  Compilation(Policy policy, Inventory inventory, Front front, CompiledFilter[] filters, Normalize normalize) {
+    this(policy, inventory, front, filters, normalize, null, null);
+  }
+
+  /**
+   * A compilation of {@code front}'s passes with {@code filters} by node id (handed over, not
+   * copied), as {@link dev.tessera.compiler.incremental.IncrementalCompiler} builds it: {@code
+   * knownHashes} (null, or by node id, null where not known) are content hashes carried over for
+   * filters that did not change; {@code changed} (null: every node) are the nodes whose filter
+   * changed.
+   */
+  public Compilation(Policy policy, Inventory inventory, Front front, CompiledFilter[] filters, Normalize normalize,
+      String[] knownHashes, List<String> changed) {
     this.normalize = normalize;
-    this.incoming = incoming;
-    this.outgoing = outgoing;
     this.policy = policy;
     this.inventory = inventory;
-    this.identities = identities;
-    this.rules = List.copyOf(rules);
-    this.projection = projection;
+    this.front = front;
     this.filters = filters;
-    this.hashes = new String[filters.length];
-    this.diagnostics = List.copyOf(diagnostics);
+    this.hashes = knownHashes == null ? new String[filters.length] : knownHashes.clone();
+    this.diagnostics = List.copyOf(front.diagnostics());
+    if (changed != null) {
+      setChanged(changed);
+    }
   }
 
   public Policy policy() {
@@ -74,22 +81,27 @@ public final class Compilation {
 
   /** The identities pass output (node index, users, groups, tags). */
   public Identities identities() {
-    return identities;
+    return front.ids();
   }
 
   /** The node index: node ids used by {@link ResolvedRule}'s bit sets. */
   public NodeIndex index() {
-    return identities.index();
+    return front.ids().index();
   }
 
   /** The resolved rules: acls in order, then grants in order. */
   public List<ResolvedRule> rules() {
-    return rules;
+    return front.rules();
   }
 
   /** The projection pass output (pieces, peers, exit-node users). */
   public Projection projection() {
-    return projection;
+    return front.projection();
+  }
+
+  /** Passes 1 to 4's output (for the incremental compiler). */
+  public Front front() {
+    return front;
   }
 
   /** Compiled nodes sorted by name. */
@@ -103,7 +115,7 @@ public final class Compilation {
   }
 
   public Optional<CompiledFilter> filter(String node) {
-    int id = identities.index().id(node);
+    int id = index().id(node);
     return id < 0 ? Optional.empty() : Optional.of(filters[id]);
   }
 
@@ -118,7 +130,7 @@ public final class Compilation {
 
   /** SHA-256 (hex) of the node's encoded filter, computed once on first use. */
   public synchronized String hash(String node) {
-    int id = identities.index().id(node);
+    int id = index().id(node);
     if (id < 0) {
       throw new IllegalArgumentException("no node named " + node);
     }
@@ -132,8 +144,8 @@ public final class Compilation {
   public List<String> names(BitSet ids) {
     List<String> out = new ArrayList<>();
     for (int i = ids.nextSetBit(0); i >= 0; i = ids.nextSetBit(i + 1)) {
-      if (i < identities.index().size()) {
-        out.add(identities.index().node(i).name());
+      if (i < index().size()) {
+        out.add(index().node(i).name());
       }
     }
     Collections.sort(out);
@@ -146,7 +158,7 @@ public final class Compilation {
    * unchanged filters are carried over and {@link #changedNodes()} lists the filters that changed.
    */
   public Compilation update(InventoryNode changed) {
-    return Incremental.update(this, changed);
+    return IncrementalCompiler.apply(this, new Change.Upsert(changed));
   }
 
   /**
@@ -156,7 +168,7 @@ public final class Compilation {
    * name not in the inventory changes nothing.
    */
   public Compilation remove(String name) {
-    return Incremental.remove(this, name);
+    return IncrementalCompiler.apply(this, new Change.Leave(name));
   }
 
   /**
@@ -224,11 +236,7 @@ public final class Compilation {
       c.setChanged(new ArrayList<>(changed));
     } else {
       // Nothing to do: the same compilation, nothing changed.
-      c = new Compilation(policy, inventory, identities, rules, projection, incoming, outgoing, filters, diagnostics,
-          normalize);
-      String[] carried = c.rawHashes();
-      System.arraycopy(hashSnapshot(), 0, carried, 0, carried.length);
-      c.setChanged(List.of());
+      c = new Compilation(policy, inventory, front, filters, normalize, hashSnapshot(), List.of());
     }
     return Optional.of(c);
   }
@@ -264,28 +272,18 @@ public final class Compilation {
     changed = List.copyOf(sorted);
   }
 
-  Normalize normalize() {
+  /** The normalizer that built the filters (for the incremental compiler). */
+  public Normalize normalize() {
     return normalize;
   }
 
   /** The cached hashes by node id (null where not computed yet), copied under the lock. */
-  synchronized String[] hashSnapshot() {
+  public synchronized String[] hashSnapshot() {
     return hashes.clone();
   }
 
-  List<BitSet> incoming() {
-    return incoming;
-  }
-
-  List<BitSet> outgoing() {
-    return outgoing;
-  }
-
-  CompiledFilter[] rawFilters() {
-    return filters;
-  }
-
-  String[] rawHashes() {
-    return hashes;
+  /** The filter of node id {@code id} ({@link #index()}). */
+  public CompiledFilter filterAt(int id) {
+    return filters[id];
   }
 }

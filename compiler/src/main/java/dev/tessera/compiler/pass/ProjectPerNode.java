@@ -56,7 +56,7 @@ public final class ProjectPerNode {
    */
   public record Result(Projection projection, List<BitSet> incoming, List<BitSet> outgoing) {}
 
-  ProjectPerNode(Identities ids, List<ResolvedRule> rules) {
+  public ProjectPerNode(Identities ids, List<ResolvedRule> rules) {
     this.ids = ids;
     this.index = ids.index();
     this.rules = rules;
@@ -223,7 +223,7 @@ public final class ProjectPerNode {
    * first such router by node name (Tailscale elects by registration and failover, which the
    * inventory does not record).
    */
-  static Map<IpPrefix, Integer> primaryRouters(NodeIndex index) {
+  public static Map<IpPrefix, Integer> primaryRouters(NodeIndex index) {
     Map<IpPrefix, Integer> primary = new HashMap<>();
     for (int r : index.routers()) {
       for (IpPrefix route : index.node(r).subnetRoutes()) {
@@ -238,7 +238,7 @@ public final class ProjectPerNode {
    * (see {@link Projection#peerRoutes()}). {@code reachers}: router slot -> route -> nodes that
    * may reach it through a clause on the router ({@link Projection#reachers()}).
    */
-  static List<IpPrefix>[] peerRoutesOf(NodeIndex index, int i, BitSet ps, List<List<Piece>> pieces,
+  public static List<IpPrefix>[] peerRoutesOf(NodeIndex index, int i, BitSet ps, List<List<Piece>> pieces,
       List<List<CapPiece>> caps, BitSet internetUsers, Map<IpPrefix, Integer> primaryRouters,
       List<Map<IpPrefix, BitSet>> reachers) {
     List<Integer> routers = index.routers();
@@ -279,7 +279,7 @@ public final class ProjectPerNode {
    * send to, exit nodes with the nodes allowed to use them, and never with itself. {@code incoming}
    * holds, per node, the nodes whose packets its filter admits; {@code outgoing} is its transpose.
    */
-  static List<BitSet> peersOf(List<BitSet> incoming, List<BitSet> outgoing, BitSet exits, BitSet internetUsers) {
+  public static List<BitSet> peersOf(List<BitSet> incoming, List<BitSet> outgoing, BitSet exits, BitSet internetUsers) {
     int n = incoming.size();
     List<BitSet> peers = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -337,7 +337,7 @@ public final class ProjectPerNode {
   static final IpSet INTERNET_V6 = IpSet.of(IpPrefix.parse("2000::/3"));
 
   /** The internet destinations an exit node enforces: per family, only if it has that default route. */
-  static List<IpPrefix> internetPrefixes(InventoryNode node) {
+  public static List<IpPrefix> internetPrefixes(InventoryNode node) {
     IpSet.Builder b = IpSet.builder();
     for (IpPrefix r : node.routes()) {
       if (r.bits() == 0) {
@@ -367,7 +367,7 @@ public final class ProjectPerNode {
   }
 
   /** Nodes owning an address inside the prefixes, and routers whose subnet routes overlap them. */
-  BitSet prefixReceivers(Destination.Prefixes p) {
+  public BitSet prefixReceivers(Destination.Prefixes p) {
     BitSet out = index.nodesWithAddressIn(p.set());
     for (int r : index.routers()) {
       if (p.via().isPresent() && !p.via().get().get(r)) {
@@ -380,7 +380,7 @@ public final class ProjectPerNode {
     return out;
   }
 
-  boolean relevant(int node, IpPrefix dst, Destination.Prefixes p) {
+  public boolean relevant(int node, IpPrefix dst, Destination.Prefixes p) {
     if (index.addresses(node).overlaps(dst)) {
       return true;
     }

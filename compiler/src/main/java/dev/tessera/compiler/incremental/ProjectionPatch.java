@@ -1,4 +1,4 @@
-package dev.tessera.compiler.pass;
+package dev.tessera.compiler.incremental;
 
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ipset.IpSet;
@@ -6,6 +6,12 @@ import dev.tessera.compiler.ir.AppClause;
 import dev.tessera.compiler.ir.Clause;
 import dev.tessera.compiler.ir.Destination;
 import dev.tessera.compiler.ir.ResolvedRule;
+import dev.tessera.compiler.pass.IdShift;
+import dev.tessera.compiler.pass.Identities;
+import dev.tessera.compiler.pass.NodeIndex;
+import dev.tessera.compiler.pass.Parallel;
+import dev.tessera.compiler.pass.ProjectPerNode;
+import dev.tessera.compiler.pass.Projection;
 import dev.tessera.compiler.pass.Projection.CapPiece;
 import dev.tessera.compiler.pass.Projection.Piece;
 import dev.tessera.enforcer.format.IpPrefix;
@@ -46,7 +52,7 @@ import java.util.function.Function;
  *
  * The property test {@code IncrementalUpdateTest} checks the result against a full compile.
  */
-public final class ProjectionPatch {
+final class ProjectionPatch {
   private final Identities ids;
   private final NodeIndex index;
   private final List<ResolvedRule> rules;
@@ -69,7 +75,7 @@ public final class ProjectionPatch {
    * {@code changed} joined, changed or left; {@code null} when
    * the preconditions above do not hold or the change touches too many nodes to be worth it.
    */
-  public static ProjectPerNode.Result patch(Identities ids, List<ResolvedRule> rules, Identities oldIds,
+  static ProjectPerNode.Result patch(Identities ids, List<ResolvedRule> rules, Identities oldIds,
       List<ResolvedRule> oldRules, Projection old, List<BitSet> oldIncoming, List<BitSet> oldOutgoing,
       String changed) {
     return new ProjectionPatch(ids, rules).run(oldIds, oldRules, old, oldIncoming, oldOutgoing, changed);

@@ -1,8 +1,11 @@
-package dev.tessera.compiler;
+package dev.tessera.compiler.incremental;
 
+import dev.tessera.compiler.Compilation;
+import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ipset.IpSet;
+import dev.tessera.compiler.pass.Front;
 import dev.tessera.compiler.pass.IdShift;
 import dev.tessera.compiler.pass.NodeIndex;
 import dev.tessera.compiler.pass.Normalize;
@@ -10,7 +13,6 @@ import dev.tessera.compiler.pass.Parallel;
 import dev.tessera.compiler.pass.ProjectPerNode;
 import dev.tessera.compiler.pass.Projection;
 import dev.tessera.compiler.pass.Reuse;
-import dev.tessera.compiler.pass.ProjectionPatch;
 import dev.tessera.compiler.pass.Projection.CapPiece;
 import dev.tessera.compiler.pass.Projection.Piece;
 import dev.tessera.enforcer.format.CompiledFilter;
@@ -26,8 +28,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Recompilation after one node joins, changes or leaves (see {@link Compilation#update} and
- * {@link Compilation#remove}).
+ * The incremental compiler: {@link #apply} recompiles a {@link Compilation} after one node joins,
+ * changes or leaves ({@link Change}) and returns the new compilation, whose {@link
+ * Compilation#changedNodes()} are exactly the nodes whose filter changed. Its contract, checked by
+ * {@code IncrementalUpdateTest}: the result equals a full {@link Compiler#compile} of the new
+ * inventory. {@link Compilation#update} and {@link Compilation#remove} call it.
  *
  * <p>Design note. A node's filter is a pure function of what {@link Normalize#build} reads: its
  * name and addresses, its pieces and cap pieces (rule index, protocols, sources, destination,
@@ -86,132 +91,140 @@ import java.util.Map;
  * relation rows), an identity-first comparison per node, and normalize for the touched nodes. When one node joins a group used by many rules, many filters really change (their
  * SrcIPs), and that output bounds the cost.
  */
-final class Incremental {
-  private Incremental() {}
+public final class IncrementalCompiler {
+  private IncrementalCompiler() {}
 
-  static Compilation update(Compilation old, InventoryNode changed) {
-    return apply(old, old.inventory().withNode(changed), changed.name());
-  }
-
-  /** After the named node left the inventory (a name not in it changes nothing). */
-  static Compilation remove(Compilation old, String name) {
-    return apply(old, old.inventory().withoutNode(name), name);
+  /** {@code old} recompiled after {@code change}; {@link Compilation#changedNodes()} lists the filters that changed. */
+  public static Compilation apply(Compilation old, Change change) {
+    Inventory inventory = switch (change) {
+      case Change.Upsert u -> old.inventory().withNode(u.node());
+      case Change.Leave l -> old.inventory().withoutNode(l.name());
+    };
+    return apply(old, inventory, change.name());
   }
 
   /** {@code inventory} is the old one with only the node named {@code name} added, replaced or removed. */
   private static Compilation apply(Compilation old, Inventory inventory, String name) {
-    Compiler.Front front = Compiler.front(old.policy(), inventory, (ids, rules) -> {
-      ProjectPerNode.Result patched = old.incoming() == null ? null
-          : ProjectionPatch.patch(ids, rules, old.identities(), old.rules(), old.projection(), old.incoming(),
-              old.outgoing(), name);
+    Front oldFront = old.front();
+    Front front = Front.run(old.policy(), inventory, (ids, rules) -> {
+      ProjectPerNode.Result patched = oldFront.incoming() == null ? null : ProjectionPatch.patch(ids, rules, old.identities(), old.rules(),
+          old.projection(), oldFront.incoming(), oldFront.outgoing(), name);
       return patched != null ? patched : ProjectPerNode.runWithIncoming(ids, rules);
     }, ids -> Reuse.of(old.policy(), old.identities(), old.rules(), ids, name, old.diagnostics()), old.identities());
-    NodeIndex ni = front.ids().index();
-    NodeIndex oi = old.index();
+    Ids m = Ids.between(old.index(), front.ids().index(), name);
+    Normalize norm = new Normalize(m.ni(), front.rules());
+    if (old.normalize() != null) {
+      norm.carryOver(old.normalize(), m.toOld(), m.peerEntryChanged());
+    }
+    CompiledFilter[] built = rebuild(old, front, m, norm);
+    norm.detach();
+    int n = m.ni().size();
+    CompiledFilter[] filters = new CompiledFilter[n];
+    String[] hashes = new String[n];
+    String[] oldHashes = old.hashSnapshot();
+    List<String> changedNodes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      CompiledFilter f = built[i];
+      if (f == null) {
+        filters[i] = old.filterAt(m.toOld()[i]);
+        hashes[i] = oldHashes[m.toOld()[i]];
+      } else {
+        filters[i] = f;
+        changedNodes.add(f.node());
+      }
+    }
+    return new Compilation(old.policy(), inventory, front, filters, norm, hashes, changedNodes);
+  }
+
+  /**
+   * How node ids of the old and new index correspond: {@code toOld} (new id to old id, -1 for a
+   * node that joined or was dropped before) and {@code toNew}; {@code shift} when the ids moved by
+   * the one {@link IdShift} of this join, change or leave (null for a fresh index); and the new
+   * ids whose peer entry (name, key, addresses) differs from before (at most the changed node).
+   */
+  private record Ids(NodeIndex ni, NodeIndex oi, int[] toOld, int[] toNew, IdShift shift, boolean sameIds,
+      BitSet peerEntryChanged, int[] entryChangedIds) {
+
+    static Ids between(NodeIndex oi, NodeIndex ni, String name) {
+      int n = ni.size();
+      // Ids are stable across updates (NodeIndex): normally the one IdShift of this join, change or
+      // leave, checked node by node; otherwise (a fresh index) a name lookup per node.
+      int[] toOld = new int[n];
+      int xNew = ni.id(name);
+      IdShift shift = IdShift.between(oi, ni, name);
+      for (int i = 0; i < n; i++) {
+        toOld[i] = shift == null ? oi.id(ni.node(i).name()) : i == xNew && shift.delta() > 0 ? -1 : shift.oldId(i);
+      }
+      int[] toNew = new int[oi.size()];
+      Arrays.fill(toNew, -1);
+      for (int i = 0; i < n; i++) {
+        if (toOld[i] >= 0) {
+          toNew[toOld[i]] = i;
+        }
+      }
+      BitSet peerEntryChanged = new BitSet();
+      for (int i = 0; i < n; i++) {
+        int o = toOld[i];
+        if (o < 0 || ni.node(i) != oi.node(o) && (!ni.node(i).key().equals(oi.node(o).key())
+            || !ni.addressPrefixes(i).equals(oi.addressPrefixes(o)))) {
+          peerEntryChanged.set(i);
+        }
+      }
+      boolean sameIds = shift != null && shift.keepsOldIds(); // every surviving node kept its id
+      return new Ids(ni, oi, toOld, toNew, shift, sameIds, peerEntryChanged, peerEntryChanged.stream().toArray());
+    }
+  }
+
+  /**
+   * The rebuilt filters by new node id: null where the node keeps its previous filter (its inputs
+   * are unchanged, or the rebuilt filter equals the previous one). Which nodes to rebuild is
+   * decided sequentially (SameSet is not thread-safe), then the rebuilds and their comparison with
+   * the previous filter run in parallel ({@link Normalize#build} is thread-safe; the carried-over
+   * peer entries and source lists make equal parts the same objects, so the comparison is mostly
+   * identity checks). A node rebuilt for its rules alone keeps its previous peer list (the same
+   * object).
+   */
+  private static CompiledFilter[] rebuild(Compilation old, Front front, Ids m, Normalize norm) {
+    int n = m.ni().size();
     Projection np = front.projection();
     Projection op = old.projection();
-    int n = ni.size();
-
-    // New id -> old id (-1 for a node that joined or was dropped before). Ids are stable across
-    // updates (NodeIndex): normally the one IdShift of this join, change or leave, checked node by
-    // node; otherwise (a fresh index) a name lookup per node.
-    int[] toOld = new int[n];
-    int xNew = ni.id(name);
-    IdShift shift = IdShift.between(oi, ni, name);
-    for (int i = 0; i < n; i++) {
-      toOld[i] = shift == null ? oi.id(ni.node(i).name()) : i == xNew && shift.delta() > 0 ? -1 : shift.oldId(i);
-    }
-    boolean sameIds = shift != null && shift.keepsOldIds(); // every surviving node kept its id
-    int[] toNew = new int[oi.size()];
-    Arrays.fill(toNew, -1);
-    for (int i = 0; i < n; i++) {
-      if (toOld[i] >= 0) {
-        toNew[toOld[i]] = i;
-      }
-    }
-    // Nodes whose peer entry (name, key, addresses) differs from before: at most the changed one.
-    BitSet peerEntryChanged = new BitSet();
-    for (int i = 0; i < n; i++) {
-      int o = toOld[i];
-      if (o < 0 || ni.node(i) != oi.node(o) && (!ni.node(i).key().equals(oi.node(o).key())
-          || !ni.addressPrefixes(i).equals(oi.addressPrefixes(o)))) {
-        peerEntryChanged.set(i);
-      }
-    }
-
-    int[] entryChangedIds = peerEntryChanged.stream().toArray(); // usually X alone
     SameSet same = new SameSet();
-    Normalize norm = new Normalize(ni, front.rules());
-    if (old.normalize() != null) {
-      norm.carryOver(old.normalize(), toOld, peerEntryChanged);
-    }
-    CompiledFilter[] oldFilters = old.rawFilters();
-    CompiledFilter[] filters = new CompiledFilter[n];
-    String[] carried = new String[n];
-    String[] oldHashes = old.hashSnapshot();
-    // Which nodes to rebuild (sequential: SameSet is not thread-safe), then the rebuilds and their
-    // comparison with the previous filter in parallel (Normalize.build is thread-safe; the
-    // carried-over peer entries and source lists make equal parts the same objects, so the
-    // comparison is mostly identity checks).
-    // A node rebuilt for its rules alone keeps its previous peer list (the same object).
     BitSet rebuild = new BitSet();
     BitSet keepPeers = new BitSet();
     for (int i = 0; i < n; i++) {
-      int o = toOld[i];
+      int o = m.toOld()[i];
       if (o < 0) {
         rebuild.set(i);
         continue;
       }
-      boolean pieces = samePieces(i, o, ni, oi, np, op, same);
-      boolean peers = samePeers(i, o, ni, oi, np, op, toOld, toNew, sameIds, shift, entryChangedIds);
+      boolean pieces = samePieces(i, o, m.ni(), m.oi(), np, op, same);
+      boolean peers = samePeers(i, o, m, np, op);
       if (!pieces || !peers) {
         rebuild.set(i);
         keepPeers.set(i, peers);
       }
     }
     int[] todo = rebuild.stream().toArray();
-    CompiledFilter[] built = new CompiledFilter[todo.length];
+    CompiledFilter[] out = new CompiledFilter[n];
     Parallel.forEachNode(todo.length, k -> {
       int i = todo[k];
-      int o = toOld[i];
+      int o = m.toOld()[i];
+      CompiledFilter before = o < 0 ? null : old.filterAt(o);
       CompiledFilter f;
       // Filter rules of policy rules whose pieces the projection patch carried over (the same
       // objects) are taken from the previous filter; only the others are built again.
-      Normalize.RuleBase rulesBefore = o < 0 ? null : new Normalize.RuleBase(oldFilters[o].rules(), op.pieces().get(o));
+      Normalize.RuleBase rulesBefore = o < 0 ? null : new Normalize.RuleBase(before.rules(), op.pieces().get(o));
       if (o >= 0 && keepPeers.get(i)) {
-        f = norm.build(i, np, oldFilters[o].peers(), null, rulesBefore);
+        f = norm.build(i, np, before.peers(), null, rulesBefore);
       } else {
         // A peer set that differs from before in a few peers (X joined, left or changed) is
         // patched from the previous list rather than rebuilt from thousands of bits.
-        Normalize.PeerPatch patch = o < 0 ? null
-            : peerPatch(i, o, ni, oi, np, op, toOld, toNew, shift, peerEntryChanged, oldFilters[o].peers());
+        Normalize.PeerPatch patch = o < 0 ? null : peerPatch(i, o, m, np, op, before.peers());
         f = norm.build(i, np, null, patch, rulesBefore);
       }
-      built[k] = o >= 0 && f.equals(oldFilters[o]) ? null : f;
+      out[i] = before != null && f.equals(before) ? null : f; // distinct i per task: no race
     });
-    norm.detach();
-    List<String> changedNodes = new ArrayList<>();
-    for (int i = 0, k = 0; i < n; i++) {
-      int o = toOld[i];
-      CompiledFilter f = rebuild.get(i) ? built[k++] : null;
-      if (f == null) {
-        filters[i] = oldFilters[o];
-        carried[i] = oldHashes[o];
-      } else {
-        filters[i] = f;
-        changedNodes.add(f.node());
-      }
-    }
-    Compilation next = new Compilation(old.policy(), inventory, front.ids(), front.rules(), np, front.incoming(),
-        front.outgoing(), filters, front.diagnostics(), norm);
-    String[] hashes = next.rawHashes();
-    for (int i = 0; i < n; i++) {
-      if (carried[i] != null) {
-        hashes[i] = carried[i];
-      }
-    }
-    next.setChanged(changedNodes);
-    return next;
+    return out;
   }
 
   /**
@@ -257,8 +270,11 @@ final class Incremental {
    * Are the inputs of {@link Normalize#build}'s peer list for new node {@code i} (its peer set,
    * each peer's entry, the routes accepted from each) those of old node {@code o}?
    */
-  private static boolean samePeers(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
-      int[] toOld, int[] toNew, boolean sameIds, IdShift shift, int[] entryChanged) {
+  private static boolean samePeers(int i, int o, Ids m, Projection np, Projection op) {
+    int[] toOld = m.toOld();
+    IdShift shift = m.shift();
+    int[] entryChanged = m.entryChangedIds();
+    boolean sameIds = m.sameIds();
     BitSet pn = np.peers().get(i);
     BitSet po = op.peers().get(o);
     for (int p : entryChanged) { // a bit test each: intersects() would scan every word, per node
@@ -291,7 +307,7 @@ final class Incremental {
       }
     }
     // Peers now correspond one to one.
-    return sameRoutes(i, o, ni, oi, np, op, toOld, toNew);
+    return sameRoutes(i, o, m, np, op);
   }
 
   /**
@@ -299,8 +315,11 @@ final class Incremental {
    * Routes are kept by router slot on each side: every non-empty route list must equal its
    * counterpart's (a non-peer's slot is empty).
    */
-  private static boolean sameRoutes(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
-      int[] toOld, int[] toNew) {
+  private static boolean sameRoutes(int i, int o, Ids m, Projection np, Projection op) {
+    NodeIndex ni = m.ni();
+    NodeIndex oi = m.oi();
+    int[] toOld = m.toOld();
+    int[] toNew = m.toNew();
     List<IpPrefix>[] rn = np.peerRoutes().get(i);
     List<IpPrefix>[] ro = op.peerRoutes().get(o);
     if (rn == ro) {
@@ -334,9 +353,13 @@ final class Incremental {
    * changed entry: name, key or addresses). Every other entry of {@code base} is then exactly the
    * entry a fresh build makes, and the list stays sorted by name.
    */
-  private static Normalize.PeerPatch peerPatch(int i, int o, NodeIndex ni, NodeIndex oi, Projection np,
-      Projection op, int[] toOld, int[] toNew, IdShift shift, BitSet peerEntryChanged, List<Peer> base) {
-    if (shift == null || !sameRoutes(i, o, ni, oi, np, op, toOld, toNew)) {
+  private static Normalize.PeerPatch peerPatch(int i, int o, Ids m, Projection np, Projection op,
+      List<Peer> base) {
+    NodeIndex ni = m.ni();
+    NodeIndex oi = m.oi();
+    IdShift shift = m.shift();
+    BitSet peerEntryChanged = m.peerEntryChanged();
+    if (shift == null || !sameRoutes(i, o, m, np, op)) {
       return null;
     }
     BitSet now = np.peers().get(i);

@@ -1,7 +1,9 @@
-package dev.tessera.compiler;
+package dev.tessera.compiler.incremental;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.compiler.Compilation;
+import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ir.AppClause;
@@ -12,7 +14,6 @@ import dev.tessera.compiler.pass.Identities;
 import dev.tessera.compiler.pass.NodeIndex;
 import dev.tessera.compiler.pass.ProjectPerNode;
 import dev.tessera.compiler.pass.Projection;
-import dev.tessera.compiler.pass.ProjectionPatch;
 import dev.tessera.compiler.reference.RandomTailnet;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterCodec;
@@ -101,7 +102,7 @@ class IncrementalUpdateTest {
         }
         // The patched projection itself (when its preconditions hold) equals the full pass.
         ProjectPerNode.Result patched = ProjectionPatch.patch(up.identities(), up.rules(), c.identities(),
-            c.rules(), c.projection(), c.incoming(), c.outgoing(), name);
+            c.rules(), c.projection(), c.front().incoming(), c.front().outgoing(), name);
         if (patched != null) {
           patchedSteps++;
           if (leave) {
@@ -283,8 +284,8 @@ class IncrementalUpdateTest {
       assertThat(p.pieces().get(i)).as("%s pieces", node).containsExactlyInAnyOrderElementsOf(f.pieces().get(k));
       assertThat(p.caps().get(i)).as("%s caps", node).containsExactlyInAnyOrderElementsOf(f.caps().get(k));
       assertThat(relabel(p.peers().get(i), toFull)).as("%s peers", node).isEqualTo(f.peers().get(k));
-      assertThat(relabel(patched.incoming().get(i), toFull)).as("%s incoming", node).isEqualTo(full.incoming().get(k));
-      assertThat(relabel(patched.outgoing().get(i), toFull)).as("%s outgoing", node).isEqualTo(full.outgoing().get(k));
+      assertThat(relabel(patched.incoming().get(i), toFull)).as("%s incoming", node).isEqualTo(full.front().incoming().get(k));
+      assertThat(relabel(patched.outgoing().get(i), toFull)).as("%s outgoing", node).isEqualTo(full.front().outgoing().get(k));
       // Routes accepted from each router, by router (slots differ between the two indexes).
       for (int r : ui.routers()) {
         if (i == 0) {
