@@ -81,50 +81,115 @@ final class ProjectionPatch {
     return new ProjectionPatch(ids, rules).run(oldIds, oldRules, old, oldIncoming, oldOutgoing, changed);
   }
 
+  // State of one patch (run builds one per call): the inputs, then each step's results.
+  private Projection old;
+  private List<ResolvedRule> oldRules;
+  private List<BitSet> oldIncoming;
+  private List<BitSet> oldOutgoing;
+  private NodeIndex oi;
+  private int n;
+  /** X's new id (-1: X left or is dropped from compilation now) and old id (-1: X joined). */
+  private int x;
+  private int xOld;
+  private InventoryNode xNode;
+  private InventoryNode xOldNode;
+  private IdShift shift;
+  /** X and its user's nodes: their pieces may change in any rule. */
+  private BitSet anyRule;
+  /** D: nodes whose pieces may change. */
+  private BitSet dirty;
+  private int[] dirtyIds;
+  /** Rules whose resolved sources changed. */
+  private final List<Integer> changedRules = new ArrayList<>();
+  private List<List<Piece>> pieces;
+  private List<List<CapPiece>> caps;
+  /** Nodes that receive a rule whose sources overlap X's new addresses. */
+  private BitSet xReceivers;
+  private IpSet xAddrs;
+  private List<BitSet> incoming;
+  /** Rows outside D whose incoming row differs from the old one only in X's bit (or relabelling). */
+  private BitSet fix;
+  /** A changed rule's sources became or stopped being empty. */
+  private boolean emptinessFlips;
+  /** X and the routers whose subnet routes overlap X's addresses (old or new): bits re-decided. */
+  private final List<Integer> recheck = new ArrayList<>();
+  private BitSet inChanged;
+  private List<BitSet> outgoing;
+  private BitSet outChanged;
+  private BitSet internetUsers;
+  private BitSet exits;
+  private List<BitSet> peers;
+  private BitSet peersChanged;
+  private List<Map<IpPrefix, BitSet>> reachers;
+
   private ProjectPerNode.Result run(Identities oldIds, List<ResolvedRule> oldRules, Projection old,
       List<BitSet> oldIncoming, List<BitSet> oldOutgoing, String changed) {
-    NodeIndex oi = oldIds.index();
-    int n = index.size();
-    int x = index.id(changed); // -1: X left (or is dropped from compilation now)
-    int xOld = oi.id(changed); // -1: X joined (or was dropped before)
+    this.old = old;
+    this.oldRules = oldRules;
+    this.oldIncoming = oldIncoming;
+    this.oldOutgoing = oldOutgoing;
+    this.oi = oldIds.index();
+    this.n = index.size();
+    if (!preconditions(changed) || !markDirty()) {
+      return null;
+    }
+    patchPieces();
+    patchIncoming();
+    patchOutgoing();
+    patchPeers();
+    List<List<IpPrefix>[]> peerRoutes = patchRoutes();
+    return new ProjectPerNode.Result(new Projection(pieces, caps, peers, peerRoutes, internetUsers,
+        List.copyOf(reachers)),
+        List.copyOf(incoming), List.copyOf(outgoing));
+  }
+
+  /** The preconditions of the class comment; false: the caller runs the full pass. */
+  private boolean preconditions(String changed) {
+    x = index.id(changed); // -1: X left (or is dropped from compilation now)
+    xOld = oi.id(changed); // -1: X joined (or was dropped before)
     if (x < 0 && xOld < 0) {
-      return null; // nothing of X is compiled on either side: the full pass is trivially right
+      return false; // nothing of X is compiled on either side: the full pass is trivially right
     }
     int expectOld = x < 0 ? n + 1 : xOld < 0 ? n - 1 : n;
     if (oi.size() != expectOld || rules.size() != oldRules.size()) {
-      return null; // an unexpected node set: full pass
+      return false; // an unexpected node set: full pass
     }
-    InventoryNode xNode = x >= 0 ? index.node(x) : null;
-    InventoryNode xOldNode = xOld >= 0 ? oi.node(xOld) : null;
+    xNode = x >= 0 ? index.node(x) : null;
+    xOldNode = xOld >= 0 ? oi.node(xOld) : null;
     if (xNode != null && !xNode.routes().isEmpty() || xOldNode != null && !xOldNode.routes().isEmpty()) {
-      return null;
+      return false;
     }
     if (x >= 0) {
       BitSet holders = index.nodesWithAddressIn(index.addresses(x));
       holders.clear(x);
       if (!holders.isEmpty()) {
-        return null;
+        return false;
       }
     }
     if (xOld >= 0) {
       BitSet oldHolders = oi.nodesWithAddressIn(oi.addresses(xOld));
       oldHolders.clear(xOld);
       if (!oldHolders.isEmpty()) {
-        return null;
+        return false;
       }
     }
     // Ids are stable (NodeIndex): a join takes the next id, a leave hands its id to the last node.
-    IdShift shift = IdShift.between(oi, index, changed);
+    shift = IdShift.between(oi, index, changed);
     if (shift == null) {
-      return null; // ids not carried over from the old index (a fresh index): full pass
+      return false; // ids not carried over from the old index (a fresh index): full pass
     }
     if (old.reachers().size() != index.routers().size()) {
-      return null; // router slots do not correspond (not expected: X is no router): full pass
+      return false; // router slots do not correspond (not expected: X is no router): full pass
     }
 
+    return true;
+  }
+
+  /** D and the changed rules; false when a changed rule has a {@code *} destination or D is over half the nodes. */
+  private boolean markDirty() {
     // D: nodes whose pieces may change. X and its user's nodes (autogroup:self) may change in any
     // rule; every other node of D only in the rules whose sources changed.
-    BitSet anyRule = new BitSet();
+    anyRule = new BitSet();
     if (x >= 0) {
       anyRule.set(x);
     }
@@ -134,31 +199,35 @@ final class ProjectionPatch {
     if (xNode != null && xNode.user().isPresent() && !xNode.isTagged()) {
       anyRule.or(ids.nodesOfUser(xNode.user().get()));
     }
-    BitSet dirty = (BitSet) anyRule.clone();
-    List<Integer> changedRules = new ArrayList<>();
+    dirty = (BitSet) anyRule.clone();
     for (int r = 0; r < rules.size(); r++) {
       if (!rules.get(r).sources().equals(oldRules.get(r).sources())) {
         changedRules.add(r);
         BitSet rec = receiversOf(rules.get(r));
         if (rec == null) {
-          return null; // a * destination: every node's filter changes anyway
+          return false; // a * destination: every node's filter changes anyway
         }
         dirty.or(rec);
       }
     }
     if (n >= 64 && dirty.cardinality() > n / 2) {
-      return null;
+      return false;
     }
 
+    return true;
+  }
+
+  /** Pieces and cap pieces: fresh for D, carried for everyone else. */
+  private void patchPieces() {
     // Every per-node list starts as the old one in new id positions (IdShift: at most one element
     // moves) and only the rows that can differ are recomputed: the work follows what changed, not
     // the node count.
     // Pieces: fresh for D, the old lists (id-free) for everyone else.
-    List<List<Piece>> pieces = carried(old.pieces(), shift);
-    List<List<CapPiece>> caps = carried(old.caps(), shift);
+    pieces = carried(old.pieces(), shift);
+    caps = carried(old.caps(), shift);
     // Rows of D in parallel (each task writes only its own slot; the caches are concurrent and hold
     // pure values), then stored in order.
-    int[] dirtyIds = dirty.stream().toArray();
+    dirtyIds = dirty.stream().toArray();
     @SuppressWarnings("unchecked")
     List<Piece>[] newPieces = new List[dirtyIds.length];
     @SuppressWarnings("unchecked")
@@ -183,9 +252,13 @@ final class ProjectionPatch {
       caps.set(dirtyIds[k], newCaps[k]);
     }
 
+  }
+
+  /** The incoming relation: rows of D re-decided, X's bit fixed elsewhere. */
+  private void patchIncoming() {
     // Incoming: exact for D; for others the old set remapped, with X's bit from receivers.
-    BitSet xReceivers = new BitSet();
-    IpSet xAddrs = x >= 0 ? index.addresses(x) : IpSet.EMPTY;
+    xReceivers = new BitSet();
+    xAddrs = x >= 0 ? index.addresses(x) : IpSet.EMPTY;
     for (ResolvedRule rule : rules) {
       if (!rule.sources().isEmpty() && rule.sources().overlaps(xAddrs)) {
         BitSet rec = receiversOf(rule);
@@ -196,11 +269,11 @@ final class ProjectionPatch {
         xReceivers.or(rec);
       }
     }
-    List<BitSet> incoming = carried(oldIncoming, shift);
+    incoming = carried(oldIncoming, shift);
     // Rows outside D differ from the old ones only in X's bit: where X now reaches them
     // (xReceivers) differs from where it reached them before (the old column of X, its outgoing
     // row). On a leave, rows holding the bit of X or of the moved node are relabelled.
-    BitSet fix = new BitSet();
+    fix = new BitSet();
     if (x >= 0) {
       fix.or(xReceivers);
       if (xOld >= 0) {
@@ -222,17 +295,21 @@ final class ProjectionPatch {
       }
       incoming.set(i, in);
     }
+    patchDirtyIncoming();
+  }
+
+  /** Incoming rows of D. */
+  private void patchDirtyIncoming() {
     // A node of D outside anyRule has the same pieces as before but for the sources of changed
     // rules, which differ only inside X's addresses (old and new; no other node holds one). Unless
     // a changed rule's sources became or stopped being empty (pieces appear or vanish), its
     // incoming row thus differs from the old one at most in X's bit and in the bits of routers whose
     // subnet routes overlap X's addresses: those are re-decided from its pieces, the rest carried.
-    boolean emptinessFlips = false;
+    emptinessFlips = false;
     for (int r : changedRules) {
       emptinessFlips |= rules.get(r).sources().isEmpty() != oldRules.get(r).sources().isEmpty();
     }
     IpSet xBoth = xAddrs.union(xOld >= 0 ? oi.addresses(xOld) : IpSet.EMPTY);
-    List<Integer> recheck = new ArrayList<>();
     if (x >= 0) {
       recheck.add(x);
     }
@@ -271,15 +348,19 @@ final class ProjectionPatch {
     for (int k = 0; k < dirtyIds.length; k++) {
       incoming.set(dirtyIds[k], newIncoming[k]);
     }
-    BitSet inChanged = (BitSet) dirty.clone();
+    inChanged = (BitSet) dirty.clone();
     inChanged.or(fix);
 
+  }
+
+  /** The outgoing relation (the transpose of incoming), patched row by row. */
+  private void patchOutgoing() {
     // Outgoing (the transpose), patched rather than transposed again: rows of D changed anywhere,
     // so each bit that flipped in such a row a flips bit a of the corresponding outgoing row; other
     // rows changed only in X's bit, which only X's own outgoing row (column x of the new incoming
     // relation) reflects. On a leave, rows holding the bit of X or of the moved node are relabelled.
-    List<BitSet> outgoing = carried(oldOutgoing, shift);
-    BitSet outChanged = new BitSet();
+    outgoing = carried(oldOutgoing, shift);
+    outChanged = new BitSet();
     for (int a = dirty.nextSetBit(0); a >= 0; a = dirty.nextSetBit(a + 1)) {
       BitSet diff = a == x && shift.delta() > 0 ? new BitSet() : shift.remap(oldIncoming.get(shift.oldId(a)));
       diff.xor(incoming.get(a));
@@ -317,6 +398,10 @@ final class ProjectionPatch {
       outChanged.set(x);
     }
 
+  }
+
+  /** Peers and exit-node use. */
+  private void patchPeers() {
     // Peers, exactly as ProjectPerNode does from the incoming relation.
     IpSet.Builder internetSources = IpSet.builder();
     for (ResolvedRule rule : rules) {
@@ -330,15 +415,13 @@ final class ProjectionPatch {
         }
       }
     }
-    BitSet internetUsers = index.nodesWithAddressIn(internetSources.build());
-    BitSet exits = new BitSet();
+    internetUsers = index.nodesWithAddressIn(internetSources.build());
+    exits = new BitSet();
     for (int r : index.routers()) {
       if (index.node(r).isExitNode()) {
         exits.set(r);
       }
     }
-    List<BitSet> peers;
-    BitSet peersChanged;
     if (shift.sameAfterRemap(old.internetUsers(), internetUsers)) {
       // Exit-node use unchanged: a row's peer set changes only where one of its relation rows did
       // (peers are symmetric, so on a leave the rows holding the bit of X or of the moved node are
@@ -376,6 +459,10 @@ final class ProjectionPatch {
       peersChanged.set(0, n);
     }
 
+  }
+
+  /** Routes accepted from each router, per node. */
+  private List<List<IpPrefix>[]> patchRoutes() {
     // Routes: recompute where own pieces, a router peer's pieces, or which routers are peers
     // changed. Routers are the same nodes in the same slots (X is not one), and exit-node use
     // (internetUsers) changes only for X, which is in D.
@@ -396,7 +483,7 @@ final class ProjectionPatch {
     // in the bits of X and of the routers whose routes overlap X's addresses (recheck): those are
     // re-decided, the rest carried. A router in anyRule is computed afresh.
     // A router of D may now be reachable by other nodes than before: those rows are rerouted.
-    List<Map<IpPrefix, BitSet>> reachers = new ArrayList<>(index.routers().size());
+    reachers = new ArrayList<>(index.routers().size());
     for (int slot = 0; slot < index.routers().size(); slot++) {
       int q = index.routers().get(slot);
       Map<IpPrefix, BitSet> before = old.reachers().get(slot);
@@ -452,9 +539,7 @@ final class ProjectionPatch {
             primaryRouters, reachers));
       }
     }
-    return new ProjectPerNode.Result(new Projection(pieces, caps, peers, peerRoutes, internetUsers,
-        List.copyOf(reachers)),
-        List.copyOf(incoming), List.copyOf(outgoing));
+    return peerRoutes;
   }
 
   /**
