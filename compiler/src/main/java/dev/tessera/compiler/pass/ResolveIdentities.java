@@ -44,25 +44,9 @@ public final class ResolveIdentities {
    */
   public static Identities run(Policy policy, Inventory inventory, Diagnostics diags, Identities previous) {
     NodeIndex previousIndex = previous == null ? null : previous.index();
-    Map<String, Set<String>> groups = new HashMap<>();
-    for (GroupDef g : policy.groups()) {
-      Set<String> logins = new LinkedHashSet<>();
-      for (Selector m : g.members()) {
-        if (m instanceof Selector.User u) {
-          logins.add(u.login());
-        }
-        // Other member kinds are rejected by validation (groups hold users only).
-      }
-      groups.put(g.name(), Set.copyOf(logins));
-    }
-    Map<String, TagOwner> owners = new HashMap<>();
-    for (TagOwner t : policy.tagOwners()) {
-      owners.put(tagName(t.tag()), t);
-    }
-    Map<String, Role> roles = new HashMap<>();
-    for (InventoryUser u : inventory.users()) {
-      roles.put(u.login(), u.role());
-    }
+    Map<String, Set<String>> groups = groups(policy);
+    Map<String, TagOwner> owners = owners(policy);
+    Map<String, Role> roles = roles(inventory);
 
     // Tag checks first: a node that fails them is dropped before indexing (fail closed).
     List<InventoryNode> kept = new java.util.ArrayList<>();
@@ -212,6 +196,49 @@ public final class ResolveIdentities {
     BitSet copy = (BitSet) s.clone();
     fresh.add(copy);
     return copy;
+  }
+
+  /**
+   * Whether user {@code login} may apply {@code tag} under the policy's tagOwners (users, groups,
+   * autogroups by the users' roles in {@code inventory}, tags owning tags): the check the control
+   * plane makes when an auth key with tags is created and used.
+   */
+  public static boolean mayApply(Policy policy, Inventory inventory, String login, String tag) {
+    Map<String, TagOwner> owners = owners(policy);
+    TagOwner def = owners.get(tagName(tag));
+    return def != null && mayApply(login, def, owners, groups(policy), roles(inventory), new HashSet<>());
+  }
+
+  /** Each group of the policy with its members' logins. */
+  public static Map<String, Set<String>> groups(Policy policy) {
+    Map<String, Set<String>> groups = new HashMap<>();
+    for (GroupDef g : policy.groups()) {
+      Set<String> logins = new LinkedHashSet<>();
+      for (Selector m : g.members()) {
+        if (m instanceof Selector.User u) {
+          logins.add(u.login());
+        }
+        // Other member kinds are rejected by validation (groups hold users only).
+      }
+      groups.put(g.name(), Set.copyOf(logins));
+    }
+    return groups;
+  }
+
+  private static Map<String, TagOwner> owners(Policy policy) {
+    Map<String, TagOwner> owners = new HashMap<>();
+    for (TagOwner t : policy.tagOwners()) {
+      owners.put(tagName(t.tag()), t);
+    }
+    return owners;
+  }
+
+  private static Map<String, Role> roles(Inventory inventory) {
+    Map<String, Role> roles = new HashMap<>();
+    for (InventoryUser u : inventory.users()) {
+      roles.put(u.login(), u.role());
+    }
+    return roles;
   }
 
   /** TagOwner.tag() holds the name with or without the prefix depending on the reader; accept both. */
