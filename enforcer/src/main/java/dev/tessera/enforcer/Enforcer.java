@@ -54,20 +54,33 @@ public final class Enforcer {
                 30_000, 600_000, 30_000);
     }
 
-    /** Configuration: conntrack and fragment-table capacities (entries), timeouts, clock. */
-    public record Config(int conntrackCapacity, int fragmentCapacity, Timeouts timeouts, Clock clock) {
+    /**
+     * Configuration: conntrack and fragment-table capacities (entries), the most flows one peer
+     * may open (remote-initiated entries per peer; default a quarter of the table), timeouts, clock.
+     */
+    public record Config(int conntrackCapacity, int fragmentCapacity, int peerFlowQuota, Timeouts timeouts,
+            Clock clock) {
         public static final Config DEFAULT = new Config(1 << 16, 1024, Timeouts.DEFAULT, Clock.COARSE);
 
         public Config {
-            if (conntrackCapacity < 1 || fragmentCapacity < 1) {
-                throw new IllegalArgumentException("capacities must be positive");
+            if (conntrackCapacity < 1 || fragmentCapacity < 1 || peerFlowQuota < 1) {
+                throw new IllegalArgumentException("capacities and quota must be positive");
             }
             Objects.requireNonNull(timeouts, "timeouts");
             Objects.requireNonNull(clock, "clock");
         }
 
+        /** A quarter of the table per peer. */
+        public Config(int conntrackCapacity, int fragmentCapacity, Timeouts timeouts, Clock clock) {
+            this(conntrackCapacity, fragmentCapacity, Math.max(1, conntrackCapacity / 4), timeouts, clock);
+        }
+
         public Config withClock(Clock c) {
-            return new Config(conntrackCapacity, fragmentCapacity, timeouts, c);
+            return new Config(conntrackCapacity, fragmentCapacity, peerFlowQuota, timeouts, c);
+        }
+
+        public Config withPeerFlowQuota(int quota) {
+            return new Config(conntrackCapacity, fragmentCapacity, quota, timeouts, clock);
         }
     }
 
@@ -125,7 +138,8 @@ public final class Enforcer {
 
     private Enforcer(CompiledFilter initial, Config config) {
         this.snapshot = new Snapshot(Matcher.of(initial), 1);
-        this.conntrack = new ConntrackTable(config.conntrackCapacity());
+        this.conntrack = new ConntrackTable(config.conntrackCapacity(), config.peerFlowQuota(),
+                new dev.tessera.enforcer.conntrack.FlowHash());
         this.fragments = new FragmentTable(config.fragmentCapacity());
         this.timeouts = config.timeouts();
         this.clock = config.clock();
@@ -403,8 +417,7 @@ public final class Enforcer {
                     }
                 }
             }
-            flowOut(snap, now);
-            return Verdict.ACCEPT_OUTBOUND;
+            return flowOut(snap, now);
         }
 
         /**
@@ -512,7 +525,7 @@ public final class Enforcer {
             // echo flows: (identifier, 1 = the remote asked); see ECHO_ASKED_BY_* below
             long meta = ConntrackTable.meta(peer, p.ipv6, proto, p.dstPort,
                     p.kind == PacketParser.KIND_ECHO_REQUEST ? ECHO_ASKED_BY_REMOTE : p.srcPort);
-            int h = ConntrackTable.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
+            int h = conntrack.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
             ConntrackTable ct = conntrack;
             int stripe = ct.stripe(h);
 
@@ -565,7 +578,10 @@ public final class Enforcer {
                 if (!ruleChecked && !allowedNew(snap.matcher(), proto, p.dstPort)) {
                     return Verdict.DROP_NO_RULE;
                 }
-                s = ct.insert(stripe, h, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, now);
+                s = ct.insert(stripe, h, meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo, now, true);
+                if (s < 0) {
+                    return s == ConntrackTable.QUOTA ? Verdict.DROP_PEER_FLOW_LIMIT : Verdict.DROP_CONNTRACK_FULL;
+                }
                 int st = trackTcp(ConntrackTable.ORIGIN_REMOTE);
                 ct.setState(s, st);
                 ct.setGeneration(s, snap.generation());
@@ -599,7 +615,7 @@ public final class Enforcer {
             PacketParser p = this.p;
             int proto = p.innerProtocol;
             long meta = ConntrackTable.meta(peer, p.ipv6, proto, p.innerSrcPort, p.innerDstPort);
-            int h = ConntrackTable.hash(meta, p.innerSrcHi, p.innerSrcLo, p.innerDstHi, p.innerDstLo);
+            int h = conntrack.hash(meta, p.innerSrcHi, p.innerSrcLo, p.innerDstHi, p.innerDstLo);
             ConntrackTable ct = conntrack;
             int stripe = ct.stripe(h);
             ct.lock(stripe);
@@ -624,7 +640,7 @@ public final class Enforcer {
         private Verdict echoReply(long now) {
             PacketParser p = this.p;
             long meta = ConntrackTable.meta(peer, p.ipv6, p.protocol, p.dstPort, ECHO_ASKED_BY_LOCAL);
-            int h = ConntrackTable.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
+            int h = conntrack.hash(meta, p.dstHi, p.dstLo, p.srcHi, p.srcLo);
             ConntrackTable ct = conntrack;
             int stripe = ct.stripe(h);
             ct.lock(stripe);
@@ -651,19 +667,18 @@ public final class Enforcer {
                 case PacketParser.KIND_FRAGMENT, PacketParser.KIND_ICMP_ERROR, PacketParser.KIND_ICMP_OTHER:
                     return Verdict.ACCEPT_OUTBOUND;
                 default:
-                    flowOut(snapshot, now);
-                    return Verdict.ACCEPT_OUTBOUND;
+                    return flowOut(snapshot, now);
             }
         }
 
         /** Outbound: refresh the flow's entry, or open one for a packet that starts a flow. */
-        private void flowOut(Snapshot snap, long now) {
+        private Verdict flowOut(Snapshot snap, long now) {
             PacketParser p = this.p;
             int proto = p.protocol;
             int remotePort = p.kind == PacketParser.KIND_ECHO_REQUEST ? ECHO_ASKED_BY_LOCAL
                     : p.kind == PacketParser.KIND_ECHO_REPLY ? ECHO_ASKED_BY_REMOTE : p.dstPort;
             long meta = ConntrackTable.meta(peer, p.ipv6, proto, p.srcPort, remotePort);
-            int h = ConntrackTable.hash(meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo);
+            int h = conntrack.hash(meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo);
             ConntrackTable ct = conntrack;
             int stripe = ct.stripe(h);
             boolean pureSyn = proto == IpProtocol.TCP
@@ -681,7 +696,7 @@ public final class Enforcer {
                         boolean unchanged = (st & ConntrackTable.ORIGIN_LOCAL) != 0
                                 || (gen == snap.generation() && (st & ConntrackTable.SEEN_REPLY) != 0);
                         if (unchanged && trackTcp(st) == st && fresh(expires, now, proto, st)) {
-                            return;
+                            return Verdict.ACCEPT_OUTBOUND;
                         }
                     }
                 }
@@ -699,23 +714,27 @@ public final class Enforcer {
                     ct.setState(s, st);
                     ct.setExpires(s, now + timeout(proto, st));
                     rememberLocked(ct, s, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, proto);
-                    return;
+                    return Verdict.ACCEPT_OUTBOUND;
                 }
                 // Which outbound packets open a flow: a TCP SYN without ACK (a server's SYN-ACK or
                 // a mid-stream segment must not turn a remote's flow into "ours"), any UDP, SCTP
                 // or other-protocol packet, an echo request. Echo replies answer remote pings.
                 boolean opens = proto == IpProtocol.TCP ? pureSyn : p.kind != PacketParser.KIND_ECHO_REPLY;
                 if (!opens) {
-                    return;
+                    return Verdict.ACCEPT_OUTBOUND;
                 }
                 if (s < 0) {
-                    s = ct.insert(stripe, h, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, now);
+                    s = ct.insert(stripe, h, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, now, false);
+                    if (s < 0) {
+                        return Verdict.DROP_CONNTRACK_FULL; // its replies could not pass: Linux drops it too
+                    }
                 }
                 // a pure SYN on a tuple a remote opened: this node now opens its own connection
                 int st = trackTcp(ConntrackTable.ORIGIN_LOCAL);
                 ct.setState(s, st);
                 ct.setGeneration(s, snap.generation());
                 ct.setExpires(s, now + timeout(proto, st)); // a new flow: cached at its next packet, as inbound
+                return Verdict.ACCEPT_OUTBOUND;
             } finally {
                 ct.unlock(stripe);
             }

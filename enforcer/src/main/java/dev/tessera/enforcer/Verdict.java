@@ -37,6 +37,13 @@ public enum Verdict {
     DROP_BAD_HEADER(false, "bad-header"),
     /** IPv6 extension header chain that is too long, out of order or runs past the packet. */
     DROP_BAD_EXTENSION(false, "bad-extension"),
+    /**
+     * A new flow, and the connection-tracking window it hashes to holds only established flows
+     * (or ones of peers holding fewer flows): nothing may be evicted for it (Linux early drop).
+     */
+    DROP_CONNTRACK_FULL(false, "conntrack-full"),
+    /** A new inbound flow from a peer that already holds its quota of tracked flows. */
+    DROP_PEER_FLOW_LIMIT(false, "peer-flow-limit"),
     /** Not IPv4 or IPv6. */
     DROP_UNSUPPORTED(false, "unsupported");
 

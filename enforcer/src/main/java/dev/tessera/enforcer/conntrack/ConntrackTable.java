@@ -8,12 +8,22 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Design: the table is cut into stripes, each guarded by its own spin lock (an int CAS; no
  * {@code Object} monitors or AQS nodes, so nothing is allocated even under contention). A flow
- * hashes to one stripe and to a start slot in it; its entry lives in a window of
+ * hashes to one stripe and to two start slots in it; its entry lives in one of two windows of
  * {@link #WINDOW} consecutive slots of that stripe (wrapping inside the stripe). Lookups scan the
- * window comparing a 32-bit tag first, then the full key. Inserting takes a free or expired
- * slot in the window, else evicts the entry closest to expiry — so memory is bounded by
- * {@code capacity} whatever the traffic, and a flood can only push out the flows nearest to
- * timing out anyway. Expired entries count as absent. Critical sections are a handful of loads
+ * window comparing a 32-bit tag first, then the full key. The hash is keyed with a random key
+ * per table ({@link FlowHash}), so a peer cannot aim its flows at the window of someone else's.
+ * Expired entries count as absent.
+ *
+ * <p>A full window: Linux's early drop. Inserting takes a free or expired slot in the window;
+ * otherwise it may evict only an <em>unreplied</em> entry (no packet seen in the reply
+ * direction yet), never an assured one, and only one whose peer holds at least as many
+ * remote-initiated entries as the inserting peer (or the inserting peer's own): among those,
+ * the entry of the peer holding the most, then the one nearest to expiry. With nothing to
+ * evict the insert is refused ({@link #FULL}) and the packet dropped: a flood fills only what
+ * is unreplied, pushes out mostly its own entries, and never an established flow. Each peer may
+ * hold at most {@code peerQuota} remote-initiated entries ({@link #QUOTA}: refused, unless it
+ * evicts one of its own unreplied entries in the window), so one peer cannot take the whole
+ * table from the others. Memory stays bounded by {@code capacity} whatever the traffic. Critical sections are a handful of loads
  * and stores (plus, for re-checks, one {@code Matcher} lookup), so with stripes &gt;&gt; threads,
  * contention is rare.
  *
@@ -29,6 +39,8 @@ import java.lang.invoke.VarHandle;
  */
 public final class ConntrackTable {
     public static final int WINDOW = 8;
+    /** Slots a key may live in: two windows of {@link #WINDOW}, at two places in its stripe. */
+    private static final int PROBES = 2 * WINDOW;
 
     // state bits
     public static final int ORIGIN_LOCAL = 1;
@@ -42,12 +54,23 @@ public final class ConntrackTable {
 
     private static final VarHandle LOCK = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
+    /** {@link #insert}: no slot in the window may be taken. */
+    public static final int FULL = -1;
+    /** {@link #insert}: the peer holds its quota of remote-initiated entries. */
+    public static final int QUOTA = -2;
+    /** Expired slots a refused insert frees in its stripe, so a peer's count follows its expiries. */
+    private static final int REAP = 64;
     private static final int LOCK_STRIDE = 16; // one lock per 64-byte line
 
     private final int stripeShift;
     private final int stripeMask;
     private final int stripeSlots;
     private final int[] locks;
+    private final FlowHash flowHash;
+    private final int peerQuota;
+    /** Remote-initiated entries per peer (tagged slots with ORIGIN_REMOTE, expired or not). */
+    private final int[] remoteFlows = new int[PEERS];
 
     private final int[] tag;       // 0 = free
     private final long[] keyMeta;
@@ -69,6 +92,16 @@ public final class ConntrackTable {
     private final long[] stateVersion;
 
     public ConntrackTable(int capacity) {
+        this(capacity, Integer.MAX_VALUE, new FlowHash());
+    }
+
+    /** A table of about {@code capacity} entries, at most {@code peerQuota} remote-initiated per peer. */
+    public ConntrackTable(int capacity, int peerQuota, FlowHash flowHash) {
+        if (peerQuota < 1) {
+            throw new IllegalArgumentException("peerQuota must be positive: " + peerQuota);
+        }
+        this.peerQuota = peerQuota;
+        this.flowHash = flowHash;
         int cap = Integer.highestOneBit(Math.max(64, Math.min(capacity, 1 << 24)) * 2 - 1);
         int stripes = Math.max(1, Math.min(64, cap / 64));
         this.stripeSlots = cap / stripes;
@@ -104,16 +137,14 @@ public final class ConntrackTable {
         return (int) (meta >>> 41);
     }
 
-    /** 32-bit flow hash, never 0 (0 marks a free slot). */
-    public static int hash(long meta, long lHi, long lLo, long rHi, long rLo) {
-        long h = meta * 0x9E3779B97F4A7C15L;
-        h = (h ^ lHi) * 0xC2B2AE3D27D4EB4FL;
-        h = (h ^ lLo) * 0x9E3779B97F4A7C15L;
-        h = (h ^ rHi) * 0xC2B2AE3D27D4EB4FL;
-        h = (h ^ rLo) * 0x9E3779B97F4A7C15L;
-        h ^= h >>> 29;
-        int x = (int) (h ^ (h >>> 32));
-        return x == 0 ? 1 : x;
+    /** 32-bit keyed flow hash, never 0 (0 marks a free slot). */
+    public int hash(long meta, long lHi, long lLo, long rHi, long rLo) {
+        return flowHash.hash(meta, lHi, lLo, rHi, rLo);
+    }
+
+    /** Remote-initiated entries of {@code peer} (expired ones not yet reclaimed included). */
+    public int remoteFlows(int peer) {
+        return (int) COUNT.getOpaque(remoteFlows, peer);
     }
 
     public int stripe(int hash) {
@@ -159,7 +190,7 @@ public final class ConntrackTable {
      * {@link #validate} succeeds afterwards.
      */
     public int findQuiet(int stripe, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now) {
-        for (int i = 0; i < WINDOW; i++) {
+        for (int i = 0; i < PROBES; i++) {
             int s = slot(stripe, hash, i);
             if (tag[s] == hash && keyMeta[s] == meta && keyLocalLo[s] == lLo && keyRemoteLo[s] == rLo
                     && keyLocalHi[s] == lHi && keyRemoteHi[s] == rHi) {
@@ -169,19 +200,25 @@ public final class ConntrackTable {
         return -1;
     }
 
+    /**
+     * The i-th slot a key may use: the first window starts at the hash, the second at a second
+     * place derived from it, so a window full of established flows still leaves a choice (two
+     * choices keep the longest run of full slots short, where one window alone fills up at a
+     * third of the capacity).
+     */
     private int slot(int stripe, int hash, int i) {
-        return stripe * stripeSlots + ((hash + i) & (stripeSlots - 1));
+        int start = i < WINDOW ? hash + i : Integer.reverse(hash) * 0x9E3779B9 + (i - WINDOW);
+        return stripe * stripeSlots + (start & (stripeSlots - 1));
     }
 
     /** Slot of the live entry for this key, or -1. Lock held. */
     public int find(int stripe, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now) {
-        for (int i = 0; i < WINDOW; i++) {
+        for (int i = 0; i < PROBES; i++) {
             int s = slot(stripe, hash, i);
             if (tag[s] == hash && keyMeta[s] == meta && keyLocalLo[s] == lLo && keyRemoteLo[s] == rLo
                     && keyLocalHi[s] == lHi && keyRemoteHi[s] == rHi) {
                 if (expires[s] - now < 0) {
-                    tag[s] = 0;
-                    bump(s);
+                    free(s);
                     return -1;
                 }
                 return s;
@@ -191,25 +228,61 @@ public final class ConntrackTable {
     }
 
     /**
-     * Claims a slot for a new entry (key set, state and generation zeroed, expiry {@code now}).
-     * Takes a free or expired slot in the window, else evicts the entry nearest to expiry. The
-     * caller must have checked with {@link #find} that the key is absent. Lock held.
+     * Claims a slot for a new entry (key set, state and generation zeroed, expiry {@code now}),
+     * for a flow a remote peer opens ({@code remote}: counted against the key's peer quota) or
+     * this node opens. Returns the slot, or {@link #FULL} / {@link #QUOTA} (see the class
+     * comment). The caller must have checked with {@link #find} that the key is absent. Lock held.
      */
-    public int insert(int stripe, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now) {
-        int victim = -1;
-        long victimExpiry = Long.MAX_VALUE;
-        for (int i = 0; i < WINDOW; i++) {
+    public int insert(int stripe, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now,
+            boolean remote) {
+        int peer = peerOf(meta);
+        int free = -1;
+        for (int i = 0; i < PROBES; i++) { // reclaim expired slots first: that also updates the counts
             int s = slot(stripe, hash, i);
-            if (tag[s] == 0 || expires[s] - now < 0) {
-                victim = s;
-                break;
+            if (tag[s] != 0 && expires[s] - now < 0) {
+                free(s);
             }
-            if (victim < 0 || expires[s] - victimExpiry < 0) {
+            if (tag[s] == 0 && free < 0) {
+                free = s;
+            }
+        }
+        int mine = remote ? remoteFlows(peer) : 0;
+        boolean atQuota = remote && mine >= peerQuota;
+        if (free >= 0 && !atQuota) {
+            return claim(free, hash, meta, lHi, lLo, rHi, rLo, now);
+        }
+        int victim = -1;
+        int victimOwner = -1;
+        long victimExpiry = 0;
+        for (int i = 0; i < PROBES; i++) {
+            int s = slot(stripe, hash, i);
+            int st = state(s);
+            if (tag[s] == 0 || (st & (SEEN_REPLY | REVOKED)) != 0) {
+                continue; // assured, or a tombstone: never evicted
+            }
+            boolean remoteEntry = (st & ORIGIN_REMOTE) != 0;
+            int owner = remoteEntry ? remoteFlows(peerOf(keyMeta[s])) : 0;
+            boolean own = remote && remoteEntry && peerOf(keyMeta[s]) == peer;
+            if (atQuota ? !own : !own && owner < mine) {
+                continue;
+            }
+            if (victim < 0 || owner > victimOwner || (owner == victimOwner && expires[s] - victimExpiry < 0)) {
                 victim = s;
+                victimOwner = owner;
                 victimExpiry = expires[s];
             }
         }
-        int s = victim;
+        if (victim < 0) {
+            if (atQuota) {
+                reap(stripe, now);
+            }
+            return atQuota ? QUOTA : FULL;
+        }
+        free(victim);
+        return claim(victim, hash, meta, lHi, lLo, rHi, rLo, now);
+    }
+
+    private int claim(int s, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now) {
         tag[s] = hash;
         keyMeta[s] = meta;
         keyLocalHi[s] = lHi;
@@ -222,8 +295,33 @@ public final class ConntrackTable {
         return s;
     }
 
+    /**
+     * Frees up to {@link #REAP} expired slots of the stripe, from where the last call stopped
+     * (the cursor sits in the stripe lock's padding). Lock held.
+     */
+    private void reap(int stripe, long now) {
+        int cursorAt = stripe * LOCK_STRIDE + 1;
+        int c = locks[cursorAt];
+        int base = stripe * stripeSlots;
+        for (int i = 0; i < REAP && i < stripeSlots; i++) {
+            int s = base + ((c + i) & (stripeSlots - 1));
+            if (tag[s] != 0 && expires[s] - now < 0) {
+                free(s);
+            }
+        }
+        locks[cursorAt] = c + REAP;
+    }
+
     public void remove(int slot) {
-        tag[slot] = 0;
+        free(slot);
+    }
+
+    /** Empties a slot (its state goes to 0, so a remote-initiated entry leaves its peer's count). Lock held. */
+    private void free(int slot) {
+        if (tag[slot] != 0) {
+            setState(slot, 0);
+            tag[slot] = 0;
+        }
         bump(slot);
     }
 
@@ -250,8 +348,14 @@ public final class ConntrackTable {
         return (int) stateVersion[slot];
     }
 
+    /** Lock held; keeps the peer's count of remote-initiated entries. */
     public void setState(int slot, int s) {
-        if ((int) stateVersion[slot] != s) {
+        int old = (int) stateVersion[slot];
+        if (old != s) {
+            int delta = ((s & ORIGIN_REMOTE) != 0 ? 1 : 0) - ((old & ORIGIN_REMOTE) != 0 ? 1 : 0);
+            if (delta != 0) {
+                COUNT.getAndAdd(remoteFlows, peerOf(keyMeta[slot]), delta);
+            }
             write(slot, s);
         }
     }

@@ -20,6 +20,7 @@ public final class FragmentTable {
     private final long[] dstLo;
     private final long[] expires;
     private final boolean[] used;
+    private final FlowHash flowHash = new FlowHash();
     private final int[] lock = new int[1];
     private static final VarHandle ARR = MethodHandles.arrayElementVarHandle(int[].class);
 
@@ -51,7 +52,7 @@ public final class FragmentTable {
 
     public void put(int peer, boolean ipv6, long sHi, long sLo, long dHi, long dLo, int protocol, int id, long expiresAt, long now) {
         long m = meta(peer, ipv6, protocol, id);
-        int h = ConntrackTable.hash(m, sHi, sLo, dHi, dLo);
+        int h = flowHash.hash(m, sHi, sLo, dHi, dLo);
         lock();
         try {
             int victim = -1;
@@ -83,7 +84,7 @@ public final class FragmentTable {
 
     public boolean contains(int peer, boolean ipv6, long sHi, long sLo, long dHi, long dLo, int protocol, int id, long now) {
         long m = meta(peer, ipv6, protocol, id);
-        int h = ConntrackTable.hash(m, sHi, sLo, dHi, dLo);
+        int h = flowHash.hash(m, sHi, sLo, dHi, dLo);
         lock();
         try {
             for (int i = 0; i < WINDOW; i++) {
