@@ -93,11 +93,11 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("REFUSED   %s at %s; still serving the revision above:%n%s%n", e.path("revision").asText(),
           Instant.ofEpochMilli(e.path("at").asLong()), e.path("message").asText().indent(2));
     }
-    out.printf("%-28s %8s %8s %8s  %s%n", "node", "current", "served", "acked", "last check-in");
+    out.printf("%-28s %20s %20s %20s  %s%n", "node", "current", "served", "acked", "last check-in");
     for (Map.Entry<String, JsonNode> n : s.path("nodeStates").properties()) {
       JsonNode v = n.getValue();
       long checkIn = v.path("lastCheckIn").asLong();
-      out.printf("%-28s %8d %8d %8d  %s%s%n", n.getKey(), v.path("currentVersion").asLong(),
+      out.printf("%-28s %20d %20d %20d  %s%s%n", n.getKey(), v.path("currentVersion").asLong(),
           v.path("servedVersion").asLong(), v.path("ackedVersion").asLong(),
           checkIn == 0 ? "never" : Instant.ofEpochMilli(checkIn).toString(),
           v.path("ackedVersion").asLong() < v.path("currentVersion").asLong() ? "  (behind)" : "");
