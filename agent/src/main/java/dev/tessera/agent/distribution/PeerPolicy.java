@@ -158,7 +158,27 @@ public final class PeerPolicy {
   /** Applies a bundle's peer list to the device (see the class comment). */
   public synchronized void apply(CompiledFilter filter) {
     last = filter;
+    device.setNodeAddresses(nodeAddresses(filter));
     reapply(true);
+  }
+
+  /** An owner no peer can have: the key of a node listed without a usable one. */
+  private static final WgKey NO_KEY = WgKey.of(new byte[32]);
+
+  /**
+   * Every node address of the bundle (each peer's {@code addresses}, not its approved routes) with
+   * the key of its node: the device accepts such a source only from that key (see {@link
+   * WireGuardDevice#setNodeAddresses}), so routes only ever cover addresses that are not nodes.
+   */
+  static Map<IpPrefix, WgKey> nodeAddresses(CompiledFilter filter) {
+    Map<IpPrefix, WgKey> out = new LinkedHashMap<>();
+    for (dev.tessera.enforcer.format.Peer p : filter.peers()) {
+      WgKey k = keyOrNull(p.publicKey());
+      for (dev.tessera.enforcer.format.IpPrefix r : p.addresses()) {
+        out.put(IpPrefix.parse(r.toString()), k == null ? NO_KEY : k);
+      }
+    }
+    return out;
   }
 
   /**

@@ -42,6 +42,12 @@ public enum DropReason {
   INNER_SOURCE_NOT_ALLOWED,
   /** TUN packet that is not IPv4/IPv6 or too short to carry a destination address. */
   TUN_MALFORMED,
+  /**
+   * Decrypted packet whose source address is another node's tunnel address ({@link
+   * WireGuardDevice#setNodeAddresses}), or TUN packet for a node's address routed to a different
+   * peer: a node's address is accepted only from that node's own key, whatever the AllowedIPs.
+   */
+  SPOOFED_SOURCE,
   /** TUN packet whose destination matches no peer's allowed IPs. */
   NO_ROUTE,
   /** TUN packet for a peer without a known endpoint. */

@@ -3,6 +3,7 @@ package dev.tessera.agent.protocol;
 import static dev.tessera.agent.timers.WgConstants.*;
 
 import dev.tessera.agent.allowedips.AllowedIps;
+import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.cookie.CookieChecker;
 import dev.tessera.agent.cookie.RateLimiter;
 import dev.tessera.agent.crypto.ChaChaPoly;
@@ -379,6 +380,26 @@ public final class WireGuardDevice implements AutoCloseable {
     indexTable.put(kp.localIndex(), new IndexEntry(peer, kp));
   }
 
+  private volatile AllowedIps<WgKey> nodeAddresses;
+
+  /**
+   * The tunnel addresses of the mesh's nodes and the key of each (from the signed policy bundle),
+   * or null for none. A node's address is then accepted as an inner source only from that node's
+   * own key, and sent only to it, even when another peer's AllowedIPs (an exit node's {@code
+   * 0.0.0.0/0}, an overlapping subnet route) cover it: otherwise such a peer could speak with the
+   * address of a node that has no {@code [Peer]} here and be judged by that node's rules. A node
+   * whose key is unknown gets an owner no peer has, so its address is accepted from nobody.
+   */
+  public void setNodeAddresses(java.util.Map<IpPrefix, WgKey> owners) {
+    if (owners == null) {
+      nodeAddresses = null;
+      return;
+    }
+    AllowedIps<WgKey> t = new AllowedIps<>();
+    owners.forEach(t::insert);
+    nodeAddresses = t;
+  }
+
   /** Test hook: sees every keypair as it is derived (the wire-decrypting stress tests). */
   volatile java.util.function.Consumer<Keypair> keypairListenerForTest;
 
@@ -499,6 +520,15 @@ public final class WireGuardDevice implements AutoCloseable {
     if (owner != peer) {
       countDrop(DropReason.INNER_SOURCE_NOT_ALLOWED, peer, out);
       return;
+    }
+    AllowedIps<WgKey> nodes = nodeAddresses;
+    if (nodes != null) {
+      WgKey node = version == 4 ? nodes.lookupV4(getIntBE(plain, start + 12))
+          : nodes.lookupV6(getLongBE(plain, start + 8), getLongBE(plain, start + 16));
+      if (node != null && !node.equals(peer.publicKey())) {
+        countDrop(DropReason.SPOOFED_SOURCE, peer, out);
+        return;
+      }
     }
     plain.limit(start + total).position(start);
     out.deliverToTun(plain, peer);
@@ -699,6 +729,15 @@ public final class WireGuardDevice implements AutoCloseable {
     if (peer.excludedByPolicy()) {
       countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out);
       return;
+    }
+    AllowedIps<WgKey> nodes = nodeAddresses;
+    if (nodes != null) {
+      WgKey node = version == 4 ? nodes.lookupV4(getIntBE(ipPacket, pos + 16))
+          : nodes.lookupV6(getLongBE(ipPacket, pos + 24), getLongBE(ipPacket, pos + 32));
+      if (node != null && !node.equals(peer.publicKey())) {
+        countDrop(DropReason.SPOOFED_SOURCE, peer, out); // a node's address via another peer's route
+        return;
+      }
     }
     if (!out.allowOutbound(ipPacket, peer)) {
       return; // the shell's filter counted it

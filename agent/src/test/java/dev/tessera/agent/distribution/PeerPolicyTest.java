@@ -143,4 +143,17 @@ class PeerPolicyTest {
     assertThat(log).anyMatch(l -> l.contains("EXCLUDED"));
     dev.close();
   }
+
+  /** Node addresses (not approved routes) are reserved for their node's key; a keyless node's for nobody. */
+  @Test
+  void nodeAddressesBelongToTheirKeys() {
+    Map<IpPrefix, WgKey> nodes = PeerPolicy.nodeAddresses(bundle(
+        new Peer("exit", Y.toBase64(), ep("10.0.0.2/32"), ep("0.0.0.0/0")),
+        new Peer("z", Z.toBase64(), ep("10.0.0.4/32 fd00::4/128"), List.of()),
+        new Peer("nokey", null, ep("10.0.0.5/32"), List.of())));
+    assertThat(nodes).containsOnlyKeys(p("10.0.0.2/32 10.0.0.4/32 fd00::4/128 10.0.0.5/32"));
+    assertThat(nodes.get(IpPrefix.parse("10.0.0.2/32"))).isEqualTo(Y);
+    assertThat(nodes.get(IpPrefix.parse("fd00::4/128"))).isEqualTo(Z);
+    assertThat(nodes.get(IpPrefix.parse("10.0.0.5/32"))).isNotIn(X, Y, Z);
+  }
 }
