@@ -215,6 +215,13 @@ public final class Agent implements AutoCloseable {
     }, path, peerPolicy == null ? () -> { } : peerPolicy::reapply);
     uapi = UapiServer.start(options.uapiDir(), tun.name(), handler, log);
     closeables.add(uapi);
+    if (options.metricsListen().isPresent()) {
+      var metrics = new dev.tessera.agent.metrics.AgentMetrics(handler::tesseraStatus, device::peers,
+          System::currentTimeMillis);
+      closeables.add(metrics);
+      int port = metrics.serve(options.metricsListen().get());
+      log.accept("metrics on http://" + options.metricsListen().get().getHostString() + ":" + port + "/metrics");
+    }
     Files.createDirectories(options.runDir());
     pidFile = AgentOptions.pidFile(options.runDir(), tun.name());
     Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
@@ -440,13 +447,19 @@ public final class Agent implements AutoCloseable {
    * {@code tessera-agent up} and by {@link AgentMain}.
    */
   public static int runForeground(Path configFile, Path filterOverride, String ifaceOverride, java.util.function.Consumer<String> log) {
+    return runForeground(configFile, filterOverride, ifaceOverride, null, log);
+  }
+
+  /** As above, serving Prometheus metrics on {@code metricsListen} when it is not null. */
+  public static int runForeground(Path configFile, Path filterOverride, String ifaceOverride,
+      InetSocketAddress metricsListen, java.util.function.Consumer<String> log) {
     dev.tessera.agent.config.ConfigParser.Result r = dev.tessera.agent.config.ConfigParser.parse(configFile);
     r.problems().forEach(p -> log.accept(p.toString()));
     if (!r.ok()) {
       return 2;
     }
     String name = ifaceOverride != null ? ifaceOverride : AgentOptions.ifaceFromConfig(configFile);
-    AgentOptions opts = AgentOptions.defaults(name, log).withFilter(filterOverride);
+    AgentOptions opts = AgentOptions.defaults(name, log).withFilter(filterOverride).withMetricsListen(metricsListen);
     Agent agent;
     try {
       agent = start(r.config().orElseThrow(), opts);

@@ -15,6 +15,7 @@ public final class AgentMain {
     Path config = null;
     Path filter = null;
     String iface = null;
+    java.net.InetSocketAddress metrics = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (i + 1 >= args.length) {
@@ -24,17 +25,22 @@ public final class AgentMain {
         case "--config" -> config = Path.of(args[++i]);
         case "--filter" -> filter = Path.of(args[++i]);
         case "--interface" -> iface = args[++i];
+        case "--metrics-listen" -> {
+          String v = args[++i];
+          int colon = v.lastIndexOf(':');
+          metrics = new java.net.InetSocketAddress(v.substring(0, colon), Integer.parseInt(v.substring(colon + 1)));
+        }
         default -> usage("unknown argument " + a);
       }
     }
     if (config == null) {
       usage("--config is required");
     }
-    System.exit(Agent.runForeground(config, filter, iface, AgentLog.consumer()));
+    System.exit(Agent.runForeground(config, filter, iface, metrics, AgentLog.consumer()));
   }
 
   private static void usage(String msg) {
-    System.err.println("AgentMain: " + msg + "\nusage: AgentMain --config FILE [--filter FILE] [--interface NAME]");
+    System.err.println("AgentMain: " + msg + "\nusage: AgentMain --config FILE [--filter FILE] [--interface NAME] [--metrics-listen ADDR:PORT]");
     System.exit(2);
   }
 }

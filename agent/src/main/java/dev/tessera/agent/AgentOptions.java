@@ -16,10 +16,11 @@ import java.util.function.Consumer;
  * @param udpGro ask the kernel for UDP GRO on receive
  * @param tunOffload TUN with virtio-net headers and TCP segmentation offload (see TsoSplitter)
  * @param log where status lines go (stderr in the CLI)
+ * @param metricsListen {@code --metrics-listen}: where to serve Prometheus metrics (empty: nowhere)
  */
 public record AgentOptions(
     String iface, Optional<Path> filterOverride, Path uapiDir, Path runDir, int udpThreads, int tunQueues, boolean udpGro,
-    boolean tunOffload, Consumer<String> log) {
+    boolean tunOffload, Consumer<String> log, Optional<java.net.InetSocketAddress> metricsListen) {
 
   public static final Path DEFAULT_RUN_DIR = Path.of("/var/run/tessera");
 
@@ -31,15 +32,21 @@ public record AgentOptions(
         Integer.getInteger("tessera.agent.tunQueues", 1),
         Boolean.getBoolean("tessera.agent.udpGro"),
         !"false".equals(System.getProperty("tessera.agent.tunOffload")),
-        log);
+        log, Optional.empty());
   }
 
   public AgentOptions withDirs(Path uapi, Path run) {
-    return new AgentOptions(iface, filterOverride, uapi, run, udpThreads, tunQueues, udpGro, tunOffload, log);
+    return new AgentOptions(iface, filterOverride, uapi, run, udpThreads, tunQueues, udpGro, tunOffload, log, metricsListen);
   }
 
   public AgentOptions withFilter(Path f) {
-    return new AgentOptions(iface, Optional.ofNullable(f), uapiDir, runDir, udpThreads, tunQueues, udpGro, tunOffload, log);
+    return new AgentOptions(iface, Optional.ofNullable(f), uapiDir, runDir, udpThreads, tunQueues, udpGro, tunOffload, log,
+        metricsListen);
+  }
+
+  public AgentOptions withMetricsListen(java.net.InetSocketAddress listen) {
+    return new AgentOptions(iface, filterOverride, uapiDir, runDir, udpThreads, tunQueues, udpGro, tunOffload, log,
+        Optional.ofNullable(listen));
   }
 
   /** Interface name from a config path as wg-quick does: {@code /etc/wireguard/wg0.conf} gives {@code wg0}. */

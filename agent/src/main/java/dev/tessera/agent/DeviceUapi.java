@@ -154,6 +154,17 @@ final class DeviceUapi implements UapiServer.Handler {
     for (Map.Entry<DropReason, Long> e : device.dropCounts().entrySet()) {
       sb.append("wg_drop_").append(e.getKey().name().toLowerCase(java.util.Locale.ROOT)).append('=').append(e.getValue()).append('\n');
     }
+    // Per peer (key in hex, as UAPI get): non-zero drop counters by reason.
+    for (Peer p : device.peers()) {
+      String hex = p.publicKey().toHex();
+      for (DropReason r : DropReason.values()) {
+        long n = p.drops(r);
+        if (n > 0) {
+          sb.append("peer_drop_").append(hex).append('_').append(r.name().toLowerCase(java.util.Locale.ROOT)).append('=')
+              .append(n).append('\n');
+        }
+      }
+    }
     return sb.toString();
   }
 }

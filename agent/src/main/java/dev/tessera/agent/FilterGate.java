@@ -50,6 +50,8 @@ public final class FilterGate {
   private volatile Mode mode;
   private volatile String lastError = "";
   private volatile String sha256 = "";
+  /** Wall-clock time the filter in force was put in force (0: none is). */
+  private volatile long appliedAtMillis;
   private final LongAdder failClosedDrops = new LongAdder();
   private final LongAdder reloads = new LongAdder();
   private final LongAdder failedReloads = new LongAdder();
@@ -99,6 +101,7 @@ public final class FilterGate {
     FilterGate g = new FilterGate(file, Enforcer.create(f), Mode.ENFORCE, log);
     g.lastBytes = bytes;
     g.sha256 = FilterCodec.sha256Hex(f);
+    g.appliedAtMillis = System.currentTimeMillis();
     log.accept("enforcing filter " + file + " (node " + f.node() + ", " + f.rules().size() + " rules, sha256 "
         + g.sha256.substring(0, 12) + ")");
     return g;
@@ -133,6 +136,7 @@ public final class FilterGate {
     this.sha256 = sha256;
     lastError = "";
     reloads.increment();
+    appliedAtMillis = System.currentTimeMillis();
     Mode before = mode;
     mode = Mode.ENFORCE;
     log.accept("enforcing " + origin + " (node " + f.node() + ", " + f.rules().size() + " rules, sha256 "
@@ -213,6 +217,7 @@ public final class FilterGate {
     lastError = "";
     sha256 = FilterCodec.sha256Hex(f);
     reloads.increment();
+    appliedAtMillis = System.currentTimeMillis();
     Mode before = mode;
     mode = Mode.ENFORCE;
     log.accept("filter reloaded from " + file + " (" + f.rules().size() + " rules, sha256 " + sha256.substring(0, 12) + ")"
@@ -305,6 +310,11 @@ public final class FilterGate {
     Consumer<StringBuilder> source = sourceStatus;
     if (source != null) {
       source.accept(sb);
+    }
+    if (appliedAtMillis > 0 && enforcer != null) {
+      sb.append("filter_generation=").append(enforcer.generation()).append('\n');
+      sb.append("filter_applied_at_ms=").append(appliedAtMillis).append('\n');
+      sb.append("conntrack_flows=").append(enforcer.trackedFlows()).append('\n');
     }
     if (enforcer != null) {
       Counters c = enforcer.counters();

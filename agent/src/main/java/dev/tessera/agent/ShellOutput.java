@@ -122,6 +122,14 @@ final class ShellOutput implements Output, AutoCloseable {
     }
   }
 
+  /** Per-peer drop counters (metrics, show): one uncontended add, no allocation. */
+  @Override
+  public void dropped(dev.tessera.agent.protocol.DropReason reason, Peer peer) {
+    if (peer != null) {
+      peer.countDrop(reason);
+    }
+  }
+
   // ----------------------------------------------------------------------------- outbound
 
   @Override

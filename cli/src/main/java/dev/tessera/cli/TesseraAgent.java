@@ -88,6 +88,9 @@ public final class TesseraAgent implements Callable<Integer> {
     @Option(names = {"-i", "--interface"}, paramLabel = "NAME", description = "interface name (default: config file name without .conf)")
     String iface;
 
+    @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT", description = "serve Prometheus metrics at http://ADDR:PORT/metrics (default: off)")
+    String metricsListen;
+
     @Override
     public Integer call() {
       ConfigParser.Result r = ConfigParser.parse(config);
@@ -101,6 +104,9 @@ public final class TesseraAgent implements Callable<Integer> {
       String name = iface != null ? iface : AgentOptions.ifaceFromConfig(config);
       AgentOptions opts = AgentOptions.defaults(name, TesseraAgent::log).withFilter(filter);
       opts = opts.withDirs(parent.uapiDir, parent.runDir);
+      if (metricsListen != null) {
+        opts = opts.withMetricsListen(ServeCommand.parseAddress(metricsListen));
+      }
       Agent agent;
       try {
         agent = Agent.start(cfg, opts);
@@ -273,6 +279,18 @@ public final class TesseraAgent implements Callable<Integer> {
         }
         sb.append("  transfer: ").append(one(p, "rx_bytes").orElse("0")).append(" B received, ")
             .append(one(p, "tx_bytes").orElse("0")).append(" B sent\n");
+        String dropsPrefix = "peer_drop_" + p.get("public_key").getFirst() + "_";
+        StringBuilder peerDrops = new StringBuilder();
+        for (Map.Entry<String, String> e : st.entrySet()) {
+          if (e.getKey().startsWith(dropsPrefix)) {
+            String reason = e.getKey().substring(dropsPrefix.length());
+            peerDrops.append(peerDrops.isEmpty() ? "" : ", ").append(reason).append(' ').append(e.getValue())
+                .append(" (").append(dev.tessera.agent.metrics.DropDirection.ofStatusName(reason)).append(')');
+          }
+        }
+        if (!peerDrops.isEmpty()) {
+          sb.append("  drops: ").append(peerDrops).append('\n');
+        }
         String ka = one(p, "persistent_keepalive_interval").orElse("0");
         if (!ka.equals("0")) {
           sb.append("  persistent keepalive: every ").append(ka).append(" seconds\n");
@@ -289,18 +307,24 @@ public final class TesseraAgent implements Callable<Integer> {
       if (!any) {
         sb.append("  (none)\n");
       }
-      sb.append("wireguard drops (before decryption):\n");
-      any = false;
+      wireguardDrops(sb, st, "wireguard drops (from the network, before decryption):", "inbound");
+      wireguardDrops(sb, st, "wireguard drops (from the TUN, before encryption):", "outbound");
+      wireguardDrops(sb, st, "wireguard drops (either way):", "both");
+      return sb.toString();
+    }
+
+    /** The WireGuard core's non-zero drop counters of one direction ({@code no_route} is outbound); none: "(none)". */
+    static void wireguardDrops(StringBuilder sb, Map<String, String> st, String heading, String direction) {
+      StringBuilder lines = new StringBuilder();
       for (Map.Entry<String, String> e : st.entrySet()) {
-        if (e.getKey().startsWith("wg_drop_") && !e.getValue().equals("0")) {
-          sb.append("  ").append(e.getKey().substring(8)).append(": ").append(e.getValue()).append('\n');
-          any = true;
+        if (e.getKey().startsWith("wg_drop_") && !e.getValue().equals("0")
+            && dev.tessera.agent.metrics.DropDirection.ofStatusName(e.getKey().substring(8)).equals(direction)) {
+          lines.append("  ").append(e.getKey().substring(8)).append(": ").append(e.getValue()).append('\n');
         }
       }
-      if (!any) {
-        sb.append("  (none)\n");
+      if (!lines.isEmpty() || !direction.equals("both")) {
+        sb.append(heading).append('\n').append(lines.isEmpty() ? "  (none)\n" : lines);
       }
-      return sb.toString();
     }
 
     /** Signed filter distribution ([Tessera] PolicyServer): source, bundle in force, refusals, last error. */

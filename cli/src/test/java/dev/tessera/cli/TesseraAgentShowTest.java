@@ -66,4 +66,24 @@ class TesseraAgentShowTest {
         "filter_mode=enforce\nfilter_file=/etc/tessera/wg0.tfilter\nfilter_sha256=abcdef0123456789\n", 1000);
     assertThat(out).contains("  filter: /etc/tessera/wg0.tfilter (sha256 abcdef012345)\n").doesNotContain("policy server");
   }
+
+  @Test
+  void noRouteIsAnOutboundDropAndPeerDropsShowUnderTheirPeer() {
+    String key = "11".repeat(32);
+    String get = "listen_port=51820\npublic_key=" + key + "\nallowed_ip=10.0.0.2/32\nerrno=0\n";
+    String status = """
+        filter_mode=allow_all
+        wg_drop_no_route=3
+        wg_drop_decrypt_failed=2
+        wg_drop_malformed=0
+        peer_drop_%s_decrypt_failed=2
+        peer_drop_%s_no_endpoint=1
+        """.formatted(key, key);
+    String out = TesseraAgent.StatusFormat.format("wg0", get, status, 1000);
+    assertThat(out)
+        .contains("wireguard drops (from the network, before decryption):\n  decrypt_failed: 2\n")
+        .contains("wireguard drops (from the TUN, before encryption):\n  no_route: 3\n")
+        .contains("  drops: decrypt_failed 2 (inbound), no_endpoint 1 (outbound)\n")
+        .doesNotContain("either way");
+  }
 }

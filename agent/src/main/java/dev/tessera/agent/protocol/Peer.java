@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -73,6 +74,12 @@ public final class Peer {
   private volatile Object attachment;
   private final AtomicLong rxBytes = new AtomicLong();
   private final AtomicLong txBytes = new AtomicLong();
+  // Per-peer counters for metrics and show, read only by them: adders, so the data path pays one
+  // uncontended add and allocates nothing.
+  private final LongAdder rxDatagrams = new LongAdder();
+  private final LongAdder txDatagrams = new LongAdder();
+  private final LongAdder handshakes = new LongAdder();
+  private final LongAdder[] drops = newAdders(DropReason.values().length);
 
   Peer(WireGuardDevice device, WgKey publicKey, int trackingId) {
     this.device = device;
@@ -84,6 +91,39 @@ public final class Peer {
   }
 
   // ------------------------------------------------------------------ public API
+
+  /** Transport datagrams (data and keepalives) that authenticated, from this peer. */
+  public long receivedDatagrams() {
+    return rxDatagrams.sum();
+  }
+
+  /** Transport datagrams (data and keepalives) sent to this peer. */
+  public long sentDatagrams() {
+    return txDatagrams.sum();
+  }
+
+  /** Completed handshakes (as initiator or responder). */
+  public long handshakes() {
+    return handshakes.sum();
+  }
+
+  /** Counts a drop attributed to this peer (the device calls the shell's {@link Output#dropped}, which calls this). */
+  public void countDrop(DropReason reason) {
+    drops[reason.ordinal()].increment();
+  }
+
+  /** Drops attributed to this peer for {@code reason}. */
+  public long drops(DropReason reason) {
+    return drops[reason.ordinal()].sum();
+  }
+
+  private static LongAdder[] newAdders(int n) {
+    LongAdder[] a = new LongAdder[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = new LongAdder();
+    }
+    return a;
+  }
 
   public WgKey publicKey() {
     return publicKey;
@@ -404,6 +444,7 @@ public final class Peer {
     buf.limit(start + size).position(start);
     out.sendDatagram(buf, ep);
     txBytes.addAndGet(size);
+    txDatagrams.increment();
     lock.lock();
     try {
       timersAnyAuthenticatedPacketTraversal();
@@ -573,6 +614,7 @@ public final class Peer {
       lock.unlock();
     }
     rxBytes.addAndGet(datagramLength);
+    rxDatagrams.increment();
     if (confirmed) {
       sendStagedPackets(out);
     }
@@ -621,6 +663,7 @@ public final class Peer {
     handshakeAttempts = 0;
     sentLastMinuteHandshake = false;
     lastHandshakeEpochNanos = epochNanos();
+    handshakes.increment();
   }
 
   void timersSessionDerived() {

@@ -1,0 +1,80 @@
+package dev.tessera.agent.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.agent.protocol.DropReason;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class AgentMetricsTest {
+  private static String scrape(AgentMetrics m) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter(false).write(out, m.registry().scrape());
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void statusLinesBecomeLabelledSeries() throws IOException {
+    String status = """
+        filter_mode=enforce
+        filter_generation=3
+        filter_applied_at_ms=10000
+        filter_reloads=2
+        filter_failed_reloads=1
+        conntrack_flows=7
+        drop_inbound_filter-unavailable=0
+        accept_inbound_rule=5
+        drop_inbound_no-rule=4
+        drop_outbound_malformed=1
+        wg_drop_no_route=6
+        wg_drop_decrypt_failed=2
+        tun_packets_read=11
+        """;
+    AgentMetrics m = new AgentMetrics(() -> status, List::of, () -> 25_000);
+    String text = scrape(m);
+    assertThat(text).contains(
+        "tessera_agent_filter_packets_total{direction=\"inbound\",reason=\"no-rule\",verdict=\"drop\"} 4",
+        "tessera_agent_filter_packets_total{direction=\"inbound\",reason=\"rule\",verdict=\"accept\"} 5",
+        "tessera_agent_filter_packets_total{direction=\"outbound\",reason=\"malformed\",verdict=\"drop\"} 1",
+        "tessera_agent_wireguard_drops_total{direction=\"outbound\",reason=\"no_route\"} 6",
+        "tessera_agent_wireguard_drops_total{direction=\"inbound\",reason=\"decrypt_failed\"} 2",
+        "tessera_agent_filter_mode{mode=\"enforce\"} 1",
+        "tessera_agent_filter_generation 3",
+        "tessera_agent_filter_age_seconds 15",
+        "tessera_agent_conntrack_flows 7",
+        "tessera_agent_filter_reloads_total 2",
+        "tessera_agent_filter_failed_reloads_total 1",
+        "tessera_agent_tun_packets_read_total 11");
+    assertThat(text).doesNotContain("tessera_agent_bundle_version"); // no policy server
+  }
+
+  @Test
+  void servesTheTextFormatOverHttp() throws Exception {
+    try (AgentMetrics m = new AgentMetrics(() -> "filter_mode=allow_all\n", List::of, System::currentTimeMillis)) {
+      int port = m.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      HttpResponse<String> r = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("tessera_agent_filter_mode{mode=\"allow_all\"} 1");
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"NO_ROUTE, outbound", "NO_ENDPOINT, outbound", "TUN_MALFORMED, outbound", "DECRYPT_FAILED, inbound",
+      "REPLAYED, inbound", "PEER_NOT_IN_POLICY, both"})
+  void dropDirections(DropReason reason, String direction) {
+    assertThat(DropDirection.of(reason)).isEqualTo(direction);
+  }
+}
