@@ -155,12 +155,23 @@ public final class Enforcer {
 
     /**
      * Installs a new filter. The matcher is built before the swap, so packets see either the old
-     * or the new filter, never a mix. Flows admitted by a rule are re-checked at their next packet.
+     * or the new filter, never a mix. Then every tracked flow a rule admitted is re-checked
+     * against it, and those it no longer allows become tombstones: their packets are dropped both
+     * ways ({@link Verdict#DROP_REVOKED}) until they go idle. A packet that races the walk is
+     * re-checked by itself (its flow's generation is older than the new filter's).
      */
     public void update(CompiledFilter next) {
         Matcher m = Matcher.of(Objects.requireNonNull(next, "filter"));
         synchronized (updateLock) {
-            snapshot = new Snapshot(m, snapshot.generation() + 1);
+            Snapshot snap = new Snapshot(m, snapshot.generation() + 1);
+            snapshot = snap;
+            conntrack.revokeWhere((meta, lHi, lLo, rHi, rLo) -> {
+                boolean v6 = ConntrackTable.ipv6Of(meta);
+                int proto = ConntrackTable.protocolOf(meta);
+                int localPort = ConntrackTable.localPortOf(meta);
+                return v6 ? m.allowsV6(rHi, rLo, lHi, lLo, proto, localPort)
+                        : m.allowsV4((int) rLo, (int) lLo, proto, localPort);
+            }, snap.generation(), clock.nowMillis());
         }
     }
 
@@ -411,8 +422,8 @@ public final class Enforcer {
                 if (e >= 0) {
                     long gs = flowCache[e + 6];
                     int st = (int) gs;
-                    if ((st & ConntrackTable.ORIGIN_LOCAL) != 0
-                            || ((int) (gs >>> 32) == snap.generation() && (st & ConntrackTable.SEEN_REPLY) != 0)) {
+                    if ((st & ConntrackTable.ORIGIN_LOCAL) != 0 || ((int) (gs >>> 32) == snap.generation()
+                            && (st & (ConntrackTable.SEEN_REPLY | ConntrackTable.REVOKED)) == ConntrackTable.SEEN_REPLY)) {
                         return Verdict.ACCEPT_OUTBOUND;
                     }
                 }
@@ -604,10 +615,13 @@ public final class Enforcer {
                 return st;
             }
             ct.setGeneration(s, snap.generation());
+            if ((st & ConntrackTable.REVOKED) != 0) {
+                return st; // a tombstone stays one
+            }
             Matcher m = snap.matcher();
             boolean allowed = p.ipv6 ? m.allowsV6(remoteHi, remoteLo, localHi, localLo, proto, localPort)
                     : m.allowsV4((int) remoteLo, (int) localLo, proto, localPort);
-            return allowed ? st & ~ConntrackTable.REVOKED : st | ConntrackTable.REVOKED;
+            return allowed ? st : st | ConntrackTable.REVOKED;
         }
 
         /** Inbound ICMP error: the quoted packet was sent by this node (local = inner source). */
@@ -693,8 +707,8 @@ public final class Enforcer {
                     int version = ct.version(s);
                     if (ct.validate(stripe, seq)) {
                         remember(meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, s, version, st, gen, expires, proto);
-                        boolean unchanged = (st & ConntrackTable.ORIGIN_LOCAL) != 0
-                                || (gen == snap.generation() && (st & ConntrackTable.SEEN_REPLY) != 0);
+                        boolean unchanged = (st & ConntrackTable.ORIGIN_LOCAL) != 0 || (gen == snap.generation()
+                                && (st & (ConntrackTable.SEEN_REPLY | ConntrackTable.REVOKED)) == ConntrackTable.SEEN_REPLY);
                         if (unchanged && trackTcp(st) == st && fresh(expires, now, proto, st)) {
                             return Verdict.ACCEPT_OUTBOUND;
                         }
@@ -704,11 +718,20 @@ public final class Enforcer {
             ct.lock(stripe);
             try {
                 int s = ct.find(stripe, h, meta, p.srcHi, p.srcLo, p.dstHi, p.dstLo, now);
+                if (s >= 0 && (ct.state(s) & ConntrackTable.ORIGIN_REMOTE) != 0) {
+                    // a flow a rule admitted: re-checked like its inbound packets; a tombstone
+                    // drops this node's packets too (a new SYN from this node on its tuple as well)
+                    int st = recheck(ct, s, ct.state(s), snap, proto, p.dstHi, p.dstLo, p.srcHi, p.srcLo, p.srcPort);
+                    if ((st & ConntrackTable.REVOKED) != 0) {
+                        ct.setState(s, st);
+                        ct.setExpires(s, now + timeout(proto, st));
+                        return Verdict.DROP_REVOKED;
+                    }
+                }
                 if (s >= 0 && !(pureSyn && (ct.state(s) & ConntrackTable.ORIGIN_REMOTE) != 0)) {
                     int st = ct.state(s);
                     if ((st & ConntrackTable.ORIGIN_REMOTE) != 0) {
-                        st = recheck(ct, s, st, snap, proto, p.dstHi, p.dstLo, p.srcHi, p.srcLo, p.srcPort)
-                                | ConntrackTable.SEEN_REPLY;
+                        st |= ConntrackTable.SEEN_REPLY;
                     }
                     st = trackTcp(st);
                     ct.setState(s, st);

@@ -241,7 +241,7 @@ class EnforcerTest {
     }
 
     @Test
-    void ruleRemovalCutsEstablishedInboundFlowsButNotOurOwn() {
+    void ruleRemovalTombstonesAdmittedFlowsBothWaysButNotOurOwn() {
         byte[] inSyn = tcp("100.64.0.2", NODE4, 40000, 443, SYN);
         byte[] inData = tcp("100.64.0.2", NODE4, 40000, 443, ACK | PSH);
         byte[] ourReply = tcp(NODE4, "100.64.0.2", 443, 40000, ACK);
@@ -259,18 +259,49 @@ class EnforcerTest {
 
         assertThat(in(inData)).isEqualTo(Verdict.DROP_REVOKED);
         assertThat(in(tcp("100.64.0.2", NODE4, 8080, 50000, SYN | ACK))).isEqualTo(Verdict.ACCEPT_REPLY);
-        // the local server keeps answering: outbound passes but does not make the flow "ours"
-        assertThat(out(ourReply)).isEqualTo(Verdict.ACCEPT_OUTBOUND);
+        // this node's packets on a revoked flow are dropped too: nothing crosses either way
+        assertThat(out(ourReply)).isEqualTo(Verdict.DROP_REVOKED);
         assertThat(in(inData)).isEqualTo(Verdict.DROP_REVOKED);
-        assertThat(out(udp(NODE4, "100.64.1.3", 53, 5353))).isEqualTo(Verdict.ACCEPT_OUTBOUND);
+        assertThat(out(udp(NODE4, "100.64.1.3", 53, 5353))).isEqualTo(Verdict.DROP_REVOKED);
         assertThat(in(udp("100.64.1.3", NODE4, 5353, 53))).isEqualTo(Verdict.DROP_REVOKED);
+        // and no SYN from this node turns the tombstone into a flow of its own
+        assertThat(out(tcp(NODE4, "100.64.0.2", 443, 40000, SYN))).isEqualTo(Verdict.DROP_REVOKED);
+        assertThat(in(tcp("100.64.0.2", NODE4, 40000, 443, SYN | ACK))).isEqualTo(Verdict.DROP_REVOKED);
         // a new connection is refused by the rules
         assertThat(in(tcp("100.64.0.2", NODE4, 40001, 443, SYN))).isEqualTo(Verdict.DROP_NO_RULE);
-        assertThat(enforcer.counters().count(Direction.INBOUND, Verdict.DROP_REVOKED)).isEqualTo(3);
+        assertThat(enforcer.counters().count(Direction.INBOUND, Verdict.DROP_REVOKED)).isEqualTo(4);
+        assertThat(enforcer.counters().count(Direction.OUTBOUND, Verdict.DROP_REVOKED)).isEqualTo(3);
 
-        // restoring the rule restores the flow at its next packet
+        // a tombstone lasts for its flow's lifetime: a filter that allows it again does not revive it
         enforcer.update(TestFilters.node());
-        assertThat(in(inData)).isEqualTo(Verdict.ACCEPT_ESTABLISHED);
+        assertThat(in(inData)).isEqualTo(Verdict.DROP_REVOKED);
+        assertThat(out(ourReply)).isEqualTo(Verdict.DROP_REVOKED);
+        // new flows are admitted by the rules again
+        assertThat(in(tcp("100.64.0.2", NODE4, 40002, 443, SYN))).isEqualTo(Verdict.ACCEPT_RULE);
+        // the tombstone expires once idle (TCP established without FIN: 5 days), then the tuple is new
+        now.addAndGet(Enforcer.Timeouts.DEFAULT.tcpEstablished() + 1);
+        assertThat(in(tcp("100.64.0.2", NODE4, 40000, 443, SYN))).isEqualTo(Verdict.ACCEPT_RULE);
+    }
+
+    /**
+     * The update itself re-checks every admitted flow: a flow sitting in a worker's flow cache,
+     * in either direction, is cut by the swap, before any packet of it is seen.
+     */
+    @Test
+    void anUpdateTurnsEveryRevokedFlowIntoATombstoneAtOnce() {
+        byte[] inData = udp("100.64.1.3", NODE4, 5353, 53);
+        byte[] outData = udp(NODE4, "100.64.1.3", 53, 5353);
+        byte[] kept = tcp("100.64.0.2", NODE4, 40000, 22, ACK);
+        assertThat(in(inData)).isEqualTo(Verdict.ACCEPT_RULE);
+        assertThat(out(outData)).isEqualTo(Verdict.ACCEPT_OUTBOUND);
+        assertThat(out(outData)).isEqualTo(Verdict.ACCEPT_OUTBOUND); // cached
+        assertThat(in(inData)).isEqualTo(Verdict.ACCEPT_ESTABLISHED); // cached
+        assertThat(in(kept)).isEqualTo(Verdict.ACCEPT_RULE);
+        enforcer.update(TestFilters.revoked());
+        assertThat(enforcer.trackedFlows()).isEqualTo(2);
+        assertThat(out(outData)).isEqualTo(Verdict.DROP_REVOKED);
+        assertThat(in(inData)).isEqualTo(Verdict.DROP_REVOKED);
+        assertThat(in(kept)).as("a flow the new filter still allows").isEqualTo(Verdict.ACCEPT_ESTABLISHED);
     }
 
     @Test
@@ -344,13 +375,11 @@ class EnforcerTest {
             assertThat(w2.outbound(reply, 0, reply.length)).isEqualTo(Verdict.ACCEPT_OUTBOUND);
         }
         enforcer.update(TestFilters.revoked());
-        assertThat(w2.outbound(reply, 0, reply.length)).isEqualTo(Verdict.ACCEPT_OUTBOUND); // re-checks: revoked
+        assertThat(w2.outbound(reply, 0, reply.length)).isEqualTo(Verdict.DROP_REVOKED);
         assertThat(in(data)).isEqualTo(Verdict.DROP_REVOKED);
         assertThat(w2.inbound(data, 0, data.length)).isEqualTo(Verdict.DROP_REVOKED);
         assertThat(in(data)).isEqualTo(Verdict.DROP_REVOKED);
-        enforcer.update(TestFilters.node());
-        assertThat(w2.inbound(data, 0, data.length)).isEqualTo(Verdict.ACCEPT_ESTABLISHED);
-        assertThat(in(data)).isEqualTo(Verdict.ACCEPT_ESTABLISHED);
+        assertThat(out(reply)).isEqualTo(Verdict.DROP_REVOKED);
     }
 
     @Test

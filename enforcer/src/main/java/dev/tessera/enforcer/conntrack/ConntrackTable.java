@@ -45,7 +45,10 @@ public final class ConntrackTable {
     // state bits
     public static final int ORIGIN_LOCAL = 1;
     public static final int ORIGIN_REMOTE = 2;
-    /** A remote-initiated flow whose rule is gone: its packets are dropped until it goes idle. */
+    /**
+     * A tombstone: a remote-initiated flow a filter update no longer allows. Its packets are
+     * dropped both ways until it goes idle and expires; a later filter does not revive it.
+     */
     public static final int REVOKED = 4;
     /** A packet was seen in the direction opposite to the one that opened the flow. */
     public static final int SEEN_REPLY = 8;
@@ -130,6 +133,18 @@ public final class ConntrackTable {
     public static long meta(int peer, boolean ipv6, int protocol, int localPort, int remotePort) {
         return ((long) peer << 41) | (ipv6 ? 1L << 40 : 0) | ((long) protocol << 32) | ((long) localPort << 16)
                 | remotePort;
+    }
+
+    public static boolean ipv6Of(long meta) {
+        return (meta & (1L << 40)) != 0;
+    }
+
+    public static int protocolOf(long meta) {
+        return (int) (meta >>> 32) & 0xFF;
+    }
+
+    public static int localPortOf(long meta) {
+        return (int) (meta >>> 16) & 0xFFFF;
     }
 
     /** The peer of a packed key. */
@@ -384,6 +399,44 @@ public final class ConntrackTable {
 
     public long meta(int slot) {
         return keyMeta[slot];
+    }
+
+    /** Asks whether a remote-initiated flow is still allowed (remote = source, local = destination). */
+    @FunctionalInterface
+    public interface Recheck {
+        boolean allowed(long meta, long localHi, long localLo, long remoteHi, long remoteLo);
+    }
+
+    /**
+     * Re-checks every live remote-initiated flow that is not a tombstone yet and turns those
+     * {@code recheck} refuses into tombstones; every remote-initiated flow gets generation
+     * {@code generation}. Takes each stripe lock in turn. Returns the number of new tombstones.
+     */
+    public int revokeWhere(Recheck recheck, int generation, long now) {
+        int n = 0;
+        for (int st = 0; st <= stripeMask; st++) {
+            lock(st);
+            try {
+                for (int s = st * stripeSlots; s < (st + 1) * stripeSlots; s++) {
+                    if (tag[s] == 0 || expires[s] - now < 0) {
+                        continue;
+                    }
+                    int state = state(s);
+                    if ((state & ORIGIN_REMOTE) == 0) {
+                        continue;
+                    }
+                    if ((state & REVOKED) == 0
+                            && !recheck.allowed(keyMeta[s], keyLocalHi[s], keyLocalLo[s], keyRemoteHi[s], keyRemoteLo[s])) {
+                        setState(s, state | REVOKED);
+                        n++;
+                    }
+                    setGeneration(s, generation);
+                }
+            } finally {
+                unlock(st);
+            }
+        }
+        return n;
     }
 
     /** Removes every entry of {@code peer} (takes each stripe lock in turn); returns how many. */
