@@ -1,7 +1,7 @@
 package dev.tessera.compiler.diff;
 
 import dev.tessera.compiler.matrix.Endpoint;
-import dev.tessera.compiler.matrix.RuleOrigin;
+import dev.tessera.compiler.matrix.RuleRef;
 import java.util.List;
 
 /**
@@ -106,7 +106,7 @@ public record AccessDiff(
    * @param counterpart for MODIFIED, the rule's other version; else null
    * @param definitions for DEFINITION_CHANGED, the changed definitions the rule uses
    */
-  public record Cause(boolean inNew, RuleOrigin rule, Status status, RuleOrigin counterpart, List<String> definitions) {
+  public record Cause(boolean inNew, RuleRef rule, Status status, RuleRef counterpart, List<String> definitions) {
     public Cause {
       definitions = List.copyOf(definitions);
     }

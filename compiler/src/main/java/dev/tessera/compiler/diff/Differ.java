@@ -9,7 +9,7 @@ import dev.tessera.compiler.matrix.CompiledNetwork;
 import dev.tessera.compiler.matrix.Endpoint;
 import dev.tessera.compiler.matrix.MatrixBuilder;
 import dev.tessera.compiler.matrix.PolicyIndex;
-import dev.tessera.compiler.matrix.RuleOrigin;
+import dev.tessera.compiler.matrix.RuleRef;
 import dev.tessera.compiler.matrix.Progress;
 import dev.tessera.compiler.matrix.Segment;
 import dev.tessera.enforcer.format.FilterRule;
@@ -53,8 +53,8 @@ public final class Differ {
   private final CompiledNetwork newNet;
   private final PolicyIndex oldIdx;
   private final PolicyIndex newIdx;
-  private final List<RuleOrigin> oldRules;
-  private final List<RuleOrigin> newRules;
+  private final List<RuleRef> oldRules;
+  private final List<RuleRef> newRules;
   private final Set<String> changedDefinitions;
 
   public Differ(CompiledNetwork oldNet, PolicyIndex oldIdx, CompiledNetwork newNet, PolicyIndex newIdx) {
@@ -403,16 +403,16 @@ public final class Differ {
   /** Why a piece changed: classify the rules that grant (NEW) or granted (OLD) it. */
   private List<Cause> causes(Kind kind, int[] rules) {
     boolean inNew = kind == Kind.GAINED;
-    List<RuleOrigin> mine = inNew ? newRules : oldRules;
-    List<RuleOrigin> other = inNew ? oldRules : newRules;
+    List<RuleRef> mine = inNew ? newRules : oldRules;
+    List<RuleRef> other = inNew ? oldRules : newRules;
     PolicyIndex myIdx = inNew ? newIdx : oldIdx;
-    Map<String, RuleOrigin> otherByContent = new HashMap<>();
+    Map<String, RuleRef> otherByContent = new HashMap<>();
     other.forEach(r -> otherByContent.putIfAbsent(r.fingerprint(), r));
     Set<String> mineContent = new HashSet<>();
     mine.forEach(r -> mineContent.add(r.fingerprint()));
     List<Cause> out = new ArrayList<>();
     for (int r : rules) {
-      RuleOrigin rule = mine.get(r);
+      RuleRef rule = mine.get(r);
       if (otherByContent.containsKey(rule.fingerprint())) {
         Set<String> refs = r < myIdx.rules().size() ? myIdx.rules().get(r).references() : Set.of();
         List<String> defs = refs.stream().filter(changedDefinitions::contains).sorted().toList();
@@ -424,7 +424,7 @@ public final class Differ {
         continue;
       }
       // Same section and index, content absent from the other side: an edit of that rule.
-      RuleOrigin counterpart = other.stream()
+      RuleRef counterpart = other.stream()
           .filter(x -> x.section().equals(rule.section()) && x.index() == rule.index()
               && !mineContent.contains(x.fingerprint()))
           .findFirst().orElse(null);

@@ -3,7 +3,7 @@ package dev.tessera.compiler.lint;
 import dev.tessera.compiler.matrix.AccessMatrix;
 import dev.tessera.compiler.matrix.Cell;
 import dev.tessera.compiler.matrix.PolicyIndex;
-import dev.tessera.compiler.matrix.RuleOrigin;
+import dev.tessera.compiler.matrix.RuleRef;
 import dev.tessera.compiler.matrix.Segment;
 import dev.tessera.policy.diag.Diagnostic;
 import java.util.ArrayList;
@@ -50,7 +50,7 @@ public final class Linter {
 
   /** As above, with the compiler's wording of why a rule allows nothing ({@link dev.tessera.compiler.matrix.CompiledNetwork#emptyReason}). */
   public static List<Diagnostic> lint(PolicyIndex index, AccessMatrix matrix, Map<String, Integer> taggedDevices,
-      java.util.function.Function<RuleOrigin, java.util.Optional<String>> emptyReason) {
+      java.util.function.Function<RuleRef, java.util.Optional<String>> emptyReason) {
     List<Diagnostic> out = new ArrayList<>();
     rules(index, matrix, taggedDevices != null, emptyReason, out);
     definitions(index, taggedDevices, out);
@@ -59,8 +59,8 @@ public final class Linter {
   }
 
   private static void rules(PolicyIndex index, AccessMatrix m, boolean realInventory,
-      java.util.function.Function<RuleOrigin, java.util.Optional<String>> emptyReason, List<Diagnostic> out) {
-    List<RuleOrigin> rules = m.rules();
+      java.util.function.Function<RuleRef, java.util.Optional<String>> emptyReason, List<Diagnostic> out) {
+    List<RuleRef> rules = m.rules();
     List<PolicyIndex.RuleInfo> infos = index.rules();
     @SuppressWarnings({"unchecked", "rawtypes"})
     List<Segment>[] segs = new List[rules.size()];

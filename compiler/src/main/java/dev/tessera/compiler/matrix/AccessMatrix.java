@@ -25,7 +25,7 @@ public final class AccessMatrix {
   private final Grouping.By by;
   private final List<Endpoint> sources;
   private final List<Endpoint> destinations;
-  private final List<RuleOrigin> rules;
+  private final List<RuleRef> rules;
   private final List<String> notes;
   /** Row s's cells are at [rowStart[s], rowStart[s + 1]). */
   private final int[] rowStart;
@@ -42,14 +42,14 @@ public final class AccessMatrix {
    * @param notes caveats the renderers print (synthesized inventory, exit nodes, ...)
    */
   public AccessMatrix(String title, Grouping.By by, List<Endpoint> sources, List<Endpoint> destinations,
-      List<RuleOrigin> rules, Map<Long, Cell> cells, List<String> notes) {
+      List<RuleRef> rules, Map<Long, Cell> cells, List<String> notes) {
     this(title, by, sources, destinations, rules, notes, rows(sources.size(), destinations.size(), cells));
   }
 
   private record Rows(int[] start, int[] column, Cell[] cell) {}
 
   private AccessMatrix(String title, Grouping.By by, List<Endpoint> sources, List<Endpoint> destinations,
-      List<RuleOrigin> rules, List<String> notes, Rows rows) {
+      List<RuleRef> rules, List<String> notes, Rows rows) {
     this.title = Objects.requireNonNull(title);
     this.by = Objects.requireNonNull(by);
     this.sources = List.copyOf(sources);
@@ -93,7 +93,7 @@ public final class AccessMatrix {
    * columns ascending and {@code cell} alike (taken, not copied).
    */
   static AccessMatrix ofRows(String title, Grouping.By by, List<Endpoint> sources, List<Endpoint> destinations,
-      List<RuleOrigin> rules, List<String> notes, int[] rowStart, int[] column, Cell[] cell) {
+      List<RuleRef> rules, List<String> notes, int[] rowStart, int[] column, Cell[] cell) {
     return new AccessMatrix(title, by, sources, destinations, rules, notes, new Rows(rowStart, column, cell));
   }
 
@@ -113,7 +113,7 @@ public final class AccessMatrix {
     return destinations;
   }
 
-  public List<RuleOrigin> rules() {
+  public List<RuleRef> rules() {
     return rules;
   }
 

@@ -38,7 +38,7 @@ public final class CellText {
     }
 
     /** {@code tcp 5432 (policy.hujson:58) [4/5]} */
-    public String text(List<RuleOrigin> origins) {
+    public String text(List<RuleRef> origins) {
       StringJoiner j = new StringJoiner(", ", access() + " (", ")");
       for (int r : rules) {
         j.add(origins.get(r).location());
@@ -203,7 +203,7 @@ public final class CellText {
   }
 
   /** The whole cell on one line, entries separated by "; ". Empty for no access. */
-  public static String text(Cell cell, List<RuleOrigin> origins) {
+  public static String text(Cell cell, List<RuleRef> origins) {
     StringJoiner j = new StringJoiner("; ");
     for (Entry e : entries(cell)) {
       j.add(e.text(origins));

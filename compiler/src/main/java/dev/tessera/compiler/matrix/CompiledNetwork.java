@@ -49,7 +49,7 @@ public interface CompiledNetwork {
   List<NodeInfo> nodes();
 
   /** Every acl and grant of the policy, in file order, whether or not it compiled to rules. */
-  List<RuleOrigin> rules();
+  List<RuleRef> rules();
 
   /** The compiled filter of node {@code i} (index into {@link #nodes()}); deny-all when it has none. */
   CompiledFilter filter(int node);
@@ -71,7 +71,7 @@ public interface CompiledNetwork {
    * The compiler's explanation of why {@code rule} could allow nothing (e.g. "all 3 source
    * devices fail its posture"), used to word lint findings; empty when not known.
    */
-  default Optional<String> emptyReason(RuleOrigin rule) {
+  default Optional<String> emptyReason(RuleRef rule) {
     return Optional.empty();
   }
 }

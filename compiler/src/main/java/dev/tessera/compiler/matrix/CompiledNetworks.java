@@ -46,7 +46,7 @@ public final class CompiledNetworks {
       CompiledFilter f = filters.get(n.name());
       perNode.add(f == null ? CompiledFilter.denyAll(n.name()) : f);
     }
-    List<RuleOrigin> rules = new ArrayList<>(index.origins());
+    List<RuleRef> rules = new ArrayList<>(index.origins());
     Map<dev.tessera.enforcer.format.RuleOrigin, Integer> extra = new HashMap<>();
     // Rules whose origin is not an acl or grant of the policy get their synthetic entries now,
     // so rules() is complete before anyone reads it.
@@ -55,7 +55,7 @@ public final class CompiledNetworks {
         dev.tessera.enforcer.format.RuleOrigin o = r.origin();
         if (index.ruleIndex(o.kind(), o.index()).isEmpty()) {
           extra.computeIfAbsent(o, k -> {
-            rules.add(new RuleOrigin(k.file().isEmpty() ? index.file() : k.file(), k.line(), k.col(), k.kind(),
+            rules.add(new RuleRef(k.file().isEmpty() ? index.file() : k.file(), k.line(), k.col(), k.kind(),
                 k.index(), "compiled rule " + k, "synthetic|" + k));
             return rules.size() - 1;
           });
@@ -64,7 +64,7 @@ public final class CompiledNetworks {
     }
     Map<IpPrefix, String> hostNames = Map.copyOf(index.hostNames());
     String name = index.file();
-    List<RuleOrigin> ruleList = List.copyOf(rules);
+    List<RuleRef> ruleList = List.copyOf(rules);
     List<CompiledNetwork.NodeInfo> nodeList = List.copyOf(nodes);
     List<CompiledFilter> filterList = List.copyOf(perNode);
     Matcher.Cache cache = new Matcher.Cache();
@@ -80,7 +80,7 @@ public final class CompiledNetworks {
       }
 
       @Override
-      public List<RuleOrigin> rules() {
+      public List<RuleRef> rules() {
         return ruleList;
       }
 
@@ -113,7 +113,7 @@ public final class CompiledNetworks {
       }
 
       @Override
-      public Optional<String> emptyReason(RuleOrigin rule) {
+      public Optional<String> emptyReason(RuleRef rule) {
         String kind = rule.section().equals("acls") ? PolicyIndex.ACL : PolicyIndex.GRANT;
         return Optional.ofNullable(emptyReasons.get(kind + "#" + rule.index()));
       }

@@ -31,7 +31,7 @@ final class MatrixCsv {
       line.append(',').append(field(d.label()));
     }
     out.write(line.append("\r\n").toString());
-    List<RuleOrigin> rules = m.rules();
+    List<RuleRef> rules = m.rules();
     Map<Cell, String> texts = new IdentityHashMap<>();
     int cols = m.destinations().size();
     for (int s = 0; s < m.sources().size(); s++) {
@@ -57,10 +57,10 @@ final class MatrixCsv {
     boolean grouped = m.by() != Grouping.By.NODE;
     out.write("source,destination,protocol,ports,rule,rule_location,rule_path,rule_text" + (grouped ? ",pairs,of" : "")
         + "\r\n");
-    List<RuleOrigin> rules = m.rules();
+    List<RuleRef> rules = m.rules();
     String[] ruleFields = new String[rules.size()];
     for (int r = 0; r < rules.size(); r++) {
-      RuleOrigin o = rules.get(r);
+      RuleRef o = rules.get(r);
       ruleFields[r] = "R" + (r + 1) + "," + field(o.location()) + "," + field(o.path()) + "," + field(o.summary());
     }
     Map<Cell, List<CellText.LongRow>> rowsOf = new IdentityHashMap<>();

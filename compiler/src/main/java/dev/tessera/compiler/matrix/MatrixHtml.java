@@ -97,7 +97,7 @@ final class MatrixHtml {
     g.writeArrayFieldStart("rules");
     boolean[] used = m.rulesInUse();
     for (int r = 0; r < m.rules().size(); r++) {
-      RuleOrigin o = m.rules().get(r);
+      RuleRef o = m.rules().get(r);
       g.writeStartArray();
       g.writeString(o.location());
       g.writeString(o.path());

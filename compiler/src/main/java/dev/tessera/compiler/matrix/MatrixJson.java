@@ -46,9 +46,9 @@ final class MatrixJson {
       }
       g.writeEndArray();
       g.writeArrayFieldStart("rules");
-      List<RuleOrigin> rules = m.rules();
+      List<RuleRef> rules = m.rules();
       for (int r = 0; r < rules.size(); r++) {
-        RuleOrigin o = rules.get(r);
+        RuleRef o = rules.get(r);
         g.writeStartObject();
         g.writeStringField("id", "R" + (r + 1));
         g.writeStringField("location", o.location());

@@ -32,7 +32,7 @@ final class MatrixMarkdown {
     }
     b.append("| Source | Destination | Access | Granted by |\n");
     b.append("|---|---|---|---|\n");
-    List<RuleOrigin> rules = m.rules();
+    List<RuleRef> rules = m.rules();
     boolean[] used = new boolean[rules.size()];
     for (int s = 0; s < m.sources().size(); s++) {
       boolean first = true;
@@ -57,7 +57,7 @@ final class MatrixMarkdown {
     }
     b.append("\n**Rules**\n\n| | Location | Rule |\n|---|---|---|\n");
     for (int r = 0; r < rules.size(); r++) {
-      RuleOrigin o = rules.get(r);
+      RuleRef o = rules.get(r);
       b.append("| R").append(r + 1).append(" | `").append(o.location()).append("` ").append(o.path())
           .append(" | `").append(o.summary().replace("`", "'").replace("|", "\\|")).append('`')
           .append(used[r] ? "" : " *(grants nothing here)*").append(" |\n");

@@ -39,7 +39,7 @@ import java.util.stream.Collectors;
  */
 public final class PolicyIndex {
 
-  /** Section of a rule, as the enforcer's RuleOrigin spells it. */
+  /** Section of a rule, as the enforcer's RuleRef spells it. */
   public static final String ACL = "acl";
   public static final String GRANT = "grant";
 
@@ -47,7 +47,7 @@ public final class PolicyIndex {
   public record Definition(String kind, String name, SourceSpan span, Object content) {}
 
   /** Per rule: the names it uses, and what kind of access it is about. */
-  public record RuleInfo(RuleOrigin origin, Set<String> references, boolean internetOnly,
+  public record RuleInfo(RuleRef origin, Set<String> references, boolean internetOnly,
       boolean appOnly, SourceSpan span) {}
 
   private final Policy policy;
@@ -78,7 +78,7 @@ public final class PolicyIndex {
   }
 
   /** Every acl and grant, in file order. */
-  public List<RuleOrigin> origins() {
+  public List<RuleRef> origins() {
     return rules.stream().map(RuleInfo::origin).toList();
   }
 
@@ -207,14 +207,14 @@ public final class PolicyIndex {
       for (String r : refs) {
         useName(r, where);
       }
-      RuleOrigin origin = new RuleOrigin(file,
+      RuleRef origin = new RuleRef(file,
           Math.max(span.startLine(), 0), Math.max(span.startCol(), 0),
           kind.equals(ACL) ? "acls" : "grants", i, summary, fingerprint);
       rules.add(new RuleInfo(origin, refs, internetOnly, appOnly, span));
     }
     rules.sort((x, y) -> x.origin().compareTo(y.origin()));
     for (int k = 0; k < rules.size(); k++) {
-      RuleOrigin ro = rules.get(k).origin();
+      RuleRef ro = rules.get(k).origin();
       byOrigin.put((ro.section().equals("acls") ? ACL : GRANT) + "#" + ro.index(), k);
     }
     for (SshRule s : policy.ssh()) {

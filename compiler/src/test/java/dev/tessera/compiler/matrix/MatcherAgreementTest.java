@@ -141,7 +141,7 @@ class MatcherAgreementTest {
       for (Segment seg : pp.segments()) {
         if (seg.first() <= port && port <= seg.last()) {
           for (int r : seg.rules()) {
-            got.add(m.rules().get(r).section() + "[" + m.rules().get(r).index() + "]");
+            got.add(m.rules().get(r).origin().kind() + "[" + m.rules().get(r).index() + "]");
           }
         }
       }
