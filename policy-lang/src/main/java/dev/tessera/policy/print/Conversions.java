@@ -51,7 +51,8 @@ public final class Conversions {
       return new Result(null, readingErrors);
     }
     Policy policy = read.partial();
-    String text = Printers.print(policy, target);
+    // Every value is printed as its author wrote it (10.0.0.1/32 stays 10.0.0.1/32).
+    String text = Printers.print(policy, target, from.map(f -> Written.of(read.source(), f)).orElse(Written.NONE));
     verify(policy, text, target);
     return new Result(text, List.of());
   }

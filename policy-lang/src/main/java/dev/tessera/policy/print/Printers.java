@@ -14,10 +14,15 @@ public final class Printers {
   private Printers() {}
 
   public static String print(Policy p, Syntax syntax) {
+    return print(p, syntax, Written.NONE);
+  }
+
+  /** Prints {@code p}, keeping each value's text as {@code written} knows it from the source. */
+  static String print(Policy p, Syntax syntax, Written written) {
     return switch (syntax) {
-      case HUJSON -> new HujsonPrinter(p).print(TreeEmitter.document(p));
-      case YAML -> new YamlPrinter(p).print(TreeEmitter.document(p));
-      case TPOL -> new TpolPrinter(p).print();
+      case HUJSON -> new HujsonPrinter(p).print(TreeEmitter.document(p, written));
+      case YAML -> new YamlPrinter(p).print(TreeEmitter.document(p, written));
+      case TPOL -> new TpolPrinter(p, written).print();
     };
   }
 }

@@ -52,8 +52,15 @@ final class TpolPrinter {
   private final StringBuilder out = new StringBuilder();
   private boolean sectionOpen;
 
+  private final Written written;
+
   TpolPrinter(Policy p) {
+    this(p, Written.NONE);
+  }
+
+  TpolPrinter(Policy p, Written written) {
     this.p = p;
+    this.written = written;
     this.plan = CommentPlan.of(p);
   }
 
@@ -88,10 +95,10 @@ final class TpolPrinter {
     int before = out.length();
     switch (s) {
       case GROUPS -> p.groups().forEach(g -> stmt(g, words("group", Quoting.tpol(g.name()), "=",
-          list(g.members(), Selector::text))));
+          list(g.members(), written::selector))));
       case TAG_OWNERS -> p.tagOwners().forEach(this::tag);
       case HOSTS -> p.hosts().forEach(h -> stmt(h, words("host", Quoting.tpol(h.name()), "=",
-          List.of(Quoting.tpol(h.prefix().toString())))));
+          List.of(Quoting.tpol(written.host(h))))));
       case IPSETS -> p.ipsets().forEach(this::ipset);
       case POSTURES -> p.postures().forEach(this::posture);
       case DEFAULT_SRC_POSTURE -> stmt(p.defaultSrcPosture(), words("default", "posture",
@@ -123,7 +130,7 @@ final class TpolPrinter {
   private void tag(TagOwner t) {
     List<String> w = words("tag", Quoting.tpol(t.tag()));
     if (!t.owners().isEmpty()) {
-      w.addAll(clause("owned by", list(t.owners(), Selector::text)));
+      w.addAll(clause("owned by", list(t.owners(), written::selector)));
     }
     stmt(t, w);
   }
@@ -182,23 +189,23 @@ final class TpolPrinter {
   }
 
   private void acl(Acl a) {
-    List<String> w = words("allow", list(a.src(), Selector::text), "->",
-        list(a.dst(), AclDestination::text));
+    List<String> w = words("allow", list(a.src(), written::selector), "->",
+        list(a.dst(), written::aclDestination));
     a.proto().ifPresent(pr -> w.addAll(clause("proto", List.of(Quoting.tpol(pr.toString())))));
     when(w, a.srcPosture());
     stmt(a, w);
   }
 
   private void grant(Grant g) {
-    List<String> w = words("grant", list(g.src(), Selector::text), "->", list(g.dst(), Selector::text));
+    List<String> w = words("grant", list(g.src(), written::selector), "->", list(g.dst(), written::selector));
     if (!g.ip().isEmpty()) {
-      w.addAll(clause("ip", list(g.ip(), GrantIp::text)));
+      w.addAll(clause("ip", list(g.ip(), written::grantIp)));
     }
     if (!g.app().isEmpty()) {
       w.addAll(clause("app", List.of(app(g.app()))));
     }
     if (!g.via().isEmpty()) {
-      w.addAll(clause("via", list(g.via(), Selector::text)));
+      w.addAll(clause("via", list(g.via(), written::selector)));
     }
     when(w, g.srcPosture());
     stmt(g, w);
@@ -206,21 +213,21 @@ final class TpolPrinter {
 
   private void autoApprovers(AutoApprovers a) {
     for (AutoApprovers.RouteApprover r : a.routes()) {
-      stmt(r, words("approve", "route", Quoting.tpol(r.route().toString()), "by",
-          list(r.approvers(), Selector::text)));
+      stmt(r, words("approve", "route", Quoting.tpol(written.prefix(r.route(), r.span())), "by",
+          list(r.approvers(), written::selector)));
     }
     if (!a.exitNode().isEmpty()) {
-      stmt(a.exitNode(), words("approve", "exit-node", "by", list(a.exitNode(), Selector::text)));
+      stmt(a.exitNode(), words("approve", "exit-node", "by", list(a.exitNode(), written::selector)));
     }
     for (AutoApprovers.ServiceApprover r : a.services()) {
       stmt(r, words("approve", "service", Quoting.tpol(r.service().text()), "by",
-          list(r.approvers(), Selector::text)));
+          list(r.approvers(), written::selector)));
     }
   }
 
   private void ssh(SshRule r) {
-    List<String> w = words("ssh", r.action().text(), list(r.src(), Selector::text), "->",
-        list(r.dst(), Selector::text));
+    List<String> w = words("ssh", r.action().text(), list(r.src(), written::selector), "->",
+        list(r.dst(), written::selector));
     if (!r.users().isEmpty()) {
       w.addAll(clause("as", list(r.users(), Function.identity())));
     }
@@ -230,7 +237,7 @@ final class TpolPrinter {
     }
     when(w, r.srcPosture());
     if (!r.recorder().isEmpty()) {
-      w.addAll(clause("recorder", list(r.recorder(), Selector::text)));
+      w.addAll(clause("recorder", list(r.recorder(), written::selector)));
     }
     r.enforceRecorder().ifPresent(e -> w.addAll(clause("enforce-recorder", List.of(e.toString()))));
     stmt(r, w);
@@ -238,7 +245,7 @@ final class TpolPrinter {
 
   private void nodeAttr(NodeAttr n) {
     List<String> w = words("attr", list(n.attr(), Function.identity()), "for",
-        list(n.target(), Selector::text));
+        list(n.target(), written::selector));
     if (!n.ipPool().isEmpty()) {
       w.addAll(clause("pool", list(n.ipPool(), IpPrefix::toString)));
     }

@@ -98,24 +98,29 @@ final class TreeEmitter {
   }
 
   static Obj document(Policy p) {
+    return document(p, Written.NONE);
+  }
+
+  /** The document, values in the author's text where {@code w} knows it. */
+  static Obj document(Policy p, Written w) {
     List<Field> fs = new ArrayList<>();
     for (Section s : Section.values()) {
       if (!p.has(s)) {
         continue;
       }
       Node v = switch (s) {
-        case GROUPS -> named(p.groups(), g -> "group:" + g.name(), g -> strings(g.members(), Selector::text));
-        case TAG_OWNERS -> named(p.tagOwners(), t -> "tag:" + t.tag(), t -> strings(t.owners(), Selector::text));
-        case HOSTS -> named(p.hosts(), HostDef::name, h -> new Str(h.prefix().toString()));
+        case GROUPS -> named(p.groups(), g -> "group:" + g.name(), g -> strings(g.members(), w::selector));
+        case TAG_OWNERS -> named(p.tagOwners(), t -> "tag:" + t.tag(), t -> strings(t.owners(), w::selector));
+        case HOSTS -> named(p.hosts(), HostDef::name, h -> new Str(w.host(h)));
         case IPSETS -> named(p.ipsets(), s2 -> "ipset:" + s2.name(), TreeEmitter::ipsetOps);
         case POSTURES -> named(p.postures(), d -> "posture:" + d.name(),
             d -> strings(d.conditions(), PostureCondition::text));
         case DEFAULT_SRC_POSTURE -> strings(p.defaultSrcPosture(), PostureRef::text);
-        case ACLS -> items(p.acls(), TreeEmitter::acl);
-        case GRANTS -> items(p.grants(), TreeEmitter::grant);
-        case AUTO_APPROVERS -> autoApprovers(p.autoApprovers());
-        case SSH -> items(p.ssh(), TreeEmitter::ssh);
-        case NODE_ATTRS -> items(p.nodeAttrs(), TreeEmitter::nodeAttr);
+        case ACLS -> items(p.acls(), a -> acl(a, w));
+        case GRANTS -> items(p.grants(), g -> grant(g, w));
+        case AUTO_APPROVERS -> autoApprovers(p.autoApprovers(), w);
+        case SSH -> items(p.ssh(), r -> ssh(r, w));
+        case NODE_ATTRS -> items(p.nodeAttrs(), n -> nodeAttr(n, w));
         case TESTS -> items(p.tests(), TreeEmitter::test);
         case SSH_TESTS -> items(p.sshTests(), TreeEmitter::sshTest);
         case DERP_MAP -> p.derpMap().<Node>map(JsonValue::new).orElse(new Obj(List.of()));
@@ -164,29 +169,29 @@ final class TreeEmitter {
     return strings(s.ops(), o -> explicit ? o.text() : o.target().text());
   }
 
-  private static Node acl(Acl a) {
+  private static Node acl(Acl a, Written w) {
     List<Field> fs = new ArrayList<>();
     fs.add(new Field("action", new Str(a.action().text()), null));
-    fs.add(new Field("src", strings(a.src(), Selector::text), null));
+    fs.add(new Field("src", strings(a.src(), w::selector), null));
     a.proto().ifPresent(pr -> fs.add(new Field("proto", new Str(pr.toString()), null)));
-    fs.add(new Field("dst", strings(a.dst(), AclDestination::text), null));
+    fs.add(new Field("dst", strings(a.dst(), w::aclDestination), null));
     posture(fs, a.srcPosture());
     return new Obj(fs);
   }
 
-  private static Node grant(Grant g) {
+  private static Node grant(Grant g, Written w) {
     List<Field> fs = new ArrayList<>();
-    fs.add(new Field("src", strings(g.src(), Selector::text), null));
-    fs.add(new Field("dst", strings(g.dst(), Selector::text), null));
+    fs.add(new Field("src", strings(g.src(), w::selector), null));
+    fs.add(new Field("dst", strings(g.dst(), w::selector), null));
     if (!g.ip().isEmpty()) {
-      fs.add(new Field("ip", strings(g.ip(), GrantIp::text), null));
+      fs.add(new Field("ip", strings(g.ip(), w::grantIp), null));
     }
     if (!g.app().isEmpty()) {
       fs.add(new Field("app", app(g.app()), null));
     }
     posture(fs, g.srcPosture());
     if (!g.via().isEmpty()) {
-      fs.add(new Field("via", strings(g.via(), Selector::text), null));
+      fs.add(new Field("via", strings(g.via(), w::selector), null));
     }
     return new Obj(fs);
   }
@@ -203,33 +208,33 @@ final class TreeEmitter {
     return new Obj(fs);
   }
 
-  private static Node autoApprovers(AutoApprovers a) {
+  private static Node autoApprovers(AutoApprovers a, Written w) {
     List<Field> fs = new ArrayList<>();
     if (!a.routes().isEmpty()) {
       List<Field> rs = new ArrayList<>();
       for (AutoApprovers.RouteApprover r : a.routes()) {
-        rs.add(new Field(r.route().toString(), strings(r.approvers(), Selector::text), r));
+        rs.add(new Field(w.prefix(r.route(), r.span()), strings(r.approvers(), w::selector), r));
       }
       fs.add(new Field("routes", new Obj(rs), null));
     }
     if (!a.exitNode().isEmpty()) {
-      fs.add(new Field("exitNode", strings(a.exitNode(), Selector::text), a.exitNode()));
+      fs.add(new Field("exitNode", strings(a.exitNode(), w::selector), a.exitNode()));
     }
     if (!a.services().isEmpty()) {
       List<Field> ss = new ArrayList<>();
       for (AutoApprovers.ServiceApprover r : a.services()) {
-        ss.add(new Field(r.service().text(), strings(r.approvers(), Selector::text), r));
+        ss.add(new Field(r.service().text(), strings(r.approvers(), w::selector), r));
       }
       fs.add(new Field("services", new Obj(ss), null));
     }
     return new Obj(fs);
   }
 
-  private static Node ssh(SshRule r) {
+  private static Node ssh(SshRule r, Written w) {
     List<Field> fs = new ArrayList<>();
     fs.add(new Field("action", new Str(r.action().text()), null));
-    fs.add(new Field("src", strings(r.src(), Selector::text), null));
-    fs.add(new Field("dst", strings(r.dst(), Selector::text), null));
+    fs.add(new Field("src", strings(r.src(), w::selector), null));
+    fs.add(new Field("dst", strings(r.dst(), w::selector), null));
     fs.add(new Field("users", strings(r.users(), Function.identity()), null));
     r.checkPeriod().ifPresent(cp -> fs.add(new Field("checkPeriod", new Str(cp), null)));
     if (!r.acceptEnv().isEmpty()) {
@@ -237,15 +242,15 @@ final class TreeEmitter {
     }
     posture(fs, r.srcPosture());
     if (!r.recorder().isEmpty()) {
-      fs.add(new Field("recorder", strings(r.recorder(), Selector::text), null));
+      fs.add(new Field("recorder", strings(r.recorder(), w::selector), null));
     }
     r.enforceRecorder().ifPresent(e -> fs.add(new Field("enforceRecorder", new Raw(String.valueOf(e)), null)));
     return new Obj(fs);
   }
 
-  private static Node nodeAttr(NodeAttr n) {
+  private static Node nodeAttr(NodeAttr n, Written w) {
     List<Field> fs = new ArrayList<>();
-    fs.add(new Field("target", strings(n.target(), Selector::text), null));
+    fs.add(new Field("target", strings(n.target(), w::selector), null));
     if (!n.attr().isEmpty() || (n.app().isEmpty() && n.ipPool().isEmpty())) {
       fs.add(new Field("attr", strings(n.attr(), Function.identity()), null));
     }
