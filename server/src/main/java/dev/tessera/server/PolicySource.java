@@ -23,7 +23,7 @@ import org.eclipse.jgit.treewalk.TreeWalk;
  * is cheap (a stat, or a ref lookup) and, unlike inotify, also sees editors that replace a file
  * and refs updated by a {@code git fetch} in another process.
  */
-public sealed interface PolicySource permits PolicySource.FileSource, PolicySource.GitSource {
+public sealed interface PolicySource permits PolicySource.FileSource, PolicySource.GitSource, RegistrySource {
 
   /** One version of the input: its name for diagnostics, its text, and a revision identifier. */
   record Snapshot(String name, String text, String revision) {}
