@@ -222,9 +222,8 @@ public final class Agent implements AutoCloseable {
       int port = metrics.serve(options.metricsListen().get());
       log.accept("metrics on http://" + options.metricsListen().get().getHostString() + ":" + port + "/metrics");
     }
-    Files.createDirectories(options.runDir());
     pidFile = AgentOptions.pidFile(options.runDir(), tun.name());
-    Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+    dev.tessera.agent.config.PrivateFiles.writeString(pidFile, ProcessHandle.current().pid() + "\n");
 
     log.accept("interface " + tun.name() + " up: public key " + device.publicKey().map(Object::toString).orElse("(none)")
         + ", UDP port " + udp.port() + (udp.gsoSupported() ? " (UDP GSO)" : "") + ", " + config.peers().size()

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -278,10 +277,7 @@ public final class PolicyRouting implements AutoCloseable {
     for (List<String> u : undo) {
       sb.append(String.join(" ", u)).append('\n');
     }
-    Files.createDirectories(stateFile.getParent());
-    Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
-    Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-    Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    dev.tessera.agent.config.PrivateFiles.writeString(stateFile, sb.toString());
   }
 
   /** Number of rules and nft tables in force (tests, status). */

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import dev.tessera.agent.config.PrivateFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -31,8 +32,9 @@ import java.util.function.Consumer;
  * sends it, so compatibility is unaffected. {@code tessera-rekey=1\n\n} expires every peer's
  * current session (a forced rekey, for operators and the rekey tests).
  *
- * <p>Security: the socket file is made 0600 (wireguard-go binds under umask 077) and the directory
- * 0755, so only root configures the tunnel. Request lines and request sizes are bounded so a
+ * <p>Security: the socket is bound inside a fresh 0700 directory, made 0600 there and renamed into
+ * place, so it is never reachable with the umask's mode (wireguard-go binds under umask 077); a
+ * socket directory the agent creates is 0700. Only root configures the tunnel. Request lines and request sizes are bounded so a
  * misbehaving local client cannot exhaust memory. Each connection runs on a virtual thread.
  */
 public final class UapiServer implements AutoCloseable {
@@ -79,7 +81,7 @@ public final class UapiServer implements AutoCloseable {
    * another live process answers on is an error ("in use"), as in wireguard-go's UAPIOpen.
    */
   public static UapiServer start(Path dir, String iface, Handler handler, Consumer<String> log) throws IOException {
-    Files.createDirectories(dir);
+    PrivateFiles.createDirectories(dir);
     Path path = socketPath(dir, iface);
     if (Files.exists(path)) {
       boolean live;
@@ -94,9 +96,22 @@ public final class UapiServer implements AutoCloseable {
       }
       Files.deleteIfExists(path);
     }
+    // bind inside a fresh 0700 directory (no one else can reach the socket while it has the
+    // umask's mode), make it 0600 there, then rename it into place: it is never reachable wider
+    Path staging = Files.createTempDirectory(dir, "." + iface + ".sock.", PrivateFiles.DIR_0700);
+    Path staged = staging.resolve("s");
     ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(UnixDomainSocketAddress.of(path));
-    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+    try {
+      ch.bind(UnixDomainSocketAddress.of(staged));
+      Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString("rw-------"));
+      Files.move(staged, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    } finally {
+      Files.deleteIfExists(staged);
+      Files.deleteIfExists(staging);
+    }
     UapiServer s = new UapiServer(path, ch, handler, log);
     s.acceptor.start();
     return s;
