@@ -66,6 +66,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-connections", defaultValue = "50000", paramLabel = "N", description = "Open connections beyond which new ones get 429 (default ${DEFAULT-VALUE}).")
   int maxConnections;
 
+  @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT", description = "Serve Prometheus metrics at http://ADDR:PORT/metrics (default: off).")
+  String metricsListen;
+
   @Option(names = "--idle-seconds", defaultValue = "15", paramLabel = "S", description = "A connection must complete a request within this long of opening or of its last answer (default ${DEFAULT-VALUE}).")
   long idleSeconds;
 
@@ -148,7 +151,23 @@ final class ServeCommand implements Callable<Integer> {
         tlsCert == null ? "http" : "https", bound.getHostString(), bound.getPort(), server.status().revision(),
         signingKey.publicKeyBase64());
     spec.commandLine().getErr().flush();
+    dev.tessera.server.metrics.ServerMetrics metrics = null;
+    if (metricsListen != null) {
+      InetSocketAddress at = parseAddress(metricsListen);
+      metrics = new dev.tessera.server.metrics.ServerMetrics(() -> server.status().toMap(server.store()));
+      try {
+        int port = metrics.serve(at);
+        spec.commandLine().getErr().printf("policyc serve: metrics on http://%s:%d/metrics%n", at.getHostString(), port);
+      } catch (IOException e) {
+        server.close();
+        throw new UserError("cannot serve metrics on " + metricsListen + ": " + e.getMessage());
+      }
+    }
+    dev.tessera.server.metrics.ServerMetrics metricsToClose = metrics;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (metricsToClose != null) {
+        metricsToClose.close();
+      }
       try {
         server.close();
       } catch (IOException ignored) {
