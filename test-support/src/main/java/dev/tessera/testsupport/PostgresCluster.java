@@ -115,19 +115,42 @@ public final class PostgresCluster implements AutoCloseable {
 
   @Override
   public void close() throws IOException, InterruptedException {
-    if (server.isAlive()) {
-      server.toHandle().descendants().forEach(ProcessHandle::destroy);
-      server.destroy(); // SIGTERM: smart shutdown
-      if (!server.waitFor(20, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-        server.waitFor(10, TimeUnit.SECONDS);
+    // The postmaster and its backends run under runuser when the tests run as root, so every
+    // process of the tree is stopped and waited for before the directory goes: a backend still
+    // writing its WAL would otherwise refill the directory while it is being deleted.
+    List<ProcessHandle> tree = new ArrayList<>(server.toHandle().descendants().toList());
+    tree.add(server.toHandle());
+    tree.forEach(ProcessHandle::destroy); // SIGTERM: the postmaster's smart shutdown
+    if (!awaitExit(tree, 20)) {
+      tree.forEach(ProcessHandle::destroyForcibly);
+      awaitExit(tree, 10);
+    }
+    for (int attempt = 0; ; attempt++) {
+      try (Stream<Path> s = Files.walk(dir)) {
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+        return;
+      } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException e) {
+        if (attempt == 4) {
+          throw e;
+        }
+        Thread.sleep(200); // a process outside the tree (none expected) still writing: try again
       }
     }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
+  }
+
+  private static boolean awaitExit(List<ProcessHandle> processes, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    for (ProcessHandle p : processes) {
+      long left = deadline - System.nanoTime();
+      try {
+        p.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        return false;
       }
     }
+    return true;
   }
 
   private static List<String> command(boolean root, String... argv) {
