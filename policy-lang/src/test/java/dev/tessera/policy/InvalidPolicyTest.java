@@ -23,7 +23,7 @@ class InvalidPolicyTest {
         row("unterminated object", "{\"acls\": [] ⟦",
             "syntax: unexpected end of input: expected '}' to close the object opened at line 1, column 1"),
         row("single quotes are not HuJSON", "{⟦'acls': []}",
-            "syntax: unexpected character (''' (code 39)): was expecting double-quote to start field name"),
+            "syntax: expected a key in double quotes, found '''"),
         row("not an object", "⟦[1, 2]", "type: a policy must be an object, not an array"),
         row("empty file", "⟦", "syntax: the file is empty; a policy is an object such as {}"),
         row("trailing garbage", "{} ⟦{}", "syntax: unexpected content after the end of the policy"),

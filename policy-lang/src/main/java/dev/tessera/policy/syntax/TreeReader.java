@@ -148,10 +148,59 @@ public final class TreeReader {
     if (src > 0) {
       m = m.substring(0, src);
     }
-    return m.replace("Unexpected character", "unexpected character")
+    return policyWords(m.replace("Unexpected character", "unexpected character")
         .replace("Unexpected end-of-input", "unexpected end of input")
-        .replace("Unexpected close marker", "unexpected close marker");
+        .replace("Unexpected close marker", "unexpected close marker"), e);
   }
+
+  /**
+   * Jackson's wording ({@code (code 58)}, {@code token 'null'}, {@code VALUE_STRING}) in the terms
+   * of a policy file: what was found, what was expected, after which key.
+   */
+  static String policyWords(String m, JacksonException e) {
+    String after = "";
+    if (e.getProcessor() instanceof JsonParser p && p.getParsingContext() != null) {
+      String name = p.getParsingContext().getCurrentName();
+      if (name != null) {
+        after = " after the value of \"" + name + "\"";
+      }
+    }
+    java.util.regex.Matcher ch = UNEXPECTED_CHAR.matcher(m);
+    String found = ch.find() ? ch.group(1) : null;
+    if (m.contains("was expecting comma to separate Object entries")) {
+      return "expected ',' or '}'" + after + (found == null ? "" : ", found " + found);
+    }
+    if (m.contains("was expecting comma to separate Array entries")) {
+      return "expected ',' or ']' between list items" + (found == null ? "" : ", found " + found);
+    }
+    if (m.contains("was expecting double-quote to start field name")) {
+      return "expected a key in double quotes" + (found == null ? "" : ", found " + found);
+    }
+    if (m.contains("was expecting a colon to separate field name and value")) {
+      return "expected ':' after the key" + (found == null ? "" : ", found " + found);
+    }
+    if (m.startsWith("Unrecognized token")) {
+      java.util.regex.Matcher t = UNRECOGNIZED.matcher(m);
+      return "expected a value (a string in double quotes, a number, true, false, null, an object or a list)"
+          + (t.find() ? ", found '" + t.group(1) + "'" : "");
+    }
+    if (m.contains("in VALUE_STRING") || m.contains("in a String value") || m.contains("closing quote for a string")) {
+      return "unterminated string";
+    }
+    if (m.contains("Illegal unquoted character") || m.contains("has to be escaped")) {
+      return "a string cannot hold a line break or control character as is: close the string, or write it as \\n or \\u00XX";
+    }
+    if (m.contains("expected a valid value")) {
+      return "expected a value (a string in double quotes, a number, true, false, null, an object or a list)"
+          + (found == null ? "" : ", found " + found);
+    }
+    // Anything else: at least no character codes or Jackson token names.
+    return m.replaceAll(" \\((?:CTRL-CHAR, )?code \\d+\\)", "").replaceAll("\\(JSON String, Number, Array, Object or token 'null', 'true' or 'false'\\)", "a value");
+  }
+
+  private static final java.util.regex.Pattern UNEXPECTED_CHAR =
+      java.util.regex.Pattern.compile("character \\((\\(CTRL-CHAR, code \\d+\\)|.+?) \\(code \\d+\\)\\)");
+  private static final java.util.regex.Pattern UNRECOGNIZED = java.util.regex.Pattern.compile("Unrecognized token '([^']*)'");
 
   private static final java.util.regex.Pattern CLOSE_MARKER = java.util.regex.Pattern.compile(
       "expected close marker for (Object|Array) \\(start marker at \\[.*?line: (\\d+), column: (\\d+)\\]\\)");
