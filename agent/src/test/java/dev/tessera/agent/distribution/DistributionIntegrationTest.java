@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
+import dev.tessera.agent.testing.Scrape;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.server.PolicyServer;
 import dev.tessera.server.PolicySource;
+import dev.tessera.server.metrics.ServerMetrics;
 import dev.tessera.testsupport.Once;
 import dev.tessera.testsupport.RequiresRoot;
 import dev.tessera.testsupport.RequiresTools;
@@ -47,7 +49,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @Tag("integration")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @RequiresRoot("creates network namespaces, TUN devices and runs wireguard-go")
-@RequiresTools({"ip", "wireguard-go", "wg", "nc", "ping", "sh"})
+@RequiresTools({"ip", "wireguard-go", "wg", "nc", "ping", "sh", "curl"})
 class DistributionIntegrationTest {
   static final Once SETUP = new Once();
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
@@ -63,6 +65,8 @@ class DistributionIntegrationTest {
   static String iface;
   static Path policyFile;
   static PolicyServer server;
+  static ServerMetrics serverMetrics;
+  static String serverMetricsUrl;
   static TesseraNode agent;
 
   @BeforeEach
@@ -109,6 +113,9 @@ class DistributionIntegrationTest {
     if (agent != null) {
       agent.stop();
     }
+    if (serverMetrics != null) {
+      serverMetrics.close();
+    }
     if (server != null) {
       server.close();
     }
@@ -150,7 +157,7 @@ class DistributionIntegrationTest {
         + TesseraNode.peer(KX.publicKey().toBase64(), TUN_X + "/32", NetnsLab.UNDER_B + ":51822")
         + "\n[Tessera]\nPolicyServer = " + serverIp + ":" + serverPort + "\nServerKey = " + SERVER_KEY.publicKeyBase64()
         + "\nNode = a\nStateDir = " + lab.dir.resolve("agent-state") + "\n";
-    return TesseraNode.start(lab, lab.nsA, iface, config, null);
+    return TesseraNode.startWithMetrics(lab, lab.nsA, iface, config, null, "127.0.0.1:9464");
   }
 
   static void startServer() throws Exception {
@@ -158,7 +165,18 @@ class DistributionIntegrationTest {
         PolicySource.file(lab.dir.resolve("inventory.yaml")), new InetSocketAddress(serverIp, serverPort), SERVER_KEY,
         lab.dir.resolve("server-state"), 100));
     server.start();
+    // As `policyc serve --metrics-listen`: the status map, served on the control link.
+    PolicyServer s = server;
+    serverMetrics = new ServerMetrics(() -> s.status().toMap(s.store()));
+    serverMetricsUrl = "http://" + serverIp + ":" + serverMetrics.serve(new InetSocketAddress(serverIp, 0)) + "/metrics";
   }
+
+  /** The policy server's metrics as a scraper in nsA sees them (over the control link). */
+  static Scrape serverScrape() throws IOException {
+    return Scrape.take(lab, lab.nsA, serverMetricsUrl);
+  }
+
+  static final String NODE_A = "node=\"a\"";
 
   /** x connects from its tunnel address, i.e. through its own WireGuard interface. */
   static boolean xConnects(int port) throws IOException {
@@ -174,6 +192,16 @@ class DistributionIntegrationTest {
       return agent.status();
     } catch (IOException e) {
       return Map.of();
+    }
+  }
+
+  static double firstCheckIn;
+
+  static Scrape scrapeOrEmpty() {
+    try {
+      return serverScrape();
+    } catch (IOException e) {
+      return new Scrape(java.util.List.of(), "");
     }
   }
 
@@ -212,6 +240,19 @@ class DistributionIntegrationTest {
     assertThat(xConnects(5001)).as("x is in a's bundle and allowed").isTrue();
     assertThat(status()).containsEntry("policy_peers_admitted", "2").containsEntry("policy_peers_excluded", "0");
     assertThat(Files.exists(lab.dir.resolve("agent-state").resolve(iface + ".bundle"))).as("persisted").isTrue();
+
+    NetnsLab.waitFor("the server to see a's ack of v1", 10_000,
+        () -> scrapeOrEmpty().sum("tessera_server_node_acked_version", NODE_A) == 1);
+    Scrape srv = serverScrape();
+    assertThat(srv.sum("tessera_server_node_served_version", NODE_A)).as("metrics:\n%s", srv.text()).isEqualTo(1);
+    assertThat(srv.sum("tessera_server_node_current_version", NODE_A)).isEqualTo(1);
+    assertThat(srv.sum("tessera_server_nodes")).isEqualTo(3);
+    assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A) * 1000)
+        .isGreaterThan(System.currentTimeMillis() - 60_000);
+    firstCheckIn = srv.sum("tessera_server_node_last_checkin_seconds", NODE_A);
+    Scrape ag = agent.scrape();
+    assertThat(ag.sum("tessera_agent_bundle_version")).as("agent metrics:\n%s", ag.text()).isEqualTo(1);
+    assertThat(ag.has("tessera_agent_filter_mode", "mode=\"enforce\"")).isTrue();
   }
 
   @Test
@@ -239,6 +280,13 @@ class DistributionIntegrationTest {
     System.out.printf("policy change -> enforced by the agent: %d ms (applied-at stamp), %d ms until seen over UAPI%n",
         propagation, seenAt - changedAt);
     assertThat(propagation).as("policy file write to new filter in force (issue 9: within 1 s)").isBetween(0L, 1000L);
+    NetnsLab.waitFor("the server to see a's ack of v2", 10_000,
+        () -> scrapeOrEmpty().sum("tessera_server_node_acked_version", NODE_A) == 2);
+    Scrape srv = serverScrape();
+    assertThat(srv.sum("tessera_server_node_served_version", NODE_A)).isEqualTo(2);
+    assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A)).as("a checked in again")
+        .isGreaterThan(firstCheckIn);
+    assertThat(agent.scrape().sum("tessera_agent_bundle_version")).isEqualTo(2);
 
     long before5001 = size("srv5001.log");
     Thread.sleep(300); // packets of the revoked flow already in flight may still land
@@ -292,6 +340,8 @@ class DistributionIntegrationTest {
   @Order(5)
   void restartWithTheServerDownKeepsTheLastGoodFilter() throws Exception {
     String version = status().get("bundle_version");
+    serverMetrics.close();
+    serverMetrics = null;
     server.close();
     server = null;
     agent.stop();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
+import dev.tessera.agent.testing.Scrape;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
 import dev.tessera.enforcer.format.CompiledFilter;
@@ -35,13 +36,17 @@ import org.junit.jupiter.api.Test;
 @Tag("root")
 @Tag("integration")
 @RequiresRoot("creates network namespaces, TUN devices and runs wireguard-go")
-@RequiresTools({"ip", "wireguard-go", "wg", "nc", "ping"})
+@RequiresTools({"ip", "wireguard-go", "wg", "nc", "ping", "curl"})
 class FilterIntegrationTest {
   static final Once SETUP = new Once();
   static NetnsLab lab;
   static WgGo wggo;
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
+  /** The agent's Prometheus endpoint, on loopback inside nsA (scraped there with curl). */
+  static final String METRICS = "127.0.0.1:9464";
+  static final String[] DROP_NO_RULE = {"verdict=\"drop\"", "reason=\"no-rule\"", "direction=\"inbound\""};
+  static final String[] ACCEPT_RULE = {"verdict=\"accept\"", "reason=\"rule\"", "direction=\"inbound\""};
   TesseraNode tessera;
 
   @BeforeEach
@@ -89,8 +94,8 @@ class FilterIntegrationTest {
   }
 
   TesseraNode startAgent(String role, Path filterFile) throws Exception {
-    return TesseraNode.start(lab, lab.nsA, lab.iface(role), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
-        KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0), filterFile);
+    return TesseraNode.startWithMetrics(lab, lab.nsA, lab.iface(role), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
+        KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0), filterFile, METRICS);
   }
 
   boolean connects(int port) throws Exception {
@@ -104,13 +109,32 @@ class FilterIntegrationTest {
     tessera = startAgent("ta", f);
     assertThat(tessera.status()).containsEntry("filter_mode", "enforce");
 
+    Scrape m0 = tessera.scrape();
+    assertThat(m0.has("tessera_agent_filter_mode", "mode=\"enforce\"")).as("metrics:\n%s", m0.text()).isTrue();
+    assertThat(m0.sum("tessera_agent_filter_generation")).isEqualTo(1);
+
     // A's own flows work (replies pass through conntrack); this also establishes the session.
     Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
     assertThat(connects(443)).as("TCP to 443 passes").isTrue();
+    Scrape m1 = tessera.scrape();
+    assertThat(m1.sum("tessera_agent_peer_received_bytes_total")).as("bytes from b")
+        .isGreaterThan(m0.sum("tessera_agent_peer_received_bytes_total"));
+    assertThat(m1.sum("tessera_agent_peer_sent_bytes_total")).as("bytes to b")
+        .isGreaterThan(m0.sum("tessera_agent_peer_sent_bytes_total"));
+    assertThat(m1.sum("tessera_agent_peer_received_datagrams_total"))
+        .isGreaterThan(m0.sum("tessera_agent_peer_received_datagrams_total"));
+    assertThat(m1.sum("tessera_agent_peer_handshakes_total")).isPositive();
+    assertThat(m1.sum("tessera_agent_filter_packets_total", ACCEPT_RULE)).as("the connection to 443 accepted by its rule")
+        .isGreaterThan(m0.sum("tessera_agent_filter_packets_total", ACCEPT_RULE));
+    double deniedBefore = m1.sum("tessera_agent_filter_packets_total", DROP_NO_RULE);
+
     long before = tessera.counter("drop_inbound_no-rule");
     assertThat(connects(22)).as("TCP to 22 is dropped").isFalse();
     long after = tessera.counter("drop_inbound_no-rule");
     assertThat(after - before).as("no-rule drops for the SYNs to 22").isPositive();
+    Scrape m2 = tessera.scrape();
+    assertThat(m2.sum("tessera_agent_filter_packets_total", DROP_NO_RULE)).as("the denied SYNs, by reason")
+        .isGreaterThanOrEqualTo(deniedBefore + (after - before)).isGreaterThanOrEqualTo((double) after);
     assertThat(tessera.counter("accept_inbound_rule")).isPositive();
     assertThat(Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A)).as("ICMP from B is not allowed").isTrue();
 

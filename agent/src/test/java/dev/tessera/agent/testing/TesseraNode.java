@@ -21,18 +21,30 @@ public final class TesseraNode {
   public final String iface;
   public final Process process;
   public final Path log;
+  /** {@code ADDR:PORT} of the agent's Prometheus endpoint inside {@link #ns}, or null when off. */
+  public final String metricsListen;
 
-  private TesseraNode(NetnsLab lab, String ns, String iface, Process process, Path log) {
+  private TesseraNode(NetnsLab lab, String ns, String iface, Process process, Path log, String metricsListen) {
     this.lab = lab;
     this.ns = ns;
     this.iface = iface;
     this.process = process;
     this.log = log;
+    this.metricsListen = metricsListen;
   }
 
   /** Writes {@code config} to a file and starts the agent; waits until its UAPI socket answers. */
   public static TesseraNode start(NetnsLab lab, String ns, String iface, String config, Path filter, String... jvmProps)
       throws IOException {
+    return startWithMetrics(lab, ns, iface, config, filter, null, jvmProps);
+  }
+
+  /**
+   * As {@link #start}, with {@code --metrics-listen metricsListen} (an {@code ADDR:PORT} inside
+   * {@code ns}; null: off); {@link #scrape} reads the endpoint.
+   */
+  public static TesseraNode startWithMetrics(NetnsLab lab, String ns, String iface, String config, Path filter,
+      String metricsListen, String... jvmProps) throws IOException {
     Path conf = lab.dir.resolve(iface + ".conf");
     Files.writeString(conf, config);
     Path log = lab.dir.resolve(iface + ".agent.log");
@@ -53,9 +65,13 @@ public final class TesseraNode {
       cmd.add("--filter");
       cmd.add(filter.toString());
     }
+    if (metricsListen != null) {
+      cmd.add("--metrics-listen");
+      cmd.add(metricsListen);
+    }
     Process p = lab.spawn(ns, log, cmd.toArray(String[]::new));
     lab.dumpOnClose("agent " + iface, log);
-    TesseraNode n = new TesseraNode(lab, ns, iface, p, log);
+    TesseraNode n = new TesseraNode(lab, ns, iface, p, log, metricsListen);
     try {
       NetnsLab.waitFor("Tessera agent " + iface + " to come up", 20_000, () -> !p.isAlive() || n.answers());
     } catch (AssertionError e) {
@@ -98,6 +114,14 @@ public final class TesseraNode {
       }
     }
     return m;
+  }
+
+  /** The agent's {@code /metrics}, fetched with curl inside its namespace. */
+  public Scrape scrape() throws IOException {
+    if (metricsListen == null) {
+      throw new IllegalStateException("agent " + iface + " was started without --metrics-listen");
+    }
+    return Scrape.take(lab, ns, "http://" + metricsListen + "/metrics");
   }
 
   public long counter(String key) throws IOException {
