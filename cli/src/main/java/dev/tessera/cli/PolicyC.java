@@ -81,6 +81,7 @@ public final class PolicyC implements Callable<Integer> {
     cl.addSubcommand(new MatrixCommand());
     cl.addSubcommand(new DiffCommand());
     cl.addSubcommand(new LintCommand());
+    cl.addSubcommand(new NodesCommand());
     return configure(cl, EXIT_CODES);
   }
 
