@@ -181,11 +181,11 @@ public final class Agent implements AutoCloseable {
     // 7. Threads: TUN readers, timers, filter watcher, endpoint resolver.
     for (int q = 0; q < tun.queues(); q++) {
       int queue = q;
-      threads.add(Thread.ofPlatform().name("tun-reader-" + q).daemon().start(() -> tunLoop(queue)));
+      threads.add(Thread.ofPlatform().name("tun-reader-" + q).daemon().start(() -> supervise("TUN reader " + queue, () -> tunLoop(queue))));
     }
-    threads.add(Thread.ofPlatform().name("wg-timers").daemon().start(this::timerLoop));
+    threads.add(Thread.ofPlatform().name("wg-timers").daemon().start(() -> supervise("timer loop", this::timerLoop)));
     if (filter.file() != null) {
-      threads.add(Thread.ofPlatform().name("filter-watch").daemon().start(this::watchFilter));
+      threads.add(Thread.ofPlatform().name("filter-watch").daemon().start(() -> supervise("filter watcher", this::watchFilter)));
       installSighup();
     }
     if (resolver != null) {
@@ -276,6 +276,11 @@ public final class Agent implements AutoCloseable {
     };
   }
 
+  private void supervise(String name, Runnable loop) {
+    Supervisor.supervise(name, () -> running, loop, path.stats().loopRestarts, path::rateLimitedLog);
+  }
+
+  /** Reads one TUN queue until the agent stops or the TUN closes; anything else it throws restarts it. */
   private void tunLoop(int queue) {
     ShellOutput out = new ShellOutput(path, udp.sender(queue), queue, true);
     ByteBuffer buf = ByteBuffer.allocateDirect(65_536 + TsoSplitter.VNET_HDR_LEN);
@@ -305,7 +310,7 @@ public final class Agent implements AutoCloseable {
           sink.packet(buf);
         }
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       if (running) {
         options.log().accept("TUN reader " + queue + " stopped: " + e);
       }

@@ -12,4 +12,6 @@ final class AgentStats {
   final LongAdder tunPacketsRead = new LongAdder();
   /** UDP datagrams received. */
   final LongAdder datagramsReceived = new LongAdder();
+  /** Restarts of the agent's loops (TUN readers, timers, filter watcher) after a throw. */
+  final LongAdder loopRestarts = new LongAdder();
 }

@@ -150,6 +150,7 @@ final class DeviceUapi implements UapiServer.Handler {
     sb.append("drop_outbound_malformed=").append(s.outboundRejected.sum()).append('\n');
     sb.append("tun_packets_read=").append(s.tunPacketsRead.sum()).append('\n');
     sb.append("udp_datagrams_received=").append(s.datagramsReceived.sum()).append('\n');
+    sb.append("loop_restarts=").append(s.loopRestarts.sum()).append('\n');
     sb.append("under_load=").append(device.isUnderLoad()).append('\n');
     for (Map.Entry<DropReason, Long> e : device.dropCounts().entrySet()) {
       sb.append("wg_drop_").append(e.getKey().name().toLowerCase(java.util.Locale.ROOT)).append('=').append(e.getValue()).append('\n');
