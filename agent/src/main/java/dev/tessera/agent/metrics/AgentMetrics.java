@@ -175,11 +175,28 @@ public final class AgentMetrics implements AutoCloseable {
     CounterWithCallback.builder().name("tessera_agent_filter_failed_reloads")
         .help("Filter files or bundles that could not be put in force")
         .callback(cb -> cb.call(num("filter_failed_reloads"))).register(registry);
-    GaugeWithCallback.builder().name("tessera_agent_bundle_version")
-        .help("Version of the policy bundle in force (0: none; only with a policy server)")
+    // Bundle versions are epoch << 32 | sequence, beyond a double's 53-bit mantissa: each half is
+    // exposed on its own (exact as a double) and the whole number as a label of an info series.
+    GaugeWithCallback.builder().name("tessera_agent_bundle_version_epoch")
+        .help("Epoch (version >> 32) of the policy bundle in force (0: none; only with a policy server)")
         .callback(cb -> {
           if (status().containsKey("bundle_server")) {
-            cb.call(num("bundle_version"));
+            cb.call(num("bundle_version") >>> 32);
+          }
+        }).register(registry);
+    GaugeWithCallback.builder().name("tessera_agent_bundle_version_sequence")
+        .help("Sequence within the epoch (low 32 bits of the version) of the policy bundle in force")
+        .callback(cb -> {
+          if (status().containsKey("bundle_server")) {
+            cb.call(num("bundle_version") & 0xffff_ffffL);
+          }
+        }).register(registry);
+    GaugeWithCallback.builder().name("tessera_agent_bundle_info")
+        .help("Always 1; the version of the policy bundle in force as an exact decimal label")
+        .labelNames("version")
+        .callback(cb -> {
+          if (status().containsKey("bundle_server")) {
+            cb.call(1, Long.toString(num("bundle_version")));
           }
         }).register(registry);
     GaugeWithCallback.builder().name("tessera_agent_conntrack_flows").help("Live connection-tracking entries")

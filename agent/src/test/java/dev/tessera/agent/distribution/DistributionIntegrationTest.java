@@ -242,16 +242,19 @@ class DistributionIntegrationTest {
     assertThat(Files.exists(lab.dir.resolve("agent-state").resolve(iface + ".bundle"))).as("persisted").isTrue();
 
     NetnsLab.waitFor("the server to see a's ack of v1", 10_000,
-        () -> scrapeOrEmpty().sum("tessera_server_node_acked_version", NODE_A) == 1);
+        () -> scrapeOrEmpty().sum("tessera_server_node_acked_version_sequence", NODE_A) == 1);
     Scrape srv = serverScrape();
-    assertThat(srv.sum("tessera_server_node_served_version", NODE_A)).as("metrics:\n%s", srv.text()).isEqualTo(1);
-    assertThat(srv.sum("tessera_server_node_current_version", NODE_A)).isEqualTo(1);
+    assertThat(srv.sum("tessera_server_node_served_version_sequence", NODE_A)).as("metrics:\n%s", srv.text()).isEqualTo(1);
+    assertThat(srv.sum("tessera_server_node_current_version_sequence", NODE_A)).isEqualTo(1);
     assertThat(srv.sum("tessera_server_nodes")).isEqualTo(3);
     assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A) * 1000)
         .isGreaterThan(System.currentTimeMillis() - 60_000);
     firstCheckIn = srv.sum("tessera_server_node_last_checkin_seconds", NODE_A);
+    assertThat(srv.has("tessera_server_node_version_info", NODE_A, "acked=\"1\"", "served=\"1\"", "current=\"1\""))
+        .isTrue();
     Scrape ag = agent.scrape();
-    assertThat(ag.sum("tessera_agent_bundle_version")).as("agent metrics:\n%s", ag.text()).isEqualTo(1);
+    assertThat(ag.sum("tessera_agent_bundle_version_sequence")).as("agent metrics:\n%s", ag.text()).isEqualTo(1);
+    assertThat(ag.has("tessera_agent_bundle_info", "version=\"1\"")).isTrue();
     assertThat(ag.has("tessera_agent_filter_mode", "mode=\"enforce\"")).isTrue();
   }
 
@@ -281,12 +284,12 @@ class DistributionIntegrationTest {
         propagation, seenAt - changedAt);
     assertThat(propagation).as("policy file write to new filter in force (issue 9: within 1 s)").isBetween(0L, 1000L);
     NetnsLab.waitFor("the server to see a's ack of v2", 10_000,
-        () -> scrapeOrEmpty().sum("tessera_server_node_acked_version", NODE_A) == 2);
+        () -> scrapeOrEmpty().sum("tessera_server_node_acked_version_sequence", NODE_A) == 2);
     Scrape srv = serverScrape();
-    assertThat(srv.sum("tessera_server_node_served_version", NODE_A)).isEqualTo(2);
+    assertThat(srv.sum("tessera_server_node_served_version_sequence", NODE_A)).isEqualTo(2);
     assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A)).as("a checked in again")
         .isGreaterThan(firstCheckIn);
-    assertThat(agent.scrape().sum("tessera_agent_bundle_version")).isEqualTo(2);
+    assertThat(agent.scrape().sum("tessera_agent_bundle_version_sequence")).isEqualTo(2);
 
     long before5001 = size("srv5001.log");
     Thread.sleep(300); // packets of the revoked flow already in flight may still land

@@ -60,6 +60,20 @@ class AgentMetricsTest {
   }
 
   @Test
+  void bundleVersionsStayExact() throws IOException {
+    long epoch = 1_796_495_072L;
+    long version = epoch << 32 | 3;
+    String text = scrape(new AgentMetrics(() -> "bundle_server=198.51.100.1:8443\nbundle_version=" + version + "\n",
+        List::of, () -> 0));
+    assertThat(text).contains("tessera_agent_bundle_info{version=\"" + version + "\"} 1",
+        "tessera_agent_bundle_version_sequence 3");
+    String epochLine = text.lines().filter(l -> l.startsWith("tessera_agent_bundle_version_epoch ")).findFirst().orElseThrow();
+    long e = (long) Double.parseDouble(epochLine.substring(epochLine.indexOf(' ') + 1));
+    assertThat(e << 32 | 3).as("version rebuilt from the gauges").isEqualTo(version);
+    assertThat(text).doesNotContain("E18");
+  }
+
+  @Test
   void servesTheTextFormatOverHttp() throws Exception {
     try (AgentMetrics m = new AgentMetrics(() -> "filter_mode=allow_all\n", List::of, System::currentTimeMillis)) {
       int port = m.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));

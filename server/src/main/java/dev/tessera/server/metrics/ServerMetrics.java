@@ -6,6 +6,7 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -56,16 +57,46 @@ public final class ServerMetrics implements AutoCloseable {
     map(status.get().get("nodeStates")).forEach((node, s) -> cb.call(num(map(s).get(key)), node));
   }
 
+  private void perNodeVersion(String key, GaugeWithCallback.Callback cb, boolean epoch) {
+    map(status.get().get("nodeStates")).forEach((node, s) -> {
+      long v = version(map(s).get(key));
+      cb.call(epoch ? v >>> 32 : v & 0xffff_ffffL, node);
+    });
+  }
+
+  /** A version as the status map holds it (a Long, or a number parsed from JSON); 0 when absent. */
+  static long version(Object o) {
+    return o instanceof Number n ? n.longValue() : 0;
+  }
+
+  private static String exact(Object o) {
+    return Long.toString(version(o));
+  }
+
   private void register() {
-    GaugeWithCallback.builder().name("tessera_server_node_current_version")
-        .help("Version of the bundle compiled for the node").labelNames("node")
-        .callback(cb -> perNode("currentVersion", cb)).register(registry);
-    GaugeWithCallback.builder().name("tessera_server_node_served_version")
-        .help("Version last served to the node").labelNames("node")
-        .callback(cb -> perNode("servedVersion", cb)).register(registry);
-    GaugeWithCallback.builder().name("tessera_server_node_acked_version")
-        .help("Highest version the node acknowledged").labelNames("node")
-        .callback(cb -> perNode("ackedVersion", cb)).register(registry);
+    // Bundle versions are epoch << 32 | sequence: near 2^63, beyond a double's 53-bit mantissa.
+    // Each half fits a double exactly; the info series carries the whole number as a label.
+    for (String kind : List.of("current", "served", "acked")) {
+      String key = kind + "Version";
+      String what = switch (kind) {
+        case "current" -> "the bundle compiled for the node";
+        case "served" -> "the bundle last served to the node";
+        default -> "the highest bundle the node acknowledged";
+      };
+      GaugeWithCallback.builder().name("tessera_server_node_" + kind + "_version_epoch")
+          .help("Epoch (version >> 32) of " + what).labelNames("node")
+          .callback(cb -> perNodeVersion(key, cb, true)).register(registry);
+      GaugeWithCallback.builder().name("tessera_server_node_" + kind + "_version_sequence")
+          .help("Sequence within the epoch (low 32 bits of the version) of " + what).labelNames("node")
+          .callback(cb -> perNodeVersion(key, cb, false)).register(registry);
+    }
+    GaugeWithCallback.builder().name("tessera_server_node_version_info")
+        .help("Always 1; the node's current, served and acknowledged bundle versions as exact decimal labels")
+        .labelNames("node", "current", "served", "acked")
+        .callback(cb -> map(status.get().get("nodeStates")).forEach((node, s) -> {
+          Map<String, Object> m = map(s);
+          cb.call(1, node, exact(m.get("currentVersion")), exact(m.get("servedVersion")), exact(m.get("ackedVersion")));
+        })).register(registry);
     GaugeWithCallback.builder().name("tessera_server_node_last_checkin_seconds")
         .help("Unix time of the node's last request (0: never)").labelNames("node")
         .callback(cb -> map(status.get().get("nodeStates"))
