@@ -82,6 +82,7 @@ public final class PolicyC implements Callable<Integer> {
     cl.addSubcommand(new DiffCommand());
     cl.addSubcommand(new LintCommand());
     cl.addSubcommand(new NodesCommand());
+    cl.addSubcommand(new InventoryCommand());
     return configure(cl, EXIT_CODES);
   }
 

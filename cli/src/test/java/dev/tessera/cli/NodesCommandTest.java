@@ -101,4 +101,20 @@ class NodesCommandTest {
     assertThat(r.code()).isEqualTo(PolicyC.USAGE);
     assertThat(r.err()).startsWith("list: database: ").doesNotContain("\tat ").hasLineCount(1);
   }
+
+  @Test
+  void exportedInventoryCompilesAgainstAPolicy() throws Exception {
+    assertThat(run("nodes", "expire", "--db", db, "phone").code()).isZero();
+    Path inv = tmp.resolve("inventory.yaml");
+    Result exported = run("inventory", "export", "--db", db, "--out", inv.toString());
+    assertThat(exported.code()).as(exported.err()).isZero();
+    Path policy = tmp.resolve("policy.hujson");
+    java.nio.file.Files.writeString(policy,
+        "{\"acls\": [{\"action\": \"accept\", \"src\": [\"alice@example.com\"], \"dst\": [\"*:22\"]}]}\n");
+    Path outDir = tmp.resolve("out");
+    Result compiled = run("compile", policy.toString(), "--inventory", inv.toString(), "--out", outDir.toString());
+    assertThat(compiled.code()).as(compiled.err()).isZero();
+    String index = java.nio.file.Files.readString(outDir.resolve("index.json"));
+    assertThat(index).contains("laptop").as("an expired node is not in the inventory").doesNotContain("phone");
+  }
 }
