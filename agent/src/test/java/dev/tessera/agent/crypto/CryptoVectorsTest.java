@@ -5,13 +5,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
+import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.bouncycastle.crypto.digests.Blake2sDigest;
+import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
+import org.bouncycastle.crypto.modes.ChaCha20Poly1305;
+import org.bouncycastle.crypto.params.AEADParameters;
+import org.bouncycastle.crypto.params.HKDFParameters;
+import org.bouncycastle.crypto.params.KeyParameter;
 import org.junit.jupiter.api.Test;
 
 /**
- * Known-answer tests against published vectors (RFC 7693, RFC 7748, RFC 8439,
- * draft-irtf-cfrg-xchacha-03). Where no published vector exists (keyed BLAKE2s-128, HMAC-BLAKE2s)
- * the expected values come from an independent implementation (CPython's hashlib/hmac, which wraps
- * the BLAKE2 reference code); they guard the construction, not just round trips.
+ * Known-answer tests of the agent's own crypto classes ({@link Blake2s}, {@link X25519}, {@link
+ * ChaChaPoly}, {@link HChaCha20}, {@link XChaChaPoly}) against published vectors (RFC 7693, RFC
+ * 7748, RFC 8439 appendix A.5, draft-irtf-cfrg-xchacha-03), each driven through the call WireGuard
+ * makes (e.g. the RFC 8439 vector whose nonce is 4 zero bytes and a little-endian counter, which is
+ * WireGuard's nonce layout). Where no published vector exists (keyed BLAKE2s-128 on one input,
+ * HMAC-BLAKE2s) the expected values come from an independent implementation (CPython's
+ * hashlib/hmac, which wraps the BLAKE2 reference code), and KDF_n is compared with BouncyCastle's
+ * HKDF; the transport path is compared with BouncyCastle's ChaCha20-Poly1305.
  */
 class CryptoVectorsTest {
   private static final HexFormat HEX = HexFormat.of();
@@ -51,17 +62,65 @@ class CryptoVectorsTest {
         .isEqualTo("f93215bb90d4af4c3061cd932fb169fb8bb8a91d0b4022baea1271e1323cd9a0");
   }
 
+  /** RFC 7693 appendix E: the hash of 48 keyed and unkeyed hashes of Fibonacci-generated inputs. */
+  @Test
+  void blake2sRfc7693AppendixESelfTest() {
+    // The agent computes BLAKE2s-256 (HASH) and keyed BLAKE2s-128 (MAC); the self-test's other
+    // output lengths (and unkeyed 128-bit) come from BouncyCastle, so the grand hash pins all of
+    // the agent's outputs to the reference's.
+    Blake2sDigest grand = new Blake2sDigest(256);
+    for (int outlen : new int[] {16, 20, 28, 32}) {
+      for (int inlen : new int[] {0, 3, 64, 65, 255, 1024}) {
+        byte[] in = selftestSeq(inlen, inlen);
+        byte[] key = selftestSeq(outlen, outlen);
+        byte[] unkeyed = outlen == 32 ? Blake2s.hash(in) : bcBlake2s(null, outlen, in);
+        byte[] keyed = outlen == 16 ? Blake2s.mac(key, in, 0, in.length) : bcBlake2s(key, outlen, in);
+        grand.update(unkeyed, 0, unkeyed.length);
+        grand.update(keyed, 0, keyed.length);
+      }
+    }
+    byte[] out = new byte[32];
+    grand.doFinal(out, 0);
+    assertThat(HEX.formatHex(out))
+        .isEqualTo("6a411f08ce25adcdfb02aba641451cec53c598b24f4fc787fbdc88797f4c1dfe");
+  }
+
+  private static byte[] selftestSeq(int len, int seed) {
+    byte[] out = new byte[len];
+    int a = 0xDEAD4BAD * seed;
+    int b = 1;
+    for (int i = 0; i < len; i++) {
+      int t = a + b;
+      a = b;
+      b = t;
+      out[i] = (byte) (t >>> 24);
+    }
+    return out;
+  }
+
+  private static byte[] bcBlake2s(byte[] key, int outlen, byte[] in) {
+    Blake2sDigest d = new Blake2sDigest(key, outlen, null, null);
+    d.update(in, 0, in.length);
+    byte[] out = new byte[outlen];
+    d.doFinal(out, 0);
+    return out;
+  }
+
+  /** KDF_n(ck, input) is HKDF-BLAKE2s with the chaining key as salt and empty info (RFC 5869). */
   @Test
   void kdfIsHkdfWithHmacBlake2s() {
     byte[] ck = seq(1, 32);
-    byte[] input = seq(100, 32);
-    byte[][] out = Blake2s.kdf(3, ck, input);
-    byte[] prk = Blake2s.hmac(ck, input);
-    byte[] t1 = Blake2s.hmac(prk, new byte[] {1});
-    byte[] t2 = Blake2s.hmac(prk, t1, new byte[] {2});
-    byte[] t3 = Blake2s.hmac(prk, t2, new byte[] {3});
-    assertThat(out).isDeepEqualTo(new byte[][] {t1, t2, t3});
-    assertThat(Blake2s.kdf(1, ck, input)[0]).isEqualTo(t1);
+    for (byte[] input : new byte[][] {new byte[0], seq(100, 32)}) {
+      HKDFBytesGenerator hkdf = new HKDFBytesGenerator(new Blake2sDigest(256));
+      hkdf.init(new HKDFParameters(input, ck, null));
+      byte[] okm = new byte[96];
+      hkdf.generateBytes(okm, 0, 96);
+      byte[][] out = Blake2s.kdf(3, ck, input);
+      assertThat(HEX.formatHex(out[0]) + HEX.formatHex(out[1]) + HEX.formatHex(out[2]))
+          .isEqualTo(HEX.formatHex(okm));
+      assertThat(Blake2s.kdf(1, ck, input)[0]).isEqualTo(out[0]);
+      assertThat(Blake2s.kdf(2, ck, input)).isDeepEqualTo(new byte[][] {out[0], out[1]});
+    }
   }
 
   @Test
@@ -98,26 +157,39 @@ class CryptoVectorsTest {
     assertThat(X25519.sharedSecret(seq(1, 32), zeroPoint, out)).isFalse();
   }
 
+  /**
+   * RFC 8439 appendix A.5: its nonce {@code 00000000 0102030405060708} is WireGuard's layout (4 zero
+   * bytes, then the 64-bit counter 0x0807060504030201 little-endian), so the agent's own seal/open
+   * with that counter must reproduce it.
+   */
   @Test
-  void chaCha20Poly1305Rfc8439Section282() {
-    byte[] key = seq(0x80, 32);
-    byte[] aad = HEX.parseHex("50515253c0c1c2c3c4c5c6c7");
-    // RFC nonce 07000000 40414243 44454647 = 32-bit constant 7 || 64-bit IV. WireGuard's nonce is 4
-    // zero bytes || counter, so drive the JDK cipher directly for the RFC layout.
-    javax.crypto.Cipher c;
-    try {
-      c = javax.crypto.Cipher.getInstance("ChaCha20-Poly1305");
-      c.init(javax.crypto.Cipher.ENCRYPT_MODE, ChaChaPoly.key(key),
-          new javax.crypto.spec.IvParameterSpec(HEX.parseHex("070000004041424344454647")));
-      c.updateAAD(aad);
-      byte[] ct = c.doFinal(SUNSCREEN.getBytes(StandardCharsets.US_ASCII));
-      assertThat(HEX.formatHex(ct)).isEqualTo(
-          "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b"
-              + "1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7"
-              + "bc3ff4def08e4b7a9de576d26586cec64b6116" + "1ae10b594f09e26a7e902ecbd0600691");
-    } catch (java.security.GeneralSecurityException e) {
-      throw new AssertionError(e);
-    }
+  void chaCha20Poly1305Rfc8439AppendixA5() {
+    byte[] key = HEX.parseHex("1c9240a5eb55d38af333888604f6b5f0473917c1402b80099dca5cbc207075c0");
+    long counter = 0x0807060504030201L;
+    byte[] aad = HEX.parseHex("f33388860000000000004e91");
+    byte[] plain = HEX.parseHex("496e7465726e65742d4472616674732061726520647261667420646f63756d65"
+        + "6e74732076616c696420666f722061206d6178696d756d206f6620736978206d"
+        + "6f6e74687320616e64206d617920626520757064617465642c207265706c6163"
+        + "65642c206f72206f62736f6c65746564206279206f7468657220646f63756d65"
+        + "6e747320617420616e792074696d652e20497420697320696e617070726f7072"
+        + "6961746520746f2075736520496e7465726e65742d4472616674732061732072"
+        + "65666572656e6365206d6174657269616c206f7220746f206369746520746865"
+        + "6d206f74686572207468616e206173202fe2809c776f726b20696e2070726f67"
+        + "726573732e2fe2809d");
+    String expected = "64a0861575861af460f062c79be643bd5e805cfd345cf389f108670ac76c8cb2"
+        + "4c6cfc18755d43eea09ee94e382d26b0bdb7b73c321b0100d4f03b7f355894cf"
+        + "332f830e710b97ce98c8a84abd0b948114ad176e008d33bd60f982b1ff37c855"
+        + "9797a06ef4f0ef61c186324e2b3506383606907b6a7c02b0f9f6157b53c867e4"
+        + "b9166c767b804d46a59b5216cde7a4e99040c5a40433225ee282a1b0a06c523e"
+        + "af4534d7f83fa1155b0047718cbc546a0d072b04b3564eea1b422273f548271a"
+        + "0bb2316053fa76991955ebd63159434ecebb4e466dae5a1073a6727627097a10"
+        + "49e617d91d361094fa68f0ff77987130305beaba2eda04df997b714d6c6f2c29"
+        + "a6ad5cb4022b02709b" + "eead9d67890cbb22392336fea1851f38";
+    assertThat(HEX.formatHex(ChaChaPoly.seal(key, counter, plain, aad))).isEqualTo(expected);
+    byte[] ct = HEX.parseHex(expected);
+    assertThat(ChaChaPoly.open(key, counter, ct, 0, ct.length, aad)).isEqualTo(plain);
+    ct[ct.length - 1] ^= 1;
+    assertThat(ChaChaPoly.open(key, counter, ct, 0, ct.length, aad)).isNull();
   }
 
   @Test
@@ -155,16 +227,20 @@ class CryptoVectorsTest {
     assertThat(XChaChaPoly.open(key, nonce, ct, 0, ct.length, aad)).isNull();
   }
 
-  /** A separate JDK cipher instance (ChaChaPoly's per-thread one refuses key+nonce reuse). */
+  /** BouncyCastle's ChaCha20-Poly1305 with WireGuard's nonce, no associated data. */
   private static byte[] referenceSeal(byte[] key, long counter, byte[] plain) {
+    ChaCha20Poly1305 c = new ChaCha20Poly1305();
+    byte[] nonce = ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0)
+        .putLong(counter).array();
+    c.init(true, new AEADParameters(new KeyParameter(key), 128, nonce, null));
+    byte[] out = new byte[c.getOutputSize(plain.length)];
+    int n = c.processBytes(plain, 0, plain.length, out, 0);
     try {
-      javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("ChaCha20-Poly1305");
-      c.init(javax.crypto.Cipher.ENCRYPT_MODE, ChaChaPoly.key(key),
-          new javax.crypto.spec.IvParameterSpec(ChaChaPoly.nonce(counter)));
-      return c.doFinal(plain);
-    } catch (java.security.GeneralSecurityException e) {
+      c.doFinal(out, n);
+    } catch (InvalidCipherTextException e) {
       throw new AssertionError(e);
     }
+    return out;
   }
 
   @Test
