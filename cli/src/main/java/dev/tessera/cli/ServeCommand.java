@@ -2,7 +2,11 @@ package dev.tessera.cli;
 
 import dev.tessera.bundle.PrivateFiles;
 import dev.tessera.bundle.SigningKey;
+import dev.tessera.registry.Registry;
+import dev.tessera.registry.RegistryException;
+import dev.tessera.server.ControlPlane;
 import dev.tessera.server.PolicyServer;
+import dev.tessera.server.RegistrySource;
 import dev.tessera.server.PolicySource;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -25,7 +29,9 @@ import picocli.CommandLine.Spec;
       "compilation keeps being served (see `policyc status`).",
       "HTTPS by default: the certificate and key come from --tls-cert/--tls-key, or else KEY.crt and",
       "KEY.tls-key beside --key (`policyc keygen --out KEY --tls NAME`); plain HTTP only with",
-      "--plain-http. /v1/status needs the admin token (--admin-token-file, created if missing)."
+      "--plain-http. /v1/status needs the admin token (--admin-token-file, created if missing).",
+      "Without --inventory the registry (--db, default STATE/registry.db) is the inventory: agents",
+      "join with auth keys at POST /v1/enroll and report endpoints and posture with every poll."
     })
 final class ServeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -39,8 +45,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--git-ref", paramLabel = "REF", defaultValue = "HEAD", description = "Branch, tag or commit to serve (default ${DEFAULT-VALUE}).")
   String ref;
 
-  @Option(names = "--inventory", required = true, paramLabel = "FILE", description = "Node inventory (YAML or JSON).")
+  @Option(names = "--inventory", paramLabel = "FILE", description = "Node inventory (YAML or JSON) kept by hand; without it the registry (--db) is the inventory and agents enroll with auth keys.")
   Path inventory;
+
+  @Option(names = "--db", paramLabel = "URL", description = "Registry database: a SQLite file, or postgresql://... (default STATE/registry.db). Not with --inventory.")
+  String db;
+
+  @Option(names = "--ephemeral-idle-seconds", defaultValue = "1800", paramLabel = "S", description = "Ephemeral nodes not seen for this long are deleted (default ${DEFAULT-VALUE}).")
+  long ephemeralIdleSeconds;
 
   @Option(names = "--listen", defaultValue = "127.0.0.1:8411", paramLabel = "HOST:PORT", description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String listen;
@@ -92,7 +104,10 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UserError("cannot read signing key: " + e.getMessage());
     }
-    if (!Files.isRegularFile(inventory)) {
+    if (inventory != null && db != null) {
+      throw new UserError("--inventory and --db exclude each other: the inventory is either a file or the registry");
+    }
+    if (inventory != null && !Files.isRegularFile(inventory)) {
       throw new UserError("no inventory at " + inventory);
     }
     PolicySource source;
@@ -138,18 +153,36 @@ final class ServeCommand implements Callable<Integer> {
         .withFreshnessMillis(Math.max(10, freshnessSeconds) * 1000)
         .withLimits(maxConnections, PolicyServer.Options.DEFAULTS.maxLongPollsPerNode(),
             (int) Math.max(1, Math.ceil(nodeRate * 10)), nodeRate, Math.max(1, idleSeconds) * 1000);
-    PolicyServer server = new PolicyServer(new PolicyServer.Config(source, PolicySource.file(inventory), address,
-        signingKey, state, Math.max(50, pollMillis), tlsCert, tlsKey, options));
+    Registry registry = null;
+    PolicySource inventorySource;
+    if (inventory != null) {
+      inventorySource = PolicySource.file(inventory);
+    } else {
+      try {
+        registry = Registry.open(db != null ? db : state.resolve("registry.db").toString());
+      } catch (RegistryException e) {
+        throw new UserError(e.getMessage());
+      }
+      inventorySource = new RegistrySource(registry, java.time.Clock.systemUTC());
+    }
+    Registry registryToClose = registry;
+    PolicyServer server = new PolicyServer(new PolicyServer.Config(source, inventorySource, address,
+        signingKey, state, Math.max(50, pollMillis), tlsCert, tlsKey, options),
+        registry == null ? null : new ControlPlane.Settings(registry,
+            java.time.Duration.ofSeconds(Math.max(1, ephemeralIdleSeconds)), 1_000));
     InetSocketAddress bound;
     try {
       bound = server.start();
     } catch (IOException e) {
       server.close();
+      if (registryToClose != null) {
+        registryToClose.close();
+      }
       throw new UserError(e.getMessage());
     }
-    spec.commandLine().getErr().printf("policyc serve: listening on %s://%s:%d, revision %s, public key %s%n",
+    spec.commandLine().getErr().printf("policyc serve: listening on %s://%s:%d, revision %s, public key %s, inventory %s%n",
         tlsCert == null ? "http" : "https", bound.getHostString(), bound.getPort(), server.status().revision(),
-        signingKey.publicKeyBase64());
+        signingKey.publicKeyBase64(), inventorySource.describe());
     spec.commandLine().getErr().flush();
     dev.tessera.server.metrics.ServerMetrics metrics = null;
     if (metricsListen != null) {
@@ -172,6 +205,9 @@ final class ServeCommand implements Callable<Integer> {
         server.close();
       } catch (IOException ignored) {
         // shutting down anyway
+      }
+      if (registryToClose != null) {
+        registryToClose.close();
       }
     }));
     server.awaitClose();

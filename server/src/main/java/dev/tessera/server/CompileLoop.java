@@ -34,6 +34,7 @@ public final class CompileLoop {
   private final ServerStatus status;
   private String lastSeen = "";
   private volatile Map<String, byte[]> nodeKeys = Map.of();
+  private volatile dev.tessera.registry.PolicyChecks checks = dev.tessera.registry.PolicyChecks.NONE;
   private Inventory parsedInventory;
   private String parsedInventoryText;
   private String parsedInventoryName;
@@ -62,6 +63,14 @@ public final class CompileLoop {
   /** The WireGuard public key of each node in the last good inventory (for request authentication). */
   public byte[] nodeKey(String node) {
     return nodeKeys.get(node);
+  }
+
+  /**
+   * The registry's checks ({@code tagOwners}, {@code autoApprovers}) under the policy of the last
+   * good compilation; before the first one, checks that own no tag and approve no route.
+   */
+  public dev.tessera.registry.PolicyChecks checks() {
+    return checks;
   }
 
   /** Polls both sources once; compiles and publishes when either changed. Never throws for bad input. */
@@ -135,6 +144,7 @@ public final class CompileLoop {
     try {
       List<String> changed = store.publish(c.filters(), mayDiffer, revision, System.currentTimeMillis());
       nodeKeys = keysOf(inv2);
+      checks = dev.tessera.server.control.PolicyControl.checks(read.policy().get(), inv2);
       lastGood = c;
       lastGoodPolicyText = p.text();
       lastGoodPolicyName = p.name();

@@ -32,7 +32,12 @@ import java.util.concurrent.TimeUnit;
  *   GET  /v1/bundle[?wait=SECONDS]   authenticated node; If-None-Match: "VERSION"
  *        200 the signed bundle (ETag "VERSION") as soon as the node's version differs from the
  *            one it holds; 304 when nothing changed within the wait (long-poll, default 30 s)
+ *        with a registry, the query also reports the node's endpoints and posture (signed with
+ *        the request): endpoint=HOST:PORT (repeated), port=N (its WireGuard port at the source
+ *        address the server sees), posture=KEY=VALUE (repeated)
  *   POST /v1/ack   {"version": N, "hash": "..."}   authenticated node; 204
+ *   POST /v1/enroll                     with a registry: join with an auth key, signed with the
+ *                                       key being registered (see EnrollmentService); JSON answer
  *   GET  /v1/status                     Authorization: Bearer ADMIN-TOKEN; JSON: revision in force,
  *                                       last error, per-node versions, audit and limit counters
  *   GET  /v1/health                     200 "ok" once a compilation is served, else 503
@@ -64,6 +69,7 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final AuditLog audit;
   private final ServerStatus status;
   private final PolicyServer.Options options;
+  private final ControlPlane control;
   private final byte[] adminToken;
   private final java.util.concurrent.ConcurrentHashMap<String, NodeLimit> limits =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -77,6 +83,13 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   HttpApi(BundleStore store, NodeAuth.Authenticator auth, AuditLog audit, ServerStatus status,
       PolicyServer.Options options) {
+    this(store, auth, audit, status, options, null);
+  }
+
+  /** @param control the registry side ({@code /v1/enroll}, poll reports); null: the server has no registry */
+  HttpApi(BundleStore store, NodeAuth.Authenticator auth, AuditLog audit, ServerStatus status,
+      PolicyServer.Options options, ControlPlane control) {
+    this.control = control;
     this.store = store;
     this.auth = auth;
     this.audit = audit;
@@ -98,6 +111,8 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
         bundle(ctx, req, uri);
       } else if (path.equals("/v1/ack") && req.method().equals(HttpMethod.POST)) {
         ack(ctx, req);
+      } else if (path.equals("/v1/enroll") && req.method().equals(HttpMethod.POST) && control != null) {
+        enroll(ctx, req);
       } else if (path.equals("/v1/status") && req.method().equals(HttpMethod.GET)) {
         requireAdmin(req);
         respond(ctx, req, json(HttpResponseStatus.OK, status.toMap(store)));
@@ -182,7 +197,37 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
   }
 
-  private String authenticate(FullHttpRequest req, byte[] body) throws BundleException {
+  /**
+   * {@code POST /v1/enroll} on the registry's thread; the answer goes back on this channel's event
+   * loop. A refusal (4xx) is answered like every other refusal: late, on a closed connection; the
+   * connection reads nothing more meanwhile.
+   */
+  private void enroll(ChannelHandlerContext ctx, FullHttpRequest req) {
+    byte[] body = ByteBufUtil.getBytes(req.content());
+    Map<String, String> headers = authHeaders(req);
+    ctx.channel().config().setAutoRead(false);
+    control.enroll(req.method().name(), req.uri(), body, headers, remoteHost(ctx), r -> ctx.executor().execute(() -> {
+      FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()),
+          Unpooled.wrappedBuffer(r.body()));
+      resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+      resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+      if (r.status() >= 400 && r.status() < 500) {
+        if (r.status() == 401) {
+          status.unauthorized(BundleException.Reason.BAD_AUTH);
+        }
+        refuseLater(ctx, resp);
+      } else {
+        respond(ctx, false, resp);
+      }
+    }));
+  }
+
+  private static String remoteHost(ChannelHandlerContext ctx) {
+    return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+        ? a.getAddress().getHostAddress() : null;
+  }
+
+  private static Map<String, String> authHeaders(FullHttpRequest req) {
     Map<String, String> headers = new HashMap<>();
     for (String h : new String[] {NodeAuth.HEADER_NODE, NodeAuth.HEADER_TIME, NodeAuth.HEADER_NONCE, NodeAuth.HEADER_AUTH}) {
       String v = req.headers().get(h);
@@ -190,6 +235,11 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
         headers.put(h, v);
       }
     }
+    return headers;
+  }
+
+  private String authenticate(FullHttpRequest req, byte[] body) throws BundleException {
+    Map<String, String> headers = authHeaders(req);
     return auth.authenticate(req.method().name(), req.uri(), body, headers, System.currentTimeMillis());
   }
 
@@ -199,6 +249,9 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     charge(node);
     long now = System.currentTimeMillis();
     status.checkIn(node, now);
+    if (control != null) {
+      control.report(node, uri.parameters(), remoteHost(ctx));
+    }
     long known = parseEtag(req.headers().get(HttpHeaderNames.IF_NONE_MATCH));
     int waitSeconds = parseWait(uri);
     boolean keepAlive = HttpUtil.isKeepAlive(req);

@@ -114,15 +114,27 @@ public final class PolicyServer implements AutoCloseable {
   private final BundleStore store;
   private final CompileLoop loop;
   private final ScheduledExecutorService poller;
+  private final ControlPlane control;
   private EventLoopGroup group;
   private Channel channel;
 
   public PolicyServer(Config config) throws IOException {
+    this(config, null);
+  }
+
+  /**
+   * A server with a registry: {@code POST /v1/enroll}, poll reports, the idle-ephemeral sweep and
+   * the database health check ("degraded" in status). The registry is the inventory only if
+   * {@code config.inventory()} is a {@link RegistrySource} over it; the caller keeps owning the
+   * registry (closes it after the server).
+   */
+  public PolicyServer(Config config, ControlPlane.Settings registry) throws IOException {
     this.config = config;
     this.store = new BundleStore(config.key(), config.stateDir(), config.options().epochFile(),
         config.options().freshnessMillis());
     this.audit = new AuditLog(config.stateDir().resolve("audit.jsonl"));
     this.loop = new CompileLoop(config.policy(), config.inventory(), store, audit, status);
+    this.control = registry == null ? null : new ControlPlane(registry, config.key(), loop, status);
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "tessera-policy-poll");
       t.setDaemon(true);
@@ -144,7 +156,11 @@ public final class PolicyServer implements AutoCloseable {
     loop.poll();
     NodeAuth.Authenticator auth = new NodeAuth.Authenticator(config.key(), loop::nodeKey, 4_096);
     Options options = config.options();
-    HttpApi api = new HttpApi(store, auth, audit, status, options);
+    HttpApi api = new HttpApi(store, auth, audit, status, options, control);
+    if (control != null) {
+      control.housekeeping();
+      control.start();
+    }
     AtomicInteger open = new AtomicInteger();
     status.attach(audit, open::get);
     boolean epoll = Epoll.isAvailable();
@@ -169,6 +185,11 @@ public final class PolicyServer implements AutoCloseable {
     channel = b.bind(config.listen()).sync().channel();
     scheduleGuarded(poller, loop::poll, config.pollMillis(), status);
     return (InetSocketAddress) channel.localAddress();
+  }
+
+  /** The registry's checks under the policy in force (tag ownership, route approval). */
+  public dev.tessera.registry.PolicyChecks checks() {
+    return loop.checks();
   }
 
   public ServerStatus status() {
@@ -209,6 +230,9 @@ public final class PolicyServer implements AutoCloseable {
   @Override
   public void close() throws IOException {
     poller.shutdownNow();
+    if (control != null) {
+      control.close();
+    }
     if (channel != null) {
       channel.close().syncUninterruptibly();
     }

@@ -23,6 +23,7 @@ public final class ServerStatus {
   private final java.util.concurrent.atomic.AtomicLong idleClosed = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong pollFailures = new java.util.concurrent.atomic.AtomicLong();
   private volatile String lastPollFailure;
+  private volatile String degraded;
   private volatile AuditLog audit;
   private volatile java.util.function.IntSupplier openConnections = () -> 0;
 
@@ -83,6 +84,16 @@ public final class ServerStatus {
     states.merge(node, new NodeState(0, version, hash, now), (a, b) -> new NodeState(a.servedVersion, Math.max(a.ackedVersion, version), hash, now));
   }
 
+  /** {@code reason}: why the registry cannot be used; null: it can (again). */
+  void degraded(String reason) {
+    this.degraded = reason;
+  }
+
+  /** Why the server is degraded (its registry cannot be used), or null when it is not. */
+  public String degradedReason() {
+    return degraded;
+  }
+
   public String revision() {
     return revision;
   }
@@ -90,6 +101,11 @@ public final class ServerStatus {
   /** A JSON-ready view. */
   public Map<String, Object> toMap(BundleStore store) {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
+    String why = degraded;
+    m.put("state", why == null ? "ok" : "degraded");
+    if (why != null) {
+      m.put("degradedReason", why);
+    }
     m.put("revision", revision);
     m.put("compiledAt", compiledAtMillis);
     m.put("nodes", nodes);

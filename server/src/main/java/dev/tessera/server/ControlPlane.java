@@ -1,0 +1,230 @@
+package dev.tessera.server;
+
+import dev.tessera.bundle.SigningKey;
+import dev.tessera.registry.Registry;
+import dev.tessera.registry.RegistryException;
+import dev.tessera.server.control.EnrollmentService;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The registry side of {@code policyc serve}: enrollments ({@code POST /v1/enroll}), what agents
+ * report on every poll, the idle-ephemeral sweep, and whether the database can be read.
+ *
+ * <p>Every database call runs on one thread of its own, never on a network event loop, behind a
+ * bounded queue: beyond {@value #MAX_PENDING} waiting calls an enrollment is refused with 503 and a
+ * report is dropped (the next poll reports again). A database that cannot be read makes the server
+ * "degraded" in status: bundles keep being served from the last good compilation (the compile
+ * loop keeps it when {@link RegistrySource} throws), enrollments are refused with 503
+ * {@code database}, and the state clears at the first successful read.
+ */
+public final class ControlPlane implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ControlPlane.class);
+  static final int MAX_PENDING = 4_096;
+  /** An unchanged report is written at most this often (it refreshes the node's last-seen time). */
+  static final long REPORT_REFRESH_MILLIS = 60_000;
+  /** Bounds on what one poll may report. */
+  static final int MAX_REPORTED_ENDPOINTS = 16;
+  static final int MAX_REPORTED_FACTS = 32;
+
+  /** How the registry is used: its database, and how long an ephemeral node may stay unseen. */
+  public record Settings(Registry registry, Duration ephemeralIdle, long healthCheckMillis) {
+    public Settings {
+      if (ephemeralIdle.isNegative() || ephemeralIdle.isZero() || healthCheckMillis < 10) {
+        throw new IllegalArgumentException("ephemeral idle time and health-check period must be positive");
+      }
+    }
+  }
+
+  private record Reported(List<String> endpoints, Map<String, String> posture, long atMillis) {}
+
+  private final Settings settings;
+  private final EnrollmentService enrollment;
+  private final Function<String, byte[]> nodeKey;
+  private final ServerStatus status;
+  private final ScheduledExecutorService worker;
+  private final AtomicInteger pending = new AtomicInteger();
+  private final Map<String, Reported> reported = new ConcurrentHashMap<>();
+  private long lastSweepMillis;
+
+  ControlPlane(Settings settings, SigningKey serverKey, CompileLoop loop, ServerStatus status) {
+    this.settings = settings;
+    this.enrollment = new EnrollmentService(settings.registry(), serverKey, loop::checks);
+    this.nodeKey = loop::nodeKey;
+    this.status = status;
+    this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tessera-registry");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  void start() {
+    PolicyServer.scheduleGuarded(worker, this::housekeeping, settings.healthCheckMillis(), status);
+  }
+
+  /** Checks the database can be read; deletes idle ephemeral nodes at most once per idle period / 4. */
+  void housekeeping() {
+    try {
+      settings.registry().revision();
+      long now = System.currentTimeMillis();
+      long every = Math.max(1_000, settings.ephemeralIdle().toMillis() / 4);
+      if (now - lastSweepMillis >= every) {
+        lastSweepMillis = now;
+        var gone = settings.registry().deleteIdleEphemeral(settings.ephemeralIdle());
+        if (!gone.isEmpty()) {
+          LOG.info("deleted {} idle ephemeral node(s): {}", gone.size(), gone.stream().map(n -> n.name()).toList());
+        }
+      }
+      status.degraded(null);
+    } catch (RegistryException e) {
+      databaseFailed(e);
+    }
+  }
+
+  private void databaseFailed(RegistryException e) {
+    if (e.code() == RegistryException.Code.DATABASE) {
+      if (status.degradedReason() == null) {
+        LOG.error("the registry database cannot be used ({}); serving the last good bundles, refusing enrollments",
+            e.getMessage());
+      }
+      status.degraded("registry database: " + e.getMessage());
+    }
+  }
+
+  /** Enrolls on the registry thread and hands the answer to {@code done} (on that thread). */
+  void enroll(String method, String uri, byte[] body, Map<String, String> headers, String observedAddress,
+      Consumer<EnrollmentService.Response> done) {
+    if (pending.incrementAndGet() > MAX_PENDING) {
+      pending.decrementAndGet();
+      done.accept(error(503, "busy", "the server has too many registry requests waiting; retry later"));
+      return;
+    }
+    try {
+      worker.execute(() -> {
+        try {
+          if (status.degradedReason() != null) {
+            housekeeping(); // a recovered database ends the refusals at once
+          }
+          String reason = status.degradedReason();
+          EnrollmentService.Response r = reason != null
+              ? error(503, "database", "enrollment is refused while the registry cannot be used (" + reason + ")")
+              : enrollment.enroll(method, uri, body, headers, observedAddress, System.currentTimeMillis());
+          if (r.status() == 503 && r.text().contains("\"database\"")) {
+            status.degraded("registry database: enrollment failed");
+          }
+          done.accept(r);
+        } finally {
+          pending.decrementAndGet();
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      pending.decrementAndGet();
+      done.accept(error(503, "busy", "the server is shutting down"));
+    }
+  }
+
+  /**
+   * Records what an authenticated node reported with its poll ({@code endpoint=HOST:PORT} repeated,
+   * {@code port=N} for the observed source address, {@code posture=KEY=VALUE} repeated), off the
+   * request's thread; an unchanged report is written at most once per {@link #REPORT_REFRESH_MILLIS}.
+   */
+  void report(String node, Map<String, List<String>> query, String observedAddress) {
+    byte[] key = nodeKey.apply(node);
+    if (key == null) {
+      return;
+    }
+    List<String> endpoints = new ArrayList<>();
+    for (String e : query.getOrDefault("endpoint", List.of())) {
+      if (endpoints.size() < MAX_REPORTED_ENDPOINTS) {
+        endpoints.add(e);
+      }
+    }
+    int port = parsePort(query.getOrDefault("port", List.of()));
+    if (port > 0 && observedAddress != null && endpoints.size() < MAX_REPORTED_ENDPOINTS) {
+      endpoints.add((observedAddress.contains(":") ? "[" + observedAddress + "]" : observedAddress) + ":" + port);
+    }
+    Map<String, String> posture = new TreeMap<>();
+    for (String f : query.getOrDefault("posture", List.of())) {
+      int eq = f.indexOf('=');
+      if (eq > 0 && posture.size() < MAX_REPORTED_FACTS) {
+        posture.put(f.substring(0, eq), f.substring(eq + 1));
+      }
+    }
+    long now = System.currentTimeMillis();
+    Reported last = reported.get(node);
+    if (last != null && last.endpoints().equals(endpoints) && last.posture().equals(posture)
+        && now - last.atMillis() < REPORT_REFRESH_MILLIS) {
+      return;
+    }
+    if (pending.incrementAndGet() > MAX_PENDING) {
+      pending.decrementAndGet();
+      return;
+    }
+    String publicKey = Base64.getEncoder().encodeToString(key);
+    try {
+      worker.execute(() -> {
+        try {
+          settings.registry().report(publicKey, endpoints, posture);
+          reported.put(node, new Reported(List.copyOf(endpoints), Map.copyOf(posture), now));
+        } catch (RegistryException e) {
+          databaseFailed(e); // malformed reports are dropped; the node is still served its bundle
+          if (e.code() != RegistryException.Code.DATABASE) {
+            LOG.debug("report from {} refused: {}", node, e.getMessage());
+          }
+        } finally {
+          pending.decrementAndGet();
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      pending.decrementAndGet();
+    }
+  }
+
+  private static int parsePort(List<String> values) {
+    if (values.isEmpty()) {
+      return 0;
+    }
+    try {
+      int p = Integer.parseInt(values.get(0));
+      return p > 0 && p < 65_536 ? p : 0;
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static EnrollmentService.Response error(int status, String code, String message) {
+    String body = "{\"error\":\"" + code + "\",\"message\":" + quote(message) + "}";
+    return new EnrollmentService.Response(status, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String quote(String s) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+    try {
+      worker.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

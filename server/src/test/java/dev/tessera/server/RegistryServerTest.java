@@ -1,0 +1,207 @@
+package dev.tessera.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.bundle.BundleClient;
+import dev.tessera.bundle.BundleVerifier;
+import dev.tessera.bundle.NodeAuth;
+import dev.tessera.bundle.SigningKey;
+import dev.tessera.enforcer.Matcher;
+import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.registry.AuthKeySpec;
+import dev.tessera.registry.Database;
+import dev.tessera.registry.Registry;
+import dev.tessera.registry.RegistryConfig;
+import dev.tessera.registry.RegistryException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code policyc serve} with a registry, over real HTTP: keys made through the registry, nodes
+ * enroll signed with their own WireGuard keys, get addresses, and are served signed bundles whose
+ * filters follow the policy; refusals are clear and write nothing; a lost database degrades the
+ * server without stopping the bundles.
+ */
+class RegistryServerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @TempDir Path dir;
+  final SigningKey key = SigningKey.fromSeed(PolicyServerTest.seed(1));
+  final byte[] laptopPrivate = PolicyServerTest.seed(2);
+  final byte[] webPrivate = PolicyServerTest.seed(3);
+  final byte[] otherPrivate = PolicyServerTest.seed(4);
+  final List<BundleVerifier.Verified> applied = new CopyOnWriteArrayList<>();
+  Registry registry;
+  PolicyServer server;
+  URI base;
+
+  static String policy(String dbOwners) {
+    return """
+        {
+          "acls": [{"action": "accept", "src": ["alice@acme.com"], "dst": ["tag:web:443"]}],
+          "tagOwners": {"tag:web": ["alice@acme.com"], "tag:db": [%s]},
+        }
+        """.formatted(dbOwners);
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    Files.writeString(dir.resolve("policy.hujson"), policy("\"alice@acme.com\""));
+    registry = new Registry(Database.open(dir.resolve("registry.db").toString()), RegistryConfig.defaults(),
+        Clock.systemUTC());
+    server = new PolicyServer(new PolicyServer.Config(PolicySource.file(dir.resolve("policy.hujson")),
+        new RegistrySource(registry, Clock.systemUTC()), new InetSocketAddress("127.0.0.1", 0), key,
+        dir.resolve("state"), 3_600_000).withOptions(PolicyServer.Options.DEFAULTS.withAdminToken("t".repeat(20))),
+        new ControlPlane.Settings(registry, Duration.ofMinutes(30), 3_600_000));
+    base = URI.create("http://127.0.0.1:" + server.start().getPort());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.close();
+    registry.close();
+  }
+
+  String authKey(List<String> tags, boolean reusable) throws RegistryException {
+    return registry.createAuthKey("test", new AuthKeySpec("alice@acme.com", tags, reusable, false,
+        Optional.of(Duration.ofHours(1)), false), server.checks().tags()).secret();
+  }
+
+  HttpResponse<String> enroll(String authKey, byte[] privateKey, String hostname) throws Exception {
+    String publicKey = NodeAuth.wireguardPublicKey(privateKey);
+    byte[] body = JSON.writeValueAsBytes(Map.of("authKey", authKey, "publicKey", publicKey, "hostname", hostname,
+        "listenPort", 41641, "posture", Map.of("node:os", "linux")));
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v1/enroll"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    new NodeAuth.Signer(publicKey, privateKey, key.publicKey())
+        .sign("POST", "/v1/enroll", body, System.currentTimeMillis()).asMap().forEach(b::header);
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  BundleClient client(String node, byte[] privateKey) {
+    return new BundleClient(new BundleClient.Config(base, node, privateKey, key.publicKey(),
+        dir.resolve("agent-" + node + ".bundle"), 0), applied::add);
+  }
+
+  /** Everything a refusal must leave as it was. */
+  Object registryState() throws RegistryException {
+    return List.of(registry.revision(), registry.nodes(), registry.authKeys(), registry.users(), registry.audit(1_000));
+  }
+
+  @Test
+  void enrolledNodesGetAddressesAndSignedBundlesThatFollowThePolicy() throws Exception {
+    HttpResponse<String> laptop = enroll(authKey(List.of(), false), laptopPrivate, "laptop");
+    assertThat(laptop.statusCode()).as(laptop.body()).isEqualTo(200);
+    JsonNode laptopId = JSON.readTree(laptop.body());
+    assertThat(laptopId.path("ipv4").asText()).isEqualTo("100.64.0.1");
+    assertThat(laptopId.path("ipv6").asText()).startsWith("fd7a:115c:a1e0:");
+    assertThat(laptopId.path("user").asText()).isEqualTo("alice@acme.com");
+
+    HttpResponse<String> web = enroll(authKey(List.of("tag:web"), false), webPrivate, "web");
+    assertThat(web.statusCode()).as(web.body()).isEqualTo(200);
+    JsonNode webId = JSON.readTree(web.body());
+    assertThat(webId.path("tags").toString()).isEqualTo("[\"tag:web\"]");
+    assertThat(webId.path("ipv4").asText()).isEqualTo("100.64.0.2");
+    assertThat(registry.node("web").orElseThrow().endpoints()).containsExactly("127.0.0.1:41641");
+
+    server.pollNow(); // the registry changed: compile with both nodes
+    try (BundleClient c = client("web", webPrivate)) {
+      assertThat(c.pollOnce()).isTrue();
+    }
+    Matcher m = Matcher.of(applied.getLast().filter());
+    IpAddress from = IpAddress.parse("100.64.0.1");
+    IpAddress to = IpAddress.parse("100.64.0.2");
+    assertThat(m.allows(from, to, 6, 443)).isTrue();
+    assertThat(m.allows(from, to, 6, 22)).isFalse();
+    assertThat(m.allows(IpAddress.parse("100.64.0.9"), to, 6, 443)).isFalse();
+
+    // A poll reports endpoints and posture; the query is signed with the request.
+    String path = "/v1/bundle?wait=0&port=51820&endpoint=192.0.2.7:51820&posture=node:os=freebsd";
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).GET();
+    new NodeAuth.Signer("web", webPrivate, key.publicKey()).sign("GET", path, new byte[0], System.currentTimeMillis())
+        .asMap().forEach(b::header);
+    assertThat(HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode()).isEqualTo(200);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (!registry.node("web").orElseThrow().endpoints().contains("127.0.0.1:51820") && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    var reported = registry.node("web").orElseThrow();
+    assertThat(reported.endpoints()).containsExactly("192.0.2.7:51820", "127.0.0.1:51820");
+    assertThat(reported.posture()).containsEntry("node:os", "freebsd");
+    assertThat(reported.lastSeen()).isPresent();
+  }
+
+  @Test
+  void aReusedOneOffKeyAndAnUnownedTagAreRefusedAndWriteNothing() throws Exception {
+    String once = authKey(List.of(), false);
+    assertThat(enroll(once, laptopPrivate, "laptop").statusCode()).isEqualTo(200);
+    String dbKey = authKey(List.of("tag:db"), true);
+    Object before = registryState();
+
+    HttpResponse<String> reused = enroll(once, otherPrivate, "second");
+    assertThat(reused.statusCode()).isEqualTo(401);
+    assertThat(JSON.readTree(reused.body()).path("error").asText()).isEqualTo("auth-key-used");
+    assertThat(JSON.readTree(reused.body()).path("message").asText()).isNotBlank();
+    assertThat(registryState()).isEqualTo(before);
+
+    // The policy no longer lets the key's creator own tag:db: the key is refused at use.
+    Files.writeString(dir.resolve("policy.hujson"), policy(""));
+    server.pollNow();
+    HttpResponse<String> unowned = enroll(dbKey, otherPrivate, "db");
+    assertThat(unowned.statusCode()).isEqualTo(403);
+    assertThat(JSON.readTree(unowned.body()).path("error").asText()).isEqualTo("tag-not-owned");
+    assertThat(JSON.readTree(unowned.body()).path("message").asText()).contains("tag:db");
+    assertThat(registryState()).isEqualTo(before);
+    // ... and no new key can carry it either.
+    assertThatThrownBy(() -> authKey(List.of("tag:db"), false)).isInstanceOf(RegistryException.class)
+        .hasMessageContaining("tag:db");
+
+    HttpResponse<String> unsigned = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/enroll"))
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(unsigned.statusCode()).isEqualTo(401);
+    assertThat(JSON.readTree(unsigned.body()).path("error").asText()).isEqualTo("bad-auth");
+    assertThat(registryState()).isEqualTo(before);
+  }
+
+  @Test
+  void aLostDatabaseDegradesTheServerWhichKeepsServingBundlesAndRefusesEnrollments() throws Exception {
+    assertThat(enroll(authKey(List.of("tag:web"), false), webPrivate, "web").statusCode()).isEqualTo(200);
+    String spare = authKey(List.of(), true);
+    server.pollNow();
+    assertThat(server.status().toMap(server.store())).containsEntry("state", "ok");
+
+    registry.close(); // the database is gone
+    server.pollNow();
+    HttpResponse<String> refused = enroll(spare, otherPrivate, "late");
+    assertThat(refused.statusCode()).isEqualTo(503);
+    assertThat(JSON.readTree(refused.body()).path("error").asText()).isEqualTo("database");
+    var status = server.status().toMap(server.store());
+    assertThat(status).containsEntry("state", "degraded");
+    assertThat(status.get("degradedReason").toString()).contains("registry database");
+
+    try (BundleClient c = client("web", webPrivate)) {
+      assertThat(c.pollOnce()).as("the last good bundle is still served").isTrue();
+    }
+    assertThat(Matcher.of(applied.getLast().filter())
+        .allows(IpAddress.parse("100.64.0.9"), IpAddress.parse("100.64.0.1"), 6, 443)).isFalse();
+  }
+}
