@@ -83,6 +83,7 @@ public final class PolicyC implements Callable<Integer> {
     cl.addSubcommand(new LintCommand());
     cl.addSubcommand(new NodesCommand());
     cl.addSubcommand(new InventoryCommand());
+    cl.addSubcommand(new AuthKeyCommand());
     return configure(cl, EXIT_CODES);
   }
 

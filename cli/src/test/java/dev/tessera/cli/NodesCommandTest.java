@@ -117,4 +117,22 @@ class NodesCommandTest {
     String index = java.nio.file.Files.readString(outDir.resolve("index.json"));
     assertThat(index).contains("laptop").as("an expired node is not in the inventory").doesNotContain("phone");
   }
+
+  @Test
+  void authKeyListAndRevoke() throws Exception {
+    String id;
+    try (Registry r = Registry.open(db)) {
+      id = r.authKeys().get(0).id();
+    }
+    assertThat(run("authkey", "list", "--db", db).out()).contains(id, "alice@example.com", "reusable", "valid");
+    Result revoked = run("authkey", "revoke", "--db", db, id);
+    assertThat(revoked.code()).as(revoked.err()).isZero();
+    try (Registry r = Registry.open(db)) {
+      assertThat(r.authKeys().get(0).revoked()).isPresent();
+    }
+    assertThat(run("authkey", "list", "--db", db).out()).contains("revoked");
+    Result unknown = run("authkey", "revoke", "--db", db, "nosuchkey");
+    assertThat(unknown.code()).isEqualTo(PolicyC.FAILED);
+    assertThat(unknown.err()).startsWith("revoke: ").doesNotContain("Exception").hasLineCount(1);
+  }
 }
