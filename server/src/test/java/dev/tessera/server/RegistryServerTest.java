@@ -66,13 +66,18 @@ class RegistryServerTest {
   @BeforeEach
   void start() throws Exception {
     Files.writeString(dir.resolve("policy.hujson"), policy("\"alice@acme.com\""));
-    registry = new Registry(Database.open(dir.resolve("registry.db").toString()), RegistryConfig.defaults(),
+    registry = new Registry(Database.open(databaseUrl()), RegistryConfig.defaults(),
         Clock.systemUTC());
     server = new PolicyServer(new PolicyServer.Config(PolicySource.file(dir.resolve("policy.hujson")),
         new RegistrySource(registry, Clock.systemUTC()), new InetSocketAddress("127.0.0.1", 0), key,
         dir.resolve("state"), 3_600_000).withOptions(PolicyServer.Options.DEFAULTS.withAdminToken("t".repeat(20))),
         new ControlPlane.Settings(registry, Duration.ofMinutes(30), 3_600_000));
     base = URI.create("http://127.0.0.1:" + server.start().getPort());
+  }
+
+  /** A fresh, empty registry database for one test: here a SQLite file. */
+  String databaseUrl() throws Exception {
+    return dir.resolve("registry.db").toString();
   }
 
   @AfterEach
