@@ -61,12 +61,15 @@ public final class FilterGate {
   private final LongAdder failClosedOutboundDrops = new LongAdder();
   /** Where bundles come from (policy distribution): appends its own status lines. */
   private volatile Consumer<StringBuilder> sourceStatus;
+  /** The first dropped packet of each 5-tuple, rate limited (null in ALLOW_ALL mode: nothing is dropped). */
+  private final DropLog dropLog;
 
   private FilterGate(Path file, Enforcer enforcer, Mode mode, Consumer<String> log) {
     this.file = file;
     this.enforcer = enforcer;
     this.mode = mode;
     this.log = log;
+    this.dropLog = enforcer == null ? null : DropLog.standard(enforcer::filter);
   }
 
   /** No filter configured: allow everything (plain WireGuard). */
@@ -261,14 +264,25 @@ public final class FilterGate {
       }
       case FAIL_CLOSED -> {
         failClosedDrops.increment();
+        logDrop(true, "filter-unavailable", packet, peer);
         return false;
       }
       case ENFORCE -> {
         Verdict v = worker.inbound(packet, peer);
-        return v.accepted();
+        if (v.accepted()) {
+          return true;
+        }
+        logDrop(true, v.code(), packet, peer);
+        return false;
       }
     }
     return false;
+  }
+
+  private void logDrop(boolean inbound, String reason, ByteBuffer packet, int peer) {
+    if (dropLog != null) {
+      dropLog.dropped(inbound, reason, packet, peer);
+    }
   }
 
   /** Records an outbound packet (conntrack); returns whether it may be sent. */
@@ -283,10 +297,16 @@ public final class FilterGate {
     }
     if (dropOutboundWhileClosed && mode == Mode.FAIL_CLOSED) {
       failClosedOutboundDrops.increment();
+      logDrop(false, "filter-unavailable", packet, peer);
       return false;
     }
     // Outbound is not filtered by policy, but the enforcer may reject a malformed packet.
-    return worker.outbound(packet, peer).accepted();
+    Verdict v = worker.outbound(packet, peer);
+    if (v.accepted()) {
+      return true;
+    }
+    logDrop(false, v.code(), packet, peer);
+    return false;
   }
 
   /** key=value status lines for {@code tessera=1} and {@code tessera-agent show}. */

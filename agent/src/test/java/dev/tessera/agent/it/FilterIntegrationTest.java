@@ -135,6 +135,13 @@ class FilterIntegrationTest {
     Scrape m2 = tessera.scrape();
     assertThat(m2.sum("tessera_agent_filter_packets_total", DROP_NO_RULE)).as("the denied SYNs, by reason")
         .isGreaterThanOrEqualTo(deniedBefore + (after - before)).isGreaterThanOrEqualTo((double) after);
+    // The drop log: one line for the denied 5-tuple (its SYN retransmits are not logged again),
+    // naming the reason and the rule between the same addresses.
+    NetnsLab.waitFor("the drop log line", 5000, () -> tessera.logText().contains("-> " + NetnsLab.TUN_A + ":22 "));
+    List<String> dropLines = tessera.logText().lines().filter(l -> l.contains("-> " + NetnsLab.TUN_A + ":22 ")).toList();
+    assertThat(dropLines).as("log:\n%s", tessera.logText()).hasSize(1);
+    assertThat(dropLines.get(0)).contains("drop inbound no-rule tcp " + NetnsLab.TUN_B + ":")
+        .contains("nearest rule", "ports 443", "(this packet: protocol 6, port 22)");
     assertThat(tessera.counter("accept_inbound_rule")).isPositive();
     assertThat(Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A)).as("ICMP from B is not allowed").isTrue();
 
