@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
  *                                       key being registered (see EnrollmentService); JSON answer
  *   GET  /v1/status                     Authorization: Bearer ADMIN-TOKEN; JSON: revision in force,
  *                                       last error, per-node versions, audit and limit counters
- *   GET  /v1/health                     200 "ok" once a compilation is served, else 503
+ *   GET  /v1/health                     200 "ok" (or "degraded": the registry cannot be used, the last
+ *                                       good bundles are served) once a compilation is in force, else 503
  * </pre>
  *
  * A node is only ever answered with its own bundle: the node name comes from the authenticated
@@ -117,7 +118,9 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
         requireAdmin(req);
         respond(ctx, req, json(HttpResponseStatus.OK, status.toMap(store)));
       } else if (path.equals("/v1/health") && req.method().equals(HttpMethod.GET)) {
-        respond(ctx, req, store.size() > 0 ? text(HttpResponseStatus.OK, "ok\n")
+        // A tailnet with no nodes yet (a fresh registry) compiles to no bundles and is healthy.
+        respond(ctx, req, store.size() > 0 || status.hasCompiled()
+            ? text(HttpResponseStatus.OK, status.degradedReason() == null ? "ok\n" : "degraded\n")
             : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "no compilation yet\n"));
       } else {
         respond(ctx, req, text(HttpResponseStatus.NOT_FOUND, "not found\n"));

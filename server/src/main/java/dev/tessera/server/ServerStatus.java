@@ -94,6 +94,11 @@ public final class ServerStatus {
     return degraded;
   }
 
+  /** Whether a compilation has been published since start. */
+  public boolean hasCompiled() {
+    return compiledAtMillis > 0;
+  }
+
   public String revision() {
     return revision;
   }

@@ -112,8 +112,15 @@ class RegistryServerTest {
     return List.of(registry.revision(), registry.nodes(), registry.authKeys(), registry.users(), registry.audit(1_000));
   }
 
+  String health() throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/health")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    return r.statusCode() + " " + r.body().strip();
+  }
+
   @Test
   void enrolledNodesGetAddressesAndSignedBundlesThatFollowThePolicy() throws Exception {
+    assertThat(health()).as("an empty tailnet compiles and is healthy").isEqualTo("200 ok");
     HttpResponse<String> laptop = enroll(authKey(List.of(), false), laptopPrivate, "laptop");
     assertThat(laptop.statusCode()).as(laptop.body()).isEqualTo(200);
     JsonNode laptopId = JSON.readTree(laptop.body());
@@ -202,6 +209,7 @@ class RegistryServerTest {
     var status = server.status().toMap(server.store());
     assertThat(status).containsEntry("state", "degraded");
     assertThat(status.get("degradedReason").toString()).contains("registry database");
+    assertThat(health()).isEqualTo("200 degraded");
 
     try (BundleClient c = client("web", webPrivate)) {
       assertThat(c.pollOnce()).as("the last good bundle is still served").isTrue();
