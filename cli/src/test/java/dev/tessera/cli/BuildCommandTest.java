@@ -40,7 +40,7 @@ class BuildCommandTest {
     Run r = policyc("build", EXAMPLES.resolve("failing/policy.hujson").toString(),
         "--inventory", EXAMPLES.resolve("failing/inventory.yaml").toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.out()).contains("policy.hujson:44:68: FAIL bob@example.com -> tag:db:5432: expected DENIED, got ALLOWED")
+    assertThat(r.out()).contains("policy.hujson:61:15: FAIL bob@example.com -> tag:db:5432: expected DENIED, got ALLOWED")
         .containsPattern("(?m)^test +FAILED")
         .containsPattern("(?m)^build +FAILED$");
   }

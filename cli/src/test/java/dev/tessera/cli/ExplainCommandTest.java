@@ -31,7 +31,7 @@ class ExplainCommandTest {
     assertThat(r.code()).isZero();
     String policy = TestCommandTest.ex("examples/acme/policy.hujson");
     assertThat(r.out()).isEqualTo("{\"allowed\":true,\"rules\":[{\"file\":\"" + policy.replace("\\", "\\\\")
-        + "\",\"line\":54,\"col\":5}],\"reason\":\"allowed by acls[0] at " + policy + ":54:5\"}\n");
+        + "\",\"line\":71,\"col\":3}],\"reason\":\"allowed by acls[0] at " + policy + ":71:3\"}\n");
   }
 
   @Test

@@ -51,11 +51,11 @@ class TestCommandTest {
     assertThat(r.code()).isEqualTo(1);
     String policy = ex("examples/failing/policy.hujson");
     assertThat(r.out())
-        .contains(policy + ":44:68: FAIL bob@example.com -> tag:db:5432: expected DENIED, got ALLOWED\n"
-            + "    granted by acls[1] at " + policy + ":30:5\n")
-        .contains(policy + ":50:37: FAIL group:ops -> wiki:443: expected ALLOWED, got DENIED\n"
+        .contains(policy + ":61:15: FAIL bob@example.com -> tag:db:5432: expected DENIED, got ALLOWED\n"
+            + "    granted by acls[1] at " + policy + ":34:3\n")
+        .contains(policy + ":68:35: FAIL group:ops -> wiki:443: expected ALLOWED, got DENIED\n"
             + "    no rule allows 100.64.0.3 (laptop-dave) -> 100.64.1.10 (wiki) port 443\n")
-        .contains(policy + ":53:45: FAIL alice@example.com -> tag:web:80-443: invalid test: a test names one port, not a range\n")
+        .contains(policy + ":71:43: FAIL alice@example.com -> tag:web:80-443: invalid test: a test names one port, not a range\n")
         .endsWith("FAIL 7 tests, 9 assertions: 4 passed, 5 failed (1 invalid)\n");
   }
 

@@ -49,6 +49,29 @@ class ExamplesTest {
     assertThat(r.code()).as(r.out() + r.err()).isZero();
   }
 
+  static Stream<Path> hujsonFiles() throws IOException {
+    try (Stream<Path> s = Files.walk(EXAMPLES)) {
+      return s.filter(p -> !p.toString().contains("/target/") && !p.toString().contains("/src/"))
+          .filter(p -> p.getFileName().toString().endsWith(".hujson"))
+          .sorted()
+          .toList()
+          .stream();
+    }
+  }
+
+  @Test
+  void examplesHoldHujsonFiles() throws IOException {
+    assertThat(hujsonFiles().map(p -> EXAMPLES.relativize(p).toString()))
+        .contains("acme/policy.hujson", "failing/policy.hujson");
+  }
+
+  @ParameterizedTest(name = "policyc fmt --check {0}")
+  @MethodSource("hujsonFiles")
+  void everyExampleHujsonIsFormatted(Path file) {
+    Run r = policyc("fmt", "--check", file.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+  }
+
   @Test
   void acmeTestsPassInEverySyntax() {
     for (String syntax : List.of("hujson", "yaml", "tpol")) {

@@ -42,11 +42,11 @@ class ExplainTest {
       textBlock =
           """
           # src           | dst     | proto | port | reason starts with (after the closest rule)
-          laptop-alice    | api-1   | tcp   | 22   | acls[1] at examples/acme/policy.hujson:57:5: port 22 outside its range 443,8080-8090
-          laptop-peggy    | db-1    | tcp   | 5432 | acls[3] at examples/acme/policy.hujson:61:5: posture failed: laptop-peggy does not satisfy posture:managed-laptop
-          laptop-uma      | api-1   | tcp   | 8085 | acls[1] at examples/acme/policy.hujson:57:5: source not a member: 100.64.0.23 (laptop-uma) is not in its src group:eng
-          api-1           | db-1    | udp   | 5432 | acls[2] at examples/acme/policy.hujson:60:5: protocol differs: udp, the rule allows tcp
-          laptop-alice    | db-1    | tcp   | 443  | acls[0] at examples/acme/policy.hujson:54:5: destination not covered: 100.64.0.39 (db-1) is not in its dst tag:web
+          laptop-alice    | api-1   | tcp   | 22   | acls[1] at examples/acme/policy.hujson:78:3: port 22 outside its range 443,8080-8090
+          laptop-peggy    | db-1    | tcp   | 5432 | acls[3] at examples/acme/policy.hujson:91:3: posture failed: laptop-peggy does not satisfy posture:managed-laptop
+          laptop-uma      | api-1   | tcp   | 8085 | acls[1] at examples/acme/policy.hujson:78:3: source not a member: 100.64.0.23 (laptop-uma) is not in its src group:eng
+          api-1           | db-1    | udp   | 5432 | acls[2] at examples/acme/policy.hujson:85:3: protocol differs: udp, the rule allows tcp
+          laptop-alice    | db-1    | tcp   | 443  | acls[0] at examples/acme/policy.hujson:71:3: destination not covered: 100.64.0.39 (db-1) is not in its dst tag:web
           """)
   void deniedFlowsNameTheClosestRuleAndWhy(String src, String dst, String proto, int port, String reason) {
     Explainer.Explanation x = explained(src, dst, proto, port);
@@ -61,8 +61,8 @@ class ExplainTest {
     Explainer.Explanation x = explained("laptop-alice", "web-1", "tcp", 443);
     assertThat(x.allowed()).isTrue();
     assertThat(x.rules()).hasSize(1);
-    assertThat(x.rules().getFirst().line()).isEqualTo(54);
-    assertThat(x.reason()).isEqualTo("allowed by acls[0] at examples/acme/policy.hujson:54:5");
+    assertThat(x.rules().getFirst().line()).isEqualTo(71);
+    assertThat(x.reason()).isEqualTo("allowed by acls[0] at examples/acme/policy.hujson:71:3");
     assertThat(x.pairs()).hasSize(2).allMatch(Explainer.Pair::allowed); // IPv4 and IPv6
   }
 
@@ -91,8 +91,8 @@ class ExplainTest {
     assertThat(j.at("/rules/0").properties()).extracting(java.util.Map.Entry::getKey)
         .containsExactly("file", "line", "col");
     assertThat(j.at("/rules/0/file").asText()).isEqualTo("examples/acme/policy.hujson");
-    assertThat(j.at("/rules/0/line").asInt()).isEqualTo(54);
-    assertThat(j.at("/rules/0/col").asInt()).isEqualTo(5);
+    assertThat(j.at("/rules/0/line").asInt()).isEqualTo(71);
+    assertThat(j.at("/rules/0/col").asInt()).isEqualTo(3);
     JsonNode denied = new ObjectMapper().readTree(PolicyExplain.json(explained("laptop-uma", "api-1", "tcp", 8085)));
     assertThat(denied.get("allowed").asBoolean()).isFalse();
     assertThat(denied.get("rules")).isEmpty();

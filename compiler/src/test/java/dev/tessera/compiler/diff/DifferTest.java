@@ -74,7 +74,7 @@ class DifferTest {
     assertThat(port.causes()).singleElement().satisfies(c -> {
       assertThat(c.status()).isEqualTo(Status.MODIFIED);
       assertThat(c.rule().location()).isEqualTo("new.hujson:63");
-      assertThat(c.counterpart().location()).isEqualTo("old.hujson:61");
+      assertThat(c.counterpart().location()).isEqualTo("old.hujson:91");
     });
     // 2. contractors lose staging:443 with the removed rule.
     Change staging = find(d, Kind.LOST, "tcp/udp 443 + icmp/ipv6-icmp");
@@ -82,7 +82,7 @@ class DifferTest {
     assertThat(ids(staging.destinations())).containsExactly("staging-1");
     assertThat(staging.causes()).singleElement().satisfies(c -> {
       assertThat(c.status()).isEqualTo(Status.REMOVED);
-      assertThat(c.rule().location()).isEqualTo("old.hujson:77");
+      assertThat(c.rule().location()).isEqualTo("old.hujson:128");
     });
     // 3. bob gains the ERP through an unchanged rule whose group changed.
     Change erp = d.changes().stream()

@@ -173,8 +173,8 @@ class LinterTest {
     }
     List<Diagnostic> found = Linter.lint(c.index(), c.matrix(), tagged);
     assertThat(found.stream().map(d -> d.code() + "@" + d.span().startLine() + " " + d.message()).toList())
-        .containsExactly("unused-group@22 group:security is defined but never used",
-            "unused-host@38 host alias office-lan is defined but never used");
+        .containsExactly("unused-group@39 group:security is defined but never used",
+            "unused-host@55 host alias office-lan is defined but never used");
   }
 
   static List<Diagnostic> run(String policy, String inventory) {

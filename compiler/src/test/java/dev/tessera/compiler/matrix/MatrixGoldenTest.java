@@ -45,12 +45,12 @@ class MatrixGoldenTest {
     assertThat(lines.getFirst()).isEqualTo("source,destination,protocol,ports,rule,rule_location,rule_path,rule_text");
     // olivia -> monitor: all ports by acls[4] (R5), DNS by grants[0] (R12): one row per protocol, range and rule
     assertThat(lines).filteredOn(l -> l.startsWith("laptop-olivia,monitor,")).containsExactly(
-        "laptop-olivia,monitor,tcp,*,R5,policy.hujson:64,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
-        "laptop-olivia,monitor,udp,*,R5,policy.hujson:64,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
-        "laptop-olivia,monitor,icmp,,R5,policy.hujson:64,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
-        "laptop-olivia,monitor,ipv6-icmp,,R5,policy.hujson:64,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
-        "laptop-olivia,monitor,tcp,53,R12,policy.hujson:85,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"",
-        "laptop-olivia,monitor,udp,53,R12,policy.hujson:85,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"");
+        "laptop-olivia,monitor,tcp,*,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+        "laptop-olivia,monitor,udp,*,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+        "laptop-olivia,monitor,icmp,,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+        "laptop-olivia,monitor,ipv6-icmp,,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+        "laptop-olivia,monitor,tcp,53,R12,policy.hujson:144,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"",
+        "laptop-olivia,monitor,udp,53,R12,policy.hujson:144,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"");
     // every cell with access has rows, and no row names a pair without access
     long pairs = lines.stream().skip(1).map(l -> l.substring(0, l.indexOf(',', l.indexOf(',') + 1))).distinct().count();
     assertThat(pairs).isEqualTo(m.cellCount());
@@ -59,22 +59,22 @@ class MatrixGoldenTest {
   @Test
   void acmeCellsSayWhatThePolicySays() {
     AccessMatrix m = Acme.acme().matrix();
-    // Everyone reaches the web tier on 80 and 443 through acls[0] (policy.hujson:54).
-    assertThat(text(m, "laptop-hr", "web-1")).isEqualTo("tcp/udp 80,443 + icmp/ipv6-icmp (policy.hujson:54)");
+    // Everyone reaches the web tier on 80 and 443 through acls[0] (policy.hujson:71).
+    assertThat(text(m, "laptop-hr", "web-1")).isEqualTo("tcp/udp 80,443 + icmp/ipv6-icmp (policy.hujson:71)");
     // The API tier reaches the databases on TCP 5432 only (acls[2], proto tcp).
-    assertThat(text(m, "api-1", "db-2")).isEqualTo("tcp 5432 (policy.hujson:60)");
+    assertThat(text(m, "api-1", "db-2")).isEqualTo("tcp 5432 (policy.hujson:85)");
     // Ops reach the databases only from a managed laptop: peggy's fails the posture.
-    assertThat(text(m, "laptop-olivia", "db-1")).isEqualTo("tcp/udp 22,5432 + icmp/ipv6-icmp (policy.hujson:61)");
+    assertThat(text(m, "laptop-olivia", "db-1")).isEqualTo("tcp/udp 22,5432 + icmp/ipv6-icmp (policy.hujson:91)");
     assertThat(text(m, "laptop-peggy", "db-1")).isEmpty();
     // Finance reaches the ERP behind the office router; sales does not.
-    assertThat(text(m, "laptop-yusuf", "subnet:10.10.0.40@office-router")).isEqualTo("tcp/udp 443 + icmp (policy.hujson:74)");
+    assertThat(text(m, "laptop-yusuf", "subnet:10.10.0.40@office-router")).isEqualTo("tcp/udp 443 + icmp (policy.hujson:125)");
     assertThat(text(m, "laptop-uma", "subnet:10.10.0.40@office-router")).isEmpty();
     // autogroup:self: alice's phone reaches her laptop, not bob's.
-    assertThat(text(m, "phone-alice", "laptop-alice")).contains("policy.hujson:80");
+    assertThat(text(m, "phone-alice", "laptop-alice")).contains("policy.hujson:135");
     assertThat(text(m, "phone-alice", "laptop-bob")).isEmpty();
     // Two rules on one destination: ops administer monitoring on every port, DNS also by grants[0].
     assertThat(text(m, "laptop-olivia", "monitor"))
-        .isEqualTo("tcp/udp * + icmp/ipv6-icmp (policy.hujson:64); tcp/udp 53 (policy.hujson:85)");
+        .isEqualTo("tcp/udp * + icmp/ipv6-icmp (policy.hujson:99); tcp/udp 53 (policy.hujson:144)");
     // Exit-node use (grants[1], autogroup:internet) is not a filter rule: it grants no cell.
     assertThat(m.rulesInUse()[m.rules().size() - 1]).isFalse();
   }
@@ -87,7 +87,7 @@ class MatrixGoldenTest {
     Cell c = m.cell(ops, db);
     // 5 ops laptops x 2 databases, peggy's laptop fails posture: 8 of 10 pairs.
     assertThat(c.totalPairs()).isEqualTo(10);
-    assertThat(CellText.text(c, m.rules())).isEqualTo("tcp/udp 22,5432 + icmp/ipv6-icmp (policy.hujson:61) [8/10]");
+    assertThat(CellText.text(c, m.rules())).isEqualTo("tcp/udp 22,5432 + icmp/ipv6-icmp (policy.hujson:91) [8/10]");
   }
 
   static String text(AccessMatrix m, String src, String dst) {

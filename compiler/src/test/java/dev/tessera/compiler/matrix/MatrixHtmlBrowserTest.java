@@ -63,7 +63,7 @@ class MatrixHtmlBrowserTest {
           + CellText.text(e.getValue(), matrix.rules());
       assertThat(drawn.get(key)).as(key).isEqualTo(expected);
     }
-    assertThat(drawn.get("api-1 -> db-1")).endsWith("tcp 5432 (policy.hujson:60)");
+    assertThat(drawn.get("api-1 -> db-1")).endsWith("tcp 5432 (policy.hujson:85)");
     assertThat(drawn).doesNotContainKey("laptop-peggy -> db-1");
     assertThat(count(ROW, dom)).isEqualTo(matrix.sources().size());
     assertThat(count(COL, dom)).isEqualTo(matrix.destinations().size());
