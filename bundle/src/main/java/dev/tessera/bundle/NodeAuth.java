@@ -94,6 +94,19 @@ public final class NodeAuth {
     private final java.util.concurrent.ConcurrentHashMap<String, NonceWindow> windows =
         new java.util.concurrent.ConcurrentHashMap<>();
     private final int maxPerNode;
+    /**
+     * Bound on the derived-key cache and on the nonce windows kept. Where any key may sign (the
+     * enrollment endpoint, which authenticates the key being registered), every forged request
+     * brings a new key: at the bound the cache starts afresh (it is only a cache) and windows
+     * whose nonces have all aged out are dropped (their requests would be refused by time anyway).
+     */
+    static final int MAX_TRACKED_NODES = 1 << 17;
+    private final int maxTracked;
+
+    /** Entries in the derived-key cache and nonce windows (tests). */
+    int tracked() {
+      return Math.max(macKeys.size(), windows.size());
+    }
 
     private record DerivedKey(byte[] nodeKey, byte[] macKey) {}
 
@@ -113,6 +126,11 @@ public final class NodeAuth {
      *     node's requests are refused (fail closed) until its old nonces age out
      */
     public Authenticator(SigningKey serverKey, Function<String, byte[]> nodeKeys, int maxPerNode) {
+      this(serverKey, nodeKeys, maxPerNode, MAX_TRACKED_NODES);
+    }
+
+    Authenticator(SigningKey serverKey, Function<String, byte[]> nodeKeys, int maxPerNode, int maxTracked) {
+      this.maxTracked = maxTracked;
       this.serverScalar = serverKey.x25519Scalar();
       this.nodeKeys = nodeKeys;
       this.maxPerNode = maxPerNode;
@@ -149,6 +167,13 @@ public final class NodeAuth {
       if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), auth.getBytes(StandardCharsets.US_ASCII))) {
         throw new BundleException(Reason.BAD_AUTH, "request authenticator does not verify for node " + node);
       }
+      if (windows.size() >= maxTracked && !windows.containsKey(node)) {
+        windows.values().removeIf(old -> {
+          synchronized (old) {
+            return old.seen.values().stream().allMatch(t -> t < nowMillis);
+          }
+        });
+      }
       NonceWindow w = windows.computeIfAbsent(node, k -> new NonceWindow());
       synchronized (w) {
         var it = w.seen.values().iterator();
@@ -177,6 +202,9 @@ public final class NodeAuth {
         throw new BundleException(Reason.BAD_AUTH, "node key gives a degenerate shared secret");
       }
       byte[] key = deriveKey(shared);
+      if (macKeys.size() >= maxTracked) {
+        macKeys.clear();
+      }
       macKeys.put(node, new DerivedKey(nodeKey.clone(), key));
       return key;
     }

@@ -163,4 +163,30 @@ class NodeAuthTest {
     assertThatThrownBy(call).isInstanceOf(BundleException.class)
         .extracting(e -> ((BundleException) e).reason()).isEqualTo(reason);
   }
+
+  /**
+   * Where any key may sign (enrollment: the node header is the key itself), each new key, forged
+   * or properly signed, must not grow the authenticator for good: a flood of fresh keys stays
+   * within the bound once the earlier requests have aged out of the window.
+   */
+  @Test
+  void aFloodOfFreshKeysStaysBounded() throws Exception {
+    java.util.function.Function<String, byte[]> selfKeyed = h -> Base64.getDecoder().decode(h);
+    NodeAuth.Authenticator auth = new NodeAuth.Authenticator(SERVER, selfKeyed, 16, 64);
+    for (int round = 0; round < 4; round++) {
+      long now = NOW + round * 2 * NodeAuth.WINDOW_MILLIS;
+      for (int i = 0; i < 100; i++) {
+        int n = 1_000 + round * 1_000 + i;
+        String node = Base64.getEncoder().encodeToString(wgPublic(n));
+        Map<String, String> signed = new NodeAuth.Signer(node, wgPrivate(n), SERVER.publicKey())
+            .sign("POST", "/v1/enroll", new byte[0], now).asMap();
+        assertThat(auth.authenticate("POST", "/v1/enroll", new byte[0], signed, now)).isEqualTo(node);
+        Map<String, String> forged = new HashMap<>(signed);
+        forged.put(NodeAuth.HEADER_NODE, Base64.getEncoder().encodeToString(wgPublic(n + 500)));
+        assertThatThrownBy(() -> auth.authenticate("POST", "/v1/enroll", new byte[0], forged, now))
+            .isInstanceOf(BundleException.class);
+      }
+    }
+    assertThat(auth.tracked()).isLessThanOrEqualTo(64 + 100);
+  }
 }
