@@ -217,4 +217,23 @@ class RegistryServerTest {
     assertThat(Matcher.of(applied.getLast().filter())
         .allows(IpAddress.parse("100.64.0.9"), IpAddress.parse("100.64.0.1"), 6, 443)).isFalse();
   }
+
+  @Test
+  void anEphemeralNodeThatStopsPollingIsDeleted() throws Exception {
+    server.close();
+    server = new PolicyServer(new PolicyServer.Config(PolicySource.file(dir.resolve("policy.hujson")),
+        new RegistrySource(registry, Clock.systemUTC()), new InetSocketAddress("127.0.0.1", 0), key,
+        dir.resolve("state2"), 3_600_000), new ControlPlane.Settings(registry, Duration.ofSeconds(1), 50));
+    base = URI.create("http://127.0.0.1:" + server.start().getPort());
+    String ephemeral = registry.createAuthKey("test", new AuthKeySpec("alice@acme.com", List.of(), false, true,
+        Optional.of(Duration.ofHours(1)), false), server.checks().tags()).secret();
+    assertThat(enroll(ephemeral, laptopPrivate, "short-lived").statusCode()).isEqualTo(200);
+    assertThat(enroll(authKey(List.of(), false), webPrivate, "lasting").statusCode()).isEqualTo(200);
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (registry.node("short-lived").isPresent() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(registry.nodes()).extracting(n -> n.name()).containsExactly("lasting");
+    assertThat(registry.audit(100)).anySatisfy(a -> assertThat(a.toString()).contains("short-lived"));
+  }
 }
