@@ -236,4 +236,21 @@ class RegistryServerTest {
     assertThat(registry.nodes()).extracting(n -> n.name()).containsExactly("lasting");
     assertThat(registry.audit(100)).anySatisfy(a -> assertThat(a.toString()).contains("short-lived"));
   }
+
+  @Test
+  void thePeriodicCheckFindsALostDatabaseWithoutAnyRequest() throws Exception {
+    server.close();
+    server = new PolicyServer(new PolicyServer.Config(PolicySource.file(dir.resolve("policy.hujson")),
+        new RegistrySource(registry, Clock.systemUTC()), new InetSocketAddress("127.0.0.1", 0), key,
+        dir.resolve("state3"), 3_600_000), new ControlPlane.Settings(registry, Duration.ofMinutes(30), 50));
+    base = URI.create("http://127.0.0.1:" + server.start().getPort());
+    assertThat(health()).isEqualTo("200 ok");
+    registry.close();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (server.status().degradedReason() == null && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(server.status().toMap(server.store())).containsEntry("state", "degraded");
+    assertThat(health()).isEqualTo("200 degraded");
+  }
 }
