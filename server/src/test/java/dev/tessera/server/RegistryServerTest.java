@@ -218,13 +218,18 @@ class RegistryServerTest {
         .allows(IpAddress.parse("100.64.0.9"), IpAddress.parse("100.64.0.1"), 6, 443)).isFalse();
   }
 
-  @Test
-  void anEphemeralNodeThatStopsPollingIsDeleted() throws Exception {
+  /** The same registry and policy served by a new server with other settings. */
+  void restart(String stateDir, ControlPlane.Settings settings) throws Exception {
     server.close();
     server = new PolicyServer(new PolicyServer.Config(PolicySource.file(dir.resolve("policy.hujson")),
         new RegistrySource(registry, Clock.systemUTC()), new InetSocketAddress("127.0.0.1", 0), key,
-        dir.resolve("state2"), 3_600_000), new ControlPlane.Settings(registry, Duration.ofSeconds(1), 50));
+        dir.resolve(stateDir), 3_600_000), settings);
     base = URI.create("http://127.0.0.1:" + server.start().getPort());
+  }
+
+  @Test
+  void anEphemeralNodeThatStopsPollingIsDeleted() throws Exception {
+    restart("state2", new ControlPlane.Settings(registry, Duration.ofSeconds(1), 50));
     String ephemeral = registry.createAuthKey("test", new AuthKeySpec("alice@acme.com", List.of(), false, true,
         Optional.of(Duration.ofHours(1)), false), server.checks().tags()).secret();
     assertThat(enroll(ephemeral, laptopPrivate, "short-lived").statusCode()).isEqualTo(200);
@@ -239,11 +244,7 @@ class RegistryServerTest {
 
   @Test
   void thePeriodicCheckFindsALostDatabaseWithoutAnyRequest() throws Exception {
-    server.close();
-    server = new PolicyServer(new PolicyServer.Config(PolicySource.file(dir.resolve("policy.hujson")),
-        new RegistrySource(registry, Clock.systemUTC()), new InetSocketAddress("127.0.0.1", 0), key,
-        dir.resolve("state3"), 3_600_000), new ControlPlane.Settings(registry, Duration.ofMinutes(30), 50));
-    base = URI.create("http://127.0.0.1:" + server.start().getPort());
+    restart("state3", new ControlPlane.Settings(registry, Duration.ofMinutes(30), 50));
     assertThat(health()).isEqualTo("200 ok");
     registry.close();
     long deadline = System.nanoTime() + 10_000_000_000L;
