@@ -140,7 +140,7 @@ final class TpolPrinter {
     List<String> items = new ArrayList<>();
     for (IpSetDef.Op o : s.ops()) {
       String target = Quoting.tpol(o.target().text());
-      items.add(explicit ? o.kind().text() + " " + target : target);
+      items.add(explicit || written.explicitOp(o) ? o.kind().text() + " " + target : target);
     }
     stmt(s, words("ipset", Quoting.tpol(s.name()), "=", commaList(items)));
   }

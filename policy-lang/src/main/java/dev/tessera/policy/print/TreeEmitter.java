@@ -112,7 +112,7 @@ final class TreeEmitter {
         case GROUPS -> named(p.groups(), g -> "group:" + g.name(), g -> strings(g.members(), w::selector));
         case TAG_OWNERS -> named(p.tagOwners(), t -> "tag:" + t.tag(), t -> strings(t.owners(), w::selector));
         case HOSTS -> named(p.hosts(), HostDef::name, h -> new Str(w.host(h)));
-        case IPSETS -> named(p.ipsets(), s2 -> "ipset:" + s2.name(), TreeEmitter::ipsetOps);
+        case IPSETS -> named(p.ipsets(), s2 -> "ipset:" + s2.name(), s2 -> ipsetOps(s2, w));
         case POSTURES -> named(p.postures(), d -> "posture:" + d.name(),
             d -> strings(d.conditions(), PostureCondition::text));
         case DEFAULT_SRC_POSTURE -> strings(p.defaultSrcPosture(), PostureRef::text);
@@ -163,10 +163,11 @@ final class TreeEmitter {
     return new Arr(out, null);
   }
 
-  private static Node ipsetOps(IpSetDef s) {
-    // Tailscale accepts bare entries only in sets that just add; write add/remove when removing.
+  private static Node ipsetOps(IpSetDef s, Written w) {
+    // Tailscale accepts bare entries only in sets that just add; write add/remove when removing,
+    // and where the author wrote it.
     boolean explicit = s.ops().stream().anyMatch(o -> o.kind() == IpSetDef.Kind.REMOVE);
-    return strings(s.ops(), o -> explicit ? o.text() : o.target().text());
+    return strings(s.ops(), o -> explicit || w.explicitOp(o) ? o.text() : o.target().text());
   }
 
   private static Node acl(Acl a, Written w) {

@@ -113,6 +113,11 @@ final class Written {
     return parse.apply(w.get()).filter(value::equals).isPresent() ? w.get() : canonical;
   }
 
+  /** Whether an ipset entry was written with its operation ({@code "add 10.0.0.0/8"}, not {@code "10.0.0.0/8"}). */
+  boolean explicitOp(dev.tessera.policy.ast.IpSetDef.Op o) {
+    return at(o.span()).map(w -> w.strip().startsWith(o.kind().text() + " ")).orElse(false);
+  }
+
   String selector(Selector s) {
     return keep(s.span(), s, s.text(), w -> {
       Optional<Selector> p = Values.selector(w, SourceSpan.NONE, new Diagnostics());
