@@ -1,6 +1,5 @@
 package dev.tessera.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedInputStream;
@@ -80,7 +79,7 @@ public final class AuditChain {
       JsonNode j;
       try {
         j = JSON.readTree(bytes);
-      } catch (JsonProcessingException e) {
+      } catch (IOException e) { // malformed JSON, or bytes Jackson takes for another Unicode encoding
         return new Result(lineNo, chained, prevHash, Optional.of(new Break(lineNo, "not a JSON object")));
       }
       if (j == null || !j.isObject()) {
