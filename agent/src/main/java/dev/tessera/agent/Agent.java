@@ -33,6 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * The Tessera agent: a userspace WireGuard interface with the enforcer on every packet.
  *
  * <p>Pipeline (who runs what; nothing is shared on the hot path except the device itself):
+ *
  * <pre>
  *   UDP event loop i (Netty epoll, SO_REUSEPORT socket i, recvmmsg)
  *     datagram -> WireGuardDevice.onDatagram -> decrypt into loop i's direct scratch
@@ -48,13 +49,13 @@ import java.util.concurrent.locks.LockSupport;
  *   UAPI: /var/run/wireguard/IFACE.sock (wg show / wg set); filter watcher: SIGHUP or file change
  * </pre>
  *
- * <p>Lifecycle: {@link #start} builds everything in order and undoes what it built if a step
- * fails; {@link #close} (also run from the JVM shutdown hook on SIGTERM/SIGINT) stops threads,
- * deletes the full-tunnel policy rules ({@link PolicyRouting}), closes the UDP sockets, removes the
- * UAPI socket and pid file, and closes the TUN (the interface and its routes disappear with it),
- * then zeroes key material. Under a policy server, the bundle's peer list decides which configured
- * peers may exchange traffic ({@code distribution.PeerPolicy}); named endpoints are re-resolved by
- * {@link EndpointResolver}.
+ * <p>Lifecycle: {@link #start} builds everything in order and undoes what it built if a step fails;
+ * {@link #close} (also run from the JVM shutdown hook on SIGTERM/SIGINT) stops threads, deletes the
+ * full-tunnel policy rules ({@link PolicyRouting}), closes the UDP sockets, removes the UAPI socket
+ * and pid file, and closes the TUN (the interface and its routes disappear with it), then zeroes
+ * key material. Under a policy server, the bundle's peer list decides which configured peers may
+ * exchange traffic ({@code distribution.PeerPolicy}); named endpoints are re-resolved by {@link
+ * EndpointResolver}.
  */
 public final class Agent implements AutoCloseable {
   private static final long TIMER_MAX_NANOS = 100_000_000L;
@@ -101,12 +102,18 @@ public final class Agent implements AutoCloseable {
     // 1. Filter first: if it fails closed we want to say so before any packet can flow.
     Path filterFile = options.filterOverride().or(() -> config.tessera().filterFile()).orElse(null);
     if (dev.tessera.agent.distribution.DistributionSettings.requested(config.tessera())) {
-      // Signed distribution: fail closed, then the persisted last good bundle, before any TUN exists.
-      subscription = dev.tessera.agent.distribution.PolicySubscription.open(config, options.iface(), options.filterOverride(), log);
+      // Signed distribution: fail closed, then the persisted last good bundle, before any TUN
+      // exists.
+      subscription =
+          dev.tessera.agent.distribution.PolicySubscription.open(
+              config, options.iface(), options.filterOverride(), log);
       closeables.add(subscription);
       filter = subscription.gate();
     } else {
-      filter = filterFile == null ? FilterGate.allowAll(log) : FilterGate.fromFile(filterFile, options.iface(), log);
+      filter =
+          filterFile == null
+              ? FilterGate.allowAll(log)
+              : FilterGate.fromFile(filterFile, options.iface(), log);
     }
 
     // 2. The protocol core.
@@ -122,15 +129,20 @@ public final class Agent implements AutoCloseable {
         log.accept("ignoring [Peer] with the interface's own public key (as WireGuard does)");
         continue;
       }
-      device.upsertPeer(new PeerConfig(p.publicKey(), p.presharedKey().orElse(null),
-          p.allowedIps().stream().map(Cidr::toPrefix).toList(), initialEndpoint(p), p.persistentKeepalive()));
+      device.upsertPeer(
+          new PeerConfig(
+              p.publicKey(),
+              p.presharedKey().orElse(null),
+              p.allowedIps().stream().map(Cidr::toPrefix).toList(),
+              initialEndpoint(p),
+              p.persistentKeepalive()));
       routes.addAll(p.allowedIps());
     }
 
     if (subscription != null) {
       // The bundle's peer list decides who may talk to this node (fail closed for the others).
-      java.util.Map<dev.tessera.agent.crypto.WgKey, List<dev.tessera.agent.allowedips.IpPrefix>> configured =
-          new java.util.LinkedHashMap<>();
+      java.util.Map<dev.tessera.agent.crypto.WgKey, List<dev.tessera.agent.allowedips.IpPrefix>>
+          configured = new java.util.LinkedHashMap<>();
       for (dev.tessera.agent.protocol.Peer p : device.peers()) {
         configured.put(p.publicKey(), p.allowedIps());
       }
@@ -145,7 +157,8 @@ public final class Agent implements AutoCloseable {
     new LinkSetup(log).configure(tun.name(), mtu, config.iface().addresses(), List.of());
 
     // 4. UDP sockets.
-    UdpTransport.Options uo = UdpTransport.Options.defaults().withThreads(options.udpThreads()).withGro(options.udpGro());
+    UdpTransport.Options uo =
+        UdpTransport.Options.defaults().withThreads(options.udpThreads()).withGro(options.udpGro());
     udp = UdpTransport.bind(config.iface().listenPort().orElse(0), uo, this::newReceiver, log);
     closeables.add(udp);
     device.setListenPort(udp.port());
@@ -154,22 +167,41 @@ public final class Agent implements AutoCloseable {
     // before the first rule exists, so no encrypted datagram can ever be routed into the tunnel.
     long configuredMark = Integer.toUnsignedLong(config.iface().fwMark().orElse(0));
     boolean nft = PolicyRouting.nftInstalled();
-    PolicyRouting.Plan plan = PolicyRouting.plan(config.iface().table(), configuredMark, routes, config.iface().addresses(),
-        tun.name(), PolicyRouting::tableInUse, nft);
+    PolicyRouting.Plan plan =
+        PolicyRouting.plan(
+            config.iface().table(),
+            configuredMark,
+            routes,
+            config.iface().addresses(),
+            tun.name(),
+            PolicyRouting::tableInUse,
+            nft);
     if (plan.fwmark() != 0) {
       udp.setFwmark((int) plan.fwmark());
       device.setFwmark((int) plan.fwmark());
       if (plan.fwmarkChosen()) {
-        log.accept("full tunnel: fwmark and routing table " + plan.fwmark() + " (first free from "
-            + PolicyRouting.FIRST_TABLE + ")");
+        log.accept(
+            "full tunnel: fwmark and routing table "
+                + plan.fwmark()
+                + " (first free from "
+                + PolicyRouting.FIRST_TABLE
+                + ")");
       }
     }
-    routing = PolicyRouting.apply(plan, PolicyRouting.stateFile(options.runDir(), tun.name()), PolicyRouting.SYSTEM_IP, log);
+    routing =
+        PolicyRouting.apply(
+            plan,
+            PolicyRouting.stateFile(options.runDir(), tun.name()),
+            PolicyRouting.SYSTEM_IP,
+            log);
     closeables.add(routing);
     if (plan.fullTunnel() && !nft) {
-      log.accept("note: nft is not installed, so the full tunnel has no anti-spoofing and connmark rules (wg-quick's"
-          + " firewall part)" + (PolicyRouting.strictRpFilter()
-              ? "; WARNING: net.ipv4.conf.all.rp_filter=1 (strict) will drop the endpoint's replies: use 2 (loose)" : ""));
+      log.accept(
+          "note: nft is not installed, so the full tunnel has no anti-spoofing and connmark rules (wg-quick's"
+              + " firewall part)"
+              + (PolicyRouting.strictRpFilter()
+                  ? "; WARNING: net.ipv4.conf.all.rp_filter=1 (strict) will drop the endpoint's replies: use 2 (loose)"
+                  : ""));
     }
 
     // 6. Endpoint host names: re-resolved in the background while a peer has no recent handshake.
@@ -181,11 +213,23 @@ public final class Agent implements AutoCloseable {
     // 7. Threads: TUN readers, timers, filter watcher, endpoint resolver.
     for (int q = 0; q < tun.queues(); q++) {
       int queue = q;
-      threads.add(Thread.ofPlatform().name("tun-reader-" + q).daemon().start(() -> supervise("TUN reader " + queue, () -> tunLoop(queue))));
+      threads.add(
+          Thread.ofPlatform()
+              .name("tun-reader-" + q)
+              .daemon()
+              .start(() -> supervise("TUN reader " + queue, () -> tunLoop(queue))));
     }
-    threads.add(Thread.ofPlatform().name("wg-timers").daemon().start(() -> supervise("timer loop", this::timerLoop)));
+    threads.add(
+        Thread.ofPlatform()
+            .name("wg-timers")
+            .daemon()
+            .start(() -> supervise("timer loop", this::timerLoop)));
     if (filter.file() != null) {
-      threads.add(Thread.ofPlatform().name("filter-watch").daemon().start(() -> supervise("filter watcher", this::watchFilter)));
+      threads.add(
+          Thread.ofPlatform()
+              .name("filter-watch")
+              .daemon()
+              .start(() -> supervise("filter watcher", this::watchFilter)));
       installSighup();
     }
     if (resolver != null) {
@@ -196,44 +240,67 @@ public final class Agent implements AutoCloseable {
     }
 
     // 8. Control: UAPI socket and pid file.
-    DeviceUapi handler = new DeviceUapi(device, new DeviceUapi.Rebinder() {
-      @Override
-      public int rebind(int port) throws IOException {
-        udp.rebind(port);
-        return udp.port();
-      }
+    DeviceUapi handler =
+        new DeviceUapi(
+            device,
+            new DeviceUapi.Rebinder() {
+              @Override
+              public int rebind(int port) throws IOException {
+                udp.rebind(port);
+                return udp.port();
+              }
 
-      @Override
-      public int port() {
-        return udp.port();
-      }
+              @Override
+              public int port() {
+                return udp.port();
+              }
 
-      @Override
-      public void setFwmark(int mark) throws IOException {
-        udp.setFwmark(mark);
-      }
-    }, path, peerPolicy == null ? () -> { } : peerPolicy::reapply);
+              @Override
+              public void setFwmark(int mark) throws IOException {
+                udp.setFwmark(mark);
+              }
+            },
+            path,
+            peerPolicy == null ? () -> {} : peerPolicy::reapply);
     uapi = UapiServer.start(options.uapiDir(), tun.name(), handler, log);
     closeables.add(uapi);
     if (options.metricsListen().isPresent()) {
-      var metrics = new dev.tessera.agent.metrics.AgentMetrics(handler::tesseraStatus, device::peers,
-          System::currentTimeMillis);
+      var metrics =
+          new dev.tessera.agent.metrics.AgentMetrics(
+              handler::tesseraStatus, device::peers, System::currentTimeMillis);
       closeables.add(metrics);
       int port = metrics.serve(options.metricsListen().get());
-      log.accept("metrics on http://" + options.metricsListen().get().getHostString() + ":" + port + "/metrics");
+      log.accept(
+          "metrics on http://"
+              + options.metricsListen().get().getHostString()
+              + ":"
+              + port
+              + "/metrics");
     }
     pidFile = AgentOptions.pidFile(options.runDir(), tun.name());
-    dev.tessera.agent.config.PrivateFiles.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+    dev.tessera.agent.config.PrivateFiles.writeString(
+        pidFile, ProcessHandle.current().pid() + "\n");
 
-    log.accept("interface " + tun.name() + " up: public key " + device.publicKey().map(Object::toString).orElse("(none)")
-        + ", UDP port " + udp.port() + (udp.gsoSupported() ? " (UDP GSO)" : "") + ", " + config.peers().size()
-        + " peer(s), MTU " + mtu + ", UAPI " + uapi.path());
+    log.accept(
+        "interface "
+            + tun.name()
+            + " up: public key "
+            + device.publicKey().map(Object::toString).orElse("(none)")
+            + ", UDP port "
+            + udp.port()
+            + (udp.gsoSupported() ? " (UDP GSO)" : "")
+            + ", "
+            + config.peers().size()
+            + " peer(s), MTU "
+            + mtu
+            + ", UAPI "
+            + uapi.path());
   }
 
   /**
    * The peer's endpoint at startup: a literal as is; a host name resolved once here. A name that
-   * does not resolve yet (DNS not up at boot) is not fatal: the peer starts without an endpoint
-   * (it can still reach us) and {@link EndpointResolver} keeps trying.
+   * does not resolve yet (DNS not up at boot) is not fatal: the peer starts without an endpoint (it
+   * can still reach us) and {@link EndpointResolver} keeps trying.
    */
   private InetSocketAddress initialEndpoint(AgentConfig.Peer p) {
     if (p.endpoint().isEmpty()) {
@@ -247,8 +314,14 @@ public final class Agent implements AutoCloseable {
     try {
       return new InetSocketAddress(InetAddress.getByName(e.host()), e.port());
     } catch (UnknownHostException ex) {
-      options.log().accept("warning: cannot resolve endpoint " + e + " (" + ex.getMessage()
-          + "); starting without it and retrying in the background");
+      options
+          .log()
+          .accept(
+              "warning: cannot resolve endpoint "
+                  + e
+                  + " ("
+                  + ex.getMessage()
+                  + "); starting without it and retrying in the background");
       return null;
     }
   }
@@ -277,17 +350,22 @@ public final class Agent implements AutoCloseable {
   }
 
   private void supervise(String name, Runnable loop) {
-    Supervisor.supervise(name, () -> running, loop, path.stats().loopRestarts, path::rateLimitedLog);
+    Supervisor.supervise(
+        name, () -> running, loop, path.stats().loopRestarts, path::rateLimitedLog);
   }
 
-  /** Reads one TUN queue until the agent stops or the TUN closes; anything else it throws restarts it. */
+  /**
+   * Reads one TUN queue until the agent stops or the TUN closes; anything else it throws restarts
+   * it.
+   */
   private void tunLoop(int queue) {
     ShellOutput out = new ShellOutput(path, udp.sender(queue), queue, true);
     ByteBuffer buf = ByteBuffer.allocateDirect(65_536 + TsoSplitter.VNET_HDR_LEN);
     MemorySegment seg = MemorySegment.ofBuffer(buf);
     TsoSplitter splitter = tun.hasVnetHeader() ? new TsoSplitter() : null;
     TsoSplitter.Sink sink = pkt -> device.onTunPacket(pkt, out); // filtered in out.allowOutbound
-    try (out; TunDevice.Io io = tun.io(queue)) {
+    try (out;
+        TunDevice.Io io = tun.io(queue)) {
       while (running) {
         int n = io.readNow(seg);
         if (n == TunDevice.Io.AGAIN) {
@@ -368,21 +446,32 @@ public final class Agent implements AutoCloseable {
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
-      Object handler = java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {handlerType},
-          (proxy, m, args) -> switch (m.getName()) {
-            case "handle" -> {
-              options.log().accept("SIGHUP: reloading filter");
-              filter.reload(true);
-              yield null;
-            }
-            case "hashCode" -> System.identityHashCode(proxy);
-            case "equals" -> proxy == args[0];
-            case "toString" -> "tessera-sighup";
-            default -> null;
-          });
-      signal.getMethod("handle", signal, handlerType).invoke(null, signal.getConstructor(String.class).newInstance("HUP"), handler);
+      Object handler =
+          java.lang.reflect.Proxy.newProxyInstance(
+              getClass().getClassLoader(),
+              new Class<?>[] {handlerType},
+              (proxy, m, args) ->
+                  switch (m.getName()) {
+                    case "handle" -> {
+                      options.log().accept("SIGHUP: reloading filter");
+                      filter.reload(true);
+                      yield null;
+                    }
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    case "toString" -> "tessera-sighup";
+                    default -> null;
+                  });
+      signal
+          .getMethod("handle", signal, handlerType)
+          .invoke(null, signal.getConstructor(String.class).newInstance("HUP"), handler);
     } catch (ReflectiveOperationException | RuntimeException e) {
-      options.log().accept("note: SIGHUP reload unavailable (" + e + "); the filter file is still watched for changes");
+      options
+          .log()
+          .accept(
+              "note: SIGHUP reload unavailable ("
+                  + e
+                  + "); the filter file is still watched for changes");
     }
   }
 
@@ -450,20 +539,32 @@ public final class Agent implements AutoCloseable {
    * process exit code: 0 after a clean stop, 1 when bring-up failed, 2 for config errors. Used by
    * {@code tessera-agent up} and by {@link AgentMain}.
    */
-  public static int runForeground(Path configFile, Path filterOverride, String ifaceOverride, java.util.function.Consumer<String> log) {
+  public static int runForeground(
+      Path configFile,
+      Path filterOverride,
+      String ifaceOverride,
+      java.util.function.Consumer<String> log) {
     return runForeground(configFile, filterOverride, ifaceOverride, null, log);
   }
 
   /** As above, serving Prometheus metrics on {@code metricsListen} when it is not null. */
-  public static int runForeground(Path configFile, Path filterOverride, String ifaceOverride,
-      InetSocketAddress metricsListen, java.util.function.Consumer<String> log) {
-    dev.tessera.agent.config.ConfigParser.Result r = dev.tessera.agent.config.ConfigParser.parse(configFile);
+  public static int runForeground(
+      Path configFile,
+      Path filterOverride,
+      String ifaceOverride,
+      InetSocketAddress metricsListen,
+      java.util.function.Consumer<String> log) {
+    dev.tessera.agent.config.ConfigParser.Result r =
+        dev.tessera.agent.config.ConfigParser.parse(configFile);
     r.problems().forEach(p -> log.accept(p.toString()));
     if (!r.ok()) {
       return 2;
     }
     String name = ifaceOverride != null ? ifaceOverride : AgentOptions.ifaceFromConfig(configFile);
-    AgentOptions opts = AgentOptions.defaults(name, log).withFilter(filterOverride).withMetricsListen(metricsListen);
+    AgentOptions opts =
+        AgentOptions.defaults(name, log)
+            .withFilter(filterOverride)
+            .withMetricsListen(metricsListen);
     Agent agent;
     try {
       agent = start(r.config().orElseThrow(), opts);
@@ -471,10 +572,14 @@ public final class Agent implements AutoCloseable {
       log.accept("failed to bring up " + name + ": " + e.getMessage());
       return 1;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.accept("stopping " + name);
-      agent.close();
-    }, "agent-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.accept("stopping " + name);
+                  agent.close();
+                },
+                "agent-shutdown"));
     try {
       agent.awaitStop();
     } catch (InterruptedException e) {

@@ -6,11 +6,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's status lines as SLF4J events. The agent's components report through a
- * {@code Consumer<String>} ({@link AgentOptions#log}); this one gives each line a level from the
- * word it starts with ({@code ERROR:}, {@code WARNING:}, {@code bug:} ...), drops that word (the
- * level says it), and logs it under the {@code dev.tessera.agent} logger, so the backend adds the
- * date and the level to every line.
+ * The agent's status lines as SLF4J events. The agent's components report through a {@code
+ * Consumer<String>} ({@link AgentOptions#log}); this one gives each line a level from the word it
+ * starts with ({@code ERROR:}, {@code WARNING:}, {@code bug:} ...), drops that word (the level says
+ * it), and logs it under the {@code dev.tessera.agent} logger, so the backend adds the date and the
+ * level to every line.
  */
 public final class AgentLog {
   private static final Logger LOG = LoggerFactory.getLogger("dev.tessera.agent");
@@ -44,7 +44,8 @@ public final class AgentLog {
     String lower = line.toLowerCase(Locale.ROOT);
     for (String[] p : PREFIXES) {
       if (lower.startsWith(p[0])) {
-        return new Level(org.slf4j.event.Level.valueOf(p[1]), p[2].equals("strip") ? p[0].length() : 0);
+        return new Level(
+            org.slf4j.event.Level.valueOf(p[1]), p[2].equals("strip") ? p[0].length() : 0);
       }
     }
     return new Level(org.slf4j.event.Level.INFO, 0);

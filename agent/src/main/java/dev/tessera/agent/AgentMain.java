@@ -28,7 +28,9 @@ public final class AgentMain {
         case "--metrics-listen" -> {
           String v = args[++i];
           int colon = v.lastIndexOf(':');
-          metrics = new java.net.InetSocketAddress(v.substring(0, colon), Integer.parseInt(v.substring(colon + 1)));
+          metrics =
+              new java.net.InetSocketAddress(
+                  v.substring(0, colon), Integer.parseInt(v.substring(colon + 1)));
         }
         default -> usage("unknown argument " + a);
       }
@@ -40,7 +42,10 @@ public final class AgentMain {
   }
 
   private static void usage(String msg) {
-    System.err.println("AgentMain: " + msg + "\nusage: AgentMain --config FILE [--filter FILE] [--interface NAME] [--metrics-listen ADDR:PORT]");
+    System.err.println(
+        "AgentMain: "
+            + msg
+            + "\nusage: AgentMain --config FILE [--filter FILE] [--interface NAME] [--metrics-listen ADDR:PORT]");
     System.exit(2);
   }
 }

@@ -19,37 +19,81 @@ import java.util.function.Consumer;
  * @param metricsListen {@code --metrics-listen}: where to serve Prometheus metrics (empty: nowhere)
  */
 public record AgentOptions(
-    String iface, Optional<Path> filterOverride, Path uapiDir, Path runDir, int udpThreads, int tunQueues, boolean udpGro,
-    boolean tunOffload, Consumer<String> log, Optional<java.net.InetSocketAddress> metricsListen) {
+    String iface,
+    Optional<Path> filterOverride,
+    Path uapiDir,
+    Path runDir,
+    int udpThreads,
+    int tunQueues,
+    boolean udpGro,
+    boolean tunOffload,
+    Consumer<String> log,
+    Optional<java.net.InetSocketAddress> metricsListen) {
 
   public static final Path DEFAULT_RUN_DIR = Path.of("/var/run/tessera");
 
   /** Defaults: threads from system properties {@code tessera.agent.udpThreads/tunQueues/udpGro}. */
   public static AgentOptions defaults(String iface, Consumer<String> log) {
     int cpus = Runtime.getRuntime().availableProcessors();
-    return new AgentOptions(iface, Optional.empty(), dev.tessera.agent.uapi.UapiServer.DEFAULT_DIR, DEFAULT_RUN_DIR,
+    return new AgentOptions(
+        iface,
+        Optional.empty(),
+        dev.tessera.agent.uapi.UapiServer.DEFAULT_DIR,
+        DEFAULT_RUN_DIR,
         Integer.getInteger("tessera.agent.udpThreads", Math.max(1, Math.min(2, cpus))),
         Integer.getInteger("tessera.agent.tunQueues", 1),
         Boolean.getBoolean("tessera.agent.udpGro"),
         !"false".equals(System.getProperty("tessera.agent.tunOffload")),
-        log, Optional.empty());
+        log,
+        Optional.empty());
   }
 
   public AgentOptions withDirs(Path uapi, Path run) {
-    return new AgentOptions(iface, filterOverride, uapi, run, udpThreads, tunQueues, udpGro, tunOffload, log, metricsListen);
+    return new AgentOptions(
+        iface,
+        filterOverride,
+        uapi,
+        run,
+        udpThreads,
+        tunQueues,
+        udpGro,
+        tunOffload,
+        log,
+        metricsListen);
   }
 
   public AgentOptions withFilter(Path f) {
-    return new AgentOptions(iface, Optional.ofNullable(f), uapiDir, runDir, udpThreads, tunQueues, udpGro, tunOffload, log,
+    return new AgentOptions(
+        iface,
+        Optional.ofNullable(f),
+        uapiDir,
+        runDir,
+        udpThreads,
+        tunQueues,
+        udpGro,
+        tunOffload,
+        log,
         metricsListen);
   }
 
   public AgentOptions withMetricsListen(java.net.InetSocketAddress listen) {
-    return new AgentOptions(iface, filterOverride, uapiDir, runDir, udpThreads, tunQueues, udpGro, tunOffload, log,
+    return new AgentOptions(
+        iface,
+        filterOverride,
+        uapiDir,
+        runDir,
+        udpThreads,
+        tunQueues,
+        udpGro,
+        tunOffload,
+        log,
         Optional.ofNullable(listen));
   }
 
-  /** Interface name from a config path as wg-quick does: {@code /etc/wireguard/wg0.conf} gives {@code wg0}. */
+  /**
+   * Interface name from a config path as wg-quick does: {@code /etc/wireguard/wg0.conf} gives
+   * {@code wg0}.
+   */
   public static String ifaceFromConfig(Path config) {
     String n = config.getFileName().toString();
     return n.endsWith(".conf") ? n.substring(0, n.length() - 5) : n;

@@ -16,12 +16,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Applies UAPI requests to the protocol core with wireguard-go's semantics (device/uapi.go):
- * a {@code public_key} line selects or creates a peer; {@code update_only} means "do not create";
- * {@code remove} deletes it and ignores the rest of its block; a peer with the device's own
- * public key is ignored; {@code listen_port} rebinds the UDP sockets (EADDRINUSE when that
- * fails); {@code fwmark} sets SO_MARK on the UDP sockets. Requests are serialized. Routes and
- * rules are not touched, as with {@code wg set}.
+ * Applies UAPI requests to the protocol core with wireguard-go's semantics (device/uapi.go): a
+ * {@code public_key} line selects or creates a peer; {@code update_only} means "do not create";
+ * {@code remove} deletes it and ignores the rest of its block; a peer with the device's own public
+ * key is ignored; {@code listen_port} rebinds the UDP sockets (EADDRINUSE when that fails); {@code
+ * fwmark} sets SO_MARK on the UDP sockets. Requests are serialized. Routes and rules are not
+ * touched, as with {@code wg set}.
  */
 final class DeviceUapi implements UapiServer.Handler {
   /** Rebinds the UDP sockets; returns the port actually bound. */
@@ -37,11 +37,12 @@ final class DeviceUapi implements UapiServer.Handler {
   private final WireGuardDevice device;
   private final Rebinder udp;
   private final DataPath path;
+
   /** Runs after every set: re-applies the policy bundle's peer list to peers added or changed. */
   private final Runnable afterSet;
 
   DeviceUapi(WireGuardDevice device, Rebinder udp, DataPath path) {
-    this(device, udp, path, () -> { });
+    this(device, udp, path, () -> {});
   }
 
   DeviceUapi(WireGuardDevice device, Rebinder udp, DataPath path, Runnable afterSet) {
@@ -57,7 +58,8 @@ final class DeviceUapi implements UapiServer.Handler {
     for (Peer p : device.peers()) {
       peers.add(p.status());
     }
-    return new UapiProtocol.DeviceState(device.privateKey().orElse(null), udp.port(), device.fwmark(), peers);
+    return new UapiProtocol.DeviceState(
+        device.privateKey().orElse(null), udp.port(), device.fwmark(), peers);
   }
 
   @Override
@@ -72,22 +74,26 @@ final class DeviceUapi implements UapiServer.Handler {
   private void setNow(UapiRequest req) throws UapiException {
     for (UapiRequest.DeviceOp op : req.deviceOps()) {
       switch (op) {
-        case UapiRequest.DeviceOp.PrivateKey(WgKey k) -> device.setPrivateKey(k.isZero() ? null : k);
+        case UapiRequest.DeviceOp.PrivateKey(WgKey k) ->
+            device.setPrivateKey(k.isZero() ? null : k);
         case UapiRequest.DeviceOp.ListenPort(int port) -> {
           if (port != udp.port() || port == 0) {
             try {
               device.setListenPort(udp.rebind(port));
             } catch (IOException e) {
-              throw new UapiException(UapiException.EADDRINUSE, "failed to set listen_port: " + e.getMessage());
+              throw new UapiException(
+                  UapiException.EADDRINUSE, "failed to set listen_port: " + e.getMessage());
             }
           }
         }
         case UapiRequest.DeviceOp.FwMark(int mark) -> {
           try {
-            udp.setFwmark(mark); // the socket first: `wg show fwmark` must never claim a mark not in force
+            udp.setFwmark(
+                mark); // the socket first: `wg show fwmark` must never claim a mark not in force
           } catch (IOException e) {
             // wireguard-go answers a failed BindSetMark with the same errno as a failed bind
-            throw new UapiException(UapiException.EADDRINUSE, "failed to update fwmark: " + e.getMessage());
+            throw new UapiException(
+                UapiException.EADDRINUSE, "failed to update fwmark: " + e.getMessage());
           }
           device.setFwmark(mark);
         }
@@ -100,7 +106,8 @@ final class DeviceUapi implements UapiServer.Handler {
         continue; // wireguard-go ignores a peer with the device's own key
       }
       boolean exists = device.peer(block.publicKey()).isPresent();
-      if (!exists && block.ops().stream().anyMatch(o -> o instanceof UapiRequest.PeerOp.UpdateOnly)) {
+      if (!exists
+          && block.ops().stream().anyMatch(o -> o instanceof UapiRequest.PeerOp.UpdateOnly)) {
         continue; // update_only: never create
       }
       if (!exists && block.ops().stream().anyMatch(o -> o instanceof UapiRequest.PeerOp.Remove)) {
@@ -110,12 +117,13 @@ final class DeviceUapi implements UapiServer.Handler {
       for (UapiRequest.PeerOp op : block.ops()) {
         boolean removed = false;
         switch (op) {
-          case UapiRequest.PeerOp.UpdateOnly() -> { }
+          case UapiRequest.PeerOp.UpdateOnly() -> {}
           case UapiRequest.PeerOp.Remove() -> {
             device.removePeer(block.publicKey());
             removed = true;
           }
-          case UapiRequest.PeerOp.PresharedKey(WgKey k) -> peer.setPresharedKey(k.isZero() ? null : k);
+          case UapiRequest.PeerOp.PresharedKey(WgKey k) ->
+              peer.setPresharedKey(k.isZero() ? null : k);
           case UapiRequest.PeerOp.Endpoint(var a) -> peer.setEndpoint(a);
           case UapiRequest.PeerOp.PersistentKeepalive(int s) -> peer.setPersistentKeepalive(s);
           case UapiRequest.PeerOp.ReplaceAllowedIps() -> peer.replaceAllowedIps(List.of());
@@ -153,7 +161,11 @@ final class DeviceUapi implements UapiServer.Handler {
     sb.append("loop_restarts=").append(s.loopRestarts.sum()).append('\n');
     sb.append("under_load=").append(device.isUnderLoad()).append('\n');
     for (Map.Entry<DropReason, Long> e : device.dropCounts().entrySet()) {
-      sb.append("wg_drop_").append(e.getKey().name().toLowerCase(java.util.Locale.ROOT)).append('=').append(e.getValue()).append('\n');
+      sb.append("wg_drop_")
+          .append(e.getKey().name().toLowerCase(java.util.Locale.ROOT))
+          .append('=')
+          .append(e.getValue())
+          .append('\n');
     }
     // Per peer (key in hex, as UAPI get): non-zero drop counters by reason.
     for (Peer p : device.peers()) {
@@ -161,8 +173,13 @@ final class DeviceUapi implements UapiServer.Handler {
       for (DropReason r : DropReason.values()) {
         long n = p.drops(r);
         if (n > 0) {
-          sb.append("peer_drop_").append(hex).append('_').append(r.name().toLowerCase(java.util.Locale.ROOT)).append('=')
-              .append(n).append('\n');
+          sb.append("peer_drop_")
+              .append(hex)
+              .append('_')
+              .append(r.name().toLowerCase(java.util.Locale.ROOT))
+              .append('=')
+              .append(n)
+              .append('\n');
         }
       }
     }

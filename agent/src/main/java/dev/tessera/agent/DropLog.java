@@ -44,14 +44,24 @@ public final class DropLog {
 
   /** The agent's drop log: 10 lines a second, bursts of 50, to SLF4J. */
   public static DropLog standard(Supplier<CompiledFilter> filter) {
-    return new DropLog(filter, System::nanoTime, 10, 50, line -> {
-      if (LOG.isInfoEnabled()) {
-        LOG.info(line);
-      }
-    });
+    return new DropLog(
+        filter,
+        System::nanoTime,
+        10,
+        50,
+        line -> {
+          if (LOG.isInfoEnabled()) {
+            LOG.info(line);
+          }
+        });
   }
 
-  public DropLog(Supplier<CompiledFilter> filter, LongSupplier nanos, double perSecond, double burst, Sink sink) {
+  public DropLog(
+      Supplier<CompiledFilter> filter,
+      LongSupplier nanos,
+      double perSecond,
+      double burst,
+      Sink sink) {
     if (perSecond <= 0 || burst < 1) {
       throw new IllegalArgumentException("rate " + perSecond + "/s, burst " + burst);
     }
@@ -86,7 +96,8 @@ public final class DropLog {
         return;
       }
       tokens--;
-      suppressedNote = suppressed == 0 ? "" : " (" + suppressed + " more new dropped flows not logged)";
+      suppressedNote =
+          suppressed == 0 ? "" : " (" + suppressed + " more new dropped flows not logged)";
       suppressed = 0;
     }
     sink.line(describe(inbound, reason, packet, peer) + suppressedNote);
@@ -131,7 +142,8 @@ public final class DropLog {
 
   private String describe(boolean inbound, String reason, ByteBuffer packet, int peer) {
     ByteBuffer p = packet.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN);
-    StringBuilder sb = new StringBuilder("drop ").append(inbound ? "inbound " : "outbound ").append(reason);
+    StringBuilder sb =
+        new StringBuilder("drop ").append(inbound ? "inbound " : "outbound ").append(reason);
     int at = p.position();
     int len = p.remaining();
     int proto = -1;
@@ -160,10 +172,20 @@ public final class DropLog {
         dstPort = p.getShort(at + 42) & 0xffff;
       }
     } else {
-      return sb.append(" (").append(len).append(" bytes, not IPv4 or IPv6) peer=").append(peer).toString();
+      return sb.append(" (")
+          .append(len)
+          .append(" bytes, not IPv4 or IPv6) peer=")
+          .append(peer)
+          .toString();
     }
-    sb.append(' ').append(protocolName(proto)).append(' ').append(endpoint(src, srcPort, v6)).append(" -> ")
-        .append(endpoint(dst, dstPort, v6)).append(" peer=").append(peer);
+    sb.append(' ')
+        .append(protocolName(proto))
+        .append(' ')
+        .append(endpoint(src, srcPort, v6))
+        .append(" -> ")
+        .append(endpoint(dst, dstPort, v6))
+        .append(" peer=")
+        .append(peer);
     if (inbound && reason.equals("no-rule")) {
       sb.append(nearestRule(v6, p, at, proto, dstPort));
     }
@@ -200,10 +222,20 @@ public final class DropLog {
       }
       for (DstPorts d : r.destinations()) {
         if (holds(d.prefix(), v6, p, at, false)) {
-          String ports = d.firstPort() == d.lastPort() ? Integer.toString(d.firstPort())
-              : d.firstPort() + "-" + d.lastPort();
-          return "; nearest rule " + r.origin() + " allows protocols " + r.effectiveProtocols() + " ports " + ports
-              + " (this packet: protocol " + proto + (dstPort < 0 ? "" : ", port " + dstPort) + ")";
+          String ports =
+              d.firstPort() == d.lastPort()
+                  ? Integer.toString(d.firstPort())
+                  : d.firstPort() + "-" + d.lastPort();
+          return "; nearest rule "
+              + r.origin()
+              + " allows protocols "
+              + r.effectiveProtocols()
+              + " ports "
+              + ports
+              + " (this packet: protocol "
+              + proto
+              + (dstPort < 0 ? "" : ", port " + dstPort)
+              + ")";
         }
       }
     }
@@ -214,7 +246,8 @@ public final class DropLog {
     if (prefix.ipv6() != v6) {
       return false;
     }
-    return v6 ? prefix.containsV6(p.getLong(at + (source ? 8 : 24)), p.getLong(at + (source ? 16 : 32)))
+    return v6
+        ? prefix.containsV6(p.getLong(at + (source ? 8 : 24)), p.getLong(at + (source ? 16 : 32)))
         : prefix.containsV4(p.getInt(at + (source ? 12 : 16)));
   }
 }

@@ -20,29 +20,34 @@ import java.util.function.Consumer;
  * The agent's filter state: which compiled filter (if any) decides inbound packets.
  *
  * <p>Three modes, chosen so that a misconfiguration can never silently open the tunnel:
+ *
  * <ul>
  *   <li>{@link Mode#ALLOW_ALL}: no filter configured at all. The agent is plain WireGuard and says
  *       so loudly at startup. This mode is fixed for the life of the process.
  *   <li>{@link Mode#ENFORCE}: a filter file is configured and loaded; every decrypted inbound
- *       packet goes through {@link Enforcer.Worker#inbound}, every TUN packet through
- *       {@link Enforcer.Worker#outbound} (which records connection-tracking state).
- *   <li>{@link Mode#FAIL_CLOSED}: a filter file is configured but could not be read or decoded
- *       at startup. Every inbound packet is dropped (counted as "filter-unavailable") until a
- *       reload succeeds. A failed <em>reload</em> keeps the previous good filter in force (the
- *       enforcer's own rule), and is reported. With a policy server ({@link #fromBundles}) the
- *       gate starts here, dropping outbound packets as well, until the first verified bundle.
+ *       packet goes through {@link Enforcer.Worker#inbound}, every TUN packet through {@link
+ *       Enforcer.Worker#outbound} (which records connection-tracking state).
+ *   <li>{@link Mode#FAIL_CLOSED}: a filter file is configured but could not be read or decoded at
+ *       startup. Every inbound packet is dropped (counted as "filter-unavailable") until a reload
+ *       succeeds. A failed <em>reload</em> keeps the previous good filter in force (the enforcer's
+ *       own rule), and is reported. With a policy server ({@link #fromBundles}) the gate starts
+ *       here, dropping outbound packets as well, until the first verified bundle.
  * </ul>
- * Reloads (SIGHUP, or the file's modification time/size/content changing) go through
- * {@link Enforcer#update(CompiledFilter)}, which keeps conntrack state and re-checks admitted
- * flows against the new rules, so a flow the new filter no longer allows is cut at its next
- * packet.
+ *
+ * Reloads (SIGHUP, or the file's modification time/size/content changing) go through {@link
+ * Enforcer#update(CompiledFilter)}, which keeps conntrack state and re-checks admitted flows
+ * against the new rules, so a flow the new filter no longer allows is cut at its next packet.
  *
  * <p>The file may be the binary codec form (magic "TSRF") or the JSON view; both are validated
  * all-or-nothing by the enforcer's codecs.
  */
 public final class FilterGate {
   /** See the class comment. */
-  public enum Mode { ALLOW_ALL, ENFORCE, FAIL_CLOSED }
+  public enum Mode {
+    ALLOW_ALL,
+    ENFORCE,
+    FAIL_CLOSED
+  }
 
   private final Path file;
   private final Enforcer enforcer;
@@ -50,18 +55,27 @@ public final class FilterGate {
   private volatile Mode mode;
   private volatile String lastError = "";
   private volatile String sha256 = "";
+
   /** Wall-clock time the filter in force was put in force (0: none is). */
   private volatile long appliedAtMillis;
+
   private final LongAdder failClosedDrops = new LongAdder();
   private final LongAdder reloads = new LongAdder();
   private final LongAdder failedReloads = new LongAdder();
   private byte[] lastBytes;
+
   /** Set for a policy-server gate: while failing closed, outbound packets are dropped too. */
   private boolean dropOutboundWhileClosed;
+
   private final LongAdder failClosedOutboundDrops = new LongAdder();
+
   /** Where bundles come from (policy distribution): appends its own status lines. */
   private volatile Consumer<StringBuilder> sourceStatus;
-  /** The first dropped packet of each 5-tuple, rate limited (null in ALLOW_ALL mode: nothing is dropped). */
+
+  /**
+   * The first dropped packet of each 5-tuple, rate limited (null in ALLOW_ALL mode: nothing is
+   * dropped).
+   */
   private final DropLog dropLog;
 
   private FilterGate(Path file, Enforcer enforcer, Mode mode, Consumer<String> log) {
@@ -74,8 +88,9 @@ public final class FilterGate {
 
   /** No filter configured: allow everything (plain WireGuard). */
   public static FilterGate allowAll(Consumer<String> log) {
-    log.accept("WARNING: no filter configured ([Tessera] FilterFile or --filter): the agent ALLOWS ALL traffic"
-        + " from peers (plain WireGuard mode)");
+    log.accept(
+        "WARNING: no filter configured ([Tessera] FilterFile or --filter): the agent ALLOWS ALL traffic"
+            + " from peers (plain WireGuard mode)");
     return new FilterGate(null, null, Mode.ALLOW_ALL, log);
   }
 
@@ -96,29 +111,44 @@ public final class FilterGate {
       error = "invalid filter " + file + ": " + e.getMessage();
     }
     if (f == null) {
-      FilterGate g = new FilterGate(file, Enforcer.create(CompiledFilter.denyAll(node)), Mode.FAIL_CLOSED, log);
+      FilterGate g =
+          new FilterGate(
+              file, Enforcer.create(CompiledFilter.denyAll(node)), Mode.FAIL_CLOSED, log);
       g.lastError = error;
-      log.accept("ERROR: " + error + "; FAILING CLOSED: every inbound packet is dropped until the filter loads");
+      log.accept(
+          "ERROR: "
+              + error
+              + "; FAILING CLOSED: every inbound packet is dropped until the filter loads");
       return g;
     }
     FilterGate g = new FilterGate(file, Enforcer.create(f), Mode.ENFORCE, log);
     g.lastBytes = bytes;
     g.sha256 = FilterCodec.sha256Hex(f);
     g.appliedAtMillis = System.currentTimeMillis();
-    log.accept("enforcing filter " + file + " (node " + f.node() + ", " + f.rules().size() + " rules, sha256 "
-        + g.sha256.substring(0, 12) + ")");
+    log.accept(
+        "enforcing filter "
+            + file
+            + " (node "
+            + f.node()
+            + ", "
+            + f.rules().size()
+            + " rules, sha256 "
+            + g.sha256.substring(0, 12)
+            + ")");
     return g;
   }
 
   /**
    * Filters come from a policy server ({@code dev.tessera.agent.distribution}): the gate starts
-   * {@link Mode#FAIL_CLOSED} and stays so until the first verified bundle is {@link #apply applied}.
-   * While failing closed it drops every inbound packet AND every outbound packet from the TUN: a
-   * node that holds no policy neither accepts nor originates tunnel traffic (replies could not come
-   * back anyway). WireGuard handshakes and keepalives are not IP packets from the TUN and still run.
+   * {@link Mode#FAIL_CLOSED} and stays so until the first verified bundle is {@link #apply
+   * applied}. While failing closed it drops every inbound packet AND every outbound packet from the
+   * TUN: a node that holds no policy neither accepts nor originates tunnel traffic (replies could
+   * not come back anyway). WireGuard handshakes and keepalives are not IP packets from the TUN and
+   * still run.
    */
   public static FilterGate fromBundles(String node, Consumer<String> log) {
-    FilterGate g = new FilterGate(null, Enforcer.create(CompiledFilter.denyAll(node)), Mode.FAIL_CLOSED, log);
+    FilterGate g =
+        new FilterGate(null, Enforcer.create(CompiledFilter.denyAll(node)), Mode.FAIL_CLOSED, log);
     g.dropOutboundWhileClosed = true;
     g.lastError = "no policy bundle received yet";
     return g;
@@ -142,15 +172,22 @@ public final class FilterGate {
     appliedAtMillis = System.currentTimeMillis();
     Mode before = mode;
     mode = Mode.ENFORCE;
-    log.accept("enforcing " + origin + " (node " + f.node() + ", " + f.rules().size() + " rules, sha256 "
-        + sha256.substring(0, Math.min(12, sha256.length())) + ")"
-        + (before == Mode.FAIL_CLOSED ? "; no longer failing closed" : ""));
+    log.accept(
+        "enforcing "
+            + origin
+            + " (node "
+            + f.node()
+            + ", "
+            + f.rules().size()
+            + " rules, sha256 "
+            + sha256.substring(0, Math.min(12, sha256.length()))
+            + ")"
+            + (before == Mode.FAIL_CLOSED ? "; no longer failing closed" : ""));
   }
 
   /**
-   * Stops enforcing the filter in force and drops everything, both ways, as before the first
-   * bundle (a policy too stale to trust: its revocations may never have arrived). {@link #apply}
-   * lifts it.
+   * Stops enforcing the filter in force and drops everything, both ways, as before the first bundle
+   * (a policy too stale to trust: its revocations may never have arrived). {@link #apply} lifts it.
    */
   public synchronized void failClosed(String why) {
     if (enforcer == null) {
@@ -205,14 +242,21 @@ public final class FilterGate {
       }
       f = decode(bytes);
     } catch (IOException | FilterFormatException | RuntimeException e) {
-      String why = e instanceof IOException io ? "cannot read " + file + ": " + ioReason(io) : "invalid filter " + file + ": " + e.getMessage();
+      String why =
+          e instanceof IOException io
+              ? "cannot read " + file + ": " + ioReason(io)
+              : "invalid filter " + file + ": " + e.getMessage();
       if (!force && lastError.equals(why)) {
         return false; // same failure as last time: do not flood the log
       }
       failedReloads.increment();
       lastError = why;
-      log.accept("filter reload failed: " + why + (mode == Mode.ENFORCE
-          ? "; the previous filter stays in force" : "; still failing closed"));
+      log.accept(
+          "filter reload failed: "
+              + why
+              + (mode == Mode.ENFORCE
+                  ? "; the previous filter stays in force"
+                  : "; still failing closed"));
       return false;
     }
     enforcer.update(f);
@@ -223,8 +267,15 @@ public final class FilterGate {
     appliedAtMillis = System.currentTimeMillis();
     Mode before = mode;
     mode = Mode.ENFORCE;
-    log.accept("filter reloaded from " + file + " (" + f.rules().size() + " rules, sha256 " + sha256.substring(0, 12) + ")"
-        + (before == Mode.FAIL_CLOSED ? "; no longer failing closed" : ""));
+    log.accept(
+        "filter reloaded from "
+            + file
+            + " ("
+            + f.rules().size()
+            + " rules, sha256 "
+            + sha256.substring(0, 12)
+            + ")"
+            + (before == Mode.FAIL_CLOSED ? "; no longer failing closed" : ""));
     return true;
   }
 
@@ -236,7 +287,10 @@ public final class FilterGate {
     return file;
   }
 
-  /** Forgets the tracked flows of a removed peer, so that a peer given its id later starts with none. */
+  /**
+   * Forgets the tracked flows of a removed peer, so that a peer given its id later starts with
+   * none.
+   */
   public void forgetPeer(int peer) {
     if (enforcer != null) {
       enforcer.forgetPeer(peer);
@@ -256,7 +310,10 @@ public final class FilterGate {
     return allowInbound(worker, packet, 0);
   }
 
-  /** As {@link #allowInbound(Enforcer.Worker, ByteBuffer)}, for a packet sent by peer {@code peer} (its tracking id). */
+  /**
+   * As {@link #allowInbound(Enforcer.Worker, ByteBuffer)}, for a packet sent by peer {@code peer}
+   * (its tracking id).
+   */
   public boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet, int peer) {
     switch (mode) {
       case ALLOW_ALL -> {
@@ -290,7 +347,10 @@ public final class FilterGate {
     return allowOutbound(worker, packet, 0);
   }
 
-  /** As {@link #allowOutbound(Enforcer.Worker, ByteBuffer)}, for a packet routed to peer {@code peer} (its tracking id). */
+  /**
+   * As {@link #allowOutbound(Enforcer.Worker, ByteBuffer)}, for a packet routed to peer {@code
+   * peer} (its tracking id).
+   */
   public boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet, int peer) {
     if (worker == null) {
       return true;
@@ -325,7 +385,9 @@ public final class FilterGate {
     sb.append("filter_failed_reloads=").append(failedReloads.sum()).append('\n');
     sb.append("drop_inbound_filter-unavailable=").append(failClosedDrops.sum()).append('\n');
     if (dropOutboundWhileClosed) {
-      sb.append("drop_outbound_filter-unavailable=").append(failClosedOutboundDrops.sum()).append('\n');
+      sb.append("drop_outbound_filter-unavailable=")
+          .append(failClosedOutboundDrops.sum())
+          .append('\n');
     }
     Consumer<StringBuilder> source = sourceStatus;
     if (source != null) {
@@ -344,7 +406,12 @@ public final class FilterGate {
         String kind = v.accepted() ? "accept" : "drop";
         sb.append(kind).append("_inbound_").append(v.code()).append('=').append(in).append('\n');
         if (out != 0) {
-          sb.append(kind).append("_outbound_").append(v.code()).append('=').append(out).append('\n');
+          sb.append(kind)
+              .append("_outbound_")
+              .append(v.code())
+              .append('=')
+              .append(out)
+              .append('\n');
         }
       }
     }

@@ -29,15 +29,21 @@ import java.util.List;
  * GSO packet (or one sendmmsg batch). Without batching (UDP event loops, timers) each datagram is
  * copied into its own pooled buffer and flushed at the end of the read batch.
  *
- * <p>ByteBuf ownership: the batch buffer belongs to this object until {@link #flush}, which hands
- * a retained slice per run to {@link UdpTransport.Sender#writeSegmented} (Netty releases those)
- * and then releases its own reference. A per-datagram buffer passes to Netty in
- * {@link UdpTransport.Sender#write}. {@link #close} releases an unflushed batch.
+ * <p>ByteBuf ownership: the batch buffer belongs to this object until {@link #flush}, which hands a
+ * retained slice per run to {@link UdpTransport.Sender#writeSegmented} (Netty releases those) and
+ * then releases its own reference. A per-datagram buffer passes to Netty in {@link
+ * UdpTransport.Sender#write}. {@link #close} releases an unflushed batch.
  */
 final class ShellOutput implements Output, AutoCloseable {
   private static final int BATCH_BYTES = 65_000; // below the 64 KiB IP length limit of a GSO packet
-  /** Segments per GSO send: at most 64 (kernel UDP_MAX_SEGMENTS on older kernels); see README on bursts. */
-  private static final int MAX_SEGMENTS = Math.max(1, Math.min(64, Integer.getInteger("tessera.agent.gsoSegments", 64)));
+
+  /**
+   * Segments per GSO send: at most 64 (kernel UDP_MAX_SEGMENTS on older kernels); see README on
+   * bursts.
+   */
+  private static final int MAX_SEGMENTS =
+      Math.max(1, Math.min(64, Integer.getInteger("tessera.agent.gsoSegments", 64)));
+
   private static final int SCRATCH = 65_536;
 
   private final DataPath path;
@@ -88,7 +94,9 @@ final class ShellOutput implements Output, AutoCloseable {
   @Override
   public ByteBuffer tunBuffer(int minCapacity) {
     // Leave room for the virtio-net header in front, so the packet is written without a copy.
-    return minCapacity <= SCRATCH - TsoSplitter.VNET_HDR_LEN ? tunScratch.clear().position(headroom) : null;
+    return minCapacity <= SCRATCH - TsoSplitter.VNET_HDR_LEN
+        ? tunScratch.clear().position(headroom)
+        : null;
   }
 
   @Override
@@ -188,7 +196,11 @@ final class ShellOutput implements Output, AutoCloseable {
     int start = batch.writerIndex();
     batch.writerIndex(start + len);
     Run r = open;
-    if (r != null && !r.closed && r.to.equals(to) && len <= r.segSize && r.segments < MAX_SEGMENTS
+    if (r != null
+        && !r.closed
+        && r.to.equals(to)
+        && len <= r.segSize
+        && r.segments < MAX_SEGMENTS
         && r.start + r.bytes == start) {
       r.segments++;
       r.bytes += len;

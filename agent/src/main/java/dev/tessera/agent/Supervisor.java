@@ -8,10 +8,10 @@ import java.util.function.Consumer;
 
 /**
  * Keeps a long-running loop of the agent alive. The loop body runs until it returns (the agent is
- * stopping, or its resource closed); when it throws anything, {@link Error}s included, the throw
- * is counted, logged, and the body runs again after a short pause that doubles up to a second.
- * Without this, one unexpected exception would end a TUN reader or the timer thread silently and
- * leave the tunnel half dead.
+ * stopping, or its resource closed); when it throws anything, {@link Error}s included, the throw is
+ * counted, logged, and the body runs again after a short pause that doubles up to a second. Without
+ * this, one unexpected exception would end a TUN reader or the timer thread silently and leave the
+ * tunnel half dead.
  */
 final class Supervisor {
   static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
@@ -25,7 +25,12 @@ final class Supervisor {
    * @param restarts counts every restart after a throw
    * @param log receives one line per restart
    */
-  static void supervise(String name, BooleanSupplier running, Runnable body, LongAdder restarts, Consumer<String> log) {
+  static void supervise(
+      String name,
+      BooleanSupplier running,
+      Runnable body,
+      LongAdder restarts,
+      Consumer<String> log) {
     long pause = FIRST_PAUSE_NANOS;
     while (running.getAsBoolean()) {
       try {

@@ -11,15 +11,17 @@ import org.slf4j.LoggerFactory;
 
 class AgentLogTest {
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "ERROR: invalid filter f: bad magic; FAILING CLOSED | ERROR | invalid filter f: bad magic; FAILING CLOSED",
-      "WARNING: no filter configured                     | WARN  | no filter configured",
-      "warning: cannot resolve endpoint x:1              | WARN  | cannot resolve endpoint x:1",
-      "bug: timer handler threw x                        | ERROR | bug: timer handler threw x",
-      "failed to bring up wg0: busy                      | ERROR | failed to bring up wg0: busy",
-      "filter reload failed: no such file                | WARN  | filter reload failed: no such file",
-      "interface wg0 up: public key k                    | INFO  | interface wg0 up: public key k",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "ERROR: invalid filter f: bad magic; FAILING CLOSED | ERROR | invalid filter f: bad magic; FAILING CLOSED",
+        "WARNING: no filter configured                     | WARN  | no filter configured",
+        "warning: cannot resolve endpoint x:1              | WARN  | cannot resolve endpoint x:1",
+        "bug: timer handler threw x                        | ERROR | bug: timer handler threw x",
+        "failed to bring up wg0: busy                      | ERROR | failed to bring up wg0: busy",
+        "filter reload failed: no such file                | WARN  | filter reload failed: no such file",
+        "interface wg0 up: public key k                    | INFO  | interface wg0 up: public key k",
+      })
   void eachLineGetsTheLevelItsFirstWordNames(String line, String level, String message) {
     Logger logger = (Logger) LoggerFactory.getLogger("dev.tessera.agent.test-" + level);
     ListAppender<ILoggingEvent> events = new ListAppender<>();
@@ -30,9 +32,12 @@ class AgentLogTest {
     } finally {
       logger.detachAppender(events);
     }
-    assertThat(events.list).singleElement().satisfies(e -> {
-      assertThat(e.getLevel().toString()).isEqualTo(level);
-      assertThat(e.getFormattedMessage()).isEqualTo(message);
-    });
+    assertThat(events.list)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getLevel().toString()).isEqualTo(level);
+              assertThat(e.getFormattedMessage()).isEqualTo(message);
+            });
   }
 }

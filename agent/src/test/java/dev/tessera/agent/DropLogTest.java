@@ -12,16 +12,24 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 class DropLogTest {
-  static final CompiledFilter FILTER = CompiledFilter.of("a", List.of(IpPrefix.parse("10.213.0.1/32")),
-      List.of(new FilterRule(List.of(IpPrefix.parse("10.213.0.0/24")), List.of(IpProtocol.TCP),
-          List.of(new DstPorts(IpPrefix.parse("10.213.0.1/32"), 443, 443)), RuleOrigin.synthetic(RuleOrigin.ACL, 0))),
-      List.of(), List.of());
+  static final CompiledFilter FILTER =
+      CompiledFilter.of(
+          "a",
+          List.of(IpPrefix.parse("10.213.0.1/32")),
+          List.of(
+              new FilterRule(
+                  List.of(IpPrefix.parse("10.213.0.0/24")),
+                  List.of(IpProtocol.TCP),
+                  List.of(new DstPorts(IpPrefix.parse("10.213.0.1/32"), 443, 443)),
+                  RuleOrigin.synthetic(RuleOrigin.ACL, 0))),
+          List.of(),
+          List.of());
 
   long now;
   final List<String> lines = new ArrayList<>();
@@ -57,10 +65,13 @@ class DropLogTest {
       d.dropped(true, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40000, 22), 1);
     }
     assertThat(lines).hasSize(1);
-    d.dropped(true, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40001, 22), 1); // another source port
-    d.dropped(true, "no-rule", v4(17, "10.213.0.2", "10.213.0.1", 40000, 22), 1); // another protocol
+    d.dropped(
+        true, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40001, 22), 1); // another source port
+    d.dropped(
+        true, "no-rule", v4(17, "10.213.0.2", "10.213.0.1", 40000, 22), 1); // another protocol
     d.dropped(true, "revoked", v4(6, "10.213.0.2", "10.213.0.1", 40000, 22), 1); // another reason
-    d.dropped(false, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40000, 22), 1); // another direction
+    d.dropped(
+        false, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40000, 22), 1); // another direction
     for (int i = 0; i < 50; i++) {
       d.dropped(true, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40001, 22), 1);
     }
@@ -79,8 +90,11 @@ class DropLogTest {
     d.dropped(true, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40000, 11), 1);
     d.dropped(true, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40000, 12), 1);
     assertThat(lines).hasSize(4);
-    assertThat(lines.get(3)).endsWith(":11 peer=1; nearest rule " + FILTER.rules().get(0).origin()
-        + " allows protocols [6] ports 443 (this packet: protocol 6, port 11) (7 more new dropped flows not logged)");
+    assertThat(lines.get(3))
+        .endsWith(
+            ":11 peer=1; nearest rule "
+                + FILTER.rules().get(0).origin()
+                + " allows protocols [6] ports 443 (this packet: protocol 6, port 11) (7 more new dropped flows not logged)");
     assertThat(d.suppressed()).isEqualTo(1);
     now += 100L * 1_000_000_000L; // a long pause refills only up to the burst
     for (int port = 100; port < 110; port++) {
@@ -91,25 +105,46 @@ class DropLogTest {
 
   static Stream<Arguments> lines() {
     return Stream.of(
-        Arguments.of(true, "no-rule", v4(6, "10.213.0.2", "10.213.0.1", 40000, 22),
+        Arguments.of(
+            true,
+            "no-rule",
+            v4(6, "10.213.0.2", "10.213.0.1", 40000, 22),
             "drop inbound no-rule tcp 10.213.0.2:40000 -> 10.213.0.1:22 peer=3; nearest rule "
-                + FILTER.rules().get(0).origin() + " allows protocols [6] ports 443 (this packet: protocol 6, port 22)"),
-        Arguments.of(true, "no-rule", v4(17, "192.0.2.9", "10.213.0.1", 53, 53),
+                + FILTER.rules().get(0).origin()
+                + " allows protocols [6] ports 443 (this packet: protocol 6, port 22)"),
+        Arguments.of(
+            true,
+            "no-rule",
+            v4(17, "192.0.2.9", "10.213.0.1", 53, 53),
             "drop inbound no-rule udp 192.0.2.9:53 -> 10.213.0.1:53 peer=3; no rule joins these addresses"),
-        Arguments.of(true, "no-rule", v4(1, "10.213.0.2", "10.213.0.1", 0x0800, 0),
+        Arguments.of(
+            true,
+            "no-rule",
+            v4(1, "10.213.0.2", "10.213.0.1", 0x0800, 0),
             "drop inbound no-rule icmp 10.213.0.2 -> 10.213.0.1 peer=3; nearest rule "
-                + FILTER.rules().get(0).origin() + " allows protocols [6] ports 443 (this packet: protocol 1)"),
-        Arguments.of(true, "revoked", v6(6, "fd00::2", "fd00::1", 40000, 5002),
+                + FILTER.rules().get(0).origin()
+                + " allows protocols [6] ports 443 (this packet: protocol 1)"),
+        Arguments.of(
+            true,
+            "revoked",
+            v6(6, "fd00::2", "fd00::1", 40000, 5002),
             "drop inbound revoked tcp [fd00::2]:40000 -> [fd00::1]:5002 peer=3"),
-        Arguments.of(false, "filter-unavailable", v4(6, "10.213.0.1", "10.213.0.2", 40000, 80),
+        Arguments.of(
+            false,
+            "filter-unavailable",
+            v4(6, "10.213.0.1", "10.213.0.2", 40000, 80),
             "drop outbound filter-unavailable tcp 10.213.0.1:40000 -> 10.213.0.2:80 peer=3"),
-        Arguments.of(true, "truncated", ByteBuffer.wrap(new byte[] {0x45, 0, 0}),
+        Arguments.of(
+            true,
+            "truncated",
+            ByteBuffer.wrap(new byte[] {0x45, 0, 0}),
             "drop inbound truncated (3 bytes, not IPv4 or IPv6) peer=3"));
   }
 
   @ParameterizedTest
   @MethodSource("lines")
-  void lineNamesTupleReasonAndNearestRule(boolean inbound, String reason, ByteBuffer packet, String want) {
+  void lineNamesTupleReasonAndNearestRule(
+      boolean inbound, String reason, ByteBuffer packet, String want) {
     log(10, 10).dropped(inbound, reason, packet, 3);
     assertThat(lines).containsExactly(want);
     assertThat(packet.position()).as("the packet is left as it was").isZero();

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Re-resolution policy (reresolve-dns.sh): only peers without a recent handshake, only on change. */
+/**
+ * Re-resolution policy (reresolve-dns.sh): only peers without a recent handshake, only on change.
+ */
 class EndpointResolverTest {
   static final WgKey PEER = WgKey.generatePrivate(new SecureRandom()).publicKey();
   WireGuardDevice dev;
@@ -33,8 +35,13 @@ class EndpointResolverTest {
   void setUp() throws Exception {
     dev = new WireGuardDevice(DeviceOptions.defaults());
     dev.setPrivateKey(WgKey.generatePrivate(new SecureRandom()));
-    dev.upsertPeer(new PeerConfig(PEER, null, List.of(IpPrefix.parse("10.0.0.2/32")),
-        new InetSocketAddress(InetAddress.getByName("198.51.100.1"), 51820), 0));
+    dev.upsertPeer(
+        new PeerConfig(
+            PEER,
+            null,
+            List.of(IpPrefix.parse("10.0.0.2/32")),
+            new InetSocketAddress(InetAddress.getByName("198.51.100.1"), 51820),
+            0));
   }
 
   @AfterEach
@@ -43,7 +50,9 @@ class EndpointResolverTest {
   }
 
   EndpointResolver resolver() {
-    return new EndpointResolver(dev, List.of(new EndpointResolver.Target(PEER, new Endpoint("peer.example", 51820))),
+    return new EndpointResolver(
+        dev,
+        List.of(new EndpointResolver.Target(PEER, new Endpoint("peer.example", 51820))),
         host -> {
           lookups.add(host);
           String a = dns.get(host);
@@ -51,7 +60,11 @@ class EndpointResolverTest {
             throw new UnknownHostException(host + ": Name or service not known");
           }
           return InetAddress.getByName(a);
-        }, () -> now, 30_000, 135, log::add);
+        },
+        () -> now,
+        30_000,
+        135,
+        log::add);
   }
 
   InetSocketAddress endpoint() {

@@ -24,10 +24,17 @@ class FilterGateTest {
   final List<String> log = new ArrayList<>();
 
   static CompiledFilter allow(int port) {
-    return CompiledFilter.of("n", List.of(IpPrefix.parse("10.0.0.1/32")),
-        List.of(new FilterRule(List.of(IpPrefix.parse("10.0.0.0/24")), List.of(IpProtocol.TCP),
-            List.of(new DstPorts(IpPrefix.parse("10.0.0.1/32"), port, port)), RuleOrigin.synthetic(RuleOrigin.ACL, 0))),
-        List.of(), List.of());
+    return CompiledFilter.of(
+        "n",
+        List.of(IpPrefix.parse("10.0.0.1/32")),
+        List.of(
+            new FilterRule(
+                List.of(IpPrefix.parse("10.0.0.0/24")),
+                List.of(IpProtocol.TCP),
+                List.of(new DstPorts(IpPrefix.parse("10.0.0.1/32"), port, port)),
+                RuleOrigin.synthetic(RuleOrigin.ACL, 0))),
+        List.of(),
+        List.of());
   }
 
   /** A TCP SYN 10.0.0.2:40000 -> 10.0.0.1:port. */
@@ -35,7 +42,10 @@ class FilterGateTest {
     ByteBuffer b = ByteBuffer.allocate(40);
     b.put(0, (byte) 0x45).putShort(2, (short) 40).put(8, (byte) 64).put(9, (byte) 6);
     b.put(12, (byte) 10).put(15, (byte) 2).put(16, (byte) 10).put(19, (byte) 1);
-    b.putShort(20, (short) 40000).putShort(22, (short) port).put(32, (byte) 0x50).put(33, (byte) 0x02);
+    b.putShort(20, (short) 40000)
+        .putShort(22, (short) port)
+        .put(32, (byte) 0x50)
+        .put(33, (byte) 0x02);
     return b;
   }
 
@@ -64,8 +74,11 @@ class FilterGateTest {
     assertThat(g.allowInbound(w, syn(22))).isFalse();
     StringBuilder sb = new StringBuilder();
     g.appendStatus(sb);
-    assertThat(sb.toString()).contains("filter_mode=enforce\n").contains("drop_inbound_filter-unavailable=1\n")
-        .contains("drop_inbound_no-rule=1\n").contains("accept_inbound_rule=1\n");
+    assertThat(sb.toString())
+        .contains("filter_mode=enforce\n")
+        .contains("drop_inbound_filter-unavailable=1\n")
+        .contains("drop_inbound_no-rule=1\n")
+        .contains("accept_inbound_rule=1\n");
   }
 
   @Test
@@ -84,7 +97,9 @@ class FilterGateTest {
 
   @Test
   void theTunnelBenchmarkFilterLoads() throws Exception {
-    Path bench = dev.tessera.testsupport.ProjectRoot.get().resolve("benchmarks/tunnel/filter-allow-iperf.json");
+    Path bench =
+        dev.tessera.testsupport.ProjectRoot.get()
+            .resolve("benchmarks/tunnel/filter-allow-iperf.json");
     FilterGate g = FilterGate.fromFile(bench, "bench", log::add);
     assertThat(g.mode()).as(log.toString()).isEqualTo(FilterGate.Mode.ENFORCE);
   }

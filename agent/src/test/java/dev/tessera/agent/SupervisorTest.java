@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 class SupervisorTest {
 
@@ -35,14 +35,25 @@ class SupervisorTest {
     AtomicInteger runs = new AtomicInteger();
     LongAdder restarts = new LongAdder();
     List<String> log = new ArrayList<>();
-    Supervisor.supervise("TUN reader 0", () -> true, () -> {
-      if (runs.incrementAndGet() <= 3) {
-        sneakyThrow(c.thrown().get());
-      }
-    }, restarts, log::add);
+    Supervisor.supervise(
+        "TUN reader 0",
+        () -> true,
+        () -> {
+          if (runs.incrementAndGet() <= 3) {
+            sneakyThrow(c.thrown().get());
+          }
+        },
+        restarts,
+        log::add);
     assertThat(runs.get()).isEqualTo(4);
     assertThat(restarts.sum()).isEqualTo(3);
-    assertThat(log).hasSize(3).allSatisfy(line -> assertThat(line).startsWith(c.logPrefix() + "TUN reader 0").endsWith("restarting it"));
+    assertThat(log)
+        .hasSize(3)
+        .allSatisfy(
+            line ->
+                assertThat(line)
+                    .startsWith(c.logPrefix() + "TUN reader 0")
+                    .endsWith("restarting it"));
   }
 
   @Test
@@ -51,11 +62,16 @@ class SupervisorTest {
     AtomicInteger runs = new AtomicInteger();
     LongAdder restarts = new LongAdder();
     List<String> log = new ArrayList<>();
-    Supervisor.supervise("timer loop", running::get, () -> {
-      runs.incrementAndGet();
-      running.set(false); // the agent is closing; its resources throw as they go
-      throw new IllegalStateException("closed");
-    }, restarts, log::add);
+    Supervisor.supervise(
+        "timer loop",
+        running::get,
+        () -> {
+          runs.incrementAndGet();
+          running.set(false); // the agent is closing; its resources throw as they go
+          throw new IllegalStateException("closed");
+        },
+        restarts,
+        log::add);
     assertThat(runs.get()).isEqualTo(1);
     assertThat(restarts.sum()).isZero();
     assertThat(log).isEmpty();
@@ -65,7 +81,7 @@ class SupervisorTest {
   void aLoopThatReturnsIsNotRestarted() {
     AtomicInteger runs = new AtomicInteger();
     LongAdder restarts = new LongAdder();
-    Supervisor.supervise("filter watcher", () -> true, runs::incrementAndGet, restarts, line -> { });
+    Supervisor.supervise("filter watcher", () -> true, runs::incrementAndGet, restarts, line -> {});
     assertThat(runs.get()).isEqualTo(1);
     assertThat(restarts.sum()).isZero();
   }

@@ -20,21 +20,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * bundle in force and the durable high-water mark, hash, filter, and a current {@link Freshness}
  * statement) → write the high-water mark (atomic, fsynced) → apply (the agent swaps its enforcer
  * snapshot) → persist the bundle (atomic, fsynced, 0600) → acknowledge. A bundle that fails any
- * check changes nothing. Every "unchanged" answer must carry a current freshness statement for
- * this node and the version held, or it is refused as {@code STALE}; {@link #freshness()} is the
- * newest statement accepted, from which the agent tells how stale its policy is.
+ * check changes nothing. Every "unchanged" answer must carry a current freshness statement for this
+ * node and the version held, or it is refused as {@code STALE}; {@link #freshness()} is the newest
+ * statement accepted, from which the agent tells how stale its policy is.
  *
  * <p>The high-water mark ({@code STATEFILE.mark}: the highest version ever applied and when the
  * server last vouched for the policy) is what makes a rollback impossible after the bundle file is
  * lost or replaced: a bundle below the mark is refused, on disk and from the wire. If the mark
  * itself is lost, only a bundle whose freshness is current at the time is accepted (a replayed old
  * bundle's statements have expired). At start, a persisted bundle is verified the same way and
- * applied before the server is asked, so a restarted agent enforces its last good filter even
- * while the server is down. Until some bundle has been applied the agent must drop everything;
- * {@link #hasBundle()} tells it.
+ * applied before the server is asked, so a restarted agent enforces its last good filter even while
+ * the server is down. Until some bundle has been applied the agent must drop everything; {@link
+ * #hasBundle()} tells it.
  */
 public final class BundleClient implements AutoCloseable {
-  /** Receives each verified bundle, in version order. Throwing refuses it (it is not persisted or acked). */
+  /**
+   * Receives each verified bundle, in version order. Throwing refuses it (it is not persisted or
+   * acked).
+   */
   @FunctionalInterface
   public interface Listener {
     void apply(BundleVerifier.Verified bundle) throws Exception;
@@ -44,10 +47,21 @@ public final class BundleClient implements AutoCloseable {
    * Settings; {@code stateFile} holds the last good bundle; {@code serverCertificate}, when not
    * null, is the only certificate trusted for an https server ({@link TlsIdentity}).
    */
-  public record Config(URI server, String node, byte[] wireguardPrivateKey, byte[] serverPublicKey, Path stateFile,
-      int waitSeconds, Path serverCertificate) {
+  public record Config(
+      URI server,
+      String node,
+      byte[] wireguardPrivateKey,
+      byte[] serverPublicKey,
+      Path stateFile,
+      int waitSeconds,
+      Path serverCertificate) {
     /** Without a pinned certificate. */
-    public Config(URI server, String node, byte[] wireguardPrivateKey, byte[] serverPublicKey, Path stateFile,
+    public Config(
+        URI server,
+        String node,
+        byte[] wireguardPrivateKey,
+        byte[] serverPublicKey,
+        Path stateFile,
         int waitSeconds) {
       this(server, node, wireguardPrivateKey, serverPublicKey, stateFile, waitSeconds, null);
     }
@@ -59,8 +73,10 @@ public final class BundleClient implements AutoCloseable {
   private final NodeAuth.Signer signer;
   private final HttpClient http;
   private final AtomicLong held = new AtomicLong();
+
   /** The durable high-water mark as last read or written; guarded by this. */
   private Mark mark = Mark.NONE;
+
   private volatile Freshness freshness;
   private final AtomicLong refused = new AtomicLong();
   private volatile String lastError;
@@ -71,7 +87,8 @@ public final class BundleClient implements AutoCloseable {
     this.config = config;
     this.listener = listener;
     this.verifier = new BundleVerifier(config.serverPublicKey(), config.node());
-    this.signer = new NodeAuth.Signer(config.node(), config.wireguardPrivateKey(), config.serverPublicKey());
+    this.signer =
+        new NodeAuth.Signer(config.node(), config.wireguardPrivateKey(), config.serverPublicKey());
     HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
     if (config.serverCertificate() != null) {
       try {
@@ -105,14 +122,23 @@ public final class BundleClient implements AutoCloseable {
       if (mark.version() == 0) {
         Freshness own = Freshness.of(v.bundle());
         if (!own.currentAt(System.currentTimeMillis())) {
-          throw new BundleException(BundleException.Reason.STALE, "no high-water mark at " + markFile()
-              + ", and the persisted bundle v" + v.bundle().version() + " is not vouched for as current;"
-              + " waiting for the server");
+          throw new BundleException(
+              BundleException.Reason.STALE,
+              "no high-water mark at "
+                  + markFile()
+                  + ", and the persisted bundle v"
+                  + v.bundle().version()
+                  + " is not vouched for as current;"
+                  + " waiting for the server");
         }
         recordFreshness(own);
       } else if (mark.freshIssuedAtMillis() > 0) {
-        freshness = new Freshness(v.bundle().node(), v.bundle().version(), mark.freshIssuedAtMillis(),
-            mark.freshIssuedAtMillis());
+        freshness =
+            new Freshness(
+                v.bundle().node(),
+                v.bundle().version(),
+                mark.freshIssuedAtMillis(),
+                mark.freshIssuedAtMillis());
       }
       apply(v);
     } catch (IOException e) {
@@ -141,7 +167,8 @@ public final class BundleClient implements AutoCloseable {
 
   private static byte[] readBounded(Path file) throws IOException, BundleException {
     if (Files.size(file) > BundleCodec.MAX_BUNDLE_BYTES) {
-      throw new BundleException(BundleException.Reason.TOO_LARGE, file + " is larger than any bundle");
+      throw new BundleException(
+          BundleException.Reason.TOO_LARGE, file + " is larger than any bundle");
     }
     return Files.readAllBytes(file);
   }
@@ -151,13 +178,16 @@ public final class BundleClient implements AutoCloseable {
     thread = Thread.ofPlatform().name("tessera-bundle-client").daemon().start(this::run);
   }
 
-  /** One long-poll round trip; returns true when a new bundle was applied. For tests and the loop. */
+  /**
+   * One long-poll round trip; returns true when a new bundle was applied. For tests and the loop.
+   */
   public boolean pollOnce() throws IOException, InterruptedException, BundleException {
     String path = "/v1/bundle?wait=" + config.waitSeconds();
     NodeAuth.Headers h = signer.sign("GET", path, new byte[0], System.currentTimeMillis());
-    HttpRequest.Builder req = HttpRequest.newBuilder(config.server().resolve(path))
-        .timeout(Duration.ofSeconds(config.waitSeconds() + 15L))
-        .GET();
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(config.server().resolve(path))
+            .timeout(Duration.ofSeconds(config.waitSeconds() + 15L))
+            .GET();
     h.asMap().forEach(req::header);
     long version = held.get();
     if (version > 0) {
@@ -165,8 +195,9 @@ public final class BundleClient implements AutoCloseable {
     }
     HttpResponse<byte[]> resp = http.send(req.build(), bounded(BundleCodec.MAX_BUNDLE_BYTES));
     if (resp.body() == null) {
-      throw new BundleException(BundleException.Reason.TOO_LARGE, "server answer is larger than "
-          + BundleCodec.MAX_BUNDLE_BYTES + " bytes; not read");
+      throw new BundleException(
+          BundleException.Reason.TOO_LARGE,
+          "server answer is larger than " + BundleCodec.MAX_BUNDLE_BYTES + " bytes; not read");
     }
     String header = resp.headers().firstValue(Freshness.HEADER).orElse(null);
     return switch (resp.statusCode()) {
@@ -178,26 +209,36 @@ public final class BundleClient implements AutoCloseable {
         unchanged(header);
         yield false;
       }
-      default -> throw new IOException("server answered " + resp.statusCode() + ": "
-          + new String(resp.body(), 0, Math.min(resp.body().length, 512), StandardCharsets.UTF_8).strip());
+      default ->
+          throw new IOException(
+              "server answered "
+                  + resp.statusCode()
+                  + ": "
+                  + new String(
+                          resp.body(), 0, Math.min(resp.body().length, 512), StandardCharsets.UTF_8)
+                      .strip());
     };
   }
 
-  /** A body handler that reads at most {@code max} bytes; a longer body gives a null body, unread. */
+  /**
+   * A body handler that reads at most {@code max} bytes; a longer body gives a null body, unread.
+   */
   static HttpResponse.BodyHandler<byte[]> bounded(int max) {
     return info -> {
       long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
       if (declared > max) {
         return HttpResponse.BodySubscribers.replacing(null);
       }
-      return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofInputStream(), in -> {
-        try (in) {
-          byte[] b = in.readNBytes(max + 1);
-          return b.length > max ? null : b;
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+      return HttpResponse.BodySubscribers.mapping(
+          HttpResponse.BodySubscribers.ofInputStream(),
+          in -> {
+            try (in) {
+              byte[] b = in.readNBytes(max + 1);
+              return b.length > max ? null : b;
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          });
     };
   }
 
@@ -206,8 +247,16 @@ public final class BundleClient implements AutoCloseable {
     Freshness f = Freshness.verifyHeader(header, config.serverPublicKey());
     long version = held.get();
     if (!f.node().equals(config.node()) || f.version() != version) {
-      throw new BundleException(BundleException.Reason.STALE, "the server vouches for " + f.node() + " v" + f.version()
-          + ", but this agent holds v" + version + " of " + config.node());
+      throw new BundleException(
+          BundleException.Reason.STALE,
+          "the server vouches for "
+              + f.node()
+              + " v"
+              + f.version()
+              + ", but this agent holds v"
+              + version
+              + " of "
+              + config.node());
     }
     requireCurrent(f);
     recordFreshness(f);
@@ -220,10 +269,19 @@ public final class BundleClient implements AutoCloseable {
   private synchronized void offer(byte[] bytes, String header) throws BundleException, IOException {
     BundleVerifier.Verified v = verifier.verify(bytes, Math.max(held.get(), mark.version()));
     NodeBundle b = v.bundle();
-    Freshness f = header == null ? Freshness.of(b) : Freshness.verifyHeader(header, config.serverPublicKey());
+    Freshness f =
+        header == null ? Freshness.of(b) : Freshness.verifyHeader(header, config.serverPublicKey());
     if (!f.node().equals(b.node()) || f.version() != b.version()) {
-      throw new BundleException(BundleException.Reason.STALE, "the freshness statement is for " + f.node() + " v"
-          + f.version() + ", not for the bundle " + b.node() + " v" + b.version());
+      throw new BundleException(
+          BundleException.Reason.STALE,
+          "the freshness statement is for "
+              + f.node()
+              + " v"
+              + f.version()
+              + ", not for the bundle "
+              + b.node()
+              + " v"
+              + b.version());
     }
     requireCurrent(f);
     // Durable before the bundle takes effect: after a crash the mark is never below what ran.
@@ -238,7 +296,8 @@ public final class BundleClient implements AutoCloseable {
     try {
       listener.apply(v);
     } catch (Exception e) {
-      throw new BundleException(BundleException.Reason.BAD_FILTER, "the agent refused the filter: " + e.getMessage());
+      throw new BundleException(
+          BundleException.Reason.BAD_FILTER, "the agent refused the filter: " + e.getMessage());
     }
     held.set(v.bundle().version());
   }
@@ -246,9 +305,17 @@ public final class BundleClient implements AutoCloseable {
   private static void requireCurrent(Freshness f) throws BundleException {
     long now = System.currentTimeMillis();
     if (!f.currentAt(now)) {
-      throw new BundleException(BundleException.Reason.STALE, "freshness statement for v" + f.version()
-          + " is not current (issued " + java.time.Instant.ofEpochMilli(f.issuedAtMillis()) + ", expires "
-          + java.time.Instant.ofEpochMilli(f.expiresAtMillis()) + ", now " + java.time.Instant.ofEpochMilli(now) + ")");
+      throw new BundleException(
+          BundleException.Reason.STALE,
+          "freshness statement for v"
+              + f.version()
+              + " is not current (issued "
+              + java.time.Instant.ofEpochMilli(f.issuedAtMillis())
+              + ", expires "
+              + java.time.Instant.ofEpochMilli(f.expiresAtMillis())
+              + ", now "
+              + java.time.Instant.ofEpochMilli(now)
+              + ")");
     }
   }
 
@@ -285,7 +352,8 @@ public final class BundleClient implements AutoCloseable {
     static final Mark NONE = new Mark(0, 0);
 
     byte[] encode() {
-      return ("tessera-mark " + version + " " + freshIssuedAtMillis + "\n").getBytes(StandardCharsets.US_ASCII);
+      return ("tessera-mark " + version + " " + freshIssuedAtMillis + "\n")
+          .getBytes(StandardCharsets.US_ASCII);
     }
 
     static Mark decode(byte[] bytes) {
@@ -317,13 +385,15 @@ public final class BundleClient implements AutoCloseable {
   }
 
   private void ack(NodeBundle bundle) {
-    byte[] body = ("{\"version\":" + bundle.version() + ",\"hash\":\"" + bundle.contentHash() + "\"}")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        ("{\"version\":" + bundle.version() + ",\"hash\":\"" + bundle.contentHash() + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
     NodeAuth.Headers h = signer.sign("POST", "/v1/ack", body, System.currentTimeMillis());
-    HttpRequest.Builder req = HttpRequest.newBuilder(config.server().resolve("/v1/ack"))
-        .timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(config.server().resolve("/v1/ack"))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     h.asMap().forEach(req::header);
     // Fire and forget: an ack that is lost only delays what `policyc status` shows.
     http.sendAsync(req.build(), HttpResponse.BodyHandlers.discarding());

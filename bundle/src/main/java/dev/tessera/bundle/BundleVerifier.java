@@ -6,9 +6,9 @@ import dev.tessera.enforcer.format.FilterCodec;
 import dev.tessera.enforcer.format.FilterFormatException;
 
 /**
- * The agent's gate for bundles: only a bundle that is signed by the configured server, addressed
- * to this node, newer than the one in force, whose hash matches its filter and whose filter is
- * valid, is returned. Every other input is refused with a reason and changes nothing.
+ * The agent's gate for bundles: only a bundle that is signed by the configured server, addressed to
+ * this node, newer than the one in force, whose hash matches its filter and whose filter is valid,
+ * is returned. Every other input is refused with a reason and changes nothing.
  */
 public final class BundleVerifier {
   private final byte[] serverPublicKey;
@@ -32,16 +32,21 @@ public final class BundleVerifier {
   public Verified verify(byte[] bytes, long heldVersion) throws BundleException {
     NodeBundle bundle = BundleCodec.verifyAndDecode(bytes, serverPublicKey);
     if (!bundle.node().equals(node)) {
-      throw new BundleException(Reason.WRONG_NODE,
-          "bundle is for node " + bundle.node() + ", this is " + node);
+      throw new BundleException(
+          Reason.WRONG_NODE, "bundle is for node " + bundle.node() + ", this is " + node);
     }
     if (bundle.version() <= heldVersion) {
-      throw new BundleException(Reason.ROLLBACK,
-          "bundle version " + bundle.version() + " is not newer than the held version " + heldVersion);
+      throw new BundleException(
+          Reason.ROLLBACK,
+          "bundle version "
+              + bundle.version()
+              + " is not newer than the held version "
+              + heldVersion);
     }
     byte[] filterBytes = bundle.filter();
     if (!NodeBundle.hashOf(filterBytes).equals(bundle.contentHash())) {
-      throw new BundleException(Reason.HASH_MISMATCH, "bundle content hash does not match its filter");
+      throw new BundleException(
+          Reason.HASH_MISMATCH, "bundle content hash does not match its filter");
     }
     CompiledFilter filter;
     try {
@@ -50,7 +55,8 @@ public final class BundleVerifier {
       throw new BundleException(Reason.BAD_FILTER, "bundle filter is invalid: " + e.getMessage());
     }
     if (!filter.node().equals(node)) {
-      throw new BundleException(Reason.WRONG_NODE,
+      throw new BundleException(
+          Reason.WRONG_NODE,
           "bundle filter is compiled for node " + filter.node() + ", this is " + node);
     }
     return new Verified(bundle, filter);

@@ -11,11 +11,11 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  * authenticate nodes by their WireGuard keys.
  *
  * <p>Ed25519 and X25519 are the same curve in two coordinate systems (RFC 7748 section 4.1 gives
- * the birational map {@code u = (1 + y) / (1 - y)}). An Ed25519 secret key's scalar is the
- * clamped first half of SHA-512(seed) (RFC 8032 section 5.1.5), so that scalar used with X25519
- * yields the Montgomery image of the Ed25519 public key. This is the conversion libsodium calls
- * {@code crypto_sign_ed25519_pk_to_curve25519}; a node that knows only the server's Ed25519 public
- * key can therefore run Diffie-Hellman with the server.
+ * the birational map {@code u = (1 + y) / (1 - y)}). An Ed25519 secret key's scalar is the clamped
+ * first half of SHA-512(seed) (RFC 8032 section 5.1.5), so that scalar used with X25519 yields the
+ * Montgomery image of the Ed25519 public key. This is the conversion libsodium calls {@code
+ * crypto_sign_ed25519_pk_to_curve25519}; a node that knows only the server's Ed25519 public key can
+ * therefore run Diffie-Hellman with the server.
  */
 final class Curve25519 {
   private static final BigInteger P = BigInteger.TWO.pow(255).subtract(BigInteger.valueOf(19));
@@ -25,7 +25,8 @@ final class Curve25519 {
   /** Montgomery u-coordinate (32 bytes, little-endian) of an Ed25519 public key. */
   static byte[] edwardsToMontgomery(byte[] edPublic) {
     if (edPublic.length != 32) {
-      throw new IllegalArgumentException("Ed25519 public key must be 32 bytes, got " + edPublic.length);
+      throw new IllegalArgumentException(
+          "Ed25519 public key must be 32 bytes, got " + edPublic.length);
     }
     byte[] be = reverse(edPublic);
     be[0] &= 0x7f; // the top bit is the sign of x, not part of y
@@ -58,7 +59,8 @@ final class Curve25519 {
    * order: such a "shared secret" is known to everyone and must not authenticate anything.
    */
   /** Every Diffie-Hellman this process ran (tests check that a flood of requests runs none). */
-  static final java.util.concurrent.atomic.AtomicLong DH_COUNT = new java.util.concurrent.atomic.AtomicLong();
+  static final java.util.concurrent.atomic.AtomicLong DH_COUNT =
+      new java.util.concurrent.atomic.AtomicLong();
 
   static byte[] dh(byte[] scalar, byte[] u) {
     DH_COUNT.incrementAndGet();

@@ -7,10 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
- * A signed, short-lived statement of the server: "at {@code issuedAt}, the current bundle of
- * {@code node} is {@code version}; believe this until {@code expiresAt}". TUF calls this the
- * timestamp role; it defeats a freeze attack, in which someone on the path keeps answering "unchanged"
- * (or replays an old bundle) so that a fleet never hears of a newer policy or a revocation.
+ * A signed, short-lived statement of the server: "at {@code issuedAt}, the current bundle of {@code
+ * node} is {@code version}; believe this until {@code expiresAt}". TUF calls this the timestamp
+ * role; it defeats a freeze attack, in which someone on the path keeps answering "unchanged" (or
+ * replays an old bundle) so that a fleet never hears of a newer policy or a revocation.
  *
  * <p>The server attaches one to every answer, "unchanged" included ({@link #HEADER}, base64); a
  * signed bundle is its own statement while its embedded window is current. The agent refuses an
@@ -29,11 +29,13 @@ public record Freshness(String node, long version, long issuedAtMillis, long exp
   public static final String HEADER = "X-Tessera-Freshness";
   static final byte[] MAGIC = {'T', 'S', 'F', 'R'};
   static final int FORMAT = 1;
+
   /** A statement is a few dozen bytes; anything longer is refused unread. */
   public static final int MAX_BYTES = 4 + 2 + 2 + 0xffff + 8 + 8 + 8 + BundleCodec.SIGNATURE_LENGTH;
+
   /**
-   * How far the agent's clock may run behind the server's: a statement issued up to this far in
-   * the agent's future is still accepted (the same window requests are held to).
+   * How far the agent's clock may run behind the server's: a statement issued up to this far in the
+   * agent's future is still accepted (the same window requests are held to).
    */
   public static final long CLOCK_SKEW_MILLIS = NodeAuth.WINDOW_MILLIS;
 
@@ -45,7 +47,8 @@ public record Freshness(String node, long version, long issuedAtMillis, long exp
 
   /** The statement a bundle makes about itself: its own node, version and signing window. */
   public static Freshness of(NodeBundle bundle) {
-    return new Freshness(bundle.node(), bundle.version(), bundle.issuedAtMillis(), bundle.expiresAtMillis());
+    return new Freshness(
+        bundle.node(), bundle.version(), bundle.issuedAtMillis(), bundle.expiresAtMillis());
   }
 
   /** True when {@code nowMillis} lies within the statement's window (allowing the clock skew). */
@@ -74,9 +77,18 @@ public record Freshness(String node, long version, long issuedAtMillis, long exp
   }
 
   /** Verifies the signature, then decodes; any other input is a {@link BundleException}. */
-  public static Freshness verifyAndDecode(byte[] bytes, byte[] serverPublicKey) throws BundleException {
-    int unsigned = BundleCodec.verifySigned(bytes, MAGIC, 4 + 2 + 2 + 1 + 24 + BundleCodec.SIGNATURE_LENGTH, MAX_BYTES,
-        serverPublicKey, "freshness statement", Reason.STALE, Reason.STALE);
+  public static Freshness verifyAndDecode(byte[] bytes, byte[] serverPublicKey)
+      throws BundleException {
+    int unsigned =
+        BundleCodec.verifySigned(
+            bytes,
+            MAGIC,
+            4 + 2 + 2 + 1 + 24 + BundleCodec.SIGNATURE_LENGTH,
+            MAX_BYTES,
+            serverPublicKey,
+            "freshness statement",
+            Reason.STALE,
+            Reason.STALE);
     ByteBuffer in = ByteBuffer.wrap(bytes, 0, unsigned);
     try {
       in.position(4);
@@ -103,7 +115,8 @@ public record Freshness(String node, long version, long issuedAtMillis, long exp
   }
 
   /** Decodes the {@link #HEADER} header value. */
-  public static Freshness verifyHeader(String header, byte[] serverPublicKey) throws BundleException {
+  public static Freshness verifyHeader(String header, byte[] serverPublicKey)
+      throws BundleException {
     if (header == null) {
       throw new BundleException(Reason.STALE, "answer carries no freshness statement");
     }

@@ -19,13 +19,13 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>A WireGuard key is an X25519 key, which can agree on a secret but cannot sign. So a request
  * carries an HMAC-SHA256 authenticator keyed by the Diffie-Hellman secret between the node's
- * private key and the server's key (the server's Ed25519 key in its X25519 form, see
- * {@link Curve25519}). Only the node and the server can compute it; the server needs nothing but
- * the public key listed for the node in the inventory, and the node needs nothing but its own
- * WireGuard private key and the server's public key ({@code ServerKey =}). The authenticator
- * covers method, path, node, timestamp, a random nonce and the SHA-256 of the body; the server
- * refuses timestamps outside {@link #WINDOW_MILLIS} of its clock and nonces it has seen inside
- * that window, so a captured request cannot be replayed.
+ * private key and the server's key (the server's Ed25519 key in its X25519 form, see {@link
+ * Curve25519}). Only the node and the server can compute it; the server needs nothing but the
+ * public key listed for the node in the inventory, and the node needs nothing but its own WireGuard
+ * private key and the server's public key ({@code ServerKey =}). The authenticator covers method,
+ * path, node, timestamp, a random nonce and the SHA-256 of the body; the server refuses timestamps
+ * outside {@link #WINDOW_MILLIS} of its clock and nonces it has seen inside that window, so a
+ * captured request cannot be replayed.
  */
 public final class NodeAuth {
   /** How far a request's timestamp may be from the server's clock. */
@@ -43,7 +43,15 @@ public final class NodeAuth {
   /** The headers of one authenticated request. */
   public record Headers(String node, long timeMillis, String nonce, String auth) {
     public Map<String, String> asMap() {
-      return Map.of(HEADER_NODE, node, HEADER_TIME, Long.toString(timeMillis), HEADER_NONCE, nonce, HEADER_AUTH, auth);
+      return Map.of(
+          HEADER_NODE,
+          node,
+          HEADER_TIME,
+          Long.toString(timeMillis),
+          HEADER_NONCE,
+          nonce,
+          HEADER_AUTH,
+          auth);
     }
   }
 
@@ -59,7 +67,8 @@ public final class NodeAuth {
      */
     public Signer(String node, byte[] wireguardPrivateKey, byte[] serverPublicKey) {
       this.node = node;
-      byte[] shared = Curve25519.dh(wireguardPrivateKey, Curve25519.edwardsToMontgomery(serverPublicKey));
+      byte[] shared =
+          Curve25519.dh(wireguardPrivateKey, Curve25519.edwardsToMontgomery(serverPublicKey));
       if (shared == null) {
         throw new IllegalArgumentException("server key gives a degenerate shared secret");
       }
@@ -70,7 +79,8 @@ public final class NodeAuth {
       byte[] nonceBytes = new byte[16];
       random.nextBytes(nonceBytes);
       String nonce = HexFormat.of().formatHex(nonceBytes);
-      return new Headers(node, nowMillis, nonce, mac(macKey, method, path, node, nowMillis, nonce, body));
+      return new Headers(
+          node, nowMillis, nonce, mac(macKey, method, path, node, nowMillis, nonce, body));
     }
   }
 
@@ -78,29 +88,34 @@ public final class NodeAuth {
    * The server's side: checks requests against the nodes' public keys, refusing replays.
    *
    * <p>Cost control (a flood of forged requests must not cost a Diffie-Hellman each): the MAC key
-   * of a node is derived once per node key and cached, so a request is checked with one HMAC and
-   * no DH, and a request for an unknown node costs a map lookup. The DH runs only the first time a
+   * of a node is derived once per node key and cached, so a request is checked with one HMAC and no
+   * DH, and a request for an unknown node costs a map lookup. The DH runs only the first time a
    * node's key is seen (at most once per inventory key, which only the operator can add). Nonces
-   * are remembered per node, each node with its own bound, so a node that floods requests locks
-   * out only itself, never another node.
+   * are remembered per node, each node with its own bound, so a node that floods requests locks out
+   * only itself, never another node.
    */
   public static final class Authenticator {
     private final byte[] serverScalar;
     private final Function<String, byte[]> nodeKeys;
+
     /** Node -> its public key and the MAC key derived from it. */
     private final java.util.concurrent.ConcurrentHashMap<String, DerivedKey> macKeys =
         new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Node -> that node's nonce window. */
     private final java.util.concurrent.ConcurrentHashMap<String, NonceWindow> windows =
         new java.util.concurrent.ConcurrentHashMap<>();
+
     private final int maxPerNode;
+
     /**
      * Bound on the derived-key cache and on the nonce windows kept. Where any key may sign (the
      * enrollment endpoint, which authenticates the key being registered), every forged request
-     * brings a new key: at the bound the cache starts afresh (it is only a cache) and windows
-     * whose nonces have all aged out are dropped (their requests would be refused by time anyway).
+     * brings a new key: at the bound the cache starts afresh (it is only a cache) and windows whose
+     * nonces have all aged out are dropped (their requests would be refused by time anyway).
      */
     static final int MAX_TRACKED_NODES = 1 << 17;
+
     private final int maxTracked;
 
     /** Entries in the derived-key cache and nonce windows (tests). */
@@ -129,7 +144,8 @@ public final class NodeAuth {
       this(serverKey, nodeKeys, maxPerNode, MAX_TRACKED_NODES);
     }
 
-    Authenticator(SigningKey serverKey, Function<String, byte[]> nodeKeys, int maxPerNode, int maxTracked) {
+    Authenticator(
+        SigningKey serverKey, Function<String, byte[]> nodeKeys, int maxPerNode, int maxTracked) {
       this.maxTracked = maxTracked;
       this.serverScalar = serverKey.x25519Scalar();
       this.nodeKeys = nodeKeys;
@@ -137,14 +153,16 @@ public final class NodeAuth {
     }
 
     /** Returns the authenticated node name. */
-    public String authenticate(String method, String path, byte[] body, Map<String, String> headers, long nowMillis)
+    public String authenticate(
+        String method, String path, byte[] body, Map<String, String> headers, long nowMillis)
         throws BundleException {
       String node = headers.get(HEADER_NODE);
       String time = headers.get(HEADER_TIME);
       String nonce = headers.get(HEADER_NONCE);
       String auth = headers.get(HEADER_AUTH);
       if (node == null || time == null || nonce == null || auth == null) {
-        throw new BundleException(Reason.BAD_AUTH, "request is not authenticated (missing X-Tessera-* headers)");
+        throw new BundleException(
+            Reason.BAD_AUTH, "request is not authenticated (missing X-Tessera-* headers)");
       }
       long timeMillis;
       try {
@@ -153,26 +171,34 @@ public final class NodeAuth {
         throw new BundleException(Reason.BAD_AUTH, "request timestamp is not a number");
       }
       if (Math.abs(nowMillis - timeMillis) > WINDOW_MILLIS) {
-        throw new BundleException(Reason.REPLAYED, "request timestamp is outside the accepted window");
+        throw new BundleException(
+            Reason.REPLAYED, "request timestamp is outside the accepted window");
       }
       if (nonce.length() != 32 || auth.length() != 44) {
-        throw new BundleException(Reason.BAD_AUTH, "request nonce or authenticator has the wrong length");
+        throw new BundleException(
+            Reason.BAD_AUTH, "request nonce or authenticator has the wrong length");
       }
       byte[] nodeKey = nodeKeys.apply(node);
       if (nodeKey == null || nodeKey.length != 32) {
-        throw new BundleException(Reason.UNKNOWN_NODE, "unknown node or node without a key: " + node);
+        throw new BundleException(
+            Reason.UNKNOWN_NODE, "unknown node or node without a key: " + node);
       }
       byte[] key = macKey(node, nodeKey);
       String expected = mac(key, method, path, node, timeMillis, nonce, body);
-      if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), auth.getBytes(StandardCharsets.US_ASCII))) {
-        throw new BundleException(Reason.BAD_AUTH, "request authenticator does not verify for node " + node);
+      if (!MessageDigest.isEqual(
+          expected.getBytes(StandardCharsets.US_ASCII), auth.getBytes(StandardCharsets.US_ASCII))) {
+        throw new BundleException(
+            Reason.BAD_AUTH, "request authenticator does not verify for node " + node);
       }
       if (windows.size() >= maxTracked && !windows.containsKey(node)) {
-        windows.values().removeIf(old -> {
-          synchronized (old) {
-            return old.seen.values().stream().allMatch(t -> t < nowMillis);
-          }
-        });
+        windows
+            .values()
+            .removeIf(
+                old -> {
+                  synchronized (old) {
+                    return old.seen.values().stream().allMatch(t -> t < nowMillis);
+                  }
+                });
       }
       NonceWindow w = windows.computeIfAbsent(node, k -> new NonceWindow());
       synchronized (w) {
@@ -184,7 +210,8 @@ public final class NodeAuth {
           throw new BundleException(Reason.REPLAYED, "request nonce was already used");
         }
         if (w.seen.size() >= maxPerNode) {
-          throw new BundleException(Reason.REPLAYED, "too many requests from node " + node + " in the replay window");
+          throw new BundleException(
+              Reason.REPLAYED, "too many requests from node " + node + " in the replay window");
         }
         w.seen.put(nonce, timeMillis + WINDOW_MILLIS);
       }
@@ -222,7 +249,8 @@ public final class NodeAuth {
     }
   }
 
-  private static String mac(byte[] key, String method, String path, String node, long time, String nonce, byte[] body) {
+  private static String mac(
+      byte[] key, String method, String path, String node, long time, String nonce, byte[] body) {
     try {
       Mac hmac = Mac.getInstance("HmacSHA256");
       hmac.init(new SecretKeySpec(key, "HmacSHA256"));
@@ -231,7 +259,8 @@ public final class NodeAuth {
       hmac.update(MessageDigest.getInstance("SHA-256").digest(body));
       return Base64.getEncoder().encodeToString(hmac.doFinal());
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 and SHA-256 are required by every Java platform", e);
+      throw new IllegalStateException(
+          "HmacSHA256 and SHA-256 are required by every Java platform", e);
     }
   }
 

@@ -4,9 +4,9 @@ import java.util.HexFormat;
 import java.util.Objects;
 
 /**
- * What the policy server sends one node: its compiled filter (the enforcer's binary encoding,
- * which also carries the node's peer list) with the metadata the agent needs to refuse anything
- * but the genuine, newest filter for itself.
+ * What the policy server sends one node: its compiled filter (the enforcer's binary encoding, which
+ * also carries the node's peer list) with the metadata the agent needs to refuse anything but the
+ * genuine, newest filter for itself.
  *
  * @param node the node the bundle is for; an agent refuses a bundle for another node
  * @param version strictly increasing per node; an agent refuses anything not newer than it holds
@@ -18,7 +18,12 @@ import java.util.Objects;
  * @param filter the enforcer's binary compiled filter ({@code FilterCodec.encode})
  */
 public record NodeBundle(
-    String node, long version, String policyRevision, String contentHash, long issuedAtMillis, long expiresAtMillis,
+    String node,
+    long version,
+    String policyRevision,
+    String contentHash,
+    long issuedAtMillis,
+    long expiresAtMillis,
     byte[] filter) {
 
   public NodeBundle {
@@ -38,7 +43,12 @@ public record NodeBundle(
   }
 
   /** A bundle that makes no freshness claim of its own (it expires as it is issued). */
-  public NodeBundle(String node, long version, String policyRevision, String contentHash, long issuedAtMillis,
+  public NodeBundle(
+      String node,
+      long version,
+      String policyRevision,
+      String contentHash,
+      long issuedAtMillis,
       byte[] filter) {
     this(node, version, policyRevision, contentHash, issuedAtMillis, issuedAtMillis, filter);
   }
@@ -51,7 +61,8 @@ public record NodeBundle(
   /** SHA-256 of the filter bytes, hex, as {@link #contentHash} must be. */
   public static String hashOf(byte[] filter) {
     try {
-      return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(filter));
+      return HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(filter));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by every Java platform", e);
     }
@@ -76,7 +87,16 @@ public record NodeBundle(
 
   @Override
   public String toString() {
-    return "NodeBundle[node=" + node + ", version=" + version + ", revision=" + policyRevision
-        + ", hash=" + contentHash + ", filter=" + filter.length + " bytes]";
+    return "NodeBundle[node="
+        + node
+        + ", version="
+        + version
+        + ", revision="
+        + policyRevision
+        + ", hash="
+        + contentHash
+        + ", filter="
+        + filter.length
+        + " bytes]";
   }
 }

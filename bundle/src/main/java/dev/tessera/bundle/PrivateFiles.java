@@ -16,15 +16,17 @@ import java.util.Set;
 
 /**
  * Files holding keys, bundles, versions and audit trails: created owner-only (files 0600,
- * directories 0700) by passing the mode to {@code open(2)}/{@code mkdir(2)}, never by a chmod
- * after the fact (which leaves a window in which the file is readable under a loose umask). A
- * umask can only remove bits, so the result is at most 0600/0700 whatever the umask is.
- * Replacements are atomic and durable: a temporary file is written, fsynced, renamed over the
- * target, and the directory is fsynced, so a crash leaves either the old or the new content.
+ * directories 0700) by passing the mode to {@code open(2)}/{@code mkdir(2)}, never by a chmod after
+ * the fact (which leaves a window in which the file is readable under a loose umask). A umask can
+ * only remove bits, so the result is at most 0600/0700 whatever the umask is. Replacements are
+ * atomic and durable: a temporary file is written, fsynced, renamed over the target, and the
+ * directory is fsynced, so a crash leaves either the old or the new content.
  */
 public final class PrivateFiles {
-  public static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
-  public static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+  public static final Set<PosixFilePermission> FILE_MODE =
+      PosixFilePermissions.fromString("rw-------");
+  public static final Set<PosixFilePermission> DIR_MODE =
+      PosixFilePermissions.fromString("rwx------");
 
   private PrivateFiles() {}
 
@@ -32,7 +34,10 @@ public final class PrivateFiles {
     return PosixFilePermissions.asFileAttribute(FILE_MODE);
   }
 
-  /** Creates {@code dir} and missing parents with mode 0700 (existing directories are left as they are). */
+  /**
+   * Creates {@code dir} and missing parents with mode 0700 (existing directories are left as they
+   * are).
+   */
   public static Path createDirectories(Path dir) throws IOException {
     Path abs = dir.toAbsolutePath();
     if (Files.isDirectory(abs)) {
@@ -54,14 +59,19 @@ public final class PrivateFiles {
 
   /** Opens {@code file} for appending, creating it 0600 if it does not exist. */
   public static FileChannel openAppend(Path file) throws IOException {
-    return FileChannel.open(file, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-        StandardOpenOption.WRITE), fileMode());
+    return FileChannel.open(
+        file,
+        EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE),
+        fileMode());
   }
 
   /** Writes a new file 0600; fails if it exists. */
   public static void writeNew(Path file, byte[] bytes) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        fileMode())) {
+    try (FileChannel ch =
+        FileChannel.open(
+            file,
+            EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            fileMode())) {
       writeFully(ch, bytes);
       ch.force(true);
     }

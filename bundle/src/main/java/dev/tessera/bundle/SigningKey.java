@@ -13,13 +13,12 @@ import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 /**
- * The policy server's Ed25519 key. It signs every bundle, and (through its X25519 image, see
- * {@link Curve25519}) authenticates node requests.
+ * The policy server's Ed25519 key. It signs every bundle, and (through its X25519 image, see {@link
+ * Curve25519}) authenticates node requests.
  *
- * <p>File format, written by {@code policyc keygen}: the private key file holds one line
- * {@value #PRIVATE_PREFIX} followed by the base64 32-byte seed and is created with mode 0600; the
- * public key is the base64 of the 32-byte Ed25519 public key, the value agents put in
- * {@code ServerKey =}.
+ * <p>File format, written by {@code policyc keygen}: the private key file holds one line {@value
+ * #PRIVATE_PREFIX} followed by the base64 32-byte seed and is created with mode 0600; the public
+ * key is the base64 of the 32-byte Ed25519 public key, the value agents put in {@code ServerKey =}.
  */
 public final class SigningKey {
   static final String PRIVATE_PREFIX = "tessera-ed25519-private:";
@@ -56,8 +55,11 @@ public final class SigningKey {
   public static SigningKey read(Path file) throws IOException {
     String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
     if (!text.startsWith(PRIVATE_PREFIX)) {
-      throw new IOException(file + ": not a Tessera signing key (expected a line starting with "
-          + PRIVATE_PREFIX + ")");
+      throw new IOException(
+          file
+              + ": not a Tessera signing key (expected a line starting with "
+              + PRIVATE_PREFIX
+              + ")");
     }
     byte[] seed;
     try {
@@ -77,8 +79,11 @@ public final class SigningKey {
 
   /** Writes the private key (mode 0600, refusing to overwrite) and returns the public key text. */
   public String write(Path file) throws IOException {
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(file, PRIVATE_PREFIX + Base64.getEncoder().encodeToString(seed) + "\n",
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(
+        file,
+        PRIVATE_PREFIX + Base64.getEncoder().encodeToString(seed) + "\n",
         StandardCharsets.US_ASCII);
     return publicKeyBase64();
   }

@@ -51,29 +51,49 @@ public final class TlsIdentity {
    * Writes {@code certFile} and {@code keyFile} (neither may exist) for the given DNS names and IP
    * addresses, valid for {@code validity} from now.
    */
-  public static X509Certificate generate(Path certFile, Path keyFile, List<String> names, Duration validity)
-      throws IOException {
+  public static X509Certificate generate(
+      Path certFile, Path keyFile, List<String> names, Duration validity) throws IOException {
     try {
       KeyPairGenerator kpg = KeyPairGenerator.getInstance("EC");
       kpg.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
       KeyPair kp = kpg.generateKeyPair();
       X500Name subject = new X500Name("CN=tessera-policy-server");
       Instant now = Instant.now();
-      JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject,
-          new BigInteger(127, new SecureRandom()), Date.from(now.minus(Duration.ofMinutes(5))),
-          Date.from(now.plus(validity)), subject, kp.getPublic());
+      JcaX509v3CertificateBuilder b =
+          new JcaX509v3CertificateBuilder(
+              subject,
+              new BigInteger(127, new SecureRandom()),
+              Date.from(now.minus(Duration.ofMinutes(5))),
+              Date.from(now.plus(validity)),
+              subject,
+              kp.getPublic());
       List<GeneralName> san = new ArrayList<>();
       for (String n : names) {
-        san.add(isAddress(n) ? new GeneralName(GeneralName.iPAddress, n) : new GeneralName(GeneralName.dNSName, n));
+        san.add(
+            isAddress(n)
+                ? new GeneralName(GeneralName.iPAddress, n)
+                : new GeneralName(GeneralName.dNSName, n));
       }
-      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(san.toArray(GeneralName[]::new)));
+      b.addExtension(
+          Extension.subjectAlternativeName,
+          false,
+          new GeneralNames(san.toArray(GeneralName[]::new)));
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-      X509Certificate cert = new JcaX509CertificateConverter()
-          .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
-      Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(keyFile, pem("PRIVATE KEY", kp.getPrivate().getEncoded()), StandardCharsets.US_ASCII);
-      Files.writeString(certFile, pem("CERTIFICATE", cert.getEncoded()), StandardCharsets.US_ASCII,
-          java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+      X509Certificate cert =
+          new JcaX509CertificateConverter()
+              .getCertificate(
+                  b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
+      Files.createFile(
+          keyFile,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(
+          keyFile, pem("PRIVATE KEY", kp.getPrivate().getEncoded()), StandardCharsets.US_ASCII);
+      Files.writeString(
+          certFile,
+          pem("CERTIFICATE", cert.getEncoded()),
+          StandardCharsets.US_ASCII,
+          java.nio.file.StandardOpenOption.CREATE_NEW,
+          java.nio.file.StandardOpenOption.WRITE);
       return cert;
     } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new IOException("cannot create the TLS certificate: " + e.getMessage(), e);
@@ -84,11 +104,14 @@ public final class TlsIdentity {
   public static SSLContext trusting(Path certFile) throws IOException {
     try {
       CertificateFactory cf = CertificateFactory.getInstance("X.509");
-      X509Certificate cert = (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(Files.readAllBytes(certFile)));
+      X509Certificate cert =
+          (X509Certificate)
+              cf.generateCertificate(new ByteArrayInputStream(Files.readAllBytes(certFile)));
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
       store.setCertificateEntry("tessera-policy-server", cert);
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(store);
       SSLContext ctx = SSLContext.getInstance("TLS");
       ctx.init(null, tmf.getTrustManagers(), new SecureRandom());
@@ -111,7 +134,12 @@ public final class TlsIdentity {
   }
 
   private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+    return "-----BEGIN "
+        + type
+        + "-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 }

@@ -6,16 +6,16 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 /**
- * Jazzer fuzz targets for what the agent reads from the policy server and from its state
- * directory. Under plain {@code mvn test} they replay their seeds
- * ({@code src/test/resources/dev/tessera/bundle/BundleFuzzTestInputs/<method>/}) plus an empty
- * input; {@code bin/fuzz BundleFuzzTest#bundle} (or {@code #freshness}, {@code #mark}) fuzzes with
+ * Jazzer fuzz targets for what the agent reads from the policy server and from its state directory.
+ * Under plain {@code mvn test} they replay their seeds ({@code
+ * src/test/resources/dev/tessera/bundle/BundleFuzzTestInputs/<method>/}) plus an empty input;
+ * {@code bin/fuzz BundleFuzzTest#bundle} (or {@code #freshness}, {@code #mark}) fuzzes with
  * coverage.
  *
- * <p>Properties: a decoder either returns a value or throws {@link BundleException}, never
- * anything else; what the client would accept re-encodes to a value with the same fields. The
- * fuzzer holds the server key, so it can produce genuinely signed input: the structure behind the
- * signature is fuzzed too, as a compromised or buggy server would send it.
+ * <p>Properties: a decoder either returns a value or throws {@link BundleException}, never anything
+ * else; what the client would accept re-encodes to a value with the same fields. The fuzzer holds
+ * the server key, so it can produce genuinely signed input: the structure behind the signature is
+ * fuzzed too, as a compromised or buggy server would send it.
  */
 class BundleFuzzTest {
   private static final SigningKey KEY = BundleTest.SERVER;
@@ -26,7 +26,8 @@ class BundleFuzzTest {
     byte[] bytes = resign(data.consumeRemainingAsBytes(), resign);
     try {
       NodeBundle b = BundleCodec.verifyAndDecode(bytes, KEY.publicKey());
-      assertThat(BundleCodec.verifyAndDecode(BundleCodec.sign(b, KEY), KEY.publicKey())).isEqualTo(b);
+      assertThat(BundleCodec.verifyAndDecode(BundleCodec.sign(b, KEY), KEY.publicKey()))
+          .isEqualTo(b);
       new BundleVerifier(KEY.publicKey(), b.node()).verify(bytes, 0);
     } catch (BundleException expected) {
       // refused with a reason

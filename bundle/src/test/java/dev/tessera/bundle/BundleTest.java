@@ -28,16 +28,19 @@ class BundleTest {
   }
 
   static CompiledFilter filter(String node, int port) {
-    FilterRule rule = new FilterRule(
-        List.of(IpPrefix.parse("100.64.0.1/32")),
-        List.of(6),
-        List.of(new DstPorts(IpPrefix.parse("100.64.0.2/32"), port, port)),
-        new RuleOrigin("policy.hujson", 3, 5, "acl", 0));
-    return CompiledFilter.of(node, List.of(IpPrefix.parse("100.64.0.2/32")), List.of(rule), List.of(), List.of());
+    FilterRule rule =
+        new FilterRule(
+            List.of(IpPrefix.parse("100.64.0.1/32")),
+            List.of(6),
+            List.of(new DstPorts(IpPrefix.parse("100.64.0.2/32"), port, port)),
+            new RuleOrigin("policy.hujson", 3, 5, "acl", 0));
+    return CompiledFilter.of(
+        node, List.of(IpPrefix.parse("100.64.0.2/32")), List.of(rule), List.of(), List.of());
   }
 
   static NodeBundle bundle(String node, long version, byte[] filterBytes) {
-    return new NodeBundle(node, version, "rev-abc", NodeBundle.hashOf(filterBytes), 1_700_000_000_000L, filterBytes);
+    return new NodeBundle(
+        node, version, "rev-abc", NodeBundle.hashOf(filterBytes), 1_700_000_000_000L, filterBytes);
   }
 
   static byte[] signed(String node, long version) {
@@ -49,7 +52,8 @@ class BundleTest {
     var verified = new BundleVerifier(SERVER.publicKey(), "web-1").verify(signed("web-1", 7), 6);
     assertThat(verified.bundle().version()).isEqualTo(7);
     assertThat(verified.bundle().policyRevision()).isEqualTo("rev-abc");
-    assertThat(verified.filter()).isEqualTo(FilterCodec.decode(FilterCodec.encode(filter("web-1", 443))));
+    assertThat(verified.filter())
+        .isEqualTo(FilterCodec.decode(FilterCodec.encode(filter("web-1", 443))));
   }
 
   @Test
@@ -91,7 +95,8 @@ class BundleTest {
   @Test
   void refusalsNameTheirReason() {
     BundleVerifier verifier = new BundleVerifier(SERVER.publicKey(), "web-1");
-    assertReason(() -> new BundleVerifier(OTHER_SERVER.publicKey(), "web-1").verify(signed("web-1", 7), 0),
+    assertReason(
+        () -> new BundleVerifier(OTHER_SERVER.publicKey(), "web-1").verify(signed("web-1", 7), 0),
         Reason.BAD_SIGNATURE);
     assertReason(() -> verifier.verify(signed("db-1", 7), 0), Reason.WRONG_NODE);
     assertReason(() -> verifier.verify(signed("web-1", 7), 7), Reason.ROLLBACK);
@@ -99,15 +104,18 @@ class BundleTest {
 
     byte[] filterBytes = FilterCodec.encode(filter("web-1", 443));
     byte[] otherBytes = FilterCodec.encode(filter("web-1", 22));
-    NodeBundle lying = new NodeBundle("web-1", 8, "r", NodeBundle.hashOf(otherBytes), 0, filterBytes);
+    NodeBundle lying =
+        new NodeBundle("web-1", 8, "r", NodeBundle.hashOf(otherBytes), 0, filterBytes);
     assertReason(() -> verifier.verify(BundleCodec.sign(lying, SERVER), 0), Reason.HASH_MISMATCH);
 
     byte[] garbageFilter = {1, 2, 3, 4, 5};
-    assertReason(() -> verifier.verify(BundleCodec.sign(bundle("web-1", 9, garbageFilter), SERVER), 0),
+    assertReason(
+        () -> verifier.verify(BundleCodec.sign(bundle("web-1", 9, garbageFilter), SERVER), 0),
         Reason.BAD_FILTER);
 
     byte[] foreignFilter = FilterCodec.encode(filter("db-1", 443));
-    assertReason(() -> verifier.verify(BundleCodec.sign(bundle("web-1", 9, foreignFilter), SERVER), 0),
+    assertReason(
+        () -> verifier.verify(BundleCodec.sign(bundle("web-1", 9, foreignFilter), SERVER), 0),
         Reason.WRONG_NODE);
   }
 
@@ -116,18 +124,23 @@ class BundleTest {
     SigningKey key = SigningKey.generate();
     Path file = dir.resolve("signing.key");
     String pub = key.write(file);
-    assertThat(Files.getPosixFilePermissions(file).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    assertThat(Files.getPosixFilePermissions(file).toString())
+        .isEqualTo("[OWNER_READ, OWNER_WRITE]");
     SigningKey back = SigningKey.read(file);
     assertThat(back.publicKeyBase64()).isEqualTo(pub);
     assertThat(SigningKey.parsePublicKey(pub)).isEqualTo(key.publicKey());
-    assertThatThrownBy(() -> key.write(file)).isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+    assertThatThrownBy(() -> key.write(file))
+        .isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
     Files.writeString(dir.resolve("bad.key"), "hello");
     assertThatThrownBy(() -> SigningKey.read(dir.resolve("bad.key")))
         .hasMessageContaining("not a Tessera signing key");
   }
 
-  private static void assertReason(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, Reason reason) {
-    assertThatThrownBy(call).isInstanceOf(BundleException.class)
-        .extracting(e -> ((BundleException) e).reason()).isEqualTo(reason);
+  private static void assertReason(
+      org.assertj.core.api.ThrowableAssert.ThrowingCallable call, Reason reason) {
+    assertThatThrownBy(call)
+        .isInstanceOf(BundleException.class)
+        .extracting(e -> ((BundleException) e).reason())
+        .isEqualTo(reason);
   }
 }

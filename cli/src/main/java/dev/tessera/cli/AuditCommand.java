@@ -57,10 +57,13 @@ final class AuditCommand implements Callable<Integer> {
       if (r.broken().isPresent()) {
         AuditChain.Break b = r.broken().get();
         out.printf("BROKEN   %s:%d: %s%n", file, b.line(), b.problem());
-        out.printf("         lines 1-%d chain correctly (head before the break %s)%n", b.line() - 1, r.head());
+        out.printf(
+            "         lines 1-%d chain correctly (head before the break %s)%n",
+            b.line() - 1, r.head());
         return PolicyC.FAILED;
       }
-      out.printf("ok       %s: %d lines, %d chained, head %s%n", file, r.lines(), r.chained(), r.head());
+      out.printf(
+          "ok       %s: %d lines, %d chained, head %s%n", file, r.lines(), r.chained(), r.head());
       return PolicyC.OK;
     }
   }

@@ -16,10 +16,10 @@ import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.treewalk.TreeWalk;
 
 /**
- * A file {@code matrix} or {@code diff} reads: its text, and its provenance (SHA-256 of its
- * bytes and, when it lies in a git work tree, the commit it is at: {@code 3f2a1c0…}, with
- * {@code , modified} when the file differs from that commit and {@code , not committed} when the
- * commit has no such file).
+ * A file {@code matrix} or {@code diff} reads: its text, and its provenance (SHA-256 of its bytes
+ * and, when it lies in a git work tree, the commit it is at: {@code 3f2a1c0…}, with {@code ,
+ * modified} when the file differs from that commit and {@code , not committed} when the commit has
+ * no such file).
  */
 record AuditInput(String name, String text, Provenance.Input provenance) {
 
@@ -29,9 +29,15 @@ record AuditInput(String name, String text, Provenance.Input provenance) {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException | SecurityException e) {
-      throw new UserError("cannot read " + file + ": " + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
+      throw new UserError(
+          "cannot read "
+              + file
+              + ": "
+              + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
     }
-    return new AuditInput(file.toString(), new String(bytes, StandardCharsets.UTF_8),
+    return new AuditInput(
+        file.toString(),
+        new String(bytes, StandardCharsets.UTF_8),
         Provenance.Input.of(role, file.toString(), bytes, revisionOf(file, bytes)));
   }
 
@@ -44,13 +50,17 @@ record AuditInput(String name, String text, Provenance.Input provenance) {
 
   /** Text read from git (a blob at a commit). */
   static AuditInput fromGit(String role, String name, byte[] bytes, String commit) {
-    return new AuditInput(name, new String(bytes, StandardCharsets.UTF_8), Provenance.Input.of(role, name, bytes, commit));
+    return new AuditInput(
+        name,
+        new String(bytes, StandardCharsets.UTF_8),
+        Provenance.Input.of(role, name, bytes, commit));
   }
 
   /** The commit a work tree file is at, as described above; empty when not in git. */
   static String revisionOf(Path file, byte[] bytes) {
     Path abs = file.toAbsolutePath().normalize();
-    FileRepositoryBuilder b = new FileRepositoryBuilder().readEnvironment().findGitDir(abs.getParent().toFile());
+    FileRepositoryBuilder b =
+        new FileRepositoryBuilder().readEnvironment().findGitDir(abs.getParent().toFile());
     if (b.getGitDir() == null) {
       return "";
     }

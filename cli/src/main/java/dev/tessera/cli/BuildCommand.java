@@ -30,8 +30,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code policyc build}: the whole gate in one command, as a CI job runs it. Check the policy,
  * compile every node's filter against the inventory (and write them with {@code --out}), run the
- * policy's tests through the enforcer's matcher, and print one line per stage plus a verdict.
- * Stops at the first stage that fails, since later stages would only repeat its errors.
+ * policy's tests through the enforcer's matcher, and print one line per stage plus a verdict. Stops
+ * at the first stage that fails, since later stages would only repeat its errors.
  *
  * <p>Exit codes (the table every command shares, {@link PolicyC}): 0 every stage passed; 1 the
  * policy or inventory has errors, or a test failed; 2 an input cannot be read or the command line
@@ -48,19 +48,35 @@ import picocli.CommandLine.Spec;
 final class BuildCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "POLICY", description = "Policy file (.hujson/.json, .yaml/.yml, .tpol).")
+  @Parameters(
+      index = "0",
+      paramLabel = "POLICY",
+      description = "Policy file (.hujson/.json, .yaml/.yml, .tpol).")
   Path policyFile;
 
-  @Option(names = "--inventory", required = true, paramLabel = "INV", description = "Inventory (.yaml/.yml or .json).")
+  @Option(
+      names = "--inventory",
+      required = true,
+      paramLabel = "INV",
+      description = "Inventory (.yaml/.yml or .json).")
   Path inventoryFile;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Write each node's filter and index.json here.")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description = "Write each node's filter and index.json here.")
   Path out;
 
-  @Option(names = "--format", defaultValue = "tessera", description = "tessera or tailscale (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--format",
+      defaultValue = "tessera",
+      description = "tessera or tailscale (default ${DEFAULT-VALUE}).")
   OutputFormat format;
 
-  @Option(names = "--junit", paramLabel = "FILE", description = "Also write the test results as JUnit XML.")
+  @Option(
+      names = "--junit",
+      paramLabel = "FILE",
+      description = "Also write the test results as JUnit XML.")
   Path junit;
 
   @Override
@@ -81,9 +97,16 @@ final class BuildCommand implements Callable<Integer> {
     }
     Policy policy = in.policy();
     Inventory inventory = in.inventory().orElseThrow();
-    stdout.printf("check    ok      %s: %d acls, %d grants, %d tests; %s: %d users, %d nodes  (%d ms)%n",
-        policyFile, policy.acls().size(), policy.grants().size(), policy.tests().size(), inventoryFile,
-        inventory.users().size(), inventory.nodes().size(), millis(t));
+    stdout.printf(
+        "check    ok      %s: %d acls, %d grants, %d tests; %s: %d users, %d nodes  (%d ms)%n",
+        policyFile,
+        policy.acls().size(),
+        policy.grants().size(),
+        policy.tests().size(),
+        inventoryFile,
+        inventory.users().size(),
+        inventory.nodes().size(),
+        millis(t));
 
     // 2. compile
     t = System.nanoTime();
@@ -104,16 +127,19 @@ final class BuildCommand implements Callable<Integer> {
       } catch (IOException e) {
         throw new UserError("cannot write " + out + ": " + e.getMessage());
       }
-      written = ", written to " + out + " (" + format.name().toLowerCase(java.util.Locale.ROOT) + ")";
+      written =
+          ", written to " + out + " (" + format.name().toLowerCase(java.util.Locale.ROOT) + ")";
     }
-    stdout.printf("compile  ok      %d nodes, %d filter rules, %d peer links%s  (%d ms)%n",
+    stdout.printf(
+        "compile  ok      %d nodes, %d filter rules, %d peer links%s  (%d ms)%n",
         c.filters().size(), rules, peers, written, millis(t));
 
     // 3. test
     t = System.nanoTime();
-    PolicyTester.Result result = PolicyTester.run(
-        new PolicyTester.Input(policy, name, Optional.of(inventory), List.of()),
-        PolicyTestInputs.compiler());
+    PolicyTester.Result result =
+        PolicyTester.run(
+            new PolicyTester.Input(policy, name, Optional.of(inventory), List.of()),
+            PolicyTestInputs.compiler());
     switch (result) {
       case PolicyTester.Result.Rejected r -> {
         print(err, r.diagnostics(), sources);
@@ -131,8 +157,11 @@ final class BuildCommand implements Callable<Integer> {
           String report = HumanReport.render(run, false, false).stripTrailing();
           stdout.println(report.substring(0, Math.max(0, report.lastIndexOf('\n'))));
         }
-        stdout.printf("test     %-6s  %s, through the enforcer's matcher  (%d ms)%n", run.allPassed() ? "ok" : "FAILED",
-            HumanReport.summary(run).replaceFirst("^(PASS|FAIL) ", ""), millis(t));
+        stdout.printf(
+            "test     %-6s  %s, through the enforcer's matcher  (%d ms)%n",
+            run.allPassed() ? "ok" : "FAILED",
+            HumanReport.summary(run).replaceFirst("^(PASS|FAIL) ", ""),
+            millis(t));
         return verdict(stdout, run.allPassed(), PolicyC.FAILED);
       }
     }

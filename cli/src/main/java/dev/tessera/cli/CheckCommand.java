@@ -21,15 +21,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code policyc check FILE... [--format text|json]}: reads each policy (HuJSON, YAML or .tpol
- * by extension), validates structure and meaning, and prints every diagnostic of every file.
+ * {@code policyc check FILE... [--format text|json]}: reads each policy (HuJSON, YAML or .tpol by
+ * extension), validates structure and meaning, and prints every diagnostic of every file.
  *
- * <p>Exit codes: 0 all files valid (warnings allowed), 1 at least one policy error, 2 a file
- * could not be read or its syntax is unknown (usage/I-O wins over policy errors, since the
- * check is then incomplete). Text output goes to stdout: per diagnostic {@code
- * file:line:col: severity: message}, the source line with a caret, and {@code help:}; then a
- * summary. JSON output is one object: {@code {"valid": bool, "errors": n, "warnings": n,
- * "files": [{"file", "valid", "diagnostics": [...]}]}}.
+ * <p>Exit codes: 0 all files valid (warnings allowed), 1 at least one policy error, 2 a file could
+ * not be read or its syntax is unknown (usage/I-O wins over policy errors, since the check is then
+ * incomplete). Text output goes to stdout: per diagnostic {@code file:line:col: severity: message},
+ * the source line with a caret, and {@code help:}; then a summary. JSON output is one object:
+ * {@code {"valid": bool, "errors": n, "warnings": n, "files": [{"file", "valid", "diagnostics":
+ * [...]}]}}.
  */
 @Command(
     name = "check",
@@ -47,7 +47,10 @@ final class CheckCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "FILE", description = "Policy files to check.")
   List<Path> files;
 
-  @Option(names = "--format", defaultValue = "text", description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--format",
+      defaultValue = "text",
+      description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
   Format format;
 
   @Spec CommandSpec spec;
@@ -87,7 +90,12 @@ final class CheckCommand implements Callable<Integer> {
         }
       }
       if (errors + warnings > 0) {
-        out.println(plural(errors, "error") + ", " + plural(warnings, "warning") + " in " + plural(files.size(), "file"));
+        out.println(
+            plural(errors, "error")
+                + ", "
+                + plural(warnings, "warning")
+                + " in "
+                + plural(files.size(), "file"));
       }
     }
     out.flush();
@@ -112,7 +120,8 @@ final class CheckCommand implements Callable<Integer> {
     java.io.StringWriter w = new java.io.StringWriter();
     try (JsonGenerator g = new JsonFactory().createGenerator(w)) {
       g.writeStartObject();
-      g.writeBooleanField("valid", errors == 0 && results.stream().noneMatch(PolicyResult::unreadable));
+      g.writeBooleanField(
+          "valid", errors == 0 && results.stream().noneMatch(PolicyResult::unreadable));
       g.writeNumberField("errors", errors);
       g.writeNumberField("warnings", warnings);
       g.writeArrayFieldStart("files");

@@ -19,8 +19,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code policyc compile POLICY --inventory INV --out DIR [--format tessera|tailscale]}: one
- * filter file per node plus {@code index.json} (file and SHA-256 per node).
+ * {@code policyc compile POLICY --inventory INV --out DIR [--format tessera|tailscale]}: one filter
+ * file per node plus {@code index.json} (file and SHA-256 per node).
  *
  * <p>Problems in the policy, the inventory and compilation are printed together as located
  * diagnostics; nothing is written unless there are no errors (a partial output directory could be
@@ -34,17 +34,31 @@ import picocli.CommandLine.Spec;
       "Writes the filters and index.json with each file's SHA-256; nothing when there are errors."
     })
 final class CompileCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "POLICY", description = "Policy file (.hujson/.json, .yaml/.yml, .tpol).")
+  @Parameters(
+      index = "0",
+      paramLabel = "POLICY",
+      description = "Policy file (.hujson/.json, .yaml/.yml, .tpol).")
   Path policyFile;
 
-  @Option(names = "--inventory", required = true, paramLabel = "INV", description = "Inventory (.yaml/.yml or .json).")
+  @Option(
+      names = "--inventory",
+      required = true,
+      paramLabel = "INV",
+      description = "Inventory (.yaml/.yml or .json).")
   Path inventoryFile;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (created if missing).")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "DIR",
+      description = "Output directory (created if missing).")
   Path out;
 
-  @Option(names = "--format", defaultValue = "tessera",
-      description = "tessera (enforcer binary format, NODE.tsrf) or tailscale (FilterRule JSON, NODE.json); default ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--format",
+      defaultValue = "tessera",
+      description =
+          "tessera (enforcer binary format, NODE.tsrf) or tailscale (FilterRule JSON, NODE.json); default ${DEFAULT-VALUE}.")
   OutputFormat format;
 
   @Spec CommandSpec spec;
@@ -59,7 +73,8 @@ final class CompileCommand implements Callable<Integer> {
     int nodes = in.inventory().map(i -> i.nodes().size()).orElse(0);
     TerminalProgress progress = TerminalProgress.forNodes(err, nodes);
     if (in.valid()) {
-      try (var stage = progress.stage("compile", String.format(java.util.Locale.ROOT, "%,d nodes", nodes))) {
+      try (var stage =
+          progress.stage("compile", String.format(java.util.Locale.ROOT, "%,d nodes", nodes))) {
         c = Compiler.compile(in.policy(), in.inventory().orElseThrow());
       }
       progress.clear();
@@ -72,19 +87,33 @@ final class CompileCommand implements Callable<Integer> {
     err.flush();
     if (c == null || c.hasErrors()) {
       int code = c == null ? in.exitCode() : PolicyC.FAILED;
-      err.println("policyc compile: " + (code == PolicyC.USAGE ? in.problem()
-          : Inputs.count(all.stream().filter(Diagnostic::isError).toList())) + "; nothing written");
+      err.println(
+          "policyc compile: "
+              + (code == PolicyC.USAGE
+                  ? in.problem()
+                  : Inputs.count(all.stream().filter(Diagnostic::isError).toList()))
+              + "; nothing written");
       err.flush();
       return code;
     }
-    try (var stage = progress.stage("write", String.format(java.util.Locale.ROOT, "%,d filters to %s", nodes, out))) {
+    try (var stage =
+        progress.stage(
+            "write", String.format(java.util.Locale.ROOT, "%,d filters to %s", nodes, out))) {
       OutputWriter.write(c, format, out);
     } catch (IOException e) {
       throw new UserError("cannot write " + out + ": " + e.getMessage());
     }
     progress.clear();
-    stdout.println("compiled " + c.filters().size() + " node" + (c.filters().size() == 1 ? "" : "s") + " to " + out
-        + " (" + format.name().toLowerCase(java.util.Locale.ROOT) + ")");
+    stdout.println(
+        "compiled "
+            + c.filters().size()
+            + " node"
+            + (c.filters().size() == 1 ? "" : "s")
+            + " to "
+            + out
+            + " ("
+            + format.name().toLowerCase(java.util.Locale.ROOT)
+            + ")");
     stdout.flush();
     return PolicyC.OK;
   }

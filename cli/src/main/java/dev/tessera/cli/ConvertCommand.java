@@ -16,11 +16,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code policyc convert FILE --to hujson|yaml|tpol [-o OUT]}: the same policy in another syntax,
- * comments carried where the target can hold them (YAML turns block comments into {@code #}
- * lines). The output is read back and compared with the input before it is written (see {@link
+ * comments carried where the target can hold them (YAML turns block comments into {@code #} lines).
+ * The output is read back and compared with the input before it is written (see {@link
  * Conversions}), so the meaning is the same by construction. {@code --to} may be left out when
- * {@code -o} has a known extension. A file with reading errors is not converted (exit 1); errors
- * of meaning do not block, but are counted on stderr. Exit 2 for usage or I/O problems.
+ * {@code -o} has a known extension. A file with reading errors is not converted (exit 1); errors of
+ * meaning do not block, but are counted on stderr. Exit 2 for usage or I/O problems.
  */
 @Command(
     name = "convert",
@@ -33,10 +33,16 @@ final class ConvertCommand implements Callable<Integer> {
   @Parameters(arity = "1", paramLabel = "FILE", description = "Policy file to convert.")
   Path file;
 
-  @Option(names = "--to", paramLabel = "SYNTAX", description = "Target syntax: hujson, yaml or tpol (default: from -o's extension).")
+  @Option(
+      names = "--to",
+      paramLabel = "SYNTAX",
+      description = "Target syntax: hujson, yaml or tpol (default: from -o's extension).")
   Syntax to;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Write here instead of stdout.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "OUT",
+      description = "Write here instead of stdout.")
   Path output;
 
   @Spec CommandSpec spec;
@@ -60,8 +66,14 @@ final class ConvertCommand implements Callable<Integer> {
     }
     long meaningErrors = read.errors().size();
     if (meaningErrors > 0) {
-      err.println("note: " + file + " has " + meaningErrors + " policy error" + (meaningErrors == 1 ? "" : "s")
-          + " (converted as is; see policyc check)");
+      err.println(
+          "note: "
+              + file
+              + " has "
+              + meaningErrors
+              + " policy error"
+              + (meaningErrors == 1 ? "" : "s")
+              + " (converted as is; see policyc check)");
       err.flush();
     }
     if (output != null) {
@@ -74,15 +86,22 @@ final class ConvertCommand implements Callable<Integer> {
   }
 
   private Syntax target() {
-    Optional<Syntax> fromOut = output == null ? Optional.empty() : Syntax.forFileName(output.toString());
+    Optional<Syntax> fromOut =
+        output == null ? Optional.empty() : Syntax.forFileName(output.toString());
     if (to == null && fromOut.isEmpty()) {
-      throw new UserError(output == null
-          ? "say which syntax to convert to: --to hujson, --to yaml or --to tpol"
-          : "cannot tell the syntax from " + output.getFileName() + "; add --to hujson, yaml or tpol");
+      throw new UserError(
+          output == null
+              ? "say which syntax to convert to: --to hujson, --to yaml or --to tpol"
+              : "cannot tell the syntax from "
+                  + output.getFileName()
+                  + "; add --to hujson, yaml or tpol");
     }
     if (to != null && fromOut.isPresent() && fromOut.get() != to) {
-      throw new UserError("--to " + to.name().toLowerCase(java.util.Locale.ROOT) + " does not match the extension of "
-          + output.getFileName());
+      throw new UserError(
+          "--to "
+              + to.name().toLowerCase(java.util.Locale.ROOT)
+              + " does not match the extension of "
+              + output.getFileName());
     }
     return to != null ? to : fromOut.get();
   }

@@ -31,14 +31,14 @@ import picocli.CommandLine.Spec;
 /**
  * {@code policyc diff}: the access a policy change gains and loses, from the compiled filters.
  *
- * <p>Exit codes (the table every command shares, {@link PolicyC}; CI asks for another reviewer
- * when access changes): 0 access unchanged (a pure refactor), {@value PolicyC#CHANGED} access
- * changed, 1 policy or inventory errors, 2 a file cannot be read, an unknown git revision or path,
- * or a wrong command line. "Changed" has its own code so that a broken policy is never taken for
- * a mere change.
+ * <p>Exit codes (the table every command shares, {@link PolicyC}; CI asks for another reviewer when
+ * access changes): 0 access unchanged (a pure refactor), {@value PolicyC#CHANGED} access changed, 1
+ * policy or inventory errors, 2 a file cannot be read, an unknown git revision or path, or a wrong
+ * command line. "Changed" has its own code so that a broken policy is never taken for a mere
+ * change.
  *
- * <p>Git revisions are read with JGit here in the CLI, so the compiler module stays free of a
- * git dependency; the compiler only ever sees policy text.
+ * <p>Git revisions are read with JGit here in the CLI, so the compiler module stays free of a git
+ * dependency; the compiler only ever sees policy text.
  */
 @Command(
     name = "diff",
@@ -57,22 +57,38 @@ final class DiffCommand implements Callable<Integer> {
   @Parameters(arity = "0..2", paramLabel = "OLD NEW", description = "Old and new policy files.")
   List<Path> files = new ArrayList<>();
 
-  @Option(names = "--git", paramLabel = "REV1..REV2|REV",
-      description = "Compare the policy at two git revisions, or at one revision with the working tree.")
+  @Option(
+      names = "--git",
+      paramLabel = "REV1..REV2|REV",
+      description =
+          "Compare the policy at two git revisions, or at one revision with the working tree.")
   String git;
 
-  @Option(names = "--path", paramLabel = "FILE", description = "The policy's path inside the repository (with --git).")
+  @Option(
+      names = "--path",
+      paramLabel = "FILE",
+      description = "The policy's path inside the repository (with --git).")
   String path;
 
-  @Option(names = "--repo", paramLabel = "DIR", defaultValue = ".",
+  @Option(
+      names = "--repo",
+      paramLabel = "DIR",
+      defaultValue = ".",
       description = "Repository (or a directory inside it) for --git (default: current directory).")
   Path repo;
 
-  @Option(names = "--inventory", paramLabel = "INV",
-      description = "Inventory to compare on. Without it, one is synthesized from the policies (a device per user, tag and host named), and the output says so.")
+  @Option(
+      names = "--inventory",
+      paramLabel = "INV",
+      description =
+          "Inventory to compare on. Without it, one is synthesized from the policies (a device per user, tag and host named), and the output says so.")
   Path inventory;
 
-  @Option(names = "--format", defaultValue = "text", paramLabel = "FMT", description = "text, md or json (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--format",
+      defaultValue = "text",
+      paramLabel = "FMT",
+      description = "text, md or json (default: ${DEFAULT-VALUE}).")
   DiffFormat format;
 
   @Override
@@ -97,17 +113,26 @@ final class DiffCommand implements Callable<Integer> {
           newSrc = readAt(r, "new policy", git.substring(dots + 2), path);
         } else {
           if (r.isBare() || r.getWorkTree() == null) {
-            throw new UserError("--git " + git + " compares with the working tree, and " + repo + " has none");
+            throw new UserError(
+                "--git " + git + " compares with the working tree, and " + repo + " has none");
           }
           Path file = r.getWorkTree().toPath().resolve(path);
           newSrc = AuditInput.read("new policy", file);
-          newSrc = new AuditInput(path, newSrc.text(), new Provenance.Input("new policy", path,
-              newSrc.provenance().sha256(), newSrc.provenance().revision()));
+          newSrc =
+              new AuditInput(
+                  path,
+                  newSrc.text(),
+                  new Provenance.Input(
+                      "new policy",
+                      path,
+                      newSrc.provenance().sha256(),
+                      newSrc.provenance().revision()));
         }
       }
     } else {
       if (files.size() != 2 || path != null) {
-        throw new UserError("give OLD and NEW policy files, or --git REV1..REV2 --path FILE, or --git REV --path FILE");
+        throw new UserError(
+            "give OLD and NEW policy files, or --git REV1..REV2 --path FILE, or --git REV --path FILE");
       }
       oldSrc = AuditInput.read("old policy", MatrixCommand.checkSyntax(files.get(0)));
       newSrc = AuditInput.read("new policy", MatrixCommand.checkSyntax(files.get(1)));
@@ -128,19 +153,28 @@ final class DiffCommand implements Callable<Integer> {
         inv = Optional.of(SyntheticInventory.from(oldP.get(), newP.get()));
       }
     }
-    Provenance provenance = new Provenance("policyc", AuditInput.version(spec),
-        List.of(oldSrc.provenance(), newSrc.provenance(), inventoryIn), Provenance.now());
+    Provenance provenance =
+        new Provenance(
+            "policyc",
+            AuditInput.version(spec),
+            List.of(oldSrc.provenance(), newSrc.provenance(), inventoryIn),
+            Provenance.now());
     Optional<CompiledNetwork> oldNet = Optional.empty();
     Optional<CompiledNetwork> newNet = Optional.empty();
     PolicyIndex oldIdx = null;
     PolicyIndex newIdx = null;
-    TerminalProgress progress = TerminalProgress.forNodes(err, inv.map(i -> i.nodes().size()).orElse(0));
+    TerminalProgress progress =
+        TerminalProgress.forNodes(err, inv.map(i -> i.nodes().size()).orElse(0));
     if (oldP.isPresent() && newP.isPresent() && inv.isPresent()) {
       oldIdx = PolicyIndex.of(oldP.get(), oldSrc.name());
       newIdx = PolicyIndex.of(newP.get(), newSrc.name());
-      try (var stage = progress.stage("compile", String.format(java.util.Locale.ROOT, "both policies, %,d nodes",
-          inv.get().nodes().size()))) {
-        List<Optional<CompiledNetwork>> both = loader.compileBoth(oldIdx, newIdx, inv.get(), synthesized);
+      try (var stage =
+          progress.stage(
+              "compile",
+              String.format(
+                  java.util.Locale.ROOT, "both policies, %,d nodes", inv.get().nodes().size()))) {
+        List<Optional<CompiledNetwork>> both =
+            loader.compileBoth(oldIdx, newIdx, inv.get(), synthesized);
         oldNet = both.get(0);
         newNet = both.get(1);
       }
@@ -156,14 +190,18 @@ final class DiffCommand implements Callable<Integer> {
       return PolicyC.FAILED;
     }
     // The formatters print the synthesized-inventory caveat themselves.
-    AccessDiff d = new Differ(oldNet.get(), oldIdx, newNet.get(), newIdx).diff(synthesized, List.of(), progress);
+    AccessDiff d =
+        new Differ(oldNet.get(), oldIdx, newNet.get(), newIdx)
+            .diff(synthesized, List.of(), progress);
     progress.clear();
     out.print(format.render(d, provenance));
     out.flush();
     return d.unchanged() ? PolicyC.OK : PolicyC.CHANGED;
   }
 
-  /** The policy at {@code rev}: its text, named {@code REV:path}, with the commit it resolved to. */
+  /**
+   * The policy at {@code rev}: its text, named {@code REV:path}, with the commit it resolved to.
+   */
   private static AuditInput readAt(Repository r, String role, String rev, String file) {
     try {
       ObjectId commit = r.resolve(rev + "^{commit}");
@@ -180,7 +218,8 @@ final class DiffCommand implements Callable<Integer> {
 
   private static Repository openRepository(Path dir) {
     try {
-      FileRepositoryBuilder b = new FileRepositoryBuilder().readEnvironment().findGitDir(dir.toAbsolutePath().toFile());
+      FileRepositoryBuilder b =
+          new FileRepositoryBuilder().readEnvironment().findGitDir(dir.toAbsolutePath().toFile());
       if (b.getGitDir() == null) {
         throw new UserError("not a git repository: " + dir);
       }

@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
  * {@code policyc explain}: would this flow be allowed, by which rule, and if not, which rule came
  * closest and why it did not apply. The verdict is the enforcer Matcher's on the compiled filter of
  * the destination. Exit 0 whatever the verdict; 1 the policy or inventory has errors; 2 a file
- * cannot be read, or --src, --dst, --proto or --port is not valid (with the closest name the
- * policy and inventory know, when there is one).
+ * cannot be read, or --src, --dst, --proto or --port is not valid (with the closest name the policy
+ * and inventory know, when there is one).
  */
 @Command(
     name = "explain",
@@ -29,25 +29,44 @@ public final class ExplainCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "POLICY", description = "Policy file (.hujson, .json, .yaml, .tpol).")
+  @Parameters(
+      index = "0",
+      paramLabel = "POLICY",
+      description = "Policy file (.hujson, .json, .yaml, .tpol).")
   Path policyFile;
 
-  @Option(names = "--inventory", paramLabel = "INV", required = true, description = "Inventory (YAML/JSON).")
+  @Option(
+      names = "--inventory",
+      paramLabel = "INV",
+      required = true,
+      description = "Inventory (YAML/JSON).")
   Path inventoryFile;
 
-  @Option(names = "--src", paramLabel = "S", required = true,
+  @Option(
+      names = "--src",
+      paramLabel = "S",
+      required = true,
       description = "Source: node name, user, group, tag, host alias or IP.")
   String src;
 
-  @Option(names = "--dst", paramLabel = "D", required = true,
+  @Option(
+      names = "--dst",
+      paramLabel = "D",
+      required = true,
       description = "Destination: node name, user, group, tag, host alias or IP.")
   String dst;
 
-  @Option(names = "--proto", paramLabel = "P", required = true,
+  @Option(
+      names = "--proto",
+      paramLabel = "P",
+      required = true,
       description = "tcp, udp, icmp, another protocol name, or a protocol number.")
   String proto;
 
-  @Option(names = "--port", paramLabel = "N", description = "Destination port (required for tcp, udp, sctp).")
+  @Option(
+      names = "--port",
+      paramLabel = "N",
+      description = "Destination port (required for tcp, udp, sctp).")
   Integer port;
 
   @Option(names = "--json", description = "Print {\"allowed\", \"rules\", \"reason\"} as JSON.")
@@ -69,7 +88,8 @@ public final class ExplainCommand implements Callable<Integer> {
     }
     PolicyExplain.Result r =
         PolicyExplain.explain(
-            new PolicyExplain.Request(in.policy(), in.inventory().orElseThrow(), src, dst, proto, port),
+            new PolicyExplain.Request(
+                in.policy(), in.inventory().orElseThrow(), src, dst, proto, port),
             PolicyTestInputs.compiler());
     return switch (r) {
       case PolicyExplain.Result.Usage u -> throw new UserError(u.message());

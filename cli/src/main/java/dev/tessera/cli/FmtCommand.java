@@ -22,17 +22,17 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code policyc fmt [--check|--write] [--modernize] FILE}: layout of a policy in its own syntax
- * (chosen by extension). HuJSON is formatted as Tailscale's own formatter does: indentation,
- * commas and line breaks change; keys, their order, every value's text and every comment (before
- * a key, after a value, before a closing bracket) stay. {@code --modernize} also writes the
- * documented key spellings ({@code src}/{@code dst} for legacy {@code users}/{@code ports}).
+ * (chosen by extension). HuJSON is formatted as Tailscale's own formatter does: indentation, commas
+ * and line breaks change; keys, their order, every value's text and every comment (before a key,
+ * after a value, before a closing bracket) stay. {@code --modernize} also writes the documented key
+ * spellings ({@code src}/{@code dst} for legacy {@code users}/{@code ports}).
  *
- * <p>Without a flag the formatted text goes to stdout. {@code --check} prints nothing when the
- * file is already formatted (exit 0), else a short hint with the first differing lines (exit 1),
- * which is what CI wants. {@code --write} rewrites the file in place (atomically, through a
- * temporary file in the same directory) only if it changes. A file with reading errors is not
- * formatted (its unreadable parts would be lost): the errors are printed and the exit code is 1.
- * Exit 2 for an unreadable file or bad usage.
+ * <p>Without a flag the formatted text goes to stdout. {@code --check} prints nothing when the file
+ * is already formatted (exit 0), else a short hint with the first differing lines (exit 1), which
+ * is what CI wants. {@code --write} rewrites the file in place (atomically, through a temporary
+ * file in the same directory) only if it changes. A file with reading errors is not formatted (its
+ * unreadable parts would be lost): the errors are printed and the exit code is 1. Exit 2 for an
+ * unreadable file or bad usage.
  */
 @Command(
     name = "fmt",
@@ -43,7 +43,9 @@ import picocli.CommandLine.Spec;
     })
 final class FmtCommand implements Callable<Integer> {
   static final class Mode {
-    @Option(names = "--check", description = "Exit 1 with a hint if FILE is not formatted; print nothing otherwise.")
+    @Option(
+        names = "--check",
+        description = "Exit 1 with a hint if FILE is not formatted; print nothing otherwise.")
     boolean check;
 
     @Option(names = "--write", description = "Rewrite FILE in place if its layout changes.")
@@ -53,8 +55,10 @@ final class FmtCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "0..1")
   Mode mode = new Mode();
 
-  @Option(names = "--modernize",
-      description = "Also write keys as Tailscale documents them: \"src\"/\"dst\" for the legacy ACL keys \"users\"/\"ports\", and the documented case (\"ACLs\" -> \"acls\"). Without it the author's keys are kept.")
+  @Option(
+      names = "--modernize",
+      description =
+          "Also write keys as Tailscale documents them: \"src\"/\"dst\" for the legacy ACL keys \"users\"/\"ports\", and the documented case (\"ACLs\" -> \"acls\"). Without it the author's keys are kept.")
   boolean modernize;
 
   @Parameters(arity = "1", paramLabel = "FILE", description = "Policy file to format.")
@@ -115,7 +119,8 @@ final class FmtCommand implements Callable<Integer> {
       Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
       try {
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);
       }
@@ -136,12 +141,16 @@ final class FmtCommand implements Callable<Integer> {
       prefix++;
     }
     int suffix = 0;
-    while (suffix < a.size() - prefix && suffix < b.size() - prefix
+    while (suffix < a.size() - prefix
+        && suffix < b.size() - prefix
         && a.get(a.size() - 1 - suffix).equals(b.get(b.size() - 1 - suffix))) {
       suffix++;
     }
     StringBuilder sb = new StringBuilder();
-    sb.append(name).append(": not formatted (first difference at line ").append(prefix + 1).append(")\n");
+    sb.append(name)
+        .append(": not formatted (first difference at line ")
+        .append(prefix + 1)
+        .append(")\n");
     appendSide(sb, "-", a.subList(prefix, a.size() - suffix));
     appendSide(sb, "+", b.subList(prefix, b.size() - suffix));
     if (a.equals(b)) {
@@ -158,7 +167,11 @@ final class FmtCommand implements Callable<Integer> {
       sb.append("  ").append(mark).append(' ').append(lines.get(i)).append('\n');
     }
     if (lines.size() > HINT_LINES) {
-      sb.append("  ").append(mark).append(" ... (").append(lines.size() - HINT_LINES).append(" more lines)\n");
+      sb.append("  ")
+          .append(mark)
+          .append(" ... (")
+          .append(lines.size() - HINT_LINES)
+          .append(" more lines)\n");
     }
   }
 }

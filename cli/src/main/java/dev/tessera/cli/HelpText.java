@@ -11,10 +11,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.UsageMessageSpec;
 
 /**
- * What the help of every command of policyc and tessera-agent shares: {@code -h/--help} and
- * {@code -V/--version} on every subcommand, the exit-code table, and a command list that shows
- * each command's first sentence whole (picocli's own list shows only the first line of a
- * description, which cut several descriptions mid-sentence).
+ * What the help of every command of policyc and tessera-agent shares: {@code -h/--help} and {@code
+ * -V/--version} on every subcommand, the exit-code table, and a command list that shows each
+ * command's first sentence whole (picocli's own list shows only the first line of a description,
+ * which cut several descriptions mid-sentence).
  */
 final class HelpText {
   private HelpText() {}
@@ -53,9 +53,11 @@ final class HelpText {
       return "";
     }
     int width = help.commandSpec().usageMessage().width();
-    TextTable table = TextTable.forColumns(help.colorScheme(),
-        new Column(nameWidth + 4, 2, Column.Overflow.SPAN),
-        new Column(width - nameWidth - 4, 2, Column.Overflow.WRAP));
+    TextTable table =
+        TextTable.forColumns(
+            help.colorScheme(),
+            new Column(nameWidth + 4, 2, Column.Overflow.SPAN),
+            new Column(width - nameWidth - 4, 2, Column.Overflow.WRAP));
     for (Map.Entry<String, Help> e : subs.entrySet()) {
       CommandSpec sub = e.getValue().commandSpec();
       if (!sub.usageMessage().hidden()) {
@@ -68,7 +70,8 @@ final class HelpText {
   /** The command's header if it has one, else the first sentence of its description, whole. */
   static String summary(CommandSpec spec) {
     String[] header = spec.usageMessage().header();
-    String text = String.join(" ", header.length > 0 ? header : spec.usageMessage().description()).strip();
+    String text =
+        String.join(" ", header.length > 0 ? header : spec.usageMessage().description()).strip();
     Matcher m = SENTENCE_END.matcher(text);
     return m.find() ? text.substring(0, m.end()) : text;
   }

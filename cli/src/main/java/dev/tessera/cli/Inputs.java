@@ -19,9 +19,9 @@ import java.util.Optional;
 
 /**
  * The files a command is given (a policy, optionally an inventory and external test files), read
- * together: every diagnostic of every file, the texts for excerpts, and the exit code the
- * problems call for. One place decides that code, so every command agrees: a file that cannot be
- * read is {@link PolicyC#USAGE}, a file that was read and has errors is {@link PolicyC#FAILED}.
+ * together: every diagnostic of every file, the texts for excerpts, and the exit code the problems
+ * call for. One place decides that code, so every command agrees: a file that cannot be read is
+ * {@link PolicyC#USAGE}, a file that was read and has errors is {@link PolicyC#FAILED}.
  */
 final class Inputs {
   private final PolicyResult policy;
@@ -30,7 +30,9 @@ final class Inputs {
   private final Map<String, SourceText> sources = new LinkedHashMap<>();
   private final List<Diagnostic> diagnostics = new ArrayList<>();
 
-  private Inputs(PolicyResult policy, PolicyTestInputs.Read<Inventory> inventory,
+  private Inputs(
+      PolicyResult policy,
+      PolicyTestInputs.Read<Inventory> inventory,
       List<PolicyTestInputs.Read<List<TestSpec>>> tests) {
     this.policy = policy;
     this.inventory = inventory;
@@ -55,8 +57,10 @@ final class Inputs {
     for (Path f : testFiles) {
       tests.add(PolicyTestInputs.readTests(f));
     }
-    return new Inputs(Policies.read(policyFile),
-        inventoryFile == null ? null : PolicyTestInputs.readInventory(inventoryFile), tests);
+    return new Inputs(
+        Policies.read(policyFile),
+        inventoryFile == null ? null : PolicyTestInputs.readInventory(inventoryFile),
+        tests);
   }
 
   static Inputs read(Path policyFile, Path inventoryFile) {
@@ -76,7 +80,9 @@ final class Inputs {
     return Collections.unmodifiableMap(sources);
   }
 
-  /** True when some file could not be read at all (missing, a directory, not UTF-8, unknown syntax). */
+  /**
+   * True when some file could not be read at all (missing, a directory, not UTF-8, unknown syntax).
+   */
   boolean unreadable() {
     return policy.unreadable() || diagnostics.stream().anyMatch(Inputs::unreadable);
   }
@@ -93,7 +99,10 @@ final class Inputs {
         && errors().isEmpty();
   }
 
-  /** {@link PolicyC#USAGE} when a file could not be read, else {@link PolicyC#FAILED}; only when not {@link #valid()}. */
+  /**
+   * {@link PolicyC#USAGE} when a file could not be read, else {@link PolicyC#FAILED}; only when not
+   * {@link #valid()}.
+   */
   int exitCode() {
     return unreadable() ? PolicyC.USAGE : PolicyC.FAILED;
   }
@@ -143,7 +152,9 @@ final class Inputs {
     StringBuilder sb = new StringBuilder();
     for (Map.Entry<String, Integer> e : byFile.entrySet()) {
       if (sb.isEmpty()) {
-        sb.append(e.getValue()).append(e.getValue() == 1 ? " error in " : " errors in ").append(e.getKey());
+        sb.append(e.getValue())
+            .append(e.getValue() == 1 ? " error in " : " errors in ")
+            .append(e.getKey());
       } else {
         sb.append(", ").append(e.getValue()).append(" in ").append(e.getKey());
       }

@@ -31,17 +31,28 @@ final class InventoryCommand implements Callable<Integer> {
     return PolicyC.USAGE;
   }
 
-  @Command(name = "export", mixinStandardHelpOptions = true,
-      description = {"Write the registry's live nodes (keys not expired) in the inventory format.",
-          "Only approved routes are routes; each node's key is its WireGuard public key."})
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Write the registry's live nodes (keys not expired) in the inventory format.",
+        "Only approved routes are routes; each node's key is its WireGuard public key."
+      })
   static final class Export implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--db", required = true, paramLabel = "URL",
-        description = "The registry: a SQLite file (PATH or sqlite:PATH) or postgresql://USER@HOST:PORT/DB.")
+    @Option(
+        names = "--db",
+        required = true,
+        paramLabel = "URL",
+        description =
+            "The registry: a SQLite file (PATH or sqlite:PATH) or postgresql://USER@HOST:PORT/DB.")
     String db;
 
-    @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Write here instead of stdout.")
+    @Option(
+        names = {"-o", "--out"},
+        paramLabel = "FILE",
+        description = "Write here instead of stdout.")
     Path out;
 
     @Override

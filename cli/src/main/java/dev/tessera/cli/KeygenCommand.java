@@ -23,12 +23,20 @@ import picocli.CommandLine.Spec;
 final class KeygenCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "Private key file to create (never overwritten).")
+  @Option(
+      names = {"-o", "--out"},
+      required = true,
+      paramLabel = "FILE",
+      description = "Private key file to create (never overwritten).")
   Path out;
 
-  @Option(names = "--tls", paramLabel = "NAME", split = ",",
-      description = "Also create a self-signed TLS certificate for these DNS names and IP addresses"
-          + " (FILE.crt, FILE.tls-key) for `serve --tls-cert/--tls-key`; agents pin it with ServerCert.")
+  @Option(
+      names = "--tls",
+      paramLabel = "NAME",
+      split = ",",
+      description =
+          "Also create a self-signed TLS certificate for these DNS names and IP addresses"
+              + " (FILE.crt, FILE.tls-key) for `serve --tls-cert/--tls-key`; agents pin it with ServerCert.")
   java.util.List<String> tlsNames;
 
   @Override
@@ -39,7 +47,8 @@ final class KeygenCommand implements Callable<Integer> {
         dev.tessera.bundle.PrivateFiles.createDirectories(parent);
       }
       if (tlsNames != null && Files.exists(out.resolveSibling(out.getFileName() + ".crt"))) {
-        throw new FileAlreadyExistsException(out.resolveSibling(out.getFileName() + ".crt").toString());
+        throw new FileAlreadyExistsException(
+            out.resolveSibling(out.getFileName() + ".crt").toString());
       }
       if (tlsNames != null && Files.exists(out)) {
         // An existing key gets its certificate added; the key itself is never touched.
@@ -52,8 +61,11 @@ final class KeygenCommand implements Callable<Integer> {
       if (tlsNames != null) {
         Path crt = out.resolveSibling(out.getFileName() + ".crt");
         Path tlsKey = out.resolveSibling(out.getFileName() + ".tls-key");
-        dev.tessera.bundle.TlsIdentity.generate(crt, tlsKey, tlsNames, java.time.Duration.ofDays(825));
-        spec.commandLine().getErr().println("TLS certificate " + crt + " and key " + tlsKey + " for " + tlsNames);
+        dev.tessera.bundle.TlsIdentity.generate(
+            crt, tlsKey, tlsNames, java.time.Duration.ofDays(825));
+        spec.commandLine()
+            .getErr()
+            .println("TLS certificate " + crt + " and key " + tlsKey + " for " + tlsNames);
       }
       return PolicyC.OK;
     } catch (FileAlreadyExistsException e) {

@@ -55,10 +55,17 @@ final class LintCommand implements Callable<Integer> {
   @Option(names = "--strict", description = "Exit 1 when there is any finding.")
   boolean strict;
 
-  @Option(names = "--format", defaultValue = "text", paramLabel = "FMT", description = "text or json (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--format",
+      defaultValue = "text",
+      paramLabel = "FMT",
+      description = "text or json (default: ${DEFAULT-VALUE}).")
   Format format;
 
-  enum Format { TEXT, JSON }
+  enum Format {
+    TEXT,
+    JSON
+  }
 
   @Override
   public Integer call() {
@@ -68,9 +75,10 @@ final class LintCommand implements Callable<Integer> {
     AuditLoader loader = new AuditLoader();
     Optional<Policy> p = loader.policy(policy.toString(), policyText);
     boolean synthesized = inventory == null;
-    Optional<Inventory> inv = synthesized
-        ? p.map(SyntheticInventory::from)
-        : loader.inventory(inventory.toString(), MatrixCommand.read(inventory));
+    Optional<Inventory> inv =
+        synthesized
+            ? p.map(SyntheticInventory::from)
+            : loader.inventory(inventory.toString(), MatrixCommand.read(inventory));
     Optional<CompiledNetwork> net = Optional.empty();
     PolicyIndex index = null;
     if (p.isPresent() && inv.isPresent()) {
@@ -101,12 +109,26 @@ final class LintCommand implements Callable<Integer> {
         out.println("note: " + SyntheticInventory.NOTE);
       }
       if (!findings.isEmpty()) {
-        out.print(DiagnosticRenderer.text(findings, Map.of(policy.toString(), new SourceText(policy.toString(), policyText))));
+        out.print(
+            DiagnosticRenderer.text(
+                findings,
+                Map.of(policy.toString(), new SourceText(policy.toString(), policyText))));
       }
-      Map<String, Long> byCode = findings.stream().collect(Collectors.groupingBy(Diagnostic::code, TreeMap::new, Collectors.counting()));
-      out.println("lint: " + (findings.isEmpty() ? "no findings"
-          : findings.size() + (findings.size() == 1 ? " finding" : " findings") + " ("
-              + byCode.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", ")) + ")"));
+      Map<String, Long> byCode =
+          findings.stream()
+              .collect(
+                  Collectors.groupingBy(Diagnostic::code, TreeMap::new, Collectors.counting()));
+      out.println(
+          "lint: "
+              + (findings.isEmpty()
+                  ? "no findings"
+                  : findings.size()
+                      + (findings.size() == 1 ? " finding" : " findings")
+                      + " ("
+                      + byCode.entrySet().stream()
+                          .map(e -> e.getValue() + " " + e.getKey())
+                          .collect(Collectors.joining(", "))
+                      + ")"));
     }
     out.flush();
     return strict && !findings.isEmpty() ? PolicyC.FAILED : PolicyC.OK;

@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code policyc matrix}: who can reach what, read off the compiled filters.
  *
- * <p>Exit codes: 0 written; 1 the policy, inventory or compilation has errors (printed as
- * located diagnostics); 2 usage or unreadable files.
+ * <p>Exit codes: 0 written; 1 the policy, inventory or compilation has errors (printed as located
+ * diagnostics); 2 usage or unreadable files.
  */
 @Command(
     name = "matrix",
@@ -47,29 +47,50 @@ import picocli.CommandLine.Spec;
 final class MatrixCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "POLICY", description = "Policy file (.hujson, .json, .yaml, .tpol).")
+  @Parameters(
+      index = "0",
+      paramLabel = "POLICY",
+      description = "Policy file (.hujson, .json, .yaml, .tpol).")
   Path policy;
 
-  @Option(names = "--inventory", required = true, paramLabel = "INV", description = "Inventory (YAML or JSON).")
+  @Option(
+      names = "--inventory",
+      required = true,
+      paramLabel = "INV",
+      description = "Inventory (YAML or JSON).")
   Path inventory;
 
-  @Option(names = "--format", defaultValue = "html", paramLabel = "FMT", converter = FormatConverter.class,
+  @Option(
+      names = "--format",
+      defaultValue = "html",
+      paramLabel = "FMT",
+      converter = FormatConverter.class,
       description = "html, csv, csv-long, md or json (default: ${DEFAULT-VALUE}).")
   MatrixFormat format;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of standard output.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FILE",
+      description = "Write here instead of standard output.")
   Path output;
 
-  @Option(names = "--by", defaultValue = "node", paramLabel = "AXIS",
-      description = "Rows and columns per node, user, group or tag (default: ${DEFAULT-VALUE}). Tagged devices always group by tag.")
+  @Option(
+      names = "--by",
+      defaultValue = "node",
+      paramLabel = "AXIS",
+      description =
+          "Rows and columns per node, user, group or tag (default: ${DEFAULT-VALUE}). Tagged devices always group by tag.")
   Grouping.By by;
 
   /** Accepts the formats' command-line names ({@code csv-long}). */
   static final class FormatConverter implements CommandLine.ITypeConverter<MatrixFormat> {
     @Override
     public MatrixFormat convert(String value) {
-      return MatrixFormat.parse(value).orElseThrow(() -> new CommandLine.TypeConversionException(
-          "unknown format \"" + value + "\" (html, csv, csv-long, md, json)"));
+      return MatrixFormat.parse(value)
+          .orElseThrow(
+              () ->
+                  new CommandLine.TypeConversionException(
+                      "unknown format \"" + value + "\" (html, csv, csv-long, md, json)"));
     }
   }
 
@@ -78,16 +99,24 @@ final class MatrixCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     AuditInput policyIn = AuditInput.read("policy", checkSyntax(policy));
     AuditInput inventoryIn = AuditInput.read("inventory", inventory);
-    Provenance provenance = new Provenance("policyc", AuditInput.version(spec),
-        List.of(policyIn.provenance(), inventoryIn.provenance()), Provenance.now());
+    Provenance provenance =
+        new Provenance(
+            "policyc",
+            AuditInput.version(spec),
+            List.of(policyIn.provenance(), inventoryIn.provenance()),
+            Provenance.now());
     AuditLoader loader = new AuditLoader();
     Optional<Policy> p = loader.policy(policy.toString(), policyIn.text());
     Optional<Inventory> inv = loader.inventory(inventory.toString(), inventoryIn.text());
     Optional<CompiledNetwork> net = Optional.empty();
-    TerminalProgress progress = TerminalProgress.forNodes(err, inv.map(i -> i.nodes().size()).orElse(0));
+    TerminalProgress progress =
+        TerminalProgress.forNodes(err, inv.map(i -> i.nodes().size()).orElse(0));
     if (p.isPresent() && inv.isPresent()) {
       PolicyIndex index = PolicyIndex.of(p.get(), policy.toString());
-      try (var stage = progress.stage("compile", String.format(java.util.Locale.ROOT, "%,d nodes", inv.get().nodes().size()))) {
+      try (var stage =
+          progress.stage(
+              "compile",
+              String.format(java.util.Locale.ROOT, "%,d nodes", inv.get().nodes().size()))) {
         net = loader.compile(index, inv.get());
       }
     }
@@ -101,7 +130,8 @@ final class MatrixCommand implements Callable<Integer> {
       return PolicyC.FAILED;
     }
     String title = policy.getFileName() + " on " + inventory.getFileName();
-    AccessMatrix m = Grouping.apply(new MatrixBuilder(net.get()).build(title, List.of(), progress), by);
+    AccessMatrix m =
+        Grouping.apply(new MatrixBuilder(net.get()).build(title, List.of(), progress), by);
     progress.clear();
     if (output == null) {
       PrintWriter out = spec.commandLine().getOut();
@@ -113,22 +143,36 @@ final class MatrixCommand implements Callable<Integer> {
       } catch (IOException | java.io.UncheckedIOException e) {
         throw new UserError("cannot write " + output + ": " + e.getMessage());
       }
-      err.println("matrix: wrote " + output + " (" + m.sources().size() + " sources x "
-          + m.destinations().size() + " destinations, " + m.cellCount() + " with access)");
+      err.println(
+          "matrix: wrote "
+              + output
+              + " ("
+              + m.sources().size()
+              + " sources x "
+              + m.destinations().size()
+              + " destinations, "
+              + m.cellCount()
+              + " with access)");
     }
     return PolicyC.OK;
   }
 
-  /** The text of a policy file; a name whose syntax is unknown is unreadable, as for every command. */
+  /**
+   * The text of a policy file; a name whose syntax is unknown is unreadable, as for every command.
+   */
   static String readPolicy(Path file) {
     return read(checkSyntax(file));
   }
 
-  /** {@code file}, if its name tells the policy syntax; else a usage error, as for every command. */
+  /**
+   * {@code file}, if its name tells the policy syntax; else a usage error, as for every command.
+   */
   static Path checkSyntax(Path file) {
     if (dev.tessera.policy.Syntax.forFileName(file.toString()).isEmpty()) {
-      throw new UserError("cannot tell the policy syntax from the file name \"" + file.getFileName()
-          + "\" (use .hujson or .json, .yaml or .yml, or .tpol)");
+      throw new UserError(
+          "cannot tell the policy syntax from the file name \""
+              + file.getFileName()
+              + "\" (use .hujson or .json, .yaml or .yml, or .tpol)");
     }
     return file;
   }

@@ -12,7 +12,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code policyc nodes}: the registry's nodes, listed and changed through its transactional API. */
+/**
+ * {@code policyc nodes}: the registry's nodes, listed and changed through its transactional API.
+ */
 @Command(
     name = "nodes",
     mixinStandardHelpOptions = true,
@@ -21,8 +23,12 @@ import picocli.CommandLine.Spec;
       "Every change is one registry transaction with its audit entry; servers sharing a PostgreSQL",
       "database pick it up by NOTIFY."
     },
-    subcommands = {NodesCommand.ListNodes.class, NodesCommand.Rename.class, NodesCommand.Expire.class,
-        NodesCommand.Delete.class})
+    subcommands = {
+      NodesCommand.ListNodes.class,
+      NodesCommand.Rename.class,
+      NodesCommand.Expire.class,
+      NodesCommand.Delete.class
+    })
 final class NodesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -50,12 +56,20 @@ final class NodesCommand implements Callable<Integer> {
   abstract static class DbOption {
     @Spec CommandSpec spec;
 
-    @Option(names = "--db", required = true, paramLabel = "URL",
-        description = "The registry: a SQLite file (PATH or sqlite:PATH) or postgresql://USER@HOST:PORT/DB.")
+    @Option(
+        names = "--db",
+        required = true,
+        paramLabel = "URL",
+        description =
+            "The registry: a SQLite file (PATH or sqlite:PATH) or postgresql://USER@HOST:PORT/DB.")
     String db;
 
-    @Option(names = "--as", paramLabel = "USER", defaultValue = "cli",
-        description = "Who the audit trail records as making the change (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--as",
+        paramLabel = "USER",
+        defaultValue = "cli",
+        description =
+            "Who the audit trail records as making the change (default: ${DEFAULT-VALUE}).")
     String actor;
 
     PrintWriter out() {
@@ -77,21 +91,32 @@ final class NodesCommand implements Callable<Integer> {
     Node apply(Registry r) throws RegistryException;
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true,
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
       description = "List the nodes: name, owner, addresses, tags, routes, last seen, key expiry.")
   static final class ListNodes extends DbOption implements Callable<Integer> {
     @Override
     public Integer call() {
       try (Registry r = open(db)) {
         Instant now = Instant.now();
-        out().printf("%-24s %-24s %-16s %-24s %-20s %-20s %s%n",
-            "NAME", "OWNER", "IPV4", "TAGS", "ROUTES", "LAST SEEN", "EXPIRY");
+        out()
+            .printf(
+                "%-24s %-24s %-16s %-24s %-20s %-20s %s%n",
+                "NAME", "OWNER", "IPV4", "TAGS", "ROUTES", "LAST SEEN", "EXPIRY");
         for (Node n : r.nodes()) {
-          out().printf("%-24s %-24s %-16s %-24s %-20s %-20s %s%n", n.name(), n.user().orElse("-"), n.ipv4(),
-              n.tags().isEmpty() ? "-" : String.join(",", n.tags()),
-              n.approvedRoutes().isEmpty() ? "-" : String.join(",", n.approvedRoutes()),
-              n.lastSeen().map(Instant::toString).orElse("never"),
-              n.keyExpiry().map(e -> n.isExpired(now) ? "expired" : e.toString()).orElse("never"));
+          out()
+              .printf(
+                  "%-24s %-24s %-16s %-24s %-20s %-20s %s%n",
+                  n.name(),
+                  n.user().orElse("-"),
+                  n.ipv4(),
+                  n.tags().isEmpty() ? "-" : String.join(",", n.tags()),
+                  n.approvedRoutes().isEmpty() ? "-" : String.join(",", n.approvedRoutes()),
+                  n.lastSeen().map(Instant::toString).orElse("never"),
+                  n.keyExpiry()
+                      .map(e -> n.isExpired(now) ? "expired" : e.toString())
+                      .orElse("never"));
         }
         return PolicyC.OK;
       } catch (RegistryException e) {
@@ -100,11 +125,16 @@ final class NodesCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "rename", mixinStandardHelpOptions = true,
+  @Command(
+      name = "rename",
+      mixinStandardHelpOptions = true,
       description = "Rename a node; the new name must be a DNS label and not taken.")
   static final class Rename extends DbOption implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NODE", description = "The node's current name.") String name;
-    @Parameters(index = "1", paramLabel = "NEW-NAME", description = "Its new name.") String newName;
+    @Parameters(index = "0", paramLabel = "NODE", description = "The node's current name.")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "NEW-NAME", description = "Its new name.")
+    String newName;
 
     @Override
     public Integer call() {
@@ -112,10 +142,13 @@ final class NodesCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "expire", mixinStandardHelpOptions = true,
+  @Command(
+      name = "expire",
+      mixinStandardHelpOptions = true,
       description = "Expire a node's key now: it is in no bundle until it enrolls again.")
   static final class Expire extends DbOption implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NODE", description = "The node's name.") String name;
+    @Parameters(index = "0", paramLabel = "NODE", description = "The node's name.")
+    String name;
 
     @Override
     public Integer call() {
@@ -123,10 +156,13 @@ final class NodesCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true,
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
       description = "Delete a node from the registry; its addresses are free again.")
   static final class Delete extends DbOption implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NODE", description = "The node's name.") String name;
+    @Parameters(index = "0", paramLabel = "NODE", description = "The node's name.")
+    String name;
 
     @Override
     public Integer call() {

@@ -14,13 +14,12 @@ import picocli.CommandLine.Spec;
 /**
  * {@code policyc}: the command line for policy authors, CI and auditors.
  *
- * <p>Each subcommand lives in its own class and is registered in {@link #commandLine()}.
- * Exit codes are shared by every subcommand and are part of the CLI's contract, since CI
- * pipelines branch on them: {@link #OK}, {@link #FAILED}, {@link #USAGE}, {@link #INTERNAL},
- * {@link #CHANGED}; {@link #EXIT_CODES} is the table every command's help and man page prints.
- * A user never sees a stack trace: bad input becomes located diagnostics (exit 1) or a usage
- * message (exit 2); a bug becomes a one-line "internal error" (exit 3), with the trace only
- * when {@code TESSERA_DEBUG=1}.
+ * <p>Each subcommand lives in its own class and is registered in {@link #commandLine()}. Exit codes
+ * are shared by every subcommand and are part of the CLI's contract, since CI pipelines branch on
+ * them: {@link #OK}, {@link #FAILED}, {@link #USAGE}, {@link #INTERNAL}, {@link #CHANGED}; {@link
+ * #EXIT_CODES} is the table every command's help and man page prints. A user never sees a stack
+ * trace: bad input becomes located diagnostics (exit 1) or a usage message (exit 2); a bug becomes
+ * a one-line "internal error" (exit 3), with the trace only when {@code TESSERA_DEBUG=1}.
  */
 @Command(
     name = "policyc",
@@ -30,13 +29,19 @@ import picocli.CommandLine.Spec;
 public final class PolicyC implements Callable<Integer> {
   /** Success: the policy is valid, every test passed, access unchanged (diff). */
   public static final int OK = 0;
+
   /** The input was read, and it has problems: policy errors, failed assertions, access changed. */
   public static final int FAILED = 1;
+
   /** Usage error or unreadable input (missing file, bad flag, invalid inventory for test). */
   public static final int USAGE = 2;
+
   /** A bug in policyc itself. */
   public static final int INTERNAL = 3;
-  /** {@code diff} only: access changed. Not 1, so that a broken policy is never taken for a change. */
+
+  /**
+   * {@code diff} only: access changed. Not 1, so that a broken policy is never taken for a change.
+   */
   public static final int CHANGED = 4;
 
   /** The exit-code table, as every command's help and man page print it. */
@@ -45,12 +50,18 @@ public final class PolicyC implements Callable<Integer> {
   private static Map<String, String> exitCodes() {
     Map<String, String> m = new LinkedHashMap<>();
     m.put(Integer.toString(OK), "ok: valid, every test passed, formatted, access unchanged (diff)");
-    m.put(Integer.toString(FAILED), "the input was read and has problems: syntax or policy errors, inventory or compile "
-        + "errors, a failed or invalid test, coverage below --min-coverage, not formatted (fmt --check), "
-        + "findings (lint --strict)");
-    m.put(Integer.toString(USAGE), "usage error, or an input that cannot be read (missing file, unknown file type, "
-        + "not UTF-8, unknown git revision)");
-    m.put(Integer.toString(INTERNAL), "internal error, a bug in policyc (TESSERA_DEBUG=1 shows the trace)");
+    m.put(
+        Integer.toString(FAILED),
+        "the input was read and has problems: syntax or policy errors, inventory or compile "
+            + "errors, a failed or invalid test, coverage below --min-coverage, not formatted (fmt --check), "
+            + "findings (lint --strict)");
+    m.put(
+        Integer.toString(USAGE),
+        "usage error, or an input that cannot be read (missing file, unknown file type, "
+            + "not UTF-8, unknown git revision)");
+    m.put(
+        Integer.toString(INTERNAL),
+        "internal error, a bug in policyc (TESSERA_DEBUG=1 shows the trace)");
     m.put(Integer.toString(CHANGED), "diff only: access changed");
     return Collections.unmodifiableMap(m);
   }

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Writes a report a CI job picks up ({@code --junit FILE}): parent directories made, file replaced whole. */
+/**
+ * Writes a report a CI job picks up ({@code --junit FILE}): parent directories made, file replaced
+ * whole.
+ */
 final class ReportFile {
   private ReportFile() {}
 

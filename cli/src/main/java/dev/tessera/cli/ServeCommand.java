@@ -6,8 +6,8 @@ import dev.tessera.registry.Registry;
 import dev.tessera.registry.RegistryException;
 import dev.tessera.server.ControlPlane;
 import dev.tessera.server.PolicyServer;
-import dev.tessera.server.RegistrySource;
 import dev.tessera.server.PolicySource;
+import dev.tessera.server.RegistrySource;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -36,64 +36,142 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--policy", required = true, paramLabel = "PATH", description = "Policy file, or its path inside --repo.")
+  @Option(
+      names = "--policy",
+      required = true,
+      paramLabel = "PATH",
+      description = "Policy file, or its path inside --repo.")
   String policy;
 
-  @Option(names = "--repo", paramLabel = "DIR", description = "Git repository to read the policy from (with --git-ref).")
+  @Option(
+      names = "--repo",
+      paramLabel = "DIR",
+      description = "Git repository to read the policy from (with --git-ref).")
   Path repo;
 
-  @Option(names = "--git-ref", paramLabel = "REF", defaultValue = "HEAD", description = "Branch, tag or commit to serve (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--git-ref",
+      paramLabel = "REF",
+      defaultValue = "HEAD",
+      description = "Branch, tag or commit to serve (default ${DEFAULT-VALUE}).")
   String ref;
 
-  @Option(names = "--inventory", paramLabel = "FILE", description = "Node inventory (YAML or JSON) kept by hand; without it the registry (--db) is the inventory and agents enroll with auth keys.")
+  @Option(
+      names = "--inventory",
+      paramLabel = "FILE",
+      description =
+          "Node inventory (YAML or JSON) kept by hand; without it the registry (--db) is the inventory and agents enroll with auth keys.")
   Path inventory;
 
-  @Option(names = "--db", paramLabel = "URL", description = "Registry database: a SQLite file, or postgresql://... (default STATE/registry.db). Not with --inventory.")
+  @Option(
+      names = "--db",
+      paramLabel = "URL",
+      description =
+          "Registry database: a SQLite file, or postgresql://... (default STATE/registry.db). Not with --inventory.")
   String db;
 
-  @Option(names = "--ephemeral-idle-seconds", defaultValue = "1800", paramLabel = "S", description = "Ephemeral nodes not seen for this long are deleted (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ephemeral-idle-seconds",
+      defaultValue = "1800",
+      paramLabel = "S",
+      description =
+          "Ephemeral nodes not seen for this long are deleted (default ${DEFAULT-VALUE}).")
   long ephemeralIdleSeconds;
 
-  @Option(names = "--listen", defaultValue = "127.0.0.1:8411", paramLabel = "HOST:PORT", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--listen",
+      defaultValue = "127.0.0.1:8411",
+      paramLabel = "HOST:PORT",
+      description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String listen;
 
-  @Option(names = "--key", required = true, paramLabel = "FILE", description = "Signing key from `policyc keygen`.")
+  @Option(
+      names = "--key",
+      required = true,
+      paramLabel = "FILE",
+      description = "Signing key from `policyc keygen`.")
   Path key;
 
-  @Option(names = "--state", defaultValue = "/var/lib/tessera/server", paramLabel = "DIR", description = "Versions and audit log (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--state",
+      defaultValue = "/var/lib/tessera/server",
+      paramLabel = "DIR",
+      description = "Versions and audit log (default ${DEFAULT-VALUE}).")
   Path state;
 
-  @Option(names = "--plain-http", description = "Serve plain HTTP instead of HTTPS (bundles stay signed; filters travel in the clear).")
+  @Option(
+      names = "--plain-http",
+      description =
+          "Serve plain HTTP instead of HTTPS (bundles stay signed; filters travel in the clear).")
   boolean plainHttp;
 
-  @Option(names = "--admin-token-file", paramLabel = "FILE", description = "Bearer token /v1/status requires; created (0600) with a random token if missing (default STATE/admin.token).")
+  @Option(
+      names = "--admin-token-file",
+      paramLabel = "FILE",
+      description =
+          "Bearer token /v1/status requires; created (0600) with a random token if missing (default STATE/admin.token).")
   Path adminTokenFile;
 
-  @Option(names = "--epoch-file", paramLabel = "FILE", description = "Version epoch kept beside the key, so versions survive a lost --state (default KEY.epoch).")
+  @Option(
+      names = "--epoch-file",
+      paramLabel = "FILE",
+      description =
+          "Version epoch kept beside the key, so versions survive a lost --state (default KEY.epoch).")
   Path epochFile;
 
-  @Option(names = "--freshness-seconds", defaultValue = "300", paramLabel = "S", description = "Lifetime of each signed freshness statement (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--freshness-seconds",
+      defaultValue = "300",
+      paramLabel = "S",
+      description = "Lifetime of each signed freshness statement (default ${DEFAULT-VALUE}).")
   long freshnessSeconds;
 
-  @Option(names = "--max-connections", defaultValue = "50000", paramLabel = "N", description = "Open connections beyond which new ones get 429 (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-connections",
+      defaultValue = "50000",
+      paramLabel = "N",
+      description = "Open connections beyond which new ones get 429 (default ${DEFAULT-VALUE}).")
   int maxConnections;
 
-  @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT", description = "Serve Prometheus metrics at http://ADDR:PORT/metrics (default: off).")
+  @Option(
+      names = "--metrics-listen",
+      paramLabel = "ADDR:PORT",
+      description = "Serve Prometheus metrics at http://ADDR:PORT/metrics (default: off).")
   String metricsListen;
 
-  @Option(names = "--idle-seconds", defaultValue = "15", paramLabel = "S", description = "A connection must complete a request within this long of opening or of its last answer (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--idle-seconds",
+      defaultValue = "15",
+      paramLabel = "S",
+      description =
+          "A connection must complete a request within this long of opening or of its last answer (default ${DEFAULT-VALUE}).")
   long idleSeconds;
 
-  @Option(names = "--node-rate", defaultValue = "2", paramLabel = "PER_SECOND", description = "Requests per second each node may make, with a burst of 10 times that (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--node-rate",
+      defaultValue = "2",
+      paramLabel = "PER_SECOND",
+      description =
+          "Requests per second each node may make, with a burst of 10 times that (default ${DEFAULT-VALUE}).")
   double nodeRate;
 
-  @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve HTTPS with this certificate (from `policyc keygen --tls`).")
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description = "Serve HTTPS with this certificate (from `policyc keygen --tls`).")
   Path tlsCert;
 
-  @Option(names = "--tls-key", paramLabel = "FILE", description = "The certificate's private key (PEM, PKCS#8).")
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "The certificate's private key (PEM, PKCS#8).")
   Path tlsKey;
 
-  @Option(names = "--poll-ms", defaultValue = "200", paramLabel = "MS", description = "How often sources are checked (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--poll-ms",
+      defaultValue = "200",
+      paramLabel = "MS",
+      description = "How often sources are checked (default ${DEFAULT-VALUE}).")
   long pollMillis;
 
   @Override
@@ -105,7 +183,8 @@ final class ServeCommand implements Callable<Integer> {
       throw new UserError("cannot read signing key: " + e.getMessage());
     }
     if (inventory != null && db != null) {
-      throw new UserError("--inventory and --db exclude each other: the inventory is either a file or the registry");
+      throw new UserError(
+          "--inventory and --db exclude each other: the inventory is either a file or the registry");
     }
     if (inventory != null && !Files.isRegularFile(inventory)) {
       throw new UserError("no inventory at " + inventory);
@@ -127,8 +206,13 @@ final class ServeCommand implements Callable<Integer> {
       Path crt = key.resolveSibling(key.getFileName() + ".crt");
       Path crtKey = key.resolveSibling(key.getFileName() + ".tls-key");
       if (!Files.isReadable(crt) || !Files.isReadable(crtKey)) {
-        throw new UserError("serve uses HTTPS: give --tls-cert and --tls-key, or create " + crt + " with `policyc keygen"
-            + " --out " + key + " --tls HOSTNAME,IP`; --plain-http serves without TLS");
+        throw new UserError(
+            "serve uses HTTPS: give --tls-cert and --tls-key, or create "
+                + crt
+                + " with `policyc keygen"
+                + " --out "
+                + key
+                + " --tls HOSTNAME,IP`; --plain-http serves without TLS");
       }
       tlsCert = crt;
       tlsKey = crtKey;
@@ -137,8 +221,11 @@ final class ServeCommand implements Callable<Integer> {
       throw new UserError("--plain-http and --tls-cert exclude each other");
     }
     if (plainHttp) {
-      spec.commandLine().getErr().println("policyc serve: WARNING: --plain-http: filters and node names travel unencrypted;"
-          + " bundles and freshness stay signed, but anyone on the path can read what each node may reach");
+      spec.commandLine()
+          .getErr()
+          .println(
+              "policyc serve: WARNING: --plain-http: filters and node names travel unencrypted;"
+                  + " bundles and freshness stay signed, but anyone on the path can read what each node may reach");
     }
     String token;
     try {
@@ -147,12 +234,18 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UserError("cannot set up the state directory " + state + ": " + e.getMessage());
     }
-    PolicyServer.Options options = PolicyServer.Options.DEFAULTS
-        .withEpochFile(epochFile != null ? epochFile : key.resolveSibling(key.getFileName() + ".epoch"))
-        .withAdminToken(token)
-        .withFreshnessMillis(Math.max(10, freshnessSeconds) * 1000)
-        .withLimits(maxConnections, PolicyServer.Options.DEFAULTS.maxLongPollsPerNode(),
-            (int) Math.max(1, Math.ceil(nodeRate * 10)), nodeRate, Math.max(1, idleSeconds) * 1000);
+    PolicyServer.Options options =
+        PolicyServer.Options.DEFAULTS
+            .withEpochFile(
+                epochFile != null ? epochFile : key.resolveSibling(key.getFileName() + ".epoch"))
+            .withAdminToken(token)
+            .withFreshnessMillis(Math.max(10, freshnessSeconds) * 1000)
+            .withLimits(
+                maxConnections,
+                PolicyServer.Options.DEFAULTS.maxLongPollsPerNode(),
+                (int) Math.max(1, Math.ceil(nodeRate * 10)),
+                nodeRate,
+                Math.max(1, idleSeconds) * 1000);
     Registry registry = null;
     PolicySource inventorySource;
     if (inventory != null) {
@@ -166,10 +259,24 @@ final class ServeCommand implements Callable<Integer> {
       inventorySource = new RegistrySource(registry, java.time.Clock.systemUTC());
     }
     Registry registryToClose = registry;
-    PolicyServer server = new PolicyServer(new PolicyServer.Config(source, inventorySource, address,
-        signingKey, state, Math.max(50, pollMillis), tlsCert, tlsKey, options),
-        registry == null ? null : new ControlPlane.Settings(registry,
-            java.time.Duration.ofSeconds(Math.max(1, ephemeralIdleSeconds)), 1_000));
+    PolicyServer server =
+        new PolicyServer(
+            new PolicyServer.Config(
+                source,
+                inventorySource,
+                address,
+                signingKey,
+                state,
+                Math.max(50, pollMillis),
+                tlsCert,
+                tlsKey,
+                options),
+            registry == null
+                ? null
+                : new ControlPlane.Settings(
+                    registry,
+                    java.time.Duration.ofSeconds(Math.max(1, ephemeralIdleSeconds)),
+                    1_000));
     InetSocketAddress bound;
     try {
       bound = server.start();
@@ -180,36 +287,49 @@ final class ServeCommand implements Callable<Integer> {
       }
       throw new UserError(e.getMessage());
     }
-    spec.commandLine().getErr().printf("policyc serve: listening on %s://%s:%d, revision %s, public key %s, inventory %s%n",
-        tlsCert == null ? "http" : "https", bound.getHostString(), bound.getPort(), server.status().revision(),
-        signingKey.publicKeyBase64(), inventorySource.describe());
+    spec.commandLine()
+        .getErr()
+        .printf(
+            "policyc serve: listening on %s://%s:%d, revision %s, public key %s, inventory %s%n",
+            tlsCert == null ? "http" : "https",
+            bound.getHostString(),
+            bound.getPort(),
+            server.status().revision(),
+            signingKey.publicKeyBase64(),
+            inventorySource.describe());
     spec.commandLine().getErr().flush();
     dev.tessera.server.metrics.ServerMetrics metrics = null;
     if (metricsListen != null) {
       InetSocketAddress at = parseAddress(metricsListen);
-      metrics = new dev.tessera.server.metrics.ServerMetrics(() -> server.status().toMap(server.store()));
+      metrics =
+          new dev.tessera.server.metrics.ServerMetrics(() -> server.status().toMap(server.store()));
       try {
         int port = metrics.serve(at);
-        spec.commandLine().getErr().printf("policyc serve: metrics on http://%s:%d/metrics%n", at.getHostString(), port);
+        spec.commandLine()
+            .getErr()
+            .printf("policyc serve: metrics on http://%s:%d/metrics%n", at.getHostString(), port);
       } catch (IOException e) {
         server.close();
         throw new UserError("cannot serve metrics on " + metricsListen + ": " + e.getMessage());
       }
     }
     dev.tessera.server.metrics.ServerMetrics metricsToClose = metrics;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (metricsToClose != null) {
-        metricsToClose.close();
-      }
-      try {
-        server.close();
-      } catch (IOException ignored) {
-        // shutting down anyway
-      }
-      if (registryToClose != null) {
-        registryToClose.close();
-      }
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (metricsToClose != null) {
+                    metricsToClose.close();
+                  }
+                  try {
+                    server.close();
+                  } catch (IOException ignored) {
+                    // shutting down anyway
+                  }
+                  if (registryToClose != null) {
+                    registryToClose.close();
+                  }
+                }));
     server.awaitClose();
     return PolicyC.OK;
   }
@@ -237,7 +357,8 @@ final class ServeCommand implements Callable<Integer> {
     }
     String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
     try {
-      return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, Integer.parseInt(hostPort.substring(colon + 1)));
+      return new InetSocketAddress(
+          host.isEmpty() ? "0.0.0.0" : host, Integer.parseInt(hostPort.substring(colon + 1)));
     } catch (IllegalArgumentException e) {
       throw new UserError("--listen wants HOST:PORT, got " + hostPort);
     }

@@ -21,21 +21,33 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
-    description = "Show a policy server's revision, last compile error, and each node's served and acknowledged versions.")
+    description =
+        "Show a policy server's revision, last compile error, and each node's served and acknowledged versions.")
 final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--server", defaultValue = "127.0.0.1:8411", paramLabel = "HOST:PORT", description = "Policy server (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--server",
+      defaultValue = "127.0.0.1:8411",
+      paramLabel = "HOST:PORT",
+      description = "Policy server (default ${DEFAULT-VALUE}).")
   String server;
 
   @Option(names = "--json", description = "Print the server's JSON as is.")
   boolean json;
 
-  @Option(names = "--server-cert", paramLabel = "FILE", description = "For an https server: the certificate to trust (from keygen --tls).")
+  @Option(
+      names = "--server-cert",
+      paramLabel = "FILE",
+      description = "For an https server: the certificate to trust (from keygen --tls).")
   java.nio.file.Path serverCert;
 
-  @Option(names = "--admin-token-file", defaultValue = "/var/lib/tessera/server/admin.token", paramLabel = "FILE",
-      description = "The server's admin token (serve's --admin-token-file; default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--admin-token-file",
+      defaultValue = "/var/lib/tessera/server/admin.token",
+      paramLabel = "FILE",
+      description =
+          "The server's admin token (serve's --admin-token-file; default ${DEFAULT-VALUE}).")
   java.nio.file.Path adminTokenFile;
 
   /** A status answer is a few hundred bytes per node; far more than any inventory needs. */
@@ -58,20 +70,30 @@ final class StatusCommand implements Callable<Integer> {
     try {
       token = java.nio.file.Files.readString(adminTokenFile).strip();
     } catch (IOException e) {
-      throw new UserError("status needs the server's admin token: cannot read " + adminTokenFile + " (--admin-token-file)");
+      throw new UserError(
+          "status needs the server's admin token: cannot read "
+              + adminTokenFile
+              + " (--admin-token-file)");
     }
     try (HttpClient http = builder.build()) {
-      HttpResponse<java.io.InputStream> resp = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
-          .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<java.io.InputStream> resp =
+          http.send(
+              HttpRequest.newBuilder(uri)
+                  .timeout(Duration.ofSeconds(10))
+                  .header("Authorization", "Bearer " + token)
+                  .build(),
+              HttpResponse.BodyHandlers.ofInputStream());
       byte[] bytes;
       try (java.io.InputStream in = resp.body()) {
         bytes = in.readNBytes(MAX_STATUS_BYTES + 1);
       }
       if (bytes.length > MAX_STATUS_BYTES) {
-        throw new UserError("the server's status answer is larger than " + MAX_STATUS_BYTES + " bytes");
+        throw new UserError(
+            "the server's status answer is larger than " + MAX_STATUS_BYTES + " bytes");
       }
       if (resp.statusCode() == 401) {
-        throw new UserError("server answered 401: the admin token in " + adminTokenFile + " is not the server's");
+        throw new UserError(
+            "server answered 401: the admin token in " + adminTokenFile + " is not the server's");
       }
       if (resp.statusCode() != 200) {
         throw new UserError("server answered " + resp.statusCode());
@@ -86,19 +108,30 @@ final class StatusCommand implements Callable<Integer> {
       return PolicyC.OK;
     }
     JsonNode s = new ObjectMapper().readTree(body);
-    out.printf("revision  %s (%d nodes, compiled in %d ms at %s)%n", s.path("revision").asText(),
-        s.path("nodes").asInt(), s.path("lastCompileMillis").asLong(), Instant.ofEpochMilli(s.path("compiledAt").asLong()));
+    out.printf(
+        "revision  %s (%d nodes, compiled in %d ms at %s)%n",
+        s.path("revision").asText(),
+        s.path("nodes").asInt(),
+        s.path("lastCompileMillis").asLong(),
+        Instant.ofEpochMilli(s.path("compiledAt").asLong()));
     if (s.has("lastError")) {
       JsonNode e = s.path("lastError");
-      out.printf("REFUSED   %s at %s; still serving the revision above:%n%s%n", e.path("revision").asText(),
-          Instant.ofEpochMilli(e.path("at").asLong()), e.path("message").asText().indent(2));
+      out.printf(
+          "REFUSED   %s at %s; still serving the revision above:%n%s%n",
+          e.path("revision").asText(),
+          Instant.ofEpochMilli(e.path("at").asLong()),
+          e.path("message").asText().indent(2));
     }
     out.printf("%-28s %20s %20s %20s  %s%n", "node", "current", "served", "acked", "last check-in");
     for (Map.Entry<String, JsonNode> n : s.path("nodeStates").properties()) {
       JsonNode v = n.getValue();
       long checkIn = v.path("lastCheckIn").asLong();
-      out.printf("%-28s %20d %20d %20d  %s%s%n", n.getKey(), v.path("currentVersion").asLong(),
-          v.path("servedVersion").asLong(), v.path("ackedVersion").asLong(),
+      out.printf(
+          "%-28s %20d %20d %20d  %s%s%n",
+          n.getKey(),
+          v.path("currentVersion").asLong(),
+          v.path("servedVersion").asLong(),
+          v.path("ackedVersion").asLong(),
           checkIn == 0 ? "never" : Instant.ofEpochMilli(checkIn).toString(),
           v.path("ackedVersion").asLong() < v.path("currentVersion").asLong() ? "  (behind)" : "");
     }

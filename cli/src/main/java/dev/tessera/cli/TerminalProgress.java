@@ -9,9 +9,9 @@ import java.util.Locale;
 /**
  * Progress of long work on standard error, one line redrawn in place, when standard error is a
  * terminal and the input is large (at least {@link #MIN_NODES} nodes); silent otherwise, so logs
- * and pipes see only results. Two shapes: counted steps ({@code matrix: 4,100/10,000
- * destinations (41%)}) and a stage with its elapsed time ({@code compile: 10,000 nodes, 3.2 s}).
- * Thread-safe; prints at most every 200 ms.
+ * and pipes see only results. Two shapes: counted steps ({@code matrix: 4,100/10,000 destinations
+ * (41%)}) and a stage with its elapsed time ({@code compile: 10,000 nodes, 3.2 s}). Thread-safe;
+ * prints at most every 200 ms.
  */
 final class TerminalProgress implements Progress {
   /** Below this many nodes the work takes a second or two: no progress is shown. */
@@ -37,8 +37,8 @@ final class TerminalProgress implements Progress {
   }
 
   /**
-   * Whether file descriptor 2 is a terminal. On Linux, /proc tells exactly (a pseudo-terminal
-   * or a console); elsewhere the JVM's console, which looks at standard input and output.
+   * Whether file descriptor 2 is a terminal. On Linux, /proc tells exactly (a pseudo-terminal or a
+   * console); elsewhere the JVM's console, which looks at standard input and output.
    */
   static boolean stderrIsTerminal() {
     try {
@@ -61,10 +61,20 @@ final class TerminalProgress implements Progress {
     }
     lastPrint = now;
     String unit = stage.equals("matrix") || stage.equals("diff") ? " destinations" : "";
-    line(String.format(Locale.ROOT, "%s: %,d/%,d%s (%d%%)", stage, done, total, unit, total == 0 ? 100 : done * 100 / total));
+    line(
+        String.format(
+            Locale.ROOT,
+            "%s: %,d/%,d%s (%d%%)",
+            stage,
+            done,
+            total,
+            unit,
+            total == 0 ? 100 : done * 100 / total));
   }
 
-  /** A stage without counts ({@code compile}): its elapsed time, redrawn every 200 ms until closed. */
+  /**
+   * A stage without counts ({@code compile}): its elapsed time, redrawn every 200 ms until closed.
+   */
   Stage stage(String name, String what) {
     return new Stage(name, what);
   }
@@ -78,18 +88,29 @@ final class TerminalProgress implements Progress {
         ticker = null;
         return;
       }
-      ticker = Thread.ofPlatform().daemon().name("progress").start(() -> {
-        try {
-          while (true) {
-            synchronized (TerminalProgress.this) {
-              line(String.format(Locale.ROOT, "%s: %s, %.1f s", name, what, (System.nanoTime() - start) / 1e9));
-            }
-            Thread.sleep(200);
-          }
-        } catch (InterruptedException e) {
-          // closed
-        }
-      });
+      ticker =
+          Thread.ofPlatform()
+              .daemon()
+              .name("progress")
+              .start(
+                  () -> {
+                    try {
+                      while (true) {
+                        synchronized (TerminalProgress.this) {
+                          line(
+                              String.format(
+                                  Locale.ROOT,
+                                  "%s: %s, %.1f s",
+                                  name,
+                                  what,
+                                  (System.nanoTime() - start) / 1e9));
+                        }
+                        Thread.sleep(200);
+                      }
+                    } catch (InterruptedException e) {
+                      // closed
+                    }
+                  });
     }
 
     @Override

@@ -32,28 +32,47 @@ import picocli.CommandLine.Parameters;
  *   <li>{@code show [IFACE]}: {@code wg show}-like status plus the enforcer's drop counters, read
  *       over the UAPI socket (stock {@code wg show} works too).
  * </ul>
+ *
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
  */
-@Command(name = "tessera-agent", mixinStandardHelpOptions = true,
-    description = "Userspace WireGuard agent that enforces a Tessera compiled filter on every decrypted packet.",
-    subcommands = {TesseraAgent.Up.class, TesseraAgent.Down.class, TesseraAgent.Show.class, CommandLine.HelpCommand.class})
+@Command(
+    name = "tessera-agent",
+    mixinStandardHelpOptions = true,
+    description =
+        "Userspace WireGuard agent that enforces a Tessera compiled filter on every decrypted packet.",
+    subcommands = {
+      TesseraAgent.Up.class,
+      TesseraAgent.Down.class,
+      TesseraAgent.Show.class,
+      CommandLine.HelpCommand.class
+    })
 public final class TesseraAgent implements Callable<Integer> {
   /** The agent's exit codes, as its help and man page print them. */
-  static final Map<String, String> EXIT_CODES = Map.of(
-      "0", "ok (up: stopped by SIGTERM, SIGINT or down)",
-      "1", "runtime failure: the interface could not be brought up, no agent running, the agent cannot be reached",
-      "2", "usage error, or a config file that cannot be read or has errors (systemd does not restart on it)",
-      "3", "internal error, a bug (TESSERA_DEBUG=1 shows the trace)");
+  static final Map<String, String> EXIT_CODES =
+      Map.of(
+          "0", "ok (up: stopped by SIGTERM, SIGINT or down)",
+          "1",
+              "runtime failure: the interface could not be brought up, no agent running, the agent cannot be reached",
+          "2",
+              "usage error, or a config file that cannot be read or has errors (systemd does not restart on it)",
+          "3", "internal error, a bug (TESSERA_DEBUG=1 shows the trace)");
 
-  @Option(names = "--uapi-dir", hidden = true, description = "UAPI socket directory (default /var/run/wireguard)")
+  @Option(
+      names = "--uapi-dir",
+      hidden = true,
+      description = "UAPI socket directory (default /var/run/wireguard)")
   Path uapiDir = UapiServer.DEFAULT_DIR;
 
-  @Option(names = "--run-dir", hidden = true, description = "pid file directory (default /var/run/tessera)")
+  @Option(
+      names = "--run-dir",
+      hidden = true,
+      description = "pid file directory (default /var/run/tessera)")
   Path runDir = AgentOptions.DEFAULT_RUN_DIR;
 
   /** The command tree, with the help, exit codes and error handling policyc has too. */
   public static CommandLine commandLine() {
-    return PolicyC.configure(new CommandLine(new TesseraAgent()), new java.util.TreeMap<>(EXIT_CODES));
+    return PolicyC.configure(
+        new CommandLine(new TesseraAgent()), new java.util.TreeMap<>(EXIT_CODES));
   }
 
   public static void main(String[] args) {
@@ -73,22 +92,39 @@ public final class TesseraAgent implements Callable<Integer> {
     LOG.accept(msg);
   }
 
-  private static final java.util.function.Consumer<String> LOG = dev.tessera.agent.AgentLog.consumer();
+  private static final java.util.function.Consumer<String> LOG =
+      dev.tessera.agent.AgentLog.consumer();
 
-  @Command(name = "up", description = "Bring up the interface described by a wg-quick style config (runs in the foreground).")
+  @Command(
+      name = "up",
+      description =
+          "Bring up the interface described by a wg-quick style config (runs in the foreground).")
   static final class Up implements Callable<Integer> {
     @CommandLine.ParentCommand TesseraAgent parent;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "wg-quick style config (wg0.conf)")
+    @Option(
+        names = {"-c", "--config"},
+        required = true,
+        paramLabel = "FILE",
+        description = "wg-quick style config (wg0.conf)")
     Path config;
 
-    @Option(names = {"-f", "--filter"}, paramLabel = "FILE", description = "compiled filter to enforce (overrides [Tessera] FilterFile)")
+    @Option(
+        names = {"-f", "--filter"},
+        paramLabel = "FILE",
+        description = "compiled filter to enforce (overrides [Tessera] FilterFile)")
     Path filter;
 
-    @Option(names = {"-i", "--interface"}, paramLabel = "NAME", description = "interface name (default: config file name without .conf)")
+    @Option(
+        names = {"-i", "--interface"},
+        paramLabel = "NAME",
+        description = "interface name (default: config file name without .conf)")
     String iface;
 
-    @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT", description = "serve Prometheus metrics at http://ADDR:PORT/metrics (default: off)")
+    @Option(
+        names = "--metrics-listen",
+        paramLabel = "ADDR:PORT",
+        description = "serve Prometheus metrics at http://ADDR:PORT/metrics (default: off)")
     String metricsListen;
 
     @Override
@@ -114,10 +150,14 @@ public final class TesseraAgent implements Callable<Integer> {
         log("failed to bring up " + name + ": " + e.getMessage());
         return 1;
       }
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        log("stopping " + name);
-        agent.close();
-      }, "shutdown"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    log("stopping " + name);
+                    agent.close();
+                  },
+                  "shutdown"));
       try {
         agent.awaitStop();
       } catch (InterruptedException e) {
@@ -131,23 +171,29 @@ public final class TesseraAgent implements Callable<Integer> {
   static final class Down implements Callable<Integer> {
     @CommandLine.ParentCommand TesseraAgent parent;
 
-    @Parameters(index = "0", paramLabel = "IFACE", description = "interface name, or a config file (wg0.conf)")
+    @Parameters(
+        index = "0",
+        paramLabel = "IFACE",
+        description = "interface name, or a config file (wg0.conf)")
     String target;
 
     @Override
     public Integer call() {
-      String name = target.endsWith(".conf") ? AgentOptions.ifaceFromConfig(Path.of(target)) : target;
+      String name =
+          target.endsWith(".conf") ? AgentOptions.ifaceFromConfig(Path.of(target)) : target;
       Path pid = AgentOptions.pidFile(parent.runDir, name);
       long p;
       try {
         p = Long.parseLong(Files.readString(pid).strip());
       } catch (IOException | NumberFormatException e) {
-        System.err.println("tessera-agent: no agent running for " + name + " (no readable " + pid + ")");
+        System.err.println(
+            "tessera-agent: no agent running for " + name + " (no readable " + pid + ")");
         return 1;
       }
       Optional<ProcessHandle> h = ProcessHandle.of(p);
       if (h.isEmpty() || !h.get().isAlive()) {
-        System.err.println("tessera-agent: stale pid file " + pid + " (process " + p + " is gone); removing it");
+        System.err.println(
+            "tessera-agent: stale pid file " + pid + " (process " + p + " is gone); removing it");
         try {
           Files.deleteIfExists(pid);
         } catch (IOException e) {
@@ -157,10 +203,18 @@ public final class TesseraAgent implements Callable<Integer> {
       }
       String cmd = h.get().info().commandLine().orElse("");
       if (!cmd.isEmpty() && !cmd.contains("java")) {
-        System.err.println("tessera-agent: pid " + p + " in " + pid + " is not a Java process (" + cmd + "); not killing it");
+        System.err.println(
+            "tessera-agent: pid "
+                + p
+                + " in "
+                + pid
+                + " is not a Java process ("
+                + cmd
+                + "); not killing it");
         return 1;
       }
-      h.get().destroy(); // SIGTERM: the agent's shutdown hook removes the interface, socket and pid file
+      h.get().destroy(); // SIGTERM: the agent's shutdown hook removes the interface, socket and pid
+      // file
       try {
         h.get().onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
       } catch (Exception e) {
@@ -172,11 +226,17 @@ public final class TesseraAgent implements Callable<Integer> {
     }
   }
 
-  @Command(name = "show", description = "Show interface status, peers and the enforcer's drop counters.")
+  @Command(
+      name = "show",
+      description = "Show interface status, peers and the enforcer's drop counters.")
   static final class Show implements Callable<Integer> {
     @CommandLine.ParentCommand TesseraAgent parent;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "IFACE", description = "interface (default: every running Tessera agent)")
+    @Parameters(
+        index = "0",
+        arity = "0..1",
+        paramLabel = "IFACE",
+        description = "interface (default: every running Tessera agent)")
     String iface;
 
     @Override
@@ -186,8 +246,11 @@ public final class TesseraAgent implements Callable<Integer> {
         names.add(iface);
       } else {
         try (Stream<Path> s = Files.list(parent.runDir)) {
-          s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".pid"))
-              .map(n -> n.substring(0, n.length() - 4)).sorted().forEach(names::add);
+          s.map(p -> p.getFileName().toString())
+              .filter(n -> n.endsWith(".pid"))
+              .map(n -> n.substring(0, n.length() - 4))
+              .sorted()
+              .forEach(names::add);
         } catch (IOException e) {
           // no run dir: nothing running
         }
@@ -211,7 +274,8 @@ public final class TesseraAgent implements Callable<Integer> {
         get = UapiServer.query(sock, "get=1\n\n");
         status = UapiServer.query(sock, "tessera=1\n\n");
       } catch (IOException e) {
-        System.err.println("tessera-agent: cannot reach " + name + " at " + sock + ": " + e.getMessage());
+        System.err.println(
+            "tessera-agent: cannot reach " + name + " at " + sock + ": " + e.getMessage());
         return 1;
       }
       out.print(StatusFormat.format(name, get, status, System.currentTimeMillis() / 1000));
@@ -244,11 +308,14 @@ public final class TesseraAgent implements Callable<Integer> {
       }
       if (device.containsKey("private_key")) {
         byte[] priv = java.util.HexFormat.of().parseHex(device.get("private_key").getFirst());
-        sb.append("  public key: ").append(dev.tessera.agent.crypto.WgKey.of(priv).publicKey().toBase64()).append('\n');
+        sb.append("  public key: ")
+            .append(dev.tessera.agent.crypto.WgKey.of(priv).publicKey().toBase64())
+            .append('\n');
         java.util.Arrays.fill(priv, (byte) 0);
         sb.append("  private key: (hidden)\n");
       }
-      one(device, "listen_port").ifPresent(v -> sb.append("  listening port: ").append(v).append('\n'));
+      one(device, "listen_port")
+          .ifPresent(v -> sb.append("  listening port: ").append(v).append('\n'));
       Map<String, String> st = new LinkedHashMap<>();
       for (String line : status.split("\n")) {
         int eq = line.indexOf('=');
@@ -257,35 +324,64 @@ public final class TesseraAgent implements Callable<Integer> {
         }
       }
       String mode = st.getOrDefault("filter_mode", "?");
-      sb.append("  filter: ").append(switch (mode) {
-        case "allow_all" -> "NONE - allowing all traffic (plain WireGuard mode)";
-        case "fail_closed" -> "FAILING CLOSED (dropping all "
-            + (st.containsKey("drop_outbound_filter-unavailable") ? "inbound and outbound" : "inbound") + ") - " + st.getOrDefault("filter_error", "");
-        case "enforce" -> (st.containsKey("bundle_server") ? "policy bundle v" + st.get("bundle_version")
-            : st.getOrDefault("filter_file", "")) + " (sha256 "
-            + st.getOrDefault("filter_sha256", "").substring(0, Math.min(12, st.getOrDefault("filter_sha256", "").length())) + ")";
-        default -> mode;
-      }).append('\n');
+      sb.append("  filter: ")
+          .append(
+              switch (mode) {
+                case "allow_all" -> "NONE - allowing all traffic (plain WireGuard mode)";
+                case "fail_closed" ->
+                    "FAILING CLOSED (dropping all "
+                        + (st.containsKey("drop_outbound_filter-unavailable")
+                            ? "inbound and outbound"
+                            : "inbound")
+                        + ") - "
+                        + st.getOrDefault("filter_error", "");
+                case "enforce" ->
+                    (st.containsKey("bundle_server")
+                            ? "policy bundle v" + st.get("bundle_version")
+                            : st.getOrDefault("filter_file", ""))
+                        + " (sha256 "
+                        + st.getOrDefault("filter_sha256", "")
+                            .substring(
+                                0, Math.min(12, st.getOrDefault("filter_sha256", "").length()))
+                        + ")";
+                default -> mode;
+              })
+          .append('\n');
       appendDistribution(sb, st, nowSeconds);
       for (Map<String, List<String>> p : peers) {
-        String pub = java.util.Base64.getEncoder().encodeToString(java.util.HexFormat.of().parseHex(p.get("public_key").getFirst()));
+        String pub =
+            java.util.Base64.getEncoder()
+                .encodeToString(java.util.HexFormat.of().parseHex(p.get("public_key").getFirst()));
         sb.append("\npeer: ").append(pub).append('\n');
         one(p, "endpoint").ifPresent(v -> sb.append("  endpoint: ").append(v).append('\n'));
         List<String> ips = p.getOrDefault("allowed_ip", List.of());
-        sb.append("  allowed ips: ").append(ips.isEmpty() ? "(none)" : String.join(", ", ips)).append('\n');
+        sb.append("  allowed ips: ")
+            .append(ips.isEmpty() ? "(none)" : String.join(", ", ips))
+            .append('\n');
         long hs = Long.parseLong(one(p, "last_handshake_time_sec").orElse("0"));
         if (hs > 0) {
-          sb.append("  latest handshake: ").append(Math.max(0, nowSeconds - hs)).append(" seconds ago\n");
+          sb.append("  latest handshake: ")
+              .append(Math.max(0, nowSeconds - hs))
+              .append(" seconds ago\n");
         }
-        sb.append("  transfer: ").append(one(p, "rx_bytes").orElse("0")).append(" B received, ")
-            .append(one(p, "tx_bytes").orElse("0")).append(" B sent\n");
+        sb.append("  transfer: ")
+            .append(one(p, "rx_bytes").orElse("0"))
+            .append(" B received, ")
+            .append(one(p, "tx_bytes").orElse("0"))
+            .append(" B sent\n");
         String dropsPrefix = "peer_drop_" + p.get("public_key").getFirst() + "_";
         StringBuilder peerDrops = new StringBuilder();
         for (Map.Entry<String, String> e : st.entrySet()) {
           if (e.getKey().startsWith(dropsPrefix)) {
             String reason = e.getKey().substring(dropsPrefix.length());
-            peerDrops.append(peerDrops.isEmpty() ? "" : ", ").append(reason).append(' ').append(e.getValue())
-                .append(" (").append(dev.tessera.agent.metrics.DropDirection.ofStatusName(reason)).append(')');
+            peerDrops
+                .append(peerDrops.isEmpty() ? "" : ", ")
+                .append(reason)
+                .append(' ')
+                .append(e.getValue())
+                .append(" (")
+                .append(dev.tessera.agent.metrics.DropDirection.ofStatusName(reason))
+                .append(')');
           }
         }
         if (!peerDrops.isEmpty()) {
@@ -300,7 +396,11 @@ public final class TesseraAgent implements Callable<Integer> {
       boolean any = false;
       for (Map.Entry<String, String> e : st.entrySet()) {
         if (e.getKey().startsWith("drop_") && !e.getValue().equals("0")) {
-          sb.append("  ").append(e.getKey().substring(5).replace('_', ' ')).append(": ").append(e.getValue()).append('\n');
+          sb.append("  ")
+              .append(e.getKey().substring(5).replace('_', ' '))
+              .append(": ")
+              .append(e.getValue())
+              .append('\n');
           any = true;
         }
       }
@@ -313,13 +413,24 @@ public final class TesseraAgent implements Callable<Integer> {
       return sb.toString();
     }
 
-    /** The WireGuard core's non-zero drop counters of one direction ({@code no_route} is outbound); none: "(none)". */
-    static void wireguardDrops(StringBuilder sb, Map<String, String> st, String heading, String direction) {
+    /**
+     * The WireGuard core's non-zero drop counters of one direction ({@code no_route} is outbound);
+     * none: "(none)".
+     */
+    static void wireguardDrops(
+        StringBuilder sb, Map<String, String> st, String heading, String direction) {
       StringBuilder lines = new StringBuilder();
       for (Map.Entry<String, String> e : st.entrySet()) {
-        if (e.getKey().startsWith("wg_drop_") && !e.getValue().equals("0")
-            && dev.tessera.agent.metrics.DropDirection.ofStatusName(e.getKey().substring(8)).equals(direction)) {
-          lines.append("  ").append(e.getKey().substring(8)).append(": ").append(e.getValue()).append('\n');
+        if (e.getKey().startsWith("wg_drop_")
+            && !e.getValue().equals("0")
+            && dev.tessera.agent.metrics.DropDirection.ofStatusName(e.getKey().substring(8))
+                .equals(direction)) {
+          lines
+              .append("  ")
+              .append(e.getKey().substring(8))
+              .append(": ")
+              .append(e.getValue())
+              .append('\n');
         }
       }
       if (!lines.isEmpty() || !direction.equals("both")) {
@@ -327,37 +438,58 @@ public final class TesseraAgent implements Callable<Integer> {
       }
     }
 
-    /** Signed filter distribution ([Tessera] PolicyServer): source, bundle in force, refusals, last error. */
+    /**
+     * Signed filter distribution ([Tessera] PolicyServer): source, bundle in force, refusals, last
+     * error.
+     */
     static void appendDistribution(StringBuilder sb, Map<String, String> st, long nowSeconds) {
       if (!st.containsKey("bundle_server")) {
         return;
       }
-      sb.append("  policy server: ").append(st.get("bundle_server")).append(" as node ")
-          .append(st.getOrDefault("bundle_node", "?")).append('\n');
+      sb.append("  policy server: ")
+          .append(st.get("bundle_server"))
+          .append(" as node ")
+          .append(st.getOrDefault("bundle_node", "?"))
+          .append('\n');
       String version = st.getOrDefault("bundle_version", "0");
       if (version.equals("0")) {
         sb.append("  bundle: none received yet (failing closed)\n");
       } else {
         long applied = Long.parseLong(st.getOrDefault("bundle_applied_at_ms", "0")) / 1000;
-        sb.append("  bundle: v").append(version).append(", revision ").append(st.getOrDefault("bundle_revision", "?"))
-            .append(", applied ").append(Math.max(0, nowSeconds - applied)).append(" seconds ago\n");
+        sb.append("  bundle: v")
+            .append(version)
+            .append(", revision ")
+            .append(st.getOrDefault("bundle_revision", "?"))
+            .append(", applied ")
+            .append(Math.max(0, nowSeconds - applied))
+            .append(" seconds ago\n");
         if (st.containsKey("policy_peers_admitted")) {
-          sb.append("  peers by policy: ").append(st.get("policy_peers_admitted")).append(" admitted, ")
-              .append(st.getOrDefault("policy_peers_excluded", "0")).append(" excluded")
-              .append(st.containsKey("policy_peers_not_configured")
-                  ? "; in the bundle but not configured: " + st.get("policy_peers_not_configured") : "")
+          sb.append("  peers by policy: ")
+              .append(st.get("policy_peers_admitted"))
+              .append(" admitted, ")
+              .append(st.getOrDefault("policy_peers_excluded", "0"))
+              .append(" excluded")
+              .append(
+                  st.containsKey("policy_peers_not_configured")
+                      ? "; in the bundle but not configured: "
+                          + st.get("policy_peers_not_configured")
+                      : "")
               .append('\n');
         }
       }
       StringBuilder why = new StringBuilder();
       for (Map.Entry<String, String> e : st.entrySet()) {
         if (e.getKey().startsWith("bundle_refused_")) {
-          why.append(why.isEmpty() ? "" : ", ").append(e.getKey().substring("bundle_refused_".length())).append(' ')
+          why.append(why.isEmpty() ? "" : ", ")
+              .append(e.getKey().substring("bundle_refused_".length()))
+              .append(' ')
               .append(e.getValue());
         }
       }
-      sb.append("  bundles refused: ").append(st.getOrDefault("bundle_refused", "0"))
-          .append(why.isEmpty() ? "" : " (" + why + ")").append('\n');
+      sb.append("  bundles refused: ")
+          .append(st.getOrDefault("bundle_refused", "0"))
+          .append(why.isEmpty() ? "" : " (" + why + ")")
+          .append('\n');
       if (st.containsKey("bundle_error")) {
         sb.append("  last error: ").append(st.get("bundle_error")).append('\n');
       }

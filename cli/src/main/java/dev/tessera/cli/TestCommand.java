@@ -46,36 +46,56 @@ public final class TestCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "POLICY", description = "Policy file (.hujson, .json, .yaml, .tpol).")
+  @Parameters(
+      index = "0",
+      paramLabel = "POLICY",
+      description = "Policy file (.hujson, .json, .yaml, .tpol).")
   Path policyFile;
 
-  @Option(names = "--inventory", paramLabel = "INV",
-      description = "Inventory (YAML/JSON). Without it, a device is synthesized for each user, tag and host the policy names.")
+  @Option(
+      names = "--inventory",
+      paramLabel = "INV",
+      description =
+          "Inventory (YAML/JSON). Without it, a device is synthesized for each user, tag and host the policy names.")
   Path inventoryFile;
 
-  @Option(names = "--tests", paramLabel = "FILE", arity = "1..*",
+  @Option(
+      names = "--tests",
+      paramLabel = "FILE",
+      arity = "1..*",
       description = "Extra test files (HuJSON or YAML, same shape as the tests section).")
   List<Path> testFiles = new ArrayList<>();
 
-  @Option(names = "--junit", paramLabel = "FILE", description = "Also write a JUnit XML report to FILE.")
+  @Option(
+      names = "--junit",
+      paramLabel = "FILE",
+      description = "Also write a JUnit XML report to FILE.")
   Path junitFile;
 
   @Option(names = "--json", description = "Print the report as JSON on stdout.")
   boolean json;
 
-  @Option(names = "--coverage", description = "List every acl and grant with the number of assertions that exercised it.")
+  @Option(
+      names = "--coverage",
+      description = "List every acl and grant with the number of assertions that exercised it.")
   boolean coverage;
 
-  @Option(names = "--min-coverage", paramLabel = "N",
+  @Option(
+      names = "--min-coverage",
+      paramLabel = "N",
       description = "Fail (exit 1) when fewer than N percent of the rules are exercised.")
   Double minCoverage;
 
-  @Option(names = {"-v", "--verbose"}, description = "Also list passing assertions.")
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Also list passing assertions.")
   boolean verbose;
 
-  @Option(names = "--strict",
-      description = "Without --inventory, fail (exit 1) on an assertion whose verdict depends on facts the policy"
-          + " does not state (undetermined).")
+  @Option(
+      names = "--strict",
+      description =
+          "Without --inventory, fail (exit 1) on an assertion whose verdict depends on facts the policy"
+              + " does not state (undetermined).")
   boolean strict;
 
   @Override
@@ -95,17 +115,32 @@ public final class TestCommand implements Callable<Integer> {
       err.flush();
     }
     if (!in.valid()) {
-      return notRun(out, name, in.errors(), in.sources(), "check", in.problem() + ", no test was run", in.exitCode());
+      return notRun(
+          out,
+          name,
+          in.errors(),
+          in.sources(),
+          "check",
+          in.problem() + ", no test was run",
+          in.exitCode());
     }
     PolicyTester.Result result =
-        PolicyTester.run(new PolicyTester.Input(in.policy(), name, in.inventory(), in.extraTests(), strict),
+        PolicyTester.run(
+            new PolicyTester.Input(in.policy(), name, in.inventory(), in.extraTests(), strict),
             PolicyTestInputs.compiler());
     return switch (result) {
       case PolicyTester.Result.Rejected rej -> {
         err.print(DiagnosticRenderer.text(rej.diagnostics(), in.sources()));
         err.flush();
-        yield notRun(out, name, rej.diagnostics(), in.sources(), "compile",
-            "the policy does not compile against the inventory (" + Inputs.count(rej.diagnostics()) + "), no test was run",
+        yield notRun(
+            out,
+            name,
+            rej.diagnostics(),
+            in.sources(),
+            "compile",
+            "the policy does not compile against the inventory ("
+                + Inputs.count(rej.diagnostics())
+                + "), no test was run",
             PolicyC.FAILED);
       }
       case PolicyTester.Result.Ran ran -> report(ran.run(), gate, out);
@@ -116,10 +151,17 @@ public final class TestCommand implements Callable<Integer> {
    * No assertion was evaluated: the JUnit report gets an error case per problem, and the last line
    * on stdout (or the JSON) says the run failed and why.
    */
-  private int notRun(PrintWriter out, String name, List<Diagnostic> problems, Map<String, SourceText> sources,
-      String stage, String why, int code) {
+  private int notRun(
+      PrintWriter out,
+      String name,
+      List<Diagnostic> problems,
+      Map<String, SourceText> sources,
+      String stage,
+      String why,
+      int code) {
     if (junitFile != null) {
-      ReportFile.write(junitFile, JunitReport.render(name, JunitReport.Check.errors(problems, sources, stage)));
+      ReportFile.write(
+          junitFile, JunitReport.render(name, JunitReport.Check.errors(problems, sources, stage)));
     }
     if (json) {
       out.print(notRunJson(name, why, problems));
@@ -155,7 +197,9 @@ public final class TestCommand implements Callable<Integer> {
   private int report(TestRun run, CoverageGate gate, PrintWriter out) {
     if (junitFile != null) {
       List<JunitReport.Check> checks =
-          gate == null ? List.of() : List.of(JunitReport.Check.coverage(run.name(), run.coverage(), gate));
+          gate == null
+              ? List.of()
+              : List.of(JunitReport.Check.coverage(run.name(), run.coverage(), gate));
       ReportFile.write(junitFile, JunitReport.render(run, checks));
     }
     if (json) {

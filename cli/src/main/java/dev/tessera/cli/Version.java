@@ -25,7 +25,8 @@ final class Version implements CommandLine.IVersionProvider {
   static String number() {
     try (InputStream in = Version.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException(RESOURCE + " is missing from the classpath: a broken build");
+        throw new IllegalStateException(
+            RESOURCE + " is missing from the classpath: a broken build");
       }
       Properties p = new Properties();
       p.load(in);
@@ -43,7 +44,11 @@ final class Version implements CommandLine.IVersionProvider {
   public String[] getVersion() {
     return new String[] {
       spec.root().name() + " " + number(),
-      "Java " + Runtime.version() + " (" + System.getProperty("java.vendor", "?") + ") at "
+      "Java "
+          + Runtime.version()
+          + " ("
+          + System.getProperty("java.vendor", "?")
+          + ") at "
           + System.getProperty("java.home", "?")
     };
   }

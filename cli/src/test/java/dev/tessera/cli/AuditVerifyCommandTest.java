@@ -45,7 +45,8 @@ class AuditVerifyCommandTest {
     Files.write(file, lines);
     Run broken = run("audit", "verify", file.toString());
     assertThat(broken.exit()).isEqualTo(PolicyC.FAILED);
-    assertThat(broken.out()).contains("BROKEN", "audit.jsonl:3:", "does not match the SHA-256 of line 2");
+    assertThat(broken.out())
+        .contains("BROKEN", "audit.jsonl:3:", "does not match the SHA-256 of line 2");
 
     Run missing = run("audit", "verify", dir.resolve("nope.jsonl").toString());
     assertThat(missing.exit()).isEqualTo(PolicyC.USAGE);

@@ -41,33 +41,41 @@ class CheckCommandTest {
   @Test
   void everyErrorOfEveryFileIsPrintedAndExitIsOne(@TempDir Path dir) throws Exception {
     Path a = dir.resolve("a.hujson");
-    Files.writeString(a, "{\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"group:engg\"], \"dst\": [\"*:0\"]}],\n}\n");
+    Files.writeString(
+        a,
+        "{\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"group:engg\"], \"dst\": [\"*:0\"]}],\n}\n");
     Path b = dir.resolve("b.yaml");
     Files.writeString(b, "grants:\n  - {src: ['*'], dst: ['*']}\n");
     Path ok = dir.resolve("ok.yaml");
     Files.writeString(ok, "acls: []\n");
     Run r = policyc("check", a.toString(), b.toString(), ok.toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.out()).isEqualTo(
-        a + ":2:41: error: group:engg is not defined in \"groups\"\n"
-            + "    2 |   \"acls\": [{\"action\": \"accept\", \"src\": [\"group:engg\"], \"dst\": [\"*:0\"]}],\n"
-            + "      |                                         ^~~~~~~~~~~~\n"
-            + a + ":2:67: error: port 0 is not allowed\n"
-            + "    2 |   \"acls\": [{\"action\": \"accept\", \"src\": [\"group:engg\"], \"dst\": [\"*:0\"]}],\n"
-            + "      |                                                                   ^\n"
-            + "  help: ports start at 1; use * for every port\n"
-            + b + ":2:5: error: ip and app can not both be empty\n"
-            + "    2 |   - {src: ['*'], dst: ['*']}\n"
-            + "      |     ^~~~~~~~~~~~~~~~~~~~~~~~\n"
-            + "  help: add \"ip\": [\"*\"] for all network access, or list ports such as \"tcp:443\"\n"
-            + ok + ": ok\n"
-            + "3 errors, 0 warnings in 3 files\n");
+    assertThat(r.out())
+        .isEqualTo(
+            a
+                + ":2:41: error: group:engg is not defined in \"groups\"\n"
+                + "    2 |   \"acls\": [{\"action\": \"accept\", \"src\": [\"group:engg\"], \"dst\": [\"*:0\"]}],\n"
+                + "      |                                         ^~~~~~~~~~~~\n"
+                + a
+                + ":2:67: error: port 0 is not allowed\n"
+                + "    2 |   \"acls\": [{\"action\": \"accept\", \"src\": [\"group:engg\"], \"dst\": [\"*:0\"]}],\n"
+                + "      |                                                                   ^\n"
+                + "  help: ports start at 1; use * for every port\n"
+                + b
+                + ":2:5: error: ip and app can not both be empty\n"
+                + "    2 |   - {src: ['*'], dst: ['*']}\n"
+                + "      |     ^~~~~~~~~~~~~~~~~~~~~~~~\n"
+                + "  help: add \"ip\": [\"*\"] for all network access, or list ports such as \"tcp:443\"\n"
+                + ok
+                + ": ok\n"
+                + "3 errors, 0 warnings in 3 files\n");
   }
 
   @Test
   void jsonFormat(@TempDir Path dir) throws Exception {
     Path a = dir.resolve("a.hujson");
-    Files.writeString(a, "{\"acls\": [{\"action\": \"deny\", \"src\": [\"*\"], \"dst\": [\"*:*\"]}]}");
+    Files.writeString(
+        a, "{\"acls\": [{\"action\": \"deny\", \"src\": [\"*\"], \"dst\": [\"*:*\"]}]}");
     Run r = policyc("check", "--format", "json", a.toString());
     assertThat(r.code()).isEqualTo(1);
     JsonNode j = new ObjectMapper().readTree(r.out());
@@ -90,7 +98,8 @@ class CheckCommandTest {
     Files.writeString(txt, "{}");
     Run unknown = policyc("check", txt.toString());
     assertThat(unknown.code()).isEqualTo(2);
-    assertThat(unknown.out()).contains("cannot tell the policy syntax from the file name \"policy.txt\"");
+    assertThat(unknown.out())
+        .contains("cannot tell the policy syntax from the file name \"policy.txt\"");
   }
 
   @Test
@@ -105,6 +114,8 @@ class CheckCommandTest {
     Files.writeString(a, "{\"ACLs\": []}");
     Run r = policyc("check", a.toString());
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("warning: key \"ACLs\" is spelled \"acls\"").contains(a + ": ok\n");
+    assertThat(r.out())
+        .contains("warning: key \"ACLs\" is spelled \"acls\"")
+        .contains(a + ": ok\n");
   }
 }

@@ -16,7 +16,8 @@ class CompileCommandTest {
 
   @Test
   void writesOneFilePerNodeAndAnIndex(@TempDir Path dir) throws Exception {
-    BuildCommandTest.Run r = policyc("compile", POLICY, "--inventory", INVENTORY, "--out", dir.toString());
+    BuildCommandTest.Run r =
+        policyc("compile", POLICY, "--inventory", INVENTORY, "--out", dir.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).startsWith("compiled 45 nodes to " + dir + " (tessera)");
     assertThat(Files.readString(dir.resolve("index.json"))).contains("\"exit-1\"");
@@ -24,8 +25,14 @@ class CompileCommandTest {
 
   @Test
   void aMissingInventoryIsAUsageErrorAndWritesNothing(@TempDir Path dir) {
-    BuildCommandTest.Run r = policyc("compile", POLICY, "--inventory", dir.resolve("nope.yaml").toString(),
-        "--out", dir.resolve("out").toString());
+    BuildCommandTest.Run r =
+        policyc(
+            "compile",
+            POLICY,
+            "--inventory",
+            dir.resolve("nope.yaml").toString(),
+            "--out",
+            dir.resolve("out").toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("nope.yaml", "no such file");
     assertThat(dir.resolve("out")).doesNotExist();
@@ -34,7 +41,9 @@ class CompileCommandTest {
   @Test
   void inventoryErrorsAreLocatedAndWriteNothing(@TempDir Path dir) throws Exception {
     Path inv = dir.resolve("inv.yaml");
-    Files.writeString(inv, """
+    Files.writeString(
+        inv,
+        """
         users:
           - login: alice@acme.com
         nodes:
@@ -42,7 +51,14 @@ class CompileCommandTest {
             user: bob@acme.com
             ips: [100.64.0.1]
         """);
-    BuildCommandTest.Run r = policyc("compile", POLICY, "--inventory", inv.toString(), "--out", dir.resolve("out").toString());
+    BuildCommandTest.Run r =
+        policyc(
+            "compile",
+            POLICY,
+            "--inventory",
+            inv.toString(),
+            "--out",
+            dir.resolve("out").toString());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("inv.yaml:5:", "bob@acme.com", "nothing written");
     assertThat(dir.resolve("out")).doesNotExist();

@@ -21,15 +21,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.w3c.dom.Element;
 
 /**
- * The exit-code table ({@link PolicyC#EXIT_CODES}) holds for every command: each one is run on
- * the same inputs, good and bad, and must answer with the table's code. The commands that write a
+ * The exit-code table ({@link PolicyC#EXIT_CODES}) holds for every command: each one is run on the
+ * same inputs, good and bad, and must answer with the table's code. The commands that write a
  * report ({@code test}, {@code build}) must also show every non-zero exit in the JUnit file and in
  * their last line on stdout.
  */
 class ExitCodeTableTest {
   @TempDir static Path dir;
 
-  static final String POLICY = """
+  static final String POLICY =
+      """
       {
       	"groups": {"group:eng": ["alice@acme.com"]},
       	"tagOwners": {"tag:web": ["group:eng"]},
@@ -38,7 +39,8 @@ class ExitCodeTableTest {
       }
       """;
 
-  static final String INVENTORY = """
+  static final String INVENTORY =
+      """
       users:
         - {login: alice@acme.com, role: member}
       nodes:
@@ -73,14 +75,19 @@ class ExitCodeTableTest {
   }
 
   /**
-   * Where a command's answer is not the row's: fmt and convert read syntax only (meaning is
-   * check's job), so a policy with an undefined group formats and converts; commands without an
-   * inventory do not read one.
+   * Where a command's answer is not the row's: fmt and convert read syntax only (meaning is check's
+   * job), so a policy with an undefined group formats and converts; commands without an inventory
+   * do not read one.
    */
-  static final Map<String, Map<Input, Integer>> EXCEPTIONS = Map.of(
-      "fmt", Map.of(Input.UNDEFINED_GROUP, 0, Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0),
-      "convert", Map.of(Input.UNDEFINED_GROUP, 0, Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0),
-      "check", Map.of(Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0));
+  static final Map<String, Map<Input, Integer>> EXCEPTIONS =
+      Map.of(
+          "fmt",
+              Map.of(
+                  Input.UNDEFINED_GROUP, 0, Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0),
+          "convert",
+              Map.of(
+                  Input.UNDEFINED_GROUP, 0, Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0),
+          "check", Map.of(Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0));
 
   static Path good;
 
@@ -89,54 +96,90 @@ class ExitCodeTableTest {
     Path raw = dir.resolve("raw.hujson");
     Files.writeString(raw, POLICY);
     StringWriter formatted = new StringWriter();
-    assertThat(PolicyC.run(new PrintWriter(formatted), new PrintWriter(new StringWriter()), "fmt", raw.toString()))
+    assertThat(
+            PolicyC.run(
+                new PrintWriter(formatted),
+                new PrintWriter(new StringWriter()),
+                "fmt",
+                raw.toString()))
         .isZero();
     good = dir.resolve("good.hujson");
     Files.writeString(good, formatted.toString());
     Files.writeString(dir.resolve("inventory.yaml"), INVENTORY);
     Files.writeString(dir.resolve("policy.txt"), POLICY);
     Files.writeString(dir.resolve("syntax.hujson"), "{\"acls\": [\n");
-    Files.writeString(dir.resolve("undefined.hujson"), formatted.toString().replace("\"src\": [\"group:eng\"]",
-        "\"src\": [\"group:nope\"]"));
-    Files.writeString(dir.resolve("bad-inventory.yaml"), INVENTORY.replace("user: alice@acme.com,", "user: mallory@acme.com,"));
+    Files.writeString(
+        dir.resolve("undefined.hujson"),
+        formatted.toString().replace("\"src\": [\"group:eng\"]", "\"src\": [\"group:nope\"]"));
+    Files.writeString(
+        dir.resolve("bad-inventory.yaml"),
+        INVENTORY.replace("user: alice@acme.com,", "user: mallory@acme.com,"));
   }
 
   static String policy(Input in) {
-    return dir.resolve(switch (in) {
-      case MISSING_POLICY -> "missing.hujson";
-      case UNKNOWN_FILE_TYPE -> "policy.txt";
-      case SYNTAX_ERROR -> "syntax.hujson";
-      case UNDEFINED_GROUP -> "undefined.hujson";
-      default -> "good.hujson";
-    }).toString();
+    return dir.resolve(
+            switch (in) {
+              case MISSING_POLICY -> "missing.hujson";
+              case UNKNOWN_FILE_TYPE -> "policy.txt";
+              case SYNTAX_ERROR -> "syntax.hujson";
+              case UNDEFINED_GROUP -> "undefined.hujson";
+              default -> "good.hujson";
+            })
+        .toString();
   }
 
   static String inventory(Input in) {
-    return dir.resolve(switch (in) {
-      case INVALID_INVENTORY -> "bad-inventory.yaml";
-      case MISSING_INVENTORY -> "missing.yaml";
-      default -> "inventory.yaml";
-    }).toString();
+    return dir.resolve(
+            switch (in) {
+              case INVALID_INVENTORY -> "bad-inventory.yaml";
+              case MISSING_INVENTORY -> "missing.yaml";
+              default -> "inventory.yaml";
+            })
+        .toString();
   }
 
-  /** Each command's arguments for an input; {@code junit} is where test and build write their report. */
+  /**
+   * Each command's arguments for an input; {@code junit} is where test and build write their
+   * report.
+   */
   static List<String> args(String command, Input in, Path junit) {
     String p = policy(in);
     String inv = inventory(in);
-    List<String> a = new ArrayList<>(switch (command) {
-      case "check" -> List.of("check", p);
-      case "fmt" -> List.of("fmt", "--check", p);
-      case "convert" -> List.of("convert", p, "--to", "yaml");
-      case "compile" -> List.of("compile", p, "--inventory", inv, "--out", dir.resolve("out-" + in).toString());
-      case "build" -> List.of("build", p, "--inventory", inv, "--junit", junit.toString());
-      case "test" -> List.of("test", p, "--inventory", inv, "--junit", junit.toString());
-      case "explain" -> List.of("explain", p, "--inventory", inv, "--src", "alice@acme.com", "--dst", "web-1",
-          "--proto", "tcp", "--port", "443");
-      case "matrix" -> List.of("matrix", p, "--inventory", inv, "--format", "csv");
-      case "diff" -> List.of("diff", good.toString(), p, "--inventory", inv);
-      case "lint" -> List.of("lint", p, "--inventory", inv);
-      default -> throw new IllegalArgumentException(command);
-    });
+    List<String> a =
+        new ArrayList<>(
+            switch (command) {
+              case "check" -> List.of("check", p);
+              case "fmt" -> List.of("fmt", "--check", p);
+              case "convert" -> List.of("convert", p, "--to", "yaml");
+              case "compile" ->
+                  List.of(
+                      "compile",
+                      p,
+                      "--inventory",
+                      inv,
+                      "--out",
+                      dir.resolve("out-" + in).toString());
+              case "build" -> List.of("build", p, "--inventory", inv, "--junit", junit.toString());
+              case "test" -> List.of("test", p, "--inventory", inv, "--junit", junit.toString());
+              case "explain" ->
+                  List.of(
+                      "explain",
+                      p,
+                      "--inventory",
+                      inv,
+                      "--src",
+                      "alice@acme.com",
+                      "--dst",
+                      "web-1",
+                      "--proto",
+                      "tcp",
+                      "--port",
+                      "443");
+              case "matrix" -> List.of("matrix", p, "--inventory", inv, "--format", "csv");
+              case "diff" -> List.of("diff", good.toString(), p, "--inventory", inv);
+              case "lint" -> List.of("lint", p, "--inventory", inv);
+              default -> throw new IllegalArgumentException(command);
+            });
     if (in == Input.UNKNOWN_OPTION) {
       a.add("--no-such-option");
     }
@@ -144,7 +187,9 @@ class ExitCodeTableTest {
   }
 
   static final List<String> COMMANDS =
-      List.of("check", "fmt", "convert", "compile", "build", "test", "explain", "matrix", "diff", "lint");
+      List.of(
+          "check", "fmt", "convert", "compile", "build", "test", "explain", "matrix", "diff",
+          "lint");
 
   static Stream<Arguments> cases() {
     return COMMANDS.stream().flatMap(c -> Stream.of(Input.values()).map(i -> Arguments.of(c, i)));
@@ -156,19 +201,32 @@ class ExitCodeTableTest {
     Path junit = dir.resolve("junit-" + command + "-" + in + ".xml");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = PolicyC.run(new PrintWriter(out), new PrintWriter(err), args(command, in, junit).toArray(String[]::new));
+    int code =
+        PolicyC.run(
+            new PrintWriter(out),
+            new PrintWriter(err),
+            args(command, in, junit).toArray(String[]::new));
     int expected = EXCEPTIONS.getOrDefault(command, Map.of()).getOrDefault(in, in.code);
-    assertThat(code).as("%s on %s\nstdout:\n%s\nstderr:\n%s", command, in, out, err).isEqualTo(expected);
-    assertThat(err.toString()).as("never a stack trace").doesNotContain("\tat ").doesNotContain("Exception");
+    assertThat(code)
+        .as("%s on %s\nstdout:\n%s\nstderr:\n%s", command, in, out, err)
+        .isEqualTo(expected);
+    assertThat(err.toString())
+        .as("never a stack trace")
+        .doesNotContain("\tat ")
+        .doesNotContain("Exception");
 
     boolean reports = command.equals("test") || command.equals("build");
     if (reports && code != 0 && in != Input.UNKNOWN_OPTION) {
       String[] lines = out.toString().stripTrailing().split("\n");
-      assertThat(lines[lines.length - 1]).as("last line on stdout").containsPattern("^(FAIL |build +FAILED)");
+      assertThat(lines[lines.length - 1])
+          .as("last line on stdout")
+          .containsPattern("^(FAIL |build +FAILED)");
       DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
       f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
       Element root = f.newDocumentBuilder().parse(junit.toFile()).getDocumentElement();
-      int failing = Integer.parseInt(root.getAttribute("failures")) + Integer.parseInt(root.getAttribute("errors"));
+      int failing =
+          Integer.parseInt(root.getAttribute("failures"))
+              + Integer.parseInt(root.getAttribute("errors"));
       assertThat(failing).as("a non-zero exit is a failing case in the JUnit report").isPositive();
     }
   }
@@ -176,12 +234,20 @@ class ExitCodeTableTest {
   @Test
   void theTableIsTheOneEveryHelpPrints() {
     StringWriter out = new StringWriter();
-    assertThat(PolicyC.run(new PrintWriter(out), new PrintWriter(new StringWriter()), "test", "--help")).isZero();
-    assertThat(out.toString()).contains("Exit codes:")
+    assertThat(
+            PolicyC.run(
+                new PrintWriter(out), new PrintWriter(new StringWriter()), "test", "--help"))
+        .isZero();
+    assertThat(out.toString())
+        .contains("Exit codes:")
         .containsPattern("(?m)^  1   the input was read and has problems")
         .containsPattern("(?m)^  4   diff only: access changed");
-    assertThat(PolicyC.EXIT_CODES.keySet()).containsExactly(
-        Integer.toString(PolicyC.OK), Integer.toString(PolicyC.FAILED), Integer.toString(PolicyC.USAGE),
-        Integer.toString(PolicyC.INTERNAL), Integer.toString(PolicyC.CHANGED));
+    assertThat(PolicyC.EXIT_CODES.keySet())
+        .containsExactly(
+            Integer.toString(PolicyC.OK),
+            Integer.toString(PolicyC.FAILED),
+            Integer.toString(PolicyC.USAGE),
+            Integer.toString(PolicyC.INTERNAL),
+            Integer.toString(PolicyC.CHANGED));
   }
 }

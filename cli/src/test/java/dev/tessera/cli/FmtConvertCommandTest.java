@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code policyc fmt} and {@code policyc convert} through the real command line: exit codes, output. */
+/**
+ * {@code policyc fmt} and {@code policyc convert} through the real command line: exit codes,
+ * output.
+ */
 class FmtConvertCommandTest {
   record Run(int code, String out, String err) {}
 
@@ -30,10 +33,15 @@ class FmtConvertCommandTest {
 
   @Test
   void fmtPrintsCanonicalLayoutWithComments() throws Exception {
-    Path f = write("p.tpol", "allow   group:eng->tag:web:22   # why\ngroup eng=a@b.c\ntag web owned by group:eng\n");
+    Path f =
+        write(
+            "p.tpol",
+            "allow   group:eng->tag:web:22   # why\ngroup eng=a@b.c\ntag web owned by group:eng\n");
     Run r = policyc("fmt", f.toString());
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).isEqualTo("""
+    assertThat(r.out())
+        .isEqualTo(
+            """
         group eng = a@b.c
 
         tag web owned by group:eng
@@ -43,12 +51,15 @@ class FmtConvertCommandTest {
   }
 
   /**
-   * HuJSON fmt changes layout only: values keep their text ({@code /32}, {@code /128} stay),
-   * legacy keys stay unless {@code --modernize}, and comments stay beside what they annotate.
+   * HuJSON fmt changes layout only: values keep their text ({@code /32}, {@code /128} stay), legacy
+   * keys stay unless {@code --modernize}, and comments stay beside what they annotate.
    */
   @Test
   void fmtOfHujsonKeepsValuesKeysAndComments() throws Exception {
-    Path f = write("p.hujson", """
+    Path f =
+        write(
+            "p.hujson",
+            """
         {
           // who may approve which routes
           "autoApprovers": {"routes": {"10.0.0.1/32": ["tag:r"], "fd7a::1/128": ["tag:r"]}},
@@ -61,7 +72,9 @@ class FmtConvertCommandTest {
         """);
     Run r = policyc("fmt", f.toString());
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).isEqualTo("""
+    assertThat(r.out())
+        .isEqualTo(
+            """
         {
         	// who may approve which routes
         	"autoApprovers": {"routes": {"10.0.0.1/32": ["tag:r"], "fd7a::1/128": ["tag:r"]}},
@@ -74,7 +87,8 @@ class FmtConvertCommandTest {
         """);
     Run modern = policyc("fmt", "--modernize", f.toString());
     assertThat(modern.code()).as(modern.err()).isZero();
-    assertThat(modern.out()).contains("\"src\": [\"*\"], \"dst\": [\"10.0.0.5/32:443\"]", "// web")
+    assertThat(modern.out())
+        .contains("\"src\": [\"*\"], \"dst\": [\"10.0.0.5/32:443\"]", "// web")
         .doesNotContain("\"users\"", "\"ports\"");
     Files.writeString(f, r.out());
     assertThat(policyc("fmt", "--check", f.toString()).code()).isZero();
@@ -85,8 +99,10 @@ class FmtConvertCommandTest {
     Path f = write("p.tpol", "group eng=a@b.c\n");
     Run bad = policyc("fmt", "--check", f.toString());
     assertThat(bad.code()).isEqualTo(PolicyC.FAILED);
-    assertThat(bad.out()).startsWith(f + ": not formatted (first difference at line 1)\n")
-        .contains("  - group eng=a@b.c\n", "  + group eng = a@b.c\n", "run: policyc fmt --write " + f);
+    assertThat(bad.out())
+        .startsWith(f + ": not formatted (first difference at line 1)\n")
+        .contains(
+            "  - group eng=a@b.c\n", "  + group eng = a@b.c\n", "run: policyc fmt --write " + f);
     Run write = policyc("fmt", "--write", f.toString());
     assertThat(write.code()).isZero();
     assertThat(Files.readString(f)).isEqualTo("group eng = a@b.c\n");
@@ -100,27 +116,42 @@ class FmtConvertCommandTest {
     Path f = write("p.tpol", "group eng = a@b.c\nalow x -> y:1\n");
     Run r = policyc("fmt", "--write", f.toString());
     assertThat(r.code()).isEqualTo(PolicyC.FAILED);
-    assertThat(r.err()).contains(f + ":2:1: error: expected a statement, found 'alow'", "help: did you mean allow?",
-        "not formatted: fix the errors above first");
+    assertThat(r.err())
+        .contains(
+            f + ":2:1: error: expected a statement, found 'alow'",
+            "help: did you mean allow?",
+            "not formatted: fix the errors above first");
     assertThat(Files.readString(f)).isEqualTo("group eng = a@b.c\nalow x -> y:1\n");
   }
 
   @Test
   void fmtAndConvertUsageErrorsExitTwo() throws Exception {
-    assertThat(policyc("fmt", dir.resolve("missing.tpol").toString()).code()).isEqualTo(PolicyC.USAGE);
+    assertThat(policyc("fmt", dir.resolve("missing.tpol").toString()).code())
+        .isEqualTo(PolicyC.USAGE);
     Path f = write("p.tpol", "group eng = a@b.c\n");
     assertThat(policyc("fmt", "--check", "--write", f.toString()).code()).isEqualTo(PolicyC.USAGE);
     Run noTarget = policyc("convert", f.toString());
     assertThat(noTarget.code()).isEqualTo(PolicyC.USAGE);
     assertThat(noTarget.err()).contains("--to hujson, --to yaml or --to tpol");
     assertThat(policyc("convert", f.toString(), "--to", "xml").code()).isEqualTo(PolicyC.USAGE);
-    assertThat(policyc("convert", f.toString(), "--to", "yaml", "-o", dir.resolve("x.hujson").toString()).code())
+    assertThat(
+            policyc(
+                    "convert",
+                    f.toString(),
+                    "--to",
+                    "yaml",
+                    "-o",
+                    dir.resolve("x.hujson").toString())
+                .code())
         .isEqualTo(PolicyC.USAGE);
   }
 
   @Test
   void convertEverySyntaxPairKeepsMeaningAndComments() throws Exception {
-    Path src = write("p.hujson", """
+    Path src =
+        write(
+            "p.hujson",
+            """
         // header
         {
           "groups": {"group:eng": ["a@b.c"]}, // trailing
@@ -133,7 +164,9 @@ class FmtConvertCommandTest {
         """);
     Run tpol = policyc("convert", src.toString(), "--to", "tpol");
     assertThat(tpol.code()).as(tpol.err()).isZero();
-    assertThat(tpol.out()).isEqualTo("""
+    assertThat(tpol.out())
+        .isEqualTo(
+            """
         # header
 
         group eng = a@b.c  # trailing
@@ -149,7 +182,8 @@ class FmtConvertCommandTest {
     assertThat(Files.readString(y)).contains("# header", "# trailing", "# why", "- tag:web:443");
     Run back = policyc("convert", y.toString(), "--to", "hujson");
     assertThat(back.code()).isZero();
-    assertThat(back.out()).contains("// header", "// trailing", "// why", "\"dst\": [\"tag:web:443\"]");
+    assertThat(back.out())
+        .contains("// header", "// trailing", "// why", "\"dst\": [\"tag:web:443\"]");
     assertThat(policyc("check", y.toString()).code()).isZero();
   }
 

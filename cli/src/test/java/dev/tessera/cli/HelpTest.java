@@ -17,7 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 
-/** Help of policyc and tessera-agent: on every command, whole sentences, and the completion script. */
+/**
+ * Help of policyc and tessera-agent: on every command, whole sentences, and the completion script.
+ */
 class HelpTest {
 
   record Run(int code, String out, String err) {}
@@ -48,7 +50,10 @@ class HelpTest {
       System.setOut(oldOut);
       System.setErr(oldErr);
     }
-    return new Run(code, out + sysOut.toString(StandardCharsets.UTF_8), err + sysErr.toString(StandardCharsets.UTF_8));
+    return new Run(
+        code,
+        out + sysOut.toString(StandardCharsets.UTF_8),
+        err + sysErr.toString(StandardCharsets.UTF_8));
   }
 
   static CommandLine tree(String program) {
@@ -98,7 +103,8 @@ class HelpTest {
     String built = System.getProperty("tessera.version");
     assertThat(built).as("set by cli/pom.xml from the project version").isNotBlank();
     assertThat(run("policyc", "--version").out()).startsWith("policyc " + built + "\nJava 25");
-    assertThat(run("tessera-agent", "--version").out()).startsWith("tessera-agent " + built + "\nJava 25");
+    assertThat(run("tessera-agent", "--version").out())
+        .startsWith("tessera-agent " + built + "\nJava 25");
   }
 
   /**
@@ -123,13 +129,17 @@ class HelpTest {
         entries.merge(current, line.strip(), (a, b) -> a + " " + b);
       }
     }
-    List<String> visible = cl.getSubcommands().entrySet().stream()
-        .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden()).map(Map.Entry::getKey).toList();
+    List<String> visible =
+        cl.getSubcommands().entrySet().stream()
+            .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden())
+            .map(Map.Entry::getKey)
+            .toList();
     assertThat(entries.keySet()).containsExactlyElementsOf(visible);
     for (Map.Entry<String, String> e : entries.entrySet()) {
       var spec = cl.getSubcommands().get(e.getKey()).getCommandSpec();
       String[] header = spec.usageMessage().header();
-      String text = String.join(" ", header.length > 0 ? header : spec.usageMessage().description());
+      String text =
+          String.join(" ", header.length > 0 ? header : spec.usageMessage().description());
       assertThat(e.getValue()).as(e.getKey()).endsWith(".").isEqualTo(HelpText.summary(spec));
       assertThat(text).as(e.getKey()).startsWith(e.getValue());
     }
@@ -145,8 +155,10 @@ class HelpTest {
     CommandLine.Model.CommandSpec spec = CommandLine.Model.CommandSpec.create();
     spec.usageMessage().description("Find rules that grant nothing.", "More (e.g. a.b) here.");
     assertThat(HelpText.summary(spec)).isEqualTo("Find rules that grant nothing.");
-    spec.usageMessage().description("Reads .hujson/.json and .tpol files", "on two lines. Then more.");
-    assertThat(HelpText.summary(spec)).isEqualTo("Reads .hujson/.json and .tpol files on two lines.");
+    spec.usageMessage()
+        .description("Reads .hujson/.json and .tpol files", "on two lines. Then more.");
+    assertThat(HelpText.summary(spec))
+        .isEqualTo("Reads .hujson/.json and .tpol files on two lines.");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -154,8 +166,10 @@ class HelpTest {
   void completionScriptIsGeneratedByPicocli(String program) {
     Run r = run(program, "generate-completion");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("complete -F _complete_" + program + " ")
-        .containsPattern("local commands=\"[^\"]*\\b" + (program.equals("policyc") ? "test" : "show") + "\\b")
+    assertThat(r.out())
+        .contains("complete -F _complete_" + program + " ")
+        .containsPattern(
+            "local commands=\"[^\"]*\\b" + (program.equals("policyc") ? "test" : "show") + "\\b")
         .doesNotContainPattern("local commands=\"[^\"]*generate-completion");
   }
 }

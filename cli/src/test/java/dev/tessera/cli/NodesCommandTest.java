@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** policyc nodes against a SQLite registry: outputs, exit codes, and what the registry holds after. */
+/**
+ * policyc nodes against a SQLite registry: outputs, exit codes, and what the registry holds after.
+ */
 class NodesCommandTest {
   @TempDir Path tmp;
   String db;
@@ -40,12 +42,23 @@ class NodesCommandTest {
     db = tmp.resolve("registry.db").toString();
     Random random = new Random(20);
     try (Registry r = Registry.open(db)) {
-      String key = r.createAuthKey("test", new AuthKeySpec("alice@example.com", List.of(), true, false,
-          Optional.of(Duration.ofHours(1)), false), PolicyChecks.NONE.tags()).secret();
+      String key =
+          r.createAuthKey(
+                  "test",
+                  new AuthKeySpec(
+                      "alice@example.com",
+                      List.of(),
+                      true,
+                      false,
+                      Optional.of(Duration.ofHours(1)),
+                      false),
+                  PolicyChecks.NONE.tags())
+              .secret();
       for (String host : List.of("laptop", "phone")) {
         byte[] pub = new byte[32];
         random.nextBytes(pub);
-        r.enroll(new Enrollment(key, Base64.getEncoder().encodeToString(pub), host, List.of(), false),
+        r.enroll(
+            new Enrollment(key, Base64.getEncoder().encodeToString(pub), host, List.of(), false),
             PolicyChecks.NONE);
       }
     }
@@ -65,7 +78,10 @@ class NodesCommandTest {
   }
 
   @ParameterizedTest(name = "{0} {1} -> {3}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       rename | laptop | desk     | 0 | desk;phone   |
       rename | laptop | phone    | 1 | laptop;phone | name-taken
       rename | laptop | Bad_Name | 1 | laptop;phone | malformed-hostname
@@ -75,13 +91,19 @@ class NodesCommandTest {
       expire | laptop |          | 0 | laptop;phone |
       expire | ghost  |          | 1 | laptop;phone | unknown-node
       """)
-  void changesGoThroughTheRegistry(String cmd, String node, String arg, int exit, String after, String error)
-      throws Exception {
-    Result r = arg == null ? run("nodes", cmd, "--db", db, node) : run("nodes", cmd, "--db", db, node, arg);
+  void changesGoThroughTheRegistry(
+      String cmd, String node, String arg, int exit, String after, String error) throws Exception {
+    Result r =
+        arg == null
+            ? run("nodes", cmd, "--db", db, node)
+            : run("nodes", cmd, "--db", db, node, arg);
     assertThat(r.code()).as(r.err()).isEqualTo(exit);
     assertThat(names()).containsExactly(after.split(";"));
     if (error != null) {
-      assertThat(r.err()).startsWith(cmd + ": " + error + ": ").doesNotContain("Exception").hasLineCount(1);
+      assertThat(r.err())
+          .startsWith(cmd + ": " + error + ": ")
+          .doesNotContain("Exception")
+          .hasLineCount(1);
     }
   }
 
@@ -109,13 +131,24 @@ class NodesCommandTest {
     Result exported = run("inventory", "export", "--db", db, "--out", inv.toString());
     assertThat(exported.code()).as(exported.err()).isZero();
     Path policy = tmp.resolve("policy.hujson");
-    java.nio.file.Files.writeString(policy,
+    java.nio.file.Files.writeString(
+        policy,
         "{\"acls\": [{\"action\": \"accept\", \"src\": [\"alice@example.com\"], \"dst\": [\"*:22\"]}]}\n");
     Path outDir = tmp.resolve("out");
-    Result compiled = run("compile", policy.toString(), "--inventory", inv.toString(), "--out", outDir.toString());
+    Result compiled =
+        run(
+            "compile",
+            policy.toString(),
+            "--inventory",
+            inv.toString(),
+            "--out",
+            outDir.toString());
     assertThat(compiled.code()).as(compiled.err()).isZero();
     String index = java.nio.file.Files.readString(outDir.resolve("index.json"));
-    assertThat(index).contains("laptop").as("an expired node is not in the inventory").doesNotContain("phone");
+    assertThat(index)
+        .contains("laptop")
+        .as("an expired node is not in the inventory")
+        .doesNotContain("phone");
   }
 
   @Test
@@ -124,7 +157,8 @@ class NodesCommandTest {
     try (Registry r = Registry.open(db)) {
       id = r.authKeys().get(0).id();
     }
-    assertThat(run("authkey", "list", "--db", db).out()).contains(id, "alice@example.com", "reusable", "valid");
+    assertThat(run("authkey", "list", "--db", db).out())
+        .contains(id, "alice@example.com", "reusable", "valid");
     Result revoked = run("authkey", "revoke", "--db", db, id);
     assertThat(revoked.code()).as(revoked.err()).isZero();
     try (Registry r = Registry.open(db)) {

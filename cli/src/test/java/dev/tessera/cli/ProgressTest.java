@@ -17,10 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code matrix}, {@code compile} and {@code diff} over 1,200 nodes show progress on standard
- * error when it is a terminal (run under {@code script}, which gives the command a
- * pseudo-terminal) and print none when it is a pipe. Runs policyc in a child JVM on this test's
- * class path.
+ * {@code matrix}, {@code compile} and {@code diff} over 1,200 nodes show progress on standard error
+ * when it is a terminal (run under {@code script}, which gives the command a pseudo-terminal) and
+ * print none when it is a pipe. Runs policyc in a child JVM on this test's class path.
  */
 class ProgressTest {
   @TempDir static Path tmp;
@@ -37,29 +36,53 @@ class ProgressTest {
     inv.append("nodes:\n");
     for (int i = 0; i < 1200; i++) {
       String ips = "[100.64." + (i / 250) + "." + (1 + i % 250) + "]";
-      inv.append(i % 4 == 0 ? "  - {name: srv-" + i + ", tags: [tag:srv], ips: " + ips + "}\n"
-          : "  - {name: dev-" + i + ", user: u" + (i % 100) + "@x.io, ips: " + ips + "}\n");
+      inv.append(
+          i % 4 == 0
+              ? "  - {name: srv-" + i + ", tags: [tag:srv], ips: " + ips + "}\n"
+              : "  - {name: dev-" + i + ", user: u" + (i % 100) + "@x.io, ips: " + ips + "}\n");
     }
     inventory = Files.writeString(tmp.resolve("inventory.yaml"), inv);
-    String p = "{\"tagOwners\": {\"tag:srv\": [\"u1@x.io\"]}, \"acls\": [{\"action\": \"accept\", \"src\": [\"autogroup:member\"],"
-        + " \"dst\": [\"tag:srv:443\"]}]}";
+    String p =
+        "{\"tagOwners\": {\"tag:srv\": [\"u1@x.io\"]}, \"acls\": [{\"action\": \"accept\", \"src\": [\"autogroup:member\"],"
+            + " \"dst\": [\"tag:srv:443\"]}]}";
     policy = Files.writeString(tmp.resolve("policy.hujson"), p);
     policy2 = Files.writeString(tmp.resolve("policy2.hujson"), p.replace("443", "443,8443"));
   }
 
   static List<String> args(String command) {
     return switch (command) {
-      case "matrix" -> List.of("matrix", policy.toString(), "--inventory", inventory.toString(), "--format", "csv", "-o",
-          tmp.resolve("m.csv").toString());
-      case "compile" -> List.of("compile", policy.toString(), "--inventory", inventory.toString(), "--out",
-          tmp.resolve("out").toString());
-      default -> List.of("diff", policy.toString(), policy2.toString(), "--inventory", inventory.toString());
+      case "matrix" ->
+          List.of(
+              "matrix",
+              policy.toString(),
+              "--inventory",
+              inventory.toString(),
+              "--format",
+              "csv",
+              "-o",
+              tmp.resolve("m.csv").toString());
+      case "compile" ->
+          List.of(
+              "compile",
+              policy.toString(),
+              "--inventory",
+              inventory.toString(),
+              "--out",
+              tmp.resolve("out").toString());
+      default ->
+          List.of(
+              "diff", policy.toString(), policy2.toString(), "--inventory", inventory.toString());
     };
   }
 
   static List<String> policyc(List<String> args) {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), PolicyC.class.getName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                PolicyC.class.getName()));
     cmd.addAll(args);
     return cmd;
   }
@@ -68,19 +91,28 @@ class ProgressTest {
   @ValueSource(strings = {"matrix", "compile", "diff"})
   @RequiresTools("script")
   void progressOnATerminal(String command) throws Exception {
-    // script runs the command on a pseudo-terminal and copies what it writes (both streams) to our stdout
-    String line = String.join(" ", policyc(args(command)).stream().map(ProgressTest::quote).toList());
+    // script runs the command on a pseudo-terminal and copies what it writes (both streams) to our
+    // stdout
+    String line =
+        String.join(" ", policyc(args(command)).stream().map(ProgressTest::quote).toList());
     String out = run(List.of("script", "-qec", line, "/dev/null"));
-    assertThat(out).as(out).contains(command.equals("diff") ? "diff: " : command + ": ")
-        .containsPattern(command.equals("compile") ? "compile: 1,200 nodes, \\d+\\.\\d s" : command + ": [\\d,]+/1,200 destinations");
+    assertThat(out)
+        .as(out)
+        .contains(command.equals("diff") ? "diff: " : command + ": ")
+        .containsPattern(
+            command.equals("compile")
+                ? "compile: 1,200 nodes, \\d+\\.\\d s"
+                : command + ": [\\d,]+/1,200 destinations");
   }
 
   @ParameterizedTest(name = "{0} on a pipe")
   @ValueSource(strings = {"matrix", "compile", "diff"})
   void quietOnAPipe(String command) throws Exception {
     Path err = tmp.resolve(command + ".err");
-    ProcessBuilder pb = Tools.process(policyc(args(command))).redirectError(err.toFile())
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    ProcessBuilder pb =
+        Tools.process(policyc(args(command)))
+            .redirectError(err.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     Process p = pb.start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
     String text = Files.readString(err, StandardCharsets.UTF_8);

@@ -10,7 +10,8 @@ class TesseraAgentShowTest {
 
   @Test
   void showsBundleInForceRefusalsByReasonAndLastError() {
-    String status = """
+    String status =
+        """
         filter_mode=enforce
         filter_sha256=09b20d43c54c4b47762c
         drop_inbound_filter-unavailable=2
@@ -30,18 +31,22 @@ class TesseraAgentShowTest {
         errno=0
         """;
     String out = TesseraAgent.StatusFormat.format("wg0", GET, status, 1000);
-    assertThat(out).contains("  filter: policy bundle v7 (sha256 09b20d43c54c)\n")
+    assertThat(out)
+        .contains("  filter: policy bundle v7 (sha256 09b20d43c54c)\n")
         .contains("  policy server: http://198.51.100.7:8411/ as node web-1\n")
         .contains("  bundle: v7, revision sha256:7e5b78f2+inv-e0a2, applied 5 seconds ago\n")
-        .contains("  peers by policy: 5 admitted, 1 excluded; in the bundle but not configured: db-2\n")
+        .contains(
+            "  peers by policy: 5 admitted, 1 excluded; in the bundle but not configured: db-2\n")
         .contains("  bundles refused: 3 (bad-signature 2, rollback 1)\n")
-        .contains("  last error: policy server http://198.51.100.7:8411/ request failed: ConnectException\n")
+        .contains(
+            "  last error: policy server http://198.51.100.7:8411/ request failed: ConnectException\n")
         .contains("  outbound filter-unavailable: 4\n");
   }
 
   @Test
   void failingClosedWithoutABundleSaysSo() {
-    String status = """
+    String status =
+        """
         filter_mode=fail_closed
         filter_error=no policy bundle received yet
         drop_inbound_filter-unavailable=0
@@ -54,31 +59,42 @@ class TesseraAgentShowTest {
         policy_peers_excluded=0
         """;
     String out = TesseraAgent.StatusFormat.format("wg0", GET, status, 1000);
-    assertThat(out).contains("FAILING CLOSED (dropping all inbound and outbound) - no policy bundle received yet")
-        .contains("  bundle: none received yet (failing closed)\n").contains("  bundles refused: 0\n")
+    assertThat(out)
+        .contains(
+            "FAILING CLOSED (dropping all inbound and outbound) - no policy bundle received yet")
+        .contains("  bundle: none received yet (failing closed)\n")
+        .contains("  bundles refused: 0\n")
         .doesNotContain("peers by policy")
         .doesNotContain("last error");
   }
 
   @Test
   void fileFilterOutputIsUnchanged() {
-    String out = TesseraAgent.StatusFormat.format("wg0", GET,
-        "filter_mode=enforce\nfilter_file=/etc/tessera/wg0.tfilter\nfilter_sha256=abcdef0123456789\n", 1000);
-    assertThat(out).contains("  filter: /etc/tessera/wg0.tfilter (sha256 abcdef012345)\n").doesNotContain("policy server");
+    String out =
+        TesseraAgent.StatusFormat.format(
+            "wg0",
+            GET,
+            "filter_mode=enforce\nfilter_file=/etc/tessera/wg0.tfilter\nfilter_sha256=abcdef0123456789\n",
+            1000);
+    assertThat(out)
+        .contains("  filter: /etc/tessera/wg0.tfilter (sha256 abcdef012345)\n")
+        .doesNotContain("policy server");
   }
 
   @Test
   void noRouteIsAnOutboundDropAndPeerDropsShowUnderTheirPeer() {
     String key = "11".repeat(32);
     String get = "listen_port=51820\npublic_key=" + key + "\nallowed_ip=10.0.0.2/32\nerrno=0\n";
-    String status = """
+    String status =
+        """
         filter_mode=allow_all
         wg_drop_no_route=3
         wg_drop_decrypt_failed=2
         wg_drop_malformed=0
         peer_drop_%s_decrypt_failed=2
         peer_drop_%s_no_endpoint=1
-        """.formatted(key, key);
+        """
+            .formatted(key, key);
     String out = TesseraAgent.StatusFormat.format("wg0", get, status, 1000);
     assertThat(out)
         .contains("wireguard drops (from the network, before decryption):\n  decrypt_failed: 2\n")

@@ -39,31 +39,57 @@ class TestCommandTest {
 
   @Test
   void acmePassesWithExitZero() {
-    Run r = policyc("test", ex("examples/acme/policy.hujson"), "--inventory", ex("examples/acme/inventory.yaml"));
+    Run r =
+        policyc(
+            "test",
+            ex("examples/acme/policy.hujson"),
+            "--inventory",
+            ex("examples/acme/inventory.yaml"));
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).startsWith("PASS 6 tests, 16 assertions: 16 passed, 0 failed");
   }
 
   @Test
   void failingExampleExitsOneWithTheExactMessages() {
-    Run r = policyc("test", ex("examples/failing/policy.hujson"), "--inventory", ex("examples/failing/inventory.yaml"),
-        "--tests", ex("examples/failing/extra-tests.yaml"));
+    Run r =
+        policyc(
+            "test",
+            ex("examples/failing/policy.hujson"),
+            "--inventory",
+            ex("examples/failing/inventory.yaml"),
+            "--tests",
+            ex("examples/failing/extra-tests.yaml"));
     assertThat(r.code()).isEqualTo(1);
     String policy = ex("examples/failing/policy.hujson");
     assertThat(r.out())
-        .contains(policy + ":61:15: FAIL bob@example.com -> tag:db:5432: expected DENIED, got ALLOWED\n"
-            + "    granted by acls[1] at " + policy + ":34:3\n")
-        .contains(policy + ":68:35: FAIL group:ops -> wiki:443: expected ALLOWED, got DENIED\n"
-            + "    no rule allows 100.64.0.3 (laptop-dave) -> 100.64.1.10 (wiki) port 443\n")
-        .contains(policy + ":71:43: FAIL alice@example.com -> tag:web:80-443: invalid test: a test names one port, not a range\n")
+        .contains(
+            policy
+                + ":61:15: FAIL bob@example.com -> tag:db:5432: expected DENIED, got ALLOWED\n"
+                + "    granted by acls[1] at "
+                + policy
+                + ":34:3\n")
+        .contains(
+            policy
+                + ":68:35: FAIL group:ops -> wiki:443: expected ALLOWED, got DENIED\n"
+                + "    no rule allows 100.64.0.3 (laptop-dave) -> 100.64.1.10 (wiki) port 443\n")
+        .contains(
+            policy
+                + ":71:43: FAIL alice@example.com -> tag:web:80-443: invalid test: a test names one port, not a range\n")
         .endsWith("FAIL 7 tests, 9 assertions: 4 passed, 5 failed (1 invalid)\n");
   }
 
   @Test
   void junitAndJsonReports(@TempDir Path tmp) throws Exception {
     Path xml = tmp.resolve("reports/policy.xml");
-    Run r = policyc("test", ex("examples/failing/policy.hujson"), "--inventory", ex("examples/failing/inventory.yaml"),
-        "--junit", xml.toString(), "--json");
+    Run r =
+        policyc(
+            "test",
+            ex("examples/failing/policy.hujson"),
+            "--inventory",
+            ex("examples/failing/inventory.yaml"),
+            "--junit",
+            xml.toString(),
+            "--json");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.out()).startsWith("{").contains("\"passed\" : false");
     DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
@@ -77,29 +103,57 @@ class TestCommandTest {
   @Test
   void minCoverageFailsBelowTheThresholdOnStdoutAndInJunit(@TempDir Path tmp) throws Exception {
     Path xml = tmp.resolve("junit.xml");
-    Run r = policyc("test", ex("examples/acme/policy.hujson"), "--inventory", ex("examples/acme/inventory.yaml"),
-        "--min-coverage", "80", "--junit", xml.toString());
+    Run r =
+        policyc(
+            "test",
+            ex("examples/acme/policy.hujson"),
+            "--inventory",
+            ex("examples/acme/inventory.yaml"),
+            "--min-coverage",
+            "80",
+            "--junit",
+            xml.toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(lastLine(r.out())).isEqualTo(
-        "FAIL 6 tests, 16 assertions: 16 passed, 0 failed; rule coverage 66.7% is below --min-coverage 80%");
+    assertThat(lastLine(r.out()))
+        .isEqualTo(
+            "FAIL 6 tests, 16 assertions: 16 passed, 0 failed; rule coverage 66.7% is below --min-coverage 80%");
     Document d = parse(xml);
     assertThat(d.getDocumentElement().getAttribute("failures")).isEqualTo("1");
     Element failure = (Element) d.getElementsByTagName("failure").item(0);
-    assertThat(failure.getAttribute("message")).isEqualTo("rule coverage 66.7% is below --min-coverage 80%");
-    assertThat(((Element) failure.getParentNode()).getAttribute("name")).isEqualTo("rule coverage >= 80%");
+    assertThat(failure.getAttribute("message"))
+        .isEqualTo("rule coverage 66.7% is below --min-coverage 80%");
+    assertThat(((Element) failure.getParentNode()).getAttribute("name"))
+        .isEqualTo("rule coverage >= 80%");
     assertThat(failure.getTextContent()).contains("8 of 12 rules exercised");
 
-    Run json = policyc("test", ex("examples/acme/policy.hujson"), "--inventory", ex("examples/acme/inventory.yaml"),
-        "--min-coverage", "80", "--json");
+    Run json =
+        policyc(
+            "test",
+            ex("examples/acme/policy.hujson"),
+            "--inventory",
+            ex("examples/acme/inventory.yaml"),
+            "--min-coverage",
+            "80",
+            "--json");
     assertThat(json.code()).isEqualTo(1);
     assertThat(json.out()).contains("\"passed\" : false", "\"min\" : 80.0", "\"met\" : false");
 
-    Run ok = policyc("test", ex("examples/acme/policy.hujson"), "--inventory", ex("examples/acme/inventory.yaml"),
-        "--min-coverage", "60", "--coverage", "--junit", xml.toString());
+    Run ok =
+        policyc(
+            "test",
+            ex("examples/acme/policy.hujson"),
+            "--inventory",
+            ex("examples/acme/inventory.yaml"),
+            "--min-coverage",
+            "60",
+            "--coverage",
+            "--junit",
+            xml.toString());
     assertThat(ok.code()).isZero();
     assertThat(ok.out()).contains("coverage: 8 of 12 rules (66.7%)");
-    assertThat(lastLine(ok.out())).isEqualTo(
-        "PASS 6 tests, 16 assertions: 16 passed, 0 failed; rule coverage 66.7% meets --min-coverage 60%");
+    assertThat(lastLine(ok.out()))
+        .isEqualTo(
+            "PASS 6 tests, 16 assertions: 16 passed, 0 failed; rule coverage 66.7% meets --min-coverage 60%");
     Document passed = parse(xml);
     assertThat(passed.getDocumentElement().getAttribute("failures")).isEqualTo("0");
     assertThat(passed.getDocumentElement().getAttribute("tests")).isEqualTo("17");
@@ -108,7 +162,9 @@ class TestCommandTest {
   @Test
   void invalidPolicyExitsOneAndSaysSoOnStdoutAndInJunit(@TempDir Path tmp) throws Exception {
     Path bad = tmp.resolve("bad.hujson");
-    Files.writeString(bad, "{\"acls\": [{\"action\": \"accept\", \"src\": [\"group:nope\"], \"dst\": [\"*:*\"]}]}\n");
+    Files.writeString(
+        bad,
+        "{\"acls\": [{\"action\": \"accept\", \"src\": [\"group:nope\"], \"dst\": [\"*:*\"]}]}\n");
     Path xml = tmp.resolve("out/junit.xml");
     Run r = policyc("test", bad.toString(), "--junit", xml.toString());
     assertThat(r.code()).isEqualTo(1);
@@ -118,7 +174,8 @@ class TestCommandTest {
     assertThat(d.getDocumentElement().getAttribute("errors")).isEqualTo("1");
     Element error = (Element) d.getElementsByTagName("error").item(0);
     assertThat(error.getAttribute("message")).contains("group:nope");
-    assertThat(((Element) error.getParentNode()).getAttribute("classname")).isEqualTo(bad.toString());
+    assertThat(((Element) error.getParentNode()).getAttribute("classname"))
+        .isEqualTo(bad.toString());
 
     Run json = policyc("test", bad.toString(), "--json");
     assertThat(json.code()).isEqualTo(1);
@@ -131,12 +188,19 @@ class TestCommandTest {
     Path none = tmp.resolve("none.hujson");
     Run missing = policyc("test", none.toString(), "--junit", xml.toString());
     assertThat(missing.code()).isEqualTo(2);
-    assertThat(lastLine(missing.out())).isEqualTo("FAIL cannot read " + none + ": no such file, no test was run");
+    assertThat(lastLine(missing.out()))
+        .isEqualTo("FAIL cannot read " + none + ": no such file, no test was run");
     Element error = (Element) parse(xml).getElementsByTagName("error").item(0);
     assertThat(((Element) error.getParentNode()).getAttribute("name")).isEqualTo("read " + none);
 
-    Run inventory = policyc("test", ex("examples/acme/policy.hujson"), "--inventory", tmp.resolve("inv.yaml").toString(),
-        "--junit", xml.toString());
+    Run inventory =
+        policyc(
+            "test",
+            ex("examples/acme/policy.hujson"),
+            "--inventory",
+            tmp.resolve("inv.yaml").toString(),
+            "--junit",
+            xml.toString());
     assertThat(inventory.code()).isEqualTo(2);
     assertThat(parse(xml).getDocumentElement().getAttribute("errors")).isEqualTo("1");
   }

@@ -1,8 +1,8 @@
 package dev.tessera.compiler;
 
-import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.incremental.Change;
 import dev.tessera.compiler.incremental.IncrementalCompiler;
+import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.compiler.pass.Front;
@@ -29,16 +29,25 @@ import java.util.TreeMap;
 public final class Compilation {
   private final Policy policy;
   private final Inventory inventory;
+
   /** Passes 1 to 4: identities, rules, projection and the peer relation (kept for updates). */
   private final Front front;
+
   private final CompiledFilter[] filters;
   private final String[] hashes;
   private final List<Diagnostic> diagnostics;
+
   /** The normalizer that built (or carried over the shared values of) the filters; for updates. */
   private final Normalize normalize;
+
   private List<String> changed;
 
-  Compilation(Policy policy, Inventory inventory, Front front, CompiledFilter[] filters, Normalize normalize) {
+  Compilation(
+      Policy policy,
+      Inventory inventory,
+      Front front,
+      CompiledFilter[] filters,
+      Normalize normalize) {
     this(policy, inventory, front, filters, normalize, null, null);
   }
 
@@ -49,8 +58,14 @@ public final class Compilation {
    * filters that did not change; {@code changed} (null: every node) are the nodes whose filter
    * changed.
    */
-  public Compilation(Policy policy, Inventory inventory, Front front, CompiledFilter[] filters, Normalize normalize,
-      String[] knownHashes, List<String> changed) {
+  public Compilation(
+      Policy policy,
+      Inventory inventory,
+      Front front,
+      CompiledFilter[] filters,
+      Normalize normalize,
+      String[] knownHashes,
+      List<String> changed) {
     this.normalize = normalize;
     this.policy = policy;
     this.inventory = inventory;
@@ -153,8 +168,8 @@ public final class Compilation {
   }
 
   /**
-   * Recompiles after {@code changed} joined (new name) or changed (same name). The result equals
-   * a full {@link Compiler#compile} of the new inventory (checked by tests); content hashes of
+   * Recompiles after {@code changed} joined (new name) or changed (same name). The result equals a
+   * full {@link Compiler#compile} of the new inventory (checked by tests); content hashes of
    * unchanged filters are carried over and {@link #changedNodes()} lists the filters that changed.
    */
   public Compilation update(InventoryNode changed) {
@@ -180,9 +195,9 @@ public final class Compilation {
    *
    * <p>Nodes are compared by content, not by where the file writes them: a node that only moved
    * (lines added above it) is not a change, and the result keeps this compilation's entry for it,
-   * with the old position (positions only locate diagnostics). {@link #changedNodes()} of the result
-   * holds every node whose filter changed in some step (a superset of those that differ from this
-   * compilation's, when a later step changes one back), without the nodes that left.
+   * with the old position (positions only locate diagnostics). {@link #changedNodes()} of the
+   * result holds every node whose filter changed in some step (a superset of those that differ from
+   * this compilation's, when a later step changes one back), without the nodes that left.
    */
   public Optional<Compilation> updateTo(Inventory next, int maxNodes) {
     if (!roles(inventory.users()).equals(roles(next.users()))) {
@@ -252,15 +267,20 @@ public final class Compilation {
 
   /** Equal but for the position in the file. */
   private static boolean sameContent(InventoryNode a, InventoryNode b) {
-    return a == b || a.name().equals(b.name()) && a.user().equals(b.user()) && a.tags().equals(b.tags())
-        && a.ips().equals(b.ips()) && a.key().equals(b.key()) && a.posture().equals(b.posture())
-        && a.routes().equals(b.routes());
+    return a == b
+        || a.name().equals(b.name())
+            && a.user().equals(b.user())
+            && a.tags().equals(b.tags())
+            && a.ips().equals(b.ips())
+            && a.key().equals(b.key())
+            && a.posture().equals(b.posture())
+            && a.routes().equals(b.routes());
   }
 
   /**
    * After {@link #update} or {@link #remove}: the nodes (sorted) whose filter differs from the
-   * previous compilation's, including a node that joined (not one that left). For a full
-   * compile: every node.
+   * previous compilation's, including a node that joined (not one that left). For a full compile:
+   * every node.
    */
   public synchronized List<String> changedNodes() {
     return changed == null ? nodeNames() : changed;

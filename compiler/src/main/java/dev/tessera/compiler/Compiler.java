@@ -23,16 +23,16 @@ import dev.tessera.policy.ast.Policy;
  *       tag ownership checked against tagOwners.
  *   <li>{@link ExpandSelectors}: every acl/grant to source address sets and destination clauses.
  *   <li>{@link ApplyPosture}: devices failing the rule's postures cut out of its sources.
- *   <li>{@link ProjectPerNode}: which node enforces which clause; autogroup:self per node;
- *       peers and routes.
+ *   <li>{@link ProjectPerNode}: which node enforces which clause; autogroup:self per node; peers
+ *       and routes.
  *   <li>{@link Normalize}: per node, minimal sorted CIDRs, merged port ranges, canonical order;
  *       emits the enforcer's records.
  * </ol>
  *
- * Diagnostics from every pass are collected and returned together with whatever could be
- * compiled; callers must not use the filters when {@link Compilation#hasErrors()}. The compiler
- * does not validate the policy itself (policy-lang does); references it cannot resolve produce a
- * diagnostic and match nothing (fail closed).
+ * Diagnostics from every pass are collected and returned together with whatever could be compiled;
+ * callers must not use the filters when {@link Compilation#hasErrors()}. The compiler does not
+ * validate the policy itself (policy-lang does); references it cannot resolve produce a diagnostic
+ * and match nothing (fail closed).
  */
 public final class Compiler {
   private Compiler() {}

@@ -1,8 +1,8 @@
 package dev.tessera.compiler;
 
 /**
- * Stable diagnostic codes of the compiler and the inventory reader (policy-lang's are in
- * {@link dev.tessera.policy.diag.Codes}). Tools and tests match on them.
+ * Stable diagnostic codes of the compiler and the inventory reader (policy-lang's are in {@link
+ * dev.tessera.policy.diag.Codes}). Tools and tests match on them.
  */
 public final class CompilerCodes {
   private CompilerCodes() {}
@@ -25,6 +25,7 @@ public final class CompilerCodes {
   public static final String INVENTORY_NO_OWNER = "inventory-untagged-without-user";
   public static final String SERVICE_NOT_APPROVED = "service-not-approved";
   public static final String UNKNOWN_SERVICE = "unknown-service";
+
   /** A policy reference the compiler cannot resolve (validation normally catches it first). */
   public static final String UNRESOLVED = "compile-unresolved";
 }

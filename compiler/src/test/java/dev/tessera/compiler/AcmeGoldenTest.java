@@ -22,12 +22,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Golden output for examples/acme in both formats: the Tailscale FilterRule JSON of every node,
- * and the tessera format as the enforcer's JSON view of every filter plus index.json (whose
- * SHA-256s pin the binary encoding). Refresh with {@code -Dgolden.update=true} and review the diff.
+ * Golden output for examples/acme in both formats: the Tailscale FilterRule JSON of every node, and
+ * the tessera format as the enforcer's JSON view of every filter plus index.json (whose SHA-256s
+ * pin the binary encoding). Refresh with {@code -Dgolden.update=true} and review the diff.
  */
 class AcmeGoldenTest {
-  static final Path ACME = Path.of("..", "examples", "acme"); // relative: origins in the golden file name it so
+  static final Path ACME =
+      Path.of("..", "examples", "acme"); // relative: origins in the golden file name it so
   static final Path GOLDEN = Path.of("src", "test", "resources", "golden");
 
   @ParameterizedTest
@@ -46,19 +47,27 @@ class AcmeGoldenTest {
     Map<String, byte[]> files = OutputWriter.render(c, format);
     for (Map.Entry<String, CompiledFilter> e : c.filters().entrySet()) {
       sb.append("== ").append(e.getKey()).append(" ==\n");
-      sb.append(switch (format) {
-        case TAILSCALE -> TailscaleJson.write(e.getValue());
-        case TESSERA -> FilterJson.write(e.getValue()) + "\n";
-      });
+      sb.append(
+          switch (format) {
+            case TAILSCALE -> TailscaleJson.write(e.getValue());
+            case TESSERA -> FilterJson.write(e.getValue()) + "\n";
+          });
     }
-    sb.append("== index.json ==\n").append(new String(files.get("index.json"), StandardCharsets.UTF_8));
-    Path golden = GOLDEN.resolve("acme." + format.name().toLowerCase(java.util.Locale.ROOT) + ".txt");
+    sb.append("== index.json ==\n")
+        .append(new String(files.get("index.json"), StandardCharsets.UTF_8));
+    Path golden =
+        GOLDEN.resolve("acme." + format.name().toLowerCase(java.util.Locale.ROOT) + ".txt");
     if (Boolean.getBoolean("golden.update")) {
       Files.createDirectories(golden.getParent());
       Files.writeString(golden, sb.toString());
     }
-    assertThat(golden).as("golden file missing: create it with -Dgolden.update=true and review it").exists();
-    assertThat(sb.toString()).as("%s differs from the golden file (refresh with -Dgolden.update=true and review)",
-        golden).isEqualTo(Files.readString(golden));
+    assertThat(golden)
+        .as("golden file missing: create it with -Dgolden.update=true and review it")
+        .exists();
+    assertThat(sb.toString())
+        .as(
+            "%s differs from the golden file (refresh with -Dgolden.update=true and review)",
+            golden)
+        .isEqualTo(Files.readString(golden));
   }
 }

@@ -19,8 +19,8 @@ import picocli.codegen.docgen.manpage.ManPageGenerator;
 
 /**
  * Build step of the release archive (run by dist/pom.xml): writes into the directory given the
- * files generated from the command trees policyc and tessera-agent run, so help, completion and
- * man pages cannot disagree with the programs:
+ * files generated from the command trees policyc and tessera-agent run, so help, completion and man
+ * pages cannot disagree with the programs:
  *
  * <ul>
  *   <li>{@code share/bash-completion/completions/{policyc,tessera-agent}}: picocli's completion
@@ -43,19 +43,27 @@ public final class Docs {
     Path completions = Files.createDirectories(out.resolve("share/bash-completion/completions"));
     for (CommandLine cl : programs) {
       String name = cl.getCommandName();
-      Files.writeString(completions.resolve(name), AutoComplete.bash(name, cl), StandardCharsets.UTF_8);
+      Files.writeString(
+          completions.resolve(name), AutoComplete.bash(name, cl), StandardCharsets.UTF_8);
     }
 
     Path adoc = Files.createDirectories(out.resolveSibling(out.getFileName() + "-adoc"));
     List<CommandLine.Model.CommandSpec> specs = new ArrayList<>();
     for (CommandLine cl : programs) {
-      cl.getSubcommands().values().stream().filter(sub -> sub.getCommandSpec().usageMessage().hidden())
-          .map(CommandLine::getCommandName).toList()
+      cl.getSubcommands().values().stream()
+          .filter(sub -> sub.getCommandSpec().usageMessage().hidden())
+          .map(CommandLine::getCommandName)
+          .toList()
           .forEach(hidden -> cl.getCommandSpec().removeSubcommand(hidden));
       specs.add(cl.getCommandSpec());
     }
-    int rc = ManPageGenerator.generateManPage(adoc.toFile(), null, new boolean[0], true,
-        specs.toArray(CommandLine.Model.CommandSpec[]::new));
+    int rc =
+        ManPageGenerator.generateManPage(
+            adoc.toFile(),
+            null,
+            new boolean[0],
+            true,
+            specs.toArray(CommandLine.Model.CommandSpec[]::new));
     if (rc != 0) {
       throw new IOException("picocli's man page generator failed with " + rc);
     }
@@ -66,16 +74,29 @@ public final class Docs {
     }
     try (Asciidoctor asciidoctor = Asciidoctor.Factory.create()) {
       for (File page : pages) {
-        asciidoctor.convertFile(page, Options.builder().backend("manpage").safe(SafeMode.UNSAFE)
-            .toDir(man1.toFile()).mkDirs(true).build());
+        asciidoctor.convertFile(
+            page,
+            Options.builder()
+                .backend("manpage")
+                .safe(SafeMode.UNSAFE)
+                .toDir(man1.toFile())
+                .mkDirs(true)
+                .build());
       }
     }
     try (Stream<Path> s = Files.list(man1)) {
       long n = s.count();
       if (n != pages.size()) {
-        throw new IOException("expected " + pages.size() + " man pages in " + man1 + ", found " + n);
+        throw new IOException(
+            "expected " + pages.size() + " man pages in " + man1 + ", found " + n);
       }
     }
-    System.out.println("dist: " + programs.size() + " completion scripts and " + pages.size() + " man pages in " + out);
+    System.out.println(
+        "dist: "
+            + programs.size()
+            + " completion scripts and "
+            + pages.size()
+            + " man pages in "
+            + out);
   }
 }

@@ -22,6 +22,7 @@ final class Archive {
 
   static final String VERSION = System.getProperty("tessera.version");
   static final Path FILE = Path.of(System.getProperty("tessera.archive", "target/missing.tar.gz"));
+
   /** The JDK these tests run on: a Java 25. */
   static final Path JDK = Path.of(System.getProperty("java.home"));
 
@@ -34,8 +35,12 @@ final class Archive {
       assertThat(FILE).as("built by the package phase").isRegularFile();
       Exec.require("tar");
       Path dir = Files.createTempDirectory("tessera-dist");
-      Exec.Result r = Exec.run(List.of("tar", "-xzf", FILE.toString(), "-C", dir.toString(), "--strip-components=1"),
-          Map.of("PATH", "/usr/bin:/bin"), dir, Duration.ofMinutes(2));
+      Exec.Result r =
+          Exec.run(
+              List.of("tar", "-xzf", FILE.toString(), "-C", dir.toString(), "--strip-components=1"),
+              Map.of("PATH", "/usr/bin:/bin"),
+              dir,
+              Duration.ofMinutes(2));
       assertThat(r.code()).as(r.toString()).isZero();
       unpacked = dir;
     }
@@ -52,10 +57,22 @@ final class Archive {
       Path dir = Files.createTempDirectory("tessera-jre").resolve("jre");
       StringWriter log = new StringWriter();
       PrintWriter w = new PrintWriter(log);
-      int rc = jlink.get().run(w, w, "--add-modules",
-          "java.se,jdk.unsupported,jdk.zipfs,jdk.net,jdk.charsets,jdk.crypto.cryptoki,jdk.management",
-          // With its default class-data archive, as the Temurin JRE ships (dynamic archives build on it).
-          "--generate-cds-archive", "--strip-debug", "--no-header-files", "--no-man-pages", "--output", dir.toString());
+      int rc =
+          jlink
+              .get()
+              .run(
+                  w,
+                  w,
+                  "--add-modules",
+                  "java.se,jdk.unsupported,jdk.zipfs,jdk.net,jdk.charsets,jdk.crypto.cryptoki,jdk.management",
+                  // With its default class-data archive, as the Temurin JRE ships (dynamic archives
+                  // build on it).
+                  "--generate-cds-archive",
+                  "--strip-debug",
+                  "--no-header-files",
+                  "--no-man-pages",
+                  "--output",
+                  dir.toString());
       w.flush();
       assertThat(rc).as(log.toString()).isZero();
       assertThat(dir.resolve("bin/java")).isExecutable();
@@ -65,8 +82,12 @@ final class Archive {
     return jre;
   }
 
-  /** A machine's environment without Java 25 on PATH or in JAVA_HOME: the launchers must find it themselves. */
+  /**
+   * A machine's environment without Java 25 on PATH or in JAVA_HOME: the launchers must find it
+   * themselves.
+   */
   static Map<String, String> plainEnv(Path home) {
-    return Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "HOME", home.toString(), "LANG", "C.UTF-8");
+    return Map.of(
+        "PATH", "/usr/local/bin:/usr/bin:/bin", "HOME", home.toString(), "LANG", "C.UTF-8");
   }
 }

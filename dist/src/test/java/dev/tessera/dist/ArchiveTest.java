@@ -20,13 +20,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The release archive as a user gets it: unpacked, run, completed, read, and installed as units. */
+/**
+ * The release archive as a user gets it: unpacked, run, completed, read, and installed as units.
+ */
 class ArchiveTest {
   static final Duration RUN = Duration.ofMinutes(2);
 
   @TempDir Path tmp;
 
-  static Exec.Result sh(Path dir, Map<String, String> env, String... cmd) throws IOException, InterruptedException {
+  static Exec.Result sh(Path dir, Map<String, String> env, String... cmd)
+      throws IOException, InterruptedException {
     return Exec.run(List.of(cmd), env, dir, RUN);
   }
 
@@ -46,40 +49,51 @@ class ArchiveTest {
     assertThat(home.resolve("Containerfile")).isRegularFile();
   }
 
-  /** The CLI jar's manifest names its libraries; exactly those are in the archive, none of the build's tools. */
+  /**
+   * The CLI jar's manifest names its libraries; exactly those are in the archive, none of the
+   * build's tools.
+   */
   @Test
   void theJarsLibrariesAreExactlyThoseItsManifestNames() throws Exception {
     Path tessera = Archive.home().resolve("lib/tessera");
     List<String> classPath;
     try (JarFile jar = new JarFile(tessera.resolve("tessera-cli.jar").toFile())) {
-      classPath = List.of(jar.getManifest().getMainAttributes().getValue("Class-Path").trim().split(" +"));
+      classPath =
+          List.of(jar.getManifest().getMainAttributes().getValue("Class-Path").trim().split(" +"));
     }
     List<String> present;
     try (Stream<Path> s = Files.list(tessera.resolve("lib"))) {
       present = s.map(p -> "lib/" + p.getFileName()).sorted().toList();
     }
     assertThat(present).containsExactlyInAnyOrderElementsOf(classPath);
-    assertThat(present).noneMatch(j -> j.contains("jruby") || j.contains("asciidoctor") || j.contains("codegen"));
+    assertThat(present)
+        .noneMatch(j -> j.contains("jruby") || j.contains("asciidoctor") || j.contains("codegen"));
   }
 
   @Test
   void bothProgramsPrintTheBuildVersionAndFindJava25Themselves() throws Exception {
     if (!Archive.JDK.startsWith("/usr/lib/jvm")) {
-      Exec.unavailable("the Java 25 these tests run on is not under /usr/lib/jvm, where the launchers look without JAVA_HOME");
+      Exec.unavailable(
+          "the Java 25 these tests run on is not under /usr/lib/jvm, where the launchers look without JAVA_HOME");
     }
     Path home = Archive.home();
     Map<String, String> env = Archive.plainEnv(tmp);
     Exec.Result policyc = sh(tmp, env, "bash", home.resolve("bin/policyc").toString(), "--version");
-    Exec.Result agent = sh(tmp, env, "bash", home.resolve("bin/tessera-agent").toString(), "--version");
+    Exec.Result agent =
+        sh(tmp, env, "bash", home.resolve("bin/tessera-agent").toString(), "--version");
     assertThat(policyc.code()).as(policyc.toString()).isZero();
     assertThat(agent.code()).as(agent.toString()).isZero();
     assertThat(policyc.out()).startsWith("policyc " + Archive.VERSION + "\nJava 25");
     assertThat(agent.out()).startsWith("tessera-agent " + Archive.VERSION + "\nJava 25");
-    assertThat(Files.list(tmp.resolve(".cache/tessera")).toList()).as("class-data archive in the user's cache")
+    assertThat(Files.list(tmp.resolve(".cache/tessera")).toList())
+        .as("class-data archive in the user's cache")
         .anyMatch(p -> p.toString().endsWith(".jsa"));
   }
 
-  /** With JAVA_HOME at a runtime without javac (as in the container image), through a symlink on PATH. */
+  /**
+   * With JAVA_HOME at a runtime without javac (as in the container image), through a symlink on
+   * PATH.
+   */
   @Test
   void runsOnAJreThroughASymlink() throws Exception {
     Path home = Archive.home();
@@ -94,13 +108,17 @@ class ArchiveTest {
     Exec.Result version = sh(tmp, env, "/bin/sh", "-c", "policyc --version");
     assertThat(version.code()).as(version.toString()).isZero();
     assertThat(version.out()).contains("at " + jre);
-    Exec.Result test = sh(tmp, env, "/bin/sh", "-c", "policyc test policy.hujson --junit out/junit.xml");
+    Exec.Result test =
+        sh(tmp, env, "/bin/sh", "-c", "policyc test policy.hujson --junit out/junit.xml");
     assertThat(test.code()).as(test.toString()).isZero();
     assertThat(test.lastLine()).startsWith("PASS 1 test, 2 assertions");
     assertThat(tmp.resolve("out/junit.xml")).isRegularFile();
   }
 
-  /** Without any Java 25 (the JDKs hidden in a private mount namespace) the launcher says what is missing. */
+  /**
+   * Without any Java 25 (the JDKs hidden in a private mount namespace) the launcher says what is
+   * missing.
+   */
   @Test
   void withoutJava25TheLauncherSaysSoAndExitsTwo() throws Exception {
     if (!Requirements.isRoot()) {
@@ -110,8 +128,18 @@ class ArchiveTest {
     Exec.require("mount");
     Path home = Archive.home();
     Map<String, String> env = Archive.plainEnv(tmp);
-    Exec.Result r = sh(tmp, env, unshare.toString(), "--mount", "--propagation", "private", "/bin/bash", "-c",
-        "mount -t tmpfs none /usr/lib/jvm && exec \"$0\" --version", home.resolve("bin/policyc").toString());
+    Exec.Result r =
+        sh(
+            tmp,
+            env,
+            unshare.toString(),
+            "--mount",
+            "--propagation",
+            "private",
+            "/bin/bash",
+            "-c",
+            "mount -t tmpfs none /usr/lib/jvm && exec \"$0\" --version",
+            home.resolve("bin/policyc").toString());
     assertThat(r.code()).as(r.toString()).isEqualTo(2);
     assertThat(r.err()).contains("tessera: no Java 25 or newer found: set JAVA_HOME");
   }
@@ -120,7 +148,8 @@ class ArchiveTest {
   void bashCompletesCommandsAndOptions() throws Exception {
     Path bash = Exec.require("bash");
     Path completions = Archive.home().resolve("share/bash-completion/completions");
-    String script = """
+    String script =
+        """
         source "$1/policyc"; source "$1/tessera-agent"
         complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
           "_complete_$1"; echo "$* => ${COMPREPLY[*]}"; }
@@ -129,14 +158,26 @@ class ArchiveTest {
         complete_words tessera-agent sh
         complete_words policyc diff --format
         """;
-    Exec.Result r = sh(tmp, Map.of("PATH", "/usr/bin:/bin"), bash.toString(), "-c", script, "complete", completions.toString());
+    Exec.Result r =
+        sh(
+            tmp,
+            Map.of("PATH", "/usr/bin:/bin"),
+            bash.toString(),
+            "-c",
+            script,
+            "complete",
+            completions.toString());
     assertThat(r.code()).as(r.toString()).isZero();
-    assertThat(r.out()).contains("policyc te => test\n")
+    assertThat(r.out())
+        .contains("policyc te => test\n")
         .contains("policyc test --min => --min-coverage\n")
         .contains("tessera-agent sh => show\n");
   }
 
-  /** A man page for every command of both programs, each rendering with its options and the exit codes. */
+  /**
+   * A man page for every command of both programs, each rendering with its options and the exit
+   * codes.
+   */
   @Test
   void everyCommandHasAManPageThatManRenders() throws Exception {
     Path man = Exec.require("man");
@@ -145,15 +186,22 @@ class ArchiveTest {
     collect(PolicyC.commandLine(), "policyc", commands);
     collect(TesseraAgent.commandLine(), "tessera-agent", commands);
     List<String> pages = commands.stream().map(c -> c.replace(' ', '-')).toList();
-    assertThat(pages).contains("policyc-test", "policyc-build", "tessera-agent-show").doesNotContain("policyc-generate-completion");
+    assertThat(pages)
+        .contains("policyc-test", "policyc-build", "tessera-agent-show")
+        .doesNotContain("policyc-generate-completion");
     try (Stream<Path> s = Files.list(man1)) {
       assertThat(s.map(p -> p.getFileName().toString()).toList())
           .containsExactlyInAnyOrderElementsOf(pages.stream().map(p -> p + ".1").toList());
     }
     for (String command : commands) {
       String page = command.replace(' ', '-');
-      Exec.Result r = sh(tmp, Map.of("PATH", "/usr/bin:/bin", "MANWIDTH", "100", "LANG", "C.UTF-8"),
-          man.toString(), "-l", man1.resolve(page + ".1").toString());
+      Exec.Result r =
+          sh(
+              tmp,
+              Map.of("PATH", "/usr/bin:/bin", "MANWIDTH", "100", "LANG", "C.UTF-8"),
+              man.toString(),
+              "-l",
+              man1.resolve(page + ".1").toString());
       assertThat(r.code()).as(page + "\n" + r).isZero();
       assertThat(r.err()).as(page).isEmpty();
       assertThat(r.out()).as(page).contains("NAME", "SYNOPSIS", command + " [", "-h, --help");
@@ -202,7 +250,9 @@ class ArchiveTest {
     Path units = Files.createDirectories(root.resolve("etc/systemd/system"));
     Path lib = Files.createDirectories(root.resolve("usr/lib/systemd/system"));
     try (Stream<Path> s = Files.list(systemUnits)) {
-      for (Path p : s.filter(p -> p.toString().endsWith(".target") || p.toString().endsWith(".slice")).toList()) {
+      for (Path p :
+          s.filter(p -> p.toString().endsWith(".target") || p.toString().endsWith(".slice"))
+              .toList()) {
         Files.copy(p, lib.resolve(p.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
       }
     }
@@ -214,14 +264,23 @@ class ArchiveTest {
         if (!name.equals(unit)) {
           Files.copy(dist.resolve(unit), units.resolve(name));
         }
-        Exec.Result r = sh(tmp, Map.of("PATH", "/usr/bin:/bin"), analyze.toString(), "verify", "--man=no",
-            "--root=" + root, units.resolve(name).toString());
+        Exec.Result r =
+            sh(
+                tmp,
+                Map.of("PATH", "/usr/bin:/bin"),
+                analyze.toString(),
+                "verify",
+                "--man=no",
+                "--root=" + root,
+                units.resolve(name).toString());
         assertThat(r.code()).as(name + "\n" + r).isZero();
         assertThat(r.out() + r.err()).as(name).isEmpty();
       }
     }
     String serve = Files.readString(dist.resolve("policyc-serve.service"));
-    assertThat(serve).contains("ExecStart=/opt/tessera/bin/policyc serve ").contains("RestartPreventExitStatus=2");
+    assertThat(serve)
+        .contains("ExecStart=/opt/tessera/bin/policyc serve ")
+        .contains("RestartPreventExitStatus=2");
     assertThat(Files.readString(dist.resolve("tessera-agent@.service")))
         .contains("ExecStart=/opt/tessera/bin/tessera-agent up --config /etc/wireguard/%i.conf");
   }

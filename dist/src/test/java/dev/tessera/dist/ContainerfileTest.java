@@ -51,12 +51,22 @@ class ContainerfileTest {
     Path home = Archive.home();
     List<Instruction> ins = instructions(home.resolve("Containerfile"));
     assertThat(ins.getFirst()).isEqualTo(new Instruction("FROM", "eclipse-temurin:25-jre"));
-    assertThat(ins).extracting(Instruction::keyword)
+    assertThat(ins)
+        .extracting(Instruction::keyword)
         .allMatch(k -> List.of("FROM", "COPY", "ENV", "RUN", "ENTRYPOINT", "CMD").contains(k));
 
     Path image = tmp.resolve("image");
-    Map<String, String> env = new HashMap<>(Map.of("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "JAVA_HOME", Archive.jre().toString(), "HOME", tmp.resolve("root-home").toString(), "LANG", "en_US.UTF-8"));
+    Map<String, String> env =
+        new HashMap<>(
+            Map.of(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "JAVA_HOME",
+                Archive.jre().toString(),
+                "HOME",
+                tmp.resolve("root-home").toString(),
+                "LANG",
+                "en_US.UTF-8"));
     List<String> entrypoint = List.of();
     List<String> cmd = List.of();
     List<String> runs = new ArrayList<>();
@@ -78,8 +88,12 @@ class ContainerfileTest {
           while (m.find()) {
             List<String> parts = new ArrayList<>();
             for (String part : m.group(2).split(":")) {
-              parts.add(part.equals("$PATH") ? env.get("PATH")
-                  : part.startsWith("/opt/") ? image + part : part.startsWith("/tmp/") ? tmp + part : part);
+              parts.add(
+                  part.equals("$PATH")
+                      ? env.get("PATH")
+                      : part.startsWith("/opt/")
+                          ? image + part
+                          : part.startsWith("/tmp/") ? tmp + part : part);
             }
             env.put(m.group(1), String.join(":", parts));
           }
@@ -87,7 +101,7 @@ class ContainerfileTest {
         case "RUN" -> runs.add(i.args());
         case "ENTRYPOINT" -> entrypoint = exec(i.args());
         case "CMD" -> cmd = exec(i.args());
-        default -> { }
+        default -> {}
       }
     }
     assertThat(copies).isPositive();
@@ -97,16 +111,20 @@ class ContainerfileTest {
       Exec.Result r = Exec.run(List.of("/bin/sh", "-c", run), env, tmp, Duration.ofMinutes(2));
       assertThat(r.code()).as("RUN " + run + "\n" + r).isZero();
     }
-    assertThat(Files.list(Path.of(env.get("TESSERA_CACHE_DIR"))).toList()).as("the class-data archive RUN leaves in the image")
+    assertThat(Files.list(Path.of(env.get("TESSERA_CACHE_DIR"))).toList())
+        .as("the class-data archive RUN leaves in the image")
         .anyMatch(p -> p.toString().endsWith(".jsa"));
-    // The exec form, looked up on the image's PATH as the engine does (sh searches the PATH it is given).
+    // The exec form, looked up on the image's PATH as the engine does (sh searches the PATH it is
+    // given).
     List<String> start = new ArrayList<>(List.of("/bin/sh", "-c", "exec \"$0\" \"$@\""));
     start.addAll(entrypoint);
     start.addAll(cmd);
     Exec.Result help = Exec.run(start, env, tmp, Duration.ofMinutes(2));
     assertThat(help.code()).as(help.toString()).isZero();
     assertThat(help.out()).startsWith("Usage: policyc ");
-    Files.copy(ContainerfileTest.class.getResourceAsStream("/recipe/broken.hujson"), tmp.resolve("policy.hujson"));
+    Files.copy(
+        ContainerfileTest.class.getResourceAsStream("/recipe/broken.hujson"),
+        tmp.resolve("policy.hujson"));
     List<String> test = new ArrayList<>(List.of("/bin/sh", "-c", "exec \"$0\" \"$@\""));
     test.addAll(entrypoint);
     test.addAll(List.of("test", "policy.hujson"));

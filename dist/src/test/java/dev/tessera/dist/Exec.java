@@ -2,6 +2,8 @@ package dev.tessera.dist;
 
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.tessera.testsupport.Requirements;
+import dev.tessera.testsupport.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,13 +12,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import dev.tessera.testsupport.Requirements;
-import dev.tessera.testsupport.Tools;
 
 /**
  * Runs the programs these tests need, through test-support's tool list: every program must be on
- * {@code .ci/tools}; the project's own launchers are started through {@code bash} (they are what
- * is under test, not a tool).
+ * {@code .ci/tools}; the project's own launchers are started through {@code bash} (they are what is
+ * under test, not a tool).
  */
 final class Exec {
   private Exec() {}
@@ -33,13 +33,21 @@ final class Exec {
     }
   }
 
-  /** Runs {@code cmd} in {@code dir} with exactly {@code env}; stdout and stderr are read from files. */
-  static Result run(List<String> cmd, Map<String, String> env, Path dir, Duration timeout) throws IOException, InterruptedException {
+  /**
+   * Runs {@code cmd} in {@code dir} with exactly {@code env}; stdout and stderr are read from
+   * files.
+   */
+  static Result run(List<String> cmd, Map<String, String> env, Path dir, Duration timeout)
+      throws IOException, InterruptedException {
     Path out = Files.createTempFile("exec", ".out");
     Path err = Files.createTempFile("exec", ".err");
     try {
-      ProcessBuilder pb = Tools.process(cmd).directory(dir.toFile())
-          .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+      ProcessBuilder pb =
+          Tools.process(cmd)
+              .directory(dir.toFile())
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
       pb.environment().clear();
       pb.environment().putAll(env);
       Process p = pb.start();
@@ -48,14 +56,20 @@ final class Exec {
         p.destroyForcibly();
         fail(String.join(" ", cmd) + " did not finish within " + timeout);
       }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+      return new Result(
+          p.exitValue(),
+          Files.readString(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8));
     } finally {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
     }
   }
 
-  /** The installed {@code program} (it must be on the tool list); the test skips, or fails in CI, without it. */
+  /**
+   * The installed {@code program} (it must be on the tool list); the test skips, or fails in CI,
+   * without it.
+   */
   static Path require(String program) {
     Requirements.require(Tools.missing(program).isEmpty(), Tools.missing(program).orElse(""));
     return Tools.installed(program).orElseThrow();

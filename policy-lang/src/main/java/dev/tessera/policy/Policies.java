@@ -34,12 +34,16 @@ import java.util.ServiceLoader;
 public final class Policies {
   private Policies() {}
 
-  /** Reads a file; the syntax comes from its extension. I/O problems become {@code io} diagnostics. */
+  /**
+   * Reads a file; the syntax comes from its extension. I/O problems become {@code io} diagnostics.
+   */
   public static PolicyResult read(Path file) {
     String name = file.toString();
     Optional<Syntax> syntax = Syntax.forFileName(name);
     if (syntax.isEmpty()) {
-      return failure(Codes.UNSUPPORTED_SYNTAX, name,
+      return failure(
+          Codes.UNSUPPORTED_SYNTAX,
+          name,
           "cannot tell the policy syntax from the file name \"" + file.getFileName() + "\"",
           "use .hujson or .json (Tailscale format), .yaml or .yml, or .tpol");
     }
@@ -66,14 +70,17 @@ public final class Policies {
     Diagnostics diags = new Diagnostics();
     Optional<SyntaxReader> reader = reader(syntax);
     if (reader.isEmpty()) {
-      diags.error(Codes.UNSUPPORTED_SYNTAX, "no reader for " + syntax + " is installed",
+      diags.error(
+          Codes.UNSUPPORTED_SYNTAX,
+          "no reader for " + syntax + " is installed",
           SourceSpan.point(name, 1, 1, 0));
       return new PolicyResult(null, diags.sorted(), src);
     }
     SyntaxReader.Outcome out = reader.get().readFull(src, diags);
     Policy partial = out.policy();
     if (partial != null) {
-      SemanticValidator.validate(partial, out.droppedAcls(), out.droppedGrants(), out.droppedSsh(), diags);
+      SemanticValidator.validate(
+          partial, out.droppedAcls(), out.droppedGrants(), out.droppedSsh(), diags);
     }
     return new PolicyResult(partial, diags.sorted(), src);
   }
@@ -90,14 +97,18 @@ public final class Policies {
     return switch (syntax) {
       case HUJSON -> Optional.of(JsonFamilyReader.HUJSON);
       case YAML -> Optional.of(JsonFamilyReader.YAML);
-      case TPOL -> ServiceLoader.load(SyntaxReader.class, Policies.class.getClassLoader()).stream()
-          .map(ServiceLoader.Provider::get)
-          .filter(r -> r.syntax() == syntax)
-          .findFirst();
+      case TPOL ->
+          ServiceLoader.load(SyntaxReader.class, Policies.class.getClassLoader()).stream()
+              .map(ServiceLoader.Provider::get)
+              .filter(r -> r.syntax() == syntax)
+              .findFirst();
     };
   }
 
   private static PolicyResult failure(String code, String file, String message, String help) {
-    return new PolicyResult(null, List.of(Diagnostic.error(code, message, SourceSpan.point(file, 0, 0, -1), help)), null);
+    return new PolicyResult(
+        null,
+        List.of(Diagnostic.error(code, message, SourceSpan.point(file, 0, 0, -1), help)),
+        null);
   }
 }

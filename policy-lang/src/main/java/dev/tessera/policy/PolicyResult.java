@@ -33,13 +33,16 @@ public record PolicyResult(Policy partial, List<Diagnostic> diagnostics, SourceT
   }
 
   /**
-   * True when the file could not be read at all (missing, unreadable, unknown syntax): a usage
-   * or I/O problem (exit 2 in the CLI) rather than a policy problem (exit 1).
+   * True when the file could not be read at all (missing, unreadable, unknown syntax): a usage or
+   * I/O problem (exit 2 in the CLI) rather than a policy problem (exit 1).
    */
   public boolean unreadable() {
     return partial == null
-        && diagnostics.stream().anyMatch(d -> d.code().equals(dev.tessera.policy.diag.Codes.IO)
-            || d.code().equals(dev.tessera.policy.diag.Codes.UNSUPPORTED_SYNTAX));
+        && diagnostics.stream()
+            .anyMatch(
+                d ->
+                    d.code().equals(dev.tessera.policy.diag.Codes.IO)
+                        || d.code().equals(dev.tessera.policy.diag.Codes.UNSUPPORTED_SYNTAX));
   }
 
   public List<Diagnostic> errors() {

@@ -5,7 +5,9 @@ import java.util.Optional;
 
 /** The three policy syntaxes, chosen by file extension. */
 public enum Syntax {
-  /** Tailscale's format: JSON with comments and trailing commas ({@code .hujson}, {@code .json}). */
+  /**
+   * Tailscale's format: JSON with comments and trailing commas ({@code .hujson}, {@code .json}).
+   */
   HUJSON,
   /** The same document structure in YAML ({@code .yaml}, {@code .yml}). */
   YAML,

@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Test helper: a policy text with {@code ⟦} markers where diagnostics are expected. The markers
- * are removed and their 1-based line/column computed here, independently of the code under test.
+ * Test helper: a policy text with {@code ⟦} markers where diagnostics are expected. The markers are
+ * removed and their 1-based line/column computed here, independently of the code under test.
  */
 record Marked(String text, List<int[]> positions) {
   static final char MARK = '⟦';
@@ -37,7 +37,11 @@ record Marked(String text, List<int[]> positions) {
   List<String> expect(List<String> codeAndMessages) {
     if (codeAndMessages.size() != positions.size()) {
       throw new IllegalArgumentException(
-          "test case has " + positions.size() + " markers but " + codeAndMessages.size() + " expectations");
+          "test case has "
+              + positions.size()
+              + " markers but "
+              + codeAndMessages.size()
+              + " expectations");
     }
     List<String> out = new ArrayList<>();
     for (int i = 0; i < positions.size(); i++) {
@@ -48,8 +52,16 @@ record Marked(String text, List<int[]> positions) {
 
   static List<String> actual(List<Diagnostic> ds) {
     return ds.stream()
-        .map(d -> d.span().startLine() + ":" + d.span().startCol() + " "
-            + (d.isError() ? "" : d.severity().label() + " ") + d.code() + ": " + d.message())
+        .map(
+            d ->
+                d.span().startLine()
+                    + ":"
+                    + d.span().startCol()
+                    + " "
+                    + (d.isError() ? "" : d.severity().label() + " ")
+                    + d.code()
+                    + ": "
+                    + d.message())
         .toList();
   }
 }

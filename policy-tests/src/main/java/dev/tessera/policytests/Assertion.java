@@ -4,8 +4,8 @@ import dev.tessera.policy.ast.SourceSpan;
 import java.util.OptionalInt;
 
 /**
- * One checkable claim: "from {@code src}, {@code dst}:{@code port} over {@code proto} is
- * allowed" (or denied). One test entry yields one assertion per accept/deny destination.
+ * One checkable claim: "from {@code src}, {@code dst}:{@code port} over {@code proto} is allowed"
+ * (or denied). One test entry yields one assertion per accept/deny destination.
  *
  * @param testIndex 0-based index of the test entry in the run
  * @param span the destination string's position (what the report points at)
@@ -33,6 +33,9 @@ public record Assertion(
 
   /** e.g. {@code alice@acme.com -> tag:web:443 (tcp)}. */
   public String describe() {
-    return srcText + " -> " + dstText + (proto.isPresent() ? " (" + ProtoNames.name(proto.getAsInt()) + ")" : "");
+    return srcText
+        + " -> "
+        + dstText
+        + (proto.isPresent() ? " (" + ProtoNames.name(proto.getAsInt()) + ")" : "");
   }
 }

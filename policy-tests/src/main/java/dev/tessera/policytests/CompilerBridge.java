@@ -17,6 +17,7 @@ final class CompilerBridge {
     if (c.hasErrors()) {
       return PolicyTester.Compiled.failed(c.diagnostics());
     }
-    return new PolicyTester.Compiled(c.filters(), c.rules(), name -> c.index().id(name), c.diagnostics());
+    return new PolicyTester.Compiled(
+        c.filters(), c.rules(), name -> c.index().id(name), c.diagnostics());
   }
 }

@@ -17,12 +17,12 @@ import java.util.Set;
 /**
  * Rule coverage: for every acl and grant, how many assertions it granted.
  *
- * <p>An assertion <em>exercises</em> a rule when the enforcer's Matcher names that rule among
- * those that allowed one of the assertion's flows (a passing accept, or a failing deny). Rules
- * that can never appear in a packet filter are listed but left out of the percentage: a grant
- * with only {@code app} capabilities, and rules whose every destination is {@code
- * autogroup:internet} (exit-node use is enforced by routes, not by a filter rule, as in
- * Tailscale; and {@code autogroup:internet} is not a valid test destination).
+ * <p>An assertion <em>exercises</em> a rule when the enforcer's Matcher names that rule among those
+ * that allowed one of the assertion's flows (a passing accept, or a failing deny). Rules that can
+ * never appear in a packet filter are listed but left out of the percentage: a grant with only
+ * {@code app} capabilities, and rules whose every destination is {@code autogroup:internet}
+ * (exit-node use is enforced by routes, not by a filter rule, as in Tailscale; and {@code
+ * autogroup:internet} is not a valid test destination).
  *
  * @param rules every acl then every grant, in policy order
  */
@@ -70,12 +70,24 @@ public record Coverage(List<Entry> rules) {
     for (int i = 0; i < policy.acls().size(); i++) {
       Acl a = policy.acls().get(i);
       boolean testable = a.dst().stream().anyMatch(d -> !isInternet(d.target()));
-      out.add(new Entry(RuleOrigin.ACL, i, a.span(), testable, hits.getOrDefault(RuleOrigin.ACL + "#" + i, 0)));
+      out.add(
+          new Entry(
+              RuleOrigin.ACL,
+              i,
+              a.span(),
+              testable,
+              hits.getOrDefault(RuleOrigin.ACL + "#" + i, 0)));
     }
     for (int i = 0; i < policy.grants().size(); i++) {
       Grant g = policy.grants().get(i);
       boolean testable = !g.ip().isEmpty() && g.dst().stream().anyMatch(d -> !isInternet(d));
-      out.add(new Entry(RuleOrigin.GRANT, i, g.span(), testable, hits.getOrDefault(RuleOrigin.GRANT + "#" + i, 0)));
+      out.add(
+          new Entry(
+              RuleOrigin.GRANT,
+              i,
+              g.span(),
+              testable,
+              hits.getOrDefault(RuleOrigin.GRANT + "#" + i, 0)));
     }
     return new Coverage(out);
   }

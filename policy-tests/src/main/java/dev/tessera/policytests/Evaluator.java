@@ -23,35 +23,35 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Decides assertions by sending synthesized flows through the enforcer's {@link Matcher}, on the
- * filter compiled for the destination device: the same tables the agent consults for every
- * packet, so a passing test means the agent really admits the flow.
+ * filter compiled for the destination device: the same tables the agent consults for every packet,
+ * so a passing test means the agent really admits the flow.
  *
  * <p>Semantics (tailscale-policy-semantics.md section 8; decisions in policy-tests/README.md):
  *
  * <ol>
- *   <li>The source resolves to addresses: every address of every device it names (user, group,
- *       tag, autogroup), or the one address of a host alias or IP. None: the test fails.
+ *   <li>The source resolves to addresses: every address of every device it names (user, group, tag,
+ *       autogroup), or the one address of a host alias or IP. None: the test fails.
  *   <li>The destination resolves to candidate addresses, each enforced by the device that owns it;
  *       an address no device owns is enforced by the subnet routers whose approved routes contain
  *       it, else (outside the tailnet ranges) by the exit nodes, which enforce the
  *       autogroup:internet rules for what they forward, else by a stand-in device that has only
  *       that address ({@link PolicyTester}).
  *   <li>A flow can only go between addresses of the same family. Each source address of a family
- *       the destination has must reach <em>some</em> candidate (every source address must reach
- *       the destination; a destination with several devices passes if any is reachable). Source
+ *       the destination has must reach <em>some</em> candidate (every source address must reach the
+ *       destination; a destination with several devices passes if any is reachable). Source
  *       addresses of a family the destination lacks (a v6 laptop address towards a v4-only host
  *       alias) are not considered; if no source address shares a family, the flow is denied.
- *   <li>With {@code proto}, the flow is that protocol to the port (TCP SYN, UDP, SCTP). Without,
- *       it is allowed if TCP or UDP to the port is, or if ICMP (ICMPv6 for IPv6) is admitted by
- *       a rule whose destination port range covers the port. That last clause is headscale's
- *       reading of Tailscale (an empty-proto {@code deny} fails when an ICMP-only rule covers the
- *       host) without the client quirk that echo requests pass on any rule from the source: the
- *       Matcher ignores ports for ICMP, so the granting rules it names are filtered by port here.
+ *   <li>With {@code proto}, the flow is that protocol to the port (TCP SYN, UDP, SCTP). Without, it
+ *       is allowed if TCP or UDP to the port is, or if ICMP (ICMPv6 for IPv6) is admitted by a rule
+ *       whose destination port range covers the port. That last clause is headscale's reading of
+ *       Tailscale (an empty-proto {@code deny} fails when an ICMP-only rule covers the host)
+ *       without the client quirk that echo requests pass on any rule from the source: the Matcher
+ *       ignores ports for ICMP, so the granting rules it names are filtered by port here.
  * </ol>
  *
- * <p>Immutable after construction (indexes built once; resolved targets cached in concurrent
- * maps; Matchers built once per device slot by {@link Tailnet}), so assertions may be evaluated
- * from several threads.
+ * <p>Immutable after construction (indexes built once; resolved targets cached in concurrent maps;
+ * Matchers built once per device slot by {@link Tailnet}), so assertions may be evaluated from
+ * several threads.
  */
 public final class Evaluator {
 
@@ -155,7 +155,8 @@ public final class Evaluator {
             // Shared-in users are not modelled in an inventory: no devices.
             case SHARED, SELF, INTERNET, DANGER_ALL -> List.of();
           };
-      case TestTarget.Node n -> tailnet.device(n.name()).filter(d -> !d.phantom()).map(List::of).orElse(List.of());
+      case TestTarget.Node n ->
+          tailnet.device(n.name()).filter(d -> !d.phantom()).map(List::of).orElse(List.of());
       case TestTarget.Host h -> List.of();
       case TestTarget.Address ad -> List.of();
       case TestTarget.Service v -> List.of();
@@ -209,8 +210,8 @@ public final class Evaluator {
   }
 
   /**
-   * Candidates for a destination; for autogroup:self they depend on the source device. Others
-   * are cached per target, like {@link #sources}.
+   * Candidates for a destination; for autogroup:self they depend on the source device. Others are
+   * cached per target, like {@link #sources}.
    */
   List<DstAddr> destinations(TestTarget dst, SrcAddr from) throws Unresolvable {
     if (dst instanceof TestTarget.Auto a && a.group() == AutoGroup.SELF) {
@@ -235,7 +236,9 @@ public final class Evaluator {
     return resolved(r);
   }
 
-  /** A destination's candidates other than autogroup:self (an immutable list), or why it has none. */
+  /**
+   * A destination's candidates other than autogroup:self (an immutable list), or why it has none.
+   */
   private Object resolveDestinations(TestTarget dst) {
     List<DstAddr> out = new ArrayList<>();
     switch (dst) {
@@ -299,8 +302,8 @@ public final class Evaluator {
 
   /**
    * The verdict's facts, with its report text left to {@link Decision#detail()}: a run needs the
-   * text only for failures, and building it for every assertion (addresses printed, rules
-   * listed) was a good part of a large run and of the code the JIT compiled for it.
+   * text only for failures, and building it for every assertion (addresses printed, rules listed)
+   * was a good part of a large run and of the code the JIT compiled for it.
    */
   Decision decide(Assertion a) throws Unresolvable {
     // One denied source address denies the flow. A deny assertion (and a passing accept) needs no
@@ -314,7 +317,12 @@ public final class Evaluator {
   }
 
   /** What {@link #decide} found; {@link #detail()} and {@link #verdict()} build the report text. */
-  record Decision(Assertion assertion, List<RuleOrigin> rules, int considered, int reached, SrcAddr firstDenied,
+  record Decision(
+      Assertion assertion,
+      List<RuleOrigin> rules,
+      int considered,
+      int reached,
+      SrcAddr firstDenied,
       List<DstAddr> firstDeniedDsts) {
 
     boolean allowed() {
@@ -333,13 +341,24 @@ public final class Evaluator {
       if (allowed()) {
         return "granted by " + HumanReport.rules(rules);
       }
-      String partial = reached > 0
-          ? " (" + reached + " of " + considered + " source addresses were allowed"
-              + (rules.isEmpty() ? "" : ", by " + HumanReport.rules(rules)) + ")"
-          : "";
+      String partial =
+          reached > 0
+              ? " ("
+                  + reached
+                  + " of "
+                  + considered
+                  + " source addresses were allowed"
+                  + (rules.isEmpty() ? "" : ", by " + HumanReport.rules(rules))
+                  + ")"
+              : "";
       boolean v6 = firstDenied.address().ipv6();
       List<DstAddr> tried = firstDeniedDsts.stream().filter(d -> d.address().ipv6() == v6).toList();
-      return "no rule allows " + describe(firstDenied) + " -> " + describeAll(tried) + portText(a) + partial;
+      return "no rule allows "
+          + describe(firstDenied)
+          + " -> "
+          + describeAll(tried)
+          + portText(a)
+          + partial;
     }
   }
 
@@ -374,7 +393,8 @@ public final class Evaluator {
       }
     }
     if (!anyDestination) {
-      throw new Unresolvable("destination " + a.dst().text() + " has no devices for source " + a.srcText());
+      throw new Unresolvable(
+          "destination " + a.dst().text() + " has no devices for source " + a.srcText());
     }
     return new Decision(a, List.copyOf(granted), considered, reached, firstDenied, firstDeniedDsts);
   }
@@ -387,9 +407,9 @@ public final class Evaluator {
    * Whether {@code src} reaches some candidate: any destination device will do, so this stops at
    * the first that admits it (the boolean packet path decides; the query path names the rules,
    * added to {@code granted}, only for the admitting pair). {@link #NO_FAMILY} when no candidate
-   * shares the source's address family. Kept apart from {@link #decide(Assertion, boolean)}
-   * (and the report text out of both) so that the hot loop of a large run is a small unit for
-   * the JIT: compiling one method with all of it inlined took a second of CPU in a cold run.
+   * shares the source's address family. Kept apart from {@link #decide(Assertion, boolean)} (and
+   * the report text out of both) so that the hot loop of a large run is a small unit for the JIT:
+   * compiling one method with all of it inlined took a second of CPU in a cold run.
    */
   private int reach(IpAddress src, List<DstAddr> dsts, Assertion a, Set<RuleOrigin> granted) {
     boolean v6 = src.ipv6();
@@ -414,11 +434,14 @@ public final class Evaluator {
   }
 
   private static String portText(Assertion a) {
-    return " port " + a.port() + (a.proto().isPresent() ? "/" + ProtoNames.name(a.proto().getAsInt()) : "");
+    return " port "
+        + a.port()
+        + (a.proto().isPresent() ? "/" + ProtoNames.name(a.proto().getAsInt()) : "");
   }
 
   static String describe(SrcAddr s) {
-    return s.address() + (s.device() != null && !s.device().phantom() ? " (" + s.device().name() + ")" : "");
+    return s.address()
+        + (s.device() != null && !s.device().phantom() ? " (" + s.device().name() + ")" : "");
   }
 
   /** The first three destinations tried, by address and enforcing device, and how many in all. */
@@ -431,7 +454,9 @@ public final class Evaluator {
       StringBuilder by = new StringBuilder();
       for (Tailnet.Device e : d.enforcers()) {
         if (!e.phantom()) {
-          by.append(by.isEmpty() ? "" : ", ").append(e.addresses().contains(d.address()) ? "" : "router ").append(e.name());
+          by.append(by.isEmpty() ? "" : ", ")
+              .append(e.addresses().contains(d.address()) ? "" : "router ")
+              .append(e.name());
         }
       }
       String text = d.address() + (by.isEmpty() ? "" : " (" + by + ")");
@@ -439,7 +464,9 @@ public final class Evaluator {
         shown.add(text);
       }
     }
-    return ds.size() <= 3 ? String.join(", ", shown) : String.join(", ", shown) + ", ... (" + ds.size() + " addresses)";
+    return ds.size() <= 3
+        ? String.join(", ", shown)
+        : String.join(", ", shown) + ", ... (" + ds.size() + " addresses)";
   }
 
   /**
@@ -447,7 +474,10 @@ public final class Evaluator {
    * one {@link Matcher#allows} call site over the protocols to try, TCP, UDP, then the family's
    * ICMP, whose admitting rules must also cover the port.
    */
-  /** A test's {@code icmp} means ICMPv6 between IPv6 addresses (and 58 means ICMP between IPv4 ones). */
+  /**
+   * A test's {@code icmp} means ICMPv6 between IPv6 addresses (and 58 means ICMP between IPv4
+   * ones).
+   */
   static int family(int proto, IpAddress dst) {
     if (proto == IpProtocol.ICMP || proto == IpProtocol.ICMPV6) {
       return dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
@@ -459,8 +489,12 @@ public final class Evaluator {
     boolean given = a.proto().isPresent();
     int tries = given ? 1 : 3;
     for (int t = 0; t < tries; t++) {
-      int proto = given ? family(a.proto().getAsInt(), dst) : t == 0 ? IpProtocol.TCP : t == 1 ? IpProtocol.UDP
-          : dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
+      int proto =
+          given
+              ? family(a.proto().getAsInt(), dst)
+              : t == 0
+                  ? IpProtocol.TCP
+                  : t == 1 ? IpProtocol.UDP : dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
       if (m.allows(src, dst, proto, t == 2 ? 0 : a.port())) {
         return t < 2 || !query(m, src, dst, a).isEmpty();
       }
@@ -478,8 +512,12 @@ public final class Evaluator {
     Set<RuleOrigin> out = given ? null : new TreeSet<>();
     List<FilterRule> rules = m.filter().rules();
     for (int t = 0, tries = given ? 1 : 3; t < tries; t++) {
-      int proto = given ? family(a.proto().getAsInt(), dst) : t == 0 ? IpProtocol.TCP : t == 1 ? IpProtocol.UDP
-          : dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
+      int proto =
+          given
+              ? family(a.proto().getAsInt(), dst)
+              : t == 0
+                  ? IpProtocol.TCP
+                  : t == 1 ? IpProtocol.UDP : dst.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
       MatchResult r = m.explain(src, dst, proto, t == 2 ? 0 : a.port());
       if (given) {
         return r.origins();

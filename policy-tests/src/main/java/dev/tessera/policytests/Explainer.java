@@ -25,13 +25,13 @@ import java.util.stream.Collectors;
  * <p>Design note: the verdict is the enforcer's — each (source address, destination address) pair
  * of the same family is put through the Matcher of the device that enforces the destination,
  * exactly as {@link Evaluator} does for tests (every source address must get through; any
- * destination device will do). Only the <em>why not</em> uses the compiler's resolved rules
- * ({@link ResolvedRule}: selected sources, posture outcome, clauses), to name the dimension that
- * failed: source not a member, posture failed, destination not covered, protocol differs, port
- * outside the range. The closest rule is the one with the smallest weighted miss: a source that is
- * not a member or a destination the rule does not name weigh 2 (the rule is about other
- * endpoints), a failed posture, another protocol or a port outside the range weigh 1 (the rule is
- * about this flow but narrower); policy order breaks ties.
+ * destination device will do). Only the <em>why not</em> uses the compiler's resolved rules ({@link
+ * ResolvedRule}: selected sources, posture outcome, clauses), to name the dimension that failed:
+ * source not a member, posture failed, destination not covered, protocol differs, port outside the
+ * range. The closest rule is the one with the smallest weighted miss: a source that is not a member
+ * or a destination the rule does not name weigh 2 (the rule is about other endpoints), a failed
+ * posture, another protocol or a port outside the range weigh 1 (the rule is about this flow but
+ * narrower); policy order breaks ties.
  *
  * <p>{@code proto} is the packet's protocol: {@code icmp} is ICMP for IPv4 and ICMPv6 for IPv6
  * pairs, and ICMP ignores ports, as the agent does.
@@ -41,11 +41,16 @@ public final class Explainer {
   /** One flow that was tried. */
   /**
    * @param enforcer the device whose filter decided (null: a stand-in, or nobody)
-   * @param through how the packet gets there when the enforcer does not own {@code dst}:
-   *     {@code "exit node"} or {@code "subnet router"}; null otherwise
+   * @param through how the packet gets there when the enforcer does not own {@code dst}: {@code
+   *     "exit node"} or {@code "subnet router"}; null otherwise
    */
   public record Pair(
-      IpAddress src, String srcDevice, IpAddress dst, String enforcer, String through, boolean allowed,
+      IpAddress src,
+      String srcDevice,
+      IpAddress dst,
+      String enforcer,
+      String through,
+      boolean allowed,
       List<RuleOrigin> rules) {
     public Pair {
       rules = List.copyOf(rules);
@@ -60,7 +65,11 @@ public final class Explainer {
    * @param reason one line: what allowed it, or the closest rule and why it did not apply
    */
   public record Explanation(
-      boolean allowed, List<RuleOrigin> rules, Optional<RuleOrigin> closest, String reason, List<Pair> pairs) {
+      boolean allowed,
+      List<RuleOrigin> rules,
+      Optional<RuleOrigin> closest,
+      String reason,
+      List<Pair> pairs) {
     public Explanation {
       rules = List.copyOf(rules);
       pairs = List.copyOf(pairs);
@@ -86,7 +95,8 @@ public final class Explainer {
    *
    * @throws Evaluator.Unresolvable when src or dst names nothing with addresses
    */
-  public Explanation explain(TestTarget src, TestTarget dst, int proto, int port) throws Evaluator.Unresolvable {
+  public Explanation explain(TestTarget src, TestTarget dst, int proto, int port)
+      throws Evaluator.Unresolvable {
     List<Evaluator.SrcAddr> srcs = evaluator.sources(src);
     List<Pair> pairs = new ArrayList<>();
     Set<RuleOrigin> granted = new TreeSet<>();
@@ -106,10 +116,19 @@ public final class Explainer {
         int p = packetProto(proto, d.address());
         for (Tailnet.Device e : d.enforcers()) {
           MatchResult m = evaluator.tailnet().matcher(e).explain(s.address(), d.address(), p, port);
-          String through = e.phantom() || e.addresses().contains(d.address()) ? null
-              : isExit(e, d.address()) ? "exit node" : "subnet router";
-          Pair pair = new Pair(s.address(), name(s.device()), d.address(), e.phantom() ? null : e.name(), through,
-              m.allowed(), m.origins());
+          String through =
+              e.phantom() || e.addresses().contains(d.address())
+                  ? null
+                  : isExit(e, d.address()) ? "exit node" : "subnet router";
+          Pair pair =
+              new Pair(
+                  s.address(),
+                  name(s.device()),
+                  d.address(),
+                  e.phantom() ? null : e.name(),
+                  through,
+                  m.allowed(),
+                  m.origins());
           pairs.add(pair);
           if (m.allowed()) {
             ok = true;
@@ -121,7 +140,8 @@ public final class Explainer {
           }
         }
         if (d.enforcers().isEmpty()) {
-          Pair pair = new Pair(s.address(), name(s.device()), d.address(), null, null, false, List.of());
+          Pair pair =
+              new Pair(s.address(), name(s.device()), d.address(), null, null, false, List.of());
           pairs.add(pair);
           if (firstDenied == null) {
             firstDenied = pair;
@@ -137,39 +157,72 @@ public final class Explainer {
       }
     }
     if (considered == 0) {
-      return new Explanation(false, List.of(), Optional.empty(),
-          "no source address shares an address family with the destination", pairs);
+      return new Explanation(
+          false,
+          List.of(),
+          Optional.empty(),
+          "no source address shares an address family with the destination",
+          pairs);
     }
     if (reached == considered) {
       List<RuleOrigin> g = List.copyOf(granted);
-      return new Explanation(true, g, Optional.empty(), "allowed by " + HumanReport.rules(g), pairs);
+      return new Explanation(
+          true, g, Optional.empty(), "allowed by " + HumanReport.rules(g), pairs);
     }
     // Denied for at least one source address: explain the first denied pair.
-    String prefix = reached > 0
-        ? "denied from " + firstDenied.src() + " (" + reached + " of " + considered + " source addresses allowed); "
-        : "";
-    boolean internetRules = rules.stream().flatMap(r -> r.clauses().stream())
-        .anyMatch(cl -> cl.destination() instanceof Destination.Internet);
-    if ((firstDeniedEnforcer == null || firstDeniedEnforcer.phantom()) && internetRules
+    String prefix =
+        reached > 0
+            ? "denied from "
+                + firstDenied.src()
+                + " ("
+                + reached
+                + " of "
+                + considered
+                + " source addresses allowed); "
+            : "";
+    boolean internetRules =
+        rules.stream()
+            .flatMap(r -> r.clauses().stream())
+            .anyMatch(cl -> cl.destination() instanceof Destination.Internet);
+    if ((firstDeniedEnforcer == null || firstDeniedEnforcer.phantom())
+        && internetRules
         && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(firstDenied.dst())) {
       // Nobody carries the address: say what is missing (an exit node, or a subnet router).
-      return new Explanation(false, List.of(), Optional.empty(), prefix + "no node carries " + firstDenied.dst()
-          + ": it is outside the tailnet, no approved subnet route contains it and no node has an approved exit"
-          + " route (" + (firstDenied.dst().ipv6() ? "::/0" : "0.0.0.0/0") + "); autogroup:internet rules apply only"
-          + " through an exit node", pairs);
+      return new Explanation(
+          false,
+          List.of(),
+          Optional.empty(),
+          prefix
+              + "no node carries "
+              + firstDenied.dst()
+              + ": it is outside the tailnet, no approved subnet route contains it and no node has an approved exit"
+              + " route ("
+              + (firstDenied.dst().ipv6() ? "::/0" : "0.0.0.0/0")
+              + "); autogroup:internet rules apply only"
+              + " through an exit node",
+          pairs);
     }
     Closest c = closest(firstDeniedSrc, firstDenied.dst(), firstDeniedEnforcer, proto, port);
     if (c == null) {
-      return new Explanation(false, List.of(), Optional.empty(), prefix + "the policy has no packet rule", pairs);
+      return new Explanation(
+          false, List.of(), Optional.empty(), prefix + "the policy has no packet rule", pairs);
     }
-    return new Explanation(false, List.of(), Optional.of(c.rule().origin()),
-        prefix + "no rule matched; closest rule " + HumanReport.rule(c.rule().origin()) + ": "
-            + String.join("; ", c.reasons()), pairs);
+    return new Explanation(
+        false,
+        List.of(),
+        Optional.of(c.rule().origin()),
+        prefix
+            + "no rule matched; closest rule "
+            + HumanReport.rule(c.rule().origin())
+            + ": "
+            + String.join("; ", c.reasons()),
+        pairs);
   }
 
   /** {@code e} forwards {@code dst} to the internet: it has the default route of its family. */
   static boolean isExit(Tailnet.Device e, IpAddress dst) {
-    return !e.addresses().contains(dst) && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(dst)
+    return !e.addresses().contains(dst)
+        && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(dst)
         && e.routes().stream().anyMatch(r -> r.bits() == 0 && r.ipv6() == dst.ipv6())
         && e.subnetRoutes().stream().noneMatch(r -> r.contains(dst));
   }
@@ -182,7 +235,9 @@ public final class Explainer {
       }
     }
     if (!a.ipv6()) {
-      for (String p : List.of("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")) {
+      for (String p :
+          List.of(
+              "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")) {
         if (dev.tessera.enforcer.format.IpPrefix.parse(p).contains(a)) {
           return false;
         }
@@ -214,14 +269,18 @@ public final class Explainer {
     return ms.stream().mapToInt(Miss::weight).sum();
   }
 
-  /** The rule with the fewest failed dimensions for this flow; null when there are no packet rules. */
-  Closest closest(Evaluator.SrcAddr s, IpAddress dst, Tailnet.Device enforcer, int proto, int port) {
+  /**
+   * The rule with the fewest failed dimensions for this flow; null when there are no packet rules.
+   */
+  Closest closest(
+      Evaluator.SrcAddr s, IpAddress dst, Tailnet.Device enforcer, int proto, int port) {
     Closest best = null;
     for (ResolvedRule r : rules) {
       List<Miss> sourceReasons = sourceReasons(r, s);
       List<Miss> bestClause = null;
       for (Clause c : r.clauses()) {
-        if (c.destination() instanceof Destination.Internet && !(enforcer != null && isExit(enforcer, dst))) {
+        if (c.destination() instanceof Destination.Internet
+            && !(enforcer != null && isExit(enforcer, dst))) {
           continue; // exit-node use: a packet rule only on the exit node, for what it forwards
         }
         List<Miss> reasons = clauseReasons(c, s, dst, enforcer, packetProto(proto, dst), port);
@@ -236,8 +295,13 @@ public final class Explainer {
       all.addAll(bestClause);
       if (all.isEmpty()) {
         // The IR says this rule applies, yet the filter denied: report it rather than hide it.
-        all.add(new Miss(0, "the resolved rule covers this flow but "
-            + (enforcer == null ? "no node enforces " + dst : enforcer.name() + "'s compiled filter does not admit it")));
+        all.add(
+            new Miss(
+                0,
+                "the resolved rule covers this flow but "
+                    + (enforcer == null
+                        ? "no node enforces " + dst
+                        : enforcer.name() + "'s compiled filter does not admit it")));
       }
       int w = weight(all);
       if (best == null || w < best.weight()) {
@@ -254,14 +318,27 @@ public final class Explainer {
     int id = s.device() == null ? -1 : nodeId.applyAsInt(s.device().name());
     boolean selected = r.selected().contains(s.address()) || (id >= 0 && r.sourceNodes().get(id));
     if (selected && id >= 0 && r.postureFailed().get(id)) {
-      return List.of(new Miss(1, "posture failed: " + s.device().name() + " does not satisfy "
-          + r.posture().stream().map(Explainer::postureName).collect(Collectors.joining(" or "))));
+      return List.of(
+          new Miss(
+              1,
+              "posture failed: "
+                  + s.device().name()
+                  + " does not satisfy "
+                  + r.posture().stream()
+                      .map(Explainer::postureName)
+                      .collect(Collectors.joining(" or "))));
     }
     if (selected) {
-      return List.of(new Miss(1, "posture failed: " + s.address() + " is cut from the sources by posture"));
+      return List.of(
+          new Miss(1, "posture failed: " + s.address() + " is cut from the sources by posture"));
     }
-    return List.of(new Miss(2, "source not a member: " + Evaluator.describe(s) + " is not in its src "
-        + r.src().stream().map(Selector::text).collect(Collectors.joining(", "))));
+    return List.of(
+        new Miss(
+            2,
+            "source not a member: "
+                + Evaluator.describe(s)
+                + " is not in its src "
+                + r.src().stream().map(Selector::text).collect(Collectors.joining(", "))));
   }
 
   private List<Miss> clauseReasons(
@@ -276,25 +353,46 @@ public final class Explainer {
           }
           case Destination.Prefixes p -> p.set().contains(dst);
           case Destination.Self self ->
-              enforcer != null && !enforcer.tagged() && enforcer.user() != null && s.device() != null
-                  && !s.device().tagged() && enforcer.user().equals(s.device().user());
+              enforcer != null
+                  && !enforcer.tagged()
+                  && enforcer.user() != null
+                  && s.device() != null
+                  && !s.device().tagged()
+                  && enforcer.user().equals(s.device().user());
           // On the exit node: the public address space (docs/semantics.md §3.6).
           case Destination.Internet i -> enforcer != null && isExit(enforcer, dst) && isPublic(dst);
         };
     if (!covered) {
-      out.add(new Miss(2, "destination not covered: " + dst
-          + (enforcer == null || enforcer.phantom() ? "" : " (" + enforcer.name() + ")")
-          + " is not in its dst " + c.destination().selector().text()));
+      out.add(
+          new Miss(
+              2,
+              "destination not covered: "
+                  + dst
+                  + (enforcer == null || enforcer.phantom() ? "" : " (" + enforcer.name() + ")")
+                  + " is not in its dst "
+                  + c.destination().selector().text()));
     }
     List<Integer> protos = c.protocols().isEmpty() ? IpProtocol.DEFAULT : c.protocols();
     if (!protos.contains(proto)) {
-      out.add(new Miss(1, "protocol differs: " + ProtoNames.name(proto) + ", the rule allows "
-          + protos.stream().map(ProtoNames::name).collect(Collectors.joining(", "))));
+      out.add(
+          new Miss(
+              1,
+              "protocol differs: "
+                  + ProtoNames.name(proto)
+                  + ", the rule allows "
+                  + protos.stream().map(ProtoNames::name).collect(Collectors.joining(", "))));
     } else if (IpProtocol.hasPorts(proto) && !c.ports().contains(port)) {
       out.add(new Miss(1, "port " + port + " outside its range " + portsText(c.ports().ranges())));
-    } else if (!IpProtocol.hasPorts(proto) && proto != IpProtocol.ICMP && proto != IpProtocol.ICMPV6
+    } else if (!IpProtocol.hasPorts(proto)
+        && proto != IpProtocol.ICMP
+        && proto != IpProtocol.ICMPV6
         && !c.ports().isAll()) {
-      out.add(new Miss(1, "protocol " + ProtoNames.name(proto) + " has no ports, so only a rule with port * admits it"));
+      out.add(
+          new Miss(
+              1,
+              "protocol "
+                  + ProtoNames.name(proto)
+                  + " has no ports, so only a rule with port * admits it"));
     }
     return out;
   }

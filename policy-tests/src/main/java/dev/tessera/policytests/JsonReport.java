@@ -27,8 +27,8 @@ import java.util.List;
  *
  * Invalid entries have {@code "status": "invalid"}, {@code expected}/{@code actual} null and the
  * reason in {@code message}. With {@code --min-coverage}, {@code coverage} also holds {@code min}
- * and {@code met}, and {@code passed} is false below the threshold. Field order is fixed so
- * outputs diff cleanly.
+ * and {@code met}, and {@code passed} is false below the threshold. Field order is fixed so outputs
+ * diff cleanly.
  */
 public final class JsonReport {
   private static final JsonFactory JSON = new JsonFactory();
@@ -40,8 +40,8 @@ public final class JsonReport {
   }
 
   /**
-   * As {@link #render(TestRun, boolean)}, with {@code --min-coverage} (nullable): {@code passed}
-   * is then also false below the threshold, and {@code coverage} carries {@code min} and {@code met}.
+   * As {@link #render(TestRun, boolean)}, with {@code --min-coverage} (nullable): {@code passed} is
+   * then also false below the threshold, and {@code coverage} carries {@code min} and {@code met}.
    */
   public static String render(TestRun run, boolean withCoverage, CoverageGate gate) {
     StringWriter w = new StringWriter();

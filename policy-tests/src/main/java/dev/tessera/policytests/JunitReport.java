@@ -29,15 +29,18 @@ import javax.xml.stream.XMLStreamWriter;
  * the granting rule.
  *
  * <p>Everything else that can make the run fail is a {@link Check} in the same report, so a
- * non-zero exit is never a green report: an input that could not be read or has errors is an
- * {@code <error>} per problem (and then no assertion ran), a policy the compiler rejects likewise,
- * and a rule coverage below the threshold is a {@code <failure>}. The schema we validate against
- * is {@code src/test/resources/junit.xsd}.
+ * non-zero exit is never a green report: an input that could not be read or has errors is an {@code
+ * <error>} per problem (and then no assertion ran), a policy the compiler rejects likewise, and a
+ * rule coverage below the threshold is a {@code <failure>}. The schema we validate against is
+ * {@code src/test/resources/junit.xsd}.
  */
 public final class JunitReport {
   private JunitReport() {}
 
-  /** How a {@link Check} ended: passed, failed (a {@code <failure>}), or could not be done ({@code <error>}). */
+  /**
+   * How a {@link Check} ended: passed, failed (a {@code <failure>}), or could not be done ({@code
+   * <error>}).
+   */
   public enum Verdict {
     PASSED,
     FAILURE,
@@ -56,7 +59,14 @@ public final class JunitReport {
    * @param message one line; unused when passed
    * @param detail the body: the rendered diagnostic or the uncovered rules
    */
-  public record Check(String file, int line, String name, Verdict verdict, String type, String message, String detail) {
+  public record Check(
+      String file,
+      int line,
+      String name,
+      Verdict verdict,
+      String type,
+      String message,
+      String detail) {
     public Check {
       Objects.requireNonNull(file, "file");
       Objects.requireNonNull(name, "name");
@@ -75,13 +85,23 @@ public final class JunitReport {
       String file = d.span().file();
       int line = Math.max(0, d.span().startLine());
       String name = unread ? "read " + file : stage + " " + d.span();
-      return new Check(file, line, name, Verdict.ERROR, d.code(), d.message(),
+      return new Check(
+          file,
+          line,
+          name,
+          Verdict.ERROR,
+          d.code(),
+          d.message(),
           DiagnosticRenderer.text(d, source).stripTrailing());
     }
 
     /** The error cases of every error among {@code ds}, in order; warnings are left out. */
-    public static List<Check> errors(List<Diagnostic> ds, Map<String, SourceText> sources, String stage) {
-      return ds.stream().filter(Diagnostic::isError).map(d -> of(d, sources.get(d.span().file()), stage)).toList();
+    public static List<Check> errors(
+        List<Diagnostic> ds, Map<String, SourceText> sources, String stage) {
+      return ds.stream()
+          .filter(Diagnostic::isError)
+          .map(d -> of(d, sources.get(d.span().file()), stage))
+          .toList();
     }
 
     /**
@@ -94,12 +114,24 @@ public final class JunitReport {
         return new Check(policyFile, 0, name, Verdict.PASSED, "", "", "");
       }
       StringBuilder body = new StringBuilder();
-      body.append(String.format(Locale.ROOT, "%d of %d rules exercised (%.1f%%); not exercised:",
-          coverage.coveredCount(), coverage.testableCount(), coverage.percent()));
+      body.append(
+          String.format(
+              Locale.ROOT,
+              "%d of %d rules exercised (%.1f%%); not exercised:",
+              coverage.coveredCount(),
+              coverage.testableCount(),
+              coverage.percent()));
       for (Coverage.Entry e : coverage.uncovered()) {
         body.append("\n  ").append(e.path()).append(" at ").append(e.span());
       }
-      return new Check(policyFile, 0, name, Verdict.FAILURE, "coverage", gate.verdict(coverage), body.toString());
+      return new Check(
+          policyFile,
+          0,
+          name,
+          Verdict.FAILURE,
+          "coverage",
+          gate.verdict(coverage),
+          body.toString());
     }
   }
 
@@ -120,13 +152,17 @@ public final class JunitReport {
     return write(run.name(), rows, run.millis());
   }
 
-  /** A run in which no assertion was evaluated: {@code checks} say why (unreadable or invalid input). */
+  /**
+   * A run in which no assertion was evaluated: {@code checks} say why (unreadable or invalid
+   * input).
+   */
   public static String render(String name, List<Check> checks) {
     return write(name, checks.stream().map(JunitReport::row).toList(), 0);
   }
 
   /** One {@code <testcase>}, whatever it came from. {@code kind} is null for a passed case. */
-  private record Row(String file, int line, String name, String kind, String type, String message, String body) {}
+  private record Row(
+      String file, int line, String name, String kind, String type, String message, String body) {}
 
   private static Row row(Outcome o, String runName, boolean strict) {
     String file = o.span().file().isEmpty() ? runName : o.span().file();
@@ -134,13 +170,42 @@ public final class JunitReport {
     return switch (o) {
       case Outcome.Passed p -> new Row(file, line, name(p), null, null, null, null);
       // Not proven either way: skipped (a failure with --strict).
-      case Outcome.Undetermined u -> strict
-          ? new Row(file, line, name(u), "failure", "Undetermined", u.message(), u.span() + ": " + u.subject() + ": " + u.message())
-          : new Row(file, line, name(u), "skipped", null, u.message(), u.span() + ": " + u.subject() + ": " + u.message());
-      case Outcome.Failed f -> new Row(file, line, name(f), "failure", "AssertionFailure", f.message(),
-          f.span() + ": " + f.subject() + ": " + f.message() + "\n" + f.detail());
-      case Outcome.Invalid i -> new Row(file, line, i.subject(), "error", "InvalidTest", i.message(),
-          i.span() + ": " + i.subject() + ": " + i.message());
+      case Outcome.Undetermined u ->
+          strict
+              ? new Row(
+                  file,
+                  line,
+                  name(u),
+                  "failure",
+                  "Undetermined",
+                  u.message(),
+                  u.span() + ": " + u.subject() + ": " + u.message())
+              : new Row(
+                  file,
+                  line,
+                  name(u),
+                  "skipped",
+                  null,
+                  u.message(),
+                  u.span() + ": " + u.subject() + ": " + u.message());
+      case Outcome.Failed f ->
+          new Row(
+              file,
+              line,
+              name(f),
+              "failure",
+              "AssertionFailure",
+              f.message(),
+              f.span() + ": " + f.subject() + ": " + f.message() + "\n" + f.detail());
+      case Outcome.Invalid i ->
+          new Row(
+              file,
+              line,
+              i.subject(),
+              "error",
+              "InvalidTest",
+              i.message(),
+              i.span() + ": " + i.subject() + ": " + i.message());
     };
   }
 
@@ -150,11 +215,12 @@ public final class JunitReport {
   }
 
   private static Row row(Check c) {
-    String kind = switch (c.verdict()) {
-      case PASSED -> null;
-      case FAILURE -> "failure";
-      case ERROR -> "error";
-    };
+    String kind =
+        switch (c.verdict()) {
+          case PASSED -> null;
+          case FAILURE -> "failure";
+          case ERROR -> "error";
+        };
     return new Row(c.file(), c.line(), c.name(), kind, c.type(), c.message(), c.detail());
   }
 
@@ -234,22 +300,29 @@ public final class JunitReport {
   }
 
   /**
-   * The text with every character XML 1.0 cannot carry (controls other than tab and newlines,
-   * lone surrogates, U+FFFE/U+FFFF) replaced by U+FFFD: the writer escapes markup but passes those
+   * The text with every character XML 1.0 cannot carry (controls other than tab and newlines, lone
+   * surrogates, U+FFFE/U+FFFF) replaced by U+FFFD: the writer escapes markup but passes those
    * through, and a policy or a file name may contain them.
    */
   static String xml(String s) {
     StringBuilder sb = null;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         if (sb != null) {
           sb.append(c).append(s.charAt(i + 1));
         }
         i++;
         continue;
       }
-      boolean ok = c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD);
+      boolean ok =
+          c == '\t'
+              || c == '\n'
+              || c == '\r'
+              || (c >= 0x20 && c <= 0xD7FF)
+              || (c >= 0xE000 && c <= 0xFFFD);
       if (!ok && sb == null) {
         sb = new StringBuilder(s.length()).append(s, 0, i);
       }

@@ -9,8 +9,8 @@ import java.util.List;
  *
  * <p>Every reporter (human, JUnit XML, JSON) renders the same outcomes, so the three always agree
  * on what passed. {@code rules} are the rules that granted the flow, as reported by the enforcer's
- * Matcher: for a passing accept, the grants that let it through; for a failing deny, the rules
- * that opened it by mistake.
+ * Matcher: for a passing accept, the grants that let it through; for a failing deny, the rules that
+ * opened it by mistake.
  */
 public sealed interface Outcome {
 
@@ -78,15 +78,17 @@ public sealed interface Outcome {
 
     /** {@code expected ALLOWED, got DENIED}. */
     public String message() {
-      return "expected " + word(assertion.expect() == Assertion.Expect.ALLOW) + ", got " + word(allowed);
+      return "expected "
+          + word(assertion.expect() == Assertion.Expect.ALLOW)
+          + ", got "
+          + word(allowed);
     }
   }
 
   /**
    * Without an inventory, the verdict depends on a fact the policy does not state ({@code fact}
-   * names it, e.g. whether a user is an admin): neither a pass nor a fail can be proven.
-   * {@code allowed} is the verdict on the synthesized tailnet. Not a failure unless the run is
-   * strict.
+   * names it, e.g. whether a user is an admin): neither a pass nor a fail can be proven. {@code
+   * allowed} is the verdict on the synthesized tailnet. Not a failure unless the run is strict.
    */
   record Undetermined(Assertion assertion, boolean allowed, List<RuleOrigin> rules, String fact)
       implements Checked {

@@ -24,8 +24,11 @@ import java.util.Optional;
 public final class PolicyExplain {
   private PolicyExplain() {}
 
-  /** A request; {@code proto} is the text given ({@code tcp}, {@code udp}, {@code icmp}, a number). */
-  public record Request(Policy policy, Inventory inventory, String src, String dst, String proto, Integer port) {}
+  /**
+   * A request; {@code proto} is the text given ({@code tcp}, {@code udp}, {@code icmp}, a number).
+   */
+  public record Request(
+      Policy policy, Inventory inventory, String src, String dst, String proto, Integer port) {}
 
   /** The outcome: an explanation, a usage problem (bad S/D/proto/port), or compile diagnostics. */
   public sealed interface Result {
@@ -44,8 +47,10 @@ public final class PolicyExplain {
   public static Result explain(Request r, PolicyTester.FilterCompiler compiler) {
     Optional<Protocol> proto = Protocol.parse(r.proto() == null ? "" : r.proto().strip());
     if (proto.isEmpty()) {
-      return new Result.Usage("--proto must be tcp, udp, icmp, another protocol name or a number 0-255, got \""
-          + r.proto() + "\"");
+      return new Result.Usage(
+          "--proto must be tcp, udp, icmp, another protocol name or a number 0-255, got \""
+              + r.proto()
+              + "\"");
     }
     int p = proto.get().number();
     int port;
@@ -73,7 +78,8 @@ public final class PolicyExplain {
     Inventory inv = PolicyTester.withStandIns(r.inventory(), List.of(dst));
     PolicyTester.Compiled compiled = compiler.compile(r.policy(), inv);
     if (!compiled.ok()) {
-      return new Result.Rejected(compiled.diagnostics().stream().filter(Diagnostic::isError).toList());
+      return new Result.Rejected(
+          compiled.diagnostics().stream().filter(Diagnostic::isError).toList());
     }
     Evaluator ev = new Evaluator(PolicyTester.tailnet(inv, compiled.filters()), r.policy());
     Explainer ex = new Explainer(ev, compiled.rules(), compiled.nodeId());
@@ -88,8 +94,8 @@ public final class PolicyExplain {
    * A node name names that node; anything else is read like a test target. A name neither the
    * policy nor the inventory knows is a usage error that offers the closest known name.
    */
-  private static TestTarget target(String text, String flag, Inventory inv, TestValidator names,
-      TestValidator.Names known) {
+  private static TestTarget target(
+      String text, String flag, Inventory inv, TestValidator names, TestValidator.Names known) {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException(flag + " is empty");
     }
@@ -99,16 +105,25 @@ public final class PolicyExplain {
     }
     TestValidator.Either<TestTarget> parsed = names.parseTarget(t);
     if (parsed.error() != null) {
-      throw new IllegalArgumentException(flag + " " + t + ": " + parsed.error() + " ("
-          + closest(t, inv, known).map(c -> "did you mean " + c + "?")
-              .orElse("give a node name, user, group, tag, host or IP") + ")");
+      throw new IllegalArgumentException(
+          flag
+              + " "
+              + t
+              + ": "
+              + parsed.error()
+              + " ("
+              + closest(t, inv, known)
+                  .map(c -> "did you mean " + c + "?")
+                  .orElse("give a node name, user, group, tag, host or IP")
+              + ")");
     }
-    if (parsed.value() instanceof TestTarget.User && inv.user(t).isEmpty()
+    if (parsed.value() instanceof TestTarget.User
+        && inv.user(t).isEmpty()
         && inv.nodes().stream().noneMatch(n -> n.user().filter(t::equals).isPresent())) {
       Optional<String> c = closest(t, inv, known);
       if (c.isPresent()) {
-        throw new IllegalArgumentException(flag + " " + t + ": no such user in the inventory (did you mean "
-            + c.get() + "?)");
+        throw new IllegalArgumentException(
+            flag + " " + t + ": no such user in the inventory (did you mean " + c.get() + "?)");
       }
     }
     return parsed.value();
@@ -132,16 +147,30 @@ public final class PolicyExplain {
   public static String text(Result.Explained e) {
     Explainer.Explanation x = e.explanation();
     StringBuilder sb = new StringBuilder();
-    String what = e.src() + " -> " + e.dst() + " " + ProtoNames.name(e.proto())
-        + (IpProtocol.hasPorts(e.proto()) ? "/" + e.port() : "");
+    String what =
+        e.src()
+            + " -> "
+            + e.dst()
+            + " "
+            + ProtoNames.name(e.proto())
+            + (IpProtocol.hasPorts(e.proto()) ? "/" + e.port() : "");
     sb.append(x.allowed() ? "ALLOWED " : "DENIED ").append(what).append('\n');
     for (Explainer.Pair p : x.pairs()) {
-      sb.append("  ").append(p.src()).append(p.srcDevice() == null ? "" : " (" + p.srcDevice() + ")")
-          .append(" -> ").append(p.dst())
-          .append(p.enforcer() == null ? "" : " (" + (p.through() == null ? "" : "through " + p.through() + " ")
-              + p.enforcer() + ")")
+      sb.append("  ")
+          .append(p.src())
+          .append(p.srcDevice() == null ? "" : " (" + p.srcDevice() + ")")
+          .append(" -> ")
+          .append(p.dst())
+          .append(
+              p.enforcer() == null
+                  ? ""
+                  : " ("
+                      + (p.through() == null ? "" : "through " + p.through() + " ")
+                      + p.enforcer()
+                      + ")")
           .append(": ")
-          .append(p.allowed() ? "allowed by " + HumanReport.rules(p.rules()) : "denied").append('\n');
+          .append(p.allowed() ? "allowed by " + HumanReport.rules(p.rules()) : "denied")
+          .append('\n');
     }
     sb.append("reason: ").append(x.reason()).append('\n');
     return sb.toString();

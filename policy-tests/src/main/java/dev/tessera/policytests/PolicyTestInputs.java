@@ -16,15 +16,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Reading what {@code policyc test} and {@code explain} are given besides the policy: the
- * inventory and external test files. Every problem, I/O included, is a located diagnostic; the
- * source text is returned so the CLI can print excerpts with policy-lang's renderer.
+ * Reading what {@code policyc test} and {@code explain} are given besides the policy: the inventory
+ * and external test files. Every problem, I/O included, is a located diagnostic; the source text is
+ * returned so the CLI can print excerpts with policy-lang's renderer.
  */
 public final class PolicyTestInputs {
   private PolicyTestInputs() {}
 
   /** A value read from a file (empty when unusable), its diagnostics and its text. */
-  public record Read<T>(Optional<T> value, List<Diagnostic> diagnostics, Optional<SourceText> source) {
+  public record Read<T>(
+      Optional<T> value, List<Diagnostic> diagnostics, Optional<SourceText> source) {
     public Read {
       diagnostics = List.copyOf(diagnostics);
     }
@@ -39,7 +40,9 @@ public final class PolicyTestInputs {
     Diagnostics diags = new Diagnostics();
     Inventory inv = InventoryReader.read(name, text.get(), diags);
     boolean ok = inv != null && !diags.hasErrors();
-    return new Read<>(ok ? Optional.of(inv) : Optional.empty(), diags.sorted(),
+    return new Read<>(
+        ok ? Optional.of(inv) : Optional.empty(),
+        diags.sorted(),
         Optional.of(new SourceText(name, text.get())));
   }
 
@@ -51,7 +54,9 @@ public final class PolicyTestInputs {
     }
     TestFileReader.Result r = TestFileReader.read(name, text.get());
     boolean ok = r.problems().stream().noneMatch(Diagnostic::isError);
-    return new Read<>(ok ? Optional.of(r.tests()) : Optional.empty(), r.problems(),
+    return new Read<>(
+        ok ? Optional.of(r.tests()) : Optional.empty(),
+        r.problems(),
         Optional.of(new SourceText(name, text.get())));
   }
 
@@ -86,5 +91,4 @@ public final class PolicyTestInputs {
     }
     return Diagnostic.error(Codes.IO, why, SourceSpan.point(file.toString(), 0, 0, -1));
   }
-
 }

@@ -1,9 +1,9 @@
 package dev.tessera.policytests;
 
 import dev.tessera.compiler.inventory.Inventory;
-import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.inventory.InventoryUser;
+import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.IpAddress;
@@ -11,8 +11,8 @@ import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.policy.ast.HostDef;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PolicyTest;
-import dev.tessera.policy.ast.TestDestination;
 import dev.tessera.policy.ast.TagOwner;
+import dev.tessera.policy.ast.TestDestination;
 import dev.tessera.policy.diag.Diagnostic;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,8 +40,8 @@ import java.util.stream.IntStream;
  *       ({@link Evaluator}); and counts rule coverage.
  * </ol>
  *
- * Compilation problems are returned as diagnostics (exit 2 in the CLI); test failures are
- * outcomes (exit 1).
+ * Compilation problems are returned as diagnostics (exit 2 in the CLI); test failures are outcomes
+ * (exit 1).
  */
 public final class PolicyTester {
 
@@ -54,7 +54,8 @@ public final class PolicyTester {
 
   /**
    * What the compiler gave: a filter per node name, the resolved rules (for explain's "why not")
-   * with the node id (index into their bit sets, -1 if unknown) of a node name, and diagnostics (errors mean no filters).
+   * with the node id (index into their bit sets, -1 if unknown) of a node name, and diagnostics
+   * (errors mean no filters).
    */
   public record Compiled(
       Map<String, CompiledFilter> filters,
@@ -85,13 +86,18 @@ public final class PolicyTester {
    * @param extraTests entries from external test files, after the policy's own
    */
   public record Input(
-      Policy policy, String name, Optional<Inventory> inventory, List<TestSpec> extraTests, boolean strict) {
+      Policy policy,
+      String name,
+      Optional<Inventory> inventory,
+      List<TestSpec> extraTests,
+      boolean strict) {
     public Input {
       extraTests = List.copyOf(extraTests);
     }
 
     /** Not strict: an undetermined assertion does not fail the run. */
-    public Input(Policy policy, String name, Optional<Inventory> inventory, List<TestSpec> extraTests) {
+    public Input(
+        Policy policy, String name, Optional<Inventory> inventory, List<TestSpec> extraTests) {
       this(policy, name, inventory, extraTests, false);
     }
   }
@@ -120,7 +126,9 @@ public final class PolicyTester {
 
   static TestSpec specOf(PolicyTest t) {
     Optional<TestSpec.Text> src =
-        t.src() == null ? Optional.empty() : Optional.of(new TestSpec.Text(t.src().raw(), t.src().span()));
+        t.src() == null
+            ? Optional.empty()
+            : Optional.of(new TestSpec.Text(t.src().raw(), t.src().span()));
     // The AST keeps proto parsed; its text is the spelling the author used.
     Optional<TestSpec.Text> proto = t.proto().map(p -> new TestSpec.Text(p.toString(), t.span()));
     List<TestSpec.Text> accept = t.accept().stream().map(PolicyTester::text).toList();
@@ -151,7 +159,8 @@ public final class PolicyTester {
     Prepared p = prepare(in);
     Compiled compiled = compiler.compile(in.policy(), p.inventory());
     if (!compiled.ok()) {
-      return new Result.Rejected(compiled.diagnostics().stream().filter(Diagnostic::isError).toList());
+      return new Result.Rejected(
+          compiled.diagnostics().stream().filter(Diagnostic::isError).toList());
     }
     Result.Ran ran = p.evaluate(compiled, start);
     return in.inventory().isPresent() ? ran : undetermine(in, p, ran, compiler, start);
@@ -175,7 +184,8 @@ public final class PolicyTester {
    * The policy is compiled again for each, and an assertion whose verdict changes is {@link
    * Outcome.Undetermined}, naming the fact. The other verdicts hold whatever those facts are.
    */
-  private static Result.Ran undetermine(Input in, Prepared p, Result.Ran ran, FilterCompiler compiler, long start) {
+  private static Result.Ran undetermine(
+      Input in, Prepared p, Result.Ran ran, FilterCompiler compiler, long start) {
     List<Outcome> outcomes = ran.run().outcomes();
     List<World> worlds = worlds(in.policy(), p.inventory(), outcomes);
     Map<Integer, String> facts = new HashMap<>();
@@ -208,18 +218,21 @@ public final class PolicyTester {
       Outcome o = outcomes.get(i);
       String fact = facts.get(i);
       if (fact != null && o instanceof Outcome.Checked chk) {
-        List<dev.tessera.enforcer.format.RuleOrigin> rules = switch (chk) {
-          case Outcome.Passed x -> x.rules();
-          case Outcome.Failed x -> x.rules();
-          case Outcome.Undetermined x -> x.rules();
-        };
+        List<dev.tessera.enforcer.format.RuleOrigin> rules =
+            switch (chk) {
+              case Outcome.Passed x -> x.rules();
+              case Outcome.Failed x -> x.rules();
+              case Outcome.Undetermined x -> x.rules();
+            };
         out.add(new Outcome.Undetermined(chk.assertion(), chk.allowed(), rules, fact));
       } else {
         out.add(o);
       }
     }
     long millis = (System.nanoTime() - start) / 1_000_000;
-    TestRun run = new TestRun(in.name(), ran.run().tests(), out, Coverage.of(in.policy(), out), millis, in.strict());
+    TestRun run =
+        new TestRun(
+            in.name(), ran.run().tests(), out, Coverage.of(in.policy(), out), millis, in.strict());
     return new Result.Ran(run, ran.evaluator(), ran.compiled());
   }
 
@@ -240,29 +253,52 @@ public final class PolicyTester {
       }
     }
     List<World> worlds = new ArrayList<>();
-    for (dev.tessera.policy.ast.AutoGroup role : dev.tessera.compiler.matrix.SyntheticInventory.rolesNamed(policy)) {
+    for (dev.tessera.policy.ast.AutoGroup role :
+        dev.tessera.compiler.matrix.SyntheticInventory.rolesNamed(policy)) {
       Inventory v = inv;
       for (String login : known) {
-        v = dev.tessera.compiler.matrix.SyntheticInventory.withRole(v, login,
-            dev.tessera.compiler.inventory.Role.ofAutoGroup(role).orElseThrow());
+        v =
+            dev.tessera.compiler.matrix.SyntheticInventory.withRole(
+                v, login, dev.tessera.compiler.inventory.Role.ofAutoGroup(role).orElseThrow());
       }
-      worlds.add(new World(v, a -> "depends on whether " + who(a) + " is " + article(role) + " (" + role.text() + ")"));
+      worlds.add(
+          new World(
+              v,
+              a ->
+                  "depends on whether "
+                      + who(a)
+                      + " is "
+                      + article(role)
+                      + " ("
+                      + role.text()
+                      + ")"));
     }
     Set<String> namedByPolicy = dev.tessera.compiler.matrix.SyntheticInventory.usersNamed(policy);
     List<String> tags = policy.tagOwners().stream().map(t -> "tag:" + t.tag()).toList();
     if (!tags.isEmpty() && inv.nodes().stream().anyMatch(PolicyTester::anonymous)) {
-      worlds.add(new World(rebuild(inv, n -> anonymous(n) ? node(n, null, tags) : n),
-          a -> "depends on which tags the device at " + where(a) + " carries"));
+      worlds.add(
+          new World(
+              rebuild(inv, n -> anonymous(n) ? node(n, null, tags) : n),
+              a -> "depends on which tags the device at " + where(a) + " carries"));
     }
     for (String login : logins) {
       if (inv.nodes().stream().anyMatch(PolicyTester::anonymous)) {
-        worlds.add(new World(rebuild(inv, n -> anonymous(n) ? node(n, login, List.of()) : n),
-            a -> "depends on whether the device at " + where(a) + " belongs to " + login));
+        worlds.add(
+            new World(
+                rebuild(inv, n -> anonymous(n) ? node(n, login, List.of()) : n),
+                a -> "depends on whether the device at " + where(a) + " belongs to " + login));
       }
       if (!namedByPolicy.contains(login)) {
-        worlds.add(new World(new Inventory(inv.users().stream().filter(u -> !u.login().equals(login)).toList(),
-                inv.nodes(), inv.services()),
-            a -> "depends on whether " + login + " (named only by tests) is a member of this tailnet"));
+        worlds.add(
+            new World(
+                new Inventory(
+                    inv.users().stream().filter(u -> !u.login().equals(login)).toList(),
+                    inv.nodes(),
+                    inv.services()),
+                a ->
+                    "depends on whether "
+                        + login
+                        + " (named only by tests) is a member of this tailnet"));
       }
     }
     return worlds;
@@ -270,16 +306,26 @@ public final class PolicyTester {
 
   /** An identity-less device (a host alias or a stand-in) holding a tailnet address. */
   private static boolean anonymous(InventoryNode n) {
-    return n.user().isEmpty() && !n.isTagged() && n.routes().isEmpty()
+    return n.user().isEmpty()
+        && !n.isTagged()
+        && n.routes().isEmpty()
         && n.ips().stream().anyMatch(dev.tessera.compiler.matrix.SyntheticInventory::inTailnet);
   }
 
   private static InventoryNode node(InventoryNode n, String user, List<String> tags) {
-    return new InventoryNode(n.name(), Optional.ofNullable(user), tags, n.ips(), n.key(), n.posture(), n.routes(),
+    return new InventoryNode(
+        n.name(),
+        Optional.ofNullable(user),
+        tags,
+        n.ips(),
+        n.key(),
+        n.posture(),
+        n.routes(),
         n.span());
   }
 
-  private static Inventory rebuild(Inventory inv, java.util.function.UnaryOperator<InventoryNode> f) {
+  private static Inventory rebuild(
+      Inventory inv, java.util.function.UnaryOperator<InventoryNode> f) {
     return new Inventory(inv.users(), inv.nodes().stream().map(f).toList(), inv.services());
   }
 
@@ -293,17 +339,23 @@ public final class PolicyTester {
   private static String where(Assertion a) {
     boolean src = a.src() instanceof TestTarget.Host || a.src() instanceof TestTarget.Address;
     boolean dst = a.dst() instanceof TestTarget.Host || a.dst() instanceof TestTarget.Address;
-    String d = a.dstText().contains(":") ? a.dstText().substring(0, a.dstText().lastIndexOf(':')) : a.dstText();
-    return src && dst ? a.srcText() + " or " + d : src ? a.srcText() : dst ? d : "an address the test names";
+    String d =
+        a.dstText().contains(":")
+            ? a.dstText().substring(0, a.dstText().lastIndexOf(':'))
+            : a.dstText();
+    return src && dst
+        ? a.srcText() + " or " + d
+        : src ? a.srcText() : dst ? d : "an address the test names";
   }
 
   private static String article(dev.tessera.policy.ast.AutoGroup role) {
-    String r = switch (role) {
-      case IT_ADMIN -> "IT admin";
-      case NETWORK_ADMIN -> "network admin";
-      case BILLING_ADMIN -> "billing admin";
-      default -> role.groupName();
-    };
+    String r =
+        switch (role) {
+          case IT_ADMIN -> "IT admin";
+          case NETWORK_ADMIN -> "network admin";
+          case BILLING_ADMIN -> "billing admin";
+          default -> role.groupName();
+        };
     return (r.startsWith("a") || r.startsWith("o") || r.startsWith("I") ? "an " : "a ") + r;
   }
 
@@ -319,17 +371,25 @@ public final class PolicyTester {
     for (int i = 0; i < specs.size(); i++) {
       validated.add(validator.validate(i, specs.get(i)));
     }
-    Inventory inventory = in.inventory().orElseGet(() ->
-        dev.tessera.compiler.matrix.SyntheticInventory.forTests(in.policy(), loginsOf(in.extraTests())));
+    Inventory inventory =
+        in.inventory()
+            .orElseGet(
+                () ->
+                    dev.tessera.compiler.matrix.SyntheticInventory.forTests(
+                        in.policy(), loginsOf(in.extraTests())));
     // Approved service hosts route their services' addresses (as the compiler sees them).
-    Inventory hosted = dev.tessera.compiler.pass.ServiceHosting.apply(in.policy(), inventory,
-        new dev.tessera.policy.diag.Diagnostics());
+    Inventory hosted =
+        dev.tessera.compiler.pass.ServiceHosting.apply(
+            in.policy(), inventory, new dev.tessera.policy.diag.Diagnostics());
     return new Prepared(in, specs, validated, withStandIns(hosted, validated));
   }
 
   /** Validated tests and the inventory to compile them against. */
   public record Prepared(
-      Input input, List<TestSpec> specs, List<TestValidator.Validated> validated, Inventory inventory) {
+      Input input,
+      List<TestSpec> specs,
+      List<TestValidator.Validated> validated,
+      Inventory inventory) {
     public Prepared {
       specs = List.copyOf(specs);
       validated = List.copyOf(validated);
@@ -341,7 +401,10 @@ public final class PolicyTester {
     }
 
     Result.Ran evaluate(Compiled compiled, long startNanos) {
-      return evaluate(new Evaluator(tailnet(inventory, compiled.filters()), input.policy()), compiled, startNanos);
+      return evaluate(
+          new Evaluator(tailnet(inventory, compiled.filters()), input.policy()),
+          compiled,
+          startNanos);
     }
 
     /**
@@ -363,8 +426,14 @@ public final class PolicyTester {
               .flatMap(List::stream)
               .toList();
       long millis = (System.nanoTime() - startNanos) / 1_000_000;
-      TestRun run = new TestRun(input.name(), specs.size(), outcomes, Coverage.of(input.policy(), outcomes), millis,
-          input.strict());
+      TestRun run =
+          new TestRun(
+              input.name(),
+              specs.size(),
+              outcomes,
+              Coverage.of(input.policy(), outcomes),
+              millis,
+              input.strict());
       return new Result.Ran(run, evaluator, compiled);
     }
   }
@@ -373,8 +442,12 @@ public final class PolicyTester {
   static List<Outcome> evaluate(Evaluator evaluator, TestSpec spec, TestValidator.Validated v) {
     String src = spec.src().map(TestSpec.Text::value).orElse("");
     List<Outcome> out = new ArrayList<>();
-    boolean srcInvalid = !v.invalid().isEmpty() && v.assertions().isEmpty()
-        && spec.src().map(s -> s.span().sameLocation(v.invalid().getFirst().span())).orElse(true);
+    boolean srcInvalid =
+        !v.invalid().isEmpty()
+            && v.assertions().isEmpty()
+            && spec.src()
+                .map(s -> s.span().sameLocation(v.invalid().getFirst().span()))
+                .orElse(true);
     for (TestValidator.Invalid bad : v.invalid()) {
       out.add(new Outcome.Invalid(bad, srcInvalid ? "" : src));
     }
@@ -391,7 +464,8 @@ public final class PolicyTester {
       verdict = evaluator.decide(a);
     } catch (Evaluator.Unresolvable e) {
       return new Outcome.Invalid(
-          new TestValidator.Invalid(a.testIndex(), a.span(), a.dstText(), e.getMessage()), a.srcText());
+          new TestValidator.Invalid(a.testIndex(), a.span(), a.dstText(), e.getMessage()),
+          a.srcText());
     }
     boolean want = a.expect() == Assertion.Expect.ALLOW;
     if (verdict.allowed() == want) {
@@ -408,7 +482,11 @@ public final class PolicyTester {
   static List<String> loginsOf(List<TestSpec> specs) {
     List<String> out = new ArrayList<>();
     for (TestSpec t : specs) {
-      t.src().map(TestSpec.Text::value).map(String::strip).filter(PolicyTester::isLogin).ifPresent(out::add);
+      t.src()
+          .map(TestSpec.Text::value)
+          .map(String::strip)
+          .filter(PolicyTester::isLogin)
+          .ifPresent(out::add);
       List<TestSpec.Text> dsts = new ArrayList<>(t.accept());
       dsts.addAll(t.deny());
       for (TestSpec.Text d : dsts) {
@@ -423,7 +501,10 @@ public final class PolicyTester {
   }
 
   static boolean isLogin(String s) {
-    return s.contains("@") && !s.startsWith("autogroup:") && !s.startsWith("tag:") && !s.startsWith("group:");
+    return s.contains("@")
+        && !s.startsWith("autogroup:")
+        && !s.startsWith("tag:")
+        && !s.startsWith("group:");
   }
 
   /** Adds an identity-less stand-in for each address destination nobody owns or routes. */
@@ -459,15 +540,23 @@ public final class PolicyTester {
             case TestTarget.Address ad -> Evaluator.toAddress(ad.address());
             default -> null;
           };
-      boolean viaExit = addr != null && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(addr)
-          && (addr.ipv6() ? exit6 : exit4);
-      if (addr != null && !owned.contains(addr) && routes.stream().noneMatch(r -> r.contains(addr)) && !viaExit) {
+      boolean viaExit =
+          addr != null
+              && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(addr)
+              && (addr.ipv6() ? exit6 : exit4);
+      if (addr != null
+          && !owned.contains(addr)
+          && routes.stream().noneMatch(r -> r.contains(addr))
+          && !viaExit) {
         missing.add(addr);
       }
     }
     Inventory out = inv;
     for (IpAddress a : missing) {
-      out = out.withNode(InventoryNode.of(STAND_IN_PREFIX + a, null, List.of(), List.of(a), Map.of(), List.of()));
+      out =
+          out.withNode(
+              InventoryNode.of(
+                  STAND_IN_PREFIX + a, null, List.of(), List.of(a), Map.of(), List.of()));
     }
     return out;
   }
@@ -485,7 +574,12 @@ public final class PolicyTester {
       String user = n.user().orElse(null);
       devices.add(
           new Tailnet.Device(
-              n.name(), user, user == null ? null : roles.get(user), n.tags(), n.ips(), n.routes(),
+              n.name(),
+              user,
+              user == null ? null : roles.get(user),
+              n.tags(),
+              n.ips(),
+              n.routes(),
               n.name().startsWith(STAND_IN_PREFIX)));
     }
     // One cache for the run: the many destination filters of a compilation share source lists

@@ -17,11 +17,10 @@ import java.util.function.Function;
  * addresses and approved routes) and, for each, the enforcer {@link Matcher} over the filter the
  * compiler produced for it.
  *
- * <p>Design note: this is a narrow view, built from the compiler's inventory and output by
- * {@link PolicyTester}, so the assertion logic ({@link Evaluator}) depends on nothing but the
- * enforcer's Matcher and can be tested on hand-made filters. Matchers are built lazily and
- * cached: a run touching a handful of destinations on a 10k-node tailnet builds a handful of
- * tables.
+ * <p>Design note: this is a narrow view, built from the compiler's inventory and output by {@link
+ * PolicyTester}, so the assertion logic ({@link Evaluator}) depends on nothing but the enforcer's
+ * Matcher and can be tested on hand-made filters. Matchers are built lazily and cached: a run
+ * touching a handful of destinations on a 10k-node tailnet builds a handful of tables.
  *
  * <p>Each device has a slot (its index in {@link #devices()}); the Matcher cache is an array of
  * slots, so the hot loop of a run (millions of lookups on a large tailnet) reads an array element
@@ -35,9 +34,9 @@ public final class Tailnet {
    *
    * @param user owning login; null for tagged devices and for addresses that belong to no node
    * @param role the owner's role ({@code member}, {@code admin}, ...), null when no user
-   * @param phantom true for a stand-in added so that an address no node owns or routes can be
-   *     asked about (see {@link PolicyTester}); it has no identity, so no selector but its own
-   *     address matches it
+   * @param phantom true for a stand-in added so that an address no node owns or routes can be asked
+   *     about (see {@link PolicyTester}); it has no identity, so no selector but its own address
+   *     matches it
    */
   public record Device(
       String name,
@@ -58,7 +57,10 @@ public final class Tailnet {
       return !tags.isEmpty();
     }
 
-    /** Routes other than the default routes (0.0.0.0/0, ::/0 make an exit node, not a subnet router). */
+    /**
+     * Routes other than the default routes (0.0.0.0/0, ::/0 make an exit node, not a subnet
+     * router).
+     */
     public List<IpPrefix> subnetRoutes() {
       return routes.stream().filter(r -> r.bits() > 0).toList();
     }
@@ -92,8 +94,12 @@ public final class Tailnet {
     this(devices, matcherFactory, Map.of());
   }
 
-  /** @param services the addresses of each Tailscale Service, by {@code svc:NAME} */
-  public Tailnet(List<Device> devices, Function<String, Matcher> matcherFactory,
+  /**
+   * @param services the addresses of each Tailscale Service, by {@code svc:NAME}
+   */
+  public Tailnet(
+      List<Device> devices,
+      Function<String, Matcher> matcherFactory,
       Map<String, List<IpAddress>> services) {
     this.services = Map.copyOf(services);
     this.devices = List.copyOf(devices);
@@ -164,7 +170,9 @@ public final class Tailnet {
     return out;
   }
 
-  /** The slot of {@code device} (its index in {@link #devices()}), or -1 if it is not one of them. */
+  /**
+   * The slot of {@code device} (its index in {@link #devices()}), or -1 if it is not one of them.
+   */
   public int slot(Device device) {
     Integer i = slotByName.get(device.name());
     return i == null ? -1 : i;

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tessera.policy.ast.SourceSpan;
 import dev.tessera.policy.diag.Codes;
@@ -18,15 +18,15 @@ import java.util.Optional;
 
 /**
  * Reads an external test file: HuJSON ({@code .hujson}, {@code .json}) or YAML ({@code .yaml},
- * {@code .yml}) holding either a bare list of test entries or an object with a {@code tests}
- * list, each entry shaped like the policy's own {@code tests} section ({@code src}, {@code
- * proto}, {@code accept}, {@code deny}).
+ * {@code .yml}) holding either a bare list of test entries or an object with a {@code tests} list,
+ * each entry shaped like the policy's own {@code tests} section ({@code src}, {@code proto}, {@code
+ * accept}, {@code deny}).
  *
  * <p>Design note: Jackson's streaming parsers (JSON with comments and trailing commas, which is
- * HuJSON; and YAML) are used token by token rather than through databind, because every value
- * must keep its line and column for the report ("file:line: expected ALLOWED"). Anything not
- * shaped like a test list is a located {@link Diagnostic}, never an exception; unknown keys
- * in an entry are rejected, as Tailscale rejects unknown fields.
+ * HuJSON; and YAML) are used token by token rather than through databind, because every value must
+ * keep its line and column for the report ("file:line: expected ALLOWED"). Anything not shaped like
+ * a test list is a located {@link Diagnostic}, never an exception; unknown keys in an entry are
+ * rejected, as Tailscale rejects unknown fields.
  */
 public final class TestFileReader {
 
@@ -43,8 +43,10 @@ public final class TestFileReader {
           .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
           .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
           .build();
-  private static final YAMLFactory YAML = YAMLFactory.builder()
-      .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments()).build();
+  private static final YAMLFactory YAML =
+      YAMLFactory.builder()
+          .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments())
+          .build();
 
   private TestFileReader() {}
 
@@ -65,13 +67,17 @@ public final class TestFileReader {
       JsonToken first = p.nextToken();
       if (first == null) {
         problems.add(
-            Diagnostic.error(Codes.SCHEMA, "the test file is empty", SourceSpan.point(fileName, 1, 1, 0)));
+            Diagnostic.error(
+                Codes.SCHEMA, "the test file is empty", SourceSpan.point(fileName, 1, 1, 0)));
         return new Result(List.of(), problems);
       }
       root = readValue(p, fileName);
       if (p.nextToken() != null) {
         problems.add(
-            Diagnostic.error(Codes.SYNTAX, "unexpected content after the end of the document", here(p, fileName)));
+            Diagnostic.error(
+                Codes.SYNTAX,
+                "unexpected content after the end of the document",
+                here(p, fileName)));
       }
     } catch (JsonProcessingException e) {
       JsonLocation loc = e.getLocation();
@@ -79,12 +85,17 @@ public final class TestFileReader {
           loc == null
               ? SourceSpan.point(fileName, 1, 1, 0)
               : SourceSpan.point(
-                  fileName, Math.max(1, loc.getLineNr()), Math.max(1, loc.getColumnNr()), (int) loc.getCharOffset());
+                  fileName,
+                  Math.max(1, loc.getLineNr()),
+                  Math.max(1, loc.getColumnNr()),
+                  (int) loc.getCharOffset());
       problems.add(Diagnostic.error(Codes.SYNTAX, e.getOriginalMessage(), span));
       return new Result(List.of(), problems);
     } catch (IOException e) {
       // Reading from a String cannot fail with anything but a syntax error; keep the message.
-      problems.add(Diagnostic.error(Codes.SYNTAX, String.valueOf(e.getMessage()), SourceSpan.point(fileName, 1, 1, 0)));
+      problems.add(
+          Diagnostic.error(
+              Codes.SYNTAX, String.valueOf(e.getMessage()), SourceSpan.point(fileName, 1, 1, 0)));
       return new Result(List.of(), problems);
     }
     List<TestSpec> tests = new ArrayList<>();
@@ -120,7 +131,9 @@ public final class TestFileReader {
 
   private static Optional<TestSpec> toSpec(Node item, List<Diagnostic> problems) {
     if (!(item instanceof Node.Obj obj)) {
-      problems.add(Diagnostic.error(Codes.SCHEMA, "a test must be an object with src, accept and/or deny", item.span()));
+      problems.add(
+          Diagnostic.error(
+              Codes.SCHEMA, "a test must be an object with src, accept and/or deny", item.span()));
       return Optional.empty();
     }
     Optional<TestSpec.Text> src = Optional.empty();
@@ -160,14 +173,18 @@ public final class TestFileReader {
     if (f.value() instanceof Node.Scalar s) {
       return Optional.of(new TestSpec.Text(s.text(), s.span()));
     }
-    problems.add(Diagnostic.error(Codes.SCHEMA, "\"" + f.key() + "\" must be a string", f.value().span()));
+    problems.add(
+        Diagnostic.error(Codes.SCHEMA, "\"" + f.key() + "\" must be a string", f.value().span()));
     return Optional.empty();
   }
 
   private static List<TestSpec.Text> strings(Node.Field f, List<Diagnostic> problems) {
     if (!(f.value() instanceof Node.Arr arr)) {
       problems.add(
-          Diagnostic.error(Codes.SCHEMA, "\"" + f.key() + "\" must be a list of \"host:port\" strings", f.value().span()));
+          Diagnostic.error(
+              Codes.SCHEMA,
+              "\"" + f.key() + "\" must be a list of \"host:port\" strings",
+              f.value().span()));
       return List.of();
     }
     List<TestSpec.Text> out = new ArrayList<>();
@@ -197,7 +214,8 @@ public final class TestFileReader {
 
   private static SourceSpan here(JsonParser p, String file) {
     JsonLocation l = p.currentTokenLocation();
-    return SourceSpan.point(file, Math.max(1, l.getLineNr()), Math.max(1, l.getColumnNr()), (int) l.getCharOffset());
+    return SourceSpan.point(
+        file, Math.max(1, l.getLineNr()), Math.max(1, l.getColumnNr()), (int) l.getCharOffset());
   }
 
   private static SourceSpan span(JsonLocation start, JsonLocation end, String file) {

@@ -9,7 +9,13 @@ import java.util.List;
  * @param tests number of test entries read (policy, DSL and external files together)
  * @param millis wall time of the evaluation, for the JUnit {@code time} attributes
  */
-public record TestRun(String name, int tests, List<Outcome> outcomes, Coverage coverage, long millis, boolean strict) {
+public record TestRun(
+    String name,
+    int tests,
+    List<Outcome> outcomes,
+    Coverage coverage,
+    long millis,
+    boolean strict) {
 
   public TestRun {
     outcomes = List.copyOf(outcomes);
@@ -38,6 +44,7 @@ public record TestRun(String name, int tests, List<Outcome> outcomes, Coverage c
 
   /** Every assertion passed; an undetermined one counts as passed unless the run is strict. */
   public boolean allPassed() {
-    return outcomes.stream().allMatch(o -> o.passed() || !strict && o instanceof Outcome.Undetermined);
+    return outcomes.stream()
+        .allMatch(o -> o.passed() || !strict && o instanceof Outcome.Undetermined);
   }
 }

@@ -9,10 +9,10 @@ import java.util.Optional;
  * {@code tests} section, an external test file (HuJSON or YAML of the same shape) and the DSL's
  * {@code test ... can reach ...} statements all end up here.
  *
- * <p>Design note: validity (one host and one port per destination, test protocols, known source)
- * is judged later by {@link TestValidator}, because in Tailscale an ill-formed entry is not a
- * policy syntax error but a <em>failing test</em> ({@code test(s) failed}); keeping the raw text
- * and its position lets the report quote the entry as the author wrote it.
+ * <p>Design note: validity (one host and one port per destination, test protocols, known source) is
+ * judged later by {@link TestValidator}, because in Tailscale an ill-formed entry is not a policy
+ * syntax error but a <em>failing test</em> ({@code test(s) failed}); keeping the raw text and its
+ * position lets the report quote the entry as the author wrote it.
  *
  * @param span the whole entry
  * @param src the {@code src} value; empty when the key is missing

@@ -4,8 +4,8 @@ import dev.tessera.policy.ast.AutoGroup;
 import dev.tessera.policy.ast.IpPrefix;
 
 /**
- * The source or the host part of a destination of a test, once validated: something that
- * resolves to devices (user, group, tag, autogroup) or to exactly one address (host alias, IP).
+ * The source or the host part of a destination of a test, once validated: something that resolves
+ * to devices (user, group, tag, autogroup) or to exactly one address (host alias, IP).
  */
 public sealed interface TestTarget {
 

@@ -13,18 +13,17 @@ import java.util.Set;
 
 /**
  * Turns raw {@link TestSpec}s into checkable {@link Assertion}s, applying Tailscale's test-validity
- * rules (tailscale-policy-semantics.md section 8; headscale's {@code policytest_results} captures of
- * Tailscale SaaS verdicts):
+ * rules (tailscale-policy-semantics.md section 8; headscale's {@code policytest_results} captures
+ * of Tailscale SaaS verdicts):
  *
  * <ul>
  *   <li>{@code src} is one user, group, tag, host alias (single address), IP, or one of {@code
  *       autogroup:member}, {@code autogroup:tagged}, the role autogroups, {@code autogroup:shared}.
  *       Missing, empty, {@code *}, CIDRs, unknown groups/tags/hosts/autogroups fail the test.
- *   <li>{@code proto} is empty, {@code tcp}, {@code udp}, {@code sctp}, {@code icmp},
- *       {@code ipv6-icmp} or their numbers; other protocols fail. With icmp the destination's
- *       port is a single number, 0 allowed, and means nothing (real policies test
- *       {@code tag:x:0} with icmp and pass; the SaaS captures where icmp fails name port
- *       {@code *}, which fails any test).
+ *   <li>{@code proto} is empty, {@code tcp}, {@code udp}, {@code sctp}, {@code icmp}, {@code
+ *       ipv6-icmp} or their numbers; other protocols fail. With icmp the destination's port is a
+ *       single number, 0 allowed, and means nothing (real policies test {@code tag:x:0} with icmp
+ *       and pass; the SaaS captures where icmp fails name port {@code *}, which fails any test).
  *   <li>each destination is one host and one port: {@code target:port} split at the last colon
  *       ({@code [v6]:port} too), port a decimal 1-65535. Port lists, ranges, {@code *}, CIDRs (even
  *       {@code /32}), host aliases naming a CIDR, {@code autogroup:internet}, unknown
@@ -81,7 +80,8 @@ public final class TestValidator {
     TestSpec.Text srcText = spec.src().get();
     Either<TestTarget> src = parseSource(srcText.value());
     if (src.error() != null) {
-      bad.add(new Invalid(testIndex, srcText.span(), "src \"" + srcText.value() + "\"", src.error()));
+      bad.add(
+          new Invalid(testIndex, srcText.span(), "src \"" + srcText.value() + "\"", src.error()));
       return new Validated(out, bad);
     }
     OptionalInt proto = OptionalInt.empty();
@@ -95,20 +95,37 @@ public final class TestValidator {
       proto = OptionalInt.of(pr.value());
     }
     if (spec.accept().isEmpty() && spec.deny().isEmpty()) {
-      bad.add(new Invalid(testIndex, spec.span(), "test", "a test needs \"accept\" or \"deny\" destinations"));
+      bad.add(
+          new Invalid(
+              testIndex, spec.span(), "test", "a test needs \"accept\" or \"deny\" destinations"));
       return new Validated(out, bad);
     }
-    for (var e : List.of(Map.entry(Assertion.Expect.ALLOW, spec.accept()), Map.entry(Assertion.Expect.DENY, spec.deny()))) {
+    for (var e :
+        List.of(
+            Map.entry(Assertion.Expect.ALLOW, spec.accept()),
+            Map.entry(Assertion.Expect.DENY, spec.deny()))) {
       for (TestSpec.Text d : e.getValue()) {
-        Either<Dst> dst = parseDestination(d.value(), src.value(),
-            proto.isPresent() && (proto.getAsInt() == Protocol.ICMP || proto.getAsInt() == Protocol.ICMPV6));
+        Either<Dst> dst =
+            parseDestination(
+                d.value(),
+                src.value(),
+                proto.isPresent()
+                    && (proto.getAsInt() == Protocol.ICMP || proto.getAsInt() == Protocol.ICMPV6));
         if (dst.error() != null) {
           bad.add(new Invalid(testIndex, d.span(), d.value(), dst.error()));
         } else {
           out.add(
               new Assertion(
-                  testIndex, d.span(), spec.span(), e.getKey(), src.value(), srcText.value(), dst.value().target(),
-                  d.value(), dst.value().port(), proto));
+                  testIndex,
+                  d.span(),
+                  spec.span(),
+                  e.getKey(),
+                  src.value(),
+                  srcText.value(),
+                  dst.value().target(),
+                  d.value(),
+                  dst.value().port(),
+                  proto));
         }
       }
     }
@@ -134,7 +151,16 @@ public final class TestValidator {
     }
     if (t.value() instanceof TestTarget.Auto a) {
       return switch (a.group()) {
-        case MEMBER, TAGGED, SHARED, OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> t;
+        case MEMBER,
+            TAGGED,
+            SHARED,
+            OWNER,
+            ADMIN,
+            IT_ADMIN,
+            NETWORK_ADMIN,
+            BILLING_ADMIN,
+            AUDITOR ->
+            t;
         case SELF -> Either.error("autogroup:self is not valid as a source");
         case INTERNET -> Either.error("autogroup:internet is not valid as a source");
         case DANGER_ALL -> Either.error("autogroup:danger-all is every address, not one source");
@@ -151,7 +177,11 @@ public final class TestValidator {
       return Either.error("unknown protocol");
     }
     int n = p.get().number();
-    if (n == Protocol.TCP || n == Protocol.UDP || n == Protocol.SCTP || n == Protocol.ICMP || n == Protocol.ICMPV6) {
+    if (n == Protocol.TCP
+        || n == Protocol.UDP
+        || n == Protocol.SCTP
+        || n == Protocol.ICMP
+        || n == Protocol.ICMPV6) {
       return Either.of(n);
     }
     return Either.error("only tcp, udp, sctp and icmp (6, 17, 132, 1, 58) can be tested");
@@ -202,8 +232,10 @@ public final class TestValidator {
     if (t.value() instanceof TestTarget.Auto a) {
       switch (a.group()) {
         case SELF -> {
-          if (!(src instanceof TestTarget.User || src instanceof TestTarget.Group
-              || (src instanceof TestTarget.Auto sa && (sa.group() == AutoGroup.MEMBER || sa.group().isRole())))) {
+          if (!(src instanceof TestTarget.User
+              || src instanceof TestTarget.Group
+              || (src instanceof TestTarget.Auto sa
+                  && (sa.group() == AutoGroup.MEMBER || sa.group().isRole())))) {
             return Either.error("autogroup:self needs a user or group source");
           }
         }

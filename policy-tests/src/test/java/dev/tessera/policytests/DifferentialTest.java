@@ -21,10 +21,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Differential: random assertions on the example tailnets, decided twice. Once the way {@code
- * policyc test} does it (compiled per-node filters, the enforcer's Matcher); once by a
- * deliberately naive reading of the compiler's resolved rules (a global rule list, as headscale
- * evaluates tests, but per address family). They must agree on every assertion. Seeded; the seed
- * is printed on failure.
+ * policyc test} does it (compiled per-node filters, the enforcer's Matcher); once by a deliberately
+ * naive reading of the compiler's resolved rules (a global rule list, as headscale evaluates tests,
+ * but per address family). They must agree on every assertion. Seeded; the seed is printed on
+ * failure.
  */
 class DifferentialTest {
 
@@ -35,14 +35,19 @@ class DifferentialTest {
   void matcherAgreesWithTheResolvedRules(String example) throws Exception {
     String policyFile = "examples/" + example + "/policy.hujson";
     Policy policy = PolicyTesterTest.repoPolicy(policyFile);
-    Inventory inv = PolicyTesterTest.inventory(PolicyTesterTest.root().resolve("examples/" + example + "/inventory.yaml"));
+    Inventory inv =
+        PolicyTesterTest.inventory(
+            PolicyTesterTest.root().resolve("examples/" + example + "/inventory.yaml"));
     PolicyTester.Result r =
-        PolicyTester.run(new PolicyTester.Input(policy, policyFile, Optional.of(inv), List.of()), PolicyTestInputs.compiler());
+        PolicyTester.run(
+            new PolicyTester.Input(policy, policyFile, Optional.of(inv), List.of()),
+            PolicyTestInputs.compiler());
     PolicyTester.Result.Ran ran = (PolicyTester.Result.Ran) r;
     Evaluator ev = ran.evaluator();
     List<ResolvedRule> rules = ran.compiled().rules();
     ToIntFunction<String> id = ran.compiled().nodeId();
-    List<Tailnet.Device> devices = ev.tailnet().devices().stream().filter(d -> !d.phantom()).toList();
+    List<Tailnet.Device> devices =
+        ev.tailnet().devices().stream().filter(d -> !d.phantom()).toList();
 
     long seed = new Random().nextLong();
     Random rnd = new Random(seed);
@@ -51,18 +56,31 @@ class DifferentialTest {
       Tailnet.Device src = devices.get(rnd.nextInt(devices.size()));
       Tailnet.Device dst = devices.get(rnd.nextInt(devices.size()));
       int port = PORTS[rnd.nextInt(PORTS.length)];
-      OptionalInt proto = switch (rnd.nextInt(3)) {
-        case 0 -> OptionalInt.empty();
-        case 1 -> OptionalInt.of(IpProtocol.TCP);
-        default -> OptionalInt.of(IpProtocol.UDP);
-      };
+      OptionalInt proto =
+          switch (rnd.nextInt(3)) {
+            case 0 -> OptionalInt.empty();
+            case 1 -> OptionalInt.of(IpProtocol.TCP);
+            default -> OptionalInt.of(IpProtocol.UDP);
+          };
       SourceSpan s = SourceSpan.NONE;
-      Assertion a = new Assertion(0, s, s, Assertion.Expect.ALLOW, new TestTarget.Node(src.name()), src.name(),
-          new TestTarget.Node(dst.name()), dst.name() + ":" + port, port, proto);
+      Assertion a =
+          new Assertion(
+              0,
+              s,
+              s,
+              Assertion.Expect.ALLOW,
+              new TestTarget.Node(src.name()),
+              src.name(),
+              new TestTarget.Node(dst.name()),
+              dst.name() + ":" + port,
+              port,
+              proto);
       boolean viaMatcher = ev.evaluate(a).allowed();
       boolean naive = naive(rules, id, src, dst, port, proto);
       assertThat(viaMatcher)
-          .as("seed %d: %s -> %s:%d %s (matcher vs resolved rules)", seed, src.name(), dst.name(), port, proto)
+          .as(
+              "seed %d: %s -> %s:%d %s (matcher vs resolved rules)",
+              seed, src.name(), dst.name(), port, proto)
           .isEqualTo(naive);
       allowedCount += viaMatcher ? 1 : 0;
     }
@@ -71,8 +89,13 @@ class DifferentialTest {
   }
 
   /** Every source address reaches one of dst's addresses of its family under some rule. */
-  static boolean naive(List<ResolvedRule> rules, ToIntFunction<String> id, Tailnet.Device src, Tailnet.Device dst,
-      int port, OptionalInt proto) {
+  static boolean naive(
+      List<ResolvedRule> rules,
+      ToIntFunction<String> id,
+      Tailnet.Device src,
+      Tailnet.Device dst,
+      int port,
+      OptionalInt proto) {
     int considered = 0;
     for (IpAddress s : src.addresses()) {
       List<IpAddress> ds = new ArrayList<>();
@@ -105,12 +128,18 @@ class DifferentialTest {
     return considered > 0;
   }
 
-  static boolean covers(Destination dest, ToIntFunction<String> id, Tailnet.Device src, Tailnet.Device dst, IpAddress d) {
+  static boolean covers(
+      Destination dest,
+      ToIntFunction<String> id,
+      Tailnet.Device src,
+      Tailnet.Device dst,
+      IpAddress d) {
     return switch (dest) {
       case Destination.Any a -> true;
       case Destination.Nodes n -> n.nodes().get(id.applyAsInt(dst.name()));
       case Destination.Prefixes p -> p.set().contains(d);
-      case Destination.Self self -> !dst.tagged() && !src.tagged() && dst.user() != null && dst.user().equals(src.user());
+      case Destination.Self self ->
+          !dst.tagged() && !src.tagged() && dst.user() != null && dst.user().equals(src.user());
       case Destination.Internet i -> false;
     };
   }
@@ -121,6 +150,7 @@ class DifferentialTest {
       return ps.contains(proto.getAsInt()) && c.ports().contains(port);
     }
     int icmp = d.ipv6() ? IpProtocol.ICMPV6 : IpProtocol.ICMP;
-    return (ps.contains(IpProtocol.TCP) || ps.contains(IpProtocol.UDP) || ps.contains(icmp)) && c.ports().contains(port);
+    return (ps.contains(IpProtocol.TCP) || ps.contains(IpProtocol.UDP) || ps.contains(icmp))
+        && c.ports().contains(port);
   }
 }

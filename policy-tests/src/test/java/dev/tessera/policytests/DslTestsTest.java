@@ -49,8 +49,10 @@ class DslTestsTest {
     Diagnostics d = new Diagnostics();
     Inventory inv = dev.tessera.compiler.inventory.InventoryReader.read("inv.yaml", INVENTORY, d);
     assertThat(d.hasErrors()).as(d.sorted().toString()).isFalse();
-    PolicyTester.Result r = PolicyTester.run(
-        new PolicyTester.Input(pr.policy().get(), "p.tpol", Optional.of(inv), List.of()), PolicyTestInputs.compiler());
+    PolicyTester.Result r =
+        PolicyTester.run(
+            new PolicyTester.Input(pr.policy().get(), "p.tpol", Optional.of(inv), List.of()),
+            PolicyTestInputs.compiler());
     TestRun run = ((PolicyTester.Result.Ran) r).run();
     assertThat(HumanReport.render(run, false, false))
         .isEqualTo(

@@ -27,7 +27,8 @@ class ExplainTest {
 
   static PolicyExplain.Result explain(String src, String dst, String proto, Integer port) {
     return PolicyExplain.explain(
-        new PolicyExplain.Request(policy, inventory, src, dst, proto, port), PolicyTestInputs.compiler());
+        new PolicyExplain.Request(policy, inventory, src, dst, proto, port),
+        PolicyTestInputs.compiler());
   }
 
   static Explainer.Explanation explained(String src, String dst, String proto, Integer port) {
@@ -48,7 +49,8 @@ class ExplainTest {
           api-1           | db-1    | udp   | 5432 | acls[2] at examples/acme/policy.hujson:85:3: protocol differs: udp, the rule allows tcp
           laptop-alice    | db-1    | tcp   | 443  | acls[0] at examples/acme/policy.hujson:71:3: destination not covered: 100.64.0.39 (db-1) is not in its dst tag:web
           """)
-  void deniedFlowsNameTheClosestRuleAndWhy(String src, String dst, String proto, int port, String reason) {
+  void deniedFlowsNameTheClosestRuleAndWhy(
+      String src, String dst, String proto, int port, String reason) {
     Explainer.Explanation x = explained(src, dst, proto, port);
     assertThat(x.allowed()).isFalse();
     assertThat(x.rules()).isEmpty();
@@ -85,15 +87,22 @@ class ExplainTest {
 
   @Test
   void jsonHasExactlyTheDocumentedShape() throws Exception {
-    JsonNode j = new ObjectMapper().readTree(PolicyExplain.json(explained("laptop-alice", "web-1", "tcp", 443)));
-    assertThat(j.properties()).extracting(java.util.Map.Entry::getKey).containsExactly("allowed", "rules", "reason");
+    JsonNode j =
+        new ObjectMapper()
+            .readTree(PolicyExplain.json(explained("laptop-alice", "web-1", "tcp", 443)));
+    assertThat(j.properties())
+        .extracting(java.util.Map.Entry::getKey)
+        .containsExactly("allowed", "rules", "reason");
     assertThat(j.get("allowed").asBoolean()).isTrue();
-    assertThat(j.at("/rules/0").properties()).extracting(java.util.Map.Entry::getKey)
+    assertThat(j.at("/rules/0").properties())
+        .extracting(java.util.Map.Entry::getKey)
         .containsExactly("file", "line", "col");
     assertThat(j.at("/rules/0/file").asText()).isEqualTo("examples/acme/policy.hujson");
     assertThat(j.at("/rules/0/line").asInt()).isEqualTo(71);
     assertThat(j.at("/rules/0/col").asInt()).isEqualTo(3);
-    JsonNode denied = new ObjectMapper().readTree(PolicyExplain.json(explained("laptop-uma", "api-1", "tcp", 8085)));
+    JsonNode denied =
+        new ObjectMapper()
+            .readTree(PolicyExplain.json(explained("laptop-uma", "api-1", "tcp", 8085)));
     assertThat(denied.get("allowed").asBoolean()).isFalse();
     assertThat(denied.get("rules")).isEmpty();
     assertThat(denied.get("reason").asText()).contains("source not a member");

@@ -38,11 +38,11 @@ import org.junit.jupiter.api.Test;
  * SaaS accepted it ({@code error: false}) or rejected it with {@code test(s) failed}.
  *
  * <p>The captures come from the project's conformance data ({@link Conformance#headscale}; without
- * it the test skips, and fails under {@code TESSERA_REQUIRE_ALL=1}). For each capture the policy is read with
- * policy-lang, the topology converted to an inventory (users by email, tagged nodes without
- * user, approved routes only: no policytest capture has autoApprovers, so the compiler harness's
- * auto-approval step is not needed), and {@link PolicyTester} run with the real compiler: Tailscale
- * accepted the policy iff every assertion passes here. A capture whose policy policy-lang
+ * it the test skips, and fails under {@code TESSERA_REQUIRE_ALL=1}). For each capture the policy is
+ * read with policy-lang, the topology converted to an inventory (users by email, tagged nodes
+ * without user, approved routes only: no policytest capture has autoApprovers, so the compiler
+ * harness's auto-approval step is not needed), and {@link PolicyTester} run with the real compiler:
+ * Tailscale accepted the policy iff every assertion passes here. A capture whose policy policy-lang
  * rejects counts as agreeing only if Tailscale rejected it too.
  */
 class PolicyTestConformanceTest {
@@ -89,7 +89,9 @@ class PolicyTestConformanceTest {
       List<IpPrefix> routes = new ArrayList<>();
       n.path("approved_routes").forEach(r -> routes.add(IpPrefix.parse(r.asText())));
       String user = n.hasNonNull("user") ? emailByName.get(n.get("user").asText()) : null;
-      nodes.add(InventoryNode.of(n.path("hostname").asText(e.getKey()), user, tags, ips, new TreeMap<>(), routes));
+      nodes.add(
+          InventoryNode.of(
+              n.path("hostname").asText(e.getKey()), user, tags, ips, new TreeMap<>(), routes));
     }
     return new Inventory(users, nodes);
   }
@@ -117,7 +119,8 @@ class PolicyTestConformanceTest {
       } else {
         PolicyTester.Result r =
             PolicyTester.run(
-                new PolicyTester.Input(pr.policy().get(), c.id(), Optional.of(c.inventory()), List.of()),
+                new PolicyTester.Input(
+                    pr.policy().get(), c.id(), Optional.of(c.inventory()), List.of()),
                 PolicyTestInputs.compiler());
         switch (r) {
           case PolicyTester.Result.Rejected rej -> {
@@ -130,23 +133,37 @@ class PolicyTestConformanceTest {
           }
         }
       }
-      how.merge((c.saasRejected() ? "rejected" : "accepted") + " by Tailscale; ours: "
-          + (ours.startsWith("policy rejected") ? "policy invalid"
-              : ours.startsWith("compile rejected") ? "compile error"
-              : ours.contains("invalid test") && ours.contains("expected ") ? "invalid test + wrong verdict"
-              : ours.contains("invalid test") ? "invalid test"
-              : ours.contains("expected ") ? "wrong verdict" : "all passed"), 1, Integer::sum);
+      how.merge(
+          (c.saasRejected() ? "rejected" : "accepted")
+              + " by Tailscale; ours: "
+              + (ours.startsWith("policy rejected")
+                  ? "policy invalid"
+                  : ours.startsWith("compile rejected")
+                      ? "compile error"
+                      : ours.contains("invalid test") && ours.contains("expected ")
+                          ? "invalid test + wrong verdict"
+                          : ours.contains("invalid test")
+                              ? "invalid test"
+                              : ours.contains("expected ") ? "wrong verdict" : "all passed"),
+          1,
+          Integer::sum);
       if (Boolean.getBoolean("conformance.verbose")) {
         System.out.println("  " + c.id() + ": " + ours);
       }
       if (weRejected == c.saasRejected()) {
         agree++;
       } else {
-        disagreements.add(c.id() + ": Tailscale " + (c.saasRejected() ? "rejected" : "accepted") + ", we: " + ours);
+        disagreements.add(
+            c.id()
+                + ": Tailscale "
+                + (c.saasRejected() ? "rejected" : "accepted")
+                + ", we: "
+                + ours);
       }
     }
-    System.out.printf("policytest_results: %d/%d agree with Tailscale (%.1f%%)%n", agree, files.size(),
-        100.0 * agree / files.size());
+    System.out.printf(
+        "policytest_results: %d/%d agree with Tailscale (%.1f%%)%n",
+        agree, files.size(), 100.0 * agree / files.size());
     Conformance.recordRate("policy tests", agree, files.size());
     how.forEach((k, v) -> System.out.println("  " + v + " " + k));
     disagreements.forEach(d -> System.out.println("  DISAGREE " + d));

@@ -27,7 +27,8 @@ class PolicyTesterTest {
       p = p.getParent();
     }
     if (p == null) {
-      throw new IllegalStateException("cannot find the repository root from " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "cannot find the repository root from " + Path.of("").toAbsolutePath());
     }
     return p;
   }
@@ -38,7 +39,10 @@ class PolicyTesterTest {
     return r.policy().orElseThrow();
   }
 
-  /** Reads a repository file, naming it by its repository-relative path as the CLI run from the root would. */
+  /**
+   * Reads a repository file, naming it by its repository-relative path as the CLI run from the root
+   * would.
+   */
   static Policy repoPolicy(String relative) throws IOException {
     String text = Files.readString(root().resolve(relative));
     PolicyResult r = Policies.read(relative, text, Syntax.forFileName(relative).orElseThrow());
@@ -53,7 +57,8 @@ class PolicyTesterTest {
   }
 
   static TestRun run(Policy p, String name, Optional<Inventory> inv, List<TestSpec> extra) {
-    PolicyTester.Result r = PolicyTester.run(new PolicyTester.Input(p, name, inv, extra), PolicyTestInputs.compiler());
+    PolicyTester.Result r =
+        PolicyTester.run(new PolicyTester.Input(p, name, inv, extra), PolicyTestInputs.compiler());
     assertThat(r).isInstanceOf(PolicyTester.Result.Ran.class);
     return ((PolicyTester.Result.Ran) r).run();
   }
@@ -61,8 +66,12 @@ class PolicyTesterTest {
   @Test
   void acmeTestsPassWithItsInventory() {
     Path dir = root().resolve("examples/acme");
-    TestRun run = run(policy(dir.resolve("policy.hujson")), "policy.hujson",
-        Optional.of(inventory(dir.resolve("inventory.yaml"))), List.of());
+    TestRun run =
+        run(
+            policy(dir.resolve("policy.hujson")),
+            "policy.hujson",
+            Optional.of(inventory(dir.resolve("inventory.yaml"))),
+            List.of());
     assertThat(HumanReport.render(run, false, false)).as("acme report").startsWith("PASS ");
     assertThat(run.outcomes()).hasSizeGreaterThan(10).allMatch(Outcome::passed);
   }
@@ -74,9 +83,11 @@ class PolicyTesterTest {
     String policyName = "examples/failing/policy.hujson";
     Policy p = repoPolicy(policyName);
     String extraName = "examples/failing/extra-tests.yaml";
-    TestFileReader.Result extra = TestFileReader.read(extraName, Files.readString(root.resolve(extraName)));
+    TestFileReader.Result extra =
+        TestFileReader.read(extraName, Files.readString(root.resolve(extraName)));
     assertThat(extra.problems()).isEmpty();
-    TestRun run = run(p, policyName, Optional.of(inventory(dir.resolve("inventory.yaml"))), extra.tests());
+    TestRun run =
+        run(p, policyName, Optional.of(inventory(dir.resolve("inventory.yaml"))), extra.tests());
     String actual = HumanReport.render(run, false, true);
     Golden.check(dir.resolve("expected-output.txt"), actual);
     assertThat(run.allPassed()).isFalse();

@@ -46,7 +46,8 @@ class TestFileReaderTest {
     assertThat(r.problems()).isEmpty();
     assertThat(r.tests()).hasSize(2);
     assertThat(r.tests().getFirst().proto().orElseThrow().value()).isEqualTo("6");
-    assertThat(r.tests().getFirst().accept().getFirst().span().toString()).isEqualTo("more.yaml:4:7");
+    assertThat(r.tests().getFirst().accept().getFirst().span().toString())
+        .isEqualTo("more.yaml:4:7");
     assertThat(r.tests().get(1).deny().getFirst().value()).isEqualTo("legacy-erp:443");
     assertThat(r.tests().get(1).hasAccept()).isFalse();
     assertThat(r.tests().get(1).hasDeny()).isTrue();
@@ -54,7 +55,8 @@ class TestFileReaderTest {
 
   @Test
   void syntaxErrorsAreLocated() {
-    TestFileReader.Result r = TestFileReader.read("bad.hujson", "[\n  {\"src\": \"a@b.c\" \"accept\": []}\n]");
+    TestFileReader.Result r =
+        TestFileReader.read("bad.hujson", "[\n  {\"src\": \"a@b.c\" \"accept\": []}\n]");
     assertThat(r.tests()).isEmpty();
     assertThat(r.problems()).hasSize(1);
     Diagnostic d = r.problems().getFirst();
@@ -76,7 +78,9 @@ class TestFileReaderTest {
                 accept: [x:1]
             """);
     assertThat(r.tests()).isEmpty();
-    assertThat(r.problems()).extracting(Diagnostic::code).containsExactly("unknown-key", "schema", "schema");
+    assertThat(r.problems())
+        .extracting(Diagnostic::code)
+        .containsExactly("unknown-key", "schema", "schema");
     assertThat(r.problems().getFirst().message()).contains("acept");
     assertThat(r.problems().getFirst().span().toString()).isEqualTo("bad.yaml:3:5");
   }

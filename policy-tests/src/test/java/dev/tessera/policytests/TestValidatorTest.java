@@ -12,9 +12,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Tailscale's test-validity rules (tailscale-policy-semantics.md section 8), one row per rule.
- * The expectations follow headscale's policytest_results captures of Tailscale SaaS where a
- * capture exists (named in the last column).
+ * Tailscale's test-validity rules (tailscale-policy-semantics.md section 8), one row per rule. The
+ * expectations follow headscale's policytest_results captures of Tailscale SaaS where a capture
+ * exists (named in the last column).
  */
 class TestValidatorTest {
 
@@ -123,7 +123,13 @@ class TestValidatorTest {
     TestSpec s = spec("thor@example.org", null, "webserver:80");
     TestSpec twice =
         new TestSpec(
-            s.span(), s.src(), s.proto(), List.of(s.accept().getFirst(), s.accept().getFirst()), List.of(), true, false);
+            s.span(),
+            s.src(),
+            s.proto(),
+            List.of(s.accept().getFirst(), s.accept().getFirst()),
+            List.of(),
+            true,
+            false);
     assertThat(V.validate(0, twice).assertions()).hasSize(2);
   }
 
@@ -140,10 +146,15 @@ class TestValidatorTest {
             true,
             true);
     TestValidator.Validated v = V.validate(4, t);
-    assertThat(v.assertions()).extracting(Assertion::dstText).containsExactly("webserver:80", "tag:server:22");
-    assertThat(v.assertions()).extracting(Assertion::expect)
+    assertThat(v.assertions())
+        .extracting(Assertion::dstText)
+        .containsExactly("webserver:80", "tag:server:22");
+    assertThat(v.assertions())
+        .extracting(Assertion::expect)
         .containsExactly(Assertion.Expect.ALLOW, Assertion.Expect.DENY);
-    assertThat(v.invalid()).extracting(TestValidator.Invalid::subject).containsExactly("webserver:*");
+    assertThat(v.invalid())
+        .extracting(TestValidator.Invalid::subject)
+        .containsExactly("webserver:*");
     assertThat(v.invalid().getFirst().testIndex()).isEqualTo(4);
   }
 }

@@ -14,12 +14,13 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * Without an inventory, a verdict that depends on a fact the policy does not state is
- * undetermined, names the fact, and fails the run only when strict; with an inventory it is
- * decided. Internet destinations are answered through exit nodes.
+ * Without an inventory, a verdict that depends on a fact the policy does not state is undetermined,
+ * names the fact, and fails the run only when strict; with an inventory it is decided. Internet
+ * destinations are answered through exit nodes.
  */
 class UndeterminedTest {
-  static final String POLICY = """
+  static final String POLICY =
+      """
       {
         "groups": {"group:staff": ["alice@acme.com", "bob@acme.com", "carol@acme.com"]},
         "tagOwners": {"tag:web": ["autogroup:admin"], "tag:exit": ["autogroup:admin"]},
@@ -49,8 +50,10 @@ class UndeterminedTest {
   }
 
   static TestRun run(Optional<Inventory> inv, boolean strict) {
-    PolicyTester.Result r = PolicyTester.run(new PolicyTester.Input(policy(), "p.hujson", inv, List.of(), strict),
-        PolicyTestInputs.compiler());
+    PolicyTester.Result r =
+        PolicyTester.run(
+            new PolicyTester.Input(policy(), "p.hujson", inv, List.of(), strict),
+            PolicyTestInputs.compiler());
     return ((PolicyTester.Result.Ran) r).run();
   }
 
@@ -62,24 +65,37 @@ class UndeterminedTest {
   void factsThePolicyDoesNotStateAreNamed() {
     TestRun run = run(Optional.empty(), false);
     // Port 80 on tag:web is open to admins only: is alice one?
-    assertThat(at(run, 0)).isInstanceOfSatisfying(Outcome.Undetermined.class,
-        u -> assertThat(u.fact()).contains("whether alice@acme.com is an admin (autogroup:admin)"));
+    assertThat(at(run, 0))
+        .isInstanceOfSatisfying(
+            Outcome.Undetermined.class,
+            u ->
+                assertThat(u.fact())
+                    .contains("whether alice@acme.com is an admin (autogroup:admin)"));
     // Port 443 is open to every member, whatever alice's role: decided.
     assertThat(at(run, 1)).isInstanceOf(Outcome.Passed.class);
     // Which tags the device at box carries is not stated.
-    assertThat(at(run, 2)).isInstanceOfSatisfying(Outcome.Undetermined.class,
-        u -> assertThat(u.fact()).contains("which tags the device at box carries"));
+    assertThat(at(run, 2))
+        .isInstanceOfSatisfying(
+            Outcome.Undetermined.class,
+            u -> assertThat(u.fact()).contains("which tags the device at box carries"));
     // A user only the tests name may not be in the tailnet at all.
-    assertThat(at(run, 3)).isInstanceOfSatisfying(Outcome.Undetermined.class,
-        u -> assertThat(u.fact()).contains("stranger@example.org (named only by tests) is a member"));
+    assertThat(at(run, 3))
+        .isInstanceOfSatisfying(
+            Outcome.Undetermined.class,
+            u ->
+                assertThat(u.fact())
+                    .contains("stranger@example.org (named only by tests) is a member"));
     // The internet through the exit node tag:exit (auto-approved): bob yes; carol no, unless
     // she is an admin (their "*:*" reaches the internet through exit nodes too).
     assertThat(at(run, 4)).isInstanceOf(Outcome.Passed.class);
-    assertThat(at(run, 5)).isInstanceOfSatisfying(Outcome.Undetermined.class,
-        u -> assertThat(u.fact()).contains("whether carol@acme.com is an admin"));
+    assertThat(at(run, 5))
+        .isInstanceOfSatisfying(
+            Outcome.Undetermined.class,
+            u -> assertThat(u.fact()).contains("whether carol@acme.com is an admin"));
     assertThat(run.allPassed()).isTrue();
     assertThat(HumanReport.summary(run)).startsWith("PASS ").contains("4 undetermined");
-    assertThat(JunitReport.render(run)).contains("<skipped message=\"undetermined: depends on whether alice@acme.com");
+    assertThat(JunitReport.render(run))
+        .contains("<skipped message=\"undetermined: depends on whether alice@acme.com");
   }
 
   @Test
@@ -92,7 +108,10 @@ class UndeterminedTest {
   @Test
   void anInventoryDecides() {
     Diagnostics d = new Diagnostics();
-    Inventory inv = InventoryReader.read("inv.yaml", """
+    Inventory inv =
+        InventoryReader.read(
+            "inv.yaml",
+            """
         users:
           - {login: alice@acme.com, role: admin}
           - {login: bob@acme.com}
@@ -106,7 +125,8 @@ class UndeterminedTest {
           - {name: web-1, tags: [tag:web], ips: [100.64.0.10]}
           - {name: box, tags: [tag:web], ips: [100.90.1.2]}
           - {name: exit-1, tags: [tag:exit], ips: [100.64.0.20], routes: [0.0.0.0/0, "::/0"]}
-        """, d);
+        """,
+            d);
     assertThat(d.sorted()).isEmpty();
     TestRun run = run(Optional.of(inv), true);
     assertThat(run.outcomes()).noneMatch(o -> o instanceof Outcome.Undetermined);

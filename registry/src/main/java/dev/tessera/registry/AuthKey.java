@@ -48,5 +48,10 @@ public record AuthKey(
   }
 
   /** The life cycle of a key. */
-  public enum State { USABLE, EXPIRED, REVOKED, USED }
+  public enum State {
+    USABLE,
+    EXPIRED,
+    REVOKED,
+    USED
+  }
 }

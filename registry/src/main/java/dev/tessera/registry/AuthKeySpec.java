@@ -6,9 +6,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What {@code policyc authkey create} asks for. {@code user} is the creator: with no tags the
- * key's nodes belong to that user; with tags they belong to the tags, each of which the creator
- * must own under the policy's {@code tagOwners}.
+ * What {@code policyc authkey create} asks for. {@code user} is the creator: with no tags the key's
+ * nodes belong to that user; with tags they belong to the tags, each of which the creator must own
+ * under the policy's {@code tagOwners}.
  */
 public record AuthKeySpec(
     String user,

@@ -19,10 +19,10 @@ import org.flywaydb.core.Flyway;
  *   <li>a file path, {@code sqlite:PATH} or {@code jdbc:sqlite:PATH}: embedded SQLite, nothing to
  *       install. WAL journal, foreign keys on, and every transaction takes the write lock when it
  *       begins ({@code BEGIN IMMEDIATE}), so read-then-write transactions (address assignment)
- *       never interleave;</li>
- *   <li>{@code postgresql://USER:PASSWORD@HOST:PORT/DB?...} (also {@code postgres://} and
- *       {@code jdbc:postgresql://}): PostgreSQL, shared by several servers. libpq's
- *       {@code host=/dir} query parameter selects a Unix domain socket in that directory.</li>
+ *       never interleave;
+ *   <li>{@code postgresql://USER:PASSWORD@HOST:PORT/DB?...} (also {@code postgres://} and {@code
+ *       jdbc:postgresql://}): PostgreSQL, shared by several servers. libpq's {@code host=/dir}
+ *       query parameter selects a Unix domain socket in that directory.
  * </ul>
  *
  * The schema is created and upgraded by Flyway from {@code db/migration/{sqlite,postgresql}} on
@@ -30,7 +30,10 @@ import org.flywaydb.core.Flyway;
  */
 public final class Database implements AutoCloseable {
   /** Which SQL dialect the database speaks. */
-  public enum Kind { SQLITE, POSTGRESQL }
+  public enum Kind {
+    SQLITE,
+    POSTGRESQL
+  }
 
   private final Kind kind;
   private final HikariDataSource pool;
@@ -63,8 +66,10 @@ public final class Database implements AutoCloseable {
           .migrate();
     } catch (RuntimeException e) {
       ds.close();
-      throw new RegistryException(RegistryException.Code.DATABASE,
-          "cannot open the registry database " + t.display + ": " + rootMessage(e), e);
+      throw new RegistryException(
+          RegistryException.Code.DATABASE,
+          "cannot open the registry database " + t.display + ": " + rootMessage(e),
+          e);
     }
     return new Database(t.kind, ds, t.display);
   }
@@ -93,7 +98,9 @@ public final class Database implements AutoCloseable {
     if (url == null || url.isBlank()) {
       throw new RegistryException(RegistryException.Code.BAD_REQUEST, "no database given");
     }
-    if (url.startsWith("postgresql://") || url.startsWith("postgres://") || url.startsWith("jdbc:postgresql://")) {
+    if (url.startsWith("postgresql://")
+        || url.startsWith("postgres://")
+        || url.startsWith("jdbc:postgresql://")) {
       return postgres(url);
     }
     String path = url;
@@ -103,8 +110,9 @@ public final class Database implements AutoCloseable {
       }
     }
     if (path.contains("://")) {
-      throw new RegistryException(RegistryException.Code.BAD_REQUEST, "unknown database '" + url
-          + "': give a file path (SQLite) or a postgresql:// URL");
+      throw new RegistryException(
+          RegistryException.Code.BAD_REQUEST,
+          "unknown database '" + url + "': give a file path (SQLite) or a postgresql:// URL");
     }
     Path p = Path.of(path).toAbsolutePath();
     try {
@@ -112,7 +120,10 @@ public final class Database implements AutoCloseable {
         Files.createDirectories(p.getParent());
       }
     } catch (java.io.IOException e) {
-      throw new RegistryException(RegistryException.Code.DATABASE, "cannot create the directory of " + p + ": " + e.getMessage(), e);
+      throw new RegistryException(
+          RegistryException.Code.DATABASE,
+          "cannot create the directory of " + p + ": " + e.getMessage(),
+          e);
     }
     Properties props = new Properties();
     props.setProperty("journal_mode", "WAL");
@@ -145,13 +156,17 @@ public final class Database implements AutoCloseable {
     String uriHost = null;
     int uriPort = -1;
     if (!authority.isEmpty()) {
-      int colon = authority.startsWith("[") ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
+      int colon =
+          authority.startsWith("[")
+              ? authority.indexOf(':', authority.indexOf(']'))
+              : authority.lastIndexOf(':');
       uriHost = colon < 0 ? authority : authority.substring(0, colon);
       if (colon >= 0) {
         try {
           uriPort = Integer.parseInt(authority.substring(colon + 1));
         } catch (NumberFormatException e) {
-          throw new RegistryException(RegistryException.Code.BAD_REQUEST, "malformed port in the PostgreSQL URL");
+          throw new RegistryException(
+              RegistryException.Code.BAD_REQUEST, "malformed port in the PostgreSQL URL");
         }
       }
     }
@@ -175,7 +190,8 @@ public final class Database implements AutoCloseable {
       user = URLDecoder.decode(colon < 0 ? ui : ui.substring(0, colon), StandardCharsets.UTF_8);
       props.setProperty("user", user);
       if (colon >= 0) {
-        props.setProperty("password", URLDecoder.decode(ui.substring(colon + 1), StandardCharsets.UTF_8));
+        props.setProperty(
+            "password", URLDecoder.decode(ui.substring(colon + 1), StandardCharsets.UTF_8));
       }
     }
     String db = path.isEmpty() ? "postgres" : URLDecoder.decode(path, StandardCharsets.UTF_8);
@@ -183,7 +199,8 @@ public final class Database implements AutoCloseable {
     try {
       port = uriPort > 0 ? uriPort : Integer.parseInt(query.getOrDefault("port", "5432"));
     } catch (NumberFormatException e) {
-      throw new RegistryException(RegistryException.Code.BAD_REQUEST, "malformed port in the PostgreSQL URL");
+      throw new RegistryException(
+          RegistryException.Code.BAD_REQUEST, "malformed port in the PostgreSQL URL");
     }
     query.remove("port");
     String host = uriHost != null ? uriHost : "localhost";
@@ -200,7 +217,15 @@ public final class Database implements AutoCloseable {
       props.setProperty("socketFactory", UnixSocketFactory.class.getName());
       props.setProperty("socketFactoryArg", socketDir + "/.s.PGSQL." + port);
       props.setProperty("sslmode", "disable");
-      display = "postgresql://" + (user == null ? "" : user + "@") + "/" + db + "?host=" + socketDir + "&port=" + port;
+      display =
+          "postgresql://"
+              + (user == null ? "" : user + "@")
+              + "/"
+              + db
+              + "?host="
+              + socketDir
+              + "&port="
+              + port;
     } else {
       if (socketDir != null) {
         host = socketDir;
@@ -208,7 +233,8 @@ public final class Database implements AutoCloseable {
       display = "postgresql://" + (user == null ? "" : user + "@") + host + ":" + port + "/" + db;
     }
     query.forEach(props::setProperty);
-    return new Target(Kind.POSTGRESQL, "jdbc:postgresql://" + host + ":" + port + "/" + db, props, display);
+    return new Target(
+        Kind.POSTGRESQL, "jdbc:postgresql://" + host + ":" + port + "/" + db, props, display);
   }
 
   static String rootMessage(Throwable e) {

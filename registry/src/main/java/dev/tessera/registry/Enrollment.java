@@ -8,7 +8,12 @@ import java.util.Objects;
  * private key stays on the node), the hostname it asks for, the routes it advertises and whether it
  * offers itself as an exit node (which advertises {@code 0.0.0.0/0} and {@code ::/0}).
  */
-public record Enrollment(String authKey, String publicKey, String hostname, List<String> advertisedRoutes, boolean exitNode) {
+public record Enrollment(
+    String authKey,
+    String publicKey,
+    String hostname,
+    List<String> advertisedRoutes,
+    boolean exitNode) {
   public Enrollment {
     Objects.requireNonNull(authKey, "authKey");
     Objects.requireNonNull(publicKey, "publicKey");

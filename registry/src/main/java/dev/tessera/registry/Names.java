@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
-/** Checks of everything that enters the registry from outside: hostnames, tags, users, keys, routes. */
+/**
+ * Checks of everything that enters the registry from outside: hostnames, tags, users, keys, routes.
+ */
 final class Names {
   private static final Pattern HOSTNAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Pattern TAG = Pattern.compile("tag:[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
@@ -22,8 +24,11 @@ final class Names {
   static String hostname(String raw) throws RegistryException {
     String h = raw == null ? "" : raw.toLowerCase(Locale.ROOT);
     if (!HOSTNAME.matcher(h).matches()) {
-      throw new RegistryException(Code.MALFORMED_HOSTNAME, "hostname '" + printable(raw)
-          + "' is not a DNS label: use 1-63 letters, digits and hyphens, not starting or ending with a hyphen");
+      throw new RegistryException(
+          Code.MALFORMED_HOSTNAME,
+          "hostname '"
+              + printable(raw)
+              + "' is not a DNS label: use 1-63 letters, digits and hyphens, not starting or ending with a hyphen");
     }
     return h;
   }
@@ -32,8 +37,11 @@ final class Names {
     LinkedHashSet<String> out = new LinkedHashSet<>();
     for (String t : raw) {
       if (t == null || !TAG.matcher(t).matches()) {
-        throw new RegistryException(Code.MALFORMED_TAG, "'" + printable(t)
-            + "' is not a tag: tags look like tag:NAME (letters, digits, '-' and '_')");
+        throw new RegistryException(
+            Code.MALFORMED_TAG,
+            "'"
+                + printable(t)
+                + "' is not a tag: tags look like tag:NAME (letters, digits, '-' and '_')");
       }
       out.add(t);
     }
@@ -41,10 +49,18 @@ final class Names {
   }
 
   static String user(String raw) throws RegistryException {
-    if (raw == null || raw.isBlank() || raw.length() > 256 || raw.chars().anyMatch(c -> c <= ' ' || c == 0x7f)
-        || raw.startsWith("tag:") || raw.startsWith("group:") || raw.startsWith("autogroup:")) {
-      throw new RegistryException(Code.MALFORMED_USER, "'" + printable(raw)
-          + "' is not a user name: use the name the policy uses, e.g. alice@example.com");
+    if (raw == null
+        || raw.isBlank()
+        || raw.length() > 256
+        || raw.chars().anyMatch(c -> c <= ' ' || c == 0x7f)
+        || raw.startsWith("tag:")
+        || raw.startsWith("group:")
+        || raw.startsWith("autogroup:")) {
+      throw new RegistryException(
+          Code.MALFORMED_USER,
+          "'"
+              + printable(raw)
+              + "' is not a user name: use the name the policy uses, e.g. alice@example.com");
     }
     return raw;
   }
@@ -58,7 +74,8 @@ final class Names {
       k = new byte[0];
     }
     if (k.length != 32) {
-      throw new RegistryException(Code.MALFORMED_PUBLIC_KEY,
+      throw new RegistryException(
+          Code.MALFORMED_PUBLIC_KEY,
           "public key is not a WireGuard key (base64 of 32 bytes, as `wg pubkey` prints)");
     }
     boolean zero = true;
@@ -75,14 +92,24 @@ final class Names {
   static List<String> routes(List<String> raw) throws RegistryException {
     List<Prefix> out = new ArrayList<>();
     for (String r : raw) {
-      Prefix p = Prefix.parse(r == null ? null : r.strip()).orElseThrow(() -> new RegistryException(Code.MALFORMED_ROUTE,
-          "'" + printable(r) + "' is not a route: write a prefix with its host bits zero, e.g. 10.1.0.0/16 or fd00:1::/64"));
+      Prefix p =
+          Prefix.parse(r == null ? null : r.strip())
+              .orElseThrow(
+                  () ->
+                      new RegistryException(
+                          Code.MALFORMED_ROUTE,
+                          "'"
+                              + printable(r)
+                              + "' is not a route: write a prefix with its host bits zero, e.g. 10.1.0.0/16 or fd00:1::/64"));
       if (!out.contains(p)) {
         out.add(p);
       }
     }
-    out.sort(java.util.Comparator.comparing(Prefix::isIpv4).reversed()
-        .thenComparing(Prefix::value).thenComparingInt(Prefix::length));
+    out.sort(
+        java.util.Comparator.comparing(Prefix::isIpv4)
+            .reversed()
+            .thenComparing(Prefix::value)
+            .thenComparingInt(Prefix::length));
     return out.stream().map(Prefix::toString).toList();
   }
 

@@ -1,8 +1,8 @@
 package dev.tessera.registry;
 
 /**
- * A key just created: {@code secret} is the full key string to hand to agents. It exists only
- * here; the registry keeps its hash.
+ * A key just created: {@code secret} is the full key string to hand to agents. It exists only here;
+ * the registry keeps its hash.
  */
 public record NewAuthKey(AuthKey key, String secret) {
   @Override

@@ -10,10 +10,10 @@ import java.util.TreeMap;
 
 /**
  * One enrolled device. {@code user} is the owner of an untagged node; a tagged node belongs to its
- * tags, and {@code user} then names who created the key that tagged it (what the policy's
- * {@code tagOwners} check is about), as in the inventory format. Addresses are assigned once and
- * kept for the node's life. {@code advertisedRoutes} are what the node offers; only
- * {@code approvedRoutes} (a subset) are used. {@code keyExpiry} empty means the key never expires.
+ * tags, and {@code user} then names who created the key that tagged it (what the policy's {@code
+ * tagOwners} check is about), as in the inventory format. Addresses are assigned once and kept for
+ * the node's life. {@code advertisedRoutes} are what the node offers; only {@code approvedRoutes}
+ * (a subset) are used. {@code keyExpiry} empty means the key never expires.
  */
 public record Node(
     long id,

@@ -16,7 +16,9 @@ public record PolicyChecks(TagOwnership tags, RouteApproval routes) {
     boolean owns(String user, String tag);
   }
 
-  /** {@code autoApprovers}: is {@code route}, advertised by a node of this user and tags, approved? */
+  /**
+   * {@code autoApprovers}: is {@code route}, advertised by a node of this user and tags, approved?
+   */
   @FunctionalInterface
   public interface RouteApproval {
     boolean approves(String route, Optional<String> user, List<String> tags);

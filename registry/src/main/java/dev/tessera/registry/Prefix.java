@@ -6,8 +6,8 @@ import java.net.InetAddress;
 import java.util.Optional;
 
 /**
- * An IP prefix in canonical form (host bits zero), IPv4 or IPv6: what routes and address pools
- * are. Parsed from literals only, never through DNS.
+ * An IP prefix in canonical form (host bits zero), IPv4 or IPv6: what routes and address pools are.
+ * Parsed from literals only, never through DNS.
  */
 public record Prefix(InetAddress address, int length) {
 

@@ -42,8 +42,8 @@ import java.util.regex.Pattern;
  *
  * <p><b>Addresses.</b> A node gets the lowest free address of the IPv4 pool (its first and last
  * addresses and Tailscale's service address 100.100.100.100 are never given), and the IPv6 pool's
- * address at the same offset. Both are unique columns: an address held by a node is never given
- * to another, and a node keeps its addresses for life, across restarts and pool changes.
+ * address at the same offset. Both are unique columns: an address held by a node is never given to
+ * another, and a node keeps its addresses for life, across restarts and pool changes.
  *
  * <p><b>Auth keys</b> are {@code tskey-ID-SECRET}: ID (16 hex digits) names the key; SECRET (256
  * random bits) is stored only as its SHA-256, compared in constant time.
@@ -51,15 +51,21 @@ import java.util.regex.Pattern;
 public final class Registry implements AutoCloseable {
   /** The PostgreSQL channel every write notifies, with the new revision as payload. */
   public static final String CHANNEL = "tessera_registry";
-  /** Advisory lock key serializing registry writes on PostgreSQL ("tessera" in ASCII, truncated). */
+
+  /**
+   * Advisory lock key serializing registry writes on PostgreSQL ("tessera" in ASCII, truncated).
+   */
   static final long WRITE_LOCK = 0x7465737365726100L;
+
   private static final long SERVICE_ADDRESS = 0x64646464L; // 100.100.100.100
   private static final Duration LAST_SEEN_RESOLUTION = Duration.ofSeconds(60);
   private static final Pattern KEY = Pattern.compile("tskey-([0-9a-f]{16})-([A-Za-z0-9_-]{43})");
-  private static final Pattern POSTURE_KEY = Pattern.compile("[a-zA-Z][a-zA-Z0-9]*:[A-Za-z0-9_.-]{1,64}");
+  private static final Pattern POSTURE_KEY =
+      Pattern.compile("[a-zA-Z][a-zA-Z0-9]*:[A-Za-z0-9_.-]{1,64}");
   private static final TypeReference<List<String>> LIST = new TypeReference<>() {};
   private static final TypeReference<TreeMap<String, String>> MAP = new TypeReference<>() {};
-  private static final TypeReference<LinkedHashMap<String, Object>> DETAIL = new TypeReference<>() {};
+  private static final TypeReference<LinkedHashMap<String, Object>> DETAIL =
+      new TypeReference<>() {};
 
   private final Database db;
   private final RegistryConfig config;
@@ -95,25 +101,29 @@ public final class Registry implements AutoCloseable {
 
   public User createUser(String actor, String name) throws RegistryException {
     String n = Names.user(name);
-    return write(tx -> {
-      if (userId(tx.c, n).isPresent()) {
-        throw new RegistryException(Code.NAME_TAKEN, "user '" + n + "' already exists");
-      }
-      return userById(tx.c, ensureUser(tx, actor, n));
-    });
+    return write(
+        tx -> {
+          if (userId(tx.c, n).isPresent()) {
+            throw new RegistryException(Code.NAME_TAKEN, "user '" + n + "' already exists");
+          }
+          return userById(tx.c, ensureUser(tx, actor, n));
+        });
   }
 
   public List<User> users() throws RegistryException {
-    return read(c -> {
-      List<User> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT id, name, created_ms FROM users ORDER BY name");
-           ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(new User(rs.getLong(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3))));
-        }
-      }
-      return out;
-    });
+    return read(
+        c -> {
+          List<User> out = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement("SELECT id, name, created_ms FROM users ORDER BY name");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(
+                  new User(rs.getLong(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3))));
+            }
+          }
+          return out;
+        });
   }
 
   // ---------------------------------------------------------------- auth keys
@@ -138,62 +148,77 @@ public final class Registry implements AutoCloseable {
     String secretText = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     Instant now = clock.instant();
     Optional<Instant> expiry = spec.expiry().map(now::plus);
-    AuthKey key = write(tx -> {
-      long userId = ensureUser(tx, actor, user);
-      try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO auth_keys (key_id, secret_sha256, user_id, tags,"
-          + " reusable, ephemeral, expires_ms, pre_approved_routes, created_ms, uses) VALUES (?,?,?,?,?,?,?,?,?,0)")) {
-        ps.setString(1, id);
-        ps.setString(2, sha256(secretText));
-        ps.setLong(3, userId);
-        ps.setString(4, toJson(tags));
-        ps.setBoolean(5, spec.reusable());
-        ps.setBoolean(6, spec.ephemeral());
-        setMillis(ps, 7, expiry);
-        ps.setBoolean(8, spec.preApprovedRoutes());
-        ps.setLong(9, now.toEpochMilli());
-        ps.executeUpdate();
-      }
-      Map<String, Object> d = new LinkedHashMap<>();
-      d.put("user", user);
-      d.put("tags", tags);
-      d.put("reusable", spec.reusable());
-      d.put("ephemeral", spec.ephemeral());
-      d.put("expires", expiry.map(Instant::toString).orElse("never"));
-      d.put("preApprovedRoutes", spec.preApprovedRoutes());
-      tx.audit(actor, "authkey-created", id, d);
-      return authKey(tx.c, id).orElseThrow();
-    });
+    AuthKey key =
+        write(
+            tx -> {
+              long userId = ensureUser(tx, actor, user);
+              try (PreparedStatement ps =
+                  tx.c.prepareStatement(
+                      "INSERT INTO auth_keys (key_id, secret_sha256, user_id, tags,"
+                          + " reusable, ephemeral, expires_ms, pre_approved_routes, created_ms, uses) VALUES (?,?,?,?,?,?,?,?,?,0)")) {
+                ps.setString(1, id);
+                ps.setString(2, sha256(secretText));
+                ps.setLong(3, userId);
+                ps.setString(4, toJson(tags));
+                ps.setBoolean(5, spec.reusable());
+                ps.setBoolean(6, spec.ephemeral());
+                setMillis(ps, 7, expiry);
+                ps.setBoolean(8, spec.preApprovedRoutes());
+                ps.setLong(9, now.toEpochMilli());
+                ps.executeUpdate();
+              }
+              Map<String, Object> d = new LinkedHashMap<>();
+              d.put("user", user);
+              d.put("tags", tags);
+              d.put("reusable", spec.reusable());
+              d.put("ephemeral", spec.ephemeral());
+              d.put("expires", expiry.map(Instant::toString).orElse("never"));
+              d.put("preApprovedRoutes", spec.preApprovedRoutes());
+              tx.audit(actor, "authkey-created", id, d);
+              return authKey(tx.c, id).orElseThrow();
+            });
     return new NewAuthKey(key, "tskey-" + id + "-" + secretText);
   }
 
   public List<AuthKey> authKeys() throws RegistryException {
-    return read(c -> {
-      List<AuthKey> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(AUTH_KEY_SELECT + " ORDER BY k.created_ms, k.id");
-           ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(authKey(rs));
-        }
-      }
-      return out;
-    });
+    return read(
+        c -> {
+          List<AuthKey> out = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(AUTH_KEY_SELECT + " ORDER BY k.created_ms, k.id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(authKey(rs));
+            }
+          }
+          return out;
+        });
   }
 
   public AuthKey revokeAuthKey(String actor, String keyId) throws RegistryException {
-    return write(tx -> {
-      AuthKey k = authKey(tx.c, keyId).orElseThrow(() -> new RegistryException(Code.UNKNOWN_AUTH_KEY,
-          "no auth key '" + Names.printable(keyId) + "' (policyc authkey list shows the keys)"));
-      if (k.revoked().isPresent()) {
-        return k;
-      }
-      try (PreparedStatement ps = tx.c.prepareStatement("UPDATE auth_keys SET revoked_ms = ? WHERE key_id = ?")) {
-        ps.setLong(1, clock.millis());
-        ps.setString(2, keyId);
-        ps.executeUpdate();
-      }
-      tx.audit(actor, "authkey-revoked", keyId, Map.of());
-      return authKey(tx.c, keyId).orElseThrow();
-    });
+    return write(
+        tx -> {
+          AuthKey k =
+              authKey(tx.c, keyId)
+                  .orElseThrow(
+                      () ->
+                          new RegistryException(
+                              Code.UNKNOWN_AUTH_KEY,
+                              "no auth key '"
+                                  + Names.printable(keyId)
+                                  + "' (policyc authkey list shows the keys)"));
+          if (k.revoked().isPresent()) {
+            return k;
+          }
+          try (PreparedStatement ps =
+              tx.c.prepareStatement("UPDATE auth_keys SET revoked_ms = ? WHERE key_id = ?")) {
+            ps.setLong(1, clock.millis());
+            ps.setString(2, keyId);
+            ps.executeUpdate();
+          }
+          tx.audit(actor, "authkey-revoked", keyId, Map.of());
+          return authKey(tx.c, keyId).orElseThrow();
+        });
   }
 
   // ---------------------------------------------------------------- enrollment
@@ -202,8 +227,8 @@ public final class Registry implements AutoCloseable {
    * Registers a node: checks the auth key (known, secret matches, not revoked, not expired, not a
    * used one-off key, and its tags still owned by its creator), the public key (well formed, not
    * registered yet) and the hostname, then assigns addresses, approves the routes the key or the
-   * policy approves, and records the node. A taken name gets the first free suffix
-   * ({@code laptop-1}).
+   * policy approves, and records the node. A taken name gets the first free suffix ({@code
+   * laptop-1}).
    */
   public Node enroll(Enrollment req, PolicyChecks checks) throws RegistryException {
     Matcher m = parseKey(req.authKey());
@@ -216,83 +241,107 @@ public final class Registry implements AutoCloseable {
     }
     List<String> routes = Names.routes(advertised);
     Instant now = clock.instant();
-    return write(tx -> {
-      AuthKey key = authKey(tx.c, m.id).orElseThrow(() -> unknownKey());
-      String stored;
-      try (PreparedStatement ps = tx.c.prepareStatement("SELECT secret_sha256 FROM auth_keys WHERE key_id = ?")) {
-        ps.setString(1, m.id);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          stored = rs.getString(1);
-        }
-      }
-      if (!MessageDigest.isEqual(stored.getBytes(StandardCharsets.US_ASCII), sha256(m.secret).getBytes(StandardCharsets.US_ASCII))) {
-        throw unknownKey();
-      }
-      switch (key.state(now)) {
-        case REVOKED -> throw new RegistryException(Code.AUTH_KEY_REVOKED, "auth key " + key.id() + " was revoked");
-        case EXPIRED -> throw new RegistryException(Code.AUTH_KEY_EXPIRED,
-            "auth key " + key.id() + " expired at " + key.expiry().orElseThrow() + ": create a new one");
-        case USED -> throw new RegistryException(Code.AUTH_KEY_USED,
-            "auth key " + key.id() + " is a one-off key and was already used: create a new one, or a --reusable key");
-        case USABLE -> { }
-      }
-      checkOwned(checks.tags(), key.user(), key.tags(), "enroll a node with");
-      Optional<Node> existing = nodeWhere(tx.c, "n.public_key = ?", publicKey);
-      if (existing.isPresent()) {
-        throw new RegistryException(Code.DUPLICATE_PUBLIC_KEY, "this public key is already registered as node '"
-            + existing.get().name() + "': a node keeps its identity across restarts and does not enroll again;"
-            + " to start over, log out first (tessera-agent logout) or delete the node");
-      }
-      String name = freeName(tx.c, hostname);
-      long[] address = allocate(tx.c);
-      String ipv4 = Prefix.format(Prefix.toAddress(BigInteger.valueOf(address[0]), 4));
-      String ipv6 = Prefix.format(config.ipv6Pool().at(BigInteger.valueOf(address[0] - address[1])));
-      long userId = userId(tx.c, key.user()).orElseThrow();
-      List<String> approved = new ArrayList<>();
-      for (String r : routes) {
-        if (key.preApprovedRoutes() || checks.routes().approves(r, Optional.of(key.user()), key.tags())) {
-          approved.add(r);
-        }
-      }
-      try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO nodes (name, user_id, tags, public_key, ipv4, ipv4_num,"
-          + " ipv6, endpoints, advertised_routes, approved_routes, posture, last_seen_ms, key_expiry_ms, ephemeral,"
-          + " auth_key_id, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-          + "(SELECT id FROM auth_keys WHERE key_id = ?),?)")) {
-        ps.setString(1, name);
-        ps.setLong(2, userId);
-        ps.setString(3, toJson(key.tags()));
-        ps.setString(4, publicKey);
-        ps.setString(5, ipv4);
-        ps.setLong(6, address[0]);
-        ps.setString(7, ipv6);
-        ps.setString(8, "[]");
-        ps.setString(9, toJson(routes));
-        ps.setString(10, toJson(approved));
-        ps.setString(11, "{}");
-        ps.setLong(12, now.toEpochMilli());
-        ps.setLong(13, now.plus(config.keyExpiry()).toEpochMilli());
-        ps.setBoolean(14, key.ephemeral());
-        ps.setString(15, key.id());
-        ps.setLong(16, now.toEpochMilli());
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps = tx.c.prepareStatement("UPDATE auth_keys SET uses = uses + 1 WHERE key_id = ?")) {
-        ps.setString(1, key.id());
-        ps.executeUpdate();
-      }
-      Map<String, Object> d = new LinkedHashMap<>();
-      d.put("authKey", key.id());
-      d.put("publicKey", publicKey);
-      d.put("user", key.user());
-      d.put("tags", key.tags());
-      d.put("addresses", List.of(ipv4, ipv6));
-      d.put("advertisedRoutes", routes);
-      d.put("approvedRoutes", approved);
-      d.put("ephemeral", key.ephemeral());
-      tx.audit("node:" + name, "node-enrolled", name, d);
-      return nodeWhere(tx.c, "n.name = ?", name).orElseThrow();
-    });
+    return write(
+        tx -> {
+          AuthKey key = authKey(tx.c, m.id).orElseThrow(() -> unknownKey());
+          String stored;
+          try (PreparedStatement ps =
+              tx.c.prepareStatement("SELECT secret_sha256 FROM auth_keys WHERE key_id = ?")) {
+            ps.setString(1, m.id);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              stored = rs.getString(1);
+            }
+          }
+          if (!MessageDigest.isEqual(
+              stored.getBytes(StandardCharsets.US_ASCII),
+              sha256(m.secret).getBytes(StandardCharsets.US_ASCII))) {
+            throw unknownKey();
+          }
+          switch (key.state(now)) {
+            case REVOKED ->
+                throw new RegistryException(
+                    Code.AUTH_KEY_REVOKED, "auth key " + key.id() + " was revoked");
+            case EXPIRED ->
+                throw new RegistryException(
+                    Code.AUTH_KEY_EXPIRED,
+                    "auth key "
+                        + key.id()
+                        + " expired at "
+                        + key.expiry().orElseThrow()
+                        + ": create a new one");
+            case USED ->
+                throw new RegistryException(
+                    Code.AUTH_KEY_USED,
+                    "auth key "
+                        + key.id()
+                        + " is a one-off key and was already used: create a new one, or a --reusable key");
+            case USABLE -> {}
+          }
+          checkOwned(checks.tags(), key.user(), key.tags(), "enroll a node with");
+          Optional<Node> existing = nodeWhere(tx.c, "n.public_key = ?", publicKey);
+          if (existing.isPresent()) {
+            throw new RegistryException(
+                Code.DUPLICATE_PUBLIC_KEY,
+                "this public key is already registered as node '"
+                    + existing.get().name()
+                    + "': a node keeps its identity across restarts and does not enroll again;"
+                    + " to start over, log out first (tessera-agent logout) or delete the node");
+          }
+          String name = freeName(tx.c, hostname);
+          long[] address = allocate(tx.c);
+          String ipv4 = Prefix.format(Prefix.toAddress(BigInteger.valueOf(address[0]), 4));
+          String ipv6 =
+              Prefix.format(config.ipv6Pool().at(BigInteger.valueOf(address[0] - address[1])));
+          long userId = userId(tx.c, key.user()).orElseThrow();
+          List<String> approved = new ArrayList<>();
+          for (String r : routes) {
+            if (key.preApprovedRoutes()
+                || checks.routes().approves(r, Optional.of(key.user()), key.tags())) {
+              approved.add(r);
+            }
+          }
+          try (PreparedStatement ps =
+              tx.c.prepareStatement(
+                  "INSERT INTO nodes (name, user_id, tags, public_key, ipv4, ipv4_num,"
+                      + " ipv6, endpoints, advertised_routes, approved_routes, posture, last_seen_ms, key_expiry_ms, ephemeral,"
+                      + " auth_key_id, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                      + "(SELECT id FROM auth_keys WHERE key_id = ?),?)")) {
+            ps.setString(1, name);
+            ps.setLong(2, userId);
+            ps.setString(3, toJson(key.tags()));
+            ps.setString(4, publicKey);
+            ps.setString(5, ipv4);
+            ps.setLong(6, address[0]);
+            ps.setString(7, ipv6);
+            ps.setString(8, "[]");
+            ps.setString(9, toJson(routes));
+            ps.setString(10, toJson(approved));
+            ps.setString(11, "{}");
+            ps.setLong(12, now.toEpochMilli());
+            ps.setLong(13, now.plus(config.keyExpiry()).toEpochMilli());
+            ps.setBoolean(14, key.ephemeral());
+            ps.setString(15, key.id());
+            ps.setLong(16, now.toEpochMilli());
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              tx.c.prepareStatement("UPDATE auth_keys SET uses = uses + 1 WHERE key_id = ?")) {
+            ps.setString(1, key.id());
+            ps.executeUpdate();
+          }
+          Map<String, Object> d = new LinkedHashMap<>();
+          d.put("authKey", key.id());
+          d.put("publicKey", publicKey);
+          d.put("user", key.user());
+          d.put("tags", key.tags());
+          d.put("addresses", List.of(ipv4, ipv6));
+          d.put("advertisedRoutes", routes);
+          d.put("approvedRoutes", approved);
+          d.put("ephemeral", key.ephemeral());
+          tx.audit("node:" + name, "node-enrolled", name, d);
+          return nodeWhere(tx.c, "n.name = ?", name).orElseThrow();
+        });
   }
 
   private record Matcher(String id, String secret) {}
@@ -300,22 +349,33 @@ public final class Registry implements AutoCloseable {
   private static Matcher parseKey(String text) throws RegistryException {
     java.util.regex.Matcher m = KEY.matcher(text == null ? "" : text.strip());
     if (!m.matches()) {
-      throw new RegistryException(Code.MALFORMED_AUTH_KEY,
+      throw new RegistryException(
+          Code.MALFORMED_AUTH_KEY,
           "not an auth key: keys look like tskey-<16 hex digits>-<43 characters> (policyc authkey create prints one)");
     }
     return new Matcher(m.group(1), m.group(2));
   }
 
   private static RegistryException unknownKey() {
-    return new RegistryException(Code.UNKNOWN_AUTH_KEY, "unknown auth key: it was never issued by this server or was mistyped");
+    return new RegistryException(
+        Code.UNKNOWN_AUTH_KEY,
+        "unknown auth key: it was never issued by this server or was mistyped");
   }
 
-  private static void checkOwned(PolicyChecks.TagOwnership owners, String user, List<String> tags, String what)
+  private static void checkOwned(
+      PolicyChecks.TagOwnership owners, String user, List<String> tags, String what)
       throws RegistryException {
     List<String> unowned = tags.stream().filter(t -> !owners.owns(user, t)).toList();
     if (!unowned.isEmpty()) {
-      throw new RegistryException(Code.TAG_NOT_OWNED, user + " does not own " + String.join(", ", unowned)
-          + " under the policy's tagOwners, so cannot " + what + " " + (unowned.size() == 1 ? "it" : "them"));
+      throw new RegistryException(
+          Code.TAG_NOT_OWNED,
+          user
+              + " does not own "
+              + String.join(", ", unowned)
+              + " under the policy's tagOwners, so cannot "
+              + what
+              + " "
+              + (unowned.size() == 1 ? "it" : "them"));
     }
   }
 
@@ -329,9 +389,11 @@ public final class Registry implements AutoCloseable {
     long from = lo;
     while (from <= hi) {
       long cand;
-      try (PreparedStatement ps = c.prepareStatement("SELECT MIN(cand.c) FROM (SELECT CAST(? AS BIGINT) AS c"
-          + " UNION ALL SELECT ipv4_num + 1 FROM nodes WHERE ipv4_num >= ? AND ipv4_num < ?) cand"
-          + " WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.ipv4_num = cand.c)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT MIN(cand.c) FROM (SELECT CAST(? AS BIGINT) AS c"
+                  + " UNION ALL SELECT ipv4_num + 1 FROM nodes WHERE ipv4_num >= ? AND ipv4_num < ?) cand"
+                  + " WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.ipv4_num = cand.c)")) {
         ps.setLong(1, from);
         ps.setLong(2, from);
         ps.setLong(3, hi);
@@ -349,8 +411,11 @@ public final class Registry implements AutoCloseable {
       }
       from = cand + 1;
     }
-    throw new RegistryException(Code.ADDRESSES_EXHAUSTED, "no free address left in the IPv4 pool " + pool
-        + ": every address is held by a node; widen the pool or delete nodes");
+    throw new RegistryException(
+        Code.ADDRESSES_EXHAUSTED,
+        "no free address left in the IPv4 pool "
+            + pool
+            + ": every address is held by a node; widen the pool or delete nodes");
   }
 
   private String freeName(Connection c, String hostname) throws SQLException {
@@ -359,7 +424,10 @@ public final class Registry implements AutoCloseable {
     }
     for (int i = 1; ; i++) {
       String suffix = "-" + i;
-      String base = hostname.length() + suffix.length() > 63 ? hostname.substring(0, 63 - suffix.length()) : hostname;
+      String base =
+          hostname.length() + suffix.length() > 63
+              ? hostname.substring(0, 63 - suffix.length())
+              : hostname;
       String n = base + suffix;
       if (nodeWhere(c, "n.name = ?", n).isEmpty()) {
         return n;
@@ -386,49 +454,56 @@ public final class Registry implements AutoCloseable {
    * posture facts. A change is written and audited (peers' bundles carry endpoints); an unchanged
    * report only refreshes {@code lastSeen}, at most once a minute.
    */
-  public Node report(String publicKey, List<String> endpoints, Map<String, String> posture) throws RegistryException {
+  public Node report(String publicKey, List<String> endpoints, Map<String, String> posture)
+      throws RegistryException {
     List<String> eps = endpoints(endpoints);
     TreeMap<String, String> facts = posture(posture);
     Instant now = clock.instant();
-    return write(tx -> {
-      Node n = nodeWhere(tx.c, "n.public_key = ?", publicKey).orElseThrow(() -> unknownNode(publicKey));
-      boolean changed = !n.endpoints().equals(eps) || !n.posture().equals(facts);
-      boolean stale = n.lastSeen().map(t -> t.plus(LAST_SEEN_RESOLUTION).isBefore(now)).orElse(true);
-      if (!changed && !stale) {
-        return n;
-      }
-      try (PreparedStatement ps = tx.c.prepareStatement(
-          "UPDATE nodes SET endpoints = ?, posture = ?, last_seen_ms = ? WHERE id = ?")) {
-        ps.setString(1, toJson(eps));
-        ps.setString(2, toJson(facts));
-        ps.setLong(3, now.toEpochMilli());
-        ps.setLong(4, n.id());
-        ps.executeUpdate();
-      }
-      if (changed) {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("endpoints", eps);
-        d.put("posture", facts);
-        tx.audit("node:" + n.name(), "node-reported", n.name(), d);
-      }
-      return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
-    });
+    return write(
+        tx -> {
+          Node n =
+              nodeWhere(tx.c, "n.public_key = ?", publicKey)
+                  .orElseThrow(() -> unknownNode(publicKey));
+          boolean changed = !n.endpoints().equals(eps) || !n.posture().equals(facts);
+          boolean stale =
+              n.lastSeen().map(t -> t.plus(LAST_SEEN_RESOLUTION).isBefore(now)).orElse(true);
+          if (!changed && !stale) {
+            return n;
+          }
+          try (PreparedStatement ps =
+              tx.c.prepareStatement(
+                  "UPDATE nodes SET endpoints = ?, posture = ?, last_seen_ms = ? WHERE id = ?")) {
+            ps.setString(1, toJson(eps));
+            ps.setString(2, toJson(facts));
+            ps.setLong(3, now.toEpochMilli());
+            ps.setLong(4, n.id());
+            ps.executeUpdate();
+          }
+          if (changed) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("endpoints", eps);
+            d.put("posture", facts);
+            tx.audit("node:" + n.name(), "node-reported", n.name(), d);
+          }
+          return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
+        });
   }
 
   public Node rename(String actor, String name, String newName) throws RegistryException {
     String to = Names.hostname(newName);
-    return write(tx -> {
-      Node n = named(tx.c, name);
-      if (n.name().equals(to)) {
-        return n;
-      }
-      if (nodeWhere(tx.c, "n.name = ?", to).isPresent()) {
-        throw new RegistryException(Code.NAME_TAKEN, "a node is already named '" + to + "'");
-      }
-      update(tx.c, "UPDATE nodes SET name = ? WHERE id = ?", to, n.id());
-      tx.audit(actor, "node-renamed", to, Map.of("from", n.name()));
-      return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
-    });
+    return write(
+        tx -> {
+          Node n = named(tx.c, name);
+          if (n.name().equals(to)) {
+            return n;
+          }
+          if (nodeWhere(tx.c, "n.name = ?", to).isPresent()) {
+            throw new RegistryException(Code.NAME_TAKEN, "a node is already named '" + to + "'");
+          }
+          update(tx.c, "UPDATE nodes SET name = ? WHERE id = ?", to, n.id());
+          tx.audit(actor, "node-renamed", to, Map.of("from", n.name()));
+          return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
+        });
   }
 
   /** Expires the node's key now: it drops out of every bundle until it is enrolled again. */
@@ -437,17 +512,24 @@ public final class Registry implements AutoCloseable {
   }
 
   /** Sets when the node's key expires; empty disables expiry for the node. */
-  public Node setKeyExpiry(String actor, String name, Optional<Instant> expiry) throws RegistryException {
-    return write(tx -> {
-      Node n = named(tx.c, name);
-      try (PreparedStatement ps = tx.c.prepareStatement("UPDATE nodes SET key_expiry_ms = ? WHERE id = ?")) {
-        setMillis(ps, 1, expiry);
-        ps.setLong(2, n.id());
-        ps.executeUpdate();
-      }
-      tx.audit(actor, "node-key-expiry", n.name(), Map.of("expires", expiry.map(Instant::toString).orElse("never")));
-      return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
-    });
+  public Node setKeyExpiry(String actor, String name, Optional<Instant> expiry)
+      throws RegistryException {
+    return write(
+        tx -> {
+          Node n = named(tx.c, name);
+          try (PreparedStatement ps =
+              tx.c.prepareStatement("UPDATE nodes SET key_expiry_ms = ? WHERE id = ?")) {
+            setMillis(ps, 1, expiry);
+            ps.setLong(2, n.id());
+            ps.executeUpdate();
+          }
+          tx.audit(
+              actor,
+              "node-key-expiry",
+              n.name(),
+              Map.of("expires", expiry.map(Instant::toString).orElse("never")));
+          return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
+        });
   }
 
   /** Deletes the node; its addresses become free and it drops out of every bundle. */
@@ -455,16 +537,28 @@ public final class Registry implements AutoCloseable {
     return write(tx -> deleteNode(tx, actor, named(tx.c, name), "deleted"));
   }
 
-  /** Deletes the node holding {@code publicKey} (an agent logging out, authenticated by that key). */
+  /**
+   * Deletes the node holding {@code publicKey} (an agent logging out, authenticated by that key).
+   */
   public Node deleteByKey(String actor, String publicKey) throws RegistryException {
-    return write(tx -> deleteNode(tx, actor,
-        nodeWhere(tx.c, "n.public_key = ?", publicKey).orElseThrow(() -> unknownNode(publicKey)), "logged out"));
+    return write(
+        tx ->
+            deleteNode(
+                tx,
+                actor,
+                nodeWhere(tx.c, "n.public_key = ?", publicKey)
+                    .orElseThrow(() -> unknownNode(publicKey)),
+                "logged out"));
   }
 
   private Node deleteNode(Tx tx, String actor, Node n, String why) throws SQLException {
     update(tx.c, "DELETE FROM nodes WHERE id = ?", n.id());
-    tx.audit(actor, "node-deleted", n.name(), Map.of("reason", why, "publicKey", n.publicKey(),
-        "addresses", List.of(n.ipv4(), n.ipv6())));
+    tx.audit(
+        actor,
+        "node-deleted",
+        n.name(),
+        Map.of(
+            "reason", why, "publicKey", n.publicKey(), "addresses", List.of(n.ipv4(), n.ipv6())));
     return n;
   }
 
@@ -474,74 +568,105 @@ public final class Registry implements AutoCloseable {
    */
   public List<Node> deleteIdleEphemeral(Duration idle) throws RegistryException {
     long cutoff = clock.instant().minus(idle).toEpochMilli();
-    return write(tx -> {
-      List<Node> idleNodes = nodesWhere(tx.c, "n.ephemeral = ? AND COALESCE(n.last_seen_ms, n.created_ms) < ?",
-          List.of(true, cutoff));
-      for (Node n : idleNodes) {
-        deleteNode(tx, "server", n, "ephemeral, idle for more than " + idle);
-      }
-      return idleNodes;
-    });
+    return write(
+        tx -> {
+          List<Node> idleNodes =
+              nodesWhere(
+                  tx.c,
+                  "n.ephemeral = ? AND COALESCE(n.last_seen_ms, n.created_ms) < ?",
+                  List.of(true, cutoff));
+          for (Node n : idleNodes) {
+            deleteNode(tx, "server", n, "ephemeral, idle for more than " + idle);
+          }
+          return idleNodes;
+        });
   }
 
-  /** Replaces the node's tags; {@code actor} must own each one (an empty list makes it a user's node again). */
-  public Node setTags(String actor, String name, List<String> tags, PolicyChecks.TagOwnership owners)
+  /**
+   * Replaces the node's tags; {@code actor} must own each one (an empty list makes it a user's node
+   * again).
+   */
+  public Node setTags(
+      String actor, String name, List<String> tags, PolicyChecks.TagOwnership owners)
       throws RegistryException {
     List<String> t = Names.tags(tags);
     checkOwned(owners, actor, t, "tag a node with");
-    return write(tx -> {
-      Node n = named(tx.c, name);
-      update(tx.c, "UPDATE nodes SET tags = ? WHERE id = ?", toJson(t), n.id());
-      tx.audit(actor, "node-tagged", n.name(), Map.of("from", n.tags(), "to", t));
-      return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
-    });
+    return write(
+        tx -> {
+          Node n = named(tx.c, name);
+          update(tx.c, "UPDATE nodes SET tags = ? WHERE id = ?", toJson(t), n.id());
+          tx.audit(actor, "node-tagged", n.name(), Map.of("from", n.tags(), "to", t));
+          return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
+        });
   }
 
-  /** Sets the node's approved routes, each of which it must advertise (an empty list approves none). */
-  public Node approveRoutes(String actor, String name, List<String> routes) throws RegistryException {
+  /**
+   * Sets the node's approved routes, each of which it must advertise (an empty list approves none).
+   */
+  public Node approveRoutes(String actor, String name, List<String> routes)
+      throws RegistryException {
     List<String> r = Names.routes(routes);
-    return write(tx -> {
-      Node n = named(tx.c, name);
-      List<String> missing = r.stream().filter(x -> !n.advertisedRoutes().contains(x)).toList();
-      if (!missing.isEmpty()) {
-        throw new RegistryException(Code.ROUTE_NOT_ADVERTISED, "node '" + n.name() + "' does not advertise "
-            + String.join(", ", missing) + " (it advertises " + (n.advertisedRoutes().isEmpty() ? "nothing"
-            : String.join(", ", n.advertisedRoutes())) + ")");
-      }
-      update(tx.c, "UPDATE nodes SET approved_routes = ? WHERE id = ?", toJson(r), n.id());
-      tx.audit(actor, "routes-approved", n.name(), Map.of("from", n.approvedRoutes(), "to", r));
-      return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
-    });
+    return write(
+        tx -> {
+          Node n = named(tx.c, name);
+          List<String> missing = r.stream().filter(x -> !n.advertisedRoutes().contains(x)).toList();
+          if (!missing.isEmpty()) {
+            throw new RegistryException(
+                Code.ROUTE_NOT_ADVERTISED,
+                "node '"
+                    + n.name()
+                    + "' does not advertise "
+                    + String.join(", ", missing)
+                    + " (it advertises "
+                    + (n.advertisedRoutes().isEmpty()
+                        ? "nothing"
+                        : String.join(", ", n.advertisedRoutes()))
+                    + ")");
+          }
+          update(tx.c, "UPDATE nodes SET approved_routes = ? WHERE id = ?", toJson(r), n.id());
+          tx.audit(actor, "routes-approved", n.name(), Map.of("from", n.approvedRoutes(), "to", r));
+          return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
+        });
   }
 
   // ---------------------------------------------------------------- audit, revision
 
   /** The last {@code limit} audit entries, oldest first. */
   public List<AuditEntry> audit(int limit) throws RegistryException {
-    return read(c -> {
-      List<AuditEntry> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT id, at_ms, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ?")) {
-        ps.setInt(1, limit);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(new AuditEntry(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getString(3), rs.getString(4),
-                rs.getString(5), fromJson(rs.getString(6), DETAIL)));
+    return read(
+        c -> {
+          List<AuditEntry> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT id, at_ms, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ?")) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new AuditEntry(
+                        rs.getLong(1),
+                        Instant.ofEpochMilli(rs.getLong(2)),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        fromJson(rs.getString(6), DETAIL)));
+              }
+            }
           }
-        }
-      }
-      return out.reversed();
-    });
+          return out.reversed();
+        });
   }
 
   /** The registry's revision: raised by every write that changed something. */
   public long revision() throws RegistryException {
-    return read(c -> {
-      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT revision FROM registry_state WHERE id = 1")) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    });
+    return read(
+        c -> {
+          try (Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("SELECT revision FROM registry_state WHERE id = 1")) {
+            rs.next();
+            return rs.getLong(1);
+          }
+        });
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -555,9 +680,11 @@ public final class Registry implements AutoCloseable {
       this.c = c;
     }
 
-    void audit(String actor, String action, String subject, Map<String, Object> detail) throws SQLException {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO audit (at_ms, actor, action, subject, detail) VALUES (?,?,?,?,?)")) {
+    void audit(String actor, String action, String subject, Map<String, Object> detail)
+        throws SQLException {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO audit (at_ms, actor, action, subject, detail) VALUES (?,?,?,?,?)")) {
         ps.setLong(1, clock.millis());
         ps.setString(2, actor);
         ps.setString(3, action);
@@ -594,7 +721,10 @@ public final class Registry implements AutoCloseable {
           try (Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE registry_state SET revision = revision + 1 WHERE id = 1");
             if (db.kind() == Database.Kind.POSTGRESQL) {
-              s.execute("SELECT pg_notify('" + CHANNEL + "', (SELECT revision FROM registry_state WHERE id = 1)::text)");
+              s.execute(
+                  "SELECT pg_notify('"
+                      + CHANNEL
+                      + "', (SELECT revision FROM registry_state WHERE id = 1)::text)");
             }
           }
         }
@@ -628,18 +758,29 @@ public final class Registry implements AutoCloseable {
   }
 
   private RegistryException databaseError(SQLException e) {
-    return new RegistryException(Code.DATABASE, "the registry database " + db.display() + " failed: "
-        + Database.rootMessage(e), e);
+    return new RegistryException(
+        Code.DATABASE,
+        "the registry database " + db.display() + " failed: " + Database.rootMessage(e),
+        e);
   }
 
   private static RegistryException unknownNode(String publicKey) {
-    return new RegistryException(Code.UNKNOWN_NODE, "no node has the public key " + Names.printable(publicKey)
-        + " (deleted, or never enrolled)");
+    return new RegistryException(
+        Code.UNKNOWN_NODE,
+        "no node has the public key "
+            + Names.printable(publicKey)
+            + " (deleted, or never enrolled)");
   }
 
   private Node named(Connection c, String name) throws SQLException, RegistryException {
-    return nodeWhere(c, "n.name = ?", name).orElseThrow(() -> new RegistryException(Code.UNKNOWN_NODE,
-        "no node named '" + Names.printable(name) + "' (policyc nodes list shows the nodes)"));
+    return nodeWhere(c, "n.name = ?", name)
+        .orElseThrow(
+            () ->
+                new RegistryException(
+                    Code.UNKNOWN_NODE,
+                    "no node named '"
+                        + Names.printable(name)
+                        + "' (policyc nodes list shows the nodes)"));
   }
 
   private long ensureUser(Tx tx, String actor, String name) throws SQLException {
@@ -647,7 +788,8 @@ public final class Registry implements AutoCloseable {
     if (id.isPresent()) {
       return id.get();
     }
-    try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO users (name, created_ms) VALUES (?, ?)")) {
+    try (PreparedStatement ps =
+        tx.c.prepareStatement("INSERT INTO users (name, created_ms) VALUES (?, ?)")) {
       ps.setString(1, name);
       ps.setLong(2, clock.millis());
       ps.executeUpdate();
@@ -666,7 +808,8 @@ public final class Registry implements AutoCloseable {
   }
 
   private static User userById(Connection c, long id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT id, name, created_ms FROM users WHERE id = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT id, name, created_ms FROM users WHERE id = ?")) {
       ps.setLong(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -675,8 +818,9 @@ public final class Registry implements AutoCloseable {
     }
   }
 
-  private static final String AUTH_KEY_SELECT = "SELECT k.key_id, u.name, k.tags, k.reusable, k.ephemeral, k.expires_ms,"
-      + " k.pre_approved_routes, k.created_ms, k.uses, k.revoked_ms FROM auth_keys k JOIN users u ON u.id = k.user_id";
+  private static final String AUTH_KEY_SELECT =
+      "SELECT k.key_id, u.name, k.tags, k.reusable, k.ephemeral, k.expires_ms,"
+          + " k.pre_approved_routes, k.created_ms, k.uses, k.revoked_ms FROM auth_keys k JOIN users u ON u.id = k.user_id";
 
   private Optional<AuthKey> authKey(Connection c, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(AUTH_KEY_SELECT + " WHERE k.key_id = ?")) {
@@ -688,14 +832,23 @@ public final class Registry implements AutoCloseable {
   }
 
   private AuthKey authKey(ResultSet rs) throws SQLException {
-    return new AuthKey(rs.getString(1), rs.getString(2), fromJson(rs.getString(3), LIST), rs.getBoolean(4),
-        rs.getBoolean(5), millis(rs, 6), rs.getBoolean(7), Instant.ofEpochMilli(rs.getLong(8)), rs.getInt(9),
+    return new AuthKey(
+        rs.getString(1),
+        rs.getString(2),
+        fromJson(rs.getString(3), LIST),
+        rs.getBoolean(4),
+        rs.getBoolean(5),
+        millis(rs, 6),
+        rs.getBoolean(7),
+        Instant.ofEpochMilli(rs.getLong(8)),
+        rs.getInt(9),
         millis(rs, 10));
   }
 
-  private static final String NODE_SELECT = "SELECT n.id, n.name, u.name, n.tags, n.public_key, n.ipv4, n.ipv6,"
-      + " n.endpoints, n.advertised_routes, n.approved_routes, n.posture, n.last_seen_ms, n.key_expiry_ms,"
-      + " n.ephemeral, n.created_ms FROM nodes n LEFT JOIN users u ON u.id = n.user_id";
+  private static final String NODE_SELECT =
+      "SELECT n.id, n.name, u.name, n.tags, n.public_key, n.ipv4, n.ipv6,"
+          + " n.endpoints, n.advertised_routes, n.approved_routes, n.posture, n.last_seen_ms, n.key_expiry_ms,"
+          + " n.ephemeral, n.created_ms FROM nodes n LEFT JOIN users u ON u.id = n.user_id";
 
   private Optional<Node> nodeWhere(Connection c, String where, Object arg) throws SQLException {
     List<Node> l = nodesWhere(c, where, List.of(arg));
@@ -704,17 +857,30 @@ public final class Registry implements AutoCloseable {
 
   private List<Node> nodesWhere(Connection c, String where, List<Object> args) throws SQLException {
     List<Node> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(NODE_SELECT + " WHERE " + where + " ORDER BY n.name")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(NODE_SELECT + " WHERE " + where + " ORDER BY n.name")) {
       for (int i = 0; i < args.size(); i++) {
         ps.setObject(i + 1, args.get(i));
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new Node(rs.getLong(1), rs.getString(2), Optional.ofNullable(rs.getString(3)),
-              fromJson(rs.getString(4), LIST), rs.getString(5), rs.getString(6), rs.getString(7),
-              fromJson(rs.getString(8), LIST), fromJson(rs.getString(9), LIST), fromJson(rs.getString(10), LIST),
-              fromJson(rs.getString(11), MAP), millis(rs, 12), millis(rs, 13), rs.getBoolean(14),
-              Instant.ofEpochMilli(rs.getLong(15))));
+          out.add(
+              new Node(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  Optional.ofNullable(rs.getString(3)),
+                  fromJson(rs.getString(4), LIST),
+                  rs.getString(5),
+                  rs.getString(6),
+                  rs.getString(7),
+                  fromJson(rs.getString(8), LIST),
+                  fromJson(rs.getString(9), LIST),
+                  fromJson(rs.getString(10), LIST),
+                  fromJson(rs.getString(11), MAP),
+                  millis(rs, 12),
+                  millis(rs, 13),
+                  rs.getBoolean(14),
+                  Instant.ofEpochMilli(rs.getLong(15))));
         }
       }
     }
@@ -735,7 +901,8 @@ public final class Registry implements AutoCloseable {
     return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v));
   }
 
-  private static void setMillis(PreparedStatement ps, int col, Optional<Instant> t) throws SQLException {
+  private static void setMillis(PreparedStatement ps, int col, Optional<Instant> t)
+      throws SQLException {
     if (t.isPresent()) {
       ps.setLong(col, t.get().toEpochMilli());
     } else {
@@ -761,7 +928,9 @@ public final class Registry implements AutoCloseable {
 
   private static String sha256(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.US_ASCII)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.US_ASCII)));
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
@@ -774,8 +943,15 @@ public final class Registry implements AutoCloseable {
     }
     List<String> out = new ArrayList<>();
     for (String e : raw) {
-      String ep = endpoint(e).orElseThrow(() -> new RegistryException(Code.BAD_REQUEST,
-          "'" + Names.printable(e) + "' is not an endpoint: write ADDRESS:PORT, IPv6 in brackets"));
+      String ep =
+          endpoint(e)
+              .orElseThrow(
+                  () ->
+                      new RegistryException(
+                          Code.BAD_REQUEST,
+                          "'"
+                              + Names.printable(e)
+                              + "' is not an endpoint: write ADDRESS:PORT, IPv6 in brackets"));
       if (!out.contains(ep)) {
         out.add(ep);
       }
@@ -827,10 +1003,16 @@ public final class Registry implements AutoCloseable {
     TreeMap<String, String> out = new TreeMap<>();
     for (Map.Entry<String, String> e : raw.entrySet()) {
       String v = e.getValue();
-      if (e.getKey() == null || !POSTURE_KEY.matcher(e.getKey()).matches() || v == null || v.length() > 256
+      if (e.getKey() == null
+          || !POSTURE_KEY.matcher(e.getKey()).matches()
+          || v == null
+          || v.length() > 256
           || v.chars().anyMatch(Character::isISOControl)) {
-        throw new RegistryException(Code.BAD_REQUEST, "posture fact '" + Names.printable(e.getKey())
-            + "' is malformed: names look like node:os or custom:NAME, values are at most 256 printable characters");
+        throw new RegistryException(
+            Code.BAD_REQUEST,
+            "posture fact '"
+                + Names.printable(e.getKey())
+                + "' is malformed: names look like node:os or custom:NAME, values are at most 256 printable characters");
       }
       out.put(e.getKey(), v);
     }

@@ -5,9 +5,9 @@ import java.util.Objects;
 
 /**
  * The address pools nodes are given addresses from, and how long a node key is valid by default.
- * Tailscale's ranges are the defaults: {@code 100.64.0.0/10} (CGNAT space) and
- * {@code fd7a:115c:a1e0::/48}. A node's IPv6 address is the IPv6 pool's address at the same
- * offset as its IPv4 address in the IPv4 pool, so the IPv6 pool must be at least as large.
+ * Tailscale's ranges are the defaults: {@code 100.64.0.0/10} (CGNAT space) and {@code
+ * fd7a:115c:a1e0::/48}. A node's IPv6 address is the IPv6 pool's address at the same offset as its
+ * IPv4 address in the IPv4 pool, so the IPv6 pool must be at least as large.
  */
 public record RegistryConfig(Prefix ipv4Pool, Prefix ipv6Pool, Duration keyExpiry) {
   public static final Prefix DEFAULT_IPV4 = Prefix.parse("100.64.0.0/10").orElseThrow();
@@ -19,10 +19,12 @@ public record RegistryConfig(Prefix ipv4Pool, Prefix ipv6Pool, Duration keyExpir
     Objects.requireNonNull(ipv6Pool, "ipv6Pool");
     Objects.requireNonNull(keyExpiry, "keyExpiry");
     if (!ipv4Pool.isIpv4() || ipv6Pool.isIpv4()) {
-      throw new IllegalArgumentException("the IPv4 pool must be IPv4 and the IPv6 pool IPv6: " + ipv4Pool + ", " + ipv6Pool);
+      throw new IllegalArgumentException(
+          "the IPv4 pool must be IPv4 and the IPv6 pool IPv6: " + ipv4Pool + ", " + ipv6Pool);
     }
     if (ipv6Pool.size().compareTo(ipv4Pool.size()) < 0) {
-      throw new IllegalArgumentException("the IPv6 pool " + ipv6Pool + " is smaller than the IPv4 pool " + ipv4Pool);
+      throw new IllegalArgumentException(
+          "the IPv6 pool " + ipv6Pool + " is smaller than the IPv4 pool " + ipv4Pool);
     }
     if (keyExpiry.isNegative() || keyExpiry.isZero()) {
       throw new IllegalArgumentException("key expiry must be positive: " + keyExpiry);

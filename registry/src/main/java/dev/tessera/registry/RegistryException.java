@@ -29,7 +29,10 @@ public final class RegistryException extends Exception {
     /** The database could not be reached or failed; the request was not applied. */
     DATABASE;
 
-    /** The code as it appears on the wire and in messages ({@code TAG_NOT_OWNED} is {@code tag-not-owned}). */
+    /**
+     * The code as it appears on the wire and in messages ({@code TAG_NOT_OWNED} is {@code
+     * tag-not-owned}).
+     */
     public String wire() {
       return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }

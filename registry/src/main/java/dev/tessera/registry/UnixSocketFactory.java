@@ -19,14 +19,14 @@ import javax.net.SocketFactory;
 
 /**
  * Lets the PostgreSQL driver talk over a Unix domain socket, which it cannot do by itself: the
- * usual way to reach a database on the same machine ({@code postgresql:///tessera?host=/run/postgresql}),
- * and what the tests' throwaway clusters listen on. The driver is given this class as its
- * {@code socketFactory} with the socket's path ({@code DIR/.s.PGSQL.PORT}) as argument, and the
- * host and port it then connects to are ignored.
+ * usual way to reach a database on the same machine ({@code
+ * postgresql:///tessera?host=/run/postgresql}), and what the tests' throwaway clusters listen on.
+ * The driver is given this class as its {@code socketFactory} with the socket's path ({@code
+ * DIR/.s.PGSQL.PORT}) as argument, and the host and port it then connects to are ignored.
  *
  * <p>The sockets are JDK {@link SocketChannel}s in non-blocking mode behind the {@link Socket} API
- * the driver uses; reads honour {@code setSoTimeout} (the driver relies on a read timing out
- * while it checks for notifications), which a blocking channel's streams would not.
+ * the driver uses; reads honour {@code setSoTimeout} (the driver relies on a read timing out while
+ * it checks for notifications), which a blocking channel's streams would not.
  */
 public final class UnixSocketFactory extends SocketFactory {
   private final Path path;
@@ -48,7 +48,8 @@ public final class UnixSocketFactory extends SocketFactory {
   }
 
   @Override
-  public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+  public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
+      throws IOException {
     return createSocket(host, port);
   }
 
@@ -58,7 +59,8 @@ public final class UnixSocketFactory extends SocketFactory {
   }
 
   @Override
-  public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
+  public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+      throws IOException {
     return createSocket("", port);
   }
 

@@ -40,7 +40,8 @@ class PostgresRegistryTest extends RegistryContract {
   String freshUrl() throws Exception {
     String name = "registry_" + DATABASES.incrementAndGet();
     try (Database admin = Database.open(cluster.url("postgres"));
-         Connection c = admin.dataSource().getConnection(); Statement s = c.createStatement()) {
+        Connection c = admin.dataSource().getConnection();
+        Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     }
     return cluster.url(name);
@@ -50,8 +51,9 @@ class PostgresRegistryTest extends RegistryContract {
   void everyWriteNotifiesOtherServers() throws Exception {
     String url = freshUrl();
     try (Registry r = new Registry(Database.open(url), RegistryConfig.defaults(), clock);
-         Database listener = Database.open(url);
-         Connection c = listener.dataSource().getConnection(); Statement s = c.createStatement()) {
+        Database listener = Database.open(url);
+        Connection c = listener.dataSource().getConnection();
+        Statement s = c.createStatement()) {
       s.execute("LISTEN " + Registry.CHANNEL);
       String key = userKey(r, false);
       r.enroll(enrollment(key, "a"), POLICY);
@@ -66,7 +68,8 @@ class PostgresRegistryTest extends RegistryContract {
           }
         }
       }
-      assertThat(payloads).containsExactly(Long.toString(r.revision() - 1), Long.toString(r.revision()));
+      assertThat(payloads)
+          .containsExactly(Long.toString(r.revision() - 1), Long.toString(r.revision()));
     }
   }
 }

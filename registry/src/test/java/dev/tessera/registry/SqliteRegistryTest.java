@@ -26,7 +26,8 @@ class SqliteRegistryTest extends RegistryContract {
       n = r.enroll(enrollment(userKey(r, false), "a"), POLICY);
     }
     assertThat(Files.exists(Path.of(url))).isTrue();
-    try (Registry r = new Registry(Database.open("sqlite:" + url), RegistryConfig.defaults(), clock)) {
+    try (Registry r =
+        new Registry(Database.open("sqlite:" + url), RegistryConfig.defaults(), clock)) {
       assertThat(r.nodes()).containsExactly(n);
     }
   }
@@ -35,10 +36,15 @@ class SqliteRegistryTest extends RegistryContract {
   void anUnopenableDatabaseIsAClearError() throws Exception {
     Path notADb = dir.resolve("garbage.db");
     Files.writeString(notADb, "this is not a database ".repeat(100));
-    assertThatThrownBy(() -> Database.open(notADb.toString())).isInstanceOfSatisfying(RegistryException.class, e -> {
-      assertThat(e.code()).isEqualTo(RegistryException.Code.DATABASE);
-      assertThat(e.getMessage()).contains("cannot open the registry database").contains(notADb.toString());
-    });
+    assertThatThrownBy(() -> Database.open(notADb.toString()))
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(RegistryException.Code.DATABASE);
+              assertThat(e.getMessage())
+                  .contains("cannot open the registry database")
+                  .contains(notADb.toString());
+            });
     assertThatThrownBy(() -> Database.open("mysql://x/y")).hasMessageContaining("unknown database");
   }
 }

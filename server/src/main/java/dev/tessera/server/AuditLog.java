@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -26,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Append-only, hash-chained JSON lines: one object per event (a revision compiled or refused, a
  * bundle served, a bundle acknowledged), so an auditor can reconstruct which node enforced which
- * filter when. Opened in append mode only (created 0600); the server never rewrites or truncates it.
+ * filter when. Opened in append mode only (created 0600); the server never rewrites or truncates
+ * it.
  *
  * <p><b>Tamper evidence.</b> Every line ends with {@code "prev"}: the SHA-256 (hex) of the bytes of
  * the line before it (64 zeros for the first line of a file). Editing, deleting, inserting or
@@ -36,12 +36,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * monitor to record elsewhere.
  *
  * <p><b>Cost and failure.</b> Events are stamped and queued by the caller and written by one writer
- * thread, which flushes after each batch it drains, so the event loops never wait for the disk.
- * A repeated {@code served} or {@code acknowledged} of the same node and version (a node asking
- * again and again) is not written again; such repeats are counted and written as one
- * {@code repeats} line per minute. The queue is bounded; events beyond it are dropped and counted.
- * A failed write never stops the server: the error, the time and the number of lost lines are kept
- * for {@code /v1/status}, and the next batch tries again.
+ * thread, which flushes after each batch it drains, so the event loops never wait for the disk. A
+ * repeated {@code served} or {@code acknowledged} of the same node and version (a node asking again
+ * and again) is not written again; such repeats are counted and written as one {@code repeats} line
+ * per minute. The queue is bounded; events beyond it are dropped and counted. A failed write never
+ * stops the server: the error, the time and the number of lost lines are kept for {@code
+ * /v1/status}, and the next batch tries again.
  */
 public final class AuditLog implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,16 +52,20 @@ public final class AuditLog implements AutoCloseable {
 
   private final Path file;
   private FileChannel out;
-  private final LinkedBlockingQueue<Map<String, Object>> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
+  private final LinkedBlockingQueue<Map<String, Object>> queue =
+      new LinkedBlockingQueue<>(MAX_QUEUED);
   private final Thread writer;
   private final AtomicLong queued = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong coalesced = new AtomicLong();
+
   /** node -> "event:version" last written for it (served/acknowledged), to coalesce repeats. */
   private final Map<String, String> lastPerNode = new ConcurrentHashMap<>();
+
   /** Writer thread only: repeats since the last {@code repeats} line, per node. */
   private final Map<String, Long> repeats = new TreeMap<>();
+
   private final AtomicLong repeatsPending = new AtomicLong();
   private long repeatsWrittenAt = System.currentTimeMillis();
   private volatile String head;
@@ -84,7 +88,17 @@ public final class AuditLog implements AutoCloseable {
 
   /** A revision compiled and published. */
   public void compiled(String revision, int nodes, int changed, long millis) {
-    write(event("compiled", "revision", revision, "nodes", nodes, "changed", changed, "millis", millis));
+    write(
+        event(
+            "compiled",
+            "revision",
+            revision,
+            "nodes",
+            nodes,
+            "changed",
+            changed,
+            "millis",
+            millis));
   }
 
   /** A revision that did not compile; the previous one stays in force. */
@@ -258,7 +272,8 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /** Appends one chained line to {@code lines}; returns its hash. */
-  private static String append(ByteArrayOutputStream lines, Map<String, Object> e, String prev) throws IOException {
+  private static String append(ByteArrayOutputStream lines, Map<String, Object> e, String prev)
+      throws IOException {
     e.put("prev", prev);
     byte[] line = JSON.writeValueAsBytes(e);
     lines.write(line);
@@ -295,7 +310,9 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  /** The hash of the file's last complete line (the chain continues from it), or the genesis value. */
+  /**
+   * The hash of the file's last complete line (the chain continues from it), or the genesis value.
+   */
   static String lastLineHash(Path file) throws IOException {
     if (!Files.isRegularFile(file) || Files.size(file) == 0) {
       return GENESIS;

@@ -4,15 +4,15 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.bundle.BundleCodec;
 import dev.tessera.bundle.Freshness;
-import dev.tessera.bundle.PrivateFiles;
 import dev.tessera.bundle.NodeBundle;
+import dev.tessera.bundle.PrivateFiles;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterCodec;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -32,20 +32,19 @@ import java.util.stream.IntStream;
 /**
  * The signed bundles currently served, one per node, and the long-poll waiters.
  *
- * <p>Versions only grow. A node's version goes up by one when its filter's content hash changes
- * and stays put otherwise, so agents are not woken (and nothing is re-signed) for recompilations
- * that changed nothing for them. Versions and hashes are persisted ({@code versions.json} in the
- * state directory, replaced atomically) so a restarted server continues above what agents already
- * hold instead of offering them something they would rightly refuse as a rollback.
+ * <p>Versions only grow. A node's version goes up by one when its filter's content hash changes and
+ * stays put otherwise, so agents are not woken (and nothing is re-signed) for recompilations that
+ * changed nothing for them. Versions and hashes are persisted ({@code versions.json} in the state
+ * directory, replaced atomically) so a restarted server continues above what agents already hold
+ * instead of offering them something they would rightly refuse as a rollback.
  *
  * <p><b>Losing that state</b> must not brick the fleet (agents would refuse every bundle with a
- * version at or below the one they hold). Versions therefore live in epochs: a version is
- * {@code epoch << 32 | n}. A store that finds no {@code versions.json} starts a new epoch,
- * above every epoch before it: the larger of the wall clock in seconds and one more than the
- * epoch recorded next to the signing key ({@code epochFile}, written durably before anything is
- * served, and the floor that keeps a clock set back from reusing an epoch). So a server restarted
- * on an empty state directory serves every node a version above anything it served before, and
- * agents keep updating.
+ * version at or below the one they hold). Versions therefore live in epochs: a version is {@code
+ * epoch << 32 | n}. A store that finds no {@code versions.json} starts a new epoch, above every
+ * epoch before it: the larger of the wall clock in seconds and one more than the epoch recorded
+ * next to the signing key ({@code epochFile}, written durably before anything is served, and the
+ * floor that keeps a clock set back from reusing an epoch). So a server restarted on an empty state
+ * directory serves every node a version above anything it served before, and agents keep updating.
  *
  * <p><b>Freshness.</b> Every bundle is signed with an expiry ({@code freshnessMillis} after
  * signing) and is its own {@link Freshness} statement until then; {@link #freshness} gives the
@@ -63,14 +62,15 @@ import java.util.stream.IntStream;
  * </pre>
  *
  * A node's waiters are completed as soon as its own bundle is signed, not after all are. The
- * versions are on disk before any of them is served, so a restarted server never reissues a
- * served version with other content (the agent holding it would refuse that as a rollback). {@link #publish} is
- * synchronized and returns only after step 3 finished, so compilations publish one after another
- * and a node's versions are strictly increasing in the order agents can observe them.
+ * versions are on disk before any of them is served, so a restarted server never reissues a served
+ * version with other content (the agent holding it would refuse that as a rollback). {@link
+ * #publish} is synchronized and returns only after step 3 finished, so compilations publish one
+ * after another and a node's versions are strictly increasing in the order agents can observe them.
  */
 public final class BundleStore {
   /** What is served to one node right now. */
-  public record Entry(long version, String hash, String revision, byte[] signed, long expiresAtMillis) {}
+  public record Entry(
+      long version, String hash, String revision, byte[] signed, long expiresAtMillis) {}
 
   private record Persisted(long version, String hash) {}
 
@@ -87,10 +87,13 @@ public final class BundleStore {
 
   private final SigningKey key;
   private final Path stateFile;
+
   /** Entries replaced one node at a time while a publish streams; see the class comment. */
   private final Map<String, Entry> current = new ConcurrentHashMap<>();
+
   /** Guarded by this. */
   private final Map<String, Persisted> versions;
+
   private final Map<String, List<Consumer<Entry>>> waiters = new ConcurrentHashMap<>();
   private final AtomicLong signatures = new AtomicLong();
   private final Map<String, Statement> statements = new ConcurrentHashMap<>();
@@ -108,7 +111,8 @@ public final class BundleStore {
    *     directory); null: the wall clock alone sets a new epoch's floor
    * @param freshnessMillis lifetime of a freshness statement
    */
-  public BundleStore(SigningKey key, Path stateDir, Path epochFile, long freshnessMillis) throws IOException {
+  public BundleStore(SigningKey key, Path stateDir, Path epochFile, long freshnessMillis)
+      throws IOException {
     this(key, stateDir, epochFile, freshnessMillis, true);
   }
 
@@ -137,8 +141,12 @@ public final class BundleStore {
 
   private static State readState(Path file) throws IOException {
     com.fasterxml.jackson.databind.JsonNode j = JSON.readTree(file.toFile());
-    if (j != null && j.has("epoch") && j.path("epoch").isIntegralNumber() && j.path("nodes").isObject()) {
-      return new State(j.path("epoch").asLong(),
+    if (j != null
+        && j.has("epoch")
+        && j.path("epoch").isIntegralNumber()
+        && j.path("nodes").isObject()) {
+      return new State(
+          j.path("epoch").asLong(),
           JSON.convertValue(j.path("nodes"), new TypeReference<Map<String, Persisted>>() {}));
     }
     // The layout before epochs: a plain node -> {version, hash} map, epoch 0.
@@ -147,9 +155,9 @@ public final class BundleStore {
 
   /**
    * A new epoch: above the wall clock's seconds and above the one recorded in {@code epochFile},
-   * which is then updated (durably) so that a clock set back cannot bring an old epoch back. If
-   * the file cannot be written (a read-only key directory), the clock alone is the floor; that is
-   * said on stderr. Without an epoch file (null: embedded stores in tests) the epoch is 0.
+   * which is then updated (durably) so that a clock set back cannot bring an old epoch back. If the
+   * file cannot be written (a read-only key directory), the clock alone is the floor; that is said
+   * on stderr. Without an epoch file (null: embedded stores in tests) the epoch is 0.
    */
   static long newEpoch(Path epochFile) throws IOException {
     if (epochFile == null) {
@@ -171,8 +179,12 @@ public final class BundleStore {
     try {
       PrivateFiles.replace(epochFile, (epoch + "\n").getBytes(StandardCharsets.US_ASCII));
     } catch (IOException e) {
-      org.slf4j.LoggerFactory.getLogger(BundleStore.class).warn("cannot record the version epoch in {} ({}); the clock alone"
-          + " keeps versions above those served before a loss of the state directory", epochFile, e.getMessage());
+      org.slf4j.LoggerFactory.getLogger(BundleStore.class)
+          .warn(
+              "cannot record the version epoch in {} ({}); the clock alone"
+                  + " keeps versions above those served before a loss of the state directory",
+              epochFile,
+              e.getMessage());
     }
     return epoch;
   }
@@ -192,17 +204,24 @@ public final class BundleStore {
       return null;
     }
     Statement s = statements.get(node);
-    if (s == null || s.version != entry.version() || s.expiresAtMillis - nowMillis < freshnessMillis / 2) {
+    if (s == null
+        || s.version != entry.version()
+        || s.expiresAtMillis - nowMillis < freshnessMillis / 2) {
       long expires = nowMillis + freshnessMillis;
-      s = new Statement(entry.version(), expires,
-          new Freshness(node, entry.version(), nowMillis, expires).signHeader(key));
+      s =
+          new Statement(
+              entry.version(),
+              expires,
+              new Freshness(node, entry.version(), nowMillis, expires).signHeader(key));
       statements.put(node, s);
       signatures.incrementAndGet();
     }
     return s.header;
   }
 
-  /** The entry served to {@code node}, or null when the node has none (unknown or not compiled yet). */
+  /**
+   * The entry served to {@code node}, or null when the node has none (unknown or not compiled yet).
+   */
   public Entry get(String node) {
     return current.get(node);
   }
@@ -222,7 +241,10 @@ public final class BundleStore {
     return lastTimings;
   }
 
-  /** How many bundles this store has signed since it was made (tests check unchanged nodes are not re-signed). */
+  /**
+   * How many bundles this store has signed since it was made (tests check unchanged nodes are not
+   * re-signed).
+   */
   public long signatureCount() {
     return signatures.get();
   }
@@ -230,13 +252,14 @@ public final class BundleStore {
   /**
    * Publishes a compilation's filters: signs a new bundle for each node whose content changed,
    * persists the versions, and wakes each such node's waiters as soon as its own bundle is signed.
-   * Nodes whose content hash is unchanged keep their bundle and version and are not woken. Nodes
-   * no longer compiled stop being served. Returns the nodes whose bundle changed, sorted.
+   * Nodes whose content hash is unchanged keep their bundle and version and are not woken. Nodes no
+   * longer compiled stop being served. Returns the nodes whose bundle changed, sorted.
    *
-   * @throws IOException when the versions cannot be persisted; then nothing of this compilation
-   *     is served (the previous bundles stay in force)
+   * @throws IOException when the versions cannot be persisted; then nothing of this compilation is
+   *     served (the previous bundles stay in force)
    */
-  public synchronized List<String> publish(SortedMap<String, CompiledFilter> filters, String revision, long nowMillis)
+  public synchronized List<String> publish(
+      SortedMap<String, CompiledFilter> filters, String revision, long nowMillis)
       throws IOException {
     return publish(filters, null, revision, nowMillis);
   }
@@ -248,8 +271,12 @@ public final class BundleStore {
    * every node's filter is most of a publish at 10k nodes. A node this store does not serve yet is
    * always encoded.
    */
-  public synchronized List<String> publish(SortedMap<String, CompiledFilter> filters, java.util.Set<String> mayDiffer,
-      String revision, long nowMillis) throws IOException {
+  public synchronized List<String> publish(
+      SortedMap<String, CompiledFilter> filters,
+      java.util.Set<String> mayDiffer,
+      String revision,
+      long nowMillis)
+      throws IOException {
     String[] nodes = filters.keySet().toArray(String[]::new);
     CompiledFilter[] compiled = filters.values().toArray(CompiledFilter[]::new);
     int n = nodes.length;
@@ -259,15 +286,18 @@ public final class BundleStore {
     // 1. Encode and hash (needed to tell which nodes changed; ~10 us per node). A node known to be
     // unchanged takes its served hash (step 2 then keeps its entry; it is never signed).
     IntStream all = IntStream.range(0, n);
-    (parallel ? all.parallel() : all).forEach(i -> {
-      Entry served = mayDiffer == null || mayDiffer.contains(nodes[i]) ? null : current.get(nodes[i]);
-      if (served != null) {
-        hashes[i] = served.hash;
-        return;
-      }
-      encoded[i] = FilterCodec.encode(compiled[i]);
-      hashes[i] = NodeBundle.hashOf(encoded[i]);
-    });
+    (parallel ? all.parallel() : all)
+        .forEach(
+            i -> {
+              Entry served =
+                  mayDiffer == null || mayDiffer.contains(nodes[i]) ? null : current.get(nodes[i]);
+              if (served != null) {
+                hashes[i] = served.hash;
+                return;
+              }
+              encoded[i] = FilterCodec.encode(compiled[i]);
+              hashes[i] = NodeBundle.hashOf(encoded[i]);
+            });
     long t1 = System.nanoTime();
     // 2. Decide versions; validate what signing would refuse before anything is persisted/served.
     if (revision.getBytes(StandardCharsets.UTF_8).length > 0xffff) {
@@ -280,7 +310,8 @@ public final class BundleStore {
     for (int i = 0; i < n; i++) {
       String node = nodes[i];
       if (node.isEmpty() || node.getBytes(StandardCharsets.UTF_8).length > 0xffff) {
-        throw new IllegalArgumentException("node name cannot go in a bundle: " + node.length() + " chars");
+        throw new IllegalArgumentException(
+            "node name cannot go in a bundle: " + node.length() + " chars");
       }
       Entry old = current.get(node);
       if (old != null && old.hash.equals(hashes[i])) {
@@ -311,18 +342,19 @@ public final class BundleStore {
     ConcurrentLinkedQueue<Integer> ready = new ConcurrentLinkedQueue<>();
     long[] persistNanos = new long[1];
     CompletableFuture<Void> persisting = new CompletableFuture<>();
-    Runnable writeVersions = () -> {
-      long start = System.nanoTime();
-      try {
-        persist(nextVersions);
-        persistNanos[0] = System.nanoTime() - start;
-        persisted.set(true);
-        drainReady(ready, nodes, entries);
-        persisting.complete(null);
-      } catch (Throwable e) {
-        persisting.completeExceptionally(e);
-      }
-    };
+    Runnable writeVersions =
+        () -> {
+          long start = System.nanoTime();
+          try {
+            persist(nextVersions);
+            persistNanos[0] = System.nanoTime() - start;
+            persisted.set(true);
+            drainReady(ready, nodes, entries);
+            persisting.complete(null);
+          } catch (Throwable e) {
+            persisting.completeExceptionally(e);
+          }
+        };
     if (signCount == 0) {
       persisting.complete(null);
     } else if (parallel) {
@@ -334,20 +366,35 @@ public final class BundleStore {
     IntStream signing = Arrays.stream(indices);
     RuntimeException signingFailure = null;
     try {
-      (parallel ? signing.parallel() : signing).forEach(i -> {
-        entries[i] = new Entry(newVersion[i], hashes[i], revision, BundleCodec.sign(new NodeBundle(nodes[i],
-            newVersion[i], revision, hashes[i], nowMillis, nowMillis + freshnessMillis, encoded[i]), key),
-            nowMillis + freshnessMillis);
-        signatures.incrementAndGet();
-        if (persisted.get()) {
-          publishOne(nodes[i], entries[i]);
-        } else {
-          ready.add(i);
-          if (persisted.get()) {
-            drainReady(ready, nodes, entries);
-          }
-        }
-      });
+      (parallel ? signing.parallel() : signing)
+          .forEach(
+              i -> {
+                entries[i] =
+                    new Entry(
+                        newVersion[i],
+                        hashes[i],
+                        revision,
+                        BundleCodec.sign(
+                            new NodeBundle(
+                                nodes[i],
+                                newVersion[i],
+                                revision,
+                                hashes[i],
+                                nowMillis,
+                                nowMillis + freshnessMillis,
+                                encoded[i]),
+                            key),
+                        nowMillis + freshnessMillis);
+                signatures.incrementAndGet();
+                if (persisted.get()) {
+                  publishOne(nodes[i], entries[i]);
+                } else {
+                  ready.add(i);
+                  if (persisted.get()) {
+                    drainReady(ready, nodes, entries);
+                  }
+                }
+              });
     } catch (RuntimeException e) {
       // Not expected (inputs were validated above); some nodes may be published. The versions
       // below are still recorded, so the next publish continues above anything served.
@@ -357,7 +404,9 @@ public final class BundleStore {
       persisting.join();
     } catch (java.util.concurrent.CompletionException e) {
       // Nothing of this compilation was published: the previous bundles stay in force.
-      throw e.getCause() instanceof IOException io ? io : new IOException("cannot persist versions", e.getCause());
+      throw e.getCause() instanceof IOException io
+          ? io
+          : new IOException("cannot persist versions", e.getCause());
     }
     versions.clear();
     versions.putAll(nextVersions);
@@ -366,9 +415,14 @@ public final class BundleStore {
     }
     // Nodes that left the inventory are no longer served (their versions stay remembered).
     current.keySet().retainAll(filters.keySet());
-    lastTimings = "encode+hash %d ms, decide %d ms, sign+publish+wake %d ms (%d signed; versions.json %d ms alongside)"
-        .formatted((t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000, signCount,
-            persistNanos[0] / 1_000_000);
+    lastTimings =
+        "encode+hash %d ms, decide %d ms, sign+publish+wake %d ms (%d signed; versions.json %d ms alongside)"
+            .formatted(
+                (t1 - t0) / 1_000_000,
+                (t2 - t1) / 1_000_000,
+                (System.nanoTime() - t2) / 1_000_000,
+                signCount,
+                persistNanos[0] / 1_000_000);
     List<String> changed = new ArrayList<>(signCount);
     for (int i : indices) {
       changed.add(nodes[i]);
@@ -377,17 +431,18 @@ public final class BundleStore {
   }
 
   /**
-   * Calls {@code onChange} once with the node's entry as soon as its version differs from
-   * {@code knownVersion} (at once if it already does). Returns a handle that cancels the wait.
-   * {@code onChange} may run on a signing thread: it must hand off, not block.
+   * Calls {@code onChange} once with the node's entry as soon as its version differs from {@code
+   * knownVersion} (at once if it already does). Returns a handle that cancels the wait. {@code
+   * onChange} may run on a signing thread: it must hand off, not block.
    */
   public Runnable await(String node, long knownVersion, Consumer<Entry> onChange) {
     var fired = new AtomicBoolean();
-    Consumer<Entry> once = e -> {
-      if (fired.compareAndSet(false, true)) {
-        onChange.accept(e);
-      }
-    };
+    Consumer<Entry> once =
+        e -> {
+          if (fired.compareAndSet(false, true)) {
+            onChange.accept(e);
+          }
+        };
     List<Consumer<Entry>> list = waiters.computeIfAbsent(node, k -> new CopyOnWriteArrayList<>());
     list.add(once);
     // Register first, then look; publish puts first, then wakes: one of the two sees the other.

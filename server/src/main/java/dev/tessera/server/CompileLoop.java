@@ -22,8 +22,8 @@ import java.util.Optional;
 /**
  * Reads the policy and the inventory, and when either changed, compiles and publishes. A change
  * that does not read, validate or compile is logged, recorded for {@code policyc status}, and
- * otherwise ignored: the last good compilation keeps being served (fail safe for availability,
- * and never a weaker filter than the last one that compiled).
+ * otherwise ignored: the last good compilation keeps being served (fail safe for availability, and
+ * never a weaker filter than the last one that compiled).
  */
 public final class CompileLoop {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CompileLoop.class);
@@ -34,12 +34,15 @@ public final class CompileLoop {
   private final ServerStatus status;
   private String lastSeen = "";
   private volatile Map<String, byte[]> nodeKeys = Map.of();
-  private volatile dev.tessera.registry.PolicyChecks checks = dev.tessera.registry.PolicyChecks.NONE;
+  private volatile dev.tessera.registry.PolicyChecks checks =
+      dev.tessera.registry.PolicyChecks.NONE;
   private Inventory parsedInventory;
   private String parsedInventoryText;
   private String parsedInventoryName;
+
   /** The last compilation that was published, and its policy: the base of incremental updates. */
   private Compilation lastGood;
+
   private String lastGoodPolicyText;
   private String lastGoodPolicyName;
   private boolean lastIncremental;
@@ -47,7 +50,12 @@ public final class CompileLoop {
   /** At most this many nodes joined, left or changed for an incremental recompile. */
   static final int MAX_INCREMENTAL_NODES = 32;
 
-  public CompileLoop(PolicySource policy, PolicySource inventory, BundleStore store, AuditLog audit, ServerStatus status) {
+  public CompileLoop(
+      PolicySource policy,
+      PolicySource inventory,
+      BundleStore store,
+      AuditLog audit,
+      ServerStatus status) {
     this.policy = policy;
     this.inventory = inventory;
     this.store = store;
@@ -60,7 +68,9 @@ public final class CompileLoop {
     return lastIncremental;
   }
 
-  /** The WireGuard public key of each node in the last good inventory (for request authentication). */
+  /**
+   * The WireGuard public key of each node in the last good inventory (for request authentication).
+   */
   public byte[] nodeKey(String node) {
     return nodeKeys.get(node);
   }
@@ -73,7 +83,10 @@ public final class CompileLoop {
     return checks;
   }
 
-  /** Polls both sources once; compiles and publishes when either changed. Never throws for bad input. */
+  /**
+   * Polls both sources once; compiles and publishes when either changed. Never throws for bad
+   * input.
+   */
   public synchronized void poll() {
     PolicySource.Snapshot p;
     PolicySource.Snapshot inv;
@@ -88,7 +101,8 @@ public final class CompileLoop {
       }
       return;
     }
-    String revision = p.revision() + "+inv-" + inv.revision().replaceFirst("^[a-z0-9]+:", "").substring(0, 8);
+    String revision =
+        p.revision() + "+inv-" + inv.revision().replaceFirst("^[a-z0-9]+:", "").substring(0, 8);
     if (revision.equals(lastSeen)) {
       return;
     }
@@ -97,7 +111,11 @@ public final class CompileLoop {
 
     Optional<Syntax> syntax = Syntax.forFileName(policyFileName(p.name()));
     if (syntax.isEmpty()) {
-      fail(revision, "cannot tell the policy syntax from " + p.name() + " (use .hujson, .json, .yaml, .yml or .tpol)");
+      fail(
+          revision,
+          "cannot tell the policy syntax from "
+              + p.name()
+              + " (use .hujson, .json, .yaml, .yml or .tpol)");
       return;
     }
     PolicyResult read = Policies.read(p.name(), p.text(), syntax.get());
@@ -114,7 +132,9 @@ public final class CompileLoop {
       Diagnostics invDiags = new Diagnostics();
       inv2 = InventoryReader.read(inv.name(), inv.text(), invDiags);
       if (invDiags.hasErrors()) {
-        fail(revision, render(invDiags.sorted(), Map.of(inv.name(), new SourceText(inv.name(), inv.text()))));
+        fail(
+            revision,
+            render(invDiags.sorted(), Map.of(inv.name(), new SourceText(inv.name(), inv.text()))));
         return;
       }
       parsedInventory = inv2;
@@ -126,7 +146,9 @@ public final class CompileLoop {
     // or a step that reports an error, compiles in full.
     Compilation c = null;
     java.util.Set<String> mayDiffer = null;
-    if (lastGood != null && p.text().equals(lastGoodPolicyText) && p.name().equals(lastGoodPolicyName)) {
+    if (lastGood != null
+        && p.text().equals(lastGoodPolicyText)
+        && p.name().equals(lastGoodPolicyName)) {
       c = lastGood.updateTo(inv2, MAX_INCREMENTAL_NODES).orElse(null);
       if (c != null) {
         mayDiffer = new java.util.HashSet<>(c.changedNodes());
@@ -137,12 +159,17 @@ public final class CompileLoop {
       c = Compiler.compile(read.policy().get(), inv2);
     }
     if (c.hasErrors()) {
-      fail(revision, render(c.diagnostics(), Map.of(p.name(), read.source(), inv.name(), new SourceText(inv.name(), inv.text()))));
+      fail(
+          revision,
+          render(
+              c.diagnostics(),
+              Map.of(p.name(), read.source(), inv.name(), new SourceText(inv.name(), inv.text()))));
       return;
     }
     long compiled = System.nanoTime();
     try {
-      List<String> changed = store.publish(c.filters(), mayDiffer, revision, System.currentTimeMillis());
+      List<String> changed =
+          store.publish(c.filters(), mayDiffer, revision, System.currentTimeMillis());
       nodeKeys = keysOf(inv2);
       checks = dev.tessera.server.control.PolicyControl.checks(read.policy().get(), inv2);
       lastGood = c;
@@ -152,10 +179,16 @@ public final class CompileLoop {
       long millis = (System.nanoTime() - start) / 1_000_000;
       audit.compiled(revision, c.filters().size(), changed.size(), millis);
       status.compiled(revision, c.filters().size(), changed.size(), millis);
-      LOG.info("compiled {}{}: {} nodes, {} changed, {} ms (read+compile {} ms, publish {} ms: {})",
-          revision, incremental ? " (incremental)" : "", c.filters().size(), changed.size(), millis,
+      LOG.info(
+          "compiled {}{}: {} nodes, {} changed, {} ms (read+compile {} ms, publish {} ms: {})",
+          revision,
+          incremental ? " (incremental)" : "",
+          c.filters().size(),
+          changed.size(),
+          millis,
           (compiled - start) / 1_000_000,
-          (System.nanoTime() - compiled) / 1_000_000, store.lastPublishTimings());
+          (System.nanoTime() - compiled) / 1_000_000,
+          store.lastPublishTimings());
     } catch (IOException e) {
       lastGood = null; // what is served is no longer known to be one compilation: start afresh
       fail(revision, "cannot persist server state: " + e.getMessage());
@@ -184,16 +217,19 @@ public final class CompileLoop {
   private static Map<String, byte[]> keysOf(Inventory inventory) {
     Map<String, byte[]> keys = new HashMap<>();
     for (InventoryNode n : inventory.nodes()) {
-      n.key().ifPresent(k -> {
-        try {
-          byte[] raw = Base64.getDecoder().decode(k.strip());
-          if (raw.length == 32) {
-            keys.put(n.name(), raw);
-          }
-        } catch (IllegalArgumentException ignored) {
-          // A malformed key authenticates nothing; the node's requests are refused as unknown.
-        }
-      });
+      n.key()
+          .ifPresent(
+              k -> {
+                try {
+                  byte[] raw = Base64.getDecoder().decode(k.strip());
+                  if (raw.length == 32) {
+                    keys.put(n.name(), raw);
+                  }
+                } catch (IllegalArgumentException ignored) {
+                  // A malformed key authenticates nothing; the node's requests are refused as
+                  // unknown.
+                }
+              });
     }
     return Map.copyOf(keys);
   }

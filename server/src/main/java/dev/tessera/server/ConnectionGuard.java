@@ -25,10 +25,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li><b>Idle.</b> A connection must deliver a complete request within {@code idleMillis} of
- *       opening or of its last answer, else it is closed. A client trickling a request byte by
- *       byte (slowloris) or opening sockets and sending nothing holds a file descriptor for that
- *       long at most. While a request is being answered (a long-poll waits up to 120 s) the clock
- *       is stopped; the long-poll's own timeout bounds that.
+ *       opening or of its last answer, else it is closed. A client trickling a request byte by byte
+ *       (slowloris) or opening sockets and sending nothing holds a file descriptor for that long at
+ *       most. While a request is being answered (a long-poll waits up to 120 s) the clock is
+ *       stopped; the long-poll's own timeout bounds that.
  *   <li><b>Cap.</b> Beyond {@code maxConnections} open connections, a new connection's first
  *       request is answered {@code 429 Too Many Requests} with {@code Retry-After} and the
  *       connection is closed; one that sends nothing is closed by the idle timeout.
@@ -75,8 +75,12 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       if (over) {
         ReferenceCountUtil.release(msg);
         status.connectionRefused();
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.TOO_MANY_REQUESTS,
-            Unpooled.copiedBuffer("too many connections; retry later\n", StandardCharsets.UTF_8));
+        FullHttpResponse r =
+            new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                HttpResponseStatus.TOO_MANY_REQUESTS,
+                Unpooled.copiedBuffer(
+                    "too many connections; retry later\n", StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         HttpUtil.setContentLength(r, r.content().readableBytes());
@@ -89,24 +93,31 @@ final class ConnectionGuard extends ChannelDuplexHandler {
   }
 
   @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+      throws Exception {
     if (msg instanceof HttpResponse) {
       promise = promise.unvoid();
-      promise.addListener(f -> {
-        if (ctx.channel().isActive()) {
-          arm(ctx);
-        }
-      });
+      promise.addListener(
+          f -> {
+            if (ctx.channel().isActive()) {
+              arm(ctx);
+            }
+          });
     }
     super.write(ctx, msg, promise);
   }
 
   private void arm(ChannelHandlerContext ctx) {
     disarm();
-    idle = ctx.executor().schedule(() -> {
-      status.idleClosed();
-      ctx.close();
-    }, over ? Math.min(idleMillis, 2_000) : idleMillis, TimeUnit.MILLISECONDS);
+    idle =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  status.idleClosed();
+                  ctx.close();
+                },
+                over ? Math.min(idleMillis, 2_000) : idleMillis,
+                TimeUnit.MILLISECONDS);
   }
 
   private void disarm() {

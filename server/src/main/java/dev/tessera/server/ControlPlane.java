@@ -26,24 +26,28 @@ import java.util.function.Function;
  * <p>Every database call runs on one thread of its own, never on a network event loop, behind a
  * bounded queue: beyond {@value #MAX_PENDING} waiting calls an enrollment is refused with 503 and a
  * report is dropped (the next poll reports again). A database that cannot be read makes the server
- * "degraded" in status: bundles keep being served from the last good compilation (the compile
- * loop keeps it when {@link RegistrySource} throws), enrollments are refused with 503
- * {@code database}, and the state clears at the first successful read.
+ * "degraded" in status: bundles keep being served from the last good compilation (the compile loop
+ * keeps it when {@link RegistrySource} throws), enrollments are refused with 503 {@code database},
+ * and the state clears at the first successful read.
  */
 public final class ControlPlane implements AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ControlPlane.class);
   static final int MAX_PENDING = 4_096;
+
   /** An unchanged report is written at most this often (it refreshes the node's last-seen time). */
   static final long REPORT_REFRESH_MILLIS = 60_000;
+
   /** Bounds on what one poll may report. */
   static final int MAX_REPORTED_ENDPOINTS = 16;
+
   static final int MAX_REPORTED_FACTS = 32;
 
   /** How the registry is used: its database, and how long an ephemeral node may stay unseen. */
   public record Settings(Registry registry, Duration ephemeralIdle, long healthCheckMillis) {
     public Settings {
       if (ephemeralIdle.isNegative() || ephemeralIdle.isZero() || healthCheckMillis < 10) {
-        throw new IllegalArgumentException("ephemeral idle time and health-check period must be positive");
+        throw new IllegalArgumentException(
+            "ephemeral idle time and health-check period must be positive");
       }
     }
   }
@@ -64,18 +68,22 @@ public final class ControlPlane implements AutoCloseable {
     this.enrollment = new EnrollmentService(settings.registry(), serverKey, loop::checks);
     this.nodeKey = loop::nodeKey;
     this.status = status;
-    this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tessera-registry");
-      t.setDaemon(true);
-      return t;
-    });
+    this.worker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tessera-registry");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   void start() {
     PolicyServer.scheduleGuarded(worker, this::housekeeping, settings.healthCheckMillis(), status);
   }
 
-  /** Checks the database can be read; deletes idle ephemeral nodes at most once per idle period / 4. */
+  /**
+   * Checks the database can be read; deletes idle ephemeral nodes at most once per idle period / 4.
+   */
   void housekeeping() {
     try {
       settings.registry().revision();
@@ -85,7 +93,10 @@ public final class ControlPlane implements AutoCloseable {
         lastSweepMillis = now;
         var gone = settings.registry().deleteIdleEphemeral(settings.ephemeralIdle());
         if (!gone.isEmpty()) {
-          LOG.info("deleted {} idle ephemeral node(s): {}", gone.size(), gone.stream().map(n -> n.name()).toList());
+          LOG.info(
+              "deleted {} idle ephemeral node(s): {}",
+              gone.size(),
+              gone.stream().map(n -> n.name()).toList());
         }
       }
       status.degraded(null);
@@ -97,7 +108,8 @@ public final class ControlPlane implements AutoCloseable {
   private void databaseFailed(RegistryException e) {
     if (e.code() == RegistryException.Code.DATABASE) {
       if (status.degradedReason() == null) {
-        LOG.error("the registry database cannot be used ({}); serving the last good bundles, refusing enrollments",
+        LOG.error(
+            "the registry database cannot be used ({}); serving the last good bundles, refusing enrollments",
             e.getMessage());
       }
       status.degraded("registry database: " + e.getMessage());
@@ -105,31 +117,45 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /** Enrolls on the registry thread and hands the answer to {@code done} (on that thread). */
-  void enroll(String method, String uri, byte[] body, Map<String, String> headers, String observedAddress,
+  void enroll(
+      String method,
+      String uri,
+      byte[] body,
+      Map<String, String> headers,
+      String observedAddress,
       Consumer<EnrollmentService.Response> done) {
     if (pending.incrementAndGet() > MAX_PENDING) {
       pending.decrementAndGet();
-      done.accept(error(503, "busy", "the server has too many registry requests waiting; retry later"));
+      done.accept(
+          error(503, "busy", "the server has too many registry requests waiting; retry later"));
       return;
     }
     try {
-      worker.execute(() -> {
-        try {
-          if (status.degradedReason() != null) {
-            housekeeping(); // a recovered database ends the refusals at once
-          }
-          String reason = status.degradedReason();
-          EnrollmentService.Response r = reason != null
-              ? error(503, "database", "enrollment is refused while the registry cannot be used (" + reason + ")")
-              : enrollment.enroll(method, uri, body, headers, observedAddress, System.currentTimeMillis());
-          if (r.status() == 503 && r.text().contains("\"database\"")) {
-            status.degraded("registry database: enrollment failed");
-          }
-          done.accept(r);
-        } finally {
-          pending.decrementAndGet();
-        }
-      });
+      worker.execute(
+          () -> {
+            try {
+              if (status.degradedReason() != null) {
+                housekeeping(); // a recovered database ends the refusals at once
+              }
+              String reason = status.degradedReason();
+              EnrollmentService.Response r =
+                  reason != null
+                      ? error(
+                          503,
+                          "database",
+                          "enrollment is refused while the registry cannot be used ("
+                              + reason
+                              + ")")
+                      : enrollment.enroll(
+                          method, uri, body, headers, observedAddress, System.currentTimeMillis());
+              if (r.status() == 503 && r.text().contains("\"database\"")) {
+                status.degraded("registry database: enrollment failed");
+              }
+              done.accept(r);
+            } finally {
+              pending.decrementAndGet();
+            }
+          });
     } catch (java.util.concurrent.RejectedExecutionException e) {
       pending.decrementAndGet();
       done.accept(error(503, "busy", "the server is shutting down"));
@@ -139,7 +165,8 @@ public final class ControlPlane implements AutoCloseable {
   /**
    * Records what an authenticated node reported with its poll ({@code endpoint=HOST:PORT} repeated,
    * {@code port=N} for the observed source address, {@code posture=KEY=VALUE} repeated), off the
-   * request's thread; an unchanged report is written at most once per {@link #REPORT_REFRESH_MILLIS}.
+   * request's thread; an unchanged report is written at most once per {@link
+   * #REPORT_REFRESH_MILLIS}.
    */
   void report(String node, Map<String, List<String>> query, String observedAddress) {
     byte[] key = nodeKey.apply(node);
@@ -154,7 +181,10 @@ public final class ControlPlane implements AutoCloseable {
     }
     int port = parsePort(query.getOrDefault("port", List.of()));
     if (port > 0 && observedAddress != null && endpoints.size() < MAX_REPORTED_ENDPOINTS) {
-      endpoints.add((observedAddress.contains(":") ? "[" + observedAddress + "]" : observedAddress) + ":" + port);
+      endpoints.add(
+          (observedAddress.contains(":") ? "[" + observedAddress + "]" : observedAddress)
+              + ":"
+              + port);
     }
     Map<String, String> posture = new TreeMap<>();
     for (String f : query.getOrDefault("posture", List.of())) {
@@ -165,7 +195,9 @@ public final class ControlPlane implements AutoCloseable {
     }
     long now = System.currentTimeMillis();
     Reported last = reported.get(node);
-    if (last != null && last.endpoints().equals(endpoints) && last.posture().equals(posture)
+    if (last != null
+        && last.endpoints().equals(endpoints)
+        && last.posture().equals(posture)
         && now - last.atMillis() < REPORT_REFRESH_MILLIS) {
       return;
     }
@@ -175,19 +207,21 @@ public final class ControlPlane implements AutoCloseable {
     }
     String publicKey = Base64.getEncoder().encodeToString(key);
     try {
-      worker.execute(() -> {
-        try {
-          settings.registry().report(publicKey, endpoints, posture);
-          reported.put(node, new Reported(List.copyOf(endpoints), Map.copyOf(posture), now));
-        } catch (RegistryException e) {
-          databaseFailed(e); // malformed reports are dropped; the node is still served its bundle
-          if (e.code() != RegistryException.Code.DATABASE) {
-            LOG.debug("report from {} refused: {}", node, e.getMessage());
-          }
-        } finally {
-          pending.decrementAndGet();
-        }
-      });
+      worker.execute(
+          () -> {
+            try {
+              settings.registry().report(publicKey, endpoints, posture);
+              reported.put(node, new Reported(List.copyOf(endpoints), Map.copyOf(posture), now));
+            } catch (RegistryException e) {
+              databaseFailed(
+                  e); // malformed reports are dropped; the node is still served its bundle
+              if (e.code() != RegistryException.Code.DATABASE) {
+                LOG.debug("report from {} refused: {}", node, e.getMessage());
+              }
+            } finally {
+              pending.decrementAndGet();
+            }
+          });
     } catch (java.util.concurrent.RejectedExecutionException e) {
       pending.decrementAndGet();
     }

@@ -46,18 +46,18 @@ import java.util.concurrent.TimeUnit;
  *
  * A node is only ever answered with its own bundle: the node name comes from the authenticated
  * request, never from a parameter. Every answer about a bundle, 304 included, carries a signed
- * {@link Freshness} statement (or is a bundle still fresh itself), so an on-path party cannot
- * hold an agent on an old policy by answering "unchanged".
+ * {@link Freshness} statement (or is a bundle still fresh itself), so an on-path party cannot hold
+ * an agent on an old policy by answering "unchanged".
  *
  * <p>Every authentication failure, of a node or of the admin, is the same 401 with the same body
  * ({@value #UNAUTHORIZED}), so an attacker learns neither which node names exist nor which check
  * failed; the reason is counted in status. Refusals are answered after a short delay on a
- * connection that is then closed (see {@link #refuseLater}). An authenticated node is held to a request rate and a
- * number of concurrent long-polls ({@link PolicyServer.Options}); beyond them it gets 429 with
- * {@code Retry-After}, and other nodes are unaffected.
+ * connection that is then closed (see {@link #refuseLater}). An authenticated node is held to a
+ * request rate and a number of concurrent long-polls ({@link PolicyServer.Options}); beyond them it
+ * gets 429 with {@code Retry-After}, and other nodes are unaffected.
  *
- * <p>Ownership: {@link SimpleChannelInboundHandler} releases each request after
- * {@link #channelRead0}; everything needed later (the body) is copied out before that.
+ * <p>Ownership: {@link SimpleChannelInboundHandler} releases each request after {@link
+ * #channelRead0}; everything needed later (the body) is copied out before that.
  */
 @ChannelHandler.Sharable
 final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -82,21 +82,34 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     int longPolls;
   }
 
-  HttpApi(BundleStore store, NodeAuth.Authenticator auth, AuditLog audit, ServerStatus status,
+  HttpApi(
+      BundleStore store,
+      NodeAuth.Authenticator auth,
+      AuditLog audit,
+      ServerStatus status,
       PolicyServer.Options options) {
     this(store, auth, audit, status, options, null);
   }
 
-  /** @param control the registry side ({@code /v1/enroll}, poll reports); null: the server has no registry */
-  HttpApi(BundleStore store, NodeAuth.Authenticator auth, AuditLog audit, ServerStatus status,
-      PolicyServer.Options options, ControlPlane control) {
+  /**
+   * @param control the registry side ({@code /v1/enroll}, poll reports); null: the server has no
+   *     registry
+   */
+  HttpApi(
+      BundleStore store,
+      NodeAuth.Authenticator auth,
+      AuditLog audit,
+      ServerStatus status,
+      PolicyServer.Options options,
+      ControlPlane control) {
     this.control = control;
     this.store = store;
     this.auth = auth;
     this.audit = audit;
     this.status = status;
     this.options = options;
-    this.adminToken = options.adminToken() == null ? null : options.adminToken().getBytes(StandardCharsets.UTF_8);
+    this.adminToken =
+        options.adminToken() == null ? null : options.adminToken().getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
@@ -112,16 +125,22 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
         bundle(ctx, req, uri);
       } else if (path.equals("/v1/ack") && req.method().equals(HttpMethod.POST)) {
         ack(ctx, req);
-      } else if (path.equals("/v1/enroll") && req.method().equals(HttpMethod.POST) && control != null) {
+      } else if (path.equals("/v1/enroll")
+          && req.method().equals(HttpMethod.POST)
+          && control != null) {
         enroll(ctx, req);
       } else if (path.equals("/v1/status") && req.method().equals(HttpMethod.GET)) {
         requireAdmin(req);
         respond(ctx, req, json(HttpResponseStatus.OK, status.toMap(store)));
       } else if (path.equals("/v1/health") && req.method().equals(HttpMethod.GET)) {
         // A tailnet with no nodes yet (a fresh registry) compiles to no bundles and is healthy.
-        respond(ctx, req, store.size() > 0 || status.hasCompiled()
-            ? text(HttpResponseStatus.OK, status.degradedReason() == null ? "ok\n" : "degraded\n")
-            : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "no compilation yet\n"));
+        respond(
+            ctx,
+            req,
+            store.size() > 0 || status.hasCompiled()
+                ? text(
+                    HttpResponseStatus.OK, status.degradedReason() == null ? "ok\n" : "degraded\n")
+                : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "no compilation yet\n"));
       } else {
         respond(ctx, req, text(HttpResponseStatus.NOT_FOUND, "not found\n"));
       }
@@ -138,13 +157,14 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   /**
    * Answers a refused request ({@code 401}, {@code 400}) after {@link #REFUSAL_DELAY_MILLIS} and
-   * closes the connection: a timer, no CPU, while a client that floods forged or malformed
-   * requests waits for each answer and must open a new connection (which the connection cap
-   * bounds) for every attempt. An honest agent is never refused.
+   * closes the connection: a timer, no CPU, while a client that floods forged or malformed requests
+   * waits for each answer and must open a new connection (which the connection cap bounds) for
+   * every attempt. An honest agent is never refused.
    */
   private static void refuseLater(ChannelHandlerContext ctx, FullHttpResponse r) {
     ctx.channel().config().setAutoRead(false); // nothing more from this connection
-    ctx.executor().schedule(() -> respond(ctx, false, r), REFUSAL_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    ctx.executor()
+        .schedule(() -> respond(ctx, false, r), REFUSAL_DELAY_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   static final long REFUSAL_DELAY_MILLIS = 100;
@@ -158,23 +178,33 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private void requireAdmin(FullHttpRequest req) throws BundleException {
     String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-    byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).strip().getBytes(StandardCharsets.UTF_8) : null;
-    if (adminToken == null || given == null || !java.security.MessageDigest.isEqual(adminToken, given)) {
+    byte[] given =
+        h != null && h.startsWith("Bearer ")
+            ? h.substring(7).strip().getBytes(StandardCharsets.UTF_8)
+            : null;
+    if (adminToken == null
+        || given == null
+        || !java.security.MessageDigest.isEqual(adminToken, given)) {
       throw new BundleException(BundleException.Reason.BAD_AUTH, "status needs the admin token");
     }
   }
 
   /** Takes one request from the node's budget; refills at the configured rate up to the burst. */
   private void charge(String node) throws RateLimited {
-    NodeLimit l = limits.computeIfAbsent(node, k -> {
-      NodeLimit n = new NodeLimit();
-      n.tokens = options.requestBurstPerNode();
-      return n;
-    });
+    NodeLimit l =
+        limits.computeIfAbsent(
+            node,
+            k -> {
+              NodeLimit n = new NodeLimit();
+              n.tokens = options.requestBurstPerNode();
+              return n;
+            });
     synchronized (l) {
       long now = System.nanoTime();
-      l.tokens = Math.min(options.requestBurstPerNode(),
-          l.tokens + (now - l.refilledAtNanos) / 1e9 * options.requestsPerSecondPerNode());
+      l.tokens =
+          Math.min(
+              options.requestBurstPerNode(),
+              l.tokens + (now - l.refilledAtNanos) / 1e9 * options.requestsPerSecondPerNode());
       l.refilledAtNanos = now;
       if (l.tokens < 1) {
         throw new RateLimited("too many requests from this node; retry later");
@@ -209,30 +239,47 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     byte[] body = ByteBufUtil.getBytes(req.content());
     Map<String, String> headers = authHeaders(req);
     ctx.channel().config().setAutoRead(false);
-    control.enroll(req.method().name(), req.uri(), body, headers, remoteHost(ctx), r -> ctx.executor().execute(() -> {
-      FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()),
-          Unpooled.wrappedBuffer(r.body()));
-      resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-      resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-      if (r.status() >= 400 && r.status() < 500) {
-        if (r.status() == 401) {
-          status.unauthorized(BundleException.Reason.BAD_AUTH);
-        }
-        refuseLater(ctx, resp);
-      } else {
-        respond(ctx, false, resp);
-      }
-    }));
+    control.enroll(
+        req.method().name(),
+        req.uri(),
+        body,
+        headers,
+        remoteHost(ctx),
+        r ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      FullHttpResponse resp =
+                          new DefaultFullHttpResponse(
+                              HttpVersion.HTTP_1_1,
+                              HttpResponseStatus.valueOf(r.status()),
+                              Unpooled.wrappedBuffer(r.body()));
+                      resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+                      resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+                      if (r.status() >= 400 && r.status() < 500) {
+                        if (r.status() == 401) {
+                          status.unauthorized(BundleException.Reason.BAD_AUTH);
+                        }
+                        refuseLater(ctx, resp);
+                      } else {
+                        respond(ctx, false, resp);
+                      }
+                    }));
   }
 
   private static String remoteHost(ChannelHandlerContext ctx) {
-    return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
-        ? a.getAddress().getHostAddress() : null;
+    return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a
+            && a.getAddress() != null
+        ? a.getAddress().getHostAddress()
+        : null;
   }
 
   private static Map<String, String> authHeaders(FullHttpRequest req) {
     Map<String, String> headers = new HashMap<>();
-    for (String h : new String[] {NodeAuth.HEADER_NODE, NodeAuth.HEADER_TIME, NodeAuth.HEADER_NONCE, NodeAuth.HEADER_AUTH}) {
+    for (String h :
+        new String[] {
+          NodeAuth.HEADER_NODE, NodeAuth.HEADER_TIME, NodeAuth.HEADER_NONCE, NodeAuth.HEADER_AUTH
+        }) {
       String v = req.headers().get(h);
       if (v != null) {
         headers.put(h, v);
@@ -243,7 +290,8 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private String authenticate(FullHttpRequest req, byte[] body) throws BundleException {
     Map<String, String> headers = authHeaders(req);
-    return auth.authenticate(req.method().name(), req.uri(), body, headers, System.currentTimeMillis());
+    return auth.authenticate(
+        req.method().name(), req.uri(), body, headers, System.currentTimeMillis());
   }
 
   private void bundle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder uri)
@@ -260,7 +308,10 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     BundleStore.Entry entry = store.get(node);
     if (entry == null) {
-      respond(ctx, keepAlive, text(HttpResponseStatus.NOT_FOUND, "no filter is compiled for node " + node + "\n"));
+      respond(
+          ctx,
+          keepAlive,
+          text(HttpResponseStatus.NOT_FOUND, "no filter is compiled for node " + node + "\n"));
       return;
     }
     if (entry.version() != known || waitSeconds == 0) {
@@ -271,46 +322,63 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     NodeLimit limit = startLongPoll(node);
     var done = new java.util.concurrent.atomic.AtomicBoolean();
     Runnable[] cancel = new Runnable[1];
-    var timeout = ctx.executor().schedule(() -> {
-      if (done.compareAndSet(false, true)) {
-        endLongPoll(limit);
-        cancel[0].run();
-        BundleStore.Entry now2 = store.get(node);
-        sendBundle(ctx, keepAlive, node, now2 == null ? entry : now2, known);
-      }
-    }, waitSeconds, TimeUnit.SECONDS);
+    var timeout =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  if (done.compareAndSet(false, true)) {
+                    endLongPoll(limit);
+                    cancel[0].run();
+                    BundleStore.Entry now2 = store.get(node);
+                    sendBundle(ctx, keepAlive, node, now2 == null ? entry : now2, known);
+                  }
+                },
+                waitSeconds,
+                TimeUnit.SECONDS);
     // The store calls back on whichever thread signed the bundle: hand over to this channel's
     // event loop at once (one task per woken channel; cancelling the timer there is a plain queue
     // removal instead of another cross-thread task), so signing continues for the other nodes.
-    cancel[0] = store.await(node, known, e -> {
-      if (done.compareAndSet(false, true)) {
-        endLongPoll(limit);
-        ctx.executor().execute(() -> {
-          timeout.cancel(false);
-          sendBundle(ctx, keepAlive, node, e, known);
-        });
-      }
-    });
-    ctx.channel().closeFuture().addListener(f -> {
-      if (done.compareAndSet(false, true)) {
-        endLongPoll(limit);
-        timeout.cancel(false);
-        cancel[0].run();
-      }
-    });
+    cancel[0] =
+        store.await(
+            node,
+            known,
+            e -> {
+              if (done.compareAndSet(false, true)) {
+                endLongPoll(limit);
+                ctx.executor()
+                    .execute(
+                        () -> {
+                          timeout.cancel(false);
+                          sendBundle(ctx, keepAlive, node, e, known);
+                        });
+              }
+            });
+    ctx.channel()
+        .closeFuture()
+        .addListener(
+            f -> {
+              if (done.compareAndSet(false, true)) {
+                endLongPoll(limit);
+                timeout.cancel(false);
+                cancel[0].run();
+              }
+            });
   }
 
-  private void sendBundle(ChannelHandlerContext ctx, boolean keepAlive, String node, BundleStore.Entry e, long known) {
+  private void sendBundle(
+      ChannelHandlerContext ctx, boolean keepAlive, String node, BundleStore.Entry e, long known) {
     long now = System.currentTimeMillis();
     if (e.version() == known) {
-      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
+      FullHttpResponse r =
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
       r.headers().set(HttpHeaderNames.ETAG, "\"" + known + "\"");
       r.headers().set(Freshness.HEADER, store.freshness(node, e, false, now));
       respond(ctx, keepAlive, r);
       return;
     }
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-        Unpooled.wrappedBuffer(e.signed()));
+    FullHttpResponse r =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(e.signed()));
     String fresh = store.freshness(node, e, true, now);
     if (fresh != null) {
       r.headers().set(Freshness.HEADER, fresh);
@@ -323,7 +391,8 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     audit.served(node, e.version(), e.hash());
   }
 
-  private void ack(ChannelHandlerContext ctx, FullHttpRequest req) throws BundleException, RateLimited {
+  private void ack(ChannelHandlerContext ctx, FullHttpRequest req)
+      throws BundleException, RateLimited {
     byte[] body = ByteBufUtil.getBytes(req.content());
     String node = authenticate(req, body);
     charge(node);
@@ -334,7 +403,12 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
       version = j.path("version").asLong(-1);
       hash = j.path("hash").asText("");
     } catch (java.io.IOException e) {
-      respond(ctx, req, text(HttpResponseStatus.BAD_REQUEST, "ack body must be JSON {\"version\": N, \"hash\": \"...\"}\n"));
+      respond(
+          ctx,
+          req,
+          text(
+              HttpResponseStatus.BAD_REQUEST,
+              "ack body must be JSON {\"version\": N, \"hash\": \"...\"}\n"));
       return;
     }
     if (version < 1) {
@@ -344,7 +418,8 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     long now = System.currentTimeMillis();
     status.acked(node, version, hash, now);
     audit.acknowledged(node, version, hash);
-    respond(ctx, req, new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT));
+    respond(
+        ctx, req, new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT));
   }
 
   private static long parseEtag(String etag) {
@@ -376,16 +451,21 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private static FullHttpResponse text(HttpResponseStatus s, String body) {
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s,
-        Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    FullHttpResponse r =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, s, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
     return r;
   }
 
   private static FullHttpResponse json(HttpResponseStatus s, Object value) {
     try {
-      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s,
-          Unpooled.wrappedBuffer(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value)));
+      FullHttpResponse r =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1,
+              s,
+              Unpooled.wrappedBuffer(
+                  JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value)));
       r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
       return r;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

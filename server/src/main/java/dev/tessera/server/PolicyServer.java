@@ -43,8 +43,16 @@ public final class PolicyServer implements AutoCloseable {
    * keygen --tls}) turn on HTTPS; both null means plain HTTP (bundles are signed and requests
    * authenticated either way; TLS adds confidentiality of the filters in transit).
    */
-  public record Config(PolicySource policy, PolicySource inventory, InetSocketAddress listen, SigningKey key,
-      Path stateDir, long pollMillis, Path tlsCertificate, Path tlsKey, Options options) {
+  public record Config(
+      PolicySource policy,
+      PolicySource inventory,
+      InetSocketAddress listen,
+      SigningKey key,
+      Path stateDir,
+      long pollMillis,
+      Path tlsCertificate,
+      Path tlsKey,
+      Options options) {
     public Config {
       if ((tlsCertificate == null) != (tlsKey == null)) {
         throw new IllegalArgumentException("TLS needs both a certificate and its key");
@@ -52,19 +60,41 @@ public final class PolicyServer implements AutoCloseable {
     }
 
     /** Default options. */
-    public Config(PolicySource policy, PolicySource inventory, InetSocketAddress listen, SigningKey key,
-        Path stateDir, long pollMillis, Path tlsCertificate, Path tlsKey) {
-      this(policy, inventory, listen, key, stateDir, pollMillis, tlsCertificate, tlsKey, Options.DEFAULTS);
+    public Config(
+        PolicySource policy,
+        PolicySource inventory,
+        InetSocketAddress listen,
+        SigningKey key,
+        Path stateDir,
+        long pollMillis,
+        Path tlsCertificate,
+        Path tlsKey) {
+      this(
+          policy,
+          inventory,
+          listen,
+          key,
+          stateDir,
+          pollMillis,
+          tlsCertificate,
+          tlsKey,
+          Options.DEFAULTS);
     }
 
     /** Plain HTTP, default options. */
-    public Config(PolicySource policy, PolicySource inventory, InetSocketAddress listen, SigningKey key,
-        Path stateDir, long pollMillis) {
+    public Config(
+        PolicySource policy,
+        PolicySource inventory,
+        InetSocketAddress listen,
+        SigningKey key,
+        Path stateDir,
+        long pollMillis) {
       this(policy, inventory, listen, key, stateDir, pollMillis, null, null);
     }
 
     public Config withOptions(Options o) {
-      return new Config(policy, inventory, listen, key, stateDir, pollMillis, tlsCertificate, tlsKey, o);
+      return new Config(
+          policy, inventory, listen, key, stateDir, pollMillis, tlsCertificate, tlsKey, o);
     }
   }
 
@@ -82,28 +112,64 @@ public final class PolicyServer implements AutoCloseable {
    * @param idleMillis a connection must complete a request within this long of opening or of its
    *     last answer
    */
-  public record Options(Path epochFile, String adminToken, long freshnessMillis, int maxConnections,
-      int maxLongPollsPerNode, int requestBurstPerNode, double requestsPerSecondPerNode, long idleMillis) {
-    public static final Options DEFAULTS = new Options(null, null, BundleStore.DEFAULT_FRESHNESS_MILLIS, 50_000,
-        4, 20, 2.0, 15_000);
+  public record Options(
+      Path epochFile,
+      String adminToken,
+      long freshnessMillis,
+      int maxConnections,
+      int maxLongPollsPerNode,
+      int requestBurstPerNode,
+      double requestsPerSecondPerNode,
+      long idleMillis) {
+    public static final Options DEFAULTS =
+        new Options(null, null, BundleStore.DEFAULT_FRESHNESS_MILLIS, 50_000, 4, 20, 2.0, 15_000);
 
     public Options withEpochFile(Path f) {
-      return new Options(f, adminToken, freshnessMillis, maxConnections, maxLongPollsPerNode, requestBurstPerNode,
-          requestsPerSecondPerNode, idleMillis);
+      return new Options(
+          f,
+          adminToken,
+          freshnessMillis,
+          maxConnections,
+          maxLongPollsPerNode,
+          requestBurstPerNode,
+          requestsPerSecondPerNode,
+          idleMillis);
     }
 
     public Options withAdminToken(String t) {
-      return new Options(epochFile, t, freshnessMillis, maxConnections, maxLongPollsPerNode, requestBurstPerNode,
-          requestsPerSecondPerNode, idleMillis);
+      return new Options(
+          epochFile,
+          t,
+          freshnessMillis,
+          maxConnections,
+          maxLongPollsPerNode,
+          requestBurstPerNode,
+          requestsPerSecondPerNode,
+          idleMillis);
     }
 
     public Options withFreshnessMillis(long ms) {
-      return new Options(epochFile, adminToken, ms, maxConnections, maxLongPollsPerNode, requestBurstPerNode,
-          requestsPerSecondPerNode, idleMillis);
+      return new Options(
+          epochFile,
+          adminToken,
+          ms,
+          maxConnections,
+          maxLongPollsPerNode,
+          requestBurstPerNode,
+          requestsPerSecondPerNode,
+          idleMillis);
     }
 
-    public Options withLimits(int maxConnections, int maxLongPollsPerNode, int burst, double perSecond, long idleMillis) {
-      return new Options(epochFile, adminToken, freshnessMillis, maxConnections, maxLongPollsPerNode, burst, perSecond,
+    public Options withLimits(
+        int maxConnections, int maxLongPollsPerNode, int burst, double perSecond, long idleMillis) {
+      return new Options(
+          epochFile,
+          adminToken,
+          freshnessMillis,
+          maxConnections,
+          maxLongPollsPerNode,
+          burst,
+          perSecond,
           idleMillis);
     }
   }
@@ -124,22 +190,28 @@ public final class PolicyServer implements AutoCloseable {
 
   /**
    * A server with a registry: {@code POST /v1/enroll}, poll reports, the idle-ephemeral sweep and
-   * the database health check ("degraded" in status). The registry is the inventory only if
-   * {@code config.inventory()} is a {@link RegistrySource} over it; the caller keeps owning the
-   * registry (closes it after the server).
+   * the database health check ("degraded" in status). The registry is the inventory only if {@code
+   * config.inventory()} is a {@link RegistrySource} over it; the caller keeps owning the registry
+   * (closes it after the server).
    */
   public PolicyServer(Config config, ControlPlane.Settings registry) throws IOException {
     this.config = config;
-    this.store = new BundleStore(config.key(), config.stateDir(), config.options().epochFile(),
-        config.options().freshnessMillis());
+    this.store =
+        new BundleStore(
+            config.key(),
+            config.stateDir(),
+            config.options().epochFile(),
+            config.options().freshnessMillis());
     this.audit = new AuditLog(config.stateDir().resolve("audit.jsonl"));
     this.loop = new CompileLoop(config.policy(), config.inventory(), store, audit, status);
     this.control = registry == null ? null : new ControlPlane(registry, config.key(), loop, status);
-    this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tessera-policy-poll");
-      t.setDaemon(true);
-      return t;
-    });
+    this.poller =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tessera-policy-poll");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** Compiles once, then starts listening and polling. Returns the bound address. */
@@ -147,7 +219,9 @@ public final class PolicyServer implements AutoCloseable {
     SslContext tls = null;
     if (config.tlsCertificate() != null) {
       try {
-        tls = SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile()).build();
+        tls =
+            SslContextBuilder.forServer(config.tlsCertificate().toFile(), config.tlsKey().toFile())
+                .build();
       } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
         throw new IOException("cannot use the TLS certificate and key: " + e.getMessage(), e);
       }
@@ -164,24 +238,30 @@ public final class PolicyServer implements AutoCloseable {
     AtomicInteger open = new AtomicInteger();
     status.attach(audit, open::get);
     boolean epoll = Epoll.isAvailable();
-    group = new MultiThreadIoEventLoopGroup(epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-    ServerBootstrap b = new ServerBootstrap()
-        .group(group)
-        .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 4096)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            if (sslContext != null) {
-              ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
-            }
-            ch.pipeline()
-                .addLast(new HttpServerCodec(4096, 8192, 8192))
-                .addLast(new HttpObjectAggregator(MAX_REQUEST_BODY))
-                .addLast(new ConnectionGuard(open, options.maxConnections(), options.idleMillis(), status))
-                .addLast(api);
-          }
-        });
+    group =
+        new MultiThreadIoEventLoopGroup(
+            epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(group)
+            .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 4096)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    if (sslContext != null) {
+                      ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
+                    }
+                    ch.pipeline()
+                        .addLast(new HttpServerCodec(4096, 8192, 8192))
+                        .addLast(new HttpObjectAggregator(MAX_REQUEST_BODY))
+                        .addLast(
+                            new ConnectionGuard(
+                                open, options.maxConnections(), options.idleMillis(), status))
+                        .addLast(api);
+                  }
+                });
     channel = b.bind(config.listen()).sync().channel();
     scheduleGuarded(poller, loop::poll, config.pollMillis(), status);
     return (InetSocketAddress) channel.localAddress();
@@ -205,17 +285,23 @@ public final class PolicyServer implements AutoCloseable {
    * loop did not expect (an Error included) is caught, counted and logged, and the next poll runs
    * as scheduled; the last good compilation keeps being served meanwhile.
    */
-  static java.util.concurrent.ScheduledFuture<?> scheduleGuarded(ScheduledExecutorService executor, Runnable poll,
-      long periodMillis, ServerStatus status) {
-    return executor.scheduleWithFixedDelay(() -> {
-      try {
-        poll.run();
-      } catch (Throwable t) {
-        status.pollFailed(t);
-        org.slf4j.LoggerFactory.getLogger(PolicyServer.class).error(
-            "polling the sources failed ({}); still serving the last good compilation, polling again", t.toString());
-      }
-    }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+  static java.util.concurrent.ScheduledFuture<?> scheduleGuarded(
+      ScheduledExecutorService executor, Runnable poll, long periodMillis, ServerStatus status) {
+    return executor.scheduleWithFixedDelay(
+        () -> {
+          try {
+            poll.run();
+          } catch (Throwable t) {
+            status.pollFailed(t);
+            org.slf4j.LoggerFactory.getLogger(PolicyServer.class)
+                .error(
+                    "polling the sources failed ({}); still serving the last good compilation, polling again",
+                    t.toString());
+          }
+        },
+        periodMillis,
+        periodMillis,
+        TimeUnit.MILLISECONDS);
   }
 
   /** Polls the sources now (tests use this instead of waiting for the poll interval). */

@@ -18,12 +18,13 @@ import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.treewalk.TreeWalk;
 
 /**
- * Where the server reads a text input (the policy, the inventory) from: a file, watched by
- * polling, or a path at a ref in a git repository, polled. Polling every few hundred milliseconds
- * is cheap (a stat, or a ref lookup) and, unlike inotify, also sees editors that replace a file
- * and refs updated by a {@code git fetch} in another process.
+ * Where the server reads a text input (the policy, the inventory) from: a file, watched by polling,
+ * or a path at a ref in a git repository, polled. Polling every few hundred milliseconds is cheap
+ * (a stat, or a ref lookup) and, unlike inotify, also sees editors that replace a file and refs
+ * updated by a {@code git fetch} in another process.
  */
-public sealed interface PolicySource permits PolicySource.FileSource, PolicySource.GitSource, RegistrySource {
+public sealed interface PolicySource
+    permits PolicySource.FileSource, PolicySource.GitSource, RegistrySource {
 
   /** One version of the input: its name for diagnostics, its text, and a revision identifier. */
   record Snapshot(String name, String text, String revision) {}
@@ -46,14 +47,13 @@ public sealed interface PolicySource permits PolicySource.FileSource, PolicySour
   /**
    * A plain file; its revision is the SHA-256 of its bytes.
    *
-   * <p>Polling stats the file and reads it only when something changed: the last snapshot is
-   * reused while device, inode, size, mtime and ctime are all as they were, and the ctime was at
-   * least {@link #SETTLE_NANOS} older than the moment the snapshot was read. The ctime cannot be
-   * set from user space (unlike the mtime, which {@code cp -p}, {@code rsync -t} or
-   * {@code touch -d} may restore), and it is stamped from a coarse kernel clock, so two writes of
-   * the same size within one clock tick could share it: the settle margin makes sure any write
-   * after a read that is trusted gets a later ctime. Without a ctime (not a Unix file system)
-   * every poll reads the file.
+   * <p>Polling stats the file and reads it only when something changed: the last snapshot is reused
+   * while device, inode, size, mtime and ctime are all as they were, and the ctime was at least
+   * {@link #SETTLE_NANOS} older than the moment the snapshot was read. The ctime cannot be set from
+   * user space (unlike the mtime, which {@code cp -p}, {@code rsync -t} or {@code touch -d} may
+   * restore), and it is stamped from a coarse kernel clock, so two writes of the same size within
+   * one clock tick could share it: the settle margin makes sure any write after a read that is
+   * trusted gets a later ctime. Without a ctime (not a Unix file system) every poll reads the file.
    */
   static final class FileSource implements PolicySource {
     static final long SETTLE_NANOS = 2_000_000_000L;
@@ -84,11 +84,16 @@ public sealed interface PolicySource permits PolicySource.FileSource, PolicySour
       java.time.Instant readAt = java.time.Instant.now();
       byte[] bytes = Files.readAllBytes(path);
       Map<String, Object> after = stamp();
-      Snapshot snapshot = new Snapshot(path.toString(), new String(bytes, StandardCharsets.UTF_8),
-          "sha256:" + sha256(bytes).substring(0, 16));
-      boolean settled = after != null && after.equals(before)
-          && after.get("ctime") instanceof FileTime ctime
-          && !ctime.toInstant().plusNanos(settleNanos).isAfter(readAt);
+      Snapshot snapshot =
+          new Snapshot(
+              path.toString(),
+              new String(bytes, StandardCharsets.UTF_8),
+              "sha256:" + sha256(bytes).substring(0, 16));
+      boolean settled =
+          after != null
+              && after.equals(before)
+              && after.get("ctime") instanceof FileTime ctime
+              && !ctime.toInstant().plusNanos(settleNanos).isAfter(readAt);
       last = settled ? snapshot : null;
       lastStamp = settled ? after : null;
       return snapshot;
@@ -127,11 +132,13 @@ public sealed interface PolicySource permits PolicySource.FileSource, PolicySour
   record GitSource(Path repository, String ref, String path) implements PolicySource {
     @Override
     public Snapshot read() throws IOException {
-      FileRepositoryBuilder builder = new FileRepositoryBuilder().readEnvironment().findGitDir(repository.toFile());
+      FileRepositoryBuilder builder =
+          new FileRepositoryBuilder().readEnvironment().findGitDir(repository.toFile());
       if (builder.getGitDir() == null) {
         throw new IOException(repository + " is not a git repository");
       }
-      try (Repository repo = builder.setMustExist(true).build(); RevWalk walk = new RevWalk(repo)) {
+      try (Repository repo = builder.setMustExist(true).build();
+          RevWalk walk = new RevWalk(repo)) {
         ObjectId id = repo.resolve(ref);
         if (id == null) {
           throw new IOException("git ref " + ref + " not found in " + repository);
@@ -139,11 +146,13 @@ public sealed interface PolicySource permits PolicySource.FileSource, PolicySour
         RevCommit commit = walk.parseCommit(id);
         try (TreeWalk tree = TreeWalk.forPath(repo, path, commit.getTree())) {
           if (tree == null) {
-            throw new IOException(path + " does not exist at " + ref + " (" + commit.getName() + ")");
+            throw new IOException(
+                path + " does not exist at " + ref + " (" + commit.getName() + ")");
           }
           ObjectLoader blob = repo.open(tree.getObjectId(0));
           String text = new String(blob.getBytes(), StandardCharsets.UTF_8);
-          return new Snapshot(path + "@" + commit.getName().substring(0, 12), text, "git:" + commit.getName());
+          return new Snapshot(
+              path + "@" + commit.getName().substring(0, 12), text, "git:" + commit.getName());
         }
       }
     }

@@ -47,8 +47,12 @@ public final class RegistrySource implements PolicySource {
       String text = RegistryInventory.exportJson(nodes, now);
       last = new Snapshot("registry.json", text, "sha256:" + sha256(text));
       builtAtRevision = revision;
-      validUntil = nodes.stream().flatMap(n -> n.keyExpiry().stream()).filter(now::isBefore)
-          .min(Instant::compareTo).orElse(Instant.MAX);
+      validUntil =
+          nodes.stream()
+              .flatMap(n -> n.keyExpiry().stream())
+              .filter(now::isBefore)
+              .min(Instant::compareTo)
+              .orElse(Instant.MAX);
       return last;
     } catch (RegistryException e) {
       throw new IOException(e.getMessage(), e);
@@ -62,7 +66,9 @@ public final class RegistrySource implements PolicySource {
 
   private static String sha256(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }

@@ -4,10 +4,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** What {@code policyc status} shows: the revision in force, the last error, and each node's state. */
+/**
+ * What {@code policyc status} shows: the revision in force, the last error, and each node's state.
+ */
 public final class ServerStatus {
   /** One node's view: what it was last served, what it acknowledged, when it last checked in. */
-  public record NodeState(long servedVersion, long ackedVersion, String ackedHash, long lastCheckInMillis) {}
+  public record NodeState(
+      long servedVersion, long ackedVersion, String ackedHash, long lastCheckInMillis) {}
 
   private volatile String revision = "(none)";
   private volatile long compiledAtMillis;
@@ -17,11 +20,16 @@ public final class ServerStatus {
   private volatile String lastErrorRevision;
   private volatile long lastErrorAtMillis;
   private final Map<String, NodeState> states = new ConcurrentHashMap<>();
-  private final Map<String, java.util.concurrent.atomic.AtomicLong> unauthorized = new ConcurrentHashMap<>();
-  private final java.util.concurrent.atomic.AtomicLong rateLimited = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong connectionsRefused = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong idleClosed = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong pollFailures = new java.util.concurrent.atomic.AtomicLong();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> unauthorized =
+      new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong rateLimited =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong connectionsRefused =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong idleClosed =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong pollFailures =
+      new java.util.concurrent.atomic.AtomicLong();
   private volatile String lastPollFailure;
   private volatile String degraded;
   private volatile AuditLog audit;
@@ -33,7 +41,9 @@ public final class ServerStatus {
   }
 
   void unauthorized(dev.tessera.bundle.BundleException.Reason reason) {
-    unauthorized.computeIfAbsent(reason.name(), k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+    unauthorized
+        .computeIfAbsent(reason.name(), k -> new java.util.concurrent.atomic.AtomicLong())
+        .incrementAndGet();
   }
 
   void rateLimited() {
@@ -73,15 +83,24 @@ public final class ServerStatus {
   }
 
   void checkIn(String node, long now) {
-    states.merge(node, new NodeState(0, 0, null, now), (a, b) -> new NodeState(a.servedVersion, a.ackedVersion, a.ackedHash, now));
+    states.merge(
+        node,
+        new NodeState(0, 0, null, now),
+        (a, b) -> new NodeState(a.servedVersion, a.ackedVersion, a.ackedHash, now));
   }
 
   void served(String node, long version, long now) {
-    states.merge(node, new NodeState(version, 0, null, now), (a, b) -> new NodeState(version, a.ackedVersion, a.ackedHash, now));
+    states.merge(
+        node,
+        new NodeState(version, 0, null, now),
+        (a, b) -> new NodeState(version, a.ackedVersion, a.ackedHash, now));
   }
 
   void acked(String node, long version, String hash, long now) {
-    states.merge(node, new NodeState(0, version, hash, now), (a, b) -> new NodeState(a.servedVersion, Math.max(a.ackedVersion, version), hash, now));
+    states.merge(
+        node,
+        new NodeState(0, version, hash, now),
+        (a, b) -> new NodeState(a.servedVersion, Math.max(a.ackedVersion, version), hash, now));
   }
 
   /** {@code reason}: why the registry cannot be used; null: it can (again). */
@@ -119,7 +138,9 @@ public final class ServerStatus {
     m.put("heapUsedBytes", heap.getUsed());
     m.put("heapCommittedBytes", heap.getCommitted());
     if (lastError != null) {
-      m.put("lastError", Map.of("revision", lastErrorRevision, "at", lastErrorAtMillis, "message", lastError));
+      m.put(
+          "lastError",
+          Map.of("revision", lastErrorRevision, "at", lastErrorAtMillis, "message", lastError));
     }
     Map<String, Object> perNode = new TreeMap<>();
     java.util.SortedSet<String> all = store.nodes();

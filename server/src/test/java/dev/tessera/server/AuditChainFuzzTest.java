@@ -9,10 +9,10 @@ import java.io.IOException;
 
 /**
  * Jazzer fuzz target for {@code policyc audit verify}: an audit log is read from disk and may be
- * anything. Under plain {@code mvn test} it replays its seeds plus an empty input;
- * {@code bin/fuzz AuditChainFuzzTest#verify} fuzzes with coverage. Properties: a result or an
- * IOException, never another exception; a reported break lies within the lines read; the lines
- * counted never exceed the newlines plus one.
+ * anything. Under plain {@code mvn test} it replays its seeds plus an empty input; {@code bin/fuzz
+ * AuditChainFuzzTest#verify} fuzzes with coverage. Properties: a result or an IOException, never
+ * another exception; a reported break lies within the lines read; the lines counted never exceed
+ * the newlines plus one.
  */
 class AuditChainFuzzTest {
   @FuzzTest(maxDuration = "30s")

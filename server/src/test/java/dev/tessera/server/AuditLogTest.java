@@ -25,11 +25,13 @@ class AuditLogTest {
       List<Thread> ts = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         String node = "node-" + t;
-        Thread th = new Thread(() -> {
-          for (int v = 1; v <= each; v++) {
-            log.served(node, v, "h" + v);
-          }
-        });
+        Thread th =
+            new Thread(
+                () -> {
+                  for (int v = 1; v <= each; v++) {
+                    log.served(node, v, "h" + v);
+                  }
+                });
         th.start();
         ts.add(th);
       }
@@ -54,11 +56,15 @@ class AuditLogTest {
       assertThat(v).isEqualTo(last[t] + 1);
       last[t] = v;
     }
-    assertThat(json.readTree(lines.get(lines.size() - 2)).path("event").asText()).isEqualTo("compiled");
+    assertThat(json.readTree(lines.get(lines.size() - 2)).path("event").asText())
+        .isEqualTo("compiled");
     assertThat(json.readTree(lines.getLast()).path("event").asText()).isEqualTo("acknowledged");
   }
 
-  /** Each line carries the hash of the one before; any edit, deletion or insertion breaks the chain there. */
+  /**
+   * Each line carries the hash of the one before; any edit, deletion or insertion breaks the chain
+   * there.
+   */
   @Test
   void theChainDetectsEditsDeletionsAndInsertions() throws Exception {
     Path file = dir.resolve("audit.jsonl");
@@ -86,12 +92,18 @@ class AuditLogTest {
     inserted.add(4, lines.get(4));
     List<String> swapped = new ArrayList<>(lines);
     java.util.Collections.swap(swapped, 1, 2);
-    for (Case c : List.of(new Case("edited line 3", edited, 4), new Case("deleted line 4", deleted, 4),
-        new Case("duplicated line 5", inserted, 6), new Case("swapped lines 2 and 3", swapped, 2))) {
+    for (Case c :
+        List.of(
+            new Case("edited line 3", edited, 4),
+            new Case("deleted line 4", deleted, 4),
+            new Case("duplicated line 5", inserted, 6),
+            new Case("swapped lines 2 and 3", swapped, 2))) {
       Path f = dir.resolve("tampered.jsonl");
       Files.write(f, c.lines());
       AuditChain.Result r = AuditChain.verify(f);
-      assertThat(r.broken()).as(c.name()).hasValueSatisfying(b -> assertThat(b.line()).isEqualTo(c.brokenAt()));
+      assertThat(r.broken())
+          .as(c.name())
+          .hasValueSatisfying(b -> assertThat(b.line()).isEqualTo(c.brokenAt()));
     }
   }
 

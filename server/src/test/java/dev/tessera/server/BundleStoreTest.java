@@ -34,8 +34,12 @@ class BundleStoreTest {
 
   /** Node i's filter; {@code variant} changes its content (its own address). */
   static CompiledFilter filter(int i, int variant) {
-    return CompiledFilter.of(name(i), List.of(IpPrefix.parse("10." + variant + "." + (i / 250) + "." + (i % 250) + "/32")),
-        List.of(), List.of(), List.of());
+    return CompiledFilter.of(
+        name(i),
+        List.of(IpPrefix.parse("10." + variant + "." + (i / 250) + "." + (i % 250) + "/32")),
+        List.of(),
+        List.of(),
+        List.of());
   }
 
   static SortedMap<String, CompiledFilter> filters(int n, int[] variants) {
@@ -112,15 +116,18 @@ class BundleStoreTest {
     Map<String, Long> versionWhenWoken = new ConcurrentHashMap<>();
     for (int i = 0; i < n; i++) {
       String node = name(i);
-      store.await(node, 1, e -> {
-        assertThat(publishReturned).isFalse();
-        int newer = 0;
-        for (int j = 0; j < n; j++) {
-          newer += store.get(name(j)).version() == 2 ? 1 : 0;
-        }
-        newerWhenWoken.put(node, newer);
-        versionWhenWoken.put(node, store.get(node).version());
-      });
+      store.await(
+          node,
+          1,
+          e -> {
+            assertThat(publishReturned).isFalse();
+            int newer = 0;
+            for (int j = 0; j < n; j++) {
+              newer += store.get(name(j)).version() == 2 ? 1 : 0;
+            }
+            newerWhenWoken.put(node, newer);
+            versionWhenWoken.put(node, store.get(node).version());
+          });
     }
     java.util.Arrays.fill(variants, 1);
     store.publish(filters(n, variants), "r2", 2);
@@ -145,10 +152,12 @@ class BundleStoreTest {
       String node = name(i);
       store.await(node, 1, e -> woken.add(node));
     }
-    java.nio.file.Files.createDirectory(dir.resolve("versions.json.tmp")); // the atomic write now fails
+    java.nio.file.Files.createDirectory(
+        dir.resolve("versions.json.tmp")); // the atomic write now fails
     int[] changed = new int[n];
     java.util.Arrays.fill(changed, 1);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.publish(filters(n, changed), "r2", 2))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> store.publish(filters(n, changed), "r2", 2))
         .isInstanceOf(java.io.IOException.class);
     assertThat(woken).isEmpty();
     for (int i = 0; i < n; i++) {
@@ -214,18 +223,20 @@ class BundleStoreTest {
     List<Throwable> errors = new CopyOnWriteArrayList<>();
     for (int w = 0; w < writers; w++) {
       int id = w;
-      Thread t = new Thread(() -> {
-        try {
-          go.await();
-          for (int r = 0; r < rounds; r++) {
-            int[] variants = new int[n];
-            java.util.Arrays.fill(variants, plans[id][r]);
-            store.publish(filters(n, variants), "w" + id + "-" + r, r);
-          }
-        } catch (Throwable e) {
-          errors.add(e);
-        }
-      });
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                  for (int r = 0; r < rounds; r++) {
+                    int[] variants = new int[n];
+                    java.util.Arrays.fill(variants, plans[id][r]);
+                    store.publish(filters(n, variants), "w" + id + "-" + r, r);
+                  }
+                } catch (Throwable e) {
+                  errors.add(e);
+                }
+              });
       t.start();
       threads.add(t);
     }
@@ -240,7 +251,9 @@ class BundleStoreTest {
       BundleStore.Entry last = store.get(node);
       List<Long> versions = seen.get(node);
       assertThat(versions).as("seed %d", seed).isSorted().doesNotHaveDuplicates();
-      assertThat(versions.getLast()).as("seed %d: the last version reached the poller", seed).isEqualTo(last.version());
+      assertThat(versions.getLast())
+          .as("seed %d: the last version reached the poller", seed)
+          .isEqualTo(last.version());
       // The final bundle verifies and carries the content that was published last.
       assertThat(verify(last, node, 0).bundle().version()).isEqualTo(last.version());
     }
@@ -272,13 +285,17 @@ class BundleStoreTest {
     throw new AssertionError("unknown content for " + name(i));
   }
 
-  private static void poll(BundleStore store, String node, long held, List<Long> seen, AtomicInteger violations) {
-    store.await(node, held, e -> {
-      if (e.version() <= held) {
-        violations.incrementAndGet();
-      }
-      seen.add(e.version());
-      poll(store, node, e.version(), seen, violations);
-    });
+  private static void poll(
+      BundleStore store, String node, long held, List<Long> seen, AtomicInteger violations) {
+    store.await(
+        node,
+        held,
+        e -> {
+          if (e.version() <= held) {
+            violations.incrementAndGet();
+          }
+          seen.add(e.version());
+          poll(store, node, e.version(), seen, violations);
+        });
   }
 }

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The compile loop recompiles incrementally when only a few inventory nodes changed under the
- * same policy, and what it then serves is exactly what a full compile gives: every node's served
- * hash is the hash of its filter in a full compile of the files as they are, and only the nodes
- * whose filter changed are signed again.
+ * The compile loop recompiles incrementally when only a few inventory nodes changed under the same
+ * policy, and what it then serves is exactly what a full compile gives: every node's served hash is
+ * the hash of its filter in a full compile of the files as they are, and only the nodes whose
+ * filter changed are signed again.
  */
 class CompileLoopTest {
   @TempDir Path dir;
@@ -35,7 +35,8 @@ class CompileLoopTest {
   CompileLoop loop;
   ServerStatus status;
 
-  static final String POLICY = """
+  static final String POLICY =
+      """
       {
         "groups": {"group:eng": ["ann@acme.com", "bo@acme.com"], "group:ops": ["cy@acme.com"]},
         "tagOwners": {"tag:web": ["group:ops"], "tag:db": ["group:ops"]},
@@ -55,7 +56,8 @@ class CompileLoopTest {
           - {login: bo@acme.com, role: %s}
           - {login: cy@acme.com, role: admin}
         nodes:
-        """.formatted(boRole);
+        """
+        .formatted(boRole);
   }
 
   static String node(String name, String who, int host) {
@@ -81,11 +83,19 @@ class CompileLoopTest {
     writeInventory();
     store = new BundleStore(key, dir.resolve("state"), false);
     status = new ServerStatus();
-    loop = new CompileLoop(PolicySource.file(dir.resolve("policy.hujson")), PolicySource.file(dir.resolve("inventory.yaml")),
-        store, new AuditLog(dir.resolve("audit.jsonl")), status);
+    loop =
+        new CompileLoop(
+            PolicySource.file(dir.resolve("policy.hujson")),
+            PolicySource.file(dir.resolve("inventory.yaml")),
+            store,
+            new AuditLog(dir.resolve("audit.jsonl")),
+            status);
   }
 
-  /** Polls; then every node's served hash must be the hash of a full compile of the files. Returns the nodes signed. */
+  /**
+   * Polls; then every node's served hash must be the hash of a full compile of the files. Returns
+   * the nodes signed.
+   */
   long pollAndCheck(boolean expectIncremental) throws Exception {
     long signedBefore = store.signatureCount();
     Map<String, String> servedBefore = new java.util.HashMap<>();
@@ -99,8 +109,12 @@ class CompileLoopTest {
     PolicySource.Snapshot inventoryFile = PolicySource.file(dir.resolve("inventory.yaml")).read();
     PolicySource.Snapshot policyFile = PolicySource.file(dir.resolve("policy.hujson")).read();
     Inventory inv = InventoryReader.read(inventoryFile.name(), inventoryFile.text(), d);
-    Compilation full = Compiler.compile(Policies.read(policyFile.name(), policyFile.text(), Syntax.HUJSON)
-        .policy().orElseThrow(), inv);
+    Compilation full =
+        Compiler.compile(
+            Policies.read(policyFile.name(), policyFile.text(), Syntax.HUJSON)
+                .policy()
+                .orElseThrow(),
+            inv);
     assertThat(full.hasErrors()).isFalse();
     assertThat(store.nodes()).containsExactlyElementsOf(full.nodeNames());
     long changed = 0;
@@ -137,7 +151,9 @@ class CompileLoopTest {
     writeInventory();
     pollAndCheck(false);
 
-    Files.writeString(dir.resolve("policy.hujson"), POLICY.replace("tag:web:443", "tag:web:8443")); // policy change
+    Files.writeString(
+        dir.resolve("policy.hujson"),
+        POLICY.replace("tag:web:443", "tag:web:8443")); // policy change
     pollAndCheck(false);
 
     nodes.add(node("n92", "bo@acme.com", 92)); // incremental again on the new policy

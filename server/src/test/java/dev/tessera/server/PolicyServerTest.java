@@ -54,7 +54,8 @@ class PolicyServerTest {
           ],
           "tagOwners": {"tag:web": ["alice@acme.com"], "tag:db": ["alice@acme.com"]},
         }
-        """.formatted(port);
+        """
+        .formatted(port);
   }
 
   String inventory() {
@@ -65,7 +66,8 @@ class PolicyServerTest {
           - {name: laptop-alice, user: alice@acme.com, ips: [100.64.0.1]}
           - {name: web-1, tags: [tag:web], ips: [100.64.0.2], key: "%s"}
           - {name: db-1, tags: [tag:db], ips: [100.64.0.3], key: "%s"}
-        """.formatted(NodeAuth.wireguardPublicKey(webPrivate), NodeAuth.wireguardPublicKey(dbPrivate));
+        """
+        .formatted(NodeAuth.wireguardPublicKey(webPrivate), NodeAuth.wireguardPublicKey(dbPrivate));
   }
 
   @BeforeEach
@@ -79,9 +81,16 @@ class PolicyServerTest {
   PolicyServer.Options options = PolicyServer.Options.DEFAULTS.withAdminToken(ADMIN_TOKEN);
 
   void startServer() throws Exception {
-    server = new PolicyServer(new PolicyServer.Config(
-        PolicySource.file(dir.resolve("policy.hujson")), PolicySource.file(dir.resolve("inventory.yaml")),
-        new InetSocketAddress("127.0.0.1", 0), key, dir.resolve("state"), 3_600_000).withOptions(options));
+    server =
+        new PolicyServer(
+            new PolicyServer.Config(
+                    PolicySource.file(dir.resolve("policy.hujson")),
+                    PolicySource.file(dir.resolve("inventory.yaml")),
+                    new InetSocketAddress("127.0.0.1", 0),
+                    key,
+                    dir.resolve("state"),
+                    3_600_000)
+                .withOptions(options));
     InetSocketAddress bound = server.start();
     base = URI.create("http://127.0.0.1:" + bound.getPort());
   }
@@ -92,8 +101,15 @@ class PolicyServerTest {
   }
 
   BundleClient client(String node, byte[] privateKey, int wait) {
-    return new BundleClient(new BundleClient.Config(base, node, privateKey, key.publicKey(),
-        dir.resolve("agent-" + node + ".bundle"), wait), applied::add);
+    return new BundleClient(
+        new BundleClient.Config(
+            base,
+            node,
+            privateKey,
+            key.publicKey(),
+            dir.resolve("agent-" + node + ".bundle"),
+            wait),
+        applied::add);
   }
 
   boolean allows(BundleVerifier.Verified v, int port) {
@@ -108,13 +124,15 @@ class PolicyServerTest {
       assertThat(allows(applied.getLast(), 443)).isTrue();
       assertThat(allows(applied.getLast(), 22)).isFalse();
 
-      CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(() -> {
-        try {
-          return web.pollOnce();
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Boolean> waiting =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return web.pollOnce();
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
       Thread.sleep(300);
       assertThat(waiting).isNotDone(); // long-polling: nothing changed yet
       long changedAt = System.nanoTime();
@@ -122,7 +140,9 @@ class PolicyServerTest {
       server.pollNow();
       assertThat(waiting.get(5, TimeUnit.SECONDS)).isTrue();
       long millis = (System.nanoTime() - changedAt) / 1_000_000;
-      assertThat(millis).as("propagation, not a timing assertion on the unit: a hang would be 30 s").isLessThan(5_000);
+      assertThat(millis)
+          .as("propagation, not a timing assertion on the unit: a hang would be 30 s")
+          .isLessThan(5_000);
       assertThat(web.heldVersion()).isEqualTo(2);
       assertThat(allows(applied.getLast(), 8443)).isTrue();
       assertThat(allows(applied.getLast(), 443)).isFalse();
@@ -133,10 +153,13 @@ class PolicyServerTest {
   void brokenChangeKeepsServingTheLastGoodCompilation() throws Exception {
     try (BundleClient web = client("web-1", webPrivate, 1)) {
       web.pollOnce();
-      Files.writeString(dir.resolve("policy.hujson"), "{\"acls\": [{\"action\": \"accept\", \"src\": [\"group:nope\"], \"dst\": [\"tag:web:22\"]}]}");
+      Files.writeString(
+          dir.resolve("policy.hujson"),
+          "{\"acls\": [{\"action\": \"accept\", \"src\": [\"group:nope\"], \"dst\": [\"tag:web:22\"]}]}");
       server.pollNow();
       assertThat(server.status().toMap(server.store())).containsKey("lastError");
-      assertThat(server.status().toMap(server.store()).get("lastError").toString()).contains("group:nope");
+      assertThat(server.status().toMap(server.store()).get("lastError").toString())
+          .contains("group:nope");
       assertThat(web.pollOnce()).as("no new bundle: 304 after the wait").isFalse();
       assertThat(web.heldVersion()).isEqualTo(1);
       assertThat(allows(applied.getLast(), 443)).isTrue();
@@ -144,38 +167,52 @@ class PolicyServerTest {
   }
 
   /**
-   * Who is refused must not learn why: a forged request for a real node, a request for a node
-   * that does not exist, a replay, an unauthenticated request and a wrong admin token all get the
-   * same 401 with the same body.
+   * Who is refused must not learn why: a forged request for a real node, a request for a node that
+   * does not exist, a replay, an unauthenticated request and a wrong admin token all get the same
+   * 401 with the same body.
    */
   @Test
   void everyAuthenticationFailureIsTheSame401() throws Exception {
     java.util.Set<String> bodies = new java.util.HashSet<>();
     // db-1's key claiming to be web-1.
     try (BundleClient impostor = client("web-1", dbPrivate, 1)) {
-      assertThatThrownBy(impostor::pollOnce).isInstanceOf(IOException.class).hasMessageContaining("401")
+      assertThatThrownBy(impostor::pollOnce)
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("401")
           .satisfies(e -> bodies.add(e.getMessage()));
     }
     // A node that is not in the inventory.
     try (BundleClient ghost = client("ghost", seed(9), 1)) {
-      assertThatThrownBy(ghost::pollOnce).hasMessageContaining("401").satisfies(e -> bodies.add(e.getMessage()));
+      assertThatThrownBy(ghost::pollOnce)
+          .hasMessageContaining("401")
+          .satisfies(e -> bodies.add(e.getMessage()));
     }
     assertThat(bodies).as("forged and unknown node answered alike").hasSize(1);
     bodies.clear();
     // The same signed request sent twice.
-    NodeAuth.Headers h = new NodeAuth.Signer("web-1", webPrivate, key.publicKey())
-        .sign("GET", "/v1/bundle?wait=0", new byte[0], System.currentTimeMillis());
+    NodeAuth.Headers h =
+        new NodeAuth.Signer("web-1", webPrivate, key.publicKey())
+            .sign("GET", "/v1/bundle?wait=0", new byte[0], System.currentTimeMillis());
     try (HttpClient http = HttpClient.newHttpClient()) {
       HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve("/v1/bundle?wait=0"));
       h.asMap().forEach(req::header);
-      assertThat(http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+      assertThat(http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode())
+          .isEqualTo(200);
       HttpResponse<String> again = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-      HttpResponse<String> bare = http.send(HttpRequest.newBuilder(base.resolve("/v1/bundle")).build(),
-          HttpResponse.BodyHandlers.ofString());
-      HttpResponse<String> badAdmin = http.send(HttpRequest.newBuilder(base.resolve("/v1/status"))
-          .header("Authorization", "Bearer wrong-token").build(), HttpResponse.BodyHandlers.ofString());
-      HttpResponse<String> noAdmin = http.send(HttpRequest.newBuilder(base.resolve("/v1/status")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> bare =
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/v1/bundle")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> badAdmin =
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/v1/status"))
+                  .header("Authorization", "Bearer wrong-token")
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> noAdmin =
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/v1/status")).build(),
+              HttpResponse.BodyHandlers.ofString());
       for (HttpResponse<String> r : List.of(again, bare, badAdmin, noAdmin)) {
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(r.body()).isEqualTo("unauthorized\n");
@@ -190,12 +227,18 @@ class PolicyServerTest {
   @Test
   void statusNeedsTheAdminToken() throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
-      HttpResponse<String> without = http.send(HttpRequest.newBuilder(base.resolve("/v1/status")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> without =
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/v1/status")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(without.statusCode()).isEqualTo(401);
       assertThat(without.body()).doesNotContain("web-1", "revision");
-      HttpResponse<String> with = http.send(HttpRequest.newBuilder(base.resolve("/v1/status"))
-          .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> with =
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/v1/status"))
+                  .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(with.statusCode()).isEqualTo(200);
       assertThat(with.body()).contains("web-1", "revision");
     }
@@ -207,15 +250,19 @@ class PolicyServerTest {
     try (BundleClient web = client("web-1", webPrivate, 1)) {
       web.pollOnce();
       long held = web.heldVersion();
-      NodeAuth.Headers h = new NodeAuth.Signer("web-1", webPrivate, key.publicKey())
-          .sign("GET", "/v1/bundle?wait=0", new byte[0], System.currentTimeMillis());
+      NodeAuth.Headers h =
+          new NodeAuth.Signer("web-1", webPrivate, key.publicKey())
+              .sign("GET", "/v1/bundle?wait=0", new byte[0], System.currentTimeMillis());
       try (HttpClient http = HttpClient.newHttpClient()) {
-        HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve("/v1/bundle?wait=0"))
-            .header("If-None-Match", "\"" + held + "\"");
+        HttpRequest.Builder req =
+            HttpRequest.newBuilder(base.resolve("/v1/bundle?wait=0"))
+                .header("If-None-Match", "\"" + held + "\"");
         h.asMap().forEach(req::header);
         HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(304);
-        Freshness f = Freshness.verifyHeader(r.headers().firstValue(Freshness.HEADER).orElse(null), key.publicKey());
+        Freshness f =
+            Freshness.verifyHeader(
+                r.headers().firstValue(Freshness.HEADER).orElse(null), key.publicKey());
         assertThat(f.node()).isEqualTo("web-1");
         assertThat(f.version()).isEqualTo(held);
         assertThat(f.currentAt(System.currentTimeMillis())).isTrue();
@@ -287,9 +334,11 @@ class PolicyServerTest {
     }
   }
 
-  HttpResponse<String> get(HttpClient http, String node, byte[] privateKey, String path) throws Exception {
-    NodeAuth.Headers h = new NodeAuth.Signer(node, privateKey, key.publicKey())
-        .sign("GET", path, new byte[0], System.currentTimeMillis());
+  HttpResponse<String> get(HttpClient http, String node, byte[] privateKey, String path)
+      throws Exception {
+    NodeAuth.Headers h =
+        new NodeAuth.Signer(node, privateKey, key.publicKey())
+            .sign("GET", path, new byte[0], System.currentTimeMillis());
     HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path));
     h.asMap().forEach(req::header);
     return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
@@ -309,7 +358,9 @@ class PolicyServerTest {
       long start = System.nanoTime();
       assertThat(silent.getInputStream().read()).as("closed by the server").isEqualTo(-1);
       assertThat(slow.getInputStream().read()).as("closed by the server").isEqualTo(-1);
-      assertThat((System.nanoTime() - start) / 1_000_000).as("well before the 10 s read timeout").isLessThan(9_000);
+      assertThat((System.nanoTime() - start) / 1_000_000)
+          .as("well before the 10 s read timeout")
+          .isLessThan(9_000);
     }
   }
 
@@ -321,7 +372,14 @@ class PolicyServerTest {
     startServer();
     try (java.net.Socket a = new java.net.Socket("127.0.0.1", base.getPort());
         java.net.Socket b = new java.net.Socket("127.0.0.1", base.getPort())) {
-      NetWait.until(() -> server.status().toMap(server.store()).get("limits").toString().contains("openConnections=2"));
+      NetWait.until(
+          () ->
+              server
+                  .status()
+                  .toMap(server.store())
+                  .get("limits")
+                  .toString()
+                  .contains("openConnections=2"));
       java.net.Socket c = new java.net.Socket("127.0.0.1", base.getPort());
       c.setSoTimeout(5_000);
       c.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
@@ -399,12 +457,17 @@ class PolicyServerTest {
     var executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
     try {
       ServerStatus st = new ServerStatus();
-      java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
-      PolicyServer.scheduleGuarded(executor, () -> {
-        if (runs.incrementAndGet() == 1) {
-          throw new StackOverflowError("simulated");
-        }
-      }, 10, st);
+      java.util.concurrent.atomic.AtomicInteger runs =
+          new java.util.concurrent.atomic.AtomicInteger();
+      PolicyServer.scheduleGuarded(
+          executor,
+          () -> {
+            if (runs.incrementAndGet() == 1) {
+              throw new StackOverflowError("simulated");
+            }
+          },
+          10,
+          st);
       for (int i = 0; i < 200 && runs.get() < 3; i++) {
         Thread.sleep(10);
       }
@@ -419,9 +482,14 @@ class PolicyServerTest {
   @Test
   void oversizedRequestBodiesAreRefused() throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/v1/ack"))
-          .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[PolicyServer.MAX_REQUEST_BODY + 1])).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(base.resolve("/v1/ack"))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofByteArray(
+                          new byte[PolicyServer.MAX_REQUEST_BODY + 1]))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(413);
     }
   }
@@ -455,7 +523,8 @@ class PolicyServerTest {
       assertThat(web.heldVersion()).isEqualTo(3);
     }
     String audit = Files.readString(dir.resolve("state/audit.jsonl"));
-    assertThat(audit).contains("\"event\":\"compiled\"", "\"event\":\"served\"", "\"node\":\"web-1\"");
+    assertThat(audit)
+        .contains("\"event\":\"compiled\"", "\"event\":\"served\"", "\"node\":\"web-1\"");
   }
 
   @Test

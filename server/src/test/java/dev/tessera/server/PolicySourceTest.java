@@ -25,7 +25,8 @@ class PolicySourceTest {
     assertThat(b.text()).isEqualTo("{ }");
     Files.writeString(f, "{}");
     assertThat(PolicySource.file(f).read().revision()).isEqualTo(a.revision());
-    assertThatThrownBy(() -> PolicySource.file(dir.resolve("missing")).read()).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> PolicySource.file(dir.resolve("missing")).read())
+        .isInstanceOf(IOException.class);
   }
 
   @Test
@@ -40,7 +41,11 @@ class PolicySourceTest {
     Path tmp = dir.resolve("inventory.yaml.tmp");
     Files.writeString(tmp, "nodes: [b]");
     Files.setLastModifiedTime(tmp, Files.getLastModifiedTime(f));
-    Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        tmp,
+        f,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     assertThat(src.read().text()).isEqualTo("nodes: [b]");
     // In place, same size, same mtime restored: the ctime still moves.
     Thread.sleep(20); // more than one coarse kernel clock tick, so the ctime differs
@@ -48,7 +53,10 @@ class PolicySourceTest {
     var mtime = Files.getLastModifiedTime(f);
     Files.writeString(f, "nodes: [c]");
     Files.setLastModifiedTime(f, mtime);
-    assertThat(src.read()).isNotSameAs(b).extracting(PolicySource.Snapshot::text).isEqualTo("nodes: [c]");
+    assertThat(src.read())
+        .isNotSameAs(b)
+        .extracting(PolicySource.Snapshot::text)
+        .isEqualTo("nodes: [c]");
   }
 
   @Test
@@ -59,7 +67,10 @@ class PolicySourceTest {
     var a = src.read();
     // Immediately rewritten with the same size: may share the ctime tick, so it must be re-read.
     Files.writeString(f, "{\"a\": 2}");
-    assertThat(src.read()).isNotSameAs(a).extracting(PolicySource.Snapshot::text).isEqualTo("{\"a\": 2}");
+    assertThat(src.read())
+        .isNotSameAs(a)
+        .extracting(PolicySource.Snapshot::text)
+        .isEqualTo("{\"a\": 2}");
     assertThat(src.read().text()).isEqualTo("{\"a\": 2}");
   }
 
@@ -69,7 +80,13 @@ class PolicySourceTest {
       Files.createDirectories(dir.resolve("policies"));
       Files.writeString(dir.resolve("policies/acl.hujson"), "{\"acls\": []}");
       git.add().addFilepattern(".").call();
-      RevCommit first = git.commit().setMessage("one").setAuthor("t", "t@x").setCommitter("t", "t@x").setSign(false).call();
+      RevCommit first =
+          git.commit()
+              .setMessage("one")
+              .setAuthor("t", "t@x")
+              .setCommitter("t", "t@x")
+              .setSign(false)
+              .call();
       var src = PolicySource.git(dir, "main", "policies/acl.hujson");
       var s1 = src.read();
       assertThat(s1.revision()).isEqualTo("git:" + first.getName());
@@ -80,15 +97,25 @@ class PolicySourceTest {
       Files.writeString(dir.resolve("policies/acl.hujson"), "{\"grants\": []}");
       assertThat(src.read().revision()).isEqualTo(s1.revision());
       git.add().addFilepattern(".").call();
-      RevCommit second = git.commit().setMessage("two").setAuthor("t", "t@x").setCommitter("t", "t@x").setSign(false).call();
+      RevCommit second =
+          git.commit()
+              .setMessage("two")
+              .setAuthor("t", "t@x")
+              .setCommitter("t", "t@x")
+              .setSign(false)
+              .call();
       var s2 = src.read();
       assertThat(s2.revision()).isEqualTo("git:" + second.getName());
       assertThat(s2.text()).isEqualTo("{\"grants\": []}");
 
       // An old commit can be served explicitly.
-      assertThat(PolicySource.git(dir, first.getName(), "policies/acl.hujson").read().text()).isEqualTo("{\"acls\": []}");
-      assertThatThrownBy(() -> PolicySource.git(dir, "main", "nope.hujson").read()).hasMessageContaining("does not exist");
-      assertThatThrownBy(() -> PolicySource.git(dir, "no-such-branch", "policies/acl.hujson").read()).hasMessageContaining("not found");
+      assertThat(PolicySource.git(dir, first.getName(), "policies/acl.hujson").read().text())
+          .isEqualTo("{\"acls\": []}");
+      assertThatThrownBy(() -> PolicySource.git(dir, "main", "nope.hujson").read())
+          .hasMessageContaining("does not exist");
+      assertThatThrownBy(
+              () -> PolicySource.git(dir, "no-such-branch", "policies/acl.hujson").read())
+          .hasMessageContaining("not found");
     }
   }
 }

@@ -23,7 +23,8 @@ class PostgresRegistryServerTest extends RegistryServerTest {
     START.run(() -> cluster = PostgresCluster.start());
     String name = "serve_" + DATABASES.incrementAndGet();
     try (Database admin = Database.open(cluster.url("postgres"));
-         Connection c = admin.dataSource().getConnection(); Statement s = c.createStatement()) {
+        Connection c = admin.dataSource().getConnection();
+        Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     }
     return cluster.url(name);

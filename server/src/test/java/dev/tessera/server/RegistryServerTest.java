@@ -60,18 +60,26 @@ class RegistryServerTest {
           "acls": [{"action": "accept", "src": ["alice@acme.com"], "dst": ["tag:web:443"]}],
           "tagOwners": {"tag:web": ["alice@acme.com"], "tag:db": [%s]},
         }
-        """.formatted(dbOwners);
+        """
+        .formatted(dbOwners);
   }
 
   @BeforeEach
   void start() throws Exception {
     Files.writeString(dir.resolve("policy.hujson"), policy("\"alice@acme.com\""));
-    registry = new Registry(Database.open(databaseUrl()), RegistryConfig.defaults(),
-        Clock.systemUTC());
-    server = new PolicyServer(new PolicyServer.Config(PolicySource.file(dir.resolve("policy.hujson")),
-        new RegistrySource(registry, Clock.systemUTC()), new InetSocketAddress("127.0.0.1", 0), key,
-        dir.resolve("state"), 3_600_000).withOptions(PolicyServer.Options.DEFAULTS.withAdminToken("t".repeat(20))),
-        new ControlPlane.Settings(registry, Duration.ofMinutes(30), 3_600_000));
+    registry =
+        new Registry(Database.open(databaseUrl()), RegistryConfig.defaults(), Clock.systemUTC());
+    server =
+        new PolicyServer(
+            new PolicyServer.Config(
+                    PolicySource.file(dir.resolve("policy.hujson")),
+                    new RegistrySource(registry, Clock.systemUTC()),
+                    new InetSocketAddress("127.0.0.1", 0),
+                    key,
+                    dir.resolve("state"),
+                    3_600_000)
+                .withOptions(PolicyServer.Options.DEFAULTS.withAdminToken("t".repeat(20))),
+            new ControlPlane.Settings(registry, Duration.ofMinutes(30), 3_600_000));
     base = URI.create("http://127.0.0.1:" + server.start().getPort());
   }
 
@@ -87,34 +95,62 @@ class RegistryServerTest {
   }
 
   String authKey(List<String> tags, boolean reusable) throws RegistryException {
-    return registry.createAuthKey("test", new AuthKeySpec("alice@acme.com", tags, reusable, false,
-        Optional.of(Duration.ofHours(1)), false), server.checks().tags()).secret();
+    return registry
+        .createAuthKey(
+            "test",
+            new AuthKeySpec(
+                "alice@acme.com", tags, reusable, false, Optional.of(Duration.ofHours(1)), false),
+            server.checks().tags())
+        .secret();
   }
 
   HttpResponse<String> enroll(String authKey, byte[] privateKey, String hostname) throws Exception {
     String publicKey = NodeAuth.wireguardPublicKey(privateKey);
-    byte[] body = JSON.writeValueAsBytes(Map.of("authKey", authKey, "publicKey", publicKey, "hostname", hostname,
-        "listenPort", 41641, "posture", Map.of("node:os", "linux")));
-    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v1/enroll"))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    byte[] body =
+        JSON.writeValueAsBytes(
+            Map.of(
+                "authKey",
+                authKey,
+                "publicKey",
+                publicKey,
+                "hostname",
+                hostname,
+                "listenPort",
+                41641,
+                "posture",
+                Map.of("node:os", "linux")));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve("/v1/enroll"))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     new NodeAuth.Signer(publicKey, privateKey, key.publicKey())
-        .sign("POST", "/v1/enroll", body, System.currentTimeMillis()).asMap().forEach(b::header);
+        .sign("POST", "/v1/enroll", body, System.currentTimeMillis())
+        .asMap()
+        .forEach(b::header);
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   BundleClient client(String node, byte[] privateKey) {
-    return new BundleClient(new BundleClient.Config(base, node, privateKey, key.publicKey(),
-        dir.resolve("agent-" + node + ".bundle"), 0), applied::add);
+    return new BundleClient(
+        new BundleClient.Config(
+            base, node, privateKey, key.publicKey(), dir.resolve("agent-" + node + ".bundle"), 0),
+        applied::add);
   }
 
   /** Everything a refusal must leave as it was. */
   Object registryState() throws RegistryException {
-    return List.of(registry.revision(), registry.nodes(), registry.authKeys(), registry.users(), registry.audit(1_000));
+    return List.of(
+        registry.revision(),
+        registry.nodes(),
+        registry.authKeys(),
+        registry.users(),
+        registry.audit(1_000));
   }
 
   String health() throws Exception {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/health")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(base.resolve("/v1/health")).build(),
+            HttpResponse.BodyHandlers.ofString());
     return r.statusCode() + " " + r.body().strip();
   }
 
@@ -149,11 +185,15 @@ class RegistryServerTest {
     // A poll reports endpoints and posture; the query is signed with the request.
     String path = "/v1/bundle?wait=0&port=51820&endpoint=192.0.2.7:51820&posture=node:os=freebsd";
     HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).GET();
-    new NodeAuth.Signer("web", webPrivate, key.publicKey()).sign("GET", path, new byte[0], System.currentTimeMillis())
-        .asMap().forEach(b::header);
-    assertThat(HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode()).isEqualTo(200);
+    new NodeAuth.Signer("web", webPrivate, key.publicKey())
+        .sign("GET", path, new byte[0], System.currentTimeMillis())
+        .asMap()
+        .forEach(b::header);
+    assertThat(HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode())
+        .isEqualTo(200);
     long deadline = System.nanoTime() + 10_000_000_000L;
-    while (!registry.node("web").orElseThrow().endpoints().contains("127.0.0.1:51820") && System.nanoTime() < deadline) {
+    while (!registry.node("web").orElseThrow().endpoints().contains("127.0.0.1:51820")
+        && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     var reported = registry.node("web").orElseThrow();
@@ -184,19 +224,26 @@ class RegistryServerTest {
     assertThat(JSON.readTree(unowned.body()).path("message").asText()).contains("tag:db");
     assertThat(registryState()).isEqualTo(before);
     // ... and no new key can carry it either.
-    assertThatThrownBy(() -> authKey(List.of("tag:db"), false)).isInstanceOf(RegistryException.class)
+    assertThatThrownBy(() -> authKey(List.of("tag:db"), false))
+        .isInstanceOf(RegistryException.class)
         .hasMessageContaining("tag:db");
 
-    HttpResponse<String> unsigned = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/enroll"))
-        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> unsigned =
+        HTTP.send(
+            HttpRequest.newBuilder(base.resolve("/v1/enroll"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(unsigned.statusCode()).isEqualTo(401);
     assertThat(JSON.readTree(unsigned.body()).path("error").asText()).isEqualTo("bad-auth");
     assertThat(registryState()).isEqualTo(before);
   }
 
   @Test
-  void aLostDatabaseDegradesTheServerWhichKeepsServingBundlesAndRefusesEnrollments() throws Exception {
-    assertThat(enroll(authKey(List.of("tag:web"), false), webPrivate, "web").statusCode()).isEqualTo(200);
+  void aLostDatabaseDegradesTheServerWhichKeepsServingBundlesAndRefusesEnrollments()
+      throws Exception {
+    assertThat(enroll(authKey(List.of("tag:web"), false), webPrivate, "web").statusCode())
+        .isEqualTo(200);
     String spare = authKey(List.of(), true);
     server.pollNow();
     assertThat(server.status().toMap(server.store())).containsEntry("state", "ok");
@@ -214,32 +261,54 @@ class RegistryServerTest {
     try (BundleClient c = client("web", webPrivate)) {
       assertThat(c.pollOnce()).as("the last good bundle is still served").isTrue();
     }
-    assertThat(Matcher.of(applied.getLast().filter())
-        .allows(IpAddress.parse("100.64.0.9"), IpAddress.parse("100.64.0.1"), 6, 443)).isFalse();
+    assertThat(
+            Matcher.of(applied.getLast().filter())
+                .allows(IpAddress.parse("100.64.0.9"), IpAddress.parse("100.64.0.1"), 6, 443))
+        .isFalse();
   }
 
   /** The same registry and policy served by a new server with other settings. */
   void restart(String stateDir, ControlPlane.Settings settings) throws Exception {
     server.close();
-    server = new PolicyServer(new PolicyServer.Config(PolicySource.file(dir.resolve("policy.hujson")),
-        new RegistrySource(registry, Clock.systemUTC()), new InetSocketAddress("127.0.0.1", 0), key,
-        dir.resolve(stateDir), 3_600_000), settings);
+    server =
+        new PolicyServer(
+            new PolicyServer.Config(
+                PolicySource.file(dir.resolve("policy.hujson")),
+                new RegistrySource(registry, Clock.systemUTC()),
+                new InetSocketAddress("127.0.0.1", 0),
+                key,
+                dir.resolve(stateDir),
+                3_600_000),
+            settings);
     base = URI.create("http://127.0.0.1:" + server.start().getPort());
   }
 
   @Test
   void anEphemeralNodeThatStopsPollingIsDeleted() throws Exception {
     restart("state2", new ControlPlane.Settings(registry, Duration.ofSeconds(1), 50));
-    String ephemeral = registry.createAuthKey("test", new AuthKeySpec("alice@acme.com", List.of(), false, true,
-        Optional.of(Duration.ofHours(1)), false), server.checks().tags()).secret();
+    String ephemeral =
+        registry
+            .createAuthKey(
+                "test",
+                new AuthKeySpec(
+                    "alice@acme.com",
+                    List.of(),
+                    false,
+                    true,
+                    Optional.of(Duration.ofHours(1)),
+                    false),
+                server.checks().tags())
+            .secret();
     assertThat(enroll(ephemeral, laptopPrivate, "short-lived").statusCode()).isEqualTo(200);
-    assertThat(enroll(authKey(List.of(), false), webPrivate, "lasting").statusCode()).isEqualTo(200);
+    assertThat(enroll(authKey(List.of(), false), webPrivate, "lasting").statusCode())
+        .isEqualTo(200);
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (registry.node("short-lived").isPresent() && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
     assertThat(registry.nodes()).extracting(n -> n.name()).containsExactly("lasting");
-    assertThat(registry.audit(100)).anySatisfy(a -> assertThat(a.toString()).contains("short-lived"));
+    assertThat(registry.audit(100))
+        .anySatisfy(a -> assertThat(a.toString()).contains("short-lived"));
   }
 
   @Test

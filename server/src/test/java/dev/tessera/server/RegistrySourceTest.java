@@ -39,18 +39,40 @@ class RegistrySourceTest {
   @Test
   void followsWritesAndKeyExpiryAndIsReusedOtherwise() throws Exception {
     AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
-    Clock clock = new Clock() {
-      @Override public Instant instant() { return now.get(); }
-      @Override public java.time.ZoneId getZone() { return ZoneOffset.UTC; }
-      @Override public Clock withZone(java.time.ZoneId z) { return this; }
-    };
-    try (Registry r = new Registry(Database.open(dir.resolve("r.db").toString()),
-        new RegistryConfig(RegistryConfig.DEFAULT_IPV4, RegistryConfig.DEFAULT_IPV6, Duration.ofHours(1)), clock)) {
+    Clock clock =
+        new Clock() {
+          @Override
+          public Instant instant() {
+            return now.get();
+          }
+
+          @Override
+          public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(java.time.ZoneId z) {
+            return this;
+          }
+        };
+    try (Registry r =
+        new Registry(
+            Database.open(dir.resolve("r.db").toString()),
+            new RegistryConfig(
+                RegistryConfig.DEFAULT_IPV4, RegistryConfig.DEFAULT_IPV6, Duration.ofHours(1)),
+            clock)) {
       RegistrySource source = new RegistrySource(r, clock);
       PolicySource.Snapshot empty = source.read();
-      assertThat(InventoryReader.read(empty.name(), empty.text(), new Diagnostics())).isEqualTo(Inventory.EMPTY);
-      String k = r.createAuthKey("cli", new AuthKeySpec("alice@example.com", List.of(), true, false, Optional.empty(),
-          false), PolicyChecks.NONE.tags()).secret();
+      assertThat(InventoryReader.read(empty.name(), empty.text(), new Diagnostics()))
+          .isEqualTo(Inventory.EMPTY);
+      String k =
+          r.createAuthKey(
+                  "cli",
+                  new AuthKeySpec(
+                      "alice@example.com", List.of(), true, false, Optional.empty(), false),
+                  PolicyChecks.NONE.tags())
+              .secret();
       r.enroll(new Enrollment(k, key(), "a", List.of(), false), PolicyChecks.NONE);
       PolicySource.Snapshot one = source.read();
       assertThat(one.revision()).isNotEqualTo(empty.revision()).startsWith("sha256:");
@@ -66,9 +88,15 @@ class RegistrySourceTest {
 
   @Test
   void anUnreadableDatabaseIsAnIOException() throws Exception {
-    Registry r = new Registry(Database.open(dir.resolve("r.db").toString()), RegistryConfig.defaults(), Clock.systemUTC());
+    Registry r =
+        new Registry(
+            Database.open(dir.resolve("r.db").toString()),
+            RegistryConfig.defaults(),
+            Clock.systemUTC());
     RegistrySource source = new RegistrySource(r, Clock.systemUTC());
     r.close();
-    assertThatThrownBy(source::read).isInstanceOf(IOException.class).hasMessageContaining("registry database");
+    assertThatThrownBy(source::read)
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("registry database");
   }
 }

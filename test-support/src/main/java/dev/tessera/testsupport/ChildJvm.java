@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a class's {@code main} in a fresh JVM on this JVM's class path and returns what it printed.
- * For measurements that must not depend on what the test JVM happened to compile before (JIT
- * state, earlier tests' profiles), such as allocation counts.
+ * For measurements that must not depend on what the test JVM happened to compile before (JIT state,
+ * earlier tests' profiles), such as allocation counts.
  */
 public final class ChildJvm {
   /**
@@ -21,16 +21,21 @@ public final class ChildJvm {
    * loop then reaches the same compiled code after the same number of iterations on every run and
    * every machine.
    */
-  public static final List<String> DETERMINISTIC_JIT = List.of("-Xbatch", "-XX:-TieredCompilation",
-      "-XX:CompileThreshold=2000", "-XX:+UseSerialGC", "-Xmx256m");
+  public static final List<String> DETERMINISTIC_JIT =
+      List.of(
+          "-Xbatch",
+          "-XX:-TieredCompilation",
+          "-XX:CompileThreshold=2000",
+          "-XX:+UseSerialGC",
+          "-Xmx256m");
 
   private ChildJvm() {}
 
   /**
    * Runs {@code mainClass.main(args)} with {@code jvmFlags}; returns its standard output and error.
    *
-   * @throws AssertionError if it exits non-zero or does not finish within five minutes (the
-   *     message holds its output)
+   * @throws AssertionError if it exits non-zero or does not finish within five minutes (the message
+   *     holds its output)
    */
   public static String run(List<String> jvmFlags, Class<?> mainClass, String... args)
       throws IOException, InterruptedException {
@@ -43,17 +48,20 @@ public final class ChildJvm {
     cmd.addAll(List.of(args));
     Path log = Files.createTempFile("child-jvm", ".log");
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).start();
+      Process p =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       if (!p.waitFor(5, TimeUnit.MINUTES)) {
         p.destroyForcibly().waitFor();
-        throw new AssertionError("child JVM " + mainClass.getName()
-            + " did not finish within five minutes:\n" + Files.readString(log));
+        throw new AssertionError(
+            "child JVM "
+                + mainClass.getName()
+                + " did not finish within five minutes:\n"
+                + Files.readString(log));
       }
       String text = Files.readString(log, StandardCharsets.UTF_8);
       if (p.exitValue() != 0) {
-        throw new AssertionError("child JVM " + mainClass.getName() + " exited " + p.exitValue()
-            + ":\n" + text);
+        throw new AssertionError(
+            "child JVM " + mainClass.getName() + " exited " + p.exitValue() + ":\n" + text);
       }
       return text;
     } finally {

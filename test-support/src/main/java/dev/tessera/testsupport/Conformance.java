@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The conformance data: ground truth no one on this project wrote (Tailscale's captured compiler
  * output, as recorded by headscale, and real policy files with Tailscale's verdicts). It is never
- * copied into the project; it is looked for, in order, at {@code -Dtessera.conformance.dir},
- * {@code $TESSERA_CONFORMANCE_DIR}, and {@code ../shared/conformance} beside the project root.
+ * copied into the project; it is looked for, in order, at {@code -Dtessera.conformance.dir}, {@code
+ * $TESSERA_CONFORMANCE_DIR}, and {@code ../shared/conformance} beside the project root.
  *
  * <p>The headscale archive is unpacked once under the project's {@code target/conformance} and
  * reused while the archive is unchanged. Suites report their pass rates with {@link #recordRate},
@@ -55,8 +55,9 @@ public final class Conformance {
     if (root().isPresent()) {
       return Optional.empty();
     }
-    return Optional.of("conformance data not found at ../shared/conformance beside the project root"
-        + " (or -Dtessera.conformance.dir / TESSERA_CONFORMANCE_DIR)");
+    return Optional.of(
+        "conformance data not found at ../shared/conformance beside the project root"
+            + " (or -Dtessera.conformance.dir / TESSERA_CONFORMANCE_DIR)");
   }
 
   private static Path requireRoot() {
@@ -67,7 +68,8 @@ public final class Conformance {
   /** Real policy files with Tailscale's verdicts ({@code wild/}). */
   public static Path wild() {
     Path w = requireRoot().resolve("wild");
-    Requirements.require(Files.isRegularFile(w.resolve("expected.tsv")), "no wild/expected.tsv in " + w.getParent());
+    Requirements.require(
+        Files.isRegularFile(w.resolve("expected.tsv")), "no wild/expected.tsv in " + w.getParent());
     return w;
   }
 
@@ -92,24 +94,32 @@ public final class Conformance {
     Path data = into.resolve("headscale-testdata");
     try {
       Files.createDirectories(into);
-      try (FileChannel ch = FileChannel.open(into.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-           FileLock ignored = ch.lock()) {
+      try (FileChannel ch =
+              FileChannel.open(
+                  into.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock ignored = ch.lock()) {
         Path marker = into.resolve(".unpacked");
         String stamp = Files.size(archive) + " " + Files.getLastModifiedTime(archive).toMillis();
-        if (Files.isRegularFile(marker) && Files.readString(marker).equals(stamp) && Files.isDirectory(data)) {
+        if (Files.isRegularFile(marker)
+            && Files.readString(marker).equals(stamp)
+            && Files.isDirectory(data)) {
           return data;
         }
-        Requirements.require(Tools.available("tar") && Tools.available("xz"),
+        Requirements.require(
+            Tools.available("tar") && Tools.available("xz"),
             Tools.missing("tar", "xz").orElse("needs tar and xz"));
-        Process p = Tools.process("tar", "-xJf", archive.toString(), "-C", into.toString())
-            .redirectErrorStream(true).start();
+        Process p =
+            Tools.process("tar", "-xJf", archive.toString(), "-C", into.toString())
+                .redirectErrorStream(true)
+                .start();
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
           p.destroyForcibly();
           throw new IllegalStateException("unpacking " + archive + " timed out");
         }
         String out = new String(p.getInputStream().readAllBytes());
         if (p.exitValue() != 0) {
-          throw new IllegalStateException("tar -xJf " + archive + " exited " + p.exitValue() + ": " + out);
+          throw new IllegalStateException(
+              "tar -xJf " + archive + " exited " + p.exitValue() + ": " + out);
         }
         Files.writeString(marker, stamp);
         return data;
@@ -130,7 +140,9 @@ public final class Conformance {
     Path dir = ProjectRoot.get().resolve("target/conformance-rates");
     try {
       Files.createDirectories(dir);
-      Files.writeString(dir.resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_")), name + " " + passed + "/" + total + "\n");
+      Files.writeString(
+          dir.resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_")),
+          name + " " + passed + "/" + total + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

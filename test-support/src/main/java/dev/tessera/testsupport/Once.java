@@ -2,9 +2,9 @@ package dev.tessera.testsupport;
 
 /**
  * Class-wide set-up that runs on first use by a test that actually runs, instead of in
- * {@code @BeforeAll} (which runs even when every method of the class is skipped). Call {@link
- * #run} from {@code @BeforeEach}; a set-up that failed fails every later test of the class with
- * the same cause instead of running them against half-built state.
+ * {@code @BeforeAll} (which runs even when every method of the class is skipped). Call {@link #run}
+ * from {@code @BeforeEach}; a set-up that failed fails every later test of the class with the same
+ * cause instead of running them against half-built state.
  */
 public final class Once {
   /** A set-up step that may throw. */
@@ -18,7 +18,8 @@ public final class Once {
 
   public synchronized void run(SetUp setUp) throws Exception {
     if (failure != null) {
-      throw new IllegalStateException("class set-up failed in an earlier test: " + failure, failure);
+      throw new IllegalStateException(
+          "class set-up failed in an earlier test: " + failure, failure);
     }
     if (done) {
       return;

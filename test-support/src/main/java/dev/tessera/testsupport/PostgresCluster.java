@@ -13,19 +13,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A throwaway PostgreSQL cluster for tests: {@code initdb} in a temporary directory, then
- * {@code postgres} listening on a Unix domain socket in that directory only (no TCP port, so
- * parallel runs cannot collide), trust authentication for the one superuser {@code tessera}.
- * {@link #close} stops the server and deletes the directory.
+ * A throwaway PostgreSQL cluster for tests: {@code initdb} in a temporary directory, then {@code
+ * postgres} listening on a Unix domain socket in that directory only (no TCP port, so parallel runs
+ * cannot collide), trust authentication for the one superuser {@code tessera}. {@link #close} stops
+ * the server and deletes the directory.
  *
- * <p>The programs come from the tool list ({@code initdb}, {@code postgres}: Debian's
- * {@code postgresql}, which installs them under {@code /usr/lib/postgresql/VERSION/bin}, off
- * {@code PATH}). PostgreSQL refuses to run as root, so as root both run as the unprivileged user
- * {@code nobody} through {@code runuser}, and the directory is handed to that user. A machine
- * without them skips the test with the reason ({@link #requireInstalled}), or fails it in CI.
+ * <p>The programs come from the tool list ({@code initdb}, {@code postgres}: Debian's {@code
+ * postgresql}, which installs them under {@code /usr/lib/postgresql/VERSION/bin}, off {@code
+ * PATH}). PostgreSQL refuses to run as root, so as root both run as the unprivileged user {@code
+ * nobody} through {@code runuser}, and the directory is handed to that user. A machine without them
+ * skips the test with the reason ({@link #requireInstalled}), or fails it in CI.
  */
 public final class PostgresCluster implements AutoCloseable {
   private static final String RUN_AS = "nobody";
+
   /** The port only names the socket file ({@code .s.PGSQL.PORT}); nothing listens on TCP. */
   private static final int PORT = 5432;
 
@@ -37,7 +38,10 @@ public final class PostgresCluster implements AutoCloseable {
     this.server = server;
   }
 
-  /** Skips (or in CI fails) the calling test unless initdb and postgres (and runuser as root) are installed. */
+  /**
+   * Skips (or in CI fails) the calling test unless initdb and postgres (and runuser as root) are
+   * installed.
+   */
   public static void requireInstalled() {
     Tools.listed("initdb");
     Tools.listed("postgres");
@@ -45,9 +49,12 @@ public final class PostgresCluster implements AutoCloseable {
     if (root) {
       Tools.listed("runuser");
     }
-    Requirements.require(binary("initdb").isPresent() && binary("postgres").isPresent(),
+    Requirements.require(
+        binary("initdb").isPresent() && binary("postgres").isPresent(),
         "needs initdb and postgres (Debian package postgresql); .ci/run installs the tool list");
-    Requirements.require(!root || Tools.installed("runuser").isPresent(), "needs runuser (Debian package util-linux)");
+    Requirements.require(
+        !root || Tools.installed("runuser").isPresent(),
+        "needs runuser (Debian package util-linux)");
   }
 
   /** initdb, start, and wait until the server accepts connections. */
@@ -60,19 +67,54 @@ public final class PostgresCluster implements AutoCloseable {
       run(List.of("chown", RUN_AS, dir.toString()));
     }
     Path data = dir.resolve("data");
-    run(command(root, binary("initdb").orElseThrow().toString(), "-D", data.toString(), "-U", "tessera",
-        "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"));
-    List<String> cmd = command(root, binary("postgres").orElseThrow().toString(), "-D", data.toString(),
-        "-k", dir.toString(), "-p", Integer.toString(PORT), "-c", "listen_addresses=", "-c", "fsync=off",
-        "-c", "max_connections=200");
-    Process p = Tools.process(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+    run(
+        command(
+            root,
+            binary("initdb").orElseThrow().toString(),
+            "-D",
+            data.toString(),
+            "-U",
+            "tessera",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C"));
+    List<String> cmd =
+        command(
+            root,
+            binary("postgres").orElseThrow().toString(),
+            "-D",
+            data.toString(),
+            "-k",
+            dir.toString(),
+            "-p",
+            Integer.toString(PORT),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200");
+    Process p =
+        Tools.process(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("server.log").toFile())
+            .start();
     PostgresCluster c = new PostgresCluster(dir, p);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!c.ready()) {
       if (!p.isAlive() || System.nanoTime() > deadline) {
-        String log = Files.exists(dir.resolve("server.log")) ? Files.readString(dir.resolve("server.log")) : "";
+        String log =
+            Files.exists(dir.resolve("server.log"))
+                ? Files.readString(dir.resolve("server.log"))
+                : "";
         c.close();
-        throw new IOException("postgres did not become ready" + (p.isAlive() ? " within 60 s" : " (exited)") + ":\n" + log);
+        throw new IOException(
+            "postgres did not become ready"
+                + (p.isAlive() ? " within 60 s" : " (exited)")
+                + ":\n"
+                + log);
       }
       Thread.sleep(50);
     }
@@ -84,7 +126,10 @@ public final class PostgresCluster implements AutoCloseable {
     return "postgresql://tessera@/" + db + "?host=" + dir + "&port=" + PORT;
   }
 
-  /** The URL of database {@code postgres} for the registry ({@code postgresql://tessera@/postgres?host=DIR&port=5432}). */
+  /**
+   * The URL of database {@code postgres} for the registry ({@code
+   * postgresql://tessera@/postgres?host=DIR&port=5432}).
+   */
   public String url() {
     return "postgresql://tessera@/postgres?host=" + dir + "&port=" + PORT;
   }
@@ -110,7 +155,8 @@ public final class PostgresCluster implements AutoCloseable {
     } catch (IOException e) {
       return false; // being written
     }
-    return lines.size() >= 8 && lines.get(7).strip().equals("ready"); // the postmaster's status line
+    return lines.size() >= 8
+        && lines.get(7).strip().equals("ready"); // the postmaster's status line
   }
 
   @Override
@@ -140,7 +186,8 @@ public final class PostgresCluster implements AutoCloseable {
     }
   }
 
-  private static boolean awaitExit(List<ProcessHandle> processes, int seconds) throws InterruptedException {
+  private static boolean awaitExit(List<ProcessHandle> processes, int seconds)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     for (ProcessHandle p : processes) {
       long left = deadline - System.nanoTime();

@@ -32,7 +32,11 @@ public final class ProjectRoot {
         return d;
       }
     }
-    throw new IllegalStateException("project root not found: no " + ToolList.FILE + " above "
-        + Path.of("").toAbsolutePath() + " (set -Dtessera.root)");
+    throw new IllegalStateException(
+        "project root not found: no "
+            + ToolList.FILE
+            + " above "
+            + Path.of("").toAbsolutePath()
+            + " (set -Dtessera.root)");
   }
 }

@@ -17,8 +17,8 @@ import org.opentest4j.TestAbortedException;
 
 /**
  * Evaluates {@link RequiresRoot}, {@link RequiresTools} and {@link RequiresConformance} for each
- * test method (never for a whole class, so every method that cannot run is reported as skipped
- * with its own reason, and class-level set-up runs only for methods that run).
+ * test method (never for a whole class, so every method that cannot run is reported as skipped with
+ * its own reason, and class-level set-up runs only for methods that run).
  *
  * <p>Outside CI an unmet requirement disables the method with the reason. With the environment
  * variable {@code TESSERA_REQUIRE_ALL=1} (or {@code -Dtessera.requireAll=true}), which {@code
@@ -77,13 +77,21 @@ public final class Requirements implements ExecutionCondition, BeforeEachCallbac
   public void beforeEach(ExtensionContext context) {
     Unmet u = unmet(context);
     if (u.notListed.isPresent()) {
-      throw new AssertionError(context.getRequiredTestClass().getSimpleName() + "."
-          + context.getRequiredTestMethod().getName() + ": " + u.notListed.get());
+      throw new AssertionError(
+          context.getRequiredTestClass().getSimpleName()
+              + "."
+              + context.getRequiredTestMethod().getName()
+              + ": "
+              + u.notListed.get());
     }
     if (!u.reasons.isEmpty()) {
-      throw new AssertionError(context.getRequiredTestClass().getSimpleName() + "."
-          + context.getRequiredTestMethod().getName() + " cannot run: " + String.join("; ", u.reasons)
-          + " (TESSERA_REQUIRE_ALL=1: nothing may skip)");
+      throw new AssertionError(
+          context.getRequiredTestClass().getSimpleName()
+              + "."
+              + context.getRequiredTestMethod().getName()
+              + " cannot run: "
+              + String.join("; ", u.reasons)
+              + " (TESSERA_REQUIRE_ALL=1: nothing may skip)");
     }
   }
 

@@ -4,8 +4,8 @@ import java.util.Random;
 
 /**
  * The seed of one randomized test, from {@code -Dtessera.seed=N} when given, else fresh. A test
- * takes it as a parameter ({@link Seeded}); a failure names it with the command line that
- * reruns the test with it.
+ * takes it as a parameter ({@link Seeded}); a failure names it with the command line that reruns
+ * the test with it.
  */
 public record Seed(long value) {
   public Random random() {

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 public @interface Seeded {
 
   final class Extension implements ParameterResolver, TestExecutionExceptionHandler {
-    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(Seeded.class);
+    private static final ExtensionContext.Namespace NS =
+        ExtensionContext.Namespace.create(Seeded.class);
 
     @Override
     public boolean supportsParameter(ParameterContext p, ExtensionContext c) {
@@ -33,12 +34,17 @@ public @interface Seeded {
 
     @Override
     public Object resolveParameter(ParameterContext p, ExtensionContext c) {
-      return c.getStore(NS).getOrComputeIfAbsent("seed", k -> {
-        Long given = Long.getLong("tessera.seed");
-        Seed s = new Seed(given != null ? given : new Random().nextLong());
-        System.out.println("seed " + s.value() + " for " + c.getDisplayName() + " (" + rerun(c, s) + ")");
-        return s;
-      }, Seed.class);
+      return c.getStore(NS)
+          .getOrComputeIfAbsent(
+              "seed",
+              k -> {
+                Long given = Long.getLong("tessera.seed");
+                Seed s = new Seed(given != null ? given : new Random().nextLong());
+                System.out.println(
+                    "seed " + s.value() + " for " + c.getDisplayName() + " (" + rerun(c, s) + ")");
+                return s;
+              },
+              Seed.class);
     }
 
     @Override
@@ -47,7 +53,8 @@ public @interface Seeded {
       if (s == null) {
         throw t;
       }
-      AssertionError e = new AssertionError("seed " + s.value() + " (" + rerun(c, s) + "): " + t.getMessage(), t);
+      AssertionError e =
+          new AssertionError("seed " + s.value() + " (" + rerun(c, s) + "): " + t.getMessage(), t);
       e.setStackTrace(t.getStackTrace());
       throw e;
     }

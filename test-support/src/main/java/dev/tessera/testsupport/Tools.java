@@ -10,12 +10,11 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The only way tests start external programs. Every program must be on the tool list
- * ({@link ToolList}, {@code .ci/tools}); a program that is not listed fails the test with a
- * message naming it, whether or not it happens to be installed, so that no test can depend on a
- * program CI does not provision. Wrappers are looked through: {@code ip netns exec NS PROGRAM}
- * and {@code env NAME=VALUE PROGRAM} check both programs. The test JVM's own {@code java} is
- * always allowed.
+ * The only way tests start external programs. Every program must be on the tool list ({@link
+ * ToolList}, {@code .ci/tools}); a program that is not listed fails the test with a message naming
+ * it, whether or not it happens to be installed, so that no test can depend on a program CI does
+ * not provision. Wrappers are looked through: {@code ip netns exec NS PROGRAM} and {@code env
+ * NAME=VALUE PROGRAM} check both programs. The test JVM's own {@code java} is always allowed.
  */
 public final class Tools {
   private static volatile ToolList list;
@@ -34,9 +33,16 @@ public final class Tools {
 
   /** The entry for {@code program}; fails the test if it is not on the tool list. */
   public static ToolList.Entry listed(String program) {
-    return list().find(program).orElseThrow(() -> new AssertionError("'" + program
-        + "' is not on the project's tool list " + ToolList.FILE
-        + ": add it there with its Debian package so that .ci/run provisions it"));
+    return list()
+        .find(program)
+        .orElseThrow(
+            () ->
+                new AssertionError(
+                    "'"
+                        + program
+                        + "' is not on the project's tool list "
+                        + ToolList.FILE
+                        + ": add it there with its Debian package so that .ci/run provisions it"));
   }
 
   /** Where {@code program} is installed (PATH, then /usr/sbin and /sbin), if it is. */
@@ -78,13 +84,14 @@ public final class Tools {
         absent.add(p + " (Debian package " + e.debianPackage() + ")");
       }
     }
-    return absent.isEmpty() ? Optional.empty()
+    return absent.isEmpty()
+        ? Optional.empty()
         : Optional.of("needs " + String.join(", ", absent) + "; .ci/run installs the tool list");
   }
 
   /**
-   * Checks that every program {@code argv} starts is on the tool list and returns {@code argv}.
-   * Use it (or {@link #process}) wherever a test builds a command line.
+   * Checks that every program {@code argv} starts is on the tool list and returns {@code argv}. Use
+   * it (or {@link #process}) wherever a test builds a command line.
    */
   public static String[] checked(String... argv) {
     if (argv.length == 0) {
@@ -94,7 +101,10 @@ public final class Tools {
     while (i < argv.length) {
       checkProgram(argv[i]);
       String p = name(argv[i]);
-      if (p.equals("ip") && argv.length > i + 4 && argv[i + 1].equals("netns") && argv[i + 2].equals("exec")) {
+      if (p.equals("ip")
+          && argv.length > i + 4
+          && argv[i + 1].equals("netns")
+          && argv[i + 2].equals("exec")) {
         i += 4; // ip netns exec NS PROGRAM ...
       } else if (p.equals("env")) {
         i++;

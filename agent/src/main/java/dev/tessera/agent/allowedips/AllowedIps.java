@@ -8,12 +8,12 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Cryptokey routing table (paper section 2, wireguard-go {@code allowedips.go}): maps IPv4 and
- * IPv6 prefixes to their owner (a peer) with longest-prefix match. Each prefix has exactly one
- * owner; inserting a prefix another owner holds moves it, as {@code wg set ... allowed-ips} does.
+ * Cryptokey routing table (paper section 2, wireguard-go {@code allowedips.go}): maps IPv4 and IPv6
+ * prefixes to their owner (a peer) with longest-prefix match. Each prefix has exactly one owner;
+ * inserting a prefix another owner holds moves it, as {@code wg set ... allowed-ips} does.
  *
- * <p>Design: writers (config, UAPI) are rare and serialized by a lock; they edit an ordered map
- * and then publish a freshly built immutable binary trie through a volatile field. Readers (every
+ * <p>Design: writers (config, UAPI) are rare and serialized by a lock; they edit an ordered map and
+ * then publish a freshly built immutable binary trie through a volatile field. Readers (every
  * packet, from any number of threads) do one volatile read and walk at most 32 or 128 nodes with no
  * locking and no allocation. Rebuilding costs O(total prefix bits), which is negligible next to a
  * handshake.
@@ -75,11 +75,12 @@ public final class AllowedIps<T> {
   public List<IpPrefix> prefixesOf(T owner) {
     synchronized (lock) {
       List<IpPrefix> out = new ArrayList<>();
-      entries.forEach((p, o) -> {
-        if (o == owner) {
-          out.add(p);
-        }
-      });
+      entries.forEach(
+          (p, o) -> {
+            if (o == owner) {
+              out.add(p);
+            }
+          });
       return List.copyOf(out);
     }
   }
@@ -138,13 +139,14 @@ public final class AllowedIps<T> {
   private static final class Node<T> {
     @SuppressWarnings("unchecked")
     final Node<T>[] child = new Node[2];
+
     T owner;
   }
 
   private record Trie<T>(Node<T> root) {
     /**
-     * Walks the address bits from the most significant; {@code high} holds the first 64 bits
-     * (for IPv4 the 32 address bits sit in the low half of {@code high}).
+     * Walks the address bits from the most significant; {@code high} holds the first 64 bits (for
+     * IPv4 the 32 address bits sit in the low half of {@code high}).
      */
     T lookup(long high, long low, int width) {
       Node<T> n = root;

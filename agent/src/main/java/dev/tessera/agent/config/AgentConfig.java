@@ -22,11 +22,16 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
   /**
    * [Interface]: PrivateKey is required; the rest is optional (wg-quick defaults apply).
    *
-   * @param fwMark SO_MARK for the UDP sockets (0 = off); with a {@code /0} AllowedIPs and
-   *     {@code Table = auto} it is also the full-tunnel routing table (wg-quick's rule)
+   * @param fwMark SO_MARK for the UDP sockets (0 = off); with a {@code /0} AllowedIPs and {@code
+   *     Table = auto} it is also the full-tunnel routing table (wg-quick's rule)
    * @param table where routes for AllowedIPs go (wg-quick's {@code Table =})
    */
-  public record Interface(WgKey privateKey, List<Cidr> addresses, OptionalInt listenPort, OptionalInt mtu, OptionalInt fwMark,
+  public record Interface(
+      WgKey privateKey,
+      List<Cidr> addresses,
+      OptionalInt listenPort,
+      OptionalInt mtu,
+      OptionalInt fwMark,
       RouteTable table) {
     public Interface {
       addresses = List.copyOf(addresses);
@@ -34,14 +39,23 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
     }
 
     /** With {@code Table = auto}. */
-    public Interface(WgKey privateKey, List<Cidr> addresses, OptionalInt listenPort, OptionalInt mtu, OptionalInt fwMark) {
+    public Interface(
+        WgKey privateKey,
+        List<Cidr> addresses,
+        OptionalInt listenPort,
+        OptionalInt mtu,
+        OptionalInt fwMark) {
       this(privateKey, addresses, listenPort, mtu, fwMark, RouteTable.AUTO);
     }
   }
 
   /** [Peer]: PublicKey is required. persistentKeepalive 0 means off. */
   public record Peer(
-      WgKey publicKey, Optional<WgKey> presharedKey, List<Cidr> allowedIps, Optional<Endpoint> endpoint, int persistentKeepalive) {
+      WgKey publicKey,
+      Optional<WgKey> presharedKey,
+      List<Cidr> allowedIps,
+      Optional<Endpoint> endpoint,
+      int persistentKeepalive) {
     public Peer {
       allowedIps = List.copyOf(allowedIps);
     }
@@ -50,28 +64,53 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
   /**
    * [Tessera]: {@code FilterFile} is a compiled filter (enforcer format) to enforce on every
    * decrypted packet. {@code PolicyServer}, {@code ServerKey}, {@code Node} and {@code StateDir}
-   * configure signed filter distribution (validated and used by
-   * {@code dev.tessera.agent.distribution.DistributionSettings}).
+   * configure signed filter distribution (validated and used by {@code
+   * dev.tessera.agent.distribution.DistributionSettings}).
    */
-  public record Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,
-      Optional<String> node, Optional<Path> stateDir, Optional<Path> serverCert, Optional<String> maxPolicyAge,
+  public record Tessera(
+      Optional<Path> filterFile,
+      Optional<String> policyServer,
+      Optional<String> serverKey,
+      Optional<String> node,
+      Optional<Path> stateDir,
+      Optional<Path> serverCert,
+      Optional<String> maxPolicyAge,
       Optional<String> staleMode) {
-    public static final Tessera NONE = new Tessera(Optional.empty(), Optional.empty(), Optional.empty());
+    public static final Tessera NONE =
+        new Tessera(Optional.empty(), Optional.empty(), Optional.empty());
 
     /** Without {@code MaxPolicyAge} and {@code StaleMode} (their defaults apply). */
-    public Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,
-        Optional<String> node, Optional<Path> stateDir, Optional<Path> serverCert) {
-      this(filterFile, policyServer, serverKey, node, stateDir, serverCert, Optional.empty(), Optional.empty());
+    public Tessera(
+        Optional<Path> filterFile,
+        Optional<String> policyServer,
+        Optional<String> serverKey,
+        Optional<String> node,
+        Optional<Path> stateDir,
+        Optional<Path> serverCert) {
+      this(
+          filterFile,
+          policyServer,
+          serverKey,
+          node,
+          stateDir,
+          serverCert,
+          Optional.empty(),
+          Optional.empty());
     }
 
     /** Without {@code ServerCert} (plain HTTP, or HTTPS trusted through the JDK's trust store). */
-    public Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey,
-        Optional<String> node, Optional<Path> stateDir) {
+    public Tessera(
+        Optional<Path> filterFile,
+        Optional<String> policyServer,
+        Optional<String> serverKey,
+        Optional<String> node,
+        Optional<Path> stateDir) {
       this(filterFile, policyServer, serverKey, node, stateDir, Optional.empty());
     }
 
     /** Without the distribution keys {@code Node} and {@code StateDir}. */
-    public Tessera(Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey) {
+    public Tessera(
+        Optional<Path> filterFile, Optional<String> policyServer, Optional<String> serverKey) {
       this(filterFile, policyServer, serverKey, Optional.empty(), Optional.empty());
     }
   }

@@ -12,8 +12,9 @@ import java.net.UnknownHostException;
  *
  * <p>Unlike {@link dev.tessera.agent.allowedips.IpPrefix} (the protocol core's canonical, masked
  * prefix) this keeps the host bits: an interface {@code Address = 10.0.0.1/24} needs them.
- * <p>{@link #masked()} gives the network form used for routes and allowed IPs. Parsing accepts
- * only numeric literals, never a host name: a config must not trigger DNS lookups for addresses.
+ *
+ * <p>{@link #masked()} gives the network form used for routes and allowed IPs. Parsing accepts only
+ * numeric literals, never a host name: a config must not trigger DNS lookups for addresses.
  */
 public record Cidr(InetAddress address, int bits) {
   public Cidr {
@@ -27,7 +28,10 @@ public record Cidr(InetAddress address, int bits) {
     return address instanceof Inet4Address;
   }
 
-  /** Parses {@code addr[/bits]}; a missing length means a single host (/32 or /128). Null when malformed. */
+  /**
+   * Parses {@code addr[/bits]}; a missing length means a single host (/32 or /128). Null when
+   * malformed.
+   */
   public static Cidr parseOrNull(String text) {
     String t = text.strip();
     int slash = t.indexOf('/');
@@ -51,10 +55,15 @@ public record Cidr(InetAddress address, int bits) {
     return new Cidr(toInet(raw), bits);
   }
 
-  /** 4 bytes give an Inet4Address, 16 an Inet6Address (also for v4-mapped addresses, unlike InetAddress.getByAddress). */
+  /**
+   * 4 bytes give an Inet4Address, 16 an Inet6Address (also for v4-mapped addresses, unlike
+   * InetAddress.getByAddress).
+   */
   public static InetAddress toInet(byte[] raw) {
     try {
-      return raw.length == 16 ? Inet6Address.getByAddress(null, raw, -1) : InetAddress.getByAddress(raw);
+      return raw.length == 16
+          ? Inet6Address.getByAddress(null, raw, -1)
+          : InetAddress.getByAddress(raw);
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("address must have 4 or 16 bytes, got " + raw.length);
     }
@@ -119,7 +128,14 @@ public record Cidr(InetAddress address, int bits) {
       mapped = b[i] == 0;
     }
     if (mapped) {
-      return "::ffff:" + (b[12] & 0xff) + "." + (b[13] & 0xff) + "." + (b[14] & 0xff) + "." + (b[15] & 0xff);
+      return "::ffff:"
+          + (b[12] & 0xff)
+          + "."
+          + (b[13] & 0xff)
+          + "."
+          + (b[14] & 0xff)
+          + "."
+          + (b[15] & 0xff);
     }
     long hi = 0;
     long lo = 0;

@@ -13,20 +13,21 @@ import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * Parser for wg-quick's config format (wg-quick(8), wg(8) CONFIGURATION FILE FORMAT) plus a
- * {@code [Tessera]} section.
+ * Parser for wg-quick's config format (wg-quick(8), wg(8) CONFIGURATION FILE FORMAT) plus a {@code
+ * [Tessera]} section.
  *
  * <p>Design: one pass over the lines, collecting every problem with its line number rather than
  * stopping at the first one, so a user fixes a file in one round. Section and key names are
  * case-insensitive (wg-quick lower-cases them); values are comma-separated lists where wg allows
  * lists, and repeated list keys accumulate. Keys that only wg-quick's shell wrapper understands
- * (DNS, PreUp, PostUp, PreDown, PostDown, SaveConfig) are reported as warnings and ignored,
- * because running arbitrary shell hooks from an agent config is not something Tessera does.
- * Anything else unknown is an error: a misspelt {@code AllowedIPs} silently ignored would route
- * nothing, and a misspelt {@code FilterFile} would silently disable enforcement.
+ * (DNS, PreUp, PostUp, PreDown, PostDown, SaveConfig) are reported as warnings and ignored, because
+ * running arbitrary shell hooks from an agent config is not something Tessera does. Anything else
+ * unknown is an error: a misspelt {@code AllowedIPs} silently ignored would route nothing, and a
+ * misspelt {@code FilterFile} would silently disable enforcement.
  */
 public final class ConfigParser {
-  private static final Set<String> WG_QUICK_ONLY = Set.of("dns", "preup", "postup", "predown", "postdown", "saveconfig");
+  private static final Set<String> WG_QUICK_ONLY =
+      Set.of("dns", "preup", "postup", "predown", "postdown", "saveconfig");
 
   /** The outcome: a config when there were no errors, and all problems (errors and warnings). */
   public record Result(Optional<AgentConfig> config, List<ConfigProblem> problems) {
@@ -43,7 +44,12 @@ public final class ConfigParser {
     }
   }
 
-  private enum Section { NONE, INTERFACE, PEER, TESSERA }
+  private enum Section {
+    NONE,
+    INTERFACE,
+    PEER,
+    TESSERA
+  }
 
   private ConfigParser() {}
 
@@ -52,7 +58,11 @@ public final class ConfigParser {
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException | java.io.UncheckedIOException e) {
-      return new Result(Optional.empty(), List.of(new ConfigProblem(file.toString(), 0, true, "cannot read config: " + e.getMessage())));
+      return new Result(
+          Optional.empty(),
+          List.of(
+              new ConfigProblem(
+                  file.toString(), 0, true, "cannot read config: " + e.getMessage())));
     }
     Path base = file.toAbsolutePath().getParent();
     return parse(file.toString(), text, base);
@@ -142,7 +152,11 @@ public final class ConfigParser {
               section = Section.TESSERA;
             }
             default -> {
-              error(ln, "unknown section [" + line.substring(1, line.length() - 1).strip() + "] (expected Interface, Peer or Tessera)");
+              error(
+                  ln,
+                  "unknown section ["
+                      + line.substring(1, line.length() - 1).strip()
+                      + "] (expected Interface, Peer or Tessera)");
               section = Section.NONE;
             }
           }
@@ -177,23 +191,40 @@ public final class ConfigParser {
         }
         for (int j = 0; j < i; j++) {
           if (p.publicKey.equals(peers.get(j).publicKey)) {
-            error(p.line, "duplicate peer: same PublicKey as the [Peer] on line " + peers.get(j).line);
+            error(
+                p.line,
+                "duplicate peer: same PublicKey as the [Peer] on line " + peers.get(j).line);
           }
         }
         if (privateKey != null && p.publicKey.equals(publicOf(privateKey))) {
-          warn(p.line, "this [Peer] has the interface's own public key; WireGuard ignores such a peer");
+          warn(
+              p.line,
+              "this [Peer] has the interface's own public key; WireGuard ignores such a peer");
         }
-        built.add(new AgentConfig.Peer(p.publicKey, Optional.ofNullable(p.psk), p.allowed, Optional.ofNullable(p.endpoint), p.keepalive));
+        built.add(
+            new AgentConfig.Peer(
+                p.publicKey,
+                Optional.ofNullable(p.psk),
+                p.allowed,
+                Optional.ofNullable(p.endpoint),
+                p.keepalive));
       }
       if (problems.stream().anyMatch(ConfigProblem::error)) {
         return new Result(Optional.empty(), problems);
       }
-      AgentConfig cfg = new AgentConfig(
-          new AgentConfig.Interface(privateKey, addresses, listenPort, mtu, fwMark, table),
-          built,
-          new AgentConfig.Tessera(Optional.ofNullable(filterFile), Optional.ofNullable(policyServer), Optional.ofNullable(serverKey),
-              Optional.ofNullable(node), Optional.ofNullable(stateDir), Optional.ofNullable(serverCert),
-              Optional.ofNullable(maxPolicyAge), Optional.ofNullable(staleMode)));
+      AgentConfig cfg =
+          new AgentConfig(
+              new AgentConfig.Interface(privateKey, addresses, listenPort, mtu, fwMark, table),
+              built,
+              new AgentConfig.Tessera(
+                  Optional.ofNullable(filterFile),
+                  Optional.ofNullable(policyServer),
+                  Optional.ofNullable(serverKey),
+                  Optional.ofNullable(node),
+                  Optional.ofNullable(stateDir),
+                  Optional.ofNullable(serverCert),
+                  Optional.ofNullable(maxPolicyAge),
+                  Optional.ofNullable(staleMode)));
       return new Result(Optional.of(cfg), problems);
     }
 
@@ -205,7 +236,8 @@ public final class ConfigParser {
           }
           WgKey key32 = Keys.base64OrNull(value);
           if (key32 == null) {
-            error(ln, "PrivateKey must be 32 bytes in base64 (44 characters, as `wg genkey` prints)");
+            error(
+                ln, "PrivateKey must be 32 bytes in base64 (44 characters, as `wg genkey` prints)");
           } else {
             privateKey = key32;
           }
@@ -234,7 +266,11 @@ public final class ConfigParser {
             // wg(8) reads the mark as a 32-bit unsigned number, decimal or 0x-hex
             Long m = markOrNull(value);
             if (m == null) {
-              error(ln, "FwMark must be off or a number 0..4294967295 (decimal or 0x hex), got '" + value + "'");
+              error(
+                  ln,
+                  "FwMark must be off or a number 0..4294967295 (decimal or 0x hex), got '"
+                      + value
+                      + "'");
             } else {
               fwMark = OptionalInt.of((int) (long) m);
             }
@@ -243,12 +279,17 @@ public final class ConfigParser {
         case "table" -> {
           RouteTable t = RouteTable.parseOrNull(value);
           if (t == null) {
-            error(ln, "Table must be off, auto, a table number (1..4294967295) or a table name, got '" + value + "'");
+            error(
+                ln,
+                "Table must be off, auto, a table number (1..4294967295) or a table name, got '"
+                    + value
+                    + "'");
           } else {
             table = t;
           }
         }
-        default -> unknown(ln, key, k, "Interface", "PrivateKey, Address, ListenPort, MTU, FwMark, Table");
+        default ->
+            unknown(ln, key, k, "Interface", "PrivateKey, Address, ListenPort, MTU, FwMark, Table");
       }
     }
 
@@ -261,7 +302,8 @@ public final class ConfigParser {
           }
           WgKey key32 = Keys.base64OrNull(value);
           if (key32 == null) {
-            error(ln, "PublicKey must be 32 bytes in base64 (44 characters, as `wg pubkey` prints)");
+            error(
+                ln, "PublicKey must be 32 bytes in base64 (44 characters, as `wg pubkey` prints)");
           } else {
             p.publicKey = key32;
           }
@@ -269,7 +311,9 @@ public final class ConfigParser {
         case "presharedkey" -> {
           WgKey key32 = Keys.base64OrNull(value);
           if (key32 == null) {
-            error(ln, "PresharedKey must be 32 bytes in base64 (44 characters, as `wg genpsk` prints)");
+            error(
+                ln,
+                "PresharedKey must be 32 bytes in base64 (44 characters, as `wg genpsk` prints)");
           } else {
             p.psk = key32;
           }
@@ -305,7 +349,13 @@ public final class ConfigParser {
             }
           }
         }
-        default -> unknown(ln, key, k, "Peer", "PublicKey, PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive");
+        default ->
+            unknown(
+                ln,
+                key,
+                k,
+                "Peer",
+                "PublicKey, PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive");
       }
     }
 
@@ -346,8 +396,13 @@ public final class ConfigParser {
         }
         case "maxpolicyage" -> maxPolicyAge = value;
         case "stalemode" -> staleMode = value;
-        default -> error(ln, "unknown key '" + key + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node,"
-            + " StateDir, ServerCert, MaxPolicyAge, StaleMode)");
+        default ->
+            error(
+                ln,
+                "unknown key '"
+                    + key
+                    + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node,"
+                    + " StateDir, ServerCert, MaxPolicyAge, StaleMode)");
       }
     }
 
@@ -364,7 +419,9 @@ public final class ConfigParser {
     }
 
     OptionalInt number(int ln, String name, String value, int min, int max) {
-      if (value.isEmpty() || value.length() > 10 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      if (value.isEmpty()
+          || value.length() > 10
+          || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
         error(ln, name + " must be a number, got '" + value + "'");
         return OptionalInt.empty();
       }

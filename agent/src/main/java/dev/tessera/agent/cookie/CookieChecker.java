@@ -17,8 +17,9 @@ import java.util.Arrays;
  *       public key; handshake messages failing it are dropped before any DH is computed.
  *   <li>Under load, MAC2 = MAC(cookie, msg[0..mac2)) must also verify, where cookie = MAC(R_m,
  *       source address bytes) and R_m is a random secret rotated every two minutes. Without it we
- *       answer with a cookie reply: the cookie encrypted with XChaCha20-Poly1305 under HASH("cookie--"
- *       || S_pub_responder), a random 24-byte nonce, and the message's MAC1 as associated data.
+ *       answer with a cookie reply: the cookie encrypted with XChaCha20-Poly1305 under
+ *       HASH("cookie--" || S_pub_responder), a random 24-byte nonce, and the message's MAC1 as
+ *       associated data.
  * </ul>
  *
  * Thread-safe: the keys are immutable per instance (a new checker is built when the private key
@@ -41,7 +42,9 @@ public final class CookieChecker {
     this.random = random;
   }
 
-  /** Verifies MAC1 of a whole handshake message {@code msg[0..len)} (mac1, mac2 are the last 32). */
+  /**
+   * Verifies MAC1 of a whole handshake message {@code msg[0..len)} (mac1, mac2 are the last 32).
+   */
   public boolean checkMac1(byte[] msg, int len) {
     int smac1 = len - 32;
     byte[] expect = Blake2s.mac(mac1Key, msg, 0, smac1);

@@ -7,8 +7,8 @@ import java.util.Arrays;
 
 /**
  * Initiator side of the cookie mechanism for one peer (wireguard-go {@code CookieGenerator}):
- * stamps MAC1 (and MAC2 while a cookie younger than two minutes is held) on our handshake
- * messages, and accepts cookie replies that decrypt with the MAC1 we last sent as associated data.
+ * stamps MAC1 (and MAC2 while a cookie younger than two minutes is held) on our handshake messages,
+ * and accepts cookie replies that decrypt with the MAC1 we last sent as associated data.
  * Thread-safe via this object's monitor.
  */
 public final class CookieGenerator {
@@ -20,7 +20,9 @@ public final class CookieGenerator {
   private long cookieSetNanos;
   private boolean hasCookie;
 
-  /** @param peerPublicKey the public key of the peer our messages go to */
+  /**
+   * @param peerPublicKey the public key of the peer our messages go to
+   */
   public CookieGenerator(byte[] peerPublicKey) {
     this.mac1Key = Blake2s.hash(CookieChecker.LABEL_MAC1, peerPublicKey);
     this.cookieKey = Blake2s.hash(CookieChecker.LABEL_COOKIE, peerPublicKey);

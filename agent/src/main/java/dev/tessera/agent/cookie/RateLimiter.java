@@ -6,8 +6,8 @@ import java.util.Map;
 /**
  * Per-source token bucket for handshake messages while under load (wireguard-go {@code
  * ratelimiter}: 20 per second with a burst of 5). Memory is bounded: at most {@code maxEntries}
- * sources are tracked, least-recently-used evicted first, so a spoofed-source flood cannot grow
- * the table. A source that was evicted simply starts with a full bucket again, which errs toward
+ * sources are tracked, least-recently-used evicted first, so a spoofed-source flood cannot grow the
+ * table. A source that was evicted simply starts with a full bucket again, which errs toward
  * serving it; MAC2 cookies (which require a round trip) are the primary defence.
  */
 public final class RateLimiter {
@@ -20,12 +20,13 @@ public final class RateLimiter {
   public RateLimiter(int perSecond, int burst, int maxEntries) {
     this.nanosPerToken = 1_000_000_000L / perSecond;
     this.maxTokens = nanosPerToken * burst;
-    this.buckets = new LinkedHashMap<>(256, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<Key, long[]> eldest) {
-        return size() > maxEntries;
-      }
-    };
+    this.buckets =
+        new LinkedHashMap<>(256, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<Key, long[]> eldest) {
+            return size() > maxEntries;
+          }
+        };
   }
 
   /** Whether a handshake from {@code address} (4 or 16 bytes) is allowed at {@code now}. */

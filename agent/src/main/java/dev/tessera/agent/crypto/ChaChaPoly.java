@@ -15,8 +15,8 @@ import javax.crypto.spec.SecretKeySpec;
  * ChaCha20-Poly1305 (RFC 8439) as WireGuard uses it, on the JDK's {@code "ChaCha20-Poly1305"}
  * cipher (which has ChaCha20 and Poly1305 intrinsics on x86-64).
  *
- * <p>The 96-bit nonce is 32 zero bits followed by the 64-bit counter in little-endian order
- * (paper section 5.4, {@code AEAD(key, counter, plain, auth)}).
+ * <p>The 96-bit nonce is 32 zero bits followed by the 64-bit counter in little-endian order (paper
+ * section 5.4, {@code AEAD(key, counter, plain, auth)}).
  *
  * <p>Threading: one {@link Cipher} per thread ({@link ThreadLocal}); a {@code Cipher} is not
  * thread-safe and creating one per packet would dominate the cost. A {@code ChaChaPoly} call never
@@ -142,8 +142,8 @@ public final class ChaChaPoly {
    *
    * @return bytes written: plaintext + padding + 16
    */
-  public static int sealPadded(SecretKey key, long counter, ByteBuffer plain, int padLength,
-      ByteBuffer out) {
+  public static int sealPadded(
+      SecretKey key, long counter, ByteBuffer plain, int padLength, ByteBuffer out) {
     if (padLength < 0 || padLength > 15) {
       throw new IllegalArgumentException("padding must be 0..15, got " + padLength);
     }

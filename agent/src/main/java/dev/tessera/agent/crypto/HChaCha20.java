@@ -1,10 +1,10 @@
 package dev.tessera.agent.crypto;
 
 /**
- * HChaCha20 (draft-irtf-cfrg-xchacha section 2.2): derives a 256-bit subkey from a 256-bit key
- * and a 128-bit nonce by running the 20 ChaCha rounds without the final feed-forward and taking
- * state words 0..3 and 12..15. It is the building block of XChaCha20, which the JDK does not have
- * and which WireGuard needs for cookie replies.
+ * HChaCha20 (draft-irtf-cfrg-xchacha section 2.2): derives a 256-bit subkey from a 256-bit key and
+ * a 128-bit nonce by running the 20 ChaCha rounds without the final feed-forward and taking state
+ * words 0..3 and 12..15. It is the building block of XChaCha20, which the JDK does not have and
+ * which WireGuard needs for cookie replies.
  */
 public final class HChaCha20 {
   private HChaCha20() {}
@@ -51,7 +51,10 @@ public final class HChaCha20 {
   }
 
   private static int le32(byte[] b, int o) {
-    return (b[o] & 0xff) | (b[o + 1] & 0xff) << 8 | (b[o + 2] & 0xff) << 16 | (b[o + 3] & 0xff) << 24;
+    return (b[o] & 0xff)
+        | (b[o + 1] & 0xff) << 8
+        | (b[o + 2] & 0xff) << 16
+        | (b[o + 3] & 0xff) << 24;
   }
 
   private static void put32(byte[] b, int o, int v) {

@@ -8,8 +8,8 @@ import java.util.HexFormat;
 /**
  * A 32-byte WireGuard key: a Curve25519 public or private key, or a preshared key.
  *
- * <p>The bytes are copied in and out so callers cannot alias the internal array. {@link #equals}
- * is constant-time so that comparing a secret never leaks a prefix length through timing. A key
+ * <p>The bytes are copied in and out so callers cannot alias the internal array. {@link #equals} is
+ * constant-time so that comparing a secret never leaks a prefix length through timing. A key
  * holding a secret can be {@linkplain #destroy() destroyed} (overwritten with zeros) once it is no
  * longer needed; a destroyed key compares equal to the all-zero key.
  */

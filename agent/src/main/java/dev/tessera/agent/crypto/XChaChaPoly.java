@@ -24,7 +24,9 @@ public final class XChaChaPoly {
     }
   }
 
-  /** Decrypts {@code ct[off..off+len)}; returns the plaintext or null if it does not authenticate. */
+  /**
+   * Decrypts {@code ct[off..off+len)}; returns the plaintext or null if it does not authenticate.
+   */
   public static byte[] open(byte[] key, byte[] nonce24, byte[] ct, int off, int len, byte[] ad) {
     byte[] sub = new byte[32];
     HChaCha20.subkey(key, nonce24, 0, sub);

@@ -23,10 +23,10 @@ import java.util.Optional;
  *   StaleMode    = fail-closed               # optional; or keep-last-good: what happens after that
  * </pre>
  *
- * <p>Every key is checked here, before any interface exists, so a bad value stops the agent with
- * a message naming the key instead of starting it with a half-configured policy source. The
- * server must be reachable over the underlay, not through this tunnel: until a bundle is in force
- * the tunnel carries nothing (see {@code FilterGate.fromBundles}).
+ * <p>Every key is checked here, before any interface exists, so a bad value stops the agent with a
+ * message naming the key instead of starting it with a half-configured policy source. The server
+ * must be reachable over the underlay, not through this tunnel: until a bundle is in force the
+ * tunnel carries nothing (see {@code FilterGate.fromBundles}).
  *
  * @param server base URI; the client resolves {@code /v1/...} against it
  * @param serverKey 32-byte Ed25519 public key
@@ -39,11 +39,20 @@ import java.util.Optional;
  *     freshness statement) the agent keeps enforcing it; after that {@code staleMode} applies
  * @param staleMode what a policy older than {@code maxPolicyAge} comes to
  */
-public record DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds,
-    Optional<Path> serverCert, java.time.Duration maxPolicyAge, StaleMode staleMode) {
+public record DistributionSettings(
+    URI server,
+    byte[] serverKey,
+    String node,
+    Path stateFile,
+    int waitSeconds,
+    Optional<Path> serverCert,
+    java.time.Duration maxPolicyAge,
+    StaleMode staleMode) {
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/tessera");
+
   /** Below the server's 120 s maximum and common idle timeouts of middleboxes. */
   public static final int DEFAULT_WAIT_SECONDS = 30;
+
   /**
    * An hour: twelve lifetimes of the server's default freshness statement (5 min), so a server
    * restart or a short outage never trips it, while a fleet cut off from revocations (a freeze
@@ -64,13 +73,27 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
   }
 
   /** Default maximum age and stale mode. */
-  public DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds,
+  public DistributionSettings(
+      URI server,
+      byte[] serverKey,
+      String node,
+      Path stateFile,
+      int waitSeconds,
       Optional<Path> serverCert) {
-    this(server, serverKey, node, stateFile, waitSeconds, serverCert, DEFAULT_MAX_POLICY_AGE, StaleMode.FAIL_CLOSED);
+    this(
+        server,
+        serverKey,
+        node,
+        stateFile,
+        waitSeconds,
+        serverCert,
+        DEFAULT_MAX_POLICY_AGE,
+        StaleMode.FAIL_CLOSED);
   }
 
   /** Without a pinned certificate. */
-  public DistributionSettings(URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds) {
+  public DistributionSettings(
+      URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds) {
     this(server, serverKey, node, stateFile, waitSeconds, Optional.empty());
   }
 
@@ -91,7 +114,9 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
    * StateDir). A partial set is then an error from {@link #from}, not silently ignored.
    */
   public static boolean requested(AgentConfig.Tessera t) {
-    return t.policyServer().isPresent() || t.serverKey().isPresent() || t.node().isPresent()
+    return t.policyServer().isPresent()
+        || t.serverKey().isPresent()
+        || t.node().isPresent()
         || t.stateDir().isPresent();
   }
 
@@ -100,27 +125,39 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
    * server are mutually exclusive, because silently preferring either would enforce something the
    * operator did not expect.
    */
-  public static DistributionSettings from(AgentConfig.Tessera t, String iface, Optional<Path> filterOverride)
-      throws InvalidSettings {
+  public static DistributionSettings from(
+      AgentConfig.Tessera t, String iface, Optional<Path> filterOverride) throws InvalidSettings {
     if (t.policyServer().isEmpty()) {
-      throw new InvalidSettings("[Tessera] ServerKey, Node and StateDir need PolicyServer (they configure signed filter distribution)");
+      throw new InvalidSettings(
+          "[Tessera] ServerKey, Node and StateDir need PolicyServer (they configure signed filter distribution)");
     }
     if (t.filterFile().isPresent() || filterOverride.isPresent()) {
-      throw new InvalidSettings("[Tessera] PolicyServer and a filter file (FilterFile or --filter) are mutually"
-          + " exclusive; configure one source of policy");
+      throw new InvalidSettings(
+          "[Tessera] PolicyServer and a filter file (FilterFile or --filter) are mutually"
+              + " exclusive; configure one source of policy");
     }
     URI server = parseServer(t.policyServer().get(), t.serverCert().isPresent());
     byte[] key;
     try {
-      key = SigningKey.parsePublicKey(t.serverKey().orElseThrow(
-          () -> new InvalidSettings("[Tessera] PolicyServer needs ServerKey (the base64 key `policyc keygen` printed)")));
+      key =
+          SigningKey.parsePublicKey(
+              t.serverKey()
+                  .orElseThrow(
+                      () ->
+                          new InvalidSettings(
+                              "[Tessera] PolicyServer needs ServerKey (the base64 key `policyc keygen` printed)")));
     } catch (IllegalArgumentException e) {
       throw new InvalidSettings("[Tessera] ServerKey: " + e.getMessage());
     }
-    String node = t.node().orElseThrow(
-        () -> new InvalidSettings("[Tessera] PolicyServer needs Node (this node's name in the inventory)"));
+    String node =
+        t.node()
+            .orElseThrow(
+                () ->
+                    new InvalidSettings(
+                        "[Tessera] PolicyServer needs Node (this node's name in the inventory)"));
     if (node.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
-      throw new InvalidSettings("[Tessera] Node must not contain spaces or control characters: '" + node + "'");
+      throw new InvalidSettings(
+          "[Tessera] Node must not contain spaces or control characters: '" + node + "'");
     }
     Path dir = t.stateDir().orElse(DEFAULT_STATE_DIR);
     if (t.serverCert().isPresent() && !java.nio.file.Files.isReadable(t.serverCert().get())) {
@@ -132,15 +169,26 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
     }
     StaleMode mode = StaleMode.FAIL_CLOSED;
     if (t.staleMode().isPresent()) {
-      mode = switch (t.staleMode().get().strip().toLowerCase(Locale.ROOT)) {
-        case "fail-closed" -> StaleMode.FAIL_CLOSED;
-        case "keep-last-good" -> StaleMode.KEEP_LAST_GOOD;
-        default -> throw new InvalidSettings("[Tessera] StaleMode must be fail-closed or keep-last-good, got '"
-            + t.staleMode().get() + "'");
-      };
+      mode =
+          switch (t.staleMode().get().strip().toLowerCase(Locale.ROOT)) {
+            case "fail-closed" -> StaleMode.FAIL_CLOSED;
+            case "keep-last-good" -> StaleMode.KEEP_LAST_GOOD;
+            default ->
+                throw new InvalidSettings(
+                    "[Tessera] StaleMode must be fail-closed or keep-last-good, got '"
+                        + t.staleMode().get()
+                        + "'");
+          };
     }
-    return new DistributionSettings(server, key, node, dir.resolve(iface + ".bundle"), DEFAULT_WAIT_SECONDS,
-        t.serverCert(), maxAge, mode);
+    return new DistributionSettings(
+        server,
+        key,
+        node,
+        dir.resolve(iface + ".bundle"),
+        DEFAULT_WAIT_SECONDS,
+        t.serverCert(),
+        maxAge,
+        mode);
   }
 
   /** {@code 90s}, {@code 30m}, {@code 1h}, {@code 2d}; at least a minute, at most 30 days. */
@@ -148,17 +196,23 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
     String v = value.strip().toLowerCase(Locale.ROOT);
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,7})([smhd])").matcher(v);
     if (!m.matches()) {
-      throw new InvalidSettings("[Tessera] MaxPolicyAge must be a number with s, m, h or d (e.g. 1h), got '" + value + "'");
+      throw new InvalidSettings(
+          "[Tessera] MaxPolicyAge must be a number with s, m, h or d (e.g. 1h), got '"
+              + value
+              + "'");
     }
     long n = Long.parseLong(m.group(1));
-    java.time.Duration d = switch (m.group(2)) {
-      case "s" -> java.time.Duration.ofSeconds(n);
-      case "m" -> java.time.Duration.ofMinutes(n);
-      case "h" -> java.time.Duration.ofHours(n);
-      default -> java.time.Duration.ofDays(n);
-    };
-    if (d.compareTo(java.time.Duration.ofMinutes(1)) < 0 || d.compareTo(java.time.Duration.ofDays(30)) > 0) {
-      throw new InvalidSettings("[Tessera] MaxPolicyAge must be between 1m and 30d, got '" + value + "'");
+    java.time.Duration d =
+        switch (m.group(2)) {
+          case "s" -> java.time.Duration.ofSeconds(n);
+          case "m" -> java.time.Duration.ofMinutes(n);
+          case "h" -> java.time.Duration.ofHours(n);
+          default -> java.time.Duration.ofDays(n);
+        };
+    if (d.compareTo(java.time.Duration.ofMinutes(1)) < 0
+        || d.compareTo(java.time.Duration.ofDays(30)) > 0) {
+      throw new InvalidSettings(
+          "[Tessera] MaxPolicyAge must be between 1m and 30d, got '" + value + "'");
     }
     return d;
   }
@@ -173,23 +227,34 @@ public record DistributionSettings(URI server, byte[] serverKey, String node, Pa
     String v = value.strip();
     String lower = v.toLowerCase(Locale.ROOT);
     if (pinned && lower.startsWith("http://")) {
-      throw new InvalidSettings("[Tessera] ServerCert needs an https PolicyServer, got '" + value + "'");
+      throw new InvalidSettings(
+          "[Tessera] ServerCert needs an https PolicyServer, got '" + value + "'");
     }
-    String text = lower.startsWith("http://") || lower.startsWith("https://") ? v : (pinned ? "https://" : "http://") + v;
+    String text =
+        lower.startsWith("http://") || lower.startsWith("https://")
+            ? v
+            : (pinned ? "https://" : "http://") + v;
     URI uri;
     try {
       uri = new URI(text);
     } catch (URISyntaxException e) {
-      throw new InvalidSettings("[Tessera] PolicyServer is not host:port or an http(s) URL: '" + value + "'");
+      throw new InvalidSettings(
+          "[Tessera] PolicyServer is not host:port or an http(s) URL: '" + value + "'");
     }
     if (uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535) {
-      throw new InvalidSettings("[Tessera] PolicyServer needs a host and a port (host:port), got '" + value + "'");
+      throw new InvalidSettings(
+          "[Tessera] PolicyServer needs a host and a port (host:port), got '" + value + "'");
     }
     if ((uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
-        || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-      throw new InvalidSettings("[Tessera] PolicyServer must be just scheme://host:port (the API lives at /v1/), got '"
-          + value + "'");
+        || uri.getRawQuery() != null
+        || uri.getRawFragment() != null
+        || uri.getRawUserInfo() != null) {
+      throw new InvalidSettings(
+          "[Tessera] PolicyServer must be just scheme://host:port (the API lives at /v1/), got '"
+              + value
+              + "'");
     }
-    return URI.create(uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getRawAuthority() + "/");
+    return URI.create(
+        uri.getScheme().toLowerCase(Locale.ROOT) + "://" + uri.getRawAuthority() + "/");
   }
 }

@@ -22,13 +22,14 @@ import java.util.function.Consumer;
  * to and <em>which source ranges</em> it accepts from each; the config file (and {@code wg set})
  * stays the source of keys, endpoints, preshared keys and keepalives, because the bundle carries
  * none of those.
+ *
  * <ul>
  *   <li>A configured peer whose public key is in the bundle's peer list is admitted, with
  *       AllowedIPs = its configured AllowedIPs ∩ (the bundle's addresses ∪ approved routes for it).
  *       The intersection means neither side alone can widen what a peer may source: the server
  *       cannot route a range the operator did not configure, and the operator cannot accept a
- *       subnet route the policy did not approve. A full-tunnel peer ({@code 0.0.0.0/0}) thus
- *       keeps exactly the ranges the policy approves for it.
+ *       subnet route the policy did not approve. A full-tunnel peer ({@code 0.0.0.0/0}) thus keeps
+ *       exactly the ranges the policy approves for it.
  *   <li>A configured peer absent from the bundle (or listed without a usable key) is
  *       <em>excluded</em> (fail closed): {@link Peer#setExcludedByPolicy} — no handshake, no data
  *       either way, counted as {@code wg_drop_peer_not_in_policy}. It stays configured, so a later
@@ -38,6 +39,7 @@ import java.util.function.Consumer;
  *   <li>Before the first bundle the peers are as configured; the filter gate drops every packet
  *       then anyway (see {@code FilterGate#fromBundles}).
  * </ul>
+ *
  * Established traffic of peers that stay is untouched: admitting an admitted peer is a no-op and
  * AllowedIPs are only rewritten when they change.
  */
@@ -50,7 +52,10 @@ public final class PeerPolicy {
    * @param notConfigured bundle peers (by name) with a key but no configured peer
    * @param unusableKeys bundle peers (by name) whose key is missing or not 32 bytes of base64
    */
-  public record Decision(Map<WgKey, List<IpPrefix>> admitted, Set<WgKey> excluded, List<String> notConfigured,
+  public record Decision(
+      Map<WgKey, List<IpPrefix>> admitted,
+      Set<WgKey> excluded,
+      List<String> notConfigured,
       List<String> unusableKeys) {
     public Decision {
       admitted = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(admitted));
@@ -143,13 +148,18 @@ public final class PeerPolicy {
 
   private final WireGuardDevice device;
   private final Consumer<String> log;
+
   /** Configured AllowedIPs per peer: what the intersection starts from on every bundle. */
   private final Map<WgKey, List<IpPrefix>> base = new LinkedHashMap<>();
+
   private CompiledFilter last;
   private volatile Decision decision;
 
-  /** @param configured the config file's peers and their AllowedIPs */
-  public PeerPolicy(WireGuardDevice device, Map<WgKey, List<IpPrefix>> configured, Consumer<String> log) {
+  /**
+   * @param configured the config file's peers and their AllowedIPs
+   */
+  public PeerPolicy(
+      WireGuardDevice device, Map<WgKey, List<IpPrefix>> configured, Consumer<String> log) {
     this.device = device;
     this.log = log;
     base.putAll(configured);
@@ -182,9 +192,9 @@ public final class PeerPolicy {
   }
 
   /**
-   * Re-applies the bundle in force after the device's peers changed through UAPI: a peer added
-   * with {@code wg set} joins the base with the AllowedIPs it has now, and is excluded at once
-   * unless the bundle lists it. No-op before the first bundle.
+   * Re-applies the bundle in force after the device's peers changed through UAPI: a peer added with
+   * {@code wg set} joins the base with the AllowedIPs it has now, and is excluded at once unless
+   * the bundle lists it. No-op before the first bundle.
    */
   public synchronized void reapply() {
     reapply(false);
@@ -203,33 +213,43 @@ public final class PeerPolicy {
     Decision d = decide(base, last);
     List<String> changes = new ArrayList<>();
     for (Map.Entry<WgKey, List<IpPrefix>> e : d.admitted().entrySet()) {
-      device.peer(e.getKey()).ifPresent(p -> {
-        if (p.excludedByPolicy()) {
-          p.setExcludedByPolicy(false);
-          changes.add("admitted " + shortKey(e.getKey()));
-        }
-        if (!new LinkedHashSet<>(p.allowedIps()).equals(new LinkedHashSet<>(e.getValue()))) {
-          p.replaceAllowedIps(e.getValue());
-          changes.add("AllowedIPs of " + shortKey(e.getKey()) + " = " + e.getValue());
-        }
-      });
+      device
+          .peer(e.getKey())
+          .ifPresent(
+              p -> {
+                if (p.excludedByPolicy()) {
+                  p.setExcludedByPolicy(false);
+                  changes.add("admitted " + shortKey(e.getKey()));
+                }
+                if (!new LinkedHashSet<>(p.allowedIps())
+                    .equals(new LinkedHashSet<>(e.getValue()))) {
+                  p.replaceAllowedIps(e.getValue());
+                  changes.add("AllowedIPs of " + shortKey(e.getKey()) + " = " + e.getValue());
+                }
+              });
     }
     for (WgKey k : d.excluded()) {
-      device.peer(k).ifPresent(p -> {
-        if (!p.excludedByPolicy()) {
-          p.setExcludedByPolicy(true);
-          changes.add("EXCLUDED " + shortKey(k) + " (not in the policy bundle)");
-        }
-      });
+      device
+          .peer(k)
+          .ifPresent(
+              p -> {
+                if (!p.excludedByPolicy()) {
+                  p.setExcludedByPolicy(true);
+                  changes.add("EXCLUDED " + shortKey(k) + " (not in the policy bundle)");
+                }
+              });
     }
     if (!changes.isEmpty()) {
       log.accept("policy peers: " + String.join("; ", changes));
     }
     if (newBundle && !d.notConfigured().isEmpty()) {
-      log.accept("policy peers without a [Peer] in the config (not added: no endpoint): " + d.notConfigured());
+      log.accept(
+          "policy peers without a [Peer] in the config (not added: no endpoint): "
+              + d.notConfigured());
     }
     if (newBundle && !d.unusableKeys().isEmpty()) {
-      log.accept("policy peers without a usable public key (cannot be matched): " + d.unusableKeys());
+      log.accept(
+          "policy peers without a usable public key (cannot be matched): " + d.unusableKeys());
     }
     decision = d;
   }
@@ -241,10 +261,14 @@ public final class PeerPolicy {
   /** key=value lines for {@code tessera=1}. */
   public synchronized void appendStatus(StringBuilder sb) {
     Decision d = decision;
-    sb.append("policy_peers_admitted=").append(d == null ? base.size() : d.admitted().size()).append('\n');
+    sb.append("policy_peers_admitted=")
+        .append(d == null ? base.size() : d.admitted().size())
+        .append('\n');
     sb.append("policy_peers_excluded=").append(d == null ? 0 : d.excluded().size()).append('\n');
     if (d != null && !d.notConfigured().isEmpty()) {
-      sb.append("policy_peers_not_configured=").append(String.join(",", d.notConfigured())).append('\n');
+      sb.append("policy_peers_not_configured=")
+          .append(String.join(",", d.notConfigured()))
+          .append('\n');
     }
   }
 }

@@ -10,21 +10,22 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Optional;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
 
 /**
- * The agent's subscription to its policy server: keeps the {@link FilterGate} on the newest
- * genuine bundle for this node.
+ * The agent's subscription to its policy server: keeps the {@link FilterGate} on the newest genuine
+ * bundle for this node.
  *
  * <p>Design: {@link BundleClient} (bundle module) does the protocol — authenticated long-poll,
- * verification (signature under {@code ServerKey}, this node, strictly newer version, content
- * hash, filter validity), persistence of the last good bundle by atomic rename, and the ack. This
- * class is the agent's side of it:
+ * verification (signature under {@code ServerKey}, this node, strictly newer version, content hash,
+ * filter validity), persistence of the last good bundle by atomic rename, and the ack. This class
+ * is the agent's side of it:
+ *
  * <ul>
  *   <li>{@link #loadPersisted} runs before the TUN exists, so a restarted agent enforces its last
  *       good filter from its first packet, even while the server is down. With no valid persisted
@@ -36,15 +37,16 @@ import java.util.function.Consumer;
  *       is logged, and is counted by reason for {@code tessera-agent show}. The loop is our own
  *       rather than {@code BundleClient.start()} for exactly that: per-reason counts and log lines.
  * </ul>
- * <p>Freshness (freeze attacks): every answer of the server carries a signed statement that the
- * bundle in force is current, valid for minutes ({@code BundleClient} refuses answers without
- * one). When the newest statement has expired, status says {@code policy stale since T}; once the
- * server has not vouched for the policy for {@code MaxPolicyAge}, the {@code StaleMode} applies:
- * by default the gate fails closed (nothing passes either way) until a current statement arrives,
- * or, as an explicit choice, the last good policy stays in force. The check runs after every
- * round trip and at start (an agent that was down longer than the maximum age starts closed).
  *
- * Retry policy: an unreachable server is retried with exponential backoff from 250 ms to 5 s,
+ * <p>Freshness (freeze attacks): every answer of the server carries a signed statement that the
+ * bundle in force is current, valid for minutes ({@code BundleClient} refuses answers without one).
+ * When the newest statement has expired, status says {@code policy stale since T}; once the server
+ * has not vouched for the policy for {@code MaxPolicyAge}, the {@code StaleMode} applies: by
+ * default the gate fails closed (nothing passes either way) until a current statement arrives, or,
+ * as an explicit choice, the last good policy stays in force. The check runs after every round trip
+ * and at start (an agent that was down longer than the maximum age starts closed).
+ *
+ * <p>Retry policy: an unreachable server is retried with exponential backoff from 250 ms to 5 s,
  * with ±20% jitter so a fleet restarted together does not reconnect in lockstep; a refused bundle
  * backs off up to 30 s, since asking again at once would most likely get the same bytes.
  */
@@ -52,6 +54,7 @@ public final class PolicySubscription implements AutoCloseable {
   static final long MIN_BACKOFF_MILLIS = 250;
   static final long MAX_UNREACHABLE_BACKOFF_MILLIS = 5_000;
   static final long MAX_REFUSED_BACKOFF_MILLIS = 30_000;
+
   /** A long-poll that comes back empty sooner than this is treated as a misbehaving server. */
   static final long MIN_EMPTY_POLL_MILLIS = 200;
 
@@ -65,32 +68,49 @@ public final class PolicySubscription implements AutoCloseable {
   private final AtomicLong refusedPersisted = new AtomicLong();
   private final AtomicLong updates = new AtomicLong();
   private final AtomicLong loopErrors = new AtomicLong();
+
   /** The gate was closed because the policy outgrew MaxPolicyAge; guarded by this. */
   private boolean staleClosed;
+
   private boolean staleLogged;
   private volatile NodeBundle current;
+
   /** The filter of {@link #current} and who applies its peer list; guarded by {@code this}. */
   private dev.tessera.enforcer.format.CompiledFilter currentFilter;
+
   private PeerPolicy peers;
   private volatile long appliedAtMillis;
   private volatile String lastError = "";
   private volatile boolean closed;
+
   /** The last round trip failed (for logging the recovery once). Loop thread only. */
   private boolean failing;
+
   private Thread thread;
 
   /**
-   * @param wireguardPrivateKey the interface's private key: requests are authenticated with it
-   *     (see {@code NodeAuth}); the caller keeps ownership and may zero it after this returns
+   * @param wireguardPrivateKey the interface's private key: requests are authenticated with it (see
+   *     {@code NodeAuth}); the caller keeps ownership and may zero it after this returns
    */
-  public PolicySubscription(DistributionSettings settings, byte[] wireguardPrivateKey, FilterGate gate,
+  public PolicySubscription(
+      DistributionSettings settings,
+      byte[] wireguardPrivateKey,
+      FilterGate gate,
       Consumer<String> log) {
     this.settings = settings;
     this.gate = gate;
     this.log = log;
-    this.client = new BundleClient(new BundleClient.Config(settings.server(), settings.node(),
-        wireguardPrivateKey.clone(), settings.serverKey(), settings.stateFile(), settings.waitSeconds(),
-        settings.serverCert().orElse(null)), this::apply);
+    this.client =
+        new BundleClient(
+            new BundleClient.Config(
+                settings.server(),
+                settings.node(),
+                wireguardPrivateKey.clone(),
+                settings.serverKey(),
+                settings.stateFile(),
+                settings.waitSeconds(),
+                settings.serverCert().orElse(null)),
+            this::apply);
     gate.attachSourceStatus(this::appendStatus);
   }
 
@@ -99,8 +119,9 @@ public final class PolicySubscription implements AutoCloseable {
    * the persisted last good bundle if there is one. Throws with a user-facing message when the
    * settings are unusable (the agent then does not start: no interface, nothing passes).
    */
-  public static PolicySubscription open(AgentConfig config, String iface, Optional<Path> filterOverride,
-      Consumer<String> log) throws IOException {
+  public static PolicySubscription open(
+      AgentConfig config, String iface, Optional<Path> filterOverride, Consumer<String> log)
+      throws IOException {
     DistributionSettings settings;
     try {
       settings = DistributionSettings.from(config.tessera(), iface, filterOverride);
@@ -118,8 +139,13 @@ public final class PolicySubscription implements AutoCloseable {
     } finally {
       Arrays.fill(privateKey, (byte) 0);
     }
-    log.accept("policy from " + settings.server() + " as node " + settings.node() + ", signed by server key "
-        + Base64.getEncoder().encodeToString(settings.serverKey()));
+    log.accept(
+        "policy from "
+            + settings.server()
+            + " as node "
+            + settings.node()
+            + ", signed by server key "
+            + Base64.getEncoder().encodeToString(settings.serverKey()));
     s.loadPersisted();
     return s;
   }
@@ -129,8 +155,8 @@ public final class PolicySubscription implements AutoCloseable {
   }
 
   /**
-   * Connects the WireGuard peers: every bundle's peer list is applied to them from now on,
-   * starting with the bundle in force (the persisted one) if any.
+   * Connects the WireGuard peers: every bundle's peer list is applied to them from now on, starting
+   * with the bundle in force (the persisted one) if any.
    */
   public synchronized void attachPeers(PeerPolicy policy) {
     this.peers = policy;
@@ -141,10 +167,14 @@ public final class PolicySubscription implements AutoCloseable {
 
   private synchronized void apply(BundleVerifier.Verified v) {
     NodeBundle b = v.bundle();
-    gate.apply(v.filter(), b.contentHash(), "policy bundle v" + b.version() + " (revision " + b.policyRevision() + ")");
+    gate.apply(
+        v.filter(),
+        b.contentHash(),
+        "policy bundle v" + b.version() + " (revision " + b.policyRevision() + ")");
     currentFilter = v.filter();
     if (peers != null) {
-      peers.apply(v.filter()); // after the gate: a peer is admitted only once its rules are in force
+      peers.apply(
+          v.filter()); // after the gate: a peer is admitted only once its rules are in force
     }
     current = b;
     appliedAtMillis = System.currentTimeMillis();
@@ -168,21 +198,37 @@ public final class PolicySubscription implements AutoCloseable {
     long staleSince = f.map(x -> x.expiresAtMillis()).orElse(appliedAtMillis);
     boolean stale = nowMillis >= staleSince;
     if (stale && !staleLogged) {
-      log.accept("policy stale since " + java.time.Instant.ofEpochMilli(staleSince) + ": the server has not vouched"
-          + " for bundle v" + b.version() + " since " + java.time.Instant.ofEpochMilli(vouchedAt) + " ("
-          + settings.staleMode().name().toLowerCase(Locale.ROOT).replace('_', '-') + " after "
-          + settings.maxPolicyAge() + ")");
+      log.accept(
+          "policy stale since "
+              + java.time.Instant.ofEpochMilli(staleSince)
+              + ": the server has not vouched"
+              + " for bundle v"
+              + b.version()
+              + " since "
+              + java.time.Instant.ofEpochMilli(vouchedAt)
+              + " ("
+              + settings.staleMode().name().toLowerCase(Locale.ROOT).replace('_', '-')
+              + " after "
+              + settings.maxPolicyAge()
+              + ")");
       staleLogged = true;
     } else if (!stale) {
       staleLogged = false;
     }
     boolean tooOld = nowMillis - vouchedAt > settings.maxPolicyAge().toMillis();
-    if (tooOld && settings.staleMode() == DistributionSettings.StaleMode.FAIL_CLOSED && !staleClosed) {
-      gate.failClosed("policy stale since " + java.time.Instant.ofEpochMilli(staleSince) + ", older than MaxPolicyAge "
-          + settings.maxPolicyAge() + ": no tunnel traffic passes until the server vouches for a policy again");
+    if (tooOld
+        && settings.staleMode() == DistributionSettings.StaleMode.FAIL_CLOSED
+        && !staleClosed) {
+      gate.failClosed(
+          "policy stale since "
+              + java.time.Instant.ofEpochMilli(staleSince)
+              + ", older than MaxPolicyAge "
+              + settings.maxPolicyAge()
+              + ": no tunnel traffic passes until the server vouches for a policy again");
       staleClosed = true;
     } else if (!tooOld && staleClosed) {
-      gate.apply(currentFilter, b.contentHash(), "policy bundle v" + b.version() + " (vouched for again)");
+      gate.apply(
+          currentFilter, b.contentHash(), "policy bundle v" + b.version() + " (vouched for again)");
       staleClosed = false;
     }
     return stale;
@@ -193,8 +239,14 @@ public final class PolicySubscription implements AutoCloseable {
     long refusedBefore = client.refusedCount();
     long version = client.loadPersisted();
     if (version > 0) {
-      log.accept("loaded last good policy bundle v" + version + " from " + settings.stateFile()
-          + "; enforcing it until " + settings.server() + " sends a newer one");
+      log.accept(
+          "loaded last good policy bundle v"
+              + version
+              + " from "
+              + settings.stateFile()
+              + "; enforcing it until "
+              + settings.server()
+              + " sends a newer one");
       checkFreshness(System.currentTimeMillis());
       return version;
     }
@@ -203,8 +255,13 @@ public final class PolicySubscription implements AutoCloseable {
     }
     String why = client.lastError().orElse("no bundle at " + settings.stateFile());
     lastError = why;
-    log.accept("no usable policy bundle (" + why + "); FAILING CLOSED: no tunnel traffic passes until "
-        + settings.server() + " sends a valid bundle for node " + settings.node());
+    log.accept(
+        "no usable policy bundle ("
+            + why
+            + "); FAILING CLOSED: no tunnel traffic passes until "
+            + settings.server()
+            + " sends a valid bundle for node "
+            + settings.node());
     return 0;
   }
 
@@ -216,7 +273,12 @@ public final class PolicySubscription implements AutoCloseable {
   }
 
   /** What one long-poll round trip came to; {@link #run} picks the pause from it. */
-  enum Outcome { APPLIED, UNCHANGED, REFUSED, UNREACHABLE }
+  enum Outcome {
+    APPLIED,
+    UNCHANGED,
+    REFUSED,
+    UNREACHABLE
+  }
 
   private void run() {
     long backoff = MIN_BACKOFF_MILLIS;
@@ -268,15 +330,24 @@ public final class PolicySubscription implements AutoCloseable {
     } catch (BundleException e) {
       refusedByReason.incrementAndGet(e.reason().ordinal());
       lastError = "bundle refused (" + reasonKey(e.reason()) + "): " + e.getMessage();
-      log.accept("REFUSED policy bundle from " + settings.server() + ": " + reasonKey(e.reason()) + ": "
-          + e.getMessage() + "; the filter in force is unchanged");
+      log.accept(
+          "REFUSED policy bundle from "
+              + settings.server()
+              + ": "
+              + reasonKey(e.reason())
+              + ": "
+              + e.getMessage()
+              + "; the filter in force is unchanged");
       return Outcome.REFUSED;
     } catch (IOException e) {
       String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       String why = "policy server " + settings.server() + " request failed: " + detail;
       if (!why.equals(lastError)) {
-        log.accept(why + "; keeping the filter in force (" + gate.mode().name().toLowerCase(Locale.ROOT)
-            + ") and retrying");
+        log.accept(
+            why
+                + "; keeping the filter in force ("
+                + gate.mode().name().toLowerCase(Locale.ROOT)
+                + ") and retrying");
       }
       lastError = why;
       failing = true;
@@ -348,16 +419,21 @@ public final class PolicySubscription implements AutoCloseable {
     }
     sb.append("bundle_updates=").append(updates.get()).append('\n');
     sb.append("bundle_high_water_mark=").append(client.highWaterMark()).append('\n');
-    client.freshness().ifPresent(f -> {
-      sb.append("bundle_vouched_at_ms=").append(f.issuedAtMillis()).append('\n');
-      sb.append("bundle_fresh_until_ms=").append(f.expiresAtMillis()).append('\n');
-      if (System.currentTimeMillis() >= f.expiresAtMillis()) {
-        sb.append("bundle_stale=policy stale since ").append(java.time.Instant.ofEpochMilli(f.expiresAtMillis()))
-            .append('\n');
-      }
-    });
+    client
+        .freshness()
+        .ifPresent(
+            f -> {
+              sb.append("bundle_vouched_at_ms=").append(f.issuedAtMillis()).append('\n');
+              sb.append("bundle_fresh_until_ms=").append(f.expiresAtMillis()).append('\n');
+              if (System.currentTimeMillis() >= f.expiresAtMillis()) {
+                sb.append("bundle_stale=policy stale since ")
+                    .append(java.time.Instant.ofEpochMilli(f.expiresAtMillis()))
+                    .append('\n');
+              }
+            });
     sb.append("bundle_max_policy_age_s=").append(settings.maxPolicyAge().toSeconds()).append('\n');
-    sb.append("bundle_stale_mode=").append(settings.staleMode().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+    sb.append("bundle_stale_mode=")
+        .append(settings.staleMode().name().toLowerCase(Locale.ROOT).replace('_', '-'))
         .append('\n');
     if (loopErrors.get() != 0) {
       sb.append("bundle_loop_errors=").append(loopErrors.get()).append('\n');

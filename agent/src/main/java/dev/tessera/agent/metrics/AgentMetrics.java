@@ -19,11 +19,11 @@ import java.util.function.Supplier;
 /**
  * The agent's Prometheus metrics ({@code --metrics-listen ADDR:PORT}).
  *
- * <p>Nothing is counted here: every value is read at scrape time from the counters the agent
- * keeps anyway — the device-wide status lines of {@code tessera-agent show} (the enforcer's
- * per-verdict counters, the WireGuard core's drop counters, the filter and bundle state) and each
- * {@link Peer}'s counters — so the packet path pays nothing for metrics and allocates nothing for
- * them. A scrape parses the status lines once (callbacks of one scrape share the parse).
+ * <p>Nothing is counted here: every value is read at scrape time from the counters the agent keeps
+ * anyway — the device-wide status lines of {@code tessera-agent show} (the enforcer's per-verdict
+ * counters, the WireGuard core's drop counters, the filter and bundle state) and each {@link
+ * Peer}'s counters — so the packet path pays nothing for metrics and allocates nothing for them. A
+ * scrape parses the status lines once (callbacks of one scrape share the parse).
  *
  * <p>Names and labels are listed in the agent's README.
  */
@@ -41,7 +41,8 @@ public final class AgentMetrics implements AutoCloseable {
    * @param peers the device's peers
    * @param clockMillis wall clock, for ages
    */
-  public AgentMetrics(Supplier<String> status, Supplier<List<Peer>> peers, LongSupplier clockMillis) {
+  public AgentMetrics(
+      Supplier<String> status, Supplier<List<Peer>> peers, LongSupplier clockMillis) {
     this.status = status;
     this.peers = peers;
     this.clockMillis = clockMillis;
@@ -54,8 +55,12 @@ public final class AgentMetrics implements AutoCloseable {
 
   /** Serves {@code /metrics} on {@code listen}; returns the bound port. */
   public int serve(InetSocketAddress listen) throws IOException {
-    server = HTTPServer.builder().inetAddress(listen.getAddress()).port(listen.getPort()).registry(registry)
-        .buildAndStart();
+    server =
+        HTTPServer.builder()
+            .inetAddress(listen.getAddress())
+            .port(listen.getPort())
+            .registry(registry)
+            .buildAndStart();
     return server.getPort();
   }
 
@@ -97,114 +102,198 @@ public final class AgentMetrics implements AutoCloseable {
 
   private void register() {
     // ---- per peer
-    CounterWithCallback.builder().name("tessera_agent_peer_received_bytes")
-        .help("Bytes of authenticated WireGuard datagrams received from the peer").labelNames("peer")
-        .callback(cb -> peers.get().forEach(p -> cb.call(p.status().rxBytes(), peerLabel(p)))).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_peer_sent_bytes")
-        .help("Bytes of WireGuard datagrams sent to the peer").labelNames("peer")
-        .callback(cb -> peers.get().forEach(p -> cb.call(p.status().txBytes(), peerLabel(p)))).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_peer_received_datagrams")
-        .help("Authenticated transport datagrams (data and keepalives) received from the peer").labelNames("peer")
-        .callback(cb -> peers.get().forEach(p -> cb.call(p.receivedDatagrams(), peerLabel(p)))).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_peer_sent_datagrams")
-        .help("Transport datagrams (data and keepalives) sent to the peer").labelNames("peer")
-        .callback(cb -> peers.get().forEach(p -> cb.call(p.sentDatagrams(), peerLabel(p)))).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_peer_handshakes")
-        .help("Completed handshakes with the peer").labelNames("peer")
-        .callback(cb -> peers.get().forEach(p -> cb.call(p.handshakes(), peerLabel(p)))).register(registry);
-    GaugeWithCallback.builder().name("tessera_agent_peer_last_handshake_seconds")
-        .help("Unix time of the last completed handshake with the peer (0: never)").labelNames("peer")
-        .callback(cb -> peers.get().forEach(p -> {
-          PeerStatus s = p.status();
-          cb.call(s.lastHandshakeEpochNanos() / 1e9, peerLabel(p));
-        })).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_peer_drops")
+    CounterWithCallback.builder()
+        .name("tessera_agent_peer_received_bytes")
+        .help("Bytes of authenticated WireGuard datagrams received from the peer")
+        .labelNames("peer")
+        .callback(cb -> peers.get().forEach(p -> cb.call(p.status().rxBytes(), peerLabel(p))))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_peer_sent_bytes")
+        .help("Bytes of WireGuard datagrams sent to the peer")
+        .labelNames("peer")
+        .callback(cb -> peers.get().forEach(p -> cb.call(p.status().txBytes(), peerLabel(p))))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_peer_received_datagrams")
+        .help("Authenticated transport datagrams (data and keepalives) received from the peer")
+        .labelNames("peer")
+        .callback(cb -> peers.get().forEach(p -> cb.call(p.receivedDatagrams(), peerLabel(p))))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_peer_sent_datagrams")
+        .help("Transport datagrams (data and keepalives) sent to the peer")
+        .labelNames("peer")
+        .callback(cb -> peers.get().forEach(p -> cb.call(p.sentDatagrams(), peerLabel(p))))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_peer_handshakes")
+        .help("Completed handshakes with the peer")
+        .labelNames("peer")
+        .callback(cb -> peers.get().forEach(p -> cb.call(p.handshakes(), peerLabel(p))))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tessera_agent_peer_last_handshake_seconds")
+        .help("Unix time of the last completed handshake with the peer (0: never)")
+        .labelNames("peer")
+        .callback(
+            cb ->
+                peers
+                    .get()
+                    .forEach(
+                        p -> {
+                          PeerStatus s = p.status();
+                          cb.call(s.lastHandshakeEpochNanos() / 1e9, peerLabel(p));
+                        }))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_peer_drops")
         .help("Packets of the peer the WireGuard core dropped, by reason and direction")
         .labelNames("peer", "reason", "direction")
-        .callback(cb -> peers.get().forEach(p -> {
-          for (DropReason r : DropReason.values()) {
-            long n = p.drops(r);
-            if (n > 0) {
-              cb.call(n, peerLabel(p), r.name().toLowerCase(Locale.ROOT), DropDirection.of(r));
-            }
-          }
-        })).register(registry);
+        .callback(
+            cb ->
+                peers
+                    .get()
+                    .forEach(
+                        p -> {
+                          for (DropReason r : DropReason.values()) {
+                            long n = p.drops(r);
+                            if (n > 0) {
+                              cb.call(
+                                  n,
+                                  peerLabel(p),
+                                  r.name().toLowerCase(Locale.ROOT),
+                                  DropDirection.of(r));
+                            }
+                          }
+                        }))
+        .register(registry);
 
     // ---- device-wide: WireGuard core and enforcer
-    CounterWithCallback.builder().name("tessera_agent_wireguard_drops")
+    CounterWithCallback.builder()
+        .name("tessera_agent_wireguard_drops")
         .help("Datagrams and TUN packets the WireGuard core dropped, by reason and direction")
         .labelNames("reason", "direction")
-        .callback(cb -> status().forEach((k, v) -> {
-          if (k.startsWith("wg_drop_")) {
-            String reason = k.substring("wg_drop_".length());
-            cb.call(parse(v), reason, DropDirection.ofStatusName(reason));
-          }
-        })).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_filter_packets")
-        .help("Packets the enforcer decided (and the agent dropped around it), by verdict, reason and direction")
+        .callback(
+            cb ->
+                status()
+                    .forEach(
+                        (k, v) -> {
+                          if (k.startsWith("wg_drop_")) {
+                            String reason = k.substring("wg_drop_".length());
+                            cb.call(parse(v), reason, DropDirection.ofStatusName(reason));
+                          }
+                        }))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_filter_packets")
+        .help(
+            "Packets the enforcer decided (and the agent dropped around it), by verdict, reason and direction")
         .labelNames("verdict", "reason", "direction")
-        .callback(cb -> status().forEach((k, v) -> {
-          String[] parts = k.split("_", 3); // accept_inbound_rule, drop_outbound_malformed, drop_inbound_tun-write
-          if (parts.length == 3 && (parts[0].equals("accept") || parts[0].equals("drop"))
-              && (parts[1].equals("inbound") || parts[1].equals("outbound"))) {
-            cb.call(parse(v), parts[0], parts[2], parts[1]);
-          }
-        })).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_tun_packets_read").help("Packets read from the TUN device")
-        .callback(cb -> cb.call(num("tun_packets_read"))).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_udp_datagrams_received").help("UDP datagrams received")
-        .callback(cb -> cb.call(num("udp_datagrams_received"))).register(registry);
+        .callback(
+            cb ->
+                status()
+                    .forEach(
+                        (k, v) -> {
+                          String[] parts =
+                              k.split("_", 3); // accept_inbound_rule, drop_outbound_malformed,
+                          // drop_inbound_tun-write
+                          if (parts.length == 3
+                              && (parts[0].equals("accept") || parts[0].equals("drop"))
+                              && (parts[1].equals("inbound") || parts[1].equals("outbound"))) {
+                            cb.call(parse(v), parts[0], parts[2], parts[1]);
+                          }
+                        }))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_tun_packets_read")
+        .help("Packets read from the TUN device")
+        .callback(cb -> cb.call(num("tun_packets_read")))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_udp_datagrams_received")
+        .help("UDP datagrams received")
+        .callback(cb -> cb.call(num("udp_datagrams_received")))
+        .register(registry);
 
     // ---- filter state
-    GaugeWithCallback.builder().name("tessera_agent_filter_mode")
-        .help("1 for the filter mode in force (enforce, fail_closed, allow_all)").labelNames("mode")
-        .callback(cb -> cb.call(1, status().getOrDefault("filter_mode", "unknown"))).register(registry);
-    GaugeWithCallback.builder().name("tessera_agent_filter_generation")
+    GaugeWithCallback.builder()
+        .name("tessera_agent_filter_mode")
+        .help("1 for the filter mode in force (enforce, fail_closed, allow_all)")
+        .labelNames("mode")
+        .callback(cb -> cb.call(1, status().getOrDefault("filter_mode", "unknown")))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tessera_agent_filter_generation")
         .help("Filters put in force since start (1: the first)")
-        .callback(cb -> cb.call(num("filter_generation"))).register(registry);
-    GaugeWithCallback.builder().name("tessera_agent_filter_age_seconds")
+        .callback(cb -> cb.call(num("filter_generation")))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tessera_agent_filter_age_seconds")
         .help("Seconds since the filter in force was put in force (absent when none is)")
-        .callback(cb -> {
-          long at = num("filter_applied_at_ms");
-          if (at > 0) {
-            cb.call(Math.max(0, clockMillis.getAsLong() - at) / 1000.0);
-          }
-        }).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_filter_reloads").help("Filters put in force after the first")
-        .callback(cb -> cb.call(num("filter_reloads"))).register(registry);
-    CounterWithCallback.builder().name("tessera_agent_filter_failed_reloads")
+        .callback(
+            cb -> {
+              long at = num("filter_applied_at_ms");
+              if (at > 0) {
+                cb.call(Math.max(0, clockMillis.getAsLong() - at) / 1000.0);
+              }
+            })
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_filter_reloads")
+        .help("Filters put in force after the first")
+        .callback(cb -> cb.call(num("filter_reloads")))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_filter_failed_reloads")
         .help("Filter files or bundles that could not be put in force")
-        .callback(cb -> cb.call(num("filter_failed_reloads"))).register(registry);
+        .callback(cb -> cb.call(num("filter_failed_reloads")))
+        .register(registry);
     // Bundle versions are epoch << 32 | sequence, beyond a double's 53-bit mantissa: each half is
     // exposed on its own (exact as a double) and the whole number as a label of an info series.
-    GaugeWithCallback.builder().name("tessera_agent_bundle_version_epoch")
-        .help("Epoch (version >> 32) of the policy bundle in force (0: none; only with a policy server)")
-        .callback(cb -> {
-          if (status().containsKey("bundle_server")) {
-            cb.call(num("bundle_version") >>> 32);
-          }
-        }).register(registry);
-    GaugeWithCallback.builder().name("tessera_agent_bundle_version_sequence")
-        .help("Sequence within the epoch (low 32 bits of the version) of the policy bundle in force")
-        .callback(cb -> {
-          if (status().containsKey("bundle_server")) {
-            cb.call(num("bundle_version") & 0xffff_ffffL);
-          }
-        }).register(registry);
-    GaugeWithCallback.builder().name("tessera_agent_bundle_info")
+    GaugeWithCallback.builder()
+        .name("tessera_agent_bundle_version_epoch")
+        .help(
+            "Epoch (version >> 32) of the policy bundle in force (0: none; only with a policy server)")
+        .callback(
+            cb -> {
+              if (status().containsKey("bundle_server")) {
+                cb.call(num("bundle_version") >>> 32);
+              }
+            })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tessera_agent_bundle_version_sequence")
+        .help(
+            "Sequence within the epoch (low 32 bits of the version) of the policy bundle in force")
+        .callback(
+            cb -> {
+              if (status().containsKey("bundle_server")) {
+                cb.call(num("bundle_version") & 0xffff_ffffL);
+              }
+            })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tessera_agent_bundle_info")
         .help("Always 1; the version of the policy bundle in force as an exact decimal label")
         .labelNames("version")
-        .callback(cb -> {
-          if (status().containsKey("bundle_server")) {
-            cb.call(1, Long.toString(num("bundle_version")));
-          }
-        }).register(registry);
-    GaugeWithCallback.builder().name("tessera_agent_conntrack_flows").help("Live connection-tracking entries")
-        .callback(cb -> {
-          if (status().containsKey("conntrack_flows")) {
-            cb.call(num("conntrack_flows"));
-          }
-        }).register(registry);
+        .callback(
+            cb -> {
+              if (status().containsKey("bundle_server")) {
+                cb.call(1, Long.toString(num("bundle_version")));
+              }
+            })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tessera_agent_conntrack_flows")
+        .help("Live connection-tracking entries")
+        .callback(
+            cb -> {
+              if (status().containsKey("conntrack_flows")) {
+                cb.call(num("conntrack_flows"));
+              }
+            })
+        .register(registry);
   }
 
   private static double parse(String v) {

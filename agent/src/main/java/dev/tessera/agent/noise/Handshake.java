@@ -26,14 +26,19 @@ public final class Handshake {
   byte[] remoteEphemeral = new byte[32];
   final byte[] remoteStatic;
   byte[] presharedKey = new byte[32];
+
   /** DH(static, static); null when the interface has no private key or the DH result is zero. */
   byte[] precomputedStaticStatic;
+
   int localIndex;
   int remoteIndex;
+
   /** Greatest TAI64N timestamp accepted from this peer (replay protection of initiations). */
   byte[] lastTimestamp = new byte[Tai64n.LENGTH];
+
   /** nanoClock time of the last consumed initiation; valid if consumedInitiation. */
   long lastInitiationConsumption;
+
   boolean consumedInitiation;
 
   public Handshake(byte[] remoteStatic) {

@@ -22,7 +22,12 @@ public final class Keypair {
   private final int localIndex;
   private final int remoteIndex;
 
-  Keypair(byte[] send, byte[] receive, long createdNanos, boolean initiator, int localIndex,
+  Keypair(
+      byte[] send,
+      byte[] receive,
+      long createdNanos,
+      boolean initiator,
+      int localIndex,
       int remoteIndex) {
     this.sendKey = new SessionKey(send);
     this.receiveKey = new SessionKey(receive);

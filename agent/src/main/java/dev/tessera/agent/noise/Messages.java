@@ -27,6 +27,7 @@ public final class Messages {
   public static final int RESPONSE_SIZE = 92;
   public static final int COOKIE_REPLY_SIZE = 64;
   public static final int TRANSPORT_HEADER_SIZE = 16;
+
   /** Header plus an empty payload's tag: a keepalive. */
   public static final int TRANSPORT_MIN_SIZE = 32;
 
@@ -63,7 +64,10 @@ public final class Messages {
   }
 
   public static int getIntLE(byte[] b, int off) {
-    return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
+    return (b[off] & 0xff)
+        | (b[off + 1] & 0xff) << 8
+        | (b[off + 2] & 0xff) << 16
+        | (b[off + 3] & 0xff) << 24;
   }
 
   public static void putIntLE(byte[] b, int off, int v) {

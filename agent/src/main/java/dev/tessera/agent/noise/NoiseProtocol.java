@@ -14,12 +14,12 @@ import java.util.Arrays;
  * section 5.4.2-5.4.5; wireguard-go {@code noise-protocol.go}). Messages are built and parsed in
  * byte arrays of their exact size; MAC1/MAC2 are added and checked by the cookie package.
  *
- * <p>Notation: {@code HASH} = BLAKE2s-256, {@code MixHash(x)}: h = HASH(h || x), {@code
- * MixKey(x)}: ck = KDF1(ck, x), {@code AEAD(k, 0, p, h)} = ChaCha20-Poly1305 with a zero counter
- * and the transcript hash as associated data.
+ * <p>Notation: {@code HASH} = BLAKE2s-256, {@code MixHash(x)}: h = HASH(h || x), {@code MixKey(x)}:
+ * ck = KDF1(ck, x), {@code AEAD(k, 0, p, h)} = ChaCha20-Poly1305 with a zero counter and the
+ * transcript hash as associated data.
  *
- * <p>Secrets: ephemeral private keys, DH results, and intermediate keys are zeroed as soon as
- * they are no longer needed; the handshake's chaining key and hash are zeroed when the keypair is
+ * <p>Secrets: ephemeral private keys, DH results, and intermediate keys are zeroed as soon as they
+ * are no longer needed; the handshake's chaining key and hash are zeroed when the keypair is
  * derived.
  */
 public final class NoiseProtocol {
@@ -29,6 +29,7 @@ public final class NoiseProtocol {
   /** ck0 = HASH(CONSTRUCTION). */
   static final byte[] INITIAL_CHAIN_KEY =
       Blake2s.hash(CONSTRUCTION.getBytes(StandardCharsets.US_ASCII));
+
   /** h0 = HASH(ck0 || IDENTIFIER). */
   static final byte[] INITIAL_HASH =
       Blake2s.hash(INITIAL_CHAIN_KEY, IDENTIFIER.getBytes(StandardCharsets.US_ASCII));
@@ -60,8 +61,13 @@ public final class NoiseProtocol {
    *
    * @return false if the static-static DH is unusable (no private key or low-order peer key)
    */
-  public static boolean createInitiation(StaticIdentity me, Handshake hs, byte[] timestamp,
-      SecureRandom random, int senderIndex, byte[] msg) {
+  public static boolean createInitiation(
+      StaticIdentity me,
+      Handshake hs,
+      byte[] timestamp,
+      SecureRandom random,
+      int senderIndex,
+      byte[] msg) {
     if (hs.precomputedStaticStatic == null || me == null) {
       return false;
     }
@@ -117,8 +123,8 @@ public final class NoiseProtocol {
     final int senderIndex;
     byte[] timestamp;
 
-    InitiationCandidate(byte[] hash, byte[] chainKey, byte[] peerStatic, byte[] ephemeral,
-        int senderIndex) {
+    InitiationCandidate(
+        byte[] hash, byte[] chainKey, byte[] peerStatic, byte[] ephemeral, int senderIndex) {
       this.hash = hash;
       this.chainKey = chainKey;
       this.peerStatic = peerStatic;
@@ -193,8 +199,8 @@ public final class NoiseProtocol {
    * Replay and flood checks, then commits a verified initiation to {@code hs} (state
    * INITIATION_CONSUMED). Returns null on success, or which check failed.
    */
-  public static InitiationRejection commitInitiation(InitiationCandidate c, Handshake hs, long now,
-      long minInterval) {
+  public static InitiationRejection commitInitiation(
+      InitiationCandidate c, Handshake hs, long now, long minInterval) {
     if (!Tai64n.after(c.timestamp, hs.lastTimestamp)) {
       c.destroy();
       return InitiationRejection.REPLAY;
@@ -225,8 +231,8 @@ public final class NoiseProtocol {
    * Builds a handshake response (without MACs) into {@code msg[0..92)} after an initiation was
    * consumed; moves {@code hs} to RESPONSE_CREATED.
    */
-  public static boolean createResponse(Handshake hs, SecureRandom random, int senderIndex,
-      byte[] msg) {
+  public static boolean createResponse(
+      Handshake hs, SecureRandom random, int senderIndex, byte[] msg) {
     if (hs.state != Handshake.State.INITIATION_CONSUMED) {
       return false;
     }
@@ -273,8 +279,8 @@ public final class NoiseProtocol {
   }
 
   /**
-   * Consumes a 92-byte response to our initiation; on success {@code hs} is RESPONSE_CONSUMED.
-   * On failure {@code hs} is unchanged (so a forged response cannot abort a real handshake).
+   * Consumes a 92-byte response to our initiation; on success {@code hs} is RESPONSE_CONSUMED. On
+   * failure {@code hs} is unchanged (so a forged response cannot abort a real handshake).
    */
   public static boolean consumeResponse(StaticIdentity me, Handshake hs, byte[] msg) {
     if (hs.state != Handshake.State.INITIATION_CREATED || me == null) {

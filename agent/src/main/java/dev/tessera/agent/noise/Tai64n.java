@@ -4,9 +4,9 @@ import java.time.Instant;
 import java.util.Arrays;
 
 /**
- * TAI64N timestamps for handshake initiations (paper section 5.1): 8 bytes big-endian seconds
- * with the TAI64 label offset 2^62 + 10, then 4 bytes big-endian nanoseconds. As in wireguard-go,
- * the low 24 bits of the nanoseconds are cleared ("whitened", about 16 ms resolution) so that the
+ * TAI64N timestamps for handshake initiations (paper section 5.1): 8 bytes big-endian seconds with
+ * the TAI64 label offset 2^62 + 10, then 4 bytes big-endian nanoseconds. As in wireguard-go, the
+ * low 24 bits of the nanoseconds are cleared ("whitened", about 16 ms resolution) so that the
  * timestamp does not serve as a precise clock oracle for someone who can trigger initiations.
  * Responders accept an initiation only if its timestamp is strictly greater than the last one
  * accepted from that peer (lexicographic byte comparison).

@@ -15,8 +15,8 @@ import java.util.function.LongSupplier;
  *     QueueStagedSize = 128); older packets are dropped first
  * @param underLoadHandshakesPerSecond handshake messages per second above which the device is
  *     "under load" and demands MAC2 cookies (it then stays under load for at least one second)
- * @param handshakesPerSecondPerSource under load: steady-state handshake rate allowed per source
- *     IP (wireguard-go ratelimiter: 20/s, burst 5)
+ * @param handshakesPerSecondPerSource under load: steady-state handshake rate allowed per source IP
+ *     (wireguard-go ratelimiter: 20/s, burst 5)
  * @param handshakeBurstPerSource under load: burst allowed per source IP
  */
 public record DeviceOptions(
@@ -29,7 +29,9 @@ public record DeviceOptions(
     int handshakeBurstPerSource) {
 
   public DeviceOptions {
-    if (stagedQueueSize < 1 || underLoadHandshakesPerSecond < 1 || handshakesPerSecondPerSource < 1
+    if (stagedQueueSize < 1
+        || underLoadHandshakesPerSecond < 1
+        || handshakesPerSecondPerSource < 1
         || handshakeBurstPerSource < 1) {
       throw new IllegalArgumentException("queue sizes and rates must be positive");
     }
@@ -37,22 +39,40 @@ public record DeviceOptions(
 
   /** System clocks, a strong SecureRandom, wireguard-go's limits. */
   public static DeviceOptions defaults() {
-    return new DeviceOptions(System::nanoTime, InstantSource.system(), new SecureRandom(), 128,
-        128, 20, 5);
+    return new DeviceOptions(
+        System::nanoTime, InstantSource.system(), new SecureRandom(), 128, 128, 20, 5);
   }
 
   public DeviceOptions withClocks(LongSupplier nanoClock, InstantSource wallClock) {
-    return new DeviceOptions(nanoClock, wallClock, random, stagedQueueSize,
-        underLoadHandshakesPerSecond, handshakesPerSecondPerSource, handshakeBurstPerSource);
+    return new DeviceOptions(
+        nanoClock,
+        wallClock,
+        random,
+        stagedQueueSize,
+        underLoadHandshakesPerSecond,
+        handshakesPerSecondPerSource,
+        handshakeBurstPerSource);
   }
 
   public DeviceOptions withRandom(SecureRandom random) {
-    return new DeviceOptions(nanoClock, wallClock, random, stagedQueueSize,
-        underLoadHandshakesPerSecond, handshakesPerSecondPerSource, handshakeBurstPerSource);
+    return new DeviceOptions(
+        nanoClock,
+        wallClock,
+        random,
+        stagedQueueSize,
+        underLoadHandshakesPerSecond,
+        handshakesPerSecondPerSource,
+        handshakeBurstPerSource);
   }
 
   public DeviceOptions withUnderLoadThreshold(int handshakesPerSecond) {
-    return new DeviceOptions(nanoClock, wallClock, random, stagedQueueSize, handshakesPerSecond,
-        handshakesPerSecondPerSource, handshakeBurstPerSource);
+    return new DeviceOptions(
+        nanoClock,
+        wallClock,
+        random,
+        stagedQueueSize,
+        handshakesPerSecond,
+        handshakesPerSecondPerSource,
+        handshakeBurstPerSource);
   }
 }

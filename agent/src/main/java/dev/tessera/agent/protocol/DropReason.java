@@ -16,7 +16,9 @@ public enum DropReason {
   COOKIE_REQUIRED,
   /** Under load, the source address exceeded its handshake rate. */
   RATE_LIMITED,
-  /** Initiation whose encrypted static key or timestamp, or response whose empty payload, failed. */
+  /**
+   * Initiation whose encrypted static key or timestamp, or response whose empty payload, failed.
+   */
   HANDSHAKE_DECRYPT_FAILED,
   /** Initiation from a static key that is not a configured peer. */
   UNKNOWN_PEER,
@@ -57,8 +59,8 @@ public enum DropReason {
   /** TUN packet larger than the largest WireGuard message can carry. */
   TOO_LARGE,
   /**
-   * Handshake, transport data or TUN packet of a peer that the policy bundle in force does not
-   * list ({@link Peer#setExcludedByPolicy}); dropped before any decryption or encryption.
+   * Handshake, transport data or TUN packet of a peer that the policy bundle in force does not list
+   * ({@link Peer#setExcludedByPolicy}); dropped before any decryption or encryption.
    */
   PEER_NOT_IN_POLICY
 }

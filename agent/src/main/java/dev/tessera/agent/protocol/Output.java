@@ -10,10 +10,10 @@ import java.nio.ByteBuffer;
  * <p>Buffer ownership: every {@code ByteBuffer} handed to a callback is valid <b>only for the
  * duration of the callback</b>; the core reuses it afterwards. Its position..limit is the payload.
  * A shell that wants to avoid a copy implements {@link #datagramBuffer(int)} / {@link
- * #tunBuffer(int)} to return (a view of) its own buffer, e.g. {@code
- * byteBuf.internalNioBuffer(0, n)} of a pooled Netty direct buffer; the core then writes the
- * message there and passes that same buffer back to {@link #sendDatagram} / {@link #deliverToTun},
- * after which the shell owns it again.
+ * #tunBuffer(int)} to return (a view of) its own buffer, e.g. {@code byteBuf.internalNioBuffer(0,
+ * n)} of a pooled Netty direct buffer; the core then writes the message there and passes that same
+ * buffer back to {@link #sendDatagram} / {@link #deliverToTun}, after which the shell owns it
+ * again.
  */
 public interface Output {
   /**
@@ -55,8 +55,8 @@ public interface Output {
   }
 
   /**
-   * Optional notification of each drop (the device also counts them). {@code peer} is null when
-   * the input could not be attributed to an authenticated peer. Must be cheap; no I/O.
+   * Optional notification of each drop (the device also counts them). {@code peer} is null when the
+   * input could not be attributed to an authenticated peer. Must be cheap; no I/O.
    */
   default void dropped(DropReason reason, Peer peer) {}
 }

@@ -107,7 +107,10 @@ public final class Peer {
     return handshakes.sum();
   }
 
-  /** Counts a drop attributed to this peer (the device calls the shell's {@link Output#dropped}, which calls this). */
+  /**
+   * Counts a drop attributed to this peer (the device calls the shell's {@link Output#dropped},
+   * which calls this).
+   */
   public void countDrop(DropReason reason) {
     drops[reason.ordinal()].increment();
   }
@@ -142,8 +145,16 @@ public final class Peer {
   public PeerStatus status() {
     Keypair kp = current;
     long now = device.now();
-    return new PeerStatus(publicKey, presharedKey, endpoint, allowedIps(), lastHandshakeEpochNanos,
-        rxBytes.get(), txBytes.get(), persistentKeepalive, kp != null && kp.canSend(now));
+    return new PeerStatus(
+        publicKey,
+        presharedKey,
+        endpoint,
+        allowedIps(),
+        lastHandshakeEpochNanos,
+        rxBytes.get(),
+        txBytes.get(),
+        persistentKeepalive,
+        kp != null && kp.canSend(now));
   }
 
   /** Sets or clears (null) the preshared key; applies to the next handshake. */
@@ -261,8 +272,8 @@ public final class Peer {
    * dropped, sending on the current sessions stops and every timer but the key-wiping one is
    * cancelled; key material is wiped after {@code 3 * REJECT_AFTER_TIME}, as when WireGuard gives
    * up on a peer. The sessions are not wiped at once so that the peer's data still in flight is
-   * recognised and counted under this reason. Admitted again: the next packet either way starts
-   * a fresh handshake.
+   * recognised and counted under this reason. Admitted again: the next packet either way starts a
+   * fresh handshake.
    */
   public void setExcludedByPolicy(boolean excluded) {
     lock.lock();
@@ -283,7 +294,10 @@ public final class Peer {
         }
       }
       if (excluded) {
-        for (Timer t : new Timer[] {retransmitHandshake, sendKeepalive, newHandshake, persistentKeepaliveTimer}) {
+        for (Timer t :
+            new Timer[] {
+              retransmitHandshake, sendKeepalive, newHandshake, persistentKeepaliveTimer
+            }) {
           t.del();
         }
         zeroKeyMaterial.mod(device.now(), REJECT_AFTER_TIME * 3);
@@ -509,8 +523,8 @@ public final class Peer {
     int index = device.allocateIndex(this, null);
     byte[] msg = new byte[Messages.INITIATION_SIZE];
     byte[] ts = Tai64n.stamp(device.options().wallClock().instant());
-    if (!NoiseProtocol.createInitiation(identity.statics(), handshake, ts, device.options().random(),
-        index, msg)) {
+    if (!NoiseProtocol.createInitiation(
+        identity.statics(), handshake, ts, device.options().random(), index, msg)) {
       device.releaseIndex(index);
       return;
     }
@@ -585,8 +599,8 @@ public final class Peer {
   // ------------------------------------------------------------------ receive path
 
   /** Bookkeeping after a transport packet authenticated and passed the replay filter. */
-  void onAuthenticatedTransport(Keypair kp, InetSocketAddress from, int datagramLength,
-      boolean keepalive, Output out) {
+  void onAuthenticatedTransport(
+      Keypair kp, InetSocketAddress from, int datagramLength, boolean keepalive, Output out) {
     boolean confirmed = false;
     lock.lock();
     try {
@@ -653,8 +667,9 @@ public final class Peer {
   }
 
   void timersHandshakeInitiated() {
-    long jitter = TimeUnit.MILLISECONDS.toNanos(
-        device.options().random().nextInt(REKEY_TIMEOUT_JITTER_MAX_MS));
+    long jitter =
+        TimeUnit.MILLISECONDS.toNanos(
+            device.options().random().nextInt(REKEY_TIMEOUT_JITTER_MAX_MS));
     retransmitHandshake.mod(device.now(), REKEY_TIMEOUT + jitter);
   }
 
@@ -701,8 +716,10 @@ public final class Peer {
       return;
     }
     Keypair kp = current;
-    if (kp != null && kp.isInitiator()
-        && device.now() - kp.createdNanos() > REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT) {
+    if (kp != null
+        && kp.isInitiator()
+        && device.now() - kp.createdNanos()
+            > REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT) {
       sentLastMinuteHandshake = true;
       sendHandshakeInitiation(false, out);
     }
@@ -746,8 +763,14 @@ public final class Peer {
     lock.lock();
     try {
       long d = Long.MAX_VALUE;
-      for (Timer t : new Timer[] {retransmitHandshake, sendKeepalive, newHandshake,
-          zeroKeyMaterial, persistentKeepaliveTimer}) {
+      for (Timer t :
+          new Timer[] {
+            retransmitHandshake,
+            sendKeepalive,
+            newHandshake,
+            zeroKeyMaterial,
+            persistentKeepaliveTimer
+          }) {
         if (t.isPending() && (d == Long.MAX_VALUE || t.deadline() - d < 0)) {
           d = t.deadline();
         }
@@ -817,8 +840,14 @@ public final class Peer {
       zeroAll();
       removed = true;
       handshake.destroy();
-      for (Timer t : new Timer[] {retransmitHandshake, sendKeepalive, newHandshake,
-          zeroKeyMaterial, persistentKeepaliveTimer}) {
+      for (Timer t :
+          new Timer[] {
+            retransmitHandshake,
+            sendKeepalive,
+            newHandshake,
+            zeroKeyMaterial,
+            persistentKeepaliveTimer
+          }) {
         t.del();
       }
       WgKey psk = presharedKey;

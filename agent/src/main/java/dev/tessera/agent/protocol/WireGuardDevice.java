@@ -17,7 +17,6 @@ import dev.tessera.agent.noise.StaticIdentity;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +29,8 @@ import java.util.concurrent.atomic.LongAdder;
  * A WireGuard interface's protocol state, with no I/O of its own ("sans-IO"): the shell feeds it
  * UDP datagrams ({@link #onDatagram}), packets read from the TUN device ({@link #onTunPacket}) and
  * clock ticks ({@link #onTimer}); the device answers through {@link Output}. This keeps the
- * protocol deterministic under test (injected clocks and randomness, two devices wired
- * back-to-back in memory) and leaves threading, batching and buffer pools to the shell.
+ * protocol deterministic under test (injected clocks and randomness, two devices wired back-to-back
+ * in memory) and leaves threading, batching and buffer pools to the shell.
  *
  * <p>Pipeline (wireguard-go {@code receive.go} / {@code send.go}, collapsed into calls):
  *
@@ -45,10 +44,10 @@ import java.util.concurrent.atomic.LongAdder;
  * onTimer:     per peer: retransmit handshake, send keepalive, new handshake, zero keys, persistent keepalive
  * </pre>
  *
- * <p>Thread-safety: every public method may be called from any thread, concurrently. The data
- * path is lock-free except for a short per-peer lock for timer bookkeeping; crypto runs on the
- * caller's thread with a per-thread JDK cipher. Output callbacks may run with that per-peer lock
- * held, so they must not call back into the device.
+ * <p>Thread-safety: every public method may be called from any thread, concurrently. The data path
+ * is lock-free except for a short per-peer lock for timer bookkeeping; crypto runs on the caller's
+ * thread with a per-thread JDK cipher. Output callbacks may run with that per-peer lock held, so
+ * they must not call back into the device.
  *
  * <p>Failure policy: input from the network is untrusted. Every malformed, unauthenticated,
  * replayed or unroutable input is dropped silently and counted by {@link DropReason}; no method
@@ -57,6 +56,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class WireGuardDevice implements AutoCloseable {
   /** Upper bound on peers (wireguard-go MaxPeers). */
   public static final int MAX_PEERS = 1 << 16;
+
   private static final int SCRATCH_SIZE = MAX_MESSAGE_SIZE + 64;
 
   private final DeviceOptions options;
@@ -64,8 +64,10 @@ public final class WireGuardDevice implements AutoCloseable {
   private final ConcurrentHashMap<WgKey, Peer> peers = new ConcurrentHashMap<>();
   final AllowedIps<Peer> allowedIps = new AllowedIps<>();
   private final ConcurrentHashMap<Integer, IndexEntry> indexTable = new ConcurrentHashMap<>();
+
   /** Tracking ids of live peers (guarded by configLock); ids are handed out round robin. */
   private final java.util.BitSet trackingIds = new java.util.BitSet(MAX_PEERS);
+
   private int nextTrackingId;
   private volatile java.util.function.IntConsumer peerRemovedListener = id -> {};
   private final LongAdder[] drops = new LongAdder[DropReason.values().length];
@@ -85,7 +87,8 @@ public final class WireGuardDevice implements AutoCloseable {
       ThreadLocal.withInitial(() -> ByteBuffer.allocate(SCRATCH_SIZE));
 
   /** Our static identity and the cookie checker keyed by our public key; replaced atomically. */
-  record Identity(WgKey privateKey, WgKey publicKey, StaticIdentity statics, CookieChecker checker) {}
+  record Identity(
+      WgKey privateKey, WgKey publicKey, StaticIdentity statics, CookieChecker checker) {}
 
   /** What a local index points to: a peer's handshake in progress (keypair null) or a keypair. */
   record IndexEntry(Peer peer, Keypair keypair) {}
@@ -95,14 +98,15 @@ public final class WireGuardDevice implements AutoCloseable {
     for (int i = 0; i < drops.length; i++) {
       drops[i] = new LongAdder();
     }
-    this.rateLimiter = new RateLimiter(options.handshakesPerSecondPerSource(),
-        options.handshakeBurstPerSource(), 4096);
+    this.rateLimiter =
+        new RateLimiter(
+            options.handshakesPerSecondPerSource(), options.handshakeBurstPerSource(), 4096);
     this.loadWindowStart.set(options.nanoClock().getAsLong());
   }
 
   /** Convenience: a device with a private key, listen port and peers, using default options. */
-  public static WireGuardDevice create(WgKey privateKey, int listenPort, List<PeerConfig> peers,
-      DeviceOptions options) {
+  public static WireGuardDevice create(
+      WgKey privateKey, int listenPort, List<PeerConfig> peers, DeviceOptions options) {
     WireGuardDevice d = new WireGuardDevice(options);
     d.setPrivateKey(privateKey);
     d.setListenPort(listenPort);
@@ -142,8 +146,12 @@ public final class WireGuardDevice implements AutoCloseable {
       if (privateKey != null && !privateKey.isZero()) {
         StaticIdentity statics = new StaticIdentity(privateKey.bytes());
         WgKey pub = WgKey.of(statics.publicKey());
-        id = new Identity(WgKey.of(privateKey.bytes()), pub,
-            statics, new CookieChecker(statics.publicKey(), options.random()));
+        id =
+            new Identity(
+                WgKey.of(privateKey.bytes()),
+                pub,
+                statics,
+                new CookieChecker(statics.publicKey(), options.random()));
         Peer self = peers.get(pub);
         if (self != null) {
           removePeer(pub);
@@ -417,8 +425,8 @@ public final class WireGuardDevice implements AutoCloseable {
   // ================================================================== data path: UDP in
 
   /**
-   * Processes one received UDP payload (position..limit; not modified). Never throws because of
-   * the datagram's contents.
+   * Processes one received UDP payload (position..limit; not modified). Never throws because of the
+   * datagram's contents.
    */
   public void onDatagram(ByteBuffer datagram, InetSocketAddress from, Output out) {
     int type = Messages.type(datagram);
@@ -447,7 +455,10 @@ public final class WireGuardDevice implements AutoCloseable {
     Keypair kp = e.keypair();
     Peer peer = e.peer();
     if (peer.excludedByPolicy()) {
-      countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out); // before decryption: no work for a peer we refuse
+      countDrop(
+          DropReason.PEER_NOT_IN_POLICY,
+          peer,
+          out); // before decryption: no work for a peer we refuse
       return;
     }
     long now = now();
@@ -523,8 +534,10 @@ public final class WireGuardDevice implements AutoCloseable {
     }
     AllowedIps<WgKey> nodes = nodeAddresses;
     if (nodes != null) {
-      WgKey node = version == 4 ? nodes.lookupV4(getIntBE(plain, start + 12))
-          : nodes.lookupV6(getLongBE(plain, start + 8), getLongBE(plain, start + 16));
+      WgKey node =
+          version == 4
+              ? nodes.lookupV4(getIntBE(plain, start + 12))
+              : nodes.lookupV6(getLongBE(plain, start + 8), getLongBE(plain, start + 16));
       if (node != null && !node.equals(peer.publicKey())) {
         countDrop(DropReason.SPOOFED_SOURCE, peer, out);
         return;
@@ -536,11 +549,12 @@ public final class WireGuardDevice implements AutoCloseable {
 
   private void onHandshakeMessage(int type, ByteBuffer dg, InetSocketAddress from, Output out) {
     int len = dg.remaining();
-    int expected = switch (type) {
-      case Messages.TYPE_INITIATION -> Messages.INITIATION_SIZE;
-      case Messages.TYPE_RESPONSE -> Messages.RESPONSE_SIZE;
-      default -> Messages.COOKIE_REPLY_SIZE;
-    };
+    int expected =
+        switch (type) {
+          case Messages.TYPE_INITIATION -> Messages.INITIATION_SIZE;
+          case Messages.TYPE_RESPONSE -> Messages.RESPONSE_SIZE;
+          default -> Messages.COOKIE_REPLY_SIZE;
+        };
     if (len != expected) {
       countDrop(DropReason.MALFORMED, null, out);
       return;
@@ -597,8 +611,7 @@ public final class WireGuardDevice implements AutoCloseable {
     }
   }
 
-  private void onInitiation(Identity id, byte[] msg, InetSocketAddress from, Output out,
-      long now) {
+  private void onInitiation(Identity id, byte[] msg, InetSocketAddress from, Output out, long now) {
     NoiseProtocol.InitiationCandidate c = NoiseProtocol.beginConsumeInitiation(id.statics(), msg);
     if (c == null) {
       countDrop(DropReason.HANDSHAKE_DECRYPT_FAILED, null, out);
@@ -610,7 +623,8 @@ public final class WireGuardDevice implements AutoCloseable {
       return;
     }
     if (peer.excludedByPolicy()) {
-      countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out); // no response: silence, as for an unknown peer
+      countDrop(
+          DropReason.PEER_NOT_IN_POLICY, peer, out); // no response: silence, as for an unknown peer
       return;
     }
     peer.lock.lock();
@@ -619,7 +633,8 @@ public final class WireGuardDevice implements AutoCloseable {
         countDrop(DropReason.UNKNOWN_PEER, null, out);
         return;
       }
-      if (peer.excludedByPolicy()) { // excluded while we decrypted: setExcludedByPolicy takes this lock
+      if (peer
+          .excludedByPolicy()) { // excluded while we decrypted: setExcludedByPolicy takes this lock
         countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out);
         return;
       }
@@ -627,13 +642,16 @@ public final class WireGuardDevice implements AutoCloseable {
         countDrop(DropReason.HANDSHAKE_DECRYPT_FAILED, null, out);
         return;
       }
-      var rejection = NoiseProtocol.commitInitiation(c, peer.handshake, now,
-          HANDSHAKE_INITIATION_RATE);
+      var rejection =
+          NoiseProtocol.commitInitiation(c, peer.handshake, now, HANDSHAKE_INITIATION_RATE);
       if (rejection != null) {
-        countDrop(switch (rejection) {
-          case REPLAY -> DropReason.HANDSHAKE_REPLAY;
-          case FLOOD -> DropReason.HANDSHAKE_FLOOD;
-        }, peer, out);
+        countDrop(
+            switch (rejection) {
+              case REPLAY -> DropReason.HANDSHAKE_REPLAY;
+              case FLOOD -> DropReason.HANDSHAKE_FLOOD;
+            },
+            peer,
+            out);
         return;
       }
       peer.timersAnyAuthenticatedPacketTraversal();
@@ -665,7 +683,8 @@ public final class WireGuardDevice implements AutoCloseable {
         countDrop(DropReason.PEER_NOT_IN_POLICY, peer, out);
         return;
       }
-      if (peer.isRemoved() || hs.localIndex() != receiver
+      if (peer.isRemoved()
+          || hs.localIndex() != receiver
           || hs.state() != Handshake.State.INITIATION_CREATED) {
         countDrop(DropReason.UNEXPECTED_HANDSHAKE_STATE, peer, out);
         return;
@@ -685,7 +704,9 @@ public final class WireGuardDevice implements AutoCloseable {
     peer.sendKeepalive(out);
   }
 
-  /** Address bytes followed by the port in little-endian order (Go's netip.AddrPort binary form). */
+  /**
+   * Address bytes followed by the port in little-endian order (Go's netip.AddrPort binary form).
+   */
   private static byte[] sourceBytes(InetSocketAddress from) {
     byte[] a = from.getAddress().getAddress();
     byte[] s = new byte[a.length + 2];
@@ -732,10 +753,13 @@ public final class WireGuardDevice implements AutoCloseable {
     }
     AllowedIps<WgKey> nodes = nodeAddresses;
     if (nodes != null) {
-      WgKey node = version == 4 ? nodes.lookupV4(getIntBE(ipPacket, pos + 16))
-          : nodes.lookupV6(getLongBE(ipPacket, pos + 24), getLongBE(ipPacket, pos + 32));
+      WgKey node =
+          version == 4
+              ? nodes.lookupV4(getIntBE(ipPacket, pos + 16))
+              : nodes.lookupV6(getLongBE(ipPacket, pos + 24), getLongBE(ipPacket, pos + 32));
       if (node != null && !node.equals(peer.publicKey())) {
-        countDrop(DropReason.SPOOFED_SOURCE, peer, out); // a node's address via another peer's route
+        countDrop(
+            DropReason.SPOOFED_SOURCE, peer, out); // a node's address via another peer's route
         return;
       }
     }

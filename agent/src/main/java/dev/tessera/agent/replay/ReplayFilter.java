@@ -31,7 +31,9 @@ public final class ReplayFilter {
     this(DEFAULT_BLOCKS);
   }
 
-  /** @param blocks ring size in 64-bit blocks, a power of two of at least 2 */
+  /**
+   * @param blocks ring size in 64-bit blocks, a power of two of at least 2
+   */
   public ReplayFilter(int blocks) {
     if (blocks < 2 || Integer.bitCount(blocks) != 1) {
       throw new IllegalArgumentException("blocks must be a power of two >= 2, got " + blocks);

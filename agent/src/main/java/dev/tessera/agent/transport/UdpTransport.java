@@ -30,38 +30,50 @@ import java.util.function.Consumer;
  * The agent's UDP socket(s), on Netty's native epoll transport.
  *
  * <p>Design:
+ *
  * <ul>
  *   <li>One {@link EpollDatagramChannel} per event-loop thread, all bound to the same port with
  *       SO_REUSEPORT, so the kernel spreads flows (by 4-tuple hash) over the threads and each
  *       thread decrypts what its socket receives without any hand-off.
  *   <li>Batched receive: {@link EpollChannelOption#MAX_DATAGRAM_PAYLOAD_SIZE} plus a receive buffer
- *       several slots large makes Netty use {@code recvmmsg(2)}, one syscall for up to
- *       {@link Options#recvBatch} datagrams. With {@link Options#udpGro} the socket also asks the
- *       kernel for UDP GRO (coalesced same-size datagrams, split again by Netty); slots are then
- *       64 KiB because a coalesced read must not be truncated.
- *   <li>Batched send: writes are flushed once per read batch, so Netty sends them with
- *       {@code sendmmsg(2)}; {@link Sender#writeSegmented} sends a run of equal-size datagrams to
- *       one destination as a single UDP GSO ({@code UDP_SEGMENT}) packet when the kernel offers it.
+ *       several slots large makes Netty use {@code recvmmsg(2)}, one syscall for up to {@link
+ *       Options#recvBatch} datagrams. With {@link Options#udpGro} the socket also asks the kernel
+ *       for UDP GRO (coalesced same-size datagrams, split again by Netty); slots are then 64 KiB
+ *       because a coalesced read must not be truncated.
+ *   <li>Batched send: writes are flushed once per read batch, so Netty sends them with {@code
+ *       sendmmsg(2)}; {@link Sender#writeSegmented} sends a run of equal-size datagrams to one
+ *       destination as a single UDP GSO ({@code UDP_SEGMENT}) packet when the kernel offers it.
  * </ul>
  *
  * <p>ByteBuf ownership: a {@link DatagramPacket} delivered to {@link Receiver#onDatagram} belongs
- * to the transport, which releases it right after the call returns; a receiver that needs the
- * bytes later copies them (the protocol core never keeps them). A buffer passed to
- * {@link Sender#write} or {@link Sender#writeSegmented} belongs to Netty from then on (released
- * after the send, or on failure); the caller must not touch or release it afterwards.
+ * to the transport, which releases it right after the call returns; a receiver that needs the bytes
+ * later copies them (the protocol core never keeps them). A buffer passed to {@link Sender#write}
+ * or {@link Sender#writeSegmented} belongs to Netty from then on (released after the send, or on
+ * failure); the caller must not touch or release it afterwards.
  */
 public final class UdpTransport implements AutoCloseable {
   /** Tunables; {@link #defaults()} suits a small host. */
-  public record Options(int threads, int recvBatch, int slotSize, boolean udpGro, int socketBufferBytes) {
+  public record Options(
+      int threads, int recvBatch, int slotSize, boolean udpGro, int socketBufferBytes) {
     public Options {
-      if (threads < 1 || threads > 64 || recvBatch < 1 || recvBatch > 1024 || slotSize < 1500 || slotSize > 65535) {
+      if (threads < 1
+          || threads > 64
+          || recvBatch < 1
+          || recvBatch > 1024
+          || slotSize < 1500
+          || slotSize > 65535) {
         throw new IllegalArgumentException("bad UDP transport options " + this);
       }
     }
 
     public static Options defaults() {
       int cpus = Runtime.getRuntime().availableProcessors();
-      return new Options(Math.max(1, Math.min(4, cpus)), 32, 4096, false, Integer.getInteger("tessera.agent.socketBuffer", 4 << 20));
+      return new Options(
+          Math.max(1, Math.min(4, cpus)),
+          32,
+          4096,
+          false,
+          Integer.getInteger("tessera.agent.socketBuffer", 4 << 20));
     }
 
     public Options withThreads(int n) {
@@ -95,37 +107,47 @@ public final class UdpTransport implements AutoCloseable {
   private final ReceiverFactory factory;
   private final Consumer<String> log;
   private final List<Sender> senders = new ArrayList<>();
+
   /** Lock-free snapshot of {@link #senders} for the per-packet {@link #sender(int)} lookup. */
   private volatile Sender[] senderArray = new Sender[0];
+
   private volatile int port;
   private final boolean gso;
+
   /** SO_MARK of every socket (0 = none); kept across {@link #rebind}. */
   private volatile int fwmark;
 
   /**
-   * SO_MARK (socket(7), SOL_SOCKET=1, SO_MARK=36): the mark policy routing matches so the
-   * tunnel's own encrypted datagrams leave by the physical route (wg-quick's full-tunnel rule
-   * {@code not fwmark M table M}). Netty's epoll transport has no named option for it but passes
-   * any integer socket option through to setsockopt(2).
+   * SO_MARK (socket(7), SOL_SOCKET=1, SO_MARK=36): the mark policy routing matches so the tunnel's
+   * own encrypted datagrams leave by the physical route (wg-quick's full-tunnel rule {@code not
+   * fwmark M table M}). Netty's epoll transport has no named option for it but passes any integer
+   * socket option through to setsockopt(2).
    */
   static final io.netty.channel.unix.IntegerUnixChannelOption SO_MARK =
       new io.netty.channel.unix.IntegerUnixChannelOption("SO_MARK", 1, 36);
 
-  private UdpTransport(EventLoopGroup group, Options options, ReceiverFactory factory, Consumer<String> log) {
+  private UdpTransport(
+      EventLoopGroup group, Options options, ReceiverFactory factory, Consumer<String> log) {
     this.group = group;
     this.options = options;
     this.factory = factory;
     this.log = log;
-    this.gso = EpollDatagramChannel.isSegmentedDatagramPacketSupported() && !Boolean.getBoolean("tessera.agent.noGso");
+    this.gso =
+        EpollDatagramChannel.isSegmentedDatagramPacketSupported()
+            && !Boolean.getBoolean("tessera.agent.noGso");
   }
 
   /** Binds {@code options.threads()} sockets on {@code port} (0 = let the kernel pick one). */
-  public static UdpTransport bind(int port, Options options, ReceiverFactory factory, Consumer<String> log) throws IOException {
+  public static UdpTransport bind(
+      int port, Options options, ReceiverFactory factory, Consumer<String> log) throws IOException {
     if (!Epoll.isAvailable()) {
       throw new IOException("Netty epoll transport unavailable: " + Epoll.unavailabilityCause());
     }
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(options.threads(),
-        new DefaultThreadFactory("wg-udp", true), EpollIoHandler.newFactory());
+    EventLoopGroup group =
+        new MultiThreadIoEventLoopGroup(
+            options.threads(),
+            new DefaultThreadFactory("wg-udp", true),
+            EpollIoHandler.newFactory());
     UdpTransport t = new UdpTransport(group, options, factory, log);
     try {
       t.bindAll(port);
@@ -142,17 +164,20 @@ public final class UdpTransport implements AutoCloseable {
     try {
       for (int i = 0; i < options.threads(); i++) {
         Sender s = new Sender(i);
-        Bootstrap b = new Bootstrap()
-            .group(group)
-            .channel(EpollDatagramChannel.class)
-            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .option(EpollChannelOption.SO_REUSEPORT, true)
-            .option(ChannelOption.SO_RCVBUF, options.socketBufferBytes())
-            .option(ChannelOption.SO_SNDBUF, options.socketBufferBytes())
-            .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, options.slotSize())
-            .option(ChannelOption.RECVBUF_ALLOCATOR,
-                new FixedRecvByteBufAllocator(options.slotSize() * options.recvBatch()).maxMessagesPerRead(options.recvBatch() * 4))
-            .handler(new Handler(s));
+        Bootstrap b =
+            new Bootstrap()
+                .group(group)
+                .channel(EpollDatagramChannel.class)
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .option(EpollChannelOption.SO_REUSEPORT, true)
+                .option(ChannelOption.SO_RCVBUF, options.socketBufferBytes())
+                .option(ChannelOption.SO_SNDBUF, options.socketBufferBytes())
+                .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, options.slotSize())
+                .option(
+                    ChannelOption.RECVBUF_ALLOCATOR,
+                    new FixedRecvByteBufAllocator(options.slotSize() * options.recvBatch())
+                        .maxMessagesPerRead(options.recvBatch() * 4))
+                .handler(new Handler(s));
         if (options.udpGro()) {
           b.option(EpollChannelOption.UDP_GRO, true);
         }
@@ -168,7 +193,9 @@ public final class UdpTransport implements AutoCloseable {
         s.channel = ch;
         fresh.add(s);
         if (p == 0) {
-          p = ((InetSocketAddress) ch.localAddress()).getPort(); // later sockets join the picked port
+          p =
+              ((InetSocketAddress) ch.localAddress())
+                  .getPort(); // later sockets join the picked port
         }
       }
     } catch (IOException e) {
@@ -189,7 +216,9 @@ public final class UdpTransport implements AutoCloseable {
     port = p;
   }
 
-  /** Moves to a new port (UAPI listen_port); the old sockets close only once the new ones are bound. */
+  /**
+   * Moves to a new port (UAPI listen_port); the old sockets close only once the new ones are bound.
+   */
   public void rebind(int newPort) throws IOException {
     bindAll(newPort);
     log.accept("listening on UDP port " + port);
@@ -200,9 +229,9 @@ public final class UdpTransport implements AutoCloseable {
   }
 
   /**
-   * Sets SO_MARK on every socket now and on sockets bound later (0 clears it). Needs
-   * CAP_NET_ADMIN; throws with the kernel's reason when a socket refuses it, after restoring the
-   * previous mark on the sockets already changed.
+   * Sets SO_MARK on every socket now and on sockets bound later (0 clears it). Needs CAP_NET_ADMIN;
+   * throws with the kernel's reason when a socket refuses it, after restoring the previous mark on
+   * the sockets already changed.
    */
   public synchronized void setFwmark(int mark) throws IOException {
     List<Sender> current;
@@ -217,12 +246,18 @@ public final class UdpTransport implements AutoCloseable {
           throw new IOException("socket option SO_MARK is not supported by this transport");
         }
         done.add(s);
-      } catch (RuntimeException e) { // Netty's ChannelException wraps the errno (EPERM without CAP_NET_ADMIN)
+      } catch (
+          RuntimeException
+              e) { // Netty's ChannelException wraps the errno (EPERM without CAP_NET_ADMIN)
         for (Sender d : done) {
           d.channel.config().setOption(SO_MARK, previous);
         }
-        throw new IOException("cannot set fwmark " + Integer.toUnsignedString(mark) + " on the UDP socket: "
-            + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+        throw new IOException(
+            "cannot set fwmark "
+                + Integer.toUnsignedString(mark)
+                + " on the UDP socket: "
+                + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()),
+            e);
       }
     }
     fwmark = mark;
@@ -263,8 +298,8 @@ public final class UdpTransport implements AutoCloseable {
   }
 
   /**
-   * Writes datagrams on one socket. Thread-safe (Netty queues writes from foreign threads onto
-   * the socket's event loop); cheapest when called on that loop.
+   * Writes datagrams on one socket. Thread-safe (Netty queues writes from foreign threads onto the
+   * socket's event loop); cheapest when called on that loop.
    */
   public final class Sender {
     private final int index;
@@ -290,8 +325,8 @@ public final class UdpTransport implements AutoCloseable {
 
     /**
      * Sends {@code buf} as consecutive datagrams of {@code segmentSize} bytes (the last may be
-     * shorter) to {@code to}: one UDP GSO send when supported, otherwise one datagram per
-     * segment. Takes ownership of {@code buf}.
+     * shorter) to {@code to}: one UDP GSO send when supported, otherwise one datagram per segment.
+     * Takes ownership of {@code buf}.
      */
     public void writeSegmented(ByteBuf buf, int segmentSize, InetSocketAddress to) {
       if (buf.readableBytes() <= segmentSize) {

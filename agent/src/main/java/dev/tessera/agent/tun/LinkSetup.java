@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * <p>Routes given to {@link #configure}: one {@code ip route replace PREFIX dev IFACE} each in the
  * main table. The agent passes none and lets {@link PolicyRouting} install AllowedIPs routes, which
  * knows wg-quick's {@code Table =} and the fwmark rules a {@code /0} route needs; a {@code /0}
- * given here is refused with a log line, since in the main table it would capture the tunnel's
- * own UDP.
+ * given here is refused with a log line, since in the main table it would capture the tunnel's own
+ * UDP.
  */
 public final class LinkSetup {
   private final Consumer<String> log;
@@ -27,7 +27,8 @@ public final class LinkSetup {
     this.log = log;
   }
 
-  public void configure(String iface, int mtu, List<Cidr> addresses, List<Cidr> routes) throws IOException {
+  public void configure(String iface, int mtu, List<Cidr> addresses, List<Cidr> routes)
+      throws IOException {
     ip("link", "set", "dev", iface, "mtu", Integer.toString(mtu));
     for (Cidr a : addresses) {
       ip(a.isIpv4() ? "-4" : "-6", "address", "replace", a.toString(), "dev", iface);
@@ -41,8 +42,12 @@ public final class LinkSetup {
   public void addRoute(String iface, Cidr r) throws IOException {
     Cidr m = r.masked();
     if (m.bits() == 0) {
-      log.accept("not installing default route " + m + " via " + iface
-          + " in the main table (it needs PolicyRouting's fwmark rules)");
+      log.accept(
+          "not installing default route "
+              + m
+              + " via "
+              + iface
+              + " in the main table (it needs PolicyRouting's fwmark rules)");
       return;
     }
     ip(m.isIpv4() ? "-4" : "-6", "route", "replace", m.toString(), "dev", iface);

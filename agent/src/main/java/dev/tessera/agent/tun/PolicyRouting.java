@@ -18,9 +18,9 @@ import java.util.function.LongPredicate;
  * exact policy-routing scheme (wg-quick(8), {@code add_route} and {@code add_default}).
  *
  * <p>Why rules are needed for {@code /0}: a default route into the tunnel would also catch the
- * tunnel's own encrypted UDP to the peer's endpoint, which would loop back into the tunnel. wg-quick
- * therefore (1) marks the WireGuard socket with a fwmark M (the configured {@code FwMark}, else the
- * first free table from 51820 up), (2) puts the default route into table M, (3) adds
+ * tunnel's own encrypted UDP to the peer's endpoint, which would loop back into the tunnel.
+ * wg-quick therefore (1) marks the WireGuard socket with a fwmark M (the configured {@code FwMark},
+ * else the first free table from 51820 up), (2) puts the default route into table M, (3) adds
  * {@code ip rule not fwmark M table M}: everything except the tunnel's own datagrams uses table M,
  * and (4) adds {@code ip rule table main suppress_prefixlength 0} before it, so the main table's
  * specific routes (LAN, the endpoint's subnet) still win over the tunnel while its default route is
@@ -28,9 +28,9 @@ import java.util.function.LongPredicate;
  *
  * <p>Lifecycle: routes live in tables only through the TUN interface and vanish with it (also after
  * a crash). Rules do not; each rule added is recorded in a state file ({@code RUNDIR/IFACE.rules},
- * one undo command per line) before the next step, {@link #close} (down, SIGTERM) deletes them
- * and the file, and the next {@link #apply} for the interface first undoes what a killed agent
- * left there. Only rules this agent added are deleted, never a rule of another interface.
+ * one undo command per line) before the next step, {@link #close} (down, SIGTERM) deletes them and
+ * the file, and the next {@link #apply} for the interface first undoes what a killed agent left
+ * there. Only rules this agent added are deleted, never a rule of another interface.
  *
  * <p>Firewall part, when {@code nft} is installed (wg-quick's nft branch; its iptables fallback is
  * not done): a table {@code tessera-IFACE} per family with (1) anti-spoofing: a packet for one of
@@ -81,12 +81,18 @@ public final class PolicyRouting implements AutoCloseable {
    *
    * @param configuredMark the config's FwMark (0 = none)
    * @param addresses the interface's addresses (for the anti-spoofing rules)
-   * @param tableInUse whether a routing table already holds routes (wg-quick skips such tables
-   *     when it chooses one); only asked when no mark is configured and a /0 is present
+   * @param tableInUse whether a routing table already holds routes (wg-quick skips such tables when
+   *     it chooses one); only asked when no mark is configured and a /0 is present
    * @param nft whether {@code nft} is installed: then a full tunnel also gets the firewall part
    */
-  public static Plan plan(RouteTable table, long configuredMark, List<Cidr> routes, List<Cidr> addresses, String iface,
-      LongPredicate tableInUse, boolean nft) {
+  public static Plan plan(
+      RouteTable table,
+      long configuredMark,
+      List<Cidr> routes,
+      List<Cidr> addresses,
+      String iface,
+      LongPredicate tableInUse,
+      boolean nft) {
     Set<Cidr> unique = new LinkedHashSet<>();
     for (Cidr r : routes) {
       unique.add(r.masked());
@@ -95,11 +101,22 @@ public final class PolicyRouting implements AutoCloseable {
     long mark = configuredMark;
     boolean chosen = false;
     switch (table) {
-      case RouteTable.Off o -> { }
+      case RouteTable.Off o -> {}
       case RouteTable.Named n -> {
         for (Cidr r : unique) {
-          steps.add(new Step(List.of("ip", family(r), "route", "replace", r.toString(), "dev", iface, "table", n.name()),
-              List.of()));
+          steps.add(
+              new Step(
+                  List.of(
+                      "ip",
+                      family(r),
+                      "route",
+                      "replace",
+                      r.toString(),
+                      "dev",
+                      iface,
+                      "table",
+                      n.name()),
+                  List.of()));
         }
       }
       case RouteTable.Auto a -> {
@@ -115,14 +132,24 @@ public final class PolicyRouting implements AutoCloseable {
         for (Cidr r : unique) {
           String fam = family(r);
           if (r.bits() != 0) {
-            steps.add(new Step(List.of("ip", fam, "route", "replace", r.toString(), "dev", iface), List.of()));
+            steps.add(
+                new Step(
+                    List.of("ip", fam, "route", "replace", r.toString(), "dev", iface), List.of()));
             continue;
           }
-          steps.add(new Step(List.of("ip", fam, "route", "replace", r.toString(), "dev", iface, "table", t), List.of()));
-          steps.add(new Step(List.of("ip", fam, "rule", "add", "not", "fwmark", t, "table", t),
-              List.of("ip", fam, "rule", "del", "not", "fwmark", t, "table", t)));
-          steps.add(new Step(List.of("ip", fam, "rule", "add", "table", "main", "suppress_prefixlength", "0"),
-              List.of("ip", fam, "rule", "del", "table", "main", "suppress_prefixlength", "0")));
+          steps.add(
+              new Step(
+                  List.of("ip", fam, "route", "replace", r.toString(), "dev", iface, "table", t),
+                  List.of()));
+          steps.add(
+              new Step(
+                  List.of("ip", fam, "rule", "add", "not", "fwmark", t, "table", t),
+                  List.of("ip", fam, "rule", "del", "not", "fwmark", t, "table", t)));
+          steps.add(
+              new Step(
+                  List.of("ip", fam, "rule", "add", "table", "main", "suppress_prefixlength", "0"),
+                  List.of(
+                      "ip", fam, "rule", "del", "table", "main", "suppress_prefixlength", "0")));
           if (nft) {
             steps.addAll(firewall(r.isIpv4(), iface, t, addresses));
           }
@@ -141,21 +168,52 @@ public final class PolicyRouting implements AutoCloseable {
     sb.append("add table ").append(pf).append(' ').append(name).append('\n');
     sb.append("delete table ").append(pf).append(' ').append(name).append('\n');
     sb.append("add table ").append(pf).append(' ').append(name).append('\n');
-    sb.append("add chain ").append(pf).append(' ').append(name).append(" preraw { type filter hook prerouting priority -300; }\n");
-    sb.append("add chain ").append(pf).append(' ').append(name).append(" premangle { type filter hook prerouting priority -150; }\n");
-    sb.append("add chain ").append(pf).append(' ').append(name).append(" postmangle { type filter hook postrouting priority -150; }\n");
+    sb.append("add chain ")
+        .append(pf)
+        .append(' ')
+        .append(name)
+        .append(" preraw { type filter hook prerouting priority -300; }\n");
+    sb.append("add chain ")
+        .append(pf)
+        .append(' ')
+        .append(name)
+        .append(" premangle { type filter hook prerouting priority -150; }\n");
+    sb.append("add chain ")
+        .append(pf)
+        .append(' ')
+        .append(name)
+        .append(" postmangle { type filter hook postrouting priority -150; }\n");
     for (Cidr a : addresses) {
       if (a.isIpv4() == v4) {
-        sb.append("add rule ").append(pf).append(' ').append(name).append(" preraw iifname != \"").append(iface).append("\" ")
-            .append(pf).append(" daddr ").append(Cidr.addressText(a.address())).append(" fib saddr type != local drop\n");
+        sb.append("add rule ")
+            .append(pf)
+            .append(' ')
+            .append(name)
+            .append(" preraw iifname != \"")
+            .append(iface)
+            .append("\" ")
+            .append(pf)
+            .append(" daddr ")
+            .append(Cidr.addressText(a.address()))
+            .append(" fib saddr type != local drop\n");
       }
     }
-    sb.append("add rule ").append(pf).append(' ').append(name).append(" postmangle meta l4proto udp mark ").append(mark)
+    sb.append("add rule ")
+        .append(pf)
+        .append(' ')
+        .append(name)
+        .append(" postmangle meta l4proto udp mark ")
+        .append(mark)
         .append(" ct mark set mark\n");
-    sb.append("add rule ").append(pf).append(' ').append(name).append(" premangle meta l4proto udp meta mark set ct mark\n");
+    sb.append("add rule ")
+        .append(pf)
+        .append(' ')
+        .append(name)
+        .append(" premangle meta l4proto udp meta mark set ct mark\n");
     List<Step> steps = new ArrayList<>();
     if (v4) {
-      steps.add(new Step(List.of("sysctl", "-q", "-w", "net.ipv4.conf.all.src_valid_mark=1"), List.of()));
+      steps.add(
+          new Step(List.of("sysctl", "-q", "-w", "net.ipv4.conf.all.src_valid_mark=1"), List.of()));
     }
     steps.add(new Step(List.of("nft", sb.toString()), List.of("nft", "delete", "table", pf, name)));
     return steps;
@@ -219,11 +277,12 @@ public final class PolicyRouting implements AutoCloseable {
   }
 
   /**
-   * Undoes rules a previous agent for this interface left behind (it was killed before
-   * {@link #close}), then runs the plan, recording each rule's undo in {@code stateFile} before the
-   * next step. On failure, undoes what it did and throws with ip's message.
+   * Undoes rules a previous agent for this interface left behind (it was killed before {@link
+   * #close}), then runs the plan, recording each rule's undo in {@code stateFile} before the next
+   * step. On failure, undoes what it did and throws with ip's message.
    */
-  public static PolicyRouting apply(Plan plan, Path stateFile, IpRunner ip, Consumer<String> log) throws IOException {
+  public static PolicyRouting apply(Plan plan, Path stateFile, IpRunner ip, Consumer<String> log)
+      throws IOException {
     undoStale(stateFile, ip, log);
     PolicyRouting r = new PolicyRouting(stateFile, ip, log);
     try {
@@ -242,7 +301,8 @@ public final class PolicyRouting implements AutoCloseable {
   }
 
   /** Removes the rules recorded in {@code stateFile} by an agent that did not get to clean up. */
-  public static void undoStale(Path stateFile, IpRunner ip, Consumer<String> log) throws IOException {
+  public static void undoStale(Path stateFile, IpRunner ip, Consumer<String> log)
+      throws IOException {
     if (!Files.exists(stateFile)) {
       return;
     }
@@ -250,12 +310,21 @@ public final class PolicyRouting implements AutoCloseable {
     int removed = 0;
     for (int i = lines.size() - 1; i >= 0; i--) {
       List<String> args = List.of(lines.get(i).strip().split("\\s+"));
-      // Only ever "ip -4|-6 rule del ..." or "nft delete table ip|ip6 NAME": the file is root's, but
+      // Only ever "ip -4|-6 rule del ..." or "nft delete table ip|ip6 NAME": the file is root's,
+      // but
       // a damaged one must not make us run anything else.
-      boolean ipRule = args.size() >= 5 && args.get(0).equals("ip") && (args.get(1).equals("-4") || args.get(1).equals("-6"))
-          && args.get(2).equals("rule") && args.get(3).equals("del");
-      boolean nftTable = args.size() == 5 && args.get(0).equals("nft") && args.get(1).equals("delete")
-          && args.get(2).equals("table") && (args.get(3).equals("ip") || args.get(3).equals("ip6"));
+      boolean ipRule =
+          args.size() >= 5
+              && args.get(0).equals("ip")
+              && (args.get(1).equals("-4") || args.get(1).equals("-6"))
+              && args.get(2).equals("rule")
+              && args.get(3).equals("del");
+      boolean nftTable =
+          args.size() == 5
+              && args.get(0).equals("nft")
+              && args.get(1).equals("delete")
+              && args.get(2).equals("table")
+              && (args.get(3).equals("ip") || args.get(3).equals("ip6"));
       if (!ipRule && !nftTable) {
         log.accept("ignoring unexpected line in " + stateFile + ": " + lines.get(i));
         continue;
@@ -268,8 +337,12 @@ public final class PolicyRouting implements AutoCloseable {
       }
     }
     Files.deleteIfExists(stateFile);
-    log.accept("removed " + removed + " routing rule(s)/nft table(s) left by a previous agent for this interface ("
-        + stateFile + ")");
+    log.accept(
+        "removed "
+            + removed
+            + " routing rule(s)/nft table(s) left by a previous agent for this interface ("
+            + stateFile
+            + ")");
   }
 
   private void save() throws IOException {
@@ -307,7 +380,10 @@ public final class PolicyRouting implements AutoCloseable {
     }
   }
 
-  /** True when IPv4 reverse-path filtering is strict, which drops a full tunnel's endpoint replies without connmark rules. */
+  /**
+   * True when IPv4 reverse-path filtering is strict, which drops a full tunnel's endpoint replies
+   * without connmark rules.
+   */
   public static boolean strictRpFilter() {
     try {
       return Files.readString(Path.of("/proc/sys/net/ipv4/conf/all/rp_filter")).strip().equals("1");

@@ -10,27 +10,34 @@ import java.nio.ByteOrder;
  * <p>Each read starts with a {@code struct virtio_net_hdr} (include/uapi/linux/virtio_net.h):
  * {@code flags u8, gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16}, in
  * host (little-endian) byte order. Two cases need work before a packet can be encrypted:
+ *
  * <ul>
  *   <li>{@code VIRTIO_NET_HDR_F_NEEDS_CSUM}: the kernel left the transport checksum partial (it
  *       holds only the pseudo-header sum); we finish it: the ones' complement sum of the bytes from
  *       {@code csum_start} to the end, stored at {@code csum_start + csum_offset}.
- *   <li>{@code gso_type} TCPV4/TCPV6: one large TCP segment to be cut into {@code gso_size}
- *       payload chunks, as a NIC doing TSO would (Linux tcp_gso_segment): each chunk gets a copy of
- *       the IP and TCP headers with sequence number advanced, IPv4 total length, identification
- *       (+1 per segment) and header checksum, or IPv6 payload length, rewritten; FIN and PSH only
- *       on the last segment, CWR only on the first; and a full TCP checksum (RFC 793 pseudo-header).
+ *   <li>{@code gso_type} TCPV4/TCPV6: one large TCP segment to be cut into {@code gso_size} payload
+ *       chunks, as a NIC doing TSO would (Linux tcp_gso_segment): each chunk gets a copy of the IP
+ *       and TCP headers with sequence number advanced, IPv4 total length, identification (+1 per
+ *       segment) and header checksum, or IPv6 payload length, rewritten; FIN and PSH only on the
+ *       last segment, CWR only on the first; and a full TCP checksum (RFC 793 pseudo-header).
  * </ul>
- * Anything else (ECN-flagged GSO, UDP GSO, IPv6 extension headers in a GSO packet) is not
- * something the kernel hands a TUN with only TUN_F_TSO4/6 enabled; it is dropped and counted.
  *
- * <p>Per-thread object: owns one 64 KiB segment buffer; {@link #split} calls the sink
- * synchronously for each packet, and the packet buffer is reused after the sink returns.
+ * Anything else (ECN-flagged GSO, UDP GSO, IPv6 extension headers in a GSO packet) is not something
+ * the kernel hands a TUN with only TUN_F_TSO4/6 enabled; it is dropped and counted.
+ *
+ * <p>Per-thread object: owns one 64 KiB segment buffer; {@link #split} calls the sink synchronously
+ * for each packet, and the packet buffer is reused after the sink returns.
  */
 public final class TsoSplitter {
   public static final int VNET_HDR_LEN = 10;
   private static final int F_NEEDS_CSUM = 1;
-  /** VIRTIO_NET_HDR_F_DATA_VALID: written on packets we inject; WireGuard already authenticated them. */
+
+  /**
+   * VIRTIO_NET_HDR_F_DATA_VALID: written on packets we inject; WireGuard already authenticated
+   * them.
+   */
   private static final byte F_DATA_VALID = 2;
+
   private static final int GSO_NONE = 0;
   private static final int GSO_TCPV4 = 1;
   private static final int GSO_TCPV6 = 4;
@@ -110,7 +117,10 @@ public final class TsoSplitter {
     int tcpHdr = ((raw.get(tcp + 12) & 0xf0) >>> 4) * 4;
     int hdrLen = ipHdr + tcpHdr;
     int payload = end - pkt - hdrLen;
-    if (tcpHdr < 20 || payload < 0 || mss == 0 || hdrLen + Math.min(mss, payload) > seg.capacity()) {
+    if (tcpHdr < 20
+        || payload < 0
+        || mss == 0
+        || hdrLen + Math.min(mss, payload) > seg.capacity()) {
       malformed++;
       return 0;
     }
@@ -161,11 +171,14 @@ public final class TsoSplitter {
     return count;
   }
 
-  /** Ones' complement sum of big-endian 16-bit words in [from, to), plus {@code initial}; unfolded. */
+  /**
+   * Ones' complement sum of big-endian 16-bit words in [from, to), plus {@code initial}; unfolded.
+   */
   static long sum(ByteBuffer b, int from, int to, long initial) {
     long s = initial;
     int i = from;
-    ByteBuffer be = b.order() == ByteOrder.BIG_ENDIAN ? b : b.duplicate().order(ByteOrder.BIG_ENDIAN);
+    ByteBuffer be =
+        b.order() == ByteOrder.BIG_ENDIAN ? b : b.duplicate().order(ByteOrder.BIG_ENDIAN);
     for (; i + 8 <= to; i += 8) {
       long v = be.getLong(i);
       s += (v >>> 32) + (v & 0xffffffffL);
@@ -186,7 +199,10 @@ public final class TsoSplitter {
     return (int) s;
   }
 
-  /** Writes the virtio header for an injected packet at {@code at}: no GSO, checksum already verified. */
+  /**
+   * Writes the virtio header for an injected packet at {@code at}: no GSO, checksum already
+   * verified.
+   */
   public static void writeInjectHeader(ByteBuffer b, int at) {
     b.put(at, F_DATA_VALID);
     for (int i = 1; i < VNET_HDR_LEN; i++) {

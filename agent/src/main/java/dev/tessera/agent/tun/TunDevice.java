@@ -12,15 +12,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Design: the fd is opened with {@code IFF_TUN | IFF_NO_PI} (layer-3 packets, no 4-byte packet
  * information header) and set non-blocking. {@link #read} drains packets without blocking and falls
- * back to {@code poll(2)} with a short timeout only when the queue is empty, so a reader thread pays
- * one syscall per packet under load and still notices {@link #close} within the poll timeout (a
- * blocked {@code read(2)} would not wake up when another thread closes the fd). With
- * {@code multiQueue}, {@link #openQueue} adds further fds on the same interface (IFF_MULTI_QUEUE),
- * which the kernel load-balances per flow, so several reader threads can pull packets in parallel.
+ * back to {@code poll(2)} with a short timeout only when the queue is empty, so a reader thread
+ * pays one syscall per packet under load and still notices {@link #close} within the poll timeout
+ * (a blocked {@code read(2)} would not wake up when another thread closes the fd). With {@code
+ * multiQueue}, {@link #openQueue} adds further fds on the same interface (IFF_MULTI_QUEUE), which
+ * the kernel load-balances per flow, so several reader threads can pull packets in parallel.
  *
  * <p>Packets are exchanged through {@link MemorySegment}s; native segments (for example over a
- * Netty direct buffer's memory address) avoid any copy between the kernel and the crypto code.
- * Each reader/writer thread must use its own {@link Io} handle (it owns the errno capture and poll
+ * Netty direct buffer's memory address) avoid any copy between the kernel and the crypto code. Each
+ * reader/writer thread must use its own {@link Io} handle (it owns the errno capture and poll
  * scratch memory); the device itself is thread-safe for concurrent Io handles.
  *
  * <p>The interface is not persistent: it disappears when the last fd is closed, so a crashed agent
@@ -55,8 +55,8 @@ public final class TunDevice implements AutoCloseable {
   }
 
   /**
-   * Creates (or attaches to) the TUN interface {@code requestedName} with {@code queues} fds
-   * (more than one uses IFF_MULTI_QUEUE). The kernel may substitute a {@code %d} in the name.
+   * Creates (or attaches to) the TUN interface {@code requestedName} with {@code queues} fds (more
+   * than one uses IFF_MULTI_QUEUE). The kernel may substitute a {@code %d} in the name.
    */
   public static TunDevice open(String requestedName, int queues) throws IOException {
     return open(requestedName, queues, false);
@@ -64,15 +64,18 @@ public final class TunDevice implements AutoCloseable {
 
   /**
    * Like {@link #open(String, int)}; with {@code offload} the fds carry a 10-byte virtio-net header
-   * before each packet (IFF_VNET_HDR) and the kernel may hand the agent TCP segments of up to 64 KiB
-   * with a partial checksum (TUNSETOFFLOAD: TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6), which
-   * {@link TsoSplitter} cuts into MTU-sized packets. One read then replaces dozens, and the
-   * sender's TCP stack works on large segments, as with a NIC that does TSO. If the kernel refuses
-   * the offload flags the device falls back to plain packets (still with the header).
+   * before each packet (IFF_VNET_HDR) and the kernel may hand the agent TCP segments of up to 64
+   * KiB with a partial checksum (TUNSETOFFLOAD: TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6), which {@link
+   * TsoSplitter} cuts into MTU-sized packets. One read then replaces dozens, and the sender's TCP
+   * stack works on large segments, as with a NIC that does TSO. If the kernel refuses the offload
+   * flags the device falls back to plain packets (still with the header).
    */
-  public static TunDevice open(String requestedName, int queues, boolean offload) throws IOException {
-    if (requestedName.isEmpty() || requestedName.getBytes(StandardCharsets.US_ASCII).length >= IFNAMSIZ) {
-      throw new IOException("interface name must have 1.." + (IFNAMSIZ - 1) + " characters: '" + requestedName + "'");
+  public static TunDevice open(String requestedName, int queues, boolean offload)
+      throws IOException {
+    if (requestedName.isEmpty()
+        || requestedName.getBytes(StandardCharsets.US_ASCII).length >= IFNAMSIZ) {
+      throw new IOException(
+          "interface name must have 1.." + (IFNAMSIZ - 1) + " characters: '" + requestedName + "'");
     }
     if (queues < 1 || queues > 16) {
       throw new IOException("queues must be 1..16");
@@ -103,29 +106,40 @@ public final class TunDevice implements AutoCloseable {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment err = Libc.newErrnoSegment(arena);
       MemorySegment path = arena.allocateFrom("/dev/net/tun");
-      int fd = (int) Libc.OPEN.invokeExact(err, path, Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+      int fd =
+          (int) Libc.OPEN.invokeExact(err, path, Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
       if (fd < 0) {
         throw new IOException("open /dev/net/tun: " + Libc.strerror(Libc.errno(err)));
       }
       MemorySegment ifr = arena.allocate(IFREQ_SIZE);
       byte[] nb = name.getBytes(StandardCharsets.US_ASCII);
       MemorySegment.copy(nb, 0, ifr, ValueLayout.JAVA_BYTE, 0, nb.length);
-      short flags = (short) (IFF_TUN | IFF_NO_PI | (mq ? IFF_MULTI_QUEUE : 0) | (offload ? IFF_VNET_HDR : 0));
+      short flags =
+          (short) (IFF_TUN | IFF_NO_PI | (mq ? IFF_MULTI_QUEUE : 0) | (offload ? IFF_VNET_HDR : 0));
       ifr.set(ValueLayout.JAVA_SHORT, IFNAMSIZ, flags);
       int rc = (int) Libc.IOCTL_PTR.invokeExact(err, fd, TUNSETIFF, ifr);
       if (rc < 0) {
         int e = Libc.errno(err);
         closeFd(fd);
-        throw new IOException("ioctl TUNSETIFF " + name + ": " + Libc.strerror(e)
-            + (e == 1 ? " (needs CAP_NET_ADMIN)" : ""));
+        throw new IOException(
+            "ioctl TUNSETIFF "
+                + name
+                + ": "
+                + Libc.strerror(e)
+                + (e == 1 ? " (needs CAP_NET_ADMIN)" : ""));
       }
       String actual = ifr.asSlice(0, IFNAMSIZ).getString(0, StandardCharsets.US_ASCII);
       if (offload) {
-        int orc = (int) Libc.IOCTL_LONG.invokeExact(err, fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+        int orc =
+            (int)
+                Libc.IOCTL_LONG.invokeExact(
+                    err, fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
         if (orc < 0) {
           // Without TSO the kernel still prefixes the (empty) virtio header; nothing else changes.
-          org.slf4j.LoggerFactory.getLogger(TunDevice.class).warn("TUNSETOFFLOAD refused ({}); no TCP segmentation offload",
-              Libc.strerror(Libc.errno(err)));
+          org.slf4j.LoggerFactory.getLogger(TunDevice.class)
+              .warn(
+                  "TUNSETOFFLOAD refused ({}); no TCP segmentation offload",
+                  Libc.strerror(Libc.errno(err)));
         }
       }
       return new Result(fd, actual);
@@ -148,7 +162,10 @@ public final class TunDevice implements AutoCloseable {
     return multiQueue;
   }
 
-  /** Whether every packet read or written carries a {@link TsoSplitter#VNET_HDR_LEN}-byte virtio-net header. */
+  /**
+   * Whether every packet read or written carries a {@link TsoSplitter#VNET_HDR_LEN}-byte virtio-net
+   * header.
+   */
   public boolean hasVnetHeader() {
     return offload;
   }

@@ -48,7 +48,10 @@ public final class UapiProtocol {
     }
     for (PeerStatus p : s.peers()) {
       line(sb, "public_key", p.publicKey().toHex());
-      line(sb, "preshared_key", p.presharedKey() == null ? "0".repeat(64) : p.presharedKey().toHex());
+      line(
+          sb,
+          "preshared_key",
+          p.presharedKey() == null ? "0".repeat(64) : p.presharedKey().toHex());
       line(sb, "protocol_version", "1");
       if (p.endpoint() != null) {
         line(sb, "endpoint", endpointText(p.endpoint()));
@@ -135,8 +138,10 @@ public final class UapiProtocol {
         }
         yield new UapiRequest.DeviceOp.PrivateKey(k);
       }
-      case "listen_port" -> new UapiRequest.DeviceOp.ListenPort((int) unsigned(value, 0xffff, "listen_port"));
-      case "fwmark" -> new UapiRequest.DeviceOp.FwMark((int) unsigned(value, 0xffffffffL, "fwmark"));
+      case "listen_port" ->
+          new UapiRequest.DeviceOp.ListenPort((int) unsigned(value, 0xffff, "listen_port"));
+      case "fwmark" ->
+          new UapiRequest.DeviceOp.FwMark((int) unsigned(value, 0xffffffffL, "fwmark"));
       case "replace_peers" -> {
         requireTrue(key, value);
         yield new UapiRequest.DeviceOp.ReplacePeers();
@@ -164,7 +169,8 @@ public final class UapiProtocol {
       }
       case "endpoint" -> new UapiRequest.PeerOp.Endpoint(parseEndpoint(value));
       case "persistent_keepalive_interval" ->
-          new UapiRequest.PeerOp.PersistentKeepalive((int) unsigned(value, 0xffff, "persistent keepalive interval"));
+          new UapiRequest.PeerOp.PersistentKeepalive(
+              (int) unsigned(value, 0xffff, "persistent keepalive interval"));
       case "replace_allowed_ips" -> {
         requireTrue(key, value);
         yield new UapiRequest.PeerOp.ReplaceAllowedIps();

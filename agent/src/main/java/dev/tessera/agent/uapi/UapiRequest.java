@@ -6,9 +6,9 @@ import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
- * A parsed UAPI {@code set=1} request: device-level operations, then peer blocks, each in the
- * order the client sent them (wireguard-go applies lines in order; e.g. {@code
- * replace_allowed_ips} before the {@code allowed_ip} lines that follow it).
+ * A parsed UAPI {@code set=1} request: device-level operations, then peer blocks, each in the order
+ * the client sent them (wireguard-go applies lines in order; e.g. {@code replace_allowed_ips}
+ * before the {@code allowed_ip} lines that follow it).
  *
  * <p>The whole request is parsed and validated before anything is applied, so a malformed request
  * changes nothing (wireguard-go applies the lines before the bad one; being stricter is safe).

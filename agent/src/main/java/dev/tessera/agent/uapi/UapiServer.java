@@ -1,5 +1,6 @@
 package dev.tessera.agent.uapi;
 
+import dev.tessera.agent.config.PrivateFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import dev.tessera.agent.config.PrivateFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -34,8 +34,9 @@ import java.util.function.Consumer;
  *
  * <p>Security: the socket is bound inside a fresh 0700 directory, made 0600 there and renamed into
  * place, so it is never reachable with the umask's mode (wireguard-go binds under umask 077); a
- * socket directory the agent creates is 0700. Only root configures the tunnel. Request lines and request sizes are bounded so a
- * misbehaving local client cannot exhaust memory. Each connection runs on a virtual thread.
+ * socket directory the agent creates is 0700. Only root configures the tunnel. Request lines and
+ * request sizes are bounded so a misbehaving local client cannot exhaust memory. Each connection
+ * runs on a virtual thread.
  */
 public final class UapiServer implements AutoCloseable {
   /** Default directory, as in wireguard-go's ipc package. */
@@ -53,7 +54,10 @@ public final class UapiServer implements AutoCloseable {
     /** Tessera's extra status lines (key=value, each ending in a newline). */
     String tesseraStatus();
 
-    /** {@code tessera-rekey=1}: expire every peer's current session so the next packet re-handshakes. */
+    /**
+     * {@code tessera-rekey=1}: expire every peer's current session so the next packet
+     * re-handshakes.
+     */
     default void expireSessions() {}
   }
 
@@ -69,7 +73,8 @@ public final class UapiServer implements AutoCloseable {
     this.server = server;
     this.handler = handler;
     this.log = log;
-    this.acceptor = Thread.ofPlatform().daemon().name("uapi-" + path.getFileName()).unstarted(this::acceptLoop);
+    this.acceptor =
+        Thread.ofPlatform().daemon().name("uapi-" + path.getFileName()).unstarted(this::acceptLoop);
   }
 
   public static Path socketPath(Path dir, String iface) {
@@ -80,7 +85,8 @@ public final class UapiServer implements AutoCloseable {
    * Binds {@code dir/iface.sock}. A stale socket left by a dead process is replaced; a socket
    * another live process answers on is an error ("in use"), as in wireguard-go's UAPIOpen.
    */
-  public static UapiServer start(Path dir, String iface, Handler handler, Consumer<String> log) throws IOException {
+  public static UapiServer start(Path dir, String iface, Handler handler, Consumer<String> log)
+      throws IOException {
     PrivateFiles.createDirectories(dir);
     Path path = socketPath(dir, iface);
     if (Files.exists(path)) {
@@ -92,7 +98,12 @@ public final class UapiServer implements AutoCloseable {
         live = false; // nobody listens: a stale socket from a process that died
       }
       if (live) {
-        throw new IOException("UAPI socket " + path + " is in use by another process (is an agent already running for " + iface + "?)");
+        throw new IOException(
+            "UAPI socket "
+                + path
+                + " is in use by another process (is an agent already running for "
+                + iface
+                + "?)");
       }
       Files.deleteIfExists(path);
     }
@@ -140,14 +151,17 @@ public final class UapiServer implements AutoCloseable {
     try (c;
         InputStream in = Channels.newInputStream(c);
         OutputStream out = Channels.newOutputStream(c)) {
-      BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 8192);
+      BufferedReader r =
+          new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 8192);
       handle(r, out);
     } catch (IOException e) {
       // Client went away mid-request; nothing to answer.
     }
   }
 
-  /** Serves operations from {@code r} until EOF or an unknown operation. Package-private for tests. */
+  /**
+   * Serves operations from {@code r} until EOF or an unknown operation. Package-private for tests.
+   */
   void handle(BufferedReader r, OutputStream out) throws IOException {
     while (true) {
       String op = readLine(r);
@@ -166,14 +180,16 @@ public final class UapiServer implements AutoCloseable {
             log.accept("UAPI: trailing data in " + op);
             break;
           }
-          answer = switch (op) {
-            case "get=1" -> UapiProtocol.formatGet(handler.get());
-            case "tessera=1" -> handler.tesseraStatus();
-            default -> {
-              handler.expireSessions();
-              yield "";
-            }
-          } + "errno=0\n\n";
+          answer =
+              switch (op) {
+                    case "get=1" -> UapiProtocol.formatGet(handler.get());
+                    case "tessera=1" -> handler.tesseraStatus();
+                    default -> {
+                      handler.expireSessions();
+                      yield "";
+                    }
+                  }
+                  + "errno=0\n\n";
         }
         case "set=1" -> {
           List<String> lines = new ArrayList<>();
@@ -202,7 +218,8 @@ public final class UapiServer implements AutoCloseable {
           }
         }
         default -> {
-          log.accept("invalid UAPI operation: " + (op.length() > 64 ? op.substring(0, 64) + "..." : op));
+          log.accept(
+              "invalid UAPI operation: " + (op.length() > 64 ? op.substring(0, 64) + "..." : op));
           return;
         }
       }
@@ -244,7 +261,9 @@ public final class UapiServer implements AutoCloseable {
     }
   }
 
-  /** Client side, used by {@code tessera-agent show/down}: sends one operation, returns the answer. */
+  /**
+   * Client side, used by {@code tessera-agent show/down}: sends one operation, returns the answer.
+   */
   public static String query(Path socket, String request) throws IOException {
     try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket));
         InputStream in = Channels.newInputStream(c);

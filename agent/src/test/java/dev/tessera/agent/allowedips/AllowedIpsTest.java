@@ -33,10 +33,23 @@ class AllowedIpsTest {
 
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource({
-    "10.1.2.3, c", "10.1.2.4, b", "10.1.255.255, b", "10.2.0.1, a", "10.255.255.255, a",
-    "11.0.0.1, default4", "192.168.0.77, d", "192.168.1.1, default4", "0.0.0.0, default4",
-    "fd00:1::1, v6c", "fd00:1::2, v6b", "fd00:2::1, v6a", "fdff:ffff::1, v6a",
-    "2001:db8::5, v6d", "2001:db8:0:1::5, NONE", "::1, NONE", "fe80::1, NONE"
+    "10.1.2.3, c",
+    "10.1.2.4, b",
+    "10.1.255.255, b",
+    "10.2.0.1, a",
+    "10.255.255.255, a",
+    "11.0.0.1, default4",
+    "192.168.0.77, d",
+    "192.168.1.1, default4",
+    "0.0.0.0, default4",
+    "fd00:1::1, v6c",
+    "fd00:1::2, v6b",
+    "fd00:2::1, v6a",
+    "fdff:ffff::1, v6a",
+    "2001:db8::5, v6d",
+    "2001:db8:0:1::5, NONE",
+    "::1, NONE",
+    "fe80::1, NONE"
   })
   void longestPrefixMatch(String addr, String owner) throws Exception {
     String got = lookup(table(), addr);
@@ -90,8 +103,10 @@ class AllowedIpsTest {
       rnd.nextBytes(a);
       a[0] = (byte) (rnd.nextInt(4)); // cluster so prefixes overlap
       int bits = rnd.nextInt(a.length * 8 + 1);
-      IpPrefix p = new IpPrefix(v4 ? InetAddress.getByAddress(a)
-          : java.net.Inet6Address.getByAddress(null, a, -1), bits);
+      IpPrefix p =
+          new IpPrefix(
+              v4 ? InetAddress.getByAddress(a) : java.net.Inet6Address.getByAddress(null, a, -1),
+              bits);
       int idx = ps.indexOf(p);
       if (idx >= 0) {
         ps.remove(idx);
@@ -115,7 +130,9 @@ class AllowedIpsTest {
           bestBits = p.bits();
         }
       }
-      assertThat(t.lookup(ByteBuffer.wrap(a), 0, v4)).as("seed %d query %d", seed, q).isEqualTo(best);
+      assertThat(t.lookup(ByteBuffer.wrap(a), 0, v4))
+          .as("seed %d query %d", seed, q)
+          .isEqualTo(best);
     }
   }
 

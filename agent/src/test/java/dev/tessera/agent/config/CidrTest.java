@@ -26,14 +26,33 @@ class CidrTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "10.0.0", "10.0.0.256", "010.0.0.1", "10.0.0.1/33", "10.0.0.1/", "10.0.0.1/-1",
-      "fd00::1/129", "fd00::1%eth0", "example.com", "localhost", "1:2:3:4:5:6:7:8:9", "fd00:::1"})
+  @ValueSource(
+      strings = {
+        "",
+        "10.0.0",
+        "10.0.0.256",
+        "010.0.0.1",
+        "10.0.0.1/33",
+        "10.0.0.1/",
+        "10.0.0.1/-1",
+        "fd00::1/129",
+        "fd00::1%eth0",
+        "example.com",
+        "localhost",
+        "1:2:3:4:5:6:7:8:9",
+        "fd00:::1"
+      })
   void rejectsWhatIsNotANumericPrefix(String in) {
     assertThat(Cidr.parseOrNull(in)).isNull();
   }
 
   @ParameterizedTest
-  @CsvSource({"10.1.2.3/8, 10.0.0.0/8", "fd00::1:2/112, fd00::1:0/112", "fd00::1:2/96, fd00::/96", "10.1.2.3/32, 10.1.2.3/32"})
+  @CsvSource({
+    "10.1.2.3/8, 10.0.0.0/8",
+    "fd00::1:2/112, fd00::1:0/112",
+    "fd00::1:2/96, fd00::/96",
+    "10.1.2.3/32, 10.1.2.3/32"
+  })
   void maskedClearsHostBits(String in, String masked) {
     assertThat(Cidr.parseOrNull(in).masked()).hasToString(masked);
   }

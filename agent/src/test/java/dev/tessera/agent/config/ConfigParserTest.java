@@ -1,8 +1,8 @@
 package dev.tessera.agent.config;
 
-import dev.tessera.agent.crypto.WgKey;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.agent.crypto.WgKey;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -26,7 +26,9 @@ class ConfigParserTest {
 
   @Test
   void fullConfig() {
-    AgentConfig c = ok("""
+    AgentConfig c =
+        ok(
+            """
         # a comment
         [Interface]
         PrivateKey = %s
@@ -50,16 +52,21 @@ class ConfigParserTest {
         FilterFile = filters/node.tfilter
         PolicyServer = https://policy.example:8443
         ServerKey = abc
-        """.formatted(PRIV, PUB, PSK, PUB2));
+        """
+                .formatted(PRIV, PUB, PSK, PUB2));
     assertThat(c.iface().privateKey()).isEqualTo(Keys.base64OrNull(PRIV));
-    assertThat(c.iface().addresses()).extracting(Cidr::toString).containsExactly("10.7.0.1/24", "fd00:7::1/64");
+    assertThat(c.iface().addresses())
+        .extracting(Cidr::toString)
+        .containsExactly("10.7.0.1/24", "fd00:7::1/64");
     assertThat(c.iface().listenPort()).hasValue(51820);
     assertThat(c.iface().mtu()).hasValue(1420);
     assertThat(c.peers()).hasSize(2);
     AgentConfig.Peer p = c.peers().getFirst();
     assertThat(p.publicKey().toBase64()).isEqualTo(PUB);
     assertThat(p.presharedKey()).hasValue(Keys.base64OrNull(PSK));
-    assertThat(p.allowedIps()).extracting(Cidr::toString).containsExactly("10.7.0.2/32", "fd00:7::2/128", "192.168.50.0/24");
+    assertThat(p.allowedIps())
+        .extracting(Cidr::toString)
+        .containsExactly("10.7.0.2/32", "fd00:7::2/128", "192.168.50.0/24");
     assertThat(p.endpoint()).hasValue(new Endpoint("192.0.2.7", 51821));
     assertThat(p.persistentKeepalive()).isEqualTo(25);
     assertThat(c.peers().get(1).endpoint()).hasValue(new Endpoint("2001:db8::1", 4000));
@@ -71,12 +78,17 @@ class ConfigParserTest {
 
   @Test
   void wgQuickShellKeysAreWarnings() {
-    ConfigParser.Result r = ConfigParser.parse("wg0.conf", """
+    ConfigParser.Result r =
+        ConfigParser.parse(
+            "wg0.conf",
+            """
         [Interface]
         PrivateKey = %s
         DNS = 1.1.1.1
         PostUp = rm -rf /
-        """.formatted(PRIV), null);
+        """
+                .formatted(PRIV),
+            null);
     assertThat(r.ok()).isTrue();
     assertThat(r.problems()).extracting(ConfigProblem::line).containsExactly(3, 4);
     assertThat(r.problems()).allMatch(p -> !p.error());
@@ -88,7 +100,10 @@ class ConfigParserTest {
         Arguments.of("Table = auto\nFwMark = off", RouteTable.AUTO, 0L),
         Arguments.of("Table = OFF", RouteTable.OFF, null),
         Arguments.of("Table = 01234\nFwMark = 0xCA6C", new RouteTable.Named("1234"), 51820L),
-        Arguments.of("Table = vpn_routes\nFwMark = 4294967295", new RouteTable.Named("vpn_routes"), 4294967295L));
+        Arguments.of(
+            "Table = vpn_routes\nFwMark = 4294967295",
+            new RouteTable.Named("vpn_routes"),
+            4294967295L));
   }
 
   @ParameterizedTest(name = "[{index}] {1} {2}")
@@ -105,14 +120,21 @@ class ConfigParserTest {
 
   @Test
   void hostBitsInAllowedIpsAreMaskedWithWarning() {
-    ConfigParser.Result r = ConfigParser.parse("x", """
+    ConfigParser.Result r =
+        ConfigParser.parse(
+            "x",
+            """
         [Interface]
         PrivateKey = %s
         [Peer]
         PublicKey = %s
         AllowedIPs = 10.1.2.3/16
-        """.formatted(PRIV, PUB), null);
-    assertThat(r.config().orElseThrow().peers().getFirst().allowedIps()).extracting(Cidr::toString).containsExactly("10.1.0.0/16");
+        """
+                .formatted(PRIV, PUB),
+            null);
+    assertThat(r.config().orElseThrow().peers().getFirst().allowedIps())
+        .extracting(Cidr::toString)
+        .containsExactly("10.1.0.0/16");
     assertThat(r.problems()).singleElement().satisfies(p -> assertThat(p.line()).isEqualTo(5));
   }
 
@@ -140,9 +162,13 @@ class ConfigParserTest {
         Arguments.of(head + "[Peer]\nEndpoint = 1.2.3.4:5\n", 3, "[Peer] has no PublicKey"),
         Arguments.of(head + peer + "AllowedIPs = 10.0.0.0/33\n", 5, "not an IP prefix"),
         Arguments.of(head + peer + "Endpoint = 1.2.3.4\n", 5, "Endpoint must be host:port"),
-        Arguments.of(head + peer + "Endpoint = 2001:db8::1:51820\n", 5, "Endpoint must be host:port"),
+        Arguments.of(
+            head + peer + "Endpoint = 2001:db8::1:51820\n", 5, "Endpoint must be host:port"),
         Arguments.of(head + peer + "Endpoint = host:0\n", 5, "Endpoint must be host:port"),
-        Arguments.of(head + peer + "PersistentKeepalive = 99999\n", 5, "PersistentKeepalive must be in 0..65535"),
+        Arguments.of(
+            head + peer + "PersistentKeepalive = 99999\n",
+            5,
+            "PersistentKeepalive must be in 0..65535"),
         Arguments.of(head + peer + "PresharedKey = zz\n", 5, "PresharedKey must be 32 bytes"),
         Arguments.of(head + peer + peer, 5, "duplicate peer"),
         Arguments.of(head + "[Interface]\n", 3, "second [Interface]"),
@@ -156,16 +182,19 @@ class ConfigParserTest {
     ConfigParser.Result r = ConfigParser.parse("wg0.conf", text, null);
     assertThat(r.ok()).isFalse();
     List<ConfigProblem> errors = r.errors();
-    assertThat(errors).anySatisfy(e -> {
-      assertThat(e.line()).isEqualTo(line);
-      assertThat(e.message()).contains(message);
-    });
+    assertThat(errors)
+        .anySatisfy(
+            e -> {
+              assertThat(e.line()).isEqualTo(line);
+              assertThat(e.message()).contains(message);
+            });
     assertThat(errors.getFirst().toString()).startsWith("wg0.conf");
   }
 
   @Test
   void collectsSeveralErrorsInOnePass() {
-    ConfigParser.Result r = ConfigParser.parse("x", "[Interface]\nPrivateKey = bad\nListenPort = x\nMTU = 1\n", null);
+    ConfigParser.Result r =
+        ConfigParser.parse("x", "[Interface]\nPrivateKey = bad\nListenPort = x\nMTU = 1\n", null);
     assertThat(r.errors()).extracting(ConfigProblem::line).containsExactly(2, 3, 4, 0);
   }
 
@@ -198,7 +227,9 @@ class ConfigParserTest {
     assertThat(Keys.base64OrNull(PRIV.substring(1))).isNull();
     assertThat(Keys.hexOrNull("zz" + k.toHex().substring(2))).isNull();
     // RFC 7748 section 6.1 test vector: Alice's private key -> public key.
-    WgKey alice = Keys.hexOrNull("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
-    assertThat(alice.publicKey().toHex()).isEqualTo("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+    WgKey alice =
+        Keys.hexOrNull("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+    assertThat(alice.publicKey().toHex())
+        .isEqualTo("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
   }
 }

@@ -16,13 +16,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Under umask 000 (the widest a service manager could hand the agent), the agent's state files,
- * its directories and the UAPI socket are still created 0600/0700.
+ * Under umask 000 (the widest a service manager could hand the agent), the agent's state files, its
+ * directories and the UAPI socket are still created 0600/0700.
  */
 class PrivateFilesTest {
-  private static final MethodHandle UMASK = Linker.nativeLinker().downcallHandle(
-      Linker.nativeLinker().defaultLookup().find("umask").orElseThrow(),
-      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+  private static final MethodHandle UMASK =
+      Linker.nativeLinker()
+          .downcallHandle(
+              Linker.nativeLinker().defaultLookup().find("umask").orElseThrow(),
+              FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
   private int saved;
 
   @BeforeEach
@@ -57,20 +59,25 @@ class PrivateFilesTest {
   @Test
   void uapiSocketIsPrivateFromItsCreation(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("wireguard");
-    try (UapiServer server = UapiServer.start(dir, "wgtest0", new UapiServer.Handler() {
-      @Override
-      public dev.tessera.agent.uapi.UapiProtocol.DeviceState get() {
-        throw new UnsupportedOperationException();
-      }
+    try (UapiServer server =
+        UapiServer.start(
+            dir,
+            "wgtest0",
+            new UapiServer.Handler() {
+              @Override
+              public dev.tessera.agent.uapi.UapiProtocol.DeviceState get() {
+                throw new UnsupportedOperationException();
+              }
 
-      @Override
-      public void set(dev.tessera.agent.uapi.UapiRequest request) {}
+              @Override
+              public void set(dev.tessera.agent.uapi.UapiRequest request) {}
 
-      @Override
-      public String tesseraStatus() {
-        return "";
-      }
-    }, s -> { })) {
+              @Override
+              public String tesseraStatus() {
+                return "";
+              }
+            },
+            s -> {})) {
       assertThat(mode(server.path())).isEqualTo("rw-------");
       assertThat(mode(dir)).isEqualTo("rwx------");
       try (var s = Files.list(dir)) {

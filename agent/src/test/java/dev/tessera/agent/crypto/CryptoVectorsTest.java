@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
  */
 class CryptoVectorsTest {
   private static final HexFormat HEX = HexFormat.of();
-  private static final String SUNSCREEN = "Ladies and Gentlemen of the class of '99: If I could offer"
-      + " you only one tip for the future, sunscreen would be it.";
+  private static final String SUNSCREEN =
+      "Ladies and Gentlemen of the class of '99: If I could offer"
+          + " you only one tip for the future, sunscreen would be it.";
 
   private static byte[] seq(int first, int n) {
     byte[] b = new byte[n];
@@ -45,7 +46,8 @@ class CryptoVectorsTest {
 
   @Test
   void blake2sMultiPartEqualsConcatenation() {
-    assertThat(Blake2s.hash("ab".getBytes(), "c".getBytes())).isEqualTo(Blake2s.hash("abc".getBytes()));
+    assertThat(Blake2s.hash("ab".getBytes(), "c".getBytes()))
+        .isEqualTo(Blake2s.hash("abc".getBytes()));
   }
 
   @Test
@@ -57,7 +59,8 @@ class CryptoVectorsTest {
 
   @Test
   void hmacBlake2sMatchesReferenceImplementation() {
-    byte[] mac = Blake2s.hmac("key".getBytes(), "The quick brown fox jumps over the lazy dog".getBytes());
+    byte[] mac =
+        Blake2s.hmac("key".getBytes(), "The quick brown fox jumps over the lazy dog".getBytes());
     assertThat(HEX.formatHex(mac))
         .isEqualTo("f93215bb90d4af4c3061cd932fb169fb8bb8a91d0b4022baea1271e1323cd9a0");
   }
@@ -74,7 +77,8 @@ class CryptoVectorsTest {
         byte[] in = selftestSeq(inlen, inlen);
         byte[] key = selftestSeq(outlen, outlen);
         byte[] unkeyed = outlen == 32 ? Blake2s.hash(in) : bcBlake2s(null, outlen, in);
-        byte[] keyed = outlen == 16 ? Blake2s.mac(key, in, 0, in.length) : bcBlake2s(key, outlen, in);
+        byte[] keyed =
+            outlen == 16 ? Blake2s.mac(key, in, 0, in.length) : bcBlake2s(key, outlen, in);
         grand.update(unkeyed, 0, unkeyed.length);
         grand.update(keyed, 0, keyed.length);
       }
@@ -125,7 +129,8 @@ class CryptoVectorsTest {
 
   @Test
   void x25519Rfc7748Section52() {
-    byte[] scalar = HEX.parseHex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4");
+    byte[] scalar =
+        HEX.parseHex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4");
     byte[] u = HEX.parseHex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c");
     byte[] out = new byte[32];
     assertThat(X25519.sharedSecret(scalar, u, out)).isTrue();
@@ -158,33 +163,37 @@ class CryptoVectorsTest {
   }
 
   /**
-   * RFC 8439 appendix A.5: its nonce {@code 00000000 0102030405060708} is WireGuard's layout (4 zero
-   * bytes, then the 64-bit counter 0x0807060504030201 little-endian), so the agent's own seal/open
-   * with that counter must reproduce it.
+   * RFC 8439 appendix A.5: its nonce {@code 00000000 0102030405060708} is WireGuard's layout (4
+   * zero bytes, then the 64-bit counter 0x0807060504030201 little-endian), so the agent's own
+   * seal/open with that counter must reproduce it.
    */
   @Test
   void chaCha20Poly1305Rfc8439AppendixA5() {
     byte[] key = HEX.parseHex("1c9240a5eb55d38af333888604f6b5f0473917c1402b80099dca5cbc207075c0");
     long counter = 0x0807060504030201L;
     byte[] aad = HEX.parseHex("f33388860000000000004e91");
-    byte[] plain = HEX.parseHex("496e7465726e65742d4472616674732061726520647261667420646f63756d65"
-        + "6e74732076616c696420666f722061206d6178696d756d206f6620736978206d"
-        + "6f6e74687320616e64206d617920626520757064617465642c207265706c6163"
-        + "65642c206f72206f62736f6c65746564206279206f7468657220646f63756d65"
-        + "6e747320617420616e792074696d652e20497420697320696e617070726f7072"
-        + "6961746520746f2075736520496e7465726e65742d4472616674732061732072"
-        + "65666572656e6365206d6174657269616c206f7220746f206369746520746865"
-        + "6d206f74686572207468616e206173202fe2809c776f726b20696e2070726f67"
-        + "726573732e2fe2809d");
-    String expected = "64a0861575861af460f062c79be643bd5e805cfd345cf389f108670ac76c8cb2"
-        + "4c6cfc18755d43eea09ee94e382d26b0bdb7b73c321b0100d4f03b7f355894cf"
-        + "332f830e710b97ce98c8a84abd0b948114ad176e008d33bd60f982b1ff37c855"
-        + "9797a06ef4f0ef61c186324e2b3506383606907b6a7c02b0f9f6157b53c867e4"
-        + "b9166c767b804d46a59b5216cde7a4e99040c5a40433225ee282a1b0a06c523e"
-        + "af4534d7f83fa1155b0047718cbc546a0d072b04b3564eea1b422273f548271a"
-        + "0bb2316053fa76991955ebd63159434ecebb4e466dae5a1073a6727627097a10"
-        + "49e617d91d361094fa68f0ff77987130305beaba2eda04df997b714d6c6f2c29"
-        + "a6ad5cb4022b02709b" + "eead9d67890cbb22392336fea1851f38";
+    byte[] plain =
+        HEX.parseHex(
+            "496e7465726e65742d4472616674732061726520647261667420646f63756d65"
+                + "6e74732076616c696420666f722061206d6178696d756d206f6620736978206d"
+                + "6f6e74687320616e64206d617920626520757064617465642c207265706c6163"
+                + "65642c206f72206f62736f6c65746564206279206f7468657220646f63756d65"
+                + "6e747320617420616e792074696d652e20497420697320696e617070726f7072"
+                + "6961746520746f2075736520496e7465726e65742d4472616674732061732072"
+                + "65666572656e6365206d6174657269616c206f7220746f206369746520746865"
+                + "6d206f74686572207468616e206173202fe2809c776f726b20696e2070726f67"
+                + "726573732e2fe2809d");
+    String expected =
+        "64a0861575861af460f062c79be643bd5e805cfd345cf389f108670ac76c8cb2"
+            + "4c6cfc18755d43eea09ee94e382d26b0bdb7b73c321b0100d4f03b7f355894cf"
+            + "332f830e710b97ce98c8a84abd0b948114ad176e008d33bd60f982b1ff37c855"
+            + "9797a06ef4f0ef61c186324e2b3506383606907b6a7c02b0f9f6157b53c867e4"
+            + "b9166c767b804d46a59b5216cde7a4e99040c5a40433225ee282a1b0a06c523e"
+            + "af4534d7f83fa1155b0047718cbc546a0d072b04b3564eea1b422273f548271a"
+            + "0bb2316053fa76991955ebd63159434ecebb4e466dae5a1073a6727627097a10"
+            + "49e617d91d361094fa68f0ff77987130305beaba2eda04df997b714d6c6f2c29"
+            + "a6ad5cb4022b02709b"
+            + "eead9d67890cbb22392336fea1851f38";
     assertThat(HEX.formatHex(ChaChaPoly.seal(key, counter, plain, aad))).isEqualTo(expected);
     byte[] ct = HEX.parseHex(expected);
     assertThat(ChaChaPoly.open(key, counter, ct, 0, ct.length, aad)).isEqualTo(plain);
@@ -194,7 +203,8 @@ class CryptoVectorsTest {
 
   @Test
   void wireGuardNonceIsFourZeroBytesThenLittleEndianCounter() {
-    assertThat(HEX.formatHex(ChaChaPoly.nonce(0x0102030405060708L))).isEqualTo("000000000807060504030201");
+    assertThat(HEX.formatHex(ChaChaPoly.nonce(0x0102030405060708L)))
+        .isEqualTo("000000000807060504030201");
     // Through seal/open: counter in the nonce must round-trip and mismatches must fail.
     byte[] key = seq(7, 32);
     byte[] ct = ChaChaPoly.seal(key, 42, "x".getBytes(), null);
@@ -216,12 +226,16 @@ class CryptoVectorsTest {
     byte[] nonce = seq(0x40, 24);
     byte[] aad = HEX.parseHex("50515253c0c1c2c3c4c5c6c7");
     byte[] ct = XChaChaPoly.seal(key, nonce, SUNSCREEN.getBytes(StandardCharsets.US_ASCII), aad);
-    assertThat(HEX.formatHex(ct)).isEqualTo(
-        "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
-            + "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452"
-            + "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
-            + "21f9664c97637da9768812f615c68b13b52e" + "c0875924c1c7987947deafd8780acf49");
-    assertThat(new String(XChaChaPoly.open(key, nonce, ct, 0, ct.length, aad), StandardCharsets.US_ASCII))
+    assertThat(HEX.formatHex(ct))
+        .isEqualTo(
+            "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
+                + "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452"
+                + "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
+                + "21f9664c97637da9768812f615c68b13b52e"
+                + "c0875924c1c7987947deafd8780acf49");
+    assertThat(
+            new String(
+                XChaChaPoly.open(key, nonce, ct, 0, ct.length, aad), StandardCharsets.US_ASCII))
         .isEqualTo(SUNSCREEN);
     ct[3] ^= 1;
     assertThat(XChaChaPoly.open(key, nonce, ct, 0, ct.length, aad)).isNull();
@@ -230,8 +244,12 @@ class CryptoVectorsTest {
   /** BouncyCastle's ChaCha20-Poly1305 with WireGuard's nonce, no associated data. */
   private static byte[] referenceSeal(byte[] key, long counter, byte[] plain) {
     ChaCha20Poly1305 c = new ChaCha20Poly1305();
-    byte[] nonce = ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0)
-        .putLong(counter).array();
+    byte[] nonce =
+        ByteBuffer.allocate(12)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .putInt(0)
+            .putLong(counter)
+            .array();
     c.init(true, new AEADParameters(new KeyParameter(key), 128, nonce, null));
     byte[] out = new byte[c.getOutputSize(plain.length)];
     int n = c.processBytes(plain, 0, plain.length, out, 0);
@@ -260,7 +278,8 @@ class CryptoVectorsTest {
       // and decrypt through the ByteBuffer path
       ByteBuffer plain = ByteBuffer.allocateDirect(100);
       ByteBuffer ct = ByteBuffer.allocateDirect(n).put(expected).flip();
-      assertThat(ChaChaPoly.openTransport(sk, 1000 + pad, ct, plain)).isEqualTo(packet.length + pad);
+      assertThat(ChaChaPoly.openTransport(sk, 1000 + pad, ct, plain))
+          .isEqualTo(packet.length + pad);
       assertThat(ct.position()).isZero();
     }
   }

@@ -7,8 +7,6 @@ import dev.tessera.testsupport.RequiresTools;
 import dev.tessera.testsupport.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -46,9 +44,12 @@ class WgKeyTest {
       assertThat(WgKey.fromBase64(priv).publicKey().toBase64()).isEqualTo(pub);
     }
     // and for a fixed unclamped key (wg pubkey clamps like we do)
-    WgKey unclamped = WgKey.of(new byte[] {
-        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1});
+    WgKey unclamped =
+        WgKey.of(
+            new byte[] {
+              -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+              -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+            });
     assertThat(unclamped.publicKey().toBase64())
         .isEqualTo(run(unclamped.toBase64() + "\n", "wg", "pubkey"));
   }

@@ -81,7 +81,8 @@ class DistributionIntegrationTest {
     int octet = 1 + Math.floorMod(lab.id.hashCode(), 250);
     serverIp = "198.19." + octet + ".1";
     ctlLink = "tsp" + lab.id;
-    NetnsLab.run("ip", "link", "add", ctlLink, "type", "veth", "peer", "name", "ctl0", "netns", lab.nsA);
+    NetnsLab.run(
+        "ip", "link", "add", ctlLink, "type", "veth", "peer", "name", "ctl0", "netns", lab.nsA);
     NetnsLab.run("ip", "addr", "add", serverIp + "/30", "dev", ctlLink);
     NetnsLab.run("ip", "link", "set", ctlLink, "up");
     lab.in(lab.nsA, "ip", "addr", "add", "198.19." + octet + ".2/30", "dev", "ctl0");
@@ -103,7 +104,8 @@ class DistributionIntegrationTest {
     lab.in(lab.nsB, "ip", "route", "add", NetnsLab.TUN_A + "/32", "dev", gx, "table", "214");
     lab.in(lab.nsB, "ip", "rule", "add", "from", TUN_X, "table", "214");
     for (int port : new int[] {5001, 5002, 5003}) {
-      lab.spawn(lab.nsA, lab.dir.resolve("srv" + port + ".log"), "nc", "-lk", Integer.toString(port));
+      lab.spawn(
+          lab.nsA, lab.dir.resolve("srv" + port + ".log"), "nc", "-lk", Integer.toString(port));
     }
     iface = lab.iface("ta");
   }
@@ -120,30 +122,46 @@ class DistributionIntegrationTest {
       server.close();
     }
     if (lab != null) {
-      lab.close(); // kills clients, listeners, wireguard-go; deleting nsA also deletes ctl0 and its peer
-      NetnsLab.exec(5, "ip", "link", "del", ctlLink); // in case the namespace outlived its processes
+      lab.close(); // kills clients, listeners, wireguard-go; deleting nsA also deletes ctl0 and
+      // its peer
+      NetnsLab.exec(
+          5, "ip", "link", "del", ctlLink); // in case the namespace outlived its processes
     }
   }
 
   static void writeInventory(boolean withX) throws IOException {
-    write(lab.dir.resolve("inventory.yaml"), """
+    write(
+        lab.dir.resolve("inventory.yaml"),
+        """
         users:
           - {login: alice@example.com, role: member}
         nodes:
           - {name: a, tags: [tag:svc], ips: [%s], key: "%s"}
           - {name: b, user: alice@example.com, ips: [%s], key: "%s"}
-        """.formatted(NetnsLab.TUN_A, KA.publicKey().toBase64(), NetnsLab.TUN_B, KB.publicKey().toBase64())
-        + (withX ? "  - {name: x, user: alice@example.com, ips: [%s], key: \"%s\"}\n".formatted(TUN_X, KX.publicKey().toBase64()) : ""));
+        """
+                .formatted(
+                    NetnsLab.TUN_A,
+                    KA.publicKey().toBase64(),
+                    NetnsLab.TUN_B,
+                    KB.publicKey().toBase64())
+            + (withX
+                ? "  - {name: x, user: alice@example.com, ips: [%s], key: \"%s\"}\n"
+                    .formatted(TUN_X, KX.publicKey().toBase64())
+                : ""));
   }
 
   static String policy(int... ports) {
-    String dst = java.util.Arrays.stream(ports).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
+    String dst =
+        java.util.Arrays.stream(ports)
+            .mapToObj(Integer::toString)
+            .collect(java.util.stream.Collectors.joining(","));
     return """
         {
           "tagOwners": {"tag:svc": ["alice@example.com"]},
           "acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["tag:svc:%s"]}],
         }
-        """.formatted(dst);
+        """
+        .formatted(dst);
   }
 
   static void write(Path f, String text) throws IOException {
@@ -153,22 +171,42 @@ class DistributionIntegrationTest {
   }
 
   static TesseraNode startAgent() throws IOException {
-    String config = TesseraNode.configA(KA, KB)
-        + TesseraNode.peer(KX.publicKey().toBase64(), TUN_X + "/32", NetnsLab.UNDER_B + ":51822")
-        + "\n[Tessera]\nPolicyServer = " + serverIp + ":" + serverPort + "\nServerKey = " + SERVER_KEY.publicKeyBase64()
-        + "\nNode = a\nStateDir = " + lab.dir.resolve("agent-state") + "\n";
+    String config =
+        TesseraNode.configA(KA, KB)
+            + TesseraNode.peer(
+                KX.publicKey().toBase64(), TUN_X + "/32", NetnsLab.UNDER_B + ":51822")
+            + "\n[Tessera]\nPolicyServer = "
+            + serverIp
+            + ":"
+            + serverPort
+            + "\nServerKey = "
+            + SERVER_KEY.publicKeyBase64()
+            + "\nNode = a\nStateDir = "
+            + lab.dir.resolve("agent-state")
+            + "\n";
     return TesseraNode.startWithMetrics(lab, lab.nsA, iface, config, null, "127.0.0.1:9464");
   }
 
   static void startServer() throws Exception {
-    server = new PolicyServer(new PolicyServer.Config(PolicySource.file(policyFile),
-        PolicySource.file(lab.dir.resolve("inventory.yaml")), new InetSocketAddress(serverIp, serverPort), SERVER_KEY,
-        lab.dir.resolve("server-state"), 100));
+    server =
+        new PolicyServer(
+            new PolicyServer.Config(
+                PolicySource.file(policyFile),
+                PolicySource.file(lab.dir.resolve("inventory.yaml")),
+                new InetSocketAddress(serverIp, serverPort),
+                SERVER_KEY,
+                lab.dir.resolve("server-state"),
+                100));
     server.start();
     // As `policyc serve --metrics-listen`: the status map, served on the control link.
     PolicyServer s = server;
     serverMetrics = new ServerMetrics(() -> s.status().toMap(s.store()));
-    serverMetricsUrl = "http://" + serverIp + ":" + serverMetrics.serve(new InetSocketAddress(serverIp, 0)) + "/metrics";
+    serverMetricsUrl =
+        "http://"
+            + serverIp
+            + ":"
+            + serverMetrics.serve(new InetSocketAddress(serverIp, 0))
+            + "/metrics";
   }
 
   /** The policy server's metrics as a scraper in nsA sees them (over the control link). */
@@ -180,11 +218,25 @@ class DistributionIntegrationTest {
 
   /** x connects from its tunnel address, i.e. through its own WireGuard interface. */
   static boolean xConnects(int port) throws IOException {
-    return lab.tryIn(lab.nsB, 10, "nc", "-z", "-w", "2", "-s", TUN_X, NetnsLab.TUN_A, Integer.toString(port)).exit() == 0;
+    return lab.tryIn(
+                lab.nsB,
+                10,
+                "nc",
+                "-z",
+                "-w",
+                "2",
+                "-s",
+                TUN_X,
+                NetnsLab.TUN_A,
+                Integer.toString(port))
+            .exit()
+        == 0;
   }
 
   static boolean connects(int port) throws IOException {
-    return lab.tryIn(lab.nsB, 10, "nc", "-z", "-w", "2", NetnsLab.TUN_A, Integer.toString(port)).exit() == 0;
+    return lab.tryIn(lab.nsB, 10, "nc", "-z", "-w", "2", NetnsLab.TUN_A, Integer.toString(port))
+            .exit()
+        == 0;
   }
 
   static Map<String, String> status() {
@@ -217,13 +269,20 @@ class DistributionIntegrationTest {
   @Order(1)
   void withNoBundleEverReceivedNothingGetsInOrOut() throws Exception {
     agent = startAgent(); // the server is not running yet, and the state dir is empty
-    assertThat(status()).containsEntry("filter_mode", "fail_closed").containsEntry("bundle_version", "0")
+    assertThat(status())
+        .containsEntry("filter_mode", "fail_closed")
+        .containsEntry("bundle_version", "0")
         .containsEntry("bundle_node", "a");
     assertThat(agent.logText()).contains("FAILING CLOSED");
     assertThat(connects(5001)).as("inbound while failing closed").isFalse();
-    assertThat(n("drop_inbound_filter-unavailable")).as("decrypted inbound packets dropped").isPositive();
-    assertThat(lab.tryIn(lab.nsA, 10, "ping", "-c", "2", "-i", "0.3", "-W", "1", NetnsLab.TUN_B).exit())
-        .as("outbound while failing closed").isNotZero();
+    assertThat(n("drop_inbound_filter-unavailable"))
+        .as("decrypted inbound packets dropped")
+        .isPositive();
+    assertThat(
+            lab.tryIn(lab.nsA, 10, "ping", "-c", "2", "-i", "0.3", "-W", "1", NetnsLab.TUN_B)
+                .exit())
+        .as("outbound while failing closed")
+        .isNotZero();
     assertThat(n("drop_outbound_filter-unavailable")).isPositive();
   }
 
@@ -231,29 +290,47 @@ class DistributionIntegrationTest {
   @Order(2)
   void firstBundleOpensExactlyTheAllowedPorts() throws Exception {
     startServer();
-    NetnsLab.waitFor("the first bundle (agent retries with backoff <= 5 s)", 15_000,
+    NetnsLab.waitFor(
+        "the first bundle (agent retries with backoff <= 5 s)",
+        15_000,
         () -> "1".equals(status().get("bundle_version")));
     assertThat(status()).containsEntry("filter_mode", "enforce").doesNotContainKey("bundle_error");
     assertThat(connects(5001)).isTrue();
     assertThat(connects(5002)).isTrue();
     assertThat(connects(5003)).as("not in the policy yet").isFalse();
     assertThat(xConnects(5001)).as("x is in a's bundle and allowed").isTrue();
-    assertThat(status()).containsEntry("policy_peers_admitted", "2").containsEntry("policy_peers_excluded", "0");
-    assertThat(Files.exists(lab.dir.resolve("agent-state").resolve(iface + ".bundle"))).as("persisted").isTrue();
+    assertThat(status())
+        .containsEntry("policy_peers_admitted", "2")
+        .containsEntry("policy_peers_excluded", "0");
+    assertThat(Files.exists(lab.dir.resolve("agent-state").resolve(iface + ".bundle")))
+        .as("persisted")
+        .isTrue();
 
-    NetnsLab.waitFor("the server to see a's ack of v1", 10_000,
+    NetnsLab.waitFor(
+        "the server to see a's ack of v1",
+        10_000,
         () -> scrapeOrEmpty().sum("tessera_server_node_acked_version_sequence", NODE_A) == 1);
     Scrape srv = serverScrape();
-    assertThat(srv.sum("tessera_server_node_served_version_sequence", NODE_A)).as("metrics:\n%s", srv.text()).isEqualTo(1);
+    assertThat(srv.sum("tessera_server_node_served_version_sequence", NODE_A))
+        .as("metrics:\n%s", srv.text())
+        .isEqualTo(1);
     assertThat(srv.sum("tessera_server_node_current_version_sequence", NODE_A)).isEqualTo(1);
     assertThat(srv.sum("tessera_server_nodes")).isEqualTo(3);
     assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A) * 1000)
         .isGreaterThan(System.currentTimeMillis() - 60_000);
     firstCheckIn = srv.sum("tessera_server_node_last_checkin_seconds", NODE_A);
-    assertThat(srv.has("tessera_server_node_version_info", NODE_A, "acked=\"1\"", "served=\"1\"", "current=\"1\""))
+    assertThat(
+            srv.has(
+                "tessera_server_node_version_info",
+                NODE_A,
+                "acked=\"1\"",
+                "served=\"1\"",
+                "current=\"1\""))
         .isTrue();
     Scrape ag = agent.scrape();
-    assertThat(ag.sum("tessera_agent_bundle_version_sequence")).as("agent metrics:\n%s", ag.text()).isEqualTo(1);
+    assertThat(ag.sum("tessera_agent_bundle_version_sequence"))
+        .as("agent metrics:\n%s", ag.text())
+        .isEqualTo(1);
     assertThat(ag.has("tessera_agent_bundle_info", "version=\"1\"")).isTrue();
     assertThat(ag.has("tessera_agent_filter_mode", "mode=\"enforce\"")).isTrue();
   }
@@ -263,31 +340,48 @@ class DistributionIntegrationTest {
   void policyChangeIsEnforcedWithinASecondWithoutDroppingAllowedConnections() throws Exception {
     // Two long-lived connections from B, each sending a line every 50 ms.
     for (int port : new int[] {5001, 5002}) {
-      lab.spawn(lab.nsB, lab.dir.resolve("client" + port + ".log"), "sh", "-c",
-          "i=0; while :; do i=$((i+1)); echo line-$i; sleep 0.05; done | nc " + NetnsLab.TUN_A + " " + port);
+      lab.spawn(
+          lab.nsB,
+          lab.dir.resolve("client" + port + ".log"),
+          "sh",
+          "-c",
+          "i=0; while :; do i=$((i+1)); echo line-$i; sleep 0.05; done | nc "
+              + NetnsLab.TUN_A
+              + " "
+              + port);
     }
-    NetnsLab.waitFor("both connections flowing", 10_000, () -> {
-      try {
-        return size("srv5001.log") > 100 && size("srv5002.log") > 100;
-      } catch (IOException e) {
-        return false;
-      }
-    });
+    NetnsLab.waitFor(
+        "both connections flowing",
+        10_000,
+        () -> {
+          try {
+            return size("srv5001.log") > 100 && size("srv5002.log") > 100;
+          } catch (IOException e) {
+            return false;
+          }
+        });
 
     long changedAt = System.currentTimeMillis();
     write(policyFile, policy(5001, 5003)); // 5002 revoked, 5003 granted
-    NetnsLab.waitFor("bundle v2 in force", 10_000, () -> "2".equals(status().get("bundle_version")));
+    NetnsLab.waitFor(
+        "bundle v2 in force", 10_000, () -> "2".equals(status().get("bundle_version")));
     long seenAt = System.currentTimeMillis();
     long appliedAt = Long.parseLong(status().get("bundle_applied_at_ms"));
     long propagation = appliedAt - changedAt;
-    System.out.printf("policy change -> enforced by the agent: %d ms (applied-at stamp), %d ms until seen over UAPI%n",
+    System.out.printf(
+        "policy change -> enforced by the agent: %d ms (applied-at stamp), %d ms until seen over UAPI%n",
         propagation, seenAt - changedAt);
-    assertThat(propagation).as("policy file write to new filter in force (issue 9: within 1 s)").isBetween(0L, 1000L);
-    NetnsLab.waitFor("the server to see a's ack of v2", 10_000,
+    assertThat(propagation)
+        .as("policy file write to new filter in force (issue 9: within 1 s)")
+        .isBetween(0L, 1000L);
+    NetnsLab.waitFor(
+        "the server to see a's ack of v2",
+        10_000,
         () -> scrapeOrEmpty().sum("tessera_server_node_acked_version_sequence", NODE_A) == 2);
     Scrape srv = serverScrape();
     assertThat(srv.sum("tessera_server_node_served_version_sequence", NODE_A)).isEqualTo(2);
-    assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A)).as("a checked in again")
+    assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A))
+        .as("a checked in again")
         .isGreaterThan(firstCheckIn);
     assertThat(agent.scrape().sum("tessera_agent_bundle_version_sequence")).isEqualTo(2);
 
@@ -295,10 +389,13 @@ class DistributionIntegrationTest {
     Thread.sleep(300); // packets of the revoked flow already in flight may still land
     long cut5002 = size("srv5002.log");
     Thread.sleep(1500);
-    assertThat(size("srv5001.log")).as("established connection on the still-allowed port keeps flowing")
+    assertThat(size("srv5001.log"))
+        .as("established connection on the still-allowed port keeps flowing")
         .isGreaterThan(before5001 + 200);
     assertThat(size("srv5002.log")).as("connection on the revoked port is cut").isEqualTo(cut5002);
-    assertThat(n("drop_inbound_revoked")).as("its next packets are dropped as revoked").isPositive();
+    assertThat(n("drop_inbound_revoked"))
+        .as("its next packets are dropped as revoked")
+        .isPositive();
     assertThat(connects(5002)).as("newly forbidden port").isFalse();
     assertThat(connects(5003)).as("newly allowed port").isTrue();
   }
@@ -311,31 +408,53 @@ class DistributionIntegrationTest {
     assertThat(xConnects(5003)).isTrue();
     long version = Long.parseLong(status().get("bundle_version"));
     writeInventory(false); // x leaves the inventory, hence a's bundle peer list
-    NetnsLab.waitFor("bundle without x", 10_000, () -> Long.toString(version + 1).equals(status().get("bundle_version")));
-    assertThat(status()).containsEntry("policy_peers_admitted", "1").containsEntry("policy_peers_excluded", "1");
+    NetnsLab.waitFor(
+        "bundle without x",
+        10_000,
+        () -> Long.toString(version + 1).equals(status().get("bundle_version")));
+    assertThat(status())
+        .containsEntry("policy_peers_admitted", "1")
+        .containsEntry("policy_peers_excluded", "1");
     long before5001 = size("srv5001.log");
     assertThat(xConnects(5003)).as("x is not in the bundle: fail closed").isFalse();
-    assertThat(n("wg_drop_peer_not_in_policy")).as("x's packets dropped with their reason").isPositive();
+    assertThat(n("wg_drop_peer_not_in_policy"))
+        .as("x's packets dropped with their reason")
+        .isPositive();
     assertThat(lab.tryIn(lab.nsA, 10, "ping", "-c", "2", "-i", "0.3", "-W", "1", TUN_X).exit())
-        .as("nor can a send to x").isNotZero();
+        .as("nor can a send to x")
+        .isNotZero();
     Thread.sleep(500);
-    assertThat(size("srv5001.log")).as("b's established connection keeps flowing").isGreaterThan(before5001 + 100);
+    assertThat(size("srv5001.log"))
+        .as("b's established connection keeps flowing")
+        .isGreaterThan(before5001 + 100);
     assertThat(connects(5003)).as("b connects anew").isTrue();
 
     writeInventory(true);
-    NetnsLab.waitFor("bundle with x again", 10_000, () -> Long.toString(version + 2).equals(status().get("bundle_version")));
+    NetnsLab.waitFor(
+        "bundle with x again",
+        10_000,
+        () -> Long.toString(version + 2).equals(status().get("bundle_version")));
     assertThat(status()).containsEntry("policy_peers_excluded", "0");
     try {
-      NetnsLab.waitFor("x admitted again", 15_000, () -> {
-        try {
-          return xConnects(5003);
-        } catch (IOException e) {
-          return false;
-        }
-      });
+      NetnsLab.waitFor(
+          "x admitted again",
+          15_000,
+          () -> {
+            try {
+              return xConnects(5003);
+            } catch (IOException e) {
+              return false;
+            }
+          });
     } catch (AssertionError e) {
-      throw new AssertionError(e.getMessage() + "\nagent: " + status() + "\n" + agent.uapiGet() + "\nx: "
-          + lab.in(lab.nsB, "wg", "show", "all", "dump"));
+      throw new AssertionError(
+          e.getMessage()
+              + "\nagent: "
+              + status()
+              + "\n"
+              + agent.uapiGet()
+              + "\nx: "
+              + lab.in(lab.nsB, "wg", "show", "all", "dump"));
     }
   }
 
@@ -349,16 +468,24 @@ class DistributionIntegrationTest {
     server = null;
     agent.stop();
     agent = startAgent();
-    assertThat(status()).containsEntry("filter_mode", "enforce").containsEntry("bundle_version", version);
+    assertThat(status())
+        .containsEntry("filter_mode", "enforce")
+        .containsEntry("bundle_version", version);
     assertThat(agent.logText()).contains("loaded last good policy bundle v" + version);
     // wireguard-go still holds a session with the agent's previous instance; an outbound ping from
     // the agent (allowed: a filter is in force) makes it handshake now instead of after ~15 s.
-    NetnsLab.Result ping = lab.tryIn(lab.nsA, 20, "ping", "-c", "3", "-i", "0.2", "-W", "5", "-w", "15", NetnsLab.TUN_B);
+    NetnsLab.Result ping =
+        lab.tryIn(
+            lab.nsA, 20, "ping", "-c", "3", "-i", "0.2", "-W", "5", "-w", "15", NetnsLab.TUN_B);
     assertThat(ping.exit()).as("ping from the restarted agent: %s", ping.output()).isZero();
     assertThat(connects(5003)).isTrue();
     assertThat(connects(5002)).isFalse();
-    NetnsLab.waitFor("the agent to notice the server is down", 10_000,
+    NetnsLab.waitFor(
+        "the agent to notice the server is down",
+        10_000,
         () -> status().getOrDefault("bundle_error", "").contains("request failed"));
-    assertThat(status()).containsEntry("filter_mode", "enforce").containsEntry("bundle_version", version);
+    assertThat(status())
+        .containsEntry("filter_mode", "enforce")
+        .containsEntry("bundle_version", version);
   }
 }

@@ -17,28 +17,39 @@ class DistributionSettingsTest {
   static final String PRIV = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
 
   static AgentConfig.Tessera parse(String tessera) {
-    ConfigParser.Result r = ConfigParser.parse("wg0.conf", "[Interface]\nPrivateKey = " + PRIV + "\n\n[Tessera]\n" + tessera,
-        Path.of("/etc/wireguard"));
+    ConfigParser.Result r =
+        ConfigParser.parse(
+            "wg0.conf",
+            "[Interface]\nPrivateKey = " + PRIV + "\n\n[Tessera]\n" + tessera,
+            Path.of("/etc/wireguard"));
     assertThat(r.problems()).as("config problems").isEmpty();
     return r.config().orElseThrow().tessera();
   }
 
   @Test
   void fullSectionParsesAndDerivesTheStateFile() throws Exception {
-    AgentConfig.Tessera t = parse("PolicyServer = 198.51.100.7:8411\nServerKey = " + KEY + "\nNode = web-1\nStateDir = state\n");
+    AgentConfig.Tessera t =
+        parse(
+            "PolicyServer = 198.51.100.7:8411\nServerKey = "
+                + KEY
+                + "\nNode = web-1\nStateDir = state\n");
     assertThat(DistributionSettings.requested(t)).isTrue();
     DistributionSettings s = DistributionSettings.from(t, "wg0", Optional.empty());
     assertThat(s.server()).hasToString("http://198.51.100.7:8411/");
     assertThat(s.node()).isEqualTo("web-1");
     assertThat(s.serverKey()).isEqualTo(SigningKey.parsePublicKey(KEY));
-    assertThat(s.stateFile()).isEqualTo(Path.of("/etc/wireguard/state/wg0.bundle")); // relative to the config
+    assertThat(s.stateFile())
+        .isEqualTo(Path.of("/etc/wireguard/state/wg0.bundle")); // relative to the config
     assertThat(s.waitSeconds()).isEqualTo(DistributionSettings.DEFAULT_WAIT_SECONDS);
   }
 
   @Test
   void defaultStateDir() throws Exception {
-    DistributionSettings s = DistributionSettings.from(
-        parse("PolicyServer = policy.example:8411\nServerKey = " + KEY + "\nNode = a\n"), "tsr0", Optional.empty());
+    DistributionSettings s =
+        DistributionSettings.from(
+            parse("PolicyServer = policy.example:8411\nServerKey = " + KEY + "\nNode = a\n"),
+            "tsr0",
+            Optional.empty());
     assertThat(s.stateFile()).isEqualTo(Path.of("/var/lib/tessera/tsr0.bundle"));
   }
 
@@ -49,46 +60,54 @@ class DistributionSettingsTest {
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
-  @CsvSource(delimiter = '|', value = {
-      "10.0.0.1:8411                 | http://10.0.0.1:8411/",
-      "http://10.0.0.1:8411          | http://10.0.0.1:8411/",
-      "HTTPS://policy.example:443/   | https://policy.example:443/",
-      "[fd00::1]:8411                | http://[fd00::1]:8411/",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "10.0.0.1:8411                 | http://10.0.0.1:8411/",
+        "http://10.0.0.1:8411          | http://10.0.0.1:8411/",
+        "HTTPS://policy.example:443/   | https://policy.example:443/",
+        "[fd00::1]:8411                | http://[fd00::1]:8411/",
+      })
   void serverForms(String value, String uri) throws Exception {
     assertThat(DistributionSettings.parseServer(value)).hasToString(uri);
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', value = {
-      "policy.example                    | needs a host and a port",
-      "10.0.0.1:0                        | needs a host and a port",
-      "10.0.0.1:99999                    | needs a host and a port",
-      "http://10.0.0.1:8411/v1/bundle    | just scheme://host:port",
-      "http://user@10.0.0.1:8411         | just scheme://host:port",
-      "ftp://10.0.0.1:21                 | needs a host and a port",
-      "'10.0.0.1 :8411'                  | not host:port",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "policy.example                    | needs a host and a port",
+        "10.0.0.1:0                        | needs a host and a port",
+        "10.0.0.1:99999                    | needs a host and a port",
+        "http://10.0.0.1:8411/v1/bundle    | just scheme://host:port",
+        "http://user@10.0.0.1:8411         | just scheme://host:port",
+        "ftp://10.0.0.1:21                 | needs a host and a port",
+        "'10.0.0.1 :8411'                  | not host:port",
+      })
   void badServers(String value, String message) {
     assertThatThrownBy(() -> DistributionSettings.parseServer(value))
-        .isInstanceOf(DistributionSettings.InvalidSettings.class).hasMessageContaining("PolicyServer")
+        .isInstanceOf(DistributionSettings.InvalidSettings.class)
+        .hasMessageContaining("PolicyServer")
         .hasMessageContaining(message);
   }
 
   @ParameterizedTest(name = "{1}")
-  @CsvSource(delimiter = '|', value = {
-      "ServerKey = KEY\\nNode = a                                   | need PolicyServer",
-      "StateDir = /var/lib/x                                      | need PolicyServer",
-      "PolicyServer = 10.0.0.1:1\\nNode = a                         | needs ServerKey",
-      "PolicyServer = 10.0.0.1:1\\nServerKey = KEY                  | needs Node",
-      "PolicyServer = 10.0.0.1:1\\nServerKey = AAAA\\nNode = a       | ServerKey: server key must be 32 bytes",
-      "PolicyServer = 10.0.0.1:1\\nServerKey = !!\\nNode = a         | ServerKey: server key is not valid base64",
-      "PolicyServer = 10.0.0.1:1\\nServerKey = KEY\\nNode = a\\nFilterFile = f | mutually exclusive",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "ServerKey = KEY\\nNode = a                                   | need PolicyServer",
+        "StateDir = /var/lib/x                                      | need PolicyServer",
+        "PolicyServer = 10.0.0.1:1\\nNode = a                         | needs ServerKey",
+        "PolicyServer = 10.0.0.1:1\\nServerKey = KEY                  | needs Node",
+        "PolicyServer = 10.0.0.1:1\\nServerKey = AAAA\\nNode = a       | ServerKey: server key must be 32 bytes",
+        "PolicyServer = 10.0.0.1:1\\nServerKey = !!\\nNode = a         | ServerKey: server key is not valid base64",
+        "PolicyServer = 10.0.0.1:1\\nServerKey = KEY\\nNode = a\\nFilterFile = f | mutually exclusive",
+      })
   void badSections(String section, String message) {
     AgentConfig.Tessera t = parse(section.replace("\\n", "\n").replace("KEY", KEY) + "\n");
     assertThatThrownBy(() -> DistributionSettings.from(t, "wg0", Optional.empty()))
-        .isInstanceOf(DistributionSettings.InvalidSettings.class).hasMessageContaining("[Tessera]")
+        .isInstanceOf(DistributionSettings.InvalidSettings.class)
+        .hasMessageContaining("[Tessera]")
         .hasMessageContaining(message);
   }
 
@@ -101,31 +120,57 @@ class DistributionSettingsTest {
 
   @Test
   void agentDoesNotStartWithUnusableSettings() {
-    ConfigParser.Result r = ConfigParser.parse("wg0.conf",
-        "[Interface]\nPrivateKey = " + PRIV + "\n[Tessera]\nPolicyServer = 10.0.0.1:8411\nNode = a\n", null);
+    ConfigParser.Result r =
+        ConfigParser.parse(
+            "wg0.conf",
+            "[Interface]\nPrivateKey = "
+                + PRIV
+                + "\n[Tessera]\nPolicyServer = 10.0.0.1:8411\nNode = a\n",
+            null);
     // Fails before any TUN, socket or file is touched, so this needs no root.
-    assertThatThrownBy(() -> dev.tessera.agent.Agent.start(r.config().orElseThrow(),
-        dev.tessera.agent.AgentOptions.defaults("tsrtest0", s -> {})))
-        .isInstanceOf(java.io.IOException.class).hasMessageContaining("needs ServerKey");
+    assertThatThrownBy(
+            () ->
+                dev.tessera.agent.Agent.start(
+                    r.config().orElseThrow(),
+                    dev.tessera.agent.AgentOptions.defaults("tsrtest0", s -> {})))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("needs ServerKey");
   }
 
   @ParameterizedTest(name = "{0}")
   @CsvSource({
-      "non-canonical, /////////////////////////////////////////38=, not canonical",
-      "identity, AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=, identity",
+    "non-canonical, /////////////////////////////////////////38=, not canonical",
+    "identity, AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=, identity",
   })
   void unusableServerKeyStopsTheAgentWithAMessage(String what, String key, String message) {
-    ConfigParser.Result r = ConfigParser.parse("wg0.conf", "[Interface]\nPrivateKey = " + PRIV
-        + "\n[Tessera]\nPolicyServer = 10.0.0.1:8411\nNode = a\nServerKey = " + key + "\n", null);
-    assertThatThrownBy(() -> PolicySubscription.open(r.config().orElseThrow(), "wg0", Optional.empty(), s -> {}))
-        .isInstanceOf(java.io.IOException.class).hasMessageContaining("ServerKey cannot be used").hasMessageContaining(message);
+    ConfigParser.Result r =
+        ConfigParser.parse(
+            "wg0.conf",
+            "[Interface]\nPrivateKey = "
+                + PRIV
+                + "\n[Tessera]\nPolicyServer = 10.0.0.1:8411\nNode = a\nServerKey = "
+                + key
+                + "\n",
+            null);
+    assertThatThrownBy(
+            () ->
+                PolicySubscription.open(r.config().orElseThrow(), "wg0", Optional.empty(), s -> {}))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("ServerKey cannot be used")
+        .hasMessageContaining(message);
   }
 
   @Test
   void emptyNodeOrStateDirIsALocatedConfigError() {
-    ConfigParser.Result r = ConfigParser.parse("wg0.conf", "[Interface]\nPrivateKey = " + PRIV + "\n[Tessera]\nNode =\nStateDir =\n", null);
+    ConfigParser.Result r =
+        ConfigParser.parse(
+            "wg0.conf",
+            "[Interface]\nPrivateKey = " + PRIV + "\n[Tessera]\nNode =\nStateDir =\n",
+            null);
     assertThat(r.ok()).isFalse();
-    assertThat(r.problems()).extracting(Object::toString).anySatisfy(p -> assertThat(p).contains(":4").contains("Node is empty"))
+    assertThat(r.problems())
+        .extracting(Object::toString)
+        .anySatisfy(p -> assertThat(p).contains(":4").contains("Node is empty"))
         .anySatisfy(p -> assertThat(p).contains(":5").contains("StateDir is empty"));
   }
 }

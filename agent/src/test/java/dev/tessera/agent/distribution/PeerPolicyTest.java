@@ -34,25 +34,33 @@ class PeerPolicyTest {
   }
 
   static List<dev.tessera.enforcer.format.IpPrefix> ep(String list) {
-    return list.isBlank() ? List.of() : Stream.of(list.split(" ")).map(dev.tessera.enforcer.format.IpPrefix::parse).toList();
+    return list.isBlank()
+        ? List.of()
+        : Stream.of(list.split(" ")).map(dev.tessera.enforcer.format.IpPrefix::parse).toList();
   }
 
   @ParameterizedTest(name = "{0} ∩ {1} = {2}")
-  @CsvSource(delimiter = '|', value = {
-      "10.0.0.2/32              | 10.0.0.2/32                 | 10.0.0.2/32",
-      "0.0.0.0/0                | 10.0.0.2/32 192.168.5.0/24  | 10.0.0.2/32 192.168.5.0/24",
-      "10.0.0.2/32 10.9.0.0/16  | 0.0.0.0/0                   | 10.0.0.2/32 10.9.0.0/16",
-      "10.0.0.2/32 10.9.0.0/16  | 10.0.0.2/32                 | 10.0.0.2/32",
-      "10.9.0.0/16              | 10.9.4.0/24 10.8.0.0/16     | 10.9.4.0/24",
-      "10.0.0.2/32              | 10.0.0.3/32                 | ''",
-      "::/0 0.0.0.0/0           | fd00::2/128                 | fd00::2/128",
-      "fd00::/64                | 10.0.0.0/8                  | ''",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "10.0.0.2/32              | 10.0.0.2/32                 | 10.0.0.2/32",
+        "0.0.0.0/0                | 10.0.0.2/32 192.168.5.0/24  | 10.0.0.2/32 192.168.5.0/24",
+        "10.0.0.2/32 10.9.0.0/16  | 0.0.0.0/0                   | 10.0.0.2/32 10.9.0.0/16",
+        "10.0.0.2/32 10.9.0.0/16  | 10.0.0.2/32                 | 10.0.0.2/32",
+        "10.9.0.0/16              | 10.9.4.0/24 10.8.0.0/16     | 10.9.4.0/24",
+        "10.0.0.2/32              | 10.0.0.3/32                 | ''",
+        "::/0 0.0.0.0/0           | fd00::2/128                 | fd00::2/128",
+        "fd00::/64                | 10.0.0.0/8                  | ''",
+      })
   void intersectsPrefixSets(String a, String b, String expected) {
-    assertThat(PeerPolicy.intersect(p(a), p(b))).containsExactlyInAnyOrderElementsOf(p(expected.replace("''", "")));
+    assertThat(PeerPolicy.intersect(p(a), p(b)))
+        .containsExactlyInAnyOrderElementsOf(p(expected.replace("''", "")));
   }
 
-  /** Differential: membership in the intersection equals membership in both sets, on random addresses. */
+  /**
+   * Differential: membership in the intersection equals membership in both sets, on random
+   * addresses.
+   */
   @Test
   void intersectionMatchesPointwiseMembership(Seed given) {
     long seed = given.value();
@@ -97,14 +105,18 @@ class PeerPolicyTest {
     Map<WgKey, List<IpPrefix>> base = new LinkedHashMap<>();
     base.put(X, p("10.0.0.3/32"));
     base.put(Y, p("0.0.0.0/0"));
-    PeerPolicy.Decision d = PeerPolicy.decide(base, bundle(
-        new Peer("y", Y.toBase64(), ep("10.0.0.2/32"), ep("192.168.50.0/24")),
-        new Peer("z", Z.toBase64(), ep("10.0.0.4/32"), List.of()),
-        new Peer("nokey", null, ep("10.0.0.5/32"), List.of()),
-        new Peer("badkey", "not-base64!", ep("10.0.0.6/32"), List.of())));
+    PeerPolicy.Decision d =
+        PeerPolicy.decide(
+            base,
+            bundle(
+                new Peer("y", Y.toBase64(), ep("10.0.0.2/32"), ep("192.168.50.0/24")),
+                new Peer("z", Z.toBase64(), ep("10.0.0.4/32"), List.of()),
+                new Peer("nokey", null, ep("10.0.0.5/32"), List.of()),
+                new Peer("badkey", "not-base64!", ep("10.0.0.6/32"), List.of())));
     assertThat(d.excluded()).containsExactly(X);
     assertThat(d.admitted()).containsOnlyKeys(Y);
-    assertThat(d.admitted().get(Y)).containsExactly(IpPrefix.parse("10.0.0.2/32"), IpPrefix.parse("192.168.50.0/24"));
+    assertThat(d.admitted().get(Y))
+        .containsExactly(IpPrefix.parse("10.0.0.2/32"), IpPrefix.parse("192.168.50.0/24"));
     assertThat(d.notConfigured()).containsExactly("z");
     assertThat(d.unusableKeys()).containsExactly("nokey", "badkey");
   }
@@ -124,17 +136,22 @@ class PeerPolicyTest {
     policy.apply(bundle(new Peer("y", Y.toBase64(), ep("10.0.0.2/32"), List.of())));
     assertThat(dev.peer(X).orElseThrow().excludedByPolicy()).isTrue();
     assertThat(dev.peer(Y).orElseThrow().excludedByPolicy()).isFalse();
-    assertThat(dev.peer(Y).orElseThrow().allowedIps()).containsExactly(IpPrefix.parse("10.0.0.2/32"));
+    assertThat(dev.peer(Y).orElseThrow().allowedIps())
+        .containsExactly(IpPrefix.parse("10.0.0.2/32"));
     StringBuilder sb = new StringBuilder();
     policy.appendStatus(sb);
     assertThat(sb.toString()).contains("policy_peers_admitted=1\n", "policy_peers_excluded=1\n");
 
-    // The route comes back when the policy approves it again: the base is the config, not the narrowed set.
-    policy.apply(bundle(new Peer("y", Y.toBase64(), ep("10.0.0.2/32"), ep("192.168.50.0/24")),
-        new Peer("x", X.toBase64(), ep("10.0.0.3/32"), List.of())));
+    // The route comes back when the policy approves it again: the base is the config, not the
+    // narrowed set.
+    policy.apply(
+        bundle(
+            new Peer("y", Y.toBase64(), ep("10.0.0.2/32"), ep("192.168.50.0/24")),
+            new Peer("x", X.toBase64(), ep("10.0.0.3/32"), List.of())));
     assertThat(dev.peer(X).orElseThrow().excludedByPolicy()).isFalse();
-    assertThat(dev.peer(Y).orElseThrow().allowedIps()).containsExactlyInAnyOrder(IpPrefix.parse("10.0.0.2/32"),
-        IpPrefix.parse("192.168.50.0/24"));
+    assertThat(dev.peer(Y).orElseThrow().allowedIps())
+        .containsExactlyInAnyOrder(
+            IpPrefix.parse("10.0.0.2/32"), IpPrefix.parse("192.168.50.0/24"));
 
     // A peer added later through UAPI is excluded at once unless listed (fail closed).
     dev.upsertPeer(PeerConfig.of(Z, p("10.0.0.4/32")));
@@ -144,13 +161,18 @@ class PeerPolicyTest {
     dev.close();
   }
 
-  /** Node addresses (not approved routes) are reserved for their node's key; a keyless node's for nobody. */
+  /**
+   * Node addresses (not approved routes) are reserved for their node's key; a keyless node's for
+   * nobody.
+   */
   @Test
   void nodeAddressesBelongToTheirKeys() {
-    Map<IpPrefix, WgKey> nodes = PeerPolicy.nodeAddresses(bundle(
-        new Peer("exit", Y.toBase64(), ep("10.0.0.2/32"), ep("0.0.0.0/0")),
-        new Peer("z", Z.toBase64(), ep("10.0.0.4/32 fd00::4/128"), List.of()),
-        new Peer("nokey", null, ep("10.0.0.5/32"), List.of())));
+    Map<IpPrefix, WgKey> nodes =
+        PeerPolicy.nodeAddresses(
+            bundle(
+                new Peer("exit", Y.toBase64(), ep("10.0.0.2/32"), ep("0.0.0.0/0")),
+                new Peer("z", Z.toBase64(), ep("10.0.0.4/32 fd00::4/128"), List.of()),
+                new Peer("nokey", null, ep("10.0.0.5/32"), List.of())));
     assertThat(nodes).containsOnlyKeys(p("10.0.0.2/32 10.0.0.4/32 fd00::4/128 10.0.0.5/32"));
     assertThat(nodes.get(IpPrefix.parse("10.0.0.2/32"))).isEqualTo(Y);
     assertThat(nodes.get(IpPrefix.parse("fd00::4/128"))).isEqualTo(Z);

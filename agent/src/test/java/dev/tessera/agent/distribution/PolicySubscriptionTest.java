@@ -7,7 +7,6 @@ import dev.tessera.agent.FilterGate;
 import dev.tessera.bundle.BundleCodec;
 import dev.tessera.bundle.BundleException.Reason;
 import dev.tessera.bundle.Freshness;
-import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.NodeBundle;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.Enforcer;
@@ -45,9 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The agent's side of distribution against a scripted HTTP server (JDK's built-in one): whatever
- * bytes the "server" sends, only the genuine, newest bundle for this node is enforced; refusals
- * are counted by reason; the last good bundle survives a restart; with none, the gate fails
- * closed in both directions.
+ * bytes the "server" sends, only the genuine, newest bundle for this node is enforced; refusals are
+ * counted by reason; the last good bundle survives a restart; with none, the gate fails closed in
+ * both directions.
  */
 class PolicySubscriptionTest {
   static final String NODE = "a";
@@ -59,12 +58,16 @@ class PolicySubscriptionTest {
   final SigningKey otherKey = SigningKey.fromSeed(seed(2));
   final byte[] wgPrivate = seed(3);
   final List<String> log = new CopyOnWriteArrayList<>();
+
   /** Responses for GET /v1/bundle, in order; empty queue: 304. */
   final BlockingQueue<byte[]> responses = new LinkedBlockingQueue<>();
+
   final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
   final List<String> acks = new CopyOnWriteArrayList<>();
+
   /** When set, "unchanged" answers carry no freshness statement (an on-path freeze attack). */
   volatile boolean freeze;
+
   volatile long freshnessMillis = 5 * 60_000;
   HttpServer http;
   URI base;
@@ -79,33 +82,42 @@ class PolicySubscriptionTest {
   @BeforeEach
   void startServer() throws IOException {
     http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-    http.createContext("/v1/bundle", ex -> {
-      Map<String, String> h = new LinkedHashMap<>();
-      ex.getRequestHeaders().forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.getFirst()));
-      requests.add(h);
-      byte[] body = responses.poll();
-      if (body == null) {
-        // "Unchanged", vouched for with a signed statement for the version the agent holds (an
-        // attacker on the path cannot make one; freezeWithoutStatements answers without it).
-        String inm = h.getOrDefault("if-none-match", "\"0\"").replace("\"", "");
-        long held = Long.parseLong(inm);
-        if (!freeze && held > 0) {
-          long now = System.currentTimeMillis();
-          ex.getResponseHeaders().set(Freshness.HEADER,
-              new Freshness(NODE, held, now, now + freshnessMillis).signHeader(key));
-        }
-        ex.sendResponseHeaders(304, -1);
-      } else {
-        ex.sendResponseHeaders(200, body.length);
-        ex.getResponseBody().write(body);
-      }
-      ex.close();
-    });
-    http.createContext("/v1/ack", ex -> {
-      acks.add(new String(ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-      ex.sendResponseHeaders(204, -1);
-      ex.close();
-    });
+    http.createContext(
+        "/v1/bundle",
+        ex -> {
+          Map<String, String> h = new LinkedHashMap<>();
+          ex.getRequestHeaders()
+              .forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.getFirst()));
+          requests.add(h);
+          byte[] body = responses.poll();
+          if (body == null) {
+            // "Unchanged", vouched for with a signed statement for the version the agent holds (an
+            // attacker on the path cannot make one; freezeWithoutStatements answers without it).
+            String inm = h.getOrDefault("if-none-match", "\"0\"").replace("\"", "");
+            long held = Long.parseLong(inm);
+            if (!freeze && held > 0) {
+              long now = System.currentTimeMillis();
+              ex.getResponseHeaders()
+                  .set(
+                      Freshness.HEADER,
+                      new Freshness(NODE, held, now, now + freshnessMillis).signHeader(key));
+            }
+            ex.sendResponseHeaders(304, -1);
+          } else {
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+          }
+          ex.close();
+        });
+    http.createContext(
+        "/v1/ack",
+        ex -> {
+          acks.add(
+              new String(
+                  ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+          ex.sendResponseHeaders(204, -1);
+          ex.close();
+        });
     http.start();
     base = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/");
   }
@@ -119,45 +131,76 @@ class PolicySubscriptionTest {
   }
 
   PolicySubscription subscription(URI server, FilterGate gate) {
-    DistributionSettings s = new DistributionSettings(server, key.publicKey(), NODE, dir.resolve("state/t0.bundle"), 1);
+    DistributionSettings s =
+        new DistributionSettings(server, key.publicKey(), NODE, dir.resolve("state/t0.bundle"), 1);
     PolicySubscription p = new PolicySubscription(s, wgPrivate, gate, log::add);
     open.add(p);
     return p;
   }
 
   static CompiledFilter filter(String node, int... tcpPorts) {
-    List<DstPorts> dst = Arrays.stream(tcpPorts).mapToObj(p -> new DstPorts(IpPrefix.parse(A + "/32"), p, p)).toList();
-    List<FilterRule> rules = dst.isEmpty() ? List.of()
-        : List.of(new FilterRule(List.of(IpPrefix.parse("10.213.0.0/24")), List.of(IpProtocol.TCP), dst,
-            RuleOrigin.synthetic(RuleOrigin.ACL, 0)));
+    List<DstPorts> dst =
+        Arrays.stream(tcpPorts)
+            .mapToObj(p -> new DstPorts(IpPrefix.parse(A + "/32"), p, p))
+            .toList();
+    List<FilterRule> rules =
+        dst.isEmpty()
+            ? List.of()
+            : List.of(
+                new FilterRule(
+                    List.of(IpPrefix.parse("10.213.0.0/24")),
+                    List.of(IpProtocol.TCP),
+                    dst,
+                    RuleOrigin.synthetic(RuleOrigin.ACL, 0)));
     return CompiledFilter.of(node, List.of(IpPrefix.parse(A + "/32")), rules, List.of(), List.of());
   }
 
   static byte[] bundle(SigningKey k, String node, long version, CompiledFilter f) {
     byte[] bytes = FilterCodec.encode(f);
     long now = System.currentTimeMillis();
-    return BundleCodec.sign(new NodeBundle(node, version, "rev" + version, NodeBundle.hashOf(bytes), now,
-        now + 5 * 60_000, bytes), k);
+    return BundleCodec.sign(
+        new NodeBundle(
+            node, version, "rev" + version, NodeBundle.hashOf(bytes), now, now + 5 * 60_000, bytes),
+        k);
   }
 
   byte[] bundle(long version, int... ports) {
     return bundle(key, NODE, version, filter(NODE, ports));
   }
 
-  /** A minimal IPv4/TCP segment src:sport -> dst:dport with the given flags (0x02 SYN, 0x10 ACK). */
+  /**
+   * A minimal IPv4/TCP segment src:sport -> dst:dport with the given flags (0x02 SYN, 0x10 ACK).
+   */
   static ByteBuffer tcp(String src, int sport, String dst, int dport, int flags) {
     ByteBuffer b = ByteBuffer.allocate(40);
-    b.put((byte) 0x45).put((byte) 0).putShort((short) 40).putInt(0).put((byte) 64).put((byte) 6).putShort((short) 0);
+    b.put((byte) 0x45)
+        .put((byte) 0)
+        .putShort((short) 40)
+        .putInt(0)
+        .put((byte) 64)
+        .put((byte) 6)
+        .putShort((short) 0);
     b.put(ip(src)).put(ip(dst));
-    b.putShort((short) sport).putShort((short) dport).putInt(1).putInt(flags == 0x02 ? 0 : 1)
-        .put((byte) 0x50).put((byte) flags).putShort((short) 65535).putShort((short) 0).putShort((short) 0);
+    b.putShort((short) sport)
+        .putShort((short) dport)
+        .putInt(1)
+        .putInt(flags == 0x02 ? 0 : 1)
+        .put((byte) 0x50)
+        .put((byte) flags)
+        .putShort((short) 65535)
+        .putShort((short) 0)
+        .putShort((short) 0);
     return b.flip();
   }
 
   static byte[] ip(String dotted) {
     String[] p = dotted.split("\\.");
-    return new byte[] {(byte) Integer.parseInt(p[0]), (byte) Integer.parseInt(p[1]), (byte) Integer.parseInt(p[2]),
-        (byte) Integer.parseInt(p[3])};
+    return new byte[] {
+      (byte) Integer.parseInt(p[0]),
+      (byte) Integer.parseInt(p[1]),
+      (byte) Integer.parseInt(p[2]),
+      (byte) Integer.parseInt(p[3])
+    };
   }
 
   static Map<String, String> status(FilterGate gate) {
@@ -179,9 +222,14 @@ class PolicySubscriptionTest {
     assertThat(gate.mode()).isEqualTo(FilterGate.Mode.FAIL_CLOSED);
     Enforcer.Worker w = gate.newWorker();
     assertThat(gate.allowInbound(w, tcp(B, 40000, A, 443, 0x02))).isFalse();
-    assertThat(gate.allowOutbound(w, tcp(A, 40000, B, 443, 0x02))).as("no new outbound flow either").isFalse();
-    assertThat(status(gate)).containsEntry("filter_mode", "fail_closed").containsEntry("bundle_version", "0")
-        .containsEntry("drop_inbound_filter-unavailable", "1").containsEntry("drop_outbound_filter-unavailable", "1");
+    assertThat(gate.allowOutbound(w, tcp(A, 40000, B, 443, 0x02)))
+        .as("no new outbound flow either")
+        .isFalse();
+    assertThat(status(gate))
+        .containsEntry("filter_mode", "fail_closed")
+        .containsEntry("bundle_version", "0")
+        .containsEntry("drop_inbound_filter-unavailable", "1")
+        .containsEntry("drop_outbound_filter-unavailable", "1");
     assertThat(log).anySatisfy(l -> assertThat(l).contains("FAILING CLOSED"));
   }
 
@@ -197,9 +245,13 @@ class PolicySubscriptionTest {
     Enforcer.Worker w = gate.newWorker();
     assertThat(gate.allowInbound(w, tcp(B, 40001, A, 443, 0x02))).isTrue();
     assertThat(gate.allowInbound(w, tcp(B, 40002, A, 22, 0x02))).isFalse();
-    assertThat(gate.allowOutbound(w, tcp(A, 40003, B, 80, 0x02))).as("outbound flows once a filter is in force").isTrue();
+    assertThat(gate.allowOutbound(w, tcp(A, 40003, B, 80, 0x02)))
+        .as("outbound flows once a filter is in force")
+        .isTrue();
     // The request was authenticated as this node, and the bundle acknowledged.
-    assertThat(requests.getFirst()).containsEntry("x-tessera-node", NODE).containsKey("x-tessera-auth");
+    assertThat(requests.getFirst())
+        .containsEntry("x-tessera-node", NODE)
+        .containsKey("x-tessera-auth");
     NetWait.until("ack", () -> acks.size() == 1);
     assertThat(acks.getFirst()).contains("\"version\":1");
     assertThat(Files.exists(dir.resolve("state/t0.bundle"))).isTrue();
@@ -210,9 +262,10 @@ class PolicySubscriptionTest {
     byte[] wrongKey = bundle(otherKey, NODE, 2, filter(NODE, 22));
     byte[] otherNode = bundle(key, "b", 2, filter("b", 22));
     byte[] filterForOtherNode = bundle(key, NODE, 2, filter("b", 22));
-    byte[] garbage = "<html>captive portal</html>".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] garbage =
+        "<html>captive portal</html>".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     Map<byte[], Reason> attacks = new LinkedHashMap<>();
-    attacks.put(bundle(1, 22), Reason.ROLLBACK);      // replay of the version in force, other content
+    attacks.put(bundle(1, 22), Reason.ROLLBACK); // replay of the version in force, other content
     attacks.put(tampered, Reason.BAD_SIGNATURE);
     attacks.put(wrongKey, Reason.BAD_SIGNATURE);
     attacks.put(otherNode, Reason.WRONG_NODE);
@@ -222,18 +275,24 @@ class PolicySubscriptionTest {
       responses.add(e.getKey());
       assertThat(sub.step()).as("%s", e.getValue()).isEqualTo(PolicySubscription.Outcome.REFUSED);
       assertThat(sub.version()).isEqualTo(1);
-      assertThat(gate.allowInbound(w, tcp(B, 40010, A, 22, 0x02))).as("22 still denied after %s", e.getValue()).isFalse();
+      assertThat(gate.allowInbound(w, tcp(B, 40010, A, 22, 0x02)))
+          .as("22 still denied after %s", e.getValue())
+          .isFalse();
     }
     assertThat(sub.refused(Reason.ROLLBACK)).isEqualTo(1);
     assertThat(sub.refused(Reason.BAD_SIGNATURE)).isEqualTo(2);
     assertThat(sub.refused(Reason.WRONG_NODE)).isEqualTo(2);
     assertThat(sub.refused(Reason.MALFORMED)).isEqualTo(1);
     Map<String, String> st = status(gate);
-    assertThat(st).containsEntry("bundle_refused", "6").containsEntry("bundle_refused_bad-signature", "2")
-        .containsEntry("bundle_refused_rollback", "1").containsEntry("bundle_version", "1")
+    assertThat(st)
+        .containsEntry("bundle_refused", "6")
+        .containsEntry("bundle_refused_bad-signature", "2")
+        .containsEntry("bundle_refused_rollback", "1")
+        .containsEntry("bundle_version", "1")
         .containsEntry("filter_mode", "enforce");
     assertThat(st.get("bundle_error")).contains("malformed");
-    assertThat(log).anySatisfy(l -> assertThat(l).contains("REFUSED policy bundle").contains("wrong-node"));
+    assertThat(log)
+        .anySatisfy(l -> assertThat(l).contains("REFUSED policy bundle").contains("wrong-node"));
 
     // An empty long-poll changes nothing; the next genuine bundle applies and clears the error.
     assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.UNCHANGED);
@@ -242,7 +301,9 @@ class PolicySubscriptionTest {
     assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.APPLIED);
     assertThat(sub.version()).isEqualTo(2);
     assertThat(gate.allowInbound(w, tcp(B, 40011, A, 22, 0x02))).isTrue();
-    assertThat(status(gate)).doesNotContainKey("bundle_error").containsEntry("bundle_version", "2")
+    assertThat(status(gate))
+        .doesNotContainKey("bundle_error")
+        .containsEntry("bundle_version", "2")
         .containsEntry("bundle_revision", "rev2");
   }
 
@@ -262,8 +323,12 @@ class PolicySubscriptionTest {
 
     responses.add(bundle(2, 443));
     assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.APPLIED);
-    assertThat(gate.allowInbound(w, tcp(B, 41000, A, 443, 0x10))).as("established flow on a still-allowed port").isTrue();
-    assertThat(gate.allowInbound(w, tcp(B, 41001, A, 22, 0x10))).as("flow whose port was revoked").isFalse();
+    assertThat(gate.allowInbound(w, tcp(B, 41000, A, 443, 0x10)))
+        .as("established flow on a still-allowed port")
+        .isTrue();
+    assertThat(gate.allowInbound(w, tcp(B, 41001, A, 22, 0x10)))
+        .as("flow whose port was revoked")
+        .isFalse();
     assertThat(status(gate)).containsEntry("drop_inbound_revoked", "1");
   }
 
@@ -304,7 +369,9 @@ class PolicySubscriptionTest {
     PolicySubscription sub = subscription(base, gate);
     assertThat(sub.loadPersisted()).isZero();
     assertThat(gate.mode()).isEqualTo(FilterGate.Mode.FAIL_CLOSED);
-    assertThat(status(gate)).containsEntry("bundle_refused_persisted", "1").containsEntry("bundle_refused", "1");
+    assertThat(status(gate))
+        .containsEntry("bundle_refused_persisted", "1")
+        .containsEntry("bundle_refused", "1");
     assertThat(status(gate).get("bundle_error")).contains("persisted bundle refused");
   }
 
@@ -313,15 +380,17 @@ class PolicySubscriptionTest {
     CountDownLatch arrived = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     http.removeContext("/v1/bundle");
-    http.createContext("/v1/bundle", ex -> {
-      arrived.countDown();
-      try {
-        release.await(60, TimeUnit.SECONDS); // a long-poll that does not answer
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      ex.close();
-    });
+    http.createContext(
+        "/v1/bundle",
+        ex -> {
+          arrived.countDown();
+          try {
+            release.await(60, TimeUnit.SECONDS); // a long-poll that does not answer
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          ex.close();
+        });
     FilterGate gate = FilterGate.fromBundles(NODE, log::add);
     PolicySubscription sub = subscription(base, gate);
     sub.start();
@@ -333,7 +402,8 @@ class PolicySubscriptionTest {
     } finally {
       release.countDown();
     }
-    System.out.printf("close() with a hanging long-poll took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    System.out.printf(
+        "close() with a hanging long-poll took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
   }
 
   /**
@@ -351,7 +421,9 @@ class PolicySubscriptionTest {
     assertThat(sub.checkFreshness(now)).isFalse();
 
     freeze = true;
-    assertThat(sub.step()).as("unsigned \"unchanged\"").isEqualTo(PolicySubscription.Outcome.REFUSED);
+    assertThat(sub.step())
+        .as("unsigned \"unchanged\"")
+        .isEqualTo(PolicySubscription.Outcome.REFUSED);
     assertThat(sub.refused(Reason.STALE)).isEqualTo(1);
     // Later: the statement held has expired (stale), and later still the maximum age has passed.
     assertThat(sub.checkFreshness(now + 6 * 60_000)).isTrue();
@@ -376,8 +448,16 @@ class PolicySubscriptionTest {
   @Test
   void keepLastGoodKeepsEnforcingAStalePolicy() throws Exception {
     FilterGate gate = FilterGate.fromBundles(NODE, log::add);
-    DistributionSettings s = new DistributionSettings(base, key.publicKey(), NODE, dir.resolve("state/t0.bundle"), 1,
-        java.util.Optional.empty(), Duration.ofMinutes(10), DistributionSettings.StaleMode.KEEP_LAST_GOOD);
+    DistributionSettings s =
+        new DistributionSettings(
+            base,
+            key.publicKey(),
+            NODE,
+            dir.resolve("state/t0.bundle"),
+            1,
+            java.util.Optional.empty(),
+            Duration.ofMinutes(10),
+            DistributionSettings.StaleMode.KEEP_LAST_GOOD);
     PolicySubscription sub = new PolicySubscription(s, wgPrivate, gate, log::add);
     open.add(sub);
     responses.add(bundle(1, 443));
@@ -385,19 +465,24 @@ class PolicySubscriptionTest {
     long now = System.currentTimeMillis();
     assertThat(sub.checkFreshness(now + 24 * 3_600_000L)).isTrue();
     assertThat(gate.mode()).isEqualTo(FilterGate.Mode.ENFORCE);
-    assertThat(status(gate)).containsEntry("bundle_stale_mode", "keep-last-good").containsKey("bundle_fresh_until_ms");
+    assertThat(status(gate))
+        .containsEntry("bundle_stale_mode", "keep-last-good")
+        .containsKey("bundle_fresh_until_ms");
   }
 
   /** An Error on the subscription's thread no longer ends it: counted, and the loop goes on. */
   @Test
   void anErrorDoesNotEndTheSubscription() throws Exception {
     // The gate's log line for a new filter throws an Error, as a bug deep in applying might.
-    FilterGate gate = FilterGate.fromBundles(NODE, m -> {
-      if (m.startsWith("enforcing")) {
-        throw new StackOverflowError("simulated");
-      }
-      log.add(m);
-    });
+    FilterGate gate =
+        FilterGate.fromBundles(
+            NODE,
+            m -> {
+              if (m.startsWith("enforcing")) {
+                throw new StackOverflowError("simulated");
+              }
+              log.add(m);
+            });
     PolicySubscription sub = subscription(base, gate);
     responses.add(bundle(1, 443));
     assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.UNREACHABLE);
@@ -413,7 +498,8 @@ class PolicySubscriptionTest {
 
   /** Polling helper for the asynchronous ack. */
   static final class NetWait {
-    static void until(String what, java.util.function.BooleanSupplier c) throws InterruptedException {
+    static void until(String what, java.util.function.BooleanSupplier c)
+        throws InterruptedException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (!c.getAsBoolean()) {
         if (System.nanoTime() > deadline) {

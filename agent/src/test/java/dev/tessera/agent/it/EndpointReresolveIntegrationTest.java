@@ -45,10 +45,25 @@ class EndpointReresolveIntegrationTest {
   static void openLab() throws Exception {
     lab = new NetnsLab();
     hosts = lab.hostsFile(lab.nsA, NetnsLab.UNDER_B + " " + NAME + "\n");
-    WgGo.peerOfA(lab, KB, KA, false); // B never talks first: only the agent's re-resolution can reconnect
-    agent = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
-        KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NAME + ":51821", 0), null,
-        "-Dtessera.agent.reresolveSeconds=1", "-Dtessera.agent.reresolveAfterSeconds=3", "-Dsun.net.inetaddr.ttl=0");
+    WgGo.peerOfA(
+        lab, KB, KA, false); // B never talks first: only the agent's re-resolution can reconnect
+    agent =
+        TesseraNode.start(
+            lab,
+            lab.nsA,
+            lab.iface("ta"),
+            TesseraNode.config(
+                KA.toBase64(),
+                NetnsLab.TUN_A + "/24",
+                51820,
+                KB.publicKey().toBase64(),
+                NetnsLab.TUN_B + "/32",
+                NAME + ":51821",
+                0),
+            null,
+            "-Dtessera.agent.reresolveSeconds=1",
+            "-Dtessera.agent.reresolveAfterSeconds=3",
+            "-Dsun.net.inetaddr.ttl=0");
   }
 
   @AfterAll
@@ -66,10 +81,21 @@ class EndpointReresolveIntegrationTest {
     lab.in(lab.nsB, "sysctl", "-qw", "net.ipv4.conf.veth0.promote_secondaries=1");
     lab.in(lab.nsB, "ip", "addr", "add", MOVED + "/24", "dev", "veth0");
     lab.in(lab.nsB, "ip", "addr", "del", NetnsLab.UNDER_B + "/24", "dev", "veth0");
-    Files.writeString(hosts, "127.0.0.1 localhost\n" + MOVED + " " + NAME + "\n"); // in place: the bind mount follows the inode
+    Files.writeString(
+        hosts,
+        "127.0.0.1 localhost\n"
+            + MOVED
+            + " "
+            + NAME
+            + "\n"); // in place: the bind mount follows the inode
     try {
-      assertThat(Probes.pingFails(lab, lab.nsA, NetnsLab.TUN_B)).as("the old address is gone").isTrue();
-      Probes.ping(lab, lab.nsA, NetnsLab.TUN_B); // keeps pinging up to 15 s: the re-resolution happens meanwhile
+      assertThat(Probes.pingFails(lab, lab.nsA, NetnsLab.TUN_B))
+          .as("the old address is gone")
+          .isTrue();
+      Probes.ping(
+          lab,
+          lab.nsA,
+          NetnsLab.TUN_B); // keeps pinging up to 15 s: the re-resolution happens meanwhile
       assertThat(agent.uapiGet()).contains("endpoint=" + MOVED + ":51821");
       assertThat(agent.logText()).contains("now resolves to " + MOVED);
     } finally {

@@ -43,10 +43,16 @@ class FilterIntegrationTest {
   static WgGo wggo;
   static final WgKey KA = WgKey.generatePrivate(new SecureRandom());
   static final WgKey KB = WgKey.generatePrivate(new SecureRandom());
+
   /** The agent's Prometheus endpoint, on loopback inside nsA (scraped there with curl). */
   static final String METRICS = "127.0.0.1:9464";
-  static final String[] DROP_NO_RULE = {"verdict=\"drop\"", "reason=\"no-rule\"", "direction=\"inbound\""};
-  static final String[] ACCEPT_RULE = {"verdict=\"accept\"", "reason=\"rule\"", "direction=\"inbound\""};
+
+  static final String[] DROP_NO_RULE = {
+    "verdict=\"drop\"", "reason=\"no-rule\"", "direction=\"inbound\""
+  };
+  static final String[] ACCEPT_RULE = {
+    "verdict=\"accept\"", "reason=\"rule\"", "direction=\"inbound\""
+  };
   TesseraNode tessera;
 
   @BeforeEach
@@ -78,28 +84,66 @@ class FilterIntegrationTest {
   }
 
   static CompiledFilter filter(int... tcpPorts) {
-    List<DstPorts> dst = java.util.Arrays.stream(tcpPorts)
-        .mapToObj(p -> new DstPorts(IpPrefix.parse(NetnsLab.TUN_A + "/32"), p, p)).toList();
-    List<FilterRule> rules = dst.isEmpty() ? List.of()
-        : List.of(new FilterRule(List.of(IpPrefix.parse("10.213.0.0/24")), List.of(IpProtocol.TCP), dst, RuleOrigin.synthetic(RuleOrigin.ACL, 0)));
-    return CompiledFilter.of("a", List.of(IpPrefix.parse(NetnsLab.TUN_A + "/32")), rules,
-        List.of(new Peer("b", KB.publicKey().toBase64(), List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")), List.of())), List.of());
+    List<DstPorts> dst =
+        java.util.Arrays.stream(tcpPorts)
+            .mapToObj(p -> new DstPorts(IpPrefix.parse(NetnsLab.TUN_A + "/32"), p, p))
+            .toList();
+    List<FilterRule> rules =
+        dst.isEmpty()
+            ? List.of()
+            : List.of(
+                new FilterRule(
+                    List.of(IpPrefix.parse("10.213.0.0/24")),
+                    List.of(IpProtocol.TCP),
+                    dst,
+                    RuleOrigin.synthetic(RuleOrigin.ACL, 0)));
+    return CompiledFilter.of(
+        "a",
+        List.of(IpPrefix.parse(NetnsLab.TUN_A + "/32")),
+        rules,
+        List.of(
+            new Peer(
+                "b",
+                KB.publicKey().toBase64(),
+                List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")),
+                List.of())),
+        List.of());
   }
 
-  /** Replaces the filter atomically, as a deployment should (the watcher never sees half a file). */
+  /**
+   * Replaces the filter atomically, as a deployment should (the watcher never sees half a file).
+   */
   static void install(Path f, byte[] bytes) throws java.io.IOException {
     Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
     Files.write(tmp, bytes);
-    Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        tmp,
+        f,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
   TesseraNode startAgent(String role, Path filterFile) throws Exception {
-    return TesseraNode.startWithMetrics(lab, lab.nsA, lab.iface(role), TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24", 51820,
-        KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0), filterFile, METRICS);
+    return TesseraNode.startWithMetrics(
+        lab,
+        lab.nsA,
+        lab.iface(role),
+        TesseraNode.config(
+            KA.toBase64(),
+            NetnsLab.TUN_A + "/24",
+            51820,
+            KB.publicKey().toBase64(),
+            NetnsLab.TUN_B + "/32",
+            NetnsLab.UNDER_B + ":51821",
+            0),
+        filterFile,
+        METRICS);
   }
 
   boolean connects(int port) throws Exception {
-    return lab.tryIn(lab.nsB, 10, "nc", "-z", "-w", "2", NetnsLab.TUN_A, Integer.toString(port)).exit() == 0;
+    return lab.tryIn(lab.nsB, 10, "nc", "-z", "-w", "2", NetnsLab.TUN_A, Integer.toString(port))
+            .exit()
+        == 0;
   }
 
   @Test
@@ -110,21 +154,26 @@ class FilterIntegrationTest {
     assertThat(tessera.status()).containsEntry("filter_mode", "enforce");
 
     Scrape m0 = tessera.scrape();
-    assertThat(m0.has("tessera_agent_filter_mode", "mode=\"enforce\"")).as("metrics:\n%s", m0.text()).isTrue();
+    assertThat(m0.has("tessera_agent_filter_mode", "mode=\"enforce\""))
+        .as("metrics:\n%s", m0.text())
+        .isTrue();
     assertThat(m0.sum("tessera_agent_filter_generation")).isEqualTo(1);
 
     // A's own flows work (replies pass through conntrack); this also establishes the session.
     Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
     assertThat(connects(443)).as("TCP to 443 passes").isTrue();
     Scrape m1 = tessera.scrape();
-    assertThat(m1.sum("tessera_agent_peer_received_bytes_total")).as("bytes from b")
+    assertThat(m1.sum("tessera_agent_peer_received_bytes_total"))
+        .as("bytes from b")
         .isGreaterThan(m0.sum("tessera_agent_peer_received_bytes_total"));
-    assertThat(m1.sum("tessera_agent_peer_sent_bytes_total")).as("bytes to b")
+    assertThat(m1.sum("tessera_agent_peer_sent_bytes_total"))
+        .as("bytes to b")
         .isGreaterThan(m0.sum("tessera_agent_peer_sent_bytes_total"));
     assertThat(m1.sum("tessera_agent_peer_received_datagrams_total"))
         .isGreaterThan(m0.sum("tessera_agent_peer_received_datagrams_total"));
     assertThat(m1.sum("tessera_agent_peer_handshakes_total")).isPositive();
-    assertThat(m1.sum("tessera_agent_filter_packets_total", ACCEPT_RULE)).as("the connection to 443 accepted by its rule")
+    assertThat(m1.sum("tessera_agent_filter_packets_total", ACCEPT_RULE))
+        .as("the connection to 443 accepted by its rule")
         .isGreaterThan(m0.sum("tessera_agent_filter_packets_total", ACCEPT_RULE));
     double deniedBefore = m1.sum("tessera_agent_filter_packets_total", DROP_NO_RULE);
 
@@ -133,38 +182,53 @@ class FilterIntegrationTest {
     long after = tessera.counter("drop_inbound_no-rule");
     assertThat(after - before).as("no-rule drops for the SYNs to 22").isPositive();
     Scrape m2 = tessera.scrape();
-    assertThat(m2.sum("tessera_agent_filter_packets_total", DROP_NO_RULE)).as("the denied SYNs, by reason")
-        .isGreaterThanOrEqualTo(deniedBefore + (after - before)).isGreaterThanOrEqualTo((double) after);
+    assertThat(m2.sum("tessera_agent_filter_packets_total", DROP_NO_RULE))
+        .as("the denied SYNs, by reason")
+        .isGreaterThanOrEqualTo(deniedBefore + (after - before))
+        .isGreaterThanOrEqualTo((double) after);
     // The drop log: one line for the denied 5-tuple (its SYN retransmits are not logged again),
     // naming the reason and the rule between the same addresses.
-    NetnsLab.waitFor("the drop log line", 5000, () -> tessera.logText().contains("-> " + NetnsLab.TUN_A + ":22 "));
-    List<String> dropLines = tessera.logText().lines().filter(l -> l.contains("-> " + NetnsLab.TUN_A + ":22 ")).toList();
+    NetnsLab.waitFor(
+        "the drop log line",
+        5000,
+        () -> tessera.logText().contains("-> " + NetnsLab.TUN_A + ":22 "));
+    List<String> dropLines =
+        tessera.logText().lines().filter(l -> l.contains("-> " + NetnsLab.TUN_A + ":22 ")).toList();
     assertThat(dropLines).as("log:\n%s", tessera.logText()).hasSize(1);
-    assertThat(dropLines.get(0)).contains("drop inbound no-rule tcp " + NetnsLab.TUN_B + ":")
+    assertThat(dropLines.get(0))
+        .contains("drop inbound no-rule tcp " + NetnsLab.TUN_B + ":")
         .contains("nearest rule", "ports 443", "(this packet: protocol 6, port 22)");
     assertThat(tessera.counter("accept_inbound_rule")).isPositive();
-    assertThat(Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A)).as("ICMP from B is not allowed").isTrue();
+    assertThat(Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A))
+        .as("ICMP from B is not allowed")
+        .isTrue();
 
     // Changing the file reloads it (watcher): 22 becomes reachable without a restart.
     install(f, FilterCodec.encode(filter(22, 443)));
-    NetnsLab.waitFor("filter reload", 5000, () -> {
-      try {
-        return tessera.counter("filter_reloads") >= 1;
-      } catch (java.io.IOException e) {
-        return false;
-      }
-    });
+    NetnsLab.waitFor(
+        "filter reload",
+        5000,
+        () -> {
+          try {
+            return tessera.counter("filter_reloads") >= 1;
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        });
     assertThat(connects(22)).as("TCP to 22 after reload").isTrue();
 
     // A corrupt update is rejected and the previous filter stays in force.
     install(f, new byte[] {'T', 'S', 'R', 'F', 0, 0, 0, 9});
-    NetnsLab.waitFor("failed reload", 5000, () -> {
-      try {
-        return tessera.counter("filter_failed_reloads") >= 1;
-      } catch (java.io.IOException e) {
-        return false;
-      }
-    });
+    NetnsLab.waitFor(
+        "failed reload",
+        5000,
+        () -> {
+          try {
+            return tessera.counter("filter_failed_reloads") >= 1;
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        });
     assertThat(tessera.status()).containsEntry("filter_mode", "enforce");
     assertThat(connects(22)).isTrue();
   }
@@ -180,13 +244,16 @@ class FilterIntegrationTest {
     assertThat(tessera.counter("drop_inbound_filter-unavailable")).isPositive();
 
     install(f, FilterCodec.encode(filter(443)));
-    NetnsLab.waitFor("filter to load", 5000, () -> {
-      try {
-        return "enforce".equals(tessera.status().get("filter_mode"));
-      } catch (java.io.IOException e) {
-        return false;
-      }
-    });
+    NetnsLab.waitFor(
+        "filter to load",
+        5000,
+        () -> {
+          try {
+            return "enforce".equals(tessera.status().get("filter_mode"));
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        });
     assertThat(connects(443)).isTrue();
     assertThat(connects(22)).isFalse();
   }

@@ -10,8 +10,8 @@ import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A hostile sender for the flood test, run as a child JVM inside a lab namespace:
- * {@code Flood HOST PORT RESPONDER_PUBKEY_B64 SECONDS RATE garbage|init}.
+ * A hostile sender for the flood test, run as a child JVM inside a lab namespace: {@code Flood HOST
+ * PORT RESPONDER_PUBKEY_B64 SECONDS RATE garbage|init}.
  *
  * <p>{@code garbage}: random datagrams of random length and type. {@code init}: handshake
  * initiations whose MAC1 is valid (anyone who knows the responder's public key can compute it,
@@ -28,7 +28,8 @@ public final class Flood {
     long seconds = Long.parseLong(args[3]);
     int rate = Integer.parseInt(args[4]);
     boolean init = args[5].equals("init");
-    byte[] mac1Key = Blake2s.hash("mac1----".getBytes(StandardCharsets.US_ASCII), responder.bytes());
+    byte[] mac1Key =
+        Blake2s.hash("mac1----".getBytes(StandardCharsets.US_ASCII), responder.bytes());
     Random rnd = new Random(42);
     long sent = 0;
     long replies = 0;
@@ -63,7 +64,8 @@ public final class Flood {
           byte[] g = new byte[rnd.nextInt(200)];
           rnd.nextBytes(g);
           if (g.length > 0) {
-            g[0] = (byte) rnd.nextInt(6); // include valid-looking types 1..4 with wrong sizes/contents
+            g[0] =
+                (byte) rnd.nextInt(6); // include valid-looking types 1..4 with wrong sizes/contents
           }
           tx = ByteBuffer.wrap(g);
         }

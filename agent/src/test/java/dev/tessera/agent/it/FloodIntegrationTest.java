@@ -56,17 +56,31 @@ class FloodIntegrationTest {
 
   String flood(String mode, int seconds, int rate) throws Exception {
     Path log = lab.dir.resolve("flood-" + mode + ".log");
-    Process p = lab.spawn(lab.nsB, log, Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), Flood.class.getName(), NetnsLab.UNDER_A, "51820",
-        KA.publicKey().toBase64(), Integer.toString(seconds), Integer.toString(rate), mode);
+    Process p =
+        lab.spawn(
+            lab.nsB,
+            log,
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            Flood.class.getName(),
+            NetnsLab.UNDER_A,
+            "51820",
+            KA.publicKey().toBase64(),
+            Integer.toString(seconds),
+            Integer.toString(rate),
+            mode);
     // The established peer keeps working while the flood runs (wait for it to start sending).
-    NetnsLab.waitFor("the flood to start", 15_000, () -> {
-      try {
-        return Files.exists(log) && Files.readString(log).contains("flooding");
-      } catch (java.io.IOException e) {
-        return false;
-      }
-    });
+    NetnsLab.waitFor(
+        "the flood to start",
+        15_000,
+        () -> {
+          try {
+            return Files.exists(log) && Files.readString(log).contains("flooding");
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        });
     Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
     assertThat(p.waitFor(seconds + 20, TimeUnit.SECONDS)).isTrue();
     lab.stop(p);

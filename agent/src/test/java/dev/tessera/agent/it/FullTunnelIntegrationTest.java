@@ -72,7 +72,11 @@ class FullTunnelIntegrationTest {
     lab.in(lab.nsA, "ip", "-6", "route", "add", "default", "via", UNDER6_B, "dev", "veth0");
     wggo = WgGo.start(lab, lab.nsB, lab.iface("gb"), KB.toBase64(), 51821, NetnsLab.TUN_B);
     lab.in(lab.nsB, "ip", "-6", "addr", "add", TUN6_B + "/64", "dev", wggo.iface, "nodad");
-    wggo.setPeer(KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32," + TUN6_A + "/128", null, 0); // B learns A's endpoint
+    wggo.setPeer(
+        KA.publicKey().toBase64(),
+        NetnsLab.TUN_A + "/32," + TUN6_A + "/128",
+        null,
+        0); // B learns A's endpoint
     iface = lab.iface("ta");
     rulesBefore = rules();
   }
@@ -93,13 +97,22 @@ class FullTunnelIntegrationTest {
   }
 
   static String rules() throws IOException {
-    return lab.in(lab.nsA, "ip", "-4", "rule", "show") + lab.in(lab.nsA, "ip", "-6", "rule", "show");
+    return lab.in(lab.nsA, "ip", "-4", "rule", "show")
+        + lab.in(lab.nsA, "ip", "-6", "rule", "show");
   }
 
   static TesseraNode start(String... interfaceLines) throws IOException {
-    String config = TesseraNode.config(KA.toBase64(), NetnsLab.TUN_A + "/24, " + TUN6_A + "/64", 51820, KB.publicKey().toBase64(),
-        "0.0.0.0/0, ::/0", B_PUBLIC + ":51821", 0);
-    return TesseraNode.start(lab, lab.nsA, iface, TesseraNode.withInterfaceLines(config, interfaceLines), null);
+    String config =
+        TesseraNode.config(
+            KA.toBase64(),
+            NetnsLab.TUN_A + "/24, " + TUN6_A + "/64",
+            51820,
+            KB.publicKey().toBase64(),
+            "0.0.0.0/0, ::/0",
+            B_PUBLIC + ":51821",
+            0);
+    return TesseraNode.start(
+        lab, lab.nsA, iface, TesseraNode.withInterfaceLines(config, interfaceLines), null);
   }
 
   static String nftTables() throws IOException {
@@ -108,11 +121,29 @@ class FullTunnelIntegrationTest {
 
   /** From B, a packet for A's tunnel address sent over the underlay instead of the tunnel. */
   static boolean spoofedPingAnswered() throws IOException {
-    lab.in(lab.nsB, "ip", "route", "add", NetnsLab.TUN_A + "/32", "via", NetnsLab.UNDER_A, "dev", "veth0");
+    lab.in(
+        lab.nsB,
+        "ip",
+        "route",
+        "add",
+        NetnsLab.TUN_A + "/32",
+        "via",
+        NetnsLab.UNDER_A,
+        "dev",
+        "veth0");
     try {
       return !Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A);
     } finally {
-      lab.in(lab.nsB, "ip", "route", "del", NetnsLab.TUN_A + "/32", "via", NetnsLab.UNDER_A, "dev", "veth0");
+      lab.in(
+          lab.nsB,
+          "ip",
+          "route",
+          "del",
+          NetnsLab.TUN_A + "/32",
+          "via",
+          NetnsLab.UNDER_A,
+          "dev",
+          "veth0");
     }
   }
 
@@ -125,9 +156,12 @@ class FullTunnelIntegrationTest {
   void defaultRouteThroughTheTunnelWhileItsOwnUdpTakesThePhysicalRoute() throws Exception {
     agent = start();
     String rules = rules();
-    assertThat(count(rules, "not from all fwmark 0xca6c lookup 51820")).as(rules).isEqualTo(2); // -4 and -6
+    assertThat(count(rules, "not from all fwmark 0xca6c lookup 51820"))
+        .as(rules)
+        .isEqualTo(2); // -4 and -6
     assertThat(count(rules, "from all lookup main suppress_prefixlength 0")).as(rules).isEqualTo(2);
-    assertThat(lab.in(lab.nsA, "ip", "-4", "route", "show", "table", "51820")).contains("default dev " + iface);
+    assertThat(lab.in(lab.nsA, "ip", "-4", "route", "show", "table", "51820"))
+        .contains("default dev " + iface);
     assertThat(agent.uapiGet()).contains("fwmark=51820");
     assertThat(lab.in(lab.nsA, "wg", "show", iface, "fwmark").strip()).isEqualTo("0xca6c");
     assertThat(lab.in(lab.nsA, "ss", "-uane", "sport = :51820")).contains("fwmark:0xca6c");
@@ -135,7 +169,8 @@ class FullTunnelIntegrationTest {
     // Unmarked traffic (anything of the host's) goes into the tunnel; marked traffic (the agent's
     // own datagrams) to the endpoint goes out through the physical gateway.
     assertThat(lab.in(lab.nsA, "ip", "route", "get", BEHIND_B)).contains("dev " + iface);
-    assertThat(lab.in(lab.nsA, "ip", "route", "get", B_PUBLIC, "mark", "51820")).contains("via " + NetnsLab.UNDER_B)
+    assertThat(lab.in(lab.nsA, "ip", "route", "get", B_PUBLIC, "mark", "51820"))
+        .contains("via " + NetnsLab.UNDER_B)
         .contains("dev veth0");
 
     Probes.ping(lab, lab.nsA, BEHIND_B); // an address behind the peer, through the tunnel
@@ -155,7 +190,8 @@ class FullTunnelIntegrationTest {
     agent = null;
     assertThat(rules()).isEqualTo(rulesBefore);
     assertThat(nftTables()).doesNotContain("tessera-");
-    assertThat(lab.in(lab.nsA, "ip", "route", "show", "default")).contains("via " + NetnsLab.UNDER_B); // untouched
+    assertThat(lab.in(lab.nsA, "ip", "route", "show", "default"))
+        .contains("via " + NetnsLab.UNDER_B); // untouched
   }
 
   @Test
@@ -169,7 +205,9 @@ class FullTunnelIntegrationTest {
     String rules = rules();
     assertThat(count(rules, "not from all fwmark 0xca6c lookup 51820")).as(rules).isEqualTo(2);
     assertThat(count(rules, "suppress_prefixlength 0")).as(rules).isEqualTo(2);
-    assertThat(agent.logText()).containsPattern("removed [46] routing rule\\(s\\)/nft table\\(s\\) left by a previous agent");
+    assertThat(agent.logText())
+        .containsPattern(
+            "removed [46] routing rule\\(s\\)/nft table\\(s\\) left by a previous agent");
     assertThat(count(nftTables(), "tessera-" + iface)).isEqualTo(2); // ip and ip6, once each
     Probes.ping(lab, lab.nsA, BEHIND_B);
     agent.stop();
@@ -182,11 +220,14 @@ class FullTunnelIntegrationTest {
   @Order(4)
   void configuredFwMarkIsTheTableAndWgSetFwmarkReachesTheSocket() throws Exception {
     agent = start("FwMark = 0x1234");
-    assertThat(lab.in(lab.nsA, "ip", "-4", "rule", "show")).contains("not from all fwmark 0x1234 lookup 4660");
+    assertThat(lab.in(lab.nsA, "ip", "-4", "rule", "show"))
+        .contains("not from all fwmark 0x1234 lookup 4660");
     Probes.ping(lab, lab.nsA, BEHIND_B);
     lab.in(lab.nsA, "wg", "set", iface, "fwmark", "0x4321");
     assertThat(lab.in(lab.nsA, "wg", "show", iface, "fwmark").strip()).isEqualTo("0x4321");
-    assertThat(lab.in(lab.nsA, "ss", "-uane", "sport = :51820")).contains("fwmark:0x4321").doesNotContain("fwmark:0x1234");
+    assertThat(lab.in(lab.nsA, "ss", "-uane", "sport = :51820"))
+        .contains("fwmark:0x4321")
+        .doesNotContain("fwmark:0x1234");
     // With the mark no longer matching the rule, the agent's own datagrams would loop into the
     // tunnel (exactly what the rule prevents); set it back and traffic flows again.
     lab.in(lab.nsA, "wg", "set", iface, "fwmark", "0x1234");
@@ -199,13 +240,15 @@ class FullTunnelIntegrationTest {
   void tableOffInstallsNothingAndANamedTableGetsEveryRoute() throws Exception {
     agent = start("Table = off");
     assertThat(rules()).isEqualTo(rulesBefore);
-    assertThat(spoofedPingAnswered()).as("control: without the full tunnel's firewall the tunnel address answers on veth0")
+    assertThat(spoofedPingAnswered())
+        .as("control: without the full tunnel's firewall the tunnel address answers on veth0")
         .isTrue();
     assertThat(lab.in(lab.nsA, "ip", "route", "show", "dev", iface)).doesNotContain("default");
     agent.stop();
     agent = start("Table = 1234");
     assertThat(rules()).isEqualTo(rulesBefore);
-    assertThat(lab.in(lab.nsA, "ip", "-4", "route", "show", "table", "1234")).contains("default dev " + iface);
+    assertThat(lab.in(lab.nsA, "ip", "-4", "route", "show", "table", "1234"))
+        .contains("default dev " + iface);
     assertThat(lab.in(lab.nsA, "ip", "route", "get", BEHIND_B)).contains("via " + NetnsLab.UNDER_B);
   }
 
@@ -215,11 +258,22 @@ class FullTunnelIntegrationTest {
   void withNftTheTunnelAddressIsGuardedAndStrictRpFilterWorks() throws Exception {
     agent = start();
     String v4 = lab.in(lab.nsA, "nft", "list", "table", "ip", "tessera-" + iface);
-    assertThat(v4).contains("iifname != \"" + iface + "\" ip daddr " + NetnsLab.TUN_A + " fib saddr type != local drop")
-        .contains("ct mark set meta mark").contains("meta mark set ct mark");
-    assertThat(lab.in(lab.nsA, "nft", "list", "table", "ip6", "tessera-" + iface)).contains("ip6 daddr " + TUN6_A);
-    assertThat(lab.in(lab.nsA, "sysctl", "-n", "net.ipv4.conf.all.src_valid_mark").strip()).isEqualTo("1");
-    assertThat(spoofedPingAnswered()).as("a packet for the tunnel address arriving on veth0 is dropped").isFalse();
+    assertThat(v4)
+        .contains(
+            "iifname != \""
+                + iface
+                + "\" ip daddr "
+                + NetnsLab.TUN_A
+                + " fib saddr type != local drop")
+        .contains("ct mark set meta mark")
+        .contains("meta mark set ct mark");
+    assertThat(lab.in(lab.nsA, "nft", "list", "table", "ip6", "tessera-" + iface))
+        .contains("ip6 daddr " + TUN6_A);
+    assertThat(lab.in(lab.nsA, "sysctl", "-n", "net.ipv4.conf.all.src_valid_mark").strip())
+        .isEqualTo("1");
+    assertThat(spoofedPingAnswered())
+        .as("a packet for the tunnel address arriving on veth0 is dropped")
+        .isFalse();
 
     // Strict reverse-path filtering: the endpoint's replies pass because their conntrack entry
     // gives them the tunnel's fwmark back (without it the kernel would route 198.18.52.2 into the

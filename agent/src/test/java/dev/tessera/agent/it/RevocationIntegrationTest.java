@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Revocation in both directions, end to end: B (stock wireguard-go) keeps a TCP connection and a
- * UDP exchange open to services on A (the Tessera agent), each side sending a line every 100 ms.
- * A new filter without those rules is installed on A: from the swap on, no line crosses in
- * either direction, while both sides keep trying (A counts the drops both ways as revoked).
+ * UDP exchange open to services on A (the Tessera agent), each side sending a line every 100 ms. A
+ * new filter without those rules is installed on A: from the swap on, no line crosses in either
+ * direction, while both sides keep trying (A counts the drops both ways as revoked).
  */
 @Tag("root")
 @Tag("integration")
@@ -45,13 +45,29 @@ class RevocationIntegrationTest {
     List<FilterRule> rules = new ArrayList<>();
     IpPrefix a = IpPrefix.parse(NetnsLab.TUN_A + "/32");
     if (allow) {
-      rules.add(new FilterRule(List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")), List.of(IpProtocol.TCP),
-          List.of(new DstPorts(a, TCP_PORT, TCP_PORT)), RuleOrigin.synthetic(RuleOrigin.ACL, 0)));
-      rules.add(new FilterRule(List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")), List.of(IpProtocol.UDP),
-          List.of(new DstPorts(a, UDP_PORT, UDP_PORT)), RuleOrigin.synthetic(RuleOrigin.ACL, 1)));
+      rules.add(
+          new FilterRule(
+              List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")),
+              List.of(IpProtocol.TCP),
+              List.of(new DstPorts(a, TCP_PORT, TCP_PORT)),
+              RuleOrigin.synthetic(RuleOrigin.ACL, 0)));
+      rules.add(
+          new FilterRule(
+              List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")),
+              List.of(IpProtocol.UDP),
+              List.of(new DstPorts(a, UDP_PORT, UDP_PORT)),
+              RuleOrigin.synthetic(RuleOrigin.ACL, 1)));
     }
-    return CompiledFilter.of("a", List.of(a), rules,
-        List.of(new Peer("b", KB.publicKey().toBase64(), List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")), List.of())),
+    return CompiledFilter.of(
+        "a",
+        List.of(a),
+        rules,
+        List.of(
+            new Peer(
+                "b",
+                KB.publicKey().toBase64(),
+                List.of(IpPrefix.parse(NetnsLab.TUN_B + "/32")),
+                List.of())),
         List.of());
   }
 
@@ -73,7 +89,9 @@ class RevocationIntegrationTest {
 
   /** A shell loop that prints a line every 100 ms into {@code nc ARGS}. */
   static String[] talker(String who, String ncArgs) {
-    return new String[] {"sh", "-c", "while :; do echo from-" + who + "; sleep 0.1; done | nc " + ncArgs};
+    return new String[] {
+      "sh", "-c", "while :; do echo from-" + who + "; sleep 0.1; done | nc " + ncArgs
+    };
   }
 
   @Test
@@ -82,9 +100,20 @@ class RevocationIntegrationTest {
       WgGo.peerOfA(lab, KB, KA, true);
       Path f = lab.dir.resolve("a.tfilter");
       Files.write(f, FilterCodec.encode(filter(true)));
-      TesseraNode a = TesseraNode.start(lab, lab.nsA, lab.iface("tr"), TesseraNode.config(KA.toBase64(),
-          NetnsLab.TUN_A + "/24", 51820, KB.publicKey().toBase64(), NetnsLab.TUN_B + "/32",
-          NetnsLab.UNDER_B + ":51821", 0), f);
+      TesseraNode a =
+          TesseraNode.start(
+              lab,
+              lab.nsA,
+              lab.iface("tr"),
+              TesseraNode.config(
+                  KA.toBase64(),
+                  NetnsLab.TUN_A + "/24",
+                  51820,
+                  KB.publicKey().toBase64(),
+                  NetnsLab.TUN_B + "/32",
+                  NetnsLab.UNDER_B + ":51821",
+                  0),
+              f);
       try {
         Path tcpAtA = lab.dir.resolve("tcp-at-a.log");
         Path tcpAtB = lab.dir.resolve("tcp-at-b.log");
@@ -92,18 +121,23 @@ class RevocationIntegrationTest {
         Path udpAtB = lab.dir.resolve("udp-at-b.log");
         lab.spawn(lab.nsA, tcpAtA, talker("a", "-l " + TCP_PORT));
         lab.spawn(lab.nsA, udpAtA, talker("a", "-u -l " + UDP_PORT));
-        NetnsLab.waitFor("listeners on A", 5000, () -> {
-          try {
-            String out = lab.tryIn(lab.nsA, 5, "ss", "-ltnu").output();
-            return out.contains(":" + TCP_PORT) && out.contains(":" + UDP_PORT);
-          } catch (IOException e) {
-            return false;
-          }
-        });
+        NetnsLab.waitFor(
+            "listeners on A",
+            5000,
+            () -> {
+              try {
+                String out = lab.tryIn(lab.nsA, 5, "ss", "-ltnu").output();
+                return out.contains(":" + TCP_PORT) && out.contains(":" + UDP_PORT);
+              } catch (IOException e) {
+                return false;
+              }
+            });
         lab.spawn(lab.nsB, tcpAtB, talker("b", NetnsLab.TUN_A + " " + TCP_PORT));
         lab.spawn(lab.nsB, udpAtB, talker("b", "-u -p 40002 " + NetnsLab.TUN_A + " " + UDP_PORT));
         // both flows carry lines both ways
-        NetnsLab.waitFor("TCP and UDP lines in both directions", 20_000,
+        NetnsLab.waitFor(
+            "TCP and UDP lines in both directions",
+            20_000,
             () -> size(tcpAtA) > 40 && size(tcpAtB) > 40 && size(udpAtA) > 40 && size(udpAtB) > 40);
 
         long reloads = counter(a, "filter_reloads");
@@ -113,10 +147,15 @@ class RevocationIntegrationTest {
         long inBefore = counter(a, "drop_inbound_revoked");
         long outBefore = counter(a, "drop_outbound_revoked");
         // both sides keep sending: wait until A has dropped a good number of packets each way
-        NetnsLab.waitFor("revoked drops both ways", 20_000,
-            () -> counter(a, "drop_inbound_revoked") - inBefore >= 10 && counter(a, "drop_outbound_revoked") - outBefore >= 10);
+        NetnsLab.waitFor(
+            "revoked drops both ways",
+            20_000,
+            () ->
+                counter(a, "drop_inbound_revoked") - inBefore >= 10
+                    && counter(a, "drop_outbound_revoked") - outBefore >= 10);
         assertThat(new long[] {size(tcpAtA), size(tcpAtB), size(udpAtA), size(udpAtB)})
-            .as("bytes received since the swap: TCP at A, TCP at B, UDP at A, UDP at B").containsExactly(at);
+            .as("bytes received since the swap: TCP at A, TCP at B, UDP at A, UDP at B")
+            .containsExactly(at);
       } finally {
         a.stop();
       }

@@ -40,8 +40,20 @@ class TesseraTesseraIntegrationTest {
     lab = new NetnsLab();
     a = TesseraNode.start(lab, lab.nsA, lab.iface("ta"), TesseraNode.configA(KA, KB), null);
     // B has no endpoint for A: it learns it from A's handshake (and later roams).
-    b = TesseraNode.start(lab, lab.nsB, lab.iface("tb"), TesseraNode.config(KB.toBase64(), NetnsLab.TUN_B + "/24", 51821,
-        KA.publicKey().toBase64(), NetnsLab.TUN_A + "/32", null, 0), null);
+    b =
+        TesseraNode.start(
+            lab,
+            lab.nsB,
+            lab.iface("tb"),
+            TesseraNode.config(
+                KB.toBase64(),
+                NetnsLab.TUN_B + "/24",
+                51821,
+                KA.publicKey().toBase64(),
+                NetnsLab.TUN_A + "/32",
+                null,
+                0),
+            null);
   }
 
   @AfterAll

@@ -68,7 +68,9 @@ class TesseraWgGoIntegrationTest {
   void iperfTcpBothWays() throws Exception {
     double up = Probes.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, false);
     double down = Probes.iperf(lab, lab.nsB, NetnsLab.TUN_B, lab.nsA, 3, true);
-    System.err.printf("iperf3 Tessera->wireguard-go %.0f Mbit/s, wireguard-go->Tessera %.0f Mbit/s%n", up / 1e6, down / 1e6);
+    System.err.printf(
+        "iperf3 Tessera->wireguard-go %.0f Mbit/s, wireguard-go->Tessera %.0f Mbit/s%n",
+        up / 1e6, down / 1e6);
     assertThat(up).isGreaterThan(1e6);
     assertThat(down).isGreaterThan(1e6);
   }
@@ -112,8 +114,17 @@ class TesseraWgGoIntegrationTest {
         Probes.ping(lab, lab.nsB, NetnsLab.TUN_A);
         Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
       } catch (AssertionError e) {
-        throw new AssertionError(e.getMessage() + "\nwireguard-go: " + wggo.show() + "\nagent: " + tessera.uapiGet()
-            + tessera.status() + "\n" + lab.in(lab.nsB, "ip", "addr") + lab.in(lab.nsB, "ip", "route"), e);
+        throw new AssertionError(
+            e.getMessage()
+                + "\nwireguard-go: "
+                + wggo.show()
+                + "\nagent: "
+                + tessera.uapiGet()
+                + tessera.status()
+                + "\n"
+                + lab.in(lab.nsB, "ip", "addr")
+                + lab.in(lab.nsB, "ip", "route"),
+            e);
       }
       assertThat(tessera.uapiGet()).contains("endpoint=" + moved + ":51821");
     } finally {
@@ -140,8 +151,17 @@ class TesseraWgGoIntegrationTest {
     assertThat(Long.parseLong(peer[5])).as("rx bytes").isPositive();
     assertThat(Long.parseLong(peer[6])).as("tx bytes").isPositive();
     // wg set: add an allowed IP and a keepalive; read them back.
-    lab.in(lab.nsA, "wg", "set", tessera.iface, "peer", KB.publicKey().toBase64(), "allowed-ips",
-        NetnsLab.TUN_B + "/32,10.213.9.0/24", "persistent-keepalive", "25");
+    lab.in(
+        lab.nsA,
+        "wg",
+        "set",
+        tessera.iface,
+        "peer",
+        KB.publicKey().toBase64(),
+        "allowed-ips",
+        NetnsLab.TUN_B + "/32,10.213.9.0/24",
+        "persistent-keepalive",
+        "25");
     String dump = lab.in(lab.nsA, "wg", "show", tessera.iface, "allowed-ips");
     assertThat(dump).contains("10.213.9.0/24");
     assertThat(lab.in(lab.nsA, "wg", "show", tessera.iface, "persistent-keepalive")).contains("25");

@@ -52,9 +52,11 @@ class WgGoHarnessIntegrationTest {
     a.setPeer(kb.publicKey().toBase64(), NetnsLab.TUN_B + "/32", NetnsLab.UNDER_B + ":51821", 0);
     b.setPeer(ka.publicKey().toBase64(), NetnsLab.TUN_A + "/32", null, 0);
 
-    NetnsLab.Result ping = lab.tryIn(lab.nsA, 15, "ping", "-c", "3", "-i", "0.2", "-W", "3", NetnsLab.TUN_B);
+    NetnsLab.Result ping =
+        lab.tryIn(lab.nsA, 15, "ping", "-c", "3", "-i", "0.2", "-W", "3", NetnsLab.TUN_B);
     assertThat(ping.exit()).as(ping.output()).isZero();
-    NetnsLab.Result back = lab.tryIn(lab.nsB, 15, "ping", "-c", "3", "-i", "0.2", "-W", "3", NetnsLab.TUN_A);
+    NetnsLab.Result back =
+        lab.tryIn(lab.nsB, 15, "ping", "-c", "3", "-i", "0.2", "-W", "3", NetnsLab.TUN_A);
     assertThat(back.exit()).as(back.output()).isZero();
     // b learned a's endpoint from the authenticated handshake (roaming source of truth).
     assertThat(b.show()).contains(NetnsLab.UNDER_A + ":51820");

@@ -20,13 +20,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 class AgentMetricsTest {
   private static String scrape(AgentMetrics m) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter(false).write(out, m.registry().scrape());
+    new io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter(false)
+        .write(out, m.registry().scrape());
     return out.toString(StandardCharsets.UTF_8);
   }
 
   @Test
   void statusLinesBecomeLabelledSeries() throws IOException {
-    String status = """
+    String status =
+        """
         filter_mode=enforce
         filter_generation=3
         filter_applied_at_ms=10000
@@ -43,19 +45,20 @@ class AgentMetricsTest {
         """;
     AgentMetrics m = new AgentMetrics(() -> status, List::of, () -> 25_000);
     String text = scrape(m);
-    assertThat(text).contains(
-        "tessera_agent_filter_packets_total{direction=\"inbound\",reason=\"no-rule\",verdict=\"drop\"} 4",
-        "tessera_agent_filter_packets_total{direction=\"inbound\",reason=\"rule\",verdict=\"accept\"} 5",
-        "tessera_agent_filter_packets_total{direction=\"outbound\",reason=\"malformed\",verdict=\"drop\"} 1",
-        "tessera_agent_wireguard_drops_total{direction=\"outbound\",reason=\"no_route\"} 6",
-        "tessera_agent_wireguard_drops_total{direction=\"inbound\",reason=\"decrypt_failed\"} 2",
-        "tessera_agent_filter_mode{mode=\"enforce\"} 1",
-        "tessera_agent_filter_generation 3",
-        "tessera_agent_filter_age_seconds 15",
-        "tessera_agent_conntrack_flows 7",
-        "tessera_agent_filter_reloads_total 2",
-        "tessera_agent_filter_failed_reloads_total 1",
-        "tessera_agent_tun_packets_read_total 11");
+    assertThat(text)
+        .contains(
+            "tessera_agent_filter_packets_total{direction=\"inbound\",reason=\"no-rule\",verdict=\"drop\"} 4",
+            "tessera_agent_filter_packets_total{direction=\"inbound\",reason=\"rule\",verdict=\"accept\"} 5",
+            "tessera_agent_filter_packets_total{direction=\"outbound\",reason=\"malformed\",verdict=\"drop\"} 1",
+            "tessera_agent_wireguard_drops_total{direction=\"outbound\",reason=\"no_route\"} 6",
+            "tessera_agent_wireguard_drops_total{direction=\"inbound\",reason=\"decrypt_failed\"} 2",
+            "tessera_agent_filter_mode{mode=\"enforce\"} 1",
+            "tessera_agent_filter_generation 3",
+            "tessera_agent_filter_age_seconds 15",
+            "tessera_agent_conntrack_flows 7",
+            "tessera_agent_filter_reloads_total 2",
+            "tessera_agent_filter_failed_reloads_total 1",
+            "tessera_agent_tun_packets_read_total 11");
     assertThat(text).doesNotContain("tessera_agent_bundle_version"); // no policy server
   }
 
@@ -63,11 +66,21 @@ class AgentMetricsTest {
   void bundleVersionsStayExact() throws IOException {
     long epoch = 1_796_495_072L;
     long version = epoch << 32 | 3;
-    String text = scrape(new AgentMetrics(() -> "bundle_server=198.51.100.1:8443\nbundle_version=" + version + "\n",
-        List::of, () -> 0));
-    assertThat(text).contains("tessera_agent_bundle_info{version=\"" + version + "\"} 1",
-        "tessera_agent_bundle_version_sequence 3");
-    String epochLine = text.lines().filter(l -> l.startsWith("tessera_agent_bundle_version_epoch ")).findFirst().orElseThrow();
+    String text =
+        scrape(
+            new AgentMetrics(
+                () -> "bundle_server=198.51.100.1:8443\nbundle_version=" + version + "\n",
+                List::of,
+                () -> 0));
+    assertThat(text)
+        .contains(
+            "tessera_agent_bundle_info{version=\"" + version + "\"} 1",
+            "tessera_agent_bundle_version_sequence 3");
+    String epochLine =
+        text.lines()
+            .filter(l -> l.startsWith("tessera_agent_bundle_version_epoch "))
+            .findFirst()
+            .orElseThrow();
     long e = (long) Double.parseDouble(epochLine.substring(epochLine.indexOf(' ') + 1));
     assertThat(e << 32 | 3).as("version rebuilt from the gauges").isEqualTo(version);
     assertThat(text).doesNotContain("E18");
@@ -75,19 +88,29 @@ class AgentMetricsTest {
 
   @Test
   void servesTheTextFormatOverHttp() throws Exception {
-    try (AgentMetrics m = new AgentMetrics(() -> "filter_mode=allow_all\n", List::of, System::currentTimeMillis)) {
+    try (AgentMetrics m =
+        new AgentMetrics(() -> "filter_mode=allow_all\n", List::of, System::currentTimeMillis)) {
       int port = m.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      HttpResponse<String> r = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.body()).contains("tessera_agent_filter_mode{mode=\"allow_all\"} 1");
     }
   }
 
   @ParameterizedTest
-  @CsvSource({"NO_ROUTE, outbound", "NO_ENDPOINT, outbound", "TUN_MALFORMED, outbound", "DECRYPT_FAILED, inbound",
-      "REPLAYED, inbound", "PEER_NOT_IN_POLICY, both"})
+  @CsvSource({
+    "NO_ROUTE, outbound",
+    "NO_ENDPOINT, outbound",
+    "TUN_MALFORMED, outbound",
+    "DECRYPT_FAILED, inbound",
+    "REPLAYED, inbound",
+    "PEER_NOT_IN_POLICY, both"
+  })
   void dropDirections(DropReason reason, String direction) {
     assertThat(DropDirection.of(reason)).isEqualTo(direction);
   }

@@ -41,7 +41,9 @@ class NoiseProtocolTest {
 
   private byte[] initiation(Instant t) {
     byte[] msg = new byte[Messages.INITIATION_SIZE];
-    assertThat(NoiseProtocol.createInitiation(initiator, iHs, Tai64n.stamp(t), rnd, 0x11223344, msg)).isTrue();
+    assertThat(
+            NoiseProtocol.createInitiation(initiator, iHs, Tai64n.stamp(t), rnd, 0x11223344, msg))
+        .isTrue();
     return msg;
   }
 
@@ -79,7 +81,8 @@ class NoiseProtocolTest {
     assertThat(k[0].remoteIndex()).isEqualTo(0x55667788);
     assertThat(k[1].remoteIndex()).isEqualTo(0x11223344);
     byte[] ct = ChaChaPoly.seal(k[0].sendKey().getEncoded(), 0, "hi".getBytes(), null);
-    assertThat(ChaChaPoly.open(k[1].receiveKey().getEncoded(), 0, ct, 0, ct.length, null)).isEqualTo("hi".getBytes());
+    assertThat(ChaChaPoly.open(k[1].receiveKey().getEncoded(), 0, ct, 0, ct.length, null))
+        .isEqualTo("hi".getBytes());
   }
 
   @Test

@@ -30,7 +30,8 @@ class AllocationTest {
     long perPacket = ChildJvm.value(out, "perPacket");
     long perCipherOp = ChildJvm.value(out, "perCipherOp");
     assertThat(ChildJvm.value(out, "delivered")).isEqualTo(2 * ChildJvm.value(out, "iterations"));
-    assertThat(perPacket - 2 * perCipherOp).as("core's own bytes per packet (both directions)")
+    assertThat(perPacket - 2 * perCipherOp)
+        .as("core's own bytes per packet (both directions)")
         .isLessThan(256);
   }
 
@@ -50,18 +51,19 @@ class AllocationTest {
     ByteBuffer packet = ByteBuffer.wrap(ipv4("10.0.0.1", "10.0.0.2", 1392, 1));
     ByteBuffer wire = ByteBuffer.allocate(2048);
     int[] delivered = {0};
-    Output toWire = new Output() {
-      @Override
-      public void sendDatagram(ByteBuffer d, InetSocketAddress to) {
-        wire.clear();
-        wire.put(d.duplicate()).flip();
-      }
+    Output toWire =
+        new Output() {
+          @Override
+          public void sendDatagram(ByteBuffer d, InetSocketAddress to) {
+            wire.clear();
+            wire.put(d.duplicate()).flip();
+          }
 
-      @Override
-      public void deliverToTun(ByteBuffer p, Peer from) {
-        delivered[0]++;
-      }
-    };
+          @Override
+          public void deliverToTun(ByteBuffer p, Peer from) {
+            delivered[0]++;
+          }
+        };
     int n = 20_000;
     for (int i = 0; i < n; i++) { // warm up (JIT, thread-locals)
       a.dev.onTunPacket(packet, toWire);

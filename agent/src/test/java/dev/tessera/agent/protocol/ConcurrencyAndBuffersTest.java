@@ -30,43 +30,49 @@ class ConcurrencyAndBuffersTest {
     int threads = 4;
     int perThread = 500;
     ConcurrentLinkedQueue<byte[]> wire = new ConcurrentLinkedQueue<>();
-    runParallel(threads, t -> {
-      Output out = new Output() {
-        @Override
-        public void sendDatagram(ByteBuffer d, InetSocketAddress to) {
-          byte[] c = new byte[d.remaining()];
-          d.get(d.position(), c);
-          wire.add(c);
-        }
+    runParallel(
+        threads,
+        t -> {
+          Output out =
+              new Output() {
+                @Override
+                public void sendDatagram(ByteBuffer d, InetSocketAddress to) {
+                  byte[] c = new byte[d.remaining()];
+                  d.get(d.position(), c);
+                  wire.add(c);
+                }
 
-        @Override
-        public void deliverToTun(ByteBuffer p, Peer from) {}
-      };
-      for (int i = 0; i < perThread; i++) {
-        a.dev.onTunPacket(ByteBuffer.wrap(ipv4("10.0.0.1", "10.0.0.2", 100, t)), out);
-      }
-    });
+                @Override
+                public void deliverToTun(ByteBuffer p, Peer from) {}
+              };
+          for (int i = 0; i < perThread; i++) {
+            a.dev.onTunPacket(ByteBuffer.wrap(ipv4("10.0.0.1", "10.0.0.2", 100, t)), out);
+          }
+        });
     List<byte[]> shuffled = new ArrayList<>(wire);
     assertThat(shuffled).hasSize(threads * perThread);
     Collections.shuffle(shuffled, new java.util.Random(3)); // reordering well within the window
     AtomicInteger delivered = new AtomicInteger();
     ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>(shuffled);
-    runParallel(threads, t -> {
-      Output out = new Output() {
-        @Override
-        public void sendDatagram(ByteBuffer d, InetSocketAddress to) {}
+    runParallel(
+        threads,
+        t -> {
+          Output out =
+              new Output() {
+                @Override
+                public void sendDatagram(ByteBuffer d, InetSocketAddress to) {}
 
-        @Override
-        public void deliverToTun(ByteBuffer p, Peer from) {
-          assertThat(p.remaining()).isEqualTo(128);
-          delivered.incrementAndGet();
-        }
-      };
-      byte[] dg;
-      while ((dg = queue.poll()) != null) {
-        b.dev.onDatagram(ByteBuffer.wrap(dg), a.addr, out);
-      }
-    });
+                @Override
+                public void deliverToTun(ByteBuffer p, Peer from) {
+                  assertThat(p.remaining()).isEqualTo(128);
+                  delivered.incrementAndGet();
+                }
+              };
+          byte[] dg;
+          while ((dg = queue.poll()) != null) {
+            b.dev.onDatagram(ByteBuffer.wrap(dg), a.addr, out);
+          }
+        });
     assertThat(delivered.get()).isEqualTo(threads * perThread);
     assertThat(b.dev.dropCounts().values()).allMatch(v -> v == 0);
   }
@@ -81,14 +87,16 @@ class ConcurrencyAndBuffersTest {
     ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
     for (int i = 0; i < n; i++) {
       int t = i;
-      Thread th = new Thread(() -> {
-        try {
-          start.await();
-          body.run(t);
-        } catch (Throwable e) {
-          errors.add(e);
-        }
-      });
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  body.run(t);
+                } catch (Throwable e) {
+                  errors.add(e);
+                }
+              });
       th.start();
       ts.add(th);
     }
@@ -117,29 +125,30 @@ class ConcurrencyAndBuffersTest {
     List<ByteBuffer> sentBuffers = new ArrayList<>();
     List<ByteBuffer> tunBuffers = new ArrayList<>();
     byte[][] lastDatagram = new byte[1][];
-    Output out = new Output() {
-      @Override
-      public void sendDatagram(ByteBuffer d, InetSocketAddress to) {
-        sentBuffers.add(d);
-        lastDatagram[0] = new byte[d.remaining()];
-        d.get(d.position(), lastDatagram[0]);
-      }
+    Output out =
+        new Output() {
+          @Override
+          public void sendDatagram(ByteBuffer d, InetSocketAddress to) {
+            sentBuffers.add(d);
+            lastDatagram[0] = new byte[d.remaining()];
+            d.get(d.position(), lastDatagram[0]);
+          }
 
-      @Override
-      public void deliverToTun(ByteBuffer p, Peer from) {
-        tunBuffers.add(p);
-      }
+          @Override
+          public void deliverToTun(ByteBuffer p, Peer from) {
+            tunBuffers.add(p);
+          }
 
-      @Override
-      public ByteBuffer datagramBuffer(int min) {
-        return shellOut.clear().position(7);
-      }
+          @Override
+          public ByteBuffer datagramBuffer(int min) {
+            return shellOut.clear().position(7);
+          }
 
-      @Override
-      public ByteBuffer tunBuffer(int min) {
-        return shellTun.clear().position(3);
-      }
-    };
+          @Override
+          public ByteBuffer tunBuffer(int min) {
+            return shellTun.clear().position(3);
+          }
+        };
     byte[] pkt = ipv4("10.0.0.1", "10.0.0.2", 77, 5);
     ByteBuffer in = ByteBuffer.allocateDirect(200).order(ByteOrder.LITTLE_ENDIAN);
     in.position(10).put(pkt).flip().position(10);

@@ -49,7 +49,8 @@ class GarbageInputTest {
   }
 
   private void inject(Node to, byte[] dg) {
-    to.dev.onDatagram(ByteBuffer.wrap(dg), new InetSocketAddress(TestNet.addr("203.0.113.5"), 999), to);
+    to.dev.onDatagram(
+        ByteBuffer.wrap(dg), new InetSocketAddress(TestNet.addr("203.0.113.5"), 999), to);
   }
 
   private long totalDrops(Node n) {
@@ -62,11 +63,12 @@ class GarbageInputTest {
     Random rnd = new Random(seed);
     int sentBefore = b.sent.size();
     for (int i = 0; i < 3000; i++) {
-      int len = switch (rnd.nextInt(4)) {
-        case 0 -> rnd.nextInt(8);
-        case 1 -> new int[] {148, 92, 64, 32, 48}[rnd.nextInt(5)];
-        default -> rnd.nextInt(1500);
-      };
+      int len =
+          switch (rnd.nextInt(4)) {
+            case 0 -> rnd.nextInt(8);
+            case 1 -> new int[] {148, 92, 64, 32, 48}[rnd.nextInt(5)];
+            default -> rnd.nextInt(1500);
+          };
       byte[] dg = new byte[len];
       rnd.nextBytes(dg);
       if (len >= 4 && rnd.nextBoolean()) {
@@ -104,13 +106,13 @@ class GarbageInputTest {
     }
     assertThat(b.delivered).isEmpty();
     assertThat(a.delivered).isEmpty();
-    assertThat(b.sentOfType(Messages.TYPE_RESPONSE)).as("no response to corrupted initiations").isEqualTo(1);
+    assertThat(b.sentOfType(Messages.TYPE_RESPONSE))
+        .as("no response to corrupted initiations")
+        .isEqualTo(1);
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource({
-    "0, MALFORMED", "3, MALFORMED", "147, MALFORMED", "149, MALFORMED"
-  })
+  @CsvSource({"0, MALFORMED", "3, MALFORMED", "147, MALFORMED", "149, MALFORMED"})
   void wrongSizesAreMalformed(int len, DropReason reason) {
     byte[] dg = new byte[len];
     if (len > 0) {
@@ -148,8 +150,11 @@ class GarbageInputTest {
     for (int i = 0; i < 1000; i++) {
       byte[] src = new byte[4];
       rnd.nextBytes(src);
-      b.dev.onDatagram(ByteBuffer.wrap(valid.get(0)),
-          new InetSocketAddress(TestNet.addr((src[0] & 0xff) + "." + (src[1] & 0xff) + ".1.1"), 1000 + i), b);
+      b.dev.onDatagram(
+          ByteBuffer.wrap(valid.get(0)),
+          new InetSocketAddress(
+              TestNet.addr((src[0] & 0xff) + "." + (src[1] & 0xff) + ".1.1"), 1000 + i),
+          b);
     }
     assertThat(b.dev.isUnderLoad()).isTrue();
     assertThat(b.sentOfType(Messages.TYPE_COOKIE_REPLY)).isPositive();

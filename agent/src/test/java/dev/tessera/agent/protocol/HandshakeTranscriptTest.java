@@ -32,9 +32,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * source), a fixed wall clock and a fixed PSK exchange an initiation, a response and one data
  * packet; a separate reference written here from the WireGuard paper (section 5.4) on
  * BouncyCastle's lightweight primitives (X25519Agreement, Blake2sDigest, HKDFBytesGenerator,
- * ChaCha20Poly1305) computes the same three datagrams, and they must be equal byte for byte,
- * MAC1 included. Sender indices are random by design; the reference takes them from the wire (they
- * are covered by MAC1 and, for the transport datagram, select the key).
+ * ChaCha20Poly1305) computes the same three datagrams, and they must be equal byte for byte, MAC1
+ * included. Sender indices are random by design; the reference takes them from the wire (they are
+ * covered by MAC1 and, for the transport datagram, select the key).
  */
 class HandshakeTranscriptTest {
   private static final HexFormat HEX = HexFormat.of();
@@ -48,6 +48,7 @@ class HandshakeTranscriptTest {
       HEX.parseHex("10213243546576879809aabbccddeeff0112233445566778899aabbccddeef7f");
   private static final byte[] PSK =
       HEX.parseHex("fedcba98765432100123456789abcdeffedcba98765432100123456789abcdef");
+
   /** A wall-clock time with nanoseconds below the TAI64N whitening granularity set. */
   private static final Instant WALL = Instant.parse("2026-11-26T12:00:00.123456789Z");
 
@@ -95,9 +96,11 @@ class HandshakeTranscriptTest {
   }
 
   private static WireGuardDevice device(byte[] staticKey, byte[] ephemeral, int port) {
-    WireGuardDevice dev = new WireGuardDevice(DeviceOptions.defaults()
-        .withClocks(() -> 5_000_000_000_000L, () -> WALL)
-        .withRandom(new FixedRandom(ephemeral)));
+    WireGuardDevice dev =
+        new WireGuardDevice(
+            DeviceOptions.defaults()
+                .withClocks(() -> 5_000_000_000_000L, () -> WALL)
+                .withRandom(new FixedRandom(ephemeral)));
     dev.setPrivateKey(WgKey.of(staticKey));
     dev.setListenPort(port);
     return dev;
@@ -112,10 +115,12 @@ class HandshakeTranscriptTest {
     WireGuardDevice responder = device(RESPONDER_STATIC, RESPONDER_EPHEMERAL, rAddr.getPort());
     byte[] iPub = Ref.publicKey(INITIATOR_STATIC);
     byte[] rPub = Ref.publicKey(RESPONDER_STATIC);
-    initiator.upsertPeer(new PeerConfig(WgKey.of(rPub), WgKey.of(PSK),
-        List.of(IpPrefix.parse("10.0.0.2/32")), rAddr, 0));
-    responder.upsertPeer(new PeerConfig(WgKey.of(iPub), WgKey.of(PSK),
-        List.of(IpPrefix.parse("10.0.0.1/32")), iAddr, 0));
+    initiator.upsertPeer(
+        new PeerConfig(
+            WgKey.of(rPub), WgKey.of(PSK), List.of(IpPrefix.parse("10.0.0.2/32")), rAddr, 0));
+    responder.upsertPeer(
+        new PeerConfig(
+            WgKey.of(iPub), WgKey.of(PSK), List.of(IpPrefix.parse("10.0.0.1/32")), iAddr, 0));
     Wire iWire = new Wire();
     Wire rWire = new Wire();
 
@@ -132,8 +137,16 @@ class HandshakeTranscriptTest {
 
     int iIndex = le32(initiation, 4);
     int rIndex = le32(response, 4);
-    Ref.Transcript ref = Ref.handshake(INITIATOR_STATIC, RESPONDER_STATIC, INITIATOR_EPHEMERAL,
-        RESPONDER_EPHEMERAL, PSK, Ref.tai64n(WALL), iIndex, rIndex);
+    Ref.Transcript ref =
+        Ref.handshake(
+            INITIATOR_STATIC,
+            RESPONDER_STATIC,
+            INITIATOR_EPHEMERAL,
+            RESPONDER_EPHEMERAL,
+            PSK,
+            Ref.tai64n(WALL),
+            iIndex,
+            rIndex);
     assertThat(HEX.formatHex(initiation)).isEqualTo(HEX.formatHex(ref.initiation()));
     assertThat(HEX.formatHex(response)).isEqualTo(HEX.formatHex(ref.response()));
     byte[] expectedTransport = Ref.transport(ref.initiatorSend(), rIndex, 0, packet);
@@ -157,8 +170,13 @@ class HandshakeTranscriptTest {
   static final class Ref {
     private Ref() {}
 
-    record Transcript(byte[] initiation, byte[] response, byte[] initiatorSend,
-        byte[] initiatorReceive, byte[] responderSend, byte[] responderReceive) {}
+    record Transcript(
+        byte[] initiation,
+        byte[] response,
+        byte[] initiatorSend,
+        byte[] initiatorReceive,
+        byte[] responderSend,
+        byte[] responderReceive) {}
 
     static byte[] publicKey(byte[] priv) {
       return new X25519PrivateKeyParameters(priv).generatePublicKey().getEncoded();
@@ -206,8 +224,8 @@ class HandshakeTranscriptTest {
 
     /** AEAD(key, counter, plain, auth): ChaCha20-Poly1305, nonce = 32 zero bits || LE64 counter. */
     static byte[] aead(byte[] key, long counter, byte[] plain, byte[] auth) {
-      byte[] nonce = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(0).putLong(counter)
-          .array();
+      byte[] nonce =
+          ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(0).putLong(counter).array();
       ChaCha20Poly1305 c = new ChaCha20Poly1305();
       c.init(true, new AEADParameters(new KeyParameter(key), 128, nonce, auth));
       byte[] out = new byte[c.getOutputSize(plain.length)];
@@ -222,18 +240,28 @@ class HandshakeTranscriptTest {
 
     /** TAI64N: big-endian 2^62 + 10 + seconds, big-endian nanoseconds (low 24 bits cleared). */
     static byte[] tai64n(Instant t) {
-      return ByteBuffer.allocate(12).putLong(0x400000000000000aL + t.getEpochSecond())
-          .putInt(t.getNano() & ~0xffffff).array();
+      return ByteBuffer.allocate(12)
+          .putLong(0x400000000000000aL + t.getEpochSecond())
+          .putInt(t.getNano() & ~0xffffff)
+          .array();
     }
 
-    static Transcript handshake(byte[] siPriv, byte[] srPriv, byte[] eiPriv, byte[] erPriv, byte[] q,
-        byte[] timestamp, int iIndex, int rIndex) {
+    static Transcript handshake(
+        byte[] siPriv,
+        byte[] srPriv,
+        byte[] eiPriv,
+        byte[] erPriv,
+        byte[] q,
+        byte[] timestamp,
+        int iIndex,
+        int rIndex) {
       byte[] siPub = publicKey(siPriv);
       byte[] srPub = publicKey(srPriv);
       byte[] empty = new byte[0];
       // 5.4.2 initiator -> responder
       byte[] ci = hash("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s".getBytes(StandardCharsets.US_ASCII));
-      byte[] hi = hash(ci, "WireGuard v1 zx2c4 Jason@zx2c4.com".getBytes(StandardCharsets.US_ASCII));
+      byte[] hi =
+          hash(ci, "WireGuard v1 zx2c4 Jason@zx2c4.com".getBytes(StandardCharsets.US_ASCII));
       hi = hash(hi, srPub);
       byte[] eiPub = publicKey(eiPriv);
       ci = kdf(1, ci, eiPub)[0];
@@ -249,7 +277,8 @@ class HandshakeTranscriptTest {
       ByteBuffer init = ByteBuffer.allocate(148).order(ByteOrder.LITTLE_ENDIAN);
       init.putInt(1).putInt(iIndex).put(eiPub).put(encStatic).put(encTimestamp);
       byte[] initiation = init.array();
-      byte[] mac1 = mac(hash("mac1----".getBytes(StandardCharsets.US_ASCII), srPub), initiation, 116);
+      byte[] mac1 =
+          mac(hash("mac1----".getBytes(StandardCharsets.US_ASCII), srPub), initiation, 116);
       System.arraycopy(mac1, 0, initiation, 116, 16); // mac2 stays zero: no cookie
       // 5.4.3 responder -> initiator
       byte[] cr = ci;
@@ -277,8 +306,13 @@ class HandshakeTranscriptTest {
     static byte[] transport(byte[] key, int receiver, long counter, byte[] packet) {
       byte[] padded = Arrays.copyOf(packet, (packet.length + 15) & -16);
       byte[] sealed = aead(key, counter, padded, new byte[0]);
-      return ByteBuffer.allocate(16 + sealed.length).order(ByteOrder.LITTLE_ENDIAN).putInt(4)
-          .putInt(receiver).putLong(counter).put(sealed).array();
+      return ByteBuffer.allocate(16 + sealed.length)
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .putInt(4)
+          .putInt(receiver)
+          .putLong(counter)
+          .put(sealed)
+          .array();
     }
   }
 }

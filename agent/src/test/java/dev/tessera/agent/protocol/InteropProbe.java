@@ -13,14 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A minimal UDP shell around {@link WireGuardDevice}, run as a child JVM inside a network
- * namespace by {@link WireGuardGoInteropTest}: it speaks to a stock wireguard-go over a real UDP
- * socket, with ICMP echo packets synthesised here instead of a TUN device. Exit code 0 = success;
- * the last line of output says what happened.
+ * A minimal UDP shell around {@link WireGuardDevice}, run as a child JVM inside a network namespace
+ * by {@link WireGuardGoInteropTest}: it speaks to a stock wireguard-go over a real UDP socket, with
+ * ICMP echo packets synthesised here instead of a TUN device. Exit code 0 = success; the last line
+ * of output says what happened.
  *
  * <p>Args: ourPrivateKeyB64 peerPublicKeyB64 bindIp bindPort peerIp peerPort ourTunnelIp
- * peerTunnelIp mode, where mode is {@code initiate} (we ping the peer, force key expiry, ping
- * again over a new session) or {@code respond} (the peer pings us; we answer three echoes).
+ * peerTunnelIp mode, where mode is {@code initiate} (we ping the peer, force key expiry, ping again
+ * over a new session) or {@code respond} (the peer pings us; we answer three echoes).
  */
 public final class InteropProbe implements Output {
   private final WireGuardDevice dev;
@@ -64,8 +64,10 @@ public final class InteropProbe implements Output {
       DatagramPacket pkt = new DatagramPacket(buf, buf.length);
       try {
         socket.receive(pkt);
-        dev.onDatagram(ByteBuffer.wrap(buf, 0, pkt.getLength()),
-            (InetSocketAddress) pkt.getSocketAddress(), this);
+        dev.onDatagram(
+            ByteBuffer.wrap(buf, 0, pkt.getLength()),
+            (InetSocketAddress) pkt.getSocketAddress(),
+            this);
       } catch (SocketTimeoutException e) {
         // fall through to timers
       }
@@ -74,13 +76,26 @@ public final class InteropProbe implements Output {
     return null;
   }
 
-  static byte[] icmpEcho(boolean request, InetAddress src, InetAddress dst, int id, int seq, byte[] data) {
+  static byte[] icmpEcho(
+      boolean request, InetAddress src, InetAddress dst, int id, int seq, byte[] data) {
     int total = 20 + 8 + data.length;
     ByteBuffer b = ByteBuffer.allocate(total);
-    b.put((byte) 0x45).put((byte) 0).putShort((short) total).putShort((short) seq).putShort((short) 0x4000)
-        .put((byte) 64).put((byte) 1).putShort((short) 0).put(src.getAddress()).put(dst.getAddress());
+    b.put((byte) 0x45)
+        .put((byte) 0)
+        .putShort((short) total)
+        .putShort((short) seq)
+        .putShort((short) 0x4000)
+        .put((byte) 64)
+        .put((byte) 1)
+        .putShort((short) 0)
+        .put(src.getAddress())
+        .put(dst.getAddress());
     b.putShort(10, checksum(b.array(), 0, 20));
-    b.put((byte) (request ? 8 : 0)).put((byte) 0).putShort((short) 0).putShort((short) id).putShort((short) seq)
+    b.put((byte) (request ? 8 : 0))
+        .put((byte) 0)
+        .putShort((short) 0)
+        .putShort((short) id)
+        .putShort((short) seq)
         .put(data);
     b.putShort(22, checksum(b.array(), 20, 8 + data.length));
     return b.array();
@@ -106,15 +121,25 @@ public final class InteropProbe implements Output {
   public static void main(String[] args) throws Exception {
     WgKey priv = WgKey.fromBase64(args[0]);
     WgKey peerPub = WgKey.fromBase64(args[1]);
-    InetSocketAddress bind = new InetSocketAddress(InetAddress.getByName(args[2]), Integer.parseInt(args[3]));
-    InetSocketAddress peerEp = new InetSocketAddress(InetAddress.getByName(args[4]), Integer.parseInt(args[5]));
+    InetSocketAddress bind =
+        new InetSocketAddress(InetAddress.getByName(args[2]), Integer.parseInt(args[3]));
+    InetSocketAddress peerEp =
+        new InetSocketAddress(InetAddress.getByName(args[4]), Integer.parseInt(args[5]));
     InetAddress ourIp = InetAddress.getByName(args[6]);
     InetAddress peerIp = InetAddress.getByName(args[7]);
     String mode = args[8];
-    WireGuardDevice dev = WireGuardDevice.create(priv, bind.getPort(),
-        List.of(new PeerConfig(peerPub, null, List.of(IpPrefix.parse(peerIp.getHostAddress() + "/32")),
-            mode.equals("initiate") ? peerEp : null, 0)),
-        DeviceOptions.defaults());
+    WireGuardDevice dev =
+        WireGuardDevice.create(
+            priv,
+            bind.getPort(),
+            List.of(
+                new PeerConfig(
+                    peerPub,
+                    null,
+                    List.of(IpPrefix.parse(peerIp.getHostAddress() + "/32")),
+                    mode.equals("initiate") ? peerEp : null,
+                    0)),
+            DeviceOptions.defaults());
     Peer peer = dev.peer(peerPub).orElseThrow();
     try (DatagramSocket socket = new DatagramSocket(bind)) {
       socket.setSoTimeout(100);
@@ -125,11 +150,15 @@ public final class InteropProbe implements Output {
         Keypair firstSession = null;
         for (int round = 1; round <= 2; round++) {
           byte[] data = ("tessera-interop-" + round).getBytes();
-          dev.onTunPacket(ByteBuffer.wrap(icmpEcho(true, ourIp, peerIp, 0x7e55, round, data)), probe);
+          dev.onTunPacket(
+              ByteBuffer.wrap(icmpEcho(true, ourIp, peerIp, 0x7e55, round, data)), probe);
           final int seq = round;
-          byte[] reply = probe.await(p -> isIcmp(p, 0) && (((p[26] & 0xff) << 8) | (p[27] & 0xff)) == seq, 10_000);
+          byte[] reply =
+              probe.await(
+                  p -> isIcmp(p, 0) && (((p[26] & 0xff) << 8) | (p[27] & 0xff)) == seq, 10_000);
           if (reply == null) {
-            System.out.println("FAIL no echo reply in round " + round + "; drops " + dev.dropCounts());
+            System.out.println(
+                "FAIL no echo reply in round " + round + "; drops " + dev.dropCounts());
             System.exit(1);
           }
           System.out.println("echo reply round " + round + " ok");

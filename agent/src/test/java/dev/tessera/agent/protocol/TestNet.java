@@ -21,9 +21,11 @@ import java.util.Map;
 final class TestNet {
   /** Fake monotonic and wall clock; starts at an arbitrary nonzero time. */
   long nanos = 1_000_000_000_000L;
+
   final long wallBase = Instant.parse("2026-11-26T12:00:00Z").toEpochMilli() * 1_000_000L;
   final Map<InetSocketAddress, Node> byAddress = new LinkedHashMap<>();
   final ArrayDeque<Sent> inFlight = new ArrayDeque<>();
+
   /** When false, datagrams are captured in {@link #inFlight} but pump() does nothing. */
   boolean deliver = true;
 
@@ -45,9 +47,11 @@ final class TestNet {
       this.addr = addr;
       SecureRandom rnd = seeded(seed);
       // the wall clock follows the fake monotonic clock, so TAI64N timestamps increase with it
-      this.dev = new WireGuardDevice(DeviceOptions.defaults()
-          .withClocks(() -> nanos, () -> Instant.ofEpochSecond(0, wallBase + nanos))
-          .withRandom(seeded(seed + 1000)));
+      this.dev =
+          new WireGuardDevice(
+              DeviceOptions.defaults()
+                  .withClocks(() -> nanos, () -> Instant.ofEpochSecond(0, wallBase + nanos))
+                  .withRandom(seeded(seed + 1000)));
       this.privateKey = WgKey.generatePrivate(rnd);
       this.publicKey = privateKey.publicKey();
       dev.setPrivateKey(privateKey);
@@ -135,8 +139,10 @@ final class TestNet {
 
   /** Makes {@code a} and {@code b} peers: each routes {@code bTunnelIp}/{@code aTunnelIp}. */
   void connect(Node a, String aTunnelPrefix, Node b, String bTunnelPrefix, WgKey psk) {
-    a.dev.upsertPeer(new PeerConfig(b.publicKey, psk, List.of(IpPrefix.parse(bTunnelPrefix)), b.addr, 0));
-    b.dev.upsertPeer(new PeerConfig(a.publicKey, psk, List.of(IpPrefix.parse(aTunnelPrefix)), a.addr, 0));
+    a.dev.upsertPeer(
+        new PeerConfig(b.publicKey, psk, List.of(IpPrefix.parse(bTunnelPrefix)), b.addr, 0));
+    b.dev.upsertPeer(
+        new PeerConfig(a.publicKey, psk, List.of(IpPrefix.parse(aTunnelPrefix)), a.addr, 0));
   }
 
   /** Delivers queued datagrams (and any they cause) until none are left. */
@@ -181,9 +187,19 @@ final class TestNet {
   static byte[] ipv4(String src, String dst, int payloadLen, int marker) {
     int total = 20 + 8 + payloadLen;
     ByteBuffer b = ByteBuffer.allocate(total);
-    b.put((byte) 0x45).put((byte) 0).putShort((short) total).putInt(0).put((byte) 64).put((byte) 17)
-        .putShort((short) 0).put(addr(src).getAddress()).put(addr(dst).getAddress());
-    b.putShort((short) 1234).putShort((short) 5678).putShort((short) (8 + payloadLen)).putShort((short) 0);
+    b.put((byte) 0x45)
+        .put((byte) 0)
+        .putShort((short) total)
+        .putInt(0)
+        .put((byte) 64)
+        .put((byte) 17)
+        .putShort((short) 0)
+        .put(addr(src).getAddress())
+        .put(addr(dst).getAddress());
+    b.putShort((short) 1234)
+        .putShort((short) 5678)
+        .putShort((short) (8 + payloadLen))
+        .putShort((short) 0);
     for (int i = 0; i < payloadLen; i++) {
       b.put((byte) (marker + i));
     }
@@ -192,8 +208,12 @@ final class TestNet {
 
   static byte[] ipv6(String src, String dst, int payloadLen, int marker) {
     ByteBuffer b = ByteBuffer.allocate(40 + payloadLen);
-    b.putInt(0x60000000).putShort((short) payloadLen).put((byte) 17).put((byte) 64)
-        .put(addr(src).getAddress()).put(addr(dst).getAddress());
+    b.putInt(0x60000000)
+        .putShort((short) payloadLen)
+        .put((byte) 17)
+        .put((byte) 64)
+        .put(addr(src).getAddress())
+        .put(addr(dst).getAddress());
     for (int i = 0; i < payloadLen; i++) {
       b.put((byte) (marker + i));
     }

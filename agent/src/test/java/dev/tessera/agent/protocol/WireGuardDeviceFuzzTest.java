@@ -22,13 +22,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Jazzer fuzz target for the agent's handling of inbound datagrams: {@link
- * WireGuardDevice#onDatagram} with arbitrary bytes, from an unknown source and from the endpoint
- * of an established peer, and as mutations of valid captured messages (initiation, response,
- * transport data). Under plain {@code mvn test} it runs in regression mode over the seeds in
- * {@code src/test/resources/dev/tessera/agent/protocol/WireGuardDeviceFuzzTestInputs/datagram/}
- * (refresh with {@code -Dfuzz.seeds.update=true}); to fuzz with coverage:
- * {@code bin/fuzz --seconds N WireGuardDeviceFuzzTest#datagram} (classes built for release 23,
- * which Jazzer 0.24 can instrument).
+ * WireGuardDevice#onDatagram} with arbitrary bytes, from an unknown source and from the endpoint of
+ * an established peer, and as mutations of valid captured messages (initiation, response, transport
+ * data). Under plain {@code mvn test} it runs in regression mode over the seeds in {@code
+ * src/test/resources/dev/tessera/agent/protocol/WireGuardDeviceFuzzTestInputs/datagram/} (refresh
+ * with {@code -Dfuzz.seeds.update=true}); to fuzz with coverage: {@code bin/fuzz --seconds N
+ * WireGuardDeviceFuzzTest#datagram} (classes built for release 23, which Jazzer 0.24 can
+ * instrument).
  *
  * <p>Input layout (plain bytes, so seeds are readable): byte 0 selects the source (bit 0: the
  * established peer's endpoint, else an unknown address), bit 1 mutation of a valid message, bit 2
@@ -45,8 +45,10 @@ class WireGuardDeviceFuzzTest {
   private static final Node A = NET.node("a", "192.0.2.1", 51820, 21);
   private static final Node B = NET.node("b", "192.0.2.2", 51821, 22);
   private static final List<byte[]> TEMPLATES;
-  private static final CookieChecker MAC1 = new CookieChecker(B.publicKey.bytes(), new SecureRandom());
-  private static final InetSocketAddress STRANGER = new InetSocketAddress(TestNet.addr("203.0.113.9"), 4242);
+  private static final CookieChecker MAC1 =
+      new CookieChecker(B.publicKey.bytes(), new SecureRandom());
+  private static final InetSocketAddress STRANGER =
+      new InetSocketAddress(TestNet.addr("203.0.113.9"), 4242);
 
   static {
     NET.connect(A, "10.0.0.1/32", B, "10.0.0.2/32", null);
@@ -57,7 +59,8 @@ class WireGuardDeviceFuzzTest {
     TestNet.Sent resp = NET.inFlight.poll();
     A.dev.onDatagram(ByteBuffer.wrap(resp.bytes()), resp.fromAddr(), A);
     TestNet.Sent data = NET.inFlight.poll();
-    B.dev.onDatagram(ByteBuffer.wrap(data.bytes()), data.fromAddr(), B); // B's session is now confirmed
+    B.dev.onDatagram(
+        ByteBuffer.wrap(data.bytes()), data.fromAddr(), B); // B's session is now confirmed
     NET.inFlight.clear();
     TEMPLATES = List.of(init.bytes(), resp.bytes(), data.bytes());
     if (B.delivered.size() != 1) {
@@ -93,10 +96,14 @@ class WireGuardDeviceFuzzTest {
 
     assertThat(B.delivered).as("nothing reaches the TUN").hasSize(deliveredBefore);
     assertThat(drops() - dropsBefore).as("exactly one drop is counted").isEqualTo(1);
-    assertThat(B.dev.indexCount()).as("no handshake state from unauthenticated input").isEqualTo(indexesBefore);
+    assertThat(B.dev.indexCount())
+        .as("no handshake state from unauthenticated input")
+        .isEqualTo(indexesBefore);
     List<TestNet.Sent> replies = B.sent.subList(sentBefore, B.sent.size());
     if (underLoad && genuineMac1(dg)) {
-      assertThat(replies).as("at most a cookie reply").hasSizeLessThanOrEqualTo(1)
+      assertThat(replies)
+          .as("at most a cookie reply")
+          .hasSizeLessThanOrEqualTo(1)
           .allSatisfy(s -> assertThat(s.bytes()[0]).isEqualTo((byte) Messages.TYPE_COOKIE_REPLY));
     } else {
       assertThat(replies).as("no reply to garbage").isEmpty();
@@ -108,7 +115,11 @@ class WireGuardDeviceFuzzTest {
   private static boolean genuineMac1(byte[] dg) {
     boolean init = dg.length == Messages.INITIATION_SIZE && dg[0] == Messages.TYPE_INITIATION;
     boolean resp = dg.length == Messages.RESPONSE_SIZE && dg[0] == Messages.TYPE_RESPONSE;
-    return (init || resp) && dg[1] == 0 && dg[2] == 0 && dg[3] == 0 && MAC1.checkMac1(dg, dg.length);
+    return (init || resp)
+        && dg[1] == 0
+        && dg[2] == 0
+        && dg[3] == 0
+        && MAC1.checkMac1(dg, dg.length);
   }
 
   private static long drops() {
@@ -116,9 +127,13 @@ class WireGuardDeviceFuzzTest {
   }
 
   private static final Path SEEDS =
-      Path.of("src/test/resources/dev/tessera/agent/protocol/WireGuardDeviceFuzzTestInputs/datagram");
+      Path.of(
+          "src/test/resources/dev/tessera/agent/protocol/WireGuardDeviceFuzzTestInputs/datagram");
 
-  /** Seeds: exact replays of each valid message, near misses, and garbage (refresh with -Dfuzz.seeds.update=true). */
+  /**
+   * Seeds: exact replays of each valid message, near misses, and garbage (refresh with
+   * -Dfuzz.seeds.update=true).
+   */
   @Test
   void seedCorpus() throws IOException {
     Map<String, byte[]> seeds = new LinkedHashMap<>();
@@ -156,7 +171,9 @@ class WireGuardDeviceFuzzTest {
     }
   }
 
-  /** A mutation input flipping one bit of template {@code t} at byte {@code offset}, from the peer. */
+  /**
+   * A mutation input flipping one bit of template {@code t} at byte {@code offset}, from the peer.
+   */
   private static byte[] mutation(int t, int offset) {
     byte[] in = new byte[3 + offset + 1];
     in[0] = 3;

@@ -116,7 +116,9 @@ class WireGuardDeviceTest {
     net.advanceSeconds(1);
     a.tun(ipv4("10.0.0.1", "10.0.0.2", 20, 3));
     net.pump();
-    assertThat(b.sentOfType(Messages.TYPE_RESPONSE)).as("no response to the excluded peer").isZero();
+    assertThat(b.sentOfType(Messages.TYPE_RESPONSE))
+        .as("no response to the excluded peer")
+        .isZero();
     assertThat(b.dev.dropCount(DropReason.PEER_NOT_IN_POLICY)).isEqualTo(3);
     net.runFor(30, 1); // timers do not make B talk to an excluded peer
     assertThat(b.sent).isEmpty();
@@ -219,14 +221,16 @@ class WireGuardDeviceTest {
     // an unauthenticated datagram from elsewhere must not move the endpoint
     byte[] junk = new byte[64];
     junk[0] = 4;
-    b.dev.onDatagram(ByteBuffer.wrap(junk), new InetSocketAddress(TestNet.addr("203.0.113.9"), 1), b);
+    b.dev.onDatagram(
+        ByteBuffer.wrap(junk), new InetSocketAddress(TestNet.addr("203.0.113.9"), 1), b);
     assertThat(b.peer(a).endpoint()).isEqualTo(moved);
   }
 
   @Test
   void unknownPeerIsSilentlyIgnored() {
     Node c = net.node("c", "192.0.2.3", 51822, 3);
-    c.dev.upsertPeer(new PeerConfig(b.publicKey, null, List.of(IpPrefix.parse("10.0.0.0/24")), b.addr, 0));
+    c.dev.upsertPeer(
+        new PeerConfig(b.publicKey, null, List.of(IpPrefix.parse("10.0.0.0/24")), b.addr, 0));
     c.tun(ipv4("10.0.0.3", "10.0.0.2", 20, 0));
     int sentBefore = b.sent.size();
     net.pump();
@@ -236,8 +240,13 @@ class WireGuardDeviceTest {
 
   @Test
   void presharedKeyMismatchFailsHandshake() {
-    a.peer(b).setPresharedKey(WgKey.of(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-        17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}));
+    a.peer(b)
+        .setPresharedKey(
+            WgKey.of(
+                new byte[] {
+                  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                  24, 25, 26, 27, 28, 29, 30, 31, 32
+                }));
     a.tun(ipv4("10.0.0.1", "10.0.0.2", 20, 0));
     net.pump();
     assertThat(a.dev.dropCount(DropReason.HANDSHAKE_DECRYPT_FAILED)).isEqualTo(1);
@@ -396,7 +405,8 @@ class WireGuardDeviceTest {
       a.timer();
     }
     // 1 + MAX_TIMER_HANDSHAKES + 1 attempts (wireguard-go: "after 20 attempts, giving up")
-    assertThat(a.sentOfType(Messages.TYPE_INITIATION)).isEqualTo(WgConstants.MAX_TIMER_HANDSHAKES + 2);
+    assertThat(a.sentOfType(Messages.TYPE_INITIATION))
+        .isEqualTo(WgConstants.MAX_TIMER_HANDSHAKES + 2);
     // staged packets were flushed: when B comes back nothing old is delivered
     net.inFlight.clear();
     net.deliver = true;
@@ -469,7 +479,8 @@ class WireGuardDeviceTest {
     PeerStatus s = p.status();
     assertThat(s.publicKey()).isEqualTo(b.publicKey);
     assertThat(s.endpoint()).isEqualTo(b.addr);
-    assertThat(s.allowedIps()).containsExactly(IpPrefix.parse("10.0.0.2/32"), IpPrefix.parse("fd00::2/128"));
+    assertThat(s.allowedIps())
+        .containsExactly(IpPrefix.parse("10.0.0.2/32"), IpPrefix.parse("fd00::2/128"));
     assertThat(s.persistentKeepaliveSeconds()).isEqualTo(15);
     assertThat(s.lastHandshakeEpochNanos()).isZero();
     assertThat(s.hasCurrentSession()).isFalse();
@@ -497,7 +508,8 @@ class WireGuardDeviceTest {
     a.tun(ipv4("10.0.0.1", "10.0.0.2", 10, 1));
     long d = a.dev.nextTimerDeadlineNanos();
     // retransmit after REKEY_TIMEOUT plus up to 334 ms jitter
-    assertThat(d - net.nanos).isBetween(WgConstants.REKEY_TIMEOUT, WgConstants.REKEY_TIMEOUT + 334_000_000L);
+    assertThat(d - net.nanos)
+        .isBetween(WgConstants.REKEY_TIMEOUT, WgConstants.REKEY_TIMEOUT + 334_000_000L);
   }
 
   @Test
@@ -533,16 +545,22 @@ class WireGuardDeviceTest {
   @Test
   void configChangesWhileTrafficFlows() throws Exception {
     establish();
-    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-    Thread churn = new Thread(() -> {
-      int i = 0;
-      while (!stop.get()) {
-        Peer p = b.peer(a);
-        p.replaceAllowedIps(List.of(IpPrefix.parse("10.0.0.1/32"), IpPrefix.parse("10.9." + (i % 200) + ".0/24")));
-        p.setPersistentKeepalive(i % 2 == 0 ? 0 : 25);
-        i++;
-      }
-    });
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Thread churn =
+        new Thread(
+            () -> {
+              int i = 0;
+              while (!stop.get()) {
+                Peer p = b.peer(a);
+                p.replaceAllowedIps(
+                    List.of(
+                        IpPrefix.parse("10.0.0.1/32"),
+                        IpPrefix.parse("10.9." + (i % 200) + ".0/24")));
+                p.setPersistentKeepalive(i % 2 == 0 ? 0 : 25);
+                i++;
+              }
+            });
     churn.start();
     try {
       for (int i = 0; i < 2000; i++) {

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
  * The protocol core against stock wireguard-go, over real UDP between two network namespaces: a
  * child JVM ({@link InteropProbe}) runs the core with a plain UDP socket in one namespace,
  * wireguard-go with a real TUN in the other. Checks both handshake roles, data both ways (ICMP echo
- * answered by the kernel on the wireguard-go side), and rekey after forced key expiry. The
- * agent's own end-to-end tests (TUN, Netty, UAPI) live with the I/O shell; this one isolates the
- * protocol. Needs root, wireguard-go and wg.
+ * answered by the kernel on the wireguard-go side), and rekey after forced key expiry. The agent's
+ * own end-to-end tests (TUN, Netty, UAPI) live with the I/O shell; this one isolates the protocol.
+ * Needs root, wireguard-go and wg.
  */
 @RequiresRoot("network namespaces and TUN for wireguard-go")
 @RequiresTools({"ip", "wireguard-go", "wg", "ping"})
@@ -54,22 +54,37 @@ class WireGuardGoInteropTest {
     cleanup.add(nsGo);
     run("ip", "netns", "add", nsProbe);
     cleanup.add(nsProbe);
-    run("ip", "link", "add", "v" + id + "g", "netns", nsGo, "type", "veth", "peer", "name", "v" + id + "j",
-        "netns", nsProbe);
+    run(
+        "ip",
+        "link",
+        "add",
+        "v" + id + "g",
+        "netns",
+        nsGo,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "v" + id + "j",
+        "netns",
+        nsProbe);
     in(nsGo, "ip", "addr", "add", WGGO_IP + "/24", "dev", "v" + id + "g");
     in(nsProbe, "ip", "addr", "add", PROBE_IP + "/24", "dev", "v" + id + "j");
     in(nsGo, "ip", "link", "set", "v" + id + "g", "up");
     in(nsProbe, "ip", "link", "set", "v" + id + "j", "up");
     in(nsGo, "ip", "link", "set", "lo", "up");
     in(nsProbe, "ip", "link", "set", "lo", "up");
-    wgGo = Tools.process("ip", "netns", "exec", nsGo, "wireguard-go", "-f", iface)
-        .redirectErrorStream(true).redirectOutput(dir.resolve("wireguard-go.log").toFile())
-        .start();
+    wgGo =
+        Tools.process("ip", "netns", "exec", nsGo, "wireguard-go", "-f", iface)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("wireguard-go.log").toFile())
+            .start();
     Path sock = Path.of("/var/run/wireguard/" + iface + ".sock");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!Files.exists(sock)) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("wireguard-go did not start: " + Files.readString(dir.resolve("wireguard-go.log")));
+        throw new AssertionError(
+            "wireguard-go did not start: " + Files.readString(dir.resolve("wireguard-go.log")));
       }
       Thread.sleep(50);
     }
@@ -99,8 +114,20 @@ class WireGuardGoInteropTest {
     WgKey go = WgKey.generatePrivate(rnd);
     Path keyFile = dir.resolve("go.key");
     Files.writeString(keyFile, go.toBase64() + "\n");
-    List<String> cmd = new ArrayList<>(List.of("wg", "set", iface, "private-key", keyFile.toString(),
-        "listen-port", "51820", "peer", probe.publicKey().toBase64(), "allowed-ips", PROBE_TUN + "/32"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "wg",
+                "set",
+                iface,
+                "private-key",
+                keyFile.toString(),
+                "listen-port",
+                "51820",
+                "peer",
+                probe.publicKey().toBase64(),
+                "allowed-ips",
+                PROBE_TUN + "/32"));
     if (withEndpoint) {
       cmd.addAll(List.of("endpoint", PROBE_IP + ":51821"));
     }
@@ -113,9 +140,25 @@ class WireGuardGoInteropTest {
   private String probe(Keys k, String mode, int timeoutSeconds) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp = System.getProperty("java.class.path");
-    return exec(timeoutSeconds, "ip", "netns", "exec", nsProbe, java, "-cp", cp,
-        InteropProbe.class.getName(), k.probe().toBase64(), k.go().publicKey().toBase64(), PROBE_IP,
-        "51821", WGGO_IP, "51820", PROBE_TUN, WGGO_TUN, mode);
+    return exec(
+        timeoutSeconds,
+        "ip",
+        "netns",
+        "exec",
+        nsProbe,
+        java,
+        "-cp",
+        cp,
+        InteropProbe.class.getName(),
+        k.probe().toBase64(),
+        k.go().publicKey().toBase64(),
+        PROBE_IP,
+        "51821",
+        WGGO_IP,
+        "51820",
+        PROBE_TUN,
+        WGGO_TUN,
+        mode);
   }
 
   @Test
@@ -131,14 +174,33 @@ class WireGuardGoInteropTest {
   @Test
   void wireGuardGoInitiatesAndWeRespond() throws Exception {
     Keys k = configureWgGo(true);
-    Process probe = Tools.process("ip", "netns", "exec", nsProbe,
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), InteropProbe.class.getName(), k.probe().toBase64(),
-        k.go().publicKey().toBase64(), PROBE_IP, "51821", WGGO_IP, "51820", PROBE_TUN, WGGO_TUN, "respond")
-        .redirectErrorStream(true).start();
+    Process probe =
+        Tools.process(
+                "ip",
+                "netns",
+                "exec",
+                nsProbe,
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                InteropProbe.class.getName(),
+                k.probe().toBase64(),
+                k.go().publicKey().toBase64(),
+                PROBE_IP,
+                "51821",
+                WGGO_IP,
+                "51820",
+                PROBE_TUN,
+                WGGO_TUN,
+                "respond")
+            .redirectErrorStream(true)
+            .start();
     try {
       awaitReady(probe);
-      String ping = exec(40, "ip", "netns", "exec", nsGo, "ping", "-c", "3", "-i", "0.5", "-W", "5", PROBE_TUN);
+      String ping =
+          exec(
+              40, "ip", "netns", "exec", nsGo, "ping", "-c", "3", "-i", "0.5", "-W", "5",
+              PROBE_TUN);
       assertThat(probe.waitFor(30, TimeUnit.SECONDS)).isTrue();
       String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(out).as(out + "\nping: " + ping + "\nlog: " + log()).contains("OK respond");
@@ -148,10 +210,13 @@ class WireGuardGoInteropTest {
     }
   }
 
-  /** Reads the probe's output up to its READY line (its socket is bound); fails if it exits first. */
+  /**
+   * Reads the probe's output up to its READY line (its socket is bound); fails if it exits first.
+   */
   private static void awaitReady(Process probe) throws IOException {
-    java.io.BufferedReader r = new java.io.BufferedReader(
-        new java.io.InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8));
+    java.io.BufferedReader r =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8));
     StringBuilder seen = new StringBuilder();
     for (String line = r.readLine(); line != null; line = r.readLine()) {
       if (line.equals("READY")) {

@@ -118,13 +118,15 @@ class ReplayFilterTest {
     for (int i = 0; i < 20_000; i++) {
       // mostly near the front, sometimes jumps, sometimes far behind
       long base = Math.max(0, max);
-      long c = switch (rnd.nextInt(10)) {
-        case 0 -> base + rnd.nextInt(3 * (int) w);
-        case 1 -> Math.max(0, base - w - rnd.nextInt(50));
-        default -> Math.max(0, base - rnd.nextInt((int) w + 20) + rnd.nextInt(20));
-      };
+      long c =
+          switch (rnd.nextInt(10)) {
+            case 0 -> base + rnd.nextInt(3 * (int) w);
+            case 1 -> Math.max(0, base - w - rnd.nextInt(50));
+            default -> Math.max(0, base - rnd.nextInt((int) w + 20) + rnd.nextInt(20));
+          };
       boolean expect = !seen.contains(c) && (max < 0 || c > max || max - c <= w);
-      assertThat(f.validate(c, REJECT)).as("seed %d step %d counter %d max %d", seed, i, c, max)
+      assertThat(f.validate(c, REJECT))
+          .as("seed %d step %d counter %d max %d", seed, i, c, max)
           .isEqualTo(expect);
       if (expect) {
         seen.add(c);

@@ -11,9 +11,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Two network namespaces joined by one veth pair, for integration tests that need a real
- * underlay. Addresses are only in ranges reserved for tests (198.18.0.0/15, RFC 2544, for the
- * underlay; 10.213.0.0/24 for the tunnel); nothing routes out of the namespaces.
+ * Two network namespaces joined by one veth pair, for integration tests that need a real underlay.
+ * Addresses are only in ranges reserved for tests (198.18.0.0/15, RFC 2544, for the underlay;
+ * 10.213.0.0/24 for the tunnel); nothing routes out of the namespaces.
  *
  * <p>Names carry a random suffix so concurrent runs and leftovers of a killed run never collide;
  * tunnel interface names must also be unique across namespaces, because {@code wg}'s UAPI sockets
@@ -31,8 +31,10 @@ public final class NetnsLab implements AutoCloseable {
   public final String nsB;
   private final List<Process> processes = new ArrayList<>();
   private final List<String> ifaces = new ArrayList<>();
+
   /** Daemon logs printed by {@link #close}, so a failed run shows what the daemons said. */
   private final java.util.Map<String, Path> logs = new java.util.LinkedHashMap<>();
+
   private volatile boolean createdEtcNetns;
   public final Path dir;
 
@@ -44,7 +46,9 @@ public final class NetnsLab implements AutoCloseable {
     try {
       run("ip", "netns", "add", nsA);
       run("ip", "netns", "add", nsB);
-      run("ip", "link", "add", "veth0", "netns", nsA, "type", "veth", "peer", "name", "veth0", "netns", nsB);
+      run(
+          "ip", "link", "add", "veth0", "netns", nsA, "type", "veth", "peer", "name", "veth0",
+          "netns", nsB);
       in(nsA, "ip", "addr", "add", UNDER_A + "/24", "dev", "veth0");
       in(nsB, "ip", "addr", "add", UNDER_B + "/24", "dev", "veth0");
       for (String ns : List.of(nsA, nsB)) {
@@ -60,7 +64,8 @@ public final class NetnsLab implements AutoCloseable {
   /**
    * Gives {@code ns} its own /etc/hosts: {@code ip netns exec} bind-mounts /etc/netns/NS/hosts over
    * /etc/hosts for the commands it runs. Rewrite it with this method (in place: a bind mount
-   * follows the inode, so replacing the file by rename would not be seen). Removed by {@link #close}.
+   * follows the inode, so replacing the file by rename would not be seen). Removed by {@link
+   * #close}.
    */
   public Path hostsFile(String ns, String content) throws IOException {
     Path d = Path.of("/etc/netns", ns);
@@ -132,13 +137,20 @@ public final class NetnsLab implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
     }
-    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    return new Result(
+        p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 
-  /** Starts a long-running process inside {@code ns}, output to {@code log}; killed by {@link #close}. */
+  /**
+   * Starts a long-running process inside {@code ns}, output to {@code log}; killed by {@link
+   * #close}.
+   */
   public Process spawn(String ns, Path log, String... cmd) throws IOException {
-    Process p = Tools.process(nsCmd(ns, cmd)).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Process p =
+        Tools.process(nsCmd(ns, cmd))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     synchronized (processes) {
       processes.add(p);
     }
@@ -188,13 +200,14 @@ public final class NetnsLab implements AutoCloseable {
   @Override
   public void close() {
     synchronized (logs) {
-      logs.forEach((label, log) -> {
-        try {
-          System.err.println("---- " + label + " log ----\n" + Files.readString(log));
-        } catch (IOException e) {
-          System.err.println("---- " + label + ": no log (" + e.getMessage() + ")");
-        }
-      });
+      logs.forEach(
+          (label, log) -> {
+            try {
+              System.err.println("---- " + label + " log ----\n" + Files.readString(log));
+            } catch (IOException e) {
+              System.err.println("---- " + label + ": no log (" + e.getMessage() + ")");
+            }
+          });
     }
     List<Process> ps;
     synchronized (processes) {
@@ -226,7 +239,8 @@ public final class NetnsLab implements AutoCloseable {
       try {
         Files.deleteIfExists(uapiSocket(i));
         Files.deleteIfExists(Path.of("/var/run/tessera", i + ".pid"));
-        Files.deleteIfExists(Path.of("/var/run/tessera", i + ".rules")); // an agent killed on purpose
+        Files.deleteIfExists(
+            Path.of("/var/run/tessera", i + ".rules")); // an agent killed on purpose
       } catch (IOException e) {
         System.err.println("cleanup: " + e);
       }

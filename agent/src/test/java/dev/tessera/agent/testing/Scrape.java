@@ -10,11 +10,15 @@ import java.util.List;
  */
 public record Scrape(List<String> samples, String text) {
 
-  /** {@code curl -sf URL} inside {@code ns}; fails with curl's output when the endpoint does not answer. */
+  /**
+   * {@code curl -sf URL} inside {@code ns}; fails with curl's output when the endpoint does not
+   * answer.
+   */
   public static Scrape take(NetnsLab lab, String ns, String url) throws IOException {
     NetnsLab.Result r = lab.tryIn(ns, 10, "curl", "-sf", "--max-time", "5", url);
     if (r.exit() != 0) {
-      throw new IOException("curl " + url + " in " + ns + " exited " + r.exit() + ": " + r.output());
+      throw new IOException(
+          "curl " + url + " in " + ns + " exited " + r.exit() + ": " + r.output());
     }
     List<String> samples = new ArrayList<>();
     for (String line : r.output().split("\n")) {
@@ -26,8 +30,8 @@ public record Scrape(List<String> samples, String text) {
   }
 
   /**
-   * Sum of the samples of metric {@code name} whose labels include every {@code label="value"}
-   * pair given (e.g. {@code "reason=\"no-rule\""}); 0 when none matches.
+   * Sum of the samples of metric {@code name} whose labels include every {@code label="value"} pair
+   * given (e.g. {@code "reason=\"no-rule\""}); 0 when none matches.
    */
   public double sum(String name, String... labels) {
     double total = 0;

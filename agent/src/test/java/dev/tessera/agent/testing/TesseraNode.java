@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Tessera agent running as a child JVM inside a lab namespace ({@code ip netns exec NS java ...}):
- * a JVM thread cannot reliably switch network namespace, a child process started inside one can.
- * The child runs {@code dev.tessera.agent.AgentMain} from the test's own class path.
+ * A Tessera agent running as a child JVM inside a lab namespace ({@code ip netns exec NS java
+ * ...}): a JVM thread cannot reliably switch network namespace, a child process started inside one
+ * can. The child runs {@code dev.tessera.agent.AgentMain} from the test's own class path.
  */
 public final class TesseraNode {
   public final NetnsLab lab;
@@ -21,10 +21,12 @@ public final class TesseraNode {
   public final String iface;
   public final Process process;
   public final Path log;
+
   /** {@code ADDR:PORT} of the agent's Prometheus endpoint inside {@link #ns}, or null when off. */
   public final String metricsListen;
 
-  private TesseraNode(NetnsLab lab, String ns, String iface, Process process, Path log, String metricsListen) {
+  private TesseraNode(
+      NetnsLab lab, String ns, String iface, Process process, Path log, String metricsListen) {
     this.lab = lab;
     this.ns = ns;
     this.iface = iface;
@@ -34,7 +36,8 @@ public final class TesseraNode {
   }
 
   /** Writes {@code config} to a file and starts the agent; waits until its UAPI socket answers. */
-  public static TesseraNode start(NetnsLab lab, String ns, String iface, String config, Path filter, String... jvmProps)
+  public static TesseraNode start(
+      NetnsLab lab, String ns, String iface, String config, Path filter, String... jvmProps)
       throws IOException {
     return startWithMetrics(lab, ns, iface, config, filter, null, jvmProps);
   }
@@ -43,8 +46,15 @@ public final class TesseraNode {
    * As {@link #start}, with {@code --metrics-listen metricsListen} (an {@code ADDR:PORT} inside
    * {@code ns}; null: off); {@link #scrape} reads the endpoint.
    */
-  public static TesseraNode startWithMetrics(NetnsLab lab, String ns, String iface, String config, Path filter,
-      String metricsListen, String... jvmProps) throws IOException {
+  public static TesseraNode startWithMetrics(
+      NetnsLab lab,
+      String ns,
+      String iface,
+      String config,
+      Path filter,
+      String metricsListen,
+      String... jvmProps)
+      throws IOException {
     Path conf = lab.dir.resolve(iface + ".conf");
     Files.writeString(conf, config);
     Path log = lab.dir.resolve(iface + ".agent.log");
@@ -73,7 +83,8 @@ public final class TesseraNode {
     lab.dumpOnClose("agent " + iface, log);
     TesseraNode n = new TesseraNode(lab, ns, iface, p, log, metricsListen);
     try {
-      NetnsLab.waitFor("Tessera agent " + iface + " to come up", 20_000, () -> !p.isAlive() || n.answers());
+      NetnsLab.waitFor(
+          "Tessera agent " + iface + " to come up", 20_000, () -> !p.isAlive() || n.answers());
     } catch (AssertionError e) {
       throw new IOException(e.getMessage() + "; log:\n" + n.logText());
     }
@@ -152,11 +163,18 @@ public final class TesseraNode {
 
   /** A {@code [Peer]} section to append to a {@link #config}. */
   public static String peer(String publicB64, String allowed, String endpoint) {
-    return "\n[Peer]\nPublicKey = " + publicB64 + "\nAllowedIPs = " + allowed + "\n"
+    return "\n[Peer]\nPublicKey = "
+        + publicB64
+        + "\nAllowedIPs = "
+        + allowed
+        + "\n"
         + (endpoint == null ? "" : "Endpoint = " + endpoint + "\n");
   }
 
-  /** Adds {@code lines} (e.g. {@code "Table = off"}) to the [Interface] section of a {@link #config}. */
+  /**
+   * Adds {@code lines} (e.g. {@code "Table = off"}) to the [Interface] section of a {@link
+   * #config}.
+   */
   public static String withInterfaceLines(String config, String... lines) {
     int at = config.indexOf("\n[Peer]");
     return config.substring(0, at) + "\n" + String.join("\n", lines) + config.substring(at);
@@ -178,17 +196,37 @@ public final class TesseraNode {
    * reached at {@code UNDER_B:51821} (see {@link WgGo#peerOfA}).
    */
   public static String configA(WgKey a, WgKey b) {
-    return config(a.toBase64(), NetnsLab.TUN_A + "/24", 51820, b.publicKey().toBase64(), NetnsLab.TUN_B + "/32",
-        NetnsLab.UNDER_B + ":51821", 0);
+    return config(
+        a.toBase64(),
+        NetnsLab.TUN_A + "/24",
+        51820,
+        b.publicKey().toBase64(),
+        NetnsLab.TUN_B + "/32",
+        NetnsLab.UNDER_B + ":51821",
+        0);
   }
 
   /** A wg-quick config for this lab. */
-  public static String config(String privateKeyB64, String address, int listenPort, String peerPublicB64, String peerAllowed,
-      String peerEndpoint, int keepalive) {
+  public static String config(
+      String privateKeyB64,
+      String address,
+      int listenPort,
+      String peerPublicB64,
+      String peerAllowed,
+      String peerEndpoint,
+      int keepalive) {
     StringBuilder sb = new StringBuilder();
-    sb.append("[Interface]\nPrivateKey = ").append(privateKeyB64).append("\nAddress = ").append(address)
-        .append("\nListenPort = ").append(listenPort).append("\nMTU = 1420\n\n[Peer]\nPublicKey = ").append(peerPublicB64)
-        .append("\nAllowedIPs = ").append(peerAllowed).append('\n');
+    sb.append("[Interface]\nPrivateKey = ")
+        .append(privateKeyB64)
+        .append("\nAddress = ")
+        .append(address)
+        .append("\nListenPort = ")
+        .append(listenPort)
+        .append("\nMTU = 1420\n\n[Peer]\nPublicKey = ")
+        .append(peerPublicB64)
+        .append("\nAllowedIPs = ")
+        .append(peerAllowed)
+        .append('\n');
     if (peerEndpoint != null) {
       sb.append("Endpoint = ").append(peerEndpoint).append('\n');
     }

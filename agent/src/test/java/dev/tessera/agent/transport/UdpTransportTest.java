@@ -21,29 +21,34 @@ class UdpTransportTest {
   void receivesBatchesEchoesAndSegments() throws Exception {
     List<Got> got = new CopyOnWriteArrayList<>();
     List<Integer> batches = new CopyOnWriteArrayList<>();
-    try (UdpTransport t = UdpTransport.bind(0, UdpTransport.Options.defaults().withThreads(2), (index, sender) ->
-        new UdpTransport.Receiver() {
-          int inBatch;
+    try (UdpTransport t =
+            UdpTransport.bind(
+                0,
+                UdpTransport.Options.defaults().withThreads(2),
+                (index, sender) ->
+                    new UdpTransport.Receiver() {
+                      int inBatch;
 
-          @Override
-          public void onDatagram(ByteBuf content, InetSocketAddress from) {
-            byte[] b = new byte[content.readableBytes()];
-            content.getBytes(content.readerIndex(), b);
-            got.add(new Got(new String(b), from, index));
-            inBatch++;
-            // Echo: ownership of the new buffer passes to the transport.
-            ByteBuf reply = sender.alloc().directBuffer(b.length + 1);
-            reply.writeByte('>').writeBytes(b);
-            sender.write(reply, from);
-          }
+                      @Override
+                      public void onDatagram(ByteBuf content, InetSocketAddress from) {
+                        byte[] b = new byte[content.readableBytes()];
+                        content.getBytes(content.readerIndex(), b);
+                        got.add(new Got(new String(b), from, index));
+                        inBatch++;
+                        // Echo: ownership of the new buffer passes to the transport.
+                        ByteBuf reply = sender.alloc().directBuffer(b.length + 1);
+                        reply.writeByte('>').writeBytes(b);
+                        sender.write(reply, from);
+                      }
 
-          @Override
-          public void onReadComplete() {
-            batches.add(inBatch);
-            inBatch = 0;
-            sender.flush();
-          }
-        }, System.err::println);
+                      @Override
+                      public void onReadComplete() {
+                        batches.add(inBatch);
+                        inBatch = 0;
+                        sender.flush();
+                      }
+                    },
+                System.err::println);
         DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
       assertThat(t.port()).isPositive();
       client.setSoTimeout(3000);
@@ -94,18 +99,24 @@ class UdpTransportTest {
     TimeUnit.MILLISECONDS.sleep(1);
   }
 
-  /** SO_MARK reaches every socket (getsockopt reads it back), survives a rebind and can be cleared. */
+  /**
+   * SO_MARK reaches every socket (getsockopt reads it back), survives a rebind and can be cleared.
+   */
   @Test
   @dev.tessera.testsupport.RequiresRoot("SO_MARK needs CAP_NET_ADMIN")
   void fwmarkIsSetOnEverySocketAndKeptAcrossRebind() throws Exception {
-    UdpTransport.ReceiverFactory none = (index, sender) -> new UdpTransport.Receiver() {
-      @Override
-      public void onDatagram(ByteBuf content, InetSocketAddress from) { }
+    UdpTransport.ReceiverFactory none =
+        (index, sender) ->
+            new UdpTransport.Receiver() {
+              @Override
+              public void onDatagram(ByteBuf content, InetSocketAddress from) {}
 
-      @Override
-      public void onReadComplete() { }
-    };
-    try (UdpTransport t = UdpTransport.bind(0, UdpTransport.Options.defaults().withThreads(2), none, System.err::println)) {
+              @Override
+              public void onReadComplete() {}
+            };
+    try (UdpTransport t =
+        UdpTransport.bind(
+            0, UdpTransport.Options.defaults().withThreads(2), none, System.err::println)) {
       assertThat(t.socketFwmark(0)).isZero();
       t.setFwmark(0xca6c);
       assertThat(t.socketFwmark(0)).isEqualTo(0xca6c);

@@ -25,7 +25,8 @@ class PolicyRoutingTest {
   }
 
   static String render(PolicyRouting.Plan p) {
-    StringBuilder sb = new StringBuilder("mark=" + p.fwmark() + (p.fwmarkChosen() ? " chosen" : "") + "\n");
+    StringBuilder sb =
+        new StringBuilder("mark=" + p.fwmark() + (p.fwmarkChosen() ? " chosen" : "") + "\n");
     for (PolicyRouting.Step s : p.steps()) {
       sb.append(String.join(" ", s.args()).replace("\n", "\\n"));
       if (!s.undo().isEmpty()) {
@@ -38,13 +39,22 @@ class PolicyRoutingTest {
 
   static Stream<Arguments> plans() {
     return Stream.of(
-        Arguments.of("plain routes go to main", RouteTable.AUTO, 0L, cidrs("10.0.0.2/32", "192.168.50.7/24"), """
+        Arguments.of(
+            "plain routes go to main",
+            RouteTable.AUTO,
+            0L,
+            cidrs("10.0.0.2/32", "192.168.50.7/24"),
+            """
             mark=0
             ip -4 route replace 10.0.0.2/32 dev wg0
             ip -4 route replace 192.168.50.0/24 dev wg0
             """),
-        Arguments.of("full tunnel, no FwMark: the first free table from 51820 is mark and table", RouteTable.AUTO, 0L,
-            cidrs("0.0.0.0/0", "::/0", "10.0.0.2/32"), """
+        Arguments.of(
+            "full tunnel, no FwMark: the first free table from 51820 is mark and table",
+            RouteTable.AUTO,
+            0L,
+            cidrs("0.0.0.0/0", "::/0", "10.0.0.2/32"),
+            """
             mark=51822 chosen
             ip -4 route replace 0.0.0.0/0 dev wg0 table 51822
             ip -4 rule add not fwmark 51822 table 51822  | undo: ip -4 rule del not fwmark 51822 table 51822
@@ -54,17 +64,31 @@ class PolicyRoutingTest {
             ip -6 rule add table main suppress_prefixlength 0  | undo: ip -6 rule del table main suppress_prefixlength 0
             ip -4 route replace 10.0.0.2/32 dev wg0
             """),
-        Arguments.of("full tunnel with FwMark: the mark is the table", RouteTable.AUTO, 0xca6dL, cidrs("0.0.0.0/0"), """
+        Arguments.of(
+            "full tunnel with FwMark: the mark is the table",
+            RouteTable.AUTO,
+            0xca6dL,
+            cidrs("0.0.0.0/0"),
+            """
             mark=51821
             ip -4 route replace 0.0.0.0/0 dev wg0 table 51821
             ip -4 rule add not fwmark 51821 table 51821  | undo: ip -4 rule del not fwmark 51821 table 51821
             ip -4 rule add table main suppress_prefixlength 0  | undo: ip -4 rule del table main suppress_prefixlength 0
             """),
-        Arguments.of("Table = off: nothing, the mark as configured", RouteTable.OFF, 7L, cidrs("0.0.0.0/0", "10.0.0.2/32"), """
+        Arguments.of(
+            "Table = off: nothing, the mark as configured",
+            RouteTable.OFF,
+            7L,
+            cidrs("0.0.0.0/0", "10.0.0.2/32"),
+            """
             mark=7
             """),
-        Arguments.of("Table = 1234: everything there, /0 included, no rules", new RouteTable.Named("1234"), 0L,
-            cidrs("0.0.0.0/0", "10.0.0.9/24", "10.0.0.0/24"), """
+        Arguments.of(
+            "Table = 1234: everything there, /0 included, no rules",
+            new RouteTable.Named("1234"),
+            0L,
+            cidrs("0.0.0.0/0", "10.0.0.9/24", "10.0.0.0/24"),
+            """
             mark=0
             ip -4 route replace 0.0.0.0/0 dev wg0 table 1234
             ip -4 route replace 10.0.0.0/24 dev wg0 table 1234
@@ -73,17 +97,30 @@ class PolicyRoutingTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("plans")
-  void plansLikeWgQuick(String what, RouteTable table, long mark, List<Cidr> routes, String expected) {
+  void plansLikeWgQuick(
+      String what, RouteTable table, long mark, List<Cidr> routes, String expected) {
     Set<Long> used = Set.of(51820L, 51821L);
-    assertThat(render(PolicyRouting.plan(table, mark, routes, cidrs("10.0.0.1/24"), "wg0", used::contains, false)))
+    assertThat(
+            render(
+                PolicyRouting.plan(
+                    table, mark, routes, cidrs("10.0.0.1/24"), "wg0", used::contains, false)))
         .isEqualTo(expected);
   }
 
   @Test
   void withNftAFullTunnelAlsoGetsWgQuicksFirewallTable() {
-    PolicyRouting.Plan p = PolicyRouting.plan(RouteTable.AUTO, 0, cidrs("0.0.0.0/0", "::/0"),
-        cidrs("10.7.0.1/24", "fd00:7::1/64"), "wg0", t -> false, true);
-    assertThat(render(p)).isEqualTo("""
+    PolicyRouting.Plan p =
+        PolicyRouting.plan(
+            RouteTable.AUTO,
+            0,
+            cidrs("0.0.0.0/0", "::/0"),
+            cidrs("10.7.0.1/24", "fd00:7::1/64"),
+            "wg0",
+            t -> false,
+            true);
+    assertThat(render(p))
+        .isEqualTo(
+            """
         mark=51820 chosen
         ip -4 route replace 0.0.0.0/0 dev wg0 table 51820
         ip -4 rule add not fwmark 51820 table 51820  | undo: ip -4 rule del not fwmark 51820 table 51820
@@ -126,17 +163,23 @@ class PolicyRoutingTest {
 
   @Test
   void applyRecordsUndoAndCloseRemovesRulesAndStateFile(@TempDir Path dir) throws Exception {
-    PolicyRouting.Plan plan = PolicyRouting.plan(RouteTable.AUTO, 0, cidrs("0.0.0.0/0"), List.of(), "wg0", t -> false, false);
+    PolicyRouting.Plan plan =
+        PolicyRouting.plan(
+            RouteTable.AUTO, 0, cidrs("0.0.0.0/0"), List.of(), "wg0", t -> false, false);
     FakeIp ip = new FakeIp();
     Path state = PolicyRouting.stateFile(dir, "wg0");
-    PolicyRouting r = PolicyRouting.apply(plan, state, ip, s -> { });
+    PolicyRouting r = PolicyRouting.apply(plan, state, ip, s -> {});
     assertThat(r.rules()).isEqualTo(2);
-    assertThat(Files.readAllLines(state)).containsExactly("ip -4 rule del not fwmark 51820 table 51820",
-        "ip -4 rule del table main suppress_prefixlength 0");
+    assertThat(Files.readAllLines(state))
+        .containsExactly(
+            "ip -4 rule del not fwmark 51820 table 51820",
+            "ip -4 rule del table main suppress_prefixlength 0");
     ip.calls.clear();
     r.close();
-    assertThat(ip.calls).containsExactly("ip -4 rule del table main suppress_prefixlength 0",
-        "ip -4 rule del not fwmark 51820 table 51820");
+    assertThat(ip.calls)
+        .containsExactly(
+            "ip -4 rule del table main suppress_prefixlength 0",
+            "ip -4 rule del not fwmark 51820 table 51820");
     assertThat(state).doesNotExist();
     r.close(); // idempotent
     assertThat(ip.calls).hasSize(2);
@@ -145,16 +188,31 @@ class PolicyRoutingTest {
   @Test
   void nextApplyUndoesWhatAKilledAgentLeft(@TempDir Path dir) throws Exception {
     Path state = PolicyRouting.stateFile(dir, "wg0");
-    Files.writeString(state, "ip -4 rule del not fwmark 51820 table 51820\nip -4 rule del table main suppress_prefixlength 0\n"
-        + "nft delete table ip tessera-wg0\nip link del dev eth0\nsh -c reboot\n"); // damaged lines are never run
+    Files.writeString(
+        state,
+        "ip -4 rule del not fwmark 51820 table 51820\nip -4 rule del table main suppress_prefixlength 0\n"
+            + "nft delete table ip tessera-wg0\nip link del dev eth0\nsh -c reboot\n"); // damaged
+    // lines are
+    // never run
     FakeIp ip = new FakeIp();
     List<String> log = new ArrayList<>();
-    PolicyRouting r = PolicyRouting.apply(PolicyRouting.plan(RouteTable.AUTO, 0, cidrs("10.0.0.2/32"), List.of(), "wg0", t -> false, false),
-        state, ip, log::add);
-    assertThat(ip.calls).containsExactly("nft delete table ip tessera-wg0", "ip -4 rule del table main suppress_prefixlength 0",
-        "ip -4 rule del not fwmark 51820 table 51820", "ip -4 route replace 10.0.0.2/32 dev wg0");
+    PolicyRouting r =
+        PolicyRouting.apply(
+            PolicyRouting.plan(
+                RouteTable.AUTO, 0, cidrs("10.0.0.2/32"), List.of(), "wg0", t -> false, false),
+            state,
+            ip,
+            log::add);
+    assertThat(ip.calls)
+        .containsExactly(
+            "nft delete table ip tessera-wg0",
+            "ip -4 rule del table main suppress_prefixlength 0",
+            "ip -4 rule del not fwmark 51820 table 51820",
+            "ip -4 route replace 10.0.0.2/32 dev wg0");
     assertThat(state).doesNotExist();
-    assertThat(log).anyMatch(l -> l.contains("ignoring unexpected line")).anyMatch(l -> l.contains("removed 3 routing rule"));
+    assertThat(log)
+        .anyMatch(l -> l.contains("ignoring unexpected line"))
+        .anyMatch(l -> l.contains("removed 3 routing rule"));
     r.close();
   }
 
@@ -163,8 +221,21 @@ class PolicyRoutingTest {
     FakeIp ip = new FakeIp();
     ip.failAt = 2; // the suppress_prefixlength rule
     Path state = PolicyRouting.stateFile(dir, "wg0");
-    assertThatThrownBy(() -> PolicyRouting.apply(PolicyRouting.plan(RouteTable.AUTO, 0, cidrs("0.0.0.0/0"), List.of(), "wg0", t -> false, false),
-        state, ip, s -> { })).hasMessageContaining("File exists");
+    assertThatThrownBy(
+            () ->
+                PolicyRouting.apply(
+                    PolicyRouting.plan(
+                        RouteTable.AUTO,
+                        0,
+                        cidrs("0.0.0.0/0"),
+                        List.of(),
+                        "wg0",
+                        t -> false,
+                        false),
+                    state,
+                    ip,
+                    s -> {}))
+        .hasMessageContaining("File exists");
     assertThat(ip.calls).last().isEqualTo("ip -4 rule del not fwmark 51820 table 51820");
     assertThat(state).doesNotExist();
   }

@@ -22,10 +22,17 @@ class TsoSplitterTest {
     return TsoSplitter.fold(TsoSplitter.sum(ByteBuffer.wrap(p), from, to, pseudo)) == 0xffff;
   }
 
-  static ByteBuffer vnet(int flags, int gsoType, int hdrLen, int gsoSize, int csumStart, int csumOffset, byte[] pkt) {
+  static ByteBuffer vnet(
+      int flags, int gsoType, int hdrLen, int gsoSize, int csumStart, int csumOffset, byte[] pkt) {
     ByteBuffer b = ByteBuffer.allocateDirect(TsoSplitter.VNET_HDR_LEN + pkt.length);
-    b.put((byte) flags).put((byte) gsoType).putShort(Short.reverseBytes((short) hdrLen)).putShort(Short.reverseBytes((short) gsoSize))
-        .putShort(Short.reverseBytes((short) csumStart)).putShort(Short.reverseBytes((short) csumOffset)).put(pkt).flip();
+    b.put((byte) flags)
+        .put((byte) gsoType)
+        .putShort(Short.reverseBytes((short) hdrLen))
+        .putShort(Short.reverseBytes((short) gsoSize))
+        .putShort(Short.reverseBytes((short) csumStart))
+        .putShort(Short.reverseBytes((short) csumOffset))
+        .put(pkt)
+        .flip();
     return b;
   }
 
@@ -120,7 +127,10 @@ class TsoSplitterTest {
   @Test
   void completesPartialChecksum() {
     // UDP 10.0.0.1:1 -> 10.0.0.2:2 with 5 bytes of payload; the kernel left the pseudo-header sum.
-    byte[] p = {0x45, 0, 0, 33, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 1, 0, 2, 0, 13, 0, 0, 'h', 'e', 'l', 'l', 'o'};
+    byte[] p = {
+      0x45, 0, 0, 33, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 1, 0, 2, 0, 13, 0, 0,
+      'h', 'e', 'l', 'l', 'o'
+    };
     long pseudo = TsoSplitter.sum(ByteBuffer.wrap(p), 12, 20, 17) + 13;
     int partial = TsoSplitter.fold(pseudo);
     p[26] = (byte) (partial >> 8);
@@ -138,9 +148,12 @@ class TsoSplitterTest {
     TsoSplitter s = new TsoSplitter();
     s.split(vnet(0, 0, 0, 0, 0, 0, p), b -> out.add(copy(b)));
     assertThat(out).singleElement().isEqualTo(p);
-    assertThat(s.split(vnet(0, 3, 0, 0, 0, 0, p), b -> out.add(copy(b)))).isZero(); // UDP GSO: not offered
-    assertThat(s.split(vnet(1, 0, 0, 0, 200, 6, p), b -> out.add(copy(b)))).isZero(); // csum beyond end
-    assertThat(s.split(vnet(0, 1, 0, 0, 0, 0, tcp4(10, 0, 1)), b -> out.add(copy(b)))).isZero(); // mss 0
+    assertThat(s.split(vnet(0, 3, 0, 0, 0, 0, p), b -> out.add(copy(b))))
+        .isZero(); // UDP GSO: not offered
+    assertThat(s.split(vnet(1, 0, 0, 0, 200, 6, p), b -> out.add(copy(b))))
+        .isZero(); // csum beyond end
+    assertThat(s.split(vnet(0, 1, 0, 0, 0, 0, tcp4(10, 0, 1)), b -> out.add(copy(b))))
+        .isZero(); // mss 0
     assertThat(s.split(ByteBuffer.allocate(5), b -> out.add(copy(b)))).isZero();
     assertThat(s.malformed()).isEqualTo(4);
     assertThat(out).hasSize(1);

@@ -34,45 +34,65 @@ class TunDeviceTest {
         Arena arena = Arena.ofConfined();
         TunDevice.Io io = tun.io(0)) {
       assertThat(tun.name()).isEqualTo("tsrtuntest0");
-      new LinkSetup(System.err::println).configure(tun.name(), 1400,
-          List.of(Cidr.parseOrNull("198.18.77.1/30")), List.of(Cidr.parseOrNull("198.18.78.0/24")));
-      assertThat(LinkSetup.ip("link", "show", "dev", tun.name())).contains("mtu 1400").contains("UP");
+      new LinkSetup(System.err::println)
+          .configure(
+              tun.name(),
+              1400,
+              List.of(Cidr.parseOrNull("198.18.77.1/30")),
+              List.of(Cidr.parseOrNull("198.18.78.0/24")));
+      assertThat(LinkSetup.ip("link", "show", "dev", tun.name()))
+          .contains("mtu 1400")
+          .contains("UP");
 
       // Kernel -> TUN: a UDP datagram to an address routed via the TUN.
       MemorySegment buf = arena.allocate(2048);
       byte[] payload = "hello tun".getBytes(StandardCharsets.US_ASCII);
       try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("198.18.77.1", 0))) {
-        s.send(new DatagramPacket(payload, payload.length, new InetSocketAddress("198.18.78.9", 9999)));
+        s.send(
+            new DatagramPacket(
+                payload, payload.length, new InetSocketAddress("198.18.78.9", 9999)));
       }
       int n = 0;
       for (int i = 0; i < 50; i++) {
         n = io.read(buf);
-        if (n > 0 && (buf.get(ValueLayout.JAVA_BYTE, 0) & 0xf0) == 0x40 && buf.get(ValueLayout.JAVA_BYTE, 9) == 17) {
+        if (n > 0
+            && (buf.get(ValueLayout.JAVA_BYTE, 0) & 0xf0) == 0x40
+            && buf.get(ValueLayout.JAVA_BYTE, 9) == 17) {
           break; // skip IPv6 router solicitations and the like the kernel may send on link-up
         }
       }
       assertThat(n).isEqualTo(20 + 8 + payload.length);
       byte[] pkt = buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
       assertThat(pkt[9]).isEqualTo((byte) 17);
-      assertThat(InetAddress.getByAddress(java.util.Arrays.copyOfRange(pkt, 16, 20)).getHostAddress()).isEqualTo("198.18.78.9");
-      assertThat(new String(pkt, 28, payload.length, StandardCharsets.US_ASCII)).isEqualTo("hello tun");
+      assertThat(
+              InetAddress.getByAddress(java.util.Arrays.copyOfRange(pkt, 16, 20)).getHostAddress())
+          .isEqualTo("198.18.78.9");
+      assertThat(new String(pkt, 28, payload.length, StandardCharsets.US_ASCII))
+          .isEqualTo("hello tun");
 
       // TUN -> kernel: inject a UDP datagram from 198.18.78.9 to a local socket.
       try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress("198.18.77.1", 0))) {
         rx.setSoTimeout(3000);
-        byte[] reply = udp4(new byte[] {(byte) 198, 18, 78, 9}, new byte[] {(byte) 198, 18, 77, 1}, 9999, rx.getLocalPort(),
-            "reply".getBytes(StandardCharsets.US_ASCII));
+        byte[] reply =
+            udp4(
+                new byte[] {(byte) 198, 18, 78, 9},
+                new byte[] {(byte) 198, 18, 77, 1},
+                9999,
+                rx.getLocalPort(),
+                "reply".getBytes(StandardCharsets.US_ASCII));
         MemorySegment out = arena.allocate(reply.length);
         MemorySegment.copy(reply, 0, out, ValueLayout.JAVA_BYTE, 0, reply.length);
         assertThat(io.write(out, reply.length)).isTrue();
         DatagramPacket got = new DatagramPacket(new byte[64], 64);
         rx.receive(got);
-        assertThat(new String(got.getData(), 0, got.getLength(), StandardCharsets.US_ASCII)).isEqualTo("reply");
+        assertThat(new String(got.getData(), 0, got.getLength(), StandardCharsets.US_ASCII))
+            .isEqualTo("reply");
         assertThat(got.getAddress().getHostAddress()).isEqualTo("198.18.78.9");
       }
     }
     // Non-persistent: the interface is gone once the fd is closed.
-    assertThatThrownBy(() -> LinkSetup.ip("link", "show", "dev", "tsrtuntest0")).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> LinkSetup.ip("link", "show", "dev", "tsrtuntest0"))
+        .isInstanceOf(IOException.class);
   }
 
   /** With IFF_VNET_HDR + TSO: reads carry a virtio header, writes need one (see TsoSplitter). */
@@ -82,44 +102,68 @@ class TunDeviceTest {
         Arena arena = Arena.ofConfined();
         TunDevice.Io io = tun.io(0)) {
       assertThat(tun.hasVnetHeader()).isTrue();
-      new LinkSetup(System.err::println).configure(tun.name(), 1400,
-          List.of(Cidr.parseOrNull("198.18.79.1/30")), List.of(Cidr.parseOrNull("198.18.80.0/24")));
+      new LinkSetup(System.err::println)
+          .configure(
+              tun.name(),
+              1400,
+              List.of(Cidr.parseOrNull("198.18.79.1/30")),
+              List.of(Cidr.parseOrNull("198.18.80.0/24")));
       java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(70_000);
       MemorySegment seg = MemorySegment.ofBuffer(buf);
       byte[] payload = "offloaded".getBytes(StandardCharsets.US_ASCII);
       try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("198.18.79.1", 0))) {
-        s.send(new DatagramPacket(payload, payload.length, new InetSocketAddress("198.18.80.9", 9999)));
+        s.send(
+            new DatagramPacket(
+                payload, payload.length, new InetSocketAddress("198.18.80.9", 9999)));
       }
       java.util.List<byte[]> got = new java.util.ArrayList<>();
       TsoSplitter splitter = new TsoSplitter();
-      for (int i = 0; i < 50 && got.stream().noneMatch(p -> p.length == 28 + payload.length && p[9] == 17); i++) {
+      for (int i = 0;
+          i < 50 && got.stream().noneMatch(p -> p.length == 28 + payload.length && p[9] == 17);
+          i++) {
         int n = io.read(seg);
         if (n > 0) {
           buf.clear().limit(n);
-          splitter.split(buf, p -> {
-            byte[] b = new byte[p.remaining()];
-            p.duplicate().get(b);
-            got.add(b);
-          });
+          splitter.split(
+              buf,
+              p -> {
+                byte[] b = new byte[p.remaining()];
+                p.duplicate().get(b);
+                got.add(b);
+              });
         }
       }
-      byte[] udp = got.stream().filter(p -> p.length == 28 + payload.length && p[9] == 17).findFirst().orElseThrow();
+      byte[] udp =
+          got.stream()
+              .filter(p -> p.length == 28 + payload.length && p[9] == 17)
+              .findFirst()
+              .orElseThrow();
       // The kernel left the UDP checksum partial (TUN_F_CSUM); the splitter completed it.
       long pseudo = TsoSplitter.sum(java.nio.ByteBuffer.wrap(udp), 12, 20, 17) + (udp.length - 20);
-      assertThat(TsoSplitter.fold(TsoSplitter.sum(java.nio.ByteBuffer.wrap(udp), 20, udp.length, pseudo))).isEqualTo(0xffff);
+      assertThat(
+              TsoSplitter.fold(
+                  TsoSplitter.sum(java.nio.ByteBuffer.wrap(udp), 20, udp.length, pseudo)))
+          .isEqualTo(0xffff);
 
       try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress("198.18.79.1", 0))) {
         rx.setSoTimeout(3000);
-        byte[] reply = udp4(new byte[] {(byte) 198, 18, 80, 9}, new byte[] {(byte) 198, 18, 79, 1}, 9999, rx.getLocalPort(),
-            "ok".getBytes(StandardCharsets.US_ASCII));
-        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocateDirect(TsoSplitter.VNET_HDR_LEN + reply.length);
+        byte[] reply =
+            udp4(
+                new byte[] {(byte) 198, 18, 80, 9},
+                new byte[] {(byte) 198, 18, 79, 1},
+                9999,
+                rx.getLocalPort(),
+                "ok".getBytes(StandardCharsets.US_ASCII));
+        java.nio.ByteBuffer out =
+            java.nio.ByteBuffer.allocateDirect(TsoSplitter.VNET_HDR_LEN + reply.length);
         TsoSplitter.writeInjectHeader(out, 0);
         out.position(TsoSplitter.VNET_HDR_LEN);
         out.put(reply).flip();
         assertThat(io.write(MemorySegment.ofBuffer(out), out.remaining())).isTrue();
         DatagramPacket p = new DatagramPacket(new byte[64], 64);
         rx.receive(p);
-        assertThat(new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII)).isEqualTo("ok");
+        assertThat(new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII))
+            .isEqualTo("ok");
       }
     }
   }
@@ -128,7 +172,8 @@ class TunDeviceTest {
   void readReturnsZeroOnTimeoutAndMinusOneAfterClose() throws Exception {
     TunDevice tun = TunDevice.open("tsrtuntest1", 2);
     assertThat(tun.isMultiQueue()).isTrue();
-    try (Arena arena = Arena.ofConfined(); TunDevice.Io io = tun.io(1)) {
+    try (Arena arena = Arena.ofConfined();
+        TunDevice.Io io = tun.io(1)) {
       MemorySegment buf = arena.allocate(2048);
       assertThat(io.read(buf)).isZero(); // link is down: nothing arrives
       tun.close();
@@ -138,7 +183,8 @@ class TunDeviceTest {
 
   @Test
   void rejectsBadNames() {
-    assertThatThrownBy(() -> TunDevice.open("this-name-is-too-long", 1)).hasMessageContaining("interface name");
+    assertThatThrownBy(() -> TunDevice.open("this-name-is-too-long", 1))
+        .hasMessageContaining("interface name");
     assertThatThrownBy(() -> TunDevice.open("", 1)).hasMessageContaining("interface name");
   }
 

@@ -22,41 +22,46 @@ class UapiProtocolTest {
   @Test
   void parsesTheXplatformExample() throws Exception {
     // The example request from https://www.wireguard.com/xplatform/ (shortened).
-    UapiRequest r = UapiProtocol.parseSet(List.of(
-        "private_key=" + K1,
-        "fwmark=0",
-        "listen_port=12912",
-        "replace_peers=true",
-        "public_key=" + K2,
-        "preshared_key=" + PSK,
-        "replace_allowed_ips=true",
-        "allowed_ip=192.168.4.4/32",
-        "endpoint=[abcd:23::33%2]:51820".replace("%2", ""),
-        "public_key=" + PSK,
-        "protocol_version=1",
-        "update_only=true",
-        "allowed_ip=-192.168.4.6/32",
-        "endpoint=182.122.22.19:3233",
-        "persistent_keepalive_interval=111",
-        "remove=true"));
-    assertThat(r.deviceOps()).containsExactly(
-        new UapiRequest.DeviceOp.PrivateKey(WgKey.fromHex(K1)),
-        new UapiRequest.DeviceOp.FwMark(0),
-        new UapiRequest.DeviceOp.ListenPort(12912),
-        new UapiRequest.DeviceOp.ReplacePeers());
+    UapiRequest r =
+        UapiProtocol.parseSet(
+            List.of(
+                "private_key=" + K1,
+                "fwmark=0",
+                "listen_port=12912",
+                "replace_peers=true",
+                "public_key=" + K2,
+                "preshared_key=" + PSK,
+                "replace_allowed_ips=true",
+                "allowed_ip=192.168.4.4/32",
+                "endpoint=[abcd:23::33%2]:51820".replace("%2", ""),
+                "public_key=" + PSK,
+                "protocol_version=1",
+                "update_only=true",
+                "allowed_ip=-192.168.4.6/32",
+                "endpoint=182.122.22.19:3233",
+                "persistent_keepalive_interval=111",
+                "remove=true"));
+    assertThat(r.deviceOps())
+        .containsExactly(
+            new UapiRequest.DeviceOp.PrivateKey(WgKey.fromHex(K1)),
+            new UapiRequest.DeviceOp.FwMark(0),
+            new UapiRequest.DeviceOp.ListenPort(12912),
+            new UapiRequest.DeviceOp.ReplacePeers());
     assertThat(r.peers()).hasSize(2);
     assertThat(r.peers().get(0).publicKey()).isEqualTo(WgKey.fromHex(K2));
-    assertThat(r.peers().get(0).ops()).containsExactly(
-        new UapiRequest.PeerOp.PresharedKey(WgKey.fromHex(PSK)),
-        new UapiRequest.PeerOp.ReplaceAllowedIps(),
-        new UapiRequest.PeerOp.AllowedIp(IpPrefix.parse("192.168.4.4/32"), false),
-        new UapiRequest.PeerOp.Endpoint(new InetSocketAddress("abcd:23::33", 51820)));
-    assertThat(r.peers().get(1).ops()).containsExactly(
-        new UapiRequest.PeerOp.UpdateOnly(),
-        new UapiRequest.PeerOp.AllowedIp(IpPrefix.parse("192.168.4.6/32"), true),
-        new UapiRequest.PeerOp.Endpoint(new InetSocketAddress("182.122.22.19", 3233)),
-        new UapiRequest.PeerOp.PersistentKeepalive(111),
-        new UapiRequest.PeerOp.Remove());
+    assertThat(r.peers().get(0).ops())
+        .containsExactly(
+            new UapiRequest.PeerOp.PresharedKey(WgKey.fromHex(PSK)),
+            new UapiRequest.PeerOp.ReplaceAllowedIps(),
+            new UapiRequest.PeerOp.AllowedIp(IpPrefix.parse("192.168.4.4/32"), false),
+            new UapiRequest.PeerOp.Endpoint(new InetSocketAddress("abcd:23::33", 51820)));
+    assertThat(r.peers().get(1).ops())
+        .containsExactly(
+            new UapiRequest.PeerOp.UpdateOnly(),
+            new UapiRequest.PeerOp.AllowedIp(IpPrefix.parse("192.168.4.6/32"), true),
+            new UapiRequest.PeerOp.Endpoint(new InetSocketAddress("182.122.22.19", 3233)),
+            new UapiRequest.PeerOp.PersistentKeepalive(111),
+            new UapiRequest.PeerOp.Remove());
   }
 
   static Stream<Arguments> bad() {
@@ -66,13 +71,28 @@ class UapiProtocolTest {
         Arguments.of(List.of("listen_port=65536"), UapiException.EINVAL, "listen_port"),
         Arguments.of(List.of("listen_port=-1"), UapiException.EINVAL, "listen_port"),
         Arguments.of(List.of("replace_peers=false"), UapiException.EINVAL, "replace_peers"),
-        Arguments.of(List.of("endpoint=1.2.3.4:5"), UapiException.EINVAL, "invalid UAPI device key"),
-        Arguments.of(List.of("public_key=" + K1, "endpoint=host.example:5"), UapiException.EINVAL, "endpoint"),
-        Arguments.of(List.of("public_key=" + K1, "endpoint=::1:5"), UapiException.EINVAL, "endpoint"),
-        Arguments.of(List.of("public_key=" + K1, "allowed_ip=10.0.0.0"), UapiException.EINVAL, "allowed ip"),
-        Arguments.of(List.of("public_key=" + K1, "allowed_ip=10.0.0.0/40"), UapiException.EINVAL, "allowed ip"),
-        Arguments.of(List.of("public_key=" + K1, "protocol_version=2"), UapiException.EINVAL, "protocol version"),
-        Arguments.of(List.of("public_key=" + K1, "listen_port=1"), UapiException.EINVAL, "invalid UAPI peer key"),
+        Arguments.of(
+            List.of("endpoint=1.2.3.4:5"), UapiException.EINVAL, "invalid UAPI device key"),
+        Arguments.of(
+            List.of("public_key=" + K1, "endpoint=host.example:5"),
+            UapiException.EINVAL,
+            "endpoint"),
+        Arguments.of(
+            List.of("public_key=" + K1, "endpoint=::1:5"), UapiException.EINVAL, "endpoint"),
+        Arguments.of(
+            List.of("public_key=" + K1, "allowed_ip=10.0.0.0"), UapiException.EINVAL, "allowed ip"),
+        Arguments.of(
+            List.of("public_key=" + K1, "allowed_ip=10.0.0.0/40"),
+            UapiException.EINVAL,
+            "allowed ip"),
+        Arguments.of(
+            List.of("public_key=" + K1, "protocol_version=2"),
+            UapiException.EINVAL,
+            "protocol version"),
+        Arguments.of(
+            List.of("public_key=" + K1, "listen_port=1"),
+            UapiException.EINVAL,
+            "invalid UAPI peer key"),
         Arguments.of(List.of("public_key=zz"), UapiException.EINVAL, "public key"));
   }
 
@@ -86,11 +106,23 @@ class UapiProtocolTest {
 
   @Test
   void formatsGetLikeWireguardGo() {
-    PeerStatus p = new PeerStatus(WgKey.fromHex(K2), null, new InetSocketAddress("fd00::7", 51820),
-        List.of(IpPrefix.parse("10.0.0.2/32"), IpPrefix.parse("fd00:0:0:0:0:0:0:2/128")),
-        1_700_000_000_123_456_789L, 1000, 2000, 25, true);
-    String out = UapiProtocol.formatGet(new UapiProtocol.DeviceState(WgKey.fromHex(K1), 51820, 0, List.of(p)));
-    assertThat(out).isEqualTo("""
+    PeerStatus p =
+        new PeerStatus(
+            WgKey.fromHex(K2),
+            null,
+            new InetSocketAddress("fd00::7", 51820),
+            List.of(IpPrefix.parse("10.0.0.2/32"), IpPrefix.parse("fd00:0:0:0:0:0:0:2/128")),
+            1_700_000_000_123_456_789L,
+            1000,
+            2000,
+            25,
+            true);
+    String out =
+        UapiProtocol.formatGet(
+            new UapiProtocol.DeviceState(WgKey.fromHex(K1), 51820, 0, List.of(p)));
+    assertThat(out)
+        .isEqualTo(
+            """
         private_key=%s
         listen_port=51820
         public_key=%s
@@ -104,11 +136,13 @@ class UapiProtocolTest {
         persistent_keepalive_interval=25
         allowed_ip=10.0.0.2/32
         allowed_ip=fd00::2/128
-        """.formatted(K1, K2, "0".repeat(64)));
+        """
+                .formatted(K1, K2, "0".repeat(64)));
   }
 
   @Test
   void omitsUnsetDeviceFields() {
-    assertThat(UapiProtocol.formatGet(new UapiProtocol.DeviceState(null, 0, 0, List.of()))).isEmpty();
+    assertThat(UapiProtocol.formatGet(new UapiProtocol.DeviceState(null, 0, 0, List.of())))
+        .isEmpty();
   }
 }

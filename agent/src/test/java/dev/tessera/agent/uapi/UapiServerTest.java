@@ -27,32 +27,47 @@ class UapiServerTest {
   final WgKey priv = WgKey.generatePrivate(new SecureRandom());
   final WgKey peer = WgKey.generatePrivate(new SecureRandom()).publicKey();
 
-  final UapiServer.Handler handler = new UapiServer.Handler() {
-    @Override
-    public UapiProtocol.DeviceState get() {
-      return new UapiProtocol.DeviceState(priv, 51999, 0, List.of(new PeerStatus(peer, null,
-          new InetSocketAddress("198.18.0.9", 4000), List.of(IpPrefix.parse("10.9.0.0/24")), 0, 10, 20, 0, false)));
-    }
+  final UapiServer.Handler handler =
+      new UapiServer.Handler() {
+        @Override
+        public UapiProtocol.DeviceState get() {
+          return new UapiProtocol.DeviceState(
+              priv,
+              51999,
+              0,
+              List.of(
+                  new PeerStatus(
+                      peer,
+                      null,
+                      new InetSocketAddress("198.18.0.9", 4000),
+                      List.of(IpPrefix.parse("10.9.0.0/24")),
+                      0,
+                      10,
+                      20,
+                      0,
+                      false)));
+        }
 
-    @Override
-    public void set(UapiRequest request) throws UapiException {
-      if (request.deviceOps().contains(new UapiRequest.DeviceOp.ListenPort(1))) {
-        throw new UapiException(UapiException.EADDRINUSE, "port 1 in use");
-      }
-      applied.add(request);
-    }
+        @Override
+        public void set(UapiRequest request) throws UapiException {
+          if (request.deviceOps().contains(new UapiRequest.DeviceOp.ListenPort(1))) {
+            throw new UapiException(UapiException.EADDRINUSE, "port 1 in use");
+          }
+          applied.add(request);
+        }
 
-    @Override
-    public String tesseraStatus() {
-      return "drop_no_rule=3\n";
-    }
-  };
+        @Override
+        public String tesseraStatus() {
+          return "drop_no_rule=3\n";
+        }
+      };
 
   String converse(String input) throws Exception {
     UapiServer s = null;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     var ctor = UapiServer.class; // handle() is package-private; exercise it without a socket
-    java.lang.reflect.Method m = ctor.getDeclaredMethod("handle", BufferedReader.class, java.io.OutputStream.class);
+    java.lang.reflect.Method m =
+        ctor.getDeclaredMethod("handle", BufferedReader.class, java.io.OutputStream.class);
     m.setAccessible(true);
     Path dir = Files.createTempDirectory("uapi");
     try {
@@ -68,14 +83,18 @@ class UapiServerTest {
 
   @Test
   void severalOperationsOnOneConnection() throws Exception {
-    String out = converse("get=1\n\nset=1\nlisten_port=5\n\ntessera=1\n\nset=1\nlisten_port=1\n\nbogus=1\n\nget=1\n\n");
+    String out =
+        converse(
+            "get=1\n\nset=1\nlisten_port=5\n\ntessera=1\n\nset=1\nlisten_port=1\n\nbogus=1\n\nget=1\n\n");
     assertThat(out).startsWith("private_key=" + priv.toHex() + "\nlisten_port=51999\n");
     assertThat(out).contains("endpoint=198.18.0.9:4000\n").contains("allowed_ip=10.9.0.0/24\n");
     // get, set ok, tessera status, failing set; then the unknown op closes the connection.
     assertThat(out.split("errno=", -1)).hasSize(5);
     assertThat(out).endsWith("errno=0\n\ndrop_no_rule=3\nerrno=0\n\nerrno=-98\n\n");
-    assertThat(applied).singleElement().satisfies(r ->
-        assertThat(r.deviceOps()).containsExactly(new UapiRequest.DeviceOp.ListenPort(5)));
+    assertThat(applied)
+        .singleElement()
+        .satisfies(
+            r -> assertThat(r.deviceOps()).containsExactly(new UapiRequest.DeviceOp.ListenPort(5)));
   }
 
   @Test
@@ -98,21 +117,39 @@ class UapiServerTest {
   void wgToolShowAndSet() throws Exception {
     String iface = "tsru" + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36);
     try (UapiServer s = UapiServer.start(UapiServer.DEFAULT_DIR, iface, handler, msg -> {})) {
-      assertThat(Files.getPosixFilePermissions(s.path()).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+      assertThat(Files.getPosixFilePermissions(s.path()).toString())
+          .isEqualTo("[OWNER_READ, OWNER_WRITE]");
       NetnsLab.Result show = NetnsLab.exec(10, "wg", "show", iface, "dump");
       assertThat(show.exit()).as(show.output()).isZero();
-      assertThat(show.output()).startsWith(priv.toBase64() + "\t" + priv.publicKey().toBase64() + "\t51999\toff\n");
-      assertThat(show.output()).contains(peer.toBase64() + "\t(none)\t198.18.0.9:4000\t10.9.0.0/24\t0\t10\t20\toff");
+      assertThat(show.output())
+          .startsWith(priv.toBase64() + "\t" + priv.publicKey().toBase64() + "\t51999\toff\n");
+      assertThat(show.output())
+          .contains(peer.toBase64() + "\t(none)\t198.18.0.9:4000\t10.9.0.0/24\t0\t10\t20\toff");
 
-      NetnsLab.Result set = NetnsLab.exec(10, "wg", "set", iface, "listen-port", "4444", "peer", peer.toBase64(),
-          "allowed-ips", "10.9.0.0/24,fd00::/64", "endpoint", "198.18.0.10:4001", "persistent-keepalive", "15");
+      NetnsLab.Result set =
+          NetnsLab.exec(
+              10,
+              "wg",
+              "set",
+              iface,
+              "listen-port",
+              "4444",
+              "peer",
+              peer.toBase64(),
+              "allowed-ips",
+              "10.9.0.0/24,fd00::/64",
+              "endpoint",
+              "198.18.0.10:4001",
+              "persistent-keepalive",
+              "15");
       assertThat(set.exit()).as(set.output()).isZero();
       UapiRequest r = applied.getLast();
       assertThat(r.deviceOps()).containsExactly(new UapiRequest.DeviceOp.ListenPort(4444));
-      assertThat(r.peers().getFirst().ops()).contains(
-          new UapiRequest.PeerOp.Endpoint(new InetSocketAddress("198.18.0.10", 4001)),
-          new UapiRequest.PeerOp.PersistentKeepalive(15),
-          new UapiRequest.PeerOp.AllowedIp(IpPrefix.parse("fd00::/64"), false));
+      assertThat(r.peers().getFirst().ops())
+          .contains(
+              new UapiRequest.PeerOp.Endpoint(new InetSocketAddress("198.18.0.10", 4001)),
+              new UapiRequest.PeerOp.PersistentKeepalive(15),
+              new UapiRequest.PeerOp.AllowedIp(IpPrefix.parse("fd00::/64"), false));
 
       NetnsLab.Result fail = NetnsLab.exec(10, "wg", "set", iface, "listen-port", "1");
       assertThat(fail.exit()).isNotZero();

@@ -45,8 +45,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *       allowed IPs and delivers — the whole per-packet protocol cost of both directions.
  * </ul>
  *
- * Throughput in GB/s = 1420 / (ns/op). Run: {@code java -jar ... TransportCryptoBench}, or see
- * the agent README for the exact command.
+ * Throughput in GB/s = 1420 / (ns/op). Run: {@code java -jar ... TransportCryptoBench}, or see the
+ * agent README for the exact command.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -120,10 +120,22 @@ public class TransportCryptoBench {
     WgKey kb = WgKey.generatePrivate(rnd);
     InetSocketAddress ea = new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 1);
     InetSocketAddress eb = new InetSocketAddress(InetAddress.getByName("192.0.2.2"), 2);
-    a = WireGuardDevice.create(ka, 1, List.of(new PeerConfig(kb.publicKey(), null,
-        List.of(IpPrefix.parse("10.0.0.2/32")), eb, 0)), DeviceOptions.defaults());
-    b = WireGuardDevice.create(kb, 2, List.of(new PeerConfig(ka.publicKey(), null,
-        List.of(IpPrefix.parse("10.0.0.1/32")), ea, 0)), DeviceOptions.defaults());
+    a =
+        WireGuardDevice.create(
+            ka,
+            1,
+            List.of(
+                new PeerConfig(
+                    kb.publicKey(), null, List.of(IpPrefix.parse("10.0.0.2/32")), eb, 0)),
+            DeviceOptions.defaults());
+    b =
+        WireGuardDevice.create(
+            kb,
+            2,
+            List.of(
+                new PeerConfig(
+                    ka.publicKey(), null, List.of(IpPrefix.parse("10.0.0.1/32")), ea, 0)),
+            DeviceOptions.defaults());
     Capture toA = new Capture();
     a.onTunPacket(packet, toB); // initiation
     b.onDatagram(toB.last, ea, toA); // response
@@ -178,8 +190,15 @@ public class TransportCryptoBench {
 
   static byte[] ipv4(String src, String dst, int total) {
     ByteBuffer b = ByteBuffer.allocate(total);
-    b.put((byte) 0x45).put((byte) 0).putShort((short) total).putInt(0).put((byte) 64).put((byte) 17)
-        .putShort((short) 0).put(addr(src).getAddress()).put(addr(dst).getAddress());
+    b.put((byte) 0x45)
+        .put((byte) 0)
+        .putShort((short) total)
+        .putInt(0)
+        .put((byte) 64)
+        .put((byte) 17)
+        .putShort((short) 0)
+        .put(addr(src).getAddress())
+        .put(addr(dst).getAddress());
     while (b.hasRemaining()) {
       b.put((byte) b.position());
     }

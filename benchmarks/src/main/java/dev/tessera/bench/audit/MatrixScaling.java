@@ -12,11 +12,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Time to build the node-level access matrix of the compiler's {@link SyntheticTailnet}, per
- * size: the median of {@code reps} builds after one warm-up, with the cell count. Uses only
- * {@code CompiledNetworks.of}, {@code new MatrixBuilder(net).build(title, notes)} and
- * {@code AccessMatrix.cells()}, so the same class runs against an older build of the compiler
- * for a before/after in one run:
+ * Time to build the node-level access matrix of the compiler's {@link SyntheticTailnet}, per size:
+ * the median of {@code reps} builds after one warm-up, with the cell count. Uses only {@code
+ * CompiledNetworks.of}, {@code new MatrixBuilder(net).build(title, notes)} and {@code
+ * AccessMatrix.cells()}, so the same class runs against an older build of the compiler for a
+ * before/after in one run:
  *
  * <pre>
  * java -Xmx12g -cp "DIR_WITH_THIS_CLASS:OLD_JARS/*" dev.tessera.bench.audit.MatrixScaling 3 1000 5000 10000
@@ -29,7 +29,9 @@ public final class MatrixScaling {
   public static void main(String[] args) {
     int reps = Integer.parseInt(args[0]);
     int[] sizes = Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray();
-    System.out.printf("%-6s %6s %10s %10s %10s %12s%n", "nodes", "rules", "compile_ms", "matrix_ms", "min_ms", "cells");
+    System.out.printf(
+        "%-6s %6s %10s %10s %10s %12s%n",
+        "nodes", "rules", "compile_ms", "matrix_ms", "min_ms", "cells");
     for (int n : sizes) {
       SyntheticTailnet tn = new SyntheticTailnet(n, 42);
       PolicyIndex idx = PolicyIndex.of(tn.policy, "synthetic.hujson");
@@ -52,8 +54,9 @@ public final class MatrixScaling {
         }
       }
       Arrays.sort(t);
-      System.out.printf("%-6d %6d %10.0f %10.0f %10.0f %12d%n", n, idx.origins().size(), compile / 1e6,
-          t[reps / 2] / 1e6, t[0] / 1e6, cells);
+      System.out.printf(
+          "%-6d %6d %10.0f %10.0f %10.0f %12d%n",
+          n, idx.origins().size(), compile / 1e6, t[reps / 2] / 1e6, t[0] / 1e6, cells);
     }
   }
 }

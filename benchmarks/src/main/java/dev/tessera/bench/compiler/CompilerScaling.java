@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Compile-time scaling of the compiler (issue 4 goals: all 10k filters in <= 2 s and <= 1 GiB
- * heap; one node joining or changing in <= 50 ms; cost growing no faster than the output).
+ * Compile-time scaling of the compiler (issue 4 goals: all 10k filters in <= 2 s and <= 1 GiB heap;
+ * one node joining or changing in <= 50 ms; cost growing no faster than the output).
  *
  * <pre>
  * ./mvnw -pl benchmarks -am package -DskipTests
@@ -25,23 +25,36 @@ import java.util.Map;
  * </pre>
  *
  * For each size: the synthetic tailnet ({@link SyntheticTailnet}), then warm-up compiles ({@code
- * -Dwarmup=2}), then the median of {@code -Dreps=3} timed full compiles (all passes, every node's CompiledFilter built), the same plus
- * encoding and hashing every filter (what {@code policyc compile} writes), the peak heap during one
- * compile (heap pools' peak usage after a GC and a peak reset; includes the inputs), the output
- * size (rules, source prefixes, peers, encoded bytes), and incremental recompiles: a node joining,
- * a node changing its tags and a node leaving (medians, after {@code -DupdateWarmup=10} untimed
- * rounds of updates; with the number of filters each changed). Absolute times depend on the
- * (shared) machine; ratios between sizes are the point.
+ * -Dwarmup=2}), then the median of {@code -Dreps=3} timed full compiles (all passes, every node's
+ * CompiledFilter built), the same plus encoding and hashing every filter (what {@code policyc
+ * compile} writes), the peak heap during one compile (heap pools' peak usage after a GC and a peak
+ * reset; includes the inputs), the output size (rules, source prefixes, peers, encoded bytes), and
+ * incremental recompiles: a node joining, a node changing its tags and a node leaving (medians,
+ * after {@code -DupdateWarmup=10} untimed rounds of updates; with the number of filters each
+ * changed). Absolute times depend on the (shared) machine; ratios between sizes are the point.
  */
 public final class CompilerScaling {
   private CompilerScaling() {}
 
   public static void main(String[] args) {
-    int[] sizes = args.length == 0 ? new int[] {1000, 5000, 10000}
-        : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+    int[] sizes =
+        args.length == 0
+            ? new int[] {1000, 5000, 10000}
+            : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
     System.out.printf("shape=%s%n", System.getProperty("shape", "dense"));
-    System.out.printf("%-7s %10s %12s %10s %9s %10s %10s %9s %14s %14s %14s%n", "nodes", "compile_ms", "+encode_ms",
-        "peak_MiB", "rules", "srcPfx", "peers", "out_MiB", "join_ms(chg)", "change_ms(chg)", "leave_ms(chg)");
+    System.out.printf(
+        "%-7s %10s %12s %10s %9s %10s %10s %9s %14s %14s %14s%n",
+        "nodes",
+        "compile_ms",
+        "+encode_ms",
+        "peak_MiB",
+        "rules",
+        "srcPfx",
+        "peers",
+        "out_MiB",
+        "join_ms(chg)",
+        "change_ms(chg)",
+        "leave_ms(chg)");
     for (int n : sizes) {
       run(n);
     }
@@ -97,16 +110,23 @@ public final class CompilerScaling {
     long[] leaveChanged = new long[reps];
     boolean leave = Boolean.parseBoolean(System.getProperty("leave", "true"));
     List<InventoryNode> nodes = tn.inventory().nodes();
-    // The update path warmed up first (-DupdateWarmup rounds of the same three updates, untimed), as
+    // The update path warmed up first (-DupdateWarmup rounds of the same three updates, untimed),
+    // as
     // in a policy server that applies many updates in one process: the figures are then the
     // steady state, not the JIT compiling the incremental passes.
     for (int w = 1; w <= Integer.getInteger("updateWarmup", 10); w++) {
       warmUpdates(c, nodes, w, leave);
     }
     for (int k = 0; k < reps; k++) {
-      InventoryNode joined = InventoryNode.of("joined-" + k, "user" + (k * 7) + "@corp.example", List.of(),
-          List.of(IpAddress.ofV4(0x6470_0000 + k), new IpAddress(true, 0xfd7a_115c_a1e0_0001L, k)),
-          Map.of("node:os", PostureValue.string("macos")), List.of());
+      InventoryNode joined =
+          InventoryNode.of(
+              "joined-" + k,
+              "user" + (k * 7) + "@corp.example",
+              List.of(),
+              List.of(
+                  IpAddress.ofV4(0x6470_0000 + k), new IpAddress(true, 0xfd7a_115c_a1e0_0001L, k)),
+              Map.of("node:os", PostureValue.string("macos")),
+              List.of());
       long s = System.nanoTime();
       joinChanged[k] = c.update(joined).changedNodes().size();
       joins[k] = System.nanoTime() - s;
@@ -117,8 +137,16 @@ public final class CompilerScaling {
           break;
         }
       }
-      InventoryNode changed = new InventoryNode(server.name(), server.user(), List.of("tag:t" + (k + 1)),
-          server.ips(), server.key(), server.posture(), server.routes(), server.span());
+      InventoryNode changed =
+          new InventoryNode(
+              server.name(),
+              server.user(),
+              List.of("tag:t" + (k + 1)),
+              server.ips(),
+              server.key(),
+              server.posture(),
+              server.routes(),
+              server.span());
       s = System.nanoTime();
       changeChanged[k] = c.update(changed).changedNodes().size();
       changes[k] = System.nanoTime() - s;
@@ -129,22 +157,46 @@ public final class CompilerScaling {
         leaves[k] = System.nanoTime() - s;
       }
     }
-    System.out.printf("%-7d %10.1f %12.1f %10.1f %9d %10d %10d %9.1f %14s %14s %14s%n", n, median(t) / 1e6,
-        median(te) / 1e6, peak / 1048576.0, rules, pfx, peers, bytes / 1048576.0, cell(joins, joinChanged),
-        cell(changes, changeChanged), leave ? cell(leaves, leaveChanged) : "n/a");
+    System.out.printf(
+        "%-7d %10.1f %12.1f %10.1f %9d %10d %10d %9.1f %14s %14s %14s%n",
+        n,
+        median(t) / 1e6,
+        median(te) / 1e6,
+        peak / 1048576.0,
+        rules,
+        pfx,
+        peers,
+        bytes / 1048576.0,
+        cell(joins, joinChanged),
+        cell(changes, changeChanged),
+        leave ? cell(leaves, leaveChanged) : "n/a");
   }
 
   /** One untimed round of the three updates (other nodes than the timed rounds use). */
   private static void warmUpdates(Compilation c, List<InventoryNode> nodes, int w, boolean leave) {
-    InventoryNode joined = InventoryNode.of("warm-" + w, "user" + (w * 11 % 400) + "@corp.example", List.of(),
-        List.of(IpAddress.ofV4(0x6471_0000 + w), new IpAddress(true, 0xfd7a_115c_a1e0_0002L, w)),
-        Map.of("node:os", PostureValue.string("macos")), List.of());
+    InventoryNode joined =
+        InventoryNode.of(
+            "warm-" + w,
+            "user" + (w * 11 % 400) + "@corp.example",
+            List.of(),
+            List.of(
+                IpAddress.ofV4(0x6471_0000 + w), new IpAddress(true, 0xfd7a_115c_a1e0_0002L, w)),
+            Map.of("node:os", PostureValue.string("macos")),
+            List.of());
     c.update(joined);
     // From a node past the timed rounds' ones (modulo: 1k nodes have no node 3000).
     for (InventoryNode x : nodes.subList((3000 + w * 17) % nodes.size(), nodes.size())) {
       if (x.isTagged() && x.routes().isEmpty()) {
-        c.update(new InventoryNode(x.name(), x.user(), List.of("tag:t" + (w % 50 + 1)), x.ips(), x.key(),
-            x.posture(), x.routes(), x.span()));
+        c.update(
+            new InventoryNode(
+                x.name(),
+                x.user(),
+                List.of("tag:t" + (w % 50 + 1)),
+                x.ips(),
+                x.key(),
+                x.posture(),
+                x.routes(),
+                x.span()));
         break;
       }
     }
@@ -167,8 +219,10 @@ public final class CompilerScaling {
   /** Peak heap (sum of heap pools' peaks) while {@code r} runs, after a GC and a peak reset. */
   static long peakHeap(Runnable r) {
     System.gc();
-    List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans().stream()
-        .filter(p -> p.getType() == MemoryType.HEAP).toList();
+    List<MemoryPoolMXBean> pools =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP)
+            .toList();
     pools.forEach(MemoryPoolMXBean::resetPeakUsage);
     r.run();
     return pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();

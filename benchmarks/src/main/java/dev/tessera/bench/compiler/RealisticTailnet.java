@@ -31,14 +31,14 @@ import java.util.TreeMap;
 
 /**
  * A second synthetic shape, closer to how large tailnets are used (compare {@link
- * SyntheticTailnet}, kept unchanged as the dense worst case). The same counts as the issue asks
- * for at 10k nodes (500 users, 100 groups, 200 tags, 2,000 rules, postures, 50 subnet routers, 5
- * exit nodes; scaled with the node count), with a different distribution:
+ * SyntheticTailnet}, kept unchanged as the dense worst case). The same counts as the issue asks for
+ * at 10k nodes (500 users, 100 groups, 200 tags, 2,000 rules, postures, 50 subnet routers, 5 exit
+ * nodes; scaled with the node count), with a different distribution:
  *
  * <ul>
- *   <li>Nodes: 500 users with 1 to 5 devices each (about 1,500 user devices); every other node is
- *       a tagged server (a 10k-node tailnet with 500 people is mostly servers). A server carries
- *       one service tag, one in five a second one.
+ *   <li>Nodes: 500 users with 1 to 5 devices each (about 1,500 user devices); every other node is a
+ *       tagged server (a 10k-node tailnet with 500 people is mostly servers). A server carries one
+ *       service tag, one in five a second one.
  *   <li>Groups: 60 department groups partition the users (each user in exactly one); 40 project
  *       groups of 5 to 15 users.
  *   <li>Rules, following the patterns of Tailscale's documented example policies (people reach
@@ -78,8 +78,14 @@ public final class RealisticTailnet {
     for (int u = 0; u < users && ns.size() < nodes; u++) {
       int devices = 1 + rnd.nextInt(5);
       for (int d = 0; d < devices && ns.size() < nodes; d++) {
-        ns.add(InventoryNode.of(String.format("dev-%05d", ns.size()), user(u), List.of(), ips(ip++), posture(),
-            List.of()));
+        ns.add(
+            InventoryNode.of(
+                String.format("dev-%05d", ns.size()),
+                user(u),
+                List.of(),
+                ips(ip++),
+                posture(),
+                List.of()));
       }
     }
     int server = 0;
@@ -99,7 +105,9 @@ public final class RealisticTailnet {
         routes.add(IpPrefix.ALL_V4);
         routes.add(IpPrefix.ALL_V6);
       }
-      ns.add(InventoryNode.of(String.format("srv-%05d", server), null, ts, ips(ip++), posture(), routes));
+      ns.add(
+          InventoryNode.of(
+              String.format("srv-%05d", server), null, ts, ips(ip++), posture(), routes));
       server++;
     }
     inventory = new Inventory(us, ns);
@@ -128,12 +136,23 @@ public final class RealisticTailnet {
     List<PostureDef> postures = SyntheticTailnet.POSTURES;
     List<Acl> acls = new ArrayList<>();
     List<Grant> grants = new ArrayList<>();
-    acls.add(new Acl(AclAction.ACCEPT, List.of(new Selector.Auto(AutoGroup.MEMBER, NO)),
-        List.of(new AclDestination(new Selector.Auto(AutoGroup.SELF, NO), PortSpec.ALL, NO)), Optional.empty(),
-        List.of(), NO));
-    acls.add(new Acl(AclAction.ACCEPT, List.of(new Selector.Group("g0", NO)),
-        List.of(new AclDestination(new Selector.Auto(AutoGroup.INTERNET, NO), PortSpec.ALL, NO)),
-        Optional.empty(), List.of(), NO));
+    acls.add(
+        new Acl(
+            AclAction.ACCEPT,
+            List.of(new Selector.Auto(AutoGroup.MEMBER, NO)),
+            List.of(new AclDestination(new Selector.Auto(AutoGroup.SELF, NO), PortSpec.ALL, NO)),
+            Optional.empty(),
+            List.of(),
+            NO));
+    acls.add(
+        new Acl(
+            AclAction.ACCEPT,
+            List.of(new Selector.Group("g0", NO)),
+            List.of(
+                new AclDestination(new Selector.Auto(AutoGroup.INTERNET, NO), PortSpec.ALL, NO)),
+            Optional.empty(),
+            List.of(),
+            NO));
     for (int r = 2; r < rules; r++) {
       int k = rnd.nextInt(100);
       Selector src;
@@ -150,28 +169,53 @@ public final class RealisticTailnet {
       } else if (k < 93) {
         src = new Selector.Group("g" + rnd.nextInt(groups), NO);
         int i = rnd.nextInt(routers);
-        dsts.add(new Selector.Prefix(dev.tessera.policy.ast.IpPrefix.parse("10." + (i % 250) + "." + (i / 250)
-            + ".0/24").orElseThrow(), NO));
+        dsts.add(
+            new Selector.Prefix(
+                dev.tessera.policy.ast.IpPrefix.parse("10." + (i % 250) + "." + (i / 250) + ".0/24")
+                    .orElseThrow(),
+                NO));
       } else {
         src = new Selector.User(user(rnd.nextInt(users)), NO);
         dsts.add(new Selector.Tag("t" + rnd.nextInt(tags), NO));
       }
-      List<PostureRef> post = r % 10 == 0 ? List.of(new PostureRef(r % 20 == 0 ? "mac" : "recent", NO)) : List.of();
+      List<PostureRef> post =
+          r % 10 == 0 ? List.of(new PostureRef(r % 20 == 0 ? "mac" : "recent", NO)) : List.of();
       PortSpec ports = ports();
       if (r % 4 != 3) {
         List<AclDestination> ad = dsts.stream().map(d -> new AclDestination(d, ports, NO)).toList();
-        acls.add(new Acl(AclAction.ACCEPT, List.of(src), ad,
-            rnd.nextBoolean() ? Optional.of(Protocol.named("tcp")) : Optional.empty(), post, NO));
+        acls.add(
+            new Acl(
+                AclAction.ACCEPT,
+                List.of(src),
+                ad,
+                rnd.nextBoolean() ? Optional.of(Protocol.named("tcp")) : Optional.empty(),
+                post,
+                NO));
       } else {
-        grants.add(new Grant(List.of(src), dsts, List.of(new GrantIp(Optional.of(Protocol.named("tcp")), ports, NO)),
-            List.of(), post, List.of(), NO));
+        grants.add(
+            new Grant(
+                List.of(src),
+                dsts,
+                List.of(new GrantIp(Optional.of(Protocol.named("tcp")), ports, NO)),
+                List.of(),
+                post,
+                List.of(),
+                NO));
       }
     }
-    policy = Policy.builder().groups(gs).tagOwners(owners).postures(postures).acls(acls).grants(grants).build();
+    policy =
+        Policy.builder()
+            .groups(gs)
+            .tagOwners(owners)
+            .postures(postures)
+            .acls(acls)
+            .grants(grants)
+            .build();
   }
 
   private static List<IpAddress> ips(int ip) {
-    return List.of(IpAddress.ofV4(0x6440_0000 + 1 + ip), new IpAddress(true, 0xfd7a_115c_a1e0_0000L, 1 + ip));
+    return List.of(
+        IpAddress.ofV4(0x6440_0000 + 1 + ip), new IpAddress(true, 0xfd7a_115c_a1e0_0000L, 1 + ip));
   }
 
   private Map<String, PostureValue> posture() {

@@ -35,15 +35,15 @@ import java.util.TreeMap;
 /**
  * A synthetic company tailnet for scaling measurements (issue 4): at 10k nodes, 500 users, 100
  * groups, 200 tags, 2,000 rules (1,500 acls, 500 grants), postures, 50 subnet routers and 5 exit
- * nodes. Users, groups, tags and rules scale with the node count (at 1k nodes: 50 users, 10
- * groups, 20 tags, 200 rules), so the per-node output stays comparable and "cost grows no faster
- * than the output" can be read off the figures. Deterministic for a given seed.
+ * nodes. Users, groups, tags and rules scale with the node count (at 1k nodes: 50 users, 10 groups,
+ * 20 tags, 200 rules), so the per-node output stays comparable and "cost grows no faster than the
+ * output" can be read off the figures. Deterministic for a given seed.
  *
  * <p>Shape: 70% of nodes are user devices (about 14 per user), 30% tagged servers with one or two
  * tags; rules go from groups (65%), tags (25%), users (9.5%), autogroup:member (0.5%) to tags with
- * ports (70%), groups (10%), subnets behind routers (15%), autogroup:self (5%); one rule in ten
- * has a srcPosture. No {@code *} destinations: at 10k nodes a rule to {@code *} from everyone is a
- * 10k x 10k output that no real tailnet has.
+ * ports (70%), groups (10%), subnets behind routers (15%), autogroup:self (5%); one rule in ten has
+ * a srcPosture. No {@code *} destinations: at 10k nodes a rule to {@code *} from everyone is a 10k
+ * x 10k output that no real tailnet has.
  */
 public final class SyntheticTailnet {
   static final SourceSpan NO = SourceSpan.NONE;
@@ -90,10 +90,18 @@ public final class SyntheticTailnet {
         }
       }
       int ip = nextIp++;
-      List<IpAddress> ips = List.of(IpAddress.ofV4(0x6440_0000 + 1 + ip),
-          new IpAddress(true, 0xfd7a_115c_a1e0_0000L, 1 + ip));
-      ns.add(InventoryNode.of(String.format("node-%05d", i), tagged ? null : user(rnd.nextInt(users)), ts, ips,
-          posture, routes));
+      List<IpAddress> ips =
+          List.of(
+              IpAddress.ofV4(0x6440_0000 + 1 + ip),
+              new IpAddress(true, 0xfd7a_115c_a1e0_0000L, 1 + ip));
+      ns.add(
+          InventoryNode.of(
+              String.format("node-%05d", i),
+              tagged ? null : user(rnd.nextInt(users)),
+              ts,
+              ips,
+              posture,
+              routes));
     }
     inventory = new Inventory(us, ns);
 
@@ -115,22 +123,51 @@ public final class SyntheticTailnet {
       List<Selector> src = List.of(source(groups));
       boolean userish = !(src.getFirst() instanceof Selector.Tag);
       Selector dst = destination(groups, routers, userish);
-      List<PostureRef> post = r % 10 == 0 ? List.of(new PostureRef(r % 20 == 0 ? "mac" : "recent", NO)) : List.of();
+      List<PostureRef> post =
+          r % 10 == 0 ? List.of(new PostureRef(r % 20 == 0 ? "mac" : "recent", NO)) : List.of();
       if (r % 4 != 3) {
-        acls.add(new Acl(AclAction.ACCEPT, src, List.of(new AclDestination(dst, ports(), NO)),
-            rnd.nextBoolean() ? Optional.of(Protocol.named("tcp")) : Optional.empty(), post, NO));
+        acls.add(
+            new Acl(
+                AclAction.ACCEPT,
+                src,
+                List.of(new AclDestination(dst, ports(), NO)),
+                rnd.nextBoolean() ? Optional.of(Protocol.named("tcp")) : Optional.empty(),
+                post,
+                NO));
       } else {
-        grants.add(new Grant(src, List.of(dst), List.of(new GrantIp(Optional.of(Protocol.named("tcp")), ports(), NO),
-            new GrantIp(Optional.of(Protocol.named("udp")), PortSpec.of(PortRange.single(53)), NO)),
-            List.of(), post, List.of(), NO));
+        grants.add(
+            new Grant(
+                src,
+                List.of(dst),
+                List.of(
+                    new GrantIp(Optional.of(Protocol.named("tcp")), ports(), NO),
+                    new GrantIp(
+                        Optional.of(Protocol.named("udp")), PortSpec.of(PortRange.single(53)), NO)),
+                List.of(),
+                post,
+                List.of(),
+                NO));
       }
     }
     if (exits > 0) {
-      acls.add(new Acl(AclAction.ACCEPT, List.of(new Selector.Group("g0", NO)),
-          List.of(new AclDestination(new Selector.Auto(AutoGroup.INTERNET, NO), PortSpec.ALL, NO)),
-          Optional.empty(), List.of(), NO));
+      acls.add(
+          new Acl(
+              AclAction.ACCEPT,
+              List.of(new Selector.Group("g0", NO)),
+              List.of(
+                  new AclDestination(new Selector.Auto(AutoGroup.INTERNET, NO), PortSpec.ALL, NO)),
+              Optional.empty(),
+              List.of(),
+              NO));
     }
-    policy = Policy.builder().groups(gs).tagOwners(owners).postures(postures).acls(acls).grants(grants).build();
+    policy =
+        Policy.builder()
+            .groups(gs)
+            .tagOwners(owners)
+            .postures(postures)
+            .acls(acls)
+            .grants(grants)
+            .build();
   }
 
   /** Both shapes' people: user0..user(n-1)@corp.example, one admin in 50, one IT admin in 97. */
@@ -144,11 +181,23 @@ public final class SyntheticTailnet {
   }
 
   /** The postures both tailnet shapes use: a macOS check and a client version floor. */
-  static final List<PostureDef> POSTURES = List.of(
-      new PostureDef("mac", List.of(new PostureCondition("node:os", PostureOperator.EQ,
-          List.of(PostureValue.string("macos")), NO)), NO),
-      new PostureDef("recent", List.of(new PostureCondition("node:tsVersion", PostureOperator.GE,
-          List.of(PostureValue.string("1.80")), NO)), NO));
+  static final List<PostureDef> POSTURES =
+      List.of(
+          new PostureDef(
+              "mac",
+              List.of(
+                  new PostureCondition(
+                      "node:os", PostureOperator.EQ, List.of(PostureValue.string("macos")), NO)),
+              NO),
+          new PostureDef(
+              "recent",
+              List.of(
+                  new PostureCondition(
+                      "node:tsVersion",
+                      PostureOperator.GE,
+                      List.of(PostureValue.string("1.80")),
+                      NO)),
+              NO));
 
   static List<InventoryUser> users(int n) {
     List<InventoryUser> us = new ArrayList<>();
@@ -187,8 +236,10 @@ public final class SyntheticTailnet {
       return new Selector.Group("g" + rnd.nextInt(groups), NO);
     } else if (k < 95 || !userish) {
       int i = rnd.nextInt(routers);
-      return new Selector.Prefix(dev.tessera.policy.ast.IpPrefix.parse("10." + (i % 250) + "." + (i / 250) + ".0/24")
-          .orElseThrow(), NO);
+      return new Selector.Prefix(
+          dev.tessera.policy.ast.IpPrefix.parse("10." + (i % 250) + "." + (i / 250) + ".0/24")
+              .orElseThrow(),
+          NO);
     }
     return new Selector.Auto(AutoGroup.SELF, NO);
   }

@@ -3,7 +3,10 @@ package dev.tessera.bench.compiler;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.policy.ast.Policy;
 
-/** One of the two synthetic tailnet shapes the benchmarks run, by name: {@code dense} or {@code realistic}. */
+/**
+ * One of the two synthetic tailnet shapes the benchmarks run, by name: {@code dense} or {@code
+ * realistic}.
+ */
 public record TailnetShape(Policy policy, Inventory inventory) {
   /** The shape named {@code shape} with {@code n} nodes (seed 42, as every benchmark uses). */
   public static TailnetShape of(String shape, int n) {

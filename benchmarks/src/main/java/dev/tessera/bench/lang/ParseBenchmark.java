@@ -38,7 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx2g"})
 public class ParseBenchmark {
   @Param({"HUJSON", "YAML", "TPOL"})
   public Syntax syntax;
@@ -58,8 +60,9 @@ public class ParseBenchmark {
     if (!r.ok() || !r.partial().equals(p)) {
       throw new IllegalStateException("benchmark policy does not read back valid: " + r.errors());
     }
-    System.out.printf("%n%s: %d rules, %.2f MB (UTF-8)%n", name, p.acls().size(),
-        text.getBytes(StandardCharsets.UTF_8).length / 1e6);
+    System.out.printf(
+        "%n%s: %d rules, %.2f MB (UTF-8)%n",
+        name, p.acls().size(), text.getBytes(StandardCharsets.UTF_8).length / 1e6);
   }
 
   @Benchmark

@@ -1,7 +1,7 @@
 package dev.tessera.bench.policytests;
 
-import dev.tessera.compiler.Compilation;
 import dev.tessera.bench.compiler.SyntheticTailnet;
+import dev.tessera.compiler.Compilation;
 import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.policy.ast.Policy;
@@ -24,7 +24,8 @@ import java.util.Optional;
  * separately.
  *
  * <pre>java -cp benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/* \
- *   dev.tessera.bench.policytests.PolicyTestBench [nodes] [assertions] [rounds] [green|random]</pre>
+ *   dev.tessera.bench.policytests.PolicyTestBench [nodes] [assertions] [rounds] [green|random]
+ * </pre>
  *
  * {@code green} (default): expectations match the real verdicts except 1%, like a CI run of a
  * maintained policy; {@code random}: half the assertions fail, the slow path (a failing accept
@@ -44,7 +45,8 @@ public final class PolicyTestBench {
     Inventory inv = net.inventory;
     List<TestSpec> tests = AssertionWorkload.tests(policy, inv, count, 7);
     boolean green = args.length <= 3 || !args[3].equals("random");
-    PolicyTester.Input input = new PolicyTester.Input(policy, "bench.hujson", Optional.of(inv), tests);
+    PolicyTester.Input input =
+        new PolicyTester.Input(policy, "bench.hujson", Optional.of(inv), tests);
 
     long c0 = System.nanoTime();
     PolicyTester.Prepared prepared0 = PolicyTester.prepare(input);
@@ -54,8 +56,14 @@ public final class PolicyTestBench {
       throw new IllegalStateException("compile errors: " + compilation.diagnostics());
     }
     PolicyTester.Compiled compiled = PolicyTestInputs.compiled(compilation);
-    System.out.printf(Locale.ROOT, "tailnet: %d nodes, %d users, %d acls + %d grants; compile %d ms%n",
-        inv.nodes().size(), inv.users().size(), policy.acls().size(), policy.grants().size(), compileMs);
+    System.out.printf(
+        Locale.ROOT,
+        "tailnet: %d nodes, %d users, %d acls + %d grants; compile %d ms%n",
+        inv.nodes().size(),
+        inv.users().size(),
+        policy.acls().size(),
+        policy.grants().size(),
+        compileMs);
 
     // What dominates a cold run: building each destination's Matcher (its rule tables).
     List<String> names = compilation.nodeNames();
@@ -71,23 +79,37 @@ public final class PolicyTestBench {
       }
       dev.tessera.enforcer.Matcher.of(f);
     }
-    System.out.printf(Locale.ROOT, "matcher build: %.2f ms per node (%d sampled; %.1f rules, %.0f source prefixes per filter)%n",
-        (System.nanoTime() - m0) / 1e6 / sample, sample, rulesSeen / (double) sample, prefixes / (double) sample);
+    System.out.printf(
+        Locale.ROOT,
+        "matcher build: %.2f ms per node (%d sampled; %.1f rules, %.0f source prefixes per filter)%n",
+        (System.nanoTime() - m0) / 1e6 / sample,
+        sample,
+        rulesSeen / (double) sample,
+        prefixes / (double) sample);
 
     if (green) {
       // What CI runs: a policy whose tests mostly pass. The random entries' expectations are set
       // to the verdicts of an untimed run (with its own Matchers, discarded), then 1% flipped.
-      List<dev.tessera.policytests.Outcome> truth = PolicyTester.prepare(input).evaluate(compiled).run().outcomes();
+      List<dev.tessera.policytests.Outcome> truth =
+          PolicyTester.prepare(input).evaluate(compiled).run().outcomes();
       java.util.Random flip = new java.util.Random(11);
       List<TestSpec> adjusted = new java.util.ArrayList<>(tests.size());
       for (int i = 0; i < tests.size(); i++) {
         TestSpec t = tests.get(i);
         boolean swap = !truth.get(i).passed() ^ flip.nextInt(100) == 0;
-        adjusted.add(swap ? new TestSpec(t.span(), t.src(), t.proto(), t.deny(), t.accept(), t.hasDeny(), t.hasAccept()) : t);
+        adjusted.add(
+            swap
+                ? new TestSpec(
+                    t.span(), t.src(), t.proto(), t.deny(), t.accept(), t.hasDeny(), t.hasAccept())
+                : t);
       }
       input = new PolicyTester.Input(policy, "bench.hujson", Optional.of(inv), adjusted);
     }
-    System.out.println("workload: " + (green ? "CI-like (verdicts known, 1% flipped to fail)" : "random expectations (~50% fail)"));
+    System.out.println(
+        "workload: "
+            + (green
+                ? "CI-like (verdicts known, 1% flipped to fail)"
+                : "random expectations (~50% fail)"));
 
     long[] ms = new long[rounds];
     TestRun last = null;
@@ -95,20 +117,35 @@ public final class PolicyTestBench {
     for (int r = 0; r < rounds; r++) {
       long t0 = System.nanoTime();
       PolicyTester.Prepared prepared = PolicyTester.prepare(input);
-      PolicyTester.Result.Ran ran = evaluator == null ? prepared.evaluate(compiled) : prepared.evaluate(evaluator, compiled);
+      PolicyTester.Result.Ran ran =
+          evaluator == null ? prepared.evaluate(compiled) : prepared.evaluate(evaluator, compiled);
       evaluator = ran.evaluator();
       last = ran.run();
       ms[r] = (System.nanoTime() - t0) / 1_000_000;
-      System.out.printf(Locale.ROOT, "round %d: %d assertions in %d ms (%s)%n", r + 1, last.outcomes().size(), ms[r],
-          r == 0 ? "cold: every destination's Matcher built on first use" : "warm: Matchers already built");
+      System.out.printf(
+          Locale.ROOT,
+          "round %d: %d assertions in %d ms (%s)%n",
+          r + 1,
+          last.outcomes().size(),
+          ms[r],
+          r == 0
+              ? "cold: every destination's Matcher built on first use"
+              : "warm: Matchers already built");
     }
     long[] warm = Arrays.copyOfRange(ms, Math.min(1, rounds - 1), rounds);
     Arrays.sort(warm);
-    System.out.printf(Locale.ROOT,
+    System.out.printf(
+        Locale.ROOT,
         "policytests: %d assertions on %d nodes after compilation: cold %d ms (incl. Matcher builds),"
             + " warm median %d ms"
             + " (goal <= 1000 ms); %d passed, %d failed, %d invalid; rule coverage %.1f%%%n",
-        last.outcomes().size(), inv.nodes().size(), ms[0], warm[warm.length / 2], last.passedCount(),
-        last.failedCount(), last.invalidCount(), last.coverage().percent());
+        last.outcomes().size(),
+        inv.nodes().size(),
+        ms[0],
+        warm[warm.length / 2],
+        last.passedCount(),
+        last.failedCount(),
+        last.invalidCount(),
+        last.coverage().percent());
   }
 }

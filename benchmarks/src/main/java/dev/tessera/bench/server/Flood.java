@@ -18,17 +18,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Hostile load against a policy server while honest agents long-poll ({@link PropagationLoad}
- * with {@code -Dtessera.flood=...}). Each kind runs on its own threads with blocking sockets,
- * sending as fast as the server answers:
+ * Hostile load against a policy server while honest agents long-poll ({@link PropagationLoad} with
+ * {@code -Dtessera.flood=...}). Each kind runs on its own threads with blocking sockets, sending as
+ * fast as the server answers:
  *
  * <ul>
  *   <li>{@code garbage}: 1 KiB of random bytes and an empty line on a fresh connection;
  *   <li>{@code forged}: well-formed requests for real node names with authenticators made under a
  *       wrong key (each one would have cost the server a Diffie-Hellman before it cached keys);
  *   <li>{@code unknown}: requests for node names that do not exist;
- *   <li>{@code abusive}: validly signed requests of real nodes (not the measured agents) asking
- *       for their full bundle again and again ({@code wait=0}, no If-None-Match);
+ *   <li>{@code abusive}: validly signed requests of real nodes (not the measured agents) asking for
+ *       their full bundle again and again ({@code wait=0}, no If-None-Match);
  *   <li>{@code idle}: connections that are opened and never send anything.
  * </ul>
  *
@@ -50,13 +50,19 @@ final class Flood implements AutoCloseable {
   void start(String kind, int threadCount, List<String> realNodes, List<NodeAuth.Signer> abusers) {
     for (int t = 0; t < threadCount; t++) {
       int id = t;
-      Runnable body = switch (kind) {
-        case "garbage" -> () -> garbage(id);
-        case "forged" -> () -> requests(kind, id, rnd -> forged(realNodes.get(rnd.nextInt(realNodes.size())), rnd));
-        case "unknown" -> () -> requests(kind, id, rnd -> forged("ghost-" + rnd.nextInt(1_000_000), rnd));
-        case "abusive" -> () -> requests(kind, id, rnd -> signed(abusers.get(id % abusers.size())));
-        default -> throw new IllegalArgumentException("unknown flood kind " + kind);
-      };
+      Runnable body =
+          switch (kind) {
+            case "garbage" -> () -> garbage(id);
+            case "forged" ->
+                () ->
+                    requests(
+                        kind, id, rnd -> forged(realNodes.get(rnd.nextInt(realNodes.size())), rnd));
+            case "unknown" ->
+                () -> requests(kind, id, rnd -> forged("ghost-" + rnd.nextInt(1_000_000), rnd));
+            case "abusive" ->
+                () -> requests(kind, id, rnd -> signed(abusers.get(id % abusers.size())));
+            default -> throw new IllegalArgumentException("unknown flood kind " + kind);
+          };
       Thread th = Thread.ofPlatform().name("flood-" + kind + "-" + t).daemon().start(body);
       threads.add(th);
     }
@@ -73,30 +79,34 @@ final class Flood implements AutoCloseable {
         count("idle", "connect-failed");
       }
     }
-    Thread.ofPlatform().name("flood-idle").daemon().start(() -> {
-      byte[] b = new byte[1];
-      while (!stop) {
-        for (Socket s : idle) {
-          try {
-            s.setSoTimeout(1);
-            if (!s.isClosed() && s.getInputStream().read(b) == -1) {
-              count("idle", "closed");
-              s.close();
-            }
-          } catch (java.net.SocketTimeoutException e) {
-            // still open
-          } catch (IOException e) {
-            count("idle", "closed");
-            try {
-              s.close();
-            } catch (IOException ignored) {
-              // closing
-            }
-          }
-        }
-        sleep(200);
-      }
-    });
+    Thread.ofPlatform()
+        .name("flood-idle")
+        .daemon()
+        .start(
+            () -> {
+              byte[] b = new byte[1];
+              while (!stop) {
+                for (Socket s : idle) {
+                  try {
+                    s.setSoTimeout(1);
+                    if (!s.isClosed() && s.getInputStream().read(b) == -1) {
+                      count("idle", "closed");
+                      s.close();
+                    }
+                  } catch (java.net.SocketTimeoutException e) {
+                    // still open
+                  } catch (IOException e) {
+                    count("idle", "closed");
+                    try {
+                      s.close();
+                    } catch (IOException ignored) {
+                      // closing
+                    }
+                  }
+                }
+                sleep(200);
+              }
+            });
   }
 
   private interface RequestMaker {
@@ -111,7 +121,8 @@ final class Flood implements AutoCloseable {
         s.connect(server, 5_000);
         rnd.nextBytes(junk);
         s.getOutputStream().write(junk);
-        s.getOutputStream().write("\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)); // ends the "request"
+        s.getOutputStream()
+            .write("\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)); // ends the "request"
 
         s.setSoTimeout(5_000);
         String status = readStatus(new BufferedInputStream(s.getInputStream()));
@@ -138,7 +149,9 @@ final class Flood implements AutoCloseable {
             break;
           }
           if (status.equals("429")) {
-            sleep(5); // keep asking: an abuser ignores Retry-After, but not so fast it only measures itself
+            sleep(
+                5); // keep asking: an abuser ignores Retry-After, but not so fast it only measures
+            // itself
           }
         }
       } catch (IOException e) {
@@ -154,13 +167,28 @@ final class Flood implements AutoCloseable {
     for (int i = 0; i < 16; i++) {
       nonce.append(String.format("%02x", rnd.nextInt(256)));
     }
-    return "GET /v1/bundle?wait=0 HTTP/1.1\r\nHost: x\r\n" + NodeAuth.HEADER_NODE + ": " + node + "\r\n"
-        + NodeAuth.HEADER_TIME + ": " + System.currentTimeMillis() + "\r\n" + NodeAuth.HEADER_NONCE + ": " + nonce
-        + "\r\n" + NodeAuth.HEADER_AUTH + ": " + java.util.Base64.getEncoder().encodeToString(mac) + "\r\n\r\n";
+    return "GET /v1/bundle?wait=0 HTTP/1.1\r\nHost: x\r\n"
+        + NodeAuth.HEADER_NODE
+        + ": "
+        + node
+        + "\r\n"
+        + NodeAuth.HEADER_TIME
+        + ": "
+        + System.currentTimeMillis()
+        + "\r\n"
+        + NodeAuth.HEADER_NONCE
+        + ": "
+        + nonce
+        + "\r\n"
+        + NodeAuth.HEADER_AUTH
+        + ": "
+        + java.util.Base64.getEncoder().encodeToString(mac)
+        + "\r\n\r\n";
   }
 
   private static String signed(NodeAuth.Signer signer) {
-    NodeAuth.Headers h = signer.sign("GET", "/v1/bundle?wait=0", new byte[0], System.currentTimeMillis());
+    NodeAuth.Headers h =
+        signer.sign("GET", "/v1/bundle?wait=0", new byte[0], System.currentTimeMillis());
     StringBuilder sb = new StringBuilder("GET /v1/bundle?wait=0 HTTP/1.1\r\nHost: x\r\n");
     h.asMap().forEach((k, v) -> sb.append(k).append(": ").append(v).append("\r\n"));
     return sb.append("\r\n").toString();
@@ -220,8 +248,11 @@ final class Flood implements AutoCloseable {
   String report() {
     double seconds = (System.nanoTime() - started.get()) / 1e9;
     StringBuilder sb = new StringBuilder();
-    new TreeMap<>(outcomes).forEach((k, v) -> sb.append(String.format("  %-22s %9d  (%,.0f/s)%n", k, v.sum(),
-        v.sum() / seconds)));
+    new TreeMap<>(outcomes)
+        .forEach(
+            (k, v) ->
+                sb.append(
+                    String.format("  %-22s %9d  (%,.0f/s)%n", k, v.sum(), v.sum() / seconds)));
     return sb.toString();
   }
 

@@ -20,13 +20,14 @@ import java.util.Map;
 /**
  * What the policy server does when one node joins the inventory, at N nodes: the compile and the
  * publish of {@code CompileLoop.poll} (reading the inventory file is the same either way and left
- * out). "full" compiles every filter and encodes each to find the changed ones (what the server
- * did before); "incremental" follows the one change ({@code Compilation.updateTo}) and encodes
- * only the filters it changed. Both publish into the same kind of store (signing the changed
- * bundles), alternating, from the same starting compilation.
+ * out). "full" compiles every filter and encodes each to find the changed ones (what the server did
+ * before); "incremental" follows the one change ({@code Compilation.updateTo}) and encodes only the
+ * filters it changed. Both publish into the same kind of store (signing the changed bundles),
+ * alternating, from the same starting compilation.
  *
  * <p>Run: {@code java -cp "benchmarks/target/*:benchmarks/target/lib/*"
- * dev.tessera.bench.server.InventoryChangeBench [NODES] [ROUNDS]} with {@code -Dshape=realistic|dense}.
+ * dev.tessera.bench.server.InventoryChangeBench [NODES] [ROUNDS]} with {@code
+ * -Dshape=realistic|dense}.
  */
 public final class InventoryChangeBench {
   private InventoryChangeBench() {}
@@ -43,9 +44,16 @@ public final class InventoryChangeBench {
     long[] incremental = new long[rounds];
     int changed = 0;
     for (int k = -2; k < rounds; k++) { // two untimed warm-up rounds
-      InventoryNode joined = InventoryNode.of("joined-" + k, "user" + (Math.abs(k) * 7) + "@corp.example", List.of(),
-          List.of(IpAddress.ofV4(0x6470_0000 + 10 + k), new IpAddress(true, 0xfd7a_115c_a1e0_0001L, 10 + k)),
-          Map.of("node:os", PostureValue.string("macos")), List.of());
+      InventoryNode joined =
+          InventoryNode.of(
+              "joined-" + k,
+              "user" + (Math.abs(k) * 7) + "@corp.example",
+              List.of(),
+              List.of(
+                  IpAddress.ofV4(0x6470_0000 + 10 + k),
+                  new IpAddress(true, 0xfd7a_115c_a1e0_0001L, 10 + k)),
+              Map.of("node:os", PostureValue.string("macos")),
+              List.of());
       Inventory next = base.inventory().withNode(joined);
       for (boolean inc : new boolean[] {k % 2 == 0, k % 2 != 0}) {
         Path dir = Files.createTempDirectory("tessera-publish");
@@ -70,8 +78,14 @@ public final class InventoryChangeBench {
     }
     Arrays.sort(full);
     Arrays.sort(incremental);
-    System.out.printf("%s n=%d: one node joins, compile + publish (%d bundles signed): full %.0f ms, incremental %.0f ms"
-        + " (medians of %d)%n", System.getProperty("shape", "realistic"), n, changed, full[rounds / 2] / 1e6,
-        incremental[rounds / 2] / 1e6, rounds);
+    System.out.printf(
+        "%s n=%d: one node joins, compile + publish (%d bundles signed): full %.0f ms, incremental %.0f ms"
+            + " (medians of %d)%n",
+        System.getProperty("shape", "realistic"),
+        n,
+        changed,
+        full[rounds / 2] / 1e6,
+        incremental[rounds / 2] / 1e6,
+        rounds);
   }
 }

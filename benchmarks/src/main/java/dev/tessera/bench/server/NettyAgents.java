@@ -57,17 +57,24 @@ final class NettyAgents implements AutoCloseable {
     this.server = server;
     this.channels = new Channel[agents];
     boolean epoll = Epoll.isAvailable();
-    this.group = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-    this.bootstrap = new Bootstrap().group(group)
-        .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 20_000)
-        .handler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(16 << 20), new Agent());
-          }
-        });
+    this.group =
+        new MultiThreadIoEventLoopGroup(
+            threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    this.bootstrap =
+        new Bootstrap()
+            .group(group)
+            .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 20_000)
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast(
+                            new HttpClientCodec(), new HttpObjectAggregator(16 << 20), new Agent());
+                  }
+                });
   }
 
   /** Opens one connection per agent, at most {@code parallel} connects in flight. */
@@ -78,15 +85,18 @@ final class NettyAgents implements AutoCloseable {
     for (int i = 0; i < channels.length; i++) {
       int id = i;
       inFlight.acquire();
-      bootstrap.connect(server).addListener(f -> {
-        inFlight.release();
-        if (f.isSuccess()) {
-          channels[id] = ((io.netty.channel.ChannelFuture) f).channel();
-        } else {
-          failed.incrementAndGet();
-        }
-        done.countDown();
-      });
+      bootstrap
+          .connect(server)
+          .addListener(
+              f -> {
+                inFlight.release();
+                if (f.isSuccess()) {
+                  channels[id] = ((io.netty.channel.ChannelFuture) f).channel();
+                } else {
+                  failed.incrementAndGet();
+                }
+                done.countDown();
+              });
     }
     if (!done.await(120, TimeUnit.SECONDS) || failed.get() > 0) {
       throw new IOException("could not connect every agent: " + failed.get() + " failed");
@@ -99,25 +109,33 @@ final class NettyAgents implements AutoCloseable {
     FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
     req.headers().set(HttpHeaderNames.HOST, server.getHostString() + ":" + server.getPort());
     req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    signer.sign("GET", path, new byte[0], System.currentTimeMillis()).asMap().forEach(req.headers()::set);
+    signer
+        .sign("GET", path, new byte[0], System.currentTimeMillis())
+        .asMap()
+        .forEach(req.headers()::set);
     if (held > 0) {
       req.headers().set(HttpHeaderNames.IF_NONE_MATCH, "\"" + held + "\"");
     }
     Channel ch = channels[id];
     CompletableFuture<Response> result = new CompletableFuture<>();
     Agent agent = ch.pipeline().get(Agent.class);
-    ch.eventLoop().execute(() -> {
-      if (agent.pending != null) {
-        result.completeExceptionally(new IllegalStateException("agent " + id + " has a request in flight"));
-        return;
-      }
-      agent.pending = result;
-      ch.writeAndFlush(req).addListener(f -> {
-        if (!f.isSuccess()) {
-          agent.fail(f.cause());
-        }
-      });
-    });
+    ch.eventLoop()
+        .execute(
+            () -> {
+              if (agent.pending != null) {
+                result.completeExceptionally(
+                    new IllegalStateException("agent " + id + " has a request in flight"));
+                return;
+              }
+              agent.pending = result;
+              ch.writeAndFlush(req)
+                  .addListener(
+                      f -> {
+                        if (!f.isSuccess()) {
+                          agent.fail(f.cause());
+                        }
+                      });
+            });
     return result;
   }
 

@@ -30,24 +30,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  * changes; how long until every agent holds the new bundle, and how much heap the server uses.
  *
  * <p>The server runs as a child JVM ({@code policyc serve}, capped at -Xmx2g, so "heap <= 2 GiB" is
- * enforced, not just observed) and the agents run in this JVM, each with its own WireGuard key,
- * its own keep-alive connection and authenticated requests: by default on a light Netty client
- * ({@link NettyAgents}), with {@code -Dtessera.loadClient=jdk} on one shared JDK HttpClient (the
- * first measurement; its CPU use on the shared cores showed up in the figures). The CPU time the
- * server and this client use from the change to the last arrival is printed, so what the
- * measuring client costs is visible. Propagation is measured from the moment the policy
- * file is rewritten to the moment each agent's response arrives, so it includes the server's poll
- * interval, the compile of all N filters, signing, and delivery. Every received bundle is then
- * verified (signature, node, version, and that the new port is what its filter allows).
+ * enforced, not just observed) and the agents run in this JVM, each with its own WireGuard key, its
+ * own keep-alive connection and authenticated requests: by default on a light Netty client ({@link
+ * NettyAgents}), with {@code -Dtessera.loadClient=jdk} on one shared JDK HttpClient (the first
+ * measurement; its CPU use on the shared cores showed up in the figures). The CPU time the server
+ * and this client use from the change to the last arrival is printed, so what the measuring client
+ * costs is visible. Propagation is measured from the moment the policy file is rewritten to the
+ * moment each agent's response arrives, so it includes the server's poll interval, the compile of
+ * all N filters, signing, and delivery. Every received bundle is then verified (signature, node,
+ * version, and that the new port is what its filter allows).
  *
  * <p>Run: {@code benchmarks/server/propagation.sh [AGENTS]} (default 10000).
  *
  * <p>Under attack: {@code -Dtessera.flood=garbage=2,forged=2,unknown=1,abusive=2,idle=2000} runs
- * {@link Flood} from the end of the initial fetch to the end of the measurement (threads per
- * kind; {@code idle} is a number of silent connections). The abusive threads are validly signed
- * nodes of their own ({@code abuser-K}, not among the measured agents). The flood's outcomes per
- * kind and the server's limit counters are printed after the propagation figures
- * ({@code benchmarks/server/dos.sh}).
+ * {@link Flood} from the end of the initial fetch to the end of the measurement (threads per kind;
+ * {@code idle} is a number of silent connections). The abusive threads are validly signed nodes of
+ * their own ({@code abuser-K}, not among the measured agents). The flood's outcomes per kind and
+ * the server's limit counters are printed after the propagation figures ({@code
+ * benchmarks/server/dos.sh}).
  */
 public final class PropagationLoad {
   public static void main(String[] args) throws Exception {
@@ -61,17 +61,31 @@ public final class PropagationLoad {
     // One operator laptop that the rule admits to every fleet node, and N fleet nodes, one per
     // simulated agent: each fleet filter holds one rule and one peer, so a change touches all N
     // bundles without the N-squared peer lists of an all-to-all policy.
-    StringBuilder inv = new StringBuilder("users:\n  - {login: ops@acme.com, role: admin}\nnodes:\n"
-        + "  - {name: laptop-ops, user: ops@acme.com, ips: [" + LAPTOP + "]}\n");
+    StringBuilder inv =
+        new StringBuilder(
+            "users:\n  - {login: ops@acme.com, role: admin}\nnodes:\n"
+                + "  - {name: laptop-ops, user: ops@acme.com, ips: ["
+                + LAPTOP
+                + "]}\n");
     for (int i = 0; i < n; i++) {
       random.nextBytes(keys[i]);
-      inv.append("  - {name: node-").append(i).append(", tags: [tag:fleet], ips: [").append(ip(i))
-          .append("], key: \"").append(NodeAuth.wireguardPublicKey(keys[i])).append("\"}\n");
+      inv.append("  - {name: node-")
+          .append(i)
+          .append(", tags: [tag:fleet], ips: [")
+          .append(ip(i))
+          .append("], key: \"")
+          .append(NodeAuth.wireguardPublicKey(keys[i]))
+          .append("\"}\n");
     }
     for (int i = 0; i < abuserCount; i++) {
       random.nextBytes(abuserKeys[i]);
-      inv.append("  - {name: abuser-").append(i).append(", tags: [tag:fleet], ips: [").append(ip(n + i))
-          .append("], key: \"").append(NodeAuth.wireguardPublicKey(abuserKeys[i])).append("\"}\n");
+      inv.append("  - {name: abuser-")
+          .append(i)
+          .append(", tags: [tag:fleet], ips: [")
+          .append(ip(n + i))
+          .append("], key: \"")
+          .append(NodeAuth.wireguardPublicKey(abuserKeys[i]))
+          .append("\"}\n");
     }
     Files.writeString(dir.resolve("inventory.yaml"), inv);
     Files.writeString(dir.resolve("policy.hujson"), policy(443));
@@ -82,38 +96,72 @@ public final class PropagationLoad {
     try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = probe.getLocalPort(); // a free port (a random one once collided with a busy port)
     }
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx2g", "--enable-native-access=ALL-UNNAMED"));
-    // e.g. -Dtessera.serverJvmArgs="-XX:StartFlightRecording=filename=/tmp/server.jfr" to profile the server.
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx2g",
+                "--enable-native-access=ALL-UNNAMED"));
+    // e.g. -Dtessera.serverJvmArgs="-XX:StartFlightRecording=filename=/tmp/server.jfr" to profile
+    // the server.
     String extra = System.getProperty("tessera.serverJvmArgs", "").strip();
     if (!extra.isEmpty()) {
       command.addAll(List.of(extra.split("\\s+")));
     }
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-        "dev.tessera.cli.PolicyC", "serve", "--policy", dir.resolve("policy.hujson").toString(),
-        "--inventory", dir.resolve("inventory.yaml").toString(), "--key", dir.resolve("signing.key").toString(),
-        "--listen", "127.0.0.1:" + port, "--state", dir.resolve("state").toString(), "--poll-ms", "100",
-        "--plain-http", "--admin-token-file", dir.resolve("admin.token").toString(),
-        // The simulated agents sit idle between the initial fetch of all N and their long-poll.
-        "--idle-seconds", "120"));
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.tessera.cli.PolicyC",
+            "serve",
+            "--policy",
+            dir.resolve("policy.hujson").toString(),
+            "--inventory",
+            dir.resolve("inventory.yaml").toString(),
+            "--key",
+            dir.resolve("signing.key").toString(),
+            "--listen",
+            "127.0.0.1:" + port,
+            "--state",
+            dir.resolve("state").toString(),
+            "--poll-ms",
+            "100",
+            "--plain-http",
+            "--admin-token-file",
+            dir.resolve("admin.token").toString(),
+            // The simulated agents sit idle between the initial fetch of all N and their long-poll.
+            "--idle-seconds",
+            "120"));
     Files.writeString(dir.resolve("admin.token"), ADMIN_TOKEN + "\n");
-    Process server = new ProcessBuilder(command)
-        .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+    Process server =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("server.log").toFile())
+            .start();
     System.out.println("server log: " + dir.resolve("server.log"));
     URI base = URI.create("http://127.0.0.1:" + port);
     // The agents' client: "netty" (default; one keep-alive connection per agent on 2 event loops)
     // or "jdk" (one shared java.net.http.HttpClient, as first measured). See NettyAgents.
     String clientKind = System.getProperty("tessera.loadClient", "netty");
-    var executor = Executors.newFixedThreadPool(4, r -> {
-      Thread t = new Thread(r, "load-http");
-      t.setDaemon(true);
-      return t;
-    });
+    var executor =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "load-http");
+              t.setDaemon(true);
+              return t;
+            });
     NettyAgents netty = null;
-    try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(20)).executor(executor).build()) {
+    try (HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(20))
+            .executor(executor)
+            .build()) {
       waitHealthy(http, base, server);
-      System.out.printf("server up with %d nodes (%s)%n", n, status(http, base, "lastCompileMillis") + " ms first compile");
+      System.out.printf(
+          "server up with %d nodes (%s)%n",
+          n, status(http, base, "lastCompileMillis") + " ms first compile");
 
       NodeAuth.Signer[] signers = new NodeAuth.Signer[n];
       for (int i = 0; i < n; i++) {
@@ -121,17 +169,30 @@ public final class PropagationLoad {
       }
       Sender sender;
       if (clientKind.equals("jdk")) {
-        sender = (id, held, wait) -> send(http, base, signers[id], held, wait)
-            .thenApply(r -> new NettyAgents.Response(r.statusCode(), r.body(), System.nanoTime()));
+        sender =
+            (id, held, wait) ->
+                send(http, base, signers[id], held, wait)
+                    .thenApply(
+                        r -> new NettyAgents.Response(r.statusCode(), r.body(), System.nanoTime()));
       } else {
-        netty = new NettyAgents(new java.net.InetSocketAddress("127.0.0.1", port), n,
-            Integer.getInteger("tessera.loadClientThreads", 2));
+        netty =
+            new NettyAgents(
+                new java.net.InetSocketAddress("127.0.0.1", port),
+                n,
+                Integer.getInteger("tessera.loadClientThreads", 2));
         netty.connectAll(256);
         NettyAgents agents = netty;
         sender = (id, held, wait) -> agents.send(id, signers[id], held, wait);
       }
-      System.out.printf("client: %s%n", clientKind.equals("jdk") ? "JDK HttpClient (1 client, 4 executor threads)"
-          : "Netty, " + n + " keep-alive connections, " + Integer.getInteger("tessera.loadClientThreads", 2) + " event loops");
+      System.out.printf(
+          "client: %s%n",
+          clientKind.equals("jdk")
+              ? "JDK HttpClient (1 client, 4 executor threads)"
+              : "Netty, "
+                  + n
+                  + " keep-alive connections, "
+                  + Integer.getInteger("tessera.loadClientThreads", 2)
+                  + " event loops");
       // Phase 1: every agent fetches its current bundle (version 1).
       long[] held = new long[n];
       Semaphore inFlight = new Semaphore(256);
@@ -140,19 +201,24 @@ public final class PropagationLoad {
       for (int i = 0; i < n; i++) {
         int id = i;
         inFlight.acquire();
-        sender.send(id, 0, 0).whenComplete((r, e) -> {
-          inFlight.release();
-          if (e == null && r.status() == 200) {
-            try {
-              held[id] = dev.tessera.bundle.BundleCodec.verifyAndDecode(r.body(), key.publicKey()).version();
-            } catch (BundleException x) {
-              failures.incrementAndGet();
-            }
-          } else {
-            failures.incrementAndGet();
-          }
-          fetched.countDown();
-        });
+        sender
+            .send(id, 0, 0)
+            .whenComplete(
+                (r, e) -> {
+                  inFlight.release();
+                  if (e == null && r.status() == 200) {
+                    try {
+                      held[id] =
+                          dev.tessera.bundle.BundleCodec.verifyAndDecode(r.body(), key.publicKey())
+                              .version();
+                    } catch (BundleException x) {
+                      failures.incrementAndGet();
+                    }
+                  } else {
+                    failures.incrementAndGet();
+                  }
+                  fetched.countDown();
+                });
       }
       fetched.await(120, TimeUnit.SECONDS);
       System.out.printf("initial fetch: %d ok, %d failed%n", n - failures.get(), failures.get());
@@ -186,15 +252,18 @@ public final class PropagationLoad {
         int id = i;
         inFlight.acquire();
         inFlight.release(); // only pace the sending; long-polls are not in flight for long
-        sender.send(id, held[id], 90).whenComplete((r, e) -> {
-          if (e == null && r.status() == 200) {
-            arrivedNanos[id] = r.arrivedNanos();
-            bodies[id] = r.body();
-          } else {
-            pollFailures.incrementAndGet();
-          }
-          updated.countDown();
-        });
+        sender
+            .send(id, held[id], 90)
+            .whenComplete(
+                (r, e) -> {
+                  if (e == null && r.status() == 200) {
+                    arrivedNanos[id] = r.arrivedNanos();
+                    bodies[id] = r.body();
+                  } else {
+                    pollFailures.incrementAndGet();
+                  }
+                  updated.countDown();
+                });
       }
       Thread.sleep(Math.max(3000, n / 2)); // let every long-poll reach the server
       System.out.println("load average before the change: " + loadAverage());
@@ -214,7 +283,12 @@ public final class PropagationLoad {
       long window = (System.nanoTime() - changed) / 1_000_000;
       long heapAfter = Long.parseLong(status(http, base, "heapUsedBytes"));
 
-      long[] millis = Arrays.stream(arrivedNanos).filter(t -> t > 0).map(t -> (t - changed) / 1_000_000).sorted().toArray();
+      long[] millis =
+          Arrays.stream(arrivedNanos)
+              .filter(t -> t > 0)
+              .map(t -> (t - changed) / 1_000_000)
+              .sorted()
+              .toArray();
       int bad = 0;
       for (int i = 0; i < n; i++) {
         if (bodies[i] == null) {
@@ -223,7 +297,8 @@ public final class PropagationLoad {
         try {
           var v = new BundleVerifier(key.publicKey(), "node-" + i).verify(bodies[i], 1);
           Matcher m = Matcher.of(v.filter());
-          if (v.bundle().version() != held[i] + 1 || !m.allows(IpAddress.parse(LAPTOP), IpAddress.parse(ip(i)), 6, 8443)
+          if (v.bundle().version() != held[i] + 1
+              || !m.allows(IpAddress.parse(LAPTOP), IpAddress.parse(ip(i)), 6, 8443)
               || m.allows(IpAddress.parse(LAPTOP), IpAddress.parse(ip(i)), 6, 443)) {
             bad++;
           }
@@ -231,27 +306,46 @@ public final class PropagationLoad {
           bad++;
         }
       }
-      System.out.printf("agents %d, updated %d (all=%s), poll failures %d, bundles failing verification %d%n",
+      System.out.printf(
+          "agents %d, updated %d (all=%s), poll failures %d, bundles failing verification %d%n",
           n, millis.length, all, pollFailures.get(), bad);
       if (millis.length > 0) {
-        System.out.printf("propagation ms: p50 %d, p90 %d, p99 %d, max %d (includes 100 ms poll, compile, sign, deliver)%n",
+        System.out.printf(
+            "propagation ms: p50 %d, p90 %d, p99 %d, max %d (includes 100 ms poll, compile, sign, deliver)%n",
             pct(millis, 50), pct(millis, 90), pct(millis, 99), millis[millis.length - 1]);
       }
-      System.out.printf("server heap used: %.0f MiB with %d long-polls waiting, %.0f MiB after the change (-Xmx2g)%n",
+      System.out.printf(
+          "server heap used: %.0f MiB with %d long-polls waiting, %.0f MiB after the change (-Xmx2g)%n",
           heapBefore / 1048576.0, n, heapAfter / 1048576.0);
-      System.out.printf("server compile of the change: %s ms (from /v1/status)%n", status(http, base, "lastCompileMillis"));
-      System.out.printf("CPU used from the change until the last arrival (%d ms): server %d ms, load client %d ms%n",
+      System.out.printf(
+          "server compile of the change: %s ms (from /v1/status)%n",
+          status(http, base, "lastCompileMillis"));
+      System.out.printf(
+          "CPU used from the change until the last arrival (%d ms): server %d ms, load client %d ms%n",
           window, serverCpu, clientCpu);
       System.out.println("load average after: " + loadAverage());
       if (attack != null) {
-        System.out.println("flood outcomes during the measured window (kind, HTTP status or closed):");
+        System.out.println(
+            "flood outcomes during the measured window (kind, HTTP status or closed):");
         System.out.print(attack.report());
         attack.close();
-        String body = http.send(HttpRequest.newBuilder(base.resolve("/v1/status"))
-            .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String body =
+            http.send(
+                    HttpRequest.newBuilder(base.resolve("/v1/status"))
+                        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
         var st = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
-        System.out.println("server limits: " + st.path("limits") + ", audit: written " + st.path("audit").path("written")
-            + ", coalesced " + st.path("audit").path("coalesced") + ", dropped " + st.path("audit").path("dropped"));
+        System.out.println(
+            "server limits: "
+                + st.path("limits")
+                + ", audit: written "
+                + st.path("audit").path("written")
+                + ", coalesced "
+                + st.path("audit").path("coalesced")
+                + ", dropped "
+                + st.path("audit").path("dropped"));
       }
       for (String line : Files.readAllLines(dir.resolve("server.log"))) {
         if (line.contains(" CompileLoop: compiled ")) {
@@ -301,7 +395,9 @@ public final class PropagationLoad {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       // fields 14 and 15 of proc(5) (utime, stime) are at 11 and 12 after "pid (comm) "
-      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / 100; // USER_HZ is 100 on Linux
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12]))
+          * 1000
+          / 100; // USER_HZ is 100 on Linux
     } catch (IOException | RuntimeException e) {
       return -1;
     }
@@ -327,17 +423,19 @@ public final class PropagationLoad {
           "tagOwners": {"tag:fleet": ["ops@acme.com"]},
           "acls": [{"action": "accept", "src": ["ops@acme.com"], "dst": ["tag:fleet:%d"], "proto": "tcp"}],
         }
-        """.formatted(port);
+        """
+        .formatted(port);
   }
 
   static long pct(long[] sorted, int p) {
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
   }
 
-  static java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> send(HttpClient http, URI base,
-      NodeAuth.Signer signer, long held, int wait) {
+  static java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> send(
+      HttpClient http, URI base, NodeAuth.Signer signer, long held, int wait) {
     String path = "/v1/bundle?wait=" + wait;
-    HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(wait + 30L));
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(wait + 30L));
     signer.sign("GET", path, new byte[0], System.currentTimeMillis()).asMap().forEach(req::header);
     if (held > 0) {
       req.header("If-None-Match", "\"" + held + "\"");
@@ -352,8 +450,11 @@ public final class PropagationLoad {
         throw new IOException("server exited: see its log");
       }
       try {
-        if (http.send(HttpRequest.newBuilder(base.resolve("/v1/health")).build(), HttpResponse.BodyHandlers.discarding())
-            .statusCode() == 200) {
+        if (http.send(
+                    HttpRequest.newBuilder(base.resolve("/v1/health")).build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200) {
           return;
         }
       } catch (IOException e) {
@@ -364,12 +465,19 @@ public final class PropagationLoad {
     throw new IOException("server did not become healthy in 120 s");
   }
 
-  /** The admin token the benchmark's server is started with (the file is written before it starts). */
+  /**
+   * The admin token the benchmark's server is started with (the file is written before it starts).
+   */
   static final String ADMIN_TOKEN = "benchmark-admin-token-0123456789";
 
   static String status(HttpClient http, URI base, String field) throws Exception {
-    String body = http.send(HttpRequest.newBuilder(base.resolve("/v1/status"))
-        .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
+    String body =
+        http.send(
+                HttpRequest.newBuilder(base.resolve("/v1/status"))
+                    .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
     var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
     return node.path(field).asText();
   }

@@ -5,12 +5,12 @@ import dev.tessera.compiler.matrix.RuleRef;
 import java.util.List;
 
 /**
- * What a policy change does to access: the access gained and lost, each linked to the rule
- * change that caused it.
+ * What a policy change does to access: the access gained and lost, each linked to the rule change
+ * that caused it.
  *
- * <p>Changes are stored as rectangles: a {@link Change} says every one of its sources gained
- * (or lost) the same protocol and ports to every one of its destinations, for the same causes.
- * A one-line edit to a rule used by 9,000 laptops is one entry listing them, not 9,000 lines.
+ * <p>Changes are stored as rectangles: a {@link Change} says every one of its sources gained (or
+ * lost) the same protocol and ports to every one of its destinations, for the same causes. A
+ * one-line edit to a rule used by 9,000 laptops is one entry listing them, not 9,000 lines.
  *
  * @param oldName how the old policy is named in output (file, or {@code REV:path})
  * @param newName how the new policy is named
@@ -42,8 +42,10 @@ public record AccessDiff(
 
   /** (source, destination) pairs with access gained (or lost), summed over changes. */
   public long count(Kind kind) {
-    return changes.stream().filter(c -> c.kind() == kind)
-        .mapToLong(c -> (long) c.sources().size() * c.destinations().size()).sum();
+    return changes.stream()
+        .filter(c -> c.kind() == kind)
+        .mapToLong(c -> (long) c.sources().size() * c.destinations().size())
+        .sum();
   }
 
   /** Access gained or lost. */
@@ -53,11 +55,11 @@ public record AccessDiff(
   }
 
   /**
-   * Every source reaches (GAINED) or no longer reaches (LOST) every destination with each of
-   * {@code access}. Sources and destinations are devices (and subnets, external prefixes) in
-   * the natural order of their names; {@code sourcePrincipals} and
-   * {@code destinationPrincipals} say the same sets in the policy's words ({@code group:ops},
-   * {@code tag:db}, {@code 3 of 5 devices of group:eng}, then remaining device names).
+   * Every source reaches (GAINED) or no longer reaches (LOST) every destination with each of {@code
+   * access}. Sources and destinations are devices (and subnets, external prefixes) in the natural
+   * order of their names; {@code sourcePrincipals} and {@code destinationPrincipals} say the same
+   * sets in the policy's words ({@code group:ops}, {@code tag:db}, {@code 3 of 5 devices of
+   * group:eng}, then remaining device names).
    */
   public record Change(
       Kind kind,
@@ -92,9 +94,14 @@ public record AccessDiff(
     REMOVED,
     /** The rule at the same place was edited; {@link Cause#counterpart()} is the other version. */
     MODIFIED,
-    /** The rule is the same in both; a definition it uses (group, tag, host, posture...) changed. */
+    /**
+     * The rule is the same in both; a definition it uses (group, tag, host, posture...) changed.
+     */
     DEFINITION_CHANGED,
-    /** The rule is the same in both and so are its definitions: the change comes from elsewhere (e.g. another rule's removal no longer masks nothing; inventory-dependent resolution). */
+    /**
+     * The rule is the same in both and so are its definitions: the change comes from elsewhere
+     * (e.g. another rule's removal no longer masks nothing; inventory-dependent resolution).
+     */
     UNCHANGED
   }
 
@@ -106,7 +113,8 @@ public record AccessDiff(
    * @param counterpart for MODIFIED, the rule's other version; else null
    * @param definitions for DEFINITION_CHANGED, the changed definitions the rule uses
    */
-  public record Cause(boolean inNew, RuleRef rule, Status status, RuleRef counterpart, List<String> definitions) {
+  public record Cause(
+      boolean inNew, RuleRef rule, Status status, RuleRef counterpart, List<String> definitions) {
     public Cause {
       definitions = List.copyOf(definitions);
     }

@@ -45,10 +45,13 @@ public enum DiffFormat {
   private static String access(Change c, String sep) {
     java.util.Map<String, List<String>> byPorts = new java.util.LinkedHashMap<>();
     for (AccessDiff.Access a : c.access()) {
-      byPorts.computeIfAbsent(ports(a), k -> new java.util.ArrayList<>()).add(Protocols.name(a.protocol()));
+      byPorts
+          .computeIfAbsent(ports(a), k -> new java.util.ArrayList<>())
+          .add(Protocols.name(a.protocol()));
     }
     StringJoiner out = new StringJoiner(" + ");
-    byPorts.forEach((ports, names) -> out.add(String.join("/", names) + (ports.isEmpty() ? "" : sep + ports)));
+    byPorts.forEach(
+        (ports, names) -> out.add(String.join("/", names) + (ports.isEmpty() ? "" : sep + ports)));
     return out.toString();
   }
 
@@ -58,7 +61,10 @@ public enum DiffFormat {
     }
     StringJoiner j = new StringJoiner(",");
     for (int[] p : a.ports()) {
-      j.add(p[0] == 0 && p[1] == 65535 ? "*" : p[0] == p[1] ? Integer.toString(p[0]) : p[0] + "-" + p[1]);
+      j.add(
+          p[0] == 0 && p[1] == 65535
+              ? "*"
+              : p[0] == p[1] ? Integer.toString(p[0]) : p[0] + "-" + p[1]);
     }
     return j.toString();
   }
@@ -68,15 +74,21 @@ public enum DiffFormat {
 
   /** {@code group:contractors lost tcp:5432 on tag:db}: the change in the policy's words. */
   public static String sentence(Change c) {
-    return principals(c.sourcePrincipals()) + (c.kind() == Kind.GAINED ? " gained " : " lost ") + policyAccess(c)
-        + " on " + principals(c.destinationPrincipals());
+    return principals(c.sourcePrincipals())
+        + (c.kind() == Kind.GAINED ? " gained " : " lost ")
+        + policyAccess(c)
+        + " on "
+        + principals(c.destinationPrincipals());
   }
 
   private static String principals(List<String> ps) {
     if (ps.size() <= PRINCIPAL_LIMIT) {
       return String.join(", ", ps);
     }
-    return String.join(", ", ps.subList(0, PRINCIPAL_LIMIT)) + " and " + (ps.size() - PRINCIPAL_LIMIT) + " more";
+    return String.join(", ", ps.subList(0, PRINCIPAL_LIMIT))
+        + " and "
+        + (ps.size() - PRINCIPAL_LIMIT)
+        + " more";
   }
 
   /** {@code tcp/udp 443 + icmp}: protocols with the same ports written together. */
@@ -89,11 +101,25 @@ public enum DiffFormat {
     return switch (c.status()) {
       case ADDED -> "rule added: " + where + ": " + c.rule().summary();
       case REMOVED -> "rule removed: " + where + ": " + c.rule().summary();
-      case MODIFIED -> (c.inNew() ? "rule edited: " + where + " (was " + c.counterpart().location() + ")"
-          : "rule edited: " + where + " (now " + c.counterpart().location() + ")") + ": " + c.rule().summary();
-      case DEFINITION_CHANGED -> "rule unchanged: " + where + ", but " + String.join(", ", c.definitions())
-          + (c.definitions().size() == 1 ? " changed" : " changed") + ": " + c.rule().summary();
-      case UNCHANGED -> "rule unchanged: " + where + " (its selectors resolve differently): " + c.rule().summary();
+      case MODIFIED ->
+          (c.inNew()
+                  ? "rule edited: " + where + " (was " + c.counterpart().location() + ")"
+                  : "rule edited: " + where + " (now " + c.counterpart().location() + ")")
+              + ": "
+              + c.rule().summary();
+      case DEFINITION_CHANGED ->
+          "rule unchanged: "
+              + where
+              + ", but "
+              + String.join(", ", c.definitions())
+              + (c.definitions().size() == 1 ? " changed" : " changed")
+              + ": "
+              + c.rule().summary();
+      case UNCHANGED ->
+          "rule unchanged: "
+              + where
+              + " (its selectors resolve differently): "
+              + c.rule().summary();
     };
   }
 
@@ -108,10 +134,18 @@ public enum DiffFormat {
 
   static String headline(AccessDiff d) {
     if (d.unchanged()) {
-      return "Access unchanged: both policies allow exactly the same traffic on " + d.nodes() + " nodes.";
+      return "Access unchanged: both policies allow exactly the same traffic on "
+          + d.nodes()
+          + " nodes.";
     }
-    return "Access CHANGED: " + d.count(Kind.GAINED) + " source-destination pair(s) gain access, "
-        + d.count(Kind.LOST) + " lose access; " + d.changedNodes() + " of " + d.nodes()
+    return "Access CHANGED: "
+        + d.count(Kind.GAINED)
+        + " source-destination pair(s) gain access, "
+        + d.count(Kind.LOST)
+        + " lose access; "
+        + d.changedNodes()
+        + " of "
+        + d.nodes()
         + " nodes enforce something different.";
   }
 
@@ -130,8 +164,16 @@ public enum DiffFormat {
     b.append(headline(d)).append('\n');
     for (Change c : d.changes()) {
       b.append('\n').append(c.kind() == Kind.GAINED ? "+ " : "- ").append(sentence(c)).append('\n');
-      b.append("    from (").append(c.sources().size()).append("): ").append(names(c.sources())).append('\n');
-      b.append("    to   (").append(c.destinations().size()).append("): ").append(names(c.destinations())).append('\n');
+      b.append("    from (")
+          .append(c.sources().size())
+          .append("): ")
+          .append(names(c.sources()))
+          .append('\n');
+      b.append("    to   (")
+          .append(c.destinations().size())
+          .append("): ")
+          .append(names(c.destinations()))
+          .append('\n');
       for (Cause k : c.causes()) {
         b.append("    cause: ").append(cause(k)).append('\n');
       }
@@ -141,17 +183,26 @@ public enum DiffFormat {
 
   private static String markdown(AccessDiff d, Provenance p) {
     StringBuilder b = new StringBuilder();
-    b.append("### Access diff: `").append(d.oldName()).append("` → `").append(d.newName()).append("`\n\n");
+    b.append("### Access diff: `")
+        .append(d.oldName())
+        .append("` → `")
+        .append(d.newName())
+        .append("`\n\n");
     if (p != null) {
       b.append(p.markdown());
     }
     if (d.inventorySynthesized()) {
-      b.append("> Note: ").append(esc(dev.tessera.compiler.matrix.SyntheticInventory.NOTE)).append(".\n");
+      b.append("> Note: ")
+          .append(esc(dev.tessera.compiler.matrix.SyntheticInventory.NOTE))
+          .append(".\n");
     }
     for (String n : d.notes()) {
       b.append("> ").append(esc(n)).append('\n');
     }
-    b.append(d.inventorySynthesized() || !d.notes().isEmpty() ? "\n" : "").append(d.unchanged() ? "✅ " : "⚠️ ").append(headline(d)).append("\n");
+    b.append(d.inventorySynthesized() || !d.notes().isEmpty() ? "\n" : "")
+        .append(d.unchanged() ? "✅ " : "⚠️ ")
+        .append(headline(d))
+        .append("\n");
     if (d.unchanged()) {
       return b.toString();
     }
@@ -159,17 +210,33 @@ public enum DiffFormat {
     for (Change c : d.changes()) {
       StringJoiner causes = new StringJoiner("<br>");
       c.causes().forEach(k -> causes.add(esc(cause(k))));
-      b.append("| ").append(c.kind() == Kind.GAINED ? "➕" : "➖").append(" | **").append(esc(principals(c.sourcePrincipals())))
-          .append("** ").append(c.kind() == Kind.GAINED ? "gained" : "lost").append(" `").append(policyAccess(c))
-          .append("` on **").append(esc(principals(c.destinationPrincipals()))).append("** | ")
-          .append(esc(names(c.sources()))).append(" | ").append(esc(names(c.destinations())))
-          .append(" | ").append(causes).append(" |\n");
+      b.append("| ")
+          .append(c.kind() == Kind.GAINED ? "➕" : "➖")
+          .append(" | **")
+          .append(esc(principals(c.sourcePrincipals())))
+          .append("** ")
+          .append(c.kind() == Kind.GAINED ? "gained" : "lost")
+          .append(" `")
+          .append(policyAccess(c))
+          .append("` on **")
+          .append(esc(principals(c.destinationPrincipals())))
+          .append("** | ")
+          .append(esc(names(c.sources())))
+          .append(" | ")
+          .append(esc(names(c.destinations())))
+          .append(" | ")
+          .append(causes)
+          .append(" |\n");
     }
     return b.toString();
   }
 
   private static String esc(String s) {
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;");
+    return s.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+        .replace("<", "&lt;");
   }
 
   private static String json(AccessDiff d, Provenance provenance) {

@@ -9,8 +9,8 @@ import dev.tessera.compiler.matrix.CompiledNetwork;
 import dev.tessera.compiler.matrix.Endpoint;
 import dev.tessera.compiler.matrix.MatrixBuilder;
 import dev.tessera.compiler.matrix.PolicyIndex;
-import dev.tessera.compiler.matrix.RuleRef;
 import dev.tessera.compiler.matrix.Progress;
+import dev.tessera.compiler.matrix.RuleRef;
 import dev.tessera.compiler.matrix.Segment;
 import dev.tessera.enforcer.format.FilterRule;
 import java.util.ArrayList;
@@ -29,23 +29,25 @@ import java.util.TreeSet;
 /**
  * Semantic diff of two compiled policies over one inventory.
  *
- * <p>Design: access is what the compiled filters allow, so the diff compares compiled filters,
- * not policy text; a refactor that moves, merges or renames rules yet compiles to the same
- * packets allowed is reported as unchanged (exit 0). Per destination node:
+ * <p>Design: access is what the compiled filters allow, so the diff compares compiled filters, not
+ * policy text; a refactor that moves, merges or renames rules yet compiles to the same packets
+ * allowed is reported as unchanged (exit 0). Per destination node:
+ *
  * <ol>
- *   <li>Match the node's old and new rules by content (provenance dropped). If all match, the
- *       node allows exactly the same packets: skip it (the common case, and why a diff over
- *       10,000 nodes is fast).
+ *   <li>Match the node's old and new rules by content (provenance dropped). If all match, the node
+ *       allows exactly the same packets: skip it (the common case, and why a diff over 10,000 nodes
+ *       is fast).
  *   <li>Otherwise ask the enforcer who reaches the node under each version ({@link
  *       MatrixBuilder#column}, the {@code Reachability} query over the node's Matcher), and cut
- *       every (source, destination) cell's port line where the versions differ: pieces allowed
- *       only by NEW are gained, only by OLD lost.
+ *       every (source, destination) cell's port line where the versions differ: pieces allowed only
+ *       by NEW are gained, only by OLD lost.
  * </ol>
- * A gained piece is linked to the NEW rules granting it, a lost piece to the OLD rules that
- * granted it, each classified by comparing the two policies' rules (by content, ignoring
- * position) and definitions. Pieces with the same kind, protocol, ports and causes are then
- * folded into rectangles (sources x destinations). Nodes are processed in parallel; the
- * result does not depend on the order they finish in.
+ *
+ * A gained piece is linked to the NEW rules granting it, a lost piece to the OLD rules that granted
+ * it, each classified by comparing the two policies' rules (by content, ignoring position) and
+ * definitions. Pieces with the same kind, protocol, ports and causes are then folded into
+ * rectangles (sources x destinations). Nodes are processed in parallel; the result does not depend
+ * on the order they finish in.
  */
 public final class Differ {
 
@@ -57,7 +59,8 @@ public final class Differ {
   private final List<RuleRef> newRules;
   private final Set<String> changedDefinitions;
 
-  public Differ(CompiledNetwork oldNet, PolicyIndex oldIdx, CompiledNetwork newNet, PolicyIndex newIdx) {
+  public Differ(
+      CompiledNetwork oldNet, PolicyIndex oldIdx, CompiledNetwork newNet, PolicyIndex newIdx) {
     if (oldNet.nodes().size() != newNet.nodes().size()) {
       throw new IllegalArgumentException("old and new must be compiled over the same inventory");
     }
@@ -98,7 +101,9 @@ public final class Differ {
     return diff(inventorySynthesized, notes, Progress.NONE);
   }
 
-  /** As {@link #diff(boolean, List)}, reporting each destination node compared to {@code progress}. */
+  /**
+   * As {@link #diff(boolean, List)}, reporting each destination node compared to {@code progress}.
+   */
   public AccessDiff diff(boolean inventorySynthesized, List<String> notes, Progress progress) {
     int n = oldNet.nodes().size();
     MatrixBuilder ob = new MatrixBuilder(oldNet);
@@ -112,13 +117,16 @@ public final class Differ {
     // (the same rules admit the same packets); otherwise ask the enforcer for both versions'
     // columns and compare them cell by cell.
     java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
-    List<NodeResult> results = java.util.stream.IntStream.range(0, n).parallel()
-        .mapToObj(d -> {
-          NodeResult r = compareNode(d, ob, nb);
-          progress.step("diff", done.incrementAndGet(), n);
-          return r;
-        })
-        .toList();
+    List<NodeResult> results =
+        java.util.stream.IntStream.range(0, n)
+            .parallel()
+            .mapToObj(
+                d -> {
+                  NodeResult r = compareNode(d, ob, nb);
+                  progress.step("diff", done.incrementAndGet(), n);
+                  return r;
+                })
+            .toList();
     int changedNodes = 0;
     for (NodeResult r : results) {
       if (r == null) {
@@ -129,7 +137,10 @@ public final class Differ {
       for (Found f : r.found()) {
         keyPorts.putIfAbsent(f.key(), f.ports());
         keyRules.putIfAbsent(f.key(), f.rules());
-        folded.computeIfAbsent(f.key(), k -> new HashMap<>()).computeIfAbsent(f.dst(), k -> new TreeSet<>()).add(f.src());
+        folded
+            .computeIfAbsent(f.key(), k -> new HashMap<>())
+            .computeIfAbsent(f.dst(), k -> new TreeSet<>())
+            .add(f.src());
       }
     }
     List<Change> changes = new ArrayList<>();
@@ -138,11 +149,19 @@ public final class Differ {
       List<Cause> causes = causes(key.kind(), keyRules.get(key));
       // Destinations with identical source sets become one rectangle.
       Map<TreeSet<String>, List<String>> bySources = new LinkedHashMap<>();
-      new TreeMap<>(e.getValue()).forEach((dst, srcs) -> bySources.computeIfAbsent(srcs, k -> new ArrayList<>()).add(dst));
+      new TreeMap<>(e.getValue())
+          .forEach((dst, srcs) -> bySources.computeIfAbsent(srcs, k -> new ArrayList<>()).add(dst));
       bySources.forEach(
-          (srcs, dsts) -> changes.add(new Change(key.kind(),
-              List.of(new AccessDiff.Access(key.proto(), keyPorts.get(key))), causes,
-              sortedEndpoints(srcs, endpoints), sortedEndpoints(dsts, endpoints), List.of(), List.of())));
+          (srcs, dsts) ->
+              changes.add(
+                  new Change(
+                      key.kind(),
+                      List.of(new AccessDiff.Access(key.proto(), keyPorts.get(key))),
+                      causes,
+                      sortedEndpoints(srcs, endpoints),
+                      sortedEndpoints(dsts, endpoints),
+                      List.of(),
+                      List.of())));
     }
     // Protocols that changed together (same endpoints, same causes) become one change:
     // "tcp/udp 443 + icmp" rather than three.
@@ -156,18 +175,34 @@ public final class Differ {
       } else {
         List<AccessDiff.Access> access = new ArrayList<>(prev.access());
         access.addAll(c.access());
-        merged.put(k, new Change(c.kind(), access, c.causes(), c.sources(), c.destinations(), List.of(), List.of()));
+        merged.put(
+            k,
+            new Change(
+                c.kind(), access, c.causes(), c.sources(), c.destinations(), List.of(), List.of()));
       }
     }
     changes.clear();
     Principals principals = new Principals(newNet.nodes());
     for (Change c : merged.values()) {
       Set<String> named = namesUsedBy(c.causes());
-      changes.add(new Change(c.kind(), c.access(), c.causes(), c.sources(), c.destinations(),
-          principals.describe(c.sources(), named), principals.describe(c.destinations(), named)));
+      changes.add(
+          new Change(
+              c.kind(),
+              c.access(),
+              c.causes(),
+              c.sources(),
+              c.destinations(),
+              principals.describe(c.sources(), named),
+              principals.describe(c.destinations(), named)));
     }
-    return new AccessDiff(oldNet.policyName(), newNet.policyName(), inventorySynthesized, n, changedNodes,
-        changes, notes);
+    return new AccessDiff(
+        oldNet.policyName(),
+        newNet.policyName(),
+        inventorySynthesized,
+        n,
+        changedNodes,
+        changes,
+        notes);
   }
 
   private record Found(Key key, List<int[]> ports, int[] rules, String dst, String src) {}
@@ -206,30 +241,51 @@ public final class Differ {
       }
       List<Object[]> pairs = new ArrayList<>(); // {source endpoint, old cell, new cell}
       for (int s : srcNodes) {
-        pairs.add(new Object[] {null, s, o == null ? null : o.fromNode(s), nw == null ? null : nw.fromNode(s)});
+        pairs.add(
+            new Object[] {
+              null, s, o == null ? null : o.fromNode(s), nw == null ? null : nw.fromNode(s)
+            });
       }
-      externals.forEach((id, x) -> pairs.add(new Object[] {x, -1, o == null ? null : o.fromExternal(id),
-          nw == null ? null : nw.fromExternal(id)}));
+      externals.forEach(
+          (id, x) ->
+              pairs.add(
+                  new Object[] {
+                    x,
+                    -1,
+                    o == null ? null : o.fromExternal(id),
+                    nw == null ? null : nw.fromExternal(id)
+                  }));
       for (Object[] p : pairs) {
         Cell a = (Cell) p[2];
         Cell b = (Cell) p[3];
-        List<Piece> delta = deltas.computeIfAbsent(java.util.Arrays.asList(new Identity(a), new Identity(b)),
-            k -> delta(a == null ? EMPTY : a, b == null ? EMPTY : b));
+        List<Piece> delta =
+            deltas.computeIfAbsent(
+                java.util.Arrays.asList(new Identity(a), new Identity(b)),
+                k -> delta(a == null ? EMPTY : a, b == null ? EMPTY : b));
         if (delta.isEmpty()) {
           continue;
         }
-        Endpoint src = p[0] != null ? (Endpoint) p[0] : MatrixBuilder.nodeEndpoint(nodes.get((int) p[1]));
+        Endpoint src =
+            p[0] != null ? (Endpoint) p[0] : MatrixBuilder.nodeEndpoint(nodes.get((int) p[1]));
         // Group this cell's pieces by (kind, proto, rules) so ports read "22,443".
         Map<String, List<Piece>> byShape = new LinkedHashMap<>();
         for (Piece x : delta) {
-          byShape.computeIfAbsent(x.kind() + "|" + x.proto() + "|" + Arrays.toString(x.rules()),
-              k -> new ArrayList<>()).add(x);
+          byShape
+              .computeIfAbsent(
+                  x.kind() + "|" + x.proto() + "|" + Arrays.toString(x.rules()),
+                  k -> new ArrayList<>())
+              .add(x);
         }
         for (List<Piece> same : byShape.values()) {
           Piece f = same.getFirst();
           List<int[]> ports = same.stream().map(x -> new int[] {x.first(), x.last()}).toList();
-          found.add(new Found(new Key(f.kind(), f.proto(), portsKey(ports), Arrays.toString(f.rules())),
-              ports, f.rules(), dst, src.id()));
+          found.add(
+              new Found(
+                  new Key(f.kind(), f.proto(), portsKey(ports), Arrays.toString(f.rules())),
+                  ports,
+                  f.rules(),
+                  dst,
+                  src.id()));
         }
         eps.putIfAbsent(src.id(), src);
         eps.putIfAbsent(dst, dstEndpoint);
@@ -270,7 +326,10 @@ public final class Differ {
       Comparator.comparing(Change::kind)
           .thenComparing(c -> c.sources().getFirst(), Principals.DEVICE_ORDER)
           .thenComparing(c -> c.destinations().getFirst(), Principals.DEVICE_ORDER)
-          .thenComparingInt(c -> dev.tessera.compiler.matrix.Protocols.displayRank(c.access().getFirst().protocol()))
+          .thenComparingInt(
+              c ->
+                  dev.tessera.compiler.matrix.Protocols.displayRank(
+                      c.access().getFirst().protocol()))
           .thenComparingInt(c -> c.access().getFirst().ports().getFirst()[0])
           .thenComparing(c -> c.causes().isEmpty() ? "" : c.causes().getFirst().rule().location());
 
@@ -280,7 +339,8 @@ public final class Differ {
     return b.toString();
   }
 
-  private static List<Endpoint> sortedEndpoints(Iterable<String> ids, Map<String, Endpoint> endpoints) {
+  private static List<Endpoint> sortedEndpoints(
+      Iterable<String> ids, Map<String, Endpoint> endpoints) {
     List<Endpoint> l = new ArrayList<>();
     ids.forEach(id -> l.add(endpoints.get(id)));
     l.sort(Principals.DEVICE_ORDER);
@@ -297,9 +357,9 @@ public final class Differ {
 
   /**
    * Whether two filters hold the same rules as multisets, provenance aside: then they admit the
-   * same packets and the node can be skipped. Source lists are large (hundreds of prefixes) and
-   * the compiler shares one list between every node a rule reaches, so their hashes are
-   * computed once per list object and cached by identity.
+   * same packets and the node can be skipped. Source lists are large (hundreds of prefixes) and the
+   * compiler shares one list between every node a rule reaches, so their hashes are computed once
+   * per list object and cached by identity.
    */
   boolean sameRules(List<FilterRule> a, List<FilterRule> b) {
     if (a.size() != b.size()) {
@@ -323,7 +383,8 @@ public final class Differ {
     return left.isEmpty();
   }
 
-  private final Map<List<?>, Integer> listHashes = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+  private final Map<List<?>, Integer> listHashes =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
   private RuleKey key(FilterRule r) {
     int h = listHashes.computeIfAbsent(r.sources(), List::hashCode);
@@ -336,7 +397,8 @@ public final class Differ {
   private record RuleKey(int hash, FilterRule rule) {
     @Override
     public boolean equals(Object o) {
-      return o instanceof RuleKey k && k.hash == hash
+      return o instanceof RuleKey k
+          && k.hash == hash
           && k.rule.effectiveProtocols().equals(rule.effectiveProtocols())
           && k.rule.destinations().equals(rule.destinations())
           && (k.rule.sources() == rule.sources() || k.rule.sources().equals(rule.sources()));
@@ -367,7 +429,8 @@ public final class Differ {
   }
 
   /** Appends the parts of {@code from} not covered by {@code minus}, with from's rules. */
-  private static void subtract(List<Segment> from, List<Segment> minus, Kind kind, int proto, List<Piece> out) {
+  private static void subtract(
+      List<Segment> from, List<Segment> minus, Kind kind, int proto, List<Piece> out) {
     int j = 0;
     for (Segment s : from) {
       int cur = s.first();
@@ -391,7 +454,9 @@ public final class Differ {
   private static void add(List<Piece> out, Piece p) {
     if (!out.isEmpty()) {
       Piece prev = out.getLast();
-      if (prev.kind() == p.kind() && prev.proto() == p.proto() && prev.last() + 1 == p.first()
+      if (prev.kind() == p.kind()
+          && prev.proto() == p.proto()
+          && prev.last() + 1 == p.first()
           && Arrays.equals(prev.rules(), p.rules())) {
         out.set(out.size() - 1, new Piece(p.kind(), p.proto(), prev.first(), p.last(), p.rules()));
         return;
@@ -419,17 +484,32 @@ public final class Differ {
         if (defs.isEmpty() && changedDefinitions.contains("defaultSrcPosture")) {
           defs = List.of("defaultSrcPosture");
         }
-        out.add(new Cause(inNew, rule, defs.isEmpty() ? Status.UNCHANGED : Status.DEFINITION_CHANGED,
-            otherByContent.get(rule.fingerprint()), defs));
+        out.add(
+            new Cause(
+                inNew,
+                rule,
+                defs.isEmpty() ? Status.UNCHANGED : Status.DEFINITION_CHANGED,
+                otherByContent.get(rule.fingerprint()),
+                defs));
         continue;
       }
       // Same section and index, content absent from the other side: an edit of that rule.
-      RuleRef counterpart = other.stream()
-          .filter(x -> x.section().equals(rule.section()) && x.index() == rule.index()
-              && !mineContent.contains(x.fingerprint()))
-          .findFirst().orElse(null);
-      out.add(new Cause(inNew, rule, counterpart != null ? Status.MODIFIED : inNew ? Status.ADDED : Status.REMOVED,
-          counterpart, List.of()));
+      RuleRef counterpart =
+          other.stream()
+              .filter(
+                  x ->
+                      x.section().equals(rule.section())
+                          && x.index() == rule.index()
+                          && !mineContent.contains(x.fingerprint()))
+              .findFirst()
+              .orElse(null);
+      out.add(
+          new Cause(
+              inNew,
+              rule,
+              counterpart != null ? Status.MODIFIED : inNew ? Status.ADDED : Status.REMOVED,
+              counterpart,
+              List.of()));
     }
     return out;
   }

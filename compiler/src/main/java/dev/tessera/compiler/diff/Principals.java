@@ -14,12 +14,12 @@ import java.util.TreeSet;
 
 /**
  * Says who a set of devices is in the policy's words: the principals (every device, autogroups,
- * groups, tags, users) whose devices are exactly covered, then "k of n devices of" a principal
- * for most of the rest, then the remaining devices by name. A change that cuts
- * {@code group:contractors} off {@code tag:db} reads as that, not as three laptops and a server.
+ * groups, tags, users) whose devices are exactly covered, then "k of n devices of" a principal for
+ * most of the rest, then the remaining devices by name. A change that cuts {@code
+ * group:contractors} off {@code tag:db} reads as that, not as three laptops and a server.
  *
- * <p>Membership follows Tailscale's identity rules on the inventory: a tagged device belongs to
- * its tags only; a user, a group and {@code autogroup:member} stand for untagged devices.
+ * <p>Membership follows Tailscale's identity rules on the inventory: a tagged device belongs to its
+ * tags only; a user, a group and {@code autogroup:member} stand for untagged devices.
  */
 final class Principals {
   /** Principal name -> device (node) names, in rank order. */
@@ -60,9 +60,9 @@ final class Principals {
   }
 
   /**
-   * As {@link #describe(List)}; among principals that would say the same, the ones in
-   * {@code preferred} (the names the rules behind a change use) come first, then groups, tags and
-   * users before autogroups and {@code *}.
+   * As {@link #describe(List)}; among principals that would say the same, the ones in {@code
+   * preferred} (the names the rules behind a change use) come first, then groups, tags and users
+   * before autogroups and {@code *}.
    */
   List<String> describe(List<Endpoint> endpoints, Set<String> preferred) {
     Set<String> devices = new HashSet<>();
@@ -76,7 +76,8 @@ final class Principals {
     }
     Set<String> left = new HashSet<>(devices);
     List<String> out = new ArrayList<>();
-    // Principals of two devices or more that the set holds whole, greedily by devices newly covered.
+    // Principals of two devices or more that the set holds whole, greedily by devices newly
+    // covered.
     exact(devices, left, 2, preferred, out);
     // Most of a principal: "4 of 5 devices of group:ops", the most specific first among equals.
     while (left.size() >= 2) {
@@ -87,8 +88,12 @@ final class Principals {
           continue;
         }
         int fresh = overlap(p.getValue(), left);
-        if (fresh > bestNew || (fresh == bestNew && best != null && (p.getValue().size() < members.get(best).size()
-            || (p.getValue().size() == members.get(best).size() && rank(p.getKey(), preferred) < rank(best, preferred))))) {
+        if (fresh > bestNew
+            || (fresh == bestNew
+                && best != null
+                && (p.getValue().size() < members.get(best).size()
+                    || (p.getValue().size() == members.get(best).size()
+                        && rank(p.getKey(), preferred) < rank(best, preferred))))) {
           best = p.getKey();
           bestNew = fresh;
         }
@@ -110,8 +115,12 @@ final class Principals {
     return out;
   }
 
-  /** Adds principals of at least {@code min} devices, all in {@code devices}, greedily by devices left. */
-  private void exact(Set<String> devices, Set<String> left, int min, Set<String> preferred, List<String> out) {
+  /**
+   * Adds principals of at least {@code min} devices, all in {@code devices}, greedily by devices
+   * left.
+   */
+  private void exact(
+      Set<String> devices, Set<String> left, int min, Set<String> preferred, List<String> out) {
     while (!left.isEmpty()) {
       String best = null;
       int bestNew = 0;
@@ -120,7 +129,10 @@ final class Principals {
           continue;
         }
         int fresh = overlap(p.getValue(), left);
-        if (fresh > bestNew || (fresh == bestNew && fresh > 0 && rank(p.getKey(), preferred) < rank(best, preferred))) {
+        if (fresh > bestNew
+            || (fresh == bestNew
+                && fresh > 0
+                && rank(p.getKey(), preferred) < rank(best, preferred))) {
           best = p.getKey();
           bestNew = fresh;
         }
@@ -152,8 +164,10 @@ final class Principals {
   }
 
   /** Devices in the natural order of their names: laptop-2 before laptop-10. */
-  static final Comparator<Endpoint> DEVICE_ORDER = Comparator
-      .comparingInt((Endpoint e) -> e.kind() == Endpoint.Kind.NODE ? 0 : e.kind() == Endpoint.Kind.SUBNET ? 1 : 2)
-      .thenComparing(Endpoint::label, NaturalOrder.INSTANCE)
-      .thenComparing(Endpoint::id);
+  static final Comparator<Endpoint> DEVICE_ORDER =
+      Comparator.comparingInt(
+              (Endpoint e) ->
+                  e.kind() == Endpoint.Kind.NODE ? 0 : e.kind() == Endpoint.Kind.SUBNET ? 1 : 2)
+          .thenComparing(Endpoint::label, NaturalOrder.INSTANCE)
+          .thenComparing(Endpoint::id);
 }

@@ -2,7 +2,10 @@ package dev.tessera.compiler.emit;
 
 /** What {@link OutputWriter} writes per node. */
 public enum OutputFormat {
-  /** The enforcer's binary compiled-filter format ({@code FilterCodec}), one {@code NODE.tsrf} per node. */
+  /**
+   * The enforcer's binary compiled-filter format ({@code FilterCodec}), one {@code NODE.tsrf} per
+   * node.
+   */
   TESSERA("tsrf"),
   /** Tailscale FilterRule JSON, one {@code NODE.json} per node. */
   TAILSCALE("json");

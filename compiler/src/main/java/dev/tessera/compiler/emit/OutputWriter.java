@@ -19,10 +19,10 @@ import java.util.SortedMap;
 
 /**
  * Writes a compilation to a directory: one file per node and {@code index.json} listing, by node
- * name, each file and the SHA-256 of its bytes (for the tessera format that is the filter's
- * content hash, {@code FilterCodec.sha256Hex}). Everything is sorted and generated from the
- * canonical filters, so equal inputs give byte-identical directories whatever the order of the
- * policy's and inventory's entries.
+ * name, each file and the SHA-256 of its bytes (for the tessera format that is the filter's content
+ * hash, {@code FilterCodec.sha256Hex}). Everything is sorted and generated from the canonical
+ * filters, so equal inputs give byte-identical directories whatever the order of the policy's and
+ * inventory's entries.
  */
 public final class OutputWriter {
   private OutputWriter() {}
@@ -39,10 +39,11 @@ public final class OutputWriter {
       g.writeArrayFieldStart("nodes");
       for (Map.Entry<String, CompiledFilter> e : filters.entrySet()) {
         CompiledFilter f = e.getValue();
-        byte[] bytes = switch (format) {
-          case TESSERA -> FilterCodec.encode(f);
-          case TAILSCALE -> TailscaleJson.write(f).getBytes(StandardCharsets.UTF_8);
-        };
+        byte[] bytes =
+            switch (format) {
+              case TESSERA -> FilterCodec.encode(f);
+              case TAILSCALE -> TailscaleJson.write(f).getBytes(StandardCharsets.UTF_8);
+            };
         String file = fileName(e.getKey()) + "." + format.extension();
         files.put(file, bytes);
         g.writeStartObject();
@@ -71,16 +72,21 @@ public final class OutputWriter {
 
   /**
    * A node name as a file name: letters, digits, '.', '_' and '-' kept; anything else (path
-   * separators included) as {@code %XX} of its UTF-8 bytes, so distinct names give distinct,
-   * safe files. A leading '.' is escaped too (no hidden files, no "..").
+   * separators included) as {@code %XX} of its UTF-8 bytes, so distinct names give distinct, safe
+   * files. A leading '.' is escaped too (no hidden files, no "..").
    */
   public static String fileName(String node) {
     StringBuilder sb = new StringBuilder();
     byte[] bytes = node.getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < bytes.length; i++) {
       int b = bytes[i] & 0xFF;
-      boolean ok = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_' || b == '-'
-          || (b == '.' && i > 0);
+      boolean ok =
+          (b >= 'a' && b <= 'z')
+              || (b >= 'A' && b <= 'Z')
+              || (b >= '0' && b <= '9')
+              || b == '_'
+              || b == '-'
+              || (b == '.' && i > 0);
       if (ok) {
         sb.append((char) b);
       } else {

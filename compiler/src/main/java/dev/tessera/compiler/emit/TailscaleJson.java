@@ -18,14 +18,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Tailscale's packet-filter JSON (tailcfg.FilterRule) for one node, so output can be compared
- * with Tailscale and headscale: {@code [{"SrcIPs": [...], "DstPorts": [{"IP": "...", "Ports":
- * {"First": n, "Last": n}}], "IPProto": [...]}]}. As Tailscale writes them: single addresses
- * without a prefix length, {@code "*"} for a destination covering both 0.0.0.0/0 and ::/0 with
- * the same ports, and no {@code IPProto} when the rule uses the default protocols. App grants
- * become rules with {@code SrcIPs} and {@code CapGrant} ({@code Dsts}, {@code CapMap}). Rule
- * order is the compiled filter's (canonical), so the text is deterministic. Capability values
- * are emitted as the JSON they are.
+ * Tailscale's packet-filter JSON (tailcfg.FilterRule) for one node, so output can be compared with
+ * Tailscale and headscale: {@code [{"SrcIPs": [...], "DstPorts": [{"IP": "...", "Ports": {"First":
+ * n, "Last": n}}], "IPProto": [...]}]}. As Tailscale writes them: single addresses without a prefix
+ * length, {@code "*"} for a destination covering both 0.0.0.0/0 and ::/0 with the same ports, and
+ * no {@code IPProto} when the rule uses the default protocols. App grants become rules with {@code
+ * SrcIPs} and {@code CapGrant} ({@code Dsts}, {@code CapMap}). Rule order is the compiled filter's
+ * (canonical), so the text is deterministic. Capability values are emitted as the JSON they are.
  */
 public final class TailscaleJson {
   private static final JsonFactory JSON = new JsonFactory();
@@ -35,7 +34,8 @@ public final class TailscaleJson {
   public static String write(CompiledFilter f) {
     StringWriter w = new StringWriter();
     try (JsonGenerator g = JSON.createGenerator(w)) {
-      DefaultPrettyPrinter pp = new DefaultPrettyPrinter().withArrayIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE);
+      DefaultPrettyPrinter pp =
+          new DefaultPrettyPrinter().withArrayIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE);
       g.setPrettyPrinter(pp);
       g.writeStartArray();
       for (FilterRule r : f.rules()) {
@@ -118,11 +118,15 @@ public final class TailscaleJson {
       boolean both = v4all.containsKey(key) && v6all.containsKey(key);
       if (both && (d.prefix().equals(IpPrefix.ALL_V4) || d.prefix().equals(IpPrefix.ALL_V6))) {
         if (d.prefix().equals(IpPrefix.ALL_V4)) {
-          star.add(new String[] {"*", Integer.toString(d.firstPort()), Integer.toString(d.lastPort())});
+          star.add(
+              new String[] {"*", Integer.toString(d.firstPort()), Integer.toString(d.lastPort())});
         }
         continue;
       }
-      out.add(new String[] {text(d.prefix()), Integer.toString(d.firstPort()), Integer.toString(d.lastPort())});
+      out.add(
+          new String[] {
+            text(d.prefix()), Integer.toString(d.firstPort()), Integer.toString(d.lastPort())
+          });
     }
     star.addAll(out);
     return star;

@@ -3,7 +3,6 @@ package dev.tessera.compiler.incremental;
 import dev.tessera.compiler.Compilation;
 import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.inventory.Inventory;
-import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ipset.IpSet;
 import dev.tessera.compiler.pass.Front;
 import dev.tessera.compiler.pass.IdShift;
@@ -12,9 +11,9 @@ import dev.tessera.compiler.pass.Normalize;
 import dev.tessera.compiler.pass.Parallel;
 import dev.tessera.compiler.pass.ProjectPerNode;
 import dev.tessera.compiler.pass.Projection;
-import dev.tessera.compiler.pass.Reuse;
 import dev.tessera.compiler.pass.Projection.CapPiece;
 import dev.tessera.compiler.pass.Projection.Piece;
+import dev.tessera.compiler.pass.Reuse;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.enforcer.format.Peer;
@@ -22,10 +21,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The incremental compiler: {@link #apply} recompiles a {@link Compilation} after one node joins,
@@ -63,54 +62,79 @@ import java.util.Map;
  *       rule whose sources changed, for X and for its user's nodes (autogroup:self); incoming rows
  *       of those nodes (re-deciding only X's bit and routers near X's addresses where pieces merely
  *       changed sources) and X's bit elsewhere; the outgoing relation (the transpose) where rows
- *       changed; peers and routes only for rows whose relation rows changed. When its
- *       preconditions fail (the node is or was a subnet router or exit node, its addresses
- *       collide, a changed rule has a {@code *} destination, or more than half of the nodes are
- *       touched) the full pass runs instead.
+ *       changed; peers and routes only for rows whose relation rows changed. When its preconditions
+ *       fail (the node is or was a subnet router or exit node, its addresses collide, a changed
+ *       rule has a {@code *} destination, or more than half of the nodes are touched) the full pass
+ *       runs instead.
  *   <li>Pass 5 (normalize/emit) runs only for nodes whose inputs differ from the previous
  *       compilation's, in parallel. Every other node keeps its previous {@link CompiledFilter}
- *       object and its cached content hash. The new normalizer starts from the previous one's
- *       peer entries (for peers whose name, key and addresses are unchanged) and source lists
- *       ({@link Normalize#carryOver}); a node whose peer inputs (peer set, peers' entries,
- *       accepted routes) are unchanged keeps its previous peer list object, and one whose peer set
- *       differs in a few peers gets the previous list patched ({@link Normalize.PeerPatch}): a
- *       rebuilt filter then shares every unchanged part with the filter it replaces, so building
- *       it skips the peer walk and comparing it with the previous one (in the same parallel task)
- *       is mostly identity checks.
+ *       object and its cached content hash. The new normalizer starts from the previous one's peer
+ *       entries (for peers whose name, key and addresses are unchanged) and source lists ({@link
+ *       Normalize#carryOver}); a node whose peer inputs (peer set, peers' entries, accepted routes)
+ *       are unchanged keeps its previous peer list object, and one whose peer set differs in a few
+ *       peers gets the previous list patched ({@link Normalize.PeerPatch}): a rebuilt filter then
+ *       shares every unchanged part with the filter it replaces, so building it skips the peer walk
+ *       and comparing it with the previous one (in the same parallel task) is mostly identity
+ *       checks.
  *   <li>A rebuilt filter that comes out equal to the previous one is not reported as changed, so
  *       {@link Compilation#changedNodes()} is exact: the filters a server must re-sign and push.
  * </ol>
  *
  * A node leaving ({@link #remove}) takes the same path with the node absent from the new side.
  *
- * Invariant checked by {@code IncrementalUpdateTest}: the result equals a full {@link
+ * <p>Invariant checked by {@code IncrementalUpdateTest}: the result equals a full {@link
  * Compiler#compile} of the new inventory, filter for filter and byte for byte, changedNodes() is
  * exactly the set of nodes whose filter differs, and the patched projection equals the full pass.
- * Cost: pass 1 over the node list, passes 2 and 3 on X's memberships plus address sets for the rules X touches,
- * the patch (proportional to the touched nodes' pieces plus word operations over the changed
- * relation rows), an identity-first comparison per node, and normalize for the touched nodes. When one node joins a group used by many rules, many filters really change (their
- * SrcIPs), and that output bounds the cost.
+ * Cost: pass 1 over the node list, passes 2 and 3 on X's memberships plus address sets for the
+ * rules X touches, the patch (proportional to the touched nodes' pieces plus word operations over
+ * the changed relation rows), an identity-first comparison per node, and normalize for the touched
+ * nodes. When one node joins a group used by many rules, many filters really change (their SrcIPs),
+ * and that output bounds the cost.
  */
 public final class IncrementalCompiler {
   private IncrementalCompiler() {}
 
-  /** {@code old} recompiled after {@code change}; {@link Compilation#changedNodes()} lists the filters that changed. */
+  /**
+   * {@code old} recompiled after {@code change}; {@link Compilation#changedNodes()} lists the
+   * filters that changed.
+   */
   public static Compilation apply(Compilation old, Change change) {
-    Inventory inventory = switch (change) {
-      case Change.Upsert u -> old.inventory().withNode(u.node());
-      case Change.Leave l -> old.inventory().withoutNode(l.name());
-    };
+    Inventory inventory =
+        switch (change) {
+          case Change.Upsert u -> old.inventory().withNode(u.node());
+          case Change.Leave l -> old.inventory().withoutNode(l.name());
+        };
     return apply(old, inventory, change.name());
   }
 
-  /** {@code inventory} is the old one with only the node named {@code name} added, replaced or removed. */
+  /**
+   * {@code inventory} is the old one with only the node named {@code name} added, replaced or
+   * removed.
+   */
   private static Compilation apply(Compilation old, Inventory inventory, String name) {
     Front oldFront = old.front();
-    Front front = Front.run(old.policy(), inventory, (ids, rules) -> {
-      ProjectPerNode.Result patched = oldFront.incoming() == null ? null : ProjectionPatch.patch(ids, rules, old.identities(), old.rules(),
-          old.projection(), oldFront.incoming(), oldFront.outgoing(), name);
-      return patched != null ? patched : ProjectPerNode.runWithIncoming(ids, rules);
-    }, ids -> Reuse.of(old.policy(), old.identities(), old.rules(), ids, name, old.diagnostics()), old.identities());
+    Front front =
+        Front.run(
+            old.policy(),
+            inventory,
+            (ids, rules) -> {
+              ProjectPerNode.Result patched =
+                  oldFront.incoming() == null
+                      ? null
+                      : ProjectionPatch.patch(
+                          ids,
+                          rules,
+                          old.identities(),
+                          old.rules(),
+                          old.projection(),
+                          oldFront.incoming(),
+                          oldFront.outgoing(),
+                          name);
+              return patched != null ? patched : ProjectPerNode.runWithIncoming(ids, rules);
+            },
+            ids ->
+                Reuse.of(old.policy(), old.identities(), old.rules(), ids, name, old.diagnostics()),
+            old.identities());
     Ids m = Ids.between(old.index(), front.ids().index(), name);
     Normalize norm = new Normalize(m.ni(), front.rules());
     if (old.normalize() != null) {
@@ -139,11 +163,18 @@ public final class IncrementalCompiler {
   /**
    * How node ids of the old and new index correspond: {@code toOld} (new id to old id, -1 for a
    * node that joined or was dropped before) and {@code toNew}; {@code shift} when the ids moved by
-   * the one {@link IdShift} of this join, change or leave (null for a fresh index); and the new
-   * ids whose peer entry (name, key, addresses) differs from before (at most the changed node).
+   * the one {@link IdShift} of this join, change or leave (null for a fresh index); and the new ids
+   * whose peer entry (name, key, addresses) differs from before (at most the changed node).
    */
-  private record Ids(NodeIndex ni, NodeIndex oi, int[] toOld, int[] toNew, IdShift shift, boolean sameIds,
-      BitSet peerEntryChanged, int[] entryChangedIds) {
+  private record Ids(
+      NodeIndex ni,
+      NodeIndex oi,
+      int[] toOld,
+      int[] toNew,
+      IdShift shift,
+      boolean sameIds,
+      BitSet peerEntryChanged,
+      int[] entryChangedIds) {
 
     static Ids between(NodeIndex oi, NodeIndex ni, String name) {
       int n = ni.size();
@@ -153,7 +184,10 @@ public final class IncrementalCompiler {
       int xNew = ni.id(name);
       IdShift shift = IdShift.between(oi, ni, name);
       for (int i = 0; i < n; i++) {
-        toOld[i] = shift == null ? oi.id(ni.node(i).name()) : i == xNew && shift.delta() > 0 ? -1 : shift.oldId(i);
+        toOld[i] =
+            shift == null
+                ? oi.id(ni.node(i).name())
+                : i == xNew && shift.delta() > 0 ? -1 : shift.oldId(i);
       }
       int[] toNew = new int[oi.size()];
       Arrays.fill(toNew, -1);
@@ -165,13 +199,23 @@ public final class IncrementalCompiler {
       BitSet peerEntryChanged = new BitSet();
       for (int i = 0; i < n; i++) {
         int o = toOld[i];
-        if (o < 0 || ni.node(i) != oi.node(o) && (!ni.node(i).key().equals(oi.node(o).key())
-            || !ni.addressPrefixes(i).equals(oi.addressPrefixes(o)))) {
+        if (o < 0
+            || ni.node(i) != oi.node(o)
+                && (!ni.node(i).key().equals(oi.node(o).key())
+                    || !ni.addressPrefixes(i).equals(oi.addressPrefixes(o)))) {
           peerEntryChanged.set(i);
         }
       }
       boolean sameIds = shift != null && shift.keepsOldIds(); // every surviving node kept its id
-      return new Ids(ni, oi, toOld, toNew, shift, sameIds, peerEntryChanged, peerEntryChanged.stream().toArray());
+      return new Ids(
+          ni,
+          oi,
+          toOld,
+          toNew,
+          shift,
+          sameIds,
+          peerEntryChanged,
+          peerEntryChanged.stream().toArray());
     }
   }
 
@@ -206,24 +250,27 @@ public final class IncrementalCompiler {
     }
     int[] todo = rebuild.stream().toArray();
     CompiledFilter[] out = new CompiledFilter[n];
-    Parallel.forEachNode(todo.length, k -> {
-      int i = todo[k];
-      int o = m.toOld()[i];
-      CompiledFilter before = o < 0 ? null : old.filterAt(o);
-      CompiledFilter f;
-      // Filter rules of policy rules whose pieces the projection patch carried over (the same
-      // objects) are taken from the previous filter; only the others are built again.
-      Normalize.RuleBase rulesBefore = o < 0 ? null : new Normalize.RuleBase(before.rules(), op.pieces().get(o));
-      if (o >= 0 && keepPeers.get(i)) {
-        f = norm.build(i, np, before.peers(), null, rulesBefore);
-      } else {
-        // A peer set that differs from before in a few peers (X joined, left or changed) is
-        // patched from the previous list rather than rebuilt from thousands of bits.
-        Normalize.PeerPatch patch = o < 0 ? null : peerPatch(i, o, m, np, op, before.peers());
-        f = norm.build(i, np, null, patch, rulesBefore);
-      }
-      out[i] = before != null && f.equals(before) ? null : f; // distinct i per task: no race
-    });
+    Parallel.forEachNode(
+        todo.length,
+        k -> {
+          int i = todo[k];
+          int o = m.toOld()[i];
+          CompiledFilter before = o < 0 ? null : old.filterAt(o);
+          CompiledFilter f;
+          // Filter rules of policy rules whose pieces the projection patch carried over (the same
+          // objects) are taken from the previous filter; only the others are built again.
+          Normalize.RuleBase rulesBefore =
+              o < 0 ? null : new Normalize.RuleBase(before.rules(), op.pieces().get(o));
+          if (o >= 0 && keepPeers.get(i)) {
+            f = norm.build(i, np, before.peers(), null, rulesBefore);
+          } else {
+            // A peer set that differs from before in a few peers (X joined, left or changed) is
+            // patched from the previous list rather than rebuilt from thousands of bits.
+            Normalize.PeerPatch patch = o < 0 ? null : peerPatch(i, o, m, np, op, before.peers());
+            f = norm.build(i, np, null, patch, rulesBefore);
+          }
+          out[i] = before != null && f.equals(before) ? null : f; // distinct i per task: no race
+        });
     return out;
   }
 
@@ -231,8 +278,8 @@ public final class IncrementalCompiler {
    * Are the inputs of {@link Normalize#build}'s rules and cap grants for new node {@code i} (its
    * addresses, pieces and cap pieces) those of old node {@code o}?
    */
-  private static boolean samePieces(int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op,
-      SameSet same) {
+  private static boolean samePieces(
+      int i, int o, NodeIndex ni, NodeIndex oi, Projection np, Projection op, SameSet same) {
     if (!ni.addressPrefixes(i).equals(oi.addressPrefixes(o))) {
       return false;
     }
@@ -241,12 +288,16 @@ public final class IncrementalCompiler {
     if (a.size() != b.size()) {
       return false;
     }
-    // The projection patch hands over untouched nodes' lists as the same objects: nothing to compare.
+    // The projection patch hands over untouched nodes' lists as the same objects: nothing to
+    // compare.
     for (int k = 0; a != b && k < a.size(); k++) {
       Piece x = a.get(k);
       Piece y = b.get(k);
-      if (x.rule() != y.rule() || !x.dst().equals(y.dst()) || !x.ports().equals(y.ports())
-          || !x.protocols().equals(y.protocols()) || !same.test(x.sources(), y.sources())) {
+      if (x.rule() != y.rule()
+          || !x.dst().equals(y.dst())
+          || !x.ports().equals(y.ports())
+          || !x.protocols().equals(y.protocols())
+          || !same.test(x.sources(), y.sources())) {
         return false;
       }
     }
@@ -258,8 +309,11 @@ public final class IncrementalCompiler {
     for (int k = 0; ca != cb && k < ca.size(); k++) {
       CapPiece x = ca.get(k);
       CapPiece y = cb.get(k);
-      if (x.rule() != y.rule() || !x.capability().equals(y.capability()) || !x.values().equals(y.values())
-          || !x.dsts().equals(y.dsts()) || !same.test(x.sources(), y.sources())) {
+      if (x.rule() != y.rule()
+          || !x.capability().equals(y.capability())
+          || !x.values().equals(y.values())
+          || !x.dsts().equals(y.dsts())
+          || !same.test(x.sources(), y.sources())) {
         return false;
       }
     }
@@ -311,9 +365,9 @@ public final class IncrementalCompiler {
   }
 
   /**
-   * Does new node {@code i} accept the same routes from every router as old node {@code o}?
-   * Routes are kept by router slot on each side: every non-empty route list must equal its
-   * counterpart's (a non-peer's slot is empty).
+   * Does new node {@code i} accept the same routes from every router as old node {@code o}? Routes
+   * are kept by router slot on each side: every non-empty route list must equal its counterpart's
+   * (a non-peer's slot is empty).
    */
   private static boolean sameRoutes(int i, int o, Ids m, Projection np, Projection op) {
     NodeIndex ni = m.ni();
@@ -353,8 +407,8 @@ public final class IncrementalCompiler {
    * changed entry: name, key or addresses). Every other entry of {@code base} is then exactly the
    * entry a fresh build makes, and the list stays sorted by name.
    */
-  private static Normalize.PeerPatch peerPatch(int i, int o, Ids m, Projection np, Projection op,
-      List<Peer> base) {
+  private static Normalize.PeerPatch peerPatch(
+      int i, int o, Ids m, Projection np, Projection op, List<Peer> base) {
     NodeIndex ni = m.ni();
     NodeIndex oi = m.oi();
     IdShift shift = m.shift();

@@ -29,25 +29,25 @@ import java.util.function.Function;
  * <p>Why it is exact. Preconditions (else {@code null}: the caller runs the full pass): the node
  * set is the old one plus at most X; X has no approved routes before or after (a router changes
  * prefix receivers, reachers and HA primaries everywhere); X's addresses belong to no other node.
- * Ids are name ranks, so a join or leave shifts the later ids by one ({@link IdShift}).
- * Then every address set computed from the inventory differs between the two inventories only in
- * X's addresses (old and new), so:
+ * Ids are name ranks, so a join or leave shifts the later ids by one ({@link IdShift}). Then every
+ * address set computed from the inventory differs between the two inventories only in X's addresses
+ * (old and new), so:
  *
  * <ul>
  *   <li>a rule whose resolved sources are unchanged delivers the same pieces to every node but X
- *       and the nodes of X's user (autogroup:self intersects sources with the user's addresses);
- *       a rule whose sources changed is re-delivered to all its receivers (if one of its clauses is
+ *       and the nodes of X's user (autogroup:self intersects sources with the user's addresses); a
+ *       rule whose sources changed is re-delivered to all its receivers (if one of its clauses is
  *       {@code *}, every node: the caller falls back);
  *   <li>the set D of those nodes gets fresh pieces; every other node keeps its piece list;
  *   <li>a node outside D keeps its incoming set except for X's bit, which is set exactly when one
- *       of its pieces has a source overlapping X's new addresses, i.e. when it receives a rule whose
- *       sources overlap them ({@code receiversOf});
- *   <li>the outgoing relation (the transpose) keeps every old row except, for each node a of D,
- *       bit a where a's incoming row changed, and X's row (column x of the incoming relation);
- *   <li>peers are the union of the two rows plus exit-node use, rebuilt only for rows that
- *       changed; routes accepted from router peers are recomputed only for D, for nodes whose set
- *       of router peers changed, and for the nodes gained or lost by a router in D's reachers;
- *       everyone else keeps its route lists.
+ *       of its pieces has a source overlapping X's new addresses, i.e. when it receives a rule
+ *       whose sources overlap them ({@code receiversOf});
+ *   <li>the outgoing relation (the transpose) keeps every old row except, for each node a of D, bit
+ *       a where a's incoming row changed, and X's row (column x of the incoming relation);
+ *   <li>peers are the union of the two rows plus exit-node use, rebuilt only for rows that changed;
+ *       routes accepted from router peers are recomputed only for D, for nodes whose set of router
+ *       peers changed, and for the nodes gained or lost by a router in D's reachers; everyone else
+ *       keeps its route lists.
  * </ul>
  *
  * The property test {@code IncrementalUpdateTest} checks the result against a full compile.
@@ -72,13 +72,20 @@ final class ProjectionPatch {
   /**
    * Patches {@code old} (with its incoming relation {@code oldIncoming} and that relation's
    * transpose {@code oldOutgoing}, over {@code oldIds}) for the new identities and rules after node
-   * {@code changed} joined, changed or left; {@code null} when
-   * the preconditions above do not hold or the change touches too many nodes to be worth it.
+   * {@code changed} joined, changed or left; {@code null} when the preconditions above do not hold
+   * or the change touches too many nodes to be worth it.
    */
-  static ProjectPerNode.Result patch(Identities ids, List<ResolvedRule> rules, Identities oldIds,
-      List<ResolvedRule> oldRules, Projection old, List<BitSet> oldIncoming, List<BitSet> oldOutgoing,
+  static ProjectPerNode.Result patch(
+      Identities ids,
+      List<ResolvedRule> rules,
+      Identities oldIds,
+      List<ResolvedRule> oldRules,
+      Projection old,
+      List<BitSet> oldIncoming,
+      List<BitSet> oldOutgoing,
       String changed) {
-    return new ProjectionPatch(ids, rules).run(oldIds, oldRules, old, oldIncoming, oldOutgoing, changed);
+    return new ProjectionPatch(ids, rules)
+        .run(oldIds, oldRules, old, oldIncoming, oldOutgoing, changed);
   }
 
   // State of one patch (run builds one per call): the inputs, then each step's results.
@@ -88,31 +95,46 @@ final class ProjectionPatch {
   private List<BitSet> oldOutgoing;
   private NodeIndex oi;
   private int n;
+
   /** X's new id (-1: X left or is dropped from compilation now) and old id (-1: X joined). */
   private int x;
+
   private int xOld;
   private InventoryNode xNode;
   private InventoryNode xOldNode;
   private IdShift shift;
+
   /** X and its user's nodes: their pieces may change in any rule. */
   private BitSet anyRule;
+
   /** D: nodes whose pieces may change. */
   private BitSet dirty;
+
   private int[] dirtyIds;
+
   /** Rules whose resolved sources changed. */
   private final List<Integer> changedRules = new ArrayList<>();
+
   private List<List<Piece>> pieces;
   private List<List<CapPiece>> caps;
+
   /** Nodes that receive a rule whose sources overlap X's new addresses. */
   private BitSet xReceivers;
+
   private IpSet xAddrs;
   private List<BitSet> incoming;
-  /** Rows outside D whose incoming row differs from the old one only in X's bit (or relabelling). */
+
+  /**
+   * Rows outside D whose incoming row differs from the old one only in X's bit (or relabelling).
+   */
   private BitSet fix;
+
   /** A changed rule's sources became or stopped being empty. */
   private boolean emptinessFlips;
+
   /** X and the routers whose subnet routes overlap X's addresses (old or new): bits re-decided. */
   private final List<Integer> recheck = new ArrayList<>();
+
   private BitSet inChanged;
   private List<BitSet> outgoing;
   private BitSet outChanged;
@@ -122,8 +144,13 @@ final class ProjectionPatch {
   private BitSet peersChanged;
   private List<Map<IpPrefix, BitSet>> reachers;
 
-  private ProjectPerNode.Result run(Identities oldIds, List<ResolvedRule> oldRules, Projection old,
-      List<BitSet> oldIncoming, List<BitSet> oldOutgoing, String changed) {
+  private ProjectPerNode.Result run(
+      Identities oldIds,
+      List<ResolvedRule> oldRules,
+      Projection old,
+      List<BitSet> oldIncoming,
+      List<BitSet> oldOutgoing,
+      String changed) {
     this.old = old;
     this.oldRules = oldRules;
     this.oldIncoming = oldIncoming;
@@ -138,9 +165,10 @@ final class ProjectionPatch {
     patchOutgoing();
     patchPeers();
     List<List<IpPrefix>[]> peerRoutes = patchRoutes();
-    return new ProjectPerNode.Result(new Projection(pieces, caps, peers, peerRoutes, internetUsers,
-        List.copyOf(reachers)),
-        List.copyOf(incoming), List.copyOf(outgoing));
+    return new ProjectPerNode.Result(
+        new Projection(pieces, caps, peers, peerRoutes, internetUsers, List.copyOf(reachers)),
+        List.copyOf(incoming),
+        List.copyOf(outgoing));
   }
 
   /** The preconditions of the class comment; false: the caller runs the full pass. */
@@ -156,7 +184,8 @@ final class ProjectionPatch {
     }
     xNode = x >= 0 ? index.node(x) : null;
     xOldNode = xOld >= 0 ? oi.node(xOld) : null;
-    if (xNode != null && !xNode.routes().isEmpty() || xOldNode != null && !xOldNode.routes().isEmpty()) {
+    if (xNode != null && !xNode.routes().isEmpty()
+        || xOldNode != null && !xOldNode.routes().isEmpty()) {
       return false;
     }
     if (x >= 0) {
@@ -185,7 +214,10 @@ final class ProjectionPatch {
     return true;
   }
 
-  /** D and the changed rules; false when a changed rule has a {@code *} destination or D is over half the nodes. */
+  /**
+   * D and the changed rules; false when a changed rule has a {@code *} destination or D is over
+   * half the nodes.
+   */
   private boolean markDirty() {
     // D: nodes whose pieces may change. X and its user's nodes (autogroup:self) may change in any
     // rule; every other node of D only in the rules whose sources changed.
@@ -232,26 +264,27 @@ final class ProjectionPatch {
     List<Piece>[] newPieces = new List[dirtyIds.length];
     @SuppressWarnings("unchecked")
     List<CapPiece>[] newCaps = new List[dirtyIds.length];
-    Parallel.forEachNode(dirtyIds.length, k -> {
-      int i = dirtyIds[k];
-      List<Piece> ps = new ArrayList<>();
-      List<CapPiece> cs = new ArrayList<>();
-      if (anyRule.get(i)) {
-        for (int r = 0; r < rules.size(); r++) {
-          deliver(i, r, ps, cs);
-        }
-      } else {
-        int o = shift.oldId(i);
-        merge(i, changedRules, oldRules, old.pieces().get(o), old.caps().get(o), ps, cs);
-      }
-      newPieces[k] = ps;
-      newCaps[k] = cs;
-    });
+    Parallel.forEachNode(
+        dirtyIds.length,
+        k -> {
+          int i = dirtyIds[k];
+          List<Piece> ps = new ArrayList<>();
+          List<CapPiece> cs = new ArrayList<>();
+          if (anyRule.get(i)) {
+            for (int r = 0; r < rules.size(); r++) {
+              deliver(i, r, ps, cs);
+            }
+          } else {
+            int o = shift.oldId(i);
+            merge(i, changedRules, oldRules, old.pieces().get(o), old.caps().get(o), ps, cs);
+          }
+          newPieces[k] = ps;
+          newCaps[k] = cs;
+        });
     for (int k = 0; k < dirtyIds.length; k++) {
       pieces.set(dirtyIds[k], newPieces[k]);
       caps.set(dirtyIds[k], newCaps[k]);
     }
-
   }
 
   /** The incoming relation: rows of D re-decided, X's bit fixed elsewhere. */
@@ -303,7 +336,8 @@ final class ProjectionPatch {
     // A node of D outside anyRule has the same pieces as before but for the sources of changed
     // rules, which differ only inside X's addresses (old and new; no other node holds one). Unless
     // a changed rule's sources became or stopped being empty (pieces appear or vanish), its
-    // incoming row thus differs from the old one at most in X's bit and in the bits of routers whose
+    // incoming row thus differs from the old one at most in X's bit and in the bits of routers
+    // whose
     // subnet routes overlap X's addresses: those are re-decided from its pieces, the rest carried.
     emptinessFlips = false;
     for (int r : changedRules) {
@@ -322,35 +356,36 @@ final class ProjectionPatch {
     BitSet changedSet = new BitSet();
     changedRules.forEach(changedSet::set);
     BitSet[] newIncoming = new BitSet[dirtyIds.length];
-    Parallel.forEachNode(dirtyIds.length, k -> {
-      int i = dirtyIds[k];
-      BitSet in;
-      if (!anyRule.get(i) && !flips) {
-        in = shift.remap(oldIncoming.get(shift.oldId(i)));
-        for (int b : recheck) {
-          in.set(b, originatesAny(b, pieces.get(i), caps.get(i), changedSet));
-        }
-      } else {
-        in = new BitSet();
-        IpSet last = null;
-        for (Piece p : pieces.get(i)) {
-          if (p.sources() != last) {
-            in.or(originating(p.sources()));
-            last = p.sources();
+    Parallel.forEachNode(
+        dirtyIds.length,
+        k -> {
+          int i = dirtyIds[k];
+          BitSet in;
+          if (!anyRule.get(i) && !flips) {
+            in = shift.remap(oldIncoming.get(shift.oldId(i)));
+            for (int b : recheck) {
+              in.set(b, originatesAny(b, pieces.get(i), caps.get(i), changedSet));
+            }
+          } else {
+            in = new BitSet();
+            IpSet last = null;
+            for (Piece p : pieces.get(i)) {
+              if (p.sources() != last) {
+                in.or(originating(p.sources()));
+                last = p.sources();
+              }
+            }
+            for (CapPiece c : caps.get(i)) {
+              in.or(originating(c.sources()));
+            }
           }
-        }
-        for (CapPiece c : caps.get(i)) {
-          in.or(originating(c.sources()));
-        }
-      }
-      newIncoming[k] = in;
-    });
+          newIncoming[k] = in;
+        });
     for (int k = 0; k < dirtyIds.length; k++) {
       incoming.set(dirtyIds[k], newIncoming[k]);
     }
     inChanged = (BitSet) dirty.clone();
     inChanged.or(fix);
-
   }
 
   /** The outgoing relation (the transpose of incoming), patched row by row. */
@@ -358,11 +393,13 @@ final class ProjectionPatch {
     // Outgoing (the transpose), patched rather than transposed again: rows of D changed anywhere,
     // so each bit that flipped in such a row a flips bit a of the corresponding outgoing row; other
     // rows changed only in X's bit, which only X's own outgoing row (column x of the new incoming
-    // relation) reflects. On a leave, rows holding the bit of X or of the moved node are relabelled.
+    // relation) reflects. On a leave, rows holding the bit of X or of the moved node are
+    // relabelled.
     outgoing = carried(oldOutgoing, shift);
     outChanged = new BitSet();
     for (int a = dirty.nextSetBit(0); a >= 0; a = dirty.nextSetBit(a + 1)) {
-      BitSet diff = a == x && shift.delta() > 0 ? new BitSet() : shift.remap(oldIncoming.get(shift.oldId(a)));
+      BitSet diff =
+          a == x && shift.delta() > 0 ? new BitSet() : shift.remap(oldIncoming.get(shift.oldId(a)));
       diff.xor(incoming.get(a));
       for (int i = diff.nextSetBit(0); i >= 0; i = diff.nextSetBit(i + 1)) {
         if (i != x) {
@@ -397,7 +434,6 @@ final class ProjectionPatch {
       outgoing.set(x, column);
       outChanged.set(x);
     }
-
   }
 
   /** Peers and exit-node use. */
@@ -409,7 +445,8 @@ final class ProjectionPatch {
         continue;
       }
       for (Clause c : rule.clauses()) {
-        if (c.destination() instanceof Destination.Any || c.destination() instanceof Destination.Internet) {
+        if (c.destination() instanceof Destination.Any
+            || c.destination() instanceof Destination.Internet) {
           internetSources.addAll(rule.sources());
           break;
         }
@@ -458,7 +495,6 @@ final class ProjectionPatch {
       peersChanged = new BitSet();
       peersChanged.set(0, n);
     }
-
   }
 
   /** Routes accepted from each router, per node. */
@@ -535,8 +571,10 @@ final class ProjectionPatch {
     for (int i = redo.nextSetBit(0); i >= 0; i = redo.nextSetBit(i + 1)) {
       boolean keep = !reroute.get(i) && !(i == x && shift.delta() > 0) && !routerPeerChanged.get(i);
       if (!keep) {
-        peerRoutes.set(i, ProjectPerNode.peerRoutesOf(index, i, peers.get(i), pieces, caps, internetUsers,
-            primaryRouters, reachers));
+        peerRoutes.set(
+            i,
+            ProjectPerNode.peerRoutesOf(
+                index, i, peers.get(i), pieces, caps, internetUsers, primaryRouters, reachers));
       }
     }
     return peerRoutes;
@@ -544,8 +582,8 @@ final class ProjectionPatch {
 
   /**
    * The old per-node list in new id positions ({@link IdShift}): the same elements, with the last
-   * one moved into a left node's place, or an empty slot (null) at the end for a joined node,
-   * which the caller fills.
+   * one moved into a left node's place, or an empty slot (null) at the end for a joined node, which
+   * the caller fills.
    */
   private static <T> List<T> carried(List<T> old, IdShift shift) {
     List<T> out = new ArrayList<>(old.size() + 1);
@@ -561,7 +599,10 @@ final class ProjectionPatch {
     return out;
   }
 
-  /** Does node {@code b} originate traffic from some source set of these pieces ({@link NodeIndex#nodesOriginating})? */
+  /**
+   * Does node {@code b} originate traffic from some source set of these pieces ({@link
+   * NodeIndex#nodesOriginating})?
+   */
   private boolean originatesAny(int b, List<Piece> ps, List<CapPiece> cs, BitSet changed) {
     IpSet own = index.addresses(b);
     IpSet routes = index.subnetRoutes(b);
@@ -586,7 +627,6 @@ final class ProjectionPatch {
     }
     return false;
   }
-
 
   private BitSet originating(IpSet s) {
     return originCache.computeIfAbsent(s, index::nodesOriginating);
@@ -615,7 +655,7 @@ final class ProjectionPatch {
         case Destination.Prefixes p -> out.or(helper.prefixReceivers(p));
         // Only nodes of users whose addresses overlap the sources' change: X's user, already in D.
         // For X's bit in other nodes' incoming sets: self sources are the owner's own addresses.
-        case Destination.Self s -> { }
+        case Destination.Self s -> {}
         case Destination.Internet i -> {
           for (int e : index.routers()) {
             if (!ProjectPerNode.internetPrefixes(index.node(e)).isEmpty()) {
@@ -630,10 +670,12 @@ final class ProjectionPatch {
 
   private record RuleUser(int rule, String user) {}
 
-  /** A rule's sources inside one user's addresses (autogroup:self), shared by that user's devices. */
+  /**
+   * A rule's sources inside one user's addresses (autogroup:self), shared by that user's devices.
+   */
   private IpSet selfSources(int r, String user) {
-    return selfCache.computeIfAbsent(new RuleUser(r, user),
-        k -> rules.get(r).sources().intersect(userAddresses(user)));
+    return selfCache.computeIfAbsent(
+        new RuleUser(r, user), k -> rules.get(r).sources().intersect(userAddresses(user)));
   }
 
   private IpSet userAddresses(String user) {
@@ -643,12 +685,18 @@ final class ProjectionPatch {
   /**
    * Node i's new pieces when only {@code changedRules} (ascending) deliver differently: its old
    * pieces of every other rule, in place (lists are in rule order), and new ones for those. Node i
-   * is not X (nor one of X's user's devices), so a changed rule delivers to it exactly the pieces it
-   * did, only with the new sources ({@link #withSources}); when that cannot be shown, they are
+   * is not X (nor one of X's user's devices), so a changed rule delivers to it exactly the pieces
+   * it did, only with the new sources ({@link #withSources}); when that cannot be shown, they are
    * delivered afresh.
    */
-  private void merge(int i, List<Integer> changedRules, List<ResolvedRule> oldRules, List<Piece> oldPieces,
-      List<CapPiece> oldCaps, List<Piece> pieces, List<CapPiece> caps) {
+  private void merge(
+      int i,
+      List<Integer> changedRules,
+      List<ResolvedRule> oldRules,
+      List<Piece> oldPieces,
+      List<CapPiece> oldCaps,
+      List<Piece> pieces,
+      List<CapPiece> caps) {
     int k = 0;
     int kc = 0;
     for (int r : changedRules) {
@@ -666,7 +714,8 @@ final class ProjectionPatch {
       while (kc < oldCaps.size() && oldCaps.get(kc).rule() == r) {
         kc++;
       }
-      if (!withSources(r, oldRules.get(r).sources(), oldPieces, from, k, oldCaps, fromCaps, kc, pieces, caps)) {
+      if (!withSources(
+          r, oldRules.get(r).sources(), oldPieces, from, k, oldCaps, fromCaps, kc, pieces, caps)) {
         deliver(i, r, pieces, caps);
       }
     }
@@ -676,13 +725,22 @@ final class ProjectionPatch {
 
   /**
    * Appends rule r's old pieces and cap pieces of a node with the rule's new sources, if every one
-   * of them carries the rule's old sources as they are (not an autogroup:self part of them) and
-   * the sources are non-empty on both sides; else appends nothing and returns false. Which pieces a
-   * node receives depends on the rule's destinations and the node's own addresses and routes,
-   * never on the sources (only their emptiness), so the pieces are those deliver would make.
+   * of them carries the rule's old sources as they are (not an autogroup:self part of them) and the
+   * sources are non-empty on both sides; else appends nothing and returns false. Which pieces a
+   * node receives depends on the rule's destinations and the node's own addresses and routes, never
+   * on the sources (only their emptiness), so the pieces are those deliver would make.
    */
-  private boolean withSources(int r, IpSet oldSources, List<Piece> old, int from, int to, List<CapPiece> oldCaps,
-      int capsFrom, int capsTo, List<Piece> pieces, List<CapPiece> caps) {
+  private boolean withSources(
+      int r,
+      IpSet oldSources,
+      List<Piece> old,
+      int from,
+      int to,
+      List<CapPiece> oldCaps,
+      int capsFrom,
+      int capsTo,
+      List<Piece> pieces,
+      List<CapPiece> caps) {
     IpSet now = rules.get(r).sources();
     if (oldSources.isEmpty() || now.isEmpty()) {
       return false;
@@ -760,10 +818,14 @@ final class ProjectionPatch {
     for (AppClause app : rule.apps()) {
       switch (app.destination()) {
         case Destination.Any a ->
-            caps.add(new CapPiece(r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
+            caps.add(
+                new CapPiece(
+                    r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
         case Destination.Nodes d -> {
           if (d.nodes().get(i)) {
-            caps.add(new CapPiece(r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
+            caps.add(
+                new CapPiece(
+                    r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
           }
         }
         case Destination.Prefixes p -> {
@@ -781,11 +843,12 @@ final class ProjectionPatch {
           if (member) {
             IpSet srcs = selfSources(r, node.user().orElseThrow());
             if (!srcs.isEmpty()) {
-              caps.add(new CapPiece(r, app.capability(), app.values(), srcs, index.addressPrefixes(i)));
+              caps.add(
+                  new CapPiece(r, app.capability(), app.values(), srcs, index.addressPrefixes(i)));
             }
           }
         }
-        case Destination.Internet x -> { }
+        case Destination.Internet x -> {}
       }
     }
   }
@@ -825,9 +888,11 @@ final class ProjectionPatch {
     return false;
   }
 
-  /** Per approved subnet route of router {@code r} (in {@code idx}), the nodes that may reach it. */
-  private static Map<IpPrefix, BitSet> reachersOf(NodeIndex idx, int r, List<Piece> own,
-      Function<IpSet, BitSet> originating) {
+  /**
+   * Per approved subnet route of router {@code r} (in {@code idx}), the nodes that may reach it.
+   */
+  private static Map<IpPrefix, BitSet> reachersOf(
+      NodeIndex idx, int r, List<Piece> own, Function<IpSet, BitSet> originating) {
     Map<IpPrefix, BitSet> m = new HashMap<>();
     for (IpPrefix route : idx.node(r).subnetRoutes()) {
       BitSet who = new BitSet();

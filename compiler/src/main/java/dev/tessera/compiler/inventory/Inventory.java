@@ -8,7 +8,8 @@ import java.util.Optional;
  * file's; the compiler never depends on it (every output is sorted), which is what makes
  * compilation byte-identical whatever the order of entries.
  */
-public record Inventory(List<InventoryUser> users, List<InventoryNode> nodes, List<InventoryService> services) {
+public record Inventory(
+    List<InventoryUser> users, List<InventoryNode> nodes, List<InventoryService> services) {
   public static final Inventory EMPTY = new Inventory(List.of(), List.of());
 
   public Inventory {
@@ -54,6 +55,7 @@ public record Inventory(List<InventoryUser> users, List<InventoryNode> nodes, Li
 
   /** The same inventory without the named node. */
   public Inventory withoutNode(String name) {
-    return new Inventory(users, nodes.stream().filter(n -> !n.name().equals(name)).toList(), services);
+    return new Inventory(
+        users, nodes.stream().filter(n -> !n.name().equals(name)).toList(), services);
   }
 }

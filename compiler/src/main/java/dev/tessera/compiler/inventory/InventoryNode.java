@@ -14,10 +14,10 @@ import java.util.TreeMap;
 
 /**
  * One device. A node with tags has no user identity for selectors (Tailscale: a tagged device
- * belongs to its tags only); {@code user} on a tagged node records who tagged it, which is what
- * the tagOwners check uses. {@code routes} are the <em>approved</em> subnet routes; 0.0.0.0/0 and
- * ::/0 make it an exit node. {@code posture} maps attribute names ({@code node:os},
- * {@code custom:compliant}) to values, sorted by name.
+ * belongs to its tags only); {@code user} on a tagged node records who tagged it, which is what the
+ * tagOwners check uses. {@code routes} are the <em>approved</em> subnet routes; 0.0.0.0/0 and ::/0
+ * make it an exit node. {@code posture} maps attribute names ({@code node:os}, {@code
+ * custom:compliant}) to values, sorted by name.
  */
 public record InventoryNode(
     String name,
@@ -42,10 +42,22 @@ public record InventoryNode(
   }
 
   /** Convenience for tests and generators (no key, no span). */
-  public static InventoryNode of(String name, String user, List<String> tags, List<IpAddress> ips,
-      Map<String, PostureValue> posture, List<IpPrefix> routes) {
-    return new InventoryNode(name, Optional.ofNullable(user), tags, ips, Optional.empty(),
-        new TreeMap<>(posture), routes, SourceSpan.NONE);
+  public static InventoryNode of(
+      String name,
+      String user,
+      List<String> tags,
+      List<IpAddress> ips,
+      Map<String, PostureValue> posture,
+      List<IpPrefix> routes) {
+    return new InventoryNode(
+        name,
+        Optional.ofNullable(user),
+        tags,
+        ips,
+        Optional.empty(),
+        new TreeMap<>(posture),
+        routes,
+        SourceSpan.NONE);
   }
 
   public boolean isTagged() {

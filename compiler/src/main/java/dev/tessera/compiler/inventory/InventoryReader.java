@@ -24,21 +24,23 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Reads an inventory (YAML, or JSON, which is also YAML but read with the JSON parser when the
- * file name ends in {@code .json}) into an {@link Inventory}, reporting every problem as a located
- * diagnostic and dropping the bad entry (fail closed: a node with a bad address is left out, so
- * it gets no filter and appears in no one's sources).
+ * Reads an inventory (YAML, or JSON, which is also YAML but read with the JSON parser when the file
+ * name ends in {@code .json}) into an {@link Inventory}, reporting every problem as a located
+ * diagnostic and dropping the bad entry (fail closed: a node with a bad address is left out, so it
+ * gets no filter and appears in no one's sources).
  *
- * <p>Design note: Jackson's streaming parser gives each token's line and column, which a tree
- * model would lose; so the reader builds its own tiny located tree ({@link Node}) first and then
+ * <p>Design note: Jackson's streaming parser gives each token's line and column, which a tree model
+ * would lose; so the reader builds its own tiny located tree ({@link Node}) first and then
  * interprets it. Checks that need only the inventory happen here (unknown user, duplicate name,
  * duplicate IP, bad IP or route, unknown keys); the tagOwners check needs the policy and lives in
  * the resolve pass ({@code dev.tessera.compiler.pass.ResolveIdentities}).
  */
 public final class InventoryReader {
   private static final JsonFactory JSON = new JsonFactory();
-  private static final YAMLFactory YAML = YAMLFactory.builder()
-      .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments()).build();
+  private static final YAMLFactory YAML =
+      YAMLFactory.builder()
+          .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments())
+          .build();
   private static final Set<String> TOP_KEYS = Set.of("users", "nodes", "services");
   private static final Set<String> SERVICE_KEYS = Set.of("name", "ips", "tags", "hosts");
   private static final Set<String> HOST_KEYS = Set.of("node", "approved");
@@ -86,11 +88,15 @@ public final class InventoryReader {
     } catch (JsonProcessingException e) {
       JsonLocation l = e.getLocation();
       SourceSpan s = l == null ? SourceSpan.point(file, 1, 1, 0) : span(l, 1);
-      diags.error(CompilerCodes.INVENTORY_SYNTAX, "inventory is not valid " + (json ? "JSON" : "YAML") + ": "
-          + e.getOriginalMessage(), s);
+      diags.error(
+          CompilerCodes.INVENTORY_SYNTAX,
+          "inventory is not valid " + (json ? "JSON" : "YAML") + ": " + e.getOriginalMessage(),
+          s);
       return Inventory.EMPTY;
     } catch (IOException e) {
-      diags.error(CompilerCodes.INVENTORY_SYNTAX, "cannot read inventory: " + e.getMessage(),
+      diags.error(
+          CompilerCodes.INVENTORY_SYNTAX,
+          "cannot read inventory: " + e.getMessage(),
           SourceSpan.point(file, 1, 1, 0));
       return Inventory.EMPTY;
     }
@@ -101,7 +107,8 @@ public final class InventoryReader {
     int line = Math.max(1, l.getLineNr());
     int col = Math.max(1, l.getColumnNr());
     int off = (int) Math.max(-1, l.getCharOffset());
-    return new SourceSpan(file, line, col, line, col + Math.max(1, width), off, off < 0 ? -1 : off + width);
+    return new SourceSpan(
+        file, line, col, line, col + Math.max(1, width), off, off < 0 ? -1 : off + width);
   }
 
   private Node readNode(JsonParser p, JsonToken t) throws IOException {
@@ -157,7 +164,10 @@ public final class InventoryReader {
 
   private Inventory interpret(Node root) {
     if (!(root instanceof Obj top)) {
-      diags.error(CompilerCodes.INVENTORY_TYPE, "an inventory is a mapping with keys users and nodes", root.span());
+      diags.error(
+          CompilerCodes.INVENTORY_TYPE,
+          "an inventory is a mapping with keys users and nodes",
+          root.span());
       return Inventory.EMPTY;
     }
     List<InventoryUser> users = new ArrayList<>();
@@ -181,8 +191,10 @@ public final class InventoryReader {
       }
       InventoryUser prev = byLogin.putIfAbsent(u.login(), u);
       if (prev != null) {
-        diags.error(CompilerCodes.INVENTORY_DUPLICATE_USER, "user \"" + u.login() + "\" is listed twice (first at "
-            + prev.span() + ")", u.span());
+        diags.error(
+            CompilerCodes.INVENTORY_DUPLICATE_USER,
+            "user \"" + u.login() + "\" is listed twice (first at " + prev.span() + ")",
+            u.span());
       } else {
         users.add(u);
       }
@@ -196,16 +208,28 @@ public final class InventoryReader {
       }
       InventoryNode prev = byName.putIfAbsent(node.name(), node);
       if (prev != null) {
-        diags.error(CompilerCodes.INVENTORY_DUPLICATE_NAME, "node name \"" + node.name() + "\" is used twice (first at "
-            + prev.span() + ")", node.span());
+        diags.error(
+            CompilerCodes.INVENTORY_DUPLICATE_NAME,
+            "node name \"" + node.name() + "\" is used twice (first at " + prev.span() + ")",
+            node.span());
         continue;
       }
       boolean clash = false;
       for (IpAddress ip : node.ips()) {
         InventoryNode owner = byIp.get(ip);
         if (owner != null) {
-          diags.error(CompilerCodes.INVENTORY_DUPLICATE_IP, "address " + ip + " of node \"" + node.name()
-              + "\" already belongs to node \"" + owner.name() + "\" (" + owner.span() + ")", node.span());
+          diags.error(
+              CompilerCodes.INVENTORY_DUPLICATE_IP,
+              "address "
+                  + ip
+                  + " of node \""
+                  + node.name()
+                  + "\" already belongs to node \""
+                  + owner.name()
+                  + "\" ("
+                  + owner.span()
+                  + ")",
+              node.span());
           clash = true;
         }
       }
@@ -227,16 +251,26 @@ public final class InventoryReader {
       }
       InventoryService prev = byService.putIfAbsent(svc.name(), svc);
       if (prev != null) {
-        diags.error(CompilerCodes.INVENTORY_DUPLICATE_NAME, "service \"" + svc.name() + "\" is listed twice (first at "
-            + prev.span() + ")", svc.span());
+        diags.error(
+            CompilerCodes.INVENTORY_DUPLICATE_NAME,
+            "service \"" + svc.name() + "\" is listed twice (first at " + prev.span() + ")",
+            svc.span());
         continue;
       }
       boolean clash = false;
       for (IpAddress ip : svc.ips()) {
         InventoryNode owner = byIp.get(ip);
         if (owner != null) {
-          diags.error(CompilerCodes.INVENTORY_DUPLICATE_IP, "address " + ip + " of service \"" + svc.name()
-              + "\" already belongs to node \"" + owner.name() + "\"", svc.span());
+          diags.error(
+              CompilerCodes.INVENTORY_DUPLICATE_IP,
+              "address "
+                  + ip
+                  + " of service \""
+                  + svc.name()
+                  + "\" already belongs to node \""
+                  + owner.name()
+                  + "\"",
+              svc.span());
           clash = true;
         }
       }
@@ -250,7 +284,10 @@ public final class InventoryReader {
   /** A service: name svc:NAME, ips, optional tags, hosts ({node, approved?}). */
   private InventoryService service(Node n, Set<String> nodeNames) {
     if (!(n instanceof Obj o)) {
-      diags.error(CompilerCodes.INVENTORY_TYPE, "a service is a mapping with name, ips and hosts", n.span());
+      diags.error(
+          CompilerCodes.INVENTORY_TYPE,
+          "a service is a mapping with name, ips and hosts",
+          n.span());
       return null;
     }
     String name = null;
@@ -262,9 +299,12 @@ public final class InventoryReader {
       switch (e.key()) {
         case "name" -> {
           name = string(e.value(), "name");
-          if (name != null && !(name.startsWith("svc:")
-              && dev.tessera.policy.syntax.Values.validServiceName(name.substring(4)))) {
-            diags.error(CompilerCodes.INVENTORY_TYPE, "\"" + name + "\" is not a service name (svc:NAME, NAME a DNS label)",
+          if (name != null
+              && !(name.startsWith("svc:")
+                  && dev.tessera.policy.syntax.Values.validServiceName(name.substring(4)))) {
+            diags.error(
+                CompilerCodes.INVENTORY_TYPE,
+                "\"" + name + "\" is not a service name (svc:NAME, NAME a DNS label)",
                 e.value().span());
             ok = false;
           }
@@ -298,11 +338,15 @@ public final class InventoryReader {
   private InventoryService.Host serviceHost(Node n, Set<String> nodeNames) {
     if (n instanceof Scalar) {
       String node = string(n, "host");
-      return node == null || !knownNode(node, nodeNames, n.span()) ? null
+      return node == null || !knownNode(node, nodeNames, n.span())
+          ? null
           : new InventoryService.Host(node, Optional.empty(), n.span());
     }
     if (!(n instanceof Obj o)) {
-      diags.error(CompilerCodes.INVENTORY_TYPE, "a service host is a node name or {node, approved}", n.span());
+      diags.error(
+          CompilerCodes.INVENTORY_TYPE,
+          "a service host is a node name or {node, approved}",
+          n.span());
       return null;
     }
     String node = null;
@@ -314,7 +358,8 @@ public final class InventoryReader {
           if (e.value() instanceof Scalar s && s.kind() == PostureValue.Kind.BOOLEAN) {
             approved = Optional.of(Boolean.parseBoolean(s.text()));
           } else {
-            diags.error(CompilerCodes.INVENTORY_TYPE, "approved must be true or false", e.value().span());
+            diags.error(
+                CompilerCodes.INVENTORY_TYPE, "approved must be true or false", e.value().span());
             return null;
           }
         }
@@ -325,7 +370,9 @@ public final class InventoryReader {
       diags.error(CompilerCodes.INVENTORY_MISSING, "service host has no node", o.span());
       return null;
     }
-    return knownNode(node, nodeNames, o.span()) ? new InventoryService.Host(node, approved, o.span()) : null;
+    return knownNode(node, nodeNames, o.span())
+        ? new InventoryService.Host(node, approved, o.span())
+        : null;
   }
 
   /** Adds the addresses listed in {@code value} to {@code into}; false after a bad one. */
@@ -336,7 +383,8 @@ public final class InventoryReader {
       IpAddress a = ip == null ? null : IpAddress.tryParse(ip);
       if (a == null) {
         if (ip != null) {
-          diags.error(CompilerCodes.INVENTORY_BAD_IP, "\"" + ip + "\" is not an IP address", t.span());
+          diags.error(
+              CompilerCodes.INVENTORY_BAD_IP, "\"" + ip + "\" is not an IP address", t.span());
         }
         ok = false;
       } else if (!into.contains(a)) {
@@ -354,7 +402,9 @@ public final class InventoryReader {
       if (tag == null) {
         ok = false;
       } else if (!tag.startsWith("tag:") || tag.length() == 4) {
-        diags.error(CompilerCodes.INVENTORY_BAD_TAG, "\"" + tag + "\" is not a tag (tags look like tag:NAME)",
+        diags.error(
+            CompilerCodes.INVENTORY_BAD_TAG,
+            "\"" + tag + "\" is not a tag (tags look like tag:NAME)",
             t.span());
         ok = false;
       } else if (!into.contains(tag)) {
@@ -366,7 +416,10 @@ public final class InventoryReader {
 
   private boolean knownNode(String node, Set<String> nodeNames, SourceSpan at) {
     if (!nodeNames.contains(node)) {
-      diags.error(CompilerCodes.INVENTORY_MISSING, "service host \"" + node + "\" is not a node of the inventory", at);
+      diags.error(
+          CompilerCodes.INVENTORY_MISSING,
+          "service host \"" + node + "\" is not a node of the inventory",
+          at);
       return false;
     }
     return true;
@@ -384,8 +437,11 @@ public final class InventoryReader {
   }
 
   private void unknownKey(Entry e, Set<String> known, String where) {
-    diags.error(CompilerCodes.INVENTORY_UNKNOWN_KEY, "unknown key \"" + e.key() + "\" in " + where,
-        e.keySpan(), "known keys: " + String.join(", ", new java.util.TreeSet<>(known)));
+    diags.error(
+        CompilerCodes.INVENTORY_UNKNOWN_KEY,
+        "unknown key \"" + e.key() + "\" in " + where,
+        e.keySpan(),
+        "known keys: " + String.join(", ", new java.util.TreeSet<>(known)));
   }
 
   private String string(Node n, String what) {
@@ -398,7 +454,8 @@ public final class InventoryReader {
 
   private InventoryUser user(Node n) {
     if (!(n instanceof Obj o)) {
-      diags.error(CompilerCodes.INVENTORY_TYPE, "a user is a mapping with login and role", n.span());
+      diags.error(
+          CompilerCodes.INVENTORY_TYPE, "a user is a mapping with login and role", n.span());
       return null;
     }
     String login = null;
@@ -412,7 +469,10 @@ public final class InventoryReader {
           if (r != null) {
             Optional<Role> rr = Role.byText(r);
             if (rr.isEmpty()) {
-              diags.error(CompilerCodes.INVENTORY_BAD_ROLE, "unknown role \"" + r + "\"", e.value().span(),
+              diags.error(
+                  CompilerCodes.INVENTORY_BAD_ROLE,
+                  "unknown role \"" + r + "\"",
+                  e.value().span(),
                   "roles: owner, admin, member, auditor, it-admin, network-admin, billing-admin");
               ok = false;
             } else {
@@ -432,7 +492,10 @@ public final class InventoryReader {
 
   private InventoryNode node(Node n, Map<String, InventoryUser> users) {
     if (!(n instanceof Obj o)) {
-      diags.error(CompilerCodes.INVENTORY_TYPE, "a node is a mapping with name, user or tags, and ips", n.span());
+      diags.error(
+          CompilerCodes.INVENTORY_TYPE,
+          "a node is a mapping with name, user or tags, and ips",
+          n.span());
       return null;
     }
     String name = null;
@@ -473,8 +536,10 @@ public final class InventoryReader {
                 routes.add(p);
               }
             } catch (IllegalArgumentException ex) {
-              diags.error(CompilerCodes.INVENTORY_BAD_ROUTE, "route \"" + r + "\" is not a CIDR prefix: "
-                  + ex.getMessage(), t.span());
+              diags.error(
+                  CompilerCodes.INVENTORY_BAD_ROUTE,
+                  "route \"" + r + "\" is not a CIDR prefix: " + ex.getMessage(),
+                  t.span());
               ok = false;
             }
           }
@@ -485,13 +550,17 @@ public final class InventoryReader {
               if (pe.value() instanceof Scalar s && s.kind() != null) {
                 posture.put(pe.key(), new PostureValue(s.kind(), s.text()));
               } else {
-                diags.error(CompilerCodes.INVENTORY_BAD_POSTURE, "posture attribute \"" + pe.key()
-                    + "\" must be a string, number or boolean", pe.value().span());
+                diags.error(
+                    CompilerCodes.INVENTORY_BAD_POSTURE,
+                    "posture attribute \"" + pe.key() + "\" must be a string, number or boolean",
+                    pe.value().span());
                 ok = false;
               }
             }
           } else if (!(e.value() instanceof Scalar s && s.kind() == null)) {
-            diags.error(CompilerCodes.INVENTORY_TYPE, "posture must be a mapping of attribute to value",
+            diags.error(
+                CompilerCodes.INVENTORY_TYPE,
+                "posture must be a mapping of attribute to value",
                 e.value().span());
             ok = false;
           }
@@ -504,12 +573,18 @@ public final class InventoryReader {
       return null;
     }
     if (user != null && !users.containsKey(user)) {
-      diags.error(CompilerCodes.INVENTORY_UNKNOWN_USER, "node \"" + name + "\" belongs to unknown user \"" + user
-          + "\"", userNode.span(), "add the user under users:, or fix the login");
+      diags.error(
+          CompilerCodes.INVENTORY_UNKNOWN_USER,
+          "node \"" + name + "\" belongs to unknown user \"" + user + "\"",
+          userNode.span(),
+          "add the user under users:, or fix the login");
       ok = false;
     }
     if (user == null && tags.isEmpty() && ok) { // a bad tag was already reported
-      diags.error(CompilerCodes.INVENTORY_NO_OWNER, "node \"" + name + "\" has neither a user nor tags", o.span(),
+      diags.error(
+          CompilerCodes.INVENTORY_NO_OWNER,
+          "node \"" + name + "\" has neither a user nor tags",
+          o.span(),
           "an untagged node must name its user");
       ok = false;
     }
@@ -520,7 +595,14 @@ public final class InventoryReader {
     if (!ok) {
       return null;
     }
-    return new InventoryNode(name, Optional.ofNullable(user), tags, ips, Optional.ofNullable(key), posture, routes,
+    return new InventoryNode(
+        name,
+        Optional.ofNullable(user),
+        tags,
+        ips,
+        Optional.ofNullable(key),
+        posture,
+        routes,
         o.span());
   }
 }

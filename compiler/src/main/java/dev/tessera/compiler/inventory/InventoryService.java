@@ -8,13 +8,14 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A Tailscale Service (KB 1552): a name ({@code svc:NAME}), the virtual addresses clients reach
- * it at, the tags it carries (what {@code autoApprovers.services} tag keys match), and the nodes
- * that advertise it. A host serves the service's traffic only when approved: {@code approved}
- * says so explicitly ({@code true}: approved in the admin console; {@code false}: refused); when
- * it is empty, the policy's {@code autoApprovers.services} decides.
+ * A Tailscale Service (KB 1552): a name ({@code svc:NAME}), the virtual addresses clients reach it
+ * at, the tags it carries (what {@code autoApprovers.services} tag keys match), and the nodes that
+ * advertise it. A host serves the service's traffic only when approved: {@code approved} says so
+ * explicitly ({@code true}: approved in the admin console; {@code false}: refused); when it is
+ * empty, the policy's {@code autoApprovers.services} decides.
  */
-public record InventoryService(String name, List<IpAddress> ips, List<String> tags, List<Host> hosts, SourceSpan span)
+public record InventoryService(
+    String name, List<IpAddress> ips, List<String> tags, List<Host> hosts, SourceSpan span)
     implements Located {
   public InventoryService {
     Objects.requireNonNull(name, "name");

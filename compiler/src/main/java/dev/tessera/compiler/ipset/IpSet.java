@@ -10,22 +10,24 @@ import java.util.List;
  * An immutable set of IPv4 and IPv6 addresses, kept as sorted, disjoint, non-adjacent inclusive
  * ranges per family.
  *
- * <p>Design note: every address is a 128-bit unsigned number (hi, lo); IPv4 uses hi = 0 and the
- * low 32 bits of lo, in a separate array so the families never mix. A range is four longs
- * {@code [startHi, startLo, endHi, endLo]}. All set operations are linear merges over the sorted
- * arrays, so a union of n host addresses costs O(n log n) once (in {@link Builder}) and every
- * later operation is linear. {@link #toPrefixes()} yields the minimal CIDR cover of each range
- * (the classic "largest aligned block that fits" walk), which is what the compiler's normalize
- * pass emits: adjacent prefixes merged, duplicates gone. Equality is by content (the canonical
- * ranges), so two sets built from entries in different orders are equal.
+ * <p>Design note: every address is a 128-bit unsigned number (hi, lo); IPv4 uses hi = 0 and the low
+ * 32 bits of lo, in a separate array so the families never mix. A range is four longs {@code
+ * [startHi, startLo, endHi, endLo]}. All set operations are linear merges over the sorted arrays,
+ * so a union of n host addresses costs O(n log n) once (in {@link Builder}) and every later
+ * operation is linear. {@link #toPrefixes()} yields the minimal CIDR cover of each range (the
+ * classic "largest aligned block that fits" walk), which is what the compiler's normalize pass
+ * emits: adjacent prefixes merged, duplicates gone. Equality is by content (the canonical ranges),
+ * so two sets built from entries in different orders are equal.
  */
 public final class IpSet {
   private static final long[] NONE = new long[0];
   private static final long V4_MAX = 0xFFFF_FFFFL;
 
   public static final IpSet EMPTY = new IpSet(NONE, NONE);
+
   /** 0.0.0.0/0 and ::/0. */
-  public static final IpSet ALL = new IpSet(new long[] {0, 0, 0, V4_MAX}, new long[] {0, 0, -1L, -1L});
+  public static final IpSet ALL =
+      new IpSet(new long[] {0, 0, 0, V4_MAX}, new long[] {0, 0, -1L, -1L});
 
   private final long[] v4;
   private final long[] v6;
@@ -125,7 +127,9 @@ public final class IpSet {
     return false;
   }
 
-  /** Offset (multiple of 4) of the first range of {@code r} whose end is >= (hi, lo), or r.length. */
+  /**
+   * Offset (multiple of 4) of the first range of {@code r} whose end is >= (hi, lo), or r.length.
+   */
   private static int firstEndingAtOrAfter(long[] r, long hi, long lo) {
     int low = 0;
     int high = r.length / 4;
@@ -142,11 +146,11 @@ public final class IpSet {
   }
 
   /**
-   * Intersection when one list is much shorter than the other (the compiler's common case: a
-   * user's few addresses against a rule's sources with thousands of ranges): for each short range,
-   * binary search the long list and clip the ranges it spans. O(short * log long + output) instead
-   * of the sweep's O(short + long). Both inputs are canonical (sorted, disjoint, non-adjacent), so
-   * the clipped pieces are too, and the result is the sweep's exactly.
+   * Intersection when one list is much shorter than the other (the compiler's common case: a user's
+   * few addresses against a rule's sources with thousands of ranges): for each short range, binary
+   * search the long list and clip the ranges it spans. O(short * log long + output) instead of the
+   * sweep's O(short + long). Both inputs are canonical (sorted, disjoint, non-adjacent), so the
+   * clipped pieces are too, and the result is the sweep's exactly.
    */
   private static long[] intersectSkewed(long[] small, long[] big) {
     RangeOut out = new RangeOut(small.length);
@@ -155,12 +159,16 @@ public final class IpSet {
       long sLo = small[k + 1];
       long eHi = small[k + 2];
       long eLo = small[k + 3];
-      for (int j = firstEndingAtOrAfter(big, sHi, sLo); j < big.length
-          && cmp(big[j], big[j + 1], eHi, eLo) <= 0; j += 4) {
+      for (int j = firstEndingAtOrAfter(big, sHi, sLo);
+          j < big.length && cmp(big[j], big[j + 1], eHi, eLo) <= 0;
+          j += 4) {
         boolean startInside = cmp(big[j], big[j + 1], sHi, sLo) >= 0;
         boolean endInside = cmp(big[j + 2], big[j + 3], eHi, eLo) <= 0;
-        out.add(startInside ? big[j] : sHi, startInside ? big[j + 1] : sLo,
-            endInside ? big[j + 2] : eHi, endInside ? big[j + 3] : eLo);
+        out.add(
+            startInside ? big[j] : sHi,
+            startInside ? big[j + 1] : sLo,
+            endInside ? big[j + 2] : eHi,
+            endInside ? big[j + 3] : eLo);
       }
     }
     return out.toArray();
@@ -239,7 +247,9 @@ public final class IpSet {
     SUBTRACT
   }
 
-  /** {@code op} over two range lists: a {@link #sweep}, or a window of it when one side is short. */
+  /**
+   * {@code op} over two range lists: a {@link #sweep}, or a window of it when one side is short.
+   */
   private static long[] combine(long[] a, long[] b, Op op, boolean ipv6) {
     if (a.length == 0 && b.length == 0) {
       return NONE;
@@ -299,8 +309,8 @@ public final class IpSet {
   }
 
   /**
-   * Sweep over the boundary points of both range lists. Each range contributes +1 at its start
-   * and -1 after its end; the output holds the points where the op's predicate is true.
+   * Sweep over the boundary points of both range lists. Each range contributes +1 at its start and
+   * -1 after its end; the output holds the points where the op's predicate is true.
    */
   private static long[] sweep(long[] a, long[] b, Op op, boolean ipv6) {
     if (a.length == 0 && b.length == 0) {
@@ -502,10 +512,14 @@ public final class IpSet {
   public List<IpAddress[]> ranges() {
     List<IpAddress[]> out = new ArrayList<>();
     for (int k = 0; k < v4.length; k += 4) {
-      out.add(new IpAddress[] {new IpAddress(false, 0, v4[k + 1]), new IpAddress(false, 0, v4[k + 3])});
+      out.add(
+          new IpAddress[] {new IpAddress(false, 0, v4[k + 1]), new IpAddress(false, 0, v4[k + 3])});
     }
     for (int k = 0; k < v6.length; k += 4) {
-      out.add(new IpAddress[] {new IpAddress(true, v6[k], v6[k + 1]), new IpAddress(true, v6[k + 2], v6[k + 3])});
+      out.add(
+          new IpAddress[] {
+            new IpAddress(true, v6[k], v6[k + 1]), new IpAddress(true, v6[k + 2], v6[k + 3])
+          });
     }
     return out;
   }
@@ -586,7 +600,10 @@ public final class IpSet {
     if (this == o) {
       return true;
     }
-    return o instanceof IpSet s && hashCode() == s.hashCode() && Arrays.equals(v4, s.v4) && Arrays.equals(v6, s.v6);
+    return o instanceof IpSet s
+        && hashCode() == s.hashCode()
+        && Arrays.equals(v4, s.v4)
+        && Arrays.equals(v6, s.v6);
   }
 
   @Override
@@ -613,8 +630,8 @@ public final class IpSet {
   }
 
   /**
-   * Accumulates prefixes and ranges in any order; {@link #build()} sorts and merges them once.
-   * Not thread-safe.
+   * Accumulates prefixes and ranges in any order; {@link #build()} sorts and merges them once. Not
+   * thread-safe.
    */
   public static final class Builder {
     private long[] v4 = new long[16];
@@ -739,10 +756,12 @@ public final class IpSet {
         idx[k] = k;
       }
       long[] r = v6;
-      Arrays.sort(idx, (x, y) -> {
-        int c = cmp(r[4 * x], r[4 * x + 1], r[4 * y], r[4 * y + 1]);
-        return c != 0 ? c : cmp(r[4 * x + 2], r[4 * x + 3], r[4 * y + 2], r[4 * y + 3]);
-      });
+      Arrays.sort(
+          idx,
+          (x, y) -> {
+            int c = cmp(r[4 * x], r[4 * x + 1], r[4 * y], r[4 * y + 1]);
+            return c != 0 ? c : cmp(r[4 * x + 2], r[4 * x + 3], r[4 * y + 2], r[4 * y + 3]);
+          });
       RangeOut out = new RangeOut(count * 4);
       for (int k : idx) {
         out.add(r[4 * k], r[4 * k + 1], r[4 * k + 2], r[4 * k + 3]);

@@ -16,8 +16,8 @@ import java.util.Optional;
  *       "IP": "*"}).
  *   <li>{@link Nodes} (users, groups, tags, member/tagged/role autogroups): each selected node,
  *       with its own addresses.
- *   <li>{@link Prefixes} (hosts, IPs, CIDRs, ranges, ipsets): every node with an address inside
- *       and every router whose approved subnet route overlaps, with the prefixes as written.
+ *   <li>{@link Prefixes} (hosts, IPs, CIDRs, ranges, ipsets): every node with an address inside and
+ *       every router whose approved subnet route overlaps, with the prefixes as written.
  *   <li>{@link Self}: each untagged node, for sources of its own user only.
  *   <li>{@link Internet}: no rule; it decides which peers receive exit nodes' default routes.
  * </ul>
@@ -31,8 +31,8 @@ public sealed interface Destination {
   record Nodes(BitSet nodes, Selector selector) implements Destination {}
 
   /**
-   * {@code via}: when present (a grant with {@code via}), only routers in that node set enforce
-   * the prefixes through their routes; nodes owning addresses inside still receive the rule.
+   * {@code via}: when present (a grant with {@code via}), only routers in that node set enforce the
+   * prefixes through their routes; nodes owning addresses inside still receive the rule.
    */
   record Prefixes(IpSet set, List<IpPrefix> prefixes, Optional<BitSet> via, Selector selector)
       implements Destination {

@@ -10,21 +10,22 @@ import java.util.BitSet;
 import java.util.List;
 
 /**
- * One acl or grant after identity resolution, selector expansion and posture: the compiler's
- * public intermediate form, used by {@code policyc explain}, policy tests and the auditor views.
+ * One acl or grant after identity resolution, selector expansion and posture: the compiler's public
+ * intermediate form, used by {@code policyc explain}, policy tests and the auditor views.
  *
  * @param origin where it came from (file:line:col, kind, index); the same origin the compiled
  *     FilterRules carry
  * @param span the rule's source span
  * @param src the source selectors as written
- * @param sourceNodes nodes matched by the sources as devices, before posture (by id in
- *     {@code Compilation.nodes()}); includes devices matched through an IP, CIDR, host or {@code *}
+ * @param sourceNodes nodes matched by the sources as devices, before posture (by id in {@code
+ *     Compilation.nodes()}); includes devices matched through an IP, CIDR, host or {@code *}
  * @param selected every source address before posture (device addresses, CIDRs, routes)
- * @param posture the postures that apply: the rule's own srcPosture, else defaultSrcPosture
- *     (empty: none); a source device passes if it satisfies any of them
- * @param postureFailed devices (of all nodes) failing {@code posture}; their addresses are cut
- *     out of the sources
- * @param sources the final source set: {@code selected} minus the addresses of {@code postureFailed}
+ * @param posture the postures that apply: the rule's own srcPosture, else defaultSrcPosture (empty:
+ *     none); a source device passes if it satisfies any of them
+ * @param postureFailed devices (of all nodes) failing {@code posture}; their addresses are cut out
+ *     of the sources
+ * @param sources the final source set: {@code selected} minus the addresses of {@code
+ *     postureFailed}
  * @param clauses the packet clauses
  * @param apps the app capability clauses
  */

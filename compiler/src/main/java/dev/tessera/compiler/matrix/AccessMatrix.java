@@ -11,14 +11,14 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Who may reach what: rows are sources, columns destinations, cells the protocols and ports
- * allowed with the rules that allow them.
+ * Who may reach what: rows are sources, columns destinations, cells the protocols and ports allowed
+ * with the rules that allow them.
  *
- * <p>Built by {@link MatrixBuilder} from compiled filters (node level) and optionally grouped
- * by {@link Grouping}. Only non-empty cells are stored, row by row (each row's columns
- * ascending, in two flat arrays): at 10,000 nodes there are millions of them among a hundred
- * million pairs, and equal cells are one shared {@link Cell}. {@link #cells()} is a read-only
- * map view in row, then column order.
+ * <p>Built by {@link MatrixBuilder} from compiled filters (node level) and optionally grouped by
+ * {@link Grouping}. Only non-empty cells are stored, row by row (each row's columns ascending, in
+ * two flat arrays): at 10,000 nodes there are millions of them among a hundred million pairs, and
+ * equal cells are one shared {@link Cell}. {@link #cells()} is a read-only map view in row, then
+ * column order.
  */
 public final class AccessMatrix {
   private final String title;
@@ -27,8 +27,10 @@ public final class AccessMatrix {
   private final List<Endpoint> destinations;
   private final List<RuleRef> rules;
   private final List<String> notes;
+
   /** Row s's cells are at [rowStart[s], rowStart[s + 1]). */
   private final int[] rowStart;
+
   private final int[] column;
   private final Cell[] cell;
 
@@ -41,15 +43,34 @@ public final class AccessMatrix {
    * @param cells non-empty cells by {@link #key}
    * @param notes caveats the renderers print (synthesized inventory, exit nodes, ...)
    */
-  public AccessMatrix(String title, Grouping.By by, List<Endpoint> sources, List<Endpoint> destinations,
-      List<RuleRef> rules, Map<Long, Cell> cells, List<String> notes) {
-    this(title, by, sources, destinations, rules, notes, rows(sources.size(), destinations.size(), cells));
+  public AccessMatrix(
+      String title,
+      Grouping.By by,
+      List<Endpoint> sources,
+      List<Endpoint> destinations,
+      List<RuleRef> rules,
+      Map<Long, Cell> cells,
+      List<String> notes) {
+    this(
+        title,
+        by,
+        sources,
+        destinations,
+        rules,
+        notes,
+        rows(sources.size(), destinations.size(), cells));
   }
 
   private record Rows(int[] start, int[] column, Cell[] cell) {}
 
-  private AccessMatrix(String title, Grouping.By by, List<Endpoint> sources, List<Endpoint> destinations,
-      List<RuleRef> rules, List<String> notes, Rows rows) {
+  private AccessMatrix(
+      String title,
+      Grouping.By by,
+      List<Endpoint> sources,
+      List<Endpoint> destinations,
+      List<RuleRef> rules,
+      List<String> notes,
+      Rows rows) {
     this.title = Objects.requireNonNull(title);
     this.by = Objects.requireNonNull(by);
     this.sources = List.copyOf(sources);
@@ -76,7 +97,8 @@ public final class AccessMatrix {
       int s = (int) (keys[i] >>> 32);
       int d = (int) keys[i];
       if (s < 0 || s >= nRows || d < 0 || d >= nCols) {
-        throw new IllegalArgumentException("cell (" + s + ", " + d + ") outside " + nRows + " x " + nCols);
+        throw new IllegalArgumentException(
+            "cell (" + s + ", " + d + ") outside " + nRows + " x " + nCols);
       }
       start[s + 1]++;
       col[i] = d;
@@ -92,9 +114,18 @@ public final class AccessMatrix {
    * A matrix from its rows: row s's cells are {@code column[rowStart[s] .. rowStart[s+1])} with
    * columns ascending and {@code cell} alike (taken, not copied).
    */
-  static AccessMatrix ofRows(String title, Grouping.By by, List<Endpoint> sources, List<Endpoint> destinations,
-      List<RuleRef> rules, List<String> notes, int[] rowStart, int[] column, Cell[] cell) {
-    return new AccessMatrix(title, by, sources, destinations, rules, notes, new Rows(rowStart, column, cell));
+  static AccessMatrix ofRows(
+      String title,
+      Grouping.By by,
+      List<Endpoint> sources,
+      List<Endpoint> destinations,
+      List<RuleRef> rules,
+      List<String> notes,
+      int[] rowStart,
+      int[] column,
+      Cell[] cell) {
+    return new AccessMatrix(
+        title, by, sources, destinations, rules, notes, new Rows(rowStart, column, cell));
   }
 
   public String title() {
@@ -177,61 +208,62 @@ public final class AccessMatrix {
     return used;
   }
 
-  private final Map<Long, Cell> view = new AbstractMap<>() {
-    @Override
-    public int size() {
-      return column.length;
-    }
-
-    @Override
-    public Cell get(Object key) {
-      if (!(key instanceof Long k)) {
-        return null;
-      }
-      int s = (int) (k >>> 32);
-      int d = (int) (long) k;
-      return s < 0 || s >= sources.size() || k < 0 ? null : cellOrNull(s, d);
-    }
-
-    @Override
-    public boolean containsKey(Object key) {
-      return get(key) != null;
-    }
-
-    @Override
-    public Set<Entry<Long, Cell>> entrySet() {
-      return new AbstractSet<>() {
+  private final Map<Long, Cell> view =
+      new AbstractMap<>() {
         @Override
         public int size() {
           return column.length;
         }
 
         @Override
-        public Iterator<Entry<Long, Cell>> iterator() {
-          return new Iterator<>() {
-            int i;
-            int row;
+        public Cell get(Object key) {
+          if (!(key instanceof Long k)) {
+            return null;
+          }
+          int s = (int) (k >>> 32);
+          int d = (int) (long) k;
+          return s < 0 || s >= sources.size() || k < 0 ? null : cellOrNull(s, d);
+        }
 
+        @Override
+        public boolean containsKey(Object key) {
+          return get(key) != null;
+        }
+
+        @Override
+        public Set<Entry<Long, Cell>> entrySet() {
+          return new AbstractSet<>() {
             @Override
-            public boolean hasNext() {
-              return i < column.length;
+            public int size() {
+              return column.length;
             }
 
             @Override
-            public Entry<Long, Cell> next() {
-              if (i >= column.length) {
-                throw new NoSuchElementException();
-              }
-              while (rowStart[row + 1] <= i) {
-                row++;
-              }
-              Entry<Long, Cell> e = Map.entry(key(row, column[i]), cell[i]);
-              i++;
-              return e;
+            public Iterator<Entry<Long, Cell>> iterator() {
+              return new Iterator<>() {
+                int i;
+                int row;
+
+                @Override
+                public boolean hasNext() {
+                  return i < column.length;
+                }
+
+                @Override
+                public Entry<Long, Cell> next() {
+                  if (i >= column.length) {
+                    throw new NoSuchElementException();
+                  }
+                  while (rowStart[row + 1] <= i) {
+                    row++;
+                  }
+                  Entry<Long, Cell> e = Map.entry(key(row, column[i]), cell[i]);
+                  i++;
+                  return e;
+                }
+              };
             }
           };
         }
       };
-    }
-  };
 }

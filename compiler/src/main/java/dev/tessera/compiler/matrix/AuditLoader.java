@@ -43,7 +43,9 @@ public final class AuditLoader {
     return d.hasErrors() ? Optional.empty() : Optional.of(inv);
   }
 
-  /** Compiles {@code index}'s policy for {@code inventory}; empty when compilation reports errors. */
+  /**
+   * Compiles {@code index}'s policy for {@code inventory}; empty when compilation reports errors.
+   */
   public Optional<CompiledNetwork> compile(PolicyIndex index, Inventory inventory) {
     return compile(index, inventory, false);
   }
@@ -52,9 +54,11 @@ public final class AuditLoader {
    * As {@link #compile(PolicyIndex, Inventory)}; with {@code assumePosture} every posture check
    * passes (for synthesized inventories, see {@link SyntheticInventory#withoutPosture}).
    */
-  public Optional<CompiledNetwork> compile(PolicyIndex index, Inventory inventory, boolean assumePosture) {
+  public Optional<CompiledNetwork> compile(
+      PolicyIndex index, Inventory inventory, boolean assumePosture) {
     Diagnostics d = new Diagnostics();
-    Policy policy = assumePosture ? SyntheticInventory.withoutPosture(index.policy()) : index.policy();
+    Policy policy =
+        assumePosture ? SyntheticInventory.withoutPosture(index.policy()) : index.policy();
     CompilerBridge.Result r = CompilerBridge.compile(policy, inventory, d);
     diagnostics.addAll(d.sorted());
     if (d.hasErrors() || r == null) {
@@ -64,14 +68,16 @@ public final class AuditLoader {
   }
 
   /**
-   * Compiles two policies for one inventory at the same time (the diff's two sides; on two
-   * cores this halves the wait). Diagnostics are kept in argument order.
+   * Compiles two policies for one inventory at the same time (the diff's two sides; on two cores
+   * this halves the wait). Diagnostics are kept in argument order.
    */
-  public List<Optional<CompiledNetwork>> compileBoth(PolicyIndex a, PolicyIndex b, Inventory inventory, boolean assumePosture) {
+  public List<Optional<CompiledNetwork>> compileBoth(
+      PolicyIndex a, PolicyIndex b, Inventory inventory, boolean assumePosture) {
     AuditLoader la = new AuditLoader();
     AuditLoader lb = new AuditLoader();
     java.util.concurrent.CompletableFuture<Optional<CompiledNetwork>> fb =
-        java.util.concurrent.CompletableFuture.supplyAsync(() -> lb.compile(b, inventory, assumePosture));
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> lb.compile(b, inventory, assumePosture));
     Optional<CompiledNetwork> ra = la.compile(a, inventory, assumePosture);
     Optional<CompiledNetwork> rb = fb.join();
     diagnostics.addAll(la.diagnostics);

@@ -6,13 +6,13 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * What one source may send to one destination: per protocol, disjoint port segments with the
- * rules that allow them.
+ * What one source may send to one destination: per protocol, disjoint port segments with the rules
+ * that allow them.
  *
- * <p>Built only by {@link #combine}, which normalizes: per protocol, the port line is cut at
- * every segment boundary, each piece gets the union of the rules covering it, and neighbours
- * with the same rules and pair count are merged again. So two cells with the same access and
- * provenance are equal whatever order their facts arrived in.
+ * <p>Built only by {@link #combine}, which normalizes: per protocol, the port line is cut at every
+ * segment boundary, each piece gets the union of the rules covering it, and neighbours with the
+ * same rules and pair count are merged again. So two cells with the same access and provenance are
+ * equal whatever order their facts arrived in.
  *
  * @param totalPairs member pairs this cell summarizes (1 for node x node)
  * @param protocols per protocol, sorted by {@link Protocols#displayRank}
@@ -74,8 +74,8 @@ public record Cell(int totalPairs, List<ProtoPorts> protocols) {
    * Combines raw pieces of access into a normalized cell.
    *
    * @param pieces each {@code {proto, first, last, pairs, rule...}}
-   * @param sumPairs true when pieces come from different member pairs (grouping: counts add
-   *     up); false when they are facts about one pair (a covered port counts once)
+   * @param sumPairs true when pieces come from different member pairs (grouping: counts add up);
+   *     false when they are facts about one pair (a covered port counts once)
    */
   static Cell combine(int totalPairs, List<int[]> pieces, boolean sumPairs) {
     if (pieces.isEmpty()) {

@@ -1,7 +1,6 @@
 package dev.tessera.compiler.matrix;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,17 +10,23 @@ import java.util.StringJoiner;
  * The human form of a cell, shared by every renderer so CSV, Markdown, HTML and text agree.
  *
  * <p>A cell becomes entries, one per rule (rules allowing exactly the same share one): protocols
- * with the same ports are written together ({@code tcp/udp 80,443}), and the parts of one entry
- * are joined with {@code +}. A rule without {@code proto} compiles to TCP, UDP, ICMP and ICMPv6,
- * so it reads {@code tcp/udp 80,443 + icmp/ipv6-icmp}. In a grouped matrix an entry ends with
- * {@code [k/n]} when fewer than all n member pairs have all of it (k is the smallest count). Ports: {@code *} is 0-65535; protocols without ports
- * print no ports.
+ * with the same ports are written together ({@code tcp/udp 80,443}), and the parts of one entry are
+ * joined with {@code +}. A rule without {@code proto} compiles to TCP, UDP, ICMP and ICMPv6, so it
+ * reads {@code tcp/udp 80,443 + icmp/ipv6-icmp}. In a grouped matrix an entry ends with {@code
+ * [k/n]} when fewer than all n member pairs have all of it (k is the smallest count). Ports: {@code
+ * *} is 0-65535; protocols without ports print no ports.
  */
 public final class CellText {
   private CellText() {}
 
   /** One line of a cell. */
-  public record Entry(String access, String compact, List<Integer> protoNumbers, int[] rules, int pairs, int total) {
+  public record Entry(
+      String access,
+      String compact,
+      List<Integer> protoNumbers,
+      int[] rules,
+      int pairs,
+      int total) {
     public Entry {
       protoNumbers = List.copyOf(protoNumbers);
       rules = rules.clone();
@@ -58,7 +63,10 @@ public final class CellText {
     for (Cell.ProtoPorts pp : cell.protocols()) {
       for (Segment s : pp.segments()) {
         for (int r : s.rules()) {
-          byRule.computeIfAbsent(r, x -> new LinkedHashMap<>()).computeIfAbsent(pp.proto(), x -> new ArrayList<>()).add(s);
+          byRule
+              .computeIfAbsent(r, x -> new LinkedHashMap<>())
+              .computeIfAbsent(pp.proto(), x -> new ArrayList<>())
+              .add(s);
         }
       }
     }
@@ -80,8 +88,9 @@ public final class CellText {
           List<String> texts = new ArrayList<>();
           List<String> compact = new ArrayList<>();
           List<Integer> numbers = new ArrayList<>();
-          boolean tcpUdp = protosByPorts.values().stream()
-              .anyMatch(ps -> ps.contains(Protocols.TCP) && ps.contains(Protocols.UDP));
+          boolean tcpUdp =
+              protosByPorts.values().stream()
+                  .anyMatch(ps -> ps.contains(Protocols.TCP) && ps.contains(Protocols.UDP));
           protosByPorts.forEach(
               (ports, ps) -> {
                 String names = String.join("/", ps.stream().map(Protocols::name).toList());
@@ -92,7 +101,9 @@ public final class CellText {
           compact.removeIf(String::isEmpty);
           String sig = String.join(" + ", texts) + "|" + min;
           rulesBySignature.computeIfAbsent(sig, x -> new ArrayList<>()).add(rule);
-          signature.putIfAbsent(sig, new Object[] {String.join(" + ", texts), numbers, min, String.join(" ", compact)});
+          signature.putIfAbsent(
+              sig,
+              new Object[] {String.join(" + ", texts), numbers, min, String.join(" ", compact)});
         });
     List<Entry> out = new ArrayList<>();
     rulesBySignature.forEach(
@@ -100,20 +111,30 @@ public final class CellText {
           Object[] f = signature.get(sig);
           @SuppressWarnings("unchecked")
           List<Integer> numbers = (List<Integer>) f[1];
-          out.add(new Entry((String) f[0], (String) f[3], numbers, rules.stream().mapToInt(Integer::intValue).toArray(),
-              (Integer) f[2], cell.totalPairs()));
+          out.add(
+              new Entry(
+                  (String) f[0],
+                  (String) f[3],
+                  numbers,
+                  rules.stream().mapToInt(Integer::intValue).toArray(),
+                  (Integer) f[2],
+                  cell.totalPairs()));
         });
     return out;
   }
 
   /**
-   * The short form drawn in HTML cells: bare ports mean TCP and UDP (Tailscale's default set,
-   * whose ICMP part is then implied), other protocols are spelled ({@code tcp:5432},
-   * {@code icmp}). The full form is in the cell's tooltip.
+   * The short form drawn in HTML cells: bare ports mean TCP and UDP (Tailscale's default set, whose
+   * ICMP part is then implied), other protocols are spelled ({@code tcp:5432}, {@code icmp}). The
+   * full form is in the cell's tooltip.
    */
   private static String compact(String ports, List<Integer> ps, String names, boolean tcpUdp) {
     if (ps.contains(Protocols.TCP) && ps.contains(Protocols.UDP)) {
-      List<String> rest = ps.stream().filter(p -> p != Protocols.TCP && p != Protocols.UDP).map(Protocols::name).toList();
+      List<String> rest =
+          ps.stream()
+              .filter(p -> p != Protocols.TCP && p != Protocols.UDP)
+              .map(Protocols::name)
+              .toList();
       return rest.isEmpty() ? ports : ports + "+" + String.join("/", rest);
     }
     boolean icmpOnly = ps.stream().allMatch(p -> p == Protocols.ICMP || p == Protocols.ICMPV6);
@@ -153,15 +174,15 @@ public final class CellText {
   }
 
   /**
-   * One line of the long form: a protocol, one port range of it ({@code 22}, {@code 80-90},
-   * {@code *}; empty for protocols without ports), one rule granting it, and how many member
-   * pairs have it (1 at node level).
+   * One line of the long form: a protocol, one port range of it ({@code 22}, {@code 80-90}, {@code
+   * *}; empty for protocols without ports), one rule granting it, and how many member pairs have it
+   * (1 at node level).
    */
   public record LongRow(int proto, String ports, int rule, int pairs) {}
 
   /**
-   * The cell in long form: per rule (ascending), per protocol (display order), each port range
-   * the rule grants (its segments joined where they touch and have the same pair count).
+   * The cell in long form: per rule (ascending), per protocol (display order), each port range the
+   * rule grants (its segments joined where they touch and have the same pair count).
    */
   public static List<LongRow> longRows(Cell cell) {
     List<LongRow> out = new ArrayList<>();
@@ -199,7 +220,9 @@ public final class CellText {
   }
 
   private static String range(int first, int last) {
-    return first == 0 && last == 65535 ? "*" : first == last ? Integer.toString(first) : first + "-" + last;
+    return first == 0 && last == 65535
+        ? "*"
+        : first == last ? Integer.toString(first) : first + "-" + last;
   }
 
   /** The whole cell on one line, entries separated by "; ". Empty for no access. */

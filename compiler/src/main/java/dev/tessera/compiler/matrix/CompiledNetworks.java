@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Adapts the compiler's output (one enforcer {@link CompiledFilter} per node) to the
- * {@link CompiledNetwork} the views read. Rule provenance is mapped from the enforcer's
- * {@code RuleOrigin(kind, index)} to the policy's acls and grants; a compiled rule whose origin
- * is not an acl or grant of the policy keeps a synthetic entry, so no compiled access is ever
- * dropped from a view.
+ * Adapts the compiler's output (one enforcer {@link CompiledFilter} per node) to the {@link
+ * CompiledNetwork} the views read. Rule provenance is mapped from the enforcer's {@code
+ * RuleOrigin(kind, index)} to the policy's acls and grants; a compiled rule whose origin is not an
+ * acl or grant of the policy keeps a synthetic entry, so no compiled access is ever dropped from a
+ * view.
  */
 public final class CompiledNetworks {
   private CompiledNetworks() {}
@@ -27,7 +27,8 @@ public final class CompiledNetworks {
    * @param inventory the nodes the filters were compiled for
    * @param filters compiled filter per node name; a node without one allows nothing inbound
    */
-  public static CompiledNetwork of(PolicyIndex index, Inventory inventory, Map<String, CompiledFilter> filters) {
+  public static CompiledNetwork of(
+      PolicyIndex index, Inventory inventory, Map<String, CompiledFilter> filters) {
     return of(index, inventory, filters, Map.of());
   }
 
@@ -35,14 +36,23 @@ public final class CompiledNetworks {
    * As {@link #of(PolicyIndex, Inventory, Map)}, with the compiler's wording of why a rule may
    * allow nothing, keyed {@code kind#index} (see {@link CompiledNetwork#emptyReason}).
    */
-  public static CompiledNetwork of(PolicyIndex index, Inventory inventory, Map<String, CompiledFilter> filters,
+  public static CompiledNetwork of(
+      PolicyIndex index,
+      Inventory inventory,
+      Map<String, CompiledFilter> filters,
       Map<String, String> emptyReasons) {
     List<CompiledNetwork.NodeInfo> nodes = new ArrayList<>();
     List<CompiledFilter> perNode = new ArrayList<>();
     for (InventoryNode n : inventory.nodes()) {
       String user = n.isTagged() ? "" : n.user().orElse("");
-      nodes.add(new CompiledNetwork.NodeInfo(n.name(), user, n.tags(),
-          user.isEmpty() ? List.of() : index.groupsOf(user), n.ips(), n.routes()));
+      nodes.add(
+          new CompiledNetwork.NodeInfo(
+              n.name(),
+              user,
+              n.tags(),
+              user.isEmpty() ? List.of() : index.groupsOf(user),
+              n.ips(),
+              n.routes()));
       CompiledFilter f = filters.get(n.name());
       perNode.add(f == null ? CompiledFilter.denyAll(n.name()) : f);
     }
@@ -54,11 +64,20 @@ public final class CompiledNetworks {
       for (FilterRule r : f.rules()) {
         dev.tessera.enforcer.format.RuleOrigin o = r.origin();
         if (index.ruleIndex(o.kind(), o.index()).isEmpty()) {
-          extra.computeIfAbsent(o, k -> {
-            rules.add(new RuleRef(k.file().isEmpty() ? index.file() : k.file(), k.line(), k.col(), k.kind(),
-                k.index(), "compiled rule " + k, "synthetic|" + k));
-            return rules.size() - 1;
-          });
+          extra.computeIfAbsent(
+              o,
+              k -> {
+                rules.add(
+                    new RuleRef(
+                        k.file().isEmpty() ? index.file() : k.file(),
+                        k.line(),
+                        k.col(),
+                        k.kind(),
+                        k.index(),
+                        "compiled rule " + k,
+                        "synthetic|" + k));
+                return rules.size() - 1;
+              });
         }
       }
     }

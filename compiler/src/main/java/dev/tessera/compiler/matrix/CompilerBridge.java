@@ -38,8 +38,8 @@ final class CompilerBridge {
   }
 
   /**
-   * Why a rule would compile to nothing, read off the compiler's resolved form (only used to
-   * word a lint finding; whether the rule grants anything is decided from the filters).
+   * Why a rule would compile to nothing, read off the compiler's resolved form (only used to word a
+   * lint finding; whether the rule grants anything is decided from the filters).
    */
   private static String reason(Compilation c, ResolvedRule r) {
     BitSet src = r.sourceNodes();
@@ -50,14 +50,22 @@ final class CompilerBridge {
       BitSet passing = (BitSet) src.clone();
       passing.andNot(r.postureFailed());
       if (passing.isEmpty() && r.sources().isEmpty()) {
-        String postures = r.posture().stream().map(PostureRef::text).collect(Collectors.joining(", "));
+        String postures =
+            r.posture().stream().map(PostureRef::text).collect(Collectors.joining(", "));
         List<String> names = c.names(src);
-        return (names.size() == 1 ? "its only source device (" + names.getFirst() + ") fails"
-            : "all " + names.size() + " source devices fail") + " its posture (" + postures + ")";
+        return (names.size() == 1
+                ? "its only source device (" + names.getFirst() + ") fails"
+                : "all " + names.size() + " source devices fail")
+            + " its posture ("
+            + postures
+            + ")";
       }
     }
-    boolean noDestination = !r.clauses().isEmpty() && r.clauses().stream().map(Clause::destination)
-        .allMatch(d -> d instanceof Destination.Nodes n && n.nodes().isEmpty());
+    boolean noDestination =
+        !r.clauses().isEmpty()
+            && r.clauses().stream()
+                .map(Clause::destination)
+                .allMatch(d -> d instanceof Destination.Nodes n && n.nodes().isEmpty());
     if (noDestination) {
       return "its destinations match no device";
     }

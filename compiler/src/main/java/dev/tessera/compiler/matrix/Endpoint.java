@@ -6,13 +6,13 @@ import java.util.Objects;
 /**
  * A row or column of the access matrix.
  *
- * <p>Most endpoints are inventory nodes. Two other kinds exist because policies reach
- * addresses that are not devices: {@link Kind#SUBNET} is a destination prefix enforced by a
- * subnet router (a host alias such as {@code office-printer}, or an approved route), and
- * {@link Kind#EXTERNAL} is a source prefix outside the tailnet ranges (a subnet behind a
- * router when {@code *} is the source, a host alias, {@code autogroup:danger-all}).
- * {@link Kind#GROUP} rows and columns appear when the matrix is grouped ({@code --by user},
- * {@code group}, {@code tag}) and stand for their {@code members}.
+ * <p>Most endpoints are inventory nodes. Two other kinds exist because policies reach addresses
+ * that are not devices: {@link Kind#SUBNET} is a destination prefix enforced by a subnet router (a
+ * host alias such as {@code office-printer}, or an approved route), and {@link Kind#EXTERNAL} is a
+ * source prefix outside the tailnet ranges (a subnet behind a router when {@code *} is the source,
+ * a host alias, {@code autogroup:danger-all}). {@link Kind#GROUP} rows and columns appear when the
+ * matrix is grouped ({@code --by user}, {@code group}, {@code tag}) and stand for their {@code
+ * members}.
  *
  * @param id stable identifier, unique within a matrix (node name, {@code subnet:CIDR@router},
  *     {@code external:CIDR}, {@code user:LOGIN}, {@code group:NAME}, {@code tag:NAME})
@@ -66,8 +66,8 @@ public record Endpoint(
   }
 
   /**
-   * The heading this endpoint is listed under in a node-level HTML matrix: the user for an
-   * untagged node, the first tag for a tagged one, "subnets" or "external" otherwise.
+   * The heading this endpoint is listed under in a node-level HTML matrix: the user for an untagged
+   * node, the first tag for a tagged one, "subnets" or "external" otherwise.
    */
   public String section() {
     return switch (kind) {

@@ -10,12 +10,12 @@ import java.util.Map;
 /**
  * Groups a node-level matrix by user, group or tag.
  *
- * <p>A grouped cell is the union of its members' cells, and every segment keeps how many
- * (source member, destination member) pairs have it, so "group:ops -> tag:db tcp 5432 (4/5)"
- * shows that a posture check leaves one laptop out instead of claiming the whole group.
- * Membership follows Tailscale's identity rules: a tagged node has no user identity, so under
- * every grouping it is listed under its tags; a node with several tags (or a user in several
- * groups) is a member of each.
+ * <p>A grouped cell is the union of its members' cells, and every segment keeps how many (source
+ * member, destination member) pairs have it, so "group:ops -> tag:db tcp 5432 (4/5)" shows that a
+ * posture check leaves one laptop out instead of claiming the whole group. Membership follows
+ * Tailscale's identity rules: a tagged node has no user identity, so under every grouping it is
+ * listed under its tags; a node with several tags (or a user in several groups) is a member of
+ * each.
  */
 public final class Grouping {
 
@@ -25,7 +25,9 @@ public final class Grouping {
     NODE,
     /** Untagged nodes by owner; tagged nodes by tag. */
     USER,
-    /** Untagged nodes by each policy group of their owner (owner login when in none); tagged by tag. */
+    /**
+     * Untagged nodes by each policy group of their owner (owner login when in none); tagged by tag.
+     */
     GROUP,
     /** Tagged nodes by each tag; all untagged nodes together as autogroup:member. */
     TAG
@@ -72,37 +74,41 @@ public final class Grouping {
     GroupIndex rows = new GroupIndex(m.sources(), by);
     GroupIndex cols = new GroupIndex(m.destinations(), by);
     Map<Long, List<int[]>> pieces = new java.util.TreeMap<>();
-    m.cells().forEach(
-        (key, cell) -> {
-          int s = (int) (key >>> 32);
-          int d = (int) (long) key;
-          for (int gr : rows.groupsOf[s]) {
-            for (int gc : cols.groupsOf[d]) {
-              List<int[]> list = pieces.computeIfAbsent(AccessMatrix.key(gr, gc), k -> new ArrayList<>());
-              for (Cell.ProtoPorts pp : cell.protocols()) {
-                for (Segment seg : pp.segments()) {
-                  int[] rules = seg.rules();
-                  int[] p = new int[4 + rules.length];
-                  p[0] = pp.proto();
-                  p[1] = seg.first();
-                  p[2] = seg.last();
-                  p[3] = seg.pairs();
-                  System.arraycopy(rules, 0, p, 4, rules.length);
-                  list.add(p);
+    m.cells()
+        .forEach(
+            (key, cell) -> {
+              int s = (int) (key >>> 32);
+              int d = (int) (long) key;
+              for (int gr : rows.groupsOf[s]) {
+                for (int gc : cols.groupsOf[d]) {
+                  List<int[]> list =
+                      pieces.computeIfAbsent(AccessMatrix.key(gr, gc), k -> new ArrayList<>());
+                  for (Cell.ProtoPorts pp : cell.protocols()) {
+                    for (Segment seg : pp.segments()) {
+                      int[] rules = seg.rules();
+                      int[] p = new int[4 + rules.length];
+                      p[0] = pp.proto();
+                      p[1] = seg.first();
+                      p[2] = seg.last();
+                      p[3] = seg.pairs();
+                      System.arraycopy(rules, 0, p, 4, rules.length);
+                      list.add(p);
+                    }
+                  }
                 }
               }
-            }
-          }
-        });
+            });
     Map<Long, Cell> cells = new java.util.TreeMap<>();
     pieces.forEach(
         (key, list) -> {
           int gr = (int) (key >>> 32);
           int gc = (int) (long) key;
-          int total = rows.endpoints.get(gr).members().size() * cols.endpoints.get(gc).members().size();
+          int total =
+              rows.endpoints.get(gr).members().size() * cols.endpoints.get(gc).members().size();
           cells.put(key, Cell.combine(total, list, true));
         });
-    return new AccessMatrix(m.title(), by, rows.endpoints, cols.endpoints, m.rules(), cells, m.notes());
+    return new AccessMatrix(
+        m.title(), by, rows.endpoints, cols.endpoints, m.rules(), cells, m.notes());
   }
 
   /** Group endpoints of one axis and, per original endpoint, the groups it belongs to. */
@@ -126,7 +132,8 @@ public final class Grouping {
       List<String> ids = new ArrayList<>(meta.keySet());
       ids.sort(
           Comparator.comparing((String id) -> meta.get(id)[2])
-              .thenComparing(id -> singles.containsKey(id) ? singles.get(id) : null,
+              .thenComparing(
+                  id -> singles.containsKey(id) ? singles.get(id) : null,
                   Comparator.nullsFirst(MatrixBuilder.ENDPOINT_ORDER))
               .thenComparing(id -> meta.get(id)[1]));
       Map<String, Integer> pos = new HashMap<>();
@@ -136,12 +143,30 @@ public final class Grouping {
         if (single != null) {
           // Subnets and external sources stand for themselves; keep them as they are but
           // record the member so pair counts stay right.
-          endpoints.add(new Endpoint(single.id(), single.label(), single.kind(), single.user(),
-              single.tags(), single.groups(), single.addresses(), single.via(), List.of(single.id())));
+          endpoints.add(
+              new Endpoint(
+                  single.id(),
+                  single.label(),
+                  single.kind(),
+                  single.user(),
+                  single.tags(),
+                  single.groups(),
+                  single.addresses(),
+                  single.via(),
+                  List.of(single.id())));
         } else {
           String[] k = meta.get(id);
-          endpoints.add(new Endpoint(id, k[1], Endpoint.Kind.GROUP, "", List.of(), List.of(),
-              List.of(), "", members.get(id)));
+          endpoints.add(
+              new Endpoint(
+                  id,
+                  k[1],
+                  Endpoint.Kind.GROUP,
+                  "",
+                  List.of(),
+                  List.of(),
+                  List.of(),
+                  "",
+                  members.get(id)));
         }
       }
       groupsOf = new int[axis.size()][];

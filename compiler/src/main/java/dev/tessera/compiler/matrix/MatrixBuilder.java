@@ -27,40 +27,42 @@ import java.util.stream.IntStream;
 /**
  * Reads an access matrix off compiled per-node filters by asking the enforcer.
  *
- * <p>Design: each destination node's column is the enforcer's answer to "who can reach this
- * node" ({@link Reachability}, read off the node's {@link dev.tessera.enforcer.Matcher}):
- * source classes (addresses the node's rules treat alike), each admitted on some protocols and
- * ports by some rules. Every node address is put in its class in one merged pass, and a source
- * node's cell is built once per distinct combination of classes (in practice: per distinct
- * group and tag membership), so a column costs its sources' lookups plus a few cells, however
- * many rules there are. The builder adds no semantics of its own: a cell says what the Matcher
- * says for a packet of it ({@code MatrixConformanceTest} checks every cell of the headscale
- * captures and the real-policy corpus against {@code Matcher.explain}).
+ * <p>Design: each destination node's column is the enforcer's answer to "who can reach this node"
+ * ({@link Reachability}, read off the node's {@link dev.tessera.enforcer.Matcher}): source classes
+ * (addresses the node's rules treat alike), each admitted on some protocols and ports by some
+ * rules. Every node address is put in its class in one merged pass, and a source node's cell is
+ * built once per distinct combination of classes (in practice: per distinct group and tag
+ * membership), so a column costs its sources' lookups plus a few cells, however many rules there
+ * are. The builder adds no semantics of its own: a cell says what the Matcher says for a packet of
+ * it ({@code MatrixConformanceTest} checks every cell of the headscale captures and the real-policy
+ * corpus against {@code Matcher.explain}).
  *
- * <p>Address families: a packet never mixes them, and the Matcher never matches across them; a
- * cell is the union over families, so a source is in a cell when any of its addresses is
- * admitted to an address of the destination.
+ * <p>Address families: a packet never mixes them, and the Matcher never matches across them; a cell
+ * is the union over families, so a source is in a cell when any of its addresses is admitted to an
+ * address of the destination.
  *
- * <p>Destinations other than the node itself: a rule destination inside one of the node's
- * approved subnet routes becomes a SUBNET column ("office-printer via office-router"). A cell of
- * a SUBNET column holds what each rule admits to every address of that prefix
- * ({@link Reachability#toEvery}), so {@code *} and a /24 rule both reach the printer's /32. Exit
- * routes are internet access and are not shown (Tailscale emits no filter rule for
- * autogroup:internet).
+ * <p>Destinations other than the node itself: a rule destination inside one of the node's approved
+ * subnet routes becomes a SUBNET column ("office-printer via office-router"). A cell of a SUBNET
+ * column holds what each rule admits to every address of that prefix ({@link
+ * Reachability#toEvery}), so {@code *} and a /24 rule both reach the printer's /32. Exit routes are
+ * internet access and are not shown (Tailscale emits no filter rule for autogroup:internet).
  *
- * <p>Sources outside the tailnet ranges named by a rule (a subnet behind a router when the
- * source is {@code *}, a host alias, {@code autogroup:danger-all}) become EXTERNAL rows, holding
- * what each rule admits from every address of that prefix ({@link Admission#accessFromEvery}).
+ * <p>Sources outside the tailnet ranges named by a rule (a subnet behind a router when the source
+ * is {@code *}, a host alias, {@code autogroup:danger-all}) become EXTERNAL rows, holding what each
+ * rule admits from every address of that prefix ({@link Admission#accessFromEvery}).
  */
 public final class MatrixBuilder {
   /** Tailnet ranges: sources inside them are devices, never external rows. */
   static final IpPrefix TAILNET_V4 = IpPrefix.parse("100.64.0.0/10");
+
   static final IpPrefix TAILNET_V6 = IpPrefix.parse("fd7a:115c:a1e0::/48");
 
   private final CompiledNetwork network;
   private final List<NodeInfo> nodes;
+
   /** Every node address; node i's are entries firstAddress[i] .. firstAddress[i + 1] - 1. */
   private final AddressBook book;
+
   private final int[] firstAddress;
   private final int[] bookNode;
   private final Set<IpAddress> nodeAddresses = new HashSet<>();
@@ -90,7 +92,11 @@ public final class MatrixBuilder {
    * One destination endpoint's cells: from source nodes (by index into the network's nodes,
    * ascending) and from external source endpoints. Only non-empty cells are held.
    */
-  public record Target(Endpoint destination, int[] sourceNodes, Cell[] nodeCells, List<Endpoint> externals,
+  public record Target(
+      Endpoint destination,
+      int[] sourceNodes,
+      Cell[] nodeCells,
+      List<Endpoint> externals,
       List<Cell> externalCells) {
     public Target {
       sourceNodes = sourceNodes.clone();
@@ -134,19 +140,22 @@ public final class MatrixBuilder {
   }
 
   /**
-   * The node-level matrix. Columns are independent (each is one node's filter), so they are
-   * read in parallel; the result does not depend on the order they finish in.
+   * The node-level matrix. Columns are independent (each is one node's filter), so they are read in
+   * parallel; the result does not depend on the order they finish in.
    */
   public AccessMatrix build(String title, List<String> notes, Progress progress) {
     int n = nodes.size();
     AtomicLong done = new AtomicLong();
-    List<List<Target>> columns = IntStream.range(0, n).parallel()
-        .mapToObj(d -> {
-          List<Target> c = column(d);
-          progress.step("matrix", done.incrementAndGet(), n);
-          return c;
-        })
-        .toList();
+    List<List<Target>> columns =
+        IntStream.range(0, n)
+            .parallel()
+            .mapToObj(
+                d -> {
+                  List<Target> c = column(d);
+                  progress.step("matrix", done.incrementAndGet(), n);
+                  return c;
+                })
+            .toList();
     Map<String, Endpoint> srcById = new LinkedHashMap<>();
     Map<String, Endpoint> dstById = new LinkedHashMap<>();
     for (Endpoint e : nodeEndpoints) {
@@ -212,7 +221,15 @@ public final class MatrixBuilder {
         cell[at] = t.externalCells().get(k);
       }
     }
-    return AccessMatrix.ofRows(title, Grouping.By.NODE, sources, destinations, network.rules(), notes, start, column,
+    return AccessMatrix.ofRows(
+        title,
+        Grouping.By.NODE,
+        sources,
+        destinations,
+        network.rules(),
+        notes,
+        start,
+        column,
         cell);
   }
 
@@ -225,15 +242,16 @@ public final class MatrixBuilder {
   }
 
   /**
-   * Endpoint order, independent of inventory order: untagged nodes by user then name, tagged
-   * nodes by first tag then name, subnets by router then prefix, external sources by prefix;
-   * names in natural order (laptop-2 before laptop-10).
+   * Endpoint order, independent of inventory order: untagged nodes by user then name, tagged nodes
+   * by first tag then name, subnets by router then prefix, external sources by prefix; names in
+   * natural order (laptop-2 before laptop-10).
    */
   public static final Comparator<Endpoint> ENDPOINT_ORDER =
       Comparator.comparingInt((Endpoint e) -> kindRank(e))
           .thenComparing(Endpoint::section, NaturalOrder.INSTANCE)
           .thenComparing(Endpoint::via, NaturalOrder.INSTANCE)
-          .thenComparing(e -> e.addresses().isEmpty() || e.kind() == Endpoint.Kind.NODE ? "" : sortKey(e))
+          .thenComparing(
+              e -> e.addresses().isEmpty() || e.kind() == Endpoint.Kind.NODE ? "" : sortKey(e))
           .thenComparing(Endpoint::id, NaturalOrder.INSTANCE);
 
   private static int kindRank(Endpoint e) {
@@ -259,7 +277,9 @@ public final class MatrixBuilder {
   /** The endpoint of an inventory node. */
   public static Endpoint nodeEndpoint(NodeInfo n) {
     return Endpoint.node(
-        n.name(), n.tags().isEmpty() ? n.user() : "", n.tags(),
+        n.name(),
+        n.tags().isEmpty() ? n.user() : "",
+        n.tags(),
         n.tags().isEmpty() ? n.groups() : List.of(),
         n.ips().stream().map(IpAddress::toString).toList());
   }
@@ -288,7 +308,8 @@ public final class MatrixBuilder {
     List<IpPrefix> externals = externalSources(f);
     List<Target> out = new ArrayList<>();
     out.add(target(self, dst.ips().stream().map(reach::to).toList(), ruleMap, externals));
-    subnets(f, dst).forEach((p, e) -> out.add(target(e, List.of(reach.toEvery(p)), ruleMap, externals)));
+    subnets(f, dst)
+        .forEach((p, e) -> out.add(target(e, List.of(reach.toEvery(p)), ruleMap, externals)));
     return out;
   }
 
@@ -318,16 +339,21 @@ public final class MatrixBuilder {
     return subnets;
   }
 
-  /** Source prefixes of the filter's rules outside the tailnet ranges that are not node addresses. */
+  /**
+   * Source prefixes of the filter's rules outside the tailnet ranges that are not node addresses.
+   */
   private List<IpPrefix> externalSources(CompiledFilter f) {
     TreeSet<IpPrefix> out = new TreeSet<>();
-    Set<List<IpPrefix>> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    Set<List<IpPrefix>> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (FilterRule rule : f.rules()) {
       if (!seen.add(rule.sources())) {
         continue; // the compiler shares one source list between rules and nodes
       }
       for (IpPrefix p : rule.sources()) {
-        if (!TAILNET_V4.contains(p) && !TAILNET_V6.contains(p) && !(p.isHost() && nodeAddresses.contains(p.address()))) {
+        if (!TAILNET_V4.contains(p)
+            && !TAILNET_V6.contains(p)
+            && !(p.isHost() && nodeAddresses.contains(p.address()))) {
           out.add(p);
         }
       }
@@ -336,11 +362,11 @@ public final class MatrixBuilder {
   }
 
   /**
-   * One destination endpoint's cells: what {@code admissions} (one per destination address, or
-   * one for a subnet) admit from each source node and external prefix, rules mapped to the
-   * policy's.
+   * One destination endpoint's cells: what {@code admissions} (one per destination address, or one
+   * for a subnet) admit from each source node and external prefix, rules mapped to the policy's.
    */
-  private Target target(Endpoint destination, List<Admission> admissions, int[] ruleMap, List<IpPrefix> externals) {
+  private Target target(
+      Endpoint destination, List<Admission> admissions, int[] ruleMap, List<IpPrefix> externals) {
     int k = admissions.size();
     Admission.Admitted[] admitted = new Admission.Admitted[k];
     for (int j = 0; j < k; j++) {
@@ -381,7 +407,9 @@ public final class MatrixBuilder {
       Cell cell;
       if (narrow && np <= 4) {
         // two (admission, class) pairs in one long: the common case (one address per family)
-        long key = (long) (pairs[0] << 24 | pairs[1]) << 32 | (np == 4 ? pairs[2] << 24 | pairs[3] : 0x7FFF_FFFF);
+        long key =
+            (long) (pairs[0] << 24 | pairs[1]) << 32
+                | (np == 4 ? pairs[2] << 24 | pairs[3] : 0x7FFF_FFFF);
         cell = memo.get(key);
         if (cell == null) {
           cell = cell(admissions, pairs, np, ruleMap);
@@ -418,7 +446,8 @@ public final class MatrixBuilder {
         exCells.add(c);
       }
     }
-    return new Target(destination, Arrays.copyOf(srcs, found), Arrays.copyOf(cells, found), exEndpoints, exCells);
+    return new Target(
+        destination, Arrays.copyOf(srcs, found), Arrays.copyOf(cells, found), exEndpoints, exCells);
   }
 
   /** The cell of a source with these (admission, class) pairs. */
@@ -447,15 +476,35 @@ public final class MatrixBuilder {
 
   private Endpoint subnet(IpPrefix s, NodeInfo router) {
     String alias = network.hostNames().get(s);
-    String label = (alias == null ? text(s) : alias + " (" + text(s) + ")") + " via " + router.name();
-    return new Endpoint("subnet:" + text(s) + "@" + router.name(), label, Endpoint.Kind.SUBNET, "",
-        List.of(), List.of(), List.of(text(s)), router.name(), List.of());
+    String label =
+        (alias == null ? text(s) : alias + " (" + text(s) + ")") + " via " + router.name();
+    return new Endpoint(
+        "subnet:" + text(s) + "@" + router.name(),
+        label,
+        Endpoint.Kind.SUBNET,
+        "",
+        List.of(),
+        List.of(),
+        List.of(text(s)),
+        router.name(),
+        List.of());
   }
 
   private Endpoint external(IpPrefix p) {
     String alias = network.hostNames().get(p);
-    String label = p.bits() == 0 ? "any address (" + text(p) + ")" : alias == null ? text(p) : alias + " (" + text(p) + ")";
-    return new Endpoint("external:" + text(p), label, Endpoint.Kind.EXTERNAL, "", List.of(), List.of(),
-        List.of(text(p)), "", List.of());
+    String label =
+        p.bits() == 0
+            ? "any address (" + text(p) + ")"
+            : alias == null ? text(p) : alias + " (" + text(p) + ")";
+    return new Endpoint(
+        "external:" + text(p),
+        label,
+        Endpoint.Kind.EXTERNAL,
+        "",
+        List.of(),
+        List.of(),
+        List.of(text(p)),
+        "",
+        List.of());
   }
 }

@@ -7,16 +7,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * CSV per RFC 4180 (CRLF line ends, fields quoted when they hold a comma, quote, CR or LF,
- * quotes doubled), in two shapes:
+ * CSV per RFC 4180 (CRLF line ends, fields quoted when they hold a comma, quote, CR or LF, quotes
+ * doubled), in two shapes:
+ *
  * <ul>
  *   <li>grid: row 1 is {@code source} then the destination labels; then one row per source, its
- *       cells in {@link CellText} form (empty when there is no access). Spreadsheets open it
- *       as a grid.
+ *       cells in {@link CellText} form (empty when there is no access). Spreadsheets open it as a
+ *       grid.
  *   <li>long: one row per source, destination, protocol, port range and granting rule, with the
- *       rule's location and text ({@code pairs} and {@code of} added when grouped): what a
- *       tool or a pivot table wants.
+ *       rule's location and text ({@code pairs} and {@code of} added when grouped): what a tool or
+ *       a pivot table wants.
  * </ul>
+ *
  * Provenance comes first as lines starting with {@code #} (pandas: {@code comment='#'};
  * spreadsheets show them as rows of one cell), so that every data row has the header's shape.
  */
@@ -42,7 +44,8 @@ final class MatrixCsv {
         for (int c = m.columnAt(s, k); d < c; d++) {
           line.append(',');
         }
-        line.append(',').append(texts.computeIfAbsent(m.cellAt(s, k), c -> field(CellText.text(c, rules))));
+        line.append(',')
+            .append(texts.computeIfAbsent(m.cellAt(s, k), c -> field(CellText.text(c, rules))));
         d++;
       }
       for (; d < cols; d++) {
@@ -55,13 +58,23 @@ final class MatrixCsv {
   static void renderLong(AccessMatrix m, Provenance p, Writer out) throws IOException {
     provenance(p, out);
     boolean grouped = m.by() != Grouping.By.NODE;
-    out.write("source,destination,protocol,ports,rule,rule_location,rule_path,rule_text" + (grouped ? ",pairs,of" : "")
-        + "\r\n");
+    out.write(
+        "source,destination,protocol,ports,rule,rule_location,rule_path,rule_text"
+            + (grouped ? ",pairs,of" : "")
+            + "\r\n");
     List<RuleRef> rules = m.rules();
     String[] ruleFields = new String[rules.size()];
     for (int r = 0; r < rules.size(); r++) {
       RuleRef o = rules.get(r);
-      ruleFields[r] = "R" + (r + 1) + "," + field(o.location()) + "," + field(o.path()) + "," + field(o.summary());
+      ruleFields[r] =
+          "R"
+              + (r + 1)
+              + ","
+              + field(o.location())
+              + ","
+              + field(o.path())
+              + ","
+              + field(o.summary());
     }
     Map<Cell, List<CellText.LongRow>> rowsOf = new IdentityHashMap<>();
     StringBuilder b = new StringBuilder();
@@ -72,8 +85,15 @@ final class MatrixCsv {
         String dst = field(m.destinations().get(m.columnAt(s, k)).label());
         b.setLength(0);
         for (CellText.LongRow r : rowsOf.computeIfAbsent(c, CellText::longRows)) {
-          b.append(src).append(',').append(dst).append(',').append(Protocols.name(r.proto())).append(',')
-              .append(r.ports()).append(',').append(ruleFields[r.rule()]);
+          b.append(src)
+              .append(',')
+              .append(dst)
+              .append(',')
+              .append(Protocols.name(r.proto()))
+              .append(',')
+              .append(r.ports())
+              .append(',')
+              .append(ruleFields[r.rule()]);
           if (grouped) {
             b.append(',').append(r.pairs()).append(',').append(c.totalPairs());
           }

@@ -8,8 +8,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Output formats of {@code policyc matrix}; each renders the same {@link AccessMatrix} and
- * states its {@link Provenance} (when given one).
+ * Output formats of {@code policyc matrix}; each renders the same {@link AccessMatrix} and states
+ * its {@link Provenance} (when given one).
  */
 public enum MatrixFormat {
   /** One self-contained page: inline CSS and script, no network access, drawn on demand. */
@@ -37,7 +37,8 @@ public enum MatrixFormat {
   /** The format named {@code name} on the command line (any case), if any. */
   public static Optional<MatrixFormat> parse(String name) {
     String n = name.toLowerCase(Locale.ROOT);
-    return Arrays.stream(values()).filter(f -> f.cliName.equals(n) || f.name().toLowerCase(Locale.ROOT).equals(n))
+    return Arrays.stream(values())
+        .filter(f -> f.cliName.equals(n) || f.name().toLowerCase(Locale.ROOT).equals(n))
         .findFirst();
   }
 

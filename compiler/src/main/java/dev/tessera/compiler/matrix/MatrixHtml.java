@@ -20,33 +20,33 @@ import java.util.Map;
 /**
  * The access matrix as one self-contained HTML page that opens at 10,000 nodes.
  *
- * <p>Design: a 10,000 x 10,000 grid is a hundred million cells; no page can hold them as
- * elements. So the page carries the matrix as compact JSON and an inline script draws only what
- * is asked for: distinct cell contents are stored once ({@code types}), each row is a run-length
- * list of (first column, run, type) ({@code patterns}), and rows with identical access share a
- * pattern. The script
- * <ul>
- *   <li>folds rows and columns by section (the user of an untagged node, the first tag of a
- *       tagged one; users, groups, tags when grouped) when an axis has more than {@link #FOLD}
- *       entries: a folded section is one row or column holding the union of its members' access,
- *       with how many member pairs have each entry ({@code k/n}); clicking a section or a folded
- *       cell unfolds it (drill-down), and a filter that leaves few rows or columns shows them
- *       unfolded;
- *   <li>draws everything when the result is small, and otherwise only the rows and columns in
- *       view (fixed cell sizes, a sizer for the scroll bars), redrawn on scroll;
- *   <li>filters ({@code sources -> destinations}, words ANDed, matched against names, users,
- *       tags, groups and addresses; also {@code #q=...} in the URL), hides rows and columns
- *       without access, and exports the rows and columns shown as the long CSV
- *       ({@code policyc matrix --format csv-long}, byte for byte).
- * </ul>
- * Everything is inline (no CDN, no fonts, a CSP that forbids any fetch), so the file can be
- * attached to a ticket and opened offline. The page measures itself: {@code #perf} holds
- * {@code data-first-screen-ms} (from navigation start to the first screen painted) and
- * {@code data-query-ms} (from a filter keystroke to its answer painted), read by the
- * headless-browser test.
+ * <p>Design: a 10,000 x 10,000 grid is a hundred million cells; no page can hold them as elements.
+ * So the page carries the matrix as compact JSON and an inline script draws only what is asked for:
+ * distinct cell contents are stored once ({@code types}), each row is a run-length list of (first
+ * column, run, type) ({@code patterns}), and rows with identical access share a pattern. The script
  *
- * <p>Drawn cells carry {@code data-src} and {@code data-dst} with the endpoint ids and a
- * {@code title} with the full text; folded cells carry {@code data-rsec}/{@code data-csec}.
+ * <ul>
+ *   <li>folds rows and columns by section (the user of an untagged node, the first tag of a tagged
+ *       one; users, groups, tags when grouped) when an axis has more than {@link #FOLD} entries: a
+ *       folded section is one row or column holding the union of its members' access, with how many
+ *       member pairs have each entry ({@code k/n}); clicking a section or a folded cell unfolds it
+ *       (drill-down), and a filter that leaves few rows or columns shows them unfolded;
+ *   <li>draws everything when the result is small, and otherwise only the rows and columns in view
+ *       (fixed cell sizes, a sizer for the scroll bars), redrawn on scroll;
+ *   <li>filters ({@code sources -> destinations}, words ANDed, matched against names, users, tags,
+ *       groups and addresses; also {@code #q=...} in the URL), hides rows and columns without
+ *       access, and exports the rows and columns shown as the long CSV ({@code policyc matrix
+ *       --format csv-long}, byte for byte).
+ * </ul>
+ *
+ * Everything is inline (no CDN, no fonts, a CSP that forbids any fetch), so the file can be
+ * attached to a ticket and opened offline. The page measures itself: {@code #perf} holds {@code
+ * data-first-screen-ms} (from navigation start to the first screen painted) and {@code
+ * data-query-ms} (from a filter keystroke to its answer painted), read by the headless-browser
+ * test.
+ *
+ * <p>Drawn cells carry {@code data-src} and {@code data-dst} with the endpoint ids and a {@code
+ * title} with the full text; folded cells carry {@code data-rsec}/{@code data-csec}.
  */
 final class MatrixHtml {
   /** An axis with more entries than this starts folded by section. */
@@ -181,8 +181,9 @@ final class MatrixHtml {
   }
 
   /**
-   * {@code [[[access, [rules], pairs, total, compact], ...], [[protocol, ports, rule, pairs], ...], total]}:
-   * the cell's entries ({@link CellText#entries}) and its long form ({@link CellText#longRows}).
+   * {@code [[[access, [rules], pairs, total, compact], ...], [[protocol, ports, rule, pairs], ...],
+   * total]}: the cell's entries ({@link CellText#entries}) and its long form ({@link
+   * CellText#longRows}).
    */
   private static void cell(JsonGenerator g, Cell c) throws IOException {
     g.writeStartArray();
@@ -262,8 +263,11 @@ final class MatrixHtml {
       }
       case GROUP -> {
         List<String> ms = e.members();
-        parts.add(ms.size() + (ms.size() == 1 ? " member: " : " members: ")
-            + String.join(", ", ms.subList(0, Math.min(ms.size(), 30))) + (ms.size() > 30 ? ", …" : ""));
+        parts.add(
+            ms.size()
+                + (ms.size() == 1 ? " member: " : " members: ")
+                + String.join(", ", ms.subList(0, Math.min(ms.size(), 30)))
+                + (ms.size() > 30 ? ", …" : ""));
       }
     }
     return String.join(" ", parts);
@@ -290,11 +294,16 @@ final class MatrixHtml {
 
     @Override
     public SerializableString getEscapeSequence(int ch) {
-      return ch == 0x2028 || ch == 0x2029 ? new SerializedString(String.format("\\u%04x", ch)) : null;
+      return ch == 0x2028 || ch == 0x2029
+          ? new SerializedString(String.format("\\u%04x", ch))
+          : null;
     }
   }
 
   static String escHtml(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 
 /**
  * JSON for tools. Shape (version 1):
+ *
  * <pre>
  * {"version":1, "title", "by",
  *  "provenance":{"tool","version","generatedAt","inputs":[{"role","name","sha256","revision"}]},
@@ -21,8 +22,9 @@ import java.util.List;
  *            "access":[{"protocols":["tcp","udp"],"protos":[6,17],"ports":[[80,80],[443,443]],
  *                       "rules":["R1"]}]}]}
  * </pre>
- * Cells are listed row by row, one per line. Each access entry is one set of granting rules and
- * the protocols that have exactly those port ranges from them (exact inclusive ranges, no "*"
+ *
+ * Cells are listed row by row, one per line. Each access entry is one set of granting rules and the
+ * protocols that have exactly those port ranges from them (exact inclusive ranges, no "*"
  * shorthand; ignore ports for protocols without them), so a consumer never parses display text.
  * Grouped matrices add {@code "pairs": k, "of": n}: k of the n member pairs have the entry.
  */
@@ -75,8 +77,10 @@ final class MatrixJson {
         line.setLength(0);
         line.append(first ? "\n    " : ",\n    ");
         first = false;
-        line.append("{\"source\": ").append(quote(m.sources().get(s).id()))
-            .append(", \"destination\": ").append(quote(m.destinations().get(d).id()))
+        line.append("{\"source\": ")
+            .append(quote(m.sources().get(s).id()))
+            .append(", \"destination\": ")
+            .append(quote(m.destinations().get(d).id()))
             .append(", \"access\": [");
         boolean firstAccess = true;
         // One entry per (ports, rules, pairs), naming every protocol that has exactly that.
@@ -85,15 +89,21 @@ final class MatrixJson {
         for (Cell.ProtoPorts p : c.protocols()) {
           java.util.Map<String, List<Segment>> byRules = new java.util.LinkedHashMap<>();
           for (Segment seg : p.segments()) {
-            byRules.computeIfAbsent(java.util.Arrays.toString(seg.rules()) + "x" + seg.pairs(),
-                k -> new java.util.ArrayList<>()).add(seg);
+            byRules
+                .computeIfAbsent(
+                    java.util.Arrays.toString(seg.rules()) + "x" + seg.pairs(),
+                    k -> new java.util.ArrayList<>())
+                .add(seg);
           }
-          byRules.forEach((k, segs) -> {
-            StringBuilder key = new StringBuilder(k);
-            segs.forEach(x -> key.append(',').append(x.first()).append('-').append(x.last()));
-            protos.computeIfAbsent(key.toString(), x -> new java.util.ArrayList<>()).add(p.proto());
-            segsOf.putIfAbsent(key.toString(), segs);
-          });
+          byRules.forEach(
+              (k, segs) -> {
+                StringBuilder key = new StringBuilder(k);
+                segs.forEach(x -> key.append(',').append(x.first()).append('-').append(x.last()));
+                protos
+                    .computeIfAbsent(key.toString(), x -> new java.util.ArrayList<>())
+                    .add(p.proto());
+                segsOf.putIfAbsent(key.toString(), segs);
+              });
         }
         boolean grouped = m.by() != Grouping.By.NODE;
         for (var entry : protos.entrySet()) {
@@ -103,12 +113,19 @@ final class MatrixJson {
           line.append("{\"protocols\": [");
           List<Integer> ps = entry.getValue();
           for (int i = 0; i < ps.size(); i++) {
-            line.append(i > 0 ? ", " : "").append('"').append(Protocols.name(ps.get(i))).append('"');
+            line.append(i > 0 ? ", " : "")
+                .append('"')
+                .append(Protocols.name(ps.get(i)))
+                .append('"');
           }
           line.append("], \"protos\": ").append(ps.toString()).append(", \"ports\": [");
           for (int i = 0; i < segs.size(); i++) {
-            line.append(i > 0 ? ", " : "").append('[').append(segs.get(i).first()).append(", ")
-                .append(segs.get(i).last()).append(']');
+            line.append(i > 0 ? ", " : "")
+                .append('[')
+                .append(segs.get(i).first())
+                .append(", ")
+                .append(segs.get(i).last())
+                .append(']');
           }
           line.append("], \"rules\": [");
           int[] rs = segs.getFirst().rules();
@@ -117,7 +134,10 @@ final class MatrixJson {
           }
           line.append(']');
           if (grouped) {
-            line.append(", \"pairs\": ").append(segs.getFirst().pairs()).append(", \"of\": ").append(c.totalPairs());
+            line.append(", \"pairs\": ")
+                .append(segs.getFirst().pairs())
+                .append(", \"of\": ")
+                .append(c.totalPairs());
           }
           line.append('}');
         }
@@ -135,10 +155,13 @@ final class MatrixJson {
 
   /** A JSON string literal, escaped by Jackson. */
   static String quote(String s) {
-    return '"' + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
+    return '"'
+        + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s))
+        + '"';
   }
 
-  private static void endpoints(JsonGenerator g, String field, List<Endpoint> list) throws IOException {
+  private static void endpoints(JsonGenerator g, String field, List<Endpoint> list)
+      throws IOException {
     g.writeArrayFieldStart(field);
     for (Endpoint e : list) {
       g.writeStartObject();
@@ -160,7 +183,8 @@ final class MatrixJson {
     g.writeEndArray();
   }
 
-  private static void strings(JsonGenerator g, String field, List<String> values) throws IOException {
+  private static void strings(JsonGenerator g, String field, List<String> values)
+      throws IOException {
     if (values.isEmpty()) {
       return;
     }
@@ -172,8 +196,8 @@ final class MatrixJson {
   }
 
   /**
-   * Pretty printer that keeps arrays of scalars (ports, tags, rule ids) on one line and breaks
-   * only around objects, so the file stays readable and reviewable as a diff.
+   * Pretty printer that keeps arrays of scalars (ports, tags, rule ids) on one line and breaks only
+   * around objects, so the file stays readable and reviewable as a diff.
    */
   private static final class Compact extends DefaultPrettyPrinter {
     private static final long serialVersionUID = 1L;
@@ -224,7 +248,10 @@ final class MatrixJson {
     public void writeStartObject(JsonGenerator g) throws IOException {
       // Jackson has already entered the new object's context: look at its parent.
       com.fasterxml.jackson.core.JsonStreamContext parent = g.getOutputContext().getParent();
-      if (!arrays.isEmpty() && !arrays.peek() && parent != null && parent.inArray()
+      if (!arrays.isEmpty()
+          && !arrays.peek()
+          && parent != null
+          && parent.inArray()
           && parent.getCurrentIndex() == 0) {
         // First element of an array is an object: switch the array to one-object-per-line.
         arrays.pop();

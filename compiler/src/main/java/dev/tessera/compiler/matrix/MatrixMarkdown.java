@@ -5,9 +5,9 @@ import java.io.Writer;
 import java.util.List;
 
 /**
- * Markdown for a pull request. A grid of 45 columns does not fit a review page, so the
- * access is listed as a table with one line per (source, destination) that has access,
- * grouped by source, followed by the rules it cites. GitHub renders it; reviewers can diff it.
+ * Markdown for a pull request. A grid of 45 columns does not fit a review page, so the access is
+ * listed as a table with one line per (source, destination) that has access, grouped by source,
+ * followed by the rules it cites. GitHub renders it; reviewers can diff it.
  */
 final class MatrixMarkdown {
   private MatrixMarkdown() {}
@@ -18,8 +18,12 @@ final class MatrixMarkdown {
     if (p != null) {
       b.append(p.markdown());
     }
-    b.append(m.sources().size()).append(" sources, ").append(m.destinations().size())
-        .append(" destinations, ").append(m.cellCount()).append(" with access");
+    b.append(m.sources().size())
+        .append(" sources, ")
+        .append(m.destinations().size())
+        .append(" destinations, ")
+        .append(m.cellCount())
+        .append(" with access");
     if (m.by() != Grouping.By.NODE) {
       b.append(", grouped by ").append(m.by().name().toLowerCase());
     }
@@ -40,9 +44,13 @@ final class MatrixMarkdown {
         int d = m.columnAt(s, k);
         Cell c = m.cellAt(s, k);
         for (CellText.Entry e : CellText.entries(c)) {
-          b.append("| ").append(first ? "**" + esc(m.sources().get(s).label()) + "**" : "")
-              .append(" | ").append(esc(m.destinations().get(d).label()))
-              .append(" | `").append(e.access()).append('`')
+          b.append("| ")
+              .append(first ? "**" + esc(m.sources().get(s).label()) + "**" : "")
+              .append(" | ")
+              .append(esc(m.destinations().get(d).label()))
+              .append(" | `")
+              .append(e.access())
+              .append('`')
               .append(e.partial() ? " (" + e.pairs() + "/" + e.total() + ")" : "")
               .append(" | ");
           int[] rs = e.rules();
@@ -58,16 +66,28 @@ final class MatrixMarkdown {
     b.append("\n**Rules**\n\n| | Location | Rule |\n|---|---|---|\n");
     for (int r = 0; r < rules.size(); r++) {
       RuleRef o = rules.get(r);
-      b.append("| R").append(r + 1).append(" | `").append(o.location()).append("` ").append(o.path())
-          .append(" | `").append(o.summary().replace("`", "'").replace("|", "\\|")).append('`')
-          .append(used[r] ? "" : " *(grants nothing here)*").append(" |\n");
+      b.append("| R")
+          .append(r + 1)
+          .append(" | `")
+          .append(o.location())
+          .append("` ")
+          .append(o.path())
+          .append(" | `")
+          .append(o.summary().replace("`", "'").replace("|", "\\|"))
+          .append('`')
+          .append(used[r] ? "" : " *(grants nothing here)*")
+          .append(" |\n");
     }
     out.write(b.toString());
   }
 
   /** Escapes the characters that break a Markdown table cell or start markup. */
   static String esc(String s) {
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
-        .replace("<", "&lt;").replace("\n", " ");
+    return s.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+        .replace("<", "&lt;")
+        .replace("\n", " ");
   }
 }

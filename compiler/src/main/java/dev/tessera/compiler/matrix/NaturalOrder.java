@@ -3,9 +3,9 @@ package dev.tessera.compiler.matrix;
 import java.util.Comparator;
 
 /**
- * Orders names as people count: runs of digits compare by value, so {@code laptop-2} comes
- * before {@code laptop-10} and {@code 10.0.0.9} before {@code 10.0.0.20}. Other characters
- * compare ignoring case first, then as written, so the order is total and deterministic.
+ * Orders names as people count: runs of digits compare by value, so {@code laptop-2} comes before
+ * {@code laptop-10} and {@code 10.0.0.9} before {@code 10.0.0.20}. Other characters compare
+ * ignoring case first, then as written, so the order is total and deterministic.
  */
 public final class NaturalOrder implements Comparator<String> {
   public static final NaturalOrder INSTANCE = new NaturalOrder();

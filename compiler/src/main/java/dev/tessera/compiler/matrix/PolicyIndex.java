@@ -30,9 +30,9 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
- * What the auditor views need to know about a policy's text: its rules with origins and
- * one-line summaries, the named definitions (groups, tags, hosts, ipsets, postures) with
- * their positions, and which names each rule and each other section uses.
+ * What the auditor views need to know about a policy's text: its rules with origins and one-line
+ * summaries, the named definitions (groups, tags, hosts, ipsets, postures) with their positions,
+ * and which names each rule and each other section uses.
  *
  * <p>It reads the AST only for provenance and names; it never decides access (that is the
  * compiler's and the Matcher's job).
@@ -41,14 +41,22 @@ public final class PolicyIndex {
 
   /** Section of a rule, as the enforcer's RuleRef spells it. */
   public static final String ACL = "acl";
+
   public static final String GRANT = "grant";
 
-  /** A named definition. {@code name} is the full selector text: {@code group:eng}, {@code tag:web}, {@code office-lan}, {@code ipset:x}, {@code posture:y}. */
+  /**
+   * A named definition. {@code name} is the full selector text: {@code group:eng}, {@code tag:web},
+   * {@code office-lan}, {@code ipset:x}, {@code posture:y}.
+   */
   public record Definition(String kind, String name, SourceSpan span, Object content) {}
 
   /** Per rule: the names it uses, and what kind of access it is about. */
-  public record RuleInfo(RuleRef origin, Set<String> references, boolean internetOnly,
-      boolean appOnly, SourceSpan span) {}
+  public record RuleInfo(
+      RuleRef origin,
+      Set<String> references,
+      boolean internetOnly,
+      boolean appOnly,
+      SourceSpan span) {}
 
   private final Policy policy;
   private final String file;
@@ -96,7 +104,9 @@ public final class PolicyIndex {
     return definitions;
   }
 
-  /** For each name, the places that use it (e.g. {@code acls[2].src}), excluding its own definition. */
+  /**
+   * For each name, the places that use it (e.g. {@code acls[2].src}), excluding its own definition.
+   */
   public Map<String, List<String>> uses() {
     return uses;
   }
@@ -110,7 +120,8 @@ public final class PolicyIndex {
   public Map<dev.tessera.enforcer.format.IpPrefix, String> hostNames() {
     Map<dev.tessera.enforcer.format.IpPrefix, String> m = new HashMap<>();
     for (HostDef h : policy.hosts()) {
-      m.putIfAbsent(dev.tessera.enforcer.format.IpPrefix.parse(h.prefix().masked().toString()), h.name());
+      m.putIfAbsent(
+          dev.tessera.enforcer.format.IpPrefix.parse(h.prefix().masked().toString()), h.name());
     }
     return m;
   }
@@ -170,13 +181,22 @@ public final class PolicyIndex {
         a.src().forEach(s -> refs.addAll(names(s)));
         a.dst().forEach(d -> refs.addAll(names(d.target())));
         posture = a.srcPosture();
-        summary = "accept " + join(a.src().stream().map(Selector::text).toList()) + " -> "
-            + join(a.dst().stream().map(AclDestination::text).toList())
-            + a.proto().map(p -> " proto " + p).orElse("") + postureText(posture);
-        fingerprint = "acl|" + sorted(a.src().stream().map(Selector::text).toList()) + "|"
-            + sorted(a.dst().stream().map(AclDestination::text).toList()) + "|"
-            + a.proto().map(p -> Integer.toString(p.number())).orElse("") + "|"
-            + sorted(posture.stream().map(PostureRef::name).toList());
+        summary =
+            "accept "
+                + join(a.src().stream().map(Selector::text).toList())
+                + " -> "
+                + join(a.dst().stream().map(AclDestination::text).toList())
+                + a.proto().map(p -> " proto " + p).orElse("")
+                + postureText(posture);
+        fingerprint =
+            "acl|"
+                + sorted(a.src().stream().map(Selector::text).toList())
+                + "|"
+                + sorted(a.dst().stream().map(AclDestination::text).toList())
+                + "|"
+                + a.proto().map(p -> Integer.toString(p.number())).orElse("")
+                + "|"
+                + sorted(posture.stream().map(PostureRef::name).toList());
         internetOnly = !a.dst().isEmpty() && a.dst().stream().allMatch(d -> isInternet(d.target()));
       } else {
         Grant g = (Grant) o[2];
@@ -187,16 +207,30 @@ public final class PolicyIndex {
         posture = g.srcPosture();
         List<String> ips = g.ip().stream().map(GrantIp::text).toList();
         List<String> apps = g.app().stream().map(c -> c.name()).toList();
-        summary = "grant " + join(g.src().stream().map(Selector::text).toList()) + " -> "
-            + join(g.dst().stream().map(Selector::text).toList())
-            + (ips.isEmpty() ? "" : " ip " + join(ips)) + (apps.isEmpty() ? "" : " app " + join(apps))
-            + (g.via().isEmpty() ? "" : " via " + join(g.via().stream().map(Selector::text).toList()))
-            + postureText(posture);
-        fingerprint = "grant|" + sorted(g.src().stream().map(Selector::text).toList()) + "|"
-            + sorted(g.dst().stream().map(Selector::text).toList()) + "|" + sorted(ips) + "|"
-            + sorted(g.app().stream().map(c -> c.name() + c.values()).toList()) + "|"
-            + sorted(g.via().stream().map(Selector::text).toList()) + "|"
-            + sorted(posture.stream().map(PostureRef::name).toList());
+        summary =
+            "grant "
+                + join(g.src().stream().map(Selector::text).toList())
+                + " -> "
+                + join(g.dst().stream().map(Selector::text).toList())
+                + (ips.isEmpty() ? "" : " ip " + join(ips))
+                + (apps.isEmpty() ? "" : " app " + join(apps))
+                + (g.via().isEmpty()
+                    ? ""
+                    : " via " + join(g.via().stream().map(Selector::text).toList()))
+                + postureText(posture);
+        fingerprint =
+            "grant|"
+                + sorted(g.src().stream().map(Selector::text).toList())
+                + "|"
+                + sorted(g.dst().stream().map(Selector::text).toList())
+                + "|"
+                + sorted(ips)
+                + "|"
+                + sorted(g.app().stream().map(c -> c.name() + c.values()).toList())
+                + "|"
+                + sorted(g.via().stream().map(Selector::text).toList())
+                + "|"
+                + sorted(posture.stream().map(PostureRef::name).toList());
         internetOnly = !g.dst().isEmpty() && g.dst().stream().allMatch(this::isInternet);
         appOnly = g.ip().isEmpty();
       }
@@ -207,9 +241,15 @@ public final class PolicyIndex {
       for (String r : refs) {
         useName(r, where);
       }
-      RuleRef origin = new RuleRef(file,
-          Math.max(span.startLine(), 0), Math.max(span.startCol(), 0),
-          kind.equals(ACL) ? "acls" : "grants", i, summary, fingerprint);
+      RuleRef origin =
+          new RuleRef(
+              file,
+              Math.max(span.startLine(), 0),
+              Math.max(span.startCol(), 0),
+              kind.equals(ACL) ? "acls" : "grants",
+              i,
+              summary,
+              fingerprint);
       rules.add(new RuleInfo(origin, refs, internetOnly, appOnly, span));
     }
     rules.sort((x, y) -> x.origin().compareTo(y.origin()));
@@ -226,7 +266,10 @@ public final class PolicyIndex {
     for (var r : policy.autoApprovers().routes()) {
       r.approvers().forEach(x -> names(x).forEach(n -> useName(n, "autoApprovers.routes")));
     }
-    policy.autoApprovers().exitNode().forEach(x -> names(x).forEach(n -> useName(n, "autoApprovers.exitNode")));
+    policy
+        .autoApprovers()
+        .exitNode()
+        .forEach(x -> names(x).forEach(n -> useName(n, "autoApprovers.exitNode")));
     for (var r : policy.autoApprovers().services()) {
       names(r.service()).forEach(n -> useName(n, "autoApprovers.services"));
       r.approvers().forEach(x -> names(x).forEach(n -> useName(n, "autoApprovers.services")));

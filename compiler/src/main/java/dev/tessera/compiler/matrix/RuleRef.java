@@ -16,7 +16,8 @@ import java.util.Objects;
  * @param summary a one-line rendering of the rule, for legends and tooltips
  * @param fingerprint canonical content without positions, for matching rules across versions
  */
-public record RuleRef(RuleOrigin origin, String summary, String fingerprint) implements Comparable<RuleRef> {
+public record RuleRef(RuleOrigin origin, String summary, String fingerprint)
+    implements Comparable<RuleRef> {
 
   public RuleRef {
     Objects.requireNonNull(origin, "origin");
@@ -28,7 +29,14 @@ public record RuleRef(RuleOrigin origin, String summary, String fingerprint) imp
    * A rule at {@code file:line:column}, the {@code index}-th of {@code section} ({@code acls},
    * {@code grants}, or another origin kind as it is).
    */
-  public RuleRef(String file, int line, int column, String section, int index, String summary, String fingerprint) {
+  public RuleRef(
+      String file,
+      int line,
+      int column,
+      String section,
+      int index,
+      String summary,
+      String fingerprint) {
     this(new RuleOrigin(file, line, column, kindOf(section), index), summary, fingerprint);
   }
 

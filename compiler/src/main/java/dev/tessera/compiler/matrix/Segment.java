@@ -5,11 +5,11 @@ import java.util.Arrays;
 /**
  * A port interval of one protocol in a cell, with the rules that allow all of it.
  *
- * <p>Segments of a protocol are disjoint and sorted; adjacent segments differ in their rule
- * set or pair count (otherwise they are merged). {@code pairs} counts the (source member,
- * destination member) pairs that have this access; it is 1 in a node-level matrix and up to
- * {@link Cell#totalPairs()} when rows or columns are grouped, so a grouped cell can say
- * "3 of 5 members" instead of hiding that posture or self rules cover only some of them.
+ * <p>Segments of a protocol are disjoint and sorted; adjacent segments differ in their rule set or
+ * pair count (otherwise they are merged). {@code pairs} counts the (source member, destination
+ * member) pairs that have this access; it is 1 in a node-level matrix and up to {@link
+ * Cell#totalPairs()} when rows or columns are grouped, so a grouped cell can say "3 of 5 members"
+ * instead of hiding that posture or self rules cover only some of them.
  *
  * @param first first port, inclusive (0 for protocols without ports)
  * @param last last port, inclusive

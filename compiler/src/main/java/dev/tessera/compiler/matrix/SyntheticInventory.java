@@ -32,8 +32,8 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * The one inventory made up from policies when none is given ({@code test}, {@code lint},
- * {@code diff}), as Tailscale evaluates a policy's tests without real devices:
+ * The one inventory made up from policies when none is given ({@code test}, {@code lint}, {@code
+ * diff}), as Tailscale evaluates a policy's tests without real devices:
  *
  * <ul>
  *   <li>one untagged device per user login named anywhere (groups, rules, tag owners,
@@ -41,14 +41,13 @@ import java.util.function.Consumer;
  *   <li>one device per tag (defined in tagOwners or named), carrying only that tag;
  *   <li>one identity-less device per host alias naming a single tailnet address, holding it;
  *   <li>a tag's device routes what {@code autoApprovers} approves for that tag (routes, and
- *       0.0.0.0/0 and ::/0 for exitNode), a tagged router advertising them would get them, and
- *       the subnet destinations of the grants naming it in {@code via};
- *   <li>one identity-less subnet router, {@code subnet-router}, whose approved routes are the
- *       other host aliases (networks, addresses outside the tailnet) and the CIDRs rules and
- *       ipsets name outside the tailnet
- *       ranges that no tag routes (so subnet destinations have an enforcer);
- *   <li>one identity-less exit node, {@code exit-node} (routes 0.0.0.0/0 and ::/0), when the
- *       policy names autogroup:internet and approves no tag as an exit node;
+ *       0.0.0.0/0 and ::/0 for exitNode), a tagged router advertising them would get them, and the
+ *       subnet destinations of the grants naming it in {@code via};
+ *   <li>one identity-less subnet router, {@code subnet-router}, whose approved routes are the other
+ *       host aliases (networks, addresses outside the tailnet) and the CIDRs rules and ipsets name
+ *       outside the tailnet ranges that no tag routes (so subnet destinations have an enforcer);
+ *   <li>one identity-less exit node, {@code exit-node} (routes 0.0.0.0/0 and ::/0), when the policy
+ *       names autogroup:internet and approves no tag as an exit node;
  *   <li>user and tag devices get 100.64.0.N and fd7a:115c:a1e0::N in sorted order (users, then
  *       tags), skipping the single addresses host aliases hold;
  *   <li>each service ({@code svc:NAME}) the policy names gets the next addresses and is hosted by
@@ -58,17 +57,22 @@ import java.util.function.Consumer;
  * </ul>
  *
  * <p>What the policy does not say is not made up here but varied by the callers: a user's role
- * ({@code policyc test} reports an assertion whose verdict changes with it as undetermined,
- * {@link #withRole}); for audits ({@link #from}, lint and diff) one extra user per role autogroup
- * the policy names ({@code ROLE@synthetic.invalid}, with one device), and a member when the policy
+ * ({@code policyc test} reports an assertion whose verdict changes with it as undetermined, {@link
+ * #withRole}); for audits ({@link #from}, lint and diff) one extra user per role autogroup the
+ * policy names ({@code ROLE@synthetic.invalid}, with one device), and a member when the policy
  * names {@code autogroup:member} but no user, so rules on role autogroups do not read as granting
  * nothing.
  */
 public final class SyntheticInventory {
   /** The synthesized subnet router's name. */
   public static final String ROUTER = "subnet-router";
-  /** The synthesized exit node's name (when the policy names autogroup:internet or exit-node approvers). */
+
+  /**
+   * The synthesized exit node's name (when the policy names autogroup:internet or exit-node
+   * approvers).
+   */
   public static final String EXIT_NODE = "exit-node";
+
   /** The domain of made-up users. */
   public static final String DOMAIN = "synthetic.invalid";
 
@@ -83,8 +87,8 @@ public final class SyntheticInventory {
   /**
    * The policy with {@code srcPosture} and {@code defaultSrcPosture} dropped, i.e. every device
    * passes every posture: what is compiled on a synthesized inventory, whose devices have no
-   * posture attributes (otherwise every posture-gated rule would silently allow nothing).
-   * Rule positions and indexes are unchanged, so provenance still maps to the original text.
+   * posture attributes (otherwise every posture-gated rule would silently allow nothing). Rule
+   * positions and indexes are unchanged, so provenance still maps to the original text.
    */
   public static Policy withoutPosture(Policy p) {
     Policy.Builder b = p.toBuilder();
@@ -92,11 +96,16 @@ public final class SyntheticInventory {
       b.defaultSrcPosture(List.of());
     }
     if (p.has(dev.tessera.policy.ast.Section.ACLS)) {
-      b.acls(p.acls().stream().map(a -> new Acl(a.action(), a.src(), a.dst(), a.proto(), List.of(), a.span())).toList());
+      b.acls(
+          p.acls().stream()
+              .map(a -> new Acl(a.action(), a.src(), a.dst(), a.proto(), List.of(), a.span()))
+              .toList());
     }
     if (p.has(dev.tessera.policy.ast.Section.GRANTS)) {
-      b.grants(p.grants().stream()
-          .map(g -> new Grant(g.src(), g.dst(), g.ip(), g.app(), List.of(), g.via(), g.span())).toList());
+      b.grants(
+          p.grants().stream()
+              .map(g -> new Grant(g.src(), g.dst(), g.ip(), g.app(), List.of(), g.via(), g.span()))
+              .toList());
     }
     return b.build();
   }
@@ -116,34 +125,41 @@ public final class SyntheticInventory {
 
   /** The same inventory with {@code login}'s role set to {@code role}. */
   public static Inventory withRole(Inventory inv, String login, Role role) {
-    List<InventoryUser> users = inv.users().stream()
-        .map(u -> u.login().equals(login) ? new InventoryUser(login, role, u.span()) : u).toList();
+    List<InventoryUser> users =
+        inv.users().stream()
+            .map(u -> u.login().equals(login) ? new InventoryUser(login, role, u.span()) : u)
+            .toList();
     return new Inventory(users, inv.nodes(), inv.services());
   }
 
   /** The user logins the policy names outside its tests (groups, rules, owners, approvers, ssh). */
   public static Set<String> usersNamed(Policy p) {
     Set<String> users = new TreeSet<>();
-    visit(p.toBuilder().tests(List.of()).build(), s -> {
-      if (s instanceof Selector.User u) {
-        users.add(u.login());
-      }
-    });
+    visit(
+        p.toBuilder().tests(List.of()).build(),
+        s -> {
+          if (s instanceof Selector.User u) {
+            users.add(u.login());
+          }
+        });
     return users;
   }
 
   /** The role autogroups the policies name in rules, tag owners and auto-approvers. */
   public static Set<AutoGroup> rolesNamed(Policy p) {
     EnumSet<AutoGroup> roles = EnumSet.noneOf(AutoGroup.class);
-    visit(p, s -> {
-      if (s instanceof Selector.Auto a && a.group().isRole()) {
-        roles.add(a.group());
-      }
-    });
+    visit(
+        p,
+        s -> {
+          if (s instanceof Selector.Auto a && a.group().isRole()) {
+            roles.add(a.group());
+          }
+        });
     return roles;
   }
 
-  private static Inventory build(List<Policy> policies, Collection<String> extraLogins, boolean audit) {
+  private static Inventory build(
+      List<Policy> policies, Collection<String> extraLogins, boolean audit) {
     TreeSet<String> users = new TreeSet<>(extraLogins);
     TreeSet<String> tags = new TreeSet<>();
     TreeMap<String, IpPrefix> hosts = new TreeMap<>();
@@ -156,21 +172,23 @@ public final class SyntheticInventory {
       for (TagOwner t : p.tagOwners()) {
         tags.add(t.tag());
       }
-      visit(p, s -> {
-        switch (s) {
-          case Selector.User u -> users.add(u.login());
-          case Selector.Tag t -> tags.add(t.name());
-          case Selector.Auto a -> autogroups.add(a.group());
-          case Selector.Service v -> services.add(v.text());
-          case Selector.Prefix x -> {
-            IpPrefix px = toPrefix(x.prefix());
-            if (px.bits() != 0 && !inTailnet(px)) {
-              subnets.add(px);
+      visit(
+          p,
+          s -> {
+            switch (s) {
+              case Selector.User u -> users.add(u.login());
+              case Selector.Tag t -> tags.add(t.name());
+              case Selector.Auto a -> autogroups.add(a.group());
+              case Selector.Service v -> services.add(v.text());
+              case Selector.Prefix x -> {
+                IpPrefix px = toPrefix(x.prefix());
+                if (px.bits() != 0 && !inTailnet(px)) {
+                  subnets.add(px);
+                }
+              }
+              default -> {}
             }
-          }
-          default -> {}
-        }
-      });
+          });
       for (PolicyTest t : p.tests()) {
         login(t.src().raw()).ifPresent(users::add);
         for (TestDestination d : concat(t.accept(), t.deny())) {
@@ -178,7 +196,9 @@ public final class SyntheticInventory {
           if (colon > 0) {
             login(d.raw().substring(0, colon)).ifPresent(users::add);
           }
-          d.target().filter(x -> x instanceof Selector.Service).ifPresent(x -> services.add(x.text()));
+          d.target()
+              .filter(x -> x instanceof Selector.Service)
+              .ifPresent(x -> services.add(x.text()));
         }
       }
       for (HostDef h : p.hosts()) {
@@ -186,7 +206,8 @@ public final class SyntheticInventory {
       }
       for (dev.tessera.policy.ast.IpSetDef set : p.ipsets()) {
         for (dev.tessera.policy.ast.IpSetDef.Op op : set.ops()) {
-          if (op.kind() == dev.tessera.policy.ast.IpSetDef.Kind.ADD && op.target() instanceof Selector.Prefix x) {
+          if (op.kind() == dev.tessera.policy.ast.IpSetDef.Kind.ADD
+              && op.target() instanceof Selector.Prefix x) {
             IpPrefix px = toPrefix(x.prefix());
             if (px.bits() != 0 && !inTailnet(px)) {
               subnets.add(px);
@@ -199,19 +220,28 @@ public final class SyntheticInventory {
       for (AutoApprovers.ServiceApprover r : p.autoApprovers().services()) {
         if (r.service() instanceof Selector.Service v) {
           services.add(v.text());
-          r.approvers().stream().filter(a -> a instanceof Selector.Tag).map(a -> ((Selector.Tag) a).name())
-              .forEach(t -> serviceHosts.computeIfAbsent(v.text(), k -> new TreeSet<>()).add("tag:" + t));
+          r.approvers().stream()
+              .filter(a -> a instanceof Selector.Tag)
+              .map(a -> ((Selector.Tag) a).name())
+              .forEach(
+                  t ->
+                      serviceHosts.computeIfAbsent(v.text(), k -> new TreeSet<>()).add("tag:" + t));
         }
       }
       for (AutoApprovers.RouteApprover r : p.autoApprovers().routes()) {
         IpPrefix route = toPrefix(r.route());
-        r.approvers().stream().filter(a -> a instanceof Selector.Tag).map(a -> ((Selector.Tag) a).name())
+        r.approvers().stream()
+            .filter(a -> a instanceof Selector.Tag)
+            .map(a -> ((Selector.Tag) a).name())
             .forEach(t -> tagRoutes.computeIfAbsent(t, k -> new TreeSet<>()).add(route));
       }
       // A grant's via tags route its subnet destinations.
       for (Grant g : p.grants()) {
-        List<String> via = g.via().stream().filter(v -> v instanceof Selector.Tag).map(v -> ((Selector.Tag) v).name())
-            .toList();
+        List<String> via =
+            g.via().stream()
+                .filter(v -> v instanceof Selector.Tag)
+                .map(v -> ((Selector.Tag) v).name())
+                .toList();
         if (via.isEmpty()) {
           continue;
         }
@@ -219,12 +249,19 @@ public final class SyntheticInventory {
         for (Selector d : g.dst()) {
           switch (d) {
             case Selector.Prefix x -> routes.add(toPrefix(x.prefix()));
-            case Selector.Host h -> p.hosts().stream().filter(hd -> hd.name().equals(h.name()))
-                .forEach(hd -> routes.add(toPrefix(hd.prefix())));
-            case Selector.IpSet i -> p.ipsets().stream().filter(sd -> sd.name().equals(i.name()))
-                .flatMap(sd -> sd.ops().stream())
-                .filter(op -> op.kind() == dev.tessera.policy.ast.IpSetDef.Kind.ADD && op.target() instanceof Selector.Prefix)
-                .forEach(op -> routes.add(toPrefix(((Selector.Prefix) op.target()).prefix())));
+            case Selector.Host h ->
+                p.hosts().stream()
+                    .filter(hd -> hd.name().equals(h.name()))
+                    .forEach(hd -> routes.add(toPrefix(hd.prefix())));
+            case Selector.IpSet i ->
+                p.ipsets().stream()
+                    .filter(sd -> sd.name().equals(i.name()))
+                    .flatMap(sd -> sd.ops().stream())
+                    .filter(
+                        op ->
+                            op.kind() == dev.tessera.policy.ast.IpSetDef.Kind.ADD
+                                && op.target() instanceof Selector.Prefix)
+                    .forEach(op -> routes.add(toPrefix(((Selector.Prefix) op.target()).prefix())));
             default -> {}
           }
         }
@@ -235,7 +272,9 @@ public final class SyntheticInventory {
       }
       for (Selector a : p.autoApprovers().exitNode()) {
         if (a instanceof Selector.Tag t) {
-          tagRoutes.computeIfAbsent(t.name(), k -> new TreeSet<>()).addAll(List.of(IpPrefix.ALL_V4, IpPrefix.ALL_V6));
+          tagRoutes
+              .computeIfAbsent(t.name(), k -> new TreeSet<>())
+              .addAll(List.of(IpPrefix.ALL_V4, IpPrefix.ALL_V6));
         }
       }
     }
@@ -246,7 +285,9 @@ public final class SyntheticInventory {
       IpPrefix p = h.getValue();
       if (p.isHost() && inTailnet(p)) {
         if (taken.add(p.address())) {
-          nodes.add(InventoryNode.of(h.getKey(), null, List.of(), List.of(p.address()), Map.of(), List.of()));
+          nodes.add(
+              InventoryNode.of(
+                  h.getKey(), null, List.of(), List.of(p.address()), Map.of(), List.of()));
         }
       } else if (p.bits() != 0) {
         subnets.add(p);
@@ -281,14 +322,24 @@ public final class SyntheticInventory {
           subnets.removeIf(r::contains);
         }
       }
-      nodes.add(InventoryNode.of("tag:" + t, null, List.of("tag:" + t), ips(next, taken), Map.of(), routes));
+      nodes.add(
+          InventoryNode.of(
+              "tag:" + t, null, List.of("tag:" + t), ips(next, taken), Map.of(), routes));
     }
     if (!subnets.isEmpty()) {
-      nodes.add(InventoryNode.of(ROUTER, null, List.of(), ips(next, taken), Map.of(), List.copyOf(subnets)));
+      nodes.add(
+          InventoryNode.of(
+              ROUTER, null, List.of(), ips(next, taken), Map.of(), List.copyOf(subnets)));
     }
     if (!exitRouted && autogroups.contains(AutoGroup.INTERNET)) {
-      nodes.add(InventoryNode.of(EXIT_NODE, null, List.of(), ips(next, taken), Map.of(),
-          List.of(IpPrefix.ALL_V4, IpPrefix.ALL_V6)));
+      nodes.add(
+          InventoryNode.of(
+              EXIT_NODE,
+              null,
+              List.of(),
+              ips(next, taken),
+              Map.of(),
+              List.of(IpPrefix.ALL_V4, IpPrefix.ALL_V6)));
     }
     // Each service the policy names gets addresses, hosted by the tag devices its svc:NAME
     // auto-approvers name (approved by the policy), else by an identity-less device of its own.
@@ -309,7 +360,9 @@ public final class SyntheticInventory {
     return new Inventory(us, nodes, svcs);
   }
 
-  /** Every selector of the policy's rules, definitions, approvers, ssh rules and node attributes. */
+  /**
+   * Every selector of the policy's rules, definitions, approvers, ssh rules and node attributes.
+   */
   private static void visit(Policy p, Consumer<Selector> see) {
     for (GroupDef g : p.groups()) {
       g.members().forEach(see);
@@ -329,10 +382,12 @@ public final class SyntheticInventory {
     aa.routes().forEach(r -> r.approvers().forEach(see));
     aa.exitNode().forEach(see);
     aa.services().forEach(r -> r.approvers().forEach(see));
-    p.ssh().forEach(r -> {
-      r.src().forEach(see);
-      r.dst().forEach(see);
-    });
+    p.ssh()
+        .forEach(
+            r -> {
+              r.src().forEach(see);
+              r.dst().forEach(see);
+            });
     for (PolicyTest t : p.tests()) {
       t.src().selector().ifPresent(see);
     }
@@ -340,9 +395,14 @@ public final class SyntheticInventory {
 
   private static java.util.Optional<String> login(String s) {
     String v = s.strip();
-    return v.contains("@") && !v.startsWith("autogroup:") && !v.startsWith("tag:") && !v.startsWith("group:")
-        && v.indexOf('@') == v.lastIndexOf('@') && !v.startsWith("@")
-        ? java.util.Optional.of(v) : java.util.Optional.empty();
+    return v.contains("@")
+            && !v.startsWith("autogroup:")
+            && !v.startsWith("tag:")
+            && !v.startsWith("group:")
+            && v.indexOf('@') == v.lastIndexOf('@')
+            && !v.startsWith("@")
+        ? java.util.Optional.of(v)
+        : java.util.Optional.empty();
   }
 
   private static IpPrefix toPrefix(dev.tessera.policy.ast.IpPrefix p) {
@@ -356,11 +416,14 @@ public final class SyntheticInventory {
 
   /** Inside 100.64.0.0/10 or fd7a:115c:a1e0::/48. */
   private static boolean inTailnet(IpPrefix p) {
-    return p.ipv6() ? p.bits() >= 48 && (p.address().hi() >>> 16) == 0xfd7a115ca1e0L
+    return p.ipv6()
+        ? p.bits() >= 48 && (p.address().hi() >>> 16) == 0xfd7a115ca1e0L
         : p.bits() >= 10 && (p.address().lo() & 0xffc00000L) == 0x64400000L;
   }
 
-  /** The next 100.64.0.0/10 address no host alias holds, and the matching fd7a:115c:a1e0::/48 one. */
+  /**
+   * The next 100.64.0.0/10 address no host alias holds, and the matching fd7a:115c:a1e0::/48 one.
+   */
   private static List<IpAddress> ips(int[] next, Set<IpAddress> taken) {
     while (true) {
       int n = next[0]++;

@@ -14,18 +14,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Pass 3: device posture (semantics reference, section 6). A rule's effective postures are its
- * own {@code srcPosture}, else {@code defaultSrcPosture}; a source device passes when it satisfies
- * <em>any</em> of them. Failing devices are left out of the sources: their addresses are cut out
- * of the rule's source set, whichever selector brought them in (a user, a tag, or an IP/CIDR/{@code
- * *} that covers them), so a device that fails posture cannot reach the destination through any
+ * Pass 3: device posture (semantics reference, section 6). A rule's effective postures are its own
+ * {@code srcPosture}, else {@code defaultSrcPosture}; a source device passes when it satisfies
+ * <em>any</em> of them. Failing devices are left out of the sources: their addresses are cut out of
+ * the rule's source set, whichever selector brought them in (a user, a tag, or an IP/CIDR/{@code *}
+ * that covers them), so a device that fails posture cannot reach the destination through any
  * spelling of the source. Addresses that are not devices (subnet routes, external CIDRs) pass on
  * the address alone, as in Tailscale.
  */
 public final class ApplyPosture {
   private ApplyPosture() {}
 
-  public static List<ResolvedRule> run(List<ResolvedRule> rules, Policy policy, Identities ids, Diagnostics diags) {
+  public static List<ResolvedRule> run(
+      List<ResolvedRule> rules, Policy policy, Identities ids, Diagnostics diags) {
     return run(rules, policy, ids, diags, null);
   }
 
@@ -33,8 +34,8 @@ public final class ApplyPosture {
    * {@link #run}, carrying the failing devices and cut sources over from a previous compilation
    * where one node's change allows it ({@link Reuse}; null: evaluate every node).
    */
-  public static List<ResolvedRule> run(List<ResolvedRule> rules, Policy policy, Identities ids, Diagnostics diags,
-      Reuse reuse) {
+  public static List<ResolvedRule> run(
+      List<ResolvedRule> rules, Policy policy, Identities ids, Diagnostics diags, Reuse reuse) {
     Map<String, PostureDef> defs = new HashMap<>();
     for (PostureDef d : policy.postures()) {
       defs.put(d.name(), d);
@@ -52,53 +53,70 @@ public final class ApplyPosture {
       }
       List<String> key = r.posture().stream().map(PostureRef::name).sorted().distinct().toList();
       ResolvedRule before = reuse == null ? null : reuse.oldRules().get(ri);
-      BitSet failed = failCache.computeIfAbsent(key, k -> {
-        if (before != null) {
-          // Every node but X keeps its outcome: carry the old set over and evaluate X alone.
-          // Undefined postures are reported exactly as the full evaluation reports them.
-          for (PostureRef ref : r.posture()) {
-            passCache.computeIfAbsent(ref.name(), n -> {
-              if (!defs.containsKey(n)) {
-                diags.error(CompilerCodes.UNRESOLVED, "posture \"posture:" + n + "\" is not defined", ref.span());
-              }
-              return new BitSet();
-            });
-          }
-          BitSet f = reuse.shift().remap(before.postureFailed());
-          if (reuse.x() >= 0) {
-            boolean passes = false;
-            for (PostureRef ref : r.posture()) {
-              PostureDef def = defs.get(ref.name());
-              passes |= def != null && PostureEvaluator.passes(def, index.node(reuse.x()));
-            }
-            f.set(reuse.x(), !passes);
-          }
-          return f;
-        }
-        BitSet pass = new BitSet();
-        for (PostureRef ref : r.posture()) {
-          pass.or(passCache.computeIfAbsent(ref.name(), n -> {
-            PostureDef def = defs.get(n);
-            BitSet b = new BitSet();
-            if (def == null) {
-              diags.error(CompilerCodes.UNRESOLVED, "posture \"posture:" + n + "\" is not defined", ref.span());
-              return b; // an undefined posture passes no one: fail closed
-            }
-            for (int i = 0; i < index.size(); i++) {
-              if (PostureEvaluator.passes(def, index.node(i))) {
-                b.set(i);
-              }
-            }
-            return b;
-          }));
-        }
-        BitSet f = new BitSet();
-        f.set(0, index.size());
-        f.andNot(pass);
-        return f;
-      });
+      BitSet failed =
+          failCache.computeIfAbsent(
+              key,
+              k -> {
+                if (before != null) {
+                  // Every node but X keeps its outcome: carry the old set over and evaluate X
+                  // alone.
+                  // Undefined postures are reported exactly as the full evaluation reports them.
+                  for (PostureRef ref : r.posture()) {
+                    passCache.computeIfAbsent(
+                        ref.name(),
+                        n -> {
+                          if (!defs.containsKey(n)) {
+                            diags.error(
+                                CompilerCodes.UNRESOLVED,
+                                "posture \"posture:" + n + "\" is not defined",
+                                ref.span());
+                          }
+                          return new BitSet();
+                        });
+                  }
+                  BitSet f = reuse.shift().remap(before.postureFailed());
+                  if (reuse.x() >= 0) {
+                    boolean passes = false;
+                    for (PostureRef ref : r.posture()) {
+                      PostureDef def = defs.get(ref.name());
+                      passes |= def != null && PostureEvaluator.passes(def, index.node(reuse.x()));
+                    }
+                    f.set(reuse.x(), !passes);
+                  }
+                  return f;
+                }
+                BitSet pass = new BitSet();
+                for (PostureRef ref : r.posture()) {
+                  pass.or(
+                      passCache.computeIfAbsent(
+                          ref.name(),
+                          n -> {
+                            PostureDef def = defs.get(n);
+                            BitSet b = new BitSet();
+                            if (def == null) {
+                              diags.error(
+                                  CompilerCodes.UNRESOLVED,
+                                  "posture \"posture:" + n + "\" is not defined",
+                                  ref.span());
+                              return b; // an undefined posture passes no one: fail closed
+                            }
+                            for (int i = 0; i < index.size(); i++) {
+                              if (PostureEvaluator.passes(def, index.node(i))) {
+                                b.set(i);
+                              }
+                            }
+                            return b;
+                          }));
+                }
+                BitSet f = new BitSet();
+                f.set(0, index.size());
+                f.andNot(pass);
+                return f;
+              });
       IpSet sources;
-      if (before != null && r.selected() == before.selected() && sameCut(reuse, before.postureFailed(), failed)) {
+      if (before != null
+          && r.selected() == before.selected()
+          && sameCut(reuse, before.postureFailed(), failed)) {
         sources = before.sources();
       } else if (before != null) {
         // Selected and cut sets differ from before only inside X's addresses (Reuse): patch the
@@ -109,10 +127,22 @@ public final class ApplyPosture {
         }
         sources = before.sources().subtract(reuse.xAddresses()).union(inside);
       } else {
-        sources = r.selected().subtract(failAddrCache.computeIfAbsent(key, k -> index.addressesOf(failed)));
+        sources =
+            r.selected()
+                .subtract(failAddrCache.computeIfAbsent(key, k -> index.addressesOf(failed)));
       }
-      out.add(new ResolvedRule(r.origin(), r.span(), r.src(), r.sourceNodes(), r.selected(), r.posture(),
-          failed, sources, r.clauses(), r.apps()));
+      out.add(
+          new ResolvedRule(
+              r.origin(),
+              r.span(),
+              r.src(),
+              r.sourceNodes(),
+              r.selected(),
+              r.posture(),
+              failed,
+              sources,
+              r.clauses(),
+              r.apps()));
     }
     return out;
   }

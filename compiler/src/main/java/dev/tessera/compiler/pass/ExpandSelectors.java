@@ -23,8 +23,8 @@ import dev.tessera.policy.ast.JsonText;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PostureRef;
 import dev.tessera.policy.ast.Selector;
-import dev.tessera.policy.ast.SshRule;
 import dev.tessera.policy.ast.SourceSpan;
+import dev.tessera.policy.ast.SshRule;
 import dev.tessera.policy.diag.Diagnostics;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -46,8 +46,10 @@ import java.util.Set;
  */
 public final class ExpandSelectors {
   /** Tailscale's CGNAT range minus 100.115.92.0/23 (reserved), as SaaS emits for {@code *}. */
-  public static final IpSet TAILNET_V4 = IpSet.of(IpPrefix.parse("100.64.0.0/10"))
-      .subtract(IpSet.of(IpPrefix.parse("100.115.92.0/23")));
+  public static final IpSet TAILNET_V4 =
+      IpSet.of(IpPrefix.parse("100.64.0.0/10"))
+          .subtract(IpSet.of(IpPrefix.parse("100.115.92.0/23")));
+
   /** Tailscale's IPv6 ULA range. */
   public static final IpSet TAILNET_V6 = IpSet.of(IpPrefix.parse("fd7a:115c:a1e0::/48"));
 
@@ -63,14 +65,22 @@ public final class ExpandSelectors {
   private final Map<Selector, Source> srcCache = new java.util.IdentityHashMap<>();
   private final Map<Selector, BitSet> nodesCache = new java.util.IdentityHashMap<>();
   private final Map<Selector, IpSet> prefixCache = new java.util.IdentityHashMap<>();
+
   /** Results of a previous compilation to reuse, or null (see {@link Reuse}). */
   private final Reuse reuse;
+
   private final Map<Selector, Destination> dstCache = new java.util.IdentityHashMap<>();
+
   /** Node sets of defined groups and tags by name (undefined ones are reported at each use). */
   private final Map<String, BitSet> groupNodes = new HashMap<>();
+
   private final Map<String, BitSet> tagNodes = new HashMap<>();
-  /** {@code *} as a source: built on first use (an expander used only for node sets never needs it). */
+
+  /**
+   * {@code *} as a source: built on first use (an expander used only for node sets never needs it).
+   */
   private IpSet wildcardSrc;
+
   private final BitSet allNodes;
 
   /** A source selector's expansion: device members and every address it stands for. */
@@ -104,7 +114,8 @@ public final class ExpandSelectors {
    * {@link #run}, reusing the source address sets of a previous compilation of the same policy
    * where one node's change cannot have changed them ({@code reuse} null: plain {@link #run}).
    */
-  public static List<ResolvedRule> run(Policy policy, Identities ids, Diagnostics diags, Reuse reuse) {
+  public static List<ResolvedRule> run(
+      Policy policy, Identities ids, Diagnostics diags, Reuse reuse) {
     return new ExpandSelectors(policy, ids, diags, reuse).expandAll();
   }
 
@@ -118,8 +129,13 @@ public final class ExpandSelectors {
     List<PostureRef> defaults = policy.defaultSrcPosture();
     for (int i = 0; i < policy.acls().size(); i++) {
       Acl a = policy.acls().get(i);
-      if (reuse != null && reuse.sameRule(out.size(), a.src(), a.dst().stream().map(AclDestination::target).toList(),
-          List.of(), this)) {
+      if (reuse != null
+          && reuse.sameRule(
+              out.size(),
+              a.src(),
+              a.dst().stream().map(AclDestination::target).toList(),
+              List.of(),
+              this)) {
         out.add(reuse.carried(out.size()));
         continue;
       }
@@ -131,8 +147,15 @@ public final class ExpandSelectors {
           clauses.add(new Clause(protos, dst, PortSet.of(d.ports().ranges())));
         }
       }
-      out.add(rule(out.size(), origin(a.span(), RuleOrigin.ACL, i), a.span(), a.src(),
-          a.srcPosture().isEmpty() ? defaults : a.srcPosture(), clauses, List.of()));
+      out.add(
+          rule(
+              out.size(),
+              origin(a.span(), RuleOrigin.ACL, i),
+              a.span(),
+              a.src(),
+              a.srcPosture().isEmpty() ? defaults : a.srcPosture(),
+              clauses,
+              List.of()));
     }
     for (int i = 0; i < policy.grants().size(); i++) {
       Grant g = policy.grants().get(i);
@@ -158,11 +181,19 @@ public final class ExpandSelectors {
           if (dst instanceof Destination.Internet) {
             continue; // SaaS: "cannot use app grants with autogroup:internet" (validation)
           }
-          apps.add(new AppClause(cap.name(), cap.values().stream().map(JsonText::json).toList(), dst));
+          apps.add(
+              new AppClause(cap.name(), cap.values().stream().map(JsonText::json).toList(), dst));
         }
       }
-      out.add(rule(out.size(), origin(g.span(), RuleOrigin.GRANT, i), g.span(), g.src(),
-          g.srcPosture().isEmpty() ? defaults : g.srcPosture(), clauses, apps));
+      out.add(
+          rule(
+              out.size(),
+              origin(g.span(), RuleOrigin.GRANT, i),
+              g.span(),
+              g.src(),
+              g.srcPosture().isEmpty() ? defaults : g.srcPosture(),
+              clauses,
+              apps));
     }
     for (int i = 0; i < policy.ssh().size(); i++) {
       SshRule r = policy.ssh().get(i);
@@ -172,10 +203,14 @@ public final class ExpandSelectors {
       // Session recording (KB 1246): the SSH destination streams the session to a recorder over
       // the tailnet, so every recorder admits TCP to port 80 from the rule's destinations
       // (docs/semantics.md §3.9). autogroup:self as a destination means the members' devices.
-      List<Selector> from = r.dst().stream()
-          .map(d -> d instanceof Selector.Auto a && a.group() == AutoGroup.SELF
-              ? (Selector) new Selector.Auto(AutoGroup.MEMBER, a.span()) : d)
-          .toList();
+      List<Selector> from =
+          r.dst().stream()
+              .map(
+                  d ->
+                      d instanceof Selector.Auto a && a.group() == AutoGroup.SELF
+                          ? (Selector) new Selector.Auto(AutoGroup.MEMBER, a.span())
+                          : d)
+              .toList();
       List<Clause> clauses = new ArrayList<>();
       for (Selector rec : r.recorder()) {
         Destination dst = destination(rec);
@@ -183,15 +218,24 @@ public final class ExpandSelectors {
           clauses.add(new Clause(List.of(RECORDER_PROTO), dst, PortSet.of(List.of(RECORDER_PORT))));
         }
       }
-      out.add(rule(out.size(), origin(r.span(), RuleOrigin.SSH_RECORDER, i), r.span(), from, List.of(), clauses,
-          List.of()));
+      out.add(
+          rule(
+              out.size(),
+              origin(r.span(), RuleOrigin.SSH_RECORDER, i),
+              r.span(),
+              from,
+              List.of(),
+              clauses,
+              List.of()));
     }
     return out;
   }
 
   /** tsrecorder receives recordings over HTTP on port 80 of its tailnet address. */
   static final int RECORDER_PROTO = 6;
-  static final dev.tessera.policy.ast.PortRange RECORDER_PORT = new dev.tessera.policy.ast.PortRange(80, 80);
+
+  static final dev.tessera.policy.ast.PortRange RECORDER_PORT =
+      new dev.tessera.policy.ast.PortRange(80, 80);
 
   /**
    * {@code via} restricts a grant's subnet destinations to routers carrying one of the via tags
@@ -211,19 +255,28 @@ public final class ExpandSelectors {
   }
 
   static RuleOrigin origin(SourceSpan span, String kind, int index) {
-    return new RuleOrigin(span.file(), Math.max(0, span.startLine()), Math.max(0, span.startCol()), kind, index);
+    return new RuleOrigin(
+        span.file(), Math.max(0, span.startLine()), Math.max(0, span.startCol()), kind, index);
   }
 
-  private ResolvedRule rule(int index, RuleOrigin origin, SourceSpan span, List<Selector> src,
-      List<PostureRef> posture, List<Clause> clauses, List<AppClause> apps) {
+  private ResolvedRule rule(
+      int index,
+      RuleOrigin origin,
+      SourceSpan span,
+      List<Selector> src,
+      List<PostureRef> posture,
+      List<Clause> clauses,
+      List<AppClause> apps) {
     BitSet nodes = new BitSet();
     for (Selector s : src) {
       nodes.or(nodesOf(s));
     }
     IpSet selected = null;
     if (reuse != null) {
-      selected = reuse.sameSelected(index, src, this) ? reuse.oldRules().get(index).selected()
-          : reuse.patchedSelected(index, src, this);
+      selected =
+          reuse.sameSelected(index, src, this)
+              ? reuse.oldRules().get(index).selected()
+              : reuse.patchedSelected(index, src, this);
     }
     if (selected == null) {
       IpSet.Builder addrs = IpSet.builder();
@@ -232,7 +285,8 @@ public final class ExpandSelectors {
       }
       selected = addrs.build();
     }
-    return new ResolvedRule(origin, span, src, nodes, selected, posture, new BitSet(), selected, clauses, apps);
+    return new ResolvedRule(
+        origin, span, src, nodes, selected, posture, new BitSet(), selected, clauses, apps);
   }
 
   private IpSet wildcardSource() {
@@ -283,23 +337,30 @@ public final class ExpandSelectors {
       case Selector.Wildcard w -> true;
       // Only the node's own login can hold it (userNodes: untagged nodes by their user).
       case Selector.User u -> ids.nodesOfUser(u.login()).get(id);
-      case Selector.UserDomain d -> user.isPresent() && user.get().endsWith("@" + d.domain())
-          && ids.nodesOfUser(user.get()).get(id);
+      case Selector.UserDomain d ->
+          user.isPresent()
+              && user.get().endsWith("@" + d.domain())
+              && ids.nodesOfUser(user.get()).get(id);
       case Selector.Group g -> {
         Set<String> logins = ids.groups().get(g.name());
-        yield logins == null ? nodesOf(s).get(id) // undefined: nodesOf reports it
-            : user.isPresent() && logins.contains(user.get()) && ids.nodesOfUser(user.get()).get(id);
+        yield logins == null
+            ? nodesOf(s).get(id) // undefined: nodesOf reports it
+            : user.isPresent()
+                && logins.contains(user.get())
+                && ids.nodesOfUser(user.get()).get(id);
       }
       case Selector.Tag t -> tag(t).get(id);
-      case Selector.Auto a -> switch (a.group()) {
-        case MEMBER -> ids.members().get(id);
-        case TAGGED -> ids.tagged().get(id);
-        case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> user.isPresent()
-            && Role.ofAutoGroup(a.group()).orElseThrow() == ids.userRoles().get(user.get())
-            && ids.nodesOfUser(user.get()).get(id);
-        case DANGER_ALL -> true;
-        case SHARED, SELF, INTERNET -> false;
-      };
+      case Selector.Auto a ->
+          switch (a.group()) {
+            case MEMBER -> ids.members().get(id);
+            case TAGGED -> ids.tagged().get(id);
+            case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
+                user.isPresent()
+                    && Role.ofAutoGroup(a.group()).orElseThrow() == ids.userRoles().get(user.get())
+                    && ids.nodesOfUser(user.get()).get(id);
+            case DANGER_ALL -> true;
+            case SHARED, SELF, INTERNET -> false;
+          };
     };
   }
 
@@ -325,38 +386,40 @@ public final class ExpandSelectors {
     if (cached != null) {
       return cached;
     }
-    BitSet result = switch (s) {
-      case Selector.Wildcard w -> allNodes;
-      case Selector.User u -> ids.nodesOfUser(u.login());
-      case Selector.UserDomain d -> {
-        BitSet b = new BitSet();
-        for (Map.Entry<String, BitSet> e : ids.userNodes().entrySet()) {
-          if (e.getKey().endsWith("@" + d.domain())) {
-            b.or(e.getValue());
+    BitSet result =
+        switch (s) {
+          case Selector.Wildcard w -> allNodes;
+          case Selector.User u -> ids.nodesOfUser(u.login());
+          case Selector.UserDomain d -> {
+            BitSet b = new BitSet();
+            for (Map.Entry<String, BitSet> e : ids.userNodes().entrySet()) {
+              if (e.getKey().endsWith("@" + d.domain())) {
+                b.or(e.getValue());
+              }
+            }
+            yield b;
           }
-        }
-        yield b;
-      }
-      case Selector.Group g -> group(g);
-      case Selector.Tag t -> tag(t);
-      case Selector.Auto a -> switch (a.group()) {
-        case MEMBER -> ids.members();
-        case TAGGED -> ids.tagged();
-        case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> role(Role.ofAutoGroup(a.group())
-            .orElseThrow());
-        case DANGER_ALL -> allNodes;
-        // Shared-in users are not modelled by the inventory: nobody.
-        case SHARED -> new BitSet();
-        // Not valid as sources (validation reports them); contribute nothing (fail closed).
-        case SELF, INTERNET -> new BitSet();
-      };
-      case Selector.Host h -> ids.index().nodesWithAddressIn(prefixSet(h));
-      case Selector.IpSet i -> ids.index().nodesWithAddressIn(prefixSet(i));
-      case Selector.Prefix p -> ids.index().nodesWithAddressIn(prefixSet(p));
-      case Selector.Range rg -> ids.index().nodesWithAddressIn(prefixSet(rg));
-      // Not valid as a source (validation reports it): nothing (fail closed).
-      case Selector.Service v -> new BitSet();
-    };
+          case Selector.Group g -> group(g);
+          case Selector.Tag t -> tag(t);
+          case Selector.Auto a ->
+              switch (a.group()) {
+                case MEMBER -> ids.members();
+                case TAGGED -> ids.tagged();
+                case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
+                    role(Role.ofAutoGroup(a.group()).orElseThrow());
+                case DANGER_ALL -> allNodes;
+                // Shared-in users are not modelled by the inventory: nobody.
+                case SHARED -> new BitSet();
+                // Not valid as sources (validation reports them); contribute nothing (fail closed).
+                case SELF, INTERNET -> new BitSet();
+              };
+          case Selector.Host h -> ids.index().nodesWithAddressIn(prefixSet(h));
+          case Selector.IpSet i -> ids.index().nodesWithAddressIn(prefixSet(i));
+          case Selector.Prefix p -> ids.index().nodesWithAddressIn(prefixSet(p));
+          case Selector.Range rg -> ids.index().nodesWithAddressIn(prefixSet(rg));
+          // Not valid as a source (validation reports it): nothing (fail closed).
+          case Selector.Service v -> new BitSet();
+        };
     nodesCache.put(s, result);
     return result;
   }
@@ -372,13 +435,14 @@ public final class ExpandSelectors {
     if (cached != null) {
       return cached;
     }
-    IpSet result = switch (s) {
-      case Selector.Host h -> hostSet(h);
-      case Selector.IpSet i -> ipset(i.name(), new HashSet<>(), i.span());
-      case Selector.Prefix p -> IpSet.of(toPrefix(p.prefix()));
-      case Selector.Range rg -> range(rg);
-      default -> throw new IllegalArgumentException("not an address selector: " + s);
-    };
+    IpSet result =
+        switch (s) {
+          case Selector.Host h -> hostSet(h);
+          case Selector.IpSet i -> ipset(i.name(), new HashSet<>(), i.span());
+          case Selector.Prefix p -> IpSet.of(toPrefix(p.prefix()));
+          case Selector.Range rg -> range(rg);
+          default -> throw new IllegalArgumentException("not an address selector: " + s);
+        };
     prefixCache.put(s, result);
     return result;
   }
@@ -389,15 +453,16 @@ public final class ExpandSelectors {
       return cached;
     }
     BitSet nodes = nodesOf(s);
-    IpSet addresses = switch (s) {
-      case Selector.Wildcard w -> wildcardSource();
-      case Selector.Auto a when a.group() == AutoGroup.DANGER_ALL -> IpSet.ALL;
-      case Selector.Host h -> prefixSet(h);
-      case Selector.IpSet i -> prefixSet(i);
-      case Selector.Prefix p -> prefixSet(p);
-      case Selector.Range rg -> prefixSet(rg);
-      default -> ids.index().addressesOf(nodes);
-    };
+    IpSet addresses =
+        switch (s) {
+          case Selector.Wildcard w -> wildcardSource();
+          case Selector.Auto a when a.group() == AutoGroup.DANGER_ALL -> IpSet.ALL;
+          case Selector.Host h -> prefixSet(h);
+          case Selector.IpSet i -> prefixSet(i);
+          case Selector.Prefix p -> prefixSet(p);
+          case Selector.Range rg -> prefixSet(rg);
+          default -> ids.index().addressesOf(nodes);
+        };
     Source result = new Source(nodes, addresses);
     srcCache.put(s, result);
     return result;
@@ -406,17 +471,20 @@ public final class ExpandSelectors {
   private BitSet group(Selector.Group g) {
     Set<String> logins = ids.groups().get(g.name());
     if (logins == null) {
-      diags.error(CompilerCodes.UNRESOLVED, "group \"group:" + g.name() + "\" is not defined", g.span());
+      diags.error(
+          CompilerCodes.UNRESOLVED, "group \"group:" + g.name() + "\" is not defined", g.span());
       return new BitSet();
     }
     // By name: a group is named in many rules (each occurrence its own selector object).
-    return groupNodes.computeIfAbsent(g.name(), name -> {
-      BitSet b = new BitSet();
-      for (String l : logins) {
-        b.or(ids.nodesOfUser(l));
-      }
-      return b;
-    });
+    return groupNodes.computeIfAbsent(
+        g.name(),
+        name -> {
+          BitSet b = new BitSet();
+          for (String l : logins) {
+            b.or(ids.nodesOfUser(l));
+          }
+          return b;
+        });
   }
 
   private BitSet tag(Selector.Tag t) {
@@ -426,7 +494,8 @@ public final class ExpandSelectors {
     }
     String text = "tag:" + t.name();
     if (!ids.definedTags().contains(text)) {
-      diags.error(CompilerCodes.UNRESOLVED, "tag \"" + text + "\" is not defined in tagOwners", t.span());
+      diags.error(
+          CompilerCodes.UNRESOLVED, "tag \"" + text + "\" is not defined in tagOwners", t.span());
       return new BitSet();
     }
     BitSet b = ids.nodesOfTag(text);
@@ -473,19 +542,21 @@ public final class ExpandSelectors {
     }
     IpSet acc = IpSet.EMPTY;
     for (IpSetDef.Op op : def.ops()) {
-      IpSet x = switch (op.target()) {
-        case Selector.Host h -> hostSet(h);
-        case Selector.Prefix p -> IpSet.of(toPrefix(p.prefix()));
-        case Selector.Range r -> range(r);
-        case Selector.IpSet i -> ipset(i.name(), visiting, i.span());
-        // Other targets are not allowed in ipsets (tags are rejected by validation);
-        // autogroup:internet has no fixed address set here.
-        default -> IpSet.EMPTY;
-      };
-      acc = switch (op.kind()) {
-        case ADD -> acc.union(x);
-        case REMOVE -> acc.subtract(x);
-      };
+      IpSet x =
+          switch (op.target()) {
+            case Selector.Host h -> hostSet(h);
+            case Selector.Prefix p -> IpSet.of(toPrefix(p.prefix()));
+            case Selector.Range r -> range(r);
+            case Selector.IpSet i -> ipset(i.name(), visiting, i.span());
+            // Other targets are not allowed in ipsets (tags are rejected by validation);
+            // autogroup:internet has no fixed address set here.
+            default -> IpSet.EMPTY;
+          };
+      acc =
+          switch (op.kind()) {
+            case ADD -> acc.union(x);
+            case REMOVE -> acc.subtract(x);
+          };
     }
     visiting.remove(name);
     ipsetCache.put(name, acc);
@@ -497,28 +568,37 @@ public final class ExpandSelectors {
     if (cached != null) {
       return cached;
     }
-    Destination d = switch (s) {
-      case Selector.Wildcard w -> new Destination.Any(s);
-      case Selector.User u -> new Destination.Nodes(ids.nodesOfUser(u.login()), s);
-      case Selector.UserDomain ud -> new Destination.Nodes(nodesOf(ud), s);
-      case Selector.Group g -> new Destination.Nodes(group(g), s);
-      case Selector.Tag t -> new Destination.Nodes(tag(t), s);
-      case Selector.Auto a -> switch (a.group()) {
-        case MEMBER, TAGGED, OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
-            new Destination.Nodes(nodesOf(a), s);
-        case SELF -> new Destination.Self(s);
-        case INTERNET -> new Destination.Internet(s);
-        // danger-all is rejected as a destination by validation; shared is src-only.
-        case DANGER_ALL, SHARED -> null;
-      };
-      case Selector.Host h -> prefixDst(hostSet(h), s);
-      case Selector.IpSet i -> prefixDst(ipset(i.name(), new HashSet<>(), i.span()), s);
-      case Selector.Prefix p -> prefixDst(IpSet.of(toPrefix(p.prefix())), s);
-      case Selector.Range r -> prefixDst(range(r), s);
-      // The service's virtual addresses, enforced by its approved hosts, which route them
-      // (ServiceHosting); a service the inventory does not list has no address: nobody.
-      case Selector.Service v -> prefixDst(ids.serviceAddresses(v.text()), s);
-    };
+    Destination d =
+        switch (s) {
+          case Selector.Wildcard w -> new Destination.Any(s);
+          case Selector.User u -> new Destination.Nodes(ids.nodesOfUser(u.login()), s);
+          case Selector.UserDomain ud -> new Destination.Nodes(nodesOf(ud), s);
+          case Selector.Group g -> new Destination.Nodes(group(g), s);
+          case Selector.Tag t -> new Destination.Nodes(tag(t), s);
+          case Selector.Auto a ->
+              switch (a.group()) {
+                case MEMBER,
+                    TAGGED,
+                    OWNER,
+                    ADMIN,
+                    IT_ADMIN,
+                    NETWORK_ADMIN,
+                    BILLING_ADMIN,
+                    AUDITOR ->
+                    new Destination.Nodes(nodesOf(a), s);
+                case SELF -> new Destination.Self(s);
+                case INTERNET -> new Destination.Internet(s);
+                // danger-all is rejected as a destination by validation; shared is src-only.
+                case DANGER_ALL, SHARED -> null;
+              };
+          case Selector.Host h -> prefixDst(hostSet(h), s);
+          case Selector.IpSet i -> prefixDst(ipset(i.name(), new HashSet<>(), i.span()), s);
+          case Selector.Prefix p -> prefixDst(IpSet.of(toPrefix(p.prefix())), s);
+          case Selector.Range r -> prefixDst(range(r), s);
+          // The service's virtual addresses, enforced by its approved hosts, which route them
+          // (ServiceHosting); a service the inventory does not list has no address: nobody.
+          case Selector.Service v -> prefixDst(ids.serviceAddresses(v.text()), s);
+        };
     if (d != null) {
       dstCache.put(s, d);
     }

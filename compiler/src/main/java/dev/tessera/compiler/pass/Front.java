@@ -16,8 +16,13 @@ import java.util.function.Function;
  * incremental compiler: identities, resolved rules, the projection with the incoming half of the
  * peer relation and its transpose, and the diagnostics of every pass.
  */
-public record Front(Identities ids, List<ResolvedRule> rules, Projection projection, List<BitSet> incoming,
-    List<BitSet> outgoing, List<Diagnostic> diagnostics) {
+public record Front(
+    Identities ids,
+    List<ResolvedRule> rules,
+    Projection projection,
+    List<BitSet> incoming,
+    List<BitSet> outgoing,
+    List<Diagnostic> diagnostics) {
 
   /** Passes 1 to 4 from scratch. */
   public static Front run(Policy policy, Inventory inventory) {
@@ -25,19 +30,25 @@ public record Front(Identities ids, List<ResolvedRule> rules, Projection project
   }
 
   /**
-   * Passes 1 to 4; {@code project} is pass 4 (the full pass, or a patch of a previous
-   * projection), passes 2 and 3 reuse what {@code reuse} gives for the new identities (null:
-   * nothing) and pass 1 what {@code previousIds} (the previous compilation's identities of the
-   * same policy; null: nothing) derived for unchanged nodes.
+   * Passes 1 to 4; {@code project} is pass 4 (the full pass, or a patch of a previous projection),
+   * passes 2 and 3 reuse what {@code reuse} gives for the new identities (null: nothing) and pass 1
+   * what {@code previousIds} (the previous compilation's identities of the same policy; null:
+   * nothing) derived for unchanged nodes.
    */
-  public static Front run(Policy policy, Inventory inventory,
-      BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project, Function<Identities, Reuse> reuse,
+  public static Front run(
+      Policy policy,
+      Inventory inventory,
+      BiFunction<Identities, List<ResolvedRule>, ProjectPerNode.Result> project,
+      Function<Identities, Reuse> reuse,
       Identities previousIds) {
     Diagnostics diags = new Diagnostics();
     if (!policy.has(Section.ACLS) && !policy.has(Section.GRANTS)) {
       // Ambiguity 8 (docs/semantics.md): headscale allows all here; Tessera denies all.
-      diags.warning("no-rules", "the policy has neither acls nor grants: every node denies all inbound traffic",
-          policy.span(), "add \"acls\" or \"grants\"; Tessera never infers allow-all");
+      diags.warning(
+          "no-rules",
+          "the policy has neither acls nor grants: every node denies all inbound traffic",
+          policy.span(),
+          "add \"acls\" or \"grants\"; Tessera never infers allow-all");
     }
     Inventory hosted = ServiceHosting.apply(policy, inventory, diags);
     Identities ids = ResolveIdentities.run(policy, hosted, diags, previousIds);
@@ -45,6 +56,7 @@ public record Front(Identities ids, List<ResolvedRule> rules, Projection project
     List<ResolvedRule> expanded = ExpandSelectors.run(policy, ids, diags, previous);
     List<ResolvedRule> rules = ApplyPosture.run(expanded, policy, ids, diags, previous);
     ProjectPerNode.Result proj = project.apply(ids, rules);
-    return new Front(ids, rules, proj.projection(), proj.incoming(), proj.outgoing(), diags.sorted());
+    return new Front(
+        ids, rules, proj.projection(), proj.incoming(), proj.outgoing(), diags.sorted());
   }
 }

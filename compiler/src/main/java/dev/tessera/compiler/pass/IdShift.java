@@ -5,14 +5,15 @@ import java.util.BitSet;
 /**
  * How node ids move when one node joins or leaves an incrementally updated compilation ({@link
  * NodeIndex#NodeIndex(java.util.List, NodeIndex)} keeps ids stable): a node joining takes the next
- * free id (the old size), so no old id moves; a node leaving from old id {@code at} hands that id to
- * the node with the last old id ({@code last}), so exactly one id moves; a change keeps every id.
- * Old per-node results (bit sets over node ids) thus carry over as they are, or with two bits
+ * free id (the old size), so no old id moves; a node leaving from old id {@code at} hands that id
+ * to the node with the last old id ({@code last}), so exactly one id moves; a change keeps every
+ * id. Old per-node results (bit sets over node ids) thus carry over as they are, or with two bits
  * touched, instead of being shifted word by word (which cost a pass over every set at 10k nodes).
  *
  * @param at the joined node's new id, or the left node's old id
  * @param delta +1 (join), -1 (leave) or 0 (no id moves)
- * @param last for a leave, the last old id (the node that moves to {@code at}, or {@code at} itself)
+ * @param last for a leave, the last old id (the node that moves to {@code at}, or {@code at}
+ *     itself)
  */
 public record IdShift(int at, int delta, int last) {
   public static final IdShift NONE = new IdShift(0, 0, -1);
@@ -57,7 +58,9 @@ public record IdShift(int at, int delta, int last) {
     return shift;
   }
 
-  /** Do surviving nodes keep their old ids (no node left)? Then old bit sets are valid as they are. */
+  /**
+   * Do surviving nodes keep their old ids (no node left)? Then old bit sets are valid as they are.
+   */
   public boolean keepsOldIds() {
     return delta >= 0;
   }

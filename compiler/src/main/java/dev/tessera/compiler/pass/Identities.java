@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Output of {@link ResolveIdentities}: who is who. Node sets are {@link BitSet}s over
- * {@link NodeIndex} ids and must not be modified by callers.
+ * Output of {@link ResolveIdentities}: who is who. Node sets are {@link BitSet}s over {@link
+ * NodeIndex} ids and must not be modified by callers.
  *
  * @param userNodes login -> that user's <em>untagged</em> nodes (a tagged device has no user
  *     identity, Tailscale KB 1068)

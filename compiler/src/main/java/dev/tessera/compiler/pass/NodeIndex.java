@@ -19,9 +19,9 @@ import java.util.List;
  * from the previous one ({@link #NodeIndex(List, NodeIndex)}, when at most one node joined and at
  * most one left) keeps every surviving node's id: a joined node takes the next free id and a left
  * node's id goes to the node with the last id (see {@link IdShift}). So ids are not name order in
- * general, and whatever must come out in name order (peer lists, node listings) goes through
- * {@link #rank}, {@link #idAtRank} or {@link #sortByName}; nothing else may depend on id order. This is what keeps an
- * update from rewriting every per-node bit set when one node joins or leaves.
+ * general, and whatever must come out in name order (peer lists, node listings) goes through {@link
+ * #rank}, {@link #idAtRank} or {@link #sortByName}; nothing else may depend on id order. This is
+ * what keeps an update from rewriting every per-node bit set when one node joins or leaves.
  */
 public final class NodeIndex {
   private final List<InventoryNode> nodes;
@@ -29,9 +29,12 @@ public final class NodeIndex {
   private final IpSet[] subnetRoutes;
   private final IpSet[] allRoutes;
   private final List<IpPrefix>[] addressPrefixes;
-  private final java.util.Map<String, Integer> ids; // shared with the previous index when ids are the same
+  private final java.util.Map<String, Integer>
+      ids; // shared with the previous index when ids are the same
+
   /** Ids in name order, and each id's position in it; null when ids are name order already. */
   private final int[] byName;
+
   private final int[] rank;
   // Address index, per family, sorted by address: IPv4 as (address << 31 | node id) packed
   // longs; IPv6 as parallel (hi, lo, node) arrays. Primitive arrays: no address objects to
@@ -59,13 +62,14 @@ public final class NodeIndex {
    * note) when the node set differs from its by at most one node joining and one leaving, and
    * taking each node's derived sets (addresses, their prefix form, routes) from {@code previous}
    * when it indexed the very same {@link InventoryNode} object (records are immutable, so the
-   * derived values are equal; sharing them also lets incremental updates compare them by
-   * identity). {@code previous} may be null.
+   * derived values are equal; sharing them also lets incremental updates compare them by identity).
+   * {@code previous} may be null.
    */
   public NodeIndex(List<InventoryNode> inventoryNodes, NodeIndex previous) {
     int n = inventoryNodes.size();
     int[] fromOld = new int[n]; // id -> previous id, or -1
-    InventoryNode[] order = previous == null ? null : stableOrder(inventoryNodes, previous, fromOld);
+    InventoryNode[] order =
+        previous == null ? null : stableOrder(inventoryNodes, previous, fromOld);
     previousGeneration = order == null ? null : previous.generation;
     stableShift = order == null ? null : shiftOf(fromOld, n, previous.size());
     if (order == null) {
@@ -98,7 +102,9 @@ public final class NodeIndex {
     }
     boolean sameAddresses = sameIds;
     for (int i = 0; sameAddresses && i < n; i++) {
-      sameAddresses = nodes.get(i) == previous.nodes.get(i) || nodes.get(i).ips().equals(previous.nodes.get(i).ips());
+      sameAddresses =
+          nodes.get(i) == previous.nodes.get(i)
+              || nodes.get(i).ips().equals(previous.nodes.get(i).ips());
     }
     addresses = new IpSet[n];
     subnetRoutes = new IpSet[n];
@@ -224,8 +230,8 @@ public final class NodeIndex {
    * The nodes in stable-id order against {@code previous} (filling {@code fromOld}), or null when
    * more than one node joined or more than one left (then ids are assigned afresh, by name).
    */
-  private static InventoryNode[] stableOrder(List<InventoryNode> inventoryNodes, NodeIndex previous,
-      int[] fromOld) {
+  private static InventoryNode[] stableOrder(
+      List<InventoryNode> inventoryNodes, NodeIndex previous, int[] fromOld) {
     int m = previous.size();
     InventoryNode[] slots = new InventoryNode[m + 1];
     InventoryNode joined = null;
@@ -303,11 +309,15 @@ public final class NodeIndex {
       return moved < 0 && fromOld[m] < 0 ? IdShift.join(m) : null;
     }
     if (n == m) {
-      return moved < 0 ? IdShift.NONE : null; // a moved id here is a rename: a new node in a freed id
+      return moved < 0
+          ? IdShift.NONE
+          : null; // a moved id here is a rename: a new node in a freed id
     }
     if (n == m - 1) {
       // One left: from id `moved`, which the last node took, or the last id itself.
-      return moved < 0 ? IdShift.leave(m - 1, m) : fromOld[moved] == m - 1 ? IdShift.leave(moved, m) : null;
+      return moved < 0
+          ? IdShift.leave(m - 1, m)
+          : fromOld[moved] == m - 1 ? IdShift.leave(moved, m) : null;
     }
     return null;
   }
@@ -449,26 +459,30 @@ public final class NodeIndex {
   /** Nodes having at least one address inside {@code set}. */
   public BitSet nodesWithAddressIn(IpSet set) {
     BitSet out = new BitSet();
-    set.forEachRange((ipv6, sHi, sLo, eHi, eLo) -> {
-      if (!ipv6) {
-        // First packed entry with address >= sLo; entries up to address eLo.
-        int k = lowerBound(v4Packed, sLo << 31);
-        while (k < v4Packed.length && (v4Packed[k] >>> 31) <= eLo) {
-          out.set((int) (v4Packed[k] & 0x7FFF_FFFFL));
-          k++;
-        }
-      } else {
-        int k = lowerBound6(sHi, sLo);
-        while (k < v6Hi.length && cmp(v6Hi[k], v6Lo[k], eHi, eLo) <= 0) {
-          out.set(v6Node[k]);
-          k++;
-        }
-      }
-    });
+    set.forEachRange(
+        (ipv6, sHi, sLo, eHi, eLo) -> {
+          if (!ipv6) {
+            // First packed entry with address >= sLo; entries up to address eLo.
+            int k = lowerBound(v4Packed, sLo << 31);
+            while (k < v4Packed.length && (v4Packed[k] >>> 31) <= eLo) {
+              out.set((int) (v4Packed[k] & 0x7FFF_FFFFL));
+              k++;
+            }
+          } else {
+            int k = lowerBound6(sHi, sLo);
+            while (k < v6Hi.length && cmp(v6Hi[k], v6Lo[k], eHi, eLo) <= 0) {
+              out.set(v6Node[k]);
+              k++;
+            }
+          }
+        });
     return out;
   }
 
-  /** Nodes whose address or subnet route overlaps {@code set} (traffic from them may carry such sources). */
+  /**
+   * Nodes whose address or subnet route overlaps {@code set} (traffic from them may carry such
+   * sources).
+   */
   public BitSet nodesOriginating(IpSet set) {
     BitSet out = nodesWithAddressIn(set);
     for (int r : routers) {

@@ -26,12 +26,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Passes 5 and 6: normalize and emit. A node's pieces become FilterRules: one per (rule,
- * protocols, source set), sources as the minimal sorted CIDR list (adjacent prefixes merged,
- * duplicates gone, shared between nodes), destinations grouped by prefix with merged port
- * ranges, protocols sorted. Rules, peers and cap grants come out in the enforcer's canonical order
- * ({@link CompiledFilter#canonical()}), so the in-memory filter, its encoding and its hash agree
- * and nothing depends on the order of input entries.
+ * Passes 5 and 6: normalize and emit. A node's pieces become FilterRules: one per (rule, protocols,
+ * source set), sources as the minimal sorted CIDR list (adjacent prefixes merged, duplicates gone,
+ * shared between nodes), destinations grouped by prefix with merged port ranges, protocols sorted.
+ * Rules, peers and cap grants come out in the enforcer's canonical order ({@link
+ * CompiledFilter#canonical()}), so the in-memory filter, its encoding and its hash agree and
+ * nothing depends on the order of input entries.
  *
  * <p>{@link #build} is thread-safe and is called for many nodes at once ({@link Parallel}).
  */
@@ -52,8 +52,8 @@ public final class Normalize {
   }
 
   /**
-   * The previous compilation's instance while an incremental update builds its filters, else
-   * null (see {@link #carryOver}); dropped by {@link #detach} so compilations do not chain.
+   * The previous compilation's instance while an incremental update builds its filters, else null
+   * (see {@link #carryOver}); dropped by {@link #detach} so compilations do not chain.
    */
   private volatile Normalize previous;
 
@@ -70,13 +70,13 @@ public final class Normalize {
   }
 
   /**
-   * Incremental updates: take over {@code prev}'s shared values, so that a rebuilt filter holds
-   * the very objects (peer entries, source lists) of the filter it replaces wherever they are
-   * equal, and comparing the two is mostly identity checks. Exact because every value is a pure
-   * function of its key: a peer entry of node {@code i} (new id) is taken from old id {@code
-   * toOld[i]} only when the caller found its name, key and addresses unchanged ({@code
-   * entryChanged} clear; routes are compared at use, as before); a source list is looked up by
-   * its set. Call before any {@link #build}, on one thread; call {@link #detach} after the last.
+   * Incremental updates: take over {@code prev}'s shared values, so that a rebuilt filter holds the
+   * very objects (peer entries, source lists) of the filter it replaces wherever they are equal,
+   * and comparing the two is mostly identity checks. Exact because every value is a pure function
+   * of its key: a peer entry of node {@code i} (new id) is taken from old id {@code toOld[i]} only
+   * when the caller found its name, key and addresses unchanged ({@code entryChanged} clear; routes
+   * are compared at use, as before); a source list is looked up by its set. Call before any {@link
+   * #build}, on one thread; call {@link #detach} after the last.
    */
   public void carryOver(Normalize prev, int[] toOld, BitSet entryChanged) {
     for (int i = 0; i < toOld.length; i++) {
@@ -117,18 +117,21 @@ public final class Normalize {
    */
   public record RuleBase(List<FilterRule> rules, List<Piece> pieces) {}
 
-  /** At most this many policy rules rebuilt by a {@link RuleBase} patch; beyond, the node is built afresh. */
+  /**
+   * At most this many policy rules rebuilt by a {@link RuleBase} patch; beyond, the node is built
+   * afresh.
+   */
   private static final int MAX_PATCHED_RULES = 16;
 
   /**
-   * {@link #build(int, Projection)} for incremental updates, each argument optional (null):
-   * {@code peers} is the node's peer list as it is, the previous filter's list when the caller
-   * established that every input of the peer list (peer set, peers' entries, accepted routes) is
-   * unchanged (a canonical, sorted, immutable list, as built here); else {@code patch} patches
-   * one from the previous list; {@code base} lets the filter rules be patched (see {@link
-   * RuleBase}).
+   * {@link #build(int, Projection)} for incremental updates, each argument optional (null): {@code
+   * peers} is the node's peer list as it is, the previous filter's list when the caller established
+   * that every input of the peer list (peer set, peers' entries, accepted routes) is unchanged (a
+   * canonical, sorted, immutable list, as built here); else {@code patch} patches one from the
+   * previous list; {@code base} lets the filter rules be patched (see {@link RuleBase}).
    */
-  public CompiledFilter build(int node, Projection proj, List<Peer> peers, PeerPatch patch, RuleBase base) {
+  public CompiledFilter build(
+      int node, Projection proj, List<Peer> peers, PeerPatch patch, RuleBase base) {
     List<Piece> pieces = proj.pieces().get(node);
     List<FilterRule> ruleList = base == null ? null : patchedRules(pieces, base);
     if (ruleList == null) {
@@ -166,20 +169,28 @@ public final class Normalize {
 
     List<CapGrant> caps = new ArrayList<>();
     for (CapPiece c : proj.caps().get(node)) {
-      caps.add(new CapGrant(prefixes(c.sources()), c.dsts().stream().sorted().distinct().toList(), c.capability(),
-          c.values(), rules.get(c.rule()).origin()));
+      caps.add(
+          new CapGrant(
+              prefixes(c.sources()),
+              c.dsts().stream().sorted().distinct().toList(),
+              c.capability(),
+              c.values(),
+              rules.get(c.rule()).origin()));
     }
     caps.sort(CAP_ORDER);
     InventoryNode self = index.node(node);
-    return CompiledFilter.of(self.name(), index.addressPrefixes(node), ruleList, peers, List.copyOf(caps));
+    return CompiledFilter.of(
+        self.name(), index.addressPrefixes(node), ruleList, peers, List.copyOf(caps));
   }
 
   /** The filter rules of {@code pieces}, one per (rule, protocols, source set), unsorted. */
   private List<FilterRule> filterRules(List<Piece> pieces) {
     Map<GroupKey, TreeMap<IpPrefix, PortSet>> groups = new LinkedHashMap<>();
     for (Piece p : pieces) {
-      List<Integer> protos = p.protocols().size() <= 1 ? p.protocols()
-          : p.protocols().stream().sorted().distinct().toList();
+      List<Integer> protos =
+          p.protocols().size() <= 1
+              ? p.protocols()
+              : p.protocols().stream().sorted().distinct().toList();
       GroupKey k = new GroupKey(p.rule(), protos, p.sources());
       groups.computeIfAbsent(k, x -> new TreeMap<>()).merge(p.dst(), p.ports(), PortSet::union);
     }
@@ -192,16 +203,17 @@ public final class Normalize {
         }
       }
       GroupKey k = e.getKey();
-      out.add(new FilterRule(prefixes(k.sources()), k.protocols(), dsts, rules.get(k.rule()).origin()));
+      out.add(
+          new FilterRule(prefixes(k.sources()), k.protocols(), dsts, rules.get(k.rule()).origin()));
     }
     return out;
   }
 
   /**
    * The canonical rule list for {@code now} given {@code base}, or null when it is not worth
-   * patching. A filter rule comes from the pieces of one policy rule (the group key holds the rule),
-   * so where a policy rule's pieces are the same objects on both sides its filter rules are the
-   * same too; canonical order is by origin first, and origins differ between policy rules, so
+   * patching. A filter rule comes from the pieces of one policy rule (the group key holds the
+   * rule), so where a policy rule's pieces are the same objects on both sides its filter rules are
+   * the same too; canonical order is by origin first, and origins differ between policy rules, so
    * those rules are dropped from the old list and the rebuilt ones merged in by that order. Both
    * piece lists must be in rule order, as the projection makes them.
    */
@@ -216,8 +228,10 @@ public final class Normalize {
     int b = 0;
     int last = -1;
     while (a < now.size() || b < before.size()) {
-      int r = Math.min(a < now.size() ? now.get(a).rule() : Integer.MAX_VALUE,
-          b < before.size() ? before.get(b).rule() : Integer.MAX_VALUE);
+      int r =
+          Math.min(
+              a < now.size() ? now.get(a).rule() : Integer.MAX_VALUE,
+              b < before.size() ? before.get(b).rule() : Integer.MAX_VALUE);
       if (r <= last) {
         return null; // not in rule order
       }
@@ -288,7 +302,8 @@ public final class Normalize {
    * The first index from {@code from} whose rule's origin is at least {@code o} (after: greater
    * than {@code o}) in {@code rules}, which are in canonical order (by origin first).
    */
-  private static int firstWithOriginAtLeast(List<FilterRule> rules, int from, RuleOrigin o, boolean after) {
+  private static int firstWithOriginAtLeast(
+      List<FilterRule> rules, int from, RuleOrigin o, boolean after) {
     int lo = from;
     int hi = rules.size();
     while (lo < hi) {
@@ -358,7 +373,9 @@ public final class Normalize {
     }
   }
 
-  /** Binary search of {@code name} among peers [lo, hi) (by name): as {@link Arrays#binarySearch}. */
+  /**
+   * Binary search of {@code name} among peers [lo, hi) (by name): as {@link Arrays#binarySearch}.
+   */
   private static int indexOf(List<Peer> peers, int lo, int hi, String name) {
     hi--;
     while (lo <= hi) {

@@ -10,9 +10,9 @@ import java.util.Map;
 /**
  * Evaluates posture conditions against a node's attributes (Tailscale KB 1288).
  *
- * <p>Rules: all conditions of a posture must hold. A missing attribute fails every operator
- * except {@code NOT SET} (so {@code !=} and {@code NOT IN} fail on a device that does not report
- * the attribute: fail closed). {@code ==}/{@code !=}/{@code IN}/{@code NOT IN} compare the text
+ * <p>Rules: all conditions of a posture must hold. A missing attribute fails every operator except
+ * {@code NOT SET} (so {@code !=} and {@code NOT IN} fail on a device that does not report the
+ * attribute: fail closed). {@code ==}/{@code !=}/{@code IN}/{@code NOT IN} compare the text
  * (case-sensitive, booleans as {@code true}/{@code false}). {@code < <= > >=} compare numbers
  * numerically and versions component-wise ({@link #compareVersions}: 1.100.0 &gt; 1.60); a value
  * that is neither fails the condition.
@@ -38,10 +38,22 @@ public final class PostureEvaluator {
       case NE -> v != null && !v.text().equals(c.values().getFirst().text());
       case IN -> v != null && anyEquals(v, c.values());
       case NOT_IN -> v != null && !anyEquals(v, c.values());
-      case LT -> v != null && compare(v.text(), c.values().getFirst().text()) instanceof Integer r && r < 0;
-      case LE -> v != null && compare(v.text(), c.values().getFirst().text()) instanceof Integer r && r <= 0;
-      case GT -> v != null && compare(v.text(), c.values().getFirst().text()) instanceof Integer r && r > 0;
-      case GE -> v != null && compare(v.text(), c.values().getFirst().text()) instanceof Integer r && r >= 0;
+      case LT ->
+          v != null
+              && compare(v.text(), c.values().getFirst().text()) instanceof Integer r
+              && r < 0;
+      case LE ->
+          v != null
+              && compare(v.text(), c.values().getFirst().text()) instanceof Integer r
+              && r <= 0;
+      case GT ->
+          v != null
+              && compare(v.text(), c.values().getFirst().text()) instanceof Integer r
+              && r > 0;
+      case GE ->
+          v != null
+              && compare(v.text(), c.values().getFirst().text()) instanceof Integer r
+              && r >= 0;
     };
   }
 

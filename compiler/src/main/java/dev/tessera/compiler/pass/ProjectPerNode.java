@@ -27,8 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code autogroup:self} is resolved per destination node D: the sources are the rule's
  *       sources restricted to the addresses of D's user's untagged devices.
  *   <li>{@code autogroup:internet} gives no clause. Its sources, and those of any {@code *}
- *       destination (as Tailscale's default allow-all policy lets everyone use exit nodes), may
- *       use exit nodes: they receive exit nodes' default routes and become their peers.
+ *       destination (as Tailscale's default allow-all policy lets everyone use exit nodes), may use
+ *       exit nodes: they receive exit nodes' default routes and become their peers.
  *   <li>Peers: A and B are peers when a clause on one of them has a source address (or a subnet
  *       route) of the other. A accepts a subnet route from router R when A may reach it (a clause
  *       on R with A among the sources and a destination overlapping the route) or A's own filter
@@ -44,9 +44,15 @@ public final class ProjectPerNode {
   private final List<ResolvedRule> rules;
   private final Map<IpSet, BitSet> originCache = new ConcurrentHashMap<>();
 
-  /** Set by {@link #project()}: per node, the nodes whose traffic its pieces admit (before transposing). */
+  /**
+   * Set by {@link #project()}: per node, the nodes whose traffic its pieces admit (before
+   * transposing).
+   */
   private List<BitSet> incoming;
-  /** Set by {@link #project()}: the transpose of {@link #incoming} (per node, whom it may send to). */
+
+  /**
+   * Set by {@link #project()}: the transpose of {@link #incoming} (per node, whom it may send to).
+   */
   private List<BitSet> outgoing;
 
   /**
@@ -66,7 +72,10 @@ public final class ProjectPerNode {
     return new ProjectPerNode(ids, rules).project();
   }
 
-  /** {@link #run} plus the peer relation's halves (kept by {@code Compilation} for incremental updates). */
+  /**
+   * {@link #run} plus the peer relation's halves (kept by {@code Compilation} for incremental
+   * updates).
+   */
   public static Result runWithIncoming(Identities ids, List<ResolvedRule> rules) {
     ProjectPerNode p = new ProjectPerNode(ids, rules);
     Projection proj = p.project();
@@ -105,8 +114,12 @@ public final class ProjectPerNode {
           case Destination.Any a -> {
             internetSources.addAll(rule.sources());
             for (int i = 0; i < n; i++) {
-              pieces.get(i).add(new Piece(r, c.protocols(), rule.sources(), IpPrefix.ALL_V4, c.ports()));
-              pieces.get(i).add(new Piece(r, c.protocols(), rule.sources(), IpPrefix.ALL_V6, c.ports()));
+              pieces
+                  .get(i)
+                  .add(new Piece(r, c.protocols(), rule.sources(), IpPrefix.ALL_V4, c.ports()));
+              pieces
+                  .get(i)
+                  .add(new Piece(r, c.protocols(), rule.sources(), IpPrefix.ALL_V6, c.ports()));
             }
           }
           case Destination.Nodes d -> {
@@ -196,8 +209,12 @@ public final class ProjectPerNode {
     Map<IpPrefix, Integer> primaryRouters = primaryRouters(index);
     @SuppressWarnings("unchecked")
     List<IpPrefix>[][] routes = new List[n][];
-    Parallel.forEachNode(n, i -> routes[i] = peerRoutesOf(index, i, peers.get(i), pieces, caps, internetUsers,
-        primaryRouters, reachers));
+    Parallel.forEachNode(
+        n,
+        i ->
+            routes[i] =
+                peerRoutesOf(
+                    index, i, peers.get(i), pieces, caps, internetUsers, primaryRouters, reachers));
     List<List<IpPrefix>[]> peerRoutes = Arrays.asList(routes);
     return new Projection(pieces, caps, peers, peerRoutes, internetUsers, List.copyOf(reachers));
   }
@@ -219,15 +236,16 @@ public final class ProjectPerNode {
   }
 
   /**
-   * A route approved on several routers (high availability) is announced by one primary: the
-   * first such router by node name (Tailscale elects by registration and failover, which the
-   * inventory does not record).
+   * A route approved on several routers (high availability) is announced by one primary: the first
+   * such router by node name (Tailscale elects by registration and failover, which the inventory
+   * does not record).
    */
   public static Map<IpPrefix, Integer> primaryRouters(NodeIndex index) {
     Map<IpPrefix, Integer> primary = new HashMap<>();
     for (int r : index.routers()) {
       for (IpPrefix route : index.node(r).subnetRoutes()) {
-        primary.merge(route, r, (a, b) -> index.node(a).name().compareTo(index.node(b).name()) <= 0 ? a : b);
+        primary.merge(
+            route, r, (a, b) -> index.node(a).name().compareTo(index.node(b).name()) <= 0 ? a : b);
       }
     }
     return primary;
@@ -235,11 +253,17 @@ public final class ProjectPerNode {
 
   /**
    * The routes node {@code i} accepts from each router among its peers {@code ps}, by router slot
-   * (see {@link Projection#peerRoutes()}). {@code reachers}: router slot -> route -> nodes that
-   * may reach it through a clause on the router ({@link Projection#reachers()}).
+   * (see {@link Projection#peerRoutes()}). {@code reachers}: router slot -> route -> nodes that may
+   * reach it through a clause on the router ({@link Projection#reachers()}).
    */
-  public static List<IpPrefix>[] peerRoutesOf(NodeIndex index, int i, BitSet ps, List<List<Piece>> pieces,
-      List<List<CapPiece>> caps, BitSet internetUsers, Map<IpPrefix, Integer> primaryRouters,
+  public static List<IpPrefix>[] peerRoutesOf(
+      NodeIndex index,
+      int i,
+      BitSet ps,
+      List<List<Piece>> pieces,
+      List<List<CapPiece>> caps,
+      BitSet internetUsers,
+      Map<IpPrefix, Integer> primaryRouters,
       List<Map<IpPrefix, BitSet>> reachers) {
     List<Integer> routers = index.routers();
     @SuppressWarnings("unchecked")
@@ -279,7 +303,8 @@ public final class ProjectPerNode {
    * send to, exit nodes with the nodes allowed to use them, and never with itself. {@code incoming}
    * holds, per node, the nodes whose packets its filter admits; {@code outgoing} is its transpose.
    */
-  public static List<BitSet> peersOf(List<BitSet> incoming, List<BitSet> outgoing, BitSet exits, BitSet internetUsers) {
+  public static List<BitSet> peersOf(
+      List<BitSet> incoming, List<BitSet> outgoing, BitSet exits, BitSet internetUsers) {
     int n = incoming.size();
     List<BitSet> peers = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -300,9 +325,9 @@ public final class ProjectPerNode {
   }
 
   /**
-   * The transpose of a relation over node ids: bit i of row a iff bit a of row i. Built as one
-   * word matrix (n x ceil(n/64) longs; 12.5 MB at 10k nodes): on BitSets each scattered single-bit
-   * write costs a bounds check and possibly a resize. One pass over the set bits.
+   * The transpose of a relation over node ids: bit i of row a iff bit a of row i. Built as one word
+   * matrix (n x ceil(n/64) longs; 12.5 MB at 10k nodes): on BitSets each scattered single-bit write
+   * costs a bounds check and possibly a resize. One pass over the set bits.
    */
   static List<BitSet> transpose(List<BitSet> rel) {
     int n = rel.size();
@@ -330,13 +355,22 @@ public final class ProjectPerNode {
   }
 
   /** IPv4 public space: everything but RFC 1918, CGNAT (RFC 6598) and link-local, as SaaS emits. */
-  static final IpSet INTERNET_V4 = IpSet.of(IpPrefix.ALL_V4).subtract(IpSet.of(IpPrefix.parse("10.0.0.0/8"),
-      IpPrefix.parse("100.64.0.0/10"), IpPrefix.parse("169.254.0.0/16"), IpPrefix.parse("172.16.0.0/12"),
-      IpPrefix.parse("192.168.0.0/16")));
+  static final IpSet INTERNET_V4 =
+      IpSet.of(IpPrefix.ALL_V4)
+          .subtract(
+              IpSet.of(
+                  IpPrefix.parse("10.0.0.0/8"),
+                  IpPrefix.parse("100.64.0.0/10"),
+                  IpPrefix.parse("169.254.0.0/16"),
+                  IpPrefix.parse("172.16.0.0/12"),
+                  IpPrefix.parse("192.168.0.0/16")));
+
   /** IPv6 public space: global unicast 2000::/3, as SaaS emits. */
   static final IpSet INTERNET_V6 = IpSet.of(IpPrefix.parse("2000::/3"));
 
-  /** The internet destinations an exit node enforces: per family, only if it has that default route. */
+  /**
+   * The internet destinations an exit node enforces: per family, only if it has that default route.
+   */
   public static List<IpPrefix> internetPrefixes(InventoryNode node) {
     IpSet.Builder b = IpSet.builder();
     for (IpPrefix r : node.routes()) {
@@ -394,12 +428,18 @@ public final class ProjectPerNode {
       // Capture: a cap grant to * names each node's own addresses on that node.
       case Destination.Any a -> {
         for (int i = 0; i < n; i++) {
-          caps.get(i).add(new CapPiece(r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
+          caps.get(i)
+              .add(
+                  new CapPiece(
+                      r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
         }
       }
       case Destination.Nodes d -> {
         for (int i = d.nodes().nextSetBit(0); i >= 0; i = d.nodes().nextSetBit(i + 1)) {
-          caps.get(i).add(new CapPiece(r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
+          caps.get(i)
+              .add(
+                  new CapPiece(
+                      r, app.capability(), app.values(), rule.sources(), index.addressPrefixes(i)));
         }
       }
       case Destination.Prefixes p -> {
@@ -421,11 +461,14 @@ public final class ProjectPerNode {
             continue;
           }
           for (int i = own.nextSetBit(0); i >= 0; i = own.nextSetBit(i + 1)) {
-            caps.get(i).add(new CapPiece(r, app.capability(), app.values(), srcs, index.addressPrefixes(i)));
+            caps.get(i)
+                .add(
+                    new CapPiece(
+                        r, app.capability(), app.values(), srcs, index.addressPrefixes(i)));
           }
         }
       }
-      case Destination.Internet x -> { }
+      case Destination.Internet x -> {}
     }
   }
 }

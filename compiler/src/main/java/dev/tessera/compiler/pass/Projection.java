@@ -31,17 +31,21 @@ public record Projection(
     List<Map<IpPrefix, BitSet>> reachers) {
 
   /**
-   * A fragment of rule {@code rule} (index into the resolved rules) on one node: sources,
-   * protocols (empty = default), destination prefix and ports.
+   * A fragment of rule {@code rule} (index into the resolved rules) on one node: sources, protocols
+   * (empty = default), destination prefix and ports.
    */
-  public record Piece(int rule, List<Integer> protocols, IpSet sources, IpPrefix dst, PortSet ports) {
+  public record Piece(
+      int rule, List<Integer> protocols, IpSet sources, IpPrefix dst, PortSet ports) {
     public Piece {
       protocols = List.copyOf(protocols);
     }
   }
 
-  /** A capability of rule {@code rule} granted to {@code sources} towards {@code dsts} on one node. */
-  public record CapPiece(int rule, String capability, List<String> values, IpSet sources, List<IpPrefix> dsts) {
+  /**
+   * A capability of rule {@code rule} granted to {@code sources} towards {@code dsts} on one node.
+   */
+  public record CapPiece(
+      int rule, String capability, List<String> values, IpSet sources, List<IpPrefix> dsts) {
     public CapPiece {
       values = List.copyOf(values);
       dsts = List.copyOf(dsts);

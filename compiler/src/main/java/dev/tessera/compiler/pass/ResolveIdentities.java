@@ -19,15 +19,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Pass 1: users, groups, tags, autogroups and roles to node sets; checks that every tag on a
- * node is defined and may be applied by the node's user under tagOwners.
+ * Pass 1: users, groups, tags, autogroups and roles to node sets; checks that every tag on a node
+ * is defined and may be applied by the node's user under tagOwners.
  *
  * <p>tagOwners semantics (Tailscale KB 1068): a tag's owners are users, groups, other tags and
  * {@code autogroup:admin}; an owner may apply the tag. A tagged node's {@code user} in the
  * inventory is the person who tagged it. When it is absent (a node tagged by an auth key or by
  * another tagged node) only the tag's existence is checked. A node that carries a tag it may not
- * carry keeps none of its tags' access: it is dropped from compilation, fail closed, with a
- * located diagnostic.
+ * carry keeps none of its tags' access: it is dropped from compilation, fail closed, with a located
+ * diagnostic.
  */
 public final class ResolveIdentities {
   private ResolveIdentities() {}
@@ -38,11 +38,12 @@ public final class ResolveIdentities {
 
   /**
    * As {@link #run(Policy, Inventory, Diagnostics)}, reusing what {@code previous} (the identities
-   * of a previous compilation of the same policy and inventory users, or null) derived for the
-   * same node objects: the node index's per-node sets, and the tag check of a node that passed it
+   * of a previous compilation of the same policy and inventory users, or null) derived for the same
+   * node objects: the node index's per-node sets, and the tag check of a node that passed it
    * without a warning (the check depends only on the policy, the users and the node itself).
    */
-  public static Identities run(Policy policy, Inventory inventory, Diagnostics diags, Identities previous) {
+  public static Identities run(
+      Policy policy, Inventory inventory, Diagnostics diags, Identities previous) {
     NodeIndex previousIndex = previous == null ? null : previous.index();
     Map<String, Set<String>> groups = groups(policy);
     Map<String, TagOwner> owners = owners(policy);
@@ -63,15 +64,28 @@ public final class ResolveIdentities {
       for (String tag : n.tags()) {
         TagOwner def = owners.get(tagName(tag));
         if (def == null) {
-          // Tailscale keeps tags a device already carries when the policy stops defining them; such a
-          // node is still tagged (no user identity) and matches autogroup:tagged. A warning, not an error.
-          diags.warning(CompilerCodes.INVENTORY_UNDEFINED_TAG, "node \"" + n.name() + "\" carries " + tag
-              + ", which tagOwners does not define", n.span(), "define " + tag + " in tagOwners");
+          // Tailscale keeps tags a device already carries when the policy stops defining them; such
+          // a
+          // node is still tagged (no user identity) and matches autogroup:tagged. A warning, not an
+          // error.
+          diags.warning(
+              CompilerCodes.INVENTORY_UNDEFINED_TAG,
+              "node \"" + n.name() + "\" carries " + tag + ", which tagOwners does not define",
+              n.span(),
+              "define " + tag + " in tagOwners");
           warned.add(n.name());
         } else if (n.user().isPresent()
             && !mayApply(n.user().get(), def, owners, groups, roles, new HashSet<>())) {
-          diags.error(CompilerCodes.INVENTORY_TAG_NOT_OWNED, "user \"" + n.user().get() + "\" may not apply "
-              + tag + " to node \"" + n.name() + "\" (not among its tagOwners)", n.span(),
+          diags.error(
+              CompilerCodes.INVENTORY_TAG_NOT_OWNED,
+              "user \""
+                  + n.user().get()
+                  + "\" may not apply "
+                  + tag
+                  + " to node \""
+                  + n.name()
+                  + "\" (not among its tagOwners)",
+              n.span(),
               "add the user, one of their groups or autogroup:admin to tagOwners for " + tag);
           ok = false;
         }
@@ -103,7 +117,15 @@ public final class ResolveIdentities {
       Set<BitSet> fresh = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
       BitSet[] flags = {previous.members(), previous.tagged()};
       if (shift.delta() < 0) {
-        member(previousIndex.node(shift.at()), shift.at(), false, roles, userNodes, tagNodes, flags, fresh);
+        member(
+            previousIndex.node(shift.at()),
+            shift.at(),
+            false,
+            roles,
+            userNodes,
+            tagNodes,
+            flags,
+            fresh);
       }
       List<Integer> set = new java.util.ArrayList<>();
       for (int i = 0; i < index.size(); i++) {
@@ -125,7 +147,15 @@ public final class ResolveIdentities {
       tagged = flags[1];
     } else {
       for (int i = 0; i < index.size(); i++) {
-        member(index.node(i), i, true, roles, userNodes, tagNodes, new BitSet[] {members, tagged}, null);
+        member(
+            index.node(i),
+            i,
+            true,
+            roles,
+            userNodes,
+            tagNodes,
+            new BitSet[] {members, tagged},
+            null);
       }
     }
     Set<String> defined = new HashSet<>();
@@ -134,11 +164,22 @@ public final class ResolveIdentities {
     }
     Map<String, dev.tessera.compiler.ipset.IpSet> services = new HashMap<>();
     for (dev.tessera.compiler.inventory.InventoryService svc : inventory.services()) {
-      services.put(svc.name(), dev.tessera.compiler.ipset.IpSet.of(
-          svc.ips().stream().map(dev.tessera.enforcer.format.IpPrefix::host).toList()));
+      services.put(
+          svc.name(),
+          dev.tessera.compiler.ipset.IpSet.of(
+              svc.ips().stream().map(dev.tessera.enforcer.format.IpPrefix::host).toList()));
     }
-    return new Identities(index, Map.copyOf(userNodes), Map.copyOf(roles), Map.copyOf(groups),
-        Map.copyOf(tagNodes), Set.copyOf(defined), members, tagged, tagWarned, Map.copyOf(services));
+    return new Identities(
+        index,
+        Map.copyOf(userNodes),
+        Map.copyOf(roles),
+        Map.copyOf(groups),
+        Map.copyOf(tagNodes),
+        Set.copyOf(defined),
+        members,
+        tagged,
+        tagWarned,
+        Map.copyOf(services));
   }
 
   /**
@@ -147,8 +188,15 @@ public final class ResolveIdentities {
    * not in it are shared with a previous compilation and are copied before the change; a set left
    * empty is removed, as a fresh build would not have it.
    */
-  private static void member(InventoryNode n, int i, boolean on, Map<String, Role> roles,
-      Map<String, BitSet> userNodes, Map<String, BitSet> tagNodes, BitSet[] flags, Set<BitSet> fresh) {
+  private static void member(
+      InventoryNode n,
+      int i,
+      boolean on,
+      Map<String, Role> roles,
+      Map<String, BitSet> userNodes,
+      Map<String, BitSet> tagNodes,
+      BitSet[] flags,
+      Set<BitSet> fresh) {
     if (n.isTagged()) {
       flags[1] = own(flags[1], fresh);
       flags[1].set(i, on);
@@ -167,7 +215,8 @@ public final class ResolveIdentities {
     }
   }
 
-  private static void flip(Map<String, BitSet> sets, String key, int i, boolean on, Set<BitSet> fresh) {
+  private static void flip(
+      Map<String, BitSet> sets, String key, int i, boolean on, Set<BitSet> fresh) {
     BitSet s = sets.get(key);
     if (s == null) {
       if (!on) {
@@ -206,7 +255,8 @@ public final class ResolveIdentities {
   public static boolean mayApply(Policy policy, Inventory inventory, String login, String tag) {
     Map<String, TagOwner> owners = owners(policy);
     TagOwner def = owners.get(tagName(tag));
-    return def != null && mayApply(login, def, owners, groups(policy), roles(inventory), new HashSet<>());
+    return def != null
+        && mayApply(login, def, owners, groups(policy), roles(inventory), new HashSet<>());
   }
 
   /** Each group of the policy with its members' logins. */
@@ -241,41 +291,52 @@ public final class ResolveIdentities {
     return roles;
   }
 
-  /** TagOwner.tag() holds the name with or without the prefix depending on the reader; accept both. */
+  /**
+   * TagOwner.tag() holds the name with or without the prefix depending on the reader; accept both.
+   */
   static String tagName(String tagText) {
     return tagText.startsWith("tag:") ? tagText.substring(4) : tagText;
   }
 
-  private static boolean mayApply(String login, TagOwner def, Map<String, TagOwner> owners,
-      Map<String, Set<String>> groups, Map<String, Role> roles, Set<String> seen) {
+  private static boolean mayApply(
+      String login,
+      TagOwner def,
+      Map<String, TagOwner> owners,
+      Map<String, Set<String>> groups,
+      Map<String, Role> roles,
+      Set<String> seen) {
     if (!seen.add(tagName(def.tag()))) {
       return false;
     }
     for (Selector o : def.owners()) {
-      boolean hit = switch (o) {
-        case Selector.User u -> u.login().equals(login);
-        case Selector.Group g -> groups.getOrDefault(g.name(), Set.of()).contains(login);
-        case Selector.Auto a -> switch (a.group()) {
-          // Admins (and the owner, who holds every admin right) may apply any tag owned by admin.
-          case ADMIN -> roles.get(login) == Role.ADMIN || roles.get(login) == Role.OWNER;
-          case OWNER -> roles.get(login) == Role.OWNER;
-          case MEMBER -> roles.containsKey(login);
-          case IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
-              Role.ofAutoGroup(a.group()).map(r -> r == roles.get(login)).orElse(false);
-          case TAGGED, SELF, INTERNET, SHARED, DANGER_ALL -> false;
-        };
-        // A tag owning a tag lets devices carrying the owner tag apply it; a user who may apply
-        // the owner tag may apply this one too.
-        case Selector.Tag t -> owners.containsKey(t.name())
-            && mayApply(login, owners.get(t.name()), owners, groups, roles, seen);
-        case Selector.Wildcard w -> false;
-        case Selector.UserDomain d -> login.endsWith("@" + d.domain());
-        case Selector.Host h -> false;
-        case Selector.IpSet s -> false;
-        case Selector.Prefix p -> false;
-        case Selector.Range r -> false;
-        case Selector.Service v -> false;
-      };
+      boolean hit =
+          switch (o) {
+            case Selector.User u -> u.login().equals(login);
+            case Selector.Group g -> groups.getOrDefault(g.name(), Set.of()).contains(login);
+            case Selector.Auto a ->
+                switch (a.group()) {
+                  // Admins (and the owner, who holds every admin right) may apply any tag owned by
+                  // admin.
+                  case ADMIN -> roles.get(login) == Role.ADMIN || roles.get(login) == Role.OWNER;
+                  case OWNER -> roles.get(login) == Role.OWNER;
+                  case MEMBER -> roles.containsKey(login);
+                  case IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
+                      Role.ofAutoGroup(a.group()).map(r -> r == roles.get(login)).orElse(false);
+                  case TAGGED, SELF, INTERNET, SHARED, DANGER_ALL -> false;
+                };
+            // A tag owning a tag lets devices carrying the owner tag apply it; a user who may apply
+            // the owner tag may apply this one too.
+            case Selector.Tag t ->
+                owners.containsKey(t.name())
+                    && mayApply(login, owners.get(t.name()), owners, groups, roles, seen);
+            case Selector.Wildcard w -> false;
+            case Selector.UserDomain d -> login.endsWith("@" + d.domain());
+            case Selector.Host h -> false;
+            case Selector.IpSet s -> false;
+            case Selector.Prefix p -> false;
+            case Selector.Range r -> false;
+            case Selector.Service v -> false;
+          };
       if (hit) {
         return true;
       }

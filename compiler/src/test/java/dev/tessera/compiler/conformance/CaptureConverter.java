@@ -4,6 +4,11 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.tessera.compiler.pass.ExpandSelectors;
+import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.policy.ast.AutoApprovers;
+import dev.tessera.policy.ast.Policy;
+import dev.tessera.policy.ast.Selector;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,26 +18,22 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import dev.tessera.compiler.pass.ExpandSelectors;
-import dev.tessera.enforcer.format.IpPrefix;
-import dev.tessera.policy.ast.AutoApprovers;
-import dev.tessera.policy.ast.Policy;
-import dev.tessera.policy.ast.Selector;
 
 /**
- * Converts one headscale capture file ({@code hscontrol/policy/v2/testdata/*_results/*.hujson}:
- * a policy, an 8-12 node topology and what Tailscale SaaS compiled for each node) into Tessera
- * inputs: the policy text (HuJSON) and a Tessera inventory (YAML text, read back by
- * {@code InventoryReader}), plus the expected per-node packet filter rules and peers.
+ * Converts one headscale capture file ({@code hscontrol/policy/v2/testdata/*_results/*.hujson}: a
+ * policy, an 8-12 node topology and what Tailscale SaaS compiled for each node) into Tessera
+ * inputs: the policy text (HuJSON) and a Tessera inventory (YAML text, read back by {@code
+ * InventoryReader}), plus the expected per-node packet filter rules and peers.
  *
- * <p>The captures are BSD-3-Clause (headscale) data about Tailscale's behaviour; they are read
- * from a directory at test time and never copied into this repository (workplace rule).
+ * <p>The captures are BSD-3-Clause (headscale) data about Tailscale's behaviour; they are read from
+ * a directory at test time and never copied into this repository (workplace rule).
  */
 public final class CaptureConverter {
-  static final ObjectMapper HUJSON = JsonMapper.builder()
-      .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
-      .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
-      .build();
+  static final ObjectMapper HUJSON =
+      JsonMapper.builder()
+          .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+          .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
+          .build();
 
   private CaptureConverter() {}
 
@@ -77,7 +78,8 @@ public final class CaptureConverter {
     JsonNode topo = root.path("topology");
     Map<String, JsonNode> rules = new TreeMap<>();
     Map<String, Map<String, List<String>>> peers = new TreeMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("captures").fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("captures").fields();
+        it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       JsonNode r = e.getValue().path("packet_filter_rules");
       rules.put(e.getKey(), r.isArray() ? r : null);
@@ -92,7 +94,16 @@ public final class CaptureConverter {
         peers.put(e.getKey(), ps);
       }
     }
-    return new Capture(id, folder, status, message, policy, topo, root.path("tailnet").asText(), rules, peers,
+    return new Capture(
+        id,
+        folder,
+        status,
+        message,
+        policy,
+        topo,
+        root.path("tailnet").asText(),
+        rules,
+        peers,
         Map.of());
   }
 
@@ -112,7 +123,8 @@ public final class CaptureConverter {
     Map<String, String> emailByName = new HashMap<>();
     for (JsonNode u : topo.path("users")) {
       String email = u.path("email").asText();
-      emailByName.put(u.path("name").asText(), email.isEmpty() ? u.path("name").asText() + "@" : email);
+      emailByName.put(
+          u.path("name").asText(), email.isEmpty() ? u.path("name").asText() + "@" : email);
     }
     return emailByName;
   }
@@ -128,11 +140,17 @@ public final class CaptureConverter {
     return ips;
   }
 
-  /** Approved routes plus advertised routes auto-approved by the policy (Tailscale KB 1337, autoApprovers). */
+  /**
+   * Approved routes plus advertised routes auto-approved by the policy (Tailscale KB 1337,
+   * autoApprovers).
+   */
   static List<String> approved(JsonNode n, Map<String, String> emails, Policy policy) {
     List<String> out = new ArrayList<>(strings(n.path("approved_routes")));
     List<String> tags = strings(n.path("tags"));
-    String user = n.hasNonNull("user") ? emails.getOrDefault(n.path("user").asText(), n.path("user").asText()) : null;
+    String user =
+        n.hasNonNull("user")
+            ? emails.getOrDefault(n.path("user").asText(), n.path("user").asText())
+            : null;
     for (String adv : strings(n.path("routable_ips"))) {
       if (out.contains(adv)) {
         continue;
@@ -156,21 +174,32 @@ public final class CaptureConverter {
     return out;
   }
 
-  private static boolean matches(List<Selector> approvers, List<String> tags, String user, Policy policy) {
+  private static boolean matches(
+      List<Selector> approvers, List<String> tags, String user, Policy policy) {
     for (Selector s : approvers) {
-      boolean hit = switch (s) {
-        case Selector.Tag t -> tags.contains("tag:" + t.name());
-        case Selector.User u -> tags.isEmpty() && u.login().equals(user);
-        case Selector.Group g -> tags.isEmpty() && policy.groups().stream()
-            .anyMatch(d -> d.name().equals(g.name()) && d.members().stream()
-                .anyMatch(m -> m instanceof Selector.User mu && mu.login().equals(user)));
-        case Selector.Auto a -> switch (a.group()) {
-          case MEMBER -> tags.isEmpty() && user != null;
-          case TAGGED -> !tags.isEmpty();
-          default -> false;
-        };
-        default -> false;
-      };
+      boolean hit =
+          switch (s) {
+            case Selector.Tag t -> tags.contains("tag:" + t.name());
+            case Selector.User u -> tags.isEmpty() && u.login().equals(user);
+            case Selector.Group g ->
+                tags.isEmpty()
+                    && policy.groups().stream()
+                        .anyMatch(
+                            d ->
+                                d.name().equals(g.name())
+                                    && d.members().stream()
+                                        .anyMatch(
+                                            m ->
+                                                m instanceof Selector.User mu
+                                                    && mu.login().equals(user)));
+            case Selector.Auto a ->
+                switch (a.group()) {
+                  case MEMBER -> tags.isEmpty() && user != null;
+                  case TAGGED -> !tags.isEmpty();
+                  default -> false;
+                };
+            default -> false;
+          };
       if (hit) {
         return true;
       }
@@ -180,7 +209,8 @@ public final class CaptureConverter {
 
   static String inventoryYaml(String id, JsonNode topo, String tailnet, Policy policy) {
     Map<String, String> emailByName = emails(topo);
-    StringBuilder y = new StringBuilder("# converted from headscale capture ").append(id).append('\n');
+    StringBuilder y =
+        new StringBuilder("# converted from headscale capture ").append(id).append('\n');
     y.append("users:\n");
     for (JsonNode u : topo.path("users")) {
       String email = emailByName.get(u.path("name").asText());
@@ -195,7 +225,8 @@ public final class CaptureConverter {
       y.append("  - name: ").append(q(e.getKey())).append('\n');
       List<String> tags = strings(n.path("tags"));
       if (tags.isEmpty() && n.hasNonNull("user")) {
-        y.append("    user: ").append(q(emailByName.getOrDefault(n.path("user").asText(), n.path("user").asText())))
+        y.append("    user: ")
+            .append(q(emailByName.getOrDefault(n.path("user").asText(), n.path("user").asText())))
             .append('\n');
       }
       y.append("    tags: ").append(list(tags)).append('\n');

@@ -15,17 +15,16 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What a node's packet filter allows, as a canonical value: for every protocol, the set of
- * (source address, destination address, port) triples, within the node's own address space
- * (its addresses and approved routes; a node never receives packets for anything else). Two
- * filters allow the same packets exactly when their meanings are equal, whatever their text:
- * rule order, splitting, duplicate entries, {@code *} versus 0.0.0.0/0 + ::/0, ranges versus
- * CIDRs.
+ * What a node's packet filter allows, as a canonical value: for every protocol, the set of (source
+ * address, destination address, port) triples, within the node's own address space (its addresses
+ * and approved routes; a node never receives packets for anything else). Two filters allow the same
+ * packets exactly when their meanings are equal, whatever their text: rule order, splitting,
+ * duplicate entries, {@code *} versus 0.0.0.0/0 + ::/0, ranges versus CIDRs.
  *
- * <p>Canonical form: the destination sets and port sets of both filters are refined into atoms
- * (the Boolean algebra they generate), and each (protocol, destination atom, port atom) maps to
- * the union of the sources allowed there. ICMP and ICMPv6 ignore ports (as the enforcer and
- * Tailscale's client do), so their port dimension is always 0-65535.
+ * <p>Canonical form: the destination sets and port sets of both filters are refined into atoms (the
+ * Boolean algebra they generate), and each (protocol, destination atom, port atom) maps to the
+ * union of the sources allowed there. ICMP and ICMPv6 ignore ports (as the enforcer and Tailscale's
+ * client do), so their port dimension is always 0-65535.
  */
 public final class FilterMeaning {
   /** One allow box: sources x destinations x ports for one protocol. */
@@ -43,7 +42,12 @@ public final class FilterMeaning {
       IpSet src = IpSet.of(r.sources());
       for (int proto : r.effectiveProtocols()) {
         for (DstPorts d : r.destinations()) {
-          add(bs, proto, src, IpSet.of(d.prefix()).intersect(space), PortSet.range(d.firstPort(), d.lastPort()));
+          add(
+              bs,
+              proto,
+              src,
+              IpSet.of(d.prefix()).intersect(space),
+              PortSet.range(d.firstPort(), d.lastPort()));
         }
       }
     }
@@ -76,7 +80,12 @@ public final class FilterMeaning {
         for (JsonNode d : r.path("DstPorts")) {
           IpSet dst = parse(d.path("IP").asText()).intersect(space);
           JsonNode ports = d.path("Ports");
-          add(bs, proto, src, dst, PortSet.range(ports.path("First").asInt(), ports.path("Last").asInt()));
+          add(
+              bs,
+              proto,
+              src,
+              dst,
+              PortSet.range(ports.path("First").asInt(), ports.path("Last").asInt()));
         }
       }
     }
@@ -98,7 +107,8 @@ public final class FilterMeaning {
     }
     int dash = s.indexOf('-');
     if (dash > 0) {
-      return IpSet.range(IpAddress.parse(s.substring(0, dash)), IpAddress.parse(s.substring(dash + 1)));
+      return IpSet.range(
+          IpAddress.parse(s.substring(0, dash)), IpAddress.parse(s.substring(dash + 1)));
     }
     return IpSet.of(IpPrefix.parse(s, true));
   }

@@ -33,23 +33,28 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Conformance against Tailscale's own compiler output, as captured in headscale's testdata
- * ({@code hscontrol/policy/v2/testdata}), read from the project's conformance data ({@link
- * Conformance#headscale}; without it the test skips, and fails under {@code TESSERA_REQUIRE_ALL=1}).
+ * Conformance against Tailscale's own compiler output, as captured in headscale's testdata ({@code
+ * hscontrol/policy/v2/testdata}), read from the project's conformance data ({@link
+ * Conformance#headscale}; without it the test skips, and fails under {@code
+ * TESSERA_REQUIRE_ALL=1}).
  *
  * <p>For each capture: a policy Tailscale accepted (HTTP 200) must be valid here and compile, and
  * every node's IP filter must allow exactly the packets Tailscale's allowed ({@link
  * FilterMeaning}); peers must match too (the netmap's peer names and AllowedIPs). A policy
- * Tailscale rejected (HTTP 400) must be rejected here. Policies rejected only because their
- * {@code tests} failed are policy-tests' business and counted as n/a here. Every failure must be
- * listed, with its reason, in {@code conformance-known-deviations.txt}; a new one fails the build.
- * The acl, grant and routes pass rates go to {@code bin/test}'s summary.
+ * Tailscale rejected (HTTP 400) must be rejected here. Policies rejected only because their {@code
+ * tests} failed are policy-tests' business and counted as n/a here. Every failure must be listed,
+ * with its reason, in {@code conformance-known-deviations.txt}; a new one fails the build. The acl,
+ * grant and routes pass rates go to {@code bin/test}'s summary.
  */
 class HeadscaleConformanceTest {
   static final List<String> FOLDERS =
       List.of("acl_results", "grant_results", "routes_results", "policytest_results", "issue_3212");
 
-  enum Outcome { PASS, FAIL, NA }
+  enum Outcome {
+    PASS,
+    FAIL,
+    NA
+  }
 
   record Result(String id, String folder, Outcome filters, Outcome peers, String detail) {}
 
@@ -81,19 +86,34 @@ class HeadscaleConformanceTest {
       count(c, 3, r.peers());
       boolean failed = r.filters() == Outcome.FAIL || r.peers() == Outcome.FAIL;
       if (failed) {
-        report.append("FAIL ").append(r.folder()).append('/').append(r.id())
+        report
+            .append("FAIL ")
+            .append(r.folder())
+            .append('/')
+            .append(r.id())
             .append(known.containsKey(r.id()) ? " (known: " + known.get(r.id()) + ")" : " (NEW)")
-            .append('\n').append(r.detail());
+            .append('\n')
+            .append(r.detail());
         if (!known.containsKey(r.id())) {
           unexpected.add(r.id());
         }
       }
     }
-    StringBuilder summary = new StringBuilder("headscale/Tailscale conformance (" + dir.get() + ")\n");
+    StringBuilder summary =
+        new StringBuilder("headscale/Tailscale conformance (" + dir.get() + ")\n");
     for (Map.Entry<String, int[]> e : perFolder.entrySet()) {
       int[] c = e.getValue();
-      summary.append(String.format("  %-20s filters %3d/%-3d pass (%5.1f%%), n/a %3d | peers %3d/%-3d pass (%5.1f%%)%n",
-          e.getKey(), c[0], c[0] + c[1], pct(c[0], c[0] + c[1]), c[2], c[3], c[3] + c[4], pct(c[3], c[3] + c[4])));
+      summary.append(
+          String.format(
+              "  %-20s filters %3d/%-3d pass (%5.1f%%), n/a %3d | peers %3d/%-3d pass (%5.1f%%)%n",
+              e.getKey(),
+              c[0],
+              c[0] + c[1],
+              pct(c[0], c[0] + c[1]),
+              c[2],
+              c[3],
+              c[3] + c[4],
+              pct(c[3], c[3] + c[4])));
     }
     for (Map.Entry<String, int[]> e : perFolder.entrySet()) {
       int[] c = e.getValue();
@@ -107,8 +127,12 @@ class HeadscaleConformanceTest {
     Files.writeString(out, summary + "\n" + report);
     System.out.println(summary);
     System.out.println("details: " + out.toAbsolutePath());
-    assertThat(unexpected).as("captures that fail and are not listed in conformance-known-deviations.txt;"
-        + " see " + out.toAbsolutePath()).isEmpty();
+    assertThat(unexpected)
+        .as(
+            "captures that fail and are not listed in conformance-known-deviations.txt;"
+                + " see "
+                + out.toAbsolutePath())
+        .isEmpty();
   }
 
   private static double pct(int a, int n) {
@@ -125,7 +149,8 @@ class HeadscaleConformanceTest {
 
   static Map<String, String> knownDeviations() throws IOException {
     Map<String, String> m = new TreeMap<>();
-    try (InputStream in = HeadscaleConformanceTest.class.getResourceAsStream("conformance-known-deviations.txt")) {
+    try (InputStream in =
+        HeadscaleConformanceTest.class.getResourceAsStream("conformance-known-deviations.txt")) {
       if (in == null) {
         return m;
       }
@@ -146,42 +171,71 @@ class HeadscaleConformanceTest {
     try {
       c = CaptureConverter.read(file);
     } catch (IOException | RuntimeException e) {
-      return new Result(file.getFileName().toString(), file.getParent().getFileName().toString(), Outcome.FAIL,
-          Outcome.NA, "  unreadable capture: " + e + "\n");
+      return new Result(
+          file.getFileName().toString(),
+          file.getParent().getFileName().toString(),
+          Outcome.FAIL,
+          Outcome.NA,
+          "  unreadable capture: " + e + "\n");
     }
     PolicyResult pr = Policies.read(c.id() + ".hujson", c.policyText(), Syntax.HUJSON);
     if (c.apiStatus() != 200) {
       if (c.apiMessage().contains("test(s) failed")) {
         // Valid policy whose tests failed: policy-tests checks the verdicts.
-        return new Result(c.id(), c.folder(), pr.ok() ? Outcome.NA : Outcome.FAIL, Outcome.NA,
-            pr.ok() ? "" : "  rejected a policy Tailscale only rejected for its tests: " + pr.errors() + "\n");
+        return new Result(
+            c.id(),
+            c.folder(),
+            pr.ok() ? Outcome.NA : Outcome.FAIL,
+            Outcome.NA,
+            pr.ok()
+                ? ""
+                : "  rejected a policy Tailscale only rejected for its tests: "
+                    + pr.errors()
+                    + "\n");
       }
-      return new Result(c.id(), c.folder(), pr.ok() ? Outcome.FAIL : Outcome.PASS, Outcome.NA,
+      return new Result(
+          c.id(),
+          c.folder(),
+          pr.ok() ? Outcome.FAIL : Outcome.PASS,
+          Outcome.NA,
           pr.ok() ? "  accepted a policy Tailscale rejected: " + c.apiMessage() + "\n" : "");
     }
     if (!pr.ok()) {
-      return new Result(c.id(), c.folder(), Outcome.FAIL, Outcome.NA,
+      return new Result(
+          c.id(),
+          c.folder(),
+          Outcome.FAIL,
+          Outcome.NA,
           "  rejected a policy Tailscale accepted: " + pr.errors() + "\n");
     }
     Diagnostics d = new Diagnostics();
     Inventory inv = InventoryReader.read(c.id() + ".yaml", c.inventoryYaml(pr.policy().get()), d);
     Map<String, List<String>> nodeSpace = c.nodeSpace(pr.policy().get());
     if (d.hasErrors()) {
-      return new Result(c.id(), c.folder(), Outcome.FAIL, Outcome.NA, "  inventory: " + d.sorted() + "\n");
+      return new Result(
+          c.id(), c.folder(), Outcome.FAIL, Outcome.NA, "  inventory: " + d.sorted() + "\n");
     }
     Compilation comp = Compiler.compile(pr.policy().get(), inv);
     if (comp.hasErrors()) {
-      return new Result(c.id(), c.folder(), Outcome.FAIL, Outcome.NA,
-          "  compile errors: " + comp.diagnostics().stream().filter(Diagnostic::isError).toList() + "\n");
+      return new Result(
+          c.id(),
+          c.folder(),
+          Outcome.FAIL,
+          Outcome.NA,
+          "  compile errors: "
+              + comp.diagnostics().stream().filter(Diagnostic::isError).toList()
+              + "\n");
     }
     StringBuilder detail = new StringBuilder();
     boolean filtersOk = true;
-    for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e : c.expectedRules().entrySet()) {
+    for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e :
+        c.expectedRules().entrySet()) {
       String node = e.getKey();
       IpSet space = space(nodeSpace.getOrDefault(node, List.of()));
       FilterMeaning want = FilterMeaning.ofTailscale(e.getValue(), space);
       Optional<CompiledFilter> got = comp.filter(node);
-      FilterMeaning mine = got.map(f -> FilterMeaning.of(f, space)).orElse(FilterMeaning.ofTailscale(null, space));
+      FilterMeaning mine =
+          got.map(f -> FilterMeaning.of(f, space)).orElse(FilterMeaning.ofTailscale(null, space));
       String diff = FilterMeaning.difference(want, mine);
       if (!diff.isEmpty()) {
         filtersOk = false;
@@ -201,11 +255,12 @@ class HeadscaleConformanceTest {
       }
     }
     java.util.Set<String> ha = new TreeSet<>();
-    routers.forEach((r, k) -> {
-      if (k > 1 && !r.endsWith("/0")) {
-        ha.add(r);
-      }
-    });
+    routers.forEach(
+        (r, k) -> {
+          if (k > 1 && !r.endsWith("/0")) {
+            ha.add(r);
+          }
+        });
     for (Map.Entry<String, Map<String, List<String>>> e : c.expectedPeers().entrySet()) {
       String node = e.getKey();
       Map<String, TreeSet<String>> want = new TreeMap<>();
@@ -213,39 +268,53 @@ class HeadscaleConformanceTest {
         want.put(p.getKey(), canon(p.getValue()));
       }
       Map<String, TreeSet<String>> got = new TreeMap<>();
-      comp.filter(node).ifPresent(f -> {
-        for (Peer p : f.peers()) {
-          List<String> all = new ArrayList<>();
-          p.addresses().forEach(a -> all.add(a.toString()));
-          p.routes().forEach(a -> all.add(a.toString()));
-          got.put(p.name(), canon(all));
-        }
-      });
+      comp.filter(node)
+          .ifPresent(
+              f -> {
+                for (Peer p : f.peers()) {
+                  List<String> all = new ArrayList<>();
+                  p.addresses().forEach(a -> all.add(a.toString()));
+                  p.routes().forEach(a -> all.add(a.toString()));
+                  got.put(p.name(), canon(all));
+                }
+              });
       if (!stripHa(want, ha).equals(stripHa(got, ha))) {
         peersOk = false;
-        detail.append(" node ").append(node).append(" peers differ:\n   want ").append(want).append("\n   got  ")
-            .append(got).append('\n');
+        detail
+            .append(" node ")
+            .append(node)
+            .append(" peers differ:\n   want ")
+            .append(want)
+            .append("\n   got  ")
+            .append(got)
+            .append('\n');
       }
     }
-    return new Result(c.id(), c.folder(), filtersOk ? Outcome.PASS : Outcome.FAIL,
-        c.expectedPeers().isEmpty() ? Outcome.NA : peersOk ? Outcome.PASS : Outcome.FAIL, detail.toString());
+    return new Result(
+        c.id(),
+        c.folder(),
+        filtersOk ? Outcome.PASS : Outcome.FAIL,
+        c.expectedPeers().isEmpty() ? Outcome.NA : peersOk ? Outcome.PASS : Outcome.FAIL,
+        detail.toString());
   }
 
   /** Peers without HA routes. */
-  private static Map<String, TreeSet<String>> stripHa(Map<String, TreeSet<String>> peers, java.util.Set<String> ha) {
+  private static Map<String, TreeSet<String>> stripHa(
+      Map<String, TreeSet<String>> peers, java.util.Set<String> ha) {
     Map<String, TreeSet<String>> out = new TreeMap<>();
     Map<String, Integer> carried = new TreeMap<>();
-    peers.forEach((name, routes) -> {
-      TreeSet<String> rs = new TreeSet<>();
-      for (String r : routes) {
-        if (ha.contains(r)) {
-          carried.merge(r, 1, Integer::sum);
-        } else {
-          rs.add(r);
-        }
-      }
-      out.put(name, rs);
-    });
+    peers.forEach(
+        (name, routes) -> {
+          TreeSet<String> rs = new TreeSet<>();
+          for (String r : routes) {
+            if (ha.contains(r)) {
+              carried.merge(r, 1, Integer::sum);
+            } else {
+              rs.add(r);
+            }
+          }
+          out.put(name, rs);
+        });
     return out;
   }
 

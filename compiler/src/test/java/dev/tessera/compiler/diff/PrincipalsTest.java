@@ -16,24 +16,35 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Sets of devices said in the policy's words, table-driven over one small tailnet. */
 class PrincipalsTest {
-  // ops: olivia (laptop-2, laptop-10), peggy (laptop-3); eng: alice (laptop-1); db-1, db-2 tagged tag:db; ci-1 tag:ci
-  static final List<NodeInfo> NODES = List.of(
-      node("laptop-2", "olivia@x.io", List.of(), List.of("group:ops")),
-      node("laptop-10", "olivia@x.io", List.of(), List.of("group:ops")),
-      node("laptop-3", "peggy@x.io", List.of(), List.of("group:ops")),
-      node("laptop-1", "alice@x.io", List.of(), List.of("group:eng")),
-      node("db-1", "", List.of("tag:db"), List.of()),
-      node("db-2", "", List.of("tag:db"), List.of()),
-      node("ci-1", "", List.of("tag:ci"), List.of()));
-  static final Map<String, Endpoint> BY_NAME = NODES.stream()
-      .collect(Collectors.toMap(NodeInfo::name, MatrixBuilder::nodeEndpoint));
+  // ops: olivia (laptop-2, laptop-10), peggy (laptop-3); eng: alice (laptop-1); db-1, db-2 tagged
+  // tag:db; ci-1 tag:ci
+  static final List<NodeInfo> NODES =
+      List.of(
+          node("laptop-2", "olivia@x.io", List.of(), List.of("group:ops")),
+          node("laptop-10", "olivia@x.io", List.of(), List.of("group:ops")),
+          node("laptop-3", "peggy@x.io", List.of(), List.of("group:ops")),
+          node("laptop-1", "alice@x.io", List.of(), List.of("group:eng")),
+          node("db-1", "", List.of("tag:db"), List.of()),
+          node("db-2", "", List.of("tag:db"), List.of()),
+          node("ci-1", "", List.of("tag:ci"), List.of()));
+  static final Map<String, Endpoint> BY_NAME =
+      NODES.stream().collect(Collectors.toMap(NodeInfo::name, MatrixBuilder::nodeEndpoint));
 
   static NodeInfo node(String name, String user, List<String> tags, List<String> groups) {
-    return new NodeInfo(name, user, tags, groups, List.of(IpAddress.parse("100.64.0." + (1 + name.length()))), List.of());
+    return new NodeInfo(
+        name,
+        user,
+        tags,
+        groups,
+        List.of(IpAddress.parse("100.64.0." + (1 + name.length()))),
+        List.of());
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       laptop-2 laptop-10 laptop-3                    | group:ops
       laptop-2 laptop-10 laptop-3 db-1 db-2          | group:ops; tag:db
       laptop-2 laptop-10 laptop-3 laptop-1 db-1 db-2 ci-1 | *
@@ -45,31 +56,47 @@ class PrincipalsTest {
       """)
   void describe(String devices, String expected) {
     // the last row: one device of a user with two and one of a tag with two are named as devices
-    List<Endpoint> es = new ArrayList<>(Arrays.stream(devices.trim().split("\\s+")).map(BY_NAME::get).toList());
+    List<Endpoint> es =
+        new ArrayList<>(Arrays.stream(devices.trim().split("\\s+")).map(BY_NAME::get).toList());
     assertThat(new Principals(NODES).describe(es)).containsExactly(expected.trim().split("; "));
   }
 
   /** Principals that say the same: the rule's names first, then named ones before autogroups. */
   @org.junit.jupiter.api.Test
   void tiesGoToTheRulesNamesThenToNamedPrincipals() {
-    // one user, in group:eng, with one device: autogroup:member, group:eng and the user are the same device
-    List<NodeInfo> nodes = List.of(node("laptop", "alice@x.io", List.of(), List.of("group:eng")),
-        node("web-1", "", List.of("tag:web"), List.of()));
+    // one user, in group:eng, with one device: autogroup:member, group:eng and the user are the
+    // same device
+    List<NodeInfo> nodes =
+        List.of(
+            node("laptop", "alice@x.io", List.of(), List.of("group:eng")),
+            node("web-1", "", List.of("tag:web"), List.of()));
     List<Endpoint> laptop = List.of(MatrixBuilder.nodeEndpoint(nodes.getFirst()));
     List<Endpoint> web = List.of(MatrixBuilder.nodeEndpoint(nodes.getLast()));
     Principals p = new Principals(nodes);
-    assertThat(p.describe(laptop, java.util.Set.of("group:eng", "tag:web"))).containsExactly("group:eng");
+    assertThat(p.describe(laptop, java.util.Set.of("group:eng", "tag:web")))
+        .containsExactly("group:eng");
     assertThat(p.describe(laptop, java.util.Set.of("alice@x.io"))).containsExactly("alice@x.io");
     assertThat(p.describe(laptop)).containsExactly("group:eng");
     assertThat(p.describe(web)).containsExactly("tag:web");
   }
 
   @ParameterizedTest(name = "{0} before {1}")
-  @CsvSource({"laptop-2, laptop-10", "laptop-9, laptop-10", "10.0.0.9, 10.0.0.20", "a2b, a10b", "Laptop-1, laptop-2",
-      "laptop-02, laptop-3", "laptop-2, laptop-02", "web, web-1"})
+  @CsvSource({
+    "laptop-2, laptop-10",
+    "laptop-9, laptop-10",
+    "10.0.0.9, 10.0.0.20",
+    "a2b, a10b",
+    "Laptop-1, laptop-2",
+    "laptop-02, laptop-3",
+    "laptop-2, laptop-02",
+    "web, web-1"
+  })
   void devicesSortNaturally(String first, String second) {
-    List<Endpoint> es = new ArrayList<>(List.of(
-        Endpoint.node(second, "u", List.of(), List.of(), List.of()), Endpoint.node(first, "u", List.of(), List.of(), List.of())));
+    List<Endpoint> es =
+        new ArrayList<>(
+            List.of(
+                Endpoint.node(second, "u", List.of(), List.of(), List.of()),
+                Endpoint.node(first, "u", List.of(), List.of(), List.of())));
     es.sort(Principals.DEVICE_ORDER);
     assertThat(es).extracting(Endpoint::id).containsExactly(first, second);
   }

@@ -61,13 +61,17 @@ class IpSetTest {
   @Test
   void rangeToMinimalCidrs() {
     IpSet s = IpSet.range(IpAddress.parse("10.0.0.1"), IpAddress.parse("10.0.0.6"));
-    assertThat(texts(s)).containsExactly("10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32");
+    assertThat(texts(s))
+        .containsExactly("10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32");
     IpSet top = IpSet.range(IpAddress.parse("255.255.255.254"), IpAddress.parse("255.255.255.255"));
     assertThat(texts(top)).containsExactly("255.255.255.254/31");
-    IpSet v6top = IpSet.range(IpAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"),
-        IpAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+    IpSet v6top =
+        IpSet.range(
+            IpAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"),
+            IpAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
     assertThat(texts(v6top)).containsExactly("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127");
-    IpSet cross = IpSet.range(IpAddress.parse("::ffff:ffff:ffff:ffff"), IpAddress.parse("0:0:0:1::"));
+    IpSet cross =
+        IpSet.range(IpAddress.parse("::ffff:ffff:ffff:ffff"), IpAddress.parse("0:0:0:1::"));
     assertThat(texts(cross)).containsExactly("::ffff:ffff:ffff:ffff/128", "0:0:0:1::/128");
   }
 
@@ -157,7 +161,10 @@ class IpSetTest {
       IpSet.Builder sb = IpSet.builder();
       for (int k = 0; k < 1 + rnd.nextInt(3); k++) {
         // Often right next to a range of the big set (adjacency merges across the window edge).
-        int off = rnd.nextBoolean() ? rnd.nextInt(space - 10) : Math.max(0, mBig.nextSetBit(rnd.nextInt(space)) - 1);
+        int off =
+            rnd.nextBoolean()
+                ? rnd.nextInt(space - 10)
+                : Math.max(0, mBig.nextSetBit(rnd.nextInt(space)) - 1);
         int len = 1 + rnd.nextInt(rnd.nextInt(10) == 0 ? 40 : 3);
         sb.addRange(IpAddress.ofV4(base + off), IpAddress.ofV4(base + off + len - 1));
         mSmall.set(off, off + len);
@@ -165,7 +172,9 @@ class IpSetTest {
       IpSet small = sb.build();
       assertThat(big.union(small)).as("seed %d", seed).isEqualTo(fromModel(base, or(mBig, mSmall)));
       assertThat(small.union(big)).as("seed %d", seed).isEqualTo(fromModel(base, or(mBig, mSmall)));
-      assertThat(big.subtract(small)).as("seed %d", seed).isEqualTo(fromModel(base, andNot(mBig, mSmall)));
+      assertThat(big.subtract(small))
+          .as("seed %d", seed)
+          .isEqualTo(fromModel(base, andNot(mBig, mSmall)));
     }
   }
 
@@ -221,7 +230,8 @@ class IpSetTest {
 
   @Test
   void equalityIgnoresInsertionOrder() {
-    List<String> ps = new ArrayList<>(List.of("10.0.0.1", "fd7a::2", "192.168.0.0/16", "10.0.0.0/31", "fd7a::3"));
+    List<String> ps =
+        new ArrayList<>(List.of("10.0.0.1", "fd7a::2", "192.168.0.0/16", "10.0.0.0/31", "fd7a::3"));
     IpSet a = set(ps.toArray(String[]::new));
     java.util.Collections.reverse(ps);
     assertThat(set(ps.toArray(String[]::new))).isEqualTo(a).hasSameHashCodeAs(a);
@@ -230,8 +240,12 @@ class IpSetTest {
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource(
       delimiter = ';',
-      value = {"22-22 23-23 24-30; [22-30]", "80-90 85-100 443-443; [80-100, 443]", "0-65535 22-22; [*]",
-        "1-1 3-3; [1, 3]"})
+      value = {
+        "22-22 23-23 24-30; [22-30]",
+        "80-90 85-100 443-443; [80-100, 443]",
+        "0-65535 22-22; [*]",
+        "1-1 3-3; [1, 3]"
+      })
   void portRangesMerge(String in, String want) {
     List<PortRange> rs = new ArrayList<>();
     for (String t : in.split(" ")) {

@@ -18,11 +18,23 @@ public final class Acme {
 
   private Acme() {}
 
-  /** A fixed provenance, so golden files show one without depending on the inputs' bytes or the clock. */
-  public static final Provenance PROVENANCE = new Provenance("policyc", "test", List.of(
-      new Provenance.Input("policy", "policy.hujson", Provenance.sha256("policy"), "3f2a1c09b7e54d6a8f0e1d2c3b4a5968778695a4"),
-      new Provenance.Input("inventory", "inventory.yaml", Provenance.sha256("inventory"), "")),
-      java.time.Instant.parse("2026-01-02T03:04:05Z"));
+  /**
+   * A fixed provenance, so golden files show one without depending on the inputs' bytes or the
+   * clock.
+   */
+  public static final Provenance PROVENANCE =
+      new Provenance(
+          "policyc",
+          "test",
+          List.of(
+              new Provenance.Input(
+                  "policy",
+                  "policy.hujson",
+                  Provenance.sha256("policy"),
+                  "3f2a1c09b7e54d6a8f0e1d2c3b4a5968778695a4"),
+              new Provenance.Input(
+                  "inventory", "inventory.yaml", Provenance.sha256("inventory"), "")),
+          java.time.Instant.parse("2026-01-02T03:04:05Z"));
 
   public static String read(Path p) {
     try {
@@ -50,7 +62,9 @@ public final class Acme {
   }
 
   private static Compiled load() {
-    return compile("policy.hujson", read(EXAMPLES.resolve("acme/policy.hujson")),
+    return compile(
+        "policy.hujson",
+        read(EXAMPLES.resolve("acme/policy.hujson")),
         read(EXAMPLES.resolve("acme/inventory.yaml")));
   }
 
@@ -59,7 +73,10 @@ public final class Acme {
     AuditLoader l = new AuditLoader();
     Policy p = l.policy(name, policyText).orElse(null);
     assertThat(p).as("policy %s:%n%s", name, l.renderDiagnostics()).isNotNull();
-    Inventory inv = inventoryText == null ? SyntheticInventory.from(p) : l.inventory("inventory.yaml", inventoryText).orElse(null);
+    Inventory inv =
+        inventoryText == null
+            ? SyntheticInventory.from(p)
+            : l.inventory("inventory.yaml", inventoryText).orElse(null);
     assertThat(inv).as("inventory:%n%s", l.renderDiagnostics()).isNotNull();
     PolicyIndex idx = PolicyIndex.of(p, name);
     CompiledNetwork net = l.compile(idx, inv, inventoryText == null).orElse(null);
@@ -68,8 +85,8 @@ public final class Acme {
   }
 
   /**
-   * Compares {@code actual} with the golden file {@code src/test/resources/<rel>}; with
-   * {@code -Dgolden.update=true} rewrites the file instead.
+   * Compares {@code actual} with the golden file {@code src/test/resources/<rel>}; with {@code
+   * -Dgolden.update=true} rewrites the file instead.
    */
   public static void golden(String rel, String actual) {
     Path file = Path.of("src", "test", "resources").resolve(rel);
@@ -83,7 +100,10 @@ public final class Acme {
       return;
     }
     assertThat(file).as("golden file %s missing: run with -Dgolden.update=true", file).exists();
-    assertThat(actual).as("%s differs from the golden file (refresh with -Dgolden.update=true and review the diff)", rel)
+    assertThat(actual)
+        .as(
+            "%s differs from the golden file (refresh with -Dgolden.update=true and review the diff)",
+            rel)
         .isEqualTo(read(file));
   }
 }

@@ -31,9 +31,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Headless Chromium driven over the DevTools protocol (a WebSocket, JDK client): open a page,
- * run script in it, wait for what the page reports, take a screenshot. Tests use it to act on a
- * page as a reader would (type a filter, click) and to read timings the page measured itself.
+ * Headless Chromium driven over the DevTools protocol (a WebSocket, JDK client): open a page, run
+ * script in it, wait for what the page reports, take a screenshot. Tests use it to act on a page as
+ * a reader would (type a filter, click) and to read timings the page measured itself.
  */
 final class HeadlessChromium implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("DevTools listening on (ws://\\S+)");
@@ -52,26 +52,43 @@ final class HeadlessChromium implements AutoCloseable {
    */
   HeadlessChromium(Path workDir, int width, int height) throws IOException, InterruptedException {
     profile = Files.createTempDirectory(workDir, "chromium-profile");
-    process = Tools.process("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--user-data-dir=" + profile, "--remote-debugging-port=0", "--window-size=" + width + "," + height,
-        "about:blank")
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    process =
+        Tools.process(
+                "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--user-data-dir=" + profile,
+                "--remote-debugging-port=0",
+                "--window-size=" + width + "," + height,
+                "about:blank")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     CompletableFuture<String> endpoint = new CompletableFuture<>();
-    Thread stderr = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          log.add(line);
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            endpoint.complete(m.group(1));
-          }
-        }
-      } catch (IOException e) {
-        endpoint.completeExceptionally(e);
-      }
-      endpoint.completeExceptionally(new IOException("chromium exited: " + log));
-    }, "chromium-stderr");
+    Thread stderr =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  log.add(line);
+                  Matcher m = LISTENING.matcher(line);
+                  if (m.find()) {
+                    endpoint.complete(m.group(1));
+                  }
+                }
+              } catch (IOException e) {
+                endpoint.completeExceptionally(e);
+              }
+              endpoint.completeExceptionally(new IOException("chromium exited: " + log));
+            },
+            "chromium-stderr");
     stderr.setDaemon(true);
     stderr.start();
     String browser;
@@ -83,8 +100,12 @@ final class HeadlessChromium implements AutoCloseable {
     }
     URI b = URI.create(browser);
     HttpClient http = HttpClient.newHttpClient();
-    HttpResponse<String> list = http.send(HttpRequest.newBuilder(URI.create("http://" + b.getHost() + ":" + b.getPort()
-        + "/json/list")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> list =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://" + b.getHost() + ":" + b.getPort() + "/json/list"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     String page = null;
     for (JsonNode t : JSON.readTree(list.body())) {
       if (t.path("type").asText().equals("page")) {
@@ -97,13 +118,17 @@ final class HeadlessChromium implements AutoCloseable {
       throw new IOException("no page target in " + list.body());
     }
     try {
-      socket = http.newWebSocketBuilder().buildAsync(URI.create(page), new Listener()).get(30, TimeUnit.SECONDS);
+      socket =
+          http.newWebSocketBuilder()
+              .buildAsync(URI.create(page), new Listener())
+              .get(30, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       close();
       throw new IOException("cannot connect to chromium's page at " + page, e);
     }
     call("Page.enable", Map.of());
-    call("Emulation.setDeviceMetricsOverride",
+    call(
+        "Emulation.setDeviceMetricsOverride",
         Map.of("width", width, "height", height, "deviceScaleFactor", 1, "mobile", false));
   }
 
@@ -116,7 +141,8 @@ final class HeadlessChromium implements AutoCloseable {
       if (last) {
         try {
           JsonNode msg = JSON.readTree(text.toString());
-          CompletableFuture<JsonNode> f = msg.has("id") ? pending.remove(msg.get("id").asInt()) : null;
+          CompletableFuture<JsonNode> f =
+              msg.has("id") ? pending.remove(msg.get("id").asInt()) : null;
           if (f != null) {
             f.complete(msg);
           }
@@ -157,7 +183,10 @@ final class HeadlessChromium implements AutoCloseable {
 
   /** Evaluates a script expression in the page (promises awaited); its value, as JSON. */
   JsonNode eval(String expression) {
-    JsonNode r = call("Runtime.evaluate", Map.of("expression", expression, "returnByValue", true, "awaitPromise", true));
+    JsonNode r =
+        call(
+            "Runtime.evaluate",
+            Map.of("expression", expression, "returnByValue", true, "awaitPromise", true));
     if (r.has("exceptionDetails")) {
       throw new AssertionError("script failed: " + expression + ": " + r.get("exceptionDetails"));
     }
@@ -165,13 +194,14 @@ final class HeadlessChromium implements AutoCloseable {
   }
 
   /**
-   * Polls {@code expression} every 50 ms until it yields a non-empty string (an exception, as
-   * while the page is still loading, counts as not yet); that string.
+   * Polls {@code expression} every 50 ms until it yields a non-empty string (an exception, as while
+   * the page is still loading, counts as not yet); that string.
    */
   String await(String expression, Duration timeout) throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < end) {
-      JsonNode v = eval("(() => { try { return " + expression + "; } catch (e) { return ''; } })()");
+      JsonNode v =
+          eval("(() => { try { return " + expression + "; } catch (e) { return ''; } })()");
       if (!v.isMissingNode() && !v.isNull() && !v.asText().isEmpty()) {
         return v.asText();
       }
@@ -182,7 +212,8 @@ final class HeadlessChromium implements AutoCloseable {
 
   /** A PNG of the viewport. */
   byte[] screenshot() {
-    return Base64.getDecoder().decode(call("Page.captureScreenshot", Map.of("format", "png")).path("data").asText());
+    return Base64.getDecoder()
+        .decode(call("Page.captureScreenshot", Map.of("format", "png")).path("data").asText());
   }
 
   @Override

@@ -26,10 +26,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Differential test: every cell of the matrix must say exactly what the enforcer's Matcher says
- * for the same packets, and name exactly the rules the Matcher reports as granting them.
- * Random compiled filters (both families, subnet routes, external sources, every protocol
- * kind, port ranges) over a dozen nodes; the seed is in the test name and failure message.
+ * Differential test: every cell of the matrix must say exactly what the enforcer's Matcher says for
+ * the same packets, and name exactly the rules the Matcher reports as granting them. Random
+ * compiled filters (both families, subnet routes, external sources, every protocol kind, port
+ * ranges) over a dozen nodes; the seed is in the test name and failure message.
  */
 class MatcherAgreementTest {
   private static final int[] PROTOS = {6, 17, 132, 1, 58, 47};
@@ -42,14 +42,21 @@ class MatcherAgreementTest {
     List<InventoryNode> nodes = new ArrayList<>();
     List<InventoryUser> users = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      List<IpPrefix> routes = rnd.nextInt(4) == 0 ? List.of(IpPrefix.parse("10." + i + ".0.0/24")) : List.of();
+      List<IpPrefix> routes =
+          rnd.nextInt(4) == 0 ? List.of(IpPrefix.parse("10." + i + ".0.0/24")) : List.of();
       String user = "u" + (i % 3) + "@x.io";
       if (i < 3) {
         users.add(new InventoryUser(user, Role.MEMBER, SourceSpan.NONE));
       }
       boolean tagged = rnd.nextBoolean();
-      nodes.add(InventoryNode.of("n" + i, tagged ? null : user, tagged ? List.of("tag:t" + (i % 2)) : List.of(),
-          List.of(v4(i), v6(i)), Map.of(), routes));
+      nodes.add(
+          InventoryNode.of(
+              "n" + i,
+              tagged ? null : user,
+              tagged ? List.of("tag:t" + (i % 2)) : List.of(),
+              List.of(v4(i), v6(i)),
+              Map.of(),
+              routes));
     }
     Inventory inv = new Inventory(users, nodes);
     Map<String, CompiledFilter> filters = new HashMap<>();
@@ -61,7 +68,8 @@ class MatcherAgreementTest {
       for (int r = 0; r < count; r++) {
         rules.add(randomRule(rnd, n, i, nodes.get(i), origin++));
       }
-      CompiledFilter f = CompiledFilter.of("n" + i, nodes.get(i).addressPrefixes(), rules, List.of(), List.of());
+      CompiledFilter f =
+          CompiledFilter.of("n" + i, nodes.get(i).addressPrefixes(), rules, List.of(), List.of());
       filters.put("n" + i, f);
       matchers.put("n" + i, Matcher.of(f));
     }
@@ -89,10 +97,14 @@ class MatcherAgreementTest {
             Set<String> got = granting(cell, m, proto, port);
             allowedPackets += allowed ? 1 : 0;
             assertThat(!got.isEmpty())
-                .as("seed %d: %s -> %s proto %d port %d (cell %s)", seed, s.name(), d.name(), proto, port,
-                    CellText.text(cell, m.rules()))
+                .as(
+                    "seed %d: %s -> %s proto %d port %d (cell %s)",
+                    seed, s.name(), d.name(), proto, port, CellText.text(cell, m.rules()))
                 .isEqualTo(allowed);
-            assertThat(got).as("seed %d: granting rules %s -> %s proto %d port %d", seed, s.name(), d.name(), proto, port)
+            assertThat(got)
+                .as(
+                    "seed %d: granting rules %s -> %s proto %d port %d",
+                    seed, s.name(), d.name(), proto, port)
                 .isEqualTo(want);
           }
         }
@@ -106,7 +118,10 @@ class MatcherAgreementTest {
         }
         IpPrefix pfx = IpPrefix.parse(e.addresses().getFirst());
         IpAddress target = pfx.address();
-        IpAddress last = pfx.ipv6() ? IpAddress.ofV6(pfx.lastHi(), pfx.lastLo()) : IpAddress.ofV4((int) pfx.lastLo());
+        IpAddress last =
+            pfx.ipv6()
+                ? IpAddress.ofV6(pfx.lastHi(), pfx.lastLo())
+                : IpAddress.ofV4((int) pfx.lastLo());
         Matcher mt = matchers.get(e.via());
         Cell cell = m.cell(srcIdx.get(s.name()), c);
         for (int proto : PROTOS) {
@@ -119,10 +134,14 @@ class MatcherAgreementTest {
               lastOk |= mt.allows(a, last, proto, port);
             }
             if (claimed) {
-              assertThat(first && lastOk).as("seed %d: %s -> %s proto %d port %d", seed, s.name(), e.label(), proto, port).isTrue();
+              assertThat(first && lastOk)
+                  .as("seed %d: %s -> %s proto %d port %d", seed, s.name(), e.label(), proto, port)
+                  .isTrue();
             }
             if (pfx.isHost()) {
-              assertThat(claimed).as("seed %d: %s -> %s proto %d port %d", seed, s.name(), e.label(), proto, port).isEqualTo(first);
+              assertThat(claimed)
+                  .as("seed %d: %s -> %s proto %d port %d", seed, s.name(), e.label(), proto, port)
+                  .isEqualTo(first);
             }
           }
         }
@@ -165,20 +184,22 @@ class MatcherAgreementTest {
     return IpAddress.parse("fd7a:115c:a1e0::" + Integer.toHexString(i + 1));
   }
 
-  private static FilterRule randomRule(Random rnd, int n, int self, InventoryNode node, int origin) {
+  private static FilterRule randomRule(
+      Random rnd, int n, int self, InventoryNode node, int origin) {
     List<IpPrefix> srcs = new ArrayList<>();
     int k = 1 + rnd.nextInt(3);
     for (int j = 0; j < k; j++) {
       int pick = rnd.nextInt(10);
       int other = rnd.nextInt(n);
-      srcs.add(switch (pick) {
-        case 0 -> IpPrefix.parse("100.64.0.0/10");
-        case 1 -> IpPrefix.parse("fd7a:115c:a1e0::/48");
-        case 2 -> IpPrefix.parse("192.168." + rnd.nextInt(3) + ".0/24");
-        case 3 -> IpPrefix.ALL_V4;
-        case 4, 5 -> IpPrefix.host(v6(other));
-        default -> IpPrefix.host(v4(other));
-      });
+      srcs.add(
+          switch (pick) {
+            case 0 -> IpPrefix.parse("100.64.0.0/10");
+            case 1 -> IpPrefix.parse("fd7a:115c:a1e0::/48");
+            case 2 -> IpPrefix.parse("192.168." + rnd.nextInt(3) + ".0/24");
+            case 3 -> IpPrefix.ALL_V4;
+            case 4, 5 -> IpPrefix.host(v6(other));
+            default -> IpPrefix.host(v4(other));
+          });
     }
     List<Integer> protos = new ArrayList<>();
     if (rnd.nextInt(3) > 0) {
@@ -199,7 +220,10 @@ class MatcherAgreementTest {
         pfx = rnd.nextBoolean() ? IpPrefix.ALL_V4 : IpPrefix.ALL_V6;
       } else if (pick == 1 && !node.routes().isEmpty()) {
         IpPrefix r = node.routes().getFirst();
-        pfx = rnd.nextBoolean() ? r : IpPrefix.parse("10." + self + ".0." + (rnd.nextInt(4) * 8) + "/29");
+        pfx =
+            rnd.nextBoolean()
+                ? r
+                : IpPrefix.parse("10." + self + ".0." + (rnd.nextInt(4) * 8) + "/29");
       } else if (pick == 2 && !node.routes().isEmpty()) {
         pfx = IpPrefix.parse("10." + self + ".0." + rnd.nextInt(8));
       } else {

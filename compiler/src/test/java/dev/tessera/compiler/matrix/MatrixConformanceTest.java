@@ -26,23 +26,24 @@ import org.junit.jupiter.api.Test;
 /**
  * The matrix is the Matcher: every cell of the matrices of Tailscale's captured policies (the
  * headscale captures converted to policy + inventory) and of the 70 real policy files (on a
- * synthesized inventory) equals what {@link Matcher#explain} says for probe packets of that
- * cell, empty cells included.
+ * synthesized inventory) equals what {@link Matcher#explain} says for probe packets of that cell,
+ * empty cells included.
  *
  * <p>Probes are complete, not sampled: the Matcher's answer for a (source, destination) pair is
  * constant between the port boundaries of the destination's filter, and the cell's claim is
- * constant between its own segment boundaries, so asking at every such boundary, one port
- * either side, and at every protocol either side names finds any disagreement. Node cells must
- * equal the union of the Matcher's answers over the two nodes' address pairs (allowed, and the
- * granting rules); a subnet column or external row claims what every address of its prefix has,
- * so its claims must hold at the prefix's first and last address, and be exact for a host prefix.
+ * constant between its own segment boundaries, so asking at every such boundary, one port either
+ * side, and at every protocol either side names finds any disagreement. Node cells must equal the
+ * union of the Matcher's answers over the two nodes' address pairs (allowed, and the granting
+ * rules); a subnet column or external row claims what every address of its prefix has, so its
+ * claims must hold at the prefix's first and last address, and be exact for a host prefix.
  *
- * <p>Data: {@link Conformance} ({@code ../shared/conformance} beside the project root, or
- * {@code -Dtessera.conformance.dir} / {@code TESSERA_CONFORMANCE_DIR}).
+ * <p>Data: {@link Conformance} ({@code ../shared/conformance} beside the project root, or {@code
+ * -Dtessera.conformance.dir} / {@code TESSERA_CONFORMANCE_DIR}).
  */
 class MatrixConformanceTest {
-  private static final int[] EXTRA_PROTOS = {IpProtocol.ICMP, IpProtocol.TCP, IpProtocol.UDP, IpProtocol.ICMPV6,
-      IpProtocol.SCTP, 2, 47, 50};
+  private static final int[] EXTRA_PROTOS = {
+    IpProtocol.ICMP, IpProtocol.TCP, IpProtocol.UDP, IpProtocol.ICMPV6, IpProtocol.SCTP, 2, 47, 50
+  };
 
   @Test
   @RequiresConformance
@@ -54,7 +55,9 @@ class MatrixConformanceTest {
         if (Files.readString(c.resolve("expect.json")).matches("(?s).*\"error\"\\s*:\\s*true.*")) {
           continue; // Tailscale rejected the policy: there is no matrix to check
         }
-        report.check(folder + "/" + c.getFileName(), Files.readString(c.resolve("policy.hujson")),
+        report.check(
+            folder + "/" + c.getFileName(),
+            Files.readString(c.resolve("policy.hujson")),
             Files.readString(c.resolve("inventory.yaml")));
       }
     }
@@ -65,15 +68,24 @@ class MatrixConformanceTest {
   @RequiresConformance
   void everyCellOfTheRealPoliciesIsTheMatchers() throws IOException {
     Path root = Conformance.wild();
-    List<String> valid = Files.readAllLines(root.resolve("expected.tsv")).stream()
-        .filter(l -> l.matches("\\d+\\tvalid\\t.*")).map(l -> l.substring(0, l.indexOf('\t'))).toList();
+    List<String> valid =
+        Files.readAllLines(root.resolve("expected.tsv")).stream()
+            .filter(l -> l.matches("\\d+\\tvalid\\t.*"))
+            .map(l -> l.substring(0, l.indexOf('\t')))
+            .toList();
     Report report = new Report();
     for (String id : valid) {
-      Path p = Files.list(root.resolve(id)).filter(f -> f.getFileName().toString().startsWith("policy."))
-          .findFirst().orElseThrow();
+      Path p =
+          Files.list(root.resolve(id))
+              .filter(f -> f.getFileName().toString().startsWith("policy."))
+              .findFirst()
+              .orElseThrow();
       report.check("wild/" + id, Files.readString(p), null);
     }
-    report.finish("matrix_real_files", 40); // some valid files use constructs this build rejects: policy-lang's conformance, not the matrix's
+    report.finish(
+        "matrix_real_files",
+        40); // some valid files use constructs this build rejects: policy-lang's conformance, not
+    // the matrix's
   }
 
   private static List<Path> list(Path dir) throws IOException {
@@ -96,10 +108,15 @@ class MatrixConformanceTest {
     void check(String name, String policy, String inventory) {
       AuditLoader l = new AuditLoader();
       Optional<Policy> p = l.policy("policy.hujson", policy);
-      Optional<Inventory> inv = p.isEmpty() ? Optional.empty()
-          : inventory == null ? Optional.of(SyntheticInventory.from(p.get())) : l.inventory("inventory.yaml", inventory);
+      Optional<Inventory> inv =
+          p.isEmpty()
+              ? Optional.empty()
+              : inventory == null
+                  ? Optional.of(SyntheticInventory.from(p.get()))
+                  : l.inventory("inventory.yaml", inventory);
       PolicyIndex idx = p.map(x -> PolicyIndex.of(x, "policy.hujson")).orElse(null);
-      Optional<CompiledNetwork> net = inv.isEmpty() ? Optional.empty() : l.compile(idx, inv.get(), inventory == null);
+      Optional<CompiledNetwork> net =
+          inv.isEmpty() ? Optional.empty() : l.compile(idx, inv.get(), inventory == null);
       if (net.isEmpty()) {
         notCompiled.add(name);
         return;
@@ -114,7 +131,8 @@ class MatrixConformanceTest {
 
     void finish(String rate, int minimum) {
       Conformance.recordRate(rate, checked - failures.size(), checked);
-      System.out.printf("matrix == Matcher: %d policies, %d cells, %d probes checked; %d not compiled here %s%n",
+      System.out.printf(
+          "matrix == Matcher: %d policies, %d cells, %d probes checked; %d not compiled here %s%n",
           checked, cells, probes, notCompiled.size(), notCompiled);
       assertThat(failures).as("matrix cells that disagree with the Matcher").isEmpty();
       assertThat(checked).as("policies checked").isGreaterThanOrEqualTo(minimum);
@@ -164,9 +182,22 @@ class MatrixConformanceTest {
                 }
               }
               if (exact ? !claimed.equals(want) : !want.containsAll(claimed)) {
-                throw new AssertionError(se.id() + " -> " + de.id() + " proto " + proto + " port " + port
-                    + ": cell claims rules " + claimed + ", the Matcher grants " + want
-                    + (exact ? "" : " at both ends of the prefix") + " (cell: " + CellText.text(cell, m.rules()) + ")");
+                throw new AssertionError(
+                    se.id()
+                        + " -> "
+                        + de.id()
+                        + " proto "
+                        + proto
+                        + " port "
+                        + port
+                        + ": cell claims rules "
+                        + claimed
+                        + ", the Matcher grants "
+                        + want
+                        + (exact ? "" : " at both ends of the prefix")
+                        + " (cell: "
+                        + CellText.text(cell, m.rules())
+                        + ")");
               }
             }
           }
@@ -175,7 +206,13 @@ class MatrixConformanceTest {
     }
   }
 
-  private static void granting(CompiledNetwork net, Matcher mt, IpAddress a, IpAddress b, int proto, int port,
+  private static void granting(
+      CompiledNetwork net,
+      Matcher mt,
+      IpAddress a,
+      IpAddress b,
+      int proto,
+      int port,
       TreeSet<Integer> out) {
     if (a.ipv6() != b.ipv6() || !mt.allows(a, b, proto, port)) {
       return;
@@ -184,17 +221,20 @@ class MatrixConformanceTest {
   }
 
   /**
-   * Who stands for an endpoint: a node is one group of its addresses (its cell is the union
-   * over them); a subnet or external prefix is the first and the last address, each its own
-   * group (its cell must hold for every address).
+   * Who stands for an endpoint: a node is one group of its addresses (its cell is the union over
+   * them); a subnet or external prefix is the first and the last address, each its own group (its
+   * cell must hold for every address).
    */
   private static List<List<IpAddress>> probeGroups(Endpoint e) {
     if (e.kind() == Endpoint.Kind.NODE) {
       return List.of(e.addresses().stream().map(IpAddress::parse).toList());
     }
     IpPrefix p = IpPrefix.parse(e.addresses().getFirst());
-    IpAddress last = p.ipv6() ? IpAddress.ofV6(p.lastHi(), p.lastLo()) : IpAddress.ofV4((int) p.lastLo());
-    return p.isHost() ? List.of(List.of(p.address())) : List.of(List.of(p.address()), List.of(last));
+    IpAddress last =
+        p.ipv6() ? IpAddress.ofV6(p.lastHi(), p.lastLo()) : IpAddress.ofV4((int) p.lastLo());
+    return p.isHost()
+        ? List.of(List.of(p.address()))
+        : List.of(List.of(p.address()), List.of(last));
   }
 
   /** Nodes and host prefixes are checked for equality; wider prefixes for claims that hold. */
@@ -235,7 +275,9 @@ class MatrixConformanceTest {
     return out;
   }
 
-  /** Every boundary of the filter's port ranges and the cell's segments, with a port either side. */
+  /**
+   * Every boundary of the filter's port ranges and the cell's segments, with a port either side.
+   */
   private static TreeSet<Integer> ports(CompiledFilter f, Cell cell, int proto) {
     TreeSet<Integer> out = new TreeSet<>();
     if (!IpProtocol.hasPorts(proto)) {

@@ -33,8 +33,15 @@ class MatrixGoldenTest {
     AccessMatrix m = Acme.acme().matrix();
     for (MatrixFormat f : MatrixFormat.values()) {
       String out = f.render(m, PROVENANCE);
-      assertThat(out).as(f.name()).contains("policyc", "test", "2026-01-02T03:04:05Z", Provenance.sha256("policy"),
-          Provenance.sha256("inventory"), "3f2a1c09b7e54d6a8f0e1d2c3b4a5968778695a4");
+      assertThat(out)
+          .as(f.name())
+          .contains(
+              "policyc",
+              "test",
+              "2026-01-02T03:04:05Z",
+              Provenance.sha256("policy"),
+              Provenance.sha256("inventory"),
+              "3f2a1c09b7e54d6a8f0e1d2c3b4a5968778695a4");
     }
   }
 
@@ -42,17 +49,26 @@ class MatrixGoldenTest {
   void longCsvHasOneRowPerSourceDestinationProtocolPortsAndRule() {
     AccessMatrix m = Acme.acme().matrix();
     java.util.List<String> lines = MatrixFormat.CSV_LONG.render(m).lines().toList();
-    assertThat(lines.getFirst()).isEqualTo("source,destination,protocol,ports,rule,rule_location,rule_path,rule_text");
-    // olivia -> monitor: all ports by acls[4] (R5), DNS by grants[0] (R12): one row per protocol, range and rule
-    assertThat(lines).filteredOn(l -> l.startsWith("laptop-olivia,monitor,")).containsExactly(
-        "laptop-olivia,monitor,tcp,*,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
-        "laptop-olivia,monitor,udp,*,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
-        "laptop-olivia,monitor,icmp,,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
-        "laptop-olivia,monitor,ipv6-icmp,,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
-        "laptop-olivia,monitor,tcp,53,R12,policy.hujson:144,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"",
-        "laptop-olivia,monitor,udp,53,R12,policy.hujson:144,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"");
+    assertThat(lines.getFirst())
+        .isEqualTo("source,destination,protocol,ports,rule,rule_location,rule_path,rule_text");
+    // olivia -> monitor: all ports by acls[4] (R5), DNS by grants[0] (R12): one row per protocol,
+    // range and rule
+    assertThat(lines)
+        .filteredOn(l -> l.startsWith("laptop-olivia,monitor,"))
+        .containsExactly(
+            "laptop-olivia,monitor,tcp,*,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+            "laptop-olivia,monitor,udp,*,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+            "laptop-olivia,monitor,icmp,,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+            "laptop-olivia,monitor,ipv6-icmp,,R5,policy.hujson:99,acls[4],\"accept group:ops -> tag:web:22, tag:api:22, tag:ci:22, tag:monitoring:*\"",
+            "laptop-olivia,monitor,tcp,53,R12,policy.hujson:144,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"",
+            "laptop-olivia,monitor,udp,53,R12,policy.hujson:144,grants[0],\"grant autogroup:member -> tag:monitoring ip udp:53, tcp:53\"");
     // every cell with access has rows, and no row names a pair without access
-    long pairs = lines.stream().skip(1).map(l -> l.substring(0, l.indexOf(',', l.indexOf(',') + 1))).distinct().count();
+    long pairs =
+        lines.stream()
+            .skip(1)
+            .map(l -> l.substring(0, l.indexOf(',', l.indexOf(',') + 1)))
+            .distinct()
+            .count();
     assertThat(pairs).isEqualTo(m.cellCount());
   }
 
@@ -60,14 +76,17 @@ class MatrixGoldenTest {
   void acmeCellsSayWhatThePolicySays() {
     AccessMatrix m = Acme.acme().matrix();
     // Everyone reaches the web tier on 80 and 443 through acls[0] (policy.hujson:71).
-    assertThat(text(m, "laptop-hr", "web-1")).isEqualTo("tcp/udp 80,443 + icmp/ipv6-icmp (policy.hujson:71)");
+    assertThat(text(m, "laptop-hr", "web-1"))
+        .isEqualTo("tcp/udp 80,443 + icmp/ipv6-icmp (policy.hujson:71)");
     // The API tier reaches the databases on TCP 5432 only (acls[2], proto tcp).
     assertThat(text(m, "api-1", "db-2")).isEqualTo("tcp 5432 (policy.hujson:85)");
     // Ops reach the databases only from a managed laptop: peggy's fails the posture.
-    assertThat(text(m, "laptop-olivia", "db-1")).isEqualTo("tcp/udp 22,5432 + icmp/ipv6-icmp (policy.hujson:91)");
+    assertThat(text(m, "laptop-olivia", "db-1"))
+        .isEqualTo("tcp/udp 22,5432 + icmp/ipv6-icmp (policy.hujson:91)");
     assertThat(text(m, "laptop-peggy", "db-1")).isEmpty();
     // Finance reaches the ERP behind the office router; sales does not.
-    assertThat(text(m, "laptop-yusuf", "subnet:10.10.0.40@office-router")).isEqualTo("tcp/udp 443 + icmp (policy.hujson:125)");
+    assertThat(text(m, "laptop-yusuf", "subnet:10.10.0.40@office-router"))
+        .isEqualTo("tcp/udp 443 + icmp (policy.hujson:125)");
     assertThat(text(m, "laptop-uma", "subnet:10.10.0.40@office-router")).isEmpty();
     // autogroup:self: alice's phone reaches her laptop, not bob's.
     assertThat(text(m, "phone-alice", "laptop-alice")).contains("policy.hujson:135");
@@ -87,11 +106,13 @@ class MatrixGoldenTest {
     Cell c = m.cell(ops, db);
     // 5 ops laptops x 2 databases, peggy's laptop fails posture: 8 of 10 pairs.
     assertThat(c.totalPairs()).isEqualTo(10);
-    assertThat(CellText.text(c, m.rules())).isEqualTo("tcp/udp 22,5432 + icmp/ipv6-icmp (policy.hujson:91) [8/10]");
+    assertThat(CellText.text(c, m.rules()))
+        .isEqualTo("tcp/udp 22,5432 + icmp/ipv6-icmp (policy.hujson:91) [8/10]");
   }
 
   static String text(AccessMatrix m, String src, String dst) {
-    return CellText.text(m.cell(indexOf(m.sources(), src), indexOf(m.destinations(), dst)), m.rules());
+    return CellText.text(
+        m.cell(indexOf(m.sources(), src), indexOf(m.destinations(), dst)), m.rules());
   }
 
   static int indexOf(java.util.List<Endpoint> l, String id) {

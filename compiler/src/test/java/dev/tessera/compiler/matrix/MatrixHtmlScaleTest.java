@@ -18,14 +18,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The HTML matrix of a 10,000-node tailnet ({@link LargeTailnet}) in headless Chromium, driven
- * as a reader would over the DevTools protocol: it opens and shows its first screen within 5 s,
- * a filter typed into it answers within 1 s (both measured by the page itself with
- * {@code performance.now()}, from navigation start and from the keystroke to the answer painted;
- * the figures are printed), and what it shows is the matrix: the filtered cells are the
- * matrix's cells, a folded cell is the union of its members' cells with the right pair counts,
- * and clicking it unfolds both sections. A screenshot goes to {@code target/matrix-10000.png}
- * (and to {@code -Dtessera.screenshots=DIR} when set, for the docs).
+ * The HTML matrix of a 10,000-node tailnet ({@link LargeTailnet}) in headless Chromium, driven as a
+ * reader would over the DevTools protocol: it opens and shows its first screen within 5 s, a filter
+ * typed into it answers within 1 s (both measured by the page itself with {@code
+ * performance.now()}, from navigation start and from the keystroke to the answer painted; the
+ * figures are printed), and what it shows is the matrix: the filtered cells are the matrix's cells,
+ * a folded cell is the union of its members' cells with the right pair counts, and clicking it
+ * unfolds both sections. A screenshot goes to {@code target/matrix-10000.png} (and to {@code
+ * -Dtessera.screenshots=DIR} when set, for the docs).
  */
 class MatrixHtmlScaleTest {
   static final int NODES = 10_000;
@@ -33,7 +33,10 @@ class MatrixHtmlScaleTest {
   static AccessMatrix matrix;
   static Path page;
 
-  /** The 10,000-node page, made once for the methods that run (set-up is per method: see RequiresTools). */
+  /**
+   * The 10,000-node page, made once for the methods that run (set-up is per method: see
+   * RequiresTools).
+   */
   static synchronized Path page() throws IOException {
     if (page != null) {
       return page;
@@ -45,16 +48,31 @@ class MatrixHtmlScaleTest {
     matrix = new MatrixBuilder(c.network()).build("policy.hujson on inventory.yaml", List.of());
     long t2 = System.nanoTime();
     Path file = tmp.resolve("matrix-10000.html");
-    Provenance p = new Provenance("policyc", "test", List.of(
-        Provenance.Input.of("policy", "policy.hujson", tn.policy.getBytes(StandardCharsets.UTF_8), ""),
-        Provenance.Input.of("inventory", "inventory.yaml", tn.inventory.getBytes(StandardCharsets.UTF_8), "")),
-        Instant.parse("2026-01-01T00:00:00Z"));
+    Provenance p =
+        new Provenance(
+            "policyc",
+            "test",
+            List.of(
+                Provenance.Input.of(
+                    "policy", "policy.hujson", tn.policy.getBytes(StandardCharsets.UTF_8), ""),
+                Provenance.Input.of(
+                    "inventory",
+                    "inventory.yaml",
+                    tn.inventory.getBytes(StandardCharsets.UTF_8),
+                    "")),
+            Instant.parse("2026-01-01T00:00:00Z"));
     try (var w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       MatrixFormat.HTML.render(matrix, p, w);
     }
     long t3 = System.nanoTime();
-    System.out.printf("%d nodes: compile %.0f ms, matrix %.0f ms (%d cells), page %.0f ms (%.1f MB)%n", NODES,
-        (t1 - t0) / 1e6, (t2 - t1) / 1e6, matrix.cellCount(), (t3 - t2) / 1e6, Files.size(file) / 1e6);
+    System.out.printf(
+        "%d nodes: compile %.0f ms, matrix %.0f ms (%d cells), page %.0f ms (%.1f MB)%n",
+        NODES,
+        (t1 - t0) / 1e6,
+        (t2 - t1) / 1e6,
+        matrix.cellCount(),
+        (t3 - t2) / 1e6,
+        Files.size(file) / 1e6);
     page = file;
     return page;
   }
@@ -65,48 +83,78 @@ class MatrixHtmlScaleTest {
     Path page = page();
     try (HeadlessChromium b = new HeadlessChromium(tmp, 1600, 1000)) {
       b.open(page.toUri());
-      double first = Double.parseDouble(b.await("document.getElementById('perf').dataset.firstScreenMs || ''",
-          Duration.ofSeconds(120)));
+      double first =
+          Double.parseDouble(
+              b.await(
+                  "document.getElementById('perf').dataset.firstScreenMs || ''",
+                  Duration.ofSeconds(120)));
       int drawn = b.eval("document.querySelectorAll('#m td.g').length").asInt();
       String overview = b.eval("document.getElementById('count').textContent").asText();
-      // the picture: user sections against the service tags (each folded section is one 96 px column)
+      // the picture: user sections against the service tags (each folded section is one 96 px
+      // column)
       List<List<Integer>> colSecs = sections(matrix.destinations());
       int firstTag = 0;
-      while (!MatrixHtml.section(matrix.destinations().get(colSecs.get(firstTag).getFirst())).startsWith("tag:svc-")) {
+      while (!MatrixHtml.section(matrix.destinations().get(colSecs.get(firstTag).getFirst()))
+          .startsWith("tag:svc-")) {
         firstTag++;
       }
       b.eval("document.getElementById('wrap').scrollLeft = " + firstTag * 96);
-      b.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))");
+      b.eval(
+          "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))");
       screenshot(b, "matrix-10000.png");
 
-      // a query with an answer: user-17's devices to the servers of a service tag their team reaches
+      // a query with an answer: user-17's devices to the servers of a service tag their team
+      // reaches
       String service = service("user-17@");
-      b.eval("(() => { const q = document.getElementById('q'); q.value = 'user-17@ -> " + service + "';"
-          + " q.dispatchEvent(new Event('input')); })()");
-      double query = Double.parseDouble(b.await(
-          "document.getElementById('perf').dataset.queries === '1' ? document.getElementById('perf').dataset.queryMs : ''",
-          Duration.ofSeconds(60)));
-      System.out.printf(Locale.ROOT, "%d-node page in headless Chromium: first screen %.1f ms after navigation start,"
-          + " filter answered %.1f ms after the keystroke (%s)%n", NODES, first, query, overview);
+      b.eval(
+          "(() => { const q = document.getElementById('q'); q.value = 'user-17@ -> "
+              + service
+              + "';"
+              + " q.dispatchEvent(new Event('input')); })()");
+      double query =
+          Double.parseDouble(
+              b.await(
+                  "document.getElementById('perf').dataset.queries === '1' ? document.getElementById('perf').dataset.queryMs : ''",
+                  Duration.ofSeconds(60)));
+      System.out.printf(
+          Locale.ROOT,
+          "%d-node page in headless Chromium: first screen %.1f ms after navigation start,"
+              + " filter answered %.1f ms after the keystroke (%s)%n",
+          NODES,
+          first,
+          query,
+          overview);
 
       assertThat(drawn).as("folded cells drawn on the first screen").isPositive();
-      assertThat(overview).contains("of " + matrix.sources().size() + " sources").contains("sections folded");
-      // The answer is the matrix: exactly the matching rows and columns, each cell as the matrix has it.
+      assertThat(overview)
+          .contains("of " + matrix.sources().size() + " sources")
+          .contains("sections folded");
+      // The answer is the matrix: exactly the matching rows and columns, each cell as the matrix
+      // has it.
       List<Integer> rows = matching(matrix.sources(), "user-17@");
       List<Integer> cols = matching(matrix.destinations(), service);
       assertThat(rows).isNotEmpty();
       assertThat(cols).isNotEmpty();
-      assertThat(strings(b, "[...document.querySelectorAll('#m th[data-row]')].map(e => e.dataset.row)"))
+      assertThat(
+              strings(
+                  b, "[...document.querySelectorAll('#m th[data-row]')].map(e => e.dataset.row)"))
           .containsExactlyElementsOf(rows.stream().map(r -> matrix.sources().get(r).id()).toList());
-      assertThat(strings(b, "[...document.querySelectorAll('#m th[data-col]')].map(e => e.dataset.col)"))
-          .containsExactlyElementsOf(cols.stream().map(c -> matrix.destinations().get(c).id()).toList());
+      assertThat(
+              strings(
+                  b, "[...document.querySelectorAll('#m th[data-col]')].map(e => e.dataset.col)"))
+          .containsExactlyElementsOf(
+              cols.stream().map(c -> matrix.destinations().get(c).id()).toList());
       List<String> want = new ArrayList<>();
       for (int r : rows) {
         for (int c : cols) {
           Cell cell = matrix.cellOrNull(r, c);
           if (cell != null) {
-            want.add(matrix.sources().get(r).label() + " → " + matrix.destinations().get(c).label() + ": "
-                + CellText.text(cell, matrix.rules()));
+            want.add(
+                matrix.sources().get(r).label()
+                    + " → "
+                    + matrix.destinations().get(c).label()
+                    + ": "
+                    + CellText.text(cell, matrix.rules()));
           }
         }
       }
@@ -124,9 +172,13 @@ class MatrixHtmlScaleTest {
     Path page = page();
     try (HeadlessChromium b = new HeadlessChromium(tmp, 1600, 1000)) {
       b.open(page.toUri());
-      b.await("document.getElementById('perf').dataset.firstScreenMs || ''", Duration.ofSeconds(120));
-      List<String> cell = strings(b, "(() => { const td = [...document.querySelectorAll('#m td.g')]"
-          + ".find(e => e.dataset.rsec !== '' && e.dataset.csec !== ''); return [td.dataset.rsec, td.dataset.csec, td.title]; })()");
+      b.await(
+          "document.getElementById('perf').dataset.firstScreenMs || ''", Duration.ofSeconds(120));
+      List<String> cell =
+          strings(
+              b,
+              "(() => { const td = [...document.querySelectorAll('#m td.g')]"
+                  + ".find(e => e.dataset.rsec !== '' && e.dataset.csec !== ''); return [td.dataset.rsec, td.dataset.csec, td.title]; })()");
       List<List<Integer>> rowSecs = sections(matrix.sources());
       List<List<Integer>> colSecs = sections(matrix.destinations());
       List<Integer> rows = rowSecs.get(Integer.parseInt(cell.get(0)));
@@ -134,18 +186,29 @@ class MatrixHtmlScaleTest {
       String text = cell.get(2).substring(cell.get(2).indexOf(": ") + 2);
       assertThat(text).isEqualTo(union(rows, cols));
 
-      b.eval("(() => { const td = [...document.querySelectorAll('#m td.g')]"
-          + ".find(e => e.dataset.rsec !== '' && e.dataset.csec !== ''); td.click(); })()");
-      List<String> shownRows = strings(b, "[...document.querySelectorAll('#m th[data-row]')].map(e => e.dataset.row)");
-      List<String> shownCols = strings(b, "[...document.querySelectorAll('#m th[data-col]')].map(e => e.dataset.col)");
-      assertThat(shownRows).as("the row section unfolded").isNotEmpty()
+      b.eval(
+          "(() => { const td = [...document.querySelectorAll('#m td.g')]"
+              + ".find(e => e.dataset.rsec !== '' && e.dataset.csec !== ''); td.click(); })()");
+      List<String> shownRows =
+          strings(b, "[...document.querySelectorAll('#m th[data-row]')].map(e => e.dataset.row)");
+      List<String> shownCols =
+          strings(b, "[...document.querySelectorAll('#m th[data-col]')].map(e => e.dataset.col)");
+      assertThat(shownRows)
+          .as("the row section unfolded")
+          .isNotEmpty()
           .allMatch(id -> rows.stream().anyMatch(r -> matrix.sources().get(r).id().equals(id)));
-      assertThat(shownCols).as("the column section unfolded").isNotEmpty()
-          .allMatch(id -> cols.stream().anyMatch(c -> matrix.destinations().get(c).id().equals(id)));
+      assertThat(shownCols)
+          .as("the column section unfolded")
+          .isNotEmpty()
+          .allMatch(
+              id -> cols.stream().anyMatch(c -> matrix.destinations().get(c).id().equals(id)));
     }
   }
 
-  /** {@code svc-N-}: the name prefix of servers of a tag (not the ones everyone reaches) that {@code user} reaches. */
+  /**
+   * {@code svc-N-}: the name prefix of servers of a tag (not the ones everyone reaches) that {@code
+   * user} reaches.
+   */
   static String service(String user) {
     for (int r : matching(matrix.sources(), user)) {
       for (int k = 0; k < matrix.rowSize(r); k++) {
@@ -176,8 +239,9 @@ class MatrixHtmlScaleTest {
     }
     int pairs = rows.size() * cols.size();
     List<Object[]> entries = new ArrayList<>(byKey.values());
-    entries.sort(java.util.Comparator.comparingInt((Object[] x) -> ((CellText.Entry) x[0]).rules()[0])
-        .thenComparing(x -> ((CellText.Entry) x[0]).access()));
+    entries.sort(
+        java.util.Comparator.comparingInt((Object[] x) -> ((CellText.Entry) x[0]).rules()[0])
+            .thenComparing(x -> ((CellText.Entry) x[0]).access()));
     List<String> parts = new ArrayList<>();
     for (Object[] x : entries) {
       CellText.Entry e = (CellText.Entry) x[0];
@@ -186,7 +250,12 @@ class MatrixHtmlScaleTest {
       for (int r : e.rules()) {
         locs.add(matrix.rules().get(r).location());
       }
-      parts.add(e.access() + " (" + String.join(", ", locs) + ")" + (k < pairs ? " [" + k + "/" + pairs + "]" : ""));
+      parts.add(
+          e.access()
+              + " ("
+              + String.join(", ", locs)
+              + ")"
+              + (k < pairs ? " [" + k + "/" + pairs + "]" : ""));
     }
     return String.join("; ", parts);
   }
@@ -211,7 +280,9 @@ class MatrixHtmlScaleTest {
     List<Integer> out = new ArrayList<>();
     for (int i = 0; i < axis.size(); i++) {
       Endpoint e = axis.get(i);
-      String hay = (e.label() + " " + MatrixHtml.section(e) + " " + MatrixHtml.detail(e) + " " + e.id()).toLowerCase(Locale.ROOT);
+      String hay =
+          (e.label() + " " + MatrixHtml.section(e) + " " + MatrixHtml.detail(e) + " " + e.id())
+              .toLowerCase(Locale.ROOT);
       if (hay.contains(word)) {
         out.add(i);
       }

@@ -27,12 +27,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Layout commands keep meaning on the real policy files: for every file Tailscale accepts
- * ({@code wild/expected.tsv}), {@code fmt}, {@code convert --to yaml} and back, and
- * {@code convert --to tpol} and back compile, on the synthesized inventory of the original, to
- * filters byte-identical to the original's (rule origins compared by kind and index, since their
- * line and column follow the layout), and every string value of the original is still written the
- * same way in the result.
+ * Layout commands keep meaning on the real policy files: for every file Tailscale accepts ({@code
+ * wild/expected.tsv}), {@code fmt}, {@code convert --to yaml} and back, and {@code convert --to
+ * tpol} and back compile, on the synthesized inventory of the original, to filters byte-identical
+ * to the original's (rule origins compared by kind and index, since their line and column follow
+ * the layout), and every string value of the original is still written the same way in the result.
  */
 class RoundTripConformanceTest {
   record Way(String name, List<Syntax> hops) {}
@@ -40,27 +39,36 @@ class RoundTripConformanceTest {
   /** Round trips known to change filters or value text, with the reason; each must still fail. */
   private static final java.util.Map<String, String> KNOWN = java.util.Map.of();
 
-  private static final List<Way> WAYS = List.of(new Way("fmt", List.of()),
-      new Way("yaml and back", List.of(Syntax.YAML, Syntax.HUJSON)),
-      new Way("tpol and back", List.of(Syntax.TPOL, Syntax.HUJSON)));
+  private static final List<Way> WAYS =
+      List.of(
+          new Way("fmt", List.of()),
+          new Way("yaml and back", List.of(Syntax.YAML, Syntax.HUJSON)),
+          new Way("tpol and back", List.of(Syntax.TPOL, Syntax.HUJSON)));
 
   @Test
   @RequiresConformance
   void fmtAndConvertRoundTripsCompileToTheSameFilters() throws IOException {
     Path root = Conformance.wild();
-    List<String> valid = Files.readAllLines(root.resolve("expected.tsv")).stream()
-        .filter(l -> l.matches("\\d+\\tvalid\\t.*")).map(l -> l.substring(0, l.indexOf('\t'))).toList();
+    List<String> valid =
+        Files.readAllLines(root.resolve("expected.tsv")).stream()
+            .filter(l -> l.matches("\\d+\\tvalid\\t.*"))
+            .map(l -> l.substring(0, l.indexOf('\t')))
+            .toList();
     List<String> failures = new ArrayList<>();
     List<String> notCompiled = new ArrayList<>();
     int checked = 0;
     for (String id : valid) {
       Path file;
       try (Stream<Path> s = Files.list(root.resolve(id))) {
-        file = s.filter(f -> f.getFileName().toString().startsWith("policy.")).findFirst().orElseThrow();
+        file =
+            s.filter(f -> f.getFileName().toString().startsWith("policy."))
+                .findFirst()
+                .orElseThrow();
       }
       String name = file.getFileName().toString();
       String text = Files.readString(file);
-      Optional<Inventory> inventory = new AuditLoader().policy(name, text).map(SyntheticInventory::from);
+      Optional<Inventory> inventory =
+          new AuditLoader().policy(name, text).map(SyntheticInventory::from);
       Optional<List<byte[]>> original = inventory.flatMap(inv -> filters(name, text, inv));
       if (original.isEmpty()) {
         notCompiled.add(id);
@@ -87,13 +95,21 @@ class RoundTripConformanceTest {
         }
       }
     }
-    System.out.printf("round trip: %d valid files compiled and checked %d ways; not compiled here %s%n",
+    System.out.printf(
+        "round trip: %d valid files compiled and checked %d ways; not compiled here %s%n",
         checked, WAYS.size(), notCompiled);
-    Conformance.recordRate("roundtrip_real_files", checked * WAYS.size() - failures.size(), checked * WAYS.size());
+    Conformance.recordRate(
+        "roundtrip_real_files", checked * WAYS.size() - failures.size(), checked * WAYS.size());
     failures.forEach(f -> System.out.println("round trip failure: " + f));
-    List<String> unexpected = failures.stream().filter(f -> KNOWN.keySet().stream().noneMatch(f::startsWith)).toList();
-    List<String> fixed = KNOWN.keySet().stream().filter(k -> failures.stream().noneMatch(f -> f.startsWith(k))).toList();
-    assertThat(unexpected).as("fmt/convert round trips that change filters or value text").isEmpty();
+    List<String> unexpected =
+        failures.stream().filter(f -> KNOWN.keySet().stream().noneMatch(f::startsWith)).toList();
+    List<String> fixed =
+        KNOWN.keySet().stream()
+            .filter(k -> failures.stream().noneMatch(f -> f.startsWith(k)))
+            .toList();
+    assertThat(unexpected)
+        .as("fmt/convert round trips that change filters or value text")
+        .isEmpty();
     assertThat(fixed).as("known failures that now pass: remove them from KNOWN").isEmpty();
     assertThat(checked).as("valid files checked").isGreaterThanOrEqualTo(40);
   }
@@ -106,8 +122,13 @@ class RoundTripConformanceTest {
     String current = text;
     String currentName = name;
     for (Syntax to : way.hops()) {
-      String out = ok(Conversions.print(Policies.read(currentName, current,
-          Syntax.forFileName(currentName).orElse(Syntax.HUJSON)), to), "convert --to " + to);
+      String out =
+          ok(
+              Conversions.print(
+                  Policies.read(
+                      currentName, current, Syntax.forFileName(currentName).orElse(Syntax.HUJSON)),
+                  to),
+              "convert --to " + to);
       currentName = "policy." + to.name().toLowerCase(Locale.ROOT);
       current = out;
     }
@@ -127,13 +148,15 @@ class RoundTripConformanceTest {
     if (p.isEmpty()) {
       return Optional.empty();
     }
-    return l.compile(PolicyIndex.of(p.get(), name), inventory, true).map(net -> {
-      List<byte[]> out = new ArrayList<>();
-      for (int i = 0; i < net.nodes().size(); i++) {
-        out.add(FilterCodec.encode(withoutPositions(net.filter(i))));
-      }
-      return out;
-    });
+    return l.compile(PolicyIndex.of(p.get(), name), inventory, true)
+        .map(
+            net -> {
+              List<byte[]> out = new ArrayList<>();
+              for (int i = 0; i < net.nodes().size(); i++) {
+                out.add(FilterCodec.encode(withoutPositions(net.filter(i))));
+              }
+              return out;
+            });
   }
 
   private static RuleOrigin kindAndIndex(RuleOrigin o) {
@@ -141,12 +164,26 @@ class RoundTripConformanceTest {
   }
 
   private static CompiledFilter withoutPositions(CompiledFilter f) {
-    return new CompiledFilter(f.formatVersion(), f.node(), f.nodeAddresses(),
-        f.rules().stream().map(r -> new FilterRule(r.sources(), r.protocols(), r.destinations(), kindAndIndex(r.origin())))
+    return new CompiledFilter(
+        f.formatVersion(),
+        f.node(),
+        f.nodeAddresses(),
+        f.rules().stream()
+            .map(
+                r ->
+                    new FilterRule(
+                        r.sources(), r.protocols(), r.destinations(), kindAndIndex(r.origin())))
             .toList(),
         f.peers(),
         f.capGrants().stream()
-            .map(c -> new CapGrant(c.sources(), c.destinations(), c.capability(), c.values(), kindAndIndex(c.origin())))
+            .map(
+                c ->
+                    new CapGrant(
+                        c.sources(),
+                        c.destinations(),
+                        c.capability(),
+                        c.values(),
+                        kindAndIndex(c.origin())))
             .toList());
   }
 
@@ -162,7 +199,10 @@ class RoundTripConformanceTest {
     return true;
   }
 
-  /** String values (not keys) of {@code before}, outside comments, that {@code after} no longer holds as values. */
+  /**
+   * String values (not keys) of {@code before}, outside comments, that {@code after} no longer
+   * holds as values.
+   */
   static List<String> lostValues(String before, String after) {
     List<String> have = new ArrayList<>(values(after));
     List<String> lost = new ArrayList<>();

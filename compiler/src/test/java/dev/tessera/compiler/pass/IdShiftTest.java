@@ -14,9 +14,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link IdShift} (remap, carry, sameAfterRemap) against a bit-by-bit model, and {@link NodeIndex}'s
- * stable ids: after a join, change or leave, the index built from the previous one maps ids as
- * {@link IdShift#between} says, and its name order ({@link NodeIndex#rank}) is the fresh index's.
+ * {@link IdShift} (remap, carry, sameAfterRemap) against a bit-by-bit model, and {@link
+ * NodeIndex}'s stable ids: after a join, change or leave, the index built from the previous one
+ * maps ids as {@link IdShift#between} says, and its name order ({@link NodeIndex#rank}) is the
+ * fresh index's.
  */
 @Seeded
 class IdShiftTest {
@@ -117,9 +118,12 @@ class IdShiftTest {
           assertThat(updated.node(i).name()).isEqualTo(index.node(shift.oldId(i)).name());
         }
         // Name order agrees with the fresh (name-ordered) index.
-        assertThat(updated.rank(i)).as("seed %d step %d", seed, step).isEqualTo(fresh.id(updated.node(i).name()));
+        assertThat(updated.rank(i))
+            .as("seed %d step %d", seed, step)
+            .isEqualTo(fresh.id(updated.node(i).name()));
         assertThat(updated.idAtRank(updated.rank(i))).isEqualTo(i);
-        assertThat(updated.addresses(i)).isEqualTo(fresh.addresses(fresh.id(updated.node(i).name())));
+        assertThat(updated.addresses(i))
+            .isEqualTo(fresh.addresses(fresh.id(updated.node(i).name())));
       }
       int[] all = new int[updated.size()];
       for (int i = 0; i < all.length; i++) {
@@ -135,7 +139,12 @@ class IdShiftTest {
   }
 
   private static InventoryNode node(String name, int host) {
-    return InventoryNode.of(name, "u@a.com", List.of(), List.of(IpAddress.ofV4(0x6440_0000 + host)), Map.of(),
+    return InventoryNode.of(
+        name,
+        "u@a.com",
+        List.of(),
+        List.of(IpAddress.ofV4(0x6440_0000 + host)),
+        Map.of(),
         List.of());
   }
 }

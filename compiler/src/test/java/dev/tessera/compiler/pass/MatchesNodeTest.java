@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link ExpandSelectors#matchesNode} decides one node's membership of a selector from the node's
  * own user, role and tags; it must agree with the selector's node set ({@link
- * ExpandSelectors#nodesOf}) for every selector kind, every autogroup, undefined names and every node
- * of random tailnets.
+ * ExpandSelectors#nodesOf}) for every selector kind, every autogroup, undefined names and every
+ * node of random tailnets.
  */
 @Seeded
 class MatchesNodeTest {
@@ -42,8 +42,17 @@ class MatchesNodeTest {
       Inventory inv = tn.inventory;
       for (InventoryNode n : tn.inventory.nodes()) {
         if (n.user().isPresent() && !n.isTagged() && r.nextInt(3) == 0) {
-          inv = inv.withNode(new InventoryNode(n.name(), n.user(), List.of("tag:ghost"), n.ips(), n.key(),
-              n.posture(), n.routes(), n.span()));
+          inv =
+              inv.withNode(
+                  new InventoryNode(
+                      n.name(),
+                      n.user(),
+                      List.of("tag:ghost"),
+                      n.ips(),
+                      n.key(),
+                      n.posture(),
+                      n.routes(),
+                      n.span()));
         }
       }
       Identities ids = ResolveIdentities.run(tn.policy, inv, new Diagnostics());
@@ -71,8 +80,9 @@ class MatchesNodeTest {
       ExpandSelectors sets = new ExpandSelectors(tn.policy, ids, new Diagnostics());
       for (Selector s : selectors) {
         for (int id = 0; id < ids.index().size(); id++) {
-          assertThat(oneByOne.matchesNode(s, id)).as("seed %d selector %s node %s", seed, s,
-              ids.index().node(id).name()).isEqualTo(sets.nodesOf(s).get(id));
+          assertThat(oneByOne.matchesNode(s, id))
+              .as("seed %d selector %s node %s", seed, s, ids.index().node(id).name())
+              .isEqualTo(sets.nodesOf(s).get(id));
           checked++;
         }
         assertThat(oneByOne.matchesNode(s, -1)).isFalse();

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Differential property test: for random tailnets and packets, the enforcer's {@link Matcher} on
- * the compiled filter of the receiving node decides exactly as the {@link ReferenceEvaluator}
- * does on the policy AST. Seeded; the failing seed and packet are printed.
+ * the compiled filter of the receiving node decides exactly as the {@link ReferenceEvaluator} does
+ * on the policy AST. Seeded; the failing seed and packet are printed.
  */
 @Seeded
 class DifferentialTest {
@@ -54,9 +54,21 @@ class DifferentialTest {
               int port = PORTS[r.nextInt(PORTS.length)];
               boolean want = ref.allows(at.name(), src, dst, proto, port);
               boolean got = m.allows(src, dst, proto, port);
-              assertThat(got).as("seed %d (-Dtessera.seed=%d -Dtessera.tailnets=1): at %s %s -> %s proto %d port %d"
-                  + "%npolicy acls=%s%ngrants=%s%nfilter=%s", seed, seed, at.name(), src, dst, proto, port,
-                  tn.policy.acls(), tn.policy.grants(), f).isEqualTo(want);
+              assertThat(got)
+                  .as(
+                      "seed %d (-Dtessera.seed=%d -Dtessera.tailnets=1): at %s %s -> %s proto %d port %d"
+                          + "%npolicy acls=%s%ngrants=%s%nfilter=%s",
+                      seed,
+                      seed,
+                      at.name(),
+                      src,
+                      dst,
+                      proto,
+                      port,
+                      tn.policy.acls(),
+                      tn.policy.grants(),
+                      f)
+                  .isEqualTo(want);
               checked++;
               if (want) {
                 allowed++;
@@ -66,7 +78,8 @@ class DifferentialTest {
         }
       }
     }
-    System.out.printf("differential: %d decisions, %d allowed, base seed %d%n", checked, allowed, base);
+    System.out.printf(
+        "differential: %d decisions, %d allowed, base seed %d%n", checked, allowed, base);
     assertThat(allowed).as("the generator must produce some allowed flows").isPositive();
     assertThat(checked - allowed).as("and some denied ones").isPositive();
   }
@@ -81,7 +94,10 @@ class DifferentialTest {
       } else {
         out.add(route.address());
         IpAddress a = route.address();
-        out.add(a.ipv6() ? new IpAddress(true, a.hi(), a.lo() + 5) : IpAddress.ofV4(a.v4() + 2 + r.nextInt(3)));
+        out.add(
+            a.ipv6()
+                ? new IpAddress(true, a.hi(), a.lo() + 5)
+                : IpAddress.ofV4(a.v4() + 2 + r.nextInt(3)));
       }
     }
     return out;

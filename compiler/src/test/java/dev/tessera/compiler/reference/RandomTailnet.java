@@ -35,10 +35,10 @@ import java.util.TreeMap;
 
 /**
  * Random small tailnets (inventory + valid policy AST) for differential tests: users with roles,
- * untagged and tagged devices, subnet routers (one with overlapping routes), an exit node,
- * posture attributes; acls and grants over every selector kind, ports, protocols, postures,
- * {@code defaultSrcPosture}, autogroup:self and autogroup:internet. Seeded: the same seed gives
- * the same tailnet.
+ * untagged and tagged devices, subnet routers (one with overlapping routes), an exit node, posture
+ * attributes; acls and grants over every selector kind, ports, protocols, postures, {@code
+ * defaultSrcPosture}, autogroup:self and autogroup:internet. Seeded: the same seed gives the same
+ * tailnet.
  */
 public final class RandomTailnet {
   static final SourceSpan NO = SourceSpan.NONE;
@@ -73,7 +73,10 @@ public final class RandomTailnet {
         }
       }
       String user = tagged ? null : USERS[r.nextInt(USERS.length)];
-      List<IpAddress> ips = List.of(IpAddress.parse("100.64.0." + (i + 1)), IpAddress.parse("fd7a:115c:a1e0::" + (i + 1)));
+      List<IpAddress> ips =
+          List.of(
+              IpAddress.parse("100.64.0." + (i + 1)),
+              IpAddress.parse("fd7a:115c:a1e0::" + (i + 1)));
       List<IpPrefix> routes = new ArrayList<>();
       if (tagged && r.nextInt(3) == 0) {
         routes.add(IpPrefix.parse(ROUTES[r.nextInt(ROUTES.length)]));
@@ -89,7 +92,8 @@ public final class RandomTailnet {
       if (r.nextInt(4) != 0) {
         posture.put("node:tsVersion", PostureValue.string(r.nextBoolean() ? "1.60.0" : "1.100.2"));
       }
-      nodes.add(InventoryNode.of("n" + i, user, tags, ips, posture, routes.stream().distinct().toList()));
+      nodes.add(
+          InventoryNode.of("n" + i, user, tags, ips, posture, routes.stream().distinct().toList()));
     }
     inventory = new Inventory(users, nodes);
     for (InventoryNode node : nodes) {
@@ -116,15 +120,31 @@ public final class RandomTailnet {
     for (String t : TAGS) {
       owners.add(new TagOwner(t, List.of(new Selector.Group("ops", NO)), NO));
     }
-    List<HostDef> hosts = List.of(
-        new HostDef("lan", dev.tessera.policy.ast.IpPrefix.parse("10.1.0.0/16").orElseThrow(), NO),
-        new HostDef("n2host", dev.tessera.policy.ast.IpPrefix.parse("100.64.0.3").orElseThrow(), NO));
-    List<PostureDef> postures = List.of(
-        new PostureDef("mac", List.of(new PostureCondition("node:os", PostureOperator.EQ,
-            List.of(PostureValue.string("macos")), NO)), NO),
-        new PostureDef("recent", List.of(new PostureCondition("node:tsVersion", PostureOperator.GE,
-            List.of(PostureValue.string("1.62")), NO)), NO));
-    Policy.Builder b = Policy.builder().groups(groups).tagOwners(owners).hosts(hosts).postures(postures);
+    List<HostDef> hosts =
+        List.of(
+            new HostDef(
+                "lan", dev.tessera.policy.ast.IpPrefix.parse("10.1.0.0/16").orElseThrow(), NO),
+            new HostDef(
+                "n2host", dev.tessera.policy.ast.IpPrefix.parse("100.64.0.3").orElseThrow(), NO));
+    List<PostureDef> postures =
+        List.of(
+            new PostureDef(
+                "mac",
+                List.of(
+                    new PostureCondition(
+                        "node:os", PostureOperator.EQ, List.of(PostureValue.string("macos")), NO)),
+                NO),
+            new PostureDef(
+                "recent",
+                List.of(
+                    new PostureCondition(
+                        "node:tsVersion",
+                        PostureOperator.GE,
+                        List.of(PostureValue.string("1.62")),
+                        NO)),
+                NO));
+    Policy.Builder b =
+        Policy.builder().groups(groups).tagOwners(owners).hosts(hosts).postures(postures);
     if (r.nextInt(4) == 0) {
       b.defaultSrcPosture(List.of(new PostureRef(r.nextBoolean() ? "mac" : "recent", NO)));
     }
@@ -132,18 +152,24 @@ public final class RandomTailnet {
     int na = r.nextInt(4);
     for (int i = 0; i < na; i++) {
       List<Selector> src = sources(r);
-      boolean selfOk = src.stream().allMatch(s -> s instanceof Selector.User || s instanceof Selector.Group
-          || s instanceof Selector.Auto a && a.group() == AutoGroup.MEMBER);
+      boolean selfOk =
+          src.stream()
+              .allMatch(
+                  s ->
+                      s instanceof Selector.User
+                          || s instanceof Selector.Group
+                          || s instanceof Selector.Auto a && a.group() == AutoGroup.MEMBER);
       List<AclDestination> dst = new ArrayList<>();
       int nd = 1 + r.nextInt(2);
       for (int k = 0; k < nd; k++) {
         dst.add(new AclDestination(destination(r, selfOk), ports(r), NO));
       }
-      Optional<Protocol> proto = switch (r.nextInt(5)) {
-        case 0 -> Optional.of(Protocol.named("tcp"));
-        case 1 -> Optional.of(Protocol.named("udp"));
-        default -> Optional.empty();
-      };
+      Optional<Protocol> proto =
+          switch (r.nextInt(5)) {
+            case 0 -> Optional.of(Protocol.named("tcp"));
+            case 1 -> Optional.of(Protocol.named("udp"));
+            default -> Optional.empty();
+          };
       acls.add(new Acl(AclAction.ACCEPT, src, dst, proto, postureRefs(r), NO));
     }
     b.acls(acls);
@@ -151,18 +177,24 @@ public final class RandomTailnet {
     int ng = r.nextInt(4);
     for (int i = 0; i < ng; i++) {
       List<Selector> src = sources(r);
-      boolean selfOk = src.stream().allMatch(s -> s instanceof Selector.User || s instanceof Selector.Group
-          || s instanceof Selector.Auto a && a.group() == AutoGroup.MEMBER);
+      boolean selfOk =
+          src.stream()
+              .allMatch(
+                  s ->
+                      s instanceof Selector.User
+                          || s instanceof Selector.Group
+                          || s instanceof Selector.Auto a && a.group() == AutoGroup.MEMBER);
       List<Selector> dst = List.of(destination(r, selfOk));
       List<GrantIp> ip = new ArrayList<>();
       int ni = 1 + r.nextInt(2);
       for (int k = 0; k < ni; k++) {
-        Optional<Protocol> proto = switch (r.nextInt(5)) {
-          case 0 -> Optional.of(Protocol.named("tcp"));
-          case 1 -> Optional.of(Protocol.named("udp"));
-          case 2 -> Optional.of(Protocol.named("icmp"));
-          default -> Optional.empty();
-        };
+        Optional<Protocol> proto =
+            switch (r.nextInt(5)) {
+              case 0 -> Optional.of(Protocol.named("tcp"));
+              case 1 -> Optional.of(Protocol.named("udp"));
+              case 2 -> Optional.of(Protocol.named("icmp"));
+              default -> Optional.empty();
+            };
         PortSpec ps = proto.isPresent() && proto.get().number() == 1 ? PortSpec.ALL : ports(r);
         ip.add(new GrantIp(proto, ps, NO));
       }
@@ -185,19 +217,22 @@ public final class RandomTailnet {
     List<Selector> out = new ArrayList<>();
     int n = 1 + r.nextInt(2);
     for (int i = 0; i < n; i++) {
-      out.add(switch (r.nextInt(11)) {
-        case 0 -> new Selector.Wildcard(NO);
-        case 1 -> new Selector.User(USERS[r.nextInt(USERS.length)], NO);
-        case 2 -> new Selector.Group(GROUPS[r.nextInt(GROUPS.length)], NO);
-        case 3 -> new Selector.Tag(TAGS[r.nextInt(TAGS.length)], NO);
-        case 4 -> new Selector.Auto(AutoGroup.MEMBER, NO);
-        case 5 -> new Selector.Auto(AutoGroup.TAGGED, NO);
-        case 6 -> new Selector.Auto(r.nextBoolean() ? AutoGroup.ADMIN : AutoGroup.IT_ADMIN, NO);
-        case 7 -> new Selector.Host("lan", NO);
-        case 8 -> new Selector.Prefix(dev.tessera.policy.ast.IpPrefix.parse("100.64.0.0/29").orElseThrow(), NO);
-        case 9 -> new Selector.UserDomain("b.org", NO);
-        default -> new Selector.Auto(AutoGroup.DANGER_ALL, NO);
-      });
+      out.add(
+          switch (r.nextInt(11)) {
+            case 0 -> new Selector.Wildcard(NO);
+            case 1 -> new Selector.User(USERS[r.nextInt(USERS.length)], NO);
+            case 2 -> new Selector.Group(GROUPS[r.nextInt(GROUPS.length)], NO);
+            case 3 -> new Selector.Tag(TAGS[r.nextInt(TAGS.length)], NO);
+            case 4 -> new Selector.Auto(AutoGroup.MEMBER, NO);
+            case 5 -> new Selector.Auto(AutoGroup.TAGGED, NO);
+            case 6 -> new Selector.Auto(r.nextBoolean() ? AutoGroup.ADMIN : AutoGroup.IT_ADMIN, NO);
+            case 7 -> new Selector.Host("lan", NO);
+            case 8 ->
+                new Selector.Prefix(
+                    dev.tessera.policy.ast.IpPrefix.parse("100.64.0.0/29").orElseThrow(), NO);
+            case 9 -> new Selector.UserDomain("b.org", NO);
+            default -> new Selector.Auto(AutoGroup.DANGER_ALL, NO);
+          });
     }
     return out;
   }
@@ -211,11 +246,16 @@ public final class RandomTailnet {
       case 3 -> new Selector.Tag(TAGS[r.nextInt(TAGS.length)], NO);
       case 4 -> new Selector.Auto(r.nextBoolean() ? AutoGroup.MEMBER : AutoGroup.TAGGED, NO);
       case 5 -> new Selector.Host(r.nextBoolean() ? "lan" : "n2host", NO);
-      case 6 -> new Selector.Prefix(dev.tessera.policy.ast.IpPrefix.parse(
-          ROUTES[r.nextInt(ROUTES.length)]).orElseThrow(), NO);
+      case 6 ->
+          new Selector.Prefix(
+              dev.tessera.policy.ast.IpPrefix.parse(ROUTES[r.nextInt(ROUTES.length)]).orElseThrow(),
+              NO);
       case 7 -> new Selector.Auto(AutoGroup.INTERNET, NO);
-      case 8 -> new Selector.Range(dev.tessera.policy.ast.IpPrefix.parse("10.1.2.0").orElseThrow(),
-          dev.tessera.policy.ast.IpPrefix.parse("10.1.2.9").orElseThrow(), NO);
+      case 8 ->
+          new Selector.Range(
+              dev.tessera.policy.ast.IpPrefix.parse("10.1.2.0").orElseThrow(),
+              dev.tessera.policy.ast.IpPrefix.parse("10.1.2.9").orElseThrow(),
+              NO);
       case 9 -> new Selector.Auto(AutoGroup.OWNER, NO);
       default -> new Selector.Auto(AutoGroup.SELF, NO);
     };

@@ -11,7 +11,6 @@ import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclDestination;
 import dev.tessera.policy.ast.Grant;
 import dev.tessera.policy.ast.GrantIp;
-
 import dev.tessera.policy.ast.HostDef;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.Policy;
@@ -27,8 +26,8 @@ import java.util.Optional;
 /**
  * A deliberately naive interpreter of the policy AST and inventory, for differential tests only
  * (the compiler's passes, the enforcer's matcher and policy-tests are checked against it). It
- * answers one question by walking every rule each time, with no precomputation, no address sets
- * and no sharing with the compiler beyond the posture comparison:
+ * answers one question by walking every rule each time, with no precomputation, no address sets and
+ * no sharing with the compiler beyond the posture comparison:
  *
  * <p><b>Does node {@code at} accept a new flow from {@code src} to {@code dst} with {@code proto}
  * and {@code port}?</b>
@@ -42,8 +41,8 @@ import java.util.Optional;
  * approved routes (restricted to {@code via} routers); {@code autogroup:self} when {@code at} is
  * untagged, {@code dst} is its address and the source device is an untagged device of the same
  * user; {@code autogroup:internet} when {@code at} is an exit node and {@code dst} is public. Ports
- * count for TCP, UDP and SCTP; ICMP/ICMPv6 ignore them; other protocols need all ports. No
- * {@code proto} means TCP, UDP, ICMP, ICMPv6.
+ * count for TCP, UDP and SCTP; ICMP/ICMPv6 ignore them; other protocols need all ports. No {@code
+ * proto} means TCP, UDP, ICMP, ICMPv6.
  */
 public final class ReferenceEvaluator {
   private final Policy policy;
@@ -143,8 +142,11 @@ public final class ReferenceEvaluator {
 
   private boolean srcSelectorMatches(Selector sel, IpAddress a, InventoryNode s) {
     return switch (sel) {
-      case Selector.Wildcard w -> inside("100.64.0.0/10", a) && !inside("100.115.92.0/23", a)
-          || inside("fd7a:115c:a1e0::/48", a) || s != null || inAnySubnetRoute(a);
+      case Selector.Wildcard w ->
+          inside("100.64.0.0/10", a) && !inside("100.115.92.0/23", a)
+              || inside("fd7a:115c:a1e0::/48", a)
+              || s != null
+              || inAnySubnetRoute(a);
       case Selector.Auto au when au.group() == dev.tessera.policy.ast.AutoGroup.DANGER_ALL -> true;
       case Selector.Host h -> prefixes(sel).stream().anyMatch(p -> p.contains(a));
       case Selector.IpSet i -> ipsetContains(i.name(), a, 0);
@@ -171,33 +173,49 @@ public final class ReferenceEvaluator {
     return switch (sel) {
       case Selector.User u -> u.login().equals(user);
       case Selector.UserDomain ud -> user != null && user.endsWith("@" + ud.domain());
-      case Selector.Group g -> user != null && policy.groups().stream().filter(gd -> gd.name().equals(g.name()))
-          .flatMap(gd -> gd.members().stream())
-          .anyMatch(m -> m instanceof Selector.User mu && mu.login().equals(user));
-      case Selector.Tag t -> n.tags().contains("tag:" + t.name())
-          && policy.tagOwners().stream().anyMatch(o -> o.tag().equals(t.name()) || o.tag().equals("tag:" + t.name()));
-      case Selector.Auto au -> switch (au.group()) {
-        case MEMBER -> user != null;
-        case TAGGED -> n.isTagged();
-        case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR -> user != null
-            && inventory.users().stream().filter(x -> x.login().equals(user)).map(InventoryUser::role)
-                .anyMatch(r -> Role.ofAutoGroup(au.group()).orElseThrow() == r);
-        default -> false;
-      };
+      case Selector.Group g ->
+          user != null
+              && policy.groups().stream()
+                  .filter(gd -> gd.name().equals(g.name()))
+                  .flatMap(gd -> gd.members().stream())
+                  .anyMatch(m -> m instanceof Selector.User mu && mu.login().equals(user));
+      case Selector.Tag t ->
+          n.tags().contains("tag:" + t.name())
+              && policy.tagOwners().stream()
+                  .anyMatch(o -> o.tag().equals(t.name()) || o.tag().equals("tag:" + t.name()));
+      case Selector.Auto au ->
+          switch (au.group()) {
+            case MEMBER -> user != null;
+            case TAGGED -> n.isTagged();
+            case OWNER, ADMIN, IT_ADMIN, NETWORK_ADMIN, BILLING_ADMIN, AUDITOR ->
+                user != null
+                    && inventory.users().stream()
+                        .filter(x -> x.login().equals(user))
+                        .map(InventoryUser::role)
+                        .anyMatch(r -> Role.ofAutoGroup(au.group()).orElseThrow() == r);
+            default -> false;
+          };
       default -> false;
     };
   }
 
-  private boolean dstMatches(Selector t, List<Selector> via, InventoryNode at, IpAddress dst, InventoryNode s) {
+  private boolean dstMatches(
+      Selector t, List<Selector> via, InventoryNode at, IpAddress dst, InventoryNode s) {
     return switch (t) {
       case Selector.Wildcard w -> true;
-      case Selector.Host h -> prefixDst(prefixes(t).stream().anyMatch(p -> p.contains(dst)), via, at, dst);
+      case Selector.Host h ->
+          prefixDst(prefixes(t).stream().anyMatch(p -> p.contains(dst)), via, at, dst);
       case Selector.Prefix p -> prefixDst(toPrefix(p.prefix()).contains(dst), via, at, dst);
       case Selector.Range r -> prefixDst(inRange(r, dst), via, at, dst);
       case Selector.IpSet i -> prefixDst(ipsetContains(i.name(), dst, 0), via, at, dst);
-      case Selector.Auto au when au.group() == dev.tessera.policy.ast.AutoGroup.SELF -> !at.isTagged()
-          && at.ips().contains(dst) && s != null && !s.isTagged() && s.user().equals(at.user());
-      case Selector.Auto au when au.group() == dev.tessera.policy.ast.AutoGroup.INTERNET -> internet(at, dst);
+      case Selector.Auto au when au.group() == dev.tessera.policy.ast.AutoGroup.SELF ->
+          !at.isTagged()
+              && at.ips().contains(dst)
+              && s != null
+              && !s.isTagged()
+              && s.user().equals(at.user());
+      case Selector.Auto au when au.group() == dev.tessera.policy.ast.AutoGroup.INTERNET ->
+          internet(at, dst);
       default -> nodeSelected(t, at) && at.ips().contains(dst);
     };
   }
@@ -210,7 +228,9 @@ public final class ReferenceEvaluator {
     if (dst.ipv6()) {
       return inside("2000::/3", dst);
     }
-    for (String p : List.of("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")) {
+    for (String p :
+        List.of(
+            "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")) {
       if (inside(p, dst)) {
         return false;
       }
@@ -225,8 +245,11 @@ public final class ReferenceEvaluator {
     if (at.ips().contains(dst)) {
       return true;
     }
-    boolean viaOk = via.isEmpty() || via.stream().anyMatch(v -> v instanceof Selector.Tag t
-        && at.tags().contains("tag:" + t.name()));
+    boolean viaOk =
+        via.isEmpty()
+            || via.stream()
+                .anyMatch(
+                    v -> v instanceof Selector.Tag t && at.tags().contains("tag:" + t.name()));
     return viaOk && at.subnetRoutes().stream().anyMatch(r -> r.contains(dst));
   }
 
@@ -251,13 +274,14 @@ public final class ReferenceEvaluator {
       }
       boolean in = false;
       for (IpSetDef.Op op : def.ops()) {
-        boolean hit = switch (op.target()) {
-          case Selector.Host h -> prefixes(h).stream().anyMatch(p -> p.contains(a));
-          case Selector.Prefix p -> toPrefix(p.prefix()).contains(a);
-          case Selector.Range r -> inRange(r, a);
-          case Selector.IpSet i -> ipsetContains(i.name(), a, depth + 1);
-          default -> false;
-        };
+        boolean hit =
+            switch (op.target()) {
+              case Selector.Host h -> prefixes(h).stream().anyMatch(p -> p.contains(a));
+              case Selector.Prefix p -> toPrefix(p.prefix()).contains(a);
+              case Selector.Range r -> inRange(r, a);
+              case Selector.IpSet i -> ipsetContains(i.name(), a, depth + 1);
+              default -> false;
+            };
         if (hit) {
           in = op.kind() == IpSetDef.Kind.ADD;
         }
@@ -284,5 +308,4 @@ public final class ReferenceEvaluator {
   static IpPrefix toPrefix(dev.tessera.policy.ast.IpPrefix p) {
     return IpPrefix.of(address(p), p.bits());
   }
-
 }

@@ -1,155 +1,172 @@
 package dev.tessera.enforcer.format;
 
 /**
- * A canonical IPv4 or IPv6 prefix: the address with its host bits cleared, plus a length.
- * The fields follow {@link IpAddress}: IPv4 in the low 32 bits of {@code lo}, IPv6 as two
- * longs. The constructor rejects host bits that are set, so two equal prefixes always have
- * equal fields (the codec and the content hash rely on this); use {@link #of} to mask instead.
+ * A canonical IPv4 or IPv6 prefix: the address with its host bits cleared, plus a length. The
+ * fields follow {@link IpAddress}: IPv4 in the low 32 bits of {@code lo}, IPv6 as two longs. The
+ * constructor rejects host bits that are set, so two equal prefixes always have equal fields (the
+ * codec and the content hash rely on this); use {@link #of} to mask instead.
  */
 public record IpPrefix(boolean ipv6, long hi, long lo, int bits) implements Comparable<IpPrefix> {
 
-    public IpPrefix {
-        int max = ipv6 ? 128 : 32;
-        if (bits < 0 || bits > max) {
-            throw new IllegalArgumentException("prefix length " + bits + " out of range 0.." + max);
-        }
-        if (!ipv6 && (hi != 0 || (lo >>> 32) != 0)) {
-            throw new IllegalArgumentException("IPv4 prefix must fit in the low 32 bits of lo");
-        }
-        if (hi != maskHi(ipv6, hi, bits) || lo != maskLo(ipv6, lo, bits)) {
-            throw new IllegalArgumentException("prefix " + new IpAddress(ipv6, hi, lo) + "/" + bits
-                    + " has host bits set (canonical form: " + new IpAddress(ipv6, maskHi(ipv6, hi, bits),
-                    maskLo(ipv6, lo, bits)) + "/" + bits + ")");
-        }
+  public IpPrefix {
+    int max = ipv6 ? 128 : 32;
+    if (bits < 0 || bits > max) {
+      throw new IllegalArgumentException("prefix length " + bits + " out of range 0.." + max);
     }
-
-    /** The prefix of {@code address} with {@code bits} bits, host bits cleared. */
-    public static IpPrefix of(IpAddress address, int bits) {
-        int max = address.bitLength();
-        if (bits < 0 || bits > max) {
-            throw new IllegalArgumentException("prefix length " + bits + " out of range 0.." + max);
-        }
-        return new IpPrefix(address.ipv6(), maskHi(address.ipv6(), address.hi(), bits),
-                maskLo(address.ipv6(), address.lo(), bits), bits);
+    if (!ipv6 && (hi != 0 || (lo >>> 32) != 0)) {
+      throw new IllegalArgumentException("IPv4 prefix must fit in the low 32 bits of lo");
     }
-
-    /** A single-address prefix (/32 or /128). */
-    public static IpPrefix host(IpAddress address) {
-        return of(address, address.bitLength());
+    if (hi != maskHi(ipv6, hi, bits) || lo != maskLo(ipv6, lo, bits)) {
+      throw new IllegalArgumentException(
+          "prefix "
+              + new IpAddress(ipv6, hi, lo)
+              + "/"
+              + bits
+              + " has host bits set (canonical form: "
+              + new IpAddress(ipv6, maskHi(ipv6, hi, bits), maskLo(ipv6, lo, bits))
+              + "/"
+              + bits
+              + ")");
     }
+  }
 
-    public static IpPrefix v4(int addr, int bits) {
-        return of(IpAddress.ofV4(addr), bits);
+  /** The prefix of {@code address} with {@code bits} bits, host bits cleared. */
+  public static IpPrefix of(IpAddress address, int bits) {
+    int max = address.bitLength();
+    if (bits < 0 || bits > max) {
+      throw new IllegalArgumentException("prefix length " + bits + " out of range 0.." + max);
     }
+    return new IpPrefix(
+        address.ipv6(),
+        maskHi(address.ipv6(), address.hi(), bits),
+        maskLo(address.ipv6(), address.lo(), bits),
+        bits);
+  }
 
-    /** 0.0.0.0/0 */
-    public static final IpPrefix ALL_V4 = new IpPrefix(false, 0, 0, 0);
-    /** ::/0 */
-    public static final IpPrefix ALL_V6 = new IpPrefix(true, 0, 0, 0);
+  /** A single-address prefix (/32 or /128). */
+  public static IpPrefix host(IpAddress address) {
+    return of(address, address.bitLength());
+  }
 
-    /**
-     * Parses {@code addr/bits} or a bare address (a host prefix). Host bits must be clear unless
-     * {@code lenient} masks them. Throws IllegalArgumentException naming the bad text.
-     */
-    public static IpPrefix parse(String text) {
-        return parse(text, false);
+  public static IpPrefix v4(int addr, int bits) {
+    return of(IpAddress.ofV4(addr), bits);
+  }
+
+  /** 0.0.0.0/0 */
+  public static final IpPrefix ALL_V4 = new IpPrefix(false, 0, 0, 0);
+
+  /** ::/0 */
+  public static final IpPrefix ALL_V6 = new IpPrefix(true, 0, 0, 0);
+
+  /**
+   * Parses {@code addr/bits} or a bare address (a host prefix). Host bits must be clear unless
+   * {@code lenient} masks them. Throws IllegalArgumentException naming the bad text.
+   */
+  public static IpPrefix parse(String text) {
+    return parse(text, false);
+  }
+
+  public static IpPrefix parse(String text, boolean lenient) {
+    if (text == null) {
+      throw new IllegalArgumentException("prefix is null");
     }
-
-    public static IpPrefix parse(String text, boolean lenient) {
-        if (text == null) {
-            throw new IllegalArgumentException("prefix is null");
-        }
-        int slash = text.indexOf('/');
-        if (slash < 0) {
-            return host(IpAddress.parse(text));
-        }
-        IpAddress a = IpAddress.parse(text.substring(0, slash));
-        String b = text.substring(slash + 1);
-        if (b.isEmpty() || b.length() > 3 || !b.chars().allMatch(c -> c >= '0' && c <= '9')
-                || (b.length() > 1 && b.charAt(0) == '0')) {
-            throw new IllegalArgumentException("bad prefix length in \"" + text + "\"");
-        }
-        int bits = Integer.parseInt(b);
-        if (bits > a.bitLength()) {
-            throw new IllegalArgumentException("prefix length " + bits + " too long in \"" + text + "\"");
-        }
-        IpPrefix p = of(a, bits);
-        if (!lenient && (p.hi != a.hi() || p.lo != a.lo())) {
-            throw new IllegalArgumentException("prefix \"" + text + "\" has host bits set (did you mean " + p + "?)");
-        }
-        return p;
+    int slash = text.indexOf('/');
+    if (slash < 0) {
+      return host(IpAddress.parse(text));
     }
-
-    public IpAddress address() {
-        return new IpAddress(ipv6, hi, lo);
+    IpAddress a = IpAddress.parse(text.substring(0, slash));
+    String b = text.substring(slash + 1);
+    if (b.isEmpty()
+        || b.length() > 3
+        || !b.chars().allMatch(c -> c >= '0' && c <= '9')
+        || (b.length() > 1 && b.charAt(0) == '0')) {
+      throw new IllegalArgumentException("bad prefix length in \"" + text + "\"");
     }
-
-    public boolean isHost() {
-        return bits == (ipv6 ? 128 : 32);
+    int bits = Integer.parseInt(b);
+    if (bits > a.bitLength()) {
+      throw new IllegalArgumentException("prefix length " + bits + " too long in \"" + text + "\"");
     }
-
-    public boolean contains(IpAddress a) {
-        return a.ipv6() == ipv6 && maskHi(ipv6, a.hi(), bits) == hi && maskLo(ipv6, a.lo(), bits) == lo;
+    IpPrefix p = of(a, bits);
+    if (!lenient && (p.hi != a.hi() || p.lo != a.lo())) {
+      throw new IllegalArgumentException(
+          "prefix \"" + text + "\" has host bits set (did you mean " + p + "?)");
     }
+    return p;
+  }
 
-    public boolean contains(IpPrefix p) {
-        return p.ipv6 == ipv6 && p.bits >= bits && maskHi(ipv6, p.hi, bits) == hi && maskLo(ipv6, p.lo, bits) == lo;
-    }
+  public IpAddress address() {
+    return new IpAddress(ipv6, hi, lo);
+  }
 
-    /** IPv4 only: does this prefix contain the int address? */
-    public boolean containsV4(int addr) {
-        return !ipv6 && maskLo(false, addr & 0xFFFF_FFFFL, bits) == lo;
-    }
+  public boolean isHost() {
+    return bits == (ipv6 ? 128 : 32);
+  }
 
-    /** IPv6 only. */
-    public boolean containsV6(long aHi, long aLo) {
-        return ipv6 && maskHi(true, aHi, bits) == hi && maskLo(true, aLo, bits) == lo;
-    }
+  public boolean contains(IpAddress a) {
+    return a.ipv6() == ipv6 && maskHi(ipv6, a.hi(), bits) == hi && maskLo(ipv6, a.lo(), bits) == lo;
+  }
 
-    /** Lowest address, as (hi, lo) — equal to the fields. Highest address's lo half: */
-    public long lastLo() {
-        return lo | ~maskLo(ipv6, -1L, bits) & (ipv6 ? -1L : 0xFFFF_FFFFL);
-    }
+  public boolean contains(IpPrefix p) {
+    return p.ipv6 == ipv6
+        && p.bits >= bits
+        && maskHi(ipv6, p.hi, bits) == hi
+        && maskLo(ipv6, p.lo, bits) == lo;
+  }
 
-    public long lastHi() {
-        return ipv6 ? hi | ~maskHi(true, -1L, bits) : 0;
-    }
+  /** IPv4 only: does this prefix contain the int address? */
+  public boolean containsV4(int addr) {
+    return !ipv6 && maskLo(false, addr & 0xFFFF_FFFFL, bits) == lo;
+  }
 
-    static long maskHi(boolean ipv6, long hi, int bits) {
-        if (!ipv6) {
-            return hi;
-        }
-        if (bits >= 64) {
-            return hi;
-        }
-        return bits == 0 ? 0 : hi & (-1L << (64 - bits));
-    }
+  /** IPv6 only. */
+  public boolean containsV6(long aHi, long aLo) {
+    return ipv6 && maskHi(true, aHi, bits) == hi && maskLo(true, aLo, bits) == lo;
+  }
 
-    static long maskLo(boolean ipv6, long lo, int bits) {
-        if (!ipv6) {
-            return bits == 0 ? 0 : lo & ((0xFFFF_FFFFL << (32 - bits)) & 0xFFFF_FFFFL);
-        }
-        if (bits <= 64) {
-            return 0;
-        }
-        return bits == 128 ? lo : lo & (-1L << (128 - bits));
-    }
+  /** Lowest address, as (hi, lo) — equal to the fields. Highest address's lo half: */
+  public long lastLo() {
+    return lo | ~maskLo(ipv6, -1L, bits) & (ipv6 ? -1L : 0xFFFF_FFFFL);
+  }
 
-    @Override
-    public String toString() {
-        return address() + "/" + bits;
-    }
+  public long lastHi() {
+    return ipv6 ? hi | ~maskHi(true, -1L, bits) : 0;
+  }
 
-    /** IPv4 before IPv6, then by address, then shorter prefix first. */
-    @Override
-    public int compareTo(IpPrefix o) {
-        if (ipv6 != o.ipv6) {
-            return ipv6 ? 1 : -1;
-        }
-        int c = Long.compareUnsigned(hi, o.hi);
-        if (c == 0) {
-            c = Long.compareUnsigned(lo, o.lo);
-        }
-        return c != 0 ? c : Integer.compare(bits, o.bits);
+  static long maskHi(boolean ipv6, long hi, int bits) {
+    if (!ipv6) {
+      return hi;
     }
+    if (bits >= 64) {
+      return hi;
+    }
+    return bits == 0 ? 0 : hi & (-1L << (64 - bits));
+  }
+
+  static long maskLo(boolean ipv6, long lo, int bits) {
+    if (!ipv6) {
+      return bits == 0 ? 0 : lo & ((0xFFFF_FFFFL << (32 - bits)) & 0xFFFF_FFFFL);
+    }
+    if (bits <= 64) {
+      return 0;
+    }
+    return bits == 128 ? lo : lo & (-1L << (128 - bits));
+  }
+
+  @Override
+  public String toString() {
+    return address() + "/" + bits;
+  }
+
+  /** IPv4 before IPv6, then by address, then shorter prefix first. */
+  @Override
+  public int compareTo(IpPrefix o) {
+    if (ipv6 != o.ipv6) {
+      return ipv6 ? 1 : -1;
+    }
+    int c = Long.compareUnsigned(hi, o.hi);
+    if (c == 0) {
+      c = Long.compareUnsigned(lo, o.lo);
+    }
+    return c != 0 ? c : Integer.compare(bits, o.bits);
+  }
 }

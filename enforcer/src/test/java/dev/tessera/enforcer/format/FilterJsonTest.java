@@ -13,55 +13,61 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class FilterJsonTest {
 
-    @Test
-    void roundTripsRandomFilters() throws Exception {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
-        for (int i = 0; i < 1000; i++) {
-            CompiledFilter f = RandomFilters.filter(r);
-            String json = FilterJson.write(f);
-            CompiledFilter back = FilterJson.read(json);
-            assertThat(back).as("seed %d\n%s", seed, json).isEqualTo(f.canonical());
-            assertThat(FilterJson.write(back)).isEqualTo(json);
-        }
+  @Test
+  void roundTripsRandomFilters() throws Exception {
+    long seed = System.nanoTime();
+    Random r = new Random(seed);
+    for (int i = 0; i < 1000; i++) {
+      CompiledFilter f = RandomFilters.filter(r);
+      String json = FilterJson.write(f);
+      CompiledFilter back = FilterJson.read(json);
+      assertThat(back).as("seed %d\n%s", seed, json).isEqualTo(f.canonical());
+      assertThat(FilterJson.write(back)).isEqualTo(json);
     }
+  }
 
-    /** Golden file: the JSON view of the sample filter (refresh with -Dgolden.update=true). */
-    @Test
-    void goldenSample() throws Exception {
-        String json = FilterJson.write(FilterCodecTest.sample());
-        Path golden = Path.of("src/test/resources/golden/sample-filter.json");
-        if (Boolean.getBoolean("golden.update")) {
-            Files.createDirectories(golden.getParent());
-            Files.writeString(golden, json, StandardCharsets.UTF_8);
-        }
-        assertThat(json).isEqualTo(Files.readString(golden, StandardCharsets.UTF_8));
-        assertThat(FilterJson.read(json)).isEqualTo(FilterCodecTest.sample().canonical());
+  /** Golden file: the JSON view of the sample filter (refresh with -Dgolden.update=true). */
+  @Test
+  void goldenSample() throws Exception {
+    String json = FilterJson.write(FilterCodecTest.sample());
+    Path golden = Path.of("src/test/resources/golden/sample-filter.json");
+    if (Boolean.getBoolean("golden.update")) {
+      Files.createDirectories(golden.getParent());
+      Files.writeString(golden, json, StandardCharsets.UTF_8);
     }
+    assertThat(json).isEqualTo(Files.readString(golden, StandardCharsets.UTF_8));
+    assertThat(FilterJson.read(json)).isEqualTo(FilterCodecTest.sample().canonical());
+  }
 
-    static String doc(String rules) {
-        return "{\"format\":\"tessera-filter\",\"version\":1,\"node\":\"n\",\"nodeAddresses\":[],\"rules\":" + rules
-                + ",\"peers\":[],\"capGrants\":[]}";
-    }
+  static String doc(String rules) {
+    return "{\"format\":\"tessera-filter\",\"version\":1,\"node\":\"n\",\"nodeAddresses\":[],\"rules\":"
+        + rules
+        + ",\"peers\":[],\"capGrants\":[]}";
+  }
 
-    static final String RULE = "{\"sources\":[\"10.0.0.0/8\"],\"protocols\":[6],\"destinations\":[{\"prefix\":\"100.64.0.1/32\",\"ports\":\"%s\"}],"
-            + "\"origin\":{\"file\":\"p\",\"line\":1,\"col\":2,\"kind\":\"acl\",\"index\":0}}";
+  static final String RULE =
+      "{\"sources\":[\"10.0.0.0/8\"],\"protocols\":[6],\"destinations\":[{\"prefix\":\"100.64.0.1/32\",\"ports\":\"%s\"}],"
+          + "\"origin\":{\"file\":\"p\",\"line\":1,\"col\":2,\"kind\":\"acl\",\"index\":0}}";
 
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
         "22 | 22 | 22",
         "80-90 | 80 | 90",
         "* | 0 | 65535",
         "0-65535 | 0 | 65535",
-    })
-    void portForms(String ports, int first, int last) throws Exception {
-        CompiledFilter f = FilterJson.read(doc("[" + RULE.formatted(ports) + "]"));
-        assertThat(f.rules().get(0).destinations().get(0).firstPort()).isEqualTo(first);
-        assertThat(f.rules().get(0).destinations().get(0).lastPort()).isEqualTo(last);
-    }
+      })
+  void portForms(String ports, int first, int last) throws Exception {
+    CompiledFilter f = FilterJson.read(doc("[" + RULE.formatted(ports) + "]"));
+    assertThat(f.rules().get(0).destinations().get(0).firstPort()).isEqualTo(first);
+    assertThat(f.rules().get(0).destinations().get(0).lastPort()).isEqualTo(last);
+  }
 
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
         "not json | invalid JSON",
         "[] | $: expected an object",
         "{\"format\":\"x\"} | missing key",
@@ -76,29 +82,34 @@ class FilterJsonTest {
         "DOC_DUPKEY | duplicate key",
         "DOC_TRAILINGCOMMA | expected an object key",
         "DOC_KIND | $.rules[0].origin",
-    })
-    void rejectsWithPath(String input, String message) {
-        String rule = RULE.formatted("22");
-        String json = switch (input) {
-            case "DOC_EXTRA" -> doc("[]").replace("{\"format\"", "{\"extra\":1,\"format\"");
-            case "DOC_V2" -> doc("[]").replace("\"version\":1", "\"version\":2");
-            case "DOC_BADPORT" -> doc("[" + RULE.formatted("ssh") + "]");
-            case "DOC_INVERTED" -> doc("[" + RULE.formatted("90-80") + "]");
-            case "DOC_BIGPORT" -> doc("[" + RULE.formatted("65536") + "]");
-            case "DOC_HOSTBITS" -> doc("[" + rule.replace("100.64.0.1/32", "100.64.0.1/24") + "]");
-            case "DOC_BAREADDR" -> doc("[" + rule.replace("100.64.0.1/32", "100.64.0.1") + "]");
-            case "DOC_PROTO" -> doc("[" + rule.replace("[6]", "[256]") + "]");
-            case "DOC_DUPKEY" -> doc("[]").replace("\"node\":\"n\"", "\"node\":\"n\",\"node\":\"m\"");
-            case "DOC_TRAILINGCOMMA" -> doc("[]").replace("\"capGrants\":[]}", "\"capGrants\":[],}");
-            case "DOC_KIND" -> doc("[" + rule.replace("\"acl\"", "\"ACL!\"") + "]");
-            default -> input;
+      })
+  void rejectsWithPath(String input, String message) {
+    String rule = RULE.formatted("22");
+    String json =
+        switch (input) {
+          case "DOC_EXTRA" -> doc("[]").replace("{\"format\"", "{\"extra\":1,\"format\"");
+          case "DOC_V2" -> doc("[]").replace("\"version\":1", "\"version\":2");
+          case "DOC_BADPORT" -> doc("[" + RULE.formatted("ssh") + "]");
+          case "DOC_INVERTED" -> doc("[" + RULE.formatted("90-80") + "]");
+          case "DOC_BIGPORT" -> doc("[" + RULE.formatted("65536") + "]");
+          case "DOC_HOSTBITS" -> doc("[" + rule.replace("100.64.0.1/32", "100.64.0.1/24") + "]");
+          case "DOC_BAREADDR" -> doc("[" + rule.replace("100.64.0.1/32", "100.64.0.1") + "]");
+          case "DOC_PROTO" -> doc("[" + rule.replace("[6]", "[256]") + "]");
+          case "DOC_DUPKEY" -> doc("[]").replace("\"node\":\"n\"", "\"node\":\"n\",\"node\":\"m\"");
+          case "DOC_TRAILINGCOMMA" -> doc("[]").replace("\"capGrants\":[]}", "\"capGrants\":[],}");
+          case "DOC_KIND" -> doc("[" + rule.replace("\"acl\"", "\"ACL!\"") + "]");
+          default -> input;
         };
-        assertThatThrownBy(() -> FilterJson.read(json)).isInstanceOf(FilterFormatException.class).hasMessageContaining(message);
-    }
+    assertThatThrownBy(() -> FilterJson.read(json))
+        .isInstanceOf(FilterFormatException.class)
+        .hasMessageContaining(message);
+  }
 
-    @Test
-    void deepNestingIsRejectedNotAStackOverflow() {
-        String deep = "[".repeat(100_000);
-        assertThatThrownBy(() -> FilterJson.read(deep)).isInstanceOf(FilterFormatException.class).hasMessageContaining("nesting");
-    }
+  @Test
+  void deepNestingIsRejectedNotAStackOverflow() {
+    String deep = "[".repeat(100_000);
+    assertThatThrownBy(() -> FilterJson.read(deep))
+        .isInstanceOf(FilterFormatException.class)
+        .hasMessageContaining("nesting");
+  }
 }

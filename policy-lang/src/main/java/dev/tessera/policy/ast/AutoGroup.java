@@ -22,8 +22,8 @@ public enum AutoGroup {
   AUDITOR("auditor");
 
   /**
-   * The legacy name of {@code autogroup:member}. Tailscale's policy reference still accepts it
-   * with the same meaning; a file may not use both names.
+   * The legacy name of {@code autogroup:member}. Tailscale's policy reference still accepts it with
+   * the same meaning; a file may not use both names.
    */
   public static final String LEGACY_MEMBERS = "autogroup:members";
 

@@ -3,8 +3,8 @@ package dev.tessera.policy.ast;
 import java.util.List;
 
 /**
- * A {@code grants} entry. {@code ip} and {@code app} are never both empty in a valid policy.
- * {@code via} holds tags only (routing restriction).
+ * A {@code grants} entry. {@code ip} and {@code app} are never both empty in a valid policy. {@code
+ * via} holds tags only (routing restriction).
  */
 public record Grant(
     List<Selector> src,

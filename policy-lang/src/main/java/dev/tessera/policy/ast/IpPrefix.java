@@ -4,9 +4,8 @@ import java.util.Optional;
 
 /**
  * An IPv4 or IPv6 prefix as written: address plus prefix length. A single address is a prefix of
- * full length (/32 or /128). The address is kept as written (not masked), as Go's
- * netip.ParsePrefix does, so {@code 10.1.2.3/8} prints back unchanged; {@link #masked()} gives
- * the network.
+ * full length (/32 or /128). The address is kept as written (not masked), as Go's netip.ParsePrefix
+ * does, so {@code 10.1.2.3/8} prints back unchanged; {@link #masked()} gives the network.
  *
  * <p>Design note: policy-lang must not depend on enforcer, so this is a small value type of its
  * own. Addresses are two longs (v4 in the low 32 bits of {@code lo}), so equality and hashing are
@@ -234,7 +233,13 @@ public record IpPrefix(int version, long hi, long lo, int bits) {
   /** The address part only, canonical (RFC 5952 for IPv6). */
   public String addressString() {
     if (version == 4) {
-      return ((lo >>> 24) & 0xFF) + "." + ((lo >>> 16) & 0xFF) + "." + ((lo >>> 8) & 0xFF) + "." + (lo & 0xFF);
+      return ((lo >>> 24) & 0xFF)
+          + "."
+          + ((lo >>> 16) & 0xFF)
+          + "."
+          + ((lo >>> 8) & 0xFF)
+          + "."
+          + (lo & 0xFF);
     }
     int[] g = new int[8];
     for (int i = 0; i < 4; i++) {

@@ -3,11 +3,15 @@ package dev.tessera.policy.ast;
 import java.util.List;
 
 /**
- * A {@code nodeAttrs} entry: targets, attribute strings, optional app capabilities, and an
- * optional {@code ipPool} (prefixes to allocate node addresses from).
+ * A {@code nodeAttrs} entry: targets, attribute strings, optional app capabilities, and an optional
+ * {@code ipPool} (prefixes to allocate node addresses from).
  */
 public record NodeAttr(
-    List<Selector> target, List<String> attr, List<AppCapability> app, List<IpPrefix> ipPool, SourceSpan span)
+    List<Selector> target,
+    List<String> attr,
+    List<AppCapability> app,
+    List<IpPrefix> ipPool,
+    SourceSpan span)
     implements Located {
   public NodeAttr {
     target = List.copyOf(target);
@@ -17,7 +21,8 @@ public record NodeAttr(
   }
 
   /** An entry without {@code ipPool}. */
-  public NodeAttr(List<Selector> target, List<String> attr, List<AppCapability> app, SourceSpan span) {
+  public NodeAttr(
+      List<Selector> target, List<String> attr, List<AppCapability> app, SourceSpan span) {
     this(target, attr, app, List.of(), span);
   }
 }

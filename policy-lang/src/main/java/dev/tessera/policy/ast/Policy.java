@@ -9,13 +9,13 @@ import java.util.Set;
 /**
  * A whole policy file, whatever its syntax.
  *
- * <p>Design note: {@link #sections()} records which top-level keys were present, because absent
- * and explicitly empty differ ({@code "acls": []} denies everything). Lists keep source order;
+ * <p>Design note: {@link #sections()} records which top-level keys were present, because absent and
+ * explicitly empty differ ({@code "acls": []} denies everything). Lists keep source order;
  * name-keyed sections (groups, tagOwners, hosts, ipsets, postures, autoApprovers.routes) are lists
  * of definitions in source order, duplicates having been reported and dropped by the reader.
  * Equality is structural: spans never count (see {@link SourceSpan}), and neither do {@link
- * #comments()} (a YAML {@code #} comment converted from a HuJSON block comment is the same
- * policy), so {@code parse(print(p)).equals(p)} across syntaxes.
+ * #comments()} (a YAML {@code #} comment converted from a HuJSON block comment is the same policy),
+ * so {@code parse(print(p)).equals(p)} across syntaxes.
  */
 public record Policy(
     Set<Section> sections,
@@ -108,8 +108,23 @@ public record Policy(
   @Override
   public int hashCode() {
     return Objects.hash(
-        sections, groups, tagOwners, hosts, ipsets, postures, defaultSrcPosture, acls, grants,
-        autoApprovers, ssh, nodeAttrs, tests, sshTests, derpMap, disableIPv4, randomizeClientPort);
+        sections,
+        groups,
+        tagOwners,
+        hosts,
+        ipsets,
+        postures,
+        defaultSrcPosture,
+        acls,
+        grants,
+        autoApprovers,
+        ssh,
+        nodeAttrs,
+        tests,
+        sshTests,
+        derpMap,
+        disableIPv4,
+        randomizeClientPort);
   }
 
   /**
@@ -263,9 +278,25 @@ public record Policy(
 
     public Policy build() {
       return new Policy(
-          sections, groups, tagOwners, hosts, ipsets, postures, defaultSrcPosture, acls, grants,
-          autoApprovers, ssh, nodeAttrs, tests, sshTests, derpMap, disableIPv4,
-          randomizeClientPort, comments, span);
+          sections,
+          groups,
+          tagOwners,
+          hosts,
+          ipsets,
+          postures,
+          defaultSrcPosture,
+          acls,
+          grants,
+          autoApprovers,
+          ssh,
+          nodeAttrs,
+          tests,
+          sshTests,
+          derpMap,
+          disableIPv4,
+          randomizeClientPort,
+          comments,
+          span);
     }
   }
 }

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * One assertion, e.g. {@code node:os IN ['macos', 'windows']}. {@code values} is empty for
- * {@code IS SET}/{@code NOT SET}, one element for comparisons, one or more for {@code IN}.
+ * One assertion, e.g. {@code node:os IN ['macos', 'windows']}. {@code values} is empty for {@code
+ * IS SET}/{@code NOT SET}, one element for comparisons, one or more for {@code IN}.
  */
 public record PostureCondition(
     String attribute, PostureOperator operator, List<PostureValue> values, SourceSpan span)

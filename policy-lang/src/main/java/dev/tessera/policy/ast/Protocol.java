@@ -6,9 +6,9 @@ import java.util.Optional;
 
 /**
  * An IP protocol: its number and, when written as a name, that name (lower case). {@code tcp} and
- * {@code 6} are different spellings of the same protocol; they compare unequal so printers keep
- * the author's choice, and {@link #number()} is what the compiler uses. A rule without {@code
- * proto} has no Protocol at all (Tailscale's default: TCP, UDP, ICMP, ICMPv6).
+ * {@code 6} are different spellings of the same protocol; they compare unequal so printers keep the
+ * author's choice, and {@link #number()} is what the compiler uses. A rule without {@code proto}
+ * has no Protocol at all (Tailscale's default: TCP, UDP, ICMP, ICMPv6).
  *
  * @param name the spelled name, or {@code null} when written as a number
  */
@@ -76,7 +76,9 @@ public record Protocol(int number, String name) {
   }
 
   public static Protocol named(String name) {
-    return parse(name).filter(p -> p.name != null).orElseThrow(() -> new IllegalArgumentException(name));
+    return parse(name)
+        .filter(p -> p.name != null)
+        .orElseThrow(() -> new IllegalArgumentException(name));
   }
 
   /** Only TCP, UDP and SCTP carry ports; every other protocol needs the {@code *} port. */

@@ -9,8 +9,8 @@ import java.util.stream.Stream;
 
 /**
  * The top-level keys of a Tailscale policy file, in the canonical order printers use. A policy
- * records which sections were present, because absent and explicitly empty differ ({@code
- * "acls": []} denies everything; no acls and no grants at all is a different case).
+ * records which sections were present, because absent and explicitly empty differ ({@code "acls":
+ * []} denies everything; no acls and no grants at all is a different case).
  */
 public enum Section {
   GROUPS("groups"),
@@ -32,7 +32,9 @@ public enum Section {
 
   private static final Map<String, Section> BY_LOWER =
       Stream.of(values())
-          .collect(Collectors.toUnmodifiableMap(s -> s.key.toLowerCase(Locale.ROOT), Function.identity()));
+          .collect(
+              Collectors.toUnmodifiableMap(
+                  s -> s.key.toLowerCase(Locale.ROOT), Function.identity()));
 
   private final String key;
 

@@ -120,8 +120,8 @@ public sealed interface Selector extends Located
 
   /**
    * {@code svc:NAME}: a Tailscale Service (KB 1552), a virtual address hosted by the devices that
-   * advertise it and are approved to; valid as a grant or ACL destination and in tests.
-   * {@link #name()} excludes the prefix.
+   * advertise it and are approved to; valid as a grant or ACL destination and in tests. {@link
+   * #name()} excludes the prefix.
    */
   record Service(String name, SourceSpan span) implements Selector {
     @Override

@@ -4,17 +4,23 @@ import java.util.Comparator;
 import java.util.Objects;
 
 /**
- * Where a node came from: file name, 1-based start/end line and column (end exclusive), and
- * 0-based character offsets into the source text ({@code -1} when unknown).
+ * Where a node came from: file name, 1-based start/end line and column (end exclusive), and 0-based
+ * character offsets into the source text ({@code -1} when unknown).
  *
- * <p>Design note: spans are deliberately kept <em>out</em> of structural equality. {@link
- * #equals} is always true for two spans and {@link #hashCode} is constant, so that every AST
- * record (which carries a span) compares by meaning only: {@code parse(print(ast)).equals(ast)}
- * holds across syntaxes even though every position moved. Use {@link #sameLocation} when the
- * position itself matters (diagnostic tests, provenance).
+ * <p>Design note: spans are deliberately kept <em>out</em> of structural equality. {@link #equals}
+ * is always true for two spans and {@link #hashCode} is constant, so that every AST record (which
+ * carries a span) compares by meaning only: {@code parse(print(ast)).equals(ast)} holds across
+ * syntaxes even though every position moved. Use {@link #sameLocation} when the position itself
+ * matters (diagnostic tests, provenance).
  */
 public record SourceSpan(
-    String file, int startLine, int startCol, int endLine, int endCol, int startOffset, int endOffset)
+    String file,
+    int startLine,
+    int startCol,
+    int endLine,
+    int endCol,
+    int startOffset,
+    int endOffset)
     implements Comparable<SourceSpan> {
 
   /** A span for synthesized nodes (no source). */

@@ -32,9 +32,26 @@ public record SshRule(
   }
 
   /** A rule without session recording. */
-  public SshRule(Action action, List<Selector> src, List<Selector> dst, List<String> users,
-      Optional<String> checkPeriod, List<String> acceptEnv, List<PostureRef> srcPosture, SourceSpan span) {
-    this(action, src, dst, users, checkPeriod, acceptEnv, srcPosture, List.of(), Optional.empty(), span);
+  public SshRule(
+      Action action,
+      List<Selector> src,
+      List<Selector> dst,
+      List<String> users,
+      Optional<String> checkPeriod,
+      List<String> acceptEnv,
+      List<PostureRef> srcPosture,
+      SourceSpan span) {
+    this(
+        action,
+        src,
+        dst,
+        users,
+        checkPeriod,
+        acceptEnv,
+        srcPosture,
+        List.of(),
+        Optional.empty(),
+        span);
   }
 
   /** True when sessions must be recorded: {@code enforceRecorder} is true. */

@@ -7,4 +7,5 @@ import java.util.Optional;
  * unusual or unknown test source makes the <em>test</em> fail rather than the policy invalid, so
  * the reader keeps what it cannot parse and leaves the verdict to the test runner.
  */
-public record TestSource(String raw, Optional<Selector> selector, SourceSpan span) implements Located {}
+public record TestSource(String raw, Optional<Selector> selector, SourceSpan span)
+    implements Located {}

@@ -6,13 +6,14 @@ import java.util.Objects;
 
 /**
  * A located problem: a stable machine code (kebab-case, e.g. {@code unknown-key}, {@code
- * undefined-group}; see {@link Codes}), a severity, a one-line message, where, and an optional
- * hint ({@code did you mean group:eng?}). Diagnostics are values collected by every pass; they
- * are never thrown.
+ * undefined-group}; see {@link Codes}), a severity, a one-line message, where, and an optional hint
+ * ({@code did you mean group:eng?}). Diagnostics are values collected by every pass; they are never
+ * thrown.
  *
  * @param help nullable hint text, rendered as {@code help: ...}
  */
-public record Diagnostic(String code, Severity severity, String message, SourceSpan span, String help)
+public record Diagnostic(
+    String code, Severity severity, String message, SourceSpan span, String help)
     implements Comparable<Diagnostic> {
 
   /** Position first, then severity, code and message: a total, deterministic order. */

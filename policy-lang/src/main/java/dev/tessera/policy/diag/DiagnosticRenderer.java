@@ -20,10 +20,10 @@ import java.util.Map;
  *   help: did you mean group:eng?
  * </pre>
  *
- * The caret sits under the first character of the span and tildes run to its end (or to the end
- * of the line for multi-line spans). Tabs in the excerpt are expanded to 4 spaces so the caret
- * stays aligned. JSON form: one object per diagnostic with file, line, col, endLine, endCol,
- * severity, code, message and help (null when absent).
+ * The caret sits under the first character of the span and tildes run to its end (or to the end of
+ * the line for multi-line spans). Tabs in the excerpt are expanded to 4 spaces so the caret stays
+ * aligned. JSON form: one object per diagnostic with file, line, col, endLine, endCol, severity,
+ * code, message and help (null when absent).
  */
 public final class DiagnosticRenderer {
   private static final JsonFactory JSON = new JsonFactory();
@@ -33,7 +33,12 @@ public final class DiagnosticRenderer {
   /** Renders one diagnostic; {@code source} may be null (then no excerpt is printed). */
   public static String text(Diagnostic d, SourceText source) {
     StringBuilder sb = new StringBuilder();
-    sb.append(d.span()).append(": ").append(d.severity().label()).append(": ").append(d.message()).append('\n');
+    sb.append(d.span())
+        .append(": ")
+        .append(d.severity().label())
+        .append(": ")
+        .append(d.message())
+        .append('\n');
     int line = d.span().startLine();
     if (source != null && line >= 1 && line <= source.lineCount()) {
       String raw = source.line(line);
@@ -43,7 +48,8 @@ public final class DiagnosticRenderer {
       int caretCol = -1;
       int caretEnd = -1;
       int startCol = Math.max(1, d.span().startCol());
-      int endCol = d.span().endLine() == line ? Math.max(d.span().endCol(), startCol + 1) : raw.length() + 1;
+      int endCol =
+          d.span().endLine() == line ? Math.max(d.span().endCol(), startCol + 1) : raw.length() + 1;
       for (int i = 0; i <= raw.length(); i++) {
         if (i + 1 == startCol) {
           caretCol = shown.length();

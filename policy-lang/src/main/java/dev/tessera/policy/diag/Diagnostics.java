@@ -18,8 +18,19 @@ public final class Diagnostics {
 
   public void add(Diagnostic d) {
     String key =
-        d.code() + '\u0000' + d.message() + '\u0000' + d.span().file() + ':' + d.span().startLine()
-            + ':' + d.span().startCol() + ':' + d.span().endLine() + ':' + d.span().endCol();
+        d.code()
+            + '\u0000'
+            + d.message()
+            + '\u0000'
+            + d.span().file()
+            + ':'
+            + d.span().startLine()
+            + ':'
+            + d.span().startCol()
+            + ':'
+            + d.span().endLine()
+            + ':'
+            + d.span().endCol();
     if (seen.add(key)) {
       items.add(d);
       if (d.isError()) {

@@ -7,6 +7,7 @@ public final class SourceText {
   private final String name;
   private final String text;
   private final int[] lineStarts;
+
   /**
    * The line of the last lookup: readers ask for positions mostly in increasing order, so the
    * answer is usually this line or the next few. A hint only (a racy read is still verified).

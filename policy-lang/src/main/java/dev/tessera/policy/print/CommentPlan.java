@@ -19,9 +19,10 @@ import java.util.Map;
  * Decides where each comment of a policy is printed, so that {@code fmt} and {@code convert} keep
  * comments next to what they describe whatever the target syntax.
  *
- * <p>Comments are attached to <em>anchors</em>: the top-level entries a printer emits one by one
- * (a group definition, an ACL, a test, the derpMap, ...), each with its extent in the source (its
- * own span joined with its children's, since e.g. a group's span is only its key). A comment
+ * <p>Comments are attached to <em>anchors</em>: the top-level entries a printer emits one by one (a
+ * group definition, an ACL, a test, the derpMap, ...), each with its extent in the source (its own
+ * span joined with its children's, since e.g. a group's span is only its key). A comment
+ *
  * <ol>
  *   <li>inside an anchor's extent becomes a leading comment of that anchor (printers lay entries
  *       out anew, so an inner position cannot be kept);
@@ -30,15 +31,15 @@ import java.util.Map;
  *   <li>otherwise leads the next anchor in the source;
  *   <li>after the last anchor is printed at the end of the document.
  * </ol>
- * Printers write trailing comments at the end of the entry's <em>first</em> line, and a comment
- * on the line where an anchor starts (after its start) is read as trailing it, so trailing comments
- * stay trailing through any number of {@code fmt} runs, however an entry is laid out.
- * Comments before the first anchor are the file's header and are printed first, whatever
- * section the first anchor belongs to (printers reorder sections canonically); so are those that
- * lead the first entry printed, since they will read back as the header.
- * Positions are compared by line and column, not offsets, so spans from any reader work. Anchors
- * are looked up by identity: AST records compare structurally and two identical rules are still
- * two places to put comments.
+ *
+ * Printers write trailing comments at the end of the entry's <em>first</em> line, and a comment on
+ * the line where an anchor starts (after its start) is read as trailing it, so trailing comments
+ * stay trailing through any number of {@code fmt} runs, however an entry is laid out. Comments
+ * before the first anchor are the file's header and are printed first, whatever section the first
+ * anchor belongs to (printers reorder sections canonically); so are those that lead the first entry
+ * printed, since they will read back as the header. Positions are compared by line and column, not
+ * offsets, so spans from any reader work. Anchors are looked up by identity: AST records compare
+ * structurally and two identical rules are still two places to put comments.
  */
 final class CommentPlan {
   private record Anchor(Object node, SourceSpan extent) {}
@@ -71,7 +72,19 @@ final class CommentPlan {
       add(anchors, p.defaultSrcPosture(), SourceSpan.NONE, p.defaultSrcPosture());
     }
     p.acls().forEach(a -> add(anchors, a, a.span(), a.src(), a.dst(), a.srcPosture()));
-    p.grants().forEach(g -> add(anchors, g, g.span(), g.src(), g.dst(), g.ip(), g.app(), g.srcPosture(), g.via()));
+    p.grants()
+        .forEach(
+            g ->
+                add(
+                    anchors,
+                    g,
+                    g.span(),
+                    g.src(),
+                    g.dst(),
+                    g.ip(),
+                    g.app(),
+                    g.srcPosture(),
+                    g.via()));
     for (AutoApprovers.RouteApprover r : p.autoApprovers().routes()) {
       add(anchors, r, r.span(), r.approvers());
     }
@@ -107,12 +120,13 @@ final class CommentPlan {
   }
 
   /**
-   * An anchor whose extent runs from its own start to the end of its last child. The node's own
-   * end is not used when it has children: a YAML reader may end a block mapping where the next
-   * token starts, after the comments that precede the next entry.
+   * An anchor whose extent runs from its own start to the end of its last child. The node's own end
+   * is not used when it has children: a YAML reader may end a block mapping where the next token
+   * starts, after the comments that precede the next entry.
    */
   @SafeVarargs
-  private static void add(List<Anchor> anchors, Object node, SourceSpan own, List<? extends Located>... children) {
+  private static void add(
+      List<Anchor> anchors, Object node, SourceSpan own, List<? extends Located>... children) {
     SourceSpan ext = null;
     for (List<? extends Located> list : children) {
       for (Located l : list) {
@@ -122,9 +136,17 @@ final class CommentPlan {
     if (own.isKnown()) {
       // Without children, a one-line node counts whole; a multi-line one only by its start, so
       // comments inside it go to the next entry rather than swallowing the next entry's.
-      SourceSpan head = own.startLine() == own.endLine() ? own
-          : new SourceSpan(own.file(), own.startLine(), own.startCol(), own.startLine(), own.startCol(),
-              own.startOffset(), own.startOffset());
+      SourceSpan head =
+          own.startLine() == own.endLine()
+              ? own
+              : new SourceSpan(
+                  own.file(),
+                  own.startLine(),
+                  own.startCol(),
+                  own.startLine(),
+                  own.startCol(),
+                  own.startOffset(),
+                  own.startOffset());
       ext = ext == null ? head : join(head, ext);
     }
     if (ext != null && ext.isKnown()) {
@@ -141,8 +163,14 @@ final class CommentPlan {
     }
     SourceSpan start = compareStart(a, b) <= 0 ? a : b;
     SourceSpan end = compareEnd(a, b) >= 0 ? a : b;
-    return new SourceSpan(a.file(), start.startLine(), start.startCol(), end.endLine(), end.endCol(),
-        start.startOffset(), end.endOffset());
+    return new SourceSpan(
+        a.file(),
+        start.startLine(),
+        start.startCol(),
+        end.endLine(),
+        end.endCol(),
+        start.startOffset(),
+        end.endOffset());
   }
 
   private static int compareStart(SourceSpan a, SourceSpan b) {

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code fmt} and {@code convert} as a library call: re-print a policy that was read, in its own
- * or another syntax, and prove the result means the same.
+ * {@code fmt} and {@code convert} as a library call: re-print a policy that was read, in its own or
+ * another syntax, and prove the result means the same.
  *
  * <p>Safety decision: a reader leaves out what it cannot read (and reports it), so printing a
  * policy with <em>reading</em> errors would silently delete those parts; such input is refused
@@ -46,13 +46,16 @@ public final class Conversions {
       return new Result(null, read.errors());
     }
     Optional<Syntax> from = Syntax.forFileName(read.source().name());
-    List<Diagnostic> readingErrors = from.isPresent() ? readingErrors(read.source(), from.get()) : read.errors();
+    List<Diagnostic> readingErrors =
+        from.isPresent() ? readingErrors(read.source(), from.get()) : read.errors();
     if (!readingErrors.isEmpty()) {
       return new Result(null, readingErrors);
     }
     Policy policy = read.partial();
     // Every value is printed as its author wrote it (10.0.0.1/32 stays 10.0.0.1/32).
-    String text = Printers.print(policy, target, from.map(f -> Written.of(read.source(), f)).orElse(Written.NONE));
+    String text =
+        Printers.print(
+            policy, target, from.map(f -> Written.of(read.source(), f)).orElse(Written.NONE));
     verify(policy, text, target);
     return new Result(text, List.of());
   }
@@ -61,11 +64,12 @@ public final class Conversions {
    * {@code fmt}: {@code read} laid out anew in its own syntax. HuJSON is formatted as Tailscale's
    * formatter does ({@link HujsonFormat}): whitespace and commas change, keys, values and comments
    * stay where and as they were. {@code modernize} also writes the documented spelling of keys
-   * (case, and {@code src}/{@code dst} for the legacy ACL keys {@code users}/{@code ports}); without
-   * it the author's keys are kept. YAML and the DSL are printed canonically from the AST.
+   * (case, and {@code src}/{@code dst} for the legacy ACL keys {@code users}/{@code ports});
+   * without it the author's keys are kept. YAML and the DSL are printed canonically from the AST.
    */
   public static Result format(PolicyResult read, boolean modernize) {
-    Optional<Syntax> syntax = read.source() == null ? Optional.empty() : Syntax.forFileName(read.source().name());
+    Optional<Syntax> syntax =
+        read.source() == null ? Optional.empty() : Syntax.forFileName(read.source().name());
     if (syntax.isEmpty() || syntax.get() != Syntax.HUJSON) {
       return print(read, syntax.orElse(Syntax.HUJSON));
     }
@@ -75,22 +79,24 @@ public final class Conversions {
     if (dev.tessera.policy.syntax.TreeReader.read(read.source(), false, syntaxErrors).isEmpty()) {
       return new Result(null, syntaxErrors.sorted().stream().filter(Diagnostic::isError).toList());
     }
-    String text = modernize
-        ? HujsonFormat.format(read.source().text(), dev.tessera.policy.syntax.ModernKeys::of)
-        : HujsonFormat.format(read.source().text());
+    String text =
+        modernize
+            ? HujsonFormat.format(read.source().text(), dev.tessera.policy.syntax.ModernKeys::of)
+            : HujsonFormat.format(read.source().text());
     verifySameReading(read.source(), text);
     List<String> before = commentTexts(read.source().text());
     List<String> after = commentTexts(text);
     if (!before.equals(after)) {
-      throw new IllegalStateException("formatting changed the comments (a formatter bug; the output was not written)");
+      throw new IllegalStateException(
+          "formatting changed the comments (a formatter bug; the output was not written)");
     }
     return new Result(text, List.of());
   }
 
   /**
-   * The formatted text reads as the original does: the same (partial) AST and the same errors
-   * (by code; messages may cite line numbers), so formatting a file with errors keeps exactly
-   * those errors. Warnings may go ({@code --modernize} fixes key spellings).
+   * The formatted text reads as the original does: the same (partial) AST and the same errors (by
+   * code; messages may cite line numbers), so formatting a file with errors keeps exactly those
+   * errors. Warnings may go ({@code --modernize} fixes key spellings).
    */
   private static void verifySameReading(SourceText original, String text) {
     PolicyResult before = Policies.read(original.name(), original.text(), Syntax.HUJSON);
@@ -98,7 +104,8 @@ public final class Conversions {
     List<String> db = before.errors().stream().map(Diagnostic::code).toList();
     List<String> da = after.errors().stream().map(Diagnostic::code).toList();
     if (!java.util.Objects.equals(before.partial(), after.partial()) || !db.equals(da)) {
-      throw new IllegalStateException("formatting changed the policy (a formatter bug; the output was not written)");
+      throw new IllegalStateException(
+          "formatting changed the policy (a formatter bug; the output was not written)");
     }
   }
 
@@ -122,14 +129,18 @@ public final class Conversions {
 
   private static void verify(Policy original, String text, Syntax target) {
     Diagnostics d = new Diagnostics();
-    SyntaxReader reader = Policies.reader(target)
-        .orElseThrow(() -> new IllegalStateException("no reader for " + target));
+    SyntaxReader reader =
+        Policies.reader(target)
+            .orElseThrow(() -> new IllegalStateException("no reader for " + target));
     Policy back = reader.read(new SourceText("<printed " + target + ">", text), d);
     List<Diagnostic> errors = d.sorted().stream().filter(Diagnostic::isError).toList();
     if (!errors.isEmpty() || !original.equals(back)) {
-      throw new IllegalStateException("printing as " + target + " changed the policy"
-          + (errors.isEmpty() ? "" : ": " + errors.getFirst())
-          + " (a printer bug; the output was not written)");
+      throw new IllegalStateException(
+          "printing as "
+              + target
+              + " changed the policy"
+              + (errors.isEmpty() ? "" : ": " + errors.getFirst())
+              + " (a printer bug; the output was not written)");
     }
   }
 }

@@ -14,14 +14,14 @@ import java.util.Map;
  *
  * <p>Design note: the tree is the one of the Go package. Each value has the <em>extra</em> text
  * (whitespace and comments) before and after it; between an object member's name and value the
- * name's after-extra and the value's before-extra; between the last element and the closing
- * bracket the container's after-extra. A trailing comma is the last value's after-extra being
- * present (possibly empty) rather than absent ({@code null}). Formatting rewrites only extras and
- * trailing commas, following {@code format.go} step by step: normalize, decide which objects and
- * arrays are expanded (one member per line: those the author wrote on several lines, or longer
- * than 80 columns), indent with tabs, align the values of consecutive one-line members. Line
- * lengths are counted in UTF-8 bytes as Go does. One deliberate difference: string literals are
- * kept byte for byte (Go rewrites strings that contain escapes into its own escaping).
+ * name's after-extra and the value's before-extra; between the last element and the closing bracket
+ * the container's after-extra. A trailing comma is the last value's after-extra being present
+ * (possibly empty) rather than absent ({@code null}). Formatting rewrites only extras and trailing
+ * commas, following {@code format.go} step by step: normalize, decide which objects and arrays are
+ * expanded (one member per line: those the author wrote on several lines, or longer than 80
+ * columns), indent with tabs, align the values of consecutive one-line members. Line lengths are
+ * counted in UTF-8 bytes as Go does. One deliberate difference: string literals are kept byte for
+ * byte (Go rewrites strings that contain escapes into its own escaping).
  */
 final class HujsonFormat {
   private HujsonFormat() {}
@@ -33,6 +33,7 @@ final class HujsonFormat {
     String before;
     Node node;
     String after;
+
     /** When the parser met a closing bracket instead of a value: that bracket; else 0. */
     char closing;
   }
@@ -131,7 +132,10 @@ final class HujsonFormat {
     return v;
   }
 
-  /** Parses extra, value, extra; a closing bracket in place of a value returns a value with node null. */
+  /**
+   * Parses extra, value, extra; a closing bracket in place of a value returns a value with node
+   * null.
+   */
   private static Value parseNext(int[] n, String b) {
     Value v = new Value();
     int n0 = n[0];
@@ -242,7 +246,11 @@ final class HujsonFormat {
   }
 
   private static boolean isLiteralChar(char c) {
-    return c == '-' || c == '+' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+    return c == '-'
+        || c == '+'
+        || c == '.'
+        || (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
         || (c >= '0' && c <= '9');
   }
 
@@ -406,7 +414,8 @@ final class HujsonFormat {
     }
     expand = expand || hasNewline(comp.afterExtra);
     line.lengths.add(line.length);
-    LineStats stats = new LineStats(line.lengths.getFirst(), line.lengths.getLast(), line.lengths.size() > 1);
+    LineStats stats =
+        new LineStats(line.lengths.getFirst(), line.lengths.getLast(), line.lengths.size() > 1);
     for (int i = 0; !expand && i < line.lengths.size(); i++) {
       expand = line.lengths.get(i) > PUNCH_CARD_WIDTH;
     }
@@ -426,7 +435,10 @@ final class HujsonFormat {
       int n = commentLength(b);
       return new LineStats(n, n, false);
     }
-    return new LineStats(commentLength(b.substring(0, nl)), commentLength(b.substring(b.lastIndexOf('\n') + 1)), true);
+    return new LineStats(
+        commentLength(b.substring(0, nl)),
+        commentLength(b.substring(b.lastIndexOf('\n') + 1)),
+        true);
   }
 
   /** Approximate length of the comments in one line of extra (Go's lineStats.length). */
@@ -454,7 +466,8 @@ final class HujsonFormat {
     }
   }
 
-  private static void formatWhitespace(Value v, int depth, Map<Composite, Boolean> needExpand, boolean standardize) {
+  private static void formatWhitespace(
+      Value v, int depth, Map<Composite, Boolean> needExpand, boolean standardize) {
     if (!(v.node instanceof Composite comp)) {
       return;
     }
@@ -464,24 +477,38 @@ final class HujsonFormat {
       int depthOffset = expand ? 1 : 0;
       if (comp.object) {
         Value name = comp.names.get(i);
-        name.before = formatExtra(name.before, depth + 1, new Opts(expand, false, i == 0, false, false, i != 0));
+        name.before =
+            formatExtra(
+                name.before, depth + 1, new Opts(expand, false, i == 0, false, false, i != 0));
         formatWhitespace(name, depth + 1, needExpand, standardize);
-        name.after = formatExtra(name.after, depth + 2, new Opts(false, false, true, true, false, false));
-        value.before = formatExtra(value.before, depth + 2, new Opts(false, false, true, true, false, true));
+        name.after =
+            formatExtra(name.after, depth + 2, new Opts(false, false, true, true, false, false));
+        value.before =
+            formatExtra(value.before, depth + 2, new Opts(false, false, true, true, false, true));
         if (hasNewline(name.after) || hasNewline(value.before)) {
           depthOffset++;
         }
       } else {
-        value.before = formatExtra(value.before, depth + 1, new Opts(expand, false, i == 0, false, false, i != 0));
+        value.before =
+            formatExtra(
+                value.before, depth + 1, new Opts(expand, false, i == 0, false, false, i != 0));
       }
       formatWhitespace(value, depth + depthOffset, needExpand, standardize);
-      value.after = formatExtra(value.after, depth + 2, new Opts(false, false, true, true, false, false));
+      value.after =
+          formatExtra(value.after, depth + 2, new Opts(false, false, true, true, false, false));
     }
-    comp.afterExtra = formatExtra(comp.afterExtra, depth + 1,
-        new Opts(false, expand, comp.length() == 0, true, true, false));
+    comp.afterExtra =
+        formatExtra(
+            comp.afterExtra,
+            depth + 1,
+            new Opts(false, expand, comp.length() == 0, true, true, false));
     Value last = comp.lastValue();
-    boolean surroundedComma = last != null && last.after != null && !last.after.isEmpty()
-        && comp.afterExtra != null && !comp.afterExtra.isEmpty();
+    boolean surroundedComma =
+        last != null
+            && last.after != null
+            && !last.after.isEmpty()
+            && comp.afterExtra != null
+            && !comp.afterExtra.isEmpty();
     if (!expand && !surroundedComma) {
       setTrailingComma(comp, false);
     } else if (expand && !standardize) {
@@ -502,8 +529,13 @@ final class HujsonFormat {
     }
   }
 
-  private record Opts(boolean ensureLeadingNewline, boolean ensureTrailingNewline, boolean removeLeadingEmptyLines,
-      boolean removeTrailingEmptyLines, boolean unindentLastLine, boolean appendSpaceIfEmpty) {
+  private record Opts(
+      boolean ensureLeadingNewline,
+      boolean ensureTrailingNewline,
+      boolean removeLeadingEmptyLines,
+      boolean removeTrailingEmptyLines,
+      boolean unindentLastLine,
+      boolean appendSpaceIfEmpty) {
     static final Opts NONE = new Opts(false, false, false, false, false, false);
   }
 
@@ -601,13 +633,16 @@ final class HujsonFormat {
         break;
       }
       int m = 0;
-      while (m < line.length() && m < commonPrefix.length() && line.charAt(m) == commonPrefix.charAt(m)) {
+      while (m < line.length()
+          && m < commonPrefix.length()
+          && line.charAt(m) == commonPrefix.charAt(m)) {
         m++;
       }
       commonPrefix = commonPrefix.substring(0, m);
     }
     int prefixLen = consumeWhitespace(commonPrefix, 0);
-    boolean starAligned = !hasEmptyLine && commonPrefix.length() > prefixLen && commonPrefix.charAt(prefixLen) == '*';
+    boolean starAligned =
+        !hasEmptyLine && commonPrefix.length() > prefixLen && commonPrefix.charAt(prefixLen) == '*';
     out.append(lines[0]).append('\n');
     for (int k = 1; k < lines.length; k++) {
       String line = lines[k];
@@ -633,8 +668,11 @@ final class HujsonFormat {
       for (int i = 0; i < comp.length(); i++) {
         Value name = comp.names.get(i);
         Value value = comp.values.get(i);
-        if (!hasNewline(name.before) || hasNewline(name.after) || hasNewline(value.before)
-            || hasNewlineInside(value) || hasNewline(value.after)) {
+        if (!hasNewline(name.before)
+            || hasNewline(name.after)
+            || hasNewline(value.before)
+            || hasNewlineInside(value)
+            || hasNewline(value.after)) {
           alignRows(rows, lengths);
           continue;
         }
@@ -642,7 +680,11 @@ final class HujsonFormat {
           alignRows(rows, lengths);
         }
         rows.add(value);
-        lengths.add(utf8Length(((Lit) name.node).text()) + utf8Length(name.after) + 1 + utf8Length(value.before));
+        lengths.add(
+            utf8Length(((Lit) name.node).text())
+                + utf8Length(name.after)
+                + 1
+                + utf8Length(value.before));
       }
       alignRows(rows, lengths);
     }

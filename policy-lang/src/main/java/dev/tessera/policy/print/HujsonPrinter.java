@@ -6,13 +6,12 @@ import dev.tessera.policy.print.TreeEmitter.Arr;
 import dev.tessera.policy.print.TreeEmitter.Field;
 import dev.tessera.policy.print.TreeEmitter.Node;
 import dev.tessera.policy.print.TreeEmitter.Obj;
-import java.util.List;
 
 /**
  * Canonical HuJSON: tab indentation and trailing commas on every multi-line container (the layout
  * of Tailscale's own formatter, so {@code fmt} on a Tailscale-formatted file changes little), lists
- * of plain strings on one line when they fit in {@value #WIDTH} columns, comments as {@code //}
- * or {@code /* *}{@code /} as read.
+ * of plain strings on one line when they fit in {@value #WIDTH} columns, comments as {@code //} or
+ * {@code /* *}{@code /} as read.
  */
 final class HujsonPrinter {
   static final int WIDTH = 100;

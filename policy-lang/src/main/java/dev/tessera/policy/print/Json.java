@@ -34,13 +34,14 @@ final class Json {
   }
 
   static boolean isEmptyContainer(Tree t) {
-    return (t instanceof Tree.Obj o && o.entries().isEmpty()) || (t instanceof Tree.Arr a && a.items().isEmpty());
+    return (t instanceof Tree.Obj o && o.entries().isEmpty())
+        || (t instanceof Tree.Arr a && a.items().isEmpty());
   }
 
   /**
-   * JSON layout shared by the HuJSON and DSL printers: objects one key per line, arrays of
-   * scalars on one line when short, trailing commas on multi-line containers when {@code
-   * trailingCommas} (HuJSON style; the DSL keeps strict JSON inside its blocks).
+   * JSON layout shared by the HuJSON and DSL printers: objects one key per line, arrays of scalars
+   * on one line when short, trailing commas on multi-line containers when {@code trailingCommas}
+   * (HuJSON style; the DSL keeps strict JSON inside its blocks).
    */
   static void write(Tree t, StringBuilder out, String indent, String step, boolean trailingCommas) {
     switch (t) {

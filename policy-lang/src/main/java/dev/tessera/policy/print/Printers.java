@@ -4,11 +4,11 @@ import dev.tessera.policy.Syntax;
 import dev.tessera.policy.ast.Policy;
 
 /**
- * Canonical printers: a policy AST to text in any of the three syntaxes, comments re-attached
- * (see {@link CommentPlan}). For every AST a reader can produce, reading the printed text back
- * gives an equal AST (spans and comments aside); {@code PrintRoundTripPropertyTest} checks this
- * for every pair of syntaxes over generated policies. Printing is deterministic, so {@code fmt}
- * is idempotent.
+ * Canonical printers: a policy AST to text in any of the three syntaxes, comments re-attached (see
+ * {@link CommentPlan}). For every AST a reader can produce, reading the printed text back gives an
+ * equal AST (spans and comments aside); {@code PrintRoundTripPropertyTest} checks this for every
+ * pair of syntaxes over generated policies. Printing is deterministic, so {@code fmt} is
+ * idempotent.
  */
 public final class Printers {
   private Printers() {}

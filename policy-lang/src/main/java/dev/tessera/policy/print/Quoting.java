@@ -12,18 +12,57 @@ final class Quoting {
   private Quoting() {}
 
   /** The DSL's reserved words (Tpol.g4); printed quoted so they read back as values. */
-  static final Set<String> TPOL_KEYWORDS = Set.of(
-      "group", "tag", "owned", "by", "host", "ipset", "add", "remove", "posture", "default", "allow",
-      "deny", "grant", "ip", "app", "via", "when", "proto", "ssh", "accept", "check", "as", "period",
-      "env", "pool", "test", "can", "cannot", "reach", "attr", "for", "approve", "route", "exit-node",
-      "service", "recorder", "enforce-recorder", "derp", "empty", "true", "false");
+  static final Set<String> TPOL_KEYWORDS =
+      Set.of(
+          "group",
+          "tag",
+          "owned",
+          "by",
+          "host",
+          "ipset",
+          "add",
+          "remove",
+          "posture",
+          "default",
+          "allow",
+          "deny",
+          "grant",
+          "ip",
+          "app",
+          "via",
+          "when",
+          "proto",
+          "ssh",
+          "accept",
+          "check",
+          "as",
+          "period",
+          "env",
+          "pool",
+          "test",
+          "can",
+          "cannot",
+          "reach",
+          "attr",
+          "for",
+          "approve",
+          "route",
+          "exit-node",
+          "service",
+          "recorder",
+          "enforce-recorder",
+          "derp",
+          "empty",
+          "true",
+          "false");
 
   /** Case-insensitive DSL keywords (posture operators and set). */
   private static final Set<String> TPOL_KEYWORDS_CI = Set.of("and", "in", "not", "is", "set");
 
   /** Bracketed IPv6 destination token of the DSL. */
   private static final Pattern V6_DEST =
-      Pattern.compile("\\[[0-9a-fA-F.]*:[0-9a-fA-F:.]*\\](:[0-9a-zA-Z*\\-]+(,[0-9][0-9a-zA-Z*\\-]*)*)?");
+      Pattern.compile(
+          "\\[[0-9a-fA-F.]*:[0-9a-fA-F:.]*\\](:[0-9a-zA-Z*\\-]+(,[0-9][0-9a-zA-Z*\\-]*)*)?");
 
   /** A DSL word: bare when the lexer reads it back as one ATOM (or V6_DEST) token, else quoted. */
   static String tpol(String s) {
@@ -31,7 +70,9 @@ final class Quoting {
   }
 
   static boolean isTpolBare(String s) {
-    if (s.isEmpty() || TPOL_KEYWORDS.contains(s) || TPOL_KEYWORDS_CI.contains(s.toLowerCase(Locale.ROOT))) {
+    if (s.isEmpty()
+        || TPOL_KEYWORDS.contains(s)
+        || TPOL_KEYWORDS_CI.contains(s.toLowerCase(Locale.ROOT))) {
       return false;
     }
     if (s.charAt(0) == '[') {
@@ -74,8 +115,17 @@ final class Quoting {
   }
 
   private static boolean atomChar(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || c == '_' || c == '.' || c == ':' || c == '@' || c == '*' || c == '~' || c == '%' || c == '+'
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '.'
+        || c == ':'
+        || c == '@'
+        || c == '*'
+        || c == '~'
+        || c == '%'
+        || c == '+'
         || (c >= 0x80 && c <= 0xFFFE);
   }
 
@@ -90,7 +140,8 @@ final class Quoting {
     }
   }
 
-  private static final com.fasterxml.jackson.core.JsonFactory UNQUOTE = new com.fasterxml.jackson.core.JsonFactory();
+  private static final com.fasterxml.jackson.core.JsonFactory UNQUOTE =
+      new com.fasterxml.jackson.core.JsonFactory();
 
   static String json(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
@@ -108,8 +159,15 @@ final class Quoting {
           // Control characters, and in YAML's eyes also DEL, NEL, the line/paragraph separators,
           // lone surrogates and BOM-like characters, are written as \\u escapes (YAML 1.1 accepts
           // only printable characters even inside quotes).
-          if (c < 0x20 || c == 0x7f || c == 0x85 || c == '\u2028' || c == '\u2029' || c == '\uFEFF'
-              || c == '\uFFFE' || c == '\uFFFF' || (Character.isSurrogate(c) && !validPair(s, i))) {
+          if (c < 0x20
+              || c == 0x7f
+              || c == 0x85
+              || c == '\u2028'
+              || c == '\u2029'
+              || c == '\uFEFF'
+              || c == '\uFFFE'
+              || c == '\uFFFF'
+              || (Character.isSurrogate(c) && !validPair(s, i))) {
             sb.append(String.format("\\u%04x", (int) c));
           } else if (Character.isHighSurrogate(c)) {
             sb.append(c).append(s.charAt(++i));
@@ -124,20 +182,24 @@ final class Quoting {
 
   private static boolean validPair(String s, int i) {
     char c = s.charAt(i);
-    return Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+    return Character.isHighSurrogate(c)
+        && i + 1 < s.length()
+        && Character.isLowSurrogate(s.charAt(i + 1));
   }
 
   /** YAML 1.1 words that a plain scalar would turn into booleans or null. */
-  private static final Set<String> YAML_SPECIAL = Set.of(
-      "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "");
+  private static final Set<String> YAML_SPECIAL =
+      Set.of("y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "");
 
   /** A plain YAML scalar we trust to read back as this exact string. */
   private static final Pattern YAML_PLAIN = Pattern.compile("[A-Za-z_][A-Za-z0-9_.:@/*+~%,\\-]*");
 
   /** A YAML scalar: plain when unambiguous, else double-quoted. */
   static String yaml(String s) {
-    if (YAML_PLAIN.matcher(s).matches() && !YAML_SPECIAL.contains(s.toLowerCase(Locale.ROOT))
-        && !s.endsWith(":") && !looksNumeric(s)) {
+    if (YAML_PLAIN.matcher(s).matches()
+        && !YAML_SPECIAL.contains(s.toLowerCase(Locale.ROOT))
+        && !s.endsWith(":")
+        && !looksNumeric(s)) {
       return s;
     }
     return json(s);

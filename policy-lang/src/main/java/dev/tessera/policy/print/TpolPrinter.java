@@ -1,14 +1,10 @@
 package dev.tessera.policy.print;
 
 import dev.tessera.policy.ast.Acl;
-import dev.tessera.policy.ast.AclDestination;
 import dev.tessera.policy.ast.AppCapability;
 import dev.tessera.policy.ast.AutoApprovers;
 import dev.tessera.policy.ast.Comment;
 import dev.tessera.policy.ast.Grant;
-import dev.tessera.policy.ast.GrantIp;
-import dev.tessera.policy.ast.GroupDef;
-import dev.tessera.policy.ast.HostDef;
 import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.JsonText;
@@ -20,7 +16,6 @@ import dev.tessera.policy.ast.PostureDef;
 import dev.tessera.policy.ast.PostureRef;
 import dev.tessera.policy.ast.PostureValue;
 import dev.tessera.policy.ast.Section;
-import dev.tessera.policy.ast.Selector;
 import dev.tessera.policy.ast.SshRule;
 import dev.tessera.policy.ast.SshTest;
 import dev.tessera.policy.ast.TagOwner;
@@ -41,9 +36,10 @@ import java.util.function.Function;
 final class TpolPrinter {
   static final int WIDTH = 100;
   private static final String CONT = "    ";
+
   /**
-   * Marks a word that starts a clause. A statement too long for one line breaks before each of
-   * its clauses first (one clause per line) and only then fills within a clause.
+   * Marks a word that starts a clause. A statement too long for one line breaks before each of its
+   * clauses first (one clause per line) and only then fills within a clause.
    */
   private static final String CLAUSE = "\u0001";
 
@@ -94,15 +90,35 @@ final class TpolPrinter {
     }
     int before = out.length();
     switch (s) {
-      case GROUPS -> p.groups().forEach(g -> stmt(g, words("group", Quoting.tpol(g.name()), "=",
-          list(g.members(), written::selector))));
+      case GROUPS ->
+          p.groups()
+              .forEach(
+                  g ->
+                      stmt(
+                          g,
+                          words(
+                              "group",
+                              Quoting.tpol(g.name()),
+                              "=",
+                              list(g.members(), written::selector))));
       case TAG_OWNERS -> p.tagOwners().forEach(this::tag);
-      case HOSTS -> p.hosts().forEach(h -> stmt(h, words("host", Quoting.tpol(h.name()), "=",
-          List.of(Quoting.tpol(written.host(h))))));
+      case HOSTS ->
+          p.hosts()
+              .forEach(
+                  h ->
+                      stmt(
+                          h,
+                          words(
+                              "host",
+                              Quoting.tpol(h.name()),
+                              "=",
+                              List.of(Quoting.tpol(written.host(h))))));
       case IPSETS -> p.ipsets().forEach(this::ipset);
       case POSTURES -> p.postures().forEach(this::posture);
-      case DEFAULT_SRC_POSTURE -> stmt(p.defaultSrcPosture(), words("default", "posture",
-          postureRefs(p.defaultSrcPosture())));
+      case DEFAULT_SRC_POSTURE ->
+          stmt(
+              p.defaultSrcPosture(),
+              words("default", "posture", postureRefs(p.defaultSrcPosture())));
       case ACLS -> p.acls().forEach(this::acl);
       case GRANTS -> p.grants().forEach(this::grant);
       case AUTO_APPROVERS -> autoApprovers(p.autoApprovers());
@@ -111,9 +127,12 @@ final class TpolPrinter {
       case TESTS -> p.tests().forEach(this::test);
       case SSH_TESTS -> p.sshTests().forEach(this::sshTest);
       case DERP_MAP -> p.derpMap().ifPresent(j -> stmt(j, words("derp", List.of(json(j)))));
-      case DISABLE_IPV4 -> p.disableIPv4().ifPresent(v -> stmt(null, words("set", "disableIPv4", "=", v.toString())));
-      case RANDOMIZE_CLIENT_PORT -> p.randomizeClientPort().ifPresent(v ->
-          stmt(null, words("set", "randomizeClientPort", "=", v.toString())));
+      case DISABLE_IPV4 ->
+          p.disableIPv4()
+              .ifPresent(v -> stmt(null, words("set", "disableIPv4", "=", v.toString())));
+      case RANDOMIZE_CLIENT_PORT ->
+          p.randomizeClientPort()
+              .ifPresent(v -> stmt(null, words("set", "randomizeClientPort", "=", v.toString())));
     }
     if (out.length() == before) {
       // Present but empty: say so, since an empty acls section denies everything.
@@ -122,7 +141,9 @@ final class TpolPrinter {
   }
 
   private boolean endsWithBlankLine() {
-    return out.length() >= 2 && out.charAt(out.length() - 1) == '\n' && out.charAt(out.length() - 2) == '\n';
+    return out.length() >= 2
+        && out.charAt(out.length() - 1) == '\n'
+        && out.charAt(out.length() - 2) == '\n';
   }
 
   // ------------------------------------------------------------------ statements
@@ -189,15 +210,20 @@ final class TpolPrinter {
   }
 
   private void acl(Acl a) {
-    List<String> w = words("allow", list(a.src(), written::selector), "->",
-        list(a.dst(), written::aclDestination));
+    List<String> w =
+        words(
+            "allow",
+            list(a.src(), written::selector),
+            "->",
+            list(a.dst(), written::aclDestination));
     a.proto().ifPresent(pr -> w.addAll(clause("proto", List.of(Quoting.tpol(pr.toString())))));
     when(w, a.srcPosture());
     stmt(a, w);
   }
 
   private void grant(Grant g) {
-    List<String> w = words("grant", list(g.src(), written::selector), "->", list(g.dst(), written::selector));
+    List<String> w =
+        words("grant", list(g.src(), written::selector), "->", list(g.dst(), written::selector));
     if (!g.ip().isEmpty()) {
       w.addAll(clause("ip", list(g.ip(), written::grantIp)));
     }
@@ -213,21 +239,39 @@ final class TpolPrinter {
 
   private void autoApprovers(AutoApprovers a) {
     for (AutoApprovers.RouteApprover r : a.routes()) {
-      stmt(r, words("approve", "route", Quoting.tpol(written.prefix(r.route(), r.span())), "by",
-          list(r.approvers(), written::selector)));
+      stmt(
+          r,
+          words(
+              "approve",
+              "route",
+              Quoting.tpol(written.prefix(r.route(), r.span())),
+              "by",
+              list(r.approvers(), written::selector)));
     }
     if (!a.exitNode().isEmpty()) {
-      stmt(a.exitNode(), words("approve", "exit-node", "by", list(a.exitNode(), written::selector)));
+      stmt(
+          a.exitNode(), words("approve", "exit-node", "by", list(a.exitNode(), written::selector)));
     }
     for (AutoApprovers.ServiceApprover r : a.services()) {
-      stmt(r, words("approve", "service", Quoting.tpol(r.service().text()), "by",
-          list(r.approvers(), written::selector)));
+      stmt(
+          r,
+          words(
+              "approve",
+              "service",
+              Quoting.tpol(r.service().text()),
+              "by",
+              list(r.approvers(), written::selector)));
     }
   }
 
   private void ssh(SshRule r) {
-    List<String> w = words("ssh", r.action().text(), list(r.src(), written::selector), "->",
-        list(r.dst(), written::selector));
+    List<String> w =
+        words(
+            "ssh",
+            r.action().text(),
+            list(r.src(), written::selector),
+            "->",
+            list(r.dst(), written::selector));
     if (!r.users().isEmpty()) {
       w.addAll(clause("as", list(r.users(), Function.identity())));
     }
@@ -244,8 +288,12 @@ final class TpolPrinter {
   }
 
   private void nodeAttr(NodeAttr n) {
-    List<String> w = words("attr", list(n.attr(), Function.identity()), "for",
-        list(n.target(), written::selector));
+    List<String> w =
+        words(
+            "attr",
+            list(n.attr(), Function.identity()),
+            "for",
+            list(n.target(), written::selector));
     if (!n.ipPool().isEmpty()) {
       w.addAll(clause("pool", list(n.ipPool(), IpPrefix::toString)));
     }
@@ -268,7 +316,8 @@ final class TpolPrinter {
   }
 
   private void sshTest(SshTest t) {
-    List<String> w = words("ssh", "test", Quoting.tpol(t.src()), "->", list(t.dst(), Function.identity()));
+    List<String> w =
+        words("ssh", "test", Quoting.tpol(t.src()), "->", list(t.dst(), Function.identity()));
     if (!t.accept().isEmpty()) {
       w.addAll(clause("accept", list(t.accept(), Function.identity())));
     }
@@ -361,9 +410,9 @@ final class TpolPrinter {
   }
 
   /**
-   * Prints one statement: its leading comments, the words filled to WIDTH, trailing comments at
-   * the end of its first line (see {@link CommentPlan}); newlines are not significant in the DSL,
-   * so a comment may end a line in the middle of a statement.
+   * Prints one statement: its leading comments, the words filled to WIDTH, trailing comments at the
+   * end of its first line (see {@link CommentPlan}); newlines are not significant in the DSL, so a
+   * comment may end a line in the middle of a statement.
    */
   private void stmt(Object node, List<String> words) {
     List<Comment> lead = node == null ? List.of() : plan.leading(node);
@@ -394,7 +443,8 @@ final class TpolPrinter {
       int firstLineLen = w.indexOf('\n') < 0 ? w.length() : w.indexOf('\n');
       int col = out.length() - lineStart;
       if (i > 0) {
-        if ((breakClauses && clauseStart) || (col + 1 + firstLineLen > WIDTH && col > CONT.length())) {
+        if ((breakClauses && clauseStart)
+            || (col + 1 + firstLineLen > WIDTH && col > CONT.length())) {
           out.append('\n').append(CONT);
           lineStart = out.length() - CONT.length();
         } else {

@@ -1,11 +1,9 @@
 package dev.tessera.policy.print;
 
 import dev.tessera.policy.ast.Acl;
-import dev.tessera.policy.ast.AclDestination;
 import dev.tessera.policy.ast.AppCapability;
 import dev.tessera.policy.ast.AutoApprovers;
 import dev.tessera.policy.ast.Grant;
-import dev.tessera.policy.ast.GrantIp;
 import dev.tessera.policy.ast.HostDef;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.JsonText;
@@ -15,7 +13,6 @@ import dev.tessera.policy.ast.PolicyTest;
 import dev.tessera.policy.ast.PostureCondition;
 import dev.tessera.policy.ast.PostureRef;
 import dev.tessera.policy.ast.Section;
-import dev.tessera.policy.ast.Selector;
 import dev.tessera.policy.ast.SshRule;
 import dev.tessera.policy.ast.SshTest;
 import dev.tessera.policy.ast.TestDestination;
@@ -24,11 +21,11 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The HuJSON/YAML document structure of a policy, as a small tree of printable nodes: both
- * printers lay out the same tree, so the two syntaxes cannot disagree on which keys a section has
- * or in which order they come. Key order inside each object follows Tailscale's documentation;
- * optional keys are left out when empty, required ones (src, dst, action, ...) are always written.
- * Each node may carry an anchor (the AST node it came from) for {@link CommentPlan}.
+ * The HuJSON/YAML document structure of a policy, as a small tree of printable nodes: both printers
+ * lay out the same tree, so the two syntaxes cannot disagree on which keys a section has or in
+ * which order they come. Key order inside each object follows Tailscale's documentation; optional
+ * keys are left out when empty, required ones (src, dst, action, ...) are always written. Each node
+ * may carry an anchor (the AST node it came from) for {@link CommentPlan}.
  */
 final class TreeEmitter {
   private TreeEmitter() {}
@@ -108,30 +105,38 @@ final class TreeEmitter {
       if (!p.has(s)) {
         continue;
       }
-      Node v = switch (s) {
-        case GROUPS -> named(p.groups(), g -> "group:" + g.name(), g -> strings(g.members(), w::selector));
-        case TAG_OWNERS -> named(p.tagOwners(), t -> "tag:" + t.tag(), t -> strings(t.owners(), w::selector));
-        case HOSTS -> named(p.hosts(), HostDef::name, h -> new Str(w.host(h)));
-        case IPSETS -> named(p.ipsets(), s2 -> "ipset:" + s2.name(), s2 -> ipsetOps(s2, w));
-        case POSTURES -> named(p.postures(), d -> "posture:" + d.name(),
-            d -> strings(d.conditions(), PostureCondition::text));
-        case DEFAULT_SRC_POSTURE -> strings(p.defaultSrcPosture(), PostureRef::text);
-        case ACLS -> items(p.acls(), a -> acl(a, w));
-        case GRANTS -> items(p.grants(), g -> grant(g, w));
-        case AUTO_APPROVERS -> autoApprovers(p.autoApprovers(), w);
-        case SSH -> items(p.ssh(), r -> ssh(r, w));
-        case NODE_ATTRS -> items(p.nodeAttrs(), n -> nodeAttr(n, w));
-        case TESTS -> items(p.tests(), TreeEmitter::test);
-        case SSH_TESTS -> items(p.sshTests(), TreeEmitter::sshTest);
-        case DERP_MAP -> p.derpMap().<Node>map(JsonValue::new).orElse(new Obj(List.of()));
-        case DISABLE_IPV4 -> new Raw(p.disableIPv4().map(String::valueOf).orElse("false"));
-        case RANDOMIZE_CLIENT_PORT -> new Raw(p.randomizeClientPort().map(String::valueOf).orElse("false"));
-      };
-      Object anchor = switch (s) {
-        case DEFAULT_SRC_POSTURE -> p.defaultSrcPosture();
-        case DERP_MAP -> p.derpMap().orElse(null);
-        default -> null;
-      };
+      Node v =
+          switch (s) {
+            case GROUPS ->
+                named(p.groups(), g -> "group:" + g.name(), g -> strings(g.members(), w::selector));
+            case TAG_OWNERS ->
+                named(p.tagOwners(), t -> "tag:" + t.tag(), t -> strings(t.owners(), w::selector));
+            case HOSTS -> named(p.hosts(), HostDef::name, h -> new Str(w.host(h)));
+            case IPSETS -> named(p.ipsets(), s2 -> "ipset:" + s2.name(), s2 -> ipsetOps(s2, w));
+            case POSTURES ->
+                named(
+                    p.postures(),
+                    d -> "posture:" + d.name(),
+                    d -> strings(d.conditions(), PostureCondition::text));
+            case DEFAULT_SRC_POSTURE -> strings(p.defaultSrcPosture(), PostureRef::text);
+            case ACLS -> items(p.acls(), a -> acl(a, w));
+            case GRANTS -> items(p.grants(), g -> grant(g, w));
+            case AUTO_APPROVERS -> autoApprovers(p.autoApprovers(), w);
+            case SSH -> items(p.ssh(), r -> ssh(r, w));
+            case NODE_ATTRS -> items(p.nodeAttrs(), n -> nodeAttr(n, w));
+            case TESTS -> items(p.tests(), TreeEmitter::test);
+            case SSH_TESTS -> items(p.sshTests(), TreeEmitter::sshTest);
+            case DERP_MAP -> p.derpMap().<Node>map(JsonValue::new).orElse(new Obj(List.of()));
+            case DISABLE_IPV4 -> new Raw(p.disableIPv4().map(String::valueOf).orElse("false"));
+            case RANDOMIZE_CLIENT_PORT ->
+                new Raw(p.randomizeClientPort().map(String::valueOf).orElse("false"));
+          };
+      Object anchor =
+          switch (s) {
+            case DEFAULT_SRC_POSTURE -> p.defaultSrcPosture();
+            case DERP_MAP -> p.derpMap().orElse(null);
+            default -> null;
+          };
       fs.add(new Field(s.key(), v, anchor));
     }
     return new Obj(fs);
@@ -245,7 +250,8 @@ final class TreeEmitter {
     if (!r.recorder().isEmpty()) {
       fs.add(new Field("recorder", strings(r.recorder(), w::selector), null));
     }
-    r.enforceRecorder().ifPresent(e -> fs.add(new Field("enforceRecorder", new Raw(String.valueOf(e)), null)));
+    r.enforceRecorder()
+        .ifPresent(e -> fs.add(new Field("enforceRecorder", new Raw(String.valueOf(e)), null)));
     return new Obj(fs);
   }
 
@@ -259,7 +265,9 @@ final class TreeEmitter {
       fs.add(new Field("app", app(n.app()), null));
     }
     if (!n.ipPool().isEmpty()) {
-      fs.add(new Field("ipPool", strings(n.ipPool(), dev.tessera.policy.ast.IpPrefix::toString), null));
+      fs.add(
+          new Field(
+              "ipPool", strings(n.ipPool(), dev.tessera.policy.ast.IpPrefix::toString), null));
     }
     return new Obj(fs);
   }

@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
 
 /**
  * The author's text of each value, so that printers keep it: {@code convert} and the canonical
- * printers write {@code 10.0.0.1/32} where the author wrote it, not the canonical {@code
- * 10.0.0.1} (a route key is a prefix; Tailscale treats the two spellings differently in places).
+ * printers write {@code 10.0.0.1/32} where the author wrote it, not the canonical {@code 10.0.0.1}
+ * (a route key is a prefix; Tailscale treats the two spellings differently in places).
  *
  * <p>Values are looked up by the start of their span in the source the AST was read from: for
  * HuJSON and YAML the located tree's strings and keys, for the DSL the word or quoted string at
@@ -34,12 +34,15 @@ final class Written {
 
   private final String text;
   private final Syntax syntax;
+
   /** JSON-family strings and keys by start offset. */
   private final Map<Integer, String> scalars;
+
   /** JSON-family: the string value of an object entry, by the start offset of its key. */
   private final Map<Integer, String> entryValues;
 
-  private Written(String text, Syntax syntax, Map<Integer, String> scalars, Map<Integer, String> entryValues) {
+  private Written(
+      String text, Syntax syntax, Map<Integer, String> scalars, Map<Integer, String> entryValues) {
     this.text = text;
     this.syntax = syntax;
     this.scalars = scalars;
@@ -53,12 +56,14 @@ final class Written {
     Map<Integer, String> scalars = new HashMap<>();
     Map<Integer, String> entryValues = new HashMap<>();
     if (syntax != Syntax.TPOL) {
-      TreeReader.read(src, syntax == Syntax.YAML, new Diagnostics()).ifPresent(t -> index(t, scalars, entryValues));
+      TreeReader.read(src, syntax == Syntax.YAML, new Diagnostics())
+          .ifPresent(t -> index(t, scalars, entryValues));
     }
     return new Written(src.text(), syntax, scalars, entryValues);
   }
 
-  private static void index(Tree t, Map<Integer, String> scalars, Map<Integer, String> entryValues) {
+  private static void index(
+      Tree t, Map<Integer, String> scalars, Map<Integer, String> entryValues) {
     switch (t) {
       case Tree.Str s -> scalars.put(s.span().startOffset(), s.value());
       case Tree.Obj o -> {
@@ -105,7 +110,8 @@ final class Written {
   }
 
   /** {@code written} if {@code parse} reads it as {@code value}, else the canonical text. */
-  private <T> String keep(SourceSpan span, T value, String canonical, Function<String, Optional<? extends T>> parse) {
+  private <T> String keep(
+      SourceSpan span, T value, String canonical, Function<String, Optional<? extends T>> parse) {
     Optional<String> w = at(span);
     if (w.isEmpty() || w.get().equals(canonical)) {
       return canonical;
@@ -113,20 +119,28 @@ final class Written {
     return parse.apply(w.get()).filter(value::equals).isPresent() ? w.get() : canonical;
   }
 
-  /** Whether an ipset entry was written with its operation ({@code "add 10.0.0.0/8"}, not {@code "10.0.0.0/8"}). */
+  /**
+   * Whether an ipset entry was written with its operation ({@code "add 10.0.0.0/8"}, not {@code
+   * "10.0.0.0/8"}).
+   */
   boolean explicitOp(dev.tessera.policy.ast.IpSetDef.Op o) {
     return at(o.span()).map(w -> w.strip().startsWith(o.kind().text() + " ")).orElse(false);
   }
 
   String selector(Selector s) {
-    return keep(s.span(), s, s.text(), w -> {
-      Optional<Selector> p = Values.selector(w, SourceSpan.NONE, new Diagnostics());
-      return p.isPresent() ? p : Values.grantTarget(w, SourceSpan.NONE, new Diagnostics());
-    });
+    return keep(
+        s.span(),
+        s,
+        s.text(),
+        w -> {
+          Optional<Selector> p = Values.selector(w, SourceSpan.NONE, new Diagnostics());
+          return p.isPresent() ? p : Values.grantTarget(w, SourceSpan.NONE, new Diagnostics());
+        });
   }
 
   String aclDestination(AclDestination a) {
-    return keep(a.span(), a, a.text(), w -> Values.aclDestination(w, SourceSpan.NONE, new Diagnostics()));
+    return keep(
+        a.span(), a, a.text(), w -> Values.aclDestination(w, SourceSpan.NONE, new Diagnostics()));
   }
 
   String grantIp(GrantIp g) {
@@ -139,7 +153,8 @@ final class Written {
   }
 
   private static final Pattern TPOL_HOST_VALUE =
-      Pattern.compile("\\G\\s*=\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|[^\\s#,\\[\\]]+)");
+      Pattern.compile(
+          "\\G\\s*=\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|[^\\s#,\\[\\]]+)");
 
   /** A host's address; the host's span is its name's, the value follows it. */
   String host(HostDef h) {
@@ -153,9 +168,12 @@ final class Written {
       w = Optional.ofNullable(entryValues.get(s.startOffset()));
     } else {
       Matcher m = TPOL_HOST_VALUE.matcher(text);
-      w = s.endOffset() <= text.length() && m.find(s.endOffset()) && m.start() == s.endOffset()
-          ? decodeTpol(m.group(1)) : Optional.empty();
+      w =
+          s.endOffset() <= text.length() && m.find(s.endOffset()) && m.start() == s.endOffset()
+              ? decodeTpol(m.group(1))
+              : Optional.empty();
     }
-    return w.filter(x -> IpPrefix.parse(x).filter(h.prefix()::equals).isPresent()).orElse(canonical);
+    return w.filter(x -> IpPrefix.parse(x).filter(h.prefix()::equals).isPresent())
+        .orElse(canonical);
   }
 }

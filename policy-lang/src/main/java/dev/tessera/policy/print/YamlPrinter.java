@@ -6,7 +6,6 @@ import dev.tessera.policy.print.TreeEmitter.Arr;
 import dev.tessera.policy.print.TreeEmitter.Field;
 import dev.tessera.policy.print.TreeEmitter.Node;
 import dev.tessera.policy.print.TreeEmitter.Obj;
-import java.util.List;
 
 /**
  * Canonical YAML: block style throughout (flow style would need commas quoted), two-space
@@ -131,8 +130,8 @@ final class YamlPrinter {
   }
 
   /**
-   * Trailing comments at the end of the entry's first line (see {@link CommentPlan}); YAML has
-   * only line comments, so a multi-line block comment cannot trail and is never asked to.
+   * Trailing comments at the end of the entry's first line (see {@link CommentPlan}); YAML has only
+   * line comments, so a multi-line block comment cannot trail and is never asked to.
    */
   private void trailing(Object anchor, int entryStart) {
     if (anchor == null || plan.trailing(anchor).isEmpty()) {

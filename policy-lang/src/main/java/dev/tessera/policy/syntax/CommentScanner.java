@@ -12,8 +12,8 @@ import org.yaml.snakeyaml.events.Event;
 
 /**
  * Collects comments for printers. Jackson skips comments, so HuJSON comments are found by a small
- * scan that knows JSON strings; YAML comments come from SnakeYAML's comment events (exact, aware
- * of quoting and block scalars). Only called on text that already parsed.
+ * scan that knows JSON strings; YAML comments come from SnakeYAML's comment events (exact, aware of
+ * quoting and block scalars). Only called on text that already parsed.
  */
 public final class CommentScanner {
   private CommentScanner() {}
@@ -84,7 +84,8 @@ public final class CommentScanner {
       opts.setProcessComments(true);
       org.yaml.snakeyaml.Yaml yaml = new org.yaml.snakeyaml.Yaml(opts);
       for (Event e : yaml.parse(new StringReader(src.text()))) {
-        if (e instanceof CommentEvent ce && ce.getCommentType() != org.yaml.snakeyaml.comments.CommentType.BLANK_LINE) {
+        if (e instanceof CommentEvent ce
+            && ce.getCommentType() != org.yaml.snakeyaml.comments.CommentType.BLANK_LINE) {
           int s = Math.max(0, Math.min(ce.getStartMark().getIndex(), src.text().length()));
           int end = Math.max(s, Math.min(ce.getEndMark().getIndex(), src.text().length()));
           out.add(new Comment(ce.getValue(), Comment.Kind.LINE, span(src, s, end)));
@@ -99,6 +100,7 @@ public final class CommentScanner {
   private static SourceSpan span(SourceText src, int s, int e) {
     int sl = src.lineOf(s);
     int el = e == s ? sl : src.lineOf(e);
-    return new SourceSpan(src.name(), sl, s - src.lineStart(sl) + 1, el, e - src.lineStart(el) + 1, s, e);
+    return new SourceSpan(
+        src.name(), sl, s - src.lineStart(sl) + 1, el, e - src.lineStart(el) + 1, s, e);
   }
 }

@@ -20,17 +20,17 @@ import java.util.Optional;
  *      -> PolicyMapper (values parsed, AST) + type issues the schema did not cover
  * </pre>
  *
- * <p>Speed decision: the mapper checks types and required keys itself (it must, to build the
- * AST), so on a structurally sound document the schema has nothing to say; building networknt's
- * validator costs a few hundred milliseconds of class loading, which would dominate a {@code
- * policyc check}. So the schema runs only when the mapper found a structural problem (or always,
- * with {@code -Dtessera.schema=always}), and then its findings are what the user sees. {@code
- * SchemaAgreementTest} checks over a corpus that the schema and the mapper agree on which
- * documents are structurally sound.
+ * <p>Speed decision: the mapper checks types and required keys itself (it must, to build the AST),
+ * so on a structurally sound document the schema has nothing to say; building networknt's validator
+ * costs a few hundred milliseconds of class loading, which would dominate a {@code policyc check}.
+ * So the schema runs only when the mapper found a structural problem (or always, with {@code
+ * -Dtessera.schema=always}), and then its findings are what the user sees. {@code
+ * SchemaAgreementTest} checks over a corpus that the schema and the mapper agree on which documents
+ * are structurally sound.
  */
 public final class JsonFamilyReader implements SyntaxReader {
-  private static final boolean ALWAYS_SCHEMA = "always".equals(System.getProperty("tessera.schema"));
-
+  private static final boolean ALWAYS_SCHEMA =
+      "always".equals(System.getProperty("tessera.schema"));
 
   public static final JsonFamilyReader HUJSON = new JsonFamilyReader(false);
   public static final JsonFamilyReader YAML = new JsonFamilyReader(true);
@@ -58,8 +58,11 @@ public final class JsonFamilyReader implements SyntaxReader {
       return new Outcome(null, List.of(), List.of(), List.of());
     }
     if (!(tree.get() instanceof Tree.Obj rootObj)) {
-      diags.error(Codes.TYPE, "a policy must be an object, not " + article(tree.get().typeName()),
-          tree.get().span(), yaml ? "start with keys such as acls: or grants:" : "wrap the policy in { ... }");
+      diags.error(
+          Codes.TYPE,
+          "a policy must be an object, not " + article(tree.get().typeName()),
+          tree.get().span(),
+          yaml ? "start with keys such as acls: or grants:" : "wrap the policy in { ... }");
       return new Outcome(null, List.of(), List.of(), List.of());
     }
     Tree.Obj root = new KeyNormalizer(diags).normalize(rootObj);
@@ -74,12 +77,17 @@ public final class JsonFamilyReader implements SyntaxReader {
       }
     }
     for (PolicyMapper.TypeIssue t : mapper.typeIssues()) {
-      boolean covered = schema.stream().anyMatch(f -> isPrefix(f.path(), t.path()) || isPrefix(t.path(), f.path()));
+      boolean covered =
+          schema.stream()
+              .anyMatch(f -> isPrefix(f.path(), t.path()) || isPrefix(t.path(), f.path()));
       if (!covered) {
         diags.add(t.diagnostic());
       }
     }
-    return new Outcome(policy, mapper.droppedAclsForChecking(), mapper.droppedGrantsForChecking(),
+    return new Outcome(
+        policy,
+        mapper.droppedAclsForChecking(),
+        mapper.droppedGrantsForChecking(),
         mapper.droppedSshForChecking());
   }
 

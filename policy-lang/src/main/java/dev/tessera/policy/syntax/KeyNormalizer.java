@@ -10,18 +10,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Rewrites the keys of the policy's own objects to their canonical spelling and drops unknown
- * ones, reporting each. After this pass, later passes (schema, mapping) match keys exactly.
+ * Rewrites the keys of the policy's own objects to their canonical spelling and drops unknown ones,
+ * reporting each. After this pass, later passes (schema, mapping) match keys exactly.
  *
  * <p>Key matching decision: Tailscale decodes the policy with Go's encoding/json, which matches
  * struct field names case-insensitively, so {@code "ACLs"} or {@code "Action"} are accepted by
  * Tailscale; we accept them too (a policy that works there must work here) but warn ({@code
  * key-case}) because printers will write the canonical spelling. The legacy ACL keys {@code users}
  * and {@code ports} mean {@code src} and {@code dst} (KB 1337) and get a {@code legacy-key}
- * warning. Two spellings of one key in the same object are a duplicate-key error. Unknown keys
- * are errors with a "did you mean" hint. Keys of user-named maps (groups, hosts, ...) are left
- * alone: {@code group:Eng} and {@code group:eng} are different names. A {@code null} value
- * means the key is absent (Go's zero value), as in Tailscale.
+ * warning. Two spellings of one key in the same object are a duplicate-key error. Unknown keys are
+ * errors with a "did you mean" hint. Keys of user-named maps (groups, hosts, ...) are left alone:
+ * {@code group:Eng} and {@code group:eng} are different names. A {@code null} value means the key
+ * is absent (Go's zero value), as in Tailscale.
  */
 final class KeyNormalizer {
   private final Diagnostics d;
@@ -43,25 +43,38 @@ final class KeyNormalizer {
       String legacyOf = shape.legacy().get(key.toLowerCase(java.util.Locale.ROOT));
       if (f == null && legacyOf != null) {
         f = shape.byLower(legacyOf);
-        d.warning(Codes.LEGACY_KEY,
+        d.warning(
+            Codes.LEGACY_KEY,
             "legacy key \"" + key + "\" in " + shape.what() + " means \"" + f.key() + "\"",
-            e.keySpan(), "write \"" + f.key() + "\"");
+            e.keySpan(),
+            "write \"" + f.key() + "\"");
       } else if (f == null) {
-        String help = Suggest.closest(key, shape.keys())
-            .map(k -> "did you mean \"" + k + "\"?")
-            .orElse("known keys: " + String.join(", ", shape.keys()));
-        d.error(Codes.UNKNOWN_KEY, "unknown key \"" + key + "\" in " + shape.what(), e.keySpan(), help);
+        String help =
+            Suggest.closest(key, shape.keys())
+                .map(k -> "did you mean \"" + k + "\"?")
+                .orElse("known keys: " + String.join(", ", shape.keys()));
+        d.error(
+            Codes.UNKNOWN_KEY, "unknown key \"" + key + "\" in " + shape.what(), e.keySpan(), help);
         continue;
       } else if (!f.key().equals(key)) {
-        d.warning(Codes.KEY_CASE,
+        d.warning(
+            Codes.KEY_CASE,
             "key \"" + key + "\" is spelled \"" + f.key() + "\" in Tailscale's documentation",
-            e.keySpan(), "write \"" + f.key() + "\"");
+            e.keySpan(),
+            "write \"" + f.key() + "\"");
       }
       SourceSpan first = seen.putIfAbsent(f.key(), e.keySpan());
       if (first != null) {
-        d.error(Codes.DUPLICATE_KEY,
-            "duplicate key \"" + key + "\": \"" + f.key() + "\" is already set at line " + first.startLine(),
-            e.keySpan(), "remove one of them");
+        d.error(
+            Codes.DUPLICATE_KEY,
+            "duplicate key \""
+                + key
+                + "\": \""
+                + f.key()
+                + "\" is already set at line "
+                + first.startLine(),
+            e.keySpan(),
+            "remove one of them");
         continue;
       }
       Tree v = e.value();

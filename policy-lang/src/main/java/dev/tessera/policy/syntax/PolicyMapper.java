@@ -16,7 +16,6 @@ import dev.tessera.policy.ast.JsonText;
 import dev.tessera.policy.ast.NodeAttr;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PolicyTest;
-import dev.tessera.policy.ast.PostureCondition;
 import dev.tessera.policy.ast.PostureDef;
 import dev.tessera.policy.ast.PostureRef;
 import dev.tessera.policy.ast.Protocol;
@@ -40,8 +39,8 @@ import java.util.function.Function;
  *
  * <p>Design note: structure (types, required keys) is the JSON Schema's job; this mapper never
  * trusts it, though: whatever has the wrong type is skipped and recorded as a {@link TypeIssue}
- * with its path, and the caller reports those the schema did not already cover, so nothing is
- * ever dropped silently. Value problems (selectors, ports, names, postures, actions) are reported
+ * with its path, and the caller reports those the schema did not already cover, so nothing is ever
+ * dropped silently. Value problems (selectors, ports, names, postures, actions) are reported
  * directly. Invalid elements are left out of the (then partial) policy.
  */
 final class PolicyMapper {
@@ -85,9 +84,9 @@ final class PolicyMapper {
   }
 
   /**
-   * Rules left out of the policy because their action or proto is invalid, rebuilt as plain
-   * accept rules <em>only</em> so that validation can still report their other problems
-   * (undefined groups, autogroup misuse) in the same run. Never part of the policy.
+   * Rules left out of the policy because their action or proto is invalid, rebuilt as plain accept
+   * rules <em>only</em> so that validation can still report their other problems (undefined groups,
+   * autogroup misuse) in the same run. Never part of the policy.
    */
   public List<Acl> droppedAclsForChecking() {
     return List.copyOf(droppedAcls);
@@ -116,16 +115,48 @@ final class PolicyMapper {
       P p = top.k(e.key());
       Tree v = e.value();
       switch (s) {
-        case GROUPS -> b.groups(named(v, p, "group:", "group", (name, ks, val, vp) ->
-            new GroupDef(name, selectors(val, vp), ks)));
-        case TAG_OWNERS -> b.tagOwners(named(v, p, "tag:", "tag", (name, ks, val, vp) ->
-            new TagOwner(name, selectors(val, vp), ks)));
-        case HOSTS -> b.hosts(named(v, p, "", "host", (name, ks, val, vp) ->
-            string(val, vp).flatMap(sv -> Values.prefix(sv.value(), sv.span(), d))
-                .map(ip -> new HostDef(name, ip, ks)).orElse(null)));
+        case GROUPS ->
+            b.groups(
+                named(
+                    v,
+                    p,
+                    "group:",
+                    "group",
+                    (name, ks, val, vp) -> new GroupDef(name, selectors(val, vp), ks)));
+        case TAG_OWNERS ->
+            b.tagOwners(
+                named(
+                    v,
+                    p,
+                    "tag:",
+                    "tag",
+                    (name, ks, val, vp) -> new TagOwner(name, selectors(val, vp), ks)));
+        case HOSTS ->
+            b.hosts(
+                named(
+                    v,
+                    p,
+                    "",
+                    "host",
+                    (name, ks, val, vp) ->
+                        string(val, vp)
+                            .flatMap(sv -> Values.prefix(sv.value(), sv.span(), d))
+                            .map(ip -> new HostDef(name, ip, ks))
+                            .orElse(null)));
         case IPSETS -> b.ipsets(named(v, p, "ipset:", "ipset", this::ipset));
-        case POSTURES -> b.postures(named(v, p, "posture:", "posture", (name, ks, val, vp) ->
-            new PostureDef(name, mapStrings(val, vp, sv -> Values.postureCondition(sv.value(), sv.span(), d)), ks)));
+        case POSTURES ->
+            b.postures(
+                named(
+                    v,
+                    p,
+                    "posture:",
+                    "posture",
+                    (name, ks, val, vp) ->
+                        new PostureDef(
+                            name,
+                            mapStrings(
+                                val, vp, sv -> Values.postureCondition(sv.value(), sv.span(), d)),
+                            ks)));
         case DEFAULT_SRC_POSTURE -> b.defaultSrcPosture(postureRefs(v, p));
         case ACLS -> b.acls(objects(v, p, this::acl));
         case GRANTS -> b.grants(objects(v, p, this::grant));
@@ -161,20 +192,31 @@ final class PolicyMapper {
         if (v.equals("accept")) {
           action = AclAction.ACCEPT;
         } else if (v.equals("deny")) {
-          d.error(Codes.INVALID_ACTION, "action=\"deny\" is not supported", s.get().span(),
+          d.error(
+              Codes.INVALID_ACTION,
+              "action=\"deny\" is not supported",
+              s.get().span(),
               "policies are allow-only (deny by default): remove this rule or narrow the accept rules");
         } else {
-          d.error(Codes.INVALID_ACTION, "unknown action \"" + v + "\"", s.get().span(),
+          d.error(
+              Codes.INVALID_ACTION,
+              "unknown action \"" + v + "\"",
+              s.get().span(),
               "the only ACL action is \"accept\"");
         }
       }
     }
     List<Selector> src = field(o, "src", p, this::selectors);
-    List<AclDestination> dst = field(o, "dst", p, (v, vp) ->
-        mapStrings(v, vp, sv -> Values.aclDestination(sv.value(), sv.span(), d)));
-    Optional<Protocol> proto = o.get("proto")
-        .flatMap(e -> string(e.value(), p.k("proto")))
-        .flatMap(sv -> Values.protocol(sv.value(), sv.span(), d));
+    List<AclDestination> dst =
+        field(
+            o,
+            "dst",
+            p,
+            (v, vp) -> mapStrings(v, vp, sv -> Values.aclDestination(sv.value(), sv.span(), d)));
+    Optional<Protocol> proto =
+        o.get("proto")
+            .flatMap(e -> string(e.value(), p.k("proto")))
+            .flatMap(sv -> Values.protocol(sv.value(), sv.span(), d));
     boolean portsOk = true;
     if (proto.isPresent()) {
       for (AclDestination ad : dst) {
@@ -192,18 +234,34 @@ final class PolicyMapper {
   private Grant grant(Tree.Obj o, P p) {
     required(o, p, "src", "dst");
     List<Selector> src = field(o, "src", p, this::selectors);
-    List<Selector> dst = field(o, "dst", p, (v, vp) ->
-        mapStrings(v, vp, sv -> Values.grantTarget(sv.value(), sv.span(), d)));
-    List<GrantIp> ip = field(o, "ip", p, (v, vp) ->
-        mapStrings(v, vp, sv -> Values.grantIp(sv.value(), sv.span(), d)));
+    List<Selector> dst =
+        field(
+            o,
+            "dst",
+            p,
+            (v, vp) -> mapStrings(v, vp, sv -> Values.grantTarget(sv.value(), sv.span(), d)));
+    List<GrantIp> ip =
+        field(
+            o,
+            "ip",
+            p,
+            (v, vp) -> mapStrings(v, vp, sv -> Values.grantIp(sv.value(), sv.span(), d)));
     List<AppCapability> app = field(o, "app", p, this::appCaps);
     List<PostureRef> posture = field(o, "srcPosture", p, this::postureRefs);
     List<Selector> via = field(o, "via", p, this::selectors);
-    int written = o.get("ip").map(e -> e.value() instanceof Tree.Arr a ? a.items().size() : 0).orElse(0);
+    int written =
+        o.get("ip").map(e -> e.value() instanceof Tree.Arr a ? a.items().size() : 0).orElse(0);
     if (ip.size() < written) {
       // An unreadable ip entry: leave the grant out (fail closed) but keep checking the rest.
-      droppedGrants.add(new Grant(src, dst, List.of(new GrantIp(Optional.empty(), dev.tessera.policy.ast.PortSpec.ALL, o.span())),
-          app, posture, via, o.span()));
+      droppedGrants.add(
+          new Grant(
+              src,
+              dst,
+              List.of(new GrantIp(Optional.empty(), dev.tessera.policy.ast.PortSpec.ALL, o.span())),
+              app,
+              posture,
+              via,
+              o.span()));
       return null;
     }
     return new Grant(src, dst, ip, app, posture, via, o.span());
@@ -211,8 +269,8 @@ final class PolicyMapper {
 
   /**
    * An ssh rule. Tailscale requires only action and users (a rule without src or dst matches
-   * nothing; a missing or empty users list is one semantic error), and trims whitespace around ssh actions, targets and users (SaaS captures); we do
-   * too, with a warning.
+   * nothing; a missing or empty users list is one semantic error), and trims whitespace around ssh
+   * actions, targets and users (SaaS captures); we do too, with a warning.
    */
   private SshRule ssh(Tree.Obj o, P p) {
     required(o, p, "action");
@@ -224,46 +282,115 @@ final class PolicyMapper {
         switch (s.get().value()) {
           case "accept" -> action = SshRule.Action.ACCEPT;
           case "check" -> action = SshRule.Action.CHECK;
-          case "" -> d.error(Codes.INVALID_ACTION, "action must be specified", s.get().span(),
-              "ssh actions are \"accept\" and \"check\"");
-          default -> d.error(Codes.INVALID_ACTION, "\"" + s.get().value() + "\" is not a valid action",
-              s.get().span(), "ssh actions are \"accept\" and \"check\" (lower case)");
+          case "" ->
+              d.error(
+                  Codes.INVALID_ACTION,
+                  "action must be specified",
+                  s.get().span(),
+                  "ssh actions are \"accept\" and \"check\"");
+          default ->
+              d.error(
+                  Codes.INVALID_ACTION,
+                  "\"" + s.get().value() + "\" is not a valid action",
+                  s.get().span(),
+                  "ssh actions are \"accept\" and \"check\" (lower case)");
         }
       }
     }
-    List<Selector> src = field(o, "src", p, (v, vp) ->
-        mapStrings(v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
-    List<Selector> dst = field(o, "dst", p, (v, vp) ->
-        mapStrings(v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
-    List<String> users = field(o, "users", p, (v, vp) -> mapStrings(v, vp, sv -> {
-      Scalar t = trimmed(sv);
-      if (t.value().isEmpty() || t.value().equals("*")) {
-        d.error(Codes.INVALID_SSH, "user \"" + t.value() + "\" is not valid", t.span(),
-            "name a login user such as root, or autogroup:nonroot");
-        return Optional.empty();
-      }
-      return Optional.of(t.value());
-    }));
-    Optional<Scalar> checkPeriodText = o.get("checkPeriod").flatMap(e -> string(e.value(), p.k("checkPeriod")));
+    List<Selector> src =
+        field(
+            o,
+            "src",
+            p,
+            (v, vp) ->
+                mapStrings(
+                    v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
+    List<Selector> dst =
+        field(
+            o,
+            "dst",
+            p,
+            (v, vp) ->
+                mapStrings(
+                    v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
+    List<String> users =
+        field(
+            o,
+            "users",
+            p,
+            (v, vp) ->
+                mapStrings(
+                    v,
+                    vp,
+                    sv -> {
+                      Scalar t = trimmed(sv);
+                      if (t.value().isEmpty() || t.value().equals("*")) {
+                        d.error(
+                            Codes.INVALID_SSH,
+                            "user \"" + t.value() + "\" is not valid",
+                            t.span(),
+                            "name a login user such as root, or autogroup:nonroot");
+                        return Optional.empty();
+                      }
+                      return Optional.of(t.value());
+                    }));
+    Optional<Scalar> checkPeriodText =
+        o.get("checkPeriod").flatMap(e -> string(e.value(), p.k("checkPeriod")));
     Optional<String> checkPeriod = checkPeriodText.map(Scalar::value);
     checkPeriodText.ifPresent(cp -> Values.checkPeriod(cp.value(), cp.span(), d));
-    List<String> acceptEnv = field(o, "acceptEnv", p, (v, vp) -> mapStrings(v, vp, sv -> {
-      if (sv.value().isEmpty()) {
-        d.error(Codes.INVALID_SSH, "acceptEnv values cannot be empty", sv.span());
-        return Optional.empty();
-      }
-      return Optional.of(sv.value());
-    }));
+    List<String> acceptEnv =
+        field(
+            o,
+            "acceptEnv",
+            p,
+            (v, vp) ->
+                mapStrings(
+                    v,
+                    vp,
+                    sv -> {
+                      if (sv.value().isEmpty()) {
+                        d.error(Codes.INVALID_SSH, "acceptEnv values cannot be empty", sv.span());
+                        return Optional.empty();
+                      }
+                      return Optional.of(sv.value());
+                    }));
     List<PostureRef> posture = field(o, "srcPosture", p, this::postureRefs);
-    List<Selector> recorder = field(o, "recorder", p, (v, vp) ->
-        mapStrings(v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
-    Optional<Boolean> enforceRecorder = o.get("enforceRecorder").flatMap(e -> bool(e.value(), p.k("enforceRecorder")));
+    List<Selector> recorder =
+        field(
+            o,
+            "recorder",
+            p,
+            (v, vp) ->
+                mapStrings(
+                    v, vp, sv -> Values.selector(trimmed(sv).value(), trimmed(sv).span(), d)));
+    Optional<Boolean> enforceRecorder =
+        o.get("enforceRecorder").flatMap(e -> bool(e.value(), p.k("enforceRecorder")));
     if (action == null) {
-      droppedSsh.add(new SshRule(SshRule.Action.ACCEPT, src, dst, users, Optional.empty(), acceptEnv, posture,
-          recorder, enforceRecorder, o.span()));
+      droppedSsh.add(
+          new SshRule(
+              SshRule.Action.ACCEPT,
+              src,
+              dst,
+              users,
+              Optional.empty(),
+              acceptEnv,
+              posture,
+              recorder,
+              enforceRecorder,
+              o.span()));
       return null;
     }
-    return new SshRule(action, src, dst, users, checkPeriod, acceptEnv, posture, recorder, enforceRecorder, o.span());
+    return new SshRule(
+        action,
+        src,
+        dst,
+        users,
+        checkPeriod,
+        acceptEnv,
+        posture,
+        recorder,
+        enforceRecorder,
+        o.span());
   }
 
   private NodeAttr nodeAttr(Tree.Obj o, P p) {
@@ -272,7 +399,11 @@ final class PolicyMapper {
         field(o, "target", p, this::selectors),
         field(o, "attr", p, this::plainStrings),
         field(o, "app", p, this::appCaps),
-        field(o, "ipPool", p, (v, vp) -> mapStrings(v, vp, sv -> Values.prefix(sv.value(), sv.span(), d))),
+        field(
+            o,
+            "ipPool",
+            p,
+            (v, vp) -> mapStrings(v, vp, sv -> Values.prefix(sv.value(), sv.span(), d))),
         o.span());
   }
 
@@ -281,20 +412,35 @@ final class PolicyMapper {
    * (SaaS capture policytest-malformed-test-missing-src), so it is kept with empty raw text.
    */
   private PolicyTest test(Tree.Obj o, P p) {
-    Optional<Scalar> src = o.get("src").isEmpty()
-        ? Optional.of(new Scalar("", o.span()))
-        : o.get("src").flatMap(e -> string(e.value(), p.k("src")));
-    Optional<Protocol> proto = o.get("proto")
-        .flatMap(e -> string(e.value(), p.k("proto")))
-        .flatMap(sv -> Values.protocol(sv.value(), sv.span(), d));
-    List<TestDestination> accept = field(o, "accept", p, (v, vp) ->
-        mapStrings(v, vp, sv -> Optional.of(Values.testDestination(sv.value(), sv.span()))));
-    List<TestDestination> deny = field(o, "deny", p, (v, vp) ->
-        mapStrings(v, vp, sv -> Optional.of(Values.testDestination(sv.value(), sv.span()))));
+    Optional<Scalar> src =
+        o.get("src").isEmpty()
+            ? Optional.of(new Scalar("", o.span()))
+            : o.get("src").flatMap(e -> string(e.value(), p.k("src")));
+    Optional<Protocol> proto =
+        o.get("proto")
+            .flatMap(e -> string(e.value(), p.k("proto")))
+            .flatMap(sv -> Values.protocol(sv.value(), sv.span(), d));
+    List<TestDestination> accept =
+        field(
+            o,
+            "accept",
+            p,
+            (v, vp) ->
+                mapStrings(
+                    v, vp, sv -> Optional.of(Values.testDestination(sv.value(), sv.span()))));
+    List<TestDestination> deny =
+        field(
+            o,
+            "deny",
+            p,
+            (v, vp) ->
+                mapStrings(
+                    v, vp, sv -> Optional.of(Values.testDestination(sv.value(), sv.span()))));
     if (src.isEmpty() || (o.get("proto").isPresent() && proto.isEmpty())) {
       return null;
     }
-    return new PolicyTest(Values.testSource(src.get().value(), src.get().span()), proto, accept, deny, o.span());
+    return new PolicyTest(
+        Values.testSource(src.get().value(), src.get().span()), proto, accept, deny, o.span());
   }
 
   private SshTest sshTest(Tree.Obj o, P p) {
@@ -339,7 +485,8 @@ final class PolicyMapper {
         for (Tree.Entry e : so.entries()) {
           Optional<Selector> key = Values.serviceApproverKey(e.key(), e.keySpan(), d);
           List<Selector> approvers = selectors(e.value(), p.k("services").k(e.key()));
-          key.ifPresent(k -> services.add(new AutoApprovers.ServiceApprover(k, approvers, e.keySpan())));
+          key.ifPresent(
+              k -> services.add(new AutoApprovers.ServiceApprover(k, approvers, e.keySpan())));
         }
       } else {
         typeIssue(p.k("services"), sv.get().value(), "an object");
@@ -349,14 +496,19 @@ final class PolicyMapper {
   }
 
   private IpSetDef ipset(String name, SourceSpan ks, Tree val, P vp) {
-    List<Values.IpSetOpParse> ops = mapStrings(val, vp, sv -> Values.ipsetOp(sv.value(), sv.span(), d));
+    List<Values.IpSetOpParse> ops =
+        mapStrings(val, vp, sv -> Values.ipsetOp(sv.value(), sv.span(), d));
     boolean anyRemove = ops.stream().anyMatch(o -> o.op().kind() == IpSetDef.Kind.REMOVE);
     if (anyRemove) {
       for (Values.IpSetOpParse o : ops) {
         if (!o.explicit()) {
-          d.error(Codes.INVALID_IPSET_ELEMENT,
-              "\"" + o.op().target().text() + "\" needs an operation: this ipset removes, so every entry says add or remove",
-              o.op().span(), "write \"add " + o.op().target().text() + "\"");
+          d.error(
+              Codes.INVALID_IPSET_ELEMENT,
+              "\""
+                  + o.op().target().text()
+                  + "\" needs an operation: this ipset removes, so every entry says add or remove",
+              o.op().span(),
+              "write \"add " + o.op().target().text() + "\"");
         }
       }
     }
@@ -388,18 +540,27 @@ final class PolicyMapper {
       if (!key.startsWith(prefix)) {
         int colon = key.indexOf(':');
         String fixed = prefix + (colon >= 0 ? key.substring(colon + 1) : key);
-        d.error(Codes.INVALID_NAME, what + " name \"" + key + "\" must start with \"" + prefix + "\"",
-            e.keySpan(), "write \"" + fixed + "\"");
+        d.error(
+            Codes.INVALID_NAME,
+            what + " name \"" + key + "\" must start with \"" + prefix + "\"",
+            e.keySpan(),
+            "write \"" + fixed + "\"");
         continue;
       }
       String name = key.substring(prefix.length());
       if (prefix.equals("tag:") && !name.isEmpty() && !isAsciiLetter(name.charAt(0))) {
-        d.error(Codes.INVALID_NAME, "tagOwners[\"" + key + "\"]: tag names must start with a letter, after 'tag:'",
-            e.keySpan(), "tag names are ASCII letters, digits and '-', starting with a letter");
+        d.error(
+            Codes.INVALID_NAME,
+            "tagOwners[\"" + key + "\"]: tag names must start with a letter, after 'tag:'",
+            e.keySpan(),
+            "tag names are ASCII letters, digits and '-', starting with a letter");
         continue;
       }
       if (!Values.validName(name)) {
-        d.error(Codes.INVALID_NAME, "invalid " + what + " name \"" + key + "\"", e.keySpan(),
+        d.error(
+            Codes.INVALID_NAME,
+            "invalid " + what + " name \"" + key + "\"",
+            e.keySpan(),
             "names are letters, digits, '-', '_' and '.'");
         continue;
       }
@@ -431,7 +592,8 @@ final class PolicyMapper {
     return out;
   }
 
-  private <T> List<T> field(Tree.Obj o, String key, P p, java.util.function.BiFunction<Tree, P, List<T>> f) {
+  private <T> List<T> field(
+      Tree.Obj o, String key, P p, java.util.function.BiFunction<Tree, P, List<T>> f) {
     Optional<Tree.Entry> e = o.get(key);
     return e.isPresent() ? f.apply(e.get().value(), p.k(key)) : List.of();
   }
@@ -513,10 +675,14 @@ final class PolicyMapper {
     if (t.length() == s.value().length()) {
       return s;
     }
-    d.warning(Codes.WHITESPACE, "surrounding whitespace in " + Values.quote(s.value()) + " is ignored", s.span(),
+    d.warning(
+        Codes.WHITESPACE,
+        "surrounding whitespace in " + Values.quote(s.value()) + " is ignored",
+        s.span(),
         "write \"" + t + "\"");
     int lead = s.value().indexOf(t.isEmpty() ? "" : t.substring(0, 1));
-    return new Scalar(t, Values.sub(s.span(), s.value(), Math.max(0, lead), Math.max(0, lead) + t.length()));
+    return new Scalar(
+        t, Values.sub(s.span(), s.value(), Math.max(0, lead), Math.max(0, lead) + t.length()));
   }
 
   /** Same rule and wording as the schema's {@code required}. */
@@ -524,8 +690,13 @@ final class PolicyMapper {
     for (String k : keys) {
       if (o.get(k).isEmpty()) {
         List<Object> path = p.list();
-        typeIssues.add(new TypeIssue(path, Diagnostic.error(Codes.SCHEMA,
-            pathText(path) + " is missing the required key \"" + k + "\"", o.span())));
+        typeIssues.add(
+            new TypeIssue(
+                path,
+                Diagnostic.error(
+                    Codes.SCHEMA,
+                    pathText(path) + " is missing the required key \"" + k + "\"",
+                    o.span())));
       }
     }
   }
@@ -533,12 +704,16 @@ final class PolicyMapper {
   private void typeIssue(P p, Tree v, String expected) {
     List<Object> path = p.list();
     String where = pathText(path);
-    String found = switch (v.typeName()) {
-      case "array", "object", "integer" -> "an " + v.typeName();
-      default -> "a " + v.typeName();
-    };
-    typeIssues.add(new TypeIssue(path,
-        Diagnostic.error(Codes.TYPE, where + " must be " + expected + ", not " + found, v.span())));
+    String found =
+        switch (v.typeName()) {
+          case "array", "object", "integer" -> "an " + v.typeName();
+          default -> "a " + v.typeName();
+        };
+    typeIssues.add(
+        new TypeIssue(
+            path,
+            Diagnostic.error(
+                Codes.TYPE, where + " must be " + expected + ", not " + found, v.span())));
   }
 
   static String pathText(List<Object> path) {

@@ -6,10 +6,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The object shapes of a policy document: for each kind of object, its keys in canonical
- * spelling and what each key holds. Used to normalize keys (case, legacy names) and report
- * unknown ones with a suggestion; the JSON Schema describes the same shapes (a test keeps them in
- * step).
+ * The object shapes of a policy document: for each kind of object, its keys in canonical spelling
+ * and what each key holds. Used to normalize keys (case, legacy names) and report unknown ones with
+ * a suggestion; the JSON Schema describes the same shapes (a test keeps them in step).
  */
 final class Shapes {
   private Shapes() {}
@@ -49,31 +48,68 @@ final class Shapes {
   }
 
   static final Shape ACL =
-      shape("acl", Map.of("users", "src", "ports", "dst"),
-          leaf("action"), leaf("src"), leaf("dst"), leaf("proto"), leaf("srcPosture"));
+      shape(
+          "acl",
+          Map.of("users", "src", "ports", "dst"),
+          leaf("action"),
+          leaf("src"),
+          leaf("dst"),
+          leaf("proto"),
+          leaf("srcPosture"));
 
   static final Shape GRANT =
-      shape("grant", Map.of(),
-          leaf("src"), leaf("dst"), leaf("ip"), leaf("app"), leaf("srcPosture"), leaf("via"));
+      shape(
+          "grant",
+          Map.of(),
+          leaf("src"),
+          leaf("dst"),
+          leaf("ip"),
+          leaf("app"),
+          leaf("srcPosture"),
+          leaf("via"));
 
   static final Shape AUTO_APPROVERS =
       shape("autoApprovers", Map.of(), leaf("routes"), leaf("exitNode"), leaf("services"));
 
   static final Shape SSH =
-      shape("ssh rule", Map.of(),
-          leaf("action"), leaf("src"), leaf("dst"), leaf("users"), leaf("checkPeriod"),
-          leaf("acceptEnv"), leaf("srcPosture"), leaf("recorder"), leaf("enforceRecorder"));
+      shape(
+          "ssh rule",
+          Map.of(),
+          leaf("action"),
+          leaf("src"),
+          leaf("dst"),
+          leaf("users"),
+          leaf("checkPeriod"),
+          leaf("acceptEnv"),
+          leaf("srcPosture"),
+          leaf("recorder"),
+          leaf("enforceRecorder"));
 
-  static final Shape NODE_ATTR = shape("nodeAttrs entry", Map.of(), leaf("target"), leaf("attr"), leaf("app"), leaf("ipPool"));
+  static final Shape NODE_ATTR =
+      shape("nodeAttrs entry", Map.of(), leaf("target"), leaf("attr"), leaf("app"), leaf("ipPool"));
 
-  static final Shape TEST = shape("test", Map.of(), leaf("src"), leaf("proto"), leaf("accept"), leaf("deny"));
+  static final Shape TEST =
+      shape("test", Map.of(), leaf("src"), leaf("proto"), leaf("accept"), leaf("deny"));
 
   static final Shape SSH_TEST =
-      shape("sshTests entry", Map.of(), leaf("src"), leaf("dst"), leaf("accept"), leaf("check"), leaf("deny"));
+      shape(
+          "sshTests entry",
+          Map.of(),
+          leaf("src"),
+          leaf("dst"),
+          leaf("accept"),
+          leaf("check"),
+          leaf("deny"));
 
   static final Shape POLICY =
-      shape("policy", Map.of(),
-          leaf("groups"), leaf("tagOwners"), leaf("hosts"), leaf("ipsets"), leaf("postures"),
+      shape(
+          "policy",
+          Map.of(),
+          leaf("groups"),
+          leaf("tagOwners"),
+          leaf("hosts"),
+          leaf("ipsets"),
+          leaf("postures"),
           leaf("defaultSrcPosture"),
           new Field("acls", Holds.LIST_OF, ACL),
           new Field("grants", Holds.LIST_OF, GRANT),
@@ -82,5 +118,7 @@ final class Shapes {
           new Field("nodeAttrs", Holds.LIST_OF, NODE_ATTR),
           new Field("tests", Holds.LIST_OF, TEST),
           new Field("sshTests", Holds.LIST_OF, SSH_TEST),
-          leaf("derpMap"), leaf("disableIPv4"), leaf("randomizeClientPort"));
+          leaf("derpMap"),
+          leaf("disableIPv4"),
+          leaf("randomizeClientPort"));
 }

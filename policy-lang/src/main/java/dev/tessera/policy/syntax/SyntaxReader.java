@@ -19,9 +19,9 @@ import java.util.List;
  * <ul>
  *   <li>never throw for bad input: every problem becomes a {@code Diagnostic} in {@code diags}
  *       whose span names {@code source.name()};
- *   <li>return the best-effort policy read so far (elements that could not be read are left out
- *       and reported), or {@code null} when nothing usable could be read (e.g. a syntax error
- *       before the first section);
+ *   <li>return the best-effort policy read so far (elements that could not be read are left out and
+ *       reported), or {@code null} when nothing usable could be read (e.g. a syntax error before
+ *       the first section);
  *   <li>do the per-value checks that need the syntax (selectors, ports, protocols, IPs, posture
  *       expressions, duplicate and unknown keys); cross-reference checks (undefined groups, tag
  *       owners, ...) are done once for all syntaxes by {@code dev.tessera.policy.validate}.
@@ -33,9 +33,9 @@ public interface SyntaxReader {
   Policy read(SourceText source, Diagnostics diags);
 
   /**
-   * What {@link #read} returns, plus rules the reader left out of the policy because of an
-   * invalid action or proto, so validation can still report their other problems in the same
-   * run. Readers that drop no rules need not override this.
+   * What {@link #read} returns, plus rules the reader left out of the policy because of an invalid
+   * action or proto, so validation can still report their other problems in the same run. Readers
+   * that drop no rules need not override this.
    */
   default Outcome readFull(SourceText source, Diagnostics diags) {
     return new Outcome(read(source, diags), List.of(), List.of(), List.of());
@@ -47,7 +47,8 @@ public interface SyntaxReader {
    * @param droppedGrants grants left out, likewise
    * @param droppedSsh ssh rules left out, likewise
    */
-  record Outcome(Policy policy, List<Acl> droppedAcls, List<Grant> droppedGrants, List<SshRule> droppedSsh) {
+  record Outcome(
+      Policy policy, List<Acl> droppedAcls, List<Grant> droppedGrants, List<SshRule> droppedSsh) {
     public Outcome {
       droppedAcls = List.copyOf(droppedAcls);
       droppedGrants = List.copyOf(droppedGrants);

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A located JSON-shaped document tree: what the HuJSON and YAML readers build before mapping to
- * the AST, and what schema validation walks. Unlike Jackson's JsonNode it keeps every node's and
- * every key's span, and object entries keep source order and duplicates (reported separately).
+ * A located JSON-shaped document tree: what the HuJSON and YAML readers build before mapping to the
+ * AST, and what schema validation walks. Unlike Jackson's JsonNode it keeps every node's and every
+ * key's span, and object entries keep source order and duplicates (reported separately).
  */
 public sealed interface Tree {
   SourceSpan span();

@@ -22,10 +22,10 @@ import java.util.Optional;
 /**
  * Reads HuJSON or YAML text into a located {@link Tree} with Jackson's streaming parser.
  *
- * <p>Design note: one streaming pass, no databind. Positions come from Jackson's token locations
- * as character offsets, turned into line/column by {@link SourceText} so both syntaxes count the
- * same way (1-based, tabs count as one column). HuJSON is JSON plus {@code //} and {@code /* *}{@code
- * /} comments and trailing commas, which Jackson supports as read features; everything else stays
+ * <p>Design note: one streaming pass, no databind. Positions come from Jackson's token locations as
+ * character offsets, turned into line/column by {@link SourceText} so both syntaxes count the same
+ * way (1-based, tabs count as one column). HuJSON is JSON plus {@code //} and {@code /* *}{@code /}
+ * comments and trailing commas, which Jackson supports as read features; everything else stays
  * strict JSON (no single quotes, no unquoted keys), as in Tailscale's hujson package. Exact
  * duplicate keys are reported here (Go's decoder would silently keep the last one, which hides
  * mistakes); the first occurrence is kept. Any parser failure becomes one located {@code syntax}
@@ -71,30 +71,45 @@ public final class TreeReader {
       Builder b = new Builder(p, src, yaml);
       JsonToken t = p.nextToken();
       if (t == null) {
-        diags.error(Codes.SYNTAX, "the file is empty; a policy is an object such as {}",
+        diags.error(
+            Codes.SYNTAX,
+            "the file is empty; a policy is an object such as {}",
             SourceSpan.point(file, 1, 1, 0));
         return Optional.empty();
       }
       Tree root = b.value(t, diags);
       JsonToken extra = p.nextToken();
       if (extra != null) {
-        diags.error(Codes.SYNTAX, "unexpected content after the end of the policy",
+        diags.error(
+            Codes.SYNTAX,
+            "unexpected content after the end of the policy",
             b.span(p.currentTokenLocation(), p.currentTokenLocation()));
       }
       return Optional.of(root);
     } catch (JacksonException e) {
-      if (yaml && findMarked(e) instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
+      if (yaml
+          && findMarked(e) instanceof org.yaml.snakeyaml.error.MarkedYAMLException m
+          && m.getProblemMark() != null) {
         // SnakeYAML's first line is the context ("while parsing a flow sequence"); the problem
         // and its own position are what the user needs.
         org.yaml.snakeyaml.error.Mark mark = m.getProblemMark();
-        String msg = m.getProblem() == null ? firstLine(String.valueOf(m.getMessage())) : m.getProblem();
+        String msg =
+            m.getProblem() == null ? firstLine(String.valueOf(m.getMessage())) : m.getProblem();
         if (m.getContext() != null && m.getContextMark() != null) {
-          msg += " (" + m.getContext() + " started at line " + (m.getContextMark().getLine() + 1) + ")";
+          msg +=
+              " ("
+                  + m.getContext()
+                  + " started at line "
+                  + (m.getContextMark().getLine() + 1)
+                  + ")";
         }
         int off = Math.max(0, Math.min(mark.getIndex(), src.text().length()));
         int line = src.lineOf(off);
         int col = off - src.lineStart(line) + 1;
-        diags.error(Codes.SYNTAX, msg.strip(), new SourceSpan(file, line, col, line, col + 1, off, off + 1));
+        diags.error(
+            Codes.SYNTAX,
+            msg.strip(),
+            new SourceSpan(file, line, col, line, col + 1, off, off + 1));
       } else {
         diags.error(Codes.SYNTAX, cleanMessage(e), locationSpan(src, e.getLocation()));
       }
@@ -102,7 +117,9 @@ public final class TreeReader {
     } catch (IOException | RuntimeException e) {
       // The YAML engine reports some malformed input with unchecked exceptions of its own; the
       // caller must still get a located error and no exception.
-      diags.error(Codes.SYNTAX, "cannot parse: " + firstLine(String.valueOf(e.getMessage())),
+      diags.error(
+          Codes.SYNTAX,
+          "cannot parse: " + firstLine(String.valueOf(e.getMessage())),
           SourceSpan.point(file, 1, 1, 0));
       return Optional.empty();
     }
@@ -141,16 +158,26 @@ public final class TreeReader {
     java.util.regex.Matcher close = CLOSE_MARKER.matcher(m);
     if (close.find()) {
       boolean obj = close.group(1).equals("Object");
-      m = m.substring(0, close.start()) + "expected '" + (obj ? "}" : "]") + "' to close the "
-          + (obj ? "object" : "array") + " opened at line " + close.group(2) + ", column " + close.group(3);
+      m =
+          m.substring(0, close.start())
+              + "expected '"
+              + (obj ? "}" : "]")
+              + "' to close the "
+              + (obj ? "object" : "array")
+              + " opened at line "
+              + close.group(2)
+              + ", column "
+              + close.group(3);
     }
     int src = m.indexOf(" (for input source");
     if (src > 0) {
       m = m.substring(0, src);
     }
-    return policyWords(m.replace("Unexpected character", "unexpected character")
-        .replace("Unexpected end-of-input", "unexpected end of input")
-        .replace("Unexpected close marker", "unexpected close marker"), e);
+    return policyWords(
+        m.replace("Unexpected character", "unexpected character")
+            .replace("Unexpected end-of-input", "unexpected end of input")
+            .replace("Unexpected close marker", "unexpected close marker"),
+        e);
   }
 
   /**
@@ -184,7 +211,9 @@ public final class TreeReader {
       return "expected a value (a string in double quotes, a number, true, false, null, an object or a list)"
           + (t.find() ? ", found '" + t.group(1) + "'" : "");
     }
-    if (m.contains("in VALUE_STRING") || m.contains("in a String value") || m.contains("closing quote for a string")) {
+    if (m.contains("in VALUE_STRING")
+        || m.contains("in a String value")
+        || m.contains("closing quote for a string")) {
       return "unterminated string";
     }
     if (m.contains("Illegal unquoted character") || m.contains("has to be escaped")) {
@@ -195,15 +224,21 @@ public final class TreeReader {
           + (found == null ? "" : ", found " + found);
     }
     // Anything else: at least no character codes or Jackson token names.
-    return m.replaceAll(" \\((?:CTRL-CHAR, )?code \\d+\\)", "").replaceAll("\\(JSON String, Number, Array, Object or token 'null', 'true' or 'false'\\)", "a value");
+    return m.replaceAll(" \\((?:CTRL-CHAR, )?code \\d+\\)", "")
+        .replaceAll(
+            "\\(JSON String, Number, Array, Object or token 'null', 'true' or 'false'\\)",
+            "a value");
   }
 
   private static final java.util.regex.Pattern UNEXPECTED_CHAR =
-      java.util.regex.Pattern.compile("character \\((\\(CTRL-CHAR, code \\d+\\)|.+?) \\(code \\d+\\)\\)");
-  private static final java.util.regex.Pattern UNRECOGNIZED = java.util.regex.Pattern.compile("Unrecognized token '([^']*)'");
+      java.util.regex.Pattern.compile(
+          "character \\((\\(CTRL-CHAR, code \\d+\\)|.+?) \\(code \\d+\\)\\)");
+  private static final java.util.regex.Pattern UNRECOGNIZED =
+      java.util.regex.Pattern.compile("Unrecognized token '([^']*)'");
 
-  private static final java.util.regex.Pattern CLOSE_MARKER = java.util.regex.Pattern.compile(
-      "expected close marker for (Object|Array) \\(start marker at \\[.*?line: (\\d+), column: (\\d+)\\]\\)");
+  private static final java.util.regex.Pattern CLOSE_MARKER =
+      java.util.regex.Pattern.compile(
+          "expected close marker for (Object|Array) \\(start marker at \\[.*?line: (\\d+), column: (\\d+)\\]\\)");
 
   private static String firstLine(String s) {
     int nl = s.indexOf('\n');
@@ -232,7 +267,8 @@ public final class TreeReader {
     SourceSpan span(int s, int e) {
       int sl = src.lineOf(s);
       int el = e == s ? sl : src.lineOf(e);
-      return new SourceSpan(src.name(), sl, s - src.lineStart(sl) + 1, el, e - src.lineStart(el) + 1, s, e);
+      return new SourceSpan(
+          src.name(), sl, s - src.lineStart(sl) + 1, el, e - src.lineStart(el) + 1, s, e);
     }
 
     private int clamp(long off) {
@@ -268,8 +304,8 @@ public final class TreeReader {
 
     /**
      * The end of the JSON token starting at {@code s}: after the closing quote of a string, else
-     * after the run of literal characters. Jackson's own "current location" may already be past
-     * the separator that follows, so we measure in the text.
+     * after the run of literal characters. Jackson's own "current location" may already be past the
+     * separator that follows, so we measure in the text.
      */
     private int jsonTokenEnd(int s, int fallback) {
       if (s >= text.length()) {
@@ -310,7 +346,10 @@ public final class TreeReader {
         JsonLocation keyLoc = p.currentTokenLocation();
         String key = p.currentName();
         int ks = clamp(keyLoc.getCharOffset());
-        int ke = yaml ? clamp(p.currentLocation().getCharOffset()) : jsonTokenEnd(ks, ks + key.length() + 2);
+        int ke =
+            yaml
+                ? clamp(p.currentLocation().getCharOffset())
+                : jsonTokenEnd(ks, ks + key.length() + 2);
         if (yaml && ke <= ks) {
           ke = ks + key.length();
         }
@@ -319,8 +358,10 @@ public final class TreeReader {
         Tree v = value(vt, diags);
         SourceSpan first = seen.putIfAbsent(key, keySpan);
         if (first != null) {
-          diags.error(Codes.DUPLICATE_KEY,
-              "duplicate key \"" + key + "\" (first defined at line " + first.startLine() + ")", keySpan,
+          diags.error(
+              Codes.DUPLICATE_KEY,
+              "duplicate key \"" + key + "\" (first defined at line " + first.startLine() + ")",
+              keySpan,
               "remove one of them; merge their contents if both are needed");
         } else {
           entries.add(new Tree.Entry(key, keySpan, v));

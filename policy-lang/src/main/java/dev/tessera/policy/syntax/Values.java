@@ -25,14 +25,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Parsers for the strings inside a policy: selectors, {@code target:ports}, ports, protocols,
- * grant {@code ip} entries, posture conditions, ipset operations, test endpoints. Shared by every
- * syntax (the .tpol reader uses them too) so a value means the same wherever it is written.
+ * Parsers for the strings inside a policy: selectors, {@code target:ports}, ports, protocols, grant
+ * {@code ip} entries, posture conditions, ipset operations, test endpoints. Shared by every syntax
+ * (the .tpol reader uses them too) so a value means the same wherever it is written.
  *
- * <p>Each parser takes the text and the span of the string that holds it, reports problems to
- * the collector and returns empty on failure. Problems inside a string are located at the
- * offending part when the span maps one-to-one onto the text (no escapes), else at the string.
- * Messages follow Tailscale's where it has one (port 0, {@code deny}, {@code icmp} without port).
+ * <p>Each parser takes the text and the span of the string that holds it, reports problems to the
+ * collector and returns empty on failure. Problems inside a string are located at the offending
+ * part when the span maps one-to-one onto the text (no escapes), else at the string. Messages
+ * follow Tailscale's where it has one (port 0, {@code deny}, {@code icmp} without port).
  */
 public final class Values {
   private Values() {}
@@ -71,7 +71,9 @@ public final class Values {
     return new SourceSpan(whole.file(), whole.startLine(), sc, whole.startLine(), ec, so, eo);
   }
 
-  /** A value in double quotes with JSON escapes, so tabs and control characters show in messages. */
+  /**
+   * A value in double quotes with JSON escapes, so tabs and control characters show in messages.
+   */
   public static String quote(String v) {
     StringBuilder sb = new StringBuilder(v.length() + 2).append('"');
     for (int i = 0; i < v.length(); i++) {
@@ -112,7 +114,10 @@ public final class Values {
       switch (kind) {
         case "group", "tag", "ipset" -> {
           if (!validName(name)) {
-            d.error(Codes.INVALID_SELECTOR, "invalid " + kind + " name in \"" + text + "\"", span,
+            d.error(
+                Codes.INVALID_SELECTOR,
+                "invalid " + kind + " name in \"" + text + "\"",
+                span,
                 kind + " names are letters, digits, '-', '_' and '.'");
             return Optional.empty();
           }
@@ -126,15 +131,22 @@ public final class Values {
         case "autogroup" -> {
           Optional<AutoGroup> g = AutoGroup.byName(name);
           if (g.isEmpty()) {
-            d.error(Codes.UNKNOWN_AUTOGROUP, "unknown autogroup \"" + text + "\"", span,
+            d.error(
+                Codes.UNKNOWN_AUTOGROUP,
+                "unknown autogroup \"" + text + "\"",
+                span,
                 Suggest.didYouMean(text, AUTOGROUP_TEXTS));
             return Optional.empty();
           }
-          return Optional.of(new Selector.Auto(g.get(), text.equals(AutoGroup.LEGACY_MEMBERS), span));
+          return Optional.of(
+              new Selector.Auto(g.get(), text.equals(AutoGroup.LEGACY_MEMBERS), span));
         }
         case "svc" -> {
           if (!validServiceName(name)) {
-            d.error(Codes.INVALID_SELECTOR, "invalid service name in \"" + text + "\"", span,
+            d.error(
+                Codes.INVALID_SELECTOR,
+                "invalid service name in \"" + text + "\"",
+                span,
                 "service names are DNS labels: lower-case letters, digits and '-', e.g. svc:web");
             return Optional.empty();
           }
@@ -144,12 +156,18 @@ public final class Values {
           if (name.startsWith("*@") && name.length() > 2 && name.indexOf('@', 2) < 0) {
             return Optional.of(new Selector.UserDomain(name.substring(2), span));
           }
-          d.error(Codes.INVALID_SELECTOR, "invalid user selector \"" + text + "\"", span,
+          d.error(
+              Codes.INVALID_SELECTOR,
+              "invalid user selector \"" + text + "\"",
+              span,
               "write user:*@example.com for every user of a domain, or the login alone");
           return Optional.empty();
         }
         case "posture" -> {
-          d.error(Codes.INVALID_SELECTOR, "\"" + text + "\" is a posture, not a target", span,
+          d.error(
+              Codes.INVALID_SELECTOR,
+              "\"" + text + "\" is a posture, not a target",
+              span,
               "list postures in srcPosture");
           return Optional.empty();
         }
@@ -169,9 +187,14 @@ public final class Values {
     if (dash > 0 && looksLikeIp(text.substring(0, dash)) && looksLikeIp(text.substring(dash + 1))) {
       Optional<IpPrefix> a = IpPrefix.parseAddress(text.substring(0, dash));
       Optional<IpPrefix> b = IpPrefix.parseAddress(text.substring(dash + 1));
-      if (a.isEmpty() || b.isEmpty() || a.get().version() != b.get().version()
+      if (a.isEmpty()
+          || b.isEmpty()
+          || a.get().version() != b.get().version()
           || compare(a.get(), b.get()) > 0) {
-        d.error(Codes.INVALID_IP, "invalid IP range \"" + text + "\"", span,
+        d.error(
+            Codes.INVALID_IP,
+            "invalid IP range \"" + text + "\"",
+            span,
             "a range is FIRST-LAST, two addresses of the same family, FIRST <= LAST");
         return Optional.empty();
       }
@@ -186,7 +209,10 @@ public final class Values {
       return Optional.of(new Selector.Prefix(p.get(), span));
     }
     if (!validName(text)) {
-      d.error(Codes.INVALID_SELECTOR, "invalid target \"" + text + "\"", span,
+      d.error(
+          Codes.INVALID_SELECTOR,
+          "invalid target \"" + text + "\"",
+          span,
           "targets are *, a user login, group:NAME, tag:NAME, autogroup:NAME, ipset:NAME, a host"
               + " alias, an IP or a CIDR");
       return Optional.empty();
@@ -197,7 +223,10 @@ public final class Values {
   /** An {@code autoApprovers.services} key: {@code svc:NAME} or {@code tag:NAME}. */
   public static Optional<Selector> serviceApproverKey(String text, SourceSpan span, Diagnostics d) {
     if (!text.startsWith("svc:") && !text.startsWith("tag:")) {
-      d.error(Codes.INVALID_SELECTOR, "autoApprovers.services key \"" + text + "\" is not a service or a tag", span,
+      d.error(
+          Codes.INVALID_SELECTOR,
+          "autoApprovers.services key \"" + text + "\" is not a service or a tag",
+          span,
           "write svc:NAME for one service, or tag:NAME for every service carrying that tag");
       return Optional.empty();
     }
@@ -214,9 +243,15 @@ public final class Values {
     if (sel.isEmpty()) {
       Optional<AclDestination> withPorts = aclDestination(text, span, new Diagnostics());
       if (withPorts.isPresent()) {
-        d.error(Codes.INVALID_DESTINATION, "grant destinations have no ports: \"" + text + "\"", span,
-            "write \"" + withPorts.get().target().text() + "\" in dst and the ports in ip, e.g. \"tcp:"
-                + withPorts.get().ports() + "\"");
+        d.error(
+            Codes.INVALID_DESTINATION,
+            "grant destinations have no ports: \"" + text + "\"",
+            span,
+            "write \""
+                + withPorts.get().target().text()
+                + "\" in dst and the ports in ip, e.g. \"tcp:"
+                + withPorts.get().ports()
+                + "\"");
         return Optional.empty();
       }
       d.addAll(quiet.sorted());
@@ -301,8 +336,11 @@ public final class Values {
 
   // ---------------------------------------------------------------- ports and protocols
 
-  /** {@code *}, {@code 22}, {@code 80-90}, {@code 22,80-90}. Ports are 1-65535 ({@code *} = all). */
-  public static Optional<PortSpec> ports(String text, SourceSpan whole, String owner, int offset, Diagnostics d) {
+  /**
+   * {@code *}, {@code 22}, {@code 80-90}, {@code 22,80-90}. Ports are 1-65535 ({@code *} = all).
+   */
+  public static Optional<PortSpec> ports(
+      String text, SourceSpan whole, String owner, int offset, Diagnostics d) {
     if (text.equals("*")) {
       return Optional.of(PortSpec.ALL);
     }
@@ -348,12 +386,18 @@ public final class Values {
       return Optional.empty();
     }
     if (first == 0) {
-      d.error(Codes.INVALID_PORT, "port 0 is not allowed", span,
+      d.error(
+          Codes.INVALID_PORT,
+          "port 0 is not allowed",
+          span,
           "ports start at 1; use * for every port");
       return Optional.empty();
     }
     if (first > last) {
-      d.error(Codes.INVALID_PORT, "port range " + part + " is reversed", span,
+      d.error(
+          Codes.INVALID_PORT,
+          "port range " + part + " is reversed",
+          span,
           "write " + last + "-" + first);
       return Optional.empty();
     }
@@ -365,7 +409,10 @@ public final class Values {
       if (s.length() > 9 && s.chars().allMatch(Character::isDigit)) {
         d.error(Codes.INVALID_PORT, "port " + s + " is out of range (1-65535)", span);
       } else {
-        d.error(Codes.INVALID_PORT, "invalid port \"" + part + "\"", span,
+        d.error(
+            Codes.INVALID_PORT,
+            "invalid port \"" + part + "\"",
+            span,
             "ports are *, 22, 80-90 or lists like 22,80,443");
       }
       return -1;
@@ -374,9 +421,10 @@ public final class Values {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (c < '0' || c > '9') {
-        String help = Protocol.NAMES.containsKey(s.toLowerCase(java.util.Locale.ROOT))
-            ? "a protocol goes in proto, not in the port"
-            : "ports are *, 22, 80-90 or lists like 22,80,443";
+        String help =
+            Protocol.NAMES.containsKey(s.toLowerCase(java.util.Locale.ROOT))
+                ? "a protocol goes in proto, not in the port"
+                : "ports are *, 22, 80-90 or lists like 22,80,443";
         d.error(Codes.INVALID_PORT, "invalid port \"" + part + "\": not a number", span, help);
         return -1;
       }
@@ -389,7 +437,8 @@ public final class Values {
     return v;
   }
 
-  private static final List<String> PROTO_NAMES = List.copyOf(new java.util.TreeSet<>(Protocol.NAMES.keySet()));
+  private static final List<String> PROTO_NAMES =
+      List.copyOf(new java.util.TreeSet<>(Protocol.NAMES.keySet()));
 
   /** A proto name or number. */
   public static Optional<Protocol> protocol(String text, SourceSpan span, Diagnostics d) {
@@ -398,57 +447,81 @@ public final class Values {
       return p;
     }
     if (text.equals("*")) {
-      d.error(Codes.INVALID_PROTO, "proto \"*\" is not allowed", span,
+      d.error(
+          Codes.INVALID_PROTO,
+          "proto \"*\" is not allowed",
+          span,
           "omit proto to allow TCP, UDP and ICMP, or name one protocol");
     } else if (!text.isEmpty() && text.chars().allMatch(Character::isDigit)) {
-      d.error(Codes.INVALID_PROTO, "invalid protocol number \"" + text + "\"", span,
+      d.error(
+          Codes.INVALID_PROTO,
+          "invalid protocol number \"" + text + "\"",
+          span,
           "protocol numbers are 0-255 without leading zeros");
     } else {
       String hint = Suggest.didYouMean(text, PROTO_NAMES);
-      d.error(Codes.INVALID_PROTO, "unknown protocol \"" + text + "\"", span,
+      d.error(
+          Codes.INVALID_PROTO,
+          "unknown protocol \"" + text + "\"",
+          span,
           hint != null ? hint : "known protocols: " + String.join(", ", PROTO_NAMES));
     }
     return Optional.empty();
   }
 
   /** Reports ports on a protocol that has none (everything but TCP, UDP, SCTP needs {@code *}). */
-  public static boolean checkPortsAllowed(Protocol proto, PortSpec ports, SourceSpan span, Diagnostics d) {
+  public static boolean checkPortsAllowed(
+      Protocol proto, PortSpec ports, SourceSpan span, Diagnostics d) {
     if (proto.supportsPorts() || ports.isAll()) {
       return true;
     }
-    d.error(Codes.PORTS_NOT_SUPPORTED,
-        "protocol " + proto + " does not support specific ports", span, "use * as the port");
+    d.error(
+        Codes.PORTS_NOT_SUPPORTED,
+        "protocol " + proto + " does not support specific ports",
+        span,
+        "use * as the port");
     return false;
   }
 
   // ---------------------------------------------------------------- ACL destinations, grant ip
 
   /**
-   * An ACL dst {@code target:ports}, split at the last colon ({@code fd7a::1:22} works) or
-   * {@code [v6]:ports}.
+   * An ACL dst {@code target:ports}, split at the last colon ({@code fd7a::1:22} works) or {@code
+   * [v6]:ports}.
    */
-  public static Optional<AclDestination> aclDestination(String text, SourceSpan span, Diagnostics d) {
+  public static Optional<AclDestination> aclDestination(
+      String text, SourceSpan span, Diagnostics d) {
     String target;
     int portsAt;
     if (text.startsWith("[")) {
       int close = text.indexOf(']');
       if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
-        d.error(Codes.INVALID_DESTINATION, "invalid destination \"" + text + "\"", span,
+        d.error(
+            Codes.INVALID_DESTINATION,
+            "invalid destination \"" + text + "\"",
+            span,
             "write [IPv6]:ports, e.g. [fd7a:115c:a1e0::1]:22");
         return Optional.empty();
       }
       String inner = text.substring(1, close);
       Optional<IpPrefix> p = IpPrefix.parseAddress(inner);
       if (p.isEmpty() || p.get().isV4()) {
-        d.error(Codes.INVALID_IP, "invalid IPv6 address \"" + inner + "\"", sub(span, text, 1, close));
+        d.error(
+            Codes.INVALID_IP, "invalid IPv6 address \"" + inner + "\"", sub(span, text, 1, close));
         return Optional.empty();
       }
       Optional<PortSpec> ports = ports(text.substring(close + 2), span, text, close + 2, d);
-      return ports.map(ps -> new AclDestination(new Selector.Prefix(p.get(), sub(span, text, 1, close)), ps, span));
+      return ports.map(
+          ps ->
+              new AclDestination(
+                  new Selector.Prefix(p.get(), sub(span, text, 1, close)), ps, span));
     }
     int colon = text.lastIndexOf(':');
     if (colon < 0 || PREFIX_WORDS.contains(text.substring(0, colon))) {
-      d.error(Codes.INVALID_DESTINATION, "destination \"" + text + "\" has no port", span,
+      d.error(
+          Codes.INVALID_DESTINATION,
+          "destination \"" + text + "\" has no port",
+          span,
           "write " + text + ":* for every port, or " + text + ":22 for one");
       return Optional.empty();
     }
@@ -462,7 +535,10 @@ public final class Values {
     return Optional.of(new AclDestination(sel.get(), ports.get(), span));
   }
 
-  /** A grant {@code ip} entry: {@code *}, {@code 443}, {@code tcp:443}, {@code icmp:*}, {@code 6:22}. */
+  /**
+   * A grant {@code ip} entry: {@code *}, {@code 443}, {@code tcp:443}, {@code icmp:*}, {@code
+   * 6:22}.
+   */
   public static Optional<GrantIp> grantIp(String text, SourceSpan span, Diagnostics d) {
     if (text.equals("*")) {
       return Optional.of(new GrantIp(Optional.empty(), PortSpec.ALL, span));
@@ -470,7 +546,10 @@ public final class Values {
     int colon = text.indexOf(':');
     if (colon < 0) {
       if (Protocol.NAMES.containsKey(text.toLowerCase(java.util.Locale.ROOT))) {
-        d.error(Codes.INVALID_PORT, "\"" + text + "\" needs a port", span,
+        d.error(
+            Codes.INVALID_PORT,
+            "\"" + text + "\" needs a port",
+            span,
             "write " + text + ":* (a bare word in ip is read as a port)");
         return Optional.empty();
       }
@@ -497,7 +576,10 @@ public final class Values {
   /** {@code posture:NAME} in srcPosture/defaultSrcPosture. */
   public static Optional<PostureRef> postureRef(String text, SourceSpan span, Diagnostics d) {
     if (!text.startsWith("posture:") || !validName(text.substring(8))) {
-      d.error(Codes.INVALID_POSTURE, "invalid posture reference \"" + text + "\"", span,
+      d.error(
+          Codes.INVALID_POSTURE,
+          "invalid posture reference \"" + text + "\"",
+          span,
           "postures are named posture:NAME");
       return Optional.empty();
     }
@@ -505,7 +587,8 @@ public final class Values {
   }
 
   /** Parses one posture assertion, e.g. {@code node:os IN ['macos', 'linux']}. */
-  public static Optional<PostureCondition> postureCondition(String text, SourceSpan span, Diagnostics d) {
+  public static Optional<PostureCondition> postureCondition(
+      String text, SourceSpan span, Diagnostics d) {
     return new PostureLexer(text, span, d).condition();
   }
 
@@ -536,13 +619,21 @@ public final class Values {
     Optional<PostureCondition> condition() {
       ws();
       int a0 = i;
-      while (i < s.length() && !Character.isWhitespace(s.charAt(i)) && "=!<>[".indexOf(s.charAt(i)) < 0) {
+      while (i < s.length()
+          && !Character.isWhitespace(s.charAt(i))
+          && "=!<>[".indexOf(s.charAt(i)) < 0) {
         i++;
       }
       String attr = s.substring(a0, i);
       int c = attr.indexOf(':');
-      if (c <= 0 || c == attr.length() - 1 || !validName(attr.substring(0, c)) || !validName(attr.substring(c + 1))) {
-        d.error(Codes.INVALID_POSTURE, "invalid posture attribute \"" + attr + "\"", at(a0, i),
+      if (c <= 0
+          || c == attr.length() - 1
+          || !validName(attr.substring(0, c))
+          || !validName(attr.substring(c + 1))) {
+        d.error(
+            Codes.INVALID_POSTURE,
+            "invalid posture attribute \"" + attr + "\"",
+            at(a0, i),
             "attributes look like node:os, node:tsVersion or custom:NAME");
         return Optional.empty();
       }
@@ -566,7 +657,10 @@ public final class Values {
         case LIST -> {
           ws();
           if (i >= s.length() || s.charAt(i) != '[') {
-            d.error(Codes.INVALID_POSTURE, op.text() + " needs a list of values", at(o0, i),
+            d.error(
+                Codes.INVALID_POSTURE,
+                op.text() + " needs a list of values",
+                at(o0, i),
                 "e.g. node:os IN ['macos', 'windows']");
             return Optional.empty();
           }
@@ -594,8 +688,11 @@ public final class Values {
       }
       ws();
       if (i < s.length()) {
-        d.error(Codes.INVALID_POSTURE, "unexpected \"" + s.substring(i) + "\" after the posture condition",
-            at(i, s.length()), "one assertion per string; list several strings for AND");
+        d.error(
+            Codes.INVALID_POSTURE,
+            "unexpected \"" + s.substring(i) + "\" after the posture condition",
+            at(i, s.length()),
+            "one assertion per string; list several strings for AND");
         return Optional.empty();
       }
       return Optional.of(new PostureCondition(attr, op, values, span));
@@ -637,14 +734,23 @@ public final class Values {
         i = e;
       }
       if (op.isEmpty()) {
-        d.error(Codes.INVALID_POSTURE, "posture condition has no operator", at(o0, o0 + 1),
+        d.error(
+            Codes.INVALID_POSTURE,
+            "posture condition has no operator",
+            at(o0, o0 + 1),
             "operators: " + OPERATORS);
         return null;
       }
       String upper = op.toUpperCase(java.util.Locale.ROOT);
-      String help = PostureOperator.byText(upper).map(k -> "did you mean " + k.text() + "? operators are upper case")
-          .orElse("operators: " + OPERATORS);
-      d.error(Codes.UNKNOWN_POSTURE_OPERATOR, "unknown posture operator \"" + op + "\"", at(o0, i), help);
+      String help =
+          PostureOperator.byText(upper)
+              .map(k -> "did you mean " + k.text() + "? operators are upper case")
+              .orElse("operators: " + OPERATORS);
+      d.error(
+          Codes.UNKNOWN_POSTURE_OPERATOR,
+          "unknown posture operator \"" + op + "\"",
+          at(o0, i),
+          help);
       return null;
     }
 
@@ -658,7 +764,10 @@ public final class Values {
 
     private PostureValue value() {
       if (i >= s.length()) {
-        d.error(Codes.INVALID_POSTURE, "posture condition is missing its value", at(Math.max(0, s.length() - 1), s.length()));
+        d.error(
+            Codes.INVALID_POSTURE,
+            "posture condition is missing its value",
+            at(Math.max(0, s.length() - 1), s.length()));
         return null;
       }
       char c = s.charAt(i);
@@ -674,14 +783,19 @@ public final class Values {
           i++;
         }
         if (i >= s.length()) {
-          d.error(Codes.INVALID_POSTURE, "unterminated string in posture condition", at(v0, s.length()));
+          d.error(
+              Codes.INVALID_POSTURE,
+              "unterminated string in posture condition",
+              at(v0, s.length()));
           return null;
         }
         i++;
         return PostureValue.string(sb.toString());
       }
       int v0 = i;
-      while (i < s.length() && !Character.isWhitespace(s.charAt(i)) && ",]".indexOf(s.charAt(i)) < 0) {
+      while (i < s.length()
+          && !Character.isWhitespace(s.charAt(i))
+          && ",]".indexOf(s.charAt(i)) < 0) {
         i++;
       }
       String tok = s.substring(v0, i);
@@ -692,11 +806,17 @@ public final class Values {
         return new PostureValue(PostureValue.Kind.NUMBER, tok);
       }
       if (tok.matches("[0-9][0-9.]*")) {
-        d.error(Codes.INVALID_POSTURE, "unquoted version \"" + tok + "\"", at(v0, i),
+        d.error(
+            Codes.INVALID_POSTURE,
+            "unquoted version \"" + tok + "\"",
+            at(v0, i),
             "quote it: '" + tok + "'");
         return null;
       }
-      d.error(Codes.INVALID_POSTURE, "invalid value \"" + tok + "\" in posture condition", at(v0, Math.max(i, v0 + 1)),
+      d.error(
+          Codes.INVALID_POSTURE,
+          "invalid value \"" + tok + "\" in posture condition",
+          at(v0, Math.max(i, v0 + 1)),
           "quote strings: '" + tok + "'");
       return null;
     }
@@ -708,8 +828,8 @@ public final class Values {
   private static final long MAX_CHECK_PERIOD_NANOS = 168L * 3600 * 1_000_000_000L;
 
   /**
-   * Validates an ssh {@code checkPeriod}: {@code always}, or a Go duration ({@code 12h},
-   * {@code 1h30m}, {@code 90s}) that is not negative and at most 168h. Messages follow Go's
+   * Validates an ssh {@code checkPeriod}: {@code always}, or a Go duration ({@code 12h}, {@code
+   * 1h30m}, {@code 90s}) that is not negative and at most 168h. Messages follow Go's
    * time.ParseDuration and Tailscale's (SaaS captures).
    */
   public static boolean checkPeriod(String text, SourceSpan span, Diagnostics d) {
@@ -718,22 +838,34 @@ public final class Values {
     }
     Long nanos = goDuration(text);
     if (nanos == null) {
-      d.error(Codes.INVALID_SSH, "time: invalid duration \"" + text + "\"", span,
+      d.error(
+          Codes.INVALID_SSH,
+          "time: invalid duration \"" + text + "\"",
+          span,
           "write a duration such as 12h or 30m, or \"always\"");
       return false;
     }
     if (nanos < 0) {
-      d.error(Codes.INVALID_SSH, "checkPeriod " + goDurationString(nanos) + " must be a positive duration", span);
+      d.error(
+          Codes.INVALID_SSH,
+          "checkPeriod " + goDurationString(nanos) + " must be a positive duration",
+          span);
       return false;
     }
     if (nanos > MAX_CHECK_PERIOD_NANOS) {
-      d.error(Codes.INVALID_SSH, "checkPeriod " + goDurationString(nanos) + " is above the max (168h)", span);
+      d.error(
+          Codes.INVALID_SSH,
+          "checkPeriod " + goDurationString(nanos) + " is above the max (168h)",
+          span);
       return false;
     }
     return true;
   }
 
-  /** Go's time.ParseDuration: [-+]? then (number unit)+, units ns us µs ms s m h; "0" alone. Null if invalid. */
+  /**
+   * Go's time.ParseDuration: [-+]? then (number unit)+, units ns us µs ms s m h; "0" alone. Null if
+   * invalid.
+   */
   static Long goDuration(String s) {
     int i = 0;
     boolean neg = false;
@@ -761,15 +893,16 @@ public final class Values {
       while (i < s.length() && !Character.isDigit(s.charAt(i)) && s.charAt(i) != '.') {
         i++;
       }
-      double unit = switch (s.substring(u0, i)) {
-        case "ns" -> 1;
-        case "us", "µs", "μs" -> 1e3;
-        case "ms" -> 1e6;
-        case "s" -> 1e9;
-        case "m" -> 60e9;
-        case "h" -> 3600e9;
-        default -> -1;
-      };
+      double unit =
+          switch (s.substring(u0, i)) {
+            case "ns" -> 1;
+            case "us", "µs", "μs" -> 1e3;
+            case "ms" -> 1e6;
+            case "s" -> 1e9;
+            case "m" -> 60e9;
+            case "h" -> 3600e9;
+            default -> -1;
+          };
       if (unit < 0) {
         return null;
       }
@@ -831,7 +964,10 @@ public final class Values {
         target = t.substring(sp).strip();
         off = text.indexOf(target, off + sp);
       } else {
-        d.error(Codes.INVALID_IPSET_ELEMENT, "invalid ipset operation \"" + text + "\"", span,
+        d.error(
+            Codes.INVALID_IPSET_ELEMENT,
+            "invalid ipset operation \"" + text + "\"",
+            span,
             "write \"add TARGET\" or \"remove TARGET\"");
         return Optional.empty();
       }
@@ -854,7 +990,9 @@ public final class Values {
     return -1;
   }
 
-  /** A test source: raw text kept; parsed quietly (an odd source fails the test, not the policy). */
+  /**
+   * A test source: raw text kept; parsed quietly (an odd source fails the test, not the policy).
+   */
   public static TestSource testSource(String text, SourceSpan span) {
     return new TestSource(text, selector(text, span, new Diagnostics()), span);
   }

@@ -30,13 +30,13 @@ import java.util.Set;
  * that escaped normalization). Value-level keywords ({@code enum}, {@code pattern}, {@code
  * propertyNames}) are left to the readers, which give better located messages with hints (e.g.
  * {@code deny} -> Tailscale's wording, a bad group name located at the key), so those schema
- * messages are dropped here. Each remaining message's instance location is followed back into
- * the located tree to find its span. The compiled schema is built once, on first use, so a
- * process that never validates never pays for it.
+ * messages are dropped here. Each remaining message's instance location is followed back into the
+ * located tree to find its span. The compiled schema is built once, on first use, so a process that
+ * never validates never pays for it.
  *
- * <p>YAML leniency: YAML writers do not quote {@code 443} or {@code 6}; for YAML documents a
- * number where the policy holds strings is taken as its text (except inside opaque values,
- * {@code derpMap} and {@code app}, which keep their types).
+ * <p>YAML leniency: YAML writers do not quote {@code 443} or {@code 6}; for YAML documents a number
+ * where the policy holds strings is taken as its text (except inside opaque values, {@code derpMap}
+ * and {@code app}, which keep their types).
  */
 public final class SchemaValidator {
   private SchemaValidator() {}
@@ -45,7 +45,8 @@ public final class SchemaValidator {
 
   /** The schema text, as packaged. */
   public static String schemaText() {
-    try (InputStream in = SchemaValidator.class.getResourceAsStream("/dev/tessera/policy/policy.schema.json")) {
+    try (InputStream in =
+        SchemaValidator.class.getResourceAsStream("/dev/tessera/policy/policy.schema.json")) {
       if (in == null) {
         throw new IllegalStateException("policy.schema.json missing from the classpath");
       }
@@ -101,7 +102,10 @@ public final class SchemaValidator {
     Tree cur = root;
     SourceSpan best = root.span();
     for (Object step : path) {
-      if (step instanceof Integer i && cur instanceof Tree.Arr a && i >= 0 && i < a.items().size()) {
+      if (step instanceof Integer i
+          && cur instanceof Tree.Arr a
+          && i >= 0
+          && i < a.items().size()) {
         cur = a.items().get(i);
         best = cur.span();
       } else if (step instanceof String k && cur instanceof Tree.Obj o && o.get(k).isPresent()) {
@@ -137,7 +141,8 @@ public final class SchemaValidator {
     return switch (m.getType()) {
       case "type" -> {
         String found = args != null && args.length > 0 ? String.valueOf(args[0]) : "value";
-        String expected = args != null && args.length > 1 ? String.valueOf(args[1]) : "another type";
+        String expected =
+            args != null && args.length > 1 ? String.valueOf(args[1]) : "another type";
         yield where + " must be " + article(expected) + ", not " + article(found);
       }
       case "required" -> where + " is missing the required key \"" + m.getProperty() + "\"";
@@ -153,7 +158,9 @@ public final class SchemaValidator {
     };
   }
 
-  /** Converts the located tree to Jackson's tree (numbers as text in YAML, outside opaque values). */
+  /**
+   * Converts the located tree to Jackson's tree (numbers as text in YAML, outside opaque values).
+   */
   static JsonNode toJson(Tree t, boolean yaml, boolean opaque) {
     JsonNodeFactory f = JsonNodeFactory.instance;
     return switch (t) {

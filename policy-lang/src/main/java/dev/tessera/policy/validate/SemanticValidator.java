@@ -39,13 +39,13 @@ import java.util.Set;
  *       defined wherever they are used (rules, owners, approvers, ssh, nodeAttrs; not tests, where
  *       an unknown name fails the test instead);
  *   <li>definitions: duplicate names; group members are users only ("group members cannot be
- *       recursive"); tag owners are users, groups, tags or autogroups; ipsets hold only IPs,
- *       CIDRs, ranges, hosts, ipsets and autogroup:internet, without cycles;
+ *       recursive"); tag owners are users, groups, tags or autogroups; ipsets hold only IPs, CIDRs,
+ *       ranges, hosts, ipsets and autogroup:internet, without cycles;
  *   <li>rules: {@code autogroup:self} never as a source, and as a destination only with user-like
  *       sources; {@code autogroup:danger-all} never as a destination; {@code autogroup:internet}
  *       and {@code autogroup:self} never as sources; role autogroups and {@code autogroup:shared}
- *       only as sources; grant {@code ip} and {@code app} not both empty; grant dst not
- *       {@code 0.0.0.0/0} or {@code ::/0}; {@code via} holds tags only;
+ *       only as sources; grant {@code ip} and {@code app} not both empty; grant dst not {@code
+ *       0.0.0.0/0} or {@code ::/0}; {@code via} holds tags only;
  *   <li>tests: an entry with neither accept nor deny (warning).
  * </ul>
  */
@@ -69,11 +69,15 @@ public final class SemanticValidator {
   }
 
   /**
-   * Runs every check, and the rule checks on rules a reader left out of {@code p} (invalid
-   * action or proto), so one run reports all their problems.
+   * Runs every check, and the rule checks on rules a reader left out of {@code p} (invalid action
+   * or proto), so one run reports all their problems.
    */
   public static void validate(
-      Policy p, List<Acl> extraAcls, List<Grant> extraGrants, List<SshRule> extraSsh, Diagnostics d) {
+      Policy p,
+      List<Acl> extraAcls,
+      List<Grant> extraGrants,
+      List<SshRule> extraSsh,
+      Diagnostics d) {
     SemanticValidator v = new SemanticValidator(p, d);
     v.run();
     extraAcls.forEach(v::acl);
@@ -117,47 +121,66 @@ public final class SemanticValidator {
    */
   private void memberNames() {
     List<Selector.Auto> uses = new ArrayList<>();
-    java.util.function.Consumer<Selector> see = s -> {
-      if (s instanceof Selector.Auto a && a.group() == AutoGroup.MEMBER) {
-        uses.add(a);
-      }
-    };
+    java.util.function.Consumer<Selector> see =
+        s -> {
+          if (s instanceof Selector.Auto a && a.group() == AutoGroup.MEMBER) {
+            uses.add(a);
+          }
+        };
     p.tagOwners().forEach(t -> t.owners().forEach(see));
-    p.acls().forEach(a -> {
-      a.src().forEach(see);
-      a.dst().forEach(x -> see.accept(x.target()));
-    });
-    p.grants().forEach(g -> {
-      g.src().forEach(see);
-      g.dst().forEach(see);
-    });
+    p.acls()
+        .forEach(
+            a -> {
+              a.src().forEach(see);
+              a.dst().forEach(x -> see.accept(x.target()));
+            });
+    p.grants()
+        .forEach(
+            g -> {
+              g.src().forEach(see);
+              g.dst().forEach(see);
+            });
     p.autoApprovers().routes().forEach(r -> r.approvers().forEach(see));
     p.autoApprovers().exitNode().forEach(see);
     p.autoApprovers().services().forEach(r -> r.approvers().forEach(see));
-    p.ssh().forEach(r -> {
-      r.src().forEach(see);
-      r.dst().forEach(see);
-    });
+    p.ssh()
+        .forEach(
+            r -> {
+              r.src().forEach(see);
+              r.dst().forEach(see);
+            });
     p.nodeAttrs().forEach(n -> n.target().forEach(see));
-    p.tests().forEach(t -> {
-      t.src().selector().ifPresent(see);
-      t.accept().forEach(x -> x.target().ifPresent(see));
-      t.deny().forEach(x -> x.target().ifPresent(see));
-    });
+    p.tests()
+        .forEach(
+            t -> {
+              t.src().selector().ifPresent(see);
+              t.accept().forEach(x -> x.target().ifPresent(see));
+              t.deny().forEach(x -> x.target().ifPresent(see));
+            });
     if (uses.isEmpty()) {
       return;
     }
-    uses.sort(java.util.Comparator.comparingInt((Selector.Auto a) -> a.span().startLine())
-        .thenComparingInt(a -> a.span().startCol()));
+    uses.sort(
+        java.util.Comparator.comparingInt((Selector.Auto a) -> a.span().startLine())
+            .thenComparingInt(a -> a.span().startCol()));
     boolean firstLegacy = uses.getFirst().legacyName();
-    uses.stream().filter(a -> a.legacyName() != firstLegacy).findFirst().ifPresent(second ->
-        d.error(Codes.MIXED_MEMBER_NAMES,
-            "autogroup:member and autogroup:members are both used: autogroup:members is the legacy name of"
-                + " autogroup:member, and a policy may use only one of them",
-            second.span(), "write \"" + uses.getFirst().text() + "\" here too, or rename every use to autogroup:member"));
+    uses.stream()
+        .filter(a -> a.legacyName() != firstLegacy)
+        .findFirst()
+        .ifPresent(
+            second ->
+                d.error(
+                    Codes.MIXED_MEMBER_NAMES,
+                    "autogroup:member and autogroup:members are both used: autogroup:members is the legacy name of"
+                        + " autogroup:member, and a policy may use only one of them",
+                    second.span(),
+                    "write \""
+                        + uses.getFirst().text()
+                        + "\" here too, or rename every use to autogroup:member"));
   }
 
-  private <T> void define(Map<String, T> m, String name, T def, String what, dev.tessera.policy.ast.SourceSpan span) {
+  private <T> void define(
+      Map<String, T> m, String name, T def, String what, dev.tessera.policy.ast.SourceSpan span) {
     if (m.putIfAbsent(name, def) != null) {
       d.error(Codes.DUPLICATE_KEY, what + " is defined more than once", span);
     }
@@ -170,12 +193,21 @@ public final class SemanticValidator {
       for (Selector m : g.members()) {
         switch (m) {
           case Selector.User u -> {}
-          case Selector.Group sub -> d.error(Codes.RECURSIVE_GROUP,
-              "group members cannot be recursive: group:" + g.name() + " contains " + sub.text(), m.span(),
-              "list the users of " + sub.text() + " instead");
-          default -> d.error(Codes.INVALID_MEMBER,
-              "group:" + g.name() + " member \"" + m.text() + "\" is not a user", m.span(),
-              "group members are user logins such as alice@example.com");
+          case Selector.Group sub ->
+              d.error(
+                  Codes.RECURSIVE_GROUP,
+                  "group members cannot be recursive: group:"
+                      + g.name()
+                      + " contains "
+                      + sub.text(),
+                  m.span(),
+                  "list the users of " + sub.text() + " instead");
+          default ->
+              d.error(
+                  Codes.INVALID_MEMBER,
+                  "group:" + g.name() + " member \"" + m.text() + "\" is not a user",
+                  m.span(),
+                  "group members are user logins such as alice@example.com");
         }
       }
     }
@@ -189,8 +221,12 @@ public final class SemanticValidator {
           case Selector.Group g -> ref(g);
           case Selector.Tag tag -> ref(tag);
           case Selector.Auto a when a.group().isRole() || a.group() == AutoGroup.MEMBER -> {}
-          default -> d.error(Codes.INVALID_OWNER, "\"" + o.text() + "\" cannot own tag:" + t.tag(), o.span(),
-              "tag owners are users, groups, tags or role autogroups such as autogroup:admin");
+          default ->
+              d.error(
+                  Codes.INVALID_OWNER,
+                  "\"" + o.text() + "\" cannot own tag:" + t.tag(),
+                  o.span(),
+                  "tag owners are users, groups, tags or role autogroups such as autogroup:admin");
         }
       }
     }
@@ -205,9 +241,12 @@ public final class SemanticValidator {
           case Selector.Host h -> ref(h);
           case Selector.IpSet i -> ref(i);
           case Selector.Auto a when a.group() == AutoGroup.INTERNET -> {}
-          default -> d.error(Codes.INVALID_IPSET_ELEMENT,
-              "ipset:" + s.name() + " cannot contain \"" + op.target().text() + "\"", op.target().span(),
-              "ipsets hold IPs, CIDRs, ranges, hosts, other ipsets and autogroup:internet");
+          default ->
+              d.error(
+                  Codes.INVALID_IPSET_ELEMENT,
+                  "ipset:" + s.name() + " cannot contain \"" + op.target().text() + "\"",
+                  op.target().span(),
+                  "ipsets hold IPs, CIDRs, ranges, hosts, other ipsets and autogroup:internet");
         }
       }
     }
@@ -233,9 +272,12 @@ public final class SemanticValidator {
       if (op.target() instanceof Selector.IpSet ref) {
         Integer rs = state.get(ref.name());
         if (rs != null && rs == 1) {
-          List<String> loop = new ArrayList<>(stack.subList(stack.indexOf(ref.name()), stack.size()));
+          List<String> loop =
+              new ArrayList<>(stack.subList(stack.indexOf(ref.name()), stack.size()));
           loop.add(ref.name());
-          d.error(Codes.RECURSIVE_IPSET, "ipsets cannot refer to themselves: ipset:" + String.join(" -> ipset:", loop),
+          d.error(
+              Codes.RECURSIVE_IPSET,
+              "ipsets cannot refer to themselves: ipset:" + String.join(" -> ipset:", loop),
               op.target().span());
         } else {
           cycle(ref.name(), state, stack);
@@ -264,7 +306,10 @@ public final class SemanticValidator {
     if (!g.app().isEmpty()) {
       for (Selector s : g.dst()) {
         if (s instanceof Selector.Auto au && au.group() == AutoGroup.INTERNET) {
-          d.error(Codes.INVALID_DESTINATION, "cannot use app grants with autogroup:internet", s.span(),
+          d.error(
+              Codes.INVALID_DESTINATION,
+              "cannot use app grants with autogroup:internet",
+              s.span(),
               "put the app capability in a grant to tailnet destinations");
         }
       }
@@ -272,13 +317,18 @@ public final class SemanticValidator {
     g.app().forEach(this::capability);
     for (Selector s : g.dst()) {
       if (s instanceof Selector.Prefix px && px.prefix().bits() == 0) {
-        d.error(Codes.GRANT_DEFAULT_ROUTE_DESTINATION,
-            "grant destination " + px.text() + " is not allowed", s.span(),
+        d.error(
+            Codes.GRANT_DEFAULT_ROUTE_DESTINATION,
+            "grant destination " + px.text() + " is not allowed",
+            s.span(),
             "use \"*\" for every tailnet destination or autogroup:internet for the internet via exit nodes");
       }
     }
     if (g.ip().isEmpty() && g.app().isEmpty()) {
-      d.error(Codes.GRANT_EMPTY_IP_APP, "ip and app can not both be empty", g.span(),
+      d.error(
+          Codes.GRANT_EMPTY_IP_APP,
+          "ip and app can not both be empty",
+          g.span(),
           "add \"ip\": [\"*\"] for all network access, or list ports such as \"tcp:443\"");
     }
     for (Selector v : g.via()) {
@@ -289,12 +339,17 @@ public final class SemanticValidator {
       }
     }
     for (GrantIp ip : g.ip()) {
-      ip.proto().ifPresent(pr -> {
-        if (!pr.supportsPorts() && !ip.ports().isAll()) {
-          d.error(Codes.PORTS_NOT_SUPPORTED, "protocol " + pr + " does not support specific ports", ip.span(),
-              "use * as the port");
-        }
-      });
+      ip.proto()
+          .ifPresent(
+              pr -> {
+                if (!pr.supportsPorts() && !ip.ports().isAll()) {
+                  d.error(
+                      Codes.PORTS_NOT_SUPPORTED,
+                      "protocol " + pr + " does not support specific ports",
+                      ip.span(),
+                      "use * as the port");
+                }
+              });
     }
     g.srcPosture().forEach(this::posture);
   }
@@ -303,16 +358,25 @@ public final class SemanticValidator {
     for (Selector s : src) {
       ref(s);
       if (s instanceof Selector.Service svc) {
-        d.error(Codes.INVALID_SOURCE, "\"" + svc.text() + "\" not valid on the src side of a rule", s.span(),
+        d.error(
+            Codes.INVALID_SOURCE,
+            "\"" + svc.text() + "\" not valid on the src side of a rule",
+            s.span(),
             "a service is a destination; name the devices that connect to it as the source");
       }
       if (s instanceof Selector.Auto a) {
         switch (a.group()) {
-          case SELF -> d.error(Codes.SELF_AS_SOURCE,
-              "\"autogroup:self\" not valid on the src side of a rule", s.span(),
-              "use autogroup:member as the source and autogroup:self as the destination");
-          case INTERNET -> d.error(Codes.INVALID_SOURCE,
-              "\"autogroup:internet\" not valid on the src side of a rule", s.span());
+          case SELF ->
+              d.error(
+                  Codes.SELF_AS_SOURCE,
+                  "\"autogroup:self\" not valid on the src side of a rule",
+                  s.span(),
+                  "use autogroup:member as the source and autogroup:self as the destination");
+          case INTERNET ->
+              d.error(
+                  Codes.INVALID_SOURCE,
+                  "\"autogroup:internet\" not valid on the src side of a rule",
+                  s.span());
           default -> {}
         }
       }
@@ -324,10 +388,16 @@ public final class SemanticValidator {
       ref(s);
       if (s instanceof Selector.Auto a) {
         if (a.group() == AutoGroup.DANGER_ALL) {
-          d.error(Codes.DANGER_ALL_AS_DESTINATION, "cannot use autogroup:danger-all as a dst", s.span(),
+          d.error(
+              Codes.DANGER_ALL_AS_DESTINATION,
+              "cannot use autogroup:danger-all as a dst",
+              s.span(),
               "use \"*\" for every destination");
         } else if (a.group() == AutoGroup.SHARED) {
-          d.error(Codes.INVALID_DESTINATION, "\"" + a.text() + "\" not valid on the dst side of a rule", s.span(),
+          d.error(
+              Codes.INVALID_DESTINATION,
+              "\"" + a.text() + "\" not valid on the dst side of a rule",
+              s.span(),
               "autogroup:shared selects sources only");
         }
       }
@@ -335,9 +405,9 @@ public final class SemanticValidator {
   }
 
   /**
-   * Capability names are {@code {domain}/{path}}; the tailscale.com domain is reserved except
-   * for the capabilities Tailscale documents for use in grants (SaaS: relay-target, funnel and
-   * ingress are rejected; drive, kubernetes, relay, webui accepted).
+   * Capability names are {@code {domain}/{path}}; the tailscale.com domain is reserved except for
+   * the capabilities Tailscale documents for use in grants (SaaS: relay-target, funnel and ingress
+   * are rejected; drive, kubernetes, relay, webui accepted).
    */
   private static final Set<String> TAILSCALE_GRANT_CAPS =
       Set.of("drive", "drive-sharer", "kubernetes", "relay", "webui", "tsidp", "golink");
@@ -347,7 +417,10 @@ public final class SemanticValidator {
 
   private void capability(dev.tessera.policy.ast.AppCapability c) {
     if (!CAP_NAME.matcher(c.name()).matches()) {
-      d.error(Codes.INVALID_CAPABILITY, "capability name must have the form {domain}/{path}", c.span(),
+      d.error(
+          Codes.INVALID_CAPABILITY,
+          "capability name must have the form {domain}/{path}",
+          c.span(),
           "e.g. example.com/cap/my-app, without a scheme");
       return;
     }
@@ -355,36 +428,46 @@ public final class SemanticValidator {
     String path = c.name().substring(domain.length() + 1);
     if (domain.equals("tailscale.com")
         && !(path.startsWith("cap/") && TAILSCALE_GRANT_CAPS.contains(path.substring(4)))) {
-      d.error(Codes.INVALID_CAPABILITY, "capability name must not be in the tailscale.com domain", c.span(),
+      d.error(
+          Codes.INVALID_CAPABILITY,
+          "capability name must not be in the tailscale.com domain",
+          c.span(),
           "use your own domain for your own capabilities");
     }
   }
 
   /** autogroup:self as a destination needs user-like sources (SaaS wording). */
   private void selfDestination(List<Selector> src, List<Selector> dst, boolean wildcardOk) {
-    Optional<Selector> self = dst.stream()
-        .filter(s -> s instanceof Selector.Auto a && a.group() == AutoGroup.SELF)
-        .findFirst();
+    Optional<Selector> self =
+        dst.stream()
+            .filter(s -> s instanceof Selector.Auto a && a.group() == AutoGroup.SELF)
+            .findFirst();
     if (self.isEmpty()) {
       return;
     }
     for (Selector s : src) {
-      boolean userLike = switch (s) {
-        case Selector.Wildcard w -> wildcardOk;
-        case Selector.User u -> true;
-        case Selector.UserDomain u -> true;
-        case Selector.Group g -> true;
-        case Selector.Auto a -> a.group() == AutoGroup.MEMBER || a.group().isRole() || a.group() == AutoGroup.SHARED;
-        case Selector.Tag t -> false;
-        case Selector.Host h -> false;
-        case Selector.IpSet i -> false;
-        case Selector.Prefix x -> false;
-        case Selector.Range r -> false;
-        case Selector.Service v -> false;
-      };
+      boolean userLike =
+          switch (s) {
+            case Selector.Wildcard w -> wildcardOk;
+            case Selector.User u -> true;
+            case Selector.UserDomain u -> true;
+            case Selector.Group g -> true;
+            case Selector.Auto a ->
+                a.group() == AutoGroup.MEMBER
+                    || a.group().isRole()
+                    || a.group() == AutoGroup.SHARED;
+            case Selector.Tag t -> false;
+            case Selector.Host h -> false;
+            case Selector.IpSet i -> false;
+            case Selector.Prefix x -> false;
+            case Selector.Range r -> false;
+            case Selector.Service v -> false;
+          };
       if (!userLike) {
-        d.error(Codes.SELF_WITH_NON_USER_SOURCE,
-            "autogroup:self can only be used with users, groups, or supported autogroups", s.span(),
+        d.error(
+            Codes.SELF_WITH_NON_USER_SOURCE,
+            "autogroup:self can only be used with users, groups, or supported autogroups",
+            s.span(),
             "\"" + s.text() + "\" is not a user source; put it in a separate rule");
       }
     }
@@ -408,8 +491,12 @@ public final class SemanticValidator {
         case Selector.Group g -> ref(g);
         case Selector.Tag t -> ref(t);
         case Selector.Auto au when au.group().isRole() || au.group() == AutoGroup.MEMBER -> {}
-        default -> d.error(Codes.INVALID_APPROVER, "\"" + s.text() + "\" cannot be an auto-approver", s.span(),
-            "auto-approvers are users, groups, tags or role autogroups");
+        default ->
+            d.error(
+                Codes.INVALID_APPROVER,
+                "\"" + s.text() + "\" cannot be an auto-approver",
+                s.span(),
+                "auto-approvers are users, groups, tags or role autogroups");
       }
     }
   }
@@ -418,7 +505,10 @@ public final class SemanticValidator {
     r.src().forEach(this::ref);
     for (Selector s : r.src()) {
       if (s instanceof Selector.Auto a && a.group() == AutoGroup.SELF) {
-        d.error(Codes.SELF_AS_SOURCE, "\"autogroup:self\" not valid on the src side of a rule", s.span());
+        d.error(
+            Codes.SELF_AS_SOURCE,
+            "\"autogroup:self\" not valid on the src side of a rule",
+            s.span());
       }
     }
     for (Selector s : r.dst()) {
@@ -426,12 +516,24 @@ public final class SemanticValidator {
         ref(s); // a host is not an ssh destination at all: one error below, not also "undefined"
       }
       switch (s) {
-        case Selector.Host h -> d.error(Codes.INVALID_SSH, "invalid dst \"" + h.name() + "\"", s.span(),
-            "ssh destinations are tags, users or autogroup:self, not host aliases");
-        case Selector.Wildcard w -> d.error(Codes.INVALID_SSH, "You cannot specify `*` as the destination", s.span(),
-            "name the destinations: tags, users, autogroup:self or autogroup:member");
-        case Selector.Service v -> d.error(Codes.INVALID_SSH, "invalid dst \"" + v.text() + "\"", s.span(),
-            "ssh destinations are tags, users or autogroup:self, not services");
+        case Selector.Host h ->
+            d.error(
+                Codes.INVALID_SSH,
+                "invalid dst \"" + h.name() + "\"",
+                s.span(),
+                "ssh destinations are tags, users or autogroup:self, not host aliases");
+        case Selector.Wildcard w ->
+            d.error(
+                Codes.INVALID_SSH,
+                "You cannot specify `*` as the destination",
+                s.span(),
+                "name the destinations: tags, users, autogroup:self or autogroup:member");
+        case Selector.Service v ->
+            d.error(
+                Codes.INVALID_SSH,
+                "invalid dst \"" + v.text() + "\"",
+                s.span(),
+                "ssh destinations are tags, users or autogroup:self, not services");
         default -> {}
       }
     }
@@ -439,17 +541,26 @@ public final class SemanticValidator {
       if (s instanceof Selector.Tag t) {
         ref(t);
       } else {
-        d.error(Codes.INVALID_SSH, "recorder \"" + s.text() + "\" is not a tag", s.span(),
+        d.error(
+            Codes.INVALID_SSH,
+            "recorder \"" + s.text() + "\" is not a tag",
+            s.span(),
             "session recorders are named by their tags, e.g. tag:recorder");
       }
     }
     if (r.recordingEnforced() && r.recorder().isEmpty()) {
-      d.warning(Codes.INVALID_SSH, "enforceRecorder without a recorder has no effect", r.span(),
+      d.warning(
+          Codes.INVALID_SSH,
+          "enforceRecorder without a recorder has no effect",
+          r.span(),
           "add \"recorder\": [\"tag:...\"]");
     }
     selfDestination(r.src(), r.dst(), true);
     if (r.users().isEmpty()) {
-      d.error(Codes.INVALID_SSH, "ssh rule needs at least one user", r.span(),
+      d.error(
+          Codes.INVALID_SSH,
+          "ssh rule needs at least one user",
+          r.span(),
           "e.g. \"users\": [\"autogroup:nonroot\"]");
     }
     if (r.checkPeriod().isPresent() && r.action() != SshRule.Action.CHECK) {
@@ -467,7 +578,10 @@ public final class SemanticValidator {
     for (Selector s : n.target()) {
       if (s instanceof Selector.Auto a && a.group() == AutoGroup.SELF) {
         // SaaS fails with an internal error on this; say what is wrong instead.
-        d.error(Codes.INVALID_SELECTOR, "autogroup:self is not a valid nodeAttrs target", s.span(),
+        d.error(
+            Codes.INVALID_SELECTOR,
+            "autogroup:self is not a valid nodeAttrs target",
+            s.span(),
             "target users, groups, tags or autogroup:member");
       }
     }
@@ -482,7 +596,10 @@ public final class SemanticValidator {
 
   private void test(PolicyTest t) {
     if (t.accept().isEmpty() && t.deny().isEmpty()) {
-      d.warning(Codes.INVALID_TEST, "test from \"" + t.src().raw() + "\" checks nothing", t.span(),
+      d.warning(
+          Codes.INVALID_TEST,
+          "test from \"" + t.src().raw() + "\" checks nothing",
+          t.span(),
           "add accept or deny destinations");
     }
   }
@@ -490,18 +607,28 @@ public final class SemanticValidator {
   /** sshTests dst entries: single hosts; CIDRs and autogroup:internet are rejected (SaaS). */
   private void sshTest(dev.tessera.policy.ast.SshTest t) {
     for (String dst : t.dst()) {
-      Optional<Selector> s = dev.tessera.policy.syntax.Values.selector(dst, t.span(), new Diagnostics());
-      boolean disallowed = s.isPresent() && switch (s.get()) {
-        case Selector.Prefix px -> !px.prefix().isSingleAddress();
-        case Selector.Range r -> true;
-        case Selector.Auto a -> a.group() == AutoGroup.INTERNET || a.group() == AutoGroup.DANGER_ALL;
-        default -> false;
-      };
+      Optional<Selector> s =
+          dev.tessera.policy.syntax.Values.selector(dst, t.span(), new Diagnostics());
+      boolean disallowed =
+          s.isPresent()
+              && switch (s.get()) {
+                case Selector.Prefix px -> !px.prefix().isSingleAddress();
+                case Selector.Range r -> true;
+                case Selector.Auto a ->
+                    a.group() == AutoGroup.INTERNET || a.group() == AutoGroup.DANGER_ALL;
+                default -> false;
+              };
       if (disallowed) {
-        d.error(Codes.INVALID_SSH_TEST, "SSH tests dst contains disallowed element \"" + dst + "\"", t.span(),
+        d.error(
+            Codes.INVALID_SSH_TEST,
+            "SSH tests dst contains disallowed element \"" + dst + "\"",
+            t.span(),
             "name one host: a tag, a user or a single IP");
       } else if (dst.startsWith("tag:") && !tags.containsKey(dst.substring(4))) {
-        d.error(Codes.INVALID_SSH_TEST, "SSH tests dst contains unknown tag \"" + dst + "\"", t.span(),
+        d.error(
+            Codes.INVALID_SSH_TEST,
+            "SSH tests dst contains unknown tag \"" + dst + "\"",
+            t.span(),
             dst.indexOf(':', 4) > 0 ? "sshTests destinations take no port" : null);
       }
     }
@@ -518,7 +645,10 @@ public final class SemanticValidator {
 
   private void posture(PostureRef r) {
     if (!postures.containsKey(r.name())) {
-      d.error(Codes.UNDEFINED_POSTURE, "posture:" + r.name() + " is not defined in \"postures\"", r.span(),
+      d.error(
+          Codes.UNDEFINED_POSTURE,
+          "posture:" + r.name() + " is not defined in \"postures\"",
+          r.span(),
           hint("posture:", r.name(), postures.keySet()));
     }
   }
@@ -526,16 +656,31 @@ public final class SemanticValidator {
   /** Reports an undefined group/tag/host/ipset. */
   private void ref(Selector s) {
     switch (s) {
-      case Selector.Group g when !groups.containsKey(g.name()) -> d.error(Codes.UNDEFINED_GROUP,
-          "group:" + g.name() + " is not defined in \"groups\"", s.span(), hint("group:", g.name(), groups.keySet()));
-      case Selector.Tag t when !tags.containsKey(t.name()) -> d.error(Codes.UNDEFINED_TAG,
-          "tag not found: \"tag:" + t.name() + "\"", s.span(),
-          Optional.ofNullable(hint("tag:", t.name(), tags.keySet()))
-              .orElse("every tag used in a rule needs an entry in \"tagOwners\""));
-      case Selector.Host h when !hosts.containsKey(h.name()) -> d.error(Codes.UNDEFINED_HOST,
-          "host \"" + h.name() + "\" is not defined in \"hosts\"", s.span(), hint("", h.name(), hosts.keySet()));
-      case Selector.IpSet i when !ipsets.containsKey(i.name()) -> d.error(Codes.UNDEFINED_IPSET,
-          "ipset:" + i.name() + " is not defined in \"ipsets\"", s.span(), hint("ipset:", i.name(), ipsets.keySet()));
+      case Selector.Group g when !groups.containsKey(g.name()) ->
+          d.error(
+              Codes.UNDEFINED_GROUP,
+              "group:" + g.name() + " is not defined in \"groups\"",
+              s.span(),
+              hint("group:", g.name(), groups.keySet()));
+      case Selector.Tag t when !tags.containsKey(t.name()) ->
+          d.error(
+              Codes.UNDEFINED_TAG,
+              "tag not found: \"tag:" + t.name() + "\"",
+              s.span(),
+              Optional.ofNullable(hint("tag:", t.name(), tags.keySet()))
+                  .orElse("every tag used in a rule needs an entry in \"tagOwners\""));
+      case Selector.Host h when !hosts.containsKey(h.name()) ->
+          d.error(
+              Codes.UNDEFINED_HOST,
+              "host \"" + h.name() + "\" is not defined in \"hosts\"",
+              s.span(),
+              hint("", h.name(), hosts.keySet()));
+      case Selector.IpSet i when !ipsets.containsKey(i.name()) ->
+          d.error(
+              Codes.UNDEFINED_IPSET,
+              "ipset:" + i.name() + " is not defined in \"ipsets\"",
+              s.span(),
+              hint("ipset:", i.name(), ipsets.keySet()));
       default -> {}
     }
   }

@@ -22,7 +22,8 @@ class AstEqualityTest {
   void protocolSpellingIsKeptButNumberIsTheMeaning() {
     assertThat(Protocol.parse("TCP")).contains(new Protocol(6, "tcp"));
     assertThat(Protocol.parse("6")).contains(Protocol.number(6));
-    assertThat(Protocol.parse("6").orElseThrow().number()).isEqualTo(Protocol.parse("tcp").orElseThrow().number());
+    assertThat(Protocol.parse("6").orElseThrow().number())
+        .isEqualTo(Protocol.parse("tcp").orElseThrow().number());
     assertThat(Protocol.parse("ip-in-ip").orElseThrow().number()).isEqualTo(4);
     assertThat(Protocol.parse("icmp").orElseThrow().supportsPorts()).isFalse();
     assertThat(Protocol.parse("sctp").orElseThrow().supportsPorts()).isTrue();
@@ -30,7 +31,11 @@ class AstEqualityTest {
 
   @Test
   void policyEqualityIgnoresCommentsButNotSections() {
-    Policy p = Policy.builder().acls(List.of()).comments(List.of(new Comment(" x", Comment.Kind.LINE, A))).build();
+    Policy p =
+        Policy.builder()
+            .acls(List.of())
+            .comments(List.of(new Comment(" x", Comment.Kind.LINE, A)))
+            .build();
     assertThat(p).isEqualTo(Policy.builder().acls(List.of()).build());
     assertThat(p).isNotEqualTo(Policy.empty());
     assertThat(p.toBuilder().build()).isEqualTo(p);
@@ -39,8 +44,11 @@ class AstEqualityTest {
   @Test
   void aclDestinationPrintsBracketsForIpv6() {
     IpPrefix v6 = IpPrefix.parse("fd7a::1").orElseThrow();
-    assertThat(new AclDestination(new Selector.Prefix(v6, A), PortSpec.of(PortRange.single(22)), A).text())
+    assertThat(
+            new AclDestination(new Selector.Prefix(v6, A), PortSpec.of(PortRange.single(22)), A)
+                .text())
         .isEqualTo("[fd7a::1]:22");
-    assertThat(new AclDestination(new Selector.Tag("web", A), PortSpec.ALL, A).text()).isEqualTo("tag:web:*");
+    assertThat(new AclDestination(new Selector.Tag("web", A), PortSpec.ALL, A).text())
+        .isEqualTo("tag:web:*");
   }
 }

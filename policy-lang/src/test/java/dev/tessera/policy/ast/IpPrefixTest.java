@@ -33,11 +33,13 @@ class IpPrefixTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    "", "10.0.0", "10.0.0.256", "010.0.0.1", "10.0.0.1/", "10.0.0.1/33", "10.0.0.1/08", "1.2.3.4.5",
-    "::1::2", "1:2:3:4:5:6:7:8:9", "12345::", ":1", "1:", "fe80::1%eth0", "g::1", "1.2.3.4/-1",
-    "::/129", "1:2:3:4:5:6:7:8::", "10.0.0.1 ", " 10.0.0.1"
-  })
+  @ValueSource(
+      strings = {
+        "", "10.0.0", "10.0.0.256", "010.0.0.1", "10.0.0.1/", "10.0.0.1/33", "10.0.0.1/08",
+            "1.2.3.4.5",
+        "::1::2", "1:2:3:4:5:6:7:8:9", "12345::", ":1", "1:", "fe80::1%eth0", "g::1", "1.2.3.4/-1",
+        "::/129", "1:2:3:4:5:6:7:8::", "10.0.0.1 ", " 10.0.0.1"
+      })
   void rejects(String in) {
     assertThat(IpPrefix.parse(in)).as(in).isEmpty();
   }
@@ -53,7 +55,8 @@ class IpPrefixTest {
     IpPrefix v6 = IpPrefix.parse("fd7a:115c:a1e0::/48").orElseThrow();
     assertThat(v6.contains(IpPrefix.parse("fd7a:115c:a1e0:ab12::1").orElseThrow())).isTrue();
     assertThat(v6.contains(IpPrefix.parse("fd7a:115c:a1e1::1").orElseThrow())).isFalse();
-    assertThat(IpPrefix.parse("fd7a:115c:a1e0::1/70").orElseThrow().masked().toString()).isEqualTo("fd7a:115c:a1e0::/70");
+    assertThat(IpPrefix.parse("fd7a:115c:a1e0::1/70").orElseThrow().masked().toString())
+        .isEqualTo("fd7a:115c:a1e0::/70");
   }
 
   /** Differential: our parser and printer against the JDK's on random addresses. */
@@ -70,10 +73,15 @@ class IpPrefixTest {
         }
       }
       String jdk = InetAddress.getByAddress(b).getHostAddress();
-      IpPrefix p = IpPrefix.parse(jdk).orElseThrow(() -> new AssertionError("seed " + seed + ": " + jdk));
-      IpPrefix back = IpPrefix.parse(p.toString()).orElseThrow(() -> new AssertionError("seed " + seed + ": " + p));
+      IpPrefix p =
+          IpPrefix.parse(jdk).orElseThrow(() -> new AssertionError("seed " + seed + ": " + jdk));
+      IpPrefix back =
+          IpPrefix.parse(p.toString())
+              .orElseThrow(() -> new AssertionError("seed " + seed + ": " + p));
       assertThat(back).as("seed %d: %s", seed, jdk).isEqualTo(p);
-      assertThat(InetAddress.getByName(p.toString()).getAddress()).as("seed %d: %s", seed, jdk).isEqualTo(b);
+      assertThat(InetAddress.getByName(p.toString()).getAddress())
+          .as("seed %d: %s", seed, jdk)
+          .isEqualTo(b);
     }
   }
 }

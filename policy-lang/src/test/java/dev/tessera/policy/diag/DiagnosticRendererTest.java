@@ -17,8 +17,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Golden tests for the rendered diagnostics (text and JSON). Refresh the goldens with
- * {@code -Dgolden.update=true} and review the diff.
+ * Golden tests for the rendered diagnostics (text and JSON). Refresh the goldens with {@code
+ * -Dgolden.update=true} and review the diff.
  */
 class DiagnosticRendererTest {
   private static final Path GOLDEN_DIR = Path.of("src/test/resources/dev/tessera/policy/diag");
@@ -34,7 +34,8 @@ class DiagnosticRendererTest {
     if (Boolean.getBoolean("golden.update")) {
       Files.writeString(file, actual, StandardCharsets.UTF_8);
     }
-    assertThat(actual).as("golden " + name + " (refresh with -Dgolden.update=true)")
+    assertThat(actual)
+        .as("golden " + name + " (refresh with -Dgolden.update=true)")
         .isEqualTo(Files.readString(file, StandardCharsets.UTF_8));
   }
 
@@ -45,7 +46,9 @@ class DiagnosticRendererTest {
   @Test
   void textMatchesGolden() throws IOException {
     PolicyResult r = sample();
-    golden("render.golden.txt", DiagnosticRenderer.text(r.diagnostics(), Map.of(r.source().name(), r.source())));
+    golden(
+        "render.golden.txt",
+        DiagnosticRenderer.text(r.diagnostics(), Map.of(r.source().name(), r.source())));
   }
 
   @Test
@@ -62,17 +65,26 @@ class DiagnosticRendererTest {
   @Test
   void caretUnderlinesTheTokenAndExpandsTabs() {
     SourceText src = new SourceText("t", "\t\"x\": \"group:engg\",\n");
-    Diagnostic d = Diagnostic.error("undefined-group", "group:engg is not defined", new SourceSpan("t", 1, 7, 1, 19, 6, 18), "did you mean group:eng?");
-    assertThat(DiagnosticRenderer.text(d, src)).isEqualTo(
-        "t:1:7: error: group:engg is not defined\n"
-            + "    1 |     \"x\": \"group:engg\",\n"
-            + "      |          ^" + "~".repeat(11) + "\n"
-            + "  help: did you mean group:eng?\n");
+    Diagnostic d =
+        Diagnostic.error(
+            "undefined-group",
+            "group:engg is not defined",
+            new SourceSpan("t", 1, 7, 1, 19, 6, 18),
+            "did you mean group:eng?");
+    assertThat(DiagnosticRenderer.text(d, src))
+        .isEqualTo(
+            "t:1:7: error: group:engg is not defined\n"
+                + "    1 |     \"x\": \"group:engg\",\n"
+                + "      |          ^"
+                + "~".repeat(11)
+                + "\n"
+                + "  help: did you mean group:eng?\n");
   }
 
   @Test
   void unknownPositionPrintsTheFileOnly() {
-    Diagnostic d = Diagnostic.error("io", "no such file", SourceSpan.point("missing.hujson", 0, 0, -1));
+    Diagnostic d =
+        Diagnostic.error("io", "no such file", SourceSpan.point("missing.hujson", 0, 0, -1));
     assertThat(DiagnosticRenderer.text(d, null)).isEqualTo("missing.hujson: error: no such file\n");
   }
 }

@@ -28,13 +28,22 @@ class CommentNeighbourTest {
   record Token(char kind, String text, int line) {}
 
   /** The neighbours of one comment: previous and next non-comment token (index and text). */
-  record Neighbours(String comment, int before, String beforeText, int after, String afterText, boolean trailing) {}
+  record Neighbours(
+      String comment,
+      int before,
+      String beforeText,
+      int after,
+      String afterText,
+      boolean trailing) {}
 
   @Test
   void examplesKeepCommentNeighbours() throws IOException {
     List<Path> files;
     try (Stream<Path> s = Files.walk(ProjectRoot.get().resolve("examples"))) {
-      files = s.filter(p -> p.toString().endsWith(".hujson") && !p.toString().contains("/target/")).sorted().toList();
+      files =
+          s.filter(p -> p.toString().endsWith(".hujson") && !p.toString().contains("/target/"))
+              .sorted()
+              .toList();
     }
     assertThat(files).isNotEmpty();
     assertThat(check(files)).as("files formatted").isEqualTo(files.size());
@@ -48,7 +57,8 @@ class CommentNeighbourTest {
       files = s.map(d -> d.resolve("policy.hujson")).filter(Files::isRegularFile).sorted().toList();
     }
     assertThat(files).hasSize(70);
-    // One file is not HuJSON at all (its opening brace is inside a comment): it is refused, not formatted.
+    // One file is not HuJSON at all (its opening brace is inside a comment): it is refused, not
+    // formatted.
     assertThat(check(files)).as("files formatted").isEqualTo(69);
   }
 
@@ -60,7 +70,8 @@ class CommentNeighbourTest {
       PolicyResult read = Policies.read(f);
       Conversions.Result r = Conversions.format(read, false);
       if (!r.ok()) {
-        assertThat(r.blocking()).as("%s refused only for syntax errors", f)
+        assertThat(r.blocking())
+            .as("%s refused only for syntax errors", f)
             .allMatch(d -> d.code().equals(dev.tessera.policy.diag.Codes.SYNTAX));
         continue;
       }
@@ -71,9 +82,16 @@ class CommentNeighbourTest {
       assertThat(after).as("comment neighbours in %s", f).isEqualTo(before);
       comments += before.size();
       PolicyResult again = Policies.read(f.toString(), r.text(), dev.tessera.policy.Syntax.HUJSON);
-      assertThat(Conversions.format(again, false).text()).as("fmt of fmt of %s", f).isEqualTo(r.text());
+      assertThat(Conversions.format(again, false).text())
+          .as("fmt of fmt of %s", f)
+          .isEqualTo(r.text());
     }
-    System.out.println("comment neighbours: " + formatted + " files formatted, " + comments + " comments kept beside their keys/values");
+    System.out.println(
+        "comment neighbours: "
+            + formatted
+            + " files formatted, "
+            + comments
+            + " comments kept beside their keys/values");
     return formatted;
   }
 
@@ -101,8 +119,14 @@ class CommentNeighbourTest {
       Token prev = p >= 0 ? tokens.get(p) : null;
       Token next = q < tokens.size() ? tokens.get(q) : null;
       boolean trailing = prev != null && prev.line() == c.line();
-      out.add(new Neighbours(c.text().strip(), prev == null ? -1 : index.get(p), prev == null ? "" : prev.text(),
-          next == null ? -1 : index.get(q), next == null ? "" : next.text(), trailing));
+      out.add(
+          new Neighbours(
+              c.text().strip(),
+              prev == null ? -1 : index.get(p),
+              prev == null ? "" : prev.text(),
+              next == null ? -1 : index.get(q),
+              next == null ? "" : next.text(),
+              trailing));
     }
     return out;
   }
@@ -143,7 +167,9 @@ class CommentNeighbourTest {
         i++;
       } else {
         int j = i;
-        while (j < t.length() && !Character.isWhitespace(t.charAt(j)) && ",:{}[]/".indexOf(t.charAt(j)) < 0) {
+        while (j < t.length()
+            && !Character.isWhitespace(t.charAt(j))
+            && ",:{}[]/".indexOf(t.charAt(j)) < 0) {
           j++;
         }
         out.add(new Token('t', t.substring(i, j), line));

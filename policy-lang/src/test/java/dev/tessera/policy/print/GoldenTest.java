@@ -22,12 +22,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Golden files for {@code fmt} (same syntax) and {@code convert} (every other syntax): for each
  * file in {@code src/test/resources/golden/input}, the printed text in each syntax must equal
- * {@code golden/expected/INPUT.EXT} (EXT the target syntax's extension; the input's own
- * extension is the fmt result). Refresh with {@code -Dgolden.update=true} and review the diff.
+ * {@code golden/expected/INPUT.EXT} (EXT the target syntax's extension; the input's own extension
+ * is the fmt result). Refresh with {@code -Dgolden.update=true} and review the diff.
  *
- * <p>Besides the bytes, each case checks what the goldens alone would not: the conversion kept
- * the meaning ({@link Conversions} reads the output back and compares ASTs), formatting the
- * output again changes nothing (idempotence), and every comment's text is still in the output.
+ * <p>Besides the bytes, each case checks what the goldens alone would not: the conversion kept the
+ * meaning ({@link Conversions} reads the output back and compares ASTs), formatting the output
+ * again changes nothing (idempotence), and every comment's text is still in the output.
  */
 class GoldenTest {
   private static final Path ROOT = Path.of("src/test/resources/golden");
@@ -57,7 +57,9 @@ class GoldenTest {
     if (UPDATE) {
       Files.writeString(golden, text, StandardCharsets.UTF_8);
     }
-    assertThat(text).as("golden %s (refresh with -Dgolden.update=true)", golden).isEqualTo(read(golden));
+    assertThat(text)
+        .as("golden %s (refresh with -Dgolden.update=true)", golden)
+        .isEqualTo(read(golden));
 
     // fmt of the output is the output.
     PolicyResult again = Policies.read("again." + ext(target), text, target);
@@ -79,7 +81,8 @@ class GoldenTest {
     try {
       return Files.readString(p, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException("missing golden " + p + " (create with -Dgolden.update=true)", e);
+      throw new UncheckedIOException(
+          "missing golden " + p + " (create with -Dgolden.update=true)", e);
     }
   }
 }

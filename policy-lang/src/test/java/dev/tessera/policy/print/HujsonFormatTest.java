@@ -47,23 +47,31 @@ class HujsonFormatTest {
 
   @Test
   void keepsStringEscapesAndValueText() {
-    String in = "{\"hosts\": {\"a\": \"10.0.0.1/32\", \"b\": \"\\u0041\"}, \"autoApprovers\": {\"routes\": {\"fd7a::1/128\": []}}}";
+    String in =
+        "{\"hosts\": {\"a\": \"10.0.0.1/32\", \"b\": \"\\u0041\"}, \"autoApprovers\": {\"routes\": {\"fd7a::1/128\": []}}}";
     String out = HujsonFormat.format(in);
     assertThat(out).contains("\"10.0.0.1/32\"", "\"\\u0041\"", "\"fd7a::1/128\"");
   }
 
   @Test
   void renamesKeysOnlyWhenAsked() {
-    String in = "{\n\"ACLs\": [{\"action\": \"accept\", \"users\": [\"*\"], \"ports\": [\"*:*\"]}], // rules\n}";
+    String in =
+        "{\n\"ACLs\": [{\"action\": \"accept\", \"users\": [\"*\"], \"ports\": [\"*:*\"]}], // rules\n}";
     assertThat(HujsonFormat.format(in)).contains("\"ACLs\"", "\"users\"", "\"ports\"", "// rules");
     String modern = HujsonFormat.format(in, dev.tessera.policy.syntax.ModernKeys::of);
-    assertThat(modern).contains("\"acls\"", "\"src\"", "\"dst\"", "// rules").doesNotContain("users", "ports");
+    assertThat(modern)
+        .contains("\"acls\"", "\"src\"", "\"dst\"", "// rules")
+        .doesNotContain("users", "ports");
   }
 
-  /** Values of consecutive one-line members are aligned, as Go does (a comment before a key included). */
+  /**
+   * Values of consecutive one-line members are aligned, as Go does (a comment before a key
+   * included).
+   */
   @Test
   void keepsCommentsWhereTheyAre() {
-    String in = """
+    String in =
+        """
         {
           // leading
           "hosts": {
@@ -73,7 +81,9 @@ class HujsonFormatTest {
           },
         }
         """;
-    assertThat(HujsonFormat.format(in)).isEqualTo("""
+    assertThat(HujsonFormat.format(in))
+        .isEqualTo(
+            """
         {
         	// leading
         	"hosts": {

@@ -31,9 +31,9 @@ import dev.tessera.policy.ast.SshRule;
 import dev.tessera.policy.ast.SshTest;
 import dev.tessera.policy.ast.TagOwner;
 import dev.tessera.policy.ast.TestDestination;
+import dev.tessera.policy.syntax.JsonBlocks;
 import dev.tessera.policy.syntax.Tree;
 import dev.tessera.policy.syntax.Values;
-import dev.tessera.policy.syntax.JsonBlocks;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -45,9 +45,9 @@ import java.util.function.Supplier;
 /**
  * Random ASTs that any reader could have produced: every value is well-formed (the readers reject
  * malformed values, so such ASTs cannot come from text), but the policy need not be meaningful
- * (undefined groups, odd autogroup placements are fine: printing must preserve them too). Names
- * are unique per kind because readers drop duplicates. Free-text fields (ssh users, attributes,
- * test sources, posture strings, JSON strings) draw from a pool with spaces, quotes, backslashes,
+ * (undefined groups, odd autogroup placements are fine: printing must preserve them too). Names are
+ * unique per kind because readers drop duplicates. Free-text fields (ssh users, attributes, test
+ * sources, posture strings, JSON strings) draw from a pool with spaces, quotes, backslashes,
  * keywords of every syntax, non-ASCII and astral characters, to exercise every printer's quoting.
  */
 final class PolicyGenerator {
@@ -58,15 +58,64 @@ final class PolicyGenerator {
     "exit-node", "deny", "a-b", "z.z"
   };
   private static final String[] TRICKY = {
-    "", " ", "root", "autogroup:nonroot", "localpart:*@acme.com", "GIT_*", "a b", "quote\"d",
-    "single'q", "back\\slash", "tab\there", "new\nline", "日本語", "emoji 🎉", "#hash", "// slashes",
-    "/* c */", "- dash", "key: value", "*", "&anchor", "!tag", "@at", "%pct", "{json}", "[1, 2]",
-    "true", "false", "null", "~", "Yes", "0x1F", "1e5", "012", "-", "->", "=", ",", "a,1", "x:",
-    "test", "group", "SET", "NOT IN", "funnel", "mullvad", "drive:share", "nextdns:abc123"
+    "",
+    " ",
+    "root",
+    "autogroup:nonroot",
+    "localpart:*@acme.com",
+    "GIT_*",
+    "a b",
+    "quote\"d",
+    "single'q",
+    "back\\slash",
+    "tab\there",
+    "new\nline",
+    "日本語",
+    "emoji 🎉",
+    "#hash",
+    "// slashes",
+    "/* c */",
+    "- dash",
+    "key: value",
+    "*",
+    "&anchor",
+    "!tag",
+    "@at",
+    "%pct",
+    "{json}",
+    "[1, 2]",
+    "true",
+    "false",
+    "null",
+    "~",
+    "Yes",
+    "0x1F",
+    "1e5",
+    "012",
+    "-",
+    "->",
+    "=",
+    ",",
+    "a,1",
+    "x:",
+    "test",
+    "group",
+    "SET",
+    "NOT IN",
+    "funnel",
+    "mullvad",
+    "drive:share",
+    "nextdns:abc123"
   };
   private static final String[] POSTURE_ATTRS = {
-    "node:os", "node:osVersion", "node:tsVersion", "node:tsReleaseTrack", "node:tsAutoUpdate",
-    "custom:tier", "custom:managed-by", "falcon:ztaScore"
+    "node:os",
+    "node:osVersion",
+    "node:tsVersion",
+    "node:tsReleaseTrack",
+    "node:tsAutoUpdate",
+    "custom:tier",
+    "custom:managed-by",
+    "falcon:ztaScore"
   };
   private static final List<String> PROTO_NAMES = List.copyOf(Protocol.NAMES.keySet());
   private static final Set<String> PREFIX_WORDS =
@@ -84,11 +133,20 @@ final class PolicyGenerator {
       if (r.nextInt(10) < 6) {
         int n = r.nextInt(5) == 0 ? 0 : 1 + r.nextInt(4);
         switch (s) {
-          case GROUPS -> b.groups(unique(n, () -> new GroupDef(name(), selectors(0, 4), N), GroupDef::name));
-          case TAG_OWNERS -> b.tagOwners(unique(n, () -> new TagOwner(tagName(), selectors(0, 3), N), TagOwner::tag));
-          case HOSTS -> b.hosts(unique(n, () -> new HostDef(hostName(), prefix(), N), HostDef::name));
+          case GROUPS ->
+              b.groups(unique(n, () -> new GroupDef(name(), selectors(0, 4), N), GroupDef::name));
+          case TAG_OWNERS ->
+              b.tagOwners(
+                  unique(n, () -> new TagOwner(tagName(), selectors(0, 3), N), TagOwner::tag));
+          case HOSTS ->
+              b.hosts(unique(n, () -> new HostDef(hostName(), prefix(), N), HostDef::name));
           case IPSETS -> b.ipsets(unique(n, this::ipset, IpSetDef::name));
-          case POSTURES -> b.postures(unique(n, () -> new PostureDef(name(), list(0, 3, this::condition), N), PostureDef::name));
+          case POSTURES ->
+              b.postures(
+                  unique(
+                      n,
+                      () -> new PostureDef(name(), list(0, 3, this::condition), N),
+                      PostureDef::name));
           case DEFAULT_SRC_POSTURE -> b.defaultSrcPosture(list(0, 3, this::postureRef));
           case ACLS -> b.acls(list(n, n, this::acl));
           case GRANTS -> b.grants(list(n, n, this::grant));
@@ -109,8 +167,15 @@ final class PolicyGenerator {
   // ------------------------------------------------------------------ entries
 
   private IpSetDef ipset() {
-    List<IpSetDef.Op> ops = list(0, 4, () -> new IpSetDef.Op(
-        r.nextInt(3) == 0 ? IpSetDef.Kind.REMOVE : IpSetDef.Kind.ADD, ipsetTarget(), N));
+    List<IpSetDef.Op> ops =
+        list(
+            0,
+            4,
+            () ->
+                new IpSetDef.Op(
+                    r.nextInt(3) == 0 ? IpSetDef.Kind.REMOVE : IpSetDef.Kind.ADD,
+                    ipsetTarget(),
+                    N));
     return new IpSetDef(name(), ops, N);
   }
 
@@ -126,18 +191,23 @@ final class PolicyGenerator {
 
   private PostureCondition condition() {
     PostureOperator op = pick(PostureOperator.values());
-    List<PostureValue> values = switch (op.arity()) {
-      case NONE -> List.of();
-      case ONE -> List.of(postureValue());
-      case LIST -> list(1, 3, this::postureValue);
-    };
+    List<PostureValue> values =
+        switch (op.arity()) {
+          case NONE -> List.of();
+          case ONE -> List.of(postureValue());
+          case LIST -> list(1, 3, this::postureValue);
+        };
     return new PostureCondition(pick(POSTURE_ATTRS), op, values, N);
   }
 
   private PostureValue postureValue() {
     return switch (r.nextInt(4)) {
-      case 0 -> new PostureValue(PostureValue.Kind.NUMBER,
-          (r.nextBoolean() ? "-" : "") + r.nextInt(1000) + (r.nextBoolean() ? "." + r.nextInt(100) : ""));
+      case 0 ->
+          new PostureValue(
+              PostureValue.Kind.NUMBER,
+              (r.nextBoolean() ? "-" : "")
+                  + r.nextInt(1000)
+                  + (r.nextBoolean() ? "." + r.nextInt(100) : ""));
       case 1 -> new PostureValue(PostureValue.Kind.BOOLEAN, Boolean.toString(r.nextBoolean()));
       case 2 -> PostureValue.string(r.nextInt(100) + "." + r.nextInt(100));
       default -> PostureValue.string(text());
@@ -151,53 +221,88 @@ final class PolicyGenerator {
   private Acl acl() {
     Optional<Protocol> proto = r.nextInt(3) == 0 ? Optional.of(protocol()) : Optional.empty();
     boolean portsOk = proto.map(Protocol::supportsPorts).orElse(true);
-    List<AclDestination> dst = list(0, 3, () -> new AclDestination(selector(), portsOk ? ports() : PortSpec.ALL, N));
+    List<AclDestination> dst =
+        list(0, 3, () -> new AclDestination(selector(), portsOk ? ports() : PortSpec.ALL, N));
     return new Acl(AclAction.ACCEPT, selectors(0, 3), dst, proto, list(0, 2, this::postureRef), N);
   }
 
   private Grant grant() {
-    List<GrantIp> ip = list(0, 3, () -> {
-      if (r.nextInt(4) == 0) {
-        return new GrantIp(Optional.empty(), r.nextBoolean() ? PortSpec.ALL : ports(), r.nextInt(4) == 0, N);
-      }
-      Protocol p = protocol();
-      return new GrantIp(Optional.of(p), p.supportsPorts() ? ports() : PortSpec.ALL, N);
-    });
+    List<GrantIp> ip =
+        list(
+            0,
+            3,
+            () -> {
+              if (r.nextInt(4) == 0) {
+                return new GrantIp(
+                    Optional.empty(),
+                    r.nextBoolean() ? PortSpec.ALL : ports(),
+                    r.nextInt(4) == 0,
+                    N);
+              }
+              Protocol p = protocol();
+              return new GrantIp(Optional.of(p), p.supportsPorts() ? ports() : PortSpec.ALL, N);
+            });
     List<AppCapability> app = r.nextInt(3) == 0 ? apps() : List.of();
-    return new Grant(selectors(0, 3), selectors(0, 3), ip, app, list(0, 2, this::postureRef),
-        list(0, 2, () -> new Selector.Tag(name(), N)), N);
+    return new Grant(
+        selectors(0, 3),
+        selectors(0, 3),
+        ip,
+        app,
+        list(0, 2, this::postureRef),
+        list(0, 2, () -> new Selector.Tag(name(), N)),
+        N);
   }
 
   private List<AppCapability> apps() {
     List<String> names = new ArrayList<>();
-    return list(1, 2, () -> {
-      String n;
-      do {
-        n = r.nextBoolean() ? "tailscale.com/cap/" + pick(WORDS) : text();
-      } while (names.contains(n));
-      names.add(n);
-      return new AppCapability(n, list(0, 2, () -> new JsonText(JsonBlocks.compact(json(2)), N)), N);
-    });
+    return list(
+        1,
+        2,
+        () -> {
+          String n;
+          do {
+            n = r.nextBoolean() ? "tailscale.com/cap/" + pick(WORDS) : text();
+          } while (names.contains(n));
+          names.add(n);
+          return new AppCapability(
+              n, list(0, 2, () -> new JsonText(JsonBlocks.compact(json(2)), N)), N);
+        });
   }
 
   private AutoApprovers autoApprovers() {
     List<AutoApprovers.RouteApprover> routes =
-        unique(r.nextInt(3), () -> new AutoApprovers.RouteApprover(prefix(), selectors(0, 2), N),
+        unique(
+            r.nextInt(3),
+            () -> new AutoApprovers.RouteApprover(prefix(), selectors(0, 2), N),
             ra -> ra.route().toString());
     List<AutoApprovers.ServiceApprover> services =
-        unique(r.nextInt(3), () -> new AutoApprovers.ServiceApprover(
-                r.nextBoolean() ? new Selector.Service("svc-" + r.nextInt(5), N) : new Selector.Tag(name(), N),
-                selectors(0, 2), N),
+        unique(
+            r.nextInt(3),
+            () ->
+                new AutoApprovers.ServiceApprover(
+                    r.nextBoolean()
+                        ? new Selector.Service("svc-" + r.nextInt(5), N)
+                        : new Selector.Tag(name(), N),
+                    selectors(0, 2),
+                    N),
             sa -> sa.service().text());
     return new AutoApprovers(routes, selectors(0, 2), services, N);
   }
 
   private SshRule ssh() {
-    return new SshRule(pick(SshRule.Action.values()), selectors(0, 2), selectors(0, 2),
-        list(0, 3, this::sshUser), r.nextBoolean() ? Optional.of(pick(new String[] {"12h", "always", "1h30m", "90s", "168h", "0"})) : Optional.empty(),
-        list(0, 2, this::nonEmptyText), list(0, 2, this::postureRef),
+    return new SshRule(
+        pick(SshRule.Action.values()),
+        selectors(0, 2),
+        selectors(0, 2),
+        list(0, 3, this::sshUser),
+        r.nextBoolean()
+            ? Optional.of(pick(new String[] {"12h", "always", "1h30m", "90s", "168h", "0"}))
+            : Optional.empty(),
+        list(0, 2, this::nonEmptyText),
+        list(0, 2, this::postureRef),
         list(0, 2, () -> new Selector.Tag(name(), N)),
-        r.nextInt(3) == 0 ? Optional.of(r.nextBoolean()) : Optional.empty(), N);
+        r.nextInt(3) == 0 ? Optional.of(r.nextBoolean()) : Optional.empty(),
+        N);
   }
 
   /** Readers trim ssh users and reject empty ones and "*" (as Tailscale does). */
@@ -212,14 +317,19 @@ final class PolicyGenerator {
   }
 
   private NodeAttr nodeAttr() {
-    return new NodeAttr(selectors(0, 3), list(0, 3, this::text), r.nextInt(4) == 0 ? apps() : List.of(),
-        r.nextInt(4) == 0 ? list(1, 2, this::prefix) : List.of(), N);
+    return new NodeAttr(
+        selectors(0, 3),
+        list(0, 3, this::text),
+        r.nextInt(4) == 0 ? apps() : List.of(),
+        r.nextInt(4) == 0 ? list(1, 2, this::prefix) : List.of(),
+        N);
   }
 
   private PolicyTest test() {
     String src = r.nextBoolean() ? selector().text() : text();
     Optional<Protocol> proto = r.nextInt(3) == 0 ? Optional.of(protocol()) : Optional.empty();
-    return new PolicyTest(Values.testSource(src, N), proto, list(0, 3, this::testDst), list(0, 2, this::testDst), N);
+    return new PolicyTest(
+        Values.testSource(src, N), proto, list(0, 3, this::testDst), list(0, 2, this::testDst), N);
   }
 
   private TestDestination testDst() {
@@ -228,8 +338,13 @@ final class PolicyGenerator {
   }
 
   private SshTest sshTest() {
-    return new SshTest(text(), list(0, 2, this::text), list(0, 2, this::text), list(0, 2, this::text),
-        list(0, 2, this::text), N);
+    return new SshTest(
+        text(),
+        list(0, 2, this::text),
+        list(0, 2, this::text),
+        list(0, 2, this::text),
+        list(0, 2, this::text),
+        N);
   }
 
   // ------------------------------------------------------------------ values
@@ -241,13 +356,18 @@ final class PolicyGenerator {
   private Selector selector() {
     return switch (r.nextInt(10)) {
       case 0 -> new Selector.Wildcard(N);
-      case 1 -> new Selector.User(pick(WORDS).toLowerCase(java.util.Locale.ROOT).replace(".", "")
-          + (r.nextBoolean() ? "@acme.com" : r.nextBoolean() ? "@" : "@github"), N);
+      case 1 ->
+          new Selector.User(
+              pick(WORDS).toLowerCase(java.util.Locale.ROOT).replace(".", "")
+                  + (r.nextBoolean() ? "@acme.com" : r.nextBoolean() ? "@" : "@github"),
+              N);
       case 2 -> new Selector.UserDomain(pick(new String[] {"acme.com", "example.org"}), N);
       case 3 -> new Selector.Group(name(), N);
       case 4 -> new Selector.Tag(name(), N);
-      case 5 -> r.nextInt(6) == 0 ? new Selector.Auto(AutoGroup.MEMBER, true, N)
-          : new Selector.Auto(pick(AutoGroup.values()), N);
+      case 5 ->
+          r.nextInt(6) == 0
+              ? new Selector.Auto(AutoGroup.MEMBER, true, N)
+              : new Selector.Auto(pick(AutoGroup.values()), N);
       case 6 -> new Selector.Host(hostName(), N);
       case 7 -> new Selector.IpSet(name(), N);
       case 8 -> r.nextInt(4) == 0 ? new Selector.Service("svc-" + r.nextInt(5), N) : range();
@@ -257,8 +377,10 @@ final class PolicyGenerator {
 
   private Selector range() {
     IpPrefix a = address(r.nextBoolean());
-    IpPrefix b = a.isV4() ? IpPrefix.v4((int) Math.min(0xFFFF_FFFFL, a.lo() + r.nextInt(300)), 32)
-        : IpPrefix.v6(a.hi(), a.lo() + r.nextInt(300), 128);
+    IpPrefix b =
+        a.isV4()
+            ? IpPrefix.v4((int) Math.min(0xFFFF_FFFFL, a.lo() + r.nextInt(300)), 32)
+            : IpPrefix.v6(a.hi(), a.lo() + r.nextInt(300), 128);
     if (Long.compareUnsigned(b.lo(), a.lo()) < 0) {
       b = a;
     }
@@ -285,16 +407,23 @@ final class PolicyGenerator {
     if (r.nextInt(4) == 0) {
       return PortSpec.ALL;
     }
-    return new PortSpec(list(1, 3, () -> {
-      int a = 1 + r.nextInt(65535);
-      int b = r.nextBoolean() ? a : a + r.nextInt(65536 - a);
-      return new PortRange(a, b);
-    }));
+    return new PortSpec(
+        list(
+            1,
+            3,
+            () -> {
+              int a = 1 + r.nextInt(65535);
+              int b = r.nextBoolean() ? a : a + r.nextInt(65536 - a);
+              return new PortRange(a, b);
+            }));
   }
 
   private Protocol protocol() {
-    return r.nextBoolean() ? Protocol.named(PROTO_NAMES.get(r.nextInt(PROTO_NAMES.size())))
-        : r.nextBoolean() ? Protocol.number(pick(new Integer[] {6, 17, 1, 58, 132})) : Protocol.number(r.nextInt(256));
+    return r.nextBoolean()
+        ? Protocol.named(PROTO_NAMES.get(r.nextInt(PROTO_NAMES.size())))
+        : r.nextBoolean()
+            ? Protocol.number(pick(new Integer[] {6, 17, 1, 58, 132}))
+            : Protocol.number(r.nextInt(256));
   }
 
   /** A group/tag/ipset/posture name: letters, digits, '-', '_', '.'. */
@@ -318,7 +447,9 @@ final class PolicyGenerator {
     String n;
     do {
       n = name();
-    } while (PREFIX_WORDS.contains(n) || !Character.isLetter(n.charAt(0)) || n.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.'));
+    } while (PREFIX_WORDS.contains(n)
+        || !Character.isLetter(n.charAt(0))
+        || n.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.'));
     return n;
   }
 
@@ -327,12 +458,13 @@ final class PolicyGenerator {
       StringBuilder sb = new StringBuilder();
       int len = r.nextInt(8);
       for (int i = 0; i < len; i++) {
-        sb.appendCodePoint(switch (r.nextInt(6)) {
-          case 0 -> 0x20 + r.nextInt(95);
-          case 1 -> 0xe9;
-          case 2 -> 0x1F600 + r.nextInt(10);
-          default -> 'a' + r.nextInt(26);
-        });
+        sb.appendCodePoint(
+            switch (r.nextInt(6)) {
+              case 0 -> 0x20 + r.nextInt(95);
+              case 1 -> 0xe9;
+              case 2 -> 0x1F600 + r.nextInt(10);
+              default -> 'a' + r.nextInt(26);
+            });
       }
       return sb.toString();
     }
@@ -360,7 +492,11 @@ final class PolicyGenerator {
       case 0 -> jsonObject(depth);
       case 1 -> new Tree.Arr(list(0, 3, () -> json(depth - 1)), N);
       case 2 -> new Tree.Str(text(), N);
-      case 3 -> new Tree.Num(pick(new String[] {"0", "1", "-7", "1.50", "900", "3.25", "12345678901234567890"}), true, N);
+      case 3 ->
+          new Tree.Num(
+              pick(new String[] {"0", "1", "-7", "1.50", "900", "3.25", "12345678901234567890"}),
+              true,
+              N);
       case 4 -> new Tree.Bool(r.nextBoolean(), N);
       default -> new Tree.Null(N);
     };

@@ -13,18 +13,22 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Property: for random valid ASTs and every pair of syntaxes (A, B), printing in A, reading,
- * printing in B and reading gives the same AST (structural equality: spans and comments aside),
- * and printing is a fixed point (print(read(print(p))) == print(p)). Seeds are consecutive from
- * a base that can be changed with {@code -Dproperty.seed=N}; {@code -Dproperty.runs=N} sets how
- * many policies are tried. A failure names the seed and the syntaxes, and shows the text.
+ * printing in B and reading gives the same AST (structural equality: spans and comments aside), and
+ * printing is a fixed point (print(read(print(p))) == print(p)). Seeds are consecutive from a base
+ * that can be changed with {@code -Dproperty.seed=N}; {@code -Dproperty.runs=N} sets how many
+ * policies are tried. A failure names the seed and the syntaxes, and shows the text.
  */
 class PrintRoundTripPropertyTest {
   private static final long BASE = Long.getLong("property.seed", 20261126L);
   private static final int RUNS = Integer.getInteger("property.runs", 120);
   private static final java.util.Map<Syntax, dev.tessera.policy.syntax.SyntaxReader> READERS =
-      java.util.Map.of(Syntax.HUJSON, Policies.reader(Syntax.HUJSON).orElseThrow(),
-          Syntax.YAML, Policies.reader(Syntax.YAML).orElseThrow(),
-          Syntax.TPOL, Policies.reader(Syntax.TPOL).orElseThrow());
+      java.util.Map.of(
+          Syntax.HUJSON,
+          Policies.reader(Syntax.HUJSON).orElseThrow(),
+          Syntax.YAML,
+          Policies.reader(Syntax.YAML).orElseThrow(),
+          Syntax.TPOL,
+          Policies.reader(Syntax.TPOL).orElseThrow());
 
   @Test
   void everySyntaxPairRoundTrips() {
@@ -34,12 +38,18 @@ class PrintRoundTripPropertyTest {
       for (Syntax a : Syntax.values()) {
         String textA = Printers.print(p, a);
         Policy pa = read(textA, a, seed, "print as " + a);
-        assertThat(pa).as("seed %d: read(print as %s) differs from the AST; text:%n%s", seed, a, textA).isEqualTo(p);
-        assertThat(Printers.print(pa, a)).as("seed %d: printing as %s is not a fixed point", seed, a).isEqualTo(textA);
+        assertThat(pa)
+            .as("seed %d: read(print as %s) differs from the AST; text:%n%s", seed, a, textA)
+            .isEqualTo(p);
+        assertThat(Printers.print(pa, a))
+            .as("seed %d: printing as %s is not a fixed point", seed, a)
+            .isEqualTo(textA);
         for (Syntax b : Syntax.values()) {
           String textB = Printers.print(pa, b);
           Policy pb = read(textB, b, seed, a + " then " + b);
-          assertThat(pb).as("seed %d: %s -> %s changed the AST; text:%n%s", seed, a, b, textB).isEqualTo(p);
+          assertThat(pb)
+              .as("seed %d: %s -> %s changed the AST; text:%n%s", seed, a, b, textB)
+              .isEqualTo(p);
         }
       }
     }

@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * form, in route keys, host values, ACL and grant destinations, grant {@code ip} entries.
  */
 class ValueTextTest {
-  private static final String POLICY = """
+  private static final String POLICY =
+      """
       {
         "hosts": {"web": "10.0.0.5/32", "v6": "fd7a:115c:a1e0::5/128"},
         "tagOwners": {"tag:r": []},
@@ -25,8 +26,17 @@ class ValueTextTest {
       }
       """;
 
-  private static final List<String> VALUES = List.of("10.0.0.5/32", "fd7a:115c:a1e0::5/128", "10.1.0.1/32",
-      "fd7a::1/128", "10.2.0.1/32", "10.3.0.1/32:443", "web:1-65535", "10.4.0.1/32", "fd7a:0:0::9/128");
+  private static final List<String> VALUES =
+      List.of(
+          "10.0.0.5/32",
+          "fd7a:115c:a1e0::5/128",
+          "10.1.0.1/32",
+          "fd7a::1/128",
+          "10.2.0.1/32",
+          "10.3.0.1/32:443",
+          "web:1-65535",
+          "10.4.0.1/32",
+          "fd7a:0:0::9/128");
 
   @ParameterizedTest
   @EnumSource(Syntax.class)
@@ -38,7 +48,8 @@ class ValueTextTest {
     for (String v : VALUES) {
       assertThat(there.text()).as("%s in %s", v, via).contains(v);
     }
-    PolicyResult again = Policies.read("p." + via.name().toLowerCase(java.util.Locale.ROOT), there.text(), via);
+    PolicyResult again =
+        Policies.read("p." + via.name().toLowerCase(java.util.Locale.ROOT), there.text(), via);
     Conversions.Result back = Conversions.print(again, Syntax.HUJSON);
     for (String v : VALUES) {
       assertThat(back.text()).as("%s back from %s", v, via).contains("\"" + v + "\"");

@@ -14,14 +14,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Bad input must become located diagnostics, never an exception: random edits of a valid policy
  * (deleting, duplicating, inserting structural characters) are read, and every result must either
- * be valid or carry at least one error with a file name. A seeded quick property test; the
- * Jazzer fuzz targets go further.
+ * be valid or carry at least one error with a file name. A seeded quick property test; the Jazzer
+ * fuzz targets go further.
  */
 class ReaderRobustnessTest {
   private static final String NOISE = "{}[]\",:/*#\n -'\\0123456789abc@.\t";
 
   @ParameterizedTest
-  @EnumSource(value = Syntax.class, names = {"HUJSON", "YAML"})
+  @EnumSource(
+      value = Syntax.class,
+      names = {"HUJSON", "YAML"})
   void randomEditsNeverThrow(Syntax syntax) {
     long seed = Long.getLong("seed", System.nanoTime());
     Random rnd = new Random(seed);
@@ -57,6 +59,8 @@ class ReaderRobustnessTest {
         }
       }
     }
-    assertThat(invalid).as("the edits must actually break documents (seed %d)", seed).isGreaterThan(100);
+    assertThat(invalid)
+        .as("the edits must actually break documents (seed %d)", seed)
+        .isGreaterThan(100);
   }
 }

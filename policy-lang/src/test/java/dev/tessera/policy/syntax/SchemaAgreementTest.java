@@ -47,27 +47,38 @@ class SchemaAgreementTest {
         unsound++;
       }
       assertThat(mapperOk)
-          .as("seed %d, iteration %d: schema %s, mapper %s", seed, i,
-              SchemaValidator.validate(norm, false), m.typeIssues())
+          .as(
+              "seed %d, iteration %d: schema %s, mapper %s",
+              seed, i, SchemaValidator.validate(norm, false), m.typeIssues())
           .isEqualTo(schemaOk);
     }
-    assertThat(unsound).as("the mutations must exercise unsound documents (seed %d)", seed).isGreaterThan(100);
+    assertThat(unsound)
+        .as("the mutations must exercise unsound documents (seed %d)", seed)
+        .isGreaterThan(100);
   }
 
   @Test
   void schemaAndMapperWordStructuralProblemsAlike() {
-    String text = "{\"acls\": [{\"action\": \"accept\", \"src\": \"*\"}], \"disableIPv4\": \"no\", \"hosts\": []}";
-    Tree.Obj root = (Tree.Obj) TreeReader.read(new SourceText("t", text), false, new Diagnostics()).orElseThrow();
-    List<String> schema = SchemaValidator.validate(root, false).stream()
-        .map(f -> f.diagnostic().message()).sorted().toList();
+    String text =
+        "{\"acls\": [{\"action\": \"accept\", \"src\": \"*\"}], \"disableIPv4\": \"no\", \"hosts\": []}";
+    Tree.Obj root =
+        (Tree.Obj)
+            TreeReader.read(new SourceText("t", text), false, new Diagnostics()).orElseThrow();
+    List<String> schema =
+        SchemaValidator.validate(root, false).stream()
+            .map(f -> f.diagnostic().message())
+            .sorted()
+            .toList();
     PolicyMapper m = new PolicyMapper(new Diagnostics(), false);
     m.map(root, List.of());
-    List<String> mapper = m.typeIssues().stream().map(t -> t.diagnostic().message()).sorted().toList();
-    assertThat(schema).containsExactly(
-        "acls[0] is missing the required key \"dst\"",
-        "acls[0].src must be an array, not a string",
-        "disableIPv4 must be a boolean, not a string",
-        "hosts must be an object, not an array");
+    List<String> mapper =
+        m.typeIssues().stream().map(t -> t.diagnostic().message()).sorted().toList();
+    assertThat(schema)
+        .containsExactly(
+            "acls[0] is missing the required key \"dst\"",
+            "acls[0].src must be an array, not a string",
+            "disableIPv4 must be a boolean, not a string",
+            "hosts must be an object, not an array");
     assertThat(mapper).isEqualTo(schema);
   }
 
@@ -114,7 +125,8 @@ class SchemaAgreementTest {
         }
         yield new Tree.Obj(es, o.span());
       }
-      case Tree.Arr a -> new Tree.Arr(a.items().stream().map(i -> replace(i, victim, rnd)).toList(), a.span());
+      case Tree.Arr a ->
+          new Tree.Arr(a.items().stream().map(i -> replace(i, victim, rnd)).toList(), a.span());
       default -> t;
     };
   }
@@ -125,12 +137,18 @@ class SchemaAgreementTest {
     assertThat(keys(schema.get("properties"))).isEqualTo(new TreeSet<>(Shapes.POLICY.keys()));
     JsonNode defs = schema.get("$defs");
     assertThat(keys(defs.get("acl").get("properties"))).isEqualTo(new TreeSet<>(Shapes.ACL.keys()));
-    assertThat(keys(defs.get("grant").get("properties"))).isEqualTo(new TreeSet<>(Shapes.GRANT.keys()));
-    assertThat(keys(defs.get("autoApprovers").get("properties"))).isEqualTo(new TreeSet<>(Shapes.AUTO_APPROVERS.keys()));
-    assertThat(keys(defs.get("sshRule").get("properties"))).isEqualTo(new TreeSet<>(Shapes.SSH.keys()));
-    assertThat(keys(defs.get("nodeAttr").get("properties"))).isEqualTo(new TreeSet<>(Shapes.NODE_ATTR.keys()));
-    assertThat(keys(defs.get("test").get("properties"))).isEqualTo(new TreeSet<>(Shapes.TEST.keys()));
-    assertThat(keys(defs.get("sshTest").get("properties"))).isEqualTo(new TreeSet<>(Shapes.SSH_TEST.keys()));
+    assertThat(keys(defs.get("grant").get("properties")))
+        .isEqualTo(new TreeSet<>(Shapes.GRANT.keys()));
+    assertThat(keys(defs.get("autoApprovers").get("properties")))
+        .isEqualTo(new TreeSet<>(Shapes.AUTO_APPROVERS.keys()));
+    assertThat(keys(defs.get("sshRule").get("properties")))
+        .isEqualTo(new TreeSet<>(Shapes.SSH.keys()));
+    assertThat(keys(defs.get("nodeAttr").get("properties")))
+        .isEqualTo(new TreeSet<>(Shapes.NODE_ATTR.keys()));
+    assertThat(keys(defs.get("test").get("properties")))
+        .isEqualTo(new TreeSet<>(Shapes.TEST.keys()));
+    assertThat(keys(defs.get("sshTest").get("properties")))
+        .isEqualTo(new TreeSet<>(Shapes.SSH_TEST.keys()));
   }
 
   private static Set<String> keys(JsonNode obj) {
@@ -154,7 +172,8 @@ class SchemaAgreementTest {
       Files.writeString(repoCopy, canonical, StandardCharsets.UTF_8);
     }
     assertThat(Files.readString(repoCopy, StandardCharsets.UTF_8))
-        .as("schema/policy.schema.json differs from the packaged schema; run with -Dgolden.update=true")
+        .as(
+            "schema/policy.schema.json differs from the packaged schema; run with -Dgolden.update=true")
         .isEqualTo(canonical);
   }
 }

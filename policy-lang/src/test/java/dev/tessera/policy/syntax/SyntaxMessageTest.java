@@ -9,10 +9,17 @@ import dev.tessera.policy.diag.Diagnostic;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Malformed HuJSON: the message says what is wrong in policy terms, at the exact place, with no Jackson wording. */
+/**
+ * Malformed HuJSON: the message says what is wrong in policy terms, at the exact place, with no
+ * Jackson wording.
+ */
 class SyntaxMessageTest {
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '`',
+      textBlock =
+          """
       missing comma after a value  | `{"acls": [] "groups": {}}`     | expected ',' or '}' after the value of "acls", found '"' | 1 | 13
       unquoted key                 | `{acls: []}`                    | expected a key in double quotes, found 'a'              | 1 | 2
       missing colon                | `{"acls" []}`                   | expected ':' after the key, found '['                   | 1 | 9
@@ -24,7 +31,9 @@ class SyntaxMessageTest {
     PolicyResult r = Policies.read("p.hujson", text, Syntax.HUJSON);
     assertThat(r.errors()).hasSize(1);
     Diagnostic d = r.errors().getFirst();
-    assertThat(d.message()).isEqualTo(message).doesNotContain("code ", "token 'null'", "VALUE_STRING");
+    assertThat(d.message())
+        .isEqualTo(message)
+        .doesNotContain("code ", "token 'null'", "VALUE_STRING");
     assertThat(d.span().startLine()).isEqualTo(line);
     assertThat(d.span().startCol()).isEqualTo(col);
   }

@@ -32,14 +32,14 @@ import java.util.function.Supplier;
  * 4xx/503   {"error": CODE, "message": "..."}
  * </pre>
  *
- * <p><b>Proof of possession.</b> The request is authenticated with {@link NodeAuth} as the node whose
- * key is the public key being registered: an HMAC keyed by the X25519 secret of that key's private
- * half and the server key, over method, path, time, nonce and the body. So only the holder of the
- * private key can register a public key (no one can enroll another machine's key), the auth key
- * travels only inside an authenticated body, and a captured request cannot be replayed (the
- * nonce window) or altered. The server learns the public key, the hostname, the routes and
- * posture the agent reports, and the source address it sees, which with {@code listenPort} becomes
- * an endpoint; it never sees the private key.
+ * <p><b>Proof of possession.</b> The request is authenticated with {@link NodeAuth} as the node
+ * whose key is the public key being registered: an HMAC keyed by the X25519 secret of that key's
+ * private half and the server key, over method, path, time, nonce and the body. So only the holder
+ * of the private key can register a public key (no one can enroll another machine's key), the auth
+ * key travels only inside an authenticated body, and a captured request cannot be replayed (the
+ * nonce window) or altered. The server learns the public key, the hostname, the routes and posture
+ * the agent reports, and the source address it sees, which with {@code listenPort} becomes an
+ * endpoint; it never sees the private key.
  */
 public final class EnrollmentService {
   /** Bound on one agent's replay window (enrollment is rare). */
@@ -50,7 +50,9 @@ public final class EnrollmentService {
   private final NodeAuth.Authenticator auth;
   private final ObjectMapper json = new ObjectMapper();
 
-  /** @param checks the current policy's checks (the policy in force when the request arrives) */
+  /**
+   * @param checks the current policy's checks (the policy in force when the request arrives)
+   */
   public EnrollmentService(Registry registry, SigningKey serverKey, Supplier<PolicyChecks> checks) {
     this.registry = registry;
     this.checks = checks;
@@ -69,13 +71,21 @@ public final class EnrollmentService {
    *
    * @param observedAddress the source address of the connection as the server sees it (no port)
    */
-  public Response enroll(String method, String path, byte[] body, Map<String, String> headers, String observedAddress,
+  public Response enroll(
+      String method,
+      String path,
+      byte[] body,
+      Map<String, String> headers,
+      String observedAddress,
       long nowMillis) {
     String signer;
     try {
       signer = auth.authenticate(method, path, body, headers, nowMillis);
     } catch (BundleException e) {
-      return error(401, "bad-auth", "enrollment must be signed with the WireGuard key being registered: " + e.getMessage());
+      return error(
+          401,
+          "bad-auth",
+          "enrollment must be signed with the WireGuard key being registered: " + e.getMessage());
     }
     JsonNode req;
     try {
@@ -88,16 +98,25 @@ public final class EnrollmentService {
     }
     String publicKey = req.path("publicKey").asText("");
     if (!publicKey.equals(signer)) {
-      return error(401, "bad-auth", "the request is signed with another key than the one it registers");
+      return error(
+          401, "bad-auth", "the request is signed with another key than the one it registers");
     }
     try {
-      Enrollment e = new Enrollment(req.path("authKey").asText(""), publicKey, req.path("hostname").asText(""),
-          strings(req.path("advertiseRoutes")), req.path("exitNode").asBoolean(false));
+      Enrollment e =
+          new Enrollment(
+              req.path("authKey").asText(""),
+              publicKey,
+              req.path("hostname").asText(""),
+              strings(req.path("advertiseRoutes")),
+              req.path("exitNode").asBoolean(false));
       Node n = registry.enroll(e, checks.get());
       List<String> endpoints = new ArrayList<>(strings(req.path("endpoints")));
       int port = req.path("listenPort").asInt(0);
       if (port > 0 && port < 65536 && observedAddress != null) {
-        endpoints.add((observedAddress.contains(":") ? "[" + observedAddress + "]" : observedAddress) + ":" + port);
+        endpoints.add(
+            (observedAddress.contains(":") ? "[" + observedAddress + "]" : observedAddress)
+                + ":"
+                + port);
       }
       Map<String, String> posture = new LinkedHashMap<>();
       req.path("posture").properties().forEach(p -> posture.put(p.getKey(), p.getValue().asText()));
@@ -128,8 +147,15 @@ public final class EnrollmentService {
 
   static int status(RegistryException.Code code) {
     return switch (code) {
-      case MALFORMED_AUTH_KEY, MALFORMED_TAG, MALFORMED_HOSTNAME, MALFORMED_USER, MALFORMED_PUBLIC_KEY,
-          MALFORMED_ROUTE, ROUTE_NOT_ADVERTISED, BAD_REQUEST -> 400;
+      case MALFORMED_AUTH_KEY,
+          MALFORMED_TAG,
+          MALFORMED_HOSTNAME,
+          MALFORMED_USER,
+          MALFORMED_PUBLIC_KEY,
+          MALFORMED_ROUTE,
+          ROUTE_NOT_ADVERTISED,
+          BAD_REQUEST ->
+          400;
       case UNKNOWN_AUTH_KEY, AUTH_KEY_EXPIRED, AUTH_KEY_REVOKED, AUTH_KEY_USED -> 401;
       case TAG_NOT_OWNED -> 403;
       case UNKNOWN_NODE -> 404;

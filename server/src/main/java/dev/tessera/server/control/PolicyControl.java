@@ -13,18 +13,20 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The registry's two questions answered by a policy: {@code tagOwners} (through the compiler's
- * own check, the one every compile applies to tagged nodes, so a key and a compile never disagree)
- * and {@code autoApprovers}: an advertised route is approved when an entry of
- * {@code autoApprovers.routes} covers it (the entry's prefix contains the route) and names the
- * node's owner (a user, a group the user is in, {@code *@domain}, {@code autogroup:member}) or, for
- * a tagged node, one of its tags; {@code 0.0.0.0/0} and {@code ::/0} are approved by
- * {@code autoApprovers.exitNode} instead.
+ * The registry's two questions answered by a policy: {@code tagOwners} (through the compiler's own
+ * check, the one every compile applies to tagged nodes, so a key and a compile never disagree) and
+ * {@code autoApprovers}: an advertised route is approved when an entry of {@code
+ * autoApprovers.routes} covers it (the entry's prefix contains the route) and names the node's
+ * owner (a user, a group the user is in, {@code *@domain}, {@code autogroup:member}) or, for a
+ * tagged node, one of its tags; {@code 0.0.0.0/0} and {@code ::/0} are approved by {@code
+ * autoApprovers.exitNode} instead.
  */
 public final class PolicyControl {
   private PolicyControl() {}
 
-  /** The checks for {@code policy}, with users' roles (for autogroup owners) from {@code inventory}. */
+  /**
+   * The checks for {@code policy}, with users' roles (for autogroup owners) from {@code inventory}.
+   */
   public static PolicyChecks checks(Policy policy, Inventory inventory) {
     Map<String, Set<String>> groups = ResolveIdentities.groups(policy);
     return new PolicyChecks(
@@ -32,7 +34,11 @@ public final class PolicyControl {
         (route, user, tags) -> approves(policy.autoApprovers(), groups, route, user, tags));
   }
 
-  static boolean approves(AutoApprovers auto, Map<String, Set<String>> groups, String route, Optional<String> user,
+  static boolean approves(
+      AutoApprovers auto,
+      Map<String, Set<String>> groups,
+      String route,
+      Optional<String> user,
       List<String> tags) {
     Optional<IpPrefix> r = IpPrefix.parse(route);
     if (r.isEmpty()) {
@@ -42,7 +48,8 @@ public final class PolicyControl {
       return auto.exitNode().stream().anyMatch(s -> names(s, groups, user, tags));
     }
     for (AutoApprovers.RouteApprover a : auto.routes()) {
-      if (a.route().isV4() == r.get().isV4() && a.route().contains(r.get())
+      if (a.route().isV4() == r.get().isV4()
+          && a.route().contains(r.get())
           && a.approvers().stream().anyMatch(s -> names(s, groups, user, tags))) {
         return true;
       }
@@ -50,7 +57,8 @@ public final class PolicyControl {
     return false;
   }
 
-  private static boolean names(Selector s, Map<String, Set<String>> groups, Optional<String> user, List<String> tags) {
+  private static boolean names(
+      Selector s, Map<String, Set<String>> groups, Optional<String> user, List<String> tags) {
     if (!tags.isEmpty()) {
       return s instanceof Selector.Tag t && tags.contains("tag:" + t.name());
     }

@@ -25,10 +25,10 @@ import java.util.TreeSet;
  * registry, and what {@code policyc inventory export} writes so that {@code test}, {@code explain},
  * {@code matrix} and {@code diff} run offline against the live tailnet.
  *
- * <p>A node whose key has expired is left out, so it is in no bundle and no filter admits it;
- * only approved routes are routes. Each node's inventory {@code key} is its WireGuard public key,
- * which is how the server authenticates its requests. Users are the owners and taggers of the
- * nodes, all members (roles are not kept in the registry).
+ * <p>A node whose key has expired is left out, so it is in no bundle and no filter admits it; only
+ * approved routes are routes. Each node's inventory {@code key} is its WireGuard public key, which
+ * is how the server authenticates its requests. Users are the owners and taggers of the nodes, all
+ * members (roles are not kept in the registry).
  */
 public final class RegistryInventory {
   private RegistryInventory() {}
@@ -41,11 +41,19 @@ public final class RegistryInventory {
       n.user().ifPresent(users::add);
       TreeMap<String, PostureValue> posture = new TreeMap<>();
       n.posture().forEach((k, v) -> posture.put(k, PostureValue.string(v)));
-      out.add(new InventoryNode(n.name(), n.user(), n.tags(),
-          List.of(IpAddress.parse(n.ipv4()), IpAddress.parse(n.ipv6())), Optional.of(n.publicKey()), posture,
-          n.approvedRoutes().stream().map(RegistryInventory::prefix).toList(), SourceSpan.NONE));
+      out.add(
+          new InventoryNode(
+              n.name(),
+              n.user(),
+              n.tags(),
+              List.of(IpAddress.parse(n.ipv4()), IpAddress.parse(n.ipv6())),
+              Optional.of(n.publicKey()),
+              posture,
+              n.approvedRoutes().stream().map(RegistryInventory::prefix).toList(),
+              SourceSpan.NONE));
     }
-    List<InventoryUser> us = users.stream().map(u -> new InventoryUser(u, Role.MEMBER, SourceSpan.NONE)).toList();
+    List<InventoryUser> us =
+        users.stream().map(u -> new InventoryUser(u, Role.MEMBER, SourceSpan.NONE)).toList();
     return new Inventory(us, out);
   }
 
@@ -73,19 +81,23 @@ public final class RegistryInventory {
     doc.put("users", us);
     doc.put("nodes", ns);
     try {
-      return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc) + "\n";
+      return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc)
+          + "\n";
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e); // maps of strings always serialize
     }
   }
 
   private static List<Node> live(List<Node> nodes, Instant now) {
-    return nodes.stream().filter(n -> !n.isExpired(now))
-        .sorted(java.util.Comparator.comparing(Node::name)).toList();
+    return nodes.stream()
+        .filter(n -> !n.isExpired(now))
+        .sorted(java.util.Comparator.comparing(Node::name))
+        .toList();
   }
 
   private static IpPrefix prefix(String route) {
     int slash = route.indexOf('/');
-    return IpPrefix.of(IpAddress.parse(route.substring(0, slash)), Integer.parseInt(route.substring(slash + 1)));
+    return IpPrefix.of(
+        IpAddress.parse(route.substring(0, slash)), Integer.parseInt(route.substring(slash + 1)));
   }
 }

@@ -29,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code POST /v1/enroll}: proof of possession, the registry's refusals as HTTP answers. */
 class EnrollmentServiceTest {
   private static final SigningKey SERVER = SigningKey.generate();
-  private static final PolicyChecks CHECKS = new PolicyChecks((u, t) -> u.equals("admin@example.com")
-      && t.equals("tag:server"), (r, u, t) -> false);
+  private static final PolicyChecks CHECKS =
+      new PolicyChecks(
+          (u, t) -> u.equals("admin@example.com") && t.equals("tag:server"), (r, u, t) -> false);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
@@ -39,7 +40,11 @@ class EnrollmentServiceTest {
 
   @BeforeEach
   void open() throws Exception {
-    registry = new Registry(Database.open(dir.resolve("r.db").toString()), RegistryConfig.defaults(), Clock.systemUTC());
+    registry =
+        new Registry(
+            Database.open(dir.resolve("r.db").toString()),
+            RegistryConfig.defaults(),
+            Clock.systemUTC());
     service = new EnrollmentService(registry, SERVER, () -> CHECKS);
   }
 
@@ -60,21 +65,43 @@ class EnrollmentServiceTest {
   private static Map<String, String> sign(byte[][] signerKeys, byte[] body) {
     String node = Base64.getEncoder().encodeToString(signerKeys[1]);
     return new NodeAuth.Signer(node, signerKeys[0], SERVER.publicKey())
-        .sign("POST", "/v1/enroll", body, System.currentTimeMillis()).asMap();
+        .sign("POST", "/v1/enroll", body, System.currentTimeMillis())
+        .asMap();
   }
 
   private static byte[] body(String authKey, byte[][] keys, String hostname) throws Exception {
-    return JSON.writeValueAsBytes(Map.of("authKey", authKey, "publicKey", Base64.getEncoder().encodeToString(keys[1]),
-        "hostname", hostname, "listenPort", 51820, "posture", Map.of("node:os", "linux")));
+    return JSON.writeValueAsBytes(
+        Map.of(
+            "authKey",
+            authKey,
+            "publicKey",
+            Base64.getEncoder().encodeToString(keys[1]),
+            "hostname",
+            hostname,
+            "listenPort",
+            51820,
+            "posture",
+            Map.of("node:os", "linux")));
   }
 
   private EnrollmentService.Response post(byte[] body, Map<String, String> headers) {
-    return service.enroll("POST", "/v1/enroll", body, headers, "198.51.100.9", System.currentTimeMillis());
+    return service.enroll(
+        "POST", "/v1/enroll", body, headers, "198.51.100.9", System.currentTimeMillis());
   }
 
   private String userKey(boolean reusable) throws Exception {
-    return registry.createAuthKey("cli", new AuthKeySpec("alice@example.com", List.of(), reusable, false,
-        Optional.of(Duration.ofHours(1)), false), CHECKS.tags()).secret();
+    return registry
+        .createAuthKey(
+            "cli",
+            new AuthKeySpec(
+                "alice@example.com",
+                List.of(),
+                reusable,
+                false,
+                Optional.of(Duration.ofHours(1)),
+                false),
+            CHECKS.tags())
+        .secret();
   }
 
   @Test
@@ -145,13 +172,25 @@ class EnrollmentServiceTest {
 
   @Test
   void aTagTheKeysCreatorNoLongerOwnsIsRefused() throws Exception {
-    String tagged = registry.createAuthKey("cli", new AuthKeySpec("admin@example.com", List.of("tag:server"), true,
-        false, Optional.empty(), false), CHECKS.tags()).secret();
+    String tagged =
+        registry
+            .createAuthKey(
+                "cli",
+                new AuthKeySpec(
+                    "admin@example.com",
+                    List.of("tag:server"),
+                    true,
+                    false,
+                    Optional.empty(),
+                    false),
+                CHECKS.tags())
+            .secret();
     EnrollmentService strict = new EnrollmentService(registry, SERVER, () -> PolicyChecks.NONE);
     byte[][] keys = keyPair();
     byte[] body = body(tagged, keys, "db");
-    EnrollmentService.Response r = strict.enroll("POST", "/v1/enroll", body, sign(keys, body), null,
-        System.currentTimeMillis());
+    EnrollmentService.Response r =
+        strict.enroll(
+            "POST", "/v1/enroll", body, sign(keys, body), null, System.currentTimeMillis());
     assertThat(r.status()).isEqualTo(403);
     assertThat(r.text()).contains("tag-not-owned").contains("does not own tag:server");
     assertThat(registry.nodes()).isEmpty();

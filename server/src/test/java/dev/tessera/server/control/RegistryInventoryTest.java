@@ -15,7 +15,6 @@ import dev.tessera.registry.RegistryConfig;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -36,13 +35,32 @@ class RegistryInventoryTest {
 
   @Test
   void exportReadsBackAsTheSameInventoryAndExpiredNodesAreLeftOut() throws Exception {
-    PolicyChecks checks = new PolicyChecks((u, t) -> u.equals("admin@example.com"), (r, u, t) -> true);
-    try (Registry r = new Registry(Database.open(dir.resolve("r.db").toString()), RegistryConfig.defaults(),
-        Clock.systemUTC())) {
-      String user = r.createAuthKey("cli", new AuthKeySpec("alice@example.com", List.of(), true, false,
-          Optional.empty(), false), checks.tags()).secret();
-      String tagged = r.createAuthKey("cli", new AuthKeySpec("admin@example.com", List.of("tag:server"), true, false,
-          Optional.empty(), false), checks.tags()).secret();
+    PolicyChecks checks =
+        new PolicyChecks((u, t) -> u.equals("admin@example.com"), (r, u, t) -> true);
+    try (Registry r =
+        new Registry(
+            Database.open(dir.resolve("r.db").toString()),
+            RegistryConfig.defaults(),
+            Clock.systemUTC())) {
+      String user =
+          r.createAuthKey(
+                  "cli",
+                  new AuthKeySpec(
+                      "alice@example.com", List.of(), true, false, Optional.empty(), false),
+                  checks.tags())
+              .secret();
+      String tagged =
+          r.createAuthKey(
+                  "cli",
+                  new AuthKeySpec(
+                      "admin@example.com",
+                      List.of("tag:server"),
+                      true,
+                      false,
+                      Optional.empty(),
+                      false),
+                  checks.tags())
+              .secret();
       Node laptop = r.enroll(new Enrollment(user, key(), "laptop", List.of(), false), checks);
       r.report(laptop.publicKey(), List.of("192.0.2.7:41641"), Map.of("node:os", "linux"));
       r.enroll(new Enrollment(tagged, key(), "db", List.of("10.9.0.0/16"), true), checks);
@@ -52,7 +70,8 @@ class RegistryInventoryTest {
       Instant now = Instant.now().plusSeconds(1);
       Inventory direct = RegistryInventory.inventory(r.nodes(), now);
       assertThat(direct.nodes()).extracting(n -> n.name()).containsExactly("db", "laptop");
-      assertThat(direct.node("db").orElseThrow().routes()).hasSize(3); // 10.9.0.0/16 and the exit routes
+      assertThat(direct.node("db").orElseThrow().routes())
+          .hasSize(3); // 10.9.0.0/16 and the exit routes
       assertThat(direct.node("db").orElseThrow().isTagged()).isTrue();
       assertThat(direct.node("laptop").orElseThrow().key()).contains(laptop.publicKey());
       assertThat(direct.node("laptop").orElseThrow().posture()).containsKey("node:os");
@@ -69,7 +88,11 @@ class RegistryInventoryTest {
   @Test
   void aRegistryWithoutNodesIsAnEmptyInventory() {
     assertThat(RegistryInventory.inventory(List.of(), Instant.now())).isEqualTo(Inventory.EMPTY);
-    assertThat(InventoryReader.read("e.json", RegistryInventory.exportJson(List.of(), Instant.now()), new Diagnostics()))
+    assertThat(
+            InventoryReader.read(
+                "e.json",
+                RegistryInventory.exportJson(List.of(), Instant.now()),
+                new Diagnostics()))
         .isEqualTo(Inventory.EMPTY);
   }
 }

@@ -12,6 +12,7 @@ import org.antlr.v4.runtime.Token;
  */
 final class Positions {
   private final SourceText src;
+
   /** UTF-16 offset of each code point index, or null when the two coincide. */
   private final int[] utf16;
 
@@ -46,7 +47,8 @@ final class Positions {
   /** The span of [start, end) UTF-16 offsets. */
   SourceSpan span(int start, int end) {
     int e = Math.max(start, end);
-    return new SourceSpan(src.name(), src.lineOf(start), src.colOf(start), src.lineOf(e), src.colOf(e), start, e);
+    return new SourceSpan(
+        src.name(), src.lineOf(start), src.colOf(start), src.lineOf(e), src.colOf(e), start, e);
   }
 
   SourceSpan span(Token t) {

@@ -1,7 +1,5 @@
 package dev.tessera.policy.syntax.tpol;
 
-import dev.tessera.policy.syntax.JsonBlocks;
-
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
 import dev.tessera.policy.ast.AclDestination;
@@ -35,6 +33,7 @@ import dev.tessera.policy.diag.Codes;
 import dev.tessera.policy.diag.Diagnostics;
 import dev.tessera.policy.diag.SourceText;
 import dev.tessera.policy.diag.Suggest;
+import dev.tessera.policy.syntax.JsonBlocks;
 import dev.tessera.policy.syntax.Tree;
 import dev.tessera.policy.syntax.TreeReader;
 import dev.tessera.policy.syntax.Values;
@@ -53,10 +52,10 @@ import org.antlr.v4.runtime.tree.ErrorNode;
 import org.antlr.v4.runtime.tree.ParseTree;
 
 /**
- * Parse tree to AST for the DSL. Every value string goes through {@link Values}, exactly as in
- * the HuJSON and YAML readers, so messages and meaning match across syntaxes; what is particular
- * to the DSL (statement shapes, clauses, names with or without their prefix, quoting) is checked
- * here. Invalid statements are reported and left out; nothing here throws on bad input.
+ * Parse tree to AST for the DSL. Every value string goes through {@link Values}, exactly as in the
+ * HuJSON and YAML readers, so messages and meaning match across syntaxes; what is particular to the
+ * DSL (statement shapes, clauses, names with or without their prefix, quoting) is checked here.
+ * Invalid statements are reported and left out; nothing here throws on bad input.
  */
 final class TpolAstBuilder {
   private static final Pattern NUMBER = Pattern.compile("-?[0-9]+(\\.[0-9]+)?");
@@ -90,12 +89,15 @@ final class TpolAstBuilder {
   private Boolean disableIPv4;
   private Boolean randomizeClientPort;
   private SourceSpan approversSpan;
+
   /** Rules left out for an invalid action or proto, kept so validation still checks the rest. */
   private final List<Acl> droppedAcls = new ArrayList<>();
+
   private final List<SshRule> droppedSsh = new ArrayList<>();
 
   /** First definition of each name, per kind, for duplicate reports. */
   private final Map<String, Map<String, SourceSpan>> defined = new HashMap<>();
+
   /** First statement that set a single-valued section (default posture, derp, settings). */
   private final Map<Section, SourceSpan> singles = new EnumMap<>(Section.class);
 
@@ -131,8 +133,13 @@ final class TpolAstBuilder {
         case DEFAULT_SRC_POSTURE -> b.defaultSrcPosture(defaultSrcPosture);
         case ACLS -> b.acls(acls);
         case GRANTS -> b.grants(grants);
-        case AUTO_APPROVERS -> b.autoApprovers(new AutoApprovers(routes, exitNode, services,
-            approversSpan == null ? SourceSpan.NONE : approversSpan));
+        case AUTO_APPROVERS ->
+            b.autoApprovers(
+                new AutoApprovers(
+                    routes,
+                    exitNode,
+                    services,
+                    approversSpan == null ? SourceSpan.NONE : approversSpan));
         case SSH -> b.ssh(ssh);
         case NODE_ATTRS -> b.nodeAttrs(nodeAttrs);
         case TESTS -> b.tests(tests);
@@ -197,7 +204,8 @@ final class TpolAstBuilder {
         present.add(Section.HOSTS);
         W value = word(c.word());
         String name = definedName(c.name(), "", "host");
-        Optional<IpPrefix> ip = value == null ? Optional.empty() : Values.prefix(value.text(), value.span(), d);
+        Optional<IpPrefix> ip =
+            value == null ? Optional.empty() : Values.prefix(value.text(), value.span(), d);
         if (name != null && ip.isPresent()) {
           hosts.add(new HostDef(name, ip.get(), span(c.name())));
         }
@@ -211,8 +219,10 @@ final class TpolAstBuilder {
           if (w == null) {
             continue;
           }
-          IpSetDef.Kind kind = op.kind != null && op.kind.getType() == TpolLexer.REMOVE
-              ? IpSetDef.Kind.REMOVE : IpSetDef.Kind.ADD;
+          IpSetDef.Kind kind =
+              op.kind != null && op.kind.getType() == TpolLexer.REMOVE
+                  ? IpSetDef.Kind.REMOVE
+                  : IpSetDef.Kind.ADD;
           Values.selector(w.text(), w.span(), d)
               .ifPresent(s -> ops.add(new IpSetDef.Op(kind, s, span(op))));
         }
@@ -258,7 +268,9 @@ final class TpolAstBuilder {
           return;
         }
         Optional<IpPrefix> ip = Values.prefix(route.text(), route.span(), d);
-        if (ip.isPresent() && firstDefinition("route", ip.get().toString(), route.span(), "route " + route.text())) {
+        if (ip.isPresent()
+            && firstDefinition(
+                "route", ip.get().toString(), route.span(), "route " + route.text())) {
           routes.add(new AutoApprovers.RouteApprover(ip.get(), approvers, route.span()));
         }
       }
@@ -276,7 +288,9 @@ final class TpolAstBuilder {
           return;
         }
         Optional<Selector> key = Values.serviceApproverKey(service.text(), service.span(), d);
-        if (key.isPresent() && firstDefinition("service", key.get().text(), service.span(), "service " + service.text())) {
+        if (key.isPresent()
+            && firstDefinition(
+                "service", key.get().text(), service.span(), "service " + service.text())) {
           services.add(new AutoApprovers.ServiceApprover(key.get(), approvers, service.span()));
         }
       }
@@ -286,9 +300,12 @@ final class TpolAstBuilder {
           Optional<Tree> t = json(c.JSON_BLOCK().getSymbol());
           if (t.isPresent()) {
             if (t.get() instanceof Tree.Obj) {
-              derpMap = new JsonText(JsonBlocks.compact(t.get()), pos.span(c.JSON_BLOCK().getSymbol()));
+              derpMap =
+                  new JsonText(JsonBlocks.compact(t.get()), pos.span(c.JSON_BLOCK().getSymbol()));
             } else {
-              d.error(Codes.TYPE, "derp must be a JSON object, not " + article(t.get().typeName()),
+              d.error(
+                  Codes.TYPE,
+                  "derp must be a JSON object, not " + article(t.get().typeName()),
                   pos.span(c.JSON_BLOCK().getSymbol()));
             }
           }
@@ -299,12 +316,21 @@ final class TpolAstBuilder {
         for (W w : words(c.list())) {
           Optional<Section> s = Section.byKey(w.text());
           if (s.isEmpty()) {
-            d.error(Codes.UNKNOWN_KEY, "unknown section \"" + w.text() + "\"", w.span(),
+            d.error(
+                Codes.UNKNOWN_KEY,
+                "unknown section \"" + w.text() + "\"",
+                w.span(),
                 Suggest.didYouMean(w.text(), listSectionKeys()));
-          } else if (s.get() == Section.DERP_MAP || s.get() == Section.DISABLE_IPV4
+          } else if (s.get() == Section.DERP_MAP
+              || s.get() == Section.DISABLE_IPV4
               || s.get() == Section.RANDOMIZE_CLIENT_PORT) {
-            d.error(Codes.SYNTAX, s.get().key() + " is a value, not a list: it cannot be empty", w.span(),
-                s.get() == Section.DERP_MAP ? "write derp { ... }" : "write set " + s.get().key() + " = true");
+            d.error(
+                Codes.SYNTAX,
+                s.get().key() + " is a value, not a list: it cannot be empty",
+                w.span(),
+                s.get() == Section.DERP_MAP
+                    ? "write derp { ... }"
+                    : "write set " + s.get().key() + " = true");
           } else {
             present.add(s.get());
           }
@@ -329,10 +355,14 @@ final class TpolAstBuilder {
     for (W w : words(c.dst)) {
       Values.aclDestination(w.text(), w.span(), d).ifPresent(dst::add);
     }
-    Clauses cl = clauses(c.clause(), "an allow rule", EnumSet.of(ClauseKind.PROTO, ClauseKind.WHEN));
+    Clauses cl =
+        clauses(c.clause(), "an allow rule", EnumSet.of(ClauseKind.PROTO, ClauseKind.WHEN));
     boolean ok = cl.ok;
     if (c.action.getType() == TpolLexer.DENY) {
-      d.error(Codes.INVALID_ACTION, "action=\"deny\" is not supported", pos.span(c.action),
+      d.error(
+          Codes.INVALID_ACTION,
+          "action=\"deny\" is not supported",
+          pos.span(c.action),
           "policies are allow-only (deny by default): remove this rule or narrow the allow rules");
       ok = false;
     }
@@ -359,8 +389,11 @@ final class TpolAstBuilder {
     present.add(Section.GRANTS);
     List<Selector> src = selectors(c.src);
     List<Selector> dst = selectors(c.dst);
-    Clauses cl = clauses(c.clause(), "a grant",
-        EnumSet.of(ClauseKind.IP, ClauseKind.APP, ClauseKind.VIA, ClauseKind.WHEN));
+    Clauses cl =
+        clauses(
+            c.clause(),
+            "a grant",
+            EnumSet.of(ClauseKind.IP, ClauseKind.APP, ClauseKind.VIA, ClauseKind.WHEN));
     List<GrantIp> ip = new ArrayList<>();
     if (cl.ip != null) {
       for (W w : words(cl.ip.list())) {
@@ -383,21 +416,36 @@ final class TpolAstBuilder {
       switch (action.text()) {
         case "accept" -> a = SshRule.Action.ACCEPT;
         case "check" -> a = SshRule.Action.CHECK;
-        default -> d.error(Codes.INVALID_ACTION, "unknown ssh action \"" + action.text() + "\"",
-            action.span(), "ssh actions are accept and check: ssh accept SRC -> DST as USERS");
+        default ->
+            d.error(
+                Codes.INVALID_ACTION,
+                "unknown ssh action \"" + action.text() + "\"",
+                action.span(),
+                "ssh actions are accept and check: ssh accept SRC -> DST as USERS");
       }
     }
     List<Selector> src = selectors(c.src);
     List<Selector> dst = selectors(c.dst);
-    Clauses cl = clauses(c.clause(), "an ssh rule",
-        EnumSet.of(ClauseKind.AS, ClauseKind.PERIOD, ClauseKind.ENV, ClauseKind.WHEN, ClauseKind.RECORDER,
-            ClauseKind.ENFORCE_RECORDER));
+    Clauses cl =
+        clauses(
+            c.clause(),
+            "an ssh rule",
+            EnumSet.of(
+                ClauseKind.AS,
+                ClauseKind.PERIOD,
+                ClauseKind.ENV,
+                ClauseKind.WHEN,
+                ClauseKind.RECORDER,
+                ClauseKind.ENFORCE_RECORDER));
     List<String> users = new ArrayList<>();
     if (cl.as != null) {
       for (W w : words(cl.as.list())) {
         String u = w.text().strip(); // as the HuJSON reader (Tailscale trims ssh users)
         if (u.isEmpty() || u.equals("*")) {
-          d.error(Codes.INVALID_SSH, "user \"" + u + "\" is not valid", w.span(),
+          d.error(
+              Codes.INVALID_SSH,
+              "user \"" + u + "\" is not valid",
+              w.span(),
               "name a login user such as root, or autogroup:nonroot");
         } else {
           users.add(u);
@@ -431,15 +479,28 @@ final class TpolAstBuilder {
         enforce = Optional.of(v.text().equals("true"));
       } else if (v != null) {
         cl.ok = false;
-        d.error(Codes.TYPE, "enforce-recorder takes true or false, not \"" + v.text() + "\"", v.span(),
+        d.error(
+            Codes.TYPE,
+            "enforce-recorder takes true or false, not \"" + v.text() + "\"",
+            v.span(),
             "write enforce-recorder true");
       }
     }
     if (a != null && cl.ok) {
       ssh.add(new SshRule(a, src, dst, users, period, env, posture, recorder, enforce, span(c)));
     } else {
-      droppedSsh.add(new SshRule(SshRule.Action.ACCEPT, src, dst, users, Optional.empty(), env, posture,
-          recorder, enforce, span(c)));
+      droppedSsh.add(
+          new SshRule(
+              SshRule.Action.ACCEPT,
+              src,
+              dst,
+              users,
+              Optional.empty(),
+              env,
+              posture,
+              recorder,
+              enforce,
+              span(c)));
     }
   }
 
@@ -469,7 +530,8 @@ final class TpolAstBuilder {
       }
     }
     if (ok) {
-      sshTests.add(new SshTest(srcW.text(), dst, orEmpty(accept), orEmpty(check), orEmpty(deny), span(c)));
+      sshTests.add(
+          new SshTest(srcW.text(), dst, orEmpty(accept), orEmpty(check), orEmpty(deny), span(c)));
     }
   }
 
@@ -505,8 +567,13 @@ final class TpolAstBuilder {
       }
     }
     if (ok) {
-      tests.add(new PolicyTest(Values.testSource(srcW.text(), srcW.span()), proto, orEmpty(accept),
-          orEmpty(deny), span(c)));
+      tests.add(
+          new PolicyTest(
+              Values.testSource(srcW.text(), srcW.span()),
+              proto,
+              orEmpty(accept),
+              orEmpty(deny),
+              span(c)));
     }
   }
 
@@ -522,7 +589,8 @@ final class TpolAstBuilder {
     present.add(Section.NODE_ATTRS);
     List<String> attrs = texts(c.attrs);
     List<Selector> targets = selectors(c.targets);
-    Clauses cl = clauses(c.clause(), "an attr statement", EnumSet.of(ClauseKind.APP, ClauseKind.POOL));
+    Clauses cl =
+        clauses(c.clause(), "an attr statement", EnumSet.of(ClauseKind.APP, ClauseKind.POOL));
     List<AppCapability> app = cl.app == null ? List.of() : app(cl.app.JSON_BLOCK().getSymbol());
     List<IpPrefix> pool = new ArrayList<>();
     if (cl.pool != null) {
@@ -542,19 +610,31 @@ final class TpolAstBuilder {
       return;
     }
     Optional<Section> s = Section.byKey(name.text());
-    if (s.isEmpty() || (s.get() != Section.DISABLE_IPV4 && s.get() != Section.RANDOMIZE_CLIENT_PORT)) {
-      d.error(Codes.UNKNOWN_KEY, "unknown setting \"" + name.text() + "\"", name.span(),
+    if (s.isEmpty()
+        || (s.get() != Section.DISABLE_IPV4 && s.get() != Section.RANDOMIZE_CLIENT_PORT)) {
+      d.error(
+          Codes.UNKNOWN_KEY,
+          "unknown setting \"" + name.text() + "\"",
+          name.span(),
           Optional.ofNullable(Suggest.didYouMean(name.text(), SETTINGS))
               .orElse("settings are " + String.join(" and ", SETTINGS)));
       return;
     }
     present.add(s.get());
     if (!name.text().equals(s.get().key())) {
-      d.warning(Codes.KEY_CASE, "setting \"" + name.text() + "\" is spelled \"" + s.get().key()
-          + "\" in Tailscale's documentation", name.span(), "write " + s.get().key());
+      d.warning(
+          Codes.KEY_CASE,
+          "setting \""
+              + name.text()
+              + "\" is spelled \""
+              + s.get().key()
+              + "\" in Tailscale's documentation",
+          name.span(),
+          "write " + s.get().key());
     }
     if (value.quoted() || !(value.text().equals("true") || value.text().equals("false"))) {
-      d.error(Codes.TYPE, s.get().key() + " must be true or false, not " + quote(value), value.span());
+      d.error(
+          Codes.TYPE, s.get().key() + " must be true or false, not " + quote(value), value.span());
       return;
     }
     if (!single(s.get(), span(c), "set " + s.get().key())) {
@@ -571,8 +651,17 @@ final class TpolAstBuilder {
   // ------------------------------------------------------------------ clauses
 
   private enum ClauseKind {
-    PROTO("proto"), WHEN("when"), IP("ip"), APP("app"), VIA("via"), AS("as"), PERIOD("period"), ENV("env"),
-    POOL("pool"), RECORDER("recorder"), ENFORCE_RECORDER("enforce-recorder");
+    PROTO("proto"),
+    WHEN("when"),
+    IP("ip"),
+    APP("app"),
+    VIA("via"),
+    AS("as"),
+    PERIOD("period"),
+    ENV("env"),
+    POOL("pool"),
+    RECORDER("recorder"),
+    ENFORCE_RECORDER("enforce-recorder");
 
     final String word;
 
@@ -597,28 +686,66 @@ final class TpolAstBuilder {
     TpolParser.EnforceRecorderClauseContext enforceRecorder;
   }
 
-  private Clauses clauses(List<TpolParser.ClauseContext> list, String where, EnumSet<ClauseKind> allowed) {
+  private Clauses clauses(
+      List<TpolParser.ClauseContext> list, String where, EnumSet<ClauseKind> allowed) {
     Clauses cl = new Clauses();
     EnumSet<ClauseKind> seen = EnumSet.noneOf(ClauseKind.class);
     for (TpolParser.ClauseContext c : list) {
-      ClauseKind k = switch (c) {
-        case TpolParser.ProtoClauseContext x -> { cl.proto = x; yield ClauseKind.PROTO; }
-        case TpolParser.WhenClauseContext x -> { cl.when = x; yield ClauseKind.WHEN; }
-        case TpolParser.IpClauseContext x -> { cl.ip = x; yield ClauseKind.IP; }
-        case TpolParser.AppClauseContext x -> { cl.app = x; yield ClauseKind.APP; }
-        case TpolParser.ViaClauseContext x -> { cl.via = x; yield ClauseKind.VIA; }
-        case TpolParser.AsClauseContext x -> { cl.as = x; yield ClauseKind.AS; }
-        case TpolParser.PeriodClauseContext x -> { cl.period = x; yield ClauseKind.PERIOD; }
-        case TpolParser.EnvClauseContext x -> { cl.env = x; yield ClauseKind.ENV; }
-        case TpolParser.PoolClauseContext x -> { cl.pool = x; yield ClauseKind.POOL; }
-        case TpolParser.RecorderClauseContext x -> { cl.recorder = x; yield ClauseKind.RECORDER; }
-        case TpolParser.EnforceRecorderClauseContext x -> { cl.enforceRecorder = x; yield ClauseKind.ENFORCE_RECORDER; }
-        default -> throw new IllegalStateException("clause not handled: " + c.getClass());
-      };
+      ClauseKind k =
+          switch (c) {
+            case TpolParser.ProtoClauseContext x -> {
+              cl.proto = x;
+              yield ClauseKind.PROTO;
+            }
+            case TpolParser.WhenClauseContext x -> {
+              cl.when = x;
+              yield ClauseKind.WHEN;
+            }
+            case TpolParser.IpClauseContext x -> {
+              cl.ip = x;
+              yield ClauseKind.IP;
+            }
+            case TpolParser.AppClauseContext x -> {
+              cl.app = x;
+              yield ClauseKind.APP;
+            }
+            case TpolParser.ViaClauseContext x -> {
+              cl.via = x;
+              yield ClauseKind.VIA;
+            }
+            case TpolParser.AsClauseContext x -> {
+              cl.as = x;
+              yield ClauseKind.AS;
+            }
+            case TpolParser.PeriodClauseContext x -> {
+              cl.period = x;
+              yield ClauseKind.PERIOD;
+            }
+            case TpolParser.EnvClauseContext x -> {
+              cl.env = x;
+              yield ClauseKind.ENV;
+            }
+            case TpolParser.PoolClauseContext x -> {
+              cl.pool = x;
+              yield ClauseKind.POOL;
+            }
+            case TpolParser.RecorderClauseContext x -> {
+              cl.recorder = x;
+              yield ClauseKind.RECORDER;
+            }
+            case TpolParser.EnforceRecorderClauseContext x -> {
+              cl.enforceRecorder = x;
+              yield ClauseKind.ENFORCE_RECORDER;
+            }
+            default -> throw new IllegalStateException("clause not handled: " + c.getClass());
+          };
       Token kw = c.getStart();
       if (!allowed.contains(k)) {
         cl.ok = false;
-        d.error(Codes.UNKNOWN_KEY, "'" + k.word + "' is not allowed in " + where, pos.span(kw),
+        d.error(
+            Codes.UNKNOWN_KEY,
+            "'" + k.word + "' is not allowed in " + where,
+            pos.span(kw),
             clauseHelp(k, allowed));
       } else if (!seen.add(k)) {
         cl.ok = false;
@@ -629,13 +756,14 @@ final class TpolAstBuilder {
   }
 
   private static String clauseHelp(ClauseKind k, EnumSet<ClauseKind> allowed) {
-    String home = switch (k) {
-      case PROTO -> "proto belongs to allow rules; in a grant write ip tcp:443";
-      case IP, APP, VIA -> k.word + " belongs to grant rules";
-      case AS, PERIOD, ENV, RECORDER, ENFORCE_RECORDER -> k.word + " belongs to ssh rules";
-      case POOL -> "pool (ipPool) belongs to attr statements";
-      case WHEN -> "when (source posture) belongs to allow, grant and ssh rules";
-    };
+    String home =
+        switch (k) {
+          case PROTO -> "proto belongs to allow rules; in a grant write ip tcp:443";
+          case IP, APP, VIA -> k.word + " belongs to grant rules";
+          case AS, PERIOD, ENV, RECORDER, ENFORCE_RECORDER -> k.word + " belongs to ssh rules";
+          case POOL -> "pool (ipPool) belongs to attr statements";
+          case WHEN -> "when (source posture) belongs to allow, grant and ssh rules";
+        };
     StringBuilder sb = new StringBuilder(home).append("; here: ");
     List<String> names = new ArrayList<>();
     for (ClauseKind a : allowed) {
@@ -653,7 +781,10 @@ final class TpolAstBuilder {
   }
 
   private void twice(Token kw) {
-    d.error(Codes.DUPLICATE_KEY, "'" + kw.getText() + "' given twice in one statement", pos.span(kw),
+    d.error(
+        Codes.DUPLICATE_KEY,
+        "'" + kw.getText() + "' given twice in one statement",
+        pos.span(kw),
         "merge the two lists into one");
   }
 
@@ -667,14 +798,15 @@ final class TpolAstBuilder {
     switch (cc) {
       case TpolParser.CompareCondContext c -> {
         attr = word(c.attr);
-        op = switch (c.op.getType()) {
-          case TpolLexer.EQEQ -> PostureOperator.EQ;
-          case TpolLexer.NEQ -> PostureOperator.NE;
-          case TpolLexer.LT -> PostureOperator.LT;
-          case TpolLexer.LE -> PostureOperator.LE;
-          case TpolLexer.GT -> PostureOperator.GT;
-          default -> PostureOperator.GE;
-        };
+        op =
+            switch (c.op.getType()) {
+              case TpolLexer.EQEQ -> PostureOperator.EQ;
+              case TpolLexer.NEQ -> PostureOperator.NE;
+              case TpolLexer.LT -> PostureOperator.LT;
+              case TpolLexer.LE -> PostureOperator.LE;
+              case TpolLexer.GT -> PostureOperator.GT;
+              default -> PostureOperator.GE;
+            };
         PostureValue v = postureValue(c.postureValue());
         ok = v != null;
         if (v != null) {
@@ -703,9 +835,14 @@ final class TpolAstBuilder {
     }
     String a = attr.text();
     int colon = a.indexOf(':');
-    if (colon <= 0 || colon == a.length() - 1 || !Values.validName(a.substring(0, colon))
+    if (colon <= 0
+        || colon == a.length() - 1
+        || !Values.validName(a.substring(0, colon))
         || !Values.validName(a.substring(colon + 1))) {
-      d.error(Codes.INVALID_POSTURE, "invalid posture attribute \"" + a + "\"", attr.span(),
+      d.error(
+          Codes.INVALID_POSTURE,
+          "invalid posture attribute \"" + a + "\"",
+          attr.span(),
           "attributes look like node:os, node:tsVersion or custom:NAME");
       return null;
     }
@@ -732,7 +869,10 @@ final class TpolAstBuilder {
           return new PostureValue(PostureValue.Kind.NUMBER, text);
         }
         if (VERSION_LIKE.matcher(text).matches()) {
-          d.error(Codes.INVALID_POSTURE, "unquoted version \"" + text + "\"", sp,
+          d.error(
+              Codes.INVALID_POSTURE,
+              "unquoted version \"" + text + "\"",
+              sp,
               "quote it: \"" + text + "\" (a bare 1.60 is a number)");
           return null;
         }
@@ -759,8 +899,10 @@ final class TpolAstBuilder {
       return List.of();
     }
     if (!(t.get() instanceof Tree.Obj o)) {
-      d.error(Codes.TYPE, "app must be a JSON object of capability lists, not "
-          + article(t.get().typeName()), pos.span(block));
+      d.error(
+          Codes.TYPE,
+          "app must be a JSON object of capability lists, not " + article(t.get().typeName()),
+          pos.span(block));
       return List.of();
     }
     List<AppCapability> out = new ArrayList<>();
@@ -772,8 +914,11 @@ final class TpolAstBuilder {
         }
         out.add(new AppCapability(e.key(), values, e.keySpan()));
       } else {
-        d.error(Codes.TYPE, "app." + e.key() + " must be an array, not " + article(e.value().typeName()),
-            e.value().span(), "write \"" + e.key() + "\": [ ... ]");
+        d.error(
+            Codes.TYPE,
+            "app." + e.key() + " must be an array, not " + article(e.value().typeName()),
+            e.value().span(),
+            "write \"" + e.key() + "\": [ ... ]");
       }
     }
     return out;
@@ -799,16 +944,27 @@ final class TpolAstBuilder {
     if (w == null) {
       return null;
     }
-    String name = !prefix.isEmpty() && w.text().startsWith(prefix) ? w.text().substring(prefix.length()) : w.text();
-    if (prefix.equals("tag:") && !name.isEmpty()
-        && !((name.charAt(0) >= 'a' && name.charAt(0) <= 'z') || (name.charAt(0) >= 'A' && name.charAt(0) <= 'Z'))) {
+    String name =
+        !prefix.isEmpty() && w.text().startsWith(prefix)
+            ? w.text().substring(prefix.length())
+            : w.text();
+    if (prefix.equals("tag:")
+        && !name.isEmpty()
+        && !((name.charAt(0) >= 'a' && name.charAt(0) <= 'z')
+            || (name.charAt(0) >= 'A' && name.charAt(0) <= 'Z'))) {
       // Same rule and words as the HuJSON reader (Tailscale's own message).
-      d.error(Codes.INVALID_NAME, "tagOwners[\"tag:" + name + "\"]: tag names must start with a letter, after 'tag:'",
-          w.span(), "tag names are ASCII letters, digits and '-', starting with a letter");
+      d.error(
+          Codes.INVALID_NAME,
+          "tagOwners[\"tag:" + name + "\"]: tag names must start with a letter, after 'tag:'",
+          w.span(),
+          "tag names are ASCII letters, digits and '-', starting with a letter");
       return null;
     }
     if (!Values.validName(name)) {
-      d.error(Codes.INVALID_NAME, "invalid " + kind + " name \"" + w.text() + "\"", w.span(),
+      d.error(
+          Codes.INVALID_NAME,
+          "invalid " + kind + " name \"" + w.text() + "\"",
+          w.span(),
           "names are letters, digits, '-', '_' and '.'");
       return null;
     }
@@ -818,7 +974,10 @@ final class TpolAstBuilder {
   private boolean firstDefinition(String kind, String key, SourceSpan at, String what) {
     SourceSpan first = defined.computeIfAbsent(kind, k -> new HashMap<>()).putIfAbsent(key, at);
     if (first != null) {
-      d.error(Codes.DUPLICATE_KEY, what + " is defined twice (first at line " + first.startLine() + ")", at,
+      d.error(
+          Codes.DUPLICATE_KEY,
+          what + " is defined twice (first at line " + first.startLine() + ")",
+          at,
           "remove one of them; merge their contents if both are needed");
       return false;
     }
@@ -828,7 +987,10 @@ final class TpolAstBuilder {
   private boolean single(Section s, SourceSpan at, String what) {
     SourceSpan first = singles.putIfAbsent(s, at);
     if (first != null) {
-      d.error(Codes.DUPLICATE_KEY, what + " is given twice (first at line " + first.startLine() + ")", at,
+      d.error(
+          Codes.DUPLICATE_KEY,
+          what + " is given twice (first at line " + first.startLine() + ")",
+          at,
           "keep one");
       return false;
     }
@@ -935,7 +1097,10 @@ final class TpolAstBuilder {
     SourceSpan whole = pos.span(t);
     String text = t.getText();
     String esc = text.substring(1 + from, Math.min(text.length() - 1, 1 + to));
-    d.error(Codes.SYNTAX, "invalid escape \"" + esc + "\" in string", Values.sub(whole, text, 1 + from, 1 + to),
+    d.error(
+        Codes.SYNTAX,
+        "invalid escape \"" + esc + "\" in string",
+        Values.sub(whole, text, 1 + from, 1 + to),
         "escapes are \\\" \\' \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX");
   }
 

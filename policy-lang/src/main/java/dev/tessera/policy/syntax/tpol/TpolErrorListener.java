@@ -18,15 +18,16 @@ import org.antlr.v4.runtime.misc.IntervalSet;
 /**
  * Turns ANTLR syntax errors into located {@code syntax} diagnostics with messages written for
  * policy authors, not for grammar writers: ANTLR's "mismatched input ... expecting {...}" lists
- * every token type; here the expected set is summarized ("a value", "a statement") and a
- * misspelled statement keyword gets a "did you mean" hint. Lexical problems (stray characters,
- * unterminated strings and JSON blocks) arrive as special tokens, because the lexer itself never
- * fails (see the ERROR_CHAR rule), and get their own messages here.
+ * every token type; here the expected set is summarized ("a value", "a statement") and a misspelled
+ * statement keyword gets a "did you mean" hint. Lexical problems (stray characters, unterminated
+ * strings and JSON blocks) arrive as special tokens, because the lexer itself never fails (see the
+ * ERROR_CHAR rule), and get their own messages here.
  */
 final class TpolErrorListener extends BaseErrorListener {
   /** Keywords that start a statement, in the order the DSL reference lists them. */
   static final List<String> STATEMENT_KEYWORDS =
-      List.of("group", "tag", "host", "ipset", "posture", "default", "allow", "grant", "ssh", "test",
+      List.of(
+          "group", "tag", "host", "ipset", "posture", "default", "allow", "grant", "ssh", "test",
           "attr", "approve", "derp", "set", "empty");
 
   private static final int[] STATEMENT_TOKENS = {
@@ -60,52 +61,83 @@ final class TpolErrorListener extends BaseErrorListener {
     errors++;
     if (!(offendingSymbol instanceof Token t)) {
       // Only the parser reports here (the lexer cannot fail); be defensive all the same.
-      diags.error(Codes.SYNTAX, "syntax error", SourceSpan.point(pos.file(), Math.max(1, line),
-          charPositionInLine + 1, -1));
+      diags.error(
+          Codes.SYNTAX,
+          "syntax error",
+          SourceSpan.point(pos.file(), Math.max(1, line), charPositionInLine + 1, -1));
       return;
     }
     SourceSpan span = pos.span(t);
     String text = t.getText() == null ? "" : t.getText();
     switch (t.getType()) {
       case TpolLexer.ERROR_CHAR -> {
-        diags.error(Codes.SYNTAX, "unexpected character '" + printable(text) + "'", span,
+        diags.error(
+            Codes.SYNTAX,
+            "unexpected character '" + printable(text) + "'",
+            span,
             text.equals("}") ? "a JSON block starts with '{' right after app or derp" : null);
         return;
       }
       case TpolLexer.UNTERMINATED_STRING -> {
-        diags.error(Codes.SYNTAX, "unterminated string: no closing " + text.charAt(0) + " on this line",
+        diags.error(
+            Codes.SYNTAX,
+            "unterminated string: no closing " + text.charAt(0) + " on this line",
             span);
         return;
       }
       case TpolParser.UNTERMINATED_JSON -> {
-        diags.error(Codes.SYNTAX, "unterminated JSON block: no matching '}'",
-            new SourceSpan(span.file(), span.startLine(), span.startCol(), span.startLine(),
-                span.startCol() + 1, span.startOffset(), span.startOffset() + 1));
+        diags.error(
+            Codes.SYNTAX,
+            "unterminated JSON block: no matching '}'",
+            new SourceSpan(
+                span.file(),
+                span.startLine(),
+                span.startCol(),
+                span.startLine(),
+                span.startCol() + 1,
+                span.startOffset(),
+                span.startOffset() + 1));
         return;
       }
       default -> {
         // a parse error proper
       }
     }
-    if (inPosture(recognizer) && t.getType() != Token.EOF && !text.isEmpty()
+    if (inPosture(recognizer)
+        && t.getType() != Token.EOF
+        && !text.isEmpty()
         && "~=!<>".indexOf(text.charAt(0)) >= 0) {
-      diags.error(Codes.UNKNOWN_POSTURE_OPERATOR, "unknown posture operator '" + printable(shorten(text)) + "'",
-          span, "operators: ==, !=, <, <=, >, >=, IN, NOT IN, IS SET, NOT SET");
+      diags.error(
+          Codes.UNKNOWN_POSTURE_OPERATOR,
+          "unknown posture operator '" + printable(shorten(text)) + "'",
+          span,
+          "operators: ==, !=, <, <=, >, >=, IN, NOT IN, IS SET, NOT SET");
       return;
     }
     IntervalSet expected = expected(recognizer, e);
     String found = t.getType() == Token.EOF ? "end of file" : "'" + printable(shorten(text)) + "'";
-    boolean statementStart = expected != null && containsAll(expected, STATEMENT_TOKENS)
-        && !expected.contains(TpolLexer.ATOM);
-    if (statementStart && expected.contains(Token.EOF) && t.getType() != Token.EOF
+    boolean statementStart =
+        expected != null
+            && containsAll(expected, STATEMENT_TOKENS)
+            && !expected.contains(TpolLexer.ATOM);
+    if (statementStart
+        && expected.contains(Token.EOF)
+        && t.getType() != Token.EOF
         && onlyStatementsOrEof(expected)) {
-      String help = t.getType() == TpolLexer.ATOM ? Suggest.didYouMean(text, STATEMENT_KEYWORDS) : null;
-      diags.error(Codes.SYNTAX, "expected a statement, found " + found, span,
+      String help =
+          t.getType() == TpolLexer.ATOM ? Suggest.didYouMean(text, STATEMENT_KEYWORDS) : null;
+      diags.error(
+          Codes.SYNTAX,
+          "expected a statement, found " + found,
+          span,
           help != null ? help : "statements start with " + String.join(", ", STATEMENT_KEYWORDS));
       return;
     }
     String want = describe(expected);
-    diags.error(Codes.SYNTAX, "unexpected " + found + (want.isEmpty() ? "" : ", expected " + want), span,
+    diags.error(
+        Codes.SYNTAX,
+        "unexpected " + found + (want.isEmpty() ? "" : ", expected " + want),
+        span,
         hint(expected, t));
   }
 
@@ -195,14 +227,15 @@ final class TpolErrorListener extends BaseErrorListener {
       if (statement && isStatementToken(type)) {
         continue;
       }
-      String lit = switch (type) {
-        case TpolLexer.AND -> "'and'";
-        case TpolLexer.IN -> "'IN'";
-        case TpolLexer.NOT -> "'NOT'";
-        case TpolLexer.IS -> "'IS'";
-        case TpolLexer.SET -> "'set'";
-        default -> TpolParser.VOCABULARY.getLiteralName(type);
-      };
+      String lit =
+          switch (type) {
+            case TpolLexer.AND -> "'and'";
+            case TpolLexer.IN -> "'IN'";
+            case TpolLexer.NOT -> "'NOT'";
+            case TpolLexer.IS -> "'IS'";
+            case TpolLexer.SET -> "'set'";
+            default -> TpolParser.VOCABULARY.getLiteralName(type);
+          };
       if (lit != null) {
         parts.add(lit);
       } else if (type == TpolParser.JSON_BLOCK) {
@@ -227,7 +260,9 @@ final class TpolErrorListener extends BaseErrorListener {
   }
 
   private static boolean isValueToken(int type) {
-    return type == TpolLexer.ATOM || type == TpolLexer.STRING || type == TpolLexer.NUMBER
+    return type == TpolLexer.ATOM
+        || type == TpolLexer.STRING
+        || type == TpolLexer.NUMBER
         || type == TpolLexer.V6_DEST;
   }
 
@@ -245,8 +280,11 @@ final class TpolErrorListener extends BaseErrorListener {
     String lit = TpolParser.VOCABULARY.getLiteralName(type);
     if (lit == null) {
       // AND, IN, NOT, IS, SET have character-class rules, hence no literal
-      return type == TpolLexer.AND || type == TpolLexer.IN || type == TpolLexer.NOT
-          || type == TpolLexer.IS || type == TpolLexer.SET;
+      return type == TpolLexer.AND
+          || type == TpolLexer.IN
+          || type == TpolLexer.NOT
+          || type == TpolLexer.IS
+          || type == TpolLexer.SET;
     }
     return Character.isLetter(lit.charAt(1));
   }

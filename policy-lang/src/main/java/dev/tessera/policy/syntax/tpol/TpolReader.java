@@ -19,14 +19,14 @@ import org.antlr.v4.runtime.misc.ParseCancellationException;
 /**
  * Reads Tessera's DSL ({@code .tpol}): text to parse tree (ANTLR, grammar {@code Tpol.g4}) to AST.
  *
- * <p>Design note: parsing runs in two stages, the usual ANTLR recipe for speed. The first uses
- * SLL prediction and bails out on the first error, which is exact for every valid input and much
- * faster on large files; only if it fails is the input re-parsed with full LL prediction and the
- * default recovering error strategy, whose errors {@link TpolErrorListener} turns into located
- * {@code syntax} diagnostics (ANTLR's own console listener is removed, so nothing is printed).
- * Statements that contain a syntax error are left out of the AST; the rest is still read so value
- * problems elsewhere in the file are reported in the same run. Comments are collected from the
- * hidden channel into {@link Policy#comments()} for the printers.
+ * <p>Design note: parsing runs in two stages, the usual ANTLR recipe for speed. The first uses SLL
+ * prediction and bails out on the first error, which is exact for every valid input and much faster
+ * on large files; only if it fails is the input re-parsed with full LL prediction and the default
+ * recovering error strategy, whose errors {@link TpolErrorListener} turns into located {@code
+ * syntax} diagnostics (ANTLR's own console listener is removed, so nothing is printed). Statements
+ * that contain a syntax error are left out of the AST; the rest is still read so value problems
+ * elsewhere in the file are reported in the same run. Comments are collected from the hidden
+ * channel into {@link Policy#comments()} for the printers.
  *
  * <p>Offsets: ANTLR counts code points, Java strings and {@link SourceText} count UTF-16 units;
  * {@link Positions} maps one to the other so spans agree with the other syntaxes' readers.
@@ -79,7 +79,8 @@ public final class TpolReader implements SyntaxReader {
     return new Outcome(policy, builder.droppedAcls(), builder.droppedSsh());
   }
 
-  private static List<Comment> comments(CommonTokenStream tokens, Positions pos, Diagnostics diags) {
+  private static List<Comment> comments(
+      CommonTokenStream tokens, Positions pos, Diagnostics diags) {
     List<Comment> out = new ArrayList<>();
     for (Token t : tokens.getTokens()) {
       switch (t.getType()) {
@@ -90,13 +91,22 @@ public final class TpolReader implements SyntaxReader {
         }
         case TpolLexer.BLOCK_COMMENT -> {
           String text = t.getText();
-          out.add(new Comment(text.substring(2, text.length() - 2), Comment.Kind.BLOCK, pos.span(t)));
+          out.add(
+              new Comment(text.substring(2, text.length() - 2), Comment.Kind.BLOCK, pos.span(t)));
         }
         case TpolParser.UNTERMINATED_COMMENT -> {
           SourceSpan s = pos.span(t);
-          diags.error(Codes.SYNTAX, "unterminated block comment: no closing */",
-              new SourceSpan(s.file(), s.startLine(), s.startCol(), s.startLine(), s.startCol() + 2,
-                  s.startOffset(), s.startOffset() + 2));
+          diags.error(
+              Codes.SYNTAX,
+              "unterminated block comment: no closing */",
+              new SourceSpan(
+                  s.file(),
+                  s.startLine(),
+                  s.startCol(),
+                  s.startLine(),
+                  s.startCol() + 2,
+                  s.startOffset(),
+                  s.startOffset() + 2));
         }
         default -> {
           // not a comment

@@ -15,10 +15,10 @@ import dev.tessera.policy.syntax.SyntaxReader;
 import java.util.List;
 
 /**
- * Fuzz targets for the DSL and HuJSON readers (Jazzer). The oracle: reading any text never
- * throws; every diagnostic is located in the file that was read (line and column inside it);
- * when there are no errors a policy comes back, and printing it in the same syntax and reading
- * that again gives an equal AST (so fuzzing also checks the printers).
+ * Fuzz targets for the DSL and HuJSON readers (Jazzer). The oracle: reading any text never throws;
+ * every diagnostic is located in the file that was read (line and column inside it); when there are
+ * no errors a policy comes back, and printing it in the same syntax and reading that again gives an
+ * equal AST (so fuzzing also checks the printers).
  *
  * <p>In a plain {@code mvn test} each target runs once per seed in {@code
  * src/test/resources/dev/tessera/policy/syntax/tpol/ReaderFuzzTestInputs/<method>/} (regression
@@ -41,7 +41,8 @@ class ReaderFuzzTest {
 
   /** The oracle: what every read of any text must satisfy. */
   static void check(SyntaxReader reader, Syntax syntax, String text) {
-    SourceText src = new SourceText("fuzz." + syntax.name().toLowerCase(java.util.Locale.ROOT), text);
+    SourceText src =
+        new SourceText("fuzz." + syntax.name().toLowerCase(java.util.Locale.ROOT), text);
     Diagnostics d = new Diagnostics();
     Policy p = reader.read(src, d); // must not throw
     List<Diagnostic> all = d.sorted();
@@ -57,7 +58,8 @@ class ReaderFuzzTest {
       Diagnostics d2 = new Diagnostics();
       Policy back = reader.read(new SourceText("printed", printed), d2);
       assertThat(d2.sorted().stream().filter(Diagnostic::isError).toList())
-          .as("printed text does not read back; printed:%n%s", printed).isEmpty();
+          .as("printed text does not read back; printed:%n%s", printed)
+          .isEmpty();
       assertThat(back).as("print/read changed the policy; printed:%n%s", printed).isEqualTo(p);
     }
   }

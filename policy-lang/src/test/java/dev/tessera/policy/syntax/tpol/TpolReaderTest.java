@@ -15,21 +15,27 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Table tests of the DSL reader. Valid cases state their meaning as the equivalent HuJSON: both
- * are read and must give equal ASTs without errors. Invalid cases state the exact diagnostic
- * (code, message, line, column) of the first error.
+ * Table tests of the DSL reader. Valid cases state their meaning as the equivalent HuJSON: both are
+ * read and must give equal ASTs without errors. Invalid cases state the exact diagnostic (code,
+ * message, line, column) of the first error.
  */
 class TpolReaderTest {
 
   private static Policy readOk(String text, Syntax s) {
     Diagnostics d = new Diagnostics();
     Policy p = Policies.reader(s).orElseThrow().read(new SourceText("t", text), d);
-    assertThat(d.sorted().stream().filter(Diagnostic::isError).toList()).as("errors reading %s", text).isEmpty();
+    assertThat(d.sorted().stream().filter(Diagnostic::isError).toList())
+        .as("errors reading %s", text)
+        .isEmpty();
     return p;
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
-  @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '`',
+      textBlock =
+          """
       group eng = alice@acme.com, bob@acme.com        | {"groups": {"group:eng": ["alice@acme.com", "bob@acme.com"]}}
       group group:eng = [alice@acme.com]              | {"groups": {"group:eng": ["alice@acme.com"]}}
       group "eng" = []                                | {"groups": {"group:eng": []}}
@@ -70,7 +76,11 @@ class TpolReaderTest {
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
-  @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '`',
+      textBlock =
+          """
       alow group:eng -> tag:web:80            | syntax | expected a statement, found 'alow' | 1 | 1
       allow group:eng tag:web:80              | syntax | unexpected 'tag:web:80', expected '->' | 1 | 17
       allow group:eng ->                      | syntax | unexpected end of file, expected a value or '[' | 1 | 19
@@ -131,7 +141,8 @@ class TpolReaderTest {
 
   @Test
   void reportsEveryBadStatementAndKeepsTheGoodOnes() {
-    String src = """
+    String src =
+        """
         group eng = alice@acme.com
         allow group:eng tag:web:80
         host db = 10.0.0.1
@@ -151,12 +162,16 @@ class TpolReaderTest {
 
   @Test
   void commentsAreKeptWithPositions() {
-    String src = "# head\ngroup eng = a@b.c // trailing\n/* block\n comment */ host db = 10.0.0.1\n";
+    String src =
+        "# head\ngroup eng = a@b.c // trailing\n/* block\n comment */ host db = 10.0.0.1\n";
     Diagnostics d = new Diagnostics();
     Policy p = new TpolReader().read(new SourceText("t.tpol", src), d);
     assertThat(d.size()).isZero();
-    assertThat(p.comments()).extracting(Comment::text).containsExactly(" head", " trailing", " block\n comment ");
-    assertThat(p.comments()).extracting(Comment::kind)
+    assertThat(p.comments())
+        .extracting(Comment::text)
+        .containsExactly(" head", " trailing", " block\n comment ");
+    assertThat(p.comments())
+        .extracting(Comment::kind)
         .containsExactly(Comment.Kind.LINE, Comment.Kind.LINE, Comment.Kind.BLOCK);
     assertThat(p.comments().get(1).span().startLine()).isEqualTo(2);
     assertThat(p.comments().get(1).span().startCol()).isEqualTo(19);
