@@ -236,7 +236,7 @@ public final class Agent implements AutoCloseable {
       resolver.start();
     }
     if (subscription != null) {
-      subscription.start();
+      subscription.start(path.stats().loopRestarts);
     }
 
     // 8. Control: UAPI socket and pid file.

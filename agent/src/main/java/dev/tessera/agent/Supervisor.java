@@ -10,10 +10,10 @@ import java.util.function.Consumer;
  * Keeps a long-running loop of the agent alive. The loop body runs until it returns (the agent is
  * stopping, or its resource closed); when it throws anything, {@link Error}s included, the throw is
  * counted, logged, and the body runs again after a short pause that doubles up to a second. Without
- * this, one unexpected exception would end a TUN reader or the timer thread silently and leave the
- * tunnel half dead.
+ * this, one unexpected exception would end a TUN reader, the timer thread or the policy
+ * subscription silently and leave the tunnel half dead or the node on an old policy.
  */
-final class Supervisor {
+public final class Supervisor {
   static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
   static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -25,7 +25,7 @@ final class Supervisor {
    * @param restarts counts every restart after a throw
    * @param log receives one line per restart
    */
-  static void supervise(
+  public static void supervise(
       String name,
       BooleanSupplier running,
       Runnable body,

@@ -1,6 +1,7 @@
 package dev.tessera.agent.distribution;
 
 import dev.tessera.agent.FilterGate;
+import dev.tessera.agent.Supervisor;
 import dev.tessera.agent.config.AgentConfig;
 import dev.tessera.bundle.BundleClient;
 import dev.tessera.bundle.BundleException;
@@ -15,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
@@ -67,7 +69,6 @@ public final class PolicySubscription implements AutoCloseable {
   private final AtomicLongArray refusedByReason = new AtomicLongArray(REASONS.length);
   private final AtomicLong refusedPersisted = new AtomicLong();
   private final AtomicLong updates = new AtomicLong();
-  private final AtomicLong loopErrors = new AtomicLong();
 
   /** The gate was closed because the policy outgrew MaxPolicyAge; guarded by this. */
   private boolean staleClosed;
@@ -265,10 +266,30 @@ public final class PolicySubscription implements AutoCloseable {
     return 0;
   }
 
-  /** Starts the long-poll loop. */
-  public synchronized void start() {
+  /**
+   * Starts the long-poll loop on its own thread, under the agent's {@link Supervisor}: anything the
+   * loop throws, {@code Error}s included, is counted in {@code restarts} (the agent's {@code
+   * loop_restarts}), logged, shown as {@code bundle_error}, and the loop runs again, so the node
+   * can never be left on an old filter by a bug.
+   */
+  public synchronized void start(LongAdder restarts) {
     if (thread == null && !closed) {
-      thread = Thread.ofPlatform().name("tessera-policy-subscription").daemon().start(this::run);
+      thread =
+          Thread.ofPlatform()
+              .name("tessera-policy-subscription")
+              .daemon()
+              .start(
+                  () ->
+                      Supervisor.supervise(
+                          "policy subscription",
+                          () -> !closed,
+                          this::run,
+                          restarts,
+                          line -> {
+                            lastError = line;
+                            failing = true;
+                            log.accept(line);
+                          }));
     }
   }
 
@@ -290,12 +311,6 @@ public final class PolicySubscription implements AutoCloseable {
         checkFreshness(System.currentTimeMillis());
       } catch (InterruptedException e) {
         return;
-      } catch (Throwable t) {
-        // The thread's root: nothing may end it, or the agent would stay on an old filter forever.
-        loopErrors.incrementAndGet();
-        lastError = "internal error: " + t;
-        log.accept("policy subscription: unexpected " + t + "; restarting the loop");
-        o = Outcome.UNREACHABLE;
       }
       switch (o) {
         case APPLIED -> backoff = MIN_BACKOFF_MILLIS;
@@ -350,14 +365,6 @@ public final class PolicySubscription implements AutoCloseable {
                 + ") and retrying");
       }
       lastError = why;
-      failing = true;
-      return Outcome.UNREACHABLE;
-    } catch (RuntimeException | Error e) {
-      // A bug (or an Error such as OutOfMemoryError) must not end the subscription silently: the
-      // agent would stay on an old filter. Counted, logged, retried with backoff.
-      loopErrors.incrementAndGet();
-      lastError = "internal error: " + e;
-      log.accept("policy subscription: unexpected " + e + "; retrying");
       failing = true;
       return Outcome.UNREACHABLE;
     }
@@ -435,9 +442,6 @@ public final class PolicySubscription implements AutoCloseable {
     sb.append("bundle_stale_mode=")
         .append(settings.staleMode().name().toLowerCase(Locale.ROOT).replace('_', '-'))
         .append('\n');
-    if (loopErrors.get() != 0) {
-      sb.append("bundle_loop_errors=").append(loopErrors.get()).append('\n');
-    }
     sb.append("bundle_refused=").append(refusedTotal()).append('\n');
     for (BundleException.Reason r : REASONS) {
       long n = refusedByReason.get(r.ordinal());

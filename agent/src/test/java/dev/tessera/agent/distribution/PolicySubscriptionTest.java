@@ -393,7 +393,7 @@ class PolicySubscriptionTest {
         });
     FilterGate gate = FilterGate.fromBundles(NODE, log::add);
     PolicySubscription sub = subscription(base, gate);
-    sub.start();
+    sub.start(new java.util.concurrent.atomic.LongAdder());
     assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
     // Not a timing assertion on the happy path: without cancellation close() would wait 60 s.
     long t0 = System.nanoTime();
@@ -470,24 +470,40 @@ class PolicySubscriptionTest {
         .containsKey("bundle_fresh_until_ms");
   }
 
-  /** An Error on the subscription's thread no longer ends it: counted, and the loop goes on. */
+  /**
+   * An Error on the subscription's thread does not end it: the agent's supervisor counts it (as
+   * {@code loop_restarts}), logs it, and the loop runs again and applies the next bundle.
+   */
   @Test
   void anErrorDoesNotEndTheSubscription() throws Exception {
-    // The gate's log line for a new filter throws an Error, as a bug deep in applying might.
+    // The gate's log line for the first new filter throws an Error, as a bug deep in applying
+    // might.
+    java.util.concurrent.atomic.AtomicBoolean thrown =
+        new java.util.concurrent.atomic.AtomicBoolean();
     FilterGate gate =
         FilterGate.fromBundles(
             NODE,
             m -> {
-              if (m.startsWith("enforcing")) {
+              if (m.startsWith("enforcing") && thrown.compareAndSet(false, true)) {
                 throw new StackOverflowError("simulated");
               }
               log.add(m);
             });
     PolicySubscription sub = subscription(base, gate);
     responses.add(bundle(1, 443));
-    assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.UNREACHABLE);
-    assertThat(status(gate)).containsEntry("bundle_loop_errors", "1");
-    assertThat(status(gate).get("bundle_error")).contains("StackOverflowError");
+    responses.add(bundle(2, 443, 80));
+    java.util.concurrent.atomic.LongAdder restarts = new java.util.concurrent.atomic.LongAdder();
+    sub.start(restarts);
+    NetWait.until("bundle v2 applied after the Error", () -> sub.version() == 2);
+    assertThat(restarts.sum()).isEqualTo(1);
+    assertThat(log)
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .startsWith("bug: policy subscription threw java.lang.StackOverflowError")
+                    .endsWith("restarting it"));
+    Enforcer.Worker w = gate.newWorker();
+    assertThat(gate.allowInbound(w, tcp(B, 43001, A, 80, 0x02))).isTrue();
   }
 
   static int freePort() throws IOException {
