@@ -120,6 +120,9 @@ public final class Agent implements AutoCloseable {
     device = new WireGuardDevice(DeviceOptions.defaults());
     FilterGate gate = filter;
     device.onPeerRemoved(gate::forgetPeer);
+    // Before any peer exists: each starts from its last initiation timestamp recorded on disk.
+    device.setInitiationStamps(
+        new InitiationStampFiles(initiationStampDir(config, options), options.log()));
     device.setPrivateKey(config.iface().privateKey());
     int mtu = config.iface().mtu().orElse(1420);
     device.setMtu(mtu);
@@ -347,6 +350,22 @@ public final class Agent implements AutoCloseable {
         out.close(); // frees this loop's TUN handle and any unsent batch
       }
     };
+  }
+
+  /**
+   * Where the peers' last handshake-initiation timestamps are kept: beside the policy bundle
+   * ({@code STATEDIR/IFACE.handshakes}, durable across reboots) with signed distribution, else in
+   * the run directory (survives restarts of the agent, not a reboot when it is a tmpfs).
+   */
+  static Path initiationStampDir(AgentConfig config, AgentOptions options) {
+    Path base =
+        dev.tessera.agent.distribution.DistributionSettings.requested(config.tessera())
+            ? config
+                .tessera()
+                .stateDir()
+                .orElse(dev.tessera.agent.distribution.DistributionSettings.DEFAULT_STATE_DIR)
+            : options.runDir();
+    return base.resolve(options.iface() + ".handshakes");
   }
 
   private void supervise(String name, Runnable loop) {

@@ -51,12 +51,21 @@ public final class PrivateFiles {
 
   /** Writes {@code text} to {@code file} atomically, the file 0600 from its creation. */
   public static void writeString(Path file, String text) throws IOException {
+    write(file, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Writes {@code bytes} to {@code file} atomically and durably: a fresh 0600 temporary file beside
+   * it is written and fsynced, renamed over {@code file}, and the directory is fsynced so that the
+   * rename survives a crash.
+   */
+  public static void write(Path file, byte[] bytes) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     createDirectories(parent);
     Path tmp = Files.createTempFile(parent, "." + file.getFileName() + ".", ".tmp", FILE_0600);
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        ByteBuffer b = ByteBuffer.wrap(bytes);
         while (b.hasRemaining()) {
           ch.write(b);
         }
@@ -65,6 +74,9 @@ public final class PrivateFiles {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);
+    }
+    try (FileChannel dir = FileChannel.open(parent, StandardOpenOption.READ)) {
+      dir.force(true);
     }
   }
 }

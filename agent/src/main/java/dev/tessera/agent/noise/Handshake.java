@@ -45,6 +45,19 @@ public final class Handshake {
     this.remoteStatic = remoteStatic.clone();
   }
 
+  /**
+   * Raises the greatest accepted initiation timestamp to {@code tai64n} if that is greater (a value
+   * recorded before a restart); a replayed initiation at or below it is refused.
+   */
+  public void raiseLastTimestamp(byte[] tai64n) {
+    if (tai64n.length != Tai64n.LENGTH) {
+      throw new IllegalArgumentException("a TAI64N timestamp has " + Tai64n.LENGTH + " bytes");
+    }
+    if (Tai64n.after(tai64n, lastTimestamp)) {
+      lastTimestamp = tai64n.clone();
+    }
+  }
+
   public State state() {
     return state;
   }

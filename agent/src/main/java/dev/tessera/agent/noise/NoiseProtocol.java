@@ -201,6 +201,21 @@ public final class NoiseProtocol {
    */
   public static InitiationRejection commitInitiation(
       InitiationCandidate c, Handshake hs, long now, long minInterval) {
+    return commitInitiation(c, hs, now, minInterval, ts -> true);
+  }
+
+  /**
+   * As {@link #commitInitiation(InitiationCandidate, Handshake, long, long)}, but once the replay
+   * and flood checks pass, {@code record} must first make the new timestamp durable (so that the
+   * initiation is refused as a replay after a restart too); if it returns false the initiation is
+   * refused ({@link InitiationRejection#NOT_RECORDED}) and {@code hs} is unchanged.
+   */
+  public static InitiationRejection commitInitiation(
+      InitiationCandidate c,
+      Handshake hs,
+      long now,
+      long minInterval,
+      java.util.function.Predicate<byte[]> record) {
     if (!Tai64n.after(c.timestamp, hs.lastTimestamp)) {
       c.destroy();
       return InitiationRejection.REPLAY;
@@ -208,6 +223,10 @@ public final class NoiseProtocol {
     if (hs.consumedInitiation && now - hs.lastInitiationConsumption <= minInterval) {
       c.destroy();
       return InitiationRejection.FLOOD;
+    }
+    if (!record.test(c.timestamp.clone())) {
+      c.destroy();
+      return InitiationRejection.NOT_RECORDED;
     }
     zero(hs.hash, hs.chainKey, hs.localEphemeral);
     hs.hash = c.hash;
@@ -224,7 +243,11 @@ public final class NoiseProtocol {
   /** Why an authenticated initiation was still refused. */
   public enum InitiationRejection {
     REPLAY,
-    FLOOD
+    FLOOD,
+    /**
+     * Its timestamp could not be made durable, so a replay after a restart could not be refused.
+     */
+    NOT_RECORDED
   }
 
   /**

@@ -31,6 +31,20 @@ public final class Tai64n {
     return out;
   }
 
+  /** {@code t} plus {@code seconds} whole seconds (the nanoseconds are kept). */
+  public static byte[] plusSeconds(byte[] t, long seconds) {
+    long secs = 0;
+    for (int i = 0; i < 8; i++) {
+      secs = (secs << 8) | (t[i] & 0xff);
+    }
+    secs += seconds;
+    byte[] out = t.clone();
+    for (int i = 0; i < 8; i++) {
+      out[i] = (byte) (secs >>> (56 - 8 * i));
+    }
+    return out;
+  }
+
   /** True if {@code a} is strictly after {@code b}. */
   public static boolean after(byte[] a, byte[] b) {
     return Arrays.compareUnsigned(a, b) > 0;

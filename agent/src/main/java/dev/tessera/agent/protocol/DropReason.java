@@ -26,6 +26,11 @@ public enum DropReason {
   HANDSHAKE_REPLAY,
   /** Initiation arriving sooner than 1/50 s after the previous one from the same peer. */
   HANDSHAKE_FLOOD,
+  /**
+   * Authenticated, fresh initiation whose timestamp could not be recorded durably ({@link
+   * WireGuardDevice#setInitiationStamps}): accepting it would let it be replayed after a restart.
+   */
+  HANDSHAKE_NOT_RECORDED,
   /** Response, cookie reply or data for a receiver index we do not have. */
   UNKNOWN_RECEIVER_INDEX,
   /** Response or cookie reply that arrived when no matching initiation was outstanding. */

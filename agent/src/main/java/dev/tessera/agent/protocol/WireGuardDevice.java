@@ -93,6 +93,8 @@ public final class WireGuardDevice implements AutoCloseable {
   /** What a local index points to: a peer's handshake in progress (keypair null) or a keypair. */
   record IndexEntry(Peer peer, Keypair keypair) {}
 
+  private volatile InitiationStamps initiationStamps = InitiationStamps.NONE;
+
   public WireGuardDevice(DeviceOptions options) {
     this.options = options;
     for (int i = 0; i < drops.length; i++) {
@@ -222,6 +224,32 @@ public final class WireGuardDevice implements AutoCloseable {
    * @throws IllegalArgumentException if the key is the interface's own public key
    * @throws IllegalStateException if {@link #MAX_PEERS} peers exist
    */
+  /**
+   * Where the greatest initiation timestamp of each peer is kept across restarts. Peers added from
+   * now on start from their recorded timestamp (existing ones are raised to it), and every
+   * initiation is recorded durably before it is accepted.
+   */
+  public void setInitiationStamps(InitiationStamps stamps) {
+    synchronized (configLock) {
+      initiationStamps = stamps;
+      for (Peer p : peers.values()) {
+        seedLastTimestamp(p);
+      }
+    }
+  }
+
+  private void seedLastTimestamp(Peer p) {
+    Optional<byte[]> recorded = initiationStamps.greatest(p.publicKey());
+    if (recorded.isPresent()) {
+      p.lock.lock();
+      try {
+        p.handshake.raiseLastTimestamp(recorded.get());
+      } finally {
+        p.lock.unlock();
+      }
+    }
+  }
+
   public Peer addPeer(WgKey publicKey) {
     synchronized (configLock) {
       Peer existing = peers.get(publicKey);
@@ -248,6 +276,7 @@ public final class WireGuardDevice implements AutoCloseable {
       } finally {
         p.lock.unlock();
       }
+      seedLastTimestamp(p);
       peers.put(publicKey, p);
       return p;
     }
@@ -643,12 +672,18 @@ public final class WireGuardDevice implements AutoCloseable {
         return;
       }
       var rejection =
-          NoiseProtocol.commitInitiation(c, peer.handshake, now, HANDSHAKE_INITIATION_RATE);
+          NoiseProtocol.commitInitiation(
+              c,
+              peer.handshake,
+              now,
+              HANDSHAKE_INITIATION_RATE,
+              ts -> initiationStamps.record(peer.publicKey(), ts));
       if (rejection != null) {
         countDrop(
             switch (rejection) {
               case REPLAY -> DropReason.HANDSHAKE_REPLAY;
               case FLOOD -> DropReason.HANDSHAKE_FLOOD;
+              case NOT_RECORDED -> DropReason.HANDSHAKE_NOT_RECORDED;
             },
             peer,
             out);
