@@ -3,7 +3,7 @@ package dev.tessera.agent;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;

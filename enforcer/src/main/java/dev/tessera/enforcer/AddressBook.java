@@ -1,6 +1,6 @@
 package dev.tessera.enforcer;
 
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import java.util.Arrays;
 import java.util.List;
 

@@ -1,9 +1,9 @@
 package dev.tessera.enforcer;
 
 import dev.tessera.enforcer.format.CompiledFilter;
-import dev.tessera.enforcer.format.IpAddress;
-import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.enforcer.rules.RuleTable;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import java.util.Arrays;
 import java.util.Objects;
 

@@ -4,9 +4,9 @@ import dev.tessera.compiler.ir.Clause;
 import dev.tessera.compiler.ir.Destination;
 import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.enforcer.MatchResult;
-import dev.tessera.enforcer.format.IpAddress;
 import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.format.RuleOrigin;
+import dev.tessera.net.IpAddress;
 import dev.tessera.policy.ast.PortRange;
 import dev.tessera.policy.ast.PostureRef;
 import dev.tessera.policy.ast.Selector;
@@ -230,7 +230,7 @@ public final class Explainer {
   /** Outside the private, CGNAT and link-local ranges an exit node's internet rule leaves out. */
   static boolean isPublic(IpAddress a) {
     for (String p : a.ipv6() ? List.of("2000::/3") : List.of("0.0.0.0/0")) {
-      if (!dev.tessera.enforcer.format.IpPrefix.parse(p).contains(a)) {
+      if (!dev.tessera.net.IpPrefix.parse(p).contains(a)) {
         return false;
       }
     }
@@ -238,7 +238,7 @@ public final class Explainer {
       for (String p :
           List.of(
               "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")) {
-        if (dev.tessera.enforcer.format.IpPrefix.parse(p).contains(a)) {
+        if (dev.tessera.net.IpPrefix.parse(p).contains(a)) {
           return false;
         }
       }

@@ -1,8 +1,8 @@
 package dev.tessera.policytests;
 
 import dev.tessera.enforcer.Matcher;
-import dev.tessera.enforcer.format.IpAddress;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

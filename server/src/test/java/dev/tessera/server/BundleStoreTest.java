@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tessera.bundle.BundleVerifier;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.format.CompiledFilter;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -9,7 +9,7 @@ import dev.tessera.bundle.Freshness;
 import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.Matcher;
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -10,7 +10,7 @@ import dev.tessera.bundle.BundleVerifier;
 import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.Matcher;
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import dev.tessera.registry.AuthKeySpec;
 import dev.tessera.registry.Database;
 import dev.tessera.registry.Registry;

@@ -1,6 +1,6 @@
 package dev.tessera.agent.config;
 
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;

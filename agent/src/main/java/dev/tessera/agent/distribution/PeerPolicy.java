@@ -77,10 +77,10 @@ public final class PeerPolicy {
         continue;
       }
       List<IpPrefix> ranges = listed.computeIfAbsent(k, x -> new ArrayList<>());
-      for (dev.tessera.enforcer.format.IpPrefix r : p.addresses()) {
+      for (dev.tessera.net.IpPrefix r : p.addresses()) {
         ranges.add(IpPrefix.parse(r.toString()));
       }
-      for (dev.tessera.enforcer.format.IpPrefix r : p.routes()) {
+      for (dev.tessera.net.IpPrefix r : p.routes()) {
         ranges.add(IpPrefix.parse(r.toString()));
       }
       names.put(k, p.name());
@@ -184,7 +184,7 @@ public final class PeerPolicy {
     Map<IpPrefix, WgKey> out = new LinkedHashMap<>();
     for (dev.tessera.enforcer.format.Peer p : filter.peers()) {
       WgKey k = keyOrNull(p.publicKey());
-      for (dev.tessera.enforcer.format.IpPrefix r : p.addresses()) {
+      for (dev.tessera.net.IpPrefix r : p.addresses()) {
         out.put(IpPrefix.parse(r.toString()), k == null ? NO_KEY : k);
       }
     }

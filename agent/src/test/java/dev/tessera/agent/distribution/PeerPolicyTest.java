@@ -33,10 +33,10 @@ class PeerPolicyTest {
     return list.isBlank() ? List.of() : Stream.of(list.split(" ")).map(IpPrefix::parse).toList();
   }
 
-  static List<dev.tessera.enforcer.format.IpPrefix> ep(String list) {
+  static List<dev.tessera.net.IpPrefix> ep(String list) {
     return list.isBlank()
         ? List.of()
-        : Stream.of(list.split(" ")).map(dev.tessera.enforcer.format.IpPrefix::parse).toList();
+        : Stream.of(list.split(" ")).map(dev.tessera.net.IpPrefix::parse).toList();
   }
 
   @ParameterizedTest(name = "{0} ∩ {1} = {2}")

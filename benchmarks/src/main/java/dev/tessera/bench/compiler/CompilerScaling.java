@@ -5,7 +5,7 @@ import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterCodec;
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import dev.tessera.policy.ast.PostureValue;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

@@ -4,7 +4,7 @@ import dev.tessera.compiler.Compilation;
 import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PostureValue;
 import java.util.Arrays;

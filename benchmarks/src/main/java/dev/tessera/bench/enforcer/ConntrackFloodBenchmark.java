@@ -3,7 +3,7 @@ package dev.tessera.bench.enforcer;
 import dev.tessera.enforcer.Enforcer;
 import dev.tessera.enforcer.Verdict;
 import dev.tessera.enforcer.format.CompiledFilter;
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

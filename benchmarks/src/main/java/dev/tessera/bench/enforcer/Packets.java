@@ -1,6 +1,6 @@
 package dev.tessera.bench.enforcer;
 
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 
 /** Builds benchmark packets (IPv4/IPv6 with a TCP or UDP header). */
 final class Packets {

@@ -5,7 +5,7 @@ import dev.tessera.bundle.BundleVerifier;
 import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.Matcher;
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -8,7 +8,7 @@ import dev.tessera.enforcer.format.CapGrant;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;

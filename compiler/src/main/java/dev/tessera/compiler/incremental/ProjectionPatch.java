@@ -14,7 +14,7 @@ import dev.tessera.compiler.pass.ProjectPerNode;
 import dev.tessera.compiler.pass.Projection;
 import dev.tessera.compiler.pass.Projection.CapPiece;
 import dev.tessera.compiler.pass.Projection.Piece;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;

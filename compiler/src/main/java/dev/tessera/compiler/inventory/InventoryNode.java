@@ -1,7 +1,7 @@
 package dev.tessera.compiler.inventory;
 
-import dev.tessera.enforcer.format.IpAddress;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.Located;
 import dev.tessera.policy.ast.PostureValue;
 import dev.tessera.policy.ast.SourceSpan;

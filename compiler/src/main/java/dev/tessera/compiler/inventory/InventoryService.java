@@ -1,6 +1,6 @@
 package dev.tessera.compiler.inventory;
 
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import dev.tessera.policy.ast.Located;
 import dev.tessera.policy.ast.SourceSpan;
 import java.util.List;

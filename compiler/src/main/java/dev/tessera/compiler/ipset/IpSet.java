@@ -1,7 +1,7 @@
 package dev.tessera.compiler.ipset;
 
-import dev.tessera.enforcer.format.IpAddress;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

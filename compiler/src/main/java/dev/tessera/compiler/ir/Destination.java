@@ -1,7 +1,7 @@
 package dev.tessera.compiler.ir;
 
 import dev.tessera.compiler.ipset.IpSet;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.Selector;
 import java.util.BitSet;
 import java.util.List;

@@ -1,8 +1,8 @@
 package dev.tessera.compiler.ir;
 
 import dev.tessera.compiler.ipset.IpSet;
-import dev.tessera.enforcer.format.IpPrefix;
 import dev.tessera.enforcer.format.RuleOrigin;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.PostureRef;
 import dev.tessera.policy.ast.Selector;
 import dev.tessera.policy.ast.SourceSpan;

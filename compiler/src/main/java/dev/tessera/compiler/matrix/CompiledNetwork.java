@@ -2,8 +2,8 @@ package dev.tessera.compiler.matrix;
 
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.CompiledFilter;
-import dev.tessera.enforcer.format.IpAddress;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -5,7 +5,7 @@ import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterRule;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

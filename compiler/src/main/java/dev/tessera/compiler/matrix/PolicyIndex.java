@@ -117,11 +117,10 @@ public final class PolicyIndex {
   }
 
   /** Host aliases by prefix, for labels. */
-  public Map<dev.tessera.enforcer.format.IpPrefix, String> hostNames() {
-    Map<dev.tessera.enforcer.format.IpPrefix, String> m = new HashMap<>();
+  public Map<dev.tessera.net.IpPrefix, String> hostNames() {
+    Map<dev.tessera.net.IpPrefix, String> m = new HashMap<>();
     for (HostDef h : policy.hosts()) {
-      m.putIfAbsent(
-          dev.tessera.enforcer.format.IpPrefix.parse(h.prefix().masked().toString()), h.name());
+      m.putIfAbsent(dev.tessera.net.IpPrefix.parse(h.prefix().masked().toString()), h.name());
     }
     return m;
   }

@@ -2,8 +2,8 @@ package dev.tessera.compiler.pass;
 
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ipset.IpSet;
-import dev.tessera.enforcer.format.IpAddress;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;

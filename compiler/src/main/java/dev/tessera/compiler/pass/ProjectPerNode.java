@@ -8,7 +8,7 @@ import dev.tessera.compiler.ir.Destination;
 import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.compiler.pass.Projection.CapPiece;
 import dev.tessera.compiler.pass.Projection.Piece;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;

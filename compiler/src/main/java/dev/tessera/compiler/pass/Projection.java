@@ -2,7 +2,7 @@ package dev.tessera.compiler.pass;
 
 import dev.tessera.compiler.ipset.IpSet;
 import dev.tessera.compiler.ipset.PortSet;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;

@@ -167,7 +167,7 @@ public final class ResolveIdentities {
       services.put(
           svc.name(),
           dev.tessera.compiler.ipset.IpSet.of(
-              svc.ips().stream().map(dev.tessera.enforcer.format.IpPrefix::host).toList()));
+              svc.ips().stream().map(dev.tessera.net.IpPrefix::host).toList()));
     }
     return new Identities(
         index,

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.tessera.compiler.pass.ExpandSelectors;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.AutoApprovers;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Selector;

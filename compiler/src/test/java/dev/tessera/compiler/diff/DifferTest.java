@@ -169,14 +169,12 @@ class DifferTest {
   void synthesizedDevicesHaveTailnetAddresses() {
     AuditLoader l = new AuditLoader();
     Policy p = l.policy("p.hujson", ACME).orElseThrow();
-    dev.tessera.enforcer.format.IpPrefix v4 =
-        dev.tessera.enforcer.format.IpPrefix.parse("100.64.0.0/10");
-    dev.tessera.enforcer.format.IpPrefix v6 =
-        dev.tessera.enforcer.format.IpPrefix.parse("fd7a:115c:a1e0::/48");
-    List<dev.tessera.enforcer.format.IpAddress> ips =
+    dev.tessera.net.IpPrefix v4 = dev.tessera.net.IpPrefix.parse("100.64.0.0/10");
+    dev.tessera.net.IpPrefix v6 = dev.tessera.net.IpPrefix.parse("fd7a:115c:a1e0::/48");
+    List<dev.tessera.net.IpAddress> ips =
         SyntheticInventory.from(p).nodes().stream().flatMap(n -> n.ips().stream()).toList();
     assertThat(ips).isNotEmpty().allMatch(a -> a.ipv6() ? v6.contains(a) : v4.contains(a));
-    assertThat(ips).anyMatch(dev.tessera.enforcer.format.IpAddress::ipv6);
+    assertThat(ips).anyMatch(dev.tessera.net.IpAddress::ipv6);
   }
 
   /** Each change is said in the policy's words before its devices. */

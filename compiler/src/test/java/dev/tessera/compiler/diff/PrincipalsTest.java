@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tessera.compiler.matrix.CompiledNetwork.NodeInfo;
 import dev.tessera.compiler.matrix.Endpoint;
 import dev.tessera.compiler.matrix.MatrixBuilder;
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

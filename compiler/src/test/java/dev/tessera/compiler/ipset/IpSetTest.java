@@ -2,8 +2,8 @@ package dev.tessera.compiler.ipset;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.enforcer.format.IpAddress;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.PortRange;
 import dev.tessera.testsupport.Seed;
 import dev.tessera.testsupport.Seeded;

@@ -3,7 +3,7 @@ package dev.tessera.compiler.pass;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.compiler.inventory.InventoryNode;
-import dev.tessera.enforcer.format.IpAddress;
+import dev.tessera.net.IpAddress;
 import dev.tessera.testsupport.Seed;
 import dev.tessera.testsupport.Seeded;
 import java.util.ArrayList;

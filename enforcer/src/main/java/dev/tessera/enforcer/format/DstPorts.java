@@ -1,5 +1,6 @@
 package dev.tessera.enforcer.format;
 
+import dev.tessera.net.IpPrefix;
 import java.util.Objects;
 
 /**

@@ -1,5 +1,6 @@
 package dev.tessera.enforcer.format;
 
+import dev.tessera.net.IpPrefix;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;

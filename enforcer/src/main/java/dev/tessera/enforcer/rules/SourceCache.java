@@ -2,7 +2,7 @@ package dev.tessera.enforcer.rules;
 
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,6 +1,6 @@
 package dev.tessera.enforcer.rules;
 
-import dev.tessera.enforcer.format.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.util.List;
 
 /**

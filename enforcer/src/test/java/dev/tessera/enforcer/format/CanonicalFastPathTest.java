@@ -2,6 +2,7 @@ package dev.tessera.enforcer.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

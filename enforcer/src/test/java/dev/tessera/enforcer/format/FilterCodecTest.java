@@ -3,6 +3,7 @@ package dev.tessera.enforcer.format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tessera.net.IpPrefix;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,5 +1,7 @@
 package dev.tessera.enforcer.format;
 
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
