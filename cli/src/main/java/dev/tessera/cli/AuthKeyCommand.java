@@ -1,12 +1,21 @@
 package dev.tessera.cli;
 
 import dev.tessera.registry.AuthKey;
+import dev.tessera.registry.AuthKeySpec;
+import dev.tessera.registry.NewAuthKey;
+import dev.tessera.registry.PolicyChecks;
 import dev.tessera.registry.Registry;
 import dev.tessera.registry.RegistryException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -17,10 +26,14 @@ import picocli.CommandLine.Spec;
     name = "authkey",
     mixinStandardHelpOptions = true,
     description = {
-      "List or revoke the control plane's auth keys.",
-      "The registry keeps only a hash of each secret, so no command can show one again."
+      "Create, list or revoke the control plane's auth keys.",
+      "The registry keeps only a hash of each secret: create shows it once, nothing shows it again."
     },
-    subcommands = {AuthKeyCommand.ListKeys.class, AuthKeyCommand.Revoke.class})
+    subcommands = {
+      AuthKeyCommand.Create.class,
+      AuthKeyCommand.ListKeys.class,
+      AuthKeyCommand.Revoke.class
+    })
 final class AuthKeyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -37,7 +50,7 @@ final class AuthKeyCommand implements Callable<Integer> {
   static final class ListKeys extends NodesCommand.DbOption implements Callable<Integer> {
     @Override
     public Integer call() {
-      try (Registry r = NodesCommand.open(db)) {
+      try (Registry r = open()) {
         Instant now = Instant.now();
         out()
             .printf(
@@ -72,18 +85,141 @@ final class AuthKeyCommand implements Callable<Integer> {
       name = "revoke",
       mixinStandardHelpOptions = true,
       description = "Revoke an auth key: no node can enroll with it any more.")
-  static final class Revoke extends NodesCommand.DbOption implements Callable<Integer> {
+  static final class Revoke extends NodesCommand.ChangeOption implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ID", description = "The key's id (from authkey list).")
     String id;
 
     @Override
     public Integer call() {
-      try (Registry r = NodesCommand.open(db)) {
+      try (Registry r = open()) {
         out().println(r.revokeAuthKey(actor, id).id() + " revoked");
         return PolicyC.OK;
       } catch (RegistryException e) {
         throw NodesCommand.failure(e);
       }
+    }
+  }
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Create an auth key and print it once on stdout (the registry keeps only its hash).",
+        "--user U: the key's nodes belong to U. --tags: they belong to the tags, each of which",
+        "the --as user (the key's creator) must own under the policy's tagOwners, now and",
+        "whenever the key is used."
+      })
+  static final class Create extends NodesCommand.ChangeOption implements Callable<Integer> {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Owner owner;
+
+    static final class Owner {
+      @Option(
+          names = "--user",
+          required = true,
+          paramLabel = "USER",
+          description = "The user whose devices enroll with the key (alice@example.com).")
+      String user;
+
+      @Option(
+          names = "--tags",
+          required = true,
+          split = ",",
+          paramLabel = "TAG",
+          description = "Tags for the nodes that enroll with the key, comma-separated.")
+      List<String> tags;
+    }
+
+    @Option(names = "--reusable", description = "Any number of nodes may enroll (default: one).")
+    boolean reusable;
+
+    @Option(
+        names = "--ephemeral",
+        description = "Nodes enrolled with it are deleted when they stop polling.")
+    boolean ephemeral;
+
+    @Option(
+        names = "--expiry",
+        paramLabel = "DURATION",
+        defaultValue = "24h",
+        description =
+            "How long the key can be used: Ns, Nm, Nh, Nd, or never (default ${DEFAULT-VALUE}).")
+    String expiry;
+
+    @Option(
+        names = "--pre-approved-routes",
+        description = "Routes its nodes advertise are approved without an administrator.")
+    boolean preApprovedRoutes;
+
+    @Option(
+        names = "--policy",
+        paramLabel = "FILE",
+        description =
+            "The policy whose tagOwners decide (the one policyc serve serves); needed with --tags.")
+    Path policy;
+
+    @Override
+    public Integer call() {
+      Optional<Duration> lifetime = lifetime(expiry);
+      boolean tagged = owner.tags != null;
+      if (tagged && policy == null) {
+        throw new UserError(
+            "--tags needs --policy FILE: the creator's ownership of each tag is checked against its tagOwners");
+      }
+      try (Registry r = open()) {
+        PolicyChecks.TagOwnership owners =
+            tagged ? NodesCommand.tagOwners(policy, r, err()) : PolicyChecks.NONE.tags();
+        NewAuthKey k =
+            r.createAuthKey(
+                actor,
+                new AuthKeySpec(
+                    tagged ? actor : owner.user,
+                    tagged ? owner.tags : List.of(),
+                    reusable,
+                    ephemeral,
+                    lifetime,
+                    preApprovedRoutes),
+                owners);
+        AuthKey key = k.key();
+        err()
+            .println(
+                "auth key "
+                    + key.id()
+                    + " for "
+                    + (key.tags().isEmpty() ? key.user() : String.join(",", key.tags()))
+                    + ", "
+                    + (key.reusable() ? "reusable" : "one-off")
+                    + (key.ephemeral() ? ", ephemeral" : "")
+                    + ", expires "
+                    + key.expiry().map(Instant::toString).orElse("never")
+                    + "; shown once, keep it secret:");
+        err().flush();
+        out().println(k.secret());
+        return PolicyC.OK;
+      } catch (RegistryException e) {
+        throw NodesCommand.failure(e);
+      }
+    }
+
+    /** {@code 90s}, {@code 30m}, {@code 24h}, {@code 7d} or {@code never}. */
+    static Optional<Duration> lifetime(String text) {
+      if (text.equals("never")) {
+        return Optional.empty();
+      }
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("([0-9]{1,9})([smhd])").matcher(text);
+      if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+        throw new UserError(
+            "--expiry '" + text + "' is not a positive duration: use Ns, Nm, Nh, Nd or never");
+      }
+      long n = Long.parseLong(m.group(1));
+      return Optional.of(
+          switch (m.group(2)) {
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+          });
     }
   }
 }

@@ -38,17 +38,7 @@ final class InventoryCommand implements Callable<Integer> {
         "Write the registry's live nodes (keys not expired) in the inventory format.",
         "Only approved routes are routes; each node's key is its WireGuard public key."
       })
-  static final class Export implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
-    @Option(
-        names = "--db",
-        required = true,
-        paramLabel = "URL",
-        description =
-            "The registry: a SQLite file (PATH or sqlite:PATH) or postgresql://USER@HOST:PORT/DB.")
-    String db;
-
+  static final class Export extends NodesCommand.DbOption implements Callable<Integer> {
     @Option(
         names = {"-o", "--out"},
         paramLabel = "FILE",
@@ -58,13 +48,13 @@ final class InventoryCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       String text;
-      try (Registry r = NodesCommand.open(db)) {
+      try (Registry r = open()) {
         text = RegistryInventory.exportJson(r.nodes(), Instant.now());
       } catch (RegistryException e) {
         throw NodesCommand.failure(e);
       }
       if (out == null) {
-        spec.commandLine().getOut().print(text);
+        out().print(text);
         return PolicyC.OK;
       }
       try {

@@ -34,6 +34,12 @@ import picocli.CommandLine.Spec;
       "join with auth keys at POST /v1/enroll and report endpoints and posture with every poll."
     })
 final class ServeCommand implements Callable<Integer> {
+  /** The server's state directory unless {@code --state} says otherwise. */
+  static final String DEFAULT_STATE = "/var/lib/tessera/server";
+
+  /** The SQLite registry's file in the state directory, unless {@code --db} names a database. */
+  static final String REGISTRY_FILE = "registry.db";
+
   @Spec CommandSpec spec;
 
   @Option(
@@ -94,7 +100,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--state",
-      defaultValue = "/var/lib/tessera/server",
+      defaultValue = DEFAULT_STATE,
       paramLabel = "DIR",
       description = "Versions and audit log (default ${DEFAULT-VALUE}).")
   Path state;
@@ -252,7 +258,7 @@ final class ServeCommand implements Callable<Integer> {
       inventorySource = PolicySource.file(inventory);
     } else {
       try {
-        registry = Registry.open(db != null ? db : state.resolve("registry.db").toString());
+        registry = Registry.open(db != null ? db : state.resolve(REGISTRY_FILE).toString());
       } catch (RegistryException e) {
         throw new UserError(e.getMessage());
       }

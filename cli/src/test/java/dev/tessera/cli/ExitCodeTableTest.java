@@ -77,7 +77,7 @@ class ExitCodeTableTest {
   /**
    * Where a command's answer is not the row's: fmt and convert read syntax only (meaning is check's
    * job), so a policy with an undefined group formats and converts; commands without an inventory
-   * do not read one.
+   * do not read one, and authkey create reads the registry for users instead of an inventory.
    */
   static final Map<String, Map<Input, Integer>> EXCEPTIONS =
       Map.of(
@@ -87,7 +87,8 @@ class ExitCodeTableTest {
           "convert",
               Map.of(
                   Input.UNDEFINED_GROUP, 0, Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0),
-          "check", Map.of(Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0));
+          "check", Map.of(Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0),
+          "authkey", Map.of(Input.INVALID_INVENTORY, 0, Input.MISSING_INVENTORY, 0));
 
   static Path good;
 
@@ -106,6 +107,7 @@ class ExitCodeTableTest {
     good = dir.resolve("good.hujson");
     Files.writeString(good, formatted.toString());
     Files.writeString(dir.resolve("inventory.yaml"), INVENTORY);
+    dev.tessera.registry.Registry.open(dir.resolve("registry.db").toString()).close();
     Files.writeString(dir.resolve("policy.txt"), POLICY);
     Files.writeString(dir.resolve("syntax.hujson"), "{\"acls\": [\n");
     Files.writeString(
@@ -178,6 +180,18 @@ class ExitCodeTableTest {
               case "matrix" -> List.of("matrix", p, "--inventory", inv, "--format", "csv");
               case "diff" -> List.of("diff", good.toString(), p, "--inventory", inv);
               case "lint" -> List.of("lint", p, "--inventory", inv);
+              case "authkey" ->
+                  List.of(
+                      "authkey",
+                      "create",
+                      "--db",
+                      dir.resolve("registry.db").toString(),
+                      "--tags",
+                      "tag:web",
+                      "--as",
+                      "alice@acme.com",
+                      "--policy",
+                      p);
               default -> throw new IllegalArgumentException(command);
             });
     if (in == Input.UNKNOWN_OPTION) {
@@ -189,7 +203,7 @@ class ExitCodeTableTest {
   static final List<String> COMMANDS =
       List.of(
           "check", "fmt", "convert", "compile", "build", "test", "explain", "matrix", "diff",
-          "lint");
+          "lint", "authkey");
 
   static Stream<Arguments> cases() {
     return COMMANDS.stream().flatMap(c -> Stream.of(Input.values()).map(i -> Arguments.of(c, i)));

@@ -42,18 +42,7 @@ class NodesCommandTest {
     db = tmp.resolve("registry.db").toString();
     Random random = new Random(20);
     try (Registry r = Registry.open(db)) {
-      String key =
-          r.createAuthKey(
-                  "test",
-                  new AuthKeySpec(
-                      "alice@example.com",
-                      List.of(),
-                      true,
-                      false,
-                      Optional.of(Duration.ofHours(1)),
-                      false),
-                  PolicyChecks.NONE.tags())
-              .secret();
+      String key = aliceKey(r);
       for (String host : List.of("laptop", "phone")) {
         byte[] pub = new byte[32];
         random.nextBytes(pub);
@@ -62,6 +51,21 @@ class NodesCommandTest {
             PolicyChecks.NONE);
       }
     }
+  }
+
+  /** A reusable key for alice@example.com's devices, valid for an hour. */
+  static String aliceKey(Registry r) throws Exception {
+    return r.createAuthKey(
+            "test",
+            new AuthKeySpec(
+                "alice@example.com",
+                List.of(),
+                true,
+                false,
+                Optional.of(Duration.ofHours(1)),
+                false),
+            PolicyChecks.NONE.tags())
+        .secret();
   }
 
   List<String> names() throws Exception {

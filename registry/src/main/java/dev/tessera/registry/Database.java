@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -48,6 +49,19 @@ public final class Database implements AutoCloseable {
   /** Opens (creating if needed) and migrates the database {@code url} names. */
   public static Database open(String url) throws RegistryException {
     Target t = target(url);
+    if (t.kind == Kind.SQLITE) {
+      Path p = Path.of(t.display);
+      try {
+        if (p.getParent() != null) {
+          Files.createDirectories(p.getParent());
+        }
+      } catch (java.io.IOException e) {
+        throw new RegistryException(
+            RegistryException.Code.DATABASE,
+            "cannot create the directory of " + p + ": " + e.getMessage(),
+            e);
+      }
+    }
     HikariConfig cfg = new HikariConfig();
     cfg.setJdbcUrl(t.jdbcUrl);
     cfg.setDataSourceProperties(t.properties);
@@ -72,6 +86,15 @@ public final class Database implements AutoCloseable {
           e);
     }
     return new Database(t.kind, ds, t.display);
+  }
+
+  /**
+   * The file {@code url} names when it names a SQLite database; empty for PostgreSQL. Lets a caller
+   * that must not create a database (an administration command) check that it exists first.
+   */
+  public static Optional<Path> sqliteFile(String url) throws RegistryException {
+    Target t = target(url);
+    return t.kind == Kind.SQLITE ? Optional.of(Path.of(t.display)) : Optional.empty();
   }
 
   public Kind kind() {
@@ -115,16 +138,6 @@ public final class Database implements AutoCloseable {
           "unknown database '" + url + "': give a file path (SQLite) or a postgresql:// URL");
     }
     Path p = Path.of(path).toAbsolutePath();
-    try {
-      if (p.getParent() != null) {
-        Files.createDirectories(p.getParent());
-      }
-    } catch (java.io.IOException e) {
-      throw new RegistryException(
-          RegistryException.Code.DATABASE,
-          "cannot create the directory of " + p + ": " + e.getMessage(),
-          e);
-    }
     Properties props = new Properties();
     props.setProperty("journal_mode", "WAL");
     props.setProperty("synchronous", "NORMAL");

@@ -583,18 +583,30 @@ public final class Registry implements AutoCloseable {
   }
 
   /**
-   * Replaces the node's tags; {@code actor} must own each one (an empty list makes it a user's node
-   * again).
+   * Replaces the node's tags; {@code actor} must own each one and becomes the node's tagger (its
+   * {@code user}, as the creator of a tagged key is for the nodes enrolled with it), so that the
+   * compiler's own check of every tagged node's tagger agrees. An empty list makes it its user's
+   * node again.
    */
   public Node setTags(
       String actor, String name, List<String> tags, PolicyChecks.TagOwnership owners)
       throws RegistryException {
     List<String> t = Names.tags(tags);
-    checkOwned(owners, actor, t, "tag a node with");
+    String tagger = t.isEmpty() ? actor : Names.user(actor);
+    checkOwned(owners, tagger, t, "tag a node with");
     return write(
         tx -> {
           Node n = named(tx.c, name);
-          update(tx.c, "UPDATE nodes SET tags = ? WHERE id = ?", toJson(t), n.id());
+          if (t.isEmpty()) {
+            update(tx.c, "UPDATE nodes SET tags = ? WHERE id = ?", toJson(t), n.id());
+          } else {
+            update(
+                tx.c,
+                "UPDATE nodes SET tags = ?, user_id = ? WHERE id = ?",
+                toJson(t),
+                ensureUser(tx, actor, tagger),
+                n.id());
+          }
           tx.audit(actor, "node-tagged", n.name(), Map.of("from", n.tags(), "to", t));
           return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
         });

@@ -329,6 +329,12 @@ abstract class RegistryContract {
     assertThat(
             r.setTags("admin@example.com", "db", List.of("tag:exit", "tag:server"), OWNERS).tags())
         .containsExactly("tag:exit", "tag:server");
+    // Whoever tags a node becomes its tagger, the user the compiler checks tagOwners for.
+    Node user = r.enroll(enrollment(userKey(r, true), "desk"), POLICY);
+    assertThat(user.user()).isNotEqualTo(Optional.of("admin@example.com"));
+    Node tagged2 = r.setTags("admin@example.com", "desk", List.of("tag:server"), OWNERS);
+    assertThat(tagged2.user()).contains("admin@example.com");
+    assertThat(tagged2.isTagged()).isTrue();
   }
 
   @Test
