@@ -45,7 +45,9 @@ public final class BundleClient implements AutoCloseable {
 
   /**
    * Settings; {@code stateFile} holds the last good bundle; {@code serverCertificate}, when not
-   * null, is the only certificate trusted for an https server ({@link TlsIdentity}).
+   * null, is the only certificate trusted for an https server ({@link TlsIdentity}); {@code
+   * report}, when not null, is asked before every poll for what to report with it ({@link
+   * PollReport}; null from it: report nothing this time).
    */
   public record Config(
       URI server,
@@ -54,7 +56,41 @@ public final class BundleClient implements AutoCloseable {
       byte[] serverPublicKey,
       Path stateFile,
       int waitSeconds,
-      Path serverCertificate) {
+      Path serverCertificate,
+      java.util.function.Supplier<PollReport> report) {
+    /** Without a report. */
+    public Config(
+        URI server,
+        String node,
+        byte[] wireguardPrivateKey,
+        byte[] serverPublicKey,
+        Path stateFile,
+        int waitSeconds,
+        Path serverCertificate) {
+      this(
+          server,
+          node,
+          wireguardPrivateKey,
+          serverPublicKey,
+          stateFile,
+          waitSeconds,
+          serverCertificate,
+          null);
+    }
+
+    /** These settings, reporting what {@code report} gives before each poll. */
+    public Config withReport(java.util.function.Supplier<PollReport> report) {
+      return new Config(
+          server,
+          node,
+          wireguardPrivateKey,
+          serverPublicKey,
+          stateFile,
+          waitSeconds,
+          serverCertificate,
+          report);
+    }
+
     /** Without a pinned certificate. */
     public Config(
         URI server,
@@ -182,7 +218,7 @@ public final class BundleClient implements AutoCloseable {
    * One long-poll round trip; returns true when a new bundle was applied. For tests and the loop.
    */
   public boolean pollOnce() throws IOException, InterruptedException, BundleException {
-    String path = "/v1/bundle?wait=" + config.waitSeconds();
+    String path = "/v1/bundle?wait=" + config.waitSeconds() + reportQuery();
     NodeAuth.Headers h = signer.sign("GET", path, new byte[0], System.currentTimeMillis());
     HttpRequest.Builder req =
         HttpRequest.newBuilder(config.server().resolve(path))
@@ -218,6 +254,23 @@ public final class BundleClient implements AutoCloseable {
                           resp.body(), 0, Math.min(resp.body().length, 512), StandardCharsets.UTF_8)
                       .strip());
     };
+  }
+
+  /**
+   * The report for this poll as query parameters; empty without a report. A report that cannot be
+   * made (the supplier threw) is skipped: the poll for the bundle matters more.
+   */
+  private String reportQuery() {
+    if (config.report() == null) {
+      return "";
+    }
+    try {
+      PollReport r = config.report().get();
+      return r == null ? "" : r.query();
+    } catch (RuntimeException e) {
+      lastError = "cannot make the poll report: " + e;
+      return "";
+    }
   }
 
   /**

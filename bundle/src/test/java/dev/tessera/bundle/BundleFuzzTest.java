@@ -58,6 +58,35 @@ class BundleFuzzTest {
     }
   }
 
+  /**
+   * A genuinely signed format-3 bundle around a valid filter whose endpoints section is the
+   * fuzzer's bytes (with a matching content hash): the verifier refuses it as malformed, or every
+   * endpoint it accepts belongs to a keyed peer of the filter and the section re-encodes to the
+   * same bytes.
+   */
+  @FuzzTest(maxDuration = "30s")
+  void endpoints(FuzzedDataProvider data) {
+    byte[] section = data.consumeRemainingAsBytes();
+    byte[] f = dev.tessera.enforcer.format.FilterCodec.encode(BundleEndpointsTest.filter());
+    long now = System.currentTimeMillis();
+    byte[] bytes =
+        BundleEndpointsTest.raw(
+            3,
+            java.util.HexFormat.of().formatHex(BundleEndpointsTest.sha256(f, section)),
+            now,
+            now + 60_000,
+            f,
+            section);
+    try {
+      var v = new BundleVerifier(KEY.publicKey(), "web-1").verify(bytes, 0);
+      assertThat(BundleCodec.encodeEndpoints(v.bundle().endpoints())).isEqualTo(section);
+      assertThat(v.bundle().endpoints()).allSatisfy(e -> assertThat(e.peer()).isIn("db-1", "lb-1"));
+      assertThat(v.peers()).extracting(BundlePeer::name).containsExactly("db-1", "lb-1");
+    } catch (BundleException expected) {
+      assertThat(expected.reason()).isEqualTo(BundleException.Reason.MALFORMED);
+    }
+  }
+
   /** Makes the trailing signature genuine over whatever structure came out. */
   private static byte[] resign(byte[] bytes, boolean resign) {
     if (resign && bytes.length >= 64) {

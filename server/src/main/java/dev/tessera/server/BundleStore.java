@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.bundle.BundleCodec;
 import dev.tessera.bundle.Freshness;
 import dev.tessera.bundle.NodeBundle;
+import dev.tessera.bundle.PeerEndpoints;
 import dev.tessera.bundle.PrivateFiles;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterCodec;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,11 +34,12 @@ import java.util.stream.IntStream;
 /**
  * The signed bundles currently served, one per node, and the long-poll waiters.
  *
- * <p>Versions only grow. A node's version goes up by one when its filter's content hash changes and
- * stays put otherwise, so agents are not woken (and nothing is re-signed) for recompilations that
- * changed nothing for them. Versions and hashes are persisted ({@code versions.json} in the state
- * directory, replaced atomically) so a restarted server continues above what agents already hold
- * instead of offering them something they would rightly refuse as a rollback.
+ * <p>Versions only grow. A node's version goes up by one when its bundle's content hash (its filter
+ * and its peers' endpoints) changes and stays put otherwise, so agents are not woken (and nothing
+ * is re-signed) for recompilations that changed nothing for them. Versions and hashes are persisted
+ * ({@code versions.json} in the state directory, replaced atomically) so a restarted server
+ * continues above what agents already hold instead of offering them something they would rightly
+ * refuse as a rollback.
  *
  * <p><b>Losing that state</b> must not brick the fleet (agents would refuse every bundle with a
  * version at or below the one they hold). Versions therefore live in epochs: a version is {@code
@@ -277,11 +280,32 @@ public final class BundleStore {
       String revision,
       long nowMillis)
       throws IOException {
+    return publish(filters, Map.of(), mayDiffer, revision, nowMillis);
+  }
+
+  /**
+   * {@link #publish(SortedMap, java.util.Set, String, long)} with the nodes' endpoints: each bundle
+   * carries the endpoints of its filter's peers ({@link #peerEndpoints}), and its content hash
+   * covers them, so a node whose peer moved gets a new version and the others do not. {@code
+   * mayDiffer} must then name every node whose filter or whose peers' endpoints may differ from
+   * what is served.
+   *
+   * @param endpoints node name to its endpoints (nodes without any may be absent)
+   */
+  public synchronized List<String> publish(
+      SortedMap<String, CompiledFilter> filters,
+      Map<String, List<InetSocketAddress>> endpoints,
+      java.util.Set<String> mayDiffer,
+      String revision,
+      long nowMillis)
+      throws IOException {
     String[] nodes = filters.keySet().toArray(String[]::new);
     CompiledFilter[] compiled = filters.values().toArray(CompiledFilter[]::new);
     int n = nodes.length;
     long t0 = System.nanoTime();
     byte[][] encoded = new byte[n][];
+    @SuppressWarnings("unchecked")
+    List<PeerEndpoints>[] peerEndpoints = new List[n];
     String[] hashes = new String[n];
     // 1. Encode and hash (needed to tell which nodes changed; ~10 us per node). A node known to be
     // unchanged takes its served hash (step 2 then keeps its entry; it is never signed).
@@ -296,7 +320,8 @@ public final class BundleStore {
                 return;
               }
               encoded[i] = FilterCodec.encode(compiled[i]);
-              hashes[i] = NodeBundle.hashOf(encoded[i]);
+              peerEndpoints[i] = peerEndpoints(compiled[i], endpoints);
+              hashes[i] = NodeBundle.hashOf(encoded[i], peerEndpoints[i]);
             });
     long t1 = System.nanoTime();
     // 2. Decide versions; validate what signing would refuse before anything is persisted/served.
@@ -382,7 +407,8 @@ public final class BundleStore {
                                 hashes[i],
                                 nowMillis,
                                 nowMillis + freshnessMillis,
-                                encoded[i]),
+                                encoded[i],
+                                peerEndpoints[i]),
                             key),
                         nowMillis + freshnessMillis);
                 signatures.incrementAndGet();
@@ -428,6 +454,33 @@ public final class BundleStore {
       changed.add(nodes[i]);
     }
     return List.copyOf(changed); // indices ascend over a sorted key set, so this is sorted
+  }
+
+  /**
+   * What a bundle for {@code filter} carries of {@code endpoints}: one entry per filter peer with a
+   * usable key and at least one endpoint (the first {@link PeerEndpoints#MAX_ENDPOINTS}, repeats
+   * dropped), sorted by peer name. A node learns the endpoints of its filter's peers and of nobody
+   * else.
+   */
+  static List<PeerEndpoints> peerEndpoints(
+      CompiledFilter filter, Map<String, List<InetSocketAddress>> endpoints) {
+    if (endpoints.isEmpty() || filter.peers().isEmpty()) {
+      return List.of();
+    }
+    TreeMap<String, PeerEndpoints> out = new TreeMap<>();
+    for (dev.tessera.enforcer.format.Peer p : filter.peers()) {
+      List<InetSocketAddress> eps = endpoints.get(p.name());
+      if (eps == null
+          || eps.isEmpty()
+          || out.containsKey(p.name())
+          || !dev.tessera.bundle.BundleVerifier.usableKey(p.publicKey())) {
+        continue;
+      }
+      List<InetSocketAddress> distinct =
+          eps.stream().distinct().limit(PeerEndpoints.MAX_ENDPOINTS).toList();
+      out.put(p.name(), new PeerEndpoints(p.name(), distinct));
+    }
+    return List.copyOf(out.values());
   }
 
   /**

@@ -5,6 +5,7 @@ import dev.tessera.compiler.Compiler;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.inventory.InventoryReader;
+import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.policy.Policies;
 import dev.tessera.policy.PolicyResult;
 import dev.tessera.policy.Syntax;
@@ -13,17 +14,25 @@ import dev.tessera.policy.diag.DiagnosticRenderer;
 import dev.tessera.policy.diag.Diagnostics;
 import dev.tessera.policy.diag.SourceText;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reads the policy and the inventory, and when either changed, compiles and publishes. A change
  * that does not read, validate or compile is logged, recorded for {@code policyc status}, and
  * otherwise ignored: the last good compilation keeps being served (fail safe for availability, and
  * never a weaker filter than the last one that compiled).
+ *
+ * <p>With a registry, the nodes' endpoints go into the bundles too ({@link
+ * RegistrySource#endpoints}). They are not compiled: when only endpoints changed, the last good
+ * compilation is published again with them, and only the nodes that have a moved node among their
+ * filter's peers are re-encoded (and, their content hash having changed, get a new version).
  */
 public final class CompileLoop {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CompileLoop.class);
@@ -45,7 +54,11 @@ public final class CompileLoop {
 
   private String lastGoodPolicyText;
   private String lastGoodPolicyName;
+  private String lastGoodRevision;
   private boolean lastIncremental;
+
+  /** The endpoints in the bundles served (the registry's as of the last publish). */
+  private Map<String, List<InetSocketAddress>> publishedEndpoints = Map.of();
 
   /** At most this many nodes joined, left or changed for an incremental recompile. */
   static final int MAX_INCREMENTAL_NODES = 32;
@@ -103,7 +116,12 @@ public final class CompileLoop {
     }
     String revision =
         p.revision() + "+inv-" + inv.revision().replaceFirst("^[a-z0-9]+:", "").substring(0, 8);
+    Map<String, List<InetSocketAddress>> endpoints =
+        inventory instanceof RegistrySource r ? r.endpoints() : Map.of();
     if (revision.equals(lastSeen)) {
+      if (!endpoints.equals(publishedEndpoints) && lastGood != null) {
+        publishEndpoints(endpoints);
+      }
       return;
     }
     lastSeen = revision;
@@ -167,9 +185,14 @@ public final class CompileLoop {
       return;
     }
     long compiled = System.nanoTime();
+    if (mayDiffer != null && !endpoints.equals(publishedEndpoints)) {
+      mayDiffer.addAll(withPeersIn(c.filters(), moved(publishedEndpoints, endpoints)));
+    }
     try {
       List<String> changed =
-          store.publish(c.filters(), mayDiffer, revision, System.currentTimeMillis());
+          store.publish(c.filters(), endpoints, mayDiffer, revision, System.currentTimeMillis());
+      publishedEndpoints = endpoints;
+      lastGoodRevision = revision;
       nodeKeys = keysOf(inv2);
       checks = dev.tessera.server.control.PolicyControl.checks(read.policy().get(), inv2);
       lastGood = c;
@@ -197,6 +220,71 @@ public final class CompileLoop {
       lastGood = null;
       fail(revision, "cannot publish: " + e.getMessage());
     }
+  }
+
+  /**
+   * Publishes the last good compilation again with new endpoints; only the nodes that have a moved
+   * node among their peers may change.
+   */
+  private void publishEndpoints(Map<String, List<InetSocketAddress>> endpoints) {
+    long start = System.nanoTime();
+    Set<String> affected = withPeersIn(lastGood.filters(), moved(publishedEndpoints, endpoints));
+    try {
+      List<String> changed =
+          store.publish(
+              lastGood.filters(),
+              endpoints,
+              affected,
+              lastGoodRevision,
+              System.currentTimeMillis());
+      publishedEndpoints = endpoints;
+      LOG.info(
+          "endpoints changed: {} of {} nodes have a moved peer, {} new bundles, {} ms",
+          affected.size(),
+          lastGood.filters().size(),
+          changed.size(),
+          (System.nanoTime() - start) / 1_000_000);
+    } catch (IOException e) {
+      lastGood = null; // as for a compilation: what is served is no longer known
+      fail(lastGoodRevision, "cannot persist server state: " + e.getMessage());
+    } catch (RuntimeException e) {
+      lastGood = null;
+      fail(lastGoodRevision, "cannot publish endpoints: " + e.getMessage());
+    }
+  }
+
+  /** The nodes whose endpoints differ between {@code a} and {@code b} (in either). */
+  static Set<String> moved(
+      Map<String, List<InetSocketAddress>> a, Map<String, List<InetSocketAddress>> b) {
+    Set<String> out = new HashSet<>();
+    for (var e : a.entrySet()) {
+      if (!e.getValue().equals(b.get(e.getKey()))) {
+        out.add(e.getKey());
+      }
+    }
+    for (var e : b.entrySet()) {
+      if (!a.containsKey(e.getKey())) {
+        out.add(e.getKey());
+      }
+    }
+    return out;
+  }
+
+  /** The nodes with a peer in {@code names}: whose bundles carry those nodes' endpoints. */
+  static Set<String> withPeersIn(Map<String, CompiledFilter> filters, Set<String> names) {
+    Set<String> out = new HashSet<>();
+    if (names.isEmpty()) {
+      return out;
+    }
+    for (var e : filters.entrySet()) {
+      for (dev.tessera.enforcer.format.Peer p : e.getValue().peers()) {
+        if (names.contains(p.name())) {
+          out.add(e.getKey());
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   private void fail(String revision, String error) {

@@ -166,12 +166,16 @@ public final class ControlPlane implements AutoCloseable {
    * Records what an authenticated node reported with its poll ({@code endpoint=HOST:PORT} repeated,
    * {@code port=N} for the observed source address, {@code posture=KEY=VALUE} repeated), off the
    * request's thread; an unchanged report is written at most once per {@link
-   * #REPORT_REFRESH_MILLIS}.
+   * #REPORT_REFRESH_MILLIS}. A poll with none of these parameters reports nothing and changes
+   * nothing.
    */
   void report(String node, Map<String, List<String>> query, String observedAddress) {
     byte[] key = nodeKey.apply(node);
-    if (key == null) {
-      return;
+    if (key == null
+        || !(query.containsKey("endpoint")
+            || query.containsKey("port")
+            || query.containsKey("posture"))) {
+      return; // a poll that reports nothing (an agent without reports) keeps what was recorded
     }
     List<String> endpoints = new ArrayList<>();
     for (String e : query.getOrDefault("endpoint", List.of())) {

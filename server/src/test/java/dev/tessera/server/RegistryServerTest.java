@@ -105,20 +105,21 @@ class RegistryServerTest {
   }
 
   HttpResponse<String> enroll(String authKey, byte[] privateKey, String hostname) throws Exception {
+    return enroll(authKey, privateKey, hostname, Map.of());
+  }
+
+  /** Enrolls with {@code extra} fields in the body (advertiseRoutes, exitNode, ...). */
+  HttpResponse<String> enroll(
+      String authKey, byte[] privateKey, String hostname, Map<String, Object> extra)
+      throws Exception {
     String publicKey = NodeAuth.wireguardPublicKey(privateKey);
-    byte[] body =
-        JSON.writeValueAsBytes(
-            Map.of(
-                "authKey",
-                authKey,
-                "publicKey",
-                publicKey,
-                "hostname",
-                hostname,
-                "listenPort",
-                41641,
-                "posture",
-                Map.of("node:os", "linux")));
+    Map<String, Object> fields = new java.util.HashMap<>(extra);
+    fields.put("authKey", authKey);
+    fields.put("publicKey", publicKey);
+    fields.put("hostname", hostname);
+    fields.putIfAbsent("listenPort", 41641);
+    fields.put("posture", Map.of("node:os", "linux"));
+    byte[] body = JSON.writeValueAsBytes(fields);
     HttpRequest.Builder b =
         HttpRequest.newBuilder(base.resolve("/v1/enroll"))
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));
