@@ -271,8 +271,15 @@ public final class Agent implements AutoCloseable {
       var metrics =
           new dev.tessera.agent.metrics.AgentMetrics(
               handler::tesseraStatus, device::peers, System::currentTimeMillis);
-      closeables.add(metrics);
-      int port = metrics.serve(options.metricsListen().get());
+      InetSocketAddress at = options.metricsListen().get();
+      var http =
+          io.prometheus.metrics.exporter.httpserver.HTTPServer.builder()
+              .inetAddress(at.getAddress())
+              .port(at.getPort())
+              .registry(metrics.registry())
+              .buildAndStart();
+      closeables.add(http);
+      int port = http.getPort();
       log.accept(
           "metrics on http://"
               + options.metricsListen().get().getHostString()

@@ -167,7 +167,8 @@ final class DeviceUapi implements UapiServer.Handler {
           .append(e.getValue())
           .append('\n');
     }
-    // Per peer (key in hex, as UAPI get): non-zero drop counters by reason.
+    // Per peer (key in hex, as UAPI get): non-zero drop counters by reason, the WireGuard core's
+    // and the filter's.
     for (Peer p : device.peers()) {
       String hex = p.publicKey().toHex();
       for (DropReason r : DropReason.values()) {
@@ -177,6 +178,20 @@ final class DeviceUapi implements UapiServer.Handler {
               .append(hex)
               .append('_')
               .append(r.name().toLowerCase(java.util.Locale.ROOT))
+              .append('=')
+              .append(n)
+              .append('\n');
+        }
+      }
+      for (FilterGate.DropLabel l : FilterGate.DROP_LABELS) {
+        long n = p.filterDrops(l.index());
+        if (n > 0) {
+          sb.append("peer_filter_drop_")
+              .append(hex)
+              .append('_')
+              .append(l.direction())
+              .append('_')
+              .append(l.reason())
               .append('=')
               .append(n)
               .append('\n');

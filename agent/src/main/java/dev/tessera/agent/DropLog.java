@@ -1,5 +1,6 @@
 package dev.tessera.agent;
 
+import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
@@ -13,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One log line (logger {@code dev.tessera.agent.drops}, INFO) for the first dropped packet of a
- * 5-tuple: direction, drop reason, protocol, addresses and ports, the peer, and for a flow no rule
- * allows the nearest rule (one between the same addresses, for other ports or protocols).
+ * 5-tuple: direction, drop reason, protocol, addresses and ports, the peer's public key, and for a
+ * flow no rule allows the nearest rule (one between the same addresses, for other ports or
+ * protocols).
  *
  * <p>Memory is fixed: the 5-tuples already logged are remembered as 64-bit hashes in a
  * direct-mapped table of {@link #SLOTS} entries, so a tuple whose slot was taken over since may be
@@ -76,10 +78,10 @@ public final class DropLog {
 
   /**
    * Notes a dropped packet (position..limit, an IPv4 or IPv6 packet; anything else is keyed by its
-   * reason alone). {@code reason} is the verdict's reason code, {@code peer} the sender or
-   * recipient (its tracking id, 0 when unknown).
+   * reason alone). {@code reason} is the verdict's reason code, {@code peer} the public key of the
+   * sender or recipient (null when unknown); it is printed in base64, as {@code wg show} does.
    */
-  public void dropped(boolean inbound, String reason, ByteBuffer packet, int peer) {
+  public void dropped(boolean inbound, String reason, ByteBuffer packet, WgKey peer) {
     long h = hash(inbound, reason, packet);
     int slot = (int) (h ^ (h >>> 32)) & (SLOTS - 1);
     if (seen.get(slot) == h) {
@@ -140,7 +142,12 @@ public final class DropLog {
     return h ^ (h >>> 33);
   }
 
-  private String describe(boolean inbound, String reason, ByteBuffer packet, int peer) {
+  /** The peer as {@code wg show} prints it, or "unknown". */
+  static String peerName(WgKey peer) {
+    return peer == null ? "unknown" : peer.toBase64();
+  }
+
+  private String describe(boolean inbound, String reason, ByteBuffer packet, WgKey peer) {
     ByteBuffer p = packet.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN);
     StringBuilder sb =
         new StringBuilder("drop ").append(inbound ? "inbound " : "outbound ").append(reason);
@@ -175,7 +182,7 @@ public final class DropLog {
       return sb.append(" (")
           .append(len)
           .append(" bytes, not IPv4 or IPv6) peer=")
-          .append(peer)
+          .append(peerName(peer))
           .toString();
     }
     sb.append(' ')
@@ -185,7 +192,7 @@ public final class DropLog {
         .append(" -> ")
         .append(endpoint(dst, dstPort, v6))
         .append(" peer=")
-        .append(peer);
+        .append(peerName(peer));
     if (inbound && reason.equals("no-rule")) {
       sb.append(nearestRule(v6, p, at, proto, dstPort));
     }

@@ -1,5 +1,6 @@
 package dev.tessera.agent;
 
+import dev.tessera.agent.protocol.Peer;
 import dev.tessera.enforcer.Counters;
 import dev.tessera.enforcer.Enforcer;
 import dev.tessera.enforcer.Verdict;
@@ -12,7 +13,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -307,7 +310,7 @@ public final class FilterGate {
    * thread's worker from {@link #newWorker}. Allocation-free.
    */
   public boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet) {
-    return allowInbound(worker, packet, 0);
+    return inbound(worker, packet, 0, null);
   }
 
   /**
@@ -315,36 +318,53 @@ public final class FilterGate {
    * (its tracking id).
    */
   public boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet, int peer) {
+    return inbound(worker, packet, peer, null);
+  }
+
+  /**
+   * As {@link #allowInbound(Enforcer.Worker, ByteBuffer)}, for a packet sent by {@code from}: a
+   * drop is also counted on the peer ({@link Peer#countFilterDrop}, see {@link #DROP_LABELS}) and
+   * the drop log names its public key.
+   */
+  public boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet, Peer from) {
+    return inbound(worker, packet, from.trackingId(), from);
+  }
+
+  private boolean inbound(Enforcer.Worker worker, ByteBuffer packet, int id, Peer peer) {
     switch (mode) {
       case ALLOW_ALL -> {
         return true;
       }
       case FAIL_CLOSED -> {
         failClosedDrops.increment();
-        logDrop(true, "filter-unavailable", packet, peer);
+        dropped(true, FAIL_CLOSED_INDEX, "filter-unavailable", packet, peer);
         return false;
       }
       case ENFORCE -> {
-        Verdict v = worker.inbound(packet, peer);
+        Verdict v = worker.inbound(packet, id);
         if (v.accepted()) {
           return true;
         }
-        logDrop(true, v.code(), packet, peer);
+        dropped(true, v.ordinal(), v.code(), packet, peer);
         return false;
       }
     }
     return false;
   }
 
-  private void logDrop(boolean inbound, String reason, ByteBuffer packet, int peer) {
+  /** Per-peer count and drop log line of a dropped packet. */
+  private void dropped(boolean inbound, int index, String reason, ByteBuffer packet, Peer peer) {
+    if (peer != null) {
+      peer.countFilterDrop((inbound ? 0 : OUTBOUND_INDEX) + index);
+    }
     if (dropLog != null) {
-      dropLog.dropped(inbound, reason, packet, peer);
+      dropLog.dropped(inbound, reason, packet, peer == null ? null : peer.publicKey());
     }
   }
 
   /** Records an outbound packet (conntrack); returns whether it may be sent. */
   public boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet) {
-    return allowOutbound(worker, packet, 0);
+    return outbound(worker, packet, 0, null);
   }
 
   /**
@@ -352,21 +372,66 @@ public final class FilterGate {
    * peer} (its tracking id).
    */
   public boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet, int peer) {
+    return outbound(worker, packet, peer, null);
+  }
+
+  /**
+   * As {@link #allowOutbound(Enforcer.Worker, ByteBuffer)}, for a packet routed to {@code to}: a
+   * drop is also counted on the peer and the drop log names its public key.
+   */
+  public boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet, Peer to) {
+    return outbound(worker, packet, to.trackingId(), to);
+  }
+
+  private boolean outbound(Enforcer.Worker worker, ByteBuffer packet, int id, Peer peer) {
     if (worker == null) {
       return true;
     }
     if (dropOutboundWhileClosed && mode == Mode.FAIL_CLOSED) {
       failClosedOutboundDrops.increment();
-      logDrop(false, "filter-unavailable", packet, peer);
+      dropped(false, FAIL_CLOSED_INDEX, "filter-unavailable", packet, peer);
       return false;
     }
     // Outbound is not filtered by policy, but the enforcer may reject a malformed packet.
-    Verdict v = worker.outbound(packet, peer);
+    Verdict v = worker.outbound(packet, id);
     if (v.accepted()) {
       return true;
     }
-    logDrop(false, v.code(), packet, peer);
+    dropped(false, v.ordinal(), v.code(), packet, peer);
     return false;
+  }
+
+  /** Index of an outbound drop reason: inbound ones are below it. */
+  private static final int OUTBOUND_INDEX = Peer.FILTER_DROP_REASONS / 2;
+
+  /** Index of "filter-unavailable" (a fail-closed drop), past every verdict. */
+  private static final int FAIL_CLOSED_INDEX = OUTBOUND_INDEX - 1;
+
+  /**
+   * A reason index of {@link Peer#countFilterDrop} as the filter counts it: the direction and the
+   * verdict's reason code (or "filter-unavailable").
+   */
+  public record DropLabel(int index, String direction, String reason) {}
+
+  /** Every reason index a drop may be counted under, for metrics. */
+  public static final List<DropLabel> DROP_LABELS = dropLabels();
+
+  private static List<DropLabel> dropLabels() {
+    if (Verdict.values().length >= FAIL_CLOSED_INDEX) {
+      throw new IllegalStateException("more verdicts than per-peer drop counters");
+    }
+    List<DropLabel> labels = new ArrayList<>();
+    for (boolean inbound : new boolean[] {true, false}) {
+      int base = inbound ? 0 : OUTBOUND_INDEX;
+      String direction = inbound ? "inbound" : "outbound";
+      for (Verdict v : Verdict.values()) {
+        if (v.dropped()) {
+          labels.add(new DropLabel(base + v.ordinal(), direction, v.code()));
+        }
+      }
+      labels.add(new DropLabel(base + FAIL_CLOSED_INDEX, direction, "filter-unavailable"));
+    }
+    return List.copyOf(labels);
   }
 
   /** key=value status lines for {@code tessera=1} and {@code tessera-agent show}. */
@@ -397,6 +462,11 @@ public final class FilterGate {
       sb.append("filter_generation=").append(enforcer.generation()).append('\n');
       sb.append("filter_applied_at_ms=").append(appliedAtMillis).append('\n');
       sb.append("conntrack_flows=").append(enforcer.trackedFlows()).append('\n');
+      enforcer
+          .conntrackEvictions()
+          .forEach(
+              (kind, n) ->
+                  sb.append("conntrack_eviction_").append(kind).append('=').append(n).append('\n'));
     }
     if (enforcer != null) {
       Counters c = enforcer.counters();

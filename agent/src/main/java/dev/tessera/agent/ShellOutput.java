@@ -101,7 +101,7 @@ final class ShellOutput implements Output, AutoCloseable {
 
   @Override
   public void deliverToTun(ByteBuffer ipPacket, Peer from) {
-    if (!path.filter().allowInbound(worker, ipPacket, from.trackingId())) {
+    if (!path.filter().allowInbound(worker, ipPacket, from)) {
       return; // counted by the enforcer (or by the gate when failing closed)
     }
     ByteBuffer direct = ipPacket;
@@ -143,7 +143,7 @@ final class ShellOutput implements Output, AutoCloseable {
   @Override
   public boolean allowOutbound(ByteBuffer ipPacket, Peer to) {
     FilterGate filter = path.filter();
-    if (filter.allowOutbound(worker, ipPacket, to.trackingId())) {
+    if (filter.allowOutbound(worker, ipPacket, to)) {
       return true;
     }
     if (filter.mode() != FilterGate.Mode.FAIL_CLOSED) { // fail-closed drops are counted by the gate

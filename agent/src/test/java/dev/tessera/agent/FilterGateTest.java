@@ -2,6 +2,10 @@ package dev.tessera.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.agent.protocol.DeviceOptions;
+import dev.tessera.agent.protocol.Peer;
+import dev.tessera.agent.protocol.WireGuardDevice;
 import dev.tessera.enforcer.Enforcer;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.DstPorts;
@@ -102,5 +106,45 @@ class FilterGateTest {
             .resolve("benchmarks/tunnel/filter-allow-iperf.json");
     FilterGate g = FilterGate.fromFile(bench, "bench", log::add);
     assertThat(g.mode()).as(log.toString()).isEqualTo(FilterGate.Mode.ENFORCE);
+  }
+
+  static long peerDrops(Peer p, String direction, String reason) {
+    return FilterGate.DROP_LABELS.stream()
+        .filter(l -> l.direction().equals(direction) && l.reason().equals(reason))
+        .mapToLong(l -> p.filterDrops(l.index()))
+        .sum();
+  }
+
+  @Test
+  void dropsAreCountedOnThePeerByReasonAndDirection() throws Exception {
+    WireGuardDevice device = new WireGuardDevice(DeviceOptions.defaults());
+    Peer a = device.addPeer(WgKey.generatePrivate(new java.security.SecureRandom()).publicKey());
+    Peer b = device.addPeer(WgKey.generatePrivate(new java.security.SecureRandom()).publicKey());
+    Path f = dir.resolve("n.tfilter");
+    Files.write(f, FilterCodec.encode(allow(443)));
+    FilterGate g = FilterGate.fromFile(f, "n", log::add);
+    Enforcer.Worker w = g.newWorker();
+    assertThat(g.allowInbound(w, syn(22), a)).isFalse();
+    assertThat(g.allowInbound(w, syn(22), a)).isFalse();
+    assertThat(g.allowInbound(w, syn(443), b)).isTrue();
+    assertThat(g.allowInbound(w, ByteBuffer.wrap(new byte[] {0x45, 0, 0}), b)).isFalse();
+    assertThat(peerDrops(a, "inbound", "no-rule")).isEqualTo(2);
+    assertThat(peerDrops(b, "inbound", "no-rule")).isZero();
+    assertThat(peerDrops(b, "inbound", "truncated")).isEqualTo(1);
+    assertThat(peerDrops(a, "outbound", "no-rule")).isZero();
+
+    FilterGate closed = FilterGate.fromBundles("n", log::add);
+    Enforcer.Worker cw = closed.newWorker();
+    assertThat(closed.allowOutbound(cw, syn(443), a)).isFalse();
+    assertThat(peerDrops(a, "outbound", "filter-unavailable")).isEqualTo(1);
+    assertThat(peerDrops(a, "inbound", "filter-unavailable")).isZero();
+  }
+
+  @Test
+  void everyDropLabelHasItsOwnIndex() {
+    assertThat(FilterGate.DROP_LABELS)
+        .extracting(FilterGate.DropLabel::index)
+        .doesNotHaveDuplicates()
+        .allMatch(i -> i >= 0 && i < Peer.FILTER_DROP_REASONS);
   }
 }

@@ -304,13 +304,20 @@ final class ServeCommand implements Callable<Integer> {
             signingKey.publicKeyBase64(),
             inventorySource.describe());
     spec.commandLine().getErr().flush();
-    dev.tessera.server.metrics.ServerMetrics metrics = null;
+    io.prometheus.metrics.exporter.httpserver.HTTPServer metrics = null;
     if (metricsListen != null) {
       InetSocketAddress at = parseAddress(metricsListen);
-      metrics =
-          new dev.tessera.server.metrics.ServerMetrics(() -> server.status().toMap(server.store()));
+      var registry =
+          new dev.tessera.server.metrics.ServerMetrics(() -> server.status().toMap(server.store()))
+              .registry();
       try {
-        int port = metrics.serve(at);
+        metrics =
+            io.prometheus.metrics.exporter.httpserver.HTTPServer.builder()
+                .inetAddress(at.getAddress())
+                .port(at.getPort())
+                .registry(registry)
+                .buildAndStart();
+        int port = metrics.getPort();
         spec.commandLine()
             .getErr()
             .printf("policyc serve: metrics on http://%s:%d/metrics%n", at.getHostString(), port);
@@ -319,7 +326,7 @@ final class ServeCommand implements Callable<Integer> {
         throw new UserError("cannot serve metrics on " + metricsListen + ": " + e.getMessage());
       }
     }
-    dev.tessera.server.metrics.ServerMetrics metricsToClose = metrics;
+    io.prometheus.metrics.exporter.httpserver.HTTPServer metricsToClose = metrics;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

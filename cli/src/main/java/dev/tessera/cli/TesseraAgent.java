@@ -387,6 +387,24 @@ public final class TesseraAgent implements Callable<Integer> {
         if (!peerDrops.isEmpty()) {
           sb.append("  drops: ").append(peerDrops).append('\n');
         }
+        String filterPrefix = "peer_filter_drop_" + p.get("public_key").getFirst() + "_";
+        StringBuilder filterDrops = new StringBuilder();
+        for (Map.Entry<String, String> e : st.entrySet()) {
+          if (e.getKey().startsWith(filterPrefix)) {
+            String[] dirReason = e.getKey().substring(filterPrefix.length()).split("_", 2);
+            filterDrops
+                .append(filterDrops.isEmpty() ? "" : ", ")
+                .append(dirReason[1])
+                .append(' ')
+                .append(e.getValue())
+                .append(" (")
+                .append(dirReason[0])
+                .append(')');
+          }
+        }
+        if (!filterDrops.isEmpty()) {
+          sb.append("  filter drops: ").append(filterDrops).append('\n');
+        }
         String ka = one(p, "persistent_keepalive_interval").orElse("0");
         if (!ka.equals("0")) {
           sb.append("  persistent keepalive: every ").append(ka).append(" seconds\n");

@@ -209,6 +209,18 @@ public final class Enforcer {
   }
 
   /**
+   * Connection-tracking evictions and refused new flows since creation, by kind ({@link
+   * ConntrackTable.Eviction#code()}), every kind present. Reads counters, takes no lock.
+   */
+  public Map<String, Long> conntrackEvictions() {
+    Map<String, Long> m = new java.util.LinkedHashMap<>();
+    for (ConntrackTable.Eviction k : ConntrackTable.Eviction.values()) {
+      m.put(k.code(), conntrack.evictions(k));
+    }
+    return m;
+  }
+
+  /**
    * Forgets every tracked flow of tunnel peer {@code peer} (call when the peer is removed, before
    * its id is given to another peer). Walks the table.
    */

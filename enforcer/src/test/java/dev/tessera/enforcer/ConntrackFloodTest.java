@@ -74,6 +74,18 @@ class ConntrackFloodTest {
                 + e.counters().count(Direction.INBOUND, Verdict.DROP_CONNTRACK_FULL))
         .as("flood packets refused")
         .isPositive();
+    // every refused new flow is also counted by the table, under its kind
+    assertThat(e.conntrackEvictions())
+        .containsEntry(
+            "refused-quota", e.counters().count(Direction.INBOUND, Verdict.DROP_PEER_FLOW_LIMIT))
+        .containsEntry(
+            "refused-full",
+            e.counters().count(Direction.INBOUND, Verdict.DROP_CONNTRACK_FULL)
+                + e.counters().count(Direction.OUTBOUND, Verdict.DROP_CONNTRACK_FULL));
+    assertThat(
+            e.conntrackEvictions().get("early-drop") + e.conntrackEvictions().get("own-at-quota"))
+        .as("the flood recycled its own unreplied flows")
+        .isPositive();
   }
 
   @Test

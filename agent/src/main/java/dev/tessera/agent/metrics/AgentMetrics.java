@@ -1,14 +1,12 @@
 package dev.tessera.agent.metrics;
 
+import dev.tessera.agent.FilterGate;
 import dev.tessera.agent.protocol.DropReason;
 import dev.tessera.agent.protocol.Peer;
 import dev.tessera.agent.protocol.PeerStatus;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,12 +25,11 @@ import java.util.function.Supplier;
  *
  * <p>Names and labels are listed in the agent's README.
  */
-public final class AgentMetrics implements AutoCloseable {
+public final class AgentMetrics {
   private final Supplier<String> status;
   private final Supplier<List<Peer>> peers;
   private final LongSupplier clockMillis;
   private final PrometheusRegistry registry = new PrometheusRegistry();
-  private HTTPServer server;
   private Map<String, String> parsed = Map.of();
   private long parsedAtNanos;
 
@@ -51,24 +48,6 @@ public final class AgentMetrics implements AutoCloseable {
 
   public PrometheusRegistry registry() {
     return registry;
-  }
-
-  /** Serves {@code /metrics} on {@code listen}; returns the bound port. */
-  public int serve(InetSocketAddress listen) throws IOException {
-    server =
-        HTTPServer.builder()
-            .inetAddress(listen.getAddress())
-            .port(listen.getPort())
-            .registry(registry)
-            .buildAndStart();
-    return server.getPort();
-  }
-
-  @Override
-  public void close() {
-    if (server != null) {
-      server.close();
-    }
   }
 
   /** The status lines, parsed at most once per 100 ms (one scrape calls every callback). */
@@ -167,6 +146,13 @@ public final class AgentMetrics implements AutoCloseable {
                             }
                           }
                         }))
+        .register(registry);
+
+    CounterWithCallback.builder()
+        .name("tessera_agent_peer_filter_drops")
+        .help("Packets of the peer the filter (enforcer) dropped, by reason and direction")
+        .labelNames("peer", "reason", "direction")
+        .callback(this::peerFilterDrops)
         .register(registry);
 
     // ---- device-wide: WireGuard core and enforcer
@@ -284,6 +270,22 @@ public final class AgentMetrics implements AutoCloseable {
               }
             })
         .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_conntrack_evictions")
+        .help(
+            "New flows the connection-tracking table made room for by evicting an unreplied entry"
+                + " (early-drop, own-at-quota) or refused (refused-full, refused-quota)")
+        .labelNames("kind")
+        .callback(
+            cb ->
+                status()
+                    .forEach(
+                        (k, v) -> {
+                          if (k.startsWith("conntrack_eviction_")) {
+                            cb.call(parse(v), k.substring("conntrack_eviction_".length()));
+                          }
+                        }))
+        .register(registry);
     GaugeWithCallback.builder()
         .name("tessera_agent_conntrack_flows")
         .help("Live connection-tracking entries")
@@ -294,6 +296,17 @@ public final class AgentMetrics implements AutoCloseable {
               }
             })
         .register(registry);
+  }
+
+  private void peerFilterDrops(CounterWithCallback.Callback cb) {
+    for (Peer p : peers.get()) {
+      for (FilterGate.DropLabel l : FilterGate.DROP_LABELS) {
+        long n = p.filterDrops(l.index());
+        if (n > 0) {
+          cb.call(n, peerLabel(p), l.reason(), l.direction());
+        }
+      }
+    }
   }
 
   private static double parse(String v) {

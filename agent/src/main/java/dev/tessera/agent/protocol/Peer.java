@@ -81,6 +81,16 @@ public final class Peer {
   private final LongAdder handshakes = new LongAdder();
   private final LongAdder[] drops = newAdders(DropReason.values().length);
 
+  /**
+   * Packets of this peer the shell's filter dropped, by a reason index the filter defines (below
+   * {@link #FILTER_DROP_REASONS}); drops are rare next to packets, so a plain atomic add will do.
+   */
+  private final java.util.concurrent.atomic.AtomicLongArray filterDrops =
+      new java.util.concurrent.atomic.AtomicLongArray(FILTER_DROP_REASONS);
+
+  /** How many reason indices {@link #countFilterDrop} takes. */
+  public static final int FILTER_DROP_REASONS = 64;
+
   Peer(WireGuardDevice device, WgKey publicKey, int trackingId) {
     this.device = device;
     this.publicKey = publicKey;
@@ -118,6 +128,19 @@ public final class Peer {
   /** Drops attributed to this peer for {@code reason}. */
   public long drops(DropReason reason) {
     return drops[reason.ordinal()].sum();
+  }
+
+  /**
+   * Counts a packet of this peer the shell's filter dropped; {@code reason} is the filter's index
+   * (0 to {@link #FILTER_DROP_REASONS} - 1). No allocation.
+   */
+  public void countFilterDrop(int reason) {
+    filterDrops.getAndIncrement(reason);
+  }
+
+  /** Packets of this peer the shell's filter dropped for reason index {@code reason}. */
+  public long filterDrops(int reason) {
+    return filterDrops.get(reason);
   }
 
   private static LongAdder[] newAdders(int n) {

@@ -14,7 +14,9 @@ import dev.tessera.server.metrics.ServerMetrics;
 import dev.tessera.testsupport.Once;
 import dev.tessera.testsupport.RequiresRoot;
 import dev.tessera.testsupport.RequiresTools;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -65,7 +67,7 @@ class DistributionIntegrationTest {
   static String iface;
   static Path policyFile;
   static PolicyServer server;
-  static ServerMetrics serverMetrics;
+  static HTTPServer serverMetrics;
   static String serverMetricsUrl;
   static TesseraNode agent;
 
@@ -200,13 +202,13 @@ class DistributionIntegrationTest {
     server.start();
     // As `policyc serve --metrics-listen`: the status map, served on the control link.
     PolicyServer s = server;
-    serverMetrics = new ServerMetrics(() -> s.status().toMap(s.store()));
-    serverMetricsUrl =
-        "http://"
-            + serverIp
-            + ":"
-            + serverMetrics.serve(new InetSocketAddress(serverIp, 0))
-            + "/metrics";
+    serverMetrics =
+        HTTPServer.builder()
+            .inetAddress(InetAddress.getByName(serverIp))
+            .port(0)
+            .registry(new ServerMetrics(() -> s.status().toMap(s.store())).registry())
+            .buildAndStart();
+    serverMetricsUrl = "http://" + serverIp + ":" + serverMetrics.getPort() + "/metrics";
   }
 
   /** The policy server's metrics as a scraper in nsA sees them (over the control link). */

@@ -158,6 +158,11 @@ class FilterIntegrationTest {
         .as("metrics:\n%s", m0.text())
         .isTrue();
     assertThat(m0.sum("tessera_agent_filter_generation")).isEqualTo(1);
+    for (String kind : List.of("early-drop", "own-at-quota", "refused-full", "refused-quota")) {
+      assertThat(m0.has("tessera_agent_conntrack_evictions_total", "kind=\"" + kind + "\""))
+          .as("conntrack evictions of kind %s exported", kind)
+          .isTrue();
+    }
 
     // A's own flows work (replies pass through conntrack); this also establishes the session.
     Probes.ping(lab, lab.nsA, NetnsLab.TUN_B);
@@ -186,6 +191,14 @@ class FilterIntegrationTest {
         .as("the denied SYNs, by reason")
         .isGreaterThanOrEqualTo(deniedBefore + (after - before))
         .isGreaterThanOrEqualTo((double) after);
+    assertThat(
+            m2.sum(
+                "tessera_agent_peer_filter_drops_total",
+                "peer=\"" + KB.publicKey().toBase64() + "\"",
+                "reason=\"no-rule\"",
+                "direction=\"inbound\""))
+        .as("the denied SYNs, counted on peer b (the only peer)")
+        .isGreaterThanOrEqualTo((double) after);
     // The drop log: one line for the denied 5-tuple (its SYN retransmits are not logged again),
     // naming the reason and the rule between the same addresses.
     NetnsLab.waitFor(
@@ -197,7 +210,9 @@ class FilterIntegrationTest {
     assertThat(dropLines).as("log:\n%s", tessera.logText()).hasSize(1);
     assertThat(dropLines.get(0))
         .contains("drop inbound no-rule tcp " + NetnsLab.TUN_B + ":")
-        .contains("nearest rule", "ports 443", "(this packet: protocol 6, port 22)");
+        .contains("nearest rule", "ports 443", "(this packet: protocol 6, port 22)")
+        .as("the peer by its public key, as wg show prints it")
+        .contains(" peer=" + KB.publicKey().toBase64() + ";");
     assertThat(tessera.counter("accept_inbound_rule")).isPositive();
     assertThat(Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A))
         .as("ICMP from B is not allowed")

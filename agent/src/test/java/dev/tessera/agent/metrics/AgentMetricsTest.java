@@ -2,11 +2,16 @@ package dev.tessera.agent.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.agent.FilterGate;
+import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.agent.protocol.DeviceOptions;
 import dev.tessera.agent.protocol.DropReason;
+import dev.tessera.agent.protocol.Peer;
+import dev.tessera.agent.protocol.WireGuardDevice;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,6 +40,8 @@ class AgentMetricsTest {
         filter_reloads=2
         filter_failed_reloads=1
         conntrack_flows=7
+        conntrack_eviction_early-drop=9
+        conntrack_eviction_refused-quota=4
         drop_inbound_filter-unavailable=0
         accept_inbound_rule=5
         drop_inbound_no-rule=4
@@ -56,6 +63,8 @@ class AgentMetricsTest {
             "tessera_agent_filter_generation 3",
             "tessera_agent_filter_age_seconds 15",
             "tessera_agent_conntrack_flows 7",
+            "tessera_agent_conntrack_evictions_total{kind=\"early-drop\"} 9",
+            "tessera_agent_conntrack_evictions_total{kind=\"refused-quota\"} 4",
             "tessera_agent_filter_reloads_total 2",
             "tessera_agent_filter_failed_reloads_total 1",
             "tessera_agent_tun_packets_read_total 11");
@@ -88,9 +97,15 @@ class AgentMetricsTest {
 
   @Test
   void servesTheTextFormatOverHttp() throws Exception {
-    try (AgentMetrics m =
-        new AgentMetrics(() -> "filter_mode=allow_all\n", List::of, System::currentTimeMillis)) {
-      int port = m.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    AgentMetrics m =
+        new AgentMetrics(() -> "filter_mode=allow_all\n", List::of, System::currentTimeMillis);
+    try (HTTPServer http =
+        HTTPServer.builder()
+            .inetAddress(InetAddress.getLoopbackAddress())
+            .port(0)
+            .registry(m.registry())
+            .buildAndStart()) {
+      int port = http.getPort();
       HttpResponse<String> r =
           HttpClient.newHttpClient()
               .send(
@@ -113,5 +128,34 @@ class AgentMetricsTest {
   })
   void dropDirections(DropReason reason, String direction) {
     assertThat(DropDirection.of(reason)).isEqualTo(direction);
+  }
+
+  @Test
+  void filterDropsArePerPeerByReasonAndDirection() throws IOException {
+    WireGuardDevice device = new WireGuardDevice(DeviceOptions.defaults());
+    WgKey key = WgKey.fromBase64("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=");
+    Peer p = device.addPeer(key);
+    for (FilterGate.DropLabel l : FilterGate.DROP_LABELS) {
+      if (l.direction().equals("inbound") && l.reason().equals("no-rule")) {
+        p.countFilterDrop(l.index());
+        p.countFilterDrop(l.index());
+      }
+      if (l.direction().equals("outbound") && l.reason().equals("filter-unavailable")) {
+        p.countFilterDrop(l.index());
+      }
+    }
+    String text = scrape(new AgentMetrics(() -> "", device::peers, () -> 0));
+    String peer = "peer=\"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\"";
+    assertThat(text)
+        .contains(
+            "tessera_agent_peer_filter_drops_total{direction=\"inbound\","
+                + peer
+                + ",reason=\"no-rule\"} 2",
+            "tessera_agent_peer_filter_drops_total{direction=\"outbound\","
+                + peer
+                + ",reason=\"filter-unavailable\"} 1");
+    assertThat(text.lines().filter(l -> l.startsWith("tessera_agent_peer_filter_drops_total")))
+        .as("reasons with no drops are left out")
+        .hasSize(2);
   }
 }

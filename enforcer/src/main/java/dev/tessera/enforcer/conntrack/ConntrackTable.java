@@ -63,6 +63,40 @@ public final class ConntrackTable {
   private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
   private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
 
+  /**
+   * What an {@link #insert} did besides taking a free or expired slot, counted per kind: an
+   * eviction (Linux's early drop) or a refusal.
+   */
+  public enum Eviction {
+    /** An unreplied entry (of a peer holding at least as many flows) made room for a new flow. */
+    EARLY_DROP("early-drop"),
+    /** A peer at its quota made room by evicting one of its own unreplied entries. */
+    OWN_AT_QUOTA("own-at-quota"),
+    /** Nothing could be evicted: the new flow was refused ({@link #FULL}). */
+    REFUSED_FULL("refused-full"),
+    /** The peer holds its quota and had nothing of its own to evict ({@link #QUOTA}). */
+    REFUSED_QUOTA("refused-quota");
+
+    private final String code;
+
+    Eviction(String code) {
+      this.code = code;
+    }
+
+    /** Stable name for status lines and metrics. */
+    public String code() {
+      return code;
+    }
+  }
+
+  private static final VarHandle EVENT = MethodHandles.arrayElementVarHandle(long[].class);
+
+  /**
+   * Evictions per stripe and kind ({@code stripe * LOCK_STRIDE + kind}, one cache line a stripe):
+   * written under the stripe lock, read without it.
+   */
+  private final long[] evictions;
+
   /** {@link #insert}: no slot in the window may be taken. */
   public static final int FULL = -1;
 
@@ -123,6 +157,7 @@ public final class ConntrackTable {
     this.stripeMask = stripes - 1;
     this.stripeShift = 32 - Integer.numberOfTrailingZeros(stripes);
     this.locks = new int[stripes * LOCK_STRIDE];
+    this.evictions = new long[stripes * LOCK_STRIDE / 2];
     this.tag = new int[cap];
     this.keyMeta = new long[cap];
     this.keyLocalHi = new long[cap];
@@ -332,10 +367,27 @@ public final class ConntrackTable {
       if (atQuota) {
         reap(stripe, now);
       }
+      count(stripe, atQuota ? Eviction.REFUSED_QUOTA : Eviction.REFUSED_FULL);
       return atQuota ? QUOTA : FULL;
     }
+    count(stripe, atQuota ? Eviction.OWN_AT_QUOTA : Eviction.EARLY_DROP);
     free(victim);
     return claim(victim, hash, meta, lHi, lLo, rHi, rLo, now);
+  }
+
+  /** Lock held: one more eviction of this kind in the stripe. */
+  private void count(int stripe, Eviction kind) {
+    int i = stripe * (LOCK_STRIDE / 2) + kind.ordinal();
+    EVENT.setOpaque(evictions, i, evictions[i] + 1);
+  }
+
+  /** Evictions and refusals of this kind since the table was made (sums the stripes, no lock). */
+  public long evictions(Eviction kind) {
+    long n = 0;
+    for (int st = 0; st <= stripeMask; st++) {
+      n += (long) EVENT.getOpaque(evictions, st * (LOCK_STRIDE / 2) + kind.ordinal());
+    }
+    return n;
   }
 
   private int claim(int s, int hash, long meta, long lHi, long lLo, long rHi, long rLo, long now) {

@@ -2,10 +2,7 @@ package dev.tessera.server.metrics;
 
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -15,10 +12,9 @@ import java.util.function.Supplier;
  * server's status (the same map {@code /v1/status} serves), so nothing is counted twice. Names and
  * labels are listed in the server's README.
  */
-public final class ServerMetrics implements AutoCloseable {
+public final class ServerMetrics {
   private final Supplier<Map<String, Object>> status;
   private final PrometheusRegistry registry = new PrometheusRegistry();
-  private HTTPServer server;
 
   /**
    * @param status the {@code /v1/status} map ({@code ServerStatus.toMap})
@@ -30,24 +26,6 @@ public final class ServerMetrics implements AutoCloseable {
 
   public PrometheusRegistry registry() {
     return registry;
-  }
-
-  /** Serves {@code /metrics} on {@code listen}; returns the bound port. */
-  public int serve(InetSocketAddress listen) throws IOException {
-    server =
-        HTTPServer.builder()
-            .inetAddress(listen.getAddress())
-            .port(listen.getPort())
-            .registry(registry)
-            .buildAndStart();
-    return server.getPort();
-  }
-
-  @Override
-  public void close() {
-    if (server != null) {
-      server.close();
-    }
   }
 
   private static double num(Object o) {
