@@ -255,6 +255,7 @@ public final class PolicyServer implements AutoCloseable {
                     }
                     ch.pipeline()
                         .addLast(new HttpServerCodec(4096, 8192, 8192))
+                        .addLast(new RequestCounter(status))
                         .addLast(new HttpObjectAggregator(MAX_REQUEST_BODY))
                         .addLast(
                             new ConnectionGuard(

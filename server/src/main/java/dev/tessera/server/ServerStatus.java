@@ -46,6 +46,17 @@ public final class ServerStatus {
         .incrementAndGet();
   }
 
+  /** Answered requests by path label and status, "path status" (bounded: see RequestCounter). */
+  private final Map<String, java.util.concurrent.atomic.LongAdder> requests =
+      new ConcurrentHashMap<>();
+
+  /** One answered request ({@code path} already folded to a known label). */
+  void request(String path, int statusCode) {
+    requests
+        .computeIfAbsent(path + " " + statusCode, k -> new java.util.concurrent.atomic.LongAdder())
+        .increment();
+  }
+
   void rateLimited() {
     rateLimited.incrementAndGet();
   }
@@ -165,6 +176,15 @@ public final class ServerStatus {
     limits.put("connectionsRefused", connectionsRefused.get());
     limits.put("idleClosed", idleClosed.get());
     m.put("limits", limits);
+    Map<String, Map<String, Long>> byPath = new TreeMap<>();
+    requests.forEach(
+        (k, v) -> {
+          int sp = k.lastIndexOf(' ');
+          byPath
+              .computeIfAbsent(k.substring(0, sp), p -> new TreeMap<>())
+              .put(k.substring(sp + 1), v.sum());
+        });
+    m.put("requests", byPath);
     m.put("pollFailures", pollFailures.get());
     if (lastPollFailure != null) {
       m.put("lastPollFailure", lastPollFailure);

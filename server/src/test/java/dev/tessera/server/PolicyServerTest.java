@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -221,6 +222,38 @@ class PolicyServerTest {
     // The reasons are counted where only the admin sees them.
     assertThat(server.status().toMap(server.store()).get("limits").toString())
         .contains("BAD_AUTH", "UNKNOWN_NODE", "REPLAYED");
+  }
+
+  /** Requests are counted by path and status; paths the server does not serve fold into one. */
+  @Test
+  void requestsAreCountedByPathAndStatus() throws Exception {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      for (String path : List.of("/v1/health", "/v1/health?x=1", "/v1/status", "/nope", "/a/b")) {
+        http.send(
+            HttpRequest.newBuilder(base.resolve(path)).build(),
+            HttpResponse.BodyHandlers.discarding());
+      }
+      http.send(
+          HttpRequest.newBuilder(base.resolve("/v1/status"))
+              .header("Authorization", "Bearer " + ADMIN_TOKEN)
+              .build(),
+          HttpResponse.BodyHandlers.discarding());
+    }
+    // the last request's own answer is counted as it is written: poll until it shows
+    Object requests = null;
+    for (int i = 0; i < 100; i++) {
+      requests = server.status().toMap(server.store()).get("requests");
+      if (requests.toString().contains("/v1/status={200=1")) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    assertThat(requests)
+        .isEqualTo(
+            Map.of(
+                "/v1/health", Map.of("200", 2L),
+                "/v1/status", Map.of("200", 1L, "401", 1L),
+                "other", Map.of("404", 2L)));
   }
 
   /** /v1/status (inventory, liveness, policy revision) needs the admin token. */

@@ -249,6 +249,9 @@ class DistributionIntegrationTest {
     }
   }
 
+  static final String[] BUNDLE_200 = {"path=\"/v1/bundle\"", "status=\"200\""};
+  static final String[] ACK_204 = {"path=\"/v1/ack\"", "status=\"204\""};
+  static double firstBundles;
   static double firstCheckIn;
 
   static Scrape scrapeOrEmpty() {
@@ -321,6 +324,9 @@ class DistributionIntegrationTest {
     assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A) * 1000)
         .isGreaterThan(System.currentTimeMillis() - 60_000);
     firstCheckIn = srv.sum("tessera_server_node_last_checkin_seconds", NODE_A);
+    firstBundles = srv.sum("tessera_server_requests_total", BUNDLE_200);
+    assertThat(firstBundles).as("bundles served, by path and status").isGreaterThanOrEqualTo(1);
+    assertThat(srv.sum("tessera_server_requests_total", ACK_204)).isGreaterThanOrEqualTo(1);
     assertThat(
             srv.has(
                 "tessera_server_node_version_info",
@@ -385,6 +391,10 @@ class DistributionIntegrationTest {
     assertThat(srv.sum("tessera_server_node_last_checkin_seconds", NODE_A))
         .as("a checked in again")
         .isGreaterThan(firstCheckIn);
+    assertThat(srv.sum("tessera_server_requests_total", BUNDLE_200))
+        .as("v2 served: one more bundle request answered 200")
+        .isGreaterThan(firstBundles);
+    assertThat(srv.sum("tessera_server_requests_total", ACK_204)).isGreaterThanOrEqualTo(2);
     assertThat(agent.scrape().sum("tessera_agent_bundle_version_sequence")).isEqualTo(2);
 
     long before5001 = size("srv5001.log");

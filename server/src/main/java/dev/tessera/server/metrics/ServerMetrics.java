@@ -145,6 +145,19 @@ public final class ServerMetrics {
               cb.call(num(limits.get("idleClosed")), "idle");
             })
         .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_server_requests")
+        .help(
+            "Answered requests by path (paths the server does not serve count as \"other\") and"
+                + " status")
+        .labelNames("path", "status")
+        .callback(
+            cb ->
+                map(status.get().get("requests"))
+                    .forEach(
+                        (path, byStatus) ->
+                            map(byStatus).forEach((code, n) -> cb.call(num(n), path, code))))
+        .register(registry);
     GaugeWithCallback.builder()
         .name("tessera_server_open_connections")
         .help("Open client connections")

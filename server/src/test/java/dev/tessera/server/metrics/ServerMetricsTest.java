@@ -42,6 +42,8 @@ class ServerMetricsTest {
                         0L,
                         "lastCheckIn",
                         0L)),
+            "requests",
+            Map.of("/v1/bundle", Map.of("200", 3L, "304", 4L), "other", Map.of("404", 1L)),
             "limits",
             Map.of(
                 "openConnections",
@@ -72,7 +74,10 @@ class ServerMetricsTest {
             "tessera_server_rejects_total{reason=\"unauthorized-BAD_SIGNATURE\"} 5",
             "tessera_server_rejects_total{reason=\"rate-limited\"} 2",
             "tessera_server_rejects_total{reason=\"too-many-connections\"} 1",
-            "tessera_server_open_connections 3");
+            "tessera_server_open_connections 3",
+            "tessera_server_requests_total{path=\"/v1/bundle\",status=\"200\"} 3",
+            "tessera_server_requests_total{path=\"/v1/bundle\",status=\"304\"} 4",
+            "tessera_server_requests_total{path=\"other\",status=\"404\"} 1");
   }
 
   /**
