@@ -307,7 +307,7 @@ final class ServeCommand implements Callable<Integer> {
     io.prometheus.metrics.exporter.httpserver.HTTPServer metrics = null;
     if (metricsListen != null) {
       InetSocketAddress at = parseAddress(metricsListen);
-      var registry =
+      var metricsRegistry =
           new dev.tessera.server.metrics.ServerMetrics(() -> server.status().toMap(server.store()))
               .registry();
       try {
@@ -315,7 +315,7 @@ final class ServeCommand implements Callable<Integer> {
             io.prometheus.metrics.exporter.httpserver.HTTPServer.builder()
                 .inetAddress(at.getAddress())
                 .port(at.getPort())
-                .registry(registry)
+                .registry(metricsRegistry)
                 .buildAndStart();
         int port = metrics.getPort();
         spec.commandLine()
