@@ -120,7 +120,7 @@ public final class PolicyIndex {
   public Map<dev.tessera.net.IpPrefix, String> hostNames() {
     Map<dev.tessera.net.IpPrefix, String> m = new HashMap<>();
     for (HostDef h : policy.hosts()) {
-      m.putIfAbsent(dev.tessera.net.IpPrefix.parse(h.prefix().masked().toString()), h.name());
+      m.putIfAbsent(h.prefix().network(), h.name());
     }
     return m;
   }

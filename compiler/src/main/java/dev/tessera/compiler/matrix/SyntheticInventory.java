@@ -406,7 +406,7 @@ public final class SyntheticInventory {
   }
 
   private static IpPrefix toPrefix(dev.tessera.policy.ast.IpPrefix p) {
-    return IpPrefix.parse(p.masked().toString());
+    return p.network();
   }
 
   /** Inside 100.64.0.0/10 or fd7a:115c:a1e0::/48: a tailnet device's address. */

@@ -611,10 +611,10 @@ public final class ExpandSelectors {
 
   /** The policy's prefix as the enforcer's canonical prefix (host bits cleared). */
   public static IpPrefix toPrefix(dev.tessera.policy.ast.IpPrefix p) {
-    return IpPrefix.of(toAddress(p), p.bits());
+    return p.network();
   }
 
   static IpAddress toAddress(dev.tessera.policy.ast.IpPrefix p) {
-    return new IpAddress(!p.isV4(), p.hi(), p.lo());
+    return p.address();
   }
 }

@@ -2,8 +2,6 @@ package dev.tessera.policy.ast;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetAddress;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -57,31 +55,5 @@ class IpPrefixTest {
     assertThat(v6.contains(IpPrefix.parse("fd7a:115c:a1e1::1").orElseThrow())).isFalse();
     assertThat(IpPrefix.parse("fd7a:115c:a1e0::1/70").orElseThrow().masked().toString())
         .isEqualTo("fd7a:115c:a1e0::/70");
-  }
-
-  /** Differential: our parser and printer against the JDK's on random addresses. */
-  @Test
-  void agreesWithTheJdkOnRandomIpv6() throws Exception {
-    long seed = System.nanoTime();
-    Random rnd = new Random(seed);
-    for (int i = 0; i < 2000; i++) {
-      byte[] b = new byte[16];
-      rnd.nextBytes(b);
-      for (int j = 0; j < 16; j++) {
-        if (rnd.nextInt(3) == 0) {
-          b[j] = 0; // make runs of zero groups likely
-        }
-      }
-      String jdk = InetAddress.getByAddress(b).getHostAddress();
-      IpPrefix p =
-          IpPrefix.parse(jdk).orElseThrow(() -> new AssertionError("seed " + seed + ": " + jdk));
-      IpPrefix back =
-          IpPrefix.parse(p.toString())
-              .orElseThrow(() -> new AssertionError("seed " + seed + ": " + p));
-      assertThat(back).as("seed %d: %s", seed, jdk).isEqualTo(p);
-      assertThat(InetAddress.getByName(p.toString()).getAddress())
-          .as("seed %d: %s", seed, jdk)
-          .isEqualTo(b);
-    }
   }
 }
