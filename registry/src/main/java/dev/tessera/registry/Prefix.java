@@ -1,5 +1,7 @@
 package dev.tessera.registry;
 
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import java.math.BigInteger;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -18,36 +20,15 @@ public record Prefix(InetAddress address, int length) {
     }
   }
 
-  /** Parses {@code 10.0.0.0/24} or {@code fd00::/64}; empty if malformed or host bits are set. */
+  /**
+   * Parses {@code 10.0.0.0/24} or {@code fd00::/64} with net's parser; empty if malformed, if the
+   * length is missing or if host bits are set.
+   */
   public static Optional<Prefix> parse(String text) {
-    if (text == null) {
-      return Optional.empty();
-    }
-    int slash = text.indexOf('/');
-    if (slash <= 0 || slash == text.length() - 1) {
-      return Optional.empty();
-    }
-    String addr = text.substring(0, slash);
-    String len = text.substring(slash + 1);
-    if (!len.chars().allMatch(c -> c >= '0' && c <= '9') || len.length() > 3) {
-      return Optional.empty();
-    }
-    InetAddress a;
-    try {
-      if (!addr.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')) {
-        return Optional.empty();
-      }
-      a = InetAddress.ofLiteral(addr);
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
-    int l = Integer.parseInt(len);
-    int bits = a.getAddress().length * 8;
-    if (l > bits || (a instanceof Inet4Address) != !addr.contains(":")) {
-      return Optional.empty();
-    }
-    Prefix p = new Prefix(a, l);
-    return p.base().equals(p.value()) ? Optional.of(p) : Optional.empty();
+    IpPrefix p = text == null || text.indexOf('/') < 0 ? null : IpPrefix.tryParse(text);
+    return p == null
+        ? Optional.empty()
+        : Optional.of(new Prefix(p.address().toInetAddress(), p.bits()));
   }
 
   public boolean isIpv4() {
@@ -105,45 +86,8 @@ public record Prefix(InetAddress address, int length) {
     return format(address) + "/" + length;
   }
 
-  /** An address in canonical text (IPv6 compressed, lowercase). */
+  /** An address in canonical text (net's: RFC 5952 for IPv6). */
   public static String format(InetAddress a) {
-    if (a instanceof Inet4Address) {
-      return a.getHostAddress();
-    }
-    byte[] b = a.getAddress();
-    int[] w = new int[8];
-    for (int i = 0; i < 8; i++) {
-      w[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-    }
-    int bestStart = -1;
-    int bestLen = 1;
-    for (int i = 0; i < 8; ) {
-      if (w[i] != 0) {
-        i++;
-        continue;
-      }
-      int j = i;
-      while (j < 8 && w[j] == 0) {
-        j++;
-      }
-      if (j - i > bestLen) {
-        bestStart = i;
-        bestLen = j - i;
-      }
-      i = j;
-    }
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 8; i++) {
-      if (i == bestStart) {
-        sb.append("::");
-        i += bestLen - 1;
-        continue;
-      }
-      if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-        sb.append(':');
-      }
-      sb.append(Integer.toHexString(w[i]));
-    }
-    return sb.toString();
+    return IpAddress.of(a).toString();
   }
 }
