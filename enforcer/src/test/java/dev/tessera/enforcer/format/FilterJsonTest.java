@@ -6,10 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class FilterJsonTest {
 
@@ -111,5 +117,62 @@ class FilterJsonTest {
     assertThatThrownBy(() -> FilterJson.read(deep))
         .isInstanceOf(FilterFormatException.class)
         .hasMessageContaining("nesting");
+  }
+
+  static Stream<Arguments> escapes() {
+    return Stream.of(
+        Arguments.of("a\"b\\c/", "\"a\\\"b\\\\c/\""),
+        Arguments.of("\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\""),
+        Arguments.of("\u0000\u0001\u001f", "\"\\u0000\\u0001\\u001f\""),
+        Arguments.of("\u2028\u2029", "\"\\u2028\\u2029\""),
+        Arguments.of("\u007f \u00e9 \ud83d\ude00", "\"\u007f \u00e9 \ud83d\ude00\""));
+  }
+
+  /** The canonical string form: short escapes, other controls and U+2028/9 as lowercase \\u. */
+  @ParameterizedTest
+  @MethodSource("escapes")
+  void stringsAreWrittenCanonically(String value, String literal) throws Exception {
+    assertThat(Json.write(value)).isEqualTo(literal);
+    assertThat(Json.parse(literal)).isEqualTo(value);
+  }
+
+  @Test
+  void valuesAreMinifiedCanonically() {
+    assertThat(Json.minify("{ \"a\" : [1, 2.50, -0, 1e2, 1.5E-3], \"b\": null, \"c\": {}}", "v"))
+        .isEqualTo("{\"a\":[1,2.50,0,1E+2,0.0015],\"b\":null,\"c\":{}}");
+    assertThatThrownBy(() -> Json.minify("\"\\ud800\"", "v"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("lone surrogate");
+    assertThatThrownBy(() -> Json.minify("[1,]", "v")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.minify("01", "v")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Json.minify("1 2", "v"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("trailing");
+  }
+
+  @Test
+  void prettyKeepsArraysOfScalarsOnOneLine() {
+    Map<String, Object> inner = new LinkedHashMap<>();
+    inner.put("x", List.of("a", "b"));
+    inner.put("e", List.of());
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("n", 1);
+    root.put("objs", List.of(inner, Map.of()));
+    root.put("raw", List.of(new Json.Raw("{\"k\":[1]}")));
+    assertThat(Json.writePretty(root))
+        .isEqualTo(
+            """
+            {
+              "n": 1,
+              "objs": [
+                {
+                  "x": ["a", "b"],
+                  "e": []
+                },
+                {}
+              ],
+              "raw": [{"k":[1]}]
+            }
+            """);
   }
 }
