@@ -1,20 +1,40 @@
 package dev.tessera.enforcer.format;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.PrettyPrinter;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON (RFC 8259) reader and canonical writer for the compiled-filter view. The
- * enforcer depends on no library, and this schema is small. Strict: no comments, no trailing
- * commas, no duplicate object keys, no leading zeros, nesting depth bounded (hostile input must not
- * overflow the stack), strings must be valid Unicode (no lone surrogates).
+ * Strict JSON (RFC 8259) reading and canonical writing for the compiled-filter view, on Jackson's
+ * streaming parser and generator. Strict: no comments, no trailing commas, no duplicate object
+ * keys, no leading zeros, nesting depth and number length bounded (hostile input must not overflow
+ * the stack), strings must be valid Unicode (no lone surrogates).
  *
  * <p>Values: {@code Map<String,Object>} (insertion ordered), {@code List<Object>}, String,
- * BigDecimal, Boolean, and {@link #NULL}.
+ * BigDecimal, Boolean, and {@link #NULL}. Written canonically: numbers as {@link
+ * BigDecimal#toString()}, control characters and U+2028/U+2029 as lowercase {@code \\u} escapes,
+ * everything else as is; pretty output indents by two spaces and keeps arrays of scalars on one
+ * line.
  */
 final class Json {
   private Json() {}
@@ -29,26 +49,103 @@ final class Json {
       };
 
   static final int MAX_DEPTH = 64;
+  private static final int MAX_NUMBER_LENGTH = 64;
+
+  private static final JsonFactory FACTORY =
+      new JsonFactoryBuilder()
+          .disable(StreamReadFeature.AUTO_CLOSE_SOURCE)
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(MAX_DEPTH)
+                  .maxNumberLength(MAX_NUMBER_LENGTH)
+                  .build())
+          .characterEscapes(new Escapes())
+          .build();
 
   static final class ParseException extends Exception {
     private static final long serialVersionUID = 1L;
-    final int offset;
 
-    ParseException(String message, int offset) {
-      super(message + " at offset " + offset);
-      this.offset = offset;
+    ParseException(String message) {
+      super(message);
     }
   }
 
   static Object parse(String text) throws ParseException {
-    Reader r = new Reader(text);
-    r.ws();
-    Object v = r.value(0);
-    r.ws();
-    if (r.pos != text.length()) {
-      throw new ParseException("trailing characters after the JSON value", r.pos);
+    try (JsonParser p = FACTORY.createParser(text)) {
+      p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+      if (p.nextToken() == null) {
+        throw new ParseException("unexpected end of input");
+      }
+      Object v = value(p);
+      if (p.nextToken() != null) {
+        throw new ParseException(
+            "trailing characters after the JSON value at offset "
+                + p.currentTokenLocation().getCharOffset());
+      }
+      return v;
+    } catch (JsonProcessingException e) {
+      String m = e.getOriginalMessage();
+      if (m.startsWith("Duplicate ")) {
+        m = "duplicate key: " + m;
+      }
+      var at = e.getLocation();
+      throw new ParseException(at == null ? m : m + " at offset " + at.getCharOffset());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a String source does no I/O
     }
-    return v;
+  }
+
+  private static Object value(JsonParser p) throws IOException, ParseException {
+    return switch (p.currentToken()) {
+      case START_OBJECT -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (String k = p.nextFieldName(); k != null; k = p.nextFieldName()) {
+          checkUnicode(k, p);
+          p.nextToken();
+          m.put(k, value(p));
+        }
+        yield m;
+      }
+      case START_ARRAY -> {
+        List<Object> l = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          l.add(value(p));
+        }
+        yield Collections.unmodifiableList(l);
+      }
+      case VALUE_STRING -> checkUnicode(p.getText(), p);
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> number(p);
+      case VALUE_TRUE -> Boolean.TRUE;
+      case VALUE_FALSE -> Boolean.FALSE;
+      case VALUE_NULL -> NULL;
+      default -> throw new ParseException("unexpected token " + p.currentToken());
+    };
+  }
+
+  private static BigDecimal number(JsonParser p) throws IOException, ParseException {
+    try {
+      return new BigDecimal(p.getText());
+    } catch (NumberFormatException e) {
+      // an exponent beyond BigDecimal's int scale ("5E5555555555"): out of any range we read
+      throw new ParseException(
+          "number out of range at offset " + p.currentTokenLocation().getCharOffset());
+    }
+  }
+
+  /** Jackson decodes {@code \\u} escapes without pairing surrogates: reject lone ones. */
+  private static String checkUnicode(String s, JsonParser p) throws ParseException {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new ParseException(
+            "lone surrogate in string at offset " + p.currentTokenLocation().getCharOffset());
+      }
+    }
+    return s;
   }
 
   /** Parses one JSON value and writes it back minified; IllegalArgumentException if invalid. */
@@ -61,66 +158,58 @@ final class Json {
   }
 
   static String write(Object v) {
-    StringBuilder sb = new StringBuilder();
-    write(sb, v, -1, 0);
-    return sb.toString();
+    return generate(v, null);
   }
 
   /** Pretty output, two-space indent; arrays of scalars stay on one line. */
   static String writePretty(Object v) {
-    StringBuilder sb = new StringBuilder();
-    write(sb, v, 0, 0);
-    return sb.append('\n').toString();
+    return generate(v, new Layout()) + "\n";
   }
 
-  private static void write(StringBuilder sb, Object v, int indent, int depth) {
+  private static String generate(Object v, Layout layout) {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+      if (layout != null) {
+        g.setPrettyPrinter(layout);
+      }
+      write(g, v, layout);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does no I/O
+    }
+    return out.toString();
+  }
+
+  private static void write(JsonGenerator g, Object v, Layout layout) throws IOException {
     if (v == NULL || v == null) {
-      sb.append("null");
+      g.writeNull();
     } else if (v instanceof Boolean b) {
-      sb.append(b);
+      g.writeBoolean(b);
     } else if (v instanceof BigDecimal d) {
-      sb.append(d.toString());
-    } else if (v instanceof Integer || v instanceof Long) {
-      sb.append(v);
+      g.writeNumber(d);
+    } else if (v instanceof Integer i) {
+      g.writeNumber(i);
+    } else if (v instanceof Long l) {
+      g.writeNumber(l);
     } else if (v instanceof String s) {
-      quote(sb, s);
+      g.writeString(s);
     } else if (v instanceof Raw raw) {
-      sb.append(raw.json);
+      g.writeRawValue(raw.json);
     } else if (v instanceof List<?> list) {
-      boolean flat =
-          indent < 0 || list.stream().noneMatch(e -> e instanceof Map || e instanceof List);
-      sb.append('[');
-      for (int i = 0; i < list.size(); i++) {
-        if (i > 0) {
-          sb.append(flat && indent >= 0 ? ", " : ",");
-        }
-        if (!flat) {
-          newline(sb, indent, depth + 1);
-        }
-        write(sb, list.get(i), indent, depth + 1);
+      if (layout != null) {
+        layout.nextArrayFlat = list.stream().noneMatch(e -> e instanceof Map || e instanceof List);
       }
-      if (!flat && !list.isEmpty()) {
-        newline(sb, indent, depth);
+      g.writeStartArray();
+      for (Object e : list) {
+        write(g, e, layout);
       }
-      sb.append(']');
+      g.writeEndArray();
     } else if (v instanceof Map<?, ?> map) {
-      sb.append('{');
-      int i = 0;
+      g.writeStartObject();
       for (Map.Entry<?, ?> e : map.entrySet()) {
-        if (i++ > 0) {
-          sb.append(',');
-        }
-        if (indent >= 0) {
-          newline(sb, indent, depth + 1);
-        }
-        quote(sb, (String) e.getKey());
-        sb.append(indent >= 0 ? ": " : ":");
-        write(sb, e.getValue(), indent, depth + 1);
+        g.writeFieldName((String) e.getKey());
+        write(g, e.getValue(), layout);
       }
-      if (indent >= 0 && !map.isEmpty()) {
-        newline(sb, indent, depth);
-      }
-      sb.append('}');
+      g.writeEndObject();
     } else {
       throw new IllegalArgumentException("not a JSON value: " + v.getClass());
     }
@@ -129,268 +218,117 @@ final class Json {
   /** A pre-serialized JSON value, written as is. */
   record Raw(String json) {}
 
-  private static void newline(StringBuilder sb, int indent, int depth) {
-    sb.append('\n');
-    for (int i = 0; i < depth; i++) {
-      sb.append("  ");
+  /**
+   * The canonical string escapes: Jackson's short escapes ({@code \\" \\\\ \\b \\f \\n \\r \\t}),
+   * other control characters and the line and paragraph separators (which break JavaScript string
+   * literals) as lowercase {@code \\u} escapes.
+   */
+  private static final class Escapes extends CharacterEscapes {
+    private static final long serialVersionUID = 1L;
+    private final int[] ascii = standardAsciiEscapesForJSON();
+
+    Escapes() {
+      for (int c = 0; c < 0x20; c++) {
+        if ("\b\f\n\r\t".indexOf(c) < 0) {
+          ascii[c] = ESCAPE_CUSTOM;
+        }
+      }
+    }
+
+    @Override
+    public int[] getEscapeCodesForAscii() {
+      return ascii;
+    }
+
+    @Override
+    public SerializableString getEscapeSequence(int ch) {
+      return ch < 0x20 || ch == 0x2028 || ch == 0x2029
+          ? new SerializedString(String.format("\\u%04x", ch))
+          : null;
     }
   }
 
-  static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
-  }
+  /**
+   * Two-space indentation, one entry per line; an array holding no object or array stays on one
+   * line with ", " between its values. The writer says which kind the next array is.
+   */
+  private static final class Layout implements PrettyPrinter {
+    boolean nextArrayFlat;
+    private final Deque<Boolean> flat = new ArrayDeque<>();
+    private int depth;
 
-  private static final class Reader {
-    final String s;
-    int pos;
-
-    Reader(String s) {
-      this.s = s;
-    }
-
-    void ws() {
-      while (pos < s.length()) {
-        char c = s.charAt(pos);
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-          pos++;
-        } else {
-          break;
-        }
+    private void newline(JsonGenerator g) throws IOException {
+      g.writeRaw('\n');
+      for (int i = 0; i < depth; i++) {
+        g.writeRaw("  ");
       }
     }
 
-    Object value(int depth) throws ParseException {
-      if (depth > MAX_DEPTH) {
-        throw new ParseException("nesting deeper than " + MAX_DEPTH, pos);
+    @Override
+    public void writeRootValueSeparator(JsonGenerator g) {}
+
+    @Override
+    public void writeStartObject(JsonGenerator g) throws IOException {
+      g.writeRaw('{');
+      depth++;
+    }
+
+    @Override
+    public void beforeObjectEntries(JsonGenerator g) throws IOException {
+      newline(g);
+    }
+
+    @Override
+    public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
+      g.writeRaw(": ");
+    }
+
+    @Override
+    public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+      g.writeRaw(',');
+      newline(g);
+    }
+
+    @Override
+    public void writeEndObject(JsonGenerator g, int entries) throws IOException {
+      depth--;
+      if (entries > 0) {
+        newline(g);
       }
-      if (pos >= s.length()) {
-        throw new ParseException("unexpected end of input", pos);
-      }
-      char c = s.charAt(pos);
-      switch (c) {
-        case '{':
-          return object(depth);
-        case '[':
-          return array(depth);
-        case '"':
-          return string();
-        case 't':
-          literal("true");
-          return Boolean.TRUE;
-        case 'f':
-          literal("false");
-          return Boolean.FALSE;
-        case 'n':
-          literal("null");
-          return NULL;
-        default:
-          if (c == '-' || (c >= '0' && c <= '9')) {
-            return number();
-          }
-          throw new ParseException("unexpected character '" + c + "'", pos);
+      g.writeRaw('}');
+    }
+
+    @Override
+    public void writeStartArray(JsonGenerator g) throws IOException {
+      flat.push(nextArrayFlat);
+      g.writeRaw('[');
+      depth++;
+    }
+
+    @Override
+    public void beforeArrayValues(JsonGenerator g) throws IOException {
+      if (!flat.peek()) {
+        newline(g);
       }
     }
 
-    void literal(String word) throws ParseException {
-      if (!s.startsWith(word, pos)) {
-        throw new ParseException("expected " + word, pos);
-      }
-      pos += word.length();
-    }
-
-    Map<String, Object> object(int depth) throws ParseException {
-      pos++;
-      Map<String, Object> m = new LinkedHashMap<>();
-      ws();
-      if (pos < s.length() && s.charAt(pos) == '}') {
-        pos++;
-        return m;
-      }
-      while (true) {
-        ws();
-        if (pos >= s.length() || s.charAt(pos) != '"') {
-          throw new ParseException("expected an object key", pos);
-        }
-        int keyPos = pos;
-        String k = string();
-        ws();
-        expect(':');
-        ws();
-        Object v = value(depth + 1);
-        if (m.put(k, v) != null) {
-          throw new ParseException("duplicate key \"" + k + "\"", keyPos);
-        }
-        ws();
-        if (pos < s.length() && s.charAt(pos) == ',') {
-          pos++;
-          continue;
-        }
-        expect('}');
-        return m;
-      }
-    }
-
-    List<Object> array(int depth) throws ParseException {
-      pos++;
-      List<Object> l = new ArrayList<>();
-      ws();
-      if (pos < s.length() && s.charAt(pos) == ']') {
-        pos++;
-        return l;
-      }
-      while (true) {
-        ws();
-        l.add(value(depth + 1));
-        ws();
-        if (pos < s.length() && s.charAt(pos) == ',') {
-          pos++;
-          continue;
-        }
-        expect(']');
-        return Collections.unmodifiableList(l);
-      }
-    }
-
-    void expect(char c) throws ParseException {
-      if (pos >= s.length() || s.charAt(pos) != c) {
-        throw new ParseException("expected '" + c + "'", pos);
-      }
-      pos++;
-    }
-
-    String string() throws ParseException {
-      int start = pos;
-      pos++;
-      StringBuilder sb = new StringBuilder();
-      while (true) {
-        if (pos >= s.length()) {
-          throw new ParseException("unterminated string", start);
-        }
-        char c = s.charAt(pos++);
-        if (c == '"') {
-          break;
-        }
-        if (c < 0x20) {
-          throw new ParseException("control character in string", pos - 1);
-        }
-        if (c != '\\') {
-          sb.append(c);
-          continue;
-        }
-        if (pos >= s.length()) {
-          throw new ParseException("unterminated escape", pos);
-        }
-        char e = s.charAt(pos++);
-        switch (e) {
-          case '"' -> sb.append('"');
-          case '\\' -> sb.append('\\');
-          case '/' -> sb.append('/');
-          case 'b' -> sb.append('\b');
-          case 'f' -> sb.append('\f');
-          case 'n' -> sb.append('\n');
-          case 'r' -> sb.append('\r');
-          case 't' -> sb.append('\t');
-          case 'u' -> {
-            if (pos + 4 > s.length()) {
-              throw new ParseException("short \\u escape", pos);
-            }
-            int v = 0;
-            for (int i = 0; i < 4; i++) {
-              int d = Character.digit(s.charAt(pos + i), 16);
-              if (d < 0) {
-                throw new ParseException("bad \\u escape", pos);
-              }
-              v = (v << 4) | d;
-            }
-            pos += 4;
-            sb.append((char) v);
-          }
-          default -> throw new ParseException("bad escape \\" + e, pos - 1);
-        }
-      }
-      String out = sb.toString();
-      for (int i = 0; i < out.length(); i++) {
-        char c = out.charAt(i);
-        if (Character.isHighSurrogate(c)) {
-          if (i + 1 >= out.length() || !Character.isLowSurrogate(out.charAt(i + 1))) {
-            throw new ParseException("lone surrogate in string", start);
-          }
-          i++;
-        } else if (Character.isLowSurrogate(c)) {
-          throw new ParseException("lone surrogate in string", start);
-        }
-      }
-      return out;
-    }
-
-    BigDecimal number() throws ParseException {
-      int start = pos;
-      if (s.charAt(pos) == '-') {
-        pos++;
-      }
-      if (pos >= s.length()) {
-        throw new ParseException("bad number", start);
-      }
-      if (s.charAt(pos) == '0') {
-        pos++;
-      } else if (s.charAt(pos) >= '1' && s.charAt(pos) <= '9') {
-        digits();
+    @Override
+    public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
+      if (flat.peek()) {
+        g.writeRaw(", ");
       } else {
-        throw new ParseException("bad number", start);
-      }
-      if (pos < s.length() && s.charAt(pos) == '.') {
-        pos++;
-        if (digits() == 0) {
-          throw new ParseException("bad number", start);
-        }
-      }
-      if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
-        pos++;
-        if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) {
-          pos++;
-        }
-        if (digits() == 0) {
-          throw new ParseException("bad number", start);
-        }
-      }
-      if (pos - start > 64) {
-        throw new ParseException("number too long", start);
-      }
-      try {
-        return new BigDecimal(s.substring(start, pos));
-      } catch (NumberFormatException e) {
-        // an exponent beyond BigDecimal's int scale ("5E5555555555"): out of any range we read
-        throw new ParseException("number out of range", start);
+        g.writeRaw(',');
+        newline(g);
       }
     }
 
-    int digits() {
-      int n = 0;
-      while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') {
-        pos++;
-        n++;
+    @Override
+    public void writeEndArray(JsonGenerator g, int values) throws IOException {
+      depth--;
+      if (!flat.pop() && values > 0) {
+        newline(g);
       }
-      return n;
+      g.writeRaw(']');
     }
   }
 }

@@ -86,7 +86,7 @@ class FilterJsonTest {
         "DOC_BAREADDR | expected address/bits",
         "DOC_PROTO | $.rules[0].protocols[0]: 256 out of range",
         "DOC_DUPKEY | duplicate key",
-        "DOC_TRAILINGCOMMA | expected an object key",
+        "DOC_TRAILINGCOMMA | was expecting double-quote to start field name",
         "DOC_KIND | $.rules[0].origin",
       })
   void rejectsWithPath(String input, String message) {
