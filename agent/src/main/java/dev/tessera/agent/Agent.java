@@ -142,6 +142,11 @@ public final class Agent implements AutoCloseable {
       routes.addAll(p.allowedIps());
     }
 
+    if (subscription == null) {
+      // A local filter's node addresses are accepted only from their nodes' keys, as a bundle's.
+      filter.onFileFilter(
+          f -> device.setNodeAddresses(dev.tessera.agent.distribution.PeerPolicy.nodeAddresses(f)));
+    }
     if (subscription != null) {
       // The bundle's peer list decides who may talk to this node (fail closed for the others).
       java.util.Map<dev.tessera.agent.crypto.WgKey, List<dev.tessera.agent.allowedips.IpPrefix>>

@@ -72,6 +72,9 @@ public final class FilterGate {
 
   private final LongAdder failClosedOutboundDrops = new LongAdder();
 
+  /** Told of each filter a file gate puts in force ({@link #onFileFilter}); guarded by this. */
+  private Consumer<CompiledFilter> fileFilterListener = f -> {};
+
   /** Where bundles come from (policy distribution): appends its own status lines. */
   private volatile Consumer<StringBuilder> sourceStatus;
 
@@ -232,6 +235,18 @@ public final class FilterGate {
    * Re-reads the filter file. Returns true if a new filter is now in force. With {@code force}
    * false, an unchanged file (same bytes) is not re-applied.
    */
+  /**
+   * For a gate that reads a filter file: calls {@code listener} now with the filter in force, if
+   * one is, and with every filter a reload puts in force, just before it takes effect. The agent
+   * hands the filter's node addresses to the WireGuard core with it.
+   */
+  public synchronized void onFileFilter(Consumer<CompiledFilter> listener) {
+    fileFilterListener = listener;
+    if (file != null && mode == Mode.ENFORCE) {
+      listener.accept(enforcer.filter());
+    }
+  }
+
   public synchronized boolean reload(boolean force) {
     if (file == null) {
       return false;
@@ -262,6 +277,7 @@ public final class FilterGate {
                   : "; still failing closed"));
       return false;
     }
+    fileFilterListener.accept(f);
     enforcer.update(f);
     lastBytes = bytes;
     lastError = "";

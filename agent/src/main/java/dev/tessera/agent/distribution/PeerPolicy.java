@@ -180,7 +180,7 @@ public final class PeerPolicy {
    * the key of its node: the device accepts such a source only from that key (see {@link
    * WireGuardDevice#setNodeAddresses}), so routes only ever cover addresses that are not nodes.
    */
-  static Map<IpPrefix, WgKey> nodeAddresses(CompiledFilter filter) {
+  public static Map<IpPrefix, WgKey> nodeAddresses(CompiledFilter filter) {
     Map<IpPrefix, WgKey> out = new LinkedHashMap<>();
     for (dev.tessera.enforcer.format.Peer p : filter.peers()) {
       WgKey k = keyOrNull(p.publicKey());
