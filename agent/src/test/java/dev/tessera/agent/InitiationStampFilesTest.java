@@ -165,7 +165,13 @@ class InitiationStampFilesTest {
   }
 
   WireGuardDevice deviceB(InitiationStamps stamps) {
-    WireGuardDevice b = new WireGuardDevice(DeviceOptions.defaults());
+    // B's monotonic clock follows A's wall clock, so initiations the test spaces out are never
+    // refused as a flood (1/50 s) however fast the test runs.
+    WireGuardDevice b =
+        new WireGuardDevice(
+            DeviceOptions.defaults()
+                .withClocks(
+                    () -> aWallMillis.get() * 1_000_000L, java.time.InstantSource.system()));
     b.setInitiationStamps(stamps);
     b.setPrivateKey(bKey);
     b.setListenPort(B_ADDR.getPort());
