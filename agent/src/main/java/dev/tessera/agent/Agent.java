@@ -170,6 +170,22 @@ public final class Agent implements AutoCloseable {
     udp = UdpTransport.bind(config.iface().listenPort().orElse(0), uo, this::newReceiver, log);
     closeables.add(udp);
     device.setListenPort(udp.port());
+    if (subscription != null) {
+      // Polls report this node's endpoints and posture; its peers' bundles carry the endpoints.
+      List<Cidr> own = config.iface().addresses();
+      subscription.reportWith(
+          new dev.tessera.agent.distribution.LocalReport(
+              options.iface(),
+              udp::port,
+              a ->
+                  own.stream()
+                      .anyMatch(
+                          c ->
+                              dev.tessera.agent.distribution.PeerPolicy.contains(
+                                  c.toPrefix(),
+                                  new dev.tessera.agent.allowedips.IpPrefix(
+                                      a, a instanceof java.net.Inet4Address ? 32 : 128)))));
+    }
 
     // 5. Routes, and for a full tunnel wg-quick's fwmark + policy rules. The mark is on the socket
     // before the first rule exists, so no encrypted datagram can ever be routed into the tunnel.
@@ -428,6 +444,7 @@ public final class Agent implements AutoCloseable {
 
   private void timerLoop() {
     ShellOutput out = new ShellOutput(path, udp.sender(0), 0, false);
+    long lastRotation = System.nanoTime();
     try (out) {
       while (running) {
         long now = System.nanoTime();
@@ -442,6 +459,10 @@ public final class Agent implements AutoCloseable {
         out.sender(udp.sender(0));
         try {
           device.onTimer(out);
+          if (peerPolicy != null && now - lastRotation >= 1_000_000_000L) {
+            lastRotation = now;
+            peerPolicy.rotateEndpoints(now);
+          }
         } catch (RuntimeException e) {
           path.rateLimitedLog("bug: timer handler threw " + e);
         }

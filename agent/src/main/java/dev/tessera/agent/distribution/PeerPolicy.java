@@ -4,6 +4,8 @@ import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.Peer;
 import dev.tessera.agent.protocol.WireGuardDevice;
+import dev.tessera.bundle.BundlePeer;
+import dev.tessera.bundle.PeerEndpoints;
 import dev.tessera.enforcer.format.CompiledFilter;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -19,11 +21,23 @@ import java.util.function.Consumer;
  * What a policy bundle's peer list means for the node's WireGuard peers.
  *
  * <p>The rule (also in agent/README.md): the signed bundle decides <em>who</em> the node may talk
- * to and <em>which source ranges</em> it accepts from each; the config file (and {@code wg set})
- * stays the source of keys, endpoints, preshared keys and keepalives, because the bundle carries
- * none of those.
+ * to and <em>which source ranges</em> it accepts from each. It carries every peer's key, addresses,
+ * allowed routes and endpoints, so a node needs no {@code [Peer]} section at all: bundle peers are
+ * added, updated and removed with each bundle. Peers configured in the file (or with {@code wg
+ * set}) stay, and for them the configuration wins where it says something: their endpoint,
+ * preshared key and keepalive are the configured ones, and their AllowedIPs are the configured ones
+ * narrowed by the bundle (below).
  *
  * <ul>
+ *   <li>A bundle peer with no configured peer of the same key is <em>added</em> ({@link
+ *       #apply(CompiledFilter, List)}): AllowedIPs = its addresses and approved routes, endpoint =
+ *       the first of the bundle's endpoints, persistent keepalive {@value
+ *       #BUNDLE_KEEPALIVE_SECONDS} s (the observed endpoint is often a NAT mapping that must be
+ *       kept open). A later bundle updates its AllowedIPs, and its endpoint when the bundle's
+ *       endpoint list for it changed (so WireGuard's roaming to where the peer really sends from is
+ *       not undone by an unchanged bundle); a bundle without it removes it, sessions and all. While
+ *       no handshake completes, {@link #rotateEndpoints} tries the peer's next endpoint every
+ *       {@link #ROTATE_AFTER_NANOS}.
  *   <li>A configured peer whose public key is in the bundle's peer list is admitted, with
  *       AllowedIPs = its configured AllowedIPs ∩ (the bundle's addresses ∪ approved routes for it).
  *       The intersection means neither side alone can widen what a peer may source: the server
@@ -34,8 +48,6 @@ import java.util.function.Consumer;
  *       <em>excluded</em> (fail closed): {@link Peer#setExcludedByPolicy} — no handshake, no data
  *       either way, counted as {@code wg_drop_peer_not_in_policy}. It stays configured, so a later
  *       bundle that lists it again admits it without a restart.
- *   <li>A bundle peer with no configured [Peer] is not added: there is no endpoint for it and the
- *       config is where a node's peers are declared. It is logged.
  *   <li>Before the first bundle the peers are as configured; the filter gate drops every packet
  *       then anyway (see {@code FilterGate#fromBundles}).
  * </ul>
@@ -146,13 +158,35 @@ public final class PeerPolicy {
 
   // ---------------------------------------------------------------- applying it to a device
 
+  /** Keepalive of a peer added from the bundle: keeps a NAT mapping on the path open. */
+  public static final int BUNDLE_KEEPALIVE_SECONDS = 25;
+
+  /** A bundle peer without a handshake for this long moves on to its next endpoint. */
+  static final long ROTATE_AFTER_NANOS = 12_000_000_000L;
+
+  /** A peer this policy added from the bundle, and what the bundle said about it last. */
+  private static final class Managed {
+    final String name;
+    List<java.net.InetSocketAddress> endpoints;
+    int next; // index of the endpoint to try after the current one
+    long endpointSetAtNanos;
+
+    Managed(String name) {
+      this.name = name;
+    }
+  }
+
   private final WireGuardDevice device;
   private final Consumer<String> log;
 
   /** Configured AllowedIPs per peer: what the intersection starts from on every bundle. */
   private final Map<WgKey, List<IpPrefix>> base = new LinkedHashMap<>();
 
+  /** Peers added from the bundle (never in {@link #base}). */
+  private final Map<WgKey, Managed> managed = new LinkedHashMap<>();
+
   private CompiledFilter last;
+  private List<BundlePeer> lastPeers = List.of();
   private volatile Decision decision;
 
   /**
@@ -165,9 +199,24 @@ public final class PeerPolicy {
     base.putAll(configured);
   }
 
-  /** Applies a bundle's peer list to the device (see the class comment). */
+  /** Applies a filter's peer list, without endpoints, to the device (see the class comment). */
   public synchronized void apply(CompiledFilter filter) {
+    List<BundlePeer> peers = new ArrayList<>();
+    for (dev.tessera.enforcer.format.Peer p : filter.peers()) {
+      if (keyOrNull(p.publicKey()) != null) {
+        peers.add(new BundlePeer(p.name(), p.publicKey(), p.addresses(), p.routes(), List.of()));
+      }
+    }
+    apply(filter, peers);
+  }
+
+  /**
+   * Applies a verified bundle: its filter's node addresses, and its peers ({@link
+   * dev.tessera.bundle.BundleVerifier.Verified#peers()}) to the device (see the class comment).
+   */
+  public synchronized void apply(CompiledFilter filter, List<BundlePeer> peers) {
     last = filter;
+    lastPeers = List.copyOf(peers);
     device.setNodeAddresses(nodeAddresses(filter));
     reapply(true);
   }
@@ -207,11 +256,15 @@ public final class PeerPolicy {
     Set<WgKey> present = new LinkedHashSet<>();
     for (Peer p : device.peers()) {
       present.add(p.publicKey());
-      base.computeIfAbsent(p.publicKey(), k -> p.allowedIps());
+      if (!managed.containsKey(p.publicKey())) {
+        base.computeIfAbsent(p.publicKey(), k -> p.allowedIps());
+      }
     }
     base.keySet().retainAll(present); // removed through UAPI: forget
+    managed.keySet().retainAll(present); // (a bundle that still lists it adds it again)
     Decision d = decide(base, last);
     List<String> changes = new ArrayList<>();
+    applyBundlePeers(newBundle, changes);
     for (Map.Entry<WgKey, List<IpPrefix>> e : d.admitted().entrySet()) {
       device
           .peer(e.getKey())
@@ -242,16 +295,117 @@ public final class PeerPolicy {
     if (!changes.isEmpty()) {
       log.accept("policy peers: " + String.join("; ", changes));
     }
-    if (newBundle && !d.notConfigured().isEmpty()) {
-      log.accept(
-          "policy peers without a [Peer] in the config (not added: no endpoint): "
-              + d.notConfigured());
-    }
     if (newBundle && !d.unusableKeys().isEmpty()) {
       log.accept(
           "policy peers without a usable public key (cannot be matched): " + d.unusableKeys());
     }
     decision = d;
+  }
+
+  /**
+   * Adds, updates and removes the peers that come from the bundle alone: every bundle peer whose
+   * key is neither configured nor this interface's own.
+   */
+  private void applyBundlePeers(boolean newBundle, List<String> changes) {
+    WgKey own = device.publicKey().orElse(null);
+    Map<WgKey, BundlePeer> wanted = new LinkedHashMap<>();
+    for (BundlePeer bp : lastPeers) {
+      WgKey k = keyOrNull(bp.publicKey());
+      if (k != null && !k.equals(own) && !base.containsKey(k)) {
+        wanted.putIfAbsent(k, bp); // two entries with one key: the first (by name) wins
+      }
+    }
+    for (WgKey k : List.copyOf(managed.keySet())) {
+      if (!wanted.containsKey(k)) {
+        Managed m = managed.remove(k);
+        device.removePeer(k);
+        changes.add("removed " + m.name + " " + shortKey(k) + " (not in the policy bundle)");
+      }
+    }
+    long now = System.nanoTime();
+    for (Map.Entry<WgKey, BundlePeer> e : wanted.entrySet()) {
+      WgKey k = e.getKey();
+      BundlePeer bp = e.getValue();
+      List<IpPrefix> allowed = new ArrayList<>();
+      for (dev.tessera.net.IpPrefix r : bp.allowedIps()) {
+        allowed.add(IpPrefix.parse(r.toString()));
+      }
+      Managed m = managed.get(k);
+      Peer p = device.peer(k).orElse(null);
+      if (m == null || p == null) {
+        m = new Managed(bp.name());
+        p =
+            device.upsertPeer(
+                new dev.tessera.agent.protocol.PeerConfig(
+                    k, null, allowed, null, BUNDLE_KEEPALIVE_SECONDS));
+        managed.put(k, m);
+        changes.add("added " + bp.name() + " " + shortKey(k) + " AllowedIPs " + allowed);
+      } else if (!new LinkedHashSet<>(p.allowedIps()).equals(new LinkedHashSet<>(allowed))) {
+        p.replaceAllowedIps(allowed);
+        changes.add("AllowedIPs of " + bp.name() + " = " + allowed);
+      }
+      if (p.excludedByPolicy()) {
+        p.setExcludedByPolicy(false);
+      }
+      if (!bp.endpoints().equals(m.endpoints) || (p.endpoint() == null && !m.endpoints.isEmpty())) {
+        m.endpoints = bp.endpoints();
+        if (!m.endpoints.isEmpty()) {
+          p.setEndpoint(m.endpoints.get(0));
+          m.next = 1 % m.endpoints.size();
+          m.endpointSetAtNanos = now;
+          changes.add(
+              "endpoint of "
+                  + bp.name()
+                  + " = "
+                  + PeerEndpoints.format(m.endpoints.get(0))
+                  + (m.endpoints.size() > 1 ? " (of " + m.endpoints.size() + ")" : ""));
+        }
+      }
+    }
+  }
+
+  /**
+   * Moves each bundle peer that has more than one endpoint and no handshake for {@link
+   * #ROTATE_AFTER_NANOS} (since its endpoint was set, or ever) on to its next endpoint: the
+   * addresses a peer reports are not all reachable from everywhere, and the handshake is how this
+   * node finds one that is. A peer whose handshakes succeed keeps its endpoint (and WireGuard's
+   * roaming). Returns how many peers moved. Called by the agent's timer thread every second or so.
+   */
+  public synchronized int rotateEndpoints(long nowNanos) {
+    int moved = 0;
+    long wallNanos = System.currentTimeMillis() * 1_000_000L;
+    for (Map.Entry<WgKey, Managed> e : managed.entrySet()) {
+      Managed m = e.getValue();
+      if (m.endpoints == null
+          || m.endpoints.size() < 2
+          || nowNanos - m.endpointSetAtNanos < ROTATE_AFTER_NANOS) {
+        continue;
+      }
+      Peer p = device.peer(e.getKey()).orElse(null);
+      if (p == null) {
+        continue;
+      }
+      long handshake = p.status().lastHandshakeEpochNanos();
+      if (handshake != 0 && wallNanos - handshake < ROTATE_AFTER_NANOS) {
+        continue;
+      }
+      java.net.InetSocketAddress to = m.endpoints.get(m.next);
+      p.setEndpoint(to);
+      m.next = (m.next + 1) % m.endpoints.size();
+      m.endpointSetAtNanos = nowNanos;
+      moved++;
+      log.accept(
+          "policy peers: no handshake with "
+              + m.name
+              + "; trying its endpoint "
+              + PeerEndpoints.format(to));
+    }
+    return moved;
+  }
+
+  /** The public keys of the peers added from the bundle (tests, status). */
+  public synchronized Set<WgKey> bundlePeers() {
+    return Set.copyOf(managed.keySet());
   }
 
   private static String shortKey(WgKey k) {
@@ -265,10 +419,6 @@ public final class PeerPolicy {
         .append(d == null ? base.size() : d.admitted().size())
         .append('\n');
     sb.append("policy_peers_excluded=").append(d == null ? 0 : d.excluded().size()).append('\n');
-    if (d != null && !d.notConfigured().isEmpty()) {
-      sb.append("policy_peers_not_configured=")
-          .append(String.join(",", d.notConfigured()))
-          .append('\n');
-    }
+    sb.append("policy_peers_from_bundle=").append(managed.size()).append('\n');
   }
 }

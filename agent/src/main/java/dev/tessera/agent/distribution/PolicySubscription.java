@@ -79,6 +79,12 @@ public final class PolicySubscription implements AutoCloseable {
   /** The filter of {@link #current} and who applies its peer list; guarded by {@code this}. */
   private dev.tessera.enforcer.format.CompiledFilter currentFilter;
 
+  /** The peers of {@link #current} (with their endpoints); guarded by {@code this}. */
+  private java.util.List<dev.tessera.bundle.BundlePeer> currentPeers = java.util.List.of();
+
+  /** What the next poll reports ({@link #reportWith}); null: nothing. */
+  private volatile java.util.function.Supplier<dev.tessera.bundle.PollReport> report;
+
   private PeerPolicy peers;
   private volatile long appliedAtMillis;
   private volatile String lastError = "";
@@ -104,13 +110,14 @@ public final class PolicySubscription implements AutoCloseable {
     this.client =
         new BundleClient(
             new BundleClient.Config(
-                settings.server(),
-                settings.node(),
-                wireguardPrivateKey.clone(),
-                settings.serverKey(),
-                settings.stateFile(),
-                settings.waitSeconds(),
-                settings.serverCert().orElse(null)),
+                    settings.server(),
+                    settings.node(),
+                    wireguardPrivateKey.clone(),
+                    settings.serverKey(),
+                    settings.stateFile(),
+                    settings.waitSeconds(),
+                    settings.serverCert().orElse(null))
+                .withReport(this::report),
             this::apply);
     gate.attachSourceStatus(this::appendStatus);
   }
@@ -162,8 +169,22 @@ public final class PolicySubscription implements AutoCloseable {
   public synchronized void attachPeers(PeerPolicy policy) {
     this.peers = policy;
     if (currentFilter != null) {
-      policy.apply(currentFilter);
+      policy.apply(currentFilter, currentPeers);
     }
+  }
+
+  /**
+   * From now on every poll reports what {@code report} gives (endpoints, listen port, posture; see
+   * {@link dev.tessera.bundle.PollReport}), so the server can put this node's endpoints into its
+   * peers' bundles.
+   */
+  public void reportWith(java.util.function.Supplier<dev.tessera.bundle.PollReport> report) {
+    this.report = report;
+  }
+
+  private dev.tessera.bundle.PollReport report() {
+    var r = report;
+    return r == null ? null : r.get();
   }
 
   private synchronized void apply(BundleVerifier.Verified v) {
@@ -173,9 +194,10 @@ public final class PolicySubscription implements AutoCloseable {
         b.contentHash(),
         "policy bundle v" + b.version() + " (revision " + b.policyRevision() + ")");
     currentFilter = v.filter();
+    currentPeers = v.peers();
     if (peers != null) {
-      peers.apply(
-          v.filter()); // after the gate: a peer is admitted only once its rules are in force
+      // After the gate: a peer is admitted only once its rules are in force.
+      peers.apply(v.filter(), currentPeers);
     }
     current = b;
     appliedAtMillis = System.currentTimeMillis();
