@@ -105,6 +105,14 @@ public final class Database implements AutoCloseable {
     return pool;
   }
 
+  /**
+   * A connection outside the pool, for a session that must end when it is closed (session-level
+   * advisory locks, {@code LISTEN}).
+   */
+  java.sql.Connection openUnpooled() throws java.sql.SQLException {
+    return java.sql.DriverManager.getConnection(pool.getJdbcUrl(), pool.getDataSourceProperties());
+  }
+
   /** The database named without its password. */
   public String display() {
     return display;

@@ -75,7 +75,23 @@ public final class BundleStore {
   public record Entry(
       long version, String hash, String revision, byte[] signed, long expiresAtMillis) {}
 
-  private record Persisted(long version, String hash) {}
+  /** A version given out for a node, and the content hash it was given for. */
+  record Persisted(long version, String hash) {}
+
+  /**
+   * Where a store shares what it serves with other servers ({@link SharedBundles}). {@link
+   * #reserve} runs before any bundle of a publish is served, with the versions it gives out; if it
+   * throws, nothing of that publish is served. {@link #published} runs after the publish, with the
+   * entries it changed and the nodes it stopped serving.
+   */
+  interface Mirror {
+    void reserve(Map<String, Persisted> versions) throws IOException;
+
+    void published(Map<String, Entry> changed, java.util.Set<String> removed) throws IOException;
+  }
+
+  /** A long-poll waiting for a version above {@code known}. */
+  private record Waiter(long known, Consumer<Entry> fire) {}
 
   /** The state file: the epoch and each node's version and hash. */
   private record State(long epoch, Map<String, Persisted> nodes) {}
@@ -97,13 +113,14 @@ public final class BundleStore {
   /** Guarded by this. */
   private final Map<String, Persisted> versions;
 
-  private final Map<String, List<Consumer<Entry>>> waiters = new ConcurrentHashMap<>();
+  private final Map<String, List<Waiter>> waiters = new ConcurrentHashMap<>();
   private final AtomicLong signatures = new AtomicLong();
   private final Map<String, Statement> statements = new ConcurrentHashMap<>();
   private final long epoch;
   private final long freshnessMillis;
   private final boolean parallel;
   private volatile String lastTimings = "";
+  private volatile Mirror mirror;
 
   public BundleStore(SigningKey key, Path stateDir) throws IOException {
     this(key, stateDir, null, DEFAULT_FRESHNESS_MILLIS, true);
@@ -362,6 +379,7 @@ public final class BundleStore {
     // drained, and a signer re-checks it after queueing, so no bundle is left behind or published
     // twice, and none is published before its version is on disk).
     int[] indices = Arrays.copyOf(toSign, signCount);
+    int signCountFinal = signCount;
     Entry[] entries = new Entry[n];
     AtomicBoolean persisted = new AtomicBoolean();
     ConcurrentLinkedQueue<Integer> ready = new ConcurrentLinkedQueue<>();
@@ -372,6 +390,14 @@ public final class BundleStore {
           long start = System.nanoTime();
           try {
             persist(nextVersions);
+            Mirror m = mirror;
+            if (m != null) {
+              Map<String, Persisted> given = new HashMap<>();
+              for (int k = 0; k < signCountFinal; k++) {
+                given.put(nodes[indices[k]], nextVersions.get(nodes[indices[k]]));
+              }
+              m.reserve(given);
+            }
             persistNanos[0] = System.nanoTime() - start;
             persisted.set(true);
             drainReady(ready, nodes, entries);
@@ -440,6 +466,8 @@ public final class BundleStore {
       throw signingFailure;
     }
     // Nodes that left the inventory are no longer served (their versions stay remembered).
+    java.util.Set<String> removed = new java.util.TreeSet<>(current.keySet());
+    removed.removeAll(filters.keySet());
     current.keySet().retainAll(filters.keySet());
     lastTimings =
         "encode+hash %d ms, decide %d ms, sign+publish+wake %d ms (%d signed; versions.json %d ms alongside)"
@@ -452,6 +480,14 @@ public final class BundleStore {
     List<String> changed = new ArrayList<>(signCount);
     for (int i : indices) {
       changed.add(nodes[i]);
+    }
+    Mirror m = mirror;
+    if (m != null && (signCount > 0 || !removed.isEmpty())) {
+      Map<String, Entry> out = new java.util.LinkedHashMap<>();
+      for (int i : indices) {
+        out.put(nodes[i], entries[i]);
+      }
+      m.published(out, removed);
     }
     return List.copyOf(changed); // indices ascend over a sorted key set, so this is sorted
   }
@@ -484,32 +520,36 @@ public final class BundleStore {
   }
 
   /**
-   * Calls {@code onChange} once with the node's entry as soon as its version differs from {@code
-   * knownVersion} (at once if it already does). Returns a handle that cancels the wait. {@code
-   * onChange} may run on a signing thread: it must hand off, not block.
+   * Calls {@code onChange} once with the node's entry as soon as its version is above {@code
+   * knownVersion} (at once if it already is). Returns a handle that cancels the wait. {@code
+   * onChange} may run on a signing thread: it must hand off, not block. Only a higher version
+   * answers: a server that shares bundles with others may not have the version an agent got from
+   * another one yet, and the agent would refuse anything lower as a rollback.
    */
   public Runnable await(String node, long knownVersion, Consumer<Entry> onChange) {
     var fired = new AtomicBoolean();
-    Consumer<Entry> once =
-        e -> {
-          if (fired.compareAndSet(false, true)) {
-            onChange.accept(e);
-          }
-        };
-    List<Consumer<Entry>> list = waiters.computeIfAbsent(node, k -> new CopyOnWriteArrayList<>());
+    Waiter once =
+        new Waiter(
+            knownVersion,
+            e -> {
+              if (fired.compareAndSet(false, true)) {
+                onChange.accept(e);
+              }
+            });
+    List<Waiter> list = waiters.computeIfAbsent(node, k -> new CopyOnWriteArrayList<>());
     list.add(once);
     // Register first, then look; publish puts first, then wakes: one of the two sees the other.
     Entry now = current.get(node);
-    if (now != null && now.version != knownVersion) {
+    if (now != null && now.version > knownVersion) {
       list.remove(once);
-      once.accept(now);
+      once.fire().accept(now);
     }
     return () -> list.remove(once);
   }
 
   /** Number of waiters registered for {@code node} (tests). */
   int waiting(String node) {
-    List<Consumer<Entry>> list = waiters.get(node);
+    List<Waiter> list = waiters.get(node);
     return list == null ? 0 : list.size();
   }
 
@@ -525,13 +565,64 @@ public final class BundleStore {
   }
 
   private void wake(String node, Entry e) {
-    List<Consumer<Entry>> list = waiters.get(node);
+    List<Waiter> list = waiters.get(node);
     if (list == null || list.isEmpty()) {
       return;
     }
-    for (Consumer<Entry> w : list) {
-      list.remove(w);
-      w.accept(e);
+    for (Waiter w : list) {
+      if (e.version > w.known() && list.remove(w)) {
+        w.fire().accept(e);
+      }
+    }
+  }
+
+  /** Shares every later publish through {@code m} (null: none). */
+  void mirror(Mirror m) {
+    this.mirror = m;
+  }
+
+  /**
+   * Serves entries another server published ({@link SharedBundles}): each replaces the node's entry
+   * only if its version is higher, and wakes the node's waiters; the nodes in {@code removed} stop
+   * being served. The versions become this store's floor, so that if it publishes later (taking
+   * over compiling) it continues above them.
+   */
+  synchronized void install(Map<String, Entry> entries, java.util.Set<String> removed)
+      throws IOException {
+    boolean raised = false;
+    for (Map.Entry<String, Entry> x : entries.entrySet()) {
+      Entry e = x.getValue();
+      Persisted known = versions.get(x.getKey());
+      if (known == null || known.version < e.version) {
+        versions.put(x.getKey(), new Persisted(e.version, e.hash));
+        raised = true;
+      }
+      Entry old = current.get(x.getKey());
+      if (old == null || old.version < e.version) {
+        publishOne(x.getKey(), e);
+      }
+    }
+    current.keySet().removeAll(removed);
+    if (raised) {
+      persist(versions);
+    }
+  }
+
+  /**
+   * Raises this store's record of versions given out to at least {@code given} (versions another
+   * server reserved), so that its next publish continues above them.
+   */
+  synchronized void adoptVersions(Map<String, Persisted> given) throws IOException {
+    boolean raised = false;
+    for (Map.Entry<String, Persisted> x : given.entrySet()) {
+      Persisted known = versions.get(x.getKey());
+      if (known == null || known.version < x.getValue().version) {
+        versions.put(x.getKey(), x.getValue());
+        raised = true;
+      }
+    }
+    if (raised) {
+      persist(versions);
     }
   }
 

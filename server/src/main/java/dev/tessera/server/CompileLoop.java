@@ -60,6 +60,9 @@ public final class CompileLoop {
   /** The endpoints in the bundles served (the registry's as of the last publish). */
   private Map<String, List<InetSocketAddress>> publishedEndpoints = Map.of();
 
+  /** Whether this server compiles (false: another server does, see {@link SharedBundles}). */
+  private volatile java.util.function.BooleanSupplier compiling = () -> true;
+
   /** At most this many nodes joined, left or changed for an incremental recompile. */
   static final int MAX_INCREMENTAL_NODES = 32;
 
@@ -74,6 +77,23 @@ public final class CompileLoop {
     this.store = store;
     this.audit = audit;
     this.status = status;
+  }
+
+  /**
+   * Compiles only while {@code when} says so; otherwise a poll reads the sources for the node keys
+   * and the registry's checks, and leaves publishing to the server that compiles.
+   */
+  void compileWhen(java.util.function.BooleanSupplier when) {
+    this.compiling = when;
+  }
+
+  /**
+   * Forgets what was seen and compiled, so the next poll compiles in full (this server has just
+   * taken over compiling; what it serves was compiled elsewhere).
+   */
+  synchronized void recompile() {
+    lastSeen = "";
+    lastGood = null;
   }
 
   /** Whether the last published compilation was reached incrementally (tests). */
@@ -158,6 +178,14 @@ public final class CompileLoop {
       parsedInventory = inv2;
       parsedInventoryText = inv.text();
       parsedInventoryName = inv.name();
+    }
+    if (!compiling.getAsBoolean()) {
+      // Another server compiles and this one serves what it stores; requests still need the node
+      // keys, and enrollments the checks of the policy read.
+      nodeKeys = keysOf(inv2);
+      checks = dev.tessera.server.control.PolicyControl.checks(read.policy().get(), inv2);
+      lastGood = null;
+      return;
     }
     // The same policy text as the last good compilation and a few nodes changed (joined, left,
     // edited): recompile incrementally, and encode only the filters that changed. Anything else,

@@ -314,7 +314,9 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
           text(HttpResponseStatus.NOT_FOUND, "no filter is compiled for node " + node + "\n"));
       return;
     }
-    if (entry.version() != known || waitSeconds == 0) {
+    // Only a higher version is news; a lower one (this server has not yet installed what another
+    // server of the same database gave the agent) is waited out like no change.
+    if (entry.version() > known || waitSeconds == 0) {
       sendBundle(ctx, keepAlive, node, entry, known);
       return;
     }

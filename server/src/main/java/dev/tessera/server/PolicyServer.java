@@ -181,6 +181,7 @@ public final class PolicyServer implements AutoCloseable {
   private final CompileLoop loop;
   private final ScheduledExecutorService poller;
   private final ControlPlane control;
+  private final SharedBundles shared;
   private EventLoopGroup group;
   private Channel channel;
 
@@ -212,6 +213,28 @@ public final class PolicyServer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    // On PostgreSQL, with the registry as the inventory, servers sharing the database share the
+    // compiling: one compiles, the others serve what it stores.
+    this.shared =
+        registry != null
+                && config.inventory() instanceof RegistrySource
+                && registry.registry().database().kind()
+                    == dev.tessera.registry.Database.Kind.POSTGRESQL
+            ? new SharedBundles(
+                new dev.tessera.registry.Cluster(registry.registry().database()),
+                store,
+                loop,
+                status,
+                () -> poller.execute(this::pollGuarded))
+            : null;
+  }
+
+  private void pollGuarded() {
+    try {
+      loop.poll();
+    } catch (RuntimeException e) {
+      status.pollFailed(e);
+    }
   }
 
   /** Compiles once, then starts listening and polling. Returns the bound address. */
@@ -227,6 +250,9 @@ public final class PolicyServer implements AutoCloseable {
       }
     }
     SslContext sslContext = tls;
+    if (shared != null) {
+      shared.start();
+    }
     loop.poll();
     NodeAuth.Authenticator auth = new NodeAuth.Authenticator(config.key(), loop::nodeKey, 4_096);
     Options options = config.options();
@@ -317,6 +343,9 @@ public final class PolicyServer implements AutoCloseable {
   @Override
   public void close() throws IOException {
     poller.shutdownNow();
+    if (shared != null) {
+      shared.close();
+    }
     if (control != null) {
       control.close();
     }

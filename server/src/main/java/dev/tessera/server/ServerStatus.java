@@ -32,6 +32,8 @@ public final class ServerStatus {
       new java.util.concurrent.atomic.AtomicLong();
   private volatile String lastPollFailure;
   private volatile String degraded;
+  private volatile String clusterRole;
+  private volatile String clusterProblem;
   private volatile AuditLog audit;
   private volatile java.util.function.IntSupplier openConnections = () -> 0;
 
@@ -114,6 +116,20 @@ public final class ServerStatus {
         (a, b) -> new NodeState(a.servedVersion, Math.max(a.ackedVersion, version), hash, now));
   }
 
+  /**
+   * This server's part among several on one database: "compiling", "serving stored bundles" or
+   * "disconnected" (with why); null for a server on its own.
+   */
+  void cluster(String role, String problem) {
+    this.clusterRole = role;
+    this.clusterProblem = problem;
+  }
+
+  /** This server's part among several on one database, or null for a server on its own. */
+  public String clusterRole() {
+    return clusterRole;
+  }
+
   /** {@code reason}: why the registry cannot be used; null: it can (again). */
   void degraded(String reason) {
     this.degraded = reason;
@@ -140,6 +156,12 @@ public final class ServerStatus {
     m.put("state", why == null ? "ok" : "degraded");
     if (why != null) {
       m.put("degradedReason", why);
+    }
+    if (clusterRole != null) {
+      m.put("cluster", clusterRole);
+      if (clusterProblem != null) {
+        m.put("clusterProblem", clusterProblem);
+      }
     }
     m.put("revision", revision);
     m.put("compiledAt", compiledAtMillis);

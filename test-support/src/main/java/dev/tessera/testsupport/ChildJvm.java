@@ -39,17 +39,9 @@ public final class ChildJvm {
    */
   public static String run(List<String> jvmFlags, Class<?> mainClass, String... args)
       throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(jvmFlags);
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(mainClass.getName());
-    cmd.addAll(List.of(args));
     Path log = Files.createTempFile("child-jvm", ".log");
     try {
-      Process p =
-          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Process p = start(jvmFlags, mainClass, log, args);
       if (!p.waitFor(5, TimeUnit.MINUTES)) {
         p.destroyForcibly().waitFor();
         throw new AssertionError(
@@ -67,6 +59,23 @@ public final class ChildJvm {
     } finally {
       Files.deleteIfExists(log);
     }
+  }
+
+  /**
+   * Starts {@code mainClass.main(args)} in a fresh JVM with {@code jvmFlags}, its standard output
+   * and error going to {@code log}, and returns it running: for tests that talk to a server process
+   * and kill it ({@link Process#destroyForcibly} is SIGKILL). The caller stops it.
+   */
+  public static Process start(List<String> jvmFlags, Class<?> mainClass, Path log, String... args)
+      throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmFlags);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(mainClass.getName());
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   /** The long printed after {@code key=} on a line of {@code output}. */

@@ -1,0 +1,259 @@
+package dev.tessera.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.bundle.BundleClient;
+import dev.tessera.bundle.BundleVerifier;
+import dev.tessera.bundle.NodeAuth;
+import dev.tessera.bundle.SigningKey;
+import dev.tessera.registry.Enrollment;
+import dev.tessera.registry.PolicyChecks;
+import dev.tessera.registry.Registry;
+import dev.tessera.testsupport.ChildJvm;
+import dev.tessera.testsupport.PostgresCluster;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two {@code policyc serve} processes on one PostgreSQL database (a throwaway initdb cluster):
+ * exactly one compiles, both serve the same versions, agents that switch between them never see a
+ * rollback, and after the compiling one is killed with SIGKILL the other takes over and agents see
+ * later policy and registry changes through it.
+ */
+class MultiServerTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final String POLICY =
+      """
+      {"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["alice@example.com:%s"]}]}
+      """;
+
+  @TempDir Path dir;
+  PostgresCluster pg;
+  Registry registry;
+  String authKey;
+  final SigningKey key = SigningKey.fromSeed(seed(1));
+  final List<Server> servers = new ArrayList<>();
+  final Map<String, byte[]> privateKeys = new HashMap<>();
+  final Map<String, List<Long>> applied = new HashMap<>();
+  long refused;
+
+  /** One serve process: its port, admin token and log. */
+  record Server(String name, Process process, URI base, String token, Path log) {}
+
+  @BeforeEach
+  void start() throws Exception {
+    PostgresCluster.requireInstalled();
+    pg = PostgresCluster.start();
+    Files.writeString(dir.resolve("policy.hujson"), POLICY.formatted("*"));
+    registry = Registry.open(pg.url());
+    authKey = NodesCommandTest.aliceKey(registry);
+    servers.add(serve("a"));
+    servers.add(serve("b"));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Server s : servers) {
+      s.process().destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    }
+    if (registry != null) {
+      registry.close();
+    }
+    if (pg != null) {
+      pg.close();
+    }
+  }
+
+  /** Starts a server with its own state directory and its own copy of the signing key. */
+  Server serve(String name) throws Exception {
+    Path home = dir.resolve(name);
+    Files.createDirectories(home);
+    key.write(home.resolve("server.key"));
+    Path log = home.resolve("serve.log");
+    Process p =
+        ChildJvm.start(
+            List.of("-Xmx256m"),
+            PolicyC.class,
+            log,
+            "serve",
+            "--policy",
+            dir.resolve("policy.hujson").toString(),
+            "--key",
+            home.resolve("server.key").toString(),
+            "--state",
+            home.resolve("state").toString(),
+            "--db",
+            pg.url(),
+            "--plain-http",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll-ms",
+            "100");
+    Pattern listening = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      Matcher m = listening.matcher(Files.exists(log) ? Files.readString(log) : "");
+      if (m.find()) {
+        String token = Files.readString(home.resolve("state").resolve("admin.token")).strip();
+        return new Server(name, p, URI.create("http://127.0.0.1:" + m.group(1)), token, log);
+      }
+      assertThat(p.isAlive() && System.nanoTime() < deadline)
+          .as("server %s did not start:\n%s", name, Files.readString(log))
+          .isTrue();
+      Thread.sleep(50);
+    }
+  }
+
+  String enroll(String host) throws Exception {
+    byte[] priv = seed(100 + privateKeys.size());
+    privateKeys.put(host, priv);
+    return registry
+        .enroll(
+            new Enrollment(authKey, NodeAuth.wireguardPublicKey(priv), host, List.of(), false),
+            PolicyChecks.NONE)
+        .name();
+  }
+
+  /**
+   * One long-poll of {@code node} through {@code s}, as an agent that keeps its state file across
+   * servers; returns the version it holds after.
+   */
+  long poll(String node, Server s) throws Exception {
+    boolean[] loading = {true};
+    try (BundleClient c =
+        new BundleClient(
+            new BundleClient.Config(
+                s.base(),
+                node,
+                privateKeys.get(node),
+                key.publicKey(),
+                dir.resolve("agent-" + node + ".bundle"),
+                1),
+            (BundleVerifier.Verified v) -> {
+              if (!loading[0]) { // loadPersisted applies the bundle already held
+                applied.computeIfAbsent(node, k -> new ArrayList<>()).add(v.bundle().version());
+              }
+            })) {
+      c.loadPersisted();
+      loading[0] = false;
+      try {
+        c.pollOnce();
+      } catch (java.io.IOException e) {
+        // not served yet (404 before the first compile reaches this server), or the server is gone
+      }
+      refused += c.refusedCount();
+      return c.heldVersion();
+    }
+  }
+
+  /** Polls {@code node}, alternating between {@code through}, until {@code done} holds. */
+  void pollUntil(String node, List<Server> through, BooleanSupplier done) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    int i = 0;
+    while (!done.getAsBoolean()) {
+      assertThat(System.nanoTime() < deadline).as("%s: %s", node, logs()).isTrue();
+      poll(node, through.get(i++ % through.size()));
+    }
+  }
+
+  long held(String node) {
+    List<Long> v = applied.get(node);
+    return v == null ? 0 : v.getLast();
+  }
+
+  JsonNode status(Server s) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(s.base().resolve("/v1/status"))
+                .header("Authorization", "Bearer " + s.token())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return JSON.readTree(r.body());
+  }
+
+  String logs() throws Exception {
+    StringBuilder sb = new StringBuilder();
+    for (Server s : servers) {
+      sb.append("\n--- ").append(s.name()).append('\n').append(Files.readString(s.log()));
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void oneCompilesBothServeAndTheOtherTakesOverAfterSigkill() throws Exception {
+    List<String> nodes = new ArrayList<>();
+    for (String h : List.of("n0", "n1", "n2")) {
+      nodes.add(enroll(h));
+    }
+    for (String n : nodes) {
+      pollUntil(n, servers, () -> held(n) > 0);
+    }
+    // Exactly one compiles; the other serves the same versions.
+    List<String> roles = new ArrayList<>();
+    for (Server s : servers) {
+      roles.add(status(s).path("cluster").asText());
+    }
+    assertThat(roles).containsExactlyInAnyOrder("compiling", "serving stored bundles");
+    Server compiling = servers.get(roles.indexOf("compiling"));
+    Server other = servers.get(roles.indexOf("serving stored bundles"));
+    for (String n : nodes) {
+      long a = status(compiling).path("nodeStates").path(n).path("currentVersion").asLong();
+      long b = status(other).path("nodeStates").path(n).path("currentVersion").asLong();
+      assertThat(b).as(n).isEqualTo(a).isEqualTo(held(n));
+    }
+
+    // A policy change reaches agents polling the server that does not compile.
+    long before = held("n0");
+    Files.writeString(dir.resolve("policy.hujson"), POLICY.formatted("22"));
+    pollUntil("n0", List.of(other), () -> held("n0") > before);
+
+    // The compiling server dies; a node leaves and one joins through the registry; agents see it
+    // through the survivor, which now compiles.
+    compiling.process().destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    long beforeKill = held("n0");
+    registry.delete("test", "n2");
+    String joined = enroll("n3");
+    pollUntil("n0", List.of(other), () -> held("n0") > beforeKill);
+    pollUntil(joined, List.of(other), () -> held(joined) > 0);
+    assertThat(status(other).path("cluster").asText()).isEqualTo("compiling");
+    assertThat(status(other).path("nodeStates").path("n2").path("currentVersion").asLong())
+        .as("a deleted node is served nothing")
+        .isZero();
+
+    // A later policy change too.
+    long afterTakeover = held("n1");
+    Files.writeString(dir.resolve("policy.hujson"), POLICY.formatted("443"));
+    pollUntil("n1", List.of(other), () -> held("n1") > afterTakeover);
+
+    assertThat(refused).as("no agent was offered a rollback").isZero();
+    for (Map.Entry<String, List<Long>> e : applied.entrySet()) {
+      assertThat(e.getValue()).as(e.getKey()).isSorted().doesNotHaveDuplicates();
+    }
+  }
+
+  static byte[] seed(int i) {
+    byte[] b = new byte[32];
+    b[1] = (byte) i;
+    b[31] = 7;
+    return b;
+  }
+}

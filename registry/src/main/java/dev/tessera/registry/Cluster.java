@@ -1,0 +1,353 @@
+package dev.tessera.registry;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * Several servers on one PostgreSQL database: which of them compiles, and the signed bundles it
+ * stores for the others to serve.
+ *
+ * <p><b>Who compiles.</b> A server compiles while it holds a session-level advisory lock ({@link
+ * #tryLead}) on a connection of its own, the <em>session</em>, which also {@code LISTEN}s on the
+ * registry's channel and on {@value #BUNDLES}. When the process dies, its session ends and the
+ * database releases the lock, so another server's next {@link #tryLead} takes over. Taking the lock
+ * raises the <em>term</em> in {@code cluster_state}; every store ({@link #reserve}, {@link #store})
+ * checks, under a row lock, that the term is still the one this server took, so a server that lost
+ * its session (and the lock) without noticing yet cannot overwrite what the next one stores.
+ *
+ * <p><b>What is stored.</b> {@code cluster_versions}: each node's highest version given out,
+ * written before any server serves it (what {@code versions.json} is for one server): the next
+ * compiling server continues above it, so no agent is ever offered a version it holds with other
+ * content, nor a lower one. {@code cluster_bundles}: the signed bundle each node is served, each
+ * row stamped with the generation that wrote it; a store raises the generation and notifies {@value
+ * #BUNDLES} with it at commit; servers read the rows above the generation they have ({@link
+ * #since}).
+ *
+ * <p>One thread uses the session ({@link #await}, {@link #tryLead}); the other calls use pooled
+ * connections and may come from any thread.
+ */
+public final class Cluster implements AutoCloseable {
+  /** The channel a store notifies, with the new generation as payload. */
+  public static final String BUNDLES = "tessera_bundles";
+
+  /** Session advisory lock key held by the compiling server (next to the registry's write lock). */
+  static final long COMPILE_LOCK = Registry.WRITE_LOCK + 1;
+
+  /** A node's served bundle as stored: {@code signed} is null when the node is no longer served. */
+  public record Stored(
+      String node,
+      long version,
+      String hash,
+      String revision,
+      byte[] signed,
+      long expiresAtMillis) {}
+
+  /** A version given out for a node, and the content hash it was given for. */
+  public record Version(long version, String hash) {}
+
+  /** The rows written after some generation, and the generation they bring the reader to. */
+  public record Changes(long generation, List<Stored> bundles) {}
+
+  private final Database db;
+  private Connection session;
+  private volatile long term = -1;
+
+  public Cluster(Database db) {
+    if (db.kind() != Database.Kind.POSTGRESQL) {
+      throw new IllegalArgumentException("servers share bundles through PostgreSQL only");
+    }
+    this.db = db;
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} for notifications on the registry's channel and {@value
+   * #BUNDLES}; returns the channels notified (empty after a quiet wait). Opens the session first if
+   * there is none; a session that fails is closed, and with it this server's lock: it no longer
+   * compiles ({@link #leading} is false) until a later {@link #tryLead}.
+   */
+  public Set<String> await(int timeoutMillis) throws RegistryException {
+    try {
+      Connection c = session();
+      PGNotification[] got = c.unwrap(PGConnection.class).getNotifications(timeoutMillis);
+      Set<String> channels = new LinkedHashSet<>();
+      if (got != null) {
+        for (PGNotification n : got) {
+          channels.add(n.getName());
+        }
+      }
+      return channels;
+    } catch (SQLException e) {
+      dropSession();
+      throw error("listening", e);
+    }
+  }
+
+  /**
+   * Takes the compile lock if no other server holds it, raising the term; returns whether this
+   * server compiles now (true at once if it already did).
+   */
+  public boolean tryLead() throws RegistryException {
+    if (term >= 0) {
+      return true;
+    }
+    try {
+      Connection c = session();
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + COMPILE_LOCK + ")")) {
+        rs.next();
+        if (!rs.getBoolean(1)) {
+          return false;
+        }
+      }
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "UPDATE cluster_state SET term = term + 1 WHERE id = 1 RETURNING term")) {
+        rs.next();
+        term = rs.getLong(1);
+      }
+      return true;
+    } catch (SQLException e) {
+      dropSession();
+      throw error("taking the compile lock", e);
+    }
+  }
+
+  /** Whether this server holds the compile lock (as far as it knows: stores are fenced anyway). */
+  public boolean leading() {
+    return term >= 0;
+  }
+
+  /** The term this server took the lock in; -1 when it does not hold it. */
+  public long term() {
+    return term;
+  }
+
+  /**
+   * Records versions given out, each raised only (a lower version than the one recorded is kept as
+   * it is). Refused unless this server still holds the term it took.
+   */
+  public void reserve(Map<String, Version> versions) throws RegistryException {
+    fenced(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO cluster_versions (node, version, hash) VALUES (?,?,?)"
+                      + " ON CONFLICT (node) DO UPDATE SET version = EXCLUDED.version,"
+                      + " hash = EXCLUDED.hash WHERE cluster_versions.version < EXCLUDED.version")) {
+            for (Map.Entry<String, Version> e : versions.entrySet()) {
+              ps.setString(1, e.getKey());
+              ps.setLong(2, e.getValue().version());
+              ps.setString(3, e.getValue().hash());
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Stores what is served now (rows with a null {@code signed}: no longer served), raises the
+   * generation and notifies {@value #BUNDLES} at commit. Returns the new generation. Refused unless
+   * this server still holds the term it took.
+   */
+  public long store(List<Stored> bundles) throws RegistryException {
+    return fenced(
+        c -> {
+          long generation;
+          try (Statement s = c.createStatement();
+              ResultSet rs =
+                  s.executeQuery(
+                      "UPDATE cluster_state SET generation = generation + 1 WHERE id = 1"
+                          + " RETURNING generation")) {
+            rs.next();
+            generation = rs.getLong(1);
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO cluster_bundles"
+                      + " (node, version, hash, revision, signed, expires_ms, generation)"
+                      + " VALUES (?,?,?,?,?,?,?) ON CONFLICT (node) DO UPDATE SET"
+                      + " version = EXCLUDED.version, hash = EXCLUDED.hash,"
+                      + " revision = EXCLUDED.revision, signed = EXCLUDED.signed,"
+                      + " expires_ms = EXCLUDED.expires_ms, generation = EXCLUDED.generation")) {
+            for (Stored b : bundles) {
+              ps.setString(1, b.node());
+              ps.setLong(2, b.version());
+              ps.setString(3, b.hash());
+              ps.setString(4, b.revision());
+              ps.setBytes(5, b.signed());
+              ps.setLong(6, b.expiresAtMillis());
+              ps.setLong(7, generation);
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          try (Statement s = c.createStatement()) {
+            s.execute("SELECT pg_notify('" + BUNDLES + "', '" + generation + "')");
+          }
+          return generation;
+        });
+  }
+
+  /** The rows stored after {@code generation}, and the generation they were read at. */
+  public Changes since(long generation) throws RegistryException {
+    try (Connection c = db.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      try {
+        long now;
+        try (Statement s = c.createStatement();
+            ResultSet rs = s.executeQuery("SELECT generation FROM cluster_state WHERE id = 1")) {
+          rs.next();
+          now = rs.getLong(1);
+        }
+        List<Stored> out = new ArrayList<>();
+        if (now > generation) {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT node, version, hash, revision, signed, expires_ms FROM cluster_bundles"
+                      + " WHERE generation > ? ORDER BY node")) {
+            ps.setLong(1, generation);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new Stored(
+                        rs.getString(1),
+                        rs.getLong(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getBytes(5),
+                        rs.getLong(6)));
+              }
+            }
+          }
+        }
+        c.commit();
+        return new Changes(Math.max(now, generation), out);
+      } finally {
+        c.rollback();
+        c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw error("reading the stored bundles", e);
+    }
+  }
+
+  /** Every node's highest version given out. */
+  public Map<String, Version> versions() throws RegistryException {
+    try (Connection c = db.dataSource().getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT node, version, hash FROM cluster_versions")) {
+      Map<String, Version> out = new HashMap<>();
+      while (rs.next()) {
+        out.put(rs.getString(1), new Version(rs.getLong(2), rs.getString(3)));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw error("reading the versions given out", e);
+    }
+  }
+
+  /** Ends the session: the lock is released and another server may compile. */
+  @Override
+  public synchronized void close() {
+    dropSession();
+  }
+
+  private interface Work<T> {
+    T run(Connection c) throws SQLException, RegistryException;
+  }
+
+  private <T> T fenced(Work<T> work) throws RegistryException {
+    long mine = term;
+    if (mine < 0) {
+      throw notCompiling();
+    }
+    try (Connection c = db.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        try (Statement s = c.createStatement();
+            ResultSet rs =
+                s.executeQuery("SELECT term FROM cluster_state WHERE id = 1 FOR UPDATE")) {
+          rs.next();
+          if (rs.getLong(1) != mine) {
+            term = -1;
+            throw notCompiling();
+          }
+        }
+        T out = work.run(c);
+        c.commit();
+        return out;
+      } catch (RegistryException | SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      } finally {
+        try {
+          c.setAutoCommit(true);
+        } catch (SQLException ignored) {
+          // the connection is broken; the pool discards it
+        }
+      }
+    } catch (SQLException e) {
+      throw error("storing bundles", e);
+    }
+  }
+
+  private static RegistryException notCompiling() {
+    return new RegistryException(
+        RegistryException.Code.DATABASE,
+        "this server no longer holds the compile lock: another server compiles now");
+  }
+
+  private synchronized Connection session() throws SQLException {
+    if (session == null) {
+      Connection c = db.openUnpooled();
+      try (Statement s = c.createStatement()) {
+        s.execute("LISTEN " + Registry.CHANNEL);
+        s.execute("LISTEN " + BUNDLES);
+      } catch (SQLException e) {
+        c.close();
+        throw e;
+      }
+      session = c;
+    }
+    return session;
+  }
+
+  private synchronized void dropSession() {
+    term = -1;
+    if (session != null) {
+      try {
+        session.close(); // ends the session, and with it the lock
+      } catch (SQLException ignored) {
+        // already broken
+      }
+      session = null;
+    }
+  }
+
+  private RegistryException error(String what, SQLException e) {
+    return new RegistryException(
+        RegistryException.Code.DATABASE,
+        what + " in " + db.display() + " failed: " + Database.rootMessage(e),
+        e);
+  }
+}
