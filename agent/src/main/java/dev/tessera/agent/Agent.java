@@ -116,6 +116,14 @@ public final class Agent implements AutoCloseable {
               : FilterGate.fromFile(filterFile, options.iface(), log);
     }
 
+    Path flowLogFile = options.flowLog().or(() -> config.tessera().flowLog()).orElse(null);
+    if (flowLogFile != null) {
+      FlowLog flows = filter.startFlowLog(flowLogFile);
+      if (flows != null) {
+        closeables.add(flows);
+      }
+    }
+
     // 2. The protocol core.
     device = new WireGuardDevice(DeviceOptions.defaults());
     FilterGate gate = filter;
@@ -606,6 +614,17 @@ public final class Agent implements AutoCloseable {
       String ifaceOverride,
       InetSocketAddress metricsListen,
       java.util.function.Consumer<String> log) {
+    return runForeground(configFile, filterOverride, ifaceOverride, metricsListen, null, log);
+  }
+
+  /** As above, writing the flow log to {@code flowLog} when it is not null. */
+  public static int runForeground(
+      Path configFile,
+      Path filterOverride,
+      String ifaceOverride,
+      InetSocketAddress metricsListen,
+      Path flowLog,
+      java.util.function.Consumer<String> log) {
     dev.tessera.agent.config.ConfigParser.Result r =
         dev.tessera.agent.config.ConfigParser.parse(configFile);
     r.problems().forEach(p -> log.accept(p.toString()));
@@ -616,7 +635,8 @@ public final class Agent implements AutoCloseable {
     AgentOptions opts =
         AgentOptions.defaults(name, log)
             .withFilter(filterOverride)
-            .withMetricsListen(metricsListen);
+            .withMetricsListen(metricsListen)
+            .withFlowLog(flowLog);
     Agent agent;
     try {
       agent = start(r.config().orElseThrow(), opts);

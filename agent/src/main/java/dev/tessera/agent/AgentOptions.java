@@ -17,6 +17,7 @@ import java.util.function.Consumer;
  * @param tunOffload TUN with virtio-net headers and TCP segmentation offload (see TsoSplitter)
  * @param log where status lines go (stderr in the CLI)
  * @param metricsListen {@code --metrics-listen}: where to serve Prometheus metrics (empty: nowhere)
+ * @param flowLog {@code --flow-log}: the flow log file; overrides [Tessera] FlowLog
  */
 public record AgentOptions(
     String iface,
@@ -28,7 +29,8 @@ public record AgentOptions(
     boolean udpGro,
     boolean tunOffload,
     Consumer<String> log,
-    Optional<java.net.InetSocketAddress> metricsListen) {
+    Optional<java.net.InetSocketAddress> metricsListen,
+    Optional<Path> flowLog) {
 
   public static final Path DEFAULT_RUN_DIR = Path.of("/var/run/tessera");
 
@@ -45,6 +47,7 @@ public record AgentOptions(
         Boolean.getBoolean("tessera.agent.udpGro"),
         !"false".equals(System.getProperty("tessera.agent.tunOffload")),
         log,
+        Optional.empty(),
         Optional.empty());
   }
 
@@ -59,7 +62,8 @@ public record AgentOptions(
         udpGro,
         tunOffload,
         log,
-        metricsListen);
+        metricsListen,
+        flowLog);
   }
 
   public AgentOptions withFilter(Path f) {
@@ -73,7 +77,8 @@ public record AgentOptions(
         udpGro,
         tunOffload,
         log,
-        metricsListen);
+        metricsListen,
+        flowLog);
   }
 
   public AgentOptions withMetricsListen(java.net.InetSocketAddress listen) {
@@ -87,7 +92,23 @@ public record AgentOptions(
         udpGro,
         tunOffload,
         log,
-        Optional.ofNullable(listen));
+        Optional.ofNullable(listen),
+        flowLog);
+  }
+
+  public AgentOptions withFlowLog(Path file) {
+    return new AgentOptions(
+        iface,
+        filterOverride,
+        uapiDir,
+        runDir,
+        udpThreads,
+        tunQueues,
+        udpGro,
+        tunOffload,
+        log,
+        metricsListen,
+        Optional.ofNullable(file));
   }
 
   /**

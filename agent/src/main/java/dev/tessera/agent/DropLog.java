@@ -203,7 +203,7 @@ public final class DropLog {
     return port < 0 ? addr : v6 ? "[" + addr + "]:" + port : addr + ":" + port;
   }
 
-  private static String protocolName(int proto) {
+  static String protocolName(int proto) {
     return switch (proto) {
       case 1 -> "icmp";
       case 6 -> "tcp";

@@ -84,6 +84,9 @@ public final class FilterGate {
    */
   private final DropLog dropLog;
 
+  /** The opt-in flow log, or null. */
+  private volatile FlowLog flowLog;
+
   private FilterGate(Path file, Enforcer enforcer, Mode mode, Consumer<String> log) {
     this.file = file;
     this.enforcer = enforcer;
@@ -359,6 +362,10 @@ public final class FilterGate {
       case ENFORCE -> {
         Verdict v = worker.inbound(packet, id);
         if (v.accepted()) {
+          FlowLog flows = flowLog;
+          if (flows != null && v == Verdict.ACCEPT_RULE) {
+            flows.record(true, true, v.ordinal(), packet, key(peer));
+          }
           return true;
         }
         dropped(true, v.ordinal(), v.code(), packet, peer);
@@ -374,8 +381,46 @@ public final class FilterGate {
       peer.countFilterDrop((inbound ? 0 : OUTBOUND_INDEX) + index);
     }
     if (dropLog != null) {
-      dropLog.dropped(inbound, reason, packet, peer == null ? null : peer.publicKey());
+      dropLog.dropped(inbound, reason, packet, key(peer));
     }
+    FlowLog flows = flowLog;
+    if (flows != null) {
+      flows.record(
+          inbound,
+          false,
+          index == FAIL_CLOSED_INDEX ? FlowLog.FILTER_UNAVAILABLE : index,
+          packet,
+          key(peer));
+    }
+  }
+
+  private static dev.tessera.agent.crypto.WgKey key(Peer peer) {
+    return peer == null ? null : peer.publicKey();
+  }
+
+  /**
+   * Starts the flow log ({@link FlowLog}) to {@code file}: from now on new flows, accepted and
+   * denied, are written there. Returns it (the caller closes it), or null with a warning when
+   * nothing is filtered (no filter configured).
+   *
+   * @throws IllegalArgumentException if the file cannot be written
+   */
+  public FlowLog startFlowLog(Path file) {
+    if (enforcer == null) {
+      log.accept("WARNING: no filter configured: the flow log " + file + " is not written");
+      return null;
+    }
+    FlowLog f = FlowLog.toFile(file, FlowLog.MAX_FILE_BYTES, FlowLog.MAX_FILES, enforcer::matcher);
+    flowLog = f;
+    log.accept(
+        "flow log to "
+            + file
+            + " (JSON lines; rolled at "
+            + FlowLog.MAX_FILE_BYTES / (1024 * 1024)
+            + " MiB, "
+            + FlowLog.MAX_FILES
+            + " old files kept)");
+    return f;
   }
 
   /** Records an outbound packet (conntrack); returns whether it may be sent. */
@@ -411,6 +456,10 @@ public final class FilterGate {
     // Outbound is not filtered by policy, but the enforcer may reject a malformed packet.
     Verdict v = worker.outbound(packet, id);
     if (v.accepted()) {
+      FlowLog flows = flowLog;
+      if (flows != null) {
+        flows.record(false, true, v.ordinal(), packet, key(peer));
+      }
       return true;
     }
     dropped(false, v.ordinal(), v.code(), packet, peer);
@@ -469,6 +518,11 @@ public final class FilterGate {
       sb.append("drop_outbound_filter-unavailable=")
           .append(failClosedOutboundDrops.sum())
           .append('\n');
+    }
+    FlowLog flows = flowLog;
+    if (flows != null) {
+      sb.append("flow_log_lines=").append(flows.written()).append('\n');
+      sb.append("flow_log_lost=").append(flows.lost()).append('\n');
     }
     Consumer<StringBuilder> source = sourceStatus;
     if (source != null) {

@@ -127,6 +127,14 @@ public final class TesseraAgent implements Callable<Integer> {
         description = "serve Prometheus metrics at http://ADDR:PORT/metrics (default: off)")
     String metricsListen;
 
+    @Option(
+        names = "--flow-log",
+        paramLabel = "FILE",
+        description =
+            "write a JSON line per new flow, accepted or denied, to FILE (rolled at 16 MiB, 5 old"
+                + " files kept; overrides [Tessera] FlowLog; default: off)")
+    Path flowLog;
+
     @Override
     public Integer call() {
       ConfigParser.Result r = ConfigParser.parse(config);
@@ -142,6 +150,9 @@ public final class TesseraAgent implements Callable<Integer> {
       opts = opts.withDirs(parent.uapiDir, parent.runDir);
       if (metricsListen != null) {
         opts = opts.withMetricsListen(ServeCommand.parseAddress(metricsListen));
+      }
+      if (flowLog != null) {
+        opts = opts.withFlowLog(flowLog);
       }
       Agent agent;
       try {

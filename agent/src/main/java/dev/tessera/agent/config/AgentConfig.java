@@ -65,7 +65,8 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
    * [Tessera]: {@code FilterFile} is a compiled filter (enforcer format) to enforce on every
    * decrypted packet. {@code PolicyServer}, {@code ServerKey}, {@code Node} and {@code StateDir}
    * configure signed filter distribution (validated and used by {@code
-   * dev.tessera.agent.distribution.DistributionSettings}).
+   * dev.tessera.agent.distribution.DistributionSettings}). {@code FlowLog} is the flow log file
+   * (JSON lines, rolled; see {@code dev.tessera.agent.FlowLog}).
    */
   public record Tessera(
       Optional<Path> filterFile,
@@ -75,9 +76,32 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
       Optional<Path> stateDir,
       Optional<Path> serverCert,
       Optional<String> maxPolicyAge,
-      Optional<String> staleMode) {
+      Optional<String> staleMode,
+      Optional<Path> flowLog) {
     public static final Tessera NONE =
         new Tessera(Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** Without {@code FlowLog} (no flow log). */
+    public Tessera(
+        Optional<Path> filterFile,
+        Optional<String> policyServer,
+        Optional<String> serverKey,
+        Optional<String> node,
+        Optional<Path> stateDir,
+        Optional<Path> serverCert,
+        Optional<String> maxPolicyAge,
+        Optional<String> staleMode) {
+      this(
+          filterFile,
+          policyServer,
+          serverKey,
+          node,
+          stateDir,
+          serverCert,
+          maxPolicyAge,
+          staleMode,
+          Optional.empty());
+    }
 
     /** Without {@code MaxPolicyAge} and {@code StaleMode} (their defaults apply). */
     public Tessera(

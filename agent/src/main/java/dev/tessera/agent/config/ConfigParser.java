@@ -97,6 +97,7 @@ public final class ConfigParser {
     String serverKey;
     String node;
     Path stateDir;
+    Path flowLog;
     Path serverCert;
     String maxPolicyAge;
     String staleMode;
@@ -224,7 +225,8 @@ public final class ConfigParser {
                   Optional.ofNullable(stateDir),
                   Optional.ofNullable(serverCert),
                   Optional.ofNullable(maxPolicyAge),
-                  Optional.ofNullable(staleMode)));
+                  Optional.ofNullable(staleMode),
+                  Optional.ofNullable(flowLog)));
       return new Result(Optional.of(cfg), problems);
     }
 
@@ -394,6 +396,14 @@ public final class ConfigParser {
             serverCert = p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
           }
         }
+        case "flowlog" -> {
+          if (value.isEmpty()) {
+            error(ln, "FlowLog is empty");
+          } else {
+            Path p = Path.of(value);
+            flowLog = p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();
+          }
+        }
         case "maxpolicyage" -> maxPolicyAge = value;
         case "stalemode" -> staleMode = value;
         default ->
@@ -402,7 +412,7 @@ public final class ConfigParser {
                 "unknown key '"
                     + key
                     + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node,"
-                    + " StateDir, ServerCert, MaxPolicyAge, StaleMode)");
+                    + " StateDir, ServerCert, MaxPolicyAge, StaleMode, FlowLog)");
       }
     }
 

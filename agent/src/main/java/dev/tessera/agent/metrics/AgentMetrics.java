@@ -271,6 +271,26 @@ public final class AgentMetrics {
             })
         .register(registry);
     CounterWithCallback.builder()
+        .name("tessera_agent_flow_log_lines")
+        .help("Lines written to the flow log (absent without --flow-log)")
+        .callback(
+            cb -> {
+              if (status().containsKey("flow_log_lines")) {
+                cb.call(num("flow_log_lines"));
+              }
+            })
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tessera_agent_flow_log_lost_lines")
+        .help("New flows not written to the flow log because its writer fell behind")
+        .callback(
+            cb -> {
+              if (status().containsKey("flow_log_lost")) {
+                cb.call(num("flow_log_lost"));
+              }
+            })
+        .register(registry);
+    CounterWithCallback.builder()
         .name("tessera_agent_conntrack_evictions")
         .help(
             "New flows the connection-tracking table made room for by evicting an unreplied entry"

@@ -52,6 +52,7 @@ class ConfigParserTest {
         FilterFile = filters/node.tfilter
         PolicyServer = https://policy.example:8443
         ServerKey = abc
+        FlowLog = log/flows.jsonl
         """
                 .formatted(PRIV, PUB, PSK, PUB2));
     assertThat(c.iface().privateKey()).isEqualTo(Keys.base64OrNull(PRIV));
@@ -74,6 +75,7 @@ class ConfigParserTest {
     assertThat(c.tessera().filterFile()).hasValue(Path.of("/etc/tessera/filters/node.tfilter"));
     assertThat(c.tessera().policyServer()).hasValue("https://policy.example:8443");
     assertThat(c.tessera().serverKey()).hasValue("abc");
+    assertThat(c.tessera().flowLog()).hasValue(Path.of("/etc/tessera/log/flows.jsonl"));
   }
 
   @Test
@@ -173,6 +175,7 @@ class ConfigParserTest {
         Arguments.of(head + peer + peer, 5, "duplicate peer"),
         Arguments.of(head + "[Interface]\n", 3, "second [Interface]"),
         Arguments.of(head + "[Tessera]\nFilterFile =\n", 4, "FilterFile is empty"),
+        Arguments.of(head + "[Tessera]\nFlowLog =\n", 4, "FlowLog is empty"),
         Arguments.of(head + "[Tessera]\nFilter = x\n", 4, "unknown key 'Filter' in [Tessera]"));
   }
 

@@ -2,6 +2,8 @@ package dev.tessera.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
 import dev.tessera.agent.testing.Scrape;
@@ -129,16 +131,42 @@ class FilterIntegrationTest {
         lab.nsA,
         lab.iface(role),
         TesseraNode.config(
-            KA.toBase64(),
-            NetnsLab.TUN_A + "/24",
-            51820,
-            KB.publicKey().toBase64(),
-            NetnsLab.TUN_B + "/32",
-            NetnsLab.UNDER_B + ":51821",
-            0),
+                KA.toBase64(),
+                NetnsLab.TUN_A + "/24",
+                51820,
+                KB.publicKey().toBase64(),
+                NetnsLab.TUN_B + "/32",
+                NetnsLab.UNDER_B + ":51821",
+                0)
+            + "\n[Tessera]\nFlowLog = "
+            + flowLog(role)
+            + "\n",
         filterFile,
         METRICS);
   }
+
+  /** The agent's flow log ([Tessera] FlowLog). */
+  Path flowLog(String role) {
+    return lab.dir.resolve(lab.iface(role) + "-flows.jsonl");
+  }
+
+  /** The flow log's lines, parsed (none while the file does not exist). */
+  static List<JsonNode> flowLines(Path file) {
+    try {
+      if (!Files.exists(file)) {
+        return List.of();
+      }
+      List<JsonNode> out = new java.util.ArrayList<>();
+      for (String l : Files.readAllLines(file)) {
+        out.add(JSON.readTree(l));
+      }
+      return out;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  static final ObjectMapper JSON = new ObjectMapper();
 
   boolean connects(int port) throws Exception {
     return lab.tryIn(lab.nsB, 10, "nc", "-z", "-w", "2", NetnsLab.TUN_A, Integer.toString(port))
@@ -217,6 +245,47 @@ class FilterIntegrationTest {
     assertThat(Probes.pingFails(lab, lab.nsB, NetnsLab.TUN_A))
         .as("ICMP from B is not allowed")
         .isTrue();
+
+    // The flow log: one JSON line per new flow, accepted or denied, naming the peer by its key.
+    Path flows = flowLog("ta");
+    NetnsLab.waitFor(
+        "the flow log line of the denied ping",
+        5000,
+        () ->
+            flowLines(flows).stream()
+                .anyMatch(
+                    n ->
+                        n.path("proto").asText().equals("icmp")
+                            && n.path("verdict").asText().equals("drop")));
+    List<JsonNode> lines = flowLines(flows);
+    String b = KB.publicKey().toBase64();
+    List<JsonNode> https = lines.stream().filter(n -> n.path("dport").asInt() == 443).toList();
+    assertThat(https).as("flow log:\n%s", lines).hasSize(1);
+    assertThat(https.get(0).path("direction").asText()).isEqualTo("inbound");
+    assertThat(https.get(0).path("verdict").asText()).isEqualTo("accept");
+    assertThat(https.get(0).path("reason").asText()).isEqualTo("rule");
+    assertThat(https.get(0).path("rule").asText()).isNotEmpty();
+    assertThat(https.get(0).path("peer").asText()).isEqualTo(b);
+    assertThat(https.get(0).path("src").asText()).isEqualTo(NetnsLab.TUN_B);
+    assertThat(https.get(0).path("dst").asText()).isEqualTo(NetnsLab.TUN_A);
+    assertThat(lines)
+        .as("this node's answers belong to the admitted flow: no line of their own")
+        .noneMatch(n -> n.path("sport").asInt() == 443);
+    List<JsonNode> ssh = lines.stream().filter(n -> n.path("dport").asInt() == 22).toList();
+    assertThat(ssh).as("one line for the SYN and its retransmits").hasSize(1);
+    assertThat(ssh.get(0).path("verdict").asText()).isEqualTo("drop");
+    assertThat(ssh.get(0).path("reason").asText()).isEqualTo("no-rule");
+    assertThat(ssh.get(0).path("peer").asText()).isEqualTo(b);
+    assertThat(lines)
+        .as("the ping A sent at the start: an outbound flow")
+        .anyMatch(
+            n ->
+                n.path("direction").asText().equals("outbound")
+                    && n.path("verdict").asText().equals("accept")
+                    && n.path("proto").asText().equals("icmp")
+                    && n.path("dst").asText().equals(NetnsLab.TUN_B));
+    assertThat(tessera.counter("flow_log_lost")).isZero();
+    assertThat(tessera.counter("flow_log_lines")).isGreaterThanOrEqualTo(lines.size());
 
     // Changing the file reloads it (watcher): 22 becomes reachable without a restart.
     install(f, FilterCodec.encode(filter(22, 443)));

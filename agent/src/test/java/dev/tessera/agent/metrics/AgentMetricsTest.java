@@ -42,6 +42,8 @@ class AgentMetricsTest {
         conntrack_flows=7
         conntrack_eviction_early-drop=9
         conntrack_eviction_refused-quota=4
+        flow_log_lines=12
+        flow_log_lost=3
         drop_inbound_filter-unavailable=0
         accept_inbound_rule=5
         drop_inbound_no-rule=4
@@ -65,6 +67,8 @@ class AgentMetricsTest {
             "tessera_agent_conntrack_flows 7",
             "tessera_agent_conntrack_evictions_total{kind=\"early-drop\"} 9",
             "tessera_agent_conntrack_evictions_total{kind=\"refused-quota\"} 4",
+            "tessera_agent_flow_log_lines_total 12",
+            "tessera_agent_flow_log_lost_lines_total 3",
             "tessera_agent_filter_reloads_total 2",
             "tessera_agent_filter_failed_reloads_total 1",
             "tessera_agent_tun_packets_read_total 11");
