@@ -1,5 +1,6 @@
 package dev.tessera.policy.print;
 
+import dev.tessera.policy.syntax.JsonStrings;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -129,62 +130,14 @@ final class Quoting {
         || (c >= 0x80 && c <= 0xFFFE);
   }
 
-  /** A JSON string literal (also valid in the DSL and as a YAML double-quoted scalar). */
   /** The decoded text of a JSON string literal (with its quotes). */
   static String unquoteJson(String literal) {
-    try (com.fasterxml.jackson.core.JsonParser p = UNQUOTE.createParser(literal)) {
-      p.nextToken();
-      return p.getText();
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("not a JSON string: " + literal, e);
-    }
+    return JsonStrings.unquote(literal);
   }
 
-  private static final com.fasterxml.jackson.core.JsonFactory UNQUOTE =
-      new com.fasterxml.jackson.core.JsonFactory();
-
+  /** A JSON string literal (also valid in the DSL and as a YAML double-quoted scalar). */
   static String json(String s) {
-    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        default -> {
-          // Control characters, and in YAML's eyes also DEL, NEL, the line/paragraph separators,
-          // lone surrogates and BOM-like characters, are written as \\u escapes (YAML 1.1 accepts
-          // only printable characters even inside quotes).
-          if (c < 0x20
-              || c == 0x7f
-              || c == 0x85
-              || c == '\u2028'
-              || c == '\u2029'
-              || c == '\uFEFF'
-              || c == '\uFFFE'
-              || c == '\uFFFF'
-              || (Character.isSurrogate(c) && !validPair(s, i))) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else if (Character.isHighSurrogate(c)) {
-            sb.append(c).append(s.charAt(++i));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
-  }
-
-  private static boolean validPair(String s, int i) {
-    char c = s.charAt(i);
-    return Character.isHighSurrogate(c)
-        && i + 1 < s.length()
-        && Character.isLowSurrogate(s.charAt(i + 1));
+    return JsonStrings.quote(s);
   }
 
   /** YAML 1.1 words that a plain scalar would turn into booleans or null. */

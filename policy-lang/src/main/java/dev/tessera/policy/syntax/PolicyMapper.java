@@ -677,7 +677,7 @@ final class PolicyMapper {
     }
     d.warning(
         Codes.WHITESPACE,
-        "surrounding whitespace in " + Values.quote(s.value()) + " is ignored",
+        "surrounding whitespace in " + JsonStrings.quote(s.value()) + " is ignored",
         s.span(),
         "write \"" + t + "\"");
     int lead = s.value().indexOf(t.isEmpty() ? "" : t.substring(0, 1));

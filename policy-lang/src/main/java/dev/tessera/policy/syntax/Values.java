@@ -71,31 +71,6 @@ public final class Values {
     return new SourceSpan(whole.file(), whole.startLine(), sc, whole.startLine(), ec, so, eo);
   }
 
-  /**
-   * A value in double quotes with JSON escapes, so tabs and control characters show in messages.
-   */
-  public static String quote(String v) {
-    StringBuilder sb = new StringBuilder(v.length() + 2).append('"');
-    for (int i = 0; i < v.length(); i++) {
-      char c = v.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\t' -> sb.append("\\t");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
-  }
-
   // ---------------------------------------------------------------- selectors
 
   /** A src/dst/member/owner/approver target. */
