@@ -11,7 +11,6 @@ import dev.tessera.enforcer.format.FilterJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,6 +50,9 @@ public final class FilterGate {
     ENFORCE,
     FAIL_CLOSED
   }
+
+  /** The largest filter file read: as large as the largest policy bundle. */
+  static final int MAX_FILTER_BYTES = dev.tessera.bundle.BundleCodec.MAX_BUNDLE_BYTES;
 
   private final Path file;
   private final Enforcer enforcer;
@@ -112,7 +114,7 @@ public final class FilterGate {
     CompiledFilter f = null;
     String error = null;
     try {
-      bytes = Files.readAllBytes(file);
+      bytes = dev.tessera.bundle.BoundedFiles.read(file, MAX_FILTER_BYTES);
       f = decode(bytes);
     } catch (IOException e) {
       error = "cannot read filter " + file + ": " + ioReason(e);
@@ -257,7 +259,7 @@ public final class FilterGate {
     byte[] bytes;
     CompiledFilter f;
     try {
-      bytes = Files.readAllBytes(file);
+      bytes = dev.tessera.bundle.BoundedFiles.read(file, MAX_FILTER_BYTES);
       if (!force && lastBytes != null && Arrays.equals(bytes, lastBytes)) {
         return false;
       }

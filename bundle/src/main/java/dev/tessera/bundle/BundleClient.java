@@ -202,11 +202,12 @@ public final class BundleClient implements AutoCloseable {
   }
 
   private static byte[] readBounded(Path file) throws IOException, BundleException {
-    if (Files.size(file) > BundleCodec.MAX_BUNDLE_BYTES) {
+    try {
+      return BoundedFiles.read(file, BundleCodec.MAX_BUNDLE_BYTES);
+    } catch (BoundedFiles.TooLargeException e) {
       throw new BundleException(
           BundleException.Reason.TOO_LARGE, file + " is larger than any bundle");
     }
-    return Files.readAllBytes(file);
   }
 
   /** Starts the background long-poll loop. */
@@ -430,10 +431,11 @@ public final class BundleClient implements AutoCloseable {
       if (!Files.exists(file)) {
         return NONE;
       }
-      if (Files.size(file) > 128) {
+      try {
+        return decode(BoundedFiles.read(file, 128));
+      } catch (BoundedFiles.TooLargeException e) {
         return NONE;
       }
-      return decode(Files.readAllBytes(file));
     }
   }
 

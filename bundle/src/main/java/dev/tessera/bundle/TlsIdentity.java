@@ -100,13 +100,17 @@ public final class TlsIdentity {
     }
   }
 
+  /** The largest certificate file read (a PEM certificate is a few KiB). */
+  static final int MAX_CERT_BYTES = 1 << 20;
+
   /** A client SSL context that trusts exactly the certificate in {@code certFile}. */
   public static SSLContext trusting(Path certFile) throws IOException {
     try {
       CertificateFactory cf = CertificateFactory.getInstance("X.509");
       X509Certificate cert =
           (X509Certificate)
-              cf.generateCertificate(new ByteArrayInputStream(Files.readAllBytes(certFile)));
+              cf.generateCertificate(
+                  new ByteArrayInputStream(BoundedFiles.read(certFile, MAX_CERT_BYTES)));
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
       store.setCertificateEntry("tessera-policy-server", cert);

@@ -219,6 +219,35 @@ class BundleClientTest {
     }
   }
 
+  /**
+   * A persisted bundle or mark that is a symlink to /dev/zero (endless) or a directory is refused
+   * at once with a clear error: nothing hangs or fills memory, the agent starts failing closed.
+   */
+  @Test
+  void persistedFilesThatNeverEndAreNotRead() throws Exception {
+    Path file = dir.resolve("state/wg0.bundle");
+    Files.createDirectories(file.getParent());
+    Files.createSymbolicLink(file, Path.of("/dev/zero"));
+    try (BundleClient c = client()) {
+      long v =
+          org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+              java.time.Duration.ofSeconds(10), c::loadPersisted);
+      assertThat(v).isZero();
+      assertThat(c.lastError())
+          .hasValueSatisfying(e -> assertThat(e).contains("cannot read", "not a regular file"));
+    }
+    Files.delete(file);
+    Files.createDirectories(dir.resolve("state/wg0.bundle.mark"));
+    Files.write(file, bundle(1, 22, System.currentTimeMillis(), 5 * MINUTE));
+    try (BundleClient c = client()) {
+      assertThat(
+              org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                  java.time.Duration.ofSeconds(10), c::loadPersisted))
+          .as("a current bundle, its mark unreadable")
+          .isEqualTo(1);
+    }
+  }
+
   @Test
   void stateFilesAreOwnerOnly() throws Exception {
     long now = System.currentTimeMillis();

@@ -2,8 +2,6 @@ package dev.tessera.agent.config;
 
 import dev.tessera.agent.crypto.WgKey;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,12 +49,18 @@ public final class ConfigParser {
     TESSERA
   }
 
+  /**
+   * The largest config file read: room for the most peers a device takes ({@code MAX_PEERS},
+   * 65,536) at about 250 bytes each.
+   */
+  public static final int MAX_CONFIG_BYTES = 16 << 20;
+
   private ConfigParser() {}
 
   public static Result parse(Path file) {
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      text = dev.tessera.bundle.BoundedFiles.readString(file, MAX_CONFIG_BYTES);
     } catch (IOException | java.io.UncheckedIOException e) {
       return new Result(
           Optional.empty(),

@@ -3,7 +3,6 @@ package dev.tessera.agent.tun;
 import dev.tessera.agent.config.Cidr;
 import dev.tessera.agent.config.RouteTable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -306,7 +305,9 @@ public final class PolicyRouting implements AutoCloseable {
     if (!Files.exists(stateFile)) {
       return;
     }
-    List<String> lines = Files.readAllLines(stateFile, StandardCharsets.UTF_8);
+    // A few lines are written; a damaged or replaced file must not hang or exhaust the agent.
+    List<String> lines =
+        dev.tessera.bundle.BoundedFiles.readString(stateFile, 1 << 20).lines().toList();
     int removed = 0;
     for (int i = lines.size() - 1; i >= 0; i--) {
       List<String> args = List.of(lines.get(i).strip().split("\\s+"));
