@@ -171,6 +171,25 @@ public final class Agent implements AutoCloseable {
     closeables.add(tun);
     path = new DataPath(device, tun, filter, log);
     new LinkSetup(log).configure(tun.name(), mtu, config.iface().addresses(), List.of());
+    if (peerPolicy != null) {
+      // Peers from the bundle are reachable through the tunnel however narrow our own address is.
+      LinkSetup link = new LinkSetup(log);
+      String tunName = tun.name();
+      peerPolicy.routeAddressesTo(
+          new dev.tessera.agent.distribution.PeerRoutes(
+              new dev.tessera.agent.distribution.PeerRoutes.Routes() {
+                @Override
+                public void add(dev.tessera.agent.allowedips.IpPrefix p) throws IOException {
+                  link.addRoute(tunName, new Cidr(p.address(), p.bits()));
+                }
+
+                @Override
+                public void remove(dev.tessera.agent.allowedips.IpPrefix p) {
+                  link.removeRoute(tunName, new Cidr(p.address(), p.bits()));
+                }
+              },
+              log));
+    }
 
     // 4. UDP sockets.
     UdpTransport.Options uo =

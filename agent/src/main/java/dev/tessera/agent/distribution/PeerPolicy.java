@@ -187,6 +187,10 @@ public final class PeerPolicy {
 
   private CompiledFilter last;
   private List<BundlePeer> lastPeers = List.of();
+
+  /** Told the addresses of the bundle peers after each change ({@link PeerRoutes}). */
+  private Consumer<Set<IpPrefix>> peerAddresses = x -> {};
+
   private volatile Decision decision;
 
   /**
@@ -265,6 +269,7 @@ public final class PeerPolicy {
     Decision d = decide(base, last);
     List<String> changes = new ArrayList<>();
     applyBundlePeers(newBundle, changes);
+    peerAddresses.accept(bundleAddresses());
     for (Map.Entry<WgKey, List<IpPrefix>> e : d.admitted().entrySet()) {
       device
           .peer(e.getKey())
@@ -401,6 +406,28 @@ public final class PeerPolicy {
               + PeerEndpoints.format(to));
     }
     return moved;
+  }
+
+  /**
+   * From now on, after each bundle, {@code sink} gets the addresses (not routes) of the peers added
+   * from the bundle: what must be routed into the tunnel ({@link PeerRoutes}).
+   */
+  public synchronized void routeAddressesTo(Consumer<Set<IpPrefix>> sink) {
+    this.peerAddresses = sink;
+    sink.accept(bundleAddresses());
+  }
+
+  private Set<IpPrefix> bundleAddresses() {
+    Set<IpPrefix> out = new LinkedHashSet<>();
+    for (BundlePeer bp : lastPeers) {
+      WgKey k = keyOrNull(bp.publicKey());
+      if (k != null && managed.containsKey(k)) {
+        for (dev.tessera.net.IpPrefix a : bp.addresses()) {
+          out.add(IpPrefix.parse(a.toString()));
+        }
+      }
+    }
+    return out;
   }
 
   /** The public keys of the peers added from the bundle (tests, status). */

@@ -121,9 +121,28 @@ class BundlePeersTest {
     return out;
   }
 
+  /** Routes through the tunnel, as the kernel would hold them. */
+  final java.util.Set<String> routed = new java.util.TreeSet<>();
+
+  final PeerRoutes routes =
+      new PeerRoutes(
+          new PeerRoutes.Routes() {
+            @Override
+            public void add(IpPrefix p) {
+              routed.add(dev.tessera.net.IpPrefix.parse(p.toString()).toString());
+            }
+
+            @Override
+            public void remove(IpPrefix p) {
+              routed.remove(dev.tessera.net.IpPrefix.parse(p.toString()).toString());
+            }
+          },
+          log::add);
+
   @Test
   void bundleNThenNPlusOneAddsUpdatesAndRemovesPeers() throws Exception {
     PeerPolicy policy = new PeerPolicy(device, Map.of(), log::add); // no [Peer] at all
+    policy.routeAddressesTo(routes);
     apply(
         policy,
         bundle(
@@ -139,6 +158,10 @@ class BundlePeersTest {
                 B, "[100.64.0.3/32] | - | 25",
                 C, "[0.0.0.0/0, 100.64.0.4/32, ::/0] | 192.0.2.4:1 | 25"));
     assertThat(policy.bundlePeers()).containsExactlyInAnyOrder(A, B, C);
+    assertThat(routed)
+        .as("peer addresses are routed; an exit node's default routes are not")
+        .containsExactly(
+            "100.64.0.2/32", "100.64.0.3/32", "100.64.0.4/32", "fd7a:115c:a1e0::2/128");
 
     // WireGuard roams c to where it really sends from; an unchanged entry must not undo that.
     device.peer(C).orElseThrow().setEndpoint(ep("198.51.100.9:7"));
@@ -160,9 +183,14 @@ class BundlePeersTest {
         .anyMatch(l -> l.contains("added d"))
         .anyMatch(l -> l.contains("AllowedIPs of a"));
 
-    // An empty bundle removes every bundle peer.
+    assertThat(routed)
+        .containsExactly(
+            "100.64.0.2/32", "100.64.0.4/32", "100.64.0.5/32", "fd7a:115c:a1e0::2/128");
+
+    // An empty bundle removes every bundle peer and its routes.
     apply(policy, bundle(3));
     assertThat(device.peers()).isEmpty();
+    assertThat(routed).isEmpty();
     StringBuilder status = new StringBuilder();
     policy.appendStatus(status);
     assertThat(status.toString()).contains("policy_peers_from_bundle=0\n");
@@ -198,6 +226,10 @@ class BundlePeersTest {
                 A, "[10.9.4.0/24, 100.64.0.2/32] | 203.0.113.2:51820 | 0",
                 B, "[100.64.0.3/32] | 192.0.2.3:41641 | 25"));
     assertThat(policy.bundlePeers()).containsExactly(B);
+    policy.routeAddressesTo(routes);
+    assertThat(routed)
+        .as("configured peers are routed from the config")
+        .containsExactly("100.64.0.3/32");
 
     // Excluded: no handshake, no data either way (its AllowedIPs stay as they were).
     apply(policy, bundle(2, new Entry("b", B, "100.64.0.3/32", "", "192.0.2.3:41641")));
