@@ -85,6 +85,33 @@ class CompilerRobustnessTest {
   }
 
   @Test
+  void inventorySyntaxErrorsAndDuplicateKeysReadAsInAPolicy() {
+    Diagnostics d = new Diagnostics();
+    InventoryReader.read("i.json", "{\"nodes\": [{\"name\": \"n\" \"ips\": []}]}", d);
+    assertThat(d.sorted())
+        .singleElement()
+        .satisfies(
+            x -> {
+              assertThat(x.code()).isEqualTo(CompilerCodes.INVENTORY_SYNTAX);
+              assertThat(x.message())
+                  .isEqualTo(
+                      "inventory is not valid JSON: expected ',' or '}' after the value of"
+                          + " \"name\", found '\"'");
+              assertThat(x.span().toString()).isEqualTo("i.json:1:25");
+            });
+    Diagnostics dup = new Diagnostics();
+    Inventory inv =
+        InventoryReader.read(
+            "i.yaml",
+            "users: [{login: a@x.com}]\n"
+                + "nodes: [{name: n1, user: a@x.com, ips: [100.64.0.1], ips: [100.64.0.2]}]\n",
+            dup);
+    assertThat(dup.sorted()).extracting(Diagnostic::code).containsExactly("duplicate-key");
+    assertThat(dup.sorted().getFirst().span().toString()).isEqualTo("i.yaml:2:54");
+    assertThat(inv.nodes()).singleElement().satisfies(n -> assertThat(n.ips()).hasSize(1));
+  }
+
+  @Test
   void policyWithoutRulesDeniesAllWithAWarning() {
     Compilation c =
         Compiler.compile(

@@ -1,16 +1,11 @@
 package dev.tessera.policytests;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.tessera.policy.ast.SourceSpan;
 import dev.tessera.policy.diag.Codes;
 import dev.tessera.policy.diag.Diagnostic;
-import java.io.IOException;
+import dev.tessera.policy.diag.Diagnostics;
+import dev.tessera.policy.diag.SourceText;
+import dev.tessera.policy.syntax.Tree;
+import dev.tessera.policy.syntax.TreeReader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,11 +17,11 @@ import java.util.Optional;
  * each entry shaped like the policy's own {@code tests} section ({@code src}, {@code proto}, {@code
  * accept}, {@code deny}).
  *
- * <p>Design note: Jackson's streaming parsers (JSON with comments and trailing commas, which is
- * HuJSON; and YAML) are used token by token rather than through databind, because every value must
- * keep its line and column for the report ("file:line: expected ALLOWED"). Anything not shaped like
- * a test list is a located {@link Diagnostic}, never an exception; unknown keys in an entry are
- * rejected, as Tailscale rejects unknown fields.
+ * <p>Design note: the text is read by policy-lang's {@link TreeReader}, the one located reader (the
+ * policy's and the inventory's too), so every value keeps its line and column for the report
+ * ("file:line: expected ALLOWED") and syntax errors and duplicate keys read as they do in a policy.
+ * Anything not shaped like a test list is a located {@link Diagnostic}, never an exception; unknown
+ * keys in an entry are rejected, as Tailscale rejects unknown fields.
  */
 public final class TestFileReader {
 
@@ -37,16 +32,6 @@ public final class TestFileReader {
       problems = List.copyOf(problems);
     }
   }
-
-  private static final JsonFactory HUJSON =
-      JsonFactory.builder()
-          .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
-          .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
-          .build();
-  private static final YAMLFactory YAML =
-      YAMLFactory.builder()
-          .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments())
-          .build();
 
   private TestFileReader() {}
 
@@ -61,48 +46,24 @@ public final class TestFileReader {
    * extension.
    */
   public static Result read(String fileName, String text) {
-    List<Diagnostic> problems = new ArrayList<>();
-    Node root;
-    try (JsonParser p = isYaml(fileName) ? YAML.createParser(text) : HUJSON.createParser(text)) {
-      JsonToken first = p.nextToken();
-      if (first == null) {
-        problems.add(
-            Diagnostic.error(
-                Codes.SCHEMA, "the test file is empty", SourceSpan.point(fileName, 1, 1, 0)));
-        return new Result(List.of(), problems);
-      }
-      root = readValue(p, fileName);
-      if (p.nextToken() != null) {
-        problems.add(
-            Diagnostic.error(
-                Codes.SYNTAX,
-                "unexpected content after the end of the document",
-                here(p, fileName)));
-      }
-    } catch (JsonProcessingException e) {
-      JsonLocation loc = e.getLocation();
-      SourceSpan span =
-          loc == null
-              ? SourceSpan.point(fileName, 1, 1, 0)
-              : SourceSpan.point(
-                  fileName,
-                  Math.max(1, loc.getLineNr()),
-                  Math.max(1, loc.getColumnNr()),
-                  (int) loc.getCharOffset());
-      problems.add(Diagnostic.error(Codes.SYNTAX, e.getOriginalMessage(), span));
-      return new Result(List.of(), problems);
-    } catch (IOException e) {
-      // Reading from a String cannot fail with anything but a syntax error; keep the message.
-      problems.add(
-          Diagnostic.error(
-              Codes.SYNTAX, String.valueOf(e.getMessage()), SourceSpan.point(fileName, 1, 1, 0)));
+    Diagnostics syntax = new Diagnostics();
+    Optional<Tree> read =
+        TreeReader.read(
+            new SourceText(fileName, text),
+            isYaml(fileName),
+            syntax,
+            "test file",
+            "the test file is empty");
+    List<Diagnostic> problems = new ArrayList<>(syntax.sorted());
+    if (read.isEmpty()) {
       return new Result(List.of(), problems);
     }
+    Tree root = read.get();
     List<TestSpec> tests = new ArrayList<>();
-    Node list = root;
-    if (root instanceof Node.Obj obj) {
-      Node found = null;
-      for (Node.Field f : obj.fields()) {
+    Tree list = root;
+    if (root instanceof Tree.Obj obj) {
+      Tree found = null;
+      for (Tree.Entry f : obj.entries()) {
         if (f.key().equalsIgnoreCase("tests")) {
           found = f.value();
         } else {
@@ -119,18 +80,18 @@ public final class TestFileReader {
       }
       list = found;
     }
-    if (!(list instanceof Node.Arr arr)) {
+    if (!(list instanceof Tree.Arr arr)) {
       problems.add(Diagnostic.error(Codes.SCHEMA, "expected a list of tests", list.span()));
       return new Result(List.of(), problems);
     }
-    for (Node item : arr.items()) {
+    for (Tree item : arr.items()) {
       toSpec(item, problems).ifPresent(tests::add);
     }
     return new Result(tests, problems);
   }
 
-  private static Optional<TestSpec> toSpec(Node item, List<Diagnostic> problems) {
-    if (!(item instanceof Node.Obj obj)) {
+  private static Optional<TestSpec> toSpec(Tree item, List<Diagnostic> problems) {
+    if (!(item instanceof Tree.Obj obj)) {
       problems.add(
           Diagnostic.error(
               Codes.SCHEMA, "a test must be an object with src, accept and/or deny", item.span()));
@@ -143,7 +104,7 @@ public final class TestFileReader {
     boolean hasAccept = false;
     boolean hasDeny = false;
     int before = problems.size();
-    for (Node.Field f : obj.fields()) {
+    for (Tree.Entry f : obj.entries()) {
       switch (f.key().toLowerCase(Locale.ROOT)) {
         case "src" -> src = scalar(f, problems);
         case "proto" -> proto = scalar(f, problems);
@@ -169,17 +130,18 @@ public final class TestFileReader {
     return Optional.of(new TestSpec(obj.span(), src, proto, accept, deny, hasAccept, hasDeny));
   }
 
-  private static Optional<TestSpec.Text> scalar(Node.Field f, List<Diagnostic> problems) {
-    if (f.value() instanceof Node.Scalar s) {
-      return Optional.of(new TestSpec.Text(s.text(), s.span()));
+  private static Optional<TestSpec.Text> scalar(Tree.Entry f, List<Diagnostic> problems) {
+    Optional<String> text = text(f.value());
+    if (text.isPresent()) {
+      return Optional.of(new TestSpec.Text(text.get(), f.value().span()));
     }
     problems.add(
         Diagnostic.error(Codes.SCHEMA, "\"" + f.key() + "\" must be a string", f.value().span()));
     return Optional.empty();
   }
 
-  private static List<TestSpec.Text> strings(Node.Field f, List<Diagnostic> problems) {
-    if (!(f.value() instanceof Node.Arr arr)) {
+  private static List<TestSpec.Text> strings(Tree.Entry f, List<Diagnostic> problems) {
+    if (!(f.value() instanceof Tree.Arr arr)) {
       problems.add(
           Diagnostic.error(
               Codes.SCHEMA,
@@ -188,9 +150,10 @@ public final class TestFileReader {
       return List.of();
     }
     List<TestSpec.Text> out = new ArrayList<>();
-    for (Node n : arr.items()) {
-      if (n instanceof Node.Scalar s) {
-        out.add(new TestSpec.Text(s.text(), s.span()));
+    for (Tree n : arr.items()) {
+      Optional<String> text = text(n);
+      if (text.isPresent()) {
+        out.add(new TestSpec.Text(text.get(), n.span()));
       } else {
         problems.add(Diagnostic.error(Codes.SCHEMA, "expected a \"host:port\" string", n.span()));
       }
@@ -198,68 +161,15 @@ public final class TestFileReader {
     return out;
   }
 
-  // -- a small located tree --------------------------------------------------------------------
-
-  private sealed interface Node {
-    SourceSpan span();
-
-    record Scalar(String text, SourceSpan span) implements Node {}
-
-    record Arr(List<Node> items, SourceSpan span) implements Node {}
-
-    record Field(String key, SourceSpan keySpan, Node value) {}
-
-    record Obj(List<Field> fields, SourceSpan span) implements Node {}
-  }
-
-  private static SourceSpan here(JsonParser p, String file) {
-    JsonLocation l = p.currentTokenLocation();
-    return SourceSpan.point(
-        file, Math.max(1, l.getLineNr()), Math.max(1, l.getColumnNr()), (int) l.getCharOffset());
-  }
-
-  private static SourceSpan span(JsonLocation start, JsonLocation end, String file) {
-    return new SourceSpan(
-        file,
-        Math.max(1, start.getLineNr()),
-        Math.max(1, start.getColumnNr()),
-        Math.max(1, end.getLineNr()),
-        Math.max(1, end.getColumnNr()),
-        (int) start.getCharOffset(),
-        (int) end.getCharOffset());
-  }
-
-  /** Reads the value at the current token (the parser stands on its first token). */
-  private static Node readValue(JsonParser p, String file) throws IOException {
-    JsonToken t = p.currentToken();
-    JsonLocation start = p.currentTokenLocation();
+  /** A scalar's text: a YAML "proto: 6" is the same test as "proto": "6"; null reads as "". */
+  private static Optional<String> text(Tree t) {
     return switch (t) {
-      case START_OBJECT -> {
-        List<Node.Field> fields = new ArrayList<>();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String key = p.currentName();
-          JsonLocation ks = p.currentTokenLocation();
-          SourceSpan keySpan = span(ks, p.currentLocation(), file);
-          p.nextToken();
-          fields.add(new Node.Field(key, keySpan, readValue(p, file)));
-        }
-        yield new Node.Obj(fields, span(start, p.currentLocation(), file));
-      }
-      case START_ARRAY -> {
-        List<Node> items = new ArrayList<>();
-        while (p.nextToken() != JsonToken.END_ARRAY) {
-          items.add(readValue(p, file));
-        }
-        yield new Node.Arr(items, span(start, p.currentLocation(), file));
-      }
-      // Scalars keep their text: a YAML "proto: 6" is the same test as "proto": "6".
-      case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
-          new Node.Scalar(p.getText(), span(start, p.currentLocation(), file));
-      case VALUE_NULL -> new Node.Scalar("", span(start, p.currentLocation(), file));
-      default ->
-          throw new JsonProcessingException("unexpected " + t, start) {
-            private static final long serialVersionUID = 1L;
-          };
+      case Tree.Str s -> Optional.of(s.value());
+      case Tree.Num n -> Optional.of(n.text());
+      case Tree.Bool b -> Optional.of(String.valueOf(b.value()));
+      case Tree.Null n -> Optional.of("");
+      case Tree.Obj o -> Optional.empty();
+      case Tree.Arr a -> Optional.empty();
     };
   }
 }

@@ -61,7 +61,16 @@ class TestFileReaderTest {
     assertThat(r.problems()).hasSize(1);
     Diagnostic d = r.problems().getFirst();
     assertThat(d.code()).isEqualTo("syntax");
-    assertThat(d.span().startLine()).isEqualTo(2);
+    assertThat(d.span().toString()).isEqualTo("bad.hujson:2:19");
+    assertThat(d.message()).isEqualTo("expected ',' or '}' after the value of \"src\", found '\"'");
+  }
+
+  @Test
+  void duplicateKeysAreReportedAsInAPolicy() {
+    TestFileReader.Result r =
+        TestFileReader.read("dup.yaml", "- src: a@b.c\n  accept: [x:1]\n  src: c@d.e\n");
+    assertThat(r.problems()).extracting(Diagnostic::code).containsExactly("duplicate-key");
+    assertThat(r.problems().getFirst().span().toString()).isEqualTo("dup.yaml:3:3");
   }
 
   @Test

@@ -1,18 +1,16 @@
 package dev.tessera.compiler.inventory;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tessera.compiler.CompilerCodes;
 import dev.tessera.net.IpAddress;
 import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.PostureValue;
 import dev.tessera.policy.ast.SourceSpan;
+import dev.tessera.policy.diag.Codes;
+import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.Diagnostics;
-import java.io.IOException;
+import dev.tessera.policy.diag.SourceText;
+import dev.tessera.policy.syntax.Tree;
+import dev.tessera.policy.syntax.TreeReader;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -29,18 +27,14 @@ import java.util.TreeMap;
  * diagnostic and dropping the bad entry (fail closed: a node with a bad address is left out, so it
  * gets no filter and appears in no one's sources).
  *
- * <p>Design note: Jackson's streaming parser gives each token's line and column, which a tree model
- * would lose; so the reader builds its own tiny located tree ({@link Node}) first and then
- * interprets it. Checks that need only the inventory happen here (unknown user, duplicate name,
- * duplicate IP, bad IP or route, unknown keys); the tagOwners check needs the policy and lives in
- * the resolve pass ({@code dev.tessera.compiler.pass.ResolveIdentities}).
+ * <p>Design note: the text is read by policy-lang's {@link TreeReader}, the one located reader (the
+ * policy's and the test files' too), into a {@link Tree} that keeps every value's position, which
+ * is then interpreted; its syntax errors are reported as inventory syntax errors, and duplicate
+ * keys as in a policy. Checks that need only the inventory happen here (unknown user, duplicate
+ * name, duplicate IP, bad IP or route, unknown keys); the tagOwners check needs the policy and
+ * lives in the resolve pass ({@code dev.tessera.compiler.pass.ResolveIdentities}).
  */
 public final class InventoryReader {
-  private static final JsonFactory JSON = new JsonFactory();
-  private static final YAMLFactory YAML =
-      YAMLFactory.builder()
-          .loaderOptions(dev.tessera.policy.syntax.TreeReader.largeDocuments())
-          .build();
   private static final Set<String> TOP_KEYS = Set.of("users", "nodes", "services");
   private static final Set<String> SERVICE_KEYS = Set.of("name", "ips", "tags", "hosts");
   private static final Set<String> HOST_KEYS = Set.of("node", "approved");
@@ -61,109 +55,40 @@ public final class InventoryReader {
     return new InventoryReader(file, diags).parse(text);
   }
 
-  // ---- located tree ----
-
-  private sealed interface Node permits Obj, Arr, Scalar {
-    SourceSpan span();
-  }
-
-  private record Entry(String key, SourceSpan keySpan, Node value) {}
-
-  private record Obj(List<Entry> entries, SourceSpan span) implements Node {}
-
-  private record Arr(List<Node> items, SourceSpan span) implements Node {}
-
-  /** kind: STRING, NUMBER, BOOLEAN or null (YAML/JSON null). */
-  private record Scalar(String text, PostureValue.Kind kind, SourceSpan span) implements Node {}
-
   private Inventory parse(String text) {
     boolean json = file.toLowerCase(Locale.ROOT).endsWith(".json");
-    Node root;
-    try (JsonParser p = (json ? JSON : YAML).createParser(text)) {
-      JsonToken t = p.nextToken();
-      if (t == null) {
-        return Inventory.EMPTY;
+    Diagnostics read = new Diagnostics();
+    Optional<Tree> root =
+        TreeReader.read(new SourceText(file, text), !json, read, "inventory", null);
+    for (Diagnostic d : read.sorted()) {
+      if (d.code().equals(Codes.SYNTAX)) {
+        diags.error(
+            CompilerCodes.INVENTORY_SYNTAX,
+            "inventory is not valid " + (json ? "JSON" : "YAML") + ": " + d.message(),
+            d.span());
+      } else {
+        diags.add(d);
       }
-      root = readNode(p, t);
-    } catch (JsonProcessingException e) {
-      JsonLocation l = e.getLocation();
-      SourceSpan s = l == null ? SourceSpan.point(file, 1, 1, 0) : span(l, 1);
-      diags.error(
-          CompilerCodes.INVENTORY_SYNTAX,
-          "inventory is not valid " + (json ? "JSON" : "YAML") + ": " + e.getOriginalMessage(),
-          s);
-      return Inventory.EMPTY;
-    } catch (IOException e) {
-      diags.error(
-          CompilerCodes.INVENTORY_SYNTAX,
-          "cannot read inventory: " + e.getMessage(),
-          SourceSpan.point(file, 1, 1, 0));
-      return Inventory.EMPTY;
     }
-    return interpret(root);
+    return root.map(this::interpret).orElse(Inventory.EMPTY);
   }
 
-  private SourceSpan span(JsonLocation l, int width) {
-    int line = Math.max(1, l.getLineNr());
-    int col = Math.max(1, l.getColumnNr());
-    int off = (int) Math.max(-1, l.getCharOffset());
-    return new SourceSpan(
-        file, line, col, line, col + Math.max(1, width), off, off < 0 ? -1 : off + width);
-  }
-
-  private Node readNode(JsonParser p, JsonToken t) throws IOException {
-    JsonLocation start = p.currentTokenLocation();
-    switch (t) {
-      case START_OBJECT -> {
-        List<Entry> es = new ArrayList<>();
-        JsonToken k;
-        while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
-          String key = p.currentName();
-          SourceSpan ks = span(p.currentTokenLocation(), key.length());
-          Node v = readNode(p, p.nextToken());
-          es.add(new Entry(key, ks, v));
-        }
-        return new Obj(es, span(start, 1));
-      }
-      case START_ARRAY -> {
-        List<Node> items = new ArrayList<>();
-        JsonToken k;
-        while ((k = p.nextToken()) != JsonToken.END_ARRAY && k != null) {
-          items.add(readNode(p, k));
-        }
-        return new Arr(items, span(start, 1));
-      }
-      case VALUE_STRING -> {
-        String s = p.getText();
-        return new Scalar(s, PostureValue.Kind.STRING, span(start, Math.max(1, s.length())));
-      }
-      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
-        String s = p.getText();
-        return new Scalar(s, PostureValue.Kind.NUMBER, span(start, s.length()));
-      }
-      case VALUE_TRUE, VALUE_FALSE -> {
-        String s = p.getText();
-        return new Scalar(s, PostureValue.Kind.BOOLEAN, span(start, s.length()));
-      }
-      case VALUE_NULL -> {
-        return new Scalar(null, null, span(start, 1));
-      }
-      default -> throw new JsonProcessingExceptionImpl("unexpected " + t, start);
-    }
-  }
-
-  private static final class JsonProcessingExceptionImpl extends JsonProcessingException {
-    private static final long serialVersionUID = 1L;
-
-    JsonProcessingExceptionImpl(String msg, JsonLocation loc) {
-      super(msg, loc);
-    }
+  /** A scalar's text (strings, numbers, booleans), or null for null, a list or a mapping. */
+  private static String scalarText(Tree t) {
+    return switch (t) {
+      case Tree.Str s -> s.value();
+      case Tree.Num n -> n.text();
+      case Tree.Bool b -> String.valueOf(b.value());
+      case Tree.Null n -> null;
+      case Tree.Obj o -> null;
+      case Tree.Arr a -> null;
+    };
   }
 
   // ---- interpretation ----
 
-  private Inventory interpret(Node root) {
-    if (!(root instanceof Obj top)) {
+  private Inventory interpret(Tree root) {
+    if (!(root instanceof Tree.Obj top)) {
       diags.error(
           CompilerCodes.INVENTORY_TYPE,
           "an inventory is a mapping with keys users and nodes",
@@ -172,10 +97,10 @@ public final class InventoryReader {
     }
     List<InventoryUser> users = new ArrayList<>();
     List<InventoryNode> nodes = new ArrayList<>();
-    Node usersNode = null;
-    Node nodesNode = null;
-    Node servicesNode = null;
-    for (Entry e : top.entries()) {
+    Tree usersNode = null;
+    Tree nodesNode = null;
+    Tree servicesNode = null;
+    for (Tree.Entry e : top.entries()) {
       switch (e.key()) {
         case "users" -> usersNode = e.value();
         case "nodes" -> nodesNode = e.value();
@@ -184,7 +109,7 @@ public final class InventoryReader {
       }
     }
     Map<String, InventoryUser> byLogin = new LinkedHashMap<>();
-    for (Node n : list(usersNode, "users")) {
+    for (Tree n : list(usersNode, "users")) {
       InventoryUser u = user(n);
       if (u == null) {
         continue;
@@ -201,7 +126,7 @@ public final class InventoryReader {
     }
     Map<String, InventoryNode> byName = new HashMap<>();
     Map<IpAddress, InventoryNode> byIp = new HashMap<>();
-    for (Node n : list(nodesNode, "nodes")) {
+    for (Tree n : list(nodesNode, "nodes")) {
       InventoryNode node = node(n, byLogin);
       if (node == null) {
         continue;
@@ -244,7 +169,7 @@ public final class InventoryReader {
     }
     List<InventoryService> services = new ArrayList<>();
     Map<String, InventoryService> byService = new HashMap<>();
-    for (Node n : list(servicesNode, "services")) {
+    for (Tree n : list(servicesNode, "services")) {
       InventoryService svc = service(n, byName.keySet());
       if (svc == null) {
         continue;
@@ -282,8 +207,8 @@ public final class InventoryReader {
   }
 
   /** A service: name svc:NAME, ips, optional tags, hosts ({node, approved?}). */
-  private InventoryService service(Node n, Set<String> nodeNames) {
-    if (!(n instanceof Obj o)) {
+  private InventoryService service(Tree n, Set<String> nodeNames) {
+    if (!(n instanceof Tree.Obj o)) {
       diags.error(
           CompilerCodes.INVENTORY_TYPE,
           "a service is a mapping with name, ips and hosts",
@@ -295,7 +220,7 @@ public final class InventoryReader {
     List<String> tags = new ArrayList<>();
     List<InventoryService.Host> hosts = new ArrayList<>();
     boolean ok = true;
-    for (Entry e : o.entries()) {
+    for (Tree.Entry e : o.entries()) {
       switch (e.key()) {
         case "name" -> {
           name = string(e.value(), "name");
@@ -312,7 +237,7 @@ public final class InventoryReader {
         case "ips" -> ok &= addresses(e.value(), ips);
         case "tags" -> ok &= tags(e.value(), tags);
         case "hosts" -> {
-          for (Node h : list(e.value(), "hosts")) {
+          for (Tree h : list(e.value(), "hosts")) {
             InventoryService.Host host = serviceHost(h, nodeNames);
             if (host == null) {
               ok = false;
@@ -335,14 +260,14 @@ public final class InventoryReader {
     return ok ? new InventoryService(name, ips, tags, hosts, o.span()) : null;
   }
 
-  private InventoryService.Host serviceHost(Node n, Set<String> nodeNames) {
-    if (n instanceof Scalar) {
+  private InventoryService.Host serviceHost(Tree n, Set<String> nodeNames) {
+    if (scalarText(n) != null) {
       String node = string(n, "host");
       return node == null || !knownNode(node, nodeNames, n.span())
           ? null
           : new InventoryService.Host(node, Optional.empty(), n.span());
     }
-    if (!(n instanceof Obj o)) {
+    if (!(n instanceof Tree.Obj o)) {
       diags.error(
           CompilerCodes.INVENTORY_TYPE,
           "a service host is a node name or {node, approved}",
@@ -351,12 +276,12 @@ public final class InventoryReader {
     }
     String node = null;
     Optional<Boolean> approved = Optional.empty();
-    for (Entry e : o.entries()) {
+    for (Tree.Entry e : o.entries()) {
       switch (e.key()) {
         case "node" -> node = string(e.value(), "node");
         case "approved" -> {
-          if (e.value() instanceof Scalar s && s.kind() == PostureValue.Kind.BOOLEAN) {
-            approved = Optional.of(Boolean.parseBoolean(s.text()));
+          if (e.value() instanceof Tree.Bool b) {
+            approved = Optional.of(b.value());
           } else {
             diags.error(
                 CompilerCodes.INVENTORY_TYPE, "approved must be true or false", e.value().span());
@@ -376,9 +301,9 @@ public final class InventoryReader {
   }
 
   /** Adds the addresses listed in {@code value} to {@code into}; false after a bad one. */
-  private boolean addresses(Node value, List<IpAddress> into) {
+  private boolean addresses(Tree value, List<IpAddress> into) {
     boolean ok = true;
-    for (Node t : list(value, "ips")) {
+    for (Tree t : list(value, "ips")) {
       String ip = string(t, "ip");
       IpAddress a = ip == null ? null : IpAddress.tryParse(ip);
       if (a == null) {
@@ -395,9 +320,9 @@ public final class InventoryReader {
   }
 
   /** Adds the tags listed in {@code value} to {@code into}; false after a bad one. */
-  private boolean tags(Node value, List<String> into) {
+  private boolean tags(Tree value, List<String> into) {
     boolean ok = true;
-    for (Node t : list(value, "tags")) {
+    for (Tree t : list(value, "tags")) {
       String tag = string(t, "tag");
       if (tag == null) {
         ok = false;
@@ -425,18 +350,18 @@ public final class InventoryReader {
     return true;
   }
 
-  private List<Node> list(Node n, String what) {
-    if (n == null || n instanceof Scalar s && s.kind() == null) {
+  private List<Tree> list(Tree n, String what) {
+    if (n == null || n instanceof Tree.Null) {
       return List.of();
     }
-    if (n instanceof Arr a) {
+    if (n instanceof Tree.Arr a) {
       return a.items();
     }
     diags.error(CompilerCodes.INVENTORY_TYPE, what + " must be a list", n.span());
     return List.of();
   }
 
-  private void unknownKey(Entry e, Set<String> known, String where) {
+  private void unknownKey(Tree.Entry e, Set<String> known, String where) {
     diags.error(
         CompilerCodes.INVENTORY_UNKNOWN_KEY,
         "unknown key \"" + e.key() + "\" in " + where,
@@ -444,16 +369,16 @@ public final class InventoryReader {
         "known keys: " + String.join(", ", new java.util.TreeSet<>(known)));
   }
 
-  private String string(Node n, String what) {
-    if (n instanceof Scalar s && s.kind() != null) {
-      return s.text();
+  private String string(Tree n, String what) {
+    if (scalarText(n) != null) {
+      return scalarText(n);
     }
     diags.error(CompilerCodes.INVENTORY_TYPE, what + " must be a string", n.span());
     return null;
   }
 
-  private InventoryUser user(Node n) {
-    if (!(n instanceof Obj o)) {
+  private InventoryUser user(Tree n) {
+    if (!(n instanceof Tree.Obj o)) {
       diags.error(
           CompilerCodes.INVENTORY_TYPE, "a user is a mapping with login and role", n.span());
       return null;
@@ -461,7 +386,7 @@ public final class InventoryReader {
     String login = null;
     Role role = Role.MEMBER;
     boolean ok = true;
-    for (Entry e : o.entries()) {
+    for (Tree.Entry e : o.entries()) {
       switch (e.key()) {
         case "login" -> login = string(e.value(), "login");
         case "role" -> {
@@ -490,8 +415,8 @@ public final class InventoryReader {
     return ok ? new InventoryUser(login, role, o.span()) : null;
   }
 
-  private InventoryNode node(Node n, Map<String, InventoryUser> users) {
-    if (!(n instanceof Obj o)) {
+  private InventoryNode node(Tree n, Map<String, InventoryUser> users) {
+    if (!(n instanceof Tree.Obj o)) {
       diags.error(
           CompilerCodes.INVENTORY_TYPE,
           "a node is a mapping with name, user or tags, and ips",
@@ -500,31 +425,31 @@ public final class InventoryReader {
     }
     String name = null;
     String user = null;
-    Node userNode = null;
+    Tree userNode = null;
     List<String> tags = new ArrayList<>();
     List<IpAddress> ips = new ArrayList<>();
     String key = null;
     TreeMap<String, PostureValue> posture = new TreeMap<>();
     List<IpPrefix> routes = new ArrayList<>();
     boolean ok = true;
-    for (Entry e : o.entries()) {
+    for (Tree.Entry e : o.entries()) {
       switch (e.key()) {
         case "name" -> name = string(e.value(), "name");
         case "user" -> {
-          if (!(e.value() instanceof Scalar s && s.kind() == null)) {
+          if (!(e.value() instanceof Tree.Null)) {
             user = string(e.value(), "user");
             userNode = e.value();
           }
         }
         case "key" -> {
-          if (!(e.value() instanceof Scalar s && s.kind() == null)) {
+          if (!(e.value() instanceof Tree.Null)) {
             key = string(e.value(), "key");
           }
         }
         case "tags" -> ok &= tags(e.value(), tags);
         case "ips" -> ok &= addresses(e.value(), ips);
         case "routes" -> {
-          for (Node t : list(e.value(), "routes")) {
+          for (Tree t : list(e.value(), "routes")) {
             String r = string(t, "route");
             if (r == null) {
               ok = false;
@@ -545,10 +470,17 @@ public final class InventoryReader {
           }
         }
         case "posture" -> {
-          if (e.value() instanceof Obj po) {
-            for (Entry pe : po.entries()) {
-              if (pe.value() instanceof Scalar s && s.kind() != null) {
-                posture.put(pe.key(), new PostureValue(s.kind(), s.text()));
+          if (e.value() instanceof Tree.Obj po) {
+            for (Tree.Entry pe : po.entries()) {
+              PostureValue.Kind kind =
+                  switch (pe.value()) {
+                    case Tree.Str x -> PostureValue.Kind.STRING;
+                    case Tree.Num x -> PostureValue.Kind.NUMBER;
+                    case Tree.Bool x -> PostureValue.Kind.BOOLEAN;
+                    default -> null;
+                  };
+              if (kind != null) {
+                posture.put(pe.key(), new PostureValue(kind, scalarText(pe.value())));
               } else {
                 diags.error(
                     CompilerCodes.INVENTORY_BAD_POSTURE,
@@ -557,7 +489,7 @@ public final class InventoryReader {
                 ok = false;
               }
             }
-          } else if (!(e.value() instanceof Scalar s && s.kind() == null)) {
+          } else if (!(e.value() instanceof Tree.Null)) {
             diags.error(
                 CompilerCodes.INVENTORY_TYPE,
                 "posture must be a mapping of attribute to value",

@@ -63,18 +63,28 @@ public final class TreeReader {
     return options;
   }
 
-  /** Reads the text; empty (with a diagnostic) when it is not well-formed. */
+  /** Reads a policy; empty (with a diagnostic) when it is not well-formed or is empty. */
   public static Optional<Tree> read(SourceText src, boolean yaml, Diagnostics diags) {
+    return read(src, yaml, diags, "policy", "the file is empty; a policy is an object such as {}");
+  }
+
+  /**
+   * Reads any located document (a policy, an inventory, a test file); empty when it is not
+   * well-formed (with a located {@code syntax} diagnostic) or holds no value (with an error saying
+   * {@code ifEmpty}, or none when {@code ifEmpty} is null). {@code what} names the document in
+   * messages. Never throws for bad input.
+   */
+  public static Optional<Tree> read(
+      SourceText src, boolean yaml, Diagnostics diags, String what, String ifEmpty) {
     String file = src.name();
     try (JsonParser p =
         yaml ? Yaml.FACTORY.createParser(src.text()) : Json.FACTORY.createParser(src.text())) {
       Builder b = new Builder(p, src, yaml);
       JsonToken t = p.nextToken();
       if (t == null) {
-        diags.error(
-            Codes.SYNTAX,
-            "the file is empty; a policy is an object such as {}",
-            SourceSpan.point(file, 1, 1, 0));
+        if (ifEmpty != null) {
+          diags.error(Codes.SYNTAX, ifEmpty, SourceSpan.point(file, 1, 1, 0));
+        }
         return Optional.empty();
       }
       Tree root = b.value(t, diags);
@@ -82,7 +92,7 @@ public final class TreeReader {
       if (extra != null) {
         diags.error(
             Codes.SYNTAX,
-            "unexpected content after the end of the policy",
+            "unexpected content after the end of the " + what,
             b.span(p.currentTokenLocation(), p.currentTokenLocation()));
       }
       return Optional.of(root);
