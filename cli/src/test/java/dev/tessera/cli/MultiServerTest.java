@@ -11,9 +11,7 @@ import dev.tessera.bundle.SigningKey;
 import dev.tessera.registry.Enrollment;
 import dev.tessera.registry.PolicyChecks;
 import dev.tessera.registry.Registry;
-import dev.tessera.testsupport.ChildJvm;
 import dev.tessera.testsupport.PostgresCluster;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -25,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,13 +47,10 @@ class MultiServerTest {
   Registry registry;
   String authKey;
   final SigningKey key = SigningKey.fromSeed(seed(1));
-  final List<Server> servers = new ArrayList<>();
+  final List<ServeProcess> servers = new ArrayList<>();
   final Map<String, byte[]> privateKeys = new HashMap<>();
   final Map<String, List<Long>> applied = new HashMap<>();
   long refused;
-
-  /** One serve process: its port, admin token and log. */
-  record Server(String name, Process process, URI base, String token, Path log) {}
 
   @BeforeEach
   void start() throws Exception {
@@ -72,8 +65,8 @@ class MultiServerTest {
 
   @AfterEach
   void stop() throws Exception {
-    for (Server s : servers) {
-      s.process().destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    for (ServeProcess s : servers) {
+      s.kill();
     }
     if (registry != null) {
       registry.close();
@@ -83,44 +76,8 @@ class MultiServerTest {
     }
   }
 
-  /** Starts a server with its own state directory and its own copy of the signing key. */
-  Server serve(String name) throws Exception {
-    Path home = dir.resolve(name);
-    Files.createDirectories(home);
-    key.write(home.resolve("server.key"));
-    Path log = home.resolve("serve.log");
-    Process p =
-        ChildJvm.start(
-            List.of("-Xmx256m"),
-            PolicyC.class,
-            log,
-            "serve",
-            "--policy",
-            dir.resolve("policy.hujson").toString(),
-            "--key",
-            home.resolve("server.key").toString(),
-            "--state",
-            home.resolve("state").toString(),
-            "--db",
-            pg.url(),
-            "--plain-http",
-            "--listen",
-            "127.0.0.1:0",
-            "--poll-ms",
-            "100");
-    Pattern listening = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      Matcher m = listening.matcher(Files.exists(log) ? Files.readString(log) : "");
-      if (m.find()) {
-        String token = Files.readString(home.resolve("state").resolve("admin.token")).strip();
-        return new Server(name, p, URI.create("http://127.0.0.1:" + m.group(1)), token, log);
-      }
-      assertThat(p.isAlive() && System.nanoTime() < deadline)
-          .as("server %s did not start:\n%s", name, Files.readString(log))
-          .isTrue();
-      Thread.sleep(50);
-    }
+  ServeProcess serve(String name) throws Exception {
+    return ServeProcess.start(name, dir.resolve(name), dir.resolve("policy.hujson"), key, pg.url());
   }
 
   String enroll(String host) throws Exception {
@@ -137,7 +94,7 @@ class MultiServerTest {
    * One long-poll of {@code node} through {@code s}, as an agent that keeps its state file across
    * servers; returns the version it holds after.
    */
-  long poll(String node, Server s) throws Exception {
+  long poll(String node, ServeProcess s) throws Exception {
     boolean[] loading = {true};
     try (BundleClient c =
         new BundleClient(
@@ -166,7 +123,7 @@ class MultiServerTest {
   }
 
   /** Polls {@code node}, alternating between {@code through}, until {@code done} holds. */
-  void pollUntil(String node, List<Server> through, BooleanSupplier done) throws Exception {
+  void pollUntil(String node, List<ServeProcess> through, BooleanSupplier done) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     int i = 0;
     while (!done.getAsBoolean()) {
@@ -180,7 +137,7 @@ class MultiServerTest {
     return v == null ? 0 : v.getLast();
   }
 
-  JsonNode status(Server s) throws Exception {
+  JsonNode status(ServeProcess s) throws Exception {
     HttpResponse<String> r =
         HTTP.send(
             HttpRequest.newBuilder(s.base().resolve("/v1/status"))
@@ -192,7 +149,7 @@ class MultiServerTest {
 
   String logs() throws Exception {
     StringBuilder sb = new StringBuilder();
-    for (Server s : servers) {
+    for (ServeProcess s : servers) {
       sb.append("\n--- ").append(s.name()).append('\n').append(Files.readString(s.log()));
     }
     return sb.toString();
@@ -209,12 +166,12 @@ class MultiServerTest {
     }
     // Exactly one compiles; the other serves the same versions.
     List<String> roles = new ArrayList<>();
-    for (Server s : servers) {
+    for (ServeProcess s : servers) {
       roles.add(status(s).path("cluster").asText());
     }
     assertThat(roles).containsExactlyInAnyOrder("compiling", "serving stored bundles");
-    Server compiling = servers.get(roles.indexOf("compiling"));
-    Server other = servers.get(roles.indexOf("serving stored bundles"));
+    ServeProcess compiling = servers.get(roles.indexOf("compiling"));
+    ServeProcess other = servers.get(roles.indexOf("serving stored bundles"));
     for (String n : nodes) {
       long a = status(compiling).path("nodeStates").path(n).path("currentVersion").asLong();
       long b = status(other).path("nodeStates").path(n).path("currentVersion").asLong();
@@ -228,7 +185,7 @@ class MultiServerTest {
 
     // The compiling server dies; a node leaves and one joins through the registry; agents see it
     // through the survivor, which now compiles.
-    compiling.process().destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    compiling.kill();
     long beforeKill = held("n0");
     registry.delete("test", "n2");
     String joined = enroll("n3");
