@@ -651,14 +651,24 @@ public final class Agent implements AutoCloseable {
       return 2;
     }
     String name = ifaceOverride != null ? ifaceOverride : AgentOptions.ifaceFromConfig(configFile);
-    AgentOptions opts =
+    return runForeground(
+        r.config().orElseThrow(),
         AgentOptions.defaults(name, log)
             .withFilter(filterOverride)
             .withMetricsListen(metricsListen)
-            .withFlowLog(flowLog);
+            .withFlowLog(flowLog));
+  }
+
+  /**
+   * Runs {@code config} in the foreground until SIGTERM/SIGINT; returns the exit code (1: the
+   * interface could not be brought up).
+   */
+  public static int runForeground(AgentConfig config, AgentOptions opts) {
+    var log = opts.log();
+    String name = opts.iface();
     Agent agent;
     try {
-      agent = start(r.config().orElseThrow(), opts);
+      agent = start(config, opts);
     } catch (IOException | RuntimeException e) {
       log.accept("failed to bring up " + name + ": " + e.getMessage());
       return 1;

@@ -7,7 +7,9 @@ import java.nio.file.Path;
  * tests can start it as a child JVM without the CLI module. Users run {@code bin/tessera-agent}.
  *
  * <p>Usage: {@code AgentMain --config FILE [--filter FILE] [--interface NAME] [--metrics-listen
- * ADDR:PORT] [--flow-log FILE]}
+ * ADDR:PORT] [--flow-log FILE]}, or joining a control plane: {@code AgentMain --state-dir DIR
+ * [--server URL] [--auth-key KEY] [--hostname H] [--advertise-routes P,...] [--advertise-exit-node]
+ * [--server-key KEY] [--interface NAME]}, or {@code AgentMain --logout --state-dir DIR}.
  */
 public final class AgentMain {
   private AgentMain() {}
@@ -18,12 +20,34 @@ public final class AgentMain {
     String iface = null;
     java.net.InetSocketAddress metrics = null;
     Path flowLog = null;
+    Path stateDir = null;
+    String server = null;
+    String authKey = null;
+    String hostname = null;
+    String serverKey = null;
+    java.util.List<String> routes = java.util.List.of();
+    boolean exitNode = false;
+    boolean logout = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
+      if (a.equals("--advertise-exit-node")) {
+        exitNode = true;
+        continue;
+      }
+      if (a.equals("--logout")) {
+        logout = true;
+        continue;
+      }
       if (i + 1 >= args.length) {
         usage("missing value for " + a);
       }
       switch (a) {
+        case "--state-dir" -> stateDir = Path.of(args[++i]);
+        case "--server" -> server = args[++i];
+        case "--auth-key" -> authKey = args[++i];
+        case "--hostname" -> hostname = args[++i];
+        case "--server-key" -> serverKey = args[++i];
+        case "--advertise-routes" -> routes = java.util.List.of(args[++i].split(","));
         case "--config" -> config = Path.of(args[++i]);
         case "--filter" -> filter = Path.of(args[++i]);
         case "--interface" -> iface = args[++i];
@@ -38,8 +62,48 @@ public final class AgentMain {
         default -> usage("unknown argument " + a);
       }
     }
+    if (stateDir != null && logout) {
+      try {
+        dev.tessera.agent.enroll.Enroller.logout(stateDir, AgentLog.consumer());
+        dev.tessera.agent.enroll.Enroller.forget(stateDir);
+      } catch (dev.tessera.agent.enroll.EnrollException e) {
+        System.err.println("AgentMain: " + e.getMessage());
+        System.exit(e.exitCode());
+      }
+      System.exit(0);
+    }
+    if (stateDir != null) {
+      var log = AgentLog.consumer();
+      dev.tessera.agent.enroll.Enroller.Prepared p;
+      try {
+        p =
+            dev.tessera.agent.enroll.Enroller.prepare(
+                new dev.tessera.agent.enroll.Enroller.Options(
+                    java.util.Optional.ofNullable(server),
+                    java.util.Optional.ofNullable(authKey),
+                    java.util.Optional.ofNullable(hostname),
+                    routes,
+                    exitNode,
+                    stateDir,
+                    java.util.Optional.ofNullable(serverKey),
+                    java.util.Optional.empty(),
+                    java.util.Optional.ofNullable(iface),
+                    java.util.OptionalInt.empty()),
+                log);
+      } catch (dev.tessera.agent.enroll.EnrollException e) {
+        System.err.println("AgentMain: " + e.getMessage());
+        System.exit(e.exitCode());
+        return;
+      }
+      System.exit(
+          Agent.runForeground(
+              p.config(),
+              AgentOptions.defaults(p.iface(), log)
+                  .withMetricsListen(metrics)
+                  .withFlowLog(flowLog)));
+    }
     if (config == null) {
-      usage("--config is required");
+      usage("--config or --state-dir is required");
     }
     System.exit(Agent.runForeground(config, filter, iface, metrics, flowLog, AgentLog.consumer()));
   }

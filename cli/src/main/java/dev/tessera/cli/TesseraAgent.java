@@ -28,6 +28,12 @@ import picocli.CommandLine.Parameters;
  * <ul>
  *   <li>{@code up --config wg0.conf [--filter FILE] [--interface NAME]}: foreground; the interface
  *       is named after the config file as with wg-quick; SIGTERM/SIGINT (or {@code down}) stop it.
+ *   <li>{@code up --server URL --auth-key KEY [--hostname H] [--advertise-routes P,...]
+ *       [--advertise-exit-node] [--state-dir DIR]}: joins the tailnet of a control plane ({@code
+ *       policyc serve} with a registry) and runs with no config file; later {@code up [--state-dir
+ *       DIR]} rejoins from the state directory without a key ({@code dev.tessera.agent.enroll}).
+ *   <li>{@code logout [--state-dir DIR]}: deletes the node on the server, stops its agent and
+ *       forgets the local state.
  *   <li>{@code down IFACE}: stops the agent of that interface (pid file, SIGTERM, waits).
  *   <li>{@code show [IFACE]}: {@code wg show}-like status plus the enforcer's drop counters, read
  *       over the UAPI socket (stock {@code wg show} works too).
@@ -44,6 +50,7 @@ import picocli.CommandLine.Parameters;
       TesseraAgent.Up.class,
       TesseraAgent.Down.class,
       TesseraAgent.Show.class,
+      TesseraAgent.Logout.class,
       CommandLine.HelpCommand.class
     })
 public final class TesseraAgent implements Callable<Integer> {
@@ -52,9 +59,9 @@ public final class TesseraAgent implements Callable<Integer> {
       Map.of(
           "0", "ok (up: stopped by SIGTERM, SIGINT or down)",
           "1",
-              "runtime failure: the interface could not be brought up, no agent running, the agent cannot be reached",
+              "runtime failure: the interface could not be brought up, no agent running, the agent or the server cannot be reached",
           "2",
-              "usage error, or a config file that cannot be read or has errors (systemd does not restart on it)",
+              "usage error, a config file or state directory that cannot be read or has errors, or an auth key or node the server refuses (unknown, used, expired, revoked, tag not owned): retrying unchanged cannot help, so systemd does not restart on it",
           "3", "internal error, a bug (TESSERA_DEBUG=1 shows the trace)");
 
   @Option(
@@ -97,16 +104,21 @@ public final class TesseraAgent implements Callable<Integer> {
 
   @Command(
       name = "up",
-      description =
-          "Bring up the interface described by a wg-quick style config (runs in the foreground).")
+      description = {
+        "Bring up the interface (runs in the foreground): from a wg-quick style config, or by joining a tailnet.",
+        "With --server and --auth-key the agent makes its WireGuard key (kept 0600 in --state-dir, never",
+        "sent), enrolls at the control plane (`policyc serve` with a registry), gets its name and",
+        "addresses, and takes its filter and peers from the signed bundles it pulls. Later runs with",
+        "the same --state-dir re-use key, name and addresses and need no auth key. Without",
+        "--server-key the server's key is fetched once and pinned (see docs/control-plane.md)."
+      })
   static final class Up implements Callable<Integer> {
     @CommandLine.ParentCommand TesseraAgent parent;
 
     @Option(
         names = {"-c", "--config"},
-        required = true,
         paramLabel = "FILE",
-        description = "wg-quick style config (wg0.conf)")
+        description = "wg-quick style config (wg0.conf); not with --server")
     Path config;
 
     @Option(
@@ -118,7 +130,10 @@ public final class TesseraAgent implements Callable<Integer> {
     @Option(
         names = {"-i", "--interface"},
         paramLabel = "NAME",
-        description = "interface name (default: config file name without .conf)")
+        description =
+            "interface name (default: config file name without .conf; when joining: the enrolled one, else "
+                + dev.tessera.agent.enroll.Enroller.DEFAULT_IFACE
+                + ")")
     String iface;
 
     @Option(
@@ -135,8 +150,138 @@ public final class TesseraAgent implements Callable<Integer> {
                 + " files kept; overrides [Tessera] FlowLog; default: off)")
     Path flowLog;
 
+    @Option(
+        names = "--server",
+        paramLabel = "URL",
+        description = "control plane to join: http(s)://HOST:PORT or HOST:PORT")
+    String server;
+
+    @Option(
+        names = "--auth-key",
+        paramLabel = "KEY",
+        description =
+            "auth key from `policyc authkey create` (or file:PATH to read it from a file); only needed to enroll")
+    String authKey;
+
+    @Option(
+        names = "--hostname",
+        paramLabel = "NAME",
+        description = "name to ask for (default: this machine's host name)")
+    String hostname;
+
+    @Option(
+        names = "--advertise-routes",
+        split = ",",
+        paramLabel = "PREFIX",
+        description = "subnet routes to offer the tailnet (approved by autoApprovers or an admin)")
+    List<String> advertiseRoutes = new ArrayList<>();
+
+    @Option(names = "--advertise-exit-node", description = "offer this node as an exit node")
+    boolean exitNode;
+
+    @Option(
+        names = "--state-dir",
+        paramLabel = "DIR",
+        description =
+            "where the key, the identity and the last good bundle are kept (default ${DEFAULT-VALUE})")
+    Path stateDir = dev.tessera.agent.distribution.DistributionSettings.DEFAULT_STATE_DIR;
+
+    @Option(
+        names = "--server-key",
+        paramLabel = "BASE64",
+        description =
+            "the server's public key (`policyc serve` prints it); default: trusted on first use and pinned")
+    String serverKey;
+
+    @Option(
+        names = "--server-cert",
+        paramLabel = "FILE",
+        description = "the server's certificate to pin for HTTPS (`policyc keygen --tls`)")
+    Path serverCert;
+
+    @Option(
+        names = "--port",
+        paramLabel = "N",
+        description =
+            "WireGuard UDP port of a new node (default: 41641, or a free port if that is taken); kept across restarts")
+    Integer port;
+
     @Override
     public Integer call() {
+      boolean joining =
+          server != null
+              || authKey != null
+              || (config == null
+                  && Files.exists(stateDir.resolve("node.json"))); // a node enrolled before rejoins
+      if (config != null && joining) {
+        System.err.println(
+            "tessera-agent up: --config runs a config file; --server/--auth-key join a tailnet: give one of them");
+        return 2;
+      }
+      if (!joining) {
+        if (config == null) {
+          System.err.println(
+              "tessera-agent up: give --config FILE, or --server URL --auth-key KEY to join a tailnet"
+                  + " (no node is enrolled in "
+                  + stateDir
+                  + ")");
+          return 2;
+        }
+        return runConfig();
+      }
+      if (filter != null) {
+        System.err.println(
+            "tessera-agent up: --filter does not go with --server: the filter comes from the server's signed bundles");
+        return 2;
+      }
+      String key;
+      try {
+        key = authKey == null ? null : readAuthKey(authKey);
+      } catch (IOException e) {
+        System.err.println("tessera-agent up: --auth-key " + authKey + ": " + e.getMessage());
+        return 2;
+      }
+      dev.tessera.agent.enroll.Enroller.Prepared p;
+      try {
+        p =
+            dev.tessera.agent.enroll.Enroller.prepare(
+                new dev.tessera.agent.enroll.Enroller.Options(
+                    Optional.ofNullable(server),
+                    Optional.ofNullable(key),
+                    Optional.ofNullable(hostname),
+                    advertiseRoutes,
+                    exitNode,
+                    stateDir,
+                    Optional.ofNullable(serverKey),
+                    Optional.ofNullable(serverCert),
+                    Optional.ofNullable(iface),
+                    port == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(port)),
+                TesseraAgent::log);
+      } catch (dev.tessera.agent.enroll.EnrollException e) {
+        System.err.println("tessera-agent up: " + e.getMessage());
+        return e.exitCode();
+      }
+      AgentOptions opts =
+          AgentOptions.defaults(p.iface(), TesseraAgent::log)
+              .withDirs(parent.uapiDir, parent.runDir);
+      if (metricsListen != null) {
+        opts = opts.withMetricsListen(ServeCommand.parseAddress(metricsListen));
+      }
+      if (flowLog != null) {
+        opts = opts.withFlowLog(flowLog);
+      }
+      return Agent.runForeground(p.config(), opts);
+    }
+
+    /** {@code file:PATH} reads the key from a file (keeps it out of the process list). */
+    static String readAuthKey(String value) throws IOException {
+      if (!value.startsWith("file:")) {
+        return value;
+      }
+      return Files.readString(Path.of(value.substring(5))).strip();
+    }
+
+    private Integer runConfig() {
       ConfigParser.Result r = ConfigParser.parse(config);
       for (ConfigProblem p : r.problems()) {
         System.err.println(p);
@@ -154,26 +299,50 @@ public final class TesseraAgent implements Callable<Integer> {
       if (flowLog != null) {
         opts = opts.withFlowLog(flowLog);
       }
-      Agent agent;
+      return Agent.runForeground(cfg, opts);
+    }
+  }
+
+  @Command(
+      name = "logout",
+      description = {
+        "Leave the tailnet: delete this node on the server, stop its agent and forget its key.",
+        "The request is signed with the node's key; the node leaves every peer's bundle at the",
+        "server's next compilation. The local state (key, identity, bundles) is deleted only once",
+        "the server has deleted the node."
+      })
+  static final class Logout implements Callable<Integer> {
+    @CommandLine.ParentCommand TesseraAgent parent;
+
+    @Option(
+        names = "--state-dir",
+        paramLabel = "DIR",
+        description = "the node's state directory (default ${DEFAULT-VALUE})")
+    Path stateDir = dev.tessera.agent.distribution.DistributionSettings.DEFAULT_STATE_DIR;
+
+    @Override
+    public Integer call() {
+      dev.tessera.agent.enroll.Identity id;
       try {
-        agent = Agent.start(cfg, opts);
-      } catch (IOException | RuntimeException e) {
-        log("failed to bring up " + name + ": " + e.getMessage());
-        return 1;
+        id = dev.tessera.agent.enroll.Enroller.logout(stateDir, TesseraAgent::log);
+      } catch (dev.tessera.agent.enroll.EnrollException e) {
+        System.err.println("tessera-agent logout: " + e.getMessage());
+        return e.exitCode();
       }
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    log("stopping " + name);
-                    agent.close();
-                  },
-                  "shutdown"));
+      Path pid = AgentOptions.pidFile(parent.runDir, id.iface());
+      if (Files.exists(pid)) {
+        Down down = new Down();
+        down.parent = parent;
+        down.target = id.iface();
+        down.call(); // a stopped or stale agent is fine: the node is gone either way
+      }
       try {
-        agent.awaitStop();
-      } catch (InterruptedException e) {
-        agent.close();
+        dev.tessera.agent.enroll.Enroller.forget(stateDir);
+      } catch (dev.tessera.agent.enroll.EnrollException e) {
+        System.err.println("tessera-agent logout: " + e.getMessage());
+        return e.exitCode();
       }
+      System.out.println("logged out " + id.name() + "; its state in " + stateDir + " is deleted");
       return 0;
     }
   }

@@ -57,6 +57,7 @@ public final class ControlPlane implements AutoCloseable {
   private final Settings settings;
   private final EnrollmentService enrollment;
   private final Function<String, byte[]> nodeKey;
+  private final String serverPublicKey;
   private final ServerStatus status;
   private final ScheduledExecutorService worker;
   private final AtomicInteger pending = new AtomicInteger();
@@ -67,6 +68,7 @@ public final class ControlPlane implements AutoCloseable {
     this.settings = settings;
     this.enrollment = new EnrollmentService(settings.registry(), serverKey, loop::checks);
     this.nodeKey = loop::nodeKey;
+    this.serverPublicKey = serverKey.publicKeyBase64();
     this.status = status;
     this.worker =
         Executors.newSingleThreadScheduledExecutor(
@@ -124,6 +126,35 @@ public final class ControlPlane implements AutoCloseable {
       Map<String, String> headers,
       String observedAddress,
       Consumer<EnrollmentService.Response> done) {
+    onRegistryThread(
+        done,
+        () -> {
+          if (status.degradedReason() != null) {
+            housekeeping(); // a recovered database ends the refusals at once
+          }
+          String reason = status.degradedReason();
+          EnrollmentService.Response r =
+              reason != null
+                  ? error(
+                      503,
+                      "database",
+                      "enrollment is refused while the registry cannot be used (" + reason + ")")
+                  : enrollment.enroll(
+                      method, uri, body, headers, observedAddress, System.currentTimeMillis());
+          if (r.status() == 503 && r.text().contains("\"database\"")) {
+            status.degraded("registry database: enrollment failed");
+          }
+          return r;
+        });
+  }
+
+  /**
+   * Runs {@code task} on the registry thread and hands its answer to {@code done} (on that thread);
+   * beyond {@value #MAX_PENDING} waiting calls, or while shutting down, answers 503 at once.
+   */
+  private void onRegistryThread(
+      Consumer<EnrollmentService.Response> done,
+      java.util.function.Supplier<EnrollmentService.Response> task) {
     if (pending.incrementAndGet() > MAX_PENDING) {
       pending.decrementAndGet();
       done.accept(
@@ -134,24 +165,7 @@ public final class ControlPlane implements AutoCloseable {
       worker.execute(
           () -> {
             try {
-              if (status.degradedReason() != null) {
-                housekeeping(); // a recovered database ends the refusals at once
-              }
-              String reason = status.degradedReason();
-              EnrollmentService.Response r =
-                  reason != null
-                      ? error(
-                          503,
-                          "database",
-                          "enrollment is refused while the registry cannot be used ("
-                              + reason
-                              + ")")
-                      : enrollment.enroll(
-                          method, uri, body, headers, observedAddress, System.currentTimeMillis());
-              if (r.status() == 503 && r.text().contains("\"database\"")) {
-                status.degraded("registry database: enrollment failed");
-              }
-              done.accept(r);
+              done.accept(task.get());
             } finally {
               pending.decrementAndGet();
             }
@@ -160,6 +174,41 @@ public final class ControlPlane implements AutoCloseable {
       pending.decrementAndGet();
       done.accept(error(503, "busy", "the server is shutting down"));
     }
+  }
+
+  /**
+   * The server's public signing key (base64), as {@code GET /v1/server-key} answers it: an agent
+   * that was not given the key trusts the first answer and pins it (see docs/control-plane.md).
+   */
+  String serverPublicKey() {
+    return serverPublicKey;
+  }
+
+  /**
+   * {@code POST /v1/logout}: deletes the authenticated node from the registry on the registry
+   * thread and hands the answer to {@code done} (on that thread). The node leaves every bundle at
+   * the next compilation, which the registry's new revision triggers.
+   */
+  void logout(String node, Consumer<EnrollmentService.Response> done) {
+    byte[] key = nodeKey.apply(node);
+    if (key == null) {
+      done.accept(error(404, "unknown-node", "no node " + node + " in the registry"));
+      return;
+    }
+    String publicKey = Base64.getEncoder().encodeToString(key);
+    onRegistryThread(
+        done,
+        () -> {
+          try {
+            var gone = settings.registry().deleteByKey("node:" + node, publicKey);
+            LOG.info("node {} logged out and was deleted", gone.name());
+            return new EnrollmentService.Response(
+                200, ("{\"deleted\":" + quote(gone.name()) + "}").getBytes(StandardCharsets.UTF_8));
+          } catch (RegistryException e) {
+            databaseFailed(e);
+            return error(EnrollmentService.status(e.code()), e.code().wire(), e.getMessage());
+          }
+        });
   }
 
   /**

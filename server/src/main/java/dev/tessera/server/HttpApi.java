@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.bundle.BundleException;
 import dev.tessera.bundle.Freshness;
 import dev.tessera.bundle.NodeAuth;
+import dev.tessera.server.control.EnrollmentService;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -38,6 +39,11 @@ import java.util.concurrent.TimeUnit;
  *   POST /v1/ack   {"version": N, "hash": "..."}   authenticated node; 204
  *   POST /v1/enroll                     with a registry: join with an auth key, signed with the
  *                                       key being registered (see EnrollmentService); JSON answer
+ *   POST /v1/logout                     with a registry: authenticated node; deletes it from the
+ *                                       registry; 200 {"deleted": NAME}
+ *   GET  /v1/server-key                 with a registry: the public signing key (base64), for an
+ *                                       agent that enrolls without being given it (trust on first
+ *                                       use, pinned by the agent)
  *   GET  /v1/status                     Authorization: Bearer ADMIN-TOKEN; JSON: revision in force,
  *                                       last error, per-node versions, audit and limit counters
  *   GET  /v1/health                     200 "ok" (or "degraded": the registry cannot be used, the last
@@ -129,6 +135,14 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
           && req.method().equals(HttpMethod.POST)
           && control != null) {
         enroll(ctx, req);
+      } else if (path.equals("/v1/logout")
+          && req.method().equals(HttpMethod.POST)
+          && control != null) {
+        logout(ctx, req);
+      } else if (path.equals("/v1/server-key")
+          && req.method().equals(HttpMethod.GET)
+          && control != null) {
+        respond(ctx, req, text(HttpResponseStatus.OK, control.serverPublicKey() + "\n"));
       } else if (path.equals("/v1/status") && req.method().equals(HttpMethod.GET)) {
         requireAdmin(req);
         respond(ctx, req, json(HttpResponseStatus.OK, status.toMap(store)));
@@ -245,26 +259,39 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
         body,
         headers,
         remoteHost(ctx),
-        r ->
-            ctx.executor()
-                .execute(
-                    () -> {
-                      FullHttpResponse resp =
-                          new DefaultFullHttpResponse(
-                              HttpVersion.HTTP_1_1,
-                              HttpResponseStatus.valueOf(r.status()),
-                              Unpooled.wrappedBuffer(r.body()));
-                      resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-                      resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-                      if (r.status() >= 400 && r.status() < 500) {
-                        if (r.status() == 401) {
-                          status.unauthorized(BundleException.Reason.BAD_AUTH);
-                        }
-                        refuseLater(ctx, resp);
-                      } else {
-                        respond(ctx, false, resp);
-                      }
-                    }));
+        r -> ctx.executor().execute(() -> registryAnswer(ctx, r)));
+  }
+
+  /**
+   * {@code POST /v1/logout}: an authenticated node deletes itself from the registry (on the
+   * registry's thread, like an enrollment).
+   */
+  private void logout(ChannelHandlerContext ctx, FullHttpRequest req)
+      throws BundleException, RateLimited {
+    byte[] body = ByteBufUtil.getBytes(req.content());
+    String node = authenticate(req, body);
+    charge(node);
+    ctx.channel().config().setAutoRead(false);
+    control.logout(node, r -> ctx.executor().execute(() -> registryAnswer(ctx, r)));
+  }
+
+  /** A registry answer (JSON); a refusal (4xx) is answered late, on a closed connection. */
+  private void registryAnswer(ChannelHandlerContext ctx, EnrollmentService.Response r) {
+    FullHttpResponse resp =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.valueOf(r.status()),
+            Unpooled.wrappedBuffer(r.body()));
+    resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+    resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    if (r.status() >= 400 && r.status() < 500) {
+      if (r.status() == 401) {
+        status.unauthorized(BundleException.Reason.BAD_AUTH);
+      }
+      refuseLater(ctx, resp);
+    } else {
+      respond(ctx, false, resp);
+    }
   }
 
   private static String remoteHost(ChannelHandlerContext ctx) {

@@ -240,6 +240,72 @@ class RegistryServerTest {
     assertThat(registryState()).isEqualTo(before);
   }
 
+  HttpResponse<String> signedPost(String path, String node, byte[] privateKey, byte[] body)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve(path))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    new NodeAuth.Signer(node, privateKey, key.publicKey())
+        .sign("POST", path, body, System.currentTimeMillis())
+        .asMap()
+        .forEach(b::header);
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void theServerKeyIsPublishedAndALoggedOutNodeIsDeletedAndLeavesEveryBundle() throws Exception {
+    HttpResponse<String> published =
+        HTTP.send(
+            HttpRequest.newBuilder(base.resolve("/v1/server-key")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(published.statusCode()).isEqualTo(200);
+    assertThat(published.body().strip()).isEqualTo(key.publicKeyBase64());
+
+    assertThat(enroll(authKey(List.of(), false), laptopPrivate, "laptop").statusCode())
+        .isEqualTo(200);
+    assertThat(enroll(authKey(List.of("tag:web"), false), webPrivate, "web").statusCode())
+        .isEqualTo(200);
+    server.pollNow();
+    try (BundleClient c = client("web", webPrivate)) {
+      assertThat(c.pollOnce()).isTrue();
+    }
+    assertThat(
+            Matcher.of(applied.getLast().filter())
+                .allows(IpAddress.parse("100.64.0.1"), IpAddress.parse("100.64.0.2"), 6, 443))
+        .isTrue();
+
+    // Signed by another key than the node's: refused, nothing deleted.
+    Object before = registryState();
+    HttpResponse<String> forged = signedPost("/v1/logout", "laptop", otherPrivate, new byte[0]);
+    assertThat(forged.statusCode()).isEqualTo(401);
+    assertThat(registryState()).isEqualTo(before);
+
+    HttpResponse<String> out = signedPost("/v1/logout", "laptop", laptopPrivate, new byte[0]);
+    assertThat(out.statusCode()).as(out.body()).isEqualTo(200);
+    assertThat(JSON.readTree(out.body()).path("deleted").asText()).isEqualTo("laptop");
+    assertThat(registry.node("laptop")).isEmpty();
+    assertThat(registry.audit(10))
+        .filteredOn(a -> a.action().equals("node-deleted"))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.actor()).isEqualTo("node:laptop");
+              assertThat(a.detail()).containsEntry("reason", "logged out");
+            });
+
+    // The next compilation drops laptop from web's filter; laptop itself is no longer known.
+    server.pollNow();
+    try (BundleClient c = client("web", webPrivate)) {
+      assertThat(c.pollOnce()).isTrue();
+    }
+    assertThat(
+            Matcher.of(applied.getLast().filter())
+                .allows(IpAddress.parse("100.64.0.1"), IpAddress.parse("100.64.0.2"), 6, 443))
+        .isFalse();
+    HttpResponse<String> again = signedPost("/v1/logout", "laptop", laptopPrivate, new byte[0]);
+    assertThat(again.statusCode()).isEqualTo(401);
+  }
+
   @Test
   void aLostDatabaseDegradesTheServerWhichKeepsServingBundlesAndRefusesEnrollments()
       throws Exception {

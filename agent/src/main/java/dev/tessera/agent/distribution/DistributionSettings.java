@@ -223,7 +223,7 @@ public record DistributionSettings(
   }
 
   /** As above; with a pinned certificate a bare host:port means HTTPS, and http:// is refused. */
-  static URI parseServer(String value, boolean pinned) throws InvalidSettings {
+  public static URI parseServer(String value, boolean pinned) throws InvalidSettings {
     String v = value.strip();
     String lower = v.toLowerCase(Locale.ROOT);
     if (pinned && lower.startsWith("http://")) {

@@ -145,7 +145,7 @@ public final class EnrollmentService {
     return o;
   }
 
-  static int status(RegistryException.Code code) {
+  public static int status(RegistryException.Code code) {
     return switch (code) {
       case MALFORMED_AUTH_KEY,
           MALFORMED_TAG,

@@ -1,0 +1,444 @@
+package dev.tessera.agent.enroll;
+
+import dev.tessera.agent.config.AgentConfig;
+import dev.tessera.agent.config.Cidr;
+import dev.tessera.agent.config.RouteTable;
+import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.agent.distribution.DistributionSettings;
+import dev.tessera.bundle.SigningKey;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.Consumer;
+
+/**
+ * {@code tessera-agent up --server URL --auth-key KEY}: joins the tailnet, or rejoins it from the
+ * state directory, and returns the config the agent then runs.
+ *
+ * <ol>
+ *   <li>The WireGuard private key is made here and kept 0600 in the state directory; only its
+ *       public half is ever sent.
+ *   <li>The server's signing key: {@code --server-key}, or the one pinned in the state directory,
+ *       or else fetched from {@code GET /v1/server-key} and pinned (trust on first use: see
+ *       docs/control-plane.md for what that risks). A pinned key never changes silently: a
+ *       different {@code --server-key} is refused.
+ *   <li>Enrollment ({@code POST /v1/enroll}, signed with the new key) with the auth key, once: the
+ *       identity the server assigns (name, addresses) is kept, and a restart with the same state
+ *       directory re-uses key, name, addresses and port without any auth key.
+ *   <li>The returned config has no {@code [Peer]}: its {@code [Tessera]} section points at the
+ *       server, so the agent enforces and takes its peers from the signed bundles it pulls under
+ *       the node's name.
+ * </ol>
+ */
+public final class Enroller {
+  /** The port tried first for a new node (Tailscale's); a busy one gives a free port instead. */
+  public static final int DEFAULT_PORT = 41641;
+
+  public static final String DEFAULT_IFACE = "tessera0";
+
+  private Enroller() {}
+
+  /**
+   * What {@code up} was asked.
+   *
+   * @param server {@code --server}: needed for the first up; a later one may leave it out
+   * @param authKey {@code --auth-key}: needed only to enroll
+   * @param hostname {@code --hostname}; default the machine's host name
+   * @param iface {@code --interface}; default the enrolled one, else {@value #DEFAULT_IFACE}
+   * @param port {@code --port}; default the enrolled one, else {@value #DEFAULT_PORT} if free
+   */
+  public record Options(
+      Optional<String> server,
+      Optional<String> authKey,
+      Optional<String> hostname,
+      List<String> advertiseRoutes,
+      boolean exitNode,
+      Path stateDir,
+      Optional<String> serverKey,
+      Optional<Path> serverCert,
+      Optional<String> iface,
+      OptionalInt port) {
+    public Options {
+      advertiseRoutes = List.copyOf(advertiseRoutes);
+    }
+  }
+
+  /** The config to run, and the interface to run it as. */
+  public record Prepared(AgentConfig config, String iface, Identity identity) {}
+
+  /** Enrolls if this state directory has no identity yet; returns the config to run. */
+  public static Prepared prepare(Options o, Consumer<String> log) throws EnrollException {
+    NodeState state = NodeState.at(o.stateDir());
+    try {
+      return prepare(o, state, log);
+    } catch (IOException e) {
+      throw new EnrollException(
+          EnrollException.Kind.USAGE,
+          "state",
+          "state directory " + o.stateDir() + ": " + e.getMessage());
+    }
+  }
+
+  private static Prepared prepare(Options o, NodeState state, Consumer<String> log)
+      throws EnrollException, IOException {
+    Optional<NodeState.Pin> pin = state.pin();
+    Optional<Identity> known = state.identity();
+    URI server = serverOf(o, pin);
+    Optional<Path> cert = o.serverCert();
+    if (cert.isPresent()) {
+      if (!java.nio.file.Files.isReadable(cert.get())) {
+        throw usage("server-cert", "--server-cert: cannot read " + cert.get());
+      }
+      cert = Optional.of(state.saveServerCert(cert.get()));
+    } else {
+      cert = state.serverCert();
+    }
+    if (cert.isPresent() && !server.getScheme().equals("https")) {
+      throw usage("server-cert", "--server-cert needs an https server, got " + server);
+    }
+    byte[] serverKey = serverKey(o, pin, server, cert, state, log);
+    WgKey key = state.loadOrCreateKey();
+
+    Identity id;
+    if (known.isPresent()) {
+      id = known.get();
+      if (o.iface().isPresent() && !o.iface().get().equals(id.iface())) {
+        id =
+            new Identity(
+                id.name(),
+                id.user(),
+                id.tags(),
+                id.ipv4(),
+                id.ipv6(),
+                id.listenPort(),
+                o.iface().get());
+        state.saveIdentity(id);
+      }
+      log.accept(
+          "enrolled as "
+              + id.name()
+              + " ("
+              + id.ipv4()
+              + ", "
+              + id.ipv6()
+              + ") at "
+              + server
+              + "; re-using the key and addresses in "
+              + state.dir()
+              + (o.authKey().isPresent() ? " (--auth-key is not needed and was not used)" : ""));
+    } else {
+      String authKey =
+          o.authKey()
+              .orElseThrow(
+                  () ->
+                      usage(
+                          "auth-key",
+                          "this node is not enrolled yet (no "
+                              + state.dir().resolve(NodeState.IDENTITY_FILE)
+                              + "): give --auth-key KEY (from `policyc authkey create`)"));
+      int port = o.port().isPresent() ? o.port().getAsInt() : freePort();
+      String hostname = o.hostname().orElseGet(Enroller::machineHostname);
+      EnrollClient.Request req =
+          new EnrollClient.Request(
+              authKey,
+              hostname,
+              o.advertiseRoutes(),
+              o.exitNode(),
+              port,
+              localEndpoints(port),
+              Map.of("node:os", System.getProperty("os.name", "linux").toLowerCase(Locale.ROOT)));
+      EnrollClient.Enrolled e;
+      try (EnrollClient c = new EnrollClient(server, cert.orElse(null))) {
+        e = c.enroll(key, serverKey, req);
+      }
+      id =
+          new Identity(
+              e.name(),
+              e.user(),
+              e.tags(),
+              e.ipv4(),
+              e.ipv6(),
+              port,
+              o.iface().orElse(DEFAULT_IFACE));
+      state.saveIdentity(id);
+      log.accept(
+          "enrolled at "
+              + server
+              + " as "
+              + id.name()
+              + (id.tags().isEmpty()
+                  ? id.user().map(u -> " (" + u + ")").orElse("")
+                  : " " + id.tags())
+              + ", addresses "
+              + id.ipv4()
+              + " and "
+              + id.ipv6()
+              + ", key expiry "
+              + e.keyExpiry()
+              + (o.advertiseRoutes().isEmpty() && !o.exitNode()
+                  ? ""
+                  : ", approved routes " + e.approvedRoutes()));
+    }
+    if (!o.advertiseRoutes().isEmpty() || o.exitNode()) {
+      forwardingNote(log);
+    }
+    return new Prepared(config(id, key, server, serverKey, state, cert), id.iface(), id);
+  }
+
+  /** The config the agent runs: the identity's addresses, no peers, the server as policy source. */
+  static AgentConfig config(
+      Identity id, WgKey key, URI server, byte[] serverKey, NodeState state, Optional<Path> cert)
+      throws EnrollException {
+    Cidr v4 = Cidr.parseOrNull(id.ipv4() + "/32");
+    Cidr v6 = Cidr.parseOrNull(id.ipv6() + "/128");
+    if (v4 == null || v6 == null) {
+      throw new EnrollException(
+          EnrollException.Kind.UNREACHABLE,
+          "bad-answer",
+          "the server assigned addresses that are not IPv4 and IPv6 addresses: "
+              + id.ipv4()
+              + ", "
+              + id.ipv6());
+    }
+    List<Cidr> addresses = List.of(v4, v6);
+    return new AgentConfig(
+        new AgentConfig.Interface(
+            key,
+            addresses,
+            OptionalInt.of(id.listenPort()),
+            OptionalInt.empty(),
+            OptionalInt.empty(),
+            RouteTable.AUTO),
+        List.of(),
+        new AgentConfig.Tessera(
+            Optional.empty(),
+            Optional.of(server.toString()),
+            Optional.of(Base64.getEncoder().encodeToString(serverKey)),
+            Optional.of(id.name()),
+            Optional.of(state.dir()),
+            cert));
+  }
+
+  private static URI serverOf(Options o, Optional<NodeState.Pin> pin) throws EnrollException {
+    if (o.server().isEmpty()) {
+      if (pin.isEmpty()) {
+        throw usage("server", "give --server URL: this state directory belongs to no server yet");
+      }
+      return URI.create(pin.get().server());
+    }
+    URI server;
+    try {
+      server = DistributionSettings.parseServer(o.server().get(), o.serverCert().isPresent());
+    } catch (DistributionSettings.InvalidSettings e) {
+      throw usage(
+          "server",
+          e.getMessage()
+              .replace("[Tessera] PolicyServer", "--server")
+              .replace("[Tessera] ServerCert", "--server-cert"));
+    }
+    if (pin.isPresent() && !pin.get().server().equals(server.toString())) {
+      throw usage(
+          "other-server",
+          "the state directory belongs to "
+              + pin.get().server()
+              + ", not "
+              + server
+              + ": `tessera-agent logout` first, or use another --state-dir");
+    }
+    return server;
+  }
+
+  private static byte[] serverKey(
+      Options o,
+      Optional<NodeState.Pin> pin,
+      URI server,
+      Optional<Path> cert,
+      NodeState state,
+      Consumer<String> log)
+      throws EnrollException, IOException {
+    byte[] given = null;
+    if (o.serverKey().isPresent()) {
+      try {
+        given = SigningKey.parsePublicKey(o.serverKey().get().strip());
+      } catch (IllegalArgumentException e) {
+        throw usage("server-key", "--server-key: " + e.getMessage());
+      }
+    }
+    if (pin.isPresent()) {
+      byte[] pinned = Base64.getDecoder().decode(pin.get().serverKey());
+      if (given != null && !java.util.Arrays.equals(given, pinned)) {
+        throw usage(
+            "server-key-changed",
+            "--server-key differs from the key pinned in "
+                + state.dir().resolve(NodeState.PIN_FILE)
+                + " ("
+                + pin.get().serverKey()
+                + "); if the server's key really changed, `tessera-agent logout` and enroll again");
+      }
+      return pinned;
+    }
+    byte[] key = given;
+    if (key == null) {
+      try (EnrollClient c = new EnrollClient(server, cert.orElse(null))) {
+        key = c.fetchServerKey();
+      }
+      log.accept(
+          "trusting server key "
+              + Base64.getEncoder().encodeToString(key)
+              + " as "
+              + server
+              + " gave it (first use; pinned in "
+              + state.dir().resolve(NodeState.PIN_FILE)
+              + ")"
+              + (server.getScheme().equals("https")
+                  ? ""
+                  : "; WARNING: over plain HTTP anyone on"
+                      + " the path could have substituted it: compare it with the key `policyc serve`"
+                      + " printed, or give --server-key"));
+    }
+    state.savePin(new NodeState.Pin(server.toString(), Base64.getEncoder().encodeToString(key)));
+    return key;
+  }
+
+  /** {@value #DEFAULT_PORT} if no socket holds it, else any free port. */
+  static int freePort() throws EnrollException {
+    try (DatagramSocket s = new DatagramSocket(null)) {
+      s.bind(new InetSocketAddress(DEFAULT_PORT));
+      return DEFAULT_PORT;
+    } catch (SocketException busy) {
+      try (DatagramSocket s = new DatagramSocket(0)) {
+        return s.getLocalPort();
+      } catch (SocketException e) {
+        throw new EnrollException(
+            EnrollException.Kind.UNREACHABLE,
+            "no-port",
+            "cannot open a UDP socket: " + e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * This machine's global addresses with the WireGuard port, as candidates for peers to reach it
+   * (the server adds the source address it sees).
+   */
+  static List<String> localEndpoints(int port) {
+    List<String> out = new ArrayList<>();
+    try {
+      for (NetworkInterface ni : NetworkInterface.networkInterfaces().toList()) {
+        if (!ni.isUp() || ni.isLoopback() || ni.isPointToPoint()) {
+          continue;
+        }
+        for (InetAddress a : ni.inetAddresses().toList()) {
+          if (a.isLinkLocalAddress() || a.isLoopbackAddress() || a.isMulticastAddress()) {
+            continue;
+          }
+          if (a instanceof Inet4Address) {
+            out.add(a.getHostAddress() + ":" + port);
+          } else if (a instanceof Inet6Address) {
+            out.add("[" + Cidr.addressText(a) + "]:" + port);
+          }
+          if (out.size() >= 8) {
+            return out;
+          }
+        }
+      }
+    } catch (SocketException e) {
+      // no interface list: the server's observed address still gives one endpoint
+    }
+    return out;
+  }
+
+  /** The machine's host name as a DNS label: first label, lower case, other characters as '-'. */
+  static String machineHostname() {
+    String h;
+    try {
+      h = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      h = System.getenv().getOrDefault("HOSTNAME", "node");
+    }
+    return sanitize(h);
+  }
+
+  static String sanitize(String hostname) {
+    String first = hostname.strip().toLowerCase(Locale.ROOT);
+    int dot = first.indexOf('.');
+    if (dot > 0) {
+      first = first.substring(0, dot);
+    }
+    String label = first.replaceAll("[^a-z0-9-]", "-").replaceAll("^-+|-+$", "");
+    if (label.length() > 63) {
+      label = label.substring(0, 63).replaceAll("-+$", "");
+    }
+    return label.isEmpty() ? "node" : label;
+  }
+
+  /** Routes and exit traffic need the kernel to forward: say so when it does not. */
+  private static void forwardingNote(Consumer<String> log) {
+    try {
+      String v4 = java.nio.file.Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip();
+      if (v4.equals("0")) {
+        log.accept(
+            "note: IP forwarding is off (net.ipv4.ip_forward=0): advertised routes and exit"
+                + " traffic are not forwarded until it is on (and NAT set up for an exit node)");
+      }
+    } catch (IOException e) {
+      // not Linux: nothing to check
+    }
+  }
+
+  private static EnrollException usage(String code, String message) {
+    return new EnrollException(EnrollException.Kind.USAGE, code, message);
+  }
+
+  /** Leaves the tailnet: deletes the node on the server, then the local state. */
+  public static Identity logout(Path stateDir, Consumer<String> log) throws EnrollException {
+    NodeState state = NodeState.at(stateDir);
+    try {
+      Optional<NodeState.Pin> pin = state.pin();
+      Optional<Identity> id = state.identity();
+      Optional<WgKey> key = state.key();
+      if (pin.isEmpty() || id.isEmpty() || key.isEmpty()) {
+        throw usage(
+            "not-enrolled",
+            "nothing to log out: " + stateDir + " holds no enrolled node (node.json, node.key)");
+      }
+      try (EnrollClient c =
+          new EnrollClient(URI.create(pin.get().server()), state.serverCert().orElse(null))) {
+        c.logout(id.get().name(), key.get(), Base64.getDecoder().decode(pin.get().serverKey()));
+      }
+      log.accept("node " + id.get().name() + " deleted at " + pin.get().server());
+      return id.get();
+    } catch (IOException e) {
+      throw new EnrollException(
+          EnrollException.Kind.USAGE,
+          "state",
+          "state directory " + stateDir + ": " + e.getMessage());
+    }
+  }
+
+  /** Deletes the local state of a logged-out node; returns the files deleted. */
+  public static List<Path> forget(Path stateDir) throws EnrollException {
+    try {
+      return NodeState.at(stateDir).clear();
+    } catch (IOException e) {
+      throw new EnrollException(
+          EnrollException.Kind.UNREACHABLE,
+          "state",
+          "cannot delete the state in " + stateDir + ": " + e.getMessage());
+    }
+  }
+}
