@@ -66,11 +66,10 @@ public record PeerEndpoints(String peer, List<InetSocketAddress> endpoints) {
     if (p < 1 || p > 65535 || host.isEmpty() || bracketed == (host.indexOf(':') < 0)) {
       return java.util.Optional.empty();
     }
-    try {
-      return java.util.Optional.of(new InetSocketAddress(java.net.InetAddress.ofLiteral(host), p));
-    } catch (IllegalArgumentException e) {
-      return java.util.Optional.empty();
-    }
+    IpAddress a = IpAddress.tryParse(host);
+    return a == null
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(new InetSocketAddress(a.toInetAddress(), p));
   }
 
   /** {@code a.b.c.d:port} or {@code [v6]:port}, IPv6 in its RFC 5952 text form. */

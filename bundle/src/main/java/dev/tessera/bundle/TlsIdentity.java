@@ -1,9 +1,9 @@
 package dev.tessera.bundle;
 
+import dev.tessera.net.IpAddress;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,15 +126,7 @@ public final class TlsIdentity {
   }
 
   private static boolean isAddress(String s) {
-    if (!s.matches("[0-9.]+") && !s.contains(":")) {
-      return false;
-    }
-    try {
-      InetAddress.ofLiteral(s);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
+    return IpAddress.tryParse(s) != null;
   }
 
   private static String pem(String type, byte[] der) {

@@ -3,6 +3,7 @@ package dev.tessera.registry;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.net.IpAddress;
 import dev.tessera.registry.RegistryException.Code;
 import java.math.BigInteger;
 import java.net.InetAddress;
@@ -992,15 +993,11 @@ public final class Registry implements AutoCloseable {
     if (bracketed) {
       host = host.substring(1, host.length() - 1);
     }
-    if (!host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')) {
+    IpAddress parsed = IpAddress.tryParse(host);
+    if (parsed == null) {
       return Optional.empty();
     }
-    InetAddress a;
-    try {
-      a = InetAddress.ofLiteral(host);
-    } catch (IllegalArgumentException ex) {
-      return Optional.empty();
-    }
+    InetAddress a = parsed.toInetAddress();
     boolean v6 = a.getAddress().length == 16;
     if (v6 != bracketed) {
       return Optional.empty();
