@@ -77,9 +77,34 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
       Optional<Path> serverCert,
       Optional<String> maxPolicyAge,
       Optional<String> staleMode,
-      Optional<Path> flowLog) {
+      Optional<Path> flowLog,
+      Optional<String> plainHttp) {
     public static final Tessera NONE =
         new Tessera(Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** Without {@code PlainHttp} (HTTPS to the policy server). */
+    public Tessera(
+        Optional<Path> filterFile,
+        Optional<String> policyServer,
+        Optional<String> serverKey,
+        Optional<String> node,
+        Optional<Path> stateDir,
+        Optional<Path> serverCert,
+        Optional<String> maxPolicyAge,
+        Optional<String> staleMode,
+        Optional<Path> flowLog) {
+      this(
+          filterFile,
+          policyServer,
+          serverKey,
+          node,
+          stateDir,
+          serverCert,
+          maxPolicyAge,
+          staleMode,
+          flowLog,
+          Optional.empty());
+    }
 
     /** Without {@code FlowLog} (no flow log). */
     public Tessera(

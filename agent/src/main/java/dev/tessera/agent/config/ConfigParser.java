@@ -105,6 +105,7 @@ public final class ConfigParser {
     Path serverCert;
     String maxPolicyAge;
     String staleMode;
+    String plainHttp;
     boolean sawTessera;
 
     Run(String file, Path baseDir) {
@@ -230,7 +231,8 @@ public final class ConfigParser {
                   Optional.ofNullable(serverCert),
                   Optional.ofNullable(maxPolicyAge),
                   Optional.ofNullable(staleMode),
-                  Optional.ofNullable(flowLog)));
+                  Optional.ofNullable(flowLog),
+                  Optional.ofNullable(plainHttp)));
       return new Result(Optional.of(cfg), problems);
     }
 
@@ -410,13 +412,14 @@ public final class ConfigParser {
         }
         case "maxpolicyage" -> maxPolicyAge = value;
         case "stalemode" -> staleMode = value;
+        case "plainhttp" -> plainHttp = value;
         default ->
             error(
                 ln,
                 "unknown key '"
                     + key
                     + "' in [Tessera] (known: FilterFile, PolicyServer, ServerKey, Node,"
-                    + " StateDir, ServerCert, MaxPolicyAge, StaleMode, FlowLog)");
+                    + " StateDir, ServerCert, MaxPolicyAge, StaleMode, FlowLog, PlainHttp)");
       }
     }
 

@@ -13,7 +13,7 @@ import java.util.Optional;
  *
  * <pre>
  *   [Tessera]
- *   PolicyServer = 198.51.100.7:8411        # host:port, [v6]:port, or http(s)://host:port
+ *   PolicyServer = 198.51.100.7:8411        # host:port, [v6]:port (HTTPS), or https://host:port
  *   ServerKey    = base64 Ed25519 key        # printed by `policyc keygen`
  *   Node         = web-1                     # this node's name in the inventory
  *   StateDir     = /var/lib/tessera          # optional; last good bundle: STATEDIR/IFACE.bundle
@@ -21,7 +21,15 @@ import java.util.Optional;
  *   MaxPolicyAge = 1h                        # optional; how long a policy the server no longer
  *                                            #   vouches for stays in force (s, m, h, d suffix)
  *   StaleMode    = fail-closed               # optional; or keep-last-good: what happens after that
+ *   PlainHttp    = yes                       # optional; allows http://host:port (filters and node
+ *                                            #   requests readable on the path), with a warning
  * </pre>
+ *
+ * <p>The policy server is spoken to over HTTPS: with {@code ServerCert} pinned to that certificate,
+ * without it verified through the JDK's trust store. Plain HTTP (an {@code http://} server) is
+ * refused unless {@code PlainHttp = yes} says so; the agent then warns at start. Bundles and
+ * freshness statements are signed either way, so plain HTTP costs confidentiality (who may talk to
+ * whom), not integrity.
  *
  * <p>Every key is checked here, before any interface exists, so a bad value stops the agent with a
  * message naming the key instead of starting it with a half-configured policy source. The server
@@ -117,7 +125,8 @@ public record DistributionSettings(
     return t.policyServer().isPresent()
         || t.serverKey().isPresent()
         || t.node().isPresent()
-        || t.stateDir().isPresent();
+        || t.stateDir().isPresent()
+        || t.plainHttp().isPresent();
   }
 
   /**
@@ -129,14 +138,30 @@ public record DistributionSettings(
       AgentConfig.Tessera t, String iface, Optional<Path> filterOverride) throws InvalidSettings {
     if (t.policyServer().isEmpty()) {
       throw new InvalidSettings(
-          "[Tessera] ServerKey, Node and StateDir need PolicyServer (they configure signed filter distribution)");
+          "[Tessera] ServerKey, Node, StateDir and PlainHttp need PolicyServer (they configure signed filter distribution)");
     }
     if (t.filterFile().isPresent() || filterOverride.isPresent()) {
       throw new InvalidSettings(
           "[Tessera] PolicyServer and a filter file (FilterFile or --filter) are mutually"
               + " exclusive; configure one source of policy");
     }
-    URI server = parseServer(t.policyServer().get(), t.serverCert().isPresent());
+    boolean plainAllowed = false;
+    if (t.plainHttp().isPresent()) {
+      plainAllowed =
+          switch (t.plainHttp().get().strip().toLowerCase(Locale.ROOT)) {
+            case "yes", "true" -> true;
+            case "no", "false" -> false;
+            default ->
+                throw new InvalidSettings(
+                    "[Tessera] PlainHttp must be yes or no, got '" + t.plainHttp().get() + "'");
+          };
+      if (plainAllowed && t.serverCert().isPresent()) {
+        throw new InvalidSettings(
+            "[Tessera] PlainHttp = yes and ServerCert contradict each other; a pinned certificate"
+                + " means HTTPS");
+      }
+    }
+    URI server = parseServer(t.policyServer().get(), t.serverCert().isPresent(), plainAllowed);
     byte[] key;
     try {
       key =
@@ -217,23 +242,41 @@ public record DistributionSettings(
     return d;
   }
 
-  /** {@code host:port}, {@code [v6]:port} or {@code http(s)://host:port[/]}. */
+  /** {@code host:port}, {@code [v6]:port} or {@code https://host:port[/]}: HTTPS. */
   static URI parseServer(String value) throws InvalidSettings {
-    return parseServer(value, false);
+    return parseServer(value, false, false);
   }
 
-  /** As above; with a pinned certificate a bare host:port means HTTPS, and http:// is refused. */
+  /**
+   * For {@code tessera-agent up --server URL}: an {@code http://} URL given there is the operator's
+   * explicit choice (the config written for it says {@code PlainHttp = yes}, and the agent warns at
+   * start); a bare host:port means HTTPS.
+   */
   public static URI parseServer(String value, boolean pinned) throws InvalidSettings {
+    return parseServer(value, pinned, true);
+  }
+
+  /**
+   * As above. A bare host:port means HTTPS; {@code http://host:port} is accepted only with {@code
+   * plainAllowed} (PlainHttp = yes), and never with a pinned certificate.
+   */
+  static URI parseServer(String value, boolean pinned, boolean plainAllowed)
+      throws InvalidSettings {
     String v = value.strip();
     String lower = v.toLowerCase(Locale.ROOT);
     if (pinned && lower.startsWith("http://")) {
       throw new InvalidSettings(
           "[Tessera] ServerCert needs an https PolicyServer, got '" + value + "'");
     }
-    String text =
-        lower.startsWith("http://") || lower.startsWith("https://")
-            ? v
-            : (pinned ? "https://" : "http://") + v;
+    if (lower.startsWith("http://") && !plainAllowed) {
+      throw new InvalidSettings(
+          "[Tessera] PolicyServer '"
+              + value
+              + "' is plain HTTP: every filter and request would be readable on the path. Use"
+              + " https (ServerCert = the certificate `policyc keygen --tls` wrote, or a server"
+              + " certificate the system trusts), or set PlainHttp = yes to accept plain HTTP");
+    }
+    String text = lower.startsWith("http://") || lower.startsWith("https://") ? v : "https://" + v;
     URI uri;
     try {
       uri = new URI(text);

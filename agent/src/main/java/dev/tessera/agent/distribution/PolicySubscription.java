@@ -154,6 +154,11 @@ public final class PolicySubscription implements AutoCloseable {
             + settings.node()
             + ", signed by server key "
             + Base64.getEncoder().encodeToString(settings.serverKey()));
+    if ("http".equals(settings.server().getScheme())) {
+      log.accept(
+          "WARNING: the policy server is plain HTTP (PlainHttp = yes): anyone on the path can read"
+              + " this node's filters and requests; bundles are still verified by their signature");
+    }
     s.loadPersisted();
     return s;
   }

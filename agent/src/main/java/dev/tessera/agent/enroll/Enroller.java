@@ -230,7 +230,12 @@ public final class Enroller {
             Optional.of(Base64.getEncoder().encodeToString(serverKey)),
             Optional.of(id.name()),
             Optional.of(state.dir()),
-            cert));
+            cert,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            // an http:// --server was chosen explicitly; the agent warns about it at start
+            "http".equals(server.getScheme()) ? Optional.of("yes") : Optional.empty()));
   }
 
   private static URI serverOf(Options o, Optional<NodeState.Pin> pin) throws EnrollException {

@@ -177,7 +177,7 @@ class DistributionIntegrationTest {
         TesseraNode.configA(KA, KB)
             + TesseraNode.peer(
                 KX.publicKey().toBase64(), TUN_X + "/32", NetnsLab.UNDER_B + ":51822")
-            + "\n[Tessera]\nPolicyServer = "
+            + "\n[Tessera]\nPlainHttp = yes\nPolicyServer = http://"
             + serverIp
             + ":"
             + serverPort

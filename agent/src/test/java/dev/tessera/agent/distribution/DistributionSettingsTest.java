@@ -9,6 +9,7 @@ import dev.tessera.bundle.SigningKey;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,7 +36,7 @@ class DistributionSettingsTest {
                 + "\nNode = web-1\nStateDir = state\n");
     assertThat(DistributionSettings.requested(t)).isTrue();
     DistributionSettings s = DistributionSettings.from(t, "wg0", Optional.empty());
-    assertThat(s.server()).hasToString("http://198.51.100.7:8411/");
+    assertThat(s.server()).hasToString("https://198.51.100.7:8411/");
     assertThat(s.node()).isEqualTo("web-1");
     assertThat(s.serverKey()).isEqualTo(SigningKey.parsePublicKey(KEY));
     assertThat(s.stateFile())
@@ -63,13 +64,43 @@ class DistributionSettingsTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "10.0.0.1:8411                 | http://10.0.0.1:8411/",
-        "http://10.0.0.1:8411          | http://10.0.0.1:8411/",
+        "10.0.0.1:8411                 | https://10.0.0.1:8411/",
         "HTTPS://policy.example:443/   | https://policy.example:443/",
-        "[fd00::1]:8411                | http://[fd00::1]:8411/",
+        "[fd00::1]:8411                | https://[fd00::1]:8411/",
       })
   void serverForms(String value, String uri) throws Exception {
     assertThat(DistributionSettings.parseServer(value)).hasToString(uri);
+  }
+
+  /**
+   * A bare host:port is HTTPS, as {@code policyc serve} is by default; plain HTTP needs PlainHttp =
+   * yes, and is then warned about at start.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "PolicyServer = 10.0.0.1:8411                               | https://10.0.0.1:8411/",
+        "PolicyServer = http://10.0.0.1:8411                        | error: is plain HTTP",
+        "PolicyServer = http://10.0.0.1:8411\\nPlainHttp = no        | error: is plain HTTP",
+        "PolicyServer = http://10.0.0.1:8411\\nPlainHttp = yes       | http://10.0.0.1:8411/",
+        "PolicyServer = 10.0.0.1:8411\\nPlainHttp = yes              | https://10.0.0.1:8411/",
+        "PolicyServer = http://10.0.0.1:8411\\nPlainHttp = maybe     | error: PlainHttp must be yes or no",
+        "PolicyServer = 10.0.0.1:8411\\nPlainHttp = yes\\nServerCert = server.crt | error: contradict",
+        "PlainHttp = yes                                            | error: need PolicyServer",
+      })
+  void plainHttpOnlyByExplicitChoice(String section, String expected) throws Exception {
+    AgentConfig.Tessera t =
+        parse(section.replace("\\n", "\n") + "\nServerKey = " + KEY + "\nNode = a\n");
+    if (expected.startsWith("error: ")) {
+      assertThatThrownBy(() -> DistributionSettings.from(t, "wg0", Optional.empty()))
+          .isInstanceOf(DistributionSettings.InvalidSettings.class)
+          .hasMessageContaining("[Tessera]")
+          .hasMessageContaining(expected.substring("error: ".length()));
+    } else {
+      assertThat(DistributionSettings.from(t, "wg0", Optional.empty()).server())
+          .hasToString(expected);
+    }
   }
 
   @ParameterizedTest(name = "{0}")
@@ -79,8 +110,8 @@ class DistributionSettingsTest {
         "policy.example                    | needs a host and a port",
         "10.0.0.1:0                        | needs a host and a port",
         "10.0.0.1:99999                    | needs a host and a port",
-        "http://10.0.0.1:8411/v1/bundle    | just scheme://host:port",
-        "http://user@10.0.0.1:8411         | just scheme://host:port",
+        "https://10.0.0.1:8411/v1/bundle   | just scheme://host:port",
+        "https://user@10.0.0.1:8411        | just scheme://host:port",
         "ftp://10.0.0.1:21                 | needs a host and a port",
         "'10.0.0.1 :8411'                  | not host:port",
       })
@@ -158,6 +189,35 @@ class DistributionSettingsTest {
         .isInstanceOf(java.io.IOException.class)
         .hasMessageContaining("ServerKey cannot be used")
         .hasMessageContaining(message);
+  }
+
+  /** An agent allowed plain HTTP says so loudly at start; over HTTPS it does not. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"http://10.0.0.1:8411, PlainHttp = yes, true", "10.0.0.1:8411, '', false"})
+  void plainHttpIsWarnedAtStart(String server, String line, boolean warned, @TempDir Path state)
+      throws Exception {
+    ConfigParser.Result r =
+        ConfigParser.parse(
+            "wg0.conf",
+            "[Interface]\nPrivateKey = "
+                + PRIV
+                + "\n[Tessera]\nPolicyServer = "
+                + server
+                + "\nNode = a\nServerKey = "
+                + KEY
+                + "\nStateDir = "
+                + state
+                + "\n"
+                + line
+                + "\n",
+            null);
+    java.util.List<String> log = new java.util.ArrayList<>();
+    try (PolicySubscription s =
+        PolicySubscription.open(r.config().orElseThrow(), "wg0", Optional.empty(), log::add)) {
+      assertThat(
+              log.stream().anyMatch(l -> l.startsWith("WARNING: the policy server is plain HTTP")))
+          .isEqualTo(warned);
+    }
   }
 
   @Test
