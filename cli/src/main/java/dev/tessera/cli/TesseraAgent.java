@@ -668,9 +668,8 @@ public final class TesseraAgent implements Callable<Integer> {
               .append(st.getOrDefault("policy_peers_excluded", "0"))
               .append(" excluded")
               .append(
-                  st.containsKey("policy_peers_not_configured")
-                      ? "; in the bundle but not configured: "
-                          + st.get("policy_peers_not_configured")
+                  st.containsKey("policy_peers_from_bundle")
+                      ? ", " + st.get("policy_peers_from_bundle") + " from the bundle"
                       : "")
               .append('\n');
         }

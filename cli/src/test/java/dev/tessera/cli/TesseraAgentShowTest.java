@@ -27,7 +27,7 @@ class TesseraAgentShowTest {
         bundle_error=policy server http://198.51.100.7:8411/ request failed: ConnectException
         policy_peers_admitted=5
         policy_peers_excluded=1
-        policy_peers_not_configured=db-2
+        policy_peers_from_bundle=4
         errno=0
         """;
     String out = TesseraAgent.StatusFormat.format("wg0", GET, status, 1000);
@@ -35,8 +35,7 @@ class TesseraAgentShowTest {
         .contains("  filter: policy bundle v7 (sha256 09b20d43c54c)\n")
         .contains("  policy server: http://198.51.100.7:8411/ as node web-1\n")
         .contains("  bundle: v7, revision sha256:7e5b78f2+inv-e0a2, applied 5 seconds ago\n")
-        .contains(
-            "  peers by policy: 5 admitted, 1 excluded; in the bundle but not configured: db-2\n")
+        .contains("  peers by policy: 5 admitted, 1 excluded, 4 from the bundle\n")
         .contains("  bundles refused: 3 (bad-signature 2, rollback 1)\n")
         .contains(
             "  last error: policy server http://198.51.100.7:8411/ request failed: ConnectException\n")
