@@ -32,6 +32,9 @@ public final class NetnsLab implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private final List<String> ifaces = new ArrayList<>();
 
+  /** Namespaces beyond A and B made by {@link #namespace}; deleted by {@link #close}. */
+  private final List<String> extra = new ArrayList<>();
+
   /** Daemon logs printed by {@link #close}, so a failed run shows what the daemons said. */
   private final java.util.Map<String, Path> logs = new java.util.LinkedHashMap<>();
 
@@ -76,6 +79,20 @@ public final class NetnsLab implements AutoCloseable {
     Path f = d.resolve("hosts");
     Files.writeString(f, "127.0.0.1 localhost\n" + content);
     return f;
+  }
+
+  /**
+   * One more namespace for this lab (loopback up, nothing else), named {@code tsr-ID-role}; deleted
+   * by {@link #close}.
+   */
+  public String namespace(String role) throws IOException {
+    String ns = "tsr-" + id + "-" + role;
+    run("ip", "netns", "add", ns);
+    synchronized (extra) {
+      extra.add(ns);
+    }
+    in(ns, "ip", "link", "set", "lo", "up");
+    return ns;
   }
 
   /** A tunnel interface name unique to this lab (max 15 chars). */
@@ -216,7 +233,11 @@ public final class NetnsLab implements AutoCloseable {
     for (Process p : ps) {
       stop(p);
     }
-    for (String ns : List.of(nsA, nsB)) {
+    List<String> all = new ArrayList<>(List.of(nsA, nsB));
+    synchronized (extra) {
+      all.addAll(extra);
+    }
+    for (String ns : all) {
       try {
         exec(15, "ip", "netns", "del", ns);
         Path etc = Path.of("/etc/netns", ns);

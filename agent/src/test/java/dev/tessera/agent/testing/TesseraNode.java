@@ -57,7 +57,29 @@ public final class TesseraNode {
       throws IOException {
     Path conf = lab.dir.resolve(iface + ".conf");
     Files.writeString(conf, config);
-    Path log = lab.dir.resolve(iface + ".agent.log");
+    List<String> args = new ArrayList<>(List.of("--config", conf.toString(), "--interface", iface));
+    if (filter != null) {
+      args.add("--filter");
+      args.add(filter.toString());
+    }
+    return launch(lab, ns, iface, args, metricsListen, jvmProps);
+  }
+
+  /**
+   * Starts an agent that joins a control plane ({@code AgentMain --state-dir DIR ...}, as {@code
+   * tessera-agent up --server URL --auth-key KEY}) with no config file; waits until its UAPI socket
+   * answers. {@code args} are the enrollment options ({@code --server}, {@code --auth-key}, ...).
+   */
+  public static TesseraNode join(
+      NetnsLab lab, String ns, String iface, Path stateDir, String... args) throws IOException {
+    List<String> all =
+        new ArrayList<>(List.of("--state-dir", stateDir.toString(), "--interface", iface));
+    all.addAll(List.of(args));
+    return launch(lab, ns, iface, all, null);
+  }
+
+  /** The command line of an agent child JVM running {@code AgentMain} with {@code mainArgs}. */
+  public static List<String> command(List<String> mainArgs, String... jvmProps) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -67,24 +89,30 @@ public final class TesseraNode {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("dev.tessera.agent.AgentMain");
-    cmd.add("--config");
-    cmd.add(conf.toString());
-    cmd.add("--interface");
-    cmd.add(iface);
-    if (filter != null) {
-      cmd.add("--filter");
-      cmd.add(filter.toString());
-    }
+    cmd.addAll(mainArgs);
+    return cmd;
+  }
+
+  private static TesseraNode launch(
+      NetnsLab lab,
+      String ns,
+      String iface,
+      List<String> mainArgs,
+      String metricsListen,
+      String... jvmProps)
+      throws IOException {
+    Path log = lab.dir.resolve(iface + ".agent.log");
+    List<String> cmd = new ArrayList<>(mainArgs);
     if (metricsListen != null) {
       cmd.add("--metrics-listen");
       cmd.add(metricsListen);
     }
-    Process p = lab.spawn(ns, log, cmd.toArray(String[]::new));
+    Process p = lab.spawn(ns, log, command(cmd, jvmProps).toArray(String[]::new));
     lab.dumpOnClose("agent " + iface, log);
     TesseraNode n = new TesseraNode(lab, ns, iface, p, log, metricsListen);
     try {
       NetnsLab.waitFor(
-          "Tessera agent " + iface + " to come up", 20_000, () -> !p.isAlive() || n.answers());
+          "Tessera agent " + iface + " to come up", 30_000, () -> !p.isAlive() || n.answers());
     } catch (AssertionError e) {
       throw new IOException(e.getMessage() + "; log:\n" + n.logText());
     }

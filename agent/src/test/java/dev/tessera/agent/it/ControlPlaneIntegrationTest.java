@@ -1,0 +1,371 @@
+package dev.tessera.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tessera.agent.testing.NetnsLab;
+import dev.tessera.agent.testing.TesseraNode;
+import dev.tessera.bundle.SigningKey;
+import dev.tessera.registry.AuthKeySpec;
+import dev.tessera.registry.Database;
+import dev.tessera.registry.Node;
+import dev.tessera.registry.Registry;
+import dev.tessera.registry.RegistryConfig;
+import dev.tessera.server.ControlPlane;
+import dev.tessera.server.PolicyServer;
+import dev.tessera.server.PolicySource;
+import dev.tessera.server.RegistrySource;
+import dev.tessera.testsupport.Once;
+import dev.tessera.testsupport.RequiresRoot;
+import dev.tessera.testsupport.RequiresTools;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A tailnet that assembles itself: a policy server with a registry (SQLite) and four agents that
+ * join with auth keys and have no config file and no {@code [Peer]} at all.
+ *
+ * <pre>
+ *   root netns: PolicyServer + Registry on U.1 ──veth── hub netns: bridge
+ *     ├── laptop (alice@example.com's key)          U.10
+ *     ├── web    (tag:server)                        U.11
+ *     ├── db     (tag:server)                        U.12
+ *     └── exit   (tag:exit, --advertise-exit-node)   U.13      U = 198.18.(100..199).0/24
+ * </pre>
+ *
+ * Each agent enrolls (key made on the node, addresses from the registry), takes its filter and its
+ * peers (keys, addresses, endpoints, routes) from its signed bundle, and reports its endpoints with
+ * every poll. The tests run in order on one lab and tell one story: traffic passes exactly where
+ * the policy allows (ICMP and TCP, both directions checked); the exit node carries the laptop's
+ * internet traffic and nobody else's; a policy change and a node deletion take effect on the live
+ * tunnels; a key for a tag its creator no longer owns is refused.
+ */
+@Tag("root")
+@Tag("integration")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RequiresRoot("creates network namespaces, a bridge and TUN devices")
+@RequiresTools({"ip", "nc", "ping"})
+class ControlPlaneIntegrationTest {
+  static final Once SETUP = new Once();
+  static final String USER = "alice@example.com";
+
+  /** An address outside the tailnet, on the exit node (TEST-NET-3). */
+  static final String INTERNET = "203.0.113.7";
+
+  static NetnsLab lab;
+  static String hub;
+  static String under;
+  static String serverLink;
+  static int serverPort;
+  static Path policyFile;
+  static Registry registry;
+  static PolicyServer server;
+  static String url;
+  static final List<TesseraNode> agents = new ArrayList<>();
+  static Peer laptop;
+  static Peer web;
+  static Peer db;
+  static Peer exit;
+
+  /** One joined node: its namespace, agent and the addresses the registry gave it. */
+  record Peer(String name, String ns, TesseraNode agent, String ipv4) {}
+
+  @BeforeEach
+  void setUp() throws Exception {
+    SETUP.run(ControlPlaneIntegrationTest::openLab);
+  }
+
+  static String policy(String serverRule, String spareOwner) {
+    return """
+        {
+          "tagOwners": {
+            "tag:server": ["%1$s"],
+            "tag:exit": ["%1$s"],
+            "tag:spare": ["%2$s"],
+          },
+          "autoApprovers": {"exitNode": ["tag:exit"]},
+          "acls": [
+            %3$s
+            {"action": "accept", "src": ["%1$s"], "dst": ["autogroup:internet:*"]},
+            {"action": "accept", "src": ["tag:server"], "dst": ["tag:server:5432"]},
+          ],
+        }
+        """
+        .formatted(USER, spareOwner, serverRule);
+  }
+
+  static final String LAPTOP_TO_SERVERS =
+      "{\"action\": \"accept\", \"src\": [\"" + USER + "\"], \"dst\": [\"tag:server:*\"]},";
+
+  static void openLab() throws Exception {
+    lab = new NetnsLab();
+    // nsA is the hub with the bridge; nsB is the laptop. Addresses: a /24 of 198.18.0.0/15 (RFC
+    // 2544) picked from the lab id, so concurrent labs do not collide in the root netns.
+    int octet = 100 + Math.floorMod(lab.id.hashCode(), 100);
+    under = "198.18." + octet + ".";
+    hub = lab.nsA;
+    lab.in(hub, "ip", "addr", "flush", "dev", "veth0");
+    lab.in(hub, "ip", "link", "add", "br0", "type", "bridge");
+    lab.in(hub, "ip", "link", "set", "br0", "up");
+    lab.in(hub, "ip", "link", "set", "veth0", "master", "br0");
+    lab.in(lab.nsB, "ip", "addr", "flush", "dev", "veth0");
+    lab.in(lab.nsB, "ip", "addr", "add", under + "10/24", "dev", "veth0");
+    serverLink = "tsp" + lab.id;
+    NetnsLab.run(
+        "ip", "link", "add", serverLink, "type", "veth", "peer", "name", "vs", "netns", hub);
+    NetnsLab.run("ip", "addr", "add", under + "1/24", "dev", serverLink);
+    NetnsLab.run("ip", "link", "set", serverLink, "up");
+    lab.in(hub, "ip", "link", "set", "vs", "master", "br0");
+    lab.in(hub, "ip", "link", "set", "vs", "up");
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(under + "1"))) {
+      serverPort = s.getLocalPort(); // the address is ours alone, so the port stays free
+    }
+
+    policyFile = lab.dir.resolve("policy.hujson");
+    write(policyFile, policy(LAPTOP_TO_SERVERS, USER));
+    registry =
+        new Registry(
+            Database.open(lab.dir.resolve("registry.db").toString()),
+            RegistryConfig.defaults(),
+            Clock.systemUTC());
+    server =
+        new PolicyServer(
+            new PolicyServer.Config(
+                PolicySource.file(policyFile),
+                new RegistrySource(registry, Clock.systemUTC()),
+                new InetSocketAddress(under + "1", serverPort),
+                SigningKey.generate(),
+                lab.dir.resolve("server-state"),
+                100),
+            new ControlPlane.Settings(registry, Duration.ofMinutes(30), 1_000));
+    server.start();
+    url = "http://" + under + "1:" + serverPort;
+  }
+
+  /** A namespace on the hub's bridge at {@code under + host}. */
+  static String onBridge(String role, int host) throws IOException {
+    String ns = lab.namespace(role);
+    String port = "v" + role;
+    NetnsLab.run(
+        "ip", "link", "add", port, "netns", hub, "type", "veth", "peer", "name", "veth0", "netns",
+        ns);
+    lab.in(hub, "ip", "link", "set", port, "master", "br0");
+    lab.in(hub, "ip", "link", "set", port, "up");
+    lab.in(ns, "ip", "addr", "add", under + host + "/24", "dev", "veth0");
+    lab.in(ns, "ip", "link", "set", "veth0", "up");
+    return ns;
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    for (TesseraNode a : agents) {
+      a.stop();
+    }
+    if (server != null) {
+      server.close();
+    }
+    if (registry != null) {
+      registry.close();
+    }
+    if (lab != null) {
+      lab.close();
+      NetnsLab.exec(5, "ip", "link", "del", serverLink);
+    }
+  }
+
+  static String key(List<String> tags) throws Exception {
+    return registry
+        .createAuthKey(
+            "admin",
+            new AuthKeySpec(USER, tags, false, false, Optional.of(Duration.ofHours(1)), false),
+            server.checks().tags())
+        .secret();
+  }
+
+  static Peer join(String role, String ns, String hostname, List<String> tags, String... extra)
+      throws Exception {
+    List<String> args =
+        new ArrayList<>(List.of("--server", url, "--auth-key", key(tags), "--hostname", hostname));
+    args.addAll(List.of(extra));
+    TesseraNode a =
+        TesseraNode.join(
+            lab,
+            ns,
+            lab.iface(role),
+            lab.dir.resolve("state-" + role),
+            args.toArray(String[]::new));
+    agents.add(a);
+    Node n = registry.node(hostname).orElseThrow();
+    assertThat(n.tags()).isEqualTo(tags);
+    Path state = lab.dir.resolve("state-" + role);
+    assertThat(Files.readString(state.resolve("node.json"))).contains(n.ipv4());
+    assertThat(Files.readString(state.resolve("node.key")).strip())
+        .as("the private key stays on the node")
+        .isNotEqualTo(n.publicKey());
+    return new Peer(hostname, ns, a, n.ipv4());
+  }
+
+  static void write(Path f, String text) throws IOException {
+    Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+    Files.writeString(tmp, text);
+    Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  static boolean tcp(Peer from, Peer to, int port) throws IOException {
+    return lab.tryIn(from.ns(), 10, "nc", "-z", "-w", "2", to.ipv4(), Integer.toString(port)).exit()
+        == 0;
+  }
+
+  static void eventually(String what, java.util.concurrent.Callable<Boolean> cond) {
+    NetnsLab.waitFor(
+        what,
+        30_000,
+        () -> {
+          try {
+            return cond.call();
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
+
+  @Test
+  @Order(1)
+  void fourAgentsWithNoPeerSectionsJoinWithAuthKeys() throws Exception {
+    laptop = join("l", lab.nsB, "laptop", List.of());
+    web = join("w", onBridge("web", 11), "web", List.of("tag:server"));
+    db = join("d", onBridge("db", 12), "db", List.of("tag:server"));
+    exit = join("x", onBridge("exit", 13), "exit", List.of("tag:exit"), "--advertise-exit-node");
+    assertThat(List.of(laptop.ipv4(), web.ipv4(), db.ipv4(), exit.ipv4()))
+        .doesNotHaveDuplicates()
+        .allMatch(a -> a.startsWith("100."));
+    assertThat(registry.node("exit").orElseThrow().approvedRoutes())
+        .as("autoApprovers approves the exit node")
+        .contains("0.0.0.0/0");
+    for (Peer p : List.of(laptop, web, db, exit)) {
+      lab.spawn(p.ns(), lab.dir.resolve(p.name() + "-5432.log"), "nc", "-lk", "5432");
+      lab.spawn(p.ns(), lab.dir.resolve(p.name() + "-80.log"), "nc", "-lk", "80");
+      lab.spawn(p.ns(), lab.dir.resolve(p.name() + "-22.log"), "nc", "-lk", "22");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void trafficPassesExactlyWhereThePolicyAllows() throws Exception {
+    // Allowed: alice's laptop to the servers, anything; the servers to each other on 5432.
+    eventually("laptop reaches web", () -> tcp(laptop, web, 80));
+    Probes.ping(lab, laptop.ns(), web.ipv4());
+    Probes.ping(lab, laptop.ns(), db.ipv4());
+    assertThat(tcp(laptop, db, 5432)).isTrue();
+    eventually("web reaches db on 5432", () -> tcp(web, db, 5432));
+    assertThat(tcp(db, web, 5432)).isTrue();
+    // Denied: the other ports between the servers (ICMP passes wherever some port does, as in
+    // Tailscale), anything towards the laptop, the exit node's own address.
+    assertThat(tcp(web, db, 80)).as("web -> db:80").isFalse();
+    assertThat(tcp(db, web, 22)).as("db -> web:22").isFalse();
+    assertThat(Probes.pingFails(lab, web.ns(), laptop.ipv4())).as("web pings laptop").isTrue();
+    assertThat(tcp(db, laptop, 80)).as("db -> laptop:80").isFalse();
+    assertThat(Probes.pingFails(lab, laptop.ns(), exit.ipv4())).as("laptop pings exit").isTrue();
+    assertThat(tcp(web, exit, 80)).as("web -> exit:80").isFalse();
+    // Nobody was configured with a peer: every one came from a bundle.
+    for (Peer p : List.of(laptop, web, db, exit)) {
+      assertThat(p.agent().status()).containsKey("policy_peers_from_bundle");
+    }
+  }
+
+  @Test
+  @Order(3)
+  void theExitNodeCarriesTheLaptopsInternetTrafficAndNobodyElses() throws Exception {
+    lab.in(exit.ns(), "ip", "addr", "add", INTERNET + "/32", "dev", "lo");
+    // The agents accept the exit node's default route into WireGuard but do not route it (no
+    // opt-in flag yet): route the one internet address into each tunnel by hand.
+    lab.in(laptop.ns(), "ip", "route", "add", INTERNET + "/32", "dev", laptop.agent().iface);
+    lab.in(web.ns(), "ip", "route", "add", INTERNET + "/32", "dev", web.agent().iface);
+    assertThat(laptop.agent().uapiGet()).contains("allowed_ip=0.0.0.0/0");
+    eventually(
+        "laptop reaches the internet through exit",
+        () -> lab.tryIn(laptop.ns(), 10, "ping", "-c", "1", "-W", "2", INTERNET).exit() == 0);
+    Probes.ping(lab, laptop.ns(), INTERNET);
+    assertThat(web.agent().uapiGet()).doesNotContain("allowed_ip=0.0.0.0/0");
+    assertThat(Probes.pingFails(lab, web.ns(), INTERNET)).as("web through exit").isTrue();
+  }
+
+  @Test
+  @Order(4)
+  void aPolicyChangeTakesEffectOnTheLiveTunnels() throws Exception {
+    // alice loses the servers; the servers may now reach each other on every port.
+    write(
+        policyFile,
+        policy(
+            "{\"action\": \"accept\", \"src\": [\"tag:server\"], \"dst\": [\"tag:server:*\"]},",
+            USER));
+    eventually("web reaches db on 80", () -> tcp(web, db, 80));
+    assertThat(tcp(db, web, 22)).isTrue();
+    eventually("laptop loses web", () -> Probes.pingFails(lab, laptop.ns(), web.ipv4()));
+    assertThat(tcp(laptop, db, 5432)).as("laptop -> db:5432").isFalse();
+    // The internet through the exit node is untouched.
+    Probes.ping(lab, laptop.ns(), INTERNET);
+  }
+
+  @Test
+  @Order(5)
+  void aDeletedNodeIsCutFromEveryTunnel() throws Exception {
+    assertThat(tcp(web, db, 5432)).isTrue();
+    registry.delete("admin", "db");
+    eventually("web loses db", () -> !tcp(web, db, 5432));
+    assertThat(Probes.pingFails(lab, web.ns(), db.ipv4())).isTrue();
+    assertThat(Probes.pingFails(lab, db.ns(), web.ipv4())).isTrue();
+    // The rest of the tailnet is unaffected.
+    Probes.ping(lab, laptop.ns(), INTERNET);
+  }
+
+  @Test
+  @Order(6)
+  void aKeyForATagItsCreatorNoLongerOwnsIsRefused() throws Exception {
+    String spare = key(List.of("tag:spare"));
+    write(
+        policyFile,
+        policy(
+            "{\"action\": \"accept\", \"src\": [\"tag:server\"], \"dst\": [\"tag:server:*\"]},",
+            "bob@example.com"));
+    eventually(
+        "the server to take the new tagOwners",
+        () -> !server.checks().tags().owns(USER, "tag:spare"));
+    Object before = registry.nodes();
+    NetnsLab.Result r =
+        lab.tryIn(
+            web.ns(),
+            60,
+            TesseraNode.command(
+                    List.of(
+                        "--state-dir",
+                        lab.dir.resolve("state-spare").toString(),
+                        "--interface",
+                        lab.iface("s"),
+                        "--server",
+                        url,
+                        "--auth-key",
+                        spare,
+                        "--hostname",
+                        "spare"))
+                .toArray(String[]::new));
+    assertThat(r.exit()).as(r.output()).isEqualTo(2);
+    assertThat(r.output()).contains("tag-not-owned").contains("tag:spare");
+    assertThat(registry.nodes()).isEqualTo(before);
+  }
+}
