@@ -126,6 +126,31 @@ class FlowLogTest {
   }
 
   @Test
+  void aFlowThatCannotBeDescribedIsSkippedAndCountedAndTheWriterGoesOn() throws IOException {
+    boolean[] fail = {true};
+    Matcher m = Matcher.of(FILTER);
+    FlowLog f =
+        new FlowLog(
+            16,
+            () -> now,
+            () -> {
+              if (fail[0]) {
+                throw new IllegalStateException("no matcher");
+              }
+              return m;
+            },
+            lines::add);
+    f.record(true, true, ACCEPT_RULE, v4(6, "10.213.0.2", "10.213.0.1", 40000, 443), PEER);
+    assertThat(f.drain()).isZero();
+    assertThat(f.lost()).isEqualTo(1);
+    fail[0] = false;
+    f.record(true, true, ACCEPT_RULE, v4(6, "10.213.0.2", "10.213.0.1", 40001, 443), PEER);
+    assertThat(f.drain()).isEqualTo(1);
+    assertThat(parsed().getFirst().get("sport").asInt()).isEqualTo(40001);
+    assertThat(parsed().getFirst().get("lost").asLong()).isEqualTo(1);
+  }
+
+  @Test
   void recordingAllocatesNothing() {
     var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     bean.setThreadAllocatedMemoryEnabled(true);
