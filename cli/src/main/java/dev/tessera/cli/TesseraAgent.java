@@ -203,7 +203,7 @@ public final class TesseraAgent implements Callable<Integer> {
         names = "--port",
         paramLabel = "N",
         description =
-            "WireGuard UDP port of a new node (default: 41641, or a free port if that is taken); kept across restarts")
+            "WireGuard UDP port of a new node (default: a free port chosen at enrollment); kept across restarts")
     Integer port;
 
     @Override

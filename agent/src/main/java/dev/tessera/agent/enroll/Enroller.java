@@ -11,7 +11,6 @@ import java.net.DatagramSocket;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.URI;
@@ -45,9 +44,6 @@ import java.util.function.Consumer;
  * </ol>
  */
 public final class Enroller {
-  /** The port tried first for a new node (Tailscale's); a busy one gives a free port instead. */
-  public static final int DEFAULT_PORT = 41641;
-
   public static final String DEFAULT_IFACE = "tessera0";
 
   private Enroller() {}
@@ -59,7 +55,7 @@ public final class Enroller {
    * @param authKey {@code --auth-key}: needed only to enroll
    * @param hostname {@code --hostname}; default the machine's host name
    * @param iface {@code --interface}; default the enrolled one, else {@value #DEFAULT_IFACE}
-   * @param port {@code --port}; default the enrolled one, else {@value #DEFAULT_PORT} if free
+   * @param port {@code --port}; default the enrolled one, else a free port chosen once
    */
   public record Options(
       Optional<String> server,
@@ -319,20 +315,20 @@ public final class Enroller {
     return key;
   }
 
-  /** {@value #DEFAULT_PORT} if no socket holds it, else any free port. */
+  /**
+   * A port the kernel says is free now, kept for the node's life. Not a fixed default: the agent's
+   * UDP sockets use SO_REUSEPORT, so a second agent on the same machine binding the same fixed port
+   * would succeed and silently share the first one's datagrams (seen with two agents started
+   * together on one machine, both on 41641: each dropped the other's handshakes as invalid_mac1).
+   */
   static int freePort() throws EnrollException {
-    try (DatagramSocket s = new DatagramSocket(null)) {
-      s.bind(new InetSocketAddress(DEFAULT_PORT));
-      return DEFAULT_PORT;
-    } catch (SocketException busy) {
-      try (DatagramSocket s = new DatagramSocket(0)) {
-        return s.getLocalPort();
-      } catch (SocketException e) {
-        throw new EnrollException(
-            EnrollException.Kind.UNREACHABLE,
-            "no-port",
-            "cannot open a UDP socket: " + e.getMessage());
-      }
+    try (DatagramSocket s = new DatagramSocket(0)) {
+      return s.getLocalPort();
+    } catch (SocketException e) {
+      throw new EnrollException(
+          EnrollException.Kind.UNREACHABLE,
+          "no-port",
+          "cannot open a UDP socket: " + e.getMessage());
     }
   }
 
@@ -348,7 +344,10 @@ public final class Enroller {
           continue;
         }
         for (InetAddress a : ni.inetAddresses().toList()) {
-          if (a.isLinkLocalAddress() || a.isLoopbackAddress() || a.isMulticastAddress()) {
+          if (a.isLinkLocalAddress()
+              || a.isLoopbackAddress()
+              || a.isMulticastAddress()
+              || inTailnetPools(a)) {
             continue;
           }
           if (a instanceof Inet4Address) {
@@ -365,6 +364,23 @@ public final class Enroller {
       // no interface list: the server's observed address still gives one endpoint
     }
     return out;
+  }
+
+  /**
+   * An address of the registry's default pools (100.64.0.0/10, fd7a:115c:a1e0::/48): another
+   * agent's tunnel address on this machine, never a way to reach this node from outside.
+   */
+  static boolean inTailnetPools(InetAddress a) {
+    byte[] b = a.getAddress();
+    if (b.length == 4) {
+      return (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64;
+    }
+    return (b[0] & 0xff) == 0xfd
+        && (b[1] & 0xff) == 0x7a
+        && (b[2] & 0xff) == 0x11
+        && (b[3] & 0xff) == 0x5c
+        && (b[4] & 0xff) == 0xa1
+        && (b[5] & 0xff) == 0xe0;
   }
 
   /** The machine's host name as a DNS label: first label, lower case, other characters as '-'. */

@@ -342,6 +342,19 @@ class EnrollerTest {
   }
 
   @Test
+  void anotherAgentsTunnelAddressIsNoEndpoint() throws Exception {
+    assertThat(Enroller.inTailnetPools(java.net.InetAddress.getByName("100.64.0.1"))).isTrue();
+    assertThat(Enroller.inTailnetPools(java.net.InetAddress.getByName("100.127.255.254"))).isTrue();
+    assertThat(Enroller.inTailnetPools(java.net.InetAddress.getByName("100.128.0.1"))).isFalse();
+    assertThat(Enroller.inTailnetPools(java.net.InetAddress.getByName("192.0.2.1"))).isFalse();
+    assertThat(Enroller.inTailnetPools(java.net.InetAddress.getByName("fd7a:115c:a1e0::2")))
+        .isTrue();
+    assertThat(Enroller.inTailnetPools(java.net.InetAddress.getByName("fd7a:115c:a1e1::2")))
+        .isFalse();
+    assertThat(Enroller.freePort()).isBetween(1, 65535);
+  }
+
+  @Test
   void hostnamesBecomeDnsLabels() {
     assertThat(Enroller.sanitize("My_Laptop.example.com")).isEqualTo("my-laptop");
     assertThat(Enroller.sanitize("--")).isEqualTo("node");
