@@ -79,11 +79,21 @@ final class NettyAgents implements AutoCloseable {
 
   /** Opens one connection per agent, at most {@code parallel} connects in flight. */
   void connectAll(int parallel) throws InterruptedException, IOException {
+    connect(parallel, id -> true);
+  }
+
+  /** Opens one connection for each agent {@code which} accepts. */
+  void connect(int parallel, java.util.function.IntPredicate which)
+      throws InterruptedException, IOException {
     Semaphore inFlight = new Semaphore(parallel);
     CountDownLatch done = new CountDownLatch(channels.length);
     AtomicInteger failed = new AtomicInteger();
     for (int i = 0; i < channels.length; i++) {
       int id = i;
+      if (!which.test(id)) {
+        done.countDown();
+        continue;
+      }
       inFlight.acquire();
       bootstrap
           .connect(server)
