@@ -270,26 +270,14 @@ public final class AgentMetrics {
               }
             })
         .register(registry);
-    CounterWithCallback.builder()
-        .name("tessera_agent_flow_log_lines")
-        .help("Lines written to the flow log (absent without --flow-log)")
-        .callback(
-            cb -> {
-              if (status().containsKey("flow_log_lines")) {
-                cb.call(num("flow_log_lines"));
-              }
-            })
-        .register(registry);
-    CounterWithCallback.builder()
-        .name("tessera_agent_flow_log_lost_lines")
-        .help("New flows not written to the flow log because its writer fell behind")
-        .callback(
-            cb -> {
-              if (status().containsKey("flow_log_lost")) {
-                cb.call(num("flow_log_lost"));
-              }
-            })
-        .register(registry);
+    statusCounter(
+        "tessera_agent_flow_log_lines",
+        "Lines written to the flow log (absent without --flow-log)",
+        "flow_log_lines");
+    statusCounter(
+        "tessera_agent_flow_log_lost_lines",
+        "New flows not written to the flow log because its writer fell behind",
+        "flow_log_lost");
     CounterWithCallback.builder()
         .name("tessera_agent_conntrack_evictions")
         .help(
@@ -313,6 +301,20 @@ public final class AgentMetrics {
             cb -> {
               if (status().containsKey("conntrack_flows")) {
                 cb.call(num("conntrack_flows"));
+              }
+            })
+        .register(registry);
+  }
+
+  /** A counter read from the status line {@code key}, absent while that line is. */
+  private void statusCounter(String name, String help, String key) {
+    CounterWithCallback.builder()
+        .name(name)
+        .help(help)
+        .callback(
+            cb -> {
+              if (status().containsKey(key)) {
+                cb.call(num(key));
               }
             })
         .register(registry);
