@@ -37,7 +37,7 @@ class ServerCertSettingsTest {
             DistributionSettings.from(tessera("10.0.0.1:8411", null), "wg0", Optional.empty())
                 .server()
                 .toString())
-        .isEqualTo("http://10.0.0.1:8411/");
+        .isEqualTo("https://10.0.0.1:8411/");
   }
 
   @Test
