@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 9 load measure: AGENTS simulated agents (default 10000) long-poll one policy server on
+# Propagation under load: AGENTS simulated agents (default 10000) long-poll one policy server on
 # loopback; prints propagation p50/p90/p99 of a policy change to all of them and the server's heap.
 # TESSERA_FLOOD (see dos.sh) runs hostile load meanwhile.
 set -euo pipefail

@@ -54,7 +54,7 @@ import java.util.stream.IntStream;
  * statement for an answer whose bundle cannot vouch for itself any more, or for an "unchanged"
  * answer, re-signed per node only when the cached one has less than half its lifetime left.
  *
- * <p>Publishing streams (issue 9: p99 propagation to 10k long-polling agents):
+ * <p>Publishing streams (goal: p99 propagation to 10k long-polling agents within 2 s):
  *
  * <pre>
  *   1. encode + SHA-256 every filter            (parallel; cheap)

@@ -380,7 +380,7 @@ class DistributionIntegrationTest {
         "policy change -> enforced by the agent: %d ms (applied-at stamp), %d ms until seen over UAPI%n",
         propagation, seenAt - changedAt);
     assertThat(propagation)
-        .as("policy file write to new filter in force (issue 9: within 1 s)")
+        .as("policy file write to new filter in force (goal: within 1 s)")
         .isBetween(0L, 1000L);
     NetnsLab.waitFor(
         "the server to see a's ack of v2",

@@ -26,8 +26,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Scaling of the auditor views (issue 7 goals on this 2-core box: matrix for 1k nodes in <= 2 s,
- * its HTML <= 5 MB; diff of two 2k-rule policies over 10k nodes in <= 5 s).
+ * Scaling of the auditor views (goals on this 2-core box: matrix for 1k nodes in <= 2 s, its HTML
+ * <= 5 MB; diff of two 2k-rule policies over 10k nodes in <= 5 s).
  *
  * <pre>
  * ./mvnw -pl benchmarks -am package -DskipTests

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Compile-time scaling of the compiler (issue 4 goals: all 10k filters in <= 2 s and <= 1 GiB heap;
- * one node joining or changing in <= 50 ms; cost growing no faster than the output).
+ * Compile-time scaling of the compiler (goals: all 10k filters in <= 2 s and <= 1 GiB heap; one
+ * node joining or changing in <= 50 ms; cost growing no faster than the output).
  *
  * <pre>
  * ./mvnw -pl benchmarks -am package -DskipTests

@@ -33,11 +33,11 @@ import java.util.Random;
 import java.util.TreeMap;
 
 /**
- * A synthetic company tailnet for scaling measurements (issue 4): at 10k nodes, 500 users, 100
- * groups, 200 tags, 2,000 rules (1,500 acls, 500 grants), postures, 50 subnet routers and 5 exit
- * nodes. Users, groups, tags and rules scale with the node count (at 1k nodes: 50 users, 10 groups,
- * 20 tags, 200 rules), so the per-node output stays comparable and "cost grows no faster than the
- * output" can be read off the figures. Deterministic for a given seed.
+ * A synthetic company tailnet for scaling measurements: at 10k nodes, 500 users, 100 groups, 200
+ * tags, 2,000 rules (1,500 acls, 500 grants), postures, 50 subnet routers and 5 exit nodes. Users,
+ * groups, tags and rules scale with the node count (at 1k nodes: 50 users, 10 groups, 20 tags, 200
+ * rules), so the per-node output stays comparable and "cost grows no faster than the output" can be
+ * read off the figures. Deterministic for a given seed.
  *
  * <p>Shape: 70% of nodes are user devices (about 14 per user), 30% tagged servers with one or two
  * tags; rules go from groups (65%), tags (25%), users (9.5%), autogroup:member (0.5%) to tags with

@@ -21,11 +21,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Parse + validate of a large policy (issue 3: 5 MB, 20k rules, goal &lt;= 1 s warm), in each
- * syntax, through the same entry point as {@code policyc check} ({@link Policies#read}: reader,
- * values, semantic validation). The text is the canonical print of {@link LargePolicy}, so all
- * three syntaxes carry the same policy; the setup prints the sizes and fails if the text does not
- * read back valid (a benchmark of an error path would measure the wrong thing).
+ * Parse + validate of a large policy (5 MB, 20k rules; goal &lt;= 1 s warm), in each syntax,
+ * through the same entry point as {@code policyc check} ({@link Policies#read}: reader, values,
+ * semantic validation). The text is the canonical print of {@link LargePolicy}, so all three
+ * syntaxes carry the same policy; the setup prints the sizes and fails if the text does not read
+ * back valid (a benchmark of an error path would measure the wrong thing).
  *
  * <pre>
  * ./mvnw -q -pl benchmarks -am install -DskipTests

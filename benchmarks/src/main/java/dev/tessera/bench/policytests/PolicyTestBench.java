@@ -39,7 +39,7 @@ public final class PolicyTestBench {
     int count = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
 
-    // The compiler's synthetic company tailnet (issue 4): the same input its scaling figures use.
+    // The compiler's synthetic company tailnet: the same input its scaling figures use.
     SyntheticTailnet net = new SyntheticTailnet(nodes, 42);
     Policy policy = net.policy;
     Inventory inv = net.inventory;

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Issue 9's load measure: N simulated agents long-poll one policy server on loopback; the policy
+ * Propagation under load: N simulated agents long-poll one policy server on loopback; the policy
  * changes; how long until every agent holds the new bundle, and how much heap the server uses.
  *
  * <p>The server runs as a child JVM ({@code policyc serve}, capped at -Xmx2g, so "heap <= 2 GiB" is
