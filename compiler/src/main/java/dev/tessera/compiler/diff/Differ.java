@@ -4,6 +4,7 @@ import dev.tessera.compiler.diff.AccessDiff.Cause;
 import dev.tessera.compiler.diff.AccessDiff.Change;
 import dev.tessera.compiler.diff.AccessDiff.Kind;
 import dev.tessera.compiler.diff.AccessDiff.Status;
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.matrix.Cell;
 import dev.tessera.compiler.matrix.CompiledNetwork;
 import dev.tessera.compiler.matrix.Endpoint;
@@ -182,7 +183,7 @@ public final class Differ {
       }
     }
     changes.clear();
-    Principals principals = new Principals(newNet.nodes());
+    Principals principals = new Principals(newNet.nodes(), newNet::groupsOf);
     for (Change c : merged.values()) {
       Set<String> named = namesUsedBy(c.causes());
       changes.add(
@@ -224,7 +225,7 @@ public final class Differ {
     Map<String, Endpoint> eps = new HashMap<>();
     // Cells are shared within a column (one per source class), so equal pairs are compared once.
     Map<List<Object>, List<Piece>> deltas = new HashMap<>();
-    List<CompiledNetwork.NodeInfo> nodes = newNet.nodes();
+    List<InventoryNode> nodes = newNet.nodes();
     for (String dst : dsts) {
       MatrixBuilder.Target o = oc.get(dst);
       MatrixBuilder.Target nw = nc.get(dst);
@@ -266,7 +267,9 @@ public final class Differ {
           continue;
         }
         Endpoint src =
-            p[0] != null ? (Endpoint) p[0] : MatrixBuilder.nodeEndpoint(nodes.get((int) p[1]));
+            p[0] != null
+                ? (Endpoint) p[0]
+                : MatrixBuilder.nodeEndpoint(nodes.get((int) p[1]), newNet::groupsOf);
         // Group this cell's pieces by (kind, proto, rules) so ports read "22,443".
         Map<String, List<Piece>> byShape = new LinkedHashMap<>();
         for (Piece x : delta) {

@@ -1,6 +1,6 @@
 package dev.tessera.compiler.diff;
 
-import dev.tessera.compiler.matrix.CompiledNetwork.NodeInfo;
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.matrix.Endpoint;
 import dev.tessera.compiler.matrix.NaturalOrder;
 import java.util.ArrayList;
@@ -25,14 +25,18 @@ final class Principals {
   /** Principal name -> device (node) names, in rank order. */
   private final Map<String, Set<String>> members = new LinkedHashMap<>();
 
-  Principals(List<NodeInfo> nodes) {
+  /**
+   * @param groupsOf the policy groups of a user ({@code group:NAME})
+   */
+  Principals(
+      List<InventoryNode> nodes, java.util.function.Function<String, List<String>> groupsOf) {
     Map<String, Set<String>> groups = new java.util.TreeMap<>(NaturalOrder.INSTANCE);
     Map<String, Set<String>> tags = new java.util.TreeMap<>(NaturalOrder.INSTANCE);
     Map<String, Set<String>> users = new java.util.TreeMap<>(NaturalOrder.INSTANCE);
     Set<String> all = new HashSet<>();
     Set<String> member = new HashSet<>();
     Set<String> tagged = new HashSet<>();
-    for (NodeInfo n : nodes) {
+    for (InventoryNode n : nodes) {
       all.add(n.name());
       if (!n.tags().isEmpty()) {
         tagged.add(n.name());
@@ -40,10 +44,14 @@ final class Principals {
         continue;
       }
       member.add(n.name());
-      if (!n.user().isEmpty()) {
-        users.computeIfAbsent(n.user(), k -> new HashSet<>()).add(n.name());
-      }
-      n.groups().forEach(g -> groups.computeIfAbsent(g, k -> new HashSet<>()).add(n.name()));
+      n.owner()
+          .ifPresent(
+              u -> {
+                users.computeIfAbsent(u, k -> new HashSet<>()).add(n.name());
+                groupsOf
+                    .apply(u)
+                    .forEach(g -> groups.computeIfAbsent(g, k -> new HashSet<>()).add(n.name()));
+              });
     }
     members.put("*", all);
     members.put("autogroup:member", member);

@@ -64,6 +64,14 @@ public record InventoryNode(
     return !tags.isEmpty();
   }
 
+  /**
+   * The user whose identity the device carries, which users, groups and {@code autogroup:member}
+   * select: its user when untagged, none when tagged (a tagged device belongs to its tags only).
+   */
+  public Optional<String> owner() {
+    return isTagged() ? Optional.empty() : user;
+  }
+
   /** The node's own addresses as host prefixes. */
   public List<IpPrefix> addressPrefixes() {
     return ips.stream().map(IpPrefix::host).toList();

@@ -1,8 +1,8 @@
 package dev.tessera.compiler.matrix;
 
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.CompiledFilter;
-import dev.tessera.net.IpAddress;
 import dev.tessera.net.IpPrefix;
 import java.util.List;
 import java.util.Map;
@@ -19,33 +19,14 @@ import java.util.Optional;
  */
 public interface CompiledNetwork {
 
-  /** An inventory node as the views need it. */
-  record NodeInfo(
-      String name,
-      String user,
-      List<String> tags,
-      List<String> groups,
-      List<IpAddress> ips,
-      List<IpPrefix> routes) {
-    public NodeInfo {
-      user = user == null ? "" : user;
-      tags = List.copyOf(tags);
-      groups = List.copyOf(groups);
-      ips = List.copyOf(ips);
-      routes = List.copyOf(routes);
-    }
-
-    /** Exit routes (0.0.0.0/0, ::/0) carry internet traffic, not a subnet. */
-    public List<IpPrefix> subnetRoutes() {
-      return routes.stream().filter(r -> r.bits() != 0).toList();
-    }
-  }
-
   /** Display name of the policy (file name), for titles. */
   String policyName();
 
   /** Nodes in inventory order. */
-  List<NodeInfo> nodes();
+  List<InventoryNode> nodes();
+
+  /** The policy groups {@code login} is a member of ({@code group:NAME}), in policy order. */
+  List<String> groupsOf(String login);
 
   /** Every acl and grant of the policy, in file order, whether or not it compiled to rules. */
   List<RuleRef> rules();

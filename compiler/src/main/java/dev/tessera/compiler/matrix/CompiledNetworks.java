@@ -41,18 +41,8 @@ public final class CompiledNetworks {
       Inventory inventory,
       Map<String, CompiledFilter> filters,
       Map<String, String> emptyReasons) {
-    List<CompiledNetwork.NodeInfo> nodes = new ArrayList<>();
     List<CompiledFilter> perNode = new ArrayList<>();
     for (InventoryNode n : inventory.nodes()) {
-      String user = n.isTagged() ? "" : n.user().orElse("");
-      nodes.add(
-          new CompiledNetwork.NodeInfo(
-              n.name(),
-              user,
-              n.tags(),
-              user.isEmpty() ? List.of() : index.groupsOf(user),
-              n.ips(),
-              n.routes()));
       CompiledFilter f = filters.get(n.name());
       perNode.add(f == null ? CompiledFilter.denyAll(n.name()) : f);
     }
@@ -84,7 +74,7 @@ public final class CompiledNetworks {
     Map<IpPrefix, String> hostNames = Map.copyOf(index.hostNames());
     String name = index.file();
     List<RuleRef> ruleList = List.copyOf(rules);
-    List<CompiledNetwork.NodeInfo> nodeList = List.copyOf(nodes);
+    List<InventoryNode> nodeList = inventory.nodes();
     List<CompiledFilter> filterList = List.copyOf(perNode);
     Matcher.Cache cache = new Matcher.Cache();
     return new CompiledNetwork() {
@@ -94,8 +84,13 @@ public final class CompiledNetworks {
       }
 
       @Override
-      public List<NodeInfo> nodes() {
+      public List<InventoryNode> nodes() {
         return nodeList;
+      }
+
+      @Override
+      public List<String> groupsOf(String login) {
+        return index.groupsOf(login);
       }
 
       @Override

@@ -1,6 +1,6 @@
 package dev.tessera.compiler.matrix;
 
-import dev.tessera.compiler.matrix.CompiledNetwork.NodeInfo;
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.Access;
 import dev.tessera.enforcer.AddressBook;
 import dev.tessera.enforcer.Admission;
@@ -58,7 +58,7 @@ public final class MatrixBuilder {
   static final IpPrefix TAILNET_V6 = IpPrefix.parse("fd7a:115c:a1e0::/48");
 
   private final CompiledNetwork network;
-  private final List<NodeInfo> nodes;
+  private final List<InventoryNode> nodes;
 
   /** Every node address; node i's are entries firstAddress[i] .. firstAddress[i + 1] - 1. */
   private final AddressBook book;
@@ -78,7 +78,7 @@ public final class MatrixBuilder {
       firstAddress[i] = all.size();
       all.addAll(nodes.get(i).ips());
       nodeAddresses.addAll(nodes.get(i).ips());
-      nodeEndpoints[i] = nodeEndpoint(nodes.get(i));
+      nodeEndpoints[i] = nodeEndpoint(nodes.get(i), network::groupsOf);
     }
     firstAddress[nodes.size()] = all.size();
     book = AddressBook.of(all);
@@ -274,13 +274,17 @@ public final class MatrixBuilder {
     return String.format("%c%016x%016x%03d", c.ipv6() ? '6' : '4', c.hi(), c.lo(), c.bits());
   }
 
-  /** The endpoint of an inventory node. */
-  public static Endpoint nodeEndpoint(NodeInfo n) {
+  /**
+   * The endpoint of an inventory node; {@code groupsOf} gives the policy groups of its owner (a
+   * tagged node has none).
+   */
+  public static Endpoint nodeEndpoint(
+      InventoryNode n, java.util.function.Function<String, List<String>> groupsOf) {
     return Endpoint.node(
         n.name(),
-        n.tags().isEmpty() ? n.user() : "",
+        n.owner().orElse(""),
         n.tags(),
-        n.tags().isEmpty() ? n.groups() : List.of(),
+        n.owner().map(groupsOf).orElse(List.of()),
         n.ips().stream().map(IpAddress::toString).toList());
   }
 
@@ -294,7 +298,7 @@ public final class MatrixBuilder {
    * then its subnet endpoints by prefix.
    */
   public List<Target> column(int d) {
-    NodeInfo dst = nodes.get(d);
+    InventoryNode dst = nodes.get(d);
     CompiledFilter f = network.filter(d);
     Endpoint self = nodeEndpoints[d];
     if (f.rules().isEmpty()) {
@@ -318,7 +322,7 @@ public final class MatrixBuilder {
    * route inside a rule destination ({@code *} reaches the whole route). Which columns exist is
    * read off the filter; what they admit is the enforcer's answer.
    */
-  private TreeMap<IpPrefix, Endpoint> subnets(CompiledFilter f, NodeInfo router) {
+  private TreeMap<IpPrefix, Endpoint> subnets(CompiledFilter f, InventoryNode router) {
     TreeMap<IpPrefix, Endpoint> subnets = new TreeMap<>();
     List<IpPrefix> routes = router.subnetRoutes();
     if (routes.isEmpty()) {
@@ -474,7 +478,7 @@ public final class MatrixBuilder {
     }
   }
 
-  private Endpoint subnet(IpPrefix s, NodeInfo router) {
+  private Endpoint subnet(IpPrefix s, InventoryNode router) {
     String alias = network.hostNames().get(s);
     String label =
         (alias == null ? text(s) : alias + " (" + text(s) + ")") + " via " + router.name();

@@ -2,7 +2,7 @@ package dev.tessera.compiler.diff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.compiler.matrix.CompiledNetwork.NodeInfo;
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.matrix.Endpoint;
 import dev.tessera.compiler.matrix.MatrixBuilder;
 import dev.tessera.net.IpAddress;
@@ -18,26 +18,40 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PrincipalsTest {
   // ops: olivia (laptop-2, laptop-10), peggy (laptop-3); eng: alice (laptop-1); db-1, db-2 tagged
   // tag:db; ci-1 tag:ci
-  static final List<NodeInfo> NODES =
-      List.of(
-          node("laptop-2", "olivia@x.io", List.of(), List.of("group:ops")),
-          node("laptop-10", "olivia@x.io", List.of(), List.of("group:ops")),
-          node("laptop-3", "peggy@x.io", List.of(), List.of("group:ops")),
-          node("laptop-1", "alice@x.io", List.of(), List.of("group:eng")),
-          node("db-1", "", List.of("tag:db"), List.of()),
-          node("db-2", "", List.of("tag:db"), List.of()),
-          node("ci-1", "", List.of("tag:ci"), List.of()));
-  static final Map<String, Endpoint> BY_NAME =
-      NODES.stream().collect(Collectors.toMap(NodeInfo::name, MatrixBuilder::nodeEndpoint));
+  static final Map<String, List<String>> GROUPS =
+      Map.of(
+          "olivia@x.io", List.of("group:ops"),
+          "peggy@x.io", List.of("group:ops"),
+          "alice@x.io", List.of("group:eng"));
 
-  static NodeInfo node(String name, String user, List<String> tags, List<String> groups) {
-    return new NodeInfo(
+  static final List<InventoryNode> NODES =
+      List.of(
+          node("laptop-2", "olivia@x.io", List.of()),
+          node("laptop-10", "olivia@x.io", List.of()),
+          node("laptop-3", "peggy@x.io", List.of()),
+          node("laptop-1", "alice@x.io", List.of()),
+          node("db-1", null, List.of("tag:db")),
+          node("db-2", null, List.of("tag:db")),
+          node("ci-1", null, List.of("tag:ci")));
+  static final Map<String, Endpoint> BY_NAME =
+      NODES.stream().collect(Collectors.toMap(InventoryNode::name, PrincipalsTest::endpoint));
+
+  static InventoryNode node(String name, String user, List<String> tags) {
+    return InventoryNode.of(
         name,
         user,
         tags,
-        groups,
         List.of(IpAddress.parse("100.64.0." + (1 + name.length()))),
+        Map.of(),
         List.of());
+  }
+
+  static Endpoint endpoint(InventoryNode n) {
+    return MatrixBuilder.nodeEndpoint(n, PrincipalsTest::groupsOf);
+  }
+
+  static List<String> groupsOf(String login) {
+    return GROUPS.getOrDefault(login, List.of());
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -58,7 +72,8 @@ class PrincipalsTest {
     // the last row: one device of a user with two and one of a tag with two are named as devices
     List<Endpoint> es =
         new ArrayList<>(Arrays.stream(devices.trim().split("\\s+")).map(BY_NAME::get).toList());
-    assertThat(new Principals(NODES).describe(es)).containsExactly(expected.trim().split("; "));
+    assertThat(new Principals(NODES, PrincipalsTest::groupsOf).describe(es))
+        .containsExactly(expected.trim().split("; "));
   }
 
   /** Principals that say the same: the rule's names first, then named ones before autogroups. */
@@ -66,13 +81,11 @@ class PrincipalsTest {
   void tiesGoToTheRulesNamesThenToNamedPrincipals() {
     // one user, in group:eng, with one device: autogroup:member, group:eng and the user are the
     // same device
-    List<NodeInfo> nodes =
-        List.of(
-            node("laptop", "alice@x.io", List.of(), List.of("group:eng")),
-            node("web-1", "", List.of("tag:web"), List.of()));
-    List<Endpoint> laptop = List.of(MatrixBuilder.nodeEndpoint(nodes.getFirst()));
-    List<Endpoint> web = List.of(MatrixBuilder.nodeEndpoint(nodes.getLast()));
-    Principals p = new Principals(nodes);
+    List<InventoryNode> nodes =
+        List.of(node("laptop", "alice@x.io", List.of()), node("web-1", null, List.of("tag:web")));
+    List<Endpoint> laptop = List.of(endpoint(nodes.getFirst()));
+    List<Endpoint> web = List.of(endpoint(nodes.getLast()));
+    Principals p = new Principals(nodes, PrincipalsTest::groupsOf);
     assertThat(p.describe(laptop, java.util.Set.of("group:eng", "tag:web")))
         .containsExactly("group:eng");
     assertThat(p.describe(laptop, java.util.Set.of("alice@x.io"))).containsExactly("alice@x.io");
