@@ -1,5 +1,6 @@
 package dev.tessera.policytests;
 
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.MatchResult;
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.DstPorts;
@@ -56,13 +57,13 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Evaluator {
 
   /** An address to send from, and the device it belongs to (null for a bare IP). */
-  record SrcAddr(IpAddress address, Tailnet.Device device) {}
+  record SrcAddr(IpAddress address, InventoryNode device) {}
 
   /**
    * An address to send to, and the devices that enforce it (owner, routers, or a stand-in), with
    * their {@link Tailnet#slot slots} (-1 for a device the tailnet does not know).
    */
-  record DstAddr(IpAddress address, List<Tailnet.Device> enforcers, int[] slots) {
+  record DstAddr(IpAddress address, List<InventoryNode> enforcers, int[] slots) {
     DstAddr {
       enforcers = List.copyOf(enforcers);
     }
@@ -89,32 +90,30 @@ public final class Evaluator {
   private final Map<String, Set<String>> groupMembers = new HashMap<>();
   // Indexes built once: a run of 10k assertions on a 10k-node tailnet must not scan every device
   // per assertion. Untagged devices by owner, devices by tag and by owner role, in tailnet order.
-  private final Map<String, List<Tailnet.Device>> byUser = new HashMap<>();
-  private final Map<String, List<Tailnet.Device>> byTag = new HashMap<>();
-  private final Map<String, List<Tailnet.Device>> byRole = new HashMap<>();
-  private final List<Tailnet.Device> members = new ArrayList<>();
-  private final List<Tailnet.Device> tagged = new ArrayList<>();
+  private final Map<String, List<InventoryNode>> byUser = new HashMap<>();
+  private final Map<String, List<InventoryNode>> byTag = new HashMap<>();
+  private final Map<String, List<InventoryNode>> byRole = new HashMap<>();
+  private final List<InventoryNode> members = new ArrayList<>();
+  private final List<InventoryNode> tagged = new ArrayList<>();
   // Resolved sources and (non-self) destinations per target: a List, or a String saying why none.
   private final Map<TestTarget, Object> sourceCache = new ConcurrentHashMap<>();
   private final Map<TestTarget, Object> destinationCache = new ConcurrentHashMap<>();
 
   public Evaluator(Tailnet tailnet, Policy policy) {
     this.tailnet = tailnet;
-    for (Tailnet.Device d : tailnet.devices()) {
-      if (d.phantom()) {
+    for (InventoryNode d : tailnet.devices()) {
+      if (Tailnet.standIn(d)) {
         continue;
       }
-      if (d.tagged()) {
+      if (d.isTagged()) {
         tagged.add(d);
         for (String t : d.tags()) {
           byTag.computeIfAbsent(t, k -> new ArrayList<>()).add(d);
         }
-      } else if (d.user() != null) {
+      } else if (d.user().isPresent()) {
         members.add(d);
-        byUser.computeIfAbsent(d.user(), k -> new ArrayList<>()).add(d);
-        if (d.role() != null) {
-          byRole.computeIfAbsent(d.role(), k -> new ArrayList<>()).add(d);
-        }
+        byUser.computeIfAbsent(d.user().get(), k -> new ArrayList<>()).add(d);
+        tailnet.role(d).ifPresent(r -> byRole.computeIfAbsent(r, k -> new ArrayList<>()).add(d));
       }
     }
     for (GroupDef g : policy.groups()) {
@@ -135,11 +134,11 @@ public final class Evaluator {
   // -- resolution ------------------------------------------------------------------------------
 
   /** Devices a device-kind target names, per Tailscale: tagged devices have no user identity. */
-  List<Tailnet.Device> devicesOf(TestTarget t) {
+  List<InventoryNode> devicesOf(TestTarget t) {
     return switch (t) {
       case TestTarget.User u -> byUser.getOrDefault(u.login(), List.of());
       case TestTarget.Group g -> {
-        List<Tailnet.Device> out = new ArrayList<>();
+        List<InventoryNode> out = new ArrayList<>();
         for (String login : groupMembers.getOrDefault(g.name(), Set.of())) {
           out.addAll(byUser.getOrDefault(login, List.of()));
         }
@@ -156,7 +155,7 @@ public final class Evaluator {
             case SHARED, SELF, INTERNET, DANGER_ALL -> List.of();
           };
       case TestTarget.Node n ->
-          tailnet.device(n.name()).filter(d -> !d.phantom()).map(List::of).orElse(List.of());
+          tailnet.device(n.name()).filter(d -> !Tailnet.standIn(d)).map(List::of).orElse(List.of());
       case TestTarget.Host h -> List.of();
       case TestTarget.Address ad -> List.of();
       case TestTarget.Service v -> List.of();
@@ -191,8 +190,8 @@ public final class Evaluator {
       case TestTarget.Host h -> out.add(addressSource(toAddress(h.address())));
       case TestTarget.Address a -> out.add(addressSource(toAddress(a.address())));
       default -> {
-        for (Tailnet.Device d : devicesOf(src)) {
-          for (IpAddress a : d.addresses()) {
+        for (InventoryNode d : devicesOf(src)) {
+          for (IpAddress a : d.ips()) {
             out.add(new SrcAddr(a, d));
           }
         }
@@ -205,7 +204,7 @@ public final class Evaluator {
   }
 
   private SrcAddr addressSource(IpAddress a) {
-    List<Tailnet.Device> owners = tailnet.owners(a);
+    List<InventoryNode> owners = tailnet.owners(a);
     return new SrcAddr(a, owners.isEmpty() ? null : owners.getFirst());
   }
 
@@ -217,12 +216,12 @@ public final class Evaluator {
     if (dst instanceof TestTarget.Auto a && a.group() == AutoGroup.SELF) {
       // Per destination device: the source's own user's untagged devices (section 3).
       List<DstAddr> out = new ArrayList<>();
-      Tailnet.Device me = from.device();
-      if (me == null || me.user() == null || me.tagged()) {
+      InventoryNode me = from.device();
+      if (me == null || me.owner().isEmpty()) {
         return out;
       }
-      for (Tailnet.Device d : devicesOf(new TestTarget.User(me.user()))) {
-        for (IpAddress ad : d.addresses()) {
+      for (InventoryNode d : devicesOf(new TestTarget.User(me.owner().get()))) {
+        for (IpAddress ad : d.ips()) {
           out.add(dstAddr(ad, List.of(d)));
         }
       }
@@ -257,12 +256,12 @@ public final class Evaluator {
         }
       }
       default -> {
-        List<Tailnet.Device> ds = devicesOf(dst);
+        List<InventoryNode> ds = devicesOf(dst);
         if (ds.isEmpty()) {
           return "destination " + dst.text() + " has no devices";
         }
-        for (Tailnet.Device d : ds) {
-          for (IpAddress ad : d.addresses()) {
+        for (InventoryNode d : ds) {
+          for (IpAddress ad : d.ips()) {
             out.add(dstAddr(ad, List.of(d)));
           }
         }
@@ -272,7 +271,7 @@ public final class Evaluator {
   }
 
   private DstAddr addressDestination(IpAddress a) {
-    List<Tailnet.Device> enforcers = tailnet.owners(a);
+    List<InventoryNode> enforcers = tailnet.owners(a);
     if (enforcers.isEmpty()) {
       enforcers = tailnet.routers(a);
     }
@@ -282,7 +281,7 @@ public final class Evaluator {
     return dstAddr(a, enforcers);
   }
 
-  private DstAddr dstAddr(IpAddress a, List<Tailnet.Device> enforcers) {
+  private DstAddr dstAddr(IpAddress a, List<InventoryNode> enforcers) {
     int[] slots = new int[enforcers.size()];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = tailnet.slot(enforcers.get(i));
@@ -420,7 +419,7 @@ public final class Evaluator {
         continue;
       }
       result = DENIED;
-      List<Tailnet.Device> enforcers = d.enforcers();
+      List<InventoryNode> enforcers = d.enforcers();
       int[] slots = d.slots();
       for (int k = 0; k < slots.length; k++) {
         Matcher m = slots[k] >= 0 ? tailnet.matcher(slots[k]) : tailnet.matcher(enforcers.get(k));
@@ -441,7 +440,9 @@ public final class Evaluator {
 
   static String describe(SrcAddr s) {
     return s.address()
-        + (s.device() != null && !s.device().phantom() ? " (" + s.device().name() + ")" : "");
+        + (s.device() != null && !Tailnet.standIn(s.device())
+            ? " (" + s.device().name() + ")"
+            : "");
   }
 
   /** The first three destinations tried, by address and enforcing device, and how many in all. */
@@ -452,10 +453,10 @@ public final class Evaluator {
         break;
       }
       StringBuilder by = new StringBuilder();
-      for (Tailnet.Device e : d.enforcers()) {
-        if (!e.phantom()) {
+      for (InventoryNode e : d.enforcers()) {
+        if (!Tailnet.standIn(e)) {
           by.append(by.isEmpty() ? "" : ", ")
-              .append(e.addresses().contains(d.address()) ? "" : "router ")
+              .append(e.ips().contains(d.address()) ? "" : "router ")
               .append(e.name());
         }
       }

@@ -1,5 +1,6 @@
 package dev.tessera.policytests;
 
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ir.Clause;
 import dev.tessera.compiler.ir.Destination;
 import dev.tessera.compiler.ir.ResolvedRule;
@@ -104,7 +105,7 @@ public final class Explainer {
     int reached = 0;
     Pair firstDenied = null;
     Evaluator.SrcAddr firstDeniedSrc = null;
-    Tailnet.Device firstDeniedEnforcer = null;
+    InventoryNode firstDeniedEnforcer = null;
     for (Evaluator.SrcAddr s : srcs) {
       boolean any = false;
       boolean ok = false;
@@ -114,10 +115,10 @@ public final class Explainer {
         }
         any = true;
         int p = packetProto(proto, d.address());
-        for (Tailnet.Device e : d.enforcers()) {
+        for (InventoryNode e : d.enforcers()) {
           MatchResult m = evaluator.tailnet().matcher(e).explain(s.address(), d.address(), p, port);
           String through =
-              e.phantom() || e.addresses().contains(d.address())
+              Tailnet.standIn(e) || e.ips().contains(d.address())
                   ? null
                   : isExit(e, d.address()) ? "exit node" : "subnet router";
           Pair pair =
@@ -125,7 +126,7 @@ public final class Explainer {
                   s.address(),
                   name(s.device()),
                   d.address(),
-                  e.phantom() ? null : e.name(),
+                  Tailnet.standIn(e) ? null : e.name(),
                   through,
                   m.allowed(),
                   m.origins());
@@ -184,7 +185,7 @@ public final class Explainer {
         rules.stream()
             .flatMap(r -> r.clauses().stream())
             .anyMatch(cl -> cl.destination() instanceof Destination.Internet);
-    if ((firstDeniedEnforcer == null || firstDeniedEnforcer.phantom())
+    if ((firstDeniedEnforcer == null || Tailnet.standIn(firstDeniedEnforcer))
         && internetRules
         && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(firstDenied.dst())) {
       // Nobody carries the address: say what is missing (an exit node, or a subnet router).
@@ -220,8 +221,8 @@ public final class Explainer {
   }
 
   /** {@code e} forwards {@code dst} to the internet: it has the default route of its family. */
-  static boolean isExit(Tailnet.Device e, IpAddress dst) {
-    return !e.addresses().contains(dst)
+  static boolean isExit(InventoryNode e, IpAddress dst) {
+    return !e.ips().contains(dst)
         && !dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(dst)
         && e.routes().stream().anyMatch(r -> r.bits() == 0 && r.ipv6() == dst.ipv6())
         && e.subnetRoutes().stream().noneMatch(r -> r.contains(dst));
@@ -246,8 +247,8 @@ public final class Explainer {
     return true;
   }
 
-  private static String name(Tailnet.Device d) {
-    return d == null || d.phantom() ? null : d.name();
+  private static String name(InventoryNode d) {
+    return d == null || Tailnet.standIn(d) ? null : d.name();
   }
 
   static int packetProto(int proto, IpAddress dst) {
@@ -272,8 +273,7 @@ public final class Explainer {
   /**
    * The rule with the fewest failed dimensions for this flow; null when there are no packet rules.
    */
-  Closest closest(
-      Evaluator.SrcAddr s, IpAddress dst, Tailnet.Device enforcer, int proto, int port) {
+  Closest closest(Evaluator.SrcAddr s, IpAddress dst, InventoryNode enforcer, int proto, int port) {
     Closest best = null;
     for (ResolvedRule r : rules) {
       List<Miss> sourceReasons = sourceReasons(r, s);
@@ -342,23 +342,21 @@ public final class Explainer {
   }
 
   private List<Miss> clauseReasons(
-      Clause c, Evaluator.SrcAddr s, IpAddress dst, Tailnet.Device enforcer, int proto, int port) {
+      Clause c, Evaluator.SrcAddr s, IpAddress dst, InventoryNode enforcer, int proto, int port) {
     List<Miss> out = new ArrayList<>();
     boolean covered =
         switch (c.destination()) {
           case Destination.Any any -> true;
           case Destination.Nodes n -> {
             int id = enforcer == null ? -1 : nodeId.applyAsInt(enforcer.name());
-            yield id >= 0 && n.nodes().get(id) && enforcer.addresses().contains(dst);
+            yield id >= 0 && n.nodes().get(id) && enforcer.ips().contains(dst);
           }
           case Destination.Prefixes p -> p.set().contains(dst);
           case Destination.Self self ->
               enforcer != null
-                  && !enforcer.tagged()
-                  && enforcer.user() != null
+                  && enforcer.owner().isPresent()
                   && s.device() != null
-                  && !s.device().tagged()
-                  && enforcer.user().equals(s.device().user());
+                  && enforcer.owner().equals(s.device().owner());
           // On the exit node: the public address space (docs/semantics.md §3.6).
           case Destination.Internet i -> enforcer != null && isExit(enforcer, dst) && isPublic(dst);
         };
@@ -368,7 +366,9 @@ public final class Explainer {
               2,
               "destination not covered: "
                   + dst
-                  + (enforcer == null || enforcer.phantom() ? "" : " (" + enforcer.name() + ")")
+                  + (enforcer == null || Tailnet.standIn(enforcer)
+                      ? ""
+                      : " (" + enforcer.name() + ")")
                   + " is not in its dst "
                   + c.destination().selector().text()));
     }

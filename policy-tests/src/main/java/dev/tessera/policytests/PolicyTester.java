@@ -2,7 +2,6 @@ package dev.tessera.policytests;
 
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
-import dev.tessera.compiler.inventory.InventoryUser;
 import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.CompiledFilter;
@@ -556,44 +555,21 @@ public final class PolicyTester {
       out =
           out.withNode(
               InventoryNode.of(
-                  STAND_IN_PREFIX + a, null, List.of(), List.of(a), Map.of(), List.of()));
+                  Tailnet.STAND_IN_PREFIX + a, null, List.of(), List.of(a), Map.of(), List.of()));
     }
     return out;
   }
 
-  /** Stand-in device names start with this; no inventory name can (it has a space). */
-  static final String STAND_IN_PREFIX = "stand-in ";
-
   static Tailnet tailnet(Inventory inv, Map<String, CompiledFilter> filters) {
-    Map<String, String> roles = new HashMap<>();
-    for (InventoryUser u : inv.users()) {
-      roles.put(u.login(), u.role().text());
-    }
-    List<Tailnet.Device> devices = new ArrayList<>();
-    for (InventoryNode n : inv.nodes()) {
-      String user = n.user().orElse(null);
-      devices.add(
-          new Tailnet.Device(
-              n.name(),
-              user,
-              user == null ? null : roles.get(user),
-              n.tags(),
-              n.ips(),
-              n.routes(),
-              n.name().startsWith(STAND_IN_PREFIX)));
-    }
     // One cache for the run: the many destination filters of a compilation share source lists
     // (servers behind one tag), so their Matchers share the source side of the rule tables.
     Matcher.Cache cache = new Matcher.Cache();
-    Map<String, List<IpAddress>> services = new HashMap<>();
-    inv.services().forEach(s -> services.put(s.name(), s.ips()));
     return new Tailnet(
-        devices,
+        inv,
         name -> {
           CompiledFilter f = filters.get(name);
           // A node the compiler emitted nothing for admits nothing (fail closed).
           return Matcher.of(f != null ? f : CompiledFilter.denyAll(name), cache);
-        },
-        services);
+        });
   }
 }

@@ -1,5 +1,7 @@
 package dev.tessera.policytests;
 
+import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.net.IpAddress;
 import dev.tessera.net.IpPrefix;
@@ -7,7 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -30,51 +31,22 @@ import java.util.function.Function;
 public final class Tailnet {
 
   /**
-   * One device.
-   *
-   * @param user owning login; null for tagged devices and for addresses that belong to no node
-   * @param role the owner's role ({@code member}, {@code admin}, ...), null when no user
-   * @param phantom true for a stand-in added so that an address no node owns or routes can be asked
-   *     about (see {@link PolicyTester}); it has no identity, so no selector but its own address
-   *     matches it
+   * Names of stand-in devices start with this: a device added so that an address no node owns or
+   * routes can be asked about (see {@link PolicyTester}). No inventory name can start with it (it
+   * has a space).
    */
-  public record Device(
-      String name,
-      String user,
-      String role,
-      List<String> tags,
-      List<IpAddress> addresses,
-      List<IpPrefix> routes,
-      boolean phantom) {
-    public Device {
-      Objects.requireNonNull(name, "name");
-      tags = List.copyOf(tags);
-      addresses = List.copyOf(addresses);
-      routes = List.copyOf(routes);
-    }
+  static final String STAND_IN_PREFIX = "stand-in ";
 
-    public boolean tagged() {
-      return !tags.isEmpty();
-    }
-
-    /**
-     * Routes other than the default routes (0.0.0.0/0, ::/0 make an exit node, not a subnet
-     * router).
-     */
-    public List<IpPrefix> subnetRoutes() {
-      return routes.stream().filter(r -> r.bits() > 0).toList();
-    }
-  }
-
-  private final List<Device> devices;
+  private final List<InventoryNode> devices;
+  private final Map<String, String> roles = new HashMap<>();
   private final Map<String, List<IpAddress>> services;
-  private final Map<String, Device> byName = new HashMap<>();
-  private final Map<IpAddress, List<Device>> byAddress = new HashMap<>();
-  private final List<Device> routers = new ArrayList<>();
+  private final Map<String, InventoryNode> byName = new HashMap<>();
+  private final Map<IpAddress, List<InventoryNode>> byAddress = new HashMap<>();
+  private final List<InventoryNode> routers = new ArrayList<>();
   private final Function<String, Matcher> matcherFactory;
   private final Map<String, Integer> slotByName = new HashMap<>();
   private final Slot[] slots;
-  // Names that are not devices of this tailnet (callers holding a Device from elsewhere).
+  // Names that are not devices of this tailnet (callers holding a device from elsewhere).
   private final Map<String, Matcher> strangers = new ConcurrentHashMap<>();
 
   /** A device's lazily built Matcher. */
@@ -88,30 +60,25 @@ public final class Tailnet {
   }
 
   /**
+   * @param inventory the devices ({@link Inventory#nodes()}), their owners' roles and the addresses
+   *     of each Tailscale Service
    * @param matcherFactory gives the Matcher for a device name (called at most once per device)
    */
-  public Tailnet(List<Device> devices, Function<String, Matcher> matcherFactory) {
-    this(devices, matcherFactory, Map.of());
-  }
-
-  /**
-   * @param services the addresses of each Tailscale Service, by {@code svc:NAME}
-   */
-  public Tailnet(
-      List<Device> devices,
-      Function<String, Matcher> matcherFactory,
-      Map<String, List<IpAddress>> services) {
+  public Tailnet(Inventory inventory, Function<String, Matcher> matcherFactory) {
+    Map<String, List<IpAddress>> services = new HashMap<>();
+    inventory.services().forEach(s -> services.put(s.name(), s.ips()));
     this.services = Map.copyOf(services);
-    this.devices = List.copyOf(devices);
+    inventory.users().forEach(u -> roles.put(u.login(), u.role().text()));
+    this.devices = inventory.nodes();
     this.matcherFactory = matcherFactory;
     this.slots = new Slot[this.devices.size()];
     for (int i = 0; i < slots.length; i++) {
-      Device d = this.devices.get(i);
+      InventoryNode d = this.devices.get(i);
       // Matchers are per name (the factory's key): a repeated name shares the first one's slot.
       Integer first = slotByName.putIfAbsent(d.name(), i);
       slots[i] = first == null ? new Slot(d.name()) : slots[first];
       byName.put(d.name(), d);
-      for (IpAddress a : d.addresses()) {
+      for (IpAddress a : d.ips()) {
         byAddress.computeIfAbsent(a, k -> new ArrayList<>()).add(d);
       }
       if (!d.subnetRoutes().isEmpty()) {
@@ -120,12 +87,28 @@ public final class Tailnet {
     }
   }
 
-  public List<Device> devices() {
+  public List<InventoryNode> devices() {
     return devices;
   }
 
-  public Optional<Device> device(String name) {
+  public Optional<InventoryNode> device(String name) {
     return Optional.ofNullable(byName.get(name));
+  }
+
+  /**
+   * Whether {@code d} is a stand-in: it has no identity, so no selector but its own address matches
+   * it, and reports do not name it.
+   */
+  public static boolean standIn(InventoryNode d) {
+    return d.name().startsWith(STAND_IN_PREFIX);
+  }
+
+  /**
+   * The role ({@code member}, {@code admin}, ...) of the user whose identity {@code d} carries;
+   * empty for a tagged device, a device without a user, or a user the inventory does not list.
+   */
+  public Optional<String> role(InventoryNode d) {
+    return d.owner().map(roles::get);
   }
 
   /** The addresses of service {@code svc:NAME}; empty when the tailnet has no such service. */
@@ -134,7 +117,7 @@ public final class Tailnet {
   }
 
   /** Devices whose own addresses include {@code a}. */
-  public List<Device> owners(IpAddress a) {
+  public List<InventoryNode> owners(IpAddress a) {
     return byAddress.getOrDefault(a, List.of());
   }
 
@@ -143,12 +126,12 @@ public final class Tailnet {
    * (0.0.0.0/0 or ::/0), for an address outside the tailnet ranges. Each enforces the
    * autogroup:internet rules for the traffic it forwards (docs/semantics.md §3.6).
    */
-  public List<Device> exits(IpAddress a) {
+  public List<InventoryNode> exits(IpAddress a) {
     if (dev.tessera.compiler.matrix.SyntheticInventory.inTailnet(a)) {
       return List.of();
     }
-    List<Device> out = new ArrayList<>();
-    for (Device d : devices) {
+    List<InventoryNode> out = new ArrayList<>();
+    for (InventoryNode d : devices) {
       if (d.routes().stream().anyMatch(r -> r.bits() == 0 && r.ipv6() == a.ipv6())) {
         out.add(d);
       }
@@ -157,9 +140,9 @@ public final class Tailnet {
   }
 
   /** Subnet routers whose approved (non-default) routes contain {@code a}. */
-  public List<Device> routers(IpAddress a) {
-    List<Device> out = new ArrayList<>();
-    for (Device d : routers) {
+  public List<InventoryNode> routers(IpAddress a) {
+    List<InventoryNode> out = new ArrayList<>();
+    for (InventoryNode d : routers) {
       for (IpPrefix r : d.subnetRoutes()) {
         if (r.contains(a)) {
           out.add(d);
@@ -173,13 +156,13 @@ public final class Tailnet {
   /**
    * The slot of {@code device} (its index in {@link #devices()}), or -1 if it is not one of them.
    */
-  public int slot(Device device) {
+  public int slot(InventoryNode device) {
     Integer i = slotByName.get(device.name());
     return i == null ? -1 : i;
   }
 
   /** The enforcer's matcher over the filter compiled for {@code device}. */
-  public Matcher matcher(Device device) {
+  public Matcher matcher(InventoryNode device) {
     int i = slot(device);
     return i >= 0 ? matcher(i) : strangers.computeIfAbsent(device.name(), matcherFactory);
   }

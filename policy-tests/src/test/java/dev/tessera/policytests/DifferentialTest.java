@@ -3,6 +3,7 @@ package dev.tessera.policytests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.ir.Clause;
 import dev.tessera.compiler.ir.Destination;
 import dev.tessera.compiler.ir.ResolvedRule;
@@ -46,15 +47,15 @@ class DifferentialTest {
     Evaluator ev = ran.evaluator();
     List<ResolvedRule> rules = ran.compiled().rules();
     ToIntFunction<String> id = ran.compiled().nodeId();
-    List<Tailnet.Device> devices =
-        ev.tailnet().devices().stream().filter(d -> !d.phantom()).toList();
+    List<InventoryNode> devices =
+        ev.tailnet().devices().stream().filter(d -> !Tailnet.standIn(d)).toList();
 
     long seed = new Random().nextLong();
     Random rnd = new Random(seed);
     int allowedCount = 0;
     for (int i = 0; i < 1500; i++) {
-      Tailnet.Device src = devices.get(rnd.nextInt(devices.size()));
-      Tailnet.Device dst = devices.get(rnd.nextInt(devices.size()));
+      InventoryNode src = devices.get(rnd.nextInt(devices.size()));
+      InventoryNode dst = devices.get(rnd.nextInt(devices.size()));
       int port = PORTS[rnd.nextInt(PORTS.length)];
       OptionalInt proto =
           switch (rnd.nextInt(3)) {
@@ -92,14 +93,14 @@ class DifferentialTest {
   static boolean naive(
       List<ResolvedRule> rules,
       ToIntFunction<String> id,
-      Tailnet.Device src,
-      Tailnet.Device dst,
+      InventoryNode src,
+      InventoryNode dst,
       int port,
       OptionalInt proto) {
     int considered = 0;
-    for (IpAddress s : src.addresses()) {
+    for (IpAddress s : src.ips()) {
       List<IpAddress> ds = new ArrayList<>();
-      for (IpAddress d : dst.addresses()) {
+      for (IpAddress d : dst.ips()) {
         if (d.ipv6() == s.ipv6()) {
           ds.add(d);
         }
@@ -131,15 +132,14 @@ class DifferentialTest {
   static boolean covers(
       Destination dest,
       ToIntFunction<String> id,
-      Tailnet.Device src,
-      Tailnet.Device dst,
+      InventoryNode src,
+      InventoryNode dst,
       IpAddress d) {
     return switch (dest) {
       case Destination.Any a -> true;
       case Destination.Nodes n -> n.nodes().get(id.applyAsInt(dst.name()));
       case Destination.Prefixes p -> p.set().contains(d);
-      case Destination.Self self ->
-          !dst.tagged() && !src.tagged() && dst.user() != null && dst.user().equals(src.user());
+      case Destination.Self self -> dst.owner().isPresent() && dst.owner().equals(src.owner());
       case Destination.Internet i -> false;
     };
   }

@@ -3,6 +3,10 @@ package dev.tessera.policytests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tessera.compiler.inventory.Inventory;
+import dev.tessera.compiler.inventory.InventoryNode;
+import dev.tessera.compiler.inventory.InventoryUser;
+import dev.tessera.compiler.inventory.Role;
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.DstPorts;
@@ -36,15 +40,15 @@ class EvaluatorTest {
   static final IpAddress ROUTER4 = IpAddress.parse("100.64.0.20");
   static final IpAddress ROUTER6 = IpAddress.parse("fd7a:115c:a1e0::14");
 
-  static final Tailnet.Device LAPTOP =
+  static final InventoryNode LAPTOP =
       device("laptop-alice", "alice@x.com", List.of(), List.of(), LAPTOP4, LAPTOP6);
-  static final Tailnet.Device PHONE =
+  static final InventoryNode PHONE =
       device("phone-alice", "alice@x.com", List.of(), List.of(), PHONE4, PHONE6);
-  static final Tailnet.Device WEB1 =
+  static final InventoryNode WEB1 =
       device("web-1", null, List.of("tag:web"), List.of(), WEB1_4, WEB1_6);
-  static final Tailnet.Device WEB2 =
+  static final InventoryNode WEB2 =
       device("web-2", null, List.of("tag:web"), List.of(), WEB2_4, WEB2_6);
-  static final Tailnet.Device ROUTER =
+  static final InventoryNode ROUTER =
       device(
           "router",
           null,
@@ -53,10 +57,20 @@ class EvaluatorTest {
           ROUTER4,
           ROUTER6);
 
-  static Tailnet.Device device(
+  static InventoryNode device(
       String name, String user, List<String> tags, List<IpPrefix> routes, IpAddress... addrs) {
-    return new Tailnet.Device(
-        name, user, user == null ? null : "member", tags, List.of(addrs), routes, false);
+    return InventoryNode.of(name, user, tags, List.of(addrs), Map.of(), routes);
+  }
+
+  /** The devices, with each owner a member. */
+  static Inventory inventory(List<InventoryNode> devices) {
+    return new Inventory(
+        devices.stream()
+            .flatMap(d -> d.user().stream())
+            .distinct()
+            .map(u -> new InventoryUser(u, Role.MEMBER, SourceSpan.NONE))
+            .toList(),
+        devices);
   }
 
   static RuleOrigin origin(int index) {
@@ -74,19 +88,19 @@ class EvaluatorTest {
 
   /** A tailnet where each device's filter holds the given rules. */
   static Tailnet tailnet(Map<String, List<FilterRule>> rules) {
-    List<Tailnet.Device> ds = List.of(LAPTOP, PHONE, WEB1, WEB2, ROUTER);
+    List<InventoryNode> ds = List.of(LAPTOP, PHONE, WEB1, WEB2, ROUTER);
     Map<String, CompiledFilter> filters = new HashMap<>();
-    for (Tailnet.Device d : ds) {
+    for (InventoryNode d : ds) {
       filters.put(
           d.name(),
           CompiledFilter.of(
               d.name(),
-              d.addresses().stream().map(IpPrefix::host).toList(),
+              d.ips().stream().map(IpPrefix::host).toList(),
               rules.getOrDefault(d.name(), List.of()),
               List.of(),
               List.of()));
     }
-    return new Tailnet(ds, name -> Matcher.of(filters.get(name)));
+    return new Tailnet(inventory(ds), name -> Matcher.of(filters.get(name)));
   }
 
   static Assertion assertion(
@@ -354,17 +368,11 @@ class EvaluatorTest {
 
   @Test
   void taggedDevicesHaveNoUserIdentity() throws Exception {
-    Tailnet.Device taggedLaptop =
-        new Tailnet.Device(
-            "ci",
-            "alice@x.com",
-            "member",
-            List.of("tag:ci"),
-            List.of(IpAddress.parse("100.64.0.30")),
-            List.of(),
-            false);
+    InventoryNode taggedLaptop =
+        device("ci", "alice@x.com", List.of("tag:ci"), List.of(), IpAddress.parse("100.64.0.30"));
     Tailnet t =
-        new Tailnet(List.of(LAPTOP, taggedLaptop), n -> Matcher.of(CompiledFilter.denyAll(n)));
+        new Tailnet(
+            inventory(List.of(LAPTOP, taggedLaptop)), n -> Matcher.of(CompiledFilter.denyAll(n)));
     Evaluator ev = new Evaluator(t, Policy.empty());
     assertThat(ev.devicesOf(new TestTarget.User("alice@x.com"))).containsExactly(LAPTOP);
     assertThat(ev.devicesOf(new TestTarget.Auto(dev.tessera.policy.ast.AutoGroup.MEMBER)))
