@@ -140,6 +140,16 @@ final class ServeCommand implements Callable<Integer> {
   int maxConnections;
 
   @Option(
+      names = "--max-connections-per-source",
+      defaultValue = "1000",
+      paramLabel = "N",
+      description =
+          "Open connections one IPv4 address or IPv6 /64 may hold; beyond that its new connections"
+              + " are closed at once. Raise it when more nodes reach the server through one NAT"
+              + " address (default ${DEFAULT-VALUE}).")
+  int maxConnectionsPerSource;
+
+  @Option(
       names = "--metrics-listen",
       paramLabel = "ADDR:PORT",
       description = "Serve Prometheus metrics at http://ADDR:PORT/metrics (default: off).")
@@ -251,7 +261,8 @@ final class ServeCommand implements Callable<Integer> {
                 PolicyServer.Options.DEFAULTS.maxLongPollsPerNode(),
                 (int) Math.max(1, Math.ceil(nodeRate * 10)),
                 nodeRate,
-                Math.max(1, idleSeconds) * 1000);
+                Math.max(1, idleSeconds) * 1000)
+            .withMaxConnectionsPerSource(Math.max(1, maxConnectionsPerSource));
     Registry registry = null;
     PolicySource inventorySource;
     if (inventory != null) {

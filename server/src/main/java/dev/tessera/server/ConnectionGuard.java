@@ -32,26 +32,50 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li><b>Cap.</b> Beyond {@code maxConnections} open connections, a new connection's first
  *       request is answered {@code 429 Too Many Requests} with {@code Retry-After} and the
  *       connection is closed; one that sends nothing is closed by the idle timeout.
+ *   <li><b>Cap per source.</b> Beyond {@code maxPerSource} open connections from one source (an
+ *       IPv4 address or an IPv6 /64, {@link ConnectionsPerSource}), a new connection from it is
+ *       closed as soon as it is accepted, before a byte is read (no TLS handshake, no parsing), and
+ *       counted as refused; it never counts against the global cap. One host can thus hold at most
+ *       {@code maxPerSource} of the server's connections, and everybody else still connects.
  * </ul>
  */
 final class ConnectionGuard extends ChannelDuplexHandler {
   private final AtomicInteger open;
   private final int maxConnections;
+  private final ConnectionsPerSource perSource;
+  private final int maxPerSource;
   private final long idleMillis;
   private final ServerStatus status;
   private boolean over;
   private boolean counted;
+  private ConnectionsPerSource.Source source;
   private ScheduledFuture<?> idle;
 
-  ConnectionGuard(AtomicInteger open, int maxConnections, long idleMillis, ServerStatus status) {
+  ConnectionGuard(
+      AtomicInteger open,
+      int maxConnections,
+      ConnectionsPerSource perSource,
+      int maxPerSource,
+      long idleMillis,
+      ServerStatus status) {
     this.open = open;
     this.maxConnections = maxConnections;
+    this.perSource = perSource;
+    this.maxPerSource = maxPerSource;
     this.idleMillis = idleMillis;
     this.status = status;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    ConnectionsPerSource.Source from = ConnectionsPerSource.of(ctx.channel().remoteAddress());
+    if (from != null && perSource.opened(from) > maxPerSource) {
+      perSource.closed(from);
+      status.connectionRefusedPerSource();
+      ctx.close();
+      return;
+    }
+    source = from;
     counted = true;
     over = open.incrementAndGet() > maxConnections;
     arm(ctx);
@@ -63,6 +87,10 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     if (counted) {
       open.decrementAndGet();
       counted = false;
+    }
+    if (source != null) {
+      perSource.closed(source);
+      source = null;
     }
     disarm();
     super.channelInactive(ctx);

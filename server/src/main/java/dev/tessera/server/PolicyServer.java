@@ -107,6 +107,8 @@ public final class PolicyServer implements AutoCloseable {
    * @param adminToken the bearer token {@code /v1/status} requires; null: status is refused
    * @param freshnessMillis lifetime of each signed freshness statement
    * @param maxConnections open connections beyond which new ones get 429
+   * @param maxConnectionsPerSource open connections from one source (an IPv4 address, an IPv6 /64)
+   *     beyond which a new one from it is closed at once
    * @param maxLongPollsPerNode concurrent long-polls one node may hold
    * @param requestBurstPerNode and {@code requestsPerSecondPerNode}: each node's token bucket
    * @param idleMillis a connection must complete a request within this long of opening or of its
@@ -117,12 +119,25 @@ public final class PolicyServer implements AutoCloseable {
       String adminToken,
       long freshnessMillis,
       int maxConnections,
+      int maxConnectionsPerSource,
       int maxLongPollsPerNode,
       int requestBurstPerNode,
       double requestsPerSecondPerNode,
       long idleMillis) {
+    /** Connections one source may hold unless configured otherwise. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 1_000;
+
     public static final Options DEFAULTS =
-        new Options(null, null, BundleStore.DEFAULT_FRESHNESS_MILLIS, 50_000, 4, 20, 2.0, 15_000);
+        new Options(
+            null,
+            null,
+            BundleStore.DEFAULT_FRESHNESS_MILLIS,
+            50_000,
+            DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+            4,
+            20,
+            2.0,
+            15_000);
 
     public Options withEpochFile(Path f) {
       return new Options(
@@ -130,6 +145,7 @@ public final class PolicyServer implements AutoCloseable {
           adminToken,
           freshnessMillis,
           maxConnections,
+          maxConnectionsPerSource,
           maxLongPollsPerNode,
           requestBurstPerNode,
           requestsPerSecondPerNode,
@@ -142,6 +158,7 @@ public final class PolicyServer implements AutoCloseable {
           t,
           freshnessMillis,
           maxConnections,
+          maxConnectionsPerSource,
           maxLongPollsPerNode,
           requestBurstPerNode,
           requestsPerSecondPerNode,
@@ -154,6 +171,20 @@ public final class PolicyServer implements AutoCloseable {
           adminToken,
           ms,
           maxConnections,
+          maxConnectionsPerSource,
+          maxLongPollsPerNode,
+          requestBurstPerNode,
+          requestsPerSecondPerNode,
+          idleMillis);
+    }
+
+    public Options withMaxConnectionsPerSource(int n) {
+      return new Options(
+          epochFile,
+          adminToken,
+          freshnessMillis,
+          maxConnections,
+          n,
           maxLongPollsPerNode,
           requestBurstPerNode,
           requestsPerSecondPerNode,
@@ -167,6 +198,7 @@ public final class PolicyServer implements AutoCloseable {
           adminToken,
           freshnessMillis,
           maxConnections,
+          maxConnectionsPerSource,
           maxLongPollsPerNode,
           burst,
           perSecond,
@@ -262,6 +294,7 @@ public final class PolicyServer implements AutoCloseable {
       control.start();
     }
     AtomicInteger open = new AtomicInteger();
+    ConnectionsPerSource perSource = new ConnectionsPerSource();
     status.attach(audit, open::get);
     boolean epoll = Epoll.isAvailable();
     group =
@@ -285,7 +318,12 @@ public final class PolicyServer implements AutoCloseable {
                         .addLast(new HttpObjectAggregator(MAX_REQUEST_BODY))
                         .addLast(
                             new ConnectionGuard(
-                                open, options.maxConnections(), options.idleMillis(), status))
+                                open,
+                                options.maxConnections(),
+                                perSource,
+                                options.maxConnectionsPerSource(),
+                                options.idleMillis(),
+                                status))
                         .addLast(api);
                   }
                 });

@@ -26,6 +26,8 @@ public final class ServerStatus {
       new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong connectionsRefused =
       new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong connectionsRefusedPerSource =
+      new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong idleClosed =
       new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong pollFailures =
@@ -65,6 +67,11 @@ public final class ServerStatus {
 
   void connectionRefused() {
     connectionsRefused.incrementAndGet();
+  }
+
+  /** A connection closed at once: its source already had its cap of connections open. */
+  void connectionRefusedPerSource() {
+    connectionsRefusedPerSource.incrementAndGet();
   }
 
   void idleClosed() {
@@ -196,6 +203,7 @@ public final class ServerStatus {
     limits.put("unauthorized", unauth);
     limits.put("rateLimited", rateLimited.get());
     limits.put("connectionsRefused", connectionsRefused.get());
+    limits.put("connectionsRefusedPerSource", connectionsRefusedPerSource.get());
     limits.put("idleClosed", idleClosed.get());
     m.put("limits", limits);
     Map<String, Map<String, Long>> byPath = new TreeMap<>();

@@ -422,6 +422,59 @@ class PolicyServerTest {
     }
   }
 
+  /**
+   * One source (here 127.0.0.2) holding its cap of connections has its next one closed unanswered,
+   * counted as refused; another source (127.0.0.3) still connects and is served, and the first
+   * connects again once one of its connections has closed.
+   */
+  @Test
+  void aSourceBeyondItsConnectionCapIsRefusedWhileAnotherSourceConnects() throws Exception {
+    server.close();
+    options = options.withMaxConnectionsPerSource(2);
+    startServer();
+    java.net.InetAddress flooder = java.net.InetAddress.getByName("127.0.0.2");
+    java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.3");
+    java.net.Socket a = new java.net.Socket(base.getHost(), base.getPort(), flooder, 0);
+    try (java.net.Socket b = new java.net.Socket(base.getHost(), base.getPort(), flooder, 0)) {
+      NetWait.until(() -> limits().get("openConnections").equals(2));
+      try (java.net.Socket third =
+          new java.net.Socket(base.getHost(), base.getPort(), flooder, 0)) {
+        assertThat(healthAnswer(third)).as("the third connection from 127.0.0.2").isEmpty();
+      }
+      assertThat(limits().get("connectionsRefusedPerSource")).isEqualTo(1L);
+      try (java.net.Socket elsewhere =
+          new java.net.Socket(base.getHost(), base.getPort(), other, 0)) {
+        assertThat(healthAnswer(elsewhere)).startsWith("HTTP/1.1 200");
+      }
+      a.close();
+      NetWait.until(() -> limits().get("openConnections").equals(1));
+      try (java.net.Socket again =
+          new java.net.Socket(base.getHost(), base.getPort(), flooder, 0)) {
+        assertThat(healthAnswer(again)).startsWith("HTTP/1.1 200");
+      }
+    } finally {
+      a.close();
+    }
+    assertThat(limits().get("connectionsRefusedPerSource")).isEqualTo(1L);
+  }
+
+  @SuppressWarnings("unchecked")
+  java.util.Map<String, Object> limits() {
+    return (java.util.Map<String, Object>) server.status().toMap(server.store()).get("limits");
+  }
+
+  /** What the server answers a health check on {@code s} ("" if it closes without an answer). */
+  static String healthAnswer(java.net.Socket s) throws IOException {
+    s.setSoTimeout(5_000);
+    try {
+      s.getOutputStream()
+          .write("GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes());
+      return new String(s.getInputStream().readAllBytes());
+    } catch (java.net.SocketException e) {
+      return ""; // reset: closed before the request arrived
+    }
+  }
+
   /** Readiness polling (no fixed sleeps). */
   static final class NetWait {
     static void until(java.util.function.BooleanSupplier c) throws InterruptedException {

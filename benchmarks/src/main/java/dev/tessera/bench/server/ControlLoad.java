@@ -372,6 +372,9 @@ public final class ControlLoad {
             "100",
             "--idle-seconds",
             "300",
+            // Every simulated node connects from 127.0.0.1.
+            "--max-connections-per-source",
+            "1000000",
             "--plain-http");
     Process p =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -131,7 +131,10 @@ public final class PropagationLoad {
             dir.resolve("admin.token").toString(),
             // The simulated agents sit idle between the initial fetch of all N and their long-poll.
             "--idle-seconds",
-            "120"));
+            "120",
+            // Every simulated agent (and the flood) connects from 127.0.0.1.
+            "--max-connections-per-source",
+            "1000000"));
     Files.writeString(dir.resolve("admin.token"), ADMIN_TOKEN + "\n");
     Process server =
         new ProcessBuilder(command)

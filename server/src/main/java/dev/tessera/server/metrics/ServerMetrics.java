@@ -142,6 +142,9 @@ public final class ServerMetrics {
                   .forEach((reason, n) -> cb.call(num(n), "unauthorized-" + reason));
               cb.call(num(limits.get("rateLimited")), "rate-limited");
               cb.call(num(limits.get("connectionsRefused")), "too-many-connections");
+              cb.call(
+                  num(limits.get("connectionsRefusedPerSource")),
+                  "too-many-connections-per-source");
               cb.call(num(limits.get("idleClosed")), "idle");
             })
         .register(registry);

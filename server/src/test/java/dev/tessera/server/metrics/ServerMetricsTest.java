@@ -54,6 +54,8 @@ class ServerMetricsTest {
                 2L,
                 "connectionsRefused",
                 1L,
+                "connectionsRefusedPerSource",
+                4L,
                 "idleClosed",
                 0L));
     ServerMetrics m = new ServerMetrics(() -> status);
@@ -74,6 +76,7 @@ class ServerMetricsTest {
             "tessera_server_rejects_total{reason=\"unauthorized-BAD_SIGNATURE\"} 5",
             "tessera_server_rejects_total{reason=\"rate-limited\"} 2",
             "tessera_server_rejects_total{reason=\"too-many-connections\"} 1",
+            "tessera_server_rejects_total{reason=\"too-many-connections-per-source\"} 4",
             "tessera_server_open_connections 3",
             "tessera_server_requests_total{path=\"/v1/bundle\",status=\"200\"} 3",
             "tessera_server_requests_total{path=\"/v1/bundle\",status=\"304\"} 4",
