@@ -204,44 +204,40 @@ public final class Cluster implements AutoCloseable {
 
   /** The rows stored after {@code generation}, and the generation they were read at. */
   public Changes since(long generation) throws RegistryException {
-    try (Connection c = db.dataSource().getConnection()) {
-      c.setAutoCommit(false);
-      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-      try {
-        long now;
-        try (Statement s = c.createStatement();
-            ResultSet rs = s.executeQuery("SELECT generation FROM cluster_state WHERE id = 1")) {
-          rs.next();
-          now = rs.getLong(1);
-        }
-        List<Stored> out = new ArrayList<>();
-        if (now > generation) {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT node, version, hash, revision, signed, expires_ms FROM cluster_bundles"
-                      + " WHERE generation > ? ORDER BY node")) {
-            ps.setLong(1, generation);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(
-                    new Stored(
-                        rs.getString(1),
-                        rs.getLong(2),
-                        rs.getString(3),
-                        rs.getString(4),
-                        rs.getBytes(5),
-                        rs.getLong(6)));
+    try {
+      return db.transaction(
+          Connection.TRANSACTION_REPEATABLE_READ,
+          c -> {
+            long now;
+            try (Statement s = c.createStatement();
+                ResultSet rs =
+                    s.executeQuery("SELECT generation FROM cluster_state WHERE id = 1")) {
+              rs.next();
+              now = rs.getLong(1);
+            }
+            List<Stored> out = new ArrayList<>();
+            if (now > generation) {
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT node, version, hash, revision, signed, expires_ms FROM cluster_bundles"
+                          + " WHERE generation > ? ORDER BY node")) {
+                ps.setLong(1, generation);
+                try (ResultSet rs = ps.executeQuery()) {
+                  while (rs.next()) {
+                    out.add(
+                        new Stored(
+                            rs.getString(1),
+                            rs.getLong(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getBytes(5),
+                            rs.getLong(6)));
+                  }
+                }
               }
             }
-          }
-        }
-        c.commit();
-        return new Changes(Math.max(now, generation), out);
-      } finally {
-        c.rollback();
-        c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-        c.setAutoCommit(true);
-      }
+            return new Changes(Math.max(now, generation), out);
+          });
     } catch (SQLException e) {
       throw error("reading the stored bundles", e);
     }
@@ -268,44 +264,30 @@ public final class Cluster implements AutoCloseable {
     dropSession();
   }
 
-  private interface Work<T> {
-    T run(Connection c) throws SQLException, RegistryException;
-  }
-
-  private <T> T fenced(Work<T> work) throws RegistryException {
+  /**
+   * Runs {@code work} in one transaction that first checks, under a row lock on {@code
+   * cluster_state}, that the term is still the one this server took: a server that lost the lock
+   * stores nothing.
+   */
+  private <T> T fenced(Database.Transaction<T> work) throws RegistryException {
     long mine = term;
     if (mine < 0) {
       throw notCompiling();
     }
-    try (Connection c = db.dataSource().getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        try (Statement s = c.createStatement();
-            ResultSet rs =
-                s.executeQuery("SELECT term FROM cluster_state WHERE id = 1 FOR UPDATE")) {
-          rs.next();
-          if (rs.getLong(1) != mine) {
-            term = -1;
-            throw notCompiling();
-          }
-        }
-        T out = work.run(c);
-        c.commit();
-        return out;
-      } catch (RegistryException | SQLException | RuntimeException e) {
-        try {
-          c.rollback();
-        } catch (SQLException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        throw e;
-      } finally {
-        try {
-          c.setAutoCommit(true);
-        } catch (SQLException ignored) {
-          // the connection is broken; the pool discards it
-        }
-      }
+    try {
+      return db.transaction(
+          c -> {
+            try (Statement s = c.createStatement();
+                ResultSet rs =
+                    s.executeQuery("SELECT term FROM cluster_state WHERE id = 1 FOR UPDATE")) {
+              rs.next();
+              if (rs.getLong(1) != mine) {
+                term = -1;
+                throw notCompiling();
+              }
+            }
+            return work.run(c);
+          });
     } catch (SQLException e) {
       throw error("storing bundles", e);
     }

@@ -6,6 +6,8 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -109,8 +111,63 @@ public final class Database implements AutoCloseable {
    * A connection outside the pool, for a session that must end when it is closed (session-level
    * advisory locks, {@code LISTEN}).
    */
-  java.sql.Connection openUnpooled() throws java.sql.SQLException {
+  Connection openUnpooled() throws SQLException {
     return java.sql.DriverManager.getConnection(pool.getJdbcUrl(), pool.getDataSourceProperties());
+  }
+
+  /** What one transaction does with its connection. */
+  @FunctionalInterface
+  interface Transaction<T> {
+    T run(Connection c) throws SQLException, RegistryException;
+  }
+
+  /**
+   * Runs {@code work} as one transaction on a pooled connection, at the connection's isolation
+   * level: see {@link #transaction(int, Transaction)}.
+   */
+  <T> T transaction(Transaction<T> work) throws SQLException, RegistryException {
+    return transaction(KEEP_ISOLATION, work);
+  }
+
+  /** For {@link #transaction(int, Transaction)}: leave the connection's isolation level as is. */
+  private static final int KEEP_ISOLATION = -1;
+
+  /**
+   * Runs {@code work} as one transaction on a pooled connection at {@code isolation} (a {@code
+   * Connection.TRANSACTION_*} level): what it did is committed when it returns, and rolled back,
+   * all of it, when it throws (the exception goes on, with a failed rollback suppressed in it). The
+   * connection goes back to the pool in autocommit mode at its former isolation level; one that
+   * cannot be reset is broken, and the pool discards it.
+   */
+  <T> T transaction(int isolation, Transaction<T> work) throws SQLException, RegistryException {
+    try (Connection c = pool.getConnection()) {
+      int before = c.getTransactionIsolation();
+      c.setAutoCommit(false);
+      if (isolation != KEEP_ISOLATION && isolation != before) {
+        c.setTransactionIsolation(isolation);
+      }
+      try {
+        T out = work.run(c);
+        c.commit();
+        return out;
+      } catch (RegistryException | SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      } finally {
+        try {
+          if (c.getTransactionIsolation() != before) {
+            c.setTransactionIsolation(before);
+          }
+          c.setAutoCommit(true);
+        } catch (SQLException ignored) {
+          // the connection is broken; the pool discards it
+        }
+      }
+    }
   }
 
   /** The database named without its password. */

@@ -720,43 +720,29 @@ public final class Registry implements AutoCloseable {
   }
 
   private <T> T write(Work<T> work) throws RegistryException {
-    try (Connection c = db.dataSource().getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        if (db.kind() == Database.Kind.POSTGRESQL) {
-          try (Statement s = c.createStatement()) {
-            s.execute("SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")");
-          }
-        }
-        Tx tx = new Tx(c);
-        T out = work.run(tx);
-        if (tx.changed) {
-          try (Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE registry_state SET revision = revision + 1 WHERE id = 1");
+    try {
+      return db.transaction(
+          c -> {
             if (db.kind() == Database.Kind.POSTGRESQL) {
-              s.execute(
-                  "SELECT pg_notify('"
-                      + CHANNEL
-                      + "', (SELECT revision FROM registry_state WHERE id = 1)::text)");
+              try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")");
+              }
             }
-          }
-        }
-        c.commit();
-        return out;
-      } catch (RegistryException | SQLException | RuntimeException e) {
-        try {
-          c.rollback();
-        } catch (SQLException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        throw e;
-      } finally {
-        try {
-          c.setAutoCommit(true);
-        } catch (SQLException ignored) {
-          // the connection is broken; the pool discards it
-        }
-      }
+            Tx tx = new Tx(c);
+            T out = work.run(tx);
+            if (tx.changed) {
+              try (Statement s = c.createStatement()) {
+                s.executeUpdate("UPDATE registry_state SET revision = revision + 1 WHERE id = 1");
+                if (db.kind() == Database.Kind.POSTGRESQL) {
+                  s.execute(
+                      "SELECT pg_notify('"
+                          + CHANNEL
+                          + "', (SELECT revision FROM registry_state WHERE id = 1)::text)");
+                }
+              }
+            }
+            return out;
+          });
     } catch (SQLException e) {
       throw databaseError(e);
     }
