@@ -1,10 +1,10 @@
 package dev.tessera.server;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.registry.Registry;
 import dev.tessera.registry.RegistryException;
 import dev.tessera.server.control.EnrollmentService;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -202,8 +202,8 @@ public final class ControlPlane implements AutoCloseable {
           try {
             var gone = settings.registry().deleteByKey("node:" + node, publicKey);
             LOG.info("node {} logged out and was deleted", gone.name());
-            return new EnrollmentService.Response(
-                200, ("{\"deleted\":" + quote(gone.name()) + "}").getBytes(StandardCharsets.UTF_8));
+            return EnrollmentService.Response.json(
+                200, JsonNodeFactory.instance.objectNode().put("deleted", gone.name()));
           } catch (RegistryException e) {
             databaseFailed(e);
             return error(EnrollmentService.status(e.code()), e.code().wire(), e.getMessage());
@@ -293,16 +293,7 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   private static EnrollmentService.Response error(int status, String code, String message) {
-    String body = "{\"error\":\"" + code + "\",\"message\":" + quote(message) + "}";
-    return new EnrollmentService.Response(status, body.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String quote(String s) {
-    try {
-      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return EnrollmentService.Response.error(status, code, message);
   }
 
   @Override

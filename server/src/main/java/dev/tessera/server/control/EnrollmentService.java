@@ -61,6 +61,25 @@ public final class EnrollmentService {
 
   /** An HTTP answer: status and JSON body. */
   public record Response(int status, byte[] body) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** An answer whose body is {@code body}, written by Jackson. */
+    public static Response json(int status, JsonNode body) {
+      try {
+        return new Response(status, JSON.writeValueAsBytes(body));
+      } catch (IOException e) {
+        throw new IllegalStateException(e); // writing a tree to bytes does not fail
+      }
+    }
+
+    /** An error answer: {@code {"error": CODE, "message": MESSAGE}}. */
+    public static Response error(int status, String code, String message) {
+      ObjectNode o = JSON.createObjectNode();
+      o.put("error", code);
+      o.put("message", message);
+      return json(status, o);
+    }
+
     public String text() {
       return new String(body, StandardCharsets.UTF_8);
     }
@@ -123,11 +142,9 @@ public final class EnrollmentService {
       if (!endpoints.isEmpty() || !posture.isEmpty()) {
         n = registry.report(publicKey, endpoints, posture);
       }
-      return new Response(200, json.writeValueAsBytes(identity(n)));
+      return Response.json(200, identity(n));
     } catch (RegistryException e) {
       return error(status(e.code()), e.code().wire(), e.getMessage());
-    } catch (IOException e) {
-      throw new IllegalStateException(e); // writing a tree to bytes does not fail
     }
   }
 
@@ -164,15 +181,8 @@ public final class EnrollmentService {
     };
   }
 
-  private Response error(int status, String code, String message) {
-    ObjectNode o = json.createObjectNode();
-    o.put("error", code);
-    o.put("message", message);
-    try {
-      return new Response(status, json.writeValueAsBytes(o));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+  private static Response error(int status, String code, String message) {
+    return Response.error(status, code, message);
   }
 
   private static List<String> strings(JsonNode n) {

@@ -1,7 +1,10 @@
 package dev.tessera.server.control;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.inventory.InventoryUser;
@@ -13,9 +16,7 @@ import dev.tessera.policy.ast.SourceSpan;
 import dev.tessera.registry.Node;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -57,35 +58,45 @@ public final class RegistryInventory {
     return new Inventory(us, out);
   }
 
-  /** The same inventory as the inventory file format's JSON (which the YAML reader reads). */
+  /**
+   * The same inventory as the inventory file format's JSON (which the YAML reader reads): written
+   * from {@link #inventory}, so the file and the compiled inventory never differ.
+   */
   public static String exportJson(List<Node> nodes, Instant now) {
-    List<Map<String, Object>> us = new ArrayList<>();
-    List<Map<String, Object>> ns = new ArrayList<>();
-    TreeSet<String> users = new TreeSet<>();
-    for (Node n : live(nodes, now)) {
-      n.user().ifPresent(users::add);
-      Map<String, Object> m = new LinkedHashMap<>();
+    Inventory inv = inventory(nodes, now);
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode doc = json.createObjectNode();
+    ArrayNode users = doc.putArray("users");
+    for (InventoryUser u : inv.users()) {
+      users.addObject().put("login", u.login()).put("role", u.role().text());
+    }
+    ArrayNode ns = doc.putArray("nodes");
+    for (InventoryNode n : inv.nodes()) {
+      ObjectNode m = ns.addObject();
       m.put("name", n.name());
       n.user().ifPresent(u -> m.put("user", u));
-      m.put("tags", n.tags());
-      m.put("ips", List.of(n.ipv4(), n.ipv6()));
-      m.put("key", n.publicKey());
-      m.put("posture", n.posture());
-      m.put("routes", n.approvedRoutes());
-      ns.add(m);
+      n.tags().forEach(m.putArray("tags")::add);
+      ArrayNode ips = m.putArray("ips");
+      n.ips().forEach(a -> ips.add(a.toString()));
+      n.key().ifPresent(k -> m.put("key", k));
+      ObjectNode posture = m.putObject("posture");
+      n.posture().forEach((k, v) -> posture.set(k, postureValue(json, v)));
+      ArrayNode routes = m.putArray("routes");
+      n.routes().forEach(r -> routes.add(r.toString()));
     }
-    for (String u : users) {
-      us.add(Map.of("login", u, "role", "member"));
-    }
-    Map<String, Object> doc = new LinkedHashMap<>();
-    doc.put("users", us);
-    doc.put("nodes", ns);
     try {
-      return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc)
-          + "\n";
+      return json.writeValueAsString(doc) + "\n";
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e); // maps of strings always serialize
+      throw new IllegalStateException(e); // a tree of strings always serializes
     }
+  }
+
+  private static JsonNode postureValue(ObjectMapper json, PostureValue v) {
+    return switch (v.kind()) {
+      case STRING -> json.getNodeFactory().textNode(v.text());
+      case NUMBER -> json.getNodeFactory().numberNode(new java.math.BigDecimal(v.text()));
+      case BOOLEAN -> json.getNodeFactory().booleanNode(Boolean.parseBoolean(v.text()));
+    };
   }
 
   private static List<Node> live(List<Node> nodes, Instant now) {

@@ -105,6 +105,18 @@ class EnrollmentServiceTest {
   }
 
   @Test
+  void errorAnswersAreJsonWhateverTheMessageHolds() throws Exception {
+    String message = "no node \"a\\b\"\n\t\u0001 \u2028 caf\u00e9 \ud83d\ude00 </script>";
+    EnrollmentService.Response r = EnrollmentService.Response.error(404, "unknown-node", message);
+    assertThat(r.status()).isEqualTo(404);
+    JsonNode body = JSON.readTree(r.body());
+    assertThat(body.size()).isEqualTo(2);
+    assertThat(body.path("error").asText()).isEqualTo("unknown-node");
+    assertThat(body.path("message").asText()).isEqualTo(message);
+    assertThat(r.text()).doesNotContain("\n").doesNotContain("\u0001");
+  }
+
+  @Test
   void aSignedEnrollmentGetsItsIdentityAndTheObservedEndpoint() throws Exception {
     byte[][] keys = keyPair();
     byte[] body = body(userKey(false), keys, "web-1");
