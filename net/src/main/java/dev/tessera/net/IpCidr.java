@@ -98,6 +98,14 @@ public record IpCidr(IpAddress address, int bits) {
     return !masked().address().equals(address);
   }
 
+  /**
+   * The bare address for a single host (/32 or /128), else {@code address/length}: how a policy
+   * writes an address or a CIDR ({@code 10.0.0.1}, {@code 10.1.2.3/8}).
+   */
+  public String toCompactString() {
+    return isHost() ? address.toString() : toString();
+  }
+
   /** {@code address/length}, the address as {@link IpAddress#toString()} prints it. */
   @Override
   public String toString() {

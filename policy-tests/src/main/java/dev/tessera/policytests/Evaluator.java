@@ -10,7 +10,6 @@ import dev.tessera.enforcer.format.RuleOrigin;
 import dev.tessera.net.IpAddress;
 import dev.tessera.policy.ast.AutoGroup;
 import dev.tessera.policy.ast.GroupDef;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Selector;
 import java.util.ArrayList;
@@ -187,8 +186,8 @@ public final class Evaluator {
   private Object resolveSources(TestTarget src) {
     List<SrcAddr> out = new ArrayList<>();
     switch (src) {
-      case TestTarget.Host h -> out.add(addressSource(toAddress(h.address())));
-      case TestTarget.Address a -> out.add(addressSource(toAddress(a.address())));
+      case TestTarget.Host h -> out.add(addressSource(h.address()));
+      case TestTarget.Address a -> out.add(addressSource(a.address()));
       default -> {
         for (InventoryNode d : devicesOf(src)) {
           for (IpAddress a : d.ips()) {
@@ -241,8 +240,8 @@ public final class Evaluator {
   private Object resolveDestinations(TestTarget dst) {
     List<DstAddr> out = new ArrayList<>();
     switch (dst) {
-      case TestTarget.Host h -> out.add(addressDestination(toAddress(h.address())));
-      case TestTarget.Address a -> out.add(addressDestination(toAddress(a.address())));
+      case TestTarget.Host h -> out.add(addressDestination(h.address()));
+      case TestTarget.Address a -> out.add(addressDestination(a.address()));
       case TestTarget.Service v -> {
         // Its addresses, each enforced by the approved hosts, which route them.
         for (IpAddress ad : tailnet.serviceAddresses(v.text())) {
@@ -287,10 +286,6 @@ public final class Evaluator {
       slots[i] = tailnet.slot(enforcers.get(i));
     }
     return new DstAddr(a, enforcers, slots);
-  }
-
-  static IpAddress toAddress(IpPrefix p) {
-    return p.isV4() ? IpAddress.ofV4((int) p.lo()) : IpAddress.ofV6(p.hi(), p.lo());
   }
 
   // -- evaluation ------------------------------------------------------------------------------

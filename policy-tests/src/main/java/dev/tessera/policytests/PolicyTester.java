@@ -140,7 +140,7 @@ public final class PolicyTester {
   }
 
   public static TestValidator.Names names(Policy policy) {
-    Map<String, dev.tessera.policy.ast.IpPrefix> hosts = new HashMap<>();
+    Map<String, dev.tessera.net.IpCidr> hosts = new HashMap<>();
     for (HostDef h : policy.hosts()) {
       hosts.put(h.name(), h.prefix());
     }
@@ -535,8 +535,8 @@ public final class PolicyTester {
     for (TestTarget t : targets) {
       IpAddress addr =
           switch (t) {
-            case TestTarget.Host h -> Evaluator.toAddress(h.address());
-            case TestTarget.Address ad -> Evaluator.toAddress(ad.address());
+            case TestTarget.Host h -> h.address();
+            case TestTarget.Address ad -> ad.address();
             default -> null;
           };
       boolean viaExit =

@@ -1,7 +1,7 @@
 package dev.tessera.policytests;
 
+import dev.tessera.net.IpAddress;
 import dev.tessera.policy.ast.AutoGroup;
-import dev.tessera.policy.ast.IpPrefix;
 
 /**
  * The source or the host part of a destination of a test, once validated: something that resolves
@@ -57,7 +57,7 @@ public sealed interface TestTarget {
   }
 
   /** A {@code hosts} alias naming a single address. */
-  record Host(String alias, IpPrefix address) implements TestTarget {
+  record Host(String alias, IpAddress address) implements TestTarget {
     @Override
     public String text() {
       return alias;
@@ -65,10 +65,10 @@ public sealed interface TestTarget {
   }
 
   /** An IP literal (always a single address: CIDRs are not test targets). */
-  record Address(IpPrefix address) implements TestTarget {
+  record Address(IpAddress address) implements TestTarget {
     @Override
     public String text() {
-      return address.addressString();
+      return address.toString();
     }
   }
 }

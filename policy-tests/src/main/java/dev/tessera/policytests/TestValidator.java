@@ -1,7 +1,8 @@
 package dev.tessera.policytests;
 
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.AutoGroup;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.Protocol;
 import dev.tessera.policy.ast.SourceSpan;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ import java.util.Set;
 public final class TestValidator {
 
   /** Names the policy defines; what makes a group, tag or host "known". */
-  public record Names(Map<String, IpPrefix> hosts, Set<String> groups, Set<String> tags) {
+  public record Names(Map<String, IpCidr> hosts, Set<String> groups, Set<String> tags) {
     public Names {
       hosts = Map.copyOf(hosts);
       groups = Set.copyOf(groups);
@@ -207,7 +208,7 @@ public final class TestValidator {
       }
       host = text.substring(1, close);
       port = text.substring(close + 2);
-      if (IpPrefix.parseAddress(host).isEmpty()) {
+      if (IpAddress.tryParse(host) == null) {
         return Either.error("\"" + host + "\" in brackets is not an IPv6 address");
       }
     } else {
@@ -302,25 +303,26 @@ public final class TestValidator {
       return Either.of(new TestTarget.User(text));
     }
     if (text.indexOf('/') >= 0) {
-      return IpPrefix.parse(text).isPresent()
+      return IpCidr.tryParse(text) != null
           ? Either.error("\"" + text + "\" is a network (CIDR), not one host")
           : Either.error("\"" + text + "\" is not a valid address or CIDR");
     }
-    Optional<IpPrefix> ip = IpPrefix.parseAddress(text);
-    if (ip.isPresent()) {
-      return Either.of(new TestTarget.Address(ip.get()));
+    IpAddress ip = IpAddress.tryParse(text);
+    if (ip != null) {
+      return Either.of(new TestTarget.Address(ip));
     }
     if (text.startsWith("ipset:")) {
       return Either.error("an ipset is not one host");
     }
-    IpPrefix host = names.hosts().get(text);
+    IpCidr host = names.hosts().get(text);
     if (host == null) {
       return Either.error("host \"" + text + "\" is not defined in hosts");
     }
-    if (!host.isSingleAddress()) {
-      return Either.error("host \"" + text + "\" is the network " + host + ", not one host");
+    if (!host.isHost()) {
+      return Either.error(
+          "host \"" + text + "\" is the network " + host.toCompactString() + ", not one host");
     }
-    return Either.of(new TestTarget.Host(text, host));
+    return Either.of(new TestTarget.Host(text, host.address()));
   }
 
   /** A value or an error message; exactly one is non-null. */

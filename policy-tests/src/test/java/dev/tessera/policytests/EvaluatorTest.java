@@ -140,8 +140,7 @@ class EvaluatorTest {
     Evaluator.Verdict laptop =
         ev.evaluate(
             assertion(
-                new TestTarget.Address(
-                    dev.tessera.policy.ast.IpPrefix.parse("100.64.0.1").orElseThrow()),
+                new TestTarget.Address(IpAddress.parse("100.64.0.1")),
                 new TestTarget.Tag("web"),
                 443,
                 OptionalInt.of(6),
@@ -297,8 +296,7 @@ class EvaluatorTest {
             List.of(new DstPorts(IpPrefix.parse("10.1.0.0/24"), 631, 631)),
             origin(5));
     Evaluator ev = new Evaluator(tailnet(Map.of("router", List.of(r))), Policy.empty());
-    dev.tessera.policy.ast.IpPrefix host =
-        dev.tessera.policy.ast.IpPrefix.parse("10.1.0.20").orElseThrow();
+    IpAddress host = IpAddress.parse("10.1.0.20");
     // A v4-only destination: the laptop's IPv6 address is not considered.
     Evaluator.Verdict v =
         ev.evaluate(
@@ -313,8 +311,7 @@ class EvaluatorTest {
     Evaluator.Verdict laptop =
         ev.evaluate(
             assertion(
-                new TestTarget.Address(
-                    dev.tessera.policy.ast.IpPrefix.parse("100.64.0.1").orElseThrow()),
+                new TestTarget.Address(IpAddress.parse("100.64.0.1")),
                 new TestTarget.Host("printer", host),
                 631,
                 OptionalInt.of(6),
@@ -330,10 +327,8 @@ class EvaluatorTest {
     Evaluator.Verdict v =
         ev.evaluate(
             assertion(
-                new TestTarget.Address(
-                    dev.tessera.policy.ast.IpPrefix.parse("fd7a:115c:a1e0::1").orElseThrow()),
-                new TestTarget.Address(
-                    dev.tessera.policy.ast.IpPrefix.parse("100.64.0.10").orElseThrow()),
+                new TestTarget.Address(IpAddress.parse("fd7a:115c:a1e0::1")),
+                new TestTarget.Address(IpAddress.parse("100.64.0.10")),
                 22,
                 OptionalInt.of(6),
                 Assertion.Expect.ALLOW));

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.enforcer.format.RuleOrigin;
-import dev.tessera.policy.ast.IpPrefix;
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.SourceSpan;
 import dev.tessera.policy.diag.Codes;
@@ -34,9 +34,7 @@ class ReportsTest {
     TestValidator v =
         new TestValidator(
             new TestValidator.Names(
-                Map.of("erp", IpPrefix.parse("10.10.0.40").orElseThrow()),
-                Set.of("eng"),
-                Set.of("web", "db")));
+                Map.of("erp", IpCidr.parse("10.10.0.40")), Set.of("eng"), Set.of("web", "db")));
     SourceSpan t0 = new SourceSpan("policy.hujson", 120, 5, 120, 90, 0, 0);
     SourceSpan d0 = new SourceSpan("policy.hujson", 120, 43, 120, 56, 0, 0);
     SourceSpan d1 = new SourceSpan("policy.hujson", 120, 60, 120, 75, 0, 0);

@@ -2,7 +2,7 @@ package dev.tessera.policytests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.policy.ast.IpPrefix;
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.SourceSpan;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +22,9 @@ class TestValidatorTest {
       new TestValidator(
           new TestValidator.Names(
               Map.of(
-                  "webserver", IpPrefix.parse("100.64.0.16").orElseThrow(),
-                  "internal", IpPrefix.parse("10.0.0.0/8").orElseThrow(),
-                  "v6box", IpPrefix.parse("fd7a:115c:a1e0::10").orElseThrow()),
+                  "webserver", IpCidr.parse("100.64.0.16"),
+                  "internal", IpCidr.parse("10.0.0.0/8"),
+                  "v6box", IpCidr.parse("fd7a:115c:a1e0::10")),
               Set.of("developers", "empty"),
               Set.of("server", "client")));
 

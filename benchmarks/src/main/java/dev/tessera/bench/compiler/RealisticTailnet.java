@@ -170,10 +170,8 @@ public final class RealisticTailnet {
         src = new Selector.Group("g" + rnd.nextInt(groups), NO);
         int i = rnd.nextInt(routers);
         dsts.add(
-            new Selector.Prefix(
-                dev.tessera.policy.ast.IpPrefix.parse("10." + (i % 250) + "." + (i / 250) + ".0/24")
-                    .orElseThrow(),
-                NO));
+            new Selector.Ip(
+                dev.tessera.net.IpCidr.parse("10." + (i % 250) + "." + (i / 250) + ".0/24"), NO));
       } else {
         src = new Selector.User(user(rnd.nextInt(users)), NO);
         dsts.add(new Selector.Tag("t" + rnd.nextInt(tags), NO));

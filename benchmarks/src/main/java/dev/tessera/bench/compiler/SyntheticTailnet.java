@@ -236,10 +236,8 @@ public final class SyntheticTailnet {
       return new Selector.Group("g" + rnd.nextInt(groups), NO);
     } else if (k < 95 || !userish) {
       int i = rnd.nextInt(routers);
-      return new Selector.Prefix(
-          dev.tessera.policy.ast.IpPrefix.parse("10." + (i % 250) + "." + (i / 250) + ".0/24")
-              .orElseThrow(),
-          NO);
+      return new Selector.Ip(
+          dev.tessera.net.IpCidr.parse("10." + (i % 250) + "." + (i / 250) + ".0/24"), NO);
     }
     return new Selector.Auto(AutoGroup.SELF, NO);
   }

@@ -1,5 +1,7 @@
 package dev.tessera.bench.lang;
 
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
 import dev.tessera.policy.ast.AclDestination;
@@ -9,7 +11,6 @@ import dev.tessera.policy.ast.Grant;
 import dev.tessera.policy.ast.GrantIp;
 import dev.tessera.policy.ast.GroupDef;
 import dev.tessera.policy.ast.HostDef;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.PolicyTest;
 import dev.tessera.policy.ast.PortRange;
@@ -60,7 +61,11 @@ public final class LargePolicy {
     }
     List<HostDef> hs = new ArrayList<>();
     for (int h = 0; h < hosts; h++) {
-      hs.add(new HostDef("host-" + h, IpPrefix.v4(0x0A000000 | (h << 8), h % 3 == 0 ? 24 : 32), N));
+      hs.add(
+          new HostDef(
+              "host-" + h,
+              new IpCidr(IpAddress.ofV4(0x0A000000 | (h << 8)), h % 3 == 0 ? 24 : 32),
+              N));
     }
     List<PostureDef> ps =
         List.of(
@@ -102,7 +107,8 @@ public final class LargePolicy {
         Selector target =
             switch (r.nextInt(5)) {
               case 0 -> new Selector.Host("host-" + r.nextInt(hosts), N);
-              case 1 -> new Selector.Prefix(IpPrefix.v4(0x64400000 | r.nextInt(1 << 16), 32), N);
+              case 1 ->
+                  new Selector.Ip(IpCidr.host(IpAddress.ofV4(0x64400000 | r.nextInt(1 << 16))), N);
               case 2 -> new Selector.Auto(AutoGroup.SELF, N);
               default -> new Selector.Tag("svc-" + r.nextInt(tags), N);
             };
@@ -166,9 +172,7 @@ public final class LargePolicy {
             new AutoApprovers(
                 List.of(
                     new AutoApprovers.RouteApprover(
-                        IpPrefix.parse("10.0.0.0/8").orElseThrow(),
-                        List.of(new Selector.Tag("svc-0", N)),
-                        N)),
+                        IpCidr.parse("10.0.0.0/8"), List.of(new Selector.Tag("svc-0", N)), N)),
                 List.of(new Selector.Tag("svc-1", N)),
                 N))
         .tests(tests)

@@ -120,7 +120,7 @@ public final class PolicyIndex {
   public Map<dev.tessera.net.IpPrefix, String> hostNames() {
     Map<dev.tessera.net.IpPrefix, String> m = new HashMap<>();
     for (HostDef h : policy.hosts()) {
-      m.putIfAbsent(h.prefix().network(), h.name());
+      m.putIfAbsent(h.prefix().masked(), h.name());
     }
     return m;
   }
@@ -319,7 +319,7 @@ public final class PolicyIndex {
       case Selector.User u -> List.of();
       case Selector.UserDomain d -> List.of();
       case Selector.Auto a -> List.of();
-      case Selector.Prefix p -> List.of();
+      case Selector.Ip p -> List.of();
       case Selector.Range r -> List.of();
       case Selector.Service v -> List.of();
     };

@@ -180,8 +180,8 @@ public final class SyntheticInventory {
               case Selector.Tag t -> tags.add(t.name());
               case Selector.Auto a -> autogroups.add(a.group());
               case Selector.Service v -> services.add(v.text());
-              case Selector.Prefix x -> {
-                IpPrefix px = toPrefix(x.prefix());
+              case Selector.Ip x -> {
+                IpPrefix px = x.cidr().masked();
                 if (px.bits() != 0 && !inTailnet(px)) {
                   subnets.add(px);
                 }
@@ -202,13 +202,13 @@ public final class SyntheticInventory {
         }
       }
       for (HostDef h : p.hosts()) {
-        hosts.putIfAbsent(h.name(), toPrefix(h.prefix()));
+        hosts.putIfAbsent(h.name(), h.prefix().masked());
       }
       for (dev.tessera.policy.ast.IpSetDef set : p.ipsets()) {
         for (dev.tessera.policy.ast.IpSetDef.Op op : set.ops()) {
           if (op.kind() == dev.tessera.policy.ast.IpSetDef.Kind.ADD
-              && op.target() instanceof Selector.Prefix x) {
-            IpPrefix px = toPrefix(x.prefix());
+              && op.target() instanceof Selector.Ip x) {
+            IpPrefix px = x.cidr().masked();
             if (px.bits() != 0 && !inTailnet(px)) {
               subnets.add(px);
             }
@@ -229,7 +229,7 @@ public final class SyntheticInventory {
         }
       }
       for (AutoApprovers.RouteApprover r : p.autoApprovers().routes()) {
-        IpPrefix route = toPrefix(r.route());
+        IpPrefix route = r.route().masked();
         r.approvers().stream()
             .filter(a -> a instanceof Selector.Tag)
             .map(a -> ((Selector.Tag) a).name())
@@ -248,11 +248,11 @@ public final class SyntheticInventory {
         List<IpPrefix> routes = new ArrayList<>();
         for (Selector d : g.dst()) {
           switch (d) {
-            case Selector.Prefix x -> routes.add(toPrefix(x.prefix()));
+            case Selector.Ip x -> routes.add(x.cidr().masked());
             case Selector.Host h ->
                 p.hosts().stream()
                     .filter(hd -> hd.name().equals(h.name()))
-                    .forEach(hd -> routes.add(toPrefix(hd.prefix())));
+                    .forEach(hd -> routes.add(hd.prefix().masked()));
             case Selector.IpSet i ->
                 p.ipsets().stream()
                     .filter(sd -> sd.name().equals(i.name()))
@@ -260,8 +260,8 @@ public final class SyntheticInventory {
                     .filter(
                         op ->
                             op.kind() == dev.tessera.policy.ast.IpSetDef.Kind.ADD
-                                && op.target() instanceof Selector.Prefix)
-                    .forEach(op -> routes.add(toPrefix(((Selector.Prefix) op.target()).prefix())));
+                                && op.target() instanceof Selector.Ip)
+                    .forEach(op -> routes.add(((Selector.Ip) op.target()).cidr().masked()));
             default -> {}
           }
         }
@@ -403,10 +403,6 @@ public final class SyntheticInventory {
             && !v.startsWith("@")
         ? java.util.Optional.of(v)
         : java.util.Optional.empty();
-  }
-
-  private static IpPrefix toPrefix(dev.tessera.policy.ast.IpPrefix p) {
-    return p.network();
   }
 
   /** Inside 100.64.0.0/10 or fd7a:115c:a1e0::/48: a tailnet device's address. */

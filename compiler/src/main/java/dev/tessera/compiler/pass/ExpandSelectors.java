@@ -9,7 +9,6 @@ import dev.tessera.compiler.ir.Clause;
 import dev.tessera.compiler.ir.Destination;
 import dev.tessera.compiler.ir.ResolvedRule;
 import dev.tessera.enforcer.format.RuleOrigin;
-import dev.tessera.net.IpAddress;
 import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclDestination;
@@ -331,7 +330,7 @@ public final class ExpandSelectors {
     return switch (s) {
       case Selector.Host h -> prefixSet(s).overlaps(ids.index().addresses(id));
       case Selector.IpSet i -> prefixSet(s).overlaps(ids.index().addresses(id));
-      case Selector.Prefix p -> prefixSet(s).overlaps(ids.index().addresses(id));
+      case Selector.Ip p -> prefixSet(s).overlaps(ids.index().addresses(id));
       case Selector.Range r -> prefixSet(s).overlaps(ids.index().addresses(id));
       case Selector.Service v -> false; // a destination only: no device is a service
       case Selector.Wildcard w -> true;
@@ -374,7 +373,7 @@ public final class ExpandSelectors {
       case Selector.Wildcard w -> false;
       case Selector.Host h -> false;
       case Selector.IpSet i -> false;
-      case Selector.Prefix p -> false;
+      case Selector.Ip p -> false;
       case Selector.Range r -> false;
       case Selector.Service v -> false;
     };
@@ -415,7 +414,7 @@ public final class ExpandSelectors {
               };
           case Selector.Host h -> ids.index().nodesWithAddressIn(prefixSet(h));
           case Selector.IpSet i -> ids.index().nodesWithAddressIn(prefixSet(i));
-          case Selector.Prefix p -> ids.index().nodesWithAddressIn(prefixSet(p));
+          case Selector.Ip p -> ids.index().nodesWithAddressIn(prefixSet(p));
           case Selector.Range rg -> ids.index().nodesWithAddressIn(prefixSet(rg));
           // Not valid as a source (validation reports it): nothing (fail closed).
           case Selector.Service v -> new BitSet();
@@ -439,7 +438,7 @@ public final class ExpandSelectors {
         switch (s) {
           case Selector.Host h -> hostSet(h);
           case Selector.IpSet i -> ipset(i.name(), new HashSet<>(), i.span());
-          case Selector.Prefix p -> IpSet.of(toPrefix(p.prefix()));
+          case Selector.Ip p -> IpSet.of(p.cidr().masked());
           case Selector.Range rg -> range(rg);
           default -> throw new IllegalArgumentException("not an address selector: " + s);
         };
@@ -459,7 +458,7 @@ public final class ExpandSelectors {
           case Selector.Auto a when a.group() == AutoGroup.DANGER_ALL -> IpSet.ALL;
           case Selector.Host h -> prefixSet(h);
           case Selector.IpSet i -> prefixSet(i);
-          case Selector.Prefix p -> prefixSet(p);
+          case Selector.Ip p -> prefixSet(p);
           case Selector.Range rg -> prefixSet(rg);
           default -> ids.index().addressesOf(nodes);
         };
@@ -519,11 +518,11 @@ public final class ExpandSelectors {
       diags.error(CompilerCodes.UNRESOLVED, "host \"" + h.name() + "\" is not defined", h.span());
       return IpSet.EMPTY;
     }
-    return IpSet.of(toPrefix(def.prefix()));
+    return IpSet.of(def.prefix().masked());
   }
 
   private static IpSet range(Selector.Range r) {
-    return IpSet.range(toAddress(r.first()), toAddress(r.last()));
+    return IpSet.range(r.first(), r.last());
   }
 
   /** Evaluates an ipset's add/remove operations in order; a cycle contributes nothing. */
@@ -545,7 +544,7 @@ public final class ExpandSelectors {
       IpSet x =
           switch (op.target()) {
             case Selector.Host h -> hostSet(h);
-            case Selector.Prefix p -> IpSet.of(toPrefix(p.prefix()));
+            case Selector.Ip p -> IpSet.of(p.cidr().masked());
             case Selector.Range r -> range(r);
             case Selector.IpSet i -> ipset(i.name(), visiting, i.span());
             // Other targets are not allowed in ipsets (tags are rejected by validation);
@@ -593,7 +592,7 @@ public final class ExpandSelectors {
               };
           case Selector.Host h -> prefixDst(hostSet(h), s);
           case Selector.IpSet i -> prefixDst(ipset(i.name(), new HashSet<>(), i.span()), s);
-          case Selector.Prefix p -> prefixDst(IpSet.of(toPrefix(p.prefix())), s);
+          case Selector.Ip p -> prefixDst(IpSet.of(p.cidr().masked()), s);
           case Selector.Range r -> prefixDst(range(r), s);
           // The service's virtual addresses, enforced by its approved hosts, which route them
           // (ServiceHosting); a service the inventory does not list has no address: nobody.
@@ -607,14 +606,5 @@ public final class ExpandSelectors {
 
   private static Destination prefixDst(IpSet set, Selector s) {
     return new Destination.Prefixes(set, set.toPrefixes(), Optional.empty(), s);
-  }
-
-  /** The policy's prefix as the enforcer's canonical prefix (host bits cleared). */
-  public static IpPrefix toPrefix(dev.tessera.policy.ast.IpPrefix p) {
-    return p.network();
-  }
-
-  static IpAddress toAddress(dev.tessera.policy.ast.IpPrefix p) {
-    return p.address();
   }
 }

@@ -333,7 +333,7 @@ public final class ResolveIdentities {
             case Selector.UserDomain d -> login.endsWith("@" + d.domain());
             case Selector.Host h -> false;
             case Selector.IpSet s -> false;
-            case Selector.Prefix p -> false;
+            case Selector.Ip p -> false;
             case Selector.Range r -> false;
             case Selector.Service v -> false;
           };

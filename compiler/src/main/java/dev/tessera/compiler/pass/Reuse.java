@@ -149,7 +149,7 @@ public record Reuse(
         }
         case Selector.Host h -> fixed = fixed.union(now.prefixSet(s));
         case Selector.IpSet i -> fixed = fixed.union(now.prefixSet(s));
-        case Selector.Prefix p -> fixed = fixed.union(now.prefixSet(s));
+        case Selector.Ip p -> fixed = fixed.union(now.prefixSet(s));
         case Selector.Range g -> fixed = fixed.union(now.prefixSet(s));
         default -> {}
       }

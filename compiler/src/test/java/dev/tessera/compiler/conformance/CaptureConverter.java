@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.tessera.compiler.pass.ExpandSelectors;
 import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.AutoApprovers;
 import dev.tessera.policy.ast.Policy;
@@ -161,7 +160,7 @@ public final class CaptureConverter {
         ok = matches(policy.autoApprovers().exitNode(), tags, user, policy);
       } else {
         for (AutoApprovers.RouteApprover ra : policy.autoApprovers().routes()) {
-          IpPrefix p = ExpandSelectors.toPrefix(ra.route());
+          IpPrefix p = ra.route().masked();
           if (p.contains(r) && matches(ra.approvers(), tags, user, policy)) {
             ok = true;
           }

@@ -5,6 +5,7 @@ import dev.tessera.compiler.inventory.InventoryNode;
 import dev.tessera.compiler.inventory.InventoryUser;
 import dev.tessera.compiler.inventory.Role;
 import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
 import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
@@ -122,10 +123,8 @@ public final class RandomTailnet {
     }
     List<HostDef> hosts =
         List.of(
-            new HostDef(
-                "lan", dev.tessera.policy.ast.IpPrefix.parse("10.1.0.0/16").orElseThrow(), NO),
-            new HostDef(
-                "n2host", dev.tessera.policy.ast.IpPrefix.parse("100.64.0.3").orElseThrow(), NO));
+            new HostDef("lan", IpCidr.parse("10.1.0.0/16"), NO),
+            new HostDef("n2host", IpCidr.parse("100.64.0.3"), NO));
     List<PostureDef> postures =
         List.of(
             new PostureDef(
@@ -227,9 +226,7 @@ public final class RandomTailnet {
             case 5 -> new Selector.Auto(AutoGroup.TAGGED, NO);
             case 6 -> new Selector.Auto(r.nextBoolean() ? AutoGroup.ADMIN : AutoGroup.IT_ADMIN, NO);
             case 7 -> new Selector.Host("lan", NO);
-            case 8 ->
-                new Selector.Prefix(
-                    dev.tessera.policy.ast.IpPrefix.parse("100.64.0.0/29").orElseThrow(), NO);
+            case 8 -> new Selector.Ip(IpCidr.parse("100.64.0.0/29"), NO);
             case 9 -> new Selector.UserDomain("b.org", NO);
             default -> new Selector.Auto(AutoGroup.DANGER_ALL, NO);
           });
@@ -246,16 +243,9 @@ public final class RandomTailnet {
       case 3 -> new Selector.Tag(TAGS[r.nextInt(TAGS.length)], NO);
       case 4 -> new Selector.Auto(r.nextBoolean() ? AutoGroup.MEMBER : AutoGroup.TAGGED, NO);
       case 5 -> new Selector.Host(r.nextBoolean() ? "lan" : "n2host", NO);
-      case 6 ->
-          new Selector.Prefix(
-              dev.tessera.policy.ast.IpPrefix.parse(ROUTES[r.nextInt(ROUTES.length)]).orElseThrow(),
-              NO);
+      case 6 -> new Selector.Ip(IpCidr.parse(ROUTES[r.nextInt(ROUTES.length)]), NO);
       case 7 -> new Selector.Auto(AutoGroup.INTERNET, NO);
-      case 8 ->
-          new Selector.Range(
-              dev.tessera.policy.ast.IpPrefix.parse("10.1.2.0").orElseThrow(),
-              dev.tessera.policy.ast.IpPrefix.parse("10.1.2.9").orElseThrow(),
-              NO);
+      case 8 -> new Selector.Range(IpAddress.parse("10.1.2.0"), IpAddress.parse("10.1.2.9"), NO);
       case 9 -> new Selector.Auto(AutoGroup.OWNER, NO);
       default -> new Selector.Auto(AutoGroup.SELF, NO);
     };

@@ -150,7 +150,7 @@ public final class ReferenceEvaluator {
       case Selector.Auto au when au.group() == dev.tessera.policy.ast.AutoGroup.DANGER_ALL -> true;
       case Selector.Host h -> prefixes(sel).stream().anyMatch(p -> p.contains(a));
       case Selector.IpSet i -> ipsetContains(i.name(), a, 0);
-      case Selector.Prefix p -> toPrefix(p.prefix()).contains(a);
+      case Selector.Ip p -> p.cidr().masked().contains(a);
       case Selector.Range r -> inRange(r, a);
       default -> s != null && nodeSelected(sel, s);
     };
@@ -205,7 +205,7 @@ public final class ReferenceEvaluator {
       case Selector.Wildcard w -> true;
       case Selector.Host h ->
           prefixDst(prefixes(t).stream().anyMatch(p -> p.contains(dst)), via, at, dst);
-      case Selector.Prefix p -> prefixDst(toPrefix(p.prefix()).contains(dst), via, at, dst);
+      case Selector.Ip p -> prefixDst(p.cidr().masked().contains(dst), via, at, dst);
       case Selector.Range r -> prefixDst(inRange(r, dst), via, at, dst);
       case Selector.IpSet i -> prefixDst(ipsetContains(i.name(), dst, 0), via, at, dst);
       case Selector.Auto au when au.group() == dev.tessera.policy.ast.AutoGroup.SELF ->
@@ -257,7 +257,7 @@ public final class ReferenceEvaluator {
     if (sel instanceof Selector.Host h) {
       for (HostDef d : policy.hosts()) {
         if (d.name().equals(h.name())) {
-          return List.of(toPrefix(d.prefix()));
+          return List.of(d.prefix().masked());
         }
       }
     }
@@ -277,7 +277,7 @@ public final class ReferenceEvaluator {
         boolean hit =
             switch (op.target()) {
               case Selector.Host h -> prefixes(h).stream().anyMatch(p -> p.contains(a));
-              case Selector.Prefix p -> toPrefix(p.prefix()).contains(a);
+              case Selector.Ip p -> p.cidr().masked().contains(a);
               case Selector.Range r -> inRange(r, a);
               case Selector.IpSet i -> ipsetContains(i.name(), a, depth + 1);
               default -> false;
@@ -292,20 +292,12 @@ public final class ReferenceEvaluator {
   }
 
   private static boolean inRange(Selector.Range r, IpAddress a) {
-    IpAddress lo = address(r.first());
-    IpAddress hi = address(r.last());
+    IpAddress lo = r.first();
+    IpAddress hi = r.last();
     return a.ipv6() == lo.ipv6() && a.compareTo(lo) >= 0 && a.compareTo(hi) <= 0;
   }
 
   private static boolean inside(String prefix, IpAddress a) {
     return IpPrefix.parse(prefix).contains(a);
-  }
-
-  static IpAddress address(dev.tessera.policy.ast.IpPrefix p) {
-    return new IpAddress(!p.isV4(), p.hi(), p.lo());
-  }
-
-  static IpPrefix toPrefix(dev.tessera.policy.ast.IpPrefix p) {
-    return IpPrefix.of(address(p), p.bits());
   }
 }

@@ -5,7 +5,7 @@ public record AclDestination(Selector target, PortSpec ports, SourceSpan span) i
   /** {@code target:ports}, with brackets around a bare IPv6 address. */
   public String text() {
     String t = target.text();
-    if (target instanceof Selector.Prefix p && !p.prefix().isV4() && p.prefix().isSingleAddress()) {
+    if (target instanceof Selector.Ip p && p.cidr().isIpv6() && p.cidr().isHost()) {
       t = "[" + t + "]";
     }
     return t + ":" + ports;

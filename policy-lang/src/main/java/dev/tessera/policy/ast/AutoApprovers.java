@@ -1,5 +1,6 @@
 package dev.tessera.policy.ast;
 
+import dev.tessera.net.IpCidr;
 import java.util.List;
 
 /**
@@ -28,7 +29,7 @@ public record AutoApprovers(
   }
 
   /** {@code "10.0.0.0/8": [approvers]}; span is the key's. */
-  public record RouteApprover(IpPrefix route, List<Selector> approvers, SourceSpan span)
+  public record RouteApprover(IpCidr route, List<Selector> approvers, SourceSpan span)
       implements Located {
     public RouteApprover {
       approvers = List.copyOf(approvers);

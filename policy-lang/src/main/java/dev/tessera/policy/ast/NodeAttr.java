@@ -1,5 +1,6 @@
 package dev.tessera.policy.ast;
 
+import dev.tessera.net.IpCidr;
 import java.util.List;
 
 /**
@@ -10,7 +11,7 @@ public record NodeAttr(
     List<Selector> target,
     List<String> attr,
     List<AppCapability> app,
-    List<IpPrefix> ipPool,
+    List<IpCidr> ipPool,
     SourceSpan span)
     implements Located {
   public NodeAttr {

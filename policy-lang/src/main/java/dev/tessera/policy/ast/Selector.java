@@ -1,5 +1,8 @@
 package dev.tessera.policy.ast;
 
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
+
 /**
  * A target in a src/dst list, a group member, a tag owner, an auto-approver, an ipset element.
  * Parsed once by the readers (see {@code dev.tessera.policy.syntax.Selectors}); {@link #text()}
@@ -14,7 +17,7 @@ public sealed interface Selector extends Located
         Selector.Auto,
         Selector.Host,
         Selector.IpSet,
-        Selector.Prefix,
+        Selector.Ip,
         Selector.Range,
         Selector.Service {
 
@@ -99,22 +102,25 @@ public sealed interface Selector extends Located
     }
   }
 
-  /** An IP address or CIDR literal. */
-  record Prefix(IpPrefix prefix, SourceSpan span) implements Selector {
+  /**
+   * An IP address or CIDR literal, host bits kept as written ({@code 10.1.2.3/8} prints back
+   * unchanged; {@link IpCidr#masked()} gives the network).
+   */
+  record Ip(IpCidr cidr, SourceSpan span) implements Selector {
     @Override
     public String text() {
-      return prefix.toString();
+      return cidr.toCompactString();
     }
   }
 
   /**
    * An inclusive address range {@code first-last} (same family, first &lt;= last), allowed by
-   * Tailscale in ipsets and IP targets. Both ends are full-length prefixes.
+   * Tailscale in ipsets and IP targets.
    */
-  record Range(IpPrefix first, IpPrefix last, SourceSpan span) implements Selector {
+  record Range(IpAddress first, IpAddress last, SourceSpan span) implements Selector {
     @Override
     public String text() {
-      return first.addressString() + "-" + last.addressString();
+      return first + "-" + last;
     }
   }
 

@@ -1,11 +1,11 @@
 package dev.tessera.policy.print;
 
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AppCapability;
 import dev.tessera.policy.ast.AutoApprovers;
 import dev.tessera.policy.ast.Comment;
 import dev.tessera.policy.ast.Grant;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.JsonText;
 import dev.tessera.policy.ast.NodeAttr;
@@ -295,7 +295,7 @@ final class TpolPrinter {
             "for",
             list(n.target(), written::selector));
     if (!n.ipPool().isEmpty()) {
-      w.addAll(clause("pool", list(n.ipPool(), IpPrefix::toString)));
+      w.addAll(clause("pool", list(n.ipPool(), IpCidr::toCompactString)));
     }
     if (!n.app().isEmpty()) {
       w.addAll(clause("app", List.of(app(n.app()))));

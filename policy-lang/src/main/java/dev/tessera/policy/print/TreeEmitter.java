@@ -266,8 +266,7 @@ final class TreeEmitter {
     }
     if (!n.ipPool().isEmpty()) {
       fs.add(
-          new Field(
-              "ipPool", strings(n.ipPool(), dev.tessera.policy.ast.IpPrefix::toString), null));
+          new Field("ipPool", strings(n.ipPool(), dev.tessera.net.IpCidr::toCompactString), null));
     }
     return new Obj(fs);
   }

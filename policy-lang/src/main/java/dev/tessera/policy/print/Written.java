@@ -1,10 +1,10 @@
 package dev.tessera.policy.print;
 
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.Syntax;
 import dev.tessera.policy.ast.AclDestination;
 import dev.tessera.policy.ast.GrantIp;
 import dev.tessera.policy.ast.HostDef;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.Selector;
 import dev.tessera.policy.ast.SourceSpan;
 import dev.tessera.policy.diag.Diagnostics;
@@ -148,8 +148,8 @@ final class Written {
   }
 
   /** A prefix whose span is known (a route key). */
-  String prefix(IpPrefix p, SourceSpan span) {
-    return keep(span, p, p.toString(), IpPrefix::parse);
+  String prefix(IpCidr p, SourceSpan span) {
+    return keep(span, p, p.toCompactString(), w -> Optional.ofNullable(IpCidr.tryParse(w)));
   }
 
   private static final Pattern TPOL_HOST_VALUE =
@@ -158,7 +158,7 @@ final class Written {
 
   /** A host's address; the host's span is its name's, the value follows it. */
   String host(HostDef h) {
-    String canonical = h.prefix().toString();
+    String canonical = h.prefix().toCompactString();
     SourceSpan s = h.span();
     if (text == null || !s.isKnown() || s.startOffset() < 0) {
       return canonical;
@@ -173,7 +173,6 @@ final class Written {
               ? decodeTpol(m.group(1))
               : Optional.empty();
     }
-    return w.filter(x -> IpPrefix.parse(x).filter(h.prefix()::equals).isPresent())
-        .orElse(canonical);
+    return w.filter(x -> h.prefix().equals(IpCidr.tryParse(x))).orElse(canonical);
   }
 }

@@ -1,5 +1,6 @@
 package dev.tessera.policy.syntax;
 
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
 import dev.tessera.policy.ast.AclDestination;
@@ -10,7 +11,6 @@ import dev.tessera.policy.ast.Grant;
 import dev.tessera.policy.ast.GrantIp;
 import dev.tessera.policy.ast.GroupDef;
 import dev.tessera.policy.ast.HostDef;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.JsonText;
 import dev.tessera.policy.ast.NodeAttr;
@@ -469,7 +469,7 @@ final class PolicyMapper {
       Tree rv = r.get().value();
       if (rv instanceof Tree.Obj ro) {
         for (Tree.Entry e : ro.entries()) {
-          Optional<IpPrefix> ip = Values.prefix(e.key(), e.keySpan(), d);
+          Optional<IpCidr> ip = Values.prefix(e.key(), e.keySpan(), d);
           List<Selector> approvers = selectors(e.value(), p.k("routes").k(e.key()));
           ip.ifPresent(x -> routes.add(new AutoApprovers.RouteApprover(x, approvers, e.keySpan())));
         }

@@ -1,9 +1,10 @@
 package dev.tessera.policy.syntax;
 
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.AclDestination;
 import dev.tessera.policy.ast.AutoGroup;
 import dev.tessera.policy.ast.GrantIp;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.PortRange;
 import dev.tessera.policy.ast.PortSpec;
@@ -160,12 +161,9 @@ public final class Values {
     }
     int dash = text.indexOf('-');
     if (dash > 0 && looksLikeIp(text.substring(0, dash)) && looksLikeIp(text.substring(dash + 1))) {
-      Optional<IpPrefix> a = IpPrefix.parseAddress(text.substring(0, dash));
-      Optional<IpPrefix> b = IpPrefix.parseAddress(text.substring(dash + 1));
-      if (a.isEmpty()
-          || b.isEmpty()
-          || a.get().version() != b.get().version()
-          || compare(a.get(), b.get()) > 0) {
+      IpAddress a = IpAddress.tryParse(text.substring(0, dash));
+      IpAddress b = IpAddress.tryParse(text.substring(dash + 1));
+      if (a == null || b == null || a.ipv6() != b.ipv6() || a.compareTo(b) > 0) {
         d.error(
             Codes.INVALID_IP,
             "invalid IP range \"" + text + "\"",
@@ -173,15 +171,15 @@ public final class Values {
             "a range is FIRST-LAST, two addresses of the same family, FIRST <= LAST");
         return Optional.empty();
       }
-      return Optional.of(new Selector.Range(a.get(), b.get(), span));
+      return Optional.of(new Selector.Range(a, b, span));
     }
     if (looksLikeIp(text)) {
-      Optional<IpPrefix> p = IpPrefix.parse(text);
-      if (p.isEmpty()) {
+      IpCidr p = IpCidr.tryParse(text);
+      if (p == null) {
         d.error(Codes.INVALID_IP, "invalid IP address or CIDR \"" + text + "\"", span);
         return Optional.empty();
       }
-      return Optional.of(new Selector.Prefix(p.get(), span));
+      return Optional.of(new Selector.Ip(p, span));
     }
     if (!validName(text)) {
       d.error(
@@ -295,14 +293,9 @@ public final class Values {
     return colon || allDigitsDots || s.indexOf('/') > 0;
   }
 
-  private static int compare(IpPrefix a, IpPrefix b) {
-    int c = Long.compareUnsigned(a.hi(), b.hi());
-    return c != 0 ? c : Long.compareUnsigned(a.lo(), b.lo());
-  }
-
   /** A host or route value: an IP or a CIDR. */
-  public static Optional<IpPrefix> prefix(String text, SourceSpan span, Diagnostics d) {
-    Optional<IpPrefix> p = IpPrefix.parse(text);
+  public static Optional<IpCidr> prefix(String text, SourceSpan span, Diagnostics d) {
+    Optional<IpCidr> p = Optional.ofNullable(IpCidr.tryParse(text));
     if (p.isEmpty()) {
       d.error(Codes.INVALID_IP, "invalid IP address or CIDR \"" + text + "\"", span);
     }
@@ -479,8 +472,8 @@ public final class Values {
         return Optional.empty();
       }
       String inner = text.substring(1, close);
-      Optional<IpPrefix> p = IpPrefix.parseAddress(inner);
-      if (p.isEmpty() || p.get().isV4()) {
+      IpAddress p = IpAddress.tryParse(inner);
+      if (p == null || !p.ipv6()) {
         d.error(
             Codes.INVALID_IP, "invalid IPv6 address \"" + inner + "\"", sub(span, text, 1, close));
         return Optional.empty();
@@ -489,7 +482,7 @@ public final class Values {
       return ports.map(
           ps ->
               new AclDestination(
-                  new Selector.Prefix(p.get(), sub(span, text, 1, close)), ps, span));
+                  new Selector.Ip(IpCidr.host(p), sub(span, text, 1, close)), ps, span));
     }
     int colon = text.lastIndexOf(':');
     if (colon < 0 || PREFIX_WORDS.contains(text.substring(0, colon))) {

@@ -236,7 +236,7 @@ public final class SemanticValidator {
     for (IpSetDef s : p.ipsets()) {
       for (IpSetDef.Op op : s.ops()) {
         switch (op.target()) {
-          case Selector.Prefix x -> {}
+          case Selector.Ip x -> {}
           case Selector.Range x -> {}
           case Selector.Host h -> ref(h);
           case Selector.IpSet i -> ref(i);
@@ -316,7 +316,7 @@ public final class SemanticValidator {
     }
     g.app().forEach(this::capability);
     for (Selector s : g.dst()) {
-      if (s instanceof Selector.Prefix px && px.prefix().bits() == 0) {
+      if (s instanceof Selector.Ip px && px.cidr().bits() == 0) {
         d.error(
             Codes.GRANT_DEFAULT_ROUTE_DESTINATION,
             "grant destination " + px.text() + " is not allowed",
@@ -459,7 +459,7 @@ public final class SemanticValidator {
             case Selector.Tag t -> false;
             case Selector.Host h -> false;
             case Selector.IpSet i -> false;
-            case Selector.Prefix x -> false;
+            case Selector.Ip x -> false;
             case Selector.Range r -> false;
             case Selector.Service v -> false;
           };
@@ -570,8 +570,8 @@ public final class SemanticValidator {
   }
 
   /** Tailscale's service addresses (100.100.100.100 and its /24) cannot be handed out. */
-  private static final dev.tessera.policy.ast.IpPrefix RESERVED_POOL =
-      dev.tessera.policy.ast.IpPrefix.parse("100.100.100.0/24").orElseThrow();
+  private static final dev.tessera.net.IpPrefix RESERVED_POOL =
+      dev.tessera.net.IpPrefix.parse("100.100.100.0/24");
 
   private void nodeAttr(NodeAttr n) {
     n.target().forEach(this::ref);
@@ -585,11 +585,14 @@ public final class SemanticValidator {
             "target users, groups, tags or autogroup:member");
       }
     }
-    for (dev.tessera.policy.ast.IpPrefix pool : n.ipPool()) {
+    for (dev.tessera.net.IpCidr pool : n.ipPool()) {
       // A pool inside the reserved /24 is refused; a pool that merely contains it (100.64.0.0/10)
       // is fine: addresses are never handed out from the reserved part.
-      if (RESERVED_POOL.contains(pool)) {
-        d.error(Codes.INVALID_IP, "IPPool(" + pool + "): network within reserved range", n.span());
+      if (RESERVED_POOL.contains(pool.masked())) {
+        d.error(
+            Codes.INVALID_IP,
+            "IPPool(" + pool.toCompactString() + "): network within reserved range",
+            n.span());
       }
     }
   }
@@ -612,7 +615,7 @@ public final class SemanticValidator {
       boolean disallowed =
           s.isPresent()
               && switch (s.get()) {
-                case Selector.Prefix px -> !px.prefix().isSingleAddress();
+                case Selector.Ip px -> !px.cidr().isHost();
                 case Selector.Range r -> true;
                 case Selector.Auto a ->
                     a.group() == AutoGroup.INTERNET || a.group() == AutoGroup.DANGER_ALL;

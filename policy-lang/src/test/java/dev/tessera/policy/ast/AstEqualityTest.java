@@ -2,6 +2,7 @@ package dev.tessera.policy.ast;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.net.IpCidr;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -43,10 +44,9 @@ class AstEqualityTest {
 
   @Test
   void aclDestinationPrintsBracketsForIpv6() {
-    IpPrefix v6 = IpPrefix.parse("fd7a::1").orElseThrow();
+    IpCidr v6 = IpCidr.parse("fd7a::1");
     assertThat(
-            new AclDestination(new Selector.Prefix(v6, A), PortSpec.of(PortRange.single(22)), A)
-                .text())
+            new AclDestination(new Selector.Ip(v6, A), PortSpec.of(PortRange.single(22)), A).text())
         .isEqualTo("[fd7a::1]:22");
     assertThat(new AclDestination(new Selector.Tag("web", A), PortSpec.ALL, A).text())
         .isEqualTo("tag:web:*");

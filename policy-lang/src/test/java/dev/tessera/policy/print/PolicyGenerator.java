@@ -1,5 +1,7 @@
 package dev.tessera.policy.print;
 
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
 import dev.tessera.policy.ast.AclDestination;
@@ -10,7 +12,6 @@ import dev.tessera.policy.ast.Grant;
 import dev.tessera.policy.ast.GrantIp;
 import dev.tessera.policy.ast.GroupDef;
 import dev.tessera.policy.ast.HostDef;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.JsonText;
 import dev.tessera.policy.ast.NodeAttr;
@@ -185,7 +186,7 @@ final class PolicyGenerator {
       case 1 -> new Selector.IpSet(name(), N);
       case 2 -> range();
       case 3 -> new Selector.Auto(AutoGroup.INTERNET, N);
-      default -> new Selector.Prefix(prefix(), N);
+      default -> new Selector.Ip(prefix(), N);
     };
   }
 
@@ -274,7 +275,7 @@ final class PolicyGenerator {
         unique(
             r.nextInt(3),
             () -> new AutoApprovers.RouteApprover(prefix(), selectors(0, 2), N),
-            ra -> ra.route().toString());
+            ra -> ra.route().toCompactString());
     List<AutoApprovers.ServiceApprover> services =
         unique(
             r.nextInt(3),
@@ -371,36 +372,36 @@ final class PolicyGenerator {
       case 6 -> new Selector.Host(hostName(), N);
       case 7 -> new Selector.IpSet(name(), N);
       case 8 -> r.nextInt(4) == 0 ? new Selector.Service("svc-" + r.nextInt(5), N) : range();
-      default -> new Selector.Prefix(prefix(), N);
+      default -> new Selector.Ip(prefix(), N);
     };
   }
 
   private Selector range() {
-    IpPrefix a = address(r.nextBoolean());
-    IpPrefix b =
-        a.isV4()
-            ? IpPrefix.v4((int) Math.min(0xFFFF_FFFFL, a.lo() + r.nextInt(300)), 32)
-            : IpPrefix.v6(a.hi(), a.lo() + r.nextInt(300), 128);
+    IpAddress a = address(r.nextBoolean());
+    IpAddress b =
+        !a.ipv6()
+            ? IpAddress.ofV4((int) Math.min(0xFFFF_FFFFL, a.lo() + r.nextInt(300)))
+            : IpAddress.ofV6(a.hi(), a.lo() + r.nextInt(300));
     if (Long.compareUnsigned(b.lo(), a.lo()) < 0) {
       b = a;
     }
     return new Selector.Range(a, b, N);
   }
 
-  private IpPrefix prefix() {
-    IpPrefix a = address(r.nextInt(3) > 0);
-    int bits = r.nextBoolean() ? a.maxBits() : r.nextInt(a.maxBits() + 1);
-    IpPrefix p = new IpPrefix(a.version(), a.hi(), a.lo(), bits);
-    return r.nextBoolean() ? p.masked() : p;
+  private IpCidr prefix() {
+    IpAddress a = address(r.nextInt(3) > 0);
+    int bits = r.nextBoolean() ? a.bitLength() : r.nextInt(a.bitLength() + 1);
+    IpCidr p = new IpCidr(a, bits);
+    return r.nextBoolean() ? new IpCidr(p.masked().address(), bits) : p;
   }
 
-  private IpPrefix address(boolean v4) {
+  private IpAddress address(boolean v4) {
     if (v4) {
-      return IpPrefix.v4(r.nextInt(), 32);
+      return IpAddress.ofV4(r.nextInt());
     }
     long hi = r.nextBoolean() ? 0xfd7a_115c_a1e0_0000L | r.nextInt(0xFFFF) : r.nextLong();
     long lo = r.nextBoolean() ? r.nextInt(1000) : r.nextLong();
-    return IpPrefix.v6(hi, lo, 128);
+    return IpAddress.ofV6(hi, lo);
   }
 
   private PortSpec ports() {

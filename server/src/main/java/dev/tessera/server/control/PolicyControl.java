@@ -2,8 +2,8 @@ package dev.tessera.server.control;
 
 import dev.tessera.compiler.inventory.Inventory;
 import dev.tessera.compiler.pass.ResolveIdentities;
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.AutoApprovers;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.Policy;
 import dev.tessera.policy.ast.Selector;
 import dev.tessera.registry.PolicyChecks;
@@ -40,16 +40,15 @@ public final class PolicyControl {
       String route,
       Optional<String> user,
       List<String> tags) {
-    Optional<IpPrefix> r = IpPrefix.parse(route);
-    if (r.isEmpty()) {
+    IpCidr r = IpCidr.tryParse(route);
+    if (r == null) {
       return false;
     }
-    if (r.get().bits() == 0) {
+    if (r.bits() == 0) {
       return auto.exitNode().stream().anyMatch(s -> names(s, groups, user, tags));
     }
     for (AutoApprovers.RouteApprover a : auto.routes()) {
-      if (a.route().isV4() == r.get().isV4()
-          && a.route().contains(r.get())
+      if (a.route().masked().contains(r.masked())
           && a.approvers().stream().anyMatch(s -> names(s, groups, user, tags))) {
         return true;
       }

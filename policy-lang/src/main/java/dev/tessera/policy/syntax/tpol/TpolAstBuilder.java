@@ -1,5 +1,6 @@
 package dev.tessera.policy.syntax.tpol;
 
+import dev.tessera.net.IpCidr;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
 import dev.tessera.policy.ast.AclDestination;
@@ -10,7 +11,6 @@ import dev.tessera.policy.ast.Grant;
 import dev.tessera.policy.ast.GrantIp;
 import dev.tessera.policy.ast.GroupDef;
 import dev.tessera.policy.ast.HostDef;
-import dev.tessera.policy.ast.IpPrefix;
 import dev.tessera.policy.ast.IpSetDef;
 import dev.tessera.policy.ast.JsonText;
 import dev.tessera.policy.ast.NodeAttr;
@@ -204,7 +204,7 @@ final class TpolAstBuilder {
         present.add(Section.HOSTS);
         W value = word(c.word());
         String name = definedName(c.name(), "", "host");
-        Optional<IpPrefix> ip =
+        Optional<IpCidr> ip =
             value == null ? Optional.empty() : Values.prefix(value.text(), value.span(), d);
         if (name != null && ip.isPresent()) {
           hosts.add(new HostDef(name, ip.get(), span(c.name())));
@@ -267,10 +267,10 @@ final class TpolAstBuilder {
         if (route == null) {
           return;
         }
-        Optional<IpPrefix> ip = Values.prefix(route.text(), route.span(), d);
+        Optional<IpCidr> ip = Values.prefix(route.text(), route.span(), d);
         if (ip.isPresent()
             && firstDefinition(
-                "route", ip.get().toString(), route.span(), "route " + route.text())) {
+                "route", ip.get().toCompactString(), route.span(), "route " + route.text())) {
           routes.add(new AutoApprovers.RouteApprover(ip.get(), approvers, route.span()));
         }
       }
@@ -592,7 +592,7 @@ final class TpolAstBuilder {
     Clauses cl =
         clauses(c.clause(), "an attr statement", EnumSet.of(ClauseKind.APP, ClauseKind.POOL));
     List<AppCapability> app = cl.app == null ? List.of() : app(cl.app.JSON_BLOCK().getSymbol());
-    List<IpPrefix> pool = new ArrayList<>();
+    List<IpCidr> pool = new ArrayList<>();
     if (cl.pool != null) {
       for (W w : words(cl.pool.list())) {
         Values.prefix(w.text(), w.span(), d).ifPresent(pool::add);
