@@ -1,5 +1,6 @@
 package dev.tessera.registry;
 
+import dev.tessera.net.IpPrefix;
 import dev.tessera.registry.RegistryException.Code;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -90,27 +91,22 @@ final class Names {
 
   /** Routes in canonical text, de-duplicated and sorted (IPv4 first). */
   static List<String> routes(List<String> raw) throws RegistryException {
-    List<Prefix> out = new ArrayList<>();
+    List<IpPrefix> out = new ArrayList<>();
     for (String r : raw) {
-      Prefix p =
-          Prefix.parse(r == null ? null : r.strip())
-              .orElseThrow(
-                  () ->
-                      new RegistryException(
-                          Code.MALFORMED_ROUTE,
-                          "'"
-                              + printable(r)
-                              + "' is not a route: write a prefix with its host bits zero, e.g. 10.1.0.0/16 or fd00:1::/64"));
+      IpPrefix p = r == null || r.indexOf('/') < 0 ? null : IpPrefix.tryParse(r.strip());
+      if (p == null) {
+        throw new RegistryException(
+            Code.MALFORMED_ROUTE,
+            "'"
+                + printable(r)
+                + "' is not a route: write a prefix with its host bits zero, e.g. 10.1.0.0/16 or fd00:1::/64");
+      }
       if (!out.contains(p)) {
         out.add(p);
       }
     }
-    out.sort(
-        java.util.Comparator.comparing(Prefix::isIpv4)
-            .reversed()
-            .thenComparing(Prefix::value)
-            .thenComparingInt(Prefix::length));
-    return out.stream().map(Prefix::toString).toList();
+    out.sort(null); // IPv4 first, then by address, then shorter first
+    return out.stream().map(IpPrefix::toString).toList();
   }
 
   /** Text safe to echo in a message: control characters shown as '?', at most 80 characters. */

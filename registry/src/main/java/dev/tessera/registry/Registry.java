@@ -4,9 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.registry.RegistryException.Code;
-import java.math.BigInteger;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -291,9 +290,8 @@ public final class Registry implements AutoCloseable {
           }
           String name = freeName(tx.c, hostname);
           long[] address = allocate(tx.c);
-          String ipv4 = Prefix.format(Prefix.toAddress(BigInteger.valueOf(address[0]), 4));
-          String ipv6 =
-              Prefix.format(config.ipv6Pool().at(BigInteger.valueOf(address[0] - address[1])));
+          String ipv4 = IpAddress.ofV4((int) address[0]).toString();
+          String ipv6 = at(config.ipv6Pool(), address[0] - address[1]).toString();
           long userId = userId(tx.c, key.user()).orElseThrow();
           List<String> approved = new ArrayList<>();
           for (String r : routes) {
@@ -382,9 +380,9 @@ public final class Registry implements AutoCloseable {
 
   /** The lowest free IPv4 address of the pool as {address, pool base}. */
   private long[] allocate(Connection c) throws SQLException, RegistryException {
-    Prefix pool = config.ipv4Pool();
-    long base = pool.base().longValueExact();
-    long size = pool.size().longValueExact();
+    IpPrefix pool = config.ipv4Pool();
+    long base = pool.lo();
+    long size = 1L << (32 - pool.bits());
     long lo = size >= 4 ? base + 1 : base;
     long hi = size >= 4 ? base + size - 2 : base + size - 1;
     long from = lo;
@@ -406,7 +404,7 @@ public final class Registry implements AutoCloseable {
           }
         }
       }
-      String v6 = Prefix.format(config.ipv6Pool().at(BigInteger.valueOf(cand - base)));
+      String v6 = at(config.ipv6Pool(), cand - base).toString();
       if (cand != SERVICE_ADDRESS && nodeWhere(c, "n.ipv6 = ?", v6).isEmpty()) {
         return new long[] {cand, base};
       }
@@ -417,6 +415,16 @@ public final class Registry implements AutoCloseable {
         "no free address left in the IPv4 pool "
             + pool
             + ": every address is held by a node; widen the pool or delete nodes");
+  }
+
+  /**
+   * The IPv6 address {@code offset} after the first of {@code pool}; the offset lies inside the
+   * pool, which is at least as large as the IPv4 pool.
+   */
+  private static IpAddress at(IpPrefix pool, long offset) {
+    long lo = pool.lo() + offset;
+    long hi = pool.hi() + (Long.compareUnsigned(lo, pool.lo()) < 0 ? 1 : 0);
+    return IpAddress.ofV6(hi, lo);
   }
 
   private String freeName(Connection c, String hostname) throws SQLException {
@@ -983,12 +991,10 @@ public final class Registry implements AutoCloseable {
     if (parsed == null) {
       return Optional.empty();
     }
-    InetAddress a = parsed.toInetAddress();
-    boolean v6 = a.getAddress().length == 16;
-    if (v6 != bracketed) {
+    if (parsed.ipv6() != bracketed) {
       return Optional.empty();
     }
-    return Optional.of(v6 ? "[" + Prefix.format(a) + "]:" + p : Prefix.format(a) + ":" + p);
+    return Optional.of(parsed.ipv6() ? "[" + parsed + "]:" + p : parsed + ":" + p);
   }
 
   static TreeMap<String, String> posture(Map<String, String> raw) throws RegistryException {

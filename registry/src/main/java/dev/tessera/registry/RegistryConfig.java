@@ -1,5 +1,6 @@
 package dev.tessera.registry;
 
+import dev.tessera.net.IpPrefix;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -9,20 +10,20 @@ import java.util.Objects;
  * fd7a:115c:a1e0::/48}. A node's IPv6 address is the IPv6 pool's address at the same offset as its
  * IPv4 address in the IPv4 pool, so the IPv6 pool must be at least as large.
  */
-public record RegistryConfig(Prefix ipv4Pool, Prefix ipv6Pool, Duration keyExpiry) {
-  public static final Prefix DEFAULT_IPV4 = Prefix.parse("100.64.0.0/10").orElseThrow();
-  public static final Prefix DEFAULT_IPV6 = Prefix.parse("fd7a:115c:a1e0::/48").orElseThrow();
+public record RegistryConfig(IpPrefix ipv4Pool, IpPrefix ipv6Pool, Duration keyExpiry) {
+  public static final IpPrefix DEFAULT_IPV4 = IpPrefix.parse("100.64.0.0/10");
+  public static final IpPrefix DEFAULT_IPV6 = IpPrefix.parse("fd7a:115c:a1e0::/48");
   public static final Duration DEFAULT_KEY_EXPIRY = Duration.ofDays(180);
 
   public RegistryConfig {
     Objects.requireNonNull(ipv4Pool, "ipv4Pool");
     Objects.requireNonNull(ipv6Pool, "ipv6Pool");
     Objects.requireNonNull(keyExpiry, "keyExpiry");
-    if (!ipv4Pool.isIpv4() || ipv6Pool.isIpv4()) {
+    if (ipv4Pool.ipv6() || !ipv6Pool.ipv6()) {
       throw new IllegalArgumentException(
           "the IPv4 pool must be IPv4 and the IPv6 pool IPv6: " + ipv4Pool + ", " + ipv6Pool);
     }
-    if (ipv6Pool.size().compareTo(ipv4Pool.size()) < 0) {
+    if (128 - ipv6Pool.bits() < 32 - ipv4Pool.bits()) {
       throw new IllegalArgumentException(
           "the IPv6 pool " + ipv6Pool + " is smaller than the IPv4 pool " + ipv4Pool);
     }
@@ -35,7 +36,7 @@ public record RegistryConfig(Prefix ipv4Pool, Prefix ipv6Pool, Duration keyExpir
     return new RegistryConfig(DEFAULT_IPV4, DEFAULT_IPV6, DEFAULT_KEY_EXPIRY);
   }
 
-  public RegistryConfig withPools(Prefix v4, Prefix v6) {
+  public RegistryConfig withPools(IpPrefix v4, IpPrefix v6) {
     return new RegistryConfig(v4, v6, keyExpiry);
   }
 }

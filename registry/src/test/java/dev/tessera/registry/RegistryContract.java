@@ -3,6 +3,7 @@ package dev.tessera.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tessera.net.IpPrefix;
 import dev.tessera.registry.RegistryException.Code;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -187,16 +188,14 @@ abstract class RegistryContract {
     Registry r =
         registry(
             RegistryConfig.defaults()
-                .withPools(
-                    Prefix.parse("100.100.100.98/31").orElseThrow(), RegistryConfig.DEFAULT_IPV6));
+                .withPools(IpPrefix.parse("100.100.100.98/31"), RegistryConfig.DEFAULT_IPV6));
     String key = userKey(r, true);
     assertThat(r.enroll(enrollment(key, "a"), POLICY).ipv4()).isEqualTo("100.100.100.98");
     assertThat(r.enroll(enrollment(key, "b"), POLICY).ipv4()).isEqualTo("100.100.100.99");
     Registry r2 =
         registry(
             RegistryConfig.defaults()
-                .withPools(
-                    Prefix.parse("100.100.100.100/31").orElseThrow(), RegistryConfig.DEFAULT_IPV6));
+                .withPools(IpPrefix.parse("100.100.100.100/31"), RegistryConfig.DEFAULT_IPV6));
     String key2 = userKey(r2, true);
     assertThat(r2.enroll(enrollment(key2, "a"), POLICY).ipv4()).isEqualTo("100.100.100.101");
   }
@@ -206,8 +205,8 @@ abstract class RegistryContract {
     Registry r =
         registry(
             new RegistryConfig(
-                Prefix.parse("10.99.0.0/30").orElseThrow(),
-                Prefix.parse("fd00:99::/120").orElseThrow(),
+                IpPrefix.parse("10.99.0.0/30"),
+                IpPrefix.parse("fd00:99::/120"),
                 Duration.ofDays(1)));
     String key = userKey(r, true);
     assertThat(r.enroll(enrollment(key, "a"), POLICY))
