@@ -13,11 +13,7 @@ public final class DropDirection {
   private DropDirection() {}
 
   public static String of(DropReason r) {
-    return switch (r) {
-      case TUN_MALFORMED, NO_ROUTE, NO_ENDPOINT, STAGED_QUEUE_FULL, TOO_LARGE -> "outbound";
-      case PEER_NOT_IN_POLICY -> "both";
-      default -> "inbound";
-    };
+    return r.direction().name().toLowerCase(Locale.ROOT);
   }
 
   /**

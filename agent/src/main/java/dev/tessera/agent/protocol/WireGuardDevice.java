@@ -793,8 +793,7 @@ public final class WireGuardDevice implements AutoCloseable {
               ? nodes.lookupV4(getIntBE(ipPacket, pos + 16))
               : nodes.lookupV6(getLongBE(ipPacket, pos + 24), getLongBE(ipPacket, pos + 32));
       if (node != null && !node.equals(peer.publicKey())) {
-        countDrop(
-            DropReason.SPOOFED_SOURCE, peer, out); // a node's address via another peer's route
+        countDrop(DropReason.MISROUTED_NODE_ADDRESS, peer, out); // via another peer's route
         return;
       }
     }

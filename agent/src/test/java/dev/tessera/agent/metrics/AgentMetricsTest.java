@@ -128,7 +128,9 @@ class AgentMetricsTest {
     "TUN_MALFORMED, outbound",
     "DECRYPT_FAILED, inbound",
     "REPLAYED, inbound",
-    "PEER_NOT_IN_POLICY, both"
+    "PEER_NOT_IN_POLICY, both",
+    "SPOOFED_SOURCE, inbound", // a decrypted packet from a peer
+    "MISROUTED_NODE_ADDRESS, outbound" // a TUN packet on its way to a peer
   })
   void dropDirections(DropReason reason, String direction) {
     assertThat(DropDirection.of(reason)).isEqualTo(direction);

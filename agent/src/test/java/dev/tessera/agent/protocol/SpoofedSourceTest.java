@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.agent.metrics.DropDirection;
 import dev.tessera.agent.protocol.TestNet.Node;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -45,6 +47,7 @@ class SpoofedSourceTest {
     net.pump();
     assertThat(a.delivered).hasSize(delivered ? 2 : 1);
     assertThat(a.dev.dropCount(DropReason.SPOOFED_SOURCE)).isEqualTo(delivered ? 0 : 1);
+    assertThat(directionsOfDrops(a)).isSubsetOf("inbound");
   }
 
   @ParameterizedTest(name = "a sends to {0} through exit node b: sent={1}")
@@ -68,6 +71,19 @@ class SpoofedSourceTest {
     a.tun(ipv4("10.0.0.1", destination, 10, 1));
     net.pump();
     assertThat(b.delivered).hasSize(sent ? 2 : 1);
-    assertThat(a.dev.dropCount(DropReason.SPOOFED_SOURCE)).isEqualTo(sent ? 0 : 1);
+    assertThat(a.dev.dropCount(DropReason.MISROUTED_NODE_ADDRESS)).isEqualTo(sent ? 0 : 1);
+    assertThat(a.dev.dropCount(DropReason.SPOOFED_SOURCE)).isZero();
+    assertThat(directionsOfDrops(a)).isSubsetOf("outbound");
+  }
+
+  /**
+   * The direction label ({@code tessera-agent show}, the metrics' {@code direction}) of every drop
+   * the node counted.
+   */
+  static List<String> directionsOfDrops(Node n) {
+    return n.dev.dropCounts().entrySet().stream()
+        .filter(e -> e.getValue() > 0)
+        .map(e -> DropDirection.of(e.getKey()))
+        .toList();
   }
 }
