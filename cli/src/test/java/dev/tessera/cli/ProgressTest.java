@@ -2,6 +2,7 @@ package dev.tessera.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tessera.testsupport.ChildJvm;
 import dev.tessera.testsupport.RequiresTools;
 import dev.tessera.testsupport.Tools;
 import java.io.IOException;
@@ -81,7 +82,7 @@ class ProgressTest {
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
-                System.getProperty("java.class.path"),
+                ChildJvm.classPath(),
                 PolicyC.class.getName()));
     cmd.addAll(args);
     return cmd;

@@ -1,5 +1,6 @@
 package dev.tessera.testsupport;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,9 +10,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs a class's {@code main} in a fresh JVM on this JVM's class path and returns what it printed.
- * For measurements that must not depend on what the test JVM happened to compile before (JIT state,
- * earlier tests' profiles), such as allocation counts.
+ * Runs a class's {@code main} in a fresh JVM on this JVM's class path (see {@link #classPath}) and
+ * returns what it printed. For measurements that must not depend on what the test JVM happened to
+ * compile before (JIT state, earlier tests' profiles), such as allocation counts.
  */
 public final class ChildJvm {
   /**
@@ -72,10 +73,24 @@ public final class ChildJvm {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmFlags);
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(classPath());
     cmd.add(mainClass.getName());
     cmd.addAll(List.of(args));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /**
+   * A class path holding everything this JVM loads from: its class path and its module path. Tests
+   * run inside their module, on the module path, while the JVMs they start run everything from the
+   * class path.
+   */
+  public static String classPath() {
+    String modules = System.getProperty("jdk.module.path", "");
+    String classes = System.getProperty("java.class.path", "");
+    if (modules.isEmpty()) {
+      return classes;
+    }
+    return classes.isEmpty() ? modules : classes + File.pathSeparator + modules;
   }
 
   /** The long printed after {@code key=} on a line of {@code output}. */

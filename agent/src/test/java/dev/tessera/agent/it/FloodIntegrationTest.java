@@ -6,6 +6,7 @@ import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.testing.NetnsLab;
 import dev.tessera.agent.testing.TesseraNode;
 import dev.tessera.agent.testing.WgGo;
+import dev.tessera.testsupport.ChildJvm;
 import dev.tessera.testsupport.Once;
 import dev.tessera.testsupport.RequiresRoot;
 import dev.tessera.testsupport.RequiresTools;
@@ -62,7 +63,7 @@ class FloodIntegrationTest {
             log,
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp",
-            System.getProperty("java.class.path"),
+            ChildJvm.classPath(),
             Flood.class.getName(),
             NetnsLab.UNDER_A,
             "51820",

@@ -3,6 +3,7 @@ package dev.tessera.agent.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.testsupport.ChildJvm;
 import dev.tessera.testsupport.RequiresRoot;
 import dev.tessera.testsupport.RequiresTools;
 import dev.tessera.testsupport.Tools;
@@ -139,7 +140,7 @@ class WireGuardGoInteropTest {
 
   private String probe(Keys k, String mode, int timeoutSeconds) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String cp = System.getProperty("java.class.path");
+    String cp = ChildJvm.classPath();
     return exec(
         timeoutSeconds,
         "ip",
@@ -182,7 +183,7 @@ class WireGuardGoInteropTest {
                 nsProbe,
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
-                System.getProperty("java.class.path"),
+                ChildJvm.classPath(),
                 InteropProbe.class.getName(),
                 k.probe().toBase64(),
                 k.go().publicKey().toBase64(),

@@ -2,6 +2,7 @@ package dev.tessera.agent.testing;
 
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.uapi.UapiServer;
+import dev.tessera.testsupport.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +88,7 @@ public final class TesseraNode {
     cmd.add("-Xmx256m");
     cmd.addAll(List.of(jvmProps));
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(ChildJvm.classPath());
     cmd.add("dev.tessera.agent.AgentMain");
     cmd.addAll(mainArgs);
     return cmd;
