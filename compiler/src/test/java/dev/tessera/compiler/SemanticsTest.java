@@ -161,6 +161,33 @@ class SemanticsTest {
   }
 
   @Test
+  void s1_2_anAddressTakenByANodeIsRefusedForALaterNodeAndForAService() {
+    Diagnostics d = new Diagnostics();
+    Inventory inv =
+        InventoryReader.read(
+            "inv.yaml",
+            """
+        users:
+          - {login: b@x.com}
+        nodes:
+          - {name: n1, user: b@x.com, ips: [100.64.0.1]}
+          - {name: n2, user: b@x.com, ips: [100.64.0.2, 100.64.0.1]}
+        services:
+          - {name: svc:web, ips: [100.64.0.1], hosts: [n1]}
+        """,
+            d);
+    assertThat(d.sorted())
+        .extracting(x -> x.span().startLine() + ":" + x.code() + ": " + x.message())
+        .containsExactly(
+            "5:inventory-duplicate-ip: address 100.64.0.1 of node \"n2\" already belongs to node"
+                + " \"n1\" (inv.yaml:4:5)",
+            "7:inventory-duplicate-ip: address 100.64.0.1 of service \"svc:web\" already belongs"
+                + " to node \"n1\" (inv.yaml:4:5)");
+    assertThat(inv.nodes()).extracting(InventoryNode::name).containsExactly("n1");
+    assertThat(inv.services()).isEmpty();
+  }
+
+  @Test
   void s2_1_wildcardSourceIncludesApprovedSubnetRoutesButNotExitRoutes() {
     Compilation c =
         compile("\"acls\": [{\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"tag:db:*\"]}]");

@@ -139,26 +139,7 @@ public final class InventoryReader {
             node.span());
         continue;
       }
-      boolean clash = false;
-      for (IpAddress ip : node.ips()) {
-        InventoryNode owner = byIp.get(ip);
-        if (owner != null) {
-          diags.error(
-              CompilerCodes.INVENTORY_DUPLICATE_IP,
-              "address "
-                  + ip
-                  + " of node \""
-                  + node.name()
-                  + "\" already belongs to node \""
-                  + owner.name()
-                  + "\" ("
-                  + owner.span()
-                  + ")",
-              node.span());
-          clash = true;
-        }
-      }
-      if (clash) {
+      if (takenAddresses("node", node.name(), node.ips(), node.span(), byIp)) {
         byName.remove(node.name());
         continue; // fail closed: an address must identify one device
       }
@@ -182,28 +163,46 @@ public final class InventoryReader {
             svc.span());
         continue;
       }
-      boolean clash = false;
-      for (IpAddress ip : svc.ips()) {
-        InventoryNode owner = byIp.get(ip);
-        if (owner != null) {
-          diags.error(
-              CompilerCodes.INVENTORY_DUPLICATE_IP,
-              "address "
-                  + ip
-                  + " of service \""
-                  + svc.name()
-                  + "\" already belongs to node \""
-                  + owner.name()
-                  + "\"",
-              svc.span());
-          clash = true;
-        }
-      }
-      if (!clash) {
+      if (!takenAddresses("service", svc.name(), svc.ips(), svc.span(), byIp)) {
         services.add(svc);
       }
     }
     return new Inventory(users, nodes, services);
+  }
+
+  /**
+   * Whether any of {@code ips}, the addresses of the node or service ({@code what}) {@code name},
+   * already belongs to a node of {@code byIp}; each such address is an error (fail closed: an
+   * address must identify one device).
+   */
+  private boolean takenAddresses(
+      String what,
+      String name,
+      List<IpAddress> ips,
+      SourceSpan span,
+      Map<IpAddress, InventoryNode> byIp) {
+    boolean taken = false;
+    for (IpAddress ip : ips) {
+      InventoryNode owner = byIp.get(ip);
+      if (owner != null) {
+        diags.error(
+            CompilerCodes.INVENTORY_DUPLICATE_IP,
+            "address "
+                + ip
+                + " of "
+                + what
+                + " \""
+                + name
+                + "\" already belongs to node \""
+                + owner.name()
+                + "\" ("
+                + owner.span()
+                + ")",
+            span);
+        taken = true;
+      }
+    }
+    return taken;
   }
 
   /** A service: name svc:NAME, ips, optional tags, hosts ({node, approved?}). */
