@@ -461,7 +461,8 @@ public final class Registry implements AutoCloseable {
   /**
    * What an agent reports on every poll: its endpoints ({@code host:port}, IPv6 in brackets) and
    * posture facts. A change is written and audited (peers' bundles carry endpoints); an unchanged
-   * report only refreshes {@code lastSeen}, at most once a minute.
+   * report only refreshes {@code lastSeen}, at most once a minute, without an audit entry or a new
+   * revision: no bundle depends on it, so servers need not read the nodes again.
    */
   public Node report(String publicKey, List<String> endpoints, Map<String, String> posture)
       throws RegistryException {

@@ -23,9 +23,10 @@ import java.util.Map;
  * revision, so the compile loop treats a registry change like an edit of an inventory file.
  *
  * <p>Polling is cheap: the snapshot is rebuilt only when the registry's revision has moved (every
- * write raises it) or a node's key expiry has passed since the last build (expiry changes the
- * inventory without a write). A database that cannot be read is an {@link IOException}, which the
- * compile loop treats as any unreadable input: the last good compilation stays in force.
+ * write raises it; an agent's once-a-minute last-seen refresh, which no bundle depends on, does
+ * not) or a node's key expiry has passed since the last build (expiry changes the inventory without
+ * a write). A database that cannot be read is an {@link IOException}, which the compile loop treats
+ * as any unreadable input: the last good compilation stays in force.
  *
  * <p>The nodes' endpoints are not part of the inventory (they change with the network, not with the
  * policy, and compiling does not need them): {@link #endpoints} gives them as of the last read, and
