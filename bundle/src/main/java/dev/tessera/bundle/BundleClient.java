@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -32,6 +33,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * applied before the server is asked, so a restarted agent enforces its last good filter even while
  * the server is down. Until some bundle has been applied the agent must drop everything; {@link
  * #hasBundle()} tells it.
+ *
+ * <p>Several servers ({@link Config#servers}): the servers of one control plane, which sign with
+ * the same key and give a node the same versions. A poll goes to the server that answered last (the
+ * first at start); when it cannot be reached or fails (connection refused or reset, no answer in
+ * time, an HTTP error), the next one is asked at once, and the one that answers is kept for the
+ * following polls. A poll fails only when every server failed. Nothing else depends on which server
+ * answered: every bundle is verified against the one key and must be newer than the version held
+ * and the mark, so switching servers can never roll the node back; a refused bundle ({@link
+ * BundleException}) is not a reason to switch.
  */
 public final class BundleClient implements AutoCloseable {
   /**
@@ -44,21 +54,32 @@ public final class BundleClient implements AutoCloseable {
   }
 
   /**
-   * Settings; {@code stateFile} holds the last good bundle; {@code serverCertificate}, when not
-   * null, is the only certificate trusted for an https server ({@link TlsIdentity}); {@code
-   * report}, when not null, is asked before every poll for what to report with it ({@link
-   * PollReport}; null from it: report nothing this time).
+   * Settings; {@code servers} are the addresses of one control plane (servers sharing one signing
+   * key and one database), tried in order; {@code stateFile} holds the last good bundle; {@code
+   * serverCertificate}, when not null, is the only certificate trusted for an https server ({@link
+   * TlsIdentity}); {@code report}, when not null, is asked before every poll for what to report
+   * with it ({@link PollReport}; null from it: report nothing this time); {@code switchLog}, when
+   * not null, is told when the client leaves a server that had answered for the next one ({@code
+   * "URL: why; trying NEXT"}).
    */
   public record Config(
-      URI server,
+      List<URI> servers,
       String node,
       byte[] wireguardPrivateKey,
       byte[] serverPublicKey,
       Path stateFile,
       int waitSeconds,
       Path serverCertificate,
-      java.util.function.Supplier<PollReport> report) {
-    /** Without a report. */
+      java.util.function.Supplier<PollReport> report,
+      java.util.function.Consumer<String> switchLog) {
+    public Config {
+      servers = List.copyOf(servers);
+      if (servers.isEmpty()) {
+        throw new IllegalArgumentException("no policy server");
+      }
+    }
+
+    /** One server, without a report. */
     public Config(
         URI server,
         String node,
@@ -68,30 +89,49 @@ public final class BundleClient implements AutoCloseable {
         int waitSeconds,
         Path serverCertificate) {
       this(
-          server,
+          List.of(server),
           node,
           wireguardPrivateKey,
           serverPublicKey,
           stateFile,
           waitSeconds,
           serverCertificate,
+          null,
           null);
     }
 
     /** These settings, reporting what {@code report} gives before each poll. */
     public Config withReport(java.util.function.Supplier<PollReport> report) {
       return new Config(
-          server,
+          servers,
           node,
           wireguardPrivateKey,
           serverPublicKey,
           stateFile,
           waitSeconds,
           serverCertificate,
-          report);
+          report,
+          switchLog);
     }
 
-    /** Without a pinned certificate. */
+    /**
+     * These settings with {@code servers} instead, tried in that order, telling {@code switchLog}
+     * (may be null) when the client leaves one that had answered.
+     */
+    public Config withServers(List<URI> servers, java.util.function.Consumer<String> switchLog) {
+      return new Config(
+          servers,
+          node,
+          wireguardPrivateKey,
+          serverPublicKey,
+          stateFile,
+          waitSeconds,
+          serverCertificate,
+          report,
+          switchLog);
+    }
+
+    /** One server, without a pinned certificate. */
     public Config(
         URI server,
         String node,
@@ -109,6 +149,16 @@ public final class BundleClient implements AutoCloseable {
   private final NodeAuth.Signer signer;
   private final HttpClient http;
   private final AtomicLong held = new AtomicLong();
+
+  /** Index in {@link Config#servers} of the server polled next: the last one that answered. */
+  private volatile int current;
+
+  /**
+   * Whether the server at {@link #current} answered the last poll (or none was made yet): only
+   * leaving such a server is logged, so a round of servers that are all down is logged once, by the
+   * caller, not once per server and round.
+   */
+  private boolean answered = true;
 
   /** The durable high-water mark as last read or written; guarded by this. */
   private Mark mark = Mark.NONE;
@@ -219,10 +269,60 @@ public final class BundleClient implements AutoCloseable {
    * One long-poll round trip; returns true when a new bundle was applied. For tests and the loop.
    */
   public boolean pollOnce() throws IOException, InterruptedException, BundleException {
+    List<URI> servers = config.servers();
+    if (servers.size() == 1) {
+      return pollOnce(servers.getFirst());
+    }
+    StringBuilder failures = new StringBuilder();
+    IOException first = null;
+    for (int tried = 0; tried < servers.size(); tried++) {
+      int at = current;
+      URI server = servers.get(at);
+      try {
+        boolean changed = pollOnce(server);
+        answered = true;
+        return changed;
+      } catch (BundleException e) {
+        answered = true; // it answered, with a bundle that is refused: no reason to switch
+        throw e;
+      } catch (IOException e) {
+        String why = server + ": " + describe(e);
+        failures.append(failures.isEmpty() ? "" : "; ").append(why);
+        if (first == null) {
+          first = e;
+        }
+        int next = (at + 1) % servers.size();
+        if (answered && config.switchLog() != null) {
+          // Before the switch, so whoever sees the new server in the status finds the reason
+          // logged.
+          config.switchLog().accept(why + "; trying " + servers.get(next));
+        }
+        answered = false;
+        current = next;
+      }
+    }
+    throw new IOException("no policy server answered (" + failures + ")", first);
+  }
+
+  /** An I/O failure in a few words (connection failures often come without a message). */
+  static String describe(IOException e) {
+    return switch (e) {
+      case java.net.ConnectException c -> "connection refused";
+      case java.net.http.HttpTimeoutException t -> "no answer in time";
+      default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    };
+  }
+
+  /** The server the next poll goes to: the one that answered last. */
+  public URI currentServer() {
+    return config.servers().get(current);
+  }
+
+  private boolean pollOnce(URI server) throws IOException, InterruptedException, BundleException {
     String path = "/v1/bundle?wait=" + config.waitSeconds() + reportQuery();
     NodeAuth.Headers h = signer.sign("GET", path, new byte[0], System.currentTimeMillis());
     HttpRequest.Builder req =
-        HttpRequest.newBuilder(config.server().resolve(path))
+        HttpRequest.newBuilder(server.resolve(path))
             .timeout(Duration.ofSeconds(config.waitSeconds() + 15L))
             .GET();
     h.asMap().forEach(req::header);
@@ -239,7 +339,7 @@ public final class BundleClient implements AutoCloseable {
     String header = resp.headers().firstValue(Freshness.HEADER).orElse(null);
     return switch (resp.statusCode()) {
       case 200 -> {
-        offer(resp.body(), header);
+        offer(resp.body(), header, server);
         yield true;
       }
       case 304 -> {
@@ -320,7 +420,8 @@ public final class BundleClient implements AutoCloseable {
     }
   }
 
-  private synchronized void offer(byte[] bytes, String header) throws BundleException, IOException {
+  private synchronized void offer(byte[] bytes, String header, URI server)
+      throws BundleException, IOException {
     BundleVerifier.Verified v = verifier.verify(bytes, Math.max(held.get(), mark.version()));
     NodeBundle b = v.bundle();
     Freshness f =
@@ -343,7 +444,7 @@ public final class BundleClient implements AutoCloseable {
     apply(v);
     recordFreshness(f);
     persist(bytes);
-    ack(b);
+    ack(b, server);
   }
 
   private void apply(BundleVerifier.Verified v) throws BundleException {
@@ -439,13 +540,14 @@ public final class BundleClient implements AutoCloseable {
     }
   }
 
-  private void ack(NodeBundle bundle) {
+  /** Acknowledges {@code bundle} to the server that sent it. */
+  private void ack(NodeBundle bundle, URI server) {
     byte[] body =
         ("{\"version\":" + bundle.version() + ",\"hash\":\"" + bundle.contentHash() + "\"}")
             .getBytes(StandardCharsets.UTF_8);
     NodeAuth.Headers h = signer.sign("POST", "/v1/ack", body, System.currentTimeMillis());
     HttpRequest.Builder req =
-        HttpRequest.newBuilder(config.server().resolve("/v1/ack"))
+        HttpRequest.newBuilder(server.resolve("/v1/ack"))
             .timeout(Duration.ofSeconds(10))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));
