@@ -8,8 +8,9 @@ import java.nio.file.Path;
  *
  * <p>Usage: {@code AgentMain --config FILE [--filter FILE] [--interface NAME] [--metrics-listen
  * ADDR:PORT] [--flow-log FILE]}, or joining a control plane: {@code AgentMain --state-dir DIR
- * [--server URL] [--auth-key KEY] [--hostname H] [--advertise-routes P,...] [--advertise-exit-node]
- * [--server-key KEY] [--interface NAME]}, or {@code AgentMain --logout --state-dir DIR}.
+ * [--server URL[,URL...]]... [--auth-key KEY] [--hostname H] [--advertise-routes P,...]
+ * [--advertise-exit-node] [--server-key KEY] [--interface NAME]}, or {@code AgentMain --logout
+ * --state-dir DIR}.
  */
 public final class AgentMain {
   private AgentMain() {}
@@ -21,7 +22,7 @@ public final class AgentMain {
     java.net.InetSocketAddress metrics = null;
     Path flowLog = null;
     Path stateDir = null;
-    String server = null;
+    java.util.List<String> servers = new java.util.ArrayList<>();
     String authKey = null;
     String hostname = null;
     String serverKey = null;
@@ -43,7 +44,7 @@ public final class AgentMain {
       }
       switch (a) {
         case "--state-dir" -> stateDir = Path.of(args[++i]);
-        case "--server" -> server = args[++i];
+        case "--server" -> servers.add(args[++i]);
         case "--auth-key" -> authKey = args[++i];
         case "--hostname" -> hostname = args[++i];
         case "--server-key" -> serverKey = args[++i];
@@ -79,7 +80,7 @@ public final class AgentMain {
         p =
             dev.tessera.agent.enroll.Enroller.prepare(
                 new dev.tessera.agent.enroll.Enroller.Options(
-                    java.util.Optional.ofNullable(server),
+                    servers,
                     java.util.Optional.ofNullable(authKey),
                     java.util.Optional.ofNullable(hostname),
                     routes,

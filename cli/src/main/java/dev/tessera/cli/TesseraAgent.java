@@ -152,9 +152,12 @@ public final class TesseraAgent implements Callable<Integer> {
 
     @Option(
         names = "--server",
+        split = ",",
         paramLabel = "URL",
-        description = "control plane to join: http(s)://HOST:PORT or HOST:PORT")
-    String server;
+        description =
+            "control plane to join: http(s)://HOST:PORT or HOST:PORT; several (repeated or"
+                + " comma-separated) for the servers of one control plane, tried in order")
+    List<String> servers = new ArrayList<>();
 
     @Option(
         names = "--auth-key",
@@ -209,7 +212,7 @@ public final class TesseraAgent implements Callable<Integer> {
     @Override
     public Integer call() {
       boolean joining =
-          server != null
+          !servers.isEmpty()
               || authKey != null
               || (config == null
                   && Files.exists(stateDir.resolve("node.json"))); // a node enrolled before rejoins
@@ -246,7 +249,7 @@ public final class TesseraAgent implements Callable<Integer> {
         p =
             dev.tessera.agent.enroll.Enroller.prepare(
                 new dev.tessera.agent.enroll.Enroller.Options(
-                    Optional.ofNullable(server),
+                    servers,
                     Optional.ofNullable(key),
                     Optional.ofNullable(hostname),
                     advertiseRoutes,
@@ -648,6 +651,7 @@ public final class TesseraAgent implements Callable<Integer> {
           .append(st.get("bundle_server"))
           .append(" as node ")
           .append(st.getOrDefault("bundle_node", "?"))
+          .append(st.containsKey("bundle_servers") ? " (of " + st.get("bundle_servers") + ")" : "")
           .append('\n');
       String version = st.getOrDefault("bundle_version", "0");
       if (version.equals("0")) {

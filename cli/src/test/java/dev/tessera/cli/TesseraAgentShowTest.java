@@ -68,6 +68,23 @@ class TesseraAgentShowTest {
   }
 
   @Test
+  void severalServersShowTheOnePolledAndTheList() {
+    String status =
+        """
+        filter_mode=enforce
+        bundle_server=http://198.51.100.8:8411/
+        bundle_servers=http://198.51.100.7:8411/, http://198.51.100.8:8411/
+        bundle_node=web-1
+        bundle_version=0
+        bundle_refused=0
+        """;
+    assertThat(TesseraAgent.StatusFormat.format("wg0", GET, status, 1000))
+        .contains(
+            "  policy server: http://198.51.100.8:8411/ as node web-1 (of"
+                + " http://198.51.100.7:8411/, http://198.51.100.8:8411/)\n");
+  }
+
+  @Test
   void fileFilterOutputIsUnchanged() {
     String out =
         TesseraAgent.StatusFormat.format(

@@ -93,7 +93,7 @@ class TesseraAgentUpTest {
     String k = key("alice@acme.com", List.of());
     Enroller.prepare(
         new Enroller.Options(
-            Optional.of(url),
+            List.of(url),
             Optional.of(k),
             Optional.of("first-" + System.nanoTime()),
             List.of(),
@@ -197,7 +197,7 @@ class TesseraAgentUpTest {
     Path state = dir.resolve("leaving");
     Enroller.prepare(
         new Enroller.Options(
-            Optional.of(url),
+            List.of(url),
             Optional.of(key("alice@acme.com", List.of())),
             Optional.of("leaving"),
             List.of(),

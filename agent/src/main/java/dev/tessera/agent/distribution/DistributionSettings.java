@@ -5,6 +5,8 @@ import dev.tessera.bundle.SigningKey;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -13,7 +15,9 @@ import java.util.Optional;
  *
  * <pre>
  *   [Tessera]
- *   PolicyServer = 198.51.100.7:8411        # host:port, [v6]:port (HTTPS), or https://host:port
+ *   PolicyServer = 198.51.100.7:8411        # host:port, [v6]:port (HTTPS), or https://host:port;
+ *                                            #   several, comma-separated: servers of one control
+ *                                            #   plane (one key, one database), tried in order
  *   ServerKey    = base64 Ed25519 key        # printed by `policyc keygen`
  *   Node         = web-1                     # this node's name in the inventory
  *   StateDir     = /var/lib/tessera          # optional; last good bundle: STATEDIR/IFACE.bundle
@@ -31,12 +35,18 @@ import java.util.Optional;
  * freshness statements are signed either way, so plain HTTP costs confidentiality (who may talk to
  * whom), not integrity.
  *
+ * <p>Several servers in {@code PolicyServer} are the {@code policyc serve} processes of one control
+ * plane: the same signing key ({@code ServerKey} verifies every one of them) and one PostgreSQL
+ * database. The agent polls the one that answered last and moves to the next when it fails (see
+ * {@code BundleClient}); {@code ServerCert} and {@code PlainHttp} apply to all of them.
+ *
  * <p>Every key is checked here, before any interface exists, so a bad value stops the agent with a
  * message naming the key instead of starting it with a half-configured policy source. The server
  * must be reachable over the underlay, not through this tunnel: until a bundle is in force the
  * tunnel carries nothing (see {@code FilterGate.fromBundles}).
  *
- * @param server base URI; the client resolves {@code /v1/...} against it
+ * @param servers base URIs, at least one, no repeats; the client resolves {@code /v1/...} against
+ *     them
  * @param serverKey 32-byte Ed25519 public key
  * @param node the inventory node name; bundles for any other node are refused
  * @param stateFile where the last good bundle is kept
@@ -48,7 +58,7 @@ import java.util.Optional;
  * @param staleMode what a policy older than {@code maxPolicyAge} comes to
  */
 public record DistributionSettings(
-    URI server,
+    List<URI> servers,
     byte[] serverKey,
     String node,
     Path stateFile,
@@ -76,11 +86,18 @@ public record DistributionSettings(
     KEEP_LAST_GOOD
   }
 
+  /** At most this many servers in {@code PolicyServer}. */
+  public static final int MAX_SERVERS = 16;
+
   public DistributionSettings {
+    servers = List.copyOf(servers);
+    if (servers.isEmpty()) {
+      throw new IllegalArgumentException("no policy server");
+    }
     serverKey = serverKey.clone();
   }
 
-  /** Default maximum age and stale mode. */
+  /** One server; default maximum age and stale mode. */
   public DistributionSettings(
       URI server,
       byte[] serverKey,
@@ -89,7 +106,7 @@ public record DistributionSettings(
       int waitSeconds,
       Optional<Path> serverCert) {
     this(
-        server,
+        List.of(server),
         serverKey,
         node,
         stateFile,
@@ -99,7 +116,7 @@ public record DistributionSettings(
         StaleMode.FAIL_CLOSED);
   }
 
-  /** Without a pinned certificate. */
+  /** One server, without a pinned certificate. */
   public DistributionSettings(
       URI server, byte[] serverKey, String node, Path stateFile, int waitSeconds) {
     this(server, serverKey, node, stateFile, waitSeconds, Optional.empty());
@@ -161,7 +178,8 @@ public record DistributionSettings(
                 + " means HTTPS");
       }
     }
-    URI server = parseServer(t.policyServer().get(), t.serverCert().isPresent(), plainAllowed);
+    List<URI> servers =
+        parseServers(t.policyServer().get(), t.serverCert().isPresent(), plainAllowed);
     byte[] key;
     try {
       key =
@@ -206,7 +224,7 @@ public record DistributionSettings(
           };
     }
     return new DistributionSettings(
-        server,
+        servers,
         key,
         node,
         dir.resolve(iface + ".bundle"),
@@ -240,6 +258,33 @@ public record DistributionSettings(
           "[Tessera] MaxPolicyAge must be between 1m and 30d, got '" + value + "'");
     }
     return d;
+  }
+
+  /**
+   * A comma-separated list of servers, each as {@link #parseServer(String, boolean, boolean)}: at
+   * least one, at most {@value #MAX_SERVERS}, none twice.
+   */
+  public static List<URI> parseServers(String value, boolean pinned, boolean plainAllowed)
+      throws InvalidSettings {
+    List<URI> out = new ArrayList<>();
+    for (String one : value.split(",", -1)) {
+      if (one.isBlank()) {
+        throw new InvalidSettings(
+            "[Tessera] PolicyServer has an empty entry in '"
+                + value
+                + "' (servers are separated by single commas)");
+      }
+      URI u = parseServer(one, pinned, plainAllowed);
+      if (out.contains(u)) {
+        throw new InvalidSettings("[Tessera] PolicyServer names " + u + " twice");
+      }
+      out.add(u);
+    }
+    if (out.size() > MAX_SERVERS) {
+      throw new InvalidSettings(
+          "[Tessera] PolicyServer names " + out.size() + " servers; at most " + MAX_SERVERS);
+    }
+    return List.copyOf(out);
   }
 
   /** {@code host:port}, {@code [v6]:port} or {@code https://host:port[/]}: HTTPS. */

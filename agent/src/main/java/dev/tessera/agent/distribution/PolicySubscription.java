@@ -50,7 +50,11 @@ import java.util.function.Consumer;
  *
  * <p>Retry policy: an unreachable server is retried with exponential backoff from 250 ms to 5 s,
  * with ±20% jitter so a fleet restarted together does not reconnect in lockstep; a refused bundle
- * backs off up to 30 s, since asking again at once would most likely get the same bytes.
+ * backs off up to 30 s, since asking again at once would most likely get the same bytes. With
+ * several servers a failed one is left for the next within the same round trip, so the backoff
+ * starts only when none of them answered; leaving a server that had answered is logged ({@code
+ * policy server URL: why; trying NEXT}), and {@code bundle_server} in the status names the server
+ * polled.
  */
 public final class PolicySubscription implements AutoCloseable {
   static final long MIN_BACKOFF_MILLIS = 250;
@@ -110,13 +114,14 @@ public final class PolicySubscription implements AutoCloseable {
     this.client =
         new BundleClient(
             new BundleClient.Config(
-                    settings.server(),
+                    settings.servers().getFirst(),
                     settings.node(),
                     wireguardPrivateKey.clone(),
                     settings.serverKey(),
                     settings.stateFile(),
                     settings.waitSeconds(),
                     settings.serverCert().orElse(null))
+                .withServers(settings.servers(), line -> log.accept("policy server " + line))
                 .withReport(this::report),
             this::apply);
     gate.attachSourceStatus(this::appendStatus);
@@ -149,12 +154,12 @@ public final class PolicySubscription implements AutoCloseable {
     }
     log.accept(
         "policy from "
-            + settings.server()
+            + servers(settings)
             + " as node "
             + settings.node()
             + ", signed by server key "
             + Base64.getEncoder().encodeToString(settings.serverKey()));
-    if ("http".equals(settings.server().getScheme())) {
+    if (settings.servers().stream().anyMatch(u -> "http".equals(u.getScheme()))) {
       log.accept(
           "WARNING: the policy server is plain HTTP (PlainHttp = yes): anyone on the path can read"
               + " this node's filters and requests; bundles are still verified by their signature");
@@ -273,7 +278,7 @@ public final class PolicySubscription implements AutoCloseable {
               + " from "
               + settings.stateFile()
               + "; enforcing it until "
-              + settings.server()
+              + servers(settings)
               + " sends a newer one");
       checkFreshness(System.currentTimeMillis());
       return version;
@@ -287,7 +292,7 @@ public final class PolicySubscription implements AutoCloseable {
         "no usable policy bundle ("
             + why
             + "); FAILING CLOSED: no tunnel traffic passes until "
-            + settings.server()
+            + servers(settings)
             + " sends a valid bundle for node "
             + settings.node());
     return 0;
@@ -361,10 +366,11 @@ public final class PolicySubscription implements AutoCloseable {
 
   /** One long-poll round trip with its bookkeeping (counters, log, status). */
   Outcome step() throws InterruptedException {
+    java.net.URI asked = client.currentServer();
     try {
       boolean changed = client.pollOnce();
       if (failing) {
-        log.accept("policy server " + settings.server() + " answered again");
+        log.accept("policy server " + client.currentServer() + " answered again");
         failing = false;
       }
       lastError = "";
@@ -374,7 +380,7 @@ public final class PolicySubscription implements AutoCloseable {
       lastError = "bundle refused (" + reasonKey(e.reason()) + "): " + e.getMessage();
       log.accept(
           "REFUSED policy bundle from "
-              + settings.server()
+              + client.currentServer()
               + ": "
               + reasonKey(e.reason())
               + ": "
@@ -383,7 +389,10 @@ public final class PolicySubscription implements AutoCloseable {
       return Outcome.REFUSED;
     } catch (IOException e) {
       String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      String why = "policy server " + settings.server() + " request failed: " + detail;
+      String why =
+          settings.servers().size() == 1
+              ? "policy server " + asked + " request failed: " + detail
+              : detail;
       if (!why.equals(lastError)) {
         log.accept(
             why
@@ -407,6 +416,11 @@ public final class PolicySubscription implements AutoCloseable {
     } catch (InterruptedException e) {
       closed = true;
     }
+  }
+
+  /** The servers as the config lists them: {@code URL} or {@code URL, URL, ...}. */
+  static String servers(DistributionSettings settings) {
+    return String.join(", ", settings.servers().stream().map(Object::toString).toList());
   }
 
   static String reasonKey(BundleException.Reason r) {
@@ -440,7 +454,10 @@ public final class PolicySubscription implements AutoCloseable {
     if (p != null) {
       p.appendStatus(sb);
     }
-    sb.append("bundle_server=").append(settings.server()).append('\n');
+    sb.append("bundle_server=").append(client.currentServer()).append('\n');
+    if (settings.servers().size() > 1) {
+      sb.append("bundle_servers=").append(servers(settings)).append('\n');
+    }
     sb.append("bundle_node=").append(settings.node()).append('\n');
     sb.append("bundle_state_file=").append(settings.stateFile()).append('\n');
     NodeBundle b = current;

@@ -42,6 +42,12 @@ import java.util.function.Consumer;
  *       server, so the agent enforces and takes its peers from the signed bundles it pulls under
  *       the node's name.
  * </ol>
+ *
+ * <p>{@code --server} may name several servers of one control plane (the {@code policyc serve}
+ * processes on one PostgreSQL database, sharing one signing key). They are tried in order: a server
+ * that cannot be reached or fails (5xx) is left for the next; a refusal (4xx) stops. A key fetched
+ * on first use must be the same at every server that answers. The list is pinned with the key and
+ * goes into the config, so the running agent fails over the same way.
  */
 public final class Enroller {
   public static final String DEFAULT_IFACE = "tessera0";
@@ -51,14 +57,16 @@ public final class Enroller {
   /**
    * What {@code up} was asked.
    *
-   * @param server {@code --server}: needed for the first up; a later one may leave it out
+   * @param servers {@code --server}, each one URL or a comma-separated list of them: needed for the
+   *     first up; a later one may leave it out (the pinned servers), or give a list that keeps at
+   *     least one of the pinned servers (the pin then takes the new list)
    * @param authKey {@code --auth-key}: needed only to enroll
    * @param hostname {@code --hostname}; default the machine's host name
    * @param iface {@code --interface}; default the enrolled one, else {@value #DEFAULT_IFACE}
    * @param port {@code --port}; default the enrolled one, else a free port chosen once
    */
   public record Options(
-      Optional<String> server,
+      List<String> servers,
       Optional<String> authKey,
       Optional<String> hostname,
       List<String> advertiseRoutes,
@@ -69,6 +77,7 @@ public final class Enroller {
       Optional<String> iface,
       OptionalInt port) {
     public Options {
+      servers = List.copyOf(servers);
       advertiseRoutes = List.copyOf(advertiseRoutes);
     }
   }
@@ -93,7 +102,7 @@ public final class Enroller {
       throws EnrollException, IOException {
     Optional<NodeState.Pin> pin = state.pin();
     Optional<Identity> known = state.identity();
-    URI server = serverOf(o, pin);
+    List<URI> servers = serversOf(o, pin);
     Optional<Path> cert = o.serverCert();
     if (cert.isPresent()) {
       if (!java.nio.file.Files.isReadable(cert.get())) {
@@ -103,10 +112,12 @@ public final class Enroller {
     } else {
       cert = state.serverCert();
     }
-    if (cert.isPresent() && !server.getScheme().equals("https")) {
-      throw usage("server-cert", "--server-cert needs an https server, got " + server);
+    for (URI server : servers) {
+      if (cert.isPresent() && !server.getScheme().equals("https")) {
+        throw usage("server-cert", "--server-cert needs an https server, got " + server);
+      }
     }
-    byte[] serverKey = serverKey(o, pin, server, cert, state, log);
+    byte[] serverKey = serverKey(o, pin, servers, cert, state, log);
     WgKey key = state.loadOrCreateKey();
 
     Identity id;
@@ -132,7 +143,7 @@ public final class Enroller {
               + ", "
               + id.ipv6()
               + ") at "
-              + server
+              + list(servers)
               + "; re-using the key and addresses in "
               + state.dir()
               + (o.authKey().isPresent() ? " (--auth-key is not needed and was not used)" : ""));
@@ -157,10 +168,9 @@ public final class Enroller {
               port,
               localEndpoints(port),
               Map.of("node:os", System.getProperty("os.name", "linux").toLowerCase(Locale.ROOT)));
-      EnrollClient.Enrolled e;
-      try (EnrollClient c = new EnrollClient(server, cert.orElse(null))) {
-        e = c.enroll(key, serverKey, req);
-      }
+      Answered<EnrollClient.Enrolled> answer =
+          firstAnswering(servers, cert, c -> c.enroll(key, serverKey, req), log);
+      EnrollClient.Enrolled e = answer.value();
       id =
           new Identity(
               e.name(),
@@ -173,7 +183,7 @@ public final class Enroller {
       state.saveIdentity(id);
       log.accept(
           "enrolled at "
-              + server
+              + answer.server()
               + " as "
               + id.name()
               + (id.tags().isEmpty()
@@ -192,12 +202,57 @@ public final class Enroller {
     if (!o.advertiseRoutes().isEmpty() || o.exitNode()) {
       forwardingNote(log);
     }
-    return new Prepared(config(id, key, server, serverKey, state, cert), id.iface(), id);
+    return new Prepared(config(id, key, servers, serverKey, state, cert), id.iface(), id);
+  }
+
+  /** What one of several servers answered, and which. */
+  record Answered<T>(URI server, T value) {}
+
+  /** A request to one server. */
+  @FunctionalInterface
+  interface Call<T> {
+    T at(EnrollClient client) throws EnrollException;
+  }
+
+  /**
+   * {@code call} at the first of {@code servers} that answers: a server that cannot be reached or
+   * fails ({@link EnrollException.Kind#UNREACHABLE}) is logged and left for the next; any other
+   * failure is final. When none answers, the last one's failure.
+   */
+  static <T> Answered<T> firstAnswering(
+      List<URI> servers, Optional<Path> cert, Call<T> call, Consumer<String> log)
+      throws EnrollException {
+    EnrollException last = null;
+    for (URI server : servers) {
+      try (EnrollClient c = new EnrollClient(server, cert.orElse(null))) {
+        return new Answered<>(server, call.at(c));
+      } catch (EnrollException e) {
+        if (e.kind() != EnrollException.Kind.UNREACHABLE || e.code().equals("interrupted")) {
+          throw e;
+        }
+        if (servers.size() > 1) {
+          log.accept(
+              e.getMessage()
+                  + (server.equals(servers.getLast()) ? "" : "; trying the next server"));
+        }
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  private static String list(List<URI> servers) {
+    return String.join(", ", servers.stream().map(URI::toString).toList());
   }
 
   /** The config the agent runs: the identity's addresses, no peers, the server as policy source. */
   static AgentConfig config(
-      Identity id, WgKey key, URI server, byte[] serverKey, NodeState state, Optional<Path> cert)
+      Identity id,
+      WgKey key,
+      List<URI> servers,
+      byte[] serverKey,
+      NodeState state,
+      Optional<Path> cert)
       throws EnrollException {
     Cidr v4 = Cidr.parseOrNull(id.ipv4() + "/32");
     Cidr v6 = Cidr.parseOrNull(id.ipv6() + "/128");
@@ -222,7 +277,7 @@ public final class Enroller {
         List.of(),
         new AgentConfig.Tessera(
             Optional.empty(),
-            Optional.of(server.toString()),
+            Optional.of(list(servers)),
             Optional.of(Base64.getEncoder().encodeToString(serverKey)),
             Optional.of(id.name()),
             Optional.of(state.dir()),
@@ -231,19 +286,24 @@ public final class Enroller {
             Optional.empty(),
             Optional.empty(),
             // an http:// --server was chosen explicitly; the agent warns about it at start
-            "http".equals(server.getScheme()) ? Optional.of("yes") : Optional.empty()));
+            servers.stream().anyMatch(u -> "http".equals(u.getScheme()))
+                ? Optional.of("yes")
+                : Optional.empty()));
   }
 
-  private static URI serverOf(Options o, Optional<NodeState.Pin> pin) throws EnrollException {
-    if (o.server().isEmpty()) {
+  private static List<URI> serversOf(Options o, Optional<NodeState.Pin> pin)
+      throws EnrollException {
+    if (o.servers().isEmpty()) {
       if (pin.isEmpty()) {
         throw usage("server", "give --server URL: this state directory belongs to no server yet");
       }
-      return URI.create(pin.get().server());
+      return pin.get().servers().stream().map(URI::create).toList();
     }
-    URI server;
+    List<URI> servers;
     try {
-      server = DistributionSettings.parseServer(o.server().get(), o.serverCert().isPresent());
+      servers =
+          DistributionSettings.parseServers(
+              String.join(",", o.servers()), o.serverCert().isPresent(), true);
     } catch (DistributionSettings.InvalidSettings e) {
       throw usage(
           "server",
@@ -251,22 +311,23 @@ public final class Enroller {
               .replace("[Tessera] PolicyServer", "--server")
               .replace("[Tessera] ServerCert", "--server-cert"));
     }
-    if (pin.isPresent() && !pin.get().server().equals(server.toString())) {
+    if (pin.isPresent()
+        && servers.stream().map(URI::toString).noneMatch(pin.get().servers()::contains)) {
       throw usage(
           "other-server",
           "the state directory belongs to "
-              + pin.get().server()
+              + String.join(", ", pin.get().servers())
               + ", not "
-              + server
+              + list(servers)
               + ": `tessera-agent logout` first, or use another --state-dir");
     }
-    return server;
+    return servers;
   }
 
   private static byte[] serverKey(
       Options o,
       Optional<NodeState.Pin> pin,
-      URI server,
+      List<URI> servers,
       Optional<Path> cert,
       NodeState state,
       Consumer<String> log)
@@ -279,6 +340,7 @@ public final class Enroller {
         throw usage("server-key", "--server-key: " + e.getMessage());
       }
     }
+    List<String> names = servers.stream().map(URI::toString).toList();
     if (pin.isPresent()) {
       byte[] pinned = Base64.getDecoder().decode(pin.get().serverKey());
       if (given != null && !java.util.Arrays.equals(given, pinned)) {
@@ -290,28 +352,82 @@ public final class Enroller {
                 + pin.get().serverKey()
                 + "); if the server's key really changed, `tessera-agent logout` and enroll again");
       }
+      if (!names.equals(pin.get().servers())) {
+        // The key stays pinned: every server in the new list must sign with it.
+        state.savePin(new NodeState.Pin(names, pin.get().serverKey()));
+        log.accept(
+            "servers are now "
+                + list(servers)
+                + " (were "
+                + String.join(", ", pin.get().servers())
+                + "); the pinned server key is unchanged");
+      }
       return pinned;
     }
     byte[] key = given;
     if (key == null) {
-      try (EnrollClient c = new EnrollClient(server, cert.orElse(null))) {
-        key = c.fetchServerKey();
-      }
+      key = fetchServerKey(servers, cert, log);
       log.accept(
           "trusting server key "
               + Base64.getEncoder().encodeToString(key)
               + " as "
-              + server
+              + list(servers)
               + " gave it (first use; pinned in "
               + state.dir().resolve(NodeState.PIN_FILE)
               + ")"
-              + (server.getScheme().equals("https")
+              + (servers.stream().allMatch(u -> u.getScheme().equals("https"))
                   ? ""
                   : "; WARNING: over plain HTTP anyone on"
                       + " the path could have substituted it: compare it with the key `policyc serve`"
                       + " printed, or give --server-key"));
     }
-    state.savePin(new NodeState.Pin(server.toString(), Base64.getEncoder().encodeToString(key)));
+    state.savePin(new NodeState.Pin(names, Base64.getEncoder().encodeToString(key)));
+    return key;
+  }
+
+  /**
+   * The signing key as every server that answers gives it ({@code GET /v1/server-key}): servers of
+   * one control plane share one key, so two different keys mean a wrong {@code --server} and
+   * nothing is trusted. A server that cannot be reached is skipped; none answering fails.
+   */
+  static byte[] fetchServerKey(List<URI> servers, Optional<Path> cert, Consumer<String> log)
+      throws EnrollException {
+    byte[] key = null;
+    URI from = null;
+    EnrollException unreachable = null;
+    for (URI server : servers) {
+      byte[] k;
+      try (EnrollClient c = new EnrollClient(server, cert.orElse(null))) {
+        k = c.fetchServerKey();
+      } catch (EnrollException e) {
+        if (e.kind() != EnrollException.Kind.UNREACHABLE || e.code().equals("interrupted")) {
+          throw e;
+        }
+        if (servers.size() > 1) {
+          log.accept(e.getMessage() + "; asking the other servers for the key");
+        }
+        unreachable = e;
+        continue;
+      }
+      if (key == null) {
+        key = k;
+        from = server;
+      } else if (!java.util.Arrays.equals(key, k)) {
+        throw usage(
+            "servers-disagree",
+            from
+                + " and "
+                + server
+                + " sign with different keys ("
+                + Base64.getEncoder().encodeToString(key)
+                + ", "
+                + Base64.getEncoder().encodeToString(k)
+                + "): the servers of one control plane share one signing key; check --server");
+      }
+    }
+    if (key == null) {
+      throw unreachable;
+    }
     return key;
   }
 
@@ -437,11 +553,17 @@ public final class Enroller {
             "not-enrolled",
             "nothing to log out: " + stateDir + " holds no enrolled node (node.json, node.key)");
       }
-      try (EnrollClient c =
-          new EnrollClient(URI.create(pin.get().server()), state.serverCert().orElse(null))) {
-        c.logout(id.get().name(), key.get(), Base64.getDecoder().decode(pin.get().serverKey()));
-      }
-      log.accept("node " + id.get().name() + " deleted at " + pin.get().server());
+      byte[] serverKey = Base64.getDecoder().decode(pin.get().serverKey());
+      Answered<Boolean> a =
+          firstAnswering(
+              pin.get().servers().stream().map(URI::create).toList(),
+              state.serverCert(),
+              c -> {
+                c.logout(id.get().name(), key.get(), serverKey);
+                return true;
+              },
+              log);
+      log.accept("node " + id.get().name() + " deleted at " + a.server());
       return id.get();
     } catch (IOException e) {
       throw new EnrollException(

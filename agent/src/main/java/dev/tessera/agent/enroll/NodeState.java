@@ -19,8 +19,9 @@ import java.util.stream.Stream;
  *
  * <pre>
  *   node.key      the WireGuard private key, base64 (0600); made here, never sent anywhere
- *   server.json   {"server": URL, "serverKey": BASE64}: the server this node belongs to and the
- *                 signing key it trusts (given with --server-key, or pinned on first use)
+ *   server.json   {"servers": [URL, ...], "serverKey": BASE64}: the servers of the control plane
+ *                 this node belongs to and the signing key it trusts (given with --server-key, or
+ *                 pinned on first use); a single "server": URL is read as a list of one
  *   server.crt    the server's pinned TLS certificate, if one was given with --server-cert
  *   node.json     the identity the server assigned (name, addresses, port, interface)
  *   IFACE.bundle  the last good signed bundle, and IFACE.bundle.mark its high-water mark
@@ -40,8 +41,14 @@ public final class NodeState {
 
   private final Path dir;
 
-  /** The server a node belongs to and the key it trusts. */
-  public record Pin(String server, String serverKey) {}
+  /**
+   * The servers of the control plane a node belongs to (in the order tried) and the key it trusts.
+   */
+  public record Pin(List<String> servers, String serverKey) {
+    public Pin {
+      servers = List.copyOf(servers);
+    }
+  }
 
   private NodeState(Path dir) {
     this.dir = dir;
@@ -86,17 +93,22 @@ public final class NodeState {
     if (j.isEmpty()) {
       return Optional.empty();
     }
-    String server = j.get().path("server").asText("");
-    String key = j.get().path("serverKey").asText("");
-    if (server.isEmpty() || key.isEmpty()) {
-      throw new IOException(dir.resolve(PIN_FILE) + " lacks server or serverKey");
+    List<String> servers = new ArrayList<>();
+    j.get().path("servers").forEach(u -> servers.add(u.asText("")));
+    String single = j.get().path("server").asText("");
+    if (servers.isEmpty() && !single.isEmpty()) {
+      servers.add(single);
     }
-    return Optional.of(new Pin(server, key));
+    String key = j.get().path("serverKey").asText("");
+    if (servers.isEmpty() || servers.contains("") || key.isEmpty()) {
+      throw new IOException(dir.resolve(PIN_FILE) + " lacks servers or serverKey");
+    }
+    return Optional.of(new Pin(servers, key));
   }
 
   public void savePin(Pin pin) throws IOException {
     ObjectNode o = JSON.createObjectNode();
-    o.put("server", pin.server());
+    o.set("servers", JSON.valueToTree(pin.servers()));
     o.put("serverKey", pin.serverKey());
     write(PIN_FILE, o);
   }

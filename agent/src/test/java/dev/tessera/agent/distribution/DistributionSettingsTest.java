@@ -36,7 +36,7 @@ class DistributionSettingsTest {
                 + "\nNode = web-1\nStateDir = state\n");
     assertThat(DistributionSettings.requested(t)).isTrue();
     DistributionSettings s = DistributionSettings.from(t, "wg0", Optional.empty());
-    assertThat(s.server()).hasToString("https://198.51.100.7:8411/");
+    assertThat(s.servers()).hasToString("[https://198.51.100.7:8411/]");
     assertThat(s.node()).isEqualTo("web-1");
     assertThat(s.serverKey()).isEqualTo(SigningKey.parsePublicKey(KEY));
     assertThat(s.stateFile())
@@ -98,9 +98,58 @@ class DistributionSettingsTest {
           .hasMessageContaining("[Tessera]")
           .hasMessageContaining(expected.substring("error: ".length()));
     } else {
-      assertThat(DistributionSettings.from(t, "wg0", Optional.empty()).server())
+      assertThat(DistributionSettings.from(t, "wg0", Optional.empty()).servers())
+          .hasToString("[" + expected + "]");
+    }
+  }
+
+  /** Several servers of one control plane: in order, each as a single one, none twice. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "10.0.0.1:8411, 10.0.0.2:8411                    | [https://10.0.0.1:8411/, https://10.0.0.2:8411/]",
+        "https://b.example:1,https://a.example:1          | [https://b.example:1/, https://a.example:1/]",
+        "http://10.0.0.1:1, http://10.0.0.2:1\\nPlainHttp = yes | [http://10.0.0.1:1/, http://10.0.0.2:1/]",
+        "10.0.0.1:8411, http://10.0.0.2:8411              | error: is plain HTTP",
+        "10.0.0.1:8411,                                  | error: empty entry",
+        "10.0.0.1:8411,,10.0.0.2:8411                    | error: empty entry",
+        "10.0.0.1:8411, https://10.0.0.1:8411/            | error: names https://10.0.0.1:8411/ twice",
+        "10.0.0.1:8411, 10.0.0.2                         | error: needs a host and a port",
+      })
+  void severalServers(String value, String expected) throws Exception {
+    AgentConfig.Tessera t =
+        parse(
+            "PolicyServer = "
+                + value.replace("\\n", "\n")
+                + "\nServerKey = "
+                + KEY
+                + "\nNode = a\n");
+    if (expected.startsWith("error: ")) {
+      assertThatThrownBy(() -> DistributionSettings.from(t, "wg0", Optional.empty()))
+          .isInstanceOf(DistributionSettings.InvalidSettings.class)
+          .hasMessageContaining("[Tessera] PolicyServer")
+          .hasMessageContaining(expected.substring("error: ".length()));
+    } else {
+      assertThat(DistributionSettings.from(t, "wg0", Optional.empty()).servers())
           .hasToString(expected);
     }
+  }
+
+  @Test
+  void atMostSixteenServers() throws Exception {
+    String many =
+        String.join(
+            ",",
+            java.util.stream.IntStream.rangeClosed(1, 17)
+                .mapToObj(i -> "10.0.0." + i + ":1")
+                .toList());
+    assertThat(
+            DistributionSettings.parseServers(
+                many.substring(0, many.lastIndexOf(',')), false, false))
+        .hasSize(16);
+    assertThatThrownBy(() -> DistributionSettings.parseServers(many, false, false))
+        .hasMessageContaining("17 servers; at most 16");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -444,13 +444,54 @@ class PolicySubscriptionTest {
     assertThat(gate.allowInbound(w, tcp(B, 43002, A, 443, 0x02))).isTrue();
   }
 
+  /**
+   * A server that is gone is left for the next in the same step; the switch is logged and shown.
+   */
+  @Test
+  void aDeadServerIsLeftForTheNextInTheSameStep() throws Exception {
+    URI dead;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      dead = URI.create("http://127.0.0.1:" + s.getLocalPort() + "/");
+    }
+    FilterGate gate = FilterGate.fromBundles(NODE, log::add);
+    PolicySubscription sub =
+        new PolicySubscription(
+            new DistributionSettings(
+                List.of(dead, base),
+                key.publicKey(),
+                NODE,
+                dir.resolve("state/t0.bundle"),
+                1,
+                java.util.Optional.empty(),
+                DistributionSettings.DEFAULT_MAX_POLICY_AGE,
+                DistributionSettings.StaleMode.FAIL_CLOSED),
+            wgPrivate,
+            gate,
+            log::add);
+    open.add(sub);
+    responses.add(bundle(1, 443));
+    assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.APPLIED);
+    assertThat(sub.version()).isEqualTo(1);
+    assertThat(log).contains("policy server " + dead + ": connection refused; trying " + base);
+    StringBuilder st = new StringBuilder();
+    sub.appendStatus(st);
+    assertThat(st.toString())
+        .contains("bundle_server=" + base + "\n")
+        .contains("bundle_servers=" + dead + ", " + base + "\n")
+        .doesNotContain("bundle_error");
+    // The next step asks the server that answered: nothing to log.
+    int lines = log.size();
+    assertThat(sub.step()).isEqualTo(PolicySubscription.Outcome.UNCHANGED);
+    assertThat(log).hasSize(lines);
+  }
+
   /** StaleMode = keep-last-good keeps enforcing the policy, reported stale. */
   @Test
   void keepLastGoodKeepsEnforcingAStalePolicy() throws Exception {
     FilterGate gate = FilterGate.fromBundles(NODE, log::add);
     DistributionSettings s =
         new DistributionSettings(
-            base,
+            List.of(base),
             key.publicKey(),
             NODE,
             dir.resolve("state/t0.bundle"),

@@ -31,13 +31,13 @@ class ServerCertSettingsTest {
     Path cert = Files.writeString(dir.resolve("server.crt"), "pem");
     DistributionSettings s =
         DistributionSettings.from(tessera("10.0.0.1:8411", cert), "wg0", Optional.empty());
-    assertThat(s.server().toString()).isEqualTo("https://10.0.0.1:8411/");
+    assertThat(s.servers().toString()).isEqualTo("[https://10.0.0.1:8411/]");
     assertThat(s.serverCert()).contains(cert);
     assertThat(
             DistributionSettings.from(tessera("10.0.0.1:8411", null), "wg0", Optional.empty())
-                .server()
+                .servers()
                 .toString())
-        .isEqualTo("https://10.0.0.1:8411/");
+        .isEqualTo("[https://10.0.0.1:8411/]");
   }
 
   @Test

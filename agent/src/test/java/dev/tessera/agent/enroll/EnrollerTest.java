@@ -117,7 +117,7 @@ class EnrollerTest {
 
   Enroller.Options up(Path state, String server, String key, String hostname) {
     return new Enroller.Options(
-        Optional.ofNullable(server),
+        server == null ? List.of() : List.of(server),
         Optional.ofNullable(key),
         Optional.ofNullable(hostname),
         List.of(),
@@ -167,7 +167,12 @@ class EnrollerTest {
     try (BundleClient b =
         new BundleClient(
             new BundleClient.Config(
-                s.server(), "laptop", c.iface().privateKey().bytes(), s.serverKey(), null, 0),
+                s.servers().getFirst(),
+                "laptop",
+                c.iface().privateKey().bytes(),
+                s.serverKey(),
+                null,
+                0),
             got::add)) {
       assertThat(b.pollOnce()).isTrue();
     }
@@ -265,7 +270,7 @@ class EnrollerTest {
     String other = SigningKey.generate().publicKeyBase64();
     Enroller.Options withOtherKey =
         new Enroller.Options(
-            Optional.empty(),
+            List.of(),
             Optional.empty(),
             Optional.empty(),
             List.of(),
@@ -285,7 +290,7 @@ class EnrollerTest {
     // An explicit key that is not the server's: the server cannot verify the signature.
     Enroller.Options wrongKey =
         new Enroller.Options(
-            Optional.of(url),
+            List.of(url),
             Optional.of(authKey("alice@acme.com", List.of())),
             Optional.of("m"),
             List.of(),
@@ -302,6 +307,98 @@ class EnrollerTest {
               assertThat(e.code()).isEqualTo("bad-auth");
               assertThat(e.exitCode()).isEqualTo(2);
             });
+  }
+
+  @Test
+  void severalServersAreTriedInOrderAndPinnedWithTheKey() throws Exception {
+    String dead;
+    try (ServerSocket s = new ServerSocket(0)) {
+      dead = "http://127.0.0.1:" + s.getLocalPort();
+    }
+    Path state = dir.resolve("multi");
+    Enroller.Prepared p =
+        Enroller.prepare(
+            up(state, dead + "," + url, authKey("alice@acme.com", List.of()), "multi"), log::add);
+
+    assertThat(p.identity().name()).isEqualTo("multi");
+    assertThat(log)
+        .anyMatch(
+            l ->
+                l.startsWith("cannot reach " + dead)
+                    && l.endsWith("asking the other servers for the key"))
+        .anyMatch(l -> l.startsWith("cannot reach " + dead) && l.endsWith("trying the next server"))
+        .anyMatch(l -> l.startsWith("enrolled at " + url + "/ as multi"));
+    // The running agent gets both, in order, and fails over the same way.
+    assertThat(p.config().tessera().policyServer()).contains(dead + "/, " + url + "/");
+    assertThat(
+            DistributionSettings.from(p.config().tessera(), p.iface(), Optional.empty()).servers())
+        .hasToString("[" + dead + "/, " + url + "/]");
+    assertThat(NodeState.at(state).pin().orElseThrow().servers())
+        .containsExactly(dead + "/", url + "/");
+
+    // A later up may change the list if it keeps one of the pinned servers; the key stays.
+    Enroller.Prepared one = Enroller.prepare(up(state, url, null, null), log::add);
+    assertThat(one.config().tessera().policyServer()).contains(url + "/");
+    assertThat(one.config().tessera().serverKey()).contains(serverKey.publicKeyBase64());
+    assertThat(log)
+        .anyMatch(l -> l.startsWith("servers are now " + url + "/ (were " + dead + "/, "));
+    Enroller.prepare(up(state, dead + "," + url, null, null), log::add);
+
+    // Logout too goes to the first server that answers.
+    server.pollNow();
+    assertThat(Enroller.logout(state, log::add).name()).isEqualTo("multi");
+    assertThat(registry.node("multi")).isEmpty();
+  }
+
+  @Test
+  void serversThatSignWithDifferentKeysAreNotTrusted() throws Exception {
+    String otherKey = SigningKey.generate().publicKeyBase64();
+    com.sun.net.httpserver.HttpServer other =
+        com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
+    other.createContext(
+        "/v1/server-key",
+        ex -> {
+          byte[] b = (otherKey + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+          ex.sendResponseHeaders(200, b.length);
+          ex.getResponseBody().write(b);
+          ex.close();
+        });
+    other.start();
+    try {
+      String impostor = "http://127.0.0.1:" + other.getAddress().getPort();
+      Path state = dir.resolve("split");
+      String key = authKey("alice@acme.com", List.of());
+      Object before = registry.nodes();
+      assertThatThrownBy(
+              () -> Enroller.prepare(up(state, url + "," + impostor, key, "split"), log::add))
+          .isInstanceOfSatisfying(
+              EnrollException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo("servers-disagree");
+                assertThat(e.exitCode()).isEqualTo(2);
+                assertThat(e.getMessage())
+                    .contains(serverKey.publicKeyBase64())
+                    .contains(otherKey)
+                    .contains(impostor);
+              });
+      assertThat(state.resolve(NodeState.PIN_FILE)).doesNotExist();
+      assertThat(state.resolve(NodeState.IDENTITY_FILE)).doesNotExist();
+      assertThat(registry.nodes()).isEqualTo(before);
+    } finally {
+      other.stop(0);
+    }
+  }
+
+  @Test
+  void aPinWrittenWithOneServerIsReadAsAListOfOne() throws Exception {
+    Path state = dir.resolve("single");
+    Files.createDirectories(state);
+    Files.writeString(
+        state.resolve(NodeState.PIN_FILE),
+        "{\"server\": \"" + url + "/\", \"serverKey\": \"" + serverKey.publicKeyBase64() + "\"}");
+    assertThat(NodeState.at(state).pin().orElseThrow().servers()).containsExactly(url + "/");
+    Files.writeString(state.resolve(NodeState.PIN_FILE), "{\"servers\": [], \"serverKey\": \"x\"}");
+    assertThatThrownBy(() -> NodeState.at(state).pin()).hasMessageContaining("lacks servers");
   }
 
   @Test
