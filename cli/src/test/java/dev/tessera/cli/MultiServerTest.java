@@ -3,7 +3,6 @@ package dev.tessera.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.bundle.BundleClient;
 import dev.tessera.bundle.BundleVerifier;
 import dev.tessera.bundle.NodeAuth;
@@ -12,9 +11,6 @@ import dev.tessera.registry.Enrollment;
 import dev.tessera.registry.PolicyChecks;
 import dev.tessera.registry.Registry;
 import dev.tessera.testsupport.PostgresCluster;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,8 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  * later policy and registry changes through it.
  */
 class MultiServerTest {
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient HTTP = HttpClient.newHttpClient();
   static final String POLICY =
       """
       {"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["alice@example.com:%s"]}]}
@@ -138,13 +132,7 @@ class MultiServerTest {
   }
 
   JsonNode status(ServeProcess s) throws Exception {
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(s.base().resolve("/v1/status"))
-                .header("Authorization", "Bearer " + s.token())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    return JSON.readTree(r.body());
+    return s.status();
   }
 
   String logs() throws Exception {

@@ -23,6 +23,13 @@ record ServeProcess(String name, Process process, URI base, String token, Path l
    */
   static ServeProcess start(String name, Path home, Path policy, SigningKey key, String db)
       throws Exception {
+    return start(name, home, policy, key, db, "127.0.0.1");
+  }
+
+  /** As above, listening on {@code host} (an address of this machine). */
+  static ServeProcess start(
+      String name, Path home, Path policy, SigningKey key, String db, String host)
+      throws Exception {
     Files.createDirectories(home);
     Path keyFile = home.resolve("server.key");
     if (!Files.exists(keyFile)) {
@@ -41,7 +48,7 @@ record ServeProcess(String name, Process process, URI base, String token, Path l
                 home.resolve("state").toString(),
                 "--plain-http",
                 "--listen",
-                "127.0.0.1:0",
+                host + ":0",
                 "--poll-ms",
                 "100"));
     if (db != null) {
@@ -49,18 +56,32 @@ record ServeProcess(String name, Process process, URI base, String token, Path l
     }
     Process p =
         ChildJvm.start(List.of("-Xmx256m"), PolicyC.class, log, args.toArray(String[]::new));
-    Pattern listening = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+    Pattern listening = Pattern.compile("listening on http://" + Pattern.quote(host) + ":(\\d+)");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
       Matcher m = listening.matcher(Files.exists(log) ? Files.readString(log) : "");
       if (m.find()) {
         String token = Files.readString(home.resolve("state").resolve("admin.token")).strip();
-        return new ServeProcess(name, p, URI.create("http://127.0.0.1:" + m.group(1)), token, log);
+        return new ServeProcess(
+            name, p, URI.create("http://" + host + ":" + m.group(1)), token, log);
       }
       assertThat(p.isAlive() && System.nanoTime() < deadline)
           .as("server %s did not start:\n%s", name, Files.readString(log))
           .isTrue();
       Thread.sleep(50);
+    }
+  }
+
+  /** {@code GET /v1/status} with the admin token. */
+  com.fasterxml.jackson.databind.JsonNode status() throws Exception {
+    try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+      java.net.http.HttpResponse<String> r =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(base.resolve("/v1/status"))
+                  .header("Authorization", "Bearer " + token)
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
     }
   }
 
