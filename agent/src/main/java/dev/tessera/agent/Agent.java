@@ -1,7 +1,6 @@
 package dev.tessera.agent;
 
 import dev.tessera.agent.config.AgentConfig;
-import dev.tessera.agent.config.Cidr;
 import dev.tessera.agent.config.Endpoint;
 import dev.tessera.agent.protocol.DeviceOptions;
 import dev.tessera.agent.protocol.Peer;
@@ -13,6 +12,9 @@ import dev.tessera.agent.tun.PolicyRouting;
 import dev.tessera.agent.tun.TsoSplitter;
 import dev.tessera.agent.tun.TunDevice;
 import dev.tessera.agent.uapi.UapiServer;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpPrefix;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -134,7 +136,7 @@ public final class Agent implements AutoCloseable {
     device.setPrivateKey(config.iface().privateKey());
     int mtu = config.iface().mtu().orElse(1420);
     device.setMtu(mtu);
-    List<Cidr> routes = new ArrayList<>();
+    List<IpPrefix> routes = new ArrayList<>();
     for (AgentConfig.Peer p : config.peers()) {
       if (device.publicKey().isPresent() && device.publicKey().get().equals(p.publicKey())) {
         log.accept("ignoring [Peer] with the interface's own public key (as WireGuard does)");
@@ -144,7 +146,7 @@ public final class Agent implements AutoCloseable {
           new PeerConfig(
               p.publicKey(),
               p.presharedKey().orElse(null),
-              p.allowedIps().stream().map(Cidr::toPrefix).toList(),
+              p.allowedIps(),
               initialEndpoint(p),
               p.persistentKeepalive()));
       routes.addAll(p.allowedIps());
@@ -157,8 +159,8 @@ public final class Agent implements AutoCloseable {
     }
     if (subscription != null) {
       // The bundle's peer list decides who may talk to this node (fail closed for the others).
-      java.util.Map<dev.tessera.agent.crypto.WgKey, List<dev.tessera.agent.allowedips.IpPrefix>>
-          configured = new java.util.LinkedHashMap<>();
+      java.util.Map<dev.tessera.agent.crypto.WgKey, List<IpPrefix>> configured =
+          new java.util.LinkedHashMap<>();
       for (dev.tessera.agent.protocol.Peer p : device.peers()) {
         configured.put(p.publicKey(), p.allowedIps());
       }
@@ -179,13 +181,13 @@ public final class Agent implements AutoCloseable {
           new dev.tessera.agent.distribution.PeerRoutes(
               new dev.tessera.agent.distribution.PeerRoutes.Routes() {
                 @Override
-                public void add(dev.tessera.agent.allowedips.IpPrefix p) throws IOException {
-                  link.addRoute(tunName, new Cidr(p.address(), p.bits()));
+                public void add(IpPrefix p) throws IOException {
+                  link.addRoute(tunName, p);
                 }
 
                 @Override
-                public void remove(dev.tessera.agent.allowedips.IpPrefix p) {
-                  link.removeRoute(tunName, new Cidr(p.address(), p.bits()));
+                public void remove(IpPrefix p) {
+                  link.removeRoute(tunName, p);
                 }
               },
               log));
@@ -199,19 +201,12 @@ public final class Agent implements AutoCloseable {
     device.setListenPort(udp.port());
     if (subscription != null) {
       // Polls report this node's endpoints and posture; its peers' bundles carry the endpoints.
-      List<Cidr> own = config.iface().addresses();
+      List<IpCidr> own = config.iface().addresses();
       subscription.reportWith(
           new dev.tessera.agent.distribution.LocalReport(
               options.iface(),
               udp::port,
-              a ->
-                  own.stream()
-                      .anyMatch(
-                          c ->
-                              dev.tessera.agent.distribution.PeerPolicy.contains(
-                                  c.toPrefix(),
-                                  new dev.tessera.agent.allowedips.IpPrefix(
-                                      a, a instanceof java.net.Inet4Address ? 32 : 128)))));
+              a -> own.stream().anyMatch(c -> c.masked().contains(IpAddress.of(a)))));
     }
 
     // 5. Routes, and for a full tunnel wg-quick's fwmark + policy rules. The mark is on the socket
@@ -365,9 +360,9 @@ public final class Agent implements AutoCloseable {
       return null;
     }
     Endpoint e = p.endpoint().get();
-    byte[] lit = Cidr.parseLiteral(e.host());
+    IpAddress lit = IpAddress.tryParse(e.host());
     if (lit != null) {
-      return new InetSocketAddress(Cidr.toInet(lit), e.port());
+      return new InetSocketAddress(lit.toInetAddress(), e.port());
     }
     try {
       return new InetSocketAddress(InetAddress.getByName(e.host()), e.port());

@@ -1,12 +1,12 @@
 package dev.tessera.agent;
 
 import dev.tessera.agent.config.AgentConfig;
-import dev.tessera.agent.config.Cidr;
 import dev.tessera.agent.config.Endpoint;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.Peer;
 import dev.tessera.agent.protocol.PeerStatus;
 import dev.tessera.agent.protocol.WireGuardDevice;
+import dev.tessera.net.IpAddress;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -83,7 +83,7 @@ final class EndpointResolver implements AutoCloseable {
             .filter(
                 p ->
                     p.endpoint().isPresent()
-                        && Cidr.parseLiteral(p.endpoint().get().host()) == null)
+                        && IpAddress.tryParse(p.endpoint().get().host()) == null)
             .map(p -> new Target(p.publicKey(), p.endpoint().get()))
             .toList();
     if (targets.isEmpty()) {
@@ -163,7 +163,7 @@ final class EndpointResolver implements AutoCloseable {
                 + " of peer "
                 + t.peer().toBase64().substring(0, 8)
                 + "... now resolves to "
-                + Cidr.addressText(a)
+                + IpAddress.of(a).toMixedString()
                 + " (was "
                 + text(s.endpoint())
                 + ")");
@@ -174,7 +174,7 @@ final class EndpointResolver implements AutoCloseable {
   }
 
   private static String text(InetSocketAddress a) {
-    return a == null ? "none" : Cidr.addressText(a.getAddress()) + ":" + a.getPort();
+    return a == null ? "none" : IpAddress.of(a.getAddress()).toMixedString() + ":" + a.getPort();
   }
 
   @Override

@@ -2,12 +2,12 @@ package dev.tessera.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.config.Endpoint;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.DeviceOptions;
 import dev.tessera.agent.protocol.PeerConfig;
 import dev.tessera.agent.protocol.WireGuardDevice;
+import dev.tessera.net.IpPrefix;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;

@@ -2,7 +2,6 @@ package dev.tessera.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.noise.Messages;
 import dev.tessera.agent.protocol.DeviceOptions;
@@ -12,6 +11,7 @@ import dev.tessera.agent.protocol.Output;
 import dev.tessera.agent.protocol.Peer;
 import dev.tessera.agent.protocol.PeerConfig;
 import dev.tessera.agent.protocol.WireGuardDevice;
+import dev.tessera.net.IpPrefix;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

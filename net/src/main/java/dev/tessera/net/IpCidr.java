@@ -111,4 +111,12 @@ public record IpCidr(IpAddress address, int bits) {
   public String toString() {
     return address + "/" + bits;
   }
+
+  /**
+   * {@code address/length} with {@link IpAddress#toMixedString()}: an IPv4-mapped address keeps its
+   * dotted tail, as {@code wg} and Go's {@code netip} print it.
+   */
+  public String toMixedString() {
+    return address.toMixedString() + "/" + bits;
+  }
 }

@@ -153,6 +153,14 @@ public record IpPrefix(boolean ipv6, long hi, long lo, int bits) implements Comp
     return address() + "/" + bits;
   }
 
+  /**
+   * {@code address/length} with {@link IpAddress#toMixedString()}: an IPv4-mapped address keeps its
+   * dotted tail, as {@code wg} and Go's {@code netip} print it.
+   */
+  public String toMixedString() {
+    return address().toMixedString() + "/" + bits;
+  }
+
   /** IPv4 before IPv6, then by address, then shorter prefix first. */
   @Override
   public int compareTo(IpPrefix o) {

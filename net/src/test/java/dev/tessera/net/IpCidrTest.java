@@ -56,4 +56,54 @@ class IpCidrTest {
     assertThat(IpCidr.parse("fd7a:115c:a1e0::1/70").masked().toString())
         .isEqualTo("fd7a:115c:a1e0::/70");
   }
+
+  /** The text {@code wg} prints back for a config prefix (Go netip's form). */
+  @ParameterizedTest
+  @CsvSource({
+    "10.0.0.1/24, 10.0.0.1/24",
+    "10.0.0.1, 10.0.0.1/32",
+    "0.0.0.0/0, 0.0.0.0/0",
+    "FD00::1/64, fd00::1/64",
+    "fd00:0:0:0:0:0:0:1, fd00::1/128",
+    "2001:db8:0:1:0:0:0:1/128, 2001:db8:0:1::1/128",
+    "2001:db8:0:1:1:1:1:1, 2001:db8:0:1:1:1:1:1/128",
+    "::/0, ::/0",
+    "::ffff:1.2.3.4, ::ffff:1.2.3.4/128",
+    "::1.2.3.4/96, ::102:304/96",
+  })
+  void parsesAndPrintsLikeWg(String in, String text) {
+    assertThat(IpCidr.tryParse(in).toMixedString()).isEqualTo(text);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "",
+        "10.0.0",
+        "10.0.0.256",
+        "010.0.0.1",
+        "10.0.0.1/33",
+        "10.0.0.1/",
+        "10.0.0.1/-1",
+        "fd00::1/129",
+        "fd00::1%eth0",
+        "example.com",
+        "localhost",
+        "1:2:3:4:5:6:7:8:9",
+        "fd00:::1"
+      })
+  void rejectsWhatIsNotANumericPrefix(String in) {
+    assertThat(IpCidr.tryParse(in)).isNull();
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "10.1.2.3/8, 10.0.0.0/8",
+    "fd00::1:2/112, fd00::1:0/112",
+    "fd00::1:2/96, fd00::/96",
+    "10.1.2.3/32, 10.1.2.3/32"
+  })
+  void maskedClearsHostBits(String in, String masked) {
+    assertThat(IpCidr.tryParse(in).masked().toMixedString()).isEqualTo(masked);
+  }
 }

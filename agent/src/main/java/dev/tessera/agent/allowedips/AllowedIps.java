@@ -1,5 +1,6 @@
 package dev.tessera.agent.allowedips;
 
+import dev.tessera.net.IpPrefix;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,7 +33,7 @@ public final class AllowedIps<T> {
     synchronized (lock) {
       entries.remove(prefix); // re-insertion moves it to the end of the owner's list
       entries.put(prefix, owner);
-      rebuild(prefix.isIpv4());
+      rebuild(!prefix.ipv6());
     }
   }
 
@@ -43,7 +44,7 @@ public final class AllowedIps<T> {
         return false;
       }
       entries.remove(prefix);
-      rebuild(prefix.isIpv4());
+      rebuild(!prefix.ipv6());
       return true;
     }
   }
@@ -114,10 +115,10 @@ public final class AllowedIps<T> {
     Node<T> root = new Node<>();
     for (Map.Entry<IpPrefix, T> e : entries.entrySet()) {
       IpPrefix p = e.getKey();
-      if (p.isIpv4() != ipv4) {
+      if (p.ipv6() == ipv4) {
         continue;
       }
-      byte[] a = p.address().getAddress();
+      byte[] a = p.address().toBytes();
       Node<T> n = root;
       for (int i = 0; i < p.bits(); i++) {
         int bit = (a[i >>> 3] >>> (7 - (i & 7))) & 1;

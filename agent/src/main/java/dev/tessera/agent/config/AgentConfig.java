@@ -1,6 +1,8 @@
 package dev.tessera.agent.config;
 
 import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpPrefix;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -28,7 +30,7 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
    */
   public record Interface(
       WgKey privateKey,
-      List<Cidr> addresses,
+      List<IpCidr> addresses,
       OptionalInt listenPort,
       OptionalInt mtu,
       OptionalInt fwMark,
@@ -41,7 +43,7 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
     /** With {@code Table = auto}. */
     public Interface(
         WgKey privateKey,
-        List<Cidr> addresses,
+        List<IpCidr> addresses,
         OptionalInt listenPort,
         OptionalInt mtu,
         OptionalInt fwMark) {
@@ -53,7 +55,7 @@ public record AgentConfig(Interface iface, List<Peer> peers, Tessera tessera) {
   public record Peer(
       WgKey publicKey,
       Optional<WgKey> presharedKey,
-      List<Cidr> allowedIps,
+      List<IpPrefix> allowedIps,
       Optional<Endpoint> endpoint,
       int persistentKeepalive) {
     public Peer {

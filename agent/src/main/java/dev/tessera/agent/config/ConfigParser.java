@@ -1,6 +1,8 @@
 package dev.tessera.agent.config;
 
 import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpPrefix;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -86,7 +88,7 @@ public final class ConfigParser {
     final List<ConfigProblem> problems = new ArrayList<>();
 
     WgKey privateKey;
-    final List<Cidr> addresses = new ArrayList<>();
+    final List<IpCidr> addresses = new ArrayList<>();
     OptionalInt listenPort = OptionalInt.empty();
     OptionalInt mtu = OptionalInt.empty();
     OptionalInt fwMark = OptionalInt.empty();
@@ -252,7 +254,7 @@ public final class ConfigParser {
         }
         case "address" -> {
           for (String item : list(value)) {
-            Cidr p = Cidr.parseOrNull(item);
+            IpCidr p = IpCidr.tryParse(item.strip());
             if (p == null) {
               error(ln, "Address: not an IP address or prefix: '" + item + "'");
             } else {
@@ -328,13 +330,18 @@ public final class ConfigParser {
         }
         case "allowedips" -> {
           for (String item : list(value)) {
-            Cidr pre = Cidr.parseOrNull(item);
+            IpCidr pre = IpCidr.tryParse(item.strip());
             if (pre == null) {
               error(ln, "AllowedIPs: not an IP prefix: '" + item + "'");
             } else {
               p.allowed.add(pre.masked());
-              if (!pre.equals(pre.masked())) {
-                warn(ln, "AllowedIPs: " + pre + " has host bits set; using " + pre.masked());
+              if (pre.hasHostBits()) {
+                warn(
+                    ln,
+                    "AllowedIPs: "
+                        + pre.toMixedString()
+                        + " has host bits set; using "
+                        + pre.masked().toMixedString());
               }
             }
           }
@@ -473,7 +480,7 @@ public final class ConfigParser {
     final int line;
     WgKey publicKey;
     WgKey psk;
-    final List<Cidr> allowed = new ArrayList<>();
+    final List<IpPrefix> allowed = new ArrayList<>();
     Endpoint endpoint;
     int keepalive;
 

@@ -1,5 +1,7 @@
 package dev.tessera.agent.config;
 
+import dev.tessera.net.IpAddress;
+
 /**
  * A peer endpoint as written in a config: {@code host:port} or {@code [v6]:port}. The host may be a
  * name (wg-quick resolves it once at startup); {@link #parseOrNull} does not resolve anything.
@@ -22,7 +24,7 @@ public record Endpoint(String host, int port) {
       }
       host = t.substring(1, close);
       port = t.substring(close + 2);
-      if (Cidr.parseLiteral(host) == null || host.indexOf(':') < 0) {
+      if (IpAddress.tryParse(host) == null || host.indexOf(':') < 0) {
         return null;
       }
     } else {

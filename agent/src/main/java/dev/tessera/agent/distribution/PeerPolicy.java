@@ -1,12 +1,12 @@
 package dev.tessera.agent.distribution;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.Peer;
 import dev.tessera.agent.protocol.WireGuardDevice;
 import dev.tessera.bundle.BundlePeer;
 import dev.tessera.bundle.PeerEndpoints;
 import dev.tessera.enforcer.format.CompiledFilter;
+import dev.tessera.net.IpPrefix;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -89,12 +89,8 @@ public final class PeerPolicy {
         continue;
       }
       List<IpPrefix> ranges = listed.computeIfAbsent(k, x -> new ArrayList<>());
-      for (dev.tessera.net.IpPrefix r : p.addresses()) {
-        ranges.add(IpPrefix.parse(r.toString()));
-      }
-      for (dev.tessera.net.IpPrefix r : p.routes()) {
-        ranges.add(IpPrefix.parse(r.toString()));
-      }
+      ranges.addAll(p.addresses());
+      ranges.addAll(p.routes());
       names.put(k, p.name());
     }
     Map<WgKey, List<IpPrefix>> admitted = new LinkedHashMap<>();
@@ -138,22 +134,14 @@ public final class PeerPolicy {
     Set<IpPrefix> out = new LinkedHashSet<>();
     for (IpPrefix x : a) {
       for (IpPrefix y : b) {
-        if (contains(x, y)) {
+        if (x.contains(y)) {
           out.add(y);
-        } else if (contains(y, x)) {
+        } else if (y.contains(x)) {
           out.add(x);
         }
       }
     }
     return List.copyOf(out);
-  }
-
-  /** Whether {@code outer} contains every address of {@code inner}. */
-  public static boolean contains(IpPrefix outer, IpPrefix inner) {
-    if (outer.isIpv4() != inner.isIpv4() || outer.bits() > inner.bits()) {
-      return false;
-    }
-    return new IpPrefix(inner.address(), outer.bits()).equals(outer);
   }
 
   // ---------------------------------------------------------------- applying it to a device
@@ -237,8 +225,8 @@ public final class PeerPolicy {
     Map<IpPrefix, WgKey> out = new LinkedHashMap<>();
     for (dev.tessera.enforcer.format.Peer p : filter.peers()) {
       WgKey k = keyOrNull(p.publicKey());
-      for (dev.tessera.net.IpPrefix r : p.addresses()) {
-        out.put(IpPrefix.parse(r.toString()), k == null ? NO_KEY : k);
+      for (IpPrefix r : p.addresses()) {
+        out.put(r, k == null ? NO_KEY : k);
       }
     }
     return out;
@@ -331,10 +319,7 @@ public final class PeerPolicy {
     for (Map.Entry<WgKey, BundlePeer> e : wanted.entrySet()) {
       WgKey k = e.getKey();
       BundlePeer bp = e.getValue();
-      List<IpPrefix> allowed = new ArrayList<>();
-      for (dev.tessera.net.IpPrefix r : bp.allowedIps()) {
-        allowed.add(IpPrefix.parse(r.toString()));
-      }
+      List<IpPrefix> allowed = new ArrayList<>(bp.allowedIps());
       Managed m = managed.get(k);
       Peer p = device.peer(k).orElse(null);
       if (m == null || p == null) {
@@ -422,9 +407,7 @@ public final class PeerPolicy {
     for (BundlePeer bp : lastPeers) {
       WgKey k = keyOrNull(bp.publicKey());
       if (k != null && managed.containsKey(k)) {
-        for (dev.tessera.net.IpPrefix a : bp.addresses()) {
-          out.add(IpPrefix.parse(a.toString()));
-        }
+        out.addAll(bp.addresses());
       }
     }
     return out;

@@ -1,6 +1,6 @@
 package dev.tessera.agent.distribution;
 
-import dev.tessera.agent.allowedips.IpPrefix;
+import dev.tessera.net.IpPrefix;
 import java.io.IOException;
 import java.util.LinkedHashSet;
 import java.util.Set;

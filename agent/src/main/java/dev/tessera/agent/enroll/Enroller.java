@@ -1,11 +1,12 @@
 package dev.tessera.agent.enroll;
 
 import dev.tessera.agent.config.AgentConfig;
-import dev.tessera.agent.config.Cidr;
 import dev.tessera.agent.config.RouteTable;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.distribution.DistributionSettings;
 import dev.tessera.bundle.SigningKey;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.Inet4Address;
@@ -254,8 +255,8 @@ public final class Enroller {
       NodeState state,
       Optional<Path> cert)
       throws EnrollException {
-    Cidr v4 = Cidr.parseOrNull(id.ipv4() + "/32");
-    Cidr v6 = Cidr.parseOrNull(id.ipv6() + "/128");
+    IpCidr v4 = IpCidr.tryParse((id.ipv4() + "/32").strip());
+    IpCidr v6 = IpCidr.tryParse((id.ipv6() + "/128").strip());
     if (v4 == null || v6 == null) {
       throw new EnrollException(
           EnrollException.Kind.UNREACHABLE,
@@ -265,7 +266,7 @@ public final class Enroller {
               + ", "
               + id.ipv6());
     }
-    List<Cidr> addresses = List.of(v4, v6);
+    List<IpCidr> addresses = List.of(v4, v6);
     return new AgentConfig(
         new AgentConfig.Interface(
             key,
@@ -469,7 +470,7 @@ public final class Enroller {
           if (a instanceof Inet4Address) {
             out.add(a.getHostAddress() + ":" + port);
           } else if (a instanceof Inet6Address) {
-            out.add("[" + Cidr.addressText(a) + "]:" + port);
+            out.add("[" + IpAddress.of(a).toMixedString() + "]:" + port);
           }
           if (out.size() >= 8) {
             return out;

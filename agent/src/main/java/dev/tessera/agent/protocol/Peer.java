@@ -2,7 +2,6 @@ package dev.tessera.agent.protocol;
 
 import static dev.tessera.agent.timers.WgConstants.*;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.cookie.CookieGenerator;
 import dev.tessera.agent.crypto.ChaChaPoly;
 import dev.tessera.agent.crypto.WgKey;
@@ -13,6 +12,7 @@ import dev.tessera.agent.noise.NoiseProtocol;
 import dev.tessera.agent.noise.SessionKey;
 import dev.tessera.agent.noise.Tai64n;
 import dev.tessera.agent.timers.Timer;
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;

@@ -1,7 +1,7 @@
 package dev.tessera.agent.protocol;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;

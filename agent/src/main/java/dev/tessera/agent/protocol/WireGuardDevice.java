@@ -3,7 +3,6 @@ package dev.tessera.agent.protocol;
 import static dev.tessera.agent.timers.WgConstants.*;
 
 import dev.tessera.agent.allowedips.AllowedIps;
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.cookie.CookieChecker;
 import dev.tessera.agent.cookie.RateLimiter;
 import dev.tessera.agent.crypto.ChaChaPoly;
@@ -14,6 +13,7 @@ import dev.tessera.agent.noise.Messages;
 import dev.tessera.agent.noise.NoiseProtocol;
 import dev.tessera.agent.noise.SessionKey;
 import dev.tessera.agent.noise.StaticIdentity;
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

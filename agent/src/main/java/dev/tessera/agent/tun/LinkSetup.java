@@ -1,6 +1,7 @@
 package dev.tessera.agent.tun;
 
-import dev.tessera.agent.config.Cidr;
+import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpPrefix;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -27,41 +28,39 @@ public final class LinkSetup {
     this.log = log;
   }
 
-  public void configure(String iface, int mtu, List<Cidr> addresses, List<Cidr> routes)
+  public void configure(String iface, int mtu, List<IpCidr> addresses, List<IpPrefix> routes)
       throws IOException {
     ip("link", "set", "dev", iface, "mtu", Integer.toString(mtu));
-    for (Cidr a : addresses) {
-      ip(a.isIpv4() ? "-4" : "-6", "address", "replace", a.toString(), "dev", iface);
+    for (IpCidr a : addresses) {
+      ip(a.isIpv6() ? "-6" : "-4", "address", "replace", a.toMixedString(), "dev", iface);
     }
     ip("link", "set", "dev", iface, "up");
-    for (Cidr r : routes) {
+    for (IpPrefix r : routes) {
       addRoute(iface, r);
     }
   }
 
-  public void addRoute(String iface, Cidr r) throws IOException {
-    Cidr m = r.masked();
+  public void addRoute(String iface, IpPrefix m) throws IOException {
     if (m.bits() == 0) {
       log.accept(
           "not installing default route "
-              + m
+              + m.toMixedString()
               + " via "
               + iface
               + " in the main table (it needs PolicyRouting's fwmark rules)");
       return;
     }
-    ip(m.isIpv4() ? "-4" : "-6", "route", "replace", m.toString(), "dev", iface);
+    ip(m.ipv6() ? "-6" : "-4", "route", "replace", m.toMixedString(), "dev", iface);
   }
 
-  public void removeRoute(String iface, Cidr r) {
-    Cidr m = r.masked();
+  public void removeRoute(String iface, IpPrefix m) {
     if (m.bits() == 0) {
       return;
     }
     try {
-      ip(m.isIpv4() ? "-4" : "-6", "route", "del", m.toString(), "dev", iface);
+      ip(m.ipv6() ? "-6" : "-4", "route", "del", m.toMixedString(), "dev", iface);
     } catch (IOException e) {
-      log.accept("could not remove route " + m + ": " + e.getMessage());
+      log.accept("could not remove route " + m.toMixedString() + ": " + e.getMessage());
     }
   }
 

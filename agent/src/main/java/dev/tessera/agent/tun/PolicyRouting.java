@@ -1,7 +1,8 @@
 package dev.tessera.agent.tun;
 
-import dev.tessera.agent.config.Cidr;
 import dev.tessera.agent.config.RouteTable;
+import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpPrefix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,22 +88,19 @@ public final class PolicyRouting implements AutoCloseable {
   public static Plan plan(
       RouteTable table,
       long configuredMark,
-      List<Cidr> routes,
-      List<Cidr> addresses,
+      List<IpPrefix> routes,
+      List<IpCidr> addresses,
       String iface,
       LongPredicate tableInUse,
       boolean nft) {
-    Set<Cidr> unique = new LinkedHashSet<>();
-    for (Cidr r : routes) {
-      unique.add(r.masked());
-    }
+    Set<IpPrefix> unique = new LinkedHashSet<>(routes);
     List<Step> steps = new ArrayList<>();
     long mark = configuredMark;
     boolean chosen = false;
     switch (table) {
       case RouteTable.Off o -> {}
       case RouteTable.Named n -> {
-        for (Cidr r : unique) {
+        for (IpPrefix r : unique) {
           steps.add(
               new Step(
                   List.of(
@@ -110,7 +108,7 @@ public final class PolicyRouting implements AutoCloseable {
                       family(r),
                       "route",
                       "replace",
-                      r.toString(),
+                      r.toMixedString(),
                       "dev",
                       iface,
                       "table",
@@ -128,17 +126,19 @@ public final class PolicyRouting implements AutoCloseable {
           chosen = true;
         }
         String t = Long.toString(mark);
-        for (Cidr r : unique) {
+        for (IpPrefix r : unique) {
           String fam = family(r);
           if (r.bits() != 0) {
             steps.add(
                 new Step(
-                    List.of("ip", fam, "route", "replace", r.toString(), "dev", iface), List.of()));
+                    List.of("ip", fam, "route", "replace", r.toMixedString(), "dev", iface),
+                    List.of()));
             continue;
           }
           steps.add(
               new Step(
-                  List.of("ip", fam, "route", "replace", r.toString(), "dev", iface, "table", t),
+                  List.of(
+                      "ip", fam, "route", "replace", r.toMixedString(), "dev", iface, "table", t),
                   List.of()));
           steps.add(
               new Step(
@@ -150,7 +150,7 @@ public final class PolicyRouting implements AutoCloseable {
                   List.of(
                       "ip", fam, "rule", "del", "table", "main", "suppress_prefixlength", "0")));
           if (nft) {
-            steps.addAll(firewall(r.isIpv4(), iface, t, addresses));
+            steps.addAll(firewall(!r.ipv6(), iface, t, addresses));
           }
         }
       }
@@ -159,7 +159,7 @@ public final class PolicyRouting implements AutoCloseable {
   }
 
   /** wg-quick's nft rules for one family (see the class comment). */
-  static List<Step> firewall(boolean v4, String iface, String mark, List<Cidr> addresses) {
+  static List<Step> firewall(boolean v4, String iface, String mark, List<IpCidr> addresses) {
     String pf = v4 ? "ip" : "ip6";
     String name = nftTable(iface);
     StringBuilder sb = new StringBuilder();
@@ -182,8 +182,8 @@ public final class PolicyRouting implements AutoCloseable {
         .append(' ')
         .append(name)
         .append(" postmangle { type filter hook postrouting priority -150; }\n");
-    for (Cidr a : addresses) {
-      if (a.isIpv4() == v4) {
+    for (IpCidr a : addresses) {
+      if (!a.isIpv6() == v4) {
         sb.append("add rule ")
             .append(pf)
             .append(' ')
@@ -193,7 +193,7 @@ public final class PolicyRouting implements AutoCloseable {
             .append("\" ")
             .append(pf)
             .append(" daddr ")
-            .append(Cidr.addressText(a.address()))
+            .append(a.address().toMixedString())
             .append(" fib saddr type != local drop\n");
       }
     }
@@ -234,8 +234,8 @@ public final class PolicyRouting implements AutoCloseable {
     return false;
   }
 
-  private static String family(Cidr r) {
-    return r.isIpv4() ? "-4" : "-6";
+  private static String family(IpPrefix r) {
+    return r.ipv6() ? "-6" : "-4";
   }
 
   /** Runs a command of a plan; the seam the tests replace. */

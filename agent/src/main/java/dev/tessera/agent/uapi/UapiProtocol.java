@@ -1,10 +1,11 @@
 package dev.tessera.agent.uapi;
 
-import dev.tessera.agent.allowedips.IpPrefix;
-import dev.tessera.agent.config.Cidr;
 import dev.tessera.agent.config.Keys;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.PeerStatus;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpPrefix;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -63,7 +64,7 @@ public final class UapiProtocol {
       line(sb, "rx_bytes", Long.toString(p.rxBytes()));
       line(sb, "persistent_keepalive_interval", Integer.toString(p.persistentKeepaliveSeconds()));
       for (IpPrefix a : p.allowedIps()) {
-        line(sb, "allowed_ip", prefixText(a));
+        line(sb, "allowed_ip", a.toMixedString());
       }
     }
     return sb.toString();
@@ -73,17 +74,13 @@ public final class UapiProtocol {
     sb.append(k).append('=').append(v).append('\n');
   }
 
-  public static String prefixText(IpPrefix p) {
-    return Cidr.addressText(p.address()) + "/" + p.bits();
-  }
-
   /** {@code 1.2.3.4:51820} or {@code [fd00::1]:51820}, as Go's netip.AddrPort prints. */
   public static String endpointText(InetSocketAddress a) {
     InetAddress ip = a.getAddress();
     if (ip == null) {
       return a.getHostString() + ":" + a.getPort();
     }
-    String host = Cidr.addressText(ip);
+    String host = IpAddress.of(ip).toMixedString();
     return ip instanceof Inet6Address ? "[" + host + "]:" + a.getPort() : host + ":" + a.getPort();
   }
 
@@ -178,11 +175,11 @@ public final class UapiProtocol {
       case "allowed_ip" -> {
         boolean remove = value.startsWith("-");
         String v = remove ? value.substring(1) : value;
-        Cidr c = Cidr.parseOrNull(v);
+        IpCidr c = IpCidr.tryParse(v.strip());
         if (c == null || v.indexOf('/') < 0) {
           throw invalid("failed to set allowed ip: " + value);
         }
-        yield new UapiRequest.PeerOp.AllowedIp(c.toPrefix(), remove);
+        yield new UapiRequest.PeerOp.AllowedIp(c.masked(), remove);
       }
       case "protocol_version" -> {
         if (!value.equals("1")) {
@@ -213,12 +210,12 @@ public final class UapiProtocol {
       host = value.substring(0, colon);
       port = value.substring(colon + 1);
     }
-    byte[] raw = Cidr.parseLiteral(host);
+    IpAddress raw = IpAddress.tryParse(host);
     if (raw == null) {
       throw invalid("failed to set endpoint " + value);
     }
     long p = unsigned(port, 0xffff, "endpoint port");
-    return new InetSocketAddress(Cidr.toInet(raw), (int) p);
+    return new InetSocketAddress(raw.toInetAddress(), (int) p);
   }
 
   private static void requireTrue(String key, String value) throws UapiException {

@@ -2,7 +2,6 @@ package dev.tessera.agent.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.DeviceOptions;
 import dev.tessera.agent.protocol.PeerConfig;
@@ -15,6 +14,7 @@ import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.FilterCodec;
 import dev.tessera.enforcer.format.Peer;
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;

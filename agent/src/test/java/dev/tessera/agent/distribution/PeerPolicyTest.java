@@ -2,13 +2,14 @@ package dev.tessera.agent.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.DeviceOptions;
 import dev.tessera.agent.protocol.PeerConfig;
 import dev.tessera.agent.protocol.WireGuardDevice;
 import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.Peer;
+import dev.tessera.net.IpAddress;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.testsupport.Seed;
 import dev.tessera.testsupport.Seeded;
 import java.security.SecureRandom;
@@ -70,10 +71,10 @@ class PeerPolicyTest {
       List<IpPrefix> b = randomSet(r);
       List<IpPrefix> both = PeerPolicy.intersect(a, b);
       for (int i = 0; i < 50; i++) {
-        IpPrefix host = new IpPrefix(addr(r), 32);
-        boolean inA = a.stream().anyMatch(x -> PeerPolicy.contains(x, host));
-        boolean inB = b.stream().anyMatch(x -> PeerPolicy.contains(x, host));
-        boolean inBoth = both.stream().anyMatch(x -> PeerPolicy.contains(x, host));
+        IpPrefix host = IpPrefix.of(addr(r), 32);
+        boolean inA = a.stream().anyMatch(x -> x.contains(host));
+        boolean inB = b.stream().anyMatch(x -> x.contains(host));
+        boolean inBoth = both.stream().anyMatch(x -> x.contains(host));
         assertThat(inBoth).as("seed %d: %s in %s ∩ %s", seed, host, a, b).isEqualTo(inA && inB);
       }
     }
@@ -82,18 +83,14 @@ class PeerPolicyTest {
   static List<IpPrefix> randomSet(Random r) {
     List<IpPrefix> s = new ArrayList<>();
     for (int i = r.nextInt(4); i >= 0; i--) {
-      s.add(new IpPrefix(addr(r), 20 + r.nextInt(13)));
+      s.add(IpPrefix.of(addr(r), 20 + r.nextInt(13)));
     }
     return s;
   }
 
-  static java.net.InetAddress addr(Random r) {
+  static IpAddress addr(Random r) {
     byte[] b = {10, 0, (byte) r.nextInt(4), (byte) r.nextInt(256)}; // a small space so sets overlap
-    try {
-      return java.net.InetAddress.getByAddress(b);
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
-    }
+    return IpAddress.ofBytes(b);
   }
 
   static CompiledFilter bundle(Peer... peers) {

@@ -2,8 +2,8 @@ package dev.tessera.agent.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,8 +1,8 @@
 package dev.tessera.agent.protocol;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.noise.Keypair;
+import dev.tessera.net.IpPrefix;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;

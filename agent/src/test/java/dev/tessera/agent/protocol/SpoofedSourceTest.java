@@ -3,10 +3,10 @@ package dev.tessera.agent.protocol;
 import static dev.tessera.agent.protocol.TestNet.ipv4;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.metrics.DropDirection;
 import dev.tessera.agent.protocol.TestNet.Node;
+import dev.tessera.net.IpPrefix;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;

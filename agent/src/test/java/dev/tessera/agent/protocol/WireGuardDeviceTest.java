@@ -4,12 +4,12 @@ import static dev.tessera.agent.protocol.TestNet.ipv4;
 import static dev.tessera.agent.protocol.TestNet.ipv6;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.noise.Keypair;
 import dev.tessera.agent.noise.Messages;
 import dev.tessera.agent.protocol.TestNet.Node;
 import dev.tessera.agent.timers.WgConstants;
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;

@@ -3,10 +3,10 @@ package dev.tessera.agent.protocol;
 import static dev.tessera.agent.protocol.TestNet.ipv4;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.ChaChaPoly;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.timers.WgConstants;
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

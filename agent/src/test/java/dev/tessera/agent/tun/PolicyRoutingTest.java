@@ -3,8 +3,9 @@ package dev.tessera.agent.tun;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tessera.agent.config.Cidr;
 import dev.tessera.agent.config.RouteTable;
+import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpPrefix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +21,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The route/rule plan is wg-quick's (add_route, add_default); applying it records undo steps. */
 class PolicyRoutingTest {
-  static List<Cidr> cidrs(String... s) {
-    return Stream.of(s).map(Cidr::parseOrNull).toList();
+  /** Routes as a config writes them: host bits are cleared. */
+  static List<IpPrefix> cidrs(String... s) {
+    return Stream.of(s).map(x -> IpPrefix.parse(x, true)).toList();
+  }
+
+  static List<IpCidr> addresses(String... s) {
+    return Stream.of(s).map(IpCidr::parse).toList();
   }
 
   static String render(PolicyRouting.Plan p) {
@@ -98,12 +104,12 @@ class PolicyRoutingTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("plans")
   void plansLikeWgQuick(
-      String what, RouteTable table, long mark, List<Cidr> routes, String expected) {
+      String what, RouteTable table, long mark, List<IpPrefix> routes, String expected) {
     Set<Long> used = Set.of(51820L, 51821L);
     assertThat(
             render(
                 PolicyRouting.plan(
-                    table, mark, routes, cidrs("10.0.0.1/24"), "wg0", used::contains, false)))
+                    table, mark, routes, addresses("10.0.0.1/24"), "wg0", used::contains, false)))
         .isEqualTo(expected);
   }
 
@@ -114,7 +120,7 @@ class PolicyRoutingTest {
             RouteTable.AUTO,
             0,
             cidrs("0.0.0.0/0", "::/0"),
-            cidrs("10.7.0.1/24", "fd00:7::1/64"),
+            addresses("10.7.0.1/24", "fd00:7::1/64"),
             "wg0",
             t -> false,
             true);

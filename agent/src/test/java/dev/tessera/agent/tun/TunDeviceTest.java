@@ -3,7 +3,8 @@ package dev.tessera.agent.tun;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tessera.agent.config.Cidr;
+import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.testsupport.RequiresRoot;
 import dev.tessera.testsupport.RequiresTools;
 import java.io.IOException;
@@ -38,8 +39,8 @@ class TunDeviceTest {
           .configure(
               tun.name(),
               1400,
-              List.of(Cidr.parseOrNull("198.18.77.1/30")),
-              List.of(Cidr.parseOrNull("198.18.78.0/24")));
+              List.of(IpCidr.parse("198.18.77.1/30")),
+              List.of(IpPrefix.parse("198.18.78.0/24")));
       assertThat(LinkSetup.ip("link", "show", "dev", tun.name()))
           .contains("mtu 1400")
           .contains("UP");
@@ -106,8 +107,8 @@ class TunDeviceTest {
           .configure(
               tun.name(),
               1400,
-              List.of(Cidr.parseOrNull("198.18.79.1/30")),
-              List.of(Cidr.parseOrNull("198.18.80.0/24")));
+              List.of(IpCidr.parse("198.18.79.1/30")),
+              List.of(IpPrefix.parse("198.18.80.0/24")));
       java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(70_000);
       MemorySegment seg = MemorySegment.ofBuffer(buf);
       byte[] payload = "offloaded".getBytes(StandardCharsets.US_ASCII);

@@ -3,9 +3,9 @@ package dev.tessera.agent.uapi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.PeerStatus;
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.stream.Stream;

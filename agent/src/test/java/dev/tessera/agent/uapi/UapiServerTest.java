@@ -2,10 +2,10 @@ package dev.tessera.agent.uapi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.PeerStatus;
 import dev.tessera.agent.testing.NetnsLab;
+import dev.tessera.net.IpPrefix;
 import dev.tessera.testsupport.RequiresRoot;
 import dev.tessera.testsupport.RequiresTools;
 import java.io.BufferedReader;

@@ -1,6 +1,5 @@
 package dev.tessera.bench.agent;
 
-import dev.tessera.agent.allowedips.IpPrefix;
 import dev.tessera.agent.crypto.ChaChaPoly;
 import dev.tessera.agent.crypto.WgKey;
 import dev.tessera.agent.protocol.DeviceOptions;
@@ -8,6 +7,7 @@ import dev.tessera.agent.protocol.Output;
 import dev.tessera.agent.protocol.Peer;
 import dev.tessera.agent.protocol.PeerConfig;
 import dev.tessera.agent.protocol.WireGuardDevice;
+import dev.tessera.net.IpPrefix;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
