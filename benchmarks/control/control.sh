@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Control-plane load: NODES simulated nodes (default 10000) enroll through policyc serve and
-# long-poll; prints enrollments/s, the time from a policy edit, a node join and a node delete to
-# the last affected agent (p50/p99), each server's heap, and the load average alongside.
+# long-poll; prints enrollments/s (failed ones counted by status and error), the time from a
+# policy edit, a node join and a node delete to the last affected agent (p50/p99), each server's
+# heap, and the load average alongside.
 # Usage: control.sh [NODES] [sqlite|postgresql|all] [SERVERS]; "all" runs sqlite x1, postgresql x1
 # and postgresql x2. PostgreSQL runs on a throwaway initdb cluster (Debian package postgresql).
 set -euo pipefail

@@ -506,10 +506,15 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     respond(ctx, HttpUtil.isKeepAlive(req), r);
   }
 
+  /**
+   * Writes {@code r}; unless {@code keepAlive}, closes the connection after it and says so ({@code
+   * Connection: close}): a client not told would send its next request on the closed connection and
+   * get no answer.
+   */
   private static void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse r) {
     HttpUtil.setContentLength(r, r.content().readableBytes());
+    HttpUtil.setKeepAlive(r, keepAlive);
     if (keepAlive) {
-      HttpUtil.setKeepAlive(r, true);
       ctx.writeAndFlush(r);
     } else {
       ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);

@@ -32,10 +32,11 @@ import java.util.regex.Pattern;
 /**
  * The control plane under load: N simulated nodes enroll ({@code POST /v1/enroll}, signed with
  * their own keys) through one or two {@code policyc serve} processes on SQLite or PostgreSQL, then
- * long-poll (agent i on server i mod S). Measured: enrollments per second; the time from a change
- * to the last affected agent holding the new bundle, for a policy edit (every fleet node affected),
- * a node join and a node delete (each affects the operator laptop, whose filter names every fleet
- * node; repeated, p50/p99 over the repeats); each server's heap.
+ * long-poll (agent i on server i mod S). Measured: enrollments per second (failed ones counted by
+ * status and error code, or by exception); the time from a change to the last affected agent
+ * holding the new bundle, for a policy edit (every fleet node affected), a node join and a node
+ * delete (each affects the operator laptop, whose filter names every fleet node; repeated, p50/p99
+ * over the repeats); each server's heap.
  *
  * <p>Run: {@code benchmarks/control/control.sh [NODES] [sqlite|postgresql] [SERVERS]}.
  */
@@ -93,6 +94,9 @@ public final class ControlLoad {
       Semaphore inFlight = new Semaphore(32);
       CountDownLatch done = new CountDownLatch(n);
       AtomicInteger failed = new AtomicInteger();
+      // Why enrollments failed: "STATUS ERROR-CODE: message" (or the exception), with counts.
+      java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> failures =
+          new java.util.concurrent.ConcurrentHashMap<>();
       boolean[] enrolled = new boolean[n + 1];
       long t0 = System.nanoTime();
       for (int i = 0; i < n; i++) {
@@ -104,6 +108,9 @@ public final class ControlLoad {
                   inFlight.release();
                   if (e != null || r.statusCode() != 200) {
                     failed.incrementAndGet();
+                    failures
+                        .computeIfAbsent(failureReason(r, e), k -> new AtomicInteger())
+                        .incrementAndGet();
                   } else {
                     enrolled[id] = true;
                   }
@@ -115,6 +122,9 @@ public final class ControlLoad {
       System.out.printf(
           "enrollment: %d in %.1f s = %.0f/s, %d failed; load average %s%n",
           n, seconds, n / seconds, failed.get(), loadAverage());
+      failures.entrySet().stream()
+          .sorted((x, y) -> y.getValue().get() - x.getValue().get())
+          .forEach(f -> System.out.printf("  failed %5d x %s%n", f.getValue().get(), f.getKey()));
       int laptop = n;
       if (enroll(http, servers.get(0), key, keys[laptop], laptopKey, "laptop").get().statusCode()
           != 200) {
@@ -314,6 +324,29 @@ public final class ControlLoad {
     }
     held[laptop] = version(r.body(), key);
     return (r.arrivedNanos() - t) / 1_000_000;
+  }
+
+  /**
+   * A failed enrollment's reason, general enough to count: the status with the answer's error code
+   * and message (node names and keys left out), or the exception and its cause.
+   */
+  static String failureReason(HttpResponse<String> r, Throwable e) {
+    if (e != null) {
+      Throwable c =
+          e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+              ? e.getCause()
+              : e;
+      return c.getClass().getSimpleName() + ": " + c.getMessage();
+    }
+    String detail = r.body();
+    try {
+      var j = JSON.readTree(r.body());
+      detail = j.path("error").asText("?") + ": " + j.path("message").asText("");
+    } catch (java.io.IOException notJson) {
+      // the body as it is
+    }
+    detail = detail.replaceAll("[A-Za-z0-9+/]{43}=", "KEY").replaceAll("node-[0-9]+", "node-N");
+    return r.statusCode() + " " + detail.strip();
   }
 
   static long version(byte[] body, SigningKey key) {
