@@ -135,9 +135,9 @@ public final class Database implements AutoCloseable {
   /**
    * Runs {@code work} as one transaction on a pooled connection at {@code isolation} (a {@code
    * Connection.TRANSACTION_*} level): what it did is committed when it returns, and rolled back,
-   * all of it, when it throws (the exception goes on, with a failed rollback suppressed in it). The
-   * connection goes back to the pool in autocommit mode at its former isolation level; one that
-   * cannot be reset is broken, and the pool discards it.
+   * all of it, when it throws anything, an {@link Error} too (what it threw goes on, with a failed
+   * rollback suppressed in it). The connection goes back to the pool in autocommit mode at its
+   * former isolation level; one that cannot be reset is broken, and the pool discards it.
    */
   <T> T transaction(int isolation, Transaction<T> work) throws SQLException, RegistryException {
     try (Connection c = pool.getConnection()) {
@@ -150,7 +150,8 @@ public final class Database implements AutoCloseable {
         T out = work.run(c);
         c.commit();
         return out;
-      } catch (RegistryException | SQLException | RuntimeException e) {
+      } catch (Throwable e) {
+        // An Error too: the reset below turns autocommit back on, which would commit the work.
         try {
           c.rollback();
         } catch (SQLException suppressed) {
