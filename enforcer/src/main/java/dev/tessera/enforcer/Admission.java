@@ -1,9 +1,9 @@
 package dev.tessera.enforcer;
 
-import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.rules.RuleTable;
 import dev.tessera.net.IpAddress;
 import dev.tessera.net.IpPrefix;
+import dev.tessera.net.IpProtocol;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -5,8 +5,8 @@ import static dev.tessera.enforcer.FlowStates.ECHO_ASKED_BY_REMOTE;
 import static dev.tessera.enforcer.FlowStates.IN;
 
 import dev.tessera.enforcer.conntrack.ConntrackTable;
-import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.packet.PacketParser;
+import dev.tessera.net.IpProtocol;
 
 /**
  * The conntrack steps both directions share, for the packet a worker's parser holds: the flow key

@@ -1,8 +1,8 @@
 package dev.tessera.enforcer;
 
 import dev.tessera.enforcer.conntrack.ConntrackTable;
-import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.packet.PacketParser;
+import dev.tessera.net.IpProtocol;
 
 /**
  * The conntrack state bits of one flow as packets move them: TCP FIN/RST folding, the timeout a

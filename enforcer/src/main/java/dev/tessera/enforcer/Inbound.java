@@ -5,8 +5,8 @@ import static dev.tessera.enforcer.FlowStates.IN;
 
 import dev.tessera.enforcer.conntrack.ConntrackTable;
 import dev.tessera.enforcer.conntrack.FragmentTable;
-import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.packet.PacketParser;
+import dev.tessera.net.IpProtocol;
 
 /**
  * The inbound steps (decrypted packets from a peer, filtered): parse; a non-first fragment follows

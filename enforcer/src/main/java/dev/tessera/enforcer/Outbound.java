@@ -3,8 +3,8 @@ package dev.tessera.enforcer;
 import static dev.tessera.enforcer.FlowStates.OUT;
 
 import dev.tessera.enforcer.conntrack.ConntrackTable;
-import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.enforcer.packet.PacketParser;
+import dev.tessera.net.IpProtocol;
 
 /**
  * The outbound steps (from this node into the tunnel, not filtered): they record the flows this

@@ -2,6 +2,7 @@ package dev.tessera.policytests;
 
 import dev.tessera.net.IpAddress;
 import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpProtocol;
 import dev.tessera.policy.ast.AutoGroup;
 import dev.tessera.policy.ast.Protocol;
 import dev.tessera.policy.ast.SourceSpan;
@@ -111,7 +112,8 @@ public final class TestValidator {
                 d.value(),
                 src.value(),
                 proto.isPresent()
-                    && (proto.getAsInt() == Protocol.ICMP || proto.getAsInt() == Protocol.ICMPV6));
+                    && (proto.getAsInt() == IpProtocol.ICMP
+                        || proto.getAsInt() == IpProtocol.ICMPV6));
         if (dst.error() != null) {
           bad.add(new Invalid(testIndex, d.span(), d.value(), dst.error()));
         } else {
@@ -178,11 +180,11 @@ public final class TestValidator {
       return Either.error("unknown protocol");
     }
     int n = p.get().number();
-    if (n == Protocol.TCP
-        || n == Protocol.UDP
-        || n == Protocol.SCTP
-        || n == Protocol.ICMP
-        || n == Protocol.ICMPV6) {
+    if (n == IpProtocol.TCP
+        || n == IpProtocol.UDP
+        || n == IpProtocol.SCTP
+        || n == IpProtocol.ICMP
+        || n == IpProtocol.ICMPV6) {
       return Either.of(n);
     }
     return Either.error("only tcp, udp, sctp and icmp (6, 17, 132, 1, 58) can be tested");

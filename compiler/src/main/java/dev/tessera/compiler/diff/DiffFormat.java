@@ -6,8 +6,8 @@ import dev.tessera.compiler.diff.AccessDiff.Cause;
 import dev.tessera.compiler.diff.AccessDiff.Change;
 import dev.tessera.compiler.diff.AccessDiff.Kind;
 import dev.tessera.compiler.matrix.Endpoint;
-import dev.tessera.compiler.matrix.Protocols;
 import dev.tessera.compiler.matrix.Provenance;
+import dev.tessera.net.IpProtocol;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -47,7 +47,7 @@ public enum DiffFormat {
     for (AccessDiff.Access a : c.access()) {
       byPorts
           .computeIfAbsent(ports(a), k -> new java.util.ArrayList<>())
-          .add(Protocols.name(a.protocol()));
+          .add(IpProtocol.name(a.protocol()));
     }
     StringJoiner out = new StringJoiner(" + ");
     byPorts.forEach(
@@ -56,7 +56,7 @@ public enum DiffFormat {
   }
 
   private static String ports(AccessDiff.Access a) {
-    if (!Protocols.hasPorts(a.protocol())) {
+    if (!IpProtocol.hasPorts(a.protocol())) {
       return "";
     }
     StringJoiner j = new StringJoiner(",");
@@ -270,7 +270,7 @@ public enum DiffFormat {
         g.writeArrayFieldStart("access");
         for (AccessDiff.Access a : c.access()) {
           g.writeStartObject();
-          g.writeStringField("protocol", Protocols.name(a.protocol()));
+          g.writeStringField("protocol", IpProtocol.name(a.protocol()));
           g.writeNumberField("proto", a.protocol());
           g.writeArrayFieldStart("ports");
           for (int[] p : a.ports()) {

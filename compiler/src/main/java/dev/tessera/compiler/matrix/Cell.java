@@ -1,5 +1,6 @@
 package dev.tessera.compiler.matrix;
 
+import dev.tessera.net.IpProtocol;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -91,7 +92,7 @@ public record Cell(int totalPairs, List<ProtoPorts> protocols) {
       while (j < sorted.size() && sorted.get(j)[0] == proto) {
         j++;
       }
-      List<Segment> segs = sweep(sorted.subList(i, j), sumPairs, Protocols.hasPorts(proto));
+      List<Segment> segs = sweep(sorted.subList(i, j), sumPairs, IpProtocol.hasPorts(proto));
       if (!segs.isEmpty()) {
         out.add(new ProtoPorts(proto, segs));
       }

@@ -1,5 +1,6 @@
 package dev.tessera.compiler.matrix;
 
+import dev.tessera.net.IpProtocol;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,7 +80,7 @@ public final class CellText {
           int min = cell.totalPairs();
           for (Map.Entry<Integer, List<Segment>> e : protos.entrySet()) {
             List<Segment> merged = merge(e.getValue());
-            String ports = Protocols.hasPorts(e.getKey()) ? ports(merged) : "";
+            String ports = IpProtocol.hasPorts(e.getKey()) ? ports(merged) : "";
             protosByPorts.computeIfAbsent(ports, x -> new ArrayList<>()).add(e.getKey());
             for (Segment s : e.getValue()) {
               min = Math.min(min, s.pairs());
@@ -90,10 +91,10 @@ public final class CellText {
           List<Integer> numbers = new ArrayList<>();
           boolean tcpUdp =
               protosByPorts.values().stream()
-                  .anyMatch(ps -> ps.contains(Protocols.TCP) && ps.contains(Protocols.UDP));
+                  .anyMatch(ps -> ps.contains(IpProtocol.TCP) && ps.contains(IpProtocol.UDP));
           protosByPorts.forEach(
               (ports, ps) -> {
-                String names = String.join("/", ps.stream().map(Protocols::name).toList());
+                String names = String.join("/", ps.stream().map(IpProtocol::name).toList());
                 texts.add(ports.isEmpty() ? names : names + " " + ports);
                 numbers.addAll(ps);
                 compact.add(compact(ports, ps, names, tcpUdp));
@@ -129,15 +130,15 @@ public final class CellText {
    * full form is in the cell's tooltip.
    */
   private static String compact(String ports, List<Integer> ps, String names, boolean tcpUdp) {
-    if (ps.contains(Protocols.TCP) && ps.contains(Protocols.UDP)) {
+    if (ps.contains(IpProtocol.TCP) && ps.contains(IpProtocol.UDP)) {
       List<String> rest =
           ps.stream()
-              .filter(p -> p != Protocols.TCP && p != Protocols.UDP)
-              .map(Protocols::name)
+              .filter(p -> p != IpProtocol.TCP && p != IpProtocol.UDP)
+              .map(IpProtocol::name)
               .toList();
       return rest.isEmpty() ? ports : ports + "+" + String.join("/", rest);
     }
-    boolean icmpOnly = ps.stream().allMatch(p -> p == Protocols.ICMP || p == Protocols.ICMPV6);
+    boolean icmpOnly = ps.stream().allMatch(p -> p == IpProtocol.ICMP || p == IpProtocol.ICMPV6);
     if (icmpOnly) {
       return tcpUdp ? "" : "icmp";
     }
@@ -192,7 +193,7 @@ public final class CellText {
     }
     for (int r : rules) {
       for (Cell.ProtoPorts pp : cell.protocols()) {
-        boolean ported = Protocols.hasPorts(pp.proto());
+        boolean ported = IpProtocol.hasPorts(pp.proto());
         int first = -1;
         int last = -1;
         int pairs = 0;

@@ -1,5 +1,6 @@
 package dev.tessera.compiler.matrix;
 
+import dev.tessera.net.IpProtocol;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.IdentityHashMap;
@@ -89,7 +90,7 @@ final class MatrixCsv {
               .append(',')
               .append(dst)
               .append(',')
-              .append(Protocols.name(r.proto()))
+              .append(IpProtocol.name(r.proto()))
               .append(',')
               .append(r.ports())
               .append(',')

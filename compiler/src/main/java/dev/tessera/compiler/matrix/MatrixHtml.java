@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
+import dev.tessera.net.IpProtocol;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -202,7 +203,7 @@ final class MatrixHtml {
     g.writeStartArray();
     for (CellText.LongRow r : CellText.longRows(c)) {
       g.writeStartArray();
-      g.writeString(Protocols.name(r.proto()));
+      g.writeString(IpProtocol.name(r.proto()));
       g.writeString(r.ports());
       g.writeNumber(r.rule());
       g.writeNumber(r.pairs());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import dev.tessera.net.IpProtocol;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.List;
@@ -115,7 +116,7 @@ final class MatrixJson {
           for (int i = 0; i < ps.size(); i++) {
             line.append(i > 0 ? ", " : "")
                 .append('"')
-                .append(Protocols.name(ps.get(i)))
+                .append(IpProtocol.name(ps.get(i)))
                 .append('"');
           }
           line.append("], \"protos\": ").append(ps.toString()).append(", \"ports\": [");

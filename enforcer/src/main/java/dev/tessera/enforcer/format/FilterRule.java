@@ -1,6 +1,7 @@
 package dev.tessera.enforcer.format;
 
 import dev.tessera.net.IpPrefix;
+import dev.tessera.net.IpProtocol;
 import java.util.List;
 import java.util.Objects;
 

@@ -2,8 +2,8 @@ package dev.tessera.enforcer.rules;
 
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
-import dev.tessera.enforcer.format.IpProtocol;
 import dev.tessera.net.IpPrefix;
+import dev.tessera.net.IpProtocol;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

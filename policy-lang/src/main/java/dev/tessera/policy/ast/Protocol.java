@@ -1,7 +1,7 @@
 package dev.tessera.policy.ast;
 
+import dev.tessera.net.IpProtocol;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -14,35 +14,11 @@ import java.util.Optional;
  */
 public record Protocol(int number, String name) {
 
-  /** Tailscale's protocol names (KB 1337, proto): name to IANA number. */
-  public static final Map<String, Integer> NAMES =
-      Map.ofEntries(
-          Map.entry("icmp", 1),
-          Map.entry("igmp", 2),
-          Map.entry("ipv4", 4),
-          Map.entry("ip-in-ip", 4),
-          Map.entry("tcp", 6),
-          Map.entry("egp", 8),
-          Map.entry("igp", 9),
-          Map.entry("udp", 17),
-          Map.entry("gre", 47),
-          Map.entry("esp", 50),
-          Map.entry("ah", 51),
-          Map.entry("ipv6-icmp", 58),
-          Map.entry("sctp", 132),
-          Map.entry("fc", 133));
-
-  public static final int ICMP = 1;
-  public static final int TCP = 6;
-  public static final int UDP = 17;
-  public static final int ICMPV6 = 58;
-  public static final int SCTP = 132;
-
   public Protocol {
     if (number < 0 || number > 255) {
       throw new IllegalArgumentException("protocol number out of range: " + number);
     }
-    if (name != null && !Integer.valueOf(number).equals(NAMES.get(name))) {
+    if (name != null && !Integer.valueOf(number).equals(IpProtocol.NAMES.get(name))) {
       throw new IllegalArgumentException("protocol name " + name + " is not " + number);
     }
   }
@@ -53,7 +29,7 @@ public record Protocol(int number, String name) {
       return Optional.empty();
     }
     String lower = text.toLowerCase(Locale.ROOT);
-    Integer byName = NAMES.get(lower);
+    Integer byName = IpProtocol.NAMES.get(lower);
     if (byName != null) {
       return Optional.of(new Protocol(byName, lower));
     }
@@ -83,7 +59,7 @@ public record Protocol(int number, String name) {
 
   /** Only TCP, UDP and SCTP carry ports; every other protocol needs the {@code *} port. */
   public boolean supportsPorts() {
-    return number == TCP || number == UDP || number == SCTP;
+    return IpProtocol.hasPorts(number);
   }
 
   /** The spelling as written: the name, else the number. */

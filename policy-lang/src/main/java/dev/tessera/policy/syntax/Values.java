@@ -2,6 +2,7 @@ package dev.tessera.policy.syntax;
 
 import dev.tessera.net.IpAddress;
 import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpProtocol;
 import dev.tessera.policy.ast.AclDestination;
 import dev.tessera.policy.ast.AutoGroup;
 import dev.tessera.policy.ast.GrantIp;
@@ -390,7 +391,7 @@ public final class Values {
       char c = s.charAt(i);
       if (c < '0' || c > '9') {
         String help =
-            Protocol.NAMES.containsKey(s.toLowerCase(java.util.Locale.ROOT))
+            IpProtocol.NAMES.containsKey(s.toLowerCase(java.util.Locale.ROOT))
                 ? "a protocol goes in proto, not in the port"
                 : "ports are *, 22, 80-90 or lists like 22,80,443";
         d.error(Codes.INVALID_PORT, "invalid port \"" + part + "\": not a number", span, help);
@@ -406,7 +407,7 @@ public final class Values {
   }
 
   private static final List<String> PROTO_NAMES =
-      List.copyOf(new java.util.TreeSet<>(Protocol.NAMES.keySet()));
+      List.copyOf(new java.util.TreeSet<>(IpProtocol.NAMES.keySet()));
 
   /** A proto name or number. */
   public static Optional<Protocol> protocol(String text, SourceSpan span, Diagnostics d) {
@@ -513,7 +514,7 @@ public final class Values {
     }
     int colon = text.indexOf(':');
     if (colon < 0) {
-      if (Protocol.NAMES.containsKey(text.toLowerCase(java.util.Locale.ROOT))) {
+      if (IpProtocol.NAMES.containsKey(text.toLowerCase(java.util.Locale.ROOT))) {
         d.error(
             Codes.INVALID_PORT,
             "\"" + text + "\" needs a port",

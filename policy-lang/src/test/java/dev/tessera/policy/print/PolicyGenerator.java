@@ -2,6 +2,7 @@ package dev.tessera.policy.print;
 
 import dev.tessera.net.IpAddress;
 import dev.tessera.net.IpCidr;
+import dev.tessera.net.IpProtocol;
 import dev.tessera.policy.ast.Acl;
 import dev.tessera.policy.ast.AclAction;
 import dev.tessera.policy.ast.AclDestination;
@@ -118,7 +119,7 @@ final class PolicyGenerator {
     "custom:managed-by",
     "falcon:ztaScore"
   };
-  private static final List<String> PROTO_NAMES = List.copyOf(Protocol.NAMES.keySet());
+  private static final List<String> PROTO_NAMES = List.copyOf(IpProtocol.NAMES.keySet());
   private static final Set<String> PREFIX_WORDS =
       Set.of("tag", "group", "autogroup", "ipset", "user", "posture", "host", "localpart");
 
