@@ -1,10 +1,12 @@
 package dev.tessera.bundle;
 
+import dev.tessera.net.IpPrefix;
 import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -13,7 +15,11 @@ import java.util.TreeSet;
  * /v1/bundle}: its WireGuard listen port (the server pairs it with the source address it observes),
  * the endpoints it can be reached at (its interface addresses with that port), and posture facts
  * ({@code node:os}, {@code node:osVersion}, {@code node:tsVersion}, ...). The server records them
- * in its registry and puts each node's endpoints into its peers' bundles.
+ * in its registry and puts each node's endpoints into its peers' bundles. An enrolled agent also
+ * states the routes it advertises (its exit node offer as {@code 0.0.0.0/0} and {@code ::/0}), so
+ * that {@code tessera-agent up} with other {@code --advertise-routes} than at enrollment reaches
+ * the registry through the same signed request; an agent that states nothing keeps what was
+ * recorded.
  *
  * <p>The query is deterministic (endpoints and facts sorted), so the same state is the same report
  * and the server does not write (or re-sign peers' bundles) for a poll that changed nothing.
@@ -21,9 +27,14 @@ import java.util.TreeSet;
  * @param listenPort the UDP port WireGuard listens on, or 0 when unknown (then no {@code port=})
  * @param endpoints at most {@link PeerEndpoints#MAX_ENDPOINTS} are sent
  * @param posture at most {@link #MAX_FACTS} are sent
+ * @param advertisedRoutes every route the node advertises now ({@code advertise=}, empty when it
+ *     advertises none), or empty when it states nothing about them (then no {@code advertise=})
  */
 public record PollReport(
-    int listenPort, List<InetSocketAddress> endpoints, Map<String, String> posture) {
+    int listenPort,
+    List<InetSocketAddress> endpoints,
+    Map<String, String> posture,
+    Optional<List<IpPrefix>> advertisedRoutes) {
   /** The most posture facts one poll carries (the server keeps no more). */
   public static final int MAX_FACTS = 32;
 
@@ -33,6 +44,13 @@ public record PollReport(
     }
     endpoints = List.copyOf(endpoints);
     posture = Map.copyOf(posture);
+    advertisedRoutes = advertisedRoutes.map(List::copyOf);
+  }
+
+  /** A report that states nothing about routes. */
+  public PollReport(
+      int listenPort, List<InetSocketAddress> endpoints, Map<String, String> posture) {
+    this(listenPort, endpoints, posture, Optional.empty());
   }
 
   /** The query parameters, each starting with {@code &}: append them to the poll's path. */
@@ -59,6 +77,14 @@ public record PollReport(
                         .append(encode(f.getKey()))
                         .append(encode("="))
                         .append(encode(f.getValue())));
+    advertisedRoutes.ifPresent(
+        routes ->
+            sb.append("&advertise=")
+                .append(
+                    encode(
+                        String.join(
+                            ",",
+                            new TreeSet<>(routes.stream().map(IpPrefix::toString).toList())))));
     return sb.toString();
   }
 

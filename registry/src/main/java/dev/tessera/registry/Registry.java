@@ -499,6 +499,48 @@ public final class Registry implements AutoCloseable {
         });
   }
 
+  /**
+   * The routes a node advertises now (an agent's {@code up} with other {@code --advertise-routes}
+   * or {@code --advertise-exit-node} than at enrollment; the exit node as {@code 0.0.0.0/0} and
+   * {@code ::/0}). Approval is worked out again: a route approved before stays approved while it is
+   * advertised, a route no longer advertised loses its approval, and a new one is approved by
+   * {@code autoApprovers} (or later by an administrator). The auth key's pre-approval covers what
+   * the node advertised when it enrolled. Unchanged routes write nothing; a change is audited as
+   * {@code routes-advertised}.
+   */
+  public Node advertise(
+      String publicKey, List<String> routes, PolicyChecks.RouteApproval autoApprovers)
+      throws RegistryException {
+    List<String> advertised = Names.routes(routes);
+    return write(
+        tx -> {
+          Node n =
+              nodeWhere(tx.c, "n.public_key = ?", publicKey)
+                  .orElseThrow(() -> unknownNode(publicKey));
+          if (n.advertisedRoutes().equals(advertised)) {
+            return n;
+          }
+          List<String> approved = new ArrayList<>();
+          for (String r : advertised) {
+            if (n.approvedRoutes().contains(r) || autoApprovers.approves(r, n.user(), n.tags())) {
+              approved.add(r);
+            }
+          }
+          update(
+              tx.c,
+              "UPDATE nodes SET advertised_routes = ?, approved_routes = ? WHERE id = ?",
+              toJson(advertised),
+              toJson(approved),
+              n.id());
+          Map<String, Object> d = new LinkedHashMap<>();
+          d.put("from", n.advertisedRoutes());
+          d.put("to", advertised);
+          d.put("approvedRoutes", approved);
+          tx.audit("node:" + n.name(), "routes-advertised", n.name(), d);
+          return nodeWhere(tx.c, "n.id = ?", n.id()).orElseThrow();
+        });
+  }
+
   public Node rename(String actor, String name, String newName) throws RegistryException {
     String to = Names.hostname(newName);
     return write(

@@ -389,6 +389,60 @@ abstract class RegistryContract {
   }
 
   @Test
+  void aNodeChangesWhatItAdvertisesAndApprovalIsWorkedOutAgain() throws Exception {
+    Registry r = registry();
+    String key = userKey(r, true);
+    Node router =
+        r.enroll(
+            new Enrollment(key, newKey(), "router", List.of("10.2.0.0/16", "10.3.0.0/16"), false),
+            POLICY);
+    r.approveRoutes("cli", "router", List.of("10.2.0.0/16"));
+    long revision = r.revision();
+
+    // 10.2 stays approved, 10.3 goes, 10.1 is approved by autoApprovers, the exit routes wait.
+    Node changed =
+        r.advertise(
+            router.publicKey(),
+            List.of("0.0.0.0/0", "::/0", "10.1.0.0/16", "10.2.0.0/16"),
+            POLICY.routes());
+    assertThat(changed.advertisedRoutes())
+        .containsExactly("0.0.0.0/0", "10.1.0.0/16", "10.2.0.0/16", "::/0");
+    assertThat(changed.approvedRoutes()).containsExactly("10.1.0.0/16", "10.2.0.0/16");
+    assertThat(r.revision()).isEqualTo(revision + 1);
+    assertThat(r.audit(1).getLast().action()).isEqualTo("routes-advertised");
+    assertThat(r.audit(1).getLast().actor()).isEqualTo("node:router");
+
+    // The same routes again (in another order) write nothing.
+    Snapshot before = Snapshot.of(r);
+    r.advertise(
+        router.publicKey(),
+        List.of("10.2.0.0/16", "::/0", "10.1.0.0/16", "0.0.0.0/0"),
+        POLICY.routes());
+    assertThat(Snapshot.of(r)).isEqualTo(before);
+
+    // Advertising nothing withdraws every route and its approval.
+    Node none = r.advertise(router.publicKey(), List.of(), POLICY.routes());
+    assertThat(none.advertisedRoutes()).isEmpty();
+    assertThat(none.approvedRoutes()).isEmpty();
+    // ... and a route advertised again needs approval again.
+    assertThat(
+            r.advertise(router.publicKey(), List.of("10.2.0.0/16"), POLICY.routes())
+                .approvedRoutes())
+        .isEmpty();
+
+    assertRefused(
+        r,
+        Code.MALFORMED_ROUTE,
+        "not a route",
+        () -> r.advertise(router.publicKey(), List.of("10.9.0.1/16"), POLICY.routes()));
+    assertRefused(
+        r,
+        Code.UNKNOWN_NODE,
+        "no node",
+        () -> r.advertise(newKey(), List.of("10.1.0.0/16"), POLICY.routes()));
+  }
+
+  @Test
   void routesAreApprovedByTheKeyThePolicyOrAnAdministrator() throws Exception {
     Registry r = registry();
     String key = userKey(r, true);

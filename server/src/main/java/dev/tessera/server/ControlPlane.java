@@ -1,6 +1,7 @@
 package dev.tessera.server;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.registry.Registry;
 import dev.tessera.registry.RegistryException;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -42,6 +44,9 @@ public final class ControlPlane implements AutoCloseable {
 
   static final int MAX_REPORTED_FACTS = 32;
 
+  /** Bound on one node's replay window for logouts (a node logs out once). */
+  private static final int MAX_LOGOUT_NONCES = 16;
+
   /** How the registry is used: its database, and how long an ephemeral node may stay unseen. */
   public record Settings(Registry registry, Duration ephemeralIdle, long healthCheckMillis) {
     public Settings {
@@ -52,11 +57,20 @@ public final class ControlPlane implements AutoCloseable {
     }
   }
 
-  private record Reported(List<String> endpoints, Map<String, String> posture, long atMillis) {}
+  /** Bound on the routes one poll may advertise. */
+  static final int MAX_ADVERTISED_ROUTES = 256;
+
+  private record Reported(
+      List<String> endpoints,
+      Map<String, String> posture,
+      Optional<List<String>> advertised,
+      long atMillis) {}
 
   private final Settings settings;
   private final EnrollmentService enrollment;
   private final Function<String, byte[]> nodeKey;
+  private final java.util.function.Supplier<dev.tessera.registry.PolicyChecks> checks;
+  private final NodeAuth.Authenticator logoutAuth;
   private final String serverPublicKey;
   private final ServerStatus status;
   private final ScheduledExecutorService worker;
@@ -68,6 +82,8 @@ public final class ControlPlane implements AutoCloseable {
     this.settings = settings;
     this.enrollment = new EnrollmentService(settings.registry(), serverKey, loop::checks);
     this.nodeKey = loop::nodeKey;
+    this.checks = loop::checks;
+    this.logoutAuth = new NodeAuth.Authenticator(serverKey, this::logoutKey, MAX_LOGOUT_NONCES);
     this.serverPublicKey = serverKey.publicKeyBase64();
     this.status = status;
     this.worker =
@@ -185,20 +201,29 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
-   * {@code POST /v1/logout}: deletes the authenticated node from the registry on the registry
-   * thread and hands the answer to {@code done} (on that thread). The node leaves every bundle at
-   * the next compilation, which the registry's new revision triggers.
+   * {@code POST /v1/logout}: authenticates the node and deletes it from the registry, both on the
+   * registry thread, and hands the answer to {@code done} (on that thread). The node's key is the
+   * compiled inventory's, or for a node enrolled since the last compilation the registry's (an
+   * expired node is not accepted either way), so a node can log out right after it enrolled. Every
+   * authentication failure is the same 401. The node leaves every bundle at the next compilation,
+   * which the registry's new revision triggers.
    */
-  void logout(String node, Consumer<EnrollmentService.Response> done) {
-    byte[] key = nodeKey.apply(node);
-    if (key == null) {
-      done.accept(error(404, "unknown-node", "no node " + node + " in the registry"));
-      return;
-    }
-    String publicKey = Base64.getEncoder().encodeToString(key);
+  void logout(
+      String method,
+      String uri,
+      byte[] body,
+      Map<String, String> headers,
+      Consumer<EnrollmentService.Response> done) {
     onRegistryThread(
         done,
         () -> {
+          String node;
+          try {
+            node = logoutAuth.authenticate(method, uri, body, headers, System.currentTimeMillis());
+          } catch (dev.tessera.bundle.BundleException e) {
+            return error(401, "unauthorized", "unauthorized");
+          }
+          String publicKey = Base64.getEncoder().encodeToString(logoutKey(node));
           try {
             var gone = settings.registry().deleteByKey("node:" + node, publicKey);
             LOG.info("node {} logged out and was deleted", gone.name());
@@ -212,18 +237,52 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
+   * The key a node logs out with: the compiled inventory's, else the registry's for a node not
+   * compiled yet whose key has not expired; null for no such node (or no database).
+   */
+  private byte[] logoutKey(String node) {
+    byte[] compiled = nodeKey.apply(node);
+    if (compiled != null) {
+      return compiled;
+    }
+    try {
+      return settings
+          .registry()
+          .node(node)
+          .filter(n -> !n.isExpired(java.time.Instant.now()))
+          .map(n -> decodeKey(n.publicKey()))
+          .orElse(null);
+    } catch (RegistryException e) {
+      databaseFailed(e);
+      return null;
+    }
+  }
+
+  private static byte[] decodeKey(String base64) {
+    try {
+      byte[] k = Base64.getDecoder().decode(base64);
+      return k.length == 32 ? k : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /**
    * Records what an authenticated node reported with its poll ({@code endpoint=HOST:PORT} repeated,
-   * {@code port=N} for the observed source address, {@code posture=KEY=VALUE} repeated), off the
-   * request's thread; an unchanged report is written at most once per {@link
-   * #REPORT_REFRESH_MILLIS}. A poll with none of these parameters reports nothing and changes
-   * nothing.
+   * {@code port=N} for the observed source address, {@code posture=KEY=VALUE} repeated, {@code
+   * advertise=P,P,...} for every route it advertises now), off the request's thread; an unchanged
+   * report is written at most once per {@link #REPORT_REFRESH_MILLIS}. A poll with none of these
+   * parameters reports nothing and changes nothing; one without {@code advertise} keeps the
+   * advertised routes. Changed routes are approved again under the current policy's {@code
+   * autoApprovers} ({@link dev.tessera.registry.Registry#advertise}).
    */
   void report(String node, Map<String, List<String>> query, String observedAddress) {
     byte[] key = nodeKey.apply(node);
     if (key == null
         || !(query.containsKey("endpoint")
             || query.containsKey("port")
-            || query.containsKey("posture"))) {
+            || query.containsKey("posture")
+            || query.containsKey("advertise"))) {
       return; // a poll that reports nothing (an agent without reports) keeps what was recorded
     }
     List<String> endpoints = new ArrayList<>();
@@ -246,11 +305,15 @@ public final class ControlPlane implements AutoCloseable {
         posture.put(f.substring(0, eq), f.substring(eq + 1));
       }
     }
+    Optional<List<String>> advertised = advertised(query.get("advertise"));
+    boolean reportsAddresses =
+        query.containsKey("endpoint") || query.containsKey("port") || query.containsKey("posture");
     long now = System.currentTimeMillis();
     Reported last = reported.get(node);
     if (last != null
         && last.endpoints().equals(endpoints)
         && last.posture().equals(posture)
+        && last.advertised().equals(advertised)
         && now - last.atMillis() < REPORT_REFRESH_MILLIS) {
       return;
     }
@@ -263,8 +326,14 @@ public final class ControlPlane implements AutoCloseable {
       worker.execute(
           () -> {
             try {
-              settings.registry().report(publicKey, endpoints, posture);
-              reported.put(node, new Reported(List.copyOf(endpoints), Map.copyOf(posture), now));
+              if (reportsAddresses) {
+                settings.registry().report(publicKey, endpoints, posture);
+              }
+              if (advertised.isPresent()) {
+                settings.registry().advertise(publicKey, advertised.get(), checks.get().routes());
+              }
+              reported.put(
+                  node, new Reported(List.copyOf(endpoints), Map.copyOf(posture), advertised, now));
             } catch (RegistryException e) {
               databaseFailed(
                   e); // malformed reports are dropped; the node is still served its bundle
@@ -278,6 +347,23 @@ public final class ControlPlane implements AutoCloseable {
     } catch (java.util.concurrent.RejectedExecutionException e) {
       pending.decrementAndGet();
     }
+  }
+
+  /**
+   * {@code advertise=P,P,...} (the first one counts; empty: no routes), at most {@value
+   * #MAX_ADVERTISED_ROUTES}; empty when the poll does not say.
+   */
+  static Optional<List<String>> advertised(List<String> values) {
+    if (values == null || values.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> routes = new ArrayList<>();
+    for (String r : values.get(0).split(",")) {
+      if (!r.isBlank() && routes.size() < MAX_ADVERTISED_ROUTES) {
+        routes.add(r.strip());
+      }
+    }
+    return Optional.of(List.copyOf(routes));
   }
 
   private static int parsePort(List<String> values) {

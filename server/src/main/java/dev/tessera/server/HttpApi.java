@@ -35,11 +35,13 @@ import java.util.concurrent.TimeUnit;
  *            one it holds; 304 when nothing changed within the wait (long-poll, default 30 s)
  *        with a registry, the query also reports the node's endpoints and posture (signed with
  *        the request): endpoint=HOST:PORT (repeated), port=N (its WireGuard port at the source
- *        address the server sees), posture=KEY=VALUE (repeated)
+ *        address the server sees), posture=KEY=VALUE (repeated), advertise=P,P,... (every route
+ *        the node advertises now; approved again under autoApprovers when it changed)
  *   POST /v1/ack   {"version": N, "hash": "..."}   authenticated node; 204
  *   POST /v1/enroll                     with a registry: join with an auth key, signed with the
  *                                       key being registered (see EnrollmentService); JSON answer
- *   POST /v1/logout                     with a registry: authenticated node; deletes it from the
+ *   POST /v1/logout                     with a registry: authenticated node (also one enrolled
+ *                                       since the last compilation); deletes it from the
  *                                       registry; 200 {"deleted": NAME}
  *   GET  /v1/server-key                 with a registry: the public signing key (base64), for an
  *                                       agent that enrolls without being given it (trust on first
@@ -263,16 +265,21 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   /**
-   * {@code POST /v1/logout}: an authenticated node deletes itself from the registry (on the
-   * registry's thread, like an enrollment).
+   * {@code POST /v1/logout}: an authenticated node deletes itself from the registry. Both the
+   * authentication and the deletion run on the registry's thread, like an enrollment: a node
+   * enrolled since the last compilation is known only to the registry (see {@link
+   * ControlPlane#logout}).
    */
-  private void logout(ChannelHandlerContext ctx, FullHttpRequest req)
-      throws BundleException, RateLimited {
+  private void logout(ChannelHandlerContext ctx, FullHttpRequest req) {
     byte[] body = ByteBufUtil.getBytes(req.content());
-    String node = authenticate(req, body);
-    charge(node);
+    Map<String, String> headers = authHeaders(req);
     ctx.channel().config().setAutoRead(false);
-    control.logout(node, r -> ctx.executor().execute(() -> registryAnswer(ctx, r)));
+    control.logout(
+        req.method().name(),
+        req.uri(),
+        body,
+        headers,
+        r -> ctx.executor().execute(() -> registryAnswer(ctx, r)));
   }
 
   /** A registry answer (JSON); a refusal (4xx) is answered late, on a closed connection. */

@@ -196,4 +196,58 @@ class PeerBundleServerTest {
     assertThat(versions().get("laptop")).isGreaterThan(after.get("laptop"));
     assertThat(versions().get("exit")).isEqualTo(before.get("exit"));
   }
+
+  void awaitAdvertised(String node, List<String> want) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (!harness.registry.node(node).orElseThrow().advertisedRoutes().equals(want)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(harness.registry.node(node).orElseThrow().advertisedRoutes()).isEqualTo(want);
+  }
+
+  static PollReport advertising(String... routes) {
+    return new PollReport(
+        41641,
+        List.of(),
+        Map.of(),
+        java.util.Optional.of(
+            java.util.Arrays.stream(routes).map(dev.tessera.net.IpPrefix::parse).toList()));
+  }
+
+  @Test
+  void routesAdvertisedAfterEnrollmentAreApprovedAgainAndReachTheBundles() throws Exception {
+    String enrolled = "[127.0.0.1:41641]";
+    // The exit node stops offering itself: laptop loses it as an exit node (and as a peer).
+    poll("exit", () -> advertising());
+    awaitAdvertised("exit", List.of());
+    assertThat(harness.registry.node("exit").orElseThrow().approvedRoutes()).isEmpty();
+    harness.server.pollNow();
+    assertThat(peersOf("laptop")).containsExactlyEntriesOf(Map.of("web", "[] | " + enrolled));
+
+    // It offers itself again: autoApprovers (exitNode: tag:exit) approves it at once.
+    poll("exit", () -> advertising("::/0", "0.0.0.0/0"));
+    awaitAdvertised("exit", List.of("0.0.0.0/0", "::/0"));
+    harness.server.pollNow();
+    assertThat(peersOf("laptop")).containsEntry("exit", "[0.0.0.0/0, ::/0] | " + enrolled);
+
+    // db adds a route no autoApprover covers: advertised, not approved, not in web's bundle.
+    poll("db", () -> advertising("10.1.0.0/16", "10.2.0.0/16"));
+    awaitAdvertised("db", List.of("10.1.0.0/16", "10.2.0.0/16"));
+    assertThat(harness.registry.node("db").orElseThrow().approvedRoutes())
+        .containsExactly("10.1.0.0/16");
+    // lone offers an exit node nobody approves: nothing changes for anyone's bundle.
+    poll("lone", () -> advertising("0.0.0.0/0", "::/0"));
+    awaitAdvertised("lone", List.of("0.0.0.0/0", "::/0"));
+    assertThat(harness.registry.node("lone").orElseThrow().approvedRoutes()).isEmpty();
+    harness.server.pollNow();
+    assertThat(peersOf("web")).containsEntry("db", "[10.1.0.0/16] | " + enrolled);
+    assertThat(peersOf("laptop")).doesNotContainKey("lone");
+
+    // A report without advertise= keeps what was advertised.
+    poll("db", () -> new PollReport(41641, List.of(), Map.of("node:os", "linux")));
+    Thread.sleep(200);
+    assertThat(harness.registry.node("db").orElseThrow().advertisedRoutes())
+        .containsExactly("10.1.0.0/16", "10.2.0.0/16");
+  }
 }

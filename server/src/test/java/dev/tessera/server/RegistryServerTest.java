@@ -42,7 +42,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RegistryServerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  /**
+   * One client per test: a pooled connection to an earlier test's server, closed since, would be
+   * reused by a later test whose server got the same ephemeral port, and fail with EOF.
+   */
+  private final HttpClient http = HttpClient.newHttpClient();
 
   @TempDir Path dir;
   final SigningKey key = SigningKey.fromSeed(PolicyServerTest.seed(1));
@@ -92,6 +97,7 @@ class RegistryServerTest {
   void stop() throws Exception {
     server.close();
     registry.close();
+    http.close();
   }
 
   String authKey(List<String> tags, boolean reusable) throws RegistryException {
@@ -127,7 +133,7 @@ class RegistryServerTest {
         .sign("POST", "/v1/enroll", body, System.currentTimeMillis())
         .asMap()
         .forEach(b::header);
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   BundleClient client(String node, byte[] privateKey) {
@@ -149,7 +155,7 @@ class RegistryServerTest {
 
   String health() throws Exception {
     HttpResponse<String> r =
-        HTTP.send(
+        http.send(
             HttpRequest.newBuilder(base.resolve("/v1/health")).build(),
             HttpResponse.BodyHandlers.ofString());
     return r.statusCode() + " " + r.body().strip();
@@ -190,7 +196,7 @@ class RegistryServerTest {
         .sign("GET", path, new byte[0], System.currentTimeMillis())
         .asMap()
         .forEach(b::header);
-    assertThat(HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode())
+    assertThat(http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode())
         .isEqualTo(200);
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (!registry.node("web").orElseThrow().endpoints().contains("127.0.0.1:51820")
@@ -247,7 +253,7 @@ class RegistryServerTest {
         .hasMessageContaining("tag:db");
 
     HttpResponse<String> unsigned =
-        HTTP.send(
+        http.send(
             HttpRequest.newBuilder(base.resolve("/v1/enroll"))
                 .POST(HttpRequest.BodyPublishers.ofString("{}"))
                 .build(),
@@ -266,13 +272,13 @@ class RegistryServerTest {
         .sign("POST", path, body, System.currentTimeMillis())
         .asMap()
         .forEach(b::header);
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void theServerKeyIsPublishedAndALoggedOutNodeIsDeletedAndLeavesEveryBundle() throws Exception {
     HttpResponse<String> published =
-        HTTP.send(
+        http.send(
             HttpRequest.newBuilder(base.resolve("/v1/server-key")).build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(published.statusCode()).isEqualTo(200);
@@ -321,6 +327,28 @@ class RegistryServerTest {
         .isFalse();
     HttpResponse<String> again = signedPost("/v1/logout", "laptop", laptopPrivate, new byte[0]);
     assertThat(again.statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aNodeLogsOutRightAfterItEnrolledBeforeAnyCompilationKnowsIt() throws Exception {
+    assertThat(enroll(authKey(List.of(), false), laptopPrivate, "laptop").statusCode())
+        .isEqualTo(200);
+    // No compilation since the enrollment (the server polls hourly here): only the registry knows
+    // laptop. A request signed with another key is still refused, and deletes nothing.
+    Object before = registryState();
+    assertThat(signedPost("/v1/logout", "laptop", otherPrivate, new byte[0]).statusCode())
+        .isEqualTo(401);
+    assertThat(signedPost("/v1/logout", "nobody", laptopPrivate, new byte[0]).statusCode())
+        .isEqualTo(401);
+    assertThat(registryState()).isEqualTo(before);
+
+    HttpResponse<String> out = signedPost("/v1/logout", "laptop", laptopPrivate, new byte[0]);
+    assertThat(out.statusCode()).as(out.body()).isEqualTo(200);
+    assertThat(JSON.readTree(out.body()).path("deleted").asText()).isEqualTo("laptop");
+    assertThat(registry.node("laptop")).isEmpty();
+    assertThat(signedPost("/v1/logout", "laptop", laptopPrivate, new byte[0]).statusCode())
+        .as("logged out already")
+        .isEqualTo(401);
   }
 
   @Test
