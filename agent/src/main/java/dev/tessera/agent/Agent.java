@@ -85,6 +85,33 @@ public final class Agent implements AutoCloseable {
     this.options = options;
   }
 
+  /**
+   * The policy servers' addresses (their host names resolved now), to keep outside a full tunnel; a
+   * server whose name does not resolve is left out (logged).
+   */
+  private List<InetAddress> serverAddresses(java.util.function.Consumer<String> log) {
+    List<InetAddress> out = new ArrayList<>();
+    for (java.net.URI server :
+        subscription == null ? List.<java.net.URI>of() : subscription.servers()) {
+      String host = server.getHost();
+      if (host == null) {
+        continue;
+      }
+      try {
+        String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        out.addAll(List.of(InetAddress.getAllByName(literal)));
+      } catch (UnknownHostException | IllegalArgumentException e) {
+        log.accept(
+            "cannot resolve the policy server "
+                + host
+                + " ("
+                + e.getMessage()
+                + "): its traffic is not kept outside the tunnel");
+      }
+    }
+    return out;
+  }
+
   /** Brings the interface up. Throws with a user-facing message when a step fails. */
   public static Agent start(AgentConfig config, AgentOptions options) throws IOException {
     Agent a = new Agent(config, options);
@@ -165,7 +192,22 @@ public final class Agent implements AutoCloseable {
         configured.put(p.publicKey(), p.allowedIps());
       }
       peerPolicy = new dev.tessera.agent.distribution.PeerPolicy(device, configured, log);
+      peerPolicy.useRouting(
+          options.routing(),
+          dev.tessera.agent.distribution.RoutingOptions.coversThisMachine(options.iface()));
       subscription.attachPeers(peerPolicy);
+    } else if (options.routing().acceptRoutes() || options.routing().exitNode().isPresent()) {
+      throw new IOException(
+          "--accept-routes and --exit-node use the routes of a policy server's bundles: join a"
+              + " tailnet (--server) or route in the config's AllowedIPs");
+    }
+    boolean exitNode = subscription != null && options.routing().exitNode().isPresent();
+    if (exitNode) {
+      // Default traffic goes into the tunnel (policy routing below), and there to the exit node,
+      // the only peer whose AllowedIPs hold the default routes; with no usable exit node it is
+      // dropped there, never sent outside the tunnel.
+      routes.add(IpPrefix.ALL_V4);
+      routes.add(IpPrefix.ALL_V6);
     }
 
     // 3. TUN interface and addresses (routes come after the UDP socket carries its fwmark).
@@ -204,6 +246,7 @@ public final class Agent implements AutoCloseable {
       List<IpCidr> own = config.iface().addresses();
       subscription.reportWith(
           new dev.tessera.agent.distribution.LocalReport(
+              options.routing().advertisedRoutes(),
               options.iface(),
               udp::port,
               a -> own.stream().anyMatch(c -> c.masked().contains(IpAddress.of(a)))));
@@ -222,6 +265,12 @@ public final class Agent implements AutoCloseable {
             tun.name(),
             PolicyRouting::tableInUse,
             nft);
+    if (exitNode) {
+      // The policy server stays reachable outside the tunnel: the node must never lose the
+      // control plane that tells it which exit node to use (WireGuard's own datagrams carry the
+      // fwmark and skip the tunnel already).
+      plan = PolicyRouting.keepOutside(plan, serverAddresses(log));
+    }
     if (plan.fwmark() != 0) {
       udp.setFwmark((int) plan.fwmark());
       device.setFwmark((int) plan.fwmark());

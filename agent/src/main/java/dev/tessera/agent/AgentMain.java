@@ -9,8 +9,8 @@ import java.nio.file.Path;
  * <p>Usage: {@code AgentMain --config FILE [--filter FILE] [--interface NAME] [--metrics-listen
  * ADDR:PORT] [--flow-log FILE]}, or joining a control plane: {@code AgentMain --state-dir DIR
  * [--server URL[,URL...]]... [--auth-key KEY] [--hostname H] [--advertise-routes P,...]
- * [--advertise-exit-node] [--server-key KEY] [--interface NAME]}, or {@code AgentMain --logout
- * --state-dir DIR}.
+ * [--advertise-exit-node] [--accept-routes] [--exit-node NAME|IP] [--server-key KEY] [--interface
+ * NAME]}, or {@code AgentMain --logout --state-dir DIR}.
  */
 public final class AgentMain {
   private AgentMain() {}
@@ -26,13 +26,19 @@ public final class AgentMain {
     String authKey = null;
     String hostname = null;
     String serverKey = null;
-    java.util.List<String> routes = java.util.List.of();
-    boolean exitNode = false;
+    java.util.Optional<java.util.List<String>> routes = java.util.Optional.empty();
+    java.util.Optional<Boolean> exitNode = java.util.Optional.empty();
+    java.util.Optional<Boolean> acceptRoutes = java.util.Optional.empty();
+    java.util.Optional<String> useExitNode = java.util.Optional.empty();
     boolean logout = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--advertise-exit-node")) {
-        exitNode = true;
+        exitNode = java.util.Optional.of(true);
+        continue;
+      }
+      if (a.equals("--accept-routes")) {
+        acceptRoutes = java.util.Optional.of(true);
         continue;
       }
       if (a.equals("--logout")) {
@@ -48,7 +54,9 @@ public final class AgentMain {
         case "--auth-key" -> authKey = args[++i];
         case "--hostname" -> hostname = args[++i];
         case "--server-key" -> serverKey = args[++i];
-        case "--advertise-routes" -> routes = java.util.List.of(args[++i].split(","));
+        case "--advertise-routes" ->
+            routes = java.util.Optional.of(java.util.List.of(args[++i].split(",")));
+        case "--exit-node" -> useExitNode = java.util.Optional.of(args[++i]);
         case "--config" -> config = Path.of(args[++i]);
         case "--filter" -> filter = Path.of(args[++i]);
         case "--interface" -> iface = args[++i];
@@ -85,6 +93,8 @@ public final class AgentMain {
                     java.util.Optional.ofNullable(hostname),
                     routes,
                     exitNode,
+                    acceptRoutes,
+                    useExitNode,
                     stateDir,
                     java.util.Optional.ofNullable(serverKey),
                     java.util.Optional.empty(),
@@ -101,7 +111,8 @@ public final class AgentMain {
               p.config(),
               AgentOptions.defaults(p.iface(), log)
                   .withMetricsListen(metrics)
-                  .withFlowLog(flowLog)));
+                  .withFlowLog(flowLog)
+                  .withRouting(p.routing())));
     }
     if (config == null) {
       usage("--config or --state-dir is required");

@@ -18,6 +18,8 @@ import java.util.function.Consumer;
  * @param log where status lines go (stderr in the CLI)
  * @param metricsListen {@code --metrics-listen}: where to serve Prometheus metrics (empty: nowhere)
  * @param flowLog {@code --flow-log}: the flow log file; overrides [Tessera] FlowLog
+ * @param routing an enrolled node's use of its peers' routes and its advertised routes ({@code
+ *     --accept-routes}, {@code --exit-node}, ...); only under a policy server
  */
 public record AgentOptions(
     String iface,
@@ -30,7 +32,8 @@ public record AgentOptions(
     boolean tunOffload,
     Consumer<String> log,
     Optional<java.net.InetSocketAddress> metricsListen,
-    Optional<Path> flowLog) {
+    Optional<Path> flowLog,
+    dev.tessera.agent.distribution.RoutingOptions routing) {
 
   public static final Path DEFAULT_RUN_DIR = Path.of("/var/run/tessera");
 
@@ -48,7 +51,8 @@ public record AgentOptions(
         !"false".equals(System.getProperty("tessera.agent.tunOffload")),
         log,
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        dev.tessera.agent.distribution.RoutingOptions.NONE);
   }
 
   public AgentOptions withDirs(Path uapi, Path run) {
@@ -63,7 +67,8 @@ public record AgentOptions(
         tunOffload,
         log,
         metricsListen,
-        flowLog);
+        flowLog,
+        routing);
   }
 
   public AgentOptions withFilter(Path f) {
@@ -78,7 +83,8 @@ public record AgentOptions(
         tunOffload,
         log,
         metricsListen,
-        flowLog);
+        flowLog,
+        routing);
   }
 
   public AgentOptions withMetricsListen(java.net.InetSocketAddress listen) {
@@ -93,7 +99,8 @@ public record AgentOptions(
         tunOffload,
         log,
         Optional.ofNullable(listen),
-        flowLog);
+        flowLog,
+        routing);
   }
 
   public AgentOptions withFlowLog(Path file) {
@@ -108,7 +115,24 @@ public record AgentOptions(
         tunOffload,
         log,
         metricsListen,
-        Optional.ofNullable(file));
+        Optional.ofNullable(file),
+        routing);
+  }
+
+  public AgentOptions withRouting(dev.tessera.agent.distribution.RoutingOptions r) {
+    return new AgentOptions(
+        iface,
+        filterOverride,
+        uapiDir,
+        runDir,
+        udpThreads,
+        tunQueues,
+        udpGro,
+        tunOffload,
+        log,
+        metricsListen,
+        flowLog,
+        r);
   }
 
   /**

@@ -29,9 +29,11 @@ import picocli.CommandLine.Parameters;
  *   <li>{@code up --config wg0.conf [--filter FILE] [--interface NAME]}: foreground; the interface
  *       is named after the config file as with wg-quick; SIGTERM/SIGINT (or {@code down}) stop it.
  *   <li>{@code up --server URL --auth-key KEY [--hostname H] [--advertise-routes P,...]
- *       [--advertise-exit-node] [--state-dir DIR]}: joins the tailnet of a control plane ({@code
- *       policyc serve} with a registry) and runs with no config file; later {@code up [--state-dir
- *       DIR]} rejoins from the state directory without a key ({@code dev.tessera.agent.enroll}).
+ *       [--advertise-exit-node] [--accept-routes] [--exit-node NAME|IP] [--state-dir DIR]}: joins
+ *       the tailnet of a control plane ({@code policyc serve} with a registry) and runs with no
+ *       config file; later {@code up [--state-dir DIR]} rejoins from the state directory without a
+ *       key, with the route settings kept there unless given again ({@code
+ *       dev.tessera.agent.enroll}).
  *   <li>{@code logout [--state-dir DIR]}: deletes the node on the server, stops its agent and
  *       forgets the local state.
  *   <li>{@code down IFACE}: stops the agent of that interface (pid file, SIGTERM, waits).
@@ -176,11 +178,38 @@ public final class TesseraAgent implements Callable<Integer> {
         names = "--advertise-routes",
         split = ",",
         paramLabel = "PREFIX",
-        description = "subnet routes to offer the tailnet (approved by autoApprovers or an admin)")
-    List<String> advertiseRoutes = new ArrayList<>();
+        description =
+            "subnet routes to offer the tailnet (approved by autoApprovers or an admin); kept for"
+                + " later runs, a later run with other routes sends them to the server;"
+                + " --advertise-routes= offers none")
+    List<String> advertiseRoutes;
 
-    @Option(names = "--advertise-exit-node", description = "offer this node as an exit node")
-    boolean exitNode;
+    @Option(
+        names = "--advertise-exit-node",
+        arity = "0..1",
+        fallbackValue = "true",
+        paramLabel = "BOOL",
+        description = "offer this node as an exit node (=false: stop offering it); kept")
+    Boolean exitNode;
+
+    @Option(
+        names = "--accept-routes",
+        arity = "0..1",
+        fallbackValue = "true",
+        paramLabel = "BOOL",
+        description =
+            "route the peers' approved subnet routes into the tunnel (default off, as Tailscale on"
+                + " Linux; =false: stop); kept")
+    Boolean acceptRoutes;
+
+    @Option(
+        names = "--exit-node",
+        paramLabel = "NAME|IP",
+        description =
+            "send default traffic through this peer (its name or tunnel address); the server and"
+                + " the WireGuard endpoints stay outside the tunnel; a peer offering no exit route is"
+                + " refused and default traffic dropped; --exit-node= clears it; kept")
+    String useExitNode;
 
     @Option(
         names = "--state-dir",
@@ -221,6 +250,16 @@ public final class TesseraAgent implements Callable<Integer> {
             "tessera-agent up: --config runs a config file; --server/--auth-key join a tailnet: give one of them");
         return 2;
       }
+      if (config != null
+          && (advertiseRoutes != null
+              || exitNode != null
+              || acceptRoutes != null
+              || useExitNode != null)) {
+        System.err.println(
+            "tessera-agent up: --advertise-routes, --advertise-exit-node, --accept-routes and"
+                + " --exit-node are for a node that joins a tailnet (--server), not with --config");
+        return 2;
+      }
       if (!joining) {
         if (config == null) {
           System.err.println(
@@ -252,8 +291,10 @@ public final class TesseraAgent implements Callable<Integer> {
                     servers,
                     Optional.ofNullable(key),
                     Optional.ofNullable(hostname),
-                    advertiseRoutes,
-                    exitNode,
+                    Optional.ofNullable(advertiseRoutes),
+                    Optional.ofNullable(exitNode),
+                    Optional.ofNullable(acceptRoutes),
+                    Optional.ofNullable(useExitNode),
                     stateDir,
                     Optional.ofNullable(serverKey),
                     Optional.ofNullable(serverCert),
@@ -266,7 +307,8 @@ public final class TesseraAgent implements Callable<Integer> {
       }
       AgentOptions opts =
           AgentOptions.defaults(p.iface(), TesseraAgent::log)
-              .withDirs(parent.uapiDir, parent.runDir);
+              .withDirs(parent.uapiDir, parent.runDir)
+              .withRouting(p.routing());
       if (metricsListen != null) {
         opts = opts.withMetricsListen(ServeCommand.parseAddress(metricsListen));
       }
@@ -678,6 +720,7 @@ public final class TesseraAgent implements Callable<Integer> {
               .append('\n');
         }
       }
+      appendRouting(sb, st);
       StringBuilder why = new StringBuilder();
       for (Map.Entry<String, String> e : st.entrySet()) {
         if (e.getKey().startsWith("bundle_refused_")) {
@@ -693,6 +736,41 @@ public final class TesseraAgent implements Callable<Integer> {
           .append('\n');
       if (st.containsKey("bundle_error")) {
         sb.append("  last error: ").append(st.get("bundle_error")).append('\n');
+      }
+    }
+
+    /** The exit node in use, the accepted subnet routes and the routes this node advertises. */
+    static void appendRouting(StringBuilder sb, Map<String, String> st) {
+      if (st.containsKey("exit_node")) {
+        sb.append("  exit node: ")
+            .append(st.get("exit_node"))
+            .append(
+                switch (st.getOrDefault("exit_node_state", "")) {
+                  case "active" -> " (default traffic goes through it)";
+                  case "no-exit-route" ->
+                      " (REFUSED: it offers this node no exit route; default traffic is dropped)";
+                  case "not-a-peer" ->
+                      " (REFUSED: not a peer of this node; default traffic is dropped)";
+                  default -> " (no bundle yet; default traffic is dropped)";
+                })
+            .append('\n');
+      }
+      if (st.containsKey("accept_routes")) {
+        String accepted = st.getOrDefault("accepted_routes", "");
+        sb.append("  accepted routes: ")
+            .append(accepted.isEmpty() ? "(none offered)" : accepted.replace(",", ", "))
+            .append(
+                st.containsKey("local_routes")
+                    ? "; not routed, on this machine's own network: "
+                        + st.get("local_routes").replace(",", ", ")
+                    : "")
+            .append('\n');
+      }
+      if (st.containsKey("advertised_routes")) {
+        String routes = st.get("advertised_routes");
+        sb.append("  advertised routes: ")
+            .append(routes.isEmpty() ? "(none)" : routes.replace(",", ", "))
+            .append('\n');
       }
     }
 

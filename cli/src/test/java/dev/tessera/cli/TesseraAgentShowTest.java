@@ -118,4 +118,64 @@ class TesseraAgentShowTest {
         .contains("  drops: decrypt_failed 2 (inbound), no_endpoint 1 (outbound)\n")
         .doesNotContain("either way");
   }
+
+  @Test
+  void showsTheExitNodeTheAcceptedRoutesAndTheAdvertisedOnes() {
+    String base =
+        """
+        filter_mode=enforce
+        filter_sha256=09b20d43c54c4b47762c
+        bundle_server=http://198.51.100.7:8411/
+        bundle_node=laptop
+        bundle_version=7
+        bundle_revision=r7
+        bundle_applied_at_ms=995000
+        bundle_refused=0
+        policy_peers_admitted=0
+        policy_peers_excluded=0
+        policy_peers_from_bundle=3
+        """;
+    String active =
+        TesseraAgent.StatusFormat.format(
+            "tessera0",
+            GET,
+            base
+                + """
+                accept_routes=on
+                accepted_routes=10.1.0.0/16,fd00:1::/64
+                local_routes=192.168.1.0/24
+                exit_node=exit
+                exit_node_state=active
+                advertised_routes=
+                """,
+            1000);
+    assertThat(active)
+        .contains("  exit node: exit (default traffic goes through it)\n")
+        .contains(
+            "  accepted routes: 10.1.0.0/16, fd00:1::/64; not routed, on this machine's own"
+                + " network: 192.168.1.0/24\n")
+        .contains("  advertised routes: (none)\n");
+    String refused =
+        TesseraAgent.StatusFormat.format(
+            "tessera0",
+            GET,
+            base
+                + """
+                exit_node=exit
+                exit_node_state=no-exit-route
+                advertised_routes=10.7.0.0/16,0.0.0.0/0,::/0
+                """,
+            1000);
+    assertThat(refused)
+        .contains(
+            "  exit node: exit (REFUSED: it offers this node no exit route; default traffic is"
+                + " dropped)\n")
+        .contains("  advertised routes: 10.7.0.0/16, 0.0.0.0/0, ::/0\n")
+        .doesNotContain("accepted routes");
+    assertThat(TesseraAgent.StatusFormat.format("tessera0", GET, base, 1000))
+        .as("a node that chose nothing shows nothing of it")
+        .doesNotContain("exit node")
+        .doesNotContain("accepted routes")
+        .doesNotContain("advertised routes");
+  }
 }

@@ -147,6 +147,27 @@ class TesseraAgentUpTest {
             2,
             "one of them"),
         Arguments.of(
+            "exit node with a config file",
+            List.of("--config", "wg0.conf", "--exit-node", "exit"),
+            2,
+            "not with --config"),
+        Arguments.of(
+            "exit node and exit node offer",
+            List.of(
+                "--server", url, "--auth-key", "k", "--exit-node", "exit", "--advertise-exit-node"),
+            2,
+            "exclude each other"),
+        Arguments.of(
+            "malformed exit node",
+            List.of("--server", url, "--auth-key", "k", "--exit-node", "no such"),
+            2,
+            "not a node name or an IP address"),
+        Arguments.of(
+            "malformed advertised route",
+            List.of("--server", url, "--auth-key", "k", "--advertise-routes", "10.1.0.1/16"),
+            2,
+            "host bits"),
+        Arguments.of(
             "filter with server",
             List.of("--server", url, "--auth-key", "k", "--filter", "f"),
             2,

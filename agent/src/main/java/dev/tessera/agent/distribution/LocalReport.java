@@ -24,21 +24,29 @@ import java.util.function.Supplier;
  * listen port, and its posture facts: {@code node:os} (as Tailscale names it: {@code linux}, {@code
  * macos}, {@code windows}, {@code freebsd}), {@code node:osVersion} (the kernel release) and {@code
  * node:tsVersion} (this agent's version). Interfaces are read at every poll, so a node that moves
- * reports its new addresses with its next poll.
+ * reports its new addresses with its next poll. An enrolled node also reports the routes it
+ * advertises ({@code up --advertise-routes}, {@code --advertise-exit-node}).
  */
 public final class LocalReport implements Supplier<PollReport> {
   private final String tunnelInterface;
   private final IntSupplier listenPort;
   private final Predicate<InetAddress> inTailnet;
   private final Map<String, String> posture;
+  private final java.util.Optional<List<dev.tessera.net.IpPrefix>> advertisedRoutes;
 
   /**
+   * @param advertisedRoutes every route this node advertises, reported with each poll so that a
+   *     change made by a later {@code up} reaches the registry; empty: nothing said about routes
    * @param tunnelInterface this agent's own interface (its addresses are not endpoints)
    * @param listenPort the UDP port WireGuard listens on now
    * @param inTailnet addresses inside the tailnet (they are not endpoints either)
    */
   public LocalReport(
-      String tunnelInterface, IntSupplier listenPort, Predicate<InetAddress> inTailnet) {
+      java.util.Optional<List<dev.tessera.net.IpPrefix>> advertisedRoutes,
+      String tunnelInterface,
+      IntSupplier listenPort,
+      Predicate<InetAddress> inTailnet) {
+    this.advertisedRoutes = advertisedRoutes;
     this.tunnelInterface = tunnelInterface;
     this.listenPort = listenPort;
     this.inTailnet = inTailnet;
@@ -54,7 +62,7 @@ public final class LocalReport implements Supplier<PollReport> {
         endpoints.add(new InetSocketAddress(a, port));
       }
     }
-    return new PollReport(port, endpoints, posture);
+    return new PollReport(port, endpoints, posture, advertisedRoutes);
   }
 
   /** The candidate addresses of the interfaces that are up; empty when they cannot be listed. */

@@ -30,14 +30,14 @@ import java.util.function.Consumer;
  *
  * <ul>
  *   <li>A bundle peer with no configured peer of the same key is <em>added</em> ({@link
- *       #apply(CompiledFilter, List)}): AllowedIPs = its addresses and approved routes, endpoint =
- *       the first of the bundle's endpoints, persistent keepalive {@value
- *       #BUNDLE_KEEPALIVE_SECONDS} s (the observed endpoint is often a NAT mapping that must be
- *       kept open). A later bundle updates its AllowedIPs, and its endpoint when the bundle's
- *       endpoint list for it changed (so WireGuard's roaming to where the peer really sends from is
- *       not undone by an unchanged bundle); a bundle without it removes it, sessions and all. While
- *       no handshake completes, {@link #rotateEndpoints} tries the peer's next endpoint every
- *       {@link #ROTATE_AFTER_NANOS}.
+ *       #apply(CompiledFilter, List)}): AllowedIPs = its addresses and approved routes (exit routes
+ *       only for the exit node chosen in {@link RoutingOptions}), endpoint = the first of the
+ *       bundle's endpoints, persistent keepalive {@value #BUNDLE_KEEPALIVE_SECONDS} s (the observed
+ *       endpoint is often a NAT mapping that must be kept open). A later bundle updates its
+ *       AllowedIPs, and its endpoint when the bundle's endpoint list for it changed (so WireGuard's
+ *       roaming to where the peer really sends from is not undone by an unchanged bundle); a bundle
+ *       without it removes it, sessions and all. While no handshake completes, {@link
+ *       #rotateEndpoints} tries the peer's next endpoint every {@link #ROTATE_AFTER_NANOS}.
  *   <li>A configured peer whose public key is in the bundle's peer list is admitted, with
  *       AllowedIPs = its configured AllowedIPs ∩ (the bundle's addresses ∪ approved routes for it).
  *       The intersection means neither side alone can widen what a peer may source: the server
@@ -179,6 +179,22 @@ public final class PeerPolicy {
   /** Told the addresses of the bundle peers after each change ({@link PeerRoutes}). */
   private Consumer<Set<IpPrefix>> peerAddresses = x -> {};
 
+  /** Which of the peers' routes this node uses ({@code --accept-routes}, {@code --exit-node}). */
+  private RoutingOptions routing = RoutingOptions.NONE;
+
+  /** Whether a subnet route covers an address of this machine (it is not routed then). */
+  private java.util.function.Predicate<IpPrefix> onThisMachine = p -> false;
+
+  /** The exit node's state for status: "", "active", "no-exit-route" or "not-a-peer". */
+  private String exitState = "";
+
+  private String exitPeer = "";
+
+  /** Accepted subnet routes in force, and those not routed because they cover this machine. */
+  private Set<IpPrefix> acceptedRoutes = Set.of();
+
+  private Set<IpPrefix> localRoutes = Set.of();
+
   private volatile Decision decision;
 
   /**
@@ -189,6 +205,24 @@ public final class PeerPolicy {
     this.device = device;
     this.log = log;
     base.putAll(configured);
+  }
+
+  /**
+   * Which of the bundle peers' routes this node uses from the next bundle on (call it before the
+   * first): with {@code acceptRoutes} their approved subnet routes are routed into the tunnel,
+   * except one that covers an address of this machine ({@code onThisMachine}: its own network is
+   * reached directly, and replacing that route would cut the machine off it); the exit routes go
+   * into the AllowedIPs of the chosen exit node only. A chosen exit node that is no peer, or offers
+   * no exit route, is refused: it gets no default route, and default traffic (routed into the
+   * tunnel by the agent) is dropped rather than sent anywhere else.
+   */
+  public synchronized void useRouting(
+      RoutingOptions routing, java.util.function.Predicate<IpPrefix> onThisMachine) {
+    this.routing = routing;
+    this.onThisMachine = onThisMachine;
+    if (last != null) {
+      reapply(false);
+    }
   }
 
   /** Applies a filter's peer list, without endpoints, to the device (see the class comment). */
@@ -257,6 +291,7 @@ public final class PeerPolicy {
     Decision d = decide(base, last);
     List<String> changes = new ArrayList<>();
     applyBundlePeers(newBundle, changes);
+    checkExitNode();
     peerAddresses.accept(bundleAddresses());
     for (Map.Entry<WgKey, List<IpPrefix>> e : d.admitted().entrySet()) {
       device
@@ -319,7 +354,13 @@ public final class PeerPolicy {
     for (Map.Entry<WgKey, BundlePeer> e : wanted.entrySet()) {
       WgKey k = e.getKey();
       BundlePeer bp = e.getValue();
-      List<IpPrefix> allowed = new ArrayList<>(bp.allowedIps());
+      List<IpPrefix> allowed = new ArrayList<>();
+      boolean exit = routing.isExitNode(bp);
+      for (IpPrefix a : bp.allowedIps()) {
+        if (!RoutingOptions.isDefault(a) || exit) {
+          allowed.add(a); // exit routes only for the chosen exit node
+        }
+      }
       Managed m = managed.get(k);
       Peer p = device.peer(k).orElse(null);
       if (m == null || p == null) {
@@ -402,15 +443,93 @@ public final class PeerPolicy {
     sink.accept(bundleAddresses());
   }
 
+  /**
+   * What is routed into the tunnel: the addresses of the peers added from the bundle and, with
+   * {@code --accept-routes}, their approved subnet routes (never a default route: the agent routes
+   * those for the exit node with policy rules).
+   */
   private Set<IpPrefix> bundleAddresses() {
     Set<IpPrefix> out = new LinkedHashSet<>();
+    Set<IpPrefix> accepted = new LinkedHashSet<>();
+    Set<IpPrefix> local = new LinkedHashSet<>();
     for (BundlePeer bp : lastPeers) {
       WgKey k = keyOrNull(bp.publicKey());
       if (k != null && managed.containsKey(k)) {
         out.addAll(bp.addresses());
+        if (routing.acceptRoutes()) {
+          for (IpPrefix p : bp.routes()) {
+            if (RoutingOptions.isDefault(p)) {
+              continue;
+            }
+            (onThisMachine.test(p) ? local : accepted).add(p);
+          }
+        }
       }
     }
+    if (!local.isEmpty() && !local.equals(localRoutes)) {
+      log.accept(
+          "not routing "
+              + local
+              + " into the tunnel: each covers an address of this machine, whose own network"
+              + " is reached directly");
+    }
+    localRoutes = java.util.Collections.unmodifiableSet(local);
+    acceptedRoutes = java.util.Collections.unmodifiableSet(accepted);
+    out.addAll(accepted);
     return out;
+  }
+
+  /** Works out and logs the chosen exit node's state after a bundle (see {@link #useRouting}). */
+  private void checkExitNode() {
+    if (routing.exitNode().isEmpty()) {
+      exitState = "";
+      return;
+    }
+    String want = routing.exitNode().get();
+    BundlePeer chosen = null;
+    for (BundlePeer bp : lastPeers) {
+      WgKey k = keyOrNull(bp.publicKey());
+      if (k != null && managed.containsKey(k) && routing.isExitNode(bp)) {
+        chosen = bp;
+        break;
+      }
+    }
+    String state;
+    String peer = chosen == null ? want : chosen.name();
+    if (chosen == null) {
+      state = "not-a-peer";
+    } else if (chosen.routes().stream().anyMatch(r -> r.bits() == 0)) {
+      state = "active";
+    } else {
+      state = "no-exit-route";
+    }
+    if (!state.equals(exitState) || !peer.equals(exitPeer)) {
+      log.accept(
+          switch (state) {
+            case "active" ->
+                "exit node "
+                    + peer
+                    + ": default traffic goes through it ("
+                    + chosen.routes().stream()
+                        .filter(r -> r.bits() == 0)
+                        .map(Object::toString)
+                        .toList()
+                    + ")";
+            case "no-exit-route" ->
+                "refusing exit node "
+                    + peer
+                    + ": it offers this node no exit route (it does not advertise one, it is not"
+                    + " approved, or the policy does not give this node autogroup:internet);"
+                    + " default traffic is dropped, not sent outside the tunnel";
+            default ->
+                "refusing exit node "
+                    + want
+                    + ": no peer of this node has that name or address; default traffic is"
+                    + " dropped, not sent outside the tunnel";
+          });
+    }
+    exitState = state;
+    exitPeer = peer;
   }
 
   /** The public keys of the peers added from the bundle (tests, status). */
@@ -430,5 +549,27 @@ public final class PeerPolicy {
         .append('\n');
     sb.append("policy_peers_excluded=").append(d == null ? 0 : d.excluded().size()).append('\n');
     sb.append("policy_peers_from_bundle=").append(managed.size()).append('\n');
+    if (routing.acceptRoutes()) {
+      sb.append("accept_routes=on\n");
+      sb.append("accepted_routes=").append(joined(acceptedRoutes)).append('\n');
+      if (!localRoutes.isEmpty()) {
+        sb.append("local_routes=").append(joined(localRoutes)).append('\n');
+      }
+    }
+    if (routing.exitNode().isPresent()) {
+      sb.append("exit_node=").append(exitPeer.isEmpty() ? routing.exitNode().get() : exitPeer);
+      sb.append('\n');
+      sb.append("exit_node_state=")
+          .append(exitState.isEmpty() ? "no-bundle" : exitState)
+          .append('\n');
+    }
+    routing
+        .advertisedRoutes()
+        .ifPresent(routes -> sb.append("advertised_routes=").append(joined(routes)).append('\n'));
+  }
+
+  /** Prefixes as one status value: comma-separated, empty for none. */
+  private static String joined(java.util.Collection<?> prefixes) {
+    return String.join(",", prefixes.stream().map(Object::toString).toList());
   }
 }

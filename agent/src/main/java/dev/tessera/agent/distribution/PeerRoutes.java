@@ -7,11 +7,11 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Kernel routes into the tunnel for the addresses of the peers that come from the bundle: a node
- * whose own address is a /32 (and /128) has no other route to its peers. Only the peers' own
- * addresses are routed; their subnet routes and exit-node default routes are in their AllowedIPs
- * (so their traffic is accepted) but are not routed here, as a Tailscale client uses them only when
- * told to ({@code --accept-routes}, {@code --exit-node}). The routes go with the interface.
+ * Kernel routes into the tunnel for the addresses of the peers that come from the bundle (a node
+ * whose own address is a /32 and /128 has no other route to its peers) and, with {@code
+ * --accept-routes}, for their approved subnet routes ({@link PeerPolicy} decides which). Default
+ * routes are never routed here: an exit node's go into a table of their own with policy rules
+ * ({@code dev.tessera.agent.tun.PolicyRouting}). The routes go with the interface.
  */
 public final class PeerRoutes implements Consumer<Set<IpPrefix>> {
   /** Adds or removes one route through the tunnel. */

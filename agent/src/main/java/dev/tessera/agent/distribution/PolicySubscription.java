@@ -172,6 +172,11 @@ public final class PolicySubscription implements AutoCloseable {
     return gate;
   }
 
+  /** The policy servers this node polls (one control plane). */
+  public java.util.List<java.net.URI> servers() {
+    return settings.servers();
+  }
+
   /**
    * Connects the WireGuard peers: every bundle's peer list is applied to them from now on, starting
    * with the bundle in force (the persisted one) if any.

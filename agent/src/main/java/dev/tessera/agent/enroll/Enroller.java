@@ -56,13 +56,18 @@ public final class Enroller {
   private Enroller() {}
 
   /**
-   * What {@code up} was asked.
+   * What {@code up} was asked. The route settings are those given on this command line (empty: not
+   * given); {@link UpSettings} keeps them across runs.
    *
    * @param servers {@code --server}, each one URL or a comma-separated list of them: needed for the
    *     first up; a later one may leave it out (the pinned servers), or give a list that keeps at
    *     least one of the pinned servers (the pin then takes the new list)
    * @param authKey {@code --auth-key}: needed only to enroll
    * @param hostname {@code --hostname}; default the machine's host name
+   * @param advertiseRoutes {@code --advertise-routes} (an empty list: advertise none)
+   * @param advertiseExitNode {@code --advertise-exit-node[=false]}
+   * @param acceptRoutes {@code --accept-routes[=false]}
+   * @param exitNode {@code --exit-node NAME|IP}; an empty text ({@code --exit-node=}) clears it
    * @param iface {@code --interface}; default the enrolled one, else {@value #DEFAULT_IFACE}
    * @param port {@code --port}; default the enrolled one, else a free port chosen once
    */
@@ -70,8 +75,10 @@ public final class Enroller {
       List<String> servers,
       Optional<String> authKey,
       Optional<String> hostname,
-      List<String> advertiseRoutes,
-      boolean exitNode,
+      Optional<List<String>> advertiseRoutes,
+      Optional<Boolean> advertiseExitNode,
+      Optional<Boolean> acceptRoutes,
+      Optional<String> exitNode,
       Path stateDir,
       Optional<String> serverKey,
       Optional<Path> serverCert,
@@ -79,12 +86,44 @@ public final class Enroller {
       OptionalInt port) {
     public Options {
       servers = List.copyOf(servers);
-      advertiseRoutes = List.copyOf(advertiseRoutes);
+      advertiseRoutes = advertiseRoutes.map(List::copyOf);
+    }
+
+    /** Enrollment's own settings only: routes to advertise (none: empty) and the exit offer. */
+    public Options(
+        List<String> servers,
+        Optional<String> authKey,
+        Optional<String> hostname,
+        List<String> advertiseRoutes,
+        boolean exitNode,
+        Path stateDir,
+        Optional<String> serverKey,
+        Optional<Path> serverCert,
+        Optional<String> iface,
+        OptionalInt port) {
+      this(
+          servers,
+          authKey,
+          hostname,
+          advertiseRoutes.isEmpty() ? Optional.empty() : Optional.of(advertiseRoutes),
+          exitNode ? Optional.of(true) : Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          stateDir,
+          serverKey,
+          serverCert,
+          iface,
+          port);
     }
   }
 
-  /** The config to run, and the interface to run it as. */
-  public record Prepared(AgentConfig config, String iface, Identity identity) {}
+  /** The config to run, the interface to run it as, and the route settings in force. */
+  public record Prepared(AgentConfig config, String iface, Identity identity, UpSettings settings) {
+    /** What the agent does with its peers' routes and reports of its own. */
+    public dev.tessera.agent.distribution.RoutingOptions routing() {
+      return settings.routing();
+    }
+  }
 
   /** Enrolls if this state directory has no identity yet; returns the config to run. */
   public static Prepared prepare(Options o, Consumer<String> log) throws EnrollException {
@@ -118,6 +157,15 @@ public final class Enroller {
         throw usage("server-cert", "--server-cert needs an https server, got " + server);
       }
     }
+    UpSettings before = state.settings();
+    UpSettings settings =
+        before.with(o.advertiseRoutes(), o.advertiseExitNode(), o.acceptRoutes(), o.exitNode());
+    if (known.isEmpty() && settings.advertiseRoutes().isEmpty()) {
+      settings =
+          settings.with(
+              Optional.of(List.of()), Optional.empty(), Optional.empty(), Optional.empty());
+    }
+    checkSettings(settings, known);
     byte[] serverKey = serverKey(o, pin, servers, cert, state, log);
     WgKey key = state.loadOrCreateKey();
 
@@ -134,7 +182,11 @@ public final class Enroller {
                 id.ipv6(),
                 id.listenPort(),
                 o.iface().get());
-        state.saveIdentity(id);
+        state.save(id, before);
+      }
+      if (!settings.equals(before)) {
+        state.save(id, settings);
+        logChanges(before, settings, log);
       }
       log.accept(
           "enrolled as "
@@ -164,8 +216,8 @@ public final class Enroller {
           new EnrollClient.Request(
               authKey,
               hostname,
-              o.advertiseRoutes(),
-              o.exitNode(),
+              settings.advertiseRoutes().orElse(List.of()),
+              settings.advertiseExitNode(),
               port,
               localEndpoints(port),
               Map.of("node:os", System.getProperty("os.name", "linux").toLowerCase(Locale.ROOT)));
@@ -181,7 +233,7 @@ public final class Enroller {
               e.ipv6(),
               port,
               o.iface().orElse(DEFAULT_IFACE));
-      state.saveIdentity(id);
+      state.save(id, settings);
       log.accept(
           "enrolled at "
               + answer.server()
@@ -196,14 +248,14 @@ public final class Enroller {
               + id.ipv6()
               + ", key expiry "
               + e.keyExpiry()
-              + (o.advertiseRoutes().isEmpty() && !o.exitNode()
+              + (settings.advertised().orElse(List.of()).isEmpty()
                   ? ""
                   : ", approved routes " + e.approvedRoutes()));
     }
-    if (!o.advertiseRoutes().isEmpty() || o.exitNode()) {
+    if (!settings.advertised().orElse(List.of()).isEmpty()) {
       forwardingNote(log);
     }
-    return new Prepared(config(id, key, servers, serverKey, state, cert), id.iface(), id);
+    return new Prepared(config(id, key, servers, serverKey, state, cert), id.iface(), id, settings);
   }
 
   /** What one of several servers answered, and which. */
@@ -244,6 +296,73 @@ public final class Enroller {
 
   private static String list(List<URI> servers) {
     return String.join(", ", servers.stream().map(URI::toString).toList());
+  }
+
+  /**
+   * Refuses route settings that cannot work: a malformed route, a malformed exit node, this node as
+   * its own exit node, or using an exit node while offering to be one (its default traffic would
+   * leave through the tunnel that its clients' traffic arrives by).
+   */
+  static void checkSettings(UpSettings s, Optional<Identity> self) throws EnrollException {
+    for (String r : s.advertiseRoutes().orElse(List.of())) {
+      try {
+        dev.tessera.net.IpPrefix.parse(r);
+      } catch (IllegalArgumentException e) {
+        throw usage("advertise-routes", "--advertise-routes: " + e.getMessage());
+      }
+    }
+    if (s.exitNode().isEmpty()) {
+      return;
+    }
+    String exit = s.exitNode().get();
+    Optional<String> bad = dev.tessera.agent.distribution.RoutingOptions.checkExitNode(exit);
+    if (bad.isPresent()) {
+      throw usage("exit-node", bad.get());
+    }
+    if (s.advertiseExitNode()) {
+      throw usage(
+          "exit-node",
+          "--exit-node "
+              + exit
+              + " and --advertise-exit-node exclude each other: a node either offers itself as"
+              + " an exit node or uses one (--exit-node= or --advertise-exit-node=false)");
+    }
+    if (self.isPresent()) {
+      Identity id = self.get();
+      if (exit.equalsIgnoreCase(id.name())
+          || sameAddress(exit, id.ipv4())
+          || sameAddress(exit, id.ipv6())) {
+        throw usage("exit-node", "--exit-node " + exit + " is this node itself");
+      }
+    }
+  }
+
+  private static boolean sameAddress(String a, String b) {
+    var x = dev.tessera.net.IpAddress.tryParse(a);
+    return x != null && x.equals(dev.tessera.net.IpAddress.tryParse(b));
+  }
+
+  /** Says what a later {@code up} changed in the route settings. */
+  private static void logChanges(UpSettings before, UpSettings after, Consumer<String> log) {
+    if (!before.advertised().equals(after.advertised())) {
+      log.accept(
+          "advertising "
+              + (after.advertised().orElse(List.of()).isEmpty()
+                  ? "no routes"
+                  : after.advertised().get().toString())
+              + " from now on: the server learns it with the next poll and approves it by"
+              + " autoApprovers or `policyc nodes approve-routes`");
+    }
+    if (before.acceptRoutes() != after.acceptRoutes()) {
+      log.accept(
+          after.acceptRoutes()
+              ? "accepting the peers' subnet routes (--accept-routes)"
+              : "not accepting the peers' subnet routes any more");
+    }
+    if (!before.exitNode().equals(after.exitNode())) {
+      log.accept(
+          after.exitNode().map(e -> "exit node " + e + " (--exit-node)").orElse("no exit node"));
+    }
   }
 
   /** The config the agent runs: the identity's addresses, no peers, the server as policy source. */

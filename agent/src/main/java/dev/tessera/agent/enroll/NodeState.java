@@ -23,7 +23,9 @@ import java.util.stream.Stream;
  *                 this node belongs to and the signing key it trusts (given with --server-key, or
  *                 pinned on first use); a single "server": URL is read as a list of one
  *   server.crt    the server's pinned TLS certificate, if one was given with --server-cert
- *   node.json     the identity the server assigned (name, addresses, port, interface)
+ *   node.json     the identity the server assigned (name, addresses, port, interface) and the
+ *                 route settings of `up` (advertised routes, exit node offer, accept-routes,
+ *                 exit node)
  *   IFACE.bundle  the last good signed bundle, and IFACE.bundle.mark its high-water mark
  * </pre>
  *
@@ -153,7 +155,34 @@ public final class NodeState {
             iface));
   }
 
+  /** The route settings kept with the identity; {@link UpSettings#UNSTATED} when none were. */
+  public UpSettings settings() throws IOException {
+    Optional<JsonNode> j = read(IDENTITY_FILE);
+    if (j.isEmpty()) {
+      return UpSettings.UNSTATED;
+    }
+    JsonNode o = j.get();
+    Optional<List<String>> routes = Optional.empty();
+    if (o.path("advertiseRoutes").isArray()) {
+      List<String> r = new ArrayList<>();
+      o.path("advertiseRoutes").forEach(t -> r.add(t.asText()));
+      routes = Optional.of(r);
+    }
+    String exit = o.path("exitNode").asText("");
+    return new UpSettings(
+        routes,
+        o.path("advertiseExitNode").asBoolean(false),
+        o.path("acceptRoutes").asBoolean(false),
+        exit.isEmpty() ? Optional.empty() : Optional.of(exit));
+  }
+
+  /** Writes the identity, keeping the route settings already kept. */
   public void saveIdentity(Identity id) throws IOException {
+    save(id, settings());
+  }
+
+  /** Writes the identity and the route settings. */
+  public void save(Identity id, UpSettings settings) throws IOException {
     ObjectNode o = JSON.createObjectNode();
     o.put("name", id.name());
     id.user().ifPresent(u -> o.put("user", u));
@@ -162,6 +191,10 @@ public final class NodeState {
     o.put("ipv6", id.ipv6());
     o.put("listenPort", id.listenPort());
     o.put("interface", id.iface());
+    settings.advertiseRoutes().ifPresent(r -> o.set("advertiseRoutes", JSON.valueToTree(r)));
+    o.put("advertiseExitNode", settings.advertiseExitNode());
+    o.put("acceptRoutes", settings.acceptRoutes());
+    settings.exitNode().ifPresent(e -> o.put("exitNode", e));
     write(IDENTITY_FILE, o);
   }
 

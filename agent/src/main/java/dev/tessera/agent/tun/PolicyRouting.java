@@ -158,6 +158,33 @@ public final class PolicyRouting implements AutoCloseable {
     return new Plan(mark, chosen, steps);
   }
 
+  /**
+   * {@code plan} plus, for a full tunnel, a rule per address sending traffic to it by the main
+   * table ({@code ip rule add to ADDR table main}, ahead of the tunnel's rules since each rule
+   * added without a priority goes before the ones added earlier): the policy server of an exit-node
+   * client stays reachable over the underlay even when its HTTP connections carry no fwmark. Each
+   * rule's undo is recorded like the others'. A plan without a full tunnel is returned unchanged.
+   */
+  public static Plan keepOutside(Plan plan, List<java.net.InetAddress> addresses) {
+    if (!plan.fullTunnel() || addresses.isEmpty()) {
+      return plan;
+    }
+    List<Step> steps = new ArrayList<>(plan.steps());
+    Set<String> seen = new LinkedHashSet<>();
+    for (java.net.InetAddress a : addresses) {
+      boolean v4 = a instanceof java.net.Inet4Address;
+      String to = dev.tessera.net.IpAddress.of(a).toMixedString() + (v4 ? "/32" : "/128");
+      if (seen.add(to)) {
+        String fam = v4 ? "-4" : "-6";
+        steps.add(
+            new Step(
+                List.of("ip", fam, "rule", "add", "to", to, "table", "main"),
+                List.of("ip", fam, "rule", "del", "to", to, "table", "main")));
+      }
+    }
+    return new Plan(plan.fwmark(), plan.fwmarkChosen(), steps);
+  }
+
   /** wg-quick's nft rules for one family (see the class comment). */
   static List<Step> firewall(boolean v4, String iface, String mark, List<IpCidr> addresses) {
     String pf = v4 ? "ip" : "ip6";

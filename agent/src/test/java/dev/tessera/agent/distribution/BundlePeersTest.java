@@ -156,10 +156,10 @@ class BundlePeersTest {
             Map.of(
                 A, "[100.64.0.2/32, fd7a:115c:a1e0::2/128] | 192.0.2.2:41641 | 25",
                 B, "[100.64.0.3/32] | - | 25",
-                C, "[0.0.0.0/0, 100.64.0.4/32, ::/0] | 192.0.2.4:1 | 25"));
+                C, "[100.64.0.4/32] | 192.0.2.4:1 | 25"));
     assertThat(policy.bundlePeers()).containsExactlyInAnyOrder(A, B, C);
     assertThat(routed)
-        .as("peer addresses are routed; an exit node's default routes are not")
+        .as("peer addresses are routed; an exit node's default routes are not, nor in AllowedIPs")
         .containsExactly(
             "100.64.0.2/32", "100.64.0.3/32", "100.64.0.4/32", "fd7a:115c:a1e0::2/128");
 
@@ -176,7 +176,7 @@ class BundlePeersTest {
         .containsExactlyInAnyOrderEntriesOf(
             Map.of(
                 A, "[10.1.0.0/16, 100.64.0.2/32, fd7a:115c:a1e0::2/128] | 192.0.2.22:5 | 25",
-                C, "[0.0.0.0/0, 100.64.0.4/32, ::/0] | 198.51.100.9:7 | 25",
+                C, "[100.64.0.4/32] | 198.51.100.9:7 | 25",
                 D, "[100.64.0.5/32] | 192.0.2.5:41641 | 25"));
     assertThat(log)
         .anyMatch(l -> l.contains("removed b"))
@@ -184,6 +184,7 @@ class BundlePeersTest {
         .anyMatch(l -> l.contains("AllowedIPs of a"));
 
     assertThat(routed)
+        .as("without --accept-routes a's subnet route is accepted from it but not routed")
         .containsExactly(
             "100.64.0.2/32", "100.64.0.4/32", "100.64.0.5/32", "fd7a:115c:a1e0::2/128");
 
@@ -259,5 +260,82 @@ class BundlePeersTest {
     policy.rotateEndpoints(later + 2 * PeerPolicy.ROTATE_AFTER_NANOS + 2);
     assertThat(device.peer(A).orElseThrow().endpoint()).isEqualTo(ep("192.0.2.2:1"));
     assertThat(device.peer(B).orElseThrow().endpoint()).isEqualTo(ep("192.0.2.3:1"));
+  }
+
+  String status(PeerPolicy policy) {
+    StringBuilder sb = new StringBuilder();
+    policy.appendStatus(sb);
+    return sb.toString();
+  }
+
+  static RoutingOptions exitNode(String name) {
+    return new RoutingOptions(false, java.util.Optional.of(name), java.util.Optional.empty());
+  }
+
+  @Test
+  void onlyTheChosenExitNodeGetsTheDefaultRoutesAndAPeerOfferingNoneIsRefused() throws Exception {
+    PeerPolicy policy = new PeerPolicy(device, Map.of(), log::add);
+    policy.useRouting(exitNode("d"), p -> false);
+    policy.routeAddressesTo(routes);
+    Entry c = new Entry("c", C, "100.64.0.4/32", "0.0.0.0/0 ::/0", "192.0.2.4:1");
+    apply(policy, bundle(1, c, new Entry("d", D, "100.64.0.5/32", "0.0.0.0/0 ::/0", "")));
+    assertThat(peers())
+        .containsEntry(C, "[100.64.0.4/32] | 192.0.2.4:1 | 25")
+        .containsEntry(D, "[0.0.0.0/0, 100.64.0.5/32, ::/0] | - | 25");
+    assertThat(routed)
+        .as("the default route is the agent's policy routing, not a peer route")
+        .containsExactly("100.64.0.4/32", "100.64.0.5/32");
+    assertThat(status(policy)).contains("exit_node=d\nexit_node_state=active\n");
+    assertThat(log).anyMatch(l -> l.startsWith("exit node d: default traffic goes through it"));
+
+    // d's exit routes are withdrawn (not approved any more): refused, no default route anywhere.
+    apply(policy, bundle(2, c, new Entry("d", D, "100.64.0.5/32", "", "")));
+    assertThat(peers())
+        .containsEntry(C, "[100.64.0.4/32] | 192.0.2.4:1 | 25")
+        .containsEntry(D, "[100.64.0.5/32] | - | 25");
+    assertThat(status(policy)).contains("exit_node_state=no-exit-route\n");
+    assertThat(log)
+        .anyMatch(l -> l.startsWith("refusing exit node d: it offers this node no exit"));
+
+    // d leaves the bundle altogether.
+    apply(policy, bundle(3, c));
+    assertThat(status(policy)).contains("exit_node=d\nexit_node_state=not-a-peer\n");
+    assertThat(log).anyMatch(l -> l.startsWith("refusing exit node d: no peer of this node"));
+    assertThat(peers()).containsOnlyKeys(C).containsEntry(C, "[100.64.0.4/32] | 192.0.2.4:1 | 25");
+
+    // Chosen by its tunnel address instead: c, at once (without waiting for a bundle).
+    policy.useRouting(exitNode("100.64.0.4"), p -> false);
+    assertThat(peers()).containsEntry(C, "[0.0.0.0/0, 100.64.0.4/32, ::/0] | 192.0.2.4:1 | 25");
+    assertThat(status(policy)).contains("exit_node=c\nexit_node_state=active\n");
+  }
+
+  @Test
+  void acceptedSubnetRoutesAreRoutedUnlessTheyCoverThisMachinesOwnNetwork() throws Exception {
+    PeerPolicy policy = new PeerPolicy(device, Map.of(), log::add);
+    policy.useRouting(
+        new RoutingOptions(
+            true, java.util.Optional.empty(), java.util.Optional.of(nets("10.7.0.0/16"))),
+        p -> p.toString().equals("192.168.1.0/24")); // this machine is on 192.168.1.0/24
+    policy.routeAddressesTo(routes);
+    apply(
+        policy,
+        bundle(
+            1,
+            new Entry("a", A, "100.64.0.2/32", "10.1.0.0/16 fd00:1::/64 192.168.1.0/24", ""),
+            new Entry("c", C, "100.64.0.4/32", "0.0.0.0/0 ::/0", "")));
+    assertThat(routed)
+        .as("subnet routes are routed; exit routes are not (no exit node chosen)")
+        .containsExactly("10.1.0.0/16", "100.64.0.2/32", "100.64.0.4/32", "fd00:1::/64");
+    assertThat(peers()).containsEntry(C, "[100.64.0.4/32] | - | 25");
+    assertThat(status(policy))
+        .contains("accept_routes=on\n")
+        .contains("accepted_routes=10.1.0.0/16,fd00:1::/64\n")
+        .contains("local_routes=192.168.1.0/24\n")
+        .contains("advertised_routes=10.7.0.0/16\n");
+    assertThat(log).anyMatch(l -> l.startsWith("not routing [192.168.1.0/24] into the tunnel"));
+
+    // The route is withdrawn: its kernel route goes with it.
+    apply(policy, bundle(2, new Entry("a", A, "100.64.0.2/32", "fd00:1::/64", "")));
+    assertThat(routed).containsExactly("100.64.0.2/32", "fd00:1::/64");
   }
 }

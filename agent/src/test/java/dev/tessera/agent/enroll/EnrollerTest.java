@@ -423,6 +423,131 @@ class EnrollerTest {
   }
 
   @Test
+  void aNodeLogsOutRightAfterItEnrolledBeforeTheServerCompiledIt() throws Exception {
+    Path state = dir.resolve("brief");
+    Enroller.prepare(up(state, url, authKey("alice@acme.com", List.of()), "brief"), log::add);
+    // No compilation since (the server polls its sources hourly here): only the registry knows it.
+    assertThat(server.store().get("brief")).isNull();
+    assertThat(Enroller.logout(state, log::add).name()).isEqualTo("brief");
+    assertThat(registry.node("brief")).isEmpty();
+  }
+
+  /** {@code up} with route settings: each empty Optional is an option not given. */
+  Enroller.Options routes(
+      Path state,
+      String key,
+      Optional<List<String>> advertise,
+      Optional<Boolean> exitOffer,
+      Optional<Boolean> accept,
+      Optional<String> exitNode) {
+    return new Enroller.Options(
+        key == null ? List.of() : List.of(url),
+        Optional.ofNullable(key),
+        Optional.of("router"),
+        advertise,
+        exitOffer,
+        accept,
+        exitNode,
+        state,
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        OptionalInt.of(51822));
+  }
+
+  @Test
+  void routeSettingsAreKeptInTheStateAndALaterUpChangesOnlyWhatItGives() throws Exception {
+    Path state = dir.resolve("router");
+    Optional<Boolean> none = Optional.empty();
+    Enroller.Prepared p =
+        Enroller.prepare(
+            routes(
+                state,
+                authKey("alice@acme.com", List.of()),
+                Optional.of(List.of("10.1.0.0/16")),
+                none,
+                Optional.of(true),
+                Optional.empty()),
+            log::add);
+    assertThat(registry.node("router").orElseThrow().advertisedRoutes())
+        .containsExactly("10.1.0.0/16");
+    assertThat(p.routing().acceptRoutes()).isTrue();
+    assertThat(p.routing().exitNode()).isEmpty();
+    assertThat(p.routing().advertisedRoutes().orElseThrow()).hasToString("[10.1.0.0/16]");
+
+    // A restart without options keeps them all.
+    Enroller.Prepared same =
+        Enroller.prepare(
+            routes(state, null, Optional.empty(), none, none, Optional.empty()), log::add);
+    assertThat(same.routing()).isEqualTo(p.routing());
+
+    // A later up: an exit node offer and no subnet routes; accept-routes as it was. The registry
+    // learns it from the agent's next poll (its report carries the routes), not from up itself.
+    Object nodes = registry.nodes();
+    Enroller.Prepared changed =
+        Enroller.prepare(
+            routes(state, null, Optional.of(List.of()), Optional.of(true), none, Optional.empty()),
+            log::add);
+    assertThat(changed.routing().advertisedRoutes().orElseThrow()).hasToString("[0.0.0.0/0, ::/0]");
+    assertThat(changed.routing().acceptRoutes()).isTrue();
+    assertThat(registry.nodes()).isEqualTo(nodes);
+    assertThat(log).anyMatch(l -> l.startsWith("advertising [0.0.0.0/0, ::/0] from now on"));
+    assertThat(Files.readString(state.resolve(NodeState.IDENTITY_FILE)))
+        .contains("\"advertiseExitNode\" : true");
+
+    // Using an exit node while offering one, or this node itself, or a malformed value: refused,
+    // nothing kept.
+    String kept = Files.readString(state.resolve(NodeState.IDENTITY_FILE));
+    for (String bad : List.of("web", "router", "100.64.0.1", "no such!")) {
+      assertThatThrownBy(
+              () ->
+                  Enroller.prepare(
+                      routes(state, null, Optional.empty(), none, none, Optional.of(bad)),
+                      log::add))
+          .as(bad)
+          .isInstanceOfSatisfying(
+              EnrollException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo("exit-node");
+                assertThat(e.exitCode()).isEqualTo(2);
+              });
+    }
+    assertThatThrownBy(
+            () ->
+                Enroller.prepare(
+                    routes(
+                        state,
+                        null,
+                        Optional.of(List.of("10.1.0.1/16")),
+                        none,
+                        none,
+                        Optional.empty()),
+                    log::add))
+        .isInstanceOfSatisfying(
+            EnrollException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("advertise-routes");
+              assertThat(e.getMessage()).contains("host bits");
+            });
+    assertThat(Files.readString(state.resolve(NodeState.IDENTITY_FILE))).isEqualTo(kept);
+
+    // Stop offering the exit node and use one instead; then --exit-node= clears it.
+    Enroller.Prepared client =
+        Enroller.prepare(
+            routes(state, null, Optional.empty(), Optional.of(false), none, Optional.of("web")),
+            log::add);
+    assertThat(client.routing().exitNode()).contains("web");
+    assertThat(client.routing().advertisedRoutes().orElseThrow()).isEmpty();
+    Enroller.Prepared cleared =
+        Enroller.prepare(
+            routes(state, null, Optional.empty(), none, Optional.of(false), Optional.of("")),
+            log::add);
+    assertThat(cleared.routing().exitNode()).isEmpty();
+    assertThat(cleared.routing().acceptRoutes()).isFalse();
+    assertThat(cleared.identity()).isEqualTo(p.identity());
+  }
+
+  @Test
   void aNodeDeletedOnTheServerCannotLogOutAndKeepsItsStateForTheOperator() throws Exception {
     Path state = dir.resolve("deleted");
     Enroller.prepare(up(state, url, authKey("alice@acme.com", List.of()), "deleted"), log::add);

@@ -43,18 +43,25 @@ import org.junit.jupiter.api.TestMethodOrder;
  *
  * <pre>
  *   root netns: PolicyServer + Registry on U.1 ──veth── hub netns: bridge
- *     ├── laptop (alice@example.com's key)          U.10
- *     ├── web    (tag:server)                        U.11
- *     ├── db     (tag:server)                        U.12
- *     └── exit   (tag:exit, --advertise-exit-node)   U.13      U = 198.18.(100..199).0/24
+ *     ├── laptop (alice@example.com's key,           U.10, reaches U only by its default route
+ *     │           --accept-routes --exit-node exit)
+ *     ├── web    (tag:server, --exit-node exit)      U.11
+ *     ├── db     (tag:server; a later up:            U.12, 192.0.2.1 on lo
+ *     │           --advertise-routes 192.0.2.0/24)
+ *     └── exit   (tag:exit, --advertise-exit-node)   U.13, 203.0.113.7 on lo
+ *                                                              U = 198.18.(100..199).0/24
  * </pre>
  *
  * Each agent enrolls (key made on the node, addresses from the registry), takes its filter and its
  * peers (keys, addresses, endpoints, routes) from its signed bundle, and reports its endpoints with
  * every poll. The tests run in order on one lab and tell one story: traffic passes exactly where
  * the policy allows (ICMP and TCP, both directions checked); the exit node carries the laptop's
- * internet traffic and nobody else's; a policy change and a node deletion take effect on the live
- * tunnels; a key for a tag its creator no longer owns is refused.
+ * internet traffic while the laptop keeps reaching the server and its peers' endpoints by its own
+ * default route, and web's choice of an exit node that offers it none is refused (its internet
+ * traffic is dropped); a policy change takes effect on the live tunnels; a route that db starts
+ * advertising at a later {@code up} is approved by autoApprovers and reaches the laptop, which
+ * accepts routes; a node deletion takes effect on the live tunnels; a key for a tag its creator no
+ * longer owns is refused.
  *
  * <p>The control plane is a hook ({@link #startControlPlane}): here one in-process server on a
  * SQLite registry; a subclass runs the same suite against other control planes (two {@code policyc
@@ -73,6 +80,11 @@ public class ControlPlaneIntegrationTest {
 
   /** An address outside the tailnet, on the exit node (TEST-NET-3). */
   static final String INTERNET = "203.0.113.7";
+
+  /** A subnet behind db (TEST-NET-1), and an address in it on db. */
+  static final String SUBNET = "192.0.2.0/24";
+
+  static final String IN_SUBNET = "192.0.2.1";
 
   private final Once setup = new Once();
   protected NetnsLab lab;
@@ -121,15 +133,16 @@ public class ControlPlaneIntegrationTest {
             "tag:exit": ["%1$s"],
             "tag:spare": ["%2$s"],
           },
-          "autoApprovers": {"exitNode": ["tag:exit"]},
+          "autoApprovers": {"exitNode": ["tag:exit"], "routes": {"%4$s": ["tag:server"]}},
           "acls": [
             %3$s
             {"action": "accept", "src": ["%1$s"], "dst": ["autogroup:internet:*"]},
+            {"action": "accept", "src": ["%1$s"], "dst": ["%4$s:*"]},
             {"action": "accept", "src": ["tag:server"], "dst": ["tag:server:5432"]},
           ],
         }
         """
-        .formatted(USER, spareOwner, serverRule);
+        .formatted(USER, spareOwner, serverRule, SUBNET);
   }
 
   protected static final String LAPTOP_TO_SERVERS =
@@ -252,14 +265,7 @@ public class ControlPlaneIntegrationTest {
     List<String> args =
         new ArrayList<>(List.of("--server", url, "--auth-key", key(tags), "--hostname", hostname));
     args.addAll(List.of(extra));
-    TesseraNode a =
-        TesseraNode.join(
-            lab,
-            ns,
-            lab.iface(role),
-            lab.dir.resolve("state-" + role),
-            args.toArray(String[]::new));
-    agents.add(a);
+    TesseraNode a = up(role, ns, args.toArray(String[]::new));
     Node n = registry.node(hostname).orElseThrow();
     assertThat(n.tags()).isEqualTo(tags);
     Path state = lab.dir.resolve("state-" + role);
@@ -268,6 +274,14 @@ public class ControlPlaneIntegrationTest {
         .as("the private key stays on the node")
         .isNotEqualTo(n.publicKey());
     return new Peer(hostname, ns, a, n.ipv4());
+  }
+
+  /** {@code tessera-agent up} of the node {@code role} with its state directory. */
+  protected TesseraNode up(String role, String ns, String... args) throws IOException {
+    TesseraNode a =
+        TesseraNode.join(lab, ns, lab.iface(role), lab.dir.resolve("state-" + role), args);
+    agents.add(a);
+    return a;
   }
 
   protected static void write(Path f, String text) throws IOException {
@@ -297,8 +311,12 @@ public class ControlPlaneIntegrationTest {
   @Test
   @Order(10)
   void fourAgentsWithNoPeerSectionsJoinWithAuthKeys() throws Exception {
-    laptop = join("l", lab.nsB, "laptop", List.of());
-    web = join("w", onBridge("web", 11), "web", List.of("tag:server"));
+    // The laptop reaches the servers and its peers' endpoints only by its default route (on-link,
+    // as a LAN behind a router would be): its exit node's full tunnel must keep both outside.
+    lab.in(lab.nsB, "ip", "route", "del", under + "0/24", "dev", "veth0");
+    lab.in(lab.nsB, "ip", "route", "add", "default", "dev", "veth0");
+    laptop = join("l", lab.nsB, "laptop", List.of(), "--accept-routes", "--exit-node", "exit");
+    web = join("w", onBridge("web", 11), "web", List.of("tag:server"), "--exit-node", "exit");
     db = join("d", onBridge("db", 12), "db", List.of("tag:server"));
     exit = join("x", onBridge("exit", 13), "exit", List.of("tag:exit"), "--advertise-exit-node");
     assertThat(List.of(laptop.ipv4(), web.ipv4(), db.ipv4(), exit.ipv4()))
@@ -342,17 +360,28 @@ public class ControlPlaneIntegrationTest {
   @Order(30)
   void theExitNodeCarriesTheLaptopsInternetTrafficAndNobodyElses() throws Exception {
     lab.in(exit.ns(), "ip", "addr", "add", INTERNET + "/32", "dev", "lo");
-    // The agents accept the exit node's default route into WireGuard but do not route it (no
-    // opt-in flag yet): route the one internet address into each tunnel by hand.
-    lab.in(laptop.ns(), "ip", "route", "add", INTERNET + "/32", "dev", laptop.agent().iface);
-    lab.in(web.ns(), "ip", "route", "add", INTERNET + "/32", "dev", web.agent().iface);
-    assertThat(laptop.agent().uapiGet()).contains("allowed_ip=0.0.0.0/0");
     eventually(
         "laptop reaches the internet through exit",
         () -> lab.tryIn(laptop.ns(), 10, "ping", "-c", "1", "-W", "2", INTERNET).exit() == 0);
     Probes.ping(lab, laptop.ns(), INTERNET);
+    assertThat(laptop.agent().uapiGet()).contains("allowed_ip=0.0.0.0/0");
+    assertThat(laptop.agent().status())
+        .containsEntry("exit_node", "exit")
+        .containsEntry("exit_node_state", "active");
+    // The servers stay outside the tunnel (a rule ahead of the full tunnel's), so the laptop keeps
+    // its control plane (the policy changes below reach it), and its peers' endpoints by the
+    // fwmark on WireGuard's own datagrams.
+    assertThat(lab.in(laptop.ns(), "ip", "-4", "rule", "show"))
+        .contains("to " + under + "1 lookup main");
+    Probes.ping(lab, laptop.ns(), web.ipv4());
+
+    // web chose exit too, but the policy gives web no internet: exit is no peer of web, so web
+    // refuses it and drops its internet traffic rather than sending it outside the tunnel.
     assertThat(web.agent().uapiGet()).doesNotContain("allowed_ip=0.0.0.0/0");
+    assertThat(web.agent().status()).containsEntry("exit_node_state", "not-a-peer");
+    assertThat(web.agent().logText()).contains("refusing exit node exit");
     assertThat(Probes.pingFails(lab, web.ns(), INTERNET)).as("web through exit").isTrue();
+    assertThat(tcp(web, db, 5432)).as("web's tailnet is unaffected").isTrue();
   }
 
   @Test
@@ -370,6 +399,33 @@ public class ControlPlaneIntegrationTest {
     assertThat(tcp(laptop, db, 5432)).as("laptop -> db:5432").isFalse();
     // The internet through the exit node is untouched.
     Probes.ping(lab, laptop.ns(), INTERNET);
+  }
+
+  @Test
+  @Order(45)
+  void aRouteAdvertisedAtALaterUpReachesTheNodesThatAcceptRoutes() throws Exception {
+    lab.in(db.ns(), "ip", "addr", "add", IN_SUBNET + "/32", "dev", "lo");
+    assertThat(registry.node("db").orElseThrow().advertisedRoutes()).isEmpty();
+    // db runs up again, without a key or a server, now advertising the subnet: its signed polls
+    // carry it to the registry, autoApprovers approves it, and the laptop's bundle lists it.
+    agents.remove(db.agent());
+    db.agent().stop();
+    db = new Peer("db", db.ns(), up("d", db.ns(), "--advertise-routes", SUBNET), db.ipv4());
+    eventually(
+        "db's route to be approved",
+        () -> registry.node("db").orElseThrow().approvedRoutes().contains(SUBNET));
+    assertThat(registry.node("db").orElseThrow().advertisedRoutes()).containsExactly(SUBNET);
+    eventually(
+        "laptop to route the subnet into its tunnel",
+        () -> lab.in(laptop.ns(), "ip", "route", "show", SUBNET).contains(laptop.agent().iface));
+    eventually(
+        "laptop reaches the subnet through db",
+        () -> lab.tryIn(laptop.ns(), 10, "ping", "-c", "1", "-W", "2", IN_SUBNET).exit() == 0);
+    assertThat(laptop.agent().status()).containsEntry("accepted_routes", SUBNET);
+    assertThat(db.agent().status()).containsEntry("advertised_routes", SUBNET);
+    assertThat(Files.readString(lab.dir.resolve("state-d").resolve("node.json")))
+        .as("kept for the next up")
+        .contains(SUBNET);
   }
 
   @Test

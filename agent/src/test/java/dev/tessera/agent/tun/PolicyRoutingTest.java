@@ -152,6 +152,35 @@ class PolicyRoutingTest {
         """);
   }
 
+  @Test
+  void anExitNodeClientKeepsThePolicyServerOutsideTheTunnel() throws Exception {
+    PolicyRouting.Plan full =
+        PolicyRouting.plan(
+            RouteTable.AUTO, 0, cidrs("0.0.0.0/0", "::/0"), List.of(), "wg0", t -> false, false);
+    PolicyRouting.Plan kept =
+        PolicyRouting.keepOutside(
+            full,
+            List.of(
+                java.net.InetAddress.ofLiteral("198.51.100.1"),
+                java.net.InetAddress.ofLiteral("2001:db8::1"),
+                java.net.InetAddress.ofLiteral("198.51.100.1")));
+    assertThat(render(kept))
+        .isEqualTo(
+            render(full)
+                + """
+                ip -4 rule add to 198.51.100.1/32 table main  | undo: ip -4 rule del to 198.51.100.1/32 table main
+                ip -6 rule add to 2001:db8::1/128 table main  | undo: ip -6 rule del to 2001:db8::1/128 table main
+                """);
+    PolicyRouting.Plan subnets =
+        PolicyRouting.plan(
+            RouteTable.AUTO, 0, cidrs("10.0.0.2/32"), List.of(), "wg0", t -> false, false);
+    assertThat(
+            PolicyRouting.keepOutside(
+                subnets, List.of(java.net.InetAddress.ofLiteral("198.51.100.1"))))
+        .as("no full tunnel: nothing to keep outside")
+        .isEqualTo(subnets);
+  }
+
   /** Records ip invocations; fails the n-th one when asked. */
   static final class FakeIp implements PolicyRouting.IpRunner {
     final List<String> calls = new ArrayList<>();
