@@ -192,6 +192,13 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (maxConnections < 1) {
+      throw new UserError("--max-connections must be at least 1, got " + maxConnections);
+    }
+    if (maxConnectionsPerSource < 1) {
+      throw new UserError(
+          "--max-connections-per-source must be at least 1, got " + maxConnectionsPerSource);
+    }
     SigningKey signingKey;
     try {
       signingKey = SigningKey.read(key);
@@ -262,7 +269,7 @@ final class ServeCommand implements Callable<Integer> {
                 (int) Math.max(1, Math.ceil(nodeRate * 10)),
                 nodeRate,
                 Math.max(1, idleSeconds) * 1000)
-            .withMaxConnectionsPerSource(Math.max(1, maxConnectionsPerSource));
+            .withMaxConnectionsPerSource(maxConnectionsPerSource);
     Registry registry = null;
     PolicySource inventorySource;
     if (inventory != null) {
