@@ -38,10 +38,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * the same key and give a node the same versions. A poll goes to the server that answered last (the
  * first at start); when it cannot be reached or fails (connection refused or reset, no answer in
  * time, an HTTP error), the next one is asked at once, and the one that answers is kept for the
- * following polls. A poll fails only when every server failed. Nothing else depends on which server
- * answered: every bundle is verified against the one key and must be newer than the version held
- * and the mark, so switching servers can never roll the node back; a refused bundle ({@link
- * BundleException}) is not a reason to switch.
+ * following polls. An answer that is refused ({@link BundleException}: a bad signature, a version
+ * below the one held, a stale freshness statement, a malformed answer) counts as a failure too: the
+ * next server is asked in the same poll, so neither a lagging server nor anyone on the path to one
+ * keeps the node from a newer policy that another server offers. A poll fails only when every
+ * server failed; if any of them answered with something refused, it fails with a {@link
+ * BundleException}. Nothing else depends on which server answered: every bundle is verified against
+ * the one key and must be newer than the version held and the mark, so switching servers can never
+ * roll the node back.
  */
 public final class BundleClient implements AutoCloseable {
   /**
@@ -59,8 +63,8 @@ public final class BundleClient implements AutoCloseable {
    * serverCertificate}, when not null, is the only certificate trusted for an https server ({@link
    * TlsIdentity}); {@code report}, when not null, is asked before every poll for what to report
    * with it ({@link PollReport}; null from it: report nothing this time); {@code switchLog}, when
-   * not null, is told when the client leaves a server that had answered for the next one ({@code
-   * "URL: why; trying NEXT"}).
+   * not null, is told when the client leaves a server that had answered for the next one, because
+   * it failed or its answer was refused ({@code "URL: why; trying NEXT"}).
    */
   public record Config(
       List<URI> servers,
@@ -271,35 +275,50 @@ public final class BundleClient implements AutoCloseable {
   public boolean pollOnce() throws IOException, InterruptedException, BundleException {
     List<URI> servers = config.servers();
     if (servers.size() == 1) {
-      return pollOnce(servers.getFirst());
+      try {
+        return pollOnce(servers.getFirst());
+      } catch (BundleException e) {
+        refused.incrementAndGet();
+        throw e;
+      }
     }
     StringBuilder failures = new StringBuilder();
     IOException first = null;
+    BundleException firstRefusal = null;
     for (int tried = 0; tried < servers.size(); tried++) {
       int at = current;
       URI server = servers.get(at);
+      String why;
       try {
         boolean changed = pollOnce(server);
         answered = true;
         return changed;
       } catch (BundleException e) {
-        answered = true; // it answered, with a bundle that is refused: no reason to switch
-        throw e;
+        // An answer that is refused (a lagging server, or someone on the path) is no answer: the
+        // next server may well have a good one, and whatever it sends is checked the same way.
+        refused.incrementAndGet();
+        why = server + ": refused " + e.reason() + ": " + e.getMessage();
+        if (firstRefusal == null) {
+          firstRefusal = e;
+        }
       } catch (IOException e) {
-        String why = server + ": " + describe(e);
-        failures.append(failures.isEmpty() ? "" : "; ").append(why);
+        why = server + ": " + describe(e);
         if (first == null) {
           first = e;
         }
-        int next = (at + 1) % servers.size();
-        if (answered && config.switchLog() != null) {
-          // Before the switch, so whoever sees the new server in the status finds the reason
-          // logged.
-          config.switchLog().accept(why + "; trying " + servers.get(next));
-        }
-        answered = false;
-        current = next;
       }
+      failures.append(failures.isEmpty() ? "" : "; ").append(why);
+      int next = (at + 1) % servers.size();
+      if (answered && config.switchLog() != null) {
+        // Before the switch, so whoever sees the new server in the status finds the reason logged.
+        config.switchLog().accept(why + "; trying " + servers.get(next));
+      }
+      answered = false;
+      current = next;
+    }
+    if (firstRefusal != null) {
+      throw new BundleException(
+          firstRefusal.reason(), "no policy server gave an acceptable answer (" + failures + ")");
     }
     throw new IOException("no policy server answered (" + failures + ")", first);
   }
@@ -564,7 +583,6 @@ public final class BundleClient implements AutoCloseable {
         lastError = null;
         backoffMillis = 500;
       } catch (BundleException e) {
-        refused.incrementAndGet();
         lastError = "bundle refused: " + e.reason() + ": " + e.getMessage();
         sleep(backoffMillis);
         backoffMillis = Math.min(backoffMillis * 2, 30_000);

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A client given two servers of one control plane: it stays with the server that answers, moves to
- * the other within the same poll when that one fails, acknowledges to the server that sent the
- * bundle, and never takes a lower version from either.
+ * the other within the same poll when that one fails or its answer is refused, acknowledges to the
+ * server that sent the bundle, and never takes a lower version from either.
  */
 class BundleClientFailoverTest {
   static final long MINUTE = 60_000;
@@ -157,23 +157,43 @@ class BundleClientFailoverTest {
   }
 
   @Test
-  void noServerOffersALowerVersionThanTheNodeHolds() throws Exception {
+  void aRefusedAnswerIsLeftForTheNextServerAndNoServerOffersALowerVersion() throws Exception {
     try (BundleClient c = client()) {
       a.next.set(Answer.bundle(7));
       assertThat(c.pollOnce()).isTrue();
-      a.next.set(Answer.failing());
-      // The other server offers an older bundle (genuine, current): refused as a rollback, and a
-      // refusal is no reason to switch back.
-      b.next.set(Answer.bundle(6));
+      awaitAck(a, 1);
+      // The first server lags (an older bundle, genuine and current): refused as a rollback, and
+      // the other server's newer bundle is taken in the same poll and acknowledged to it.
+      a.next.set(Answer.bundle(6));
+      b.next.set(Answer.bundle(8));
+      assertThat(c.pollOnce()).isTrue();
+      assertThat(c.currentServer()).isEqualTo(b.base);
+      assertThat(c.heldVersion()).isEqualTo(8);
+      assertThat(c.refusedCount()).isEqualTo(1);
+      assertThat(switches).singleElement().asString().startsWith(a.base + ": refused ROLLBACK: ");
+      assertThat(switches.getFirst()).endsWith("; trying " + b.base);
+      awaitAck(b, 1);
+
+      // Every server refused (a version not above the one held, an expired statement): the poll
+      // fails as refused, nothing lower is taken, and only leaving the server that answered is
+      // logged.
+      b.next.set(Answer.bundle(7));
+      a.next.set(
+          new Answer(304, null, BundleClientTest.statement(8, now() - 10 * MINUTE, 5 * MINUTE)));
       assertThatThrownBy(c::pollOnce)
           .isInstanceOfSatisfying(
               BundleException.class,
-              e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.ROLLBACK));
-      assertThat(c.currentServer()).isEqualTo(b.base);
-      assertThat(c.heldVersion()).isEqualTo(7);
-      b.next.set(Answer.bundle(8));
+              e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.ROLLBACK))
+          .hasMessageContaining(b.base + ": refused ROLLBACK")
+          .hasMessageContaining(a.base + ": refused STALE");
+      assertThat(c.heldVersion()).isEqualTo(8);
+      assertThat(c.refusedCount()).isEqualTo(3);
+      assertThat(switches).hasSize(2);
+      assertThat(switches.getLast()).startsWith(b.base + ": refused ROLLBACK: ");
+
+      b.next.set(Answer.bundle(9));
       assertThat(c.pollOnce()).isTrue();
-      assertThat(applied).containsExactly(7L, 8L);
+      assertThat(applied).containsExactly(7L, 8L, 9L);
     }
   }
 
