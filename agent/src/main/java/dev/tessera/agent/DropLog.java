@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * the number of new tuples left unlogged is added to the next line that is written. Accepted
  * packets never reach this class; a repeated drop costs a hash and one array read.
  */
-public final class DropLog {
+final class DropLog {
   static final int SLOTS = 4096;
   private static final Logger LOG = LoggerFactory.getLogger("dev.tessera.agent.drops");
 

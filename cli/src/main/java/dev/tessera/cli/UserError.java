@@ -4,7 +4,7 @@ package dev.tessera.cli;
  * A problem with what the user gave us (missing file, unreadable inventory, bad combination of
  * options). Thrown by subcommands; printed as one line without a stack trace, with its exit code.
  */
-public final class UserError extends RuntimeException {
+final class UserError extends RuntimeException {
   private final int exitCode;
 
   public UserError(String message) {

@@ -23,7 +23,7 @@ import java.util.Optional;
  * Anything not shaped like a test list is a located {@link Diagnostic}, never an exception; unknown
  * keys in an entry are rejected, as Tailscale rejects unknown fields.
  */
-public final class TestFileReader {
+final class TestFileReader {
 
   /** What the file held: the entries read, and the problems found (empty when well-formed). */
   public record Result(List<TestSpec> tests, List<Diagnostic> problems) {

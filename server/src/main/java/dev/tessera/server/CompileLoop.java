@@ -34,7 +34,7 @@ import java.util.Set;
  * compilation is published again with them, and only the nodes that have a moved node among their
  * filter's peers are re-encoded (and, their content hash having changed, get a new version).
  */
-public final class CompileLoop {
+final class CompileLoop {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CompileLoop.class);
   private final PolicySource policy;
   private final PolicySource inventory;

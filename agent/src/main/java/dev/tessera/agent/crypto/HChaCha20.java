@@ -6,7 +6,7 @@ package dev.tessera.agent.crypto;
  * words 0..3 and 12..15. It is the building block of XChaCha20, which the JDK does not have and
  * which WireGuard needs for cookie replies.
  */
-public final class HChaCha20 {
+final class HChaCha20 {
   private HChaCha20() {}
 
   /** Writes the 32-byte subkey for {@code key} and {@code nonce[nOff..nOff+16)} into out. */

@@ -31,7 +31,7 @@ import java.util.Optional;
  * never leaves this process. Every failure becomes an {@link EnrollException} whose message says
  * what to do; nothing here throws anything else at a user.
  */
-public final class EnrollClient implements AutoCloseable {
+final class EnrollClient implements AutoCloseable {
   /** Answers are small JSON; anything longer is not read. */
   static final int MAX_ANSWER_BYTES = 64 * 1024;
 

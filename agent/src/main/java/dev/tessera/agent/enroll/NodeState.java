@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  * written before the first enrollment, so an enrollment that failed or whose answer was lost is
  * retried with the same key.
  */
-public final class NodeState {
+final class NodeState {
   static final String KEY_FILE = "node.key";
   static final String PIN_FILE = "server.json";
   static final String CERT_FILE = "server.crt";

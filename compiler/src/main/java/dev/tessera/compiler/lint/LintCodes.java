@@ -1,7 +1,7 @@
 package dev.tessera.compiler.lint;
 
 /** Stable codes of lint findings (CI may filter on them). */
-public final class LintCodes {
+final class LintCodes {
   /** A rule whose every allowed packet is also allowed by other rules. */
   public static final String SHADOWED_RULE = "shadowed-rule";
 

@@ -17,7 +17,7 @@ import java.util.StringJoiner;
  * [k/n]} when fewer than all n member pairs have all of it (k is the smallest count). Ports: {@code
  * *} is 0-65535; protocols without ports print no ports.
  */
-public final class CellText {
+final class CellText {
   private CellText() {}
 
   /** One line of a cell. */
