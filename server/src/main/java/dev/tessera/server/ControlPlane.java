@@ -274,7 +274,9 @@ public final class ControlPlane implements AutoCloseable {
    * report is written at most once per {@link #REPORT_REFRESH_MILLIS}. A poll with none of these
    * parameters reports nothing and changes nothing; one without {@code advertise} keeps the
    * advertised routes. Changed routes are approved again under the current policy's {@code
-   * autoApprovers} ({@link dev.tessera.registry.Registry#advertise}).
+   * autoApprovers} ({@link dev.tessera.registry.Registry#advertise}). An {@code advertise} that
+   * names something other than a route is refused with a warning and remembered like any report, so
+   * repeating it writes nothing; the routes advertised before stay, and the bundle is served.
    */
   void report(String node, Map<String, List<String>> query, String observedAddress) {
     byte[] key = nodeKey.apply(node);
@@ -306,6 +308,7 @@ public final class ControlPlane implements AutoCloseable {
       }
     }
     Optional<List<String>> advertised = advertised(query.get("advertise"));
+    String notARoute = advertised.flatMap(ControlPlane::notARoute).orElse(null);
     boolean reportsAddresses =
         query.containsKey("endpoint") || query.containsKey("port") || query.containsKey("posture");
     long now = System.currentTimeMillis();
@@ -321,6 +324,15 @@ public final class ControlPlane implements AutoCloseable {
       pending.decrementAndGet();
       return;
     }
+    if (notARoute != null) {
+      // Refused once per changed report (an unchanged one is not looked at again, above); the
+      // routes advertised before are kept, and the node is still served its bundle.
+      LOG.warn(
+          "node {}: advertise= refused: '{}' is not a route (a prefix with its host bits zero, e.g."
+              + " 10.1.0.0/16); the routes it advertised before are kept",
+          node,
+          notARoute);
+    }
     String publicKey = Base64.getEncoder().encodeToString(key);
     try {
       worker.execute(
@@ -329,7 +341,7 @@ public final class ControlPlane implements AutoCloseable {
               if (reportsAddresses) {
                 settings.registry().report(publicKey, endpoints, posture);
               }
-              if (advertised.isPresent()) {
+              if (advertised.isPresent() && notARoute == null) {
                 settings.registry().advertise(publicKey, advertised.get(), checks.get().routes());
               }
               reported.put(
@@ -364,6 +376,23 @@ public final class ControlPlane implements AutoCloseable {
       }
     }
     return Optional.of(List.copyOf(routes));
+  }
+
+  /**
+   * The first of {@code routes} that is not a prefix in the registry's sense, as text safe to log
+   * (control characters as '?', at most 80 characters); empty when all are.
+   */
+  static Optional<String> notARoute(List<String> routes) {
+    for (String r : routes) {
+      if (r.indexOf('/') < 0 || dev.tessera.net.IpPrefix.tryParse(r) == null) {
+        StringBuilder sb = new StringBuilder();
+        r.codePoints()
+            .limit(80)
+            .forEach(c -> sb.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return Optional.of(r.length() > 80 ? sb + "..." : sb.toString());
+      }
+    }
+    return Optional.empty();
   }
 
   private static int parsePort(List<String> values) {

@@ -209,6 +209,40 @@ class RegistryServerTest {
     assertThat(reported.lastSeen()).isPresent();
   }
 
+  /** A GET of {@code path} signed as {@code node}; its status. */
+  int signedGet(String node, byte[] privateKey, String path) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).GET();
+    new NodeAuth.Signer(node, privateKey, key.publicKey())
+        .sign("GET", path, new byte[0], System.currentTimeMillis())
+        .asMap()
+        .forEach(b::header);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode();
+  }
+
+  @Test
+  void anAdvertiseThatIsNotARouteIsRefusedOnceAndTheBundleIsStillServed() throws Exception {
+    HttpResponse<String> web = enroll(authKey(List.of("tag:web"), false), webPrivate, "web");
+    assertThat(web.statusCode()).as(web.body()).isEqualTo(200);
+    server.pollNow();
+    String path = "/v1/bundle?wait=0&endpoint=192.0.2.7:51820&advertise=10.1.0.1/16";
+    assertThat(signedGet("web", webPrivate, path)).isEqualTo(200);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (!registry.node("web").orElseThrow().endpoints().equals(List.of("192.0.2.7:51820"))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(registry.node("web").orElseThrow().endpoints()).containsExactly("192.0.2.7:51820");
+
+    // The registry changes meanwhile; the same report again is not written again.
+    registry.report(
+        NodeAuth.wireguardPublicKey(webPrivate), List.of("198.51.100.1:51820"), Map.of());
+    assertThat(signedGet("web", webPrivate, path)).isEqualTo(200);
+    Thread.sleep(500);
+    var n = registry.node("web").orElseThrow();
+    assertThat(n.endpoints()).containsExactly("198.51.100.1:51820");
+    assertThat(n.advertisedRoutes()).isEmpty();
+  }
+
   /**
    * The server closes the connection after an enrollment's answer, and after a refusal; each answer
    * says so ({@code Connection: close}). A client that is not told keeps the connection for its
