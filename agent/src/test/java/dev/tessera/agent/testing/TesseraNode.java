@@ -113,7 +113,9 @@ public final class TesseraNode {
     TesseraNode n = new TesseraNode(lab, ns, iface, p, log, metricsListen);
     try {
       NetnsLab.waitFor(
-          "Tessera agent " + iface + " to come up", 30_000, () -> !p.isAlive() || n.answers());
+          "Tessera agent " + iface + " to come up",
+          30_000,
+          () -> !p.isAlive() || (n.answers() && n.metricsAnswer()));
     } catch (AssertionError e) {
       throw new IOException(e.getMessage() + "; log:\n" + n.logText());
     }
@@ -126,6 +128,22 @@ public final class TesseraNode {
   private boolean answers() {
     try {
       return UapiServer.query(NetnsLab.uapiSocket(iface), "get=1\n\n").contains("errno=0");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether the metrics endpoint answers (true when the agent runs without one). The agent opens it
+   * just after its UAPI socket, so an agent is up when both answer.
+   */
+  private boolean metricsAnswer() {
+    if (metricsListen == null) {
+      return true;
+    }
+    try {
+      scrape();
+      return true;
     } catch (IOException e) {
       return false;
     }
