@@ -571,6 +571,38 @@ class EnforcerTest {
   }
 
   /** Threads opening flows while another swaps filters: every reply to our own flows passes. */
+  /**
+   * A new flow goes to the emptier of its two windows. Filling the first window before the second
+   * left runs of full slots long enough that, with two fifths of the table taken by established
+   * flows, about one new flow per fill found both its windows full and was refused. Three fills
+   * (three random hash keys) of 40 % each: none may be refused.
+   */
+  @Test
+  void aTableTwoFifthsFullOfEstablishedFlowsRefusesNoNewFlow() {
+    int capacity = 1 << 17;
+    int flows = capacity * 2 / 5;
+    for (int fill = 0; fill < 3; fill++) {
+      Enforcer e =
+          Enforcer.create(
+              TestFilters.node(),
+              new Enforcer.Config(capacity, 1024, capacity, Enforcer.Timeouts.DEFAULT, now::get));
+      Enforcer.Worker w = e.newWorker();
+      int refused = 0;
+      for (int i = 0; i < flows; i++) {
+        String peer = "100.64." + (8 + (i >>> 14)) + "." + (1 + (i >>> 8 & 0x3f));
+        int port = 1024 + (i & 0xff) * 200 + fill;
+        byte[] syn = tcp(NODE4, peer, port, 80, SYN);
+        byte[] synAck = tcp(peer, NODE4, 80, port, SYN | ACK);
+        if (w.outbound(syn, 0, syn.length) != Verdict.ACCEPT_OUTBOUND
+            || w.inbound(synAck, 0, synAck.length) != Verdict.ACCEPT_REPLY) {
+          refused++;
+        }
+      }
+      assertThat(refused).as("flows refused in fill %d of %d flows", fill, flows).isZero();
+      assertThat(e.counters().count(Direction.OUTBOUND, Verdict.DROP_CONNTRACK_FULL)).isZero();
+    }
+  }
+
   @Test
   void concurrentFlowsAndUpdates() throws Exception {
     Enforcer e =

@@ -277,14 +277,24 @@ public final class ConntrackTable {
   }
 
   /**
-   * The i-th slot a key may use: the first window starts at the hash, the second at a second place
-   * derived from it, so a window full of established flows still leaves a choice (two choices keep
-   * the longest run of full slots short, where one window alone fills up at a third of the
-   * capacity).
+   * The i-th slot a key may use: the first window starts at the hash, the second at a place mixed
+   * from all of the hash's bits (the stripe takes the high bits and the first window the low ones,
+   * so the second start must not be made of either alone), so a window full of established flows
+   * still leaves an independent choice (two choices keep the longest run of full slots short, where
+   * one window alone fills up at a third of the capacity).
    */
   private int slot(int stripe, int hash, int i) {
-    int start = i < WINDOW ? hash + i : Integer.reverse(hash) * 0x9E3779B9 + (i - WINDOW);
+    int start = i < WINDOW ? hash + i : secondStart(hash) + (i - WINDOW);
     return stripe * stripeSlots + (start & (stripeSlots - 1));
+  }
+
+  /** MurmurHash3's 32-bit finalizer: every output bit depends on every bit of the hash. */
+  private static int secondStart(int hash) {
+    int h = hash ^ (hash >>> 16);
+    h *= 0x85EBCA6B;
+    h ^= h >>> 13;
+    h *= 0xC2B2AE35;
+    return h ^ (h >>> 16);
   }
 
   /** Slot of the live entry for this key, or -1. Lock held. */
@@ -325,16 +335,29 @@ public final class ConntrackTable {
       long now,
       boolean remote) {
     int peer = peerOf(meta);
-    int free = -1;
+    int firstFree = -1;
+    int secondFree = -1;
+    int freeInFirst = 0;
+    int freeInSecond = 0;
     for (int i = 0; i < PROBES; i++) { // reclaim expired slots first: that also updates the counts
       int s = slot(stripe, hash, i);
       if (tag[s] != 0 && expires[s] - now < 0) {
         free(s);
       }
-      if (tag[s] == 0 && free < 0) {
-        free = s;
+      if (tag[s] != 0) {
+        continue;
+      }
+      if (i < WINDOW) {
+        if (freeInFirst++ == 0) {
+          firstFree = s;
+        }
+      } else if (freeInSecond++ == 0) {
+        secondFree = s;
       }
     }
+    // The emptier of the two windows (two choices): filling the first window before the second
+    // leaves full runs that make both of a new flow's windows full at a third of the capacity.
+    int free = freeInSecond > freeInFirst ? secondFree : firstFree;
     int mine = remote ? remoteFlows(peer) : 0;
     boolean atQuota = remote && mine >= peerQuota;
     if (free >= 0 && !atQuota) {
