@@ -191,8 +191,11 @@ public final class ControlLoad {
         Thread.sleep(500);
       }
 
-      // Policy edit: every fleet node's filter changes.
+      // Policy edit: every fleet node's filter changes. Each answer is kept and verified after the
+      // measurement: a real agent verifies its own bundle on its own CPU, while here 10,000
+      // verifications in the client's two event-loop threads would delay the answers behind them.
       long[] arrived = new long[n];
+      byte[][] bodies = new byte[n][];
       CountDownLatch updated = new CountDownLatch(live);
       for (int i = 0; i < n; i++) {
         int id = i;
@@ -205,7 +208,7 @@ public final class ControlLoad {
                 (r, e) -> {
                   if (e == null && r.status() == 200) {
                     arrived[id] = r.arrivedNanos();
-                    held[id] = version(r.body(), key);
+                    bodies[id] = r.body();
                   }
                   updated.countDown();
                 });
@@ -214,6 +217,18 @@ public final class ControlLoad {
       long changed = System.nanoTime();
       Files.writeString(dir.resolve("policy.hujson"), policy(8443));
       boolean all = updated.await(120, TimeUnit.SECONDS);
+      int stale = 0;
+      for (int i = 0; i < n; i++) {
+        if (bodies[i] != null) {
+          long v = version(bodies[i], key);
+          stale += v > held[i] ? 0 : 1;
+          held[i] = v;
+        }
+      }
+      if (stale > 0) {
+        throw new IllegalStateException(
+            stale + " agents were answered with a version not above theirs");
+      }
       long[] ms =
           Arrays.stream(arrived)
               .filter(t -> t > 0)
