@@ -1,5 +1,8 @@
 package dev.tessera.registry;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -7,9 +10,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -32,7 +37,10 @@ import org.postgresql.PGNotification;
  * content, nor a lower one. {@code cluster_bundles}: the signed bundle each node is served, each
  * row stamped with the generation that wrote it; a store raises the generation and notifies {@value
  * #BUNDLES} with it at commit; servers read the rows above the generation they have ({@link
- * #since}).
+ * #since}). {@code cluster_policy}: the policy the compiling server compiled ({@link Policy}),
+ * written by the store that publishes the first bundles compiled from it, in the same fenced
+ * transaction, so the others decide enrollments and route approvals with exactly the policy whose
+ * bundles they serve, never with their own file.
  *
  * <p>One thread uses the session ({@link #await}, {@link #tryLead}); the other calls use pooled
  * connections and may come from any thread.
@@ -56,8 +64,33 @@ public final class Cluster implements AutoCloseable {
   /** A version given out for a node, and the content hash it was given for. */
   public record Version(long version, String hash) {}
 
-  /** The rows written after some generation, and the generation they bring the reader to. */
-  public record Changes(long generation, List<Stored> bundles) {}
+  /**
+   * The policy a compiling server compiled: its name as that server read it (the syntax follows
+   * from it: {@code policy.hujson}, {@code path@commit} for a git source), its text, and the
+   * SHA-256 of the text's UTF-8 bytes in hex (what {@code sha256sum} prints for the file).
+   */
+  public record Policy(String name, String text, String sha256) {
+    /** The policy {@code text} read as {@code name}, with its hash. */
+    public static Policy of(String name, String text) {
+      try {
+        return new Policy(
+            name,
+            text,
+            HexFormat.of()
+                .formatHex(
+                    MessageDigest.getInstance("SHA-256")
+                        .digest(text.getBytes(StandardCharsets.UTF_8))));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /**
+   * The rows written after some generation, the generation they bring the reader to, and the policy
+   * if a store after that generation wrote it.
+   */
+  public record Changes(long generation, List<Stored> bundles, Optional<Policy> policy) {}
 
   private final Database db;
   private Connection session;
@@ -164,6 +197,14 @@ public final class Cluster implements AutoCloseable {
    * this server still holds the term it took.
    */
   public long store(List<Stored> bundles) throws RegistryException {
+    return store(bundles, null);
+  }
+
+  /**
+   * {@link #store(List)}, recording {@code policy} (null: the one stored stays) as the policy these
+   * bundles were compiled from, in the same transaction: both are stored, or neither.
+   */
+  public long store(List<Stored> bundles, Policy policy) throws RegistryException {
     return fenced(
         c -> {
           long generation;
@@ -195,6 +236,21 @@ public final class Cluster implements AutoCloseable {
             }
             ps.executeBatch();
           }
+          if (policy != null) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "INSERT INTO cluster_policy (id, name, text, sha256, term, generation)"
+                        + " VALUES (1,?,?,?,(SELECT term FROM cluster_state WHERE id = 1),?)"
+                        + " ON CONFLICT (id) DO UPDATE SET"
+                        + " name = EXCLUDED.name, text = EXCLUDED.text, sha256 = EXCLUDED.sha256,"
+                        + " term = EXCLUDED.term, generation = EXCLUDED.generation")) {
+              ps.setString(1, policy.name());
+              ps.setString(2, policy.text());
+              ps.setString(3, policy.sha256());
+              ps.setLong(4, generation);
+              ps.executeUpdate();
+            }
+          }
           try (Statement s = c.createStatement()) {
             s.execute("SELECT pg_notify('" + BUNDLES + "', '" + generation + "')");
           }
@@ -202,7 +258,10 @@ public final class Cluster implements AutoCloseable {
         });
   }
 
-  /** The rows stored after {@code generation}, and the generation they were read at. */
+  /**
+   * The rows stored after {@code generation}, the generation they were read at, and the policy if
+   * it was stored after {@code generation}.
+   */
   public Changes since(long generation) throws RegistryException {
     try {
       return db.transaction(
@@ -216,7 +275,9 @@ public final class Cluster implements AutoCloseable {
               now = rs.getLong(1);
             }
             List<Stored> out = new ArrayList<>();
+            Optional<Policy> policy = Optional.empty();
             if (now > generation) {
+              policy = policy(c, generation);
               try (PreparedStatement ps =
                   c.prepareStatement(
                       "SELECT node, version, hash, revision, signed, expires_ms FROM cluster_bundles"
@@ -236,10 +297,32 @@ public final class Cluster implements AutoCloseable {
                 }
               }
             }
-            return new Changes(Math.max(now, generation), out);
+            return new Changes(Math.max(now, generation), out, policy);
           });
     } catch (SQLException e) {
       throw error("reading the stored bundles", e);
+    }
+  }
+
+  /** The policy the compiling server last stored; empty before any server stored one. */
+  public Optional<Policy> policy() throws RegistryException {
+    try (Connection c = db.dataSource().getConnection()) {
+      return policy(c, -1);
+    } catch (SQLException e) {
+      throw error("reading the stored policy", e);
+    }
+  }
+
+  private static Optional<Policy> policy(Connection c, long after) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT name, text, sha256 FROM cluster_policy WHERE id = 1 AND generation > ?")) {
+      ps.setLong(1, after);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new Policy(rs.getString(1), rs.getString(2), rs.getString(3)))
+            : Optional.empty();
+      }
     }
   }
 

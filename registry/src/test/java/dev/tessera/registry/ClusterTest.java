@@ -64,11 +64,12 @@ class ClusterTest {
       assertThat(a.store(List.of(served("n1", 1)))).isEqualTo(1);
 
       // a's session ends on the database's side (a network cut, say): the lock is released, and a
-      // has not noticed yet.
+      // has not noticed yet. (The timeout makes the call wait until the backend is gone, and with
+      // it the lock; without one it only signals, and the lock may still be held just after.)
       try (Connection c = db.dataSource().getConnection();
           Statement s = c.createStatement()) {
         s.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks"
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks"
                 + " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()");
       }
       assertThat(b.tryLead()).isTrue();
@@ -112,6 +113,69 @@ class ClusterTest {
       assertThat(a.since(1).bundles()).extracting(Cluster.Stored::node).containsExactly("n2");
       try (Connection c = d.dataSource().getConnection()) {
         assertThat(c.getAutoCommit()).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void thePolicyIsStoredWithTheBundlesInTheSameFencedTransaction() throws Exception {
+    String url = freshUrl();
+    try (Database da = Database.open(url);
+        Database db = Database.open(url);
+        Cluster a = new Cluster(da);
+        Cluster b = new Cluster(db)) {
+      assertThat(a.policy()).as("nothing stored yet").isEmpty();
+      assertThat(a.tryLead()).isTrue();
+      long termOfA = a.term();
+      Cluster.Policy first = Cluster.Policy.of("policy.hujson", "{\"acls\": []}");
+      assertThat(first.sha256())
+          .as("SHA-256 of the text, as sha256sum prints it")
+          .isEqualTo("1b8c553ce101d752c20b3b3ae6e74a3fd56276c663be94385c671c86185ac3bb");
+      assertThat(a.store(List.of(served("n1", 1)), first)).isEqualTo(1);
+      Cluster.Changes seen = b.since(0);
+      assertThat(seen.policy()).contains(first);
+      assertThat(seen.bundles()).extracting(Cluster.Stored::node).containsExactly("n1");
+
+      // Bundles stored without a policy leave it as it was; a reader past its generation is not
+      // given it again.
+      assertThat(a.store(List.of(served("n1", 2)))).isEqualTo(2);
+      assertThat(b.since(1).policy()).isEmpty();
+      assertThat(b.policy()).contains(first);
+
+      // A policy edit that changed no bundle: stored alone.
+      Cluster.Policy second = Cluster.Policy.of("policy.hujson", "{\"acls\": [], \"hosts\": {}}");
+      assertThat(a.store(List.of(), second)).isEqualTo(3);
+      seen = b.since(2);
+      assertThat(seen.bundles()).isEmpty();
+      assertThat(seen.policy()).contains(second);
+
+      // A store whose policy cannot be written (PostgreSQL refuses a NUL in text) writes none of
+      // its bundles either.
+      assertThatThrownBy(
+              () -> a.store(List.of(served("n2", 1)), Cluster.Policy.of("policy.hujson", "{\0}")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("storing bundles");
+      seen = b.since(0);
+      assertThat(seen.generation()).isEqualTo(3);
+      assertThat(seen.bundles()).extracting(Cluster.Stored::node).containsExactly("n1");
+      assertThat(b.policy()).contains(second);
+
+      // A server that lost the lock stores no policy.
+      try (Connection c = db.dataSource().getConnection();
+          Statement s = c.createStatement()) {
+        s.execute(
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks"
+                + " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()");
+      }
+      assertThat(b.tryLead()).isTrue();
+      assertThatThrownBy(() -> a.store(List.of(), Cluster.Policy.of("mine.hujson", "{}")))
+          .hasMessageContaining("no longer holds the compile lock");
+      assertThat(b.policy()).contains(second);
+      try (Connection c = db.dataSource().getConnection();
+          Statement s = c.createStatement();
+          java.sql.ResultSet rs = s.executeQuery("SELECT term FROM cluster_policy")) {
+        rs.next();
+        assertThat(rs.getLong(1)).as("the term of the server that stored it").isEqualTo(termOfA);
       }
     }
   }

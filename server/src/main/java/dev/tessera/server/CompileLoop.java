@@ -13,6 +13,7 @@ import dev.tessera.policy.diag.Diagnostic;
 import dev.tessera.policy.diag.DiagnosticRenderer;
 import dev.tessera.policy.diag.Diagnostics;
 import dev.tessera.policy.diag.SourceText;
+import dev.tessera.registry.Cluster;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Base64;
@@ -33,6 +34,15 @@ import java.util.Set;
  * RegistrySource#endpoints}). They are not compiled: when only endpoints changed, the last good
  * compilation is published again with them, and only the nodes that have a moved node among their
  * filter's peers are re-encoded (and, their content hash having changed, get a new version).
+ *
+ * <p>Among several servers on one database ({@link SharedPolicy}), only the one holding the compile
+ * lock compiles, and it records the policy it compiled with the bundles it stores. The others never
+ * decide with their own policy file: a poll of theirs takes the node keys from the inventory and
+ * the checks ({@code tagOwners}, {@code autoApprovers}) from the stored policy, so every server of
+ * the database admits and approves exactly what the compiling server's policy allows. Before any
+ * policy is stored they own no tag and approve no route (fail closed). A server's own file counts
+ * only once it takes over compiling: it then compiles that file, and its store makes it the policy
+ * every server decides with.
  */
 final class CompileLoop {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CompileLoop.class);
@@ -60,8 +70,49 @@ final class CompileLoop {
   /** The endpoints in the bundles served (the registry's as of the last publish). */
   private Map<String, List<InetSocketAddress>> publishedEndpoints = Map.of();
 
-  /** Whether this server compiles (false: another server does, see {@link SharedBundles}). */
-  private volatile java.util.function.BooleanSupplier compiling = () -> true;
+  /**
+   * Where servers sharing one database keep the policy the compiling one compiled ({@link
+   * SharedBundles}).
+   */
+  interface SharedPolicy {
+    /** Whether this server compiles now (false: another server does, and this one follows it). */
+    boolean compiling();
+
+    /**
+     * A compilation of {@code policy} is about to be published: the bundles stored with it record
+     * it, in the same transaction.
+     */
+    void publishing(Cluster.Policy policy);
+
+    /**
+     * The publish is done: records the policy now if no store of bundles did (an edit that changed
+     * no filter). Throws when this server no longer compiles.
+     */
+    void policyPublished() throws IOException;
+
+    /** The policy the compiling server stored last, as this server knows it; null before any. */
+    Cluster.Policy stored();
+  }
+
+  /** Null: a server on its own, which always compiles. */
+  private volatile SharedPolicy shared;
+
+  /** What the last poll of a server that does not compile decided with: unchanged, no work. */
+  private String lastFollowed = "";
+
+  /** The stored policy last parsed, and its parse (null: it does not read here). */
+  private Cluster.Policy parsedStored;
+
+  private dev.tessera.policy.ast.Policy parsedStoredPolicy;
+
+  /** The own file's and the stored policy's hashes last logged about. */
+  private String policyLogged = "";
+
+  /** The policy of the last good compilation, as it is recorded for the other servers. */
+  private Cluster.Policy lastGoodPolicy;
+
+  /** Whether this server published a compilation since it took over compiling. */
+  private boolean compiledHere;
 
   /** At most this many nodes joined, left or changed for an incremental recompile. */
   static final int MAX_INCREMENTAL_NODES = 32;
@@ -80,11 +131,12 @@ final class CompileLoop {
   }
 
   /**
-   * Compiles only while {@code when} says so; otherwise a poll reads the sources for the node keys
-   * and the registry's checks, and leaves publishing to the server that compiles.
+   * Compiles only while {@code shared} says this server compiles, and records each compiled policy
+   * there; otherwise a poll reads the inventory for the node keys, takes the registry's checks from
+   * the stored policy, and leaves publishing to the server that compiles.
    */
-  void compileWhen(java.util.function.BooleanSupplier when) {
-    this.compiling = when;
+  void share(SharedPolicy shared) {
+    this.shared = shared;
   }
 
   /**
@@ -94,6 +146,7 @@ final class CompileLoop {
   synchronized void recompile() {
     lastSeen = "";
     lastGood = null;
+    compiledHere = false;
   }
 
   /** Whether the last published compilation was reached incrementally (tests). */
@@ -110,7 +163,8 @@ final class CompileLoop {
 
   /**
    * The registry's checks ({@code tagOwners}, {@code autoApprovers}) under the policy of the last
-   * good compilation; before the first one, checks that own no tag and approve no route.
+   * good compilation, or on a server that does not compile, under the policy the compiling server
+   * stored; before either, checks that own no tag and approve no route.
    */
   public dev.tessera.registry.PolicyChecks checks() {
     return checks;
@@ -136,6 +190,12 @@ final class CompileLoop {
     }
     String revision =
         p.revision() + "+inv-" + inv.revision().replaceFirst("^[a-z0-9]+:", "").substring(0, 8);
+    SharedPolicy sp = shared;
+    if (sp != null && !sp.compiling()) {
+      follow(sp, p, inv, revision);
+      return;
+    }
+    lastFollowed = "";
     Map<String, List<InetSocketAddress>> endpoints =
         inventory instanceof RegistrySource r ? r.endpoints() : Map.of();
     if (revision.equals(lastSeen)) {
@@ -161,30 +221,8 @@ final class CompileLoop {
       fail(revision, render(read.diagnostics(), Map.of(p.name(), read.source())));
       return;
     }
-    // A policy change leaves the inventory as it was: reuse its parse (at 10k nodes reading the
-    // YAML again costs more than compiling the policy). Compared by text, not by a hash prefix.
-    Inventory inv2;
-    if (inv.text().equals(parsedInventoryText) && inv.name().equals(parsedInventoryName)) {
-      inv2 = parsedInventory;
-    } else {
-      Diagnostics invDiags = new Diagnostics();
-      inv2 = InventoryReader.read(inv.name(), inv.text(), invDiags);
-      if (invDiags.hasErrors()) {
-        fail(
-            revision,
-            render(invDiags.sorted(), Map.of(inv.name(), new SourceText(inv.name(), inv.text()))));
-        return;
-      }
-      parsedInventory = inv2;
-      parsedInventoryText = inv.text();
-      parsedInventoryName = inv.name();
-    }
-    if (!compiling.getAsBoolean()) {
-      // Another server compiles and this one serves what it stores; requests still need the node
-      // keys, and enrollments the checks of the policy read.
-      nodeKeys = keysOf(inv2);
-      checks = dev.tessera.server.control.PolicyControl.checks(read.policy().get(), inv2);
-      lastGood = null;
+    Inventory inv2 = inventory(inv, revision);
+    if (inv2 == null) {
       return;
     }
     // The same policy text as the last good compilation and a few nodes changed (joined, left,
@@ -216,9 +254,24 @@ final class CompileLoop {
     if (mayDiffer != null && !endpoints.equals(publishedEndpoints)) {
       mayDiffer.addAll(withPeersIn(c.filters(), moved(publishedEndpoints, endpoints)));
     }
+    Cluster.Policy compiledPolicy =
+        lastGoodPolicy != null
+                && lastGoodPolicy.name().equals(p.name())
+                && lastGoodPolicy.text().equals(p.text())
+            ? lastGoodPolicy
+            : Cluster.Policy.of(p.name(), p.text());
     try {
+      if (sp != null) {
+        sp.publishing(compiledPolicy);
+      }
       List<String> changed =
           store.publish(c.filters(), endpoints, mayDiffer, revision, System.currentTimeMillis());
+      if (sp != null) {
+        sp.policyPublished();
+        compiledHere = true;
+        status.policy("compiled here", compiledPolicy.sha256(), compiledPolicy.sha256());
+      }
+      lastGoodPolicy = compiledPolicy;
       publishedEndpoints = endpoints;
       lastGoodRevision = revision;
       nodeKeys = keysOf(inv2);
@@ -248,6 +301,145 @@ final class CompileLoop {
       lastGood = null;
       fail(revision, "cannot publish: " + e.getMessage());
     }
+  }
+
+  /**
+   * The inventory snapshot parsed, reusing the last parse when its text is unchanged (a policy
+   * change leaves the inventory as it was, and at 10k nodes reading the YAML again costs more than
+   * compiling the policy; compared by text, not by a hash prefix); null after a failure, which is
+   * recorded.
+   */
+  private Inventory inventory(PolicySource.Snapshot inv, String revision) {
+    if (inv.text().equals(parsedInventoryText) && inv.name().equals(parsedInventoryName)) {
+      return parsedInventory;
+    }
+    Diagnostics invDiags = new Diagnostics();
+    Inventory parsed = InventoryReader.read(inv.name(), inv.text(), invDiags);
+    if (invDiags.hasErrors()) {
+      fail(
+          revision,
+          render(invDiags.sorted(), Map.of(inv.name(), new SourceText(inv.name(), inv.text()))));
+      return null;
+    }
+    parsedInventory = parsed;
+    parsedInventoryText = inv.text();
+    parsedInventoryName = inv.name();
+    return parsed;
+  }
+
+  /**
+   * A poll of a server that does not compile: another server compiles and this one serves what it
+   * stores. Requests still need the node keys, and enrollments and route approvals the checks: of
+   * the policy the compiling server stored, never of this server's own file, which is only compared
+   * with it (a difference is logged once and shown in status).
+   */
+  private void follow(
+      SharedPolicy sp, PolicySource.Snapshot p, PolicySource.Snapshot inv, String revision) {
+    lastSeen = "";
+    lastGood = null;
+    compiledHere = false;
+    Cluster.Policy stored = sp.stored();
+    String seen = revision + " " + (stored == null ? "-" : stored.sha256() + " " + stored.name());
+    if (seen.equals(lastFollowed)) {
+      return;
+    }
+    lastFollowed = seen;
+    Inventory inv2 = inventory(inv, revision);
+    if (inv2 == null) {
+      return;
+    }
+    nodeKeys = keysOf(inv2);
+    String own = Cluster.Policy.of(p.name(), p.text()).sha256();
+    if (stored == null) {
+      checks = dev.tessera.registry.PolicyChecks.NONE;
+      status.policy("none stored yet", null, own);
+      logPolicyOnce(
+          "none " + own,
+          () ->
+              LOG.warn(
+                  "no compiling server has stored its policy yet: until one does, this server"
+                      + " refuses auth keys with tags (tag-not-owned) and approves no route by"
+                      + " autoApprovers"));
+      return;
+    }
+    dev.tessera.policy.ast.Policy parsed = parse(stored);
+    if (parsed == null) {
+      checks = dev.tessera.registry.PolicyChecks.NONE;
+      status.policy("the compiling server's does not read here", stored.sha256(), own);
+      return;
+    }
+    checks = dev.tessera.server.control.PolicyControl.checks(parsed, inv2);
+    if (own.equals(stored.sha256())) {
+      status.policy("same as the compiling server's", stored.sha256(), own);
+      logPolicyOnce(
+          own + " " + stored.sha256(),
+          () ->
+              LOG.info(
+                  "policy file {} (sha256 {}) is the one the compiling server compiled",
+                  describe(p),
+                  own));
+    } else {
+      status.policy("differs from the compiling server's", stored.sha256(), own);
+      logPolicyOnce(
+          own + " " + stored.sha256(),
+          () ->
+              LOG.warn(
+                  "policy file {} (sha256 {}) differs from the policy the compiling server"
+                      + " compiled, {} (sha256 {}): this server decides enrollments and route"
+                      + " approvals with the compiling server's policy, and compiles its own file"
+                      + " only if it takes over compiling",
+                  describe(p),
+                  own,
+                  stored.name(),
+                  stored.sha256()));
+    }
+  }
+
+  private void logPolicyOnce(String what, Runnable log) {
+    if (!what.equals(policyLogged)) {
+      policyLogged = what;
+      log.run();
+    }
+  }
+
+  /** This server's policy file as logged: where it is read from, and the version read. */
+  private String describe(PolicySource.Snapshot p) {
+    String where = policy.describe();
+    return where.equals(p.name()) ? where : where + " (" + p.name() + ")";
+  }
+
+  /**
+   * The stored policy parsed, the parse kept while it is the same policy; null when it does not
+   * read here (logged once: a server of another version, say), and then no tag is owned and no
+   * route approved.
+   */
+  private dev.tessera.policy.ast.Policy parse(Cluster.Policy stored) {
+    if (stored.equals(parsedStored)) {
+      return parsedStoredPolicy;
+    }
+    parsedStored = stored;
+    parsedStoredPolicy = null;
+    Optional<Syntax> syntax = Syntax.forFileName(policyFileName(stored.name()));
+    if (syntax.isEmpty()) {
+      LOG.error(
+          "the policy the compiling server stored, {} (sha256 {}), names no syntax this server"
+              + " reads: refusing auth keys with tags and approving no route until it does",
+          stored.name(),
+          stored.sha256());
+      return null;
+    }
+    PolicyResult read = Policies.read(stored.name(), stored.text(), syntax.get());
+    if (read.policy().isEmpty()) {
+      LOG.error(
+          "the policy the compiling server stored, {} (sha256 {}), does not read here: refusing"
+              + " auth keys with tags and approving no route until it does\n{}",
+          stored.name(),
+          stored.sha256(),
+          render(read.diagnostics(), Map.of(stored.name(), read.source())));
+      return null;
+    }
+    parsedStoredPolicy = read.policy().get();
+    return parsedStoredPolicy;
   }
 
   /**
@@ -316,6 +508,15 @@ final class CompileLoop {
   }
 
   private void fail(String revision, String error) {
+    SharedPolicy sp = shared;
+    if (sp != null && sp.compiling() && !compiledHere) {
+      // Taken over, and this server's own file has not compiled: the policy in force is still the
+      // one the previous compiling server stored (the checks were taken from it while following).
+      status.policyState(
+          sp.stored() == null
+              ? "none stored yet: this server's file has not compiled"
+              : "the previous compiling server's: this server's file has not compiled");
+    }
     audit.compileFailed(revision, error);
     status.failed(revision, error);
     LOG.error("revision {} refused; still serving {}\n{}", revision, status.revision(), error);

@@ -216,6 +216,8 @@ public final class PolicyServer implements AutoCloseable {
   private final SharedBundles shared;
   private EventLoopGroup group;
   private Channel channel;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   public PolicyServer(Config config) throws IOException {
     this(config, null);
@@ -380,6 +382,9 @@ public final class PolicyServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    if (!closed.compareAndSet(false, true)) {
+      return; // closed already: its event loops are gone, and closing again would be refused
+    }
     poller.shutdownNow();
     if (shared != null) {
       shared.close();

@@ -36,6 +36,9 @@ public final class ServerStatus {
   private volatile String degraded;
   private volatile String clusterRole;
   private volatile String clusterProblem;
+  private volatile String policyState;
+  private volatile String policySha256;
+  private volatile String policyFileSha256;
   private volatile AuditLog audit;
   private volatile java.util.function.IntSupplier openConnections = () -> 0;
 
@@ -137,6 +140,28 @@ public final class ServerStatus {
     return clusterRole;
   }
 
+  /**
+   * Among several servers on one database, which policy this server decides enrollments and route
+   * approvals with: {@code state} says whose ("compiled here", "same as the compiling server's",
+   * "differs from the compiling server's", "none stored yet"), {@code inForce} is that policy's
+   * SHA-256 (null: none), {@code file} the SHA-256 of this server's own policy file.
+   */
+  void policy(String state, String inForce, String file) {
+    this.policySha256 = inForce;
+    this.policyFileSha256 = file;
+    this.policyState = state;
+  }
+
+  /** {@link #policy} with the hashes as they were. */
+  void policyState(String state) {
+    this.policyState = state;
+  }
+
+  /** Which policy this server decides with among several on one database; null on its own. */
+  public String policyState() {
+    return policyState;
+  }
+
   /** {@code reason}: why the registry cannot be used; null: it can (again). */
   void degraded(String reason) {
     this.degraded = reason;
@@ -168,6 +193,16 @@ public final class ServerStatus {
       m.put("cluster", clusterRole);
       if (clusterProblem != null) {
         m.put("clusterProblem", clusterProblem);
+      }
+    }
+    String policy = policyState;
+    if (policy != null) {
+      m.put("policy", policy);
+      if (policySha256 != null) {
+        m.put("policySha256", policySha256);
+      }
+      if (policyFileSha256 != null) {
+        m.put("policyFileSha256", policyFileSha256);
       }
     }
     m.put("revision", revision);

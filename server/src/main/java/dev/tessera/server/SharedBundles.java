@@ -18,14 +18,18 @@ import java.util.Set;
  * asks the compile loop to poll at once (so a change made through any server, or the CLI, reaches
  * every server without waiting for the poll interval). The server holding the compile lock
  * compiles; its {@link BundleStore} reserves each version in the database before serving it and
- * stores every bundle it publishes ({@link BundleStore.Mirror}). The others do not compile (the
- * compile loop only reads its sources, for the node keys and the registry's checks); they install
- * the stored bundles when notified, and serve them: every server offers a node the same signed
- * bundle under the same version. When the compiling server dies its session ends, the lock is free,
- * and the first server to see it takes over: it installs what is stored, adopts the versions given
- * out, and compiles in full; versions continue above everything any server served.
+ * stores every bundle it publishes ({@link BundleStore.Mirror}), and with the first bundles of each
+ * compiled policy, that policy ({@link CompileLoop.SharedPolicy}; alone when an edit changed no
+ * filter). The others do not compile (the compile loop only reads the inventory, for the node keys,
+ * and takes the registry's checks from the stored policy, not from its own file); they install the
+ * stored bundles and policy when notified, and serve them: every server offers a node the same
+ * signed bundle under the same version, and decides enrollments with the same policy. When the
+ * compiling server dies its session ends, the lock is free, and the first server to see it takes
+ * over: it installs what is stored, adopts the versions given out, and compiles its own policy file
+ * in full; versions continue above everything any server served, and its store makes its policy the
+ * one every server decides with.
  */
-final class SharedBundles implements BundleStore.Mirror, AutoCloseable {
+final class SharedBundles implements BundleStore.Mirror, CompileLoop.SharedPolicy, AutoCloseable {
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(SharedBundles.class);
 
@@ -41,6 +45,12 @@ final class SharedBundles implements BundleStore.Mirror, AutoCloseable {
   private long generation;
   private Thread thread;
 
+  /** The policy the compiling server stored last, as read from the database or stored here. */
+  private volatile Cluster.Policy stored;
+
+  /** The policy of the compilation being published (set and read on the compile loop's thread). */
+  private Cluster.Policy publishing;
+
   SharedBundles(
       Cluster cluster,
       BundleStore store,
@@ -53,7 +63,7 @@ final class SharedBundles implements BundleStore.Mirror, AutoCloseable {
     this.status = status;
     this.pollSoon = pollSoon;
     store.mirror(this);
-    loop.compileWhen(cluster::leading);
+    loop.share(this);
   }
 
   /**
@@ -66,7 +76,8 @@ final class SharedBundles implements BundleStore.Mirror, AutoCloseable {
   }
 
   /** Whether this server compiles now. */
-  boolean compiling() {
+  @Override
+  public boolean compiling() {
     return cluster.leading();
   }
 
@@ -88,13 +99,15 @@ final class SharedBundles implements BundleStore.Mirror, AutoCloseable {
     try {
       Set<String> got = waitMillis > 0 ? cluster.await(waitMillis) : Set.of();
       boolean wasLeading = cluster.leading();
+      boolean newPolicy = false;
       if (!wasLeading) {
-        follow();
+        newPolicy = follow();
         if (cluster.tryLead()) {
           takeOver();
         }
       }
-      if (got.contains(Registry.CHANNEL) || !wasLeading && cluster.leading()) {
+      // A new stored policy changes the checks the compile loop derives from it: poll at once.
+      if (got.contains(Registry.CHANNEL) || newPolicy || !wasLeading && cluster.leading()) {
         pollSoon.run();
       }
       status.cluster(cluster.leading() ? "compiling" : "serving stored bundles", null);
@@ -110,12 +123,21 @@ final class SharedBundles implements BundleStore.Mirror, AutoCloseable {
     }
   }
 
-  /** Installs the bundles stored since the last look. */
-  private void follow() throws RegistryException, IOException {
+  /**
+   * Installs the bundles and the policy stored since the last look; returns whether the policy
+   * changed.
+   */
+  private boolean follow() throws RegistryException, IOException {
     Cluster.Changes c = cluster.since(generation);
+    boolean newPolicy = c.policy().isPresent() && !c.policy().get().equals(stored);
+    if (newPolicy) {
+      stored = c.policy().get();
+      LOG.info(
+          "the compiling server's policy is now {} (sha256 {})", stored.name(), stored.sha256());
+    }
     if (c.bundles().isEmpty()) {
       generation = c.generation();
-      return;
+      return newPolicy;
     }
     Map<String, BundleStore.Entry> entries = new HashMap<>();
     Set<String> removed = new HashSet<>();
@@ -141,6 +163,7 @@ final class SharedBundles implements BundleStore.Mirror, AutoCloseable {
         generation,
         entries.size(),
         removed.size());
+    return newPolicy;
   }
 
   /** This server holds the lock now: continue above every version given out, and compile. */
@@ -178,10 +201,48 @@ final class SharedBundles implements BundleStore.Mirror, AutoCloseable {
     for (String n : removed) {
       rows.add(new Cluster.Stored(n, 0, "", "", null, 0));
     }
+    storeRows(rows);
+  }
+
+  @Override
+  public void publishing(Cluster.Policy policy) {
+    publishing = policy;
+  }
+
+  @Override
+  public void policyPublished() throws IOException {
+    if (unstored() != null) {
+      storeRows(List.of());
+    }
+  }
+
+  @Override
+  public Cluster.Policy stored() {
+    return stored;
+  }
+
+  /** The policy being published, when it is not the one stored; else null. */
+  private Cluster.Policy unstored() {
+    Cluster.Policy p = publishing;
+    return p != null && !p.equals(stored) ? p : null;
+  }
+
+  /** Stores {@code rows}, and the policy being published if it is not stored yet. */
+  private void storeRows(List<Cluster.Stored> rows) throws IOException {
+    Cluster.Policy policy = unstored();
     try {
-      cluster.store(rows);
+      cluster.store(rows, policy);
     } catch (RegistryException e) {
       throw new IOException(e.getMessage(), e);
+    }
+    if (policy != null) {
+      Cluster.Policy before = stored;
+      stored = policy;
+      LOG.info(
+          "stored policy {} (sha256 {}){}: every server decides enrollments with it",
+          policy.name(),
+          policy.sha256(),
+          before == null ? "" : ", replacing sha256 " + before.sha256());
     }
   }
 

@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * server without stopping the bundles.
  */
 class RegistryServerTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String ADMIN_TOKEN = "t".repeat(20);
 
   /**
    * One client per test: a pooled connection to an earlier test's server, closed since, would be
@@ -83,7 +84,7 @@ class RegistryServerTest {
                     key,
                     dir.resolve("state"),
                     3_600_000)
-                .withOptions(PolicyServer.Options.DEFAULTS.withAdminToken("t".repeat(20))),
+                .withOptions(PolicyServer.Options.DEFAULTS.withAdminToken(ADMIN_TOKEN)),
             new ControlPlane.Settings(registry, Duration.ofMinutes(30), 3_600_000));
     base = URI.create("http://127.0.0.1:" + server.start().getPort());
   }
@@ -118,6 +119,13 @@ class RegistryServerTest {
   HttpResponse<String> enroll(
       String authKey, byte[] privateKey, String hostname, Map<String, Object> extra)
       throws Exception {
+    return enrollAt(base, authKey, privateKey, hostname, extra);
+  }
+
+  /** {@link #enroll(String, byte[], String, Map)} through the server at {@code at}. */
+  HttpResponse<String> enrollAt(
+      URI at, String authKey, byte[] privateKey, String hostname, Map<String, Object> extra)
+      throws Exception {
     String publicKey = NodeAuth.wireguardPublicKey(privateKey);
     Map<String, Object> fields = new java.util.HashMap<>(extra);
     fields.put("authKey", authKey);
@@ -127,7 +135,7 @@ class RegistryServerTest {
     fields.put("posture", Map.of("node:os", "linux"));
     byte[] body = JSON.writeValueAsBytes(fields);
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(base.resolve("/v1/enroll"))
+        HttpRequest.newBuilder(at.resolve("/v1/enroll"))
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     new NodeAuth.Signer(publicKey, privateKey, key.publicKey())
         .sign("POST", "/v1/enroll", body, System.currentTimeMillis())
@@ -151,6 +159,18 @@ class RegistryServerTest {
         registry.authKeys(),
         registry.users(),
         registry.audit(1_000));
+  }
+
+  /** {@code GET /v1/status} of the server at {@code at}, with the admin token. */
+  JsonNode status(URI at) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(at.resolve("/v1/status"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body());
   }
 
   String health() throws Exception {
