@@ -25,6 +25,10 @@ import java.util.TreeMap;
 /**
  * The result of {@link Compiler#compile}: per-node filters (with peers), content hashes,
  * diagnostics and the resolved-rule IR. Immutable; {@link #update} returns a new compilation.
+ *
+ * <p>The members that name {@code pass} types (marked {@code @SuppressWarnings("exports")}) serve
+ * the incremental compiler in this module and the modules {@code pass} is exported to; other
+ * clients cannot name their types.
  */
 public final class Compilation {
   private final Policy policy;
@@ -58,6 +62,7 @@ public final class Compilation {
    * filters that did not change; {@code changed} (null: every node) are the nodes whose filter
    * changed.
    */
+  @SuppressWarnings("exports")
   public Compilation(
       Policy policy,
       Inventory inventory,
@@ -95,11 +100,13 @@ public final class Compilation {
   }
 
   /** The identities pass output (node index, users, groups, tags). */
+  @SuppressWarnings("exports")
   public Identities identities() {
     return front.ids();
   }
 
   /** The node index: node ids used by {@link ResolvedRule}'s bit sets. */
+  @SuppressWarnings("exports")
   public NodeIndex index() {
     return front.ids().index();
   }
@@ -110,11 +117,13 @@ public final class Compilation {
   }
 
   /** The projection pass output (pieces, peers, exit-node users). */
+  @SuppressWarnings("exports")
   public Projection projection() {
     return front.projection();
   }
 
   /** Passes 1 to 4's output (for the incremental compiler). */
+  @SuppressWarnings("exports")
   public Front front() {
     return front;
   }
@@ -293,6 +302,7 @@ public final class Compilation {
   }
 
   /** The normalizer that built the filters (for the incremental compiler). */
+  @SuppressWarnings("exports")
   public Normalize normalize() {
     return normalize;
   }

@@ -60,7 +60,7 @@ public final class Admission {
   }
 
   /** The source class of {@code src} (the Matcher's source lookup), or -1: nothing admitted. */
-  public int sourceClass(IpAddress src) {
+  int sourceClass(IpAddress src) {
     if (memo.length == 0 || src.ipv6() != ipv6) {
       return -1;
     }
@@ -71,7 +71,7 @@ public final class Admission {
    * The source class of every address of {@code book}, in the book's order (-1: nothing admitted):
    * one merged pass over the sorted addresses and the source intervals.
    */
-  public int[] sourceClasses(AddressBook book) {
+  int[] sourceClasses(AddressBook book) {
     int[] out = new int[book.size()];
     Arrays.fill(out, -1);
     if (memo.length == 0) {

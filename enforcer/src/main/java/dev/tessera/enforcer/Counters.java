@@ -30,7 +30,7 @@ public record Counters(Map<Verdict, Long> inbound, Map<Verdict, Long> outbound) 
   }
 
   /** Dropped inbound packets by reason code, only non-zero entries; handy for logs and tests. */
-  public Map<String, Long> inboundDropsByCode() {
+  Map<String, Long> inboundDropsByCode() {
     Map<Verdict, Long> m = new EnumMap<>(Verdict.class);
     inbound.forEach(
         (k, v) -> {

@@ -7,7 +7,6 @@ import dev.tessera.enforcer.format.RuleOrigin;
 import dev.tessera.enforcer.rules.RuleTable;
 import dev.tessera.enforcer.rules.SourceCache;
 import dev.tessera.net.IpAddress;
-import dev.tessera.net.IpPrefix;
 import dev.tessera.net.IpProtocol;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +64,7 @@ public final class Matcher {
     private final SourceCache sources = new SourceCache();
 
     /** Distinct source sides built so far. */
-    public int sourceSides() {
+    int sourceSides() {
       return sources.size();
     }
   }
@@ -152,16 +151,6 @@ public final class Matcher {
       }
     }
     return out;
-  }
-
-  /** Is {@code address} one of this node's own addresses? */
-  public boolean isNodeAddress(IpAddress address) {
-    for (IpPrefix p : filter.nodeAddresses()) {
-      if (p.contains(address)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static boolean validPort(int protocol, int port) {

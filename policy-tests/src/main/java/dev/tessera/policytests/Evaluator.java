@@ -69,7 +69,7 @@ public final class Evaluator {
   }
 
   /** The verdict for one assertion, with the evidence for the report. */
-  public record Verdict(
+  record Verdict(
       boolean allowed, List<RuleOrigin> rules, String detail, int considered, int reached) {
     public Verdict {
       rules = List.copyOf(rules);
@@ -77,7 +77,7 @@ public final class Evaluator {
   }
 
   /** Why a source or destination cannot be evaluated (the test fails as invalid). */
-  public static final class Unresolvable extends Exception {
+  static final class Unresolvable extends Exception {
     private static final long serialVersionUID = 1L;
 
     Unresolvable(String message) {
@@ -98,7 +98,7 @@ public final class Evaluator {
   private final Map<TestTarget, Object> sourceCache = new ConcurrentHashMap<>();
   private final Map<TestTarget, Object> destinationCache = new ConcurrentHashMap<>();
 
-  public Evaluator(Tailnet tailnet, Policy policy) {
+  Evaluator(Tailnet tailnet, Policy policy) {
     this.tailnet = tailnet;
     for (InventoryNode d : tailnet.devices()) {
       if (Tailnet.standIn(d)) {
@@ -126,7 +126,7 @@ public final class Evaluator {
     }
   }
 
-  public Tailnet tailnet() {
+  Tailnet tailnet() {
     return tailnet;
   }
 
@@ -290,7 +290,7 @@ public final class Evaluator {
 
   // -- evaluation ------------------------------------------------------------------------------
 
-  public Verdict evaluate(Assertion a) throws Unresolvable {
+  Verdict evaluate(Assertion a) throws Unresolvable {
     return decide(a).verdict();
   }
 

@@ -85,7 +85,7 @@ public final class Explainer {
    * @param rules the compiler's resolved rules, in policy order
    * @param nodeId the compiler's id of a node name (index into the rules' node bit sets), or -1
    */
-  public Explainer(Evaluator evaluator, List<ResolvedRule> rules, ToIntFunction<String> nodeId) {
+  Explainer(Evaluator evaluator, List<ResolvedRule> rules, ToIntFunction<String> nodeId) {
     this.evaluator = evaluator;
     this.rules = List.copyOf(rules);
     this.nodeId = nodeId;
@@ -96,7 +96,7 @@ public final class Explainer {
    *
    * @throws Evaluator.Unresolvable when src or dst names nothing with addresses
    */
-  public Explanation explain(TestTarget src, TestTarget dst, int proto, int port)
+  Explanation explain(TestTarget src, TestTarget dst, int proto, int port)
       throws Evaluator.Unresolvable {
     List<Evaluator.SrcAddr> srcs = evaluator.sources(src);
     List<Pair> pairs = new ArrayList<>();

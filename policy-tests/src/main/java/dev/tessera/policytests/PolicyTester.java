@@ -115,7 +115,7 @@ public final class PolicyTester {
   private PolicyTester() {}
 
   /** The policy's own tests (and the DSL's test statements, which land in the same list). */
-  public static List<TestSpec> specsOf(Policy policy) {
+  static List<TestSpec> specsOf(Policy policy) {
     List<TestSpec> out = new ArrayList<>();
     for (PolicyTest t : policy.tests()) {
       out.add(specOf(t));
@@ -457,7 +457,7 @@ public final class PolicyTester {
     return out;
   }
 
-  public static Outcome outcome(Evaluator evaluator, Assertion a) {
+  static Outcome outcome(Evaluator evaluator, Assertion a) {
     Evaluator.Decision verdict;
     try {
       verdict = evaluator.decide(a);

@@ -28,7 +28,7 @@ import java.util.function.Function;
  * instead of hashing a name. A slot's Matcher is built by the first thread that asks, under the
  * slot's lock, so the factory runs at most once per device and other slots build concurrently.
  */
-public final class Tailnet {
+final class Tailnet {
 
   /**
    * Names of stand-in devices start with this: a device added so that an address no node owns or

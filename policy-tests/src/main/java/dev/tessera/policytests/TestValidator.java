@@ -48,7 +48,7 @@ public final class TestValidator {
   }
 
   /** Assertions and invalid entries of one test, in written order. */
-  public record Validated(List<Assertion> assertions, List<Invalid> invalid) {
+  record Validated(List<Assertion> assertions, List<Invalid> invalid) {
     public Validated {
       assertions = List.copyOf(assertions);
       invalid = List.copyOf(invalid);
@@ -67,11 +67,11 @@ public final class TestValidator {
 
   private final Names names;
 
-  public TestValidator(Names names) {
+  TestValidator(Names names) {
     this.names = names;
   }
 
-  public Validated validate(int testIndex, TestSpec spec) {
+  Validated validate(int testIndex, TestSpec spec) {
     List<Assertion> out = new ArrayList<>();
     List<Invalid> bad = new ArrayList<>();
     // Entry-level checks first: when they fail, the destinations are never evaluated.

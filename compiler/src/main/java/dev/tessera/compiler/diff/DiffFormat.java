@@ -37,7 +37,7 @@ public enum DiffFormat {
   }
 
   /** {@code tcp/udp:443 + icmp}: the access as a policy writes it. */
-  public static String policyAccess(Change c) {
+  static String policyAccess(Change c) {
     return access(c, ":");
   }
 

@@ -162,22 +162,22 @@ public final class AccessMatrix {
   }
 
   /** Number of cells with access in row {@code source}. */
-  public int rowSize(int source) {
+  int rowSize(int source) {
     return rowStart[source + 1] - rowStart[source];
   }
 
   /** The column of row {@code source}'s k-th cell with access (ascending in k). */
-  public int columnAt(int source, int k) {
+  int columnAt(int source, int k) {
     return column[rowStart[source] + k];
   }
 
   /** Row {@code source}'s k-th cell with access. */
-  public Cell cellAt(int source, int k) {
+  Cell cellAt(int source, int k) {
     return cell[rowStart[source] + k];
   }
 
   /** The cell at row {@code source}, column {@code destination}, or null when no access. */
-  public Cell cellOrNull(int source, int destination) {
+  Cell cellOrNull(int source, int destination) {
     int i = Arrays.binarySearch(column, rowStart[source], rowStart[source + 1], destination);
     return i < 0 ? null : cell[i];
   }
@@ -194,7 +194,7 @@ public final class AccessMatrix {
   }
 
   /** Rules that appear in at least one cell. */
-  public boolean[] rulesInUse() {
+  boolean[] rulesInUse() {
     boolean[] used = new boolean[rules.size()];
     // The builder shares equal cells within a column: look at each object once.
     Set<Cell> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());

@@ -41,7 +41,7 @@ public record Cell(int totalPairs, List<ProtoPorts> protocols) {
   }
 
   /** Rule indexes appearing anywhere in the cell, ascending. */
-  public int[] ruleIndexes() {
+  int[] ruleIndexes() {
     int n = 0;
     for (ProtoPorts p : protocols) {
       for (Segment s : p.segments()) {
@@ -58,17 +58,6 @@ public record Cell(int totalPairs, List<ProtoPorts> protocols) {
       }
     }
     return uniqueSorted(all, n);
-  }
-
-  /** The fewest pairs any segment reaches: equal to totalPairs when every member has it all. */
-  public int minPairs() {
-    int min = totalPairs;
-    for (ProtoPorts p : protocols) {
-      for (Segment s : p.segments()) {
-        min = Math.min(min, s.pairs());
-      }
-    }
-    return min;
   }
 
   /**

@@ -30,7 +30,7 @@ public enum MatrixFormat {
   }
 
   /** The name on the command line ({@code csv-long}). */
-  public String cliName() {
+  String cliName() {
     return cliName;
   }
 

@@ -117,7 +117,7 @@ public final class PolicyIndex {
   }
 
   /** Host aliases by prefix, for labels. */
-  public Map<dev.tessera.net.IpPrefix, String> hostNames() {
+  Map<dev.tessera.net.IpPrefix, String> hostNames() {
     Map<dev.tessera.net.IpPrefix, String> m = new HashMap<>();
     for (HostDef h : policy.hosts()) {
       m.putIfAbsent(h.prefix().masked(), h.name());

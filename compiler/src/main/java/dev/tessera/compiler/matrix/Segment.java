@@ -30,7 +30,7 @@ public record Segment(int first, int last, int[] rules, int pairs) {
   }
 
   /** Whether rule index {@code r} allows this segment. */
-  public boolean grantedBy(int r) {
+  boolean grantedBy(int r) {
     return Arrays.binarySearch(rules, r) >= 0;
   }
 

@@ -90,7 +90,7 @@ public final class SyntheticInventory {
    * posture attributes (otherwise every posture-gated rule would silently allow nothing). Rule
    * positions and indexes are unchanged, so provenance still maps to the original text.
    */
-  public static Policy withoutPosture(Policy p) {
+  static Policy withoutPosture(Policy p) {
     Policy.Builder b = p.toBuilder();
     if (p.has(dev.tessera.policy.ast.Section.DEFAULT_SRC_POSTURE)) {
       b.defaultSrcPosture(List.of());

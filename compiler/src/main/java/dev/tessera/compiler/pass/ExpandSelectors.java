@@ -118,11 +118,6 @@ public final class ExpandSelectors {
     return new ExpandSelectors(policy, ids, diags, reuse).expandAll();
   }
 
-  /** Expands one source selector (for tests and for policyc test's sources). */
-  public static Source expandSource(Policy policy, Identities ids, Selector s) {
-    return new ExpandSelectors(policy, ids, new Diagnostics()).source(s);
-  }
-
   List<ResolvedRule> expandAll() {
     List<ResolvedRule> out = new ArrayList<>();
     List<PostureRef> defaults = policy.defaultSrcPosture();

@@ -42,7 +42,7 @@ public record Identities(
     return services.getOrDefault(name, dev.tessera.compiler.ipset.IpSet.EMPTY);
   }
 
-  public BitSet nodesOfTag(String tag) {
+  BitSet nodesOfTag(String tag) {
     return tagNodes.getOrDefault(tag, EMPTY);
   }
 }

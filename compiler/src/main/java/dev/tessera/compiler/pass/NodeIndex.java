@@ -370,7 +370,7 @@ public final class NodeIndex {
   }
 
   /** Is every id its node's position in name order (so bit order is name order)? */
-  public boolean nameOrdered() {
+  boolean nameOrdered() {
     return byName == null;
   }
 
@@ -380,12 +380,12 @@ public final class NodeIndex {
   }
 
   /** The node id at position {@code r} in name order. */
-  public int idAtRank(int r) {
+  int idAtRank(int r) {
     return nameOrdered() ? r : byName[r];
   }
 
   /** Sorts node ids in place into name order. */
-  public void sortByName(int[] idsToSort) {
+  void sortByName(int[] idsToSort) {
     if (nameOrdered()) {
       Arrays.sort(idsToSort);
       return;

@@ -38,7 +38,7 @@ import java.lang.invoke.VarHandle;
  * every accessor of a slot.
  */
 public final class ConntrackTable {
-  public static final int WINDOW = 8;
+  static final int WINDOW = 8;
 
   /** Slots a key may live in: two windows of {@link #WINDOW}, at two places in its stripe. */
   private static final int PROBES = 2 * WINDOW;
@@ -98,7 +98,7 @@ public final class ConntrackTable {
   private final long[] evictions;
 
   /** {@link #insert}: no slot in the window may be taken. */
-  public static final int FULL = -1;
+  static final int FULL = -1;
 
   /** {@link #insert}: the peer holds its quota of remote-initiated entries. */
   public static final int QUOTA = -2;
@@ -198,7 +198,7 @@ public final class ConntrackTable {
   }
 
   /** The peer of a packed key. */
-  public static int peerOf(long meta) {
+  static int peerOf(long meta) {
     return (int) (meta >>> 41);
   }
 
@@ -208,7 +208,7 @@ public final class ConntrackTable {
   }
 
   /** Remote-initiated entries of {@code peer} (expired ones not yet reclaimed included). */
-  public int remoteFlows(int peer) {
+  int remoteFlows(int peer) {
     return (int) COUNT.getOpaque(remoteFlows, peer);
   }
 

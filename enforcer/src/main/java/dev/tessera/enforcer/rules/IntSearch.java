@@ -13,7 +13,7 @@ package dev.tessera.enforcer.rules;
  * table array: [shift, entry 0, ..., entry nb-1, n-1]. Arrays shorter than {@link #MIN_INDEXED} get
  * no table (null): a plain binary search over them is as fast.
  */
-public final class IntSearch {
+final class IntSearch {
   static final int MIN_INDEXED = 32;
 
   private IntSearch() {}

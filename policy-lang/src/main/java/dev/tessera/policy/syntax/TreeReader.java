@@ -56,7 +56,7 @@ public final class TreeReader {
    * SnakeYAML refuses documents over 3 MB by default; a 20k-rule policy is 5 MB. The limit guards
    * against unbounded input, so it is raised, not removed. Aliases stay limited (billion laughs).
    */
-  public static org.yaml.snakeyaml.LoaderOptions largeDocuments() {
+  static org.yaml.snakeyaml.LoaderOptions largeDocuments() {
     org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
     options.setCodePointLimit(256 * 1024 * 1024);
     options.setMaxAliasesForCollections(50);

@@ -918,7 +918,7 @@ public final class Values {
   // ---------------------------------------------------------------- ipsets and tests
 
   /** An ipset operation {@code add T}, {@code remove T} or a bare {@code T} (add). */
-  public static Optional<IpSetOpParse> ipsetOp(String text, SourceSpan span, Diagnostics d) {
+  static Optional<IpSetOpParse> ipsetOp(String text, SourceSpan span, Diagnostics d) {
     String t = text.strip();
     int sp = indexOfSpace(t);
     IpSetDef.Kind kind = IpSetDef.Kind.ADD;
@@ -948,7 +948,7 @@ public final class Values {
   }
 
   /** An ipset operation and whether its add/remove word was written. */
-  public record IpSetOpParse(IpSetDef.Op op, boolean explicit) {}
+  record IpSetOpParse(IpSetDef.Op op, boolean explicit) {}
 
   private static int indexOfSpace(String s) {
     for (int i = 0; i < s.length(); i++) {
