@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  * delete (each affects the operator laptop, whose filter names every fleet node; repeated, p50/p99
  * over the repeats); each server's heap.
  *
- * <p>Run: {@code benchmarks/control/control.sh [NODES] [sqlite|postgresql] [SERVERS]}.
+ * <p>Run: {@code benchmarks/control/control.sh [NODES] [sqlite|postgresql] [SERVERS]}; {@code
+ * DB_QUERY=K=V&...} adds connection settings to the PostgreSQL URL.
  */
 public final class ControlLoad {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -53,7 +54,12 @@ public final class ControlLoad {
     int serverCount = args.length > 2 ? Integer.parseInt(args[2]) : 1;
     Path dir = Files.createTempDirectory("tessera-control-load");
     PostgresCluster pg = kind.equals("postgresql") ? PostgresCluster.start() : null;
-    String db = pg != null ? pg.url() : dir.resolve("registry.db").toString();
+    // DB_QUERY adds connection settings to the PostgreSQL URL (e.g. "reWriteBatchedInserts=false").
+    String query = System.getenv().getOrDefault("DB_QUERY", "");
+    String db =
+        pg != null
+            ? pg.url() + (query.isEmpty() ? "" : "&" + query)
+            : dir.resolve("registry.db").toString();
     SigningKey key = SigningKey.generate();
     Files.writeString(dir.resolve("policy.hujson"), policy(443));
     List<Server> servers = new ArrayList<>();
