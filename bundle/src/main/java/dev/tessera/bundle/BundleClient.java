@@ -46,6 +46,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * BundleException}. Nothing else depends on which server answered: every bundle is verified against
  * the one key and must be newer than the version held and the mark, so switching servers can never
  * roll the node back.
+ *
+ * <p>An answer taken to a poll that advertised routes also says whether the server refused them
+ * ({@link PollReport#ADVERTISE_REFUSED_HEADER}; {@link #advertiseRefused}). That header is outside
+ * the signed bundle: it is shown to the operator and changes nothing that is verified or applied.
  */
 public final class BundleClient implements AutoCloseable {
   /**
@@ -170,6 +174,7 @@ public final class BundleClient implements AutoCloseable {
   private volatile Freshness freshness;
   private final AtomicLong refused = new AtomicLong();
   private volatile String lastError;
+  private volatile String advertiseRefused;
   private volatile boolean closed;
   private Thread thread;
 
@@ -338,7 +343,9 @@ public final class BundleClient implements AutoCloseable {
   }
 
   private boolean pollOnce(URI server) throws IOException, InterruptedException, BundleException {
-    String path = "/v1/bundle?wait=" + config.waitSeconds() + reportQuery();
+    PollReport report = report();
+    String path =
+        "/v1/bundle?wait=" + config.waitSeconds() + (report == null ? "" : report.query());
     NodeAuth.Headers h = signer.sign("GET", path, new byte[0], System.currentTimeMillis());
     HttpRequest.Builder req =
         HttpRequest.newBuilder(server.resolve(path))
@@ -359,10 +366,12 @@ public final class BundleClient implements AutoCloseable {
     return switch (resp.statusCode()) {
       case 200 -> {
         offer(resp.body(), header, server);
+        advertiseAnswered(report, resp);
         yield true;
       }
       case 304 -> {
         unchanged(header);
+        advertiseAnswered(report, resp);
         yield false;
       }
       default ->
@@ -377,20 +386,51 @@ public final class BundleClient implements AutoCloseable {
   }
 
   /**
-   * The report for this poll as query parameters; empty without a report. A report that cannot be
-   * made (the supplier threw) is skipped: the poll for the bundle matters more.
+   * The report for this poll; null without one. A report that cannot be made (the supplier threw)
+   * is skipped: the poll for the bundle matters more.
    */
-  private String reportQuery() {
+  private PollReport report() {
     if (config.report() == null) {
-      return "";
+      return null;
     }
     try {
-      PollReport r = config.report().get();
-      return r == null ? "" : r.query();
+      return config.report().get();
     } catch (RuntimeException e) {
       lastError = "cannot make the poll report: " + e;
-      return "";
+      return null;
     }
+  }
+
+  /**
+   * Notes what the server said of the routes {@code report} advertised, from an answer that was
+   * taken: why it refused them ({@link PollReport#ADVERTISE_REFUSED_HEADER}), or nothing (it took
+   * them). A poll that stated no routes leaves what was noted. The header is not signed: it is only
+   * shown, never acted on.
+   */
+  private void advertiseAnswered(PollReport report, HttpResponse<?> resp) {
+    if (report != null && report.advertisedRoutes().isPresent()) {
+      advertiseRefused =
+          resp.headers()
+              .firstValue(PollReport.ADVERTISE_REFUSED_HEADER)
+              .map(BundleClient::printable)
+              .orElse(null);
+    }
+  }
+
+  /** At most 300 printable ASCII characters of {@code s}, anything else as '?'. */
+  static String printable(String s) {
+    StringBuilder sb = new StringBuilder();
+    s.strip().chars().limit(300).forEach(c -> sb.append(c >= 0x20 && c < 0x7f ? (char) c : '?'));
+    return sb.toString();
+  }
+
+  /**
+   * Why the server refused the routes this node advertises, as the last answer taken to a poll that
+   * advertised routes said; empty when it took them (or no such answer came yet). Unsigned, for
+   * showing only.
+   */
+  public Optional<String> advertiseRefused() {
+    return Optional.ofNullable(advertiseRefused);
   }
 
   /**

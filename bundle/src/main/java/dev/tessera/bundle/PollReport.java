@@ -24,6 +24,11 @@ import java.util.TreeSet;
  * <p>The query is deterministic (endpoints and facts sorted), so the same state is the same report
  * and the server does not write (or re-sign peers' bundles) for a poll that changed nothing.
  *
+ * <p>A server that refuses the advertised routes (not routes, more than it takes) keeps the routes
+ * recorded before, serves the bundle as usual and says why in {@link #ADVERTISE_REFUSED_HEADER} on
+ * its answer to every poll that advertises them; an answer without it took them (or the poll stated
+ * nothing about routes). The header is outside the signed bundle: the agent only shows it.
+ *
  * @param listenPort the UDP port WireGuard listens on, or 0 when unknown (then no {@code port=})
  * @param endpoints at most {@link PeerEndpoints#MAX_ENDPOINTS} are sent
  * @param posture at most {@link #MAX_FACTS} are sent
@@ -35,6 +40,12 @@ public record PollReport(
     List<InetSocketAddress> endpoints,
     Map<String, String> posture,
     Optional<List<IpPrefix>> advertisedRoutes) {
+  /**
+   * Response header on the answer to a poll whose {@code advertise=} the server refused: why, in
+   * printable ASCII (for example {@code '10.1.0.1/16' is not a route ...}).
+   */
+  public static final String ADVERTISE_REFUSED_HEADER = "X-Tessera-Advertise-Refused";
+
   /** The most posture facts one poll carries (the server keeps no more). */
   public static final int MAX_FACTS = 32;
 

@@ -739,7 +739,10 @@ public final class TesseraAgent implements Callable<Integer> {
       }
     }
 
-    /** The exit node in use, the accepted subnet routes and the routes this node advertises. */
+    /**
+     * The exit node in use, the accepted subnet routes, the routes this node advertises and the
+     * server's refusal of them.
+     */
     static void appendRouting(StringBuilder sb, Map<String, String> st) {
       if (st.containsKey("exit_node")) {
         sb.append("  exit node: ")
@@ -771,6 +774,11 @@ public final class TesseraAgent implements Callable<Integer> {
         sb.append("  advertised routes: ")
             .append(routes.isEmpty() ? "(none)" : routes.replace(",", ", "))
             .append('\n');
+      }
+      if (st.containsKey("advertise_refused")) {
+        sb.append("  advertised routes REFUSED by the policy server: ")
+            .append(st.get("advertise_refused"))
+            .append(" (it keeps the routes it had before)\n");
       }
     }
 

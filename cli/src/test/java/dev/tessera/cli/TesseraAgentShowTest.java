@@ -164,14 +164,19 @@ class TesseraAgentShowTest {
                 exit_node=exit
                 exit_node_state=no-exit-route
                 advertised_routes=10.7.0.0/16,0.0.0.0/0,::/0
+                advertise_refused=300 routes advertised; at most 256 are taken
                 """,
             1000);
     assertThat(refused)
         .contains(
             "  exit node: exit (REFUSED: it offers this node no exit route; default traffic is"
                 + " dropped)\n")
-        .contains("  advertised routes: 10.7.0.0/16, 0.0.0.0/0, ::/0\n")
+        .contains(
+            "  advertised routes: 10.7.0.0/16, 0.0.0.0/0, ::/0\n"
+                + "  advertised routes REFUSED by the policy server: 300 routes advertised; at most"
+                + " 256 are taken (it keeps the routes it had before)\n")
         .doesNotContain("accepted routes");
+    assertThat(active).doesNotContain("REFUSED by the policy server");
     assertThat(TesseraAgent.StatusFormat.format("tessera0", GET, base, 1000))
         .as("a node that chose nothing shows nothing of it")
         .doesNotContain("exit node")

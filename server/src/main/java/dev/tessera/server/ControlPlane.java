@@ -275,17 +275,23 @@ public final class ControlPlane implements AutoCloseable {
    * parameters reports nothing and changes nothing; one without {@code advertise} keeps the
    * advertised routes. Changed routes are approved again under the current policy's {@code
    * autoApprovers} ({@link dev.tessera.registry.Registry#advertise}). An {@code advertise} that
-   * names something other than a route is refused with a warning and remembered like any report, so
-   * repeating it writes nothing; the routes advertised before stay, and the bundle is served.
+   * names something other than a route, or more than {@value #MAX_ADVERTISED_ROUTES} routes, is
+   * refused with a warning and remembered like any report, so repeating it writes nothing and logs
+   * nothing; the routes advertised before stay, and the bundle is served.
+   *
+   * @return why this poll's {@code advertise} is refused, as printable ASCII for the answer's
+   *     {@link dev.tessera.bundle.PollReport#ADVERTISE_REFUSED_HEADER} (every poll that repeats a
+   *     refused list gets it, not only the first); null when the poll advertises routes that are
+   *     taken or states nothing about routes
    */
-  void report(String node, Map<String, List<String>> query, String observedAddress) {
+  String report(String node, Map<String, List<String>> query, String observedAddress) {
     byte[] key = nodeKey.apply(node);
     if (key == null
         || !(query.containsKey("endpoint")
             || query.containsKey("port")
             || query.containsKey("posture")
             || query.containsKey("advertise"))) {
-      return; // a poll that reports nothing (an agent without reports) keeps what was recorded
+      return null; // a poll that reports nothing (an agent without reports) keeps what was recorded
     }
     List<String> endpoints = new ArrayList<>();
     for (String e : query.getOrDefault("endpoint", List.of())) {
@@ -308,7 +314,7 @@ public final class ControlPlane implements AutoCloseable {
       }
     }
     Optional<List<String>> advertised = advertised(query.get("advertise"));
-    String notARoute = advertised.flatMap(ControlPlane::notARoute).orElse(null);
+    String refused = advertised.flatMap(ControlPlane::refusal).orElse(null);
     boolean reportsAddresses =
         query.containsKey("endpoint") || query.containsKey("port") || query.containsKey("posture");
     long now = System.currentTimeMillis();
@@ -318,20 +324,19 @@ public final class ControlPlane implements AutoCloseable {
         && last.posture().equals(posture)
         && last.advertised().equals(advertised)
         && now - last.atMillis() < REPORT_REFRESH_MILLIS) {
-      return;
+      return refused;
     }
     if (pending.incrementAndGet() > MAX_PENDING) {
       pending.decrementAndGet();
-      return;
+      return refused;
     }
-    if (notARoute != null) {
-      // Refused once per changed report (an unchanged one is not looked at again, above); the
+    if (refused != null) {
+      // Logged once per changed report (an unchanged one is not looked at again, above); the
       // routes advertised before are kept, and the node is still served its bundle.
       LOG.warn(
-          "node {}: advertise= refused: '{}' is not a route (a prefix with its host bits zero, e.g."
-              + " 10.1.0.0/16); the routes it advertised before are kept",
+          "node {}: advertise= refused: {}; the routes it advertised before are kept",
           node,
-          notARoute);
+          refused);
     }
     String publicKey = Base64.getEncoder().encodeToString(key);
     try {
@@ -341,7 +346,7 @@ public final class ControlPlane implements AutoCloseable {
               if (reportsAddresses) {
                 settings.registry().report(publicKey, endpoints, posture);
               }
-              if (advertised.isPresent() && notARoute == null) {
+              if (advertised.isPresent() && refused == null) {
                 settings.registry().advertise(publicKey, advertised.get(), checks.get().routes());
               }
               reported.put(
@@ -359,11 +364,12 @@ public final class ControlPlane implements AutoCloseable {
     } catch (java.util.concurrent.RejectedExecutionException e) {
       pending.decrementAndGet();
     }
+    return refused;
   }
 
   /**
-   * {@code advertise=P,P,...} (the first one counts; empty: no routes), at most {@value
-   * #MAX_ADVERTISED_ROUTES}; empty when the poll does not say.
+   * {@code advertise=P,P,...} (the first one counts; empty: no routes), all of them (the server's 4
+   * KiB request line bounds how many); empty when the poll does not say.
    */
   static Optional<List<String>> advertised(List<String> values) {
     if (values == null || values.isEmpty()) {
@@ -371,7 +377,7 @@ public final class ControlPlane implements AutoCloseable {
     }
     List<String> routes = new ArrayList<>();
     for (String r : values.get(0).split(",")) {
-      if (!r.isBlank() && routes.size() < MAX_ADVERTISED_ROUTES) {
+      if (!r.isBlank()) {
         routes.add(r.strip());
       }
     }
@@ -379,17 +385,24 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
-   * The first of {@code routes} that is not a prefix in the registry's sense, as text safe to log
-   * (control characters as '?', at most 80 characters); empty when all are.
+   * Why {@code routes} cannot be taken: more than {@value #MAX_ADVERTISED_ROUTES} of them (none is
+   * kept: taking some would silently drop the others), or the first that is not a prefix in the
+   * registry's sense; as printable ASCII (anything else as '?', a value at most 80 characters), fit
+   * for the log and for an HTTP header. Empty when they can be taken.
    */
-  static Optional<String> notARoute(List<String> routes) {
+  static Optional<String> refusal(List<String> routes) {
+    if (routes.size() > MAX_ADVERTISED_ROUTES) {
+      return Optional.of(
+          routes.size() + " routes advertised; at most " + MAX_ADVERTISED_ROUTES + " are taken");
+    }
     for (String r : routes) {
       if (r.indexOf('/') < 0 || dev.tessera.net.IpPrefix.tryParse(r) == null) {
         StringBuilder sb = new StringBuilder();
-        r.codePoints()
-            .limit(80)
-            .forEach(c -> sb.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return Optional.of(r.length() > 80 ? sb + "..." : sb.toString());
+        r.chars().limit(80).forEach(c -> sb.append(c >= 0x20 && c < 0x7f ? (char) c : '?'));
+        return Optional.of(
+            "'"
+                + (r.length() > 80 ? sb + "..." : sb)
+                + "' is not a route (a prefix with its host bits zero, e.g. 10.1.0.0/16)");
       }
     }
     return Optional.empty();

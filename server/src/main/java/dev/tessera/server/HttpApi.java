@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.bundle.BundleException;
 import dev.tessera.bundle.Freshness;
 import dev.tessera.bundle.NodeAuth;
+import dev.tessera.bundle.PollReport;
 import dev.tessera.server.control.EnrollmentService;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -36,7 +37,9 @@ import java.util.concurrent.TimeUnit;
  *        with a registry, the query also reports the node's endpoints and posture (signed with
  *        the request): endpoint=HOST:PORT (repeated), port=N (its WireGuard port at the source
  *        address the server sees), posture=KEY=VALUE (repeated), advertise=P,P,... (every route
- *        the node advertises now; approved again under autoApprovers when it changed)
+ *        the node advertises now; approved again under autoApprovers when it changed). An
+ *        advertise= that is refused (not routes, too many) is answered as usual, with
+ *        X-Tessera-Advertise-Refused: WHY on the 200, 304 or 404 (informational, unsigned)
  *   POST /v1/ack   {"version": N, "hash": "..."}   authenticated node; 204
  *   POST /v1/enroll                     with a registry: join with an auth key, signed with the
  *                                       key being registered (see EnrollmentService); JSON answer
@@ -334,9 +337,8 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     charge(node);
     long now = System.currentTimeMillis();
     status.checkIn(node, now);
-    if (control != null) {
-      control.report(node, uri.parameters(), remoteHost(ctx));
-    }
+    String advertiseRefused =
+        control == null ? null : control.report(node, uri.parameters(), remoteHost(ctx));
     long known = parseEtag(req.headers().get(HttpHeaderNames.IF_NONE_MATCH));
     int waitSeconds = parseWait(uri);
     boolean keepAlive = HttpUtil.isKeepAlive(req);
@@ -345,13 +347,15 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
       respond(
           ctx,
           keepAlive,
-          text(HttpResponseStatus.NOT_FOUND, "no filter is compiled for node " + node + "\n"));
+          advertiseRefused(
+              text(HttpResponseStatus.NOT_FOUND, "no filter is compiled for node " + node + "\n"),
+              advertiseRefused));
       return;
     }
     // Only a higher version is news; a lower one (this server has not yet installed what another
     // server of the same database gave the agent) is waited out like no change.
     if (entry.version() > known || waitSeconds == 0) {
-      sendBundle(ctx, keepAlive, node, entry, known);
+      sendBundle(ctx, keepAlive, node, entry, known, advertiseRefused);
       return;
     }
     // Long-poll: answer when this node's bundle changes, or with 304 at the end of the wait.
@@ -366,7 +370,8 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
                     endLongPoll(limit);
                     cancel[0].run();
                     BundleStore.Entry now2 = store.get(node);
-                    sendBundle(ctx, keepAlive, node, now2 == null ? entry : now2, known);
+                    sendBundle(
+                        ctx, keepAlive, node, now2 == null ? entry : now2, known, advertiseRefused);
                   }
                 },
                 waitSeconds,
@@ -385,7 +390,7 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
                     .execute(
                         () -> {
                           timeout.cancel(false);
-                          sendBundle(ctx, keepAlive, node, e, known);
+                          sendBundle(ctx, keepAlive, node, e, known, advertiseRefused);
                         });
               }
             });
@@ -401,15 +406,35 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
             });
   }
 
+  /**
+   * Sets {@link PollReport#ADVERTISE_REFUSED_HEADER} on {@code r} when the poll's {@code
+   * advertise=} was refused ({@code why} is printable ASCII, see {@link ControlPlane#report}).
+   */
+  private static FullHttpResponse advertiseRefused(FullHttpResponse r, String why) {
+    if (why != null) {
+      r.headers().set(PollReport.ADVERTISE_REFUSED_HEADER, why);
+    }
+    return r;
+  }
+
+  /**
+   * The answer to a poll: the bundle, or 304 when the node holds it; {@code advertiseRefused}, when
+   * not null, says why the poll's {@code advertise=} was refused.
+   */
   private void sendBundle(
-      ChannelHandlerContext ctx, boolean keepAlive, String node, BundleStore.Entry e, long known) {
+      ChannelHandlerContext ctx,
+      boolean keepAlive,
+      String node,
+      BundleStore.Entry e,
+      long known,
+      String advertiseRefused) {
     long now = System.currentTimeMillis();
     if (e.version() == known) {
       FullHttpResponse r =
           new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
       r.headers().set(HttpHeaderNames.ETAG, "\"" + known + "\"");
       r.headers().set(Freshness.HEADER, store.freshness(node, e, false, now));
-      respond(ctx, keepAlive, r);
+      respond(ctx, keepAlive, advertiseRefused(r, advertiseRefused));
       return;
     }
     FullHttpResponse r =
@@ -422,7 +447,7 @@ final class HttpApi extends SimpleChannelInboundHandler<FullHttpRequest> {
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/x-tessera-bundle");
     r.headers().set(HttpHeaderNames.ETAG, "\"" + e.version() + "\"");
     r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-    respond(ctx, keepAlive, r);
+    respond(ctx, keepAlive, advertiseRefused(r, advertiseRefused));
     status.served(node, e.version(), System.currentTimeMillis());
     audit.served(node, e.version(), e.hash());
   }

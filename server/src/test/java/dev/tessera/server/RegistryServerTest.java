@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tessera.bundle.BundleClient;
 import dev.tessera.bundle.BundleVerifier;
 import dev.tessera.bundle.NodeAuth;
+import dev.tessera.bundle.PollReport;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.enforcer.Matcher;
 import dev.tessera.net.IpAddress;
@@ -231,12 +232,18 @@ class RegistryServerTest {
 
   /** A GET of {@code path} signed as {@code node}; its status. */
   int signedGet(String node, byte[] privateKey, String path) throws Exception {
+    return signedGetAnswer(node, privateKey, path).statusCode();
+  }
+
+  /** A GET of {@code path} signed as {@code node}; the answer. */
+  HttpResponse<byte[]> signedGetAnswer(String node, byte[] privateKey, String path)
+      throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).GET();
     new NodeAuth.Signer(node, privateKey, key.publicKey())
         .sign("GET", path, new byte[0], System.currentTimeMillis())
         .asMap()
         .forEach(b::header);
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode();
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   @Test
@@ -245,7 +252,11 @@ class RegistryServerTest {
     assertThat(web.statusCode()).as(web.body()).isEqualTo(200);
     server.pollNow();
     String path = "/v1/bundle?wait=0&endpoint=192.0.2.7:51820&advertise=10.1.0.1/16";
-    assertThat(signedGet("web", webPrivate, path)).isEqualTo(200);
+    HttpResponse<byte[]> first = signedGetAnswer("web", webPrivate, path);
+    assertThat(first.statusCode()).isEqualTo(200);
+    String why =
+        "'10.1.0.1/16' is not a route (a prefix with its host bits zero, e.g. 10.1.0.0/16)";
+    assertThat(first.headers().firstValue(PollReport.ADVERTISE_REFUSED_HEADER)).hasValue(why);
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (!registry.node("web").orElseThrow().endpoints().equals(List.of("192.0.2.7:51820"))
         && System.nanoTime() < deadline) {
@@ -256,11 +267,48 @@ class RegistryServerTest {
     // The registry changes meanwhile; the same report again is not written again.
     registry.report(
         NodeAuth.wireguardPublicKey(webPrivate), List.of("198.51.100.1:51820"), Map.of());
-    assertThat(signedGet("web", webPrivate, path)).isEqualTo(200);
+    HttpResponse<byte[]> again = signedGetAnswer("web", webPrivate, path);
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(again.headers().firstValue(PollReport.ADVERTISE_REFUSED_HEADER))
+        .as("every answer to the refused report says so, not only the first")
+        .hasValue(why);
     Thread.sleep(500);
     var n = registry.node("web").orElseThrow();
     assertThat(n.endpoints()).containsExactly("198.51.100.1:51820");
     assertThat(n.advertisedRoutes()).isEmpty();
+
+    // A value the header cannot carry as it is comes back as printable ASCII.
+    String odd =
+        "/v1/bundle?wait=0&advertise="
+            + java.net.URLEncoder.encode(
+                "10.1.0.0/16,r\u00e9seau\n", java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(
+            signedGetAnswer("web", webPrivate, odd)
+                .headers()
+                .firstValue(PollReport.ADVERTISE_REFUSED_HEADER))
+        .hasValue("'r?seau' is not a route (a prefix with its host bits zero, e.g. 10.1.0.0/16)");
+
+    // Routes the server takes: no refusal in the answer (a 304 here), and the registry has them.
+    long held = Long.parseLong(first.headers().firstValue("ETag").orElseThrow().replace("\"", ""));
+    String good = "/v1/bundle?wait=0&advertise=10.1.0.0/16";
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve(good))
+            .GET()
+            .header("If-None-Match", "\"" + held + "\"");
+    new NodeAuth.Signer("web", webPrivate, key.publicKey())
+        .sign("GET", good, new byte[0], System.currentTimeMillis())
+        .asMap()
+        .forEach(b::header);
+    HttpResponse<byte[]> taken = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(taken.statusCode()).isEqualTo(304);
+    assertThat(taken.headers().firstValue(PollReport.ADVERTISE_REFUSED_HEADER)).isEmpty();
+    long deadline2 = System.nanoTime() + 10_000_000_000L;
+    while (registry.node("web").orElseThrow().advertisedRoutes().isEmpty()
+        && System.nanoTime() < deadline2) {
+      Thread.sleep(20);
+    }
+    assertThat(registry.node("web").orElseThrow().advertisedRoutes())
+        .containsExactly("10.1.0.0/16");
   }
 
   /**

@@ -38,6 +38,10 @@ import java.util.function.Consumer;
  *   <li>A refused bundle (tampered, rolled back, for another node, invalid filter) changes nothing,
  *       is logged, and is counted by reason for {@code tessera-agent show}. The loop is our own
  *       rather than {@code BundleClient.start()} for exactly that: per-reason counts and log lines.
+ *   <li>The server's word on the routes this node advertises ({@code X-Tessera-Advertise-Refused},
+ *       outside the signed bundle) is only shown: one warning per distinct refusal, {@code
+ *       advertise_refused} in the status while it lasts, one line when the routes are taken again.
+ *       It changes nothing that is enforced.
  * </ul>
  *
  * <p>Freshness (freeze attacks): every answer of the server carries a signed statement that the
@@ -96,6 +100,12 @@ public final class PolicySubscription implements AutoCloseable {
 
   /** The last round trip failed (for logging the recovery once). Loop thread only. */
   private boolean failing;
+
+  /**
+   * Why the server refused the advertised routes, as last logged; empty: taken, or never refused.
+   * Loop thread only.
+   */
+  private String advertiseRefusedLogged = "";
 
   private Thread thread;
 
@@ -379,6 +389,7 @@ public final class PolicySubscription implements AutoCloseable {
         failing = false;
       }
       lastError = "";
+      logAdvertiseAnswer();
       return changed ? Outcome.APPLIED : Outcome.UNCHANGED;
     } catch (BundleException e) {
       refusedByReason.incrementAndGet(e.reason().ordinal());
@@ -409,6 +420,29 @@ public final class PolicySubscription implements AutoCloseable {
       failing = true;
       return Outcome.UNREACHABLE;
     }
+  }
+
+  /**
+   * Logs a refusal of the advertised routes once per distinct reason (a warning), and once that the
+   * routes were taken after one. Only what the server said: it changes nothing the agent admits.
+   */
+  private void logAdvertiseAnswer() {
+    String why = client.advertiseRefused().orElse("");
+    if (why.equals(advertiseRefusedLogged)) {
+      return;
+    }
+    if (why.isEmpty()) {
+      log.accept(
+          "policy server " + client.currentServer() + " took the routes this node advertises");
+    } else {
+      log.accept(
+          "WARNING: policy server "
+              + client.currentServer()
+              + " refused the routes this node advertises: "
+              + why
+              + "; it keeps the routes it had before and serves the bundle as usual");
+    }
+    advertiseRefusedLogged = why;
   }
 
   private static long jitter(long millis) {
@@ -505,6 +539,9 @@ public final class PolicySubscription implements AutoCloseable {
     if (!err.isEmpty()) {
       sb.append("bundle_error=").append(err.replace('\n', ' ')).append('\n');
     }
+    client
+        .advertiseRefused()
+        .ifPresent(why -> sb.append("advertise_refused=").append(why).append('\n'));
   }
 
   @Override
