@@ -7,6 +7,8 @@ import dev.tessera.bundle.BundleClient;
 import dev.tessera.bundle.BundleVerifier;
 import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.SigningKey;
+import dev.tessera.registry.Cluster;
+import dev.tessera.registry.Database;
 import dev.tessera.registry.Enrollment;
 import dev.tessera.registry.PolicyChecks;
 import dev.tessera.registry.Registry;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Two {@code policyc serve} processes on one PostgreSQL database (a throwaway initdb cluster):
  * exactly one compiles, both serve the same versions, agents that switch between them never see a
  * rollback, and after the compiling one is killed with SIGKILL the other takes over and agents see
- * later policy and registry changes through it.
+ * later policy and registry changes through it. A server whose own policy file differs decides with
+ * the compiling server's policy, says so, and stores its own once it takes over.
  */
 class MultiServerTest {
   static final String POLICY =
@@ -193,6 +196,71 @@ class MultiServerTest {
     for (Map.Entry<String, List<Long>> e : applied.entrySet()) {
       assertThat(e.getValue()).as(e.getKey()).isSorted().doesNotHaveDuplicates();
     }
+  }
+
+  /** Waits up to a minute for {@code done}, which may fail while a server is not up yet. */
+  void waitUntil(String what, java.util.concurrent.Callable<Boolean> done) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!done.call()) {
+      assertThat(System.nanoTime() < deadline).as("%s: %s", what, logs()).isTrue();
+      Thread.sleep(100);
+    }
+  }
+
+  static String sha256(Path file) throws Exception {
+    return Cluster.Policy.of("", Files.readString(file)).sha256();
+  }
+
+  @Test
+  void everyServerDecidesWithTheCompilingServersPolicyAndOneThatTakesOverStoresItsOwn()
+      throws Exception {
+    // a started first, and took the compile lock before it listened; b follows with a's file.
+    ServeProcess a = servers.get(0);
+    assertThat(status(a).path("cluster").asText()).isEqualTo("compiling");
+    ServeProcess b = servers.remove(1);
+    b.kill();
+    // c's own file also lets alice own tag:ops.
+    Path own = dir.resolve("c-policy.hujson");
+    Files.writeString(
+        own,
+        """
+        {"acls": [{"action": "accept", "src": ["alice@example.com"], "dst": ["alice@example.com:*"]}],
+         "tagOwners": {"tag:ops": ["alice@example.com"]}}
+        """);
+    ServeProcess c = ServeProcess.start("c", dir.resolve("c"), own, key, pg.url());
+    servers.add(c);
+    String shared = sha256(dir.resolve("policy.hujson"));
+    String mine = sha256(own);
+    waitUntil(
+        "c follows a's policy",
+        () -> status(c).path("policy").asText().equals("differs from the compiling server's"));
+    JsonNode st = status(c);
+    assertThat(st.path("cluster").asText()).isEqualTo("serving stored bundles");
+    assertThat(st.path("policySha256").asText()).isEqualTo(shared);
+    assertThat(st.path("policyFileSha256").asText()).isEqualTo(mine);
+    assertThat(Files.readAllLines(c.log()))
+        .filteredOn(l -> l.contains(" WARN ") && l.contains(mine))
+        .singleElement()
+        .asString()
+        .contains(shared, "differs from the policy the compiling server compiled");
+
+    // a dies: c takes over, compiles its own file and stores it for every server.
+    a.kill();
+    waitUntil("c compiles", () -> status(c).path("policy").asText().equals("compiled here"));
+    try (Database db = Database.open(pg.url());
+        Cluster cluster = new Cluster(db)) {
+      Cluster.Policy stored = cluster.policy().orElseThrow();
+      assertThat(stored.sha256()).isEqualTo(mine);
+      assertThat(stored.text()).isEqualTo(Files.readString(own));
+    }
+    // A server started again with a's file decides with c's.
+    ServeProcess d =
+        ServeProcess.start("d", dir.resolve("d"), dir.resolve("policy.hujson"), key, pg.url());
+    servers.add(d);
+    waitUntil(
+        "d follows c's policy",
+        () -> status(d).path("policy").asText().equals("differs from the compiling server's"));
+    assertThat(status(d).path("policySha256").asText()).isEqualTo(mine);
   }
 
   static byte[] seed(int i) {
