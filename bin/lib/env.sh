@@ -14,11 +14,11 @@ fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
 
-# Rebuilds the CLI jar when it is missing or older than any source or pom.
-# Quiet unless the build fails.
+# Rebuilds the CLI jar when it or its libraries are missing, or it is older than any source or
+# pom. Quiet unless the build fails.
 tessera_ensure_cli() {
   local jar="$TESSERA_HOME/cli/target/tessera-cli.jar" stale=""
-  if [ ! -f "$jar" ]; then
+  if [ ! -f "$jar" ] || [ ! -d "$TESSERA_HOME/cli/target/lib" ]; then
     stale=1
   else
     stale="$(cd "$TESSERA_HOME" && find pom.xml ./*/pom.xml policy-lang/src compiler/src enforcer/src \
@@ -40,10 +40,11 @@ tessera_ensure_cli() {
   fi
 }
 
-# Starts MAIN from the freshly built CLI jar (see tessera_exec_java in java.sh for the flags).
+# Starts MAIN from the freshly built CLI jar, on the module path of that jar and the libraries
+# the build copies beside it (see tessera_exec_java in java.sh for the flags).
 tessera_java() {
-  local main="$1"
+  local main="$1" target="$TESSERA_HOME/cli/target"
   shift
-  tessera_exec_java "$JAVA_HOME" "$TESSERA_HOME/cli/target/tessera-cli.jsa" \
-    "$TESSERA_HOME/cli/target/tessera-cli.jar" "$main" "$@"
+  tessera_exec_java "$JAVA_HOME" "$target/tessera-cli.jsa" \
+    "$target/tessera-cli.jar:$target/lib" "$main" "$@"
 }

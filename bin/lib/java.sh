@@ -56,15 +56,28 @@ _tessera_java_ok() {
   [ -n "$major" ] && [ "$major" -ge 25 ]
 }
 
-# tessera_exec_java JAVA_HOME JSA CLASSPATH MAIN ARGS...: replaces the shell with the JVM.
+# The modules that call restricted methods, and only they, get native access: the agent (TUN
+# through FFM), the SQLite driver (System.load of its JNI library) and io.netty.common (loads the
+# library of Netty's epoll transport).
+TESSERA_NATIVE_MODULES=dev.tessera.agent,org.xerial.sqlitejdbc,io.netty.common
+
+# tessera_exec_java JAVA_HOME JSA MODULE_PATH MAIN ARGS...: replaces the shell with the JVM,
+# running MAIN (a class of the module dev.tessera.cli) on MODULE_PATH (the CLI jar and the
+# directory of its libraries), so every module's exports and opens hold at run time.
+# Every jar of the module path is resolved (ALL-MODULE-PATH: JGit's and json-schema-validator's
+# optional libraries, Netty's native epoll jar and Flyway's database plugins are required by no
+# module), and so is the Java runtime's default set of modules (ALL-DEFAULT, what a class path
+# sees: automatic modules such as Prometheus's exporter, which uses jdk.httpserver, cannot say
+# what they need).
 # JSA is a class-data sharing archive, created on first run and reused (a warm start of a small
 # command stays well under half a second); empty for none. Short commands also stop at the C1
 # compiler (no time to profit from C2); long-running ones (serve, the agent, big compiles) keep
 # the full tiered JIT. TESSERA_JAVA_OPTS adds JVM options.
 tessera_exec_java() {
-  local java_home="$1" jsa="$2" cp="$3" main="$4"
+  local java_home="$1" jsa="$2" module_path="$3" main="$4"
   shift 4
-  local opts=(-Xshare:auto -XX:-UsePerfData -Xlog:cds=off -Xlog:cds+dynamic=off --enable-native-access=ALL-UNNAMED)
+  local opts=(-Xshare:auto -XX:-UsePerfData -Xlog:cds=off -Xlog:cds+dynamic=off
+    "--enable-native-access=$TESSERA_NATIVE_MODULES" --add-modules=ALL-DEFAULT,ALL-MODULE-PATH)
   if [ -n "$jsa" ]; then
     opts+=(-XX:+AutoCreateSharedArchive "-XX:SharedArchiveFile=$jsa")
   fi
@@ -74,12 +87,14 @@ tessera_exec_java() {
   esac
   # TESSERA_JAVA_OPTS is a list of options: split on purpose.
   # shellcheck disable=SC2086
-  exec "$java_home/bin/java" "${opts[@]}" ${TESSERA_JAVA_OPTS:-} -cp "$cp" "$main" "$@"
+  exec "$java_home/bin/java" "${opts[@]}" ${TESSERA_JAVA_OPTS:-} -p "$module_path" \
+    -m "dev.tessera.cli/$main" "$@"
 }
 
 # tessera_launch MAIN ARGS...: the installed layout ($TESSERA_HOME/lib/tessera/tessera-cli.jar and
-# its lib/), with a JRE. The class-data archive goes to $TESSERA_CACHE_DIR, else the user's cache
-# directory, one per installation and Java; without a writable one, the JVM starts without it.
+# its libraries in lib/tessera/lib/: the module path), with a JRE. The class-data archive goes to
+# $TESSERA_CACHE_DIR, else the user's cache directory, one per installation and Java; without a
+# writable one, the JVM starts without it.
 tessera_launch() {
   local main="$1" java_home cache jsa=""
   shift
@@ -94,5 +109,6 @@ tessera_launch() {
   if [ -n "$cache" ] && mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
     jsa="$cache/cds-$(printf '%s' "$TESSERA_HOME $java_home" | cksum | cut -d ' ' -f 1).jsa"
   fi
-  tessera_exec_java "$java_home" "$jsa" "$TESSERA_HOME/lib/tessera/tessera-cli.jar" "$main" "$@"
+  tessera_exec_java "$java_home" "$jsa" \
+    "$TESSERA_HOME/lib/tessera/tessera-cli.jar:$TESSERA_HOME/lib/tessera/lib" "$main" "$@"
 }

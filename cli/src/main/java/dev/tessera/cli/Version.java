@@ -9,8 +9,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code --version} of policyc and tessera-agent, and of each of their subcommands: the build's
- * version (one resource written by the Maven build, so both programs always agree), then the Java
- * runtime the launcher found.
+ * version (one resource written by the Maven build, so both programs always agree), the Java
+ * runtime the launcher found, and how the program was loaded: as the module {@code dev.tessera.cli}
+ * (the launchers' module path, where every module's exports and opens hold) or from a class path.
  */
 final class Version implements CommandLine.IVersionProvider {
   private static final String RESOURCE = "version.properties";
@@ -49,7 +50,15 @@ final class Version implements CommandLine.IVersionProvider {
           + " ("
           + System.getProperty("java.vendor", "?")
           + ") at "
-          + System.getProperty("java.home", "?")
+          + System.getProperty("java.home", "?"),
+      loadedAs(Version.class.getModule())
     };
+  }
+
+  /** {@code Module dev.tessera.cli (module path)}, or {@code Class path (no modules)}. */
+  static String loadedAs(Module module) {
+    return module.isNamed()
+        ? "Module " + module.getName() + " (module path)"
+        : "Class path (no modules)";
   }
 }

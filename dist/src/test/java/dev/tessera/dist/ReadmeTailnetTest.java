@@ -16,7 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The README's "A tailnet from scratch" block, run as written: its lines are taken from README.md
  * and run by bash in a fresh network namespace, with {@code bin/} the built archive's. Both agents
- * must enroll, take each other from their bundles and complete a WireGuard handshake.
+ * must enroll, take each other from their bundles and complete a WireGuard handshake, and no
+ * program may warn about native access (the agent's TUN through FFM, Netty's epoll transport, the
+ * SQLite driver on the module path).
  */
 @Tag("root")
 @RequiresRoot("the agents make TUN devices; the commands run in their own network namespace")
@@ -85,6 +87,9 @@ class ReadmeTailnetTest {
               Duration.ofMinutes(4));
       assertThat(r.code()).as(r.toString()).isZero();
       assertThat(r.out()).contains("peer: ").contains("latest handshake");
+      assertThat(r.err())
+          .as("native code only from the modules the launchers grant native access")
+          .doesNotContain(ModulePathTest.NATIVE_ACCESS_WARNING);
       assertThat(work.resolve("tailnet/one/node.json")).exists();
     } finally {
       Exec.run(List.of("ip", "netns", "del", ns), Map.of(), work, Duration.ofSeconds(10));
