@@ -39,6 +39,13 @@ public final class PolicyServer implements AutoCloseable {
   static final int MAX_REQUEST_BODY = 4 * 1024;
 
   /**
+   * The longest request line: a poll's signed query carries the node's report, and the longest one
+   * an agent sends (256 advertised IPv6 routes of any length, 16 endpoints, 32 posture facts,
+   * URL-encoded) stays below it. Longer lines get 400 unread.
+   */
+  static final int MAX_REQUEST_LINE = 32 * 1024;
+
+  /**
    * How the server is set up. {@code tlsCertificate} and {@code tlsKey} (PEM, from {@code policyc
    * keygen --tls}) turn on HTTPS; both null means plain HTTP (bundles are signed and requests
    * authenticated either way; TLS adds confidentiality of the filters in transit).
@@ -315,7 +322,7 @@ public final class PolicyServer implements AutoCloseable {
                       ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
                     }
                     ch.pipeline()
-                        .addLast(new HttpServerCodec(4096, 8192, 8192))
+                        .addLast(new HttpServerCodec(MAX_REQUEST_LINE, 8192, 8192))
                         .addLast(new RequestCounter(status))
                         .addLast(new HttpObjectAggregator(MAX_REQUEST_BODY))
                         .addLast(

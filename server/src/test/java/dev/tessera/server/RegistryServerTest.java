@@ -247,6 +247,52 @@ class RegistryServerTest {
   }
 
   @Test
+  void theLargestReportAnAgentSendsFitsInOnePoll() throws Exception {
+    HttpResponse<String> web = enroll(authKey(List.of("tag:web"), false), webPrivate, "web");
+    assertThat(web.statusCode()).as(web.body()).isEqualTo(200);
+    server.pollNow();
+    // 256 routes (the most the server takes) in the longest IPv6 form, 16 endpoints (the most an
+    // agent reports) and 32 posture facts (likewise), URL-encoded as the agent sends them.
+    List<dev.tessera.net.IpPrefix> routes = new java.util.ArrayList<>();
+    for (int i = 0; i < 256; i++) {
+      routes.add(
+          dev.tessera.net.IpPrefix.parse(
+              String.format("2001:db8:%04x:ffff:ffff:ffff:ffff:ff00/120", i)));
+    }
+    List<InetSocketAddress> endpoints = new java.util.ArrayList<>();
+    for (int i = 0; i < dev.tessera.bundle.PeerEndpoints.MAX_ENDPOINTS; i++) {
+      endpoints.add(
+          new InetSocketAddress(
+              java.net.InetAddress.getByName(
+                  String.format("2001:db8:ffff:ffff:ffff:ffff:ffff:%04x", i)),
+              65_535));
+    }
+    Map<String, String> posture = new java.util.TreeMap<>();
+    for (int i = 0; i < PollReport.MAX_FACTS; i++) {
+      posture.put(String.format("custom:fact%02d", i), "v".repeat(32));
+    }
+    String path =
+        "/v1/bundle?wait=0"
+            + new PollReport(65_535, endpoints, posture, Optional.of(routes)).query();
+    assertThat(path.length())
+        .as("longer than any other line the server reads")
+        .isGreaterThan(16_384);
+    HttpResponse<byte[]> answer = signedGetAnswer("web", webPrivate, path);
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.headers().firstValue(PollReport.ADVERTISE_REFUSED_HEADER)).isEmpty();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (registry.node("web").orElseThrow().advertisedRoutes().size() < 256
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(registry.node("web").orElseThrow().advertisedRoutes()).hasSize(256);
+
+    // One line longer than the limit is answered 400 unread.
+    String tooLong = "/v1/bundle?wait=0&posture=" + "x".repeat(PolicyServer.MAX_REQUEST_LINE);
+    assertThat(signedGetAnswer("web", webPrivate, tooLong).statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void anAdvertiseThatIsNotARouteIsRefusedOnceAndTheBundleIsStillServed() throws Exception {
     HttpResponse<String> web = enroll(authKey(List.of("tag:web"), false), webPrivate, "web");
     assertThat(web.statusCode()).as(web.body()).isEqualTo(200);
