@@ -23,14 +23,12 @@ import java.util.Set;
  * directory is fsynced, so a crash leaves either the old or the new content.
  */
 public final class PrivateFiles {
-  public static final Set<PosixFilePermission> FILE_MODE =
-      PosixFilePermissions.fromString("rw-------");
-  public static final Set<PosixFilePermission> DIR_MODE =
-      PosixFilePermissions.fromString("rwx------");
+  static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+  static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
 
   private PrivateFiles() {}
 
-  public static FileAttribute<Set<PosixFilePermission>> fileMode() {
+  static FileAttribute<Set<PosixFilePermission>> fileMode() {
     return PosixFilePermissions.asFileAttribute(FILE_MODE);
   }
 
