@@ -1,8 +1,9 @@
 /**
  * The userspace WireGuard agent: Noise IKpsk2 handshakes, ChaCha20-Poly1305 transport, TUN via FFM,
  * UDP via Netty, running the enforcer on every decrypted packet, and the client side of enrollment
- * and filter distribution. The command line also reaches the configuration parser, keys,
- * enrollment, distribution settings, metrics and the UAPI server.
+ * and filter distribution. Its only client is the command line: it starts the agent ({@code
+ * dev.tessera.agent}) and also reaches the configuration parser, keys, enrollment, distribution
+ * settings, metrics and the UAPI server, so every package is exported to it alone.
  */
 // The command line is built after this module: "not found" for it here is expected.
 @SuppressWarnings("module")
@@ -25,7 +26,8 @@ module dev.tessera.agent {
   requires org.bouncycastle.provider;
   requires org.slf4j;
 
-  exports dev.tessera.agent;
+  exports dev.tessera.agent to
+      dev.tessera.cli;
   exports dev.tessera.agent.config to
       dev.tessera.cli;
   exports dev.tessera.agent.crypto to

@@ -606,7 +606,7 @@ public final class Agent implements AutoCloseable {
     return udp.port();
   }
 
-  public WireGuardDevice device() {
+  WireGuardDevice device() {
     return device;
   }
 
@@ -734,7 +734,7 @@ public final class Agent implements AutoCloseable {
   }
 
   /** For the integration tests and status: all peers. */
-  public List<Peer> peers() {
+  List<Peer> peers() {
     return device.peers();
   }
 }

@@ -347,7 +347,7 @@ public final class FilterGate {
    * drop is also counted on the peer ({@link Peer#countFilterDrop}, see {@link #DROP_LABELS}) and
    * the drop log names its public key.
    */
-  public boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet, Peer from) {
+  boolean allowInbound(Enforcer.Worker worker, ByteBuffer packet, Peer from) {
     return inbound(worker, packet, from.trackingId(), from);
   }
 
@@ -442,7 +442,7 @@ public final class FilterGate {
    * As {@link #allowOutbound(Enforcer.Worker, ByteBuffer)}, for a packet routed to {@code to}: a
    * drop is also counted on the peer and the drop log names its public key.
    */
-  public boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet, Peer to) {
+  boolean allowOutbound(Enforcer.Worker worker, ByteBuffer packet, Peer to) {
     return outbound(worker, packet, to.trackingId(), to);
   }
 

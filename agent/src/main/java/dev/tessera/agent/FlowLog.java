@@ -167,7 +167,7 @@ public final class FlowLog implements AutoCloseable {
    * the tunnel peer's public key (null when unknown). Logs it when it starts a flow (see the class
    * comment). Allocation-free, lock-free, never waits.
    */
-  public void record(boolean inbound, boolean accepted, int reason, ByteBuffer p, WgKey peer) {
+  void record(boolean inbound, boolean accepted, int reason, ByteBuffer p, WgKey peer) {
     int at = p.position();
     int len = p.remaining();
     boolean v6;
