@@ -97,7 +97,7 @@ public final class AgentMain {
                     useExitNode,
                     stateDir,
                     java.util.Optional.ofNullable(serverKey),
-                    java.util.Optional.empty(),
+                    java.util.List.of(),
                     java.util.Optional.ofNullable(iface),
                     java.util.OptionalInt.empty()),
                 log);

@@ -64,11 +64,12 @@ public final class BundleClient implements AutoCloseable {
   /**
    * Settings; {@code servers} are the addresses of one control plane (servers sharing one signing
    * key and one database), tried in order; {@code stateFile} holds the last good bundle; {@code
-   * serverCertificate}, when not null, is the only certificate trusted for an https server ({@link
-   * TlsIdentity}); {@code report}, when not null, is asked before every poll for what to report
-   * with it ({@link PollReport}; null from it: report nothing this time); {@code switchLog}, when
-   * not null, is told when the client leaves a server that had answered for the next one, because
-   * it failed or its answer was refused ({@code "URL: why; trying NEXT"}).
+   * serverCertificate}, when not null, is a PEM file of the only certificates trusted for an https
+   * server (one, or one per server, each trusted for all; {@link TlsIdentity}); {@code report},
+   * when not null, is asked before every poll for what to report with it ({@link PollReport}; null
+   * from it: report nothing this time); {@code switchLog}, when not null, is told when the client
+   * leaves a server that had answered for the next one, because it failed or its answer was refused
+   * ({@code "URL: why; trying NEXT"}).
    */
   public record Config(
       List<URI> servers,

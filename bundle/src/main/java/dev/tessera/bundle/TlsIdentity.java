@@ -42,7 +42,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * trust store in the picture: {@code policyc keygen --tls} makes an ECDSA P-256 key and a
  * certificate for the names and addresses the server is reached by, and each agent trusts exactly
  * that certificate ({@code [Tessera] ServerCert =}). Files are PEM: the certificate, and the
- * private key as unencrypted PKCS#8 (mode 0600), which is what Netty's server TLS reads.
+ * private key as unencrypted PKCS#8 (mode 0600), which is what Netty's server TLS reads. Servers of
+ * one control plane may each have their own certificate: the agent's file then holds all of them,
+ * one PEM block after the other, and each is trusted for every server.
  */
 public final class TlsIdentity {
   private TlsIdentity() {}
@@ -103,17 +105,54 @@ public final class TlsIdentity {
   /** The largest certificate file read (a PEM certificate is a few KiB). */
   static final int MAX_CERT_BYTES = 1 << 20;
 
-  /** A client SSL context that trusts exactly the certificate in {@code certFile}. */
-  public static SSLContext trusting(Path certFile) throws IOException {
+  /**
+   * Every certificate in the PEM file {@code certFile}, in file order: one, or several (one per
+   * server of a control plane whose servers have certificates of their own). Throws naming the file
+   * when it holds none, or anything that is not a certificate.
+   */
+  public static List<X509Certificate> certificates(Path certFile) throws IOException {
     try {
       CertificateFactory cf = CertificateFactory.getInstance("X.509");
-      X509Certificate cert =
-          (X509Certificate)
-              cf.generateCertificate(
-                  new ByteArrayInputStream(BoundedFiles.read(certFile, MAX_CERT_BYTES)));
+      List<X509Certificate> out = new ArrayList<>();
+      for (java.security.cert.Certificate c :
+          cf.generateCertificates(
+              new ByteArrayInputStream(BoundedFiles.read(certFile, MAX_CERT_BYTES)))) {
+        out.add((X509Certificate) c);
+      }
+      if (out.isEmpty()) {
+        throw new IOException(certFile + ": no certificate in it");
+      }
+      return List.copyOf(out);
+    } catch (GeneralSecurityException e) {
+      throw new IOException(certFile + ": not a usable certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code certificates} as PEM, one block after the other (what {@link #certificates} reads). */
+  public static String pem(List<X509Certificate> certificates) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    try {
+      for (X509Certificate c : certificates) {
+        sb.append(pem("CERTIFICATE", c.getEncoded()));
+      }
+    } catch (java.security.cert.CertificateEncodingException e) {
+      throw new IOException("cannot encode a certificate: " + e.getMessage(), e);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * A client SSL context that trusts exactly the certificates in {@code certFile} (see {@link
+   * #certificates}): each of them for every server the context is used with.
+   */
+  public static SSLContext trusting(Path certFile) throws IOException {
+    List<X509Certificate> certs = certificates(certFile);
+    try {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
-      store.setCertificateEntry("tessera-policy-server", cert);
+      for (int i = 0; i < certs.size(); i++) {
+        store.setCertificateEntry("tessera-policy-server-" + i, certs.get(i));
+      }
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(store);

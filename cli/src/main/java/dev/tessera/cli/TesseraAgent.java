@@ -227,9 +227,14 @@ public final class TesseraAgent implements Callable<Integer> {
 
     @Option(
         names = "--server-cert",
+        split = ",",
         paramLabel = "FILE",
-        description = "the server's certificate to pin for HTTPS (`policyc keygen --tls`)")
-    Path serverCert;
+        description =
+            "the server's certificate to pin for HTTPS (`policyc keygen --tls`); servers with"
+                + " certificates of their own: one per server (repeated or comma-separated, or"
+                + " several in one PEM file), each trusted for every server; kept in the state"
+                + " directory")
+    List<Path> serverCerts = new ArrayList<>();
 
     @Option(
         names = "--port",
@@ -297,7 +302,7 @@ public final class TesseraAgent implements Callable<Integer> {
                     Optional.ofNullable(useExitNode),
                     stateDir,
                     Optional.ofNullable(serverKey),
-                    Optional.ofNullable(serverCert),
+                    serverCerts,
                     Optional.ofNullable(iface),
                     port == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(port)),
                 TesseraAgent::log);

@@ -100,7 +100,7 @@ class TesseraAgentUpTest {
             false,
             dir.resolve("first-" + System.nanoTime()),
             Optional.empty(),
-            Optional.empty(),
+            List.of(),
             Optional.empty(),
             OptionalInt.of(51820)),
         line -> {});
@@ -196,6 +196,35 @@ class TesseraAgentUpTest {
   }
 
   @Test
+  void everyServerCertificateGivenIsReadAndOneThatIsNoneIsAUsageError() throws Exception {
+    dev.tessera.bundle.TlsIdentity.generate(
+        dir.resolve("a.crt"), dir.resolve("a.tls-key"), List.of("127.0.0.1"), Duration.ofDays(1));
+    Path junk = Files.writeString(dir.resolve("junk.crt"), "not a certificate\n");
+    // Comma-separated and repeated alike: the second file of the list is read, and refused.
+    for (String[] certs :
+        List.of(
+            new String[] {"--server-cert", dir.resolve("a.crt") + "," + junk},
+            new String[] {
+              "--server-cert", dir.resolve("a.crt").toString(), "--server-cert", junk.toString()
+            })) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "up",
+                  "--state-dir",
+                  dir.resolve("certs").toString(),
+                  "--server",
+                  url.replace("http://", "https://"),
+                  "--auth-key",
+                  key("alice@acme.com", List.of())));
+      args.addAll(List.of(certs));
+      HelpTest.Run r = HelpTest.run("tessera-agent", args.toArray(String[]::new));
+      assertThat(r.code()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).contains("--server-cert " + junk).doesNotContain("Exception");
+    }
+  }
+
+  @Test
   void aMalformedHostnameIsRefusedWithItsCode() throws Exception {
     HelpTest.Run r =
         HelpTest.run(
@@ -225,7 +254,7 @@ class TesseraAgentUpTest {
             false,
             state,
             Optional.empty(),
-            Optional.empty(),
+            List.of(),
             Optional.empty(),
             OptionalInt.of(51822)),
         line -> {});

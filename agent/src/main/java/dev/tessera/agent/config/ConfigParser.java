@@ -404,6 +404,12 @@ public final class ConfigParser {
         case "servercert" -> {
           if (value.isEmpty()) {
             error(ln, "ServerCert is empty");
+          } else if (serverCert != null) {
+            // Taking the last would silently drop a server's certificate.
+            error(
+                ln,
+                "ServerCert is given twice; put every server's certificate in one PEM file"
+                    + " (cat a.crt b.crt > servers.crt)");
           } else {
             Path p = Path.of(value);
             serverCert = p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p).normalize();

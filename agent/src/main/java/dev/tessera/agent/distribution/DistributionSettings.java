@@ -21,7 +21,8 @@ import java.util.Optional;
  *   ServerKey    = base64 Ed25519 key        # printed by `policyc keygen`
  *   Node         = web-1                     # this node's name in the inventory
  *   StateDir     = /var/lib/tessera          # optional; last good bundle: STATEDIR/IFACE.bundle
- *   ServerCert   = /etc/tessera/server.crt   # optional; HTTPS trusting exactly this certificate
+ *   ServerCert   = /etc/tessera/server.crt   # optional; HTTPS trusting exactly the certificates
+ *                                            #   in this PEM file (one, or one per server)
  *   MaxPolicyAge = 1h                        # optional; how long a policy the server no longer
  *                                            #   vouches for stays in force (s, m, h, d suffix)
  *   StaleMode    = fail-closed               # optional; or keep-last-good: what happens after that
@@ -38,7 +39,9 @@ import java.util.Optional;
  * <p>Several servers in {@code PolicyServer} are the {@code policyc serve} processes of one control
  * plane: the same signing key ({@code ServerKey} verifies every one of them) and one PostgreSQL
  * database. The agent polls the one that answered last and moves to the next when it fails (see
- * {@code BundleClient}); {@code ServerCert} and {@code PlainHttp} apply to all of them.
+ * {@code BundleClient}); {@code ServerCert} and {@code PlainHttp} apply to all of them: servers
+ * with certificates of their own are pinned with one file that holds every one of them, each
+ * trusted for every server.
  *
  * <p>Every key is checked here, before any interface exists, so a bad value stops the agent with a
  * message naming the key instead of starting it with a half-configured policy source. The server
@@ -51,8 +54,9 @@ import java.util.Optional;
  * @param node the inventory node name; bundles for any other node are refused
  * @param stateFile where the last good bundle is kept
  * @param waitSeconds long-poll wait the agent asks for
- * @param serverCert the server's self-signed certificate to pin ({@code policyc keygen --tls}), or
- *     empty for plain HTTP or HTTPS verified through the JDK's trust store
+ * @param serverCert a PEM file of the servers' self-signed certificates to pin ({@code policyc
+ *     keygen --tls}; one, or one per server), or empty for plain HTTP or HTTPS verified through the
+ *     JDK's trust store
  * @param maxPolicyAge how long after the server last vouched for the policy in force (a signed
  *     freshness statement) the agent keeps enforcing it; after that {@code staleMode} applies
  * @param staleMode what a policy older than {@code maxPolicyAge} comes to

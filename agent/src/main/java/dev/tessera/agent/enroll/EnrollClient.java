@@ -58,7 +58,8 @@ final class EnrollClient implements AutoCloseable {
 
   /**
    * @param server base URI ({@code http(s)://host:port/})
-   * @param serverCert the only certificate trusted for HTTPS, or null for the JDK's trust store
+   * @param serverCert a PEM file of the only certificates trusted for HTTPS (one, or one per
+   *     server), or null for the JDK's trust store
    */
   public EnrollClient(URI server, Path serverCert) throws EnrollException {
     this.server = server;

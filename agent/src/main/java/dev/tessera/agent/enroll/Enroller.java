@@ -48,7 +48,9 @@ import java.util.function.Consumer;
  * processes on one PostgreSQL database, sharing one signing key). They are tried in order: a server
  * that cannot be reached or fails (5xx) is left for the next; a refusal (4xx) stops. A key fetched
  * on first use must be the same at every server that answers. The list is pinned with the key and
- * goes into the config, so the running agent fails over the same way.
+ * goes into the config, so the running agent fails over the same way. Over HTTPS each server may
+ * have a certificate of its own: every certificate given with {@code --server-cert} (repeated, or
+ * several in one PEM file) is kept in one file and trusted for every server.
  */
 public final class Enroller {
   public static final String DEFAULT_IFACE = "tessera0";
@@ -70,6 +72,9 @@ public final class Enroller {
    * @param exitNode {@code --exit-node NAME|IP}; an empty text ({@code --exit-node=}) clears it
    * @param iface {@code --interface}; default the enrolled one, else {@value #DEFAULT_IFACE}
    * @param port {@code --port}; default the enrolled one, else a free port chosen once
+   * @param serverCerts {@code --server-cert}, each a PEM file of one or more certificates: all of
+   *     them are kept in the state directory and each is trusted for every server; empty: the ones
+   *     kept before, if any
    */
   public record Options(
       List<String> servers,
@@ -81,11 +86,12 @@ public final class Enroller {
       Optional<String> exitNode,
       Path stateDir,
       Optional<String> serverKey,
-      Optional<Path> serverCert,
+      List<Path> serverCerts,
       Optional<String> iface,
       OptionalInt port) {
     public Options {
       servers = List.copyOf(servers);
+      serverCerts = List.copyOf(serverCerts);
       advertiseRoutes = advertiseRoutes.map(List::copyOf);
     }
 
@@ -98,7 +104,7 @@ public final class Enroller {
         boolean exitNode,
         Path stateDir,
         Optional<String> serverKey,
-        Optional<Path> serverCert,
+        List<Path> serverCerts,
         Optional<String> iface,
         OptionalInt port) {
       this(
@@ -111,7 +117,7 @@ public final class Enroller {
           Optional.empty(),
           stateDir,
           serverKey,
-          serverCert,
+          serverCerts,
           iface,
           port);
     }
@@ -143,12 +149,20 @@ public final class Enroller {
     Optional<NodeState.Pin> pin = state.pin();
     Optional<Identity> known = state.identity();
     List<URI> servers = serversOf(o, pin);
-    Optional<Path> cert = o.serverCert();
-    if (cert.isPresent()) {
-      if (!java.nio.file.Files.isReadable(cert.get())) {
-        throw usage("server-cert", "--server-cert: cannot read " + cert.get());
+    Optional<Path> cert;
+    if (!o.serverCerts().isEmpty()) {
+      List<java.security.cert.X509Certificate> certs = new ArrayList<>();
+      for (Path f : o.serverCerts()) {
+        if (!java.nio.file.Files.isReadable(f)) {
+          throw usage("server-cert", "--server-cert: cannot read " + f);
+        }
+        try {
+          certs.addAll(dev.tessera.bundle.TlsIdentity.certificates(f));
+        } catch (IOException e) {
+          throw usage("server-cert", "--server-cert " + e.getMessage());
+        }
       }
-      cert = Optional.of(state.saveServerCert(cert.get()));
+      cert = Optional.of(state.saveServerCerts(certs));
     } else {
       cert = state.serverCert();
     }
@@ -423,7 +437,7 @@ public final class Enroller {
     try {
       servers =
           DistributionSettings.parseServers(
-              String.join(",", o.servers()), o.serverCert().isPresent(), true);
+              String.join(",", o.servers()), !o.serverCerts().isEmpty(), true);
     } catch (DistributionSettings.InvalidSettings e) {
       throw usage(
           "server",

@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  *   server.json   {"servers": [URL, ...], "serverKey": BASE64}: the servers of the control plane
  *                 this node belongs to and the signing key it trusts (given with --server-key, or
  *                 pinned on first use); a single "server": URL is read as a list of one
- *   server.crt    the server's pinned TLS certificate, if one was given with --server-cert
+ *   server.crt    the pinned TLS certificates (PEM, one or more; each trusted for every
+ *                 server), if given with --server-cert
  *   node.json     the identity the server assigned (name, addresses, port, interface) and the
  *                 route settings of `up` (advertised routes, exit node offer, accept-routes,
  *                 exit node)
@@ -121,9 +122,15 @@ final class NodeState {
     return Files.exists(f) ? Optional.of(f) : Optional.empty();
   }
 
-  /** Keeps a copy of {@code cert} as the pinned certificate. */
-  public Path saveServerCert(Path cert) throws IOException {
-    PrivateFiles.writeString(dir.resolve(CERT_FILE), Files.readString(cert));
+  /**
+   * Keeps {@code certs} (at least one) as the pinned certificates, one PEM block after the other;
+   * each is trusted for every server.
+   */
+  public Path saveServerCerts(List<java.security.cert.X509Certificate> certs) throws IOException {
+    if (certs.isEmpty()) {
+      throw new IllegalArgumentException("no certificate to pin");
+    }
+    PrivateFiles.writeString(dir.resolve(CERT_FILE), dev.tessera.bundle.TlsIdentity.pem(certs));
     return dir.resolve(CERT_FILE);
   }
 

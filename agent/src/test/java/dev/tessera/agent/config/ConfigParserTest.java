@@ -178,6 +178,10 @@ class ConfigParserTest {
         Arguments.of(head + "[Interface]\n", 3, "second [Interface]"),
         Arguments.of(head + "[Tessera]\nFilterFile =\n", 4, "FilterFile is empty"),
         Arguments.of(head + "[Tessera]\nFlowLog =\n", 4, "FlowLog is empty"),
+        Arguments.of(
+            head + "[Tessera]\nServerCert = a.crt\nServerCert = b.crt\n",
+            5,
+            "ServerCert is given twice; put every server's certificate in one PEM file"),
         Arguments.of(head + "[Tessera]\nFilter = x\n", 4, "unknown key 'Filter' in [Tessera]"));
   }
 

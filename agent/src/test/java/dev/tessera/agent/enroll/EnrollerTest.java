@@ -124,7 +124,7 @@ class EnrollerTest {
         false,
         state,
         Optional.empty(),
-        Optional.empty(),
+        List.of(),
         Optional.empty(),
         OptionalInt.of(51820));
   }
@@ -277,7 +277,7 @@ class EnrollerTest {
             false,
             state,
             Optional.of(other),
-            Optional.empty(),
+            List.of(),
             Optional.empty(),
             OptionalInt.empty());
     assertThatThrownBy(() -> Enroller.prepare(withOtherKey, log::add))
@@ -297,7 +297,7 @@ class EnrollerTest {
             false,
             dir.resolve("m"),
             Optional.of(other),
-            Optional.empty(),
+            List.of(),
             Optional.empty(),
             OptionalInt.of(51821));
     assertThatThrownBy(() -> Enroller.prepare(wrongKey, log::add))
@@ -450,7 +450,7 @@ class EnrollerTest {
         exitNode,
         state,
         Optional.empty(),
-        Optional.empty(),
+        List.of(),
         Optional.empty(),
         OptionalInt.of(51822));
   }
