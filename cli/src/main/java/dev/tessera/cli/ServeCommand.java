@@ -144,9 +144,11 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "1000",
       paramLabel = "N",
       description =
-          "Open connections one IPv4 address or IPv6 /64 may hold; beyond that its new connections"
-              + " are closed at once. Raise it when more nodes reach the server through one NAT"
-              + " address (default ${DEFAULT-VALUE}).")
+          "Open connections one IPv4 address or IPv6 /64 may hold (every address of a /64 counts as"
+              + " that one source); beyond that its new connections are closed at once. Each"
+              + " long-polling node holds one: raise it above the number of nodes that reach the"
+              + " server through one NAT address or from one IPv6 /64, such as a site's LAN or a"
+              + " cloud subnet (default ${DEFAULT-VALUE}).")
   int maxConnectionsPerSource;
 
   @Option(
