@@ -368,8 +368,8 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
-   * {@code advertise=P,P,...} (the first one counts; empty: no routes), all of them (the server's 4
-   * KiB request line bounds how many); empty when the poll does not say.
+   * {@code advertise=P,P,...} (the first one counts; empty: no routes), all of them (the server's
+   * 32 KiB request line bounds how many); empty when the poll does not say.
    */
   static Optional<List<String>> advertised(List<String> values) {
     if (values == null || values.isEmpty()) {

@@ -108,10 +108,7 @@ class AdvertiseRefusalTest {
     registry.close();
   }
 
-  /**
-   * {@code n} distinct short routes ({@code A.B.C.0/24}, each digit 1-9): 257 of them still fit the
-   * server's 4 KiB request line.
-   */
+  /** {@code n} distinct routes ({@code A.B.C.0/24}, each digit 1-9), up to 729. */
   static List<IpPrefix> routes(int n) {
     List<IpPrefix> out = new ArrayList<>();
     for (int i = 0; out.size() < n; i++) {
