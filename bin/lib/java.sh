@@ -107,7 +107,12 @@ tessera_launch() {
     cache="${XDG_CACHE_HOME:-$HOME/.cache}/tessera"
   fi
   if [ -n "$cache" ] && mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
-    jsa="$cache/cds-$(printf '%s' "$TESSERA_HOME $java_home" | cksum | cut -d ' ' -f 1).jsa"
+    # Named after the installation, the Java and the CLI jar's time and size: the JVM never remakes
+    # an archive whose jars changed (it starts without it), so an upgraded installation gets a new
+    # one.
+    local stamp
+    stamp="$(stat -c '%Y %s' "$TESSERA_HOME/lib/tessera/tessera-cli.jar" 2>/dev/null || true)"
+    jsa="$cache/cds-$(printf '%s' "$TESSERA_HOME $java_home $stamp" | cksum | cut -d ' ' -f 1).jsa"
   fi
   tessera_exec_java "$java_home" "$jsa" \
     "$TESSERA_HOME/lib/tessera/tessera-cli.jar:$TESSERA_HOME/lib/tessera/lib" "$main" "$@"

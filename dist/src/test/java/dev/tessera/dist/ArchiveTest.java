@@ -90,6 +90,40 @@ class ArchiveTest {
         .anyMatch(p -> p.toString().endsWith(".jsa"));
   }
 
+  @Test
+  void anUpgradedCliJarGetsANewClassDataArchive() throws Exception {
+    if (!Archive.JDK.startsWith("/usr/lib/jvm")) {
+      Exec.unavailable(
+          "the Java 25 these tests run on is not under /usr/lib/jvm, where the launchers look without JAVA_HOME");
+    }
+    Path home = Archive.home();
+    Map<String, String> env = Archive.plainEnv(tmp);
+    Path cache = tmp.resolve(".cache/tessera");
+    Path jar = home.resolve("lib/tessera/tessera-cli.jar");
+    Exec.Result first = sh(tmp, env, "bash", home.resolve("bin/policyc").toString(), "--version");
+    assertThat(first.code()).as(first.toString()).isZero();
+    List<Path> before = jsas(cache);
+    assertThat(before).hasSize(1);
+    java.nio.file.attribute.FileTime was = Files.getLastModifiedTime(jar);
+    try {
+      // An upgrade unpacks a jar with another time: the old archive no longer fits it.
+      Files.setLastModifiedTime(
+          jar, java.nio.file.attribute.FileTime.fromMillis(was.toMillis() + 86_400_000L));
+      Exec.Result second =
+          sh(tmp, env, "bash", home.resolve("bin/policyc").toString(), "--version");
+      assertThat(second.code()).as(second.toString()).isZero();
+      assertThat(jsas(cache)).hasSize(2).containsAll(before);
+    } finally {
+      Files.setLastModifiedTime(jar, was);
+    }
+  }
+
+  private static List<Path> jsas(Path dir) throws java.io.IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.toString().endsWith(".jsa")).sorted().toList();
+    }
+  }
+
   /**
    * With JAVA_HOME at a runtime without javac (as in the container image), through a symlink on
    * PATH.
