@@ -311,10 +311,6 @@ public final class Database implements AutoCloseable {
       }
       display = "postgresql://" + (user == null ? "" : user + "@") + host + ":" + port + "/" + db;
     }
-    // A batch of N rows goes to the server as a few multi-row INSERTs instead of N statements (the
-    // compiling server stores every node's version and bundle in one batch each). The URL's query
-    // may set it otherwise.
-    props.setProperty("reWriteBatchedInserts", "true");
     query.forEach(props::setProperty);
     return new Target(
         Kind.POSTGRESQL, "jdbc:postgresql://" + host + ":" + port + "/" + db, props, display);

@@ -34,19 +34,6 @@ class DatabaseTargetTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "postgresql://db.example/tessera | true",
-        "postgresql://db.example/tessera?reWriteBatchedInserts=false | false",
-      })
-  void batchedInsertsAreRewrittenUnlessTheUrlSaysOtherwise(String url, String rewrite)
-      throws Exception {
-    assertThat(Database.target(url).properties().getProperty("reWriteBatchedInserts"))
-        .isEqualTo(rewrite);
-  }
-
-  @ParameterizedTest
-  @CsvSource(
-      delimiter = '|',
-      value = {
         "/var/lib/tessera/registry.db",
         "sqlite:/var/lib/tessera/registry.db",
         "jdbc:sqlite:/var/lib/tessera/registry.db"
