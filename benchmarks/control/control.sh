@@ -5,7 +5,7 @@
 # heap, and the load average alongside.
 # Usage: control.sh [NODES] [sqlite|postgresql|all] [SERVERS]; "all" runs sqlite x1, postgresql x1
 # and postgresql x2. PostgreSQL runs on a throwaway initdb cluster (Debian package postgresql);
-# DB_QUERY=K=V[&K=V] adds connection settings to its URL (DB_QUERY=reWriteBatchedInserts=false).
+# DB_QUERY=K=V[&K=V] adds connection settings to its URL (DB_QUERY=reWriteBatchedInserts=true).
 set -euo pipefail
 . "$(dirname "$(readlink -f "$0")")/../../bin/lib/env.sh"
 cd "$TESSERA_HOME"

@@ -54,7 +54,7 @@ public final class ControlLoad {
     int serverCount = args.length > 2 ? Integer.parseInt(args[2]) : 1;
     Path dir = Files.createTempDirectory("tessera-control-load");
     PostgresCluster pg = kind.equals("postgresql") ? PostgresCluster.start() : null;
-    // DB_QUERY adds connection settings to the PostgreSQL URL (e.g. "reWriteBatchedInserts=false").
+    // DB_QUERY adds connection settings to the PostgreSQL URL (e.g. "reWriteBatchedInserts=true").
     String query = System.getenv().getOrDefault("DB_QUERY", "");
     String db =
         pg != null
