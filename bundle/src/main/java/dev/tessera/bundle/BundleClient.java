@@ -357,7 +357,8 @@ public final class BundleClient implements AutoCloseable {
     if (version > 0) {
       req.header("If-None-Match", "\"" + version + "\"");
     }
-    HttpResponse<byte[]> resp = http.send(req.build(), bounded(BundleCodec.MAX_BUNDLE_BYTES));
+    HttpResponse<byte[]> resp =
+        http.send(req.build(), BoundedBody.atMost(BundleCodec.MAX_BUNDLE_BYTES));
     if (resp.body() == null) {
       throw new BundleException(
           BundleException.Reason.TOO_LARGE,
@@ -432,28 +433,6 @@ public final class BundleClient implements AutoCloseable {
    */
   public Optional<String> advertiseRefused() {
     return Optional.ofNullable(advertiseRefused);
-  }
-
-  /**
-   * A body handler that reads at most {@code max} bytes; a longer body gives a null body, unread.
-   */
-  static HttpResponse.BodyHandler<byte[]> bounded(int max) {
-    return info -> {
-      long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
-      if (declared > max) {
-        return HttpResponse.BodySubscribers.replacing(null);
-      }
-      return HttpResponse.BodySubscribers.mapping(
-          HttpResponse.BodySubscribers.ofInputStream(),
-          in -> {
-            try (in) {
-              byte[] b = in.readNBytes(max + 1);
-              return b.length > max ? null : b;
-            } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-          });
-    };
   }
 
   /** "Unchanged": believed only with a current statement for this node and the version held. */

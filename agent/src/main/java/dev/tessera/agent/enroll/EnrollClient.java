@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.agent.crypto.WgKey;
+import dev.tessera.bundle.BoundedBody;
 import dev.tessera.bundle.NodeAuth;
 import dev.tessera.bundle.SigningKey;
 import dev.tessera.bundle.TlsIdentity;
@@ -209,7 +210,7 @@ final class EnrollClient implements AutoCloseable {
 
   private HttpResponse<byte[]> send(HttpRequest.Builder req) throws EnrollException {
     try {
-      HttpResponse<byte[]> r = http.send(req.build(), bounded());
+      HttpResponse<byte[]> r = http.send(req.build(), BoundedBody.atMost(MAX_ANSWER_BYTES));
       if (r.body() == null) {
         throw new EnrollException(
             EnrollException.Kind.UNREACHABLE,
@@ -285,20 +286,6 @@ final class EnrollClient implements AutoCloseable {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e); // a tree of strings always serializes
     }
-  }
-
-  private static HttpResponse.BodyHandler<byte[]> bounded() {
-    return info ->
-        HttpResponse.BodySubscribers.mapping(
-            HttpResponse.BodySubscribers.ofInputStream(),
-            in -> {
-              try (in) {
-                byte[] b = in.readNBytes(MAX_ANSWER_BYTES + 1);
-                return b.length > MAX_ANSWER_BYTES ? null : b;
-              } catch (IOException e) {
-                return new byte[0];
-              }
-            });
   }
 
   @Override
