@@ -11,6 +11,7 @@ import dev.tessera.enforcer.format.CompiledFilter;
 import dev.tessera.enforcer.format.DstPorts;
 import dev.tessera.enforcer.format.FilterRule;
 import dev.tessera.enforcer.format.Peer;
+import dev.tessera.enforcer.format.PeerList;
 import dev.tessera.enforcer.format.RuleOrigin;
 import dev.tessera.net.IpPrefix;
 import dev.tessera.policy.ast.PortRange;
@@ -145,26 +146,25 @@ public final class Normalize {
     } else if (peers == null) {
       BitSet ps = proj.peers().get(node);
       List<IpPrefix>[] routes = proj.peerRoutes().get(node);
-      // Peers are most of the output (thousands per node in dense tailnets): filled into an exact
-      // array, copied once into the unmodifiable list that CompiledFilter keeps as it is.
-      Peer[] peerArray = new Peer[ps.cardinality()];
+      // Peers are most of the output (thousands per node in dense tailnets): appended in name
+      // order into the format's PeerList, which CompiledFilter keeps as it is.
+      PeerList.Builder peerList = PeerList.builder(ps.cardinality());
       int[] ids = index.nameOrdered() ? null : ps.stream().toArray();
       if (ids != null) {
         // Ids kept stable across updates are not name order (NodeIndex): sort into it.
         index.sortByName(ids);
-        for (int k = 0; k < ids.length; k++) {
-          int slot = index.routerSlot(ids[k]);
-          peerArray[k] = peer(ids[k], slot < 0 ? List.of() : routes[slot]);
+        for (int id : ids) {
+          int slot = index.routerSlot(id);
+          peerList.add(peer(id, slot < 0 ? List.of() : routes[slot]));
         }
       } else {
         // Ids are name order here, so bit order is the canonical peer order.
-        int k = 0;
-        for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
+        for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1)) {
           int slot = index.routerSlot(p);
-          peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
+          peerList.add(peer(p, slot < 0 ? List.of() : routes[slot]));
         }
       }
-      peers = List.of(peerArray);
+      peers = peerList.build();
     }
 
     List<CapGrant> caps = new ArrayList<>();
@@ -318,78 +318,17 @@ public final class Normalize {
     return lo;
   }
 
-  private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {
-    List<Peer> base = patch.base();
-    // The entries to drop are found by binary search (the list is sorted by name, names are
-    // unique): a walk over every entry would touch thousands of peers to drop a few.
-    int[] dropAt = new int[patch.drop().size()];
-    int drops = 0;
-    for (String name : patch.drop()) {
-      int at = indexOf(base, 0, base.size(), name);
-      if (at >= 0) {
-        dropAt[drops++] = at;
-      }
-    }
-    Arrays.sort(dropAt, 0, drops);
-    Peer[] adds = new Peer[patch.add().length];
-    for (int k = 0; k < adds.length; k++) {
-      int id = patch.add()[k];
-      int slot = index.routerSlot(id);
-      adds[k] = peer(id, slot < 0 ? List.of() : routes[slot]);
-    }
-    // Names are unique, so the canonical order (CompiledFilter) is by name: the kept runs of the
-    // base and the sorted additions are merged into one array (runs copied with toArray-sized
-    // bulk copies, no per-entry comparison outside the binary searches).
-    Arrays.sort(adds, Comparator.comparing(Peer::name));
-    Object[] baseArray = base.toArray();
-    Peer[] out = new Peer[base.size() - drops + adds.length];
-    int[] at = {0}; // next free slot of out
-    int from = 0; // next base entry to keep
-    int d = 0;
-    for (Peer add : adds) {
-      int found = indexOf(base, from, base.size(), add.name()); // an added name is not a kept one
-      int before = found >= 0 ? found : -found - 1; // the first base entry after it
-      for (; d < drops && dropAt[d] < before; d++) {
-        keep(baseArray, from, dropAt[d], out, at);
-        from = dropAt[d] + 1;
-      }
-      keep(baseArray, from, Math.max(from, before), out, at);
-      from = Math.max(from, before);
-      out[at[0]++] = add;
-    }
-    for (; d < drops; d++) {
-      keep(baseArray, from, dropAt[d], out, at);
-      from = dropAt[d] + 1;
-    }
-    keep(baseArray, from, base.size(), out, at);
-    return List.of(at[0] == out.length ? out : Arrays.copyOf(out, at[0]));
-  }
-
-  /** Appends base entries [lo, hi) to {@code out} at {@code at[0]}. */
-  private static void keep(Object[] base, int lo, int hi, Peer[] out, int[] at) {
-    if (hi > lo) {
-      System.arraycopy(base, lo, out, at[0], hi - lo);
-      at[0] += hi - lo;
-    }
-  }
-
   /**
-   * Binary search of {@code name} among peers [lo, hi) (by name): as {@link Arrays#binarySearch}.
+   * The patched list: a new version of the base list (shared with it but for the chunks the edits
+   * touch, see {@link PeerList#with}).
    */
-  private static int indexOf(List<Peer> peers, int lo, int hi, String name) {
-    hi--;
-    while (lo <= hi) {
-      int mid = (lo + hi) >>> 1;
-      int c = peers.get(mid).name().compareTo(name);
-      if (c < 0) {
-        lo = mid + 1;
-      } else if (c > 0) {
-        hi = mid - 1;
-      } else {
-        return mid;
-      }
+  private List<Peer> patched(PeerPatch patch, List<IpPrefix>[] routes) {
+    List<Peer> adds = new ArrayList<>(patch.add().length);
+    for (int id : patch.add()) {
+      int slot = index.routerSlot(id);
+      adds.add(peer(id, slot < 0 ? List.of() : routes[slot]));
     }
-    return -(lo + 1);
+    return PeerList.copyOf(patch.base()).with(patch.drop(), adds);
   }
 
   /** Peer entries are shared: one per node for "no routes", one for its full route list. */

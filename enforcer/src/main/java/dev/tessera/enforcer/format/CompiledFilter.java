@@ -16,6 +16,9 @@ import java.util.TreeSet;
  * <p>The index of a rule in {@link #rules()} is what {@code Matcher} reports; the codec stores the
  * {@link #canonical()} form, whose rule order is by origin, so across processes identify rules by
  * {@link RuleOrigin}, not by index.
+ *
+ * <p>Every list is copied ({@code List.copyOf}, which keeps an unmodifiable {@code List.of} list as
+ * it is) except a {@link PeerList} of peers, which is immutable and kept as it is.
  */
 public record CompiledFilter(
     int formatVersion,
@@ -40,9 +43,7 @@ public record CompiledFilter(
     Objects.requireNonNull(node, "node");
     nodeAddresses = List.copyOf(nodeAddresses);
     rules = List.copyOf(rules);
-    peers =
-        List.copyOf(
-            peers); // no copy when the caller hands over an unmodifiable List.of/copyOf list
+    peers = peers instanceof PeerList p ? p : List.copyOf(peers); // a PeerList is kept as it is
     capGrants = List.copyOf(capGrants);
   }
 
