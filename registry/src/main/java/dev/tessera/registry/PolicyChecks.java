@@ -8,7 +8,22 @@ import java.util.Optional;
  * policies: whether a user owns a tag ({@code tagOwners}), and whether a route a node advertises is
  * approved without an administrator ({@code autoApprovers}).
  */
-public record PolicyChecks(TagOwnership tags, RouteApproval routes) {
+public record PolicyChecks(TagOwnership tags, RouteApproval routes, Optional<String> unavailable) {
+
+  /** Checks that answer both questions. */
+  public PolicyChecks(TagOwnership tags, RouteApproval routes) {
+    this(tags, routes, Optional.empty());
+  }
+
+  /**
+   * Checks that cannot be made now ({@code why}: the policy they would come from cannot be used
+   * yet): the registry refuses whatever needs them ({@link
+   * RegistryException.Code#POLICY_UNAVAILABLE}) instead of deciding without the policy; a tag is
+   * owned by no one and no route approves itself.
+   */
+  public static PolicyChecks unavailable(String why) {
+    return new PolicyChecks(NONE.tags(), NONE.routes(), Optional.of(why));
+  }
 
   /** {@code tagOwners}: may {@code user} apply {@code tag}? */
   @FunctionalInterface

@@ -278,6 +278,15 @@ public final class Registry implements AutoCloseable {
                         + " is a one-off key and was already used: create a new one, or a --reusable key");
             case USABLE -> {}
           }
+          if (checks.unavailable().isPresent()
+              && (!key.tags().isEmpty() || !routes.isEmpty() && !key.preApprovedRoutes())) {
+            throw new RegistryException(
+                Code.POLICY_UNAVAILABLE,
+                "cannot enroll a node "
+                    + (key.tags().isEmpty() ? "advertising routes" : "with tags")
+                    + " now: "
+                    + checks.unavailable().get());
+          }
           checkOwned(checks.tags(), key.user(), key.tags(), "enroll a node with");
           Optional<Node> existing = nodeWhere(tx.c, "n.public_key = ?", publicKey);
           if (existing.isPresent()) {
@@ -511,6 +520,19 @@ public final class Registry implements AutoCloseable {
   public Node advertise(
       String publicKey, List<String> routes, PolicyChecks.RouteApproval autoApprovers)
       throws RegistryException {
+    return advertise(publicKey, routes, new PolicyChecks(PolicyChecks.NONE.tags(), autoApprovers));
+  }
+
+  /**
+   * {@link #advertise(String, List, PolicyChecks.RouteApproval)} with the policy's checks: when
+   * they cannot be made now ({@link PolicyChecks#unavailable()}), a change that leaves a route
+   * advertised that is not approved already (which {@code autoApprovers} would decide) is refused
+   * ({@link Code#POLICY_UNAVAILABLE}, nothing written), so a later report decides it under the
+   * policy; one that only drops approved routes, or changes nothing, is taken.
+   */
+  public Node advertise(String publicKey, List<String> routes, PolicyChecks checks)
+      throws RegistryException {
+    PolicyChecks.RouteApproval autoApprovers = checks.routes();
     List<String> advertised = Names.routes(routes);
     return write(
         tx -> {
@@ -519,6 +541,14 @@ public final class Registry implements AutoCloseable {
                   .orElseThrow(() -> unknownNode(publicKey));
           if (n.advertisedRoutes().equals(advertised)) {
             return n;
+          }
+          if (checks.unavailable().isPresent() && !n.approvedRoutes().containsAll(advertised)) {
+            throw new RegistryException(
+                Code.POLICY_UNAVAILABLE,
+                "cannot take new advertised routes of node '"
+                    + n.name()
+                    + "' now: "
+                    + checks.unavailable().get());
           }
           List<String> approved = new ArrayList<>();
           for (String r : advertised) {

@@ -26,6 +26,12 @@ public final class RegistryException extends Exception {
     UNKNOWN_NODE,
     NAME_TAKEN,
     BAD_REQUEST,
+    /**
+     * The request needs the policy's checks ({@code tagOwners}, {@code autoApprovers}) and this
+     * server cannot make them now; nothing was applied, a later request (or another server) may
+     * succeed.
+     */
+    POLICY_UNAVAILABLE,
     /** The database could not be reached or failed; the request was not applied. */
     DATABASE;
 

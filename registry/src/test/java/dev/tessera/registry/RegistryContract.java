@@ -320,6 +320,22 @@ abstract class RegistryContract {
         Code.TAG_NOT_OWNED,
         "admin@example.com does not own tag:server",
         () -> r.enroll(enrollment(tagged.secret(), "db2"), changed));
+    // Checks that cannot be made now refuse a key with tags, or routes, with their reason; a node
+    // without either needs no policy and enrolls.
+    PolicyChecks stale = PolicyChecks.unavailable("the policy is being read");
+    assertRefused(
+        r,
+        Code.POLICY_UNAVAILABLE,
+        "cannot enroll a node with tags now: the policy is being read",
+        () -> r.enroll(enrollment(tagged.secret(), "db2"), stale));
+    String plain = userKey(r, true);
+    assertRefused(
+        r,
+        Code.POLICY_UNAVAILABLE,
+        "cannot enroll a node advertising routes now: the policy is being read",
+        () ->
+            r.enroll(new Enrollment(plain, newKey(), "gw", List.of("10.1.0.0/16"), false), stale));
+    assertThat(r.enroll(enrollment(plain, "plain"), stale).tags()).isEmpty();
     assertRefused(
         r,
         Code.TAG_NOT_OWNED,
@@ -419,6 +435,20 @@ abstract class RegistryContract {
         List.of("10.2.0.0/16", "::/0", "10.1.0.0/16", "0.0.0.0/0"),
         POLICY.routes());
     assertThat(Snapshot.of(r)).isEqualTo(before);
+
+    // Checks that cannot be made now: a change that keeps a route not approved yet is refused
+    // (nothing written, so a later report decides it); one keeping only approved routes is taken.
+    PolicyChecks stale = PolicyChecks.unavailable("the policy is being read");
+    assertRefused(
+        r,
+        Code.POLICY_UNAVAILABLE,
+        "cannot take new advertised routes of node 'router' now: the policy is being read",
+        () ->
+            r.advertise(
+                router.publicKey(), List.of("10.1.0.0/16", "10.2.0.0/16", "10.4.0.0/16"), stale));
+    Node kept = r.advertise(router.publicKey(), List.of("10.1.0.0/16", "10.2.0.0/16"), stale);
+    assertThat(kept.advertisedRoutes()).containsExactly("10.1.0.0/16", "10.2.0.0/16");
+    assertThat(kept.approvedRoutes()).containsExactly("10.1.0.0/16", "10.2.0.0/16");
 
     // Advertising nothing withdraws every route and its approval.
     Node none = r.advertise(router.publicKey(), List.of(), POLICY.routes());

@@ -53,8 +53,21 @@ final class CompileLoop {
   private final ServerStatus status;
   private String lastSeen = "";
   private volatile Map<String, byte[]> nodeKeys = Map.of();
-  private volatile dev.tessera.registry.PolicyChecks checks =
-      dev.tessera.registry.PolicyChecks.NONE;
+
+  /**
+   * The registry's checks and the SHA-256 of the policy they were made from ("" for none): one
+   * value, so the two are never read apart.
+   */
+  private record Checks(dev.tessera.registry.PolicyChecks checks, String from) {}
+
+  private volatile Checks checks = new Checks(dev.tessera.registry.PolicyChecks.NONE, "");
+
+  /**
+   * Why the checks of the policy stored last could not be made, while following (null: nothing
+   * failed; they are made at the next poll).
+   */
+  private volatile String checksProblem;
+
   private Inventory parsedInventory;
   private String parsedInventoryText;
   private String parsedInventoryName;
@@ -164,10 +177,59 @@ final class CompileLoop {
   /**
    * The registry's checks ({@code tagOwners}, {@code autoApprovers}) under the policy of the last
    * good compilation, or on a server that does not compile, under the policy the compiling server
-   * stored; before either, checks that own no tag and approve no route.
+   * stored; before either, checks that own no tag and approve no route. A server that does not
+   * compile and whose checks were made from another policy than the one stored last (the store is
+   * newer than its last poll, or the poll could not make them: the inventory, which they need for
+   * users' roles, cannot be read) gets {@link dev.tessera.registry.PolicyChecks#unavailable}: what
+   * needs the policy is refused until the checks of the stored policy are made, never decided with
+   * the previous policy's.
    */
   public dev.tessera.registry.PolicyChecks checks() {
-    return checks;
+    Checks c = checks;
+    SharedPolicy sp = shared;
+    if (sp == null || sp.compiling()) {
+      return c.checks();
+    }
+    Cluster.Policy stored = sp.stored();
+    if (stored == null || stored.sha256().equals(c.from())) {
+      return c.checks();
+    }
+    return dev.tessera.registry.PolicyChecks.unavailable(stale(stored, checksProblem));
+  }
+
+  /** Why the checks of {@code stored} are not in force, for a refusal's message. */
+  private static String stale(Cluster.Policy stored, String problem) {
+    return "this server has not made the checks of the compiling server's policy (sha256 "
+        + stored.sha256()
+        + ") yet"
+        + (problem == null ? "" : ": " + problem)
+        + "; retry, or use another server of this control plane";
+  }
+
+  /**
+   * A poll of a server that does not compile could not make the checks: when the stored policy is
+   * not the one the checks in force were made from, status says so (they refuse, see {@link
+   * #checks}), and it is logged once per policy and reason.
+   */
+  private void checksNotMade(SharedPolicy sp, String own, String problem) {
+    checksProblem = problem;
+    Cluster.Policy stored = sp.stored();
+    if (stored == null || stored.sha256().equals(checks.from())) {
+      return; // the checks in force are of the stored policy (or none is stored): still current
+    }
+    status.policy(
+        "stored policy changed; its checks cannot be made here yet (" + problem + ")",
+        stored.sha256(),
+        own);
+    logPolicyOnce(
+        "stale " + stored.sha256() + " " + problem,
+        () ->
+            LOG.error(
+                "the compiling server stored a new policy (sha256 {}), and this server cannot make"
+                    + " its checks ({}): refusing enrollments with tags or routes and new"
+                    + " advertised routes until it can",
+                stored.sha256(),
+                problem));
   }
 
   /**
@@ -175,12 +237,21 @@ final class CompileLoop {
    * input.
    */
   public synchronized void poll() {
-    PolicySource.Snapshot p;
+    PolicySource.Snapshot p = null;
     PolicySource.Snapshot inv;
     try {
       p = policy.read();
       inv = inventory.read();
     } catch (IOException e) {
+      SharedPolicy following = shared;
+      if (following != null && !following.compiling()) {
+        checksNotMade(
+            following,
+            p == null ? null : Cluster.Policy.of(p.name(), p.text()).sha256(),
+            (p == null ? "the policy file cannot be read: " : "the inventory cannot be read: ")
+                + e.getMessage());
+        lastFollowed = "";
+      }
       String seen = "io:" + e.getMessage();
       if (!seen.equals(lastSeen)) {
         lastSeen = seen;
@@ -214,6 +285,11 @@ final class CompileLoop {
           "cannot tell the policy syntax from "
               + p.name()
               + " (use .hujson, .json, .yaml, .yml or .tpol)");
+      return;
+    }
+    String nul = nulCharacter(p);
+    if (nul != null) {
+      fail(revision, nul);
       return;
     }
     PolicyResult read = Policies.read(p.name(), p.text(), syntax.get());
@@ -275,7 +351,10 @@ final class CompileLoop {
       publishedEndpoints = endpoints;
       lastGoodRevision = revision;
       nodeKeys = keysOf(inv2);
-      checks = dev.tessera.server.control.PolicyControl.checks(read.policy().get(), inv2);
+      checks =
+          new Checks(
+              dev.tessera.server.control.PolicyControl.checks(read.policy().get(), inv2),
+              compiledPolicy.sha256());
       lastGood = c;
       lastGoodPolicyText = p.text();
       lastGoodPolicyName = p.name();
@@ -344,14 +423,17 @@ final class CompileLoop {
       return;
     }
     lastFollowed = seen;
+    String own = Cluster.Policy.of(p.name(), p.text()).sha256();
     Inventory inv2 = inventory(inv, revision);
     if (inv2 == null) {
+      checksNotMade(sp, own, "the inventory does not read");
+      lastFollowed = "";
       return;
     }
     nodeKeys = keysOf(inv2);
-    String own = Cluster.Policy.of(p.name(), p.text()).sha256();
+    checksProblem = null;
     if (stored == null) {
-      checks = dev.tessera.registry.PolicyChecks.NONE;
+      checks = new Checks(dev.tessera.registry.PolicyChecks.NONE, "");
       status.policy("none stored yet", null, own);
       logPolicyOnce(
           "none " + own,
@@ -364,11 +446,19 @@ final class CompileLoop {
     }
     dev.tessera.policy.ast.Policy parsed = parse(stored);
     if (parsed == null) {
-      checks = dev.tessera.registry.PolicyChecks.NONE;
+      checks =
+          new Checks(
+              dev.tessera.registry.PolicyChecks.unavailable(
+                  "the compiling server's policy (sha256 "
+                      + stored.sha256()
+                      + ") does not read on this server; use another server of this control"
+                      + " plane"),
+              stored.sha256());
       status.policy("the compiling server's does not read here", stored.sha256(), own);
       return;
     }
-    checks = dev.tessera.server.control.PolicyControl.checks(parsed, inv2);
+    checks =
+        new Checks(dev.tessera.server.control.PolicyControl.checks(parsed, inv2), stored.sha256());
     if (own.equals(stored.sha256())) {
       status.policy("same as the compiling server's", stored.sha256(), own);
       logPolicyOnce(
@@ -423,7 +513,8 @@ final class CompileLoop {
     if (syntax.isEmpty()) {
       LOG.error(
           "the policy the compiling server stored, {} (sha256 {}), names no syntax this server"
-              + " reads: refusing auth keys with tags and approving no route until it does",
+              + " reads: refusing enrollments with tags or routes and new advertised routes until"
+              + " it does",
           stored.name(),
           stored.sha256());
       return null;
@@ -432,7 +523,7 @@ final class CompileLoop {
     if (read.policy().isEmpty()) {
       LOG.error(
           "the policy the compiling server stored, {} (sha256 {}), does not read here: refusing"
-              + " auth keys with tags and approving no route until it does\n{}",
+              + " enrollments with tags or routes and new advertised routes until it does\n{}",
           stored.name(),
           stored.sha256(),
           render(read.diagnostics(), Map.of(stored.name(), read.source())));
@@ -520,6 +611,36 @@ final class CompileLoop {
     audit.compileFailed(revision, error);
     status.failed(revision, error);
     LOG.error("revision {} refused; still serving {}\n{}", revision, status.revision(), error);
+  }
+
+  /**
+   * Why a policy text holding a NUL character (U+0000, even in a comment, where a reader would
+   * accept it) is refused, naming where the first one is; null when it holds none. Servers sharing
+   * a PostgreSQL database store the policy they compile as text, which cannot hold NUL, so such a
+   * policy could be served by one server and never shared; it is refused on every server instead,
+   * before anything is published or stored.
+   */
+  static String nulCharacter(PolicySource.Snapshot p) {
+    String text = p.text();
+    int at = text.indexOf('\0');
+    if (at < 0) {
+      return null;
+    }
+    int line = 1;
+    int lineStart = 0;
+    for (int i = 0; i < at; i++) {
+      if (text.charAt(i) == '\n') {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return p.name()
+        + ":"
+        + line
+        + ":"
+        + (text.codePointCount(lineStart, at) + 1)
+        + ": the policy contains a NUL character (U+0000): remove it (a comment may not hold it"
+        + " either); the server's database cannot store a policy holding one, so it is refused";
   }
 
   private static String policyFileName(String name) {

@@ -347,14 +347,17 @@ public final class ControlPlane implements AutoCloseable {
                 settings.registry().report(publicKey, endpoints, posture);
               }
               if (advertised.isPresent() && refused == null) {
-                settings.registry().advertise(publicKey, advertised.get(), checks.get().routes());
+                settings.registry().advertise(publicKey, advertised.get(), checks.get());
               }
               reported.put(
                   node, new Reported(List.copyOf(endpoints), Map.copyOf(posture), advertised, now));
             } catch (RegistryException e) {
               databaseFailed(
                   e); // malformed reports are dropped; the node is still served its bundle
-              if (e.code() != RegistryException.Code.DATABASE) {
+              if (e.code() == RegistryException.Code.POLICY_UNAVAILABLE) {
+                // Not remembered: the node's next poll tries its routes again.
+                LOG.warn("node {}: advertised routes not taken yet: {}", node, e.getMessage());
+              } else if (e.code() != RegistryException.Code.DATABASE) {
                 LOG.debug("report from {} refused: {}", node, e.getMessage());
               }
             } finally {
@@ -369,19 +372,36 @@ public final class ControlPlane implements AutoCloseable {
 
   /**
    * {@code advertise=P,P,...} (the first one counts; empty: no routes), all of them (the server's
-   * 32 KiB request line bounds how many); empty when the poll does not say.
+   * 32 KiB request line bounds how many); empty when the poll does not say. Routes are canonical
+   * and each is there once, sorted as the registry keeps them ({@code fd00::/64}, {@code
+   * FD00:0::/64} and {@code fd00:0:0::/64} are one route), so repeats do not count toward {@value
+   * #MAX_ADVERTISED_ROUTES}; a list with a value that is not a route is kept as it came, for {@link
+   * #refusal} to name that value.
    */
   static Optional<List<String>> advertised(List<String> values) {
     if (values == null || values.isEmpty()) {
       return Optional.empty();
     }
     List<String> routes = new ArrayList<>();
+    java.util.TreeSet<dev.tessera.net.IpPrefix> prefixes = new java.util.TreeSet<>();
+    boolean allRoutes = true;
     for (String r : values.get(0).split(",")) {
       if (!r.isBlank()) {
-        routes.add(r.strip());
+        String route = r.strip();
+        routes.add(route);
+        dev.tessera.net.IpPrefix p =
+            route.indexOf('/') < 0 ? null : dev.tessera.net.IpPrefix.tryParse(route);
+        if (p == null) {
+          allRoutes = false;
+        } else {
+          prefixes.add(p);
+        }
       }
     }
-    return Optional.of(List.copyOf(routes));
+    if (!allRoutes) {
+      return Optional.of(List.copyOf(routes));
+    }
+    return Optional.of(prefixes.stream().map(dev.tessera.net.IpPrefix::toString).toList());
   }
 
   /**

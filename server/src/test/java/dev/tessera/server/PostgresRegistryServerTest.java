@@ -74,6 +74,14 @@ class PostgresRegistryServerTest extends RegistryServerTest {
     return cluster.url(name);
   }
 
+  @Override
+  Optional<String> storedPolicyText() throws Exception {
+    try (Database db = Database.open(url);
+        Cluster c = new Cluster(db)) {
+      return c.policy().map(Cluster.Policy::text);
+    }
+  }
+
   @AfterEach
   void stopOthers() throws Exception {
     for (AutoCloseable c : others.reversed()) {
@@ -266,6 +274,68 @@ class PostgresRegistryServerTest extends RegistryServerTest {
           () -> "same as the compiling server's".equals(other.policyState()));
       HttpResponse<String> ok = enrollAt(other.base(), webKey, webPrivate, "web", Map.of());
       assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aFollowerThatCannotMakeTheNewPolicysChecksRefusesWhatNeedsThemUntilItCan() throws Exception {
+    String db = freshDatabase();
+    // The next policy: alice no longer owns tag:ops.
+    String next =
+        OTHER_POLICY.replace(
+            "\"tag:ops\": [\"alice@acme.com\"]", "\"tag:ops\": [\"bob@acme.com\"]");
+    assertThat(next).isNotEqualTo(OTHER_POLICY);
+    String nextSha = Cluster.Policy.of("policy.hujson", next).sha256();
+    try (Database d = Database.open(db);
+        Cluster holder = new Cluster(d);
+        Connection admin = d.dataSource().getConnection();
+        Statement sql = admin.createStatement()) {
+      assertThat(holder.tryLead()).isTrue();
+      holder.store(List.of(), Cluster.Policy.of("policy.hujson", OTHER_POLICY));
+      Other other = serve(db, "other", OTHER_POLICY);
+      waitFor(
+          "the server takes the stored policy",
+          () -> "same as the compiling server's".equals(other.policyState()));
+      String opsKey = keyFor(other.registry(), List.of("tag:ops"));
+      String plainKey = keyFor(other.registry(), List.of());
+
+      // The registry cannot be read (its revision table is gone) just when a new policy is stored.
+      sql.execute("ALTER TABLE registry_state RENAME TO registry_state_away");
+      holder.store(List.of(), Cluster.Policy.of("policy.hujson", next));
+      waitFor(
+          "the server says its checks are not current",
+          () -> other.policyState().startsWith("stored policy changed"));
+      JsonNode st = status(other.base());
+      assertThat(st.path("policy").asText())
+          .startsWith("stored policy changed; its checks cannot be made here yet (the inventory")
+          .contains("registry_state");
+      assertThat(st.path("policySha256").asText()).isEqualTo(nextSha);
+
+      // The previous policy's checks would admit this key; they are not used.
+      HttpResponse<String> r = enrollAt(other.base(), opsKey, otherPrivate, "ops", Map.of());
+      assertThat(error(r)).as(r.body()).isEqualTo("503 policy-unavailable");
+      assertThat(JSON.readTree(r.body()).path("message").asText())
+          .contains("cannot enroll a node with tags now")
+          .contains(nextSha);
+      HttpResponse<String> router =
+          enrollAt(
+              other.base(),
+              plainKey,
+              laptopPrivate,
+              "router",
+              Map.of("advertiseRoutes", List.of("10.1.0.0/16")));
+      assertThat(error(router)).as(router.body()).isEqualTo("503 policy-unavailable");
+
+      // Once the inventory reads again, the new policy's checks decide.
+      sql.execute("ALTER TABLE registry_state_away RENAME TO registry_state");
+      other.server().pollNow();
+      waitFor(
+          "the server makes the new policy's checks",
+          () -> "differs from the compiling server's".equals(other.policyState()));
+      assertThat(status(other.base()).path("policySha256").asText()).isEqualTo(nextSha);
+      HttpResponse<String> refused = enrollAt(other.base(), opsKey, otherPrivate, "ops", Map.of());
+      assertThat(error(refused)).as(refused.body()).isEqualTo("403 tag-not-owned");
+      assertThat(other.registry().nodes()).isEmpty();
     }
   }
 }

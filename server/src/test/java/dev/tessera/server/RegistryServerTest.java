@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -290,6 +291,76 @@ class RegistryServerTest {
     // One line longer than the limit is answered 400 unread.
     String tooLong = "/v1/bundle?wait=0&posture=" + "x".repeat(PolicyServer.MAX_REQUEST_LINE);
     assertThat(signedGetAnswer("web", webPrivate, tooLong).statusCode()).isEqualTo(400);
+  }
+
+  /** The policy text the compiling server stored for other servers; empty where none is kept. */
+  Optional<String> storedPolicyText() throws Exception {
+    return Optional.empty();
+  }
+
+  @Test
+  void aPolicyHoldingANulCharacterIsRefusedAndTheLastGoodOneStays() throws Exception {
+    String good = Files.readString(dir.resolve("policy.hujson"));
+    String revision = server.status().revision();
+    Optional<String> stored = storedPolicyText();
+    // tag:db owned by nobody, and a NUL in a comment, which the HuJSON reader would accept.
+    Files.writeString(dir.resolve("policy.hujson"), "// tag:db\u0000 owners\n" + policy(""));
+    server.pollNow();
+    assertThat(status(base).path("lastError").path("message").asText())
+        .startsWith(
+            dir.resolve("policy.hujson")
+                + ":1:10: the policy contains a NUL character (U+0000): remove it");
+    assertThat(server.status().revision()).isEqualTo(revision);
+    assertThat(server.checks().tags().owns("alice@acme.com", "tag:db")).isTrue();
+    assertThat(storedPolicyText()).isEqualTo(stored);
+    stored.ifPresent(text -> assertThat(text).isEqualTo(good));
+    HttpResponse<String> db = enroll(authKey(List.of("tag:db"), false), webPrivate, "db");
+    assertThat(db.statusCode()).as(db.body()).isEqualTo(200);
+
+    // The comment without the NUL is taken (tag:db stays alice's: the node "db" holds it).
+    String next = "// tag:db owners\n" + good;
+    Files.writeString(dir.resolve("policy.hujson"), next);
+    server.pollNow();
+    assertThat(server.status().revision()).isNotEqualTo(revision);
+    assertThat(server.status().toMap(server.store())).doesNotContainKey("lastError");
+    assertThat(storedPolicyText()).isEqualTo(stored.map(text -> next));
+  }
+
+  @Test
+  void repeatedAdvertisedRoutesCountOnceTowardTheLimit() throws Exception {
+    HttpResponse<String> web = enroll(authKey(List.of("tag:web"), false), webPrivate, "web");
+    assertThat(web.statusCode()).as(web.body()).isEqualTo(200);
+    server.pollNow();
+    // 255 IPv4 routes, each twice, and one IPv6 route in three spellings: 513 values, 256 routes.
+    List<String> values = new ArrayList<>();
+    for (int i = 0; i < 255; i++) {
+      values.add("10." + i + ".0.0/16");
+    }
+    values.addAll(values);
+    values.addAll(List.of("fd00:1::/64", "FD00:1:0::/64", "fd00:0001::/64"));
+    java.util.Collections.shuffle(values, new java.util.Random(7));
+    HttpResponse<byte[]> taken =
+        signedGetAnswer(
+            "web", webPrivate, "/v1/bundle?wait=0&advertise=" + String.join(",", values));
+    assertThat(taken.statusCode()).isEqualTo(200);
+    assertThat(taken.headers().firstValue(PollReport.ADVERTISE_REFUSED_HEADER)).isEmpty();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (registry.node("web").orElseThrow().advertisedRoutes().size() < 256
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    List<String> stored = registry.node("web").orElseThrow().advertisedRoutes();
+    assertThat(stored).hasSize(256).doesNotHaveDuplicates().contains("10.0.0.0/16", "fd00:1::/64");
+
+    // One more distinct route is over the limit however often the others repeat: none is taken.
+    values.add("10.255.0.0/16");
+    HttpResponse<byte[]> over =
+        signedGetAnswer(
+            "web", webPrivate, "/v1/bundle?wait=0&advertise=" + String.join(",", values));
+    assertThat(over.headers().firstValue(PollReport.ADVERTISE_REFUSED_HEADER))
+        .hasValue("257 routes advertised; at most 256 are taken");
+    Thread.sleep(300);
+    assertThat(registry.node("web").orElseThrow().advertisedRoutes()).isEqualTo(stored);
   }
 
   @Test

@@ -177,7 +177,7 @@ public final class EnrollmentService {
       case TAG_NOT_OWNED -> 403;
       case UNKNOWN_NODE -> 404;
       case DUPLICATE_PUBLIC_KEY, NAME_TAKEN -> 409;
-      case ADDRESSES_EXHAUSTED, DATABASE -> 503;
+      case ADDRESSES_EXHAUSTED, POLICY_UNAVAILABLE, DATABASE -> 503;
     };
   }
 
