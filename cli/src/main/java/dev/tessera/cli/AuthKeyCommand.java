@@ -107,7 +107,9 @@ final class AuthKeyCommand implements Callable<Integer> {
         "Create an auth key and print it once on stdout (the registry keeps only its hash).",
         "--user U: the key's nodes belong to U. --tags: they belong to the tags, each of which",
         "the --as user (the key's creator) must own under the policy's tagOwners, now and",
-        "whenever the key is used."
+        "whenever the key is used. The policy is the one the registry holds (stored by the",
+        "compiling policyc serve, on PostgreSQL), else --policy FILE; given both, each tag must",
+        "be owned under both."
       })
   static final class Create extends NodesCommand.ChangeOption implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -155,31 +157,33 @@ final class AuthKeyCommand implements Callable<Integer> {
         names = "--policy",
         paramLabel = "FILE",
         description =
-            "The policy whose tagOwners decide (the one policyc serve serves); needed with --tags.")
+            "The policy whose tagOwners decide (the one policyc serve serves); needed with --tags"
+                + " when the registry holds no policy (SQLite), else checked as well.")
     Path policy;
 
     @Override
     public Integer call() {
       Optional<Duration> lifetime = lifetime(expiry);
       boolean tagged = owner.tags != null;
-      if (tagged && policy == null) {
-        throw new UserError(
-            "--tags needs --policy FILE: the creator's ownership of each tag is checked against its tagOwners");
-      }
       try (Registry r = open()) {
-        PolicyChecks.TagOwnership owners =
-            tagged ? NodesCommand.tagOwners(policy, r, err()) : PolicyChecks.NONE.tags();
-        NewAuthKey k =
-            r.createAuthKey(
-                actor,
-                new AuthKeySpec(
-                    tagged ? actor : owner.user,
-                    tagged ? owner.tags : List.of(),
-                    reusable,
-                    ephemeral,
-                    lifetime,
-                    preApprovedRoutes),
-                owners);
+        TagPolicy tagPolicy = tagged ? TagPolicy.of("--tags", policy, r, err()) : null;
+        PolicyChecks.TagOwnership owners = tagged ? tagPolicy.owners() : PolicyChecks.NONE.tags();
+        NewAuthKey k;
+        try {
+          k =
+              r.createAuthKey(
+                  actor,
+                  new AuthKeySpec(
+                      tagged ? actor : owner.user,
+                      tagged ? owner.tags : List.of(),
+                      reusable,
+                      ephemeral,
+                      lifetime,
+                      preApprovedRoutes),
+                  owners);
+        } catch (RegistryException e) {
+          throw tagged ? tagPolicy.failure(e, actor, owner.tags) : NodesCommand.failure(e);
+        }
         AuthKey key = k.key();
         err()
             .println(
@@ -196,8 +200,6 @@ final class AuthKeyCommand implements Callable<Integer> {
         err().flush();
         out().println(k.secret());
         return PolicyC.OK;
-      } catch (RegistryException e) {
-        throw NodesCommand.failure(e);
       }
     }
 

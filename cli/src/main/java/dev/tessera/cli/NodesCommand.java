@@ -258,7 +258,9 @@ final class NodesCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Replace a node's tags; the --as user must own each one under the policy's tagOwners",
-        "and becomes the node's tagger (the same check the server makes for tagged auth keys)."
+        "and becomes the node's tagger (the same check the server makes for tagged auth keys).",
+        "The policy is the one the registry holds (stored by the compiling policyc serve, on",
+        "PostgreSQL), else --policy FILE; given both, each tag must be owned under both."
       })
   static final class Tag extends ChangeOption implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NODE", description = "The node's name.")
@@ -273,15 +275,23 @@ final class NodesCommand implements Callable<Integer> {
 
     @Option(
         names = "--policy",
-        required = true,
         paramLabel = "FILE",
-        description = "The policy whose tagOwners decide (the one policyc serve serves).")
+        description =
+            "The policy whose tagOwners decide (the one policyc serve serves); needed when the"
+                + " registry holds no policy (SQLite), else checked as well.")
     Path policy;
 
     @Override
     public Integer call() {
       return change(
-          r -> r.setTags(actor, name, tags, tagOwners(policy, r, err())),
+          r -> {
+            TagPolicy p = TagPolicy.of("nodes tag", policy, r, err());
+            try {
+              return r.setTags(actor, name, tags, p.owners());
+            } catch (RegistryException e) {
+              throw p.failure(e, actor, tags);
+            }
+          },
           n -> n.name() + " tagged " + String.join(",", n.tags()));
     }
   }

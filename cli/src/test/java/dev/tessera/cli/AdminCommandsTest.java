@@ -123,7 +123,7 @@ class AdminCommandsTest {
       nodes tag --db @db laptop tag:server,tag:exit --as alice@example.com --policy @policy      | 1 | tag-not-owned: alice@example.com does not own tag:exit, tag:server
       nodes tag --db @db ghost tag:server --as admin@example.com --policy @policy                | 1 | unknown-node:
       nodes tag --db @db laptop web --as admin@example.com --policy @policy                      | 1 | malformed-tag:
-      nodes tag --db @db laptop tag:server --as admin@example.com                                | 2 | Missing required option: '--policy=FILE'
+      nodes tag --db @db laptop tag:server --as admin@example.com                                | 2 | nodes tag needs --policy FILE: the registry holds no policy
       nodes tag --db @db laptop tag:server --as admin@example.com --policy @tmp/broken.hujson    | 1 | cannot be used:
       nodes approve-routes --db @db router 10.2.0.0/16                                           | 1 | route-not-advertised: node 'router' does not advertise 10.2.0.0/16
       nodes approve-routes --db @db laptop 10.1.0.0/16                                           | 1 | route-not-advertised: node 'laptop' does not advertise 10.1.0.0/16 (it advertises nothing)
