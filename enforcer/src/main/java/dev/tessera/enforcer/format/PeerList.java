@@ -125,7 +125,7 @@ public final class PeerList extends AbstractList<Peer> implements RandomAccess {
    * The index of the peer named {@code name}, or {@code -(insertion point) - 1} when there is none
    * (as {@link Arrays#binarySearch}).
    */
-  public int indexOf(String name) {
+  public int indexOfName(String name) {
     Objects.requireNonNull(name, "name");
     if (chunks.length == 0) {
       return -1;

@@ -208,7 +208,7 @@ class PeerListTest {
     assertThat(list.isEmpty()).isEqualTo(want.isEmpty());
     for (int i = 0; i < want.size(); i++) {
       assertThat(list.get(i)).as("get(%d)", i).isSameAs(want.get(i));
-      assertThat(list.indexOf(want.get(i).name())).isEqualTo(i);
+      assertThat(list.indexOfName(want.get(i).name())).isEqualTo(i);
     }
     assertThatThrownBy(() -> list.get(want.size())).isInstanceOf(IndexOutOfBoundsException.class);
     assertThatThrownBy(() -> list.get(-1)).isInstanceOf(IndexOutOfBoundsException.class);
@@ -236,8 +236,8 @@ class PeerListTest {
     // A name between two peers and one past the last: the insertion point, as binarySearch.
     if (!want.isEmpty()) {
       String past = want.getLast().name() + "z";
-      assertThat(list.indexOf(past)).isEqualTo(-want.size() - 1);
-      assertThat(list.indexOf("")).isEqualTo(-1);
+      assertThat(list.indexOfName(past)).isEqualTo(-want.size() - 1);
+      assertThat(list.indexOfName("")).isEqualTo(-1);
     }
   }
 
@@ -319,5 +319,18 @@ class PeerListTest {
     assertThat(plain.peers()).isNotInstanceOf(PeerList.class);
     assertThat(f).isEqualTo(plain).hasSameHashCodeAs(plain);
     assertThat(FilterCodec.encode(f)).isEqualTo(FilterCodec.encode(plain));
+    // In name order, but a peer's addresses are not sorted: not canonical.
+    Peer unsorted =
+        new Peer(
+            name(9),
+            null,
+            List.of(IpPrefix.parse("10.9.0.2/32"), IpPrefix.parse("10.9.0.1/32")),
+            List.of());
+    CompiledFilter g =
+        CompiledFilter.of(
+            "n", List.of(), List.of(), peers.with(List.of(), List.of(unsorted)), List.of());
+    assertThat(g.isCanonical()).isFalse();
+    assertThat(g.canonical().peers().get(((PeerList) g.peers()).indexOfName(name(9))).addresses())
+        .containsExactly(IpPrefix.parse("10.9.0.1/32"), IpPrefix.parse("10.9.0.2/32"));
   }
 }
