@@ -6,7 +6,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -75,17 +78,23 @@ public final class LinkSetup {
   /** Runs a command (no shell); throws with its own message when it fails or takes over 10 s. */
   public static String run(List<String> cmd) throws IOException {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    // Read while it runs: output beyond the pipe's buffer would block it until the timeout.
+    FutureTask<byte[]> output = new FutureTask<>(p.getInputStream()::readAllBytes);
+    Thread.ofVirtual().name("output of " + cmd.getFirst()).start(output);
+    String out;
     try {
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException(String.join(" ", cmd) + ": timed out");
       }
+      out = new String(output.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8).strip();
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
       throw new IOException(String.join(" ", cmd) + ": interrupted");
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException(String.join(" ", cmd) + ": its output could not be read", e);
     }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     if (p.exitValue() != 0) {
       throw new IOException(String.join(" ", cmd) + " failed: " + out);
     }
