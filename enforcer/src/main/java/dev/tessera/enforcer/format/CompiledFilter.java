@@ -127,14 +127,12 @@ public record CompiledFilter(
       }
       prevRule = r;
     }
-    // A PeerList's names are strictly increasing, so it is in PEER_ORDER.
-    boolean inOrder = peers instanceof PeerList;
     Peer prevPeer = null;
     for (Peer p : peers) {
       if (!strictlyIncreasing(p.addresses()) || !strictlyIncreasing(p.routes())) {
         return false;
       }
-      if (!inOrder && prevPeer != null && PEER_ORDER.compare(prevPeer, p) > 0) {
+      if (prevPeer != null && PEER_ORDER.compare(prevPeer, p) > 0) {
         return false;
       }
       prevPeer = p;

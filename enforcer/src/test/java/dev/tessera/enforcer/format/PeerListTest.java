@@ -279,13 +279,16 @@ class PeerListTest {
 
   @Test
   void rejectsOutOfOrderDuplicateAndNullPeers() {
+    // The builder's order is the caller's guarantee, checked where assertions are enabled (tests).
+    assertThat(PeerList.class.desiredAssertionStatus()).as("tests run with assertions").isTrue();
     assertThatThrownBy(() -> PeerList.builder(2).add(peer(2)).add(peer(1)))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(AssertionError.class)
         .hasMessageContaining(name(1));
     assertThatThrownBy(() -> PeerList.builder(2).add(peer(2)).add(peer(2, "other")))
-        .isInstanceOf(IllegalArgumentException.class);
+        .isInstanceOf(AssertionError.class);
     assertThatThrownBy(() -> PeerList.copyOf(List.of(peer(1), peer(1, "other"))))
-        .isInstanceOf(IllegalArgumentException.class);
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(name(1));
     assertThatThrownBy(() -> base(3).with(List.of(), List.of(peer(5), peer(5, "other"))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(name(5));
