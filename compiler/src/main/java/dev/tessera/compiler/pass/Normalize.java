@@ -146,25 +146,26 @@ public final class Normalize {
     } else if (peers == null) {
       BitSet ps = proj.peers().get(node);
       List<IpPrefix>[] routes = proj.peerRoutes().get(node);
-      // Peers are most of the output (thousands per node in dense tailnets): appended in name
-      // order into the format's PeerList, which CompiledFilter keeps as it is.
-      PeerList.Builder peerList = PeerList.builder(ps.cardinality());
+      // Peers are most of the output (thousands per node in dense tailnets): filled into an exact
+      // array in name order, copied once into the format's PeerList, which CompiledFilter keeps.
+      Peer[] peerArray = new Peer[ps.cardinality()];
       int[] ids = index.nameOrdered() ? null : ps.stream().toArray();
       if (ids != null) {
         // Ids kept stable across updates are not name order (NodeIndex): sort into it.
         index.sortByName(ids);
-        for (int id : ids) {
-          int slot = index.routerSlot(id);
-          peerList.add(peer(id, slot < 0 ? List.of() : routes[slot]));
+        for (int k = 0; k < ids.length; k++) {
+          int slot = index.routerSlot(ids[k]);
+          peerArray[k] = peer(ids[k], slot < 0 ? List.of() : routes[slot]);
         }
       } else {
         // Ids are name order here, so bit order is the canonical peer order.
-        for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1)) {
+        int k = 0;
+        for (int p = ps.nextSetBit(0); p >= 0; p = ps.nextSetBit(p + 1), k++) {
           int slot = index.routerSlot(p);
-          peerList.add(peer(p, slot < 0 ? List.of() : routes[slot]));
+          peerArray[k] = peer(p, slot < 0 ? List.of() : routes[slot]);
         }
       }
-      peers = peerList.build();
+      peers = PeerList.ofSorted(peerArray);
     }
 
     List<CapGrant> caps = new ArrayList<>();

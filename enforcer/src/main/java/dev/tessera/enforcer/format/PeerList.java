@@ -17,9 +17,9 @@ import java.util.function.Consumer;
 /**
  * The compiled-filter format's peer list: an immutable {@code List<Peer>} sorted by name, each name
  * once. {@link CompiledFilter} keeps a PeerList as it is (any other peer list is copied), so a
- * producer builds a node's peer list, often thousands of entries, exactly once ({@link #builder}),
- * and makes the next version of it (peers dropped, added or replaced) with {@link #with}, which
- * shares everything it does not change with the version it starts from.
+ * producer hands over a node's peer list, often thousands of entries, with one bulk copy ({@link
+ * #ofSorted}), and makes the next version of it (peers dropped, added or replaced) with {@link
+ * #with}, which shares everything it does not change with the version it starts from.
  *
  * <p>Layout: the elements are held in chunks (arrays of up to {@value #MAX_CHUNK} peers, built with
  * {@value #CHUNK} each) and an index of where each chunk starts. {@link #with} copies the chunks it
@@ -84,16 +84,56 @@ public final class PeerList extends AbstractList<Peer> implements RandomAccess {
         throw new IllegalArgumentException("peer " + sorted[i].name() + " is given twice");
       }
     }
-    Builder b = builder(sorted.length);
-    for (Peer p : sorted) {
-      b.add(p);
-    }
-    return b.build();
+    return ofSorted(sorted);
   }
 
-  /** A builder for a list of about {@code expectedSize} peers, added in name order. */
-  public static Builder builder(int expectedSize) {
-    return new Builder(expectedSize);
+  /**
+   * The peers of {@code sorted}, whose names are strictly increasing: the caller's guarantee, as
+   * for {@link Arrays#binarySearch}. No name is read (a dense tailnet's compile hands over tens of
+   * millions of peers, and reading each name costs more than the rest of the build), except with
+   * assertions enabled, where a name out of order fails. A list made out of order makes {@link
+   * #with} and {@link #indexOfName} undefined; {@link CompiledFilter#canonical} checks the order
+   * itself. {@link #copyOf} takes peers in any order. The array is copied, in bulk, into the list's
+   * chunks.
+   *
+   * @throws NullPointerException if a peer is null
+   */
+  public static PeerList ofSorted(Peer[] sorted) {
+    assert inOrder(sorted);
+    int size = sorted.length;
+    if (size == 0) {
+      return EMPTY;
+    }
+    int count = (size + CHUNK - 1) >>> SHIFT;
+    Peer[][] cs = new Peer[count][];
+    int[] starts = new int[count + 1];
+    for (int k = 0; k < count; k++) {
+      int from = k << SHIFT;
+      int to = Math.min(size, from + CHUNK);
+      Peer[] c = Arrays.copyOfRange(sorted, from, to);
+      for (Peer x : c) {
+        Objects.requireNonNull(x, "peer");
+      }
+      cs[k] = c;
+      starts[k + 1] = to;
+    }
+    return new PeerList(cs, starts);
+  }
+
+  private static boolean inOrder(Peer[] sorted) {
+    for (int i = 1; i < sorted.length; i++) {
+      if (sorted[i - 1] != null
+          && sorted[i] != null
+          && sorted[i - 1].name().compareTo(sorted[i].name()) >= 0) {
+        throw new AssertionError(
+            "peer "
+                + sorted[i].name()
+                + " after "
+                + sorted[i - 1].name()
+                + ": names must be unique and in order");
+      }
+    }
+    return true;
   }
 
   @Override
@@ -195,11 +235,7 @@ public final class PeerList extends AbstractList<Peer> implements RandomAccess {
       return this;
     }
     if (chunks.length == 0) {
-      Builder b = builder(p.length);
-      for (Peer x : p) {
-        b.add(x);
-      }
-      return b.build();
+      return ofSorted(p);
     }
     List<Peer[]> out = new ArrayList<>(chunks.length + 2);
     int di = 0;
@@ -305,13 +341,13 @@ public final class PeerList extends AbstractList<Peer> implements RandomAccess {
     }
     if (chunks.size() > 2 * (size / CHUNK) + 2) {
       // Shrunk chunks: index and lookups would grow with them; one copy restores full chunks.
-      Builder b = builder(size);
+      Peer[] all = new Peer[size];
+      int at = 0;
       for (Peer[] c : chunks) {
-        for (Peer x : c) {
-          b.append(x);
-        }
+        System.arraycopy(c, 0, all, at, c.length);
+        at += c.length;
       }
-      return b.build();
+      return ofSorted(all);
     }
     Peer[][] cs = chunks.toArray(new Peer[0][]);
     int[] starts = new int[cs.length + 1];
@@ -423,71 +459,5 @@ public final class PeerList extends AbstractList<Peer> implements RandomAccess {
       hash = h;
     }
     return h;
-  }
-
-  /**
-   * Collects peers added in strictly increasing name order into full chunks: the list is built
-   * without a further copy.
-   */
-  public static final class Builder {
-    private final List<Peer[]> chunks;
-    private Peer[] chunk = new Peer[CHUNK];
-    private int n; // peers in chunk
-    private String last;
-
-    private Builder(int expectedSize) {
-      chunks = new ArrayList<>(Math.max(0, expectedSize) / CHUNK + 1);
-    }
-
-    /**
-     * Appends {@code peer}, whose name must come after every name added before: the caller
-     * guarantees the order, as for {@link Arrays#binarySearch}. The builder reads no names (a dense
-     * tailnet's compile adds tens of millions of peers, and reading each name costs more than the
-     * rest of the build), except with assertions enabled, where a name out of order fails. A list
-     * built out of order makes {@link #with} and {@link #indexOfName} undefined; {@link
-     * CompiledFilter#canonical} checks the order itself. {@link #copyOf} takes peers in any order.
-     *
-     * @throws NullPointerException if {@code peer} is null
-     */
-    public Builder add(Peer peer) {
-      Objects.requireNonNull(peer, "peer");
-      assert inOrder(peer.name());
-      append(peer);
-      return this;
-    }
-
-    private boolean inOrder(String name) {
-      if (last != null && last.compareTo(name) >= 0) {
-        throw new AssertionError(
-            "peer " + name + " added after " + last + ": names must be unique and in order");
-      }
-      last = name;
-      return true;
-    }
-
-    private void append(Peer peer) {
-      if (n == CHUNK) {
-        chunks.add(chunk);
-        chunk = new Peer[CHUNK];
-        n = 0;
-      }
-      chunk[n++] = peer;
-    }
-
-    /** The list of the peers added; the builder must not be used afterwards. */
-    public PeerList build() {
-      if (n > 0) {
-        chunks.add(n == CHUNK ? chunk : Arrays.copyOf(chunk, n));
-      }
-      if (chunks.isEmpty()) {
-        return EMPTY;
-      }
-      Peer[][] cs = chunks.toArray(new Peer[0][]);
-      int[] starts = new int[cs.length + 1];
-      for (int k = 0; k < cs.length; k++) {
-        starts[k + 1] = starts[k] + cs[k].length;
-      }
-      return new PeerList(cs, starts);
-    }
   }
 }

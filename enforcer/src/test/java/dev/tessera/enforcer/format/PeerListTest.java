@@ -48,11 +48,11 @@ class PeerListTest {
 
   /** Peers 0, 2, ..., 2(n-1). */
   private static PeerList base(int n) {
-    PeerList.Builder b = PeerList.builder(n);
+    Peer[] peers = new Peer[n];
     for (int i = 0; i < n; i++) {
-      b.add(peer(2 * i));
+      peers[i] = peer(2 * i);
     }
-    return b.build();
+    return PeerList.ofSorted(peers);
   }
 
   private static List<Integer> ints(int... xs) {
@@ -279,12 +279,12 @@ class PeerListTest {
 
   @Test
   void rejectsOutOfOrderDuplicateAndNullPeers() {
-    // The builder's order is the caller's guarantee, checked where assertions are enabled (tests).
+    // ofSorted's order is the caller's guarantee, checked where assertions are enabled (tests).
     assertThat(PeerList.class.desiredAssertionStatus()).as("tests run with assertions").isTrue();
-    assertThatThrownBy(() -> PeerList.builder(2).add(peer(2)).add(peer(1)))
+    assertThatThrownBy(() -> PeerList.ofSorted(new Peer[] {peer(2), peer(1)}))
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining(name(1));
-    assertThatThrownBy(() -> PeerList.builder(2).add(peer(2)).add(peer(2, "other")))
+    assertThatThrownBy(() -> PeerList.ofSorted(new Peer[] {peer(2), peer(2, "other")}))
         .isInstanceOf(AssertionError.class);
     assertThatThrownBy(() -> PeerList.copyOf(List.of(peer(1), peer(1, "other"))))
         .isInstanceOf(IllegalArgumentException.class)
@@ -292,7 +292,7 @@ class PeerListTest {
     assertThatThrownBy(() -> base(3).with(List.of(), List.of(peer(5), peer(5, "other"))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(name(5));
-    assertThatThrownBy(() -> PeerList.builder(1).add(null))
+    assertThatThrownBy(() -> PeerList.ofSorted(new Peer[] {peer(1), null}))
         .isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> PeerList.copyOf(Arrays.asList(peer(1), null)))
         .isInstanceOf(NullPointerException.class);
